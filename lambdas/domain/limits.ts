@@ -1,0 +1,25 @@
+/**
+ * Size limits, checked before any document is parsed. An oversized document is evidence that
+ * fails closed (status FAIL with a TOO_LARGE reason), never a crash or a silent truncation.
+ * The README's "Limits" table mirrors these values.
+ */
+export const Limits = {
+  /** A manifest or index (ECR PutImage allows 4 MiB). */
+  manifestBytes: 4 * 1024 * 1024,
+  /** An SBOM document. */
+  sbomBytes: 64 * 1024 * 1024,
+  /** A DSSE envelope / in-toto attestation / signature payload. */
+  attestationBytes: 16 * 1024 * 1024,
+  /** A cosign simple-signing payload. */
+  signaturePayloadBytes: 1024 * 1024,
+  /** An EventBridge event or a CLI/HTTP request body. */
+  eventBytes: 256 * 1024,
+  /** Referrers looked at per subject; more is treated as an attack and fails closed. */
+  referrers: 500,
+  /** Components in one SBOM. */
+  sbomComponents: 200_000,
+  /** A policy document. */
+  policyBytes: 1024 * 1024,
+  /** An OSV advisory file. */
+  advisoryBytes: 4 * 1024 * 1024,
+} as const;

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { DigestSchema } from './types.js';
+
+/** Media types from the OCI image-spec, Docker distribution and the signing tools we read. */
+export const MediaTypes = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociConfig: 'application/vnd.oci.image.config.v1+json',
+  ociLayerTarGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  ociLayerTar: 'application/vnd.oci.image.layer.v1.tar',
+  ociEmpty: 'application/vnd.oci.empty.v1+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+  dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  /** cosign simple signing payload layer (SIGNATURE_SPEC.md). */
+  cosignSimpleSigning: 'application/vnd.dev.cosign.simplesigning.v1+json',
+  /** DSSE envelope as a cosign attestation layer (`.att` tag). */
+  dsseEnvelope: 'application/vnd.dsse.envelope.v1+json',
+  inTotoPayload: 'application/vnd.in-toto+json',
+  cyclonedxJson: 'application/vnd.cyclonedx+json',
+  spdxJson: 'application/spdx+json',
+  notarySignature: 'application/vnd.cncf.notary.signature',
+  sigstoreBundleV03: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+  /** The gate's own evaluation-results artifact when attached as a plain referrer. */
+  evalResults: 'application/vnd.release-gate.eval.v1+json',
+} as const;
+
+export const MANIFEST_MEDIA_TYPES = [MediaTypes.ociManifest, MediaTypes.dockerManifest] as const;
+export const INDEX_MEDIA_TYPES = [MediaTypes.ociIndex, MediaTypes.dockerManifestList] as const;
+/** Sent as `Accept` on every manifest request: without it some registries 404 OCI manifests. */
+export const MANIFEST_ACCEPT = [...MANIFEST_MEDIA_TYPES, ...INDEX_MEDIA_TYPES].join(', ');
+
+/** Annotations defined by image-spec and cosign. */
+export const Annotations = {
+  refName: 'org.opencontainers.image.ref.name',
+  title: 'org.opencontainers.image.title',
+  created: 'org.opencontainers.image.created',
+  baseDigest: 'org.opencontainers.image.base.digest',
+  baseName: 'org.opencontainers.image.base.name',
+  cosignSignature: 'dev.cosignproject.cosign/signature',
+} as const;
+
+export const DescriptorSchema = z.object({
+  mediaType: z.string().min(1),
+  digest: DigestSchema,
+  size: z.number().int().nonnegative(),
+  urls: z.array(z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  artifactType: z.string().optional(),
+  platform: z
+    .object({
+      architecture: z.string(),
+      os: z.string(),
+      'os.version': z.string().optional(),
+      variant: z.string().optional(),
+    })
+    .optional(),
+});
+export type Descriptor = z.infer<typeof DescriptorSchema>;
+
+export const ImageManifestSchema = z.object({
+  schemaVersion: z.literal(2),
+  mediaType: z.string().optional(),
+  artifactType: z.string().optional(),
+  config: DescriptorSchema,
+  layers: z.array(DescriptorSchema),
+  subject: DescriptorSchema.optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+export type ImageManifest = z.infer<typeof ImageManifestSchema>;
+
+export const ImageIndexSchema = z.object({
+  schemaVersion: z.literal(2),
+  mediaType: z.string().optional(),
+  artifactType: z.string().optional(),
+  manifests: z.array(DescriptorSchema),
+  subject: DescriptorSchema.optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+export type ImageIndex = z.infer<typeof ImageIndexSchema>;
+
+export function sha256Digest(bytes: Uint8Array | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** `sha256:abc…` → `sha256-abc…`: the cosign tag scheme and the OCI referrers tag schema. */
+export function digestToTag(digest: string): string {
+  return digest.replace(':', '-');
+}
+
+export function isIndexMediaType(mediaType: string | undefined): boolean {
+  return mediaType !== undefined && (INDEX_MEDIA_TYPES as readonly string[]).includes(mediaType);
+}
+
+export function isManifestMediaType(mediaType: string | undefined): boolean {
+  return mediaType !== undefined && (MANIFEST_MEDIA_TYPES as readonly string[]).includes(mediaType);
+}
