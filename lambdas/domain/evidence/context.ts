@@ -1,0 +1,18 @@
+import type { RepositoryPolicy } from '../policy/schema.js';
+import type { DocumentStore, RegistryReader, ReleaseStore, ScanFindingsSource } from '../ports.js';
+import type { ImageSubject } from '../types.js';
+
+/**
+ * Everything a collector needs. Collectors are pure functions of this context: they read through
+ * the ports and return an EvidenceResult; they never write (the handler stores the result).
+ */
+export interface CollectContext {
+  readonly subject: ImageSubject;
+  readonly registry: RegistryReader;
+  readonly policy: RepositoryPolicy;
+  readonly now: Date;
+  /** Evidence stored earlier for this and previous releases (sbom → diff, provenance → lockfile). */
+  readonly releases: Pick<ReleaseStore, 'getEvidence' | 'lastPromotion'>;
+  readonly documents: Pick<DocumentStore, 'get'>;
+  readonly scans: ScanFindingsSource;
+}

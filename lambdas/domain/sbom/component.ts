@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/**
+ * One SBOM component after normalisation, whatever the source format (CycloneDX or SPDX).
+ * `purl` is canonicalised with packageurl-js; `version` is exactly what the SBOM says (no ranges
+ * are resolved: a range or an empty version is a lockfile failure, not something we guess).
+ */
+export const ComponentSchema = z.object({
+  name: z.string(),
+  version: z.string().optional(),
+  purl: z.string().optional(),
+  /** purl type (npm, pypi, deb, apk, maven, golang, oci, …) when a purl is known. */
+  ecosystem: z.string().optional(),
+  licenses: z.array(z.string()),
+  /**
+   * `application` for the image's own dependencies (language packages), `os` for distro packages,
+   * `other` otherwise. Lockfile and drift checks look at `application` components.
+   */
+  scope: z.enum(['application', 'os', 'other']),
+});
+export type Component = z.infer<typeof ComponentSchema>;
+
+/** The normalised SBOM the gate stores (`components.json`) and diffs between releases. */
+export const NormalizedSbomSchema = z.object({
+  format: z.enum(['cyclonedx', 'spdx']),
+  specVersion: z.string(),
+  /** Lockfile digest carried in the SBOM metadata, when present (see lockfile evidence). */
+  lockfileDigest: z.string().optional(),
+  components: z.array(ComponentSchema),
+});
+export type NormalizedSbom = z.infer<typeof NormalizedSbomSchema>;
