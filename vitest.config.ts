@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     setupFiles: ['test/support/setup.ts'],
     pool: 'forks',
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
   },
 });

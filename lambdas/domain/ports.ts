@@ -252,3 +252,11 @@ export interface Clock {
   now(): Date;
 }
 export const systemClock: Clock = { now: () => new Date() };
+
+export const OUTCOME_EVENT_TYPES = ['Release Promoted', 'Release Quarantined', 'Approval Requested'] as const;
+export type OutcomeEventType = (typeof OUTCOME_EVENT_TYPES)[number];
+
+/** Emits outcome events (EventBridge on AWS, a log and listeners locally). */
+export interface OutcomeEmitter {
+  emit(detailType: OutcomeEventType, detail: Readonly<Record<string, unknown>>): Promise<void>;
+}

@@ -91,10 +91,11 @@ export const RepositoryPolicySchema = z.object({
     .object({
       /** Identities allowed to approve; empty means anyone who can reach the link or CLI. */
       approvers: z.array(z.string()).default([]),
+      /** How long RequestApproval waits (Step Functions `TimeoutSecondsPath`); then the release is quarantined. */
       timeoutSeconds: z
         .number()
         .int()
-        .min(60)
+        .min(1)
         .max(7 * 24 * 3600)
         .default(24 * 3600),
     })

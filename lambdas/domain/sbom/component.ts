@@ -17,6 +17,11 @@ export const ComponentSchema = z.object({
    * `other` otherwise. Lockfile and drift checks look at `application` components.
    */
   scope: z.enum(['application', 'os', 'other']),
+  /**
+   * The component is the operating system itself (CycloneDX `operating-system`, SPDX purpose
+   * OPERATING-SYSTEM), not a package: scanners look at its packages, which are listed separately.
+   */
+  operatingSystem: z.boolean().optional(),
 });
 export type Component = z.infer<typeof ComponentSchema>;
 

@@ -1,0 +1,195 @@
+import './local/polyfills.js';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
+import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
+import { loadPolicy } from '../lambdas/domain/policy/load.js';
+import type { StoredEvidence } from '../lambdas/domain/ports.js';
+import { EVIDENCE_KINDS } from '../lambdas/domain/types.js';
+import { buildScenario, DEMO_SCENARIOS, demoPolicy, type Scenario } from './fixtures/factory.js';
+import { generateFixtureKeys } from './fixtures/keys.js';
+import { LocalGate } from './local/gate.js';
+import { writeLocalState } from './local/state.js';
+import { countTransitions } from './local/step-functions.js';
+
+export interface DemoOptions {
+  readonly autoApprove: boolean;
+  readonly workDir: string;
+  readonly keep: boolean;
+  readonly log: (line: string) => void;
+}
+
+export interface DemoRow {
+  readonly scenario: string;
+  readonly repository: string;
+  readonly digest: string;
+  readonly expected: string;
+  readonly outcome: string;
+  readonly reasons: readonly string[];
+  readonly evidence: Readonly<Record<string, string>>;
+  readonly transitions: number;
+  readonly approvalRequestedAfterMs: number | null;
+}
+
+const ADVISORIES_DIR = new URL('./fixtures/advisories/', import.meta.url);
+
+/**
+ * `npm start`: build the demo images into an OCI layout, push each through the embedded gate
+ * (same ASL, same handlers, dynalite + s3rver), and print what was promoted and quarantined, why.
+ */
+export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok: boolean; wallMs: number }> {
+  const t0 = Date.now();
+  const work = resolve(opts.workDir);
+  // A fresh world each run; the data stays afterwards for `release-gate status`.
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  const registryRoot = join(work, 'registry');
+  const keys = generateFixtureKeys();
+  const policyPath = join(work, 'policy.yaml');
+  await writeFile(policyPath, stringify(demoPolicy(keys)));
+  const policy = loadPolicy(await readFile(policyPath));
+  const advisories = await loadAdvisories(ADVISORIES_DIR.pathname);
+  const registry = new OciLayoutRegistry({ root: registryRoot });
+  const gate = await LocalGate.start({
+    policy,
+    advisories,
+    registry,
+    dataDir: join(work, 'data'),
+    scanTimeoutSeconds: 60,
+  });
+  await writeLocalState(work, {
+    pid: process.pid,
+    approvalBaseUrl: gate.approvalBaseUrl,
+    dynamoEndpoint: gate.standIns.dynamoEndpoint,
+    s3Endpoint: gate.standIns.s3Endpoint,
+    tableName: gate.standIns.tableName,
+    bucket: gate.standIns.bucket,
+    registryRoot,
+    policyPath,
+  });
+  opts.log(`release-gate demo: ${DEMO_SCENARIOS.length} images, registry oci-layout:${registryRoot}`);
+  opts.log(
+    `  dynalite ${gate.standIns.dynamoEndpoint}  s3rver ${gate.standIns.s3Endpoint}  approvals ${gate.approvalBaseUrl}`,
+  );
+
+  const approvalAt = new Map<string, number>();
+  const baselines = new Set<string>();
+  gate.onOutcome((e) => {
+    if (e.type !== 'Approval Requested') return;
+    const key = `${String(e.detail.repository)}@${String(e.detail.digest)}`;
+    approvalAt.set(key, e.at.getTime());
+    const url = String(e.detail.url);
+    if (opts.autoApprove || baselines.has(key)) {
+      const who = baselines.has(key) ? 'demo-baseline-approver' : 'demo-auto-approver';
+      void answer(url, 'approve', who).catch((err: unknown) => opts.log(`  auto-approve failed: ${String(err)}`));
+    } else {
+      opts.log(`\n  APPROVAL NEEDED for ${key}`);
+      opts.log(`    open ${url} in a browser, or run:`);
+      opts.log(`    npm run release-gate -- approve ${String(e.detail.approvalId)} --by "$USER"`);
+      opts.log(`    npm run release-gate -- reject ${String(e.detail.approvalId)} --by "$USER" --comment "why"\n`);
+    }
+  });
+
+  try {
+    const pushedAt = new Map<string, number>();
+    const runOne = async (s: Scenario) => {
+      const built = await buildScenario(registry, s, keys);
+      if (built.previous !== undefined) {
+        const key = `${s.repository}@${built.previous.digest}`;
+        baselines.add(key);
+        const prev = await gate.push(s.repository, built.previous.subject.tag);
+        if (prev.executionName === null) throw new Error(`baseline of ${s.name} did not start`);
+        const exec = await gate.waitForExecution(prev.executionName);
+        const rel = await gate.deps.gate.store.getRelease(s.repository, built.previous.digest);
+        if (rel?.outcome !== 'PROMOTED') {
+          throw new Error(
+            `baseline of ${s.name} was not promoted (${exec.status}): ${rel?.outcomeReasons?.join('; ')}`,
+          );
+        }
+      }
+      pushedAt.set(`${s.repository}@${built.current.digest}`, Date.now());
+      const pushed = await gate.push(s.repository, built.current.subject.tag);
+      if (pushed.executionName === null) throw new Error(`${s.name} did not start an execution`);
+      const exec = await gate.waitForExecution(pushed.executionName);
+      return { s, digest: built.current.digest, exec };
+    };
+    const results = await Promise.all(DEMO_SCENARIOS.map(runOne));
+    const rows: DemoRow[] = [];
+    for (const r of results) {
+      const rel = await gate.deps.gate.store.getRelease(r.s.repository, r.digest);
+      const evidence = await gate.deps.gate.store.listEvidence(r.s.repository, r.digest);
+      const key = `${r.s.repository}@${r.digest}`;
+      const pushed = pushedAt.get(key);
+      const asked = approvalAt.get(key);
+      rows.push({
+        scenario: r.s.name,
+        repository: r.s.repository,
+        digest: r.digest,
+        expected: r.s.expect,
+        outcome: rel?.outcome ?? `NONE (${r.exec.status}${r.exec.error ? `: ${r.exec.error}` : ''})`,
+        reasons: rel?.outcomeReasons ?? [],
+        evidence: statusByKind(evidence),
+        transitions: countTransitions(r.exec.events),
+        approvalRequestedAfterMs: pushed !== undefined && asked !== undefined ? asked - pushed : null,
+      });
+    }
+    printTable(rows, opts.log);
+    const ok = rows.every((r) => r.outcome === r.expected);
+    const wallMs = Date.now() - t0;
+    opts.log(`\nEvidence: DynamoDB table ${gate.standIns.tableName} and S3 bucket ${gate.standIns.bucket}`);
+    opts.log(`  persisted under ${join(work, 'data')} (inspect with: npm run release-gate -- status [<digest>])`);
+    opts.log(`  registry (OCI layout): ${registryRoot}; promoted images under prod/<repository>`);
+    opts.log(`  policy: ${policyPath} (${policy.digest})`);
+    opts.log(`\n${ok ? 'All outcomes as expected' : 'UNEXPECTED OUTCOMES'} in ${(wallMs / 1000).toFixed(1)} s`);
+    return { rows, ok, wallMs };
+  } finally {
+    if (!opts.keep) await gate.stop();
+  }
+}
+
+function statusByKind(evidence: readonly StoredEvidence[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kind of EVIDENCE_KINDS) out[kind] = evidence.find((e) => e.kind === kind)?.status ?? '-';
+  return out;
+}
+
+async function answer(url: string, decision: 'approve' | 'reject', by: string): Promise<void> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ decision, by }).toString(),
+  });
+  if (!res.ok) throw new Error(`approval POST answered ${res.status}`);
+}
+
+const SHORT: Record<string, string> = {
+  lockfile: 'lock',
+  'dependency-diff': 'diff',
+  sbom: 'sbom',
+  provenance: 'prov',
+  signature: 'sig',
+  scan: 'scan',
+  eval: 'eval',
+  approval: 'appr',
+};
+
+function printTable(rows: readonly DemoRow[], log: (l: string) => void): void {
+  const kinds = EVIDENCE_KINDS.map((k) => SHORT[k] ?? k);
+  log('');
+  log(`${'image'.padEnd(30)} ${'decision'.padEnd(12)} ${kinds.map((k) => k.padEnd(5)).join(' ')}  reasons`);
+  for (const r of rows) {
+    const statuses = EVIDENCE_KINDS.map((k) => (r.evidence[k] ?? '-').slice(0, 4).padEnd(5)).join(' ');
+    const mark = r.outcome === r.expected ? ' ' : '!';
+    log(
+      `${`${r.repository}`.padEnd(30)} ${r.outcome.padEnd(11)}${mark} ${statuses}  ${r.reasons.join(' | ').slice(0, 160)}`,
+    );
+  }
+  log('');
+  log(`${'image'.padEnd(30)} transitions  push→approval request`);
+  for (const r of rows) {
+    log(
+      `${r.repository.padEnd(30)} ${String(r.transitions).padEnd(12)} ${r.approvalRequestedAfterMs === null ? '-' : `${r.approvalRequestedAfterMs} ms`}`,
+    );
+  }
+}

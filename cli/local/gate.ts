@@ -1,0 +1,243 @@
+import './polyfills.js';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { awsClients } from '../../lambdas/adapters/aws/clients.js';
+import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
+import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
+import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
+import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
+import {
+  type Notifier,
+  type OutcomeEmitter,
+  type OutcomeEventType,
+  type RegistryWriter,
+  systemClock,
+} from '../../lambdas/domain/ports.js';
+import { collectContext } from '../../lambdas/domain/workflow/collect.js';
+import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
+import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
+import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
+import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
+import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
+import { LocalScanner } from './scanner.js';
+import { type StandIns, startStandIns } from './stand-ins.js';
+import { LocalStepFunctions } from './step-functions.js';
+import { LocalTaskTokens } from './task-tokens.js';
+
+export interface LocalGateOptions {
+  readonly policy: LoadedPolicy;
+  readonly advisories: readonly OsvRecord[];
+  /** Registry: an OCI-layout root (`<root>/<repository>`) or any RegistryWriter. */
+  readonly registry: RegistryWriter;
+  /** Persistent data for dynalite/s3rver. @default - in memory / temporary */
+  readonly dataDir?: string;
+  /** @default 'production' */
+  readonly stage?: string;
+  /** @default 30 */
+  readonly scanTimeoutSeconds?: number;
+  /** @default 0 (ephemeral) */
+  readonly approvalPort?: number;
+}
+
+export interface OutcomeEvent {
+  readonly type: OutcomeEventType;
+  readonly detail: Readonly<Record<string, unknown>>;
+  readonly at: Date;
+}
+
+/** How a test or the demo wants the local scanner to behave on a push. */
+export type ScanMode = 'after-start' | 'before-start' | 'never';
+
+/**
+ * The embedded stack: dynalite + s3rver (real SDK clients), an OCI registry, the ASL on
+ * aws-local-stepfunctions with every Task on its real handler module, the local OSV scanner and an
+ * approval HTTP server that serves the same approval-api handler as API Gateway does on AWS.
+ */
+export class LocalGate {
+  public readonly outcomes: OutcomeEvent[] = [];
+  public readonly notifications: { subject: string; message: Readonly<Record<string, unknown>> }[] = [];
+  private readonly outcomeListeners: ((e: OutcomeEvent) => void)[] = [];
+
+  private constructor(
+    public readonly deps: HandlerDeps,
+    public readonly sfn: LocalStepFunctions,
+    public readonly tokens: LocalTaskTokens,
+    public readonly scanner: LocalScanner,
+    public readonly standIns: StandIns,
+    private readonly server: Server,
+    public readonly approvalBaseUrl: string,
+  ) {}
+
+  public static async start(opts: LocalGateOptions): Promise<LocalGate> {
+    const standIns = await startStandIns(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir });
+    const clients = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
+    const documents = new S3DocumentStore({ client: clients.s3, bucket: standIns.bucket });
+    const scanner = new LocalScanner(documents, opts.advisories);
+    const tokens = new LocalTaskTokens();
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(opts.approvalPort ?? 0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = address !== null && typeof address === 'object' ? address.port : 0;
+    const approvalBaseUrl = `http://127.0.0.1:${port}/approvals`;
+
+    const holder: { gate?: LocalGate } = {};
+    const notifier: Notifier = {
+      publish: async (subject, message) => {
+        holder.gate?.notifications.push({ subject, message });
+      },
+    };
+    const outcomes: OutcomeEmitter = {
+      emit: async (type, detail) => {
+        const e = { type, detail, at: new Date() };
+        holder.gate?.outcomes.push(e);
+        for (const l of holder.gate?.outcomeListeners ?? []) l(e);
+      },
+    };
+    const gateDeps: GateDeps = {
+      config: {
+        stage: opts.stage ?? 'production',
+        scanTimeoutSeconds: opts.scanTimeoutSeconds ?? 30,
+        approvalBaseUrl,
+      },
+      policy: opts.policy,
+      store: new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: standIns.tableName }),
+      documents,
+      registry: opts.registry,
+      scans: scanner,
+      tokens,
+      notifier,
+      outcomes,
+      clock: systemClock,
+    };
+    const depsHolder: { deps?: HandlerDeps } = {};
+    const getDeps = async (): Promise<HandlerDeps> => {
+      if (depsHolder.deps === undefined) throw new Error('local gate is not started');
+      return depsHolder.deps;
+    };
+    const sfn = new LocalStepFunctions(getDeps, tokens);
+    depsHolder.deps = { gate: gateDeps, starter: sfn };
+    const gate = new LocalGate(depsHolder.deps, sfn, tokens, scanner, standIns, server, approvalBaseUrl);
+    holder.gate = gate;
+    const api = approvalApi(getDeps);
+    server.on('request', (req, res) => {
+      void (async () => {
+        try {
+          const body = await readBody(req, 16_384);
+          const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+          const m = /^\/approvals\/([^/]+)$/.exec(url.pathname);
+          if (m === null) {
+            res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+            return;
+          }
+          const event = {
+            version: '2.0',
+            routeKey: `${req.method} /approvals/{id}`,
+            rawPath: url.pathname,
+            rawQueryString: url.search.slice(1),
+            headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+            pathParameters: { id: decodeURIComponent(m[1] ?? '') },
+            requestContext: { http: { method: req.method ?? 'GET', path: url.pathname } },
+            body,
+            isBase64Encoded: false,
+          } as unknown as APIGatewayProxyEventV2; // only the fields the handler reads
+          const out = await api(event);
+          if (typeof out === 'string') {
+            res.writeHead(200).end(out);
+            return;
+          }
+          res.writeHead(out.statusCode ?? 200, out.headers as Record<string, string>).end(out.body ?? '');
+        } catch (err) {
+          res.writeHead(413, { 'content-type': 'text/plain' }).end(`${String(err)}\n`);
+        }
+      })();
+    });
+    return gate;
+  }
+
+  public onOutcome(listener: (e: OutcomeEvent) => void): void {
+    this.outcomeListeners.push(listener);
+  }
+
+  /**
+   * What ECR does on a push: emit `ECR Image Action` (→ the start-release handler) and scan the
+   * image (→ `ECR Image Scan` → the scan-complete handler). `scan` orders the two.
+   */
+  public async push(
+    repository: string,
+    reference: string,
+    opts: { scan?: ScanMode; duplicateEvent?: boolean } = {},
+  ): Promise<{ digest: string; executionName: string | null; startResult: unknown }> {
+    const manifest = await this.deps.gate.registry.getManifest(repository, reference);
+    const event = {
+      version: '0',
+      id: crypto.randomUUID(),
+      'detail-type': 'ECR Image Action',
+      source: 'aws.ecr',
+      account: '000000000000',
+      time: new Date().toISOString(),
+      region: 'local',
+      resources: [],
+      detail: {
+        result: 'SUCCESS',
+        'repository-name': repository,
+        'image-digest': manifest.digest,
+        'action-type': 'PUSH',
+        ...(reference.startsWith('sha256:') ? {} : { 'image-tag': reference }),
+        'manifest-media-type': manifest.mediaType,
+      },
+    };
+    const scan = opts.scan ?? 'after-start';
+    if (scan === 'before-start') await this.scanAndNotify(repository, manifest.digest);
+    const start = startRelease(async () => this.deps);
+    const startResult = await start(event);
+    if (opts.duplicateEvent) await start({ ...event, id: crypto.randomUUID(), time: new Date().toISOString() });
+    if (scan === 'after-start') void this.scanAndNotify(repository, manifest.digest).catch(() => undefined);
+    const name =
+      startResult !== null && typeof startResult === 'object' && 'executionName' in startResult
+        ? String(startResult.executionName)
+        : null;
+    return { digest: manifest.digest, executionName: name, startResult };
+  }
+
+  public async scanAndNotify(repository: string, digest: string): Promise<void> {
+    const ctx = collectContext(this.deps.gate, { repository, digest });
+    const { event } = await this.scanner.scan(ctx);
+    await scanComplete(async () => this.deps)(event);
+  }
+
+  public async waitForExecution(name: string) {
+    const exec = this.sfn.executions.get(name);
+    if (exec === undefined) throw new Error(`no execution ${name}`);
+    await exec.done;
+    return exec;
+  }
+
+  public async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+    await this.standIns.stop();
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new Error('request body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export { OciLayoutRegistry };

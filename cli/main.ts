@@ -1,0 +1,266 @@
+import './local/quiet-logs.js';
+import './local/polyfills.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { awsClients } from '../lambdas/adapters/aws/clients.js';
+import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
+import { DynamoReleaseStore } from '../lambdas/adapters/store/dynamo-release-store.js';
+import { MemoryStore } from '../lambdas/adapters/store/memory-store.js';
+import { describeError, GateError, NotFoundError } from '../lambdas/domain/errors.js';
+import { collectSbom } from '../lambdas/domain/evidence/sbom.js';
+import { loadPolicy } from '../lambdas/domain/policy/load.js';
+import { type ReleaseStore, type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
+import { NormalizedSbomSchema } from '../lambdas/domain/sbom/component.js';
+import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
+import { collectContext } from '../lambdas/domain/workflow/collect.js';
+import { preflight } from '../lambdas/domain/workflow/preflight.js';
+import { decideApproval } from '../lambdas/domain/workflow/steps.js';
+import { awsDeps } from '../lambdas/handlers/aws-deps.js';
+import { runDemo } from './demo.js';
+import { startStandIns } from './local/stand-ins.js';
+import { DEFAULT_WORK_DIR, isAlive, readLocalState } from './local/state.js';
+import { parseImageRef } from './refs.js';
+
+const USAGE = `release-gate: a fail-closed release gate for container images
+
+Usage:
+  release-gate demo [--auto-approve] [--keep] [--work-dir DIR]
+  release-gate gate <ref> [--policy FILE] [--stage NAME] [--json] [--insecure] [--advisories DIR] [--repository NAME]
+  release-gate approve <approval-id> [--by NAME] [--comment TEXT] [--aws]
+  release-gate reject <approval-id> [--by NAME] [--comment TEXT] [--aws]
+  release-gate status [<digest>] [--json] [--work-dir DIR]
+
+<ref>: oci-layout:DIR[:TAG|@DIGEST] | HOST[:PORT]/REPO[:TAG|@DIGEST] | <acct>.dkr.ecr.<region>.amazonaws.com/REPO[:TAG|@DIGEST]
+Exit codes: 0 pass/done, 1 blocked/refused, 2 usage or infrastructure error.`;
+
+class UsageError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'demo':
+      return demo(rest);
+    case 'gate':
+      return gate(rest);
+    case 'approve':
+    case 'reject':
+      return decide(command, rest);
+    case 'status':
+      return status(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function demo(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'auto-approve': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      'work-dir': { type: 'string', default: DEFAULT_WORK_DIR },
+    },
+  });
+  const { ok } = await runDemo({
+    autoApprove: values['auto-approve'],
+    keep: values.keep,
+    workDir: values['work-dir'],
+    log: (l) => process.stdout.write(`${l}\n`),
+  });
+  return ok ? 0 : 1;
+}
+
+async function gate(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      policy: { type: 'string', default: 'policy/release-gate.policy.yaml' },
+      stage: { type: 'string', default: 'production' },
+      json: { type: 'boolean', default: false },
+      insecure: { type: 'boolean', default: false },
+      advisories: { type: 'string' },
+      repository: { type: 'string' },
+    },
+  });
+  const [refText] = positionals;
+  if (refText === undefined || positionals.length > 1) throw new UsageError('gate takes exactly one image reference');
+  const policy = loadPolicy(await readFile(values.policy));
+  const ref = parseImageRef(refText, {
+    insecure: values.insecure,
+    ...(values.repository === undefined ? {} : { repository: values.repository }),
+  });
+  const manifest = await ref.registry.getManifest(ref.repository, ref.reference);
+  const memory = new MemoryStore();
+  const advisories = values.advisories === undefined ? null : await loadAdvisories(values.advisories);
+  const scans: ScanFindingsSource = {
+    getFindings: async (subject) => {
+      if (advisories === null) {
+        throw new NotFoundError('no scanner configured for the preflight: pass --advisories DIR (OSV records)');
+      }
+      const sbom = await collectSbom(
+        collectContext(
+          { registry: ref.registry, policy, store: memory, documents: memory, scans, clock: systemClock },
+          subject,
+        ),
+      );
+      const doc = sbom.documents.find((d) => d.name === 'components.json');
+      if (sbom.status !== 'PASS' || doc === undefined) {
+        return { status: 'UNSUPPORTED_IMAGE', scanner: 'release-gate-local-osv', findings: [] };
+      }
+      const components = NormalizedSbomSchema.parse(JSON.parse(new TextDecoder().decode(doc.bytes))).components;
+      return scanComponents(components, advisories);
+    },
+  };
+  const report = await preflight(
+    { registry: ref.registry, policy, store: memory, documents: memory, scans, clock: systemClock },
+    { repository: ref.repository, digest: manifest.digest, reference: ref.reference },
+    values.stage,
+  );
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${report.image.repository}@${report.image.digest} (${report.image.registry})\n`);
+    process.stdout.write(`stage ${report.stage}, policy ${report.policyDigest}\n\n`);
+    for (const e of report.evidence) {
+      const req = e.required ? 'required' : 'optional';
+      process.stdout.write(`  ${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${req.padEnd(9)} ${e.reasons.join('; ')}\n`);
+    }
+    process.stdout.write(`\ndecision: ${report.decision}\n${report.reasons.map((r) => `  - ${r}`).join('\n')}\n`);
+  }
+  return report.decision === 'PASS' ? 0 : 1;
+}
+
+async function decide(command: 'approve' | 'reject', args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      by: { type: 'string', default: process.env.USER ?? process.env.USERNAME ?? '' },
+      comment: { type: 'string' },
+      aws: { type: 'boolean', default: false },
+      'work-dir': { type: 'string', default: DEFAULT_WORK_DIR },
+    },
+  });
+  const [approvalId] = positionals;
+  if (approvalId === undefined || positionals.length > 1)
+    throw new UsageError(`${command} takes exactly one approval id`);
+  if (values.by.trim() === '') throw new UsageError('--by NAME is required (no $USER to default to)');
+  if (values.aws) {
+    // On AWS: the CLI itself is the approver's client; SendTaskSuccess/Failure with their credentials.
+    const deps = await awsDeps();
+    const decided = await decideApproval(deps.gate, {
+      approvalId,
+      decision: command,
+      by: values.by,
+      ...(values.comment === undefined ? {} : { comment: values.comment }),
+    });
+    process.stdout.write(`${decided.state} by ${decided.decidedBy}: ${decided.repository}@${decided.digest}\n`);
+    return 0;
+  }
+  const state = await readLocalState(values['work-dir']);
+  if (state === null || !isAlive(state.pid)) {
+    throw new GateError('CONFIG_ERROR', 'no local gate is running (start one with `npm start`); for AWS pass --aws');
+  }
+  const res = await fetch(`${state.approvalBaseUrl}/${encodeURIComponent(approvalId)}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      decision: command,
+      by: values.by,
+      ...(values.comment === undefined ? {} : { comment: values.comment }),
+    }).toString(),
+  });
+  const text = (await res.text())
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  process.stdout.write(`${res.status}: ${text.slice(0, 300)}\n`);
+  if (res.status === 200) return 0;
+  if (res.status >= 500) return 2;
+  return 1;
+}
+
+async function status(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, 'work-dir': { type: 'string', default: DEFAULT_WORK_DIR } },
+  });
+  const state = await readLocalState(values['work-dir']);
+  if (state === null)
+    throw new GateError('CONFIG_ERROR', `no local gate data in ${values['work-dir']} (run \`npm start\` first)`);
+  let stop = async () => {};
+  let endpoint = state.dynamoEndpoint;
+  if (!isAlive(state.pid)) {
+    const standIns = await startStandIns({ dataDir: join(values['work-dir'], 'data') });
+    endpoint = standIns.dynamoEndpoint;
+    stop = standIns.stop;
+  }
+  try {
+    const clients = awsClients({ endpoints: { dynamodb: endpoint } });
+    const store: ReleaseStore = new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: state.tableName });
+    const [digest] = positionals;
+    const releases = (await store.listReleases(500)).filter((r) => digest === undefined || r.digest.startsWith(digest));
+    if (digest !== undefined && releases.length === 0) {
+      process.stderr.write(`no release with digest ${digest}\n`);
+      return 1;
+    }
+    const out = [];
+    for (const r of releases) {
+      const evidence = digest === undefined ? [] : await store.listEvidence(r.repository, r.digest);
+      out.push({
+        ...r,
+        evidence: evidence.map((e) => ({ kind: e.kind, status: e.status, reasons: e.reasons, documents: e.documents })),
+      });
+    }
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return 0;
+    }
+    for (const r of out) {
+      process.stdout.write(
+        `${r.repository}@${r.digest}  ${r.state}${r.outcome ? ` (${r.outcome})` : ''}  recorded ${r.recordedAt}\n`,
+      );
+      if (r.outcomeReasons && digest !== undefined)
+        for (const why of r.outcomeReasons) process.stdout.write(`    reason: ${why}\n`);
+      for (const e of r.evidence) {
+        process.stdout.write(`    ${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${e.reasons.join('; ').slice(0, 200)}\n`);
+        for (const d of e.documents)
+          process.stdout.write(`      s3://${state.bucket}/evidence/sha256/${d.digest.slice(7)}  ${d.name}\n`);
+      }
+    }
+    return 0;
+  } finally {
+    await stop();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (
+      err instanceof UsageError ||
+      (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      process.stderr.write(`usage error: ${err.message}\n\n${USAGE}\n`);
+    } else {
+      process.stderr.write(`error: ${describeError(err)}\n`);
+    }
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,104 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { TABLE_GSIS, TABLE_KEYS } from '../../lambdas/adapters/store/table-schema.js';
+
+export interface EvidenceStoreProps {
+  /**
+   * Days a stored evidence object version is protected by S3 Object Lock (GOVERNANCE mode): it can
+   * be neither overwritten nor deleted before then, except by a principal with
+   * `s3:BypassGovernanceRetention`.
+   * @default - 365 days
+   */
+  readonly objectLockRetentionDays?: number;
+
+  /**
+   * Bucket that receives the evidence bucket's S3 server access logs.
+   * @default - no server access logs (CloudTrail data events can be enabled instead)
+   */
+  readonly serverAccessLogsBucket?: s3.IBucket;
+
+  /**
+   * Name of a numeric epoch-seconds attribute that expires items (approvals, scan rendezvous).
+   * @default - TTL disabled
+   */
+  readonly timeToLiveAttribute?: string;
+
+  /**
+   * What happens to the table, bucket and key when the stack is deleted. They hold the audit trail.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The evidence store: a DynamoDB single table (index, records, task-token rendezvous) and an S3
+ * bucket for raw, content-addressed evidence documents, both encrypted with one customer-managed key.
+ * The key schema comes from `lambdas/adapters/store/table-schema.ts`, shared with the adapter and the
+ * local stand-ins.
+ */
+export class EvidenceStore extends Construct {
+  public readonly key: kms.IKey;
+  public readonly table: dynamodb.ITable;
+  public readonly bucket: s3.IBucket;
+
+  public constructor(scope: Construct, id: string, props: EvidenceStoreProps = {}) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const retentionDays = props.objectLockRetentionDays ?? 365;
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+      throw new Error(`objectLockRetentionDays must be a positive integer, got ${retentionDays}`);
+    }
+
+    const key = new kms.Key(this, 'Key', {
+      description: 'release-gate: evidence table, evidence bucket, notifications and registries',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+
+    const attribute = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
+    const table = new dynamodb.Table(this, 'Table', {
+      partitionKey: attribute(TABLE_KEYS.partitionKey),
+      sortKey: attribute(TABLE_KEYS.sortKey),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key,
+      timeToLiveAttribute: props.timeToLiveAttribute,
+      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy,
+    });
+    for (const gsi of TABLE_GSIS) {
+      table.addGlobalSecondaryIndex({
+        indexName: gsi.indexName,
+        partitionKey: attribute(gsi.partitionKey),
+        sortKey: attribute(gsi.sortKey),
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      versioned: true,
+      // Object Lock keeps the audit trail tamper-evident; GOVERNANCE so an operator with
+      // s3:BypassGovernanceRetention can still remove personal data on request.
+      // https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html
+      objectLockEnabled: true,
+      objectLockDefaultRetention: s3.ObjectLockRetention.governance(Duration.days(retentionDays)),
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      serverAccessLogsPrefix: props.serverAccessLogsBucket === undefined ? undefined : 'release-gate-evidence/',
+      removalPolicy,
+    });
+
+    this.key = key;
+    this.table = table;
+    this.bucket = bucket;
+  }
+}

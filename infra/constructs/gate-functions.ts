@@ -1,0 +1,347 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { BUNDLED_POLICY_PATH, GateFunction } from './gate-function.js';
+
+/** The gate's Lambda handlers, one file each under `lambdas/handlers/`. */
+export const HANDLER_NAMES = [
+  'start-release',
+  'record-release',
+  'wait-for-scan',
+  'scan-complete',
+  'collect-evidence',
+  'evaluate-policy',
+  'request-approval',
+  'promote',
+  'quarantine',
+  'approval-api',
+] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
+
+interface HandlerSizing {
+  readonly timeout: Duration;
+  readonly memorySize: number;
+}
+
+/**
+ * Each timeout stays below the ASL Task's TimeoutSeconds, so a slow Lambda fails with its own
+ * timeout error (retried by the Task) instead of the Task giving up on a still-running function.
+ */
+const SIZING: Readonly<Record<HandlerName, HandlerSizing>> = {
+  'start-release': { timeout: Duration.seconds(30), memorySize: 256 },
+  'record-release': { timeout: Duration.seconds(50), memorySize: 512 }, // Task: 60 s
+  'wait-for-scan': { timeout: Duration.seconds(30), memorySize: 256 },
+  'scan-complete': { timeout: Duration.seconds(30), memorySize: 256 },
+  'collect-evidence': { timeout: Duration.seconds(240), memorySize: 1024 }, // Task: 300 s
+  'evaluate-policy': { timeout: Duration.seconds(50), memorySize: 512 }, // Task: 60 s
+  'request-approval': { timeout: Duration.seconds(30), memorySize: 256 },
+  promote: { timeout: Duration.seconds(840), memorySize: 1024 }, // Task: 900 s
+  quarantine: { timeout: Duration.seconds(120), memorySize: 256 }, // Task: 300 s
+  'approval-api': { timeout: Duration.seconds(10), memorySize: 256 }, // HTTP API limit: 30 s
+};
+
+export interface GateFunctionsProps {
+  readonly table: dynamodb.ITable;
+  readonly bucket: s3.IBucket;
+  /** Key of the table, bucket and topic. */
+  readonly key: kms.IKey;
+  readonly topic: sns.ITopic;
+  readonly eventBus: events.IEventBus;
+  /** ARN of the gate's state machine, built from its fixed name (see ReleaseGate). */
+  readonly stateMachineArn: string;
+  readonly sourceRepositoryArns: readonly string[];
+  readonly productionRepositoryArnPattern: string;
+  readonly promotionPrefix: string;
+  /** Absolute path of the validated policy file. */
+  readonly policyFile: string;
+  readonly stage: string;
+  readonly scanTimeout: Duration;
+  /**
+   * Retention of every function's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * One function per handler, each with its own role holding only what that handler does. Every
+ * grant below names its resources; the single `Resource: "*"` is `ecr:GetAuthorizationToken`, which
+ * supports no other resource.
+ */
+export class GateFunctions extends Construct {
+  private readonly byName: ReadonlyMap<HandlerName, GateFunction>;
+
+  public constructor(scope: Construct, id: string, props: GateFunctionsProps) {
+    super(scope, id);
+    // Every handler gets the whole configuration: the handlers share one wiring module
+    // (lambdas/handlers/aws-deps.ts) that reads all of it. Configuration is not permission; the
+    // roles below are what limit each function.
+    const environment: Record<string, string> = {
+      TABLE_NAME: props.table.tableName,
+      BUCKET_NAME: props.bucket.bucketName,
+      POLICY_FILE: BUNDLED_POLICY_PATH,
+      GATE_STAGE: props.stage,
+      SCAN_TIMEOUT_SECONDS: String(props.scanTimeout.toSeconds()),
+      PROMOTION_PREFIX: props.promotionPrefix,
+      REGISTRY_ID: Stack.of(this).account,
+      STATE_MACHINE_ARN: props.stateMachineArn,
+      TOPIC_ARN: props.topic.topicArn,
+      EVENT_BUS_NAME: props.eventBus.eventBusName,
+      POWERTOOLS_SERVICE_NAME: 'release-gate',
+      POWERTOOLS_METRICS_NAMESPACE: 'ReleaseGate',
+      // esbuild emits source maps; Node applies them to stack traces only with this flag.
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    const byName = new Map<HandlerName, GateFunction>();
+    for (const name of HANDLER_NAMES) {
+      byName.set(
+        name,
+        new GateFunction(this, pascal(name), {
+          handlerName: name,
+          policyFile: props.policyFile,
+          timeout: SIZING[name].timeout,
+          memorySize: SIZING[name].memorySize,
+          environment,
+          logRetention: props.logRetention,
+        }),
+      );
+    }
+    this.byName = byName;
+
+    const grants = new Grants(props);
+    const role = (name: HandlerName): iam.IRole => this.get(name).role;
+
+    // What each handler does is in lambdas/domain/workflow/steps.ts; the grants follow it.
+    grants.startExecution(role('start-release'));
+
+    // Resolves the manifest (BatchGetImage) and records the release.
+    grants.readSource(role('record-release'), []);
+    grants.tableReadWrite(role('record-release'));
+    grants.bucketReadWrite(role('record-release'));
+
+    // Manifests, blobs, referrers (ListImageReferrers is authorised as ecr:BatchGetImage), findings.
+    grants.readSource(role('collect-evidence'), COLLECT_EXTRA_ECR_ACTIONS);
+    grants.tableReadWrite(role('collect-evidence'));
+    grants.bucketReadWrite(role('collect-evidence'));
+
+    // A pure function of stored evidence and the bundled policy: no registry access.
+    grants.tableReadWrite(role('evaluate-policy'));
+    grants.bucketReadWrite(role('evaluate-policy'));
+
+    // Stores the token, and answers it at once when the scan result already arrived.
+    grants.tableReadWrite(role('wait-for-scan'));
+    grants.taskResponse(role('wait-for-scan'));
+
+    grants.tableReadWrite(role('scan-complete'));
+    grants.taskResponse(role('scan-complete'));
+
+    grants.tableReadWrite(role('request-approval'));
+    grants.publish(role('request-approval'));
+    grants.putEvents(role('request-approval'));
+
+    grants.tableReadWrite(role('approval-api'));
+    grants.taskResponse(role('approval-api'));
+
+    // Copies manifests, blobs (mount or upload) and referrers from the source to prod/<repository>.
+    grants.readSource(role('promote'), []);
+    grants.writeProduction(role('promote'));
+    grants.tableReadWrite(role('promote'));
+    grants.bucketReadWrite(role('promote'));
+    grants.putEvents(role('promote'));
+    grants.publish(role('promote'));
+
+    // Adds a quarantine tag in the source repository; never touches production.
+    grants.tagSource(role('quarantine'));
+    grants.tableReadWrite(role('quarantine'));
+    grants.bucketReadWrite(role('quarantine'));
+    grants.putEvents(role('quarantine'));
+    grants.publish(role('quarantine'));
+  }
+
+  /** Set one environment variable on every function (e.g. a URL known only after they exist). */
+  public addEnvironment(key: string, value: string): void {
+    for (const fn of this.byName.values()) fn.function.addEnvironment(key, value);
+  }
+
+  /** The construct of one handler's function (function, role, log group). */
+  public get(name: HandlerName): GateFunction {
+    const fn = this.byName.get(name);
+    if (fn === undefined) throw new Error(`no gate function named ${name}`);
+    return fn;
+  }
+
+  public function(name: HandlerName): lambda.IFunction {
+    return this.get(name).function;
+  }
+
+  public all(): ReadonlyArray<readonly [HandlerName, GateFunction]> {
+    return [...this.byName.entries()];
+  }
+}
+
+/** Reading scan findings and managed-signing status is only the evidence collector's business. */
+const COLLECT_EXTRA_ECR_ACTIONS = ['ecr:DescribeImageScanFindings', 'ecr:DescribeImageSigningStatus'];
+
+const ECR_PULL_ACTIONS = ['ecr:BatchGetImage', 'ecr:DescribeImages', 'ecr:GetDownloadUrlForLayer'];
+
+const ECR_PUSH_ACTIONS = [
+  'ecr:PutImage',
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:BatchGetImage',
+  'ecr:DescribeImages',
+  // The first promotion of a repository creates prod/<repo> through the CREATE_ON_PUSH template.
+  'ecr:CreateRepository',
+];
+
+/** Explicit statements instead of the L2 grant helpers, which add wildcard actions (`s3:List*`, `kms:GenerateDataKey*`). */
+class Grants {
+  public constructor(private readonly props: GateFunctionsProps) {}
+
+  public tableReadWrite(role: iam.IRole): void {
+    const { table } = this.props;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EvidenceTableReadWrite',
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:ConditionCheckItem',
+          'dynamodb:DescribeTable',
+        ],
+        resources: [table.tableArn, `${table.tableArn}/index/*`],
+      }),
+    );
+    this.useKey(role);
+  }
+
+  public bucketReadWrite(role: iam.IRole): void {
+    const { bucket } = this.props;
+    // No DeleteObject: evidence is append-only (and Object Lock would refuse it anyway).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EvidenceObjectsReadWrite',
+        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
+        resources: [bucket.arnForObjects('*')],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'EvidenceBucketList', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    );
+    this.useKey(role);
+  }
+
+  public readSource(role: iam.IRole, extraActions: readonly string[]): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'GatedRepositoriesRead',
+        actions: [...ECR_PULL_ACTIONS, ...extraActions],
+        resources: [...this.props.sourceRepositoryArns],
+      }),
+    );
+    this.registryToken(role);
+  }
+
+  public tagSource(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'GatedRepositoriesQuarantineTag',
+        // ListImages: the quarantine tag is chosen among the tags already present.
+        actions: ['ecr:PutImage', 'ecr:BatchGetImage', 'ecr:DescribeImages', 'ecr:ListImages'],
+        resources: [...this.props.sourceRepositoryArns],
+      }),
+    );
+  }
+
+  public writeProduction(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ProductionRepositoriesPush',
+        actions: ECR_PUSH_ACTIONS,
+        resources: [this.props.productionRepositoryArnPattern],
+      }),
+    );
+    this.registryToken(role);
+  }
+
+  public startExecution(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'StartReleaseExecution',
+        actions: ['states:StartExecution'],
+        resources: [this.props.stateMachineArn],
+      }),
+    );
+  }
+
+  public taskResponse(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AnswerTaskTokens',
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+        resources: [this.props.stateMachineArn],
+      }),
+    );
+  }
+
+  public publish(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'NotifyTopic', actions: ['sns:Publish'], resources: [this.props.topic.topicArn] }),
+    );
+    this.useKey(role);
+  }
+
+  public putEvents(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'OutcomeEvents',
+        actions: ['events:PutEvents'],
+        resources: [this.props.eventBus.eventBusArn],
+      }),
+    );
+  }
+
+  private useKey(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'GateKeyUse',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [this.props.key.keyArn],
+      }),
+    );
+  }
+
+  private registryToken(role: iam.IRole): void {
+    // cdk-nag AwsSolutions-IAM5: ecr:GetAuthorizationToken supports only Resource "*"
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RegistryAuthorizationToken',
+        actions: ['ecr:GetAuthorizationToken'],
+        resources: ['*'],
+      }),
+    );
+  }
+}
+
+function pascal(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

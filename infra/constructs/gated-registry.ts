@@ -1,0 +1,143 @@
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { RepositoryNameSchema } from '../../lambdas/domain/types.js';
+
+/** Which source repositories the gate watches: a fixed list, or every repository under a prefix. */
+export type GatedRepositories =
+  | { readonly kind: 'names'; readonly names: readonly string[] }
+  | { readonly kind: 'prefix'; readonly prefix: string };
+
+export interface GatedRegistryProps {
+  readonly repositories: GatedRepositories;
+  /** Key for repository encryption. Source and production must share it so that blob mounts work. */
+  readonly key: kms.IKey;
+  /**
+   * First path segment of the production repositories (`<prefix>/<repository>`).
+   * @default 'prod'
+   */
+  readonly promotionPrefix?: string;
+  /**
+   * What happens to the source repositories when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The gated source repositories (immutable tags, scan on push, KMS) and the production side: a
+ * repository creation template for `<promotionPrefix>/` applied on CREATE_ON_PUSH, so `prod/<repo>`
+ * is created with the same settings by the first promotion. Source and production use the same
+ * encryption key because ECR mounts blobs only between repositories with identical encryption
+ * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/blob-mounting.html).
+ */
+export class GatedRegistry extends Construct {
+  /** Repositories created by this construct (empty in prefix mode). */
+  public readonly repositories: readonly ecr.IRepository[];
+  /** IAM resource ARNs of the gated source repositories (exact ARNs, or `repository/<prefix>/*`). */
+  public readonly sourceRepositoryArns: readonly string[];
+  /** IAM resource ARN pattern of the production repositories: `repository/<promotionPrefix>/*`. */
+  public readonly productionRepositoryArnPattern: string;
+  public readonly promotionPrefix: string;
+  /** Exact names (names mode) for event patterns and policy checks. */
+  public readonly repositoryNames: readonly string[] | undefined;
+  /** Prefix with a trailing `/` (prefix mode) for event patterns. */
+  public readonly repositoryPrefix: string | undefined;
+
+  public constructor(scope: Construct, id: string, props: GatedRegistryProps) {
+    super(scope, id);
+    const promotionPrefix = props.promotionPrefix ?? 'prod';
+    assertPathSegment('promotionPrefix', promotionPrefix);
+    const stack = Stack.of(this);
+    const repositoryArn = (name: string): string =>
+      stack.formatArn({
+        service: 'ecr',
+        resource: 'repository',
+        resourceName: name,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+
+    const isProduction = (name: string): boolean => name === promotionPrefix || name.startsWith(`${promotionPrefix}/`);
+    const repositories: ecr.IRepository[] = [];
+    if (props.repositories.kind === 'names') {
+      if (props.repositories.names.length === 0) throw new Error('gated repositories: give at least one name');
+      for (const name of props.repositories.names) {
+        const parsed = RepositoryNameSchema.safeParse(name);
+        if (!parsed.success) throw new Error(`gated repository "${name}" is not a valid ECR repository name`);
+        if (isProduction(name)) {
+          throw new Error(`gated repository "${name}" is under the production prefix "${promotionPrefix}/"`);
+        }
+        repositories.push(
+          new ecr.Repository(this, `Repository-${name.replaceAll('/', '-')}`, {
+            repositoryName: name,
+            imageTagMutability: ecr.TagMutability.IMMUTABLE,
+            imageScanOnPush: true,
+            encryption: ecr.RepositoryEncryption.KMS,
+            encryptionKey: props.key,
+            removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+          }),
+        );
+      }
+      this.repositoryNames = [...props.repositories.names];
+      this.repositoryPrefix = undefined;
+      this.sourceRepositoryArns = repositories.map((r) => r.repositoryArn);
+    } else {
+      const prefix = props.repositories.prefix.replace(/\/+$/, '');
+      assertPathSegment('gatedRepositoryPrefix', prefix);
+      if (isProduction(prefix)) throw new Error(`gated prefix "${prefix}" overlaps the production prefix`);
+      // Repositories under the prefix are created on first push with the same settings. Scan on
+      // push is a registry-level setting for these (PutRegistryScanningConfiguration), not a template one.
+      this.creationTemplate(`SourceTemplate`, prefix, props.key, 'Gated source repositories (release-gate)');
+      this.repositoryNames = undefined;
+      this.repositoryPrefix = `${prefix}/`;
+      this.sourceRepositoryArns = [repositoryArn(`${prefix}/*`)];
+    }
+    this.repositories = repositories;
+
+    this.creationTemplate(
+      'ProductionTemplate',
+      promotionPrefix,
+      props.key,
+      'Production repositories (release-gate promotions)',
+    );
+    this.promotionPrefix = promotionPrefix;
+    this.productionRepositoryArnPattern = repositoryArn(`${promotionPrefix}/*`);
+  }
+
+  private creationTemplate(id: string, prefix: string, key: kms.IKey, description: string): void {
+    const stack = Stack.of(this);
+    const repositoryPattern = stack.formatArn({
+      service: 'ecr',
+      resource: 'repository',
+      resourceName: `${prefix}/*`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    // A template with a customer-managed key needs a role ECR assumes to create the repository
+    // (https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-creation-templates-create-iam.html).
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('ecr.amazonaws.com'),
+      description: `ECR repository creation role for ${prefix}/*`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['ecr:CreateRepository', 'ecr:TagResource'], resources: [repositoryPattern] }),
+    );
+    key.grant(role, 'kms:CreateGrant', 'kms:RetireGrant', 'kms:DescribeKey');
+    const template = new ecr.CfnRepositoryCreationTemplate(this, id, {
+      prefix,
+      description,
+      appliedFor: ['CREATE_ON_PUSH'],
+      imageTagMutability: 'IMMUTABLE',
+      encryptionConfiguration: { encryptionType: 'KMS', kmsKey: key.keyArn },
+      customRoleArn: role.roleArn,
+    });
+    template.node.addDependency(role);
+  }
+}
+
+function assertPathSegment(what: string, value: string): void {
+  if (!RepositoryNameSchema.safeParse(value).success) {
+    throw new Error(`${what} "${value}" is not a valid ECR repository path`);
+  }
+}

@@ -1,0 +1,59 @@
+import { type App, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ReleaseGate, type ReleaseGateProps } from './release-gate.js';
+
+/**
+ * Deployment settings, from CDK context (`cdk synth -c gatedRepositories=app,api`):
+ * - `gatedRepositories`: comma-separated repository names, or
+ * - `gatedRepositoryPrefix`: gate every repository under `<prefix>/`;
+ * - `policyFile` (default `policy/release-gate.policy.yaml`), `stage` (default `production`),
+ *   `approverEmails` (comma-separated), `promotionPrefix` (default `prod`).
+ * Without either repository setting the gate watches one repository, `app`.
+ */
+export function gatePropsFromContext(app: App): ReleaseGateProps {
+  const text = (key: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string') throw new Error(`context ${key} must be a string, got ${typeof value}`);
+    return value.trim();
+  };
+  const list = (key: string): string[] | undefined => {
+    const value = text(key);
+    if (value === undefined) return undefined;
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    return items.length > 0 ? items : undefined;
+  };
+  const gatedRepositories = list('gatedRepositories');
+  const gatedRepositoryPrefix = text('gatedRepositoryPrefix');
+  return {
+    gatedRepositories: gatedRepositories ?? (gatedRepositoryPrefix === undefined ? ['app'] : undefined),
+    gatedRepositoryPrefix,
+    policyFile: text('policyFile'),
+    stage: text('stage'),
+    approverEmails: list('approverEmails'),
+    promotionPrefix: text('promotionPrefix'),
+  };
+}
+
+export interface ReleaseGateStackProps extends StackProps {
+  readonly gate: ReleaseGateProps;
+}
+
+/** A stack holding one ReleaseGate, with the outputs an operator needs. */
+export class ReleaseGateStack extends Stack {
+  public readonly gate: ReleaseGate;
+
+  public constructor(scope: Construct, id: string, props: ReleaseGateStackProps) {
+    super(scope, id, props);
+    this.gate = new ReleaseGate(this, 'ReleaseGate', props.gate);
+    new CfnOutput(this, 'StateMachineArn', { value: this.gate.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ApprovalApiUrl', { value: this.gate.approvalApi.url });
+    new CfnOutput(this, 'EvidenceTableName', { value: this.gate.table.tableName });
+    new CfnOutput(this, 'EvidenceBucketName', { value: this.gate.bucket.bucketName });
+    new CfnOutput(this, 'EventBusName', { value: this.gate.eventBus.eventBusName });
+    new CfnOutput(this, 'TopicArn', { value: this.gate.topic.topicArn });
+  }
+}

@@ -1,0 +1,244 @@
+import { isAbsolute, join } from 'node:path';
+import { ArnFormat, Duration, Names, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { LoadedPolicy } from '../lambdas/domain/policy/load.js';
+import { ApprovalApi } from './constructs/approval-api.js';
+import { EvidenceStore } from './constructs/evidence-store.js';
+import { PROJECT_ROOT } from './constructs/gate-function.js';
+import { GateFunctions } from './constructs/gate-functions.js';
+import { GateMonitoring } from './constructs/gate-monitoring.js';
+import { GateNotifications } from './constructs/gate-notifications.js';
+import { GateTriggers } from './constructs/gate-triggers.js';
+import { GateWorkflow } from './constructs/gate-workflow.js';
+import { GatedRegistry, type GatedRepositories } from './constructs/gated-registry.js';
+import { validatePolicyFile } from './validate-policy.js';
+
+/** The ASL file, loaded as written so the same definition runs on AWS and locally. */
+export const DEFINITION_FILE = join(PROJECT_ROOT, 'statemachines', 'release-gate.asl.json');
+export const DEFAULT_POLICY_FILE = 'policy/release-gate.policy.yaml';
+
+export interface ReleaseGateProps {
+  /**
+   * Source repositories to gate, created by this construct (immutable tags, scan on push, KMS).
+   * Give this or `gatedRepositoryPrefix`, not both.
+   * @default - none; then `gatedRepositoryPrefix` is required
+   */
+  readonly gatedRepositories?: readonly string[];
+  /**
+   * Gate every repository under `<prefix>/` (created on first push from a creation template).
+   * Give this or `gatedRepositories`, not both.
+   * @default - none; then `gatedRepositories` is required
+   */
+  readonly gatedRepositoryPrefix?: string;
+  /**
+   * Policy file (YAML or JSON), relative to the repository root or absolute. It is validated at
+   * synth time (an invalid policy makes synth throw) and bundled into every function.
+   * @default 'policy/release-gate.policy.yaml'
+   */
+  readonly policyFile?: string;
+  /**
+   * Policy stage this gate evaluates (`GATE_STAGE`); every policy rule must define it.
+   * @default 'production'
+   */
+  readonly stage?: string;
+  /**
+   * Email addresses subscribed to the notification topic.
+   * @default - no subscriptions
+   */
+  readonly approverEmails?: readonly string[];
+  /**
+   * First path segment of the production repositories.
+   * @default 'prod'
+   */
+  readonly promotionPrefix?: string;
+  /**
+   * How long WaitForScan waits for the scan-complete event before scan evidence is MISSING.
+   * @default Duration.hours(1)
+   */
+  readonly scanTimeout?: Duration;
+  /**
+   * S3 Object Lock default retention (GOVERNANCE) of evidence objects, in days.
+   * @default 365
+   */
+  readonly objectLockRetentionDays?: number;
+  /**
+   * Bucket for the evidence bucket's server access logs.
+   * @default - no server access logs
+   */
+  readonly serverAccessLogsBucket?: s3.IBucket;
+  /**
+   * Table attribute (epoch seconds) that expires items such as approvals and scan rendezvous.
+   * @default 'expiresAt'
+   */
+  readonly timeToLiveAttribute?: string;
+  /**
+   * Name of the state machine. Fixed at synth time: functions reference its ARN before it exists.
+   * @default - a name unique to this construct's path
+   */
+  readonly stateMachineName?: string;
+  /**
+   * Name of the custom bus for outcome events.
+   * @default 'release-gate'
+   */
+  readonly eventBusName?: string;
+  /**
+   * Topic notified by the gate's alarms.
+   * @default - alarms without actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Retention of every log group (functions, executions, API access).
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Removal policy of the key, table, bucket and source repositories (the audit trail).
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The release gate: every push to a gated ECR repository starts a Step Functions execution that
+ * collects evidence for that digest, evaluates the policy fail-closed, waits for approval and
+ * promotes to `<promotionPrefix>/<repository>` or quarantines.
+ */
+export class ReleaseGate extends Construct {
+  public readonly key: kms.IKey;
+  public readonly table: dynamodb.ITable;
+  public readonly bucket: s3.IBucket;
+  public readonly registry: GatedRegistry;
+  public readonly functions: GateFunctions;
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly topic: sns.ITopic;
+  public readonly eventBus: events.IEventBus;
+  public readonly triggers: GateTriggers;
+  public readonly approvalApi: ApprovalApi;
+  public readonly alarms: readonly cloudwatch.Alarm[];
+  /** The validated policy, as bundled. */
+  public readonly policy: LoadedPolicy;
+
+  public constructor(scope: Construct, id: string, props: ReleaseGateProps) {
+    super(scope, id);
+    const stage = props.stage ?? 'production';
+    const policyFile = resolveFromRoot(props.policyFile ?? DEFAULT_POLICY_FILE);
+    const scanTimeout = props.scanTimeout ?? Duration.hours(1);
+    if (scanTimeout.toSeconds() < 60) throw new Error('scanTimeout must be at least 60 seconds');
+
+    const store = new EvidenceStore(this, 'EvidenceStore', {
+      objectLockRetentionDays: props.objectLockRetentionDays,
+      serverAccessLogsBucket: props.serverAccessLogsBucket,
+      timeToLiveAttribute: props.timeToLiveAttribute ?? 'expiresAt',
+      removalPolicy: props.removalPolicy,
+    });
+    this.key = store.key;
+    this.table = store.table;
+    this.bucket = store.bucket;
+
+    this.registry = new GatedRegistry(this, 'Registry', {
+      repositories: gatedRepositories(props),
+      key: store.key,
+      promotionPrefix: props.promotionPrefix,
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.policy = validatePolicyFile(policyFile, {
+      stage,
+      promotionPrefix: this.registry.promotionPrefix,
+      repositoryNames: this.registry.repositoryNames,
+    });
+
+    const notifications = new GateNotifications(this, 'Notifications', {
+      key: store.key,
+      approverEmails: props.approverEmails,
+      eventBusName: props.eventBusName,
+    });
+    this.topic = notifications.topic;
+    this.eventBus = notifications.eventBus;
+
+    // The state machine's ARN is built from its fixed name, so that functions can hold it (env,
+    // IAM) without a reference to the state machine, whose definition references them.
+    const stateMachineName =
+      props.stateMachineName ?? Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
+    const stateMachineArn = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
+    this.functions = new GateFunctions(this, 'Functions', {
+      table: store.table,
+      bucket: store.bucket,
+      key: store.key,
+      topic: notifications.topic,
+      eventBus: notifications.eventBus,
+      stateMachineArn,
+      sourceRepositoryArns: this.registry.sourceRepositoryArns,
+      productionRepositoryArnPattern: this.registry.productionRepositoryArnPattern,
+      promotionPrefix: this.registry.promotionPrefix,
+      policyFile,
+      stage,
+      scanTimeout,
+      logRetention: props.logRetention,
+    });
+    const fn = (name: Parameters<GateFunctions['function']>[0]) => this.functions.function(name);
+
+    const workflow = new GateWorkflow(this, 'Workflow', {
+      definitionFile: DEFINITION_FILE,
+      stateMachineName,
+      functions: {
+        RecordReleaseFunctionArn: fn('record-release'),
+        WaitForScanFunctionArn: fn('wait-for-scan'),
+        CollectEvidenceFunctionArn: fn('collect-evidence'),
+        EvaluatePolicyFunctionArn: fn('evaluate-policy'),
+        RequestApprovalFunctionArn: fn('request-approval'),
+        PromoteFunctionArn: fn('promote'),
+        QuarantineFunctionArn: fn('quarantine'),
+      },
+      logRetention: props.logRetention,
+    });
+    this.stateMachine = workflow.stateMachine;
+
+    this.triggers = new GateTriggers(this, 'Triggers', {
+      startRelease: fn('start-release'),
+      scanComplete: fn('scan-complete'),
+      repositoryNames: this.registry.repositoryNames,
+      repositoryPrefix: this.registry.repositoryPrefix,
+    });
+
+    this.approvalApi = new ApprovalApi(this, 'ApprovalApi', {
+      handler: fn('approval-api'),
+      logRetention: props.logRetention,
+    });
+    this.functions.addEnvironment('APPROVAL_BASE_URL', this.approvalApi.url);
+
+    this.alarms = new GateMonitoring(this, 'Monitoring', {
+      stateMachine: workflow.stateMachine,
+      deadLetterQueues: { Push: this.triggers.pushDeadLetterQueue, Scan: this.triggers.scanDeadLetterQueue },
+      alarmTopic: props.alarmTopic,
+    }).alarms;
+  }
+}
+
+function resolveFromRoot(file: string): string {
+  return isAbsolute(file) ? file : join(PROJECT_ROOT, file);
+}
+
+function gatedRepositories(props: ReleaseGateProps): GatedRepositories {
+  const names = props.gatedRepositories;
+  const prefix = props.gatedRepositoryPrefix;
+  if (names !== undefined && names.length > 0 && prefix === undefined) return { kind: 'names', names };
+  if (prefix !== undefined && prefix.length > 0 && (names === undefined || names.length === 0)) {
+    return { kind: 'prefix', prefix };
+  }
+  throw new Error('ReleaseGate: give exactly one of gatedRepositories (a non-empty list) or gatedRepositoryPrefix');
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { GateError } from '../lambdas/domain/errors.js';
+import { type LoadedPolicy, loadPolicy, policyFor, targetRepositoryFor } from '../lambdas/domain/policy/load.js';
+
+export interface PolicyDeploymentContext {
+  /** Stage the deployed gate evaluates (`GATE_STAGE`). */
+  readonly stage: string;
+  /** Production repositories live under `<promotionPrefix>/`; promote may write nowhere else. */
+  readonly promotionPrefix: string;
+  /** Exact gated repository names, when known; each must be covered by a policy rule. */
+  readonly repositoryNames?: readonly string[];
+}
+
+/**
+ * Load the policy file the functions will bundle and check it against the deployment, at synth
+ * time. The gate refuses an invalid policy at runtime too; failing here means a bad policy never
+ * reaches an account. Throws GateError POLICY_INVALID with the file name and every reason.
+ */
+export function validatePolicyFile(file: string, context: PolicyDeploymentContext): LoadedPolicy {
+  let loaded: LoadedPolicy;
+  try {
+    loaded = loadPolicy(readFileSync(file));
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new GateError('POLICY_INVALID', `release-gate policy ${file} is invalid: ${reason}`, { cause: err });
+  }
+  const problems: string[] = [];
+  for (const [i, rule] of loaded.document.rules.entries()) {
+    if (rule.stages[context.stage] === undefined) {
+      problems.push(`rules.${i}.stages has no "${context.stage}" stage (the deployed GATE_STAGE); add it`);
+    }
+    const sample = targetRepositoryFor(rule, 'repository');
+    if (!sample.startsWith(`${context.promotionPrefix}/`)) {
+      problems.push(
+        `rules.${i}.promotion.targetRepository "${rule.promotion.targetRepository}" is outside "${context.promotionPrefix}/", ` +
+          'where the promote function may write; use "<promotionPrefix>/{repository}"',
+      );
+    }
+  }
+  for (const name of context.repositoryNames ?? []) {
+    try {
+      policyFor(loaded.document, name);
+    } catch {
+      problems.push(`no rule's repositories pattern matches the gated repository "${name}"`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new GateError(
+      'POLICY_INVALID',
+      `release-gate policy ${file} does not fit this deployment: ${problems.join('; ')}`,
+    );
+  }
+  return loaded;
+}

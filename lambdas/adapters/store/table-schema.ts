@@ -1,0 +1,107 @@
+/**
+ * The evidence table's key schema: the single source of truth shared by the DynamoDB adapter, the
+ * local stand-ins (CreateTable on dynalite) and the CDK construct. Every key attribute is a string.
+ *
+ * Item layout (single table, see DESIGN.md "Data"):
+ * | item | pk | sk | gsi1 (by state) | gsi2 (by type, time) |
+ * |---|---|---|---|---|
+ * | release | `REL#<repo>@<digest>` | `META` | `RELEASE#<state>` / `<recordedAt>#<repo>@<digest>` | `RELEASE` / same |
+ * | evidence | `REL#<repo>@<digest>` | `EV#<kind>` | | |
+ * | decision | `REL#<repo>@<digest>` | `DECISION` | | |
+ * | approval | `APPROVAL#<id>` | `META` | `APPROVAL#<state>` / `<requestedAt>#<id>` | `APPROVAL` / same |
+ * | package index | `PKG#<purl without version>` | `<version>#<repo>@<digest>` | | |
+ * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
+ * | promotion track | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
+ * | promotion marker | `TRACKED#<repo>@<digest>` | `META` | | |
+ * | scan rendezvous | `SCAN#<repo>@<digest>` | `META` | | |
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+/** Global secondary indexes. Both project all attributes (the items are small). */
+export const TABLE_GSIS = [
+  /** Releases and approvals by state, newest last: `listReleasesByState`, `listApprovals(state)`. */
+  { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** Releases and approvals by type, newest last: `listReleases`, `listApprovals()`. */
+  { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+] as const;
+
+export type TableGsiName = (typeof TABLE_GSIS)[number]['indexName'];
+
+const META = 'META';
+
+/** Key builders, so that no other file spells a key prefix. */
+export const itemKeys = {
+  release: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: META }),
+  evidence: (repository: string, digest: string, kind: string) => ({
+    pk: `REL#${repository}@${digest}`,
+    sk: `EV#${kind}`,
+  }),
+  evidencePrefix: 'EV#',
+  decision: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'DECISION' }),
+  approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: META }),
+  packageIndex: (purlWithoutVersion: string, version: string, repository: string, digest: string) => ({
+    pk: `PKG#${purlWithoutVersion}`,
+    sk: `${version}#${repository}@${digest}`,
+  }),
+  packagePartition: (purlWithoutVersion: string) => `PKG#${purlWithoutVersion}`,
+  vulnerabilityIndex: (id: string, repository: string, digest: string) => ({
+    pk: `CVE#${id}`,
+    sk: `${repository}@${digest}`,
+  }),
+  vulnerabilityPartition: (id: string) => `CVE#${id}`,
+  track: (repository: string, promotedAt: string, digest: string) => ({
+    pk: `TRACK#${repository}`,
+    sk: `${promotedAt}#${digest}`,
+  }),
+  trackPartition: (repository: string) => `TRACK#${repository}`,
+  trackMarker: (repository: string, digest: string) => ({ pk: `TRACKED#${repository}@${digest}`, sk: META }),
+  scan: (repository: string, digest: string) => ({ pk: `SCAN#${repository}@${digest}`, sk: META }),
+} as const;
+
+/** Secondary index keys: gsi1 groups by state, gsi2 by item type; both sort by time. */
+export const indexKeys = {
+  release: (state: string, recordedAt: string, repository: string, digest: string) => ({
+    gsi1pk: `RELEASE#${state}`,
+    gsi1sk: `${recordedAt}#${repository}@${digest}`,
+    gsi2pk: 'RELEASE',
+    gsi2sk: `${recordedAt}#${repository}@${digest}`,
+  }),
+  releaseStatePartition: (state: string) => `RELEASE#${state}`,
+  releaseTypePartition: 'RELEASE',
+  approval: (state: string, requestedAt: string, approvalId: string) => ({
+    gsi1pk: `APPROVAL#${state}`,
+    gsi1sk: `${requestedAt}#${approvalId}`,
+    gsi2pk: 'APPROVAL',
+    gsi2sk: `${requestedAt}#${approvalId}`,
+  }),
+  approvalStatePartition: (state: string) => `APPROVAL#${state}`,
+  approvalTypePartition: 'APPROVAL',
+} as const;
+
+/** CreateTable input for dynalite and scripts; the CDK construct builds the same schema from TABLE_KEYS/TABLE_GSIS. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const keyAttributes = [
+    TABLE_KEYS.partitionKey,
+    TABLE_KEYS.sortKey,
+    ...TABLE_GSIS.flatMap((g) => [g.partitionKey, g.sortKey]),
+  ];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: keyAttributes.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+    KeySchema: [
+      { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: TABLE_GSIS.map((g) => ({
+      IndexName: g.indexName,
+      KeySchema: [
+        { AttributeName: g.partitionKey, KeyType: 'HASH' },
+        { AttributeName: g.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    })),
+  };
+}

@@ -1,0 +1,243 @@
+/**
+ * Finds the attestations of an image: DSSE envelopes carrying in-toto statements, attached either as
+ * OCI referrers (image-spec v1.1 `subject`) or under cosign's `sha256-<hex>.att` tag
+ * (cosign specs/ATTESTATION_SPEC.md). Only envelopes that pass every check are `verified`; every
+ * other envelope of a wanted predicate type is `rejected` with its reason.
+ */
+import { z } from 'zod';
+import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
+import { Limits } from '../limits.js';
+import {
+  type Descriptor,
+  digestToTag,
+  type ImageManifest,
+  ImageManifestSchema,
+  isIndexMediaType,
+  MediaTypes,
+} from '../oci.js';
+import type { TrustedKey } from '../policy/schema.js';
+import type { RegistryReader } from '../ports.js';
+import type { ImageSubject } from '../types.js';
+import { decodeBase64, parseEnvelope, verifyEnvelope } from './dsse.js';
+import { parseInTotoStatementBytes, statementCoversDigest } from './in-toto.js';
+import type { AttestationScan, VerifiedAttestation } from './types.js';
+
+/** Layer annotation cosign sets on each `.att` layer (unauthenticated: used for routing only). */
+const PREDICATE_TYPE_ANNOTATION = 'predicateType';
+
+type Rejection = AttestationScan['rejected'][number];
+
+interface ScanState {
+  readonly registry: RegistryReader;
+  readonly subject: ImageSubject;
+  readonly keys: readonly TrustedKey[];
+  readonly wanted: ReadonlySet<string>;
+  readonly verified: VerifiedAttestation[];
+  readonly rejected: Rejection[];
+}
+
+/**
+ * Looks for attestations of `predicateTypes` on `subject`. Registry errors other than a missing
+ * `.att` tag or a vanished referrer propagate (the caller records ERROR evidence); more referrers
+ * than Limits.referrers throws GateError TOO_LARGE (treated as an attack, fail closed).
+ */
+export async function discoverAttestations(
+  registry: RegistryReader,
+  subject: ImageSubject,
+  trustedKeys: readonly TrustedKey[],
+  predicateTypes: readonly string[],
+): Promise<AttestationScan> {
+  const state: ScanState = {
+    registry,
+    subject,
+    keys: trustedKeys,
+    wanted: new Set(predicateTypes),
+    verified: [],
+    rejected: [],
+  };
+
+  const referrers = await registry.listReferrers(subject.repository, subject.digest);
+  if (referrers.length > Limits.referrers) {
+    throw new GateError(
+      'TOO_LARGE',
+      `${subject.repository}@${subject.digest} has ${referrers.length} referrers, above the limit of ${Limits.referrers}`,
+    );
+  }
+  for (const referrer of referrers) {
+    await scanReferrer(state, referrer);
+  }
+  await scanAttestationTag(state);
+  return { verified: state.verified, rejected: state.rejected };
+}
+
+async function scanReferrer(state: ScanState, referrer: Descriptor): Promise<void> {
+  if (isIndexMediaType(referrer.mediaType)) return;
+  const source = `referrer ${referrer.digest}`;
+  const manifest = await readManifest(state, referrer.digest, source);
+  // A referrer that is not an image manifest is some other artifact; it is not ours to judge.
+  if (manifest === undefined) return;
+  // Decide from the manifest itself: the index entry's artifactType is a copy the registry made.
+  const envelopeLayers = manifest.layers.filter(
+    (l) => l.mediaType === MediaTypes.dsseEnvelope || l.mediaType === MediaTypes.inTotoPayload,
+  );
+  const layers =
+    envelopeLayers.length === 0 && manifest.artifactType === MediaTypes.inTotoPayload
+      ? manifest.layers
+      : envelopeLayers;
+  if (layers.length === 0) return;
+  if (manifest.subject?.digest !== state.subject.digest) {
+    state.rejected.push({
+      source,
+      reason: `manifest subject is ${manifest.subject?.digest ?? 'absent'}, not ${state.subject.digest}`,
+    });
+    return;
+  }
+  for (const [i, layer] of layers.entries()) {
+    await scanLayer(state, layer, layers.length > 1 ? `${source} layer ${i + 1}` : source);
+  }
+}
+
+async function scanAttestationTag(state: ScanState): Promise<void> {
+  const tag = `${digestToTag(state.subject.digest)}.att`;
+  const source = `tag ${tag}`;
+  let bytes: Uint8Array;
+  try {
+    bytes = (await state.registry.getManifest(state.subject.repository, tag)).bytes;
+  } catch (err) {
+    if (err instanceof NotFoundError) return;
+    throw err;
+  }
+  const manifest = parseManifest(bytes);
+  if (typeof manifest === 'string') {
+    state.rejected.push({ source, reason: manifest });
+    return;
+  }
+  const layers = manifest.layers.filter((l) => l.mediaType === MediaTypes.dsseEnvelope);
+  for (const [i, layer] of layers.entries()) {
+    await scanLayer(state, layer, layers.length > 1 ? `${source} layer ${i + 1}` : source);
+  }
+}
+
+async function readManifest(state: ScanState, digest: string, source: string): Promise<ImageManifest | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = (await state.registry.getManifest(state.subject.repository, digest)).bytes;
+  } catch (err) {
+    // Listed a moment ago and gone now (deleted in between): nothing to verify there.
+    if (err instanceof NotFoundError) {
+      state.rejected.push({ source, reason: `listed as a referrer but not found: ${describeError(err)}` });
+      return undefined;
+    }
+    throw err;
+  }
+  const manifest = parseManifest(bytes);
+  return typeof manifest === 'string' ? undefined : manifest;
+}
+
+/** The manifest, or the reason it is not one. */
+function parseManifest(bytes: Uint8Array): ImageManifest | string {
+  if (bytes.length > Limits.manifestBytes) {
+    return `manifest is ${bytes.length} bytes, above the limit of ${Limits.manifestBytes} bytes`;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return 'manifest is not JSON';
+  }
+  const parsed = ImageManifestSchema.safeParse(json);
+  return parsed.success ? parsed.data : `not an image manifest: ${z.prettifyError(parsed.error)}`;
+}
+
+const PeekStatement = z.object({ predicateType: z.string() });
+
+/**
+ * The predicate type a layer claims, from its annotation or its (not yet verified) payload. Used
+ * only to skip attestations of other types; never for a trust decision.
+ */
+function claimedPredicateType(
+  annotation: string | undefined,
+  payloadType: string,
+  payload: string,
+): string | undefined {
+  if (annotation !== undefined) return annotation;
+  if (payloadType !== MediaTypes.inTotoPayload) return undefined;
+  try {
+    const peeked = PeekStatement.safeParse(JSON.parse(Buffer.from(decodeBase64(payload)).toString('utf8')));
+    return peeked.success ? peeked.data.predicateType : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function scanLayer(state: ScanState, layer: Descriptor, source: string): Promise<void> {
+  const annotated = layer.annotations?.[PREDICATE_TYPE_ANNOTATION];
+  if (annotated !== undefined && !state.wanted.has(annotated)) return;
+  const reject = (reason: string, predicateType?: string): void => {
+    state.rejected.push(predicateType === undefined ? { source, reason } : { source, predicateType, reason });
+  };
+
+  if (layer.size > Limits.attestationBytes) {
+    reject(`envelope is ${layer.size} bytes, above the limit of ${Limits.attestationBytes} bytes`, annotated);
+    return;
+  }
+  let envelopeBytes: Uint8Array;
+  try {
+    envelopeBytes = await state.registry.getBlob(state.subject.repository, layer.digest, Limits.attestationBytes);
+  } catch (err) {
+    // Missing, oversized or tampered content is a bad attestation; anything else is the registry's fault.
+    if (err instanceof NotFoundError || err instanceof TooLargeError || isDigestMismatch(err)) {
+      reject(`envelope blob ${layer.digest} unreadable: ${describeError(err)}`, annotated);
+      return;
+    }
+    throw err;
+  }
+
+  let claimed: string | undefined;
+  try {
+    const envelope = parseEnvelope(envelopeBytes);
+    claimed = claimedPredicateType(annotated, envelope.payloadType, envelope.payload);
+  } catch (err) {
+    reject(`not a DSSE envelope: ${describeError(err)}`, annotated);
+    return;
+  }
+  if (claimed !== undefined && !state.wanted.has(claimed)) return;
+
+  let envelope: ReturnType<typeof verifyEnvelope>;
+  try {
+    envelope = verifyEnvelope(envelopeBytes, state.keys);
+  } catch (err) {
+    reject(`DSSE signature not verified by a trusted key: ${describeError(err)}`, claimed);
+    return;
+  }
+  if (envelope.payloadType !== MediaTypes.inTotoPayload) {
+    reject(`payloadType is ${envelope.payloadType}, not ${MediaTypes.inTotoPayload}`, claimed);
+    return;
+  }
+  let statement: ReturnType<typeof parseInTotoStatementBytes>;
+  try {
+    statement = parseInTotoStatementBytes(envelope.payload);
+  } catch (err) {
+    reject(describeError(err), claimed);
+    return;
+  }
+  // Signed, but of a type this caller did not ask for (the annotation or peek was absent or wrong).
+  if (!state.wanted.has(statement.predicateType)) return;
+  if (!statementCoversDigest(statement, state.subject.digest)) {
+    const subjects = statement.subject.flatMap((s) => Object.entries(s.digest).map(([a, v]) => `${a}:${v}`));
+    const shown = subjects.length > 3 ? [...subjects.slice(0, 3), `${subjects.length - 3} more`] : subjects;
+    reject(`statement subject (${shown.join(', ')}) does not cover ${state.subject.digest}`, statement.predicateType);
+    return;
+  }
+  state.verified.push({
+    statement,
+    predicateType: statement.predicateType,
+    signer: envelope.signer,
+    source,
+    envelope: envelopeBytes,
+  });
+}
+
+function isDigestMismatch(err: unknown): boolean {
+  return err instanceof GateError && err.code === 'DIGEST_MISMATCH';
+}

@@ -1,0 +1,140 @@
+/**
+ * in-toto attestation Statement (v1 and v0.1).
+ * Spec: https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md; the validation rules
+ * mirror in-toto/attestation `go/v1/statement.go` and `resource_descriptor.go`.
+ */
+import { z } from 'zod';
+import { InvalidInputError, TooLargeError } from '../errors.js';
+import { Limits } from '../limits.js';
+import { StatementTypes } from '../predicate-types.js';
+import type { InTotoStatement } from './types.js';
+
+/** The rule a statement broke, named after the in-toto/attestation Go errors. */
+export const IN_TOTO_RULES = [
+  'MALFORMED', // not a JSON object of the Statement shape
+  'INVALID_STATEMENT_TYPE', // ErrInvalidStatementType
+  'SUBJECT_REQUIRED', // ErrSubjectRequired
+  'RD_REQUIRED_FIELD', // ErrRDRequiredField
+  'DIGEST_REQUIRED', // ErrDigestRequired
+  'INVALID_DIGEST_ENCODING', // ErrInvalidDigestEncoding
+  'PREDICATE_TYPE_REQUIRED', // ErrPredicateTypeRequired
+  'PREDICATE_REQUIRED', // ErrPredicateRequired
+] as const;
+export type InTotoRule = (typeof IN_TOTO_RULES)[number];
+
+/** A statement that failed validation; `rule` says which. */
+export class InTotoStatementError extends InvalidInputError {
+  public readonly rule: InTotoRule;
+
+  public constructor(rule: InTotoRule, message: string, options?: { cause?: unknown }) {
+    super(`invalid in-toto statement (${rule}): ${message}`, options);
+    this.rule = rule;
+    this.name = 'InTotoStatementError';
+  }
+}
+
+const JsonObject = z.record(z.string(), z.unknown());
+
+/** Loose first pass: the fields we need, with their JSON types; the rules run after it. */
+const StatementShape = z.object({
+  _type: z.string().optional(),
+  subject: z
+    .array(
+      z.object({
+        name: z.string().optional(),
+        uri: z.string().optional(),
+        digest: z.record(z.string(), z.string()).optional(),
+      }),
+    )
+    .optional(),
+  predicateType: z.string().optional(),
+  predicate: JsonObject.nullable().optional(),
+});
+
+/** Hex lengths of the algorithms resource_descriptor.go checks (others are free-form). */
+const HEX_DIGEST_LENGTHS: Readonly<Record<string, number>> = {
+  sha1: 40,
+  sha224: 56,
+  sha256: 64,
+  sha384: 96,
+  sha512: 128,
+  sha3_224: 56,
+  sha3_256: 64,
+  sha3_384: 96,
+  sha3_512: 128,
+  gitCommit: 40,
+};
+
+const KNOWN_TYPES: readonly string[] = [StatementTypes.v1, StatementTypes.v01];
+
+/** Validates a parsed JSON value as an in-toto Statement. Throws InTotoStatementError naming the rule. */
+export function parseInTotoStatement(json: unknown): InTotoStatement {
+  const shape = StatementShape.safeParse(json);
+  if (!shape.success) {
+    throw new InTotoStatementError('MALFORMED', z.prettifyError(shape.error));
+  }
+  const { _type: type, subject, predicateType, predicate } = shape.data;
+  if (type === undefined || !KNOWN_TYPES.includes(type)) {
+    throw new InTotoStatementError('INVALID_STATEMENT_TYPE', `wrong statement type ${JSON.stringify(type ?? null)}`);
+  }
+  if (subject === undefined || subject.length === 0) {
+    throw new InTotoStatementError('SUBJECT_REQUIRED', 'at least one subject required');
+  }
+  const subjects = subject.map((s, i) => {
+    const digest = s.digest ?? {};
+    const hasDigest = Object.keys(digest).length > 0;
+    if (!s.name && !s.uri && !hasDigest) {
+      throw new InTotoStatementError(
+        'RD_REQUIRED_FIELD',
+        `subject ${i}: at least one of name, uri or digest is required`,
+      );
+    }
+    if (!hasDigest) {
+      throw new InTotoStatementError('DIGEST_REQUIRED', `subject ${i}: at least one digest required`);
+    }
+    for (const [alg, value] of Object.entries(digest)) {
+      const length = HEX_DIGEST_LENGTHS[alg];
+      if (length !== undefined && !new RegExp(`^[a-fA-F0-9]{${length}}$`).test(value)) {
+        throw new InTotoStatementError(
+          'INVALID_DIGEST_ENCODING',
+          `subject ${i}: ${alg} digest is not ${length} hex digits`,
+        );
+      }
+    }
+    return s.name === undefined ? { digest } : { name: s.name, digest };
+  });
+  if (!predicateType) {
+    throw new InTotoStatementError('PREDICATE_TYPE_REQUIRED', 'predicate type required');
+  }
+  if (predicate === undefined || predicate === null) {
+    throw new InTotoStatementError('PREDICATE_REQUIRED', 'predicate object required');
+  }
+  return { type, subject: subjects, predicateType, predicate };
+}
+
+/** Parses statement bytes (a DSSE payload): size limit, then JSON, then the rules. */
+export function parseInTotoStatementBytes(bytes: Uint8Array): InTotoStatement {
+  if (bytes.length > Limits.attestationBytes) {
+    throw new TooLargeError('in-toto statement', bytes.length, Limits.attestationBytes);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new InTotoStatementError('MALFORMED', 'statement is not JSON', { cause: err });
+  }
+  return parseInTotoStatement(json);
+}
+
+/**
+ * True when a subject of the statement carries `digest` (`<alg>:<hex>`, e.g. an OCI manifest
+ * digest). Hex is compared case-insensitively; the algorithm name exactly.
+ */
+export function statementCoversDigest(stmt: InTotoStatement, digest: string): boolean {
+  const separator = digest.indexOf(':');
+  if (separator <= 0) return false;
+  const alg = digest.slice(0, separator);
+  const hex = digest.slice(separator + 1).toLowerCase();
+  if (hex.length === 0) return false;
+  return stmt.subject.some((s) => s.digest[alg]?.toLowerCase() === hex);
+}

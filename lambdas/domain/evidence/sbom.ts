@@ -1,0 +1,351 @@
+/**
+ * SBOM evidence: find the image's SBOM, parse and normalise it, and store both the raw document
+ * and the normalised `components.json` (which the lockfile and dependency-diff collectors read).
+ *
+ * Sources, first usable one wins:
+ * 1. OCI referrers of the image digest (image-spec 1.1 / distribution-spec "Listing Referrers").
+ *    The manifest of each referrer is read: an index entry's `artifactType` is only a hint that
+ *    anyone who can push a referrers-tag index can forge.
+ * 2. cosign's legacy `sha256-<hex>.sbom` tag (`cosign attach sbom`).
+ * 3. A signed in-toto attestation with a CycloneDX or SPDX predicate.
+ */
+import { discoverAttestations } from '../attest/discover.js';
+import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
+import { Limits } from '../limits.js';
+import { type Descriptor, digestToTag, type ImageManifest, ImageManifestSchema, MediaTypes } from '../oci.js';
+import type { StoredEvidence } from '../ports.js';
+import { PredicateTypes } from '../predicate-types.js';
+import { type NormalizedSbom, NormalizedSbomSchema } from '../sbom/component.js';
+import {
+  normalizeSbomObjectWithNotes,
+  type ParsedSbom,
+  parseSbomWithNotes,
+  sbomFormatOfMediaType,
+} from '../sbom/parse.js';
+import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
+import type { CollectContext } from './context.js';
+
+/** Name of the normalised SBOM document in the sbom evidence record. */
+export const COMPONENTS_DOCUMENT = 'components.json';
+
+export const SBOM_SOURCES = ['referrer', 'cosign-tag', 'attestation'] as const;
+export type SbomSource = (typeof SBOM_SOURCES)[number];
+
+const SBOM_PREDICATE_TYPES = [PredicateTypes.cyclonedx, PredicateTypes.spdx] as const;
+
+/** At most this many rejected candidates are spelled out in reasons. */
+const MAX_REJECTIONS_SHOWN = 5;
+
+interface FoundSbom {
+  readonly source: SbomSource;
+  /** `referrer sha256:…`, `tag sha256-….sbom`, `attestation …`: for reasons. */
+  readonly location: string;
+  readonly parsed: ParsedSbom;
+  readonly raw: EvidenceDocument;
+}
+
+/** Collect the SBOM evidence of `ctx.subject`. See the module comment for the sources. */
+export async function collectSbom(ctx: CollectContext): Promise<EvidenceResult> {
+  const { repository, digest } = ctx.subject;
+  const referrers = await ctx.registry.listReferrers(repository, digest);
+  if (referrers.length > Limits.referrers) {
+    // More referrers than any real image has is treated as an attack on the collector.
+    return evidenceResult('sbom', 'FAIL', [
+      `${repository}@${digest} has ${referrers.length} referrers, above the limit of ${Limits.referrers}`,
+    ]);
+  }
+  const rejected: string[] = [];
+  const found =
+    (await fromReferrers(ctx, referrers, rejected)) ??
+    (await fromCosignTag(ctx, rejected)) ??
+    (await fromAttestations(ctx, rejected));
+
+  if (found === undefined) {
+    if (rejected.length === 0) {
+      return evidenceResult('sbom', 'MISSING', [
+        `no SBOM found for ${repository}@${digest} (referrers, cosign .sbom tag, attestations)`,
+      ]);
+    }
+    return evidenceResult('sbom', 'FAIL', summariseRejections('no usable SBOM', rejected));
+  }
+
+  const { sbom, notes } = found.parsed;
+  const applicationComponents = sbom.components.filter((c) => c.scope === 'application').length;
+  const reasons = [
+    `${sbom.format} ${sbom.specVersion} SBOM from ${found.location}: ${sbom.components.length} components (${applicationComponents} application)`,
+    ...notes,
+    ...(rejected.length > 0 ? summariseRejections('ignored', rejected) : []),
+  ];
+  return evidenceResult(
+    'sbom',
+    'PASS',
+    reasons,
+    {
+      format: sbom.format,
+      specVersion: sbom.specVersion,
+      componentCount: sbom.components.length,
+      applicationComponents,
+      source: found.source,
+      location: found.location,
+      ...(sbom.lockfileDigest !== undefined && { lockfileDigest: sbom.lockfileDigest }),
+    },
+    [
+      found.raw,
+      {
+        name: COMPONENTS_DOCUMENT,
+        mediaType: 'application/json',
+        bytes: new TextEncoder().encode(JSON.stringify(sbom)),
+      },
+    ],
+  );
+}
+
+async function fromReferrers(
+  ctx: CollectContext,
+  referrers: readonly Descriptor[],
+  rejected: string[],
+): Promise<FoundSbom | undefined> {
+  const { digest } = ctx.subject;
+  for (const descriptor of referrers) {
+    const location = `referrer ${descriptor.digest}`;
+    const manifest = await readManifest(ctx, descriptor.digest);
+    if (manifest === undefined) {
+      if (sbomFormatOfMediaType(descriptor.artifactType) !== undefined) {
+        rejected.push(`${location}: announced as an SBOM but its manifest is not an image manifest`);
+      }
+      continue;
+    }
+    const layer = sbomLayerOf(manifest);
+    if (layer === undefined) continue;
+    if (manifest.subject?.digest !== digest) {
+      rejected.push(`${location}: its subject is ${manifest.subject?.digest ?? 'missing'}, not ${digest}`);
+      continue;
+    }
+    const result = await loadLayer(ctx, 'referrer', location, layer, rejected);
+    if (result !== undefined) return result;
+  }
+  return undefined;
+}
+
+async function fromCosignTag(ctx: CollectContext, rejected: string[]): Promise<FoundSbom | undefined> {
+  const tag = `${digestToTag(ctx.subject.digest)}.sbom`;
+  const location = `tag ${tag}`;
+  let bytes: Uint8Array;
+  try {
+    bytes = (await ctx.registry.getManifest(ctx.subject.repository, tag)).bytes;
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+  const manifest = decodeManifest(bytes);
+  const layer = manifest === undefined ? undefined : sbomLayerOf(manifest);
+  if (layer === undefined) {
+    rejected.push(`${location}: no CycloneDX or SPDX JSON layer`);
+    return undefined;
+  }
+  return loadLayer(ctx, 'cosign-tag', location, layer, rejected);
+}
+
+async function fromAttestations(ctx: CollectContext, rejected: string[]): Promise<FoundSbom | undefined> {
+  const scan = await discoverAttestations(ctx.registry, ctx.subject, ctx.policy.attestations.keys, [
+    ...SBOM_PREDICATE_TYPES,
+  ]);
+  for (const r of scan.rejected) {
+    if (r.predicateType === undefined || (SBOM_PREDICATE_TYPES as readonly string[]).includes(r.predicateType)) {
+      rejected.push(`attestation ${r.source} not verified: ${r.reason}`);
+    }
+  }
+  for (const att of scan.verified) {
+    if (!(SBOM_PREDICATE_TYPES as readonly string[]).includes(att.predicateType)) continue;
+    const location = `attestation ${att.source} signed by ${att.signer}`;
+    try {
+      const parsed = normalizeSbomObjectWithNotes(att.statement.predicate);
+      return {
+        source: 'attestation',
+        location,
+        parsed,
+        raw: { name: 'sbom.intoto.dsse.json', mediaType: MediaTypes.dsseEnvelope, bytes: att.envelope },
+      };
+    } catch (err) {
+      rejected.push(`${location}: ${describeError(err)}`);
+    }
+  }
+  return undefined;
+}
+
+interface SbomLayer {
+  readonly digest: string;
+  readonly size: number;
+  readonly mediaType: string;
+}
+
+/**
+ * The SBOM blob of an artifact manifest: a layer whose media type is CycloneDX/SPDX JSON, or, when
+ * the artifact type says SBOM (image-spec 1.1 `artifactType`, else `config.mediaType` for
+ * artifacts pushed before 1.1), its only layer.
+ */
+function sbomLayerOf(manifest: ImageManifest): SbomLayer | undefined {
+  const typed = manifest.layers.find((l) => sbomFormatOfMediaType(l.mediaType) !== undefined);
+  if (typed !== undefined) return typed;
+  const artifactType = manifest.artifactType ?? manifest.config.mediaType;
+  const only = manifest.layers.length === 1 ? manifest.layers[0] : undefined;
+  if (sbomFormatOfMediaType(artifactType) !== undefined && only !== undefined) {
+    return { digest: only.digest, size: only.size, mediaType: artifactType };
+  }
+  return undefined;
+}
+
+async function loadLayer(
+  ctx: CollectContext,
+  source: SbomSource,
+  location: string,
+  layer: SbomLayer,
+  rejected: string[],
+): Promise<FoundSbom | undefined> {
+  try {
+    if (layer.size > Limits.sbomBytes) throw new TooLargeError('SBOM layer', layer.size, Limits.sbomBytes);
+    const bytes = await ctx.registry.getBlob(ctx.subject.repository, layer.digest, Limits.sbomBytes);
+    const parsed = parseSbomWithNotes(bytes, layer.mediaType);
+    const extension = parsed.sbom.format === 'cyclonedx' ? 'cdx.json' : 'spdx.json';
+    return { source, location, parsed, raw: { name: `sbom.${extension}`, mediaType: layer.mediaType, bytes } };
+  } catch (err) {
+    if (!isContentError(err)) throw err;
+    rejected.push(`${location}: ${describeError(err)}`);
+    return undefined;
+  }
+}
+
+/** The referrer's manifest, or undefined when it is not an image manifest (an index, garbage). */
+async function readManifest(ctx: CollectContext, digest: string): Promise<ImageManifest | undefined> {
+  try {
+    const fetched = await ctx.registry.getManifest(ctx.subject.repository, digest);
+    return decodeManifest(fetched.bytes);
+  } catch (err) {
+    // A dangling or corrupt referrer is not an SBOM we can use; registry outages still throw.
+    if (isContentError(err)) return undefined;
+    throw err;
+  }
+}
+
+function decodeManifest(bytes: Uint8Array): ImageManifest | undefined {
+  if (bytes.byteLength > Limits.manifestBytes) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+  const parsed = ImageManifestSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Errors that are about the SBOM content (FAIL evidence), as opposed to the registry being
+ * unreachable or broken (thrown, so the handler reports ERROR and the workflow retries).
+ */
+function isContentError(err: unknown): boolean {
+  return (
+    err instanceof GateError &&
+    (err.code === 'INVALID_INPUT' ||
+      err.code === 'TOO_LARGE' ||
+      err.code === 'DIGEST_MISMATCH' ||
+      err.code === 'NOT_FOUND' ||
+      err.code === 'UNSUPPORTED_MEDIA_TYPE')
+  );
+}
+
+function summariseRejections(prefix: string, rejected: readonly string[]): string[] {
+  const shown = rejected.slice(0, MAX_REJECTIONS_SHOWN).map((r) => `${prefix}: ${r}`);
+  if (rejected.length > MAX_REJECTIONS_SHOWN) {
+    shown.push(`${prefix}: ${rejected.length - MAX_REJECTIONS_SHOWN} more candidate(s) rejected`);
+  }
+  return shown;
+}
+
+/** Outcome of reading the stored `components.json` of an sbom evidence record. */
+export type StoredComponents =
+  | { readonly ok: true; readonly sbom: NormalizedSbom }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Load and validate the `components.json` document of stored sbom evidence. A missing, tampered
+ * (DIGEST_MISMATCH) or malformed document is a reason, not an exception; store outages throw.
+ */
+export async function loadStoredComponents(
+  documents: CollectContext['documents'],
+  evidence: StoredEvidence,
+): Promise<StoredComponents> {
+  const ref = evidence.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
+  const at = `${evidence.repository}@${evidence.digest}`;
+  if (ref === undefined) return { ok: false, reason: `sbom evidence of ${at} has no ${COMPONENTS_DOCUMENT}` };
+  if (ref.size > Limits.sbomBytes) {
+    return { ok: false, reason: `${COMPONENTS_DOCUMENT} of ${at} is ${ref.size} bytes, above ${Limits.sbomBytes}` };
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await documents.get(ref.digest);
+  } catch (err) {
+    if (err instanceof GateError && (err.code === 'NOT_FOUND' || err.code === 'DIGEST_MISMATCH')) {
+      return { ok: false, reason: `${COMPONENTS_DOCUMENT} of ${at} could not be read: ${describeError(err)}` };
+    }
+    throw err;
+  }
+  if (bytes.byteLength > Limits.sbomBytes) {
+    return { ok: false, reason: `${COMPONENTS_DOCUMENT} of ${at} is above ${Limits.sbomBytes} bytes` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return { ok: false, reason: `${COMPONENTS_DOCUMENT} of ${at} is not JSON` };
+  }
+  const parsed = NormalizedSbomSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, reason: `${COMPONENTS_DOCUMENT} of ${at} is malformed` };
+  return { ok: true, sbom: parsed.data };
+}
+
+/** A release's sbom evidence as later collectors read it: its status, facts and components. */
+export interface SbomEvidenceView {
+  readonly kind: 'sbom';
+  readonly status: EvidenceResult['status'];
+  readonly facts: EvidenceResult['facts'];
+  /** True when nothing was stored yet and the SBOM was collected just now. */
+  readonly collectedNow: boolean;
+  components(): Promise<StoredComponents>;
+}
+
+/**
+ * The sbom evidence of `ctx.subject`: the stored record, or, when none is stored yet, the result
+ * of collecting it now. Collectors that run in a parallel workflow branch (lockfile) therefore do
+ * not depend on the sbom branch having finished first; the result is the same either way, since
+ * collecting is a pure function of the registry content.
+ */
+export async function sbomEvidenceOf(ctx: CollectContext): Promise<SbomEvidenceView> {
+  const stored = await ctx.releases.getEvidence(ctx.subject.repository, ctx.subject.digest, 'sbom');
+  if (stored !== null) {
+    return {
+      kind: 'sbom',
+      status: stored.status,
+      facts: stored.facts,
+      collectedNow: false,
+      components: () => loadStoredComponents(ctx.documents, stored),
+    };
+  }
+  const result = await collectSbom(ctx);
+  return {
+    kind: 'sbom',
+    status: result.status,
+    facts: result.facts,
+    collectedNow: true,
+    components: async () => componentsOfResult(result),
+  };
+}
+
+function componentsOfResult(result: EvidenceResult): StoredComponents {
+  const doc = result.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
+  if (doc === undefined) return { ok: false, reason: `sbom evidence has no ${COMPONENTS_DOCUMENT}` };
+  const parsed = NormalizedSbomSchema.safeParse(JSON.parse(new TextDecoder().decode(doc.bytes)));
+  return parsed.success
+    ? { ok: true, sbom: parsed.data }
+    : { ok: false, reason: `${COMPONENTS_DOCUMENT} is malformed` };
+}

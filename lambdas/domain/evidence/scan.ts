@@ -1,0 +1,174 @@
+/**
+ * Vulnerability-scan evidence: the image's scan (ECR basic/enhanced on AWS, the local OSV scanner
+ * elsewhere) must have completed, and after the policy's unexpired ignores, no severity may have
+ * more findings than `policy.scan.maxFindings` allows. A scan that timed out, failed, is missing,
+ * or could not evaluate some components never passes.
+ */
+import { z } from 'zod';
+import { describeError, NotFoundError } from '../errors.js';
+import { SEVERITIES, type Severity } from '../policy/schema.js';
+import type { ScanReport, VulnerabilityFinding } from '../ports.js';
+import { type EvidenceResult, evidenceResult } from '../types.js';
+import type { CollectContext } from './context.js';
+
+/** The outcome of the WaitForScan state when the ASL caught an error (`{Error, Cause}`). */
+export interface ScanWaitOutcome {
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** ECR reports COMPLETE, Inspector (enhanced scanning) ACTIVE; anything else is not a finished scan. */
+const COMPLETED_STATUSES = new Set(['COMPLETE', 'ACTIVE']);
+const FACT_FINDING_IDS = 20;
+const REASON_EXAMPLES = 5;
+
+/** The local scanner's report adds components it could not evaluate (local-scanner.ts). */
+const UnevaluatedSchema = z.object({
+  unevaluated: z.array(z.object({ name: z.string(), version: z.string(), reason: z.string() })),
+});
+
+const RANK: Readonly<Record<Severity, number>> = {
+  CRITICAL: 0,
+  HIGH: 1,
+  MEDIUM: 2,
+  LOW: 3,
+  INFORMATIONAL: 4,
+  UNDEFINED: 5,
+};
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function describeFinding(f: VulnerabilityFinding): string {
+  const pkg = f.packageName === '' ? 'an unnamed package' : `${f.packageName} ${f.packageVersion}`.trim();
+  return `${f.id} in ${pkg}`;
+}
+
+function examples<T>(items: readonly T[], render: (item: T) => string): string {
+  const shown = items.slice(0, REASON_EXAMPLES).map(render).join(', ');
+  return items.length > REASON_EXAMPLES ? `${shown}, and ${items.length - REASON_EXAMPLES} more` : shown;
+}
+
+function reportDocument(report: ScanReport) {
+  return {
+    name: 'scan-report.json',
+    mediaType: 'application/json',
+    bytes: new TextEncoder().encode(JSON.stringify(report)),
+  };
+}
+
+/** Collects the scan evidence of `ctx.subject`; `wait` is the WaitForScan outcome when it failed. */
+export async function collectScan(ctx: CollectContext, wait?: ScanWaitOutcome): Promise<EvidenceResult> {
+  const { repository, digest } = ctx.subject;
+  if (wait?.error !== undefined) {
+    const facts = { waitError: wait.error, ...(wait.cause !== undefined && { waitCause: wait.cause.slice(0, 500) }) };
+    if (/timeout/i.test(wait.error)) {
+      return evidenceResult('scan', 'MISSING', [`scan did not complete within the wait time (${wait.error})`], facts);
+    }
+    // Any other caught error (e.g. a failed scan reported through the task token) is no scan either.
+    const cause = wait.cause !== undefined && wait.cause !== '' ? `: ${wait.cause.slice(0, 500)}` : '';
+    return evidenceResult(
+      'scan',
+      'MISSING',
+      [`scan did not complete: waiting for it failed (${wait.error})${cause}`],
+      facts,
+    );
+  }
+
+  let report: ScanReport;
+  try {
+    report = await ctx.scans.getFindings(ctx.subject);
+  } catch (err) {
+    if (err instanceof NotFoundError) {
+      return evidenceResult('scan', 'MISSING', [
+        `no vulnerability scan found for ${repository}@${digest}: ${describeError(err)}`,
+      ]);
+    }
+    throw err;
+  }
+  const documents = [reportDocument(report)];
+  const baseFacts = {
+    scanner: report.scanner,
+    status: report.status,
+    ...(report.completedAt !== undefined && { completedAt: report.completedAt }),
+  };
+
+  if (!COMPLETED_STATUSES.has(report.status)) {
+    return evidenceResult(
+      'scan',
+      'FAIL',
+      [`scan status ${report.status} is not a completed scan`],
+      { ...baseFacts, findings: report.findings.length },
+      documents,
+    );
+  }
+
+  // Ignores apply by id or alias until they expire; an expired ignore is reported, not applied.
+  const now = ctx.now.getTime();
+  const reasons: string[] = [];
+  const ignoredIds = new Set<string>();
+  const expiredNoted = new Set<string>();
+  const remaining: VulnerabilityFinding[] = [];
+  for (const finding of report.findings) {
+    const ids = [finding.id, ...finding.aliases];
+    const ignore = ctx.policy.scan.ignore.find((i) => ids.includes(i.id));
+    if (ignore === undefined) {
+      remaining.push(finding);
+    } else if (Date.parse(ignore.expires) > now) {
+      ignoredIds.add(finding.id);
+    } else {
+      remaining.push(finding);
+      if (!expiredNoted.has(ignore.id)) {
+        expiredNoted.add(ignore.id);
+        reasons.push(`ignore of ${ignore.id} expired at ${ignore.expires} and does not apply`);
+      }
+    }
+  }
+
+  const counts: Record<Severity, number> = { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0, UNDEFINED: 0 };
+  for (const f of remaining) counts[f.severity] += 1;
+
+  const failures: string[] = [];
+  for (const severity of SEVERITIES) {
+    const max = ctx.policy.scan.maxFindings[severity];
+    if (max === undefined || counts[severity] <= max) continue;
+    const these = remaining.filter((f) => f.severity === severity);
+    failures.push(
+      `${plural(counts[severity], `${severity} finding`)} (max ${max}): ${examples(these, describeFinding)}`,
+    );
+  }
+
+  const unevaluated = UnevaluatedSchema.safeParse(report);
+  if (unevaluated.success && unevaluated.data.unevaluated.length > 0) {
+    const list = unevaluated.data.unevaluated;
+    failures.push(
+      `${plural(list.length, 'component')} could not be evaluated by ${report.scanner}: ${examples(list, (u) =>
+        `${u.name} ${u.version} (${u.reason})`.replace(/ {2}/g, ' '),
+      )}`,
+    );
+  }
+
+  const topIds = [...new Set([...remaining].sort((a, b) => RANK[a.severity] - RANK[b.severity]).map((f) => f.id))];
+  const facts = {
+    ...baseFacts,
+    counts,
+    findings: remaining.length,
+    ignored: [...ignoredIds].sort(),
+    topFindings: topIds.slice(0, FACT_FINDING_IDS),
+    ...(unevaluated.success && { unevaluated: unevaluated.data.unevaluated.length }),
+  };
+
+  if (failures.length > 0) return evidenceResult('scan', 'FAIL', [...failures, ...reasons], facts, documents);
+  const ignoredNote = ignoredIds.size > 0 ? ` (${plural(ignoredIds.size, 'vulnerability')} ignored by policy)` : '';
+  return evidenceResult(
+    'scan',
+    'PASS',
+    [
+      `${report.scanner} scan ${report.status}: ${plural(remaining.length, 'finding')} within policy${ignoredNote}`,
+      ...reasons,
+    ],
+    facts,
+    documents,
+  );
+}

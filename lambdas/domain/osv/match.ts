@@ -1,0 +1,369 @@
+/**
+ * Evaluating an OSV record against one package version, as specified in osv-schema
+ * "Evaluation" (https://ossf.github.io/osv-schema/#evaluation): an `affected[]` entry applies when
+ * its package matches, and the version is affected when it is listed in `versions` or falls in one
+ * of the SEMVER/ECOSYSTEM `ranges`. GIT ranges name commits and cannot be evaluated against a
+ * release version; they are ignored (OSV producers also enumerate those releases in `versions`).
+ */
+import { GateError } from '../errors.js';
+import {
+  baseEcosystem,
+  Comparators,
+  comparatorFor,
+  compareOsvVersions,
+  type VersionComparator,
+} from '../versions/index.js';
+import type { OsvAffected, OsvEvent, OsvRange, OsvRecord, OsvSeverity } from './schema.js';
+
+export interface PackageQuery {
+  /** OSV ecosystem, optionally with its release: `npm`, `PyPI`, `Debian:12`, `Alpine:v3.18`. */
+  readonly ecosystem: string;
+  readonly name: string;
+  readonly version: string;
+}
+
+/**
+ * A record applies to the package, but its version cannot be ordered (unknown ecosystem or a
+ * version the ecosystem's ordering refuses). Callers must report the component as not evaluable.
+ */
+export class NotEvaluableError extends GateError {
+  public constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_INPUT', message, options);
+    this.name = 'NotEvaluableError';
+  }
+}
+
+export interface MatchResult {
+  readonly affected: boolean;
+  /** The lowest `fixed` event above the version, when the version is affected and a fix exists. */
+  readonly fixedIn?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ecosystem and package name matching
+
+interface ParsedEcosystem {
+  readonly base: string;
+  readonly release?: string;
+}
+
+/**
+ * `Debian:7` → {debian, 7}; `Alpine:v3.18` → {alpine, 3.18}; `Ubuntu:Pro:14.04:LTS` → {ubuntu,
+ * 14.04}. Releases are reduced to the part that names the release, so a component ecosystem made
+ * from a purl `distro=` qualifier (`debian-7`, `alpine-3.18.4`, `ubuntu-22.04`) compares equal.
+ */
+function parseEcosystem(ecosystem: string): ParsedEcosystem {
+  const base = baseEcosystem(ecosystem).toLowerCase();
+  const rest = ecosystem.slice(base.length + 1);
+  if (rest === '') return { base };
+  let release = rest.toLowerCase();
+  if (base === 'debian') release = /(\d+)/.exec(rest)?.[1] ?? release;
+  else if (base === 'alpine' || base === 'ubuntu') release = /(\d+\.\d+)/.exec(rest)?.[1] ?? release;
+  return { base, release };
+}
+
+/**
+ * `Debian:7` matches only Debian 7 components; plain `Debian` matches every release. A component
+ * whose release is unknown matches every release of its distribution: an unknown release must
+ * not hide an advisory (fail closed, at the cost of a possible false positive).
+ */
+export function ecosystemMatches(recordEcosystem: string, componentEcosystem: string): boolean {
+  const r = parseEcosystem(recordEcosystem);
+  const c = parseEcosystem(componentEcosystem);
+  if (r.base !== c.base) return false;
+  if (r.release === undefined || c.release === undefined) return true;
+  return r.release === c.release;
+}
+
+/** PEP 503 normalisation: case-insensitive, runs of `-`, `_`, `.` are equal. */
+function pep503(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+export function packageNameMatches(ecosystem: string, recordName: string, componentName: string): boolean {
+  if (baseEcosystem(ecosystem).toLowerCase() === 'pypi') return pep503(recordName) === pep503(componentName);
+  return recordName === componentName;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Range evaluation
+
+type EventKind = 'introduced' | 'fixed' | 'last_affected' | 'limit';
+
+interface Event {
+  readonly kind: EventKind;
+  readonly version: string;
+}
+
+function toEvent(e: OsvEvent): Event {
+  if (e.introduced !== undefined) return { kind: 'introduced', version: e.introduced };
+  if (e.fixed !== undefined) return { kind: 'fixed', version: e.fixed };
+  if (e.last_affected !== undefined) return { kind: 'last_affected', version: e.last_affected };
+  return { kind: 'limit', version: e.limit ?? '*' };
+}
+
+/** At equal versions an introduction is applied before the event that ends it. */
+const KIND_ORDER: Readonly<Record<EventKind, number>> = { introduced: 0, last_affected: 1, fixed: 2, limit: 3 };
+
+function compareEventVersion(cmp: VersionComparator, version: string, event: string, kind: EventKind): number {
+  // `limit: "*"` is "no limit" (osv-schema).
+  if (kind === 'limit' && event === '*') return -1;
+  return compareOsvVersions(cmp, version, event);
+}
+
+/**
+ * osv-schema's evaluation over the range's events sorted by the ecosystem's order (real records
+ * are not always sorted: GHSA converters emit `introduced 0, introduced 4.0.1, fixed 4.0.5,
+ * fixed 3.0.21`).
+ */
+function evaluateRange(cmp: VersionComparator, version: string, range: OsvRange): MatchResult {
+  const events = range.events.map(toEvent);
+  const limits = events.filter((e) => e.kind === 'limit');
+  const ordered = events
+    .filter((e) => e.kind !== 'limit')
+    .sort((a, b) => compareOsvVersions(cmp, a.version, b.version) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
+  let affected = false;
+  for (const e of ordered) {
+    const c = compareEventVersion(cmp, version, e.version, e.kind);
+    if (e.kind === 'introduced' && (e.version === '0' || c >= 0)) affected = true;
+    else if (e.kind === 'fixed' && c >= 0) affected = false;
+    else if (e.kind === 'last_affected' && c > 0) affected = false;
+  }
+  if (affected && limits.length > 0) {
+    affected = limits.some((l) => compareEventVersion(cmp, version, l.version, 'limit') < 0);
+  }
+  if (!affected) return { affected };
+  const fixes = ordered.filter((e) => e.kind === 'fixed' && compareEventVersion(cmp, version, e.version, e.kind) < 0);
+  const fixedIn = fixes[0]?.version;
+  return fixedIn === undefined ? { affected } : { affected, fixedIn };
+}
+
+function versionListed(cmp: VersionComparator | undefined, version: string, versions: readonly string[]): boolean {
+  if (versions.includes(version)) return true;
+  if (cmp === undefined || !cmp.isOrderable(version)) return false;
+  // Equal under the ecosystem's order (`1.0` and `1.0.0` in PyPI) counts as listed.
+  return versions.some((v) => cmp.isOrderable(v) && cmp.compare(v, version) === 0);
+}
+
+interface RangeHit {
+  readonly cmp: VersionComparator;
+  readonly fixedIn?: string;
+}
+
+interface EntryEvaluation {
+  readonly listed: boolean;
+  readonly hits: readonly RangeHit[];
+}
+
+function evaluateAffected(entry: OsvAffected, ecosystem: string, version: string, recordId: string): EntryEvaluation {
+  let comparator: VersionComparator | undefined;
+  try {
+    comparator = comparatorFor(ecosystem);
+  } catch {
+    comparator = undefined;
+  }
+  const listed = versionListed(comparator, version, entry.versions);
+  const hits: RangeHit[] = [];
+  for (const range of entry.ranges) {
+    if (range.type === 'GIT') continue;
+    // SEMVER ranges use SemVer precedence whatever the ecosystem (osv-schema "SEMVER").
+    const cmp = range.type === 'SEMVER' ? Comparators.semver : comparator;
+    if (cmp === undefined) {
+      if (listed) continue;
+      throw new NotEvaluableError(`${recordId}: no version ordering is known for ecosystem ${ecosystem}`);
+    }
+    if (!cmp.isOrderable(version)) {
+      if (listed) continue;
+      throw new NotEvaluableError(`${recordId}: version ${JSON.stringify(version)} is not a valid ${cmp.name} version`);
+    }
+    const r = evaluateRange(cmp, version, range);
+    if (r.affected) hits.push(r.fixedIn === undefined ? { cmp } : { cmp, fixedIn: r.fixedIn });
+  }
+  return { listed, hits };
+}
+
+/**
+ * Match a record against a package version. Withdrawn records never match. Throws
+ * `NotEvaluableError` when an entry names the package but its ranges cannot be evaluated for
+ * this version: the caller must not read that as "not affected".
+ *
+ * `fixedIn` is the version that leaves every affecting range (the highest of their fixes); it is
+ * absent when any affecting range has no fix.
+ */
+export function matchRecord(record: OsvRecord, query: PackageQuery): MatchResult {
+  if (record.withdrawn !== undefined) return { affected: false };
+  let listed = false;
+  const hits: RangeHit[] = [];
+  for (const entry of record.affected) {
+    const pkg = entry.package;
+    if (pkg === undefined) continue;
+    if (!ecosystemMatches(pkg.ecosystem, query.ecosystem)) continue;
+    if (!packageNameMatches(pkg.ecosystem, pkg.name, query.name)) continue;
+    const e = evaluateAffected(entry, query.ecosystem, query.version, record.id);
+    listed ||= e.listed;
+    hits.push(...e.hits);
+  }
+  if (hits.length === 0) return { affected: listed };
+  let fixedIn: string | undefined;
+  for (const h of hits) {
+    if (h.fixedIn === undefined) return { affected: true };
+    if (fixedIn === undefined || compareOsvVersions(h.cmp, h.fixedIn, fixedIn) > 0) fixedIn = h.fixedIn;
+  }
+  return fixedIn === undefined ? { affected: true } : { affected: true, fixedIn };
+}
+
+/** Whether `record` affects the package version (see `matchRecord`). */
+export function affects(record: OsvRecord, query: PackageQuery): boolean {
+  return matchRecord(record, query).affected;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Severity
+
+export type OsvSeverityLevel = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'UNDEFINED';
+
+const CVSS3_WEIGHTS = {
+  AV: { N: 0.85, A: 0.62, L: 0.55, P: 0.2 },
+  AC: { L: 0.77, H: 0.44 },
+  UI: { N: 0.85, R: 0.62 },
+  CIA: { H: 0.56, L: 0.22, N: 0 },
+} as const;
+
+const CVSS3_BASE_METRICS = ['AV', 'AC', 'PR', 'UI', 'S', 'C', 'I', 'A'] as const;
+const CVSS3_ALL_METRICS = new Set<string>([
+  ...CVSS3_BASE_METRICS,
+  'E',
+  'RL',
+  'RC',
+  'CR',
+  'IR',
+  'AR',
+  'MAV',
+  'MAC',
+  'MPR',
+  'MUI',
+  'MS',
+  'MC',
+  'MI',
+  'MA',
+]);
+
+/** CVSS v3.1 spec Appendix A "Roundup": float-safe rounding up to one decimal. */
+function roundUp(value: number): number {
+  const intInput = Math.round(value * 100_000);
+  if (intInput % 10_000 === 0) return intInput / 100_000;
+  return (Math.floor(intInput / 10_000) + 1) / 10;
+}
+
+function pick<T extends Record<string, number>>(table: T, key: string | undefined, metric: string): number {
+  if (key === undefined || !Object.hasOwn(table, key)) throw new Error(`invalid CVSS metric ${metric}:${key}`);
+  const value = table[key];
+  if (value === undefined) throw new Error(`invalid CVSS metric ${metric}:${key}`);
+  return value;
+}
+
+/**
+ * The CVSS v3.0/v3.1 base score of a vector string (`CVSS:3.1/AV:N/AC:L/…`), per FIRST's
+ * "CVSS v3.1 Specification Document" §7.1 Base Metrics Equations
+ * (https://www.first.org/cvss/v3.1/specification-document#7-1-Base-Metrics-Equations). The v3.1
+ * Roundup is used for v3.0 too (v3.1 §7.4 defines it to remove v3.0's floating-point artefacts).
+ * Throws on a malformed vector.
+ */
+export function cvss3BaseScore(vector: string): number {
+  const parts = vector.trim().split('/');
+  const prefix = parts.shift();
+  if (prefix !== 'CVSS:3.0' && prefix !== 'CVSS:3.1') throw new Error(`not a CVSS v3 vector: ${vector}`);
+  const metrics = new Map<string, string>();
+  for (const part of parts) {
+    const [key, value, extra] = part.split(':');
+    if (key === undefined || value === undefined || extra !== undefined || !CVSS3_ALL_METRICS.has(key)) {
+      throw new Error(`invalid CVSS v3 vector component ${JSON.stringify(part)}`);
+    }
+    if (metrics.has(key)) throw new Error(`duplicate CVSS v3 metric ${key}`);
+    metrics.set(key, value);
+  }
+  for (const m of CVSS3_BASE_METRICS) if (!metrics.has(m)) throw new Error(`CVSS v3 vector lacks ${m}`);
+  const scope = metrics.get('S');
+  if (scope !== 'U' && scope !== 'C') throw new Error(`invalid CVSS metric S:${scope}`);
+  const changed = scope === 'C';
+  const av = pick(CVSS3_WEIGHTS.AV, metrics.get('AV'), 'AV');
+  const ac = pick(CVSS3_WEIGHTS.AC, metrics.get('AC'), 'AC');
+  const pr = pick(changed ? { N: 0.85, L: 0.68, H: 0.5 } : { N: 0.85, L: 0.62, H: 0.27 }, metrics.get('PR'), 'PR');
+  const ui = pick(CVSS3_WEIGHTS.UI, metrics.get('UI'), 'UI');
+  const c = pick(CVSS3_WEIGHTS.CIA, metrics.get('C'), 'C');
+  const i = pick(CVSS3_WEIGHTS.CIA, metrics.get('I'), 'I');
+  const a = pick(CVSS3_WEIGHTS.CIA, metrics.get('A'), 'A');
+
+  const iss = 1 - (1 - c) * (1 - i) * (1 - a);
+  const impact = changed ? 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15 : 6.42 * iss;
+  const exploitability = 8.22 * av * ac * pr * ui;
+  if (impact <= 0) return 0;
+  return changed
+    ? roundUp(Math.min(1.08 * (impact + exploitability), 10))
+    : roundUp(Math.min(impact + exploitability, 10));
+}
+
+/**
+ * CVSS v3 qualitative rating (spec §5). "None" (0.0) is reported as LOW: a finding is never
+ * dropped because of its score.
+ */
+export function cvssRating(score: number): Exclude<OsvSeverityLevel, 'UNDEFINED'> {
+  if (score >= 9) return 'CRITICAL';
+  if (score >= 7) return 'HIGH';
+  if (score >= 4) return 'MEDIUM';
+  return 'LOW';
+}
+
+const RANK: Readonly<Record<OsvSeverityLevel, number>> = { UNDEFINED: 0, LOW: 1, MEDIUM: 2, HIGH: 3, CRITICAL: 4 };
+
+/** GHSA's `database_specific.severity` and distribution words (Ubuntu priorities) to levels. */
+function levelOfWord(word: string): OsvSeverityLevel | undefined {
+  switch (word.trim().toUpperCase()) {
+    case 'CRITICAL':
+      return 'CRITICAL';
+    case 'HIGH':
+    case 'IMPORTANT':
+      return 'HIGH';
+    case 'MODERATE':
+    case 'MEDIUM':
+      return 'MEDIUM';
+    case 'LOW':
+    case 'NEGLIGIBLE':
+      return 'LOW';
+    default:
+      return undefined;
+  }
+}
+
+function levelOfSeverity(s: OsvSeverity): OsvSeverityLevel | undefined {
+  if (s.type === 'CVSS_V3') {
+    try {
+      return cvssRating(cvss3BaseScore(s.score));
+    } catch {
+      return undefined;
+    }
+  }
+  if (s.type === 'Ubuntu') return levelOfWord(s.score);
+  // CVSS_V2 and CVSS_V4 are not scored here; such a record falls back to UNDEFINED.
+  return undefined;
+}
+
+/**
+ * The severity of a record: GHSA's `database_specific.severity` when present (MODERATE → MEDIUM),
+ * else the highest rating among its CVSS v3 vectors (record and `affected[]` level) and
+ * distribution priorities, else UNDEFINED.
+ */
+export function severityOf(record: OsvRecord): OsvSeverityLevel {
+  const dbSeverity = record.database_specific?.severity;
+  if (typeof dbSeverity === 'string') {
+    const level = levelOfWord(dbSeverity);
+    if (level !== undefined) return level;
+  }
+  const all = [...record.severity, ...record.affected.flatMap((a) => a.severity ?? [])];
+  let best: OsvSeverityLevel = 'UNDEFINED';
+  for (const s of all) {
+    const level = levelOfSeverity(s);
+    if (level !== undefined && RANK[level] > RANK[best]) best = level;
+  }
+  return best;
+}

@@ -1,0 +1,208 @@
+/**
+ * SBOM bytes → `NormalizedSbom`, whatever the format: size and component limits, format detection
+ * by content, purl canonicalisation (packageurl-js, purl-spec), scope classification and dedupe.
+ */
+import { PackageURL } from 'packageurl-js';
+import { InvalidInputError, TooLargeError } from '../errors.js';
+import { Limits } from '../limits.js';
+import { MediaTypes } from '../oci.js';
+import type { Component, NormalizedSbom } from './component.js';
+import { decodeCycloneDx, isCycloneDx } from './cyclonedx.js';
+import { decodeSpdx, isSpdx } from './spdx.js';
+
+/** One component as a format decoder read it, before purl canonicalisation and scoping. */
+export interface DecodedComponent {
+  readonly name: string;
+  readonly version?: string;
+  /** The purl exactly as the SBOM wrote it. */
+  readonly purl?: string;
+  readonly licenses: readonly string[];
+  /** CycloneDX `type: operating-system` / SPDX `primaryPackagePurpose: OPERATING-SYSTEM`. */
+  readonly operatingSystem: boolean;
+}
+
+/** What `decodeCycloneDx` / `decodeSpdx` return. */
+export interface DecodedSbom {
+  readonly format: NormalizedSbom['format'];
+  readonly specVersion: string;
+  readonly lockfileDigest?: string;
+  readonly components: readonly DecodedComponent[];
+}
+
+/** A normalised SBOM plus what normalisation had to drop (e.g. invalid purls), for reasons. */
+export interface ParsedSbom {
+  readonly sbom: NormalizedSbom;
+  readonly notes: readonly string[];
+}
+
+/** purl types of distribution packages (purl-spec PURL-TYPES: deb, apk, rpm, alpm). */
+export const OS_PURL_TYPES: ReadonlySet<string> = new Set(['deb', 'apk', 'rpm', 'alpm']);
+
+/** purl types of language package managers: the image's own (lockfile-pinned) dependencies. */
+export const APPLICATION_PURL_TYPES: ReadonlySet<string> = new Set([
+  'npm',
+  'pypi',
+  'maven',
+  'golang',
+  'cargo',
+  'gem',
+  'nuget',
+  'composer',
+  'conda',
+  'hex',
+  'pub',
+  'swift',
+  'cocoapods',
+]);
+
+/** In-toto Statement `_type` prefix (in-toto attestation spec v1 and v0.1). */
+const STATEMENT_TYPE_PREFIX = 'https://in-toto.io/Statement/';
+
+/** At most this many invalid purls are named in notes; the rest are counted. */
+const MAX_NAMED_NOTES = 5;
+
+/**
+ * The SBOM format a media type announces, or undefined when it announces none.
+ * CycloneDX: `application/vnd.cyclonedx+json` with an optional `;version=1.x` parameter
+ * (CycloneDX media types); SPDX: `application/spdx+json` (IANA) and `text/spdx+json` (used by
+ * some tools for JSON SPDX). XML and tag-value forms are not handled.
+ */
+export function sbomFormatOfMediaType(mediaType: string | undefined): NormalizedSbom['format'] | undefined {
+  const base = mediaType?.split(';')[0]?.trim().toLowerCase();
+  if (base === MediaTypes.cyclonedxJson) return 'cyclonedx';
+  if (base === MediaTypes.spdxJson || base === 'text/spdx+json') return 'spdx';
+  return undefined;
+}
+
+/**
+ * Parse SBOM bytes (CycloneDX JSON 1.2–1.7, SPDX JSON 2.2/2.3, or an in-toto Statement whose
+ * predicate is one of them). The size limit is checked before decoding, the component limit
+ * before and after validation. When `mediaTypeHint` names a format the content must be that
+ * format. Throws `TooLargeError` or `InvalidInputError`.
+ */
+export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string): ParsedSbom {
+  if (bytes.byteLength > Limits.sbomBytes) throw new TooLargeError('SBOM', bytes.byteLength, Limits.sbomBytes);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (err) {
+    throw new InvalidInputError('SBOM is not valid UTF-8', { cause: err });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidInputError('SBOM is not JSON (only CycloneDX JSON and SPDX JSON are supported)', { cause: err });
+  }
+  const parsed = normalizeSbomObjectWithNotes(value);
+  const expected = sbomFormatOfMediaType(mediaTypeHint);
+  if (expected !== undefined && expected !== parsed.sbom.format) {
+    throw new InvalidInputError(
+      `media type ${mediaTypeHint} announces ${expected} but the content is ${parsed.sbom.format}`,
+    );
+  }
+  return parsed;
+}
+
+/** `parseSbomWithNotes` without the notes. */
+export function parseSbom(bytes: Uint8Array, mediaTypeHint?: string): NormalizedSbom {
+  return parseSbomWithNotes(bytes, mediaTypeHint).sbom;
+}
+
+/**
+ * Normalise an already-parsed SBOM object: a CycloneDX or SPDX JSON document, or an in-toto
+ * Statement carrying one as its predicate (e.g. a verified attestation's statement).
+ */
+export function normalizeSbomObjectWithNotes(value: unknown): ParsedSbom {
+  const doc = unwrapStatement(value);
+  const cdx = isCycloneDx(doc);
+  const spdx = isSpdx(doc);
+  if (cdx && spdx)
+    throw new InvalidInputError('document claims to be both CycloneDX (bomFormat) and SPDX (spdxVersion)');
+  if (!cdx && !spdx) {
+    throw new InvalidInputError('not an SBOM: neither CycloneDX (no bomFormat) nor SPDX (no spdxVersion)');
+  }
+  return normalizeDecoded(cdx ? decodeCycloneDx(doc) : decodeSpdx(doc));
+}
+
+/** `normalizeSbomObjectWithNotes` without the notes. */
+export function normalizeSbomObject(value: unknown): NormalizedSbom {
+  return normalizeSbomObjectWithNotes(value).sbom;
+}
+
+/** Canonicalise purls, classify scope, dedupe identical components and re-check the component limit. */
+export function normalizeDecoded(decoded: DecodedSbom): ParsedSbom {
+  const invalid: string[] = [];
+  const seen = new Set<string>();
+  const components: Component[] = [];
+  for (const c of decoded.components) {
+    const component = normalizeComponent(c, invalid);
+    const key = JSON.stringify([
+      component.name,
+      component.version,
+      component.purl,
+      component.scope,
+      component.ecosystem,
+      component.licenses,
+    ]);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    components.push(component);
+  }
+  if (components.length > Limits.sbomComponents) {
+    throw new InvalidInputError(
+      `SBOM has ${components.length} components, above the limit of ${Limits.sbomComponents}`,
+    );
+  }
+  const notes: string[] = [];
+  if (invalid.length > 0) {
+    const named = invalid.slice(0, MAX_NAMED_NOTES).join(', ');
+    const more = invalid.length > MAX_NAMED_NOTES ? ` and ${invalid.length - MAX_NAMED_NOTES} more` : '';
+    notes.push(`dropped ${invalid.length} invalid purl(s): ${named}${more}`);
+  }
+  return {
+    sbom: {
+      format: decoded.format,
+      specVersion: decoded.specVersion,
+      ...(decoded.lockfileDigest !== undefined && { lockfileDigest: decoded.lockfileDigest }),
+      components,
+    },
+    notes,
+  };
+}
+
+function normalizeComponent(c: DecodedComponent, invalid: string[]): Component {
+  let purl: string | undefined;
+  let ecosystem: string | undefined;
+  if (c.purl !== undefined) {
+    try {
+      const parsed = PackageURL.fromString(c.purl);
+      purl = parsed.toString();
+      ecosystem = parsed.type;
+    } catch {
+      invalid.push(`${c.name} (${JSON.stringify(c.purl.slice(0, 120))})`);
+    }
+  }
+  let scope: Component['scope'] = 'other';
+  if (c.operatingSystem || (ecosystem !== undefined && OS_PURL_TYPES.has(ecosystem))) scope = 'os';
+  else if (ecosystem !== undefined && APPLICATION_PURL_TYPES.has(ecosystem)) scope = 'application';
+  return {
+    name: c.name,
+    ...(c.version !== undefined && { version: c.version }),
+    ...(purl !== undefined && { purl }),
+    ...(ecosystem !== undefined && { ecosystem }),
+    licenses: [...new Set(c.licenses)],
+    scope,
+    ...(c.operatingSystem && { operatingSystem: true }),
+  };
+}
+
+/** An in-toto Statement's predicate, or the value itself when it is not a Statement. */
+function unwrapStatement(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('_type' in value)) return value;
+  if (typeof value._type !== 'string' || !value._type.startsWith(STATEMENT_TYPE_PREFIX)) return value;
+  if (!('predicate' in value) || typeof value.predicate !== 'object' || value.predicate === null) {
+    throw new InvalidInputError('in-toto Statement has no predicate object');
+  }
+  return value.predicate;
+}

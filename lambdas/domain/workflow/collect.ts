@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { describeError, GateError } from '../errors.js';
+import type { CollectContext } from '../evidence/context.js';
+import { collectDependencyDiff } from '../evidence/dependency-diff.js';
+import { collectEval } from '../evidence/eval.js';
+import { collectLockfile } from '../evidence/lockfile.js';
+import { collectProvenance } from '../evidence/provenance.js';
+import { collectSbom } from '../evidence/sbom.js';
+import { collectScan } from '../evidence/scan.js';
+import { collectSignature } from '../evidence/signature.js';
+import { policyFor } from '../policy/load.js';
+import type { StoredEvidence } from '../ports.js';
+import { NormalizedSbomSchema } from '../sbom/component.js';
+import { type CollectedKind, type EvidenceResult, type EvidenceSummary, evidenceResult } from '../types.js';
+import type { GateDeps } from './deps.js';
+import type { CollectRequest } from './inputs.js';
+import { purlWithoutVersion } from './purl.js';
+
+/** Errors worth a retry by the ASL (transient infrastructure); everything else becomes evidence. */
+const RETRYABLE_CODES = new Set(['STORE_ERROR', 'REGISTRY_ERROR']);
+
+type Collector = (ctx: CollectContext, req: CollectRequest) => Promise<EvidenceResult>;
+
+const COLLECTORS: Record<CollectedKind, Collector> = {
+  sbom: (ctx) => collectSbom(ctx),
+  'dependency-diff': (ctx) => collectDependencyDiff(ctx),
+  provenance: (ctx) => collectProvenance(ctx),
+  lockfile: (ctx) => collectLockfile(ctx),
+  signature: (ctx) => collectSignature(ctx),
+  scan: (ctx, req) => collectScan(ctx, scanWaitOutcome(req.scanWait)),
+  eval: (ctx) => collectEval(ctx),
+};
+
+const ReportIdsSchema = z.object({ findings: z.array(z.object({ id: z.string(), aliases: z.array(z.string()) })) });
+
+const CaughtSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+
+/** WaitForScan stores either the scan completion or, when caught, `{Error, Cause}`. */
+function scanWaitOutcome(scanWait: unknown): { error?: string; cause?: string } | undefined {
+  const caught = CaughtSchema.safeParse(scanWait);
+  if (caught.success) return { error: caught.data.Error, cause: caught.data.Cause };
+  return undefined;
+}
+
+/** What collecting needs: no tokens, notifier or outcomes (the preflight has none). */
+export type CollectDeps = Pick<GateDeps, 'registry' | 'policy' | 'store' | 'documents' | 'scans' | 'clock'>;
+
+/** Build the collector context for one release. */
+export function collectContext(deps: CollectDeps, req: Pick<CollectRequest, 'repository' | 'digest'>): CollectContext {
+  return {
+    subject: { repository: req.repository, digest: req.digest },
+    registry: deps.registry,
+    policy: policyFor(deps.policy.document, req.repository),
+    now: deps.clock.now(),
+    releases: deps.store,
+    documents: deps.documents,
+    scans: deps.scans,
+  };
+}
+
+/** Run one collector (or record the ASL-caught error), store the evidence, return its summary. */
+export async function collectEvidence(deps: CollectDeps, req: CollectRequest): Promise<EvidenceSummary> {
+  const existing = await deps.store.getEvidence(req.repository, req.digest, req.kind);
+  if (existing !== null) return summary(existing);
+
+  let result: EvidenceResult;
+  if (req.error !== undefined) {
+    result = evidenceResult(req.kind, 'ERROR', [
+      `collector failed after retries: ${req.error.Error}${req.error.Cause ? `: ${truncate(req.error.Cause, 500)}` : ''}`,
+    ]);
+  } else {
+    try {
+      result = await COLLECTORS[req.kind](collectContext(deps, req), req);
+    } catch (err) {
+      if (err instanceof GateError && RETRYABLE_CODES.has(err.code)) throw err;
+      const status = err instanceof GateError && err.code !== 'CONFIG_ERROR' ? 'FAIL' : 'ERROR';
+      result = evidenceResult(req.kind, status, [`${req.kind} could not be collected: ${describeError(err)}`]);
+    }
+  }
+  const stored = await storeEvidence(deps, req, result);
+  await indexForIncidents(deps, stored);
+  return summary(stored);
+}
+
+async function storeEvidence(deps: CollectDeps, req: CollectRequest, result: EvidenceResult): Promise<StoredEvidence> {
+  const documents = [];
+  for (const doc of result.documents) {
+    const digest = await deps.documents.put(doc.bytes, doc.mediaType);
+    documents.push({ name: doc.name, mediaType: doc.mediaType, digest, size: doc.bytes.byteLength });
+  }
+  return deps.store.putEvidence({
+    repository: req.repository,
+    digest: req.digest,
+    kind: result.kind,
+    status: result.status,
+    reasons: result.reasons.map((r) => truncate(r, 1000)).slice(0, 50),
+    facts: result.facts,
+    documents,
+    collectedAt: deps.clock.now().toISOString(),
+  });
+}
+
+/** Feed the incident indexes: which releases contain a package / are hit by a CVE. */
+async function indexForIncidents(deps: CollectDeps, ev: StoredEvidence): Promise<void> {
+  if (ev.kind === 'sbom' && ev.status === 'PASS') {
+    const ref = ev.documents.find((d) => d.name === 'components.json');
+    if (ref === undefined) return;
+    const sbom = NormalizedSbomSchema.parse(JSON.parse(new TextDecoder().decode(await deps.documents.get(ref.digest))));
+    const purls = sbom.components.flatMap((c) => (c.purl !== undefined ? [c.purl] : []));
+    await deps.store.indexPackages(ev.repository, ev.digest, purls);
+  }
+  if (ev.kind === 'scan') {
+    const ref = ev.documents.find((d) => d.name === 'scan-report.json');
+    if (ref === undefined) return;
+    const report = ReportIdsSchema.safeParse(
+      JSON.parse(new TextDecoder().decode(await deps.documents.get(ref.digest))),
+    );
+    if (!report.success) return;
+    const ids = [...new Set(report.data.findings.flatMap((f) => [f.id, ...f.aliases]))];
+    if (ids.length > 0) await deps.store.indexVulnerabilities(ev.repository, ev.digest, ids);
+  }
+}
+
+export function summary(ev: Pick<StoredEvidence, 'kind' | 'status' | 'reasons'>): EvidenceSummary {
+  return { kind: ev.kind, status: ev.status, reasons: [...ev.reasons] };
+}
+
+function truncate(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+export { purlWithoutVersion };

@@ -1,0 +1,34 @@
+import type { LoadedPolicy } from '../policy/load.js';
+import type {
+  Clock,
+  DocumentStore,
+  Notifier,
+  OutcomeEmitter,
+  RegistryWriter,
+  ReleaseStore,
+  ScanFindingsSource,
+  TaskTokenPort,
+} from '../ports.js';
+
+export interface GateConfig {
+  /** Stage a push is gated for (a key of the policy's `stages`). */
+  readonly stage: string;
+  /** How long WaitForScan waits for the scan-complete event. */
+  readonly scanTimeoutSeconds: number;
+  /** Base URL of the approval pages, e.g. `https://…/approvals` (the id is appended). */
+  readonly approvalBaseUrl: string;
+}
+
+/** Everything a workflow step needs, injected by the handler (AWS) or the local runtime. */
+export interface GateDeps {
+  readonly config: GateConfig;
+  readonly policy: LoadedPolicy;
+  readonly store: ReleaseStore;
+  readonly documents: DocumentStore;
+  readonly registry: RegistryWriter;
+  readonly scans: ScanFindingsSource;
+  readonly tokens: TaskTokenPort;
+  readonly notifier: Notifier;
+  readonly outcomes: OutcomeEmitter;
+  readonly clock: Clock;
+}

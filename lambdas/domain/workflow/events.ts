@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { DigestSchema } from '../types.js';
+
+/** EventBridge envelope (the fields we use). Deterministic gating never uses `id` or `time`. */
+const EnvelopeSchema = z.object({
+  version: z.string().optional(),
+  id: z.string().optional(),
+  source: z.string(),
+  'detail-type': z.string(),
+  account: z.string().optional(),
+  region: z.string().optional(),
+  time: z.string().optional(),
+  resources: z.array(z.string()).optional(),
+});
+
+/** `ECR Image Action` (aws-facts.md §1a). `image-tag` is absent on digest-only pushes. */
+export const EcrImageActionEventSchema = EnvelopeSchema.extend({
+  source: z.literal('aws.ecr'),
+  'detail-type': z.literal('ECR Image Action'),
+  detail: z.object({
+    result: z.string(),
+    'repository-name': z.string().min(1),
+    'image-digest': DigestSchema,
+    'action-type': z.string(),
+    'image-tag': z.string().optional(),
+    'manifest-media-type': z.string().optional(),
+    'artifact-media-type': z.string().optional(),
+  }),
+});
+export type EcrImageActionEvent = z.infer<typeof EcrImageActionEventSchema>;
+
+const ScanDetailSchema = z.object({
+  'scan-status': z.string(),
+  'repository-name': z.string().min(1),
+  'image-digest': DigestSchema,
+  'finding-severity-counts': z.record(z.string(), z.number().int().nonnegative()).optional(),
+  'image-tags': z.array(z.string()).optional(),
+});
+
+/** `ECR Image Scan` (basic scanning, §1b) or `Inspector2 Scan` (enhanced, §1c: repository-name is an ARN). */
+export const ScanCompleteEventSchema = z.union([
+  EnvelopeSchema.extend({
+    source: z.literal('aws.ecr'),
+    'detail-type': z.literal('ECR Image Scan'),
+    detail: ScanDetailSchema,
+  }),
+  EnvelopeSchema.extend({
+    source: z.literal('aws.inspector2'),
+    'detail-type': z.literal('Inspector2 Scan'),
+    detail: ScanDetailSchema,
+  }),
+  // The local scanner emits the same shape with its own source.
+  EnvelopeSchema.extend({
+    source: z.literal('release-gate.local-scanner'),
+    'detail-type': z.literal('ECR Image Scan'),
+    detail: ScanDetailSchema,
+  }),
+]);
+export type ScanCompleteEvent = z.infer<typeof ScanCompleteEventSchema>;
+
+/** Inspector sends `arn:aws:ecr:<region>:<acct>:repository/<name>`; ECR sends the bare name. */
+export function repositoryNameFrom(value: string): string {
+  const m = /^arn:aws[a-z-]*:ecr:[^:]*:\d*:repository\/(.+)$/.exec(value);
+  return m?.[1] ?? value;
+}
+
+/** cosign's tag scheme and the referrers tag schema are artifacts about an image, not releases. */
+export function isAttachmentTag(tag: string | undefined): boolean {
+  return tag !== undefined && /^sha256-[a-f0-9]{64}(\.(sig|att|sbom))?$/.test(tag);
+}
+
+const IMAGE_CONFIG_TYPES = new Set([
+  'application/vnd.oci.image.config.v1+json',
+  'application/vnd.docker.container.image.v1+json',
+]);
+
+/** True when the pushed artifact is something other than a container image (signature, SBOM, …). */
+export function isNonImageArtifact(artifactMediaType: string | undefined): boolean {
+  return artifactMediaType !== undefined && artifactMediaType !== '' && !IMAGE_CONFIG_TYPES.has(artifactMediaType);
+}

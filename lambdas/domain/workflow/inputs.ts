@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { CollectedKindSchema, DigestSchema, RepositoryNameSchema } from '../types.js';
+
+/** The execution input the starter builds: deterministic (no event id or time), so duplicates are no-ops. */
+export const ExecutionInputSchema = z.object({
+  repository: RepositoryNameSchema,
+  digest: DigestSchema,
+  tag: z.string().max(128).nullable(),
+  stage: z.string().min(1),
+  timeouts: z.object({ scanSeconds: z.number().int().min(1) }),
+});
+export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
+
+export const ReleaseRefSchema = z.object({
+  repository: RepositoryNameSchema,
+  digest: DigestSchema,
+  stage: z.string().min(1),
+});
+export type ReleaseRef = z.infer<typeof ReleaseRefSchema>;
+
+/** A Step Functions Catch result (`ResultPath` of a caught error). */
+export const StatesErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export type StatesError = z.infer<typeof StatesErrorSchema>;
+
+export const CollectRequestSchema = ReleaseRefSchema.extend({
+  kind: CollectedKindSchema,
+  /** WaitForScan's outcome (the scan completion, or a caught States error). */
+  scanWait: z.unknown().optional(),
+  /** Set by the ASL's Catch: record ERROR evidence for this kind instead of collecting. */
+  error: StatesErrorSchema.optional(),
+});
+export type CollectRequest = z.infer<typeof CollectRequestSchema>;
+
+export const RecordReleaseRequestSchema = ReleaseRefSchema.extend({ tag: z.string().max(128).nullable().optional() });
+
+export const TaskTokenRequestSchema = ReleaseRefSchema.extend({ taskToken: z.string().min(1).max(2048) });
+
+export const RequestApprovalSchema = TaskTokenRequestSchema.extend({
+  reasons: z.array(z.string()),
+  policyDigest: DigestSchema,
+  timeoutSeconds: z.number().int().min(1),
+});
+
+export const QuarantineRequestSchema = ReleaseRefSchema.extend({
+  /** Absent when the policy blocked; a caught States error when a step failed. */
+  failure: StatesErrorSchema.optional(),
+});
+
+/**
+ * Step Functions execution names: 1–80 chars of `0-9A-Za-z-_` (the CloudWatch-safe subset).
+ * `<repo slug ≤14>-<8 hex of sha256(repo)>-sha256-<48 hex of the digest>` is ≤ 79 characters,
+ * readable in the console, and unique per (repository, digest).
+ */
+export function executionNameFor(repository: string, digest: string, hash: (s: string) => string): string {
+  const slug = repository
+    .replace(/[^0-9A-Za-z]+/g, '-')
+    .slice(0, 14)
+    .replace(/-+$/, '');
+  const hex = digest.replace(/^sha256:/, '').slice(0, 48);
+  return `${slug}-${hash(repository).slice(0, 8)}-sha256-${hex}`;
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { ExecutionStarter } from '../ports.js';
+import { type EcrImageActionEvent, isAttachmentTag, isNonImageArtifact } from './events.js';
+import { type ExecutionInput, executionNameFor } from './inputs.js';
+
+const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+export type StartResult =
+  | {
+      readonly started: true;
+      readonly executionName: string;
+      readonly alreadyExisted: boolean;
+      readonly input: ExecutionInput;
+    }
+  | { readonly started: false; readonly reason: string };
+
+/**
+ * ECR push → one execution per (repository, digest). The name and input are deterministic, so a
+ * duplicate event (EventBridge delivers at least once) is a no-op.
+ */
+export async function startRelease(
+  starter: ExecutionStarter,
+  config: { stage: string; scanTimeoutSeconds: number },
+  event: EcrImageActionEvent,
+): Promise<StartResult> {
+  const d = event.detail;
+  if (d['action-type'] !== 'PUSH') return { started: false, reason: `action ${d['action-type']} is not gated` };
+  if (d.result !== 'SUCCESS') return { started: false, reason: `push result ${d.result}` };
+  if (isAttachmentTag(d['image-tag'])) return { started: false, reason: `tag ${d['image-tag']} is an attachment` };
+  if (isNonImageArtifact(d['artifact-media-type'])) {
+    return { started: false, reason: `artifact type ${d['artifact-media-type']} is not a container image` };
+  }
+  const input: ExecutionInput = {
+    repository: d['repository-name'],
+    digest: d['image-digest'],
+    tag: d['image-tag'] ?? null,
+    stage: config.stage,
+    timeouts: { scanSeconds: config.scanTimeoutSeconds },
+  };
+  const executionName = executionNameFor(input.repository, input.digest, sha256Hex);
+  const { alreadyExisted } = await starter.start(executionName, input);
+  return { started: true, executionName, alreadyExisted, input };
+}

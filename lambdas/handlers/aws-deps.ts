@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { awsClients } from '../adapters/aws/clients.js';
+import { EventBridgeOutcomes } from '../adapters/notify/eventbridge-outcomes.js';
+import { SnsNotifier } from '../adapters/notify/sns-notifier.js';
+import { EcrRegistry } from '../adapters/registry/ecr.js';
+import { EcrScanFindingsSource } from '../adapters/scan/ecr-findings.js';
+import { SfnExecutionStarter, SfnTaskTokens } from '../adapters/sfn/aws-sfn.js';
+import { DynamoReleaseStore } from '../adapters/store/dynamo-release-store.js';
+import { S3DocumentStore } from '../adapters/store/s3-document-store.js';
+import { GateError } from '../domain/errors.js';
+import { loadPolicy } from '../domain/policy/load.js';
+import { type ExecutionStarter, systemClock } from '../domain/ports.js';
+import type { GateDeps } from '../domain/workflow/deps.js';
+
+/** What a handler needs: the workflow dependencies plus the execution starter. */
+export interface HandlerDeps {
+  readonly gate: GateDeps;
+  readonly starter: ExecutionStarter;
+}
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '')
+    throw new GateError('CONFIG_ERROR', `environment variable ${name} is not set`);
+  return value;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new GateError('CONFIG_ERROR', `${name} must be a positive integer, got ${raw}`);
+  return n;
+}
+
+let cached: Promise<HandlerDeps> | undefined;
+
+/**
+ * The AWS wiring, built once per Lambda container. The policy file is bundled with the function
+ * (and validated at synth time); an invalid policy fails every invocation rather than gating
+ * without one.
+ */
+export function awsDeps(): Promise<HandlerDeps> {
+  cached ??= Promise.resolve().then(() => {
+    const region = env('AWS_REGION');
+    const clients = awsClients({ region });
+    const ecr = new ECRClient({ region });
+    const policy = loadPolicy(readFileSync(env('POLICY_FILE')));
+    const stateMachineArn = env('STATE_MACHINE_ARN');
+    const gate: GateDeps = {
+      config: {
+        stage: env('GATE_STAGE'),
+        scanTimeoutSeconds: positiveInt('SCAN_TIMEOUT_SECONDS', 3600),
+        approvalBaseUrl: process.env.APPROVAL_BASE_URL ?? '',
+      },
+      policy,
+      store: new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: env('TABLE_NAME') }),
+      documents: new S3DocumentStore({ client: clients.s3, bucket: env('BUCKET_NAME') }),
+      registry: new EcrRegistry({ client: ecr, registryId: env('REGISTRY_ID'), region }),
+      scans: new EcrScanFindingsSource({ client: ecr, registryId: env('REGISTRY_ID') }),
+      tokens: new SfnTaskTokens({ client: clients.sfn }),
+      notifier: new SnsNotifier({ client: clients.sns, topicArn: env('TOPIC_ARN') }),
+      outcomes: new EventBridgeOutcomes({ client: clients.eventBridge, eventBusName: env('EVENT_BUS_NAME') }),
+      clock: systemClock,
+    };
+    return { gate, starter: new SfnExecutionStarter({ client: clients.sfn, stateMachineArn }) };
+  });
+  return cached;
+}

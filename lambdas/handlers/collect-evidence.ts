@@ -1,0 +1,20 @@
+import { collectEvidence } from '../domain/workflow/collect.js';
+import { CollectRequestSchema } from '../domain/workflow/inputs.js';
+import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { logger } from './logger.js';
+import { parseEvent } from './parse.js';
+
+/** One evidence kind per invocation (the ASL's Parallel branches); returns the small summary. */
+export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
+  const req = parseEvent(CollectRequestSchema, event, 'CollectEvidence input');
+  const result = await collectEvidence((await getDeps()).gate, req);
+  logger.info('evidence collected', {
+    repository: req.repository,
+    digest: req.digest,
+    kind: req.kind,
+    status: result.status,
+  });
+  return result;
+};
+
+export const handler = makeHandler(awsDeps);

@@ -1,0 +1,11 @@
+import { ReleaseRefSchema } from '../domain/workflow/inputs.js';
+import { evaluateRelease } from '../domain/workflow/steps.js';
+import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { parseEvent } from './parse.js';
+
+export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
+  const req = parseEvent(ReleaseRefSchema, event, 'EvaluatePolicy input');
+  return evaluateRelease((await getDeps()).gate, req);
+};
+
+export const handler = makeHandler(awsDeps);

@@ -1,0 +1,18 @@
+import type { z } from 'zod';
+import { InvalidInputError, TooLargeError } from '../domain/errors.js';
+import { Limits } from '../domain/limits.js';
+
+/**
+ * Parse a Lambda event: size first (before any schema work), then the zod schema, reporting every
+ * invalid field at once. Nothing downstream sees an unparsed event.
+ */
+export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, what: string): z.infer<S> {
+  const size = Buffer.byteLength(JSON.stringify(event ?? null) ?? '', 'utf8');
+  if (size > Limits.eventBytes) throw new TooLargeError(what, size, Limits.eventBytes);
+  const parsed = schema.safeParse(event);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new InvalidInputError(`${what} is invalid: ${issues}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { RecordReleaseRequestSchema } from '../domain/workflow/inputs.js';
+import { recordRelease } from '../domain/workflow/steps.js';
+import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { parseEvent } from './parse.js';
+
+const Schema = RecordReleaseRequestSchema.extend({ executionName: z.string().min(1).max(80) });
+
+export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
+  const req = parseEvent(Schema, event, 'RecordRelease input');
+  return recordRelease((await getDeps()).gate, req);
+};
+
+export const handler = makeHandler(awsDeps);

@@ -1,0 +1,12 @@
+import { RequestApprovalSchema } from '../domain/workflow/inputs.js';
+import { requestApproval } from '../domain/workflow/steps.js';
+import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { parseEvent } from './parse.js';
+
+/** `.waitForTaskToken`: store the hashed token under a random approval id and notify approvers. */
+export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
+  const req = parseEvent(RequestApprovalSchema, event, 'RequestApproval input');
+  return requestApproval((await getDeps()).gate, req);
+};
+
+export const handler = makeHandler(awsDeps);

@@ -1,0 +1,28 @@
+import { repositoryNameFrom, ScanCompleteEventSchema } from '../domain/workflow/events.js';
+import { scanCompleted } from '../domain/workflow/steps.js';
+import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { logger } from './logger.js';
+import { parseEvent } from './parse.js';
+
+const SOURCES = {
+  'aws.ecr': 'ecr-basic',
+  'aws.inspector2': 'inspector',
+  'release-gate.local-scanner': 'local',
+} as const;
+
+/** `ECR Image Scan` / `Inspector2 Scan` → resume WaitForScan (or record the result for later). */
+export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
+  const e = parseEvent(ScanCompleteEventSchema, event, 'scan-complete event');
+  const deps = await getDeps();
+  const repository = repositoryNameFrom(e.detail['repository-name']);
+  const outcome = await scanCompleted(deps.gate, repository, e.detail['image-digest'], {
+    status: e.detail['scan-status'],
+    source: SOURCES[e.source],
+    severityCounts: e.detail['finding-severity-counts'] ?? {},
+    completedAt: e.time ?? deps.gate.clock.now().toISOString(),
+  });
+  logger.info('scan event handled', { repository, digest: e.detail['image-digest'], outcome });
+  return { outcome };
+};
+
+export const handler = makeHandler(awsDeps);

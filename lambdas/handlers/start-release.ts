@@ -1,0 +1,20 @@
+import { EcrImageActionEventSchema } from '../domain/workflow/events.js';
+import { startRelease } from '../domain/workflow/start.js';
+import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { logger } from './logger.js';
+import { parseEvent } from './parse.js';
+
+/** EventBridge `ECR Image Action` → StartExecution named from repository + digest. */
+export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
+  const parsed = parseEvent(EcrImageActionEventSchema, event, 'ECR Image Action event');
+  const deps = await getDeps();
+  const result = await startRelease(deps.starter, deps.gate.config, parsed);
+  logger.info('push handled', {
+    repository: parsed.detail['repository-name'],
+    digest: parsed.detail['image-digest'],
+    result,
+  });
+  return result;
+};
+
+export const handler = makeHandler(awsDeps);

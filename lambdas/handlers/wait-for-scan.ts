@@ -1,0 +1,12 @@
+import { TaskTokenRequestSchema } from '../domain/workflow/inputs.js';
+import { waitForScan } from '../domain/workflow/steps.js';
+import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { parseEvent } from './parse.js';
+
+/** `.waitForTaskToken`: park the token; complete at once if the scan event already arrived. */
+export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
+  const req = parseEvent(TaskTokenRequestSchema, event, 'WaitForScan input');
+  return { outcome: await waitForScan((await getDeps()).gate, req) };
+};
+
+export const handler = makeHandler(awsDeps);

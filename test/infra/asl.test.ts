@@ -1,0 +1,311 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+
+const ASL_FILE = join(fileURLToPath(new URL('../../', import.meta.url)), 'statemachines', 'release-gate.asl.json');
+
+/** The default Lambda retry documented for Step Functions service integrations. */
+const LAMBDA_TRANSIENT_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
+const END_STATES = ['Promoted', 'Quarantined', 'PromotionFailed', 'QuarantineFailed'];
+
+const RetrierSchema = z.object({
+  ErrorEquals: z.array(z.string()).min(1),
+  IntervalSeconds: z.number().optional(),
+  MaxAttempts: z.number().optional(),
+  BackoffRate: z.number().optional(),
+});
+const CatcherSchema = z.object({ ErrorEquals: z.array(z.string()).min(1), Next: z.string() });
+
+interface Machine {
+  StartAt: string;
+  States: Record<string, State>;
+}
+interface State {
+  Type: string;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  TimeoutSeconds?: number;
+  TimeoutSecondsPath?: string;
+  Retry?: z.infer<typeof RetrierSchema>[];
+  Catch?: z.infer<typeof CatcherSchema>[];
+  Next?: string;
+  End?: boolean;
+  Branches?: Machine[];
+}
+const StateSchema: z.ZodType<State> = z.lazy(() =>
+  z.object({
+    Type: z.string(),
+    Resource: z.string().optional(),
+    Parameters: z.record(z.string(), z.unknown()).optional(),
+    TimeoutSeconds: z.number().optional(),
+    TimeoutSecondsPath: z.string().optional(),
+    Retry: z.array(RetrierSchema).optional(),
+    Catch: z.array(CatcherSchema).optional(),
+    Next: z.string().optional(),
+    End: z.boolean().optional(),
+    Branches: z.array(MachineSchema).optional(),
+  }),
+);
+const MachineSchema: z.ZodType<Machine> = z.lazy(() =>
+  z.object({ StartAt: z.string(), States: z.record(z.string(), StateSchema) }),
+);
+
+const ValidatorResultSchema = z.object({
+  isValid: z.boolean(),
+  errors: z.array(z.object({ 'Error code': z.string(), Message: z.string() })),
+});
+
+/** asl-validator is CommonJS without types: load it through require and check what it returns. */
+function validateAsl(definition: unknown): z.infer<typeof ValidatorResultSchema> {
+  const validator: unknown = createRequire(import.meta.url)('asl-validator');
+  if (typeof validator !== 'function') throw new Error('asl-validator did not export a function');
+  return ValidatorResultSchema.parse(validator(definition));
+}
+
+function readMachine(): { raw: unknown; machine: Machine } {
+  const raw: unknown = JSON.parse(readFileSync(ASL_FILE, 'utf8'));
+  return { raw, machine: MachineSchema.parse(raw) };
+}
+
+interface Located {
+  name: string;
+  state: State;
+  /** The branch (states map) the state lives in; the top level for states outside Parallels. */
+  scope: Machine;
+  /** The Parallel state around the branch, if any. */
+  parallel?: State;
+}
+
+function allStates(machine: Machine, parallel?: State): Located[] {
+  return Object.entries(machine.States).flatMap(([name, state]) => [
+    { name, state, scope: machine, parallel },
+    ...(state.Branches ?? []).flatMap((branch) => allStates(branch, state)),
+  ]);
+}
+
+function tasks(machine: Machine): Located[] {
+  return allStates(machine).filter((s) => s.state.Type === 'Task');
+}
+
+/** Names of Task states whose Retry does not cover the transient Lambda errors with the default backoff. */
+function tasksWithoutLambdaRetry(machine: Machine): string[] {
+  return tasks(machine)
+    .filter(
+      ({ state }) =>
+        !LAMBDA_TRANSIENT_ERRORS.every((error) =>
+          (state.Retry ?? []).some(
+            (r) =>
+              r.ErrorEquals.includes(error) && r.IntervalSeconds === 2 && r.BackoffRate === 2 && r.MaxAttempts === 6,
+          ),
+        ),
+    )
+    .map((t) => t.name);
+}
+
+function tasksWithoutTimeout(machine: Machine): string[] {
+  return tasks(machine)
+    .filter(({ state }) => state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined)
+    .map((t) => t.name);
+}
+
+function waitForTaskTokenTasks(machine: Machine): Located[] {
+  return tasks(machine).filter((t) => (t.state.Resource ?? '').endsWith('.waitForTaskToken'));
+}
+
+function passesTaskToken(state: State): boolean {
+  const payload = state.Parameters?.Payload;
+  const values = typeof payload === 'object' && payload !== null ? Object.entries(payload) : [];
+  return values.some(([key, value]) => key.endsWith('.$') && value === '$$.Task.Token');
+}
+
+/**
+ * Branch tasks that could fail a whole Parallel: a task must catch its own errors (recording
+ * ERROR evidence in its branch), unless it is itself such an error recorder, in which case the
+ * Parallel's own States.ALL catch must route the run to a safe state.
+ */
+function branchTasksWithoutCatch(machine: Machine): string[] {
+  return tasks(machine)
+    .filter((t) => t.parallel !== undefined)
+    .filter(({ name, state, scope, parallel }) => {
+      const catchesInBranch = (state.Catch ?? []).some(
+        (c) => c.ErrorEquals.includes('States.ALL') && scope.States[c.Next] !== undefined,
+      );
+      if (catchesInBranch) return false;
+      const isErrorRecorder = Object.values(scope.States).some((s) => (s.Catch ?? []).some((c) => c.Next === name));
+      const parallelCatches = (parallel?.Catch ?? []).some((c) => c.ErrorEquals.includes('States.ALL'));
+      return !(isErrorRecorder && parallelCatches);
+    })
+    .map((t) => t.name);
+}
+
+/** Top-level states where an execution can stop. */
+function endStates(machine: Machine): string[] {
+  return Object.entries(machine.States)
+    .filter(([, s]) => s.Type === 'Succeed' || s.Type === 'Fail' || s.End === true)
+    .map(([name]) => name);
+}
+
+describe('State machine: statemachines/release-gate.asl.json', () => {
+  describe('when validated with asl-validator', () => {
+    it('reports no errors', () => {
+      // Prepare
+      const { raw } = readMachine();
+
+      // Act
+      const result = validateAsl(raw);
+
+      // Assess
+      expect(result.errors).toEqual([]);
+      expect(result.isValid).toBe(true);
+    });
+
+    it('rejects a definition with a missing transition target', () => {
+      // Prepare
+      const { machine } = readMachine();
+      const broken = structuredClone(machine);
+      const first = broken.States[broken.StartAt];
+      if (first === undefined) throw new Error('StartAt state missing');
+      first.Next = 'NoSuchState';
+
+      // Act
+      const result = validateAsl(broken);
+
+      // Assess
+      expect(result.isValid).toBe(false);
+    });
+  });
+
+  describe('when its Task states are inspected', () => {
+    it('finds Task states, including those inside Parallel branches', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const found = tasks(machine);
+
+      // Assess
+      expect(found.filter((t) => t.parallel !== undefined).length).toBeGreaterThan(0);
+      expect(found.map((t) => t.name)).toEqual(expect.arrayContaining(['RecordRelease', 'Promote', 'Quarantine']));
+    });
+
+    it('retries transient Lambda errors on every Task with 2 s interval, backoff 2 and 6 attempts', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const missing = tasksWithoutLambdaRetry(machine);
+
+      // Assess
+      expect(missing).toEqual([]);
+    });
+
+    it('bounds every Task with TimeoutSeconds or TimeoutSecondsPath', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const missing = tasksWithoutTimeout(machine);
+
+      // Assess
+      expect(missing).toEqual([]);
+    });
+
+    it('flags a Task whose retry lost the Lambda defaults', () => {
+      // Prepare
+      const { machine } = readMachine();
+      const broken = structuredClone(machine);
+      const promote = broken.States.Promote;
+      if (promote === undefined) throw new Error('Promote state missing');
+      promote.Retry = [
+        { ErrorEquals: ['Lambda.ServiceException'], IntervalSeconds: 1, MaxAttempts: 6, BackoffRate: 2 },
+      ];
+      promote.TimeoutSeconds = undefined;
+
+      // Act
+      const withoutRetry = tasksWithoutLambdaRetry(broken);
+      const withoutTimeout = tasksWithoutTimeout(broken);
+
+      // Assess
+      expect(withoutRetry).toEqual(['Promote']);
+      expect(withoutTimeout).toEqual(['Promote']);
+    });
+  });
+
+  describe('when a Task waits for a task token', () => {
+    it('passes $$.Task.Token in its payload', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const waiting = waitForTaskTokenTasks(machine);
+
+      // Assess
+      expect(waiting.map((t) => t.name)).toEqual(['WaitForScan', 'RequestApproval']);
+      for (const task of waiting) expect(passesTaskToken(task.state), task.name).toBe(true);
+    });
+
+    it('detects a waiting task without the token', () => {
+      // Prepare
+      const { machine } = readMachine();
+      const broken = structuredClone(machine);
+      const approval = broken.States.RequestApproval;
+      if (approval === undefined) throw new Error('RequestApproval state missing');
+      approval.Parameters = { FunctionName: 'x', Payload: { 'digest.$': '$.digest' } };
+
+      // Act
+      const passes = passesTaskToken(approval);
+
+      // Assess
+      expect(passes).toBe(false);
+    });
+  });
+
+  describe('when a Parallel branch task fails', () => {
+    it('is caught in its branch, or the Parallel catches it and quarantines', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const uncaught = branchTasksWithoutCatch(machine);
+
+      // Assess
+      expect(uncaught).toEqual([]);
+      expect(machine.States.CollectEvidence?.Catch?.map((c) => c.Next)).toEqual(['Quarantine']);
+    });
+
+    it('flags a collecting task without its own Catch', () => {
+      // Prepare
+      const { machine } = readMachine();
+      const broken = structuredClone(machine);
+      const sbom = broken.States.CollectEvidence?.Branches?.[0]?.States.CollectSbom;
+      if (sbom === undefined) throw new Error('CollectSbom state missing');
+      sbom.Catch = undefined;
+
+      // Act
+      const uncaught = branchTasksWithoutCatch(broken);
+
+      // Assess: its error recorder is no longer reached from a Catch either
+      expect(uncaught).toEqual(['CollectSbom', 'RecordSbomError']);
+    });
+  });
+
+  describe('when an execution ends', () => {
+    it('ends only in Promoted, Quarantined, PromotionFailed or QuarantineFailed', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const ends = endStates(machine);
+
+      // Assess
+      expect([...ends].sort()).toEqual([...END_STATES].sort());
+      expect(machine.States.Promoted?.Type).toBe('Succeed');
+      expect(machine.States.Quarantined?.Type).toBe('Succeed');
+      expect(machine.States.PromotionFailed?.Type).toBe('Fail');
+      expect(machine.States.QuarantineFailed?.Type).toBe('Fail');
+    });
+  });
+});

@@ -1,0 +1,815 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { GateFunction } from '../../infra/constructs/gate-function.js';
+import { HANDLER_NAMES, type HandlerName } from '../../infra/constructs/gate-functions.js';
+import type { ReleaseGateProps } from '../../infra/release-gate.js';
+import { ReleaseGateStack } from '../../infra/release-gate-stack.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ASL_FILE = join(ROOT, 'statemachines', 'release-gate.asl.json');
+const POLICY_FILE = join(ROOT, 'policy', 'release-gate.policy.yaml');
+const ASL_TEXT = readFileSync(ASL_FILE, 'utf8');
+
+/** Feature flags as `cdk synth` sees them, so the test template is the deployed one. */
+const CDK_CONTEXT = z
+  .object({ context: z.record(z.string(), z.unknown()) })
+  .parse(JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8'))).context;
+
+const ResourceSchema = z.object({
+  Type: z.string(),
+  Properties: z.record(z.string(), z.unknown()).default({}),
+});
+const TemplateSchema = z.object({ Resources: z.record(z.string(), ResourceSchema) });
+const StatementSchema = z.object({
+  Effect: z.enum(['Allow', 'Deny']),
+  Action: z.union([z.string(), z.array(z.string())]),
+  Resource: z.unknown(),
+});
+type Statement = z.infer<typeof StatementSchema>;
+const PolicyDocumentSchema = z.object({ Statement: z.array(StatementSchema) });
+
+interface Synthesized {
+  stack: ReleaseGateStack;
+  template: Template;
+  resources: Record<string, z.infer<typeof ResourceSchema>>;
+  outdir: string;
+}
+
+/** Synthesizes without esbuild (`aws:cdk:bundling-stacks: []`): assets get placeholder hashes. */
+function synthesize(gate: ReleaseGateProps): Synthesized {
+  const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ReleaseGateStack(app, 'Test', { gate });
+  const assembly = app.synth();
+  const json: unknown = assembly.getStackByName(stack.stackName).template;
+  return {
+    stack,
+    template: Template.fromJSON(TemplateSchema.passthrough().parse(json)),
+    resources: TemplateSchema.parse(json).Resources,
+    outdir: assembly.directory,
+  };
+}
+
+function logicalId(construct: IConstruct): string {
+  const child = construct.node.defaultChild ?? construct;
+  if (!(child instanceof CfnElement)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  return Stack.of(construct).getLogicalId(child);
+}
+
+function asArray<T>(value: T | T[]): T[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+/** Every statement of every identity policy attached to the role (inline, AWS::IAM::Policy, managed). */
+function roleStatements(s: Synthesized, roleId: string): { statements: Statement[]; managedPolicies: unknown[] } {
+  const role = s.resources[roleId];
+  if (role === undefined) throw new Error(`role ${roleId} not in template`);
+  const inline = z
+    .array(z.object({ PolicyDocument: PolicyDocumentSchema }))
+    .default([])
+    .parse(role.Properties.Policies)
+    .flatMap((p) => p.PolicyDocument.Statement);
+  const attached = Object.values(s.resources)
+    .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+    .filter((r) =>
+      z
+        .array(z.unknown())
+        .default([])
+        .parse(r.Properties.Roles)
+        .some((ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId })),
+    )
+    .flatMap((r) => PolicyDocumentSchema.parse(r.Properties.PolicyDocument).Statement);
+  const managedPolicies = z.array(z.unknown()).default([]).parse(role.Properties.ManagedPolicyArns);
+  return { statements: [...inline, ...attached], managedPolicies };
+}
+
+function functionStatements(s: Synthesized, name: HandlerName): Statement[] {
+  return roleStatements(s, logicalId(s.stack.gate.functions.get(name).role)).statements;
+}
+
+function actionsOf(statements: readonly Statement[]): string[] {
+  return statements.filter((st) => st.Effect === 'Allow').flatMap((st) => asArray(st.Action));
+}
+
+function resourcesFor(statements: readonly Statement[], action: string): unknown[] {
+  return statements.filter((st) => asArray(st.Action).includes(action)).flatMap((st) => asArray(st.Resource));
+}
+
+/** Renders an intrinsic (Fn::Join of literals and Refs, or Fn::GetAtt) as a readable string. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const ref = z.object({ Ref: z.string() }).safeParse(value);
+  if (ref.success) return `\${${ref.data.Ref}}`;
+  const getAtt = z.object({ 'Fn::GetAtt': z.tuple([z.string(), z.string()]) }).safeParse(value);
+  if (getAtt.success) return `\${${getAtt.data['Fn::GetAtt'].join('.')}}`;
+  const join = z.object({ 'Fn::Join': z.tuple([z.string(), z.array(z.unknown())]) }).safeParse(value);
+  if (join.success) return join.data['Fn::Join'][1].map(render).join(join.data['Fn::Join'][0]);
+  return JSON.stringify(value);
+}
+
+/** `${Name}` as render() shows a Ref; `${Id.Arn}` for a GetAtt. */
+function ref(name: string): string {
+  return `\${${name}}`;
+}
+
+/** An ARN in this stack's partition, region and account, as render() shows it. */
+function stackArn(service: string, resource: string): string {
+  return `arn:${ref('AWS::Partition')}:${service}:${ref('AWS::Region')}:${ref('AWS::AccountId')}:${resource}`;
+}
+
+function aslPlaceholders(text: string): string[] {
+  return [...new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1] ?? ''))].sort();
+}
+
+const DEFAULT_GATE: ReleaseGateProps = { gatedRepositories: ['app', 'team/api'], approverEmails: ['ops@example.com'] };
+
+/** Resources allowed with `Resource: "*"`: they support no other resource. */
+const STAR_RESOURCE_ACTIONS = ['ecr:GetAuthorizationToken', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+
+describe('Construct: ReleaseGate', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synthesize(DEFAULT_GATE);
+  });
+
+  describe('when the state machine is synthesized', () => {
+    it('deploys the ASL file byte for byte from its staged asset', () => {
+      // Prepare
+      const machines = s.template.findResources('AWS::StepFunctions::StateMachine');
+      const [machine] = Object.values(machines);
+      const location = z
+        .object({ Properties: z.object({ DefinitionS3Location: z.object({ Key: z.string() }) }) })
+        .parse(machine);
+
+      // Act
+      const staged = readFileSync(join(s.outdir, `asset.${location.Properties.DefinitionS3Location.Key}`), 'utf8');
+
+      // Assess
+      expect(Object.keys(machines)).toHaveLength(1);
+      expect(staged).toBe(ASL_TEXT);
+      s.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        Definition: Match.absent(),
+        DefinitionString: Match.absent(),
+        StateMachineType: 'STANDARD',
+        LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+        TracingConfiguration: { Enabled: true },
+      });
+    });
+
+    it('substitutes exactly the ASL placeholders, each with the matching function ARN', () => {
+      // Prepare
+      const expected: Record<string, HandlerName> = {
+        RecordReleaseFunctionArn: 'record-release',
+        WaitForScanFunctionArn: 'wait-for-scan',
+        CollectEvidenceFunctionArn: 'collect-evidence',
+        EvaluatePolicyFunctionArn: 'evaluate-policy',
+        RequestApprovalFunctionArn: 'request-approval',
+        PromoteFunctionArn: 'promote',
+        QuarantineFunctionArn: 'quarantine',
+      };
+      const [machine] = Object.values(s.template.findResources('AWS::StepFunctions::StateMachine'));
+
+      // Act
+      const substitutions = z
+        .object({ Properties: z.object({ DefinitionSubstitutions: z.record(z.string(), z.unknown()) }) })
+        .parse(machine).Properties.DefinitionSubstitutions;
+
+      // Assess
+      expect(Object.keys(substitutions).sort()).toEqual(aslPlaceholders(ASL_TEXT));
+      expect(Object.keys(expected).sort()).toEqual(aslPlaceholders(ASL_TEXT));
+      for (const [placeholder, handler] of Object.entries(expected)) {
+        const functionId = logicalId(s.stack.gate.functions.get(handler).function);
+        expect(substitutions[placeholder], placeholder).toEqual({ 'Fn::GetAtt': [functionId, 'Arn'] });
+        expect(s.resources[functionId]?.Type).toBe('AWS::Lambda::Function');
+      }
+    });
+
+    it('lets the state machine invoke exactly the substituted functions', () => {
+      // Prepare
+      const invoked: HandlerName[] = [
+        'record-release',
+        'wait-for-scan',
+        'collect-evidence',
+        'evaluate-policy',
+        'request-approval',
+        'promote',
+        'quarantine',
+      ];
+      const roleId = logicalId(s.stack.gate.stateMachine.role);
+
+      // Act
+      const { statements, managedPolicies } = roleStatements(s, roleId);
+      const invokable = resourcesFor(statements, 'lambda:InvokeFunction').map(render).sort();
+
+      // Assess
+      const expected = invoked
+        .map((h) => logicalId(s.stack.gate.functions.get(h).function))
+        .flatMap((id) => [`\${${id}.Arn}`, `\${${id}.Arn}:*`])
+        .sort();
+      expect(invokable).toEqual(expected);
+      expect(managedPolicies).toEqual([]);
+      expect(actionsOf(statements)).not.toContain('*');
+    });
+
+    it('builds the ARN the functions hold from the state machine name', () => {
+      // Prepare
+      const [machine] = Object.values(s.template.findResources('AWS::StepFunctions::StateMachine'));
+      const name = z.object({ Properties: z.object({ StateMachineName: z.string() }) }).parse(machine)
+        .Properties.StateMachineName;
+      const arn = stackArn('states', `stateMachine:${name}`);
+
+      // Act
+      const startable = resourcesFor(functionStatements(s, 'start-release'), 'states:StartExecution').map(render);
+      const answerable = resourcesFor(functionStatements(s, 'approval-api'), 'states:SendTaskSuccess').map(render);
+      const env = z
+        .object({ Properties: z.object({ Environment: z.object({ Variables: z.record(z.string(), z.unknown()) }) }) })
+        .parse(s.resources[logicalId(s.stack.gate.functions.get('start-release').function)]).Properties
+        .Environment.Variables;
+
+      // Assess
+      expect(startable).toEqual([arn]);
+      expect(answerable).toEqual([arn]);
+      expect(render(env.STATE_MACHINE_ARN)).toBe(arn);
+    });
+  });
+
+  describe('when the evidence store is synthesized', () => {
+    it('encrypts the table with the customer-managed key and enables point-in-time recovery', () => {
+      // Prepare
+      const keyId = logicalId(s.stack.gate.key);
+
+      // Act & Assess
+      s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+      s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          Match.objectLike({ IndexName: 'gsi1', Projection: { ProjectionType: 'ALL' } }),
+          Match.objectLike({ IndexName: 'gsi2', Projection: { ProjectionType: 'ALL' } }),
+        ],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      });
+    });
+
+    it('versions, locks and KMS-encrypts the bucket, blocks public access and requires TLS', () => {
+      // Prepare
+      const keyId = logicalId(s.stack.gate.key);
+      const bucketId = logicalId(s.stack.gate.bucket);
+
+      // Act & Assess
+      s.template.hasResourceProperties('AWS::S3::Bucket', {
+        VersioningConfiguration: { Status: 'Enabled' },
+        ObjectLockEnabled: true,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 365 } },
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            Match.objectLike({
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'Arn'] },
+              },
+            }),
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: bucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Principal: { AWS: '*' },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('applies a different Object Lock retention when asked', () => {
+      // Prepare
+      const gate: ReleaseGateProps = { ...DEFAULT_GATE, objectLockRetentionDays: 30 };
+
+      // Act
+      const other = synthesize(gate);
+
+      // Assess
+      other.template.hasResourceProperties('AWS::S3::Bucket', {
+        ObjectLockConfiguration: Match.objectLike({ Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } } }),
+      });
+    });
+  });
+
+  describe('when the registry is synthesized', () => {
+    it('creates each gated repository with immutable tags, scan on push and KMS', () => {
+      // Prepare
+      const keyId = logicalId(s.stack.gate.key);
+
+      // Act
+      const repositories = s.template.findResources('AWS::ECR::Repository');
+
+      // Assess
+      expect(Object.keys(repositories)).toHaveLength(2);
+      for (const name of ['app', 'team/api']) {
+        s.template.hasResourceProperties('AWS::ECR::Repository', {
+          RepositoryName: name,
+          ImageTagMutability: 'IMMUTABLE',
+          ImageScanningConfiguration: { ScanOnPush: true },
+          EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+        });
+      }
+    });
+
+    it('creates prod/<repository> on first push from an immutable, KMS-encrypted template', () => {
+      // Prepare
+      const keyId = logicalId(s.stack.gate.key);
+
+      // Act
+      const templates = s.template.findResources('AWS::ECR::RepositoryCreationTemplate');
+
+      // Assess
+      expect(Object.keys(templates)).toHaveLength(1);
+      s.template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', {
+        Prefix: 'prod',
+        AppliedFor: ['CREATE_ON_PUSH'],
+        ImageTagMutability: 'IMMUTABLE',
+        EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+        CustomRoleArn: Match.anyValue(),
+      });
+    });
+
+    it('gates a prefix with a source template and prefix-matching rules', () => {
+      // Prepare
+      const gate: ReleaseGateProps = { gatedRepositoryPrefix: 'apps' };
+
+      // Act
+      const other = synthesize(gate);
+
+      // Assess
+      other.template.resourceCountIs('AWS::ECR::Repository', 0);
+      other.template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', {
+        Prefix: 'apps',
+        ImageTagMutability: 'IMMUTABLE',
+      });
+      other.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: Match.objectLike({
+          'detail-type': ['ECR Image Action'],
+          detail: Match.objectLike({ 'repository-name': [{ prefix: 'apps/' }] }),
+        }),
+      });
+      const reads = resourcesFor(functionStatements(other, 'collect-evidence'), 'ecr:BatchGetImage').map(render);
+      expect(reads).toEqual([stackArn('ecr', 'repository/apps/*')]);
+    });
+  });
+
+  describe('when the event rules are synthesized', () => {
+    it('starts a release on successful pushes to the gated repositories, with a dead-letter queue', () => {
+      // Prepare
+      const startId = logicalId(s.stack.gate.functions.get('start-release').function);
+
+      // Act & Assess
+      s.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.ecr'],
+          'detail-type': ['ECR Image Action'],
+          detail: { result: ['SUCCESS'], 'action-type': ['PUSH'], 'repository-name': ['app', 'team/api'] },
+        },
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [startId, 'Arn'] },
+            DeadLetterConfig: { Arn: Match.anyValue() },
+            RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 8 }),
+          }),
+        ],
+      });
+    });
+
+    it('resumes the scan wait on ECR basic and Inspector enhanced scan events', () => {
+      // Prepare
+      const target = Match.objectLike({
+        Arn: { 'Fn::GetAtt': [logicalId(s.stack.gate.functions.get('scan-complete').function), 'Arn'] },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      });
+
+      // Act & Assess
+      s.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.ecr'],
+          'detail-type': ['ECR Image Scan'],
+          detail: { 'repository-name': ['app', 'team/api'] },
+        },
+        Targets: [target],
+      });
+      s.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: ['aws.inspector2'], 'detail-type': ['Inspector2 Scan'] },
+        Targets: [target],
+      });
+      s.template.resourceCountIs('AWS::Events::Rule', 3);
+    });
+
+    it('sends events the triggered functions failed on to the same dead-letter queues', () => {
+      // Prepare
+      const paths = [
+        ['start-release', s.stack.gate.triggers.pushDeadLetterQueue],
+        ['scan-complete', s.stack.gate.triggers.scanDeadLetterQueue],
+      ] as const;
+
+      // Act & Assess
+      s.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
+      for (const [name, queue] of paths) {
+        s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+          FunctionName: { Ref: logicalId(s.stack.gate.functions.get(name).function) },
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(queue), 'Arn'] } } },
+          MaximumRetryAttempts: 2,
+        });
+      }
+    });
+  });
+
+  describe('when the functions are synthesized', () => {
+    it('runs every handler on Node.js 22 arm64 with its own log group kept one month', () => {
+      // Prepare
+      const functions = s.template.findResources('AWS::Lambda::Function');
+
+      // Act
+      const parsed = Object.values(functions).map((fn) =>
+        z
+          .object({
+            Properties: z.object({
+              Runtime: z.string(),
+              Architectures: z.array(z.string()),
+              LoggingConfig: z.object({ LogGroup: z.object({ Ref: z.string() }) }),
+              Environment: z.object({ Variables: z.record(z.string(), z.unknown()) }),
+            }),
+          })
+          .parse(fn),
+      );
+
+      // Assess
+      expect(parsed).toHaveLength(HANDLER_NAMES.length);
+      for (const fn of parsed) {
+        expect(fn.Properties.Runtime).toBe('nodejs22.x');
+        expect(fn.Properties.Architectures).toEqual(['arm64']);
+        const logGroup = s.resources[fn.Properties.LoggingConfig.LogGroup.Ref];
+        expect(logGroup?.Type).toBe('AWS::Logs::LogGroup');
+        expect(logGroup?.Properties.RetentionInDays).toBe(30);
+        expect(fn.Properties.Environment.Variables.POLICY_FILE).toBe('/var/task/release-gate.policy.yaml');
+        expect(fn.Properties.Environment.Variables.GATE_STAGE).toBe('production');
+      }
+    });
+
+    it('times each workflow function out before the longest ASL Task that calls it gives up', () => {
+      // Prepare: a function serves several Tasks (CollectSbom 300 s, RecordSbomError 60 s); the
+      // error recorders only write one record, so the bound that matters is the longest Task.
+      const [machine] = Object.values(s.template.findResources('AWS::StepFunctions::StateMachine'));
+      const substitutions = z
+        .object({ Properties: z.object({ DefinitionSubstitutions: z.record(z.string(), z.unknown()) }) })
+        .parse(machine).Properties.DefinitionSubstitutions;
+      const taskTimeouts = new Map<string, number>();
+      for (const [, placeholder, timeout] of ASL_TEXT.matchAll(
+        /"FunctionName": "\$\{(\w+)\}"[\s\S]*?"TimeoutSeconds(?:Path)?": ([^,\n]+)/g,
+      )) {
+        const seconds = Number(timeout);
+        // A TimeoutSecondsPath bounds a wait for a token, not the function's run time.
+        if (placeholder !== undefined && Number.isFinite(seconds)) {
+          taskTimeouts.set(placeholder, Math.max(seconds, taskTimeouts.get(placeholder) ?? 0));
+        }
+      }
+
+      // Act
+      const tooSlow = [...taskTimeouts].flatMap(([placeholder, seconds]) => {
+        const id = render(substitutions[placeholder]).replace(/^\$\{(.+)\.Arn\}$/, '$1');
+        const fnTimeout = z.number().parse(s.resources[id]?.Properties.Timeout);
+        return fnTimeout < seconds ? [] : [`${placeholder}: Lambda ${fnTimeout} s >= Task ${seconds} s`];
+      });
+
+      // Assess
+      expect([...taskTimeouts.keys()].sort()).toEqual([
+        'CollectEvidenceFunctionArn',
+        'EvaluatePolicyFunctionArn',
+        'PromoteFunctionArn',
+        'QuarantineFunctionArn',
+        'RecordReleaseFunctionArn',
+      ]);
+      expect(tooSlow).toEqual([]);
+    });
+  });
+
+  describe('when each function role is inspected', () => {
+    it('uses no wildcard action, no managed policy and Resource "*" only where nothing else exists', () => {
+      for (const name of HANDLER_NAMES) {
+        // Prepare
+        const roleId = logicalId(s.stack.gate.functions.get(name).role);
+
+        // Act
+        const { statements, managedPolicies } = roleStatements(s, roleId);
+        const starResources = statements
+          .filter((st) => asArray(st.Resource).includes('*'))
+          .flatMap((st) => asArray(st.Action));
+
+        // Assess
+        expect(managedPolicies, name).toEqual([]);
+        expect(
+          actionsOf(statements).filter((a) => a.includes('*')),
+          name,
+        ).toEqual([]);
+        expect(
+          starResources.filter((a) => !STAR_RESOURCE_ACTIONS.includes(a)),
+          name,
+        ).toEqual([]);
+      }
+    });
+
+    it('lets start-release start the execution, report failures to its queue, and nothing else', () => {
+      // Prepare
+      const statements = functionStatements(s, 'start-release');
+      const queueArn = `\${${logicalId(s.stack.gate.triggers.pushDeadLetterQueue)}.Arn}`;
+
+      // Act
+      const actions = actionsOf(statements).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'));
+      const sqsResources = statements
+        .filter((st) => asArray(st.Action).some((a) => a.startsWith('sqs:')))
+        .flatMap((st) => asArray(st.Resource))
+        .map(render);
+
+      // Assess
+      expect(actions.sort()).toEqual([
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+        'states:StartExecution',
+      ]);
+      expect(sqsResources).toEqual([queueArn]);
+      expect(actionsOf(statements)).not.toContain('ecr:PutImage');
+    });
+
+    it('lets only promote write to prod/*', () => {
+      // Prepare
+      const prodPattern = stackArn('ecr', 'repository/prod/*');
+
+      // Act
+      const writers = HANDLER_NAMES.filter((name) =>
+        functionStatements(s, name).some((st) => asArray(st.Resource).map(render).includes(prodPattern)),
+      );
+      const promotePuts = resourcesFor(functionStatements(s, 'promote'), 'ecr:PutImage').map(render);
+
+      // Assess
+      expect(writers).toEqual(['promote']);
+      expect(promotePuts).toEqual([prodPattern]);
+      expect(actionsOf(functionStatements(s, 'promote'))).toEqual(
+        expect.arrayContaining([
+          'ecr:PutImage',
+          'ecr:InitiateLayerUpload',
+          'ecr:UploadLayerPart',
+          'ecr:CompleteLayerUpload',
+          'ecr:BatchCheckLayerAvailability',
+          'ecr:CreateRepository',
+        ]),
+      );
+    });
+
+    it('lets quarantine tag only the gated source repositories', () => {
+      // Prepare
+      const repositories = s.stack.gate.registry.repositories.map((r) => `\${${logicalId(r)}.Arn}`).sort();
+
+      // Act
+      const puts = resourcesFor(functionStatements(s, 'quarantine'), 'ecr:PutImage').map(render).sort();
+
+      // Assess
+      expect(puts).toEqual(repositories);
+    });
+
+    it('gives each sensitive action only to the handlers that need it', () => {
+      // Prepare
+      const holders = (action: string): HandlerName[] =>
+        HANDLER_NAMES.filter((name) => actionsOf(functionStatements(s, name)).includes(action));
+
+      // Act
+      const table = {
+        'ecr:PutImage': holders('ecr:PutImage'),
+        'ecr:CreateRepository': holders('ecr:CreateRepository'),
+        'ecr:DescribeImageScanFindings': holders('ecr:DescribeImageScanFindings'),
+        'states:StartExecution': holders('states:StartExecution'),
+        'states:SendTaskSuccess': holders('states:SendTaskSuccess'),
+        'states:SendTaskFailure': holders('states:SendTaskFailure'),
+        'sns:Publish': holders('sns:Publish'),
+        'events:PutEvents': holders('events:PutEvents'),
+        's3:PutObject': holders('s3:PutObject'),
+        's3:DeleteObject': holders('s3:DeleteObject'),
+        'dynamodb:PutItem': holders('dynamodb:PutItem'),
+        'ecr:BatchGetImage': holders('ecr:BatchGetImage'),
+        'sqs:SendMessage': holders('sqs:SendMessage'),
+      };
+
+      // Assess
+      expect(table).toEqual({
+        'ecr:PutImage': ['promote', 'quarantine'],
+        'ecr:CreateRepository': ['promote'],
+        'ecr:DescribeImageScanFindings': ['collect-evidence'],
+        'states:StartExecution': ['start-release'],
+        'states:SendTaskSuccess': ['wait-for-scan', 'scan-complete', 'approval-api'],
+        'states:SendTaskFailure': ['wait-for-scan', 'scan-complete', 'approval-api'],
+        'sns:Publish': ['request-approval', 'promote', 'quarantine'],
+        'events:PutEvents': ['request-approval', 'promote', 'quarantine'],
+        's3:PutObject': ['record-release', 'collect-evidence', 'evaluate-policy', 'promote', 'quarantine'],
+        's3:DeleteObject': [],
+        'dynamodb:PutItem': HANDLER_NAMES.filter((n) => n !== 'start-release'),
+        'ecr:BatchGetImage': ['record-release', 'collect-evidence', 'promote', 'quarantine'],
+        'sqs:SendMessage': ['start-release', 'scan-complete'],
+      });
+    });
+
+    it('scopes table, bucket and key access to the gate resources', () => {
+      // Prepare
+      const tableArn = `\${${logicalId(s.stack.gate.table)}.Arn}`;
+      const bucketArn = `\${${logicalId(s.stack.gate.bucket)}.Arn}`;
+      const keyArn = `\${${logicalId(s.stack.gate.key)}.Arn}`;
+
+      // Act
+      const statements = functionStatements(s, 'collect-evidence');
+
+      // Assess
+      expect(resourcesFor(statements, 'dynamodb:PutItem').map(render).sort()).toEqual([
+        tableArn,
+        `${tableArn}/index/*`,
+      ]);
+      expect(resourcesFor(statements, 's3:PutObject').map(render)).toEqual([`${bucketArn}/*`]);
+      expect(resourcesFor(statements, 'kms:Decrypt').map(render)).toEqual([keyArn]);
+    });
+  });
+
+  describe('when the approval API is synthesized', () => {
+    it('routes GET and POST /approvals/{id} to the approval-api function', () => {
+      // Prepare
+      const approvalId = logicalId(s.stack.gate.functions.get('approval-api').function);
+
+      // Act & Assess
+      s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+      s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /approvals/{id}' });
+      s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /approvals/{id}' });
+      s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+      s.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+        IntegrationType: 'AWS_PROXY',
+        IntegrationUri: { 'Fn::GetAtt': [approvalId, 'Arn'] },
+      });
+      s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
+      });
+    });
+  });
+
+  describe('when notifications and monitoring are synthesized', () => {
+    it('encrypts the topic, requires TLS, subscribes approvers and creates the outcome bus', () => {
+      // Prepare
+      const keyId = logicalId(s.stack.gate.key);
+
+      // Act & Assess
+      s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+      s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+      s.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+      s.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'release-gate' });
+    });
+
+    it('alarms on failed executions and on each dead-letter queue', () => {
+      // Prepare
+      const machineId = logicalId(s.stack.gate.stateMachine);
+
+      // Act
+      const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm'));
+
+      // Assess
+      expect(alarms).toHaveLength(3);
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsFailed',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId } }],
+        Threshold: 1,
+      });
+      for (const queue of [s.stack.gate.triggers.pushDeadLetterQueue, s.stack.gate.triggers.scanDeadLetterQueue]) {
+        s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(queue), 'QueueName'] } }],
+        });
+      }
+    });
+  });
+
+  describe('when the configuration is invalid', () => {
+    const writePolicy = (text: string): string => {
+      const file = join(mkdtempSync(join(tmpdir(), 'release-gate-policy-')), 'policy.yaml');
+      writeFileSync(file, text);
+      return file;
+    };
+
+    it('throws POLICY_INVALID with the reason for an invalid policy', () => {
+      // Prepare
+      const policyFile = writePolicy('apiVersion: release-gate.dev/v1\nkind: Policy\nrules: []\n');
+
+      // Act
+      const act = (): Synthesized => synthesize({ ...DEFAULT_GATE, policyFile });
+
+      // Assess
+      expect(act).toThrow(/release-gate policy .*policy\.yaml is invalid: .*rules/);
+    });
+
+    it('throws when the policy has no rule for the deployed stage', () => {
+      // Prepare
+      const policyFile = writePolicy(
+        "apiVersion: release-gate.dev/v1\nkind: Policy\nrules:\n  - repositories: ['**']\n    stages:\n      staging: { require: [sbom] }\n",
+      );
+
+      // Act
+      const act = (): Synthesized => synthesize({ ...DEFAULT_GATE, policyFile });
+
+      // Assess
+      expect(act).toThrow(/no "production" stage/);
+    });
+
+    it('throws when a gated repository matches no policy rule', () => {
+      // Prepare
+      const policyFile = writePolicy(
+        "apiVersion: release-gate.dev/v1\nkind: Policy\nrules:\n  - repositories: ['team/*']\n",
+      );
+
+      // Act
+      const act = (): Synthesized => synthesize({ ...DEFAULT_GATE, policyFile });
+
+      // Assess
+      expect(act).toThrow(/gated repository "app"/);
+    });
+
+    it('throws when both repository names and a prefix are given', () => {
+      // Prepare
+      const gate: ReleaseGateProps = { gatedRepositories: ['app'], gatedRepositoryPrefix: 'apps' };
+
+      // Act
+      const act = (): Synthesized => synthesize(gate);
+
+      // Assess
+      expect(act).toThrow(/exactly one of gatedRepositories/);
+    });
+  });
+});
+
+describe('Construct: GateFunction', () => {
+  describe('when bundled with esbuild', () => {
+    it('produces an ESM bundle with the policy file next to it', () => {
+      // Prepare
+      const app = new App({ context: CDK_CONTEXT });
+      const stack = new Stack(app, 'Bundle');
+      new GateFunction(stack, 'StartRelease', {
+        handlerName: 'start-release',
+        policyFile: POLICY_FILE,
+        timeout: Duration.seconds(30),
+        memorySize: 256,
+        environment: {},
+      });
+
+      // Act
+      const assembly = app.synth();
+
+      // Assess
+      const template = Template.fromJSON(
+        TemplateSchema.passthrough().parse(assembly.getStackByName(stack.stackName).template),
+      );
+      const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+      const key = z.object({ Properties: z.object({ Code: z.object({ S3Key: z.string() }) }) }).parse(fn).Properties
+        .Code.S3Key;
+      const assetDir = join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
+      expect(readFileSync(join(assetDir, 'release-gate.policy.yaml'), 'utf8')).toBe(readFileSync(POLICY_FILE, 'utf8'));
+      const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
+      expect(bundle.startsWith("import { createRequire } from 'node:module';")).toBe(true);
+      expect(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8').length).toBeGreaterThan(0);
+      template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler' });
+    }, 60_000);
+  });
+});

@@ -1,0 +1,256 @@
+/**
+ * S3DocumentStore against a real s3rver (started by startStandIns on an ephemeral port), through
+ * the real AWS SDK v3 S3 client. s3rver ignores `If-None-Match` on PUT, so these tests exercise the
+ * HeadObject-first path that keeps writes from overwriting.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type StandIns, startStandIns } from '../../cli/local/stand-ins.js';
+import { type AwsClients, awsClients } from '../../lambdas/adapters/aws/clients.js';
+import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import { ConflictError, InvalidInputError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
+import type { Digest } from '../../lambdas/domain/types.js';
+
+let standIns: StandIns;
+let clients: AwsClients;
+let docs: S3DocumentStore;
+
+const encoder = new TextEncoder();
+
+function sha256(bytes: Uint8Array): Digest {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+async function rawObject(key: string): Promise<Uint8Array> {
+  const out = await clients.s3.send(new GetObjectCommand({ Bucket: standIns.bucket, Key: key }));
+  if (out.Body === undefined) throw new Error('no body');
+  return out.Body.transformToByteArray();
+}
+
+beforeAll(async () => {
+  standIns = await startStandIns({});
+  clients = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
+  docs = new S3DocumentStore({ client: clients.s3, bucket: standIns.bucket });
+});
+
+afterAll(async () => {
+  clients?.dynamodb.destroy();
+  clients?.s3.destroy();
+  await standIns?.stop();
+});
+
+describe('Class: S3DocumentStore', () => {
+  describe('Method: put', () => {
+    describe('when the document is new', () => {
+      it('stores the exact bytes under evidence/sha256/<hex> and returns their digest', async () => {
+        // Prepare
+        const bytes = encoder.encode(
+          JSON.stringify({ bomFormat: 'CycloneDX', serial: randomBytes(8).toString('hex') }),
+        );
+
+        // Act
+        const digest = await docs.put(bytes, 'application/vnd.cyclonedx+json');
+
+        // Assess
+        expect(digest).toBe(sha256(bytes));
+        const stored = await rawObject(`evidence/sha256/${digest.slice(7)}`);
+        expect(Buffer.from(stored).equals(Buffer.from(bytes))).toBe(true);
+      });
+    });
+
+    describe('when the body is large (the checksum-framing trap)', () => {
+      it('round-trips 3 MiB of binary bytes unchanged', async () => {
+        // Prepare
+        const bytes = new Uint8Array(randomBytes(3 * 1024 * 1024));
+
+        // Act
+        const digest = await docs.put(bytes, 'application/octet-stream');
+        const read = await docs.get(digest);
+
+        // Assess
+        expect(digest).toBe(sha256(bytes));
+        expect(read.byteLength).toBe(bytes.byteLength);
+        expect(sha256(read)).toBe(digest);
+      });
+    });
+
+    describe('when the same document is stored twice', () => {
+      it('is idempotent', async () => {
+        // Prepare
+        const bytes = encoder.encode(`statement-${randomBytes(8).toString('hex')}`);
+        const first = await docs.put(bytes, 'application/vnd.in-toto+json');
+
+        // Act
+        const second = await docs.put(bytes, 'application/vnd.in-toto+json');
+
+        // Assess
+        expect(second).toBe(first);
+        expect(sha256(await docs.get(first))).toBe(first);
+      });
+    });
+
+    describe('when the object under the digest was tampered with', () => {
+      it('refuses to accept it as already stored', async () => {
+        // Prepare
+        const bytes = encoder.encode(`good-${randomBytes(8).toString('hex')}`);
+        const digest = sha256(bytes);
+        await clients.s3.send(
+          new PutObjectCommand({
+            Bucket: standIns.bucket,
+            Key: S3DocumentStore.keyOf(digest),
+            Body: Buffer.from('evil bytes'),
+          }),
+        );
+
+        // Act
+        const act = docs.put(bytes, 'text/plain');
+
+        // Assess
+        await expect(act).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+      });
+    });
+  });
+
+  describe('Method: get', () => {
+    describe('when the stored bytes do not hash to the digest', () => {
+      it('throws DIGEST_MISMATCH', async () => {
+        // Prepare
+        const bytes = encoder.encode(`original-${randomBytes(8).toString('hex')}`);
+        const digest = await docs.put(bytes, 'text/plain');
+        await clients.s3.send(
+          new PutObjectCommand({
+            Bucket: standIns.bucket,
+            Key: S3DocumentStore.keyOf(digest),
+            Body: Buffer.from('tampered'),
+          }),
+        );
+
+        // Act
+        const act = docs.get(digest);
+
+        // Assess
+        await expect(act).rejects.toMatchObject({ name: 'GateError', code: 'DIGEST_MISMATCH' });
+      });
+    });
+
+    describe('when nothing is stored under the digest', () => {
+      it('throws NotFoundError', async () => {
+        // Prepare
+        const digest = sha256(randomBytes(16));
+
+        // Act
+        const act = docs.get(digest);
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+
+    describe('when the argument is not a sha256 digest', () => {
+      it('throws InvalidInputError', async () => {
+        // Act
+        const act = docs.get('sha256:../../etc/passwd');
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+      });
+    });
+
+    describe('when the object is larger than the read limit', () => {
+      it('throws TooLargeError', async () => {
+        // Prepare
+        const bytes = new Uint8Array(randomBytes(2048));
+        const digest = await docs.put(bytes, 'application/octet-stream');
+        const small = new S3DocumentStore({ client: clients.s3, bucket: standIns.bucket, maxBytes: 1024 });
+
+        // Act
+        const act = small.get(digest);
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(TooLargeError);
+      });
+    });
+  });
+
+  describe('Method: putObject / getObject', () => {
+    describe('when the key is new', () => {
+      it('stores the object and reads it back', async () => {
+        // Prepare
+        const key = `decisions/team/app/${randomBytes(8).toString('hex')}.json`;
+        const bytes = encoder.encode('{"decision":"BLOCK"}');
+
+        // Act
+        const digest = await docs.putObject(key, bytes, 'application/json');
+        const read = await docs.getObject(key);
+
+        // Assess
+        expect(digest).toBe(sha256(bytes));
+        expect(new TextDecoder().decode(read)).toBe('{"decision":"BLOCK"}');
+      });
+    });
+
+    describe('when the key holds the same content', () => {
+      it('is a no-op', async () => {
+        // Prepare
+        const key = `reports/${randomBytes(8).toString('hex')}.html`;
+        const bytes = encoder.encode('<html>report</html>');
+        await docs.putObject(key, bytes, 'text/html');
+
+        // Act
+        const again = await docs.putObject(key, bytes, 'text/html');
+
+        // Assess
+        expect(again).toBe(sha256(bytes));
+      });
+    });
+
+    describe('when the key holds different content', () => {
+      it('throws ConflictError and keeps the original', async () => {
+        // Prepare
+        const key = `decisions/${randomBytes(8).toString('hex')}.json`;
+        await docs.putObject(key, encoder.encode('{"decision":"PASS"}'), 'application/json');
+
+        // Act
+        const act = docs.putObject(key, encoder.encode('{"decision":"BLOCK"}'), 'application/json');
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(ConflictError);
+        expect(new TextDecoder().decode(await docs.getObject(key))).toBe('{"decision":"PASS"}');
+      });
+    });
+
+    describe('when the key is under the content-addressed prefix', () => {
+      it('throws InvalidInputError', async () => {
+        // Act
+        const act = docs.putObject(`evidence/sha256/${'0'.repeat(64)}`, encoder.encode('x'), 'text/plain');
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+      });
+    });
+
+    describe('when the key does not exist', () => {
+      it('throws NotFoundError', async () => {
+        // Act
+        const act = docs.getObject(`reports/${randomBytes(8).toString('hex')}.html`);
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+  });
+
+  describe('when the bucket does not exist', () => {
+    it('throws StoreError', async () => {
+      // Prepare
+      const missing = new S3DocumentStore({ client: clients.s3, bucket: 'no-such-bucket' });
+
+      // Act
+      const act = missing.put(encoder.encode('x'), 'text/plain');
+
+      // Assess
+      await expect(act).rejects.toMatchObject({ name: 'StoreError', code: 'STORE_ERROR' });
+    });
+  });
+});

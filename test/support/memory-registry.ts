@@ -1,0 +1,222 @@
+/**
+ * An in-memory OCI registry for unit tests. Faithful where it matters to verifiers: content is
+ * addressed by its sha256 and re-hashed on every read, tags are immutable, blob reads honour
+ * `maxBytes`, and referrers are computed from the `subject` of stored manifests.
+ */
+import { z } from 'zod';
+import { ConflictError, GateError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
+import { type Descriptor, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
+import type { FetchedManifest, RegistryWriter } from '../../lambdas/domain/ports.js';
+import { type Digest, DigestSchema } from '../../lambdas/domain/types.js';
+
+interface StoredManifest {
+  readonly bytes: Uint8Array;
+  readonly mediaType: string;
+}
+
+interface Repo {
+  readonly blobs: Map<string, Uint8Array>;
+  readonly manifests: Map<string, StoredManifest>;
+  readonly tags: Map<string, string>;
+}
+
+/** Operations a test can make fail, to check that registry errors propagate. */
+export type RegistryOperation = 'getManifest' | 'getBlob' | 'listReferrers';
+
+export class MemoryRegistry implements RegistryWriter {
+  public readonly location = 'memory:';
+  private readonly repos = new Map<string, Repo>();
+  private readonly faults = new Map<RegistryOperation, Error>();
+
+  /** Makes every later call of `operation` throw `error`. */
+  public failOn(operation: RegistryOperation, error: Error): void {
+    this.faults.set(operation, error);
+  }
+
+  /** Overwrites stored bytes without changing their address, to simulate a tampering registry. */
+  public corrupt(repository: string, digest: string, bytes: Uint8Array): void {
+    const repo = this.repo(repository);
+    if (repo.blobs.has(digest)) repo.blobs.set(digest, bytes);
+    const manifest = repo.manifests.get(digest);
+    if (manifest !== undefined) repo.manifests.set(digest, { ...manifest, bytes });
+  }
+
+  public async getManifest(repository: string, reference: string): Promise<FetchedManifest> {
+    this.fault('getManifest');
+    const repo = this.repo(repository);
+    const digest = DigestSchema.safeParse(reference).success ? reference : repo.tags.get(reference);
+    const stored = digest === undefined ? undefined : repo.manifests.get(digest);
+    if (digest === undefined || stored === undefined) {
+      throw new NotFoundError(`manifest ${repository}:${reference} not found`);
+    }
+    verifyDigest(stored.bytes, digest);
+    return { digest: DigestSchema.parse(digest), mediaType: stored.mediaType, bytes: stored.bytes };
+  }
+
+  public async getBlob(repository: string, digest: string, maxBytes: number): Promise<Uint8Array> {
+    this.fault('getBlob');
+    const bytes = this.repo(repository).blobs.get(digest);
+    if (bytes === undefined) throw new NotFoundError(`blob ${repository}@${digest} not found`);
+    if (bytes.length > maxBytes) throw new TooLargeError(`blob ${digest}`, bytes.length, maxBytes);
+    verifyDigest(bytes, digest);
+    return bytes;
+  }
+
+  public async listReferrers(repository: string, subjectDigest: string): Promise<Descriptor[]> {
+    this.fault('listReferrers');
+    const referrers: Descriptor[] = [];
+    for (const [digest, stored] of this.repo(repository).manifests) {
+      const json: unknown = JSON.parse(Buffer.from(stored.bytes).toString('utf8'));
+      const manifest = ReferrerView.parse(json);
+      if (manifest.subject?.digest !== subjectDigest) continue;
+      const artifactType = manifest.artifactType ?? manifest.config?.mediaType;
+      referrers.push({
+        mediaType: stored.mediaType,
+        digest: DigestSchema.parse(digest),
+        size: stored.bytes.length,
+        ...(artifactType !== undefined ? { artifactType } : {}),
+        ...(manifest.annotations !== undefined ? { annotations: manifest.annotations } : {}),
+      });
+    }
+    return referrers;
+  }
+
+  public async hasBlob(repository: string, digest: string): Promise<boolean> {
+    return this.repo(repository).blobs.has(digest);
+  }
+
+  public async putBlob(repository: string, digest: string, bytes: Uint8Array): Promise<void> {
+    verifyDigest(bytes, digest);
+    this.repo(repository).blobs.set(digest, bytes);
+  }
+
+  public async mountBlob(targetRepository: string, sourceRepository: string, digest: string): Promise<boolean> {
+    const bytes = this.repo(sourceRepository).blobs.get(digest);
+    if (bytes === undefined) return false;
+    this.repo(targetRepository).blobs.set(digest, bytes);
+    return true;
+  }
+
+  public async putManifest(repository: string, bytes: Uint8Array, mediaType: string, tag?: string): Promise<Digest> {
+    const digest = DigestSchema.parse(sha256Digest(bytes));
+    const repo = this.repo(repository);
+    if (tag !== undefined) {
+      const existing = repo.tags.get(tag);
+      if (existing !== undefined && existing !== digest) {
+        throw new ConflictError(`tag ${repository}:${tag} already points at ${existing}`);
+      }
+    }
+    repo.manifests.set(digest, { bytes, mediaType });
+    if (tag !== undefined) repo.tags.set(tag, digest);
+    return digest;
+  }
+
+  public async listTags(repository: string): Promise<string[]> {
+    return [...this.repo(repository).tags.keys()];
+  }
+
+  private repo(name: string): Repo {
+    let repo = this.repos.get(name);
+    if (repo === undefined) {
+      repo = { blobs: new Map(), manifests: new Map(), tags: new Map() };
+      this.repos.set(name, repo);
+    }
+    return repo;
+  }
+
+  private fault(operation: RegistryOperation): void {
+    const error = this.faults.get(operation);
+    if (error !== undefined) throw error;
+  }
+}
+
+const ReferrerView = z.object({
+  artifactType: z.string().optional(),
+  config: z.object({ mediaType: z.string() }).optional(),
+  subject: z.object({ digest: z.string() }).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+function verifyDigest(bytes: Uint8Array, digest: string): void {
+  const actual = sha256Digest(bytes);
+  if (actual !== digest) {
+    throw new GateError('DIGEST_MISMATCH', `content addressed as ${digest} hashes to ${actual}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers to push images and artifacts.
+
+export interface LayerSpec {
+  readonly mediaType: string;
+  readonly bytes: Uint8Array;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+const EMPTY_CONFIG = new Uint8Array(Buffer.from('{}'));
+
+/** Pushes a blob and returns its descriptor. */
+export async function pushBlob(
+  registry: RegistryWriter,
+  repository: string,
+  mediaType: string,
+  bytes: Uint8Array,
+  annotations?: Readonly<Record<string, string>>,
+): Promise<Descriptor> {
+  const digest = DigestSchema.parse(sha256Digest(bytes));
+  await registry.putBlob(repository, digest, bytes);
+  return {
+    mediaType,
+    digest,
+    size: bytes.length,
+    ...(annotations !== undefined ? { annotations: { ...annotations } } : {}),
+  };
+}
+
+/**
+ * Pushes an OCI image manifest with the given layers (empty config), optionally as a referrer of
+ * `subject` and/or under `tag`. Returns the manifest digest, its descriptor and the layer descriptors.
+ */
+export async function pushArtifact(
+  registry: RegistryWriter,
+  repository: string,
+  options: {
+    readonly layers: readonly LayerSpec[];
+    readonly subject?: Descriptor;
+    readonly artifactType?: string;
+    readonly configMediaType?: string;
+    readonly tag?: string;
+  },
+): Promise<{ digest: Digest; descriptor: Descriptor; layers: Descriptor[] }> {
+  const config = await pushBlob(registry, repository, options.configMediaType ?? MediaTypes.ociEmpty, EMPTY_CONFIG);
+  const layers: Descriptor[] = [];
+  for (const layer of options.layers) {
+    layers.push(await pushBlob(registry, repository, layer.mediaType, layer.bytes, layer.annotations));
+  }
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociManifest,
+    ...(options.artifactType !== undefined ? { artifactType: options.artifactType } : {}),
+    config,
+    layers,
+    ...(options.subject !== undefined ? { subject: options.subject } : {}),
+  };
+  const bytes = new Uint8Array(Buffer.from(JSON.stringify(manifest)));
+  const digest = await registry.putManifest(repository, bytes, MediaTypes.ociManifest, options.tag);
+  return { digest, descriptor: { mediaType: MediaTypes.ociManifest, digest, size: bytes.length }, layers };
+}
+
+/** Pushes a one-layer image and returns its descriptor (the subject of signatures and attestations). */
+export async function pushImage(
+  registry: RegistryWriter,
+  repository: string,
+  tag?: string,
+  seed = 'layer',
+): Promise<Descriptor> {
+  const { descriptor } = await pushArtifact(registry, repository, {
+    configMediaType: MediaTypes.ociConfig,
+    layers: [{ mediaType: MediaTypes.ociLayerTarGzip, bytes: new Uint8Array(Buffer.from(seed)) }],
+    ...(tag !== undefined ? { tag } : {}),
+  });
+  return descriptor;
+}

@@ -1,0 +1,123 @@
+/**
+ * Runs Debian's `docker-registry` (CNCF distribution 2.8) on 127.0.0.1 with filesystem storage in
+ * a temporary directory. A missing binary is an error, not a skip: the integration tests must fail
+ * where the stand-in is absent (install with `apt-get install -y docker-registry`).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RegistryServer {
+  /** e.g. `http://127.0.0.1:43127` */
+  readonly url: string;
+  /** e.g. `127.0.0.1:43127` (for `docker://` references) */
+  readonly host: string;
+  stop(): Promise<void>;
+}
+
+const BINARY_CANDIDATES = ['/usr/bin/docker-registry', '/usr/local/bin/docker-registry'];
+const READY_TIMEOUT_MS = 15_000;
+
+async function findBinary(): Promise<string> {
+  for (const candidate of BINARY_CANDIDATES) {
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error(
+    `docker-registry not found (looked in ${BINARY_CANDIDATES.join(', ')}). ` +
+      'Install it with `apt-get install -y docker-registry`: the registry integration tests need it.',
+  );
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+    } else {
+      child.once('exit', () => resolve());
+    }
+  });
+}
+
+export async function startRegistryServer(): Promise<RegistryServer> {
+  const binary = await findBinary();
+  const dir = await mkdtemp(join(tmpdir(), 'registry-'));
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const config = [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${join(dir, 'data')}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: ${host}`,
+    '',
+  ].join('\n');
+  const configPath = join(dir, 'config.yml');
+  await writeFile(configPath, config);
+
+  const child = spawn(binary, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  let spawnError: Error | undefined;
+  child.once('error', (err) => {
+    spawnError = err;
+  });
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const url = `http://${host}`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (spawnError !== undefined || child.exitCode !== null) {
+      await stop();
+      throw new Error(`docker-registry exited before it was ready: ${spawnError?.message ?? ''} ${stderr}`.trim());
+    }
+    try {
+      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
+      await res.body?.cancel();
+      if (res.status === 200) {
+        return { url, host, stop };
+      }
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`docker-registry did not answer GET /v2/ within ${READY_TIMEOUT_MS} ms: ${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

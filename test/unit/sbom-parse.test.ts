@@ -1,0 +1,458 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
+import { Limits } from '../../lambdas/domain/limits.js';
+import { NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
+import {
+  normalizeSbomObject,
+  parseSbom,
+  parseSbomWithNotes,
+  sbomFormatOfMediaType,
+} from '../../lambdas/domain/sbom/parse.js';
+
+const LOCK = `sha256:${'a'.repeat(64)}`;
+const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+
+function cdx(components: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components, ...extra };
+}
+
+function spdx(packages: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    spdxVersion: 'SPDX-2.3',
+    SPDXID: 'SPDXRef-DOCUMENT',
+    dataLicense: 'CC0-1.0',
+    name: 'test',
+    documentNamespace: 'https://example.com/test',
+    creationInfo: { created: '2026-01-01T00:00:00Z', creators: ['Tool: test-1.0'] },
+    packages,
+    ...extra,
+  };
+}
+
+function spdxPackage(name: string, version: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { SPDXID: `SPDXRef-${name}`, name, versionInfo: version, downloadLocation: 'NOASSERTION', ...extra };
+}
+
+describe('Function: parseSbom', () => {
+  describe('when given CycloneDX JSON', () => {
+    it('reads licences in all three forms (id, name, expression)', () => {
+      // Prepare
+      const bytes = encode(
+        cdx([
+          {
+            type: 'library',
+            name: 'a',
+            version: '1.0.0',
+            purl: 'pkg:npm/a@1.0.0',
+            licenses: [{ license: { id: 'MIT' } }, { license: { name: 'Custom Licence' } }],
+          },
+          {
+            type: 'library',
+            name: 'b',
+            version: '2.0.0',
+            purl: 'pkg:npm/b@2.0.0',
+            licenses: [{ expression: 'Apache-2.0 OR MIT' }],
+          },
+        ]),
+      );
+
+      // Act
+      const sbom = parseSbom(bytes);
+
+      // Assess
+      expect(sbom.components.map((c) => c.licenses)).toEqual([['MIT', 'Custom Licence'], ['Apache-2.0 OR MIT']]);
+    });
+
+    it('flattens nested components and leaves metadata.component (the subject) out', () => {
+      // Prepare
+      const bytes = encode(
+        cdx(
+          [
+            {
+              type: 'application',
+              name: 'outer',
+              version: '1',
+              components: [
+                {
+                  type: 'library',
+                  name: 'inner',
+                  version: '2',
+                  components: [{ type: 'library', name: 'innermost', version: '3' }],
+                },
+              ],
+            },
+            { type: 'library', name: 'sibling', version: '4' },
+          ],
+          { metadata: { component: { type: 'container', name: 'my-image', version: 'sha256:abc' } } },
+        ),
+      );
+
+      // Act
+      const sbom = parseSbom(bytes);
+
+      // Assess
+      expect(sbom.components.map((c) => c.name)).toEqual(['outer', 'inner', 'innermost', 'sibling']);
+    });
+
+    it('classifies scope from the purl type and the operating-system component type', () => {
+      // Prepare
+      const bytes = encode(
+        cdx([
+          { type: 'library', name: 'left-pad', version: '1.3.0', purl: 'pkg:npm/left-pad@1.3.0' },
+          { type: 'library', name: 'requests', version: '2.31.0', purl: 'pkg:pypi/requests@2.31.0' },
+          { type: 'library', name: 'bash', version: '5.0-4', purl: 'pkg:deb/debian/bash@5.0-4?distro=debian-10' },
+          { type: 'library', name: 'musl', version: '1.2.4-r2', purl: 'pkg:apk/alpine/musl@1.2.4-r2' },
+          { type: 'operating-system', name: 'debian', version: '12' },
+          { type: 'library', name: 'action', version: 'v4', purl: 'pkg:github/actions/checkout@v4' },
+          { type: 'file', name: 'README' },
+        ]),
+      );
+
+      // Act
+      const sbom = parseSbom(bytes);
+
+      // Assess
+      expect(sbom.components.map((c) => [c.name, c.scope, c.ecosystem])).toEqual([
+        ['left-pad', 'application', 'npm'],
+        ['requests', 'application', 'pypi'],
+        ['bash', 'os', 'deb'],
+        ['musl', 'os', 'apk'],
+        ['debian', 'os', undefined],
+        ['action', 'other', 'github'],
+        ['README', 'other', undefined],
+      ]);
+    });
+
+    it('canonicalises purls (type case, npm scope encoding, qualifier order)', () => {
+      // Prepare
+      const bytes = encode(
+        cdx([
+          { type: 'library', name: 'foo', group: '@scope', version: '1.0.0', purl: 'pkg:NPM/@scope/foo@1.0.0' },
+          { type: 'library', name: 'x', version: '1', purl: 'pkg:deb/debian/x@1?distro=d&arch=amd64' },
+        ]),
+      );
+
+      // Act
+      const sbom = parseSbom(bytes);
+
+      // Assess
+      expect(sbom.components.map((c) => [c.name, c.purl])).toEqual([
+        ['@scope/foo', 'pkg:npm/%40scope/foo@1.0.0'],
+        ['x', 'pkg:deb/debian/x@1?arch=amd64&distro=d'],
+      ]);
+    });
+
+    it('keeps a component with an invalid purl, without the purl, and notes it', () => {
+      // Prepare
+      const bytes = encode(cdx([{ type: 'library', name: 'package-1', version: '1.0.1', purl: 'a-purl-1' }]));
+
+      // Act
+      const { sbom, notes } = parseSbomWithNotes(bytes);
+
+      // Assess
+      expect(sbom.components).toEqual([{ name: 'package-1', version: '1.0.1', licenses: [], scope: 'other' }]);
+      expect(notes).toEqual(['dropped 1 invalid purl(s): package-1 ("a-purl-1")']);
+    });
+
+    it('dedupes identical components, also when their purls differ only in spelling', () => {
+      // Prepare
+      const bytes = encode(
+        cdx([
+          { type: 'library', name: 'a', version: '1.0.0', purl: 'pkg:npm/a@1.0.0' },
+          { type: 'library', name: 'a', version: '1.0.0', purl: 'pkg:NPM/a@1.0.0' },
+          { type: 'library', name: 'a', version: '1.0.1', purl: 'pkg:npm/a@1.0.1' },
+        ]),
+      );
+
+      // Act
+      const sbom = parseSbom(bytes);
+
+      // Assess
+      expect(sbom.components.map((c) => c.version)).toEqual(['1.0.0', '1.0.1']);
+    });
+
+    it.each(['release-gate.dev:lockfile-digest', 'cdx:lockfile:digest'])(
+      'reads the lockfile digest from the %s metadata property',
+      (name) => {
+        // Prepare
+        const bytes = encode(
+          cdx([], {
+            metadata: {
+              properties: [
+                { name: 'other', value: 'x' },
+                { name, value: LOCK },
+              ],
+            },
+          }),
+        );
+
+        // Act
+        const sbom = parseSbom(bytes);
+
+        // Assess
+        expect(sbom.lockfileDigest).toBe(LOCK);
+      },
+    );
+
+    it('rejects a lockfile digest property that is not sha256:<hex>', () => {
+      // Prepare
+      const bytes = encode(
+        cdx([], { metadata: { properties: [{ name: 'release-gate.dev:lockfile-digest', value: 'md5:abc' }] } }),
+      );
+
+      // Act & Assess
+      expect(() => parseSbom(bytes)).toThrow(/lockfile-digest must be sha256/);
+    });
+
+    it('rejects two different lockfile digests', () => {
+      // Prepare
+      const properties = [
+        { name: 'release-gate.dev:lockfile-digest', value: LOCK },
+        { name: 'cdx:lockfile:digest', value: `sha256:${'b'.repeat(64)}` },
+      ];
+
+      // Act & Assess
+      expect(() => parseSbom(encode(cdx([], { metadata: { properties } })))).toThrow(/conflicting lockfile digests/);
+    });
+
+    it('tolerates unknown fields and produces a valid NormalizedSbom', () => {
+      // Prepare
+      const bytes = encode(
+        cdx([{ type: 'library', name: 'a', version: '1', 'x-vendor': { deep: [1, 2] }, hashes: [] }], {
+          dependencies: [{ ref: 'a' }],
+          'x-extra': true,
+        }),
+      );
+
+      // Act
+      const sbom = parseSbom(bytes);
+
+      // Assess
+      expect(NormalizedSbomSchema.parse(sbom)).toEqual(sbom);
+      expect(sbom).toMatchObject({ format: 'cyclonedx', specVersion: '1.6' });
+    });
+
+    it.each([
+      ['a wrong bomFormat', { ...cdx([]), bomFormat: 'cyclonedx' }],
+      ['an unsupported specVersion', { ...cdx([]), specVersion: '1.1' }],
+      ['a component without a name', cdx([{ type: 'library', version: '1' }])],
+      ['a component of an unknown type', cdx([{ type: 'gadget', name: 'a' }])],
+      [
+        'a licence with neither id nor name',
+        cdx([{ type: 'library', name: 'a', licenses: [{ license: { url: 'x' } }] }]),
+      ],
+      ['a version that is not a string', cdx([{ type: 'library', name: 'a', version: 1 }])],
+      ['components that are not an array', { ...cdx([]), components: { a: 1 } }],
+    ])('rejects %s', (_what, doc) => {
+      // Act & Assess
+      expect(() => parseSbom(encode(doc))).toThrow(InvalidInputError);
+    });
+  });
+
+  describe('when given SPDX JSON', () => {
+    it('reads purls of both reference category spellings and ignores NOASSERTION/NONE licences', () => {
+      // Prepare
+      const bytes = encode(
+        spdx([
+          spdxPackage('busybox', '1.36.1-r2', {
+            licenseConcluded: 'GPL-2.0-only',
+            licenseDeclared: 'GPL-2.0-only',
+            externalRefs: [
+              { referenceCategory: 'SECURITY', referenceType: 'cpe23Type', referenceLocator: 'cpe:2.3:a:b:b:1:*' },
+              {
+                referenceCategory: 'PACKAGE_MANAGER',
+                referenceType: 'purl',
+                referenceLocator: 'pkg:apk/alpine/busybox@1.36.1-r2',
+              },
+            ],
+          }),
+          spdxPackage('express', '4.18.2', {
+            licenseConcluded: 'NOASSERTION',
+            licenseDeclared: 'MIT',
+            externalRefs: [
+              {
+                referenceCategory: 'PACKAGE-MANAGER',
+                referenceType: 'purl',
+                referenceLocator: 'pkg:npm/express@4.18.2',
+              },
+            ],
+          }),
+          spdxPackage('thing', '1', { licenseConcluded: 'NONE', licenseDeclared: 'NOASSERTION' }),
+        ]),
+      );
+
+      // Act
+      const sbom = parseSbom(bytes);
+
+      // Assess
+      expect(sbom).toEqual({
+        format: 'spdx',
+        specVersion: '2.3',
+        components: [
+          {
+            name: 'busybox',
+            version: '1.36.1-r2',
+            purl: 'pkg:apk/alpine/busybox@1.36.1-r2',
+            ecosystem: 'apk',
+            licenses: ['GPL-2.0-only'],
+            scope: 'os',
+          },
+          {
+            name: 'express',
+            version: '4.18.2',
+            purl: 'pkg:npm/express@4.18.2',
+            ecosystem: 'npm',
+            licenses: ['MIT'],
+            scope: 'application',
+          },
+          { name: 'thing', version: '1', licenses: [], scope: 'other' },
+        ],
+      });
+    });
+
+    it('marks a package whose primaryPackagePurpose is OPERATING-SYSTEM as os', () => {
+      // Prepare
+      const bytes = encode(spdx([spdxPackage('alpine', '3.19', { primaryPackagePurpose: 'OPERATING-SYSTEM' })]));
+
+      // Act
+      const sbom = parseSbom(bytes);
+
+      // Assess
+      expect(sbom.components[0]?.scope).toBe('os');
+    });
+
+    it.each([
+      ['SPDX 2.1', { ...spdx([]), spdxVersion: 'SPDX-2.1' }],
+      ['creators as objects', { ...spdx([]), creationInfo: { created: 'x', creators: [{ Tool: 'x' }] } }],
+      ['no creators', { ...spdx([]), creationInfo: { created: 'x', creators: [] } }],
+      ['filesAnalyzed as a string', spdx([spdxPackage('a', '1', { filesAnalyzed: 'false' })])],
+      ['packageName instead of name', spdx([{ SPDXID: 'SPDXRef-a', packageName: 'a' }])],
+    ])('rejects %s', (_what, doc) => {
+      // Act & Assess
+      expect(() => parseSbom(encode(doc))).toThrow(InvalidInputError);
+    });
+  });
+
+  describe('when given an in-toto statement', () => {
+    it('normalises its CycloneDX predicate', () => {
+      // Prepare
+      const statement = {
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ name: 'img', digest: { sha256: 'a'.repeat(64) } }],
+        predicateType: 'https://cyclonedx.org/bom',
+        predicate: cdx([{ type: 'library', name: 'a', version: '1', purl: 'pkg:cargo/a@1' }]),
+      };
+
+      // Act
+      const sbom = normalizeSbomObject(statement);
+
+      // Assess
+      expect(sbom.components).toEqual([
+        { name: 'a', version: '1', purl: 'pkg:cargo/a@1', ecosystem: 'cargo', licenses: [], scope: 'application' },
+      ]);
+    });
+
+    it('normalises a bare SPDX predicate object', () => {
+      // Act
+      const sbom = normalizeSbomObject(spdx([spdxPackage('a', '1')]));
+
+      // Assess
+      expect(sbom.format).toBe('spdx');
+    });
+
+    it('rejects a statement without a predicate', () => {
+      // Act & Assess
+      expect(() => normalizeSbomObject({ _type: 'https://in-toto.io/Statement/v1', subject: [] })).toThrow(
+        /no predicate/,
+      );
+    });
+  });
+
+  describe('when the input is not a usable SBOM', () => {
+    it('rejects bytes above the SBOM size limit before decoding them', () => {
+      // Prepare
+      const bytes = new Uint8Array(Limits.sbomBytes + 1);
+
+      // Act & Assess
+      expect(() => parseSbom(bytes)).toThrow(TooLargeError);
+    });
+
+    it('rejects more components than the component limit before validating them', () => {
+      // Prepare
+      const doc = cdx(Array.from({ length: Limits.sbomComponents + 1 }, () => ({})));
+
+      // Act & Assess
+      expect(() => normalizeSbomObject(doc)).toThrow(/more than 200000 components/);
+    });
+
+    it('rejects SPDX with more packages than the component limit', () => {
+      // Prepare
+      const doc = spdx(Array.from({ length: Limits.sbomComponents + 1 }, () => ({})));
+
+      // Act & Assess
+      expect(() => normalizeSbomObject(doc)).toThrow(/more than 200000 components/);
+    });
+
+    it('rejects pathologically nested components', () => {
+      // Prepare
+      let component: Record<string, unknown> = { type: 'library', name: 'leaf' };
+      for (let i = 0; i < 100; i++) component = { type: 'library', name: `n${i}`, components: [component] };
+
+      // Act & Assess
+      expect(() => normalizeSbomObject(cdx([component]))).toThrow(/nested more than/);
+    });
+
+    it.each([
+      ['garbage', new TextEncoder().encode('bogus!'), /not JSON/],
+      ['invalid UTF-8', new Uint8Array([0x7b, 0xff, 0x7d]), /not valid UTF-8/],
+      ['JSON that is neither format', encode({ hello: 'world' }), /neither CycloneDX/],
+      ['JSON that claims both formats', encode({ ...cdx([]), spdxVersion: 'SPDX-2.3' }), /both/],
+      ['a JSON array', encode([1, 2]), /neither CycloneDX/],
+    ])('rejects %s', (_what, bytes, message) => {
+      // Act & Assess
+      expect(() => parseSbom(bytes)).toThrow(message);
+    });
+
+    it('accepts a UTF-8 byte order mark', () => {
+      // Prepare
+      const body = encode(cdx([]));
+      const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...body]);
+
+      // Act
+      const sbom = parseSbom(bytes);
+
+      // Assess
+      expect(sbom.format).toBe('cyclonedx');
+    });
+  });
+
+  describe('when a media type hint is given', () => {
+    it('accepts CycloneDX content with a versioned CycloneDX media type', () => {
+      // Act
+      const sbom = parseSbom(encode(cdx([])), 'application/vnd.cyclonedx+json; version=1.6');
+
+      // Assess
+      expect(sbom.format).toBe('cyclonedx');
+    });
+
+    it('rejects content of the other format', () => {
+      // Act & Assess
+      expect(() => parseSbom(encode(cdx([])), 'application/spdx+json')).toThrow(/announces spdx/);
+    });
+  });
+});
+
+describe('Function: sbomFormatOfMediaType', () => {
+  it.each([
+    ['application/vnd.cyclonedx+json', 'cyclonedx'],
+    ['application/vnd.cyclonedx+json;version=1.5', 'cyclonedx'],
+    ['application/spdx+json', 'spdx'],
+    ['text/spdx+json', 'spdx'],
+    ['application/vnd.cyclonedx+xml', undefined],
+    ['text/spdx', undefined],
+    [undefined, undefined],
+  ])('maps %s to %s', (mediaType, format) => {
+    // Act & Assess
+    expect(sbomFormatOfMediaType(mediaType)).toBe(format);
+  });
+});
