@@ -97,3 +97,19 @@ export function isIndexMediaType(mediaType: string | undefined): boolean {
 export function isManifestMediaType(mediaType: string | undefined): boolean {
   return mediaType !== undefined && (MANIFEST_MEDIA_TYPES as readonly string[]).includes(mediaType);
 }
+
+/**
+ * Lenient decode of a fetched manifest for evidence discovery: the manifest, or the reason it is
+ * not one (size limit first, then JSON, then the image-manifest schema). Never throws.
+ */
+export function decodeImageManifest(bytes: Uint8Array, maxBytes: number): ImageManifest | string {
+  if (bytes.length > maxBytes) return `manifest is ${bytes.length} bytes, above the limit of ${maxBytes} bytes`;
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return 'manifest is not UTF-8 JSON';
+  }
+  const parsed = ImageManifestSchema.safeParse(json);
+  return parsed.success ? parsed.data : `not an image manifest: ${z.prettifyError(parsed.error)}`;
+}

@@ -9,9 +9,9 @@ import { describeError, GateError, NotFoundError, TooLargeError } from '../error
 import { Limits } from '../limits.js';
 import {
   type Descriptor,
+  decodeImageManifest,
   digestToTag,
   type ImageManifest,
-  ImageManifestSchema,
   isIndexMediaType,
   MediaTypes,
 } from '../oci.js';
@@ -134,19 +134,8 @@ async function readManifest(state: ScanState, digest: string, source: string): P
   return typeof manifest === 'string' ? undefined : manifest;
 }
 
-/** The manifest, or the reason it is not one. */
 function parseManifest(bytes: Uint8Array): ImageManifest | string {
-  if (bytes.length > Limits.manifestBytes) {
-    return `manifest is ${bytes.length} bytes, above the limit of ${Limits.manifestBytes} bytes`;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return 'manifest is not JSON';
-  }
-  const parsed = ImageManifestSchema.safeParse(json);
-  return parsed.success ? parsed.data : `not an image manifest: ${z.prettifyError(parsed.error)}`;
+  return decodeImageManifest(bytes, Limits.manifestBytes);
 }
 
 const PeekStatement = z.object({ predicateType: z.string() });

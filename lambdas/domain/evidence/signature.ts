@@ -12,9 +12,9 @@ import { describeError, GateError, NotFoundError, TooLargeError, VerificationErr
 import { Limits } from '../limits.js';
 import {
   type Descriptor,
+  decodeImageManifest,
   digestToTag,
   type ImageManifest,
-  ImageManifestSchema,
   isIndexMediaType,
   MediaTypes,
 } from '../oci.js';
@@ -210,17 +210,7 @@ async function readLayers(
 }
 
 function parseManifest(bytes: Uint8Array): ImageManifest | string {
-  if (bytes.length > Limits.manifestBytes) {
-    return `manifest is ${bytes.length} bytes, above the limit of ${Limits.manifestBytes} bytes`;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return 'manifest is not JSON';
-  }
-  const parsed = ImageManifestSchema.safeParse(json);
-  return parsed.success ? parsed.data : 'not an image manifest';
+  return decodeImageManifest(bytes, Limits.manifestBytes);
 }
 
 /** The payloads as found, plus one JSON summary of every signature and its verdict. */
