@@ -37,8 +37,12 @@ const ScanDetailSchema = z.object({
   'image-tags': z.array(z.string()).optional(),
 });
 
-/** `ECR Image Scan` (basic scanning, §1b) or `Inspector2 Scan` (enhanced, §1c: repository-name is an ARN). */
-export const ScanCompleteEventSchema = z.union([
+/**
+ * `ECR Image Scan` (basic scanning, §1b) or `Inspector2 Scan` (enhanced, §1c: repository-name is an ARN).
+ * Discriminated on `source`, so a rejected event names the bad field (a plain union reports only
+ * "(root): Invalid input").
+ */
+export const ScanCompleteEventSchema = z.discriminatedUnion('source', [
   EnvelopeSchema.extend({
     source: z.literal('aws.ecr'),
     'detail-type': z.literal('ECR Image Scan'),

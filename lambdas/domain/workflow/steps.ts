@@ -347,7 +347,19 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
   }
   const quarantineTag = `quarantine-${digestToTag(req.digest)}`;
   let tagged = false;
-  if (release !== null) {
+  if (release === null) {
+    // RecordRelease failed (unreadable or unsupported manifest): still leave an auditable record.
+    await deps.store.recordRelease({
+      repository: req.repository,
+      digest: req.digest,
+      mediaType: 'unknown',
+      stage: req.stage,
+      platforms: [],
+      state: 'RECORDED',
+      executionName: 'unknown',
+      recordedAt: deps.clock.now().toISOString(),
+    });
+  } else {
     try {
       const manifest = await deps.registry.getManifest(req.repository, req.digest);
       const tags = await deps.registry.listTags(req.repository);
@@ -359,13 +371,11 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
       if (!(err instanceof NotFoundError)) throw err;
     }
   }
-  if (release !== null) {
-    await deps.store.updateReleaseState(req.repository, req.digest, 'QUARANTINED', {
-      outcome: 'QUARANTINED',
-      outcomeReasons: reasons,
-      decidedAt: deps.clock.now().toISOString(),
-    });
-  }
+  await deps.store.updateReleaseState(req.repository, req.digest, 'QUARANTINED', {
+    outcome: 'QUARANTINED',
+    outcomeReasons: reasons,
+    decidedAt: deps.clock.now().toISOString(),
+  });
   const detail = {
     repository: req.repository,
     digest: req.digest,

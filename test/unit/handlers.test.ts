@@ -1,0 +1,795 @@
+import { createHash } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
+import { InvalidInputError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
+import { Limits } from '../../lambdas/domain/limits.js';
+import { MediaTypes } from '../../lambdas/domain/oci.js';
+import { loadPolicy } from '../../lambdas/domain/policy/load.js';
+import type {
+  Clock,
+  ExecutionStarter,
+  Notifier,
+  OutcomeEmitter,
+  OutcomeEventType,
+  ScanFindingsSource,
+  TaskTokenPort,
+} from '../../lambdas/domain/ports.js';
+import type { Digest } from '../../lambdas/domain/types.js';
+import { executionNameFor } from '../../lambdas/domain/workflow/inputs.js';
+import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
+import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
+import { makeHandler as requestApproval } from '../../lambdas/handlers/request-approval.js';
+import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
+import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
+import { makeHandler as waitForScan } from '../../lambdas/handlers/wait-for-scan.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
+
+// ---------------------------------------------------------------------------------------------
+// Fakes that record what the handlers asked of the outside world
+
+class RecordingTokens implements TaskTokenPort {
+  public readonly successes: { taskToken: string; output: unknown }[] = [];
+  public readonly failures: { taskToken: string; error: string; cause: string }[] = [];
+  public async sendSuccess(taskToken: string, output: unknown): Promise<void> {
+    this.successes.push({ taskToken, output });
+  }
+  public async sendFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    this.failures.push({ taskToken, error, cause });
+  }
+}
+
+/** Behaves like Step Functions Standard: a known name is not started again. */
+class RecordingStarter implements ExecutionStarter {
+  public readonly started: { name: string; input: unknown }[] = [];
+  public async start(name: string, input: unknown) {
+    const alreadyExisted = this.started.some((s) => s.name === name);
+    this.started.push({ name, input });
+    return { executionArn: `arn:aws:states:us-east-1:123456789012:execution:release-gate:${name}`, alreadyExisted };
+  }
+}
+
+class RecordingNotifier implements Notifier {
+  public readonly messages: { subject: string; message: Readonly<Record<string, unknown>> }[] = [];
+  public async publish(subject: string, message: Readonly<Record<string, unknown>>): Promise<void> {
+    this.messages.push({ subject, message });
+  }
+}
+
+class RecordingOutcomes implements OutcomeEmitter {
+  public readonly events: { type: OutcomeEventType; detail: Readonly<Record<string, unknown>> }[] = [];
+  public async emit(type: OutcomeEventType, detail: Readonly<Record<string, unknown>>): Promise<void> {
+    this.events.push({ type, detail });
+  }
+}
+
+class FixedClock implements Clock {
+  public constructor(private at: Date) {}
+  public now(): Date {
+    return new Date(this.at);
+  }
+  public advance(seconds: number): void {
+    this.at = new Date(this.at.getTime() + seconds * 1000);
+  }
+}
+
+const noScans: ScanFindingsSource = {
+  getFindings: async (subject) => {
+    throw new NotFoundError(`no scan for ${subject.repository}@${subject.digest}`);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The world one test runs in
+
+const NOW = new Date('2026-11-25T10:00:00.000Z');
+const STAGE = 'production';
+const SCAN_TIMEOUT_SECONDS = 900;
+const APPROVAL_BASE_URL = 'https://gate.example.com/approvals';
+const POLICY = loadPolicy(
+  new TextEncoder().encode(
+    JSON.stringify({
+      apiVersion: 'release-gate.dev/v1',
+      kind: 'Policy',
+      rules: [
+        { repositories: ['restricted/**'], approval: { approvers: ['alice@example.com'] } },
+        { repositories: ['**'] },
+      ],
+    }),
+  ),
+);
+
+function world() {
+  const store = new MemoryStore();
+  const tokens = new RecordingTokens();
+  const starter = new RecordingStarter();
+  const notifier = new RecordingNotifier();
+  const outcomes = new RecordingOutcomes();
+  const clock = new FixedClock(NOW);
+  const deps: HandlerDeps = {
+    gate: {
+      config: { stage: STAGE, scanTimeoutSeconds: SCAN_TIMEOUT_SECONDS, approvalBaseUrl: APPROVAL_BASE_URL },
+      policy: POLICY,
+      store,
+      documents: store,
+      registry: new MemoryRegistry(),
+      scans: noScans,
+      tokens,
+      notifier,
+      outcomes,
+      clock,
+    },
+    starter,
+  };
+  return { deps, store, tokens, starter, notifier, outcomes, clock, getDeps: async () => deps };
+}
+
+const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** The AWS samples' digests are shortened (60 hex); padded to a valid 64-hex digest. */
+const ECR_SAMPLE_HEX = '7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234';
+const DIGEST: Digest = `sha256:${ECR_SAMPLE_HEX.padEnd(64, '0')}`;
+const OTHER_DIGEST: Digest = `sha256:${'36c7b282abd0186e01419f2e58743e1bf635808231049bbc9d77e5'.padEnd(64, 'e')}`;
+
+/** ECR Image Action, the AWS sample (aws-facts.md §1a) with a valid digest. */
+function imageActionEvent(detail: Record<string, unknown> = {}, envelope: Record<string, unknown> = {}) {
+  return {
+    version: '0',
+    id: '13cde686-328b-6117-af20-0e5566167482',
+    'detail-type': 'ECR Image Action',
+    source: 'aws.ecr',
+    account: '123456789012',
+    time: '2019-11-16T01:54:34Z',
+    region: 'us-west-2',
+    resources: [],
+    detail: {
+      result: 'SUCCESS',
+      'repository-name': 'my-repository-name',
+      'image-digest': DIGEST,
+      'action-type': 'PUSH',
+      'image-tag': 'latest',
+      ...detail,
+    },
+    ...envelope,
+  };
+}
+
+/** ECR Image Scan, the AWS sample (§1b) with a valid digest. */
+function ecrScanEvent(digest: string = DIGEST) {
+  return {
+    version: '0',
+    id: '85fc3613-e913-7fc4-a80c-a3753e4aa9ae',
+    'detail-type': 'ECR Image Scan',
+    source: 'aws.ecr',
+    account: '123456789012',
+    time: '2019-10-29T02:36:48Z',
+    region: 'us-east-1',
+    resources: ['arn:aws:ecr:us-east-1:123456789012:repository/my-repository-name'],
+    detail: {
+      'scan-status': 'COMPLETE',
+      'repository-name': 'my-repository-name',
+      'finding-severity-counts': { CRITICAL: 10, MEDIUM: 9 },
+      'image-digest': digest,
+      'image-tags': [],
+    },
+  };
+}
+
+/** Inspector2 Scan, the AWS sample (§1c): `repository-name` is an ARN, counts include TOTAL. */
+function inspectorScanEvent(digest: string = OTHER_DIGEST) {
+  return {
+    version: '0',
+    id: '739c0d3c-4f02-85c7-5a88-94a9EXAMPLE',
+    'detail-type': 'Inspector2 Scan',
+    source: 'aws.inspector2',
+    account: '123456789012',
+    time: '2021-12-03T18:03:16Z',
+    region: 'us-east-2',
+    resources: ['arn:aws:ecr:us-east-2:123456789012:repository/amazon/amazon-ecs-sample'],
+    detail: {
+      'scan-status': 'INITIAL_SCAN_COMPLETE',
+      'repository-name': 'arn:aws:ecr:us-east-2:809632081692:repository/amazon/amazon-ecs-sample',
+      'finding-severity-counts': { CRITICAL: 7, HIGH: 61, MEDIUM: 62, TOTAL: 158 },
+      'image-digest': digest,
+      'image-tags': ['latest'],
+    },
+  };
+}
+
+async function caught(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('Function: start-release handler', () => {
+  describe('when the AWS sample ECR Image Action (PUSH, SUCCESS) arrives', () => {
+    it('starts one execution with a valid, deterministic name and input', async () => {
+      // Prepare
+      const w = world();
+
+      // Act
+      const result = await startRelease(w.getDeps)(imageActionEvent());
+
+      // Assess
+      expect(w.starter.started).toHaveLength(1);
+      const [started] = w.starter.started;
+      expect(started?.name.length).toBeLessThanOrEqual(80);
+      expect(started?.name).toMatch(/^[0-9A-Za-z_-]+$/);
+      expect(started?.input).toEqual({
+        repository: 'my-repository-name',
+        digest: DIGEST,
+        tag: 'latest',
+        stage: STAGE,
+        timeouts: { scanSeconds: SCAN_TIMEOUT_SECONDS },
+      });
+      expect(result).toMatchObject({ started: true, executionName: started?.name, alreadyExisted: false });
+    });
+  });
+
+  describe('when the same push is delivered again with another id and time', () => {
+    it('asks for the same execution name and input, which the starter reports as existing', async () => {
+      // Prepare
+      const w = world();
+      const handler = startRelease(w.getDeps);
+
+      // Act
+      await handler(imageActionEvent());
+      const second = await handler(imageActionEvent({}, { id: 'another-delivery-id', time: '2019-11-16T01:59:59Z' }));
+
+      // Assess
+      const [a, b] = w.starter.started;
+      expect(b?.name).toBe(a?.name);
+      expect(b?.input).toEqual(a?.input);
+      expect(second).toMatchObject({ started: true, alreadyExisted: true });
+    });
+  });
+
+  describe('when the event is not a release of a container image', () => {
+    const attachment = (suffix: string) => `sha256-${'a'.repeat(64)}${suffix}`;
+    it.each([
+      ['a DELETE', { 'action-type': 'DELETE' }, 'DELETE'],
+      ['a FAILED push', { result: 'FAILED' }, 'FAILED'],
+      ['a cosign .sig tag', { 'image-tag': attachment('.sig') }, attachment('.sig')],
+      ['a cosign .att tag', { 'image-tag': attachment('.att') }, attachment('.att')],
+      ['a cosign .sbom tag', { 'image-tag': attachment('.sbom') }, attachment('.sbom')],
+      ['a referrers-tag index', { 'image-tag': attachment('') }, attachment('')],
+      ['a signature artifact', { 'artifact-media-type': MediaTypes.notarySignature }, MediaTypes.notarySignature],
+    ] as const)('ignores %s with a reason and starts nothing', async (_label, detail, named) => {
+      // Prepare
+      const w = world();
+
+      // Act
+      const result = await startRelease(w.getDeps)(imageActionEvent(detail));
+
+      // Assess
+      expect(result).toMatchObject({ started: false });
+      expect('reason' in result ? result.reason : '').toContain(named);
+      expect(w.starter.started).toEqual([]);
+    });
+  });
+
+  describe('when the event is malformed', () => {
+    const { detail: _omitted, ...withoutDetail } = imageActionEvent();
+    it.each([
+      ['the detail is missing', withoutDetail, 'detail'],
+      ['the digest is not a sha256 digest', imageActionEvent({ 'image-digest': 'sha256:abc' }), 'detail.image-digest'],
+      [
+        'the verbatim AWS sample digest (60 hex)',
+        imageActionEvent({ 'image-digest': `sha256:${ECR_SAMPLE_HEX}` }),
+        'detail.image-digest',
+      ],
+      ['the repository name is empty', imageActionEvent({ 'repository-name': '' }), 'detail.repository-name'],
+      ['the detail-type is another one', { ...imageActionEvent(), 'detail-type': 'ECR Image Scan' }, 'detail-type'],
+      ['the source is another one', { ...imageActionEvent(), source: 'aws.s3' }, 'source'],
+      ['it is a string', 'garbage', '(root)'],
+      ['it is null', null, '(root)'],
+      ['it is an array', [1, 2, 3], '(root)'],
+    ] as const)('throws InvalidInputError naming the field when %s', async (_label, event, field) => {
+      // Prepare
+      const w = world();
+
+      // Act
+      const err = await caught(startRelease(w.getDeps)(event));
+
+      // Assess
+      expect(err).toBeInstanceOf(InvalidInputError);
+      expect(err instanceof Error ? err.message : '').toContain(`${field}:`);
+      expect(w.starter.started).toEqual([]);
+    });
+
+    it('throws TooLargeError for an event above Limits.eventBytes, before parsing it', async () => {
+      // Prepare: an otherwise valid event, padded past the limit.
+      const w = world();
+      const event = imageActionEvent({ padding: 'x'.repeat(Limits.eventBytes) });
+
+      // Act
+      const err = await caught(startRelease(w.getDeps)(event));
+
+      // Assess
+      expect(err).toBeInstanceOf(TooLargeError);
+      expect(err instanceof Error ? err.message : '').toContain(`limit of ${Limits.eventBytes} bytes`);
+      expect(w.starter.started).toEqual([]);
+    });
+  });
+});
+
+describe('Function: executionNameFor', () => {
+  const hash = sha256Hex;
+
+  describe('when the repository name has the maximum length (256)', () => {
+    it('stays within 80 characters of [0-9A-Za-z_-]', () => {
+      // Prepare
+      const repository = `${Array.from({ length: 64 }, () => 'abc').join('/')}x`;
+
+      // Act
+      const name = executionNameFor(repository, DIGEST, hash);
+
+      // Assess
+      expect(repository).toHaveLength(256);
+      expect(name.length).toBeLessThanOrEqual(80);
+      expect(name).toMatch(/^[0-9A-Za-z_-]+$/);
+    });
+
+    it('is what the start-release handler asks for', async () => {
+      // Prepare
+      const w = world();
+      const repository = `${Array.from({ length: 64 }, () => 'abc').join('/')}x`;
+
+      // Act
+      await startRelease(w.getDeps)(imageActionEvent({ 'repository-name': repository }));
+
+      // Assess
+      expect(w.starter.started[0]?.name).toBe(executionNameFor(repository, DIGEST, hash));
+      expect(w.starter.started[0]?.name.length).toBeLessThanOrEqual(80);
+    });
+  });
+
+  describe('when two repositories push the same digest', () => {
+    it.each([
+      ['team/app', 'team/web'],
+      ['platform/service-one-a', 'platform/service-one-b'], // same 14-character slug
+      ['a/b', 'a-b'], // same slug after replacing separators
+    ])('gives %s and %s different names', (a, b) => {
+      // Act
+      const first = executionNameFor(a, DIGEST, hash);
+      const second = executionNameFor(b, DIGEST, hash);
+
+      // Assess
+      expect(first).not.toBe(second);
+    });
+  });
+});
+
+describe('Function: scan-complete and wait-for-scan handlers', () => {
+  const SAMPLES = [
+    {
+      label: 'ECR Image Scan',
+      event: ecrScanEvent(),
+      repository: 'my-repository-name',
+      digest: DIGEST,
+      completion: {
+        status: 'COMPLETE',
+        source: 'ecr-basic',
+        severityCounts: { CRITICAL: 10, MEDIUM: 9 },
+        completedAt: '2019-10-29T02:36:48Z',
+      },
+    },
+    {
+      label: 'Inspector2 Scan',
+      event: inspectorScanEvent(),
+      repository: 'amazon/amazon-ecs-sample',
+      digest: OTHER_DIGEST,
+      completion: {
+        status: 'INITIAL_SCAN_COMPLETE',
+        source: 'inspector',
+        severityCounts: { CRITICAL: 7, HIGH: 61, MEDIUM: 62, TOTAL: 158 },
+        completedAt: '2021-12-03T18:03:16Z',
+      },
+    },
+  ] as const;
+
+  describe.each(SAMPLES)('when the $label sample arrives', ({ event, repository, digest, completion }) => {
+    it('resumes the waiting WaitForScan token with the counts (token first)', async () => {
+      // Prepare
+      const w = world();
+      const waiting = await waitForScan(w.getDeps)({ repository, digest, stage: STAGE, taskToken: 'token-1' });
+
+      // Act
+      const result = await scanComplete(w.getDeps)(event);
+
+      // Assess
+      expect(waiting).toEqual({ outcome: 'waiting' });
+      expect(result).toEqual({ outcome: 'resumed' });
+      expect(w.tokens.successes).toEqual([{ taskToken: 'token-1', output: completion }]);
+    });
+
+    it('is recorded and returned by the later WaitForScan (event first)', async () => {
+      // Prepare
+      const w = world();
+
+      // Act
+      const recorded = await scanComplete(w.getDeps)(event);
+      const tokensAfterEvent = w.tokens.successes.length;
+      const result = await waitForScan(w.getDeps)({ repository, digest, stage: STAGE, taskToken: 'token-2' });
+
+      // Assess
+      expect(recorded).toEqual({ outcome: 'recorded' });
+      expect(tokensAfterEvent).toBe(0);
+      expect(result).toEqual({ outcome: 'completed' });
+      expect(w.tokens.successes).toEqual([{ taskToken: 'token-2', output: completion }]);
+    });
+  });
+
+  describe('when the scan event is malformed', () => {
+    it.each([
+      ['the verbatim ECR sample digest (60 hex)', ecrScanEvent(`sha256:${ECR_SAMPLE_HEX}`), 'detail.image-digest'],
+      [
+        'a negative count',
+        { ...ecrScanEvent(), detail: { ...ecrScanEvent().detail, 'finding-severity-counts': { HIGH: -1 } } },
+        'detail.finding-severity-counts.HIGH',
+      ],
+      ['an unknown source', { ...ecrScanEvent(), source: 'example.scanner' }, 'source'],
+      ['garbage', 'garbage', '(root)'],
+    ] as const)('throws InvalidInputError for %s and resumes nothing', async (_label, event, field) => {
+      // Prepare
+      const w = world();
+      await waitForScan(w.getDeps)({ repository: 'my-repository-name', digest: DIGEST, stage: STAGE, taskToken: 't' });
+
+      // Act
+      const err = await caught(scanComplete(w.getDeps)(event));
+
+      // Assess
+      expect(err).toBeInstanceOf(InvalidInputError);
+      expect(err instanceof Error ? err.message : '').toContain(field);
+      expect(w.tokens.successes).toEqual([]);
+    });
+  });
+
+  describe('when WaitForScan is invoked without a task token', () => {
+    it('throws InvalidInputError naming taskToken', async () => {
+      // Prepare
+      const w = world();
+
+      // Act
+      const err = await caught(
+        waitForScan(w.getDeps)({ repository: 'my-repository-name', digest: DIGEST, stage: STAGE }),
+      );
+
+      // Assess
+      expect(err).toBeInstanceOf(InvalidInputError);
+      expect(err instanceof Error ? err.message : '').toContain('taskToken');
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Approvals
+
+async function recordRelease(w: ReturnType<typeof world>, repository: string, digest: Digest): Promise<void> {
+  await w.store.recordRelease({
+    repository,
+    digest,
+    mediaType: MediaTypes.ociManifest,
+    stage: STAGE,
+    platforms: [],
+    state: 'EVALUATED',
+    executionName: 'test-execution',
+    recordedAt: NOW.toISOString(),
+  });
+}
+
+async function requestFor(
+  w: ReturnType<typeof world>,
+  opts: { repository?: string; digest?: Digest; taskToken?: string; timeoutSeconds?: number } = {},
+) {
+  const repository = opts.repository ?? 'demo/app';
+  const digest = opts.digest ?? DIGEST;
+  if ((await w.store.getRelease(repository, digest)) === null) await recordRelease(w, repository, digest);
+  return requestApproval(w.getDeps)({
+    repository,
+    digest,
+    stage: STAGE,
+    taskToken: opts.taskToken ?? 'task-token-1',
+    reasons: ['awaiting human approval'],
+    policyDigest: POLICY.digest,
+    timeoutSeconds: opts.timeoutSeconds ?? 3600,
+  });
+}
+
+describe('Function: request-approval handler', () => {
+  describe('when the workflow asks for an approval', () => {
+    it('stores the hashed token under a random id with its expiry and publishes the approval URL', async () => {
+      // Prepare
+      const w = world();
+
+      // Act
+      const { approvalId, url } = await requestFor(w, { taskToken: 'task-token-1', timeoutSeconds: 3600 });
+
+      // Assess
+      expect(approvalId).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+      expect(url).toBe(`${APPROVAL_BASE_URL}/${approvalId}`);
+      const stored = await w.store.getApproval(approvalId);
+      expect(stored).toMatchObject({
+        repository: 'demo/app',
+        digest: DIGEST,
+        state: 'PENDING',
+        tokenHash: sha256Hex('task-token-1'),
+        requestedAt: NOW.toISOString(),
+        expiresAt: new Date(NOW.getTime() + 3600 * 1000).toISOString(),
+      });
+      expect(w.notifier.messages).toHaveLength(1);
+      expect(JSON.stringify(w.notifier.messages[0]?.message)).toContain(url);
+      expect(w.outcomes.events.map((e) => e.type)).toEqual(['Approval Requested']);
+      expect((await w.store.getRelease('demo/app', DIGEST))?.state).toBe('AWAITING_APPROVAL');
+    });
+
+    it('gives every request its own unguessable id, and a retry of one request the same id', async () => {
+      // Prepare
+      const w = world();
+
+      // Act
+      const first = await requestFor(w, { taskToken: 'task-token-1' });
+      const retry = await requestFor(w, { taskToken: 'task-token-1' });
+      const other = await requestFor(w, { digest: OTHER_DIGEST, taskToken: 'task-token-2' });
+
+      // Assess
+      expect(retry.approvalId).toBe(first.approvalId);
+      expect(other.approvalId).not.toBe(first.approvalId);
+      expect(first.approvalId).not.toContain(sha256Hex('task-token-1').slice(0, 16));
+      expect(await w.store.listApprovals('PENDING')).toHaveLength(2);
+    });
+  });
+
+  describe('when the input is malformed', () => {
+    it('throws InvalidInputError naming the field and stores nothing', async () => {
+      // Prepare
+      const w = world();
+      await recordRelease(w, 'demo/app', DIGEST);
+
+      // Act
+      const err = await caught(
+        requestApproval(w.getDeps)({
+          repository: 'demo/app',
+          digest: DIGEST,
+          stage: STAGE,
+          taskToken: 'task-token-1',
+          reasons: [],
+          policyDigest: POLICY.digest,
+          timeoutSeconds: 0,
+        }),
+      );
+
+      // Assess
+      expect(err).toBeInstanceOf(InvalidInputError);
+      expect(err instanceof Error ? err.message : '').toContain('timeoutSeconds');
+      expect(await w.store.listApprovals()).toEqual([]);
+    });
+  });
+});
+
+function apiEvent(method: string, id: string | undefined, body?: string): APIGatewayProxyEventV2 {
+  const path = `/approvals/${id ?? ''}`;
+  return {
+    version: '2.0',
+    routeKey: `${method} /approvals/{id}`,
+    rawPath: path,
+    rawQueryString: '',
+    headers: body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'gate.example.com',
+      domainPrefix: 'gate',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'vitest' },
+      requestId: 'request-1',
+      routeKey: `${method} /approvals/{id}`,
+      stage: '$default',
+      time: '25/Nov/2026:10:00:00 +0000',
+      timeEpoch: NOW.getTime(),
+    },
+    ...(id === undefined ? {} : { pathParameters: { id } }),
+    ...(body === undefined ? {} : { body }),
+    isBase64Encoded: false,
+  };
+}
+
+function structured(out: APIGatewayProxyResultV2): APIGatewayProxyStructuredResultV2 {
+  if (typeof out === 'string') throw new Error('expected a structured response');
+  return out;
+}
+
+const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();
+
+async function callApi(w: ReturnType<typeof world>, method: string, id: string | undefined, body?: string) {
+  return structured(await approvalApi(w.getDeps)(apiEvent(method, id, body)));
+}
+
+describe('Function: approval-api handler', () => {
+  describe('when the approval page is opened (GET)', () => {
+    it('renders the digest and the evidence statuses and decides nothing', async () => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w);
+      await w.store.putDecision({
+        repository: 'demo/app',
+        digest: DIGEST,
+        decision: 'PASS',
+        reasons: ['awaiting human approval'],
+        policyDigest: POLICY.digest,
+        evidence: [
+          { kind: 'sbom', status: 'PASS', reasons: ['CycloneDX 1.6 SBOM'] },
+          { kind: 'scan', status: 'MISSING', reasons: ['no scan yet'] },
+        ],
+        decidedAt: NOW.toISOString(),
+        documentDigest: OTHER_DIGEST,
+      });
+
+      // Act
+      const res = await callApi(w, 'GET', approvalId);
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain(DIGEST);
+      expect(res.body).toMatch(/sbom<\/td><td class="PASS">PASS/);
+      expect(res.body).toMatch(/scan<\/td><td class="MISSING">MISSING/);
+      expect((await w.store.getApproval(approvalId))?.state).toBe('PENDING');
+      expect(w.tokens.successes).toEqual([]);
+      expect(w.tokens.failures).toEqual([]);
+      expect(await w.store.getEvidence('demo/app', DIGEST, 'approval')).toBeNull();
+    });
+  });
+
+  describe('when the approver approves (POST)', () => {
+    it('decides once, stores approval evidence and resumes the workflow', async () => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w, { taskToken: 'task-token-1' });
+
+      // Act
+      const res = await callApi(w, 'POST', approvalId, form({ decision: 'approve', by: 'bob@example.com' }));
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      expect(await w.store.getApproval(approvalId)).toMatchObject({ state: 'APPROVED', decidedBy: 'bob@example.com' });
+      expect(w.tokens.successes).toEqual([
+        { taskToken: 'task-token-1', output: { approved: true, by: 'bob@example.com', approvalId } },
+      ]);
+      expect((await w.store.getEvidence('demo/app', DIGEST, 'approval'))?.status).toBe('PASS');
+    });
+
+    it('answers a second POST with 409 and keeps the first answer', async () => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w);
+      await callApi(w, 'POST', approvalId, form({ decision: 'approve', by: 'bob@example.com' }));
+
+      // Act
+      const res = await callApi(w, 'POST', approvalId, form({ decision: 'reject', by: 'mallory@example.com' }));
+
+      // Assess
+      expect(res.statusCode).toBe(409);
+      expect(await w.store.getApproval(approvalId)).toMatchObject({ state: 'APPROVED', decidedBy: 'bob@example.com' });
+      expect(w.tokens.successes).toHaveLength(1);
+      expect(w.tokens.failures).toEqual([]);
+      expect((await w.store.getEvidence('demo/app', DIGEST, 'approval'))?.status).toBe('PASS');
+    });
+  });
+
+  describe('when the approver rejects (POST)', () => {
+    it('fails the task with ApprovalRejected and stores approval FAIL', async () => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w, { taskToken: 'task-token-1' });
+
+      // Act
+      const res = await callApi(
+        w,
+        'POST',
+        approvalId,
+        form({ decision: 'reject', by: 'bob@example.com', comment: 'not today' }),
+      );
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      expect(w.tokens.failures).toEqual([
+        { taskToken: 'task-token-1', error: 'ApprovalRejected', cause: 'rejected by bob@example.com: not today' },
+      ]);
+      expect((await w.store.getEvidence('demo/app', DIGEST, 'approval'))?.status).toBe('FAIL');
+    });
+  });
+
+  describe('when the request is bad', () => {
+    it.each([
+      ['an unknown id (GET)', 404, 'GET', 'A'.repeat(22), undefined],
+      ['an unknown id (POST)', 404, 'POST', 'A'.repeat(22), form({ decision: 'approve', by: 'bob@example.com' })],
+      ['a malformed id', 400, 'GET', 'not an id!', undefined],
+      ['a too short id', 400, 'POST', 'abc', form({ decision: 'approve', by: 'bob@example.com' })],
+      ['no id', 400, 'GET', undefined, undefined],
+    ] as const)('answers %s with %i', async (_label, status, method, id, body) => {
+      // Prepare
+      const w = world();
+      await requestFor(w);
+
+      // Act
+      const res = await callApi(w, method, id, body);
+
+      // Assess
+      expect(res.statusCode).toBe(status);
+      expect(w.tokens.successes).toEqual([]);
+    });
+
+    it.each([
+      ['the approver identity is missing', form({ decision: 'approve' })],
+      ['the approver identity is blank', form({ decision: 'approve', by: '   ' })],
+      ['the decision is unknown', form({ decision: 'maybe', by: 'bob@example.com' })],
+      ['the body is garbage', '%%%\u0000{not a form'],
+    ])('answers 400 when %s and leaves the approval pending', async (_label, body) => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w);
+
+      // Act
+      const res = await callApi(w, 'POST', approvalId, body);
+
+      // Assess
+      expect(res.statusCode).toBe(400);
+      expect((await w.store.getApproval(approvalId))?.state).toBe('PENDING');
+      expect(w.tokens.successes).toEqual([]);
+      expect(w.tokens.failures).toEqual([]);
+    });
+  });
+
+  describe('when the approval has expired', () => {
+    it('answers 410, marks it EXPIRED and does not approve the release', async () => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w, { timeoutSeconds: 60 });
+      w.clock.advance(61);
+
+      // Act
+      const res = await callApi(w, 'POST', approvalId, form({ decision: 'approve', by: 'bob@example.com' }));
+
+      // Assess
+      expect(res.statusCode).toBe(410);
+      expect((await w.store.getApproval(approvalId))?.state).toBe('EXPIRED');
+      expect(w.tokens.successes).toEqual([]);
+      expect(await w.store.getEvidence('demo/app', DIGEST, 'approval')).toBeNull();
+    });
+  });
+
+  describe('when policy.approval.approvers is set', () => {
+    it('answers 403 to an approver who is not listed and leaves the approval pending', async () => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w, { repository: 'restricted/app' });
+
+      // Act
+      const res = await callApi(w, 'POST', approvalId, form({ decision: 'approve', by: 'bob@example.com' }));
+
+      // Assess
+      expect(res.statusCode).toBe(403);
+      expect((await w.store.getApproval(approvalId))?.state).toBe('PENDING');
+      expect(w.tokens.successes).toEqual([]);
+      expect(await w.store.getEvidence('restricted/app', DIGEST, 'approval')).toBeNull();
+    });
+
+    it('accepts a listed approver', async () => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w, { repository: 'restricted/app' });
+
+      // Act
+      const res = await callApi(w, 'POST', approvalId, form({ decision: 'approve', by: 'alice@example.com' }));
+
+      // Assess
+      expect(res.statusCode).toBe(200);
+      expect((await w.store.getApproval(approvalId))?.state).toBe('APPROVED');
+    });
+  });
+});
