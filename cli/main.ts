@@ -183,7 +183,9 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
       ...(values.comment === undefined ? {} : { comment: values.comment }),
     }).toString(),
   });
+  // The answer is the approval page (HTML): show its text, not its inline CSS.
   const text = (await res.text())
+    .replace(/<(style|script)\b[^>]*>[\s\S]*?<\/\1>/gi, ' ')
     .replace(/<[^>]+>/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
@@ -232,7 +234,7 @@ async function status(args: string[]): Promise<number> {
     }
     for (const r of out) {
       process.stdout.write(
-        `${r.repository}@${r.digest}  ${r.state}${r.outcome ? ` (${r.outcome})` : ''}  recorded ${r.recordedAt}\n`,
+        `${r.repository}@${r.digest}  ${r.state}${r.outcome && r.outcome !== r.state ? ` (${r.outcome})` : ''}  recorded ${r.recordedAt}\n`,
       );
       if (r.outcomeReasons && digest !== undefined)
         for (const why of r.outcomeReasons) process.stdout.write(`    reason: ${why}\n`);

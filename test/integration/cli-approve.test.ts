@@ -1,0 +1,156 @@
+/**
+ * The manual approval path end to end: `release-gate demo` (no --auto-approve) runs in a child
+ * process and waits for a human; `release-gate approve` in other processes answers it, exactly one
+ * answer wins; afterwards `release-gate status` restarts the stand-ins on the persisted data and
+ * shows the releases and their evidence with the S3 keys of the raw documents.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_SCENARIOS } from '../../cli/fixtures/factory.js';
+import { startStandIns } from '../../cli/local/stand-ins.js';
+import { awsClients } from '../../lambdas/adapters/aws/clients.js';
+import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import { DigestSchema, EVIDENCE_KINDS } from '../../lambdas/domain/types.js';
+import { CliProcess, type CliResult, runCli } from '../support/cli-process.js';
+
+const APPROVAL_BLOCK = /APPROVAL NEEDED for demo\/good@(sha256:[0-9a-f]{64})[\s\S]*? approve (\S+) --by /;
+const RELEASE_LINE = /^(\S+)@(sha256:[0-9a-f]{64})\s+(\S+)/;
+const S3_LINE = /^\s+s3:\/\/([^/\s]+)\/evidence\/sha256\/([0-9a-f]{64})\s+(\S+)$/;
+
+describe('Command: release-gate approve (the demo waiting for a human)', () => {
+  let workDir = '';
+  let demo: CliProcess | undefined;
+  let digest = '';
+  let approvalId = '';
+  let demoExit: number | undefined;
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'rg-cli-approve-'));
+    demo = CliProcess.spawn(['demo', '--work-dir', workDir]);
+    const m = await demo.waitForOutput(APPROVAL_BLOCK, 45_000);
+    digest = m[1] ?? '';
+    approvalId = m[2] ?? '';
+  });
+
+  afterAll(async () => {
+    await demo?.kill();
+    if (workDir !== '') await rm(workDir, { recursive: true, force: true });
+  });
+
+  describe('when two approvers answer the same approval at once', () => {
+    it('accepts exactly one answer, refuses the other, and the demo promotes demo/good', async () => {
+      // Prepare
+      if (demo === undefined || approvalId === '') throw new Error('the demo did not ask for an approval');
+      expect(demo.running).toBe(true);
+      const approvers = ['tester', 'second-tester'];
+
+      // Act
+      const answers: CliResult[] = await Promise.all(
+        approvers.map((by) => runCli(['approve', approvalId, '--by', by, '--work-dir', workDir])),
+      );
+      demoExit = await demo.waitForExit(45_000);
+
+      // Assess
+      expect(answers.map((a) => a.code).sort(), JSON.stringify(answers)).toEqual([0, 1]);
+      const winner = answers.findIndex((a) => a.code === 0);
+      const loser = answers.find((a) => a.code === 1);
+      expect(answers[winner]?.stdout).toMatch(/^200: /);
+      expect(loser?.stdout).toMatch(/^409: /);
+      expect(loser?.stdout).toContain(`approval ${approvalId} was already answered: APPROVED`);
+      expect(loser?.stdout).not.toContain('{'); // the page's text, not its CSS
+      expect(demoExit, demo.stderr).toBe(0);
+      const row = demo.stdout.split('\n').find((l) => l.startsWith('demo/good '));
+      expect(row).toMatch(/^demo\/good\s+PROMOTED\s/);
+      expect(row).toContain(`approved by ${approvers[winner]}`);
+      expect(demo.stdout).toContain('All outcomes as expected');
+    });
+  });
+
+  describe('when the demo has exited', () => {
+    it('refuses a late answer: no local gate is running (exit 2)', async () => {
+      // Prepare
+      if (demoExit === undefined) throw new Error('the demo did not finish');
+
+      // Act
+      const res = await runCli(['approve', approvalId, '--by', 'late-tester', '--work-dir', workDir]);
+
+      // Assess
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain('no local gate is running');
+    });
+
+    it('status lists every release of the demo from the persisted data', async () => {
+      // Prepare
+      if (demoExit === undefined) throw new Error('the demo did not finish');
+
+      // Act
+      const res = await runCli(['status', '--work-dir', workDir]);
+
+      // Assess
+      expect(res.code, res.stderr).toBe(0);
+      const releases = res.stdout
+        .split('\n')
+        .map((l) => RELEASE_LINE.exec(l))
+        .filter((m) => m !== null)
+        .map((m) => ({ repository: m[1], digest: m[2], state: m[3] }));
+      expect(releases).toContainEqual({ repository: 'demo/good', digest, state: 'PROMOTED' });
+      for (const s of DEMO_SCENARIOS) {
+        const states = releases.filter((r) => r.repository === s.repository).map((r) => r.state);
+        // Scenarios with a baseline have it PROMOTED next to their own outcome.
+        expect(states, s.name).toContain(s.expect);
+        expect(states, s.name).toHaveLength(s.previous === undefined ? 1 : 2);
+      }
+    });
+
+    it('status <digest-prefix> shows the evidence and the S3 keys of its documents, which hold those bytes', async () => {
+      // Prepare
+      if (demoExit === undefined) throw new Error('the demo did not finish');
+      const prefix = digest.slice(0, 'sha256:'.length + 12);
+
+      // Act
+      const res = await runCli(['status', prefix, '--work-dir', workDir]);
+
+      // Assess
+      expect(res.code, res.stderr).toBe(0);
+      const lines = res.stdout.split('\n');
+      expect(lines[0]).toMatch(new RegExp(`^demo/good@${digest}\\s+PROMOTED`));
+      expect(res.stdout).toContain('reason: approved by');
+      for (const kind of EVIDENCE_KINDS) {
+        expect(
+          lines.some((l) => new RegExp(`^\\s+${kind}\\s+PASS\\s`).test(l)),
+          kind,
+        ).toBe(true);
+      }
+      const documents = lines.map((l) => S3_LINE.exec(l)).filter((m) => m !== null);
+      const names = documents.map((m) => m[3]);
+      expect(names).toEqual(expect.arrayContaining(['sbom.cdx.json', 'provenance.dsse.json', 'scan-report.json']));
+
+      // The keys are content addresses: read each object back (get() verifies its sha256).
+      const standIns = await startStandIns({ dataDir: join(workDir, 'data') });
+      try {
+        const clients = awsClients({ endpoints: { s3: standIns.s3Endpoint } });
+        for (const m of documents) {
+          expect(m[1]).toBe(standIns.bucket);
+          const store = new S3DocumentStore({ client: clients.s3, bucket: m[1] ?? '' });
+          const bytes = await store.get(DigestSchema.parse(`sha256:${m[2]}`));
+          expect(bytes.byteLength, m[3]).toBeGreaterThan(0);
+        }
+        clients.s3.destroy();
+        clients.dynamodb.destroy();
+      } finally {
+        await standIns.stop();
+      }
+    });
+
+    it('status of an unknown digest exits 1', async () => {
+      // Act
+      const res = await runCli(['status', `sha256:${'0'.repeat(64)}`, '--work-dir', workDir]);
+
+      // Assess
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain('no release with digest');
+    });
+  });
+});
