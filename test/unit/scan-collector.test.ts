@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { pushManifest } from '../../cli/fixtures/factory.js';
+import { generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { cosignAttestationManifest, cosignTag, signStatement } from '../../cli/fixtures/sign.js';
 import { NotFoundError, RegistryError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectScan } from '../../lambdas/domain/evidence/scan.js';
 import { RepositoryPolicySchema } from '../../lambdas/domain/policy/schema.js';
-import type { ScanReport, VulnerabilityFinding } from '../../lambdas/domain/ports.js';
+import type { RegistryWriter, ScanReport, VulnerabilityFinding } from '../../lambdas/domain/ports.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const SUBJECT = {
@@ -26,11 +30,17 @@ const unused = (): never => {
 function context(
   getFindings: CollectContext['scans']['getFindings'],
   scanPolicy: Record<string, unknown> = {},
+  registry: RegistryWriter = new MemoryRegistry(),
+  attestationKeys: readonly { id: string; publicKey: string }[] = [],
 ): CollectContext {
   return {
     subject: SUBJECT,
-    registry: { location: 'test', getManifest: unused, getBlob: unused, listReferrers: unused },
-    policy: RepositoryPolicySchema.parse({ repositories: ['**'], scan: scanPolicy }),
+    registry,
+    policy: RepositoryPolicySchema.parse({
+      repositories: ['**'],
+      scan: scanPolicy,
+      attestations: { keys: attestationKeys },
+    }),
     now: NOW,
     releases: { getEvidence: unused, lastPromotion: unused },
     documents: { get: unused },
@@ -275,6 +285,129 @@ describe('Function: collectScan', () => {
       const top = result.facts.topFindings;
       expect(Array.isArray(top) ? top.length : 0).toBe(20);
       expect(Array.isArray(top) ? top[0] : undefined).toBe('CVE-2024-9999');
+    });
+  });
+});
+
+describe('Function: collectScan with VEX exceptions', () => {
+  const critical = { ...finding('CVE-2021-44906', 'CRITICAL'), purl: 'pkg:npm/minimist@1.2.5' };
+  const exception = (overrides: Record<string, unknown> = {}) => ({
+    vulnerability: 'CVE-2021-44906',
+    products: [`pkg:oci/app@${SUBJECT.digest.replace(':', '%3A')}`],
+    subcomponents: ['pkg:npm/minimist@1.2.5'],
+    status: 'not_affected',
+    justification: 'vulnerable_code_not_in_execute_path',
+    author: 'security@example.com',
+    issued: '2026-05-01T00:00:00Z',
+    expires: '2026-07-01T00:00:00Z',
+    ...overrides,
+  });
+
+  describe('when the policy holds an unexpired exception for this image and vulnerability', () => {
+    it('does not count the finding and says which statement accepted it', async () => {
+      const r = await collectScan(context(returning(report([critical])), { vex: { exceptions: [exception()] } }));
+      expect(r.status).toBe('PASS');
+      expect(r.reasons.join(' ')).toContain('accepted by VEX');
+    });
+  });
+
+  describe('when the exception has expired', () => {
+    it('counts the finding and the reason says it expired', async () => {
+      const r = await collectScan(
+        context(returning(report([critical])), {
+          vex: { exceptions: [exception({ expires: '2026-05-15T00:00:00Z' })] },
+        }),
+      );
+      expect(r.status).toBe('FAIL');
+      expect(r.reasons.join(' ')).toMatch(/expired/);
+    });
+  });
+
+  describe('when the exception names another image', () => {
+    it('does not apply', async () => {
+      const other = `pkg:oci/app@sha256%3A${'2'.repeat(64)}`;
+      const r = await collectScan(
+        context(returning(report([critical])), { vex: { exceptions: [exception({ products: [other] })] } }),
+      );
+      expect(r.status).toBe('FAIL');
+    });
+  });
+
+  describe('when the image carries a signed OpenVEX attestation', () => {
+    const keys = generateFixtureKeys();
+    const openvex = (timestamp: string) => ({
+      '@context': 'https://openvex.dev/ns/v0.2.0',
+      '@id': 'https://example.com/vex/1',
+      author: 'security@example.com',
+      timestamp,
+      version: 1,
+      statements: [
+        {
+          vulnerability: { name: 'CVE-2021-44906' },
+          products: [
+            {
+              '@id': `pkg:oci/app@${SUBJECT.digest.replace(':', '%3A')}`,
+              subcomponents: [{ '@id': 'pkg:npm/minimist@1.2.5' }],
+            },
+          ],
+          status: 'not_affected',
+          justification: 'vulnerable_code_not_in_execute_path',
+        },
+      ],
+    });
+    async function registryWith(doc: Record<string, unknown>, signer = keys.attestation) {
+      const registry = new MemoryRegistry();
+      const envelope = signStatement(
+        signer.privateKey,
+        [{ name: 'team/app', digest: SUBJECT.digest }],
+        'https://openvex.dev/ns/v0.2.0',
+        doc,
+      );
+      await pushManifest(
+        registry,
+        SUBJECT.repository,
+        cosignAttestationManifest([{ envelope, predicateType: 'https://openvex.dev/ns/v0.2.0' }]),
+        cosignTag(SUBJECT.digest, 'att'),
+      );
+      return registry;
+    }
+    const trusted = [{ id: keys.attestation.id, publicKey: keys.attestation.publicKeyPem }];
+
+    it('accepts the finding while the statement is younger than maxAgeDays', async () => {
+      const r = await collectScan(
+        context(
+          returning(report([critical])),
+          { vex: { maxAgeDays: 90 } },
+          await registryWith(openvex('2026-05-01T00:00:00Z')),
+          trusted,
+        ),
+      );
+      expect(r.status).toBe('PASS');
+    });
+
+    it('stops applying once the statement is older than maxAgeDays', async () => {
+      const r = await collectScan(
+        context(
+          returning(report([critical])),
+          { vex: { maxAgeDays: 10 } },
+          await registryWith(openvex('2026-05-01T00:00:00Z')),
+          trusted,
+        ),
+      );
+      expect(r.status).toBe('FAIL');
+      expect(r.reasons.join(' ')).toMatch(/expired/);
+    });
+
+    it('ignores a VEX attestation signed by an untrusted key', async () => {
+      const r = await collectScan(
+        context(
+          returning(report([critical])),
+          {},
+          await registryWith(openvex('2026-05-01T00:00:00Z'), keys.untrusted),
+          trusted,
+        ),
+      );
+      expect(r.status).toBe('FAIL');
     });
   });
 });

@@ -5,10 +5,14 @@
  * or could not evaluate some components never passes.
  */
 import { z } from 'zod';
+import { discoverAttestations } from '../attest/discover.js';
 import { describeError, NotFoundError } from '../errors.js';
 import { SEVERITIES, type Severity } from '../policy/schema.js';
 import type { ScanReport, VulnerabilityFinding } from '../ports.js';
 import { type EvidenceResult, evidenceResult } from '../types.js';
+import { applyVex } from '../vex/apply.js';
+import { OPENVEX_PREDICATE_TYPES, parseOpenVex } from '../vex/openvex.js';
+import { statementsFromPolicy, type VexStatement, withMaxAge } from '../vex/statement.js';
 import type { CollectContext } from './context.js';
 
 /** The outcome of the WaitForScan state when the ASL caught an error (`{Error, Cause}`). */
@@ -126,6 +130,34 @@ export async function collectScan(ctx: CollectContext, wait?: ScanWaitOutcome): 
     }
   }
 
+  // VEX: the policy's own exceptions and signed OpenVEX attestations on the image. A statement
+  // applies only to its products and vulnerabilities, and only until it expires.
+  const vexStatements = [
+    ...statementsFromPolicy(ctx.policy.scan.vex.exceptions, 'policy'),
+    ...(await attestedVex(ctx, reasons)),
+  ];
+  const vex = applyVex(remaining, vexStatements, {
+    imageDigest: digest,
+    repository,
+    now: ctx.now,
+    trustedAuthors: ctx.policy.scan.vex.trustedAuthors,
+  });
+  remaining.splice(0, remaining.length, ...vex.remaining);
+  for (const s of vex.suppressed) {
+    ignoredIds.add(s.finding.id);
+    reasons.push(`${s.finding.id} in ${s.finding.packageName} accepted by VEX (${s.statement.source}): ${s.reason}`);
+  }
+  for (const n of vex.notApplied) {
+    if (n.code !== 'NO_MATCHING_VULNERABILITY') reasons.push(`VEX ${n.statement.source} not applied: ${n.reason}`);
+  }
+  if (vex.suppressed.length > 0) {
+    documents.push({
+      name: 'vex-applied.json',
+      mediaType: 'application/json',
+      bytes: new TextEncoder().encode(JSON.stringify({ suppressed: vex.suppressed, notApplied: vex.notApplied })),
+    });
+  }
+
   const counts: Record<Severity, number> = { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0, UNDEFINED: 0 };
   for (const f of remaining) counts[f.severity] += 1;
 
@@ -171,4 +203,30 @@ export async function collectScan(ctx: CollectContext, wait?: ScanWaitOutcome): 
     facts,
     documents,
   );
+}
+
+/** OpenVEX documents attested on the image by a trusted attestation key (rejections become reasons). */
+async function attestedVex(ctx: CollectContext, reasons: string[]): Promise<VexStatement[]> {
+  const scan = await discoverAttestations(
+    ctx.registry,
+    ctx.subject,
+    ctx.policy.attestations.keys,
+    OPENVEX_PREDICATE_TYPES,
+  );
+  for (const r of scan.rejected) {
+    const vexType = (OPENVEX_PREDICATE_TYPES as readonly string[]).includes(r.predicateType ?? '');
+    if (vexType) reasons.push(`VEX attestation ${r.source} rejected: ${r.reason}`);
+  }
+  const statements: VexStatement[] = [];
+  for (const a of scan.verified) {
+    try {
+      const parsed = parseOpenVex(new TextEncoder().encode(JSON.stringify(a.statement.predicate)), {
+        source: a.source,
+      });
+      statements.push(...withMaxAge(parsed.statements, ctx.policy.scan.vex.maxAgeDays));
+    } catch (err) {
+      reasons.push(`VEX attestation ${a.source} is not valid OpenVEX: ${describeError(err)}`);
+    }
+  }
+  return statements;
 }

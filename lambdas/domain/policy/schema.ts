@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EvidenceKindSchema } from '../types.js';
+import { VexPolicySchema } from '../vex/statement.js';
 
 /**
  * The policy document (JSON or YAML). One document holds rules; the first rule whose
@@ -77,8 +78,17 @@ export const RepositoryPolicySchema = z.object({
       maxFindings: z.partialRecord(SeveritySchema, z.number().int().min(0)).default({ CRITICAL: 0, HIGH: 0 }),
       /** Vulnerability ids accepted outright (prefer VEX with an expiry, issue 3). */
       ignore: z.array(z.object({ id: z.string(), reason: z.string().min(1), expires: z.iso.datetime() })).default([]),
+      /**
+       * VEX exceptions: inline statements (each with an explicit `expires`) plus signed OpenVEX
+       * attestations on the image, which expire `maxAgeDays` after they were issued.
+       */
+      vex: VexPolicySchema.default({ maxAgeDays: 90, trustedAuthors: [], exceptions: [] }),
     })
-    .default({ maxFindings: { CRITICAL: 0, HIGH: 0 }, ignore: [] }),
+    .default({
+      maxFindings: { CRITICAL: 0, HIGH: 0 },
+      ignore: [],
+      vex: { maxAgeDays: 90, trustedAuthors: [], exceptions: [] },
+    }),
   eval: z
     .object({
       /** Largest allowed regression per metric vs the last promoted release, in metric units. */
