@@ -233,3 +233,216 @@ function pickDigest(digest: Readonly<Record<string, string>> | undefined): strin
   const first = Object.entries(digest)[0];
   return first ? `${first[0]}:${first[1]}` : undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// GitHub Actions build context (additive: `extractProvenanceFacts` output is unchanged).
+
+/**
+ * What a GitHub Actions provenance records about the run that built the artifact: the triggering
+ * ref, the event, and the `workflow_dispatch` inputs. Read where slsa-verifier reads them
+ * (verifiers/internal/gha/slsaprovenance): v0.2 `invocation.environment.github_*`; v1 from the
+ * source URI ref plus `internalParameters.GITHUB_*` (BYOB / container-based builders) or
+ * `externalParameters.workflow` / `.inputs` (buildType actions.github.io/buildtypes/workflow/v1).
+ */
+export interface GitHubBuildContext {
+  /** `github_ref_type` (`branch` or `tag`), or derived from the prefix of `ref`. Other values refuse ref checks. */
+  readonly refType?: string;
+  /** The full triggering ref: `refs/heads/main`, `refs/tags/v1.5.0`. */
+  readonly ref?: string;
+  /**
+   * For a tag build, the branch ref the tag came from: `github_base_ref`, else the push event's
+   * `base_ref` or the release event's `target_commitish` (slsa-verifier common.getBranchForTag).
+   * `''` when the provenance records none; absent when this shape of provenance cannot say.
+   */
+  readonly branchOfTag?: string;
+  /** `github_event_name`, e.g. `workflow_dispatch`, `push`, `release`. */
+  readonly eventName?: string;
+  /** The `workflow_dispatch` inputs as recorded (values are normally strings). */
+  readonly inputs?: Readonly<Record<string, unknown>>;
+  /** The repository whose workflow ran, normalised like `sourceRepository` (`https://github.com/o/r`). */
+  readonly repository?: string;
+  /** The workflow file that ran in that repository, e.g. `.github/workflows/release.yml`. */
+  readonly workflowPath?: string;
+}
+
+/** A field that is absent or of the wrong JSON type reads as absent: the checks then fail closed. */
+const LenientString = z.string().optional().catch(undefined);
+const LenientObject = z.record(z.string(), z.unknown()).optional().catch(undefined);
+
+const EventPayloadSchema = z
+  .object({
+    base_ref: z.string().nullable().optional().catch(undefined),
+    release: z.object({ target_commitish: LenientString }).optional().catch(undefined),
+    inputs: LenientObject,
+  })
+  .optional()
+  .catch(undefined);
+
+/** The `github_*` context keys, lower case in v0.2 `environment`, upper case in v1 `internalParameters`. */
+const GitHubEnvSchema = z.object({
+  ref_type: LenientString,
+  ref: LenientString,
+  base_ref: LenientString,
+  event_name: LenientString,
+  event_payload: EventPayloadSchema,
+  repository: LenientString,
+  workflow_ref: LenientString,
+});
+type GitHubEnv = z.infer<typeof GitHubEnvSchema>;
+
+const GITHUB_ENV_KEYS = ['ref_type', 'ref', 'base_ref', 'event_name', 'event_payload', 'repository', 'workflow_ref'];
+
+/** Reads `github_<key>` (v0.2) or `GITHUB_<KEY>` (v1) into one shape; undefined when none is present. */
+function readGitHubEnv(value: unknown, upper: boolean): GitHubEnv | undefined {
+  const record = z.record(z.string(), z.unknown()).safeParse(value);
+  if (!record.success) return undefined;
+  const picked: Record<string, unknown> = {};
+  for (const key of GITHUB_ENV_KEYS) {
+    const name = upper ? `GITHUB_${key.toUpperCase()}` : `github_${key}`;
+    if (name in record.data) picked[key] = record.data[name];
+  }
+  if (Object.keys(picked).length === 0) return undefined;
+  return GitHubEnvSchema.parse(picked);
+}
+
+function branchOfTag(env: GitHubEnv): string | undefined {
+  if (env.base_ref) return env.base_ref;
+  switch (env.event_name) {
+    case 'push': {
+      // base_ref is null when the tag was pushed without a branch (slsa-verifier treats it as '').
+      const baseRef = env.event_payload?.base_ref;
+      return baseRef ?? '';
+    }
+    case 'release': {
+      const target = env.event_payload?.release?.target_commitish;
+      return target === undefined ? undefined : `refs/heads/${target}`;
+    }
+    case undefined:
+      return undefined;
+    default:
+      return '';
+  }
+}
+
+/** `refs/heads/x` → branch, `refs/tags/x` → tag, else undefined. */
+export function refTypeOf(ref: string | undefined): 'branch' | 'tag' | undefined {
+  if (ref?.startsWith('refs/heads/')) return 'branch';
+  if (ref?.startsWith('refs/tags/')) return 'tag';
+  return undefined;
+}
+
+function compact(
+  context: { -readonly [K in keyof GitHubBuildContext]: GitHubBuildContext[K] | undefined },
+): GitHubBuildContext | undefined {
+  const entries = Object.entries(context).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(entries);
+}
+
+/** `owner/repo/.github/workflows/x.yml@refs/heads/main` → its repository and workflow path. */
+function splitWorkflowRef(workflowRef: string | undefined): { repository?: string; path?: string } {
+  if (workflowRef === undefined) return {};
+  const [repoAndPath = ''] = workflowRef.split('@');
+  const parts = repoAndPath.split('/');
+  if (parts.length < 3) return {};
+  return { repository: `https://github.com/${parts.slice(0, 2).join('/')}`, path: parts.slice(2).join('/') };
+}
+
+const V02ContextSchema = z.object({
+  invocation: z
+    .object({
+      configSource: z.object({ entryPoint: LenientString }).optional().catch(undefined),
+      parameters: z.object({ event_inputs: LenientObject }).optional().catch(undefined),
+      environment: z.unknown().optional(),
+    })
+    .optional()
+    .catch(undefined),
+});
+
+const V1ContextSchema = z.object({
+  buildDefinition: z.object({
+    externalParameters: z
+      .object({
+        workflow: z
+          .object({ ref: LenientString, repository: LenientString, path: LenientString })
+          .optional()
+          .catch(undefined),
+        inputs: LenientObject,
+      })
+      .optional()
+      .catch(undefined),
+    internalParameters: z.unknown().optional(),
+    resolvedDependencies: z
+      .array(z.object({ uri: LenientString }))
+      .optional()
+      .catch(undefined),
+  }),
+});
+
+const ActionsInternalSchema = z
+  .object({ github: z.object({ event_name: LenientString }).optional().catch(undefined) })
+  .optional()
+  .catch(undefined);
+
+/**
+ * Extracts the GitHub Actions context of a SLSA v1 or v0.2 predicate, or undefined when it
+ * records none (e.g. BuildKit or another CI). Never throws on odd field types: a field that is
+ * not where or what GitHub writes is left out, and the checks that need it fail closed.
+ */
+export function extractGitHubBuildContext(predicateType: string, predicate: unknown): GitHubBuildContext | undefined {
+  if (predicateType === PredicateTypes.slsaProvenanceV02) {
+    const parsed = V02ContextSchema.safeParse(predicate);
+    if (!parsed.success) return undefined;
+    const invocation = parsed.data.invocation;
+    const env = readGitHubEnv(invocation?.environment, false);
+    if (env === undefined) return undefined;
+    return compact({
+      refType: env.ref_type,
+      ref: env.ref,
+      branchOfTag: env.ref_type === 'tag' ? branchOfTag(env) : undefined,
+      eventName: env.event_name,
+      // slsa-verifier reads github_event_payload.inputs; older generators also copy them here.
+      inputs: env.event_payload?.inputs ?? invocation?.parameters?.event_inputs,
+      repository: undefined,
+      workflowPath: invocation?.configSource?.entryPoint,
+    });
+  }
+  if (predicateType === PredicateTypes.slsaProvenanceV1) {
+    const parsed = V1ContextSchema.safeParse(predicate);
+    if (!parsed.success) return undefined;
+    const definition = parsed.data.buildDefinition;
+    const workflow = definition.externalParameters?.workflow;
+    if (workflow?.repository !== undefined) {
+      // actions.github.io/buildtypes/workflow/v1 (actions/attest-build-provenance).
+      const internal = ActionsInternalSchema.parse(definition.internalParameters);
+      return compact({
+        refType: refTypeOf(workflow.ref),
+        ref: workflow.ref,
+        branchOfTag: undefined,
+        eventName: internal?.github?.event_name,
+        inputs: definition.externalParameters?.inputs,
+        repository: normaliseSourceUri(workflow.repository).repository,
+        workflowPath: workflow.path,
+      });
+    }
+    const env = readGitHubEnv(definition.internalParameters, true);
+    if (env === undefined) return undefined;
+    const fromWorkflowRef = splitWorkflowRef(env.workflow_ref);
+    // BYOB and container-based builders: the ref of the first resolved dependency (the source)
+    // decides branch and tag (slsa-verifier BYOBProvenance.GetBranch/GetTag); GITHUB_REF otherwise.
+    const firstUri = definition.resolvedDependencies?.[0]?.uri;
+    const sourceRef = firstUri !== undefined && isGitUri(firstUri) ? normaliseSourceUri(firstUri).ref : undefined;
+    const ref = sourceRef ?? env.ref;
+    const refType = sourceRef !== undefined ? refTypeOf(sourceRef) : env.ref_type;
+    return compact({
+      refType,
+      ref,
+      branchOfTag: sourceRef === undefined && env.ref_type === 'tag' ? branchOfTag(env) : undefined,
+      eventName: env.event_name,
+      inputs: env.event_payload?.inputs,
+      repository: env.repository !== undefined ? `https://github.com/${env.repository}` : fromWorkflowRef.repository,
+      workflowPath: fromWorkflowRef.path,
+    });
+  }
+  return undefined;
+}
