@@ -1,0 +1,585 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  AWS_SIGNER_FIXTURE,
+  awsSignerSignOptions,
+  generateNotationChain,
+  type NotationSignOptions,
+  type NotationTestChain,
+  signNotationJws,
+} from '../../cli/fixtures/notation.js';
+import { type NotationErrorCode, parseNotationEnvelope } from '../../lambdas/domain/notation/envelope.js';
+import type { RevocationChecker, RevocationQuery } from '../../lambdas/domain/notation/revocation.js';
+import {
+  matchesAwsSignerProfile,
+  NotationError,
+  type NotationVerifyOptions,
+  verifyNotationSignature,
+} from '../../lambdas/domain/notation/verify.js';
+import type { Descriptor } from '../../lambdas/domain/oci.js';
+
+const NOW = new Date('2027-01-01T00:00:00Z');
+const SIGNED_AT = new Date('2026-11-20T09:00:00Z');
+const IMAGE: Descriptor = {
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  digest: `sha256:${'ab'.repeat(32)}`,
+  size: 1234,
+};
+const TRUSTED_SUBJECT = 'x509.subject: C=US, ST=WA, O=Release Gate Demo';
+
+let chain: NotationTestChain;
+let otherChain: NotationTestChain;
+
+beforeAll(async () => {
+  chain = await generateNotationChain();
+  otherChain = await generateNotationChain({ caName: 'Someone Else' });
+});
+
+const x509Options = (overrides: Partial<NotationVerifyOptions> = {}): NotationVerifyOptions => ({
+  trustAnchors: [{ id: 'test-root', certificatePem: chain.root.pem }],
+  trustedIdentities: [TRUSTED_SUBJECT],
+  now: NOW,
+  ...overrides,
+});
+
+const notRevoked: RevocationChecker = { check: async () => ({ revoked: false }) };
+
+const awsOptions = (overrides: Partial<NotationVerifyOptions> = {}): NotationVerifyOptions => ({
+  trustAnchors: [{ id: 'aws-signer-ts', certificatePem: chain.root.pem }],
+  awsSignerProfiles: [AWS_SIGNER_FIXTURE.profileArn],
+  revocation: notRevoked,
+  now: NOW,
+  ...overrides,
+});
+
+const sign = (opts: NotationSignOptions = {}, signer: NotationTestChain = chain): Uint8Array =>
+  signNotationJws(signer, IMAGE, { signingTime: SIGNED_AT, ...opts });
+
+async function failureOf(promise: Promise<unknown>): Promise<NotationError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof NotationError) return err;
+    throw err;
+  }
+  throw new Error('expected the verification to fail');
+}
+
+async function expectFailure(promise: Promise<unknown>, code: NotationErrorCode, message?: RegExp): Promise<void> {
+  const err = await failureOf(promise);
+  expect(err.notationCode).toBe(code);
+  if (message !== undefined) expect(err.message).toMatch(message);
+}
+
+/** Rewrites one member of the JSON envelope without re-signing it. */
+function tamper(envelope: Uint8Array, edit: (jws: Record<string, unknown>) => void): Uint8Array {
+  const json: Record<string, unknown> = JSON.parse(Buffer.from(envelope).toString('utf8'));
+  edit(json);
+  return new Uint8Array(Buffer.from(JSON.stringify(json)));
+}
+
+describe('Function: verifyNotationSignature', () => {
+  describe('when a notary.x509 signature from the test chain is checked against its root', () => {
+    it('returns the signer, scheme, signing time and chain fingerprints', async () => {
+      // Prepare
+      const envelope = sign();
+
+      // Act
+      const verified = await verifyNotationSignature(envelope, IMAGE, x509Options());
+
+      // Assess
+      expect(verified.signer).toBe('C=US, ST=WA, O=Release Gate Demo, CN=ci');
+      expect(verified.scheme).toBe('notary.x509');
+      expect(verified.signingTime.toISOString()).toBe(SIGNED_AT.toISOString());
+      expect(verified.certificateChainSha256).toEqual(chain.chain.map((c) => c.sha256));
+      expect(verified.trustAnchor).toBe('test-root');
+    });
+  });
+
+  describe('when the intermediate, not the root, is listed as the trust anchor', () => {
+    it('verifies and names that anchor', async () => {
+      // Prepare
+      const opts = x509Options({
+        trustAnchors: [{ id: 'pinned-intermediate', certificatePem: chain.intermediate.pem }],
+      });
+
+      // Act
+      const verified = await verifyNotationSignature(sign(), IMAGE, opts);
+
+      // Assess
+      expect(verified.trustAnchor).toBe('pinned-intermediate');
+    });
+  });
+
+  describe('when the leaf key is RSA-2048 and the signature PS256', () => {
+    it('verifies', async () => {
+      // Prepare
+      const rsa = await generateNotationChain({ keyType: 'RSA-2048', caName: 'RSA Test' });
+      const envelope = sign({}, rsa);
+
+      // Act
+      const verified = await verifyNotationSignature(
+        envelope,
+        IMAGE,
+        x509Options({ trustAnchors: [{ id: 'rsa-root', certificatePem: rsa.root.pem }] }),
+      );
+
+      // Assess
+      expect(verified.trustAnchor).toBe('rsa-root');
+    });
+  });
+
+  describe('when the payload is replaced after signing', () => {
+    it('throws NOTATION_INTEGRITY', async () => {
+      // Prepare
+      const forged = Buffer.from(
+        JSON.stringify({ targetArtifact: { ...IMAGE, digest: `sha256:${'cd'.repeat(32)}` } }),
+      ).toString('base64url');
+      const envelope = tamper(sign(), (jws) => {
+        jws.payload = forged;
+      });
+
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(envelope, { ...IMAGE, digest: `sha256:${'cd'.repeat(32)}` }, x509Options()),
+        'NOTATION_INTEGRITY',
+      );
+    });
+  });
+
+  describe('when the signature value is altered', () => {
+    it('throws NOTATION_INTEGRITY', async () => {
+      // Prepare
+      const envelope = tamper(sign(), (jws) => {
+        const sig = Buffer.from(String(jws.signature), 'base64url');
+        sig[5] = (sig[5] ?? 0) ^ 0xff;
+        jws.signature = sig.toString('base64url');
+      });
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(envelope, IMAGE, x509Options()), 'NOTATION_INTEGRITY');
+    });
+  });
+
+  describe('when the signed target has another digest', () => {
+    it('throws TARGET_MISMATCH naming the digest', async () => {
+      // Prepare
+      const image = { ...IMAGE, digest: `sha256:${'ef'.repeat(32)}` };
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(sign(), image, x509Options()), 'TARGET_MISMATCH', /digest/);
+    });
+  });
+
+  describe('when the signed target has another size', () => {
+    it('throws TARGET_MISMATCH naming the size', async () => {
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(sign(), { ...IMAGE, size: IMAGE.size + 1 }, x509Options()),
+        'TARGET_MISMATCH',
+        /size 1234 ≠ 1235/,
+      );
+    });
+  });
+
+  describe('when the signed target has another media type', () => {
+    it('throws TARGET_MISMATCH naming the media type', async () => {
+      // Prepare
+      const image = { ...IMAGE, mediaType: 'application/vnd.oci.image.index.v1+json' };
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(sign(), image, x509Options()), 'TARGET_MISMATCH', /mediaType/);
+    });
+  });
+
+  describe('when the chain does not reach any configured anchor', () => {
+    it('throws UNTRUSTED_ANCHOR', async () => {
+      // Prepare
+      const opts = x509Options({ trustAnchors: [{ id: 'other-root', certificatePem: otherChain.root.pem }] });
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(sign(), IMAGE, opts), 'UNTRUSTED_ANCHOR', /other-root/);
+    });
+  });
+
+  describe('when x5c leaves out the intermediate', () => {
+    it('throws INVALID_CERTIFICATE_CHAIN', async () => {
+      // Prepare
+      const envelope = sign({ x5c: [chain.leaf, chain.root] });
+
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(envelope, IMAGE, x509Options()),
+        'INVALID_CERTIFICATE_CHAIN',
+        /not issued and signed by x5c\[1\]/,
+      );
+    });
+  });
+
+  describe('when the signing certificate carries the serverAuth EKU', () => {
+    it('throws INVALID_CERTIFICATE_CHAIN', async () => {
+      // Prepare
+      const tls = await generateNotationChain({ caName: 'TLS', leafExtendedKeyUsages: ['1.3.6.1.5.5.7.3.1'] });
+      const opts = x509Options({ trustAnchors: [{ id: 'tls-root', certificatePem: tls.root.pem }] });
+
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(sign({}, tls), IMAGE, opts),
+        'INVALID_CERTIFICATE_CHAIN',
+        /serverAuth/,
+      );
+    });
+  });
+
+  describe('when the signing certificate expired before verification time (notary.x509)', () => {
+    it('throws EXPIRED', async () => {
+      // Prepare
+      const expired = await generateNotationChain({
+        caName: 'Expired',
+        leafNotAfter: new Date('2026-12-01T00:00:00Z'),
+      });
+      const opts = x509Options({ trustAnchors: [{ id: 'expired-root', certificatePem: expired.root.pem }] });
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(sign({}, expired), IMAGE, opts), 'EXPIRED', /x5c\[0\]/);
+    });
+  });
+
+  describe('when the signature is past its io.cncf.notary.expiry', () => {
+    it('throws EXPIRED', async () => {
+      // Prepare
+      const envelope = sign({ expiry: new Date('2026-12-31T00:00:00Z') });
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(envelope, IMAGE, x509Options()), 'EXPIRED', /signature expired/);
+    });
+  });
+
+  describe('when a signingAuthority signature was made while its now-expired certificate was valid', () => {
+    it('verifies, judging validity at the authentic signing time', async () => {
+      // Prepare
+      const expired = await generateNotationChain({ caName: 'SA', leafNotAfter: new Date('2026-12-01T00:00:00Z') });
+      const envelope = sign(awsSignerSignOptions(AWS_SIGNER_FIXTURE, SIGNED_AT), expired);
+      const opts = awsOptions({ trustAnchors: [{ id: 'sa-root', certificatePem: expired.root.pem }] });
+
+      // Act
+      const verified = await verifyNotationSignature(envelope, IMAGE, opts);
+
+      // Assess
+      expect(verified.scheme).toBe('notary.x509.signingAuthority');
+      expect(verified.signingTime.toISOString()).toBe(SIGNED_AT.toISOString());
+    });
+  });
+
+  describe('when a signingAuthority signature claims a time after its certificate expired', () => {
+    it('throws EXPIRED', async () => {
+      // Prepare
+      const expired = await generateNotationChain({ caName: 'SA2', leafNotAfter: new Date('2026-01-01T00:00:00Z') });
+      const envelope = sign(awsSignerSignOptions(AWS_SIGNER_FIXTURE, SIGNED_AT), expired);
+      const opts = awsOptions({ trustAnchors: [{ id: 'sa-root', certificatePem: expired.root.pem }] });
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(envelope, IMAGE, opts), 'EXPIRED', /authentic signing time/);
+    });
+  });
+
+  describe('when the protected header has a critical attribute this verifier does not know', () => {
+    it('throws UNKNOWN_CRITICAL_HEADER naming it', async () => {
+      // Prepare
+      const envelope = sign({ extendedAttributes: { 'com.example.policy': 'v1' }, critical: ['com.example.policy'] });
+
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(envelope, IMAGE, x509Options()),
+        'UNKNOWN_CRITICAL_HEADER',
+        /com\.example\.policy/,
+      );
+    });
+  });
+
+  describe('when the signature requires a verification plugin other than AWS Signer', () => {
+    it('throws UNKNOWN_CRITICAL_HEADER naming the plugin', async () => {
+      // Prepare
+      const envelope = sign({
+        extendedAttributes: { 'io.cncf.notary.verificationPlugin': 'com.example.plugin' },
+        critical: ['io.cncf.notary.verificationPlugin'],
+      });
+
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(envelope, IMAGE, x509Options()),
+        'UNKNOWN_CRITICAL_HEADER',
+        /com\.example\.plugin/,
+      );
+    });
+  });
+
+  describe('when the x509 signer is not a trusted identity', () => {
+    it('throws IDENTITY_MISMATCH', async () => {
+      // Prepare
+      const opts = x509Options({ trustedIdentities: ['x509.subject: C=US, ST=WA, O=Someone Else'] });
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(sign(), IMAGE, opts), 'IDENTITY_MISMATCH', /Release Gate Demo/);
+    });
+  });
+
+  describe('when a trusted identity lacks the required ST attribute', () => {
+    it('throws POLICY_INVALID', async () => {
+      // Prepare
+      const opts = x509Options({ trustedIdentities: ['x509.subject: C=US, O=Release Gate Demo'] });
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(sign(), IMAGE, opts), 'POLICY_INVALID', /ST/);
+    });
+  });
+
+  describe('when an AWS Signer signature is checked against its signing-profile ARN', () => {
+    it('verifies and reports the profile version as the signer', async () => {
+      // Prepare
+      const envelope = sign(awsSignerSignOptions());
+      const queries: RevocationQuery[] = [];
+      const revocation: RevocationChecker = {
+        check: async (query) => {
+          queries.push(query);
+          return { revoked: false };
+        },
+      };
+
+      // Act
+      const verified = await verifyNotationSignature(envelope, IMAGE, awsOptions({ revocation }));
+
+      // Assess
+      expect(verified.signer).toBe(AWS_SIGNER_FIXTURE.profileVersionArn);
+      expect(verified.awsSigner).toEqual({
+        profileVersionArn: AWS_SIGNER_FIXTURE.profileVersionArn,
+        jobArn: AWS_SIGNER_FIXTURE.jobArn,
+      });
+      expect(queries).toHaveLength(1);
+      expect(queries[0]?.profileVersionArn).toBe(AWS_SIGNER_FIXTURE.profileVersionArn);
+      expect(queries[0]?.jobArn).toBe(AWS_SIGNER_FIXTURE.jobArn);
+      expect(queries[0]?.signingTime.toISOString()).toBe(SIGNED_AT.toISOString());
+      expect(queries[0]?.certificateChain).toHaveLength(3);
+    });
+  });
+
+  describe('when the trusted AWS Signer identity is the exact profile version, in other case', () => {
+    it('verifies', async () => {
+      // Prepare
+      const opts = awsOptions({ awsSignerProfiles: [AWS_SIGNER_FIXTURE.profileVersionArn.toUpperCase()] });
+
+      // Act
+      const verified = await verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts);
+
+      // Assess
+      expect(verified.signer).toBe(AWS_SIGNER_FIXTURE.profileVersionArn);
+    });
+  });
+
+  describe('when the trusted AWS Signer identity is another version of the same profile', () => {
+    it('throws IDENTITY_MISMATCH', async () => {
+      // Prepare
+      const opts = awsOptions({ awsSignerProfiles: [`${AWS_SIGNER_FIXTURE.profileArn}/Zz99Yy88Xx`] });
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts), 'IDENTITY_MISMATCH');
+    });
+  });
+
+  describe('when the trusted AWS Signer profile only shares a name prefix with the signing profile', () => {
+    it('throws IDENTITY_MISMATCH', async () => {
+      // Prepare
+      const opts = awsOptions({
+        awsSignerProfiles: ['arn:aws:signer:us-east-1:111122223333:/signing-profiles/release_gate'],
+      });
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts), 'IDENTITY_MISMATCH');
+    });
+  });
+
+  describe('when only x509 identities are trusted and the signature is AWS Signer', () => {
+    it('throws IDENTITY_MISMATCH (the profile attribute decides, not the certificate subject)', async () => {
+      // Prepare
+      const opts = awsOptions({ awsSignerProfiles: [], trustedIdentities: [TRUSTED_SUBJECT] });
+
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts),
+        'IDENTITY_MISMATCH',
+        /trusts no AWS Signer profile/,
+      );
+    });
+  });
+
+  describe('when the AWS Signer profile list contains *', () => {
+    it('throws POLICY_INVALID', async () => {
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, awsOptions({ awsSignerProfiles: ['*'] })),
+        'POLICY_INVALID',
+        /wildcard/,
+      );
+    });
+  });
+
+  describe('when the revocation checker reports the signature revoked', () => {
+    it('throws REVOKED with its reason', async () => {
+      // Prepare
+      const revocation: RevocationChecker = {
+        check: async () => ({ revoked: true, reason: 'signing profile version revoked' }),
+      };
+
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, awsOptions({ revocation })),
+        'REVOKED',
+        /signing profile version revoked/,
+      );
+    });
+  });
+
+  describe('when the revocation checker fails', () => {
+    it('throws REVOCATION_UNAVAILABLE', async () => {
+      // Prepare
+      const revocation: RevocationChecker = {
+        check: async () => {
+          throw new Error('ThrottlingException');
+        },
+      };
+
+      // Act
+      const err = await failureOf(
+        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, awsOptions({ revocation })),
+      );
+
+      // Assess
+      expect(err.notationCode).toBe('REVOCATION_UNAVAILABLE');
+      expect(err.cause).toBeInstanceOf(Error);
+    });
+  });
+
+  describe('when an AWS Signer signature is verified without a revocation checker', () => {
+    it('throws REVOCATION_UNAVAILABLE', async () => {
+      // Prepare
+      const { revocation: _unused, ...withoutRevocation } = awsOptions();
+
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, withoutRevocation),
+        'REVOCATION_UNAVAILABLE',
+        /GetRevocationStatus/,
+      );
+    });
+  });
+
+  describe('when an x509 chain publishes a CRL and no revocation checker is configured', () => {
+    it('throws REVOCATION_UNAVAILABLE', async () => {
+      // Prepare
+      const crl = await generateNotationChain({ caName: 'CRL', leafCrlUrl: 'http://crl.example.com/ca.crl' });
+      const opts = x509Options({ trustAnchors: [{ id: 'crl-root', certificatePem: crl.root.pem }] });
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(sign({}, crl), IMAGE, opts), 'REVOCATION_UNAVAILABLE', /CRL/);
+    });
+  });
+
+  describe('when alg does not match the leaf key (ES384 with a P-256 key)', () => {
+    it('throws ALGORITHM_MISMATCH', async () => {
+      // Prepare
+      const envelope = sign({ alg: 'ES384' });
+
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(envelope, IMAGE, x509Options()),
+        'ALGORITHM_MISMATCH',
+        /prime256v1 requires ES256/,
+      );
+    });
+  });
+
+  describe('when the policy requires signingAuthority and the signature is notary.x509', () => {
+    it('throws SIGNING_SCHEME_MISMATCH', async () => {
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(sign(), IMAGE, x509Options({ signingScheme: 'notary.x509.signingAuthority' })),
+        'SIGNING_SCHEME_MISMATCH',
+      );
+    });
+  });
+
+  describe('when the envelope is COSE', () => {
+    it('throws UNSUPPORTED_ENVELOPE', async () => {
+      // Act / Assess
+      await expectFailure(
+        verifyNotationSignature(
+          new Uint8Array([0xd2, 0x84]),
+          IMAGE,
+          x509Options({ envelopeMediaType: 'application/cose' }),
+        ),
+        'UNSUPPORTED_ENVELOPE',
+        /COSE envelopes are not supported/,
+      );
+    });
+  });
+
+  describe('when the envelope is larger than the limit', () => {
+    it('throws TOO_LARGE before parsing', async () => {
+      // Prepare
+      const huge = new Uint8Array(2 * 1024 * 1024).fill(0x7b);
+
+      // Act / Assess
+      await expectFailure(verifyNotationSignature(huge, IMAGE, x509Options()), 'TOO_LARGE');
+    });
+  });
+});
+
+describe('Function: parseNotationEnvelope', () => {
+  describe('when a signingAuthority envelope has AWS Signer attributes', () => {
+    it('exposes them as extended attributes and decodes x5c', () => {
+      // Act
+      const envelope = parseNotationEnvelope(sign(awsSignerSignOptions()));
+
+      // Assess
+      expect(envelope.header.signingScheme).toBe('notary.x509.signingAuthority');
+      expect(envelope.header.authenticSigningTime?.toISOString()).toBe(SIGNED_AT.toISOString());
+      expect(envelope.extendedAttributes['com.amazonaws.signer.signingProfileVersion']).toBe(
+        AWS_SIGNER_FIXTURE.profileVersionArn,
+      );
+      expect(envelope.certificateChain.map((der) => Buffer.from(der).toString('base64'))).toEqual(
+        chain.chain.map((c) => Buffer.from(c.der).toString('base64')),
+      );
+    });
+  });
+
+  describe('when the expiry attribute is not marked critical', () => {
+    it('throws MALFORMED_ENVELOPE', () => {
+      // Prepare
+      const envelope = tamper(sign({ expiry: new Date('2030-01-01T00:00:00Z') }), (jws) => {
+        const header = JSON.parse(Buffer.from(String(jws.protected), 'base64url').toString('utf8'));
+        header.crit = ['io.cncf.notary.signingScheme'];
+        jws.protected = Buffer.from(JSON.stringify(header)).toString('base64url');
+      });
+
+      // Act
+      const act = () => parseNotationEnvelope(envelope);
+
+      // Assess
+      expect(act).toThrow(/io\.cncf\.notary\.expiry must be listed in crit/);
+    });
+  });
+});
+
+describe('Function: matchesAwsSignerProfile', () => {
+  describe('when the trusted ARN is the profile and the signature a version of it', () => {
+    it('matches case-insensitively', () => {
+      // Act
+      const matched = matchesAwsSignerProfile(
+        AWS_SIGNER_FIXTURE.profileArn.toUpperCase(),
+        AWS_SIGNER_FIXTURE.profileVersionArn,
+      );
+
+      // Assess
+      expect(matched).toBe(true);
+    });
+  });
+});
