@@ -17,6 +17,7 @@ import { collectContext } from '../lambdas/domain/workflow/collect.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { decideApproval } from '../lambdas/domain/workflow/steps.js';
 import { awsDeps } from '../lambdas/handlers/aws-deps.js';
+import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runDemo } from './demo.js';
 import { startStandIns } from './local/stand-ins.js';
 import { DEFAULT_WORK_DIR, isAlive, readLocalState } from './local/state.js';
@@ -30,6 +31,8 @@ Usage:
   release-gate approve <approval-id> [--by NAME] [--comment TEXT] [--aws]
   release-gate reject <approval-id> [--by NAME] [--comment TEXT] [--aws]
   release-gate status [<digest>] [--json] [--work-dir DIR]
+  release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
+                             [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
 
 <ref>: oci-layout:DIR[:TAG|@DIGEST] | HOST[:PORT]/REPO[:TAG|@DIGEST] | <acct>.dkr.ecr.<region>.amazonaws.com/REPO[:TAG|@DIGEST]
 Exit codes: 0 pass/done, 1 blocked/refused, 2 usage or infrastructure error.`;
@@ -53,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       return decide(command, rest);
     case 'status':
       return status(rest);
+    case 'verify-bundle':
+      return runVerifyBundle(rest, { stdout: process.stdout, stderr: process.stderr });
     case undefined:
     case '-h':
     case '--help':

@@ -13,7 +13,11 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Where the bundled policy lands inside every function package (`/var/task` on Lambda). */
 export const BUNDLED_POLICY_NAME = 'release-gate.policy.yaml';
-export const BUNDLED_POLICY_PATH = `/var/task/${BUNDLED_POLICY_NAME}`;
+/**
+ * The policy's whole directory is bundled (files it references, such as a pinned Sigstore
+ * `trusted_root.json`, resolve relative to it), and the policy itself under this fixed name.
+ */
+export const BUNDLED_POLICY_PATH = `/var/task/policy/${BUNDLED_POLICY_NAME}`;
 
 /**
  * ESM bundles still meet CommonJS dependencies that call `require`; esbuild's ESM output needs a
@@ -94,7 +98,12 @@ export class GateFunction extends Construct {
           beforeInstall: () => [],
           afterBundling: (inputDir: string, outputDir: string) => {
             const source = policyInsideRoot ? `${inputDir}/${policyInRoot.split('\\').join('/')}` : props.policyFile;
-            return [`cp "${source}" "${outputDir}/${BUNDLED_POLICY_NAME}"`];
+            const dir = source.slice(0, Math.max(source.lastIndexOf('/'), 0)) || '.';
+            return [
+              `mkdir -p "${outputDir}/policy"`,
+              `cp -R "${dir}/." "${outputDir}/policy/"`,
+              `cp "${source}" "${outputDir}/policy/${BUNDLED_POLICY_NAME}"`,
+            ];
           },
         },
       },

@@ -474,7 +474,7 @@ describe('Construct: ReleaseGate', () => {
         const logGroup = s.resources[fn.Properties.LoggingConfig.LogGroup.Ref];
         expect(logGroup?.Type).toBe('AWS::Logs::LogGroup');
         expect(logGroup?.Properties.RetentionInDays).toBe(30);
-        expect(fn.Properties.Environment.Variables.POLICY_FILE).toBe('/var/task/release-gate.policy.yaml');
+        expect(fn.Properties.Environment.Variables.POLICY_FILE).toBe('/var/task/policy/release-gate.policy.yaml');
         expect(fn.Properties.Environment.Variables.GATE_STAGE).toBe('production');
       }
     });
@@ -805,7 +805,9 @@ describe('Construct: GateFunction', () => {
       const key = z.object({ Properties: z.object({ Code: z.object({ S3Key: z.string() }) }) }).parse(fn).Properties
         .Code.S3Key;
       const assetDir = join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
-      expect(readFileSync(join(assetDir, 'release-gate.policy.yaml'), 'utf8')).toBe(readFileSync(POLICY_FILE, 'utf8'));
+      expect(readFileSync(join(assetDir, 'policy', 'release-gate.policy.yaml'), 'utf8')).toBe(
+        readFileSync(POLICY_FILE, 'utf8'),
+      );
       const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
       expect(bundle.startsWith("import { createRequire } from 'node:module';")).toBe(true);
       expect(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8').length).toBeGreaterThan(0);

@@ -1,0 +1,165 @@
+/**
+ * Sigstore trusted root documents (`trusted_root.json`): the Fulcio CAs, Rekor logs, CT logs and
+ * timestamp authorities a keyless bundle is verified against. The schema is protobuf-specs
+ * `dev.sigstore.trustroot.v1.TrustedRoot` (sigstore_trustroot.proto); the library's own parser
+ * (`TrustedRoot.fromJSON`) reads it and `toTrustMaterial` turns it into keys and certificates.
+ *
+ * The policy pins a root by its sha256 (`{ file, sha256 }`) and the deployment stores the file next
+ * to the policy. A root whose bytes do not hash to the pin is refused: swapping the root would
+ * swap every identity the gate trusts.
+ */
+import { createHash } from 'node:crypto';
+import { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toTrustMaterial } from '@sigstore/verify';
+import { z } from 'zod';
+import { describeError, GateError, InvalidInputError, TooLargeError } from '../errors.js';
+import { Limits } from '../limits.js';
+
+/**
+ * Trusted roots are small (the public-good root is about 7 KB). They live next to the policy and
+ * share its size limit.
+ */
+const TRUSTED_ROOT_MAX_BYTES = Limits.policyBytes;
+
+/** `application/vnd.dev.sigstore.trustedroot+json;version=0.1` and the `.v0.2+json` form. */
+const TRUSTED_ROOT_MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(\+json;version=0\.\d+|\.v0\.\d+\+json)$/;
+
+const Base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64');
+
+const ValidForSchema = z.object({ start: z.string().min(1), end: z.string().min(1).optional() });
+
+const TransparencyLogSchema = z.object({
+  baseUrl: z.string().min(1),
+  hashAlgorithm: z.string().min(1),
+  publicKey: z.object({ rawBytes: Base64, keyDetails: z.string().min(1), validFor: ValidForSchema.optional() }),
+  logId: z.object({ keyId: Base64 }),
+});
+
+const CertificateAuthoritySchema = z.object({
+  uri: z.string().optional(),
+  certChain: z.object({ certificates: z.array(z.object({ rawBytes: Base64 })).min(1) }),
+  validFor: ValidForSchema,
+});
+
+/** The outer shape, checked before the document goes to the protobuf parser (which never throws on gaps). */
+const TrustedRootShape = z.object({
+  mediaType: z.string().regex(TRUSTED_ROOT_MEDIA_TYPE, 'not a Sigstore trusted root media type'),
+  tlogs: z.array(TransparencyLogSchema),
+  certificateAuthorities: z.array(CertificateAuthoritySchema),
+  ctlogs: z.array(TransparencyLogSchema),
+  timestampAuthorities: z.array(CertificateAuthoritySchema).default([]),
+});
+
+/** `sha256:<hex>` or a bare 64-hex digest, as a policy writes it. */
+const Sha256Pin = z
+  .string()
+  .regex(/^(sha256:)?[a-fA-F0-9]{64}$/, 'expected sha256:<64 hex>')
+  .transform((s) => `sha256:${s.replace(/^sha256:/, '').toLowerCase()}`);
+
+/** How the policy names a trusted root: the file stored next to it and its sha256. */
+export const TrustedRootPinSchema = z.object({
+  /** Path relative to the policy document, e.g. `sigstore/trusted_root.json`. */
+  file: z.string().min(1),
+  sha256: Sha256Pin,
+});
+export type TrustedRootPin = z.infer<typeof TrustedRootPinSchema>;
+
+/** A parsed, validated trusted root and the digest it was loaded under. */
+export interface TrustedRootDoc {
+  /** `sha256:<hex>` of the exact bytes. */
+  readonly sha256: string;
+  readonly mediaType: string;
+  /** The protobuf-specs message, as `@sigstore/verify`'s `toTrustMaterial` takes it. */
+  readonly root: TrustedRoot;
+  /** Counts, for reasons and reports. */
+  readonly summary: {
+    readonly tlogs: number;
+    readonly certificateAuthorities: number;
+    readonly ctlogs: number;
+    readonly timestampAuthorities: number;
+  };
+}
+
+/**
+ * The two roots vendored in `./roots/` (copied from sigstore-python, Apache-2.0), with their pins.
+ * `release-gate verify-bundle` uses production by default and staging with `--staging`.
+ */
+export const VENDORED_TRUSTED_ROOTS = {
+  production: {
+    file: 'sigstore-public-good-prod.trusted_root.json',
+    sha256: 'sha256:6494e21ea73fa7ee769f85f57d5a3e6a08725eae1e38c755fc3517c9e6bc0b66',
+  },
+  staging: {
+    file: 'sigstore-staging.trusted_root.json',
+    sha256: 'sha256:81f5af777952d2c3955062ad56924c05ca916b5d49f3a0bce945faa475a8b1cc',
+  },
+} as const satisfies Record<string, TrustedRootPin>;
+
+/** sha256 of a trusted root's exact bytes, in the form the policy pins (`sha256:<hex>`). */
+export function trustedRootDigest(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/**
+ * Parses and validates a `trusted_root.json`. With `pin`, the bytes must hash to `pin.sha256`
+ * first (GateError DIGEST_MISMATCH otherwise). Throws TooLargeError above the size limit and
+ * InvalidInputError for anything that is not a usable root (bad shape, undecodable keys or
+ * certificates).
+ */
+export function parseTrustedRoot(bytes: Uint8Array, pin?: { readonly sha256: string }): TrustedRootDoc {
+  if (bytes.length > TRUSTED_ROOT_MAX_BYTES) {
+    throw new TooLargeError('trusted root', bytes.length, TRUSTED_ROOT_MAX_BYTES);
+  }
+  const sha256 = trustedRootDigest(bytes);
+  if (pin !== undefined) {
+    const expected = Sha256Pin.safeParse(pin.sha256);
+    if (!expected.success) {
+      throw new InvalidInputError(`trusted root pin ${JSON.stringify(pin.sha256)} is not a sha256 digest`);
+    }
+    if (expected.data !== sha256) {
+      throw new GateError(
+        'DIGEST_MISMATCH',
+        `trusted root hashes to ${sha256}, but the policy pins ${expected.data}; refusing it`,
+      );
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (err) {
+    throw new InvalidInputError('trusted root is not JSON', { cause: err });
+  }
+  const shape = TrustedRootShape.safeParse(json);
+  if (!shape.success) {
+    throw new InvalidInputError(`trusted root is invalid: ${z.prettifyError(shape.error)}`);
+  }
+  const root = TrustedRoot.fromJSON(json);
+  try {
+    // Decodes every key and certificate now, so a broken root fails at load time, not mid-verification.
+    toTrustMaterial(root);
+  } catch (err) {
+    throw new InvalidInputError(`trusted root has unusable key material: ${describeError(err)}`, { cause: err });
+  }
+  return {
+    sha256,
+    mediaType: shape.data.mediaType,
+    root,
+    summary: {
+      tlogs: shape.data.tlogs.length,
+      certificateAuthorities: shape.data.certificateAuthorities.length,
+      ctlogs: shape.data.ctlogs.length,
+      timestampAuthorities: shape.data.timestampAuthorities.length,
+    },
+  };
+}
+
+/** A root that trusts nothing: what key-based verification uses when no root is configured. */
+export function emptyTrustedRoot(): TrustedRoot {
+  return TrustedRoot.fromJSON({
+    mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+    tlogs: [],
+    certificateAuthorities: [],
+    ctlogs: [],
+    timestampAuthorities: [],
+  });
+}
