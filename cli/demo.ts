@@ -1,10 +1,10 @@
 import './local/polyfills.js';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
-import { loadPolicy } from '../lambdas/domain/policy/load.js';
 import type { StoredEvidence } from '../lambdas/domain/ports.js';
 import { EVIDENCE_KINDS } from '../lambdas/domain/types.js';
 import { buildScenario, DEMO_SCENARIOS, demoPolicy, type Scenario } from './fixtures/factory.js';
@@ -48,7 +48,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
   const keys = generateFixtureKeys();
   const policyPath = join(work, 'policy.yaml');
   await writeFile(policyPath, stringify(demoPolicy(keys)));
-  const policy = loadPolicy(await readFile(policyPath));
+  const policy = loadPolicyFile(policyPath);
   const advisories = await loadAdvisories(ADVISORIES_DIR.pathname);
   const registry = new OciLayoutRegistry({ root: registryRoot });
   const gate = await LocalGate.start({

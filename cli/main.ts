@@ -1,15 +1,14 @@
 import './local/quiet-logs.js';
 import './local/polyfills.js';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { awsClients } from '../lambdas/adapters/aws/clients.js';
+import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
 import { DynamoReleaseStore } from '../lambdas/adapters/store/dynamo-release-store.js';
 import { MemoryStore } from '../lambdas/adapters/store/memory-store.js';
 import { describeError, GateError, NotFoundError } from '../lambdas/domain/errors.js';
 import { collectSbom } from '../lambdas/domain/evidence/sbom.js';
-import { loadPolicy } from '../lambdas/domain/policy/load.js';
 import { type ReleaseStore, type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
 import { NormalizedSbomSchema } from '../lambdas/domain/sbom/component.js';
 import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
@@ -102,7 +101,7 @@ async function gate(args: string[]): Promise<number> {
   });
   const [refText] = positionals;
   if (refText === undefined || positionals.length > 1) throw new UsageError('gate takes exactly one image reference');
-  const policy = loadPolicy(await readFile(values.policy));
+  const policy = loadPolicyFile(values.policy);
   const ref = parseImageRef(refText, {
     insecure: values.insecure,
     ...(values.repository === undefined ? {} : { repository: values.repository }),

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { GateError } from '../lambdas/domain/errors.js';
-import { type LoadedPolicy, loadPolicy, policyFor, targetRepositoryFor } from '../lambdas/domain/policy/load.js';
+import { type LoadedPolicy, policyFor, targetRepositoryFor } from '../lambdas/domain/policy/load.js';
 
 export interface PolicyDeploymentContext {
   /** Stage the deployed gate evaluates (`GATE_STAGE`). */
@@ -19,7 +19,7 @@ export interface PolicyDeploymentContext {
 export function validatePolicyFile(file: string, context: PolicyDeploymentContext): LoadedPolicy {
   let loaded: LoadedPolicy;
   try {
-    loaded = loadPolicy(readFileSync(file));
+    loaded = loadPolicyFile(file);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new GateError('POLICY_INVALID', `release-gate policy ${file} is invalid: ${reason}`, { cause: err });

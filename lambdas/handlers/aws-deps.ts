@@ -1,15 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { awsClients } from '../adapters/aws/clients.js';
 import { EventBridgeOutcomes } from '../adapters/notify/eventbridge-outcomes.js';
 import { SnsNotifier } from '../adapters/notify/sns-notifier.js';
+import { loadPolicyFile } from '../adapters/policy/policy-file.js';
 import { EcrRegistry } from '../adapters/registry/ecr.js';
 import { EcrScanFindingsSource } from '../adapters/scan/ecr-findings.js';
 import { SfnExecutionStarter, SfnTaskTokens } from '../adapters/sfn/aws-sfn.js';
 import { DynamoReleaseStore } from '../adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../adapters/store/s3-document-store.js';
 import { GateError } from '../domain/errors.js';
-import { loadPolicy } from '../domain/policy/load.js';
 import { type ExecutionStarter, systemClock } from '../domain/ports.js';
 import type { GateDeps } from '../domain/workflow/deps.js';
 
@@ -47,7 +46,7 @@ export function awsDeps(): Promise<HandlerDeps> {
     const region = env('AWS_REGION');
     const clients = awsClients({ region });
     const ecr = new ECRClient({ region });
-    const policy = loadPolicy(readFileSync(env('POLICY_FILE')));
+    const policy = loadPolicyFile(env('POLICY_FILE'));
     const stateMachineArn = env('STATE_MACHINE_ARN');
     const gate: GateDeps = {
       config: {

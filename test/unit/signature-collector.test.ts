@@ -82,7 +82,7 @@ describe('Function: collectSignature', () => {
 
       // Assess
       expect(result.status).toBe('PASS');
-      expect(result.facts).toEqual({ signers: ['ci'], found: 1, accepted: 1 });
+      expect(result.facts).toEqual({ signers: ['ci'], found: 1, accepted: 1, kinds: ['cosign'] });
       expect(result.documents.map((d) => d.name)).toEqual(['signature-1.payload.json', 'signatures.json']);
       expect(result.documents[0]?.bytes).toEqual(payload);
     });
@@ -103,7 +103,7 @@ describe('Function: collectSignature', () => {
 
       // Assess
       expect(result.status).toBe('PASS');
-      expect(result.facts).toEqual({ signers: ['ci'], found: 1, accepted: 1 });
+      expect(result.facts).toEqual({ signers: ['ci'], found: 1, accepted: 1, kinds: ['cosign'] });
     });
   });
 
@@ -134,7 +134,9 @@ describe('Function: collectSignature', () => {
 
       // Assess
       expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([`policy trusts no signing key for ${REPO}`]);
+      expect(result.reasons).toEqual([
+        `policy trusts no signing key for ${REPO} (configure signature.keys, signature.sigstore or signature.notation)`,
+      ]);
     });
   });
 
@@ -155,7 +157,7 @@ describe('Function: collectSignature', () => {
       expect(result.reasons).toEqual([
         `signature 1 in tag ${sigTag(image.digest)}: signed by a key not trusted for repository ${REPO}`,
       ]);
-      expect(result.facts).toEqual({ signers: [], found: 1, accepted: 0 });
+      expect(result.facts).toEqual({ signers: [], found: 1, accepted: 0, kinds: [] });
     });
   });
 
@@ -273,7 +275,7 @@ describe('Function: collectSignature', () => {
       // Assess
       expect(result.status).toBe('FAIL');
       expect(result.reasons).toEqual(['1 distinct trusted signer(s) (ci), policy requires 2']);
-      expect(result.facts).toEqual({ signers: ['ci'], found: 2, accepted: 2 });
+      expect(result.facts).toEqual({ signers: ['ci'], found: 2, accepted: 2, kinds: ['cosign'] });
     });
   });
 
@@ -293,7 +295,7 @@ describe('Function: collectSignature', () => {
 
       // Assess
       expect(result.status).toBe('PASS');
-      expect(result.facts).toEqual({ signers: ['ci', 'release'], found: 2, accepted: 2 });
+      expect(result.facts).toEqual({ signers: ['ci', 'release'], found: 2, accepted: 2, kinds: ['cosign'] });
     });
   });
 

@@ -1,4 +1,6 @@
+import type { RevocationChecker } from '../notation/revocation.js';
 import type { RepositoryPolicy } from '../policy/schema.js';
+import type { TrustedRootDoc } from '../sigstore/trusted-root.js';
 import type { DocumentStore, RegistryReader, ReleaseStore, ScanFindingsSource } from '../ports.js';
 import type { ImageSubject } from '../types.js';
 
@@ -15,4 +17,8 @@ export interface CollectContext {
   readonly releases: Pick<ReleaseStore, 'getEvidence' | 'lastPromotion'>;
   readonly documents: Pick<DocumentStore, 'get'>;
   readonly scans: ScanFindingsSource;
+  /** Trusted roots the policy pins, by file name (keyless Sigstore). */
+  readonly trustedRoots?: ReadonlyMap<string, TrustedRootDoc>;
+  /** Revocation of Notation/AWS Signer signatures; without it those signatures fail closed. */
+  readonly revocation?: RevocationChecker;
 }

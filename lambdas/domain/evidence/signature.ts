@@ -10,6 +10,8 @@
  */
 import { describeError, GateError, NotFoundError, TooLargeError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
+import { findNotationSignatures } from '../notation/discover.js';
+import { verifyNotationSignature } from '../notation/verify.js';
 import {
   type Descriptor,
   decodeImageManifest,
@@ -18,6 +20,7 @@ import {
   isIndexMediaType,
   MediaTypes,
 } from '../oci.js';
+import type { SignatureKind } from '../policy/schema.js';
 import {
   checkSimpleSigningClaims,
   cosignSignatureOf,
@@ -25,6 +28,7 @@ import {
   parseSimpleSigningPayload,
   verifyCosignSignature,
 } from '../signature/cosign.js';
+import { verifyImageBundles } from '../sigstore/image-signatures.js';
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
 
@@ -45,38 +49,130 @@ interface Judged {
   readonly payload?: Uint8Array;
 }
 
-/** Collects and judges the cosign signatures of `ctx.subject`. See the module comment for the rules. */
+/** One signature of any format and its verdict; accepted when `signer` is set and `reasons` is empty. */
+interface Verdict {
+  readonly kind: SignatureKind;
+  readonly label: string;
+  readonly signer?: string;
+  readonly reasons: readonly string[];
+}
+
+/**
+ * Collects and judges every signature of `ctx.subject` in the formats the policy accepts: cosign
+ * simple signing (the rules above), Sigstore bundles (key-based or keyless, @sigstore/verify) and
+ * Notation JWS (Notary Project, incl. AWS Signer). PASS when at least `minSigners` distinct trusted
+ * signers signed this exact digest.
+ */
 export async function collectSignature(ctx: CollectContext): Promise<EvidenceResult> {
-  const { repository } = ctx.subject;
-  const keys = ctx.policy.signature.keys;
-  if (keys.length === 0) {
-    return evidenceResult('signature', 'FAIL', [`policy trusts no signing key for ${repository}`], {
-      signers: [],
-      found: 0,
-      accepted: 0,
-    });
+  const { repository, digest } = ctx.subject;
+  const policy = ctx.policy.signature;
+  const trustedRoot =
+    policy.sigstore.trustedRoot === undefined ? undefined : ctx.trustedRoots?.get(policy.sigstore.trustedRoot.file);
+  const notationTrusted =
+    policy.notation.trustAnchors.length > 0 &&
+    (policy.notation.trustedIdentities.length > 0 || policy.notation.awsSignerProfiles.length > 0);
+  const enabled: Record<SignatureKind, boolean> = {
+    cosign: policy.accept.includes('cosign') && policy.keys.length > 0,
+    'sigstore-bundle':
+      policy.accept.includes('sigstore-bundle') &&
+      (policy.keys.length > 0 || (policy.sigstore.identities.length > 0 && trustedRoot !== undefined)),
+    notation: policy.accept.includes('notation') && notationTrusted,
+  };
+  if (!Object.values(enabled).some(Boolean)) {
+    return evidenceResult(
+      'signature',
+      'FAIL',
+      [
+        `policy trusts no signing key for ${repository} (configure signature.keys, signature.sigstore or signature.notation)`,
+      ],
+      { signers: [], found: 0, accepted: 0 },
+    );
   }
 
-  const found = [...(await fromSignatureTag(ctx)), ...(await fromReferrers(ctx))];
-  if (found.length === 0) {
+  const verdicts: Verdict[] = [];
+  const documents: EvidenceDocument[] = [];
+  if (enabled.cosign) {
+    const judged = [...(await fromSignatureTag(ctx)), ...(await fromReferrers(ctx))].map((f) => judge(ctx, f));
+    verdicts.push(
+      ...judged.map((j) => ({ kind: 'cosign' as const, label: j.label, signer: j.signer, reasons: j.reasons })),
+    );
+    documents.push(...cosignDocuments(judged));
+  }
+  if (enabled['sigstore-bundle']) {
+    const bundles = await verifyImageBundles(ctx.registry, ctx.subject, {
+      keys: policy.keys,
+      identities: policy.sigstore.identities,
+      ...(trustedRoot === undefined ? {} : { trustedRoot }),
+      now: ctx.now,
+    });
+    for (const [i, a] of bundles.accepted.entries()) {
+      const signer = a.issuer === undefined ? a.signer : `${a.signer} (${a.issuer})`;
+      verdicts.push({ kind: 'sigstore-bundle', label: `Sigstore bundle in ${a.source}`, signer, reasons: [] });
+      documents.push({ name: `sigstore-bundle-${i + 1}.json`, mediaType: a.mediaType, bytes: a.bundle });
+    }
+    for (const r of bundles.rejected) {
+      verdicts.push({ kind: 'sigstore-bundle', label: `Sigstore bundle in ${r.source}`, reasons: [r.reason] });
+    }
+  }
+  if (enabled.notation) {
+    const found = await findNotationSignatures(ctx.registry, repository, digest);
+    if (found.length > 0) {
+      const manifest = await ctx.registry.getManifest(repository, digest);
+      const target = { digest, mediaType: manifest.mediaType, size: manifest.bytes.byteLength };
+      for (const [i, f] of found.entries()) {
+        const label = `Notation signature in ${f.source}`;
+        if (f.envelope === undefined) {
+          verdicts.push({ kind: 'notation', label, reasons: [f.unreadable ?? 'unreadable signature'] });
+          continue;
+        }
+        documents.push({
+          name: `notation-signature-${i + 1}.jws`,
+          mediaType: f.envelopeMediaType ?? MediaTypes.notarySignature,
+          bytes: f.envelope,
+        });
+        try {
+          const verified = await verifyNotationSignature(f.envelope, target, {
+            trustAnchors: policy.notation.trustAnchors.map((a) => ({ id: a.id, certificatePem: a.certificate })),
+            ...(policy.notation.signingScheme === undefined ? {} : { signingScheme: policy.notation.signingScheme }),
+            trustedIdentities: policy.notation.trustedIdentities,
+            awsSignerProfiles: policy.notation.awsSignerProfiles,
+            ...(ctx.revocation === undefined ? {} : { revocation: ctx.revocation }),
+            now: ctx.now,
+            ...(f.envelopeMediaType === undefined ? {} : { envelopeMediaType: f.envelopeMediaType }),
+          });
+          verdicts.push({ kind: 'notation', label, signer: verified.signer, reasons: [] });
+        } catch (err) {
+          if (!(err instanceof GateError)) throw err;
+          verdicts.push({ kind: 'notation', label, reasons: [describeError(err)] });
+        }
+      }
+    }
+  }
+
+  const accepted = verdicts.filter((v) => v.signer !== undefined && v.reasons.length === 0);
+  const signers = [...new Set(accepted.flatMap((v) => (v.signer === undefined ? [] : [v.signer])))];
+  const facts = {
+    signers,
+    found: verdicts.length,
+    accepted: accepted.length,
+    kinds: [...new Set(accepted.map((v) => v.kind))],
+  };
+  documents.push(summaryDocument(verdicts));
+  const minSigners = policy.minSigners;
+  if (verdicts.length === 0) {
+    const looked = [
+      enabled.cosign ? `cosign tag ${digestToTag(digest)}.sig and referrers` : undefined,
+      enabled['sigstore-bundle'] ? 'Sigstore bundle referrers' : undefined,
+      enabled.notation ? 'Notation referrers' : undefined,
+    ].filter((x) => x !== undefined);
     return evidenceResult('signature', 'MISSING', [
-      `no cosign signature found for ${repository}@${ctx.subject.digest} (tag ${digestToTag(ctx.subject.digest)}.sig, referrers)`,
+      `no signature found for ${repository}@${digest} (looked at: ${looked.join('; ')})`,
     ]);
   }
-
-  const judged = found.map((f) => judge(ctx, f));
-  const signers = [
-    ...new Set(judged.flatMap((j) => (j.signer !== undefined && j.reasons.length === 0 ? [j.signer] : []))),
-  ];
-  const accepted = judged.filter((j) => j.signer !== undefined && j.reasons.length === 0).length;
-  const facts = { signers, found: found.length, accepted };
-  const documents = toDocuments(judged);
-  const minSigners = ctx.policy.signature.minSigners;
-
   if (signers.length >= minSigners) {
     return evidenceResult('signature', 'PASS', [`signed by ${signers.join(', ')}`], facts, documents);
   }
-  const reasons = judged.flatMap((j) => j.reasons.map((r) => `${j.label}: ${r}`));
+  const reasons = verdicts.flatMap((v) => v.reasons.map((r) => `${v.label}: ${r}`));
   if (signers.length > 0) {
     reasons.push(`${signers.length} distinct trusted signer(s) (${signers.join(', ')}), policy requires ${minSigners}`);
   }
@@ -213,29 +309,27 @@ function parseManifest(bytes: Uint8Array): ImageManifest | string {
   return decodeImageManifest(bytes, Limits.manifestBytes);
 }
 
-/** The payloads as found, plus one JSON summary of every signature and its verdict. */
-function toDocuments(judged: readonly Judged[]): EvidenceDocument[] {
-  const documents: EvidenceDocument[] = [];
-  const summary = judged.map((j, i) => {
-    if (j.payload !== undefined) {
-      documents.push({
-        name: `signature-${i + 1}.payload.json`,
-        mediaType: MediaTypes.cosignSimpleSigning,
-        bytes: j.payload,
-      });
-    }
-    return {
-      source: j.label,
-      signature: j.signature ?? null,
-      signer: j.signer ?? null,
-      accepted: j.signer !== undefined && j.reasons.length === 0,
-      reasons: j.reasons,
-    };
-  });
-  documents.push({
+/** The cosign payloads as found. */
+function cosignDocuments(judged: readonly Judged[]): EvidenceDocument[] {
+  return judged.flatMap((j, i) =>
+    j.payload === undefined
+      ? []
+      : [{ name: `signature-${i + 1}.payload.json`, mediaType: MediaTypes.cosignSimpleSigning, bytes: j.payload }],
+  );
+}
+
+/** One JSON summary of every signature, of every format, and its verdict. */
+function summaryDocument(verdicts: readonly Verdict[]): EvidenceDocument {
+  const summary = verdicts.map((v) => ({
+    kind: v.kind,
+    source: v.label,
+    signer: v.signer ?? null,
+    accepted: v.signer !== undefined && v.reasons.length === 0,
+    reasons: v.reasons,
+  }));
+  return {
     name: 'signatures.json',
     mediaType: 'application/json',
-    bytes: new Uint8Array(Buffer.from(JSON.stringify(summary, null, 2), 'utf8')),
-  });
-  return documents;
+    bytes: new TextEncoder().encode(JSON.stringify(summary, null, 2)),
+  };
 }

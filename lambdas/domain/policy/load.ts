@@ -1,22 +1,30 @@
 import { parse as parseYaml } from 'yaml';
-import { GateError, TooLargeError } from '../errors.js';
+import { describeError, GateError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { sha256Digest } from '../oci.js';
+import { parseTrustedRoot, type TrustedRootDoc } from '../sigstore/trusted-root.js';
 import type { Digest } from '../types.js';
 import { type PolicyDocument, PolicyDocumentSchema, type RepositoryPolicy } from './schema.js';
 
 export interface LoadedPolicy {
   readonly document: PolicyDocument;
+  /** Trusted roots the policy pins (`signature.sigstore.trustedRoot.file` → parsed, digest-checked). */
+  readonly trustedRoots: ReadonlyMap<string, TrustedRootDoc>;
   /** sha256 of the exact bytes loaded: stored with every decision so it can be replayed. */
   readonly digest: Digest;
   readonly bytes: Uint8Array;
 }
 
+/** Reads a file the policy references, by its path relative to the policy document. */
+export type PolicyFileReader = (relativePath: string) => Uint8Array;
+
 /**
  * Parse and validate a policy (JSON or YAML). Every invalid field is reported at once; an invalid
  * policy throws POLICY_INVALID, so the gate refuses to start instead of running without a policy.
+ * Files the policy references (pinned Sigstore trusted roots) are read through `readFile` and
+ * checked against their pins here, at load time.
  */
-export function loadPolicy(bytes: Uint8Array): LoadedPolicy {
+export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): LoadedPolicy {
   if (bytes.byteLength > Limits.policyBytes) throw new TooLargeError('policy', bytes.byteLength, Limits.policyBytes);
   const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   let raw: unknown;
@@ -37,7 +45,29 @@ export function loadPolicy(bytes: Uint8Array): LoadedPolicy {
       }
     }
   }
-  return { document: parsed.data, digest: sha256Digest(bytes), bytes };
+  const trustedRoots = new Map<string, TrustedRootDoc>();
+  for (const [i, rule] of parsed.data.rules.entries()) {
+    const pin = rule.signature.sigstore.trustedRoot;
+    if (pin === undefined || trustedRoots.has(pin.file)) continue;
+    if (pin.file.includes('..') || pin.file.startsWith('/')) {
+      throw new GateError('POLICY_INVALID', `rules.${i}.signature.sigstore.trustedRoot.file must stay next to the policy`);
+    }
+    if (readFile === undefined) {
+      throw new GateError('POLICY_INVALID', `rules.${i} pins ${pin.file}, but the policy was loaded without its directory`);
+    }
+    let rootBytes: Uint8Array;
+    try {
+      rootBytes = readFile(pin.file);
+    } catch (err) {
+      throw new GateError('POLICY_INVALID', `rules.${i}: cannot read trusted root ${pin.file}`, { cause: err });
+    }
+    try {
+      trustedRoots.set(pin.file, parseTrustedRoot(rootBytes, pin));
+    } catch (err) {
+      throw new GateError('POLICY_INVALID', `rules.${i}: trusted root ${pin.file}: ${describeError(err)}`, { cause: err });
+    }
+  }
+  return { document: parsed.data, digest: sha256Digest(bytes), bytes, trustedRoots };
 }
 
 /** Glob over repository names: `*` stays inside one path segment, `**` crosses segments. */

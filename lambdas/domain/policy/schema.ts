@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EvidenceKindSchema } from '../types.js';
+import { TrustedRootPinSchema } from '../sigstore/trusted-root.js';
 import { VexPolicySchema } from '../vex/statement.js';
 
 /**
@@ -11,6 +12,14 @@ import { VexPolicySchema } from '../vex/statement.js';
 const PemPublicKey = z
   .string()
   .regex(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, 'expected a PEM SubjectPublicKeyInfo');
+
+const PemCertificate = z
+  .string()
+  .regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, 'expected a PEM certificate');
+
+/** Signature formats the gate verifies. */
+export const SIGNATURE_KINDS = ['cosign', 'sigstore-bundle', 'notation'] as const;
+export type SignatureKind = (typeof SIGNATURE_KINDS)[number];
 
 export const TrustedKeySchema = z.object({
   /** A name for reasons and reports, e.g. `ci-signing-2026`. */
@@ -41,17 +50,57 @@ export const RepositoryPolicySchema = z.object({
   stages: z.record(z.string().min(1), StageSchema).default(() => structuredClone(DEFAULT_STAGES) as never),
   signature: z
     .object({
-      /** cosign keys trusted to sign images of these repositories. */
+      /**
+       * Keys trusted to sign images of these repositories: cosign simple signing and key-based
+       * Sigstore bundles.
+       */
       keys: z.array(TrustedKeySchema).default([]),
-      /** Distinct trusted signers required. */
+      /** Distinct trusted signers required (a key, a keyless identity or a Notation signer each count once). */
       minSigners: z.number().int().min(1).default(1),
       /**
        * Registry hosts/prefixes an image's `docker-reference` may carry besides the source
        * repository itself (e.g. the CI registry it was pushed to before ECR replication).
        */
       allowedReferencePrefixes: z.array(z.string()).default([]),
+      /** Which signature formats count. @default - all three; each needs its own trust anchors. */
+      accept: z
+        .array(z.enum(SIGNATURE_KINDS))
+        .min(1)
+        .default(() => [...SIGNATURE_KINDS]),
+      /** Keyless Sigstore (Fulcio certificate + transparency log), verified against a pinned trusted root. */
+      sigstore: z
+        .object({
+          /** `trusted_root.json` stored next to the policy, pinned by sha256. Refreshing it is an operator action. */
+          trustedRoot: TrustedRootPinSchema.optional(),
+          /** Certificate identity (SAN; exact or `*` glob) and OIDC issuer (exact). */
+          identities: z.array(z.object({ issuer: z.string().url(), subject: z.string().min(1) })).default([]),
+        })
+        .refine((v) => v.identities.length === 0 || v.trustedRoot !== undefined, {
+          message: 'keyless identities need a pinned trustedRoot',
+        })
+        .default({ identities: [] }),
+      /** Notation (Notary Project) signatures, e.g. ECR managed signing with AWS Signer. */
+      notation: z
+        .object({
+          /** Root (or pinned intermediate) certificates: PEM. AWS Signer's root for managed signing. */
+          trustAnchors: z.array(z.object({ id: z.string().min(1), certificate: PemCertificate })).default([]),
+          /** `notary.x509` or `notary.x509.signingAuthority` (AWS Signer); either when absent. */
+          signingScheme: z.enum(['notary.x509', 'notary.x509.signingAuthority']).optional(),
+          /** x509 signers as in the Notary trust policy: `x509.subject: C=US, ST=WA, O=Acme, CN=ci`. */
+          trustedIdentities: z.array(z.string().min(1)).default([]),
+          /** AWS Signer signing-profile ARNs (any version) or profile-version ARNs. */
+          awsSignerProfiles: z.array(z.string().regex(/^arn:aws[a-z-]*:signer:/, 'expected a signing-profile ARN')).default([]),
+        })
+        .default({ trustAnchors: [], trustedIdentities: [], awsSignerProfiles: [] }),
     })
-    .default({ keys: [], minSigners: 1, allowedReferencePrefixes: [] }),
+    .default({
+      keys: [],
+      minSigners: 1,
+      allowedReferencePrefixes: [],
+      accept: [...SIGNATURE_KINDS],
+      sigstore: { identities: [] },
+      notation: { trustAnchors: [], trustedIdentities: [], awsSignerProfiles: [] },
+    }),
   attestations: z
     .object({
       /** Keys trusted to sign DSSE attestations (provenance, SBOM, eval results). */
@@ -64,8 +113,46 @@ export const RepositoryPolicySchema = z.object({
       builders: z.array(z.string().min(1)).default([]),
       /** Allowed source repositories (exact URI, compared after stripping `git+` and `.git`). */
       sourceRepositories: z.array(z.string().min(1)).default([]),
+      /**
+       * Source ref constraints, each checked on its own like slsa-verifier's `--source-branch`,
+       * `--source-tag` and `--source-versioned-tag` (see attest/provenance-checks.ts).
+       * @default - any ref
+       */
+      sourceRef: z
+        .object({
+          /** Branch name (`main` or `refs/heads/main`) the build ran on, or the tag was cut from. */
+          branch: z.string().min(1).optional(),
+          /** Exact tag name (`v1.2.3` or `refs/tags/v1.2.3`) of a tag build. */
+          tag: z.string().min(1).optional(),
+          /** Semver prefix (`v1`, `v1.5`, `v1.5.0`) the tag of a tag build must match. */
+          versionedTag: z
+            .string()
+            .regex(/^v(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/, 'expected vX[.Y[.Z]]')
+            .optional(),
+        })
+        .optional(),
+      /**
+       * `workflow_dispatch` inputs the build must have run with (`--build-workflow-input`); inputs
+       * not named here are not checked. @default - inputs are not checked
+       */
+      workflowInputs: z.record(z.string().min(1), z.string()).optional(),
+      /**
+       * Platforms (`os/arch` or `os/arch/variant`; `linux/arm64` matches any variant) whose
+       * manifests must be covered by provenance. @default - every platform of the index (or the
+       * single image)
+       */
+      requiredPlatforms: z
+        .array(z.string().regex(/^[a-z0-9._-]+\/[a-z0-9._-]+(\/[a-z0-9._-]+)?$/, 'expected os/arch[/variant]'))
+        .min(1, 'omit requiredPlatforms to require every platform')
+        .optional(),
+      /**
+       * Count BuildKit attestation manifests (`vnd.docker.reference.type: attestation-manifest`).
+       * They are unsigned, so they are accepted only when the index digest itself carries a
+       * signature that passes `signature` (keys, minSigners, and naming this digest).
+       */
+      acceptBuildkit: z.boolean().default(false),
     })
-    .default({ builders: [], sourceRepositories: [] }),
+    .default({ builders: [], sourceRepositories: [], acceptBuildkit: false }),
   lockfile: z
     .object({
       /** Block when the base image is not identified by digest. */

@@ -43,7 +43,8 @@ function scanWaitOutcome(scanWait: unknown): { error?: string; cause?: string } 
 }
 
 /** What collecting needs: no tokens, notifier or outcomes (the preflight has none). */
-export type CollectDeps = Pick<GateDeps, 'registry' | 'policy' | 'store' | 'documents' | 'scans' | 'clock'>;
+export type CollectDeps = Pick<GateDeps, 'registry' | 'policy' | 'store' | 'documents' | 'scans' | 'clock'> &
+  Partial<Pick<GateDeps, 'revocation'>>;
 
 /** Build the collector context for one release. */
 export function collectContext(deps: CollectDeps, req: Pick<CollectRequest, 'repository' | 'digest'>): CollectContext {
@@ -55,6 +56,8 @@ export function collectContext(deps: CollectDeps, req: Pick<CollectRequest, 'rep
     releases: deps.store,
     documents: deps.documents,
     scans: deps.scans,
+    trustedRoots: deps.policy.trustedRoots,
+    ...(deps.revocation === undefined ? {} : { revocation: deps.revocation }),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { RevocationChecker } from '../notation/revocation.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type {
   Clock,
@@ -31,4 +32,6 @@ export interface GateDeps {
   readonly notifier: Notifier;
   readonly outcomes: OutcomeEmitter;
   readonly clock: Clock;
+  /** Revocation checks for Notation signatures (AWS Signer's GetRevocationStatus on AWS). */
+  readonly revocation?: RevocationChecker;
 }
