@@ -57,6 +57,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
     registry,
     dataDir: join(work, 'data'),
     scanTimeoutSeconds: 60,
+    revocationList: join(work, 'revocations.json'),
   });
   await writeLocalState(work, {
     pid: process.pid,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
+import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
@@ -38,6 +39,12 @@ export interface LocalGateOptions {
   readonly scanTimeoutSeconds?: number;
   /** @default 0 (ephemeral) */
   readonly approvalPort?: number;
+  /**
+   * The local stand-in for AWS Signer's revocation service: a revocation list file (format in
+   * lambdas/adapters/signer/local-revocation.ts). A missing file revokes nothing.
+   * @default - no revocation checker: AWS Signer signatures and CRL-bearing chains fail closed
+   */
+  readonly revocationList?: string;
 }
 
 export interface OutcomeEvent {
@@ -109,6 +116,9 @@ export class LocalGate {
       notifier,
       outcomes,
       clock: systemClock,
+      ...(opts.revocationList === undefined
+        ? {}
+        : { revocation: new FileRevocationList({ path: opts.revocationList, whenMissing: 'nothing-revoked' }) }),
     };
     const depsHolder: { deps?: HandlerDeps } = {};
     const getDeps = async (): Promise<HandlerDeps> => {

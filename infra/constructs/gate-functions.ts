@@ -131,6 +131,12 @@ export class GateFunctions extends Construct {
     grants.readSource(role('collect-evidence'), COLLECT_EXTRA_ECR_ACTIONS);
     grants.tableReadWrite(role('collect-evidence'));
     grants.bucketReadWrite(role('collect-evidence'));
+    // Revocation of Notation signatures made by AWS Signer (ECR managed signing): the signer-data
+    // plane's GetRevocationStatus has no resource type in the Service Authorization Reference, so
+    // its only resource is `*`.
+    role('collect-evidence').addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['signer:GetRevocationStatus'], resources: ['*'] }),
+    );
 
     // A pure function of stored evidence and the bundled policy: no registry access.
     grants.tableReadWrite(role('evaluate-policy'));

@@ -1,4 +1,5 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { SignerClient } from '@aws-sdk/client-signer';
 import { awsClients } from '../adapters/aws/clients.js';
 import { EventBridgeOutcomes } from '../adapters/notify/eventbridge-outcomes.js';
 import { SnsNotifier } from '../adapters/notify/sns-notifier.js';
@@ -6,6 +7,7 @@ import { loadPolicyFile } from '../adapters/policy/policy-file.js';
 import { EcrRegistry } from '../adapters/registry/ecr.js';
 import { EcrScanFindingsSource } from '../adapters/scan/ecr-findings.js';
 import { SfnExecutionStarter, SfnTaskTokens } from '../adapters/sfn/aws-sfn.js';
+import { AwsSignerRevocationChecker } from '../adapters/signer/aws-signer-revocation.js';
 import { DynamoReleaseStore } from '../adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../adapters/store/s3-document-store.js';
 import { GateError } from '../domain/errors.js';
@@ -63,6 +65,7 @@ export function awsDeps(): Promise<HandlerDeps> {
       notifier: new SnsNotifier({ client: clients.sns, topicArn: env('TOPIC_ARN') }),
       outcomes: new EventBridgeOutcomes({ client: clients.eventBridge, eventBusName: env('EVENT_BUS_NAME') }),
       clock: systemClock,
+      revocation: new AwsSignerRevocationChecker({ client: new SignerClient({ region }) }),
     };
     return { gate, starter: new SfnExecutionStarter({ client: clients.sfn, stateMachineArn }) };
   });

@@ -130,7 +130,12 @@ function aslPlaceholders(text: string): string[] {
 const DEFAULT_GATE: ReleaseGateProps = { gatedRepositories: ['app', 'team/api'], approverEmails: ['ops@example.com'] };
 
 /** Resources allowed with `Resource: "*"`: they support no other resource. */
-const STAR_RESOURCE_ACTIONS = ['ecr:GetAuthorizationToken', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+const STAR_RESOURCE_ACTIONS = [
+  'ecr:GetAuthorizationToken',
+  'signer:GetRevocationStatus',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+];
 
 describe('Construct: ReleaseGate', () => {
   let s: Synthesized;
