@@ -1,6 +1,7 @@
 import { ReleaseRefSchema } from '../domain/workflow/inputs.js';
 import { evaluateRelease } from '../domain/workflow/steps.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { compactErrors } from './compact-errors.js';
 import { parseEvent } from './parse.js';
 
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
@@ -8,4 +9,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event
   return evaluateRelease((await getDeps()).gate, req);
 };
 
-export const handler = makeHandler(awsDeps);
+export const handler = compactErrors(makeHandler(awsDeps));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RecordReleaseRequestSchema } from '../domain/workflow/inputs.js';
 import { recordRelease } from '../domain/workflow/steps.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { compactErrors } from './compact-errors.js';
 import { parseEvent } from './parse.js';
 
 const Schema = RecordReleaseRequestSchema.extend({ executionName: z.string().min(1).max(80) });
@@ -11,4 +12,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event
   return recordRelease((await getDeps()).gate, req);
 };
 
-export const handler = makeHandler(awsDeps);
+export const handler = compactErrors(makeHandler(awsDeps));

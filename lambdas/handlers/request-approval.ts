@@ -1,6 +1,7 @@
 import { RequestApprovalSchema } from '../domain/workflow/inputs.js';
 import { requestApproval } from '../domain/workflow/steps.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { compactErrors } from './compact-errors.js';
 import { parseEvent } from './parse.js';
 
 /** `.waitForTaskToken`: store the hashed token under a random approval id and notify approvers. */
@@ -9,4 +10,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event
   return requestApproval((await getDeps()).gate, req);
 };
 
-export const handler = makeHandler(awsDeps);
+export const handler = compactErrors(makeHandler(awsDeps));

@@ -1,6 +1,7 @@
 import { repositoryNameFrom, ScanCompleteEventSchema } from '../domain/workflow/events.js';
 import { scanCompleted } from '../domain/workflow/steps.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { compactErrors } from './compact-errors.js';
 import { logger } from './logger.js';
 import { parseEvent } from './parse.js';
 
@@ -25,4 +26,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event
   return { outcome };
 };
 
-export const handler = makeHandler(awsDeps);
+export const handler = compactErrors(makeHandler(awsDeps));

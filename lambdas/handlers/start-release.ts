@@ -1,6 +1,7 @@
 import { EcrImageActionEventSchema } from '../domain/workflow/events.js';
 import { startRelease } from '../domain/workflow/start.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { compactErrors } from './compact-errors.js';
 import { logger } from './logger.js';
 import { parseEvent } from './parse.js';
 
@@ -17,4 +18,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event
   return result;
 };
 
-export const handler = makeHandler(awsDeps);
+export const handler = compactErrors(makeHandler(awsDeps));

@@ -1,6 +1,7 @@
 import { TaskTokenRequestSchema } from '../domain/workflow/inputs.js';
 import { waitForScan } from '../domain/workflow/steps.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { compactErrors } from './compact-errors.js';
 import { parseEvent } from './parse.js';
 
 /** `.waitForTaskToken`: park the token; complete at once if the scan event already arrived. */
@@ -9,4 +10,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event
   return { outcome: await waitForScan((await getDeps()).gate, req) };
 };
 
-export const handler = makeHandler(awsDeps);
+export const handler = compactErrors(makeHandler(awsDeps));
