@@ -398,6 +398,46 @@ describe('Function: collectScan with VEX exceptions', () => {
       expect(r.reasons.join(' ')).toMatch(/expired/);
     });
 
+    it('accepts a signed CycloneDX VEX attestation for this image', async () => {
+      const cdx = {
+        bomFormat: 'CycloneDX',
+        specVersion: '1.6',
+        metadata: { timestamp: '2026-05-01T00:00:00Z', authors: [{ name: 'security@example.com' }] },
+        components: [
+          {
+            'bom-ref': 'minimist',
+            type: 'library',
+            name: 'minimist',
+            version: '1.2.5',
+            purl: 'pkg:npm/minimist@1.2.5',
+          },
+        ],
+        vulnerabilities: [
+          {
+            id: 'CVE-2021-44906',
+            analysis: { state: 'not_affected', justification: 'code_not_reachable' },
+            affects: [{ ref: 'minimist' }],
+          },
+        ],
+      };
+      const registry = new MemoryRegistry();
+      const envelope = signStatement(
+        keys.attestation.privateKey,
+        [{ name: 'team/app', digest: SUBJECT.digest }],
+        'https://cyclonedx.org/vex',
+        cdx,
+      );
+      await pushManifest(
+        registry,
+        SUBJECT.repository,
+        cosignAttestationManifest([{ envelope, predicateType: 'https://cyclonedx.org/vex' }]),
+        cosignTag(SUBJECT.digest, 'att'),
+      );
+      const r = await collectScan(context(returning(report([critical])), {}, registry, trusted));
+      expect(r.status).toBe('PASS');
+      expect(r.reasons.join(' ')).toContain('accepted by VEX');
+    });
+
     it('ignores a VEX attestation signed by an untrusted key', async () => {
       const r = await collectScan(
         context(

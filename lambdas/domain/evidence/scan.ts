@@ -11,6 +11,7 @@ import { SEVERITIES, type Severity } from '../policy/schema.js';
 import type { ScanReport, VulnerabilityFinding } from '../ports.js';
 import { type EvidenceResult, evidenceResult } from '../types.js';
 import { applyVex } from '../vex/apply.js';
+import { parseCycloneDxVex } from '../vex/cyclonedx-vex.js';
 import { OPENVEX_PREDICATE_TYPES, parseOpenVex } from '../vex/openvex.js';
 import { statementsFromPolicy, type VexStatement, withMaxAge } from '../vex/statement.js';
 import type { CollectContext } from './context.js';
@@ -205,27 +206,35 @@ export async function collectScan(ctx: CollectContext, wait?: ScanWaitOutcome): 
   );
 }
 
-/** OpenVEX documents attested on the image by a trusted attestation key (rejections become reasons). */
+/** CycloneDX documents carrying VEX (`vulnerabilities[].analysis`), attested like an SBOM or as VEX. */
+const CYCLONEDX_VEX_PREDICATE_TYPES = ['https://cyclonedx.org/vex', 'https://cyclonedx.org/bom'] as const;
+const VEX_PREDICATE_TYPES: readonly string[] = [...OPENVEX_PREDICATE_TYPES, ...CYCLONEDX_VEX_PREDICATE_TYPES];
+
+/**
+ * VEX documents attested on the image by a trusted attestation key: OpenVEX, or CycloneDX with
+ * `vulnerabilities`. Rejected VEX attestations become reasons; they never suppress anything.
+ */
 async function attestedVex(ctx: CollectContext, reasons: string[]): Promise<VexStatement[]> {
-  const scan = await discoverAttestations(
-    ctx.registry,
-    ctx.subject,
-    ctx.policy.attestations.keys,
-    OPENVEX_PREDICATE_TYPES,
-  );
+  const scan = await discoverAttestations(ctx.registry, ctx.subject, ctx.policy.attestations.keys, VEX_PREDICATE_TYPES);
   for (const r of scan.rejected) {
-    const vexType = (OPENVEX_PREDICATE_TYPES as readonly string[]).includes(r.predicateType ?? '');
-    if (vexType) reasons.push(`VEX attestation ${r.source} rejected: ${r.reason}`);
+    if (VEX_PREDICATE_TYPES.includes(r.predicateType ?? ''))
+      reasons.push(`VEX attestation ${r.source} rejected: ${r.reason}`);
   }
   const statements: VexStatement[] = [];
   for (const a of scan.verified) {
+    const bytes = new TextEncoder().encode(JSON.stringify(a.statement.predicate));
+    const isCycloneDx = (CYCLONEDX_VEX_PREDICATE_TYPES as readonly string[]).includes(a.predicateType);
+    // An SBOM attestation without vulnerabilities is not VEX; it is the sbom collector's business.
+    if (isCycloneDx && !Array.isArray(a.statement.predicate.vulnerabilities)) continue;
     try {
-      const parsed = parseOpenVex(new TextEncoder().encode(JSON.stringify(a.statement.predicate)), {
-        source: a.source,
-      });
+      const parsed = isCycloneDx
+        ? parseCycloneDxVex(bytes, { source: a.source })
+        : parseOpenVex(bytes, { source: a.source });
       statements.push(...withMaxAge(parsed.statements, ctx.policy.scan.vex.maxAgeDays));
     } catch (err) {
-      reasons.push(`VEX attestation ${a.source} is not valid OpenVEX: ${describeError(err)}`);
+      reasons.push(
+        `VEX attestation ${a.source} is not valid ${isCycloneDx ? 'CycloneDX VEX' : 'OpenVEX'}: ${describeError(err)}`,
+      );
     }
   }
   return statements;
