@@ -120,7 +120,7 @@ describe('Command: release-gate gate', () => {
 
   describe('when one piece of evidence of the image fails', () => {
     it.each([
-      ['unsigned', 'signature', 'MISSING', 'no cosign signature'],
+      ['unsigned', 'signature', 'MISSING', 'no signature found'],
       ['critical-cve', 'scan', 'FAIL', 'CVE-2021-44906'],
     ] as const)('blocks %s on %s (%s) and exits 1', async (name, kind, status, reason) => {
       // Prepare

@@ -1,27 +1,52 @@
 /**
- * Provenance evidence: a SLSA provenance (v1 or v0.2) in an in-toto statement about this digest,
- * in a DSSE envelope signed by a trusted attestation key, naming an allowed builder and source.
- * The facts also feed the lockfile collector (resolved dependencies, lockfile digest, base image).
+ * Provenance evidence: SLSA provenance (v1 or v0.2, in an in-toto Statement v1 or v0.1) about this
+ * image, checked against the policy with slsa-verifier's semantics (attest/provenance-checks.ts):
+ * builder, source repository, source branch / tag / versioned tag, and workflow inputs.
+ *
+ * Where provenance may come from:
+ * - DSSE envelopes signed by a key in `policy.attestations.keys`, attached to the image digest
+ *   (OCI referrer or cosign `.att` tag). For an index, also those attached to each platform
+ *   manifest digest (attest/discover.ts).
+ * - BuildKit attestation manifests inside the index, only with `provenance.acceptBuildkit` and
+ *   only when the index digest itself carries a signature the signature evidence accepts: they
+ *   are unsigned, and the index signature is what pins them (attest/buildkit.ts).
+ *
+ * PASS needs provenance that satisfies the policy covering every required platform: a statement
+ * about the index digest covers all of them, otherwise each platform manifest needs its own
+ * (attest/platforms.ts). The facts also feed the lockfile collector (lockfile digest, base image).
  */
+import { z } from 'zod';
+import { acceptBuildkitAttestations, findBuildkitAttestations } from '../attest/buildkit.js';
 import { discoverAttestations } from '../attest/discover.js';
+import { statementCoversDigest } from '../attest/in-toto.js';
+import { coversAllPlatforms, type PlatformCoverage, platformCoverage } from '../attest/platforms.js';
 import {
-  extractProvenanceFacts,
-  normaliseSourceUri,
-  type ProvenanceDependency,
-  type ProvenanceFacts,
-} from '../attest/slsa.js';
-import type { VerifiedAttestation } from '../attest/types.js';
-import { describeError } from '../errors.js';
+  type CheckableProvenance,
+  evaluateProvenance,
+  extractCheckableProvenance,
+  type ProvenanceExpectations,
+} from '../attest/provenance-checks.js';
+import type { ProvenanceDependency } from '../attest/slsa.js';
+import type { InTotoStatement } from '../attest/types.js';
+import { describeError, GateError } from '../errors.js';
+import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
 import { PredicateTypes } from '../predicate-types.js';
-import { type EvidenceResult, evidenceResult } from '../types.js';
+import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
+import { collectSignature } from './signature.js';
 
 /** Annotation on a resolved dependency that states its role in the build. */
 export const ROLE_ANNOTATION = 'release-gate.dev/role';
 
-/** Resolved dependencies kept in facts; the record stays small (DynamoDB item, state payload). */
-export const MAX_FACT_DEPENDENCIES = 50;
+/** Upper bound of the JSON size of `facts` (DynamoDB item and state payload; see EvidenceResult). */
+export const MAX_FACTS_BYTES = 2000;
+
+/** Longest string kept in facts; longer ones are cut with an ellipsis. */
+const MAX_FACT_STRING = 200;
+
+/** Platforms listed by name in facts. */
+const MAX_FACT_PLATFORMS = 16;
 
 /** File names that are lockfiles of the ecosystems we know. */
 export const LOCKFILE_NAMES: ReadonlySet<string> = new Set([
@@ -41,82 +66,226 @@ export const LOCKFILE_NAMES: ReadonlySet<string> = new Set([
 
 const PROVENANCE_TYPES = [PredicateTypes.slsaProvenanceV1, PredicateTypes.slsaProvenanceV02] as const;
 
-/** Collects the provenance of `ctx.subject` and checks builder and source against the policy. */
+/** A provenance statement whose integrity is established: a verified DSSE, or BuildKit under a signed index. */
+interface TrustedStatement {
+  readonly statement: InTotoStatement;
+  readonly predicateType: string;
+  /** Key id of the DSSE signer, or `index signature (<signers>)` for BuildKit. */
+  readonly signer: string;
+  /** Where it was found, for reasons. */
+  readonly source: string;
+  readonly document: { readonly mediaType: string; readonly extension: string; readonly bytes: Uint8Array };
+}
+
+interface Candidate extends TrustedStatement {
+  readonly facts: CheckableProvenance;
+}
+
+interface Gathered {
+  readonly trusted: TrustedStatement[];
+  /** Found but unusable (bad signature, wrong subject, unsigned BuildKit, …): these make a FAIL. */
+  readonly rejected: string[];
+  /** Context for a reason list that is not PASS (e.g. BuildKit attestations not read). */
+  readonly notes: string[];
+}
+
+/** Collects the provenance of `ctx.subject` and checks it, and its platform coverage, against the policy. */
 export async function collectProvenance(ctx: CollectContext): Promise<EvidenceResult> {
   const { repository, digest } = ctx.subject;
-  const { builders, sourceRepositories } = ctx.policy.provenance;
-  const keys = ctx.policy.attestations.keys;
+  const policy = ctx.policy.provenance;
+  const coverage = await platformCoverage(ctx.registry, repository, digest);
+  const gathered = await gather(ctx, coverage);
+  // With BuildKit accepted, an index signature can stand in for attestation keys.
+  if (ctx.policy.attestations.keys.length === 0 && !policy.acceptBuildkit) {
+    gathered.notes.unshift(`policy trusts no attestation key for ${repository}`);
+  }
+  const { rejected, notes } = gathered;
 
-  const scan = await discoverAttestations(ctx.registry, ctx.subject, keys, PROVENANCE_TYPES);
-  const rejectedReasons = scan.rejected.map((r) => `${r.source}: ${r.reason}`);
-  const noKeys = keys.length === 0 ? [`policy trusts no attestation key for ${repository}`] : [];
-
-  if (scan.verified.length === 0) {
-    if (rejectedReasons.length === 0) {
+  if (gathered.trusted.length === 0) {
+    if (rejected.length === 0) {
+      const platforms =
+        coverage.kind === 'index' ? ` nor for its ${coverage.platforms.length} platform manifest(s)` : '';
       return evidenceResult('provenance', 'MISSING', [
-        `no SLSA provenance attestation found for ${repository}@${digest}`,
-        ...noKeys,
+        `no SLSA provenance attestation found for ${repository}@${digest}${platforms}`,
+        ...notes,
       ]);
     }
-    return evidenceResult('provenance', 'FAIL', [...noKeys, ...rejectedReasons]);
+    return evidenceResult('provenance', 'FAIL', [...notes, ...rejected]);
   }
 
-  const candidates: { attestation: VerifiedAttestation; facts: ProvenanceFacts }[] = [];
-  const reasons: string[] = [];
-  for (const attestation of scan.verified) {
+  const candidates: Candidate[] = [];
+  const unparsed: string[] = [];
+  for (const trusted of gathered.trusted) {
     try {
       candidates.push({
-        attestation,
-        facts: extractProvenanceFacts(attestation.predicateType, attestation.statement.predicate),
+        ...trusted,
+        facts: extractCheckableProvenance(trusted.predicateType, trusted.statement.predicate),
       });
     } catch (err) {
-      reasons.push(`${attestation.source}: ${describeError(err)}`);
+      unparsed.push(`${trusted.source}: ${describeError(err)}`);
     }
   }
   const first = candidates[0];
   if (first === undefined) {
-    return evidenceResult('provenance', 'FAIL', [...reasons, ...rejectedReasons]);
+    return evidenceResult('provenance', 'FAIL', [...unparsed, ...notes, ...rejected]);
   }
 
   const policyGaps: string[] = [];
-  if (builders.length === 0) policyGaps.push(`policy allows no builder for ${repository}`);
-  if (sourceRepositories.length === 0) policyGaps.push(`policy allows no source repository for ${repository}`);
+  if (policy.builders.length === 0) policyGaps.push(`policy allows no builder for ${repository}`);
+  if (policy.sourceRepositories.length === 0) policyGaps.push(`policy allows no source repository for ${repository}`);
   if (policyGaps.length > 0) {
-    return evidenceResult('provenance', 'FAIL', policyGaps, toFacts(first.attestation, first.facts), [
-      envelopeDocument(first.attestation),
-    ]);
+    return evidenceResult('provenance', 'FAIL', policyGaps, toFacts(first, coverage), documentsOf(candidates));
   }
 
-  const allowedSources = new Set(sourceRepositories.map((s) => normaliseSourceUri(s).repository));
-  for (const { attestation, facts } of candidates) {
-    const problems: string[] = [];
-    if (!builders.includes(facts.builderId)) {
-      problems.push(`builder ${facts.builderId} is not allowed for ${repository}`);
+  const expectations = expectationsOf(ctx);
+  const passing: Candidate[] = [];
+  const violations: string[] = [];
+  for (const candidate of candidates) {
+    const found = evaluateProvenance(candidate.facts, expectations);
+    if (found.length === 0) passing.push(candidate);
+    violations.push(...found.map((v) => `${candidate.source}: ${v.reason} (${v.code})`));
+  }
+  if (passing.length === 0) {
+    return evidenceResult(
+      'provenance',
+      'FAIL',
+      [...violations, ...unparsed, ...notes, ...rejected],
+      toFacts(first, coverage),
+      documentsOf(candidates),
+    );
+  }
+
+  const covered = coversAllPlatforms(
+    passing.map((c) => c.statement),
+    coverage,
+    policy.requiredPlatforms,
+  );
+  const primary = passing.find((c) => statementCoversDigest(c.statement, digest)) ?? passing[0] ?? first;
+  if (!covered.ok) {
+    return evidenceResult(
+      'provenance',
+      'FAIL',
+      [...covered.reasons, ...violations, ...unparsed, ...notes, ...rejected],
+      toFacts(primary, coverage, covered.missing),
+      documentsOf(candidates),
+    );
+  }
+  const { facts } = primary;
+  const reasons = [
+    `built by ${facts.builderId} from ${facts.sourceRepository ?? '(no source)'}${facts.sourceRef ? `@${facts.sourceRef}` : ''}`,
+  ];
+  if (coverage.kind === 'index') {
+    reasons.push(`provenance covers ${describePlatforms(coverage, policy.requiredPlatforms)}`);
+  }
+  return evidenceResult('provenance', 'PASS', reasons, toFacts(primary, coverage, []), documentsOf(passing));
+}
+
+function expectationsOf(ctx: CollectContext): ProvenanceExpectations {
+  const { builders, sourceRepositories, sourceRef, workflowInputs } = ctx.policy.provenance;
+  return {
+    builders,
+    sourceRepositories,
+    ...(sourceRef !== undefined ? { sourceRef } : {}),
+    ...(workflowInputs !== undefined ? { workflowInputs } : {}),
+  };
+}
+
+function describePlatforms(coverage: PlatformCoverage, required: readonly string[] | undefined): string {
+  const all = coverage.platforms.map((p) => p.platform).join(', ');
+  return required === undefined ? `every platform (${all})` : `required platforms ${required.join(', ')} (of ${all})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gathering
+
+/**
+ * Every provenance statement whose integrity holds: signed DSSE on the subject and, for an index,
+ * on each platform manifest; then BuildKit's when the policy accepts them and the index is signed.
+ */
+async function gather(ctx: CollectContext, coverage: PlatformCoverage): Promise<Gathered> {
+  const { repository, digest } = ctx.subject;
+  const keys = ctx.policy.attestations.keys;
+  const gathered: Gathered = { trusted: [], rejected: [], notes: [] };
+
+  const digests = [digest, ...coverage.platforms.map((p) => p.digest).filter((d) => d !== digest)];
+  const unique = [...new Set(digests)];
+  if (unique.length > Limits.referrers + 1) {
+    throw new GateError(
+      'TOO_LARGE',
+      `${repository}@${digest} lists ${unique.length - 1} platform manifests, above the limit of ${Limits.referrers}`,
+    );
+  }
+  for (const subject of unique) {
+    const scan = await discoverAttestations(ctx.registry, { repository, digest: subject }, keys, PROVENANCE_TYPES);
+    const where = subject === digest ? '' : ` (platform manifest ${subject})`;
+    gathered.rejected.push(...scan.rejected.map((r) => `${r.source}${where}: ${r.reason}`));
+    for (const a of scan.verified) {
+      gathered.trusted.push({
+        statement: a.statement,
+        predicateType: a.predicateType,
+        signer: a.signer,
+        source: `${a.source}${where}`,
+        document: { mediaType: MediaTypes.dsseEnvelope, extension: 'dsse.json', bytes: a.envelope },
+      });
     }
-    if (facts.sourceRepository === undefined) {
-      problems.push('provenance names no source repository');
-    } else if (!allowedSources.has(facts.sourceRepository)) {
-      problems.push(`source repository ${facts.sourceRepository} is not allowed for ${repository}`);
-    }
-    if (problems.length === 0) {
-      return evidenceResult(
-        'provenance',
-        'PASS',
-        [`built by ${facts.builderId} from ${facts.sourceRepository}${facts.sourceRef ? `@${facts.sourceRef}` : ''}`],
-        toFacts(attestation, facts),
-        [envelopeDocument(attestation)],
+  }
+
+  if (coverage.kind === 'index') await gatherBuildkit(ctx, coverage, gathered);
+  return gathered;
+}
+
+const SignatureFactsSchema = z.object({ signers: z.array(z.string()) });
+
+async function gatherBuildkit(ctx: CollectContext, coverage: PlatformCoverage, gathered: Gathered): Promise<void> {
+  const { repository, digest } = ctx.subject;
+  if (!ctx.policy.provenance.acceptBuildkit) {
+    // Not read at all: unsigned statements the policy does not accept cannot change the outcome.
+    const count = coverage.skipped.filter((s) => s.reason === 'attestation manifest').length;
+    if (count > 0) {
+      gathered.notes.push(
+        `index lists ${count} BuildKit attestation manifest(s), not read: policy.provenance.acceptBuildkit is false`,
       );
     }
-    reasons.push(...problems.map((p) => `${attestation.source}: ${p}`));
+    return;
   }
-  return evidenceResult(
-    'provenance',
-    'FAIL',
-    [...reasons, ...rejectedReasons],
-    toFacts(first.attestation, first.facts),
-    [envelopeDocument(first.attestation)],
-  );
+  const scan = await findBuildkitAttestations(ctx.registry, repository, digest, PROVENANCE_TYPES);
+  if (scan.attestations.length === 0) {
+    gathered.rejected.push(...scan.rejected.map((r) => `${r.source}: ${r.reason}`));
+    return;
+  }
+  // The index signature is judged exactly as the signature evidence judges it (trusted signers,
+  // minSigners, the payload naming this digest), so the two can never disagree.
+  const signature = await collectSignature(ctx);
+  const signed = signature.status === 'PASS' ? new Set<string>([digest]) : new Set<string>();
+  if (signature.status !== 'PASS') {
+    const why = signature.reasons.slice(0, 3).join('; ');
+    gathered.rejected.push(`BuildKit attestations not accepted: the index signature is ${signature.status}: ${why}`);
+  }
+  const signers = SignatureFactsSchema.safeParse(signature.facts);
+  const signer = `index signature (${signers.success ? signers.data.signers.join(', ') : 'verified'})`;
+  const accepted = acceptBuildkitAttestations(scan, signed);
+  gathered.rejected.push(...accepted.rejected.map((r) => `${r.source}: ${r.reason}`));
+  for (const a of accepted.verified) {
+    gathered.trusted.push({
+      statement: a.statement,
+      predicateType: a.predicateType,
+      signer,
+      source: `${a.source} (BuildKit, ${a.platform})`,
+      document: { mediaType: MediaTypes.inTotoPayload, extension: 'intoto.json', bytes: a.bytes },
+    });
+  }
 }
+
+function documentsOf(statements: readonly TrustedStatement[]): EvidenceDocument[] {
+  return statements.map((s, i) => ({
+    name: i === 0 ? `provenance.${s.document.extension}` : `provenance-${i + 1}.${s.document.extension}`,
+    mediaType: s.document.mediaType,
+    bytes: s.document.bytes,
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Facts
 
 /** A resolved dependency that is a lockfile: by role annotation or by the file name of its name/uri. */
 export function isLockfileDependency(dep: ProvenanceDependency): boolean {
@@ -146,7 +315,17 @@ function digestString(digest: Readonly<Record<string, string>>): string | undefi
   return first ? `${first[0]}:${first[1]}` : undefined;
 }
 
-function toFacts(attestation: VerifiedAttestation, facts: ProvenanceFacts): Record<string, unknown> {
+/**
+ * The summary kept with the evidence: who built it from what, the lockfile digest and base image
+ * the lockfile collector reads (not the whole dependency list), and the platform coverage. Kept
+ * under MAX_FACTS_BYTES; the full statements are in the documents.
+ */
+function toFacts(
+  candidate: Candidate,
+  coverage: PlatformCoverage,
+  missingPlatforms?: readonly string[],
+): Record<string, unknown> {
+  const { facts } = candidate;
   const lockfile = facts.resolvedDependencies.find(isLockfileDependency);
   // Only a sha256 is a usable lockfile digest downstream (the lockfile collector compares it with the SBOM's).
   const lockfileSha256 = lockfile?.digest.sha256;
@@ -159,32 +338,75 @@ function toFacts(attestation: VerifiedAttestation, facts: ProvenanceFacts): Reco
   const baseDigest = base
     ? (digestString(base.digest) ?? /@(sha256:[a-f0-9]{64})/.exec(base.uri ?? '')?.[1])
     : undefined;
-  return {
-    builderId: facts.builderId,
-    buildType: facts.buildType,
+  const full: Record<string, unknown> = {
+    builderId: clip(facts.builderId),
+    buildType: clip(facts.buildType),
     slsaVersion: facts.slsaVersion,
-    ...(facts.sourceRepository !== undefined ? { sourceRepository: facts.sourceRepository } : {}),
-    ...(facts.sourceRef !== undefined ? { sourceRef: facts.sourceRef } : {}),
-    ...(facts.sourceDigest !== undefined ? { sourceDigest: facts.sourceDigest } : {}),
-    resolvedDependencies: facts.resolvedDependencies.slice(0, MAX_FACT_DEPENDENCIES),
+    ...(facts.sourceRepository !== undefined ? { sourceRepository: clip(facts.sourceRepository) } : {}),
+    ...(facts.sourceRef !== undefined ? { sourceRef: clip(facts.sourceRef) } : {}),
+    ...(facts.sourceDigest !== undefined ? { sourceDigest: clip(facts.sourceDigest) } : {}),
     resolvedDependencyCount: facts.resolvedDependencies.length,
     ...(lockfileDigest !== undefined ? { lockfileDigest } : {}),
     ...(lockfile !== undefined
-      ? { lockfile: { name: lockfile.name ?? lockfile.uri ?? null, digest: digestString(lockfile.digest) ?? null } }
+      ? {
+          lockfile: {
+            name: clipOrNull(lockfile.name ?? lockfile.uri),
+            digest: clipOrNull(digestString(lockfile.digest)),
+          },
+        }
       : {}),
     ...(base !== undefined
       ? {
           baseImage: {
+            // Not clipped: the lockfile collector judges pinning from it; it is dropped whole if too long.
             uri: base.uri ?? base.name ?? '(unnamed base image)',
-            ...(baseDigest ? { digest: baseDigest } : {}),
+            ...(baseDigest ? { digest: clip(baseDigest) } : {}),
           },
         }
       : {}),
-    signer: attestation.signer,
-    attestationSource: attestation.source,
+    signer: clip(candidate.signer),
+    attestationSource: clip(candidate.source),
+    ...(coverage.kind === 'index'
+      ? {
+          platforms: coverage.platforms.slice(0, MAX_FACT_PLATFORMS).map((p) => clip(p.platform)),
+          platformCount: coverage.platforms.length,
+          ...(missingPlatforms !== undefined && missingPlatforms.length > 0
+            ? { missingPlatforms: missingPlatforms.slice(0, MAX_FACT_PLATFORMS).map((p) => clip(p)) }
+            : {}),
+        }
+      : {}),
   };
+  return fitFacts(full);
 }
 
-function envelopeDocument(attestation: VerifiedAttestation): { name: string; mediaType: string; bytes: Uint8Array } {
-  return { name: 'provenance.dsse.json', mediaType: MediaTypes.dsseEnvelope, bytes: attestation.envelope };
+/** Least useful first: dropped one by one until the facts fit. */
+const DROPPABLE_FACTS = [
+  'platforms',
+  'attestationSource',
+  'buildType',
+  'lockfile',
+  'sourceDigest',
+  'missingPlatforms',
+  'signer',
+  'baseImage',
+  'sourceRef',
+  'sourceRepository',
+] as const;
+
+function fitFacts(facts: Record<string, unknown>): Record<string, unknown> {
+  const fitted = { ...facts };
+  const size = (): number => Buffer.byteLength(JSON.stringify(fitted), 'utf8');
+  for (const key of DROPPABLE_FACTS) {
+    if (size() <= MAX_FACTS_BYTES) break;
+    delete fitted[key];
+  }
+  return fitted;
+}
+
+function clip(value: string): string {
+  return value.length <= MAX_FACT_STRING ? value : `${value.slice(0, MAX_FACT_STRING - 1)}…`;
+}
+
+function clipOrNull(value: string | undefined): string | null {
+  return value === undefined ? null : clip(value);
 }

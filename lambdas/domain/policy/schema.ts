@@ -127,7 +127,10 @@ export const RepositoryPolicySchema = z.object({
           /** Semver prefix (`v1`, `v1.5`, `v1.5.0`) the tag of a tag build must match. */
           versionedTag: z
             .string()
-            .regex(/^v(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/, 'expected vX[.Y[.Z]]')
+            .regex(
+              /^v(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/,
+              'expected vX[.Y[.Z]]',
+            )
             .optional(),
         })
         .optional(),
