@@ -32,6 +32,7 @@ import { describeError, GateError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
 import { PredicateTypes } from '../predicate-types.js';
+import { verifyImageBundles } from '../sigstore/image-signatures.js';
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
 import { collectSignature } from './signature.js';
@@ -230,8 +231,53 @@ async function gather(ctx: CollectContext, coverage: PlatformCoverage): Promise<
     }
   }
 
+  await gatherBundles(ctx, unique, gathered);
   if (coverage.kind === 'index') await gatherBuildkit(ctx, coverage, gathered);
   return gathered;
+}
+
+/**
+ * Provenance in Sigstore bundles (cosign v3 `attest`, the SLSA GitHub generator): DSSE in-toto
+ * statements verified with @sigstore/verify, key-based with `attestations.keys` or keyless with
+ * `attestations.sigstore` (identities + pinned trusted root).
+ */
+async function gatherBundles(ctx: CollectContext, subjects: readonly string[], gathered: Gathered): Promise<void> {
+  const { repository, digest } = ctx.subject;
+  const trust = ctx.policy.attestations;
+  const trustedRoot =
+    trust.sigstore.trustedRoot === undefined ? undefined : ctx.trustedRoots?.get(trust.sigstore.trustedRoot.file);
+  const keyless = trust.sigstore.identities.length > 0 && trustedRoot !== undefined;
+  if (trust.keys.length === 0 && !keyless) return;
+  for (const subject of subjects) {
+    const verdicts = await verifyImageBundles(
+      ctx.registry,
+      { repository, digest: subject },
+      {
+        keys: trust.keys,
+        identities: trust.sigstore.identities,
+        ...(trustedRoot === undefined ? {} : { trustedRoot }),
+        now: ctx.now,
+        predicateTypes: PROVENANCE_TYPES,
+        messageSignatures: false,
+      },
+    );
+    const where = subject === digest ? '' : ` (platform manifest ${subject})`;
+    for (const r of verdicts.rejected) {
+      if (r.predicateType === undefined || (PROVENANCE_TYPES as readonly string[]).includes(r.predicateType)) {
+        gathered.rejected.push(`Sigstore bundle in ${r.source}${where}: ${r.reason}`);
+      }
+    }
+    for (const a of verdicts.accepted) {
+      if (a.statement === undefined || a.predicateType === undefined) continue;
+      gathered.trusted.push({
+        statement: a.statement,
+        predicateType: a.predicateType,
+        signer: a.issuer === undefined ? a.signer : `${a.signer} (${a.issuer})`,
+        source: `Sigstore bundle in ${a.source}${where}`,
+        document: { mediaType: a.mediaType, extension: 'sigstore.json', bytes: a.bundle },
+      });
+    }
+  }
 }
 
 const SignatureFactsSchema = z.object({ signers: z.array(z.string()) });

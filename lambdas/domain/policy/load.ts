@@ -47,24 +47,33 @@ export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): Load
   }
   const trustedRoots = new Map<string, TrustedRootDoc>();
   for (const [i, rule] of parsed.data.rules.entries()) {
-    const pin = rule.signature.sigstore.trustedRoot;
-    if (pin === undefined || trustedRoots.has(pin.file)) continue;
-    if (pin.file.includes('..') || pin.file.startsWith('/')) {
-      throw new GateError('POLICY_INVALID', `rules.${i}.signature.sigstore.trustedRoot.file must stay next to the policy`);
-    }
-    if (readFile === undefined) {
-      throw new GateError('POLICY_INVALID', `rules.${i} pins ${pin.file}, but the policy was loaded without its directory`);
-    }
-    let rootBytes: Uint8Array;
-    try {
-      rootBytes = readFile(pin.file);
-    } catch (err) {
-      throw new GateError('POLICY_INVALID', `rules.${i}: cannot read trusted root ${pin.file}`, { cause: err });
-    }
-    try {
-      trustedRoots.set(pin.file, parseTrustedRoot(rootBytes, pin));
-    } catch (err) {
-      throw new GateError('POLICY_INVALID', `rules.${i}: trusted root ${pin.file}: ${describeError(err)}`, { cause: err });
+    for (const pin of [rule.signature.sigstore.trustedRoot, rule.attestations.sigstore.trustedRoot]) {
+      if (pin === undefined || trustedRoots.has(pin.file)) continue;
+      if (pin.file.includes('..') || pin.file.startsWith('/')) {
+        throw new GateError(
+          'POLICY_INVALID',
+          `rules.${i}.signature.sigstore.trustedRoot.file must stay next to the policy`,
+        );
+      }
+      if (readFile === undefined) {
+        throw new GateError(
+          'POLICY_INVALID',
+          `rules.${i} pins ${pin.file}, but the policy was loaded without its directory`,
+        );
+      }
+      let rootBytes: Uint8Array;
+      try {
+        rootBytes = readFile(pin.file);
+      } catch (err) {
+        throw new GateError('POLICY_INVALID', `rules.${i}: cannot read trusted root ${pin.file}`, { cause: err });
+      }
+      try {
+        trustedRoots.set(pin.file, parseTrustedRoot(rootBytes, pin));
+      } catch (err) {
+        throw new GateError('POLICY_INVALID', `rules.${i}: trusted root ${pin.file}: ${describeError(err)}`, {
+          cause: err,
+        });
+      }
     }
   }
   return { document: parsed.data, digest: sha256Digest(bytes), bytes, trustedRoots };

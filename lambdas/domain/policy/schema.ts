@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { EvidenceKindSchema } from '../types.js';
 import { TrustedRootPinSchema } from '../sigstore/trusted-root.js';
+import { EvidenceKindSchema } from '../types.js';
 import { VexPolicySchema } from '../vex/statement.js';
 
 /**
@@ -20,6 +20,18 @@ const PemCertificate = z
 /** Signature formats the gate verifies. */
 export const SIGNATURE_KINDS = ['cosign', 'sigstore-bundle', 'notation'] as const;
 export type SignatureKind = (typeof SIGNATURE_KINDS)[number];
+
+/** Keyless Sigstore trust: a pinned trusted root and the certificate identities it must vouch for. */
+const KeylessTrustSchema = z
+  .object({
+    /** `trusted_root.json` stored next to the policy, pinned by sha256. Refreshing it is an operator action. */
+    trustedRoot: TrustedRootPinSchema.optional(),
+    /** Certificate identity (SAN; exact or `*` glob) and OIDC issuer (exact). */
+    identities: z.array(z.object({ issuer: z.string().url(), subject: z.string().min(1) })).default([]),
+  })
+  .refine((v) => v.identities.length === 0 || v.trustedRoot !== undefined, {
+    message: 'keyless identities need a pinned trustedRoot',
+  });
 
 export const TrustedKeySchema = z.object({
   /** A name for reasons and reports, e.g. `ci-signing-2026`. */
@@ -68,17 +80,7 @@ export const RepositoryPolicySchema = z.object({
         .min(1)
         .default(() => [...SIGNATURE_KINDS]),
       /** Keyless Sigstore (Fulcio certificate + transparency log), verified against a pinned trusted root. */
-      sigstore: z
-        .object({
-          /** `trusted_root.json` stored next to the policy, pinned by sha256. Refreshing it is an operator action. */
-          trustedRoot: TrustedRootPinSchema.optional(),
-          /** Certificate identity (SAN; exact or `*` glob) and OIDC issuer (exact). */
-          identities: z.array(z.object({ issuer: z.string().url(), subject: z.string().min(1) })).default([]),
-        })
-        .refine((v) => v.identities.length === 0 || v.trustedRoot !== undefined, {
-          message: 'keyless identities need a pinned trustedRoot',
-        })
-        .default({ identities: [] }),
+      sigstore: KeylessTrustSchema.default({ identities: [] }),
       /** Notation (Notary Project) signatures, e.g. ECR managed signing with AWS Signer. */
       notation: z
         .object({
@@ -89,7 +91,9 @@ export const RepositoryPolicySchema = z.object({
           /** x509 signers as in the Notary trust policy: `x509.subject: C=US, ST=WA, O=Acme, CN=ci`. */
           trustedIdentities: z.array(z.string().min(1)).default([]),
           /** AWS Signer signing-profile ARNs (any version) or profile-version ARNs. */
-          awsSignerProfiles: z.array(z.string().regex(/^arn:aws[a-z-]*:signer:/, 'expected a signing-profile ARN')).default([]),
+          awsSignerProfiles: z
+            .array(z.string().regex(/^arn:aws[a-z-]*:signer:/, 'expected a signing-profile ARN'))
+            .default([]),
         })
         .default({ trustAnchors: [], trustedIdentities: [], awsSignerProfiles: [] }),
     })
@@ -105,8 +109,13 @@ export const RepositoryPolicySchema = z.object({
     .object({
       /** Keys trusted to sign DSSE attestations (provenance, SBOM, eval results). */
       keys: z.array(TrustedKeySchema).default([]),
+      /**
+       * Keyless Sigstore identities trusted to sign provenance in Sigstore bundles (e.g. the SLSA
+       * GitHub generator's reusable workflow), verified against the pinned trusted root.
+       */
+      sigstore: KeylessTrustSchema.default({ identities: [] }),
     })
-    .default({ keys: [] }),
+    .default({ keys: [], sigstore: { identities: [] } }),
   provenance: z
     .object({
       /** Exact `runDetails.builder.id` values (v1) / `builder.id` (v0.2) allowed. */
