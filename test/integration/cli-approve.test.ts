@@ -1,8 +1,9 @@
 /**
  * The manual approval path end to end: `release-gate demo` (no --auto-approve) runs in a child
- * process and waits for a human; `release-gate approve` in other processes answers it, exactly one
- * answer wins; afterwards `release-gate status` restarts the stand-ins on the persisted data and
- * shows the releases and their evidence with the S3 keys of the raw documents.
+ * process and waits for a human on every image it expects to promote; `release-gate approve` in
+ * other processes answers them, and of two answers to the same approval exactly one wins;
+ * afterwards `release-gate status` restarts the stand-ins on the persisted data and shows the
+ * releases and their evidence with the S3 keys of the raw documents.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,14 @@ import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.
 import { DigestSchema, EVIDENCE_KINDS } from '../../lambdas/domain/types.js';
 import { CliProcess, type CliResult, runCli } from '../support/cli-process.js';
 
-const APPROVAL_BLOCK = /APPROVAL NEEDED for demo\/good@(sha256:[0-9a-f]{64})[\s\S]*? approve (\S+) --by /;
+/** The approval prompt the demo prints for `repository`: captures the digest and the approval id. */
+function approvalBlock(repository: string): RegExp {
+  const name = repository.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`APPROVAL NEEDED for ${name}@(sha256:[0-9a-f]{64})[\\s\\S]*? approve (\\S+) --by `);
+}
+
+/** Every scenario the demo promotes asks a human (baselines are approved by the demo itself). */
+const PROMOTED = DEMO_SCENARIOS.filter((s) => s.expect === 'PROMOTED').map((s) => s.repository);
 const RELEASE_LINE = /^(\S+)@(sha256:[0-9a-f]{64})\s+(\S+)/;
 const S3_LINE = /^\s+s3:\/\/([^/\s]+)\/evidence\/sha256\/([0-9a-f]{64})\s+(\S+)$/;
 
@@ -24,14 +32,28 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
   let demo: CliProcess | undefined;
   let digest = '';
   let approvalId = '';
+  /** Approval ids of the other images the demo waits on, by repository. */
+  const others = new Map<string, string>();
   let demoExit: number | undefined;
 
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'rg-cli-approve-'));
-    demo = CliProcess.spawn(['demo', '--work-dir', workDir]);
-    const m = await demo.waitForOutput(APPROVAL_BLOCK, 45_000);
-    digest = m[1] ?? '';
-    approvalId = m[2] ?? '';
+    const running = CliProcess.spawn(['demo', '--work-dir', workDir]);
+    demo = running;
+    const prompts = await Promise.all(
+      PROMOTED.map(async (repository) => ({
+        repository,
+        m: await running.waitForOutput(approvalBlock(repository), 45_000),
+      })),
+    );
+    for (const { repository, m } of prompts) {
+      if (repository === 'demo/good') {
+        digest = m[1] ?? '';
+        approvalId = m[2] ?? '';
+      } else {
+        others.set(repository, m[2] ?? '');
+      }
+    }
   });
 
   afterAll(async () => {
@@ -44,11 +66,17 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       // Prepare
       if (demo === undefined || approvalId === '') throw new Error('the demo did not ask for an approval');
       expect(demo.running).toBe(true);
+      expect(PROMOTED).toContain('demo/good');
+      expect([...others.keys()].sort()).toEqual(PROMOTED.filter((r) => r !== 'demo/good').sort());
       const approvers = ['tester', 'second-tester'];
 
       // Act
       const answers: CliResult[] = await Promise.all(
         approvers.map((by) => runCli(['approve', approvalId, '--by', by, '--work-dir', workDir])),
+      );
+      // The demo finishes only once every image it waits on has an answer.
+      const rest: CliResult[] = await Promise.all(
+        [...others.values()].map((id) => runCli(['approve', id, '--by', 'third-tester', '--work-dir', workDir])),
       );
       demoExit = await demo.waitForExit(45_000);
 
@@ -64,6 +92,12 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       const row = demo.stdout.split('\n').find((l) => l.startsWith('demo/good '));
       expect(row).toMatch(/^demo\/good\s+PROMOTED\s/);
       expect(row).toContain(`approved by ${approvers[winner]}`);
+      expect(rest.map((r) => r.code)).toEqual(rest.map(() => 0));
+      for (const repository of others.keys()) {
+        const other = demo.stdout.split('\n').find((l) => l.startsWith(`${repository} `));
+        expect(other, repository).toMatch(/\sPROMOTED\s/);
+        expect(other, repository).toContain('approved by third-tester');
+      }
       expect(demo.stdout).toContain('All outcomes as expected');
     });
   });

@@ -1,4 +1,4 @@
-import { createHash, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import {
   SOURCE_REPOSITORY,
 } from '../../cli/fixtures/factory.js';
 import { buildImage, PLATFORMS, tarArchive } from '../../cli/fixtures/image.js';
-import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { type FixtureKeys, generateFixtureKeys, generateFixtureNotationChain } from '../../cli/fixtures/keys.js';
 import { EMPTY_CONFIG } from '../../cli/fixtures/sign.js';
 import { ConflictError, NotFoundError } from '../../lambdas/domain/errors.js';
 import { type Descriptor, ImageIndexSchema, ImageManifestSchema } from '../../lambdas/domain/oci.js';
@@ -150,6 +150,27 @@ const SbomSchema = z.object({
   components: z.array(z.object({ name: z.string(), version: z.string(), purl: z.string().optional() })),
 });
 
+const BundleSchema = z.object({
+  mediaType: z.literal('application/vnd.dev.sigstore.bundle.v0.3+json'),
+  verificationMaterial: z.object({ publicKey: z.object({ hint: z.string().min(1) }) }),
+  dsseEnvelope: EnvelopeSchema,
+});
+const JwsSchema = z.object({
+  payload: z.string(),
+  protected: z.string(),
+  header: z.object({ x5c: z.array(z.string()).min(1) }),
+  signature: z.string(),
+});
+const JwsHeaderSchema = z.object({ alg: z.string(), crit: z.array(z.string()), cty: z.string() });
+const TargetSchema = z.object({
+  targetArtifact: z.object({
+    mediaType: z.string(),
+    digest: z.string(),
+    size: z.number(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+});
+
 interface Attestation {
   predicateType: string;
   annotation: string | undefined;
@@ -184,6 +205,48 @@ function attestations(reg: MemoryRegistry, repository: string, digest: string): 
       statement,
     };
   });
+}
+
+/** The one referrer of `digest` with `artifactType`: its manifest and its single layer's bytes. */
+async function signatureReferrer(reg: MemoryRegistry, repository: string, digest: string, artifactType: string) {
+  const listed = (await reg.listReferrers(repository, digest)).filter((d) => d.artifactType === artifactType);
+  expect(listed).toHaveLength(1);
+  const manifest = ImageManifestSchema.parse(reg.json(repository, listed[0]?.digest ?? ''));
+  expect(manifest.layers).toHaveLength(1);
+  const layer = reg.blobs.get(`${repository}@${manifest.layers[0]?.digest}`);
+  if (layer === undefined) throw new Error('referrer layer blob missing');
+  return { digest: listed[0]?.digest, manifest, layer };
+}
+
+function bundleOf(layer: Uint8Array) {
+  const bundle = BundleSchema.parse(JSON.parse(Buffer.from(layer).toString('utf8')));
+  const payload = Buffer.from(bundle.dsseEnvelope.payload, 'base64');
+  return {
+    bundle,
+    payload,
+    statement: StatementSchema.parse(JSON.parse(payload.toString('utf8'))),
+    sig: Buffer.from(bundle.dsseEnvelope.signatures[0]?.sig ?? '', 'base64'),
+  };
+}
+
+function jwsOf(layer: Uint8Array) {
+  const jws = JwsSchema.parse(JSON.parse(Buffer.from(layer).toString('utf8')));
+  return {
+    jws,
+    header: JwsHeaderSchema.parse(JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8'))),
+    target: TargetSchema.parse(JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8'))).targetArtifact,
+    leaf: new X509Certificate(Buffer.from(jws.header.x5c[0] ?? '', 'base64')),
+  };
+}
+
+/** RFC 7515 §5.2 with RFC 7518 §3.4 (ES256: raw r‖s). */
+function jwsVerifies(protectedB64: string, payloadB64: string, signature: string, leaf: X509Certificate): boolean {
+  return verify(
+    'sha256',
+    Buffer.from(`${protectedB64}.${payloadB64}`, 'ascii'),
+    { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(signature, 'base64url'),
+  );
 }
 
 function sbomOf(reg: MemoryRegistry, repository: string, digest: string) {
@@ -511,6 +574,132 @@ describe('Function: buildScenarioImage', () => {
     });
   });
 
+  describe('when the image is signed with a Sigstore bundle', () => {
+    it('attaches a cosign v3 style bundle referrer whose DSSE statement names the image, signed by the trusted key', async () => {
+      // Prepare
+      const reg = new MemoryRegistry();
+
+      // Act
+      const built = await buildScenarioImage(reg, scenario('sigstore-bundle'), keys);
+
+      // Assess
+      const { digest, manifest, layer } = await signatureReferrer(
+        reg,
+        'demo/sigstore-bundle',
+        built.digest,
+        'application/vnd.dev.sigstore.bundle.v0.3+json',
+      );
+      expect(built.signatureReferrer).toBe(digest);
+      expect(built.signatureTag).toBeUndefined();
+      expect(await reg.listTags('demo/sigstore-bundle')).not.toContain(`${built.digest.replace(':', '-')}.sig`);
+      expect(manifest.config.mediaType).toBe('application/vnd.oci.empty.v1+json');
+      expect(manifest.layers[0]?.mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
+      expect(manifest.subject?.digest).toBe(built.digest);
+      expect(manifest.annotations).toMatchObject({
+        'dev.sigstore.bundle.content': 'dsse-envelope',
+        'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1',
+      });
+      const { bundle, payload, statement, sig } = bundleOf(layer);
+      expect(bundle.dsseEnvelope.payloadType).toBe('application/vnd.in-toto+json');
+      expect(statement.predicateType).toBe('https://sigstore.dev/cosign/sign/v1');
+      expect(statement.subject).toEqual([{ name: 'demo/sigstore-bundle', digest: { sha256: built.digest.slice(7) } }]);
+      const message = independentPae(bundle.dsseEnvelope.payloadType, payload);
+      expect(verify('sha256', message, keys.signing.publicKey, sig)).toBe(true);
+      expect(verify('sha256', message, keys.untrusted.publicKey, sig)).toBe(false);
+      const spki = keys.signing.publicKey.export({ type: 'spki', format: 'der' });
+      expect(bundle.verificationMaterial.publicKey.hint).toBe(createHash('sha256').update(spki).digest('base64'));
+    });
+
+    it('alters the signed statement of the tampered variant after signing, with the trusted key', async () => {
+      // Prepare
+      const reg = new MemoryRegistry();
+
+      // Act
+      const built = await buildScenarioImage(reg, scenario('sigstore-bundle-tampered'), keys);
+
+      // Assess
+      const { layer } = await signatureReferrer(
+        reg,
+        'demo/sigstore-bundle-tampered',
+        built.digest,
+        'application/vnd.dev.sigstore.bundle.v0.3+json',
+      );
+      const { bundle, payload, statement, sig } = bundleOf(layer);
+      expect(statement.predicateType).toBe('https://sigstore.dev/cosign/sign/v1');
+      expect(statement.subject[0]?.digest.sha256).toBe(built.digest.slice(7));
+      const type = bundle.dsseEnvelope.payloadType;
+      expect(verify('sha256', independentPae(type, payload), keys.signing.publicKey, sig)).toBe(false);
+      // Undoing the alteration restores the exact bytes the trusted key signed.
+      const { 'release-gate.dev/tampered': marker, ...predicate } = statement.predicate;
+      expect(marker).toBe(true);
+      // Key order as stored (zod reorders parsed objects): replace the predicate in place.
+      const stored = z.record(z.string(), z.unknown()).parse(JSON.parse(payload.toString('utf8')));
+      const restored = Buffer.from(
+        JSON.stringify(
+          Object.fromEntries(Object.entries(stored).map(([k, v]) => [k, k === 'predicate' ? predicate : v])),
+        ),
+      );
+      expect(verify('sha256', independentPae(type, restored), keys.signing.publicKey, sig)).toBe(true);
+    });
+  });
+
+  describe('when the image is signed with Notation', () => {
+    it('attaches a Notation signature referrer whose JWS targets the image and verifies with the chain leaf', async () => {
+      // Prepare
+      const reg = new MemoryRegistry();
+
+      // Act
+      const built = await buildScenarioImage(reg, scenario('notation'), keys);
+
+      // Assess
+      const { digest, manifest, layer } = await signatureReferrer(
+        reg,
+        'demo/notation',
+        built.digest,
+        'application/vnd.cncf.notary.signature',
+      );
+      expect(built.signatureReferrer).toBe(digest);
+      expect(built.signatureTag).toBeUndefined();
+      expect(manifest.layers[0]?.mediaType).toBe('application/jose+json');
+      expect(manifest.subject?.digest).toBe(built.digest);
+      const { jws, header, target, leaf } = jwsOf(layer);
+      const image = reg.manifests.get(`demo/notation@${built.digest}`);
+      expect(target).toEqual({ mediaType: image?.mediaType, digest: built.digest, size: image?.bytes.length });
+      expect(header).toMatchObject({ alg: 'ES256', cty: 'application/vnd.cncf.notary.payload.v1+json' });
+      expect(header.crit).toContain('io.cncf.notary.signingScheme');
+      expect(jws.header.x5c.map((c) => Buffer.from(c, 'base64'))).toEqual(
+        keys.notation.chain.map((c) => Buffer.from(c.der)),
+      );
+      expect(leaf.subject.split('\n').join(', ')).toBe(keys.notation.leafSubject);
+      expect(jwsVerifies(jws.protected, jws.payload, jws.signature, leaf)).toBe(true);
+    });
+
+    it('alters the signed payload of the tampered variant after signing, with the trusted leaf', async () => {
+      // Prepare
+      const reg = new MemoryRegistry();
+
+      // Act
+      const built = await buildScenarioImage(reg, scenario('notation-tampered'), keys);
+
+      // Assess
+      const { layer } = await signatureReferrer(
+        reg,
+        'demo/notation-tampered',
+        built.digest,
+        'application/vnd.cncf.notary.signature',
+      );
+      const { jws, target, leaf } = jwsOf(layer);
+      expect(target.digest).toBe(built.digest);
+      expect(leaf.raw).toEqual(Buffer.from(keys.notation.leaf.der));
+      expect(jwsVerifies(jws.protected, jws.payload, jws.signature, leaf)).toBe(false);
+      // Undoing the alteration restores the exact payload the trusted leaf signed.
+      const { annotations, ...untouched } = target;
+      expect(annotations).toEqual({ 'release-gate.dev/tampered': 'true' });
+      const restored = Buffer.from(JSON.stringify({ targetArtifact: untouched })).toString('base64url');
+      expect(jwsVerifies(jws.protected, restored, jws.signature, leaf)).toBe(true);
+    });
+  });
+
   describe('when provenance is missing', () => {
     it('attaches only the eval attestation', async () => {
       // Prepare
@@ -628,6 +817,46 @@ describe('Function: buildScenarioImage', () => {
   });
 });
 
+describe('Function: generateFixtureNotationChain', () => {
+  describe('when called with the defaults', () => {
+    it('returns a root → intermediate → leaf chain meeting the Notary certificate requirements', () => {
+      // Act
+      const chain = generateFixtureNotationChain();
+
+      // Assess
+      const [leaf, intermediate, root] = chain.chain.map((c) => new X509Certificate(Buffer.from(c.der)));
+      if (leaf === undefined || intermediate === undefined || root === undefined) throw new Error('short chain');
+      expect(root.verify(root.publicKey)).toBe(true);
+      expect(intermediate.verify(root.publicKey)).toBe(true);
+      expect(leaf.verify(intermediate.publicKey)).toBe(true);
+      expect(leaf.verify(root.publicKey)).toBe(false);
+      expect(intermediate.checkIssued(root)).toBe(true);
+      expect(leaf.checkIssued(intermediate)).toBe(true);
+      expect([root.ca, intermediate.ca, leaf.ca]).toEqual([true, true, false]);
+      expect(leaf.keyUsage).toEqual(['1.3.6.1.5.5.7.3.3']);
+      expect(leaf.subject.split('\n')).toEqual(['C=US', 'ST=WA', 'O=Release Gate Demo', 'CN=ci']);
+      expect(leaf.publicKey.equals(createPublicKey(chain.leafKey))).toBe(true);
+      expect(new Date(leaf.validFrom).getTime()).toBeLessThan(Date.now());
+      expect(new Date(leaf.validTo).getTime()).toBeGreaterThan(Date.now());
+      expect(new X509Certificate(chain.root.pem).raw).toEqual(Buffer.from(chain.root.der));
+      expect(chain.leaf.sha256).toBe(createHash('sha256').update(chain.leaf.der).digest('hex'));
+    });
+  });
+
+  describe('when called twice', () => {
+    it('gives two unrelated chains', () => {
+      // Act
+      const a = generateFixtureNotationChain();
+      const b = generateFixtureNotationChain({ caName: 'Other CA' });
+
+      // Assess
+      const leafA = new X509Certificate(Buffer.from(a.leaf.der));
+      expect(leafA.verify(new X509Certificate(Buffer.from(b.intermediate.der)).publicKey)).toBe(false);
+      expect(new X509Certificate(b.root.pem).subject).toContain('O=Other CA');
+    });
+  });
+});
+
 describe('Function: buildImage', () => {
   describe('when called twice with the same spec', () => {
     it('returns byte-identical manifests and layers', () => {
@@ -693,6 +922,20 @@ describe('Function: demoPolicy', () => {
       expect(rule?.provenance.sourceRepositories).toEqual(['https://github.com/acme/mangaassist']);
       expect(rule?.promotion.targetRepository).toBe('prod/{repository}');
     });
+
+    it('trusts the Notation test root as the only anchor and its leaf subject as the only identity', () => {
+      // Act
+      const policy = PolicyDocumentSchema.parse(demoPolicy(keys));
+
+      // Assess
+      const notation = policy.rules[0]?.signature.notation;
+      expect(notation?.trustAnchors.map((a) => new X509Certificate(a.certificate).raw)).toEqual([
+        Buffer.from(keys.notation.root.der),
+      ]);
+      expect(notation?.trustedIdentities).toEqual(['x509.subject: C=US, ST=WA, O=Release Gate Demo, CN=ci']);
+      expect(notation?.awsSignerProfiles).toEqual([]);
+      expect(policy.rules[0]?.signature.accept).toEqual(['cosign', 'sigstore-bundle', 'notation']);
+    });
   });
 });
 
@@ -714,6 +957,34 @@ describe('Constant: DEMO_SCENARIOS', () => {
       'eval-regression',
       'missing-provenance',
       'lockfile-drift',
+      'sigstore-bundle',
+      'sigstore-bundle-tampered',
+      'notation',
+      'notation-tampered',
     ]);
+  });
+
+  it('promotes one image per signature format and quarantines a tampered one of each new format', () => {
+    // Assess
+    const outcome = (name: string) => {
+      const s = scenario(name);
+      return { signature: s.signature, expect: s.expect, expectKind: s.expectKind };
+    };
+    expect(outcome('sigstore-bundle')).toEqual({
+      signature: 'sigstore-bundle',
+      expect: 'PROMOTED',
+      expectKind: undefined,
+    });
+    expect(outcome('notation')).toEqual({ signature: 'notation', expect: 'PROMOTED', expectKind: undefined });
+    expect(outcome('sigstore-bundle-tampered')).toEqual({
+      signature: 'sigstore-bundle-tampered',
+      expect: 'QUARANTINED',
+      expectKind: 'signature',
+    });
+    expect(outcome('notation-tampered')).toEqual({
+      signature: 'notation-tampered',
+      expect: 'QUARANTINED',
+      expectKind: 'signature',
+    });
   });
 });

@@ -1,5 +1,9 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { pushManifest, tamperNotationJws } from '../../cli/fixtures/factory.js';
+import { generateFixtureNotationChain } from '../../cli/fixtures/keys.js';
+import { type NotationTestChain, notationSignatureManifest, signNotationJws } from '../../cli/fixtures/notation.js';
+import { sigstoreBundleReferrer, sigstoreImageBundle, tamperSigstoreBundle } from '../../cli/fixtures/sigstore.js';
 import { RegistryError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectSignature } from '../../lambdas/domain/evidence/signature.js';
@@ -64,6 +68,36 @@ async function setup(
 }
 
 const sigTag = (digest: string): string => `${digestToTag(digest)}.sig`;
+
+/** Pushes a cosign v3 style Sigstore bundle referrer of `image`; returns the referrer digest. */
+async function pushBundle(
+  registry: MemoryRegistry,
+  image: Descriptor,
+  by: Signer,
+  alter: (bundle: Uint8Array) => Uint8Array = (b) => b,
+): Promise<string> {
+  const bundle = sigstoreImageBundle(by.privateKey, { name: REPO, digest: image.digest });
+  return pushManifest(registry, REPO, sigstoreBundleReferrer(image, alter(bundle)));
+}
+
+/** Pushes a Notation JWS signature referrer of `image`; returns the referrer digest. */
+async function pushNotation(
+  registry: MemoryRegistry,
+  image: Descriptor,
+  chain: NotationTestChain,
+  alter: (envelope: Uint8Array) => Uint8Array = (e) => e,
+): Promise<string> {
+  const envelope = alter(signNotationJws(chain, image));
+  return pushManifest(registry, REPO, notationSignatureManifest(image, envelope, chain.chain));
+}
+
+/** `signature.notation` trusting `anchor`'s root and the default fixture leaf subject. */
+function notationTrust(anchor: NotationTestChain): Record<string, unknown> {
+  return {
+    trustAnchors: [{ id: 'test-root', certificate: anchor.root.pem }],
+    trustedIdentities: [`x509.subject: ${anchor.leafSubject}`],
+  };
+}
 
 describe('Function: collectSignature', () => {
   const ci = signer('ci');
@@ -296,6 +330,155 @@ describe('Function: collectSignature', () => {
       // Assess
       expect(result.status).toBe('PASS');
       expect(result.facts).toEqual({ signers: ['ci', 'release'], found: 2, accepted: 2, kinds: ['cosign'] });
+    });
+  });
+
+  describe('when a key-based Sigstore bundle by a trusted key signs this image', () => {
+    it('passes with the key id as signer and the bundle in documents', async () => {
+      // Prepare
+      const { registry, image, ctx } = await setup({ signature: { keys: [ci.trusted] } });
+      await pushBundle(registry, image, ci);
+
+      // Act
+      const result = await collectSignature(ctx);
+
+      // Assess
+      expect(result.status).toBe('PASS');
+      expect(result.facts).toEqual({ signers: ['ci'], found: 1, accepted: 1, kinds: ['sigstore-bundle'] });
+      expect(result.documents.map((d) => [d.name, d.mediaType])).toEqual([
+        ['sigstore-bundle-1.json', MediaTypes.sigstoreBundleV03],
+        ['signatures.json', 'application/json'],
+      ]);
+    });
+  });
+
+  describe('when the Sigstore bundle was altered after signing', () => {
+    it('fails saying the signed content was altered', async () => {
+      // Prepare
+      const { registry, image, ctx } = await setup({ signature: { keys: [ci.trusted] } });
+      const referrer = await pushBundle(registry, image, ci, tamperSigstoreBundle);
+
+      // Act
+      const result = await collectSignature(ctx);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons).toHaveLength(1);
+      expect(result.reasons[0]).toContain(`Sigstore bundle in referrer ${referrer}: `);
+      expect(result.reasons[0]).toContain('does not verify with trusted key ci');
+      expect(result.reasons[0]).toContain('altered');
+      expect(result.facts).toEqual({ signers: [], found: 1, accepted: 0, kinds: [] });
+    });
+  });
+
+  describe('when a Notation signature chains to a trusted anchor and names a trusted identity', () => {
+    it('passes with the certificate subject as signer', async () => {
+      // Prepare
+      const chain = generateFixtureNotationChain();
+      const { registry, image, ctx } = await setup({ signature: { notation: notationTrust(chain) } });
+      await pushNotation(registry, image, chain);
+
+      // Act
+      const result = await collectSignature(ctx);
+
+      // Assess
+      expect(result.status).toBe('PASS');
+      expect(result.reasons).toEqual(['signed by C=US, ST=WA, O=Release Gate Demo, CN=ci']);
+      expect(result.facts).toEqual({
+        signers: ['C=US, ST=WA, O=Release Gate Demo, CN=ci'],
+        found: 1,
+        accepted: 1,
+        kinds: ['notation'],
+      });
+      expect(result.documents.map((d) => d.name)).toEqual(['notation-signature-1.jws', 'signatures.json']);
+    });
+  });
+
+  describe('when the Notation payload was altered after signing', () => {
+    it('fails on integrity', async () => {
+      // Prepare
+      const chain = generateFixtureNotationChain();
+      const { registry, image, ctx } = await setup({ signature: { notation: notationTrust(chain) } });
+      const referrer = await pushNotation(registry, image, chain, tamperNotationJws);
+
+      // Act
+      const result = await collectSignature(ctx);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons).toHaveLength(1);
+      expect(result.reasons[0]).toContain(`Notation signature in referrer ${referrer}: `);
+      expect(result.reasons[0]).toContain('the JWS signature does not verify with the signing certificate key');
+      expect(result.facts).toEqual({ signers: [], found: 1, accepted: 0, kinds: [] });
+    });
+  });
+
+  describe('when the Notation chain ends at a root the policy does not trust', () => {
+    it('fails naming the untrusted anchor', async () => {
+      // Prepare: same leaf subject, another CA.
+      const signing = generateFixtureNotationChain({ caName: 'Rogue CA' });
+      const trusted = generateFixtureNotationChain();
+      const { registry, image, ctx } = await setup({ signature: { notation: notationTrust(trusted) } });
+      await pushNotation(registry, image, signing);
+
+      // Act
+      const result = await collectSignature(ctx);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons).toHaveLength(1);
+      expect(result.reasons[0]).toContain('Rogue CA Test Root');
+      expect(result.reasons[0]).toContain('reaches none of the trust anchors test-root');
+    });
+  });
+
+  describe('when the policy needs two signers and one cosign key and one Notation signer signed', () => {
+    it('passes with both signers, one per format', async () => {
+      // Prepare
+      const chain = generateFixtureNotationChain();
+      const { registry, image, ctx } = await setup({
+        signature: { keys: [ci.trusted], minSigners: 2, notation: notationTrust(chain) },
+      });
+      await pushArtifact(registry, REPO, {
+        layers: [signatureLayer(ci, simpleSigning(image.digest))],
+        tag: sigTag(image.digest),
+      });
+      await pushNotation(registry, image, chain);
+
+      // Act
+      const result = await collectSignature(ctx);
+
+      // Assess
+      expect(result.status).toBe('PASS');
+      expect(result.facts).toEqual({
+        signers: ['ci', 'C=US, ST=WA, O=Release Gate Demo, CN=ci'],
+        found: 2,
+        accepted: 2,
+        kinds: ['cosign', 'notation'],
+      });
+    });
+  });
+
+  describe('when the policy accepts only cosign and a valid Notation signature is present too', () => {
+    it('ignores the Notation signature', async () => {
+      // Prepare
+      const chain = generateFixtureNotationChain();
+      const { registry, image, ctx } = await setup({
+        signature: { keys: [ci.trusted], minSigners: 2, accept: ['cosign'], notation: notationTrust(chain) },
+      });
+      await pushArtifact(registry, REPO, {
+        layers: [signatureLayer(ci, simpleSigning(image.digest))],
+        tag: sigTag(image.digest),
+      });
+      await pushNotation(registry, image, chain);
+
+      // Act
+      const result = await collectSignature(ctx);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons).toEqual(['1 distinct trusted signer(s) (ci), policy requires 2']);
+      expect(result.facts).toEqual({ signers: ['ci'], found: 1, accepted: 1, kinds: ['cosign'] });
     });
   });
 

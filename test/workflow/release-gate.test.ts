@@ -118,6 +118,31 @@ describe('Workflow: release-gate.asl.json on the local stack', () => {
       expect(countTransitions(exec.events)).toBeGreaterThan(10);
       expect(w.gate.outcomes.map((o) => o.type)).toContain('Release Promoted');
     });
+
+    it.each([
+      ['sigstore-bundle', 'sigstore-bundle', 'demo-image-signing'],
+      ['notation', 'notation', 'C=US, ST=WA, O=Release Gate Demo, CN=ci'],
+    ] as const)('promotes %s, signed only with a %s signature by %s', async (name, kind, signer) => {
+      // Prepare
+      const s = scenario(name);
+
+      // Act
+      const { built, exec, release, evidence } = await gateScenario(w, s);
+
+      // Assess
+      expect(s.expect).toBe('PROMOTED');
+      expect(built.current.signatureTag).toBeUndefined();
+      expect(built.current.signatureReferrer).toBeDefined();
+      expect(exec.status).toBe('SUCCEEDED');
+      expect(lastState(exec)).toBe('Promoted');
+      expect(release?.state).toBe('PROMOTED');
+      expect(evidence.filter((e) => e.status !== 'PASS').map((e) => `${e.kind}:${e.status}`)).toEqual([]);
+      expect(evidence).toHaveLength(8);
+      const signature = evidence.find((e) => e.kind === 'signature');
+      expect(signature?.facts).toMatchObject({ signers: [signer], kinds: [kind] });
+      const promoted = await w.registry.getManifest(`prod/${s.repository}`, built.current.subject.tag);
+      expect(promoted.digest).toBe(built.current.digest);
+    });
   });
 
   describe('when a piece of evidence fails', () => {
@@ -129,6 +154,12 @@ describe('Workflow: release-gate.asl.json on the local stack', () => {
     afterAll(() => stopWorld(w));
 
     const failing = DEMO_SCENARIOS.filter((s) => s.expect === 'QUARANTINED');
+    it('covers the tampered Sigstore bundle and Notation scenarios', () => {
+      // Assess
+      expect(failing.map((s) => s.name)).toEqual(
+        expect.arrayContaining(['sigstore-bundle-tampered', 'notation-tampered']),
+      );
+    });
     it.each(failing.map((s) => [s.name, s] as const))(
       'quarantines %s with the reason and never touches production',
       async (_n, s) => {
