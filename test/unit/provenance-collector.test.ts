@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { pushManifest } from '../../cli/fixtures/factory.js';
 import { type BuiltImage, buildImage, builtManifest, PLATFORMS } from '../../cli/fixtures/image.js';
 import { cosignSign, cosignSignatureManifest, cosignTag, simpleSigningPayload } from '../../cli/fixtures/sign.js';
+import { sigstoreBundleReferrer, sigstoreImageBundle, tamperSigstoreBundle } from '../../cli/fixtures/sigstore.js';
 import { pae } from '../../lambdas/domain/attest/dsse.js';
 import { RegistryError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
@@ -1051,6 +1052,58 @@ describe('Schema: RepositoryPolicySchema provenance block', () => {
 
       // Assess
       expect(parsed.success).toBe(false);
+    });
+  });
+});
+
+describe('Function: collectProvenance with Sigstore bundles', () => {
+  const attester = signer('ci-attest');
+  const policy = {
+    attestations: { keys: [attester.trusted] },
+    provenance: { builders: [BUILDER], sourceRepositories: [SOURCE] },
+  };
+
+  async function withBundle(by: Signer, builderId = BUILDER, tamper = false) {
+    const { registry, image, ctx } = await setup(policy);
+    let bundle = sigstoreImageBundle(by.privateKey, {
+      name: REPO,
+      digest: image.digest,
+      predicateType: PredicateTypes.slsaProvenanceV1,
+      predicate: provenanceV1(builderId),
+    });
+    if (tamper) bundle = tamperSigstoreBundle(bundle);
+    await pushManifest(registry, REPO, sigstoreBundleReferrer(image, bundle, PredicateTypes.slsaProvenanceV1));
+    return ctx;
+  }
+
+  describe('when SLSA provenance comes in a key-based bundle by a trusted attestation key', () => {
+    it('passes and names the bundle as the source', async () => {
+      const result = await collectProvenance(await withBundle(attester));
+      expect(result.status).toBe('PASS');
+      expect(result.documents.map((d) => d.name)).toContain('provenance.sigstore.json');
+    });
+  });
+
+  describe('when the bundle was altered after signing', () => {
+    it('fails with the verification reason', async () => {
+      const result = await collectProvenance(await withBundle(attester, BUILDER, true));
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons.join(' ')).toMatch(/Sigstore bundle/);
+    });
+  });
+
+  describe('when the bundle is signed by a key the policy does not trust', () => {
+    it('does not pass', async () => {
+      const result = await collectProvenance(await withBundle(signer('stranger')));
+      expect(result.status).not.toBe('PASS');
+    });
+  });
+
+  describe('when the bundled provenance names a builder the policy does not allow', () => {
+    it('fails with UNTRUSTED_BUILDER', async () => {
+      const result = await collectProvenance(await withBundle(attester, 'https://evil.example/builder@v1'));
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons.join(' ')).toContain('UNTRUSTED_BUILDER');
     });
   });
 });
