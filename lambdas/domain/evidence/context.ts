@@ -1,7 +1,7 @@
 import type { RevocationChecker } from '../notation/revocation.js';
 import type { RepositoryPolicy } from '../policy/schema.js';
-import type { TrustedRootDoc } from '../sigstore/trusted-root.js';
 import type { DocumentStore, RegistryReader, ReleaseStore, ScanFindingsSource } from '../ports.js';
+import type { TrustedRootDoc } from '../sigstore/trusted-root.js';
 import type { ImageSubject } from '../types.js';
 
 /**
