@@ -219,7 +219,8 @@ export class ReleaseGate extends Construct {
       handler: fn('approval-api'),
       logRetention: props.logRetention,
     });
-    this.functions.addEnvironment('APPROVAL_BASE_URL', this.approvalApi.url);
+    // Links are <api>/approvals/<id> (the routes of ApprovalApi); requestApproval appends the id.
+    this.functions.addEnvironment('APPROVAL_BASE_URL', `${this.approvalApi.url}approvals`);
 
     this.alarms = new GateMonitoring(this, 'Monitoring', {
       stateMachine: workflow.stateMachine,

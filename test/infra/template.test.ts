@@ -453,6 +453,15 @@ describe('Construct: ReleaseGate', () => {
   });
 
   describe('when the functions are synthesized', () => {
+    it('points approval links at the approval routes (<api>/approvals/<id>)', () => {
+      const functions = Object.values(s.template.findResources('AWS::Lambda::Function'));
+      const urls = functions.map((fn) =>
+        JSON.stringify(fn.Properties?.Environment?.Variables?.APPROVAL_BASE_URL ?? null),
+      );
+      expect(urls.length).toBeGreaterThan(0);
+      for (const url of urls) expect(url).toMatch(/\/approvals"\]\]\}$/);
+    });
+
     it('runs every handler on Node.js 22 arm64 with its own log group kept one month', () => {
       // Prepare
       const functions = s.template.findResources('AWS::Lambda::Function');
