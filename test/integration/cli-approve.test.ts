@@ -54,7 +54,7 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
         others.set(repository, m[2] ?? '');
       }
     }
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await demo?.kill();
@@ -99,7 +99,7 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
         expect(other, repository).toContain('approved by third-tester');
       }
       expect(demo.stdout).toContain('All outcomes as expected');
-    });
+    }, 150_000);
   });
 
   describe('when the demo has exited', () => {
