@@ -6,6 +6,7 @@ import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js
 import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import { describeError } from '../../lambdas/domain/errors.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
 import {
@@ -202,7 +203,13 @@ export class LocalGate {
     const start = startRelease(async () => this.deps);
     const startResult = await start(event);
     if (opts.duplicateEvent) await start({ ...event, id: crypto.randomUUID(), time: new Date().toISOString() });
-    if (scan === 'after-start') void this.scanAndNotify(repository, manifest.digest).catch(() => undefined);
+    if (scan === 'after-start') {
+      // Like ECR's scan on push, this runs beside the workflow. If it fails, no scan-complete event
+      // arrives and WaitForScan times out into MISSING scan evidence (fail closed); say why here.
+      void this.scanAndNotify(repository, manifest.digest).catch((err: unknown) => {
+        process.stderr.write(`local scanner failed for ${repository}@${manifest.digest}: ${describeError(err)}\n`);
+      });
+    }
     const name =
       startResult !== null && typeof startResult === 'object' && 'executionName' in startResult
         ? String(startResult.executionName)
