@@ -15,7 +15,7 @@
  *    signing time under `notary.x509.signingAuthority`;
  * 7. revocation through the `RevocationChecker` port; a check that cannot be made fails closed.
  *
- * Not implemented, and failing closed instead: COSE envelopes, RFC 3161 timestamp
+ * Out of scope, and failing closed instead: COSE envelopes, RFC 3161 timestamp
  * countersignatures (a `notary.x509` signature is judged at verification time even when it
  * carries one), verification plugins other than AWS Signer's, and CRL/OCSP fetching (a chain that
  * publishes CRL or OCSP locations needs a configured `RevocationChecker`).
@@ -248,7 +248,7 @@ function checkCritical(envelope: NotationEnvelope): AwsSignerClaims | undefined 
   if (plugin !== undefined && plugin !== AWS_SIGNER_PLUGIN) {
     throw new NotationError(
       'UNKNOWN_CRITICAL_HEADER',
-      `${NotaryHeaders.verificationPlugin} requires plugin ${String(plugin)}, whose verification logic is not implemented`,
+      `${NotaryHeaders.verificationPlugin} requires plugin ${String(plugin)}, whose verification logic this gate does not have (fails closed)`,
     );
   }
   const versionAttr = attrs[AwsSignerAttributes.signingProfileVersion];
