@@ -2,9 +2,12 @@ import './local/quiet-logs.js';
 import './local/polyfills.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SignerClient } from '@aws-sdk/client-signer';
 import { awsClients } from '../lambdas/adapters/aws/clients.js';
 import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
+import { AwsSignerRevocationChecker } from '../lambdas/adapters/signer/aws-signer-revocation.js';
+import { FileRevocationList } from '../lambdas/adapters/signer/local-revocation.js';
 import { DynamoReleaseStore } from '../lambdas/adapters/store/dynamo-release-store.js';
 import { MemoryStore } from '../lambdas/adapters/store/memory-store.js';
 import { describeError, GateError, NotFoundError } from '../lambdas/domain/errors.js';
@@ -27,6 +30,7 @@ const USAGE = `release-gate: a fail-closed release gate for container images
 Usage:
   release-gate demo [--auto-approve] [--keep] [--work-dir DIR]
   release-gate gate <ref> [--policy FILE] [--stage NAME] [--json] [--insecure] [--advisories DIR] [--repository NAME]
+                   [--revocations FILE]
   release-gate approve <approval-id> [--by NAME] [--comment TEXT] [--aws]
   release-gate reject <approval-id> [--by NAME] [--comment TEXT] [--aws]
   release-gate status [<digest>] [--json] [--work-dir DIR]
@@ -97,6 +101,7 @@ async function gate(args: string[]): Promise<number> {
       insecure: { type: 'boolean', default: false },
       advisories: { type: 'string' },
       repository: { type: 'string' },
+      revocations: { type: 'string' },
     },
   });
   const [refText] = positionals;
@@ -128,8 +133,24 @@ async function gate(args: string[]): Promise<number> {
       return scanComponents(components, advisories);
     },
   };
+  // Notation/AWS Signer revocation: Signer itself for ECR images, a revocation list file when
+  // given; without either, signatures that need a revocation check fail closed.
+  const revocation =
+    values.revocations !== undefined
+      ? new FileRevocationList({ path: values.revocations })
+      : ref.region !== undefined
+        ? new AwsSignerRevocationChecker({ client: new SignerClient({ region: ref.region }) })
+        : undefined;
   const report = await preflight(
-    { registry: ref.registry, policy, store: memory, documents: memory, scans, clock: systemClock },
+    {
+      registry: ref.registry,
+      policy,
+      store: memory,
+      documents: memory,
+      scans,
+      clock: systemClock,
+      ...(revocation === undefined ? {} : { revocation }),
+    },
     { repository: ref.repository, digest: manifest.digest, reference: ref.reference },
     values.stage,
   );

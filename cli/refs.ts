@@ -12,6 +12,8 @@ export interface ParsedRef {
   readonly repository: string;
   /** Tag or digest. */
   readonly reference: string;
+  /** The AWS region of an ECR reference. */
+  readonly region?: string;
 }
 
 const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
@@ -71,6 +73,7 @@ export function parseImageRef(ref: string, opts: { insecure?: boolean; repositor
     return {
       kind: 'ecr',
       registry: new EcrRegistry({ client: new ECRClient({ region }), registryId, region }),
+      region,
       repository,
       reference,
     };
