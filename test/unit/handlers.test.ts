@@ -779,6 +779,20 @@ describe('Function: approval-api handler', () => {
       expect(await w.store.getEvidence('restricted/app', DIGEST, 'approval')).toBeNull();
     });
 
+    it('answers 403 to a rejection by someone who is not listed (no denial of service by link holders)', async () => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w, { repository: 'restricted/app' });
+
+      // Act
+      const res = await callApi(w, 'POST', approvalId, form({ decision: 'reject', by: 'mallory@example.com' }));
+
+      // Assess
+      expect(res.statusCode).toBe(403);
+      expect((await w.store.getApproval(approvalId))?.state).toBe('PENDING');
+      expect(w.tokens.failures).toEqual([]);
+    });
+
     it('accepts a listed approver', async () => {
       // Prepare
       const w = world();

@@ -206,11 +206,8 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
     throw new GateError('EXPIRED', `approval ${approval.approvalId} expired at ${approval.expiresAt}`);
   }
   const policy = policyFor(deps.policy.document, approval.repository);
-  if (
-    answer.decision === 'approve' &&
-    policy.approval.approvers.length > 0 &&
-    !policy.approval.approvers.includes(by)
-  ) {
+  // Both answers are restricted: a rejection by anyone would let any link holder block releases.
+  if (policy.approval.approvers.length > 0 && !policy.approval.approvers.includes(by)) {
     throw new GateError('UNTRUSTED', `${by} is not an allowed approver for ${approval.repository}`);
   }
   const state = answer.decision === 'approve' ? 'APPROVED' : 'REJECTED';
