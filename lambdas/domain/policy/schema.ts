@@ -173,8 +173,13 @@ export const RepositoryPolicySchema = z.object({
     .default({ requirePinnedBase: true }),
   scan: z
     .object({
-      /** Maximum number of findings per severity; a severity not listed is unlimited. */
-      maxFindings: z.partialRecord(SeveritySchema, z.number().int().min(0)).default({ CRITICAL: 0, HIGH: 0 }),
+      /**
+       * Maximum number of findings per severity; a severity not listed is unlimited. A finding the
+       * scanner could not score is UNDEFINED, which the default caps at 0 (fail closed).
+       */
+      maxFindings: z
+        .partialRecord(SeveritySchema, z.number().int().min(0))
+        .default({ CRITICAL: 0, HIGH: 0, UNDEFINED: 0 }),
       /** Vulnerability ids accepted outright (prefer VEX with an expiry, issue 3). */
       ignore: z.array(z.object({ id: z.string(), reason: z.string().min(1), expires: z.iso.datetime() })).default([]),
       /**
@@ -184,7 +189,7 @@ export const RepositoryPolicySchema = z.object({
       vex: VexPolicySchema.default({ maxAgeDays: 90, trustedAuthors: [], exceptions: [] }),
     })
     .default({
-      maxFindings: { CRITICAL: 0, HIGH: 0 },
+      maxFindings: { CRITICAL: 0, HIGH: 0, UNDEFINED: 0 },
       ignore: [],
       vex: { maxAgeDays: 90, trustedAuthors: [], exceptions: [] },
     }),
