@@ -140,8 +140,8 @@ describe('Function: collectLockfile', () => {
     });
   });
 
-  describe('when the sbom evidence is not stored yet (parallel workflow branch)', () => {
-    it('collects the SBOM from the registry itself', async () => {
+  describe('when no sbom evidence is stored, though the registry has an SBOM', () => {
+    it('reads only stored evidence: the SBOM counts as missing (the sbom collector runs first)', async () => {
       // Prepare
       const cyclonedx = {
         bomFormat: 'CycloneDX',
@@ -160,8 +160,11 @@ describe('Function: collectLockfile', () => {
 
       // Assess
       expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual(['1 application components without an exact version: left-pad@^1.3.0']);
-      expect(result.facts).toMatchObject({ lockfileDigest: LOCK, applicationComponents: 1 });
+      expect(result.reasons).toEqual([
+        'no SBOM components: cannot check that application dependencies have exact versions',
+        'sbom evidence is MISSING: not used',
+      ]);
+      expect(result.facts).toMatchObject({ lockfileDigest: LOCK });
     });
   });
 

@@ -1,9 +1,8 @@
 /**
  * Lockfile evidence: the release was built from a lockfile (its digest is recorded in the
  * provenance or the SBOM), on a base image pinned by digest, and every application dependency in
- * the SBOM has an exact version. Reads the evidence stored for this release (provenance, sbom; the
- * SBOM is collected on the spot when its branch of the workflow has not stored it yet) plus, when
- * needed, the image manifest's base-image annotations (image-spec annotations.md
+ * the SBOM has an exact version. Reads the evidence stored for this release by the first stage
+ * (provenance, sbom) plus, when needed, the image manifest's base-image annotations (image-spec annotations.md
  * `org.opencontainers.image.base.name` / `.base.digest`).
  */
 import semver from 'semver';

@@ -309,43 +309,28 @@ export interface SbomEvidenceView {
   readonly kind: 'sbom';
   readonly status: EvidenceResult['status'];
   readonly facts: EvidenceResult['facts'];
-  /** True when nothing was stored yet and the SBOM was collected just now. */
-  readonly collectedNow: boolean;
   components(): Promise<StoredComponents>;
 }
 
 /**
- * The sbom evidence of `ctx.subject`: the stored record, or, when none is stored yet, the result
- * of collecting it now. Collectors that run in a parallel workflow branch (lockfile) therefore do
- * not depend on the sbom branch having finished first; the result is the same either way, since
- * collecting is a pure function of the registry content.
+ * The stored sbom evidence of `ctx.subject`, as the second evidence stage reads it (lockfile runs
+ * in the ASL's DeriveEvidence, after CollectEvidence stored the SBOM). Nothing stored reads as
+ * MISSING: this never collects the SBOM again.
  */
 export async function sbomEvidenceOf(ctx: CollectContext): Promise<SbomEvidenceView> {
   const stored = await ctx.releases.getEvidence(ctx.subject.repository, ctx.subject.digest, 'sbom');
-  if (stored !== null) {
+  if (stored === null) {
     return {
       kind: 'sbom',
-      status: stored.status,
-      facts: stored.facts,
-      collectedNow: false,
-      components: () => loadStoredComponents(ctx.documents, stored),
+      status: 'MISSING',
+      facts: {},
+      components: async () => ({ ok: false, reason: 'no sbom evidence is stored for this release' }),
     };
   }
-  const result = await collectSbom(ctx);
   return {
     kind: 'sbom',
-    status: result.status,
-    facts: result.facts,
-    collectedNow: true,
-    components: async () => componentsOfResult(result),
+    status: stored.status,
+    facts: stored.facts,
+    components: () => loadStoredComponents(ctx.documents, stored),
   };
-}
-
-function componentsOfResult(result: EvidenceResult): StoredComponents {
-  const doc = result.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
-  if (doc === undefined) return { ok: false, reason: `sbom evidence has no ${COMPONENTS_DOCUMENT}` };
-  const parsed = NormalizedSbomSchema.safeParse(JSON.parse(new TextDecoder().decode(doc.bytes)));
-  return parsed.success
-    ? { ok: true, sbom: parsed.data }
-    : { ok: false, reason: `${COMPONENTS_DOCUMENT} is malformed` };
 }
