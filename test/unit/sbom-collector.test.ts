@@ -284,6 +284,56 @@ describe('Function: collectSbom', () => {
     });
   });
 
+  describe('when the policy requires a signed SBOM (sbom.requireSigned)', () => {
+    const policy = (key: { trusted: { id: string; publicKey: string } }) => ({
+      attestations: { keys: [key.trusted] },
+      sbom: { requireSigned: true },
+    });
+
+    it('does not read an unsigned referrer SBOM: MISSING with the policy as the reason', async () => {
+      // Prepare
+      await pushArtifact(registry, REPO, {
+        artifactType: MediaTypes.cyclonedxJson,
+        layers: [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }],
+        subject: image,
+      });
+
+      // Act
+      const result = await collectSbom(collectContext({ subject, registry, policy: policy(keyPair('ci-2026')) }));
+
+      // Assess
+      expect(result.status).toBe('MISSING');
+      expect(result.reasons[0]).toContain('sbom.requireSigned');
+    });
+
+    it('passes with the signed attestation even when an unsigned referrer SBOM is attached too', async () => {
+      // Prepare
+      const key = keyPair('ci-2026');
+      await pushArtifact(registry, REPO, {
+        artifactType: MediaTypes.cyclonedxJson,
+        layers: [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode({ ...CYCLONEDX, components: [] }) }],
+        subject: image,
+      });
+      await pushArtifact(registry, REPO, {
+        layers: [
+          {
+            mediaType: MediaTypes.dsseEnvelope,
+            bytes: envelope(image.digest, PredicateTypes.cyclonedx, CYCLONEDX, key.privateKey),
+            annotations: { predicateType: PredicateTypes.cyclonedx },
+          },
+        ],
+        subject: image,
+      });
+
+      // Act
+      const result = await collectSbom(collectContext({ subject, registry, policy: policy(key) }));
+
+      // Assess
+      expect(result.status).toBe('PASS');
+      expect(result.facts).toMatchObject({ source: 'attestation', componentCount: 2 });
+    });
+  });
+
   describe('when no SBOM is attached', () => {
     it('reports MISSING', async () => {
       // Act

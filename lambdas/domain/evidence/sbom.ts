@@ -55,15 +55,18 @@ export async function collectSbom(ctx: CollectContext): Promise<EvidenceResult> 
     ]);
   }
   const rejected: string[] = [];
-  const found =
-    (await fromReferrers(ctx, referrers, rejected)) ??
-    (await fromCosignTag(ctx, rejected)) ??
-    (await fromAttestations(ctx, rejected));
+  const found = ctx.policy.sbom.requireSigned
+    ? await fromAttestations(ctx, rejected)
+    : ((await fromReferrers(ctx, referrers, rejected)) ??
+      (await fromCosignTag(ctx, rejected)) ??
+      (await fromAttestations(ctx, rejected)));
 
   if (found === undefined) {
     if (rejected.length === 0) {
       return evidenceResult('sbom', 'MISSING', [
-        `no SBOM found for ${repository}@${digest} (referrers, cosign .sbom tag, attestations)`,
+        ctx.policy.sbom.requireSigned
+          ? `no signed SBOM attestation found for ${repository}@${digest} (policy sbom.requireSigned: unsigned referrers and .sbom tags are not read)`
+          : `no SBOM found for ${repository}@${digest} (referrers, cosign .sbom tag, attestations)`,
       ]);
     }
     return evidenceResult('sbom', 'FAIL', summariseRejections('no usable SBOM', rejected));

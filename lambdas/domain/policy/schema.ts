@@ -165,6 +165,15 @@ export const RepositoryPolicySchema = z.object({
       acceptBuildkit: z.boolean().default(false),
     })
     .default({ builders: [], sourceRepositories: [], acceptBuildkit: false }),
+  sbom: z
+    .object({
+      /**
+       * Accept only SBOMs in an in-toto attestation signed by an attestation key. Plain referrers
+       * and cosign `.sbom` tags are unsigned: anyone who can push to the repository can attach one.
+       */
+      requireSigned: z.boolean().default(false),
+    })
+    .default({ requireSigned: false }),
   lockfile: z
     .object({
       /** Block when the base image is not identified by digest. */
