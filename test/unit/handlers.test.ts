@@ -426,6 +426,32 @@ describe('Function: scan-complete and wait-for-scan handlers', () => {
     });
   });
 
+  describe('when the scanned repository is not gated by any policy rule', () => {
+    it('ignores the event and stores nothing (the Inspector rule cannot filter by repository)', async () => {
+      // Prepare
+      const w = world();
+      const gatedOnlyApps = loadPolicy(
+        new TextEncoder().encode(
+          JSON.stringify({ apiVersion: 'release-gate.dev/v1', kind: 'Policy', rules: [{ repositories: ['apps/**'] }] }),
+        ),
+      );
+      const deps: HandlerDeps = { ...w.deps, gate: { ...w.deps.gate, policy: gatedOnlyApps } };
+
+      // Act
+      const result = await scanComplete(async () => deps)(inspectorScanEvent());
+      const later = await waitForScan(async () => deps)({
+        repository: 'amazon/amazon-ecs-sample',
+        digest: OTHER_DIGEST,
+        stage: STAGE,
+        taskToken: 'token-3',
+      });
+
+      // Assess
+      expect(result).toEqual({ outcome: 'ungated' });
+      expect(later).toEqual({ outcome: 'waiting' });
+    });
+  });
+
   describe('when the scan event is malformed', () => {
     it.each([
       ['the verbatim ECR sample digest (60 hex)', ecrScanEvent(`sha256:${ECR_SAMPLE_HEX}`), 'detail.image-digest'],

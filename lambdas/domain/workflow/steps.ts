@@ -3,7 +3,7 @@ import { describeError, GateError, InvalidInputError, NotFoundError } from '../e
 import { Limits } from '../limits.js';
 import { digestToTag, ImageIndexSchema, ImageManifestSchema, isIndexMediaType, isManifestMediaType } from '../oci.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
-import { policyFor, targetRepositoryFor } from '../policy/load.js';
+import { policyFor, repositoryMatches, targetRepositoryFor } from '../policy/load.js';
 import type { ApprovalRecord, ReleaseRecord, ScanCompletion } from '../ports.js';
 import { copyImage } from '../promotion/copy.js';
 import type { Digest } from '../types.js';
@@ -86,7 +86,12 @@ export async function scanCompleted(
   repository: string,
   digest: Digest,
   completion: ScanCompletion,
-): Promise<'resumed' | 'recorded'> {
+): Promise<'resumed' | 'recorded' | 'ungated'> {
+  // The Inspector2 Scan rule cannot filter by repository (it may send an ARN): scans of
+  // repositories no policy rule gates are not recorded.
+  if (!deps.policy.document.rules.some((r) => r.repositories.some((p) => repositoryMatches(p, repository)))) {
+    return 'ungated';
+  }
   const token = await deps.store.offerScanResult(repository, digest, completion);
   if (token === null) return 'recorded';
   await deps.tokens.sendSuccess(token, completion);
