@@ -1,4 +1,3 @@
-import '../cli/local/polyfills.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,4 @@
 import './local/quiet-logs.js';
-import './local/polyfills.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignerClient } from '@aws-sdk/client-signer';

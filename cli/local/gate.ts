@@ -1,4 +1,3 @@
-import './polyfills.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { awsClients } from '../../lambdas/adapters/aws/clients.js';

@@ -1,13 +1,14 @@
 /**
  * Runs Debian's `docker-registry` (CNCF distribution 2.8) on 127.0.0.1 with filesystem storage in
- * a temporary directory. A missing binary is an error, not a skip: the integration tests must fail
- * where the stand-in is absent (install with `apt-get install -y docker-registry`).
+ * a temporary directory. The binary is found on PATH; a missing one is an error, not a skip (the
+ * vitest globalSetup installs it, or fails at once with the command to run).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool } from './debian-tools.js';
 
 export interface RegistryServer {
   /** e.g. `http://127.0.0.1:43127` */
@@ -17,23 +18,7 @@ export interface RegistryServer {
   stop(): Promise<void>;
 }
 
-const BINARY_CANDIDATES = ['/usr/bin/docker-registry', '/usr/local/bin/docker-registry'];
 const READY_TIMEOUT_MS = 15_000;
-
-async function findBinary(): Promise<string> {
-  for (const candidate of BINARY_CANDIDATES) {
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // try the next one
-    }
-  }
-  throw new Error(
-    `docker-registry not found (looked in ${BINARY_CANDIDATES.join(', ')}). ` +
-      'Install it with `apt-get install -y docker-registry`: the registry integration tests need it.',
-  );
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,7 +43,7 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 export async function startRegistryServer(): Promise<RegistryServer> {
-  const binary = await findBinary();
+  const binary = requireTool('docker-registry');
   const dir = await mkdtemp(join(tmpdir(), 'registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;

@@ -538,7 +538,8 @@ describe('Function: request-approval handler', () => {
       const { approvalId, url } = await requestFor(w, { taskToken: 'task-token-1', timeoutSeconds: 3600 });
 
       // Assess
-      expect(approvalId).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+      // 128 bits in hex: never starts with '-', which a command line would read as an option
+      expect(approvalId).toMatch(/^[0-9a-f]{32}$/);
       expect(url).toBe(`${APPROVAL_BASE_URL}/${approvalId}`);
       const stored = await w.store.getApproval(approvalId);
       expect(stored).toMatchObject({

@@ -151,7 +151,9 @@ export async function requestApproval(
     (a) => a.repository === req.repository && a.digest === req.digest && a.tokenHash === sha256Hex(req.taskToken),
   );
   const now = deps.clock.now();
-  const approvalId = existing?.approvalId ?? randomBytes(16).toString('base64url');
+  // 128 random bits in hex: a base64url id starts with '-' one time in 64, and a command line then
+  // reads `approve -Xyz…` as an option.
+  const approvalId = existing?.approvalId ?? randomBytes(16).toString('hex');
   const url = `${deps.config.approvalBaseUrl.replace(/\/+$/, '')}/${approvalId}`;
   if (existing === undefined) {
     await deps.store.putApproval({
