@@ -9,7 +9,7 @@ import { AwsSignerRevocationChecker } from '../lambdas/adapters/signer/aws-signe
 import { FileRevocationList } from '../lambdas/adapters/signer/local-revocation.js';
 import { DynamoReleaseStore } from '../lambdas/adapters/store/dynamo-release-store.js';
 import { MemoryStore } from '../lambdas/adapters/store/memory-store.js';
-import { describeError, GateError, NotFoundError } from '../lambdas/domain/errors.js';
+import { ConfigError, describeError, NotFoundError } from '../lambdas/domain/errors.js';
 import { collectSbom } from '../lambdas/domain/evidence/sbom.js';
 import { type ReleaseStore, type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
 import { NormalizedSbomSchema } from '../lambdas/domain/sbom/component.js';
@@ -196,7 +196,7 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
   }
   const state = await readLocalState(values['work-dir']);
   if (state === null || !isAlive(state.pid)) {
-    throw new GateError('CONFIG_ERROR', 'no local gate is running (start one with `npm start`); for AWS pass --aws');
+    throw new ConfigError('no local gate is running (start one with `npm start`); for AWS pass --aws');
   }
   const res = await fetch(`${state.approvalBaseUrl}/${encodeURIComponent(approvalId)}`, {
     method: 'POST',
@@ -226,8 +226,7 @@ async function status(args: string[]): Promise<number> {
     options: { json: { type: 'boolean', default: false }, 'work-dir': { type: 'string', default: DEFAULT_WORK_DIR } },
   });
   const state = await readLocalState(values['work-dir']);
-  if (state === null)
-    throw new GateError('CONFIG_ERROR', `no local gate data in ${values['work-dir']} (run \`npm start\` first)`);
+  if (state === null) throw new ConfigError(`no local gate data in ${values['work-dir']} (run \`npm start\` first)`);
   let stop = async () => {};
   let endpoint = state.dynamoEndpoint;
   if (!isAlive(state.pid)) {

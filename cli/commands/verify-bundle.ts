@@ -107,7 +107,7 @@ export async function runVerifyBundle(argv: string[], io: CommandIo): Promise<nu
     return 0;
   } catch (err) {
     if (err instanceof SigstoreVerificationError) {
-      io.stderr.write(`verify-bundle: FAILED (${err.failure}): ${err.message}\n`);
+      io.stderr.write(`verify-bundle: FAILED (${err.detail}): ${err.message}\n`);
       return 1;
     }
     if (err instanceof GateError) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
-import { describeError, GateError, NotFoundError } from '../../lambdas/domain/errors.js';
+import { describeError, InvalidInputError, NotFoundError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectSbom } from '../../lambdas/domain/evidence/sbom.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
@@ -100,7 +100,7 @@ export class LocalScanner implements ScanFindingsSource {
       throw err;
     }
     const parsed = ScanReportSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
-    if (!parsed.success) throw new GateError('INVALID_INPUT', 'stored scan report is malformed');
+    if (!parsed.success) throw new InvalidInputError('stored scan report is malformed');
     return parsed.data;
   }
 }

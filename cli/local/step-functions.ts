@@ -8,7 +8,7 @@ export type EventLog = Awaited<ReturnType<ReturnType<StateMachine['run']>['event
   type: string;
 };
 
-import { GateError } from '../../lambdas/domain/errors.js';
+import { ConfigError } from '../../lambdas/domain/errors.js';
 import type { ExecutionStarter } from '../../lambdas/domain/ports.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import { makeHandler as collectEvidence } from '../../lambdas/handlers/collect-evidence.js';
@@ -47,7 +47,7 @@ export const localFunctionArn = (key: string): string =>
 export function substituteDefinition(text: string, substitutions: Readonly<Record<string, string>>): string {
   const out = text.replace(/\$\{([A-Za-z0-9]+)\}/g, (m, key: string) => substitutions[key] ?? m);
   const left = /\$\{([A-Za-z0-9]+)\}/.exec(out);
-  if (left !== null) throw new GateError('CONFIG_ERROR', `no substitution for ${left[0]} in the state machine`);
+  if (left !== null) throw new ConfigError(`no substitution for ${left[0]} in the state machine`);
   return out;
 }
 
@@ -111,7 +111,7 @@ export class LocalStepFunctions implements ExecutionStarter {
       this.handlers.set(localFunctionArn(key), factory(getDeps));
     }
     const definition: unknown = JSON.parse(substituteDefinition(readFileSync(aslPath, 'utf8'), substitutions));
-    if (!isRecord(definition)) throw new GateError('CONFIG_ERROR', 'state machine definition is not an object');
+    if (!isRecord(definition)) throw new ConfigError('state machine definition is not an object');
     const states = isRecord(definition.States) ? definition.States : {};
     for (const name of taskStateNames(definition)) {
       const state = findState(states, name);
@@ -177,20 +177,17 @@ export class LocalStepFunctions implements ExecutionStarter {
 
   private async invoke(stateName: string, input: unknown, waits: boolean): Promise<unknown> {
     if (!isRecord(input) || typeof input.FunctionName !== 'string') {
-      throw new GateError('CONFIG_ERROR', `Task ${stateName}: no FunctionName in its Parameters`);
+      throw new ConfigError(`Task ${stateName}: no FunctionName in its Parameters`);
     }
     const handler = this.handlers.get(input.FunctionName);
-    if (handler === undefined)
-      throw new GateError('CONFIG_ERROR', `Task ${stateName}: unknown function ${input.FunctionName}`);
+    if (handler === undefined) throw new ConfigError(`Task ${stateName}: unknown function ${input.FunctionName}`);
     const payload = input.Payload;
     if (!waits) return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: await handler(payload) };
     const token = isRecord(payload) && typeof payload.taskToken === 'string' ? payload.taskToken : undefined;
-    if (token === undefined)
-      throw new GateError('CONFIG_ERROR', `Task ${stateName}: waitForTaskToken without taskToken`);
+    if (token === undefined) throw new ConfigError(`Task ${stateName}: waitForTaskToken without taskToken`);
     const timeout =
       isRecord(payload) && typeof payload.timeoutSeconds === 'number' ? payload.timeoutSeconds : undefined;
-    if (timeout === undefined)
-      throw new GateError('CONFIG_ERROR', `Task ${stateName}: waiting task without timeoutSeconds`);
+    if (timeout === undefined) throw new ConfigError(`Task ${stateName}: waiting task without timeoutSeconds`);
     const answer = this.tokens.register(token, timeout);
     await handler(payload);
     return answer;

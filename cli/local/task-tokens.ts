@@ -1,4 +1,4 @@
-import { GateError } from '../../lambdas/domain/errors.js';
+import { ExpiredError } from '../../lambdas/domain/errors.js';
 import type { TaskTokenPort } from '../../lambdas/domain/ports.js';
 
 interface Pending {
@@ -52,7 +52,7 @@ export class LocalTaskTokens implements TaskTokenPort {
 
   private take(token: string): Pending {
     const p = this.pending.get(token);
-    if (p === undefined) throw new GateError('EXPIRED', 'task token is unknown, already answered or timed out');
+    if (p === undefined) throw new ExpiredError('task token is unknown, already answered or timed out');
     this.pending.delete(token);
     clearTimeout(p.timer);
     return p;

@@ -16,7 +16,7 @@
  * vendored image-spec test cases can be checked against exactly what the spec says.
  */
 import { z } from 'zod';
-import { GateError, InvalidInputError, TooLargeError } from './errors.js';
+import { InvalidInputError, TooLargeError, UnsupportedMediaTypeError } from './errors.js';
 import { Limits } from './limits.js';
 import {
   type ImageIndex,
@@ -130,11 +130,11 @@ function checkMediaTypeConsistency(
   accepts: (mt: string | undefined) => boolean,
 ): void {
   if (bodyMediaType !== undefined && !accepts(bodyMediaType)) {
-    throw new GateError('UNSUPPORTED_MEDIA_TYPE', `${what} has mediaType ${bodyMediaType}`);
+    throw new UnsupportedMediaTypeError(`${what} has mediaType ${bodyMediaType}`);
   }
   if (hint !== undefined) {
     if (!accepts(hint)) {
-      throw new GateError('UNSUPPORTED_MEDIA_TYPE', `${what} was served as ${hint}`);
+      throw new UnsupportedMediaTypeError(`${what} was served as ${hint}`);
     }
     if (bodyMediaType !== undefined && bodyMediaType !== hint) {
       throw new InvalidInputError(`${what} was served as ${hint} but its body says ${bodyMediaType}`);
@@ -215,11 +215,11 @@ export function sniffManifestMediaType(bytes: Uint8Array): string {
     if (err instanceof TooLargeError) {
       throw err;
     }
-    throw new GateError('UNSUPPORTED_MEDIA_TYPE', 'content is not a JSON manifest or index', { cause: err });
+    throw new UnsupportedMediaTypeError('content is not a JSON manifest or index', { cause: err });
   }
   const parsed = SniffSchema.safeParse(json);
   if (!parsed.success) {
-    throw new GateError('UNSUPPORTED_MEDIA_TYPE', 'content is not an OCI/Docker schema 2 manifest or index');
+    throw new UnsupportedMediaTypeError('content is not an OCI/Docker schema 2 manifest or index');
   }
   const { mediaType, manifests, config } = parsed.data;
   if (mediaType !== undefined) {
@@ -231,5 +231,5 @@ export function sniffManifestMediaType(bytes: Uint8Array): string {
   if (config !== undefined && manifests === undefined) {
     return MediaTypes.ociManifest;
   }
-  throw new GateError('UNSUPPORTED_MEDIA_TYPE', 'content is neither a manifest nor an index');
+  throw new UnsupportedMediaTypeError('content is neither a manifest nor an index');
 }

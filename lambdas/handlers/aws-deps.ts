@@ -10,7 +10,7 @@ import { SfnExecutionStarter, SfnTaskTokens } from '../adapters/sfn/aws-sfn.js';
 import { AwsSignerRevocationChecker } from '../adapters/signer/aws-signer-revocation.js';
 import { DynamoReleaseStore } from '../adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../adapters/store/s3-document-store.js';
-import { GateError } from '../domain/errors.js';
+import { ConfigError } from '../domain/errors.js';
 import { type ExecutionStarter, systemClock } from '../domain/ports.js';
 import type { GateDeps } from '../domain/workflow/deps.js';
 
@@ -22,8 +22,7 @@ export interface HandlerDeps {
 
 function env(name: string): string {
   const value = process.env[name];
-  if (value === undefined || value === '')
-    throw new GateError('CONFIG_ERROR', `environment variable ${name} is not set`);
+  if (value === undefined || value === '') throw new ConfigError(`environment variable ${name} is not set`);
   return value;
 }
 
@@ -31,8 +30,7 @@ function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1)
-    throw new GateError('CONFIG_ERROR', `${name} must be a positive integer, got ${raw}`);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got ${raw}`);
   return n;
 }
 

@@ -63,7 +63,8 @@ describe('Function: parseInTotoStatementBytes (in-toto/attestation corpus)', () 
 
         // Assess
         expect(act).toThrow(InTotoStatementError);
-        expect(act).toThrow(expect.objectContaining({ rule, code: 'INVALID_INPUT' }));
+        expect(act).toThrowWithCode(InTotoStatementError, rule);
+        expect(act).toThrowWithCode(InTotoStatementError, 'INVALID_INPUT');
       });
     },
   );

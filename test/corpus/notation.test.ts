@@ -70,7 +70,7 @@ async function failureOf(promise: Promise<unknown>): Promise<NotationError> {
 
 async function expectFailure(promise: Promise<unknown>, code: NotationErrorCode, message?: RegExp): Promise<void> {
   const err = await failureOf(promise);
-  expect(err.notationCode).toBe(code);
+  expect(err.detail).toBe(code);
   if (message !== undefined) expect(err.message).toMatch(message);
 }
 

@@ -43,7 +43,7 @@ function failureOf(act: () => unknown): SigstoreFailure | string {
   try {
     act();
   } catch (err) {
-    return err instanceof SigstoreVerificationError ? err.failure : `unexpected ${String(err)}`;
+    return err instanceof SigstoreVerificationError ? err.detail : `unexpected ${String(err)}`;
   }
   return 'verified';
 }

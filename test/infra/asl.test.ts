@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ErrorName, LAMBDA_TRANSIENT_ERRORS, RETRYABLE_ERRORS, StatesError } from '../../lambdas/domain/errors.js';
 
 const ASL_FILE = join(fileURLToPath(new URL('../../', import.meta.url)), 'statemachines', 'release-gate.asl.json');
 
-/** The default Lambda retry documented for Step Functions service integrations. */
-const LAMBDA_TRANSIENT_ERRORS = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException'];
 const END_STATES = ['Promoted', 'Quarantined', 'PromotionFailed', 'QuarantineFailed'];
 
 const RetrierSchema = z.object({
@@ -141,6 +140,33 @@ function branchTasksWithoutCatch(machine: Machine): string[] {
     .map((t) => t.name);
 }
 
+/** Every error name matched by a Retry or Catch, with where it is matched. */
+function matchedErrorNames(machine: Machine): { name: string; where: string }[] {
+  return allStates(machine).flatMap(({ name, state }) => [
+    ...(state.Retry ?? []).flatMap((r) => r.ErrorEquals.map((e) => ({ name: e, where: `${name}.Retry` }))),
+    ...(state.Catch ?? []).flatMap((c) => c.ErrorEquals.map((e) => ({ name: e, where: `${name}.Catch` }))),
+  ]);
+}
+
+/** The names the error vocabulary (lambdas/domain/errors.ts) defines. */
+const KNOWN_ERROR_NAMES = new Set<string>([
+  ...Object.values(ErrorName),
+  ...Object.values(StatesError),
+  ...LAMBDA_TRANSIENT_ERRORS,
+]);
+
+/** Tasks that do not retry one of the gate's retryable errors (`RETRYABLE_ERRORS`). */
+function tasksMissingRetryable(machine: Machine): { task: string; missing: string[] }[] {
+  return tasks(machine)
+    .map(({ name, state }) => ({
+      task: name,
+      missing: RETRYABLE_ERRORS.filter(
+        (error) => !(state.Retry ?? []).some((r) => r.ErrorEquals.includes(error) && (r.MaxAttempts ?? 3) > 0),
+      ),
+    }))
+    .filter((t) => t.missing.length > 0);
+}
+
 /** Top-level states where an execution can stop. */
 function endStates(machine: Machine): string[] {
   return Object.entries(machine.States)
@@ -231,6 +257,75 @@ describe('State machine: statemachines/release-gate.asl.json', () => {
       // Assess
       expect(withoutRetry).toEqual(['Promote']);
       expect(withoutTimeout).toEqual(['Promote']);
+    });
+  });
+
+  describe('when its error names are compared with the error vocabulary', () => {
+    it('matches only names defined in lambdas/domain/errors.ts', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const unknown = matchedErrorNames(machine).filter((m) => !KNOWN_ERROR_NAMES.has(m.name));
+
+      // Assess
+      expect(unknown).toEqual([]);
+      expect(matchedErrorNames(machine).length).toBeGreaterThan(0);
+    });
+
+    it('retries every retryable error on every Task', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const missing = tasksMissingRetryable(machine);
+
+      // Assess
+      expect(missing).toEqual([]);
+      expect(RETRYABLE_ERRORS).toEqual(['StoreError', 'RegistryError', 'NotificationError']);
+    });
+
+    it('flags a name the vocabulary does not define, and a Task that forgot a retryable error', () => {
+      // Prepare
+      const machine: Machine = {
+        StartAt: 'Step',
+        States: {
+          Step: {
+            Type: 'Task',
+            Retry: [{ ErrorEquals: ['StoreError', 'RegistryError'] }],
+            Catch: [{ ErrorEquals: ['PromotionBlockedError'], Next: 'Done' }],
+            Next: 'Done',
+          },
+          Done: { Type: 'Succeed' },
+        },
+      };
+
+      // Act
+      const unknown = matchedErrorNames(machine).filter((m) => !KNOWN_ERROR_NAMES.has(m.name));
+      const missing = tasksMissingRetryable(machine);
+
+      // Assess
+      expect(unknown).toEqual([{ name: 'PromotionBlockedError', where: 'Step.Catch' }]);
+      expect(missing).toEqual([{ task: 'Step', missing: ['NotificationError'] }]);
+    });
+
+    it('gives every error class the name the vocabulary lists for it', async () => {
+      // Prepare
+      const errors: Record<string, unknown> = await import('../../lambdas/domain/errors.js');
+      const classes = Object.values(errors).filter(
+        (v): v is new (...args: unknown[]) => Error => typeof v === 'function' && v.prototype instanceof Error,
+      );
+
+      // Act
+      const names = classes.map((Class) => {
+        const instance = Reflect.construct(Class, ['x', 1, 1]);
+        return instance instanceof Error ? instance.name : '';
+      });
+
+      // Assess
+      expect(classes.length).toBeGreaterThanOrEqual(17);
+      for (const name of names) expect(Object.values(ErrorName)).toContain(name);
+      expect(new Set(names).size).toBe(names.length);
     });
   });
 

@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StandIns, startStandIns } from '../../cli/local/stand-ins.js';
 import { type AwsClients, awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
-import { ConflictError, InvalidInputError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
+import {
+  ConflictError,
+  DigestMismatchError,
+  InvalidInputError,
+  NotFoundError,
+  TooLargeError,
+} from '../../lambdas/domain/errors.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 
 let standIns: StandIns;
@@ -130,7 +136,7 @@ describe('Class: S3DocumentStore', () => {
         const act = docs.get(digest);
 
         // Assess
-        await expect(act).rejects.toMatchObject({ name: 'GateError', code: 'DIGEST_MISMATCH' });
+        await expect(act).rejects.toThrowWithCode(DigestMismatchError, 'DIGEST_MISMATCH');
       });
     });
 

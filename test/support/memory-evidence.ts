@@ -4,7 +4,7 @@
  * `record` stores an EvidenceResult the way the collect handler does (documents to the document
  * store, refs in the evidence record), so collectors can be chained: sbom → lockfile → diff.
  */
-import { GateError, NotFoundError } from '../../lambdas/domain/errors.js';
+import { DigestMismatchError, NotFoundError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { sha256Digest } from '../../lambdas/domain/oci.js';
 import { RepositoryPolicySchema } from '../../lambdas/domain/policy/schema.js';
@@ -36,7 +36,7 @@ export class MemoryDocumentStore implements DocumentStore {
     const bytes = this.objects.get(digest);
     if (bytes === undefined) throw new NotFoundError(`document ${digest} not found`);
     const actual = sha256Digest(bytes);
-    if (actual !== digest) throw new GateError('DIGEST_MISMATCH', `document ${digest} hashes to ${actual}`);
+    if (actual !== digest) throw new DigestMismatchError(`document ${digest} hashes to ${actual}`);
     return bytes;
   }
 

@@ -4,7 +4,7 @@
  * `maxBytes`, and referrers are computed from the `subject` of stored manifests.
  */
 import { z } from 'zod';
-import { ConflictError, GateError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
+import { ConflictError, DigestMismatchError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { type Descriptor, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
 import type { FetchedManifest, RegistryWriter } from '../../lambdas/domain/ports.js';
 import { type Digest, DigestSchema } from '../../lambdas/domain/types.js';
@@ -140,7 +140,7 @@ const ReferrerView = z.object({
 function verifyDigest(bytes: Uint8Array, digest: string): void {
   const actual = sha256Digest(bytes);
   if (actual !== digest) {
-    throw new GateError('DIGEST_MISMATCH', `content addressed as ${digest} hashes to ${actual}`);
+    throw new DigestMismatchError(`content addressed as ${digest} hashes to ${actual}`);
   }
 }
 

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
-import { InvalidInputError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
+import {
+  AlreadyDecidedError,
+  InvalidInputError,
+  NotFoundError,
+  StoreError,
+  TooLargeError,
+} from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { MediaTypes } from '../../lambdas/domain/oci.js';
 import { loadPolicy } from '../../lambdas/domain/policy/load.js';
@@ -19,6 +25,7 @@ import type { Digest } from '../../lambdas/domain/types.js';
 import { executionNameFor } from '../../lambdas/domain/workflow/inputs.js';
 import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
+import { makeHandler as quarantine } from '../../lambdas/handlers/quarantine.js';
 import { makeHandler as requestApproval } from '../../lambdas/handlers/request-approval.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
@@ -831,6 +838,78 @@ describe('Function: approval-api handler', () => {
       // Assess
       expect(res.statusCode).toBe(200);
       expect((await w.store.getApproval(approvalId))?.state).toBe('APPROVED');
+    });
+  });
+});
+
+/** A store whose `decideApproval` fails as told, for the quarantine-after-timeout path. */
+class FailingDecideStore extends MemoryStore {
+  public constructor(private readonly failure: () => Error) {
+    super();
+  }
+  public override async decideApproval(): Promise<never> {
+    throw this.failure();
+  }
+}
+
+async function timedOutApproval(store: MemoryStore) {
+  const w = world();
+  const deps: HandlerDeps = { ...w.deps, gate: { ...w.deps.gate, store, documents: store } };
+  const getDeps = async () => deps;
+  await recordRelease({ ...w, store }, 'demo/app', DIGEST);
+  await store.putDecision({
+    repository: 'demo/app',
+    digest: DIGEST,
+    decision: 'PASS',
+    reasons: ['awaiting human approval'],
+    policyDigest: POLICY.digest,
+    evidence: [],
+    decidedAt: NOW.toISOString(),
+    documentDigest: OTHER_DIGEST,
+  });
+  await requestApproval(getDeps)({
+    repository: 'demo/app',
+    digest: DIGEST,
+    stage: STAGE,
+    taskToken: 'task-token-1',
+    reasons: ['awaiting human approval'],
+    policyDigest: POLICY.digest,
+    timeoutSeconds: 3600,
+  });
+  return quarantine(getDeps)({
+    repository: 'demo/app',
+    digest: DIGEST,
+    stage: STAGE,
+    failure: { Error: 'States.Timeout', Cause: 'no answer' },
+  });
+}
+
+describe('Function: quarantine handler', () => {
+  describe('when the approval timed out and an approver answered at the same moment', () => {
+    it('keeps that answer and quarantines', async () => {
+      // Prepare
+      const store = new FailingDecideStore(() => new AlreadyDecidedError('approval was already answered: REJECTED'));
+
+      // Act
+      const out = await timedOutApproval(store);
+
+      // Assess
+      expect(out.reasons).toEqual(['approval: no answer before the approval timeout']);
+      expect((await store.getRelease('demo/app', DIGEST))?.state).toBe('QUARANTINED');
+    });
+  });
+
+  describe('when the store fails while the pending approval is expired', () => {
+    it('fails the step with StoreError (the ASL retries it) instead of swallowing it', async () => {
+      // Prepare
+      const store = new FailingDecideStore(() => new StoreError('DynamoDB throttled'));
+
+      // Act
+      const act = timedOutApproval(store);
+
+      // Assess
+      await expect(act).rejects.toThrowWithCode(StoreError, 'STORE_ERROR');
+      expect((await store.getRelease('demo/app', DIGEST))?.state).not.toBe('QUARANTINED');
     });
   });
 });

@@ -76,7 +76,7 @@ describe('Function: parseInTotoStatement', () => {
 
       // Assess
       expect(act).toThrow(InTotoStatementError);
-      expect(act).toThrow(expect.objectContaining({ rule }));
+      expect(act).toThrowWithCode(InTotoStatementError, rule);
     });
   });
 });
@@ -104,7 +104,7 @@ describe('Function: parseInTotoStatementBytes', () => {
       const act = (): unknown => parseInTotoStatementBytes(bytes);
 
       // Assess
-      expect(act).toThrow(expect.objectContaining({ rule: 'MALFORMED' }));
+      expect(act).toThrowWithCode(InTotoStatementError, 'MALFORMED');
     });
   });
 });

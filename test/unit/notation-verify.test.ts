@@ -66,7 +66,7 @@ async function failureOf(promise: Promise<unknown>): Promise<NotationError> {
 
 async function expectFailure(promise: Promise<unknown>, code: NotationErrorCode, message?: RegExp): Promise<void> {
   const err = await failureOf(promise);
-  expect(err.notationCode).toBe(code);
+  expect(err.detail).toBe(code);
   if (message !== undefined) expect(err.message).toMatch(message);
 }
 
@@ -453,7 +453,7 @@ describe('Function: verifyNotationSignature', () => {
       );
 
       // Assess
-      expect(err.notationCode).toBe('REVOCATION_UNAVAILABLE');
+      expect(err.detail).toBe('REVOCATION_UNAVAILABLE');
       expect(err.cause).toBeInstanceOf(Error);
     });
   });

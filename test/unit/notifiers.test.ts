@@ -224,7 +224,7 @@ describe('Class: EventBridgeOutcomes', () => {
         const act = outcomes.emit('Approval Requested', { approvalId: 'a-1' });
 
         // Assess
-        await expect(act).rejects.toMatchObject({ name: 'NotificationError', code: 'STORE_ERROR' });
+        await expect(act).rejects.toMatchObject({ name: 'NotificationError', code: 'NOTIFICATION_ERROR' });
         await expect(act).rejects.toThrow(/InternalFailure/);
       });
     });

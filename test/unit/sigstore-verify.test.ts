@@ -92,7 +92,7 @@ function failureOf(act: () => unknown): SigstoreFailure | string {
   try {
     act();
   } catch (err) {
-    if (err instanceof SigstoreVerificationError) return err.failure;
+    if (err instanceof SigstoreVerificationError) return err.detail;
     return `unexpected ${String(err)}`;
   }
   return 'no error';

@@ -15,7 +15,8 @@
 import { z } from 'zod';
 import {
   ConflictError,
-  GateError,
+  DigestMismatchError,
+  type GateError,
   InvalidInputError,
   NotFoundError,
   RegistryError,
@@ -108,7 +109,7 @@ export class DistributionRegistry implements RegistryWriter {
     const expected = isDigest(reference) ? reference : res.headers.get('docker-content-digest');
     // A tag answer's Docker-Content-Digest is checked when it is a sha256 digest we can compare.
     if (expected !== null && isDigest(expected) && expected !== digest) {
-      throw new GateError('DIGEST_MISMATCH', `${this.location}: ${what} hashes to ${digest}, expected ${expected}`);
+      throw new DigestMismatchError(`${this.location}: ${what} hashes to ${digest}, expected ${expected}`);
     }
     const served = contentType(res);
     const mediaType =
@@ -130,7 +131,7 @@ export class DistributionRegistry implements RegistryWriter {
     const bytes = await this.readCapped(res, maxBytes, what);
     const actual = sha256Digest(bytes);
     if (actual !== digest) {
-      throw new GateError('DIGEST_MISMATCH', `${this.location}: ${what} hashes to ${actual}`);
+      throw new DigestMismatchError(`${this.location}: ${what} hashes to ${actual}`);
     }
     return bytes;
   }
@@ -174,7 +175,7 @@ export class DistributionRegistry implements RegistryWriter {
   public async putBlob(repository: string, digest: string, bytes: Uint8Array): Promise<void> {
     const actual = sha256Digest(bytes);
     if (actual !== digest) {
-      throw new GateError('DIGEST_MISMATCH', `blob for ${digest} hashes to ${actual}`);
+      throw new DigestMismatchError(`blob for ${digest} hashes to ${actual}`);
     }
     const start = await this.request('POST', `/v2/${repository}/blobs/uploads/`, {
       headers: { 'content-length': '0' },
@@ -401,10 +402,7 @@ export class DistributionRegistry implements RegistryWriter {
     await res.body?.cancel();
     const stored = res.headers.get('docker-content-digest');
     if (stored !== null && isDigest(stored) && stored !== sha256Digest(bytes)) {
-      throw new GateError(
-        'DIGEST_MISMATCH',
-        `${this.location}: registry stored ${repository}:${reference} as ${stored}`,
-      );
+      throw new DigestMismatchError(`${this.location}: registry stored ${repository}:${reference} as ${stored}`);
     }
     return res;
   }

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import {
   ConflictError,
+  DigestMismatchError,
   GateError,
   InvalidInputError,
   NotFoundError,
@@ -133,7 +134,7 @@ export class EcrRegistry implements RegistryWriter {
     const digest = sha256Digest(bytes);
     const expected = byDigest ? reference : image.imageId?.imageDigest;
     if (expected !== undefined && expected !== digest) {
-      throw new GateError('DIGEST_MISMATCH', `${this.location}: ${what} hashes to ${digest}, expected ${expected}`);
+      throw new DigestMismatchError(`${this.location}: ${what} hashes to ${digest}, expected ${expected}`);
     }
     return { digest, mediaType: image.imageManifestMediaType ?? sniffManifestMediaType(bytes), bytes };
   }
@@ -218,7 +219,7 @@ export class EcrRegistry implements RegistryWriter {
       );
       const stored = out.image?.imageId?.imageDigest;
       if (stored !== undefined && stored !== digest) {
-        throw new GateError('DIGEST_MISMATCH', `${this.location}: ECR stored ${what} as ${stored}`);
+        throw new DigestMismatchError(`${this.location}: ECR stored ${what} as ${stored}`);
       }
     } catch (err) {
       switch (errorName(err)) {
@@ -232,7 +233,7 @@ export class EcrRegistry implements RegistryWriter {
           }
           throw this.mapError('PutImage', what, err);
         case 'ImageDigestDoesNotMatchException':
-          throw new GateError('DIGEST_MISMATCH', `${this.location}: ECR computed another digest for ${what}`, {
+          throw new DigestMismatchError(`${this.location}: ECR computed another digest for ${what}`, {
             cause: err,
           });
         default:

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import {
   ConflictError,
-  GateError,
+  DigestMismatchError,
   InvalidInputError,
   NotFoundError,
   RegistryError,
@@ -124,8 +124,7 @@ export class OciLayoutRegistry implements RegistryWriter {
     const digest = entry?.descriptor.digest ?? reference;
     const bytes = await this.readBlob(dir, digest, Limits.manifestBytes, `manifest ${digest}`);
     if (entry !== undefined && entry.descriptor.size !== bytes.byteLength) {
-      throw new GateError(
-        'DIGEST_MISMATCH',
+      throw new DigestMismatchError(
         `${this.location}: manifest ${digest} is ${bytes.byteLength} bytes, index.json says ${entry.descriptor.size}`,
       );
     }
@@ -184,7 +183,7 @@ export class OciLayoutRegistry implements RegistryWriter {
   public async putBlob(repository: string, digest: string, bytes: Uint8Array): Promise<void> {
     const actual = sha256Digest(bytes);
     if (actual !== digest) {
-      throw new GateError('DIGEST_MISMATCH', `blob for ${digest} hashes to ${actual}`);
+      throw new DigestMismatchError(`blob for ${digest} hashes to ${actual}`);
     }
     const dir = this.layoutDir(repository);
     await this.ensureLayout(dir);
@@ -307,7 +306,7 @@ export class OciLayoutRegistry implements RegistryWriter {
     const bytes = new Uint8Array(await readFile(path));
     const actual = sha256Digest(bytes);
     if (actual !== digest) {
-      throw new GateError('DIGEST_MISMATCH', `${this.location}: ${what} hashes to ${actual}`);
+      throw new DigestMismatchError(`${this.location}: ${what} hashes to ${actual}`);
     }
     return bytes;
   }

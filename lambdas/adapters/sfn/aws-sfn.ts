@@ -4,7 +4,7 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { GateError, InvalidInputError } from '../../domain/errors.js';
+import { ConfigError, ExpiredError, InvalidInputError } from '../../domain/errors.js';
 import type { ExecutionStarter, TaskTokenPort } from '../../domain/ports.js';
 import { sdkErrorName } from '../store/errors.js';
 
@@ -48,8 +48,7 @@ export class SfnExecutionStarter implements ExecutionStarter {
     const match = STATE_MACHINE_ARN.exec(props.stateMachineArn);
     const [, partition, region, account, name] = match ?? [];
     if (partition === undefined || region === undefined || account === undefined || name === undefined) {
-      throw new GateError(
-        'CONFIG_ERROR',
+      throw new ConfigError(
         `not a state machine ARN: ${props.stateMachineArn} (expected arn:aws:states:<region>:<account>:stateMachine:<name>)`,
       );
     }
@@ -85,7 +84,7 @@ export class SfnExecutionStarter implements ExecutionStarter {
         errorName === 'StateMachineDeleting' ||
         errorName === 'InvalidArn'
       ) {
-        throw new GateError('CONFIG_ERROR', `state machine ${this.stateMachineArn} cannot be started`, { cause: err });
+        throw new ConfigError(`state machine ${this.stateMachineArn} cannot be started`, { cause: err });
       }
       // Throttling and service errors keep their SDK name, which Lambda retries and alarms match.
       throw err;
@@ -136,7 +135,7 @@ export class SfnTaskTokens implements TaskTokenPort {
     } catch (err) {
       const name = sdkErrorName(err);
       if (name === 'TaskDoesNotExist' || name === 'TaskTimedOut' || name === 'InvalidToken') {
-        throw new GateError('EXPIRED', `the task token is no longer valid (${name})`, { cause: err });
+        throw new ExpiredError(`the task token is no longer valid (${name})`, { cause: err });
       }
       throw err;
     }

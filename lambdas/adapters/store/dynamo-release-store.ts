@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { PackageURL } from 'packageurl-js';
 import { z } from 'zod';
-import { ConflictError, GateError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
+import { AlreadyDecidedError, ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
 import {
   APPROVAL_STATES,
   type ApprovalRecord,
@@ -378,7 +378,7 @@ export class DynamoReleaseStore implements ReleaseStore {
 
     const current = await this.getApproval(approvalId);
     if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
-    throw new GateError('ALREADY_DECIDED', `approval ${approvalId} was already answered: ${current.state}`);
+    throw new AlreadyDecidedError(`approval ${approvalId} was already answered: ${current.state}`);
   }
 
   /** Oldest request first; one state through gsi1, all approvals through gsi2. */

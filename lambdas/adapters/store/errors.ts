@@ -1,16 +1,6 @@
-import { GateError } from '../../domain/errors.js';
-
-/**
- * DynamoDB or S3 failed for a reason other than a lost condition (throttling, network, a missing
- * table or bucket, a validation error). The name is stable: the ASL `Retry` blocks match
- * `StoreError` to retry transient storage failures with backoff.
- */
-export class StoreError extends GateError {
-  public constructor(message: string, options?: { cause?: unknown }) {
-    super('STORE_ERROR', message, options);
-    this.name = 'StoreError';
-  }
-}
+// StoreError lives with the rest of the error vocabulary (domain/errors.ts), where the ASL test
+// ties its name to the state machine's Retry blocks.
+export { StoreError } from '../../domain/errors.js';
 
 /** The SDK's error name (`ConditionalCheckFailedException`, `NoSuchKey`, …), when it has one. */
 export function sdkErrorName(err: unknown): string | undefined {

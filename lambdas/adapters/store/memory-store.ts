@@ -1,4 +1,4 @@
-import { ConflictError, GateError, NotFoundError } from '../../domain/errors.js';
+import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
 import { sha256Digest } from '../../domain/oci.js';
 import type {
   ApprovalRecord,
@@ -125,7 +125,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   ) {
     const cur = this.approvals.get(id);
     if (cur === undefined) throw new NotFoundError(`no approval ${id}`);
-    if (cur.state !== 'PENDING') throw new GateError('ALREADY_DECIDED', `approval ${id} is ${cur.state}`);
+    if (cur.state !== 'PENDING') throw new AlreadyDecidedError(`approval ${id} is ${cur.state}`);
     const next = { ...cur, state, decidedBy: by, decidedAt: at, ...(comment ? { comment } : {}) };
     this.approvals.set(id, next);
     return next;

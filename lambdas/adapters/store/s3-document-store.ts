@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ConflictError, GateError, InvalidInputError, NotFoundError, TooLargeError } from '../../domain/errors.js';
+import {
+  ConflictError,
+  DigestMismatchError,
+  InvalidInputError,
+  NotFoundError,
+  TooLargeError,
+} from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
 import type { DocumentStore } from '../../domain/ports.js';
 import { type Digest, DigestSchema } from '../../domain/types.js';
@@ -62,7 +68,7 @@ export class S3DocumentStore implements DocumentStore {
     const bytes = await this.read(S3DocumentStore.keyOf(parsed.data));
     const actual = `sha256:${sha256Hex(bytes)}`;
     if (actual !== parsed.data) {
-      throw new GateError('DIGEST_MISMATCH', `stored document ${parsed.data} hashes to ${actual}`);
+      throw new DigestMismatchError(`stored document ${parsed.data} hashes to ${actual}`);
     }
     return bytes;
   }
@@ -139,7 +145,7 @@ export class S3DocumentStore implements DocumentStore {
     const storedHex = sha256Hex(stored);
     if (storedHex === hex) return;
     const message = `s3://${this.bucket}/${key} already holds different content (sha256:${storedHex})`;
-    throw onDifferent === 'CONFLICT' ? new ConflictError(message) : new GateError('DIGEST_MISMATCH', message);
+    throw onDifferent === 'CONFLICT' ? new ConflictError(message) : new DigestMismatchError(message);
   }
 
   private async read(key: string): Promise<Uint8Array> {

@@ -17,6 +17,7 @@ import { describeError, GateError, NotFoundError, TooLargeError } from '../error
 import { Limits } from '../limits.js';
 import { type Descriptor, MediaTypes } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
+import { assertWithinReferrerLimit } from '../referrers.js';
 import { type Digest, DigestSchema } from '../types.js';
 import { parseInTotoStatementBytes, statementCoversDigest } from './in-toto.js';
 import { BuildkitAnnotations, isAttestationManifest, platformLabel, readImage } from './platforms.js';
@@ -70,12 +71,7 @@ export async function findBuildkitAttestations(
 
   const entries = image.index.manifests;
   const attestationEntries = entries.filter(isAttestationManifest);
-  if (attestationEntries.length > Limits.referrers) {
-    throw new GateError(
-      'TOO_LARGE',
-      `${repository}@${index} lists ${attestationEntries.length} attestation manifests, above the limit of ${Limits.referrers}`,
-    );
-  }
+  assertWithinReferrerLimit(`${repository}@${index}`, attestationEntries.length, 'attestation manifests');
   const platforms = new Map(
     entries.filter((e) => !isAttestationManifest(e)).map((e) => [e.digest, platformLabel(e.platform)] as const),
   );

@@ -17,6 +17,7 @@ import {
 } from '../oci.js';
 import type { TrustedKey } from '../policy/schema.js';
 import type { RegistryReader } from '../ports.js';
+import { listReferrersBounded } from '../referrers.js';
 import type { ImageSubject } from '../types.js';
 import { decodeBase64, parseEnvelope, verifyEnvelope } from './dsse.js';
 import { parseInTotoStatementBytes, statementCoversDigest } from './in-toto.js';
@@ -56,13 +57,7 @@ export async function discoverAttestations(
     rejected: [],
   };
 
-  const referrers = await registry.listReferrers(subject.repository, subject.digest);
-  if (referrers.length > Limits.referrers) {
-    throw new GateError(
-      'TOO_LARGE',
-      `${subject.repository}@${subject.digest} has ${referrers.length} referrers, above the limit of ${Limits.referrers}`,
-    );
-  }
+  const referrers = await listReferrersBounded(registry, subject.repository, subject.digest);
   for (const referrer of referrers) {
     await scanReferrer(state, referrer);
   }

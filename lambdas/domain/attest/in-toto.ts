@@ -4,7 +4,7 @@
  * mirror in-toto/attestation `go/v1/statement.go` and `resource_descriptor.go`.
  */
 import { z } from 'zod';
-import { InvalidInputError, TooLargeError } from '../errors.js';
+import { ErrorName, GateError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { StatementTypes } from '../predicate-types.js';
 import type { InTotoStatement } from './types.js';
@@ -22,14 +22,13 @@ export const IN_TOTO_RULES = [
 ] as const;
 export type InTotoRule = (typeof IN_TOTO_RULES)[number];
 
-/** A statement that failed validation; `rule` says which. */
-export class InTotoStatementError extends InvalidInputError {
-  public readonly rule: InTotoRule;
+/** A statement that failed validation; `detail` says which rule. */
+export class InTotoStatementError extends GateError<InTotoRule> {
+  declare public readonly detail: InTotoRule;
 
   public constructor(rule: InTotoRule, message: string, options?: { cause?: unknown }) {
-    super(`invalid in-toto statement (${rule}): ${message}`, options);
-    this.rule = rule;
-    this.name = 'InTotoStatementError';
+    super('INVALID_INPUT', `invalid in-toto statement (${rule}): ${message}`, { ...options, detail: rule });
+    this.name = ErrorName.InTotoStatement;
   }
 }
 

@@ -28,10 +28,10 @@ import {
 } from '../attest/provenance-checks.js';
 import type { ProvenanceDependency } from '../attest/slsa.js';
 import type { InTotoStatement } from '../attest/types.js';
-import { describeError, GateError } from '../errors.js';
-import { Limits } from '../limits.js';
+import { describeError } from '../errors.js';
 import { MediaTypes } from '../oci.js';
 import { PredicateTypes } from '../predicate-types.js';
+import { assertWithinReferrerLimit } from '../referrers.js';
 import { verifyImageBundles } from '../sigstore/image-signatures.js';
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
@@ -210,12 +210,7 @@ async function gather(ctx: CollectContext, coverage: PlatformCoverage): Promise<
 
   const digests = [digest, ...coverage.platforms.map((p) => p.digest).filter((d) => d !== digest)];
   const unique = [...new Set(digests)];
-  if (unique.length > Limits.referrers + 1) {
-    throw new GateError(
-      'TOO_LARGE',
-      `${repository}@${digest} lists ${unique.length - 1} platform manifests, above the limit of ${Limits.referrers}`,
-    );
-  }
+  assertWithinReferrerLimit(`${repository}@${digest}`, unique.length - 1, 'platform manifests');
   for (const subject of unique) {
     const scan = await discoverAttestations(ctx.registry, { repository, digest: subject }, keys, PROVENANCE_TYPES);
     const where = subject === digest ? '' : ` (platform manifest ${subject})`;

@@ -15,6 +15,7 @@ import { Limits } from '../limits.js';
 import { type Descriptor, digestToTag, type ImageManifest, ImageManifestSchema, MediaTypes } from '../oci.js';
 import type { StoredEvidence } from '../ports.js';
 import { PredicateTypes } from '../predicate-types.js';
+import { listReferrersBounded } from '../referrers.js';
 import { type NormalizedSbom, NormalizedSbomSchema } from '../sbom/component.js';
 import {
   normalizeSbomObjectWithNotes,
@@ -47,12 +48,12 @@ interface FoundSbom {
 /** Collect the SBOM evidence of `ctx.subject`. See the module comment for the sources. */
 export async function collectSbom(ctx: CollectContext): Promise<EvidenceResult> {
   const { repository, digest } = ctx.subject;
-  const referrers = await ctx.registry.listReferrers(repository, digest);
-  if (referrers.length > Limits.referrers) {
-    // More referrers than any real image has is treated as an attack on the collector.
-    return evidenceResult('sbom', 'FAIL', [
-      `${repository}@${digest} has ${referrers.length} referrers, above the limit of ${Limits.referrers}`,
-    ]);
+  let referrers: Descriptor[];
+  try {
+    referrers = await listReferrersBounded(ctx.registry, repository, digest);
+  } catch (err) {
+    if (err instanceof TooLargeError) return evidenceResult('sbom', 'FAIL', [err.message]);
+    throw err;
   }
   const rejected: string[] = [];
   const found = ctx.policy.sbom.requireSigned

@@ -21,6 +21,7 @@ import {
   MediaTypes,
 } from '../oci.js';
 import type { SignatureKind } from '../policy/schema.js';
+import { listReferrersBounded } from '../referrers.js';
 import {
   checkSimpleSigningClaims,
   cosignSignatureOf,
@@ -231,13 +232,7 @@ async function fromSignatureTag(ctx: CollectContext): Promise<FoundSignature[]> 
 }
 
 async function fromReferrers(ctx: CollectContext): Promise<FoundSignature[]> {
-  const referrers = await ctx.registry.listReferrers(ctx.subject.repository, ctx.subject.digest);
-  if (referrers.length > Limits.referrers) {
-    throw new GateError(
-      'TOO_LARGE',
-      `${ctx.subject.repository}@${ctx.subject.digest} has ${referrers.length} referrers, above the limit of ${Limits.referrers}`,
-    );
-  }
+  const referrers = await listReferrersBounded(ctx.registry, ctx.subject.repository, ctx.subject.digest);
   const found: FoundSignature[] = [];
   for (const referrer of referrers) {
     if (isIndexMediaType(referrer.mediaType)) continue;

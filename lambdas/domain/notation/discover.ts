@@ -11,6 +11,7 @@ import { describeError, GateError, NotFoundError, TooLargeError } from '../error
 import { Limits } from '../limits.js';
 import { type ImageManifest, ImageManifestSchema, isIndexMediaType } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
+import { listReferrersBounded } from '../referrers.js';
 import { NOTATION_ENVELOPE_MAX_BYTES, NotationMediaTypes } from './envelope.js';
 
 export interface FoundNotationSignature {
@@ -37,13 +38,7 @@ export async function findNotationSignatures(
   repository: string,
   subjectDigest: string,
 ): Promise<FoundNotationSignature[]> {
-  const referrers = await registry.listReferrers(repository, subjectDigest);
-  if (referrers.length > Limits.referrers) {
-    throw new GateError(
-      'TOO_LARGE',
-      `${repository}@${subjectDigest} has ${referrers.length} referrers, above the limit of ${Limits.referrers}`,
-    );
-  }
+  const referrers = await listReferrersBounded(registry, repository, subjectDigest);
   const found: FoundNotationSignature[] = [];
   for (const referrer of referrers) {
     if (isIndexMediaType(referrer.mediaType)) continue;

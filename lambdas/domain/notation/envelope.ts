@@ -11,7 +11,7 @@
  * COSE (`application/cose`) envelopes are recognised and rejected: they are not supported.
  */
 import { z } from 'zod';
-import { GateError, type GateErrorCode } from '../errors.js';
+import { ErrorName, GateError, type GateErrorCode } from '../errors.js';
 import { Limits } from '../limits.js';
 import { DescriptorSchema } from '../oci.js';
 
@@ -93,16 +93,15 @@ const GATE_CODE_OF: Readonly<Record<NotationErrorCode, GateErrorCode>> = {
 };
 
 /**
- * A Notation signature was rejected. `notationCode` says which step failed; `code` is the
- * gate-wide code it maps to, so generic handlers keep working.
+ * A Notation signature was rejected. `detail` says which step failed; `code` is the gate-wide code
+ * it maps to, so generic handlers keep working.
  */
-export class NotationError extends GateError {
-  public readonly notationCode: NotationErrorCode;
+export class NotationError extends GateError<NotationErrorCode> {
+  declare public readonly detail: NotationErrorCode;
 
-  public constructor(notationCode: NotationErrorCode, message: string, options?: { cause?: unknown }) {
-    super(GATE_CODE_OF[notationCode], message, options);
-    this.notationCode = notationCode;
-    this.name = 'NotationError';
+  public constructor(detail: NotationErrorCode, message: string, options?: { cause?: unknown }) {
+    super(GATE_CODE_OF[detail], message, { ...options, detail });
+    this.name = ErrorName.Notation;
   }
 }
 

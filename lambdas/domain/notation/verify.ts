@@ -110,7 +110,7 @@ export interface VerifiedNotation {
 /**
  * Verifies one Notation signature envelope over `target`. Returns the verified signer or throws.
  *
- * @throws NotationError with the `notationCode` of the first failed step (see module comment).
+ * @throws NotationError with the `detail` code of the first failed step (see module comment).
  */
 export async function verifyNotationSignature(
   envelopeBytes: Uint8Array,

@@ -5,7 +5,7 @@
  * of the SEMVER/ECOSYSTEM `ranges`. GIT ranges name commits and cannot be evaluated against a
  * release version; they are ignored (OSV producers also enumerate those releases in `versions`).
  */
-import { GateError } from '../errors.js';
+import { ErrorName, GateError } from '../errors.js';
 import {
   baseEcosystem,
   Comparators,
@@ -29,7 +29,7 @@ export interface PackageQuery {
 export class NotEvaluableError extends GateError {
   public constructor(message: string, options?: { cause?: unknown }) {
     super('INVALID_INPUT', message, options);
-    this.name = 'NotEvaluableError';
+    this.name = ErrorName.NotEvaluable;
   }
 }
 

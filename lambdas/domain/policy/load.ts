@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { describeError, GateError, TooLargeError } from '../errors.js';
+import { describeError, PolicyInvalidError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { sha256Digest } from '../oci.js';
 import { parseTrustedRoot, type TrustedRootDoc } from '../sigstore/trusted-root.js';
@@ -31,17 +31,17 @@ export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): Load
   try {
     raw = parseYaml(text); // YAML 1.2 is a superset of JSON
   } catch (err) {
-    throw new GateError('POLICY_INVALID', 'policy is neither valid JSON nor YAML', { cause: err });
+    throw new PolicyInvalidError('policy is neither valid JSON nor YAML', { cause: err });
   }
   const parsed = PolicyDocumentSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new GateError('POLICY_INVALID', `policy is invalid: ${issues}`);
+    throw new PolicyInvalidError(`policy is invalid: ${issues}`);
   }
   for (const [i, rule] of parsed.data.rules.entries()) {
     for (const [stage, def] of Object.entries(rule.stages)) {
       if (def.require.includes('dependency-diff') && !def.require.includes('sbom')) {
-        throw new GateError('POLICY_INVALID', `rules.${i}.stages.${stage}: dependency-diff requires sbom`);
+        throw new PolicyInvalidError(`rules.${i}.stages.${stage}: dependency-diff requires sbom`);
       }
     }
   }
@@ -50,27 +50,21 @@ export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): Load
     for (const pin of [rule.signature.sigstore.trustedRoot, rule.attestations.sigstore.trustedRoot]) {
       if (pin === undefined || trustedRoots.has(pin.file)) continue;
       if (pin.file.includes('..') || pin.file.startsWith('/')) {
-        throw new GateError(
-          'POLICY_INVALID',
-          `rules.${i}.signature.sigstore.trustedRoot.file must stay next to the policy`,
-        );
+        throw new PolicyInvalidError(`rules.${i}.signature.sigstore.trustedRoot.file must stay next to the policy`);
       }
       if (readFile === undefined) {
-        throw new GateError(
-          'POLICY_INVALID',
-          `rules.${i} pins ${pin.file}, but the policy was loaded without its directory`,
-        );
+        throw new PolicyInvalidError(`rules.${i} pins ${pin.file}, but the policy was loaded without its directory`);
       }
       let rootBytes: Uint8Array;
       try {
         rootBytes = readFile(pin.file);
       } catch (err) {
-        throw new GateError('POLICY_INVALID', `rules.${i}: cannot read trusted root ${pin.file}`, { cause: err });
+        throw new PolicyInvalidError(`rules.${i}: cannot read trusted root ${pin.file}`, { cause: err });
       }
       try {
         trustedRoots.set(pin.file, parseTrustedRoot(rootBytes, pin));
       } catch (err) {
-        throw new GateError('POLICY_INVALID', `rules.${i}: trusted root ${pin.file}: ${describeError(err)}`, {
+        throw new PolicyInvalidError(`rules.${i}: trusted root ${pin.file}: ${describeError(err)}`, {
           cause: err,
         });
       }
@@ -97,7 +91,7 @@ export function repositoryMatches(pattern: string, repository: string): boolean 
 export function policyFor(document: PolicyDocument, repository: string): RepositoryPolicy {
   const rule = document.rules.find((r) => r.repositories.some((p) => repositoryMatches(p, repository)));
   if (rule === undefined) {
-    throw new GateError('POLICY_INVALID', `no policy rule matches repository ${repository}`);
+    throw new PolicyInvalidError(`no policy rule matches repository ${repository}`);
   }
   return rule;
 }

@@ -9,7 +9,13 @@
  *   reaches the same state without error.
  */
 import type { z } from 'zod';
-import { GateError, InvalidInputError, NotFoundError, TooLargeError } from '../errors.js';
+import {
+  DigestMismatchError,
+  InvalidInputError,
+  NotFoundError,
+  TooLargeError,
+  UnsupportedMediaTypeError,
+} from '../errors.js';
 import { Limits } from '../limits.js';
 import {
   type Descriptor,
@@ -119,14 +125,13 @@ export async function copyImage(opts: CopyImageOptions): Promise<CopyImageResult
         await copyBlob(layer);
       }
     } else {
-      throw new GateError(
-        'UNSUPPORTED_MEDIA_TYPE',
+      throw new UnsupportedMediaTypeError(
         `cannot copy ${sourceRepository}@${fetched.digest}: media type ${fetched.mediaType}`,
       );
     }
     const stored = await target.putManifest(targetRepository, fetched.bytes, fetched.mediaType);
     if (stored !== fetched.digest) {
-      throw new GateError('DIGEST_MISMATCH', `target stored ${fetched.digest} as ${stored}`);
+      throw new DigestMismatchError(`target stored ${fetched.digest} as ${stored}`);
     }
     doneManifests.add(fetched.digest);
     copied.push(fetched.digest);

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { decodeBase64, findSigner } from '../attest/dsse.js';
-import { GateError, InvalidInputError, TooLargeError, VerificationError } from '../errors.js';
+import { InvalidInputError, TooLargeError, UntrustedError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { Annotations, MediaTypes } from '../oci.js';
 import type { TrustedKey } from '../policy/schema.js';
@@ -57,7 +57,7 @@ export function verifyCosignSignature(
     throw new TooLargeError('simple-signing payload', payload.length, Limits.signaturePayloadBytes);
   }
   if (keys.length === 0) {
-    throw new GateError('UNTRUSTED', 'no key is trusted to verify this signature');
+    throw new UntrustedError('no key is trusted to verify this signature');
   }
   const signature = decodeBase64(signatureB64);
   const signer = findSigner(payload, [signature], keys);

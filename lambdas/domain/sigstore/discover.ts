@@ -24,6 +24,7 @@ import {
   isIndexMediaType,
 } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
+import { assertWithinReferrerLimit } from '../referrers.js';
 
 /** A bundle blob as found, not yet verified. */
 export interface FoundSigstoreBundle {
@@ -78,12 +79,7 @@ export async function scanSigstoreBundles(
     ...(await referrersTagIndex(registry, repository, subjectDigest)),
   ];
   const referrers = [...new Map(listed.map((d) => [d.digest, d])).values()];
-  if (referrers.length > Limits.referrers) {
-    throw new GateError(
-      'TOO_LARGE',
-      `${repository}@${subjectDigest} has ${referrers.length} referrers, above the limit of ${Limits.referrers}`,
-    );
-  }
+  assertWithinReferrerLimit(`${repository}@${subjectDigest}`, referrers.length);
   for (const referrer of referrers) {
     if (isIndexMediaType(referrer.mediaType)) continue;
     const source = `referrer ${referrer.digest}`;

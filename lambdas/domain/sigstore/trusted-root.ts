@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';
 import { z } from 'zod';
-import { describeError, GateError, InvalidInputError, TooLargeError } from '../errors.js';
+import { DigestMismatchError, describeError, InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 
 /**
@@ -117,8 +117,7 @@ export function parseTrustedRoot(bytes: Uint8Array, pin?: { readonly sha256: str
       throw new InvalidInputError(`trusted root pin ${JSON.stringify(pin.sha256)} is not a sha256 digest`);
     }
     if (expected.data !== sha256) {
-      throw new GateError(
-        'DIGEST_MISMATCH',
+      throw new DigestMismatchError(
         `trusted root hashes to ${sha256}, but the policy pins ${expected.data}; refusing it`,
       );
     }

@@ -29,7 +29,7 @@ import {
 import { z } from 'zod';
 import { parseInTotoStatement, statementCoversDigest } from '../attest/in-toto.js';
 import type { InTotoStatement } from '../attest/types.js';
-import { describeError, GateError, type GateErrorCode, TooLargeError } from '../errors.js';
+import { describeError, ErrorName, GateError, type GateErrorCode, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
 import type { TrustedKey } from '../policy/schema.js';
@@ -94,14 +94,13 @@ const FAILURE_CODES: Readonly<Record<SigstoreFailure, GateErrorCode>> = {
   TIMESTAMP_INVALID: 'VERIFICATION_FAILED',
 };
 
-/** A bundle that did not verify; `failure` says why, the message says it in words. */
-export class SigstoreVerificationError extends GateError {
-  public readonly failure: SigstoreFailure;
+/** A bundle that did not verify; `detail` says why, the message says it in words. */
+export class SigstoreVerificationError extends GateError<SigstoreFailure> {
+  declare public readonly detail: SigstoreFailure;
 
-  public constructor(failure: SigstoreFailure, message: string, options?: { cause?: unknown }) {
-    super(FAILURE_CODES[failure], message, options);
-    this.failure = failure;
-    this.name = 'SigstoreVerificationError';
+  public constructor(detail: SigstoreFailure, message: string, options?: { cause?: unknown }) {
+    super(FAILURE_CODES[detail], message, { ...options, detail });
+    this.name = ErrorName.SigstoreVerification;
   }
 }
 

@@ -5,7 +5,7 @@
  * An ecosystem without a comparator throws `UnsupportedEcosystemError`: a scanner must then report
  * the component as not evaluable, never as "not affected".
  */
-import { GateError } from '../errors.js';
+import { ErrorName, GateError } from '../errors.js';
 import * as apk from './apk.js';
 import * as dpkg from './dpkg.js';
 import * as maven from './maven.js';
@@ -34,7 +34,7 @@ export class UnsupportedEcosystemError extends GateError {
 
   public constructor(ecosystem: string) {
     super('INVALID_INPUT', `no version ordering is known for ecosystem ${JSON.stringify(ecosystem)}`);
-    this.name = 'UnsupportedEcosystemError';
+    this.name = ErrorName.UnsupportedEcosystem;
     this.ecosystem = ecosystem;
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeError, GateError } from '../errors.js';
+import { describeError, GateError, isRetryable } from '../errors.js';
 import type { CollectContext } from '../evidence/context.js';
 import { collectDependencyDiff } from '../evidence/dependency-diff.js';
 import { collectEval } from '../evidence/eval.js';
@@ -15,9 +15,6 @@ import { type CollectedKind, type EvidenceResult, type EvidenceSummary, evidence
 import type { GateDeps } from './deps.js';
 import type { CollectRequest } from './inputs.js';
 import { purlWithoutVersion } from './purl.js';
-
-/** Errors worth a retry by the ASL (transient infrastructure); everything else becomes evidence. */
-const RETRYABLE_CODES = new Set(['STORE_ERROR', 'REGISTRY_ERROR']);
 
 type Collector = (ctx: CollectContext, req: CollectRequest) => Promise<EvidenceResult>;
 
@@ -75,7 +72,8 @@ export async function collectEvidence(deps: CollectDeps, req: CollectRequest): P
     try {
       result = await COLLECTORS[req.kind](collectContext(deps, req), req);
     } catch (err) {
-      if (err instanceof GateError && RETRYABLE_CODES.has(err.code)) throw err;
+      // Transient infrastructure errors go back to the ASL's Retry; everything else becomes evidence.
+      if (isRetryable(err)) throw err;
       const status = err instanceof GateError && err.code !== 'CONFIG_ERROR' ? 'FAIL' : 'ERROR';
       result = evidenceResult(req.kind, status, [`${req.kind} could not be collected: ${describeError(err)}`]);
     }

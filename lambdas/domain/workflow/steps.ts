@@ -1,5 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { describeError, GateError, InvalidInputError, NotFoundError } from '../errors.js';
+import {
+  AlreadyDecidedError,
+  ConflictError,
+  describeError,
+  ExpiredError,
+  InvalidInputError,
+  NotFoundError,
+  PromotionBlockedError,
+  TooLargeError,
+  UnsupportedMediaTypeError,
+  UntrustedError,
+} from '../errors.js';
 import { Limits } from '../limits.js';
 import { digestToTag, ImageIndexSchema, ImageManifestSchema, isIndexMediaType, isManifestMediaType } from '../oci.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
@@ -23,7 +34,7 @@ export async function recordRelease(
 ): Promise<{ mediaType: string; platforms: number; created: boolean }> {
   const manifest = await deps.registry.getManifest(req.repository, req.digest);
   if (manifest.bytes.byteLength > Limits.manifestBytes) {
-    throw new GateError('TOO_LARGE', `manifest is ${manifest.bytes.byteLength} bytes (limit ${Limits.manifestBytes})`);
+    throw new TooLargeError('manifest', manifest.bytes.byteLength, Limits.manifestBytes);
   }
   const json = parseJson(manifest.bytes, 'manifest');
   const platforms: { digest: Digest; platform: string }[] = [];
@@ -43,7 +54,7 @@ export async function recordRelease(
     const m = ImageManifestSchema.safeParse(json);
     if (!m.success) throw new InvalidInputError(`image manifest is invalid: ${m.error.issues[0]?.message}`);
   } else {
-    throw new GateError('UNSUPPORTED_MEDIA_TYPE', `unsupported manifest media type ${manifest.mediaType}`);
+    throw new UnsupportedMediaTypeError(`unsupported manifest media type ${manifest.mediaType}`);
   }
   const rec: ReleaseRecord = {
     repository: req.repository,
@@ -202,20 +213,19 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
   const approval = await deps.store.getApproval(answer.approvalId);
   if (approval === null) throw new NotFoundError(`no approval ${answer.approvalId}`);
   if (approval.state !== 'PENDING') {
-    throw new GateError(
-      'ALREADY_DECIDED',
+    throw new AlreadyDecidedError(
       `approval ${approval.approvalId} was already answered: ${approval.state} by ${approval.decidedBy ?? 'unknown'}`,
     );
   }
   const now = deps.clock.now();
   if (now.toISOString() > approval.expiresAt) {
     await deps.store.decideApproval(approval.approvalId, 'EXPIRED', 'release-gate', now.toISOString());
-    throw new GateError('EXPIRED', `approval ${approval.approvalId} expired at ${approval.expiresAt}`);
+    throw new ExpiredError(`approval ${approval.approvalId} expired at ${approval.expiresAt}`);
   }
   const policy = policyFor(deps.policy.document, approval.repository);
   // Both answers are restricted: a rejection by anyone would let any link holder block releases.
   if (policy.approval.approvers.length > 0 && !policy.approval.approvers.includes(by)) {
-    throw new GateError('UNTRUSTED', `${by} is not an allowed approver for ${approval.repository}`);
+    throw new UntrustedError(`${by} is not an allowed approver for ${approval.repository}`);
   }
   const state = answer.decision === 'approve' ? 'APPROVED' : 'REJECTED';
   const decided = await deps.store.decideApproval(approval.approvalId, state, by, now.toISOString(), answer.comment);
@@ -248,14 +258,6 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
 
 // ---------------------------------------------------------------------------------------------
 // Promote / Quarantine
-
-/** Thrown when Promote finds the release must not go out after all; the ASL routes it to Quarantine. */
-export class PromotionBlockedError extends GateError {
-  public constructor(message: string) {
-    super('VERIFICATION_FAILED', message);
-    this.name = 'PromotionBlocked';
-  }
-}
 
 export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
   const release = await deps.store.getRelease(req.repository, req.digest);
@@ -319,7 +321,7 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
   const release = await deps.store.getRelease(req.repository, req.digest);
   if (release?.state === 'PROMOTED') {
     // Never un-promote from here: revocation is an explicit operator action.
-    throw new GateError('CONFLICT', `${req.repository}@${req.digest} is already promoted; refusing to quarantine`);
+    throw new ConflictError(`${req.repository}@${req.digest} is already promoted; refusing to quarantine`);
   }
   if (req.failure !== undefined && /^(ApprovalRejected|States\.Timeout)$/.test(req.failure.Error)) {
     const pendingApproval = (await deps.store.getDecision(req.repository, req.digest))?.decision === 'PASS';
@@ -343,7 +345,11 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
           if (a.repository === req.repository && a.digest === req.digest) {
             await deps.store
               .decideApproval(a.approvalId, 'EXPIRED', 'release-gate', deps.clock.now().toISOString())
-              .catch(() => undefined); // already answered concurrently: the answer stands, the release is still blocked
+              .catch((err: unknown) => {
+                // Answered concurrently: that answer stands, and the release is still blocked. Any
+                // other failure (a store outage) must fail the step so the ASL retries it.
+                if (!(err instanceof AlreadyDecidedError || err instanceof ConflictError)) throw err;
+              });
           }
         }
       }
@@ -421,4 +427,4 @@ function causeMessage(cause: string): string {
   return cause.slice(0, 500);
 }
 
-export { describeError, summary };
+export { describeError, PromotionBlockedError, summary };
