@@ -15,7 +15,7 @@ import {
   type RegistryWriter,
   systemClock,
 } from '../../lambdas/domain/ports.js';
-import { collectContext } from '../../lambdas/domain/workflow/collect.js';
+import { collectContext } from '../../lambdas/domain/workflow/collect-evidence.js';
 import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
 import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';

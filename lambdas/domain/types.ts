@@ -15,17 +15,10 @@ export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 export const EvidenceKindSchema = z.enum(EVIDENCE_KINDS);
 
 /** Kinds that a collector gathers from the registry/scanner (approval comes from a human). */
-export const COLLECTED_KINDS = [
-  'lockfile',
-  'dependency-diff',
-  'sbom',
-  'provenance',
-  'signature',
-  'scan',
-  'eval',
-] as const;
-export type CollectedKind = (typeof COLLECTED_KINDS)[number];
-export const CollectedKindSchema = z.enum(COLLECTED_KINDS);
+export type CollectedKind = Exclude<EvidenceKind, 'approval'>;
+export const CollectedKindSchema = EvidenceKindSchema.exclude(['approval']);
+/** The collected kinds, in report order (their collectors: `evidence/registry.ts`). */
+export const COLLECTED_KINDS: readonly CollectedKind[] = CollectedKindSchema.options;
 
 /**
  * PASS: verified and within policy. FAIL: present but invalid, untrusted or over a threshold.

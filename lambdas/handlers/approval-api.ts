@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import { z } from 'zod';
 import { describeError, GateError } from '../domain/errors.js';
 import { renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
-import { decideApproval } from '../domain/workflow/steps.js';
+import { decideApproval } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { logger } from './logger.js';
 

@@ -1,4 +1,4 @@
-import { collectEvidence } from '../domain/workflow/collect.js';
+import { collectEvidence } from '../domain/workflow/collect-evidence.js';
 import { CollectRequestSchema } from '../domain/workflow/inputs.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';

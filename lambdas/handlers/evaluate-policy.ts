@@ -1,5 +1,5 @@
+import { evaluateRelease } from '../domain/workflow/evaluate-policy.js';
 import { ReleaseRefSchema } from '../domain/workflow/inputs.js';
-import { evaluateRelease } from '../domain/workflow/steps.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { parseEvent } from './parse.js';

@@ -1,5 +1,5 @@
 import { ReleaseRefSchema } from '../domain/workflow/inputs.js';
-import { promoteRelease } from '../domain/workflow/steps.js';
+import { promoteRelease } from '../domain/workflow/promote.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { parseEvent } from './parse.js';

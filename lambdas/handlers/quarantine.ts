@@ -1,5 +1,5 @@
 import { QuarantineRequestSchema } from '../domain/workflow/inputs.js';
-import { quarantineRelease } from '../domain/workflow/steps.js';
+import { quarantineRelease } from '../domain/workflow/quarantine.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { parseEvent } from './parse.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RecordReleaseRequestSchema } from '../domain/workflow/inputs.js';
-import { recordRelease } from '../domain/workflow/steps.js';
+import { recordRelease } from '../domain/workflow/record-release.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { parseEvent } from './parse.js';

@@ -1,5 +1,5 @@
 import { RequestApprovalSchema } from '../domain/workflow/inputs.js';
-import { requestApproval } from '../domain/workflow/steps.js';
+import { requestApproval } from '../domain/workflow/request-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { parseEvent } from './parse.js';

@@ -1,5 +1,5 @@
 import { repositoryNameFrom, ScanCompleteEventSchema } from '../domain/workflow/events.js';
-import { scanCompleted } from '../domain/workflow/steps.js';
+import { scanCompleted } from '../domain/workflow/scan-complete.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { logger } from './logger.js';

@@ -1,5 +1,5 @@
 import { EcrImageActionEventSchema } from '../domain/workflow/events.js';
-import { startRelease } from '../domain/workflow/start.js';
+import { startRelease } from '../domain/workflow/start-release.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { logger } from './logger.js';

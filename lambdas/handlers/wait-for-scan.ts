@@ -1,5 +1,5 @@
 import { TaskTokenRequestSchema } from '../domain/workflow/inputs.js';
-import { waitForScan } from '../domain/workflow/steps.js';
+import { waitForScan } from '../domain/workflow/wait-for-scan.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { parseEvent } from './parse.js';

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ErrorName, LAMBDA_TRANSIENT_ERRORS, RETRYABLE_ERRORS, StatesError } from '../../lambdas/domain/errors.js';
+import { kindsOfStage } from '../../lambdas/domain/evidence/registry.js';
 
 const ASL_FILE = join(fileURLToPath(new URL('../../', import.meta.url)), 'statemachines', 'release-gate.asl.json');
 
@@ -326,6 +327,36 @@ describe('State machine: statemachines/release-gate.asl.json', () => {
       expect(classes.length).toBeGreaterThanOrEqual(17);
       for (const name of names) expect(Object.values(ErrorName)).toContain(name);
       expect(new Set(names).size).toBe(names.length);
+    });
+  });
+
+  describe('when its evidence stages are compared with the evidence registry', () => {
+    /** The `kind` each branch of a Parallel state collects (every Task of a branch names one kind). */
+    const kindsIn = (machine: Machine, parallel: string): string[] =>
+      (machine.States[parallel]?.Branches ?? [])
+        .map((branch) => {
+          const kinds = new Set(
+            Object.values(branch.States).flatMap((st) => {
+              const payload = st.Parameters?.Payload;
+              const kind = typeof payload === 'object' && payload !== null ? Object(payload).kind : undefined;
+              return typeof kind === 'string' ? [kind] : [];
+            }),
+          );
+          return [...kinds].join('+');
+        })
+        .sort();
+
+    it('collects the collect-stage kinds in CollectEvidence and the derive-stage kinds in DeriveEvidence', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const collect = kindsIn(machine, 'CollectEvidence');
+      const derive = kindsIn(machine, 'DeriveEvidence');
+
+      // Assess
+      expect(collect).toEqual([...kindsOfStage('collect')].sort());
+      expect(derive).toEqual([...kindsOfStage('derive')].sort());
     });
   });
 

@@ -1,8 +1,8 @@
+import { kindsOfStage } from '../evidence/registry.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { policyFor } from '../policy/load.js';
-import type { CollectedKind, EvidenceStatus, ImageSubject } from '../types.js';
-import type { CollectDeps } from './collect.js';
-import { collectEvidence } from './collect.js';
+import type { EvidenceStatus, ImageSubject } from '../types.js';
+import { type CollectDeps, collectEvidence } from './collect-evidence.js';
 
 export interface PreflightReport {
   readonly image: { repository: string; digest: string; registry: string; reference: string };
@@ -12,10 +12,6 @@ export interface PreflightReport {
   readonly reasons: readonly string[];
   readonly evidence: readonly { kind: string; status: EvidenceStatus; required: boolean; reasons: readonly string[] }[];
 }
-
-/** Kinds that read nothing but the registry and scanner; then those that read the first ones' evidence. */
-const FIRST: readonly CollectedKind[] = ['sbom', 'provenance', 'signature', 'scan', 'eval'];
-const SECOND: readonly CollectedKind[] = ['dependency-diff', 'lockfile'];
 
 /**
  * `release-gate gate`: the same collectors and the same policy function as the workflow, without
@@ -28,8 +24,9 @@ export async function preflight(
   stage: string,
 ): Promise<PreflightReport> {
   const ref = { repository: subject.repository, digest: subject.digest, stage };
-  await Promise.all(FIRST.map((kind) => collectEvidence(deps, { ...ref, kind })));
-  await Promise.all(SECOND.map((kind) => collectEvidence(deps, { ...ref, kind })));
+  // The workflow's two stages, in the same order: `derive` kinds read the `collect` kinds' evidence.
+  await Promise.all(kindsOfStage('collect').map((kind) => collectEvidence(deps, { ...ref, kind })));
+  await Promise.all(kindsOfStage('derive').map((kind) => collectEvidence(deps, { ...ref, kind })));
   const evidence = await deps.store.listEvidence(subject.repository, subject.digest);
   const decision = evaluatePolicy(policyFor(deps.policy.document, subject.repository), stage, evidence);
   return {

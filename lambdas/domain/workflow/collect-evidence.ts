@@ -1,32 +1,14 @@
 import { z } from 'zod';
 import { describeError, GateError, isRetryable } from '../errors.js';
 import type { CollectContext } from '../evidence/context.js';
-import { collectDependencyDiff } from '../evidence/dependency-diff.js';
-import { collectEval } from '../evidence/eval.js';
-import { collectLockfile } from '../evidence/lockfile.js';
-import { collectProvenance } from '../evidence/provenance.js';
-import { collectSbom } from '../evidence/sbom.js';
-import { collectScan } from '../evidence/scan.js';
-import { collectSignature } from '../evidence/signature.js';
+import { EVIDENCE_REGISTRY } from '../evidence/registry.js';
 import { policyFor } from '../policy/load.js';
 import type { StoredEvidence } from '../ports.js';
 import { NormalizedSbomSchema } from '../sbom/component.js';
-import { type CollectedKind, type EvidenceResult, type EvidenceSummary, evidenceResult } from '../types.js';
+import { type EvidenceResult, type EvidenceSummary, evidenceResult } from '../types.js';
 import type { GateDeps } from './deps.js';
 import type { CollectRequest } from './inputs.js';
 import { purlWithoutVersion } from './purl.js';
-
-type Collector = (ctx: CollectContext, req: CollectRequest) => Promise<EvidenceResult>;
-
-const COLLECTORS: Record<CollectedKind, Collector> = {
-  sbom: (ctx) => collectSbom(ctx),
-  'dependency-diff': (ctx) => collectDependencyDiff(ctx),
-  provenance: (ctx) => collectProvenance(ctx),
-  lockfile: (ctx) => collectLockfile(ctx),
-  signature: (ctx) => collectSignature(ctx),
-  scan: (ctx, req) => collectScan(ctx, scanWaitOutcome(req.scanWait)),
-  eval: (ctx) => collectEval(ctx),
-};
 
 const ReportIdsSchema = z.object({ findings: z.array(z.object({ id: z.string(), aliases: z.array(z.string()) })) });
 
@@ -70,7 +52,7 @@ export async function collectEvidence(deps: CollectDeps, req: CollectRequest): P
     ]);
   } else {
     try {
-      result = await COLLECTORS[req.kind](collectContext(deps, req), req);
+      result = await EVIDENCE_REGISTRY[req.kind].collect(collectContext(deps, req), scanWaitOutcome(req.scanWait));
     } catch (err) {
       // Transient infrastructure errors go back to the ASL's Retry; everything else becomes evidence.
       if (isRetryable(err)) throw err;

@@ -1,0 +1,43 @@
+// EvaluatePolicy: the pure policy function over the stored evidence, stored with the policy text for replay.
+import { evaluatePolicy } from '../policy/evaluate.js';
+import { policyFor } from '../policy/load.js';
+import type { GateDeps } from './deps.js';
+import type { ReleaseRef } from './inputs.js';
+
+export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
+  const policy = policyFor(deps.policy.document, req.repository);
+  const evidence = await deps.store.listEvidence(req.repository, req.digest);
+  const decision = evaluatePolicy(policy, req.stage, evidence);
+  const decidedAt = deps.clock.now().toISOString();
+  const document = new TextEncoder().encode(
+    JSON.stringify({
+      subject: { repository: req.repository, digest: req.digest },
+      stage: req.stage,
+      decidedAt,
+      policy: { digest: deps.policy.digest, text: new TextDecoder().decode(deps.policy.bytes) },
+      evidence: evidence.map((e) => ({ ...e })),
+      decision,
+    }),
+  );
+  const documentDigest = await deps.documents.put(document, 'application/vnd.release-gate.decision.v1+json');
+  const stored = await deps.store.putDecision({
+    repository: req.repository,
+    digest: req.digest,
+    decision: decision.decision,
+    reasons: decision.reasons,
+    policyDigest: deps.policy.digest,
+    evidence: decision.evidence.map((e) => ({ kind: e.kind, status: e.status, reasons: e.reasons })),
+    decidedAt,
+    documentDigest,
+  });
+  await deps.store.updateReleaseState(req.repository, req.digest, 'EVALUATED');
+  // The state payload stays small (the ASL carries it to RequestApproval): the full reasons are in
+  // the stored decision record and document.
+  return {
+    decision: stored.decision,
+    reasons: stored.reasons.slice(0, 10).map((r) => (r.length > 300 ? `${r.slice(0, 299)}…` : r)),
+    approvalRequired: decision.approvalRequired,
+    approvalTimeoutSeconds: decision.approvalTimeoutSeconds,
+    policyDigest: stored.policyDigest,
+  };
+}

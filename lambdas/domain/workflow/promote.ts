@@ -1,0 +1,64 @@
+// Promote: the last step of a release that passed (and was approved when the stage requires it).
+import { NotFoundError, PromotionBlockedError } from '../errors.js';
+import { digestToTag } from '../oci.js';
+import { policyFor, targetRepositoryFor } from '../policy/load.js';
+import { copyImage } from '../promotion/copy.js';
+import type { GateDeps } from './deps.js';
+import type { ReleaseRef } from './inputs.js';
+
+export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
+  const release = await deps.store.getRelease(req.repository, req.digest);
+  if (release === null) throw new NotFoundError(`no release record for ${req.repository}@${req.digest}`);
+  const policy = policyFor(deps.policy.document, req.repository);
+  const targetRepository = targetRepositoryFor(policy, req.repository);
+  const tag = release.tag ?? digestToTag(req.digest);
+  if (release.state === 'PROMOTED') return { targetRepository, tag, alreadyPromoted: true };
+  if (release.state === 'QUARANTINED') throw new PromotionBlockedError('release was already quarantined');
+
+  // Defence in depth: re-check the stored decision and, when required, the approval evidence.
+  const decision = await deps.store.getDecision(req.repository, req.digest);
+  if (decision === null || decision.decision !== 'PASS') {
+    throw new PromotionBlockedError('no PASS decision is stored for this release');
+  }
+  const stage = policy.stages[req.stage];
+  if (stage?.require.includes('approval')) {
+    const approval = await deps.store.getEvidence(req.repository, req.digest, 'approval');
+    if (approval?.status !== 'PASS') throw new PromotionBlockedError('approval evidence is not PASS');
+  }
+
+  await copyImage({
+    source: deps.registry,
+    target: deps.registry,
+    sourceRepository: req.repository,
+    targetRepository,
+    digest: req.digest,
+    tag,
+  });
+  const promotedAt = deps.clock.now().toISOString();
+  await deps.store.appendPromotion({
+    repository: req.repository,
+    digest: req.digest,
+    promotedAt,
+    targetRepository,
+    tag,
+  });
+  const approvalEvidence = await deps.store.getEvidence(req.repository, req.digest, 'approval');
+  await deps.store.updateReleaseState(req.repository, req.digest, 'PROMOTED', {
+    outcome: 'PROMOTED',
+    outcomeReasons: [
+      ...decision.reasons.filter((r) => r !== 'awaiting human approval'),
+      ...(approvalEvidence?.status === 'PASS' ? approvalEvidence.reasons : []),
+    ],
+    decidedAt: promotedAt,
+  });
+  const detail = {
+    repository: req.repository,
+    digest: req.digest,
+    targetRepository,
+    tag,
+    policyDigest: decision.policyDigest,
+  };
+  await deps.outcomes.emit('Release Promoted', detail);
+  await deps.notifier.publish(`Promoted: ${req.repository}@${req.digest.slice(0, 19)}`, detail);
+  return { targetRepository, tag, alreadyPromoted: false };
+}

@@ -1,0 +1,119 @@
+// Quarantine: every blocked or failed release ends here; production is never touched.
+import { AlreadyDecidedError, ConflictError, ErrorName, NotFoundError, StatesError } from '../errors.js';
+import { digestToTag } from '../oci.js';
+import type { GateDeps } from './deps.js';
+import type { StatesError as CaughtError, ReleaseRef } from './inputs.js';
+
+export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { failure?: CaughtError }) {
+  const reasons = await quarantineReasons(deps, req);
+  const release = await deps.store.getRelease(req.repository, req.digest);
+  if (release?.state === 'PROMOTED') {
+    // Never un-promote from here: revocation is an explicit operator action.
+    throw new ConflictError(`${req.repository}@${req.digest} is already promoted; refusing to quarantine`);
+  }
+  if (
+    req.failure !== undefined &&
+    (req.failure.Error === ErrorName.ApprovalRejected || req.failure.Error === StatesError.Timeout)
+  ) {
+    const pendingApproval = (await deps.store.getDecision(req.repository, req.digest))?.decision === 'PASS';
+    if (pendingApproval) {
+      await deps.store.putEvidence({
+        repository: req.repository,
+        digest: req.digest,
+        kind: 'approval',
+        status: req.failure.Error === ErrorName.ApprovalRejected ? 'FAIL' : 'MISSING',
+        reasons: [
+          req.failure.Error === ErrorName.ApprovalRejected
+            ? (req.failure.Cause ?? 'rejected')
+            : 'no approval before the timeout',
+        ],
+        facts: {},
+        documents: [],
+        collectedAt: deps.clock.now().toISOString(),
+      });
+      if (req.failure.Error === StatesError.Timeout) {
+        for (const a of await deps.store.listApprovals('PENDING')) {
+          if (a.repository === req.repository && a.digest === req.digest) {
+            await deps.store
+              .decideApproval(a.approvalId, 'EXPIRED', 'release-gate', deps.clock.now().toISOString())
+              .catch((err: unknown) => {
+                // Answered concurrently: that answer stands, and the release is still blocked. Any
+                // other failure (a store outage) must fail the step so the ASL retries it.
+                if (!(err instanceof AlreadyDecidedError || err instanceof ConflictError)) throw err;
+              });
+          }
+        }
+      }
+    }
+  }
+  const quarantineTag = `quarantine-${digestToTag(req.digest)}`;
+  let tagged = false;
+  if (release === null) {
+    // RecordRelease failed (unreadable or unsupported manifest): still leave an auditable record.
+    await deps.store.recordRelease({
+      repository: req.repository,
+      digest: req.digest,
+      mediaType: 'unknown',
+      stage: req.stage,
+      platforms: [],
+      state: 'RECORDED',
+      executionName: 'unknown',
+      recordedAt: deps.clock.now().toISOString(),
+    });
+  } else {
+    try {
+      const manifest = await deps.registry.getManifest(req.repository, req.digest);
+      const tags = await deps.registry.listTags(req.repository);
+      if (!tags.includes(quarantineTag)) {
+        await deps.registry.putManifest(req.repository, manifest.bytes, manifest.mediaType, quarantineTag);
+      }
+      tagged = true;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
+  await deps.store.updateReleaseState(req.repository, req.digest, 'QUARANTINED', {
+    outcome: 'QUARANTINED',
+    outcomeReasons: reasons,
+    decidedAt: deps.clock.now().toISOString(),
+  });
+  const detail = {
+    repository: req.repository,
+    digest: req.digest,
+    reasons,
+    quarantineTag: tagged ? quarantineTag : null,
+  };
+  await deps.outcomes.emit('Release Quarantined', detail);
+  await deps.notifier.publish(`Quarantined: ${req.repository}@${req.digest.slice(0, 19)}`, detail);
+  return { reasons, quarantineTag: tagged ? quarantineTag : null };
+}
+
+async function quarantineReasons(deps: GateDeps, req: ReleaseRef & { failure?: CaughtError }): Promise<string[]> {
+  if (req.failure !== undefined && req.failure.Error !== ErrorName.PolicyBlocked) {
+    const f = req.failure;
+    if (f.Error === ErrorName.ApprovalRejected) return [`approval: rejected: ${f.Cause ?? ''}`.trim()];
+    if (f.Error === StatesError.Timeout) return ['approval: no answer before the approval timeout'];
+    return [`workflow step failed: ${f.Error}${f.Cause ? `: ${causeMessage(f.Cause)}` : ''}`];
+  }
+  const decision = await deps.store.getDecision(req.repository, req.digest);
+  if (decision === null) return ['no decision was recorded (fail closed)'];
+  return [...decision.reasons];
+}
+
+/** Lambda errors arrive as a JSON Cause `{errorType, errorMessage, …}`; show the message. */
+function causeMessage(cause: string): string {
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (
+      parsed !== null &&
+      typeof parsed === 'object' &&
+      'errorMessage' in parsed &&
+      typeof parsed.errorMessage === 'string'
+    ) {
+      return parsed.errorMessage;
+    }
+  } catch {
+    // not JSON: use as is
+  }
+  return cause.slice(0, 500);
+}

@@ -1,0 +1,22 @@
+// The scan-complete event: the other half of the scan rendezvous (see wait-for-scan.ts).
+import { repositoryMatches } from '../policy/load.js';
+import type { ScanCompletion } from '../ports.js';
+import type { Digest } from '../types.js';
+import type { GateDeps } from './deps.js';
+
+export async function scanCompleted(
+  deps: GateDeps,
+  repository: string,
+  digest: Digest,
+  completion: ScanCompletion,
+): Promise<'resumed' | 'recorded' | 'ungated'> {
+  // The Inspector2 Scan rule cannot filter by repository (it may send an ARN): scans of
+  // repositories no policy rule gates are not recorded.
+  if (!deps.policy.document.rules.some((r) => r.repositories.some((p) => repositoryMatches(p, repository)))) {
+    return 'ungated';
+  }
+  const token = await deps.store.offerScanResult(repository, digest, completion);
+  if (token === null) return 'recorded';
+  await deps.tokens.sendSuccess(token, completion);
+  return 'resumed';
+}
