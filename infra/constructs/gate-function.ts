@@ -42,7 +42,7 @@ export interface GateFunctionProps {
 }
 
 /**
- * One gate Lambda: Node.js 22 on arm64, an ESM bundle with source maps and the policy file, its own
+ * One gate Lambda: Node.js 24 on arm64, an ESM bundle with source maps and the policy file, its own
  * log group and its own role. The role starts empty apart from writing to that log group and X-Ray;
  * every other permission is granted explicitly by the caller (no AWSLambdaBasicExecutionRole, whose
  * log permissions cover every log group in the account).
@@ -73,7 +73,7 @@ export class GateFunction extends Construct {
       entry,
       handler: 'handler',
       description: `release-gate ${props.handlerName}`,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize,
@@ -87,7 +87,7 @@ export class GateFunction extends Construct {
         minify: true,
         sourceMap: true,
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
+        target: 'node24',
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         // Bundle the SDK the code was tested with instead of the runtime's copy, which lags behind

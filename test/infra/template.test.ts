@@ -462,7 +462,7 @@ describe('Construct: ReleaseGate', () => {
       for (const url of urls) expect(url).toMatch(/\/approvals"\]\]\}$/);
     });
 
-    it('runs every handler on Node.js 22 arm64 with its own log group kept one month', () => {
+    it('runs every handler on Node.js 24 arm64 with its own log group kept one month', () => {
       // Prepare
       const functions = s.template.findResources('AWS::Lambda::Function');
 
@@ -483,7 +483,7 @@ describe('Construct: ReleaseGate', () => {
       // Assess
       expect(parsed).toHaveLength(HANDLER_NAMES.length);
       for (const fn of parsed) {
-        expect(fn.Properties.Runtime).toBe('nodejs22.x');
+        expect(fn.Properties.Runtime).toBe('nodejs24.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);
         const logGroup = s.resources[fn.Properties.LoggingConfig.LogGroup.Ref];
         expect(logGroup?.Type).toBe('AWS::Logs::LogGroup');
