@@ -8,6 +8,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { TABLE_GSIS } from '../../lambdas/adapters/store/table-schema.js';
 import { BUNDLED_POLICY_PATH, GateFunction } from './gate-function.js';
 
 /** The gate's Lambda handlers, one file each under `lambdas/handlers/`. */
@@ -230,7 +231,8 @@ class Grants {
           'dynamodb:ConditionCheckItem',
           'dynamodb:DescribeTable',
         ],
-        resources: [table.tableArn, `${table.tableArn}/index/*`],
+        // The indexes by name (TABLE_GSIS), not `index/*`: Query reads exactly these two.
+        resources: [table.tableArn, ...TABLE_GSIS.map((gsi) => `${table.tableArn}/index/${gsi.indexName}`)],
       }),
     );
     this.useKey(role);

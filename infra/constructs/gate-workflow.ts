@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -62,8 +63,13 @@ export class GateWorkflow extends Construct {
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
-    for (const fn of new Set(Object.values(props.functions))) {
-      fn.grantInvoke(this.stateMachine);
-    }
+    // The ASL invokes the unqualified ARNs it was given, so no `<arn>:*` for versions and aliases
+    // (which `grantInvoke` would add).
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [...new Set(Object.values(props.functions))].map((fn) => fn.functionArn),
+      }),
+    );
   }
 }
