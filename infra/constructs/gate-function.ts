@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource, defaultPolicyOf } from './nag-acknowledgments.js';
 
 /** Repository root: entries, lockfile and policy paths are resolved against it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -110,5 +111,10 @@ export class GateFunction extends Construct {
     });
     // Scoped to this function's own log group; the function's role needs nothing else for logs.
     this.logGroup.grantWrite(this.role);
+    acknowledgeWildcardResource(
+      defaultPolicyOf(this.role),
+      '*',
+      'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource type, so their only resource is * (Service Authorization Reference, AWS X-Ray).',
+    );
   }
 }

@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource, defaultPolicyOf } from './nag-acknowledgments.js';
 
 /** `${Name}` placeholders of an ASL document, in order of first appearance. */
 export function aslPlaceholders(asl: string): string[] {
@@ -70,6 +71,12 @@ export class GateWorkflow extends Construct {
         actions: ['lambda:InvokeFunction'],
         resources: [...new Set(Object.values(props.functions))].map((fn) => fn.functionArn),
       }),
+    );
+    // https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
+    acknowledgeWildcardResource(
+      defaultPolicyOf(this.stateMachine.role),
+      '*',
+      'Added by CDK for tracing and logging: X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs log delivery (logs:CreateLogDelivery…) support only Resource *.',
     );
   }
 }
