@@ -71,7 +71,7 @@ export interface ReleaseGateProps {
   readonly objectLockRetentionDays?: number;
   /**
    * Bucket for the evidence bucket's server access logs.
-   * @default - no server access logs
+   * @default - a dedicated access-log bucket (SSE-S3, TLS only, logs expire with the Object Lock retention)
    */
   readonly serverAccessLogsBucket?: s3.IBucket;
   /**

@@ -1,7 +1,8 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, FeatureFlags, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { TABLE_GSIS, TABLE_KEYS } from '../../lambdas/adapters/store/table-schema.js';
 
@@ -15,8 +16,9 @@ export interface EvidenceStoreProps {
   readonly objectLockRetentionDays?: number;
 
   /**
-   * Bucket that receives the evidence bucket's S3 server access logs.
-   * @default - no server access logs (CloudTrail data events can be enabled instead)
+   * Bucket that receives the evidence bucket's S3 server access logs (under `release-gate-evidence/`).
+   * @default - a dedicated access-log bucket: SSE-S3, TLS only, public access blocked, logs expire
+   * after the Object Lock retention
    */
   readonly serverAccessLogsBucket?: s3.IBucket;
 
@@ -43,6 +45,8 @@ export class EvidenceStore extends Construct {
   public readonly key: kms.IKey;
   public readonly table: dynamodb.ITable;
   public readonly bucket: s3.IBucket;
+  /** Where the evidence bucket's server access logs go: the given bucket, or the one created here. */
+  public readonly serverAccessLogsBucket: s3.IBucket;
 
   public constructor(scope: Construct, id: string, props: EvidenceStoreProps = {}) {
     super(scope, id);
@@ -79,6 +83,10 @@ export class EvidenceStore extends Construct {
       });
     }
 
+    const serverAccessLogsBucket =
+      props.serverAccessLogsBucket ??
+      accessLogBucket(this, 'AccessLogsBucket', Duration.days(retentionDays), removalPolicy);
+
     const bucket = new s3.Bucket(this, 'Bucket', {
       versioned: true,
       // Object Lock keeps the audit trail tamper-evident; GOVERNANCE so an operator with
@@ -92,13 +100,40 @@ export class EvidenceStore extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: props.serverAccessLogsBucket,
-      serverAccessLogsPrefix: props.serverAccessLogsBucket === undefined ? undefined : 'release-gate-evidence/',
+      serverAccessLogsBucket,
+      serverAccessLogsPrefix: 'release-gate-evidence/',
       removalPolicy,
     });
 
     this.key = key;
     this.table = table;
     this.bucket = bucket;
+    this.serverAccessLogsBucket = serverAccessLogsBucket;
   }
+}
+
+/**
+ * The target of the evidence bucket's server access logs. Server access logging delivers only to
+ * a target encrypted with SSE-S3, not SSE-KMS, and without an Object Lock default retention
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html); S3
+ * writes through the bucket policy CDK adds (`@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`).
+ * It does not log its own access; cdk-nag's AwsSolutions-S1 recognises a bucket that receives
+ * another bucket's access logs and raises no finding for it.
+ */
+function accessLogBucket(scope: Construct, id: string, expiration: Duration, removalPolicy: RemovalPolicy): s3.Bucket {
+  if (!FeatureFlags.of(scope).isEnabled(cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY)) {
+    throw new Error(
+      `${scope.node.path}: the access-log bucket disables ACLs, so S3 must deliver logs through its bucket policy; ` +
+        `set the feature flag ${cxapi.S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY} to true (cdk.json) or pass serverAccessLogsBucket`,
+    );
+  }
+  return new s3.Bucket(scope, id, {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    // Kept as long as the evidence they describe is locked.
+    lifecycleRules: [{ id: 'ExpireAccessLogs', expiration }],
+    removalPolicy,
+  });
 }

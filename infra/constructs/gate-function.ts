@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource, defaultPolicyOf } from './nag-acknowledgments.js';
 
 /** Repository root: entries, lockfile and policy paths are resolved against it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,7 +43,7 @@ export interface GateFunctionProps {
 }
 
 /**
- * One gate Lambda: Node.js 22 on arm64, an ESM bundle with source maps and the policy file, its own
+ * One gate Lambda: Node.js 24 on arm64, an ESM bundle with source maps and the policy file, its own
  * log group and its own role. The role starts empty apart from writing to that log group and X-Ray;
  * every other permission is granted explicitly by the caller (no AWSLambdaBasicExecutionRole, whose
  * log permissions cover every log group in the account).
@@ -73,7 +74,7 @@ export class GateFunction extends Construct {
       entry,
       handler: 'handler',
       description: `release-gate ${props.handlerName}`,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize,
@@ -87,7 +88,7 @@ export class GateFunction extends Construct {
         minify: true,
         sourceMap: true,
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
+        target: 'node24',
         mainFields: ['module', 'main'],
         banner: ESM_REQUIRE_BANNER,
         // Bundle the SDK the code was tested with instead of the runtime's copy, which lags behind
@@ -110,5 +111,10 @@ export class GateFunction extends Construct {
     });
     // Scoped to this function's own log group; the function's role needs nothing else for logs.
     this.logGroup.grantWrite(this.role);
+    acknowledgeWildcardResource(
+      defaultPolicyOf(this.role),
+      '*',
+      'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource type, so their only resource is * (Service Authorization Reference, AWS X-Ray).',
+    );
   }
 }

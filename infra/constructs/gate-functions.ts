@@ -8,7 +8,9 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { TABLE_GSIS } from '../../lambdas/adapters/store/table-schema.js';
 import { BUNDLED_POLICY_PATH, GateFunction } from './gate-function.js';
+import { acknowledgeWildcardResource, defaultPolicyOf } from './nag-acknowledgments.js';
 
 /** The gate's Lambda handlers, one file each under `lambdas/handlers/`. */
 export const HANDLER_NAMES = [
@@ -72,8 +74,9 @@ export interface GateFunctionsProps {
 
 /**
  * One function per handler, each with its own role holding only what that handler does. Every
- * grant below names its resources; the single `Resource: "*"` is `ecr:GetAuthorizationToken`, which
- * supports no other resource.
+ * grant below names its resources. `Resource: "*"` appears only for actions that support nothing
+ * else (X-Ray, `ecr:GetAuthorizationToken`, `signer:GetRevocationStatus`), and each remaining
+ * wildcard carries a cdk-nag acknowledgment next to the grant that makes it.
  */
 export class GateFunctions extends Construct {
   private readonly byName: ReadonlyMap<HandlerName, GateFunction>;
@@ -117,7 +120,7 @@ export class GateFunctions extends Construct {
     this.byName = byName;
 
     const grants = new Grants(props);
-    const role = (name: HandlerName): iam.IRole => this.get(name).role;
+    const role = (name: HandlerName): iam.Role => this.get(name).role;
 
     // What each handler does is in lambdas/domain/workflow/steps.ts; the grants follow it.
     grants.startExecution(role('start-release'));
@@ -131,11 +134,12 @@ export class GateFunctions extends Construct {
     grants.readSource(role('collect-evidence'), COLLECT_EXTRA_ECR_ACTIONS);
     grants.tableReadWrite(role('collect-evidence'));
     grants.bucketReadWrite(role('collect-evidence'));
-    // Revocation of Notation signatures made by AWS Signer (ECR managed signing): the signer-data
-    // plane's GetRevocationStatus has no resource type in the Service Authorization Reference, so
-    // its only resource is `*`.
-    role('collect-evidence').addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['signer:GetRevocationStatus'], resources: ['*'] }),
+    // Revocation of Notation signatures made by AWS Signer (ECR managed signing).
+    grants.starOnly(
+      role('collect-evidence'),
+      'SignerRevocationPolicy',
+      ['signer:GetRevocationStatus'],
+      'signer:GetRevocationStatus (Notation signatures made by AWS Signer) has no resource type in the Service Authorization Reference, so its only resource is *.',
     );
 
     // A pure function of stored evidence and the bundled policy: no registry access.
@@ -214,7 +218,7 @@ const ECR_PUSH_ACTIONS = [
 class Grants {
   public constructor(private readonly props: GateFunctionsProps) {}
 
-  public tableReadWrite(role: iam.IRole): void {
+  public tableReadWrite(role: iam.Role): void {
     const { table } = this.props;
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -230,21 +234,28 @@ class Grants {
           'dynamodb:ConditionCheckItem',
           'dynamodb:DescribeTable',
         ],
-        resources: [table.tableArn, `${table.tableArn}/index/*`],
+        // The indexes by name (TABLE_GSIS), not `index/*`: Query reads exactly these two.
+        resources: [table.tableArn, ...TABLE_GSIS.map((gsi) => `${table.tableArn}/index/${gsi.indexName}`)],
       }),
     );
     this.useKey(role);
   }
 
-  public bucketReadWrite(role: iam.IRole): void {
+  public bucketReadWrite(role: iam.Role): void {
     const { bucket } = this.props;
+    const objects = bucket.arnForObjects('*');
     // No DeleteObject: evidence is append-only (and Object Lock would refuse it anyway).
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'EvidenceObjectsReadWrite',
         actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
-        resources: [bucket.arnForObjects('*')],
+        resources: [objects],
       }),
+    );
+    acknowledgeWildcardResource(
+      defaultPolicyOf(role),
+      objects,
+      'Object keys are made at run time (evidence/sha256/<digest>, named decision documents), so object actions need the evidence bucket /* ARN; no s3:DeleteObject is granted.',
     );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'EvidenceBucketList', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
@@ -252,7 +263,7 @@ class Grants {
     this.useKey(role);
   }
 
-  public readSource(role: iam.IRole, extraActions: readonly string[]): void {
+  public readSource(role: iam.Role, extraActions: readonly string[]): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'GatedRepositoriesRead',
@@ -260,10 +271,11 @@ class Grants {
         resources: [...this.props.sourceRepositoryArns],
       }),
     );
+    this.acknowledgeSourcePrefix(role);
     this.registryToken(role);
   }
 
-  public tagSource(role: iam.IRole): void {
+  public tagSource(role: iam.Role): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'GatedRepositoriesQuarantineTag',
@@ -272,9 +284,10 @@ class Grants {
         resources: [...this.props.sourceRepositoryArns],
       }),
     );
+    this.acknowledgeSourcePrefix(role);
   }
 
-  public writeProduction(role: iam.IRole): void {
+  public writeProduction(role: iam.Role): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ProductionRepositoriesPush',
@@ -282,10 +295,28 @@ class Grants {
         resources: [this.props.productionRepositoryArnPattern],
       }),
     );
+    acknowledgeWildcardResource(
+      defaultPolicyOf(role),
+      this.props.productionRepositoryArnPattern,
+      'Production repositories <promotionPrefix>/<repository> are created by the first promotion and named by the policy targetRepository, which synth-time validation keeps under this prefix.',
+    );
     this.registryToken(role);
   }
 
-  public startExecution(role: iam.IRole): void {
+  /**
+   * Grants `actions`, which support only `Resource: "*"`, in a policy of their own, so that its
+   * acknowledgment covers exactly them and not a later wildcard in the role's default policy.
+   */
+  public starOnly(role: iam.Role, id: string, actions: readonly string[], reason: string): void {
+    if (role.node.tryFindChild(id) !== undefined) return;
+    const policy = new iam.Policy(role, id, {
+      roles: [role],
+      statements: [new iam.PolicyStatement({ actions: [...actions], resources: ['*'] })],
+    });
+    acknowledgeWildcardResource(policy, '*', reason);
+  }
+
+  public startExecution(role: iam.Role): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'StartReleaseExecution',
@@ -295,7 +326,7 @@ class Grants {
     );
   }
 
-  public taskResponse(role: iam.IRole): void {
+  public taskResponse(role: iam.Role): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'AnswerTaskTokens',
@@ -305,14 +336,14 @@ class Grants {
     );
   }
 
-  public publish(role: iam.IRole): void {
+  public publish(role: iam.Role): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'NotifyTopic', actions: ['sns:Publish'], resources: [this.props.topic.topicArn] }),
     );
     this.useKey(role);
   }
 
-  public putEvents(role: iam.IRole): void {
+  public putEvents(role: iam.Role): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'OutcomeEvents',
@@ -322,7 +353,7 @@ class Grants {
     );
   }
 
-  private useKey(role: iam.IRole): void {
+  private useKey(role: iam.Role): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'GateKeyUse',
@@ -332,15 +363,24 @@ class Grants {
     );
   }
 
-  private registryToken(role: iam.IRole): void {
-    // cdk-nag AwsSolutions-IAM5: ecr:GetAuthorizationToken supports only Resource "*"
-    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html).
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'RegistryAuthorizationToken',
-        actions: ['ecr:GetAuthorizationToken'],
-        resources: ['*'],
-      }),
+  /** Gated repositories in prefix mode are `repository/<prefix>/*`: acknowledge that wildcard. */
+  private acknowledgeSourcePrefix(role: iam.Role): void {
+    for (const arn of this.props.sourceRepositoryArns.filter((a) => a.includes('*'))) {
+      acknowledgeWildcardResource(
+        defaultPolicyOf(role),
+        arn,
+        'Prefix mode gates every repository under <prefix>/, created on first push, so their names are unknown at deploy time; the grant covers that prefix only.',
+      );
+    }
+  }
+
+  private registryToken(role: iam.Role): void {
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerregistry.html
+    this.starOnly(
+      role,
+      'RegistryTokenPolicy',
+      ['ecr:GetAuthorizationToken'],
+      'ecr:GetAuthorizationToken is account-wide and supports only Resource * (Service Authorization Reference, Amazon ECR); repository access is granted per ARN.',
     );
   }
 }

@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeRule } from './nag-acknowledgments.js';
 
 export interface GateTriggersProps {
   /** Receives `ECR Image Action` PUSH events and starts one execution per digest. */
@@ -103,9 +104,15 @@ function repositoryFilter(props: GateTriggersProps): string[] {
 }
 
 function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
-  return new sqs.Queue(scope, id, {
+  const queue = new sqs.Queue(scope, id, {
     retentionPeriod: Duration.days(14),
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
   });
+  acknowledgeRule(
+    queue,
+    'AwsSolutions-SQS3',
+    'This queue is itself a dead-letter queue (EventBridge target DLQ and Lambda on-failure destination); a DLQ needs no DLQ of its own.',
+  );
+  return queue;
 }

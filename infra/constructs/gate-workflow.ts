@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource, defaultPolicyOf } from './nag-acknowledgments.js';
 
 /** `${Name}` placeholders of an ASL document, in order of first appearance. */
 export function aslPlaceholders(asl: string): string[] {
@@ -62,8 +64,19 @@ export class GateWorkflow extends Construct {
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
     });
-    for (const fn of new Set(Object.values(props.functions))) {
-      fn.grantInvoke(this.stateMachine);
-    }
+    // The ASL invokes the unqualified ARNs it was given, so no `<arn>:*` for versions and aliases
+    // (which `grantInvoke` would add).
+    this.stateMachine.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [...new Set(Object.values(props.functions))].map((fn) => fn.functionArn),
+      }),
+    );
+    // https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-iam-policy
+    acknowledgeWildcardResource(
+      defaultPolicyOf(this.stateMachine.role),
+      '*',
+      'Added by CDK for tracing and logging: X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and CloudWatch Logs log delivery (logs:CreateLogDelivery…) support only Resource *.',
+    );
   }
 }

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { RepositoryNameSchema } from '../../lambdas/domain/types.js';
+import { acknowledgeWildcardResource, defaultPolicyOf } from './nag-acknowledgments.js';
 
 /** Which source repositories the gate watches: a fixed list, or every repository under a prefix. */
 export type GatedRepositories =
@@ -124,6 +125,11 @@ export class GatedRegistry extends Construct {
       new iam.PolicyStatement({ actions: ['ecr:CreateRepository', 'ecr:TagResource'], resources: [repositoryPattern] }),
     );
     key.grant(role, 'kms:CreateGrant', 'kms:RetireGrant', 'kms:DescribeKey');
+    acknowledgeWildcardResource(
+      defaultPolicyOf(role),
+      repositoryPattern,
+      'ECR assumes this role to create repositories under the creation template prefix on first push; their names are unknown at deploy time.',
+    );
     const template = new ecr.CfnRepositoryCreationTemplate(this, id, {
       prefix,
       description,

@@ -11,16 +11,12 @@ import { GateFunction } from '../../infra/constructs/gate-function.js';
 import { HANDLER_NAMES, type HandlerName } from '../../infra/constructs/gate-functions.js';
 import type { ReleaseGateProps } from '../../infra/release-gate.js';
 import { ReleaseGateStack } from '../../infra/release-gate-stack.js';
+import { CDK_CONTEXT, DEFAULT_GATE, offlineApp } from '../support/cdk-app.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ASL_FILE = join(ROOT, 'statemachines', 'release-gate.asl.json');
 const POLICY_FILE = join(ROOT, 'policy', 'release-gate.policy.yaml');
 const ASL_TEXT = readFileSync(ASL_FILE, 'utf8');
-
-/** Feature flags as `cdk synth` sees them, so the test template is the deployed one. */
-const CDK_CONTEXT = z
-  .object({ context: z.record(z.string(), z.unknown()) })
-  .parse(JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8'))).context;
 
 const ResourceSchema = z.object({
   Type: z.string(),
@@ -44,7 +40,7 @@ interface Synthesized {
 
 /** Synthesizes without esbuild (`aws:cdk:bundling-stacks: []`): assets get placeholder hashes. */
 function synthesize(gate: ReleaseGateProps): Synthesized {
-  const app = new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] } });
+  const app = offlineApp();
   const stack = new ReleaseGateStack(app, 'Test', { gate });
   const assembly = app.synth();
   const json: unknown = assembly.getStackByName(stack.stackName).template;
@@ -126,8 +122,6 @@ function stackArn(service: string, resource: string): string {
 function aslPlaceholders(text: string): string[] {
   return [...new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1] ?? ''))].sort();
 }
-
-const DEFAULT_GATE: ReleaseGateProps = { gatedRepositories: ['app', 'team/api'], approverEmails: ['ops@example.com'] };
 
 /** Resources allowed with `Resource: "*"`: they support no other resource. */
 const STAR_RESOURCE_ACTIONS = [
@@ -215,7 +209,7 @@ describe('Construct: ReleaseGate', () => {
       // Assess
       const expected = invoked
         .map((h) => logicalId(s.stack.gate.functions.get(h).function))
-        .flatMap((id) => [`\${${id}.Arn}`, `\${${id}.Arn}:*`])
+        .map((id) => `\${${id}.Arn}`)
         .sort();
       expect(invokable).toEqual(expected);
       expect(managedPolicies).toEqual([]);
@@ -306,6 +300,55 @@ describe('Construct: ReleaseGate', () => {
               Action: 's3:*',
               Principal: { AWS: '*' },
               Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('logs bucket access to a dedicated log bucket: SSE-S3, TLS only, private, expiring with the lock', () => {
+      // Prepare
+      const bucketId = logicalId(s.stack.gate.bucket);
+      const logging = z
+        .object({
+          Properties: z.object({
+            LoggingConfiguration: z.object({
+              DestinationBucketName: z.object({ Ref: z.string() }),
+              LogFilePrefix: z.string(),
+            }),
+          }),
+        })
+        .parse(s.resources[bucketId]).Properties.LoggingConfiguration;
+
+      // Act
+      const logBucketId = logging.DestinationBucketName.Ref;
+
+      // Assess
+      expect(logBucketId).not.toBe(bucketId);
+      expect(logging.LogFilePrefix).toBe('release-gate-evidence/');
+      s.template.resourceCountIs('AWS::S3::Bucket', 2);
+      expect(s.resources[logBucketId]?.Properties).toEqual({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        LifecycleConfiguration: { Rules: [{ Id: 'ExpireAccessLogs', ExpirationInDays: 365, Status: 'Enabled' }] },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logBucketId },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectLike({
+              Effect: 'Allow',
+              Action: 's3:PutObject',
+              Principal: { Service: 'logging.s3.amazonaws.com' },
             }),
           ]),
         },
@@ -462,7 +505,7 @@ describe('Construct: ReleaseGate', () => {
       for (const url of urls) expect(url).toMatch(/\/approvals"\]\]\}$/);
     });
 
-    it('runs every handler on Node.js 22 arm64 with its own log group kept one month', () => {
+    it('runs every handler on Node.js 24 arm64 with its own log group kept one month', () => {
       // Prepare
       const functions = s.template.findResources('AWS::Lambda::Function');
 
@@ -483,7 +526,7 @@ describe('Construct: ReleaseGate', () => {
       // Assess
       expect(parsed).toHaveLength(HANDLER_NAMES.length);
       for (const fn of parsed) {
-        expect(fn.Properties.Runtime).toBe('nodejs22.x');
+        expect(fn.Properties.Runtime).toBe('nodejs24.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);
         const logGroup = s.resources[fn.Properties.LoggingConfig.LogGroup.Ref];
         expect(logGroup?.Type).toBe('AWS::Logs::LogGroup');
@@ -666,7 +709,8 @@ describe('Construct: ReleaseGate', () => {
       // Assess
       expect(resourcesFor(statements, 'dynamodb:PutItem').map(render).sort()).toEqual([
         tableArn,
-        `${tableArn}/index/*`,
+        `${tableArn}/index/gsi1`,
+        `${tableArn}/index/gsi2`,
       ]);
       expect(resourcesFor(statements, 's3:PutObject').map(render)).toEqual([`${bucketArn}/*`]);
       expect(resourcesFor(statements, 'kms:Decrypt').map(render)).toEqual([keyArn]);
@@ -790,6 +834,23 @@ describe('Construct: ReleaseGate', () => {
 
       // Assess
       expect(act).toThrow(/exactly one of gatedRepositories/);
+    });
+
+    it('throws when S3 would need ACLs to deliver access logs to the created log bucket', () => {
+      // Prepare
+      const app = new App({
+        context: {
+          ...CDK_CONTEXT,
+          'aws:cdk:bundling-stacks': [],
+          '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': false,
+        },
+      });
+
+      // Act
+      const act = (): ReleaseGateStack => new ReleaseGateStack(app, 'Test', { gate: DEFAULT_GATE });
+
+      // Assess
+      expect(act).toThrow(/set the feature flag @aws-cdk\/aws-s3:serverAccessLogsUseBucketPolicy to true/);
     });
   });
 });
