@@ -12,7 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type NotationErrorCode, parseNotationEnvelope } from '../../lambdas/domain/notation/envelope.js';
+import { parseNotationEnvelope } from '../../lambdas/domain/notation/envelope.js';
+import type { NotationErrorCode } from '../../lambdas/domain/notation/errors.js';
 import {
   NotationError,
   type NotationTarget,

@@ -7,7 +7,8 @@ import {
   type NotationTestChain,
   signNotationJws,
 } from '../../cli/fixtures/notation.js';
-import { type NotationErrorCode, parseNotationEnvelope } from '../../lambdas/domain/notation/envelope.js';
+import { parseNotationEnvelope } from '../../lambdas/domain/notation/envelope.js';
+import type { NotationErrorCode } from '../../lambdas/domain/notation/errors.js';
 import type { RevocationChecker, RevocationQuery } from '../../lambdas/domain/notation/revocation.js';
 import {
   matchesAwsSignerProfile,

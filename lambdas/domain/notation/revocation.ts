@@ -3,6 +3,9 @@
  * AWS Signer's `GetRevocationStatus` expects.
  */
 import { createHash } from 'node:crypto';
+import type { AwsSignerClaims } from './aws-signer.js';
+import { type ChainCert, publishesRevocation } from './chain.js';
+import { NotationError } from './errors.js';
 
 /** What the verifier knows about a signature when it asks whether it was revoked. */
 export interface RevocationQuery {
@@ -90,4 +93,46 @@ function readHeader(der: Uint8Array, offset: number, what: string): { contentSta
   const end = contentStart + length;
   if (end > der.length) throw new Error(`${what}: length runs past the end of the input`);
   return { contentStart, end };
+}
+
+/**
+ * Revocation step of verification, through the `RevocationChecker` port; a check that cannot be
+ * made fails closed.
+ */
+export async function checkRevocation(
+  checker: RevocationChecker | undefined,
+  chain: readonly ChainCert[],
+  aws: AwsSignerClaims | undefined,
+  query: RevocationQuery,
+): Promise<void> {
+  if (checker === undefined) {
+    if (aws !== undefined) {
+      throw new NotationError(
+        'REVOCATION_UNAVAILABLE',
+        'AWS Signer signatures need a revocation check (GetRevocationStatus) and no revocation checker is configured',
+      );
+    }
+    // trust-store-trust-policy.md "Certificate Revocation Evaluation": a certificate without OCSP
+    // or CRL information is not checked. One with them needs a check this verifier cannot make.
+    const publishing = chain.findIndex((c) => publishesRevocation(c.asn1));
+    if (publishing !== -1) {
+      throw new NotationError(
+        'REVOCATION_UNAVAILABLE',
+        `certificate x5c[${publishing}] publishes CRL/OCSP revocation information, which cannot be checked offline; configure a revocation checker`,
+      );
+    }
+    return;
+  }
+  let status: Awaited<ReturnType<RevocationChecker['check']>>;
+  try {
+    status = await checker.check(query);
+  } catch (err) {
+    throw new NotationError('REVOCATION_UNAVAILABLE', 'the revocation status could not be determined', { cause: err });
+  }
+  if (status.revoked) {
+    throw new NotationError(
+      'REVOKED',
+      `the signature is revoked${status.reason !== undefined ? `: ${status.reason}` : ''}`,
+    );
+  }
 }
