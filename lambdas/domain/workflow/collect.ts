@@ -14,7 +14,6 @@ import { NormalizedSbomSchema } from '../sbom/component.js';
 import { type CollectedKind, type EvidenceResult, type EvidenceSummary, evidenceResult } from '../types.js';
 import type { GateDeps } from './deps.js';
 import type { CollectRequest } from './inputs.js';
-import { purlWithoutVersion } from './purl.js';
 
 /** Errors worth a retry by the ASL (transient infrastructure); everything else becomes evidence. */
 const RETRYABLE_CODES = new Set(['STORE_ERROR', 'REGISTRY_ERROR']);
@@ -131,5 +130,3 @@ export function summary(ev: Pick<StoredEvidence, 'kind' | 'status' | 'reasons'>)
 function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
-
-export { purlWithoutVersion };
