@@ -52,10 +52,19 @@ export function splitPurls(purls: readonly string[]): PurlParts[] {
     if (split === null) invalid.push(purl);
     else parts.push(split);
   }
-  if (invalid.length > 0) {
-    const quoted = invalid.slice(0, QUOTED_INVALID).map((s) => JSON.stringify(s.slice(0, 200)));
-    if (invalid.length > QUOTED_INVALID) quoted.push(`and ${invalid.length - QUOTED_INVALID} more`);
-    throw new InvalidInputError(`not a package URL (purl-spec): ${quoted.join(', ')}`);
-  }
+  if (invalid.length > 0) throw invalidPurls(invalid);
   return parts;
+}
+
+/** Splits one purl, or throws InvalidInputError quoting it. */
+export function requirePurl(purl: string): PurlParts {
+  const split = splitPurl(purl);
+  if (split === null) throw invalidPurls([purl]);
+  return split;
+}
+
+function invalidPurls(invalid: readonly string[]): InvalidInputError {
+  const quoted = invalid.slice(0, QUOTED_INVALID).map((s) => JSON.stringify(s.slice(0, 200)));
+  if (invalid.length > QUOTED_INVALID) quoted.push(`and ${invalid.length - QUOTED_INVALID} more`);
+  return new InvalidInputError(`not a package URL (purl-spec): ${quoted.join(', ')}`);
 }

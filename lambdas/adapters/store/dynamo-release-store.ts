@@ -10,9 +10,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { ConflictError, GateError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
+import { ConflictError, GateError, NotFoundError } from '../../domain/errors.js';
 import type { ReleaseStore } from '../../domain/ports.js';
-import { splitPurls } from '../../domain/purl.js';
+import { requirePurl, splitPurls } from '../../domain/purl.js';
 import {
   ApprovalDecisionSchema,
   type ApprovalRecord,
@@ -460,8 +460,7 @@ export class DynamoReleaseStore implements ReleaseStore {
 
   /** `purlWithoutVersion` is canonicalised the same way as on indexing; a version in it is ignored. */
   public async findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]> {
-    const base = splitPurls([purlWithoutVersion])[0]?.base;
-    if (base === undefined) throw new InvalidInputError('findByPackage needs a package URL');
+    const { base } = requirePurl(purlWithoutVersion);
     const items = await this.queryAll('findByPackage', {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',

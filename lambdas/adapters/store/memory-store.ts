@@ -1,7 +1,7 @@
 import { ConflictError, GateError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
 import { sha256Digest } from '../../domain/oci.js';
 import type { DocumentStore, ReleaseStore } from '../../domain/ports.js';
-import { splitPurls } from '../../domain/purl.js';
+import { requirePurl, splitPurls } from '../../domain/purl.js';
 import {
   ApprovalDecisionSchema,
   type ApprovalRecord,
@@ -280,8 +280,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   }
 
   public async findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]> {
-    const base = splitPurls([purlWithoutVersion])[0]?.base;
-    if (base === undefined) throw new InvalidInputError('findByPackage needs a package URL');
+    const { base } = requirePurl(purlWithoutVersion);
     return [...(this.packages.get(base)?.values() ?? [])].sort(LISTING_ORDER.packageIndex).map(copy);
   }
 
