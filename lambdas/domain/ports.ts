@@ -3,7 +3,37 @@
  * handlers wire adapters in. Domain code never imports an adapter or an AWS SDK.
  */
 import type { Descriptor } from './oci.js';
-import type { Digest, EvidenceKind, EvidenceStatus, ImageSubject, Outcome } from './types.js';
+import type {
+  ApprovalRecord,
+  ApprovalState,
+  DecisionRecord,
+  PackageIndexEntry,
+  PromotionEntry,
+  ReleaseRecord,
+  ReleaseState,
+  ReleaseStateUpdate,
+  ScanCompletion,
+  StoredEvidence,
+  VulnerabilityIndexEntry,
+} from './records.js';
+import type { Digest, EvidenceKind, ImageSubject } from './types.js';
+
+// The store's records are defined (zod schemas, types) in records.ts; re-exported for the ports' users.
+export type {
+  ApprovalRecord,
+  ApprovalState,
+  DecisionRecord,
+  PackageIndexEntry,
+  PromotionEntry,
+  ReleaseRecord,
+  ReleaseState,
+  ReleaseStateUpdate,
+  ScanCompletion,
+  StoredDocumentRef,
+  StoredEvidence,
+  VulnerabilityIndexEntry,
+} from './records.js';
+export { APPROVAL_STATES, RELEASE_STATES } from './records.js';
 
 // ---------------------------------------------------------------------------------------------
 // Registry
@@ -52,117 +82,67 @@ export interface RegistryWriter extends RegistryReader {
 // ---------------------------------------------------------------------------------------------
 // Evidence storage
 
-/** Content-addressed raw documents (S3). Reads verify the sha256; writes never overwrite. */
+/**
+ * Content-addressed raw documents (S3; in memory for the preflight). Every adapter is held to
+ * test/support/contracts/document-store.contract.ts.
+ */
 export interface DocumentStore {
-  /** Stores bytes under their sha256 and returns the digest (`sha256:<hex>`). Idempotent. */
+  /**
+   * Stores bytes under their sha256 and returns the digest (`sha256:<hex>`). Idempotent, and never
+   * overwrites: when the content stored under that digest does not hash to it, throws GateError
+   * DIGEST_MISMATCH instead of accepting it as already stored.
+   */
   put(bytes: Uint8Array, mediaType: string): Promise<Digest>;
-  /** Throws NotFoundError, or GateError DIGEST_MISMATCH when stored bytes do not hash to `digest`. */
+  /**
+   * The bytes stored under `digest`, verified against it. Throws InvalidInputError for an argument
+   * that is not a sha256 digest, NotFoundError when nothing is stored, GateError DIGEST_MISMATCH
+   * when the stored bytes do not hash to `digest`.
+   */
   get(digest: Digest): Promise<Uint8Array>;
 }
 
-export interface StoredDocumentRef {
-  readonly name: string;
-  readonly mediaType: string;
-  readonly digest: Digest;
-  readonly size: number;
-}
-
-/** The index record of one evidence kind for one release (DynamoDB `EV#<kind>`). */
-export interface StoredEvidence {
-  readonly repository: string;
-  readonly digest: Digest;
-  readonly kind: EvidenceKind;
-  readonly status: EvidenceStatus;
-  readonly reasons: readonly string[];
-  readonly facts: Readonly<Record<string, unknown>>;
-  readonly documents: readonly StoredDocumentRef[];
-  readonly collectedAt: string;
-}
-
-export const RELEASE_STATES = ['RECORDED', 'EVALUATED', 'AWAITING_APPROVAL', 'PROMOTED', 'QUARANTINED'] as const;
-export type ReleaseState = (typeof RELEASE_STATES)[number];
-
-export interface ReleaseRecord {
-  readonly repository: string;
-  readonly digest: Digest;
-  readonly mediaType: string;
-  readonly tag?: string;
-  readonly stage: string;
-  /** Platform manifests of an index (empty for a single manifest). */
-  readonly platforms: readonly { digest: Digest; platform: string }[];
-  readonly state: ReleaseState;
-  readonly executionName: string;
-  readonly recordedAt: string;
-  readonly outcome?: Outcome;
-  readonly outcomeReasons?: readonly string[];
-  readonly decidedAt?: string;
-}
-
-export interface DecisionRecord {
-  readonly repository: string;
-  readonly digest: Digest;
-  readonly decision: 'PASS' | 'BLOCK';
-  readonly reasons: readonly string[];
-  readonly policyDigest: Digest;
-  readonly evidence: readonly { kind: EvidenceKind; status: EvidenceStatus; reasons: readonly string[] }[];
-  readonly decidedAt: string;
-  /** S3 digest of the full decision document (policy + evidence snapshot) for replay. */
-  readonly documentDigest: Digest;
-}
-
-export const APPROVAL_STATES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
-export type ApprovalState = (typeof APPROVAL_STATES)[number];
-
-export interface ApprovalRecord {
-  readonly approvalId: string;
-  readonly repository: string;
-  readonly digest: Digest;
-  /** sha256 of the task token; the token itself is stored encrypted-at-rest only in `taskToken`. */
-  readonly tokenHash: string;
-  /** Needed to answer Step Functions. The table is KMS-encrypted; the hash is the lookup key. */
-  readonly taskToken: string;
-  readonly state: ApprovalState;
-  readonly requestedAt: string;
-  readonly expiresAt: string;
-  readonly decidedBy?: string;
-  readonly decidedAt?: string;
-  readonly comment?: string;
-}
-
-export interface PromotionEntry {
-  readonly repository: string;
-  readonly digest: Digest;
-  readonly promotedAt: string;
-  readonly targetRepository: string;
-  readonly tag: string;
-}
-
-/** The release index (DynamoDB single table). Every write is single-item and conditional. */
+/**
+ * The release index (DynamoDB single table; in memory for the preflight). Every write is
+ * single-item and conditional. Every adapter is held to
+ * test/support/contracts/release-store.contract.ts. Records are validated on write with the
+ * schemas of records.ts (InvalidInputError, nothing stored); listings follow `LISTING_ORDER`.
+ */
 export interface ReleaseStore {
   /** Conditional put: returns the existing record when this digest was already recorded. */
   recordRelease(rec: ReleaseRecord): Promise<{ record: ReleaseRecord; created: boolean }>;
   getRelease(repository: string, digest: Digest): Promise<ReleaseRecord | null>;
-  /** Moves the state forward; terminal states (PROMOTED/QUARANTINED) are never overwritten. */
+  /**
+   * Moves the state forward (`releaseStatesMovableTo`). A terminal state (PROMOTED/QUARANTINED) is
+   * never overwritten: the same terminal state again returns the stored record unchanged (a
+   * retry); any other move from a terminal state, or backwards, throws ConflictError. An unknown
+   * release throws NotFoundError.
+   */
   updateReleaseState(
     repository: string,
     digest: Digest,
     state: ReleaseState,
-    extra?: { outcome?: Outcome; outcomeReasons?: readonly string[]; decidedAt?: string },
+    extra?: ReleaseStateUpdate,
   ): Promise<ReleaseRecord>;
+  /** Most recently recorded first, at most `limit` (default 100; InvalidInputError unless a positive integer). */
   listReleases(limit?: number): Promise<ReleaseRecord[]>;
 
   /** First write wins: returns the stored record if one exists (retries are idempotent). */
   putEvidence(ev: StoredEvidence): Promise<StoredEvidence>;
   getEvidence(repository: string, digest: Digest, kind: EvidenceKind): Promise<StoredEvidence | null>;
+  /** Every kind stored for the release, by kind. */
   listEvidence(repository: string, digest: Digest): Promise<StoredEvidence[]>;
 
+  /** First write wins, like `putEvidence`: a replayed evaluation gets the stored decision back. */
   putDecision(rec: DecisionRecord): Promise<DecisionRecord>;
   getDecision(repository: string, digest: Digest): Promise<DecisionRecord | null>;
 
-  /** Conditional put on a fresh approval id. */
+  /** Conditional put on a fresh approval id; ConflictError when the id is taken. */
   putApproval(rec: ApprovalRecord): Promise<void>;
   getApproval(approvalId: string): Promise<ApprovalRecord | null>;
-  /** PENDING → APPROVED/REJECTED/EXPIRED, exactly once. Throws ALREADY_DECIDED otherwise. */
+  /**
+   * PENDING → APPROVED/REJECTED/EXPIRED, exactly once: of concurrent answers one wins, the others
+   * and every later answer throw GateError ALREADY_DECIDED. NotFoundError for an unknown id.
+   */
   decideApproval(
     approvalId: string,
     state: Exclude<ApprovalState, 'PENDING'>,
@@ -170,35 +150,42 @@ export interface ReleaseStore {
     at: string,
     comment?: string,
   ): Promise<ApprovalRecord>;
+  /** Oldest request first; all approvals, or those in `state`. */
   listApprovals(state?: ApprovalState): Promise<ApprovalRecord[]>;
 
-  /** Appends to `TRACK#<repo>`; idempotent on digest. */
+  /** Appends to the promotion track of the repository; idempotent on digest (the first entry stays). */
   appendPromotion(entry: PromotionEntry): Promise<void>;
   /** Most recent promotion of `repository` other than `excludeDigest`, or null. */
   lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null>;
+  /** The whole track of `repository`, most recent promotion first. */
   listPromotions(repository: string): Promise<PromotionEntry[]>;
 
   /**
    * Scan rendezvous (WaitForScan vs the scan-complete event, in either order). `offerScanToken`
-   * stores the waiting task token and returns the scan result if it already arrived;
-   * `offerScanResult` stores the result and returns the waiting token if there is one. Each side is
-   * one conditional write, so exactly one of them sees the other.
+   * stores the waiting task token (the latest offer replaces it) and returns the scan result if it
+   * already arrived; `offerScanResult` stores the result (the first one stays) and returns the
+   * waiting token if there is one. Each side is one atomic write, so of one token and one result
+   * exactly one sees the other. A repeated result returns the token again, so that a delivery
+   * retried after a crash between storing the result and answering the task still answers it.
    */
   offerScanToken(repository: string, digest: Digest, taskToken: string): Promise<ScanCompletion | null>;
   offerScanResult(repository: string, digest: Digest, result: ScanCompletion): Promise<string | null>;
 
-  /** Incident index: `PKG#<purl without version>` and `CVE#<id>` items. */
+  /**
+   * Incident index: which releases contain a package (by purl without version, qualifiers and
+   * subpath) and which were reported with a vulnerability id. Rewriting an entry is harmless.
+   * A string that is not a package URL fails closed: InvalidInputError naming every one, before
+   * anything is written (a package silently left out would hide a release from triage).
+   */
   indexPackages(repository: string, digest: Digest, purls: readonly string[]): Promise<void>;
+  /** Ids are trimmed; empty ones are skipped. */
   indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void>;
-  findByPackage(purlWithoutVersion: string): Promise<{ version: string; repository: string; digest: Digest }[]>;
-  findByVulnerability(id: string): Promise<{ repository: string; digest: Digest }[]>;
-}
-
-export interface ScanCompletion {
-  readonly status: string;
-  readonly source: 'ecr-basic' | 'inspector' | 'local';
-  readonly severityCounts: Readonly<Record<string, number>>;
-  readonly completedAt: string;
+  /**
+   * Every release indexed with the package, across versions and qualifiers; a version in the
+   * argument is ignored. InvalidInputError when it is not a package URL (never "no release").
+   */
+  findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]>;
+  findByVulnerability(id: string): Promise<VulnerabilityIndexEntry[]>;
 }
 
 // ---------------------------------------------------------------------------------------------

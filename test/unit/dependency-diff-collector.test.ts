@@ -3,8 +3,9 @@ import { collectDependencyDiff, DIFF_DOCUMENT } from '../../lambdas/domain/evide
 import { COMPONENTS_DOCUMENT } from '../../lambdas/domain/evidence/sbom.js';
 import type { Component, NormalizedSbom } from '../../lambdas/domain/sbom/component.js';
 import { type Digest, type EvidenceResult, evidenceResult } from '../../lambdas/domain/types.js';
-import { collectContext, MemoryDocumentStore, MemoryReleaseStore, record } from '../support/memory-evidence.js';
+import { collectContext, record } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
+import { TestMemoryStore } from '../support/memory-store.js';
 
 const REPO = 'team/app';
 const PREVIOUS: Digest = `sha256:${'a'.repeat(64)}`;
@@ -46,13 +47,12 @@ function sbomResult(
 }
 
 describe('Function: collectDependencyDiff', () => {
-  let releases: MemoryReleaseStore;
-  let documents: MemoryDocumentStore;
+  let memory: TestMemoryStore;
 
   const store = (digest: Digest, result: EvidenceResult) =>
-    record(releases, documents, { repository: REPO, digest }, result);
+    record(memory, memory, { repository: REPO, digest }, result);
   const promote = (digest: Digest) =>
-    releases.appendPromotion({
+    memory.appendPromotion({
       repository: REPO,
       digest,
       promotedAt: '2026-11-01T00:00:00.000Z',
@@ -64,14 +64,13 @@ describe('Function: collectDependencyDiff', () => {
       collectContext({
         subject: { repository: REPO, digest: CURRENT },
         registry: new MemoryRegistry(),
-        releases,
-        documents,
+        releases: memory,
+        documents: memory,
       }),
     );
 
   beforeEach(() => {
-    releases = new MemoryReleaseStore();
-    documents = new MemoryDocumentStore();
+    memory = new TestMemoryStore();
   });
 
   describe('when this release has no SBOM evidence', () => {

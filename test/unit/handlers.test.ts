@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import {
   AlreadyDecidedError,
+  ExpiredError,
   InvalidInputError,
   NotFoundError,
   StoreError,
@@ -35,13 +36,21 @@ import { MemoryRegistry } from '../support/memory-registry.js';
 // ---------------------------------------------------------------------------------------------
 // Fakes that record what the handlers asked of the outside world
 
+/** Records answers and, like Step Functions, refuses a second answer to one token (TaskTimedOut). */
 class RecordingTokens implements TaskTokenPort {
   public readonly successes: { taskToken: string; output: unknown }[] = [];
   public readonly failures: { taskToken: string; error: string; cause: string }[] = [];
+  private readonly answered = new Set<string>();
+  private answer(taskToken: string): void {
+    if (this.answered.has(taskToken)) throw new ExpiredError('the task token is no longer valid (TaskTimedOut)');
+    this.answered.add(taskToken);
+  }
   public async sendSuccess(taskToken: string, output: unknown): Promise<void> {
+    this.answer(taskToken);
     this.successes.push({ taskToken, output });
   }
   public async sendFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    this.answer(taskToken);
     this.failures.push({ taskToken, error, cause });
   }
 }
@@ -430,6 +439,20 @@ describe('Function: scan-complete and wait-for-scan handlers', () => {
       expect(tokensAfterEvent).toBe(0);
       expect(result).toEqual({ outcome: 'completed' });
       expect(w.tokens.successes).toEqual([{ taskToken: 'token-2', output: completion }]);
+    });
+
+    it('stores a repeated delivery after the task was answered, without failing (at-least-once events)', async () => {
+      // Prepare
+      const w = world();
+      await waitForScan(w.getDeps)({ repository, digest, stage: STAGE, taskToken: 'token-3' });
+      await scanComplete(w.getDeps)(event);
+
+      // Act
+      const repeated = await scanComplete(w.getDeps)(event);
+
+      // Assess
+      expect(repeated).toEqual({ outcome: 'already-answered' });
+      expect(w.tokens.successes).toEqual([{ taskToken: 'token-3', output: completion }]);
     });
   });
 

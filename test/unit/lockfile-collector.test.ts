@@ -4,8 +4,9 @@ import { COMPONENTS_DOCUMENT } from '../../lambdas/domain/evidence/sbom.js';
 import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
 import type { Component, NormalizedSbom } from '../../lambdas/domain/sbom/component.js';
 import { type EvidenceResult, evidenceResult, type ImageSubject } from '../../lambdas/domain/types.js';
-import { collectContext, MemoryDocumentStore, MemoryReleaseStore, record } from '../support/memory-evidence.js';
+import { collectContext, record } from '../support/memory-evidence.js';
 import { MemoryRegistry, pushArtifact, pushBlob, pushImage } from '../support/memory-registry.js';
+import { TestMemoryStore } from '../support/memory-store.js';
 
 const REPO = 'team/app';
 const LOCK = `sha256:${'1'.repeat(64)}`;
@@ -91,19 +92,19 @@ describe('Function: isExactVersion', () => {
 
 describe('Function: collectLockfile', () => {
   let registry: MemoryRegistry;
-  let releases: MemoryReleaseStore;
-  let documents: MemoryDocumentStore;
+  let memory: TestMemoryStore;
   let image: Descriptor;
   let subject: ImageSubject;
 
-  const store = (result: EvidenceResult) => record(releases, documents, subject, result);
+  const store = (result: EvidenceResult) => record(memory, memory, subject, result);
   const collect = (policy?: Record<string, unknown>) =>
-    collectLockfile(collectContext({ subject, registry, releases, documents, ...(policy && { policy }) }));
+    collectLockfile(
+      collectContext({ subject, registry, releases: memory, documents: memory, ...(policy && { policy }) }),
+    );
 
   beforeEach(async () => {
     registry = new MemoryRegistry();
-    releases = new MemoryReleaseStore();
-    documents = new MemoryDocumentStore();
+    memory = new TestMemoryStore();
     image = await pushImage(registry, REPO, 'v1');
     subject = { repository: REPO, digest: image.digest };
   });
@@ -380,7 +381,7 @@ describe('Function: collectLockfile', () => {
       const stored = await store(sbomResult([npm('express', '^4.0.0')], LOCK));
       const ref = stored.documents[0];
       if (ref === undefined) throw new Error('no document stored');
-      documents.corrupt(
+      memory.corrupt(
         ref.digest,
         new TextEncoder().encode('{"format":"cyclonedx","specVersion":"1.6","components":[]}'),
       );

@@ -9,123 +9,53 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { PackageURL } from 'packageurl-js';
 import { z } from 'zod';
-import { AlreadyDecidedError, ConflictError, InvalidInputError, NotFoundError } from '../../domain/errors.js';
+import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
+import type { ReleaseStore } from '../../domain/ports.js';
+import { requirePurl, splitPurls } from '../../domain/purl.js';
 import {
-  APPROVAL_STATES,
+  ApprovalDecisionSchema,
   type ApprovalRecord,
+  ApprovalRecordSchema,
   type ApprovalState,
+  ApprovalStateSchema,
   type DecisionRecord,
+  DecisionRecordSchema,
+  LISTING_ORDER,
+  ListLimitSchema,
+  type PackageIndexEntry,
+  PackageIndexEntrySchema,
   type PromotionEntry,
-  RELEASE_STATES,
+  PromotionEntrySchema,
   type ReleaseRecord,
+  ReleaseRecordSchema,
   type ReleaseState,
-  type ReleaseStore,
+  ReleaseStateSchema,
+  type ReleaseStateUpdate,
+  ReleaseStateUpdateSchema,
+  releaseStatesMovableTo,
   type ScanCompletion,
+  ScanCompletionSchema,
   type StoredEvidence,
-} from '../../domain/ports.js';
-import {
-  type Digest,
-  DigestSchema,
-  type EvidenceKind,
-  EvidenceKindSchema,
-  EvidenceStatusSchema,
-  OUTCOMES,
-  type Outcome,
-} from '../../domain/types.js';
+  StoredEvidenceSchema,
+  TaskTokenSchema,
+  TERMINAL_RELEASE_STATES,
+  type VulnerabilityIndexEntry,
+  VulnerabilityIndexEntrySchema,
+  validRecord,
+} from '../../domain/records.js';
+import { type Digest, DigestSchema, type EvidenceKind } from '../../domain/types.js';
 import { StoreError, sdkErrorName } from './errors.js';
 import { indexKeys, itemKeys } from './table-schema.js';
 
-// ---------------------------------------------------------------------------------------------
-// Item schemas: every item read back is parsed. Key and index attributes are stripped by zod.
-
-const ReleaseRecordSchema = z.object({
-  repository: z.string(),
-  digest: DigestSchema,
-  mediaType: z.string(),
-  tag: z.string().optional(),
-  stage: z.string(),
-  platforms: z.array(z.object({ digest: DigestSchema, platform: z.string() })),
-  state: z.enum(RELEASE_STATES),
-  executionName: z.string(),
-  recordedAt: z.string(),
-  outcome: z.enum(OUTCOMES).optional(),
-  outcomeReasons: z.array(z.string()).optional(),
-  decidedAt: z.string().optional(),
-});
-
-const StoredEvidenceSchema = z.object({
-  repository: z.string(),
-  digest: DigestSchema,
-  kind: EvidenceKindSchema,
-  status: EvidenceStatusSchema,
-  reasons: z.array(z.string()),
-  facts: z.record(z.string(), z.unknown()),
-  documents: z.array(
-    z.object({ name: z.string(), mediaType: z.string(), digest: DigestSchema, size: z.number().int().nonnegative() }),
-  ),
-  collectedAt: z.string(),
-});
-
-const DecisionRecordSchema = z.object({
-  repository: z.string(),
-  digest: DigestSchema,
-  decision: z.enum(['PASS', 'BLOCK']),
-  reasons: z.array(z.string()),
-  policyDigest: DigestSchema,
-  evidence: z.array(z.object({ kind: EvidenceKindSchema, status: EvidenceStatusSchema, reasons: z.array(z.string()) })),
-  decidedAt: z.string(),
-  documentDigest: DigestSchema,
-});
-
-const ApprovalRecordSchema = z.object({
-  approvalId: z.string(),
-  repository: z.string(),
-  digest: DigestSchema,
-  tokenHash: z.string(),
-  taskToken: z.string(),
-  state: z.enum(APPROVAL_STATES),
-  requestedAt: z.string(),
-  expiresAt: z.string(),
-  decidedBy: z.string().optional(),
-  decidedAt: z.string().optional(),
-  comment: z.string().optional(),
-});
-
-const PromotionEntrySchema = z.object({
-  repository: z.string(),
-  digest: DigestSchema,
-  promotedAt: z.string(),
-  targetRepository: z.string(),
-  tag: z.string(),
-});
-
-const ScanCompletionSchema = z.object({
-  status: z.string(),
-  source: z.enum(['ecr-basic', 'inspector', 'local']),
-  severityCounts: z.record(z.string(), z.number()),
-  completedAt: z.string(),
-});
-
+/**
+ * The scan rendezvous item: whichever of the token and the result has arrived. Every other item is
+ * parsed with its record schema (records.ts); key and index attributes are stripped by zod.
+ */
 const ScanRendezvousSchema = z.object({
-  taskToken: z.string().optional(),
+  taskToken: TaskTokenSchema.optional(),
   result: ScanCompletionSchema.optional(),
 });
-
-const PackageIndexSchema = z.object({ version: z.string(), repository: z.string(), digest: DigestSchema });
-const VulnerabilityIndexSchema = z.object({ repository: z.string(), digest: DigestSchema });
-
-const TERMINAL_STATES: readonly ReleaseState[] = ['PROMOTED', 'QUARANTINED'];
-
-/** Forward order of the release states; a state may only move to one of equal or higher rank. */
-const STATE_RANK: Readonly<Record<ReleaseState, number>> = {
-  RECORDED: 0,
-  EVALUATED: 1,
-  AWAITING_APPROVAL: 2,
-  PROMOTED: 3,
-  QUARANTINED: 3,
-};
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_SIZE = 25;
@@ -141,13 +71,19 @@ export interface DynamoReleaseStoreProps {
 }
 
 /**
- * `ReleaseStore` on one DynamoDB table (key schema in `table-schema.ts`).
+ * `ReleaseStore` on one DynamoDB table (key schema in `table-schema.ts`), held to the port's
+ * contract by test/support/contracts/release-store.contract.ts.
  *
  * No multi-item transactions (dynalite does not implement them): every write is one conditional
  * item write, and multi-item operations are ordered so that a crash between two writes leaves
  * state that a retry completes. `ConditionalCheckFailedException` becomes the domain outcome
  * (existing record, `ConflictError`, `ALREADY_DECIDED`); every other SDK failure becomes a
  * retryable `StoreError` with the SDK error as its cause.
+ *
+ * Listings are sorted with `LISTING_ORDER` after the query. The sort keys already give that order
+ * for ISO 8601 timestamps, which is what the paged reads (`listReleases`, `lastPromotion`) rely
+ * on; for the others the sort only settles strings the key encoding orders differently (a version
+ * with `!`, as in a PEP 440 epoch, sorts before the `#` separator).
  */
 export class DynamoReleaseStore implements ReleaseStore {
   private readonly client: DynamoDBDocumentClient;
@@ -162,21 +98,18 @@ export class DynamoReleaseStore implements ReleaseStore {
   // Releases
 
   public async recordRelease(rec: ReleaseRecord): Promise<{ record: ReleaseRecord; created: boolean }> {
-    const record = validInput('release', ReleaseRecordSchema, rec);
-    const item = {
+    const record = validRecord('release record', ReleaseRecordSchema, rec);
+    const created = await this.putIfAbsent('recordRelease', {
       ...record,
       ...itemKeys.release(record.repository, record.digest),
       ...indexKeys.release(record.state, record.recordedAt, record.repository, record.digest),
       type: 'release',
-    };
-    const written = await this.conditional('recordRelease', () =>
-      this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
-      ),
-    );
-    if (written !== CONDITION_FAILED) return { record, created: true };
-    const existing = await this.getRelease(rec.repository, rec.digest);
-    if (existing === null) throw new StoreError(`release ${rec.repository}@${rec.digest} vanished after a lost put`);
+    });
+    if (created) return { record, created: true };
+    const existing = await this.getRelease(record.repository, record.digest);
+    if (existing === null) {
+      throw new StoreError(`release ${record.repository}@${record.digest} vanished after a lost put`);
+    }
     return { record: existing, created: false };
   }
 
@@ -186,37 +119,37 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   /**
-   * Moves the state forward in one conditional UpdateItem. A terminal state (PROMOTED/QUARANTINED)
-   * is never overwritten: asking for the same terminal state again returns the stored record
-   * unchanged (a retried Promote/Quarantine), anything else throws `ConflictError`, as does a
-   * move backwards. An unknown release throws `NotFoundError`.
+   * Moves the state in one UpdateItem conditional on the current state being one it may move from
+   * (`releaseStatesMovableTo`). A lost condition is then told apart by reading the record: unknown
+   * (`NotFoundError`), the same terminal state (a retry: the stored record, unchanged) or a
+   * conflict (`ConflictError`).
    */
   public async updateReleaseState(
     repository: string,
     digest: Digest,
     state: ReleaseState,
-    extra: { outcome?: Outcome; outcomeReasons?: readonly string[]; decidedAt?: string } = {},
+    extra: ReleaseStateUpdate = {},
   ): Promise<ReleaseRecord> {
-    const allowedFrom = RELEASE_STATES.filter(
-      (s) => !TERMINAL_STATES.includes(s) && STATE_RANK[s] <= STATE_RANK[state],
-    );
+    const target = validRecord('release state', ReleaseStateSchema, state);
+    const update = validRecord('release state update', ReleaseStateUpdateSchema, extra);
+    const allowedFrom = releaseStatesMovableTo(target);
     const names: Record<string, string> = { '#state': 'state', '#gsi1pk': 'gsi1pk' };
     const values: Record<string, unknown> = {
-      ':state': state,
-      ':gsi1pk': indexKeys.releaseStatePartition(state),
+      ':state': target,
+      ':gsi1pk': indexKeys.releaseStatePartition(target),
     };
     const sets = ['#state = :state', '#gsi1pk = :gsi1pk'];
     for (const field of ['outcome', 'outcomeReasons', 'decidedAt'] as const) {
-      const value = extra[field];
+      const value = update[field];
       if (value === undefined) continue;
       names[`#${field}`] = field;
       values[`:${field}`] = value;
       sets.push(`#${field} = :${field}`);
     }
-    const allowed = allowedFrom.map((_, i) => `:from${i}`);
     allowedFrom.forEach((s, i) => {
       values[`:from${i}`] = s;
     });
+    const allowed = allowedFrom.map((_, i) => `:from${i}`);
     const result = await this.conditional('updateReleaseState', () =>
       this.client.send(
         new UpdateCommand({
@@ -234,36 +167,32 @@ export class DynamoReleaseStore implements ReleaseStore {
 
     const current = await this.getRelease(repository, digest);
     if (current === null) throw new NotFoundError(`release ${repository}@${digest} is not recorded`);
-    if (current.state === state && TERMINAL_STATES.includes(state)) return current;
-    throw new ConflictError(`release ${repository}@${digest} is ${current.state}; it cannot move to ${state}`);
+    if (current.state === target && TERMINAL_RELEASE_STATES.includes(target)) return current;
+    throw new ConflictError(`release ${repository}@${digest} is ${current.state}; it cannot move to ${target}`);
   }
 
   /** Most recently recorded releases first. */
   public async listReleases(limit = 100): Promise<ReleaseRecord[]> {
-    const items = await this.queryIndex('gsi2', indexKeys.releaseTypePartition, limit);
-    return items.map((item) => this.parse('release', ReleaseRecordSchema, item));
+    const max = validRecord('limit', ListLimitSchema, limit);
+    const items = await this.queryIndex('gsi2', indexKeys.releaseTypePartition, max);
+    return items.map((item) => this.parse('release', ReleaseRecordSchema, item)).sort(LISTING_ORDER.releases);
   }
 
   /** Releases in one state, most recently recorded first (not part of the port; for triage and ops). */
   public async listReleasesByState(state: ReleaseState, limit = 100): Promise<ReleaseRecord[]> {
-    const items = await this.queryIndex('gsi1', indexKeys.releaseStatePartition(state), limit);
-    return items.map((item) => this.parse('release', ReleaseRecordSchema, item));
+    const max = validRecord('limit', ListLimitSchema, limit);
+    const items = await this.queryIndex('gsi1', indexKeys.releaseStatePartition(state), max);
+    return items.map((item) => this.parse('release', ReleaseRecordSchema, item)).sort(LISTING_ORDER.releases);
   }
 
   // -------------------------------------------------------------------------------------------
   // Evidence and decisions
 
   public async putEvidence(ev: StoredEvidence): Promise<StoredEvidence> {
-    const evidence = validInput('evidence', StoredEvidenceSchema, ev);
+    const evidence = validRecord('evidence record', StoredEvidenceSchema, ev);
     const key = itemKeys.evidence(evidence.repository, evidence.digest, evidence.kind);
-    const item = { ...evidence, ...key, type: 'evidence' };
-    const written = await this.conditional('putEvidence', () =>
-      this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
-      ),
-    );
-    if (written !== CONDITION_FAILED) return evidence;
-    const stored = await this.getEvidence(ev.repository, ev.digest, ev.kind);
+    if (await this.putIfAbsent('putEvidence', { ...evidence, ...key, type: 'evidence' })) return evidence;
+    const stored = await this.getEvidence(evidence.repository, evidence.digest, evidence.kind);
     if (stored === null) throw new StoreError(`evidence ${key.pk} ${key.sk} vanished after a lost put`);
     return stored;
   }
@@ -282,21 +211,18 @@ export class DynamoReleaseStore implements ReleaseStore {
         ':prefix': itemKeys.evidencePrefix,
       },
     });
-    return items.map((item) => this.parse('evidence', StoredEvidenceSchema, item));
+    return items.map((item) => this.parse('evidence', StoredEvidenceSchema, item)).sort(LISTING_ORDER.evidence);
   }
 
   /** First write wins, like `putEvidence`: a replayed EvaluatePolicy gets the stored decision back. */
   public async putDecision(rec: DecisionRecord): Promise<DecisionRecord> {
-    const decision = validInput('decision', DecisionRecordSchema, rec);
-    const item = { ...decision, ...itemKeys.decision(decision.repository, decision.digest), type: 'decision' };
-    const written = await this.conditional('putDecision', () =>
-      this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
-      ),
-    );
-    if (written !== CONDITION_FAILED) return decision;
-    const stored = await this.getDecision(rec.repository, rec.digest);
-    if (stored === null) throw new StoreError(`decision of ${rec.repository}@${rec.digest} vanished after a lost put`);
+    const decision = validRecord('decision record', DecisionRecordSchema, rec);
+    const key = itemKeys.decision(decision.repository, decision.digest);
+    if (await this.putIfAbsent('putDecision', { ...decision, ...key, type: 'decision' })) return decision;
+    const stored = await this.getDecision(decision.repository, decision.digest);
+    if (stored === null) {
+      throw new StoreError(`decision of ${decision.repository}@${decision.digest} vanished after a lost put`);
+    }
     return stored;
   }
 
@@ -310,19 +236,14 @@ export class DynamoReleaseStore implements ReleaseStore {
 
   /** Throws `ConflictError` when the approval id is already taken. */
   public async putApproval(rec: ApprovalRecord): Promise<void> {
-    const approval = validInput('approval', ApprovalRecordSchema, rec);
-    const item = {
+    const approval = validRecord('approval record', ApprovalRecordSchema, rec);
+    const created = await this.putIfAbsent('putApproval', {
       ...approval,
       ...itemKeys.approval(approval.approvalId),
       ...indexKeys.approval(approval.state, approval.requestedAt, approval.approvalId),
       type: 'approval',
-    };
-    const written = await this.conditional('putApproval', () =>
-      this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
-      ),
-    );
-    if (written === CONDITION_FAILED) throw new ConflictError(`approval ${rec.approvalId} already exists`);
+    });
+    if (!created) throw new ConflictError(`approval ${approval.approvalId} already exists`);
   }
 
   public async getApproval(approvalId: string): Promise<ApprovalRecord | null> {
@@ -342,6 +263,12 @@ export class DynamoReleaseStore implements ReleaseStore {
     at: string,
     comment?: string,
   ): Promise<ApprovalRecord> {
+    const decision = validRecord('approval decision', ApprovalDecisionSchema, {
+      state,
+      decidedBy: by,
+      decidedAt: at,
+      ...(comment !== undefined && { comment }),
+    });
     const names: Record<string, string> = {
       '#state': 'state',
       '#decidedBy': 'decidedBy',
@@ -349,16 +276,16 @@ export class DynamoReleaseStore implements ReleaseStore {
       '#gsi1pk': 'gsi1pk',
     };
     const values: Record<string, unknown> = {
-      ':state': state,
+      ':state': decision.state,
       ':pending': 'PENDING',
-      ':by': by,
-      ':at': at,
-      ':gsi1pk': indexKeys.approvalStatePartition(state),
+      ':by': decision.decidedBy,
+      ':at': decision.decidedAt,
+      ':gsi1pk': indexKeys.approvalStatePartition(decision.state),
     };
     const sets = ['#state = :state', '#decidedBy = :by', '#decidedAt = :at', '#gsi1pk = :gsi1pk'];
-    if (comment !== undefined) {
+    if (decision.comment !== undefined) {
       names['#comment'] = 'comment';
-      values[':comment'] = comment;
+      values[':comment'] = decision.comment;
       sets.push('#comment = :comment');
     }
     const result = await this.conditional('decideApproval', () =>
@@ -386,8 +313,11 @@ export class DynamoReleaseStore implements ReleaseStore {
     const items =
       state === undefined
         ? await this.queryIndexAll('gsi2', indexKeys.approvalTypePartition)
-        : await this.queryIndexAll('gsi1', indexKeys.approvalStatePartition(state));
-    return items.map((item) => this.parse('approval', ApprovalRecordSchema, item));
+        : await this.queryIndexAll(
+            'gsi1',
+            indexKeys.approvalStatePartition(validRecord('approval state', ApprovalStateSchema, state)),
+          );
+    return items.map((item) => this.parse('approval', ApprovalRecordSchema, item)).sort(LISTING_ORDER.approvals);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -399,31 +329,20 @@ export class DynamoReleaseStore implements ReleaseStore {
    * two writes (or with a later `promotedAt`) writes the same track item, never a second one.
    */
   public async appendPromotion(entry: PromotionEntry): Promise<void> {
-    const promotion = validInput('promotion', PromotionEntrySchema, entry);
+    const promotion = validRecord('promotion entry', PromotionEntrySchema, entry);
     const markerKey = itemKeys.trackMarker(promotion.repository, promotion.digest);
-    const marker = { ...promotion, ...markerKey, type: 'promotion-marker' };
-    const written = await this.conditional('appendPromotion', () =>
-      this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: marker, ConditionExpression: 'attribute_not_exists(pk)' }),
-      ),
-    );
     let recorded: PromotionEntry = promotion;
-    if (written === CONDITION_FAILED) {
+    if (!(await this.putIfAbsent('appendPromotion', { ...promotion, ...markerKey, type: 'promotion-marker' }))) {
       const stored = await this.getItem('appendPromotion', markerKey);
       if (stored === undefined) throw new StoreError(`promotion marker ${markerKey.pk} vanished after a lost put`);
       recorded = this.parse('promotion', PromotionEntrySchema, stored);
     }
-    const trackItem = {
+    // Same key, same content on a retry: a lost condition means the item is already in place.
+    await this.putIfAbsent('appendPromotion', {
       ...recorded,
       ...itemKeys.track(recorded.repository, recorded.promotedAt, recorded.digest),
       type: 'promotion',
-    };
-    // Same key, same content on a retry: a lost condition means the item is already in place.
-    await this.conditional('appendPromotion', () =>
-      this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: trackItem, ConditionExpression: 'attribute_not_exists(pk)' }),
-      ),
-    );
+    });
   }
 
   public async lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null> {
@@ -441,10 +360,9 @@ export class DynamoReleaseStore implements ReleaseStore {
           }),
         ),
       );
-      for (const item of page.Items ?? []) {
-        const entry = this.parse('promotion', PromotionEntrySchema, item);
-        if (entry.digest !== excludeDigest) return entry;
-      }
+      const entries = (page.Items ?? []).map((item) => this.parse('promotion', PromotionEntrySchema, item));
+      const found = entries.sort(LISTING_ORDER.promotions).find((e) => e.digest !== excludeDigest);
+      if (found !== undefined) return found;
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
     return null;
@@ -458,7 +376,7 @@ export class DynamoReleaseStore implements ReleaseStore {
       ExpressionAttributeValues: { ':pk': itemKeys.trackPartition(repository) },
       ScanIndexForward: false,
     });
-    return items.map((item) => this.parse('promotion', PromotionEntrySchema, item));
+    return items.map((item) => this.parse('promotion', PromotionEntrySchema, item)).sort(LISTING_ORDER.promotions);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -470,6 +388,7 @@ export class DynamoReleaseStore implements ReleaseStore {
    * replaces the token, so the live task token is the one the result side finds.
    */
   public async offerScanToken(repository: string, digest: Digest, taskToken: string): Promise<ScanCompletion | null> {
+    const token = validRecord('task token', TaskTokenSchema, taskToken);
     const result = await this.send('offerScanToken', () =>
       this.client.send(
         new UpdateCommand({
@@ -477,7 +396,7 @@ export class DynamoReleaseStore implements ReleaseStore {
           Key: itemKeys.scan(repository, digest),
           UpdateExpression: 'SET #taskToken = :token, #repository = :repository, #digest = :digest',
           ExpressionAttributeNames: { '#taskToken': 'taskToken', '#repository': 'repository', '#digest': 'digest' },
-          ExpressionAttributeValues: { ':token': taskToken, ':repository': repository, ':digest': digest },
+          ExpressionAttributeValues: { ':token': token, ':repository': repository, ':digest': digest },
           ReturnValues: 'ALL_NEW',
         }),
       ),
@@ -492,7 +411,7 @@ export class DynamoReleaseStore implements ReleaseStore {
    * answer the waiting task.
    */
   public async offerScanResult(repository: string, digest: Digest, result: ScanCompletion): Promise<string | null> {
-    const completion = validInput('scan completion', ScanCompletionSchema, result);
+    const completion = validRecord('scan completion', ScanCompletionSchema, result);
     const written = await this.send('offerScanResult', () =>
       this.client.send(
         new UpdateCommand({
@@ -514,12 +433,13 @@ export class DynamoReleaseStore implements ReleaseStore {
 
   /**
    * Writes one `PKG#<purl without version>` item per distinct package version. Index items are
-   * derived from (purl, repository, digest) alone, so rewriting them on a retry is harmless.
+   * derived from (purl, repository, digest) alone, so rewriting them on a retry is harmless. Every
+   * purl is split before the first write, so an invalid one stores nothing.
    */
   public async indexPackages(repository: string, digest: Digest, purls: readonly string[]): Promise<void> {
+    validRecord('digest', DigestSchema, digest);
     const items = new Map<string, Record<string, unknown>>();
-    for (const purl of purls) {
-      const { base, version } = splitPurl(purl);
+    for (const { base, version } of splitPurls(purls)) {
       const key = itemKeys.packageIndex(base, version, repository, digest);
       items.set(`${key.pk}\u0000${key.sk}`, { ...key, type: 'package-index', purl: base, version, repository, digest });
     }
@@ -527,6 +447,7 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   public async indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void> {
+    validRecord('digest', DigestSchema, digest);
     const items = new Map<string, Record<string, unknown>>();
     for (const raw of ids) {
       const id = raw.trim();
@@ -538,25 +459,27 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   /** `purlWithoutVersion` is canonicalised the same way as on indexing; a version in it is ignored. */
-  public async findByPackage(
-    purlWithoutVersion: string,
-  ): Promise<{ version: string; repository: string; digest: Digest }[]> {
-    const { base } = splitPurl(purlWithoutVersion);
+  public async findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]> {
+    const { base } = requirePurl(purlWithoutVersion);
     const items = await this.queryAll('findByPackage', {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(base) },
     });
-    return items.map((item) => this.parse('package index', PackageIndexSchema, item));
+    return items
+      .map((item) => this.parse('package index', PackageIndexEntrySchema, item))
+      .sort(LISTING_ORDER.packageIndex);
   }
 
-  public async findByVulnerability(id: string): Promise<{ repository: string; digest: Digest }[]> {
+  public async findByVulnerability(id: string): Promise<VulnerabilityIndexEntry[]> {
     const items = await this.queryAll('findByVulnerability', {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': itemKeys.vulnerabilityPartition(id.trim()) },
     });
-    return items.map((item) => this.parse('vulnerability index', VulnerabilityIndexSchema, item));
+    return items
+      .map((item) => this.parse('vulnerability index', VulnerabilityIndexEntrySchema, item))
+      .sort(LISTING_ORDER.vulnerabilityIndex);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -591,6 +514,19 @@ export class DynamoReleaseStore implements ReleaseStore {
     }
   }
 
+  /**
+   * PutItem conditional on `attribute_not_exists(pk)`, the one way this store creates an item
+   * (first write wins). True when this call wrote the item, false when one was already there.
+   */
+  private async putIfAbsent(operation: string, item: Record<string, unknown>): Promise<boolean> {
+    const written = await this.conditional(operation, () =>
+      this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      ),
+    );
+    return written !== CONDITION_FAILED;
+  }
+
   private async getItem(operation: string, key: { pk: string; sk: string }): Promise<unknown> {
     const out = await this.send(operation, () =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
@@ -614,8 +550,6 @@ export class DynamoReleaseStore implements ReleaseStore {
   /** Newest first, at most `limit` items. */
   private async queryIndex(indexName: 'gsi1' | 'gsi2', partition: string, limit: number): Promise<unknown[]> {
     const items: unknown[] = [];
-    if (!Number.isInteger(limit) || limit < 1)
-      throw new InvalidInputError(`limit must be a positive integer: ${limit}`);
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.send(`query ${indexName}`, () =>
@@ -667,33 +601,6 @@ export class DynamoReleaseStore implements ReleaseStore {
       }
     }
   }
-}
-
-/**
- * Splits a purl into its canonical form without version, qualifiers and subpath (the index
- * partition: all builds of `pkg:deb/debian/openssl` share it) and its version. A string that is
- * not a valid purl is indexed verbatim up to its version, so triage still finds it.
- */
-function splitPurl(purl: string): { base: string; version: string } {
-  try {
-    const parsed = PackageURL.fromString(purl.trim());
-    const base = new PackageURL(parsed.type, parsed.namespace, parsed.name, undefined, undefined, undefined);
-    return { base: base.toString(), version: parsed.version ?? '' };
-  } catch {
-    const head = purl.trim().split(/[?#]/, 1)[0] ?? '';
-    const at = head.lastIndexOf('@');
-    const slash = head.lastIndexOf('/');
-    return at > slash ? { base: head.slice(0, at), version: head.slice(at + 1) } : { base: head, version: '' };
-  }
-}
-
-/** Validates what a caller asks to write, so that nothing unreadable is ever stored. */
-function validInput<T>(what: string, schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new InvalidInputError(`${what} record is invalid: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
-  }
-  return parsed.data;
 }
 
 function sleep(ms: number): Promise<void> {

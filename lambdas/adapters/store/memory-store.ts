@@ -1,193 +1,312 @@
-import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
+import {
+  AlreadyDecidedError,
+  ConflictError,
+  DigestMismatchError,
+  InvalidInputError,
+  NotFoundError,
+} from '../../domain/errors.js';
 import { sha256Digest } from '../../domain/oci.js';
-import type {
-  ApprovalRecord,
-  ApprovalState,
-  DecisionRecord,
-  DocumentStore,
-  PromotionEntry,
-  ReleaseRecord,
-  ReleaseState,
-  ReleaseStore,
-  ScanCompletion,
-  StoredEvidence,
-} from '../../domain/ports.js';
-import type { Digest, EvidenceKind, Outcome } from '../../domain/types.js';
-import { purlWithoutVersion } from '../../domain/workflow/purl.js';
-
-const TERMINAL: readonly ReleaseState[] = ['PROMOTED', 'QUARANTINED'];
+import type { DocumentStore, ReleaseStore } from '../../domain/ports.js';
+import { requirePurl, splitPurls } from '../../domain/purl.js';
+import {
+  ApprovalDecisionSchema,
+  type ApprovalRecord,
+  ApprovalRecordSchema,
+  type ApprovalState,
+  ApprovalStateSchema,
+  type DecisionRecord,
+  DecisionRecordSchema,
+  LISTING_ORDER,
+  ListLimitSchema,
+  type PackageIndexEntry,
+  type PromotionEntry,
+  PromotionEntrySchema,
+  type ReleaseRecord,
+  ReleaseRecordSchema,
+  type ReleaseState,
+  ReleaseStateSchema,
+  type ReleaseStateUpdate,
+  ReleaseStateUpdateSchema,
+  releaseStatesMovableTo,
+  type ScanCompletion,
+  ScanCompletionSchema,
+  type StoredEvidence,
+  StoredEvidenceSchema,
+  TaskTokenSchema,
+  TERMINAL_RELEASE_STATES,
+  type VulnerabilityIndexEntry,
+  validRecord,
+} from '../../domain/records.js';
+import { type Digest, DigestSchema, type EvidenceKind } from '../../domain/types.js';
 
 /**
- * In-process ReleaseStore + DocumentStore with the same semantics as the DynamoDB/S3 adapters. Used
- * by `release-gate gate` (the preflight has no table) — not a test double: the integration tests
- * hold the DynamoDB adapter to the same contract.
+ * In-process ReleaseStore + DocumentStore with the semantics of the DynamoDB and S3 adapters. Used
+ * by `release-gate gate` (the preflight has no table) and by unit tests, so it is not a test
+ * double: test/integration/*-store-contract.test.ts hold it and the AWS adapters to one contract.
+ *
+ * Records are validated on write like the AWS adapters do, stored as copies and handed out as
+ * copies, so a caller that mutates a record cannot change what is stored. Every method runs to
+ * completion without yielding, which makes each one atomic, like the single-item conditional
+ * writes of DynamoDB.
  */
 export class MemoryStore implements ReleaseStore, DocumentStore {
+  /** Documents by digest; protected so that tests can tamper with stored bytes. */
+  protected readonly documents = new Map<Digest, Uint8Array>();
   private readonly releases = new Map<string, ReleaseRecord>();
   private readonly evidence = new Map<string, StoredEvidence>();
   private readonly decisions = new Map<string, DecisionRecord>();
   private readonly approvals = new Map<string, ApprovalRecord>();
-  private readonly track = new Map<string, PromotionEntry[]>();
-  private readonly scans = new Map<string, { token?: string; result?: ScanCompletion }>();
-  private readonly packages = new Map<string, { version: string; repository: string; digest: Digest }[]>();
-  private readonly vulns = new Map<string, { repository: string; digest: Digest }[]>();
-  private readonly docs = new Map<string, Uint8Array>();
+  /** Promotion entries by repository, then by digest (the first entry of a digest stays). */
+  private readonly track = new Map<string, Map<Digest, PromotionEntry>>();
+  private readonly scans = new Map<string, { taskToken?: string; result?: ScanCompletion }>();
+  /** Package index: by purl without version, then by `version`, `repository@digest`. */
+  private readonly packages = new Map<string, Map<string, PackageIndexEntry>>();
+  /** Vulnerability index: by id, then by `repository@digest`. */
+  private readonly vulnerabilities = new Map<string, Map<string, VulnerabilityIndexEntry>>();
 
-  public async put(bytes: Uint8Array): Promise<Digest> {
-    const d = sha256Digest(bytes);
-    if (!this.docs.has(d)) this.docs.set(d, new Uint8Array(bytes));
-    return d;
+  // -------------------------------------------------------------------------------------------
+  // DocumentStore
+
+  public async put(bytes: Uint8Array, _mediaType: string): Promise<Digest> {
+    const digest = sha256Digest(bytes);
+    const stored = this.documents.get(digest);
+    if (stored === undefined) {
+      this.documents.set(digest, new Uint8Array(bytes));
+    } else if (sha256Digest(stored) !== digest) {
+      throw new DigestMismatchError(`document ${digest} is stored with different content`);
+    }
+    return digest;
   }
 
   public async get(digest: Digest): Promise<Uint8Array> {
-    const b = this.docs.get(digest);
-    if (b === undefined) throw new NotFoundError(`no document ${digest}`);
-    return b;
+    const parsed = DigestSchema.safeParse(digest);
+    if (!parsed.success) throw new InvalidInputError(`not a sha256 digest: ${digest}`, { cause: parsed.error });
+    const bytes = this.documents.get(parsed.data);
+    if (bytes === undefined) throw new NotFoundError(`document ${parsed.data} does not exist`);
+    const actual = sha256Digest(bytes);
+    if (actual !== parsed.data) {
+      throw new DigestMismatchError(`stored document ${parsed.data} hashes to ${actual}`);
+    }
+    return new Uint8Array(bytes);
   }
 
-  public async recordRelease(rec: ReleaseRecord) {
-    const k = `${rec.repository}@${rec.digest}`;
-    const existing = this.releases.get(k);
-    if (existing) return { record: existing, created: false };
-    this.releases.set(k, rec);
-    return { record: rec, created: true };
+  // -------------------------------------------------------------------------------------------
+  // Releases
+
+  public async recordRelease(rec: ReleaseRecord): Promise<{ record: ReleaseRecord; created: boolean }> {
+    const record = validRecord('release record', ReleaseRecordSchema, rec);
+    const key = releaseKey(record.repository, record.digest);
+    const existing = this.releases.get(key);
+    if (existing !== undefined) return { record: copy(existing), created: false };
+    this.releases.set(key, copy(record));
+    return { record, created: true };
   }
 
-  public async getRelease(repository: string, digest: Digest) {
-    return this.releases.get(`${repository}@${digest}`) ?? null;
+  public async getRelease(repository: string, digest: Digest): Promise<ReleaseRecord | null> {
+    return copyOrNull(this.releases.get(releaseKey(repository, digest)));
   }
 
   public async updateReleaseState(
     repository: string,
     digest: Digest,
     state: ReleaseState,
-    extra: { outcome?: Outcome; outcomeReasons?: readonly string[]; decidedAt?: string } = {},
-  ) {
-    const k = `${repository}@${digest}`;
-    const cur = this.releases.get(k);
-    if (cur === undefined) throw new NotFoundError(`no release ${k}`);
-    if (TERMINAL.includes(cur.state)) {
-      if (cur.state === state) return cur;
-      throw new ConflictError(`release ${k} is ${cur.state}`);
+    extra: ReleaseStateUpdate = {},
+  ): Promise<ReleaseRecord> {
+    const target = validRecord('release state', ReleaseStateSchema, state);
+    const update = validRecord('release state update', ReleaseStateUpdateSchema, extra);
+    const key = releaseKey(repository, digest);
+    const current = this.releases.get(key);
+    if (current === undefined) throw new NotFoundError(`release ${key} is not recorded`);
+    if (!releaseStatesMovableTo(target).includes(current.state)) {
+      if (current.state === target && TERMINAL_RELEASE_STATES.includes(target)) return copy(current);
+      throw new ConflictError(`release ${key} is ${current.state}; it cannot move to ${target}`);
     }
-    const next = { ...cur, state, ...extra };
-    this.releases.set(k, next);
-    return next;
+    // Like DynamoDB's SET of the given fields only: an absent field leaves the stored one.
+    const next: ReleaseRecord = {
+      ...current,
+      state: target,
+      ...(update.outcome !== undefined && { outcome: update.outcome }),
+      ...(update.outcomeReasons !== undefined && { outcomeReasons: update.outcomeReasons }),
+      ...(update.decidedAt !== undefined && { decidedAt: update.decidedAt }),
+    };
+    this.releases.set(key, next);
+    return copy(next);
   }
 
-  public async listReleases(limit = 100) {
-    return [...this.releases.values()].slice(-limit);
+  public async listReleases(limit = 100): Promise<ReleaseRecord[]> {
+    const max = validRecord('limit', ListLimitSchema, limit);
+    return [...this.releases.values()].sort(LISTING_ORDER.releases).slice(0, max).map(copy);
   }
 
-  public async putEvidence(ev: StoredEvidence) {
-    const k = `${ev.repository}@${ev.digest}#${ev.kind}`;
-    const existing = this.evidence.get(k);
-    if (existing) return existing;
-    this.evidence.set(k, ev);
-    return ev;
+  // -------------------------------------------------------------------------------------------
+  // Evidence and decisions
+
+  public async putEvidence(ev: StoredEvidence): Promise<StoredEvidence> {
+    const evidence = validRecord('evidence record', StoredEvidenceSchema, ev);
+    const key = evidenceKey(evidence.repository, evidence.digest, evidence.kind);
+    const existing = this.evidence.get(key);
+    if (existing !== undefined) return copy(existing);
+    this.evidence.set(key, copy(evidence));
+    return evidence;
   }
 
-  public async getEvidence(repository: string, digest: Digest, kind: EvidenceKind) {
-    return this.evidence.get(`${repository}@${digest}#${kind}`) ?? null;
+  public async getEvidence(repository: string, digest: Digest, kind: EvidenceKind): Promise<StoredEvidence | null> {
+    return copyOrNull(this.evidence.get(evidenceKey(repository, digest, kind)));
   }
 
-  public async listEvidence(repository: string, digest: Digest) {
-    return [...this.evidence.values()].filter((e) => e.repository === repository && e.digest === digest);
+  public async listEvidence(repository: string, digest: Digest): Promise<StoredEvidence[]> {
+    return [...this.evidence.values()]
+      .filter((e) => e.repository === repository && e.digest === digest)
+      .sort(LISTING_ORDER.evidence)
+      .map(copy);
   }
 
-  public async putDecision(rec: DecisionRecord) {
-    const k = `${rec.repository}@${rec.digest}`;
-    const existing = this.decisions.get(k);
-    if (existing) return existing;
-    this.decisions.set(k, rec);
-    return rec;
+  public async putDecision(rec: DecisionRecord): Promise<DecisionRecord> {
+    const decision = validRecord('decision record', DecisionRecordSchema, rec);
+    const key = releaseKey(decision.repository, decision.digest);
+    const existing = this.decisions.get(key);
+    if (existing !== undefined) return copy(existing);
+    this.decisions.set(key, copy(decision));
+    return decision;
   }
 
-  public async getDecision(repository: string, digest: Digest) {
-    return this.decisions.get(`${repository}@${digest}`) ?? null;
+  public async getDecision(repository: string, digest: Digest): Promise<DecisionRecord | null> {
+    return copyOrNull(this.decisions.get(releaseKey(repository, digest)));
   }
 
-  public async putApproval(rec: ApprovalRecord) {
-    if (this.approvals.has(rec.approvalId)) throw new ConflictError(`approval ${rec.approvalId} exists`);
-    this.approvals.set(rec.approvalId, rec);
+  // -------------------------------------------------------------------------------------------
+  // Approvals
+
+  public async putApproval(rec: ApprovalRecord): Promise<void> {
+    const approval = validRecord('approval record', ApprovalRecordSchema, rec);
+    if (this.approvals.has(approval.approvalId))
+      throw new ConflictError(`approval ${approval.approvalId} already exists`);
+    this.approvals.set(approval.approvalId, copy(approval));
   }
 
-  public async getApproval(id: string) {
-    return this.approvals.get(id) ?? null;
+  public async getApproval(approvalId: string): Promise<ApprovalRecord | null> {
+    return copyOrNull(this.approvals.get(approvalId));
   }
 
   public async decideApproval(
-    id: string,
+    approvalId: string,
     state: Exclude<ApprovalState, 'PENDING'>,
     by: string,
     at: string,
     comment?: string,
-  ) {
-    const cur = this.approvals.get(id);
-    if (cur === undefined) throw new NotFoundError(`no approval ${id}`);
-    if (cur.state !== 'PENDING') throw new AlreadyDecidedError(`approval ${id} is ${cur.state}`);
-    const next = { ...cur, state, decidedBy: by, decidedAt: at, ...(comment ? { comment } : {}) };
-    this.approvals.set(id, next);
-    return next;
+  ): Promise<ApprovalRecord> {
+    const decision = validRecord('approval decision', ApprovalDecisionSchema, {
+      state,
+      decidedBy: by,
+      decidedAt: at,
+      ...(comment !== undefined && { comment }),
+    });
+    const current = this.approvals.get(approvalId);
+    if (current === undefined) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    if (current.state !== 'PENDING') {
+      throw new AlreadyDecidedError(`approval ${approvalId} was already answered: ${current.state}`);
+    }
+    const next: ApprovalRecord = { ...current, ...decision };
+    this.approvals.set(approvalId, next);
+    return copy(next);
   }
 
-  public async listApprovals(state?: ApprovalState) {
-    return [...this.approvals.values()].filter((a) => state === undefined || a.state === state);
+  public async listApprovals(state?: ApprovalState): Promise<ApprovalRecord[]> {
+    const wanted = state === undefined ? undefined : validRecord('approval state', ApprovalStateSchema, state);
+    return [...this.approvals.values()]
+      .filter((a) => wanted === undefined || a.state === wanted)
+      .sort(LISTING_ORDER.approvals)
+      .map(copy);
   }
 
-  public async appendPromotion(entry: PromotionEntry) {
-    const list = this.track.get(entry.repository) ?? [];
-    if (!list.some((e) => e.digest === entry.digest)) list.push(entry);
-    this.track.set(entry.repository, list);
+  // -------------------------------------------------------------------------------------------
+  // Promotion track
+
+  public async appendPromotion(entry: PromotionEntry): Promise<void> {
+    const promotion = validRecord('promotion entry', PromotionEntrySchema, entry);
+    const track = this.track.get(promotion.repository) ?? new Map<Digest, PromotionEntry>();
+    if (!track.has(promotion.digest)) track.set(promotion.digest, copy(promotion));
+    this.track.set(promotion.repository, track);
   }
 
-  public async lastPromotion(repository: string, excludeDigest?: Digest) {
-    const list = [...(this.track.get(repository) ?? [])].sort((a, b) => b.promotedAt.localeCompare(a.promotedAt));
-    return list.find((e) => e.digest !== excludeDigest) ?? null;
+  public async lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null> {
+    const entries = await this.listPromotions(repository);
+    return entries.find((e) => e.digest !== excludeDigest) ?? null;
   }
 
-  public async listPromotions(repository: string) {
-    return [...(this.track.get(repository) ?? [])];
+  public async listPromotions(repository: string): Promise<PromotionEntry[]> {
+    return [...(this.track.get(repository)?.values() ?? [])].sort(LISTING_ORDER.promotions).map(copy);
   }
 
-  public async offerScanToken(repository: string, digest: Digest, taskToken: string) {
-    const k = `${repository}@${digest}`;
-    const s = this.scans.get(k) ?? {};
-    this.scans.set(k, { ...s, token: taskToken });
-    return s.result ?? null;
+  // -------------------------------------------------------------------------------------------
+  // Scan rendezvous
+
+  public async offerScanToken(repository: string, digest: Digest, taskToken: string): Promise<ScanCompletion | null> {
+    const token = validRecord('task token', TaskTokenSchema, taskToken);
+    const key = releaseKey(repository, digest);
+    const rendezvous = { ...this.scans.get(key), taskToken: token };
+    this.scans.set(key, rendezvous);
+    return copyOrNull(rendezvous.result);
   }
 
-  public async offerScanResult(repository: string, digest: Digest, result: ScanCompletion) {
-    const k = `${repository}@${digest}`;
-    const s = this.scans.get(k) ?? {};
-    if (s.result !== undefined) return null;
-    this.scans.set(k, { ...s, result });
-    return s.token ?? null;
+  public async offerScanResult(repository: string, digest: Digest, result: ScanCompletion): Promise<string | null> {
+    const completion = validRecord('scan completion', ScanCompletionSchema, result);
+    const key = releaseKey(repository, digest);
+    const current = this.scans.get(key) ?? {};
+    const rendezvous = { ...current, result: current.result ?? completion };
+    this.scans.set(key, rendezvous);
+    return rendezvous.taskToken ?? null;
   }
 
-  public async indexPackages(repository: string, digest: Digest, purls: readonly string[]) {
-    for (const purl of purls) {
-      const p = purlWithoutVersion(purl);
-      if (p === null) continue;
-      const list = this.packages.get(p.base) ?? [];
-      list.push({ version: p.version, repository, digest });
-      this.packages.set(p.base, list);
+  // -------------------------------------------------------------------------------------------
+  // Incident index
+
+  public async indexPackages(repository: string, digest: Digest, purls: readonly string[]): Promise<void> {
+    const validDigest = validRecord('digest', DigestSchema, digest);
+    for (const { base, version } of splitPurls(purls)) {
+      const entries = this.packages.get(base) ?? new Map<string, PackageIndexEntry>();
+      entries.set(`${version}\u0000${releaseKey(repository, validDigest)}`, {
+        version,
+        repository,
+        digest: validDigest,
+      });
+      this.packages.set(base, entries);
     }
   }
 
-  public async indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]) {
-    for (const id of ids) {
-      const list = this.vulns.get(id) ?? [];
-      list.push({ repository, digest });
-      this.vulns.set(id, list);
+  public async indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void> {
+    const validDigest = validRecord('digest', DigestSchema, digest);
+    for (const raw of ids) {
+      const id = raw.trim();
+      if (id === '') continue;
+      const entries = this.vulnerabilities.get(id) ?? new Map<string, VulnerabilityIndexEntry>();
+      entries.set(releaseKey(repository, validDigest), { repository, digest: validDigest });
+      this.vulnerabilities.set(id, entries);
     }
   }
 
-  public async findByPackage(base: string) {
-    return this.packages.get(base) ?? [];
+  public async findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]> {
+    const { base } = requirePurl(purlWithoutVersion);
+    return [...(this.packages.get(base)?.values() ?? [])].sort(LISTING_ORDER.packageIndex).map(copy);
   }
 
-  public async findByVulnerability(id: string) {
-    return this.vulns.get(id) ?? [];
+  public async findByVulnerability(id: string): Promise<VulnerabilityIndexEntry[]> {
+    return [...(this.vulnerabilities.get(id.trim())?.values() ?? [])].sort(LISTING_ORDER.vulnerabilityIndex).map(copy);
   }
+}
+
+function releaseKey(repository: string, digest: string): string {
+  return `${repository}@${digest}`;
+}
+
+function evidenceKey(repository: string, digest: string, kind: EvidenceKind): string {
+  return `${repository}@${digest}\u0000${kind}`;
+}
+
+function copy<T>(value: T): T {
+  return structuredClone(value);
+}
+
+function copyOrNull<T>(value: T | undefined): T | null {
+  return value === undefined ? null : copy(value);
 }

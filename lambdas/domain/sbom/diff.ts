@@ -2,7 +2,7 @@
  * Dependency diff between two normalised SBOMs: what a release adds, removes and changes
  * compared with the last promoted release of its repository.
  */
-import { PackageURL } from 'packageurl-js';
+import { splitPurl } from '../purl.js';
 import type { Component, NormalizedSbom } from './component.js';
 
 export interface ChangedComponent {
@@ -30,14 +30,9 @@ export interface SbomDiff {
  * not identity), or `name:<ecosystem>/<name>` when a component has no purl.
  */
 export function componentKey(c: Component): string {
-  if (c.purl !== undefined) {
-    try {
-      const p = PackageURL.fromString(c.purl);
-      return new PackageURL(p.type, p.namespace, p.name, undefined, undefined, undefined).toString();
-    } catch {
-      // fall through to the name key: parse.ts only stores purls that parsed, but stay total
-    }
-  }
+  // parse.ts only stores purls that parsed, but stay total: an unparseable one falls back to the name key
+  const base = c.purl === undefined ? undefined : splitPurl(c.purl)?.base;
+  if (base !== undefined) return base;
   return `name:${c.ecosystem ?? ''}/${c.name}`;
 }
 

@@ -8,7 +8,6 @@ import { NormalizedSbomSchema } from '../sbom/component.js';
 import { type EvidenceResult, type EvidenceSummary, evidenceResult } from '../types.js';
 import type { GateDeps } from './deps.js';
 import type { CollectRequest } from './inputs.js';
-import { purlWithoutVersion } from './purl.js';
 
 const ReportIdsSchema = z.object({ findings: z.array(z.object({ id: z.string(), aliases: z.array(z.string()) })) });
 
@@ -111,5 +110,3 @@ export function summary(ev: Pick<StoredEvidence, 'kind' | 'status' | 'reasons'>)
 function truncate(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
-
-export { purlWithoutVersion };

@@ -1,0 +1,231 @@
+/**
+ * The records of the release store (`ReleaseStore` in ports.ts): one zod schema per record, and the
+ * TypeScript types derived from them. Every adapter validates what it is asked to write with these
+ * schemas, so nothing unreadable is ever stored, and parses what it reads back with them. How a
+ * record is keyed is the adapter's business (DynamoDB: adapters/store/table-schema.ts).
+ *
+ * The rules every adapter shares live here too: which release state may follow which, and the
+ * order of each listing. test/support/contracts holds every adapter to them.
+ */
+import { z } from 'zod';
+import { InvalidInputError } from './errors.js';
+import { DECISIONS, DigestSchema, EvidenceKindSchema, EvidenceStatusSchema, OUTCOMES } from './types.js';
+
+/** A record as callers see it: every property and array read-only, all the way down. */
+export type Immutable<T> = T extends (infer U)[]
+  ? readonly Immutable<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: Immutable<T[K]> }
+    : T;
+
+// ---------------------------------------------------------------------------------------------
+// Releases
+
+export const RELEASE_STATES = ['RECORDED', 'EVALUATED', 'AWAITING_APPROVAL', 'PROMOTED', 'QUARANTINED'] as const;
+export type ReleaseState = (typeof RELEASE_STATES)[number];
+export const ReleaseStateSchema = z.enum(RELEASE_STATES);
+
+/** A release in one of these states is finished: its state never changes again. */
+export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = ['PROMOTED', 'QUARANTINED'];
+
+/** Forward order of the release states; a state may only move to one of equal or higher rank. */
+const STATE_RANK: Readonly<Record<ReleaseState, number>> = {
+  RECORDED: 0,
+  EVALUATED: 1,
+  AWAITING_APPROVAL: 2,
+  PROMOTED: 3,
+  QUARANTINED: 3,
+};
+
+/**
+ * The states from which a release may move to `target`: the non-terminal states of lower or equal
+ * rank. Asking a terminal release for its own state again is not a move but a retry, which stores
+ * nothing and returns the record unchanged; every other request outside this list is a conflict.
+ */
+export function releaseStatesMovableTo(target: ReleaseState): readonly ReleaseState[] {
+  return RELEASE_STATES.filter((s) => !TERMINAL_RELEASE_STATES.includes(s) && STATE_RANK[s] <= STATE_RANK[target]);
+}
+
+export const ReleaseRecordSchema = z.object({
+  repository: z.string(),
+  digest: DigestSchema,
+  mediaType: z.string(),
+  tag: z.string().optional(),
+  stage: z.string(),
+  /** Platform manifests of an index (empty for a single manifest). */
+  platforms: z.array(z.object({ digest: DigestSchema, platform: z.string() })),
+  state: ReleaseStateSchema,
+  executionName: z.string(),
+  recordedAt: z.string(),
+  outcome: z.enum(OUTCOMES).optional(),
+  outcomeReasons: z.array(z.string()).optional(),
+  decidedAt: z.string().optional(),
+});
+export type ReleaseRecord = Immutable<z.infer<typeof ReleaseRecordSchema>>;
+
+/** What `updateReleaseState` may set besides the state. */
+export const ReleaseStateUpdateSchema = z.object({
+  outcome: z.enum(OUTCOMES).optional(),
+  outcomeReasons: z.array(z.string()).optional(),
+  decidedAt: z.string().optional(),
+});
+export type ReleaseStateUpdate = Immutable<z.infer<typeof ReleaseStateUpdateSchema>>;
+
+// ---------------------------------------------------------------------------------------------
+// Evidence and decisions
+
+export const StoredDocumentRefSchema = z.object({
+  name: z.string(),
+  mediaType: z.string(),
+  digest: DigestSchema,
+  size: z.number().int().nonnegative(),
+});
+export type StoredDocumentRef = Immutable<z.infer<typeof StoredDocumentRefSchema>>;
+
+/** The index record of one evidence kind for one release; its documents live in the DocumentStore. */
+export const StoredEvidenceSchema = z.object({
+  repository: z.string(),
+  digest: DigestSchema,
+  kind: EvidenceKindSchema,
+  status: EvidenceStatusSchema,
+  reasons: z.array(z.string()),
+  facts: z.record(z.string(), z.unknown()),
+  documents: z.array(StoredDocumentRefSchema),
+  collectedAt: z.string(),
+});
+export type StoredEvidence = Immutable<z.infer<typeof StoredEvidenceSchema>>;
+
+export const DecisionRecordSchema = z.object({
+  repository: z.string(),
+  digest: DigestSchema,
+  decision: z.enum(DECISIONS),
+  reasons: z.array(z.string()),
+  policyDigest: DigestSchema,
+  evidence: z.array(z.object({ kind: EvidenceKindSchema, status: EvidenceStatusSchema, reasons: z.array(z.string()) })),
+  decidedAt: z.string(),
+  /** Digest of the full decision document (policy + evidence snapshot) in the DocumentStore, for replay. */
+  documentDigest: DigestSchema,
+});
+export type DecisionRecord = Immutable<z.infer<typeof DecisionRecordSchema>>;
+
+// ---------------------------------------------------------------------------------------------
+// Approvals
+
+export const APPROVAL_STATES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
+export type ApprovalState = (typeof APPROVAL_STATES)[number];
+export const ApprovalStateSchema = z.enum(APPROVAL_STATES);
+
+export const ApprovalRecordSchema = z.object({
+  approvalId: z.string().min(1),
+  repository: z.string(),
+  digest: DigestSchema,
+  /** sha256 of the task token; the lookup key. */
+  tokenHash: z.string(),
+  /** Needed to answer Step Functions. The DynamoDB table is KMS-encrypted. */
+  taskToken: z.string(),
+  state: ApprovalStateSchema,
+  requestedAt: z.string(),
+  expiresAt: z.string(),
+  decidedBy: z.string().optional(),
+  decidedAt: z.string().optional(),
+  comment: z.string().optional(),
+});
+export type ApprovalRecord = Immutable<z.infer<typeof ApprovalRecordSchema>>;
+
+/** The answer `decideApproval` stores on a PENDING approval. */
+export const ApprovalDecisionSchema = z.object({
+  state: z.enum(['APPROVED', 'REJECTED', 'EXPIRED']),
+  decidedBy: z.string(),
+  decidedAt: z.string(),
+  comment: z.string().optional(),
+});
+export type ApprovalDecision = Immutable<z.infer<typeof ApprovalDecisionSchema>>;
+
+// ---------------------------------------------------------------------------------------------
+// Promotion track, scan rendezvous, incident index
+
+export const PromotionEntrySchema = z.object({
+  repository: z.string(),
+  digest: DigestSchema,
+  promotedAt: z.string(),
+  targetRepository: z.string(),
+  tag: z.string(),
+});
+export type PromotionEntry = Immutable<z.infer<typeof PromotionEntrySchema>>;
+
+export const SCAN_SOURCES = ['ecr-basic', 'inspector', 'local'] as const;
+
+export const ScanCompletionSchema = z.object({
+  status: z.string(),
+  source: z.enum(SCAN_SOURCES),
+  severityCounts: z.record(z.string(), z.number()),
+  completedAt: z.string(),
+});
+export type ScanCompletion = Immutable<z.infer<typeof ScanCompletionSchema>>;
+
+/** A Step Functions task token as the scan rendezvous stores it. */
+export const TaskTokenSchema = z.string().min(1);
+
+/** One release that contains one version of a package (`findByPackage`). */
+export const PackageIndexEntrySchema = z.object({ version: z.string(), repository: z.string(), digest: DigestSchema });
+export type PackageIndexEntry = Immutable<z.infer<typeof PackageIndexEntrySchema>>;
+
+/** One release that a vulnerability id was reported for (`findByVulnerability`). */
+export const VulnerabilityIndexEntrySchema = z.object({ repository: z.string(), digest: DigestSchema });
+export type VulnerabilityIndexEntry = Immutable<z.infer<typeof VulnerabilityIndexEntrySchema>>;
+
+/** `listReleases(limit)`. */
+export const ListLimitSchema = z.number().int().positive();
+
+// ---------------------------------------------------------------------------------------------
+// Validation and order
+
+/**
+ * Parses what a caller asks to store. Throws `InvalidInputError` naming every invalid field; the
+ * result is a fresh copy without unknown properties.
+ */
+export function validRecord<T>(what: string, schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new InvalidInputError(`${what} is invalid: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/**
+ * Code-point order, which for strings is the order of their UTF-8 bytes: the order DynamoDB sorts
+ * string keys in. (`<` and `localeCompare` differ from it for astral characters and by locale.)
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a.charCodeAt(i) !== b.charCodeAt(i)) return (a.codePointAt(i) ?? 0) - (b.codePointAt(i) ?? 0);
+  }
+  return a.length - b.length;
+}
+
+const reference = (r: { readonly repository: string; readonly digest: string }) => `${r.repository}@${r.digest}`;
+
+/**
+ * The order of every listing of the port, compared field by field in code-point order. Timestamps
+ * are compared as strings: they are ISO 8601 UTC with the same precision (`Date.toISOString`).
+ */
+export const LISTING_ORDER = {
+  /** `listReleases`: most recently recorded first, then by `repository@digest`, descending. */
+  releases: (a: ReleaseRecord, b: ReleaseRecord): number =>
+    compareCodePoints(b.recordedAt, a.recordedAt) || compareCodePoints(reference(b), reference(a)),
+  /** `listEvidence`: by kind. */
+  evidence: (a: StoredEvidence, b: StoredEvidence): number => compareCodePoints(a.kind, b.kind),
+  /** `listApprovals`: oldest request first, then by approval id. */
+  approvals: (a: ApprovalRecord, b: ApprovalRecord): number =>
+    compareCodePoints(a.requestedAt, b.requestedAt) || compareCodePoints(a.approvalId, b.approvalId),
+  /** `listPromotions`, `lastPromotion`: most recent promotion first, then by digest, descending. */
+  promotions: (a: PromotionEntry, b: PromotionEntry): number =>
+    compareCodePoints(b.promotedAt, a.promotedAt) || compareCodePoints(b.digest, a.digest),
+  /** `findByPackage`: by version as a string (not by version order), then by `repository@digest`. */
+  packageIndex: (a: PackageIndexEntry, b: PackageIndexEntry): number =>
+    compareCodePoints(a.version, b.version) || compareCodePoints(reference(a), reference(b)),
+  /** `findByVulnerability`: by `repository@digest`. */
+  vulnerabilityIndex: (a: VulnerabilityIndexEntry, b: VulnerabilityIndexEntry): number =>
+    compareCodePoints(reference(a), reference(b)),
+} as const;

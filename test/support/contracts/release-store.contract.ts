@@ -1,0 +1,1181 @@
+/**
+ * The ReleaseStore contract: one suite that every adapter runs (DynamoReleaseStore on dynalite,
+ * MemoryStore), as powertools tests its persistence layers against one `BasePersistenceLayer`
+ * suite. A fake that drifts from the real adapter makes the preflight lie, so a behaviour belongs
+ * here unless it is about one adapter's storage (key layout, SDK failures, malformed items).
+ *
+ * `makeStore` returns an empty store for each test, so listings can be asserted exactly.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  AlreadyDecidedError,
+  ConflictError,
+  GateError,
+  InvalidInputError,
+  NotFoundError,
+} from '../../../lambdas/domain/errors.js';
+import type { ReleaseStore } from '../../../lambdas/domain/ports.js';
+import type { ReleaseState, ScanCompletion } from '../../../lambdas/domain/records.js';
+import type { Digest } from '../../../lambdas/domain/types.js';
+import {
+  approvalRecord,
+  decisionRecord,
+  evidenceRecord,
+  newDigest,
+  newRepository,
+  promotionEntry,
+  releaseRecord,
+  scanResult,
+  uniqueSuffix,
+} from '../store-records.js';
+
+export function describeReleaseStoreContract(name: string, makeStore: () => Promise<ReleaseStore>): void {
+  describe(`Contract: ReleaseStore (${name})`, () => {
+    let store: ReleaseStore;
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    describe('Method: recordRelease', () => {
+      describe('when the digest was not recorded before', () => {
+        it('writes the record and reports it as created', async () => {
+          // Prepare
+          const rec = releaseRecord(newRepository(), newDigest());
+
+          // Act
+          const result = await store.recordRelease(rec);
+
+          // Assess
+          expect(result).toEqual({ record: rec, created: true });
+          expect(await store.getRelease(rec.repository, rec.digest)).toEqual(rec);
+        });
+      });
+
+      describe('when the digest was already recorded', () => {
+        it('keeps and returns the existing record', async () => {
+          // Prepare
+          const first = releaseRecord(newRepository(), newDigest());
+          await store.recordRelease(first);
+          const second = { ...first, stage: 'staging', executionName: 'another-execution' };
+
+          // Act
+          const result = await store.recordRelease(second);
+
+          // Assess
+          expect(result).toEqual({ record: first, created: false });
+          expect(await store.getRelease(first.repository, first.digest)).toEqual(first);
+        });
+      });
+
+      describe('when the record is invalid', () => {
+        it('throws InvalidInputError and writes nothing', async () => {
+          // Prepare
+          const repository = newRepository();
+          const rec = { ...releaseRecord(repository, newDigest()), digest: 'sha256:short' };
+
+          // Act
+          const act = store.recordRelease(rec);
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+          expect(await store.getRelease(repository, 'sha256:short')).toBeNull();
+        });
+      });
+
+      describe('when the record carries properties the schema does not know', () => {
+        it('stores only the schema fields', async () => {
+          // Prepare
+          const rec = releaseRecord(newRepository(), newDigest());
+
+          // Act
+          const withUnknown = { ...rec, pk: 'REL#other', note: 'not a field' };
+          const result = await store.recordRelease(withUnknown);
+
+          // Assess
+          expect(result.record).toEqual(rec);
+          expect(await store.getRelease(rec.repository, rec.digest)).toStrictEqual(rec);
+        });
+      });
+
+      describe('when the caller changes its objects afterwards', () => {
+        it('keeps what was stored', async () => {
+          // Prepare
+          const platforms = [{ digest: newDigest(), platform: 'linux/amd64' }];
+          const rec = releaseRecord(newRepository(), newDigest(), { platforms });
+          const { record } = await store.recordRelease(rec);
+          const read = await store.getRelease(rec.repository, rec.digest);
+
+          // Act
+          platforms.push({ digest: newDigest(), platform: 'linux/arm64' });
+          Object.assign(record, { state: 'PROMOTED' });
+          if (read !== null) Object.assign(read, { stage: 'tampered' });
+
+          // Assess
+          expect(await store.getRelease(rec.repository, rec.digest)).toEqual({
+            ...rec,
+            platforms: platforms.slice(0, 1),
+          });
+        });
+      });
+    });
+
+    describe('Method: getRelease', () => {
+      describe('when the release is unknown', () => {
+        it('returns null', async () => {
+          // Act
+          const result = await store.getRelease(newRepository(), newDigest());
+
+          // Assess
+          expect(result).toBeNull();
+        });
+      });
+    });
+
+    describe('Method: updateReleaseState', () => {
+      async function recordedIn(state: ReleaseState) {
+        const rec = releaseRecord(newRepository(), newDigest());
+        await store.recordRelease(rec);
+        if (state !== 'RECORDED') await store.updateReleaseState(rec.repository, rec.digest, state);
+        return rec;
+      }
+
+      describe('when the state moves forward', () => {
+        it('stores the new state and the outcome fields', async () => {
+          // Prepare
+          const rec = releaseRecord(newRepository(), newDigest());
+          await store.recordRelease(rec);
+          await store.updateReleaseState(rec.repository, rec.digest, 'EVALUATED');
+
+          // Act
+          const updated = await store.updateReleaseState(rec.repository, rec.digest, 'QUARANTINED', {
+            outcome: 'QUARANTINED',
+            outcomeReasons: ['signature: MISSING'],
+            decidedAt: '2026-01-10T11:00:00.000Z',
+          });
+
+          // Assess
+          expect(updated).toEqual({
+            ...rec,
+            state: 'QUARANTINED',
+            outcome: 'QUARANTINED',
+            outcomeReasons: ['signature: MISSING'],
+            decidedAt: '2026-01-10T11:00:00.000Z',
+          });
+          expect(await store.getRelease(rec.repository, rec.digest)).toEqual(updated);
+        });
+
+        it.each([
+          ['RECORDED', 'EVALUATED'],
+          ['RECORDED', 'AWAITING_APPROVAL'],
+          ['RECORDED', 'PROMOTED'],
+          ['EVALUATED', 'AWAITING_APPROVAL'],
+          ['EVALUATED', 'QUARANTINED'],
+          ['AWAITING_APPROVAL', 'PROMOTED'],
+          ['AWAITING_APPROVAL', 'QUARANTINED'],
+        ] as const)('allows %s → %s', async (from, to) => {
+          // Prepare
+          const rec = await recordedIn(from);
+
+          // Act
+          const updated = await store.updateReleaseState(rec.repository, rec.digest, to);
+
+          // Assess
+          expect(updated.state).toBe(to);
+          expect((await store.getRelease(rec.repository, rec.digest))?.state).toBe(to);
+        });
+
+        it('keeps the fields an update does not name', async () => {
+          // Prepare
+          const rec = await recordedIn('EVALUATED');
+          await store.updateReleaseState(rec.repository, rec.digest, 'AWAITING_APPROVAL', {
+            outcomeReasons: ['approval requested'],
+          });
+
+          // Act
+          const updated = await store.updateReleaseState(rec.repository, rec.digest, 'PROMOTED', {
+            outcome: 'PROMOTED',
+          });
+
+          // Assess
+          expect(updated).toEqual({
+            ...rec,
+            state: 'PROMOTED',
+            outcome: 'PROMOTED',
+            outcomeReasons: ['approval requested'],
+          });
+        });
+      });
+
+      describe('when the release is already in the same terminal state', () => {
+        it('is a no-op that returns the stored record', async () => {
+          // Prepare
+          const rec = releaseRecord(newRepository(), newDigest());
+          await store.recordRelease(rec);
+          const promoted = await store.updateReleaseState(rec.repository, rec.digest, 'PROMOTED', {
+            outcome: 'PROMOTED',
+            decidedAt: '2026-01-10T11:00:00.000Z',
+          });
+
+          // Act
+          const again = await store.updateReleaseState(rec.repository, rec.digest, 'PROMOTED', {
+            outcome: 'PROMOTED',
+            decidedAt: '2026-01-10T12:00:00.000Z',
+          });
+
+          // Assess
+          expect(again).toEqual(promoted);
+          expect(again.decidedAt).toBe('2026-01-10T11:00:00.000Z');
+          expect(await store.getRelease(rec.repository, rec.digest)).toEqual(promoted);
+        });
+      });
+
+      describe('when the release is in the other terminal state', () => {
+        it('throws ConflictError and keeps the terminal state', async () => {
+          // Prepare
+          const rec = releaseRecord(newRepository(), newDigest());
+          await store.recordRelease(rec);
+          await store.updateReleaseState(rec.repository, rec.digest, 'PROMOTED', { outcome: 'PROMOTED' });
+
+          // Act
+          const act = store.updateReleaseState(rec.repository, rec.digest, 'QUARANTINED', {
+            outcome: 'QUARANTINED',
+          });
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(ConflictError);
+          const stored = await store.getRelease(rec.repository, rec.digest);
+          expect(stored?.state).toBe('PROMOTED');
+          expect(stored?.outcome).toBe('PROMOTED');
+        });
+      });
+
+      describe('when the release is terminal and a non-terminal state is asked', () => {
+        it('throws ConflictError', async () => {
+          // Prepare
+          const rec = releaseRecord(newRepository(), newDigest());
+          await store.recordRelease(rec);
+          await store.updateReleaseState(rec.repository, rec.digest, 'QUARANTINED');
+
+          // Act
+          const act = store.updateReleaseState(rec.repository, rec.digest, 'AWAITING_APPROVAL');
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(ConflictError);
+          expect((await store.getRelease(rec.repository, rec.digest))?.state).toBe('QUARANTINED');
+        });
+      });
+
+      describe('when the state would move backwards', () => {
+        it('throws ConflictError', async () => {
+          // Prepare
+          const rec = releaseRecord(newRepository(), newDigest());
+          await store.recordRelease(rec);
+          await store.updateReleaseState(rec.repository, rec.digest, 'AWAITING_APPROVAL');
+
+          // Act
+          const act = store.updateReleaseState(rec.repository, rec.digest, 'EVALUATED');
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(ConflictError);
+        });
+
+        it.each([
+          ['EVALUATED', 'RECORDED'],
+          ['AWAITING_APPROVAL', 'RECORDED'],
+          ['AWAITING_APPROVAL', 'EVALUATED'],
+          ['PROMOTED', 'EVALUATED'],
+          ['QUARANTINED', 'RECORDED'],
+        ] as const)('refuses %s → %s with ConflictError and keeps the state', async (from, to) => {
+          // Prepare
+          const rec = await recordedIn(from);
+
+          // Act
+          const act = store.updateReleaseState(rec.repository, rec.digest, to);
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(ConflictError);
+          await expect(act).rejects.toMatchObject({ name: 'ConflictError', code: 'CONFLICT' });
+          expect((await store.getRelease(rec.repository, rec.digest))?.state).toBe(from);
+        });
+      });
+
+      describe('when the same non-terminal state is asked again (a retry)', () => {
+        it('succeeds', async () => {
+          // Prepare
+          const rec = releaseRecord(newRepository(), newDigest());
+          await store.recordRelease(rec);
+          await store.updateReleaseState(rec.repository, rec.digest, 'EVALUATED');
+
+          // Act
+          const again = await store.updateReleaseState(rec.repository, rec.digest, 'EVALUATED');
+
+          // Assess
+          expect(again.state).toBe('EVALUATED');
+        });
+      });
+
+      describe('when the release is unknown', () => {
+        it('throws NotFoundError and creates nothing', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+
+          // Act
+          const act = store.updateReleaseState(repository, digest, 'PROMOTED');
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(NotFoundError);
+          expect(await store.getRelease(repository, digest)).toBeNull();
+        });
+      });
+
+      describe('when the update is invalid', () => {
+        it('throws InvalidInputError and changes nothing', async () => {
+          // Prepare
+          const rec = await recordedIn('EVALUATED');
+          const outcome = 'SHIPPED' as unknown as 'PROMOTED';
+
+          // Act
+          const act = store.updateReleaseState(rec.repository, rec.digest, 'PROMOTED', { outcome });
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+          expect(await store.getRelease(rec.repository, rec.digest)).toEqual({ ...rec, state: 'EVALUATED' });
+        });
+      });
+    });
+
+    describe('Method: listReleases', () => {
+      it('lists the most recently recorded releases first, up to the limit', async () => {
+        // Prepare
+        const repository = newRepository();
+        const recs = ['2030-01-01T00:00:01.000Z', '2030-01-01T00:00:03.000Z', '2030-01-01T00:00:02.000Z'].map((at) =>
+          releaseRecord(repository, newDigest(), { recordedAt: at }),
+        );
+        for (const rec of recs) await store.recordRelease(rec);
+
+        // Act
+        const listed = await store.listReleases(2);
+
+        // Assess
+        expect(listed.map((r) => r.recordedAt)).toEqual(['2030-01-01T00:00:03.000Z', '2030-01-01T00:00:02.000Z']);
+      });
+
+      it('orders releases recorded at the same time by repository@digest, descending', async () => {
+        // Prepare
+        const at = '2030-02-01T00:00:00.000Z';
+        const recs = [newRepository(), newRepository(), newRepository()].map((repository) =>
+          releaseRecord(repository, newDigest(), { recordedAt: at }),
+        );
+        for (const rec of recs) await store.recordRelease(rec);
+
+        // Act
+        const listed = await store.listReleases();
+
+        // Assess
+        const references = recs.map((r) => `${r.repository}@${r.digest}`);
+        expect(listed.map((r) => `${r.repository}@${r.digest}`)).toEqual([...references].sort().reverse());
+      });
+
+      it('lists at most 100 releases by default, and every state', async () => {
+        // Prepare
+        const repository = newRepository();
+        for (let i = 0; i < 101; i++) {
+          const at = `2031-01-01T00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(3, '0')}Z`;
+          await store.recordRelease(releaseRecord(repository, newDigest(), { recordedAt: at }));
+        }
+        const [newest] = await store.listReleases(1);
+        if (newest === undefined) throw new Error('nothing listed');
+        await store.updateReleaseState(newest.repository, newest.digest, 'QUARANTINED');
+
+        // Act
+        const listed = await store.listReleases();
+
+        // Assess
+        expect(listed).toHaveLength(100);
+        expect(listed[0]).toMatchObject({ digest: newest.digest, state: 'QUARANTINED' });
+      });
+
+      it.each([0, -1, 1.5])('throws InvalidInputError for the limit %s', async (limit) => {
+        // Act
+        const act = store.listReleases(limit);
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+      });
+    });
+
+    describe('Method: putEvidence / getEvidence / listEvidence', () => {
+      describe('when evidence of that kind was already stored', () => {
+        it('keeps the first record and returns it', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          const first = evidenceRecord(repository, digest, { status: 'FAIL', reasons: ['subject mismatch'] });
+          await store.putEvidence(first);
+
+          // Act
+          const result = await store.putEvidence(evidenceRecord(repository, digest, { status: 'PASS' }));
+
+          // Assess
+          expect(result).toEqual(first);
+          expect(await store.getEvidence(repository, digest, 'sbom')).toEqual(first);
+        });
+      });
+
+      describe('when the evidence is new', () => {
+        it('returns it as stored', async () => {
+          // Prepare
+          const ev = evidenceRecord(newRepository(), newDigest());
+
+          // Act
+          const result = await store.putEvidence(ev);
+
+          // Assess
+          expect(result).toEqual(ev);
+          expect(await store.getEvidence(ev.repository, ev.digest, ev.kind)).toEqual(ev);
+        });
+      });
+
+      describe('when several kinds are stored', () => {
+        it('lists all of them for the release and nothing of other releases', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          await store.recordRelease(releaseRecord(repository, digest));
+          await store.putEvidence(evidenceRecord(repository, digest, { kind: 'sbom' }));
+          await store.putEvidence(
+            evidenceRecord(repository, digest, { kind: 'signature', status: 'MISSING', documents: [] }),
+          );
+          await store.putEvidence(evidenceRecord(repository, newDigest(), { kind: 'provenance' }));
+
+          // Act
+          const listed = await store.listEvidence(repository, digest);
+
+          // Assess
+          expect(listed.map((e) => e.kind).sort()).toEqual(['sbom', 'signature']);
+          expect(await store.getEvidence(repository, digest, 'provenance')).toBeNull();
+        });
+
+        it('lists them by kind, whatever the order they were stored in', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          for (const kind of ['signature', 'approval', 'sbom', 'eval', 'dependency-diff'] as const) {
+            await store.putEvidence(evidenceRecord(repository, digest, { kind }));
+          }
+
+          // Act
+          const listed = await store.listEvidence(repository, digest);
+
+          // Assess
+          expect(listed.map((e) => e.kind)).toEqual(['approval', 'dependency-diff', 'eval', 'sbom', 'signature']);
+        });
+      });
+
+      describe('when the release has no evidence', () => {
+        it('lists nothing', async () => {
+          // Act
+          const listed = await store.listEvidence(newRepository(), newDigest());
+
+          // Assess
+          expect(listed).toEqual([]);
+        });
+      });
+
+      describe('when the record is invalid', () => {
+        it('throws InvalidInputError and writes nothing', async () => {
+          // Prepare
+          const ev = evidenceRecord(newRepository(), newDigest());
+          const invalid = { ...ev, documents: [{ name: 'x', mediaType: 'text/plain', digest: 'md5:1', size: -1 }] };
+
+          // Act
+          const act = store.putEvidence(invalid);
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+          await expect(act).rejects.toThrow(/documents/);
+          expect(await store.getEvidence(ev.repository, ev.digest, ev.kind)).toBeNull();
+        });
+      });
+    });
+
+    describe('Method: putDecision / getDecision', () => {
+      it('keeps the first decision (a replayed evaluation gets it back)', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const first = decisionRecord(repository, digest);
+        await store.putDecision(first);
+
+        // Act
+        const result = await store.putDecision({ ...first, decision: 'PASS', reasons: [] });
+
+        // Assess
+        expect(result).toEqual(first);
+        expect(await store.getDecision(repository, digest)).toEqual(first);
+      });
+
+      it('returns null for a release without a decision', async () => {
+        // Act
+        const result = await store.getDecision(newRepository(), newDigest());
+
+        // Assess
+        expect(result).toBeNull();
+      });
+
+      it('throws InvalidInputError for an invalid decision and writes nothing', async () => {
+        // Prepare
+        const rec = decisionRecord(newRepository(), newDigest());
+        const decision = 'MAYBE' as unknown as 'PASS';
+
+        // Act
+        const act = store.putDecision({ ...rec, decision });
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.getDecision(rec.repository, rec.digest)).toBeNull();
+      });
+    });
+
+    describe('Method: putApproval', () => {
+      describe('when the approval id is taken', () => {
+        it('throws ConflictError and keeps the first record', async () => {
+          // Prepare
+          const id = `appr-${uniqueSuffix()}`;
+          const first = approvalRecord(id);
+          await store.putApproval(first);
+
+          // Act
+          const act = store.putApproval(approvalRecord(id, { taskToken: 'other' }));
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(ConflictError);
+          expect(await store.getApproval(id)).toEqual(first);
+        });
+      });
+
+      describe('when the record is invalid', () => {
+        it('throws InvalidInputError and writes nothing', async () => {
+          // Prepare
+          const id = `appr-${uniqueSuffix()}`;
+          const state = 'WAITING' as unknown as 'PENDING';
+
+          // Act
+          const act = store.putApproval(approvalRecord(id, { state }));
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+          expect(await store.getApproval(id)).toBeNull();
+        });
+      });
+    });
+
+    describe('Method: decideApproval', () => {
+      describe('when the approval is pending', () => {
+        it('stores the answer, who gave it, when, and the comment', async () => {
+          // Prepare
+          const id = `appr-${uniqueSuffix()}`;
+          const pending = approvalRecord(id);
+          await store.putApproval(pending);
+
+          // Act
+          const decided = await store.decideApproval(
+            id,
+            'APPROVED',
+            'alice@example.com',
+            '2026-01-10T10:06:00.000Z',
+            '',
+          );
+
+          // Assess
+          expect(decided).toEqual({
+            ...pending,
+            state: 'APPROVED',
+            decidedBy: 'alice@example.com',
+            decidedAt: '2026-01-10T10:06:00.000Z',
+            comment: '',
+          });
+          expect(await store.getApproval(id)).toEqual(decided);
+        });
+
+        it('stores no comment when none is given', async () => {
+          // Prepare
+          const id = `appr-${uniqueSuffix()}`;
+          await store.putApproval(approvalRecord(id));
+
+          // Act
+          const decided = await store.decideApproval(id, 'REJECTED', 'bob', '2026-01-10T10:06:00.000Z');
+
+          // Assess
+          expect(decided).not.toHaveProperty('comment');
+          expect(await store.getApproval(id)).not.toHaveProperty('comment');
+        });
+      });
+
+      describe('when two answers arrive at the same time', () => {
+        it('accepts exactly one and rejects the other with ALREADY_DECIDED', async () => {
+          // Prepare
+          const id = `appr-${uniqueSuffix()}`;
+          await store.putApproval(approvalRecord(id));
+
+          // Act
+          const results = await Promise.allSettled([
+            store.decideApproval(id, 'APPROVED', 'alice@example.com', '2026-01-10T10:06:00.000Z', 'ship it'),
+            store.decideApproval(id, 'REJECTED', 'bob@example.com', '2026-01-10T10:06:00.000Z'),
+          ]);
+
+          // Assess
+          const won = results.filter((r) => r.status === 'fulfilled');
+          const lost = results.filter((r) => r.status === 'rejected');
+          expect(won).toHaveLength(1);
+          expect(lost).toHaveLength(1);
+          expect(lost[0]?.reason).toBeInstanceOf(GateError);
+          expect(lost[0]?.reason).toMatchObject({ code: 'ALREADY_DECIDED' });
+          const stored = await store.getApproval(id);
+          const winner = won[0]?.status === 'fulfilled' ? won[0].value : undefined;
+          expect(stored).toEqual(winner);
+          expect(winner?.decidedBy).toBe(winner?.state === 'APPROVED' ? 'alice@example.com' : 'bob@example.com');
+        });
+      });
+
+      describe('when the approval was answered before', () => {
+        it('throws ALREADY_DECIDED and keeps the first answer', async () => {
+          // Prepare
+          const id = `appr-${uniqueSuffix()}`;
+          await store.putApproval(approvalRecord(id));
+          const first = await store.decideApproval(id, 'EXPIRED', 'system', '2026-01-11T10:05:00.000Z');
+
+          // Act
+          const act = store.decideApproval(id, 'APPROVED', 'alice@example.com', '2026-01-11T10:06:00.000Z');
+
+          // Assess
+          await expect(act).rejects.toThrowWithCode(AlreadyDecidedError, 'ALREADY_DECIDED');
+          await expect(act).rejects.toMatchObject({ name: 'AlreadyDecidedError' });
+          expect(first).toMatchObject({ state: 'EXPIRED', decidedBy: 'system' });
+          expect(await store.getApproval(id)).toEqual(first);
+        });
+      });
+
+      describe('when the approval id is unknown', () => {
+        it('throws NotFoundError', async () => {
+          // Act
+          const act = store.decideApproval('no-such-approval', 'APPROVED', 'alice', '2026-01-10T10:06:00.000Z');
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(NotFoundError);
+          expect(await store.getApproval('no-such-approval')).toBeNull();
+        });
+      });
+
+      describe('when the answer is not a decided state', () => {
+        it('throws InvalidInputError and leaves the approval pending', async () => {
+          // Prepare
+          const id = `appr-${uniqueSuffix()}`;
+          await store.putApproval(approvalRecord(id));
+          const state = 'PENDING' as unknown as 'APPROVED';
+
+          // Act
+          const act = store.decideApproval(id, state, 'alice', '2026-01-10T10:06:00.000Z');
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+          expect((await store.getApproval(id))?.state).toBe('PENDING');
+        });
+      });
+    });
+
+    describe('Method: listApprovals', () => {
+      it('lists approvals by state, following decisions', async () => {
+        // Prepare
+        const pendingId = `appr-${uniqueSuffix()}`;
+        const decidedId = `appr-${uniqueSuffix()}`;
+        await store.putApproval(approvalRecord(pendingId));
+        await store.putApproval(approvalRecord(decidedId));
+        await store.decideApproval(decidedId, 'REJECTED', 'bob', '2026-01-10T10:07:00.000Z');
+
+        // Act
+        const pending = (await store.listApprovals('PENDING')).map((a) => a.approvalId);
+        const rejected = (await store.listApprovals('REJECTED')).map((a) => a.approvalId);
+        const approved = (await store.listApprovals('APPROVED')).map((a) => a.approvalId);
+        const all = (await store.listApprovals()).map((a) => a.approvalId);
+
+        // Assess
+        expect(pending).toContain(pendingId);
+        expect(pending).not.toContain(decidedId);
+        expect(rejected).toContain(decidedId);
+        expect(all).toEqual(expect.arrayContaining([pendingId, decidedId]));
+        expect(pending).toEqual([pendingId]);
+        expect(rejected).toEqual([decidedId]);
+        expect(approved).toEqual([]);
+        expect(all).toHaveLength(2);
+      });
+
+      it('lists the oldest request first, then by approval id', async () => {
+        // Prepare
+        const [a, b, c] = ['appr-a', 'appr-b', 'appr-c'].map((p) => `${p}-${uniqueSuffix()}`);
+        if (a === undefined || b === undefined || c === undefined) throw new Error('ids');
+        await store.putApproval(approvalRecord(c, { requestedAt: '2026-01-10T10:05:00.000Z' }));
+        await store.putApproval(approvalRecord(b, { requestedAt: '2026-01-10T09:00:00.000Z' }));
+        await store.putApproval(approvalRecord(a, { requestedAt: '2026-01-10T10:05:00.000Z' }));
+
+        // Act
+        const all = (await store.listApprovals()).map((x) => x.approvalId);
+        const pending = (await store.listApprovals('PENDING')).map((x) => x.approvalId);
+
+        // Assess
+        expect(all).toEqual([b, a, c]);
+        expect(pending).toEqual([b, a, c]);
+      });
+    });
+
+    describe('Method: offerScanToken / offerScanResult', () => {
+      describe('when the token arrives first', () => {
+        it('gives the token to the result side', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+
+          // Act
+          const seenByToken = await store.offerScanToken(repository, digest, 'token-1');
+          const seenByResult = await store.offerScanResult(repository, digest, scanResult);
+
+          // Assess
+          expect(seenByToken).toBeNull();
+          expect(seenByResult).toBe('token-1');
+        });
+      });
+
+      describe('when the result arrives first', () => {
+        it('gives the result to the token side', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+
+          // Act
+          const seenByResult = await store.offerScanResult(repository, digest, scanResult);
+          const seenByToken = await store.offerScanToken(repository, digest, 'token-1');
+
+          // Assess
+          expect(seenByResult).toBeNull();
+          expect(seenByToken).toEqual(scanResult);
+        });
+      });
+
+      describe('when either side is offered twice', () => {
+        it('keeps the first result, hands out the latest token and never loses the pairing', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          const later: ScanCompletion = { ...scanResult, status: 'FAILED', completedAt: '2026-01-10T10:30:00.000Z' };
+
+          // Act
+          const r1 = await store.offerScanResult(repository, digest, scanResult);
+          const r2 = await store.offerScanResult(repository, digest, later);
+          const t1 = await store.offerScanToken(repository, digest, 'token-1');
+          const t2 = await store.offerScanToken(repository, digest, 'token-2');
+          const r3 = await store.offerScanResult(repository, digest, later);
+
+          // Assess
+          expect([r1, r2]).toEqual([null, null]);
+          expect(t1).toEqual(scanResult);
+          expect(t2).toEqual(scanResult);
+          expect(r3).toBe('token-2');
+        });
+      });
+
+      describe('when the same result is delivered again after the token was handed out', () => {
+        it('hands out the token again (a retried delivery still answers the task)', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          await store.offerScanToken(repository, digest, 'token-1');
+          const first = await store.offerScanResult(repository, digest, scanResult);
+
+          // Act
+          const duplicate = await store.offerScanResult(repository, digest, scanResult);
+
+          // Assess
+          expect(first).toBe('token-1');
+          expect(duplicate).toBe('token-1');
+          expect(await store.offerScanToken(repository, digest, 'token-1')).toEqual(scanResult);
+        });
+      });
+
+      describe('when both sides arrive concurrently', () => {
+        it('lets at least one side see the other in every race', async () => {
+          // Prepare
+          const pairs = Array.from({ length: 20 }, () => ({ repository: newRepository(), digest: newDigest() }));
+
+          // Act
+          const outcomes = await Promise.all(
+            pairs.map(async ({ repository, digest }) => {
+              const [result, token] = await Promise.all([
+                store.offerScanToken(repository, digest, `token-${digest}`),
+                store.offerScanResult(repository, digest, scanResult),
+              ]);
+              return { result, token, digest };
+            }),
+          );
+
+          // Assess
+          for (const { result, token, digest } of outcomes) {
+            expect(result !== null || token !== null).toBe(true);
+            if (token !== null) expect(token).toBe(`token-${digest}`);
+            if (result !== null) expect(result).toEqual(scanResult);
+          }
+        });
+      });
+
+      describe('when another release is scanned', () => {
+        it('does not pair with it', async () => {
+          // Prepare
+          const repository = newRepository();
+          await store.offerScanToken(repository, newDigest(), 'token-other');
+
+          // Act
+          const seenByResult = await store.offerScanResult(repository, newDigest(), scanResult);
+
+          // Assess
+          expect(seenByResult).toBeNull();
+        });
+      });
+
+      describe('when an offer is invalid', () => {
+        it('throws InvalidInputError for an empty token or a malformed result, and stores neither', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          const source = 'trivy' as unknown as 'local';
+
+          // Act
+          const emptyToken = store.offerScanToken(repository, digest, '');
+          const badResult = store.offerScanResult(repository, digest, { ...scanResult, source });
+
+          // Assess
+          await expect(emptyToken).rejects.toBeInstanceOf(InvalidInputError);
+          await expect(badResult).rejects.toBeInstanceOf(InvalidInputError);
+          expect(await store.offerScanResult(repository, digest, scanResult)).toBeNull();
+          expect(await store.offerScanToken(repository, digest, 'token-1')).toEqual(scanResult);
+        });
+      });
+    });
+
+    describe('Method: appendPromotion / lastPromotion / listPromotions', () => {
+      describe('when a repository has several promotions', () => {
+        it('returns the most recent one, skipping the excluded digest', async () => {
+          // Prepare
+          const repository = newRepository();
+          const [d1, d2, d3] = [newDigest(), newDigest(), newDigest()];
+          const entry = (digest: Digest, promotedAt: string) => ({
+            repository,
+            digest,
+            promotedAt,
+            targetRepository: `prod/${repository}`,
+            tag: `release-${promotedAt.slice(0, 10)}`,
+          });
+          await store.appendPromotion(entry(d2, '2026-02-02T00:00:00.000Z'));
+          await store.appendPromotion(entry(d1, '2026-02-01T00:00:00.000Z'));
+          await store.appendPromotion(entry(d3, '2026-02-03T00:00:00.000Z'));
+
+          // Act
+          const last = await store.lastPromotion(repository);
+          const previous = await store.lastPromotion(repository, d3);
+          const all = await store.listPromotions(repository);
+
+          // Assess
+          expect(last).toEqual(entry(d3, '2026-02-03T00:00:00.000Z'));
+          expect(previous).toEqual(entry(d2, '2026-02-02T00:00:00.000Z'));
+          expect(all.map((e) => e.digest)).toEqual([d3, d2, d1]);
+        });
+      });
+
+      describe('when the repository has never been promoted, or only the excluded digest', () => {
+        it('returns null', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          await store.appendPromotion({
+            repository,
+            digest,
+            promotedAt: '2026-02-01T00:00:00.000Z',
+            targetRepository: 'prod/app',
+            tag: 'v1',
+          });
+
+          // Act
+          const none = await store.lastPromotion(newRepository());
+          const onlyExcluded = await store.lastPromotion(repository, digest);
+
+          // Assess
+          expect(none).toBeNull();
+          expect(onlyExcluded).toBeNull();
+          expect(await store.listPromotions(newRepository())).toEqual([]);
+        });
+      });
+
+      describe('when the same digest is appended again later', () => {
+        it('keeps one entry with the first promotion time', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          const first = {
+            repository,
+            digest,
+            promotedAt: '2026-03-01T00:00:00.000Z',
+            targetRepository: 'prod',
+            tag: 't',
+          };
+          await store.appendPromotion(first);
+
+          // Act
+          await store.appendPromotion({ ...first, promotedAt: '2026-03-05T00:00:00.000Z' });
+
+          // Assess
+          expect(await store.listPromotions(repository)).toEqual([first]);
+          expect(await store.lastPromotion(repository)).toEqual(first);
+        });
+      });
+
+      describe('when two digests were promoted at the same time', () => {
+        it('orders them by digest, descending', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digests = [newDigest(), newDigest(), newDigest()];
+          for (const digest of digests) await store.appendPromotion(promotionEntry(repository, digest));
+
+          // Act
+          const all = await store.listPromotions(repository);
+          const last = await store.lastPromotion(repository);
+
+          // Assess
+          const expected = [...digests].sort().reverse();
+          expect(all.map((e) => e.digest)).toEqual(expected);
+          expect(last?.digest).toBe(expected[0]);
+        });
+      });
+
+      describe('when other repositories are promoted', () => {
+        it('keeps each track apart', async () => {
+          // Prepare
+          const [repoA, repoB] = [newRepository(), newRepository()];
+          const a = promotionEntry(repoA, newDigest());
+          const b = promotionEntry(repoB, newDigest(), { promotedAt: '2026-09-01T00:00:00.000Z' });
+          await store.appendPromotion(a);
+          await store.appendPromotion(b);
+
+          // Act
+          const trackA = await store.listPromotions(repoA);
+          const lastA = await store.lastPromotion(repoA);
+
+          // Assess
+          expect(trackA).toEqual([a]);
+          expect(lastA).toEqual(a);
+        });
+      });
+
+      describe('when the entry is invalid', () => {
+        it('throws InvalidInputError and appends nothing', async () => {
+          // Prepare
+          const repository = newRepository();
+
+          // Act
+          const act = store.appendPromotion(promotionEntry(repository, 'sha256:short'));
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+          expect(await store.listPromotions(repository)).toEqual([]);
+        });
+      });
+    });
+
+    describe('Method: indexPackages / findByPackage', () => {
+      it('finds every release containing a package, across versions and qualifiers', async () => {
+        // Prepare
+        const [repoA, repoB] = [newRepository(), newRepository()];
+        const [digestA, digestB] = [newDigest(), newDigest()];
+        const name = `openssl-${uniqueSuffix()}`;
+        await store.indexPackages(repoA, digestA, [
+          `pkg:deb/debian/${name}@3.0.7-1?arch=amd64&distro=debian-12`,
+          `pkg:deb/debian/${name}@3.0.7-1?arch=arm64&distro=debian-12`,
+          'pkg:npm/left-pad@1.3.0',
+        ]);
+        await store.indexPackages(repoB, digestB, [`pkg:deb/debian/${name}@3.0.11-1`]);
+
+        // Act
+        const byBase = await store.findByPackage(`pkg:deb/debian/${name}`);
+        const byVersioned = await store.findByPackage(`pkg:deb/debian/${name}@9.9.9`);
+        const other = await store.findByPackage('pkg:npm/left-pad');
+
+        // Assess
+        const expected = [
+          { version: '3.0.11-1', repository: repoB, digest: digestB },
+          { version: '3.0.7-1', repository: repoA, digest: digestA },
+        ];
+        expect(byBase).toEqual(expected);
+        expect(byVersioned).toEqual(expected);
+        expect(other).toEqual(expect.arrayContaining([{ version: '1.3.0', repository: repoA, digest: digestA }]));
+      });
+
+      it('indexes more purls than one batch holds', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const suffix = uniqueSuffix();
+        const purls = Array.from({ length: 60 }, (_, i) => `pkg:npm/bulk-${suffix}-${i}@1.0.${i}`);
+
+        // Act
+        await store.indexPackages(repository, digest, purls);
+
+        // Assess
+        const found = await Promise.all(purls.map((p) => store.findByPackage(p)));
+        expect(found.map((f) => f.length)).toEqual(purls.map(() => 1));
+        expect(found[59]).toEqual([{ version: '1.0.59', repository, digest }]);
+      });
+
+      it('keeps one entry per package version and release, however often it is indexed', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const purl = `pkg:npm/dup-${uniqueSuffix()}@2.0.0`;
+        await store.indexPackages(repository, digest, [purl, purl, `${purl}?arch=x`]);
+
+        // Act
+        await store.indexPackages(repository, digest, [purl]);
+
+        // Assess
+        expect(await store.findByPackage(purl)).toEqual([{ version: '2.0.0', repository, digest }]);
+      });
+
+      it('canonicalises purls the way packageurl-js does, on indexing and on finding', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const name = `scoped-${uniqueSuffix()}`;
+        await store.indexPackages(repository, digest, [`PKG:NPM/@acme/${name}@1.0.0`]);
+
+        // Act
+        const found = await store.findByPackage(`pkg:npm/%40acme/${name}`);
+
+        // Assess
+        expect(found).toEqual([{ version: '1.0.0', repository, digest }]);
+      });
+
+      it('orders entries by version as a string, then by repository@digest', async () => {
+        // Prepare
+        const name = `order-${uniqueSuffix()}`;
+        const [repoA, repoB] = [newRepository(), newRepository()].sort();
+        if (repoA === undefined || repoB === undefined) throw new Error('repositories');
+        const [digestA, digestB] = [newDigest(), newDigest()];
+        // `1!2` (a PEP 440 epoch) sorts after `1`, though `!` sorts before a `#` key separator.
+        await store.indexPackages(repoB, digestB, [`pkg:pypi/${name}@1!2`, `pkg:pypi/${name}@1`]);
+        await store.indexPackages(repoA, digestA, [`pkg:pypi/${name}@1`]);
+
+        // Act
+        const found = await store.findByPackage(`pkg:pypi/${name}`);
+
+        // Assess
+        expect(found).toEqual([
+          { version: '1', repository: repoA, digest: digestA },
+          { version: '1', repository: repoB, digest: digestB },
+          { version: '1!2', repository: repoB, digest: digestB },
+        ]);
+      });
+
+      it('finds nothing for a package no release contains', async () => {
+        // Act
+        const found = await store.findByPackage(`pkg:npm/never-indexed-${uniqueSuffix()}`);
+
+        // Assess
+        expect(found).toEqual([]);
+      });
+
+      describe('when a string is not a purl', () => {
+        it('throws InvalidInputError naming it and indexes nothing of the call', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          const valid = `pkg:npm/valid-${uniqueSuffix()}@1.0.0`;
+
+          // Act
+          const act = store.indexPackages(repository, digest, [valid, 'not a purl', 'pkg:npm/']);
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+          await expect(act).rejects.toThrow(/"not a purl", "pkg:npm\/"/);
+          expect(await store.findByPackage(valid)).toEqual([]);
+        });
+
+        it('refuses to answer a query with it (an empty answer would read as "not affected")', async () => {
+          // Act
+          const act = store.findByPackage('openssl');
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+        });
+      });
+
+      describe('when the digest is invalid', () => {
+        it('throws InvalidInputError', async () => {
+          // Act
+          const act = store.indexPackages(newRepository(), 'sha256:short', ['pkg:npm/left-pad@1.3.0']);
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+        });
+      });
+    });
+
+    describe('Method: indexVulnerabilities / findByVulnerability', () => {
+      it('finds every release affected by a vulnerability id', async () => {
+        // Prepare
+        const [repoA, repoB] = [newRepository(), newRepository()];
+        const [digestA, digestB] = [newDigest(), newDigest()];
+        const cve = `CVE-2099-${uniqueSuffix()}`;
+        await store.indexVulnerabilities(repoA, digestA, [cve, 'GHSA-aaaa-bbbb-cccc', cve]);
+        await store.indexVulnerabilities(repoB, digestB, [cve]);
+
+        // Act
+        const found = await store.findByVulnerability(cve);
+        const unknown = await store.findByVulnerability('CVE-1999-0001');
+
+        // Assess
+        expect(found).toHaveLength(2);
+        expect(found).toEqual(
+          expect.arrayContaining([
+            { repository: repoA, digest: digestA },
+            { repository: repoB, digest: digestB },
+          ]),
+        );
+        expect(unknown).toEqual([]);
+      });
+
+      it('trims ids, skips empty ones and orders releases by repository@digest', async () => {
+        // Prepare
+        const cve = `CVE-2098-${uniqueSuffix()}`;
+        const releases = [newRepository(), newRepository(), newRepository()].map((repository) => ({
+          repository,
+          digest: newDigest(),
+        }));
+        for (const r of releases) await store.indexVulnerabilities(r.repository, r.digest, [` ${cve} `, '', '  ']);
+
+        // Act
+        const found = await store.findByVulnerability(`${cve}\n`);
+
+        // Assess
+        const byReference = (r: { repository: string; digest: string }) => `${r.repository}@${r.digest}`;
+        expect(found.map(byReference)).toEqual(releases.map(byReference).sort());
+        expect(await store.findByVulnerability('')).toEqual([]);
+      });
+
+      it('throws InvalidInputError for an invalid digest', async () => {
+        // Act
+        const act = store.indexVulnerabilities(newRepository(), 'sha256:short', ['CVE-2099-0001']);
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+      });
+    });
+  });
+}

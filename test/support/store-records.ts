@@ -1,0 +1,125 @@
+/**
+ * Records for store tests: every call makes fresh digests and repositories, so tests that share a
+ * table never share items. Overrides replace fields of a valid record.
+ */
+import { createHash } from 'node:crypto';
+import type {
+  ApprovalRecord,
+  DecisionRecord,
+  PromotionEntry,
+  ReleaseRecord,
+  ScanCompletion,
+  StoredEvidence,
+} from '../../lambdas/domain/records.js';
+import type { Digest } from '../../lambdas/domain/types.js';
+
+let counter = 0;
+
+/** A fresh digest per call. */
+export function newDigest(): Digest {
+  counter += 1;
+  return `sha256:${createHash('sha256').update(`digest-${counter}-${Math.random()}`).digest('hex')}`;
+}
+
+/** A fresh repository name per call. */
+export function newRepository(): string {
+  counter += 1;
+  return `team/app-${counter}`;
+}
+
+/** A fresh suffix for names that must not collide (approval ids, package names, CVE ids). */
+export function uniqueSuffix(): string {
+  counter += 1;
+  return `${counter}-${createHash('sha256').update(`${counter}-${Math.random()}`).digest('hex').slice(0, 8)}`;
+}
+
+export function releaseRecord(
+  repository: string,
+  digest: Digest,
+  overrides: Partial<ReleaseRecord> = {},
+): ReleaseRecord {
+  return {
+    repository,
+    digest,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    tag: 'v1.2.3',
+    stage: 'production',
+    platforms: [{ digest: newDigest(), platform: 'linux/amd64' }],
+    state: 'RECORDED',
+    executionName: `${repository.replace('/', '-')}-${digest.slice(7, 20)}`,
+    recordedAt: '2026-01-10T10:00:00.000Z',
+    ...overrides,
+  };
+}
+
+export function evidenceRecord(
+  repository: string,
+  digest: Digest,
+  overrides: Partial<StoredEvidence> = {},
+): StoredEvidence {
+  return {
+    repository,
+    digest,
+    kind: 'sbom',
+    status: 'PASS',
+    reasons: ['CycloneDX 1.6 SBOM with 42 components'],
+    facts: { format: 'cyclonedx', components: 42, nested: { ok: true } },
+    documents: [{ name: 'sbom.json', mediaType: 'application/vnd.cyclonedx+json', digest: newDigest(), size: 1234 }],
+    collectedAt: '2026-01-10T10:01:00.000Z',
+    ...overrides,
+  };
+}
+
+export function decisionRecord(
+  repository: string,
+  digest: Digest,
+  overrides: Partial<DecisionRecord> = {},
+): DecisionRecord {
+  return {
+    repository,
+    digest,
+    decision: 'BLOCK',
+    reasons: ['provenance: FAIL'],
+    policyDigest: newDigest(),
+    evidence: [{ kind: 'provenance', status: 'FAIL', reasons: ['builder not allowed'] }],
+    decidedAt: '2026-01-10T10:10:00.000Z',
+    documentDigest: newDigest(),
+    ...overrides,
+  };
+}
+
+export function approvalRecord(id: string, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
+  return {
+    approvalId: id,
+    repository: 'team/app',
+    digest: newDigest(),
+    tokenHash: createHash('sha256').update(`token-${id}`).digest('hex'),
+    taskToken: `token-${id}`,
+    state: 'PENDING',
+    requestedAt: '2026-01-10T10:05:00.000Z',
+    expiresAt: '2026-01-11T10:05:00.000Z',
+    ...overrides,
+  };
+}
+
+export function promotionEntry(
+  repository: string,
+  digest: Digest,
+  overrides: Partial<PromotionEntry> = {},
+): PromotionEntry {
+  return {
+    repository,
+    digest,
+    promotedAt: '2026-02-01T00:00:00.000Z',
+    targetRepository: `prod/${repository}`,
+    tag: 'v1',
+    ...overrides,
+  };
+}
+
+export const scanResult: ScanCompletion = {
+  status: 'COMPLETE',
+  source: 'ecr-basic',
+  severityCounts: { CRITICAL: 0, HIGH: 2 },
+  completedAt: '2026-01-10T10:02:00.000Z',
+};

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../lambdas/domain/errors.js';
+import {
+  compareCodePoints,
+  LISTING_ORDER,
+  RELEASE_STATES,
+  ReleaseRecordSchema,
+  releaseStatesMovableTo,
+  validRecord,
+} from '../../lambdas/domain/records.js';
+import { newDigest, releaseRecord } from '../support/store-records.js';
+
+describe('Function: releaseStatesMovableTo', () => {
+  it.each([
+    ['RECORDED', ['RECORDED']],
+    ['EVALUATED', ['RECORDED', 'EVALUATED']],
+    ['AWAITING_APPROVAL', ['RECORDED', 'EVALUATED', 'AWAITING_APPROVAL']],
+    ['PROMOTED', ['RECORDED', 'EVALUATED', 'AWAITING_APPROVAL']],
+    ['QUARANTINED', ['RECORDED', 'EVALUATED', 'AWAITING_APPROVAL']],
+  ] as const)('lets a release move to %s only from %j', (target, from) => {
+    // Act
+    const allowed = releaseStatesMovableTo(target);
+
+    // Assess
+    expect(allowed).toEqual(from);
+  });
+
+  it('never lets a terminal state move', () => {
+    // Act
+    const fromTerminal = RELEASE_STATES.flatMap((target) =>
+      releaseStatesMovableTo(target).filter((s) => s === 'PROMOTED' || s === 'QUARANTINED'),
+    );
+
+    // Assess
+    expect(fromTerminal).toEqual([]);
+  });
+});
+
+describe('Function: validRecord', () => {
+  describe('when the record is invalid', () => {
+    it('throws InvalidInputError naming every invalid field', () => {
+      // Prepare
+      const rec = { ...releaseRecord('team/app', newDigest()), digest: 'sha256:short', state: 'SHIPPED' };
+
+      // Act
+      const act = () => validRecord('release record', ReleaseRecordSchema, rec);
+
+      // Assess
+      expect(act).toThrow(InvalidInputError);
+      expect(act).toThrow(/digest[\s\S]*state|state[\s\S]*digest/);
+    });
+  });
+
+  describe('when the record is valid', () => {
+    it('returns a copy without unknown properties', () => {
+      // Prepare
+      const rec = releaseRecord('team/app', newDigest());
+
+      // Act
+      const parsed = validRecord('release record', ReleaseRecordSchema, { ...rec, pk: 'REL#x' });
+
+      // Assess
+      expect(parsed).toStrictEqual(rec);
+      expect(parsed).not.toBe(rec);
+    });
+  });
+});
+
+describe('Function: compareCodePoints', () => {
+  it('orders by code point, which is the UTF-8 byte order DynamoDB sorts keys in', () => {
+    // Prepare: U+FFFD is one UTF-16 unit above the surrogates that encode U+1F600.
+    const strings = ['\u{1F600}', '\uFFFD', 'b', 'a', 'ab', ''];
+
+    // Act
+    const sorted = [...strings].sort(compareCodePoints);
+
+    // Assess
+    expect(sorted).toEqual(['', 'a', 'ab', 'b', '\uFFFD', '\u{1F600}']);
+    expect([...strings].sort()).not.toEqual(sorted);
+  });
+});
+
+describe('Object: LISTING_ORDER', () => {
+  it('orders package index entries by version as a string, then by repository@digest', () => {
+    // Prepare
+    const d = `sha256:${'0'.repeat(64)}`;
+    const entries = [
+      { version: '1!2', repository: 'a', digest: d },
+      { version: '1', repository: 'b', digest: d },
+      { version: '1', repository: 'a-b', digest: d },
+    ];
+
+    // Act
+    const sorted = [...entries].sort(LISTING_ORDER.packageIndex);
+
+    // Assess
+    expect(sorted.map((e) => `${e.version} ${e.repository}`)).toEqual(['1 a-b', '1 b', '1!2 a']);
+  });
+});
