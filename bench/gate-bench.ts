@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { buildScenarioImage, DEFAULT_NPM_PACKAGES, demoPolicy, type SignatureMode } from '../cli/fixtures/factory.js';
+import { buildScenarioImage } from '../cli/fixtures/factory.js';
 import { generateFixtureKeys } from '../cli/fixtures/keys.js';
+import { DEFAULT_NPM_PACKAGES, demoPolicy, type SignatureMode } from '../cli/fixtures/scenarios.js';
 import { LocalGate } from '../cli/local/gate.js';
 import { countTransitions } from '../cli/local/step-functions.js';
 import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
@@ -60,7 +61,7 @@ interface Timings {
  */
 export async function benchGate(opts: GateBenchOptions): Promise<Section> {
   const work = await mkdtemp(join(tmpdir(), 'release-gate-bench-'));
-  const keys = generateFixtureKeys();
+  const keys = await generateFixtureKeys();
   const policy = loadPolicy(new TextEncoder().encode(stringify(demoPolicy(keys))));
   const advisories = await loadAdvisories(ADVISORIES_DIR);
   const registry = new OciLayoutRegistry({ root: join(work, 'registry') });

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_SCENARIOS } from '../../cli/fixtures/factory.js';
+import { DEMO_SCENARIOS } from '../../cli/fixtures/scenarios.js';
 import { startStandIns } from '../../cli/local/stand-ins.js';
 import { awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';

@@ -13,8 +13,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { buildScenario, DEMO_SCENARIOS, demoPolicy, type Scenario } from '../../cli/fixtures/factory.js';
+import { buildScenario } from '../../cli/fixtures/factory.js';
 import { generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { DEMO_SCENARIOS, demoPolicy, type Scenario } from '../../cli/fixtures/scenarios.js';
 import { DistributionRegistry } from '../../lambdas/adapters/registry/distribution.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
@@ -61,7 +62,7 @@ function notPassing(report: Report): string[] {
     .sort();
 }
 
-const keys = generateFixtureKeys();
+const keys = await generateFixtureKeys();
 let dir = '';
 let policyPath = '';
 const digests = new Map<string, string>();

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildScenarioImage, DEMO_SCENARIOS, type Scenario } from '../../cli/fixtures/factory.js';
+import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { PLATFORMS } from '../../cli/fixtures/image.js';
 import { generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { DEMO_SCENARIOS, type Scenario } from '../../cli/fixtures/scenarios.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 
 /**
@@ -37,7 +38,7 @@ const InspectSchema = z.object({
 });
 
 const good: Scenario | undefined = DEMO_SCENARIOS.find((s) => s.name === 'good');
-const keys = generateFixtureKeys();
+const keys = await generateFixtureKeys();
 
 describe('Function: buildScenarioImage (read back by skopeo)', () => {
   let root = '';

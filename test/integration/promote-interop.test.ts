@@ -11,8 +11,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { type BuiltScenarioImage, buildScenario, DEMO_SCENARIOS, demoPolicy } from '../../cli/fixtures/factory.js';
+import { type BuiltScenarioImage, buildScenario } from '../../cli/fixtures/factory.js';
 import { generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { DEMO_SCENARIOS, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { LocalGate } from '../../cli/local/gate.js';
 import { DistributionRegistry } from '../../lambdas/adapters/registry/distribution.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
@@ -48,7 +49,7 @@ describe('Workflow: promotion into a real docker-registry', () => {
 
   beforeAll(async () => {
     if (good === undefined) throw new Error('no good scenario');
-    const keys = generateFixtureKeys();
+    const keys = await generateFixtureKeys();
     server = await startRegistryServer();
     registry = new DistributionRegistry({ baseUrl: server.url });
     gate = await LocalGate.start({

@@ -3,16 +3,11 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  buildScenario,
-  buildScenarioImage,
-  DEMO_SCENARIOS,
-  demoPolicy,
-  type Scenario,
-  SOURCE_REPOSITORY,
-} from '../../cli/fixtures/factory.js';
+import { buildScenario, buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { buildImage, PLATFORMS, tarArchive } from '../../cli/fixtures/image.js';
-import { type FixtureKeys, generateFixtureKeys, generateFixtureNotationChain } from '../../cli/fixtures/keys.js';
+import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { generateNotationChain } from '../../cli/fixtures/notation.js';
+import { DEMO_SCENARIOS, demoPolicy, type Scenario, SOURCE_REPOSITORY } from '../../cli/fixtures/scenarios.js';
 import { EMPTY_CONFIG } from '../../cli/fixtures/sign.js';
 import { ConflictError, NotFoundError } from '../../lambdas/domain/errors.js';
 import { type Descriptor, ImageIndexSchema, ImageManifestSchema } from '../../lambdas/domain/oci.js';
@@ -287,7 +282,7 @@ function scenario(name: string): Scenario {
   return found;
 }
 
-const keys: FixtureKeys = generateFixtureKeys();
+const keys: FixtureKeys = await generateFixtureKeys();
 
 // ---------------------------------------------------------------------------------------------
 
@@ -474,7 +469,7 @@ describe('Function: buildScenarioImage', () => {
 
       // Act
       const a = await buildScenarioImage(first, scenario('good'), keys);
-      const b = await buildScenarioImage(second, scenario('good'), generateFixtureKeys());
+      const b = await buildScenarioImage(second, scenario('good'), await generateFixtureKeys());
 
       // Assess
       expect(b.digest).toBe(a.digest);
@@ -519,7 +514,9 @@ describe('Function: buildScenarioImage', () => {
       await buildScenarioImage(reg, scenario('good'), keys);
 
       // Act / Assess
-      await expect(buildScenarioImage(reg, scenario('good'), generateFixtureKeys())).rejects.toThrow(ConflictError);
+      await expect(buildScenarioImage(reg, scenario('good'), await generateFixtureKeys())).rejects.toThrow(
+        ConflictError,
+      );
     });
   });
 
@@ -817,11 +814,11 @@ describe('Function: buildScenarioImage', () => {
   });
 });
 
-describe('Function: generateFixtureNotationChain', () => {
+describe('Function: generateNotationChain (the demo chain)', () => {
   describe('when called with the defaults', () => {
-    it('returns a root → intermediate → leaf chain meeting the Notary certificate requirements', () => {
+    it('returns a root → intermediate → leaf chain meeting the Notary certificate requirements', async () => {
       // Act
-      const chain = generateFixtureNotationChain();
+      const chain = await generateNotationChain({ caName: 'Release Gate Demo' });
 
       // Assess
       const [leaf, intermediate, root] = chain.chain.map((c) => new X509Certificate(Buffer.from(c.der)));
@@ -844,10 +841,10 @@ describe('Function: generateFixtureNotationChain', () => {
   });
 
   describe('when called twice', () => {
-    it('gives two unrelated chains', () => {
+    it('gives two unrelated chains', async () => {
       // Act
-      const a = generateFixtureNotationChain();
-      const b = generateFixtureNotationChain({ caName: 'Other CA' });
+      const a = await generateNotationChain({ caName: 'Release Gate Demo' });
+      const b = await generateNotationChain({ caName: 'Other CA' });
 
       // Assess
       const leafA = new X509Certificate(Buffer.from(a.leaf.der));

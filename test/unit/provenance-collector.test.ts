@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { pushManifest } from '../../cli/fixtures/factory.js';
 import { type BuiltImage, buildImage, builtManifest, PLATFORMS } from '../../cli/fixtures/image.js';
+import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignSign, cosignSignatureManifest, cosignTag, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { sigstoreBundleReferrer, sigstoreImageBundle, tamperSigstoreBundle } from '../../cli/fixtures/sigstore.js';
 import { pae } from '../../lambdas/domain/attest/dsse.js';

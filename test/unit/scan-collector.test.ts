@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pushManifest } from '../../cli/fixtures/factory.js';
 import { generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignAttestationManifest, cosignTag, signStatement } from '../../cli/fixtures/sign.js';
 import { NotFoundError, RegistryError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
@@ -8,6 +8,9 @@ import { collectScan } from '../../lambdas/domain/evidence/scan.js';
 import { RepositoryPolicySchema } from '../../lambdas/domain/policy/schema.js';
 import type { RegistryWriter, ScanReport, VulnerabilityFinding } from '../../lambdas/domain/ports.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
+
+/** The fixture keys the signed OpenVEX attestation cases sign with. */
+const keys = await generateFixtureKeys();
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const SUBJECT = {
@@ -334,7 +337,6 @@ describe('Function: collectScan with VEX exceptions', () => {
   });
 
   describe('when the image carries a signed OpenVEX attestation', () => {
-    const keys = generateFixtureKeys();
     const openvex = (timestamp: string) => ({
       '@context': 'https://openvex.dev/ns/v0.2.0',
       '@id': 'https://example.com/vex/1',

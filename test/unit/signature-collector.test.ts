@@ -1,9 +1,14 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { pushManifest, tamperNotationJws } from '../../cli/fixtures/factory.js';
-import { generateFixtureNotationChain } from '../../cli/fixtures/keys.js';
-import { type NotationTestChain, notationSignatureManifest, signNotationJws } from '../../cli/fixtures/notation.js';
+import {
+  generateNotationChain,
+  type NotationTestChain,
+  notationSignatureManifest,
+  signNotationJws,
+} from '../../cli/fixtures/notation.js';
+import { pushManifest } from '../../cli/fixtures/push.js';
 import { sigstoreBundleReferrer, sigstoreImageBundle, tamperSigstoreBundle } from '../../cli/fixtures/sigstore.js';
+import { tamperNotationJws } from '../../cli/fixtures/tamper.js';
 import { RegistryError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectSignature } from '../../lambdas/domain/evidence/signature.js';
@@ -374,7 +379,7 @@ describe('Function: collectSignature', () => {
   describe('when a Notation signature chains to a trusted anchor and names a trusted identity', () => {
     it('passes with the certificate subject as signer', async () => {
       // Prepare
-      const chain = generateFixtureNotationChain();
+      const chain = await generateNotationChain({ caName: 'Release Gate Demo' });
       const { registry, image, ctx } = await setup({ signature: { notation: notationTrust(chain) } });
       await pushNotation(registry, image, chain);
 
@@ -397,7 +402,7 @@ describe('Function: collectSignature', () => {
   describe('when the Notation payload was altered after signing', () => {
     it('fails on integrity', async () => {
       // Prepare
-      const chain = generateFixtureNotationChain();
+      const chain = await generateNotationChain({ caName: 'Release Gate Demo' });
       const { registry, image, ctx } = await setup({ signature: { notation: notationTrust(chain) } });
       const referrer = await pushNotation(registry, image, chain, tamperNotationJws);
 
@@ -416,8 +421,8 @@ describe('Function: collectSignature', () => {
   describe('when the Notation chain ends at a root the policy does not trust', () => {
     it('fails naming the untrusted anchor', async () => {
       // Prepare: same leaf subject, another CA.
-      const signing = generateFixtureNotationChain({ caName: 'Rogue CA' });
-      const trusted = generateFixtureNotationChain();
+      const signing = await generateNotationChain({ caName: 'Rogue CA' });
+      const trusted = await generateNotationChain({ caName: 'Release Gate Demo' });
       const { registry, image, ctx } = await setup({ signature: { notation: notationTrust(trusted) } });
       await pushNotation(registry, image, signing);
 
@@ -427,7 +432,7 @@ describe('Function: collectSignature', () => {
       // Assess
       expect(result.status).toBe('FAIL');
       expect(result.reasons).toHaveLength(1);
-      expect(result.reasons[0]).toContain('Rogue CA Test Root');
+      expect(result.reasons[0]).toContain('O=Rogue CA, CN=Rogue CA Root');
       expect(result.reasons[0]).toContain('reaches none of the trust anchors test-root');
     });
   });
@@ -435,7 +440,7 @@ describe('Function: collectSignature', () => {
   describe('when the policy needs two signers and one cosign key and one Notation signer signed', () => {
     it('passes with both signers, one per format', async () => {
       // Prepare
-      const chain = generateFixtureNotationChain();
+      const chain = await generateNotationChain({ caName: 'Release Gate Demo' });
       const { registry, image, ctx } = await setup({
         signature: { keys: [ci.trusted], minSigners: 2, notation: notationTrust(chain) },
       });
@@ -462,7 +467,7 @@ describe('Function: collectSignature', () => {
   describe('when the policy accepts only cosign and a valid Notation signature is present too', () => {
     it('ignores the Notation signature', async () => {
       // Prepare
-      const chain = generateFixtureNotationChain();
+      const chain = await generateNotationChain({ caName: 'Release Gate Demo' });
       const { registry, image, ctx } = await setup({
         signature: { keys: [ci.trusted], minSigners: 2, accept: ['cosign'], notation: notationTrust(chain) },
       });

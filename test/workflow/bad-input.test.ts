@@ -5,15 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  buildScenarioImage,
-  DEFAULT_NPM_PACKAGES,
-  demoPolicy,
-  pushManifest,
-  type ScenarioTarget,
-} from '../../cli/fixtures/factory.js';
+import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { blobOf, descriptorOf, jsonBytes, type OciBlob } from '../../cli/fixtures/image.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { pushManifest } from '../../cli/fixtures/push.js';
+import { DEFAULT_NPM_PACKAGES, demoPolicy, type ScenarioTarget } from '../../cli/fixtures/scenarios.js';
 import {
   cosignAttestationManifest,
   cosignSign,
@@ -53,7 +49,7 @@ interface World {
 
 async function startWorld(): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'rg-bad-input-'));
-  const keys = generateFixtureKeys();
+  const keys = await generateFixtureKeys();
   const policy = loadPolicy(new TextEncoder().encode(stringify(demoPolicy(keys))));
   const registry = new OciLayoutRegistry({ root: join(dir, 'registry') });
   const gate = await LocalGate.start({

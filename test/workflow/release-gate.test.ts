@@ -4,14 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  buildScenario,
-  buildScenarioImage,
-  DEMO_SCENARIOS,
-  demoPolicy,
-  type Scenario,
-} from '../../cli/fixtures/factory.js';
+import { buildScenario, buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { DEMO_SCENARIOS, demoPolicy, type Scenario } from '../../cli/fixtures/scenarios.js';
 import { LocalGate } from '../../cli/local/gate.js';
 import { countTransitions } from '../../cli/local/step-functions.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
@@ -32,7 +27,7 @@ async function startWorld(
   opts: { scanTimeoutSeconds?: number; tweak?: (p: PolicyDocument) => PolicyDocument } = {},
 ): Promise<World> {
   const dir = await mkdtemp(join(tmpdir(), 'rg-workflow-'));
-  const keys = generateFixtureKeys();
+  const keys = await generateFixtureKeys();
   const doc = (opts.tweak ?? ((p) => p))(demoPolicy(keys));
   const policy = loadPolicy(new TextEncoder().encode(stringify(doc)));
   const registry = new OciLayoutRegistry({ root: join(dir, 'registry') });
