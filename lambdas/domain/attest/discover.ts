@@ -15,9 +15,9 @@ import {
   isIndexMediaType,
   MediaTypes,
 } from '../oci.js';
-import type { TrustedKey } from '../policy/schema.js';
 import type { RegistryReader } from '../ports.js';
 import { listReferrersBounded } from '../referrers.js';
+import type { TrustedKey } from '../trust-material.js';
 import type { ImageSubject } from '../types.js';
 import { decodeBase64, parseEnvelope, verifyEnvelope } from './dsse.js';
 import { parseInTotoStatementBytes, statementCoversDigest } from './in-toto.js';

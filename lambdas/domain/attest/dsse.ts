@@ -6,7 +6,7 @@ import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto'
 import { z } from 'zod';
 import { InvalidInputError, TooLargeError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
-import type { TrustedKey } from '../policy/schema.js';
+import type { TrustedKey } from '../trust-material.js';
 
 const BASE64_STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
 

@@ -1,4 +1,4 @@
-import type { TrustedKey } from '../policy/schema.js';
+import type { TrustedKey } from '../trust-material.js';
 
 /** An in-toto Statement (v1 or v0.1) after schema validation. */
 export interface InTotoStatement {

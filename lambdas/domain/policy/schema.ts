@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TrustedRootPinSchema } from '../sigstore/trusted-root.js';
+import type { TrustedKey } from '../trust-material.js';
 import { EvidenceKindSchema } from '../types.js';
 import { VexPolicySchema } from '../vex/statement.js';
 
@@ -38,7 +39,10 @@ export const TrustedKeySchema = z.object({
   id: z.string().min(1),
   publicKey: PemPublicKey,
 });
-export type TrustedKey = z.infer<typeof TrustedKeySchema>;
+export type { TrustedKey };
+
+// The schema's output is the format verifiers' trust material type.
+TrustedKeySchema satisfies z.ZodType<TrustedKey>;
 
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED'] as const;
 export const SeveritySchema = z.enum(SEVERITIES);

@@ -9,7 +9,7 @@ import { decodeBase64, findSigner } from '../attest/dsse.js';
 import { InvalidInputError, TooLargeError, UntrustedError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { Annotations, MediaTypes } from '../oci.js';
-import type { TrustedKey } from '../policy/schema.js';
+import type { TrustedKey } from '../trust-material.js';
 
 /** The only `critical.type` cosign writes for image signatures. */
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';

@@ -32,7 +32,7 @@ import type { InTotoStatement } from '../attest/types.js';
 import { describeError, ErrorName, GateError, type GateErrorCode, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
-import type { TrustedKey } from '../policy/schema.js';
+import type { TrustedKey } from '../trust-material.js';
 import { emptyTrustedRoot, type TrustedRootDoc } from './trusted-root.js';
 
 /** Bundle media types this verifier accepts (protobuf-specs sigstore_bundle.proto). */
