@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeError, GateError } from '../../lambdas/domain/errors.js';
-import { TrustedKeySchema } from '../../lambdas/domain/policy/schema.js';
+import { TrustedKeySchema } from '../../lambdas/domain/policy/trust-schema.js';
 import {
   parseTrustedRoot,
   type TrustedRootDoc,

@@ -7,7 +7,6 @@
 import { z } from 'zod';
 import { discoverAttestations } from '../attest/discover.js';
 import { describeError, NotFoundError } from '../errors.js';
-import { SEVERITIES, type Severity } from '../policy/schema.js';
 import type { ScanReport, VulnerabilityFinding } from '../ports.js';
 import { type EvidenceResult, evidenceResult } from '../types.js';
 import { applyVex } from '../vex/apply.js';
@@ -15,6 +14,7 @@ import { parseCycloneDxVex } from '../vex/cyclonedx-vex.js';
 import { OPENVEX_PREDICATE_TYPES, parseOpenVex } from '../vex/openvex.js';
 import { statementsFromPolicy, type VexStatement, withMaxAge } from '../vex/statement.js';
 import type { CollectContext } from './context.js';
+import { SEVERITIES, type Severity } from './scan-policy.js';
 
 /** The outcome of the WaitForScan state when the ASL caught an error (`{Error, Cause}`). */
 export interface ScanWaitOutcome {

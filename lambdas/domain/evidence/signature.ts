@@ -20,7 +20,6 @@ import {
   isIndexMediaType,
   MediaTypes,
 } from '../oci.js';
-import type { SignatureKind } from '../policy/schema.js';
 import { listReferrersBounded } from '../referrers.js';
 import {
   checkSimpleSigningClaims,
@@ -32,6 +31,7 @@ import {
 import { verifyImageBundles } from '../sigstore/image-signatures.js';
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
+import type { SignatureKind } from './signature-policy.js';
 
 interface FoundSignature {
   /** `signature 1 in tag sha256-….sig` */

@@ -1,0 +1,53 @@
+/** The `provenance` slice of a policy rule: allowed builders, sources, refs, inputs and platforms. */
+import { z } from 'zod';
+
+export const ProvenancePolicySchema = z
+  .object({
+    /** Exact `runDetails.builder.id` values (v1) / `builder.id` (v0.2) allowed. */
+    builders: z.array(z.string().min(1)).default([]),
+    /** Allowed source repositories (exact URI, compared after stripping `git+` and `.git`). */
+    sourceRepositories: z.array(z.string().min(1)).default([]),
+    /**
+     * Source ref constraints, each checked on its own like slsa-verifier's `--source-branch`,
+     * `--source-tag` and `--source-versioned-tag` (see attest/provenance-checks.ts).
+     * @default - any ref
+     */
+    sourceRef: z
+      .object({
+        /** Branch name (`main` or `refs/heads/main`) the build ran on, or the tag was cut from. */
+        branch: z.string().min(1).optional(),
+        /** Exact tag name (`v1.2.3` or `refs/tags/v1.2.3`) of a tag build. */
+        tag: z.string().min(1).optional(),
+        /** Semver prefix (`v1`, `v1.5`, `v1.5.0`) the tag of a tag build must match. */
+        versionedTag: z
+          .string()
+          .regex(
+            /^v(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/,
+            'expected vX[.Y[.Z]]',
+          )
+          .optional(),
+      })
+      .optional(),
+    /**
+     * `workflow_dispatch` inputs the build must have run with (`--build-workflow-input`); inputs
+     * not named here are not checked. @default - inputs are not checked
+     */
+    workflowInputs: z.record(z.string().min(1), z.string()).optional(),
+    /**
+     * Platforms (`os/arch` or `os/arch/variant`; `linux/arm64` matches any variant) whose
+     * manifests must be covered by provenance. @default - every platform of the index (or the
+     * single image)
+     */
+    requiredPlatforms: z
+      .array(z.string().regex(/^[a-z0-9._-]+\/[a-z0-9._-]+(\/[a-z0-9._-]+)?$/, 'expected os/arch[/variant]'))
+      .min(1, 'omit requiredPlatforms to require every platform')
+      .optional(),
+    /**
+     * Count BuildKit attestation manifests (`vnd.docker.reference.type: attestation-manifest`).
+     * They are unsigned, so they are accepted only when the index digest itself carries a
+     * signature that passes `signature` (keys, minSigners, and naming this digest).
+     */
+    acceptBuildkit: z.boolean().default(false),
+  })
+  .default({ builders: [], sourceRepositories: [], acceptBuildkit: false });
+export type ProvenancePolicy = z.infer<typeof ProvenancePolicySchema>;

@@ -1,0 +1,31 @@
+/** The `scan` slice of a policy rule: finding thresholds per severity, and exceptions (VEX, ignores). */
+import { z } from 'zod';
+import { VexPolicySchema } from '../vex/statement.js';
+
+export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED'] as const;
+export const SeveritySchema = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof SeveritySchema>;
+
+export const ScanPolicySchema = z
+  .object({
+    /**
+     * Maximum number of findings per severity; a severity not listed is unlimited. A finding the
+     * scanner could not score is UNDEFINED, which the default caps at 0 (fail closed).
+     */
+    maxFindings: z
+      .partialRecord(SeveritySchema, z.number().int().min(0))
+      .default({ CRITICAL: 0, HIGH: 0, UNDEFINED: 0 }),
+    /** Vulnerability ids accepted outright (prefer VEX with an expiry, issue 3). */
+    ignore: z.array(z.object({ id: z.string(), reason: z.string().min(1), expires: z.iso.datetime() })).default([]),
+    /**
+     * VEX exceptions: inline statements (each with an explicit `expires`) plus signed OpenVEX
+     * attestations on the image, which expire `maxAgeDays` after they were issued.
+     */
+    vex: VexPolicySchema.default({ maxAgeDays: 90, trustedAuthors: [], exceptions: [] }),
+  })
+  .default({
+    maxFindings: { CRITICAL: 0, HIGH: 0, UNDEFINED: 0 },
+    ignore: [],
+    vex: { maxAgeDays: 90, trustedAuthors: [], exceptions: [] },
+  });
+export type ScanPolicy = z.infer<typeof ScanPolicySchema>;
