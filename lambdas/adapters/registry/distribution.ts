@@ -13,6 +13,7 @@
  */
 
 import { z } from 'zod';
+import { safeParseJsonValue } from '../../domain/document.js';
 import {
   ConflictError,
   DigestMismatchError,
@@ -66,12 +67,11 @@ function contentType(res: Response): string | undefined {
   return value === null ? undefined : (value.split(';')[0]?.trim() ?? undefined);
 }
 
-function decodeJson(bytes: Uint8Array, what: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (err) {
-    throw new RegistryError(`${what} is not valid JSON`, { cause: err });
-  }
+/** A registry answer as JSON; one that is not (too large, not UTF-8, not JSON) is the registry's fault. */
+function decodeJson(bytes: Uint8Array, what: string, maxBytes: number = Limits.manifestBytes): unknown {
+  const parsed = safeParseJsonValue(bytes, { what, maxBytes });
+  if (!parsed.success) throw new RegistryError(parsed.error.message, { cause: parsed.error });
+  return parsed.data;
 }
 
 function isDigest(reference: string): boolean {
@@ -265,7 +265,7 @@ export class DistributionRegistry implements RegistryWriter {
       }
       const link = res.headers.get('link');
       const body = TagListSchema.safeParse(
-        decodeJson(await this.readCapped(res, TAG_LIST_BYTES, 'tag list'), 'tag list'),
+        decodeJson(await this.readCapped(res, TAG_LIST_BYTES, 'tag list'), 'tag list', TAG_LIST_BYTES),
       );
       if (!body.success) {
         throw new RegistryError(`${this.location}: tag list of ${repository} is malformed: ${body.error.message}`);

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { safeParseJsonValue } from '../../domain/document.js';
 import {
   ConflictError,
   DigestMismatchError,
@@ -353,11 +354,9 @@ export class OciLayoutRegistry implements RegistryWriter {
   }
 
   private parseJson(bytes: Uint8Array, what: string): unknown {
-    try {
-      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    } catch (err) {
-      throw new RegistryError(`${what} is not valid JSON`, { cause: err });
-    }
+    const parsed = safeParseJsonValue(bytes, { what, maxBytes: Limits.manifestBytes });
+    if (!parsed.success) throw new RegistryError(parsed.error.message, { cause: parsed.error });
+    return parsed.data;
   }
 
   private async writeIndex(dir: string, index: LayoutIndex): Promise<void> {
