@@ -13,7 +13,7 @@
  */
 
 import { z } from 'zod';
-import { safeParseJsonValue } from '../../domain/document.js';
+import { formatIssues, safeParseJsonValue } from '../../domain/document.js';
 import {
   ConflictError,
   DigestMismatchError,
@@ -226,7 +226,7 @@ export class DistributionRegistry implements RegistryWriter {
     const digest = sha256Digest(bytes);
     const probe = ManifestProbeSchema.safeParse(decodeJson(bytes, 'manifest'));
     if (!probe.success) {
-      throw new InvalidInputError(`manifest is not valid: ${probe.error.message}`);
+      throw new InvalidInputError(`manifest is not valid: ${formatIssues(probe.error.issues)}`);
     }
     if (probe.data.mediaType !== undefined && probe.data.mediaType !== mediaType) {
       throw new InvalidInputError(`manifest says mediaType ${probe.data.mediaType} but was put as ${mediaType}`);
@@ -268,7 +268,9 @@ export class DistributionRegistry implements RegistryWriter {
         decodeJson(await this.readCapped(res, TAG_LIST_BYTES, 'tag list'), 'tag list', TAG_LIST_BYTES),
       );
       if (!body.success) {
-        throw new RegistryError(`${this.location}: tag list of ${repository} is malformed: ${body.error.message}`);
+        throw new RegistryError(
+          `${this.location}: tag list of ${repository} is malformed: ${formatIssues(body.error.issues)}`,
+        );
       }
       tags.push(...(body.data.tags ?? []));
       // spec.md "Listing Tags": `Link: <url>; rel="next"`.
@@ -368,7 +370,7 @@ export class DistributionRegistry implements RegistryWriter {
   private referrersFromIndex(bytes: Uint8Array, what: string): Descriptor[] {
     const index = ImageIndexSchema.safeParse(decodeJson(bytes, what));
     if (!index.success) {
-      throw new RegistryError(`${this.location}: ${what} is not an image index: ${index.error.message}`);
+      throw new RegistryError(`${this.location}: ${what} is not an image index: ${formatIssues(index.error.issues)}`);
     }
     if (index.data.manifests.length > Limits.referrers) {
       throw new TooLargeError(what, index.data.manifests.length, Limits.referrers);

@@ -4,7 +4,7 @@
  * mirror in-toto/attestation `go/v1/statement.go` and `resource_descriptor.go`.
  */
 import { z } from 'zod';
-import { safeParseJsonValue } from '../document.js';
+import { formatIssues, safeParseJsonValue } from '../document.js';
 import { ErrorName, GateError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { StatementTypes } from '../predicate-types.js';
@@ -71,7 +71,7 @@ const KNOWN_TYPES: readonly string[] = [StatementTypes.v1, StatementTypes.v01];
 export function parseInTotoStatement(json: unknown): InTotoStatement {
   const shape = StatementShape.safeParse(json);
   if (!shape.success) {
-    throw new InTotoStatementError('MALFORMED', z.prettifyError(shape.error));
+    throw new InTotoStatementError('MALFORMED', `in-toto statement: ${formatIssues(shape.error.issues)}`);
   }
   const { _type: type, subject, predicateType, predicate } = shape.data;
   if (type === undefined || !KNOWN_TYPES.includes(type)) {
