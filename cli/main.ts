@@ -9,8 +9,10 @@ import { AwsSignerRevocationChecker } from '../lambdas/adapters/signer/aws-signe
 import { FileRevocationList } from '../lambdas/adapters/signer/local-revocation.js';
 import { DynamoReleaseStore } from '../lambdas/adapters/store/dynamo-release-store.js';
 import { MemoryStore } from '../lambdas/adapters/store/memory-store.js';
+import { parseJsonDocument } from '../lambdas/domain/document.js';
 import { ConfigError, describeError, NotFoundError } from '../lambdas/domain/errors.js';
 import { collectSbom } from '../lambdas/domain/evidence/sbom.js';
+import { Limits } from '../lambdas/domain/limits.js';
 import { type ReleaseStore, type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
 import { NormalizedSbomSchema } from '../lambdas/domain/sbom/component.js';
 import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
@@ -128,7 +130,10 @@ async function gate(args: string[]): Promise<number> {
       if (sbom.status !== 'PASS' || doc === undefined) {
         return { status: 'UNSUPPORTED_IMAGE', scanner: 'release-gate-local-osv', findings: [] };
       }
-      const components = NormalizedSbomSchema.parse(JSON.parse(new TextDecoder().decode(doc.bytes))).components;
+      const components = parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
+        what: 'components.json',
+        maxBytes: Limits.sbomBytes,
+      }).components;
       return scanComponents(components, advisories);
     },
   };

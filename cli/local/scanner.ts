@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import type { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
-import { describeError, InvalidInputError, NotFoundError } from '../../lambdas/domain/errors.js';
+import { parseJsonDocument } from '../../lambdas/domain/document.js';
+import { describeError, NotFoundError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectSbom } from '../../lambdas/domain/evidence/sbom.js';
+import { Limits } from '../../lambdas/domain/limits.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { ScanFindingsSource, ScanReport } from '../../lambdas/domain/ports.js';
 import { NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
@@ -52,7 +54,10 @@ export class LocalScanner implements ScanFindingsSource {
       if (sbom.status !== 'PASS' || doc === undefined) {
         report = { status: 'UNSUPPORTED_IMAGE', scanner: 'release-gate-local-osv', findings: [] };
       } else {
-        const components = NormalizedSbomSchema.parse(JSON.parse(new TextDecoder().decode(doc.bytes))).components;
+        const components = parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
+          what: 'components.json',
+          maxBytes: Limits.sbomBytes,
+        }).components;
         const result = scanComponents(components, this.advisories);
         report = result; // keeps `unevaluated`: the scan evidence fails on components it could not evaluate
       }
@@ -99,8 +104,9 @@ export class LocalScanner implements ScanFindingsSource {
         throw new NotFoundError(`no local scan report for ${subject.repository}@${subject.digest}`);
       throw err;
     }
-    const parsed = ScanReportSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
-    if (!parsed.success) throw new InvalidInputError('stored scan report is malformed');
-    return parsed.data;
+    return parseJsonDocument(bytes, ScanReportSchema, {
+      what: `stored scan report of ${subject.repository}@${subject.digest}`,
+      maxBytes: Limits.scanReportBytes,
+    });
   }
 }

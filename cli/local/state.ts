@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { safeParseJsonDocument } from '../../lambdas/domain/document.js';
 
 /** What a running local gate publishes for the CLI in other terminals (`approve`, `status`). */
 export const LocalStateSchema = z.object({
@@ -21,14 +22,22 @@ export async function writeLocalState(workDir: string, state: LocalState): Promi
   await writeFile(join(workDir, 'local.json'), `${JSON.stringify(state, null, 2)}\n`);
 }
 
+/** Local state files are a few hundred bytes. */
+const LOCAL_STATE_MAX_BYTES = 64 * 1024;
+
+/**
+ * The state a local gate published, or null when there is none. A file that does not read as the
+ * current schema (written by another version, or cut short) counts as none: `npm start` rewrites it.
+ */
 export async function readLocalState(workDir: string): Promise<LocalState | null> {
-  let text: string;
+  const path = join(workDir, 'local.json');
+  let bytes: Uint8Array;
   try {
-    text = await readFile(join(workDir, 'local.json'), 'utf8');
+    bytes = new Uint8Array(await readFile(path));
   } catch {
     return null;
   }
-  const parsed = LocalStateSchema.safeParse(JSON.parse(text));
+  const parsed = safeParseJsonDocument(bytes, LocalStateSchema, { what: path, maxBytes: LOCAL_STATE_MAX_BYTES });
   return parsed.success ? parsed.data : null;
 }
 

@@ -8,7 +8,9 @@ export type EventLog = Awaited<ReturnType<ReturnType<StateMachine['run']>['event
   type: string;
 };
 
-import { ConfigError } from '../../lambdas/domain/errors.js';
+import { z } from 'zod';
+import { decodeDocumentText, parseJsonDocument } from '../../lambdas/domain/document.js';
+import { ConfigError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import type { ExecutionStarter } from '../../lambdas/domain/ports.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import { makeHandler as collectEvidence } from '../../lambdas/handlers/collect-evidence.js';
@@ -88,6 +90,23 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** Step Functions' quota on a state machine definition: 1 MB (Step Functions Developer Guide, "Service quotas"). */
+const ASL_MAX_BYTES = 1024 * 1024;
+
+/** The ASL file with its `${Key}` placeholders substituted; a file that does not read is a configuration error. */
+function loadDefinition(aslPath: string, substitutions: Readonly<Record<string, string>>): Record<string, unknown> {
+  const limits = { what: `state machine definition ${aslPath}`, maxBytes: ASL_MAX_BYTES };
+  try {
+    const text = substituteDefinition(decodeDocumentText(readFileSync(aslPath), limits), substitutions);
+    return parseJsonDocument(text, z.record(z.string(), z.unknown()), limits);
+  } catch (err) {
+    if (err instanceof InvalidInputError || err instanceof TooLargeError) {
+      throw new ConfigError(err.message, { cause: err });
+    }
+    throw err;
+  }
+}
+
 /**
  * Runs the deployed ASL file with aws-local-stepfunctions. Every Lambda Task goes to the same
  * handler module as on AWS; `.waitForTaskToken` tasks park on LocalTaskTokens. Execution names
@@ -110,8 +129,7 @@ export class LocalStepFunctions implements ExecutionStarter {
       substitutions[key] = localFunctionArn(key);
       this.handlers.set(localFunctionArn(key), factory(getDeps));
     }
-    const definition: unknown = JSON.parse(substituteDefinition(readFileSync(aslPath, 'utf8'), substitutions));
-    if (!isRecord(definition)) throw new ConfigError('state machine definition is not an object');
+    const definition = loadDefinition(aslPath, substitutions);
     const states = isRecord(definition.States) ? definition.States : {};
     for (const name of taskStateNames(definition)) {
       const state = findState(states, name);

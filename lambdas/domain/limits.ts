@@ -22,4 +22,6 @@ export const Limits = {
   policyBytes: 1024 * 1024,
   /** An OSV advisory file. */
   advisoryBytes: 4 * 1024 * 1024,
+  /** A scan report as the gate stores it (`scan-report.json`), read back from the document store. */
+  scanReportBytes: 64 * 1024 * 1024,
 } as const;

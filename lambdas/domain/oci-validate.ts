@@ -16,6 +16,7 @@
  * vendored image-spec test cases can be checked against exactly what the spec says.
  */
 import { z } from 'zod';
+import { formatPath, parseJsonValue } from './document.js';
 import { InvalidInputError, TooLargeError, UnsupportedMediaTypeError } from './errors.js';
 import { Limits } from './limits.js';
 import {
@@ -76,24 +77,11 @@ export interface SpecCheck {
 }
 
 function decodeJson(bytes: Uint8Array, what: string): unknown {
-  if (bytes.byteLength > Limits.manifestBytes) {
-    throw new TooLargeError(what, bytes.byteLength, Limits.manifestBytes);
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (err) {
-    throw new InvalidInputError(`${what} is not valid UTF-8`, { cause: err });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new InvalidInputError(`${what} is not valid JSON`, { cause: err });
-  }
+  return parseJsonValue(bytes, { what, maxBytes: Limits.manifestBytes });
 }
 
 function problemsOf(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  return error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
 }
 
 function specCheck(schema: z.ZodType, bytes: Uint8Array, what: string): SpecCheck {
@@ -119,7 +107,7 @@ export function checkIndexSpec(bytes: Uint8Array): SpecCheck {
 
 function throwIfProblems(what: string, problems: readonly string[]): void {
   if (problems.length > 0) {
-    throw new InvalidInputError(`${what} is invalid: ${problems.join('; ')}`);
+    throw new InvalidInputError(`${what}: ${problems.join('; ')}`);
   }
 }
 

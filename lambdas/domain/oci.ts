@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { safeParseJsonDocument } from './document.js';
 import { DigestSchema } from './types.js';
 
 /** Media types from the OCI image-spec, Docker distribution and the signing tools we read. */
@@ -100,16 +101,10 @@ export function isManifestMediaType(mediaType: string | undefined): boolean {
 
 /**
  * Lenient decode of a fetched manifest for evidence discovery: the manifest, or the reason it is
- * not one (size limit first, then JSON, then the image-manifest schema). Never throws.
+ * not one (as `parseJsonDocument` words it: size, UTF-8, JSON, then the image-manifest schema).
+ * Never throws.
  */
 export function decodeImageManifest(bytes: Uint8Array, maxBytes: number): ImageManifest | string {
-  if (bytes.length > maxBytes) return `manifest is ${bytes.length} bytes, above the limit of ${maxBytes} bytes`;
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    return 'manifest is not UTF-8 JSON';
-  }
-  const parsed = ImageManifestSchema.safeParse(json);
-  return parsed.success ? parsed.data : `not an image manifest: ${z.prettifyError(parsed.error)}`;
+  const parsed = safeParseJsonDocument(bytes, ImageManifestSchema, { what: 'manifest', maxBytes });
+  return parsed.success ? parsed.data : parsed.error.message;
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { formatIssues } from '../domain/document.js';
 import { InvalidInputError, TooLargeError } from '../domain/errors.js';
 import { Limits } from '../domain/limits.js';
 
@@ -11,8 +12,7 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, what:
   if (size > Limits.eventBytes) throw new TooLargeError(what, size, Limits.eventBytes);
   const parsed = schema.safeParse(event);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new InvalidInputError(`${what} is invalid: ${issues}`);
+    throw new InvalidInputError(`${what} is invalid: ${formatIssues(parsed.error.issues)}`, { cause: parsed.error });
   }
   return parsed.data;
 }

@@ -204,7 +204,7 @@ describe('Command: release-gate gate', () => {
       // Assess
       expect(res.code).toBe(2);
       expect(res.stderr).toContain('policy is invalid');
-      expect(res.stderr).toContain('rules.0.signature.minSigners');
+      expect(res.stderr).toContain('rules[0].signature.minSigners: ');
       expect(res.stdout).toBe('');
     });
 

@@ -281,6 +281,25 @@ describe('Function: verifyEnvelope', () => {
     });
   });
 
+  describe('when the envelope names its payload twice', () => {
+    it('throws InvalidInputError: the signed payload and the read one could differ', () => {
+      // Prepare: signed over PAYLOAD; a second "payload" member follows.
+      const ci = keyPair('p256');
+      const signed = Buffer.from(
+        envelope([{ sig: new Uint8Array(sign('sha256', message, ci.privateKey)) }]),
+      ).toString();
+      const other = Buffer.from('{"evil":true}').toString('base64');
+      const doubled = new Uint8Array(Buffer.from(`${signed.slice(0, -1)},"payload":"${other}"}`));
+
+      // Act
+      const act = (): unknown => verifyEnvelope(doubled, [trusted('ci', ci.publicKey)]);
+
+      // Assess
+      expect(act).toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
+      expect(act).toThrow('DSSE envelope: (root): duplicate member name "payload"');
+    });
+  });
+
   describe('when the envelope is above the attestation size limit', () => {
     it('throws TooLargeError before parsing', () => {
       // Prepare

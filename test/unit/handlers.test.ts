@@ -294,14 +294,18 @@ describe('Function: start-release handler', () => {
     const { detail: _omitted, ...withoutDetail } = imageActionEvent();
     it.each([
       ['the detail is missing', withoutDetail, 'detail'],
-      ['the digest is not a sha256 digest', imageActionEvent({ 'image-digest': 'sha256:abc' }), 'detail.image-digest'],
+      [
+        'the digest is not a sha256 digest',
+        imageActionEvent({ 'image-digest': 'sha256:abc' }),
+        'detail["image-digest"]',
+      ],
       [
         'the verbatim AWS sample digest (60 hex)',
         imageActionEvent({ 'image-digest': `sha256:${ECR_SAMPLE_HEX}` }),
-        'detail.image-digest',
+        'detail["image-digest"]',
       ],
-      ['the repository name is empty', imageActionEvent({ 'repository-name': '' }), 'detail.repository-name'],
-      ['the detail-type is another one', { ...imageActionEvent(), 'detail-type': 'ECR Image Scan' }, 'detail-type'],
+      ['the repository name is empty', imageActionEvent({ 'repository-name': '' }), 'detail["repository-name"]'],
+      ['the detail-type is another one', { ...imageActionEvent(), 'detail-type': 'ECR Image Scan' }, '["detail-type"]'],
       ['the source is another one', { ...imageActionEvent(), source: 'aws.s3' }, 'source'],
       ['it is a string', 'garbage', '(root)'],
       ['it is null', null, '(root)'],
@@ -484,11 +488,11 @@ describe('Function: scan-complete and wait-for-scan handlers', () => {
 
   describe('when the scan event is malformed', () => {
     it.each([
-      ['the verbatim ECR sample digest (60 hex)', ecrScanEvent(`sha256:${ECR_SAMPLE_HEX}`), 'detail.image-digest'],
+      ['the verbatim ECR sample digest (60 hex)', ecrScanEvent(`sha256:${ECR_SAMPLE_HEX}`), 'detail["image-digest"]'],
       [
         'a negative count',
         { ...ecrScanEvent(), detail: { ...ecrScanEvent().detail, 'finding-severity-counts': { HIGH: -1 } } },
-        'detail.finding-severity-counts.HIGH',
+        'detail["finding-severity-counts"].HIGH',
       ],
       ['an unknown source', { ...ecrScanEvent(), source: 'example.scanner' }, 'source'],
       ['garbage', 'garbage', '(root)'],

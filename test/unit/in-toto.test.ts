@@ -107,6 +107,38 @@ describe('Function: parseInTotoStatementBytes', () => {
       expect(act).toThrowWithCode(InTotoStatementError, 'MALFORMED');
     });
   });
+
+  describe('when the statement names its predicate type twice', () => {
+    it('throws with rule MALFORMED instead of trusting the last one, as JSON.parse would', () => {
+      // Prepare: a verifier keeping the first name and one keeping the last would disagree.
+      const json = JSON.stringify(statement());
+      const bytes = new TextEncoder().encode(`${json.slice(0, -1)},"predicateType":"https://example.com/other"}`);
+
+      // Act
+      const act = (): unknown => parseInTotoStatementBytes(bytes);
+
+      // Assess
+      expect(act).toThrowWithCode(InTotoStatementError, 'MALFORMED');
+      expect(act).toThrow('in-toto statement: (root): duplicate member name "predicateType"');
+    });
+  });
+
+  describe('when the bytes are not valid UTF-8', () => {
+    it('throws with rule MALFORMED rather than reading U+FFFD', () => {
+      // Prepare: the subject name carries a lone continuation byte.
+      const json = new TextEncoder().encode(
+        JSON.stringify(statement({ subject: [{ name: 'a~', digest: { sha256: HEX } }] })),
+      );
+      json[json.indexOf(0x7e)] = 0x80;
+
+      // Act
+      const act = (): unknown => parseInTotoStatementBytes(json);
+
+      // Assess
+      expect(act).toThrowWithCode(InTotoStatementError, 'MALFORMED');
+      expect(act).toThrow('in-toto statement is not valid UTF-8');
+    });
+  });
 });
 
 describe('Function: statementCoversDigest', () => {

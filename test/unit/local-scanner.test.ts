@@ -324,7 +324,7 @@ describe('Function: loadAdvisories', () => {
       const act = loadAdvisories(dir);
 
       // Assess
-      await expect(act).rejects.toThrow(/bad\.yaml.*not an OSV record/);
+      await expect(act).rejects.toThrow(/OSV record .*bad\.yaml: id: /);
     });
   });
 

@@ -13,6 +13,7 @@
  */
 
 import { z } from 'zod';
+import { formatIssues, safeParseJsonValue } from '../../domain/document.js';
 import {
   ConflictError,
   DigestMismatchError,
@@ -66,12 +67,11 @@ function contentType(res: Response): string | undefined {
   return value === null ? undefined : (value.split(';')[0]?.trim() ?? undefined);
 }
 
-function decodeJson(bytes: Uint8Array, what: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (err) {
-    throw new RegistryError(`${what} is not valid JSON`, { cause: err });
-  }
+/** A registry answer as JSON; one that is not (too large, not UTF-8, not JSON) is the registry's fault. */
+function decodeJson(bytes: Uint8Array, what: string, maxBytes: number = Limits.manifestBytes): unknown {
+  const parsed = safeParseJsonValue(bytes, { what, maxBytes });
+  if (!parsed.success) throw new RegistryError(parsed.error.message, { cause: parsed.error });
+  return parsed.data;
 }
 
 function isDigest(reference: string): boolean {
@@ -226,7 +226,7 @@ export class DistributionRegistry implements RegistryWriter {
     const digest = sha256Digest(bytes);
     const probe = ManifestProbeSchema.safeParse(decodeJson(bytes, 'manifest'));
     if (!probe.success) {
-      throw new InvalidInputError(`manifest is not valid: ${probe.error.message}`);
+      throw new InvalidInputError(`manifest is not valid: ${formatIssues(probe.error.issues)}`);
     }
     if (probe.data.mediaType !== undefined && probe.data.mediaType !== mediaType) {
       throw new InvalidInputError(`manifest says mediaType ${probe.data.mediaType} but was put as ${mediaType}`);
@@ -265,10 +265,12 @@ export class DistributionRegistry implements RegistryWriter {
       }
       const link = res.headers.get('link');
       const body = TagListSchema.safeParse(
-        decodeJson(await this.readCapped(res, TAG_LIST_BYTES, 'tag list'), 'tag list'),
+        decodeJson(await this.readCapped(res, TAG_LIST_BYTES, 'tag list'), 'tag list', TAG_LIST_BYTES),
       );
       if (!body.success) {
-        throw new RegistryError(`${this.location}: tag list of ${repository} is malformed: ${body.error.message}`);
+        throw new RegistryError(
+          `${this.location}: tag list of ${repository} is malformed: ${formatIssues(body.error.issues)}`,
+        );
       }
       tags.push(...(body.data.tags ?? []));
       // spec.md "Listing Tags": `Link: <url>; rel="next"`.
@@ -368,7 +370,7 @@ export class DistributionRegistry implements RegistryWriter {
   private referrersFromIndex(bytes: Uint8Array, what: string): Descriptor[] {
     const index = ImageIndexSchema.safeParse(decodeJson(bytes, what));
     if (!index.success) {
-      throw new RegistryError(`${this.location}: ${what} is not an image index: ${index.error.message}`);
+      throw new RegistryError(`${this.location}: ${what} is not an image index: ${formatIssues(index.error.issues)}`);
     }
     if (index.data.manifests.length > Limits.referrers) {
       throw new TooLargeError(what, index.data.manifests.length, Limits.referrers);

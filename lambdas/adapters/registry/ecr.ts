@@ -16,6 +16,7 @@ import {
   ListImagesCommand,
   PutImageCommand,
 } from '@aws-sdk/client-ecr';
+import { formatIssues } from '../../domain/document.js';
 import {
   ConflictError,
   DigestMismatchError,
@@ -170,7 +171,9 @@ export class EcrRegistry implements RegistryWriter {
           ...(r.annotations !== undefined ? { annotations: r.annotations } : {}),
         });
         if (!descriptor.success) {
-          throw new RegistryError(`${this.location}: ${what}: malformed referrer: ${descriptor.error.message}`);
+          throw new RegistryError(
+            `${this.location}: ${what}: malformed referrer: ${formatIssues(descriptor.error.issues)}`,
+          );
         }
         referrers.push(descriptor.data);
       }

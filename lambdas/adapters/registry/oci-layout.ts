@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { formatIssues, safeParseJsonValue } from '../../domain/document.js';
 import {
   ConflictError,
   DigestMismatchError,
@@ -340,12 +341,14 @@ export class OciLayoutRegistry implements RegistryWriter {
     }
     const top = LayoutIndexSchema.safeParse(this.parseJson(await readFile(path), path));
     if (!top.success) {
-      throw new RegistryError(`${path} is not an image index: ${top.error.message}`);
+      throw new RegistryError(`${path} is not an image index: ${formatIssues(top.error.issues)}`);
     }
     const entries = top.data.manifests.map((raw, i) => {
       const descriptor = DescriptorSchema.safeParse(raw);
       if (!descriptor.success) {
-        throw new RegistryError(`${path}: manifests[${i}] is not a valid descriptor: ${descriptor.error.message}`);
+        throw new RegistryError(
+          `${path}: manifests[${i}] is not a valid descriptor: ${formatIssues(descriptor.error.issues)}`,
+        );
       }
       return { raw, descriptor: descriptor.data };
     });
@@ -353,11 +356,9 @@ export class OciLayoutRegistry implements RegistryWriter {
   }
 
   private parseJson(bytes: Uint8Array, what: string): unknown {
-    try {
-      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-    } catch (err) {
-      throw new RegistryError(`${what} is not valid JSON`, { cause: err });
-    }
+    const parsed = safeParseJsonValue(bytes, { what, maxBytes: Limits.manifestBytes });
+    if (!parsed.success) throw new RegistryError(parsed.error.message, { cause: parsed.error });
+    return parsed.data;
   }
 
   private async writeIndex(dir: string, index: LayoutIndex): Promise<void> {
@@ -370,7 +371,7 @@ export class OciLayoutRegistry implements RegistryWriter {
     const schema = isIndexMediaType(mediaType) ? ImageIndexSchema : ImageManifestSchema;
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      throw new InvalidInputError(`manifest is not a valid ${mediaType}: ${parsed.error.message}`);
+      throw new InvalidInputError(`manifest is not a valid ${mediaType}: ${formatIssues(parsed.error.issues)}`);
     }
     if (parsed.data.mediaType !== undefined && parsed.data.mediaType !== mediaType) {
       throw new InvalidInputError(`manifest says mediaType ${parsed.data.mediaType} but was put as ${mediaType}`);

@@ -7,6 +7,7 @@
  */
 import { DescribeImageScanFindingsCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import { z } from 'zod';
+import { formatIssues } from '../../domain/document.js';
 import { NotFoundError, RegistryError } from '../../domain/errors.js';
 import type { ScanFindingsSource, ScanReport, VulnerabilityFinding } from '../../domain/ports.js';
 import type { ImageSubject } from '../../domain/types.js';
@@ -160,7 +161,7 @@ export class EcrScanFindingsSource implements ScanFindingsSource {
       const raw = await this.send(subject, nextToken);
       const parsed = PageSchema.safeParse(raw);
       if (!parsed.success) {
-        throw new RegistryError(`unexpected DescribeImageScanFindings response: ${z.prettifyError(parsed.error)}`);
+        throw new RegistryError(`unexpected DescribeImageScanFindings response: ${formatIssues(parsed.error.issues)}`);
       }
       const data = parsed.data;
       first ??= data;

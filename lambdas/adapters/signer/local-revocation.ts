@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { InvalidInputError, NotFoundError, TooLargeError } from '../../domain/errors.js';
+import { parseJsonDocument } from '../../domain/document.js';
+import { NotFoundError, TooLargeError } from '../../domain/errors.js';
 import type { RevocationChecker, RevocationQuery, RevocationStatus } from '../../domain/notation/revocation.js';
 
 /** Largest revocation list read. */
@@ -89,20 +90,10 @@ export class FileRevocationList implements RevocationChecker {
     if (size > REVOCATION_LIST_MAX_BYTES) {
       throw new TooLargeError(`revocation list ${this.path}`, size, REVOCATION_LIST_MAX_BYTES);
     }
-    const text = await readFile(this.path, 'utf8');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new InvalidInputError(`revocation list ${this.path} is not JSON`, { cause: err });
-    }
-    const parsed = RevocationListSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new InvalidInputError(
-        `revocation list ${this.path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    }
-    return parsed.data;
+    return parseJsonDocument(new Uint8Array(await readFile(this.path)), RevocationListSchema, {
+      what: `revocation list ${this.path}`,
+      maxBytes: REVOCATION_LIST_MAX_BYTES,
+    });
   }
 }
 

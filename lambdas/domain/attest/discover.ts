@@ -5,6 +5,7 @@
  * other envelope of a wanted predicate type is `rejected` with its reason.
  */
 import { z } from 'zod';
+import { safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import {
@@ -146,12 +147,17 @@ function claimedPredicateType(
 ): string | undefined {
   if (annotation !== undefined) return annotation;
   if (payloadType !== MediaTypes.inTotoPayload) return undefined;
+  let bytes: Uint8Array;
   try {
-    const peeked = PeekStatement.safeParse(JSON.parse(Buffer.from(decodeBase64(payload)).toString('utf8')));
-    return peeked.success ? peeked.data.predicateType : undefined;
+    bytes = decodeBase64(payload);
   } catch {
-    return undefined;
+    return undefined; // not base64: verification reports it
   }
+  const peeked = safeParseJsonDocument(bytes, PeekStatement, {
+    what: 'DSSE payload',
+    maxBytes: Limits.attestationBytes,
+  });
+  return peeked.success ? peeked.data.predicateType : undefined;
 }
 
 async function scanLayer(state: ScanState, layer: Descriptor, source: string): Promise<void> {

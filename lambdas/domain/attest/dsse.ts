@@ -4,7 +4,8 @@
  */
 import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { z } from 'zod';
-import { InvalidInputError, TooLargeError, VerificationError } from '../errors.js';
+import { parseJsonDocument } from '../document.js';
+import { InvalidInputError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
 import type { TrustedKey } from '../trust-material.js';
 
@@ -57,20 +58,10 @@ export function pae(type: string, body: Uint8Array): Uint8Array {
 
 /** Parses the envelope JSON (size checked first). Throws TooLargeError or InvalidInputError. */
 export function parseEnvelope(envelopeBytes: Uint8Array): DsseEnvelope {
-  if (envelopeBytes.length > Limits.attestationBytes) {
-    throw new TooLargeError('DSSE envelope', envelopeBytes.length, Limits.attestationBytes);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(envelopeBytes).toString('utf8'));
-  } catch (err) {
-    throw new InvalidInputError('DSSE envelope is not JSON', { cause: err });
-  }
-  const parsed = DsseEnvelopeSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new InvalidInputError(`DSSE envelope is invalid: ${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data;
+  return parseJsonDocument(envelopeBytes, DsseEnvelopeSchema, {
+    what: 'DSSE envelope',
+    maxBytes: Limits.attestationBytes,
+  });
 }
 
 /**

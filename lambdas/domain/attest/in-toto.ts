@@ -4,6 +4,7 @@
  * mirror in-toto/attestation `go/v1/statement.go` and `resource_descriptor.go`.
  */
 import { z } from 'zod';
+import { formatIssues, safeParseJsonValue } from '../document.js';
 import { ErrorName, GateError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { StatementTypes } from '../predicate-types.js';
@@ -70,7 +71,7 @@ const KNOWN_TYPES: readonly string[] = [StatementTypes.v1, StatementTypes.v01];
 export function parseInTotoStatement(json: unknown): InTotoStatement {
   const shape = StatementShape.safeParse(json);
   if (!shape.success) {
-    throw new InTotoStatementError('MALFORMED', z.prettifyError(shape.error));
+    throw new InTotoStatementError('MALFORMED', `in-toto statement: ${formatIssues(shape.error.issues)}`);
   }
   const { _type: type, subject, predicateType, predicate } = shape.data;
   if (type === undefined || !KNOWN_TYPES.includes(type)) {
@@ -113,16 +114,12 @@ export function parseInTotoStatement(json: unknown): InTotoStatement {
 
 /** Parses statement bytes (a DSSE payload): size limit, then JSON, then the rules. */
 export function parseInTotoStatementBytes(bytes: Uint8Array): InTotoStatement {
-  if (bytes.length > Limits.attestationBytes) {
-    throw new TooLargeError('in-toto statement', bytes.length, Limits.attestationBytes);
+  const json = safeParseJsonValue(bytes, { what: 'in-toto statement', maxBytes: Limits.attestationBytes });
+  if (!json.success) {
+    if (json.error instanceof TooLargeError) throw json.error;
+    throw new InTotoStatementError('MALFORMED', json.error.message, { cause: json.error });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    throw new InTotoStatementError('MALFORMED', 'statement is not JSON', { cause: err });
-  }
-  return parseInTotoStatement(json);
+  return parseInTotoStatement(json.data);
 }
 
 /**

@@ -7,6 +7,7 @@
  * (docs.docker.com/build/metadata/attestations/attestation-storage): those are not platforms.
  */
 import { z } from 'zod';
+import { safeParseJsonDocument } from '../document.js';
 import { Limits } from '../limits.js';
 import { type Descriptor, type ImageIndex, type ImageManifest, isIndexMediaType } from '../oci.js';
 import { parseIndex, parseManifest, sniffManifestMediaType } from '../oci-validate.js';
@@ -118,7 +119,10 @@ async function configPlatform(registry: RegistryReader, repository: string, mani
   if (manifest.config.size > Limits.manifestBytes) return UNSPECIFIED_PLATFORM;
   try {
     const bytes = await registry.getBlob(repository, manifest.config.digest, Limits.manifestBytes);
-    const parsed = ImageConfigPlatform.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
+    const parsed = safeParseJsonDocument(bytes, ImageConfigPlatform, {
+      what: `image config ${manifest.config.digest}`,
+      maxBytes: Limits.manifestBytes,
+    });
     return parsed.success ? platformLabel(parsed.data) : UNSPECIFIED_PLATFORM;
   } catch {
     // An artifact's config (often `{}`) or an unreadable one names no platform; coverage is by digest anyway.

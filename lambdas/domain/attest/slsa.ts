@@ -3,6 +3,7 @@
  * (https://slsa.dev/spec/v0.2/provenance), reduced to the facts the gate decides on.
  */
 import { z } from 'zod';
+import { formatIssues } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { PredicateTypes } from '../predicate-types.js';
 
@@ -112,14 +113,14 @@ export function extractProvenanceFacts(predicateType: string, predicate: unknown
   if (predicateType === PredicateTypes.slsaProvenanceV1) {
     const parsed = SlsaProvenanceV1Schema.safeParse(predicate);
     if (!parsed.success) {
-      throw new InvalidInputError(`SLSA v1 provenance is invalid: ${z.prettifyError(parsed.error)}`);
+      throw new InvalidInputError(`SLSA v1 provenance is invalid: ${formatIssues(parsed.error.issues)}`);
     }
     return factsFromV1(parsed.data);
   }
   if (predicateType === PredicateTypes.slsaProvenanceV02) {
     const parsed = SlsaProvenanceV02Schema.safeParse(predicate);
     if (!parsed.success) {
-      throw new InvalidInputError(`SLSA v0.2 provenance is invalid: ${z.prettifyError(parsed.error)}`);
+      throw new InvalidInputError(`SLSA v0.2 provenance is invalid: ${formatIssues(parsed.error.issues)}`);
     }
     return factsFromV02(parsed.data);
   }

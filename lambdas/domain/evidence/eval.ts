@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { discoverAttestations } from '../attest/discover.js';
 import type { VerifiedAttestation } from '../attest/types.js';
+import { formatIssues } from '../document.js';
 import { MediaTypes } from '../oci.js';
 import { PredicateTypes } from '../predicate-types.js';
 import { type EvidenceResult, evidenceResult } from '../types.js';
@@ -71,7 +72,7 @@ export async function collectEval(ctx: CollectContext): Promise<EvidenceResult> 
     if (result.success) {
       parsed.push({ attestation, predicate: result.data });
     } else {
-      invalid.push(`${attestation.source}: eval results predicate is invalid: ${z.prettifyError(result.error)}`);
+      invalid.push(`${attestation.source}: eval results predicate is invalid: ${formatIssues(result.error.issues)}`);
     }
   }
   // The most recent evaluation of this digest is the one that counts.

@@ -7,6 +7,8 @@
  */
 import semver from 'semver';
 import { z } from 'zod';
+import { safeParseJsonDocument } from '../document.js';
+import { Limits } from '../limits.js';
 import { Annotations, ImageIndexSchema, ImageManifestSchema } from '../oci.js';
 import type { StoredEvidence } from '../ports.js';
 import type { Component } from '../sbom/component.js';
@@ -175,22 +177,18 @@ function isPinned(base: BaseImage): boolean {
   return base.uri !== undefined && PINNED_REFERENCE.test(base.uri);
 }
 
+const ManifestOrIndexSchema = z.union([ImageManifestSchema, ImageIndexSchema]);
+
 /** `org.opencontainers.image.base.*` annotations of the image manifest (or index). */
 async function baseImageFromAnnotations(ctx: CollectContext): Promise<BaseImage | undefined> {
   const fetched = await ctx.registry.getManifest(ctx.subject.repository, ctx.subject.digest);
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(fetched.bytes));
-  } catch {
-    return undefined;
-  }
-  const manifest = ImageManifestSchema.safeParse(json);
-  const index = manifest.success ? undefined : ImageIndexSchema.safeParse(json);
-  const annotations = manifest.success
-    ? manifest.data.annotations
-    : index?.success
-      ? index.data.annotations
-      : undefined;
+  const parsed = safeParseJsonDocument(fetched.bytes, ManifestOrIndexSchema, {
+    what: `manifest ${fetched.digest}`,
+    maxBytes: Limits.manifestBytes,
+  });
+  // An unreadable manifest names no base image; other evidence reports what is wrong with it.
+  if (!parsed.success) return undefined;
+  const annotations = parsed.data.annotations;
   const uri = annotations?.[Annotations.baseName];
   const digest = annotations?.[Annotations.baseDigest];
   if (uri === undefined && digest === undefined) return undefined;

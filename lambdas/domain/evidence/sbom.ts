@@ -10,6 +10,7 @@
  * 3. A signed in-toto attestation with a CycloneDX or SPDX predicate.
  */
 import { discoverAttestations } from '../attest/discover.js';
+import { safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { type Descriptor, digestToTag, type ImageManifest, ImageManifestSchema, MediaTypes } from '../oci.js';
@@ -232,14 +233,10 @@ async function readManifest(ctx: CollectContext, digest: string): Promise<ImageM
 }
 
 function decodeManifest(bytes: Uint8Array): ImageManifest | undefined {
-  if (bytes.byteLength > Limits.manifestBytes) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return undefined;
-  }
-  const parsed = ImageManifestSchema.safeParse(json);
+  const parsed = safeParseJsonDocument(bytes, ImageManifestSchema, {
+    what: 'manifest',
+    maxBytes: Limits.manifestBytes,
+  });
   return parsed.success ? parsed.data : undefined;
 }
 
@@ -294,18 +291,11 @@ export async function loadStoredComponents(
     }
     throw err;
   }
-  if (bytes.byteLength > Limits.sbomBytes) {
-    return { ok: false, reason: `${COMPONENTS_DOCUMENT} of ${at} is above ${Limits.sbomBytes} bytes` };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return { ok: false, reason: `${COMPONENTS_DOCUMENT} of ${at} is not JSON` };
-  }
-  const parsed = NormalizedSbomSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: `${COMPONENTS_DOCUMENT} of ${at} is malformed` };
-  return { ok: true, sbom: parsed.data };
+  const parsed = safeParseJsonDocument(bytes, NormalizedSbomSchema, {
+    what: `${COMPONENTS_DOCUMENT} of ${at}`,
+    maxBytes: Limits.sbomBytes,
+  });
+  return parsed.success ? { ok: true, sbom: parsed.data } : { ok: false, reason: parsed.error.message };
 }
 
 /** A release's sbom evidence as later collectors read it: its status, facts and components. */

@@ -7,6 +7,7 @@
  * reports is not trusted (registries have been seen to report the wrong artifactType), so every
  * referrer manifest is read. The spec allows exactly one layer: the envelope.
  */
+import { safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { type ImageManifest, ImageManifestSchema, isIndexMediaType } from '../oci.js';
@@ -102,13 +103,9 @@ function isNotationSignature(manifest: ImageManifest): boolean {
 
 /** Undefined for anything that is not a readable image manifest: such referrers are not ours. */
 function parseManifest(bytes: Uint8Array): ImageManifest | undefined {
-  if (bytes.length > Limits.manifestBytes) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const parsed = ImageManifestSchema.safeParse(json);
+  const parsed = safeParseJsonDocument(bytes, ImageManifestSchema, {
+    what: 'manifest',
+    maxBytes: Limits.manifestBytes,
+  });
   return parsed.success ? parsed.data : undefined;
 }

@@ -11,6 +11,8 @@
  * COSE (`application/cose`) envelopes are recognised and rejected: they are not supported.
  */
 import { z } from 'zod';
+import { formatIssues, safeParseJsonValue } from '../document.js';
+import { TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { DescriptorSchema } from '../oci.js';
 import { NotationError } from './errors.js';
@@ -267,14 +269,16 @@ function isNotationAlgorithm(value: string): value is NotationAlgorithm {
   return (NOTATION_ALGORITHMS as readonly string[]).includes(value);
 }
 
+/** JSON inside the envelope (size already checked against the envelope limit). */
 function parseJson(bytes: Uint8Array, what: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (err) {
-    throw new NotationError('MALFORMED_ENVELOPE', `${what} is not UTF-8 JSON`, { cause: err });
+  const parsed = safeParseJsonValue(bytes, { what, maxBytes: NOTATION_ENVELOPE_MAX_BYTES });
+  if (!parsed.success) {
+    const code = parsed.error instanceof TooLargeError ? 'TOO_LARGE' : 'MALFORMED_ENVELOPE';
+    throw new NotationError(code, parsed.error.message, { cause: parsed.error });
   }
+  return parsed.data;
 }
 
 function issues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  return formatIssues(error.issues);
 }

@@ -5,7 +5,8 @@
  */
 import YAML from 'yaml';
 import { z } from 'zod';
-import { InvalidInputError, TooLargeError } from '../errors.js';
+import { decodeDocumentText, parseJsonDocument, validateDocument } from '../document.js';
+import { describeError, InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 
 /**
@@ -90,31 +91,23 @@ export type OsvRecord = z.infer<typeof OsvRecordSchema>;
 export type OsvFormat = 'json' | 'yaml';
 
 /**
- * Parse one OSV record. The size limit is checked before parsing; a document that is not valid
- * JSON/YAML or not an OSV record throws `InvalidInputError` naming `source`.
+ * Parse one OSV record through the document door (`parseJsonDocument`): the size limit first, then
+ * strict UTF-8, then JSON or YAML, then the OSV schema. Throws `TooLargeError` or
+ * `InvalidInputError`, naming `source`.
  */
 export function parseOsvRecord(input: Uint8Array | string, format: OsvFormat, source = 'advisory'): OsvRecord {
-  // A string's UTF-8 size is at least its length, so only strings within the limit are encoded.
-  const size =
-    typeof input !== 'string'
-      ? input.byteLength
-      : input.length > Limits.advisoryBytes
-        ? input.length
-        : new TextEncoder().encode(input).byteLength;
-  if (size > Limits.advisoryBytes) throw new TooLargeError(source, size, Limits.advisoryBytes);
+  const limits = { what: `OSV record ${source}`, maxBytes: Limits.advisoryBytes };
+  if (format === 'json') return parseJsonDocument(input, OsvRecordSchema, limits);
+  // YAML 1.2 §5.2 allows a byte order mark at the start of a stream.
+  const text = decodeDocumentText(input, { ...limits, byteOrderMark: 'ignore' });
   let raw: unknown;
   try {
-    const text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input);
     // maxAliasCount bounds YAML alias expansion ("billion laughs").
-    raw = format === 'json' ? JSON.parse(text) : YAML.parse(text, { schema: 'failsafe', maxAliasCount: 100 });
+    raw = YAML.parse(text, { schema: 'failsafe', maxAliasCount: 100 });
   } catch (err) {
-    throw new InvalidInputError(`${source} is not valid ${format.toUpperCase()}`, { cause: err });
+    throw new InvalidInputError(`${limits.what} is not YAML: ${describeError(err).slice(0, 200)}`, { cause: err });
   }
-  const parsed = OsvRecordSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new InvalidInputError(`${source} is not an OSV record: ${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data;
+  return validateDocument(raw, OsvRecordSchema, limits.what);
 }
 
 /** The format for a file name (`.json`, `.yaml`, `.yml`), or null for anything else. */

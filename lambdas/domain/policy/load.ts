@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
-import { describeError, PolicyInvalidError, TooLargeError } from '../errors.js';
+import { decodeDocumentText, formatIssues } from '../document.js';
+import { describeError, InvalidInputError, PolicyInvalidError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { sha256Digest } from '../oci.js';
 import { parseTrustedRoot, type TrustedRootDoc } from '../sigstore/trusted-root.js';
@@ -25,8 +26,14 @@ export type PolicyFileReader = (relativePath: string) => Uint8Array;
  * checked against their pins here, at load time.
  */
 export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): LoadedPolicy {
-  if (bytes.byteLength > Limits.policyBytes) throw new TooLargeError('policy', bytes.byteLength, Limits.policyBytes);
-  const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  let text: string;
+  try {
+    // Size first, strict UTF-8; YAML 1.2 §5.2 allows a byte order mark at the start of a stream.
+    text = decodeDocumentText(bytes, { what: 'policy', maxBytes: Limits.policyBytes, byteOrderMark: 'ignore' });
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw new PolicyInvalidError(err.message, { cause: err });
+    throw err;
+  }
   let raw: unknown;
   try {
     raw = parseYaml(text); // YAML 1.2 is a superset of JSON
@@ -35,8 +42,7 @@ export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): Load
   }
   const parsed = PolicyDocumentSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new PolicyInvalidError(`policy is invalid: ${issues}`);
+    throw new PolicyInvalidError(`policy is invalid: ${formatIssues(parsed.error.issues)}`, { cause: parsed.error });
   }
   for (const [i, rule] of parsed.data.rules.entries()) {
     for (const [stage, def] of Object.entries(rule.stages)) {

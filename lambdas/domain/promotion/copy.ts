@@ -9,13 +9,8 @@
  *   reaches the same state without error.
  */
 import type { z } from 'zod';
-import {
-  DigestMismatchError,
-  InvalidInputError,
-  NotFoundError,
-  TooLargeError,
-  UnsupportedMediaTypeError,
-} from '../errors.js';
+import { parseJsonDocument } from '../document.js';
+import { DigestMismatchError, NotFoundError, TooLargeError, UnsupportedMediaTypeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import {
   type Descriptor,
@@ -56,20 +51,11 @@ export interface CopyImageResult {
 const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
 const DEFAULT_MAX_BLOB_BYTES = 2 * 1024 * 1024 * 1024;
 
-function parseJson(fetched: FetchedManifest): unknown {
-  try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(fetched.bytes));
-  } catch (err) {
-    throw new InvalidInputError(`manifest ${fetched.digest} is not valid JSON`, { cause: err });
-  }
-}
-
-function parseWith<T>(schema: z.ZodType<T>, json: unknown, fetched: FetchedManifest): T {
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new InvalidInputError(`${fetched.mediaType} ${fetched.digest} is invalid: ${parsed.error.message}`);
-  }
-  return parsed.data;
+function parseWith<S extends z.ZodType>(schema: S, fetched: FetchedManifest): z.output<S> {
+  return parseJsonDocument(fetched.bytes, schema, {
+    what: `${fetched.mediaType} ${fetched.digest}`,
+    maxBytes: Limits.manifestBytes,
+  });
 }
 
 /**
@@ -112,14 +98,13 @@ export async function copyImage(opts: CopyImageOptions): Promise<CopyImageResult
     if (doneManifests.has(fetched.digest)) {
       return fetched;
     }
-    const json = parseJson(fetched);
     if (isIndexMediaType(fetched.mediaType)) {
-      const index = parseWith(ImageIndexSchema, json, fetched);
+      const index = parseWith(ImageIndexSchema, fetched);
       for (const child of index.manifests) {
         await copyTree(child.digest);
       }
     } else if (isManifestMediaType(fetched.mediaType)) {
-      const manifest = parseWith(ImageManifestSchema, json, fetched);
+      const manifest = parseWith(ImageManifestSchema, fetched);
       await copyBlob(manifest.config);
       for (const layer of manifest.layers) {
         await copyBlob(layer);

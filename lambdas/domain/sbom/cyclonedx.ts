@@ -9,6 +9,7 @@
  * document: a half-read SBOM is not evidence.
  */
 import { z } from 'zod';
+import { formatIssues } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { DigestSchema } from '../types.js';
@@ -170,11 +171,4 @@ function assertComponentBudget(value: unknown): void {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** At most five issues, `path: message`, so a reason stays one readable line. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  const shown = issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
-  return `${shown.join('; ')}${more}`;
 }

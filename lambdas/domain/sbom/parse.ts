@@ -3,7 +3,8 @@
  * by content, purl canonicalisation (packageurl-js, purl-spec), scope classification and dedupe.
  */
 import { PackageURL } from 'packageurl-js';
-import { InvalidInputError, TooLargeError } from '../errors.js';
+import { parseJsonValue } from '../document.js';
+import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
 import type { Component, NormalizedSbom } from './component.js';
@@ -81,19 +82,9 @@ export function sbomFormatOfMediaType(mediaType: string | undefined): Normalized
  * format. Throws `TooLargeError` or `InvalidInputError`.
  */
 export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string): ParsedSbom {
-  if (bytes.byteLength > Limits.sbomBytes) throw new TooLargeError('SBOM', bytes.byteLength, Limits.sbomBytes);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (err) {
-    throw new InvalidInputError('SBOM is not valid UTF-8', { cause: err });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidInputError('SBOM is not JSON (only CycloneDX JSON and SPDX JSON are supported)', { cause: err });
-  }
+  // SBOM generators on Windows write a BOM; RFC 8259 §8.1 lets a parser ignore it, and a raw SBOM
+  // is not a signed document whose reading another tool could dispute.
+  const value = parseJsonValue(bytes, { what: 'SBOM', maxBytes: Limits.sbomBytes, byteOrderMark: 'ignore' });
   const parsed = normalizeSbomObjectWithNotes(value);
   const expected = sbomFormatOfMediaType(mediaTypeHint);
   if (expected !== undefined && expected !== parsed.sbom.format) {

@@ -9,9 +9,9 @@
  * string "false", creators as objects), as Syft's decoder does.
  */
 import { z } from 'zod';
+import { formatIssues } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
-import { formatIssues } from './cyclonedx.js';
 import type { DecodedComponent, DecodedSbom } from './parse.js';
 
 export const SPDX_VERSIONS = ['SPDX-2.2', 'SPDX-2.3'] as const;

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { decodeBase64, findSigner } from '../attest/dsse.js';
+import { parseJsonDocument } from '../document.js';
 import { InvalidInputError, TooLargeError, UntrustedError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { Annotations, MediaTypes } from '../oci.js';
@@ -26,20 +27,10 @@ export type SimpleSigningPayload = z.infer<typeof SimpleSigningPayloadSchema>;
 
 /** Parses simple-signing payload bytes (size checked first). Throws TooLargeError or InvalidInputError. */
 export function parseSimpleSigningPayload(payload: Uint8Array): SimpleSigningPayload {
-  if (payload.length > Limits.signaturePayloadBytes) {
-    throw new TooLargeError('simple-signing payload', payload.length, Limits.signaturePayloadBytes);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(payload).toString('utf8'));
-  } catch (err) {
-    throw new InvalidInputError('simple-signing payload is not JSON', { cause: err });
-  }
-  const parsed = SimpleSigningPayloadSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new InvalidInputError(`not a cosign simple-signing payload: ${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data;
+  return parseJsonDocument(payload, SimpleSigningPayloadSchema, {
+    what: 'simple-signing payload',
+    maxBytes: Limits.signaturePayloadBytes,
+  });
 }
 
 /**
@@ -159,21 +150,11 @@ export function parseContainersImageSigstoreSignature(bytes: Uint8Array): Contai
   if (!buffer.subarray(0, SIGSTORE_JSON_PREFIX.length).equals(SIGSTORE_JSON_PREFIX)) {
     throw new InvalidInputError('not a containers/image sigstore-json signature (missing \\x00sigstore-json prefix)');
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(buffer.subarray(SIGSTORE_JSON_PREFIX.length).toString('utf8'));
-  } catch (err) {
-    throw new InvalidInputError('sigstore-json signature is not JSON', { cause: err });
-  }
-  const parsed = ContainersImageSigstoreSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new InvalidInputError(`sigstore-json signature is invalid: ${z.prettifyError(parsed.error)}`);
-  }
-  return {
-    mimeType: parsed.data.mimeType,
-    payload: decodeBase64(parsed.data.payload),
-    annotations: parsed.data.annotations,
-  };
+  const parsed = parseJsonDocument(buffer.subarray(SIGSTORE_JSON_PREFIX.length), ContainersImageSigstoreSchema, {
+    what: 'sigstore-json signature',
+    maxBytes: Limits.attestationBytes,
+  });
+  return { mimeType: parsed.mimeType, payload: decodeBase64(parsed.payload), annotations: parsed.annotations };
 }
 
 /** The cosign signature annotation of a layer, if any. */

@@ -12,15 +12,15 @@
  * 3. cosign's legacy `sha256-<hex>.sig` / `.att` tags, for a layer of a bundle media type.
  * A manifest reached twice is read once.
  */
-import { z } from 'zod';
+import { safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import {
   type Descriptor,
+  decodeImageManifest,
   digestToTag,
   ImageIndexSchema,
   type ImageManifest,
-  ImageManifestSchema,
   isIndexMediaType,
 } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
@@ -126,8 +126,10 @@ async function referrersTagIndex(
     if (err instanceof NotFoundError) return [];
     throw err;
   }
-  if (bytes.length > Limits.manifestBytes) return [];
-  const index = ImageIndexSchema.safeParse(parseJson(bytes));
+  const index = safeParseJsonDocument(bytes, ImageIndexSchema, {
+    what: 'referrers tag index',
+    maxBytes: Limits.manifestBytes,
+  });
   return index.success ? index.data.manifests : [];
 }
 
@@ -144,11 +146,7 @@ async function readManifest(
     if (err instanceof NotFoundError) return undefined;
     throw err;
   }
-  if (bytes.length > Limits.manifestBytes) {
-    return `manifest is ${bytes.length} bytes, above the limit of ${Limits.manifestBytes} bytes`;
-  }
-  const parsed = ImageManifestSchema.safeParse(parseJson(bytes));
-  return parsed.success ? parsed.data : `not an image manifest: ${z.prettifyError(parsed.error)}`;
+  return decodeImageManifest(bytes, Limits.manifestBytes);
 }
 
 async function readLayers(
@@ -183,13 +181,5 @@ async function readLayers(
       }
       throw err;
     }
-  }
-}
-
-function parseJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return undefined;
   }
 }

@@ -15,7 +15,9 @@
  */
 import { z } from 'zod';
 import type { InTotoStatement } from '../attest/types.js';
+import { safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError } from '../errors.js';
+import { Limits } from '../limits.js';
 import { sha256Digest } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
 import { scanSigstoreBundles } from './discover.js';
@@ -153,14 +155,10 @@ const PeekedStatement = z.object({ predicateType: z.string() });
 
 /** The predicate type a DSSE bundle claims, read without verifying: used to skip, never to trust. */
 function peekPredicateType(bytes: Uint8Array): string | undefined {
-  try {
-    const bundle = PeekedBundle.safeParse(JSON.parse(Buffer.from(bytes).toString('utf8')));
-    if (!bundle.success) return undefined;
-    const statement = PeekedStatement.safeParse(
-      JSON.parse(Buffer.from(bundle.data.dsseEnvelope.payload, 'base64').toString('utf8')),
-    );
-    return statement.success ? statement.data.predicateType : undefined;
-  } catch {
-    return undefined;
-  }
+  const limits = { what: 'Sigstore bundle', maxBytes: Limits.attestationBytes };
+  const bundle = safeParseJsonDocument(bytes, PeekedBundle, limits);
+  if (!bundle.success) return undefined;
+  const payload = new Uint8Array(Buffer.from(bundle.data.dsseEnvelope.payload, 'base64'));
+  const statement = safeParseJsonDocument(payload, PeekedStatement, { ...limits, what: 'DSSE payload' });
+  return statement.success ? statement.data.predicateType : undefined;
 }

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';
 import { z } from 'zod';
+import { parseJsonValue, validateDocument } from '../document.js';
 import { DigestMismatchError, describeError, InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 
@@ -122,16 +123,10 @@ export function parseTrustedRoot(bytes: Uint8Array, pin?: { readonly sha256: str
       );
     }
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    throw new InvalidInputError('trusted root is not JSON', { cause: err });
-  }
-  const shape = TrustedRootShape.safeParse(json);
-  if (!shape.success) {
-    throw new InvalidInputError(`trusted root is invalid: ${z.prettifyError(shape.error)}`);
-  }
+  const limits = { what: 'trusted root', maxBytes: TRUSTED_ROOT_MAX_BYTES };
+  // The shape is checked here; TrustedRoot.fromJSON reads the whole value, fields the shape does not name too.
+  const json = parseJsonValue(bytes, limits);
+  const shape = validateDocument(json, TrustedRootShape, limits.what);
   const root = TrustedRoot.fromJSON(json);
   try {
     // Decodes every key and certificate now, so a broken root fails at load time, not mid-verification.
@@ -141,13 +136,13 @@ export function parseTrustedRoot(bytes: Uint8Array, pin?: { readonly sha256: str
   }
   return {
     sha256,
-    mediaType: shape.data.mediaType,
+    mediaType: shape.mediaType,
     root,
     summary: {
-      tlogs: shape.data.tlogs.length,
-      certificateAuthorities: shape.data.certificateAuthorities.length,
-      ctlogs: shape.data.ctlogs.length,
-      timestampAuthorities: shape.data.timestampAuthorities.length,
+      tlogs: shape.tlogs.length,
+      certificateAuthorities: shape.certificateAuthorities.length,
+      ctlogs: shape.ctlogs.length,
+      timestampAuthorities: shape.timestampAuthorities.length,
     },
   };
 }

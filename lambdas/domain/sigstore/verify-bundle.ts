@@ -29,6 +29,7 @@ import {
 import { z } from 'zod';
 import { parseInTotoStatement, statementCoversDigest } from '../attest/in-toto.js';
 import type { InTotoStatement } from '../attest/types.js';
+import { formatIssues, safeParseJsonDocument, safeParseJsonValue } from '../document.js';
 import { describeError, ErrorName, GateError, type GateErrorCode, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
@@ -206,28 +207,23 @@ export function verifyBundle(
   return { ...base, content: 'dsse-envelope', statement };
 }
 
+const BUNDLE_LIMITS = { what: 'Sigstore bundle', maxBytes: Limits.attestationBytes } as const;
+
 /** `message-signature` or `dsse-envelope`, read without verifying (for routing only). */
 export function peekBundleContent(bundleBytes: Uint8Array): 'message-signature' | 'dsse-envelope' | undefined {
-  try {
-    const shape = BundleShape.safeParse(JSON.parse(Buffer.from(bundleBytes).toString('utf8')));
-    if (!shape.success) return undefined;
-    if (shape.data.dsseEnvelope !== undefined) return 'dsse-envelope';
-    return shape.data.messageSignature !== undefined ? 'message-signature' : undefined;
-  } catch {
-    return undefined;
-  }
+  const shape = safeParseJsonDocument(bundleBytes, BundleShape, BUNDLE_LIMITS);
+  if (!shape.success) return undefined;
+  if (shape.data.dsseEnvelope !== undefined) return 'dsse-envelope';
+  return shape.data.messageSignature !== undefined ? 'message-signature' : undefined;
 }
 
 function parseBundle(bytes: Uint8Array): Bundle {
-  if (bytes.length > Limits.attestationBytes) {
-    throw new TooLargeError('Sigstore bundle', bytes.length, Limits.attestationBytes);
+  const parsed = safeParseJsonValue(bytes, BUNDLE_LIMITS);
+  if (!parsed.success) {
+    if (parsed.error instanceof TooLargeError) throw parsed.error;
+    throw new SigstoreVerificationError('INVALID_BUNDLE', parsed.error.message, { cause: parsed.error });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    throw new SigstoreVerificationError('INVALID_BUNDLE', 'bundle is not JSON', { cause: err });
-  }
+  const json = parsed.data;
   const head = z.object({ mediaType: z.string() }).safeParse(json);
   if (!head.success) {
     throw new SigstoreVerificationError('INVALID_BUNDLE', 'bundle has no mediaType');
@@ -240,7 +236,7 @@ function parseBundle(bytes: Uint8Array): Bundle {
   }
   const shape = BundleShape.safeParse(json);
   if (!shape.success) {
-    throw new SigstoreVerificationError('INVALID_BUNDLE', `bundle is invalid: ${z.prettifyError(shape.error)}`);
+    throw new SigstoreVerificationError('INVALID_BUNDLE', `${BUNDLE_LIMITS.what}: ${formatIssues(shape.error.issues)}`);
   }
   if ((shape.data.messageSignature === undefined) === (shape.data.dsseEnvelope === undefined)) {
     throw new SigstoreVerificationError(
@@ -527,12 +523,11 @@ function verifiedStatement(payloadType: string, payload: Buffer): InTotoStatemen
       `DSSE payloadType is ${payloadType}, not ${MediaTypes.inTotoPayload}; only an in-toto statement binds an artifact`,
     );
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString('utf8'));
-  } catch (err) {
-    throw new SigstoreVerificationError('STATEMENT_INVALID', 'DSSE payload is not JSON', { cause: err });
+  const parsed = safeParseJsonValue(payload, { what: 'DSSE payload', maxBytes: Limits.attestationBytes });
+  if (!parsed.success) {
+    throw new SigstoreVerificationError('STATEMENT_INVALID', parsed.error.message, { cause: parsed.error });
   }
+  const json = parsed.data;
   const object = JsonObject.safeParse(json);
   // cosign v3.0.0-3.0.4 image signatures carry no predicate (sigstore/cosign#4634); the type alone says it all.
   const lenient =

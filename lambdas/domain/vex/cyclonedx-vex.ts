@@ -18,6 +18,7 @@
  * author, which never apply.
  */
 import { z } from 'zod';
+import { validateDocument } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { CYCLONEDX_SPEC_VERSIONS } from '../sbom/cyclonedx.js';
 import type { ParsedVex, ParseVexOptions } from './openvex.js';
@@ -142,12 +143,8 @@ function authorOf(bom: CycloneDxVex): string {
  * `metadata.timestamp`).
  */
 export function parseCycloneDxVex(bytes: Uint8Array, options?: ParseVexOptions): ParsedVex {
-  const json = decodeVexJson(bytes, 'CycloneDX VEX document');
-  const parsed = CycloneDxVexSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new InvalidInputError(`not a CycloneDX VEX document: ${z.prettifyError(parsed.error)}`);
-  }
-  const bom = parsed.data;
+  const what = 'CycloneDX VEX document';
+  const bom = validateDocument(decodeVexJson(bytes, what), CycloneDxVexSchema, what);
   const index = refIndex(bom);
   const author = authorOf(bom);
   const id = bom.serialNumber ?? '';

@@ -15,6 +15,7 @@
  * `parse001`), and callers choose to use it.
  */
 import { z } from 'zod';
+import { formatIssues, validateDocument } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import {
   decodeVexJson,
@@ -232,7 +233,9 @@ export function parseOpenVex(bytes: Uint8Array, options?: ParseVexOptions): Pars
     const legacy = LegacyContextSchema.safeParse(json).success
       ? ' (an OpenVEX v0.0.1 document; see parseOpenVexLegacy)'
       : '';
-    throw new InvalidInputError(`not an OpenVEX v0.2.0 document${legacy}: ${z.prettifyError(parsed.error)}`);
+    throw new InvalidInputError(`not an OpenVEX v0.2.0 document${legacy}: ${formatIssues(parsed.error.issues)}`, {
+      cause: parsed.error,
+    });
   }
   const doc = parsed.data;
   const base = describeSource(options, doc['@id']);
@@ -310,12 +313,8 @@ export const OpenVexLegacyDocumentSchema = z.looseObject({
  * legacy format; v0.2.0 documents are rejected here (use `parseOpenVex`).
  */
 export function parseOpenVexLegacy(bytes: Uint8Array, options?: ParseVexOptions): ParsedVex {
-  const json = decodeVexJson(bytes, 'OpenVEX document');
-  const parsed = OpenVexLegacyDocumentSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new InvalidInputError(`not an OpenVEX v0.0.1 document: ${z.prettifyError(parsed.error)}`);
-  }
-  const doc = parsed.data;
+  const what = 'OpenVEX v0.0.1 document';
+  const doc = validateDocument(decodeVexJson(bytes, what), OpenVexLegacyDocumentSchema, what);
   const base = describeSource(options, doc['@id']);
   const statements = doc.statements.flatMap((s, i) => {
     const subcomponents = (s.subcomponents ?? []).filter((sc) => sc !== '');

@@ -18,7 +18,8 @@
  *   its lifetime past `maxAgeDays`.
  */
 import { z } from 'zod';
-import { InvalidInputError, TooLargeError } from '../errors.js';
+import { parseJsonValue } from '../document.js';
+import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 
 /** OpenVEX v0.2.0 §"Status Labels". CycloneDX states are mapped onto these (cyclonedx-vex.ts). */
@@ -166,10 +167,5 @@ export function statementsFromPolicy(exceptions: readonly VexException[], source
  * policy store, so the attestation limit bounds it.
  */
 export function decodeVexJson(bytes: Uint8Array, what: string): unknown {
-  if (bytes.length > Limits.attestationBytes) throw new TooLargeError(what, bytes.length, Limits.attestationBytes);
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (err) {
-    throw new InvalidInputError(`${what} is not JSON`, { cause: err });
-  }
+  return parseJsonValue(bytes, { what, maxBytes: Limits.attestationBytes });
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { parseJsonDocument, safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, isRetryable } from '../errors.js';
 import type { CollectContext } from '../evidence/context.js';
 import { EVIDENCE_REGISTRY } from '../evidence/registry.js';
+import { Limits } from '../limits.js';
 import { policyFor } from '../policy/load.js';
 import type { StoredEvidence } from '../ports.js';
 import { NormalizedSbomSchema } from '../sbom/component.js';
@@ -87,16 +89,20 @@ async function indexForIncidents(deps: CollectDeps, ev: StoredEvidence): Promise
   if (ev.kind === 'sbom' && ev.status === 'PASS') {
     const ref = ev.documents.find((d) => d.name === 'components.json');
     if (ref === undefined) return;
-    const sbom = NormalizedSbomSchema.parse(JSON.parse(new TextDecoder().decode(await deps.documents.get(ref.digest))));
+    const sbom = parseJsonDocument(await deps.documents.get(ref.digest), NormalizedSbomSchema, {
+      what: `components.json of ${ev.repository}@${ev.digest}`,
+      maxBytes: Limits.sbomBytes,
+    });
     const purls = sbom.components.flatMap((c) => (c.purl !== undefined ? [c.purl] : []));
     await deps.store.indexPackages(ev.repository, ev.digest, purls);
   }
   if (ev.kind === 'scan') {
     const ref = ev.documents.find((d) => d.name === 'scan-report.json');
     if (ref === undefined) return;
-    const report = ReportIdsSchema.safeParse(
-      JSON.parse(new TextDecoder().decode(await deps.documents.get(ref.digest))),
-    );
+    const report = safeParseJsonDocument(await deps.documents.get(ref.digest), ReportIdsSchema, {
+      what: `scan-report.json of ${ev.repository}@${ev.digest}`,
+      maxBytes: Limits.scanReportBytes,
+    });
     if (!report.success) return;
     const ids = [...new Set(report.data.findings.flatMap((f) => [f.id, ...f.aliases]))];
     if (ids.length > 0) await deps.store.indexVulnerabilities(ev.repository, ev.digest, ids);

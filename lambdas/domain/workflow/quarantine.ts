@@ -1,5 +1,8 @@
 // Quarantine: every blocked or failed release ends here; production is never touched.
+import { z } from 'zod';
+import { safeParseJsonDocument } from '../document.js';
 import { AlreadyDecidedError, ConflictError, ErrorName, NotFoundError, StatesError } from '../errors.js';
+import { Limits } from '../limits.js';
 import { digestToTag } from '../oci.js';
 import type { GateDeps } from './deps.js';
 import type { StatesError as CaughtError, ReleaseRef } from './inputs.js';
@@ -102,18 +105,8 @@ async function quarantineReasons(deps: GateDeps, req: ReleaseRef & { failure?: C
 
 /** Lambda errors arrive as a JSON Cause `{errorType, errorMessage, …}`; show the message. */
 function causeMessage(cause: string): string {
-  try {
-    const parsed: unknown = JSON.parse(cause);
-    if (
-      parsed !== null &&
-      typeof parsed === 'object' &&
-      'errorMessage' in parsed &&
-      typeof parsed.errorMessage === 'string'
-    ) {
-      return parsed.errorMessage;
-    }
-  } catch {
-    // not JSON: use as is
-  }
-  return cause.slice(0, 500);
+  const parsed = safeParseJsonDocument(cause, LambdaCauseSchema, { what: 'error cause', maxBytes: Limits.eventBytes });
+  return parsed.success ? parsed.data.errorMessage : cause.slice(0, 500);
 }
+
+const LambdaCauseSchema = z.object({ errorMessage: z.string() });

@@ -1,5 +1,7 @@
 // RecordRelease: the first step of every execution.
-import { InvalidInputError, TooLargeError, UnsupportedMediaTypeError } from '../errors.js';
+
+import { parseJsonValue, validateDocument } from '../document.js';
+import { InvalidInputError, UnsupportedMediaTypeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { ImageIndexSchema, ImageManifestSchema, isIndexMediaType, isManifestMediaType } from '../oci.js';
 import type { ReleaseRecord } from '../ports.js';
@@ -13,15 +15,11 @@ export async function recordRelease(
   req: ReleaseRef & { tag?: string | null; executionName: string },
 ): Promise<{ mediaType: string; platforms: number; created: boolean }> {
   const manifest = await deps.registry.getManifest(req.repository, req.digest);
-  if (manifest.bytes.byteLength > Limits.manifestBytes) {
-    throw new TooLargeError('manifest', manifest.bytes.byteLength, Limits.manifestBytes);
-  }
-  const json = parseJson(manifest.bytes, 'manifest');
+  const json = parseJsonValue(manifest.bytes, { what: 'manifest', maxBytes: Limits.manifestBytes });
   const platforms: { digest: Digest; platform: string }[] = [];
   if (isIndexMediaType(manifest.mediaType)) {
-    const index = ImageIndexSchema.safeParse(json);
-    if (!index.success) throw new InvalidInputError(`image index is invalid: ${index.error.issues[0]?.message}`);
-    for (const m of index.data.manifests) {
+    const index = validateDocument(json, ImageIndexSchema, 'image index');
+    for (const m of index.manifests) {
       if (!isManifestMediaType(m.mediaType)) continue; // attestation manifests, nested indexes
       const p = m.platform;
       platforms.push({
@@ -31,8 +29,7 @@ export async function recordRelease(
     }
     if (platforms.length === 0) throw new InvalidInputError('image index lists no platform manifests');
   } else if (isManifestMediaType(manifest.mediaType)) {
-    const m = ImageManifestSchema.safeParse(json);
-    if (!m.success) throw new InvalidInputError(`image manifest is invalid: ${m.error.issues[0]?.message}`);
+    validateDocument(json, ImageManifestSchema, 'image manifest');
   } else {
     throw new UnsupportedMediaTypeError(`unsupported manifest media type ${manifest.mediaType}`);
   }
@@ -49,12 +46,4 @@ export async function recordRelease(
   };
   const { created } = await deps.store.recordRelease(rec);
   return { mediaType: manifest.mediaType, platforms: platforms.length, created };
-}
-
-function parseJson(bytes: Uint8Array, what: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (err) {
-    throw new InvalidInputError(`${what} is not valid UTF-8 JSON`, { cause: err });
-  }
 }

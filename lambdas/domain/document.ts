@@ -1,0 +1,322 @@
+/**
+ * The one way in for JSON documents: size, strict UTF-8, structure, JSON, schema, issues.
+ *
+ * Every document the gate reads (manifests, envelopes, bundles, SBOMs, advisories, stored records,
+ * local files) goes through {@link parseJsonDocument} or one of its variants, so each step holds
+ * everywhere:
+ *
+ * 1. **Size first.** Bytes above `maxBytes` are a {@link TooLargeError} before anything is decoded.
+ * 2. **Strict UTF-8** (RFC 8259 §8.1: JSON exchanged between systems MUST be UTF-8). Invalid bytes
+ *    (stray continuation bytes, overlong forms, encoded surrogates, truncated sequences) are refused,
+ *    never replaced with U+FFFD: a lossy decode would let two different byte strings (two digests)
+ *    read as the same document.
+ * 3. **No byte order mark** unless the call site opts in. RFC 8259 §8.1 forbids sending one and lets
+ *    parsers ignore it; Go's encoding/json (registries, cosign, notation) refuses it, so a document
+ *    we accepted with a BOM is one those tools reject: a parser differential. Refused by default, and
+ *    never stripped silently (`TextDecoder` strips it unless told `ignoreBOM`).
+ * 4. **Bounded nesting.** Arrays and objects nested deeper than `maxDepth` are refused before
+ *    `JSON.parse` builds them, so no recursive reader (zod, JSON.stringify, our own walkers) meets a
+ *    pathological depth.
+ * 5. **No duplicate member names.** RFC 8259 §4 says names SHOULD be unique and that behaviour with
+ *    duplicates is unpredictable: `JSON.parse` keeps the last, Go keeps the last, other parsers keep
+ *    the first. A signed in-toto statement or DSSE envelope read one way by the signer's tools and
+ *    another way by the gate is a known attack class, so every document refuses them: no document
+ *    the gate reads has a legitimate reason to repeat a name.
+ * 6. **JSON**, then the **zod schema**, with every issue reported in one format: the document's
+ *    name, then `path: message` per issue (`SBOM: components[3].version: expected string`).
+ *
+ * Failures are always {@link InvalidInputError} or {@link TooLargeError}: nothing else escapes, so a
+ * caller that turns a bad document into FAIL evidence can rely on the codes `INVALID_INPUT` /
+ * `TOO_LARGE`. Call sites that report in their own vocabulary (Notation, Sigstore, the registry)
+ * use {@link safeParseJsonDocument} and map the failure.
+ */
+import { z } from 'zod';
+import { InvalidInputError, TooLargeError } from './errors.js';
+
+/** Arrays and objects deeper than this are refused unless a call site says otherwise. */
+export const DEFAULT_MAX_DEPTH = 256;
+
+/** Schema issues named in a message; the rest are counted (all of them stay on the error's `cause`). */
+export const MAX_REPORTED_ISSUES = 10;
+
+/** A parser message quoted in a reason is cut to this many characters. */
+const MAX_SYNTAX_DETAIL = 200;
+
+export interface DocumentLimits {
+  /** Names the document in every message: `SBOM`, `manifest sha256:…`, `revocation list /etc/x.json`. */
+  readonly what: string;
+  /** Largest accepted size in bytes (UTF-8 bytes for a string), checked before decoding. */
+  readonly maxBytes: number;
+  /**
+   * Deepest accepted nesting of arrays and objects (the top-level value is depth 1).
+   * @default DEFAULT_MAX_DEPTH (256)
+   */
+  readonly maxDepth?: number;
+  /**
+   * A leading U+FEFF: `refuse` it (InvalidInputError) or `ignore` it, as RFC 8259 §8.1 allows. Only
+   * for documents that tools are known to write with one (SBOM generators on Windows).
+   * @default 'refuse'
+   */
+  readonly byteOrderMark?: 'refuse' | 'ignore';
+}
+
+/** What a document failure is: the only two errors the parser throws. */
+export type DocumentError = InvalidInputError | TooLargeError;
+
+/** The non-throwing result, as zod's `safeParse`. */
+export type DocumentResult<T> =
+  | { readonly success: true; readonly data: T }
+  | { readonly success: false; readonly error: DocumentError };
+
+/**
+ * Parses a JSON document: size, strict UTF-8, BOM, nesting, duplicate names, JSON, then `schema`.
+ * Returns the schema's output. `input` is the document's bytes, or its text when it is already a
+ * string (a template read as text): then the size is its UTF-8 size and unpaired surrogates are
+ * refused as invalid UTF-8 would be.
+ *
+ * @throws TooLargeError when `input` exceeds `limits.maxBytes` (before decoding).
+ * @throws InvalidInputError for anything else, with a message that names `limits.what` and says why.
+ */
+export function parseJsonDocument<S extends z.ZodType>(
+  input: Uint8Array | string,
+  schema: S,
+  limits: DocumentLimits,
+): z.output<S> {
+  return validateDocument(parseJsonValue(input, limits), schema, limits.what);
+}
+
+/**
+ * {@link parseJsonDocument} without a schema (as with `z.unknown()`): any JSON value, for readers
+ * that validate in stages and report each stage in their own terms.
+ */
+export function parseJsonValue(input: Uint8Array | string, limits: DocumentLimits): unknown {
+  return parseChecked(decodeDocumentText(input, limits), limits);
+}
+
+/** {@link parseJsonDocument} that returns the failure instead of throwing it. */
+export function safeParseJsonDocument<S extends z.ZodType>(
+  input: Uint8Array | string,
+  schema: S,
+  limits: DocumentLimits,
+): DocumentResult<z.output<S>> {
+  return attempt(() => parseJsonDocument(input, schema, limits));
+}
+
+/** {@link parseJsonValue} that returns the failure instead of throwing it. */
+export function safeParseJsonValue(input: Uint8Array | string, limits: DocumentLimits): DocumentResult<unknown> {
+  return attempt(() => parseJsonValue(input, limits));
+}
+
+/**
+ * The schema step alone, for a value that is already parsed (a stage of a staged reader, an object
+ * decoded from inside another document). Reports every issue in the one format.
+ *
+ * @throws InvalidInputError `<what>: <path>: <message>; …`, with the ZodError as `cause`.
+ */
+export function validateDocument<S extends z.ZodType>(value: unknown, schema: S, what: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new InvalidInputError(`${what}: ${formatIssues(parsed.error.issues)}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/**
+ * The size check and strict UTF-8 decoding alone (BOM included), for documents that are not JSON
+ * (YAML policies and advisories) but come in through the same door.
+ *
+ * @throws TooLargeError / InvalidInputError as {@link parseJsonDocument}.
+ */
+export function decodeDocumentText(input: Uint8Array | string, limits: DocumentLimits): string {
+  const text = typeof input === 'string' ? checkedText(input, limits) : decodeUtf8(input, limits);
+  if (text.charCodeAt(0) === BYTE_ORDER_MARK) {
+    if (limits.byteOrderMark !== 'ignore') {
+      throw new InvalidInputError(
+        `${limits.what} starts with a byte order mark (U+FEFF), which JSON texts must not carry (RFC 8259 §8.1)`,
+      );
+    }
+    return text.slice(1);
+  }
+  return text;
+}
+
+/**
+ * Zod issues as one line: `path: message` per issue, `; ` between them, at most
+ * {@link MAX_REPORTED_ISSUES} named and the rest counted. Paths read as in code: `components[3].version`,
+ * `annotations["org.opencontainers.image.title"]`, `(root)` for the value itself.
+ */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, MAX_REPORTED_ISSUES).map((i) => `${formatPath(i.path)}: ${i.message}`);
+  const more = issues.length > MAX_REPORTED_ISSUES ? ` (and ${issues.length - MAX_REPORTED_ISSUES} more)` : '';
+  return `${shown.join('; ')}${more}`;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** A path into a document as code would write it; `(root)` when empty. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (typeof segment === 'symbol') out += `[${String(segment)}]`;
+    else if (IDENTIFIER.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const BYTE_ORDER_MARK = 0xfeff;
+
+function attempt<T>(parse: () => T): DocumentResult<T> {
+  try {
+    return { success: true, data: parse() };
+  } catch (err) {
+    if (err instanceof InvalidInputError || err instanceof TooLargeError) return { success: false, error: err };
+    throw err;
+  }
+}
+
+function decodeUtf8(bytes: Uint8Array, limits: DocumentLimits): string {
+  if (bytes.byteLength > limits.maxBytes) throw new TooLargeError(limits.what, bytes.byteLength, limits.maxBytes);
+  try {
+    // ignoreBOM keeps a leading U+FEFF in the text, so whether it is allowed is our choice, not the decoder's.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (err) {
+    throw new InvalidInputError(`${limits.what} is not valid UTF-8`, { cause: err });
+  }
+}
+
+function checkedText(text: string, limits: DocumentLimits): string {
+  // A UTF-16 code unit is 1–3 UTF-8 bytes (a surrogate pair 4 for two), so encode only when it matters.
+  if (text.length * 3 > limits.maxBytes) {
+    const size = text.length > limits.maxBytes ? text.length : new TextEncoder().encode(text).byteLength;
+    if (size > limits.maxBytes) throw new TooLargeError(limits.what, size, limits.maxBytes);
+  }
+  // In `u` mode a surrogate pair is one code point, so this matches only unpaired halves.
+  if (/\p{Surrogate}/u.test(text)) {
+    throw new InvalidInputError(`${limits.what} is not valid Unicode (it holds an unpaired surrogate)`);
+  }
+  return text;
+}
+
+function parseChecked(text: string, limits: DocumentLimits): unknown {
+  const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const scan = scanStructure(text, maxDepth);
+  if (scan.tooDeep) {
+    throw new InvalidInputError(`${limits.what} nests arrays and objects more than ${maxDepth} levels deep`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    // SyntaxError for bad JSON; RangeError should the engine ever run out of stack on nesting.
+    const detail = err instanceof Error ? err.message.slice(0, MAX_SYNTAX_DETAIL) : String(err);
+    throw new InvalidInputError(`${limits.what} is not JSON: ${detail}`, { cause: err });
+  }
+  if (scan.duplicate !== undefined) {
+    const { path, key } = scan.duplicate;
+    throw new InvalidInputError(
+      `${limits.what}: ${formatPath(path)}: duplicate member name ${JSON.stringify(key)} (RFC 8259 §4)`,
+    );
+  }
+  return value;
+}
+
+interface Frame {
+  /** Member names seen so far; undefined for an array. */
+  readonly names: Set<string> | undefined;
+  /** The current member name (object) or element index (array), for paths. */
+  at: string | number;
+}
+
+interface StructureScan {
+  readonly tooDeep: boolean;
+  /** The first repeated name, and the path of the object that repeats it. */
+  readonly duplicate?: { readonly path: readonly (string | number)[]; readonly key: string };
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+/**
+ * One linear pass over the text, outside strings: the nesting depth (stopping as soon as it passes
+ * `maxDepth`) and the first repeated member name. It trusts the JSON grammar, so on text that is not
+ * JSON its findings mean nothing; `parseChecked` reports a duplicate only after `JSON.parse` accepted
+ * the text. `JSON.parse` cannot tell: it keeps the last value and forgets the rest.
+ */
+function scanStructure(text: string, maxDepth: number): StructureScan {
+  const frames: Frame[] = [];
+  let expectName = false;
+  let duplicate: StructureScan['duplicate'];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      if (end < 0) break; // unterminated: JSON.parse says so
+      const top = frames[frames.length - 1];
+      if (expectName && top?.names !== undefined) {
+        const name = memberName(text, i, end);
+        if (name !== undefined) {
+          top.at = name;
+          if (duplicate === undefined && top.names.has(name)) {
+            duplicate = { path: frames.slice(0, -1).map((f) => f.at), key: name };
+          }
+          top.names.add(name);
+        }
+      }
+      expectName = false;
+      i = end;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (frames.length >= maxDepth) return { tooDeep: true };
+      const object = c === OPEN_OBJECT;
+      frames.push({ names: object ? new Set() : undefined, at: object ? '' : 0 });
+      expectName = object;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      frames.pop();
+      expectName = false;
+    } else if (c === COMMA) {
+      const top = frames[frames.length - 1];
+      if (top === undefined) continue;
+      if (top.names !== undefined) expectName = true;
+      else if (typeof top.at === 'number') top.at++;
+    } else if (c === COLON) {
+      expectName = false;
+    }
+  }
+  return duplicate === undefined ? { tooDeep: false } : { tooDeep: false, duplicate };
+}
+
+/** Index of the quote that closes the string opening at `start`, or -1. Linear overall. */
+function stringEnd(text: string, start: number): number {
+  let from = start + 1;
+  for (;;) {
+    const quote = text.indexOf('"', from);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    for (let k = quote - 1; k > start && text.charCodeAt(k) === BACKSLASH; k--) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    from = quote + 1;
+  }
+}
+
+const JsonString = z.string();
+
+/** The member name as JSON.parse will see it (escapes decoded), or undefined if it is not a valid string. */
+function memberName(text: string, start: number, end: number): string | undefined {
+  const raw = text.slice(start + 1, end);
+  if (!raw.includes('\\')) return raw;
+  try {
+    const decoded = JsonString.safeParse(JSON.parse(text.slice(start, end + 1)));
+    return decoded.success ? decoded.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
