@@ -4,11 +4,12 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLATFORMS } from '../../cli/fixtures/image.js';
 import { DistributionRegistry } from '../../lambdas/adapters/registry/distribution.js';
 import { ConflictError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { digestToTag, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
 import { copyImage } from '../../lambdas/domain/promotion/copy.js';
-import { buildArtifact, buildImage, buildIndex, pushImage } from '../support/oci-builder.js';
+import { indexOf, oneFileImage, payloadArtifact, pushManifest } from '../support/images.js';
 import { type RegistryServer, startRegistryServer } from '../support/registry-server.js';
 
 let server: RegistryServer;
@@ -28,32 +29,35 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when an image is pushed with a tag', () => {
       it('serves the exact manifest bytes and blobs back', async () => {
         // Prepare
-        const image = buildImage({ content: 'push-get' });
+        const image = oneFileImage('push-get').root;
 
         // Act
-        const digest = await pushImage(registry, 'push/get', image, 'v1');
+        const digest = await pushManifest(registry, 'push/get', image, 'v1');
         const byTag = await registry.getManifest('push/get', 'v1');
         const layer = image.blobs[1];
-        const layerBytes = layer ? await registry.getBlob('push/get', layer.descriptor.digest, 1_000_000) : undefined;
+        const layerBytes = layer ? await registry.getBlob('push/get', layer.digest, 1_000_000) : undefined;
 
         // Assess
         expect(digest).toBe(image.digest);
         expect(byTag.digest).toBe(image.digest);
         expect(byTag.mediaType).toBe(MediaTypes.ociManifest);
-        expect(Buffer.from(byTag.bytes).equals(Buffer.from(image.manifest.bytes))).toBe(true);
+        expect(Buffer.from(byTag.bytes).equals(Buffer.from(image.bytes))).toBe(true);
         expect(layerBytes && Buffer.from(layerBytes).equals(Buffer.from(layer?.bytes ?? []))).toBe(true);
         expect(await registry.listTags('push/get')).toEqual(['v1']);
-        expect(await registry.hasBlob('push/get', layer?.descriptor.digest ?? '')).toBe(true);
+        expect(await registry.hasBlob('push/get', layer?.digest ?? '')).toBe(true);
       });
     });
 
     describe('when an index is pushed', () => {
       it('is served as an index with its digest', async () => {
         // Prepare
-        const index = buildIndex([buildImage({ architecture: 'amd64' }), buildImage({ architecture: 'arm64' })]);
+        const index = indexOf([
+          oneFileImage('hello', PLATFORMS.linuxAmd64),
+          oneFileImage('hello', PLATFORMS.linuxArm64),
+        ]);
 
         // Act
-        await pushImage(registry, 'multi', index, 'v1');
+        await pushManifest(registry, 'multi', index, 'v1');
         const fetched = await registry.getManifest('multi', 'v1');
 
         // Assess
@@ -65,7 +69,7 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when the manifest does not exist', () => {
       it('throws NotFoundError', async () => {
         // Prepare
-        await pushImage(registry, 'absent', buildImage(), 'v1');
+        await pushManifest(registry, 'absent', oneFileImage().root, 'v1');
 
         // Act
         const act = registry.getManifest('absent', 'nope');
@@ -78,12 +82,12 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when a blob is larger than maxBytes', () => {
       it('throws TooLargeError', async () => {
         // Prepare
-        const image = buildImage({ content: 'x'.repeat(5000) });
-        await pushImage(registry, 'big', image, 'v1');
+        const image = oneFileImage('x'.repeat(5000)).root;
+        await pushManifest(registry, 'big', image, 'v1');
         const layer = image.blobs[1];
 
         // Act
-        const act = registry.getBlob('big', layer?.descriptor.digest ?? '', 10);
+        const act = registry.getBlob('big', layer?.digest ?? '', 10);
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(TooLargeError);
@@ -95,12 +99,12 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when the tag already points at another digest', () => {
       it('throws ConflictError and leaves the tag unchanged', async () => {
         // Prepare
-        const first = buildImage({ content: 'first' });
-        const second = buildImage({ content: 'second' });
-        await pushImage(registry, 'immutable', first, 'v1');
+        const first = oneFileImage('first').root;
+        const second = oneFileImage('second').root;
+        await pushManifest(registry, 'immutable', first, 'v1');
 
         // Act
-        const act = pushImage(registry, 'immutable', second, 'v1');
+        const act = pushManifest(registry, 'immutable', second, 'v1');
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(ConflictError);
@@ -111,11 +115,11 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when the same content is tagged again', () => {
       it('succeeds', async () => {
         // Prepare
-        const image = buildImage({ content: 'again' });
-        await pushImage(registry, 'again', image, 'v1');
+        const image = oneFileImage('again').root;
+        await pushManifest(registry, 'again', image, 'v1');
 
         // Act
-        const digest = await pushImage(registry, 'again', image, 'v1');
+        const digest = await pushManifest(registry, 'again', image, 'v1');
 
         // Assess
         expect(digest).toBe(image.digest);
@@ -127,24 +131,24 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when artifacts with a subject are pushed to a registry without the referrers API', () => {
       it('maintains and reads the sha256-<hex> tag-schema index', async () => {
         // Prepare
-        const image = buildImage({ content: 'referred' });
-        await pushImage(registry, 'refs', image, 'v1');
-        const sbom = buildArtifact({
+        const image = oneFileImage('referred').root;
+        await pushManifest(registry, 'refs', image, 'v1');
+        const sbom = payloadArtifact({
           artifactType: MediaTypes.cyclonedxJson,
           payload: '{"bomFormat":"CycloneDX"}',
-          subject: image.manifest.descriptor,
+          subject: image.descriptor,
           annotations: { 'org.example.kind': 'sbom' },
         });
-        const signature = buildArtifact({
+        const signature = payloadArtifact({
           artifactType: MediaTypes.sigstoreBundleV03,
           payload: '{}',
-          subject: image.manifest.descriptor,
+          subject: image.descriptor,
         });
 
         // Act
-        await pushImage(registry, 'refs', sbom);
-        await pushImage(registry, 'refs', signature);
-        await pushImage(registry, 'refs', sbom);
+        await pushManifest(registry, 'refs', sbom);
+        await pushManifest(registry, 'refs', signature);
+        await pushManifest(registry, 'refs', sbom);
         const referrers = await registry.listReferrers('refs', image.digest);
 
         // Assess
@@ -152,14 +156,14 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
           {
             mediaType: MediaTypes.ociManifest,
             digest: sbom.digest,
-            size: sbom.manifest.bytes.byteLength,
+            size: sbom.bytes.byteLength,
             artifactType: MediaTypes.cyclonedxJson,
             annotations: { 'org.example.kind': 'sbom' },
           },
           {
             mediaType: MediaTypes.ociManifest,
             digest: signature.digest,
-            size: signature.manifest.bytes.byteLength,
+            size: signature.bytes.byteLength,
             artifactType: MediaTypes.sigstoreBundleV03,
           },
         ]);
@@ -170,8 +174,8 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when nothing refers to the image', () => {
       it('returns an empty list', async () => {
         // Prepare
-        const image = buildImage({ content: 'lonely' });
-        await pushImage(registry, 'lonely', image, 'v1');
+        const image = oneFileImage('lonely').root;
+        await pushManifest(registry, 'lonely', image, 'v1');
 
         // Act
         const referrers = await registry.listReferrers('lonely', image.digest);
@@ -186,10 +190,10 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when the blob exists in another repository of the same registry', () => {
       it('mounts it (201) and the target serves it', async () => {
         // Prepare
-        const image = buildImage({ content: 'mount-me' });
-        await pushImage(registry, 'mount/src', image, 'v1');
+        const image = oneFileImage('mount-me').root;
+        await pushManifest(registry, 'mount/src', image, 'v1');
         const layer = image.blobs[1];
-        const digest = layer?.descriptor.digest ?? '';
+        const digest = layer?.digest ?? '';
 
         // Act
         const mounted = await registry.mountBlob('mount/dst', 'mount/src', digest);
@@ -219,23 +223,23 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when an index with referrers and a cosign tag is promoted to another repository', () => {
       it('mounts blobs, keeps digests, recreates referrers and tags last', async () => {
         // Prepare
-        const amd64 = buildImage({ architecture: 'amd64', content: 'copy-amd' });
-        const index = buildIndex([amd64, buildImage({ architecture: 'arm64', content: 'copy-arm' })]);
-        await pushImage(registry, 'staging/app', index, 'build-7');
-        const sbom = buildArtifact({
+        const amd64 = oneFileImage('copy-amd', PLATFORMS.linuxAmd64);
+        const index = indexOf([amd64, oneFileImage('copy-arm', PLATFORMS.linuxArm64)]);
+        await pushManifest(registry, 'staging/app', index, 'build-7');
+        const sbom = payloadArtifact({
           artifactType: MediaTypes.cyclonedxJson,
           payload: '{"bomFormat":"CycloneDX","n":7}',
-          subject: index.manifest.descriptor,
+          subject: index.descriptor,
         });
-        const sbomSig = buildArtifact({
+        const sbomSig = payloadArtifact({
           artifactType: MediaTypes.sigstoreBundleV03,
           payload: '{"sig":7}',
-          subject: sbom.manifest.descriptor,
+          subject: sbom.descriptor,
         });
-        const cosign = buildArtifact({ artifactType: MediaTypes.cosignSimpleSigning, payload: '{"critical":7}' });
-        await pushImage(registry, 'staging/app', sbom);
-        await pushImage(registry, 'staging/app', sbomSig);
-        await pushImage(registry, 'staging/app', cosign, `${digestToTag(index.digest)}.sig`);
+        const cosign = payloadArtifact({ artifactType: MediaTypes.cosignSimpleSigning, payload: '{"critical":7}' });
+        await pushManifest(registry, 'staging/app', sbom);
+        await pushManifest(registry, 'staging/app', sbomSig);
+        await pushManifest(registry, 'staging/app', cosign, `${digestToTag(index.digest)}.sig`);
 
         // Act
         const result = await copyImage({
@@ -260,8 +264,8 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when the copy is re-run', () => {
       it('succeeds and skips every blob', async () => {
         // Prepare
-        const image = buildImage({ content: 'rerun' });
-        await pushImage(registry, 'rerun/src', image, 'b1');
+        const image = oneFileImage('rerun').root;
+        await pushManifest(registry, 'rerun/src', image, 'b1');
         const opts = {
           source: registry,
           target: registry,

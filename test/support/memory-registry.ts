@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ConflictError, DigestMismatchError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
-import { type Descriptor, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
+import { type Descriptor, sha256Digest } from '../../lambdas/domain/oci.js';
 import type { FetchedManifest, RegistryWriter } from '../../lambdas/domain/ports.js';
 import { type Digest, DigestSchema } from '../../lambdas/domain/types.js';
 
@@ -142,81 +142,4 @@ function verifyDigest(bytes: Uint8Array, digest: string): void {
   if (actual !== digest) {
     throw new DigestMismatchError(`content addressed as ${digest} hashes to ${actual}`);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers to push images and artifacts.
-
-export interface LayerSpec {
-  readonly mediaType: string;
-  readonly bytes: Uint8Array;
-  readonly annotations?: Readonly<Record<string, string>>;
-}
-
-const EMPTY_CONFIG = new Uint8Array(Buffer.from('{}'));
-
-/** Pushes a blob and returns its descriptor. */
-export async function pushBlob(
-  registry: RegistryWriter,
-  repository: string,
-  mediaType: string,
-  bytes: Uint8Array,
-  annotations?: Readonly<Record<string, string>>,
-): Promise<Descriptor> {
-  const digest = DigestSchema.parse(sha256Digest(bytes));
-  await registry.putBlob(repository, digest, bytes);
-  return {
-    mediaType,
-    digest,
-    size: bytes.length,
-    ...(annotations !== undefined ? { annotations: { ...annotations } } : {}),
-  };
-}
-
-/**
- * Pushes an OCI image manifest with the given layers (empty config), optionally as a referrer of
- * `subject` and/or under `tag`. Returns the manifest digest, its descriptor and the layer descriptors.
- */
-export async function pushArtifact(
-  registry: RegistryWriter,
-  repository: string,
-  options: {
-    readonly layers: readonly LayerSpec[];
-    readonly subject?: Descriptor;
-    readonly artifactType?: string;
-    readonly configMediaType?: string;
-    readonly tag?: string;
-  },
-): Promise<{ digest: Digest; descriptor: Descriptor; layers: Descriptor[] }> {
-  const config = await pushBlob(registry, repository, options.configMediaType ?? MediaTypes.ociEmpty, EMPTY_CONFIG);
-  const layers: Descriptor[] = [];
-  for (const layer of options.layers) {
-    layers.push(await pushBlob(registry, repository, layer.mediaType, layer.bytes, layer.annotations));
-  }
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: MediaTypes.ociManifest,
-    ...(options.artifactType !== undefined ? { artifactType: options.artifactType } : {}),
-    config,
-    layers,
-    ...(options.subject !== undefined ? { subject: options.subject } : {}),
-  };
-  const bytes = new Uint8Array(Buffer.from(JSON.stringify(manifest)));
-  const digest = await registry.putManifest(repository, bytes, MediaTypes.ociManifest, options.tag);
-  return { digest, descriptor: { mediaType: MediaTypes.ociManifest, digest, size: bytes.length }, layers };
-}
-
-/** Pushes a one-layer image and returns its descriptor (the subject of signatures and attestations). */
-export async function pushImage(
-  registry: RegistryWriter,
-  repository: string,
-  tag?: string,
-  seed = 'layer',
-): Promise<Descriptor> {
-  const { descriptor } = await pushArtifact(registry, repository, {
-    configMediaType: MediaTypes.ociConfig,
-    layers: [{ mediaType: MediaTypes.ociLayerTarGzip, bytes: new Uint8Array(Buffer.from(seed)) }],
-    ...(tag !== undefined ? { tag } : {}),
-  });
-  return descriptor;
 }

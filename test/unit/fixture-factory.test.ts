@@ -11,9 +11,8 @@ import {
   type Scenario,
   SOURCE_REPOSITORY,
 } from '../../cli/fixtures/factory.js';
-import { buildImage, PLATFORMS, tarArchive } from '../../cli/fixtures/image.js';
+import { buildImage, EMPTY_CONFIG, PLATFORMS, tarArchive } from '../../cli/fixtures/image.js';
 import { type FixtureKeys, generateFixtureKeys, generateFixtureNotationChain } from '../../cli/fixtures/keys.js';
-import { EMPTY_CONFIG } from '../../cli/fixtures/sign.js';
 import { ConflictError, NotFoundError } from '../../lambdas/domain/errors.js';
 import { type Descriptor, ImageIndexSchema, ImageManifestSchema } from '../../lambdas/domain/oci.js';
 import { PolicyDocumentSchema } from '../../lambdas/domain/policy/schema.js';

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PLATFORMS } from '../../cli/fixtures/image.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import {
   ConflictError,
@@ -11,7 +12,7 @@ import {
   TooLargeError,
 } from '../../lambdas/domain/errors.js';
 import { Annotations, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
-import { buildArtifact, buildImage, buildIndex, pushImage } from '../support/oci-builder.js';
+import { indexOf, oneFileImage, payloadArtifact, pushManifest } from '../support/images.js';
 
 let root: string;
 
@@ -33,16 +34,16 @@ describe('Class: OciLayoutRegistry', () => {
       it('writes a valid layout and serves the exact bytes by tag and by digest', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
+        const image = oneFileImage().root;
 
         // Act
-        const digest = await pushImage(registry, 'team/app', image, 'v1');
+        const digest = await pushManifest(registry, 'team/app', image, 'v1');
         const byTag = await registry.getManifest('team/app', 'v1');
         const byDigest = await registry.getManifest('team/app', digest);
 
         // Assess
         expect(digest).toBe(image.digest);
-        expect(Buffer.from(byTag.bytes).equals(Buffer.from(image.manifest.bytes))).toBe(true);
+        expect(Buffer.from(byTag.bytes).equals(Buffer.from(image.bytes))).toBe(true);
         expect(byTag).toEqual(byDigest);
         expect(byTag.mediaType).toBe(MediaTypes.ociManifest);
         const layoutDir = join(root, 'team', 'app');
@@ -60,7 +61,7 @@ describe('Class: OciLayoutRegistry', () => {
         const registry = new OciLayoutRegistry({ root });
 
         // Act
-        await pushImage(registry, 'app', buildImage(), 'v1');
+        await pushManifest(registry, 'app', oneFileImage().root, 'v1');
 
         // Assess
         const files = [...(await readdir(join(root, 'app'))), ...(await readdir(join(root, 'app', 'blobs', 'sha256')))];
@@ -72,11 +73,11 @@ describe('Class: OciLayoutRegistry', () => {
       it('succeeds and keeps one index entry', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-        await pushImage(registry, 'app', image, 'v1');
+        const image = oneFileImage().root;
+        await pushManifest(registry, 'app', image, 'v1');
 
         // Act
-        await pushImage(registry, 'app', image, 'v1');
+        await pushManifest(registry, 'app', image, 'v1');
 
         // Assess
         const index = JSON.parse(await readFile(join(root, 'app', 'index.json'), 'utf8'));
@@ -88,12 +89,12 @@ describe('Class: OciLayoutRegistry', () => {
       it('throws ConflictError and leaves the tag alone', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const first = buildImage({ content: 'one' });
-        const second = buildImage({ content: 'two' });
-        await pushImage(registry, 'app', first, 'v1');
+        const first = oneFileImage('one').root;
+        const second = oneFileImage('two').root;
+        await pushManifest(registry, 'app', first, 'v1');
 
         // Act
-        const act = pushImage(registry, 'app', second, 'v1');
+        const act = pushManifest(registry, 'app', second, 'v1');
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(ConflictError);
@@ -105,10 +106,10 @@ describe('Class: OciLayoutRegistry', () => {
       it('throws NotFoundError like a registry would', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
+        const image = oneFileImage().root;
 
         // Act
-        const act = registry.putManifest('app', image.manifest.bytes, MediaTypes.ociManifest, 'v1');
+        const act = registry.putManifest('app', image.bytes, MediaTypes.ociManifest, 'v1');
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(NotFoundError);
@@ -119,13 +120,13 @@ describe('Class: OciLayoutRegistry', () => {
       it('throws InvalidInputError', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
+        const image = oneFileImage().root;
         for (const blob of image.blobs) {
-          await registry.putBlob('app', blob.descriptor.digest, blob.bytes);
+          await registry.putBlob('app', blob.digest, blob.bytes);
         }
 
         // Act
-        const act = registry.putManifest('app', image.manifest.bytes, MediaTypes.dockerManifest);
+        const act = registry.putManifest('app', image.bytes, MediaTypes.dockerManifest);
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(InvalidInputError);
@@ -136,11 +137,11 @@ describe('Class: OciLayoutRegistry', () => {
       it('replaces the untagged entry with the tagged one', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-        await pushImage(registry, 'app', image);
+        const image = oneFileImage().root;
+        await pushManifest(registry, 'app', image);
 
         // Act
-        await registry.putManifest('app', image.manifest.bytes, MediaTypes.ociManifest, 'v2');
+        await registry.putManifest('app', image.bytes, MediaTypes.ociManifest, 'v2');
 
         // Assess
         const index = JSON.parse(await readFile(join(root, 'app', 'index.json'), 'utf8'));
@@ -153,14 +154,14 @@ describe('Class: OciLayoutRegistry', () => {
       it('serves it from the blob store and sniffs its media type', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const child = buildImage({ architecture: 'arm64' });
-        await pushImage(registry, 'app', buildIndex([child]), 'multi');
+        const child = oneFileImage('hello', PLATFORMS.linuxArm64);
+        await pushManifest(registry, 'app', indexOf([child]), 'multi');
 
         // Act
-        const fetched = await registry.getManifest('app', child.digest);
+        const fetched = await registry.getManifest('app', child.root.digest);
 
         // Assess
-        expect(fetched.digest).toBe(child.digest);
+        expect(fetched.digest).toBe(child.root.digest);
         expect(fetched.mediaType).toBe(MediaTypes.ociManifest);
       });
     });
@@ -169,7 +170,7 @@ describe('Class: OciLayoutRegistry', () => {
       it('throws NotFoundError', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        await pushImage(registry, 'app', buildImage(), 'v1');
+        await pushManifest(registry, 'app', oneFileImage().root, 'v1');
 
         // Act
         const act = registry.getManifest('app', 'v9');
@@ -196,11 +197,9 @@ describe('Class: OciLayoutRegistry', () => {
       it('throws DIGEST_MISMATCH', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-        await pushImage(registry, 'app', image, 'v1');
-        const tampered = new TextDecoder()
-          .decode(image.manifest.bytes)
-          .replace('"schemaVersion":2', '"schemaVersion":2 ');
+        const image = oneFileImage().root;
+        await pushManifest(registry, 'app', image, 'v1');
+        const tampered = new TextDecoder().decode(image.bytes).replace('"schemaVersion":2', '"schemaVersion":2 ');
         await writeFile(blobFile(join(root, 'app'), image.digest), tampered);
 
         // Act
@@ -316,17 +315,17 @@ describe('Class: OciLayoutRegistry', () => {
       it('returns their descriptors with artifactType and annotations, and nothing else', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-        await pushImage(registry, 'app', image, 'v1');
-        const sbom = buildArtifact({
+        const image = oneFileImage().root;
+        await pushManifest(registry, 'app', image, 'v1');
+        const sbom = payloadArtifact({
           artifactType: MediaTypes.cyclonedxJson,
           payload: '{"bomFormat":"CycloneDX"}',
-          subject: image.manifest.descriptor,
+          subject: image.descriptor,
           annotations: { 'org.example': 'sbom' },
         });
-        const unrelated = buildArtifact({ artifactType: MediaTypes.spdxJson, payload: '{}' });
-        await pushImage(registry, 'app', sbom);
-        await pushImage(registry, 'app', unrelated);
+        const unrelated = payloadArtifact({ artifactType: MediaTypes.spdxJson, payload: '{}' });
+        await pushManifest(registry, 'app', sbom);
+        await pushManifest(registry, 'app', unrelated);
 
         // Act
         const referrers = await registry.listReferrers('app', image.digest);
@@ -336,7 +335,7 @@ describe('Class: OciLayoutRegistry', () => {
           {
             mediaType: MediaTypes.ociManifest,
             digest: sbom.digest,
-            size: sbom.manifest.bytes.byteLength,
+            size: sbom.bytes.byteLength,
             artifactType: MediaTypes.cyclonedxJson,
             annotations: { 'org.example': 'sbom' },
           },
@@ -349,8 +348,8 @@ describe('Class: OciLayoutRegistry', () => {
       it('returns an empty list', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-        await pushImage(registry, 'app', image, 'v1');
+        const image = oneFileImage().root;
+        await pushManifest(registry, 'app', image, 'v1');
 
         // Act
         const referrers = await registry.listReferrers('app', image.digest);
@@ -366,8 +365,8 @@ describe('Class: OciLayoutRegistry', () => {
       it('serves the one layout directory', async () => {
         // Prepare
         const writer = OciLayoutRegistry.single(root);
-        const image = buildImage();
-        await pushImage(writer, 'whatever', image, 'v1');
+        const image = oneFileImage().root;
+        await pushManifest(writer, 'whatever', image, 'v1');
 
         // Act
         const fetched = await OciLayoutRegistry.single(root).getManifest('some/other-name', 'v1');
@@ -399,18 +398,18 @@ describe('Class: OciLayoutRegistry', () => {
       it('keeps every index entry', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const subject = buildImage();
-        await pushImage(registry, 'app', subject, 'v1');
+        const subject = oneFileImage().root;
+        await pushManifest(registry, 'app', subject, 'v1');
         const artifacts = Array.from({ length: 12 }, (_, i) =>
-          buildArtifact({
+          payloadArtifact({
             artifactType: 'application/vnd.example',
             payload: `p${i}`,
-            subject: subject.manifest.descriptor,
+            subject: subject.descriptor,
           }),
         );
 
         // Act
-        await Promise.all(artifacts.map((a) => pushImage(registry, 'app', a)));
+        await Promise.all(artifacts.map((a) => pushManifest(registry, 'app', a)));
 
         // Assess
         const referrers = await registry.listReferrers('app', subject.digest);

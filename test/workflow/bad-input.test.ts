@@ -12,14 +12,13 @@ import {
   pushManifest,
   type ScenarioTarget,
 } from '../../cli/fixtures/factory.js';
-import { blobOf, descriptorOf, jsonBytes, type OciBlob } from '../../cli/fixtures/image.js';
+import { blobOf, descriptorOf, EMPTY_CONFIG, jsonBytes, type OciBlob } from '../../cli/fixtures/image.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import {
   cosignAttestationManifest,
   cosignSign,
   cosignSignatureManifest,
   cosignTag,
-  EMPTY_CONFIG,
   referrerManifest,
   signDsse,
 } from '../../cli/fixtures/sign.js';
