@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PLATFORMS } from '../../cli/fixtures/image.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
@@ -9,10 +11,13 @@ import {
   GateError,
   InvalidInputError,
   NotFoundError,
+  RegistryError,
   TooLargeError,
 } from '../../lambdas/domain/errors.js';
 import { Annotations, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
 import { indexOf, oneFileImage, payloadArtifact, pushManifest } from '../support/images.js';
+
+const run = promisify(execFile);
 
 let root: string;
 
@@ -26,6 +31,12 @@ afterEach(async () => {
 
 function blobFile(dir: string, digest: string): string {
   return join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+}
+
+/** Replaces `path` with a FIFO that nobody writes to: reading it would block forever. */
+async function plantFifo(path: string): Promise<void> {
+  await rm(path);
+  await run('mkfifo', [path]);
 }
 
 describe('Class: OciLayoutRegistry', () => {
@@ -262,6 +273,24 @@ describe('Class: OciLayoutRegistry', () => {
       });
     });
 
+    describe('when a blob is a FIFO', () => {
+      it('throws RegistryError instead of blocking on it', async () => {
+        // Prepare
+        const registry = new OciLayoutRegistry({ root });
+        const bytes = new TextEncoder().encode('x');
+        const digest = sha256Digest(bytes);
+        await registry.putBlob('app', digest, bytes);
+        await plantFifo(blobFile(join(root, 'app'), digest));
+
+        // Act
+        const act = registry.getBlob('app', digest, 1024);
+
+        // Assess
+        await expect(act).rejects.toThrowWithCode(RegistryError, 'REGISTRY_ERROR');
+        expect(await registry.hasBlob('app', digest)).toBe(false);
+      });
+    });
+
     describe('when a blob is missing', () => {
       it('throws NotFoundError and hasBlob is false', async () => {
         // Prepare
@@ -274,6 +303,23 @@ describe('Class: OciLayoutRegistry', () => {
         // Assess
         await expect(act).rejects.toBeInstanceOf(NotFoundError);
         expect(await registry.hasBlob('app', digest)).toBe(false);
+      });
+    });
+  });
+
+  describe('Method: getManifest', () => {
+    describe('when index.json is a FIFO', () => {
+      it('throws RegistryError instead of blocking on it', async () => {
+        // Prepare
+        const registry = new OciLayoutRegistry({ root });
+        await pushManifest(registry, 'app', oneFileImage().root, 'v1');
+        await plantFifo(join(root, 'app', 'index.json'));
+
+        // Act
+        const act = registry.getManifest('app', 'v1');
+
+        // Assess
+        await expect(act).rejects.toThrowWithCode(RegistryError, 'REGISTRY_ERROR');
       });
     });
   });
