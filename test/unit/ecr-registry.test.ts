@@ -350,12 +350,32 @@ describe('Class: EcrRegistry', () => {
       });
     });
 
-    describe('when PutImage fails with LayersNotFoundException', () => {
+    describe.each([
+      ['LayersNotFoundException', 'layers not found'],
+      ['ReferencedImagesNotFoundException', 'manifest list is referencing an image that does not exist'],
+    ])('when PutImage fails with %s', (name, message) => {
+      it('throws NotFoundError keeping the cause (the port refuses dangling references so)', async () => {
+        // Prepare
+        const missing = Object.assign(new Error(message), { name });
+        const { registry } = registryWith(() => {
+          throw missing;
+        });
+
+        // Act
+        const act = registry.putManifest('app', image.bytes, MediaTypes.ociManifest);
+
+        // Assess
+        await expect(act).rejects.toThrowWithCode(NotFoundError, 'NOT_FOUND');
+        await expect(act).rejects.toMatchObject({ cause: missing });
+      });
+    });
+
+    describe('when PutImage fails with LimitExceededException', () => {
       it('throws RegistryError keeping the cause', async () => {
         // Prepare
-        const layersMissing = Object.assign(new Error('layers not found'), { name: 'LayersNotFoundException' });
+        const limited = Object.assign(new Error('limit exceeded'), { name: 'LimitExceededException' });
         const { registry } = registryWith(() => {
-          throw layersMissing;
+          throw limited;
         });
 
         // Act
@@ -363,7 +383,7 @@ describe('Class: EcrRegistry', () => {
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(RegistryError);
-        await expect(act).rejects.toMatchObject({ cause: layersMissing });
+        await expect(act).rejects.toMatchObject({ cause: limited });
       });
     });
   });
