@@ -48,17 +48,23 @@ export interface FetchedManifest {
 /**
  * Read access to an OCI registry. `reference` is a tag or a digest. Implementations verify that
  * content fetched by digest hashes to that digest (DIGEST_MISMATCH otherwise) and throw
- * `NotFoundError` for absent manifests, blobs and tags.
+ * `NotFoundError` for absent manifests, blobs and tags, and for repositories that do not exist.
+ * `test/support/contracts/registry.contract.ts` holds every adapter and the test fake to this.
  */
 export interface RegistryReader {
   /** Human-readable location, for reasons and reports (e.g. `oci-layout:/x`, `127.0.0.1:5000`). */
   readonly location: string;
   getManifest(repository: string, reference: string): Promise<FetchedManifest>;
-  /** Fetch a blob, refusing (TooLargeError) anything above `maxBytes`. */
+  /**
+   * Fetch a blob, refusing (TooLargeError) anything above `maxBytes`; exactly `maxBytes` is allowed.
+   * A `digest` that is not `sha256:<hex>` is InvalidInputError.
+   */
   getBlob(repository: string, digest: string, maxBytes: number): Promise<Uint8Array>;
   /**
-   * Manifests whose `subject` is `subjectDigest`: the referrers API where the registry has one,
-   * else the referrers tag schema (`sha256-<hex>` index). Does NOT include cosign's legacy
+   * Manifests of `repository` whose `subject` is `subjectDigest`, in no particular order, each once,
+   * with `artifactType` (else the config media type) and the manifest's annotations: the referrers
+   * API where the registry has one, else the referrers tag schema (`sha256-<hex>` index). Empty when
+   * nothing refers to it, or the subject is absent. Does NOT include cosign's legacy
    * `.sig/.att/.sbom` tags; collectors fetch those by tag.
    */
   listReferrers(repository: string, subjectDigest: string): Promise<Descriptor[]>;
@@ -66,16 +72,30 @@ export interface RegistryReader {
 
 /** Write access, used by Promote, Quarantine, the fixture factory and the local demo. */
 export interface RegistryWriter extends RegistryReader {
+  /** Whether `repository` holds the blob (a blob in another repository does not count). */
   hasBlob(repository: string, digest: string): Promise<boolean>;
+  /** Idempotent. Bytes that do not hash to `digest` are refused (DIGEST_MISMATCH) and not stored. */
   putBlob(repository: string, digest: string, bytes: Uint8Array): Promise<void>;
-  /** Cross-repository blob mount. Returns false when the registry declined (caller then copies). */
+  /**
+   * Cross-repository blob mount. True means the target now serves the blob; false means the
+   * registry declined, for instance because the source lacks the blob, and the caller copies.
+   */
   mountBlob(targetRepository: string, sourceRepository: string, digest: string): Promise<boolean>;
   /**
-   * Store a manifest under its digest and, when `tag` is given, tag it. A tag that already points at
-   * different content throws `ConflictError` (tags are immutable for the gate).
+   * Store a manifest under its digest, returned, and, when `tag` is given, tag it. Idempotent for
+   * equal bytes. A tag that already points at different content throws `ConflictError` (tags are
+   * immutable for the gate) and stays where it was. A manifest whose config or layers, or an index
+   * whose children, are not in the repository is refused with `NotFoundError`; a `subject` may be
+   * absent (distribution-spec "Push"). A body contradicting `mediaType` is InvalidInputError, one
+   * above `Limits.manifestBytes` TooLargeError.
    */
   putManifest(repository: string, bytes: Uint8Array, mediaType: string, tag?: string): Promise<Digest>;
-  /** Tags currently pointing at `digest`. */
+  /**
+   * Tags of `repository`, each once, in lexical order; empty when it has none. Referrers add the
+   * `sha256-<hex>` tag only where the adapter keeps the referrers tag schema. For a repository the
+   * registry does not know, adapters differ (docker-registry answers both cases alike): empty or
+   * NotFoundError.
+   */
   listTags(repository: string): Promise<string[]>;
 }
 

@@ -10,7 +10,8 @@ import { extractProvenanceFacts } from '../../lambdas/domain/attest/slsa.js';
 import { VerificationError } from '../../lambdas/domain/errors.js';
 import { digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
-import { MemoryRegistry, pushArtifact, pushImage } from '../support/memory-registry.js';
+import { pushArtifact, pushImage } from '../support/images.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 
 const DIR = join(import.meta.dirname, 'data/slsa-provenance');
 const read = (path: string): Buffer => readFileSync(join(DIR, path));

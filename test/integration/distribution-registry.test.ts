@@ -1,14 +1,18 @@
 /**
- * DistributionRegistry against a real registry: Debian's docker-registry 2.8 (no referrers API, so
- * the referrers tag-schema fallback is exercised). Fails, does not skip, when the binary is missing.
+ * What is particular to the Distribution API adapter: how it keeps the referrers tag schema
+ * against Debian's docker-registry 2.8 (no referrers API), mounts during copyImage, and how it
+ * reads HTTP answers (digest checks, status and error codes) from stub servers. The registry
+ * port's semantics are checked for every adapter by test/integration/registry-contract.test.ts.
+ * Fails, does not skip, when the binary is missing.
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLATFORMS } from '../../cli/fixtures/image.js';
 import { DistributionRegistry } from '../../lambdas/adapters/registry/distribution.js';
-import { ConflictError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
+import { NotFoundError, RegistryError } from '../../lambdas/domain/errors.js';
 import { digestToTag, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
 import { copyImage } from '../../lambdas/domain/promotion/copy.js';
-import { buildArtifact, buildImage, buildIndex, pushImage } from '../support/oci-builder.js';
+import { indexOf, oneFileImage, payloadArtifact, pushManifest } from '../support/images.js';
 import { type RegistryServer, startRegistryServer } from '../support/registry-server.js';
 
 let server: RegistryServer;
@@ -24,127 +28,28 @@ afterAll(async () => {
 });
 
 describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
-  describe('Method: putManifest / getManifest / getBlob', () => {
-    describe('when an image is pushed with a tag', () => {
-      it('serves the exact manifest bytes and blobs back', async () => {
-        // Prepare
-        const image = buildImage({ content: 'push-get' });
-
-        // Act
-        const digest = await pushImage(registry, 'push/get', image, 'v1');
-        const byTag = await registry.getManifest('push/get', 'v1');
-        const layer = image.blobs[1];
-        const layerBytes = layer ? await registry.getBlob('push/get', layer.descriptor.digest, 1_000_000) : undefined;
-
-        // Assess
-        expect(digest).toBe(image.digest);
-        expect(byTag.digest).toBe(image.digest);
-        expect(byTag.mediaType).toBe(MediaTypes.ociManifest);
-        expect(Buffer.from(byTag.bytes).equals(Buffer.from(image.manifest.bytes))).toBe(true);
-        expect(layerBytes && Buffer.from(layerBytes).equals(Buffer.from(layer?.bytes ?? []))).toBe(true);
-        expect(await registry.listTags('push/get')).toEqual(['v1']);
-        expect(await registry.hasBlob('push/get', layer?.descriptor.digest ?? '')).toBe(true);
-      });
-    });
-
-    describe('when an index is pushed', () => {
-      it('is served as an index with its digest', async () => {
-        // Prepare
-        const index = buildIndex([buildImage({ architecture: 'amd64' }), buildImage({ architecture: 'arm64' })]);
-
-        // Act
-        await pushImage(registry, 'multi', index, 'v1');
-        const fetched = await registry.getManifest('multi', 'v1');
-
-        // Assess
-        expect(fetched.digest).toBe(index.digest);
-        expect(fetched.mediaType).toBe(MediaTypes.ociIndex);
-      });
-    });
-
-    describe('when the manifest does not exist', () => {
-      it('throws NotFoundError', async () => {
-        // Prepare
-        await pushImage(registry, 'absent', buildImage(), 'v1');
-
-        // Act
-        const act = registry.getManifest('absent', 'nope');
-
-        // Assess
-        await expect(act).rejects.toBeInstanceOf(NotFoundError);
-      });
-    });
-
-    describe('when a blob is larger than maxBytes', () => {
-      it('throws TooLargeError', async () => {
-        // Prepare
-        const image = buildImage({ content: 'x'.repeat(5000) });
-        await pushImage(registry, 'big', image, 'v1');
-        const layer = image.blobs[1];
-
-        // Act
-        const act = registry.getBlob('big', layer?.descriptor.digest ?? '', 10);
-
-        // Assess
-        await expect(act).rejects.toBeInstanceOf(TooLargeError);
-      });
-    });
-  });
-
-  describe('Method: putManifest (tag immutability)', () => {
-    describe('when the tag already points at another digest', () => {
-      it('throws ConflictError and leaves the tag unchanged', async () => {
-        // Prepare
-        const first = buildImage({ content: 'first' });
-        const second = buildImage({ content: 'second' });
-        await pushImage(registry, 'immutable', first, 'v1');
-
-        // Act
-        const act = pushImage(registry, 'immutable', second, 'v1');
-
-        // Assess
-        await expect(act).rejects.toBeInstanceOf(ConflictError);
-        expect((await registry.getManifest('immutable', 'v1')).digest).toBe(first.digest);
-      });
-    });
-
-    describe('when the same content is tagged again', () => {
-      it('succeeds', async () => {
-        // Prepare
-        const image = buildImage({ content: 'again' });
-        await pushImage(registry, 'again', image, 'v1');
-
-        // Act
-        const digest = await pushImage(registry, 'again', image, 'v1');
-
-        // Assess
-        expect(digest).toBe(image.digest);
-      });
-    });
-  });
-
   describe('Method: listReferrers', () => {
     describe('when artifacts with a subject are pushed to a registry without the referrers API', () => {
       it('maintains and reads the sha256-<hex> tag-schema index', async () => {
         // Prepare
-        const image = buildImage({ content: 'referred' });
-        await pushImage(registry, 'refs', image, 'v1');
-        const sbom = buildArtifact({
+        const image = oneFileImage('referred').root;
+        await pushManifest(registry, 'refs', image, 'v1');
+        const sbom = payloadArtifact({
           artifactType: MediaTypes.cyclonedxJson,
           payload: '{"bomFormat":"CycloneDX"}',
-          subject: image.manifest.descriptor,
+          subject: image.descriptor,
           annotations: { 'org.example.kind': 'sbom' },
         });
-        const signature = buildArtifact({
+        const signature = payloadArtifact({
           artifactType: MediaTypes.sigstoreBundleV03,
           payload: '{}',
-          subject: image.manifest.descriptor,
+          subject: image.descriptor,
         });
 
         // Act
-        await pushImage(registry, 'refs', sbom);
-        await pushImage(registry, 'refs', signature);
-        await pushImage(registry, 'refs', sbom);
+        await pushManifest(registry, 'refs', sbom);
+        await pushManifest(registry, 'refs', signature);
+        await pushManifest(registry, 'refs', sbom);
         const referrers = await registry.listReferrers('refs', image.digest);
 
         // Assess
@@ -152,65 +57,18 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
           {
             mediaType: MediaTypes.ociManifest,
             digest: sbom.digest,
-            size: sbom.manifest.bytes.byteLength,
+            size: sbom.bytes.byteLength,
             artifactType: MediaTypes.cyclonedxJson,
             annotations: { 'org.example.kind': 'sbom' },
           },
           {
             mediaType: MediaTypes.ociManifest,
             digest: signature.digest,
-            size: signature.manifest.bytes.byteLength,
+            size: signature.bytes.byteLength,
             artifactType: MediaTypes.sigstoreBundleV03,
           },
         ]);
         expect(await registry.listTags('refs')).toContain(digestToTag(image.digest));
-      });
-    });
-
-    describe('when nothing refers to the image', () => {
-      it('returns an empty list', async () => {
-        // Prepare
-        const image = buildImage({ content: 'lonely' });
-        await pushImage(registry, 'lonely', image, 'v1');
-
-        // Act
-        const referrers = await registry.listReferrers('lonely', image.digest);
-
-        // Assess
-        expect(referrers).toEqual([]);
-      });
-    });
-  });
-
-  describe('Method: mountBlob', () => {
-    describe('when the blob exists in another repository of the same registry', () => {
-      it('mounts it (201) and the target serves it', async () => {
-        // Prepare
-        const image = buildImage({ content: 'mount-me' });
-        await pushImage(registry, 'mount/src', image, 'v1');
-        const layer = image.blobs[1];
-        const digest = layer?.descriptor.digest ?? '';
-
-        // Act
-        const mounted = await registry.mountBlob('mount/dst', 'mount/src', digest);
-
-        // Assess
-        expect(mounted).toBe(true);
-        expect(await registry.hasBlob('mount/dst', digest)).toBe(true);
-      });
-    });
-
-    describe('when the source repository lacks the blob', () => {
-      it('declines (202) with false and nothing is mounted', async () => {
-        // Prepare
-        const digest = sha256Digest('never pushed');
-
-        // Act
-        const mounted = await registry.mountBlob('mount/dst2', 'mount/nowhere', digest);
-
-        // Assess
-        expect(mounted).toBe(false);
-        expect(await registry.hasBlob('mount/dst2', digest)).toBe(false);
       });
     });
   });
@@ -219,23 +77,23 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when an index with referrers and a cosign tag is promoted to another repository', () => {
       it('mounts blobs, keeps digests, recreates referrers and tags last', async () => {
         // Prepare
-        const amd64 = buildImage({ architecture: 'amd64', content: 'copy-amd' });
-        const index = buildIndex([amd64, buildImage({ architecture: 'arm64', content: 'copy-arm' })]);
-        await pushImage(registry, 'staging/app', index, 'build-7');
-        const sbom = buildArtifact({
+        const amd64 = oneFileImage('copy-amd', PLATFORMS.linuxAmd64);
+        const index = indexOf([amd64, oneFileImage('copy-arm', PLATFORMS.linuxArm64)]);
+        await pushManifest(registry, 'staging/app', index, 'build-7');
+        const sbom = payloadArtifact({
           artifactType: MediaTypes.cyclonedxJson,
           payload: '{"bomFormat":"CycloneDX","n":7}',
-          subject: index.manifest.descriptor,
+          subject: index.descriptor,
         });
-        const sbomSig = buildArtifact({
+        const sbomSig = payloadArtifact({
           artifactType: MediaTypes.sigstoreBundleV03,
           payload: '{"sig":7}',
-          subject: sbom.manifest.descriptor,
+          subject: sbom.descriptor,
         });
-        const cosign = buildArtifact({ artifactType: MediaTypes.cosignSimpleSigning, payload: '{"critical":7}' });
-        await pushImage(registry, 'staging/app', sbom);
-        await pushImage(registry, 'staging/app', sbomSig);
-        await pushImage(registry, 'staging/app', cosign, `${digestToTag(index.digest)}.sig`);
+        const cosign = payloadArtifact({ artifactType: MediaTypes.cosignSimpleSigning, payload: '{"critical":7}' });
+        await pushManifest(registry, 'staging/app', sbom);
+        await pushManifest(registry, 'staging/app', sbomSig);
+        await pushManifest(registry, 'staging/app', cosign, `${digestToTag(index.digest)}.sig`);
 
         // Act
         const result = await copyImage({
@@ -260,8 +118,8 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
     describe('when the copy is re-run', () => {
       it('succeeds and skips every blob', async () => {
         // Prepare
-        const image = buildImage({ content: 'rerun' });
-        await pushImage(registry, 'rerun/src', image, 'b1');
+        const image = oneFileImage('rerun').root;
+        await pushManifest(registry, 'rerun/src', image, 'b1');
         const opts = {
           source: registry,
           target: registry,
@@ -341,6 +199,114 @@ describe('Class: DistributionRegistry (digest verification)', () => {
 
       // Assess
       expect(fetched.digest).toBe(sha256Digest(served));
+    });
+  });
+});
+
+describe('Class: DistributionRegistry (HTTP answers)', () => {
+  let stub: Server;
+  let stubUrl: string;
+  let answer: { status: number; body: string } = { status: 500, body: '' };
+
+  beforeAll(async () => {
+    // Answers every request with `answer`, whatever it asks.
+    stub = createServer((req, res) => {
+      req.resume();
+      res.writeHead(answer.status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(answer.body),
+      });
+      res.end(answer.body);
+    });
+    await new Promise<void>((resolve) => stub.listen(0, '127.0.0.1', resolve));
+    const address = stub.address();
+    stubUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => stub.close(resolve));
+  });
+
+  /** An error answer in the distribution-spec "Error Codes" format. */
+  function answerWith(status: number, code: string): void {
+    answer = { status, body: JSON.stringify({ errors: [{ code, message: code.toLowerCase(), detail: {} }] }) };
+  }
+
+  describe('Method: listTags', () => {
+    describe('when the tag list answers 404 NAME_UNKNOWN', () => {
+      it('returns an empty list (docker-registry says so for a repository without tags)', async () => {
+        // Prepare
+        answerWith(404, 'NAME_UNKNOWN');
+        const client = new DistributionRegistry({ baseUrl: stubUrl });
+
+        // Act
+        const tags = await client.listTags('app');
+
+        // Assess
+        expect(tags).toEqual([]);
+      });
+    });
+
+    describe('when the tag list answers 404 without NAME_UNKNOWN', () => {
+      it('throws NotFoundError (a 404 from something else is no tag list)', async () => {
+        // Prepare
+        answer = { status: 404, body: '<html>not here</html>' };
+        const client = new DistributionRegistry({ baseUrl: stubUrl });
+
+        // Act
+        const act = client.listTags('app');
+
+        // Assess
+        await expect(act).rejects.toThrowWithCode(NotFoundError, 'NOT_FOUND');
+      });
+    });
+  });
+
+  describe('Method: putManifest', () => {
+    describe('when the registry refuses the manifest with BLOB_UNKNOWN (before distribution-spec 1.1)', () => {
+      it('throws NotFoundError', async () => {
+        // Prepare
+        answerWith(400, 'BLOB_UNKNOWN');
+        const client = new DistributionRegistry({ baseUrl: stubUrl });
+        const image = oneFileImage('refused').root;
+
+        // Act
+        const act = client.putManifest('app', image.bytes, image.mediaType);
+
+        // Assess
+        await expect(act).rejects.toThrowWithCode(NotFoundError, 'NOT_FOUND');
+      });
+    });
+
+    describe('when the registry refuses the manifest with another error code', () => {
+      it('throws RegistryError', async () => {
+        // Prepare
+        answerWith(400, 'MANIFEST_INVALID');
+        const client = new DistributionRegistry({ baseUrl: stubUrl });
+        const image = oneFileImage('invalid').root;
+
+        // Act
+        const act = client.putManifest('app', image.bytes, image.mediaType);
+
+        // Assess
+        await expect(act).rejects.toThrowWithCode(RegistryError, 'REGISTRY_ERROR');
+      });
+    });
+  });
+
+  describe('Method: mountBlob', () => {
+    describe('when the registry answers neither 201 nor 202', () => {
+      it('throws RegistryError', async () => {
+        // Prepare
+        answerWith(500, 'UNKNOWN');
+        const client = new DistributionRegistry({ baseUrl: stubUrl });
+
+        // Act
+        const act = client.mountBlob('app', 'other', sha256Digest('blob'));
+
+        // Assess
+        await expect(act).rejects.toThrowWithCode(RegistryError, 'REGISTRY_ERROR');
+      });
     });
   });
 });

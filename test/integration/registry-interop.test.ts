@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { PLATFORMS } from '../../cli/fixtures/image.js';
 import { DistributionRegistry } from '../../lambdas/adapters/registry/distribution.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { ImageManifestSchema, MediaTypes } from '../../lambdas/domain/oci.js';
 import { copyImage } from '../../lambdas/domain/promotion/copy.js';
-import { buildArtifact, buildImage, buildIndex, pushImage } from '../support/oci-builder.js';
+import { indexOf, oneFileImage, payloadArtifact, pushManifest } from '../support/images.js';
 import { type RegistryServer, startRegistryServer } from '../support/registry-server.js';
 
 const run = promisify(execFile);
@@ -126,12 +127,12 @@ describe('Interop: our writes → skopeo', () => {
     it('skopeo inspects it with the same digest and layers', async () => {
       // Prepare
       const staging = OciLayoutRegistry.single(join(dir, 'ours-staging'));
-      const image = buildImage({ content: 'skopeo reads this' });
-      await pushImage(staging, 'app', image, 'build');
-      await pushImage(
+      const image = oneFileImage('skopeo reads this').root;
+      await pushManifest(staging, 'app', image, 'build');
+      await pushManifest(
         staging,
         'app',
-        buildArtifact({ artifactType: MediaTypes.cyclonedxJson, payload: '{}', subject: image.manifest.descriptor }),
+        payloadArtifact({ artifactType: MediaTypes.cyclonedxJson, payload: '{}', subject: image.descriptor }),
       );
 
       // Act
@@ -148,7 +149,7 @@ describe('Interop: our writes → skopeo', () => {
       // Assess
       expect(inspected.Digest).toBe(image.digest);
       expect(inspected.Architecture).toBe('amd64');
-      expect(inspected.Layers).toEqual([image.blobs[1]?.descriptor.digest]);
+      expect(inspected.Layers).toEqual([image.blobs[1]?.digest]);
     });
   });
 
@@ -157,12 +158,12 @@ describe('Interop: our writes → skopeo', () => {
       // Prepare
       const layoutDir = join(dir, 'ours-layout');
       const ours = OciLayoutRegistry.single(layoutDir);
-      const image = buildImage({ content: 'layout for skopeo' });
-      await pushImage(ours, 'app', image, 'v1');
-      await pushImage(
+      const image = oneFileImage('layout for skopeo').root;
+      await pushManifest(ours, 'app', image, 'v1');
+      await pushManifest(
         ours,
         'app',
-        buildArtifact({ artifactType: MediaTypes.spdxJson, payload: '{}', subject: image.manifest.descriptor }),
+        payloadArtifact({ artifactType: MediaTypes.spdxJson, payload: '{}', subject: image.descriptor }),
       );
       const destination = join(dir, 'skopeo-dest');
 
@@ -186,8 +187,8 @@ describe('Interop: our writes → skopeo', () => {
       // Prepare
       const layoutDir = join(dir, 'ours-index');
       const ours = OciLayoutRegistry.single(layoutDir);
-      const index = buildIndex([buildImage({ architecture: 'amd64' }), buildImage({ architecture: 'arm64' })]);
-      await pushImage(ours, 'app', index, 'multi');
+      const index = indexOf([oneFileImage('hello', PLATFORMS.linuxAmd64), oneFileImage('hello', PLATFORMS.linuxArm64)]);
+      await pushManifest(ours, 'app', index, 'multi');
       const destination = join(dir, 'skopeo-index-dest');
 
       // Act

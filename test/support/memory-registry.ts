@@ -1,11 +1,26 @@
 /**
- * An in-memory OCI registry for unit tests. Faithful where it matters to verifiers: content is
+ * An in-memory OCI registry for unit tests. It keeps the registry port's contract
+ * (`test/support/contracts/registry.contract.ts` runs it beside the real adapters): content is
  * addressed by its sha256 and re-hashed on every read, tags are immutable, blob reads honour
- * `maxBytes`, and referrers are computed from the `subject` of stored manifests.
+ * `maxBytes`, manifests are refused while their blobs or children are missing, and referrers are
+ * computed from the `subject` of stored manifests.
  */
 import { z } from 'zod';
-import { ConflictError, DigestMismatchError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
-import { type Descriptor, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
+import {
+  ConflictError,
+  DigestMismatchError,
+  InvalidInputError,
+  NotFoundError,
+  TooLargeError,
+} from '../../lambdas/domain/errors.js';
+import { Limits } from '../../lambdas/domain/limits.js';
+import {
+  type Descriptor,
+  ImageIndexSchema,
+  ImageManifestSchema,
+  isIndexMediaType,
+  sha256Digest,
+} from '../../lambdas/domain/oci.js';
 import type { FetchedManifest, RegistryWriter } from '../../lambdas/domain/ports.js';
 import { type Digest, DigestSchema } from '../../lambdas/domain/types.js';
 
@@ -55,6 +70,7 @@ export class MemoryRegistry implements RegistryWriter {
 
   public async getBlob(repository: string, digest: string, maxBytes: number): Promise<Uint8Array> {
     this.fault('getBlob');
+    if (!DigestSchema.safeParse(digest).success) throw new InvalidInputError(`not a sha256 digest: ${digest}`);
     const bytes = this.repo(repository).blobs.get(digest);
     if (bytes === undefined) throw new NotFoundError(`blob ${repository}@${digest} not found`);
     if (bytes.length > maxBytes) throw new TooLargeError(`blob ${digest}`, bytes.length, maxBytes);
@@ -98,8 +114,21 @@ export class MemoryRegistry implements RegistryWriter {
   }
 
   public async putManifest(repository: string, bytes: Uint8Array, mediaType: string, tag?: string): Promise<Digest> {
+    if (bytes.byteLength > Limits.manifestBytes) {
+      throw new TooLargeError('manifest', bytes.byteLength, Limits.manifestBytes);
+    }
     const digest = DigestSchema.parse(sha256Digest(bytes));
     const repo = this.repo(repository);
+    // Like a registry that refuses dangling references (distribution-spec "Push",
+    // MANIFEST_BLOB_UNKNOWN); a `subject` may be absent.
+    for (const required of referencedContent(bytes, mediaType)) {
+      const present = isIndexMediaType(mediaType)
+        ? repo.manifests.has(required.digest)
+        : repo.blobs.has(required.digest);
+      if (!present) {
+        throw new NotFoundError(`manifest references missing ${required.mediaType} ${required.digest}`);
+      }
+    }
     if (tag !== undefined) {
       const existing = repo.tags.get(tag);
       if (existing !== undefined && existing !== digest) {
@@ -112,7 +141,8 @@ export class MemoryRegistry implements RegistryWriter {
   }
 
   public async listTags(repository: string): Promise<string[]> {
-    return [...this.repo(repository).tags.keys()];
+    // distribution-spec "Listing Tags": in lexical order.
+    return [...this.repo(repository).tags.keys()].sort();
   }
 
   private repo(name: string): Repo {
@@ -137,86 +167,33 @@ const ReferrerView = z.object({
   annotations: z.record(z.string(), z.string()).optional(),
 });
 
+/**
+ * What a manifest needs in the repository before it may be stored: config and layers (except
+ * non-distributable ones with `urls`), or an index's children. Refuses bodies that are not
+ * manifests of `mediaType`, as the adapters do.
+ */
+function referencedContent(bytes: Uint8Array, mediaType: string): Descriptor[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (err) {
+    throw new InvalidInputError('manifest is not valid JSON', { cause: err });
+  }
+  const parsed = isIndexMediaType(mediaType) ? ImageIndexSchema.safeParse(json) : ImageManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new InvalidInputError(`manifest is not a valid ${mediaType}: ${parsed.error.message}`);
+  }
+  if (parsed.data.mediaType !== undefined && parsed.data.mediaType !== mediaType) {
+    throw new InvalidInputError(`manifest says mediaType ${parsed.data.mediaType} but was put as ${mediaType}`);
+  }
+  return 'manifests' in parsed.data
+    ? parsed.data.manifests
+    : [parsed.data.config, ...parsed.data.layers.filter((layer) => layer.urls === undefined)];
+}
+
 function verifyDigest(bytes: Uint8Array, digest: string): void {
   const actual = sha256Digest(bytes);
   if (actual !== digest) {
     throw new DigestMismatchError(`content addressed as ${digest} hashes to ${actual}`);
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers to push images and artifacts.
-
-export interface LayerSpec {
-  readonly mediaType: string;
-  readonly bytes: Uint8Array;
-  readonly annotations?: Readonly<Record<string, string>>;
-}
-
-const EMPTY_CONFIG = new Uint8Array(Buffer.from('{}'));
-
-/** Pushes a blob and returns its descriptor. */
-export async function pushBlob(
-  registry: RegistryWriter,
-  repository: string,
-  mediaType: string,
-  bytes: Uint8Array,
-  annotations?: Readonly<Record<string, string>>,
-): Promise<Descriptor> {
-  const digest = DigestSchema.parse(sha256Digest(bytes));
-  await registry.putBlob(repository, digest, bytes);
-  return {
-    mediaType,
-    digest,
-    size: bytes.length,
-    ...(annotations !== undefined ? { annotations: { ...annotations } } : {}),
-  };
-}
-
-/**
- * Pushes an OCI image manifest with the given layers (empty config), optionally as a referrer of
- * `subject` and/or under `tag`. Returns the manifest digest, its descriptor and the layer descriptors.
- */
-export async function pushArtifact(
-  registry: RegistryWriter,
-  repository: string,
-  options: {
-    readonly layers: readonly LayerSpec[];
-    readonly subject?: Descriptor;
-    readonly artifactType?: string;
-    readonly configMediaType?: string;
-    readonly tag?: string;
-  },
-): Promise<{ digest: Digest; descriptor: Descriptor; layers: Descriptor[] }> {
-  const config = await pushBlob(registry, repository, options.configMediaType ?? MediaTypes.ociEmpty, EMPTY_CONFIG);
-  const layers: Descriptor[] = [];
-  for (const layer of options.layers) {
-    layers.push(await pushBlob(registry, repository, layer.mediaType, layer.bytes, layer.annotations));
-  }
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: MediaTypes.ociManifest,
-    ...(options.artifactType !== undefined ? { artifactType: options.artifactType } : {}),
-    config,
-    layers,
-    ...(options.subject !== undefined ? { subject: options.subject } : {}),
-  };
-  const bytes = new Uint8Array(Buffer.from(JSON.stringify(manifest)));
-  const digest = await registry.putManifest(repository, bytes, MediaTypes.ociManifest, options.tag);
-  return { digest, descriptor: { mediaType: MediaTypes.ociManifest, digest, size: bytes.length }, layers };
-}
-
-/** Pushes a one-layer image and returns its descriptor (the subject of signatures and attestations). */
-export async function pushImage(
-  registry: RegistryWriter,
-  repository: string,
-  tag?: string,
-  seed = 'layer',
-): Promise<Descriptor> {
-  const { descriptor } = await pushArtifact(registry, repository, {
-    configMediaType: MediaTypes.ociConfig,
-    layers: [{ mediaType: MediaTypes.ociLayerTarGzip, bytes: new Uint8Array(Buffer.from(seed)) }],
-    ...(tag !== undefined ? { tag } : {}),
-  });
-  return descriptor;
 }

@@ -15,6 +15,11 @@ export interface RegistryServer {
   readonly url: string;
   /** e.g. `127.0.0.1:43127` (for `docker://` references) */
   readonly host: string;
+  /**
+   * Where the registry keeps a blob's bytes on disk (filesystem driver layout), so a test can
+   * corrupt stored content in place.
+   */
+  blobPath(digest: string): string;
   stop(): Promise<void>;
 }
 
@@ -47,6 +52,7 @@ export async function startRegistryServer(): Promise<RegistryServer> {
   const dir = await mkdtemp(join(tmpdir(), 'registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
+  const storage = join(dir, 'data');
   const config = [
     'version: 0.1',
     'log:',
@@ -55,7 +61,7 @@ export async function startRegistryServer(): Promise<RegistryServer> {
     '    disabled: true',
     'storage:',
     '  filesystem:',
-    `    rootdirectory: ${join(dir, 'data')}`,
+    `    rootdirectory: ${storage}`,
     '  delete:',
     '    enabled: true',
     'http:',
@@ -83,6 +89,11 @@ export async function startRegistryServer(): Promise<RegistryServer> {
     await rm(dir, { recursive: true, force: true });
   };
 
+  const blobPath = (digest: string): string => {
+    const hex = digest.slice(digest.indexOf(':') + 1);
+    return join(storage, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+  };
+
   const url = `http://${host}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
@@ -94,7 +105,7 @@ export async function startRegistryServer(): Promise<RegistryServer> {
       const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
       await res.body?.cancel();
       if (res.status === 200) {
-        return { url, host, stop };
+        return { url, host, blobPath, stop };
       }
     } catch {
       // not listening yet

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { ArtifactLayer } from '../../cli/fixtures/image.js';
 import { acceptBuildkitAttestations, findBuildkitAttestations } from '../../lambdas/domain/attest/buildkit.js';
 import { BuildkitAnnotations } from '../../lambdas/domain/attest/platforms.js';
 import { type Descriptor, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
 import { PredicateTypes, StatementTypes } from '../../lambdas/domain/predicate-types.js';
-import { type LayerSpec, MemoryRegistry, pushArtifact, pushImage } from '../support/memory-registry.js';
+import { pushArtifact, pushImage } from '../support/images.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 
 const REPO = 'team/app';
 const bytesOf = (value: unknown): Uint8Array => new Uint8Array(Buffer.from(JSON.stringify(value)));
@@ -21,7 +23,7 @@ function statement(digest: string, predicateType: string = PredicateTypes.slsaPr
   });
 }
 
-const provenanceLayer = (digest: string, annotated: string = PredicateTypes.slsaProvenanceV02): LayerSpec => ({
+const provenanceLayer = (digest: string, annotated: string = PredicateTypes.slsaProvenanceV02): ArtifactLayer => ({
   mediaType: MediaTypes.inTotoPayload,
   bytes: statement(digest),
   annotations: { [BuildkitAnnotations.predicateType]: annotated },
@@ -31,7 +33,7 @@ const provenanceLayer = (digest: string, annotated: string = PredicateTypes.slsa
 async function attestationEntry(
   registry: MemoryRegistry,
   referenceDigest: string,
-  layers: readonly LayerSpec[],
+  layers: readonly ArtifactLayer[],
 ): Promise<Descriptor> {
   const { descriptor } = await pushArtifact(registry, REPO, { configMediaType: MediaTypes.ociConfig, layers });
   return {

@@ -2,12 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type BuiltManifest, PLATFORMS } from '../../cli/fixtures/image.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { ConflictError, RegistryError } from '../../lambdas/domain/errors.js';
 import { Annotations, digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
 import type { RegistryWriter } from '../../lambdas/domain/ports.js';
 import { copyImage } from '../../lambdas/domain/promotion/copy.js';
-import { type BuiltImage, buildArtifact, buildImage, buildIndex, pushImage } from '../support/oci-builder.js';
+import { indexOf, oneFileImage, payloadArtifact, pushManifest } from '../support/images.js';
 
 let dir: string;
 
@@ -21,46 +22,48 @@ afterEach(async () => {
 
 interface Scenario {
   readonly source: OciLayoutRegistry;
-  readonly index: BuiltImage;
-  readonly amd64: BuiltImage;
-  readonly arm64: BuiltImage;
-  readonly sbom: BuiltImage;
-  readonly sbomSignature: BuiltImage;
-  readonly childProvenance: BuiltImage;
-  readonly cosignSig: BuiltImage;
+  readonly index: BuiltManifest;
+  readonly amd64: BuiltManifest;
+  readonly arm64: BuiltManifest;
+  readonly sbom: BuiltManifest;
+  readonly sbomSignature: BuiltManifest;
+  readonly childProvenance: BuiltManifest;
+  readonly cosignSig: BuiltManifest;
 }
 
 /** A two-platform index with an SBOM referrer, a signature of that SBOM, a per-platform provenance and a cosign .sig. */
 async function seedSource(): Promise<Scenario> {
   const source = new OciLayoutRegistry({ root: join(dir, 'source') });
-  const amd64 = buildImage({ architecture: 'amd64', content: 'amd' });
-  const arm64 = buildImage({ architecture: 'arm64', content: 'arm' });
-  const index = buildIndex([amd64, arm64]);
-  await pushImage(source, 'app', index, 'build-1');
-  const sbom = buildArtifact({
+  const amd64Image = oneFileImage('amd', PLATFORMS.linuxAmd64);
+  const arm64Image = oneFileImage('arm', PLATFORMS.linuxArm64);
+  const index = indexOf([amd64Image, arm64Image]);
+  const [amd64, arm64] = index.manifests;
+  if (amd64 === undefined || arm64 === undefined) throw new Error('index without two platforms');
+  await pushManifest(source, 'app', index, 'build-1');
+  const sbom = payloadArtifact({
     artifactType: MediaTypes.cyclonedxJson,
     payload: '{"bomFormat":"CycloneDX"}',
-    subject: index.manifest.descriptor,
+    subject: index.descriptor,
   });
-  const sbomSignature = buildArtifact({
+  const sbomSignature = payloadArtifact({
     artifactType: MediaTypes.sigstoreBundleV03,
     payload: '{"mediaType":"bundle"}',
-    subject: sbom.manifest.descriptor,
+    subject: sbom.descriptor,
   });
-  const childProvenance = buildArtifact({
+  const childProvenance = payloadArtifact({
     artifactType: MediaTypes.inTotoPayload,
     payload: '{"_type":"https://in-toto.io/Statement/v1"}',
-    subject: amd64.manifest.descriptor,
+    subject: amd64.descriptor,
   });
-  const cosignSig = buildArtifact({
+  const cosignSig = payloadArtifact({
     artifactType: MediaTypes.cosignSimpleSigning,
     payload: '{"critical":{}}',
     layerAnnotations: { [Annotations.cosignSignature]: 'MEUCIQ==' },
   });
-  await pushImage(source, 'app', sbom);
-  await pushImage(source, 'app', sbomSignature);
-  await pushImage(source, 'app', childProvenance);
-  await pushImage(source, 'app', cosignSig, `${digestToTag(index.digest)}.sig`);
+  await pushManifest(source, 'app', sbom);
+  await pushManifest(source, 'app', sbomSignature);
+  await pushManifest(source, 'app', childProvenance);
+  await pushManifest(source, 'app', cosignSig, `${digestToTag(index.digest)}.sig`);
   return { source, index, amd64, arm64, sbom, sbomSignature, childProvenance, cosignSig };
 }
 
@@ -117,7 +120,7 @@ describe('Function: copyImage', () => {
       expect(result.copied.indexOf(s.sbom.digest)).toBeLessThan(result.copied.indexOf(s.sbomSignature.digest));
       for (const image of expected) {
         const copied = await target.getManifest('prod/app', image.digest);
-        expect(Buffer.from(copied.bytes).equals(Buffer.from(image.manifest.bytes))).toBe(true);
+        expect(Buffer.from(copied.bytes).equals(Buffer.from(image.bytes))).toBe(true);
       }
       expect((await target.getManifest('prod/app', 'v1.0.0')).digest).toBe(s.index.digest);
       expect(await target.listTags('prod/app')).toEqual([`${digestToTag(s.index.digest)}.sig`, 'v1.0.0'].sort());
@@ -236,7 +239,7 @@ describe('Function: copyImage', () => {
       // Prepare
       const s = await seedSource();
       const target = new OciLayoutRegistry({ root: join(dir, 'target') });
-      await pushImage(target, 'app', buildImage({ content: 'other' }), 'v1');
+      await pushManifest(target, 'app', oneFileImage('other').root, 'v1');
 
       // Act
       const act = copyImage({
@@ -257,8 +260,8 @@ describe('Function: copyImage', () => {
     it('mounts blobs across repositories instead of copying them', async () => {
       // Prepare
       const registry = new OciLayoutRegistry({ root: join(dir, 'shared') });
-      const image = buildImage();
-      await pushImage(registry, 'staging/app', image, 'build-1');
+      const image = oneFileImage().root;
+      await pushManifest(registry, 'staging/app', image, 'build-1');
 
       // Act
       const result = await copyImage({
@@ -281,11 +284,11 @@ describe('Function: copyImage', () => {
     it('fails instead of copying bad bytes', async () => {
       // Prepare
       const source = new OciLayoutRegistry({ root: join(dir, 'source') });
-      const image = buildImage();
-      await pushImage(source, 'app', image, 'v1');
+      const image = oneFileImage().root;
+      await pushManifest(source, 'app', image, 'v1');
       const layer = image.blobs[1];
       const { writeFile } = await import('node:fs/promises');
-      await writeFile(join(dir, 'source', 'app', 'blobs', 'sha256', layer?.descriptor.digest.slice(7) ?? ''), 'bad');
+      await writeFile(join(dir, 'source', 'app', 'blobs', 'sha256', layer?.digest.slice(7) ?? ''), 'bad');
       const target = new OciLayoutRegistry({ root: join(dir, 'target') });
 
       // Act

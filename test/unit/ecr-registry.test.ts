@@ -22,7 +22,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { EcrRegistry } from '../../lambdas/adapters/registry/ecr.js';
 import { ConflictError, NotFoundError, RegistryError } from '../../lambdas/domain/errors.js';
 import { MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
-import { buildImage } from '../support/oci-builder.js';
+import { oneFileImage } from '../support/images.js';
 
 type Handler = (command: object) => unknown;
 
@@ -42,8 +42,8 @@ function inputOf(command: object): unknown {
 }
 
 const REGISTRY_ID = '123456789012';
-const image = buildImage({ content: 'ecr' });
-const manifestText = new TextDecoder().decode(image.manifest.bytes);
+const image = oneFileImage('ecr').root;
+const manifestText = new TextDecoder().decode(image.bytes);
 
 function registryWith(handler: Handler, extra: { fetch?: typeof fetch; now?: () => Date } = {}) {
   const { client, send } = ecrClient(handler);
@@ -85,7 +85,7 @@ describe('Class: EcrRegistry', () => {
 
         // Assess
         expect(fetched.digest).toBe(image.digest);
-        expect(Buffer.from(fetched.bytes).equals(Buffer.from(image.manifest.bytes))).toBe(true);
+        expect(Buffer.from(fetched.bytes).equals(Buffer.from(image.bytes))).toBe(true);
         expect(fetched.mediaType).toBe(MediaTypes.ociManifest);
         expect(inputOf(send.mock.calls[0]?.[0] ?? {})).toEqual({
           registryId: REGISTRY_ID,
@@ -247,7 +247,7 @@ describe('Class: EcrRegistry', () => {
         });
 
         // Act
-        const digest = await registry.putManifest('app', image.manifest.bytes, MediaTypes.ociManifest, 'v1');
+        const digest = await registry.putManifest('app', image.bytes, MediaTypes.ociManifest, 'v1');
 
         // Assess
         expect(digest).toBe(image.digest);
@@ -274,7 +274,7 @@ describe('Class: EcrRegistry', () => {
         });
 
         // Act
-        const digest = await registry.putManifest('app', image.manifest.bytes, MediaTypes.ociManifest);
+        const digest = await registry.putManifest('app', image.bytes, MediaTypes.ociManifest);
 
         // Assess
         expect(digest).toBe(image.digest);
@@ -292,7 +292,7 @@ describe('Class: EcrRegistry', () => {
         });
 
         // Act
-        const act = registry.putManifest('app', image.manifest.bytes, MediaTypes.ociManifest, 'v1');
+        const act = registry.putManifest('app', image.bytes, MediaTypes.ociManifest, 'v1');
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(ConflictError);
@@ -319,7 +319,7 @@ describe('Class: EcrRegistry', () => {
         });
 
         // Act
-        const digest = await registry.putManifest('app', image.manifest.bytes, MediaTypes.ociManifest, 'v1');
+        const digest = await registry.putManifest('app', image.bytes, MediaTypes.ociManifest, 'v1');
 
         // Assess
         expect(digest).toBe(image.digest);
@@ -343,27 +343,47 @@ describe('Class: EcrRegistry', () => {
         });
 
         // Act
-        const act = registry.putManifest('app', image.manifest.bytes, MediaTypes.ociManifest, 'v1');
+        const act = registry.putManifest('app', image.bytes, MediaTypes.ociManifest, 'v1');
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(ConflictError);
       });
     });
 
-    describe('when PutImage fails with LayersNotFoundException', () => {
-      it('throws RegistryError keeping the cause', async () => {
+    describe.each([
+      ['LayersNotFoundException', 'layers not found'],
+      ['ReferencedImagesNotFoundException', 'manifest list is referencing an image that does not exist'],
+    ])('when PutImage fails with %s', (name, message) => {
+      it('throws NotFoundError keeping the cause (the port refuses dangling references so)', async () => {
         // Prepare
-        const layersMissing = Object.assign(new Error('layers not found'), { name: 'LayersNotFoundException' });
+        const missing = Object.assign(new Error(message), { name });
         const { registry } = registryWith(() => {
-          throw layersMissing;
+          throw missing;
         });
 
         // Act
-        const act = registry.putManifest('app', image.manifest.bytes, MediaTypes.ociManifest);
+        const act = registry.putManifest('app', image.bytes, MediaTypes.ociManifest);
+
+        // Assess
+        await expect(act).rejects.toThrowWithCode(NotFoundError, 'NOT_FOUND');
+        await expect(act).rejects.toMatchObject({ cause: missing });
+      });
+    });
+
+    describe('when PutImage fails with LimitExceededException', () => {
+      it('throws RegistryError keeping the cause', async () => {
+        // Prepare
+        const limited = Object.assign(new Error('limit exceeded'), { name: 'LimitExceededException' });
+        const { registry } = registryWith(() => {
+          throw limited;
+        });
+
+        // Act
+        const act = registry.putManifest('app', image.bytes, MediaTypes.ociManifest);
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(RegistryError);
-        await expect(act).rejects.toMatchObject({ cause: layersMissing });
+        await expect(act).rejects.toMatchObject({ cause: limited });
       });
     });
   });

@@ -8,7 +8,8 @@ import { RepositoryPolicySchema } from '../../lambdas/domain/policy/schema.js';
 import type { PromotionEntry, StoredEvidence } from '../../lambdas/domain/ports.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import type { Digest } from '../../lambdas/domain/types.js';
-import { MemoryRegistry, pushArtifact, pushImage } from '../support/memory-registry.js';
+import { pushArtifact, pushImage } from '../support/images.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 
 const REPO = 'app/x';
 const PREVIOUS: Digest = `sha256:${'7'.repeat(64)}`;

@@ -4,8 +4,9 @@ import { COMPONENTS_DOCUMENT } from '../../lambdas/domain/evidence/sbom.js';
 import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
 import type { Component, NormalizedSbom } from '../../lambdas/domain/sbom/component.js';
 import { type EvidenceResult, evidenceResult, type ImageSubject } from '../../lambdas/domain/types.js';
+import { pushArtifact, pushBlob, pushImage } from '../support/images.js';
 import { collectContext, record } from '../support/memory-evidence.js';
-import { MemoryRegistry, pushArtifact, pushBlob, pushImage } from '../support/memory-registry.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 import { TestMemoryStore } from '../support/memory-store.js';
 
 const REPO = 'team/app';

@@ -7,7 +7,8 @@ import {
 } from '../../cli/fixtures/notation.js';
 import { findNotationSignatures } from '../../lambdas/domain/notation/discover.js';
 import { MediaTypes } from '../../lambdas/domain/oci.js';
-import { MemoryRegistry, pushArtifact, pushImage } from '../support/memory-registry.js';
+import { pushArtifact, pushImage } from '../support/images.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 
 const REPO = 'app/notation';
 const NOTARY = 'application/vnd.cncf.notary.signature';

@@ -1,17 +1,21 @@
-import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+/**
+ * What is particular to the OCI image layout adapter: the files it writes (image-layout.md), the
+ * files it refuses to read, its one-layout mode and its in-process locking. The registry port's
+ * semantics (tags, blobs, mounts, referrers, errors) are checked for every adapter by
+ * test/integration/registry-contract.test.ts.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
-import {
-  ConflictError,
-  GateError,
-  InvalidInputError,
-  NotFoundError,
-  TooLargeError,
-} from '../../lambdas/domain/errors.js';
+import { InvalidInputError, RegistryError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Annotations, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
-import { buildArtifact, buildImage, buildIndex, pushImage } from '../support/oci-builder.js';
+import { oneFileImage, payloadArtifact, pushManifest } from '../support/images.js';
+
+const run = promisify(execFile);
 
 let root: string;
 
@@ -27,24 +31,24 @@ function blobFile(dir: string, digest: string): string {
   return join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
 }
 
+/** Replaces `path` with a FIFO that nobody writes to: reading it would block forever. */
+async function plantFifo(path: string): Promise<void> {
+  await rm(path);
+  await run('mkfifo', [path]);
+}
+
 describe('Class: OciLayoutRegistry', () => {
-  describe('Method: putManifest / getManifest', () => {
+  describe('Method: putManifest', () => {
     describe('when an image is pushed with a tag', () => {
-      it('writes a valid layout and serves the exact bytes by tag and by digest', async () => {
+      it('writes the oci-layout file and an index.json entry annotated with the tag', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
+        const image = oneFileImage().root;
 
         // Act
-        const digest = await pushImage(registry, 'team/app', image, 'v1');
-        const byTag = await registry.getManifest('team/app', 'v1');
-        const byDigest = await registry.getManifest('team/app', digest);
+        const digest = await pushManifest(registry, 'team/app', image, 'v1');
 
         // Assess
-        expect(digest).toBe(image.digest);
-        expect(Buffer.from(byTag.bytes).equals(Buffer.from(image.manifest.bytes))).toBe(true);
-        expect(byTag).toEqual(byDigest);
-        expect(byTag.mediaType).toBe(MediaTypes.ociManifest);
         const layoutDir = join(root, 'team', 'app');
         expect(JSON.parse(await readFile(join(layoutDir, 'oci-layout'), 'utf8'))).toEqual({
           imageLayoutVersion: '1.0.0',
@@ -60,7 +64,7 @@ describe('Class: OciLayoutRegistry', () => {
         const registry = new OciLayoutRegistry({ root });
 
         // Act
-        await pushImage(registry, 'app', buildImage(), 'v1');
+        await pushManifest(registry, 'app', oneFileImage().root, 'v1');
 
         // Assess
         const files = [...(await readdir(join(root, 'app'))), ...(await readdir(join(root, 'app', 'blobs', 'sha256')))];
@@ -72,11 +76,11 @@ describe('Class: OciLayoutRegistry', () => {
       it('succeeds and keeps one index entry', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-        await pushImage(registry, 'app', image, 'v1');
+        const image = oneFileImage().root;
+        await pushManifest(registry, 'app', image, 'v1');
 
         // Act
-        await pushImage(registry, 'app', image, 'v1');
+        await pushManifest(registry, 'app', image, 'v1');
 
         // Assess
         const index = JSON.parse(await readFile(join(root, 'app', 'index.json'), 'utf8'));
@@ -84,63 +88,15 @@ describe('Class: OciLayoutRegistry', () => {
       });
     });
 
-    describe('when the tag already points at other content', () => {
-      it('throws ConflictError and leaves the tag alone', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-        const first = buildImage({ content: 'one' });
-        const second = buildImage({ content: 'two' });
-        await pushImage(registry, 'app', first, 'v1');
-
-        // Act
-        const act = pushImage(registry, 'app', second, 'v1');
-
-        // Assess
-        await expect(act).rejects.toBeInstanceOf(ConflictError);
-        expect((await registry.getManifest('app', 'v1')).digest).toBe(first.digest);
-      });
-    });
-
-    describe('when a manifest is pushed before its blobs', () => {
-      it('throws NotFoundError like a registry would', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-
-        // Act
-        const act = registry.putManifest('app', image.manifest.bytes, MediaTypes.ociManifest, 'v1');
-
-        // Assess
-        await expect(act).rejects.toBeInstanceOf(NotFoundError);
-      });
-    });
-
-    describe('when the media type contradicts the body', () => {
-      it('throws InvalidInputError', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-        for (const blob of image.blobs) {
-          await registry.putBlob('app', blob.descriptor.digest, blob.bytes);
-        }
-
-        // Act
-        const act = registry.putManifest('app', image.manifest.bytes, MediaTypes.dockerManifest);
-
-        // Assess
-        await expect(act).rejects.toBeInstanceOf(InvalidInputError);
-      });
-    });
-
     describe('when an untagged manifest is tagged later', () => {
       it('replaces the untagged entry with the tagged one', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-        await pushImage(registry, 'app', image);
+        const image = oneFileImage().root;
+        await pushManifest(registry, 'app', image);
 
         // Act
-        await registry.putManifest('app', image.manifest.bytes, MediaTypes.ociManifest, 'v2');
+        await registry.putManifest('app', image.bytes, MediaTypes.ociManifest, 'v2');
 
         // Assess
         const index = JSON.parse(await readFile(join(root, 'app', 'index.json'), 'utf8'));
@@ -149,103 +105,31 @@ describe('Class: OciLayoutRegistry', () => {
       });
     });
 
-    describe('when a child of an index is fetched by digest', () => {
-      it('serves it from the blob store and sniffs its media type', async () => {
+    describe('when many untagged manifests are pushed at once', () => {
+      it('keeps every index entry', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const child = buildImage({ architecture: 'arm64' });
-        await pushImage(registry, 'app', buildIndex([child]), 'multi');
+        const subject = oneFileImage().root;
+        await pushManifest(registry, 'app', subject, 'v1');
+        const artifacts = Array.from({ length: 12 }, (_, i) =>
+          payloadArtifact({
+            artifactType: 'application/vnd.example',
+            payload: `p${i}`,
+            subject: subject.descriptor,
+          }),
+        );
 
         // Act
-        const fetched = await registry.getManifest('app', child.digest);
+        await Promise.all(artifacts.map((a) => pushManifest(registry, 'app', a)));
 
         // Assess
-        expect(fetched.digest).toBe(child.digest);
-        expect(fetched.mediaType).toBe(MediaTypes.ociManifest);
-      });
-    });
-
-    describe('when the tag does not exist', () => {
-      it('throws NotFoundError', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-        await pushImage(registry, 'app', buildImage(), 'v1');
-
-        // Act
-        const act = registry.getManifest('app', 'v9');
-
-        // Assess
-        await expect(act).rejects.toBeInstanceOf(NotFoundError);
-      });
-    });
-
-    describe('when the layout does not exist', () => {
-      it('throws NotFoundError', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-
-        // Act
-        const act = registry.getManifest('nothing-here', 'v1');
-
-        // Assess
-        await expect(act).rejects.toBeInstanceOf(NotFoundError);
-      });
-    });
-
-    describe('when a stored manifest was tampered with', () => {
-      it('throws DIGEST_MISMATCH', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-        await pushImage(registry, 'app', image, 'v1');
-        const tampered = new TextDecoder()
-          .decode(image.manifest.bytes)
-          .replace('"schemaVersion":2', '"schemaVersion":2 ');
-        await writeFile(blobFile(join(root, 'app'), image.digest), tampered);
-
-        // Act
-        const act = registry.getManifest('app', 'v1');
-
-        // Assess
-        await expect(act).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+        const referrers = await registry.listReferrers('app', subject.digest);
+        expect(referrers.map((r) => r.digest).sort()).toEqual(artifacts.map((a) => a.digest).sort());
       });
     });
   });
 
-  describe('Method: getBlob / putBlob', () => {
-    describe('when bytes do not hash to the digest', () => {
-      it('refuses to store them', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-        const digest = sha256Digest('right');
-
-        // Act
-        const act = registry.putBlob('app', digest, new TextEncoder().encode('wrong'));
-
-        // Assess
-        await expect(act).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
-        expect(await registry.hasBlob('app', digest)).toBe(false);
-      });
-    });
-
-    describe('when a stored blob was corrupted', () => {
-      it('throws DIGEST_MISMATCH on read', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-        const bytes = new TextEncoder().encode('payload');
-        const digest = sha256Digest(bytes);
-        await registry.putBlob('app', digest, bytes);
-        await writeFile(blobFile(join(root, 'app'), digest), 'payloaX');
-
-        // Act
-        const act = registry.getBlob('app', digest, 1024);
-
-        // Assess
-        await expect(act).rejects.toBeInstanceOf(GateError);
-        await expect(act).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
-      });
-    });
-
+  describe('Method: getBlob', () => {
     describe('when a blob is larger than maxBytes', () => {
       it('throws TooLargeError from its size alone, without reading it', async () => {
         // Prepare: a sparse 64 GiB file; reading it would exhaust memory long before the test timeout.
@@ -263,100 +147,38 @@ describe('Class: OciLayoutRegistry', () => {
       });
     });
 
-    describe('when a blob is missing', () => {
-      it('throws NotFoundError and hasBlob is false', async () => {
+    describe('when a blob is a FIFO', () => {
+      it('throws RegistryError instead of blocking on it', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const digest = sha256Digest('absent');
+        const bytes = new TextEncoder().encode('x');
+        const digest = sha256Digest(bytes);
+        await registry.putBlob('app', digest, bytes);
+        await plantFifo(blobFile(join(root, 'app'), digest));
 
         // Act
         const act = registry.getBlob('app', digest, 1024);
 
         // Assess
-        await expect(act).rejects.toBeInstanceOf(NotFoundError);
+        await expect(act).rejects.toThrowWithCode(RegistryError, 'REGISTRY_ERROR');
         expect(await registry.hasBlob('app', digest)).toBe(false);
       });
     });
   });
 
-  describe('Method: mountBlob', () => {
-    describe('when the source repository has the blob', () => {
-      it('links it into the target and returns true', async () => {
+  describe('Method: getManifest', () => {
+    describe('when index.json is a FIFO', () => {
+      it('throws RegistryError instead of blocking on it', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
-        const bytes = new TextEncoder().encode('layer');
-        const digest = sha256Digest(bytes);
-        await registry.putBlob('src', digest, bytes);
+        await pushManifest(registry, 'app', oneFileImage().root, 'v1');
+        await plantFifo(join(root, 'app', 'index.json'));
 
         // Act
-        const mounted = await registry.mountBlob('dst', 'src', digest);
+        const act = registry.getManifest('app', 'v1');
 
         // Assess
-        expect(mounted).toBe(true);
-        expect(Buffer.from(await registry.getBlob('dst', digest, 100)).toString()).toBe('layer');
-      });
-    });
-
-    describe('when the source repository lacks the blob', () => {
-      it('declines with false', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-
-        // Act
-        const mounted = await registry.mountBlob('dst', 'src', sha256Digest('absent'));
-
-        // Assess
-        expect(mounted).toBe(false);
-      });
-    });
-  });
-
-  describe('Method: listReferrers', () => {
-    describe('when artifacts refer to the image', () => {
-      it('returns their descriptors with artifactType and annotations, and nothing else', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-        await pushImage(registry, 'app', image, 'v1');
-        const sbom = buildArtifact({
-          artifactType: MediaTypes.cyclonedxJson,
-          payload: '{"bomFormat":"CycloneDX"}',
-          subject: image.manifest.descriptor,
-          annotations: { 'org.example': 'sbom' },
-        });
-        const unrelated = buildArtifact({ artifactType: MediaTypes.spdxJson, payload: '{}' });
-        await pushImage(registry, 'app', sbom);
-        await pushImage(registry, 'app', unrelated);
-
-        // Act
-        const referrers = await registry.listReferrers('app', image.digest);
-
-        // Assess
-        expect(referrers).toEqual([
-          {
-            mediaType: MediaTypes.ociManifest,
-            digest: sbom.digest,
-            size: sbom.manifest.bytes.byteLength,
-            artifactType: MediaTypes.cyclonedxJson,
-            annotations: { 'org.example': 'sbom' },
-          },
-        ]);
-        expect(await registry.listTags('app')).toEqual(['v1']);
-      });
-    });
-
-    describe('when nothing refers to the image', () => {
-      it('returns an empty list', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-        const image = buildImage();
-        await pushImage(registry, 'app', image, 'v1');
-
-        // Act
-        const referrers = await registry.listReferrers('app', image.digest);
-
-        // Assess
-        expect(referrers).toEqual([]);
+        await expect(act).rejects.toThrowWithCode(RegistryError, 'REGISTRY_ERROR');
       });
     });
   });
@@ -366,8 +188,8 @@ describe('Class: OciLayoutRegistry', () => {
       it('serves the one layout directory', async () => {
         // Prepare
         const writer = OciLayoutRegistry.single(root);
-        const image = buildImage();
-        await pushImage(writer, 'whatever', image, 'v1');
+        const image = oneFileImage().root;
+        await pushManifest(writer, 'whatever', image, 'v1');
 
         // Act
         const fetched = await OciLayoutRegistry.single(root).getManifest('some/other-name', 'v1');
@@ -390,31 +212,6 @@ describe('Class: OciLayoutRegistry', () => {
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(InvalidInputError);
-      });
-    });
-  });
-
-  describe('Method: putManifest (concurrency)', () => {
-    describe('when many untagged manifests are pushed at once', () => {
-      it('keeps every index entry', async () => {
-        // Prepare
-        const registry = new OciLayoutRegistry({ root });
-        const subject = buildImage();
-        await pushImage(registry, 'app', subject, 'v1');
-        const artifacts = Array.from({ length: 12 }, (_, i) =>
-          buildArtifact({
-            artifactType: 'application/vnd.example',
-            payload: `p${i}`,
-            subject: subject.manifest.descriptor,
-          }),
-        );
-
-        // Act
-        await Promise.all(artifacts.map((a) => pushImage(registry, 'app', a)));
-
-        // Assess
-        const referrers = await registry.listReferrers('app', subject.digest);
-        expect(referrers.map((r) => r.digest).sort()).toEqual(artifacts.map((a) => a.digest).sort());
       });
     });
   });

@@ -10,7 +10,8 @@ import type { InTotoStatement } from '../../lambdas/domain/attest/types.js';
 import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
 import { PredicateTypes, StatementTypes } from '../../lambdas/domain/predicate-types.js';
 import { type Digest, DigestSchema } from '../../lambdas/domain/types.js';
-import { MemoryRegistry, pushArtifact, pushBlob } from '../support/memory-registry.js';
+import { pushArtifact, pushBlob } from '../support/images.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 
 const REPO = 'team/app';
 const bytesOf = (value: unknown): Uint8Array => new Uint8Array(Buffer.from(JSON.stringify(value)));

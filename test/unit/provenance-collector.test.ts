@@ -1,7 +1,6 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type BuiltImage, buildImage, builtManifest, PLATFORMS } from '../../cli/fixtures/image.js';
-import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignSign, cosignSignatureManifest, cosignTag, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { sigstoreBundleReferrer, sigstoreImageBundle, tamperSigstoreBundle } from '../../cli/fixtures/sigstore.js';
 import { pae } from '../../lambdas/domain/attest/dsse.js';
@@ -13,7 +12,8 @@ import { type Descriptor, digestToTag, MediaTypes } from '../../lambdas/domain/o
 import { RepositoryPolicySchema } from '../../lambdas/domain/policy/schema.js';
 import { PredicateTypes, StatementTypes } from '../../lambdas/domain/predicate-types.js';
 import type { Digest } from '../../lambdas/domain/types.js';
-import { MemoryRegistry, pushArtifact, pushImage } from '../support/memory-registry.js';
+import { pushArtifact, pushImage, pushManifest } from '../support/images.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 
 const REPO = 'app/x';
 const BUILDER = 'https://github.com/org/app/.github/workflows/release.yml@refs/heads/main';

@@ -9,8 +9,9 @@ import type { RegistryReader } from '../../lambdas/domain/ports.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import { NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
 import type { ImageSubject } from '../../lambdas/domain/types.js';
+import { pushArtifact, pushBlob, pushImage } from '../support/images.js';
 import { collectContext } from '../support/memory-evidence.js';
-import { MemoryRegistry, pushArtifact, pushBlob, pushImage } from '../support/memory-registry.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 
 const REPO = 'team/app';
 const LOCK = `sha256:${'c'.repeat(64)}`;

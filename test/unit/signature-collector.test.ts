@@ -14,7 +14,8 @@ import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectSignature } from '../../lambdas/domain/evidence/signature.js';
 import { Annotations, type Descriptor, digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
 import { RepositoryPolicySchema } from '../../lambdas/domain/policy/schema.js';
-import { MemoryRegistry, pushArtifact, pushImage } from '../support/memory-registry.js';
+import { pushArtifact, pushImage } from '../support/images.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 
 const REPO = 'app/x';
 

@@ -22,7 +22,8 @@ import {
   SigstoreVerificationError,
   verifyBundle,
 } from '../../lambdas/domain/sigstore/verify-bundle.js';
-import { MemoryRegistry, pushArtifact, pushBlob, pushImage } from '../support/memory-registry.js';
+import { pushArtifact, pushBlob, pushImage } from '../support/images.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 
 const DATA = join(import.meta.dirname, '..', 'corpus', 'data');
 const PYTHON = join(DATA, 'sigstore-bundles', 'sigstore-python');

@@ -6,7 +6,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
-import { blobOf, descriptorOf, jsonBytes, type OciBlob } from '../../cli/fixtures/image.js';
+import { blobOf, descriptorOf, EMPTY_CONFIG, jsonBytes, type OciBlob } from '../../cli/fixtures/image.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
 import { DEFAULT_NPM_PACKAGES, demoPolicy, type ScenarioTarget } from '../../cli/fixtures/scenarios.js';
@@ -15,7 +15,6 @@ import {
   cosignSign,
   cosignSignatureManifest,
   cosignTag,
-  EMPTY_CONFIG,
   referrerManifest,
   signDsse,
 } from '../../cli/fixtures/sign.js';

@@ -13,7 +13,7 @@
  */
 
 import { z } from 'zod';
-import { formatIssues, safeParseJsonValue } from '../../domain/document.js';
+import { formatIssues, parseJsonValue, safeParseJsonValue } from '../../domain/document.js';
 import {
   ConflictError,
   DigestMismatchError,
@@ -61,6 +61,8 @@ const ManifestProbeSchema = z.object({
   annotations: z.record(z.string(), z.string()).optional(),
 });
 const TagListSchema = z.object({ name: z.string(), tags: z.array(z.string()).nullable().optional() });
+/** spec.md "Error Codes": the body of a 4xx answer. */
+const ErrorBodySchema = z.object({ errors: z.array(z.object({ code: z.string() })) });
 
 function contentType(res: Response): string | undefined {
   const value = res.headers.get('content-type');
@@ -224,7 +226,10 @@ export class DistributionRegistry implements RegistryWriter {
       throw new TooLargeError('manifest', bytes.byteLength, Limits.manifestBytes);
     }
     const digest = sha256Digest(bytes);
-    const probe = ManifestProbeSchema.safeParse(decodeJson(bytes, 'manifest'));
+    // The caller's manifest, not the registry's answer: invalid JSON is bad input, never worth a retry.
+    const probe = ManifestProbeSchema.safeParse(
+      parseJsonValue(bytes, { what: 'manifest', maxBytes: Limits.manifestBytes }),
+    );
     if (!probe.success) {
       throw new InvalidInputError(`manifest is not valid: ${formatIssues(probe.error.issues)}`);
     }
@@ -260,6 +265,16 @@ export class DistributionRegistry implements RegistryWriter {
         throw new RegistryError(`${this.location}: tag list of ${repository} has more than ${MAX_TAG_PAGES} pages`);
       }
       const res = await this.request('GET', next);
+      if (res.status === 404 && page === 0) {
+        // spec.md "Listing Tags": a found repository answers 200, its list MAY be empty. docker-registry
+        // answers NAME_UNKNOWN instead when a repository holds only untagged manifests, and cannot
+        // be told apart from one it does not know: both have no tags.
+        const answer = await this.readError(res);
+        if (answer.codes.includes('NAME_UNKNOWN')) {
+          return [];
+        }
+        throw this.errorFrom(res.status, answer, `GET tags of ${repository}`);
+      }
       if (res.status !== 200) {
         throw await this.errorFor(res, `GET tags of ${repository}`);
       }
@@ -354,17 +369,39 @@ export class DistributionRegistry implements RegistryWriter {
   }
 
   private async errorFor(res: Response, what: string): Promise<GateError> {
-    let excerpt = '';
+    return this.errorFrom(res.status, await this.readError(res), what);
+  }
+
+  /** The error codes (spec.md "Error Codes") and a short excerpt of a failed answer's body. */
+  private async readError(res: Response): Promise<{ codes: string[]; excerpt: string }> {
+    let body: Uint8Array;
     try {
-      excerpt = new TextDecoder().decode(await this.readCapped(res, ERROR_BODY_BYTES, 'error body'));
+      body = await this.readCapped(res, ERROR_BODY_BYTES, 'error body');
     } catch {
-      excerpt = '(body larger than 4 KiB)';
+      return { codes: [], excerpt: '(body larger than 4 KiB)' };
     }
-    excerpt = excerpt.replace(/\s+/g, ' ').trim().slice(0, 300);
-    if (res.status === 404) {
+    let codes: string[] = [];
+    try {
+      const parsed = ErrorBodySchema.safeParse(decodeJson(body, 'error body'));
+      codes = parsed.success ? parsed.data.errors.map((e) => e.code) : [];
+    } catch {
+      // Not JSON (a proxy's HTML page, say): no codes, the excerpt still says what came back.
+    }
+    const excerpt = new TextDecoder().decode(body).replace(/\s+/g, ' ').trim().slice(0, 300);
+    return { codes, excerpt };
+  }
+
+  private errorFrom(status: number, answer: { codes: string[]; excerpt: string }, what: string): GateError {
+    const { codes, excerpt } = answer;
+    if (status === 404) {
       return new NotFoundError(`${this.location}: ${what}: not found (HTTP 404) ${excerpt}`.trim());
     }
-    return new RegistryError(`${this.location}: ${what}: HTTP ${res.status} ${excerpt}`.trim());
+    // spec.md "Push": a registry that refuses a manifest's dangling references answers
+    // MANIFEST_BLOB_UNKNOWN (400; BLOB_UNKNOWN before v1.1): missing content, not a registry fault.
+    if (status === 400 && codes.some((code) => code === 'MANIFEST_BLOB_UNKNOWN' || code === 'BLOB_UNKNOWN')) {
+      return new NotFoundError(`${this.location}: ${what}: references missing content (HTTP 400) ${excerpt}`.trim());
+    }
+    return new RegistryError(`${this.location}: ${what}: HTTP ${status} ${excerpt}`.trim());
   }
 
   private referrersFromIndex(bytes: Uint8Array, what: string): Descriptor[] {

@@ -347,6 +347,11 @@ export class EcrRegistry implements RegistryWriter {
     if (name === 'RepositoryNotFoundException' || name === 'ImageNotFoundException') {
       return new NotFoundError(`${this.location}: ${what} not found (${name})`, { cause: err });
     }
+    // PutImage refusing dangling references: missing content, as the registry port says
+    // (the Distribution API's MANIFEST_BLOB_UNKNOWN).
+    if (name === 'LayersNotFoundException' || name === 'ReferencedImagesNotFoundException') {
+      return new NotFoundError(`${this.location}: ${what} references missing content (${name})`, { cause: err });
+    }
     return new RegistryError(`${this.location}: ${operation} ${what} failed: ${name ?? 'Error'}: ${message}`, {
       cause: err,
     });

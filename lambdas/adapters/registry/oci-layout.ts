@@ -8,14 +8,15 @@
  * - Every write is temp file + rename, so readers never see a partial blob or index. Writers of one
  *   layout are serialised inside this process; two processes writing one layout can lose an
  *   `index.json` update (there is no cross-process lock).
- * - Every read verifies the sha256, and blob reads `stat` first so an oversized blob is refused
- *   before a byte of it is read.
+ * - Every read verifies the sha256, and reads check the opened file first: an oversized blob is
+ *   refused before a byte of it is read, and a FIFO or device is refused outright.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, link, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { formatIssues, safeParseJsonValue } from '../../domain/document.js';
+import { formatIssues, parseJsonValue, safeParseJsonValue } from '../../domain/document.js';
 import {
   ConflictError,
   DigestMismatchError,
@@ -291,20 +292,7 @@ export class OciLayoutRegistry implements RegistryWriter {
   }
 
   private async readBlob(dir: string, digest: string, maxBytes: number, what: string): Promise<Uint8Array> {
-    const path = this.blobPath(dir, digest);
-    let size: number;
-    try {
-      size = (await stat(path)).size;
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) {
-        throw new NotFoundError(`${this.location}: ${what} not found`, { cause: err });
-      }
-      throw err;
-    }
-    if (size > maxBytes) {
-      throw new TooLargeError(what, size, maxBytes);
-    }
-    const bytes = new Uint8Array(await readFile(path));
+    const bytes = await this.readRegularFile(this.blobPath(dir, digest), maxBytes, `${this.location}: ${what}`);
     const actual = sha256Digest(bytes);
     if (actual !== digest) {
       throw new DigestMismatchError(`${this.location}: ${what} hashes to ${actual}`);
@@ -313,33 +301,23 @@ export class OciLayoutRegistry implements RegistryWriter {
   }
 
   private async readIndex(dir: string): Promise<LayoutIndex> {
-    let layoutBytes: Buffer;
-    try {
-      layoutBytes = await readFile(join(dir, 'oci-layout'));
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) {
-        throw new NotFoundError(`no OCI image layout at ${dir}`, { cause: err });
-      }
-      throw err;
-    }
+    const layoutBytes = await this.readRegularFile(
+      join(dir, 'oci-layout'),
+      Limits.manifestBytes,
+      `${dir}/oci-layout`,
+      `no OCI image layout at ${dir}`,
+    );
     const layout = LayoutFileSchema.safeParse(this.parseJson(layoutBytes, `${dir}/oci-layout`));
     if (!layout.success || layout.data.imageLayoutVersion !== IMAGE_LAYOUT_VERSION) {
       throw new RegistryError(`${dir}/oci-layout: unsupported image layout (expected version ${IMAGE_LAYOUT_VERSION})`);
     }
     const path = join(dir, 'index.json');
-    let size: number;
-    try {
-      size = (await stat(path)).size;
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) {
-        throw new NotFoundError(`no index.json in OCI image layout ${dir}`, { cause: err });
-      }
-      throw err;
-    }
-    if (size > Limits.manifestBytes) {
-      throw new TooLargeError(`${path}`, size, Limits.manifestBytes);
-    }
-    const top = LayoutIndexSchema.safeParse(this.parseJson(await readFile(path), path));
+    const top = LayoutIndexSchema.safeParse(
+      this.parseJson(
+        await this.readRegularFile(path, Limits.manifestBytes, path, `no index.json in OCI image layout ${dir}`),
+        path,
+      ),
+    );
     if (!top.success) {
       throw new RegistryError(`${path} is not an image index: ${formatIssues(top.error.issues)}`);
     }
@@ -355,6 +333,41 @@ export class OciLayoutRegistry implements RegistryWriter {
     return { top: top.data, entries };
   }
 
+  /**
+   * Reads a file of the layout, refusing (TooLargeError) one above `maxBytes` before reading it.
+   * The size and type come from the opened handle, and the open does not block, so a FIFO or
+   * device planted in a layout is refused instead of hanging or streaming forever (image-layout.md:
+   * blobs, `oci-layout` and `index.json` are files).
+   */
+  private async readRegularFile(
+    path: string,
+    maxBytes: number,
+    what: string,
+    notFound = `${what} not found`,
+  ): Promise<Uint8Array> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) {
+        throw new NotFoundError(notFound, { cause: err });
+      }
+      throw err;
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) {
+        throw new RegistryError(`${what} is not a regular file`);
+      }
+      if (info.size > maxBytes) {
+        throw new TooLargeError(what, info.size, maxBytes);
+      }
+      return new Uint8Array(await handle.readFile());
+    } finally {
+      await handle.close();
+    }
+  }
+
   private parseJson(bytes: Uint8Array, what: string): unknown {
     const parsed = safeParseJsonValue(bytes, { what, maxBytes: Limits.manifestBytes });
     if (!parsed.success) throw new RegistryError(parsed.error.message, { cause: parsed.error });
@@ -367,7 +380,8 @@ export class OciLayoutRegistry implements RegistryWriter {
   }
 
   private describeManifest(bytes: Uint8Array, mediaType: string): Descriptor {
-    const json = this.parseJson(bytes, 'manifest');
+    // The caller's manifest, not the layout's: invalid JSON is bad input, never worth a retry.
+    const json = parseJsonValue(bytes, { what: 'manifest', maxBytes: Limits.manifestBytes });
     const schema = isIndexMediaType(mediaType) ? ImageIndexSchema : ImageManifestSchema;
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
