@@ -8,6 +8,7 @@
  * order of each listing. test/support/contracts holds every adapter to them.
  */
 import { z } from 'zod';
+import { formatIssues } from './document.js';
 import { InvalidInputError } from './errors.js';
 import { DECISIONS, DigestSchema, EvidenceKindSchema, EvidenceStatusSchema, OUTCOMES } from './types.js';
 
@@ -187,7 +188,7 @@ export const ListLimitSchema = z.number().int().positive();
 export function validRecord<T>(what: string, schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new InvalidInputError(`${what} is invalid: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+    throw new InvalidInputError(`${what} is invalid: ${formatIssues(parsed.error.issues)}`, { cause: parsed.error });
   }
   return parsed.data;
 }

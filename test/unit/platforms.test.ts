@@ -7,6 +7,7 @@ import {
   platformMatches,
 } from '../../lambdas/domain/attest/platforms.js';
 import type { InTotoStatement } from '../../lambdas/domain/attest/types.js';
+import { RegistryError } from '../../lambdas/domain/errors.js';
 import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
 import { PredicateTypes, StatementTypes } from '../../lambdas/domain/predicate-types.js';
 import { type Digest, DigestSchema } from '../../lambdas/domain/types.js';
@@ -172,6 +173,19 @@ describe('Function: platformCoverage', () => {
 
       // Assess
       await expect(act).rejects.toThrow('registry down');
+    });
+
+    it('propagates a transient failure to read the image config, so the workflow retries it', async () => {
+      // Prepare
+      const registry = new MemoryRegistry();
+      const image = await pushPlatformImage(registry, 'linux/amd64');
+      registry.failOn('getBlob', new RegistryError('registry timed out'));
+
+      // Act
+      const act = platformCoverage(registry, REPO, image.digest);
+
+      // Assess
+      await expect(act).rejects.toThrowWithCode(RegistryError, 'REGISTRY_ERROR');
     });
   });
 });

@@ -10,6 +10,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import { formatIssues } from '../../domain/document.js';
 import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { ReleaseStore } from '../../domain/ports.js';
 import { requirePurl, splitPurls } from '../../domain/purl.js';
@@ -488,7 +489,7 @@ export class DynamoReleaseStore implements ReleaseStore {
   private parse<T>(what: string, schema: z.ZodType<T>, item: unknown): T {
     const parsed = schema.safeParse(item);
     if (!parsed.success) {
-      throw new StoreError(`stored ${what} item is malformed: ${z.prettifyError(parsed.error)}`, {
+      throw new StoreError(`stored ${what} item is malformed: ${formatIssues(parsed.error.issues)}`, {
         cause: parsed.error,
       });
     }

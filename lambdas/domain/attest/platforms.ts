@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { safeParseJsonDocument } from '../document.js';
+import { isRetryable } from '../errors.js';
 import { Limits } from '../limits.js';
 import { type Descriptor, type ImageIndex, type ImageManifest, isIndexMediaType } from '../oci.js';
 import { parseIndex, parseManifest, sniffManifestMediaType } from '../oci-validate.js';
@@ -124,8 +125,11 @@ async function configPlatform(registry: RegistryReader, repository: string, mani
       maxBytes: Limits.manifestBytes,
     });
     return parsed.success ? platformLabel(parsed.data) : UNSPECIFIED_PLATFORM;
-  } catch {
-    // An artifact's config (often `{}`) or an unreadable one names no platform; coverage is by digest anyway.
+  } catch (err) {
+    // A registry blip is retried by the workflow, not judged. An artifact's config (often `{}`) or a
+    // missing one names no platform; coverage is by digest anyway, and `unspecified` never matches a
+    // required platform.
+    if (isRetryable(err)) throw err;
     return UNSPECIFIED_PLATFORM;
   }
 }
