@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Runs a command (found on PATH, as npm scripts see it) on Node 22 or later.
+//
+// The project needs Node 22 (aws-local-stepfunctions 3 and the AWS SDK require it). A machine whose
+// Node is older (Debian's, say) still runs the README's two commands: this launcher fetches the
+// official Node 22 binaries once from the npm registry (the `node` package) into a cache outside
+// the checkout, and runs the command with that Node first on PATH. Plain JavaScript that any Node
+// can run, so it works before anything is compiled.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+const MIN_MAJOR = 22;
+const [command, ...args] = process.argv.slice(2);
+if (command === undefined) {
+  process.stderr.write('usage: node cli/node22.mjs COMMAND [ARGS...]\n');
+  process.exit(2);
+}
+
+let env = process.env;
+if (Number(process.versions.node.split('.')[0]) < MIN_MAJOR) {
+  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'release-gate', `node${MIN_MAJOR}`);
+  const bin = join(dir, 'node_modules', '.bin');
+  if (!existsSync(join(bin, 'node'))) {
+    process.stderr.write(
+      `release-gate: Node ${process.version} is older than ${MIN_MAJOR}; fetching node@${MIN_MAJOR} from the npm registry into ${dir} (once)\n`,
+    );
+    mkdirSync(dir, { recursive: true });
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const fetched = spawnSync(
+      npm,
+      ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', `node@${MIN_MAJOR}`],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    if (fetched.status !== 0 || !existsSync(join(bin, 'node'))) {
+      process.stderr.write(
+        `release-gate: could not fetch Node ${MIN_MAJOR}. Install Node ${MIN_MAJOR} or later (see .nvmrc) and run the command again.\n`,
+      );
+      process.exit(1);
+    }
+  }
+  env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` };
+}
+
+const run = spawnSync(command, args, { stdio: 'inherit', env });
+if (run.error !== undefined) {
+  process.stderr.write(`release-gate: cannot run ${command}: ${run.error.message}\n`);
+  process.exit(127);
+}
+if (run.signal !== null) process.kill(process.pid, run.signal);
+process.exit(run.status ?? 1);
