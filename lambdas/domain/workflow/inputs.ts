@@ -48,14 +48,17 @@ export const QuarantineRequestSchema = ReleaseRefSchema.extend({
 
 /**
  * Step Functions execution names: 1–80 chars of `0-9A-Za-z-_` (the CloudWatch-safe subset).
- * `<repo slug ≤14>-<8 hex of sha256(repo)>-sha256-<48 hex of the digest>` is ≤ 79 characters,
- * readable in the console, and unique per (repository, digest).
+ * `<repo slug ≤14>-<12 hex of the digest>-<52 hex of sha256(repository@digest)>` is ≤ 80
+ * characters and readable in the console (repository and digest prefix). Uniqueness per
+ * (repository, digest) rests on 208 bits of the hash of both: a shorter hash of the repository
+ * alone (32 bits) let a pusher find two colliding repository names in under a second, and the
+ * second repository's push then silently reused the first one's execution.
  */
 export function executionNameFor(repository: string, digest: string, hash: (s: string) => string): string {
   const slug = repository
     .replace(/[^0-9A-Za-z]+/g, '-')
     .slice(0, 14)
     .replace(/-+$/, '');
-  const hex = digest.replace(/^sha256:/, '').slice(0, 48);
-  return `${slug}-${hash(repository).slice(0, 8)}-sha256-${hex}`;
+  const readable = digest.replace(/^sha256:/, '').slice(0, 12);
+  return `${slug}-${readable}-${hash(`${repository}@${digest}`).slice(0, 52)}`;
 }
