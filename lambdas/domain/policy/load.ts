@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { decodeDocumentText, formatIssues } from '../document.js';
 import { describeError, InvalidInputError, PolicyInvalidError } from '../errors.js';
+import { globMatches } from '../glob.js';
 import { Limits } from '../limits.js';
 import { sha256Digest } from '../oci.js';
 import { parseTrustedRoot, type TrustedRootDoc } from '../sigstore/trusted-root.js';
@@ -81,16 +82,7 @@ export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): Load
 
 /** Glob over repository names: `*` stays inside one path segment, `**` crosses segments. */
 export function repositoryMatches(pattern: string, repository: string): boolean {
-  const re = pattern
-    .split('**')
-    .map((part) =>
-      part
-        .split('*')
-        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-        .join('[^/]*'),
-    )
-    .join('.*');
-  return new RegExp(`^${re}$`).test(repository);
+  return globMatches(pattern, repository, { segments: true });
 }
 
 /** The first rule matching the repository. No match is an error: ungated repos never pass. */

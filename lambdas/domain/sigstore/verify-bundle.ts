@@ -31,6 +31,7 @@ import { parseInTotoStatement, statementCoversDigest } from '../attest/in-toto.j
 import type { InTotoStatement } from '../attest/types.js';
 import { formatIssues, safeParseJsonDocument, safeParseJsonValue } from '../document.js';
 import { describeError, ErrorName, GateError, type GateErrorCode, TooLargeError } from '../errors.js';
+import { globMatches } from '../glob.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
 import type { TrustedKey } from '../trust-material.js';
@@ -406,11 +407,7 @@ function verifyKeyless(
 /** Exact match, or a glob where `*` matches any run of characters. Anchored at both ends. */
 export function matchesSubject(pattern: string, subject: string): boolean {
   if (!pattern.includes('*')) return pattern === subject;
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`, 's').test(subject);
+  return globMatches(pattern, subject, { segments: false });
 }
 
 function importKey(pem: string): KeyObject | undefined {
