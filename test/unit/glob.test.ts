@@ -6,13 +6,13 @@ import { matchesSubject } from '../../lambdas/domain/sigstore/verify-bundle.js';
 
 /** The regular expression the globs used to compile to: the reference semantics, on small inputs. */
 function referenceRegex(pattern: string, segments: boolean): RegExp {
-  const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  const escapeRegex = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
   const body = segments
     ? pattern
         .split('**')
-        .map((part) => part.split('*').map(escape).join('[^/]*'))
+        .map((part) => part.split('*').map(escapeRegex).join('[^/]*'))
         .join('.*')
-    : pattern.split('*').map(escape).join('.*');
+    : pattern.split('*').map(escapeRegex).join('.*');
   return new RegExp(`^${body}$`, 's');
 }
 
