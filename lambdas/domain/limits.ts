@@ -18,6 +18,13 @@ export const Limits = {
   referrers: 500,
   /** Components in one SBOM. */
   sbomComponents: 200_000,
+  /**
+   * A purl without its version, as the package index keys it (DynamoDB allows 2,048 bytes of
+   * partition key). A component above it fails the SBOM evidence: it could not be found by triage.
+   */
+  indexedPurlBytes: 1024,
+  /** A component version, as the package index keys it (with the release, within DynamoDB's 1,024-byte sort key). */
+  indexedVersionBytes: 512,
   /** A policy document. */
   policyBytes: 1024 * 1024,
   /** An OSV advisory file. */

@@ -1,5 +1,6 @@
 import { PackageURL } from 'packageurl-js';
 import { InvalidInputError } from './errors.js';
+import { Limits } from './limits.js';
 
 /** A package URL split into the package's identity and its version (purl-spec). */
 export interface PurlParts {
@@ -67,4 +68,29 @@ function invalidPurls(invalid: readonly string[]): InvalidInputError {
   const quoted = invalid.slice(0, QUOTED_INVALID).map((s) => JSON.stringify(s.slice(0, 200)));
   if (invalid.length > QUOTED_INVALID) quoted.push(`and ${invalid.length - QUOTED_INVALID} more`);
   return new InvalidInputError(`not a package URL (purl-spec): ${quoted.join(', ')}`);
+}
+
+/**
+ * The purls of one release as the package index keys them: every purl valid, its identity within
+ * `Limits.indexedPurlBytes` and its version within `Limits.indexedVersionBytes` (UTF-8 bytes).
+ * Throws InvalidInputError naming the ones that are not, so both stores refuse the same batch
+ * before writing anything, instead of one of them failing half-way.
+ */
+export function splitIndexablePurls(purls: readonly string[]): PurlParts[] {
+  const parts = splitPurls(purls);
+  const oversized = parts.filter(
+    (p) =>
+      Buffer.byteLength(p.base, 'utf8') > Limits.indexedPurlBytes ||
+      Buffer.byteLength(p.version, 'utf8') > Limits.indexedVersionBytes,
+  );
+  if (oversized.length > 0) {
+    const quoted = oversized
+      .slice(0, QUOTED_INVALID)
+      .map((p) => JSON.stringify(`${p.base}@${p.version}`.slice(0, 120)));
+    if (oversized.length > QUOTED_INVALID) quoted.push(`and ${oversized.length - QUOTED_INVALID} more`);
+    throw new InvalidInputError(
+      `package URL too long for the package index (identity above ${Limits.indexedPurlBytes} bytes or version above ${Limits.indexedVersionBytes} bytes): ${quoted.join(', ')}`,
+    );
+  }
+  return parts;
 }

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { formatIssues } from '../../domain/document.js';
 import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { ReleaseStore } from '../../domain/ports.js';
-import { requirePurl, splitPurls } from '../../domain/purl.js';
+import { requirePurl, splitIndexablePurls } from '../../domain/purl.js';
 import {
   ApprovalDecisionSchema,
   type ApprovalRecord,
@@ -440,7 +440,7 @@ export class DynamoReleaseStore implements ReleaseStore {
   public async indexPackages(repository: string, digest: Digest, purls: readonly string[]): Promise<void> {
     validRecord('digest', DigestSchema, digest);
     const items = new Map<string, Record<string, unknown>>();
-    for (const { base, version } of splitPurls(purls)) {
+    for (const { base, version } of splitIndexablePurls(purls)) {
       const key = itemKeys.packageIndex(base, version, repository, digest);
       items.set(`${key.pk}\u0000${key.sk}`, { ...key, type: 'package-index', purl: base, version, repository, digest });
     }

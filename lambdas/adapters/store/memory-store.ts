@@ -7,7 +7,7 @@ import {
 } from '../../domain/errors.js';
 import { sha256Digest } from '../../domain/oci.js';
 import type { DocumentStore, ReleaseStore } from '../../domain/ports.js';
-import { requirePurl, splitPurls } from '../../domain/purl.js';
+import { requirePurl, splitIndexablePurls } from '../../domain/purl.js';
 import {
   ApprovalDecisionSchema,
   type ApprovalRecord,
@@ -263,7 +263,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async indexPackages(repository: string, digest: Digest, purls: readonly string[]): Promise<void> {
     const validDigest = validRecord('digest', DigestSchema, digest);
-    for (const { base, version } of splitPurls(purls)) {
+    for (const { base, version } of splitIndexablePurls(purls)) {
       const entries = this.packages.get(base) ?? new Map<string, PackageIndexEntry>();
       entries.set(`${version}\u0000${releaseKey(repository, validDigest)}`, {
         version,

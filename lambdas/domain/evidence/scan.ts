@@ -16,6 +16,9 @@ import { statementsFromPolicy, type VexStatement, withMaxAge } from '../vex/stat
 import type { CollectContext } from './context.js';
 import { SEVERITIES, type Severity } from './scan-policy.js';
 
+/** The normalised scan report stored with scan evidence (the CVE index reads it). */
+export const SCAN_REPORT_DOCUMENT = 'scan-report.json';
+
 /** The outcome of the WaitForScan state when the ASL caught an error (`{Error, Cause}`). */
 export interface ScanWaitOutcome {
   readonly error?: string;
@@ -57,7 +60,7 @@ function examples<T>(items: readonly T[], render: (item: T) => string): string {
 
 function reportDocument(report: ScanReport) {
   return {
-    name: 'scan-report.json',
+    name: SCAN_REPORT_DOCUMENT,
     mediaType: 'application/json',
     bytes: new TextEncoder().encode(JSON.stringify(report)),
   };

@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { parseJsonDocument, safeParseJsonDocument } from '../document.js';
-import { describeError, GateError, isRetryable } from '../errors.js';
+import { parseJsonDocument } from '../document.js';
+import { describeError, GateError, InvalidInputError, isRetryable } from '../errors.js';
 import type { CollectContext } from '../evidence/context.js';
 import { EVIDENCE_REGISTRY } from '../evidence/registry.js';
+import { COMPONENTS_DOCUMENT } from '../evidence/sbom.js';
+import { SCAN_REPORT_DOCUMENT } from '../evidence/scan.js';
 import { Limits } from '../limits.js';
 import { policyFor } from '../policy/load.js';
 import type { StoredEvidence } from '../ports.js';
@@ -61,8 +63,10 @@ export async function collectEvidence(deps: CollectDeps, req: CollectRequest): P
       result = evidenceResult(req.kind, status, [`${req.kind} could not be collected: ${describeError(err)}`]);
     }
   }
+  // The incident index is written before the evidence: evidence is first-write-wins, so an index
+  // written after it would be skipped by a retry that finds the evidence stored, and lost silently.
+  result = await indexForIncidents(deps, req, result);
   const stored = await storeEvidence(deps, req, result);
-  await indexForIncidents(deps, stored);
   return summary(stored);
 }
 
@@ -84,28 +88,50 @@ async function storeEvidence(deps: CollectDeps, req: CollectRequest, result: Evi
   });
 }
 
-/** Feed the incident indexes: which releases contain a package / are hit by a CVE. */
-async function indexForIncidents(deps: CollectDeps, ev: StoredEvidence): Promise<void> {
-  if (ev.kind === 'sbom' && ev.status === 'PASS') {
-    const ref = ev.documents.find((d) => d.name === 'components.json');
-    if (ref === undefined) return;
-    const sbom = parseJsonDocument(await deps.documents.get(ref.digest), NormalizedSbomSchema, {
-      what: `components.json of ${ev.repository}@${ev.digest}`,
-      maxBytes: Limits.sbomBytes,
-    });
-    const purls = sbom.components.flatMap((c) => (c.purl !== undefined ? [c.purl] : []));
-    await deps.store.indexPackages(ev.repository, ev.digest, purls);
-  }
-  if (ev.kind === 'scan') {
-    const ref = ev.documents.find((d) => d.name === 'scan-report.json');
-    if (ref === undefined) return;
-    const report = safeParseJsonDocument(await deps.documents.get(ref.digest), ReportIdsSchema, {
-      what: `scan-report.json of ${ev.repository}@${ev.digest}`,
-      maxBytes: Limits.scanReportBytes,
-    });
-    if (!report.success) return;
-    const ids = [...new Set(report.data.findings.flatMap((f) => [f.id, ...f.aliases]))];
-    if (ids.length > 0) await deps.store.indexVulnerabilities(ev.repository, ev.digest, ids);
+/**
+ * Feed the incident indexes (which releases contain a package / are hit by a CVE) from the
+ * collected documents. Idempotent, so a retried step writes the same items again. A transient store
+ * failure is rethrown for the ASL to retry; anything else that keeps the index from being written
+ * fails the evidence with the reason, because a release missing from the index would be invisible
+ * to triage.
+ */
+async function indexForIncidents(
+  deps: CollectDeps,
+  req: CollectRequest,
+  result: EvidenceResult,
+): Promise<EvidenceResult> {
+  try {
+    if (result.kind === 'sbom' && result.status === 'PASS') {
+      const doc = result.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
+      if (doc === undefined) throw new InvalidInputError(`the SBOM evidence has no ${COMPONENTS_DOCUMENT} to index`);
+      const sbom = parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
+        what: `${COMPONENTS_DOCUMENT} of ${req.repository}@${req.digest}`,
+        maxBytes: Limits.sbomBytes,
+      });
+      const purls = sbom.components.flatMap((c) => (c.purl !== undefined ? [c.purl] : []));
+      await deps.store.indexPackages(req.repository, req.digest, purls);
+    }
+    if (result.kind === 'scan') {
+      const doc = result.documents.find((d) => d.name === SCAN_REPORT_DOCUMENT);
+      if (doc !== undefined) {
+        const report = parseJsonDocument(doc.bytes, ReportIdsSchema, {
+          what: `${SCAN_REPORT_DOCUMENT} of ${req.repository}@${req.digest}`,
+          maxBytes: Limits.scanReportBytes,
+        });
+        const ids = [...new Set(report.findings.flatMap((f) => [f.id, ...f.aliases]))];
+        if (ids.length > 0) await deps.store.indexVulnerabilities(req.repository, req.digest, ids);
+      }
+    }
+    return result;
+  } catch (err) {
+    if (isRetryable(err)) throw err;
+    return evidenceResult(
+      result.kind,
+      'FAIL',
+      [`the incident index could not be written: ${describeError(err)}`, ...result.reasons],
+      result.facts,
+      result.documents,
+    );
   }
 }
 
