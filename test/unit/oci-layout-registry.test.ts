@@ -5,13 +5,13 @@
  * test/integration/registry-contract.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, truncate } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
-import { InvalidInputError, RegistryError, TooLargeError } from '../../lambdas/domain/errors.js';
+import { InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Annotations, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
 import { oneFileImage, payloadArtifact, pushManifest } from '../support/images.js';
 
@@ -148,7 +148,7 @@ describe('Class: OciLayoutRegistry', () => {
     });
 
     describe('when a blob is a FIFO', () => {
-      it('throws RegistryError instead of blocking on it', async () => {
+      it('throws InvalidInputError instead of blocking on it', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
         const bytes = new TextEncoder().encode('x');
@@ -160,7 +160,7 @@ describe('Class: OciLayoutRegistry', () => {
         const act = registry.getBlob('app', digest, 1024);
 
         // Assess
-        await expect(act).rejects.toThrowWithCode(RegistryError, 'REGISTRY_ERROR');
+        await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
         expect(await registry.hasBlob('app', digest)).toBe(false);
       });
     });
@@ -168,7 +168,7 @@ describe('Class: OciLayoutRegistry', () => {
 
   describe('Method: getManifest', () => {
     describe('when index.json is a FIFO', () => {
-      it('throws RegistryError instead of blocking on it', async () => {
+      it('throws InvalidInputError instead of blocking on it', async () => {
         // Prepare
         const registry = new OciLayoutRegistry({ root });
         await pushManifest(registry, 'app', oneFileImage().root, 'v1');
@@ -178,7 +178,33 @@ describe('Class: OciLayoutRegistry', () => {
         const act = registry.getManifest('app', 'v1');
 
         // Assess
-        await expect(act).rejects.toThrowWithCode(RegistryError, 'REGISTRY_ERROR');
+        await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
+      });
+    });
+
+    describe.each([
+      ['a blob', '/dev/zero', (dir: string, digest: string) => blobFile(dir, digest)],
+      ['a blob', '/dev/urandom', (dir: string, digest: string) => blobFile(dir, digest)],
+      ['oci-layout', '/dev/zero', (dir: string) => join(dir, 'oci-layout')],
+      ['index.json', '/dev/urandom', (dir: string) => join(dir, 'index.json')],
+    ])('when %s is a symlink to %s (red-team finding 4)', (_, device, pathOf) => {
+      it('refuses it before reading a byte, neither hanging nor growing', async () => {
+        // Prepare
+        const registry = new OciLayoutRegistry({ root });
+        const image = oneFileImage().root;
+        await pushManifest(registry, 'app', image, 'v1');
+        const file = pathOf(join(root, 'app'), image.digest);
+        await rm(file, { force: true });
+        await symlink(device, file);
+
+        // Act
+        const act = (async () => {
+          await registry.getManifest('app', image.digest);
+          await registry.getBlob('app', image.digest, 1024);
+        })();
+
+        // Assess
+        await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
       });
     });
   });

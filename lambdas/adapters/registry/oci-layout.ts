@@ -357,7 +357,9 @@ export class OciLayoutRegistry implements RegistryWriter {
     try {
       const info = await handle.stat();
       if (!info.isFile()) {
-        throw new RegistryError(`${what} is not a regular file`);
+        // A FIFO blocks a reader forever and a device (a symlink to /dev/zero) never ends: refused
+        // before any byte is read. Not a transient failure, so not a (retryable) RegistryError.
+        throw new InvalidInputError(`${what} is not a regular file (FIFOs, devices and directories are refused)`);
       }
       if (info.size > maxBytes) {
         throw new TooLargeError(what, info.size, maxBytes);
