@@ -1,9 +1,10 @@
 /**
  * Custom matchers, registered for every test file by `test/support/setup.ts`.
  *
- * `toThrowWithCode(ErrorClass, code)`, after sigstore-js's matcher of the same name: the function
- * throws (or the promise rejects, with `.rejects`) an instance of `ErrorClass` whose `detail` code
- * (format verifiers) or gate-wide `code` equals `code`.
+ * `toThrowWithCode(ErrorClass, code, message?)`, after sigstore-js's matcher of the same name: the
+ * function throws (or the promise rejects, with `.rejects`) an instance of `ErrorClass` whose
+ * `detail` code (format verifiers) or gate-wide `code` equals `code`, and, when `message` is given,
+ * whose message contains that string or matches that pattern.
  */
 import { expect } from 'vitest';
 import type { GateError } from '../../lambdas/domain/errors.js';
@@ -11,7 +12,7 @@ import type { GateError } from '../../lambdas/domain/errors.js';
 type ErrorClass = abstract new (...args: never[]) => GateError;
 
 interface CodeMatchers<R = unknown> {
-  toThrowWithCode(errorClass: ErrorClass, code: string): R;
+  toThrowWithCode(errorClass: ErrorClass, code: string, message?: string | RegExp): R;
 }
 
 declare module 'vitest' {
@@ -36,22 +37,26 @@ function thrownBy(received: unknown): { threw: boolean; error: unknown } {
 }
 
 expect.extend({
-  toThrowWithCode(received: unknown, errorClass: ErrorClass, code: string) {
+  toThrowWithCode(received: unknown, errorClass: ErrorClass, code: string, message?: string | RegExp) {
     const { threw, error } = thrownBy(received);
     const describe = (e: unknown): string =>
       e instanceof Error
         ? `${e.name} (code ${String((e as Partial<GateError>).code)}, detail ${String((e as Partial<GateError>).detail)}): ${e.message}`
         : String(e);
+    const wanted = `a ${errorClass.name} with code ${code}${message === undefined ? '' : ` and message ${String(message)}`}`;
     if (!threw) {
-      return { pass: false, message: () => `expected a ${errorClass.name} with code ${code}, but nothing was thrown` };
+      return { pass: false, message: () => `expected ${wanted}, but nothing was thrown` };
     }
-    const pass = error instanceof errorClass && (error.detail === code || error.code === code);
+    const messageMatches = (text: string): boolean =>
+      message === undefined || (typeof message === 'string' ? text.includes(message) : message.test(text));
+    const pass =
+      error instanceof errorClass && (error.detail === code || error.code === code) && messageMatches(error.message);
     return {
       pass,
       message: () =>
         pass
-          ? `expected not to throw a ${errorClass.name} with code ${code}, but it did: ${describe(error)}`
-          : `expected a ${errorClass.name} with code ${code}, but got ${describe(error)}`,
+          ? `expected not to throw ${wanted}, but it did: ${describe(error)}`
+          : `expected ${wanted}, but got ${describe(error)}`,
     };
   },
 });
