@@ -9,7 +9,8 @@ import { Limits } from '../../lambdas/domain/limits.js';
 import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
 import { RepositoryPolicySchema } from '../../lambdas/domain/policy/schema.js';
 import { PredicateTypes, StatementTypes } from '../../lambdas/domain/predicate-types.js';
-import type { Digest, EvidenceStatus } from '../../lambdas/domain/types.js';
+import type { Digest } from '../../lambdas/domain/types.js';
+import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
 import { attachAttestation, attTag, collectContext, imageContext } from '../support/memory-evidence.js';
 import { MemoryRegistry, pushArtifact } from '../support/memory-registry.js';
 import { bytesOf, dsseEnvelope, statementAbout, type TestSigner, testSigner } from '../support/signers.js';
@@ -152,19 +153,6 @@ async function signImage(registry: MemoryRegistry, digest: Digest, by: TestSigne
   await pushManifest(registry, REPO, cosignSignatureManifest([signature]), cosignTag(digest, 'sig'));
 }
 
-/** What a row expects of the result; reasons are compared whole (asymmetric matchers for the long ones). */
-interface Expected {
-  readonly status: EvidenceStatus;
-  readonly reasons?: readonly unknown[];
-  readonly facts?: Record<string, unknown>;
-}
-
-function expectResult(result: Awaited<ReturnType<typeof collectProvenance>>, expected: Expected): void {
-  expect(result.status).toBe(expected.status);
-  if (expected.reasons !== undefined) expect(result.reasons).toEqual(expected.reasons);
-  if (expected.facts !== undefined) expect(result.facts).toMatchObject(expected.facts);
-}
-
 describe('Function: collectProvenance', () => {
   const ci = testSigner('ci');
   const stranger = testSigner('stranger');
@@ -226,7 +214,7 @@ describe('Function: collectProvenance', () => {
       const result = await collectProvenance(ctx);
 
       // Assess
-      expectResult(result, {
+      expectEvidence(result, {
         status: 'PASS',
         facts: { slsaVersion: 'v0.2', sourceRef: 'refs/tags/v1', lockfileDigest: `sha256:${LOCK_HEX}` },
       });
@@ -249,7 +237,7 @@ describe('Function: collectProvenance', () => {
 
       // Assess
       expect(result.facts.lockfileDigest).toBeUndefined();
-      expectResult(result, {
+      expectEvidence(result, {
         status: 'PASS',
         facts: {
           lockfile: { name: 'deps', digest: `sha1:${'a'.repeat(40)}` },
@@ -263,7 +251,7 @@ describe('Function: collectProvenance', () => {
    * One image with (at most) one envelope under its `.att` tag. `envelope` makes the layer bytes
    * for the image digest; `reasons` is a function of the `.att` tag and the image digest.
    */
-  interface AttCase extends Omit<Expected, 'reasons'> {
+  interface AttCase extends Omit<ExpectedEvidence, 'reasons'> {
     readonly when: string;
     readonly it: string;
     readonly policy?: Record<string, unknown>;
@@ -474,11 +462,7 @@ describe('Function: collectProvenance', () => {
       const result = await collectProvenance(ctx);
 
       // Assess
-      expectResult(result, {
-        status: c.status,
-        ...(c.reasons !== undefined && { reasons: c.reasons(attTag(image.digest), image.digest) }),
-        ...(c.facts !== undefined && { facts: c.facts }),
-      });
+      expectEvidence(result, { ...c, reasons: c.reasons?.(attTag(image.digest), image.digest) });
       expect(Buffer.byteLength(JSON.stringify(result.facts))).toBeLessThan(2048);
     });
   });
@@ -533,12 +517,12 @@ describe('Function: collectProvenance', () => {
   });
 
   /** A multi-arch image whose platform manifests or index carry provenance by `builder` (ci-signed). */
-  interface MultiArchCase extends Expected {
+  interface MultiArchCase extends Pick<ExpectedEvidence, 'status'> {
     readonly when: string;
     readonly it: string;
     readonly attested: (m: MultiArch) => readonly (readonly [Digest, string?])[];
     readonly requiredPlatforms?: readonly string[];
-    readonly expected: (m: MultiArch) => Omit<Expected, 'status'> & { readonly documents?: readonly string[] };
+    readonly expected: (m: MultiArch) => Omit<ExpectedEvidence, 'status'>;
   }
 
   const MULTI_ARCH_CASES: readonly MultiArchCase[] = [
@@ -643,7 +627,7 @@ describe('Function: collectProvenance', () => {
 
       // Assess
       const { documents, ...expected } = c.expected(m);
-      expectResult(result, { status: c.status, ...expected });
+      expectEvidence(result, { status: c.status, ...expected });
       if (documents !== undefined) {
         expect(result.documents).toEqual(
           documents.map((name, i) => ({ name, mediaType: MediaTypes.dsseEnvelope, bytes: attached[i] })),
@@ -656,7 +640,7 @@ describe('Function: collectProvenance', () => {
     const signing = testSigner('image-signing');
 
     /** How the index (or a platform manifest) is signed, and what the collector must make of it. */
-    interface BuildkitCase extends Expected {
+    interface BuildkitCase extends Pick<ExpectedEvidence, 'status'> {
       readonly it: string;
       readonly attested?: readonly string[];
       readonly acceptBuildkit?: boolean;
@@ -744,7 +728,7 @@ describe('Function: collectProvenance', () => {
       const { result } = await collectBuildkit({ signed: (m) => ({ by: signing, on: m.index }) });
 
       // Assess
-      expectResult(result, {
+      expectEvidence(result, {
         status: 'PASS',
         reasons: [
           `built by ${BUILDKIT_BUILDER} from ${SOURCE}@refs/heads/main`,
@@ -767,8 +751,7 @@ describe('Function: collectProvenance', () => {
       const { m, result } = await collectBuildkit(c);
 
       // Assess
-      expect(result.status).toBe(c.status);
-      expect(result.reasons).toEqual(c.expected(m));
+      expectEvidence(result, { status: c.status, reasons: c.expected(m) });
     });
   });
 });
