@@ -13,17 +13,8 @@ import type { EvidenceKind, EvidenceStatus } from '../../lambdas/domain/types.js
 
 const PRODUCTION = ['lockfile', 'dependency-diff', 'sbom', 'provenance', 'signature', 'scan', 'eval'] as const;
 const STAGING = ['sbom', 'provenance', 'dependency-diff'] as const;
-/** Every kind, in the order the decision's evidence list shows them. */
-const ALL_KINDS = [
-  'lockfile',
-  'dependency-diff',
-  'sbom',
-  'provenance',
-  'signature',
-  'scan',
-  'eval',
-  'approval',
-] as const satisfies readonly EvidenceKind[];
+/** Every kind, in the order the decision's evidence list shows them: production's, then approval. */
+const ALL_KINDS = [...PRODUCTION, 'approval'] as const satisfies readonly EvidenceKind[];
 
 const policyWith = (fields: Record<string, unknown> = {}) =>
   RepositoryPolicySchema.parse({ repositories: ['app/**'], ...fields });

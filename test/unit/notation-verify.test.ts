@@ -8,7 +8,6 @@ import {
   signNotationJws,
 } from '../../cli/fixtures/notation.js';
 import { parseNotationEnvelope } from '../../lambdas/domain/notation/envelope.js';
-import type { NotationErrorCode } from '../../lambdas/domain/notation/errors.js';
 import type { RevocationChecker, RevocationQuery } from '../../lambdas/domain/notation/revocation.js';
 import {
   matchesAwsSignerProfile,
@@ -54,22 +53,6 @@ const awsOptions = (overrides: Partial<NotationVerifyOptions> = {}): NotationVer
 
 const sign = (opts: NotationSignOptions = {}, signer: NotationTestChain = chain): Uint8Array =>
   signNotationJws(signer, IMAGE, { signingTime: SIGNED_AT, ...opts });
-
-async function failureOf(promise: Promise<unknown>): Promise<NotationError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof NotationError) return err;
-    throw err;
-  }
-  throw new Error('expected the verification to fail');
-}
-
-async function expectFailure(promise: Promise<unknown>, code: NotationErrorCode, message?: RegExp): Promise<void> {
-  const err = await failureOf(promise);
-  expect(err.detail).toBe(code);
-  if (message !== undefined) expect(err.message).toMatch(message);
-}
 
 /** Rewrites one member of the JSON envelope without re-signing it. */
 function tamper(envelope: Uint8Array, edit: (jws: Record<string, unknown>) => void): Uint8Array {
@@ -140,10 +123,9 @@ describe('Function: verifyNotationSignature', () => {
       });
 
       // Act / Assess
-      await expectFailure(
+      await expect(
         verifyNotationSignature(envelope, { ...IMAGE, digest: `sha256:${'cd'.repeat(32)}` }, x509Options()),
-        'NOTATION_INTEGRITY',
-      );
+      ).rejects.toThrowWithCode(NotationError, 'NOTATION_INTEGRITY');
     });
   });
 
@@ -157,7 +139,10 @@ describe('Function: verifyNotationSignature', () => {
       });
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(envelope, IMAGE, x509Options()), 'NOTATION_INTEGRITY');
+      await expect(verifyNotationSignature(envelope, IMAGE, x509Options())).rejects.toThrowWithCode(
+        NotationError,
+        'NOTATION_INTEGRITY',
+      );
     });
   });
 
@@ -167,18 +152,20 @@ describe('Function: verifyNotationSignature', () => {
       const image = { ...IMAGE, digest: `sha256:${'ef'.repeat(32)}` };
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(), image, x509Options()), 'TARGET_MISMATCH', /digest/);
+      await expect(verifyNotationSignature(sign(), image, x509Options())).rejects.toThrowWithCode(
+        NotationError,
+        'TARGET_MISMATCH',
+        /digest/,
+      );
     });
   });
 
   describe('when the signed target has another size', () => {
     it('throws TARGET_MISMATCH naming the size', async () => {
       // Act / Assess
-      await expectFailure(
+      await expect(
         verifyNotationSignature(sign(), { ...IMAGE, size: IMAGE.size + 1 }, x509Options()),
-        'TARGET_MISMATCH',
-        /size 1234 ≠ 1235/,
-      );
+      ).rejects.toThrowWithCode(NotationError, 'TARGET_MISMATCH', /size 1234 ≠ 1235/);
     });
   });
 
@@ -188,7 +175,11 @@ describe('Function: verifyNotationSignature', () => {
       const image = { ...IMAGE, mediaType: 'application/vnd.oci.image.index.v1+json' };
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(), image, x509Options()), 'TARGET_MISMATCH', /mediaType/);
+      await expect(verifyNotationSignature(sign(), image, x509Options())).rejects.toThrowWithCode(
+        NotationError,
+        'TARGET_MISMATCH',
+        /mediaType/,
+      );
     });
   });
 
@@ -198,7 +189,11 @@ describe('Function: verifyNotationSignature', () => {
       const opts = x509Options({ trustAnchors: [{ id: 'other-root', certificatePem: otherChain.root.pem }] });
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(), IMAGE, opts), 'UNTRUSTED_ANCHOR', /other-root/);
+      await expect(verifyNotationSignature(sign(), IMAGE, opts)).rejects.toThrowWithCode(
+        NotationError,
+        'UNTRUSTED_ANCHOR',
+        /other-root/,
+      );
     });
   });
 
@@ -208,8 +203,8 @@ describe('Function: verifyNotationSignature', () => {
       const envelope = sign({ x5c: [chain.leaf, chain.root] });
 
       // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(envelope, IMAGE, x509Options()),
+      await expect(verifyNotationSignature(envelope, IMAGE, x509Options())).rejects.toThrowWithCode(
+        NotationError,
         'INVALID_CERTIFICATE_CHAIN',
         /not issued and signed by x5c\[1\]/,
       );
@@ -223,8 +218,8 @@ describe('Function: verifyNotationSignature', () => {
       const opts = x509Options({ trustAnchors: [{ id: 'tls-root', certificatePem: tls.root.pem }] });
 
       // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(sign({}, tls), IMAGE, opts),
+      await expect(verifyNotationSignature(sign({}, tls), IMAGE, opts)).rejects.toThrowWithCode(
+        NotationError,
         'INVALID_CERTIFICATE_CHAIN',
         /serverAuth/,
       );
@@ -241,7 +236,11 @@ describe('Function: verifyNotationSignature', () => {
       const opts = x509Options({ trustAnchors: [{ id: 'expired-root', certificatePem: expired.root.pem }] });
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(sign({}, expired), IMAGE, opts), 'EXPIRED', /x5c\[0\]/);
+      await expect(verifyNotationSignature(sign({}, expired), IMAGE, opts)).rejects.toThrowWithCode(
+        NotationError,
+        'EXPIRED',
+        /x5c\[0\]/,
+      );
     });
   });
 
@@ -251,7 +250,11 @@ describe('Function: verifyNotationSignature', () => {
       const envelope = sign({ expiry: new Date('2026-12-31T00:00:00Z') });
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(envelope, IMAGE, x509Options()), 'EXPIRED', /signature expired/);
+      await expect(verifyNotationSignature(envelope, IMAGE, x509Options())).rejects.toThrowWithCode(
+        NotationError,
+        'EXPIRED',
+        /signature expired/,
+      );
     });
   });
 
@@ -279,7 +282,11 @@ describe('Function: verifyNotationSignature', () => {
       const opts = awsOptions({ trustAnchors: [{ id: 'sa-root', certificatePem: expired.root.pem }] });
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(envelope, IMAGE, opts), 'EXPIRED', /authentic signing time/);
+      await expect(verifyNotationSignature(envelope, IMAGE, opts)).rejects.toThrowWithCode(
+        NotationError,
+        'EXPIRED',
+        /authentic signing time/,
+      );
     });
   });
 
@@ -289,8 +296,8 @@ describe('Function: verifyNotationSignature', () => {
       const envelope = sign({ extendedAttributes: { 'com.example.policy': 'v1' }, critical: ['com.example.policy'] });
 
       // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(envelope, IMAGE, x509Options()),
+      await expect(verifyNotationSignature(envelope, IMAGE, x509Options())).rejects.toThrowWithCode(
+        NotationError,
         'UNKNOWN_CRITICAL_HEADER',
         /com\.example\.policy/,
       );
@@ -306,8 +313,8 @@ describe('Function: verifyNotationSignature', () => {
       });
 
       // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(envelope, IMAGE, x509Options()),
+      await expect(verifyNotationSignature(envelope, IMAGE, x509Options())).rejects.toThrowWithCode(
+        NotationError,
         'UNKNOWN_CRITICAL_HEADER',
         /com\.example\.plugin/,
       );
@@ -320,7 +327,11 @@ describe('Function: verifyNotationSignature', () => {
       const opts = x509Options({ trustedIdentities: ['x509.subject: C=US, ST=WA, O=Someone Else'] });
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(), IMAGE, opts), 'IDENTITY_MISMATCH', /Release Gate Demo/);
+      await expect(verifyNotationSignature(sign(), IMAGE, opts)).rejects.toThrowWithCode(
+        NotationError,
+        'IDENTITY_MISMATCH',
+        /Release Gate Demo/,
+      );
     });
   });
 
@@ -330,7 +341,11 @@ describe('Function: verifyNotationSignature', () => {
       const opts = x509Options({ trustedIdentities: ['x509.subject: C=US, O=Release Gate Demo'] });
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(), IMAGE, opts), 'POLICY_INVALID', /ST/);
+      await expect(verifyNotationSignature(sign(), IMAGE, opts)).rejects.toThrowWithCode(
+        NotationError,
+        'POLICY_INVALID',
+        /ST/,
+      );
     });
   });
 
@@ -382,7 +397,10 @@ describe('Function: verifyNotationSignature', () => {
       const opts = awsOptions({ awsSignerProfiles: [`${AWS_SIGNER_FIXTURE.profileArn}/Zz99Yy88Xx`] });
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts), 'IDENTITY_MISMATCH');
+      await expect(verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts)).rejects.toThrowWithCode(
+        NotationError,
+        'IDENTITY_MISMATCH',
+      );
     });
   });
 
@@ -394,7 +412,10 @@ describe('Function: verifyNotationSignature', () => {
       });
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts), 'IDENTITY_MISMATCH');
+      await expect(verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts)).rejects.toThrowWithCode(
+        NotationError,
+        'IDENTITY_MISMATCH',
+      );
     });
   });
 
@@ -404,8 +425,8 @@ describe('Function: verifyNotationSignature', () => {
       const opts = awsOptions({ awsSignerProfiles: [], trustedIdentities: [TRUSTED_SUBJECT] });
 
       // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts),
+      await expect(verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts)).rejects.toThrowWithCode(
+        NotationError,
         'IDENTITY_MISMATCH',
         /trusts no AWS Signer profile/,
       );
@@ -415,11 +436,9 @@ describe('Function: verifyNotationSignature', () => {
   describe('when the AWS Signer profile list contains *', () => {
     it('throws POLICY_INVALID', async () => {
       // Act / Assess
-      await expectFailure(
+      await expect(
         verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, awsOptions({ awsSignerProfiles: ['*'] })),
-        'POLICY_INVALID',
-        /wildcard/,
-      );
+      ).rejects.toThrowWithCode(NotationError, 'POLICY_INVALID', /wildcard/);
     });
   });
 
@@ -431,11 +450,9 @@ describe('Function: verifyNotationSignature', () => {
       };
 
       // Act / Assess
-      await expectFailure(
+      await expect(
         verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, awsOptions({ revocation })),
-        'REVOKED',
-        /signing profile version revoked/,
-      );
+      ).rejects.toThrowWithCode(NotationError, 'REVOKED', /signing profile version revoked/);
     });
   });
 
@@ -449,13 +466,11 @@ describe('Function: verifyNotationSignature', () => {
       };
 
       // Act
-      const err = await failureOf(
-        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, awsOptions({ revocation })),
-      );
+      const act = verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, awsOptions({ revocation }));
 
       // Assess
-      expect(err.detail).toBe('REVOCATION_UNAVAILABLE');
-      expect(err.cause).toBeInstanceOf(Error);
+      await expect(act).rejects.toThrowWithCode(NotationError, 'REVOCATION_UNAVAILABLE');
+      await expect(act).rejects.toMatchObject({ cause: expect.any(Error) });
     });
   });
 
@@ -465,11 +480,9 @@ describe('Function: verifyNotationSignature', () => {
       const { revocation: _unused, ...withoutRevocation } = awsOptions();
 
       // Act / Assess
-      await expectFailure(
+      await expect(
         verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, withoutRevocation),
-        'REVOCATION_UNAVAILABLE',
-        /GetRevocationStatus/,
-      );
+      ).rejects.toThrowWithCode(NotationError, 'REVOCATION_UNAVAILABLE', /GetRevocationStatus/);
     });
   });
 
@@ -480,7 +493,11 @@ describe('Function: verifyNotationSignature', () => {
       const opts = x509Options({ trustAnchors: [{ id: 'crl-root', certificatePem: crl.root.pem }] });
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(sign({}, crl), IMAGE, opts), 'REVOCATION_UNAVAILABLE', /CRL/);
+      await expect(verifyNotationSignature(sign({}, crl), IMAGE, opts)).rejects.toThrowWithCode(
+        NotationError,
+        'REVOCATION_UNAVAILABLE',
+        /CRL/,
+      );
     });
   });
 
@@ -490,8 +507,8 @@ describe('Function: verifyNotationSignature', () => {
       const envelope = sign({ alg: 'ES384' });
 
       // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(envelope, IMAGE, x509Options()),
+      await expect(verifyNotationSignature(envelope, IMAGE, x509Options())).rejects.toThrowWithCode(
+        NotationError,
         'ALGORITHM_MISMATCH',
         /prime256v1 requires ES256/,
       );
@@ -501,25 +518,22 @@ describe('Function: verifyNotationSignature', () => {
   describe('when the policy requires signingAuthority and the signature is notary.x509', () => {
     it('throws SIGNING_SCHEME_MISMATCH', async () => {
       // Act / Assess
-      await expectFailure(
+      await expect(
         verifyNotationSignature(sign(), IMAGE, x509Options({ signingScheme: 'notary.x509.signingAuthority' })),
-        'SIGNING_SCHEME_MISMATCH',
-      );
+      ).rejects.toThrowWithCode(NotationError, 'SIGNING_SCHEME_MISMATCH');
     });
   });
 
   describe('when the envelope is COSE', () => {
     it('throws UNSUPPORTED_ENVELOPE', async () => {
       // Act / Assess
-      await expectFailure(
+      await expect(
         verifyNotationSignature(
           new Uint8Array([0xd2, 0x84]),
           IMAGE,
           x509Options({ envelopeMediaType: 'application/cose' }),
         ),
-        'UNSUPPORTED_ENVELOPE',
-        /COSE envelopes are not supported/,
-      );
+      ).rejects.toThrowWithCode(NotationError, 'UNSUPPORTED_ENVELOPE', /COSE envelopes are not supported/);
     });
   });
 
@@ -529,7 +543,10 @@ describe('Function: verifyNotationSignature', () => {
       const huge = new Uint8Array(2 * 1024 * 1024).fill(0x7b);
 
       // Act / Assess
-      await expectFailure(verifyNotationSignature(huge, IMAGE, x509Options()), 'TOO_LARGE');
+      await expect(verifyNotationSignature(huge, IMAGE, x509Options())).rejects.toThrowWithCode(
+        NotationError,
+        'TOO_LARGE',
+      );
     });
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { createHash, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleToJSON, toDSSEBundle, toMessageSignatureBundle } from '@sigstore/bundle';
@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { pae } from '../../lambdas/domain/attest/dsse.js';
 import { GateError } from '../../lambdas/domain/errors.js';
 import { type Descriptor, digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
-import type { TrustedKey } from '../../lambdas/domain/policy/schema.js';
 import type { RegistryReader } from '../../lambdas/domain/ports.js';
 import { findSigstoreBundles, scanSigstoreBundles } from '../../lambdas/domain/sigstore/discover.js';
 import { verifyImageBundles } from '../../lambdas/domain/sigstore/image-signatures.js';
@@ -18,11 +17,12 @@ import {
 import {
   COSIGN_SIGN_PREDICATE_TYPE,
   matchesSubject,
-  type SigstoreFailure,
   SigstoreVerificationError,
   verifyBundle,
 } from '../../lambdas/domain/sigstore/verify-bundle.js';
+import { sha256 } from '../support/digest.js';
 import { MemoryRegistry, pushArtifact, pushBlob, pushImage } from '../support/memory-registry.js';
+import { type TestSigner, testSigner } from '../support/signers.js';
 
 const DATA = join(import.meta.dirname, '..', 'corpus', 'data');
 const PYTHON = join(DATA, 'sigstore-bundles', 'sigstore-python');
@@ -35,18 +35,8 @@ const stagingRoot = parseTrustedRoot(
   VENDORED_TRUSTED_ROOTS.staging,
 );
 
-interface TestKey {
-  readonly trusted: TrustedKey;
-  readonly privateKey: KeyObject;
-}
-
-function generateKey(id: string): TestKey {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { trusted: { id, publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() }, privateKey };
-}
-
-const signingKey = generateKey('ci-signing');
-const otherKey = generateKey('someone-else');
+const signingKey = testSigner('ci-signing');
+const otherKey = testSigner('someone-else');
 
 function toBytes(value: unknown): Uint8Array {
   return new Uint8Array(Buffer.from(JSON.stringify(value)));
@@ -63,7 +53,7 @@ function statementFor(digest: string, predicateType = COSIGN_SIGN_PREDICATE_TYPE
 
 /** A key-based DSSE bundle as cosign v3 `sign --key` / `attest --key` writes it (no tlog upload). */
 function keyedDsseBundle(
-  key: TestKey,
+  key: TestSigner,
   payload: unknown,
   payloadType: string = MediaTypes.inTotoPayload,
   hint = key.trusted.id,
@@ -74,28 +64,14 @@ function keyedDsseBundle(
 }
 
 /** A key-based message-signature bundle over `artifact`. */
-function keyedMessageBundle(key: TestKey, artifact: Uint8Array): Uint8Array {
+function keyedMessageBundle(key: TestSigner, artifact: Uint8Array): Uint8Array {
   const digest = createHash('sha256').update(artifact).digest();
   const signature = sign('sha256', artifact, key.privateKey);
   return toBytes(bundleToJSON(toMessageSignatureBundle({ digest, signature, keyHint: key.trusted.id })));
 }
 
-function sha256(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
 function corpus(name: string): Uint8Array {
   return new Uint8Array(readFileSync(join(PYTHON, name)));
-}
-
-function failureOf(act: () => unknown): SigstoreFailure | string {
-  try {
-    act();
-  } catch (err) {
-    if (err instanceof SigstoreVerificationError) return err.detail;
-    return `unexpected ${String(err)}`;
-  }
-  return 'no error';
 }
 
 const IMAGE_DIGEST = sha256('an image manifest');
@@ -143,12 +119,10 @@ describe('Function: verifyBundle', () => {
       tampered.dsseEnvelope.payload = Buffer.from(JSON.stringify(statementFor(sha256('evil')))).toString('base64');
 
       // Act
-      const failure = failureOf(() =>
-        verifyBundle(toBytes(tampered), { digest: sha256('evil') }, { keys: [signingKey.trusted] }),
-      );
+      const act = () => verifyBundle(toBytes(tampered), { digest: sha256('evil') }, { keys: [signingKey.trusted] });
 
       // Assess
-      expect(failure).toBe('SIGNATURE_INVALID');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'SIGNATURE_INVALID');
     });
   });
 
@@ -161,7 +135,7 @@ describe('Function: verifyBundle', () => {
       const act = () => verifyBundle(bundle, { digest: IMAGE_DIGEST }, { keys: [signingKey.trusted] });
 
       // Assess
-      expect(failureOf(act)).toBe('UNTRUSTED_KEY');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'UNTRUSTED_KEY');
       expect(act).toThrow(/ci-signing/);
     });
   });
@@ -175,7 +149,7 @@ describe('Function: verifyBundle', () => {
       const act = () => verifyBundle(bundle, { digest: IMAGE_DIGEST }, { keys: [signingKey.trusted] });
 
       // Assess
-      expect(failureOf(act)).toBe('DIGEST_MISMATCH');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'DIGEST_MISMATCH');
       expect(act).toThrow(IMAGE_DIGEST);
     });
   });
@@ -186,12 +160,11 @@ describe('Function: verifyBundle', () => {
       const bundle = keyedMessageBundle(signingKey, new Uint8Array(Buffer.from('v1')));
 
       // Act
-      const failure = failureOf(() =>
-        verifyBundle(bundle, { bytes: new Uint8Array(Buffer.from('v2')) }, { keys: [signingKey.trusted] }),
-      );
+      const act = () =>
+        verifyBundle(bundle, { bytes: new Uint8Array(Buffer.from('v2')) }, { keys: [signingKey.trusted] });
 
       // Assess
-      expect(failure).toBe('DIGEST_MISMATCH');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'DIGEST_MISMATCH');
     });
   });
 
@@ -202,12 +175,10 @@ describe('Function: verifyBundle', () => {
       const bundle = keyedMessageBundle(signingKey, artifact);
 
       // Act
-      const failure = failureOf(() =>
-        verifyBundle(bundle, { digest: sha256(artifact) }, { keys: [signingKey.trusted] }),
-      );
+      const act = () => verifyBundle(bundle, { digest: sha256(artifact) }, { keys: [signingKey.trusted] });
 
       // Assess
-      expect(failure).toBe('ARTIFACT_REQUIRED');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'ARTIFACT_REQUIRED');
     });
   });
 
@@ -217,12 +188,10 @@ describe('Function: verifyBundle', () => {
       const bundle = keyedDsseBundle(signingKey, statementFor(IMAGE_DIGEST));
 
       // Act
-      const failure = failureOf(() =>
-        verifyBundle(bundle, { digest: IMAGE_DIGEST }, { identities: [{ issuer: 'x', subject: '*' }] }),
-      );
+      const act = () => verifyBundle(bundle, { digest: IMAGE_DIGEST }, { identities: [{ issuer: 'x', subject: '*' }] });
 
       // Assess
-      expect(failure).toBe('NO_TRUST_ANCHOR');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'NO_TRUST_ANCHOR');
     });
   });
 
@@ -232,10 +201,10 @@ describe('Function: verifyBundle', () => {
       const bundle = keyedDsseBundle(signingKey, { hello: 'world' }, 'application/json');
 
       // Act
-      const failure = failureOf(() => verifyBundle(bundle, { digest: IMAGE_DIGEST }, { keys: [signingKey.trusted] }));
+      const act = () => verifyBundle(bundle, { digest: IMAGE_DIGEST }, { keys: [signingKey.trusted] });
 
       // Assess
-      expect(failure).toBe('STATEMENT_INVALID');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'STATEMENT_INVALID');
     });
   });
 
@@ -260,12 +229,10 @@ describe('Function: verifyBundle', () => {
       json.mediaType = 'application/vnd.dev.sigstore.bundle+json;version=9.9';
 
       // Act
-      const failure = failureOf(() =>
-        verifyBundle(toBytes(json), { digest: IMAGE_DIGEST }, { keys: [signingKey.trusted] }),
-      );
+      const act = () => verifyBundle(toBytes(json), { digest: IMAGE_DIGEST }, { keys: [signingKey.trusted] });
 
       // Assess
-      expect(failure).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'UNSUPPORTED_MEDIA_TYPE');
     });
   });
 
@@ -280,7 +247,7 @@ describe('Function: verifyBundle', () => {
         );
 
       // Assess
-      expect(failureOf(act)).toBe('WRONG_IDENTITY');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'WRONG_IDENTITY');
       expect(act).toThrow(/a@tny\.town/);
     });
   });
@@ -296,7 +263,7 @@ describe('Function: verifyBundle', () => {
         );
 
       // Assess
-      expect(failureOf(act)).toBe('WRONG_ISSUER');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'WRONG_ISSUER');
       expect(act).toThrow(/https:\/\/github\.com\/login\/oauth/);
     });
   });
@@ -339,7 +306,7 @@ describe('Function: verifyBundle', () => {
         );
 
       // Assess
-      expect(failureOf(act)).toBe('CERTIFICATE_EXPIRED');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'CERTIFICATE_EXPIRED');
       expect(act).toThrow(/2024-04-02/);
     });
   });
@@ -347,7 +314,7 @@ describe('Function: verifyBundle', () => {
   describe('when the proven signing time is after the verification time', () => {
     it('throws TIMESTAMP_INVALID', () => {
       // Act
-      const failure = failureOf(() =>
+      const act = () =>
         verifyBundle(
           corpus('bundle.txt.sigstore'),
           { bytes: corpus('bundle.txt') },
@@ -356,18 +323,17 @@ describe('Function: verifyBundle', () => {
             identities: [{ issuer: GITHUB_LOGIN, subject: 'a@tny.town' }],
             now: new Date('2023-01-01T00:00:00Z'),
           },
-        ),
-      );
+        );
 
       // Assess
-      expect(failure).toBe('TIMESTAMP_INVALID');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'TIMESTAMP_INVALID');
     });
   });
 
   describe('when a keyless bundle has no transparency log entry', () => {
     it('throws NO_TLOG_ENTRY', () => {
       // Act
-      const failure = failureOf(() =>
+      const act = () =>
         verifyBundle(
           corpus('bundle_no_log_entry.txt.sigstore'),
           { bytes: corpus('bundle_no_log_entry.txt') },
@@ -375,11 +341,10 @@ describe('Function: verifyBundle', () => {
             trustedRoot: stagingRoot,
             identities: [{ issuer: GITHUB_LOGIN, subject: '*' }],
           },
-        ),
-      );
+        );
 
       // Assess
-      expect(failure).toBe('NO_TLOG_ENTRY');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'NO_TLOG_ENTRY');
     });
   });
 
@@ -390,7 +355,7 @@ describe('Function: verifyBundle', () => {
       delete v3.verificationMaterial.tlogEntries[0].inclusionPromise;
 
       // Act
-      const failure = failureOf(() =>
+      const act = () =>
         verifyBundle(
           toBytes(v3),
           { bytes: corpus('bundle_v3.txt') },
@@ -398,29 +363,27 @@ describe('Function: verifyBundle', () => {
             trustedRoot: stagingRoot,
             identities: [{ issuer: GITHUB_LOGIN, subject: 'william@yossarian.net' }],
           },
-        ),
-      );
+        );
 
       // Assess
-      expect(failure).toBe('TIMESTAMP_INVALID');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'TIMESTAMP_INVALID');
     });
   });
 
   describe('when a keyless bundle is verified without a trusted root', () => {
     it('throws NO_TRUST_ANCHOR', () => {
       // Act
-      const failure = failureOf(() =>
+      const act = () =>
         verifyBundle(
           corpus('bundle.txt.sigstore'),
           { bytes: corpus('bundle.txt') },
           {
             identities: [{ issuer: GITHUB_LOGIN, subject: 'a@tny.town' }],
           },
-        ),
-      );
+        );
 
       // Assess
-      expect(failure).toBe('NO_TRUST_ANCHOR');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'NO_TRUST_ANCHOR');
     });
   });
 });

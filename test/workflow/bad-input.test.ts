@@ -435,29 +435,28 @@ describe('Workflow: bad input on the local stack', () => {
       expect(await store.getEvidence(promotedRepository, promoted.digest, 'approval')).toEqual(evidenceBefore);
     });
 
-    it('refuses to promote a quarantined release (PromotionBlocked)', async () => {
+    it.each([
+      [
+        'refuses to promote a quarantined release (PromotionBlocked)',
+        promote,
+        'QUARANTINED',
+        { name: 'PromotionBlocked' },
+      ],
+      ['refuses to quarantine a promoted release', quarantine, 'PROMOTED', { code: 'CONFLICT' }],
+    ] as const)('%s', async (_name, handler, state, refusal) => {
+      // Prepare
+      const [repository, { digest }] =
+        state === 'PROMOTED' ? [promotedRepository, promoted] : [quarantinedRepository, quarantined];
+
       // Act
-      const act = promote(getDeps)({ repository: quarantinedRepository, digest: quarantined.digest, stage: STAGE });
+      const act = handler(getDeps)({ repository, digest, stage: STAGE });
 
       // Assess
-      await expect(act).rejects.toMatchObject({ name: 'PromotionBlocked' });
-      const release = await w.gate.deps.gate.store.getRelease(quarantinedRepository, quarantined.digest);
-      expect(release?.state).toBe('QUARANTINED');
-      expect(await isPromoted(w, quarantinedRepository, quarantined.digest)).toBe(false);
-    });
-
-    it('refuses to quarantine a promoted release', async () => {
-      // Act
-      const act = quarantine(getDeps)({ repository: promotedRepository, digest: promoted.digest, stage: STAGE });
-
-      // Assess
-      await expect(act).rejects.toMatchObject({ code: 'CONFLICT' });
-      const release = await w.gate.deps.gate.store.getRelease(promotedRepository, promoted.digest);
-      expect(release?.state).toBe('PROMOTED');
-      expect(await isPromoted(w, promotedRepository, promoted.digest)).toBe(true);
-      expect(await w.registry.listTags(promotedRepository)).not.toContain(
-        `quarantine-${promoted.digest.replace(':', '-')}`,
-      );
+      await expect(act).rejects.toMatchObject(refusal);
+      expect((await w.deps.gate.store.getRelease(repository, digest))?.state).toBe(state);
+      expect(await isPromoted(w, repository, digest)).toBe(state === 'PROMOTED');
+      const quarantineTag = `quarantine-${digest.replace(':', '-')}`;
+      expect((await w.registry.listTags(repository)).includes(quarantineTag)).toBe(state === 'QUARANTINED');
     });
   });
 });
