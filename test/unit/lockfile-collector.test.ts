@@ -207,34 +207,26 @@ const CASES: readonly (readonly [string, readonly LockfileCase[]])[] = [
   ],
 ];
 
+/** Versions an SBOM may give an application component, by ecosystem: exact, or not (ranges, tags, none). */
+const VERSIONS: Readonly<Record<string, { exact: readonly string[]; inexact: readonly (string | undefined)[] }>> = {
+  npm: {
+    exact: ['1.2.3', 'v1.2.3', '1.2.3-beta.1'],
+    inexact: ['1.2', '^1.2.0', '~1.2', '>=1', '1.x', '1.2.3 - 2.0.0', '*', 'latest', '', undefined],
+  },
+  pypi: { exact: ['2.31.0', '1.2'], inexact: ['>=2.0,<3', '1.*'] },
+  maven: { exact: ['2.14.1'], inexact: ['[1.0,2.0)', 'RELEASE', '1.+'] },
+  golang: { exact: ['v0.0.0-20230516145632-8ccac152c651'], inexact: [] },
+  composer: { exact: ['v7.12.0'], inexact: ['dev-master'] },
+  gem: { exact: ['6.0.2.1'], inexact: [] },
+};
+
 describe('Function: isExactVersion', () => {
-  it.each([
-    ['1.2.3', 'npm', true],
-    ['v1.2.3', 'npm', true],
-    ['1.2.3-beta.1', 'npm', true],
-    ['1.2', 'npm', false],
-    ['^1.2.0', 'npm', false],
-    ['~1.2', 'npm', false],
-    ['>=1', 'npm', false],
-    ['1.x', 'npm', false],
-    ['1.2.3 - 2.0.0', 'npm', false],
-    ['*', 'npm', false],
-    ['latest', 'npm', false],
-    ['', 'npm', false],
-    [undefined, 'npm', false],
-    ['2.31.0', 'pypi', true],
-    ['1.2', 'pypi', true],
-    ['>=2.0,<3', 'pypi', false],
-    ['1.*', 'pypi', false],
-    ['[1.0,2.0)', 'maven', false],
-    ['RELEASE', 'maven', false],
-    ['2.14.1', 'maven', true],
-    ['1.+', 'maven', false],
-    ['v0.0.0-20230516145632-8ccac152c651', 'golang', true],
-    ['dev-master', 'composer', false],
-    ['v7.12.0', 'composer', true],
-    ['6.0.2.1', 'gem', true],
-  ])('%s (%s) is exact: %s', (version, ecosystem, expected) => {
+  it.each(
+    Object.entries(VERSIONS).flatMap(([ecosystem, { exact, inexact }]) => [
+      ...exact.map((version) => [version, ecosystem, true] as const),
+      ...inexact.map((version) => [version, ecosystem, false] as const),
+    ]),
+  )('%s (%s) is exact: %s', (version, ecosystem, expected) => {
     // Act & Assess
     expect(isExactVersion(version, ecosystem)).toBe(expected);
   });
