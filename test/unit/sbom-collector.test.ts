@@ -130,7 +130,6 @@ describe('Function: collectSbom', () => {
     pushArtifact(registry, REPO, { layers, subject: image, ...(artifactType !== undefined && { artifactType }) });
   const sbomTag = (registry: MemoryRegistry, image: Descriptor, layers: LayerSpec[]) =>
     pushArtifact(registry, REPO, { layers, tag: `${digestToTag(image.digest)}.sbom` });
-  const done = undefined;
 
   const CASES: readonly (readonly [string, readonly SbomCase[]])[] = [
     [
@@ -145,7 +144,6 @@ describe('Function: collectSbom', () => {
               [{ mediaType: 'application/octet-stream', bytes: encode(SPDX) }],
               MediaTypes.spdxJson,
             );
-            return done;
           },
           status: 'PASS',
           facts: { format: 'spdx', specVersion: '2.3', componentCount: 1, source: 'referrer' },
@@ -155,7 +153,6 @@ describe('Function: collectSbom', () => {
           arrange: async (registry, image) => {
             const other = 'application/vnd.example.other';
             await referrer(registry, image, [{ mediaType: other, bytes: encode({ x: 1 }) }], other);
-            return done;
           },
           status: 'MISSING',
         },
@@ -193,7 +190,6 @@ describe('Function: collectSbom', () => {
           it: 'passes from the sha256-<hex>.sbom tag',
           arrange: async (registry, image) => {
             await sbomTag(registry, image, [{ mediaType: MediaTypes.spdxJson, bytes: encode(SPDX) }]);
-            return done;
           },
           status: 'PASS',
           facts: ({ image }) => ({ source: 'cosign-tag', location: `tag ${digestToTag(image ?? '')}.sbom` }),
@@ -205,7 +201,6 @@ describe('Function: collectSbom', () => {
             await sbomTag(registry, image, [
               { mediaType: 'text/spdx', bytes: new TextEncoder().encode('SPDXVersion: SPDX-2.3') },
             ]);
-            return done;
           },
           status: 'FAIL',
           firstReason: 'no CycloneDX or SPDX JSON layer',
@@ -220,7 +215,6 @@ describe('Function: collectSbom', () => {
           policy: trusting,
           arrange: async (registry, image) => {
             await referrer(registry, image, [sbomAttestation(attacker, image.digest, PredicateTypes.spdx, SPDX)]);
-            return done;
           },
           status: 'FAIL',
           reasons: expect.arrayContaining([expect.stringMatching(/not verified/)]),
@@ -236,7 +230,6 @@ describe('Function: collectSbom', () => {
           arrange: async (registry, image) => {
             const layers = [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }];
             await referrer(registry, image, layers, MediaTypes.cyclonedxJson);
-            return done;
           },
           status: 'MISSING',
           firstReason: 'sbom.requireSigned',
@@ -250,7 +243,6 @@ describe('Function: collectSbom', () => {
             await referrer(registry, image, [
               sbomAttestation(trusted, image.digest, PredicateTypes.cyclonedx, CYCLONEDX),
             ]);
-            return done;
           },
           status: 'PASS',
           facts: { source: 'attestation', componentCount: 2 },
@@ -265,7 +257,6 @@ describe('Function: collectSbom', () => {
           arrange: async (registry, image) => {
             const bytes = encode({ bomFormat: 'CycloneDX', specVersion: '9.9' });
             await referrer(registry, image, [{ mediaType: MediaTypes.cyclonedxJson, bytes }]);
-            return done;
           },
           status: 'FAIL',
           firstReason: /no usable SBOM: referrer sha256:[a-f0-9]{64}: not a valid CycloneDX document/,
@@ -284,7 +275,6 @@ describe('Function: collectSbom', () => {
               subject: image,
             });
             await registry.putManifest(REPO, manifest, MediaTypes.ociManifest);
-            return done;
           },
           status: 'FAIL',
           firstReason: 'above the limit',
@@ -296,7 +286,6 @@ describe('Function: collectSbom', () => {
               { mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) },
             ]);
             registry.corrupt(REPO, layers[0]?.digest ?? '', encode({ ...CYCLONEDX, components: [] }));
-            return done;
           },
           status: 'FAIL',
           firstReason: 'hashes to',
@@ -308,7 +297,6 @@ describe('Function: collectSbom', () => {
               { mediaType: MediaTypes.cyclonedxJson, bytes: new TextEncoder().encode('not json') },
             ]);
             await sbomTag(registry, image, [{ mediaType: MediaTypes.spdxJson, bytes: encode(SPDX) }]);
-            return done;
           },
           status: 'PASS',
           facts: { source: 'cosign-tag' },
