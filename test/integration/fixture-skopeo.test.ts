@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { buildScenarioImage, DEMO_SCENARIOS, type Scenario } from '../../cli/fix
 import { PLATFORMS } from '../../cli/fixtures/image.js';
 import { generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
+import { sha256 } from '../support/digest.js';
 
 /**
  * skopeo (containers/image) is a third-party reader of OCI layouts: if it inspects and copies what
@@ -22,10 +22,6 @@ const run = promisify(execFile);
 async function skopeo(...args: string[]): Promise<string> {
   const { stdout } = await run('skopeo', ['--insecure-policy', ...args], { maxBuffer: 16 * 1024 * 1024 });
   return stdout;
-}
-
-function sha256(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 const InspectSchema = z.object({
