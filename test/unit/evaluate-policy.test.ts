@@ -37,51 +37,53 @@ const expectedBlocker = (kind: EvidenceKind, outcome: NotPassing): string =>
 
 describe('Function: evaluatePolicy', () => {
   describe('when every required kind passed', () => {
-    it.each([
-      {
-        stage: 'production',
-        policy: defaults,
-        evidence: passing(PRODUCTION),
-        required: [...PRODUCTION, 'approval'],
-        reasons: [
-          'all required evidence passed for stage production: lockfile, dependency-diff, sbom, provenance, signature, scan, eval',
-          'awaiting human approval',
-        ],
-        approvalRequired: true,
-      },
-      {
-        stage: 'staging',
-        policy: defaults,
-        evidence: passing(STAGING),
-        required: [...STAGING],
-        reasons: ['all required evidence passed for stage staging: sbom, provenance, dependency-diff'],
-        approvalRequired: false,
-      },
-      {
-        stage: 'canary',
-        policy: policyWith({ stages: { canary: { require: ['scan', 'signature'] } } }),
-        evidence: passing(['signature', 'scan']),
-        required: ['scan', 'signature'],
-        reasons: ['all required evidence passed for stage canary: scan, signature'],
-        approvalRequired: false,
-      },
-      {
-        stage: 'hold',
-        policy: policyWith({ stages: { hold: { require: ['approval'] } } }),
-        evidence: [],
-        required: ['approval'],
-        reasons: ['all required evidence passed for stage hold: ', 'awaiting human approval'],
-        approvalRequired: true,
-      },
-      {
-        stage: 'repeated',
-        policy: policyWith({ stages: { repeated: { require: ['sbom', 'provenance', 'sbom'] } } }),
-        evidence: passing(['sbom', 'provenance']),
-        required: ['sbom', 'provenance'],
-        reasons: ['all required evidence passed for stage repeated: sbom, provenance'],
-        approvalRequired: false,
-      },
-    ])('passes stage $stage, naming the required kinds in the order the stage lists them', (row) => {
+    it.each(
+      [
+        {
+          stage: 'production',
+          policy: defaults,
+          evidence: passing(PRODUCTION),
+          required: [...PRODUCTION, 'approval'],
+          reasons: [
+            'all required evidence passed for stage production: lockfile, dependency-diff, sbom, provenance, signature, scan, eval',
+            'awaiting human approval',
+          ],
+          approvalRequired: true,
+        },
+        {
+          stage: 'staging',
+          policy: defaults,
+          evidence: passing(STAGING),
+          required: [...STAGING],
+          reasons: ['all required evidence passed for stage staging: sbom, provenance, dependency-diff'],
+          approvalRequired: false,
+        },
+        {
+          stage: 'canary',
+          policy: policyWith({ stages: { canary: { require: ['scan', 'signature'] } } }),
+          evidence: passing(['signature', 'scan']),
+          required: ['scan', 'signature'],
+          reasons: ['all required evidence passed for stage canary: scan, signature'],
+          approvalRequired: false,
+        },
+        {
+          stage: 'hold',
+          policy: policyWith({ stages: { hold: { require: ['approval'] } } }),
+          evidence: [],
+          required: ['approval'],
+          reasons: ['all required evidence passed for stage hold: ', 'awaiting human approval'],
+          approvalRequired: true,
+        },
+        {
+          stage: 'repeated',
+          policy: policyWith({ stages: { repeated: { require: ['sbom', 'provenance', 'sbom'] } } }),
+          evidence: passing(['sbom', 'provenance']),
+          required: ['sbom', 'provenance'],
+          reasons: ['all required evidence passed for stage repeated: sbom, provenance'],
+          approvalRequired: false,
+        },
+      ].map((row) => [row.stage, row] as const),
+    )('passes stage %s, naming the required kinds in the order the stage lists them', (_stage, row) => {
       // Act
       const d = evaluatePolicy(row.policy, row.stage, row.evidence);
 
@@ -123,33 +125,35 @@ describe('Function: evaluatePolicy', () => {
   });
 
   describe('when the blocking reasons are written', () => {
-    it.each([
-      {
-        label: 'a failing kind without reasons says so',
-        evidence: [ev('sbom', 'FAIL'), ev('provenance')],
-        reasons: ['sbom: FAIL: no reason given'],
-      },
-      {
-        label: 'several reasons of one kind are joined with "; "',
-        evidence: [ev('sbom', 'ERROR', ['registry timed out', 'retries exhausted']), ev('provenance')],
-        reasons: ['sbom: ERROR: registry timed out; retries exhausted'],
-      },
-      {
-        label: 'several blocking kinds follow the evidence-kind order, not the stage’s order',
-        evidence: [ev('provenance', 'FAIL', ['untrusted builder']), ev('sbom', 'MISSING', ['no SBOM'])],
-        reasons: ['sbom: MISSING: no SBOM', 'provenance: FAIL: untrusted builder'],
-      },
-      {
-        label: 'an absent kind and a failing kind are both listed',
-        evidence: [ev('provenance', 'FAIL', ['untrusted builder'])],
-        reasons: ['sbom: MISSING: no evidence was recorded', 'provenance: FAIL: untrusted builder'],
-      },
-      {
-        label: 'a passing kind adds nothing, whatever its reasons',
-        evidence: [ev('sbom', 'PASS', ['CycloneDX 1.6']), ev('provenance', 'FAIL', ['untrusted builder'])],
-        reasons: ['provenance: FAIL: untrusted builder'],
-      },
-    ])('blocks: $label', ({ evidence, reasons }) => {
+    it.each(
+      [
+        {
+          label: 'a failing kind without reasons says so',
+          evidence: [ev('sbom', 'FAIL'), ev('provenance')],
+          reasons: ['sbom: FAIL: no reason given'],
+        },
+        {
+          label: 'several reasons of one kind are joined with "; "',
+          evidence: [ev('sbom', 'ERROR', ['registry timed out', 'retries exhausted']), ev('provenance')],
+          reasons: ['sbom: ERROR: registry timed out; retries exhausted'],
+        },
+        {
+          label: 'several blocking kinds follow the evidence-kind order, not the stage’s order',
+          evidence: [ev('provenance', 'FAIL', ['untrusted builder']), ev('sbom', 'MISSING', ['no SBOM'])],
+          reasons: ['sbom: MISSING: no SBOM', 'provenance: FAIL: untrusted builder'],
+        },
+        {
+          label: 'an absent kind and a failing kind are both listed',
+          evidence: [ev('provenance', 'FAIL', ['untrusted builder'])],
+          reasons: ['sbom: MISSING: no evidence was recorded', 'provenance: FAIL: untrusted builder'],
+        },
+        {
+          label: 'a passing kind adds nothing, whatever its reasons',
+          evidence: [ev('sbom', 'PASS', ['CycloneDX 1.6']), ev('provenance', 'FAIL', ['untrusted builder'])],
+          reasons: ['provenance: FAIL: untrusted builder'],
+        },
+      ].map((row) => [row.label, row] as const),
+    )('blocks: %s', (_label, { evidence, reasons }) => {
       // Prepare
       const policy = policyWith({ stages: { gate: { require: ['provenance', 'sbom'] } } });
 
