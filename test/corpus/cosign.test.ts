@@ -22,18 +22,21 @@ const signatureOf = (path: string): { payload: Uint8Array; signature: string; mi
 };
 const manifestDigest = (dir: string): string => sha256Digest(readFileSync(join(DIR, dir, 'manifest.json')));
 
+/** Verifies `dir`'s signature with the named keys, then checks its claims against `dir`'s manifest. */
+function verifyAndCheck(dir: string, keys: readonly string[], claims: { repository: string; registry?: string }) {
+  const { payload, signature, mimeType } = signatureOf(`${dir}/signature-1`);
+  const verified = verifyCosignSignature(payload, signature, keys.map(key));
+  const digest = manifestDigest(dir);
+  const reasons = checkSimpleSigningClaims(verified.payload, { digest, allowedReferencePrefixes: [], ...claims });
+  return { verified, reasons, mimeType, digest };
+}
+
 describe('Function: verifyCosignSignature (containers/image fixtures)', () => {
   describe('when dir-img-cosign-valid is checked with keys/cosign.pub and its manifest digest', () => {
     it('verifies and its claims hold for repository cosign-signed-single-sample', () => {
-      // Prepare
-      const { payload, signature, mimeType } = signatureOf('dir-img-cosign-valid/signature-1');
-
       // Act
-      const verified = verifyCosignSignature(payload, signature, [key('cosign.pub')]);
-      const reasons = checkSimpleSigningClaims(verified.payload, {
-        digest: manifestDigest('dir-img-cosign-valid'),
+      const { verified, reasons, mimeType } = verifyAndCheck('dir-img-cosign-valid', ['cosign.pub'], {
         repository: 'cosign-signed-single-sample',
-        allowedReferencePrefixes: [],
       });
 
       // Assess
@@ -44,166 +47,109 @@ describe('Function: verifyCosignSignature (containers/image fixtures)', () => {
       );
       expect(reasons).toEqual([]);
     });
+  });
 
-    it('also matches as <registry>/<repository>', () => {
-      // Prepare
-      const { payload, signature } = signatureOf('dir-img-cosign-valid/signature-1');
-      const verified = verifyCosignSignature(payload, signature, [key('cosign.pub')]);
-
+  /** A verified signature whose claims are checked: the signer, the reference it names, and the reasons. */
+  describe.each(
+    [
+      {
+        when: 'dir-img-cosign-valid is checked as <registry>/<repository>',
+        it: 'also matches',
+        dir: 'dir-img-cosign-valid',
+        keys: ['cosign.pub'],
+        claims: { repository: 'cosign-signed-single-sample', registry: '192.168.64.2:5000' },
+        reasons: () => [],
+      },
+      {
+        when: 'the expected reference is testing/manifest:notlatest',
+        it: 'reports an identity mismatch',
+        dir: 'dir-img-cosign-valid',
+        keys: ['cosign.pub'],
+        claims: { repository: 'testing/manifest' },
+        reasons: () => [
+          'signature identity "192.168.64.2:5000/cosign-signed-single-sample" does not match repository testing/manifest',
+        ],
+      },
+      {
+        when: 'the manifest was modified after signing (dir-img-cosign-modified-manifest)',
+        it: 'verifies the signature but fails the digest check',
+        dir: 'dir-img-cosign-modified-manifest',
+        keys: ['cosign.pub'],
+        claims: { repository: 'cosign-signed-single-sample' },
+        reasons: (digest: string) => [
+          `signature covers sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00 not this image ${digest}`,
+        ],
+      },
+      {
+        when: 'the reference carries a tag (dir-img-cosign-valid-with-tag)',
+        it: 'ignores the tag when matching the repository',
+        dir: 'dir-img-cosign-valid-with-tag',
+        keys: ['cosign.pub'],
+        claims: { repository: 'skopeo-signed' },
+        reference: '192.168.64.2:5000/skopeo-signed:tag',
+        reasons: () => [],
+      },
+      {
+        // The Rekor entry in its bundle names cosign2.pub's key: that is the key it verifies with.
+        when: 'the signature is key-based with a Rekor bundle (dir-img-cosign-key-rekor-valid)',
+        it: 'verifies with keys/cosign2.pub and covers its manifest',
+        dir: 'dir-img-cosign-key-rekor-valid',
+        keys: ['cosign.pub', 'cosign2.pub'],
+        claims: { repository: 'cosign-signed/key-1' },
+        signer: 'cosign2.pub',
+        reasons: () => [],
+      },
+    ].map((c) => [c.when, c] as const),
+  )('when %s', (_when, c) => {
+    it(c.it, () => {
       // Act
-      const reasons = checkSimpleSigningClaims(verified.payload, {
-        digest: manifestDigest('dir-img-cosign-valid'),
-        repository: 'cosign-signed-single-sample',
-        registry: '192.168.64.2:5000',
-        allowedReferencePrefixes: [],
-      });
+      const { verified, reasons, digest } = verifyAndCheck(c.dir, c.keys, c.claims);
 
       // Assess
-      expect(reasons).toEqual([]);
+      if (c.signer !== undefined) expect(verified.signer).toBe(c.signer);
+      if (c.reference !== undefined) expect(verified.payload.critical.identity['docker-reference']).toBe(c.reference);
+      expect(reasons).toEqual(c.reasons(digest));
     });
   });
 
-  describe('when dir-img-cosign-valid is checked with keys/cosign2.pub', () => {
-    it('throws VerificationError', () => {
+  describe.each([
+    ['dir-img-cosign-valid is checked with keys/cosign2.pub', 'dir-img-cosign-valid/signature-1', 'cosign2.pub'],
+    [
+      'the signature is keyless (dir-img-cosign-fulcio-rekor-valid)',
+      'dir-img-cosign-fulcio-rekor-valid/signature-1',
+      'cosign.pub',
+    ],
+    [
+      'the signature is keyless (dir-img-cosign-fulcio-rekor-valid)',
+      'dir-img-cosign-fulcio-rekor-valid/signature-1',
+      'cosign2.pub',
+    ],
+    [
+      'the signature is key-based with a Rekor bundle (dir-img-cosign-key-rekor-valid)',
+      'dir-img-cosign-key-rekor-valid/signature-1',
+      'cosign.pub',
+    ],
+    [
+      'the attachment is not a signature (dir-img-cosign-other-attachment)',
+      'dir-img-cosign-other-attachment/signature-1',
+      'cosign.pub',
+    ],
+    [
+      'the signature was made by an unknown key (unknown-cosign-key.signature)',
+      'unknown-cosign-key.signature',
+      'cosign.pub',
+    ],
+  ])('when %s', (_when, path, keyName) => {
+    it(`throws VerificationError with keys/${keyName}`, () => {
       // Prepare
-      const { payload, signature } = signatureOf('dir-img-cosign-valid/signature-1');
+      const { payload, signature, mimeType } = signatureOf(path);
 
       // Act
-      const act = (): unknown => verifyCosignSignature(payload, signature, [key('cosign2.pub')]);
+      const act = (): unknown => verifyCosignSignature(payload, signature, [key(keyName)]);
 
       // Assess
       expect(act).toThrow(VerificationError);
-    });
-  });
-
-  describe('when the expected reference is testing/manifest:notlatest', () => {
-    it('reports an identity mismatch', () => {
-      // Prepare
-      const { payload, signature } = signatureOf('dir-img-cosign-valid/signature-1');
-      const verified = verifyCosignSignature(payload, signature, [key('cosign.pub')]);
-
-      // Act
-      const reasons = checkSimpleSigningClaims(verified.payload, {
-        digest: manifestDigest('dir-img-cosign-valid'),
-        repository: 'testing/manifest',
-        allowedReferencePrefixes: [],
-      });
-
-      // Assess
-      expect(reasons).toEqual([
-        'signature identity "192.168.64.2:5000/cosign-signed-single-sample" does not match repository testing/manifest',
-      ]);
-    });
-  });
-
-  describe('when the manifest was modified after signing (dir-img-cosign-modified-manifest)', () => {
-    it('verifies the signature but fails the digest check', () => {
-      // Prepare
-      const { payload, signature } = signatureOf('dir-img-cosign-modified-manifest/signature-1');
-      const digest = manifestDigest('dir-img-cosign-modified-manifest');
-
-      // Act
-      const verified = verifyCosignSignature(payload, signature, [key('cosign.pub')]);
-      const reasons = checkSimpleSigningClaims(verified.payload, {
-        digest,
-        repository: 'cosign-signed-single-sample',
-        allowedReferencePrefixes: [],
-      });
-
-      // Assess
-      expect(reasons).toEqual([
-        `signature covers sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00 not this image ${digest}`,
-      ]);
-    });
-  });
-
-  describe('when the reference carries a tag (dir-img-cosign-valid-with-tag)', () => {
-    it('ignores the tag when matching the repository', () => {
-      // Prepare
-      const { payload, signature } = signatureOf('dir-img-cosign-valid-with-tag/signature-1');
-      const verified = verifyCosignSignature(payload, signature, [key('cosign.pub')]);
-
-      // Act
-      const reasons = checkSimpleSigningClaims(verified.payload, {
-        digest: manifestDigest('dir-img-cosign-valid-with-tag'),
-        repository: 'skopeo-signed',
-        allowedReferencePrefixes: [],
-      });
-
-      // Assess
-      expect(verified.payload.critical.identity['docker-reference']).toBe('192.168.64.2:5000/skopeo-signed:tag');
-      expect(reasons).toEqual([]);
-    });
-  });
-
-  describe('when the signature is keyless (dir-img-cosign-fulcio-rekor-valid)', () => {
-    it.each(['cosign.pub', 'cosign2.pub'])('does not verify with %s', (name) => {
-      // Prepare
-      const { payload, signature } = signatureOf('dir-img-cosign-fulcio-rekor-valid/signature-1');
-
-      // Act
-      const act = (): unknown => verifyCosignSignature(payload, signature, [key(name)]);
-
-      // Assess
-      expect(act).toThrow(VerificationError);
-    });
-  });
-
-  describe('when the signature is key-based with a Rekor bundle (dir-img-cosign-key-rekor-valid)', () => {
-    // The Rekor entry in its bundle names cosign2.pub's key: that is the key it verifies with.
-    it('verifies with keys/cosign2.pub and covers its manifest', () => {
-      // Prepare
-      const { payload, signature } = signatureOf('dir-img-cosign-key-rekor-valid/signature-1');
-
-      // Act
-      const verified = verifyCosignSignature(payload, signature, [key('cosign.pub'), key('cosign2.pub')]);
-      const reasons = checkSimpleSigningClaims(verified.payload, {
-        digest: manifestDigest('dir-img-cosign-key-rekor-valid'),
-        repository: 'cosign-signed/key-1',
-        allowedReferencePrefixes: [],
-      });
-
-      // Assess
-      expect(verified.signer).toBe('cosign2.pub');
-      expect(reasons).toEqual([]);
-    });
-
-    it('does not verify with keys/cosign.pub', () => {
-      // Prepare
-      const { payload, signature } = signatureOf('dir-img-cosign-key-rekor-valid/signature-1');
-
-      // Act
-      const act = (): unknown => verifyCosignSignature(payload, signature, [key('cosign.pub')]);
-
-      // Assess
-      expect(act).toThrow(VerificationError);
-    });
-  });
-
-  describe('when the attachment is not a signature (dir-img-cosign-other-attachment)', () => {
-    it('is not a simple-signing payload and does not verify', () => {
-      // Prepare
-      const { payload, signature, mimeType } = signatureOf('dir-img-cosign-other-attachment/signature-1');
-
-      // Act
-      const act = (): unknown => verifyCosignSignature(payload, signature, [key('cosign.pub')]);
-
-      // Assess
-      expect(mimeType).not.toBe(MediaTypes.cosignSimpleSigning);
-      expect(act).toThrow(VerificationError);
-    });
-  });
-
-  describe('when the signature was made by an unknown key (unknown-cosign-key.signature)', () => {
-    it('throws VerificationError with keys/cosign.pub', () => {
-      // Prepare
-      const { payload, signature } = signatureOf('unknown-cosign-key.signature');
-
-      // Act
-      const act = (): unknown => verifyCosignSignature(payload, signature, [key('cosign.pub')]);
-
-      // Assess
-      expect(act).toThrow(VerificationError);
+      if (path.startsWith('dir-img-cosign-other-attachment')) expect(mimeType).not.toBe(MediaTypes.cosignSimpleSigning);
     });
   });
 });

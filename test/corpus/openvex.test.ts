@@ -27,15 +27,17 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-/** MANIFEST rows for openvex/*, file by file. */
-const V020 = 'openvex/go-vex/v0.2.0.json';
-const V001 = 'openvex/go-vex/v0.0.1.json';
-const V001_NOVERSION = 'openvex/go-vex/v0.0.1-noversion.json';
-const V020_1 = 'openvex/go-vex/v020-1.vex.json';
-const V020_2 = 'openvex/go-vex/v020-2.vex.json';
-const TRIVY = 'openvex/trivy/openvex.json';
-const JSON_SCHEMA = 'openvex/spec/openvex_json_schema.json';
-const CDX_VEX = 'sbom-cyclonedx/bom-examples/vex-use-case-1.cdx.json';
+/** MANIFEST rows for openvex/*, file by file, and the CycloneDX VEX example. */
+const FILES = {
+  v020: 'openvex/go-vex/v0.2.0.json',
+  v001: 'openvex/go-vex/v0.0.1.json',
+  v001NoVersion: 'openvex/go-vex/v0.0.1-noversion.json',
+  v020Merge1: 'openvex/go-vex/v020-1.vex.json',
+  v020Merge2: 'openvex/go-vex/v020-2.vex.json',
+  trivy: 'openvex/trivy/openvex.json',
+  jsonSchema: 'openvex/spec/openvex_json_schema.json',
+  cyclonedxVex: 'sbom-cyclonedx/bom-examples/vex-use-case-1.cdx.json',
+} as const;
 
 describe('Corpus: OpenVEX and CycloneDX VEX', () => {
   describe('when listing test/corpus/data/openvex', () => {
@@ -44,7 +46,17 @@ describe('Corpus: OpenVEX and CycloneDX VEX', () => {
       const files = filesUnder(OPENVEX_DIR);
 
       // Assess
-      expect(files).toEqual([V001_NOVERSION, V001, V020, V020_1, V020_2, JSON_SCHEMA, TRIVY].sort());
+      expect(files).toEqual(
+        [
+          FILES.v001NoVersion,
+          FILES.v001,
+          FILES.v020,
+          FILES.v020Merge1,
+          FILES.v020Merge2,
+          FILES.jsonSchema,
+          FILES.trivy,
+        ].sort(),
+      );
     });
   });
 
@@ -52,7 +64,7 @@ describe('Corpus: OpenVEX and CycloneDX VEX', () => {
     describe('when given go-vex v0.2.0.json', () => {
       it('reads 5 statements for the alpine image, CVE-2023-3446/3817 not_affected (vulnerable_code_not_present)', () => {
         // Act
-        const vex = parseOpenVex(read(V020));
+        const vex = parseOpenVex(read(FILES.v020));
 
         // Assess
         expect(vex.format).toBe('openvex-0.2.0');
@@ -74,119 +86,129 @@ describe('Corpus: OpenVEX and CycloneDX VEX', () => {
         }
       });
     });
+  });
 
-    describe.each([V001, V001_NOVERSION])('when given the legacy v0.0.1 document %s', (file) => {
-      it('fails the strict v0.2.0 parse and names the compat path', () => {
+  /** Documents of one statement: the parser, the file, and the statement it reads. */
+  const ONE_STATEMENT = [
+    ...(
+      [
+        [FILES.v020Merge1, 'CVE-9876-54321', 'pkg:apk/wolfi/bash@1.0.0'],
+        [FILES.v020Merge2, 'CVE-1234-5678', 'pkg:apk/wolfi/git@2.41.0-1'],
+      ] as const
+    ).map(
+      ([file, vulnerability, product]) =>
+        [
+          'parseOpenVex',
+          `the merge-test document ${file}`,
+          'reads one under_investigation statement dated by its own timestamp',
+          () => parseOpenVex(read(file)),
+          {
+            vulnerability,
+            status: 'under_investigation',
+            products: [product],
+            subcomponents: [],
+            author: 'John Doe',
+            issued: '2022-12-22T21:36:43.000Z',
+          },
+        ] as const,
+    ),
+    [
+      'parseOpenVex',
+      'trivy openvex.json (vulnerability as @id)',
+      'reads CVE-2022-23628 not_affected (vulnerable_code_not_in_execute_path) for opa v0.35.0',
+      () => parseOpenVex(read(FILES.trivy)),
+      {
+        vulnerability: 'CVE-2022-23628',
+        status: 'not_affected',
+        justification: 'vulnerable_code_not_in_execute_path',
+        impactStatement: "The vulnerable code isn't called",
+        products: ['pkg:golang/github.com/testdata/testdata'],
+        subcomponents: ['pkg:golang/github.com/open-policy-agent/opa@v0.35.0'],
+        author: 'Aqua Security',
+      },
+    ] as const,
+    ...[FILES.v001, FILES.v001NoVersion].map(
+      (file) =>
+        [
+          'parseOpenVexLegacy',
+          file,
+          'reads the vulnerability and products strings as go-vex Open() does',
+          () => parseOpenVexLegacy(read(file)),
+          {
+            vulnerability: 'CVE-2023-12345',
+            status: 'fixed',
+            products: ['pkg:apk/wolfi/git@2.39.0-r1?arch=armv7', 'pkg:apk/wolfi/git@2.39.0-r1?arch=x86_64'],
+            author: 'Wolfi J Inkinson',
+            issued: '2023-01-09T00:02:03.647Z',
+          },
+          'openvex-0.0.1',
+        ] as const,
+    ),
+    [
+      'parseCycloneDxVex',
+      'bom-examples VEX use case 1',
+      'reads CVE-2020-25649 not_affected (code_not_reachable) for the acme-product bom-ref',
+      () => parseCycloneDxVex(read(FILES.cyclonedxVex)),
+      {
+        vulnerability: 'CVE-2020-25649',
+        status: 'not_affected',
+        sourceStatus: 'not_affected',
+        justification: 'code_not_reachable',
+        // The bom-ref's component has no purl: the ref stays as written and matches nothing.
+        products: ['acme-product'],
+        // The BOM names no author, supplier or manufacturer.
+        author: '',
+        issued: '2022-01-13T00:00:00.000Z',
+      },
+      'cyclonedx',
+    ] as const,
+  ];
+
+  describe.each(ONE_STATEMENT)('Function: %s', (_fn, given, then, parse, statement, format?: string) => {
+    describe(`when given ${given}`, () => {
+      it(then, () => {
         // Act
-        const act = () => parseOpenVex(read(file));
+        const vex = parse();
 
         // Assess
-        expect(act).toThrow(InvalidInputError);
-        expect(act).toThrow(/v0\.0\.1 document; see parseOpenVexLegacy/);
-      });
-    });
-
-    describe.each([
-      [V020_1, 'CVE-9876-54321', 'pkg:apk/wolfi/bash@1.0.0'],
-      [V020_2, 'CVE-1234-5678', 'pkg:apk/wolfi/git@2.41.0-1'],
-    ])('when given the merge-test document %s', (file, vulnerability, product) => {
-      it('reads one under_investigation statement dated by its own timestamp', () => {
-        // Act
-        const vex = parseOpenVex(read(file));
-
-        // Assess
+        if (format !== undefined) expect(vex.format).toBe(format);
         expect(vex.statements).toHaveLength(1);
-        expect(vex.statements[0]).toMatchObject({
-          vulnerability,
-          status: 'under_investigation',
-          products: [product],
-          subcomponents: [],
-          author: 'John Doe',
-          issued: '2022-12-22T21:36:43.000Z',
-        });
-      });
-    });
-
-    describe('when given trivy openvex.json (vulnerability as @id)', () => {
-      it('reads CVE-2022-23628 not_affected (vulnerable_code_not_in_execute_path) for opa v0.35.0', () => {
-        // Act
-        const vex = parseOpenVex(read(TRIVY));
-
-        // Assess
-        expect(vex.statements).toHaveLength(1);
-        expect(vex.statements[0]).toMatchObject({
-          vulnerability: 'CVE-2022-23628',
-          status: 'not_affected',
-          justification: 'vulnerable_code_not_in_execute_path',
-          impactStatement: "The vulnerable code isn't called",
-          products: ['pkg:golang/github.com/testdata/testdata'],
-          subcomponents: ['pkg:golang/github.com/open-policy-agent/opa@v0.35.0'],
-          author: 'Aqua Security',
-        });
-      });
-    });
-
-    describe('when given the OpenVEX JSON schema itself', () => {
-      it('rejects it: a schema is not a VEX document', () => {
-        // Act
-        const act = () => parseOpenVex(read(JSON_SCHEMA));
-
-        // Assess
-        expect(act).toThrow(InvalidInputError);
+        expect(vex.statements[0]).toMatchObject(statement);
       });
     });
   });
 
-  describe('Function: parseOpenVexLegacy', () => {
-    describe.each([V001, V001_NOVERSION])('when given %s', (file) => {
-      it('reads the vulnerability and products strings as go-vex Open() does', () => {
-        // Act
-        const vex = parseOpenVexLegacy(read(file));
-
-        // Assess
-        expect(vex.format).toBe('openvex-0.0.1');
-        expect(vex.statements).toHaveLength(1);
-        expect(vex.statements[0]).toMatchObject({
-          vulnerability: 'CVE-2023-12345',
-          status: 'fixed',
-          products: ['pkg:apk/wolfi/git@2.39.0-r1?arch=armv7', 'pkg:apk/wolfi/git@2.39.0-r1?arch=x86_64'],
-          author: 'Wolfi J Inkinson',
-          issued: '2023-01-09T00:02:03.647Z',
-        });
-      });
-    });
-
-    describe('when given a v0.2.0 document', () => {
-      it('rejects it (v0.2.0 goes through parseOpenVex)', () => {
-        // Act
-        const act = () => parseOpenVexLegacy(read(V020));
-
-        // Assess
+  describe.each([
+    [
+      'parseOpenVex',
+      'the OpenVEX JSON schema itself',
+      'rejects it: a schema is not a VEX document',
+      () => parseOpenVex(read(FILES.jsonSchema)),
+      undefined,
+    ],
+    ...[FILES.v001, FILES.v001NoVersion].map(
+      (file) =>
+        [
+          'parseOpenVex',
+          `the legacy v0.0.1 document ${file}`,
+          'fails the strict v0.2.0 parse and names the compat path',
+          () => parseOpenVex(read(file)),
+          /v0\.0\.1 document; see parseOpenVexLegacy/,
+        ] as const,
+    ),
+    [
+      'parseOpenVexLegacy',
+      'a v0.2.0 document',
+      'rejects it (v0.2.0 goes through parseOpenVex)',
+      () => parseOpenVexLegacy(read(FILES.v020)),
+      undefined,
+    ],
+  ] as const)('Function: %s', (_fn, given, then, act, says) => {
+    describe(`when given ${given}`, () => {
+      it(then, () => {
+        // Act & Assess
         expect(act).toThrow(InvalidInputError);
-      });
-    });
-  });
-
-  describe('Function: parseCycloneDxVex', () => {
-    describe('when given bom-examples VEX use case 1', () => {
-      it('reads CVE-2020-25649 not_affected (code_not_reachable) for the acme-product bom-ref', () => {
-        // Act
-        const vex = parseCycloneDxVex(read(CDX_VEX));
-
-        // Assess
-        expect(vex.format).toBe('cyclonedx');
-        expect(vex.statements).toHaveLength(1);
-        expect(vex.statements[0]).toMatchObject({
-          vulnerability: 'CVE-2020-25649',
-          status: 'not_affected',
-          sourceStatus: 'not_affected',
-          justification: 'code_not_reachable',
-          // The bom-ref's component has no purl: the ref stays as written and matches nothing.
-          products: ['acme-product'],
-          // The BOM names no author, supplier or manufacturer.
-          author: '',
-          issued: '2022-01-13T00:00:00.000Z',
-        });
+        if (says !== undefined) expect(act).toThrow(says);
       });
     });
   });
@@ -195,7 +217,7 @@ describe('Corpus: OpenVEX and CycloneDX VEX', () => {
     describe('when the scanned image is the alpine digest the document names', () => {
       it('suppresses the libssl3 findings of its fixed and not_affected CVEs and keeps the rest', () => {
         // Prepare
-        const statements = withMaxAge(parseOpenVex(read(V020)).statements, 90);
+        const statements = withMaxAge(parseOpenVex(read(FILES.v020)).statements, 90);
         const finding = (id: string, purl: string): VulnerabilityFinding => ({
           id,
           aliases: [],
@@ -233,7 +255,7 @@ describe('Corpus: OpenVEX and CycloneDX VEX', () => {
     describe('when 90 days have passed since the document was issued', () => {
       it('applies none of it and says each statement expired', () => {
         // Prepare
-        const statements = withMaxAge(parseOpenVex(read(V020)).statements, 90);
+        const statements = withMaxAge(parseOpenVex(read(FILES.v020)).statements, 90);
         const findings: VulnerabilityFinding[] = [
           {
             id: 'CVE-2023-3446',

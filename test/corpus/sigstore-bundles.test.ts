@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseTrustedRoot, VENDORED_TRUSTED_ROOTS } from '../../lambdas/domain/sigstore/trusted-root.js';
 import {
-  type SigstoreFailure,
   SigstoreVerificationError,
   type TrustedIdentity,
   verifyBundle,
@@ -38,15 +37,6 @@ const ARTIFACT_SHA256 = new Map(
       return [name, `sha256:${hex}`];
     }),
 );
-
-function failureOf(act: () => unknown): SigstoreFailure | string {
-  try {
-    act();
-  } catch (err) {
-    return err instanceof SigstoreVerificationError ? err.detail : `unexpected ${String(err)}`;
-  }
-  return 'verified';
-}
 
 describe('Function: verifyBundle (sigstore-python bundles)', () => {
   // sigstore-python's test_verifier_bundle_artifact uses no identity policy; these are the SANs of
@@ -104,7 +94,7 @@ describe('Function: verifyBundle (sigstore-python bundles)', () => {
   describe('when bundle_v3_github.whl.sigstore is verified with the staging root', () => {
     it('fails: its certificate does not chain to the staging CA', () => {
       // Act
-      const failure = failureOf(() =>
+      const act = () =>
         verifyBundle(
           read(join(PYTHON, 'bundle_v3_github.whl.sigstore')),
           { bytes: read(join(PYTHON, 'bundle_v3_github.whl')) },
@@ -112,11 +102,10 @@ describe('Function: verifyBundle (sigstore-python bundles)', () => {
             trustedRoot: staging,
             identities: [{ issuer: GITHUB_ACTIONS, subject: '*' }],
           },
-        ),
-      );
+        );
 
       // Assess
-      expect(failure).toBe('CERTIFICATE_UNTRUSTED');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'CERTIFICATE_UNTRUSTED');
     });
   });
 
@@ -140,12 +129,8 @@ describe('Function: verifyBundle (sigstore-python bundles)', () => {
           },
         );
 
-      // Act
-      const actual = failureOf(act);
-
-      // Assess
-      expect(actual).toBe(failure);
-      expect(act).toThrow(says);
+      // Act & Assess
+      expect(act).toThrowWithCode(SigstoreVerificationError, failure, says);
     });
   });
 });
@@ -177,7 +162,7 @@ describe('Function: verifyBundle (slsa-verifier bundle-wrapped provenance)', () 
 
     it('fails with an untrusted builder workflow (upstream ErrorUntrustedReusableWorkflow)', () => {
       // Act
-      const failure = failureOf(() =>
+      const act = () =>
         verifyBundle(
           bundle,
           { digest },
@@ -185,16 +170,15 @@ describe('Function: verifyBundle (slsa-verifier bundle-wrapped provenance)', () 
             trustedRoot: production,
             identities: [{ issuer: GITHUB_ACTIONS, subject: `${GENERATOR}/not-trusted.yml@refs/tags/v2.1.0` }],
           },
-        ),
-      );
+        );
 
       // Assess
-      expect(failure).toBe('WRONG_IDENTITY');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'WRONG_IDENTITY');
     });
 
     it('fails for another artifact digest', () => {
       // Act
-      const failure = failureOf(() =>
+      const act = () =>
         verifyBundle(
           bundle,
           { digest: ARTIFACT_SHA256.get('annotated-tag') ?? '' },
@@ -204,11 +188,10 @@ describe('Function: verifyBundle (slsa-verifier bundle-wrapped provenance)', () 
               { issuer: GITHUB_ACTIONS, subject: `${GENERATOR}/generator_generic_slsa3.yml@refs/tags/v2.1.0` },
             ],
           },
-        ),
-      );
+        );
 
       // Assess
-      expect(failure).toBe('DIGEST_MISMATCH');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'DIGEST_MISMATCH');
     });
   });
 
@@ -243,16 +226,15 @@ describe('Function: verifyBundle (slsa-verifier bundle-wrapped provenance)', () 
   describe('when bundle-wrapped provenance is verified with the staging root', () => {
     it('fails: production certificates do not chain to staging', () => {
       // Act
-      const failure = failureOf(() =>
+      const act = () =>
         verifyBundle(
           read(join(SLSA, 'gha_generic_v2.1.0_binary-linux-amd64-workflow_dispatch.intoto.jsonl')),
           { digest: ARTIFACT_SHA256.get('gha_generic/v2.1.0/binary-linux-amd64-workflow_dispatch') ?? '' },
           { trustedRoot: staging, identities: [{ issuer: GITHUB_ACTIONS, subject: '*' }] },
-        ),
-      );
+        );
 
       // Assess
-      expect(failure).toBe('CERTIFICATE_UNTRUSTED');
+      expect(act).toThrowWithCode(SigstoreVerificationError, 'CERTIFICATE_UNTRUSTED');
     });
   });
 });

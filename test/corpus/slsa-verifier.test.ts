@@ -58,226 +58,150 @@ const ARTIFACT_SHA256 = new Map(
 const codes = (facts: CheckableProvenance, expect: ProvenanceExpectations): string[] =>
   evaluateProvenance(facts, expect).map((v) => v.code);
 
-describe('Function: evaluateProvenance (slsa-verifier gha_generic v2.1.0, bundle-wrapped SLSA v0.2)', () => {
-  const file = 'gha_generic_v2.1.0_binary-linux-amd64-workflow_dispatch.intoto.jsonl';
-  const base: ProvenanceExpectations = {
-    builders: [`${GENERATOR}/generator_generic_slsa3.yml`],
-    sourceRepositories: ['github.com/slsa-framework/example-package'],
+/**
+ * One slsa-verifier test file: the expectations its upstream test starts from, the artifact the
+ * statement is about (with the extra expectations of the upstream PASS run), and what each further
+ * flag makes of it: `[]` passes, otherwise the violation codes.
+ */
+interface FileChecks {
+  readonly label: string;
+  readonly file: string;
+  readonly base: ProvenanceExpectations;
+  readonly upstreamPass?: {
+    readonly it: string;
+    readonly artifact: string;
+    readonly asks: Partial<ProvenanceExpectations>;
+    readonly slsaVersion?: string;
   };
+  readonly asks: readonly (readonly [string, Partial<ProvenanceExpectations>, readonly string[]])[];
+}
 
-  describe('when source and builder are the upstream PASS values', () => {
-    it('reports no violation for the artifact the statement is about', () => {
-      // Prepare
-      const statement = statementOf(file);
-      const facts = provenanceOf(file);
-      const artifact = ARTIFACT_SHA256.get('gha_generic/v2.1.0/binary-linux-amd64-workflow_dispatch') ?? '';
+const EXAMPLE_PACKAGE = 'github.com/slsa-framework/example-package';
+const ASRAA = { builders: TRUSTED_BUILDERS, sourceRepositories: ['github.com/asraa/slsa-on-github-test'] };
+const inputs = { release_version: '(for example, 0.1.0)', some_bool: 'true', some_integer: '123' };
 
-      // Act
-      const violations = evaluateProvenance(facts, base);
-
-      // Assess
-      expect(statementCoversDigest(statement, `sha256:${artifact}`)).toBe(true);
-      expect(violations).toEqual([]);
-    });
-  });
-
-  describe('when --source-branch main is also required', () => {
-    it('passes (the build ran on main)', () => {
-      // Prepare
-      const facts = provenanceOf(file);
-
-      // Act
-      const result = codes(facts, { ...base, sourceRef: { branch: 'main' } });
-
-      // Assess
-      expect(result).toEqual([]);
-    });
-  });
-
-  describe.each([
-    ['--source-branch master', { ...base, sourceRef: { branch: 'master' } }, 'MISMATCH_BRANCH'],
-    ['builder not-trusted.yml', { ...base, builders: [`${GENERATOR}/not-trusted.yml`] }, 'UNTRUSTED_BUILDER'],
-    [
-      'source …/example-packageA',
-      { ...base, sourceRepositories: ['github.com/slsa-framework/example-packageA'] },
-      'MISMATCH_SOURCE',
+const FILES: readonly FileChecks[] = [
+  {
+    label: 'gha_generic v2.1.0, bundle-wrapped SLSA v0.2',
+    file: 'gha_generic_v2.1.0_binary-linux-amd64-workflow_dispatch.intoto.jsonl',
+    base: { builders: [`${GENERATOR}/generator_generic_slsa3.yml`], sourceRepositories: [EXAMPLE_PACKAGE] },
+    upstreamPass: {
+      it: 'reports no violation for the artifact the statement is about',
+      artifact: 'gha_generic/v2.1.0/binary-linux-amd64-workflow_dispatch',
+      asks: {},
+    },
+    asks: [
+      ['--source-branch main (the build ran on main)', { sourceRef: { branch: 'main' } }, []],
+      ['--source-branch master', { sourceRef: { branch: 'master' } }, ['MISMATCH_BRANCH']],
+      ['builder not-trusted.yml', { builders: [`${GENERATOR}/not-trusted.yml`] }, ['UNTRUSTED_BUILDER']],
+      [
+        'source …/example-packageA',
+        { sourceRepositories: ['github.com/slsa-framework/example-packageA'] },
+        ['MISMATCH_SOURCE'],
+      ],
     ],
-  ] as const)('when the policy asks %s', (_flag, expectations, code) => {
-    it(`fails with ${code}`, () => {
-      // Prepare
-      const facts = provenanceOf(file);
-
-      // Act
-      const result = codes(facts, expectations);
-
-      // Assess
-      expect(result).toEqual([code]);
-    });
-  });
-});
-
-describe('Function: evaluateProvenance (slsa-verifier gha_container-based v2.1.0, bundle-wrapped SLSA v1)', () => {
-  const file = 'gha_container-based_v2.1.0_binary-linux-amd64-workflow_dispatch.intoto.build.slsa';
-  const base: ProvenanceExpectations = {
-    builders: [`${GENERATOR}/builder_container-based_slsa3.yml`],
-    sourceRepositories: ['github.com/slsa-framework/example-package'],
-  };
-
-  describe('when source and builder are the upstream PASS values', () => {
-    it('reports no violation for the empty-file artifact', () => {
-      // Prepare
-      const statement = statementOf(file);
-      const facts = provenanceOf(file);
-      const artifact = ARTIFACT_SHA256.get('gha_container-based/v2.1.0/binary-linux-amd64-workflow_dispatch') ?? '';
-
-      // Act
-      const violations = evaluateProvenance(facts, { ...base, sourceRef: { branch: 'main' } });
-
-      // Assess
-      expect(facts.slsaVersion).toBe('v1');
-      expect(statementCoversDigest(statement, `sha256:${artifact}`)).toBe(true);
-      expect(violations).toEqual([]);
-    });
-  });
-
-  describe.each([
-    ['--source-versioned-tag v1', { versionedTag: 'v1' }, 'INVALID_REF'],
-    ['--source-tag v1.2.3', { tag: 'v1.2.3' }, 'INVALID_REF'],
-    ['--source-branch master', { branch: 'master' }, 'MISMATCH_BRANCH'],
-  ] as const)('when the policy asks %s', (_flag, sourceRef, code) => {
-    it(`fails with ${code}`, () => {
-      // Prepare
-      const facts = provenanceOf(file);
-
-      // Act
-      const result = codes(facts, { ...base, sourceRef });
-
-      // Assess
-      expect(result).toEqual([code]);
-    });
-  });
-});
-
-describe('Function: evaluateProvenance (slsa-verifier annotated-tag, raw DSSE SLSA v0.2)', () => {
-  const file = 'annotated-tag.intoto.jsonl';
-  const base: ProvenanceExpectations = {
-    builders: TRUSTED_BUILDERS,
-    sourceRepositories: ['github.com/asraa/slsa-on-github-test'],
-  };
-
-  describe.each([
-    ['--source-versioned-tag v1.5.0', { versionedTag: 'v1.5.0' }],
-    ['--source-versioned-tag v1', { versionedTag: 'v1' }],
-    ['--source-tag v1.5.0', { tag: 'v1.5.0' }],
-  ] as const)('when the policy asks %s', (_flag, sourceRef) => {
-    it('passes', () => {
-      // Prepare
-      const facts = provenanceOf(file);
-
-      // Act
-      const result = codes(facts, { ...base, sourceRef });
-
-      // Assess
-      expect(result).toEqual([]);
-    });
-  });
-
-  describe.each([
-    [
-      '--source-versioned-tag v1.5.0 and --source-branch main',
-      { versionedTag: 'v1.5.0', branch: 'main' },
-      'INVALID_REF',
+  },
+  {
+    label: 'gha_container-based v2.1.0, bundle-wrapped SLSA v1',
+    file: 'gha_container-based_v2.1.0_binary-linux-amd64-workflow_dispatch.intoto.build.slsa',
+    base: { builders: [`${GENERATOR}/builder_container-based_slsa3.yml`], sourceRepositories: [EXAMPLE_PACKAGE] },
+    upstreamPass: {
+      it: 'reports no violation for the empty-file artifact',
+      artifact: 'gha_container-based/v2.1.0/binary-linux-amd64-workflow_dispatch',
+      asks: { sourceRef: { branch: 'main' } },
+      slsaVersion: 'v1',
+    },
+    asks: [
+      ['--source-versioned-tag v1', { sourceRef: { versionedTag: 'v1' } }, ['INVALID_REF']],
+      ['--source-tag v1.2.3', { sourceRef: { tag: 'v1.2.3' } }, ['INVALID_REF']],
+      ['--source-branch master', { sourceRef: { branch: 'master' } }, ['MISMATCH_BRANCH']],
     ],
-    ['--source-versioned-tag v1.4', { versionedTag: 'v1.4' }, 'MISMATCH_VERSIONED_TAG'],
-    ['--source-versioned-tag v2', { versionedTag: 'v2' }, 'MISMATCH_VERSIONED_TAG'],
-    ['--source-tag v1.5.1', { tag: 'v1.5.1' }, 'MISMATCH_TAG'],
-  ] as const)('when the policy asks %s', (_flag, sourceRef, code) => {
-    it(`fails with ${code}`, () => {
-      // Prepare
-      const facts = provenanceOf(file);
+  },
+  {
+    label: 'annotated-tag, raw DSSE SLSA v0.2',
+    file: 'annotated-tag.intoto.jsonl',
+    base: ASRAA,
+    asks: [
+      ['--source-versioned-tag v1.5.0', { sourceRef: { versionedTag: 'v1.5.0' } }, []],
+      ['--source-versioned-tag v1', { sourceRef: { versionedTag: 'v1' } }, []],
+      ['--source-tag v1.5.0', { sourceRef: { tag: 'v1.5.0' } }, []],
+      [
+        '--source-versioned-tag v1.5.0 and --source-branch main',
+        { sourceRef: { versionedTag: 'v1.5.0', branch: 'main' } },
+        ['INVALID_REF'],
+      ],
+      ['--source-versioned-tag v1.4', { sourceRef: { versionedTag: 'v1.4' } }, ['MISMATCH_VERSIONED_TAG']],
+      ['--source-versioned-tag v2', { sourceRef: { versionedTag: 'v2' } }, ['MISMATCH_VERSIONED_TAG']],
+      ['--source-tag v1.5.1', { sourceRef: { tag: 'v1.5.1' } }, ['MISMATCH_TAG']],
+    ],
+  },
+  {
+    label: 'workflow-inputs, raw DSSE SLSA v0.2',
+    file: 'workflow-inputs.intoto.jsonl',
+    base: { builders: TRUSTED_BUILDERS, sourceRepositories: ['github.com/laurentsimon/slsa-on-github-test'] },
+    asks: [
+      ['for the three recorded inputs', { workflowInputs: inputs }, []],
+      ['some_integer=321', { workflowInputs: { ...inputs, some_integer: '321' } }, ['MISMATCH_WORKFLOW_INPUTS']],
+      [
+        'an input the run did not have',
+        { workflowInputs: { ...inputs, missing_input: 'x' } },
+        ['MISMATCH_WORKFLOW_INPUTS'],
+      ],
+    ],
+  },
+  ...[
+    'binary-linux-amd64-untrusted-builder.intoto.jsonl',
+    'binary-linux-amd64-expired-cert.intoto.jsonl',
+    'binary-linux-amd64-no-tlog-upload.intoto.jsonl',
+  ].map(
+    (file): FileChecks => ({
+      label: `${file}, a builder in a fork`,
+      file,
+      base: ASRAA,
+      asks: [['the trusted builders', {}, ['UNTRUSTED_BUILDER']]],
+    }),
+  ),
+  {
+    label: 'gha_generic v1.2.1, older provenance',
+    file: 'gha_generic_v1.2.1_binary-linux-amd64-workflow_dispatch.intoto.jsonl',
+    base: { builders: TRUSTED_BUILDERS, sourceRepositories: [EXAMPLE_PACKAGE] },
+    asks: [['the upstream PASS values (--source-branch main)', { sourceRef: { branch: 'main' } }, []]],
+  },
+];
 
-      // Act
-      const result = codes(facts, { ...base, sourceRef });
+describe.each(FILES.map((f) => [f.label, f] as const))(
+  'Function: evaluateProvenance (slsa-verifier %s)',
+  (_label, f) => {
+    if (f.upstreamPass !== undefined) {
+      const pass = f.upstreamPass;
+      describe('when source and builder are the upstream PASS values', () => {
+        it(pass.it, () => {
+          // Prepare
+          const statement = statementOf(f.file);
+          const facts = provenanceOf(f.file);
 
-      // Assess
-      expect(result).toEqual([code]);
-    });
-  });
-});
+          // Act
+          const violations = evaluateProvenance(facts, { ...f.base, ...pass.asks });
 
-describe('Function: evaluateProvenance (slsa-verifier workflow-inputs, raw DSSE SLSA v0.2)', () => {
-  const file = 'workflow-inputs.intoto.jsonl';
-  const base: ProvenanceExpectations = {
-    builders: TRUSTED_BUILDERS,
-    sourceRepositories: ['github.com/laurentsimon/slsa-on-github-test'],
-  };
-  const inputs = { release_version: '(for example, 0.1.0)', some_bool: 'true', some_integer: '123' };
-
-  describe('when the policy asks for the three recorded inputs', () => {
-    it('passes', () => {
-      // Prepare
-      const facts = provenanceOf(file);
-
-      // Act
-      const result = codes(facts, { ...base, workflowInputs: inputs });
-
-      // Assess
-      expect(result).toEqual([]);
-    });
-  });
-
-  describe.each([
-    ['some_integer=321', { ...inputs, some_integer: '321' }],
-    ['an input the run did not have', { ...inputs, missing_input: 'x' }],
-  ])('when the policy asks %s', (_case, workflowInputs) => {
-    it('fails with MISMATCH_WORKFLOW_INPUTS', () => {
-      // Prepare
-      const facts = provenanceOf(file);
-
-      // Act
-      const result = codes(facts, { ...base, workflowInputs });
-
-      // Assess
-      expect(result).toEqual(['MISMATCH_WORKFLOW_INPUTS']);
-    });
-  });
-});
-
-describe('Function: evaluateProvenance (slsa-verifier malicious and older provenance)', () => {
-  describe.each([
-    ['binary-linux-amd64-untrusted-builder.intoto.jsonl'],
-    ['binary-linux-amd64-expired-cert.intoto.jsonl'],
-    ['binary-linux-amd64-no-tlog-upload.intoto.jsonl'],
-  ])('when %s (a builder in a fork) meets the trusted builders', (file) => {
-    it('fails with UNTRUSTED_BUILDER', () => {
-      // Prepare
-      const facts = provenanceOf(file);
-
-      // Act
-      const result = codes(facts, {
-        builders: TRUSTED_BUILDERS,
-        sourceRepositories: ['github.com/asraa/slsa-on-github-test'],
+          // Assess
+          if (pass.slsaVersion !== undefined) expect(facts.slsaVersion).toBe(pass.slsaVersion);
+          expect(statementCoversDigest(statement, `sha256:${ARTIFACT_SHA256.get(pass.artifact) ?? ''}`)).toBe(true);
+          expect(violations).toEqual([]);
+        });
       });
+    }
 
-      // Assess
-      expect(result).toEqual(['UNTRUSTED_BUILDER']);
-    });
-  });
+    describe.each(f.asks)('when the policy asks %s', (_asks, expectations, expected) => {
+      it(expected.length === 0 ? 'passes' : `fails with ${expected.join(', ')}`, () => {
+        // Prepare
+        const facts = provenanceOf(f.file);
 
-  describe('when gha_generic v1.2.1 meets the upstream PASS values', () => {
-    it('passes the field checks', () => {
-      // Prepare
-      const facts = provenanceOf('gha_generic_v1.2.1_binary-linux-amd64-workflow_dispatch.intoto.jsonl');
+        // Act
+        const result = codes(facts, { ...f.base, ...expectations });
 
-      // Act
-      const result = codes(facts, {
-        builders: TRUSTED_BUILDERS,
-        sourceRepositories: ['github.com/slsa-framework/example-package'],
-        sourceRef: { branch: 'main' },
+        // Assess
+        expect(result).toEqual(expected);
       });
-
-      // Assess
-      expect(result).toEqual([]);
     });
-  });
-});
+  },
+);

@@ -8,10 +8,12 @@ import { parseEnvelope, verifyEnvelope } from '../../lambdas/domain/attest/dsse.
 import { parseInTotoStatementBytes, statementCoversDigest } from '../../lambdas/domain/attest/in-toto.js';
 import { extractProvenanceFacts } from '../../lambdas/domain/attest/slsa.js';
 import { VerificationError } from '../../lambdas/domain/errors.js';
-import { digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
+import { MediaTypes } from '../../lambdas/domain/oci.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
-import { pushArtifact, pushImage } from '../support/images.js';
+import { pushImage } from '../support/images.js';
+import { attachAttestation, attTag } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
+import { trustedKey } from '../support/signers.js';
 
 const DIR = join(import.meta.dirname, 'data/slsa-provenance');
 const read = (path: string): Buffer => readFileSync(join(DIR, path));
@@ -71,16 +73,13 @@ function sha256Of(artifact: string): string {
 }
 
 describe('Function: extractProvenanceFacts (sigstore-python bare predicates)', () => {
-  describe('when the predicate is SLSA v0.2', () => {
-    it('extracts builder, build type and the normalised config source', () => {
-      // Prepare
-      const predicate: unknown = JSON.parse(read('sigstore-python/slsa_predicate_v0_2.json').toString('utf8'));
-
-      // Act
-      const facts = extractProvenanceFacts(PredicateTypes.slsaProvenanceV02, predicate);
-
-      // Assess
-      expect(facts).toMatchObject({
+  describe.each([
+    [
+      'SLSA v0.2',
+      'extracts builder, build type and the normalised config source',
+      PredicateTypes.slsaProvenanceV02,
+      'sigstore-python/slsa_predicate_v0_2.json',
+      expect.objectContaining({
         slsaVersion: 'v0.2',
         builderId:
           'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.0.0',
@@ -88,20 +87,14 @@ describe('Function: extractProvenanceFacts (sigstore-python bare predicates)', (
         sourceRepository: 'https://github.com/sigstore/sigstore-python',
         sourceRef: 'refs/tags/v3.2.0',
         sourceDigest: 'sha1:fc29ec190575ae345cea23f0953b64ca6f2ab8ba',
-      });
-    });
-  });
-
-  describe('when the predicate is SLSA v1 (GitHub Actions workflow build type)', () => {
-    it('extracts builder, workflow repository, ref and the commit of the matching dependency', () => {
-      // Prepare
-      const predicate: unknown = JSON.parse(read('sigstore-python/slsa_predicate_v1_0.json').toString('utf8'));
-
-      // Act
-      const facts = extractProvenanceFacts(PredicateTypes.slsaProvenanceV1, predicate);
-
-      // Assess
-      expect(facts).toEqual({
+      }),
+    ],
+    [
+      'SLSA v1 (GitHub Actions workflow build type)',
+      'extracts builder, workflow repository, ref and the commit of the matching dependency',
+      PredicateTypes.slsaProvenanceV1,
+      'sigstore-python/slsa_predicate_v1_0.json',
+      {
         slsaVersion: 'v1',
         builderId: 'https://github.com/octo-org/octo-repo/.github/workflows/docker.yaml@refs/heads/development',
         buildType: 'https://actions.github.io/buildtypes/workflow/v1',
@@ -114,7 +107,18 @@ describe('Function: extractProvenanceFacts (sigstore-python bare predicates)', (
             digest: { gitCommit: '1ac93ce21ee526b36fd154b9058d97dfaa424c50' },
           },
         ],
-      });
+      },
+    ],
+  ])('when the predicate is %s', (_version, then, predicateType, file, expected) => {
+    it(then, () => {
+      // Prepare
+      const predicate: unknown = JSON.parse(read(file).toString('utf8'));
+
+      // Act
+      const facts = extractProvenanceFacts(predicateType, predicate);
+
+      // Assess
+      expect(facts).toEqual(expected);
     });
   });
 });
@@ -153,10 +157,10 @@ describe('Function: verifyEnvelope + parseInTotoStatementBytes (slsa-verifier en
       // Prepare
       const bytes = envelopeOf(file);
       const [signature] = CertSignatures.parse(JSON.parse(bytes.toString('utf8'))).signatures;
-      const publicKey = new X509Certificate(signature?.cert ?? '').publicKey.export({ type: 'spki', format: 'pem' });
+      const leaf = trustedKey('fulcio-leaf', new X509Certificate(signature?.cert ?? '').publicKey);
 
       // Act
-      const verified = verifyEnvelope(bytes, [{ id: 'fulcio-leaf', publicKey: publicKey.toString() }]);
+      const verified = verifyEnvelope(bytes, [leaf]);
 
       // Assess
       expect(verified.signer).toBe('fulcio-leaf');
@@ -170,16 +174,8 @@ describe('Function: discoverAttestations (slsa-verifier envelopes in a registry)
       // Prepare
       const registry = new MemoryRegistry();
       const image = await pushImage(registry, 'app/x');
-      await pushArtifact(registry, 'app/x', {
-        layers: [
-          {
-            mediaType: MediaTypes.dsseEnvelope,
-            bytes: envelopeOf('annotated-tag.intoto.jsonl'),
-            annotations: { predicateType: PredicateTypes.slsaProvenanceV02 },
-          },
-        ],
-        tag: `${digestToTag(image.digest)}.att`,
-      });
+      const bytes = envelopeOf('annotated-tag.intoto.jsonl');
+      await attachAttestation(registry, 'app/x', image, bytes, PredicateTypes.slsaProvenanceV02);
 
       // Act
       const scan = await discoverAttestations(
@@ -193,7 +189,7 @@ describe('Function: discoverAttestations (slsa-verifier envelopes in a registry)
       expect(scan.verified).toEqual([]);
       expect(scan.rejected).toEqual([
         {
-          source: `tag ${digestToTag(image.digest)}.att`,
+          source: `tag ${attTag(image.digest)}`,
           predicateType: PredicateTypes.slsaProvenanceV02,
           reason: expect.stringContaining('DSSE signature not verified by a trusted key'),
         },

@@ -131,6 +131,17 @@ const STAR_RESOURCE_ACTIONS = [
   'xray:PutTelemetryRecords',
 ];
 
+/** S3's four public-access blocks, all on. */
+const ALL_PUBLIC_ACCESS_BLOCKED = {
+  BlockPublicAcls: true,
+  BlockPublicPolicy: true,
+  IgnorePublicAcls: true,
+  RestrictPublicBuckets: true,
+};
+
+/** The bucket-policy condition of a statement that denies requests not made over TLS. */
+const DENIED_WITHOUT_TLS = { Bool: { 'aws:SecureTransport': 'false' } };
+
 describe('Construct: ReleaseGate', () => {
   let s: Synthesized;
   beforeAll(() => {
@@ -284,12 +295,7 @@ describe('Construct: ReleaseGate', () => {
             }),
           ],
         },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
+        PublicAccessBlockConfiguration: ALL_PUBLIC_ACCESS_BLOCKED,
       });
       s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: bucketId },
@@ -299,7 +305,7 @@ describe('Construct: ReleaseGate', () => {
               Effect: 'Deny',
               Action: 's3:*',
               Principal: { AWS: '*' },
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              Condition: DENIED_WITHOUT_TLS,
             }),
           ]),
         },
@@ -333,18 +339,13 @@ describe('Construct: ReleaseGate', () => {
         },
         LifecycleConfiguration: { Rules: [{ Id: 'ExpireAccessLogs', ExpirationInDays: 365, Status: 'Enabled' }] },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
+        PublicAccessBlockConfiguration: ALL_PUBLIC_ACCESS_BLOCKED,
       });
       s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: logBucketId },
         PolicyDocument: {
           Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectLike({ Effect: 'Deny', Condition: DENIED_WITHOUT_TLS }),
             Match.objectLike({
               Effect: 'Allow',
               Action: 's3:PutObject',
@@ -747,9 +748,7 @@ describe('Construct: ReleaseGate', () => {
       s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
       s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          ]),
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: DENIED_WITHOUT_TLS })]),
         },
       });
       s.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });

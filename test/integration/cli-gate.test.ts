@@ -5,7 +5,6 @@
  * (`apt-get install -y umoci skopeo docker-registry`); a missing tool fails these tests.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +20,8 @@ import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
 import { DigestSchema, EVIDENCE_KINDS, EvidenceKindSchema } from '../../lambdas/domain/types.js';
 import { REPO_ROOT, runCli } from '../support/cli-process.js';
-import { type RegistryServer, startRegistryServer } from '../support/registry-server.js';
+import { sha256 } from '../support/digest.js';
+import { useRegistryServer } from '../support/registry-server.js';
 
 const run = promisify(execFile);
 const ADVISORIES = join(REPO_ROOT, 'cli', 'fixtures', 'advisories');
@@ -87,6 +87,26 @@ function layoutRef(s: Scenario): string {
   return `oci-layout:${join(dir, 'layouts', s.repository)}:${s.tag}`;
 }
 
+/** `release-gate gate <layout ref> --json` on a scenario, with the demo policy and advisories. */
+function gateScenario(s: Scenario) {
+  return runCli([
+    'gate',
+    layoutRef(s),
+    '--repository',
+    s.repository,
+    '--policy',
+    policyPath,
+    '--advisories',
+    ADVISORIES,
+    '--json',
+  ]);
+}
+
+/** `release-gate gate <host/repository:tag> --insecure` with the given policy and the demo advisories. */
+function gateInsecure(reference: string, policy: string, ...flags: string[]) {
+  return runCli(['gate', reference, '--insecure', '--policy', policy, '--advisories', ADVISORIES, ...flags]);
+}
+
 describe('Command: release-gate gate', () => {
   describe('when the good scenario is read from an OCI layout', () => {
     it('prints a PASS report for the exact digest and exits 0', async () => {
@@ -94,17 +114,7 @@ describe('Command: release-gate gate', () => {
       const s = scenario('good');
 
       // Act
-      const res = await runCli([
-        'gate',
-        layoutRef(s),
-        '--repository',
-        s.repository,
-        '--policy',
-        policyPath,
-        '--advisories',
-        ADVISORIES,
-        '--json',
-      ]);
+      const res = await gateScenario(s);
 
       // Assess
       expect(res.code, res.stderr).toBe(0);
@@ -128,17 +138,7 @@ describe('Command: release-gate gate', () => {
       const s = scenario(name);
 
       // Act
-      const res = await runCli([
-        'gate',
-        layoutRef(s),
-        '--repository',
-        s.repository,
-        '--policy',
-        policyPath,
-        '--advisories',
-        ADVISORIES,
-        '--json',
-      ]);
+      const res = await gateScenario(s);
 
       // Assess
       expect(res.code, res.stderr).toBe(1);
@@ -220,34 +220,19 @@ describe('Command: release-gate gate', () => {
   });
 
   describe('when the image is served by a docker-registry', () => {
-    let server: RegistryServer | undefined;
     let digest = '';
-
-    beforeAll(async () => {
-      server = await startRegistryServer();
+    const registry = useRegistryServer(async (server) => {
       const built = await buildScenario(new DistributionRegistry({ baseUrl: server.url }), scenario('good'), keys);
       digest = built.current.digest;
     });
 
-    afterAll(async () => {
-      await server?.stop();
-    });
-
     it('reads the image and its evidence over HTTP with --insecure and exits 0', async () => {
       // Act
-      const res = await runCli([
-        'gate',
-        `${server?.host}/demo/good:1.4.0`,
-        '--insecure',
-        '--policy',
-        policyPath,
-        '--advisories',
-        ADVISORIES,
-      ]);
+      const res = await gateInsecure(`${registry().host}/demo/good:1.4.0`, policyPath);
 
       // Assess
       expect(res.code, res.stderr).toBe(0);
-      expect(res.stdout).toContain(`demo/good@${digest} (${server?.host})`);
+      expect(res.stdout).toContain(`demo/good@${digest} (${registry().host})`);
       expect(res.stdout).toMatch(/signature\s+PASS/);
       expect(res.stdout).toMatch(/sbom\s+PASS/);
       expect(res.stdout).toContain('decision: PASS');
@@ -255,12 +240,9 @@ describe('Command: release-gate gate', () => {
   });
 
   describe('when the image was built by umoci and pushed by skopeo (no evidence at all)', () => {
-    let server: RegistryServer | undefined;
     let umociPolicy = '';
     let rawDigest = '';
-
-    beforeAll(async () => {
-      server = await startRegistryServer();
+    const registry = useRegistryServer(async (server) => {
       const layout = join(dir, 'umoci-layout');
       const rootfs = join(dir, 'umoci-src');
       await mkdir(rootfs, { recursive: true });
@@ -272,7 +254,7 @@ describe('Command: release-gate gate', () => {
       const target = `docker://${server.host}/umoci/app:1`;
       await run('skopeo', ['--insecure-policy', 'copy', '--dest-tls-verify=false', `oci:${layout}:app`, target]);
       const { stdout } = await run('skopeo', ['--insecure-policy', 'inspect', '--raw', '--tls-verify=false', target]);
-      rawDigest = `sha256:${createHash('sha256').update(stdout).digest('hex')}`;
+      rawDigest = sha256(stdout);
 
       const demo = demoPolicy(keys);
       umociPolicy = join(dir, 'umoci-policy.yaml');
@@ -282,22 +264,9 @@ describe('Command: release-gate gate', () => {
       );
     });
 
-    afterAll(async () => {
-      await server?.stop();
-    });
-
     it('reads it, runs every collector and blocks with reasons (exit 1), without crashing', async () => {
       // Act
-      const res = await runCli([
-        'gate',
-        `${server?.host}/umoci/app:1`,
-        '--insecure',
-        '--policy',
-        umociPolicy,
-        '--advisories',
-        ADVISORIES,
-        '--json',
-      ]);
+      const res = await gateInsecure(`${registry().host}/umoci/app:1`, umociPolicy, '--json');
 
       // Assess
       expect(res.code, res.stderr).toBe(1);

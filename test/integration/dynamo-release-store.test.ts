@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type StandIns, startStandIns } from '../../cli/local/stand-ins.js';
 import { type AwsClients, awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
@@ -17,7 +17,15 @@ import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.
 import { indexKeys, itemKeys } from '../../lambdas/adapters/store/table-schema.js';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
 import type { Digest } from '../../lambdas/domain/types.js';
-import { evidenceRecord, newDigest, newRepository, releaseRecord, uniqueSuffix } from '../support/store-records.js';
+import { useStandIns } from '../support/stand-ins.js';
+import {
+  evidenceRecord,
+  newDigest,
+  newRepository,
+  promotionEntry,
+  releaseRecord,
+  uniqueSuffix,
+} from '../support/store-records.js';
 
 let standIns: StandIns;
 let clients: AwsClients;
@@ -28,16 +36,11 @@ async function rawItem(key: { pk: string; sk: string }): Promise<Record<string, 
   return out.Item;
 }
 
-beforeAll(async () => {
-  standIns = await startStandIns({});
-  clients = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
-  store = new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: standIns.tableName });
-});
+const aws = useStandIns();
 
-afterAll(async () => {
-  clients?.dynamodb.destroy();
-  clients?.s3.destroy();
-  await standIns?.stop();
+beforeAll(() => {
+  ({ standIns, clients } = aws());
+  store = new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: standIns.tableName });
 });
 
 describe('Class: DynamoReleaseStore', () => {
@@ -64,10 +67,9 @@ describe('Class: DynamoReleaseStore', () => {
       it('throws InvalidInputError and writes nothing', async () => {
         // Prepare
         const repository = newRepository();
-        const rec = { ...releaseRecord(repository, newDigest()), digest: 'sha256:short' };
 
         // Act
-        const act = store.recordRelease(rec);
+        const act = store.recordRelease({ ...releaseRecord(repository, newDigest()), digest: 'sha256:short' });
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(InvalidInputError);
@@ -160,13 +162,7 @@ describe('Class: DynamoReleaseStore', () => {
         // Prepare
         const repository = newRepository();
         const digest = newDigest();
-        const entry = {
-          repository,
-          digest,
-          promotedAt: '2026-04-01T00:00:00.000Z',
-          targetRepository: 'prod',
-          tag: 't',
-        };
+        const entry = promotionEntry(repository, digest, { promotedAt: '2026-04-01T00:00:00.000Z' });
         await clients.dynamoDocument.send(
           new PutCommand({
             TableName: standIns.tableName,

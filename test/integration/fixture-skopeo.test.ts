@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { PLATFORMS } from '../../cli/fixtures/image.js';
 import { generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { DEMO_SCENARIOS, type Scenario } from '../../cli/fixtures/scenarios.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
+import { sha256 } from '../support/digest.js';
 
 /**
  * skopeo (containers/image) is a third-party reader of OCI layouts: if it inspects and copies what
@@ -23,10 +23,6 @@ const run = promisify(execFile);
 async function skopeo(...args: string[]): Promise<string> {
   const { stdout } = await run('skopeo', ['--insecure-policy', ...args], { maxBuffer: 16 * 1024 * 1024 });
   return stdout;
-}
-
-function sha256(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 const InspectSchema = z.object({

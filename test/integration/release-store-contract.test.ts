@@ -3,29 +3,17 @@
  * adapter: DynamoReleaseStore on a real dynalite through the AWS SDK v3 document client (a fresh
  * table per test, so listings start empty), and MemoryStore, which the preflight runs on.
  */
-import { afterAll, beforeAll } from 'vitest';
-import { ensureTableAndBucket, type StandIns, startStandIns } from '../../cli/local/stand-ins.js';
-import { type AwsClients, awsClients } from '../../lambdas/adapters/aws/clients.js';
+import { ensureTableAndBucket } from '../../cli/local/stand-ins.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import { describeReleaseStoreContract } from '../support/contracts/release-store.contract.js';
+import { useStandIns } from '../support/stand-ins.js';
 
-let standIns: StandIns;
-let clients: AwsClients;
+const aws = useStandIns();
 let tables = 0;
 
-beforeAll(async () => {
-  standIns = await startStandIns({});
-  clients = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
-});
-
-afterAll(async () => {
-  clients?.dynamodb.destroy();
-  clients?.s3.destroy();
-  await standIns?.stop();
-});
-
 describeReleaseStoreContract('DynamoReleaseStore on dynalite', async () => {
+  const { clients, standIns } = aws();
   tables += 1;
   const tableName = `contract-${tables}`;
   await ensureTableAndBucket(clients, tableName, standIns.bucket);

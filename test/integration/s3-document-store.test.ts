@@ -7,54 +7,36 @@
  * `If-None-Match` on PUT, so both exercise the HeadObject-first path that keeps writes from
  * overwriting.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type StandIns, startStandIns } from '../../cli/local/stand-ins.js';
-import { type AwsClients, awsClients } from '../../lambdas/adapters/aws/clients.js';
+import { describe, expect, it } from 'vitest';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { ConflictError, InvalidInputError, NotFoundError, TooLargeError } from '../../lambdas/domain/errors.js';
-import type { Digest } from '../../lambdas/domain/types.js';
+import { sha256 } from '../support/digest.js';
+import { useStandIns } from '../support/stand-ins.js';
 
-let standIns: StandIns;
-let clients: AwsClients;
-let docs: S3DocumentStore;
-
+const aws = useStandIns();
 const encoder = new TextEncoder();
 
-function sha256(bytes: Uint8Array): Digest {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
+/** An S3DocumentStore on the stand-ins' bucket (another bucket or read limit when given). */
+const s3Store = (options: { bucket?: string; maxBytes?: number } = {}) =>
+  new S3DocumentStore({ client: aws().clients.s3, bucket: aws().standIns.bucket, ...options });
 
 async function rawObject(key: string): Promise<Uint8Array> {
-  const out = await clients.s3.send(new GetObjectCommand({ Bucket: standIns.bucket, Key: key }));
+  const out = await aws().clients.s3.send(new GetObjectCommand({ Bucket: aws().standIns.bucket, Key: key }));
   if (out.Body === undefined) throw new Error('no body');
   return out.Body.transformToByteArray();
 }
-
-beforeAll(async () => {
-  standIns = await startStandIns({});
-  clients = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
-  docs = new S3DocumentStore({ client: clients.s3, bucket: standIns.bucket });
-});
-
-afterAll(async () => {
-  clients?.dynamodb.destroy();
-  clients?.s3.destroy();
-  await standIns?.stop();
-});
 
 describe('Class: S3DocumentStore', () => {
   describe('Method: put', () => {
     describe('when the document is new', () => {
       it('stores the exact bytes under evidence/sha256/<hex> and returns their digest', async () => {
         // Prepare
-        const bytes = encoder.encode(
-          JSON.stringify({ bomFormat: 'CycloneDX', serial: randomBytes(8).toString('hex') }),
-        );
+        const bytes = encoder.encode(`{"bomFormat":"CycloneDX","serial":"${randomBytes(8).toString('hex')}"}`);
 
         // Act
-        const digest = await docs.put(bytes, 'application/vnd.cyclonedx+json');
+        const digest = await s3Store().put(bytes, 'application/vnd.cyclonedx+json');
 
         // Assess
         expect(digest).toBe(sha256(bytes));
@@ -69,8 +51,8 @@ describe('Class: S3DocumentStore', () => {
       it('throws TooLargeError', async () => {
         // Prepare
         const bytes = new Uint8Array(randomBytes(2048));
-        const digest = await docs.put(bytes, 'application/octet-stream');
-        const small = new S3DocumentStore({ client: clients.s3, bucket: standIns.bucket, maxBytes: 1024 });
+        const digest = await s3Store().put(bytes, 'application/octet-stream');
+        const small = s3Store({ maxBytes: 1024 });
 
         // Act
         const act = small.get(digest);
@@ -89,8 +71,8 @@ describe('Class: S3DocumentStore', () => {
         const bytes = encoder.encode('{"decision":"BLOCK"}');
 
         // Act
-        const digest = await docs.putObject(key, bytes, 'application/json');
-        const read = await docs.getObject(key);
+        const digest = await s3Store().putObject(key, bytes, 'application/json');
+        const read = await s3Store().getObject(key);
 
         // Assess
         expect(digest).toBe(sha256(bytes));
@@ -103,10 +85,10 @@ describe('Class: S3DocumentStore', () => {
         // Prepare
         const key = `reports/${randomBytes(8).toString('hex')}.html`;
         const bytes = encoder.encode('<html>report</html>');
-        await docs.putObject(key, bytes, 'text/html');
+        await s3Store().putObject(key, bytes, 'text/html');
 
         // Act
-        const again = await docs.putObject(key, bytes, 'text/html');
+        const again = await s3Store().putObject(key, bytes, 'text/html');
 
         // Assess
         expect(again).toBe(sha256(bytes));
@@ -117,21 +99,21 @@ describe('Class: S3DocumentStore', () => {
       it('throws ConflictError and keeps the original', async () => {
         // Prepare
         const key = `decisions/${randomBytes(8).toString('hex')}.json`;
-        await docs.putObject(key, encoder.encode('{"decision":"PASS"}'), 'application/json');
+        await s3Store().putObject(key, encoder.encode('{"decision":"PASS"}'), 'application/json');
 
         // Act
-        const act = docs.putObject(key, encoder.encode('{"decision":"BLOCK"}'), 'application/json');
+        const act = s3Store().putObject(key, encoder.encode('{"decision":"BLOCK"}'), 'application/json');
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(ConflictError);
-        expect(new TextDecoder().decode(await docs.getObject(key))).toBe('{"decision":"PASS"}');
+        expect(new TextDecoder().decode(await s3Store().getObject(key))).toBe('{"decision":"PASS"}');
       });
     });
 
     describe('when the key is under the content-addressed prefix', () => {
       it('throws InvalidInputError', async () => {
         // Act
-        const act = docs.putObject(`evidence/sha256/${'0'.repeat(64)}`, encoder.encode('x'), 'text/plain');
+        const act = s3Store().putObject(`evidence/sha256/${'0'.repeat(64)}`, encoder.encode('x'), 'text/plain');
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(InvalidInputError);
@@ -141,7 +123,7 @@ describe('Class: S3DocumentStore', () => {
     describe('when the key does not exist', () => {
       it('throws NotFoundError', async () => {
         // Act
-        const act = docs.getObject(`reports/${randomBytes(8).toString('hex')}.html`);
+        const act = s3Store().getObject(`reports/${randomBytes(8).toString('hex')}.html`);
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(NotFoundError);
@@ -152,7 +134,7 @@ describe('Class: S3DocumentStore', () => {
   describe('when the bucket does not exist', () => {
     it('throws StoreError', async () => {
       // Prepare
-      const missing = new S3DocumentStore({ client: clients.s3, bucket: 'no-such-bucket' });
+      const missing = s3Store({ bucket: 'no-such-bucket' });
 
       // Act
       const act = missing.put(encoder.encode('x'), 'text/plain');

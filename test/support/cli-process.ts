@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-const CLI_ARGS = ['--import', 'tsx', 'cli/main.ts'];
+const CLI_ENTRY = 'cli/main.ts';
 const CLI_ENV = { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' };
 
 export interface CliResult {
@@ -17,12 +17,18 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs one CLI command to completion. A non-zero exit is a result, not a rejection. */
-export function runCli(args: readonly string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+/**
+ * Runs one CLI command to completion. A non-zero exit is a result, not a rejection. `entry` is the
+ * script relative to the repository root. @default 'cli/main.ts'
+ */
+export function runCli(
+  args: readonly string[],
+  opts: { readonly timeoutMs?: number; readonly entry?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [...CLI_ARGS, ...args],
+      ['--import', 'tsx', opts.entry ?? CLI_ENTRY, ...args],
       { cwd: REPO_ROOT, env: CLI_ENV, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err === null) {
@@ -69,7 +75,7 @@ export class CliProcess {
 
   public static spawn(args: readonly string[]): CliProcess {
     return new CliProcess(
-      spawn(process.execPath, [...CLI_ARGS, ...args], {
+      spawn(process.execPath, ['--import', 'tsx', CLI_ENTRY, ...args], {
         cwd: REPO_ROOT,
         env: CLI_ENV,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -116,3 +116,4 @@ export function payloadArtifact(opts: {
     ...(opts.annotations === undefined ? {} : { annotations: opts.annotations }),
   });
 }
+export type { ArtifactLayer as LayerSpec } from '../../cli/fixtures/image.js';

@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { requireTool } from './debian-tools.js';
 
 export interface RegistryServer {
@@ -116,4 +117,25 @@ export async function startRegistryServer(): Promise<RegistryServer> {
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Starts a docker-registry before the tests of the enclosing `describe` (then runs `onStart` with
+ * it) and stops it after them; the returned function gives the running server.
+ */
+export function useRegistryServer(
+  onStart: (server: RegistryServer) => Promise<void> = async () => {},
+): () => RegistryServer {
+  let server: RegistryServer | undefined;
+  beforeAll(async () => {
+    server = await startRegistryServer();
+    await onStart(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error('the registry server is not started (use it inside a test)');
+    return server;
+  };
 }

@@ -33,60 +33,47 @@ export function uniqueSuffix(): string {
   return `${counter}-${createHash('sha256').update(`${counter}-${Math.random()}`).digest('hex').slice(0, 8)}`;
 }
 
-export function releaseRecord(
-  repository: string,
-  digest: Digest,
-  overrides: Partial<ReleaseRecord> = {},
-): ReleaseRecord {
-  return {
-    repository,
-    digest,
-    mediaType: 'application/vnd.oci.image.index.v1+json',
-    tag: 'v1.2.3',
-    stage: 'production',
-    platforms: [{ digest: newDigest(), platform: 'linux/amd64' }],
-    state: 'RECORDED',
-    executionName: `${repository.replace('/', '-')}-${digest.slice(7, 20)}`,
-    recordedAt: '2026-01-10T10:00:00.000Z',
+/** A builder of valid records about one release: defaults for the rest, then the overrides. */
+function recordAbout<T>(defaults: (repository: string, digest: Digest) => T) {
+  return (repository: string, digest: Digest, overrides: Partial<T> = {}): T => ({
+    ...defaults(repository, digest),
     ...overrides,
-  };
+  });
 }
 
-export function evidenceRecord(
-  repository: string,
-  digest: Digest,
-  overrides: Partial<StoredEvidence> = {},
-): StoredEvidence {
-  return {
-    repository,
-    digest,
-    kind: 'sbom',
-    status: 'PASS',
-    reasons: ['CycloneDX 1.6 SBOM with 42 components'],
-    facts: { format: 'cyclonedx', components: 42, nested: { ok: true } },
-    documents: [{ name: 'sbom.json', mediaType: 'application/vnd.cyclonedx+json', digest: newDigest(), size: 1234 }],
-    collectedAt: '2026-01-10T10:01:00.000Z',
-    ...overrides,
-  };
-}
+export const releaseRecord = recordAbout<ReleaseRecord>((repository, digest) => ({
+  repository,
+  digest,
+  mediaType: 'application/vnd.oci.image.index.v1+json',
+  tag: 'v1.2.3',
+  stage: 'production',
+  platforms: [{ digest: newDigest(), platform: 'linux/amd64' }],
+  state: 'RECORDED',
+  executionName: `${repository.replace('/', '-')}-${digest.slice(7, 20)}`,
+  recordedAt: '2026-01-10T10:00:00.000Z',
+}));
 
-export function decisionRecord(
-  repository: string,
-  digest: Digest,
-  overrides: Partial<DecisionRecord> = {},
-): DecisionRecord {
-  return {
-    repository,
-    digest,
-    decision: 'BLOCK',
-    reasons: ['provenance: FAIL'],
-    policyDigest: newDigest(),
-    evidence: [{ kind: 'provenance', status: 'FAIL', reasons: ['builder not allowed'] }],
-    decidedAt: '2026-01-10T10:10:00.000Z',
-    documentDigest: newDigest(),
-    ...overrides,
-  };
-}
+export const evidenceRecord = recordAbout<StoredEvidence>((repository, digest) => ({
+  repository,
+  digest,
+  kind: 'sbom',
+  status: 'PASS',
+  reasons: ['CycloneDX 1.6 SBOM with 42 components'],
+  facts: { format: 'cyclonedx', components: 42, nested: { ok: true } },
+  documents: [{ name: 'sbom.json', mediaType: 'application/vnd.cyclonedx+json', digest: newDigest(), size: 1234 }],
+  collectedAt: '2026-01-10T10:01:00.000Z',
+}));
+
+export const decisionRecord = recordAbout<DecisionRecord>((repository, digest) => ({
+  repository,
+  digest,
+  decision: 'BLOCK',
+  reasons: ['provenance: FAIL'],
+  policyDigest: newDigest(),
+  evidence: [{ kind: 'provenance', status: 'FAIL', reasons: ['builder not allowed'] }],
+  decidedAt: '2026-01-10T10:10:00.000Z',
+  documentDigest: newDigest(),
+}));
 
 export function approvalRecord(id: string, overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
   return {
@@ -102,20 +89,13 @@ export function approvalRecord(id: string, overrides: Partial<ApprovalRecord> = 
   };
 }
 
-export function promotionEntry(
-  repository: string,
-  digest: Digest,
-  overrides: Partial<PromotionEntry> = {},
-): PromotionEntry {
-  return {
-    repository,
-    digest,
-    promotedAt: '2026-02-01T00:00:00.000Z',
-    targetRepository: `prod/${repository}`,
-    tag: 'v1',
-    ...overrides,
-  };
-}
+export const promotionEntry = recordAbout<PromotionEntry>((repository, digest) => ({
+  repository,
+  digest,
+  promotedAt: '2026-02-01T00:00:00.000Z',
+  targetRepository: `prod/${repository}`,
+  tag: 'v1',
+}));
 
 export const scanResult: ScanCompletion = {
   status: 'COMPLETE',

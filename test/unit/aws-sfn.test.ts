@@ -19,29 +19,14 @@ import {
 import { describe, expect, it } from 'vitest';
 import { SfnExecutionStarter, SfnTaskTokens } from '../../lambdas/adapters/sfn/aws-sfn.js';
 import { GateError, InvalidInputError } from '../../lambdas/domain/errors.js';
+import { STUB_CREDENTIALS, stubSend } from '../support/aws-stubs.js';
 
 const STATE_MACHINE_ARN = 'arn:aws:states:eu-west-1:123456789012:stateMachine:release-gate';
 
-interface Call {
-  readonly command: string;
-  readonly input: ServiceInputTypes;
-}
-
 /** A real SFNClient whose `send` answers with `respond` instead of calling AWS. */
 function stubbedClient(respond: (command: string, input: ServiceInputTypes) => ServiceOutputTypes | Error) {
-  const client = new SFNClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const calls: Call[] = [];
-  client.middlewareStack.add(
-    (_next, context) => async (args) => {
-      const command = context.commandName ?? 'unknown';
-      calls.push({ command, input: args.input });
-      const result = respond(command, args.input);
-      if (result instanceof Error) throw result;
-      return { output: result, response: {} };
-    },
-    { step: 'initialize', name: 'stubSend' },
-  );
-  return { client, calls };
+  const client = new SFNClient({ region: 'eu-west-1', credentials: STUB_CREDENTIALS });
+  return { client, calls: stubSend(client, respond) };
 }
 
 describe('Class: SfnExecutionStarter', () => {

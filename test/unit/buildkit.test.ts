@@ -46,6 +46,14 @@ async function attestationEntry(
   };
 }
 
+/** An index of an amd64 image and one attestation manifest for it, holding `layers`. */
+async function amd64Index(layers: (amd64: Descriptor) => readonly ArtifactLayer[]) {
+  const registry = new MemoryRegistry();
+  const { amd64 } = await platforms(registry);
+  const index = await pushIndex(registry, [amd64, await attestationEntry(registry, amd64.digest, layers(amd64))]);
+  return { registry, amd64, index };
+}
+
 async function pushIndex(registry: MemoryRegistry, manifests: readonly Descriptor[]): Promise<string> {
   return registry.putManifest(
     REPO,
@@ -150,19 +158,14 @@ describe('Function: findBuildkitAttestations', () => {
   describe('when predicate types are asked for', () => {
     it('skips layers of other types and ignores non in-toto layers', async () => {
       // Prepare
-      const registry = new MemoryRegistry();
-      const { amd64 } = await platforms(registry);
-      const index = await pushIndex(registry, [
-        amd64,
-        await attestationEntry(registry, amd64.digest, [
-          {
-            mediaType: MediaTypes.inTotoPayload,
-            bytes: statement(amd64.digest, PredicateTypes.spdx),
-            annotations: { [BuildkitAnnotations.predicateType]: PredicateTypes.spdx },
-          },
-          { mediaType: 'application/vnd.example.log', bytes: bytesOf('log') },
-          provenanceLayer(amd64.digest),
-        ]),
+      const { registry, index } = await amd64Index((amd64) => [
+        {
+          mediaType: MediaTypes.inTotoPayload,
+          bytes: statement(amd64.digest, PredicateTypes.spdx),
+          annotations: { [BuildkitAnnotations.predicateType]: PredicateTypes.spdx },
+        },
+        { mediaType: 'application/vnd.example.log', bytes: bytesOf('log') },
+        provenanceLayer(amd64.digest),
       ]);
 
       // Act
@@ -179,13 +182,8 @@ describe('Function: findBuildkitAttestations', () => {
   describe('when the layer annotation disagrees with the statement', () => {
     it('rejects the statement', async () => {
       // Prepare
-      const registry = new MemoryRegistry();
-      const { amd64 } = await platforms(registry);
-      const index = await pushIndex(registry, [
-        amd64,
-        await attestationEntry(registry, amd64.digest, [
-          provenanceLayer(amd64.digest, PredicateTypes.slsaProvenanceV1),
-        ]),
+      const { registry, index } = await amd64Index((amd64) => [
+        provenanceLayer(amd64.digest, PredicateTypes.slsaProvenanceV1),
       ]);
 
       // Act
@@ -202,10 +200,8 @@ describe('Function: findBuildkitAttestations', () => {
   describe('when the statement blob was tampered with', () => {
     it('rejects it as unreadable', async () => {
       // Prepare
-      const registry = new MemoryRegistry();
-      const { amd64 } = await platforms(registry);
+      const { registry, index, amd64 } = await amd64Index((image) => [provenanceLayer(image.digest)]);
       const layer = provenanceLayer(amd64.digest);
-      const index = await pushIndex(registry, [amd64, await attestationEntry(registry, amd64.digest, [layer])]);
       registry.corrupt(REPO, sha256Digest(layer.bytes), statement(amd64.digest, PredicateTypes.slsaProvenanceV1));
 
       // Act
@@ -220,13 +216,8 @@ describe('Function: findBuildkitAttestations', () => {
   describe('when the statement is not a valid in-toto statement', () => {
     it('rejects it with the rule it broke', async () => {
       // Prepare
-      const registry = new MemoryRegistry();
-      const { amd64 } = await platforms(registry);
-      const index = await pushIndex(registry, [
-        amd64,
-        await attestationEntry(registry, amd64.digest, [
-          { mediaType: MediaTypes.inTotoPayload, bytes: bytesOf({ _type: StatementTypes.v1, subject: [] }) },
-        ]),
+      const { registry, index } = await amd64Index(() => [
+        { mediaType: MediaTypes.inTotoPayload, bytes: bytesOf({ _type: StatementTypes.v1, subject: [] }) },
       ]);
 
       // Act
@@ -256,12 +247,7 @@ describe('Function: findBuildkitAttestations', () => {
   describe('when the registry fails while reading a statement', () => {
     it('propagates the error', async () => {
       // Prepare
-      const registry = new MemoryRegistry();
-      const { amd64 } = await platforms(registry);
-      const index = await pushIndex(registry, [
-        amd64,
-        await attestationEntry(registry, amd64.digest, [provenanceLayer(amd64.digest)]),
-      ]);
+      const { registry, index } = await amd64Index((amd64) => [provenanceLayer(amd64.digest)]);
       registry.failOn('getBlob', new Error('connection reset'));
 
       // Act
@@ -278,12 +264,7 @@ describe('Function: acceptBuildkitAttestations', () => {
     index: string;
     scan: Awaited<ReturnType<typeof findBuildkitAttestations>>;
   }> {
-    const registry = new MemoryRegistry();
-    const { amd64 } = await platforms(registry);
-    const index = await pushIndex(registry, [
-      amd64,
-      await attestationEntry(registry, amd64.digest, [provenanceLayer(amd64.digest)]),
-    ]);
+    const { registry, index } = await amd64Index((amd64) => [provenanceLayer(amd64.digest)]);
     return { index, scan: await findBuildkitAttestations(registry, REPO, index) };
   }
 

@@ -12,13 +12,10 @@ import { ConflictError, NotFoundError } from '../../lambdas/domain/errors.js';
 import { type Descriptor, ImageIndexSchema, ImageManifestSchema } from '../../lambdas/domain/oci.js';
 import { PolicyDocumentSchema } from '../../lambdas/domain/policy/schema.js';
 import type { FetchedManifest, RegistryWriter } from '../../lambdas/domain/ports.js';
+import { sha256, sha256Hex } from '../support/digest.js';
 
 // ---------------------------------------------------------------------------------------------
 // Independent helpers: nothing below reuses the factory's own hashing, PAE or JSON code.
-
-function sha256(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
 
 /** A RegistryWriter in memory that stores what it is given and hashes manifests itself. */
 class MemoryRegistry implements RegistryWriter {
@@ -202,6 +199,15 @@ function attestations(reg: MemoryRegistry, repository: string, digest: string): 
 }
 
 /** The one referrer of `digest` with `artifactType`: its manifest and its single layer's bytes. */
+const SIGSTORE_BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+const NOTARY_SIGNATURE = 'application/vnd.cncf.notary.signature';
+
+/** Builds the named demo scenario's image into a fresh in-memory registry. */
+async function builtScenario(name: string) {
+  const reg = new MemoryRegistry();
+  return { reg, built: await buildScenarioImage(reg, scenario(name), keys) };
+}
+
 async function signatureReferrer(reg: MemoryRegistry, repository: string, digest: string, artifactType: string) {
   const listed = (await reg.listReferrers(repository, digest)).filter((d) => d.artifactType === artifactType);
   expect(listed).toHaveLength(1);
@@ -301,11 +307,8 @@ describe('Function: buildScenarioImage', () => {
     });
 
     it('writes a manifest whose gunzipped layer hashes to rootfs.diff_ids[0] and holds the app files', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('good'), keys);
+      const { reg, built } = await builtScenario('good');
 
       // Assess
       const manifest = ImageManifestSchema.parse(reg.json('demo/good', '1.4.0'));
@@ -335,11 +338,8 @@ describe('Function: buildScenarioImage', () => {
     });
 
     it('signs the image digest with the trusted signing key (cosign simple signing)', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('good'), keys);
+      const { reg, built } = await builtScenario('good');
 
       // Assess
       const [sig, ...more] = signatureLayers(reg, 'demo/good', built.digest);
@@ -355,11 +355,8 @@ describe('Function: buildScenarioImage', () => {
     });
 
     it('attaches provenance and eval DSSE envelopes whose PAE verifies and whose subject is the image', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('good'), keys);
+      const { reg, built } = await builtScenario('good');
 
       // Assess
       const atts = attestations(reg, 'demo/good', built.digest);
@@ -380,11 +377,8 @@ describe('Function: buildScenarioImage', () => {
     });
 
     it('writes SLSA v1 provenance that names the builder, source, lockfile and base image', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('good'), keys);
+      const { reg, built } = await builtScenario('good');
 
       // Assess
       const provenance = attestations(reg, 'demo/good', built.digest).find(
@@ -426,11 +420,8 @@ describe('Function: buildScenarioImage', () => {
     });
 
     it('attaches a CycloneDX 1.6 SBOM as an OCI 1.1 referrer of the image', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('good'), keys);
+      const { reg, built } = await builtScenario('good');
 
       // Assess
       const listed = await reg.listReferrers('demo/good', built.digest);
@@ -521,11 +512,8 @@ describe('Function: buildScenarioImage', () => {
 
   describe('when the scenario is unsigned', () => {
     it('pushes no .sig tag but still the SBOM and attestations', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('unsigned'), keys);
+      const { reg, built } = await builtScenario('unsigned');
 
       // Assess
       const tags = await reg.listTags('demo/unsigned');
@@ -538,11 +526,8 @@ describe('Function: buildScenarioImage', () => {
 
   describe('when the scenario is signed by an unknown key', () => {
     it('signs the right digest with the untrusted key only', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('unknown-key'), keys);
+      const { reg, built } = await builtScenario('unknown-key');
 
       // Assess
       const [sig] = signatureLayers(reg, 'demo/unknown-key', built.digest);
@@ -555,11 +540,8 @@ describe('Function: buildScenarioImage', () => {
 
   describe('when the signature names a different digest', () => {
     it('is a valid trusted signature over a payload naming another image', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('wrong-digest'), keys);
+      const { reg, built } = await builtScenario('wrong-digest');
 
       // Assess
       const [sig] = signatureLayers(reg, 'demo/wrong-digest', built.digest);
@@ -572,18 +554,15 @@ describe('Function: buildScenarioImage', () => {
 
   describe('when the image is signed with a Sigstore bundle', () => {
     it('attaches a cosign v3 style bundle referrer whose DSSE statement names the image, signed by the trusted key', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('sigstore-bundle'), keys);
+      const { reg, built } = await builtScenario('sigstore-bundle');
 
       // Assess
       const { digest, manifest, layer } = await signatureReferrer(
         reg,
         'demo/sigstore-bundle',
         built.digest,
-        'application/vnd.dev.sigstore.bundle.v0.3+json',
+        SIGSTORE_BUNDLE,
       );
       expect(built.signatureReferrer).toBe(digest);
       expect(built.signatureTag).toBeUndefined();
@@ -607,19 +586,11 @@ describe('Function: buildScenarioImage', () => {
     });
 
     it('alters the signed statement of the tampered variant after signing, with the trusted key', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('sigstore-bundle-tampered'), keys);
+      const { reg, built } = await builtScenario('sigstore-bundle-tampered');
 
       // Assess
-      const { layer } = await signatureReferrer(
-        reg,
-        'demo/sigstore-bundle-tampered',
-        built.digest,
-        'application/vnd.dev.sigstore.bundle.v0.3+json',
-      );
+      const { layer } = await signatureReferrer(reg, 'demo/sigstore-bundle-tampered', built.digest, SIGSTORE_BUNDLE);
       const { bundle, payload, statement, sig } = bundleOf(layer);
       expect(statement.predicateType).toBe('https://sigstore.dev/cosign/sign/v1');
       expect(statement.subject[0]?.digest.sha256).toBe(built.digest.slice(7));
@@ -641,19 +612,11 @@ describe('Function: buildScenarioImage', () => {
 
   describe('when the image is signed with Notation', () => {
     it('attaches a Notation signature referrer whose JWS targets the image and verifies with the chain leaf', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('notation'), keys);
+      const { reg, built } = await builtScenario('notation');
 
       // Assess
-      const { digest, manifest, layer } = await signatureReferrer(
-        reg,
-        'demo/notation',
-        built.digest,
-        'application/vnd.cncf.notary.signature',
-      );
+      const { digest, manifest, layer } = await signatureReferrer(reg, 'demo/notation', built.digest, NOTARY_SIGNATURE);
       expect(built.signatureReferrer).toBe(digest);
       expect(built.signatureTag).toBeUndefined();
       expect(manifest.layers[0]?.mediaType).toBe('application/jose+json');
@@ -671,19 +634,11 @@ describe('Function: buildScenarioImage', () => {
     });
 
     it('alters the signed payload of the tampered variant after signing, with the trusted leaf', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('notation-tampered'), keys);
+      const { reg, built } = await builtScenario('notation-tampered');
 
       // Assess
-      const { layer } = await signatureReferrer(
-        reg,
-        'demo/notation-tampered',
-        built.digest,
-        'application/vnd.cncf.notary.signature',
-      );
+      const { layer } = await signatureReferrer(reg, 'demo/notation-tampered', built.digest, NOTARY_SIGNATURE);
       const { jws, target, leaf } = jwsOf(layer);
       expect(target.digest).toBe(built.digest);
       expect(leaf.raw).toEqual(Buffer.from(keys.notation.leaf.der));
@@ -698,11 +653,8 @@ describe('Function: buildScenarioImage', () => {
 
   describe('when provenance is missing', () => {
     it('attaches only the eval attestation', async () => {
-      // Prepare
-      const reg = new MemoryRegistry();
-
       // Act
-      const built = await buildScenarioImage(reg, scenario('missing-provenance'), keys);
+      const { reg, built } = await builtScenario('missing-provenance');
 
       // Assess
       expect(attestations(reg, 'demo/missing-provenance', built.digest).map((a) => a.predicateType)).toEqual([
@@ -835,7 +787,7 @@ describe('Function: generateNotationChain (the demo chain)', () => {
       expect(new Date(leaf.validFrom).getTime()).toBeLessThan(Date.now());
       expect(new Date(leaf.validTo).getTime()).toBeGreaterThan(Date.now());
       expect(new X509Certificate(chain.root.pem).raw).toEqual(Buffer.from(chain.root.der));
-      expect(chain.leaf.sha256).toBe(createHash('sha256').update(chain.leaf.der).digest('hex'));
+      expect(chain.leaf.sha256).toBe(sha256Hex(chain.leaf.der));
     });
   });
 

@@ -1,146 +1,29 @@
-import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
-import {
-  AlreadyDecidedError,
-  ExpiredError,
-  InvalidInputError,
-  NotFoundError,
-  StoreError,
-  TooLargeError,
-} from '../../lambdas/domain/errors.js';
+import { AlreadyDecidedError, InvalidInputError, StoreError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { MediaTypes } from '../../lambdas/domain/oci.js';
-import { loadPolicy } from '../../lambdas/domain/policy/load.js';
-import type {
-  Clock,
-  ExecutionStarter,
-  Notifier,
-  OutcomeEmitter,
-  OutcomeEventType,
-  ScanFindingsSource,
-  TaskTokenPort,
-} from '../../lambdas/domain/ports.js';
+import type { DecisionRecord } from '../../lambdas/domain/records.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { executionNameFor } from '../../lambdas/domain/workflow/inputs.js';
 import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
-import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import { makeHandler as quarantine } from '../../lambdas/handlers/quarantine.js';
 import { makeHandler as requestApproval } from '../../lambdas/handlers/request-approval.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
 import { makeHandler as waitForScan } from '../../lambdas/handlers/wait-for-scan.js';
-import { MemoryRegistry } from '../support/memory-registry.js';
-
-// ---------------------------------------------------------------------------------------------
-// Fakes that record what the handlers asked of the outside world
-
-/** Records answers and, like Step Functions, refuses a second answer to one token (TaskTimedOut). */
-class RecordingTokens implements TaskTokenPort {
-  public readonly successes: { taskToken: string; output: unknown }[] = [];
-  public readonly failures: { taskToken: string; error: string; cause: string }[] = [];
-  private readonly answered = new Set<string>();
-  private answer(taskToken: string): void {
-    if (this.answered.has(taskToken)) throw new ExpiredError('the task token is no longer valid (TaskTimedOut)');
-    this.answered.add(taskToken);
-  }
-  public async sendSuccess(taskToken: string, output: unknown): Promise<void> {
-    this.answer(taskToken);
-    this.successes.push({ taskToken, output });
-  }
-  public async sendFailure(taskToken: string, error: string, cause: string): Promise<void> {
-    this.answer(taskToken);
-    this.failures.push({ taskToken, error, cause });
-  }
-}
-
-/** Behaves like Step Functions Standard: a known name is not started again. */
-class RecordingStarter implements ExecutionStarter {
-  public readonly started: { name: string; input: unknown }[] = [];
-  public async start(name: string, input: unknown) {
-    const alreadyExisted = this.started.some((s) => s.name === name);
-    this.started.push({ name, input });
-    return { executionArn: `arn:aws:states:us-east-1:123456789012:execution:release-gate:${name}`, alreadyExisted };
-  }
-}
-
-class RecordingNotifier implements Notifier {
-  public readonly messages: { subject: string; message: Readonly<Record<string, unknown>> }[] = [];
-  public async publish(subject: string, message: Readonly<Record<string, unknown>>): Promise<void> {
-    this.messages.push({ subject, message });
-  }
-}
-
-class RecordingOutcomes implements OutcomeEmitter {
-  public readonly events: { type: OutcomeEventType; detail: Readonly<Record<string, unknown>> }[] = [];
-  public async emit(type: OutcomeEventType, detail: Readonly<Record<string, unknown>>): Promise<void> {
-    this.events.push({ type, detail });
-  }
-}
-
-class FixedClock implements Clock {
-  public constructor(private at: Date) {}
-  public now(): Date {
-    return new Date(this.at);
-  }
-  public advance(seconds: number): void {
-    this.at = new Date(this.at.getTime() + seconds * 1000);
-  }
-}
-
-const noScans: ScanFindingsSource = {
-  getFindings: async (subject) => {
-    throw new NotFoundError(`no scan for ${subject.repository}@${subject.digest}`);
-  },
-};
-
-// ---------------------------------------------------------------------------------------------
-// The world one test runs in
-
-const NOW = new Date('2026-11-25T10:00:00.000Z');
-const STAGE = 'production';
-const SCAN_TIMEOUT_SECONDS = 900;
-const APPROVAL_BASE_URL = 'https://gate.example.com/approvals';
-const POLICY = loadPolicy(
-  new TextEncoder().encode(
-    JSON.stringify({
-      apiVersion: 'release-gate.dev/v1',
-      kind: 'Policy',
-      rules: [
-        { repositories: ['restricted/**'], approval: { approvers: ['alice@example.com'] } },
-        { repositories: ['**'] },
-      ],
-    }),
-  ),
-);
-
-function world() {
-  const store = new MemoryStore();
-  const tokens = new RecordingTokens();
-  const starter = new RecordingStarter();
-  const notifier = new RecordingNotifier();
-  const outcomes = new RecordingOutcomes();
-  const clock = new FixedClock(NOW);
-  const deps: HandlerDeps = {
-    gate: {
-      config: { stage: STAGE, scanTimeoutSeconds: SCAN_TIMEOUT_SECONDS, approvalBaseUrl: APPROVAL_BASE_URL },
-      policy: POLICY,
-      store,
-      documents: store,
-      registry: new MemoryRegistry(),
-      scans: noScans,
-      tokens,
-      notifier,
-      outcomes,
-      clock,
-    },
-    starter,
-  };
-  return { deps, store, tokens, starter, notifier, outcomes, clock, getDeps: async () => deps };
-}
-
-const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+import { sha256Hex } from '../support/digest.js';
+import {
+  APPROVAL_BASE_URL,
+  type HandlerWorld,
+  WORLD_NOW as NOW,
+  HANDLER_POLICY as POLICY,
+  policyOf,
+  SCAN_TIMEOUT_SECONDS,
+  STAGE,
+  handlerWorld as world,
+} from '../support/world.js';
 
 /** The AWS samples' digests are shortened (60 hex); padded to a valid 64-hex digest. */
 const ECR_SAMPLE_HEX = '7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234';
@@ -210,15 +93,6 @@ function inspectorScanEvent(digest: string = OTHER_DIGEST) {
       'image-tags': ['latest'],
     },
   };
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -315,11 +189,10 @@ describe('Function: start-release handler', () => {
       const w = world();
 
       // Act
-      const err = await caught(startRelease(w.getDeps)(event));
+      const act = startRelease(w.getDeps)(event);
 
       // Assess
-      expect(err).toBeInstanceOf(InvalidInputError);
-      expect(err instanceof Error ? err.message : '').toContain(`${field}:`);
+      await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT', `${field}:`);
       expect(w.starter.started).toEqual([]);
     });
 
@@ -329,11 +202,10 @@ describe('Function: start-release handler', () => {
       const event = imageActionEvent({ padding: 'x'.repeat(Limits.eventBytes) });
 
       // Act
-      const err = await caught(startRelease(w.getDeps)(event));
+      const act = startRelease(w.getDeps)(event);
 
       // Assess
-      expect(err).toBeInstanceOf(TooLargeError);
-      expect(err instanceof Error ? err.message : '').toContain(`limit of ${Limits.eventBytes} bytes`);
+      await expect(act).rejects.toThrowWithCode(TooLargeError, 'TOO_LARGE', `limit of ${Limits.eventBytes} bytes`);
       expect(w.starter.started).toEqual([]);
     });
   });
@@ -463,17 +335,11 @@ describe('Function: scan-complete and wait-for-scan handlers', () => {
   describe('when the scanned repository is not gated by any policy rule', () => {
     it('ignores the event and stores nothing (the Inspector rule cannot filter by repository)', async () => {
       // Prepare
-      const w = world();
-      const gatedOnlyApps = loadPolicy(
-        new TextEncoder().encode(
-          JSON.stringify({ apiVersion: 'release-gate.dev/v1', kind: 'Policy', rules: [{ repositories: ['apps/**'] }] }),
-        ),
-      );
-      const deps: HandlerDeps = { ...w.deps, gate: { ...w.deps.gate, policy: gatedOnlyApps } };
+      const w = world({ policy: policyOf({ rules: [{ repositories: ['apps/**'] }] }) });
 
       // Act
-      const result = await scanComplete(async () => deps)(inspectorScanEvent());
-      const later = await waitForScan(async () => deps)({
+      const result = await scanComplete(w.getDeps)(inspectorScanEvent());
+      const later = await waitForScan(w.getDeps)({
         repository: 'amazon/amazon-ecs-sample',
         digest: OTHER_DIGEST,
         stage: STAGE,
@@ -502,11 +368,10 @@ describe('Function: scan-complete and wait-for-scan handlers', () => {
       await waitForScan(w.getDeps)({ repository: 'my-repository-name', digest: DIGEST, stage: STAGE, taskToken: 't' });
 
       // Act
-      const err = await caught(scanComplete(w.getDeps)(event));
+      const act = scanComplete(w.getDeps)(event);
 
       // Assess
-      expect(err).toBeInstanceOf(InvalidInputError);
-      expect(err instanceof Error ? err.message : '').toContain(field);
+      await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT', field);
       expect(w.tokens.successes).toEqual([]);
     });
   });
@@ -517,13 +382,10 @@ describe('Function: scan-complete and wait-for-scan handlers', () => {
       const w = world();
 
       // Act
-      const err = await caught(
-        waitForScan(w.getDeps)({ repository: 'my-repository-name', digest: DIGEST, stage: STAGE }),
-      );
+      const act = waitForScan(w.getDeps)({ repository: 'my-repository-name', digest: DIGEST, stage: STAGE });
 
       // Assess
-      expect(err).toBeInstanceOf(InvalidInputError);
-      expect(err instanceof Error ? err.message : '').toContain('taskToken');
+      await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT', 'taskToken');
     });
   });
 });
@@ -531,7 +393,7 @@ describe('Function: scan-complete and wait-for-scan handlers', () => {
 // ---------------------------------------------------------------------------------------------
 // Approvals
 
-async function recordRelease(w: ReturnType<typeof world>, repository: string, digest: Digest): Promise<void> {
+async function recordRelease(w: HandlerWorld, repository: string, digest: Digest): Promise<void> {
   await w.store.recordRelease({
     repository,
     digest,
@@ -545,7 +407,7 @@ async function recordRelease(w: ReturnType<typeof world>, repository: string, di
 }
 
 async function requestFor(
-  w: ReturnType<typeof world>,
+  w: HandlerWorld,
   opts: { repository?: string; digest?: Digest; taskToken?: string; timeoutSeconds?: number } = {},
 ) {
   const repository = opts.repository ?? 'demo/app';
@@ -559,6 +421,20 @@ async function requestFor(
     reasons: ['awaiting human approval'],
     policyDigest: POLICY.digest,
     timeoutSeconds: opts.timeoutSeconds ?? 3600,
+  });
+}
+
+/** The PASS decision that sends demo/app to the approval step, with the evidence the approval page shows. */
+async function putPassDecision(w: HandlerWorld, evidence: DecisionRecord['evidence']): Promise<void> {
+  await w.store.putDecision({
+    repository: 'demo/app',
+    digest: DIGEST,
+    decision: 'PASS',
+    reasons: ['awaiting human approval'],
+    policyDigest: POLICY.digest,
+    evidence,
+    decidedAt: NOW.toISOString(),
+    documentDigest: OTHER_DIGEST,
   });
 }
 
@@ -614,21 +490,18 @@ describe('Function: request-approval handler', () => {
       await recordRelease(w, 'demo/app', DIGEST);
 
       // Act
-      const err = await caught(
-        requestApproval(w.getDeps)({
-          repository: 'demo/app',
-          digest: DIGEST,
-          stage: STAGE,
-          taskToken: 'task-token-1',
-          reasons: [],
-          policyDigest: POLICY.digest,
-          timeoutSeconds: 0,
-        }),
-      );
+      const act = requestApproval(w.getDeps)({
+        repository: 'demo/app',
+        digest: DIGEST,
+        stage: STAGE,
+        taskToken: 'task-token-1',
+        reasons: [],
+        policyDigest: POLICY.digest,
+        timeoutSeconds: 0,
+      });
 
       // Assess
-      expect(err).toBeInstanceOf(InvalidInputError);
-      expect(err instanceof Error ? err.message : '').toContain('timeoutSeconds');
+      await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT', 'timeoutSeconds');
       expect(await w.store.listApprovals()).toEqual([]);
     });
   });
@@ -667,8 +540,28 @@ function structured(out: APIGatewayProxyResultV2): APIGatewayProxyStructuredResu
 
 const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();
 
-async function callApi(w: ReturnType<typeof world>, method: string, id: string | undefined, body?: string) {
+async function callApi(w: HandlerWorld, method: string, id: string | undefined, body?: string) {
   return structured(await approvalApi(w.getDeps)(apiEvent(method, id, body)));
+}
+
+/** One POST to the approval API after RequestApproval stored the approval, and everything it must leave behind. */
+interface PostCase {
+  readonly name: string;
+  /** @default 'demo/app' */
+  readonly repository?: string;
+  readonly timeoutSeconds?: number;
+  /** Seconds the clock moves between the request and the answer. */
+  readonly advanceSeconds?: number;
+  /** An answer posted before the one under test. */
+  readonly first?: string;
+  readonly body: string;
+  readonly status: number;
+  readonly approval: { readonly state: string; readonly decidedBy?: string };
+  /** The approver the workflow was resumed with; otherwise no task success was sent. */
+  readonly resumedBy?: string;
+  /** The cause of the ApprovalRejected task failure; otherwise no task failure was sent. */
+  readonly rejected?: string;
+  readonly evidence: 'PASS' | 'FAIL' | null;
 }
 
 describe('Function: approval-api handler', () => {
@@ -677,19 +570,10 @@ describe('Function: approval-api handler', () => {
       // Prepare
       const w = world();
       const { approvalId } = await requestFor(w);
-      await w.store.putDecision({
-        repository: 'demo/app',
-        digest: DIGEST,
-        decision: 'PASS',
-        reasons: ['awaiting human approval'],
-        policyDigest: POLICY.digest,
-        evidence: [
-          { kind: 'sbom', status: 'PASS', reasons: ['CycloneDX 1.6 SBOM'] },
-          { kind: 'scan', status: 'MISSING', reasons: ['no scan yet'] },
-        ],
-        decidedAt: NOW.toISOString(),
-        documentDigest: OTHER_DIGEST,
-      });
+      await putPassDecision(w, [
+        { kind: 'sbom', status: 'PASS', reasons: ['CycloneDX 1.6 SBOM'] },
+        { kind: 'scan', status: 'MISSING', reasons: ['no scan yet'] },
+      ]);
 
       // Act
       const res = await callApi(w, 'GET', approvalId);
@@ -706,62 +590,112 @@ describe('Function: approval-api handler', () => {
     });
   });
 
-  describe('when the approver approves (POST)', () => {
-    it('decides once, stores approval evidence and resumes the workflow', async () => {
+  describe('when an answer is posted (POST)', () => {
+    const bob = (decision: string, more: Record<string, string> = {}) =>
+      form({ decision, by: 'bob@example.com', ...more });
+    const POSTS: readonly PostCase[] = [
+      {
+        name: 'approved: decides once, stores approval evidence and resumes the workflow',
+        body: bob('approve'),
+        status: 200,
+        approval: { state: 'APPROVED', decidedBy: 'bob@example.com' },
+        resumedBy: 'bob@example.com',
+        evidence: 'PASS',
+      },
+      {
+        name: 'rejected: fails the task with ApprovalRejected and stores approval FAIL',
+        body: bob('reject', { comment: 'not today' }),
+        status: 200,
+        approval: { state: 'REJECTED', decidedBy: 'bob@example.com' },
+        rejected: 'rejected by bob@example.com: not today',
+        evidence: 'FAIL',
+      },
+      {
+        name: 'approvers set: answers 403 to an approver who is not listed and leaves the approval pending',
+        repository: 'restricted/app',
+        body: bob('approve'),
+        status: 403,
+        approval: { state: 'PENDING' },
+        evidence: null,
+      },
+      {
+        name: 'answered twice: answers the second POST with 409 and keeps the first answer',
+        first: bob('approve'),
+        body: form({ decision: 'reject', by: 'mallory@example.com' }),
+        status: 409,
+        approval: { state: 'APPROVED', decidedBy: 'bob@example.com' },
+        resumedBy: 'bob@example.com',
+        evidence: 'PASS',
+      },
+      {
+        name: 'approvers set: answers 403 to a rejection by someone who is not listed (no denial of service by link holders)',
+        repository: 'restricted/app',
+        body: form({ decision: 'reject', by: 'mallory@example.com' }),
+        status: 403,
+        approval: { state: 'PENDING' },
+        evidence: null,
+      },
+      {
+        name: 'expired: answers 410, marks it EXPIRED and does not approve the release',
+        timeoutSeconds: 60,
+        advanceSeconds: 61,
+        body: bob('approve'),
+        status: 410,
+        approval: { state: 'EXPIRED' },
+        evidence: null,
+      },
+      ...(
+        [
+          ['the approver identity is missing', form({ decision: 'approve' })],
+          ['the approver identity is blank', form({ decision: 'approve', by: '   ' })],
+          ['the decision is unknown', bob('maybe')],
+          ['the body is garbage', '%%%\u0000{not a form'],
+        ] as const
+      ).map(([label, body]) => ({
+        name: `bad form: answers 400 when ${label} and leaves the approval pending`,
+        body,
+        status: 400,
+        approval: { state: 'PENDING' },
+        evidence: null,
+      })),
+      {
+        name: 'approvers set: accepts a listed approver',
+        repository: 'restricted/app',
+        body: form({ decision: 'approve', by: 'alice@example.com' }),
+        status: 200,
+        approval: { state: 'APPROVED', decidedBy: 'alice@example.com' },
+        resumedBy: 'alice@example.com',
+        evidence: 'PASS',
+      },
+    ];
+
+    it.each(POSTS.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
       // Prepare
       const w = world();
-      const { approvalId } = await requestFor(w, { taskToken: 'task-token-1' });
+      const repository = c.repository ?? 'demo/app';
+      const { approvalId } = await requestFor(w, {
+        repository,
+        taskToken: 'task-token-1',
+        ...(c.timeoutSeconds !== undefined && { timeoutSeconds: c.timeoutSeconds }),
+      });
+      if (c.first !== undefined) await callApi(w, 'POST', approvalId, c.first);
+      w.clock.advance(c.advanceSeconds ?? 0);
 
       // Act
-      const res = await callApi(w, 'POST', approvalId, form({ decision: 'approve', by: 'bob@example.com' }));
+      const res = await callApi(w, 'POST', approvalId, c.body);
 
       // Assess
-      expect(res.statusCode).toBe(200);
-      expect(await w.store.getApproval(approvalId)).toMatchObject({ state: 'APPROVED', decidedBy: 'bob@example.com' });
-      expect(w.tokens.successes).toEqual([
-        { taskToken: 'task-token-1', output: { approved: true, by: 'bob@example.com', approvalId } },
-      ]);
-      expect((await w.store.getEvidence('demo/app', DIGEST, 'approval'))?.status).toBe('PASS');
-    });
-
-    it('answers a second POST with 409 and keeps the first answer', async () => {
-      // Prepare
-      const w = world();
-      const { approvalId } = await requestFor(w);
-      await callApi(w, 'POST', approvalId, form({ decision: 'approve', by: 'bob@example.com' }));
-
-      // Act
-      const res = await callApi(w, 'POST', approvalId, form({ decision: 'reject', by: 'mallory@example.com' }));
-
-      // Assess
-      expect(res.statusCode).toBe(409);
-      expect(await w.store.getApproval(approvalId)).toMatchObject({ state: 'APPROVED', decidedBy: 'bob@example.com' });
-      expect(w.tokens.successes).toHaveLength(1);
-      expect(w.tokens.failures).toEqual([]);
-      expect((await w.store.getEvidence('demo/app', DIGEST, 'approval'))?.status).toBe('PASS');
-    });
-  });
-
-  describe('when the approver rejects (POST)', () => {
-    it('fails the task with ApprovalRejected and stores approval FAIL', async () => {
-      // Prepare
-      const w = world();
-      const { approvalId } = await requestFor(w, { taskToken: 'task-token-1' });
-
-      // Act
-      const res = await callApi(
-        w,
-        'POST',
-        approvalId,
-        form({ decision: 'reject', by: 'bob@example.com', comment: 'not today' }),
+      expect(res.statusCode).toBe(c.status);
+      expect(await w.store.getApproval(approvalId)).toMatchObject(c.approval);
+      expect(w.tokens.successes).toEqual(
+        c.resumedBy === undefined
+          ? []
+          : [{ taskToken: 'task-token-1', output: { approved: true, by: c.resumedBy, approvalId } }],
       );
-
-      // Assess
-      expect(res.statusCode).toBe(200);
-      expect(w.tokens.failures).toEqual([
-        { taskToken: 'task-token-1', error: 'ApprovalRejected', cause: 'rejected by bob@example.com: not today' },
-      ]);
-      expect((await w.store.getEvidence('demo/app', DIGEST, 'approval'))?.status).toBe('FAIL');
+      expect(w.tokens.failures).toEqual(
+        c.rejected === undefined ? [] : [{ taskToken: 'task-token-1', error: 'ApprovalRejected', cause: c.rejected }],
+      );
+      expect((await w.store.getEvidence(repository, DIGEST, 'approval'))?.status ?? null).toBe(c.evidence);
     });
   });
 
@@ -784,88 +718,6 @@ describe('Function: approval-api handler', () => {
       expect(res.statusCode).toBe(status);
       expect(w.tokens.successes).toEqual([]);
     });
-
-    it.each([
-      ['the approver identity is missing', form({ decision: 'approve' })],
-      ['the approver identity is blank', form({ decision: 'approve', by: '   ' })],
-      ['the decision is unknown', form({ decision: 'maybe', by: 'bob@example.com' })],
-      ['the body is garbage', '%%%\u0000{not a form'],
-    ])('answers 400 when %s and leaves the approval pending', async (_label, body) => {
-      // Prepare
-      const w = world();
-      const { approvalId } = await requestFor(w);
-
-      // Act
-      const res = await callApi(w, 'POST', approvalId, body);
-
-      // Assess
-      expect(res.statusCode).toBe(400);
-      expect((await w.store.getApproval(approvalId))?.state).toBe('PENDING');
-      expect(w.tokens.successes).toEqual([]);
-      expect(w.tokens.failures).toEqual([]);
-    });
-  });
-
-  describe('when the approval has expired', () => {
-    it('answers 410, marks it EXPIRED and does not approve the release', async () => {
-      // Prepare
-      const w = world();
-      const { approvalId } = await requestFor(w, { timeoutSeconds: 60 });
-      w.clock.advance(61);
-
-      // Act
-      const res = await callApi(w, 'POST', approvalId, form({ decision: 'approve', by: 'bob@example.com' }));
-
-      // Assess
-      expect(res.statusCode).toBe(410);
-      expect((await w.store.getApproval(approvalId))?.state).toBe('EXPIRED');
-      expect(w.tokens.successes).toEqual([]);
-      expect(await w.store.getEvidence('demo/app', DIGEST, 'approval')).toBeNull();
-    });
-  });
-
-  describe('when policy.approval.approvers is set', () => {
-    it('answers 403 to an approver who is not listed and leaves the approval pending', async () => {
-      // Prepare
-      const w = world();
-      const { approvalId } = await requestFor(w, { repository: 'restricted/app' });
-
-      // Act
-      const res = await callApi(w, 'POST', approvalId, form({ decision: 'approve', by: 'bob@example.com' }));
-
-      // Assess
-      expect(res.statusCode).toBe(403);
-      expect((await w.store.getApproval(approvalId))?.state).toBe('PENDING');
-      expect(w.tokens.successes).toEqual([]);
-      expect(await w.store.getEvidence('restricted/app', DIGEST, 'approval')).toBeNull();
-    });
-
-    it('answers 403 to a rejection by someone who is not listed (no denial of service by link holders)', async () => {
-      // Prepare
-      const w = world();
-      const { approvalId } = await requestFor(w, { repository: 'restricted/app' });
-
-      // Act
-      const res = await callApi(w, 'POST', approvalId, form({ decision: 'reject', by: 'mallory@example.com' }));
-
-      // Assess
-      expect(res.statusCode).toBe(403);
-      expect((await w.store.getApproval(approvalId))?.state).toBe('PENDING');
-      expect(w.tokens.failures).toEqual([]);
-    });
-
-    it('accepts a listed approver', async () => {
-      // Prepare
-      const w = world();
-      const { approvalId } = await requestFor(w, { repository: 'restricted/app' });
-
-      // Act
-      const res = await callApi(w, 'POST', approvalId, form({ decision: 'approve', by: 'alice@example.com' }));
-
-      // Assess
-      expect(res.statusCode).toBe(200);
-      expect((await w.store.getApproval(approvalId))?.state).toBe('APPROVED');
-    });
   });
 });
 
@@ -880,30 +732,11 @@ class FailingDecideStore extends MemoryStore {
 }
 
 async function timedOutApproval(store: MemoryStore) {
-  const w = world();
-  const deps: HandlerDeps = { ...w.deps, gate: { ...w.deps.gate, store, documents: store } };
-  const getDeps = async () => deps;
-  await recordRelease({ ...w, store }, 'demo/app', DIGEST);
-  await store.putDecision({
-    repository: 'demo/app',
-    digest: DIGEST,
-    decision: 'PASS',
-    reasons: ['awaiting human approval'],
-    policyDigest: POLICY.digest,
-    evidence: [],
-    decidedAt: NOW.toISOString(),
-    documentDigest: OTHER_DIGEST,
-  });
-  await requestApproval(getDeps)({
-    repository: 'demo/app',
-    digest: DIGEST,
-    stage: STAGE,
-    taskToken: 'task-token-1',
-    reasons: ['awaiting human approval'],
-    policyDigest: POLICY.digest,
-    timeoutSeconds: 3600,
-  });
-  return quarantine(getDeps)({
+  const w = world({ store });
+  await recordRelease(w, 'demo/app', DIGEST);
+  await putPassDecision(w, []);
+  await requestFor(w);
+  return quarantine(w.getDeps)({
     repository: 'demo/app',
     digest: DIGEST,
     stage: STAGE,

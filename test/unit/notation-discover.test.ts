@@ -6,8 +6,8 @@ import {
   signNotationJws,
 } from '../../cli/fixtures/notation.js';
 import { findNotationSignatures } from '../../lambdas/domain/notation/discover.js';
-import { MediaTypes } from '../../lambdas/domain/oci.js';
-import { pushArtifact, pushImage } from '../support/images.js';
+import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
+import { type LayerSpec, pushArtifact, pushImage } from '../support/images.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
 
 const REPO = 'app/notation';
@@ -42,106 +42,98 @@ describe('Function: findNotationSignatures', () => {
     });
   });
 
-  describe('when the signature uses the OCI 1.0 form (no artifactType, config media type)', () => {
-    it('finds it', async () => {
+  /** What the image's referrers hold, and what is found: envelope media types, or why the one found is unreadable. */
+  interface DiscoverCase {
+    readonly when: string;
+    readonly it: string;
+    readonly arrange: (registry: MemoryRegistry, image: Descriptor) => Promise<unknown>;
+    readonly envelopeTypes?: readonly string[];
+    readonly unreadable?: RegExp;
+  }
+
+  const referrer = (
+    registry: MemoryRegistry,
+    image: Descriptor,
+    layers: LayerSpec[],
+    types: { artifactType?: string; configMediaType?: string },
+  ) => pushArtifact(registry, REPO, { layers, subject: image, ...types });
+
+  const CASES: readonly DiscoverCase[] = [
+    {
+      when: 'the signature uses the OCI 1.0 form (no artifactType, config media type)',
+      it: 'finds it',
+      arrange: (registry, image) =>
+        referrer(registry, image, [{ mediaType: JWS, bytes: signNotationJws(chain, image) }], {
+          configMediaType: NOTARY,
+        }),
+      envelopeTypes: [JWS],
+    },
+    {
+      when: 'the only referrer is another kind of artifact',
+      it: 'returns nothing',
+      arrange: (registry, image) =>
+        referrer(
+          registry,
+          image,
+          [{ mediaType: MediaTypes.sigstoreBundleV03, bytes: new TextEncoder().encode('{}') }],
+          {
+            artifactType: MediaTypes.sigstoreBundleV03,
+          },
+        ),
+      envelopeTypes: [],
+    },
+    {
+      when: 'a signature manifest has two layers',
+      it: 'reports it unreadable instead of choosing one',
+      arrange: (registry, image) =>
+        referrer(
+          registry,
+          image,
+          [
+            { mediaType: JWS, bytes: signNotationJws(chain, image) },
+            { mediaType: JWS, bytes: new TextEncoder().encode('{"other":1}') },
+          ],
+          { artifactType: NOTARY },
+        ),
+      unreadable: /exactly one layer/,
+    },
+    {
+      when: 'the envelope blob was tampered with in the registry',
+      it: 'reports it unreadable',
+      arrange: async (registry, image) => {
+        const layer = { mediaType: JWS, bytes: signNotationJws(chain, image) };
+        const { layers } = await referrer(registry, image, [layer], { artifactType: NOTARY });
+        registry.corrupt(REPO, layers[0]?.digest ?? '', new TextEncoder().encode('{}'));
+      },
+      unreadable: /unreadable/,
+    },
+    {
+      when: 'the layer media type is not a Notation envelope',
+      it: 'reports it unreadable',
+      arrange: (registry, image) =>
+        referrer(registry, image, [{ mediaType: 'application/octet-stream', bytes: new Uint8Array([1, 2, 3]) }], {
+          artifactType: NOTARY,
+        }),
+      unreadable: /application\/octet-stream/,
+    },
+  ];
+
+  describe.each(CASES.map((c) => [c.when, c] as const))('when %s', (_when, c) => {
+    it(c.it, async () => {
       // Prepare
       const registry = new MemoryRegistry();
       const image = await pushImage(registry, REPO);
-      await pushArtifact(registry, REPO, {
-        configMediaType: NOTARY,
-        layers: [{ mediaType: JWS, bytes: signNotationJws(chain, image) }],
-        subject: image,
-      });
+      await c.arrange(registry, image);
 
       // Act
       const found = await findNotationSignatures(registry, REPO, image.digest);
 
       // Assess
-      expect(found.map((f) => f.envelopeMediaType)).toEqual([JWS]);
-    });
-  });
-
-  describe('when the only referrer is another kind of artifact', () => {
-    it('returns nothing', async () => {
-      // Prepare
-      const registry = new MemoryRegistry();
-      const image = await pushImage(registry, REPO);
-      await pushArtifact(registry, REPO, {
-        artifactType: MediaTypes.sigstoreBundleV03,
-        layers: [{ mediaType: MediaTypes.sigstoreBundleV03, bytes: new Uint8Array(Buffer.from('{}')) }],
-        subject: image,
-      });
-
-      // Act
-      const found = await findNotationSignatures(registry, REPO, image.digest);
-
-      // Assess
-      expect(found).toEqual([]);
-    });
-  });
-
-  describe('when a signature manifest has two layers', () => {
-    it('reports it unreadable instead of choosing one', async () => {
-      // Prepare
-      const registry = new MemoryRegistry();
-      const image = await pushImage(registry, REPO);
-      const envelope = signNotationJws(chain, image);
-      await pushArtifact(registry, REPO, {
-        artifactType: NOTARY,
-        layers: [
-          { mediaType: JWS, bytes: envelope },
-          { mediaType: JWS, bytes: new Uint8Array(Buffer.from('{"other":1}')) },
-        ],
-        subject: image,
-      });
-
-      // Act
-      const found = await findNotationSignatures(registry, REPO, image.digest);
-
-      // Assess
-      expect(found[0]?.envelope).toBeUndefined();
-      expect(found[0]?.unreadable).toMatch(/exactly one layer/);
-    });
-  });
-
-  describe('when the envelope blob was tampered with in the registry', () => {
-    it('reports it unreadable', async () => {
-      // Prepare
-      const registry = new MemoryRegistry();
-      const image = await pushImage(registry, REPO);
-      const { layers } = await pushArtifact(registry, REPO, {
-        artifactType: NOTARY,
-        layers: [{ mediaType: JWS, bytes: signNotationJws(chain, image) }],
-        subject: image,
-      });
-      const layer = layers[0];
-      if (layer === undefined) throw new Error('no layer');
-      registry.corrupt(REPO, layer.digest, new Uint8Array(Buffer.from('{}')));
-
-      // Act
-      const found = await findNotationSignatures(registry, REPO, image.digest);
-
-      // Assess
-      expect(found[0]?.unreadable).toMatch(/unreadable/);
-    });
-  });
-
-  describe('when the layer media type is not a Notation envelope', () => {
-    it('reports it unreadable', async () => {
-      // Prepare
-      const registry = new MemoryRegistry();
-      const image = await pushImage(registry, REPO);
-      await pushArtifact(registry, REPO, {
-        artifactType: NOTARY,
-        layers: [{ mediaType: 'application/octet-stream', bytes: new Uint8Array([1, 2, 3]) }],
-        subject: image,
-      });
-
-      // Act
-      const found = await findNotationSignatures(registry, REPO, image.digest);
-
-      // Assess
-      expect(found[0]?.unreadable).toMatch(/application\/octet-stream/);
+      if (c.envelopeTypes !== undefined) expect(found.map((f) => f.envelopeMediaType)).toEqual(c.envelopeTypes);
+      if (c.unreadable !== undefined) {
+        expect(found[0]?.envelope).toBeUndefined();
+        expect(found[0]?.unreadable).toMatch(c.unreadable);
+      }
     });
   });
 });

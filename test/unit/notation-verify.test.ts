@@ -8,11 +8,11 @@ import {
   signNotationJws,
 } from '../../cli/fixtures/notation.js';
 import { parseNotationEnvelope } from '../../lambdas/domain/notation/envelope.js';
-import type { NotationErrorCode } from '../../lambdas/domain/notation/errors.js';
 import type { RevocationChecker, RevocationQuery } from '../../lambdas/domain/notation/revocation.js';
 import {
   matchesAwsSignerProfile,
   NotationError,
+  type NotationErrorCode,
   type NotationVerifyOptions,
   verifyNotationSignature,
 } from '../../lambdas/domain/notation/verify.js';
@@ -52,24 +52,22 @@ const awsOptions = (overrides: Partial<NotationVerifyOptions> = {}): NotationVer
   ...overrides,
 });
 
+/** Options (x509 unless given) whose only trust anchor is `anchor`'s root, named `id`. */
+const anchoredAt = (anchor: NotationTestChain, id: string, options = x509Options): NotationVerifyOptions =>
+  options({ trustAnchors: [{ id, certificatePem: anchor.root.pem }] });
+
+/** Verifies a notary.x509 signature by a fresh chain made with `options`, anchored at its own root. */
+async function verifyOnOwnChain(options: Parameters<typeof generateNotationChain>[0], anchorId: string) {
+  const own = await generateNotationChain(options);
+  return verifyNotationSignature(sign({}, own), IMAGE, anchoredAt(own, anchorId));
+}
+
+/** Verifies `envelope` as a signature of IMAGE, with notary.x509 options unless given. */
+const verifyImage = (envelope: Uint8Array, options = x509Options()) =>
+  verifyNotationSignature(envelope, IMAGE, options);
+
 const sign = (opts: NotationSignOptions = {}, signer: NotationTestChain = chain): Uint8Array =>
   signNotationJws(signer, IMAGE, { signingTime: SIGNED_AT, ...opts });
-
-async function failureOf(promise: Promise<unknown>): Promise<NotationError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof NotationError) return err;
-    throw err;
-  }
-  throw new Error('expected the verification to fail');
-}
-
-async function expectFailure(promise: Promise<unknown>, code: NotationErrorCode, message?: RegExp): Promise<void> {
-  const err = await failureOf(promise);
-  expect(err.detail).toBe(code);
-  if (message !== undefined) expect(err.message).toMatch(message);
-}
 
 /** Rewrites one member of the JSON envelope without re-signing it. */
 function tamper(envelope: Uint8Array, edit: (jws: Record<string, unknown>) => void): Uint8Array {
@@ -118,140 +116,10 @@ describe('Function: verifyNotationSignature', () => {
       const envelope = sign({}, rsa);
 
       // Act
-      const verified = await verifyNotationSignature(
-        envelope,
-        IMAGE,
-        x509Options({ trustAnchors: [{ id: 'rsa-root', certificatePem: rsa.root.pem }] }),
-      );
+      const verified = await verifyNotationSignature(envelope, IMAGE, anchoredAt(rsa, 'rsa-root'));
 
       // Assess
       expect(verified.trustAnchor).toBe('rsa-root');
-    });
-  });
-
-  describe('when the payload is replaced after signing', () => {
-    it('throws NOTATION_INTEGRITY', async () => {
-      // Prepare
-      const forged = Buffer.from(
-        JSON.stringify({ targetArtifact: { ...IMAGE, digest: `sha256:${'cd'.repeat(32)}` } }),
-      ).toString('base64url');
-      const envelope = tamper(sign(), (jws) => {
-        jws.payload = forged;
-      });
-
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(envelope, { ...IMAGE, digest: `sha256:${'cd'.repeat(32)}` }, x509Options()),
-        'NOTATION_INTEGRITY',
-      );
-    });
-  });
-
-  describe('when the signature value is altered', () => {
-    it('throws NOTATION_INTEGRITY', async () => {
-      // Prepare
-      const envelope = tamper(sign(), (jws) => {
-        const sig = Buffer.from(String(jws.signature), 'base64url');
-        sig[5] = (sig[5] ?? 0) ^ 0xff;
-        jws.signature = sig.toString('base64url');
-      });
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(envelope, IMAGE, x509Options()), 'NOTATION_INTEGRITY');
-    });
-  });
-
-  describe('when the signed target has another digest', () => {
-    it('throws TARGET_MISMATCH naming the digest', async () => {
-      // Prepare
-      const image = { ...IMAGE, digest: `sha256:${'ef'.repeat(32)}` };
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(), image, x509Options()), 'TARGET_MISMATCH', /digest/);
-    });
-  });
-
-  describe('when the signed target has another size', () => {
-    it('throws TARGET_MISMATCH naming the size', async () => {
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(sign(), { ...IMAGE, size: IMAGE.size + 1 }, x509Options()),
-        'TARGET_MISMATCH',
-        /size 1234 ≠ 1235/,
-      );
-    });
-  });
-
-  describe('when the signed target has another media type', () => {
-    it('throws TARGET_MISMATCH naming the media type', async () => {
-      // Prepare
-      const image = { ...IMAGE, mediaType: 'application/vnd.oci.image.index.v1+json' };
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(), image, x509Options()), 'TARGET_MISMATCH', /mediaType/);
-    });
-  });
-
-  describe('when the chain does not reach any configured anchor', () => {
-    it('throws UNTRUSTED_ANCHOR', async () => {
-      // Prepare
-      const opts = x509Options({ trustAnchors: [{ id: 'other-root', certificatePem: otherChain.root.pem }] });
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(), IMAGE, opts), 'UNTRUSTED_ANCHOR', /other-root/);
-    });
-  });
-
-  describe('when x5c leaves out the intermediate', () => {
-    it('throws INVALID_CERTIFICATE_CHAIN', async () => {
-      // Prepare
-      const envelope = sign({ x5c: [chain.leaf, chain.root] });
-
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(envelope, IMAGE, x509Options()),
-        'INVALID_CERTIFICATE_CHAIN',
-        /not issued and signed by x5c\[1\]/,
-      );
-    });
-  });
-
-  describe('when the signing certificate carries the serverAuth EKU', () => {
-    it('throws INVALID_CERTIFICATE_CHAIN', async () => {
-      // Prepare
-      const tls = await generateNotationChain({ caName: 'TLS', leafExtendedKeyUsages: ['1.3.6.1.5.5.7.3.1'] });
-      const opts = x509Options({ trustAnchors: [{ id: 'tls-root', certificatePem: tls.root.pem }] });
-
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(sign({}, tls), IMAGE, opts),
-        'INVALID_CERTIFICATE_CHAIN',
-        /serverAuth/,
-      );
-    });
-  });
-
-  describe('when the signing certificate expired before verification time (notary.x509)', () => {
-    it('throws EXPIRED', async () => {
-      // Prepare
-      const expired = await generateNotationChain({
-        caName: 'Expired',
-        leafNotAfter: new Date('2026-12-01T00:00:00Z'),
-      });
-      const opts = x509Options({ trustAnchors: [{ id: 'expired-root', certificatePem: expired.root.pem }] });
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(sign({}, expired), IMAGE, opts), 'EXPIRED', /x5c\[0\]/);
-    });
-  });
-
-  describe('when the signature is past its io.cncf.notary.expiry', () => {
-    it('throws EXPIRED', async () => {
-      // Prepare
-      const envelope = sign({ expiry: new Date('2026-12-31T00:00:00Z') });
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(envelope, IMAGE, x509Options()), 'EXPIRED', /signature expired/);
     });
   });
 
@@ -260,7 +128,7 @@ describe('Function: verifyNotationSignature', () => {
       // Prepare
       const expired = await generateNotationChain({ caName: 'SA', leafNotAfter: new Date('2026-12-01T00:00:00Z') });
       const envelope = sign(awsSignerSignOptions(AWS_SIGNER_FIXTURE, SIGNED_AT), expired);
-      const opts = awsOptions({ trustAnchors: [{ id: 'sa-root', certificatePem: expired.root.pem }] });
+      const opts = anchoredAt(expired, 'sa-root', awsOptions);
 
       // Act
       const verified = await verifyNotationSignature(envelope, IMAGE, opts);
@@ -268,69 +136,6 @@ describe('Function: verifyNotationSignature', () => {
       // Assess
       expect(verified.scheme).toBe('notary.x509.signingAuthority');
       expect(verified.signingTime.toISOString()).toBe(SIGNED_AT.toISOString());
-    });
-  });
-
-  describe('when a signingAuthority signature claims a time after its certificate expired', () => {
-    it('throws EXPIRED', async () => {
-      // Prepare
-      const expired = await generateNotationChain({ caName: 'SA2', leafNotAfter: new Date('2026-01-01T00:00:00Z') });
-      const envelope = sign(awsSignerSignOptions(AWS_SIGNER_FIXTURE, SIGNED_AT), expired);
-      const opts = awsOptions({ trustAnchors: [{ id: 'sa-root', certificatePem: expired.root.pem }] });
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(envelope, IMAGE, opts), 'EXPIRED', /authentic signing time/);
-    });
-  });
-
-  describe('when the protected header has a critical attribute this verifier does not know', () => {
-    it('throws UNKNOWN_CRITICAL_HEADER naming it', async () => {
-      // Prepare
-      const envelope = sign({ extendedAttributes: { 'com.example.policy': 'v1' }, critical: ['com.example.policy'] });
-
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(envelope, IMAGE, x509Options()),
-        'UNKNOWN_CRITICAL_HEADER',
-        /com\.example\.policy/,
-      );
-    });
-  });
-
-  describe('when the signature requires a verification plugin other than AWS Signer', () => {
-    it('throws UNKNOWN_CRITICAL_HEADER naming the plugin', async () => {
-      // Prepare
-      const envelope = sign({
-        extendedAttributes: { 'io.cncf.notary.verificationPlugin': 'com.example.plugin' },
-        critical: ['io.cncf.notary.verificationPlugin'],
-      });
-
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(envelope, IMAGE, x509Options()),
-        'UNKNOWN_CRITICAL_HEADER',
-        /com\.example\.plugin/,
-      );
-    });
-  });
-
-  describe('when the x509 signer is not a trusted identity', () => {
-    it('throws IDENTITY_MISMATCH', async () => {
-      // Prepare
-      const opts = x509Options({ trustedIdentities: ['x509.subject: C=US, ST=WA, O=Someone Else'] });
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(), IMAGE, opts), 'IDENTITY_MISMATCH', /Release Gate Demo/);
-    });
-  });
-
-  describe('when a trusted identity lacks the required ST attribute', () => {
-    it('throws POLICY_INVALID', async () => {
-      // Prepare
-      const opts = x509Options({ trustedIdentities: ['x509.subject: C=US, O=Release Gate Demo'] });
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(), IMAGE, opts), 'POLICY_INVALID', /ST/);
     });
   });
 
@@ -376,69 +181,6 @@ describe('Function: verifyNotationSignature', () => {
     });
   });
 
-  describe('when the trusted AWS Signer identity is another version of the same profile', () => {
-    it('throws IDENTITY_MISMATCH', async () => {
-      // Prepare
-      const opts = awsOptions({ awsSignerProfiles: [`${AWS_SIGNER_FIXTURE.profileArn}/Zz99Yy88Xx`] });
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts), 'IDENTITY_MISMATCH');
-    });
-  });
-
-  describe('when the trusted AWS Signer profile only shares a name prefix with the signing profile', () => {
-    it('throws IDENTITY_MISMATCH', async () => {
-      // Prepare
-      const opts = awsOptions({
-        awsSignerProfiles: ['arn:aws:signer:us-east-1:111122223333:/signing-profiles/release_gate'],
-      });
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts), 'IDENTITY_MISMATCH');
-    });
-  });
-
-  describe('when only x509 identities are trusted and the signature is AWS Signer', () => {
-    it('throws IDENTITY_MISMATCH (the profile attribute decides, not the certificate subject)', async () => {
-      // Prepare
-      const opts = awsOptions({ awsSignerProfiles: [], trustedIdentities: [TRUSTED_SUBJECT] });
-
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, opts),
-        'IDENTITY_MISMATCH',
-        /trusts no AWS Signer profile/,
-      );
-    });
-  });
-
-  describe('when the AWS Signer profile list contains *', () => {
-    it('throws POLICY_INVALID', async () => {
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, awsOptions({ awsSignerProfiles: ['*'] })),
-        'POLICY_INVALID',
-        /wildcard/,
-      );
-    });
-  });
-
-  describe('when the revocation checker reports the signature revoked', () => {
-    it('throws REVOKED with its reason', async () => {
-      // Prepare
-      const revocation: RevocationChecker = {
-        check: async () => ({ revoked: true, reason: 'signing profile version revoked' }),
-      };
-
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, awsOptions({ revocation })),
-        'REVOKED',
-        /signing profile version revoked/,
-      );
-    });
-  });
-
   describe('when the revocation checker fails', () => {
     it('throws REVOCATION_UNAVAILABLE', async () => {
       // Prepare
@@ -449,87 +191,262 @@ describe('Function: verifyNotationSignature', () => {
       };
 
       // Act
-      const err = await failureOf(
-        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, awsOptions({ revocation })),
-      );
+      const act = verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, awsOptions({ revocation }));
 
       // Assess
-      expect(err.detail).toBe('REVOCATION_UNAVAILABLE');
-      expect(err.cause).toBeInstanceOf(Error);
+      await expect(act).rejects.toThrowWithCode(NotationError, 'REVOCATION_UNAVAILABLE');
+      await expect(act).rejects.toMatchObject({ cause: expect.any(Error) });
     });
   });
 
-  describe('when an AWS Signer signature is verified without a revocation checker', () => {
-    it('throws REVOCATION_UNAVAILABLE', async () => {
-      // Prepare
-      const { revocation: _unused, ...withoutRevocation } = awsOptions();
+  /** A signature verifyNotationSignature refuses: the failure code and what the message says. */
+  interface Refusal {
+    readonly when: string;
+    readonly it: string;
+    readonly code: NotationErrorCode;
+    readonly act: () => Promise<unknown>;
+    readonly says?: RegExp;
+  }
 
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(sign(awsSignerSignOptions()), IMAGE, withoutRevocation),
-        'REVOCATION_UNAVAILABLE',
-        /GetRevocationStatus/,
-      );
-    });
-  });
-
-  describe('when an x509 chain publishes a CRL and no revocation checker is configured', () => {
-    it('throws REVOCATION_UNAVAILABLE', async () => {
-      // Prepare
-      const crl = await generateNotationChain({ caName: 'CRL', leafCrlUrl: 'http://crl.example.com/ca.crl' });
-      const opts = x509Options({ trustAnchors: [{ id: 'crl-root', certificatePem: crl.root.pem }] });
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(sign({}, crl), IMAGE, opts), 'REVOCATION_UNAVAILABLE', /CRL/);
-    });
-  });
-
-  describe('when alg does not match the leaf key (ES384 with a P-256 key)', () => {
-    it('throws ALGORITHM_MISMATCH', async () => {
-      // Prepare
-      const envelope = sign({ alg: 'ES384' });
-
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(envelope, IMAGE, x509Options()),
-        'ALGORITHM_MISMATCH',
-        /prime256v1 requires ES256/,
-      );
-    });
-  });
-
-  describe('when the policy requires signingAuthority and the signature is notary.x509', () => {
-    it('throws SIGNING_SCHEME_MISMATCH', async () => {
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(sign(), IMAGE, x509Options({ signingScheme: 'notary.x509.signingAuthority' })),
-        'SIGNING_SCHEME_MISMATCH',
-      );
-    });
-  });
-
-  describe('when the envelope is COSE', () => {
-    it('throws UNSUPPORTED_ENVELOPE', async () => {
-      // Act / Assess
-      await expectFailure(
-        verifyNotationSignature(
-          new Uint8Array([0xd2, 0x84]),
-          IMAGE,
-          x509Options({ envelopeMediaType: 'application/cose' }),
+  const REFUSED: readonly Refusal[] = [
+    {
+      when: 'the payload is replaced after signing',
+      it: 'throws NOTATION_INTEGRITY',
+      code: 'NOTATION_INTEGRITY',
+      act: () => {
+        const forged = Buffer.from(
+          JSON.stringify({ targetArtifact: { ...IMAGE, digest: `sha256:${'cd'.repeat(32)}` } }),
+        ).toString('base64url');
+        const envelope = tamper(sign(), (jws) => {
+          jws.payload = forged;
+        });
+        return verifyNotationSignature(envelope, { ...IMAGE, digest: `sha256:${'cd'.repeat(32)}` }, x509Options());
+      },
+    },
+    {
+      when: 'the signature value is altered',
+      it: 'throws NOTATION_INTEGRITY',
+      code: 'NOTATION_INTEGRITY',
+      act: () =>
+        verifyImage(
+          tamper(sign(), (jws) => {
+            const sig = Buffer.from(String(jws.signature), 'base64url');
+            sig[5] = (sig[5] ?? 0) ^ 0xff;
+            jws.signature = sig.toString('base64url');
+          }),
         ),
-        'UNSUPPORTED_ENVELOPE',
-        /COSE envelopes are not supported/,
-      );
-    });
-  });
+    },
+    {
+      when: 'the signed target has another digest',
+      it: 'throws TARGET_MISMATCH naming the digest',
+      code: 'TARGET_MISMATCH',
+      act: () => {
+        const image = { ...IMAGE, digest: `sha256:${'ef'.repeat(32)}` };
+        return verifyNotationSignature(sign(), image, x509Options());
+      },
+      says: /digest/,
+    },
+    {
+      when: 'the signed target has another size',
+      it: 'throws TARGET_MISMATCH naming the size',
+      code: 'TARGET_MISMATCH',
+      act: () => verifyNotationSignature(sign(), { ...IMAGE, size: IMAGE.size + 1 }, x509Options()),
+      says: /size 1234 ≠ 1235/,
+    },
+    {
+      when: 'the signed target has another media type',
+      it: 'throws TARGET_MISMATCH naming the media type',
+      code: 'TARGET_MISMATCH',
+      act: () => {
+        const image = { ...IMAGE, mediaType: 'application/vnd.oci.image.index.v1+json' };
+        return verifyNotationSignature(sign(), image, x509Options());
+      },
+      says: /mediaType/,
+    },
+    {
+      when: 'the chain does not reach any configured anchor',
+      it: 'throws UNTRUSTED_ANCHOR',
+      code: 'UNTRUSTED_ANCHOR',
+      act: () => verifyImage(sign(), anchoredAt(otherChain, 'other-root')),
+      says: /other-root/,
+    },
+    {
+      when: 'x5c leaves out the intermediate',
+      it: 'throws INVALID_CERTIFICATE_CHAIN',
+      code: 'INVALID_CERTIFICATE_CHAIN',
+      act: () => verifyImage(sign({ x5c: [chain.leaf, chain.root] })),
+      says: /not issued and signed by x5c\[1\]/,
+    },
+    {
+      when: 'the signing certificate carries the serverAuth EKU',
+      it: 'throws INVALID_CERTIFICATE_CHAIN',
+      code: 'INVALID_CERTIFICATE_CHAIN',
+      act: () => verifyOnOwnChain({ caName: 'TLS', leafExtendedKeyUsages: ['1.3.6.1.5.5.7.3.1'] }, 'tls-root'),
+      says: /serverAuth/,
+    },
+    {
+      when: 'the signing certificate expired before verification time (notary.x509)',
+      it: 'throws EXPIRED',
+      code: 'EXPIRED',
+      act: () =>
+        verifyOnOwnChain({ caName: 'Expired', leafNotAfter: new Date('2026-12-01T00:00:00Z') }, 'expired-root'),
+      says: /x5c\[0\]/,
+    },
+    {
+      when: 'the signature is past its io.cncf.notary.expiry',
+      it: 'throws EXPIRED',
+      code: 'EXPIRED',
+      act: () => verifyImage(sign({ expiry: new Date('2026-12-31T00:00:00Z') })),
+      says: /signature expired/,
+    },
+    {
+      when: 'a signingAuthority signature claims a time after its certificate expired',
+      it: 'throws EXPIRED',
+      code: 'EXPIRED',
+      act: async () => {
+        const expired = await generateNotationChain({ caName: 'SA2', leafNotAfter: new Date('2026-01-01T00:00:00Z') });
+        const envelope = sign(awsSignerSignOptions(AWS_SIGNER_FIXTURE, SIGNED_AT), expired);
+        const opts = anchoredAt(expired, 'sa-root', awsOptions);
+        return verifyImage(envelope, opts);
+      },
+      says: /authentic signing time/,
+    },
+    {
+      when: 'the protected header has a critical attribute this verifier does not know',
+      it: 'throws UNKNOWN_CRITICAL_HEADER naming it',
+      code: 'UNKNOWN_CRITICAL_HEADER',
+      act: () =>
+        verifyImage(sign({ extendedAttributes: { 'com.example.policy': 'v1' }, critical: ['com.example.policy'] })),
+      says: /com\.example\.policy/,
+    },
+    {
+      when: 'the signature requires a verification plugin other than AWS Signer',
+      it: 'throws UNKNOWN_CRITICAL_HEADER naming the plugin',
+      code: 'UNKNOWN_CRITICAL_HEADER',
+      act: () =>
+        verifyImage(
+          sign({
+            extendedAttributes: { 'io.cncf.notary.verificationPlugin': 'com.example.plugin' },
+            critical: ['io.cncf.notary.verificationPlugin'],
+          }),
+        ),
+      says: /com\.example\.plugin/,
+    },
+    {
+      when: 'the x509 signer is not a trusted identity',
+      it: 'throws IDENTITY_MISMATCH',
+      code: 'IDENTITY_MISMATCH',
+      act: () => verifyImage(sign(), x509Options({ trustedIdentities: ['x509.subject: C=US, ST=WA, O=Someone Else'] })),
+      says: /Release Gate Demo/,
+    },
+    {
+      when: 'a trusted identity lacks the required ST attribute',
+      it: 'throws POLICY_INVALID',
+      code: 'POLICY_INVALID',
+      act: () => verifyImage(sign(), x509Options({ trustedIdentities: ['x509.subject: C=US, O=Release Gate Demo'] })),
+      says: /ST/,
+    },
+    {
+      when: 'the trusted AWS Signer identity is another version of the same profile',
+      it: 'throws IDENTITY_MISMATCH',
+      code: 'IDENTITY_MISMATCH',
+      act: () => {
+        const opts = awsOptions({ awsSignerProfiles: [`${AWS_SIGNER_FIXTURE.profileArn}/Zz99Yy88Xx`] });
+        return verifyImage(sign(awsSignerSignOptions()), opts);
+      },
+    },
+    {
+      when: 'the trusted AWS Signer profile only shares a name prefix with the signing profile',
+      it: 'throws IDENTITY_MISMATCH',
+      code: 'IDENTITY_MISMATCH',
+      act: () => {
+        const opts = awsOptions({
+          awsSignerProfiles: ['arn:aws:signer:us-east-1:111122223333:/signing-profiles/release_gate'],
+        });
+        return verifyImage(sign(awsSignerSignOptions()), opts);
+      },
+    },
+    {
+      when: 'only x509 identities are trusted and the signature is AWS Signer',
+      it: 'throws IDENTITY_MISMATCH (the profile attribute decides, not the certificate subject)',
+      code: 'IDENTITY_MISMATCH',
+      act: () => {
+        const opts = awsOptions({ awsSignerProfiles: [], trustedIdentities: [TRUSTED_SUBJECT] });
+        return verifyImage(sign(awsSignerSignOptions()), opts);
+      },
+      says: /trusts no AWS Signer profile/,
+    },
+    {
+      when: 'the AWS Signer profile list contains *',
+      it: 'throws POLICY_INVALID',
+      code: 'POLICY_INVALID',
+      act: () => verifyImage(sign(awsSignerSignOptions()), awsOptions({ awsSignerProfiles: ['*'] })),
+      says: /wildcard/,
+    },
+    {
+      when: 'the revocation checker reports the signature revoked',
+      it: 'throws REVOKED with its reason',
+      code: 'REVOKED',
+      act: () => {
+        const revocation: RevocationChecker = {
+          check: async () => ({ revoked: true, reason: 'signing profile version revoked' }),
+        };
+        return verifyImage(sign(awsSignerSignOptions()), awsOptions({ revocation }));
+      },
+      says: /signing profile version revoked/,
+    },
+    {
+      when: 'an AWS Signer signature is verified without a revocation checker',
+      it: 'throws REVOCATION_UNAVAILABLE',
+      code: 'REVOCATION_UNAVAILABLE',
+      act: () => {
+        const { revocation: _unused, ...withoutRevocation } = awsOptions();
+        return verifyImage(sign(awsSignerSignOptions()), withoutRevocation);
+      },
+      says: /GetRevocationStatus/,
+    },
+    {
+      when: 'an x509 chain publishes a CRL and no revocation checker is configured',
+      it: 'throws REVOCATION_UNAVAILABLE',
+      code: 'REVOCATION_UNAVAILABLE',
+      act: () => verifyOnOwnChain({ caName: 'CRL', leafCrlUrl: 'http://crl.example.com/ca.crl' }, 'crl-root'),
+      says: /CRL/,
+    },
+    {
+      when: 'alg does not match the leaf key (ES384 with a P-256 key)',
+      it: 'throws ALGORITHM_MISMATCH',
+      code: 'ALGORITHM_MISMATCH',
+      act: () => verifyImage(sign({ alg: 'ES384' })),
+      says: /prime256v1 requires ES256/,
+    },
+    {
+      when: 'the policy requires signingAuthority and the signature is notary.x509',
+      it: 'throws SIGNING_SCHEME_MISMATCH',
+      code: 'SIGNING_SCHEME_MISMATCH',
+      act: () => verifyImage(sign(), x509Options({ signingScheme: 'notary.x509.signingAuthority' })),
+    },
+    {
+      when: 'the envelope is COSE',
+      it: 'throws UNSUPPORTED_ENVELOPE',
+      code: 'UNSUPPORTED_ENVELOPE',
+      act: () => verifyImage(new Uint8Array([0xd2, 0x84]), x509Options({ envelopeMediaType: 'application/cose' })),
+      says: /COSE envelopes are not supported/,
+    },
+    {
+      when: 'the envelope is larger than the limit',
+      it: 'throws TOO_LARGE before parsing',
+      code: 'TOO_LARGE',
+      act: () => {
+        const huge = new Uint8Array(2 * 1024 * 1024).fill(0x7b);
+        return verifyImage(huge);
+      },
+    },
+  ];
 
-  describe('when the envelope is larger than the limit', () => {
-    it('throws TOO_LARGE before parsing', async () => {
-      // Prepare
-      const huge = new Uint8Array(2 * 1024 * 1024).fill(0x7b);
-
-      // Act / Assess
-      await expectFailure(verifyNotationSignature(huge, IMAGE, x509Options()), 'TOO_LARGE');
+  describe.each(REFUSED.map((r) => [r.when, r] as const))('when %s', (_when, r) => {
+    it(r.it, async () => {
+      // Act & Assess
+      await expect(r.act()).rejects.toThrowWithCode(NotationError, r.code, r.says);
     });
   });
 });

@@ -21,38 +21,17 @@ import { z } from 'zod';
 import { EventBridgeOutcomes } from '../../lambdas/adapters/notify/eventbridge-outcomes.js';
 import { SnsNotifier, snsSubject } from '../../lambdas/adapters/notify/sns-notifier.js';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
+import { STUB_CREDENTIALS, stubSend } from '../support/aws-stubs.js';
 
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:release-gate';
-const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
-
 function stubbedSns(respond: () => SnsOutput | Error) {
-  const client = new SNSClient({ region: 'eu-west-1', credentials });
-  const inputs: SnsInput[] = [];
-  client.middlewareStack.add(
-    () => async (args) => {
-      inputs.push(args.input);
-      const result = respond();
-      if (result instanceof Error) throw result;
-      return { output: result, response: {} };
-    },
-    { step: 'initialize', name: 'stubSend' },
-  );
-  return { client, inputs };
+  const client = new SNSClient({ region: 'eu-west-1', credentials: STUB_CREDENTIALS });
+  return { client, calls: stubSend<SnsInput, SnsOutput>(client, respond) };
 }
 
 function stubbedEvents(respond: () => EventBridgeOutput | Error) {
-  const client = new EventBridgeClient({ region: 'eu-west-1', credentials });
-  const inputs: EventBridgeInput[] = [];
-  client.middlewareStack.add(
-    () => async (args) => {
-      inputs.push(args.input);
-      const result = respond();
-      if (result instanceof Error) throw result;
-      return { output: result, response: {} };
-    },
-    { step: 'initialize', name: 'stubSend' },
-  );
-  return { client, inputs };
+  const client = new EventBridgeClient({ region: 'eu-west-1', credentials: STUB_CREDENTIALS });
+  return { client, calls: stubSend<EventBridgeInput, EventBridgeOutput>(client, respond) };
 }
 
 const PublishInputSchema = z.object({
@@ -73,7 +52,7 @@ describe('Class: SnsNotifier', () => {
     describe('when the message is accepted', () => {
       it('publishes the message as JSON with the event attribute', async () => {
         // Prepare
-        const { client, inputs } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-1' }));
+        const { client, calls } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-1' }));
         const notifier = new SnsNotifier({ client, topicArn: TOPIC_ARN });
         const message = { event: 'approval-requested', repository: 'team/app', digest: 'sha256:abc' };
 
@@ -81,7 +60,7 @@ describe('Class: SnsNotifier', () => {
         await notifier.publish('Approval requested: team/app', message);
 
         // Assess
-        const input = PublishInputSchema.parse(inputs[0]);
+        const input = PublishInputSchema.parse(calls[0]?.input);
         expect(input.TopicArn).toBe(TOPIC_ARN);
         expect(input.Subject).toBe('Approval requested: team/app');
         expect(JSON.parse(input.Message)).toEqual(message);
@@ -92,21 +71,21 @@ describe('Class: SnsNotifier', () => {
     describe('when the message names no event', () => {
       it('uses the default event attribute', async () => {
         // Prepare
-        const { client, inputs } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-2' }));
+        const { client, calls } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-2' }));
         const notifier = new SnsNotifier({ client, topicArn: TOPIC_ARN });
 
         // Act
         await notifier.publish('Release quarantined', { repository: 'team/app' });
 
         // Assess
-        expect(PublishInputSchema.parse(inputs[0]).MessageAttributes.event.StringValue).toBe('release-gate');
+        expect(PublishInputSchema.parse(calls[0]?.input).MessageAttributes.event.StringValue).toBe('release-gate');
       });
     });
 
     describe('when the subject is long or has line breaks and non-ASCII characters', () => {
       it('sends a single-line ASCII subject of at most 100 characters', async () => {
         // Prepare
-        const { client, inputs } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-3' }));
+        const { client, calls } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-3' }));
         const notifier = new SnsNotifier({ client, topicArn: TOPIC_ARN });
         const subject = `Release quarantined ✗\nteam/${'very-long-repository-name-'.repeat(6)}`;
 
@@ -114,7 +93,7 @@ describe('Class: SnsNotifier', () => {
         await notifier.publish(subject, {});
 
         // Assess
-        const sent = PublishInputSchema.parse(inputs[0]).Subject;
+        const sent = PublishInputSchema.parse(calls[0]?.input).Subject;
         expect(sent.length).toBeLessThanOrEqual(100);
         expect(sent).toMatch(/^[\x20-\x7e]+$/);
         expect(sent.startsWith('Release quarantined team/very-long')).toBe(true);
@@ -142,7 +121,7 @@ describe('Class: SnsNotifier', () => {
     describe('when the message is above the SNS size limit', () => {
       it('throws InvalidInputError without calling SNS', async () => {
         // Prepare
-        const { client, inputs } = stubbedSns(() => ({ $metadata: {} }));
+        const { client, calls } = stubbedSns(() => ({ $metadata: {} }));
         const notifier = new SnsNotifier({ client, topicArn: TOPIC_ARN });
 
         // Act
@@ -150,7 +129,7 @@ describe('Class: SnsNotifier', () => {
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(InvalidInputError);
-        expect(inputs).toHaveLength(0);
+        expect(calls).toHaveLength(0);
       });
     });
   });
@@ -173,7 +152,7 @@ describe('Class: EventBridgeOutcomes', () => {
     describe('when the event is accepted', () => {
       it('puts one entry with source release-gate, the detail type and the JSON detail', async () => {
         // Prepare
-        const { client, inputs } = stubbedEvents(() => ({
+        const { client, calls } = stubbedEvents(() => ({
           $metadata: {},
           FailedEntryCount: 0,
           Entries: [{ EventId: 'e-1' }],
@@ -185,7 +164,7 @@ describe('Class: EventBridgeOutcomes', () => {
         await outcomes.emit('Release Quarantined', detail);
 
         // Assess
-        const entries = PutEventsInputSchema.parse(inputs[0]).Entries;
+        const entries = PutEventsInputSchema.parse(calls[0]?.input).Entries;
         expect(entries).toHaveLength(1);
         expect(entries[0]).toMatchObject({
           Source: 'release-gate',
@@ -199,14 +178,14 @@ describe('Class: EventBridgeOutcomes', () => {
     describe('when no event bus is configured', () => {
       it('leaves EventBusName out (the default bus)', async () => {
         // Prepare
-        const { client, inputs } = stubbedEvents(() => ({ $metadata: {}, FailedEntryCount: 0, Entries: [{}] }));
+        const { client, calls } = stubbedEvents(() => ({ $metadata: {}, FailedEntryCount: 0, Entries: [{}] }));
         const outcomes = new EventBridgeOutcomes({ client });
 
         // Act
         await outcomes.emit('Release Promoted', { repository: 'team/app' });
 
         // Assess
-        expect(PutEventsInputSchema.parse(inputs[0]).Entries[0]?.EventBusName).toBeUndefined();
+        expect(PutEventsInputSchema.parse(calls[0]?.input).Entries[0]?.EventBusName).toBeUndefined();
       });
     });
 

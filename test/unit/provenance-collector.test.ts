@@ -1,35 +1,27 @@
-import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { type BuiltImage, buildImage, builtManifest, PLATFORMS } from '../../cli/fixtures/image.js';
+import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignSign, cosignSignatureManifest, cosignTag, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { sigstoreBundleReferrer, sigstoreImageBundle, tamperSigstoreBundle } from '../../cli/fixtures/sigstore.js';
-import { pae } from '../../lambdas/domain/attest/dsse.js';
 import { RegistryError } from '../../lambdas/domain/errors.js';
-import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectProvenance } from '../../lambdas/domain/evidence/provenance.js';
 import { Limits } from '../../lambdas/domain/limits.js';
-import { type Descriptor, digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
+import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
 import { RepositoryPolicySchema } from '../../lambdas/domain/policy/schema.js';
 import { PredicateTypes, StatementTypes } from '../../lambdas/domain/predicate-types.js';
 import type { Digest } from '../../lambdas/domain/types.js';
-import { pushArtifact, pushImage, pushManifest } from '../support/images.js';
+import { pushArtifact } from '../support/images.js';
+import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
+import { attachAttestation, attTag, collectContext, imageContext } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
+import { bytesOf, dsseEnvelope, statementAbout, type TestSigner, testSigner } from '../support/signers.js';
 
 const REPO = 'app/x';
 const BUILDER = 'https://github.com/org/app/.github/workflows/release.yml@refs/heads/main';
+const EVIL_BUILDER = 'https://evil.example.com/builder';
 const SOURCE = 'https://github.com/org/app';
 const LOCK_HEX = 'c'.repeat(64);
 const BASE_HEX = 'd'.repeat(64);
-
-interface Signer {
-  readonly privateKey: KeyObject;
-  readonly trusted: { id: string; publicKey: string };
-}
-
-function signer(id: string): Signer {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { privateKey, trusted: { id, publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() } };
-}
 
 const DEFAULT_DEPENDENCIES = [
   { uri: `git+${SOURCE}@refs/heads/main`, digest: { gitCommit: 'e'.repeat(40) } },
@@ -53,73 +45,15 @@ function provenanceV1(
   };
 }
 
-function statement(
-  subjectDigest: string,
-  predicate: unknown,
-  predicateType: string = PredicateTypes.slsaProvenanceV1,
-): unknown {
-  return {
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [{ name: REPO, digest: { sha256: subjectDigest.replace('sha256:', '') } }],
-    predicateType,
-    predicate,
-  };
-}
+const statement = (subject: string, predicate: unknown, predicateType: string = PredicateTypes.slsaProvenanceV1) =>
+  statementAbout({ name: REPO, digest: subject }, predicateType, predicate);
 
-function envelope(by: Signer, body: unknown, payloadType: string = MediaTypes.inTotoPayload): Uint8Array {
-  const payload = new Uint8Array(Buffer.from(JSON.stringify(body)));
-  const sig = sign('sha256', pae(payloadType, payload), by.privateKey);
-  return new Uint8Array(
-    Buffer.from(
-      JSON.stringify({
-        payloadType,
-        payload: Buffer.from(payload).toString('base64'),
-        signatures: [{ keyid: '', sig: sig.toString('base64') }],
-      }),
-    ),
-  );
-}
+/** SLSA v1 provenance about `subject` by `builderId`, signed by `by`. */
+const signedProvenance = (by: TestSigner, subject: string, builderId = BUILDER): Uint8Array =>
+  dsseEnvelope(by, statement(subject, provenanceV1(builderId)));
 
-function contextFor(registry: MemoryRegistry, digest: Digest, policy: Record<string, unknown>): CollectContext {
-  return {
-    subject: { repository: REPO, digest },
-    registry,
-    policy: RepositoryPolicySchema.parse({ repositories: ['app/*'], ...policy }),
-    now: new Date('2026-11-25T00:00:00Z'),
-    releases: { getEvidence: async () => null, lastPromotion: async () => null },
-    documents: { get: async () => Promise.reject(new Error('not used')) },
-    scans: { getFindings: async () => Promise.reject(new Error('not used')) },
-  };
-}
-
-async function setup(
-  policy: Record<string, unknown> = {},
-): Promise<{ registry: MemoryRegistry; image: Descriptor; ctx: CollectContext }> {
-  const registry = new MemoryRegistry();
-  const image = await pushImage(registry, REPO, '1.0');
-  return { registry, image, ctx: contextFor(registry, image.digest, policy) };
-}
-
-const attTag = (digest: string): string => `${digestToTag(digest)}.att`;
-
-async function attachAtt(
-  registry: MemoryRegistry,
-  image: Pick<Descriptor, 'digest'>,
-  bytes: Uint8Array,
-  predicateType?: string,
-): Promise<Descriptor[]> {
-  const { layers } = await pushArtifact(registry, REPO, {
-    layers: [
-      {
-        mediaType: MediaTypes.dsseEnvelope,
-        bytes,
-        ...(predicateType !== undefined ? { annotations: { predicateType } } : {}),
-      },
-    ],
-    tag: attTag(image.digest),
-  });
-  return layers;
-}
+const attach = (registry: MemoryRegistry, subject: Digest, bytes: Uint8Array, predicateType?: string) =>
+  attachAttestation(registry, REPO, { digest: subject }, bytes, predicateType);
 
 // ---------------------------------------------------------------------------------------------
 // Multi-arch images (cli/fixtures buildImage) and BuildKit attestation manifests
@@ -148,29 +82,29 @@ function twoPlatformImage(): BuiltImage {
   });
 }
 
+async function pushIndex(registry: MemoryRegistry, image: BuiltImage, root = image.root): Promise<MultiArch> {
+  const index = await pushManifest(registry, REPO, root, '1.0');
+  return { registry, image, index, amd64: platformDigest(image, 'amd64'), arm64: platformDigest(image, 'arm64') };
+}
+
 /** An OCI index of linux/amd64 and linux/arm64/v8, as buildImage makes it. */
 async function multiArch(): Promise<MultiArch> {
-  const registry = new MemoryRegistry();
-  const image = twoPlatformImage();
-  const index = await pushManifest(registry, REPO, image.root, '1.0');
-  return { registry, image, index, amd64: platformDigest(image, 'amd64'), arm64: platformDigest(image, 'arm64') };
+  return pushIndex(new MemoryRegistry(), twoPlatformImage());
 }
 
 /** A bare in-toto v0.1 statement with a SLSA v0.2 predicate, as BuildKit writes it (`mode=max`). */
 function buildkitStatement(subject: Digest, builderId: string = BUILDKIT_BUILDER): Uint8Array {
-  return new Uint8Array(
-    Buffer.from(
-      JSON.stringify({
-        _type: StatementTypes.v01,
-        subject: [{ name: `pkg:docker/${REPO}@1.0`, digest: { sha256: subject.slice('sha256:'.length) } }],
-        predicateType: PredicateTypes.slsaProvenanceV02,
-        predicate: {
-          builder: { id: builderId },
-          buildType: 'https://mobyproject.org/buildkit@v1',
-          invocation: { configSource: { uri: `git+${SOURCE}@refs/heads/main`, digest: { sha1: 'f'.repeat(40) } } },
-          materials: [{ uri: `pkg:docker/node@sha256:${BASE_HEX}`, digest: { sha256: BASE_HEX } }],
-        },
-      }),
+  return bytesOf(
+    statementAbout(
+      { name: `pkg:docker/${REPO}@1.0`, digest: subject },
+      PredicateTypes.slsaProvenanceV02,
+      {
+        builder: { id: builderId },
+        buildType: 'https://mobyproject.org/buildkit@v1',
+        invocation: { configSource: { uri: `git+${SOURCE}@refs/heads/main`, digest: { sha1: 'f'.repeat(40) } } },
+        materials: [{ uri: `pkg:docker/node@sha256:${BASE_HEX}`, digest: { sha256: BASE_HEX } }],
+      },
+      StatementTypes.v01,
     ),
   );
 }
@@ -207,31 +141,37 @@ async function buildkitImage(attested: readonly string[] = ['amd64', 'arm64']): 
       },
     });
   }
-  const root = builtManifest({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: entries }, []);
-  const index = await pushManifest(registry, REPO, root, '1.0');
-  return { registry, image, index, amd64: platformDigest(image, 'amd64'), arm64: platformDigest(image, 'arm64') };
+  return pushIndex(
+    registry,
+    image,
+    builtManifest({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: entries }, []),
+  );
 }
 
 /** A cosign signature on `digest` (tag `sha256-….sig`) whose payload names `named`. */
-async function signImage(registry: MemoryRegistry, digest: Digest, by: Signer, named: Digest = digest): Promise<void> {
+async function signImage(registry: MemoryRegistry, digest: Digest, by: TestSigner, named: Digest = digest) {
   const signature = cosignSign(by.privateKey, simpleSigningPayload(REPO, named));
   await pushManifest(registry, REPO, cosignSignatureManifest([signature]), cosignTag(digest, 'sig'));
 }
 
 describe('Function: collectProvenance', () => {
-  const ci = signer('ci');
-  const stranger = signer('stranger');
+  const ci = testSigner('ci');
+  const stranger = testSigner('stranger');
   const allowing = {
     attestations: { keys: [ci.trusted] },
     provenance: { builders: [BUILDER], sourceRepositories: [`git+${SOURCE}.git`] },
   };
+  const withProvenance = (provenance: Record<string, unknown>) => ({
+    ...allowing,
+    provenance: { ...allowing.provenance, ...provenance },
+  });
 
   describe('when a trusted SLSA v1 provenance from an allowed builder and source is under the .att tag', () => {
     it('passes with builder, source, lockfile and base image in facts', async () => {
       // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      const bytes = envelope(ci, statement(image.digest, provenanceV1()));
-      await attachAtt(registry, image, bytes, PredicateTypes.slsaProvenanceV1);
+      const { registry, image, ctx } = await imageContext(REPO, allowing);
+      const bytes = signedProvenance(ci, image.digest);
+      await attach(registry, image.digest, bytes, PredicateTypes.slsaProvenanceV1);
 
       // Act
       const result = await collectProvenance(ctx);
@@ -257,21 +197,17 @@ describe('Function: collectProvenance', () => {
   describe('when a trusted SLSA v0.2 provenance is an OCI referrer', () => {
     it('passes', async () => {
       // Prepare
-      const { registry, image, ctx } = await setup(allowing);
+      const { registry, image, ctx } = await imageContext(REPO, allowing);
       const predicate = {
         builder: { id: BUILDER },
         buildType: 'https://github.com/slsa-framework/slsa-github-generator/generic@v1',
         invocation: { configSource: { uri: `git+${SOURCE}@refs/tags/v1`, digest: { sha1: 'f'.repeat(40) } } },
         materials: [{ uri: 'yarn.lock', digest: { sha256: LOCK_HEX } }],
       };
+      const bytes = dsseEnvelope(ci, statement(image.digest, predicate, PredicateTypes.slsaProvenanceV02));
       await pushArtifact(registry, REPO, {
         artifactType: MediaTypes.inTotoPayload,
-        layers: [
-          {
-            mediaType: MediaTypes.dsseEnvelope,
-            bytes: envelope(ci, statement(image.digest, predicate, PredicateTypes.slsaProvenanceV02)),
-          },
-        ],
+        layers: [{ mediaType: MediaTypes.dsseEnvelope, bytes }],
         subject: image,
       });
 
@@ -279,11 +215,9 @@ describe('Function: collectProvenance', () => {
       const result = await collectProvenance(ctx);
 
       // Assess
-      expect(result.status).toBe('PASS');
-      expect(result.facts).toMatchObject({
-        slsaVersion: 'v0.2',
-        sourceRef: 'refs/tags/v1',
-        lockfileDigest: `sha256:${LOCK_HEX}`,
+      expectEvidence(result, {
+        status: 'PASS',
+        facts: { slsaVersion: 'v0.2', sourceRef: 'refs/tags/v1', lockfileDigest: `sha256:${LOCK_HEX}` },
       });
     });
   });
@@ -291,168 +225,255 @@ describe('Function: collectProvenance', () => {
   describe('when roles are given by annotation and the lockfile has no sha256', () => {
     it('records the base image and the lockfile but no lockfileDigest', async () => {
       // Prepare
-      const { registry, image, ctx } = await setup(allowing);
+      const { registry, image, ctx } = await imageContext(REPO, allowing);
       const predicate = provenanceV1(BUILDER, [
         { uri: `git+${SOURCE}@refs/heads/main`, digest: { gitCommit: 'e'.repeat(40) } },
         { name: 'deps', digest: { sha1: 'a'.repeat(40) }, annotations: { 'release-gate.dev/role': 'lockfile' } },
         { name: 'base', uri: 'registry.example.com/base:1', annotations: { 'release-gate.dev/role': 'base-image' } },
       ]);
-      await attachAtt(registry, image, envelope(ci, statement(image.digest, predicate)));
+      await attach(registry, image.digest, dsseEnvelope(ci, statement(image.digest, predicate)));
 
       // Act
       const result = await collectProvenance(ctx);
 
       // Assess
-      expect(result.status).toBe('PASS');
       expect(result.facts.lockfileDigest).toBeUndefined();
-      expect(result.facts).toMatchObject({
-        lockfile: { name: 'deps', digest: `sha1:${'a'.repeat(40)}` },
-        baseImage: { uri: 'registry.example.com/base:1' },
+      expectEvidence(result, {
+        status: 'PASS',
+        facts: {
+          lockfile: { name: 'deps', digest: `sha1:${'a'.repeat(40)}` },
+          baseImage: { uri: 'registry.example.com/base:1' },
+        },
       });
     });
   });
 
-  describe('when the image has no provenance', () => {
-    it('is MISSING', async () => {
-      // Prepare
-      const { ctx } = await setup(allowing);
+  /**
+   * One image with (at most) one envelope under its `.att` tag. `envelope` makes the layer bytes
+   * for the image digest; `reasons` is a function of the `.att` tag and the image digest.
+   */
+  interface AttCase extends Omit<ExpectedEvidence, 'reasons'> {
+    readonly when: string;
+    readonly it: string;
+    readonly policy?: Record<string, unknown>;
+    readonly envelope?: (image: Digest) => Uint8Array;
+    readonly predicateType?: string;
+    readonly reasons?: (tag: string, image: Digest) => readonly unknown[];
+  }
 
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('MISSING');
-    });
+  const OTHER = `sha256:${'9'.repeat(64)}`;
+  const dispatched = (inputs: Record<string, unknown>): Record<string, unknown> => ({
+    ...provenanceV1(),
+    buildDefinition: {
+      buildType: 'https://actions.github.io/buildtypes/workflow/v1',
+      externalParameters: {
+        workflow: { repository: SOURCE, ref: 'refs/heads/main', path: '.github/workflows/release.yml' },
+        inputs,
+      },
+      internalParameters: { github: { event_name: 'workflow_dispatch' } },
+      resolvedDependencies: DEFAULT_DEPENDENCIES,
+    },
   });
+  const requiringInputs = withProvenance({ workflowInputs: { environment: 'production' } });
+  const longBuilder = `${BUILDER.replace('@refs/heads/main', '')}/${'x'.repeat(3000)}`;
 
-  describe('when only an attestation of another predicate type is attached', () => {
-    it('is MISSING, not FAIL', async () => {
+  const ATT_CASES: readonly AttCase[] = [
+    { when: 'the image has no provenance', it: 'is MISSING', status: 'MISSING' },
+    {
+      when: 'only an attestation of another predicate type is attached',
+      it: 'is MISSING, not FAIL',
+      envelope: (d) => dsseEnvelope(stranger, statement(d, {}, PredicateTypes.cyclonedx)),
+      status: 'MISSING',
+    },
+    {
+      when: 'the policy trusts no attestation key',
+      it: 'fails with the rejection and the policy gap',
+      policy: { provenance: allowing.provenance },
+      envelope: (d) => signedProvenance(ci, d),
+      status: 'FAIL',
+      reasons: (tag) => [
+        `policy trusts no attestation key for ${REPO}`,
+        expect.stringContaining(`tag ${tag}: DSSE signature not verified by a trusted key`),
+      ],
+    },
+    {
+      when: 'the envelope is signed by an untrusted key',
+      it: 'fails',
+      envelope: (d) => signedProvenance(stranger, d),
+      status: 'FAIL',
+      reasons: () => [
+        expect.stringMatching(/DSSE signature not verified by a trusted key: no DSSE signature verifies/),
+      ],
+    },
+    {
+      when: 'the statement is about another digest',
+      it: 'fails naming the subject',
+      envelope: () => signedProvenance(ci, OTHER),
+      status: 'FAIL',
+      reasons: (tag, d) => [`tag ${tag}: statement subject (${OTHER}) does not cover ${d}`],
+    },
+    {
+      when: 'the payloadType is not in-toto',
+      it: 'fails',
+      envelope: (d) => dsseEnvelope(ci, statement(d, provenanceV1()), 'application/json'),
+      predicateType: PredicateTypes.slsaProvenanceV1,
+      status: 'FAIL',
+      reasons: (tag) => [`tag ${tag}: payloadType is application/json, not ${MediaTypes.inTotoPayload}`],
+    },
+    {
+      when: 'the signed statement breaks an in-toto rule',
+      it: 'fails naming the rule',
+      envelope: () =>
+        dsseEnvelope(ci, {
+          _type: 'https://in-toto.io/Statement/v1',
+          subject: [],
+          predicateType: PredicateTypes.slsaProvenanceV1,
+          predicate: {},
+        }),
+      status: 'FAIL',
+      reasons: () => [expect.stringContaining('SUBJECT_REQUIRED')],
+    },
+    {
+      when: 'the envelope is not a DSSE envelope',
+      it: 'fails',
+      envelope: () => bytesOf({ hello: 1 }),
+      predicateType: PredicateTypes.slsaProvenanceV1,
+      status: 'FAIL',
+      reasons: () => [expect.stringContaining('not a DSSE envelope')],
+    },
+    {
+      when: 'the envelope is above the attestation size limit',
+      it: 'fails without reading it',
+      envelope: () => new Uint8Array(Limits.attestationBytes + 1),
+      predicateType: PredicateTypes.slsaProvenanceV1,
+      status: 'FAIL',
+      reasons: () => [expect.stringContaining('above the limit')],
+    },
+    {
+      when: 'the builder is not allowed',
+      it: 'fails naming the builder',
+      envelope: (d) => signedProvenance(ci, d, EVIL_BUILDER),
+      status: 'FAIL',
+      reasons: (tag) => [`tag ${tag}: builder ${EVIL_BUILDER} is not an allowed builder (UNTRUSTED_BUILDER)`],
+      facts: { builderId: EVIL_BUILDER },
+    },
+    {
+      when: 'the source repository is not allowed',
+      it: 'fails naming the source',
+      policy: {
+        ...allowing,
+        provenance: { builders: [BUILDER], sourceRepositories: ['https://github.com/org/other'] },
+      },
+      envelope: (d) => signedProvenance(ci, d),
+      status: 'FAIL',
+      reasons: (tag) => [
+        `tag ${tag}: source repository ${SOURCE} is not allowed (allowed: https://github.com/org/other) (MISMATCH_SOURCE)`,
+      ],
+    },
+    {
+      when: 'the policy allows no builder and no source',
+      it: 'fails closed but still records the facts',
+      policy: { attestations: allowing.attestations },
+      envelope: (d) => signedProvenance(ci, d),
+      status: 'FAIL',
+      reasons: () => [`policy allows no builder for ${REPO}`, `policy allows no source repository for ${REPO}`],
+      facts: { builderId: BUILDER, lockfileDigest: `sha256:${LOCK_HEX}` },
+    },
+    {
+      when: 'the signed predicate is not valid SLSA provenance',
+      it: 'fails',
+      envelope: (d) => dsseEnvelope(ci, statement(d, { buildDefinition: {} })),
+      status: 'FAIL',
+      reasons: () => [expect.stringContaining('SLSA v1 provenance is invalid')],
+    },
+    {
+      when: 'the build ran on another branch than the policy requires',
+      it: 'fails with MISMATCH_BRANCH naming both branches',
+      policy: withProvenance({ sourceRef: { branch: 'release' } }),
+      envelope: (d) => signedProvenance(ci, d),
+      status: 'FAIL',
+      reasons: (tag) => [`tag ${tag}: source branch is main, policy requires release (MISMATCH_BRANCH)`],
+    },
+    {
+      when: 'the policy names workflow inputs and the run had another value',
+      it: 'fails with MISMATCH_WORKFLOW_INPUTS',
+      policy: requiringInputs,
+      envelope: (d) => dsseEnvelope(ci, statement(d, dispatched({ environment: 'staging' }))),
+      status: 'FAIL',
+      reasons: (tag) => [
+        `tag ${tag}: workflow input environment is "staging", policy requires "production" (MISMATCH_WORKFLOW_INPUTS)`,
+      ],
+    },
+    {
+      when: 'the policy names workflow inputs and the run had that value',
+      it: 'passes',
+      policy: requiringInputs,
+      envelope: (d) => dsseEnvelope(ci, statement(d, dispatched({ environment: 'production', dryRun: 'true' }))),
+      status: 'PASS',
+    },
+    {
+      when: 'the statement is in-toto v0.1 with a SLSA v0.2 predicate',
+      it: 'passes',
+      envelope: (d) =>
+        dsseEnvelope(
+          ci,
+          statementAbout(
+            { name: REPO, digest: d },
+            PredicateTypes.slsaProvenanceV02,
+            {
+              builder: { id: BUILDER },
+              buildType: 'https://github.com/slsa-framework/slsa-github-generator/generic@v1',
+              invocation: {
+                configSource: { uri: `git+${SOURCE}@refs/heads/main`, digest: { sha1: 'f'.repeat(40) } },
+              },
+            },
+            StatementTypes.v01,
+          ),
+        ),
+      status: 'PASS',
+      facts: { slsaVersion: 'v0.2', sourceRef: 'refs/heads/main' },
+    },
+    {
+      when: 'the provenance lists many long resolved dependencies',
+      it: 'keeps facts under 2 KB with the lockfile digest and base image',
+      policy: withProvenance({ builders: [longBuilder] }),
+      envelope: (d) => {
+        const many = Array.from({ length: 400 }, (_, i) => ({
+          uri: `https://example.com/${'d'.repeat(200)}/${i}`,
+          digest: { sha256: 'a'.repeat(64) },
+        }));
+        return dsseEnvelope(ci, statement(d, provenanceV1(longBuilder, [...DEFAULT_DEPENDENCIES, ...many])));
+      },
+      status: 'PASS',
+      facts: {
+        resolvedDependencyCount: 403,
+        lockfileDigest: `sha256:${LOCK_HEX}`,
+        baseImage: { digest: `sha256:${BASE_HEX}` },
+      },
+    },
+  ];
+
+  describe.each(ATT_CASES.map((c) => [c.when, c] as const))('when %s', (_when, c) => {
+    it(c.it, async () => {
       // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      await attachAtt(registry, image, envelope(stranger, statement(image.digest, {}, PredicateTypes.cyclonedx)));
+      const { registry, image, ctx } = await imageContext(REPO, c.policy ?? allowing);
+      if (c.envelope !== undefined) await attach(registry, image.digest, c.envelope(image.digest), c.predicateType);
 
       // Act
       const result = await collectProvenance(ctx);
 
       // Assess
-      expect(result.status).toBe('MISSING');
-    });
-  });
-
-  describe('when the policy trusts no attestation key', () => {
-    it('fails with the rejection and the policy gap', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup({ provenance: allowing.provenance });
-      await attachAtt(registry, image, envelope(ci, statement(image.digest, provenanceV1())));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toBe(`policy trusts no attestation key for ${REPO}`);
-      expect(result.reasons[1]).toContain(`tag ${attTag(image.digest)}: DSSE signature not verified by a trusted key`);
-    });
-  });
-
-  describe('when the envelope is signed by an untrusted key', () => {
-    it('fails', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      await attachAtt(registry, image, envelope(stranger, statement(image.digest, provenanceV1())));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toHaveLength(1);
-      expect(result.reasons[0]).toMatch(/DSSE signature not verified by a trusted key: no DSSE signature verifies/);
-    });
-  });
-
-  describe('when the statement is about another digest', () => {
-    it('fails naming the subject', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      const other = `sha256:${'9'.repeat(64)}`;
-      await attachAtt(registry, image, envelope(ci, statement(other, provenanceV1())));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([
-        `tag ${attTag(image.digest)}: statement subject (${other}) does not cover ${image.digest}`,
-      ]);
-    });
-  });
-
-  describe('when the payloadType is not in-toto', () => {
-    it('fails', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      const bytes = envelope(ci, statement(image.digest, provenanceV1()), 'application/json');
-      await attachAtt(registry, image, bytes, PredicateTypes.slsaProvenanceV1);
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([
-        `tag ${attTag(image.digest)}: payloadType is application/json, not ${MediaTypes.inTotoPayload}`,
-      ]);
-    });
-  });
-
-  describe('when the signed statement breaks an in-toto rule', () => {
-    it('fails naming the rule', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      const broken = {
-        _type: 'https://in-toto.io/Statement/v1',
-        subject: [],
-        predicateType: PredicateTypes.slsaProvenanceV1,
-        predicate: {},
-      };
-      await attachAtt(registry, image, envelope(ci, broken));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toContain('SUBJECT_REQUIRED');
-    });
-  });
-
-  describe('when the envelope is not a DSSE envelope', () => {
-    it('fails', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      await attachAtt(registry, image, new Uint8Array(Buffer.from('{"hello":1}')), PredicateTypes.slsaProvenanceV1);
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toContain('not a DSSE envelope');
+      expectEvidence(result, { ...c, reasons: c.reasons?.(attTag(image.digest), image.digest) });
+      expect(Buffer.byteLength(JSON.stringify(result.facts))).toBeLessThan(2048);
     });
   });
 
   describe('when the registry serves an envelope that does not hash to its digest', () => {
     it('fails', async () => {
       // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      const [layer] = await attachAtt(registry, image, envelope(ci, statement(image.digest, provenanceV1())));
-      registry.corrupt(
-        REPO,
-        layer?.digest ?? '',
-        envelope(ci, statement(image.digest, provenanceV1('https://evil.example.com'))),
-      );
+      const { registry, image, ctx } = await imageContext(REPO, allowing);
+      const [layer] = await attach(registry, image.digest, signedProvenance(ci, image.digest));
+      registry.corrupt(REPO, layer?.digest ?? '', signedProvenance(ci, image.digest, 'https://evil.example.com'));
 
       // Act
       const result = await collectProvenance(ctx);
@@ -463,104 +484,13 @@ describe('Function: collectProvenance', () => {
     });
   });
 
-  describe('when the envelope is above the attestation size limit', () => {
-    it('fails without reading it', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      await attachAtt(registry, image, new Uint8Array(Limits.attestationBytes + 1), PredicateTypes.slsaProvenanceV1);
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toContain('above the limit');
-    });
-  });
-
-  describe('when the builder is not allowed', () => {
-    it('fails naming the builder', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      await attachAtt(
-        registry,
-        image,
-        envelope(ci, statement(image.digest, provenanceV1('https://evil.example.com/builder'))),
-      );
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([
-        `tag ${attTag(image.digest)}: builder https://evil.example.com/builder is not an allowed builder (UNTRUSTED_BUILDER)`,
-      ]);
-      expect(result.facts).toMatchObject({ builderId: 'https://evil.example.com/builder' });
-    });
-  });
-
-  describe('when the source repository is not allowed', () => {
-    it('fails naming the source', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup({
-        ...allowing,
-        provenance: { builders: [BUILDER], sourceRepositories: ['https://github.com/org/other'] },
-      });
-      await attachAtt(registry, image, envelope(ci, statement(image.digest, provenanceV1())));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([
-        `tag ${attTag(image.digest)}: source repository ${SOURCE} is not allowed (allowed: https://github.com/org/other) (MISMATCH_SOURCE)`,
-      ]);
-    });
-  });
-
-  describe('when the policy allows no builder and no source', () => {
-    it('fails closed but still records the facts', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup({ attestations: allowing.attestations });
-      await attachAtt(registry, image, envelope(ci, statement(image.digest, provenanceV1())));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([
-        `policy allows no builder for ${REPO}`,
-        `policy allows no source repository for ${REPO}`,
-      ]);
-      expect(result.facts).toMatchObject({ builderId: BUILDER, lockfileDigest: `sha256:${LOCK_HEX}` });
-    });
-  });
-
-  describe('when the signed predicate is not valid SLSA provenance', () => {
-    it('fails', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      await attachAtt(registry, image, envelope(ci, statement(image.digest, { buildDefinition: {} })));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toContain('SLSA v1 provenance is invalid');
-    });
-  });
-
   describe('when the image has more referrers than the limit', () => {
     it('throws TOO_LARGE rather than looking at some of them', async () => {
       // Prepare
-      const { registry, image, ctx } = await setup(allowing);
+      const { registry, image, ctx } = await imageContext(REPO, allowing);
       for (let i = 0; i <= Limits.referrers; i += 1) {
         await pushArtifact(registry, REPO, {
-          layers: [{ mediaType: 'text/plain', bytes: new Uint8Array(Buffer.from(String(i))) }],
+          layers: [{ mediaType: 'text/plain', bytes: bytesOf(i) }],
           subject: image,
         });
       }
@@ -576,7 +506,7 @@ describe('Function: collectProvenance', () => {
   describe('when the registry fails on the .att tag with something other than not-found', () => {
     it('propagates the error', async () => {
       // Prepare
-      const { registry, ctx } = await setup(allowing);
+      const { registry, ctx } = await imageContext(REPO, allowing);
       registry.failOn('getManifest', new RegistryError('registry answered 500'));
 
       // Act
@@ -587,314 +517,229 @@ describe('Function: collectProvenance', () => {
     });
   });
 
-  describe('when the build ran on another branch than the policy requires', () => {
-    it('fails with MISMATCH_BRANCH naming both branches', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup({
-        ...allowing,
-        provenance: { ...allowing.provenance, sourceRef: { branch: 'release' } },
-      });
-      await attachAtt(registry, image, envelope(ci, statement(image.digest, provenanceV1())));
+  /** A multi-arch image whose platform manifests or index carry provenance by `builder` (ci-signed). */
+  interface MultiArchCase extends Pick<ExpectedEvidence, 'status'> {
+    readonly when: string;
+    readonly it: string;
+    readonly attested: (m: MultiArch) => readonly (readonly [Digest, string?])[];
+    readonly requiredPlatforms?: readonly string[];
+    readonly expected: (m: MultiArch) => Omit<ExpectedEvidence, 'status'>;
+  }
 
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([
-        `tag ${attTag(image.digest)}: source branch is main, policy requires release (MISMATCH_BRANCH)`,
-      ]);
-    });
-  });
-
-  describe('when the policy names workflow inputs', () => {
-    const dispatched = (inputs: Record<string, unknown>): Record<string, unknown> => {
-      const predicate = provenanceV1();
-      return {
-        ...predicate,
-        buildDefinition: {
-          buildType: 'https://actions.github.io/buildtypes/workflow/v1',
-          externalParameters: {
-            workflow: { repository: SOURCE, ref: 'refs/heads/main', path: '.github/workflows/release.yml' },
-            inputs,
-          },
-          internalParameters: { github: { event_name: 'workflow_dispatch' } },
-          resolvedDependencies: DEFAULT_DEPENDENCIES,
+  const MULTI_ARCH_CASES: readonly MultiArchCase[] = [
+    {
+      when: 'a multi-arch image has provenance for one platform only',
+      it: 'fails naming the platform that is not covered',
+      attested: (m) => [[m.amd64]],
+      status: 'FAIL',
+      expected: (m) => ({
+        reasons: [`platform ${ARM64_LABEL} (${m.arm64}) is not covered`],
+        facts: {
+          missingPlatforms: [ARM64_LABEL],
+          platforms: ['linux/amd64', ARM64_LABEL],
+          attestationSource: `tag ${attTag(m.amd64)} (platform manifest ${m.amd64})`,
         },
-      };
-    };
-    const requiring = {
-      ...allowing,
-      provenance: { ...allowing.provenance, workflowInputs: { environment: 'production' } },
-    };
+      }),
+    },
+    {
+      when: 'a multi-arch image has provenance about the index digest',
+      it: 'passes: the index pins every platform manifest',
+      attested: (m) => [[m.index]],
+      status: 'PASS',
+      expected: () => ({
+        reasons: [expect.any(String), `provenance covers every platform (linux/amd64, ${ARM64_LABEL})`],
+        documents: ['provenance.dsse.json'],
+      }),
+    },
+    {
+      when: 'each platform manifest of a multi-arch image has its own provenance',
+      it: 'passes and stores both envelopes',
+      attested: (m) => [[m.amd64], [m.arm64]],
+      status: 'PASS',
+      expected: () => ({ documents: ['provenance.dsse.json', 'provenance-2.dsse.json'] }),
+    },
+    {
+      when: 'one platform provenance of a multi-arch image breaks the policy',
+      it: 'fails naming the platform and the violation',
+      attested: (m) => [[m.amd64], [m.arm64, EVIL_BUILDER]],
+      status: 'FAIL',
+      expected: (m) => ({
+        reasons: [
+          `platform ${ARM64_LABEL} (${m.arm64}) is not covered`,
+          `tag ${attTag(m.arm64)} (platform manifest ${m.arm64}): builder ${EVIL_BUILDER} is not an allowed builder (UNTRUSTED_BUILDER)`,
+        ],
+      }),
+    },
+    {
+      when: 'the policy requires a subset of the platforms and it is covered',
+      it: 'passes',
+      attested: (m) => [[m.amd64]],
+      requiredPlatforms: ['linux/amd64'],
+      status: 'PASS',
+      expected: () => ({
+        reasons: [
+          expect.any(String),
+          `provenance covers required platforms linux/amd64 (of linux/amd64, ${ARM64_LABEL})`,
+        ],
+      }),
+    },
+    {
+      when: 'the policy requires a platform that is not covered',
+      it: 'fails (linux/arm64 matches any variant)',
+      attested: (m) => [[m.amd64]],
+      requiredPlatforms: ['linux/arm64'],
+      status: 'FAIL',
+      expected: (m) => ({ reasons: [`required platform ${ARM64_LABEL} (${m.arm64}) is not covered`] }),
+    },
+    {
+      when: 'the policy requires a platform the image lacks',
+      it: 'fails',
+      attested: (m) => [[m.index]],
+      requiredPlatforms: ['linux/amd64', 'linux/s390x'],
+      status: 'FAIL',
+      expected: (m) => ({ reasons: [`required platform linux/s390x is not in ${m.index}`] }),
+    },
+    {
+      when: 'a multi-arch image has no provenance anywhere',
+      it: 'is MISSING and says the platform manifests were looked at',
+      attested: () => [],
+      status: 'MISSING',
+      expected: (m) => ({
+        reasons: [`no SLSA provenance attestation found for ${REPO}@${m.index} nor for its 2 platform manifest(s)`],
+      }),
+    },
+  ];
 
-    it('fails with MISMATCH_WORKFLOW_INPUTS when the run had another value', async () => {
+  describe.each(MULTI_ARCH_CASES.map((c) => [c.when, c] as const))('when %s', (_when, c) => {
+    it(c.it, async () => {
       // Prepare
-      const { registry, image, ctx } = await setup(requiring);
-      await attachAtt(registry, image, envelope(ci, statement(image.digest, dispatched({ environment: 'staging' }))));
+      const m = await multiArch();
+      const attached: Uint8Array[] = [];
+      for (const [subject, builder] of c.attested(m)) {
+        attached.push(signedProvenance(ci, subject, builder));
+        await attach(m.registry, subject, attached.at(-1) ?? new Uint8Array());
+      }
+      const policy =
+        c.requiredPlatforms === undefined ? allowing : withProvenance({ requiredPlatforms: c.requiredPlatforms });
+      const ctx = collectContext({ subject: { repository: REPO, digest: m.index }, registry: m.registry, policy });
 
       // Act
       const result = await collectProvenance(ctx);
 
       // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([
-        `tag ${attTag(image.digest)}: workflow input environment is "staging", policy requires "production" (MISMATCH_WORKFLOW_INPUTS)`,
-      ]);
-    });
-
-    it('passes when the run had that value', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup(requiring);
-      await attachAtt(
-        registry,
-        image,
-        envelope(ci, statement(image.digest, dispatched({ environment: 'production', dryRun: 'true' }))),
-      );
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('PASS');
-    });
-  });
-
-  describe('when the statement is in-toto v0.1 with a SLSA v0.2 predicate', () => {
-    it('passes', async () => {
-      // Prepare
-      const { registry, image, ctx } = await setup(allowing);
-      const v01 = {
-        _type: StatementTypes.v01,
-        subject: [{ name: REPO, digest: { sha256: image.digest.slice('sha256:'.length) } }],
-        predicateType: PredicateTypes.slsaProvenanceV02,
-        predicate: {
-          builder: { id: BUILDER },
-          buildType: 'https://github.com/slsa-framework/slsa-github-generator/generic@v1',
-          invocation: { configSource: { uri: `git+${SOURCE}@refs/heads/main`, digest: { sha1: 'f'.repeat(40) } } },
-        },
-      };
-      await attachAtt(registry, image, envelope(ci, v01));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('PASS');
-      expect(result.facts).toMatchObject({ slsaVersion: 'v0.2', sourceRef: 'refs/heads/main' });
-    });
-  });
-
-  describe('when the provenance lists many long resolved dependencies', () => {
-    it('keeps facts under 2 KB with the lockfile digest and base image', async () => {
-      // Prepare
-      const longBuilder = `${BUILDER.replace('@refs/heads/main', '')}/${'x'.repeat(3000)}`;
-      const { registry, image, ctx } = await setup({
-        ...allowing,
-        provenance: { ...allowing.provenance, builders: [longBuilder] },
-      });
-      const many = Array.from({ length: 400 }, (_, i) => ({
-        uri: `https://example.com/${'d'.repeat(200)}/${i}`,
-        digest: { sha256: 'a'.repeat(64) },
-      }));
-      await attachAtt(
-        registry,
-        image,
-        envelope(ci, statement(image.digest, provenanceV1(longBuilder, [...DEFAULT_DEPENDENCIES, ...many]))),
-      );
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('PASS');
-      expect(Buffer.byteLength(JSON.stringify(result.facts))).toBeLessThan(2048);
-      expect(result.facts).toMatchObject({
-        resolvedDependencyCount: 403,
-        lockfileDigest: `sha256:${LOCK_HEX}`,
-        baseImage: { digest: `sha256:${BASE_HEX}` },
-      });
-    });
-  });
-
-  describe('when a multi-arch image has provenance for one platform only', () => {
-    it('fails naming the platform that is not covered', async () => {
-      // Prepare
-      const { registry, index, amd64, arm64 } = await multiArch();
-      await attachAtt(registry, { digest: amd64 }, envelope(ci, statement(amd64, provenanceV1())));
-      const ctx = contextFor(registry, index, allowing);
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([`platform ${ARM64_LABEL} (${arm64}) is not covered`]);
-      expect(result.facts).toMatchObject({
-        missingPlatforms: [ARM64_LABEL],
-        platforms: ['linux/amd64', ARM64_LABEL],
-        attestationSource: `tag ${attTag(amd64)} (platform manifest ${amd64})`,
-      });
-    });
-  });
-
-  describe('when a multi-arch image has provenance about the index digest', () => {
-    it('passes: the index pins every platform manifest', async () => {
-      // Prepare
-      const { registry, index } = await multiArch();
-      const bytes = envelope(ci, statement(index, provenanceV1()));
-      await attachAtt(registry, { digest: index }, bytes);
-      const ctx = contextFor(registry, index, allowing);
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('PASS');
-      expect(result.reasons[1]).toBe(`provenance covers every platform (linux/amd64, ${ARM64_LABEL})`);
-      expect(result.documents).toEqual([{ name: 'provenance.dsse.json', mediaType: MediaTypes.dsseEnvelope, bytes }]);
-    });
-  });
-
-  describe('when each platform manifest of a multi-arch image has its own provenance', () => {
-    it('passes and stores both envelopes', async () => {
-      // Prepare
-      const { registry, index, amd64, arm64 } = await multiArch();
-      await attachAtt(registry, { digest: amd64 }, envelope(ci, statement(amd64, provenanceV1())));
-      await attachAtt(registry, { digest: arm64 }, envelope(ci, statement(arm64, provenanceV1())));
-      const ctx = contextFor(registry, index, allowing);
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('PASS');
-      expect(result.documents.map((d) => d.name)).toEqual(['provenance.dsse.json', 'provenance-2.dsse.json']);
-    });
-  });
-
-  describe('when one platform provenance of a multi-arch image breaks the policy', () => {
-    it('fails naming the platform and the violation', async () => {
-      // Prepare
-      const { registry, index, amd64, arm64 } = await multiArch();
-      await attachAtt(registry, { digest: amd64 }, envelope(ci, statement(amd64, provenanceV1())));
-      await attachAtt(
-        registry,
-        { digest: arm64 },
-        envelope(ci, statement(arm64, provenanceV1('https://evil.example.com/builder'))),
-      );
-      const ctx = contextFor(registry, index, allowing);
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([
-        `platform ${ARM64_LABEL} (${arm64}) is not covered`,
-        `tag ${attTag(arm64)} (platform manifest ${arm64}): builder https://evil.example.com/builder is not an allowed builder (UNTRUSTED_BUILDER)`,
-      ]);
-    });
-  });
-
-  describe('when the policy requires a subset of the platforms', () => {
-    it('passes when the required platform is covered', async () => {
-      // Prepare
-      const { registry, index, amd64 } = await multiArch();
-      await attachAtt(registry, { digest: amd64 }, envelope(ci, statement(amd64, provenanceV1())));
-      const ctx = contextFor(registry, index, {
-        ...allowing,
-        provenance: { ...allowing.provenance, requiredPlatforms: ['linux/amd64'] },
-      });
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('PASS');
-      expect(result.reasons[1]).toBe(
-        `provenance covers required platforms linux/amd64 (of linux/amd64, ${ARM64_LABEL})`,
-      );
-    });
-
-    it('fails when the required platform is not covered (linux/arm64 matches any variant)', async () => {
-      // Prepare
-      const { registry, index, amd64, arm64 } = await multiArch();
-      await attachAtt(registry, { digest: amd64 }, envelope(ci, statement(amd64, provenanceV1())));
-      const ctx = contextFor(registry, index, {
-        ...allowing,
-        provenance: { ...allowing.provenance, requiredPlatforms: ['linux/arm64'] },
-      });
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([`required platform ${ARM64_LABEL} (${arm64}) is not covered`]);
-    });
-
-    it('fails when the image lacks a required platform', async () => {
-      // Prepare
-      const { registry, index } = await multiArch();
-      await attachAtt(registry, { digest: index }, envelope(ci, statement(index, provenanceV1())));
-      const ctx = contextFor(registry, index, {
-        ...allowing,
-        provenance: { ...allowing.provenance, requiredPlatforms: ['linux/amd64', 'linux/s390x'] },
-      });
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([`required platform linux/s390x is not in ${index}`]);
-    });
-  });
-
-  describe('when a multi-arch image has no provenance anywhere', () => {
-    it('is MISSING and says the platform manifests were looked at', async () => {
-      // Prepare
-      const { registry, index } = await multiArch();
-      const ctx = contextFor(registry, index, allowing);
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('MISSING');
-      expect(result.reasons).toEqual([
-        `no SLSA provenance attestation found for ${REPO}@${index} nor for its 2 platform manifest(s)`,
-      ]);
+      const { documents, ...expected } = c.expected(m);
+      expectEvidence(result, { status: c.status, ...expected });
+      if (documents !== undefined) {
+        expect(result.documents).toEqual(
+          documents.map((name, i) => ({ name, mediaType: MediaTypes.dsseEnvelope, bytes: attached[i] })),
+        );
+      }
     });
   });
 
   describe('when provenance comes from BuildKit attestation manifests', () => {
-    const signing = signer('image-signing');
-    const buildkitPolicy = (acceptBuildkit: boolean): Record<string, unknown> => ({
-      signature: { keys: [signing.trusted] },
-      provenance: { builders: [BUILDER, BUILDKIT_BUILDER], sourceRepositories: [SOURCE], acceptBuildkit },
-    });
+    const signing = testSigner('image-signing');
+
+    /** How the index (or a platform manifest) is signed, and what the collector must make of it. */
+    interface BuildkitCase extends Pick<ExpectedEvidence, 'status'> {
+      readonly it: string;
+      readonly attested?: readonly string[];
+      readonly acceptBuildkit?: boolean;
+      /** Who signs which manifest, naming which digest. @default - nobody signs */
+      readonly signed?: (m: MultiArch) => { by: TestSigner; on: Digest; named?: Digest };
+      /** The reasons, whole. */
+      readonly expected: (m: MultiArch) => unknown;
+    }
+
+    /** The reasons after the first when the index signature does not pass: each attestation manifest refused. */
+    const unsignedRefused = (m: MultiArch) =>
+      [m.amd64, m.arm64].map(() =>
+        expect.stringContaining(
+          `BuildKit attestations are unsigned and index ${m.index} carries no verified signature`,
+        ),
+      );
+
+    const BUILDKIT_CASES: readonly BuildkitCase[] = [
+      {
+        it: 'does not read them when the policy does not accept BuildKit, even on a signed index',
+        acceptBuildkit: false,
+        signed: (m) => ({ by: signing, on: m.index }),
+        status: 'MISSING',
+        expected: () =>
+          expect.arrayContaining([
+            'index lists 2 BuildKit attestation manifest(s), not read: policy.provenance.acceptBuildkit is false',
+          ]),
+      },
+      {
+        it: 'rejects them when the index is unsigned',
+        status: 'FAIL',
+        expected: (m) => [
+          expect.stringMatching(/^BuildKit attestations not accepted: the index signature is MISSING: /),
+          ...unsignedRefused(m),
+        ],
+      },
+      {
+        it: 'rejects them when the index is signed by an untrusted key',
+        signed: (m) => ({ by: testSigner('stranger'), on: m.index }),
+        status: 'FAIL',
+        expected: (m) => [expect.stringMatching(/the index signature is FAIL.*not trusted/), ...unsignedRefused(m)],
+      },
+      {
+        it: 'rejects them when the trusted signature on the index names another digest',
+        signed: (m) => ({ by: signing, on: m.index, named: m.amd64 }),
+        status: 'FAIL',
+        expected: (m) => [
+          expect.stringContaining(`signature covers ${m.amd64} not this image ${m.index}`),
+          ...unsignedRefused(m),
+        ],
+      },
+      {
+        it: 'rejects them when only a platform manifest is signed',
+        signed: (m) => ({ by: signing, on: m.amd64 }),
+        status: 'FAIL',
+        expected: (m) => [expect.stringMatching(/the index signature is MISSING/), ...unsignedRefused(m)],
+      },
+      {
+        it: 'fails naming the platform BuildKit did not attest',
+        attested: ['amd64'],
+        signed: (m) => ({ by: signing, on: m.index }),
+        status: 'FAIL',
+        expected: (m) => [`platform ${ARM64_LABEL} (${m.arm64}) is not covered`],
+      },
+    ];
+
+    async function collectBuildkit(c: Pick<BuildkitCase, 'attested' | 'acceptBuildkit' | 'signed'>) {
+      const m = await buildkitImage(c.attested);
+      const signed = c.signed?.(m);
+      if (signed !== undefined) await signImage(m.registry, signed.on, signed.by, signed.named);
+      const policy = {
+        signature: { keys: [signing.trusted] },
+        provenance: {
+          builders: [BUILDER, BUILDKIT_BUILDER],
+          sourceRepositories: [SOURCE],
+          acceptBuildkit: c.acceptBuildkit ?? true,
+        },
+      };
+      const ctx = collectContext({ subject: { repository: REPO, digest: m.index }, registry: m.registry, policy });
+      return { m, result: await collectProvenance(ctx) };
+    }
 
     it('passes when accepted and the index is signed by a trusted key', async () => {
-      // Prepare
-      const { registry, index } = await buildkitImage();
-      await signImage(registry, index, signing);
-      const ctx = contextFor(registry, index, buildkitPolicy(true));
-
       // Act
-      const result = await collectProvenance(ctx);
+      const { result } = await collectBuildkit({ signed: (m) => ({ by: signing, on: m.index }) });
 
       // Assess
-      expect(result.status).toBe('PASS');
-      expect(result.reasons).toEqual([
-        `built by ${BUILDKIT_BUILDER} from ${SOURCE}@refs/heads/main`,
-        `provenance covers every platform (linux/amd64, ${ARM64_LABEL})`,
-      ]);
-      expect(result.facts).toMatchObject({
-        signer: 'index signature (image-signing)',
-        slsaVersion: 'v0.2',
-        baseImage: { digest: `sha256:${BASE_HEX}` },
+      expectEvidence(result, {
+        status: 'PASS',
+        reasons: [
+          `built by ${BUILDKIT_BUILDER} from ${SOURCE}@refs/heads/main`,
+          `provenance covers every platform (linux/amd64, ${ARM64_LABEL})`,
+        ],
+        facts: {
+          signer: 'index signature (image-signing)',
+          slsaVersion: 'v0.2',
+          baseImage: { digest: `sha256:${BASE_HEX}` },
+        },
       });
       expect(result.documents.map((d) => [d.name, d.mediaType])).toEqual([
         ['provenance.intoto.json', MediaTypes.inTotoPayload],
@@ -902,119 +747,31 @@ describe('Function: collectProvenance', () => {
       ]);
     });
 
-    it('does not read them when the policy does not accept BuildKit, even on a signed index', async () => {
-      // Prepare
-      const { registry, index } = await buildkitImage();
-      await signImage(registry, index, signing);
-      const ctx = contextFor(registry, index, buildkitPolicy(false));
-
+    it.each(BUILDKIT_CASES.map((c) => [c.it, c] as const))('%s', async (_it, c) => {
       // Act
-      const result = await collectProvenance(ctx);
+      const { m, result } = await collectBuildkit(c);
 
       // Assess
-      expect(result.status).toBe('MISSING');
-      expect(result.reasons).toContain(
-        'index lists 2 BuildKit attestation manifest(s), not read: policy.provenance.acceptBuildkit is false',
-      );
-    });
-
-    it('rejects them when the index is unsigned', async () => {
-      // Prepare
-      const { registry, index } = await buildkitImage();
-      const ctx = contextFor(registry, index, buildkitPolicy(true));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toMatch(/^BuildKit attestations not accepted: the index signature is MISSING: /);
-      expect(result.reasons.slice(1)).toHaveLength(2);
-      for (const reason of result.reasons.slice(1)) {
-        expect(reason).toContain(`BuildKit attestations are unsigned and index ${index} carries no verified signature`);
-      }
-    });
-
-    it('rejects them when the index is signed by an untrusted key', async () => {
-      // Prepare
-      const { registry, index } = await buildkitImage();
-      await signImage(registry, index, signer('stranger'));
-      const ctx = contextFor(registry, index, buildkitPolicy(true));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toContain('the index signature is FAIL');
-      expect(result.reasons[0]).toContain('not trusted');
-    });
-
-    it('rejects them when the trusted signature on the index names another digest', async () => {
-      // Prepare
-      const { registry, index, amd64 } = await buildkitImage();
-      await signImage(registry, index, signing, amd64);
-      const ctx = contextFor(registry, index, buildkitPolicy(true));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toContain(`signature covers ${amd64} not this image ${index}`);
-    });
-
-    it('rejects them when only a platform manifest is signed', async () => {
-      // Prepare
-      const { registry, index, amd64 } = await buildkitImage();
-      await signImage(registry, amd64, signing);
-      const ctx = contextFor(registry, index, buildkitPolicy(true));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toMatch(/the index signature is MISSING/);
-    });
-
-    it('fails naming the platform BuildKit did not attest', async () => {
-      // Prepare
-      const { registry, index, arm64 } = await buildkitImage(['amd64']);
-      await signImage(registry, index, signing);
-      const ctx = contextFor(registry, index, buildkitPolicy(true));
-
-      // Act
-      const result = await collectProvenance(ctx);
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons).toEqual([`platform ${ARM64_LABEL} (${arm64}) is not covered`]);
+      expectEvidence(result, { status: c.status, reasons: c.expected(m) });
     });
   });
 });
 
 describe('Schema: RepositoryPolicySchema provenance block', () => {
-  describe('when the provenance block is absent', () => {
-    it('defaults to no builders, no sources, no ref or input constraints, all platforms, no BuildKit', () => {
+  describe.each([
+    ['the provenance block is absent', undefined, { builders: [], sourceRepositories: [], acceptBuildkit: false }],
+    [
+      'an existing policy gives only builders and sources',
+      { builders: [BUILDER], sourceRepositories: [SOURCE] },
+      { builders: [BUILDER], sourceRepositories: [SOURCE], acceptBuildkit: false },
+    ],
+  ])('when %s', (_when, provenance, expected) => {
+    it('defaults to no ref or input constraints, all platforms and no BuildKit', () => {
       // Act
-      const policy = RepositoryPolicySchema.parse({ repositories: ['app/*'] });
+      const policy = RepositoryPolicySchema.parse({ repositories: ['app/*'], provenance });
 
       // Assess
-      expect(policy.provenance).toEqual({ builders: [], sourceRepositories: [], acceptBuildkit: false });
-    });
-  });
-
-  describe('when an existing policy gives only builders and sources', () => {
-    it('parses with acceptBuildkit false', () => {
-      // Act
-      const policy = RepositoryPolicySchema.parse({
-        repositories: ['app/*'],
-        provenance: { builders: [BUILDER], sourceRepositories: [SOURCE] },
-      });
-
-      // Assess
-      expect(policy.provenance).toEqual({ builders: [BUILDER], sourceRepositories: [SOURCE], acceptBuildkit: false });
+      expect(policy.provenance).toEqual(expected);
     });
   });
 
@@ -1057,14 +814,14 @@ describe('Schema: RepositoryPolicySchema provenance block', () => {
 });
 
 describe('Function: collectProvenance with Sigstore bundles', () => {
-  const attester = signer('ci-attest');
+  const attester = testSigner('ci-attest');
   const policy = {
     attestations: { keys: [attester.trusted] },
     provenance: { builders: [BUILDER], sourceRepositories: [SOURCE] },
   };
 
-  async function withBundle(by: Signer, builderId = BUILDER, tamper = false) {
-    const { registry, image, ctx } = await setup(policy);
+  async function withBundle(by: TestSigner, builderId = BUILDER, tamper = false) {
+    const { registry, image, ctx } = await imageContext(REPO, policy);
     let bundle = sigstoreImageBundle(by.privateKey, {
       name: REPO,
       digest: image.digest,
@@ -1076,34 +833,50 @@ describe('Function: collectProvenance with Sigstore bundles', () => {
     return ctx;
   }
 
-  describe('when SLSA provenance comes in a key-based bundle by a trusted attestation key', () => {
-    it('passes and names the bundle as the source', async () => {
-      const result = await collectProvenance(await withBundle(attester));
-      expect(result.status).toBe('PASS');
-      expect(result.documents.map((d) => d.name)).toContain('provenance.sigstore.json');
-    });
-  });
+  describe.each([
+    [
+      'SLSA provenance comes in a key-based bundle by a trusted attestation key',
+      'passes and names the bundle as the source',
+      [attester],
+      (r: Result) => {
+        expect(r.status).toBe('PASS');
+        expect(r.documents.map((d) => d.name)).toContain('provenance.sigstore.json');
+      },
+    ],
+    [
+      'the bundle was altered after signing',
+      'fails with the verification reason',
+      [attester, BUILDER, true],
+      (r: Result) => {
+        expect(r.status).toBe('FAIL');
+        expect(r.reasons.join(' ')).toMatch(/Sigstore bundle/);
+      },
+    ],
+    [
+      'the bundle is signed by a key the policy does not trust',
+      'does not pass',
+      [testSigner('stranger')],
+      (r: Result) => expect(r.status).not.toBe('PASS'),
+    ],
+    [
+      'the bundled provenance names a builder the policy does not allow',
+      'fails with UNTRUSTED_BUILDER',
+      [attester, 'https://evil.example/builder@v1'],
+      (r: Result) => {
+        expect(r.status).toBe('FAIL');
+        expect(r.reasons.join(' ')).toContain('UNTRUSTED_BUILDER');
+      },
+    ],
+  ] as const)('when %s', (_when, then, bundle, assess) => {
+    it(then, async () => {
+      // Act
+      const [by, builderId, tamper] = bundle;
+      const result = await collectProvenance(await withBundle(by, builderId, tamper));
 
-  describe('when the bundle was altered after signing', () => {
-    it('fails with the verification reason', async () => {
-      const result = await collectProvenance(await withBundle(attester, BUILDER, true));
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons.join(' ')).toMatch(/Sigstore bundle/);
-    });
-  });
-
-  describe('when the bundle is signed by a key the policy does not trust', () => {
-    it('does not pass', async () => {
-      const result = await collectProvenance(await withBundle(signer('stranger')));
-      expect(result.status).not.toBe('PASS');
-    });
-  });
-
-  describe('when the bundled provenance names a builder the policy does not allow', () => {
-    it('fails with UNTRUSTED_BUILDER', async () => {
-      const result = await collectProvenance(await withBundle(attester, 'https://evil.example/builder@v1'));
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons.join(' ')).toContain('UNTRUSTED_BUILDER');
+      // Assess
+      assess(result);
     });
   });
 });
+
+type Result = Awaited<ReturnType<typeof collectProvenance>>;

@@ -1,6 +1,4 @@
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { pae } from '../../lambdas/domain/attest/dsse.js';
 import { RegistryError } from '../../lambdas/domain/errors.js';
 import { COMPONENTS_DOCUMENT, collectSbom } from '../../lambdas/domain/evidence/sbom.js';
 import { Limits } from '../../lambdas/domain/limits.js';
@@ -8,10 +6,12 @@ import { type Descriptor, digestToTag, MediaTypes } from '../../lambdas/domain/o
 import type { RegistryReader } from '../../lambdas/domain/ports.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import { NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
-import type { ImageSubject } from '../../lambdas/domain/types.js';
-import { pushArtifact, pushBlob, pushImage } from '../support/images.js';
+import type { Digest, ImageSubject } from '../../lambdas/domain/types.js';
+import { type LayerSpec, pushArtifact, pushBlob, pushImage } from '../support/images.js';
+import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
 import { collectContext } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
+import { dsseEnvelope, statementAbout, type TestSigner, testSigner } from '../support/signers.js';
 
 const REPO = 'team/app';
 const LOCK = `sha256:${'c'.repeat(64)}`;
@@ -49,34 +49,33 @@ const SPDX = {
   ],
 };
 
-function keyPair(id: string) {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return {
-    privateKey,
-    trusted: { id, publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
-  };
-}
+/** An in-toto SBOM attestation about `digest` as a referrer layer, signed by `by`. */
+const sbomAttestation = (by: TestSigner, digest: Digest, predicateType: string, predicate: unknown) => ({
+  mediaType: MediaTypes.dsseEnvelope,
+  bytes: dsseEnvelope(by, statementAbout({ name: REPO, digest }, predicateType, predicate)),
+  annotations: { predicateType },
+});
 
-/** A DSSE envelope over an in-toto statement about `digest`, signed with `privateKey` (DER ECDSA). */
-function envelope(
-  digest: string,
-  predicateType: string,
-  predicate: unknown,
-  privateKey: ReturnType<typeof keyPair>['privateKey'],
-) {
-  const statement = {
-    _type: 'https://in-toto.io/Statement/v1',
-    subject: [{ name: REPO, digest: { sha256: digest.replace('sha256:', '') } }],
-    predicateType,
-    predicate,
-  };
-  const payload = encode(statement);
-  const sig = sign('sha256', pae(MediaTypes.inTotoPayload, payload), privateKey);
-  return encode({
-    payloadType: MediaTypes.inTotoPayload,
-    payload: Buffer.from(payload).toString('base64'),
-    signatures: [{ sig: sig.toString('base64') }],
-  });
+/** The registry as a reader whose referrers listing says what the test wants. */
+const listing = (registry: MemoryRegistry, listReferrers: RegistryReader['listReferrers']): RegistryReader => ({
+  location: registry.location,
+  getManifest: (r, ref) => registry.getManifest(r, ref),
+  getBlob: (r, d, max) => registry.getBlob(r, d, max),
+  listReferrers,
+});
+
+interface SbomCase extends Omit<ExpectedEvidence, 'facts'> {
+  readonly it: string;
+  readonly policy?: Record<string, unknown>;
+  /** Pushes what the image carries; returns digests the expectations name, and a reader to use instead. */
+  readonly arrange: (
+    registry: MemoryRegistry,
+    image: Descriptor,
+  ) => Promise<{ readonly names?: Readonly<Record<string, string>>; readonly reader?: RegistryReader } | undefined>;
+  /** A piece of the first reason naming what was arranged. */
+  readonly reasonAbout?: (names: Readonly<Record<string, string>>) => string;
+  readonly facts?: Record<string, unknown> | ((names: Readonly<Record<string, string>>) => Record<string, unknown>);
+  readonly firstDocument?: Record<string, unknown>;
 }
 
 describe('Function: collectSbom', () => {
@@ -122,131 +121,229 @@ describe('Function: collectSbom', () => {
       const components = NormalizedSbomSchema.parse(JSON.parse(new TextDecoder().decode(result.documents[1]?.bytes)));
       expect(components.components.map((c) => c.purl)).toEqual(['pkg:npm/express@4.18.2', 'pkg:deb/debian/bash@5.2-1']);
     });
+  });
 
-    it('reads the artifact type from the manifest when the layer has a generic media type', async () => {
+  const trusted = testSigner('ci-2026');
+  const attacker = testSigner('attacker');
+  const trusting = { attestations: { keys: [trusted.trusted] } };
+  const requiringSigned = { ...trusting, sbom: { requireSigned: true } };
+  const referrer = (registry: MemoryRegistry, image: Descriptor, layers: LayerSpec[], artifactType?: string) =>
+    pushArtifact(registry, REPO, { layers, subject: image, ...(artifactType !== undefined && { artifactType }) });
+  const sbomTag = (registry: MemoryRegistry, image: Descriptor, layers: LayerSpec[]) =>
+    pushArtifact(registry, REPO, { layers, tag: `${digestToTag(image.digest)}.sbom` });
+
+  const CASES: readonly (readonly [string, readonly SbomCase[]])[] = [
+    [
+      'when an SBOM is attached as an OCI referrer',
+      [
+        {
+          it: 'reads the artifact type from the manifest when the layer has a generic media type',
+          arrange: async (registry, image) => {
+            await referrer(
+              registry,
+              image,
+              [{ mediaType: 'application/octet-stream', bytes: encode(SPDX) }],
+              MediaTypes.spdxJson,
+            );
+          },
+          status: 'PASS',
+          facts: { format: 'spdx', specVersion: '2.3', componentCount: 1, source: 'referrer' },
+        },
+        {
+          it: 'ignores referrers that are not SBOMs',
+          arrange: async (registry, image) => {
+            const other = 'application/vnd.example.other';
+            await referrer(registry, image, [{ mediaType: other, bytes: encode({ x: 1 }) }], other);
+          },
+          status: 'MISSING',
+        },
+        {
+          it: 'does not trust an index entry that claims an SBOM artifact type',
+          arrange: async (registry, image) => {
+            // The referrer's manifest is not an SBOM, whatever the listing says.
+            const layers = [{ mediaType: 'application/vnd.example.other', bytes: encode({ x: 1 }) }];
+            const { digest, descriptor } = await referrer(registry, image, layers);
+            const entry = { ...descriptor, digest, artifactType: MediaTypes.cyclonedxJson };
+            return { reader: listing(registry, async () => [entry]) };
+          },
+          status: 'MISSING',
+        },
+        {
+          it: 'rejects an SBOM referrer whose manifest names another subject',
+          arrange: async (registry) => {
+            const other = await pushImage(registry, REPO, 'other', 'other-layer');
+            const layers = [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }];
+            const { digest, descriptor } = await referrer(registry, other, layers);
+            return {
+              names: { other: other.digest },
+              reader: listing(registry, async () => [{ ...descriptor, digest }]),
+            };
+          },
+          status: 'FAIL',
+          reasonAbout: ({ other = '' }) => `its subject is ${other}`,
+        },
+      ],
+    ],
+    [
+      'when the SBOM is attached with cosign attach sbom',
+      [
+        {
+          it: 'passes from the sha256-<hex>.sbom tag',
+          arrange: async (registry, image) => {
+            await sbomTag(registry, image, [{ mediaType: MediaTypes.spdxJson, bytes: encode(SPDX) }]);
+          },
+          status: 'PASS',
+          facts: ({ image }) => ({ source: 'cosign-tag', location: `tag ${digestToTag(image ?? '')}.sbom` }),
+          firstDocument: { name: 'sbom.spdx.json' },
+        },
+        {
+          it: 'fails when the tag holds no JSON SBOM layer',
+          arrange: async (registry, image) => {
+            await sbomTag(registry, image, [
+              { mediaType: 'text/spdx', bytes: new TextEncoder().encode('SPDXVersion: SPDX-2.3') },
+            ]);
+          },
+          status: 'FAIL',
+          firstReason: 'no CycloneDX or SPDX JSON layer',
+        },
+      ],
+    ],
+    [
+      'when the SBOM is an in-toto attestation',
+      [
+        {
+          it: 'fails when no trusted key signed it',
+          policy: trusting,
+          arrange: async (registry, image) => {
+            await referrer(registry, image, [sbomAttestation(attacker, image.digest, PredicateTypes.spdx, SPDX)]);
+          },
+          status: 'FAIL',
+          reasons: expect.arrayContaining([expect.stringMatching(/not verified/)]),
+        },
+      ],
+    ],
+    [
+      'when the policy requires a signed SBOM (sbom.requireSigned)',
+      [
+        {
+          it: 'does not read an unsigned referrer SBOM: MISSING with the policy as the reason',
+          policy: requiringSigned,
+          arrange: async (registry, image) => {
+            const layers = [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }];
+            await referrer(registry, image, layers, MediaTypes.cyclonedxJson);
+          },
+          status: 'MISSING',
+          firstReason: 'sbom.requireSigned',
+        },
+        {
+          it: 'passes with the signed attestation even when an unsigned referrer SBOM is attached too',
+          policy: requiringSigned,
+          arrange: async (registry, image) => {
+            const unsigned = [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode({ ...CYCLONEDX, components: [] }) }];
+            await referrer(registry, image, unsigned, MediaTypes.cyclonedxJson);
+            await referrer(registry, image, [
+              sbomAttestation(trusted, image.digest, PredicateTypes.cyclonedx, CYCLONEDX),
+            ]);
+          },
+          status: 'PASS',
+          facts: { source: 'attestation', componentCount: 2 },
+        },
+      ],
+    ],
+    [
+      'when the SBOM found is unusable',
+      [
+        {
+          it: 'fails on an SBOM that does not parse',
+          arrange: async (registry, image) => {
+            const bytes = encode({ bomFormat: 'CycloneDX', specVersion: '9.9' });
+            await referrer(registry, image, [{ mediaType: MediaTypes.cyclonedxJson, bytes }]);
+          },
+          status: 'FAIL',
+          firstReason: /no usable SBOM: referrer sha256:[a-f0-9]{64}: not a valid CycloneDX document/,
+        },
+        {
+          it: 'fails on a layer above the SBOM size limit without fetching it',
+          arrange: async (registry, image) => {
+            const blob = await pushBlob(registry, REPO, MediaTypes.cyclonedxJson, encode(CYCLONEDX));
+            const config = await pushBlob(registry, REPO, MediaTypes.ociEmpty, encode({}));
+            const layers = [{ ...blob, size: Limits.sbomBytes + 1 }];
+            const manifest = encode({
+              schemaVersion: 2,
+              mediaType: MediaTypes.ociManifest,
+              config,
+              layers,
+              subject: image,
+            });
+            await registry.putManifest(REPO, manifest, MediaTypes.ociManifest);
+          },
+          status: 'FAIL',
+          firstReason: 'above the limit',
+        },
+        {
+          it: 'fails when the SBOM blob does not hash to its digest',
+          arrange: async (registry, image) => {
+            const { layers } = await referrer(registry, image, [
+              { mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) },
+            ]);
+            registry.corrupt(REPO, layers[0]?.digest ?? '', encode({ ...CYCLONEDX, components: [] }));
+          },
+          status: 'FAIL',
+          firstReason: 'hashes to',
+        },
+        {
+          it: 'passes with a later good source and names the rejected one',
+          arrange: async (registry, image) => {
+            await referrer(registry, image, [
+              { mediaType: MediaTypes.cyclonedxJson, bytes: new TextEncoder().encode('not json') },
+            ]);
+            await sbomTag(registry, image, [{ mediaType: MediaTypes.spdxJson, bytes: encode(SPDX) }]);
+          },
+          status: 'PASS',
+          facts: { source: 'cosign-tag' },
+          reasons: expect.arrayContaining([expect.stringMatching(/^ignored: referrer/)]),
+        },
+        {
+          it: 'fails when the image has more referrers than the limit',
+          arrange: async (registry, image) => ({
+            reader: listing(registry, async () => Array.from({ length: Limits.referrers + 1 }, () => image)),
+          }),
+          status: 'FAIL',
+          firstReason: 'referrers, above the limit',
+        },
+      ],
+    ],
+  ];
+
+  describe.each(CASES)('%s', (_when, cases) => {
+    it.each(cases.map((c) => [c.it, c] as const))('%s', async (_it, c) => {
       // Prepare
-      await pushArtifact(registry, REPO, {
-        artifactType: MediaTypes.spdxJson,
-        layers: [{ mediaType: 'application/octet-stream', bytes: encode(SPDX) }],
-        subject: image,
+      const arranged = await c.arrange(registry, image);
+      const names = { image: image.digest, ...arranged?.names };
+      const ctx = collectContext({
+        subject,
+        registry: arranged?.reader ?? registry,
+        ...(c.policy && { policy: c.policy }),
       });
 
       // Act
-      const result = await collectSbom(collectContext({ subject, registry }));
+      const result = await collectSbom(ctx);
 
       // Assess
-      expect(result.status).toBe('PASS');
-      expect(result.facts).toMatchObject({ format: 'spdx', specVersion: '2.3', componentCount: 1, source: 'referrer' });
-    });
-
-    it('ignores referrers that are not SBOMs', async () => {
-      // Prepare
-      await pushArtifact(registry, REPO, {
-        artifactType: 'application/vnd.example.other',
-        layers: [{ mediaType: 'application/vnd.example.other', bytes: encode({ x: 1 }) }],
-        subject: image,
-      });
-
-      // Act
-      const result = await collectSbom(collectContext({ subject, registry }));
-
-      // Assess
-      expect(result.status).toBe('MISSING');
-    });
-
-    it('does not trust an index entry that claims an SBOM artifact type', async () => {
-      // Prepare: the referrer's manifest is not an SBOM, whatever the listing says.
-      const { digest, descriptor } = await pushArtifact(registry, REPO, {
-        layers: [{ mediaType: 'application/vnd.example.other', bytes: encode({ x: 1 }) }],
-        subject: image,
-      });
-      const lying: RegistryReader = {
-        location: registry.location,
-        getManifest: (r, ref) => registry.getManifest(r, ref),
-        getBlob: (r, d, max) => registry.getBlob(r, d, max),
-        listReferrers: async () => [{ ...descriptor, digest, artifactType: MediaTypes.cyclonedxJson }],
-      };
-
-      // Act
-      const result = await collectSbom(collectContext({ subject, registry: lying }));
-
-      // Assess
-      expect(result.status).toBe('MISSING');
-    });
-
-    it('rejects an SBOM referrer whose manifest names another subject', async () => {
-      // Prepare
-      const other = await pushImage(registry, REPO, 'other', 'other-layer');
-      const { digest, descriptor } = await pushArtifact(registry, REPO, {
-        layers: [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }],
-        subject: other,
-      });
-      const listing: RegistryReader = {
-        location: registry.location,
-        getManifest: (r, ref) => registry.getManifest(r, ref),
-        getBlob: (r, d, max) => registry.getBlob(r, d, max),
-        listReferrers: async () => [{ ...descriptor, digest }],
-      };
-
-      // Act
-      const result = await collectSbom(collectContext({ subject, registry: listing }));
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toContain(`its subject is ${other.digest}`);
+      const facts = typeof c.facts === 'function' ? c.facts(names) : c.facts;
+      expectEvidence(result, { ...c, facts, firstReason: c.reasonAbout?.(names) ?? c.firstReason });
+      if (c.firstDocument !== undefined) expect(result.documents[0]).toMatchObject(c.firstDocument);
     });
   });
 
-  describe('when the SBOM is attached with cosign attach sbom', () => {
-    it('passes from the sha256-<hex>.sbom tag', async () => {
+  describe('when a trusted key signed the in-toto SBOM attestation', () => {
+    it('passes and stores the envelope', async () => {
       // Prepare
-      await pushArtifact(registry, REPO, {
-        layers: [{ mediaType: MediaTypes.spdxJson, bytes: encode(SPDX) }],
-        tag: `${digestToTag(image.digest)}.sbom`,
-      });
+      const layer = sbomAttestation(trusted, image.digest, PredicateTypes.cyclonedx, CYCLONEDX);
+      await referrer(registry, image, [layer], MediaTypes.inTotoPayload);
 
       // Act
-      const result = await collectSbom(collectContext({ subject, registry }));
-
-      // Assess
-      expect(result.status).toBe('PASS');
-      expect(result.facts).toMatchObject({ source: 'cosign-tag', location: `tag ${digestToTag(image.digest)}.sbom` });
-      expect(result.documents[0]?.name).toBe('sbom.spdx.json');
-    });
-
-    it('fails when the tag holds no JSON SBOM layer', async () => {
-      // Prepare
-      await pushArtifact(registry, REPO, {
-        layers: [{ mediaType: 'text/spdx', bytes: new TextEncoder().encode('SPDXVersion: SPDX-2.3') }],
-        tag: `${digestToTag(image.digest)}.sbom`,
-      });
-
-      // Act
-      const result = await collectSbom(collectContext({ subject, registry }));
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toContain('no CycloneDX or SPDX JSON layer');
-    });
-  });
-
-  describe('when the SBOM is an in-toto attestation', () => {
-    it('passes when a trusted key signed it and stores the envelope', async () => {
-      // Prepare
-      const key = keyPair('ci-2026');
-      const env = envelope(image.digest, PredicateTypes.cyclonedx, CYCLONEDX, key.privateKey);
-      await pushArtifact(registry, REPO, {
-        artifactType: MediaTypes.inTotoPayload,
-        layers: [
-          { mediaType: MediaTypes.dsseEnvelope, bytes: env, annotations: { predicateType: PredicateTypes.cyclonedx } },
-        ],
-        subject: image,
-      });
-
-      // Act
-      const result = await collectSbom(
-        collectContext({ subject, registry, policy: { attestations: { keys: [key.trusted] } } }),
-      );
+      const result = await collectSbom(collectContext({ subject, registry, policy: trusting }));
 
       // Assess
       expect(result.status).toBe('PASS');
@@ -255,83 +352,8 @@ describe('Function: collectSbom', () => {
       expect(result.documents[0]).toEqual({
         name: 'sbom.intoto.dsse.json',
         mediaType: MediaTypes.dsseEnvelope,
-        bytes: env,
+        bytes: layer.bytes,
       });
-    });
-
-    it('fails when no trusted key signed it', async () => {
-      // Prepare
-      const signer = keyPair('attacker');
-      const trusted = keyPair('ci-2026');
-      await pushArtifact(registry, REPO, {
-        layers: [
-          {
-            mediaType: MediaTypes.dsseEnvelope,
-            bytes: envelope(image.digest, PredicateTypes.spdx, SPDX, signer.privateKey),
-            annotations: { predicateType: PredicateTypes.spdx },
-          },
-        ],
-        subject: image,
-      });
-
-      // Act
-      const result = await collectSbom(
-        collectContext({ subject, registry, policy: { attestations: { keys: [trusted.trusted] } } }),
-      );
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons.join(' ')).toMatch(/not verified/);
-    });
-  });
-
-  describe('when the policy requires a signed SBOM (sbom.requireSigned)', () => {
-    const policy = (key: { trusted: { id: string; publicKey: string } }) => ({
-      attestations: { keys: [key.trusted] },
-      sbom: { requireSigned: true },
-    });
-
-    it('does not read an unsigned referrer SBOM: MISSING with the policy as the reason', async () => {
-      // Prepare
-      await pushArtifact(registry, REPO, {
-        artifactType: MediaTypes.cyclonedxJson,
-        layers: [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }],
-        subject: image,
-      });
-
-      // Act
-      const result = await collectSbom(collectContext({ subject, registry, policy: policy(keyPair('ci-2026')) }));
-
-      // Assess
-      expect(result.status).toBe('MISSING');
-      expect(result.reasons[0]).toContain('sbom.requireSigned');
-    });
-
-    it('passes with the signed attestation even when an unsigned referrer SBOM is attached too', async () => {
-      // Prepare
-      const key = keyPair('ci-2026');
-      await pushArtifact(registry, REPO, {
-        artifactType: MediaTypes.cyclonedxJson,
-        layers: [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode({ ...CYCLONEDX, components: [] }) }],
-        subject: image,
-      });
-      await pushArtifact(registry, REPO, {
-        layers: [
-          {
-            mediaType: MediaTypes.dsseEnvelope,
-            bytes: envelope(image.digest, PredicateTypes.cyclonedx, CYCLONEDX, key.privateKey),
-            annotations: { predicateType: PredicateTypes.cyclonedx },
-          },
-        ],
-        subject: image,
-      });
-
-      // Act
-      const result = await collectSbom(collectContext({ subject, registry, policy: policy(key) }));
-
-      // Assess
-      expect(result.status).toBe('PASS');
-      expect(result.facts).toMatchObject({ source: 'attestation', componentCount: 2 });
     });
   });
 
@@ -343,100 +365,6 @@ describe('Function: collectSbom', () => {
       // Assess
       expect(result).toMatchObject({ kind: 'sbom', status: 'MISSING', documents: [] });
       expect(result.reasons[0]).toContain(`no SBOM found for ${REPO}@${image.digest}`);
-    });
-  });
-
-  describe('when the SBOM found is unusable', () => {
-    it('fails on an SBOM that does not parse', async () => {
-      // Prepare
-      await pushArtifact(registry, REPO, {
-        layers: [
-          { mediaType: MediaTypes.cyclonedxJson, bytes: encode({ bomFormat: 'CycloneDX', specVersion: '9.9' }) },
-        ],
-        subject: image,
-      });
-
-      // Act
-      const result = await collectSbom(collectContext({ subject, registry }));
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toMatch(/no usable SBOM: referrer sha256:[a-f0-9]{64}: not a valid CycloneDX document/);
-    });
-
-    it('fails on a layer above the SBOM size limit without fetching it', async () => {
-      // Prepare
-      const blob = await pushBlob(registry, REPO, MediaTypes.cyclonedxJson, encode(CYCLONEDX));
-      const config = await pushBlob(registry, REPO, MediaTypes.ociEmpty, encode({}));
-      const manifest = encode({
-        schemaVersion: 2,
-        mediaType: MediaTypes.ociManifest,
-        config,
-        layers: [{ ...blob, size: Limits.sbomBytes + 1 }],
-        subject: image,
-      });
-      await registry.putManifest(REPO, manifest, MediaTypes.ociManifest);
-
-      // Act
-      const result = await collectSbom(collectContext({ subject, registry }));
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toContain('above the limit');
-    });
-
-    it('fails when the SBOM blob does not hash to its digest', async () => {
-      // Prepare
-      await pushArtifact(registry, REPO, {
-        layers: [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }],
-        subject: image,
-      });
-      const blobDigest = (await pushBlob(registry, REPO, MediaTypes.cyclonedxJson, encode(CYCLONEDX))).digest;
-      registry.corrupt(REPO, blobDigest, encode({ ...CYCLONEDX, components: [] }));
-
-      // Act
-      const result = await collectSbom(collectContext({ subject, registry }));
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toContain('hashes to');
-    });
-
-    it('passes with a later good source and names the rejected one', async () => {
-      // Prepare
-      await pushArtifact(registry, REPO, {
-        layers: [{ mediaType: MediaTypes.cyclonedxJson, bytes: new TextEncoder().encode('not json') }],
-        subject: image,
-      });
-      await pushArtifact(registry, REPO, {
-        layers: [{ mediaType: MediaTypes.spdxJson, bytes: encode(SPDX) }],
-        tag: `${digestToTag(image.digest)}.sbom`,
-      });
-
-      // Act
-      const result = await collectSbom(collectContext({ subject, registry }));
-
-      // Assess
-      expect(result.status).toBe('PASS');
-      expect(result.facts.source).toBe('cosign-tag');
-      expect(result.reasons.some((r) => r.startsWith('ignored: referrer'))).toBe(true);
-    });
-
-    it('fails when the image has more referrers than the limit', async () => {
-      // Prepare
-      const many: RegistryReader = {
-        location: registry.location,
-        getManifest: (r, ref) => registry.getManifest(r, ref),
-        getBlob: (r, d, max) => registry.getBlob(r, d, max),
-        listReferrers: async () => Array.from({ length: Limits.referrers + 1 }, () => image),
-      };
-
-      // Act
-      const result = await collectSbom(collectContext({ subject, registry: many }));
-
-      // Assess
-      expect(result.status).toBe('FAIL');
-      expect(result.reasons[0]).toContain('referrers, above the limit');
     });
   });
 

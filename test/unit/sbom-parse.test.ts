@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
-import { NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
+import { type Component, NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
 import {
   normalizeSbomObject,
   parseSbom,
@@ -35,111 +35,99 @@ function spdxPackage(name: string, version: string, extra: Record<string, unknow
 
 describe('Function: parseSbom', () => {
   describe('when given CycloneDX JSON', () => {
-    it('reads licences in all three forms (id, name, expression)', () => {
-      // Prepare
-      const bytes = encode(
-        cdx([
-          {
-            type: 'library',
-            name: 'a',
-            version: '1.0.0',
-            purl: 'pkg:npm/a@1.0.0',
-            licenses: [{ license: { id: 'MIT' } }, { license: { name: 'Custom Licence' } }],
-          },
-          {
-            type: 'library',
-            name: 'b',
-            version: '2.0.0',
-            purl: 'pkg:npm/b@2.0.0',
-            licenses: [{ expression: 'Apache-2.0 OR MIT' }],
-          },
-        ]),
-      );
-
-      // Act
-      const sbom = parseSbom(bytes);
-
-      // Assess
-      expect(sbom.components.map((c) => c.licenses)).toEqual([['MIT', 'Custom Licence'], ['Apache-2.0 OR MIT']]);
+    const lib = (name: string, version: string, purl?: string) => ({
+      type: 'library',
+      name,
+      version,
+      ...(purl !== undefined && { purl }),
     });
 
-    it('flattens nested components and leaves metadata.component (the subject) out', () => {
-      // Prepare
-      const bytes = encode(
+    /** A CycloneDX document, the view of the parsed components a test looks at, and what it must be. */
+    const PARSED: readonly (readonly [string, Record<string, unknown>, (c: Component) => unknown, unknown])[] = [
+      [
+        'reads licences in all three forms (id, name, expression)',
+        cdx([
+          {
+            ...lib('a', '1.0.0', 'pkg:npm/a@1.0.0'),
+            licenses: [{ license: { id: 'MIT' } }, { license: { name: 'Custom Licence' } }],
+          },
+          { ...lib('b', '2.0.0', 'pkg:npm/b@2.0.0'), licenses: [{ expression: 'Apache-2.0 OR MIT' }] },
+        ]),
+        (c) => c.licenses,
+        [['MIT', 'Custom Licence'], ['Apache-2.0 OR MIT']],
+      ],
+      [
+        'flattens nested components and leaves metadata.component (the subject) out',
         cdx(
           [
             {
               type: 'application',
               name: 'outer',
               version: '1',
-              components: [
-                {
-                  type: 'library',
-                  name: 'inner',
-                  version: '2',
-                  components: [{ type: 'library', name: 'innermost', version: '3' }],
-                },
-              ],
+              components: [{ ...lib('inner', '2'), components: [lib('innermost', '3')] }],
             },
-            { type: 'library', name: 'sibling', version: '4' },
+            lib('sibling', '4'),
           ],
           { metadata: { component: { type: 'container', name: 'my-image', version: 'sha256:abc' } } },
         ),
-      );
-
-      // Act
-      const sbom = parseSbom(bytes);
-
-      // Assess
-      expect(sbom.components.map((c) => c.name)).toEqual(['outer', 'inner', 'innermost', 'sibling']);
-    });
-
-    it('classifies scope from the purl type and the operating-system component type', () => {
-      // Prepare
-      const bytes = encode(
+        (c) => c.name,
+        ['outer', 'inner', 'innermost', 'sibling'],
+      ],
+      [
+        'classifies scope from the purl type and the operating-system component type',
         cdx([
-          { type: 'library', name: 'left-pad', version: '1.3.0', purl: 'pkg:npm/left-pad@1.3.0' },
-          { type: 'library', name: 'requests', version: '2.31.0', purl: 'pkg:pypi/requests@2.31.0' },
-          { type: 'library', name: 'bash', version: '5.0-4', purl: 'pkg:deb/debian/bash@5.0-4?distro=debian-10' },
-          { type: 'library', name: 'musl', version: '1.2.4-r2', purl: 'pkg:apk/alpine/musl@1.2.4-r2' },
+          lib('left-pad', '1.3.0', 'pkg:npm/left-pad@1.3.0'),
+          lib('requests', '2.31.0', 'pkg:pypi/requests@2.31.0'),
+          lib('bash', '5.0-4', 'pkg:deb/debian/bash@5.0-4?distro=debian-10'),
+          lib('musl', '1.2.4-r2', 'pkg:apk/alpine/musl@1.2.4-r2'),
           { type: 'operating-system', name: 'debian', version: '12' },
-          { type: 'library', name: 'action', version: 'v4', purl: 'pkg:github/actions/checkout@v4' },
+          lib('action', 'v4', 'pkg:github/actions/checkout@v4'),
           { type: 'file', name: 'README' },
         ]),
-      );
-
-      // Act
-      const sbom = parseSbom(bytes);
-
-      // Assess
-      expect(sbom.components.map((c) => [c.name, c.scope, c.ecosystem])).toEqual([
-        ['left-pad', 'application', 'npm'],
-        ['requests', 'application', 'pypi'],
-        ['bash', 'os', 'deb'],
-        ['musl', 'os', 'apk'],
-        ['debian', 'os', undefined],
-        ['action', 'other', 'github'],
-        ['README', 'other', undefined],
-      ]);
-    });
-
-    it('canonicalises purls (type case, npm scope encoding, qualifier order)', () => {
-      // Prepare
-      const bytes = encode(
+        (c) => [c.name, c.scope, c.ecosystem],
+        [
+          ['left-pad', 'application', 'npm'],
+          ['requests', 'application', 'pypi'],
+          ['bash', 'os', 'deb'],
+          ['musl', 'os', 'apk'],
+          ['debian', 'os', undefined],
+          ['action', 'other', 'github'],
+          ['README', 'other', undefined],
+        ],
+      ],
+      [
+        'canonicalises purls (type case, npm scope encoding, qualifier order)',
         cdx([
-          { type: 'library', name: 'foo', group: '@scope', version: '1.0.0', purl: 'pkg:NPM/@scope/foo@1.0.0' },
-          { type: 'library', name: 'x', version: '1', purl: 'pkg:deb/debian/x@1?distro=d&arch=amd64' },
+          { ...lib('foo', '1.0.0', 'pkg:NPM/@scope/foo@1.0.0'), group: '@scope' },
+          lib('x', '1', 'pkg:deb/debian/x@1?distro=d&arch=amd64'),
         ]),
-      );
+        (c) => [c.name, c.purl],
+        [
+          ['@scope/foo', 'pkg:npm/%40scope/foo@1.0.0'],
+          ['x', 'pkg:deb/debian/x@1?arch=amd64&distro=d'],
+        ],
+      ],
+      [
+        'dedupes identical components, also when their purls differ only in spelling',
+        cdx([
+          lib('a', '1.0.0', 'pkg:npm/a@1.0.0'),
+          lib('a', '1.0.0', 'pkg:NPM/a@1.0.0'),
+          lib('a', '1.0.1', 'pkg:npm/a@1.0.1'),
+        ]),
+        (c) => c.version,
+        ['1.0.0', '1.0.1'],
+      ],
+    ];
+
+    it.each(PARSED)('%s', (_name, bom, view, expected) => {
+      // Prepare
+      const bytes = encode(bom);
 
       // Act
       const sbom = parseSbom(bytes);
 
       // Assess
-      expect(sbom.components.map((c) => [c.name, c.purl])).toEqual([
-        ['@scope/foo', 'pkg:npm/%40scope/foo@1.0.0'],
-        ['x', 'pkg:deb/debian/x@1?arch=amd64&distro=d'],
-      ]);
+      expect(sbom.components.map(view)).toEqual(expected);
     });
 
     it('keeps a component with an invalid purl, without the purl, and notes it', () => {
@@ -152,23 +140,6 @@ describe('Function: parseSbom', () => {
       // Assess
       expect(sbom.components).toEqual([{ name: 'package-1', version: '1.0.1', licenses: [], scope: 'other' }]);
       expect(notes).toEqual(['dropped 1 invalid purl(s): package-1 ("a-purl-1")']);
-    });
-
-    it('dedupes identical components, also when their purls differ only in spelling', () => {
-      // Prepare
-      const bytes = encode(
-        cdx([
-          { type: 'library', name: 'a', version: '1.0.0', purl: 'pkg:npm/a@1.0.0' },
-          { type: 'library', name: 'a', version: '1.0.0', purl: 'pkg:NPM/a@1.0.0' },
-          { type: 'library', name: 'a', version: '1.0.1', purl: 'pkg:npm/a@1.0.1' },
-        ]),
-      );
-
-      // Act
-      const sbom = parseSbom(bytes);
-
-      // Assess
-      expect(sbom.components.map((c) => c.version)).toEqual(['1.0.0', '1.0.1']);
     });
 
     it.each(['release-gate.dev:lockfile-digest', 'cdx:lockfile:digest'])(

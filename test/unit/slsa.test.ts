@@ -33,63 +33,50 @@ describe('Function: normaliseSourceUri', () => {
 });
 
 describe('Function: extractProvenanceFacts', () => {
-  describe('when a v1 predicate names its source in externalParameters.source', () => {
-    it('takes repository, ref and digest from it', () => {
-      // Prepare
-      const predicate = v1({ source: { uri: 'git+https://github.com/o/r@refs/heads/main', digest: { sha1: 'abc' } } });
+  const V1 = PredicateTypes.slsaProvenanceV1;
+  const V02 = PredicateTypes.slsaProvenanceV02;
 
-      // Act
-      const facts = extractProvenanceFacts(PredicateTypes.slsaProvenanceV1, predicate);
-
-      // Assess
-      expect(facts).toMatchObject({
+  describe.each([
+    [
+      'a v1 predicate names its source in externalParameters.source',
+      'takes repository, ref and digest from it',
+      V1,
+      v1({ source: { uri: 'git+https://github.com/o/r@refs/heads/main', digest: { sha1: 'abc' } } }),
+      expect.objectContaining({
         slsaVersion: 'v1',
         builderId: 'https://ci.example.com/builder',
         sourceRepository: 'https://github.com/o/r',
         sourceRef: 'refs/heads/main',
         sourceDigest: 'sha1:abc',
-      });
-    });
-  });
-
-  describe('when a v1 predicate names its source only as a git resolved dependency', () => {
-    it('takes the first git dependency', () => {
-      // Prepare
-      const predicate = v1({}, [
+      }),
+    ],
+    [
+      'a v1 predicate names its source only as a git resolved dependency',
+      'takes the first git dependency',
+      V1,
+      v1({}, [
         { uri: `pkg:docker/node@sha256:${'a'.repeat(64)}`, digest: { sha256: 'a'.repeat(64) } },
         { uri: 'git+https://github.com/o/r.git@refs/tags/v1', digest: { gitCommit: 'def' } },
-      ]);
-
-      // Act
-      const facts = extractProvenanceFacts(PredicateTypes.slsaProvenanceV1, predicate);
-
-      // Assess
-      expect(facts).toMatchObject({
+      ]),
+      expect.objectContaining({
         sourceRepository: 'https://github.com/o/r',
         sourceRef: 'refs/tags/v1',
         sourceDigest: 'gitCommit:def',
-      });
-      expect(facts.resolvedDependencies).toHaveLength(2);
-    });
-  });
-
-  describe('when a v1 predicate names no source at all', () => {
-    it('leaves sourceRepository undefined', () => {
-      // Prepare
-      const predicate = v1({ inputs: {} });
-
-      // Act
-      const facts = extractProvenanceFacts(PredicateTypes.slsaProvenanceV1, predicate);
-
-      // Assess
-      expect(facts.sourceRepository).toBeUndefined();
-    });
-  });
-
-  describe('when a v0.2 predicate has materials', () => {
-    it('maps them to resolved dependencies', () => {
-      // Prepare
-      const predicate = {
+        resolvedDependencies: [expect.anything(), expect.anything()],
+      }),
+    ],
+    [
+      'a v1 predicate names no source at all',
+      'leaves sourceRepository undefined',
+      V1,
+      v1({ inputs: {} }),
+      expect.not.objectContaining({ sourceRepository: expect.anything() }),
+    ],
+    [
+      'a v0.2 predicate has materials',
+      'maps them to resolved dependencies',
+      V02,
+      {
         builder: { id: 'https://ci.example.com/builder' },
         buildType: 'https://example.com/build/v0.2',
         invocation: { configSource: { uri: 'git+https://github.com/o/r@refs/heads/main', digest: { sha1: 'abc' } } },
@@ -97,13 +84,8 @@ describe('Function: extractProvenanceFacts', () => {
           { uri: 'git+https://github.com/o/r@refs/heads/main', digest: { sha1: 'abc' } },
           { uri: 'pkg:npm/x@1' },
         ],
-      };
-
-      // Act
-      const facts = extractProvenanceFacts(PredicateTypes.slsaProvenanceV02, predicate);
-
-      // Assess
-      expect(facts).toEqual({
+      },
+      {
         slsaVersion: 'v0.2',
         builderId: 'https://ci.example.com/builder',
         buildType: 'https://example.com/build/v0.2',
@@ -114,43 +96,26 @@ describe('Function: extractProvenanceFacts', () => {
           { uri: 'git+https://github.com/o/r@refs/heads/main', digest: { sha1: 'abc' } },
           { uri: 'pkg:npm/x@1', digest: {} },
         ],
-      });
-    });
-  });
-
-  describe('when a v1 predicate has no builder id', () => {
-    it('throws InvalidInputError', () => {
-      // Prepare
-      const predicate = { ...v1({}), runDetails: { builder: {} } };
-
+      },
+    ],
+  ])('when %s', (_when, then, predicateType, predicate, expected) => {
+    it(then, () => {
       // Act
-      const act = (): unknown => extractProvenanceFacts(PredicateTypes.slsaProvenanceV1, predicate);
+      const facts = extractProvenanceFacts(predicateType, predicate);
 
       // Assess
-      expect(act).toThrow(InvalidInputError);
+      expect(facts).toEqual(expected);
     });
   });
 
-  describe('when a v0.2 predicate is given as v1', () => {
+  describe.each([
+    ['a v1 predicate has no builder id', V1, { ...v1({}), runDetails: { builder: {} } }],
+    ['a v0.2 predicate is given as v1', V1, { builder: { id: 'x' }, buildType: 'y' }],
+    ['the predicate type is not SLSA provenance', PredicateTypes.cyclonedx, {}],
+  ])('when %s', (_when, predicateType, predicate) => {
     it('throws InvalidInputError', () => {
-      // Prepare
-      const predicate = { builder: { id: 'x' }, buildType: 'y' };
-
       // Act
-      const act = (): unknown => extractProvenanceFacts(PredicateTypes.slsaProvenanceV1, predicate);
-
-      // Assess
-      expect(act).toThrow(InvalidInputError);
-    });
-  });
-
-  describe('when the predicate type is not SLSA provenance', () => {
-    it('throws InvalidInputError', () => {
-      // Prepare
-      const predicateType = PredicateTypes.cyclonedx;
-
-      // Act
-      const act = (): unknown => extractProvenanceFacts(predicateType, {});
+      const act = (): unknown => extractProvenanceFacts(predicateType, predicate);
 
       // Assess
       expect(act).toThrow(InvalidInputError);

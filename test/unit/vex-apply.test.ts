@@ -6,7 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
 import type { VulnerabilityFinding } from '../../lambdas/domain/ports.js';
-import { applyVex, identifiesImage, purlCovers, type VexContext } from '../../lambdas/domain/vex/apply.js';
+import {
+  applyVex,
+  identifiesImage,
+  purlCovers,
+  type VexContext,
+  type VexNotAppliedCode,
+} from '../../lambdas/domain/vex/apply.js';
 import { parseCycloneDxVex } from '../../lambdas/domain/vex/cyclonedx-vex.js';
 import { parseOpenVex } from '../../lambdas/domain/vex/openvex.js';
 import {
@@ -72,280 +78,178 @@ describe('Function: applyVex', () => {
     });
   });
 
-  describe('when the statement is for another product', () => {
-    it('keeps the finding (NO_MATCHING_PRODUCT)', () => {
+  /** One statement against the finding(s): suppressed, or kept for the given reason code. */
+  interface VexCase {
+    readonly when: string;
+    readonly it: string;
+    readonly statement: VexStatement;
+    readonly findings?: readonly VulnerabilityFinding[];
+    readonly ctx?: Partial<VexContext>;
+    readonly outcome: 'suppressed' | VexNotAppliedCode;
+    /** A piece of the reason the statement was not applied. */
+    readonly reason?: string;
+  }
+
+  const without = (key: 'expires' | 'justification', s: VexStatement = statement()): VexStatement => {
+    const { [key]: _dropped, ...rest } = s;
+    return rest;
+  };
+
+  const CASES: readonly VexCase[] = [
+    {
+      when: 'the statement is for another product',
+      it: 'keeps the finding (NO_MATCHING_PRODUCT)',
+      statement: statement({ products: ['pkg:npm/express@4.21.2'], subcomponents: [] }),
+      outcome: 'NO_MATCHING_PRODUCT',
+    },
+    {
+      when: 'the statement is for another vulnerability',
+      it: 'keeps the finding (NO_MATCHING_VULNERABILITY)',
+      statement: statement({ vulnerability: 'CVE-2020-8203' }),
+      outcome: 'NO_MATCHING_VULNERABILITY',
+    },
+    {
+      when: 'the statement names the vulnerability by an alias of the finding',
+      it: 'suppresses it',
+      statement: statement({ vulnerability: 'ghsa-35jh-r3h4-6jhm' }),
+      findings: [finding({ id: 'CVE-2021-23337', aliases: ['GHSA-35jh-r3h4-6jhm'] })],
+      outcome: 'suppressed',
+    },
+    {
+      when: 'the finding is named by an alias of the statement',
+      it: 'suppresses it',
+      statement: statement({ vulnerability: 'CVE-2021-23337', aliases: ['GHSA-35jh-r3h4-6jhm'] }),
+      findings: [finding({ id: 'GHSA-35jh-r3h4-6jhm', aliases: [] })],
+      outcome: 'suppressed',
+    },
+    {
+      when: 'the statement has expired',
+      it: 'keeps the finding and the reason says when it expired',
+      statement: statement({ expires: '2026-02-28T00:00:00.000Z' }),
+      outcome: 'EXPIRED',
+      reason: 'expired at 2026-02-28T00:00:00.000Z',
+    },
+    {
+      when: 'the statement has no expiry',
+      it: 'keeps the finding (NO_EXPIRY)',
+      statement: without('expires'),
+      outcome: 'NO_EXPIRY',
+    },
+    ...(['under_investigation', 'affected'] as const).map(
+      (status): VexCase => ({
+        when: `the status is ${status}`,
+        it: 'never suppresses',
+        statement: statement({ status, sourceStatus: status }),
+        outcome: 'STATUS_DOES_NOT_SUPPRESS',
+      }),
+    ),
+    {
+      when: 'the status is fixed',
+      it: 'suppresses without a justification',
+      statement: without('justification', statement({ status: 'fixed', sourceStatus: 'fixed' })),
+      outcome: 'suppressed',
+    },
+    {
+      when: 'a not_affected statement has neither justification nor impact statement',
+      it: 'keeps the finding and says a justification is missing',
+      statement: without('justification'),
+      outcome: 'NO_JUSTIFICATION',
+      reason: 'needs a justification or an impact statement',
+    },
+    {
+      when: 'a not_affected statement has only an impact statement',
+      it: 'suppresses',
+      statement: without('justification', statement({ impactStatement: 'the template function is never called' })),
+      outcome: 'suppressed',
+    },
+    {
+      when: 'the statement has no author',
+      it: 'keeps the finding (NO_AUTHOR)',
+      statement: statement({ author: ' ' }),
+      outcome: 'NO_AUTHOR',
+    },
+    {
+      when: 'the policy trusts other authors only',
+      it: 'keeps the finding (UNTRUSTED_AUTHOR)',
+      statement: statement(),
+      ctx: { trustedAuthors: ['someone-else'] },
+      outcome: 'UNTRUSTED_AUTHOR',
+    },
+    {
+      when: 'the statement was issued in the future',
+      it: 'keeps the finding (ISSUED_IN_FUTURE)',
+      statement: statement({ issued: '2026-03-02T00:00:00.000Z' }),
+      outcome: 'ISSUED_IN_FUTURE',
+    },
+    {
+      when: 'the statement names no product',
+      it: 'keeps the finding (NO_PRODUCT)',
+      statement: statement({ products: [], subcomponents: [] }),
+      outcome: 'NO_PRODUCT',
+    },
+    {
+      when: 'the image is the product and the finding is not among its subcomponents',
+      it: 'keeps the finding',
+      statement: statement({ subcomponents: ['pkg:npm/minimist@1.2.5'] }),
+      outcome: 'NO_MATCHING_PRODUCT',
+    },
+    {
+      when: 'the image is the product and the statement has no subcomponents',
+      it: 'suppresses every finding of that vulnerability in the image, with or without a purl',
+      statement: statement({ subcomponents: [] }),
+      findings: [finding(), finding({ purl: 'pkg:npm/lodash@4.17.19' }), finding({ purl: undefined })],
+      outcome: 'suppressed',
+    },
+    ...(
+      [
+        ['the image digest', DIGEST, true],
+        [
+          'a repository reference with the digest',
+          `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app@${DIGEST}`,
+          true,
+        ],
+        ['pkg:oci with the digest', IMAGE_PURL, true],
+        ['pkg:oci with the digest unencoded', `pkg:oci/app@sha256:${HEX}?repository_url=ghcr.io/team/app`, true],
+        ['another digest', `sha256:${OTHER_HEX}`, false],
+        ['pkg:oci with another digest', `pkg:oci/app@sha256%3A${OTHER_HEX}`, false],
+        ['pkg:oci of another name', `pkg:oci/other@sha256%3A${HEX}`, false],
+        ['pkg:oci without a digest', 'pkg:oci/app', false],
+        ['pkg:oci from another repository_url', `pkg:oci/app@sha256%3A${HEX}?repository_url=ghcr.io/evil/app`, false],
+        ['a reference to another repository', `ghcr.io/other/app@${DIGEST}`, false],
+      ] as const
+    ).map(
+      ([label, product, matches]): VexCase => ({
+        when: `the product is ${label}`,
+        it: matches ? 'matches the image' : 'does not match the image',
+        statement: statement({ products: [product], subcomponents: [] }),
+        outcome: matches ? 'suppressed' : 'NO_MATCHING_PRODUCT',
+      }),
+    ),
+    {
+      when: 'the product is the finding package by an unversioned purl',
+      it: 'suppresses it (an unversioned purl covers every version)',
+      statement: statement({ products: ['pkg:npm/lodash'], subcomponents: [] }),
+      outcome: 'suppressed',
+    },
+  ];
+
+  describe.each(CASES.map((c) => [c.when, c] as const))('when %s', (_when, c) => {
+    it(c.it, () => {
       // Prepare
-      const s = statement({ products: ['pkg:npm/express@4.21.2'], subcomponents: [] });
+      const findings = c.findings ?? [finding()];
 
       // Act
-      const outcome = applyVex([finding()], [s], CTX);
+      const outcome = applyVex(findings, [c.statement], { ...CTX, ...c.ctx });
 
       // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('NO_MATCHING_PRODUCT');
-    });
-  });
-
-  describe('when the statement is for another vulnerability', () => {
-    it('keeps the finding (NO_MATCHING_VULNERABILITY)', () => {
-      // Prepare
-      const s = statement({ vulnerability: 'CVE-2020-8203' });
-
-      // Act
-      const outcome = applyVex([finding()], [s], CTX);
-
-      // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('NO_MATCHING_VULNERABILITY');
-    });
-  });
-
-  describe('when the statement names the vulnerability by an alias of the finding', () => {
-    it('suppresses it', () => {
-      // Prepare
-      const f = finding({ id: 'CVE-2021-23337', aliases: ['GHSA-35jh-r3h4-6jhm'] });
-      const s = statement({ vulnerability: 'ghsa-35jh-r3h4-6jhm' });
-
-      // Act
-      const outcome = applyVex([f], [s], CTX);
-
-      // Assess
-      expect(outcome.suppressed).toHaveLength(1);
-    });
-  });
-
-  describe('when the finding is named by an alias of the statement', () => {
-    it('suppresses it', () => {
-      // Prepare
-      const f = finding({ id: 'GHSA-35jh-r3h4-6jhm', aliases: [] });
-      const s = statement({ vulnerability: 'CVE-2021-23337', aliases: ['GHSA-35jh-r3h4-6jhm'] });
-
-      // Act
-      const outcome = applyVex([f], [s], CTX);
-
-      // Assess
-      expect(outcome.suppressed).toHaveLength(1);
-    });
-  });
-
-  describe('when the statement has expired', () => {
-    it('keeps the finding and the reason says when it expired', () => {
-      // Prepare
-      const s = statement({ expires: '2026-02-28T00:00:00.000Z' });
-
-      // Act
-      const outcome = applyVex([finding()], [s], CTX);
-
-      // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('EXPIRED');
-      expect(outcome.notApplied[0]?.reason).toContain('expired at 2026-02-28T00:00:00.000Z');
-    });
-  });
-
-  describe('when the statement has no expiry', () => {
-    it('keeps the finding (NO_EXPIRY)', () => {
-      // Prepare
-      const { expires: _, ...rest } = statement();
-
-      // Act
-      const outcome = applyVex([finding()], [rest], CTX);
-
-      // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('NO_EXPIRY');
-    });
-  });
-
-  describe.each(['under_investigation', 'affected'] as const)('when the status is %s', (status) => {
-    it('never suppresses', () => {
-      // Prepare
-      const s = statement({ status, sourceStatus: status });
-
-      // Act
-      const outcome = applyVex([finding()], [s], CTX);
-
-      // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('STATUS_DOES_NOT_SUPPRESS');
-    });
-  });
-
-  describe('when the status is fixed', () => {
-    it('suppresses without a justification', () => {
-      // Prepare
-      const { justification: _, ...rest } = statement({ status: 'fixed', sourceStatus: 'fixed' });
-
-      // Act
-      const outcome = applyVex([finding()], [rest], CTX);
-
-      // Assess
-      expect(outcome.suppressed).toHaveLength(1);
-    });
-  });
-
-  describe('when a not_affected statement has neither justification nor impact statement', () => {
-    it('keeps the finding and says a justification is missing', () => {
-      // Prepare
-      const { justification: _, ...rest } = statement();
-
-      // Act
-      const outcome = applyVex([finding()], [rest], CTX);
-
-      // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('NO_JUSTIFICATION');
-      expect(outcome.notApplied[0]?.reason).toContain('needs a justification or an impact statement');
-    });
-  });
-
-  describe('when a not_affected statement has only an impact statement', () => {
-    it('suppresses', () => {
-      // Prepare
-      const { justification: _, ...rest } = statement({ impactStatement: 'the template function is never called' });
-
-      // Act
-      const outcome = applyVex([finding()], [rest], CTX);
-
-      // Assess
-      expect(outcome.suppressed).toHaveLength(1);
-    });
-  });
-
-  describe('when the statement has no author', () => {
-    it('keeps the finding (NO_AUTHOR)', () => {
-      // Prepare
-      const s = statement({ author: ' ' });
-
-      // Act
-      const outcome = applyVex([finding()], [s], CTX);
-
-      // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('NO_AUTHOR');
-    });
-  });
-
-  describe('when the policy trusts other authors only', () => {
-    it('keeps the finding (UNTRUSTED_AUTHOR)', () => {
-      // Prepare
-      const s = statement();
-
-      // Act
-      const outcome = applyVex([finding()], [s], { ...CTX, trustedAuthors: ['someone-else'] });
-
-      // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('UNTRUSTED_AUTHOR');
-    });
-  });
-
-  describe('when the statement was issued in the future', () => {
-    it('keeps the finding (ISSUED_IN_FUTURE)', () => {
-      // Prepare
-      const s = statement({ issued: '2026-03-02T00:00:00.000Z' });
-
-      // Act
-      const outcome = applyVex([finding()], [s], CTX);
-
-      // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('ISSUED_IN_FUTURE');
-    });
-  });
-
-  describe('when the statement names no product', () => {
-    it('keeps the finding (NO_PRODUCT)', () => {
-      // Prepare
-      const s = statement({ products: [], subcomponents: [] });
-
-      // Act
-      const outcome = applyVex([finding()], [s], CTX);
-
-      // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('NO_PRODUCT');
-    });
-  });
-
-  describe('when the image is the product and the finding is not among its subcomponents', () => {
-    it('keeps the finding', () => {
-      // Prepare
-      const s = statement({ subcomponents: ['pkg:npm/minimist@1.2.5'] });
-
-      // Act
-      const outcome = applyVex([finding()], [s], CTX);
-
-      // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('NO_MATCHING_PRODUCT');
-    });
-  });
-
-  describe('when the image is the product and the statement has no subcomponents', () => {
-    it('suppresses every finding of that vulnerability in the image, with or without a purl', () => {
-      // Prepare
-      const s = statement({ subcomponents: [] });
-      const findings = [finding(), finding({ purl: 'pkg:npm/lodash@4.17.19' }), finding({ purl: undefined })];
-
-      // Act
-      const outcome = applyVex(findings, [s], CTX);
-
-      // Assess
-      expect(outcome.remaining).toEqual([]);
-      expect(outcome.suppressed).toHaveLength(3);
-    });
-  });
-
-  describe.each([
-    ['the image digest', DIGEST],
-    ['a repository reference with the digest', `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app@${DIGEST}`],
-    ['pkg:oci with the digest', IMAGE_PURL],
-    ['pkg:oci with the digest unencoded', `pkg:oci/app@sha256:${HEX}?repository_url=ghcr.io/team/app`],
-  ])('when the product is %s', (_, product) => {
-    it('matches the image', () => {
-      // Prepare
-      const s = statement({ products: [product], subcomponents: [] });
-
-      // Act
-      const outcome = applyVex([finding()], [s], CTX);
-
-      // Assess
-      expect(outcome.suppressed).toHaveLength(1);
-    });
-  });
-
-  describe.each([
-    ['another digest', `sha256:${OTHER_HEX}`],
-    ['pkg:oci with another digest', `pkg:oci/app@sha256%3A${OTHER_HEX}`],
-    ['pkg:oci of another name', `pkg:oci/other@sha256%3A${HEX}`],
-    ['pkg:oci without a digest', 'pkg:oci/app'],
-    ['pkg:oci from another repository_url', `pkg:oci/app@sha256%3A${HEX}?repository_url=ghcr.io/evil/app`],
-    ['a reference to another repository', `ghcr.io/other/app@${DIGEST}`],
-  ])('when the product is %s', (_, product) => {
-    it('does not match the image', () => {
-      // Prepare
-      const s = statement({ products: [product], subcomponents: [] });
-
-      // Act
-      const outcome = applyVex([finding()], [s], CTX);
-
-      // Assess
-      expect(outcome.remaining).toHaveLength(1);
-      expect(outcome.notApplied[0]?.code).toBe('NO_MATCHING_PRODUCT');
-    });
-  });
-
-  describe('when the product is the finding package by an unversioned purl', () => {
-    it('suppresses it (an unversioned purl covers every version)', () => {
-      // Prepare
-      const s = statement({ products: ['pkg:npm/lodash'], subcomponents: [] });
-
-      // Act
-      const outcome = applyVex([finding()], [s], CTX);
-
-      // Assess
-      expect(outcome.suppressed).toHaveLength(1);
+      if (c.outcome === 'suppressed') {
+        expect(outcome.suppressed).toHaveLength(findings.length);
+        expect(outcome.remaining).toEqual([]);
+      } else {
+        expect(outcome.remaining).toHaveLength(1);
+        expect(outcome.notApplied[0]?.code).toBe(c.outcome);
+        expect(outcome.notApplied[0]?.reason).toContain(c.reason ?? '');
+      }
     });
   });
 
@@ -388,13 +292,21 @@ describe('Function: applyVex', () => {
 });
 
 describe('Function: purlCovers', () => {
+  /** [general, specific] pairs: the general purl covers the specific one, or does not. */
+  const COVERS = [
+    ['pkg:npm/lodash', 'pkg:npm/lodash@4.17.20'],
+    ['pkg:apk/alpine/libssl3@3.0.8-r3', 'pkg:apk/alpine/libssl3@3.0.8-r3?arch=x86_64'],
+  ] as const;
+  const DOES_NOT_COVER = [
+    ['pkg:npm/lodash@4.17.20', 'pkg:npm/lodash@4.17.21'],
+    ['pkg:apk/alpine/libssl3@3.0.8-r3?arch=aarch64', 'pkg:apk/alpine/libssl3@3.0.8-r3?arch=x86_64'],
+    ['pkg:apk/wolfi/libssl3@3.0.8-r3', 'pkg:apk/alpine/libssl3@3.0.8-r3'],
+    ['not a purl', 'pkg:npm/lodash@4.17.20'],
+  ] as const;
+
   describe.each([
-    ['pkg:npm/lodash', 'pkg:npm/lodash@4.17.20', true],
-    ['pkg:npm/lodash@4.17.20', 'pkg:npm/lodash@4.17.21', false],
-    ['pkg:apk/alpine/libssl3@3.0.8-r3', 'pkg:apk/alpine/libssl3@3.0.8-r3?arch=x86_64', true],
-    ['pkg:apk/alpine/libssl3@3.0.8-r3?arch=aarch64', 'pkg:apk/alpine/libssl3@3.0.8-r3?arch=x86_64', false],
-    ['pkg:apk/wolfi/libssl3@3.0.8-r3', 'pkg:apk/alpine/libssl3@3.0.8-r3', false],
-    ['not a purl', 'pkg:npm/lodash@4.17.20', false],
+    ...COVERS.map(([general, specific]) => [general, specific, true] as const),
+    ...DOES_NOT_COVER.map(([general, specific]) => [general, specific, false] as const),
   ])('when %s is compared with %s', (general, specific, expected) => {
     it(`returns ${expected}`, () => {
       // Act

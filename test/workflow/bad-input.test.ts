@@ -1,15 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { blobOf, descriptorOf, EMPTY_CONFIG, jsonBytes, type OciBlob } from '../../cli/fixtures/image.js';
-import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
-import { DEFAULT_NPM_PACKAGES, demoPolicy, type ScenarioTarget } from '../../cli/fixtures/scenarios.js';
+import { DEFAULT_NPM_PACKAGES, type ScenarioTarget } from '../../cli/fixtures/scenarios.js';
 import {
   cosignAttestationManifest,
   cosignSign,
@@ -18,15 +12,11 @@ import {
   referrerManifest,
   signDsse,
 } from '../../cli/fixtures/sign.js';
-import { LocalGate } from '../../cli/local/gate.js';
 import { awsClients } from '../../lambdas/adapters/aws/clients.js';
-import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
-import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { GateError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { Annotations, type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
-import { loadPolicy } from '../../lambdas/domain/policy/load.js';
 import type { StoredEvidence } from '../../lambdas/domain/ports.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import { COLLECTED_KINDS, type Digest, type EvidenceKind } from '../../lambdas/domain/types.js';
@@ -34,46 +24,17 @@ import { makeHandler as collectEvidence } from '../../lambdas/handlers/collect-e
 import { makeHandler as promote } from '../../lambdas/handlers/promote.js';
 import { makeHandler as quarantine } from '../../lambdas/handlers/quarantine.js';
 import { makeHandler as recordRelease } from '../../lambdas/handlers/record-release.js';
+import {
+  gateRelease,
+  type LocalWorld,
+  lastState,
+  postApproval,
+  STAGE,
+  startLocalWorld,
+  stopLocalWorld,
+} from '../support/world.js';
 
-const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
 const UNKNOWN_MEDIA_TYPE = 'application/vnd.example.unknown+json';
-const STAGE = 'production';
-
-interface World {
-  dir: string;
-  keys: FixtureKeys;
-  registry: OciLayoutRegistry;
-  gate: LocalGate;
-}
-
-async function startWorld(): Promise<World> {
-  const dir = await mkdtemp(join(tmpdir(), 'rg-bad-input-'));
-  const keys = await generateFixtureKeys();
-  const policy = loadPolicy(new TextEncoder().encode(stringify(demoPolicy(keys))));
-  const registry = new OciLayoutRegistry({ root: join(dir, 'registry') });
-  const gate = await LocalGate.start({
-    policy,
-    advisories: await loadAdvisories(ADVISORIES),
-    registry,
-    scanTimeoutSeconds: 10,
-  });
-  // Approve every approval request through the approval HTTP server, as a browser would.
-  gate.onOutcome((e) => {
-    if (e.type !== 'Approval Requested') return;
-    void fetch(String(e.detail.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ decision: 'approve', by: 'alice@example.com' }).toString(),
-    });
-  });
-  return { dir, keys, registry, gate };
-}
-
-async function stopWorld(w: World | undefined): Promise<void> {
-  if (w === undefined) return;
-  await w.gate.stop();
-  await rm(w.dir, { recursive: true, force: true });
-}
 
 const target = (repository: string, knobs: Partial<ScenarioTarget> = {}): ScenarioTarget => ({
   repository,
@@ -83,14 +44,14 @@ const target = (repository: string, knobs: Partial<ScenarioTarget> = {}): Scenar
 });
 
 /** The descriptor of a pushed manifest, as a referrer's `subject` names it. */
-async function descriptorOfManifest(w: World, repository: string, reference: string): Promise<Descriptor> {
+async function descriptorOfManifest(w: LocalWorld, repository: string, reference: string): Promise<Descriptor> {
   const m = await w.registry.getManifest(repository, reference);
   return { mediaType: m.mediaType, digest: m.digest, size: m.bytes.byteLength };
 }
 
 /** Pushes blobs, then raw manifest JSON (for descriptors the fixture builders would never write). */
 async function pushRawManifest(
-  w: World,
+  w: LocalWorld,
   repository: string,
   manifest: Record<string, unknown>,
   blobs: readonly OciBlob[],
@@ -101,22 +62,9 @@ async function pushRawManifest(
   return w.registry.putManifest(repository, jsonBytes(manifest), mediaType, tag);
 }
 
-/** Push the tag through the local ECR stand-in and run the workflow to its end. */
-async function gateRelease(w: World, repository: string, tag: string) {
-  const pushed = await w.gate.push(repository, tag);
-  const exec = await w.gate.waitForExecution(pushed.executionName ?? '');
-  const release = await w.gate.deps.gate.store.getRelease(repository, pushed.digest);
-  const evidence = await w.gate.deps.gate.store.listEvidence(repository, pushed.digest);
-  return { digest: pushed.digest, exec, release, evidence };
-}
-
-function lastState(exec: { events: readonly { type: string; state?: { name?: string } }[] }): string | undefined {
-  return exec.events.filter((e) => e.type === 'StateEntered').at(-1)?.state?.name;
-}
-
 const evidenceOf = (evidence: readonly StoredEvidence[], kind: EvidenceKind) => evidence.find((e) => e.kind === kind);
 
-async function isPromoted(w: World, repository: string, digest: string): Promise<boolean> {
+async function isPromoted(w: LocalWorld, repository: string, digest: string): Promise<boolean> {
   try {
     await w.registry.getManifest(`prod/${repository}`, digest);
     return true;
@@ -126,12 +74,35 @@ async function isPromoted(w: World, repository: string, digest: string): Promise
   }
 }
 
+/**
+ * The release ended Quarantined for `kind` FAIL, with every expected piece in that kind's reasons,
+ * and production never received it.
+ */
+async function expectQuarantinedFor(
+  w: LocalWorld,
+  repository: string,
+  gated: Awaited<ReturnType<typeof gateRelease>>,
+  kind: EvidenceKind,
+  ...expected: readonly (string | RegExp)[]
+): Promise<void> {
+  expect(lastState(gated.exec)).toBe('Quarantined');
+  const failed = evidenceOf(gated.evidence, kind);
+  expect(failed?.status).toBe('FAIL');
+  const reasons = failed?.reasons.join(' ') ?? '';
+  for (const piece of expected) {
+    if (typeof piece === 'string') expect(reasons).toContain(piece);
+    else expect(reasons).toMatch(piece);
+  }
+  expect(gated.release?.state).toBe('QUARANTINED');
+  expect(await isPromoted(w, repository, gated.digest)).toBe(false);
+}
+
 describe('Workflow: bad input on the local stack', () => {
-  let w: World;
+  let w: LocalWorld;
   beforeAll(async () => {
-    w = await startWorld();
+    w = await startLocalWorld({ scanTimeoutSeconds: 10, approvals: { decision: 'approve', by: 'alice@example.com' } });
   });
-  afterAll(() => stopWorld(w));
+  afterAll(() => stopLocalWorld(w));
 
   describe('when the pushed manifest has an unknown media type', () => {
     it('quarantines with a reason naming the media type and promotes nothing', async () => {
@@ -181,17 +152,11 @@ describe('Workflow: bad input on the local stack', () => {
         await pushManifest(w.registry, repository, referrer);
 
         // Act
-        const { digest, exec, release, evidence } = await gateRelease(w, repository, built.subject.tag);
+        const gated = await gateRelease(w, repository, built.subject.tag);
 
         // Assess
-        expect(lastState(exec)).toBe('Quarantined');
-        const sbom = evidenceOf(evidence, 'sbom');
-        expect(sbom?.status).toBe('FAIL');
-        expect(sbom?.reasons.join(' ')).toContain(`referrer ${referrer.digest}`);
-        expect(sbom?.reasons.join(' ')).toMatch(reason);
-        expect(release?.state).toBe('QUARANTINED');
-        expect(release?.outcomeReasons?.join(' ')).toContain('sbom:');
-        expect(await isPromoted(w, repository, digest)).toBe(false);
+        await expectQuarantinedFor(w, repository, gated, 'sbom', `referrer ${referrer.digest}`, reason);
+        expect(gated.release?.outcomeReasons?.join(' ')).toContain('sbom:');
       },
     );
   });
@@ -219,17 +184,17 @@ describe('Workflow: bad input on the local stack', () => {
       );
 
       // Act
-      const { digest, exec, release, evidence } = await gateRelease(w, repository, built.subject.tag);
+      const gated = await gateRelease(w, repository, built.subject.tag);
 
       // Assess
-      expect(lastState(exec)).toBe('Quarantined');
-      const sbom = evidenceOf(evidence, 'sbom');
-      expect(sbom?.status).toBe('FAIL');
-      const reasons = sbom?.reasons.join(' ') ?? '';
-      expect(reasons).toContain(`referrer ${referrerDigest}`);
-      expect(reasons).toContain(`${claimed} bytes, above the limit of ${Limits.sbomBytes} bytes`);
-      expect(release?.state).toBe('QUARANTINED');
-      expect(await isPromoted(w, repository, digest)).toBe(false);
+      await expectQuarantinedFor(
+        w,
+        repository,
+        gated,
+        'sbom',
+        `referrer ${referrerDigest}`,
+        `${claimed} bytes, above the limit of ${Limits.sbomBytes} bytes`,
+      );
     });
   });
 
@@ -243,17 +208,16 @@ describe('Workflow: bad input on the local stack', () => {
       await pushManifest(w.registry, repository, sig, cosignTag(built.digest, 'sig'));
 
       // Act
-      const { digest, exec, release, evidence } = await gateRelease(w, repository, built.subject.tag);
+      const gated = await gateRelease(w, repository, built.subject.tag);
 
       // Assess
-      expect(lastState(exec)).toBe('Quarantined');
-      const signature = evidenceOf(evidence, 'signature');
-      expect(signature?.status).toBe('FAIL');
-      expect(signature?.reasons.join(' ')).toContain(
+      await expectQuarantinedFor(
+        w,
+        repository,
+        gated,
+        'signature',
         `${payload.byteLength} bytes, above the limit of ${Limits.signaturePayloadBytes} bytes`,
       );
-      expect(release?.state).toBe('QUARANTINED');
-      expect(await isPromoted(w, repository, digest)).toBe(false);
     });
   });
 
@@ -289,17 +253,16 @@ describe('Workflow: bad input on the local stack', () => {
       );
 
       // Act
-      const { digest, exec, release, evidence } = await gateRelease(w, repository, built.subject.tag);
+      const gated = await gateRelease(w, repository, built.subject.tag);
 
       // Assess
-      expect(lastState(exec)).toBe('Quarantined');
-      const provenance = evidenceOf(evidence, 'provenance');
-      expect(provenance?.status).toBe('FAIL');
-      expect(provenance?.reasons.join(' ')).toContain(
+      await expectQuarantinedFor(
+        w,
+        repository,
+        gated,
+        'provenance',
         `envelope is ${claimed} bytes, above the limit of ${Limits.attestationBytes} bytes`,
       );
-      expect(release?.state).toBe('QUARANTINED');
-      expect(await isPromoted(w, repository, digest)).toBe(false);
     });
   });
 
@@ -318,16 +281,11 @@ describe('Workflow: bad input on the local stack', () => {
       await pushManifest(w.registry, repository, att, cosignTag(built.digest, 'att'));
 
       // Act
-      const { digest, exec, release, evidence } = await gateRelease(w, repository, built.subject.tag);
+      const gated = await gateRelease(w, repository, built.subject.tag);
 
       // Assess
-      expect(exec.status).toBe('SUCCEEDED');
-      expect(lastState(exec)).toBe('Quarantined');
-      const provenance = evidenceOf(evidence, 'provenance');
-      expect(provenance?.status).toBe('FAIL');
-      expect(provenance?.reasons.join(' ')).toMatch(/not JSON/i);
-      expect(release?.state).toBe('QUARANTINED');
-      expect(await isPromoted(w, repository, digest)).toBe(false);
+      expect(gated.exec.status).toBe('SUCCEEDED');
+      await expectQuarantinedFor(w, repository, gated, 'provenance', /not JSON/i);
     });
   });
 
@@ -336,7 +294,7 @@ describe('Workflow: bad input on the local stack', () => {
     const quarantinedRepository = 'demo/stored-quarantined';
     let promoted: Awaited<ReturnType<typeof gateRelease>>;
     let quarantined: Awaited<ReturnType<typeof gateRelease>>;
-    const getDeps = async () => w.gate.deps;
+    const getDeps = () => w.getDeps();
 
     beforeAll(async () => {
       const good = await buildScenarioImage(w.registry, target(promotedRepository), w.keys);
@@ -458,10 +416,9 @@ describe('Workflow: bad input on the local stack', () => {
       const evidenceBefore = await store.getEvidence(promotedRepository, promoted.digest, 'approval');
 
       // Act
-      const res = await fetch(`${w.gate.approvalBaseUrl}/${approval.approvalId}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ decision: 'reject', by: 'mallory@example.com' }).toString(),
+      const res = await postApproval(`${w.gate.approvalBaseUrl}/${approval.approvalId}`, {
+        decision: 'reject',
+        by: 'mallory@example.com',
       });
 
       // Assess
@@ -474,29 +431,28 @@ describe('Workflow: bad input on the local stack', () => {
       expect(await store.getEvidence(promotedRepository, promoted.digest, 'approval')).toEqual(evidenceBefore);
     });
 
-    it('refuses to promote a quarantined release (PromotionBlocked)', async () => {
+    it.each([
+      [
+        'refuses to promote a quarantined release (PromotionBlocked)',
+        promote,
+        'QUARANTINED',
+        { name: 'PromotionBlocked' },
+      ],
+      ['refuses to quarantine a promoted release', quarantine, 'PROMOTED', { code: 'CONFLICT' }],
+    ] as const)('%s', async (_name, handler, state, refusal) => {
+      // Prepare
+      const [repository, { digest }] =
+        state === 'PROMOTED' ? [promotedRepository, promoted] : [quarantinedRepository, quarantined];
+
       // Act
-      const act = promote(getDeps)({ repository: quarantinedRepository, digest: quarantined.digest, stage: STAGE });
+      const act = handler(getDeps)({ repository, digest, stage: STAGE });
 
       // Assess
-      await expect(act).rejects.toMatchObject({ name: 'PromotionBlocked' });
-      const release = await w.gate.deps.gate.store.getRelease(quarantinedRepository, quarantined.digest);
-      expect(release?.state).toBe('QUARANTINED');
-      expect(await isPromoted(w, quarantinedRepository, quarantined.digest)).toBe(false);
-    });
-
-    it('refuses to quarantine a promoted release', async () => {
-      // Act
-      const act = quarantine(getDeps)({ repository: promotedRepository, digest: promoted.digest, stage: STAGE });
-
-      // Assess
-      await expect(act).rejects.toMatchObject({ code: 'CONFLICT' });
-      const release = await w.gate.deps.gate.store.getRelease(promotedRepository, promoted.digest);
-      expect(release?.state).toBe('PROMOTED');
-      expect(await isPromoted(w, promotedRepository, promoted.digest)).toBe(true);
-      expect(await w.registry.listTags(promotedRepository)).not.toContain(
-        `quarantine-${promoted.digest.replace(':', '-')}`,
-      );
+      await expect(act).rejects.toMatchObject(refusal);
+      expect((await w.deps.gate.store.getRelease(repository, digest))?.state).toBe(state);
+      expect(await isPromoted(w, repository, digest)).toBe(state === 'PROMOTED');
+      const quarantineTag = `quarantine-${digest.replace(':', '-')}`;
+      expect((await w.registry.listTags(repository)).includes(quarantineTag)).toBe(state === 'QUARANTINED');
     });
   });
 });

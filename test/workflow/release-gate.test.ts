@@ -1,79 +1,33 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
 import { buildScenario, buildScenarioImage } from '../../cli/fixtures/factory.js';
-import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
-import { DEMO_SCENARIOS, demoPolicy, type Scenario } from '../../cli/fixtures/scenarios.js';
-import { LocalGate } from '../../cli/local/gate.js';
+import { DEMO_SCENARIOS, type Scenario } from '../../cli/fixtures/scenarios.js';
 import { countTransitions } from '../../cli/local/step-functions.js';
-import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
-import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
-import { loadPolicy } from '../../lambdas/domain/policy/load.js';
-import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
+import { gateRelease, type LocalWorld, lastState, postApproval, useLocalWorld } from '../support/world.js';
 
-const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
+const APPROVED = { approvals: { decision: 'approve', by: 'alice@example.com' } } as const;
 
-interface World {
-  dir: string;
-  keys: FixtureKeys;
-  registry: OciLayoutRegistry;
-  gate: LocalGate;
-}
-
-async function startWorld(
-  opts: { scanTimeoutSeconds?: number; tweak?: (p: PolicyDocument) => PolicyDocument } = {},
-): Promise<World> {
-  const dir = await mkdtemp(join(tmpdir(), 'rg-workflow-'));
-  const keys = await generateFixtureKeys();
-  const doc = (opts.tweak ?? ((p) => p))(demoPolicy(keys));
-  const policy = loadPolicy(new TextEncoder().encode(stringify(doc)));
-  const registry = new OciLayoutRegistry({ root: join(dir, 'registry') });
-  const gate = await LocalGate.start({
-    policy,
-    advisories: await loadAdvisories(ADVISORIES),
-    registry,
-    scanTimeoutSeconds: opts.scanTimeoutSeconds ?? 30,
-  });
-  return { dir, keys, registry, gate };
-}
-
-async function stopWorld(w: World | undefined): Promise<void> {
-  if (w === undefined) return;
-  await w.gate.stop();
-  await rm(w.dir, { recursive: true, force: true });
-}
-
-/** Answer every approval request through the approval HTTP server, as a browser would. */
-function answerApprovals(w: World, decision: 'approve' | 'reject', by = 'alice@example.com'): void {
-  w.gate.onOutcome((e) => {
-    if (e.type !== 'Approval Requested') return;
-    void fetch(String(e.detail.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ decision, by, comment: `${decision} from test` }).toString(),
-    });
-  });
-}
-
-async function gateScenario(w: World, s: Scenario) {
+/** Builds the scenario's images, gates its previous release (if any), then gates the current one. */
+async function gateScenario(w: LocalWorld, s: Scenario) {
   const built = await buildScenario(w.registry, s, w.keys);
-  if (built.previous !== undefined) {
-    const prev = await w.gate.push(s.repository, built.previous.subject.tag);
-    await w.gate.waitForExecution(prev.executionName ?? '');
-  }
-  const pushed = await w.gate.push(s.repository, built.current.subject.tag);
-  const exec = await w.gate.waitForExecution(pushed.executionName ?? '');
-  const release = await w.gate.deps.gate.store.getRelease(s.repository, built.current.digest);
-  const evidence = await w.gate.deps.gate.store.listEvidence(s.repository, built.current.digest);
-  return { built, exec, release, evidence };
+  if (built.previous !== undefined) await gateRelease(w, s.repository, built.previous.subject.tag);
+  return { built, ...(await gateRelease(w, s.repository, built.current.subject.tag)) };
 }
 
-function lastState(exec: { events: readonly { type: string; state?: { name?: string } }[] }): string | undefined {
-  const entered = exec.events.filter((e) => e.type === 'StateEntered');
-  return entered.at(-1)?.state?.name;
+type Gated = Awaited<ReturnType<typeof gateScenario>>;
+
+/** The release went out: the execution ended in Promoted and production holds the exact digest. */
+async function expectPromoted(w: LocalWorld, repository: string, { built, exec, release }: Gated): Promise<void> {
+  expect(exec.status).toBe('SUCCEEDED');
+  expect(lastState(exec)).toBe('Promoted');
+  expect(release?.state).toBe('PROMOTED');
+  const promoted = await w.registry.getManifest(`prod/${repository}`, built.current.subject.tag);
+  expect(promoted.digest).toBe(built.current.digest);
+}
+
+/** Builds the scenario's image and pushes it with the given ECR stand-in behaviour, without waiting. */
+async function pushScenarioImage(w: LocalWorld, s: Scenario, opts: Parameters<LocalWorld['gate']['push']>[2]) {
+  const built = await buildScenarioImage(w.registry, s, w.keys);
+  return { built, pushed: await w.gate.push(s.repository, built.subject.tag, opts) };
 }
 
 const scenario = (name: string): Scenario => {
@@ -84,29 +38,24 @@ const scenario = (name: string): Scenario => {
 
 describe('Workflow: release-gate.asl.json on the local stack', () => {
   describe('when every piece of evidence passes and the approver approves', () => {
-    let w: World;
-    beforeAll(async () => {
-      w = await startWorld();
-      answerApprovals(w, 'approve');
-    });
-    afterAll(() => stopWorld(w));
+    const world = useLocalWorld(APPROVED);
 
     it('promotes the exact digest to production and records the promotion track', async () => {
+      // Prepare
+      const w = world();
+
       // Act
-      const { built, exec, release, evidence } = await gateScenario(w, scenario('good'));
+      const gated = await gateScenario(w, scenario('good'));
 
       // Assess
-      expect(exec.status).toBe('SUCCEEDED');
-      expect(lastState(exec)).toBe('Promoted');
-      expect(release?.state).toBe('PROMOTED');
+      const { built, exec, evidence } = gated;
+      await expectPromoted(w, 'demo/good', gated);
       expect(evidence.map((e) => `${e.kind}:${e.status}`).sort()).toEqual(
         ['approval', 'dependency-diff', 'eval', 'lockfile', 'provenance', 'sbom', 'scan', 'signature'].map(
           (k) => `${k}:PASS`,
         ),
       );
-      const promoted = await w.registry.getManifest('prod/demo/good', built.current.subject.tag);
-      expect(promoted.digest).toBe(built.current.digest);
-      const track = await w.gate.deps.gate.store.listPromotions('demo/good');
+      const track = await w.deps.gate.store.listPromotions('demo/good');
       expect(track.map((t) => t.digest)).toEqual([built.current.digest]);
       const approval = evidence.find((e) => e.kind === 'approval');
       expect(approval?.reasons[0]).toContain('alice@example.com');
@@ -119,34 +68,27 @@ describe('Workflow: release-gate.asl.json on the local stack', () => {
       ['notation', 'notation', 'C=US, ST=WA, O=Release Gate Demo, CN=ci'],
     ] as const)('promotes %s, signed only with a %s signature by %s', async (name, kind, signer) => {
       // Prepare
+      const w = world();
       const s = scenario(name);
 
       // Act
-      const { built, exec, release, evidence } = await gateScenario(w, s);
+      const gated = await gateScenario(w, s);
 
       // Assess
+      const { built, evidence } = gated;
       expect(s.expect).toBe('PROMOTED');
       expect(built.current.signatureTag).toBeUndefined();
       expect(built.current.signatureReferrer).toBeDefined();
-      expect(exec.status).toBe('SUCCEEDED');
-      expect(lastState(exec)).toBe('Promoted');
-      expect(release?.state).toBe('PROMOTED');
+      await expectPromoted(w, s.repository, gated);
       expect(evidence.filter((e) => e.status !== 'PASS').map((e) => `${e.kind}:${e.status}`)).toEqual([]);
       expect(evidence).toHaveLength(8);
       const signature = evidence.find((e) => e.kind === 'signature');
       expect(signature?.facts).toMatchObject({ signers: [signer], kinds: [kind] });
-      const promoted = await w.registry.getManifest(`prod/${s.repository}`, built.current.subject.tag);
-      expect(promoted.digest).toBe(built.current.digest);
     });
   });
 
   describe('when a piece of evidence fails', () => {
-    let w: World;
-    beforeAll(async () => {
-      w = await startWorld();
-      answerApprovals(w, 'approve');
-    });
-    afterAll(() => stopWorld(w));
+    const world = useLocalWorld(APPROVED);
 
     const failing = DEMO_SCENARIOS.filter((s) => s.expect === 'QUARANTINED');
     it('covers the tampered Sigstore bundle and Notation scenarios', () => {
@@ -158,6 +100,9 @@ describe('Workflow: release-gate.asl.json on the local stack', () => {
     it.each(failing.map((s) => [s.name, s] as const))(
       'quarantines %s with the reason and never touches production',
       async (_n, s) => {
+        // Prepare
+        const w = world();
+
         // Act
         const { built, exec, release, evidence } = await gateScenario(w, s);
 
@@ -177,15 +122,13 @@ describe('Workflow: release-gate.asl.json on the local stack', () => {
   });
 
   describe('when the approver rejects', () => {
-    let w: World;
-    beforeAll(async () => {
-      w = await startWorld();
-      answerApprovals(w, 'reject', 'bob@example.com');
-    });
-    afterAll(() => stopWorld(w));
+    const world = useLocalWorld({ approvals: { decision: 'reject', by: 'bob@example.com' } });
 
     it('quarantines with the rejection as the reason and records approval FAIL', async () => {
-      const { exec, release, evidence } = await gateScenario(w, scenario('good'));
+      // Act
+      const { exec, release, evidence } = await gateScenario(world(), scenario('good'));
+
+      // Assess
       expect(lastState(exec)).toBe('Quarantined');
       expect(release?.outcomeReasons?.join(' ')).toContain('rejected by bob@example.com');
       expect(evidence.find((e) => e.kind === 'approval')?.status).toBe('FAIL');
@@ -193,43 +136,41 @@ describe('Workflow: release-gate.asl.json on the local stack', () => {
   });
 
   describe('when nobody answers the approval in time', () => {
-    let w: World;
-    beforeAll(async () => {
-      w = await startWorld({
-        tweak: (p) => ({ ...p, rules: p.rules.map((r) => ({ ...r, approval: { ...r.approval, timeoutSeconds: 1 } })) }),
-      });
+    const world = useLocalWorld({
+      tweak: (p) => ({ ...p, rules: p.rules.map((r) => ({ ...r, approval: { ...r.approval, timeoutSeconds: 1 } })) }),
     });
-    afterAll(() => stopWorld(w));
 
     it('quarantines after the timeout and a late answer is refused', async () => {
+      // Prepare
+      const w = world();
+
+      // Act
       const { exec, release, evidence } = await gateScenario(w, scenario('good'));
+      const requested = w.gate.outcomes.find((o) => o.type === 'Approval Requested');
+      const late = await postApproval(String(requested?.detail.url), { decision: 'approve', by: 'late@example.com' });
+
+      // Assess
       expect(lastState(exec)).toBe('Quarantined');
       expect(release?.outcomeReasons?.join(' ')).toContain('approval timeout');
       expect(evidence.find((e) => e.kind === 'approval')?.status).toBe('MISSING');
-      const requested = w.gate.outcomes.find((o) => o.type === 'Approval Requested');
-      const late = await fetch(String(requested?.detail.url), {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'decision=approve&by=late%40example.com',
-      });
       expect(late.status).toBe(409);
     });
   });
 
   describe('when the scan never completes', () => {
-    let w: World;
-    beforeAll(async () => {
-      w = await startWorld({ scanTimeoutSeconds: 1 });
-      answerApprovals(w, 'approve');
-    });
-    afterAll(() => stopWorld(w));
+    const world = useLocalWorld({ ...APPROVED, scanTimeoutSeconds: 1 });
 
     it('records scan MISSING after WaitForScan times out and quarantines', async () => {
+      // Prepare
+      const w = world();
       const s = scenario('good');
-      const built = await buildScenarioImage(w.registry, s, w.keys);
-      const pushed = await w.gate.push(s.repository, built.subject.tag, { scan: 'never' });
+
+      // Act
+      const { built, pushed } = await pushScenarioImage(w, s, { scan: 'never' });
       const exec = await w.gate.waitForExecution(pushed.executionName ?? '');
-      const scan = await w.gate.deps.gate.store.getEvidence(s.repository, built.digest, 'scan');
+
+      // Assess
+      const scan = await w.deps.gate.store.getEvidence(s.repository, built.digest, 'scan');
       expect(scan?.status).toBe('MISSING');
       expect(scan?.reasons.join(' ')).toContain('Timeout');
       expect(lastState(exec)).toBe('Quarantined');
@@ -237,31 +178,36 @@ describe('Workflow: release-gate.asl.json on the local stack', () => {
   });
 
   describe('when events arrive twice or out of order', () => {
-    let w: World;
-    beforeAll(async () => {
-      w = await startWorld();
-      answerApprovals(w, 'approve');
-    });
-    afterAll(() => stopWorld(w));
+    const world = useLocalWorld(APPROVED);
 
     it('treats a duplicate push event as a no-op (one execution per digest)', async () => {
+      // Prepare
+      const w = world();
       const s = scenario('good');
-      const built = await buildScenarioImage(w.registry, s, w.keys);
-      const pushed = await w.gate.push(s.repository, built.subject.tag, { duplicateEvent: true });
+
+      // Act
+      const { built, pushed } = await pushScenarioImage(w, s, { duplicateEvent: true });
       await w.gate.waitForExecution(pushed.executionName ?? '');
       const again = await w.gate.push(s.repository, built.subject.tag, { scan: 'never' });
+
+      // Assess
       expect(again.startResult).toMatchObject({ started: true, alreadyExisted: true });
       expect([...w.gate.sfn.executions.keys()].filter((n) => n === pushed.executionName)).toHaveLength(1);
       expect(w.gate.outcomes.filter((o) => o.type === 'Release Promoted')).toHaveLength(1);
     });
 
     it('completes WaitForScan at once when the scan event came before the workflow reached it', async () => {
+      // Prepare
+      const w = world();
       const s = { ...scenario('good'), repository: 'demo/scan-first' };
-      const built = await buildScenarioImage(w.registry, s, w.keys);
-      const pushed = await w.gate.push(s.repository, built.subject.tag, { scan: 'before-start' });
+
+      // Act
+      const { built, pushed } = await pushScenarioImage(w, s, { scan: 'before-start' });
       const exec = await w.gate.waitForExecution(pushed.executionName ?? '');
+
+      // Assess
       expect(lastState(exec)).toBe('Promoted');
-      const scan = await w.gate.deps.gate.store.getEvidence(s.repository, built.digest, 'scan');
+      const scan = await w.deps.gate.store.getEvidence(s.repository, built.digest, 'scan');
       expect(scan?.status).toBe('PASS');
     });
   });

@@ -6,11 +6,12 @@
  * `tamper` replaces the bytes stored under a digest, as an attacker with write access to the
  * bucket could, without going through the store.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DigestMismatchError, InvalidInputError, NotFoundError } from '../../../lambdas/domain/errors.js';
 import type { DocumentStore } from '../../../lambdas/domain/ports.js';
 import type { Digest } from '../../../lambdas/domain/types.js';
+import { sha256 } from '../digest.js';
 
 export interface DocumentStoreFixture {
   readonly store: DocumentStore;
@@ -18,10 +19,6 @@ export interface DocumentStoreFixture {
 }
 
 const encoder = new TextEncoder();
-
-function sha256(bytes: Uint8Array): Digest {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
 
 export function describeDocumentStoreContract(name: string, makeFixture: () => Promise<DocumentStoreFixture>): void {
   describe(`Contract: DocumentStore (${name})`, () => {

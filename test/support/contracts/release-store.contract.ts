@@ -15,7 +15,7 @@ import {
   NotFoundError,
 } from '../../../lambdas/domain/errors.js';
 import type { ReleaseStore } from '../../../lambdas/domain/ports.js';
-import type { ReleaseState, ScanCompletion } from '../../../lambdas/domain/records.js';
+import type { ApprovalRecord, ReleaseState, ScanCompletion } from '../../../lambdas/domain/records.js';
 import type { Digest } from '../../../lambdas/domain/types.js';
 import {
   approvalRecord,
@@ -36,6 +36,13 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
     beforeEach(async () => {
       store = await makeStore();
     });
+
+    /** A pending approval under a fresh id, already stored. */
+    async function storedApproval(): Promise<ApprovalRecord> {
+      const pending = approvalRecord(`appr-${uniqueSuffix()}`);
+      await store.putApproval(pending);
+      return pending;
+    }
 
     describe('Method: recordRelease', () => {
       describe('when the digest was not recorded before', () => {
@@ -250,43 +257,15 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         });
       });
 
-      describe('when the release is terminal and a non-terminal state is asked', () => {
-        it('throws ConflictError', async () => {
-          // Prepare
-          const rec = releaseRecord(newRepository(), newDigest());
-          await store.recordRelease(rec);
-          await store.updateReleaseState(rec.repository, rec.digest, 'QUARANTINED');
-
-          // Act
-          const act = store.updateReleaseState(rec.repository, rec.digest, 'AWAITING_APPROVAL');
-
-          // Assess
-          await expect(act).rejects.toBeInstanceOf(ConflictError);
-          expect((await store.getRelease(rec.repository, rec.digest))?.state).toBe('QUARANTINED');
-        });
-      });
-
-      describe('when the state would move backwards', () => {
-        it('throws ConflictError', async () => {
-          // Prepare
-          const rec = releaseRecord(newRepository(), newDigest());
-          await store.recordRelease(rec);
-          await store.updateReleaseState(rec.repository, rec.digest, 'AWAITING_APPROVAL');
-
-          // Act
-          const act = store.updateReleaseState(rec.repository, rec.digest, 'EVALUATED');
-
-          // Assess
-          await expect(act).rejects.toBeInstanceOf(ConflictError);
-        });
-
-        it.each([
-          ['EVALUATED', 'RECORDED'],
-          ['AWAITING_APPROVAL', 'RECORDED'],
-          ['AWAITING_APPROVAL', 'EVALUATED'],
-          ['PROMOTED', 'EVALUATED'],
-          ['QUARANTINED', 'RECORDED'],
-        ] as const)('refuses %s → %s with ConflictError and keeps the state', async (from, to) => {
+      describe.each([
+        ['the release is terminal and a non-terminal state is asked', 'QUARANTINED', 'AWAITING_APPROVAL'],
+        ['the state would move backwards', 'AWAITING_APPROVAL', 'EVALUATED'],
+        ['the state would move backwards', 'EVALUATED', 'RECORDED'],
+        ['the state would move backwards', 'AWAITING_APPROVAL', 'RECORDED'],
+        ['the state would move backwards', 'PROMOTED', 'EVALUATED'],
+        ['the state would move backwards', 'QUARANTINED', 'RECORDED'],
+      ] as const)('when %s', (_when, from, to) => {
+        it(`refuses ${from} → ${to} with ConflictError and keeps the state`, async () => {
           // Prepare
           const rec = await recordedIn(from);
 
@@ -543,9 +522,8 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       describe('when the approval id is taken', () => {
         it('throws ConflictError and keeps the first record', async () => {
           // Prepare
-          const id = `appr-${uniqueSuffix()}`;
-          const first = approvalRecord(id);
-          await store.putApproval(first);
+          const first = await storedApproval();
+          const id = first.approvalId;
 
           // Act
           const act = store.putApproval(approvalRecord(id, { taskToken: 'other' }));
@@ -576,9 +554,8 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       describe('when the approval is pending', () => {
         it('stores the answer, who gave it, when, and the comment', async () => {
           // Prepare
-          const id = `appr-${uniqueSuffix()}`;
-          const pending = approvalRecord(id);
-          await store.putApproval(pending);
+          const pending = await storedApproval();
+          const id = pending.approvalId;
 
           // Act
           const decided = await store.decideApproval(
@@ -602,8 +579,7 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
 
         it('stores no comment when none is given', async () => {
           // Prepare
-          const id = `appr-${uniqueSuffix()}`;
-          await store.putApproval(approvalRecord(id));
+          const { approvalId: id } = await storedApproval();
 
           // Act
           const decided = await store.decideApproval(id, 'REJECTED', 'bob', '2026-01-10T10:06:00.000Z');
@@ -617,8 +593,7 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       describe('when two answers arrive at the same time', () => {
         it('accepts exactly one and rejects the other with ALREADY_DECIDED', async () => {
           // Prepare
-          const id = `appr-${uniqueSuffix()}`;
-          await store.putApproval(approvalRecord(id));
+          const { approvalId: id } = await storedApproval();
 
           // Act
           const results = await Promise.allSettled([
@@ -643,8 +618,7 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       describe('when the approval was answered before', () => {
         it('throws ALREADY_DECIDED and keeps the first answer', async () => {
           // Prepare
-          const id = `appr-${uniqueSuffix()}`;
-          await store.putApproval(approvalRecord(id));
+          const { approvalId: id } = await storedApproval();
           const first = await store.decideApproval(id, 'EXPIRED', 'system', '2026-01-11T10:05:00.000Z');
 
           // Act
@@ -672,8 +646,7 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       describe('when the answer is not a decided state', () => {
         it('throws InvalidInputError and leaves the approval pending', async () => {
           // Prepare
-          const id = `appr-${uniqueSuffix()}`;
-          await store.putApproval(approvalRecord(id));
+          const { approvalId: id } = await storedApproval();
           const state = 'PENDING' as unknown as 'APPROVED';
 
           // Act
