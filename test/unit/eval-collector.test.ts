@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectEval, type EvalPredicate } from '../../lambdas/domain/evidence/eval.js';
+import { EvalPolicySchema } from '../../lambdas/domain/evidence/eval-policy.js';
 import type { PromotionEntry, StoredEvidence } from '../../lambdas/domain/ports.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import type { Digest } from '../../lambdas/domain/types.js';
@@ -106,7 +107,12 @@ const FIRST_RELEASE: Previous = { promotion: null, evidence: null };
 describe('Function: collectEval', () => {
   const ci = testSigner('ci');
   const stranger = testSigner('stranger');
-  const trusting = { attestations: { keys: [ci.trusted] } };
+  /** The metrics the policy judges: the thresholds and directions come from here, not the results. */
+  const POLICY_METRICS = [
+    { name: 'accuracy', threshold: 0.8, direction: 'higher-is-better' },
+    { name: 'toxicity', threshold: 0.05, direction: 'lower-is-better' },
+  ];
+  const trusting = { attestations: { keys: [ci.trusted] }, eval: { metrics: POLICY_METRICS } };
 
   describe('when trusted results are within thresholds and this is the first release', () => {
     it('passes, saying there was nothing to compare with', async () => {
@@ -158,21 +164,21 @@ describe('Function: collectEval', () => {
     {
       when: 'a higher-is-better metric is below its threshold',
       it: 'fails naming the metric',
-      signed: { by: ci, body: predicate([accuracy(0.75)]) },
+      signed: { by: ci, body: predicate([accuracy(0.75), toxicity(0.01)]) },
       status: 'FAIL',
       reasons: ['metric accuracy = 0.75 is below its threshold 0.8 (higher-is-better)'],
     },
     {
       when: 'a lower-is-better metric is above its threshold',
       it: 'fails naming the metric',
-      signed: { by: ci, body: predicate([toxicity(0.2)]) },
+      signed: { by: ci, body: predicate([accuracy(0.9), toxicity(0.2)]) },
       status: 'FAIL',
       reasons: ['metric toxicity = 0.2 is above its threshold 0.05 (lower-is-better)'],
     },
     {
       when: 'a required metric is absent',
       it: 'fails naming the metric',
-      policy: { ...trusting, eval: { requiredMetrics: ['accuracy', 'toxicity'] } },
+      policy: { ...trusting, eval: { metrics: POLICY_METRICS, requiredMetrics: ['accuracy', 'toxicity'] } },
       signed: { by: ci, body: predicate([accuracy(0.9)]) },
       status: 'FAIL',
       reasons: ['required metric toxicity is absent'],
@@ -193,7 +199,7 @@ describe('Function: collectEval', () => {
       when: 'a metric regresses by exactly maxRegression',
       it: 'passes (floating-point noise is not a regression)',
       previous: previousRelease({ accuracy: 0.85 }),
-      signed: { by: ci, body: predicate([accuracy(0.83)]) },
+      signed: { by: ci, body: predicate([accuracy(0.83), toxicity(0.01)]) },
       status: 'PASS',
       facts: { comparedWith: PREVIOUS },
     },
@@ -203,15 +209,71 @@ describe('Function: collectEval', () => {
       previous: previousRelease({ accuracy: 0.9, toxicity: 0.01 }),
       signed: { by: ci, body: predicate([accuracy(0.9)]) },
       status: 'FAIL',
-      reasons: [`metric toxicity was reported for the previous promoted release ${PREVIOUS} but is absent`],
+      reasons: [
+        'required metric toxicity is absent',
+        `metric toxicity was reported for the previous promoted release ${PREVIOUS} but is absent`,
+      ],
     },
     {
       when: 'the previous promoted release has no eval evidence',
       it: 'passes, saying so',
       previous: previousRelease(),
-      signed: { by: ci, body: predicate([accuracy(0.9)]) },
+      signed: { by: ci, body: predicate([accuracy(0.9), toxicity(0.01)]) },
       status: 'PASS',
       reason: `previous promoted release ${PREVIOUS} has no eval metrics to compare with`,
+    },
+    {
+      when: 'the policy names no metrics',
+      it: 'fails: a threshold is never taken from the results being judged',
+      policy: { attestations: { keys: [ci.trusted] } },
+      signed: { by: ci, body: predicate([accuracy(0.9), toxicity(0.01)]) },
+      status: 'FAIL',
+      firstReason: 'the policy names no eval metrics (eval.metrics)',
+    },
+    {
+      when: 'the results declare their own direction and threshold for a metric (red-team finding 2)',
+      it: 'fails: the policy says lower-is-better with 0.05, whatever the results claim',
+      signed: {
+        by: ci,
+        body: predicate([
+          accuracy(0.9),
+          { name: 'toxicity', value: 0.5, threshold: 0.9, direction: 'higher-is-better' },
+        ]),
+      },
+      status: 'FAIL',
+      reasons: [
+        'metric toxicity: the results declare higher-is-better with threshold 0.9; the policy says lower-is-better with threshold 0.05',
+        'metric toxicity = 0.5 is above its threshold 0.05 (lower-is-better)',
+      ],
+    },
+    {
+      when: 'the results turn a regression into an improvement by declaring the direction (red-team finding 2)',
+      it: 'fails: the regression is measured in the direction of the policy',
+      previous: previousRelease({ accuracy: 0.84, toxicity: 0.01 }),
+      signed: {
+        by: ci,
+        body: predicate([
+          { name: 'accuracy', value: 0.5, threshold: 0.4, direction: 'lower-is-better' },
+          toxicity(0.01),
+        ]),
+      },
+      status: 'FAIL',
+      reasonsText: `metric accuracy regressed from 0.84 to 0.5 vs the previous promoted release ${PREVIOUS}`,
+    },
+    {
+      when: 'the results give no threshold or direction',
+      it: 'judges them by the policy alone, and records what it did not judge',
+      signed: {
+        by: ci,
+        body: predicate([
+          { name: 'accuracy', value: 0.9 },
+          { name: 'toxicity', value: 0.01 },
+          { name: 'latency_ms', value: 120 },
+        ]),
+      },
+      status: 'PASS',
+      reason: "not judged (not in the policy's eval.metrics): latency_ms",
+      facts: { thresholds: { accuracy: 0.8, toxicity: 0.05 } },
     },
     {
       when: 'the signed predicate does not match the schema',
@@ -241,6 +303,19 @@ describe('Function: collectEval', () => {
       const firstReason = typeof c.firstReason === 'function' ? c.firstReason(image.digest) : c.firstReason;
       expectEvidence(result, { ...c, firstReason });
       if (c.asked !== undefined) expect(asked).toContain(c.asked);
+    });
+  });
+});
+
+describe('Schema: the eval slice of the policy', () => {
+  describe('when requiredMetrics names a metric without a threshold in metrics', () => {
+    it('refuses the policy, saying where the threshold goes', () => {
+      // Act
+      const parsed = EvalPolicySchema.safeParse({ metrics: [], requiredMetrics: ['accuracy'] });
+
+      // Assess
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.message).toContain('eval.metrics');
     });
   });
 });

@@ -367,7 +367,7 @@ describe('Schema: RepositoryPolicySchema', () => {
       ['scan.maxFindings', { CRITICAL: 0, HIGH: 0, UNDEFINED: 0 }],
       ['scan.ignore', []],
       ['scan.vex', { maxAgeDays: 90, trustedAuthors: [], exceptions: [] }],
-      ['eval', { maxRegression: 0.02, requiredMetrics: [] }],
+      ['eval', { metrics: [], maxRegression: 0.02, requiredMetrics: [] }],
       ['approval.approvers', []],
       ['approval.timeoutSeconds', 86_400],
       ['promotion.targetRepository', 'prod/{repository}'],
@@ -382,7 +382,14 @@ describe('Schema: RepositoryPolicySchema', () => {
     it.each([
       ['signature', { keys: [] }, { minSigners: 1, accept: [...SIGNATURE_KINDS], allowedReferencePrefixes: [] }],
       ['approval', { approvers: ['alice@example.com'] }, { timeoutSeconds: 86_400 }],
-      ['eval', { requiredMetrics: ['accuracy'] }, { maxRegression: 0.02 }],
+      [
+        'eval',
+        {
+          metrics: [{ name: 'accuracy', threshold: 0.8, direction: 'higher-is-better' }],
+          requiredMetrics: ['accuracy'],
+        },
+        { maxRegression: 0.02 },
+      ],
       ['scan', { ignore: [] }, { maxFindings: { CRITICAL: 0, HIGH: 0, UNDEFINED: 0 } }],
     ] as const)('fills the defaults of a partly written %s section', (section, written, filled) => {
       // Act

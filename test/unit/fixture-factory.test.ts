@@ -903,6 +903,7 @@ describe('Constant: DEMO_SCENARIOS', () => {
       'wrong-digest',
       'critical-cve',
       'eval-regression',
+      'eval-self-graded',
       'missing-provenance',
       'lockfile-drift',
       'sigstore-bundle',

@@ -1,8 +1,10 @@
 /**
  * Evaluation evidence: the gate's own in-toto predicate `https://release-gate.dev/eval-results/v1`,
- * signed by a trusted attestation key, about this digest. Each metric must be on the right side of
- * its threshold, required metrics must be present, and no metric may regress by more than
- * `policy.eval.maxRegression` against the last promoted release of the same repository.
+ * signed by a trusted attestation key, about this digest. Every metric the policy names
+ * (`eval.metrics`) must be reported and on the right side of the policy's threshold, in the
+ * policy's direction, and must not regress by more than `eval.maxRegression` against the last
+ * promoted release of the same repository. Thresholds and directions are the policy's: the
+ * producer of the results does not get to choose them, and results that declare others fail.
  */
 import { z } from 'zod';
 import { discoverAttestations } from '../attest/discover.js';
@@ -12,18 +14,19 @@ import { MediaTypes } from '../oci.js';
 import { PredicateTypes } from '../predicate-types.js';
 import { type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
+import { METRIC_DIRECTIONS, type PolicyMetric } from './eval-policy.js';
 
 const Sha256Hex = z.string().regex(/^[a-f0-9]{64}$/, 'expected 64 lowercase hex digits');
 const NamedDigest = z.object({ name: z.string().min(1), digest: z.object({ sha256: Sha256Hex }) });
 
-export const METRIC_DIRECTIONS = ['higher-is-better', 'lower-is-better'] as const;
-export type MetricDirection = (typeof METRIC_DIRECTIONS)[number];
+export { METRIC_DIRECTIONS, type MetricDirection } from './eval-policy.js';
 
+/** A reported metric. `threshold` and `direction` are the producer's claim, checked against the policy. */
 export const EvalMetricSchema = z.object({
   name: z.string().min(1),
   value: z.number().finite(),
-  threshold: z.number().finite(),
-  direction: z.enum(METRIC_DIRECTIONS),
+  threshold: z.number().finite().optional(),
+  direction: z.enum(METRIC_DIRECTIONS).optional(),
 });
 export type EvalMetric = z.infer<typeof EvalMetricSchema>;
 
@@ -83,20 +86,38 @@ export async function collectEval(ctx: CollectContext): Promise<EvidenceResult> 
   const { attestation, predicate } = latest;
   const document = { name: 'eval.dsse.json', mediaType: MediaTypes.dsseEnvelope, bytes: attestation.envelope };
 
+  const judged = ctx.policy.eval.metrics;
   const failures: string[] = [];
-  for (const m of predicate.metrics) {
-    const ok = m.direction === 'higher-is-better' ? m.value >= m.threshold : m.value <= m.threshold;
+  if (judged.length === 0) {
+    failures.push(
+      `the policy names no eval metrics (eval.metrics) for ${repository}: thresholds and directions are never taken from the results being judged`,
+    );
+  }
+  const reported = new Map(predicate.metrics.map((m) => [m.name, m]));
+  for (const policy of judged) {
+    const m = reported.get(policy.name);
+    if (m === undefined) {
+      failures.push(`required metric ${policy.name} is absent`);
+      continue;
+    }
+    if (
+      (m.direction !== undefined && m.direction !== policy.direction) ||
+      (m.threshold !== undefined && m.threshold !== policy.threshold)
+    ) {
+      failures.push(
+        `metric ${m.name}: the results declare ${m.direction ?? 'no direction'} with threshold ${m.threshold ?? 'none'}; the policy says ${policy.direction} with threshold ${policy.threshold}`,
+      );
+    }
+    const ok = policy.direction === 'higher-is-better' ? m.value >= policy.threshold : m.value <= policy.threshold;
     if (!ok) {
-      const side = m.direction === 'higher-is-better' ? 'below' : 'above';
-      failures.push(`metric ${m.name} = ${m.value} is ${side} its threshold ${m.threshold} (${m.direction})`);
+      const side = policy.direction === 'higher-is-better' ? 'below' : 'above';
+      failures.push(`metric ${m.name} = ${m.value} is ${side} its threshold ${policy.threshold} (${policy.direction})`);
     }
   }
-  const present = new Set(predicate.metrics.map((m) => m.name));
-  for (const required of ctx.policy.eval.requiredMetrics) {
-    if (!present.has(required)) failures.push(`required metric ${required} is absent`);
-  }
+  const unjudged = predicate.metrics.filter((m) => !judged.some((p) => p.name === m.name)).map((m) => m.name);
 
-  const notes: string[] = [];
+  const notes: string[] =
+    unjudged.length > 0 ? [`not judged (not in the policy's eval.metrics): ${unjudged.join(', ')}`] : [];
   const previous = await ctx.releases.lastPromotion(repository, digest);
   let previousDigest: string | undefined;
   if (previous === null) {
@@ -109,7 +130,7 @@ export async function collectEval(ctx: CollectContext): Promise<EvidenceResult> 
       notes.push(`previous promoted release ${previous.digest} has no eval metrics to compare with`);
     } else {
       failures.push(
-        ...regressions(predicate, previousFacts.data.metrics, previous.digest, ctx.policy.eval.maxRegression),
+        ...regressions(predicate, judged, previousFacts.data.metrics, previous.digest, ctx.policy.eval.maxRegression),
       );
     }
   }
@@ -120,8 +141,8 @@ export async function collectEval(ctx: CollectContext): Promise<EvidenceResult> 
     model: { name: predicate.model.name, sha256: predicate.model.digest.sha256 },
     promptTemplate: { name: predicate.promptTemplate.name, sha256: predicate.promptTemplate.digest.sha256 },
     metrics: Object.fromEntries(predicate.metrics.map((m) => [m.name, m.value])),
-    thresholds: Object.fromEntries(predicate.metrics.map((m) => [m.name, m.threshold])),
-    directions: Object.fromEntries(predicate.metrics.map((m) => [m.name, m.direction])),
+    thresholds: Object.fromEntries(judged.map((m) => [m.name, m.threshold])),
+    directions: Object.fromEntries(judged.map((m) => [m.name, m.direction])),
     evaluatedAt: predicate.evaluatedAt,
     signer: attestation.signer,
     ...(previousDigest !== undefined ? { comparedWith: previousDigest } : {}),
@@ -132,31 +153,37 @@ export async function collectEval(ctx: CollectContext): Promise<EvidenceResult> 
   return evidenceResult(
     'eval',
     'PASS',
-    [`${predicate.metrics.length} metric(s) of suite ${predicate.suite.name} within thresholds`, ...notes],
+    [`${judged.length} metric(s) of suite ${predicate.suite.name} within the policy's thresholds`, ...notes],
     facts,
     [document],
   );
 }
 
+/** Regressions of the judged metrics against the previous promoted release, in the policy's directions. */
 function regressions(
   predicate: EvalPredicate,
+  judged: readonly PolicyMetric[],
   previous: Readonly<Record<string, number>>,
   previousDigest: string,
   maxRegression: number,
 ): string[] {
   const reasons: string[] = [];
   const current = new Map(predicate.metrics.map((m) => [m.name, m]));
-  for (const [name, before] of Object.entries(previous)) {
-    const m = current.get(name);
+  for (const policy of judged) {
+    const before = previous[policy.name];
+    if (before === undefined) continue;
+    const m = current.get(policy.name);
     if (m === undefined) {
       // A metric that silently disappears could hide a regression.
-      reasons.push(`metric ${name} was reported for the previous promoted release ${previousDigest} but is absent`);
+      reasons.push(
+        `metric ${policy.name} was reported for the previous promoted release ${previousDigest} but is absent`,
+      );
       continue;
     }
-    const regression = m.direction === 'higher-is-better' ? before - m.value : m.value - before;
+    const regression = policy.direction === 'higher-is-better' ? before - m.value : m.value - before;
     if (regression > maxRegression + EPSILON) {
       reasons.push(
-        `metric ${name} regressed from ${before} to ${m.value} vs the previous promoted release ${previousDigest} (more than ${maxRegression})`,
+        `metric ${policy.name} regressed from ${before} to ${m.value} vs the previous promoted release ${previousDigest} (more than ${maxRegression})`,
       );
     }
   }
