@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { GateError, InvalidInputError, TooLargeError, VerificationError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
@@ -8,14 +8,10 @@ import {
   type SimpleSigningPayload,
   verifyCosignSignature,
 } from '../../lambdas/domain/signature/cosign.js';
+import { trustedKey } from '../support/signers.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const OTHER_DIGEST = `sha256:${'b'.repeat(64)}`;
-
-const trusted = (id: string, publicKey: KeyObject): { id: string; publicKey: string } => ({
-  id,
-  publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-});
 
 const payloadFor = (reference: string, digest = DIGEST): SimpleSigningPayload => ({
   critical: {
@@ -37,7 +33,7 @@ describe('Function: verifyCosignSignature', () => {
       const signature = sign('sha256', payload, privateKey).toString('base64');
 
       // Act
-      const verified = verifyCosignSignature(payload, signature, [trusted('ci', publicKey)]);
+      const verified = verifyCosignSignature(payload, signature, [trustedKey('ci', publicKey)]);
 
       // Assess
       expect(verified).toEqual({ signer: 'ci', payload: payloadFor('registry.example.com/app/x:1.0') });
@@ -52,7 +48,7 @@ describe('Function: verifyCosignSignature', () => {
       const signature = sign(hash, payload, privateKey).toString('base64');
 
       // Act
-      const verified = verifyCosignSignature(payload, signature, [trusted('ci', publicKey)]);
+      const verified = verifyCosignSignature(payload, signature, [trustedKey('ci', publicKey)]);
 
       // Assess
       expect(verified.signer).toBe('ci');
@@ -68,7 +64,7 @@ describe('Function: verifyCosignSignature', () => {
       const reserialised = new Uint8Array(Buffer.from(JSON.stringify(payloadFor('app/x'), null, 1)));
 
       // Act
-      const act = (): unknown => verifyCosignSignature(reserialised, signature, [trusted('ci', publicKey)]);
+      const act = (): unknown => verifyCosignSignature(reserialised, signature, [trustedKey('ci', publicKey)]);
 
       // Assess
       expect(act).toThrow(VerificationError);
@@ -99,7 +95,7 @@ describe('Function: verifyCosignSignature', () => {
       const signature = sign('sha256', payload, privateKey).toString('base64');
 
       // Act
-      const act = (): unknown => verifyCosignSignature(payload, signature, [trusted('ci', publicKey)]);
+      const act = (): unknown => verifyCosignSignature(payload, signature, [trustedKey('ci', publicKey)]);
 
       // Assess
       expect(act).toThrow(InvalidInputError);
@@ -113,7 +109,7 @@ describe('Function: verifyCosignSignature', () => {
       const payload = new Uint8Array(Limits.signaturePayloadBytes + 1);
 
       // Act
-      const act = (): unknown => verifyCosignSignature(payload, 'AAAA', [trusted('ci', publicKey)]);
+      const act = (): unknown => verifyCosignSignature(payload, 'AAAA', [trustedKey('ci', publicKey)]);
 
       // Assess
       expect(act).toThrow(TooLargeError);

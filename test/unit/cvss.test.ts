@@ -117,28 +117,20 @@ describe('Function: cvssRating', () => {
 describe('Function: severityOf', () => {
   const base = { id: 'TEST-1', affected: [] };
 
-  describe('when GHSA gives a database severity', () => {
-    it('maps MODERATE to MEDIUM, whatever the vector says', () => {
-      // Prepare
-      const record = OsvRecordSchema.parse({
-        ...base,
+  describe.each([
+    [
+      'GHSA gives a database severity',
+      'maps MODERATE to MEDIUM, whatever the vector says',
+      {
         severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
         database_specific: { severity: 'MODERATE' },
-      });
-
-      // Act
-      const severity = severityOf(record);
-
-      // Assess
-      expect(severity).toBe('MEDIUM');
-    });
-  });
-
-  describe('when only CVSS vectors are given', () => {
-    it('takes the highest rating, including per-package vectors', () => {
-      // Prepare
-      const record = OsvRecordSchema.parse({
-        ...base,
+      },
+      'MEDIUM',
+    ],
+    [
+      'only CVSS vectors are given',
+      'takes the highest rating, including per-package vectors',
+      {
         severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:H/I:N/A:N' }],
         affected: [
           {
@@ -146,32 +138,30 @@ describe('Function: severityOf', () => {
             severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H' }],
           },
         ],
-      });
-
-      // Act
-      const severity = severityOf(record);
-
-      // Assess
-      expect(severity).toBe('CRITICAL');
-    });
-  });
-
-  describe('when the only vector is CVSS v4 or malformed', () => {
-    it('is UNDEFINED', () => {
-      // Prepare
-      const record = OsvRecordSchema.parse({
-        ...base,
+      },
+      'CRITICAL',
+    ],
+    [
+      'the only vector is CVSS v4 or malformed',
+      'is UNDEFINED',
+      {
         severity: [
           { type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N' },
           { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N' },
         ],
-      });
+      },
+      'UNDEFINED',
+    ],
+  ] as const)('when %s', (_when, then, fields, expected) => {
+    it(then, () => {
+      // Prepare
+      const record = OsvRecordSchema.parse({ ...base, ...fields });
 
       // Act
       const severity = severityOf(record);
 
       // Assess
-      expect(severity).toBe('UNDEFINED');
+      expect(severity).toBe(expected);
     });
   });
 });

@@ -3,26 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { decodeBase64, pae, verifyEnvelope } from '../../lambdas/domain/attest/dsse.js';
 import { InvalidInputError, TooLargeError, VerificationError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
+import { trustedKey } from '../support/signers.js';
 
 type KeyKind = 'p256' | 'p384' | 'ed25519' | 'rsa';
 
-function keyPair(kind: KeyKind): { privateKey: KeyObject; publicKey: KeyObject } {
-  switch (kind) {
-    case 'p256':
-      return generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    case 'p384':
-      return generateKeyPairSync('ec', { namedCurve: 'P-384' });
-    case 'ed25519':
-      return generateKeyPairSync('ed25519');
-    case 'rsa':
-      return generateKeyPairSync('rsa', { modulusLength: 2048 });
-  }
-}
-
-const trusted = (id: string, publicKey: KeyObject): { id: string; publicKey: string } => ({
-  id,
-  publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-});
+/** A fresh key pair of each kind a DSSE signer may use. */
+const KEY_PAIRS: Readonly<Record<KeyKind, () => { privateKey: KeyObject; publicKey: KeyObject }>> = {
+  p256: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+  p384: () => generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+  ed25519: () => generateKeyPairSync('ed25519'),
+  rsa: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
+};
+const keyPair = (kind: KeyKind) => KEY_PAIRS[kind]();
 
 const PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 const PAYLOAD = new Uint8Array(Buffer.from('{"hello":"world"}'));
@@ -100,7 +92,7 @@ describe('Function: verifyEnvelope', () => {
       const sig = sign(hash, message, privateKey);
 
       // Act
-      const verified = verifyEnvelope(envelope([{ sig }]), [trusted('ci', publicKey)]);
+      const verified = verifyEnvelope(envelope([{ sig }]), [trustedKey('ci', publicKey)]);
 
       // Assess
       expect(verified).toEqual({ payloadType: PAYLOAD_TYPE, payload: PAYLOAD, signer: 'ci' });
@@ -114,7 +106,7 @@ describe('Function: verifyEnvelope', () => {
       const sig = sign('sha256', message, { key: privateKey, dsaEncoding: 'ieee-p1363' });
 
       // Act
-      const verified = verifyEnvelope(envelope([{ sig }]), [trusted('ci', publicKey)]);
+      const verified = verifyEnvelope(envelope([{ sig }]), [trustedKey('ci', publicKey)]);
 
       // Assess
       expect(sig).toHaveLength(64);
@@ -129,7 +121,7 @@ describe('Function: verifyEnvelope', () => {
       const sig = sign('sha256', message, privateKey);
 
       // Act
-      const verified = verifyEnvelope(envelope([{ sig }]), [trusted('ci', publicKey)]);
+      const verified = verifyEnvelope(envelope([{ sig }]), [trustedKey('ci', publicKey)]);
 
       // Assess
       expect(verified.signer).toBe('ci');
@@ -143,7 +135,7 @@ describe('Function: verifyEnvelope', () => {
       const sig = sign('sha256', message, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING });
 
       // Act
-      const verified = verifyEnvelope(envelope([{ sig }]), [trusted('ci', publicKey)]);
+      const verified = verifyEnvelope(envelope([{ sig }]), [trustedKey('ci', publicKey)]);
 
       // Assess
       expect(verified.signer).toBe('ci');
@@ -158,7 +150,7 @@ describe('Function: verifyEnvelope', () => {
       const sig = sign('sha256', pae(PAYLOAD_TYPE, payload), privateKey);
 
       // Act
-      const verified = verifyEnvelope(envelope([{ sig }], { urlSafe: true, payload }), [trusted('ci', publicKey)]);
+      const verified = verifyEnvelope(envelope([{ sig }], { urlSafe: true, payload }), [trustedKey('ci', publicKey)]);
 
       // Assess
       expect(verified.payload).toEqual(payload);
@@ -176,7 +168,7 @@ describe('Function: verifyEnvelope', () => {
       ];
 
       // Act
-      const verified = verifyEnvelope(envelope(signatures), [trusted('ci', ci.publicKey)]);
+      const verified = verifyEnvelope(envelope(signatures), [trustedKey('ci', ci.publicKey)]);
 
       // Assess
       expect(verified.signer).toBe('ci');
@@ -191,7 +183,7 @@ describe('Function: verifyEnvelope', () => {
       const sig = sign('sha256', message, stranger.privateKey);
 
       // Act
-      const act = (): unknown => verifyEnvelope(envelope([{ sig, keyid: 'ci' }]), [trusted('ci', ci.publicKey)]);
+      const act = (): unknown => verifyEnvelope(envelope([{ sig, keyid: 'ci' }]), [trustedKey('ci', ci.publicKey)]);
 
       // Assess
       expect(act).toThrow(VerificationError);
@@ -205,7 +197,7 @@ describe('Function: verifyEnvelope', () => {
       const sig = sign('sha256', message, ci.privateKey);
 
       // Act
-      const verified = verifyEnvelope(envelope([{ sig, keyid: 'someone-else' }]), [trusted('ci', ci.publicKey)]);
+      const verified = verifyEnvelope(envelope([{ sig, keyid: 'someone-else' }]), [trustedKey('ci', ci.publicKey)]);
 
       // Assess
       expect(verified.signer).toBe('ci');
@@ -219,7 +211,7 @@ describe('Function: verifyEnvelope', () => {
       const sig = sign('sha256', PAYLOAD, ci.privateKey);
 
       // Act
-      const act = (): unknown => verifyEnvelope(envelope([{ sig }]), [trusted('ci', ci.publicKey)]);
+      const act = (): unknown => verifyEnvelope(envelope([{ sig }]), [trustedKey('ci', ci.publicKey)]);
 
       // Assess
       expect(act).toThrow(VerificationError);
@@ -234,7 +226,7 @@ describe('Function: verifyEnvelope', () => {
 
       // Act
       const act = (): unknown =>
-        verifyEnvelope(envelope([{ sig }], { payloadType: 'text/plain' }), [trusted('ci', ci.publicKey)]);
+        verifyEnvelope(envelope([{ sig }], { payloadType: 'text/plain' }), [trustedKey('ci', ci.publicKey)]);
 
       // Assess
       expect(act).toThrow(VerificationError);
@@ -261,7 +253,7 @@ describe('Function: verifyEnvelope', () => {
       const ci = keyPair('p256');
 
       // Act
-      const act = (): unknown => verifyEnvelope(envelope([]), [trusted('ci', ci.publicKey)]);
+      const act = (): unknown => verifyEnvelope(envelope([]), [trustedKey('ci', ci.publicKey)]);
 
       // Assess
       expect(act).toThrow(InvalidInputError);
@@ -274,7 +266,8 @@ describe('Function: verifyEnvelope', () => {
       const ci = keyPair('p256');
 
       // Act
-      const act = (): unknown => verifyEnvelope(new Uint8Array(Buffer.from('not json')), [trusted('ci', ci.publicKey)]);
+      const act = (): unknown =>
+        verifyEnvelope(new Uint8Array(Buffer.from('not json')), [trustedKey('ci', ci.publicKey)]);
 
       // Assess
       expect(act).toThrow(InvalidInputError);
@@ -307,7 +300,7 @@ describe('Function: verifyEnvelope', () => {
       const huge = new Uint8Array(Limits.attestationBytes + 1);
 
       // Act
-      const act = (): unknown => verifyEnvelope(huge, [trusted('ci', ci.publicKey)]);
+      const act = (): unknown => verifyEnvelope(huge, [trustedKey('ci', ci.publicKey)]);
 
       // Assess
       expect(act).toThrow(TooLargeError);

@@ -68,57 +68,144 @@ const codesOf = (predicate: unknown, expect: Partial<ProvenanceExpectations>): s
   evaluateProvenance(fromV02(predicate), { ...BASE, ...expect }).map((v) => v.code);
 
 describe('Function: evaluateProvenance', () => {
-  describe('when the provenance meets every expectation', () => {
-    it('returns no violation', () => {
-      // Prepare
-      const predicate = v02({
-        environment: { github_event_name: 'workflow_dispatch', github_event_payload: { inputs: { a: '1' } } },
-      });
-
+  /** A slsa-github-generator predicate against the base expectations plus the row's: the violation codes. */
+  describe.each([
+    [
+      'the provenance meets every expectation',
+      'returns no violation',
+      v02({ environment: { github_event_name: 'workflow_dispatch', github_event_payload: { inputs: { a: '1' } } } }),
+      { sourceRef: { branch: 'main' }, workflowInputs: { a: '1' } },
+      [],
+    ],
+    [
+      'the policy lists no builder and no source',
+      'fails with POLICY_EMPTY twice',
+      v02(),
+      { builders: [], sourceRepositories: [] },
+      ['POLICY_EMPTY', 'POLICY_EMPTY'],
+    ],
+    [
+      'the builder id carries two @',
+      'fails with INVALID_BUILDER_ID',
+      v02({ builder: `${GENERIC}@refs/tags/v1@x` }),
+      {},
+      ['INVALID_BUILDER_ID'],
+    ],
+    [
+      'the builder is another workflow',
+      'fails with UNTRUSTED_BUILDER',
+      v02({ builder: `${WORKFLOWS}/not-trusted.yml@refs/tags/v2.1.0` }),
+      {},
+      ['UNTRUSTED_BUILDER'],
+    ],
+    [
+      'any ref of a reusable workflow is allowed but it ran from a branch',
+      'fails with INVALID_BUILDER_REF',
+      v02({ builder: `${GENERIC}@refs/heads/main` }),
+      {},
+      ['INVALID_BUILDER_REF'],
+    ],
+    [
+      'the policy pins that branch ref explicitly',
+      'passes',
+      v02({ builder: `${GENERIC}@refs/heads/main` }),
+      { builders: [`${GENERIC}@refs/heads/main`] },
+      [],
+    ],
+    [
+      'the builder is not a GitHub reusable workflow and any ref is allowed',
+      'passes without a release-tag rule',
+      v02({ builder: 'https://ci.example.com/builder@main' }),
+      { builders: ['https://ci.example.com/builder'] },
+      [],
+    ],
+    [
+      'the source is another repository',
+      'fails with MISMATCH_SOURCE',
+      v02({ uri: 'git+https://github.com/o/other@refs/heads/main' }),
+      {},
+      ['MISMATCH_SOURCE'],
+    ],
+    [
+      'the provenance names no source',
+      'fails with MISMATCH_SOURCE',
+      { builder: { id: `${GENERIC}@refs/tags/v2.1.0` }, buildType: 'x' },
+      {},
+      ['MISMATCH_SOURCE'],
+    ],
+    [
+      'the branch differs',
+      'fails with MISMATCH_BRANCH',
+      v02(),
+      { sourceRef: { branch: 'refs/heads/release' } },
+      ['MISMATCH_BRANCH'],
+    ],
+    [
+      'a tag is required of a branch build',
+      'fails with INVALID_REF',
+      v02(),
+      { sourceRef: { tag: 'v1.0.0' } },
+      ['INVALID_REF'],
+    ],
+    [
+      'a release event built a tag',
+      'takes the branch from target_commitish',
+      v02({
+        uri: `${SOURCE}@refs/tags/v1.2.3`,
+        environment: {
+          github_event_name: 'release',
+          github_ref: 'refs/tags/v1.2.3',
+          github_ref_type: 'tag',
+          github_event_payload: { release: { target_commitish: 'main' } },
+        },
+      }),
+      { sourceRef: { branch: 'main' } },
+      [],
+    ],
+    [
+      'the provenance records an unknown ref type',
+      'fails with REF_UNKNOWN',
+      v02({ environment: { github_ref_type: 'pull', github_ref: 'refs/pull/1/merge' } }),
+      { sourceRef: { branch: 'main' } },
+      ['REF_UNKNOWN'],
+    ],
+    [
+      'the tag differs',
+      'fails with MISMATCH_TAG',
+      v02({ environment: { github_ref_type: 'tag', github_ref: 'refs/tags/v1.2.3' } }),
+      { sourceRef: { tag: 'v1.2.4' } },
+      ['MISMATCH_TAG'],
+    ],
+    [
+      'workflow inputs are required of a push',
+      'fails with MISMATCH_WORKFLOW_INPUTS',
+      v02({ environment: { github_event_payload: { inputs: { a: '1' } } } }),
+      { workflowInputs: { a: '1' } },
+      ['MISMATCH_WORKFLOW_INPUTS'],
+    ],
+    [
+      'a recorded input is an object',
+      'fails with MISMATCH_WORKFLOW_INPUTS',
+      v02({
+        environment: { github_event_name: 'workflow_dispatch', github_event_payload: { inputs: { a: { b: 1 } } } },
+      }),
+      { workflowInputs: { a: '[object Object]' } },
+      ['MISMATCH_WORKFLOW_INPUTS'],
+    ],
+    [
+      'the payload lacks inputs but invocation.parameters.event_inputs has them',
+      'uses event_inputs',
+      v02({ environment: { github_event_name: 'workflow_dispatch' }, parameters: { event_inputs: { a: '1' } } }),
+      { workflowInputs: { a: '1' } },
+      [],
+    ],
+  ] as const)('when %s', (_when, then, predicate, expectations, codes) => {
+    it(then, () => {
       // Act
-      const result = codesOf(predicate, { sourceRef: { branch: 'main' }, workflowInputs: { a: '1' } });
+      const result = codesOf(predicate, expectations);
 
       // Assess
-      expect(result).toEqual([]);
-    });
-  });
-
-  describe('when the policy lists no builder and no source', () => {
-    it('fails with POLICY_EMPTY twice', () => {
-      // Prepare
-      const predicate = v02();
-
-      // Act
-      const result = codesOf(predicate, { builders: [], sourceRepositories: [] });
-
-      // Assess
-      expect(result).toEqual(['POLICY_EMPTY', 'POLICY_EMPTY']);
-    });
-  });
-
-  describe('when the builder id carries two @', () => {
-    it('fails with INVALID_BUILDER_ID', () => {
-      // Prepare
-      const predicate = v02({ builder: `${GENERIC}@refs/tags/v1@x` });
-
-      // Act
-      const result = codesOf(predicate, {});
-
-      // Assess
-      expect(result).toEqual(['INVALID_BUILDER_ID']);
-    });
-  });
-
-  describe('when the builder is another workflow', () => {
-    it('fails with UNTRUSTED_BUILDER', () => {
-      // Prepare
-      const predicate = v02({ builder: `${WORKFLOWS}/not-trusted.yml@refs/tags/v2.1.0` });
-
-      // Act
-      const result = codesOf(predicate, {});
-
-      // Assess
-      expect(result).toEqual(['UNTRUSTED_BUILDER']);
+      expect(result).toEqual(codes);
     });
   });
 
@@ -139,58 +226,6 @@ describe('Function: evaluateProvenance', () => {
     });
   });
 
-  describe('when any ref of a reusable workflow is allowed but it ran from a branch', () => {
-    it('fails with INVALID_BUILDER_REF', () => {
-      // Prepare
-      const predicate = v02({ builder: `${GENERIC}@refs/heads/main` });
-
-      // Act
-      const result = codesOf(predicate, {});
-
-      // Assess
-      expect(result).toEqual(['INVALID_BUILDER_REF']);
-    });
-  });
-
-  describe('when the policy pins that branch ref explicitly', () => {
-    it('passes', () => {
-      // Prepare
-      const predicate = v02({ builder: `${GENERIC}@refs/heads/main` });
-
-      // Act
-      const result = codesOf(predicate, { builders: [`${GENERIC}@refs/heads/main`] });
-
-      // Assess
-      expect(result).toEqual([]);
-    });
-  });
-
-  describe('when the builder is not a GitHub reusable workflow and any ref is allowed', () => {
-    it('passes without a release-tag rule', () => {
-      // Prepare
-      const predicate = v02({ builder: 'https://ci.example.com/builder@main' });
-
-      // Act
-      const result = codesOf(predicate, { builders: ['https://ci.example.com/builder'] });
-
-      // Assess
-      expect(result).toEqual([]);
-    });
-  });
-
-  describe('when the source is another repository', () => {
-    it('fails with MISMATCH_SOURCE', () => {
-      // Prepare
-      const predicate = v02({ uri: 'git+https://github.com/o/other@refs/heads/main' });
-
-      // Act
-      const result = codesOf(predicate, {});
-
-      // Assess
-      expect(result).toEqual(['MISMATCH_SOURCE']);
-    });
-  });
-
   describe('when the first material is another repository than the trigger', () => {
     it('fails with MISMATCH_SOURCE', () => {
       // Prepare
@@ -203,45 +238,6 @@ describe('Function: evaluateProvenance', () => {
       expect(reasons).toEqual([
         'first resolved dependency is https://github.com/evil/r, but the source is https://github.com/o/r',
       ]);
-    });
-  });
-
-  describe('when the provenance names no source', () => {
-    it('fails with MISMATCH_SOURCE', () => {
-      // Prepare
-      const predicate = { builder: { id: `${GENERIC}@refs/tags/v2.1.0` }, buildType: 'x' };
-
-      // Act
-      const result = codesOf(predicate, {});
-
-      // Assess
-      expect(result).toEqual(['MISMATCH_SOURCE']);
-    });
-  });
-
-  describe('when the branch differs', () => {
-    it('fails with MISMATCH_BRANCH', () => {
-      // Prepare
-      const predicate = v02();
-
-      // Act
-      const result = codesOf(predicate, { sourceRef: { branch: 'refs/heads/release' } });
-
-      // Assess
-      expect(result).toEqual(['MISMATCH_BRANCH']);
-    });
-  });
-
-  describe('when a tag is required of a branch build', () => {
-    it('fails with INVALID_REF', () => {
-      // Prepare
-      const predicate = v02();
-
-      // Act
-      const result = codesOf(predicate, { sourceRef: { tag: 'v1.0.0' } });
-
-      // Assess
-      expect(result).toEqual(['INVALID_REF']);
     });
   });
 
@@ -264,53 +260,6 @@ describe('Function: evaluateProvenance', () => {
       // Assess
       expect(onMain).toEqual([]);
       expect(onDev).toEqual(['MISMATCH_BRANCH']);
-    });
-  });
-
-  describe('when a release event built a tag', () => {
-    it('takes the branch from target_commitish', () => {
-      // Prepare
-      const predicate = v02({
-        uri: `${SOURCE}@refs/tags/v1.2.3`,
-        environment: {
-          github_event_name: 'release',
-          github_ref: 'refs/tags/v1.2.3',
-          github_ref_type: 'tag',
-          github_event_payload: { release: { target_commitish: 'main' } },
-        },
-      });
-
-      // Act
-      const result = codesOf(predicate, { sourceRef: { branch: 'main' } });
-
-      // Assess
-      expect(result).toEqual([]);
-    });
-  });
-
-  describe('when the provenance records an unknown ref type', () => {
-    it('fails with REF_UNKNOWN', () => {
-      // Prepare
-      const predicate = v02({ environment: { github_ref_type: 'pull', github_ref: 'refs/pull/1/merge' } });
-
-      // Act
-      const result = codesOf(predicate, { sourceRef: { branch: 'main' } });
-
-      // Assess
-      expect(result).toEqual(['REF_UNKNOWN']);
-    });
-  });
-
-  describe('when the tag differs', () => {
-    it('fails with MISMATCH_TAG', () => {
-      // Prepare
-      const predicate = v02({ environment: { github_ref_type: 'tag', github_ref: 'refs/tags/v1.2.3' } });
-
-      // Act
-      const result = codesOf(predicate, { sourceRef: { tag: 'v1.2.4' } });
-
-      // Assess
-      expect(result).toEqual(['MISMATCH_TAG']);
     });
   });
 
@@ -338,50 +287,6 @@ describe('Function: evaluateProvenance', () => {
 
       // Assess
       expect(result).toEqual(codes);
-    });
-  });
-
-  describe('when workflow inputs are required of a push', () => {
-    it('fails with MISMATCH_WORKFLOW_INPUTS', () => {
-      // Prepare
-      const predicate = v02({ environment: { github_event_payload: { inputs: { a: '1' } } } });
-
-      // Act
-      const result = codesOf(predicate, { workflowInputs: { a: '1' } });
-
-      // Assess
-      expect(result).toEqual(['MISMATCH_WORKFLOW_INPUTS']);
-    });
-  });
-
-  describe('when a recorded input is an object', () => {
-    it('fails with MISMATCH_WORKFLOW_INPUTS', () => {
-      // Prepare
-      const predicate = v02({
-        environment: { github_event_name: 'workflow_dispatch', github_event_payload: { inputs: { a: { b: 1 } } } },
-      });
-
-      // Act
-      const result = codesOf(predicate, { workflowInputs: { a: '[object Object]' } });
-
-      // Assess
-      expect(result).toEqual(['MISMATCH_WORKFLOW_INPUTS']);
-    });
-  });
-
-  describe('when the payload lacks inputs but invocation.parameters.event_inputs has them', () => {
-    it('uses event_inputs', () => {
-      // Prepare
-      const predicate = v02({
-        environment: { github_event_name: 'workflow_dispatch' },
-        parameters: { event_inputs: { a: '1' } },
-      });
-
-      // Act
-      const result = codesOf(predicate, { workflowInputs: { a: '1' } });
-
-      // Assess
-      expect(result).toEqual([]);
     });
   });
 

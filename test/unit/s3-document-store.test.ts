@@ -11,6 +11,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { ConflictError } from '../../lambdas/domain/errors.js';
+import { sha256 } from '../support/digest.js';
 
 interface SeenRequest {
   readonly method: string;
@@ -61,24 +62,32 @@ function s3With(answer: Record<string, FakeResponse>) {
   return { client, seen };
 }
 
+/**
+ * A store whose conditional PUT loses the race (HEAD 404, PUT 412) to a writer who stored `stored`,
+ * which the following GET returns.
+ */
+function lostRaceTo(stored: string | Uint8Array) {
+  const { client, seen } = s3With({
+    HEAD: { statusCode: 404 },
+    PUT: { statusCode: 412, body: PRECONDITION_FAILED },
+    GET: { statusCode: 200, body: stored },
+  });
+  return { docs: new S3DocumentStore({ client, bucket: 'evidence' }), seen };
+}
+
 describe('Class: S3DocumentStore', () => {
   describe('Method: put', () => {
     describe('when a concurrent writer stored the same bytes first (412)', () => {
       it('treats the lost conditional write as success after checking the content', async () => {
         // Prepare
         const bytes = new TextEncoder().encode('same content');
-        const { client, seen } = s3With({
-          HEAD: { statusCode: 404 },
-          PUT: { statusCode: 412, body: PRECONDITION_FAILED },
-          GET: { statusCode: 200, body: bytes },
-        });
-        const docs = new S3DocumentStore({ client, bucket: 'evidence' });
+        const { docs, seen } = lostRaceTo(bytes);
 
         // Act
         const digest = await docs.put(bytes, 'text/plain');
 
         // Assess
-        expect(digest).toBe(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+        expect(digest).toBe(sha256(bytes));
         expect(seen.map((r) => r.method)).toEqual(['HEAD', 'PUT', 'GET']);
         const put = seen[1];
         expect(put?.headers['if-none-match']).toBe('*');
@@ -90,12 +99,7 @@ describe('Class: S3DocumentStore', () => {
     describe('when the object a concurrent writer stored has other bytes', () => {
       it('throws DIGEST_MISMATCH', async () => {
         // Prepare
-        const { client } = s3With({
-          HEAD: { statusCode: 404 },
-          PUT: { statusCode: 412, body: PRECONDITION_FAILED },
-          GET: { statusCode: 200, body: 'other bytes' },
-        });
-        const docs = new S3DocumentStore({ client, bucket: 'evidence' });
+        const { docs } = lostRaceTo('other bytes');
 
         // Act
         const act = docs.put(new TextEncoder().encode('mine'), 'text/plain');
@@ -110,12 +114,7 @@ describe('Class: S3DocumentStore', () => {
     describe('when a concurrent writer stored different content under the key (412)', () => {
       it('throws ConflictError', async () => {
         // Prepare
-        const { client } = s3With({
-          HEAD: { statusCode: 404 },
-          PUT: { statusCode: 412, body: PRECONDITION_FAILED },
-          GET: { statusCode: 200, body: '{"decision":"PASS"}' },
-        });
-        const docs = new S3DocumentStore({ client, bucket: 'evidence' });
+        const { docs } = lostRaceTo('{"decision":"PASS"}');
 
         // Act
         const act = docs.putObject(

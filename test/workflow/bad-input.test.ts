@@ -104,6 +104,10 @@ describe('Workflow: bad input on the local stack', () => {
   });
   afterAll(() => stopLocalWorld(w));
 
+  /** Builds the default scenario image for `repository`, with the given knobs, into the local registry. */
+  const buildTarget = (repository: string, knobs: Partial<ScenarioTarget> = {}) =>
+    buildScenarioImage(w.registry, target(repository, knobs), w.keys);
+
   describe('when the pushed manifest has an unknown media type', () => {
     it('quarantines with a reason naming the media type and promotes nothing', async () => {
       // Prepare
@@ -142,7 +146,7 @@ describe('Workflow: bad input on the local stack', () => {
       async (_label, bytes, reason, i) => {
         // Prepare
         const repository = `demo/garbage-sbom-${i}`;
-        const built = await buildScenarioImage(w.registry, target(repository, { sbom: false }), w.keys);
+        const built = await buildTarget(repository, { sbom: false });
         const referrer = referrerManifest({
           artifactType: MediaTypes.cyclonedxJson,
           subject: await descriptorOfManifest(w, repository, built.subject.tag),
@@ -165,7 +169,7 @@ describe('Workflow: bad input on the local stack', () => {
     it('refuses it by its descriptor size before fetching (sbom FAIL, TOO_LARGE reason)', async () => {
       // Prepare: a small blob whose descriptor claims one byte above the limit.
       const repository = 'demo/oversized-sbom';
-      const built = await buildScenarioImage(w.registry, target(repository, { sbom: false }), w.keys);
+      const built = await buildTarget(repository, { sbom: false });
       const layer = blobOf(MediaTypes.cyclonedxJson, new TextEncoder().encode('{"bomFormat":"CycloneDX"}'));
       const claimed = Limits.sbomBytes + 1;
       const referrerDigest = await pushRawManifest(
@@ -202,7 +206,7 @@ describe('Workflow: bad input on the local stack', () => {
     it('records signature FAIL with a TOO_LARGE reason and quarantines', async () => {
       // Prepare: the payload really is one byte above the limit (1 MiB, cheap).
       const repository = 'demo/oversized-signature';
-      const built = await buildScenarioImage(w.registry, target(repository, { signature: 'none' }), w.keys);
+      const built = await buildTarget(repository, { signature: 'none' });
       const payload = new Uint8Array(Limits.signaturePayloadBytes + 1).fill(0x20);
       const sig = cosignSignatureManifest([cosignSign(w.keys.signing.privateKey, payload)]);
       await pushManifest(w.registry, repository, sig, cosignTag(built.digest, 'sig'));
@@ -225,11 +229,7 @@ describe('Workflow: bad input on the local stack', () => {
     it('refuses it by its descriptor size (provenance FAIL, TOO_LARGE reason)', async () => {
       // Prepare
       const repository = 'demo/oversized-attestation';
-      const built = await buildScenarioImage(
-        w.registry,
-        target(repository, { provenance: false, evalMetrics: null }),
-        w.keys,
-      );
+      const built = await buildTarget(repository, { provenance: false, evalMetrics: null });
       const envelope = blobOf(MediaTypes.dsseEnvelope, new TextEncoder().encode('{"payloadType":"x"}'));
       const claimed = Limits.attestationBytes + 1;
       await pushRawManifest(
@@ -270,11 +270,7 @@ describe('Workflow: bad input on the local stack', () => {
     it('records provenance FAIL (not PASS, not a crash) and quarantines', async () => {
       // Prepare: correctly signed by the trusted attestation key, but the payload is garbage.
       const repository = 'demo/garbage-provenance';
-      const built = await buildScenarioImage(
-        w.registry,
-        target(repository, { provenance: false, evalMetrics: null }),
-        w.keys,
-      );
+      const built = await buildTarget(repository, { provenance: false, evalMetrics: null });
       const garbage = new TextEncoder().encode('{"_type": "https://in-toto.io/Statement/v1", "subject": [');
       const envelope = signDsse(MediaTypes.inTotoPayload, garbage, [{ privateKey: w.keys.attestation.privateKey }]);
       const att = cosignAttestationManifest([{ envelope, predicateType: PredicateTypes.slsaProvenanceV1 }]);
@@ -297,13 +293,9 @@ describe('Workflow: bad input on the local stack', () => {
     const getDeps = () => w.getDeps();
 
     beforeAll(async () => {
-      const good = await buildScenarioImage(w.registry, target(promotedRepository), w.keys);
+      const good = await buildTarget(promotedRepository);
       promoted = await gateRelease(w, promotedRepository, good.subject.tag);
-      const unsigned = await buildScenarioImage(
-        w.registry,
-        target(quarantinedRepository, { signature: 'none' }),
-        w.keys,
-      );
+      const unsigned = await buildTarget(quarantinedRepository, { signature: 'none' });
       quarantined = await gateRelease(w, quarantinedRepository, unsigned.subject.tag);
     });
 

@@ -257,15 +257,22 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         });
       });
 
-      describe.each([
-        ['the release is terminal and a non-terminal state is asked', 'QUARANTINED', 'AWAITING_APPROVAL'],
-        ['the state would move backwards', 'AWAITING_APPROVAL', 'EVALUATED'],
-        ['the state would move backwards', 'EVALUATED', 'RECORDED'],
-        ['the state would move backwards', 'AWAITING_APPROVAL', 'RECORDED'],
-        ['the state would move backwards', 'PROMOTED', 'EVALUATED'],
-        ['the state would move backwards', 'QUARANTINED', 'RECORDED'],
-      ] as const)('when %s', (_when, from, to) => {
-        it(`refuses ${from} → ${to} with ConflictError and keeps the state`, async () => {
+      const REFUSED_MOVES: readonly (readonly [string, readonly (readonly [ReleaseState, ReleaseState])[]])[] = [
+        ['the release is terminal and a non-terminal state is asked', [['QUARANTINED', 'AWAITING_APPROVAL']]],
+        [
+          'the state would move backwards',
+          [
+            ['AWAITING_APPROVAL', 'EVALUATED'],
+            ['EVALUATED', 'RECORDED'],
+            ['AWAITING_APPROVAL', 'RECORDED'],
+            ['PROMOTED', 'EVALUATED'],
+            ['QUARANTINED', 'RECORDED'],
+          ],
+        ],
+      ];
+
+      describe.each(REFUSED_MOVES)('when %s', (_when, moves) => {
+        it.each(moves)('refuses %s → %s with ConflictError and keeps the state', async (from, to) => {
           // Prepare
           const rec = await recordedIn(from);
 
