@@ -285,7 +285,7 @@ describe('Function: verifyEnvelope', () => {
       const doubled = new Uint8Array(Buffer.from(`${signed.slice(0, -1)},"payload":"${other}"}`));
 
       // Act
-      const act = (): unknown => verifyEnvelope(doubled, [trusted('ci', ci.publicKey)]);
+      const act = (): unknown => verifyEnvelope(doubled, [trustedKey('ci', ci.publicKey)]);
 
       // Assess
       expect(act).toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
