@@ -159,7 +159,9 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       }
       const documents = lines.map((l) => S3_LINE.exec(l)).filter((m) => m !== null);
       const names = documents.map((m) => m[3]);
-      expect(names).toEqual(expect.arrayContaining(['sbom.cdx.json', 'provenance.dsse.json', 'scan-report.json']));
+      expect(names).toEqual(
+        expect.arrayContaining(['sbom.intoto.dsse.json', 'provenance.dsse.json', 'scan-report.json']),
+      );
 
       // The keys are content addresses: read each object back (get() verifies its sha256).
       const standIns = await startStandIns({ dataDir: join(workDir, 'data') });

@@ -362,7 +362,7 @@ describe('Schema: RepositoryPolicySchema', () => {
       ['signature.notation', { trustAnchors: [], trustedIdentities: [], awsSignerProfiles: [] }],
       ['attestations', { keys: [], sigstore: { identities: [] } }],
       ['provenance', { builders: [], sourceRepositories: [], acceptBuildkit: false }],
-      ['sbom.requireSigned', false],
+      ['sbom.requireSigned', true],
       ['lockfile.requirePinnedBase', true],
       ['scan.maxFindings', { CRITICAL: 0, HIGH: 0, UNDEFINED: 0 }],
       ['scan.ignore', []],

@@ -354,7 +354,7 @@ describe('Function: buildScenarioImage', () => {
       expect(verify('sha256', tampered, keys.signing.publicKey, sig.signature)).toBe(false);
     });
 
-    it('attaches provenance and eval DSSE envelopes whose PAE verifies and whose subject is the image', async () => {
+    it('attaches provenance, SBOM and eval DSSE envelopes whose PAE verifies and whose subject is the image', async () => {
       // Act
       const { reg, built } = await builtScenario('good');
 
@@ -362,6 +362,7 @@ describe('Function: buildScenarioImage', () => {
       const atts = attestations(reg, 'demo/good', built.digest);
       expect(atts.map((a) => a.predicateType)).toEqual([
         'https://slsa.dev/provenance/v1',
+        'https://cyclonedx.org/bom',
         'https://release-gate.dev/eval-results/v1',
       ]);
       for (const att of atts) {
@@ -652,12 +653,13 @@ describe('Function: buildScenarioImage', () => {
   });
 
   describe('when provenance is missing', () => {
-    it('attaches only the eval attestation', async () => {
+    it('attaches the SBOM and eval attestations only', async () => {
       // Act
       const { reg, built } = await builtScenario('missing-provenance');
 
       // Assess
       expect(attestations(reg, 'demo/missing-provenance', built.digest).map((a) => a.predicateType)).toEqual([
+        'https://cyclonedx.org/bom',
         'https://release-gate.dev/eval-results/v1',
       ]);
     });
@@ -902,6 +904,7 @@ describe('Constant: DEMO_SCENARIOS', () => {
       'unknown-key',
       'wrong-digest',
       'critical-cve',
+      'sbom-override',
       'eval-regression',
       'eval-self-graded',
       'missing-provenance',

@@ -89,7 +89,10 @@ describe('Function: collectSbom', () => {
     subject = { repository: REPO, digest: image.digest };
   });
 
-  describe('when a CycloneDX SBOM is attached as an OCI referrer', () => {
+  /** Unsigned SBOMs count only where the policy says so (the default requires a signed one). */
+  const allowingUnsigned = { sbom: { requireSigned: false } };
+
+  describe('when a CycloneDX SBOM is attached as an OCI referrer and the policy allows unsigned SBOMs', () => {
     it('passes with the facts and stores the raw SBOM and components.json', async () => {
       // Prepare
       const raw = encode(CYCLONEDX);
@@ -100,7 +103,7 @@ describe('Function: collectSbom', () => {
       });
 
       // Act
-      const result = await collectSbom(collectContext({ subject, registry }));
+      const result = await collectSbom(collectContext({ subject, registry, policy: allowingUnsigned }));
 
       // Assess
       expect(result.status).toBe('PASS');
@@ -126,7 +129,8 @@ describe('Function: collectSbom', () => {
   const trusted = testSigner('ci-2026');
   const attacker = testSigner('attacker');
   const trusting = { attestations: { keys: [trusted.trusted] } };
-  const requiringSigned = { ...trusting, sbom: { requireSigned: true } };
+  const requiringSigned = trusting;
+  const trustingUnsigned = { ...trusting, ...allowingUnsigned };
   const referrer = (registry: MemoryRegistry, image: Descriptor, layers: LayerSpec[], artifactType?: string) =>
     pushArtifact(registry, REPO, { layers, subject: image, ...(artifactType !== undefined && { artifactType }) });
   const sbomTag = (registry: MemoryRegistry, image: Descriptor, layers: LayerSpec[]) =>
@@ -138,6 +142,7 @@ describe('Function: collectSbom', () => {
       [
         {
           it: 'reads the artifact type from the manifest when the layer has a generic media type',
+          policy: allowingUnsigned,
           arrange: async (registry, image) => {
             await referrer(
               registry,
@@ -189,6 +194,7 @@ describe('Function: collectSbom', () => {
       [
         {
           it: 'passes from the sha256-<hex>.sbom tag',
+          policy: allowingUnsigned,
           arrange: async (registry, image) => {
             await sbomTag(registry, image, [{ mediaType: MediaTypes.spdxJson, bytes: encode(SPDX) }]);
           },
@@ -226,7 +232,7 @@ describe('Function: collectSbom', () => {
       'when the policy requires a signed SBOM (sbom.requireSigned)',
       [
         {
-          it: 'does not read an unsigned referrer SBOM: MISSING with the policy as the reason',
+          it: 'does not count an unsigned referrer SBOM (the default): MISSING with the policy as the reason',
           policy: requiringSigned,
           arrange: async (registry, image) => {
             const layers = [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }];
@@ -236,7 +242,25 @@ describe('Function: collectSbom', () => {
           firstReason: 'sbom.requireSigned',
         },
         {
-          it: 'passes with the signed attestation even when an unsigned referrer SBOM is attached too',
+          it: 'passes with the signed attestation when an unsigned referrer carries the same SBOM',
+          policy: requiringSigned,
+          arrange: async (registry, image) => {
+            const unsigned = [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }];
+            await referrer(registry, image, unsigned, MediaTypes.cyclonedxJson);
+            await referrer(registry, image, [
+              sbomAttestation(trusted, image.digest, PredicateTypes.cyclonedx, CYCLONEDX),
+            ]);
+          },
+          status: 'PASS',
+          facts: { source: 'attestation', componentCount: 2 },
+        },
+      ],
+    ],
+    [
+      'when SBOMs of the image disagree (red-team finding 1)',
+      [
+        {
+          it: 'fails when an unsigned referrer leaves out a component the signed SBOM lists',
           policy: requiringSigned,
           arrange: async (registry, image) => {
             const unsigned = [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode({ ...CYCLONEDX, components: [] }) }];
@@ -245,8 +269,33 @@ describe('Function: collectSbom', () => {
               sbomAttestation(trusted, image.digest, PredicateTypes.cyclonedx, CYCLONEDX),
             ]);
           },
+          status: 'FAIL',
+          firstReason: 'the image carries SBOMs that disagree',
+          reasonsText:
+            /referrer sha256:[a-f0-9]{64} disagrees with attestation .*it omits pkg:deb\/debian\/bash@5\.2-1, pkg:npm\/express@4\.18\.2/,
+        },
+        {
+          it: 'lets a signed SBOM outrank an unsigned one listed first, even where unsigned ones count',
+          policy: trustingUnsigned,
+          arrange: async (registry, image) => {
+            const unsigned = [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }];
+            await referrer(registry, image, unsigned, MediaTypes.cyclonedxJson);
+            await referrer(registry, image, [
+              sbomAttestation(trusted, image.digest, PredicateTypes.cyclonedx, CYCLONEDX),
+            ]);
+          },
           status: 'PASS',
-          facts: { source: 'attestation', componentCount: 2 },
+          facts: { source: 'attestation' },
+        },
+        {
+          it: 'fails when two unsigned SBOMs disagree, where unsigned ones count',
+          policy: allowingUnsigned,
+          arrange: async (registry, image) => {
+            await referrer(registry, image, [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }]);
+            await sbomTag(registry, image, [{ mediaType: MediaTypes.spdxJson, bytes: encode(SPDX) }]);
+          },
+          status: 'FAIL',
+          firstReason: 'the image carries SBOMs that disagree',
         },
       ],
     ],
@@ -293,6 +342,7 @@ describe('Function: collectSbom', () => {
         },
         {
           it: 'passes with a later good source and names the rejected one',
+          policy: allowingUnsigned,
           arrange: async (registry, image) => {
             await referrer(registry, image, [
               { mediaType: MediaTypes.cyclonedxJson, bytes: new TextEncoder().encode('not json') },
@@ -360,7 +410,7 @@ describe('Function: collectSbom', () => {
   describe('when no SBOM is attached', () => {
     it('reports MISSING', async () => {
       // Act
-      const result = await collectSbom(collectContext({ subject, registry }));
+      const result = await collectSbom(collectContext({ subject, registry, policy: allowingUnsigned }));
 
       // Assess
       expect(result).toMatchObject({ kind: 'sbom', status: 'MISSING', documents: [] });

@@ -229,7 +229,8 @@ describe('Workflow: bad input on the local stack', () => {
     it('refuses it by its descriptor size (provenance FAIL, TOO_LARGE reason)', async () => {
       // Prepare
       const repository = 'demo/oversized-attestation';
-      const built = await buildTarget(repository, { provenance: false, evalMetrics: null });
+      // No attestation of the factory's (SBOM, provenance, eval): the test pushes the `.att` tag itself.
+      const built = await buildTarget(repository, { provenance: false, evalMetrics: null, sbom: false });
       const envelope = blobOf(MediaTypes.dsseEnvelope, new TextEncoder().encode('{"payloadType":"x"}'));
       const claimed = Limits.attestationBytes + 1;
       await pushRawManifest(
@@ -270,7 +271,7 @@ describe('Workflow: bad input on the local stack', () => {
     it('records provenance FAIL (not PASS, not a crash) and quarantines', async () => {
       // Prepare: correctly signed by the trusted attestation key, but the payload is garbage.
       const repository = 'demo/garbage-provenance';
-      const built = await buildTarget(repository, { provenance: false, evalMetrics: null });
+      const built = await buildTarget(repository, { provenance: false, evalMetrics: null, sbom: false });
       const garbage = new TextEncoder().encode('{"_type": "https://in-toto.io/Statement/v1", "subject": [');
       const envelope = signDsse(MediaTypes.inTotoPayload, garbage, [{ privateKey: w.keys.attestation.privateKey }]);
       const att = cosignAttestationManifest([{ envelope, predicateType: PredicateTypes.slsaProvenanceV1 }]);

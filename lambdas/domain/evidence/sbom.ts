@@ -2,12 +2,17 @@
  * SBOM evidence: find the image's SBOM, parse and normalise it, and store both the raw document
  * and the normalised `components.json` (which the lockfile and dependency-diff collectors read).
  *
- * Sources, first usable one wins:
- * 1. OCI referrers of the image digest (image-spec 1.1 / distribution-spec "Listing Referrers").
- *    The manifest of each referrer is read: an index entry's `artifactType` is only a hint that
- *    anyone who can push a referrers-tag index can forge.
- * 2. cosign's legacy `sha256-<hex>.sbom` tag (`cosign attach sbom`).
- * 3. A signed in-toto attestation with a CycloneDX or SPDX predicate.
+ * Sources, all of them read:
+ * - signed: in-toto attestations with a CycloneDX or SPDX predicate, verified with the policy's
+ *   attestation keys;
+ * - unsigned: OCI referrers of the image digest (image-spec 1.1 / distribution-spec "Listing
+ *   Referrers"; the manifest of each is read, since an index entry's `artifactType` is a hint anyone
+ *   can forge) and cosign's legacy `sha256-<hex>.sbom` tag (`cosign attach sbom`).
+ *
+ * Whoever can push can attach an unsigned SBOM, so a signed SBOM always outranks an unsigned one,
+ * an unsigned one counts only where the policy allows it (`sbom.requireSigned: false`; the default
+ * is true), and any two SBOMs of the image that list different components block: unsigned evidence
+ * may add a reason to block, never a reason to pass.
  */
 import { discoverAttestations } from '../attest/discover.js';
 import { safeParseJsonDocument } from '../document.js';
@@ -57,21 +62,42 @@ export async function collectSbom(ctx: CollectContext): Promise<EvidenceResult> 
     throw err;
   }
   const rejected: string[] = [];
-  const found = ctx.policy.sbom.requireSigned
-    ? await fromAttestations(ctx, rejected)
-    : ((await fromReferrers(ctx, referrers, rejected)) ??
-      (await fromCosignTag(ctx, rejected)) ??
-      (await fromAttestations(ctx, rejected)));
+  const signed = await fromAttestations(ctx, rejected);
+  const unsigned = [
+    ...(await fromReferrers(ctx, referrers, rejected)),
+    ...[await fromCosignTag(ctx, rejected)].filter((f) => f !== undefined),
+  ];
+  const requireSigned = ctx.policy.sbom.requireSigned;
+  const found = signed[0] ?? (requireSigned ? undefined : unsigned[0]);
 
   if (found === undefined) {
+    if (requireSigned && unsigned.length > 0) {
+      return evidenceResult('sbom', 'MISSING', [
+        `no signed SBOM attestation found for ${repository}@${digest}; ${unsigned.length} unsigned SBOM(s) (${unsigned.map((u) => u.location).join(', ')}) do not count under the policy's sbom.requireSigned`,
+        ...summariseRejections('ignored', rejected),
+      ]);
+    }
     if (rejected.length === 0) {
       return evidenceResult('sbom', 'MISSING', [
-        ctx.policy.sbom.requireSigned
-          ? `no signed SBOM attestation found for ${repository}@${digest} (policy sbom.requireSigned: unsigned referrers and .sbom tags are not read)`
+        requireSigned
+          ? `no signed SBOM attestation found for ${repository}@${digest} (policy sbom.requireSigned)`
           : `no SBOM found for ${repository}@${digest} (referrers, cosign .sbom tag, attestations)`,
       ]);
     }
     return evidenceResult('sbom', 'FAIL', summariseRejections('no usable SBOM', rejected));
+  }
+
+  const conflicts = [...signed, ...unsigned]
+    .filter((other) => other !== found)
+    .flatMap((other) => {
+      const difference = inventoryDifference(found.parsed.sbom, other.parsed.sbom);
+      return difference === undefined ? [] : [`${other.location} disagrees with ${found.location}: ${difference}`];
+    });
+  if (conflicts.length > 0) {
+    return evidenceResult('sbom', 'FAIL', [
+      `the image carries SBOMs that disagree (an SBOM anyone can attach may add a reason to block, never one to pass)`,
+      ...conflicts.slice(0, MAX_REJECTIONS_SHOWN),
+    ]);
   }
 
   const { sbom, notes } = found.parsed;
@@ -109,7 +135,8 @@ async function fromReferrers(
   ctx: CollectContext,
   referrers: readonly Descriptor[],
   rejected: string[],
-): Promise<FoundSbom | undefined> {
+): Promise<FoundSbom[]> {
+  const found: FoundSbom[] = [];
   const { digest } = ctx.subject;
   for (const descriptor of referrers) {
     const location = `referrer ${descriptor.digest}`;
@@ -127,9 +154,9 @@ async function fromReferrers(
       continue;
     }
     const result = await loadLayer(ctx, 'referrer', location, layer, rejected);
-    if (result !== undefined) return result;
+    if (result !== undefined) found.push(result);
   }
-  return undefined;
+  return found;
 }
 
 async function fromCosignTag(ctx: CollectContext, rejected: string[]): Promise<FoundSbom | undefined> {
@@ -151,7 +178,8 @@ async function fromCosignTag(ctx: CollectContext, rejected: string[]): Promise<F
   return loadLayer(ctx, 'cosign-tag', location, layer, rejected);
 }
 
-async function fromAttestations(ctx: CollectContext, rejected: string[]): Promise<FoundSbom | undefined> {
+async function fromAttestations(ctx: CollectContext, rejected: string[]): Promise<FoundSbom[]> {
+  const found: FoundSbom[] = [];
   const scan = await discoverAttestations(ctx.registry, ctx.subject, ctx.policy.attestations.keys, [
     ...SBOM_PREDICATE_TYPES,
   ]);
@@ -165,17 +193,42 @@ async function fromAttestations(ctx: CollectContext, rejected: string[]): Promis
     const location = `attestation ${att.source} signed by ${att.signer}`;
     try {
       const parsed = normalizeSbomObjectWithNotes(att.statement.predicate);
-      return {
+      found.push({
         source: 'attestation',
         location,
         parsed,
         raw: { name: 'sbom.intoto.dsse.json', mediaType: MediaTypes.dsseEnvelope, bytes: att.envelope },
-      };
+      });
     } catch (err) {
       rejected.push(`${location}: ${describeError(err)}`);
     }
   }
-  return undefined;
+  return found;
+}
+
+/** How a component is compared across SBOMs: its purl, else its name and version. */
+function inventoryKey(c: NormalizedSbom['components'][number]): string {
+  return c.purl ?? `${c.name}@${c.version ?? ''}`;
+}
+
+/**
+ * Why two SBOMs of one image are not the same inventory (components, or the lockfile digest they
+ * carry), or undefined when they agree. Order and format (CycloneDX vs SPDX) do not matter.
+ */
+function inventoryDifference(a: NormalizedSbom, b: NormalizedSbom): string | undefined {
+  const left = new Set(a.components.map(inventoryKey));
+  const right = new Set(b.components.map(inventoryKey));
+  const onlyLeft = [...left].filter((k) => !right.has(k)).sort();
+  const onlyRight = [...right].filter((k) => !left.has(k)).sort();
+  const parts: string[] = [];
+  const shown = (keys: readonly string[]) =>
+    `${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ` and ${keys.length - 3} more` : ''}`;
+  if (onlyRight.length > 0) parts.push(`it adds ${shown(onlyRight)}`);
+  if (onlyLeft.length > 0) parts.push(`it omits ${shown(onlyLeft)}`);
+  if (a.lockfileDigest !== undefined && b.lockfileDigest !== undefined && a.lockfileDigest !== b.lockfileDigest) {
+    parts.push(`its lockfile digest is ${b.lockfileDigest}, not ${a.lockfileDigest}`);
+  }
+  return parts.length > 0 ? parts.join('; ') : undefined;
 }
 
 interface SbomLayer {
