@@ -150,6 +150,8 @@ describe('Function: start-release handler', () => {
       ['a cosign .sbom tag', { 'image-tag': attachment('.sbom') }, attachment('.sbom')],
       ['a referrers-tag index', { 'image-tag': attachment('') }, attachment('')],
       ['a signature artifact', { 'artifact-media-type': MediaTypes.notarySignature }, MediaTypes.notarySignature],
+      // Red-team finding 12: a forged event naming no valid repository ended in QuarantineFailed.
+      ['a repository name ECR could not send', { 'repository-name': 'Team/App Name!' }, 'is not valid'],
     ] as const)('ignores %s with a reason and starts nothing', async (_label, detail, named) => {
       // Prepare
       const w = world();
@@ -161,6 +163,22 @@ describe('Function: start-release handler', () => {
       expect(result).toMatchObject({ started: false });
       expect('reason' in result ? result.reason : '').toContain(named);
       expect(w.starter.started).toEqual([]);
+    });
+  });
+
+  describe('when no policy rule governs the pushed repository (red-team finding 13)', () => {
+    it('starts nothing, so no execution waits out the scan or tags a repository it does not own', async () => {
+      // Prepare
+      const w = world({ policy: policyOf({ rules: [{ repositories: ['apps/**'] }] }) });
+
+      // Act
+      const ungated = await startRelease(w.getDeps)(imageActionEvent({ 'repository-name': 'tools/ci-cache' }));
+      const gated = await startRelease(w.getDeps)(imageActionEvent({ 'repository-name': 'apps/web' }));
+
+      // Assess
+      expect(ungated).toEqual({ started: false, reason: 'repository tools/ci-cache is not gated by any policy rule' });
+      expect(gated).toMatchObject({ started: true });
+      expect(w.starter.started.map((s) => s.input)).toEqual([expect.objectContaining({ repository: 'apps/web' })]);
     });
   });
 

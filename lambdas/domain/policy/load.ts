@@ -85,6 +85,11 @@ export function repositoryMatches(pattern: string, repository: string): boolean 
   return globMatches(pattern, repository, { segments: true });
 }
 
+/** Whether any rule of the policy governs `repository`. */
+export function isGated(document: PolicyDocument, repository: string): boolean {
+  return document.rules.some((r) => r.repositories.some((p) => repositoryMatches(p, repository)));
+}
+
 /** The first rule matching the repository. No match is an error: ungated repos never pass. */
 export function policyFor(document: PolicyDocument, repository: string): RepositoryPolicy {
   const rule = document.rules.find((r) => r.repositories.some((p) => repositoryMatches(p, repository)));

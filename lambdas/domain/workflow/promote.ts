@@ -20,8 +20,16 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
   if (decision === null || decision.decision !== 'PASS') {
     throw new PromotionBlockedError('no PASS decision is stored for this release');
   }
-  const stage = policy.stages[req.stage];
-  if (stage?.require.includes('approval')) {
+  // The release's own recorded stage decides, not the one this step was handed (red-team finding
+  // 10); a stage the policy does not define cannot be promoted.
+  if (req.stage !== release.stage) {
+    throw new PromotionBlockedError(
+      `promote was asked for stage ${req.stage}; the release was gated for ${release.stage}`,
+    );
+  }
+  const stage = policy.stages[release.stage];
+  if (stage === undefined) throw new PromotionBlockedError(`stage ${release.stage} is not defined in the policy`);
+  if (stage.require.includes('approval')) {
     const approval = await deps.store.getEvidence(req.repository, req.digest, 'approval');
     if (approval?.status !== 'PASS') throw new PromotionBlockedError('approval evidence is not PASS');
   }

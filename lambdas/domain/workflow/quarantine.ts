@@ -1,7 +1,7 @@
 // Quarantine: every blocked or failed release ends here; production is never touched.
 import { z } from 'zod';
 import { safeParseJsonDocument } from '../document.js';
-import { AlreadyDecidedError, ConflictError, ErrorName, NotFoundError, StatesError } from '../errors.js';
+import { AlreadyDecidedError, ConflictError, describeError, ErrorName, isRetryable, StatesError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { digestToTag } from '../oci.js';
 import type { GateDeps } from './deps.js';
@@ -51,6 +51,7 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
   }
   const quarantineTag = `quarantine-${digestToTag(req.digest)}`;
   let tagged = false;
+  let untagged: string | undefined;
   if (release === null) {
     // RecordRelease failed (unreadable or unsupported manifest): still leave an auditable record.
     await deps.store.recordRelease({
@@ -65,19 +66,28 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
     });
   } else {
     try {
-      const manifest = await deps.registry.getManifest(req.repository, req.digest);
       const tags = await deps.registry.listTags(req.repository);
-      if (!tags.includes(quarantineTag)) {
+      if (tags.includes(quarantineTag)) {
+        // Only a tag on this very image is ours: one a pusher planted on another image is not
+        // advertised as the quarantine of this one.
+        const existing = await deps.registry.getManifest(req.repository, quarantineTag);
+        if (existing.digest === req.digest) tagged = true;
+        else untagged = `${quarantineTag} already points at ${existing.digest}, not at this image`;
+      } else {
+        const manifest = await deps.registry.getManifest(req.repository, req.digest);
         await deps.registry.putManifest(req.repository, manifest.bytes, manifest.mediaType, quarantineTag);
+        tagged = true;
       }
-      tagged = true;
     } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
+      // The registry blipped: the ASL retries. Anything else about the image (gone, a body whose
+      // mediaType contradicts the served one) must not keep the release from being quarantined.
+      if (isRetryable(err)) throw err;
+      untagged = `the quarantine tag could not be written: ${describeError(err)}`;
     }
   }
   await deps.store.updateReleaseState(req.repository, req.digest, 'QUARANTINED', {
     outcome: 'QUARANTINED',
-    outcomeReasons: reasons,
+    outcomeReasons: untagged === undefined ? reasons : [...reasons, untagged],
     decidedAt: deps.clock.now().toISOString(),
   });
   const detail = {

@@ -1,7 +1,7 @@
 // The scan-complete event: the other half of the scan rendezvous (see wait-for-scan.ts).
 
 import { ExpiredError } from '../errors.js';
-import { repositoryMatches } from '../policy/load.js';
+import { isGated } from '../policy/load.js';
 import type { ScanCompletion } from '../ports.js';
 import type { Digest } from '../types.js';
 import type { GateDeps } from './deps.js';
@@ -14,7 +14,7 @@ export async function scanCompleted(
 ): Promise<'resumed' | 'recorded' | 'already-answered' | 'ungated'> {
   // The Inspector2 Scan rule cannot filter by repository (it may send an ARN): scans of
   // repositories no policy rule gates are not recorded.
-  if (!deps.policy.document.rules.some((r) => r.repositories.some((p) => repositoryMatches(p, repository)))) {
+  if (!isGated(deps.policy.document, repository)) {
     return 'ungated';
   }
   const token = await deps.store.offerScanResult(repository, digest, completion);

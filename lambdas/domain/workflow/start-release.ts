@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { isGated } from '../policy/load.js';
+import type { PolicyDocument } from '../policy/schema.js';
 import type { ExecutionStarter } from '../ports.js';
+import { RepositoryNameSchema } from '../types.js';
 import { type EcrImageActionEvent, isAttachmentTag, isNonImageArtifact } from './events.js';
 import { type ExecutionInput, executionNameFor } from './inputs.js';
 
@@ -21,9 +24,21 @@ export type StartResult =
 export async function startRelease(
   starter: ExecutionStarter,
   config: { stage: string; scanTimeoutSeconds: number },
+  policy: PolicyDocument,
   event: EcrImageActionEvent,
 ): Promise<StartResult> {
   const d = event.detail;
+  // Not a repository name ECR could send (a forged event): nothing could be recorded or tagged for it.
+  if (!RepositoryNameSchema.safeParse(d['repository-name']).success) {
+    return {
+      started: false,
+      reason: `repository name ${JSON.stringify(d['repository-name'].slice(0, 300))} is not valid`,
+    };
+  }
+  // A repository no rule governs is not the gate's: no execution, no quarantine tag written into it.
+  if (!isGated(policy, d['repository-name'])) {
+    return { started: false, reason: `repository ${d['repository-name']} is not gated by any policy rule` };
+  }
   if (d['action-type'] !== 'PUSH') return { started: false, reason: `action ${d['action-type']} is not gated` };
   if (d.result !== 'SUCCESS') return { started: false, reason: `push result ${d.result}` };
   if (isAttachmentTag(d['image-tag'])) return { started: false, reason: `tag ${d['image-tag']} is an attachment` };
