@@ -54,6 +54,12 @@ export interface FetchedManifest {
 export interface RegistryReader {
   /** Human-readable location, for reasons and reports (e.g. `oci-layout:/x`, `127.0.0.1:5000`). */
   readonly location: string;
+  /**
+   * The registry host as image references name it (`123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
+   * `127.0.0.1:5000`): a signature naming another host is not about this image. An OCI layout on
+   * disk has none.
+   */
+  readonly host?: string;
   getManifest(repository: string, reference: string): Promise<FetchedManifest>;
   /**
    * Fetch a blob, refusing (TooLargeError) anything above `maxBytes`; exactly `maxBytes` is allowed.

@@ -31,12 +31,16 @@ function verifyAndCheck(dir: string, keys: readonly string[], claims: { reposito
   return { verified, reasons, mimeType, digest };
 }
 
+/** The registry the containers/image fixtures were signed for: every docker-reference names it. */
+const UPSTREAM_REGISTRY = '192.168.64.2:5000';
+
 describe('Function: verifyCosignSignature (containers/image fixtures)', () => {
   describe('when dir-img-cosign-valid is checked with keys/cosign.pub and its manifest digest', () => {
     it('verifies and its claims hold for repository cosign-signed-single-sample', () => {
       // Act
       const { verified, reasons, mimeType } = verifyAndCheck('dir-img-cosign-valid', ['cosign.pub'], {
         repository: 'cosign-signed-single-sample',
+        registry: UPSTREAM_REGISTRY,
       });
 
       // Assess
@@ -53,12 +57,14 @@ describe('Function: verifyCosignSignature (containers/image fixtures)', () => {
   describe.each(
     [
       {
-        when: 'dir-img-cosign-valid is checked as <registry>/<repository>',
-        it: 'also matches',
+        when: 'dir-img-cosign-valid is checked for the same repository on another registry',
+        it: 'reports an identity mismatch (red-team finding 16)',
         dir: 'dir-img-cosign-valid',
         keys: ['cosign.pub'],
-        claims: { repository: 'cosign-signed-single-sample', registry: '192.168.64.2:5000' },
-        reasons: () => [],
+        claims: { repository: 'cosign-signed-single-sample', registry: 'registry.example.com' },
+        reasons: () => [
+          'signature identity "192.168.64.2:5000/cosign-signed-single-sample" does not match repository cosign-signed-single-sample',
+        ],
       },
       {
         when: 'the expected reference is testing/manifest:notlatest',
@@ -75,7 +81,7 @@ describe('Function: verifyCosignSignature (containers/image fixtures)', () => {
         it: 'verifies the signature but fails the digest check',
         dir: 'dir-img-cosign-modified-manifest',
         keys: ['cosign.pub'],
-        claims: { repository: 'cosign-signed-single-sample' },
+        claims: { repository: 'cosign-signed-single-sample', registry: UPSTREAM_REGISTRY },
         reasons: (digest: string) => [
           `signature covers sha256:634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a00 not this image ${digest}`,
         ],
@@ -85,7 +91,7 @@ describe('Function: verifyCosignSignature (containers/image fixtures)', () => {
         it: 'ignores the tag when matching the repository',
         dir: 'dir-img-cosign-valid-with-tag',
         keys: ['cosign.pub'],
-        claims: { repository: 'skopeo-signed' },
+        claims: { repository: 'skopeo-signed', registry: UPSTREAM_REGISTRY },
         reference: '192.168.64.2:5000/skopeo-signed:tag',
         reasons: () => [],
       },
@@ -95,7 +101,7 @@ describe('Function: verifyCosignSignature (containers/image fixtures)', () => {
         it: 'verifies with keys/cosign2.pub and covers its manifest',
         dir: 'dir-img-cosign-key-rekor-valid',
         keys: ['cosign.pub', 'cosign2.pub'],
-        claims: { repository: 'cosign-signed/key-1' },
+        claims: { repository: 'cosign-signed/key-1', registry: UPSTREAM_REGISTRY },
         signer: 'cosign2.pub',
         reasons: () => [],
       },

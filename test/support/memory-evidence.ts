@@ -58,7 +58,11 @@ export function collectContext(options: {
 }): CollectContext {
   const empty = new MemoryStore();
   return {
-    subject: options.subject,
+    // As the workflow's collectContext: the subject lives on the registry's host, when it has one.
+    subject: {
+      ...options.subject,
+      ...(options.registry.host !== undefined && { registry: options.registry.host }),
+    },
     registry: options.registry,
     policy: RepositoryPolicySchema.parse({ repositories: ['**'], ...options.policy }),
     now: options.now ?? COLLECT_NOW,

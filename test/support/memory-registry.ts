@@ -40,8 +40,14 @@ export type RegistryOperation = 'getManifest' | 'getBlob' | 'listReferrers';
 
 export class MemoryRegistry implements RegistryWriter {
   public readonly location = 'memory:';
+  /** The registry host references name, when the test gives one (an OCI layout has none). */
+  public readonly host: string | undefined;
   private readonly repos = new Map<string, Repo>();
   private readonly faults = new Map<RegistryOperation, Error>();
+
+  public constructor(options: { readonly host?: string } = {}) {
+    this.host = options.host;
+  }
 
   /** Makes every later call of `operation` throw `error`. */
   public failOn(operation: RegistryOperation, error: Error): void {

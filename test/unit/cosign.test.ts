@@ -121,20 +121,40 @@ describe('Function: checkSimpleSigningClaims', () => {
   const expected = { digest: DIGEST, repository: 'app/x', allowedReferencePrefixes: [] as string[] };
 
   describe.each([
-    ['the bare repository', 'app/x'],
-    ['registry host and repository', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/app/x'],
-    ['a tag', 'localhost:5000/app/x:v1'],
-    ['a digest', `registry.example.com/app/x@${DIGEST}`],
-  ])('when the reference is %s', (_, reference) => {
+    ['the bare repository', 'app/x', undefined],
+    [
+      'this registry host and repository',
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/app/x',
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    ],
+    ['a tag', 'localhost:5000/app/x:v1', 'localhost:5000'],
+    ['a digest', `registry.example.com/app/x@${DIGEST}`, 'registry.example.com'],
+  ])('when the reference is %s', (_, reference, registry) => {
     it('reports nothing', () => {
       // Prepare
       const payload = payloadFor(reference);
 
       // Act
-      const reasons = checkSimpleSigningClaims(payload, expected);
+      const reasons = checkSimpleSigningClaims(payload, { ...expected, ...(registry !== undefined && { registry }) });
 
       // Assess
       expect(reasons).toEqual([]);
+    });
+  });
+
+  describe.each([
+    ['another registry than the image is on', 'evil.example.com/app/x:1.0', 'registry.example.com'],
+    ['a registry where the image is on none (an OCI layout)', 'registry.example.com/app/x', undefined],
+  ])('when the reference names %s (red-team finding 16)', (_, reference, registry) => {
+    it('reports the identity mismatch', () => {
+      // Act
+      const reasons = checkSimpleSigningClaims(payloadFor(reference), {
+        ...expected,
+        ...(registry !== undefined && { registry }),
+      });
+
+      // Assess
+      expect(reasons).toEqual([`signature identity "${reference}" does not match repository app/x`]);
     });
   });
 

@@ -15,8 +15,8 @@ import { type Descriptor, digestToTag, MediaTypes } from '../../lambdas/domain/o
 import type { Digest } from '../../lambdas/domain/types.js';
 import { pushArtifact, pushImage } from '../support/images.js';
 import { type ExpectedEvidence, expectEvidence, stringContainingAll } from '../support/matchers.js';
-import { imageContext } from '../support/memory-evidence.js';
-import type { MemoryRegistry } from '../support/memory-registry.js';
+import { collectContext, imageContext } from '../support/memory-evidence.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 import { cosignSignatureLayer, type TestSigner, testSigner } from '../support/signers.js';
 
 /** The trusted Notation test chain of these cases. */
@@ -25,7 +25,7 @@ const chain = await generateNotationChain({ caName: 'Release Gate Demo' });
 const REPO = 'app/x';
 
 /** The simple-signing payload cosign signs: this digest, under a reference to this repository unless given. */
-const simpleSigning = (digest: Digest, reference = `registry.example.com/${REPO}:1.0`): Uint8Array =>
+const simpleSigning = (digest: Digest, reference = `${REPO}:1.0`): Uint8Array =>
   simpleSigningPayload(reference, digest, { creator: 'test' });
 
 const sigTag = (digest: string): string => `${digestToTag(digest)}.sig`;
@@ -359,5 +359,36 @@ describe('Function: collectSignature', () => {
       // Assess
       await expect(act).rejects.toThrow(RegistryError);
     });
+  });
+});
+
+describe('Function: collectSignature, the registry named by a cosign docker-reference (red-team finding 16)', () => {
+  const ci = testSigner('ci');
+  const HOST = 'registry.example.com';
+
+  async function signedAs(reference: string, host?: string) {
+    const registry = new MemoryRegistry(host === undefined ? {} : { host });
+    const image = await pushImage(registry, REPO, '1.0');
+    await pushSigTag(registry, image, [cosignSignatureLayer(ci, simpleSigning(image.digest, reference))]);
+    const ctx = collectContext({
+      subject: { repository: REPO, digest: image.digest },
+      registry,
+      policy: { signature: { keys: [ci.trusted] } },
+    });
+    return collectSignature(ctx);
+  }
+
+  it.each([
+    ['the same repository on another registry', `evil.example.com/${REPO}:1.0`, HOST, 'FAIL'],
+    ['a registry host where the image has none (an OCI layout)', `${HOST}/${REPO}:1.0`, undefined, 'FAIL'],
+    ['this registry and repository', `${HOST}/${REPO}:1.0`, HOST, 'PASS'],
+    ['the bare repository name', `${REPO}:1.0`, HOST, 'PASS'],
+  ] as const)('when the signature names %s, the evidence is %s', async (_what, reference, host, status) => {
+    // Act
+    const result = await signedAs(reference, host);
+
+    // Assess
+    expect(result.status).toBe(status);
+    if (status === 'FAIL') expect(result.reasons.join(' ')).toContain('does not match repository app/x');
   });
 });

@@ -82,6 +82,7 @@ function isDigest(reference: string): boolean {
 
 export class DistributionRegistry implements RegistryWriter {
   public readonly location: string;
+  public readonly host: string;
   private readonly baseUrl: URL;
   private readonly authorization: () => Promise<string | undefined>;
   private readonly fetchImpl: typeof fetch;
@@ -93,6 +94,7 @@ export class DistributionRegistry implements RegistryWriter {
       throw new InvalidInputError(`registry baseUrl must be http(s): ${options.baseUrl}`);
     }
     this.location = this.baseUrl.host;
+    this.host = this.baseUrl.host;
     this.authorization = options.authorization ?? (async () => undefined);
     this.fetchImpl = options.fetch ?? fetch;
     this.timeoutMs = options.timeoutMs ?? 60_000;

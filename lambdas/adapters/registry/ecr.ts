@@ -80,6 +80,7 @@ function manifestString(bytes: Uint8Array): string {
 
 export class EcrRegistry implements RegistryWriter {
   public readonly location: string;
+  public readonly host: string;
   private readonly client: Pick<ECRClient, 'send'>;
   private readonly registryId: string;
   private readonly blobs: DistributionRegistry;
@@ -97,6 +98,7 @@ export class EcrRegistry implements RegistryWriter {
       ...(options.fetch !== undefined ? { fetch: options.fetch } : {}),
     });
     this.location = this.blobs.location;
+    this.host = this.blobs.host;
   }
 
   public async getManifest(repository: string, reference: string): Promise<FetchedManifest> {

@@ -112,8 +112,13 @@ function splitHost(name: string): { host?: string; path: string } {
 function referenceMatches(reference: string, expected: SimpleSigningExpectation): boolean {
   const name = stripTagAndDigest(reference.trim());
   if (name.length === 0) return false;
-  if (splitHost(name).path === expected.repository) return true;
-  if (expected.registry !== undefined && name === `${expected.registry}/${expected.repository}`) return true;
+  const { host, path } = splitHost(name);
+  if (path === expected.repository) {
+    // A bare repository name claims no registry. A named host must be this registry's: the same
+    // repository name on `evil.example.com` is another image (red-team finding 16).
+    if (host === undefined) return true;
+    if (expected.registry !== undefined && host === expected.registry) return true;
+  }
   return expected.allowedReferencePrefixes.some((prefix) => {
     if (prefix.length === 0) return false;
     // Prefixes end on a path boundary: `ci.example.com` must not admit `ci.example.com.evil.io/…`.

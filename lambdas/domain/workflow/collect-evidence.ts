@@ -31,7 +31,11 @@ export type CollectDeps = Pick<GateDeps, 'registry' | 'policy' | 'store' | 'docu
 /** Build the collector context for one release. */
 export function collectContext(deps: CollectDeps, req: Pick<CollectRequest, 'repository' | 'digest'>): CollectContext {
   return {
-    subject: { repository: req.repository, digest: req.digest },
+    subject: {
+      repository: req.repository,
+      digest: req.digest,
+      ...(deps.registry.host !== undefined && { registry: deps.registry.host }),
+    },
     registry: deps.registry,
     policy: policyFor(deps.policy.document, req.repository),
     now: deps.clock.now(),
