@@ -12,6 +12,7 @@ import { DEMO_SCENARIOS, demoPolicy, type Scenario } from './fixtures/scenarios.
 import { LocalGate } from './local/gate.js';
 import { writeLocalState } from './local/state.js';
 import { countTransitions } from './local/step-functions.js';
+import { printable } from './printable.js';
 
 export interface DemoOptions {
   readonly autoApprove: boolean;
@@ -183,7 +184,7 @@ function printTable(rows: readonly DemoRow[], log: (l: string) => void): void {
     const statuses = EVIDENCE_KINDS.map((k) => (r.evidence[k] ?? '-').slice(0, 4).padEnd(5)).join(' ');
     const mark = r.outcome === r.expected ? ' ' : '!';
     log(
-      `${`${r.repository}`.padEnd(30)} ${r.outcome.padEnd(11)}${mark} ${statuses}  ${r.reasons.join(' | ').slice(0, 160)}`,
+      `${`${r.repository}`.padEnd(30)} ${r.outcome.padEnd(11)}${mark} ${statuses}  ${printable(r.reasons.join(' | ').slice(0, 160))}`,
     );
   }
   log('');

@@ -24,6 +24,7 @@ import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runDemo } from './demo.js';
 import { startStandIns } from './local/stand-ins.js';
 import { DEFAULT_WORK_DIR, isAlive, readLocalState } from './local/state.js';
+import { printable } from './printable.js';
 import { parseImageRef } from './refs.js';
 
 const USAGE = `release-gate: a fail-closed release gate for container images
@@ -165,9 +166,13 @@ async function gate(args: string[]): Promise<number> {
     process.stdout.write(`stage ${report.stage}, policy ${report.policyDigest}\n\n`);
     for (const e of report.evidence) {
       const req = e.required ? 'required' : 'optional';
-      process.stdout.write(`  ${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${req.padEnd(9)} ${e.reasons.join('; ')}\n`);
+      process.stdout.write(
+        `  ${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${req.padEnd(9)} ${printable(e.reasons.join('; '))}\n`,
+      );
     }
-    process.stdout.write(`\ndecision: ${report.decision}\n${report.reasons.map((r) => `  - ${r}`).join('\n')}\n`);
+    process.stdout.write(
+      `\ndecision: ${report.decision}\n${report.reasons.map((r) => `  - ${printable(r)}`).join('\n')}\n`,
+    );
   }
   return report.decision === 'PASS' ? 0 : 1;
 }
@@ -218,7 +223,7 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
     .replace(/<[^>]+>/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  process.stdout.write(`${res.status}: ${text.slice(0, 300)}\n`);
+  process.stdout.write(`${res.status}: ${printable(text.slice(0, 300))}\n`);
   if (res.status === 200) return 0;
   if (res.status >= 500) return 2;
   return 1;
@@ -265,9 +270,11 @@ async function status(args: string[]): Promise<number> {
         `${r.repository}@${r.digest}  ${r.state}${r.outcome && r.outcome !== r.state ? ` (${r.outcome})` : ''}  recorded ${r.recordedAt}\n`,
       );
       if (r.outcomeReasons && digest !== undefined)
-        for (const why of r.outcomeReasons) process.stdout.write(`    reason: ${why}\n`);
+        for (const why of r.outcomeReasons) process.stdout.write(`    reason: ${printable(why)}\n`);
       for (const e of r.evidence) {
-        process.stdout.write(`    ${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${e.reasons.join('; ').slice(0, 200)}\n`);
+        process.stdout.write(
+          `    ${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${printable(e.reasons.join('; ').slice(0, 200))}\n`,
+        );
         for (const d of e.documents)
           process.stdout.write(`      s3://${state.bucket}/evidence/sha256/${d.digest.slice(7)}  ${d.name}\n`);
       }
@@ -289,7 +296,7 @@ main(process.argv.slice(2)).then(
     ) {
       process.stderr.write(`usage error: ${err.message}\n\n${USAGE}\n`);
     } else {
-      process.stderr.write(`error: ${describeError(err)}\n`);
+      process.stderr.write(`error: ${printable(describeError(err))}\n`);
     }
     process.exitCode = 2;
   },
