@@ -5,7 +5,7 @@ import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js
 import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
-import { describeError } from '../../lambdas/domain/errors.js';
+import { describeError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
 import {
@@ -133,12 +133,18 @@ export class LocalGate {
     server.on('request', (req, res) => {
       void (async () => {
         try {
-          const body = await readBody(req, 16_384);
+          const body = await readBody(req, APPROVAL_BODY_BYTES);
           const url = new URL(req.url ?? '/', 'http://127.0.0.1');
           const m = /^\/approvals\/([^/]+)$/.exec(url.pathname);
           if (m === null) {
             res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
             return;
+          }
+          let id: string;
+          try {
+            id = decodeURIComponent(m[1] ?? '');
+          } catch (err) {
+            throw new InvalidInputError('the approval id in the path is not valid percent-encoding', { cause: err });
           }
           const event = {
             version: '2.0',
@@ -146,7 +152,7 @@ export class LocalGate {
             rawPath: url.pathname,
             rawQueryString: url.search.slice(1),
             headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
-            pathParameters: { id: decodeURIComponent(m[1] ?? '') },
+            pathParameters: { id },
             requestContext: { http: { method: req.method ?? 'GET', path: url.pathname } },
             body,
             isBase64Encoded: false,
@@ -158,7 +164,12 @@ export class LocalGate {
           }
           res.writeHead(out.statusCode ?? 200, out.headers as Record<string, string>).end(out.body ?? '');
         } catch (err) {
-          res.writeHead(413, { 'content-type': 'text/plain' }).end(`${String(err)}\n`);
+          // The status says what was wrong; a body past the limit is answered (413), then the
+          // connection is closed, instead of resetting it under the client.
+          const status = err instanceof TooLargeError ? 413 : err instanceof InvalidInputError ? 400 : 500;
+          res
+            .writeHead(status, { 'content-type': 'text/plain', ...(status === 413 && { connection: 'close' }) })
+            .end(`${describeError(err)}\n`);
         }
       })();
     });
@@ -238,6 +249,12 @@ export class LocalGate {
   }
 }
 
+/** Approval form posts are a few hundred bytes; API Gateway's own limit is far above this. */
+const APPROVAL_BODY_BYTES = 16_384;
+/** How much of an oversized body is read (and dropped) so that the client gets its 413. */
+const DRAIN_BYTES = 1024 * 1024;
+
+/** The request body, refused (TooLargeError) past `limit` bytes: the rest is read and dropped. */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -245,13 +262,17 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        reject(new Error('request body too large'));
-        req.destroy();
+        chunks.length = 0;
+        // Drained up to a bound so the 413 reaches the client; past it, a flood is cut off.
+        if (size > DRAIN_BYTES) req.destroy();
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (size > limit) reject(new TooLargeError('request body', size, limit));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }
