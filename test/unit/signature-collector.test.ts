@@ -392,3 +392,38 @@ describe('Function: collectSignature, the registry named by a cosign docker-refe
     if (status === 'FAIL') expect(result.reasons.join(' ')).toContain('does not match repository app/x');
   });
 });
+
+describe('Function: collectSignature, the repository a Sigstore bundle signs (red-team finding 7)', () => {
+  const ci = testSigner('ci');
+
+  async function bundleNaming(name: string) {
+    const registry = new MemoryRegistry();
+    const image = await pushImage(registry, REPO, '1.0');
+    const bundle = sigstoreImageBundle(ci.privateKey, { name, digest: image.digest });
+    await pushManifest(registry, REPO, sigstoreBundleReferrer(image, bundle));
+    const ctx = collectContext({
+      subject: { repository: REPO, digest: image.digest },
+      registry,
+      policy: { signature: { keys: [ci.trusted] } },
+    });
+    return collectSignature(ctx);
+  }
+
+  it('fails a bundle whose statement names another repository, as simple signing does', async () => {
+    // Act
+    const result = await bundleNaming('other/repo');
+
+    // Assess
+    expect(result.status).toBe('FAIL');
+    expect(result.reasons.join(' ')).toContain('the signed statement names "other/repo", not repository app/x');
+  });
+
+  it('passes the same bundle naming this repository', async () => {
+    // Act
+    const result = await bundleNaming(REPO);
+
+    // Assess
+    expect(result.status).toBe('PASS');
+    expect(result.facts).toMatchObject({ kinds: ['sigstore-bundle'] });
+  });
+});

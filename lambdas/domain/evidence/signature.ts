@@ -105,6 +105,11 @@ export async function collectSignature(ctx: CollectContext): Promise<EvidenceRes
       identities: policy.sigstore.identities,
       ...(trustedRoot === undefined ? {} : { trustedRoot }),
       now: ctx.now,
+      reference: {
+        repository: ctx.subject.repository,
+        ...(ctx.subject.registry !== undefined ? { registry: ctx.subject.registry } : {}),
+        allowedReferencePrefixes: policy.allowedReferencePrefixes,
+      },
     });
     for (const [i, a] of bundles.accepted.entries()) {
       const signer = a.issuer === undefined ? a.signer : `${a.signer} (${a.issuer})`;

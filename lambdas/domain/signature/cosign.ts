@@ -10,6 +10,7 @@ import { parseJsonDocument } from '../document.js';
 import { InvalidInputError, TooLargeError, UntrustedError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { Annotations, MediaTypes } from '../oci.js';
+import { type ReferenceExpectation, referenceNamesRepository } from '../reference.js';
 import type { TrustedKey } from '../trust-material.js';
 
 /** The only `critical.type` cosign writes for image signatures. */
@@ -60,15 +61,9 @@ export function verifyCosignSignature(
   return { signer, payload: parseSimpleSigningPayload(payload) };
 }
 
-export interface SimpleSigningExpectation {
+export interface SimpleSigningExpectation extends ReferenceExpectation {
   /** The image digest the signature must cover. */
   readonly digest: string;
-  /** The repository the image is released from, e.g. `app/x`. */
-  readonly repository: string;
-  /** Registry host the repository lives on, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
-  readonly registry?: string;
-  /** Reference prefixes also accepted (policy.signature.allowedReferencePrefixes). */
-  readonly allowedReferencePrefixes: readonly string[];
 }
 
 /**
@@ -83,48 +78,10 @@ export function checkSimpleSigningClaims(payload: SimpleSigningPayload, expected
     reasons.push(`signature covers ${signedDigest} not this image ${expected.digest}`);
   }
   const reference = payload.critical.identity['docker-reference'];
-  if (!referenceMatches(reference, expected)) {
+  if (!referenceNamesRepository(reference, expected)) {
     reasons.push(`signature identity ${JSON.stringify(reference)} does not match repository ${expected.repository}`);
   }
   return reasons;
-}
-
-/** Drops `@sha256:…` and a `:tag` in the last path component. */
-function stripTagAndDigest(reference: string): string {
-  const at = reference.indexOf('@');
-  const name = at >= 0 ? reference.slice(0, at) : reference;
-  const lastSlash = name.lastIndexOf('/');
-  const colon = name.indexOf(':', lastSlash + 1);
-  return colon >= 0 ? name.slice(0, colon) : name;
-}
-
-/** distribution/reference: the first component is a host when it has a `.` or `:` or is `localhost`. */
-function splitHost(name: string): { host?: string; path: string } {
-  const slash = name.indexOf('/');
-  if (slash < 0) return { path: name };
-  const first = name.slice(0, slash);
-  if (first.includes('.') || first.includes(':') || first === 'localhost') {
-    return { host: first, path: name.slice(slash + 1) };
-  }
-  return { path: name };
-}
-
-function referenceMatches(reference: string, expected: SimpleSigningExpectation): boolean {
-  const name = stripTagAndDigest(reference.trim());
-  if (name.length === 0) return false;
-  const { host, path } = splitHost(name);
-  if (path === expected.repository) {
-    // A bare repository name claims no registry. A named host must be this registry's: the same
-    // repository name on `evil.example.com` is another image (red-team finding 16).
-    if (host === undefined) return true;
-    if (expected.registry !== undefined && host === expected.registry) return true;
-  }
-  return expected.allowedReferencePrefixes.some((prefix) => {
-    if (prefix.length === 0) return false;
-    // Prefixes end on a path boundary: `ci.example.com` must not admit `ci.example.com.evil.io/…`.
-    const bounded = prefix.endsWith('/') ? prefix : `${prefix}/`;
-    return name.startsWith(bounded);
-  });
 }
 
 /** One signature as containers/image stores it in a `signature-N` file. */

@@ -20,6 +20,7 @@ import { describeError, GateError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { sha256Digest } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
+import { type ReferenceExpectation, referenceNamesRepository } from '../reference.js';
 import { scanSigstoreBundles } from './discover.js';
 import {
   COSIGN_SIGN_PREDICATE_TYPE,
@@ -40,6 +41,11 @@ export interface ImageBundleOptions extends VerifyBundleOptions {
    * @default true
    */
   readonly messageSignatures?: boolean;
+  /**
+   * What a cosign signature statement (`cosign/sign/v1`) must name as its subject: the repository
+   * under release, as cosign's `docker-reference` must. @default - the subject name is not checked
+   */
+  readonly reference?: ReferenceExpectation;
 }
 
 export interface AcceptedImageBundle {
@@ -117,6 +123,20 @@ export async function verifyImageBundles(
     const predicateType = verified.statement?.predicateType;
     // Signed, but of a type this caller did not ask for (the unverified peek was absent or lied).
     if (predicateType !== undefined && !wanted.has(predicateType)) continue;
+    // A cosign v3 signature names the image it signs, as simple signing's docker-reference does:
+    // the same digest signed for another repository is not a signature of this release.
+    if (predicateType === COSIGN_SIGN_PREDICATE_TYPE && opts.reference !== undefined && verified.statement) {
+      const expected = opts.reference;
+      const names = verified.statement.subject
+        .filter((s) => s.digest.sha256 !== undefined && `sha256:${s.digest.sha256}` === subject.digest)
+        .flatMap((s) => (s.name === undefined ? [] : [s.name]));
+      if (!names.some((name) => referenceNamesRepository(name, expected))) {
+        reject(
+          `the signed statement names ${names.map((n) => JSON.stringify(n)).join(', ') || 'no subject'}, not repository ${expected.repository}`,
+        );
+        continue;
+      }
+    }
     accepted.push({
       signer: verified.signer,
       source: found.source,
