@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { formatIssues } from './document.js';
 import { InvalidInputError } from './errors.js';
+import { AttachmentsSchema } from './promotion/attachments.js';
 import { DECISIONS, DigestSchema, EvidenceKindSchema, EvidenceStatusSchema, OUTCOMES } from './types.js';
 
 /** A record as callers see it: every property and array read-only, all the way down. */
@@ -106,6 +107,11 @@ export const DecisionRecordSchema = z.object({
   decidedAt: z.string(),
   /** Digest of the full decision document (policy + evidence snapshot) in the DocumentStore, for replay. */
   documentDigest: DigestSchema,
+  /**
+   * The referrers and cosign tags attached when the policy was evaluated: all that Promote copies.
+   * @default - none (a decision recorded without them promotes the image alone)
+   */
+  attachments: AttachmentsSchema.optional(),
 });
 export type DecisionRecord = Immutable<z.infer<typeof DecisionRecordSchema>>;
 

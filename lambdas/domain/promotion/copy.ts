@@ -10,17 +10,17 @@
  */
 import type { z } from 'zod';
 import { parseJsonDocument } from '../document.js';
-import { DigestMismatchError, NotFoundError, TooLargeError, UnsupportedMediaTypeError } from '../errors.js';
+import { DigestMismatchError, TooLargeError, UnsupportedMediaTypeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import {
   type Descriptor,
-  digestToTag,
   ImageIndexSchema,
   ImageManifestSchema,
   isIndexMediaType,
   isManifestMediaType,
 } from '../oci.js';
 import type { FetchedManifest, RegistryReader, RegistryWriter } from '../ports.js';
+import { type Attachments, listAttachments } from './attachments.js';
 
 export interface CopyImageOptions {
   readonly source: RegistryReader & Partial<RegistryWriter>;
@@ -35,6 +35,11 @@ export interface CopyImageOptions {
   readonly includeReferrers?: boolean;
   /** Copy cosign's `sha256-<hex>.sig/.att/.sbom` tags of the image and its platform manifests. @default true */
   readonly cosignTags?: boolean;
+  /**
+   * Copy exactly these referrers and cosign tags (as listed when the release was evaluated), and
+   * nothing attached since. @default - whatever is attached now (`listAttachments`)
+   */
+  readonly attachments?: Attachments;
   /** Largest blob copied through memory (mounts and skips have no limit). @default 2 GiB */
   readonly maxBlobBytes?: number;
 }
@@ -47,8 +52,6 @@ export interface CopyImageResult {
   readonly blobsSkipped: number;
 }
 
-/** cosign's legacy attachment tags (SIGNATURE_SPEC.md; `.att`/`.sbom` by convention). */
-const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
 const DEFAULT_MAX_BLOB_BYTES = 2 * 1024 * 1024 * 1024;
 
 function parseWith<S extends z.ZodType>(schema: S, fetched: FetchedManifest): z.output<S> {
@@ -127,41 +130,14 @@ export async function copyImage(opts: CopyImageOptions): Promise<CopyImageResult
   // The image and its platform manifests: the subjects whose attachments travel with it.
   const imageDigests = [...copied];
 
+  const attachments = opts.attachments ?? (await listAttachments(source, sourceRepository, imageDigests));
   if (opts.includeReferrers ?? true) {
-    const queue = [...imageDigests];
-    const visited = new Set<string>(queue);
-    let referrerCount = 0;
-    for (let subject = queue.shift(); subject !== undefined; subject = queue.shift()) {
-      const referrers = await source.listReferrers(sourceRepository, subject);
-      for (const referrer of referrers) {
-        if (visited.has(referrer.digest)) {
-          continue;
-        }
-        referrerCount++;
-        if (referrerCount > Limits.referrers) {
-          throw new TooLargeError(`referrers of ${opts.digest}`, referrerCount, Limits.referrers);
-        }
-        visited.add(referrer.digest);
-        await copyTree(referrer.digest);
-        queue.push(referrer.digest);
-      }
-    }
+    for (const referrer of attachments.referrers) await copyTree(referrer);
   }
-
   const cosignTags: { tag: string; manifest: FetchedManifest }[] = [];
   if (opts.cosignTags ?? true) {
-    for (const subject of imageDigests) {
-      for (const suffix of COSIGN_SUFFIXES) {
-        const tag = `${digestToTag(subject)}${suffix}`;
-        try {
-          cosignTags.push({ tag, manifest: await copyTree(tag) });
-        } catch (err) {
-          if (!(err instanceof NotFoundError)) {
-            throw err;
-          }
-        }
-      }
-    }
+    // By digest: a tag moved to other content since it was listed is copied as it was.
+    for (const { tag, digest } of attachments.tags) cosignTags.push({ tag, manifest: await copyTree(digest) });
   }
 
   // Tags last: every manifest and blob they name is in the target by now.

@@ -1,6 +1,7 @@
 // EvaluatePolicy: the pure policy function over the stored evidence, stored with the policy text for replay.
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { policyFor } from '../policy/load.js';
+import { listAttachments } from '../promotion/attachments.js';
 import type { GateDeps } from './deps.js';
 import type { ReleaseRef } from './inputs.js';
 
@@ -20,6 +21,12 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
     }),
   );
   const documentDigest = await deps.documents.put(document, 'application/vnd.release-gate.decision.v1+json');
+  // What is attached now is what was judged (and what the approver approves): Promote copies this.
+  const release = await deps.store.getRelease(req.repository, req.digest);
+  const attachments = await listAttachments(deps.registry, req.repository, [
+    req.digest,
+    ...(release?.platforms ?? []).map((p) => p.digest),
+  ]);
   const stored = await deps.store.putDecision({
     repository: req.repository,
     digest: req.digest,
@@ -29,6 +36,7 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
     evidence: decision.evidence.map((e) => ({ kind: e.kind, status: e.status, reasons: e.reasons })),
     decidedAt,
     documentDigest,
+    attachments,
   });
   await deps.store.updateReleaseState(req.repository, req.digest, 'EVALUATED');
   // The state payload stays small (the ASL carries it to RequestApproval): the full reasons are in

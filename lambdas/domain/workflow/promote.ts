@@ -41,6 +41,8 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
     targetRepository,
     digest: req.digest,
     tag,
+    // Exactly what was evaluated and approved; a decision without the list promotes the image alone.
+    attachments: decision.attachments ?? { referrers: [], tags: [] },
   });
   const promotedAt = deps.clock.now().toISOString();
   await deps.store.appendPromotion({
