@@ -163,6 +163,32 @@ export function componentCoordinates(component: Component): ComponentCoordinates
   return { ecosystem, name, version, purl: component.purl };
 }
 
+/**
+ * The coordinates of a distribution package's source package, when its purl names one: Debian and
+ * Alpine advisories are keyed by source package (`openssl`), not by the binary packages built from
+ * it (`libssl3`, `libcrypto3`), so a binary whose name differs from its source must be matched by
+ * the source too, or it is silently missed. The purl-spec `upstream` qualifier (as syft writes it)
+ * holds the source name, optionally with its version (`openssl@3.0.11-1`); without one, the source
+ * has the binary's version.
+ */
+export function sourceCoordinates(coords: ComponentCoordinates): ComponentCoordinates | undefined {
+  if (coords.purl === undefined) return undefined;
+  let p: PackageURL;
+  try {
+    p = PackageURL.fromString(coords.purl);
+  } catch {
+    return undefined;
+  }
+  if (p.type !== 'deb' && p.type !== 'apk') return undefined;
+  const upstream = p.qualifiers?.upstream?.trim();
+  if (upstream === undefined || upstream === '') return undefined;
+  const at = upstream.indexOf('@');
+  const name = at >= 0 ? upstream.slice(0, at) : upstream;
+  const version = at >= 0 && at + 1 < upstream.length ? upstream.slice(at + 1) : coords.version;
+  if (name === '' || (name === coords.name && version === coords.version)) return undefined;
+  return { ...coords, name, version };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Matching
 
@@ -252,10 +278,18 @@ export function scanComponents(
       });
       continue;
     }
-    for (const record of index.get(indexKey(coords.ecosystem, coords.name)) ?? []) {
+    const source = sourceCoordinates(coords);
+    const candidates = [
+      ...(index.get(indexKey(coords.ecosystem, coords.name)) ?? []).map((record) => ({ record, query: coords })),
+      ...(source === undefined ? [] : (index.get(indexKey(source.ecosystem, source.name)) ?? [])).map((record) => ({
+        record,
+        query: source ?? coords,
+      })),
+    ];
+    for (const { record, query } of candidates) {
       let match: MatchResult;
       try {
-        match = matchRecord(record, coords);
+        match = matchRecord(record, query);
       } catch (err) {
         if (!(err instanceof NotEvaluableError)) throw err;
         unevaluated.set(componentKey, { name: coords.name, version: coords.version, reason: err.message });
