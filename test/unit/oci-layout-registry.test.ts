@@ -5,13 +5,13 @@
  * test/integration/registry-contract.test.ts.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, symlink, truncate } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
-import { InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
+import { DigestMismatchError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Annotations, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
 import { oneFileImage, payloadArtifact, pushManifest } from '../support/images.js';
 
@@ -125,6 +125,56 @@ describe('Class: OciLayoutRegistry', () => {
         // Assess
         const referrers = await registry.listReferrers('app', subject.digest);
         expect(referrers.map((r) => r.digest).sort()).toEqual(artifacts.map((a) => a.digest).sort());
+      });
+    });
+  });
+
+  describe('Method: listReferrers (red-team finding 9)', () => {
+    describe('when an unrelated manifest of the layout is corrupt', () => {
+      it('still lists the referrers of another image, instead of failing every image', async () => {
+        // Prepare
+        const registry = new OciLayoutRegistry({ root });
+        const subject = oneFileImage('subject').root;
+        const other = oneFileImage('other').root;
+        await pushManifest(registry, 'app', subject, 'v1');
+        await pushManifest(registry, 'app', other, 'v2');
+        const referrer = payloadArtifact({
+          artifactType: 'application/vnd.example',
+          payload: 'x',
+          subject: subject.descriptor,
+        });
+        await pushManifest(registry, 'app', referrer);
+        await writeFile(blobFile(join(root, 'app'), other.digest), '{"not":"the manifest"');
+
+        // Act
+        const referrers = await registry.listReferrers('app', subject.digest);
+
+        // Assess
+        expect(referrers.map((r) => r.digest)).toEqual([referrer.digest]);
+        await expect(registry.getManifest('app', other.digest)).rejects.toBeInstanceOf(DigestMismatchError);
+      });
+    });
+
+    describe('when a referrer is pushed after a listing', () => {
+      it('lists it the next time (what was read is kept by digest only)', async () => {
+        // Prepare
+        const registry = new OciLayoutRegistry({ root });
+        const subject = oneFileImage('subject').root;
+        await pushManifest(registry, 'app', subject, 'v1');
+        const before = await registry.listReferrers('app', subject.digest);
+        const referrer = payloadArtifact({
+          artifactType: 'application/vnd.example',
+          payload: 'y',
+          subject: subject.descriptor,
+        });
+        await pushManifest(registry, 'app', referrer);
+
+        // Act
+        const after = await registry.listReferrers('app', subject.digest);
+
+        // Assess
+        expect(before).toEqual([]);
+        expect(after.map((r) => r.digest)).toEqual([referrer.digest]);
       });
     });
   });

@@ -20,6 +20,7 @@ import { formatIssues, parseJsonValue, safeParseJsonValue } from '../../domain/d
 import {
   ConflictError,
   DigestMismatchError,
+  GateError,
   InvalidInputError,
   NotFoundError,
   RegistryError,
@@ -56,6 +57,7 @@ const SubjectProbeSchema = z.object({
   config: z.object({ mediaType: z.string() }).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
 });
+type SubjectProbe = z.infer<typeof SubjectProbeSchema>;
 
 interface IndexEntry {
   /** The entry as stored, unknown fields included, so rewriting keeps what other tools wrote. */
@@ -90,6 +92,8 @@ export class OciLayoutRegistry implements RegistryWriter {
   private readonly singleLayout: boolean;
   /** Per-layout promise chain: index.json read-modify-write never interleaves in this process. */
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Subject probes by layout and manifest digest (see `subjectProbe`). */
+  private readonly probes = new Map<string, SubjectProbe | null>();
 
   /**
    * @param mode - `root` maps repository `a/b` to `<root>/a/b`; `single` serves `root` itself for
@@ -149,25 +153,48 @@ export class OciLayoutRegistry implements RegistryWriter {
         continue;
       }
       seen.add(descriptor.digest);
-      const bytes = await this.readBlob(dir, descriptor.digest, Limits.manifestBytes, `manifest ${descriptor.digest}`);
-      const probe = SubjectProbeSchema.safeParse(this.parseJson(bytes, `manifest ${descriptor.digest}`));
-      if (!probe.success || probe.data.subject?.digest !== subjectDigest) {
+      const probe = await this.subjectProbe(dir, descriptor.digest);
+      if (probe === null || probe.subject?.digest !== subjectDigest) {
         continue;
       }
       // distribution-spec "Listing Referrers": artifactType, else config.mediaType; manifest annotations.
-      const artifactType = probe.data.artifactType ?? probe.data.config?.mediaType;
+      const artifactType = probe.artifactType ?? probe.config?.mediaType;
       referrers.push({
         mediaType: descriptor.mediaType,
         digest: descriptor.digest,
         size: descriptor.size,
         ...(artifactType !== undefined ? { artifactType } : {}),
-        ...(probe.data.annotations !== undefined ? { annotations: probe.data.annotations } : {}),
+        ...(probe.annotations !== undefined ? { annotations: probe.annotations } : {}),
       });
       if (referrers.length > Limits.referrers) {
         throw new TooLargeError(`referrers of ${subjectDigest}`, referrers.length, Limits.referrers);
       }
     }
     return referrers;
+  }
+
+  /**
+   * What a manifest of the layout says about its subject, read and hashed once per digest (blobs
+   * are content-addressed, so the answer cannot change): listing referrers no longer reads every
+   * manifest of the layout on every call. A manifest that cannot be read or parsed (corrupt, not
+   * a regular file) is nobody's referrer, instead of failing the listing for every image.
+   */
+  private async subjectProbe(dir: string, digest: string): Promise<SubjectProbe | null> {
+    const key = `${dir}\u0000${digest}`;
+    const cached = this.probes.get(key);
+    if (cached !== undefined) return cached;
+    let probe: SubjectProbe | null;
+    try {
+      const bytes = await this.readBlob(dir, digest, Limits.manifestBytes, `manifest ${digest}`);
+      const parsed = SubjectProbeSchema.safeParse(this.parseJson(bytes, `manifest ${digest}`));
+      probe = parsed.success ? parsed.data : null;
+    } catch (err) {
+      // Only content problems (corrupt, unparsable, special file); I/O errors of the disk propagate.
+      if (!(err instanceof GateError)) throw err;
+      probe = null;
+    }
+    this.probes.set(key, probe);
+    return probe;
   }
 
   public async hasBlob(repository: string, digest: string): Promise<boolean> {
