@@ -905,6 +905,8 @@ describe('Constant: DEMO_SCENARIOS', () => {
       'wrong-digest',
       'critical-cve',
       'sbom-override',
+      'index-overflow',
+      'layout-fifo',
       'eval-regression',
       'eval-self-graded',
       'missing-provenance',

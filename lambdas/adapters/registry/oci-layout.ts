@@ -302,6 +302,11 @@ export class OciLayoutRegistry implements RegistryWriter {
 
   // -------------------------------------------------------------------------------------------
 
+  /** Where the blob `digest` of `repository` lives on disk (for tools and fixtures that write layouts). */
+  public blobFile(repository: string, digest: string): string {
+    return this.blobPath(this.layoutDir(repository), digest);
+  }
+
   private layoutDir(repository: string): string {
     if (this.singleLayout) {
       return this.root;
