@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { type BuiltScenarioImage, buildScenario } from '../../cli/fixtures/factory.js';
-import { generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { DEMO_SCENARIOS, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { LocalGate } from '../../cli/local/gate.js';
 import { DistributionRegistry } from '../../lambdas/adapters/registry/distribution.js';
@@ -45,11 +45,12 @@ describe('Workflow: promotion into a real docker-registry', () => {
   let gate: LocalGate | undefined;
   let registry: DistributionRegistry;
   let built: BuiltScenarioImage;
+  let keys: FixtureKeys;
   const good = DEMO_SCENARIOS.find((s) => s.name === 'good');
 
   beforeAll(async () => {
     if (good === undefined) throw new Error('no good scenario');
-    const keys = await generateFixtureKeys();
+    keys = await generateFixtureKeys();
     server = await startRegistryServer();
     registry = new DistributionRegistry({ baseUrl: server.url });
     gate = await LocalGate.start({
@@ -72,6 +73,27 @@ describe('Workflow: promotion into a real docker-registry', () => {
   afterAll(async () => {
     await gate?.stop();
     await server?.stop();
+  });
+
+  describe('when an image is pushed by digest only (red-team finding 20)', () => {
+    it('promotes it under release-sha256-<hex>, next to the referrers tag-schema index of that digest', async () => {
+      // Prepare
+      if (gate === undefined || good === undefined) throw new Error('not started');
+      const repository = 'demo/by-digest';
+      const image = (await buildScenario(registry, { ...good, repository, tag: '2.0.0' }, keys)).current;
+
+      // Act
+      const pushed = await gate.push(repository, image.digest);
+      const run = await gate.waitForExecution(pushed.executionName ?? '');
+
+      // Assess
+      const release = await gate.deps.gate.store.getRelease(repository, image.digest);
+      expect(run.status, run.error).toBe('SUCCEEDED');
+      expect(release?.state, release?.outcomeReasons?.join('; ')).toBe('PROMOTED');
+      const hex = image.digest.slice('sha256:'.length);
+      expect((await registry.getManifest(`prod/${repository}`, `release-sha256-${hex}`)).digest).toBe(image.digest);
+      expect(await registry.listTags(`prod/${repository}`)).toContain(`sha256-${hex}`);
+    });
   });
 
   describe('when the good scenario is pushed and approved', () => {

@@ -11,7 +11,10 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
   if (release === null) throw new NotFoundError(`no release record for ${req.repository}@${req.digest}`);
   const policy = policyFor(deps.policy.document, req.repository);
   const targetRepository = targetRepositoryFor(policy, req.repository);
-  const tag = release.tag ?? digestToTag(req.digest);
+  // An image pushed by digest only gets `release-sha256-<hex>`: the bare `sha256-<hex>` is the
+  // referrers tag schema's index of that digest (distribution-spec), which a registry without the
+  // referrers API keeps under exactly that name (red-team finding 20).
+  const tag = release.tag ?? `release-${digestToTag(req.digest)}`;
   if (release.state === 'PROMOTED') return { targetRepository, tag, alreadyPromoted: true };
   if (release.state === 'QUARANTINED') throw new PromotionBlockedError('release was already quarantined');
 
