@@ -179,6 +179,14 @@ export interface ReleaseStore {
   /** Oldest request first; all approvals, or those in `state`. */
   listApprovals(state?: ApprovalState): Promise<ApprovalRecord[]>;
 
+  /**
+   * Records a tag the digest was pushed under (idempotent): the same digest pushed as `latest` and
+   * `1.4.0` is one release, promoted under both tags.
+   */
+  recordPushedTag(repository: string, digest: Digest, tag: string): Promise<void>;
+  /** The tags recorded for the digest, sorted. */
+  listPushedTags(repository: string, digest: Digest): Promise<string[]>;
+
   /** Appends to the promotion track of the repository; idempotent on digest (the first entry stays). */
   appendPromotion(entry: PromotionEntry): Promise<void>;
   /** Most recent promotion of `repository` other than `excludeDigest`, or null. */

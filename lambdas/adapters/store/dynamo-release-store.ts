@@ -28,6 +28,7 @@ import {
   PackageIndexEntrySchema,
   type PromotionEntry,
   PromotionEntrySchema,
+  PushedTagSchema,
   type ReleaseRecord,
   ReleaseRecordSchema,
   type ReleaseState,
@@ -329,6 +330,27 @@ export class DynamoReleaseStore implements ReleaseStore {
    * a condition; the track item is derived from the marker, so a retry after a crash between the
    * two writes (or with a later `promotedAt`) writes the same track item, never a second one.
    */
+  public async recordPushedTag(repository: string, digest: Digest, tag: string): Promise<void> {
+    const rec = validRecord('pushed tag', PushedTagSchema, { repository, digest, tag });
+    await this.putIfAbsent('recordPushedTag', {
+      ...rec,
+      ...itemKeys.pushedTag(repository, digest, tag),
+      type: 'pushed-tag',
+    });
+  }
+
+  public async listPushedTags(repository: string, digest: Digest): Promise<string[]> {
+    const items = await this.queryAll('listPushedTags', {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': itemKeys.release(repository, digest).pk,
+        ':prefix': itemKeys.pushedTagPrefix,
+      },
+    });
+    return items.map((item) => this.parse('pushed tag', PushedTagSchema, item).tag).sort();
+  }
+
   public async appendPromotion(entry: PromotionEntry): Promise<void> {
     const promotion = validRecord('promotion entry', PromotionEntrySchema, entry);
     const markerKey = itemKeys.trackMarker(promotion.repository, promotion.digest);

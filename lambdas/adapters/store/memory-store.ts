@@ -21,6 +21,7 @@ import {
   type PackageIndexEntry,
   type PromotionEntry,
   PromotionEntrySchema,
+  PushedTagSchema,
   type ReleaseRecord,
   ReleaseRecordSchema,
   type ReleaseState,
@@ -56,6 +57,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   private readonly evidence = new Map<string, StoredEvidence>();
   private readonly decisions = new Map<string, DecisionRecord>();
   private readonly approvals = new Map<string, ApprovalRecord>();
+  private readonly pushedTags = new Map<string, Set<string>>();
   /** Promotion entries by repository, then by digest (the first entry of a digest stays). */
   private readonly track = new Map<string, Map<Digest, PromotionEntry>>();
   private readonly scans = new Map<string, { taskToken?: string; result?: ScanCompletion }>();
@@ -221,6 +223,18 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   // -------------------------------------------------------------------------------------------
   // Promotion track
+
+  public async recordPushedTag(repository: string, digest: Digest, tag: string): Promise<void> {
+    const rec = validRecord('pushed tag', PushedTagSchema, { repository, digest, tag });
+    const key = `${rec.repository}@${rec.digest}`;
+    const tags = this.pushedTags.get(key) ?? new Set<string>();
+    tags.add(rec.tag);
+    this.pushedTags.set(key, tags);
+  }
+
+  public async listPushedTags(repository: string, digest: Digest): Promise<string[]> {
+    return [...(this.pushedTags.get(`${repository}@${digest}`) ?? [])].sort();
+  }
 
   public async appendPromotion(entry: PromotionEntry): Promise<void> {
     const promotion = validRecord('promotion entry', PromotionEntrySchema, entry);

@@ -39,6 +39,11 @@ export const itemKeys = {
     sk: `EV#${kind}`,
   }),
   evidencePrefix: 'EV#',
+  pushedTag: (repository: string, digest: string, tag: string) => ({
+    pk: `REL#${repository}@${digest}`,
+    sk: `TAG#${tag}`,
+  }),
+  pushedTagPrefix: 'TAG#',
   decision: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'DECISION' }),
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: META }),
   packageIndex: (purlWithoutVersion: string, version: string, repository: string, digest: string) => ({

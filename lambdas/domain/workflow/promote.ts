@@ -47,6 +47,15 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
     // Exactly what was evaluated and approved; a decision without the list promotes the image alone.
     attachments: decision.attachments ?? { referrers: [], tags: [] },
   });
+  // The same digest pushed under several tags (`latest` and `1.4.0`) is one release: every tag
+  // goes to production, none is dropped (red-team finding 18).
+  const otherTags = (await deps.store.listPushedTags(req.repository, req.digest)).filter((t) => t !== tag);
+  if (otherTags.length > 0) {
+    const promoted = await deps.registry.getManifest(targetRepository, req.digest);
+    for (const other of otherTags) {
+      await deps.registry.putManifest(targetRepository, promoted.bytes, promoted.mediaType, other);
+    }
+  }
   const promotedAt = deps.clock.now().toISOString();
   await deps.store.appendPromotion({
     repository: req.repository,

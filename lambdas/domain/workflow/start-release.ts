@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isGated } from '../policy/load.js';
 import type { PolicyDocument } from '../policy/schema.js';
-import type { ExecutionStarter } from '../ports.js';
+import type { ExecutionStarter, ReleaseStore } from '../ports.js';
 import { RepositoryNameSchema } from '../types.js';
 import { type EcrImageActionEvent, isAttachmentTag, isNonImageArtifact } from './events.js';
 import { type ExecutionInput, executionNameFor } from './inputs.js';
@@ -23,6 +23,7 @@ export type StartResult =
  */
 export async function startRelease(
   starter: ExecutionStarter,
+  tags: Pick<ReleaseStore, 'recordPushedTag'>,
   config: { stage: string; scanTimeoutSeconds: number },
   policy: PolicyDocument,
   event: EcrImageActionEvent,
@@ -52,6 +53,9 @@ export async function startRelease(
     stage: config.stage,
     timeouts: { scanSeconds: config.scanTimeoutSeconds },
   };
+  // Every tag the digest is pushed under is recorded before the execution starts: a second push of
+  // the same digest under another tag finds the execution running (or done) and must not be lost.
+  if (input.tag !== null) await tags.recordPushedTag(input.repository, input.digest, input.tag);
   const executionName = executionNameFor(input.repository, input.digest, sha256Hex);
   const { alreadyExisted } = await starter.start(executionName, input);
   return { started: true, executionName, alreadyExisted, input };

@@ -844,6 +844,39 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       });
     });
 
+    describe('Method: recordPushedTag / listPushedTags', () => {
+      describe('when one digest is pushed under several tags, some twice', () => {
+        it('lists each tag once, sorted, for that digest only', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+
+          // Act
+          for (const tag of ['latest', '1.4.0', 'latest']) await store.recordPushedTag(repository, digest, tag);
+          await store.recordPushedTag(repository, newDigest(), 'other');
+
+          // Assess
+          expect(await store.listPushedTags(repository, digest)).toEqual(['1.4.0', 'latest']);
+          expect(await store.listPushedTags(newRepository(), digest)).toEqual([]);
+        });
+      });
+
+      describe('when the tag is not one a registry allows', () => {
+        it('throws InvalidInputError and records nothing', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+
+          // Act
+          const act = await store.recordPushedTag(repository, digest, '-bad tag').catch((err: unknown) => err);
+
+          // Assess
+          expect(act).toBeInstanceOf(InvalidInputError);
+          expect(await store.listPushedTags(repository, digest)).toEqual([]);
+        });
+      });
+    });
+
     describe('Method: appendPromotion / lastPromotion / listPromotions', () => {
       describe('when a repository has several promotions', () => {
         it('returns the most recent one, skipping the excluded digest', async () => {
