@@ -122,8 +122,10 @@ export class GateFunctions extends Construct {
     const grants = new Grants(props);
     const role = (name: HandlerName): iam.Role => this.get(name).role;
 
-    // What each handler does is in lambdas/domain/workflow/steps.ts; the grants follow it.
+    // What each handler does is in lambdas/domain/workflow/<step>.ts; the grants follow it.
     grants.startExecution(role('start-release'));
+    // Records every tag the digest is pushed under (a conditional put).
+    grants.tablePut(role('start-release'));
 
     // Resolves the manifest (BatchGetImage) and records the release.
     grants.readSource(role('record-release'), []);
@@ -236,6 +238,18 @@ class Grants {
         ],
         // The indexes by name (TABLE_GSIS), not `index/*`: Query reads exactly these two.
         resources: [table.tableArn, ...TABLE_GSIS.map((gsi) => `${table.tableArn}/index/${gsi.indexName}`)],
+      }),
+    );
+    this.useKey(role);
+  }
+
+  /** A conditional put on the table itself, nothing else (start-release records a pushed tag). */
+  public tablePut(role: iam.Role): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EvidenceTablePut',
+        actions: ['dynamodb:PutItem'],
+        resources: [this.props.table.tableArn],
       }),
     );
     this.useKey(role);

@@ -599,13 +599,15 @@ describe('Construct: ReleaseGate', () => {
       }
     });
 
-    it('lets start-release start the execution, report failures to its queue, and nothing else', () => {
+    it('lets start-release start the execution, record the pushed tag, report failures to its queue, and nothing else', () => {
       // Prepare
       const statements = functionStatements(s, 'start-release');
       const queueArn = `\${${logicalId(s.stack.gate.triggers.pushDeadLetterQueue)}.Arn}`;
 
       // Act
-      const actions = actionsOf(statements).filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'));
+      const actions = actionsOf(statements).filter(
+        (a) => !a.startsWith('logs:') && !a.startsWith('xray:') && !a.startsWith('kms:'),
+      );
       const sqsResources = statements
         .filter((st) => asArray(st.Action).some((a) => a.startsWith('sqs:')))
         .flatMap((st) => asArray(st.Resource))
@@ -613,6 +615,7 @@ describe('Construct: ReleaseGate', () => {
 
       // Assess
       expect(actions.sort()).toEqual([
+        'dynamodb:PutItem',
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:SendMessage',
@@ -692,7 +695,7 @@ describe('Construct: ReleaseGate', () => {
         'events:PutEvents': ['request-approval', 'promote', 'quarantine'],
         's3:PutObject': ['record-release', 'collect-evidence', 'evaluate-policy', 'promote', 'quarantine'],
         's3:DeleteObject': [],
-        'dynamodb:PutItem': HANDLER_NAMES.filter((n) => n !== 'start-release'),
+        'dynamodb:PutItem': [...HANDLER_NAMES],
         'ecr:BatchGetImage': ['record-release', 'collect-evidence', 'promote', 'quarantine'],
         'sqs:SendMessage': ['start-release', 'scan-complete'],
       });
