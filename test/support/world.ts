@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
+import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
-import { demoPolicy } from '../../cli/fixtures/scenarios.js';
+import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { LocalGate } from '../../cli/local/gate.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
@@ -189,4 +190,9 @@ export function lastState(exec: {
   events: readonly { type: string; state?: { name?: string } }[];
 }): string | undefined {
   return exec.events.filter((e) => e.type === 'StateEntered').at(-1)?.state?.name;
+}
+
+/** Builds a release like demo/good (every piece of evidence passes) into the world's registry. */
+export function buildGoodRelease(w: LocalWorld, repository: string, tag = '1.4.0') {
+  return buildScenarioImage(w.registry, { repository, tag, npmPackages: DEFAULT_NPM_PACKAGES }, w.keys);
 }

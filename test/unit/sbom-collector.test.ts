@@ -136,6 +136,18 @@ describe('Function: collectSbom', () => {
   const sbomTag = (registry: MemoryRegistry, image: Descriptor, layers: LayerSpec[]) =>
     pushArtifact(registry, REPO, { layers, tag: `${digestToTag(image.digest)}.sbom` });
 
+  /** An unsigned referrer SBOM holding `unsignedBom`, then the trusted signed attestation of CYCLONEDX. */
+  const unsignedThenSigned = (unsignedBom: unknown) => async (registry: MemoryRegistry, image: Descriptor) => {
+    await referrer(
+      registry,
+      image,
+      [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(unsignedBom) }],
+      MediaTypes.cyclonedxJson,
+    );
+    await referrer(registry, image, [sbomAttestation(trusted, image.digest, PredicateTypes.cyclonedx, CYCLONEDX)]);
+    return undefined;
+  };
+
   const CASES: readonly (readonly [string, readonly SbomCase[]])[] = [
     [
       'when an SBOM is attached as an OCI referrer',
@@ -244,13 +256,7 @@ describe('Function: collectSbom', () => {
         {
           it: 'passes with the signed attestation when an unsigned referrer carries the same SBOM',
           policy: requiringSigned,
-          arrange: async (registry, image) => {
-            const unsigned = [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }];
-            await referrer(registry, image, unsigned, MediaTypes.cyclonedxJson);
-            await referrer(registry, image, [
-              sbomAttestation(trusted, image.digest, PredicateTypes.cyclonedx, CYCLONEDX),
-            ]);
-          },
+          arrange: unsignedThenSigned(CYCLONEDX),
           status: 'PASS',
           facts: { source: 'attestation', componentCount: 2 },
         },
@@ -262,13 +268,7 @@ describe('Function: collectSbom', () => {
         {
           it: 'fails when an unsigned referrer leaves out a component the signed SBOM lists',
           policy: requiringSigned,
-          arrange: async (registry, image) => {
-            const unsigned = [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode({ ...CYCLONEDX, components: [] }) }];
-            await referrer(registry, image, unsigned, MediaTypes.cyclonedxJson);
-            await referrer(registry, image, [
-              sbomAttestation(trusted, image.digest, PredicateTypes.cyclonedx, CYCLONEDX),
-            ]);
-          },
+          arrange: unsignedThenSigned({ ...CYCLONEDX, components: [] }),
           status: 'FAIL',
           firstReason: 'the image carries SBOMs that disagree',
           reasonsText:
@@ -277,13 +277,7 @@ describe('Function: collectSbom', () => {
         {
           it: 'lets a signed SBOM outrank an unsigned one listed first, even where unsigned ones count',
           policy: trustingUnsigned,
-          arrange: async (registry, image) => {
-            const unsigned = [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }];
-            await referrer(registry, image, unsigned, MediaTypes.cyclonedxJson);
-            await referrer(registry, image, [
-              sbomAttestation(trusted, image.digest, PredicateTypes.cyclonedx, CYCLONEDX),
-            ]);
-          },
+          arrange: unsignedThenSigned(CYCLONEDX),
           status: 'PASS',
           facts: { source: 'attestation' },
         },

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildScenarioImage } from '../../cli/fixtures/factory.js';
-import { DEFAULT_NPM_PACKAGES } from '../../cli/fixtures/scenarios.js';
 import { pushArtifact } from '../support/images.js';
-import { lastState, postApproval, useLocalWorld } from '../support/world.js';
+import { buildGoodRelease, lastState, postApproval, useLocalWorld } from '../support/world.js';
 
 describe('Workflow: attachments that arrive after the evaluation (red-team finding 6)', () => {
   const world = useLocalWorld();
@@ -12,11 +10,7 @@ describe('Workflow: attachments that arrive after the evaluation (red-team findi
       // Prepare
       const w = world();
       const repository = 'demo/late-referrer';
-      const built = await buildScenarioImage(
-        w.registry,
-        { repository, tag: '1.4.0', npmPackages: DEFAULT_NPM_PACKAGES },
-        w.keys,
-      );
+      const built = await buildGoodRelease(w, repository);
       let late: string | undefined;
       w.gate.onOutcome((e) => {
         if (e.type !== 'Approval Requested' || e.detail.repository !== repository) return;

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildScenarioImage } from '../../cli/fixtures/factory.js';
-import { DEFAULT_NPM_PACKAGES } from '../../cli/fixtures/scenarios.js';
-import { lastState, useLocalWorld } from '../support/world.js';
+import { buildGoodRelease, lastState, useLocalWorld } from '../support/world.js';
 
 describe('Workflow: one digest pushed under two tags (red-team finding 18)', () => {
   const world = useLocalWorld({ approvals: { decision: 'approve', by: 'alice@example.com' } });
@@ -11,11 +9,7 @@ describe('Workflow: one digest pushed under two tags (red-team finding 18)', () 
       // Prepare
       const w = world();
       const repository = 'demo/two-tags';
-      const built = await buildScenarioImage(
-        w.registry,
-        { repository, tag: '1.4.0', npmPackages: DEFAULT_NPM_PACKAGES },
-        w.keys,
-      );
+      const built = await buildGoodRelease(w, repository);
       const image = await w.registry.getManifest(repository, built.digest);
       await w.registry.putManifest(repository, image.bytes, image.mediaType, 'latest');
 
