@@ -144,7 +144,9 @@ export class GateFunctions extends Construct {
       'signer:GetRevocationStatus (Notation signatures made by AWS Signer) has no resource type in the Service Authorization Reference, so its only resource is *.',
     );
 
-    // A pure function of stored evidence and the bundled policy: no registry access.
+    // The decision is a pure function of stored evidence and the bundled policy; the registry is
+    // read only to list the attachments (referrers, cosign tags) the decision fixes for Promote.
+    grants.readSource(role('evaluate-policy'), []);
     grants.tableReadWrite(role('evaluate-policy'));
     grants.bucketReadWrite(role('evaluate-policy'));
 

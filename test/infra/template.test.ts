@@ -696,7 +696,7 @@ describe('Construct: ReleaseGate', () => {
         's3:PutObject': ['record-release', 'collect-evidence', 'evaluate-policy', 'promote', 'quarantine'],
         's3:DeleteObject': [],
         'dynamodb:PutItem': [...HANDLER_NAMES],
-        'ecr:BatchGetImage': ['record-release', 'collect-evidence', 'promote', 'quarantine'],
+        'ecr:BatchGetImage': ['record-release', 'collect-evidence', 'evaluate-policy', 'promote', 'quarantine'],
         'sqs:SendMessage': ['start-release', 'scan-complete'],
       });
     });

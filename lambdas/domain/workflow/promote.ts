@@ -1,5 +1,5 @@
 // Promote: the last step of a release that passed (and was approved when the stage requires it).
-import { NotFoundError, PromotionBlockedError } from '../errors.js';
+import { ConflictError, NotFoundError, PromotionBlockedError } from '../errors.js';
 import { digestToTag } from '../oci.js';
 import { policyFor, targetRepositoryFor } from '../policy/load.js';
 import { copyImage } from '../promotion/copy.js';
@@ -50,10 +50,18 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
   // The same digest pushed under several tags (`latest` and `1.4.0`) is one release: every tag
   // goes to production, none is dropped (red-team finding 18).
   const otherTags = (await deps.store.listPushedTags(req.repository, req.digest)).filter((t) => t !== tag);
+  const notMoved: string[] = [];
   if (otherTags.length > 0) {
     const promoted = await deps.registry.getManifest(targetRepository, req.digest);
     for (const other of otherTags) {
-      await deps.registry.putManifest(targetRepository, promoted.bytes, promoted.mediaType, other);
+      try {
+        await deps.registry.putManifest(targetRepository, promoted.bytes, promoted.mediaType, other);
+      } catch (err) {
+        // Production tags are immutable: a `latest` that already names an earlier release stays
+        // where it is, and the outcome says so (the release is promoted under its other tags).
+        if (!(err instanceof ConflictError)) throw err;
+        notMoved.push(`tag ${other} already names another image in ${targetRepository}; not moved`);
+      }
     }
   }
   const promotedAt = deps.clock.now().toISOString();
@@ -70,6 +78,7 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
     outcomeReasons: [
       ...decision.reasons.filter((r) => r !== 'awaiting human approval'),
       ...(approvalEvidence?.status === 'PASS' ? approvalEvidence.reasons : []),
+      ...notMoved,
     ],
     decidedAt: promotedAt,
   });
