@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleToJSON, toDSSEBundle, toMessageSignatureBundle } from '@sigstore/bundle';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { pae } from '../../lambdas/domain/attest/dsse.js';
-import { GateError } from '../../lambdas/domain/errors.js';
+import { GateError, InvalidInputError } from '../../lambdas/domain/errors.js';
 import { type Descriptor, digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
 import type { RegistryReader } from '../../lambdas/domain/ports.js';
 import { findSigstoreBundles, scanSigstoreBundles } from '../../lambdas/domain/sigstore/discover.js';
@@ -381,6 +382,42 @@ describe('Function: parseTrustedRoot', () => {
       expect(act).toThrow(GateError);
       expect(act).toThrow(/pins/);
       expect(trustedRootDigest(edited)).not.toBe(VENDORED_TRUSTED_ROOTS.production.sha256);
+    });
+  });
+
+  describe('when a key or authority is valid with an open end ("end": null) (issue 10, finding 22)', () => {
+    it('loads it, as the Sigstore clients do', () => {
+      // Prepare
+      const ValidFor = z.looseObject({ end: z.unknown().optional() });
+      const json = z
+        .looseObject({
+          tlogs: z.array(z.looseObject({ publicKey: z.looseObject({ validFor: ValidFor.optional() }) })),
+          certificateAuthorities: z.array(z.looseObject({ validFor: ValidFor })),
+        })
+        .parse(JSON.parse(Buffer.from(bytes).toString('utf8')));
+      for (const t of json.tlogs) if (t.publicKey.validFor !== undefined) t.publicKey.validFor.end = null;
+      for (const ca of json.certificateAuthorities) ca.validFor.end = null;
+      const openEnded = new Uint8Array(Buffer.from(JSON.stringify(json)));
+
+      // Act
+      const root = parseTrustedRoot(openEnded);
+
+      // Assess
+      expect(root.summary.certificateAuthorities).toBe(json.certificateAuthorities.length);
+      expect(() =>
+        parseTrustedRoot(
+          new Uint8Array(
+            Buffer.from(
+              JSON.stringify({
+                ...json,
+                certificateAuthorities: [
+                  { ...json.certificateAuthorities[0], validFor: { start: '2021-01-01T00:00:00Z', end: 7 } },
+                ],
+              }),
+            ),
+          ),
+        ),
+      ).toThrow(InvalidInputError);
     });
   });
 

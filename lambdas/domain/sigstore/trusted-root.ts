@@ -27,7 +27,8 @@ const TRUSTED_ROOT_MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(\
 
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64');
 
-const ValidForSchema = z.object({ start: z.string().min(1), end: z.string().min(1).optional() });
+// `end` absent or null: valid from `start` on, with no end (the public-good root writes `"end": null`).
+const ValidForSchema = z.object({ start: z.string().min(1), end: z.string().min(1).nullish() });
 
 const TransparencyLogSchema = z.object({
   baseUrl: z.string().min(1),
