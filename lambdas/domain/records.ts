@@ -97,8 +97,11 @@ export const StoredEvidenceSchema = z.object({
 });
 export type StoredEvidence = Immutable<z.infer<typeof StoredEvidenceSchema>>;
 
-/** A tag as the distribution-spec allows it (`[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`). */
-export const ImageTagSchema = z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/, 'expected an image tag');
+/**
+ * An image tag: the distribution-spec's characters, up to ECR's 300 (ImageIdentifier.imageTag; the
+ * spec's own limit is 128). Every tag ECR accepts on a push must be recordable, or the push is lost.
+ */
+export const ImageTagSchema = z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,299}$/, 'expected an image tag');
 
 /** One tag a release's digest was pushed under (ECR sends one push event per tag). */
 export const PushedTagSchema = z.object({ repository: z.string().min(1), digest: DigestSchema, tag: ImageTagSchema });

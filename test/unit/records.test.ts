@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
 import {
   compareCodePoints,
+  ImageTagSchema,
   LISTING_ORDER,
   RELEASE_STATES,
   ReleaseRecordSchema,
@@ -95,5 +96,19 @@ describe('Object: LISTING_ORDER', () => {
 
     // Assess
     expect(sorted.map((e) => `${e.version} ${e.repository}`)).toEqual(['1 a-b', '1 b', '1!2 a']);
+  });
+});
+
+describe('Schema: ImageTagSchema', () => {
+  it.each([
+    ['latest', 'latest', true],
+    ['dots, dashes and underscores', '1.4.0-rc_1', true],
+    ['300 characters (ECR accepts them: such a push must be recordable)', 'x'.repeat(300), true],
+    ['301 characters', 'x'.repeat(301), false],
+    ['a leading dash', '-leading-dash', false],
+    ['a space', 'has space', false],
+    ['nothing', '', false],
+  ])('a tag of %s is valid: %s', (_label, tag, valid) => {
+    expect(ImageTagSchema.safeParse(tag).success).toBe(valid);
   });
 });

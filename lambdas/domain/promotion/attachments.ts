@@ -6,10 +6,10 @@
  * moved to other content) stays behind.
  */
 import { z } from 'zod';
-import { NotFoundError, TooLargeError } from '../errors.js';
-import { Limits } from '../limits.js';
+import { NotFoundError } from '../errors.js';
 import { digestToTag } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
+import { assertWithinReferrerLimit } from '../referrers.js';
 import { DigestSchema } from '../types.js';
 
 /** cosign's legacy attachment tags (SIGNATURE_SPEC.md; `.att`/`.sbom` by convention). */
@@ -40,9 +40,7 @@ export async function listAttachments(
       if (visited.has(referrer.digest)) continue;
       visited.add(referrer.digest);
       referrers.push(referrer.digest);
-      if (referrers.length > Limits.referrers) {
-        throw new TooLargeError(`${repository}@${subjects[0] ?? ''}`, referrers.length, Limits.referrers, 'referrers');
-      }
+      assertWithinReferrerLimit(`${repository}@${subjects[0] ?? ''}`, referrers.length);
       queue.push(referrer.digest);
     }
   }
