@@ -16,6 +16,11 @@ export const Limits = {
   eventBytes: 256 * 1024,
   /** Referrers looked at per subject; more is treated as an attack and fails closed. */
   referrers: 500,
+  /**
+   * SBOM referrers read per image. Every one is read (an unsigned one may disagree with the signed
+   * SBOM), so more than any build attaches fails the evidence instead of being downloaded.
+   */
+  sbomReferrers: 8,
   /** Components in one SBOM. */
   sbomComponents: 200_000,
   /**

@@ -282,6 +282,22 @@ describe('Function: collectSbom', () => {
           facts: { source: 'attestation' },
         },
         {
+          it: 'fails without reading them all when more SBOM referrers are attached than any build attaches',
+          policy: requiringSigned,
+          arrange: async (registry, image) => {
+            for (let i = 0; i <= Limits.sbomReferrers; i++) {
+              const bom = {
+                ...CYCLONEDX,
+                serialNumber: `urn:uuid:00000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
+              };
+              await referrer(registry, image, [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(bom) }]);
+            }
+            return undefined;
+          },
+          status: 'FAIL',
+          firstReason: `has ${Limits.sbomReferrers + 1} SBOM referrers, above the limit of ${Limits.sbomReferrers}`,
+        },
+        {
           it: 'fails when two unsigned SBOMs disagree, where unsigned ones count',
           policy: allowingUnsigned,
           arrange: async (registry, image) => {

@@ -63,10 +63,16 @@ export async function collectSbom(ctx: CollectContext): Promise<EvidenceResult> 
   }
   const rejected: string[] = [];
   const signed = await fromAttestations(ctx, rejected);
-  const unsigned = [
-    ...(await fromReferrers(ctx, referrers, rejected)),
-    ...[await fromCosignTag(ctx, rejected)].filter((f) => f !== undefined),
-  ];
+  let unsigned: FoundSbom[];
+  try {
+    unsigned = [
+      ...(await fromReferrers(ctx, referrers, rejected)),
+      ...[await fromCosignTag(ctx, rejected)].filter((f) => f !== undefined),
+    ];
+  } catch (err) {
+    if (err instanceof TooLargeError) return evidenceResult('sbom', 'FAIL', [err.message]);
+    throw err;
+  }
   const requireSigned = ctx.policy.sbom.requireSigned;
   const found = signed[0] ?? (requireSigned ? undefined : unsigned[0]);
 
@@ -138,6 +144,7 @@ async function fromReferrers(
 ): Promise<FoundSbom[]> {
   const found: FoundSbom[] = [];
   const { digest } = ctx.subject;
+  let sbomReferrers = 0;
   for (const descriptor of referrers) {
     const location = `referrer ${descriptor.digest}`;
     const manifest = await readManifest(ctx, descriptor.digest);
@@ -152,6 +159,14 @@ async function fromReferrers(
     if (manifest.subject?.digest !== digest) {
       rejected.push(`${location}: its subject is ${manifest.subject?.digest ?? 'missing'}, not ${digest}`);
       continue;
+    }
+    if (++sbomReferrers > Limits.sbomReferrers) {
+      throw new TooLargeError(
+        `${ctx.subject.repository}@${digest}`,
+        sbomReferrers,
+        Limits.sbomReferrers,
+        'SBOM referrers',
+      );
     }
     const result = await loadLayer(ctx, 'referrer', location, layer, rejected);
     if (result !== undefined) found.push(result);
