@@ -12,6 +12,11 @@
  *   one timestamp). The certificate must chain to a CA of the trusted root and be valid at the
  *   signing time those proofs establish, not now: Fulcio certificates live ten minutes. Its SAN and
  *   OIDC issuer must then match one of the caller's identities.
+ * - Transparency logs: a Rekor v1 entry proves inclusion with a promise (SET) over its integrated
+ *   time, or with a checkpoint. A Rekor v2 entry has only the checkpoint (signed by the log key in
+ *   the root's `tlogs`) and no time, so a keyless Rekor v2 bundle needs an RFC 3161 timestamp from a
+ *   TSA of the root. For DSSE, Rekor v2 logs a `hashedrekord` 0.0.2 over Hash(PAE) (rekor-v2 spec
+ *   §6.1.4) or, earlier, a `dsse` 0.0.2 entry; `@sigstore/verify` 4 checks both.
  * - Message signatures need the artifact bytes (the signature is over them). DSSE bundles bind to
  *   an artifact through the in-toto statement they carry: a subject must carry its sha256.
  */
@@ -341,7 +346,7 @@ function verifyKeyed(
       return { signer: trusted.id };
     } catch (err) {
       if (err instanceof SigstoreLibraryError && err.code === 'SIGNATURE_ERROR') continue;
-      throw fromLibraryError(err, bundle);
+      throw fromLibraryError(err, entity);
     }
   }
   const named = keys.find((k) => hintNames(hint, k));
@@ -381,7 +386,7 @@ function verifyKeyless(
   try {
     identity = verifier.verify(entity).identity;
   } catch (err) {
-    throw fromLibraryError(err, bundle);
+    throw fromLibraryError(err, entity);
   }
   const san = identity?.subjectAlternativeName;
   const issuer = identity?.extensions?.issuer;
@@ -432,7 +437,7 @@ function hintNames(hint: string, key: TrustedKey): boolean {
 }
 
 /** Maps the library's error codes to ours, keeping its message and the cause chain. */
-function fromLibraryError(err: unknown, bundle: Bundle): SigstoreVerificationError {
+function fromLibraryError(err: unknown, entity: SignedEntity): SigstoreVerificationError {
   if (err instanceof PolicyError) {
     return new SigstoreVerificationError('WRONG_IDENTITY', err.message, { cause: err });
   }
@@ -473,19 +478,24 @@ function fromLibraryError(err: unknown, bundle: Bundle): SigstoreVerificationErr
       return new SigstoreVerificationError('UNTRUSTED_KEY', `signing key not trusted: ${detail}`, { cause: err });
     case 'CERTIFICATE_ERROR':
       return /expired|not valid/i.test(detail)
-        ? new SigstoreVerificationError('CERTIFICATE_EXPIRED', expiredMessage(bundle, detail), { cause: err })
+        ? new SigstoreVerificationError('CERTIFICATE_EXPIRED', expiredMessage(entity, detail), { cause: err })
         : new SigstoreVerificationError('CERTIFICATE_UNTRUSTED', `certificate not trusted: ${detail}`, { cause: err });
     default:
       return new SigstoreVerificationError('INVALID_BUNDLE', `verification failed: ${detail}`, { cause: err });
   }
 }
 
-/** Names the signing time the certificate was judged at. */
-function expiredMessage(bundle: Bundle, detail: string): string {
-  const times = bundle.verificationMaterial.tlogEntries
-    .filter((e) => e.inclusionPromise !== undefined)
-    .map((e) => new Date(Number(e.integratedTime) * 1000).toISOString());
-  const at = times.length > 0 ? ` at the signing time proven by the transparency log (${times.join(', ')})` : '';
+/**
+ * Names the signing times the certificate was judged at: a Rekor v1 entry's integrated time (under
+ * its promise) or an RFC 3161 timestamp's genTime (Rekor v2 entries carry no time).
+ */
+function expiredMessage(entity: SignedEntity, detail: string): string {
+  const proofs = entity.timestamps.flatMap((t) => {
+    if (t.$case === 'timestamp-authority') return [`a timestamp authority (${t.timestamp.signingTime.toISOString()})`];
+    if (t.tlogEntry.inclusionPromise === undefined) return [];
+    return [`the transparency log (${new Date(Number(t.tlogEntry.integratedTime) * 1000).toISOString()})`];
+  });
+  const at = proofs.length > 0 ? ` at the signing time proven by ${proofs.join(' and ')}` : '';
   return `certificate expired or not yet valid${at}: ${detail}`;
 }
 
