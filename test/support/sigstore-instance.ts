@@ -29,6 +29,7 @@ import { id_ct_tstInfo, MessageImprint, PKIStatus, PKIStatusInfo, TimeStampResp,
 import { AlgorithmIdentifier, Certificate } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { type Bundle, bundleToJSON, toDSSEBundle } from '@sigstore/bundle';
+import { HashAlgorithm, PublicKeyDetails } from '@sigstore/protobuf-specs';
 import { Entry } from '@sigstore/protobuf-specs/rekor/v2';
 import { OctetString as Asn1OctetString, ObjectIdentifier, Utf8String } from 'asn1js';
 import { pae } from '../../cli/fixtures/sign.js';
@@ -110,11 +111,16 @@ export interface KeyedBundleOptions extends RekorV2BundleOptions {
   readonly keyHint?: string;
 }
 
+export interface TrustedRootOptions {
+  /** List the Rekor v2 log under `tlogs`. @default true */
+  readonly withRekorV2?: boolean;
+  /** List the TSA under `timestampAuthorities`. @default true */
+  readonly withTimestampAuthority?: boolean;
+}
+
 export interface SigstoreTestInstance {
   /** `trusted_root.json` bytes trusting this instance's CA, CT log, Rekor v2 log and TSA. */
-  trustedRoot(opts?: { readonly withRekorV2?: boolean }): Uint8Array;
-  /** The Rekor v2 log's origin, as its checkpoints name it. */
-  readonly logOrigin: string;
+  trustedRoot(opts?: TrustedRootOptions): Uint8Array;
   keylessBundle(opts: KeylessBundleOptions): Promise<Uint8Array>;
   keyedBundle(opts: KeyedBundleOptions): Promise<Uint8Array>;
 }
@@ -128,7 +134,7 @@ export async function sigstoreTestInstance(name = 'release-gate-test'): Promise<
   const ctlogId = createHash('sha256').update(ctlogSpki).digest();
   const log = rekorV2Log(`rekor-v2.${name}.example`);
 
-  function trustedRoot(opts: { readonly withRekorV2?: boolean } = {}): Uint8Array {
+  function trustedRoot(opts: TrustedRootOptions = {}): Uint8Array {
     const validFor = { start: INSTANCE_START.toISOString() };
     const root = {
       mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
@@ -159,11 +165,15 @@ export async function sigstoreTestInstance(name = 'release-gate-test'): Promise<
         },
       ],
       timestampAuthorities: [
-        {
-          uri: `https://tsa.${name}.example`,
-          certChain: { certificates: [{ rawBytes: b64(tsa.leaf.der) }, { rawBytes: b64(tsa.ca.der) }] },
-          validFor,
-        },
+        ...(opts.withTimestampAuthority === false
+          ? []
+          : [
+              {
+                uri: `https://tsa.${name}.example`,
+                certChain: { certificates: [{ rawBytes: b64(tsa.leaf.der) }, { rawBytes: b64(tsa.ca.der) }] },
+                validFor,
+              },
+            ]),
       ],
     };
     return new TextEncoder().encode(JSON.stringify(root));
@@ -234,7 +244,7 @@ export async function sigstoreTestInstance(name = 'release-gate-test'): Promise<
     return new TextEncoder().encode(JSON.stringify(bundleToJSON(withTime)));
   }
 
-  return { trustedRoot, logOrigin: log.origin, keylessBundle, keyedBundle };
+  return { trustedRoot, keylessBundle, keyedBundle };
 }
 
 type VerifierJson = { publicKey: { rawBytes: Buffer } } | { x509Certificate: { rawBytes: Buffer } };
@@ -246,21 +256,21 @@ function entryBody(kind: RekorV2EntryKind, statement: Uint8Array, signature: Buf
       'publicKey' in verifier
         ? { $case: 'publicKey' as const, publicKey: verifier.publicKey }
         : { $case: 'x509Certificate' as const, x509Certificate: verifier.x509Certificate },
-    keyDetails: 5, // PKIX_ECDSA_P256_SHA_256
+    keyDetails: PublicKeyDetails.PKIX_ECDSA_P256_SHA_256,
   };
   const spec =
     kind === 'hashedrekord'
       ? {
           $case: 'hashedRekordV002' as const,
           hashedRekordV002: {
-            data: { algorithm: 1, digest: sha256(pae(MediaTypes.inTotoPayload, statement)) },
+            data: { algorithm: HashAlgorithm.SHA2_256, digest: sha256(pae(MediaTypes.inTotoPayload, statement)) },
             signature: { content: signature, verifier: verifierMessage },
           },
         }
       : {
           $case: 'dsseV002' as const,
           dsseV002: {
-            payloadHash: { algorithm: 1, digest: sha256(statement) },
+            payloadHash: { algorithm: HashAlgorithm.SHA2_256, digest: sha256(statement) },
             signatures: [{ content: signature, verifier: verifierMessage }],
           },
         };
@@ -268,7 +278,10 @@ function entryBody(kind: RekorV2EntryKind, statement: Uint8Array, signature: Buf
   return Buffer.from(canonicalJson(json));
 }
 
-/** RFC 8785 for the values an entry holds (objects, arrays, strings, integers): keys sorted by code unit. */
+/**
+ * RFC 8785 for the values an entry holds (objects, arrays, strings): keys sorted by code unit, as
+ * the log canonicalizes bodies. Hand-written: verifiers parse the body, so only realism is at stake.
+ */
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {

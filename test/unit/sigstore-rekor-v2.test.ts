@@ -181,6 +181,19 @@ describe('Function: verifyBundle, Rekor v2 log entries (issue 10, finding 22)', 
       },
     ],
     [
+      'the trusted root does not list the timestamp authority',
+      'TIMESTAMP_INVALID',
+      'timestamp could not be verified',
+      async () => {
+        const withoutTsa = instance.trustedRoot({ withTimestampAuthority: false });
+        return verifyBundle(
+          await keyless(),
+          { digest: imageDigest },
+          { ...trustsIdentity, trustedRoot: parseTrustedRoot(withoutTsa) },
+        );
+      },
+    ],
+    [
       'a key-based bundle carries a Rekor v2 entry whose checkpoint does not verify',
       'TLOG_INVALID',
       'invalid checkpoint signature',
