@@ -146,7 +146,9 @@ export async function sigstoreTestInstance(name = 'release-gate-test'): Promise<
                 baseUrl: `https://${log.origin}`,
                 hashAlgorithm: 'SHA2_256',
                 publicKey: { rawBytes: b64(log.spki), keyDetails: 'PKIX_ED25519', validFor },
+                // sigstore_trustroot.proto: a Rekor v2 log sets both to its signed-note key ID.
                 logId: { keyId: b64(log.keyId) },
+                checkpointKeyId: { keyId: b64(log.keyId) },
               },
             ],
       certificateAuthorities: [
