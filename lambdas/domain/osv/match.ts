@@ -10,7 +10,7 @@ import {
   baseEcosystem,
   Comparators,
   comparatorFor,
-  compareOsvVersions,
+  compareEventVersions,
   type VersionComparator,
 } from '../versions/index.js';
 import type { OsvAffected, OsvEvent, OsvRange, OsvRecord, OsvSeverity } from './schema.js';
@@ -37,6 +37,8 @@ export interface MatchResult {
   readonly affected: boolean;
   /** The lowest `fixed` event above the version, when the version is affected and a fix exists. */
   readonly fixedIn?: string;
+  /** The component's version is empty or missing, so it was taken as affected. */
+  readonly versionUnknown?: true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -105,35 +107,55 @@ function toEvent(e: OsvEvent): Event {
 /** At equal versions an introduction is applied before the event that ends it. */
 const KIND_ORDER: Readonly<Record<EventKind, number>> = { introduced: 0, last_affected: 1, fixed: 2, limit: 3 };
 
-function compareEventVersion(cmp: VersionComparator, version: string, event: string, kind: EventKind): number {
-  // `limit: "*"` is "no limit" (osv-schema).
-  if (kind === 'limit' && event === '*') return -1;
-  return compareOsvVersions(cmp, version, event);
+/**
+ * `introduced: "0"` is "before every version" (osv-schema "Evaluation"). Only an `introduced`
+ * event has that meaning: `fixed: "0"` or `last_affected: "0"` is an ordinary version string
+ * (dpkg's `0~rc1` is below it), so a range that ends there still closes where the ecosystem says.
+ */
+function isSentinel(e: Event): boolean {
+  return e.kind === 'introduced' && e.version === '0';
+}
+
+/** `limit: "*"` is "no limit" (osv-schema "limit"). */
+function isOpenLimit(e: Event): boolean {
+  return e.kind === 'limit' && e.version === '*';
+}
+
+function compareEvents(cmp: VersionComparator, a: Event, b: Event): number {
+  const aFirst = isSentinel(a);
+  const bFirst = isSentinel(b);
+  if (aFirst || bFirst) return Number(bFirst) - Number(aFirst);
+  return compareEventVersions(cmp, a.version, b.version) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
+}
+
+/** The component version against one event: negative below it, 0 at it, positive above it. */
+function compareToEvent(cmp: VersionComparator, version: string, e: Event): number {
+  if (isSentinel(e)) return 1;
+  if (isOpenLimit(e)) return -1;
+  return compareEventVersions(cmp, version, e.version);
 }
 
 /**
  * osv-schema's evaluation over the range's events sorted by the ecosystem's order (real records
  * are not always sorted: GHSA converters emit `introduced 0, introduced 4.0.1, fixed 4.0.5,
- * fixed 3.0.21`).
+ * fixed 3.0.21`): an `introduced` at or below the version opens the range, a `fixed` at or below
+ * it closes it, a `last_affected` below it closes it; with `limit` events the version must also be
+ * below one of them.
  */
 function evaluateRange(cmp: VersionComparator, version: string, range: OsvRange): MatchResult {
   const events = range.events.map(toEvent);
   const limits = events.filter((e) => e.kind === 'limit');
-  const ordered = events
-    .filter((e) => e.kind !== 'limit')
-    .sort((a, b) => compareOsvVersions(cmp, a.version, b.version) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
+  const ordered = events.filter((e) => e.kind !== 'limit').sort((a, b) => compareEvents(cmp, a, b));
   let affected = false;
   for (const e of ordered) {
-    const c = compareEventVersion(cmp, version, e.version, e.kind);
-    if (e.kind === 'introduced' && (e.version === '0' || c >= 0)) affected = true;
+    const c = compareToEvent(cmp, version, e);
+    if (e.kind === 'introduced' && c >= 0) affected = true;
     else if (e.kind === 'fixed' && c >= 0) affected = false;
     else if (e.kind === 'last_affected' && c > 0) affected = false;
   }
-  if (affected && limits.length > 0) {
-    affected = limits.some((l) => compareEventVersion(cmp, version, l.version, 'limit') < 0);
-  }
+  if (affected && limits.length > 0) affected = limits.some((l) => compareToEvent(cmp, version, l) < 0);
   if (!affected) return { affected };
-  const fixes = ordered.filter((e) => e.kind === 'fixed' && compareEventVersion(cmp, version, e.version, e.kind) < 0);
+  const fixes = ordered.filter((e) => e.kind === 'fixed' && compareToEvent(cmp, version, e) < 0);
   const fixedIn = fixes[0]?.version;
   return fixedIn === undefined ? { affected } : { affected, fixedIn };
 }
@@ -164,6 +186,13 @@ function evaluateAffected(entry: OsvAffected, ecosystem: string, version: string
   }
   const listed = versionListed(comparator, version, entry.versions);
   const hits: RangeHit[] = [];
+  // GIT ranges name commits, which say nothing about a release version. Producers enumerate the
+  // releases they affect in `versions`; an entry with neither that nor a SEMVER/ECOSYSTEM range
+  // cannot be decided, and "not affected" would be a guess.
+  const gitOnly = entry.ranges.length > 0 && entry.ranges.every((r) => r.type === 'GIT');
+  if (gitOnly && entry.versions.length === 0) {
+    throw new NotEvaluableError(`${recordId}: only GIT ranges, which cannot be evaluated against version ${version}`);
+  }
   for (const range of entry.ranges) {
     if (range.type === 'GIT') continue;
     // SEMVER ranges use SemVer precedence whatever the ecosystem (osv-schema "SEMVER").
@@ -199,6 +228,9 @@ export function matchRecord(record: OsvRecord, query: PackageQuery): MatchResult
     if (pkg === undefined) continue;
     if (!ecosystemMatches(pkg.ecosystem, query.ecosystem)) continue;
     if (!packageNameMatches(pkg.ecosystem, pkg.name, query.name)) continue;
+    // An unknown version may be any version, the affected ones included: the safe reading is
+    // affected (the scanner says the version was unknown).
+    if (query.version.trim() === '') return { affected: true, versionUnknown: true };
     const e = evaluateAffected(entry, query.ecosystem, query.version, record.id);
     listed ||= e.listed;
     hits.push(...e.hits);
@@ -207,7 +239,7 @@ export function matchRecord(record: OsvRecord, query: PackageQuery): MatchResult
   let fixedIn: string | undefined;
   for (const h of hits) {
     if (h.fixedIn === undefined) return { affected: true };
-    if (fixedIn === undefined || compareOsvVersions(h.cmp, h.fixedIn, fixedIn) > 0) fixedIn = h.fixedIn;
+    if (fixedIn === undefined || compareEventVersions(h.cmp, h.fixedIn, fixedIn) > 0) fixedIn = h.fixedIn;
   }
   return fixedIn === undefined ? { affected: true } : { affected: true, fixedIn };
 }

@@ -141,8 +141,8 @@ export function componentCoordinates(component: Component): ComponentCoordinates
   } catch (err) {
     return { reason: `purl ${JSON.stringify(component.purl)} does not parse: ${String(err)}` };
   }
-  const version = p.version ?? component.version;
-  if (version === undefined || version === '') return { reason: 'component has no version' };
+  // An empty or missing version stays empty: the matcher reads it as affected (osv/match.ts).
+  const version = (p.version ?? component.version ?? '').trim();
   let ecosystem: string;
   let name = p.name;
   if (p.type === 'deb' || p.type === 'apk') {
@@ -240,7 +240,10 @@ interface Accumulated {
   coords: ComponentCoordinates;
   fixedIn?: string;
   title?: string;
+  note?: string;
 }
+
+const VERSION_UNKNOWN_NOTE = 'the SBOM gives no version for this package, so it is taken as affected';
 
 /**
  * Match every component against every advisory. Findings are deduplicated per component by
@@ -270,7 +273,7 @@ export function scanComponents(
     const componentKey = `${coords.ecosystem}\u0000${coords.name}\u0000${coords.version}`;
     if (seenComponents.has(componentKey)) continue;
     seenComponents.add(componentKey);
-    if (!hasComparator(coords.ecosystem)) {
+    if (coords.version !== '' && !hasComparator(coords.ecosystem)) {
       unevaluated.set(componentKey, {
         name: coords.name,
         version: coords.version,
@@ -308,6 +311,7 @@ export function scanComponents(
           coords,
           ...(match.fixedIn !== undefined && { fixedIn: match.fixedIn }),
           ...(record.summary !== undefined && { title: record.summary }),
+          ...(match.versionUnknown === true && { note: VERSION_UNKNOWN_NOTE }),
         });
       } else {
         for (const alias of [record.id, ...record.aliases]) existing.ids.add(alias);
@@ -327,6 +331,7 @@ export function scanComponents(
     ...(f.coords.purl !== undefined && { purl: f.coords.purl }),
     ...(f.fixedIn !== undefined && { fixedIn: f.fixedIn }),
     ...(f.title !== undefined && { title: f.title }),
+    ...(f.note !== undefined && { note: f.note }),
   }));
   vulnerabilities.sort(
     (a, b) =>

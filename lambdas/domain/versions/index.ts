@@ -140,11 +140,26 @@ export function compareVersions(ecosystem: string, a: string, b: string): Compar
 }
 
 /**
- * The ordering OSV range evaluation uses (osv.dev `sort_key` conventions): the introduced sentinel
- * `0` sorts below every version; a version the ecosystem cannot parse (e.g. Debian's
- * `<end-of-life>` as a "fixed" event) sorts above every valid one, so a range with an unparseable
- * end stays open. Callers must still refuse an invalid *component* version themselves: this order
- * would otherwise make it look newer than every fix.
+ * The order OSV events are compared in once the `introduced: "0"` sentinel is set aside: a version
+ * the ecosystem cannot parse (e.g. Debian's `<end-of-life>` as a "fixed" event) sorts above every
+ * valid one, so a range with an unparseable end stays open. Callers must still refuse an invalid
+ * *component* version themselves: this order would otherwise make it look newer than every fix.
+ */
+export function compareEventVersions(comparator: VersionComparator, a: string, b: string): Comparison {
+  const aValid = comparator.isOrderable(a);
+  const bValid = comparator.isOrderable(b);
+  if (!aValid || !bValid) {
+    if (!aValid && !bValid) return 0;
+    return aValid ? -1 : 1;
+  }
+  return comparator.compare(a, b);
+}
+
+/**
+ * osv.dev's `sort_key` order: `compareEventVersions`, with `0` below every version. osv-schema
+ * gives `0` that meaning for `introduced` events only ("Evaluation"); range evaluation therefore
+ * applies the sentinel itself (osv/match.ts) and compares every other event with
+ * `compareEventVersions`, where `0` is an ordinary version.
  */
 export function compareOsvVersions(comparator: VersionComparator, a: string, b: string): Comparison {
   const aZero = a === '0';
@@ -153,11 +168,5 @@ export function compareOsvVersions(comparator: VersionComparator, a: string, b: 
     if (aZero && bZero) return 0;
     return aZero ? -1 : 1;
   }
-  const aValid = comparator.isOrderable(a);
-  const bValid = comparator.isOrderable(b);
-  if (!aValid || !bValid) {
-    if (!aValid && !bValid) return 0;
-    return aValid ? -1 : 1;
-  }
-  return comparator.compare(a, b);
+  return compareEventVersions(comparator, a, b);
 }
