@@ -50,6 +50,12 @@ interface ParsedEcosystem {
 }
 
 /**
+ * RPM distributions whose advisories apply per major release: `Red Hat:enterprise_linux:9::appstream`,
+ * `AlmaLinux:9`, `Rocky Linux:9`, `Mageia:9` all name release 9.
+ */
+const MAJOR_RELEASE_ECOSYSTEMS: ReadonlySet<string> = new Set(['red hat', 'almalinux', 'rocky linux', 'mageia']);
+
+/**
  * `Debian:7` → {debian, 7}; `Alpine:v3.18` → {alpine, 3.18}; `Ubuntu:Pro:14.04:LTS` → {ubuntu,
  * 14.04}. Releases are reduced to the part that names the release, so a component ecosystem made
  * from a purl `distro=` qualifier (`debian-7`, `alpine-3.18.4`, `ubuntu-22.04`) compares equal.
@@ -59,7 +65,7 @@ function parseEcosystem(ecosystem: string): ParsedEcosystem {
   const rest = ecosystem.slice(base.length + 1);
   if (rest === '') return { base };
   let release = rest.toLowerCase();
-  if (base === 'debian') release = /(\d+)/.exec(rest)?.[1] ?? release;
+  if (base === 'debian' || MAJOR_RELEASE_ECOSYSTEMS.has(base)) release = /(\d+)/.exec(rest)?.[1] ?? release;
   else if (base === 'alpine' || base === 'ubuntu') release = /(\d+\.\d+)/.exec(rest)?.[1] ?? release;
   return { base, release };
 }

@@ -10,6 +10,7 @@ import * as apk from './apk.js';
 import * as dpkg from './dpkg.js';
 import * as maven from './maven.js';
 import * as pep440 from './pep440.js';
+import * as rpm from './rpm.js';
 import * as semver from './semver.js';
 
 export type Comparison = -1 | 0 | 1;
@@ -88,6 +89,7 @@ export const Comparators = {
   dpkg: { name: 'dpkg', compare: dpkg.compare, isValid: dpkg.isValid, isOrderable: dpkg.isValid },
   apk: { name: 'apk', compare: apk.compare, isValid: apk.isValid, isOrderable: apk.isOrderable },
   maven: { name: 'Maven', compare: maven.compare, isValid: maven.isValid, isOrderable: maven.isValid },
+  rpm: { name: 'rpm', compare: rpm.compare, isValid: rpm.isValid, isOrderable: rpm.isValid },
   rubygems: { name: 'RubyGems', compare: compareGem, isValid: isGemVersion, isOrderable: isGemVersion },
 } as const satisfies Record<string, VersionComparator>;
 
@@ -111,6 +113,17 @@ const BY_ECOSYSTEM: Readonly<Record<string, VersionComparator>> = {
   chainguard: Comparators.apk,
   apk: Comparators.apk,
   maven: Comparators.maven,
+  // RPM-based distributions (osv-schema ecosystems) and the purl type.
+  'red hat': Comparators.rpm,
+  almalinux: Comparators.rpm,
+  'rocky linux': Comparators.rpm,
+  openeuler: Comparators.rpm,
+  suse: Comparators.rpm,
+  opensuse: Comparators.rpm,
+  mageia: Comparators.rpm,
+  'azure linux': Comparators.rpm,
+  'photon os': Comparators.rpm,
+  rpm: Comparators.rpm,
   rubygems: Comparators.rubygems,
   gem: Comparators.rubygems,
 };
