@@ -13,7 +13,8 @@ import {
   compareEventVersions,
   type VersionComparator,
 } from '../versions/index.js';
-import type { OsvAffected, OsvEvent, OsvRange, OsvRecord, OsvSeverity } from './schema.js';
+import { ratingOfVectors } from './cvss.js';
+import type { OsvAffected, OsvEvent, OsvRange, OsvRecord } from './schema.js';
 
 export interface PackageQuery {
   /** OSV ecosystem, optionally with its release: `npm`, `PyPI`, `Debian:12`, `Alpine:v3.18`. */
@@ -260,98 +261,6 @@ export function affects(record: OsvRecord, query: PackageQuery): boolean {
 
 export type OsvSeverityLevel = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'UNDEFINED';
 
-const CVSS3_WEIGHTS = {
-  AV: { N: 0.85, A: 0.62, L: 0.55, P: 0.2 },
-  AC: { L: 0.77, H: 0.44 },
-  UI: { N: 0.85, R: 0.62 },
-  CIA: { H: 0.56, L: 0.22, N: 0 },
-} as const;
-
-const CVSS3_BASE_METRICS = ['AV', 'AC', 'PR', 'UI', 'S', 'C', 'I', 'A'] as const;
-const CVSS3_ALL_METRICS = new Set<string>([
-  ...CVSS3_BASE_METRICS,
-  'E',
-  'RL',
-  'RC',
-  'CR',
-  'IR',
-  'AR',
-  'MAV',
-  'MAC',
-  'MPR',
-  'MUI',
-  'MS',
-  'MC',
-  'MI',
-  'MA',
-]);
-
-/** CVSS v3.1 spec Appendix A "Roundup": float-safe rounding up to one decimal. */
-function roundUp(value: number): number {
-  const intInput = Math.round(value * 100_000);
-  if (intInput % 10_000 === 0) return intInput / 100_000;
-  return (Math.floor(intInput / 10_000) + 1) / 10;
-}
-
-function pick<T extends Record<string, number>>(table: T, key: string | undefined, metric: string): number {
-  if (key === undefined || !Object.hasOwn(table, key)) throw new Error(`invalid CVSS metric ${metric}:${key}`);
-  const value = table[key];
-  if (value === undefined) throw new Error(`invalid CVSS metric ${metric}:${key}`);
-  return value;
-}
-
-/**
- * The CVSS v3.0/v3.1 base score of a vector string (`CVSS:3.1/AV:N/AC:L/…`), per FIRST's
- * "CVSS v3.1 Specification Document" §7.1 Base Metrics Equations
- * (https://www.first.org/cvss/v3.1/specification-document#7-1-Base-Metrics-Equations). The v3.1
- * Roundup is used for v3.0 too (v3.1 §7.4 defines it to remove v3.0's floating-point artefacts).
- * Throws on a malformed vector.
- */
-export function cvss3BaseScore(vector: string): number {
-  const parts = vector.trim().split('/');
-  const prefix = parts.shift();
-  if (prefix !== 'CVSS:3.0' && prefix !== 'CVSS:3.1') throw new Error(`not a CVSS v3 vector: ${vector}`);
-  const metrics = new Map<string, string>();
-  for (const part of parts) {
-    const [key, value, extra] = part.split(':');
-    if (key === undefined || value === undefined || extra !== undefined || !CVSS3_ALL_METRICS.has(key)) {
-      throw new Error(`invalid CVSS v3 vector component ${JSON.stringify(part)}`);
-    }
-    if (metrics.has(key)) throw new Error(`duplicate CVSS v3 metric ${key}`);
-    metrics.set(key, value);
-  }
-  for (const m of CVSS3_BASE_METRICS) if (!metrics.has(m)) throw new Error(`CVSS v3 vector lacks ${m}`);
-  const scope = metrics.get('S');
-  if (scope !== 'U' && scope !== 'C') throw new Error(`invalid CVSS metric S:${scope}`);
-  const changed = scope === 'C';
-  const av = pick(CVSS3_WEIGHTS.AV, metrics.get('AV'), 'AV');
-  const ac = pick(CVSS3_WEIGHTS.AC, metrics.get('AC'), 'AC');
-  const pr = pick(changed ? { N: 0.85, L: 0.68, H: 0.5 } : { N: 0.85, L: 0.62, H: 0.27 }, metrics.get('PR'), 'PR');
-  const ui = pick(CVSS3_WEIGHTS.UI, metrics.get('UI'), 'UI');
-  const c = pick(CVSS3_WEIGHTS.CIA, metrics.get('C'), 'C');
-  const i = pick(CVSS3_WEIGHTS.CIA, metrics.get('I'), 'I');
-  const a = pick(CVSS3_WEIGHTS.CIA, metrics.get('A'), 'A');
-
-  const iss = 1 - (1 - c) * (1 - i) * (1 - a);
-  const impact = changed ? 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15 : 6.42 * iss;
-  const exploitability = 8.22 * av * ac * pr * ui;
-  if (impact <= 0) return 0;
-  return changed
-    ? roundUp(Math.min(1.08 * (impact + exploitability), 10))
-    : roundUp(Math.min(impact + exploitability, 10));
-}
-
-/**
- * CVSS v3 qualitative rating (spec §5). "None" (0.0) is reported as LOW: a finding is never
- * dropped because of its score.
- */
-export function cvssRating(score: number): Exclude<OsvSeverityLevel, 'UNDEFINED'> {
-  if (score >= 9) return 'CRITICAL';
-  if (score >= 7) return 'HIGH';
-  if (score >= 4) return 'MEDIUM';
-  return 'LOW';
-}
-
 const RANK: Readonly<Record<OsvSeverityLevel, number>> = { UNDEFINED: 0, LOW: 1, MEDIUM: 2, HIGH: 3, CRITICAL: 4 };
 
 /** GHSA's `database_specific.severity` and distribution words (Ubuntu priorities) to levels. */
@@ -373,23 +282,10 @@ function levelOfWord(word: string): OsvSeverityLevel | undefined {
   }
 }
 
-function levelOfSeverity(s: OsvSeverity): OsvSeverityLevel | undefined {
-  if (s.type === 'CVSS_V3') {
-    try {
-      return cvssRating(cvss3BaseScore(s.score));
-    } catch {
-      return undefined;
-    }
-  }
-  if (s.type === 'Ubuntu') return levelOfWord(s.score);
-  // CVSS_V2 and CVSS_V4 are not scored here; such a record falls back to UNDEFINED.
-  return undefined;
-}
-
 /**
  * The severity of a record: GHSA's `database_specific.severity` when present (MODERATE → MEDIUM),
- * else the highest rating among its CVSS v3 vectors (record and `affected[]` level) and
- * distribution priorities, else UNDEFINED.
+ * else the higher of its CVSS rating (osv/cvss.ts: the newest CVSS version among the record's and
+ * its `affected[]` vectors decides) and its distribution priorities (Ubuntu), else UNDEFINED.
  */
 export function severityOf(record: OsvRecord): OsvSeverityLevel {
   const dbSeverity = record.database_specific?.severity;
@@ -398,9 +294,9 @@ export function severityOf(record: OsvRecord): OsvSeverityLevel {
     if (level !== undefined) return level;
   }
   const all = [...record.severity, ...record.affected.flatMap((a) => a.severity ?? [])];
-  let best: OsvSeverityLevel = 'UNDEFINED';
+  let best: OsvSeverityLevel = ratingOfVectors(all) ?? 'UNDEFINED';
   for (const s of all) {
-    const level = levelOfSeverity(s);
+    const level = s.type === 'Ubuntu' ? levelOfWord(s.score) : undefined;
     if (level !== undefined && RANK[level] > RANK[best]) best = level;
   }
   return best;
