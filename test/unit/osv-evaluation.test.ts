@@ -45,6 +45,23 @@ describe('Function: matchRecord (osv-schema evaluation)', () => {
     });
   });
 
+  describe('when an event version cannot be ordered by the ecosystem', () => {
+    it.each([
+      ['an introduction', [{ introduced: 'not a version' }, { fixed: '2.0.0' }], true],
+      ['a fix', [{ introduced: '1.0.0' }, { fixed: 'not a version' }], true],
+      ['a last_affected', [{ introduced: '1.0.0' }, { last_affected: 'not a version' }], true],
+    ] as const)('reads %s safely: npm 1.5.0 in %j is affected', (_what, events, expected) => {
+      // Prepare
+      const r = record([entry('npm', 'foo', { ranges: ecosystemRange(...events) })]);
+
+      // Act
+      const match = matchRecord(r, { ecosystem: 'npm', name: 'foo', version: '1.5.0' });
+
+      // Assess
+      expect(match.affected).toBe(expected);
+    });
+  });
+
   describe('when a range has limit events', () => {
     it.each([
       ['1.5.0', [{ introduced: '0' }, { limit: '2.0.0' }], true],

@@ -118,9 +118,12 @@ const KIND_ORDER: Readonly<Record<EventKind, number>> = { introduced: 0, last_af
  * `introduced: "0"` is "before every version" (osv-schema "Evaluation"). Only an `introduced`
  * event has that meaning: `fixed: "0"` or `last_affected: "0"` is an ordinary version string
  * (dpkg's `0~rc1` is below it), so a range that ends there still closes where the ecosystem says.
+ * An introduction the ecosystem cannot order is read the same way: placed above every version (as
+ * `compareEventVersions` places an unorderable end) it would never open the range, which is a
+ * guess of "not affected".
  */
-function isSentinel(e: Event): boolean {
-  return e.kind === 'introduced' && e.version === '0';
+function isSentinel(cmp: VersionComparator, e: Event): boolean {
+  return e.kind === 'introduced' && (e.version === '0' || !cmp.isOrderable(e.version));
 }
 
 /** `limit: "*"` is "no limit" (osv-schema "limit"). */
@@ -129,15 +132,15 @@ function isOpenLimit(e: Event): boolean {
 }
 
 function compareEvents(cmp: VersionComparator, a: Event, b: Event): number {
-  const aFirst = isSentinel(a);
-  const bFirst = isSentinel(b);
+  const aFirst = isSentinel(cmp, a);
+  const bFirst = isSentinel(cmp, b);
   if (aFirst || bFirst) return Number(bFirst) - Number(aFirst);
   return compareEventVersions(cmp, a.version, b.version) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
 }
 
 /** The component version against one event: negative below it, 0 at it, positive above it. */
 function compareToEvent(cmp: VersionComparator, version: string, e: Event): number {
-  if (isSentinel(e)) return 1;
+  if (isSentinel(cmp, e)) return 1;
   if (isOpenLimit(e)) return -1;
   return compareEventVersions(cmp, version, e.version);
 }
