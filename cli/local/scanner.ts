@@ -26,6 +26,7 @@ const ScanReportSchema = z.object({
       purl: z.string().optional(),
       fixedIn: z.string().optional(),
       title: z.string().optional(),
+      note: z.string().optional(),
     }),
   ),
   unevaluated: z.array(z.object({ name: z.string(), version: z.string(), reason: z.string() })).optional(),

@@ -235,6 +235,8 @@ export interface VulnerabilityFinding {
   readonly purl?: string;
   readonly fixedIn?: string;
   readonly title?: string;
+  /** What the reader must know about the finding, e.g. that the package's version was unknown. */
+  readonly note?: string;
 }
 
 export interface ScanReport {

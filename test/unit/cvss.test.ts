@@ -1,16 +1,17 @@
 /**
- * CVSS v3 base scores computed from vectors, checked against the scores published for the same
- * vectors (NVD / GitHub advisories, and the baseScore Amazon Inspector returns in the vendored
- * ECR response).
+ * CVSS base scores computed from vectors (v2, v3.0, v3.1, v4.0), checked against the scores
+ * published for the same vectors (NVD / GitHub advisories, FIRST's CVSS v4.0 examples, and the
+ * baseScore Amazon Inspector returns in the vendored ECR response).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { cvss3BaseScore, cvssRating, severityOf } from '../../lambdas/domain/osv/match.js';
+import { cvssBaseScore, cvssRating } from '../../lambdas/domain/osv/cvss.js';
+import { severityOf } from '../../lambdas/domain/osv/match.js';
 import { OsvRecordSchema } from '../../lambdas/domain/osv/schema.js';
 
-describe('Function: cvss3BaseScore', () => {
+describe('Function: cvssBaseScore', () => {
   describe('when the vector is a published one', () => {
     it.each([
       ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H', 10.0, 'CVE-2021-44228 (log4j)'],
@@ -24,9 +25,16 @@ describe('Function: cvss3BaseScore', () => {
       ['CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:L/I:L/A:N', 5.4, 'CVE-2024-22195 (jinja2)'],
       ['CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:H/I:N/A:N', 4.7, 'CVE-2018-5407 (openssl)'],
       ['CVSS:3.1/AV:N/AC:H/PR:H/UI:N/S:U/C:H/I:N/A:N', 4.4, 'CVE-2024-37891 (urllib3)'],
-    ])('scores %s as %d (%s)', (vector, expected) => {
+      ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N', 8.7, 'GHSA-w2r7-9579-27hf (corpus)'],
+      ['CVSS:4.0/AV:L/AC:L/AT:P/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', 7.3, 'CVE-2022-41741 (FIRST v4.0 examples)'],
+      ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', 9.3, 'CVSS-B of a full network compromise'],
+      ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H', 10, 'the v4.0 maximum'],
+      ['AV:N/AC:L/Au:N/C:P/I:P/A:P', 7.5, 'NVD v2, partial impact over the network'],
+      ['AV:N/AC:M/Au:N/C:N/I:P/A:N', 4.3, 'NVD v2 cross-site scripting'],
+      ['AV:N/AC:L/Au:N/C:C/I:C/A:C', 10, 'the v2 maximum'],
+    ])('scores %s as %d (%s)', (vector, expected, _source) => {
       // Act
-      const score = cvss3BaseScore(vector);
+      const { score } = cvssBaseScore(vector);
 
       // Assess
       expect(score).toBe(expected);
@@ -48,7 +56,7 @@ describe('Function: cvss3BaseScore', () => {
       const scored = response.imageScanFindings.enhancedFindings.flatMap((f) => f.packageVulnerabilityDetails.cvss);
 
       // Act
-      const computed = scored.map((c) => cvss3BaseScore(c.scoringVector));
+      const computed = scored.map((c) => cvssBaseScore(c.scoringVector).score);
 
       // Assess
       expect(scored.length).toBeGreaterThan(0);
@@ -59,34 +67,50 @@ describe('Function: cvss3BaseScore', () => {
   describe('when no impact metric is set', () => {
     it('scores 0', () => {
       // Act
-      const score = cvss3BaseScore('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N');
+      const { score } = cvssBaseScore('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N');
 
       // Assess
       expect(score).toBe(0);
     });
   });
 
-  describe('when temporal and environmental metrics are present', () => {
-    it('ignores them for the base score', () => {
+  describe('when temporal, threat or environmental metrics are present', () => {
+    it.each([
+      ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:U/RL:O/RC:U/CR:L', 9.8],
+      ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U', 9.3],
+    ])('ignores them for the base score of %s', (vector, expected) => {
       // Act
-      const score = cvss3BaseScore('CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:U/RL:O/RC:U/CR:L');
+      const { score } = cvssBaseScore(vector);
 
       // Assess
-      expect(score).toBe(9.8);
+      expect(score).toBe(expected);
+    });
+  });
+
+  describe('when the OSV severity type names another version', () => {
+    it('throws', () => {
+      // Act
+      const act = () => cvssBaseScore('CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N', 'CVSS_V3');
+
+      // Assess
+      expect(act).toThrow('not of severity type CVSS_V3');
     });
   });
 
   describe('when the vector is malformed', () => {
     it.each([
-      ['a CVSS v2 vector', 'AV:N/AC:L/Au:N/C:P/I:P/A:P'],
-      ['a CVSS v4 vector', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N'],
+      ['an unknown version', 'CVSS:5.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'],
       ['a missing base metric', 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H'],
+      ['a missing v4 base metric', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N'],
+      ['a missing v2 base metric', 'AV:N/AC:L/Au:N/C:P/I:P'],
+      ['a duplicated v4 metric', 'CVSS:4.0/AV:N/AV:L/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N'],
+      ['not a vector', 'garbage'],
       ['a duplicated metric', 'CVSS:3.1/AV:N/AV:L/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'],
       ['an unknown metric value', 'CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H'],
       ['an unknown metric', 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/ZZ:1'],
     ])('throws for %s', (_, vector) => {
       // Act
-      const act = () => cvss3BaseScore(vector);
+      const act = () => cvssBaseScore(vector);
 
       // Assess
       expect(act).toThrow();
@@ -95,6 +119,14 @@ describe('Function: cvss3BaseScore', () => {
 });
 
 describe('Function: cvssRating', () => {
+  it('has no CRITICAL band for CVSS v2 (NVD: High is 7.0-10.0)', () => {
+    // Act
+    const rating = cvssRating(10, '2.0');
+
+    // Assess
+    expect(rating).toBe('HIGH');
+  });
+
   it.each([
     [10, 'CRITICAL'],
     [9.0, 'CRITICAL'],
@@ -142,12 +174,47 @@ describe('Function: severityOf', () => {
       'CRITICAL',
     ],
     [
-      'the only vector is CVSS v4 or malformed',
-      'is UNDEFINED',
+      'the only vector is CVSS v4 (it was unscored before)',
+      'scores it',
+      { severity: [{ type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N' }] },
+      'HIGH',
+    ],
+    [
+      'the only vector is CVSS v2',
+      'scores it on the v2 scale',
+      { severity: [{ type: 'CVSS_V2', score: 'AV:N/AC:L/Au:N/C:C/I:C/A:C' }] },
+      'HIGH',
+    ],
+    [
+      'CVSS v3 and v4 vectors are both given',
+      'takes the newest version',
       {
         severity: [
+          { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' },
           { type: 'CVSS_V4', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N' },
+        ],
+      },
+      'HIGH',
+    ],
+    [
+      'the v4 vector is malformed and a v3 one is valid',
+      'falls back to the v3 vector',
+      {
+        severity: [
+          { type: 'CVSS_V4', score: 'CVSS:4.0/AV:N' },
+          { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' },
+        ],
+      },
+      'CRITICAL',
+    ],
+    [
+      'every vector is malformed',
+      'is UNDEFINED (unscored, which the default scan policy caps at 0)',
+      {
+        severity: [
+          { type: 'CVSS_V4', score: 'CVSS:4.0/AV:N' },
           { type: 'CVSS_V3', score: 'CVSS:3.1/AV:N' },
+          { type: 'CVSS_V3', score: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N' },
         ],
       },
       'UNDEFINED',

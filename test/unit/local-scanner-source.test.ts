@@ -55,7 +55,7 @@ describe('Function: scanComponents, distribution source packages (issue 10, find
           version: '3.0.13-1~deb12u1+b1',
           purl: fixed.purl,
         }),
-      ).toEqual(expect.objectContaining({ name: 'openssl', version: '3.0.13-1~deb12u1' }));
+      ).toEqual([expect.objectContaining({ name: 'openssl', version: '3.0.13-1~deb12u1' })]);
     });
   });
 

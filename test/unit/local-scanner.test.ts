@@ -217,7 +217,6 @@ describe('Function: scanComponents', () => {
   describe('when a component cannot be evaluated', () => {
     it.each([
       [component(undefined, 'libfoo', '1.0'), 'component has no purl, so its ecosystem is unknown'],
-      [component('pkg:npm/left-pad', 'left-pad'), 'component has no version'],
       [component('pkg:generic/openssl@3.0.0', 'openssl'), 'purl type generic has no OSV ecosystem'],
       [
         component('pkg:nuget/Newtonsoft.Json@12.0.1', 'Newtonsoft.Json'),

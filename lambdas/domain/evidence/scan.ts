@@ -50,7 +50,7 @@ function plural(n: number, word: string): string {
 
 function describeFinding(f: VulnerabilityFinding): string {
   const pkg = f.packageName === '' ? 'an unnamed package' : `${f.packageName} ${f.packageVersion}`.trim();
-  return `${f.id} in ${pkg}`;
+  return f.note === undefined ? `${f.id} in ${pkg}` : `${f.id} in ${pkg} (${f.note})`;
 }
 
 function examples<T>(items: readonly T[], render: (item: T) => string): string {

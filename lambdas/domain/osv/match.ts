@@ -10,10 +10,11 @@ import {
   baseEcosystem,
   Comparators,
   comparatorFor,
-  compareOsvVersions,
+  compareEventVersions,
   type VersionComparator,
 } from '../versions/index.js';
-import type { OsvAffected, OsvEvent, OsvRange, OsvRecord, OsvSeverity } from './schema.js';
+import { ratingOfVectors } from './cvss.js';
+import type { OsvAffected, OsvEvent, OsvRange, OsvRecord } from './schema.js';
 
 export interface PackageQuery {
   /** OSV ecosystem, optionally with its release: `npm`, `PyPI`, `Debian:12`, `Alpine:v3.18`. */
@@ -37,6 +38,8 @@ export interface MatchResult {
   readonly affected: boolean;
   /** The lowest `fixed` event above the version, when the version is affected and a fix exists. */
   readonly fixedIn?: string;
+  /** The component's version is empty or missing, so it was taken as affected. */
+  readonly versionUnknown?: true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -48,6 +51,12 @@ interface ParsedEcosystem {
 }
 
 /**
+ * RPM distributions whose advisories apply per major release: `Red Hat:enterprise_linux:9::appstream`,
+ * `AlmaLinux:9`, `Rocky Linux:9`, `Mageia:9` all name release 9.
+ */
+const MAJOR_RELEASE_ECOSYSTEMS: ReadonlySet<string> = new Set(['red hat', 'almalinux', 'rocky linux', 'mageia']);
+
+/**
  * `Debian:7` → {debian, 7}; `Alpine:v3.18` → {alpine, 3.18}; `Ubuntu:Pro:14.04:LTS` → {ubuntu,
  * 14.04}. Releases are reduced to the part that names the release, so a component ecosystem made
  * from a purl `distro=` qualifier (`debian-7`, `alpine-3.18.4`, `ubuntu-22.04`) compares equal.
@@ -57,7 +66,7 @@ function parseEcosystem(ecosystem: string): ParsedEcosystem {
   const rest = ecosystem.slice(base.length + 1);
   if (rest === '') return { base };
   let release = rest.toLowerCase();
-  if (base === 'debian') release = /(\d+)/.exec(rest)?.[1] ?? release;
+  if (base === 'debian' || MAJOR_RELEASE_ECOSYSTEMS.has(base)) release = /(\d+)/.exec(rest)?.[1] ?? release;
   else if (base === 'alpine' || base === 'ubuntu') release = /(\d+\.\d+)/.exec(rest)?.[1] ?? release;
   return { base, release };
 }
@@ -105,35 +114,58 @@ function toEvent(e: OsvEvent): Event {
 /** At equal versions an introduction is applied before the event that ends it. */
 const KIND_ORDER: Readonly<Record<EventKind, number>> = { introduced: 0, last_affected: 1, fixed: 2, limit: 3 };
 
-function compareEventVersion(cmp: VersionComparator, version: string, event: string, kind: EventKind): number {
-  // `limit: "*"` is "no limit" (osv-schema).
-  if (kind === 'limit' && event === '*') return -1;
-  return compareOsvVersions(cmp, version, event);
+/**
+ * `introduced: "0"` is "before every version" (osv-schema "Evaluation"). Only an `introduced`
+ * event has that meaning: `fixed: "0"` or `last_affected: "0"` is an ordinary version string
+ * (dpkg's `0~rc1` is below it), so a range that ends there still closes where the ecosystem says.
+ * An introduction the ecosystem cannot order is read the same way: placed above every version (as
+ * `compareEventVersions` places an unorderable end) it would never open the range, which is a
+ * guess of "not affected".
+ */
+function isSentinel(cmp: VersionComparator, e: Event): boolean {
+  return e.kind === 'introduced' && (e.version === '0' || !cmp.isOrderable(e.version));
+}
+
+/** `limit: "*"` is "no limit" (osv-schema "limit"). */
+function isOpenLimit(e: Event): boolean {
+  return e.kind === 'limit' && e.version === '*';
+}
+
+function compareEvents(cmp: VersionComparator, a: Event, b: Event): number {
+  const aFirst = isSentinel(cmp, a);
+  const bFirst = isSentinel(cmp, b);
+  if (aFirst || bFirst) return Number(bFirst) - Number(aFirst);
+  return compareEventVersions(cmp, a.version, b.version) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind];
+}
+
+/** The component version against one event: negative below it, 0 at it, positive above it. */
+function compareToEvent(cmp: VersionComparator, version: string, e: Event): number {
+  if (isSentinel(cmp, e)) return 1;
+  if (isOpenLimit(e)) return -1;
+  return compareEventVersions(cmp, version, e.version);
 }
 
 /**
  * osv-schema's evaluation over the range's events sorted by the ecosystem's order (real records
  * are not always sorted: GHSA converters emit `introduced 0, introduced 4.0.1, fixed 4.0.5,
- * fixed 3.0.21`).
+ * fixed 3.0.21`): an `introduced` at or below the version opens the range, a `fixed` at or below
+ * it closes it, a `last_affected` below it closes it; with `limit` events the version must also be
+ * below one of them.
  */
 function evaluateRange(cmp: VersionComparator, version: string, range: OsvRange): MatchResult {
   const events = range.events.map(toEvent);
   const limits = events.filter((e) => e.kind === 'limit');
-  const ordered = events
-    .filter((e) => e.kind !== 'limit')
-    .sort((a, b) => compareOsvVersions(cmp, a.version, b.version) || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
+  const ordered = events.filter((e) => e.kind !== 'limit').sort((a, b) => compareEvents(cmp, a, b));
   let affected = false;
   for (const e of ordered) {
-    const c = compareEventVersion(cmp, version, e.version, e.kind);
-    if (e.kind === 'introduced' && (e.version === '0' || c >= 0)) affected = true;
+    const c = compareToEvent(cmp, version, e);
+    if (e.kind === 'introduced' && c >= 0) affected = true;
     else if (e.kind === 'fixed' && c >= 0) affected = false;
     else if (e.kind === 'last_affected' && c > 0) affected = false;
   }
-  if (affected && limits.length > 0) {
-    affected = limits.some((l) => compareEventVersion(cmp, version, l.version, 'limit') < 0);
-  }
+  if (affected && limits.length > 0) affected = limits.some((l) => compareToEvent(cmp, version, l) < 0);
   if (!affected) return { affected };
-  const fixes = ordered.filter((e) => e.kind === 'fixed' && compareEventVersion(cmp, version, e.version, e.kind) < 0);
+  const fixes = ordered.filter((e) => e.kind === 'fixed' && compareToEvent(cmp, version, e) < 0);
   const fixedIn = fixes[0]?.version;
   return fixedIn === undefined ? { affected } : { affected, fixedIn };
 }
@@ -164,6 +196,13 @@ function evaluateAffected(entry: OsvAffected, ecosystem: string, version: string
   }
   const listed = versionListed(comparator, version, entry.versions);
   const hits: RangeHit[] = [];
+  // GIT ranges name commits, which say nothing about a release version. Producers enumerate the
+  // releases they affect in `versions`; an entry with neither that nor a SEMVER/ECOSYSTEM range
+  // cannot be decided, and "not affected" would be a guess.
+  const gitOnly = entry.ranges.length > 0 && entry.ranges.every((r) => r.type === 'GIT');
+  if (gitOnly && entry.versions.length === 0) {
+    throw new NotEvaluableError(`${recordId}: only GIT ranges, which cannot be evaluated against version ${version}`);
+  }
   for (const range of entry.ranges) {
     if (range.type === 'GIT') continue;
     // SEMVER ranges use SemVer precedence whatever the ecosystem (osv-schema "SEMVER").
@@ -199,6 +238,9 @@ export function matchRecord(record: OsvRecord, query: PackageQuery): MatchResult
     if (pkg === undefined) continue;
     if (!ecosystemMatches(pkg.ecosystem, query.ecosystem)) continue;
     if (!packageNameMatches(pkg.ecosystem, pkg.name, query.name)) continue;
+    // An unknown version may be any version, the affected ones included: the safe reading is
+    // affected (the scanner says the version was unknown).
+    if (query.version.trim() === '') return { affected: true, versionUnknown: true };
     const e = evaluateAffected(entry, query.ecosystem, query.version, record.id);
     listed ||= e.listed;
     hits.push(...e.hits);
@@ -207,7 +249,7 @@ export function matchRecord(record: OsvRecord, query: PackageQuery): MatchResult
   let fixedIn: string | undefined;
   for (const h of hits) {
     if (h.fixedIn === undefined) return { affected: true };
-    if (fixedIn === undefined || compareOsvVersions(h.cmp, h.fixedIn, fixedIn) > 0) fixedIn = h.fixedIn;
+    if (fixedIn === undefined || compareEventVersions(h.cmp, h.fixedIn, fixedIn) > 0) fixedIn = h.fixedIn;
   }
   return fixedIn === undefined ? { affected: true } : { affected: true, fixedIn };
 }
@@ -221,98 +263,6 @@ export function affects(record: OsvRecord, query: PackageQuery): boolean {
 // Severity
 
 export type OsvSeverityLevel = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'UNDEFINED';
-
-const CVSS3_WEIGHTS = {
-  AV: { N: 0.85, A: 0.62, L: 0.55, P: 0.2 },
-  AC: { L: 0.77, H: 0.44 },
-  UI: { N: 0.85, R: 0.62 },
-  CIA: { H: 0.56, L: 0.22, N: 0 },
-} as const;
-
-const CVSS3_BASE_METRICS = ['AV', 'AC', 'PR', 'UI', 'S', 'C', 'I', 'A'] as const;
-const CVSS3_ALL_METRICS = new Set<string>([
-  ...CVSS3_BASE_METRICS,
-  'E',
-  'RL',
-  'RC',
-  'CR',
-  'IR',
-  'AR',
-  'MAV',
-  'MAC',
-  'MPR',
-  'MUI',
-  'MS',
-  'MC',
-  'MI',
-  'MA',
-]);
-
-/** CVSS v3.1 spec Appendix A "Roundup": float-safe rounding up to one decimal. */
-function roundUp(value: number): number {
-  const intInput = Math.round(value * 100_000);
-  if (intInput % 10_000 === 0) return intInput / 100_000;
-  return (Math.floor(intInput / 10_000) + 1) / 10;
-}
-
-function pick<T extends Record<string, number>>(table: T, key: string | undefined, metric: string): number {
-  if (key === undefined || !Object.hasOwn(table, key)) throw new Error(`invalid CVSS metric ${metric}:${key}`);
-  const value = table[key];
-  if (value === undefined) throw new Error(`invalid CVSS metric ${metric}:${key}`);
-  return value;
-}
-
-/**
- * The CVSS v3.0/v3.1 base score of a vector string (`CVSS:3.1/AV:N/AC:L/…`), per FIRST's
- * "CVSS v3.1 Specification Document" §7.1 Base Metrics Equations
- * (https://www.first.org/cvss/v3.1/specification-document#7-1-Base-Metrics-Equations). The v3.1
- * Roundup is used for v3.0 too (v3.1 §7.4 defines it to remove v3.0's floating-point artefacts).
- * Throws on a malformed vector.
- */
-export function cvss3BaseScore(vector: string): number {
-  const parts = vector.trim().split('/');
-  const prefix = parts.shift();
-  if (prefix !== 'CVSS:3.0' && prefix !== 'CVSS:3.1') throw new Error(`not a CVSS v3 vector: ${vector}`);
-  const metrics = new Map<string, string>();
-  for (const part of parts) {
-    const [key, value, extra] = part.split(':');
-    if (key === undefined || value === undefined || extra !== undefined || !CVSS3_ALL_METRICS.has(key)) {
-      throw new Error(`invalid CVSS v3 vector component ${JSON.stringify(part)}`);
-    }
-    if (metrics.has(key)) throw new Error(`duplicate CVSS v3 metric ${key}`);
-    metrics.set(key, value);
-  }
-  for (const m of CVSS3_BASE_METRICS) if (!metrics.has(m)) throw new Error(`CVSS v3 vector lacks ${m}`);
-  const scope = metrics.get('S');
-  if (scope !== 'U' && scope !== 'C') throw new Error(`invalid CVSS metric S:${scope}`);
-  const changed = scope === 'C';
-  const av = pick(CVSS3_WEIGHTS.AV, metrics.get('AV'), 'AV');
-  const ac = pick(CVSS3_WEIGHTS.AC, metrics.get('AC'), 'AC');
-  const pr = pick(changed ? { N: 0.85, L: 0.68, H: 0.5 } : { N: 0.85, L: 0.62, H: 0.27 }, metrics.get('PR'), 'PR');
-  const ui = pick(CVSS3_WEIGHTS.UI, metrics.get('UI'), 'UI');
-  const c = pick(CVSS3_WEIGHTS.CIA, metrics.get('C'), 'C');
-  const i = pick(CVSS3_WEIGHTS.CIA, metrics.get('I'), 'I');
-  const a = pick(CVSS3_WEIGHTS.CIA, metrics.get('A'), 'A');
-
-  const iss = 1 - (1 - c) * (1 - i) * (1 - a);
-  const impact = changed ? 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15 : 6.42 * iss;
-  const exploitability = 8.22 * av * ac * pr * ui;
-  if (impact <= 0) return 0;
-  return changed
-    ? roundUp(Math.min(1.08 * (impact + exploitability), 10))
-    : roundUp(Math.min(impact + exploitability, 10));
-}
-
-/**
- * CVSS v3 qualitative rating (spec §5). "None" (0.0) is reported as LOW: a finding is never
- * dropped because of its score.
- */
-export function cvssRating(score: number): Exclude<OsvSeverityLevel, 'UNDEFINED'> {
-  if (score >= 9) return 'CRITICAL';
-  if (score >= 7) return 'HIGH';
-  if (score >= 4) return 'MEDIUM';
-  return 'LOW';
-}
 
 const RANK: Readonly<Record<OsvSeverityLevel, number>> = { UNDEFINED: 0, LOW: 1, MEDIUM: 2, HIGH: 3, CRITICAL: 4 };
 
@@ -335,23 +285,10 @@ function levelOfWord(word: string): OsvSeverityLevel | undefined {
   }
 }
 
-function levelOfSeverity(s: OsvSeverity): OsvSeverityLevel | undefined {
-  if (s.type === 'CVSS_V3') {
-    try {
-      return cvssRating(cvss3BaseScore(s.score));
-    } catch {
-      return undefined;
-    }
-  }
-  if (s.type === 'Ubuntu') return levelOfWord(s.score);
-  // CVSS_V2 and CVSS_V4 are not scored here; such a record falls back to UNDEFINED.
-  return undefined;
-}
-
 /**
  * The severity of a record: GHSA's `database_specific.severity` when present (MODERATE → MEDIUM),
- * else the highest rating among its CVSS v3 vectors (record and `affected[]` level) and
- * distribution priorities, else UNDEFINED.
+ * else the higher of its CVSS rating (osv/cvss.ts: the newest CVSS version among the record's and
+ * its `affected[]` vectors decides) and its distribution priorities (Ubuntu), else UNDEFINED.
  */
 export function severityOf(record: OsvRecord): OsvSeverityLevel {
   const dbSeverity = record.database_specific?.severity;
@@ -360,9 +297,9 @@ export function severityOf(record: OsvRecord): OsvSeverityLevel {
     if (level !== undefined) return level;
   }
   const all = [...record.severity, ...record.affected.flatMap((a) => a.severity ?? [])];
-  let best: OsvSeverityLevel = 'UNDEFINED';
+  let best: OsvSeverityLevel = ratingOfVectors(all) ?? 'UNDEFINED';
   for (const s of all) {
-    const level = levelOfSeverity(s);
+    const level = s.type === 'Ubuntu' ? levelOfWord(s.score) : undefined;
     if (level !== undefined && RANK[level] > RANK[best]) best = level;
   }
   return best;

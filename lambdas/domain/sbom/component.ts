@@ -1,6 +1,18 @@
 import { z } from 'zod';
 
 /**
+ * The source package a distribution binary package was built from (Debian `Source`, Alpine
+ * `origin`, RPM `SOURCERPM`), as the SBOM states it. Debian, Alpine and RPM advisories are keyed
+ * by source package. `version` is absent when the SBOM gives only the name (the source then has
+ * the binary's version).
+ */
+export const ComponentSourceSchema = z.object({
+  name: z.string().min(1),
+  version: z.string().min(1).optional(),
+});
+export type ComponentSource = z.infer<typeof ComponentSourceSchema>;
+
+/**
  * One SBOM component after normalisation, whatever the source format (CycloneDX or SPDX).
  * `purl` is canonicalised with packageurl-js; `version` is exactly what the SBOM says (no ranges
  * are resolved: a range or an empty version is a lockfile failure, not something we guess).
@@ -22,6 +34,8 @@ export const ComponentSchema = z.object({
    * OPERATING-SYSTEM), not a package: scanners look at its packages, which are listed separately.
    */
   operatingSystem: z.boolean().optional(),
+  /** The source package, from the SBOM's own fields (the purl `upstream` qualifier is read too). */
+  source: ComponentSourceSchema.optional(),
 });
 export type Component = z.infer<typeof ComponentSchema>;
 

@@ -5,7 +5,7 @@
  * properties, hashes, dependencies, vulnerabilities … pass through untouched) and strict on the
  * ones it does: `bomFormat`, `specVersion`, `components[]` (recursively, including nested
  * `components`, CycloneDX 1.x "component.components"), `name`, `version`, `purl`, `type`,
- * `licenses[]` and `metadata.properties`. A field we read with the wrong shape rejects the whole
+ * `licenses[]`, the source-package `properties` (sbom/source.ts) and `metadata.properties`. A field we read with the wrong shape rejects the whole
  * document: a half-read SBOM is not evidence.
  */
 import { z } from 'zod';
@@ -14,6 +14,7 @@ import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { DigestSchema } from '../types.js';
 import type { DecodedComponent, DecodedSbom } from './parse.js';
+import { sourceFromProperties } from './source.js';
 
 export const CYCLONEDX_SPEC_VERSIONS = ['1.2', '1.3', '1.4', '1.5', '1.6', '1.7'] as const;
 
@@ -60,6 +61,7 @@ const CdxComponentSchema = z.looseObject({
   version: z.string().optional(),
   purl: z.string().optional(),
   licenses: z.array(LicenseChoiceSchema).optional(),
+  properties: z.array(PropertySchema).optional(),
   get components() {
     return z.array(CdxComponentSchema).optional();
   },
@@ -121,6 +123,7 @@ function toDecoded(c: CdxComponent): DecodedComponent {
     const id = choice.expression ?? choice.license?.id ?? choice.license?.name;
     if (id !== undefined) licenses.push(id);
   }
+  const source = sourceFromProperties(c.properties);
   return {
     // npm scopes (`@scope`) and composer vendors are CycloneDX `group`s; the package is known by both.
     name: c.group !== undefined && c.group !== '' ? `${c.group}/${c.name}` : c.name,
@@ -128,6 +131,7 @@ function toDecoded(c: CdxComponent): DecodedComponent {
     ...(c.purl !== undefined && c.purl !== '' && { purl: c.purl }),
     licenses,
     operatingSystem: c.type === 'operating-system',
+    ...(source !== undefined && { source }),
   };
 }
 

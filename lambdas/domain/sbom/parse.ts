@@ -7,7 +7,7 @@ import { parseJsonValue } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
-import type { Component, NormalizedSbom } from './component.js';
+import type { Component, ComponentSource, NormalizedSbom } from './component.js';
 import { decodeCycloneDx, isCycloneDx } from './cyclonedx.js';
 import { decodeSpdx, isSpdx } from './spdx.js';
 
@@ -20,6 +20,8 @@ export interface DecodedComponent {
   readonly licenses: readonly string[];
   /** CycloneDX `type: operating-system` / SPDX `primaryPackagePurpose: OPERATING-SYSTEM`. */
   readonly operatingSystem: boolean;
+  /** The source package, when the SBOM names one (sbom/source.ts). */
+  readonly source?: ComponentSource;
 }
 
 /** What `decodeCycloneDx` / `decodeSpdx` return. */
@@ -135,6 +137,7 @@ export function normalizeDecoded(decoded: DecodedSbom): ParsedSbom {
       component.scope,
       component.ecosystem,
       component.licenses,
+      component.source,
     ]);
     if (seen.has(key)) continue;
     seen.add(key);
@@ -185,6 +188,7 @@ function normalizeComponent(c: DecodedComponent, invalid: string[]): Component {
     licenses: [...new Set(c.licenses)],
     scope,
     ...(c.operatingSystem && { operatingSystem: true }),
+    ...(c.source !== undefined && { source: c.source }),
   };
 }
 

@@ -4,7 +4,7 @@
  * Strict on what the gate reads: `spdxVersion`, `creationInfo` (SPDX 2.3 §6.8/§6.9: `created` and
  * a non-empty list of `creators` strings such as `Tool: syft-1.0`), `packages[]` with `SPDXID`,
  * `name`, `versionInfo`, `filesAnalyzed` (a boolean), `licenseConcluded`/`licenseDeclared`,
- * `primaryPackagePurpose` and `externalRefs`. Everything else passes through. This rejects the
+ * `primaryPackagePurpose`, `sourceInfo` and `externalRefs`. Everything else passes through. This rejects the
  * documents that only look like SPDX (e.g. `packageName` instead of `name`, `filesAnalyzed` as the
  * string "false", creators as objects), as Syft's decoder does.
  */
@@ -13,6 +13,7 @@ import { formatIssues } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 import type { DecodedComponent, DecodedSbom } from './parse.js';
+import { sourceFromSpdxSourceInfo } from './source.js';
 
 export const SPDX_VERSIONS = ['SPDX-2.2', 'SPDX-2.3'] as const;
 
@@ -33,6 +34,7 @@ const SpdxPackageSchema = z.looseObject({
   licenseConcluded: z.string().optional(),
   licenseDeclared: z.string().optional(),
   primaryPackagePurpose: z.string().optional(),
+  sourceInfo: z.string().optional(),
   externalRefs: z.array(ExternalRefSchema).optional(),
 });
 type SpdxPackage = z.infer<typeof SpdxPackageSchema>;
@@ -85,11 +87,13 @@ function toDecoded(p: SpdxPackage): DecodedComponent {
   const licenses = [p.licenseConcluded, p.licenseDeclared].filter(
     (l): l is string => l !== undefined && !NO_LICENSE.has(l.trim()),
   );
+  const source = sourceFromSpdxSourceInfo(p.sourceInfo);
   return {
     name: p.name,
     ...(p.versionInfo !== undefined && { version: p.versionInfo }),
     ...(purlRef !== undefined && purlRef.referenceLocator !== '' && { purl: purlRef.referenceLocator }),
     licenses: [...new Set(licenses)],
     operatingSystem: p.primaryPackagePurpose === 'OPERATING-SYSTEM',
+    ...(source !== undefined && { source }),
   };
 }

@@ -7,7 +7,8 @@ import { PackageURL } from 'packageurl-js';
 import { type MatchResult, matchRecord, NotEvaluableError, severityOf } from '../osv/match.js';
 import type { OsvRecord } from '../osv/schema.js';
 import type { ScanReport, VulnerabilityFinding } from '../ports.js';
-import type { Component } from '../sbom/component.js';
+import type { Component, ComponentSource } from '../sbom/component.js';
+import { parseSourceRpm } from '../sbom/source.js';
 import { baseEcosystem, hasComparator } from '../versions/index.js';
 
 /** A component the scanner could not evaluate, and why. */
@@ -82,14 +83,44 @@ function releaseFromDistro(distro: string, codenames: Readonly<Record<string, st
   return numbered.exec(lower)?.[1];
 }
 
-/** Distribution namespaces of `deb` and `apk` purls to OSV ecosystem names. */
+/**
+ * Distribution namespaces of `deb`, `apk` and `rpm` purls (purl-spec PURL-TYPES; the names Syft
+ * and Trivy write) to OSV ecosystem names (osv-schema "Defined ecosystems"). CentOS is a rebuild
+ * of Red Hat Enterprise Linux from the same source RPMs, so Red Hat's advisories are its own.
+ */
 const DISTRO_ECOSYSTEMS: Readonly<Record<string, string>> = {
   debian: 'Debian',
   ubuntu: 'Ubuntu',
   alpine: 'Alpine',
   wolfi: 'Wolfi',
   chainguard: 'Chainguard',
+  redhat: 'Red Hat',
+  rhel: 'Red Hat',
+  centos: 'Red Hat',
+  almalinux: 'AlmaLinux',
+  rocky: 'Rocky Linux',
+  rockylinux: 'Rocky Linux',
+  openeuler: 'openEuler',
+  suse: 'SUSE',
+  sles: 'SUSE',
+  opensuse: 'openSUSE',
+  mageia: 'Mageia',
+  azurelinux: 'Azure Linux',
+  mariner: 'Azure Linux',
+  photon: 'Photon OS',
 };
+
+/**
+ * RPM distributions OSV defines no ecosystem for (osv-schema "Defined ecosystems"): their packages
+ * cannot be matched locally, so they are reported unevaluated (the scan fails) rather than passed.
+ */
+const NO_OSV_ECOSYSTEM: ReadonlySet<string> = new Set(['amzn', 'amazon', 'fedora', 'oracle', 'ol']);
+
+/** RPM ecosystems whose advisories name the major release (`AlmaLinux:9`, `Red Hat:enterprise_linux:9…`). */
+const MAJOR_RELEASE_ECOSYSTEMS: ReadonlySet<string> = new Set(['Red Hat', 'AlmaLinux', 'Rocky Linux', 'Mageia']);
+
+/** Distribution package types whose purl namespace names the distribution. */
+const DISTRO_PURL_TYPES: ReadonlySet<string> = new Set(['deb', 'apk', 'rpm']);
 
 /** Language purl types to OSV ecosystem names (osv-schema "Defined ecosystems"). */
 const PURL_ECOSYSTEMS: Readonly<Record<string, string>> = {
@@ -113,7 +144,8 @@ function distroEcosystem(p: PackageURL): string | { readonly reason: string } {
   const namespace = (p.namespace ?? '').toLowerCase();
   const ecosystem = DISTRO_ECOSYSTEMS[namespace];
   if (ecosystem === undefined) {
-    return { reason: `purl ${p.type} namespace ${JSON.stringify(p.namespace ?? '')} is not a known distribution` };
+    const what = NO_OSV_ECOSYSTEM.has(namespace) ? 'has no OSV ecosystem to match' : 'is not a known distribution';
+    return { reason: `purl ${p.type} namespace ${JSON.stringify(p.namespace ?? '')} ${what}` };
   }
   const distro = p.qualifiers?.distro;
   if (distro === undefined || distro === '') return ecosystem;
@@ -123,7 +155,10 @@ function distroEcosystem(p: PackageURL): string | { readonly reason: string } {
   else if (ecosystem === 'Alpine') {
     const v = /(\d+\.\d+)/.exec(distro)?.[1];
     release = v === undefined ? undefined : `v${v}`;
-  }
+  } else if (MAJOR_RELEASE_ECOSYSTEMS.has(ecosystem)) release = /(\d+)/.exec(distro)?.[1];
+  // Other RPM distributions name releases in ways a distro qualifier does not spell alike
+  // (`SUSE:Linux Enterprise Server 15 SP5`, `sles-15.5`): without a release the component is
+  // matched against every release's advisories, which can only add findings.
   return release === undefined ? ecosystem : `${ecosystem}:${release}`;
 }
 
@@ -141,11 +176,11 @@ export function componentCoordinates(component: Component): ComponentCoordinates
   } catch (err) {
     return { reason: `purl ${JSON.stringify(component.purl)} does not parse: ${String(err)}` };
   }
-  const version = p.version ?? component.version;
-  if (version === undefined || version === '') return { reason: 'component has no version' };
+  // An empty or missing version stays empty: the matcher reads it as affected (osv/match.ts).
+  const version = (p.version ?? component.version ?? '').trim();
   let ecosystem: string;
   let name = p.name;
-  if (p.type === 'deb' || p.type === 'apk') {
+  if (DISTRO_PURL_TYPES.has(p.type)) {
     const e = distroEcosystem(p);
     if (typeof e !== 'string') return e;
     ecosystem = e;
@@ -160,33 +195,76 @@ export function componentCoordinates(component: Component): ComponentCoordinates
       }
     }
   }
-  return { ecosystem, name, version, purl: component.purl };
+  return { ecosystem, name, version: withRpmEpoch(p, version), purl: component.purl };
 }
 
 /**
- * The coordinates of a distribution package's source package, when its purl names one: Debian and
- * Alpine advisories are keyed by source package (`openssl`), not by the binary packages built from
- * it (`libssl3`, `libcrypto3`), so a binary whose name differs from its source must be matched by
- * the source too, or it is silently missed. The purl-spec `upstream` qualifier (as syft writes it)
- * holds the source name, optionally with its version (`openssl@3.0.11-1`); without one, the source
- * has the binary's version.
+ * An rpm purl carries the epoch as a qualifier (`pkg:rpm/centos/openssl-libs@1.0.2k-16.el7?epoch=1`,
+ * purl-spec "rpm"); OSV advisories write it in the version (`1:1.0.2k-19.el7`).
  */
-export function sourceCoordinates(coords: ComponentCoordinates): ComponentCoordinates | undefined {
-  if (coords.purl === undefined) return undefined;
+function withRpmEpoch(p: PackageURL, version: string): string {
+  const epoch = p.qualifiers?.epoch?.trim();
+  if (p.type !== 'rpm' || version === '' || version.includes(':') || epoch === undefined || !/^\d+$/.test(epoch)) {
+    return version;
+  }
+  return `${epoch}:${version}`;
+}
+
+/** The epoch of an RPM `epoch:version-release`, with its colon, or ''. */
+function epochPrefix(version: string): string {
+  const m = /^(\d+):/.exec(version);
+  return m === null ? '' : m[0];
+}
+
+/**
+ * The purl-spec `upstream` qualifier as Syft writes it: the source name, optionally with its
+ * version (`openssl@3.0.11-1`), for deb and apk; the source RPM file name for rpm
+ * (`openssl-3.0.7-27.el9.src.rpm`, whose epoch is the binary's: an SRPM file name has none).
+ */
+function sourceFromUpstream(p: PackageURL, binaryVersion: string): ComponentSource | undefined {
+  const upstream = p.qualifiers?.upstream?.trim();
+  if (upstream === undefined || upstream === '') return undefined;
+  if (p.type === 'rpm') {
+    const srpm = parseSourceRpm(upstream);
+    if (srpm !== undefined) return { name: srpm.name, version: `${epochPrefix(binaryVersion)}${srpm.version}` };
+  }
+  const at = upstream.indexOf('@');
+  if (at < 0) return { name: upstream };
+  const name = upstream.slice(0, at);
+  const version = upstream.slice(at + 1);
+  if (name === '') return undefined;
+  return version === '' ? { name } : { name, version };
+}
+
+/**
+ * The coordinates of a distribution package's source packages, when its purl or its SBOM entry
+ * names one: Debian, Alpine and RPM advisories are keyed by source package (`openssl`), not by the
+ * binary packages built from it (`libssl3`, `openssl-libs`), so a binary whose name differs from
+ * its source must be matched by the source too, or it is silently missed. Both the purl `upstream`
+ * qualifier and the SBOM's own source fields (`component.source`) are read; when they disagree,
+ * both are matched. A source without a version has the binary's version.
+ */
+export function sourceCoordinates(
+  coords: ComponentCoordinates,
+  component?: Pick<Component, 'source'>,
+): ComponentCoordinates[] {
+  if (coords.purl === undefined) return [];
   let p: PackageURL;
   try {
     p = PackageURL.fromString(coords.purl);
   } catch {
-    return undefined;
+    return [];
   }
-  if (p.type !== 'deb' && p.type !== 'apk') return undefined;
-  const upstream = p.qualifiers?.upstream?.trim();
-  if (upstream === undefined || upstream === '') return undefined;
-  const at = upstream.indexOf('@');
-  const name = at >= 0 ? upstream.slice(0, at) : upstream;
-  const version = at >= 0 && at + 1 < upstream.length ? upstream.slice(at + 1) : coords.version;
-  if (name === '' || (name === coords.name && version === coords.version)) return undefined;
-  return { ...coords, name, version };
+  if (!DISTRO_PURL_TYPES.has(p.type)) return [];
+  const sources = [sourceFromUpstream(p, coords.version), component?.source];
+  const found = new Map<string, ComponentCoordinates>();
+  for (const source of sources) {
+    if (source === undefined) continue;
+    const version = source.version ?? coords.version;
+    if (source.name === coords.name && version === coords.version) continue;
+    found.set(`${source.name}\u0000${version}`, { ...coords, name: source.name, version });
+  }
+  return [...found.values()];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,7 +318,10 @@ interface Accumulated {
   coords: ComponentCoordinates;
   fixedIn?: string;
   title?: string;
+  note?: string;
 }
+
+const VERSION_UNKNOWN_NOTE = 'the SBOM gives no version for this package, so it is taken as affected';
 
 /**
  * Match every component against every advisory. Findings are deduplicated per component by
@@ -268,9 +349,10 @@ export function scanComponents(
       continue;
     }
     const componentKey = `${coords.ecosystem}\u0000${coords.name}\u0000${coords.version}`;
-    if (seenComponents.has(componentKey)) continue;
-    seenComponents.add(componentKey);
-    if (!hasComparator(coords.ecosystem)) {
+    const seenKey = `${componentKey}\u0000${component.source?.name ?? ''}\u0000${component.source?.version ?? ''}`;
+    if (seenComponents.has(seenKey)) continue;
+    seenComponents.add(seenKey);
+    if (coords.version !== '' && !hasComparator(coords.ecosystem)) {
       unevaluated.set(componentKey, {
         name: coords.name,
         version: coords.version,
@@ -278,14 +360,9 @@ export function scanComponents(
       });
       continue;
     }
-    const source = sourceCoordinates(coords);
-    const candidates = [
-      ...(index.get(indexKey(coords.ecosystem, coords.name)) ?? []).map((record) => ({ record, query: coords })),
-      ...(source === undefined ? [] : (index.get(indexKey(source.ecosystem, source.name)) ?? [])).map((record) => ({
-        record,
-        query: source ?? coords,
-      })),
-    ];
+    const candidates = [coords, ...sourceCoordinates(coords, component)].flatMap((query) =>
+      (index.get(indexKey(query.ecosystem, query.name)) ?? []).map((record) => ({ record, query })),
+    );
     for (const { record, query } of candidates) {
       let match: MatchResult;
       try {
@@ -308,6 +385,7 @@ export function scanComponents(
           coords,
           ...(match.fixedIn !== undefined && { fixedIn: match.fixedIn }),
           ...(record.summary !== undefined && { title: record.summary }),
+          ...(match.versionUnknown === true && { note: VERSION_UNKNOWN_NOTE }),
         });
       } else {
         for (const alias of [record.id, ...record.aliases]) existing.ids.add(alias);
@@ -327,6 +405,7 @@ export function scanComponents(
     ...(f.coords.purl !== undefined && { purl: f.coords.purl }),
     ...(f.fixedIn !== undefined && { fixedIn: f.fixedIn }),
     ...(f.title !== undefined && { title: f.title }),
+    ...(f.note !== undefined && { note: f.note }),
   }));
   vulnerabilities.sort(
     (a, b) =>

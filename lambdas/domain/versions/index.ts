@@ -10,6 +10,7 @@ import * as apk from './apk.js';
 import * as dpkg from './dpkg.js';
 import * as maven from './maven.js';
 import * as pep440 from './pep440.js';
+import * as rpm from './rpm.js';
 import * as semver from './semver.js';
 
 export type Comparison = -1 | 0 | 1;
@@ -88,6 +89,7 @@ export const Comparators = {
   dpkg: { name: 'dpkg', compare: dpkg.compare, isValid: dpkg.isValid, isOrderable: dpkg.isValid },
   apk: { name: 'apk', compare: apk.compare, isValid: apk.isValid, isOrderable: apk.isOrderable },
   maven: { name: 'Maven', compare: maven.compare, isValid: maven.isValid, isOrderable: maven.isValid },
+  rpm: { name: 'rpm', compare: rpm.compare, isValid: rpm.isValid, isOrderable: rpm.isValid },
   rubygems: { name: 'RubyGems', compare: compareGem, isValid: isGemVersion, isOrderable: isGemVersion },
 } as const satisfies Record<string, VersionComparator>;
 
@@ -111,6 +113,17 @@ const BY_ECOSYSTEM: Readonly<Record<string, VersionComparator>> = {
   chainguard: Comparators.apk,
   apk: Comparators.apk,
   maven: Comparators.maven,
+  // RPM-based distributions (osv-schema ecosystems) and the purl type.
+  'red hat': Comparators.rpm,
+  almalinux: Comparators.rpm,
+  'rocky linux': Comparators.rpm,
+  openeuler: Comparators.rpm,
+  suse: Comparators.rpm,
+  opensuse: Comparators.rpm,
+  mageia: Comparators.rpm,
+  'azure linux': Comparators.rpm,
+  'photon os': Comparators.rpm,
+  rpm: Comparators.rpm,
   rubygems: Comparators.rubygems,
   gem: Comparators.rubygems,
 };
@@ -140,11 +153,26 @@ export function compareVersions(ecosystem: string, a: string, b: string): Compar
 }
 
 /**
- * The ordering OSV range evaluation uses (osv.dev `sort_key` conventions): the introduced sentinel
- * `0` sorts below every version; a version the ecosystem cannot parse (e.g. Debian's
- * `<end-of-life>` as a "fixed" event) sorts above every valid one, so a range with an unparseable
- * end stays open. Callers must still refuse an invalid *component* version themselves: this order
- * would otherwise make it look newer than every fix.
+ * The order OSV events are compared in once the `introduced: "0"` sentinel is set aside: a version
+ * the ecosystem cannot parse (e.g. Debian's `<end-of-life>` as a "fixed" event) sorts above every
+ * valid one, so a range with an unparseable end stays open. Callers must still refuse an invalid
+ * *component* version themselves: this order would otherwise make it look newer than every fix.
+ */
+export function compareEventVersions(comparator: VersionComparator, a: string, b: string): Comparison {
+  const aValid = comparator.isOrderable(a);
+  const bValid = comparator.isOrderable(b);
+  if (!aValid || !bValid) {
+    if (!aValid && !bValid) return 0;
+    return aValid ? -1 : 1;
+  }
+  return comparator.compare(a, b);
+}
+
+/**
+ * osv.dev's `sort_key` order: `compareEventVersions`, with `0` below every version. osv-schema
+ * gives `0` that meaning for `introduced` events only ("Evaluation"); range evaluation therefore
+ * applies the sentinel itself (osv/match.ts) and compares every other event with
+ * `compareEventVersions`, where `0` is an ordinary version.
  */
 export function compareOsvVersions(comparator: VersionComparator, a: string, b: string): Comparison {
   const aZero = a === '0';
@@ -153,11 +181,5 @@ export function compareOsvVersions(comparator: VersionComparator, a: string, b: 
     if (aZero && bZero) return 0;
     return aZero ? -1 : 1;
   }
-  const aValid = comparator.isOrderable(a);
-  const bValid = comparator.isOrderable(b);
-  if (!aValid || !bValid) {
-    if (!aValid && !bValid) return 0;
-    return aValid ? -1 : 1;
-  }
-  return comparator.compare(a, b);
+  return compareEventVersions(comparator, a, b);
 }
