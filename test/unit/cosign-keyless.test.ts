@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   createTestSigstore,
@@ -11,6 +14,7 @@ import {
   type TestSigstore,
 } from '../../cli/fixtures/keyless.js';
 import { simpleSigningPayload } from '../../cli/fixtures/sign.js';
+import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { collectProvenance } from '../../lambdas/domain/evidence/provenance.js';
 import { collectSignature } from '../../lambdas/domain/evidence/signature.js';
 import { digestToTag } from '../../lambdas/domain/oci.js';
@@ -23,8 +27,9 @@ import {
   verifyBundle,
 } from '../../lambdas/domain/sigstore/verify-bundle.js';
 import type { Digest } from '../../lambdas/domain/types.js';
-import { pushArtifact } from '../support/images.js';
-import { imageContext } from '../support/memory-evidence.js';
+import { CosignSaveKinds, markAsCosignSave, pushArtifact, pushImage } from '../support/images.js';
+import { collectContext, imageContext } from '../support/memory-evidence.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 import { bytesOf, statementAbout } from '../support/signers.js';
 
 const REPO = 'app/x';
@@ -289,9 +294,13 @@ describe('Function: collectSignature and collectProvenance with keyless cosign t
     return { image, ctx };
   }
 
-  /** A provenance context whose `.att` tag holds keyless SLSA v1 provenance of the image. */
-  async function attestedImage(entry: RekorEntryOptions = {}) {
-    const { registry, image, ctx } = await imageContext(REPO, provenancePolicy, { trustedRoots, now: NOW });
+  /**
+   * A provenance context whose `.att` tag holds keyless SLSA v1 provenance of the image: in memory,
+   * or in an OCI layout written as `cosign save` writes it (no tags, `kind` annotations).
+   */
+  async function attestedImage(entry: RekorEntryOptions = {}, cosignSaveDir?: string) {
+    const registry = cosignSaveDir === undefined ? new MemoryRegistry() : OciLayoutRegistry.single(cosignSaveDir);
+    const image = await pushImage(registry, REPO);
     const signer = await issueKeylessCertificate(sigstore, IDENTITY);
     const predicate = {
       buildDefinition: {
@@ -307,8 +316,16 @@ describe('Function: collectSignature and collectProvenance with keyless cosign t
       statementAbout({ name: REPO, digest: image.digest }, PredicateTypes.slsaProvenanceV1, predicate),
     );
     const layer = keylessAttestationLayer(sigstore, signer, statement, PredicateTypes.slsaProvenanceV1, entry);
-    await pushArtifact(registry, REPO, { layers: [layer], tag: `${digestToTag(image.digest)}.att` });
-    return ctx;
+    const tag = cosignSaveDir === undefined ? `${digestToTag(image.digest)}.att` : undefined;
+    const atts = await pushArtifact(registry, REPO, { layers: [layer], ...(tag !== undefined && { tag }) });
+    if (cosignSaveDir !== undefined) {
+      await markAsCosignSave(cosignSaveDir, {
+        [image.digest]: CosignSaveKinds.image,
+        [atts.digest]: CosignSaveKinds.atts,
+      });
+    }
+    const subject = { repository: REPO, digest: image.digest };
+    return collectContext({ subject, registry, policy: provenancePolicy, trustedRoots, now: NOW });
   }
 
   describe('when the .sig tag holds a valid keyless signature of this image', () => {
@@ -367,6 +384,25 @@ describe('Function: collectSignature and collectProvenance with keyless cosign t
       expect(result.reasons.join('\n')).not.toContain('keyless attestation');
       expect(result.status).toBe('PASS');
       expect(result.documents.map((d) => d.name)).toContain('provenance.sigstore.json');
+    });
+  });
+
+  describe('when the keyless provenance sits in an OCI layout written by cosign save', () => {
+    it('finds it through the kind annotations and passes provenance', async () => {
+      // Prepare
+      const dir = await mkdtemp(join(tmpdir(), 'cosign-save-'));
+      try {
+        const ctx = await attestedImage({}, dir);
+
+        // Act
+        const result = await collectProvenance(ctx);
+
+        // Assess
+        expect(result.status).toBe('PASS');
+        expect(result.documents.map((d) => d.name)).toContain('provenance.sigstore.json');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 
