@@ -260,6 +260,7 @@ describe('Function: cosignTagBundle (keyless cosign tag format, issue 10 finding
 
       // Act / Assess
       expect(failure(() => verifySig(layer, noCtlogs))).toBe('CERTIFICATE_UNTRUSTED');
+      expect(reason(() => verifySig(layer, noCtlogs))).toMatch(/trusted root lists no CT log/);
     });
   });
 });
@@ -339,6 +340,11 @@ describe('Function: collectSignature and collectProvenance with keyless cosign t
       // Assess
       expect(result.reasons).toEqual([`signed by ${WORKFLOW} (${ACTIONS})`]);
       expect(result.status).toBe('PASS');
+      expect(result.documents.map((d) => d.name)).toEqual([
+        'signature-1.payload.json',
+        'signature-1.sigstore.json',
+        'signatures.json',
+      ]);
     });
   });
 

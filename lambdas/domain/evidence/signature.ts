@@ -30,7 +30,7 @@ import {
   parseSimpleSigningPayload,
   verifyCosignSignature,
 } from '../signature/cosign.js';
-import { cosignTagBundle, isKeylessCosignLayer } from '../sigstore/cosign-tag.js';
+import { COSIGN_TAG_BUNDLE_MEDIA_TYPE, cosignTagBundle, isKeylessCosignLayer } from '../sigstore/cosign-tag.js';
 import { verifyImageBundles } from '../sigstore/image-signatures.js';
 import type { TrustedRootDoc } from '../sigstore/trusted-root.js';
 import { verifyBundle } from '../sigstore/verify-bundle.js';
@@ -55,6 +55,8 @@ interface Judged {
   readonly reasons: readonly string[];
   readonly signature?: string;
   readonly payload?: Uint8Array;
+  /** A keyless signature as the Sigstore bundle it amounts to (certificate, log entry, SET). */
+  readonly bundle?: Uint8Array;
 }
 
 /** One signature of any format and its verdict; accepted when `signer` is set and `reasons` is empty. */
@@ -199,8 +201,10 @@ function judge(ctx: CollectContext, found: FoundSignature, keyless: TrustedRootD
   const { payload, signature } = found;
   const reasons: string[] = [];
   let signer: string | undefined;
+  let bundle: Uint8Array | undefined;
   if (isKeylessCosignLayer(found.annotations)) {
     const verified = verifyKeylessSignature(ctx, found.annotations, payload, keyless);
+    bundle = verified.bundle;
     if ('reason' in verified) reasons.push(verified.reason);
     else signer = verified.signer;
   } else {
@@ -228,28 +232,37 @@ function judge(ctx: CollectContext, found: FoundSignature, keyless: TrustedRootD
   } catch (err) {
     reasons.push(describeError(err));
   }
-  return signer !== undefined ? { label, signer, reasons, payload, signature } : { label, reasons, payload, signature };
+  return {
+    label,
+    reasons,
+    payload,
+    signature,
+    ...(signer !== undefined && { signer }),
+    ...(bundle !== undefined && { bundle }),
+  };
 }
 
 /**
  * A keyless tag-format signature, verified as the Sigstore bundle it amounts to: chain to a Fulcio
  * CA of the trusted root at the logged time, SCT, SET, log entry matching this signature, identity.
- * Returns the signer as `SAN (issuer)`, or the reason it is refused.
+ * Returns the signer as `SAN (issuer)`, or the reason it is refused; and the bundle when the
+ * material converts, to keep as evidence.
  */
 function verifyKeylessSignature(
   ctx: CollectContext,
   annotations: Readonly<Record<string, string>> | undefined,
   payload: Uint8Array,
   trustedRoot: TrustedRootDoc | undefined,
-): { signer: string } | { reason: string } {
+): ({ signer: string } | { reason: string }) & { bundle?: Uint8Array } {
   if (trustedRoot === undefined) {
     return {
       reason:
         'keyless signature (Fulcio certificate), but the policy trusts no keyless identity (signature.sigstore identities and trustedRoot)',
     };
   }
+  let bundle: Uint8Array | undefined;
   try {
-    const bundle = cosignTagBundle({
+    bundle = cosignTagBundle({
       mediaType: MediaTypes.cosignSimpleSigning,
       bytes: payload,
       ...(annotations ? { annotations } : {}),
@@ -259,10 +272,13 @@ function verifyKeylessSignature(
       { bytes: payload },
       { trustedRoot, identities: ctx.policy.signature.sigstore.identities, now: ctx.now },
     );
-    return { signer: verified.issuer === undefined ? verified.signer : `${verified.signer} (${verified.issuer})` };
+    return {
+      signer: verified.issuer === undefined ? verified.signer : `${verified.signer} (${verified.issuer})`,
+      bundle,
+    };
   } catch (err) {
     if (!(err instanceof GateError)) throw err;
-    return { reason: `keyless signature not verified: ${describeError(err)}` };
+    return { reason: `keyless signature not verified: ${describeError(err)}`, ...(bundle && { bundle }) };
   }
 }
 
@@ -360,13 +376,16 @@ function parseManifest(bytes: Uint8Array): ImageManifest | string {
   return decodeImageManifest(bytes, Limits.manifestBytes);
 }
 
-/** The cosign payloads as found. */
+/** The cosign payloads as found, and the Sigstore bundle of each keyless one. */
 function cosignDocuments(judged: readonly Judged[]): EvidenceDocument[] {
-  return judged.flatMap((j, i) =>
-    j.payload === undefined
+  return judged.flatMap((j, i) => [
+    ...(j.payload === undefined
       ? []
-      : [{ name: `signature-${i + 1}.payload.json`, mediaType: MediaTypes.cosignSimpleSigning, bytes: j.payload }],
-  );
+      : [{ name: `signature-${i + 1}.payload.json`, mediaType: MediaTypes.cosignSimpleSigning, bytes: j.payload }]),
+    ...(j.bundle === undefined
+      ? []
+      : [{ name: `signature-${i + 1}.sigstore.json`, mediaType: COSIGN_TAG_BUNDLE_MEDIA_TYPE, bytes: j.bundle }]),
+  ]);
 }
 
 /** One JSON summary of every signature, of every format, and its verdict. */
