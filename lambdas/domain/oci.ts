@@ -41,6 +41,10 @@ export const Annotations = {
   baseDigest: 'org.opencontainers.image.base.digest',
   baseName: 'org.opencontainers.image.base.name',
   cosignSignature: 'dev.cosignproject.cosign/signature',
+  /** Keyless cosign tag format: PEM Fulcio leaf, its PEM chain, and the Rekor SET bundle JSON. */
+  cosignCertificate: 'dev.sigstore.cosign/certificate',
+  cosignChain: 'dev.sigstore.cosign/chain',
+  cosignBundle: 'dev.sigstore.cosign/bundle',
 } as const;
 
 export const DescriptorSchema = z.object({

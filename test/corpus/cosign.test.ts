@@ -8,8 +8,12 @@ import {
   parseContainersImageSigstoreSignature,
   verifyCosignSignature,
 } from '../../lambdas/domain/signature/cosign.js';
+import { cosignTagBundle } from '../../lambdas/domain/sigstore/cosign-tag.js';
+import { parseTrustedRoot, VENDORED_TRUSTED_ROOTS } from '../../lambdas/domain/sigstore/trusted-root.js';
+import { verifyBundle } from '../../lambdas/domain/sigstore/verify-bundle.js';
 
 const DIR = join(import.meta.dirname, 'data/cosign-simple-signing/containers-image');
+const ROOTS = join(import.meta.dirname, '..', '..', 'lambdas', 'domain', 'sigstore', 'roots');
 const key = (name: string): { id: string; publicKey: string } => ({
   id: name,
   publicKey: readFileSync(join(DIR, 'keys', name), 'utf8'),
@@ -156,6 +160,47 @@ describe('Function: verifyCosignSignature (containers/image fixtures)', () => {
       // Assess
       expect(act).toThrow(VerificationError);
       if (path.startsWith('dir-img-cosign-other-attachment')) expect(mimeType).not.toBe(MediaTypes.cosignSimpleSigning);
+    });
+  });
+});
+
+describe('Function: cosignTagBundle + verifyBundle (keyless cosign tag format, issue 10 finding 21)', () => {
+  const productionRoot = parseTrustedRoot(
+    readFileSync(join(ROOTS, VENDORED_TRUSTED_ROOTS.production.file)),
+    VENDORED_TRUSTED_ROOTS.production,
+  );
+  const keylessLayer = () => {
+    const parsed = parseContainersImageSigstoreSignature(
+      readFileSync(join(DIR, 'dir-img-cosign-fulcio-rekor-valid/signature-1')),
+    );
+    return { mediaType: parsed.mimeType, bytes: parsed.payload, annotations: parsed.annotations };
+  };
+  const verifyAs = (subject: string) => {
+    const layer = keylessLayer();
+    return verifyBundle(
+      cosignTagBundle(layer),
+      { bytes: layer.bytes },
+      { trustedRoot: productionRoot, identities: [{ subject, issuer: 'https://github.com/login/oauth' }] },
+    );
+  };
+
+  describe('when dir-img-cosign-fulcio-rekor-valid is checked against the public-good trusted root', () => {
+    it('verifies as mitr@redhat.com from https://github.com/login/oauth', () => {
+      // Act
+      const verified = verifyAs('mitr@redhat.com');
+
+      // Assess
+      expect(verified).toMatchObject({ signer: 'mitr@redhat.com', issuer: 'https://github.com/login/oauth' });
+    });
+  });
+
+  describe('when the policy expects another email', () => {
+    it('refuses it with WRONG_IDENTITY', () => {
+      // Act
+      const act = () => verifyAs('this-does-not-match@example.com');
+
+      // Assess
+      expect(act).toThrow(/certificate identity mitr@redhat.com .* is not trusted/);
     });
   });
 });

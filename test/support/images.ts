@@ -4,6 +4,9 @@
  * fixture factory's `pushManifest` (children, then missing blobs, then the manifest).
  */
 
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
 import {
   type ArtifactLayer,
   type BuiltImage,
@@ -117,3 +120,28 @@ export function payloadArtifact(opts: {
   });
 }
 export type { ArtifactLayer as LayerSpec } from '../../cli/fixtures/image.js';
+
+/** The `kind` annotations `cosign save` marks its layout entries with (cosign pkg/oci/layout). */
+export const CosignSaveKinds = {
+  image: 'dev.cosignproject.cosign/image',
+  sigs: 'dev.cosignproject.cosign/sigs',
+  atts: 'dev.cosignproject.cosign/atts',
+} as const;
+
+/**
+ * Rewrites the `index.json` of the OCI layout `dir` as `cosign save` leaves it: the entries of the
+ * given digests carry only their `kind` annotation (no `org.opencontainers.image.ref.name` tag).
+ */
+export async function markAsCosignSave(dir: string, kinds: Readonly<Record<string, string>>): Promise<void> {
+  const path = join(dir, 'index.json');
+  const index = z
+    .looseObject({ manifests: z.array(z.looseObject({ digest: z.string() })) })
+    .parse(JSON.parse(await readFile(path, 'utf8')));
+  const manifests = index.manifests.map((m) => {
+    const kind = kinds[m.digest];
+    if (kind === undefined) return m;
+    const { annotations: _, ...rest } = m;
+    return { ...rest, annotations: { kind } };
+  });
+  await writeFile(path, JSON.stringify({ ...index, manifests }));
+}

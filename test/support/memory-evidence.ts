@@ -55,6 +55,8 @@ export function collectContext(options: {
   readonly policy?: Record<string, unknown>;
   readonly scans?: CollectContext['scans'];
   readonly now?: Date;
+  /** Trusted roots by policy file name, as the policy loader gives them. */
+  readonly trustedRoots?: CollectContext['trustedRoots'];
 }): CollectContext {
   const empty = new MemoryStore();
   return {
@@ -69,6 +71,7 @@ export function collectContext(options: {
     releases: options.releases ?? empty,
     documents: options.documents ?? empty,
     scans: options.scans ?? noScans,
+    ...(options.trustedRoots !== undefined && { trustedRoots: options.trustedRoots }),
   };
 }
 

@@ -11,9 +11,23 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
-import { DigestMismatchError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
-import { Annotations, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
-import { oneFileImage, payloadArtifact, pushManifest } from '../support/images.js';
+import {
+  DigestMismatchError,
+  InvalidInputError,
+  NotFoundError,
+  RegistryError,
+  TooLargeError,
+} from '../../lambdas/domain/errors.js';
+import { Annotations, digestToTag, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
+import {
+  CosignSaveKinds,
+  markAsCosignSave,
+  oneFileImage,
+  payloadArtifact,
+  pushArtifact,
+  pushImage,
+  pushManifest,
+} from '../support/images.js';
 
 const run = promisify(execFile);
 
@@ -255,6 +269,72 @@ describe('Class: OciLayoutRegistry', () => {
 
         // Assess
         await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
+      });
+    });
+  });
+
+  describe('Method: getManifest, a layout written by cosign save (issue 10, finding 21)', () => {
+    /** A `cosign save` layout of an image with a `.sig` and an `.att` manifest; their digests. */
+    async function cosignSaved() {
+      const registry = OciLayoutRegistry.single(root);
+      const image = await pushImage(registry, 'app');
+      const sigs = await pushArtifact(registry, 'app', {
+        layers: [{ mediaType: MediaTypes.cosignSimpleSigning, bytes: new TextEncoder().encode('{}') }],
+      });
+      const atts = await pushArtifact(registry, 'app', {
+        layers: [{ mediaType: MediaTypes.dsseEnvelope, bytes: new TextEncoder().encode('{}') }],
+      });
+      await markAsCosignSave(root, {
+        [image.digest]: CosignSaveKinds.image,
+        [sigs.digest]: CosignSaveKinds.sigs,
+        [atts.digest]: CosignSaveKinds.atts,
+      });
+      return { registry, image: image.digest, sigs: sigs.digest, atts: atts.digest };
+    }
+
+    describe('when the signatures and attestations are marked only by their kind annotation', () => {
+      it("answers cosign's .sig and .att tags of the signed image with them", async () => {
+        // Prepare
+        const { registry, image, sigs, atts } = await cosignSaved();
+
+        // Act
+        const sig = await registry.getManifest('app', `${digestToTag(image)}.sig`);
+        const att = await registry.getManifest('app', `${digestToTag(image)}.att`);
+
+        // Assess
+        expect([sig.digest, att.digest]).toEqual([sigs, atts]);
+      });
+    });
+
+    describe('when the tags are asked for another image', () => {
+      it('does not find them', async () => {
+        // Prepare
+        const { registry } = await cosignSaved();
+
+        // Act
+        const act = registry.getManifest('app', `sha256-${'b'.repeat(64)}.att`);
+
+        // Assess
+        await expect(act).rejects.toThrowWithCode(NotFoundError, 'NOT_FOUND');
+      });
+    });
+
+    describe('when another manifest is planted under the .att tag name, or as a second atts entry', () => {
+      it.each(['tag', 'kind'] as const)('refuses the ambiguous tag (planted by %s)', async (how) => {
+        // Prepare
+        const { registry, image, sigs, atts } = await cosignSaved();
+        const planted = await pushArtifact(registry, 'app', {
+          layers: [{ mediaType: MediaTypes.dsseEnvelope, bytes: new TextEncoder().encode('{"planted":1}') }],
+          ...(how === 'tag' ? { tag: `${digestToTag(image)}.att` } : {}),
+        });
+        const kinds = { [image]: CosignSaveKinds.image, [sigs]: CosignSaveKinds.sigs, [atts]: CosignSaveKinds.atts };
+        if (how === 'kind') await markAsCosignSave(root, { ...kinds, [planted.digest]: CosignSaveKinds.atts });
+
+        // Act
+        const act = registry.getManifest('app', `${digestToTag(image)}.att`);
+
+        // Assess
+        await expect(act).rejects.toThrowWithCode(RegistryError, 'REGISTRY_ERROR');
       });
     });
   });

@@ -5,6 +5,10 @@
  * - Tags are `index.json` entries annotated `org.opencontainers.image.ref.name` (the form umoci and
  *   skopeo's `oci:` transport write). Untagged manifests, referrers among them, are entries without
  *   that annotation, so they stay reachable and are not garbage-collected by other tools.
+ * - `cosign save` writes no tags: it marks the signed image, its signatures and its attestations
+ *   with a `kind` annotation (cosign pkg/oci/layout: `dev.cosignproject.cosign/image` or
+ *   `/imageIndex`, `/sigs`, `/atts`). Those answer to cosign's tags `sha256-<hex>.sig` / `.att` of
+ *   the signed image. A tag that resolves to two manifests either way is refused as ambiguous.
  * - Every write is temp file + rename, so readers never see a partial blob or index. Writers of one
  *   layout are serialised inside this process; two processes writing one layout can lose an
  *   `index.json` update (there is no cross-process lock).
@@ -86,6 +90,34 @@ function tagOf(entry: IndexEntry): string | undefined {
   return entry.descriptor.annotations?.[Annotations.refName];
 }
 
+/** The `kind` annotations `cosign save` writes (cosign pkg/oci/layout/index.go). */
+const COSIGN_SAVE_KIND = 'kind';
+const COSIGN_SAVE_SIGNED = ['dev.cosignproject.cosign/image', 'dev.cosignproject.cosign/imageIndex'];
+const COSIGN_SAVE_ATTACHED = { sig: 'dev.cosignproject.cosign/sigs', att: 'dev.cosignproject.cosign/atts' } as const;
+const COSIGN_TAG = /^sha256-([a-f0-9]{64})\.(sig|att)$/;
+
+/**
+ * The entries a cosign tag (`sha256-<hex>.sig` / `.att`) names in a `cosign save` layout: those of
+ * kind sigs / atts, when the layout's signed image is `sha256:<hex>`. A layout naming more than one
+ * signed image does not say which one its signatures belong to, so it is refused.
+ */
+function cosignSaveEntries(entries: readonly IndexEntry[], tag: string, where: string): IndexEntry[] {
+  const match = COSIGN_TAG.exec(tag);
+  if (match === null) return [];
+  const kindOf = (e: IndexEntry) => e.descriptor.annotations?.[COSIGN_SAVE_KIND];
+  const signed = new Set(
+    entries.filter((e) => COSIGN_SAVE_SIGNED.includes(kindOf(e) ?? '')).map((e) => e.descriptor.digest),
+  );
+  if (!signed.has(`sha256:${match[1]}`)) return [];
+  if (signed.size > 1) {
+    throw new RegistryError(
+      `${where}: cosign save annotations mark several signed images (${[...signed].join(', ')}); tag ${tag} is ambiguous`,
+    );
+  }
+  const wanted = match[2] === 'sig' ? COSIGN_SAVE_ATTACHED.sig : COSIGN_SAVE_ATTACHED.att;
+  return entries.filter((e) => kindOf(e) === wanted);
+}
+
 export class OciLayoutRegistry implements RegistryWriter {
   public readonly location: string;
   private readonly root: string;
@@ -114,9 +146,12 @@ export class OciLayoutRegistry implements RegistryWriter {
     const dir = this.layoutDir(repository);
     const index = await this.readIndex(dir);
     const isDigest = DigestSchema.safeParse(reference).success;
-    const matches = index.entries.filter((e) =>
-      isDigest ? e.descriptor.digest === reference : tagOf(e) === reference,
-    );
+    const matches = isDigest
+      ? index.entries.filter((e) => e.descriptor.digest === reference)
+      : [
+          ...index.entries.filter((e) => tagOf(e) === reference),
+          ...cosignSaveEntries(index.entries, reference, `${this.location}: ${repository}`),
+        ];
     const digests = [...new Set(matches.map((e) => e.descriptor.digest))];
     if (digests.length > 1) {
       throw new RegistryError(

@@ -18,6 +18,7 @@ import {
 } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
 import { listReferrersBounded } from '../referrers.js';
+import { isKeylessCosignLayer } from '../sigstore/cosign-tag.js';
 import type { TrustedKey } from '../trust-material.js';
 import type { ImageSubject } from '../types.js';
 import { decodeBase64, parseEnvelope, verifyEnvelope } from './dsse.js';
@@ -34,8 +35,18 @@ interface ScanState {
   readonly subject: ImageSubject;
   readonly keys: readonly TrustedKey[];
   readonly wanted: ReadonlySet<string>;
+  readonly keylessElsewhere: boolean;
   readonly verified: VerifiedAttestation[];
   readonly rejected: Rejection[];
+}
+
+export interface DiscoverOptions {
+  /**
+   * Whether the caller verifies keyless `.att` layers (Fulcio certificate annotation) itself, as
+   * Sigstore bundles (sigstore/image-signatures.ts); they are then left out here.
+   * @default false - they are rejected: this scan trusts keys only
+   */
+  readonly keylessElsewhere?: boolean;
 }
 
 /**
@@ -48,12 +59,14 @@ export async function discoverAttestations(
   subject: ImageSubject,
   trustedKeys: readonly TrustedKey[],
   predicateTypes: readonly string[],
+  opts: DiscoverOptions = {},
 ): Promise<AttestationScan> {
   const state: ScanState = {
     registry,
     subject,
     keys: trustedKeys,
     wanted: new Set(predicateTypes),
+    keylessElsewhere: opts.keylessElsewhere ?? false,
     verified: [],
     rejected: [],
   };
@@ -166,6 +179,11 @@ async function scanLayer(state: ScanState, layer: Descriptor, source: string): P
   const reject = (reason: string, predicateType?: string): void => {
     state.rejected.push(predicateType === undefined ? { source, reason } : { source, predicateType, reason });
   };
+  if (isKeylessCosignLayer(layer.annotations)) {
+    if (state.keylessElsewhere) return;
+    reject('keyless attestation (Fulcio certificate): this evidence trusts keys only', annotated);
+    return;
+  }
 
   if (layer.size > Limits.attestationBytes) {
     reject(`envelope is ${layer.size} bytes, above the limit of ${Limits.attestationBytes} bytes`, annotated);

@@ -212,7 +212,10 @@ async function gather(ctx: CollectContext, coverage: PlatformCoverage): Promise<
   const unique = [...new Set(digests)];
   assertWithinReferrerLimit(`${repository}@${digest}`, unique.length - 1, 'platform manifests');
   for (const subject of unique) {
-    const scan = await discoverAttestations(ctx.registry, { repository, digest: subject }, keys, PROVENANCE_TYPES);
+    // Keyless `.att` layers are verified as Sigstore bundles by gatherBundles.
+    const scan = await discoverAttestations(ctx.registry, { repository, digest: subject }, keys, PROVENANCE_TYPES, {
+      keylessElsewhere: true,
+    });
     const where = subject === digest ? '' : ` (platform manifest ${subject})`;
     gathered.rejected.push(...scan.rejected.map((r) => `${r.source}${where}: ${r.reason}`));
     for (const a of scan.verified) {

@@ -6,7 +6,9 @@
  * 1. it was found via the `.sig` tag or a referrer of this digest;
  * 2. its payload's `docker-manifest-digest` equals the image digest;
  * 3. its `docker-reference` names this repository (or an allowed prefix);
- * 4. it verifies with a key in `policy.signature.keys`.
+ * 4. it verifies with a key in `policy.signature.keys`, or, keyless (the layer carries a Fulcio
+ *    certificate and a Rekor SET bundle, cosign's default), against the pinned trusted root and an
+ *    identity in `policy.signature.sigstore` (sigstore/cosign-tag.ts, through verify-bundle.ts).
  */
 import { describeError, GateError, NotFoundError, TooLargeError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
@@ -28,7 +30,10 @@ import {
   parseSimpleSigningPayload,
   verifyCosignSignature,
 } from '../signature/cosign.js';
+import { COSIGN_TAG_BUNDLE_MEDIA_TYPE, cosignTagBundle, isKeylessCosignLayer } from '../sigstore/cosign-tag.js';
 import { verifyImageBundles } from '../sigstore/image-signatures.js';
+import type { TrustedRootDoc } from '../sigstore/trusted-root.js';
+import { verifyBundle } from '../sigstore/verify-bundle.js';
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
 import type { SignatureKind } from './signature-policy.js';
@@ -38,6 +43,8 @@ interface FoundSignature {
   readonly label: string;
   readonly payload?: Uint8Array;
   readonly signature?: string;
+  /** The layer annotations: a Fulcio certificate there makes the signature keyless. */
+  readonly annotations?: Readonly<Record<string, string>>;
   /** Set when the signature could not even be read (blob missing, too large, no annotation). */
   readonly unreadable?: string;
 }
@@ -48,6 +55,8 @@ interface Judged {
   readonly reasons: readonly string[];
   readonly signature?: string;
   readonly payload?: Uint8Array;
+  /** A keyless signature as the Sigstore bundle it amounts to (certificate, log entry, SET). */
+  readonly bundle?: Uint8Array;
 }
 
 /** One signature of any format and its verdict; accepted when `signer` is set and `reasons` is empty. */
@@ -72,11 +81,10 @@ export async function collectSignature(ctx: CollectContext): Promise<EvidenceRes
   const notationTrusted =
     policy.notation.trustAnchors.length > 0 &&
     (policy.notation.trustedIdentities.length > 0 || policy.notation.awsSignerProfiles.length > 0);
+  const keyless = policy.sigstore.identities.length > 0 && trustedRoot !== undefined ? trustedRoot : undefined;
   const enabled: Record<SignatureKind, boolean> = {
-    cosign: policy.accept.includes('cosign') && policy.keys.length > 0,
-    'sigstore-bundle':
-      policy.accept.includes('sigstore-bundle') &&
-      (policy.keys.length > 0 || (policy.sigstore.identities.length > 0 && trustedRoot !== undefined)),
+    cosign: policy.accept.includes('cosign') && (policy.keys.length > 0 || keyless !== undefined),
+    'sigstore-bundle': policy.accept.includes('sigstore-bundle') && (policy.keys.length > 0 || keyless !== undefined),
     notation: policy.accept.includes('notation') && notationTrusted,
   };
   if (!Object.values(enabled).some(Boolean)) {
@@ -93,7 +101,7 @@ export async function collectSignature(ctx: CollectContext): Promise<EvidenceRes
   const verdicts: Verdict[] = [];
   const documents: EvidenceDocument[] = [];
   if (enabled.cosign) {
-    const judged = [...(await fromSignatureTag(ctx)), ...(await fromReferrers(ctx))].map((f) => judge(ctx, f));
+    const judged = [...(await fromSignatureTag(ctx)), ...(await fromReferrers(ctx))].map((f) => judge(ctx, f, keyless));
     verdicts.push(
       ...judged.map((j) => ({ kind: 'cosign' as const, label: j.label, signer: j.signer, reasons: j.reasons })),
     );
@@ -185,7 +193,7 @@ export async function collectSignature(ctx: CollectContext): Promise<EvidenceRes
   return evidenceResult('signature', 'FAIL', reasons, facts, documents);
 }
 
-function judge(ctx: CollectContext, found: FoundSignature): Judged {
+function judge(ctx: CollectContext, found: FoundSignature, keyless: TrustedRootDoc | undefined): Judged {
   const { label } = found;
   if (found.unreadable !== undefined || found.payload === undefined || found.signature === undefined) {
     return { label, reasons: [found.unreadable ?? 'unreadable signature'] };
@@ -193,13 +201,21 @@ function judge(ctx: CollectContext, found: FoundSignature): Judged {
   const { payload, signature } = found;
   const reasons: string[] = [];
   let signer: string | undefined;
-  try {
-    signer = verifyCosignSignature(payload, signature, ctx.policy.signature.keys).signer;
-  } catch (err) {
-    if (err instanceof VerificationError || (err instanceof GateError && err.code === 'UNTRUSTED')) {
-      reasons.push(`signed by a key not trusted for repository ${ctx.subject.repository}`);
-    } else {
-      reasons.push(`invalid signature: ${describeError(err)}`);
+  let bundle: Uint8Array | undefined;
+  if (isKeylessCosignLayer(found.annotations)) {
+    const verified = verifyKeylessSignature(ctx, found.annotations, payload, keyless);
+    bundle = verified.bundle;
+    if ('reason' in verified) reasons.push(verified.reason);
+    else signer = verified.signer;
+  } else {
+    try {
+      signer = verifyCosignSignature(payload, signature, ctx.policy.signature.keys).signer;
+    } catch (err) {
+      if (err instanceof VerificationError || (err instanceof GateError && err.code === 'UNTRUSTED')) {
+        reasons.push(`signed by a key not trusted for repository ${ctx.subject.repository}`);
+      } else {
+        reasons.push(`invalid signature: ${describeError(err)}`);
+      }
     }
   }
   // The claims are checked on every payload, verified or not, so a rejection lists every broken rule.
@@ -216,7 +232,54 @@ function judge(ctx: CollectContext, found: FoundSignature): Judged {
   } catch (err) {
     reasons.push(describeError(err));
   }
-  return signer !== undefined ? { label, signer, reasons, payload, signature } : { label, reasons, payload, signature };
+  return {
+    label,
+    reasons,
+    payload,
+    signature,
+    ...(signer !== undefined && { signer }),
+    ...(bundle !== undefined && { bundle }),
+  };
+}
+
+/**
+ * A keyless tag-format signature, verified as the Sigstore bundle it amounts to: chain to a Fulcio
+ * CA of the trusted root at the logged time, SCT, SET, log entry matching this signature, identity.
+ * Returns the signer as `SAN (issuer)`, or the reason it is refused; and the bundle when the
+ * material converts, to keep as evidence.
+ */
+function verifyKeylessSignature(
+  ctx: CollectContext,
+  annotations: Readonly<Record<string, string>> | undefined,
+  payload: Uint8Array,
+  trustedRoot: TrustedRootDoc | undefined,
+): ({ signer: string } | { reason: string }) & { bundle?: Uint8Array } {
+  if (trustedRoot === undefined) {
+    return {
+      reason:
+        'keyless signature (Fulcio certificate), but the policy trusts no keyless identity (signature.sigstore identities and trustedRoot)',
+    };
+  }
+  let bundle: Uint8Array | undefined;
+  try {
+    bundle = cosignTagBundle({
+      mediaType: MediaTypes.cosignSimpleSigning,
+      bytes: payload,
+      ...(annotations ? { annotations } : {}),
+    });
+    const verified = verifyBundle(
+      bundle,
+      { bytes: payload },
+      { trustedRoot, identities: ctx.policy.signature.sigstore.identities, now: ctx.now },
+    );
+    return {
+      signer: verified.issuer === undefined ? verified.signer : `${verified.signer} (${verified.issuer})`,
+      bundle,
+    };
+  } catch (err) {
+    if (!(err instanceof GateError)) throw err;
+    return { reason: `keyless signature not verified: ${describeError(err)}`, ...(bundle && { bundle }) };
+  }
 }
 
 async function fromSignatureTag(ctx: CollectContext): Promise<FoundSignature[]> {
@@ -289,7 +352,11 @@ async function readLayers(
     }
     try {
       const payload = await ctx.registry.getBlob(ctx.subject.repository, layer.digest, Limits.signaturePayloadBytes);
-      found.push({ label, payload, signature });
+      found.push(
+        layer.annotations
+          ? { label, payload, signature, annotations: layer.annotations }
+          : { label, payload, signature },
+      );
     } catch (err) {
       if (
         err instanceof NotFoundError ||
@@ -309,13 +376,16 @@ function parseManifest(bytes: Uint8Array): ImageManifest | string {
   return decodeImageManifest(bytes, Limits.manifestBytes);
 }
 
-/** The cosign payloads as found. */
+/** The cosign payloads as found, and the Sigstore bundle of each keyless one. */
 function cosignDocuments(judged: readonly Judged[]): EvidenceDocument[] {
-  return judged.flatMap((j, i) =>
-    j.payload === undefined
+  return judged.flatMap((j, i) => [
+    ...(j.payload === undefined
       ? []
-      : [{ name: `signature-${i + 1}.payload.json`, mediaType: MediaTypes.cosignSimpleSigning, bytes: j.payload }],
-  );
+      : [{ name: `signature-${i + 1}.payload.json`, mediaType: MediaTypes.cosignSimpleSigning, bytes: j.payload }]),
+    ...(j.bundle === undefined
+      ? []
+      : [{ name: `signature-${i + 1}.sigstore.json`, mediaType: COSIGN_TAG_BUNDLE_MEDIA_TYPE, bytes: j.bundle }]),
+  ]);
 }
 
 /** One JSON summary of every signature, of every format, and its verdict. */

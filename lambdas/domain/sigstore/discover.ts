@@ -9,7 +9,11 @@
  * 1. the referrers API (or the registry adapter's referrers-tag fallback);
  * 2. the OCI referrers tag schema `sha256-<hex>` read directly: cosign writes it when the registry
  *    lacks the API, and a registry may have both;
- * 3. cosign's legacy `sha256-<hex>.sig` / `.att` tags, for a layer of a bundle media type.
+ * 3. cosign's legacy `sha256-<hex>.sig` / `.att` tags, for a layer of a bundle media type;
+ * 4. keyless DSSE layers of the `.att` tag (Fulcio certificate + Rekor SET in the annotations, the
+ *    cosign 1.x/2.x default), converted into the Sigstore bundle they amount to (cosign-tag.ts).
+ *    Keyless `.sig` layers sign a simple-signing payload, not the image manifest, so the signature
+ *    evidence verifies those itself.
  * A manifest reached twice is read once.
  */
 import { safeParseJsonDocument } from '../document.js';
@@ -22,9 +26,11 @@ import {
   ImageIndexSchema,
   type ImageManifest,
   isIndexMediaType,
+  MediaTypes,
 } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
 import { assertWithinReferrerLimit } from '../referrers.js';
+import { COSIGN_TAG_BUNDLE_MEDIA_TYPE, cosignTagBundle, isKeylessCosignLayer } from './cosign-tag.js';
 
 /** A bundle blob as found, not yet verified. */
 export interface FoundSigstoreBundle {
@@ -38,8 +44,17 @@ export interface FoundSigstoreBundle {
 /** Everything found: readable bundles, and bundles that were listed but could not be read. */
 export interface SigstoreBundleScan {
   readonly found: readonly FoundSigstoreBundle[];
-  /** Listed for this image but unusable (vanished, too large, tampered blob, wrong subject). */
-  readonly unreadable: readonly { readonly source: string; readonly reason: string }[];
+  /**
+   * Listed for this image but unusable (vanished, too large, tampered blob, wrong subject), with
+   * the predicate type a keyless `.att` layer claims in its (unauthenticated) annotation.
+   */
+  readonly unreadable: readonly Unreadable[];
+}
+
+interface Unreadable {
+  readonly source: string;
+  readonly reason: string;
+  readonly predicateType?: string;
 }
 
 /** `…bundle.v0.3+json` and `…bundle+json;version=0.x` (protobuf-specs sigstore_bundle.proto). */
@@ -72,7 +87,7 @@ export async function scanSigstoreBundles(
   subjectDigest: string,
 ): Promise<SigstoreBundleScan> {
   const found: FoundSigstoreBundle[] = [];
-  const unreadable: { source: string; reason: string }[] = [];
+  const unreadable: Unreadable[] = [];
 
   const listed = [
     ...(await registry.listReferrers(repository, subjectDigest)),
@@ -109,6 +124,12 @@ export async function scanSigstoreBundles(
     if (manifest === undefined || typeof manifest === 'string') continue;
     const layers = manifest.layers.filter((l) => isSigstoreBundleLayer(l.mediaType));
     await readLayers(registry, repository, layers, `tag ${tag}`, found, unreadable);
+    if (suffix === '.att') {
+      const keyless = manifest.layers.filter(
+        (l) => l.mediaType === MediaTypes.dsseEnvelope && isKeylessCosignLayer(l.annotations),
+      );
+      await readLayers(registry, repository, keyless, `tag ${tag}`, found, unreadable, true);
+    }
   }
   return { found, unreadable };
 }
@@ -149,16 +170,21 @@ async function readManifest(
   return decodeImageManifest(bytes, Limits.manifestBytes);
 }
 
+/**
+ * Reads bundle layers into `found`. With `keyless`, the layers are keyless `.att` DSSE envelopes
+ * and what is found is the Sigstore bundle each amounts to; one that does not convert is unreadable.
+ */
 async function readLayers(
   registry: RegistryReader,
   repository: string,
   layers: readonly Descriptor[],
   source: string,
   found: FoundSigstoreBundle[],
-  unreadable: { source: string; reason: string }[],
+  unreadable: Unreadable[],
+  keyless = false,
 ): Promise<void> {
   for (const [i, layer] of layers.entries()) {
-    const label = layers.length > 1 ? `${source} layer ${i + 1}` : source;
+    const label = `${layers.length > 1 ? `${source} layer ${i + 1}` : source}${keyless ? ' (keyless)' : ''}`;
     if (layer.size > Limits.attestationBytes) {
       unreadable.push({
         source: label,
@@ -166,9 +192,9 @@ async function readLayers(
       });
       continue;
     }
+    let bytes: Uint8Array;
     try {
-      const bytes = await registry.getBlob(repository, layer.digest, Limits.attestationBytes);
-      found.push({ source: label, bytes, mediaType: layer.mediaType });
+      bytes = await registry.getBlob(repository, layer.digest, Limits.attestationBytes);
     } catch (err) {
       // Missing, oversized or tampered content is a bad bundle; anything else is the registry's fault.
       if (
@@ -180,6 +206,19 @@ async function readLayers(
         continue;
       }
       throw err;
+    }
+    if (!keyless) {
+      found.push({ source: label, bytes, mediaType: layer.mediaType });
+      continue;
+    }
+    try {
+      const annotations = layer.annotations ?? {};
+      const bundle = cosignTagBundle({ mediaType: MediaTypes.dsseEnvelope, bytes, annotations });
+      found.push({ source: label, bytes: bundle, mediaType: COSIGN_TAG_BUNDLE_MEDIA_TYPE });
+    } catch (err) {
+      if (!(err instanceof GateError)) throw err;
+      const claimed = layer.annotations?.predicateType;
+      unreadable.push({ source: label, reason: describeError(err), ...(claimed ? { predicateType: claimed } : {}) });
     }
   }
 }

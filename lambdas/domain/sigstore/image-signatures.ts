@@ -81,10 +81,14 @@ export async function verifyImageBundles(
   const withMessages = opts.messageSignatures ?? true;
   const scan = await scanSigstoreBundles(registry, subject.repository, subject.digest);
   const accepted: AcceptedImageBundle[] = [];
-  const rejected: { source: string; reason: string; predicateType?: string }[] = scan.unreadable.map((u) => ({
-    source: u.source,
-    reason: u.reason,
-  }));
+  // A keyless `.att` layer that did not convert claims a predicate type: one not asked for is skipped.
+  const rejected: { source: string; reason: string; predicateType?: string }[] = scan.unreadable
+    .filter((u) => u.predicateType === undefined || wanted.has(u.predicateType))
+    .map((u) => ({
+      source: u.source,
+      reason: u.reason,
+      ...(u.predicateType ? { predicateType: u.predicateType } : {}),
+    }));
   let manifest: Uint8Array | string | undefined;
 
   for (const found of scan.found) {

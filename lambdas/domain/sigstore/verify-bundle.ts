@@ -374,6 +374,13 @@ function verifyKeyless(
   if (identities.length === 0) {
     throw new SigstoreVerificationError('NO_TRUST_ANCHOR', 'keyless bundle, but no certificate identity is trusted');
   }
+  // The library requires one verified SCT; say why when the root cannot provide it.
+  if (opts.trustedRoot.summary.ctlogs === 0) {
+    throw new SigstoreVerificationError(
+      'CERTIFICATE_UNTRUSTED',
+      'the trusted root lists no CT log, so the certificate transparency (SCT) of a keyless certificate cannot be verified',
+    );
+  }
   if (bundle.verificationMaterial.tlogEntries.length === 0) {
     throw new SigstoreVerificationError(
       'NO_TLOG_ENTRY',
