@@ -71,8 +71,8 @@ export interface DriveOptions {
   /** The handler deps the steps run on (the fault-injecting ones in the crash suite). */
   readonly deps: HandlerDeps;
   readonly tokens: LiveTokens;
-  /** The `ECR Image Action` event of the push. */
-  readonly pushEvent: unknown;
+  /** The `ECR Image Action` events of the push (one per tag), delivered in order. */
+  readonly pushEvents: readonly [unknown, ...unknown[]];
   /** The scan-complete event ECR sends for the image. */
   readonly scanEvent: unknown;
   /** Who answers the approval request, and how. */
@@ -101,8 +101,10 @@ export async function driveRelease(opts: DriveOptions): Promise<DriveResult> {
     }
   };
 
-  const started = await step('StartRelease', () => startRelease(getDeps)(opts.pushEvent));
+  const [firstPush, ...otherPushes] = opts.pushEvents;
+  const started = await step('StartRelease', () => startRelease(getDeps)(firstPush));
   if (!started.started) throw new Error(`the push did not start a release: ${started.reason}`);
+  for (const push of otherPushes) await step('StartRelease', () => startRelease(getDeps)(push));
   const input: ExecutionInput = started.input;
   const ref = { repository: input.repository, digest: input.digest, stage: input.stage };
 

@@ -28,7 +28,8 @@ import { driveRelease, LiveTokens } from '../support/workflow-driver.js';
 import { APPROVAL_BASE_URL, policyOf, STAGE, WORLD_NOW } from '../support/world.js';
 
 const REPOSITORY = 'demo/crash';
-const TAG = '1.4.0';
+/** The image is pushed under both: Promote writes the second tag after copying the image. */
+const TAGS = ['1.4.0', 'latest'] as const;
 /** Crash runs in flight at once. */
 const SIDE_BY_SIDE = 3;
 const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
@@ -55,12 +56,15 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     policy = policyOf(demoPolicy(keys));
     advisories = await loadAdvisories(ADVISORIES);
     // One image, built once; every run gets its own copy of the registry, table and bucket.
+    const template = new OciLayoutRegistry({ root: join(dir, 'template') });
     const built = await buildScenarioImage(
-      new OciLayoutRegistry({ root: join(dir, 'template') }),
-      { repository: REPOSITORY, tag: TAG, npmPackages: DEFAULT_NPM_PACKAGES },
+      template,
+      { repository: REPOSITORY, tag: TAGS[0], npmPackages: DEFAULT_NPM_PACKAGES },
       keys,
     );
     digest = built.digest;
+    const image = await template.getManifest(REPOSITORY, digest);
+    await template.putManifest(REPOSITORY, image.bytes, image.mediaType, TAGS[1]);
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -109,9 +113,9 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     return { raw, deps, tokens, notifier, outcomes, scanEvent };
   }
 
-  const pushEvent = () => ({
+  const pushEvent = (tag: string) => ({
     version: '0',
-    id: 'push-1',
+    id: `push-${tag}`,
     'detail-type': 'ECR Image Action',
     source: 'aws.ecr',
     time: WORLD_NOW.toISOString(),
@@ -122,7 +126,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       'repository-name': REPOSITORY,
       'image-digest': digest,
       'action-type': 'PUSH',
-      'image-tag': TAG,
+      'image-tag': tag,
     },
   });
 
@@ -133,7 +137,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     const result = await driveRelease({
       deps: world.deps,
       tokens: world.tokens,
-      pushEvent: pushEvent(),
+      pushEvents: [pushEvent(TAGS[0]), pushEvent(TAGS[1])],
       scanEvent: world.scanEvent,
       approval: scenario.approval,
     });
