@@ -75,6 +75,8 @@ export interface DriveOptions {
   readonly pushEvents: readonly [unknown, ...unknown[]];
   /** The scan-complete event ECR sends for the image. */
   readonly scanEvent: unknown;
+  /** The scan-complete event arrives before WaitForScan parks its token. @default false */
+  readonly scanFirst?: boolean;
   /** Who answers the approval request, and how. */
   readonly approval: { readonly decision: 'approve' | 'reject'; readonly by: string };
 }
@@ -111,16 +113,18 @@ export async function driveRelease(opts: DriveOptions): Promise<DriveResult> {
   await step('RecordRelease', () =>
     recordRelease(getDeps)({ ...ref, tag: input.tag, executionName: started.executionName }),
   );
+  const scanned = () => step('ScanComplete', () => scanComplete(getDeps)(opts.scanEvent));
+  if (opts.scanFirst === true) await scanned();
   await step('WaitForScan', () =>
     waitForScan(getDeps)({ ...ref, taskToken: tokens.issue('scan'), timeoutSeconds: input.timeouts.scanSeconds }),
   );
-  await step('ScanComplete', () => scanComplete(getDeps)(opts.scanEvent));
-  const scanned = tokens.answerOf('scan');
-  if (scanned?.ok !== true) throw new Error('WaitForScan was never answered: it would wait out its timeout');
+  if (opts.scanFirst !== true) await scanned();
+  const scanWait = tokens.answerOf('scan');
+  if (scanWait?.ok !== true) throw new Error('WaitForScan was never answered: it would wait out its timeout');
 
   for (const kind of [...kindsOfStage('collect'), ...kindsOfStage('derive')]) {
     await step(`Collect ${kind}`, () =>
-      collectEvidence(getDeps)({ ...ref, kind, ...(kind === 'scan' ? { scanWait: scanned.output } : {}) }),
+      collectEvidence(getDeps)({ ...ref, kind, ...(kind === 'scan' ? { scanWait: scanWait.output } : {}) }),
     );
   }
   const decision = await step('EvaluatePolicy', () => evaluatePolicy(getDeps)(ref));

@@ -34,10 +34,24 @@ const TAGS = ['1.4.0', 'latest'] as const;
 const SIDE_BY_SIDE = 3;
 const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
 
-/** How the approver answers in each scenario: the two ends a release that passed can reach. */
+/**
+ * The two ends a release that passed can reach, by the approver's answer; the scan event comes
+ * after WaitForScan parked its token in one and before it in the other (both sides of the scan
+ * rendezvous).
+ */
 const SCENARIOS = [
-  { name: 'approved and promoted', approval: { decision: 'approve', by: 'alice@example.com' }, end: 'Promoted' },
-  { name: 'rejected and quarantined', approval: { decision: 'reject', by: 'bob@example.com' }, end: 'Quarantined' },
+  {
+    name: 'approved and promoted',
+    approval: { decision: 'approve', by: 'alice@example.com' },
+    scanFirst: false,
+    end: 'Promoted',
+  },
+  {
+    name: 'rejected and quarantined, scanned before it waited',
+    approval: { decision: 'reject', by: 'bob@example.com' },
+    scanFirst: true,
+    end: 'Quarantined',
+  },
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -140,6 +154,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       pushEvents: [pushEvent(TAGS[0]), pushEvent(TAGS[1])],
       scanEvent: world.scanEvent,
       approval: scenario.approval,
+      scanFirst: scenario.scanFirst,
     });
     return { plan, result, state: await finalState(world) };
   }
