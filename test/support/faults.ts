@@ -11,7 +11,7 @@
  */
 import { NotificationError, RegistryError, StoreError } from '../../lambdas/domain/errors.js';
 
-const READ = /^(get|list|find|has|last|is)[A-Z]|^(location|host)$/;
+const READ = /^(get|list|find|has|last|is)([A-Z]|$)|^(location|host)$/;
 
 /** One side-effect call, in the order the workflow made it. */
 export interface SideEffect {

@@ -211,7 +211,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
         }),
       );
       process.stdout.write(
-        `crash-retry (${scenario.name}): ${points.length} crash points in ${Math.round(performance.now() - started)} ms\n`,
+        `crash-retry (${scenario.name}): ${points.length} crash points in ${Math.round(performance.now() - started)} ms: ${tally(points)}\n`,
       );
 
       // Assess
@@ -277,6 +277,13 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     return JSON.parse(text) as unknown;
   }
 });
+
+/** `store.putEvidence ×9, …`: how many side effects of each kind a run makes. */
+function tally(points: readonly SideEffect[]): string {
+  const counts = new Map<string, number>();
+  for (const p of points) counts.set(sideEffectLabel(p), (counts.get(sideEffectLabel(p)) ?? 0) + 1);
+  return [...counts].map(([label, n]) => `${label} ×${n}`).join(', ');
+}
 
 /** Deduplicates at-least-once deliveries; a redelivery must be byte-identical to the first. */
 function once<T>(items: readonly T[]): T[] {
