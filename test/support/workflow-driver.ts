@@ -77,8 +77,8 @@ export interface DriveOptions {
   readonly scanEvent: unknown;
   /** The scan-complete event arrives before WaitForScan parks its token. @default false */
   readonly scanFirst?: boolean;
-  /** Who answers the approval request, and how. */
-  readonly approval: { readonly decision: 'approve' | 'reject'; readonly by: string };
+  /** Who answers the approval request, and how; `timeout`: nobody, until the task times out. */
+  readonly approval: { readonly decision: 'approve' | 'reject'; readonly by: string } | 'timeout';
 }
 
 export interface DriveResult {
@@ -145,10 +145,13 @@ export async function driveRelease(opts: DriveOptions): Promise<DriveResult> {
         timeoutSeconds: decision.approvalTimeoutSeconds,
       }),
     );
+    const answered = opts.approval;
+    if (answered === 'timeout') {
+      await toQuarantine({ Error: 'States.Timeout', Cause: 'the task timed out' });
+      return { end: 'Quarantined', redriven };
+    }
     // The approver answers the link of the last request they were sent.
-    await step('DecideApproval', () =>
-      decideApproval(deps.gate, { approvalId: requested.approvalId, ...opts.approval }),
-    );
+    await step('DecideApproval', () => decideApproval(deps.gate, { approvalId: requested.approvalId, ...answered }));
     const answer = tokens.answerOf('approval');
     if (answer === undefined) throw new Error('RequestApproval was never answered: it would wait out its timeout');
     if (!answer.ok) {

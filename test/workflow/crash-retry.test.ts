@@ -35,9 +35,8 @@ const SIDE_BY_SIDE = 3;
 const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
 
 /**
- * The two ends a release that passed can reach, by the approver's answer; the scan event comes
- * after WaitForScan parked its token in one and before it in the other (both sides of the scan
- * rendezvous).
+ * The ends a release that passed can reach, by the approver's answer (or none); the scan event
+ * comes after WaitForScan parked its token, or before it (both sides of the scan rendezvous).
  */
 const SCENARIOS = [
   {
@@ -52,6 +51,7 @@ const SCENARIOS = [
     scanFirst: true,
     end: 'Quarantined',
   },
+  { name: 'never answered and quarantined at the timeout', approval: 'timeout', scanFirst: false, end: 'Quarantined' },
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
