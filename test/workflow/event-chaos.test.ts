@@ -115,6 +115,8 @@ describe('Workflow: event chaos (issue 10)', () => {
   const tagWrites: string[] = [];
   /** Approval answers by release (`<repository>@<digest>`). */
   const answers = new Map<string, 'approve' | 'reject'>();
+  /** Approval answers the approval server did not take. */
+  const unanswered: string[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rg-chaos-'));
@@ -134,10 +136,12 @@ describe('Workflow: event chaos (issue 10)', () => {
         };
       },
     });
+    // An approval that never arrives quarantines in two minutes, not a day: a run fails, not hangs.
+    const approval = { approvers: [], timeoutSeconds: 120 };
     const demo = demoPolicy(keys);
-    const lite = { repositories: ['lite/**'], stages: { production: { require: ['approval'] } } };
+    const lite = { repositories: ['lite/**'], stages: { production: { require: ['approval'] } }, approval };
     const gate = await LocalGate.start({
-      policy: policyOf({ rules: [...demo.rules, lite] }),
+      policy: policyOf({ rules: [...demo.rules.map((r) => ({ ...r, approval })), lite] }),
       advisories: await loadAdvisories(ADVISORIES),
       registry: recorded,
       scanTimeoutSeconds: 60,
@@ -146,7 +150,12 @@ describe('Workflow: event chaos (issue 10)', () => {
     gate.onOutcome((e) => {
       if (e.type !== 'Approval Requested') return;
       const decision = answers.get(`${String(e.detail.repository)}@${String(e.detail.digest)}`) ?? 'reject';
-      void postApproval(String(e.detail.url), { decision, by: 'alice@example.com' });
+      void postApproval(String(e.detail.url), { decision, by: 'alice@example.com' }).then(
+        async (res) => {
+          if (res.status !== 200) unanswered.push(`${e.detail.url}: ${res.status} ${await res.text()}`);
+        },
+        (err: unknown) => unanswered.push(`${e.detail.url}: ${String(err)}`),
+      );
     });
   });
   afterAll(async () => {
@@ -182,6 +191,7 @@ describe('Workflow: event chaos (issue 10)', () => {
 
     // Assess: every run kept the invariants, and nothing else was started or recorded.
     expect(failures).toEqual([]);
+    expect(unanswered).toEqual([]);
     expect(w.gate.sfn.executions.size).toBe(counts.gatedPairs);
     expect(await w.deps.gate.store.listReleases(10_000)).toHaveLength(counts.gatedPairs);
   }, 600_000);
