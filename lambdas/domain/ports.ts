@@ -176,6 +176,13 @@ export interface ReleaseStore {
     at: string,
     comment?: string,
   ): Promise<ApprovalRecord>;
+  /**
+   * Points a PENDING approval at the task token of a later attempt of the same waiting task (a
+   * RequestApproval retried after a crash gets a new token), so the request already sent stays
+   * the one to answer. Conditional on PENDING: GateError ALREADY_DECIDED when it was answered,
+   * NotFoundError for an unknown id.
+   */
+  rebindApproval(approvalId: string, taskToken: string, tokenHash: string): Promise<ApprovalRecord>;
   /** Oldest request first; all approvals, or those in `state`. */
   listApprovals(state?: ApprovalState): Promise<ApprovalRecord[]>;
 

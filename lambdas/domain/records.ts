@@ -148,6 +148,9 @@ export const ApprovalRecordSchema = z.object({
 });
 export type ApprovalRecord = Immutable<z.infer<typeof ApprovalRecordSchema>>;
 
+/** The task token an approval answers (`rebindApproval`). */
+export const ApprovalTokenSchema = ApprovalRecordSchema.pick({ taskToken: true, tokenHash: true });
+
 /** The answer `decideApproval` stores on a PENDING approval. */
 export const ApprovalDecisionSchema = z.object({
   state: z.enum(['APPROVED', 'REJECTED', 'EXPIRED']),

@@ -501,6 +501,26 @@ describe('Function: request-approval handler', () => {
     });
   });
 
+  describe('when the task is retried with a new token after a crash past storing the approval', () => {
+    it('keeps the one approval already requested and points it at the new token (issue 10, crash and retry)', async () => {
+      // Prepare: the first attempt stored (and may have sent) its approval, then the Lambda died.
+      const w = world();
+      const first = await requestFor(w, { taskToken: 'task-token-1' });
+
+      // Act
+      const retry = await requestFor(w, { taskToken: 'task-token-2' });
+      const res = await callApi(w, 'POST', first.approvalId, form({ decision: 'approve', by: 'bob@example.com' }));
+
+      // Assess
+      expect(retry).toEqual(first);
+      expect(await w.store.listApprovals()).toEqual([
+        expect.objectContaining({ approvalId: first.approvalId, taskToken: 'task-token-2', state: 'APPROVED' }),
+      ]);
+      expect(res.statusCode).toBe(200);
+      expect(w.tokens.successes.map((s) => s.taskToken)).toEqual(['task-token-2']);
+    });
+  });
+
   describe('when the input is malformed', () => {
     it('throws InvalidInputError naming the field and stores nothing', async () => {
       // Prepare
@@ -736,6 +756,50 @@ describe('Function: approval-api handler', () => {
       expect(res.statusCode).toBe(status);
       expect(w.tokens.successes).toEqual([]);
     });
+  });
+});
+
+/** A store whose first `putEvidence` lands and then fails: a crash right after the write. */
+class CrashAfterEvidenceStore extends MemoryStore {
+  private crashed = false;
+  public override async putEvidence(...args: Parameters<MemoryStore['putEvidence']>) {
+    const stored = await super.putEvidence(...args);
+    if (this.crashed) return stored;
+    this.crashed = true;
+    throw new StoreError('the response was lost after the write');
+  }
+}
+
+describe('Function: approval-api handler, answered again after a crash', () => {
+  describe('when the answer was recorded but the request failed before the workflow was resumed', () => {
+    it.each([
+      ['approve', { successes: 1, failures: 0 }, 'PASS'],
+      ['reject', { successes: 0, failures: 1 }, 'FAIL'],
+    ] as const)(
+      'completes the same %s by the same approver once (issue 10, crash and retry)',
+      async (decision, answered, status) => {
+        // Prepare
+        const store = new CrashAfterEvidenceStore();
+        const w = world({ store });
+        const { approvalId } = await requestFor(w);
+        const body = form({ decision, by: 'bob@example.com', comment: 'looked at it' });
+        const crashed = await callApi(w, 'POST', approvalId, body);
+
+        // Act
+        const again = await callApi(w, 'POST', approvalId, body);
+        const third = await callApi(w, 'POST', approvalId, body);
+        const other = await callApi(w, 'POST', approvalId, form({ decision, by: 'carol@example.com' }));
+
+        // Assess
+        expect(crashed.statusCode).toBe(500);
+        expect([again.statusCode, third.statusCode, other.statusCode]).toEqual([200, 200, 409]);
+        expect({ successes: w.tokens.successes.length, failures: w.tokens.failures.length }).toEqual(answered);
+        expect(await store.getEvidence('demo/app', DIGEST, 'approval')).toMatchObject({
+          status,
+          facts: { approvalId, decidedBy: 'bob@example.com', comment: 'looked at it' },
+        });
+      },
+    );
   });
 });
 

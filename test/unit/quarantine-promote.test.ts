@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import { PromotionBlockedError } from '../../lambdas/domain/errors.js';
 import { digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
 import type { RegistryWriter } from '../../lambdas/domain/ports.js';
@@ -132,6 +133,32 @@ describe('Function: promote handler', () => {
       // Assess
       await expect(act).rejects.toThrowWithCode(PromotionBlockedError, 'VERIFICATION_FAILED', /gated for production/);
       expect(await w.store.listPromotions(REPO)).toEqual([]);
+    });
+  });
+
+  describe('when retried after the promotion was recorded but before it was announced', () => {
+    it('announces it again, with the same event, instead of losing it (issue 10, crash and retry)', async () => {
+      // Prepare: the first attempt copied the image and recorded PROMOTED, then its Lambda died.
+      const store = new MemoryStore();
+      const w = handlerWorld({ store });
+      const image = await pushImage(w.deps.gate.registry, REPO, 'v1');
+      await evaluated(w, image.digest, 'PASS', 'staging');
+      const lost = handlerWorld({ store });
+      await promote(async () => ({ ...lost.deps, gate: { ...lost.deps.gate, registry: w.deps.gate.registry } }))({
+        repository: REPO,
+        digest: image.digest,
+        stage: 'staging',
+      });
+
+      // Act
+      const out = await promote(w.getDeps)({ repository: REPO, digest: image.digest, stage: 'staging' });
+
+      // Assess
+      expect(out.alreadyPromoted).toBe(true);
+      expect(w.outcomes.events).toEqual(lost.outcomes.events);
+      expect(w.notifier.messages).toEqual(lost.notifier.messages);
+      expect(w.outcomes.events.map((e) => e.type)).toEqual(['Release Promoted']);
+      expect(await store.listPromotions(REPO)).toHaveLength(1);
     });
   });
 

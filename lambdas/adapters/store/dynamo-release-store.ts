@@ -20,6 +20,7 @@ import {
   ApprovalRecordSchema,
   type ApprovalState,
   ApprovalStateSchema,
+  ApprovalTokenSchema,
   type DecisionRecord,
   DecisionRecordSchema,
   LISTING_ORDER,
@@ -305,6 +306,32 @@ export class DynamoReleaseStore implements ReleaseStore {
     );
     if (result !== CONDITION_FAILED) return this.parse('approval', ApprovalRecordSchema, result.Attributes);
 
+    const current = await this.getApproval(approvalId);
+    if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    throw new AlreadyDecidedError(`approval ${approvalId} was already answered: ${current.state}`);
+  }
+
+  /** One UpdateItem conditional on `state = PENDING`, like `decideApproval`. */
+  public async rebindApproval(approvalId: string, taskToken: string, tokenHash: string): Promise<ApprovalRecord> {
+    const token = validRecord('approval token', ApprovalTokenSchema, { taskToken, tokenHash });
+    const result = await this.conditional('rebindApproval', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKeys.approval(approvalId),
+          UpdateExpression: 'SET #taskToken = :taskToken, #tokenHash = :tokenHash',
+          ConditionExpression: 'attribute_exists(pk) AND #state = :pending',
+          ExpressionAttributeNames: { '#taskToken': 'taskToken', '#tokenHash': 'tokenHash', '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':taskToken': token.taskToken,
+            ':tokenHash': token.tokenHash,
+            ':pending': 'PENDING',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (result !== CONDITION_FAILED) return this.parse('approval', ApprovalRecordSchema, result.Attributes);
     const current = await this.getApproval(approvalId);
     if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
     throw new AlreadyDecidedError(`approval ${approvalId} was already answered: ${current.state}`);

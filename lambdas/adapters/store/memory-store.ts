@@ -14,6 +14,7 @@ import {
   ApprovalRecordSchema,
   type ApprovalState,
   ApprovalStateSchema,
+  ApprovalTokenSchema,
   type DecisionRecord,
   DecisionRecordSchema,
   LISTING_ORDER,
@@ -203,12 +204,21 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
       decidedAt: at,
       ...(comment !== undefined && { comment }),
     });
+    return this.updatePending(approvalId, decision);
+  }
+
+  public async rebindApproval(approvalId: string, taskToken: string, tokenHash: string): Promise<ApprovalRecord> {
+    return this.updatePending(approvalId, validRecord('approval token', ApprovalTokenSchema, { taskToken, tokenHash }));
+  }
+
+  /** Changes a PENDING approval, as the DynamoDB adapter's conditional update does. */
+  private updatePending(approvalId: string, change: Partial<ApprovalRecord>): ApprovalRecord {
     const current = this.approvals.get(approvalId);
     if (current === undefined) throw new NotFoundError(`approval ${approvalId} does not exist`);
     if (current.state !== 'PENDING') {
       throw new AlreadyDecidedError(`approval ${approvalId} was already answered: ${current.state}`);
     }
-    const next: ApprovalRecord = { ...current, ...decision };
+    const next: ApprovalRecord = { ...current, ...change };
     this.approvals.set(approvalId, next);
     return copy(next);
   }

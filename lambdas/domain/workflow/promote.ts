@@ -15,11 +15,24 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
   // referrers tag schema's index of that digest (distribution-spec), which a registry without the
   // referrers API keeps under exactly that name (red-team finding 20).
   const tag = release.tag ?? `release-${digestToTag(req.digest)}`;
-  if (release.state === 'PROMOTED') return { targetRepository, tag, alreadyPromoted: true };
   if (release.state === 'QUARANTINED') throw new PromotionBlockedError('release was already quarantined');
 
   // Defence in depth: re-check the stored decision and, when required, the approval evidence.
   const decision = await deps.store.getDecision(req.repository, req.digest);
+  const announcement = {
+    repository: req.repository,
+    digest: req.digest,
+    targetRepository,
+    tag,
+    policyDigest: decision?.policyDigest,
+  };
+  if (release.state === 'PROMOTED') {
+    // A retry of a step that crashed after recording the promotion, before or while announcing it:
+    // announce again (the events are at-least-once; consumers deduplicate on type, repository and
+    // digest) rather than lose the announcement.
+    await announcePromotion(deps, announcement);
+    return { targetRepository, tag, alreadyPromoted: true };
+  }
   if (decision === null || decision.decision !== 'PASS') {
     throw new PromotionBlockedError('no PASS decision is stored for this release');
   }
@@ -82,14 +95,14 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
     ],
     decidedAt: promotedAt,
   });
-  const detail = {
-    repository: req.repository,
-    digest: req.digest,
-    targetRepository,
-    tag,
-    policyDigest: decision.policyDigest,
-  };
-  await deps.outcomes.emit('Release Promoted', detail);
-  await deps.notifier.publish(`Promoted: ${req.repository}@${req.digest.slice(0, 19)}`, detail);
+  await announcePromotion(deps, announcement);
   return { targetRepository, tag, alreadyPromoted: false };
+}
+
+async function announcePromotion(
+  deps: GateDeps,
+  detail: { readonly repository: string; readonly digest: string } & Readonly<Record<string, unknown>>,
+): Promise<void> {
+  await deps.outcomes.emit('Release Promoted', detail);
+  await deps.notifier.publish(`Promoted: ${detail.repository}@${detail.digest.slice(0, 19)}`, detail);
 }

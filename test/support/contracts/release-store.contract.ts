@@ -666,6 +666,52 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       });
     });
 
+    describe('Method: rebindApproval', () => {
+      describe('when the approval is pending', () => {
+        it('points it at the new task token and changes nothing else', async () => {
+          // Prepare
+          const pending = await storedApproval();
+
+          // Act
+          const rebound = await store.rebindApproval(pending.approvalId, 'token-of-the-retry', 'hash-of-the-retry');
+
+          // Assess
+          const expected = { ...pending, taskToken: 'token-of-the-retry', tokenHash: 'hash-of-the-retry' };
+          expect(rebound).toEqual(expected);
+          expect(await store.getApproval(pending.approvalId)).toEqual(expected);
+          expect((await store.listApprovals('PENDING')).filter((a) => a.approvalId === pending.approvalId)).toEqual([
+            expected,
+          ]);
+        });
+      });
+
+      describe('when the approval was answered', () => {
+        it('throws ALREADY_DECIDED and keeps the answered token', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+          const decided = await store.decideApproval(id, 'APPROVED', 'alice', '2026-01-10T10:06:00.000Z');
+
+          // Act
+          const act = store.rebindApproval(id, 'late-token', 'late-hash');
+
+          // Assess
+          await expect(act).rejects.toThrowWithCode(AlreadyDecidedError, 'ALREADY_DECIDED');
+          expect(await store.getApproval(id)).toEqual(decided);
+        });
+      });
+
+      describe('when the approval id is unknown', () => {
+        it('throws NotFoundError and stores nothing', async () => {
+          // Act
+          const act = store.rebindApproval('no-such-approval', 'token', 'hash');
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(NotFoundError);
+          expect(await store.getApproval('no-such-approval')).toBeNull();
+        });
+      });
+    });
+
     describe('Method: listApprovals', () => {
       it('lists approvals by state, following decisions', async () => {
         // Prepare

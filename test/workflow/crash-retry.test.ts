@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildScenarioImage } from '../../cli/fixtures/factory.js';
+import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
+import { LocalScanner } from '../../cli/local/scanner.js';
+import { ensureTableAndBucket } from '../../cli/local/stand-ins.js';
+import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
+import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
+import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
+import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import { GateError } from '../../lambdas/domain/errors.js';
+import { COMPONENTS_DOCUMENT } from '../../lambdas/domain/evidence/sbom.js';
+import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
+import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
+import type { Digest } from '../../lambdas/domain/types.js';
+import { collectContext } from '../../lambdas/domain/workflow/collect-evidence.js';
+import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
+import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
+import { FixedClock, RecordingNotifier, RecordingOutcomes, RecordingStarter } from '../support/fakes.js';
+import { FaultPlan, type SideEffect, sideEffectLabel } from '../support/faults.js';
+import { useStandIns } from '../support/stand-ins.js';
+import { driveRelease, LiveTokens } from '../support/workflow-driver.js';
+import { APPROVAL_BASE_URL, policyOf, STAGE, WORLD_NOW } from '../support/world.js';
+
+const REPOSITORY = 'demo/crash';
+/** The image is pushed under both: Promote writes the second tag after copying the image. */
+const TAGS = ['1.4.0', 'latest'] as const;
+/** Crash runs in flight at once. */
+const SIDE_BY_SIDE = 3;
+const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
+
+/**
+ * The ends a release that passed can reach, by the approver's answer (or none); the scan event
+ * comes after WaitForScan parked its token, or before it (both sides of the scan rendezvous).
+ */
+const SCENARIOS = [
+  {
+    name: 'approved and promoted',
+    approval: { decision: 'approve', by: 'alice@example.com' },
+    scanFirst: false,
+    end: 'Promoted',
+  },
+  {
+    name: 'rejected and quarantined, scanned before it waited',
+    approval: { decision: 'reject', by: 'bob@example.com' },
+    scanFirst: true,
+    end: 'Quarantined',
+  },
+  { name: 'never answered and quarantined at the timeout', approval: 'timeout', scanFirst: false, end: 'Quarantined' },
+] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+describe('Workflow: a crash after each side effect, then a redrive (issue 10, crash and retry)', () => {
+  const aws = useStandIns();
+  let dir: string;
+  let keys: FixtureKeys;
+  let policy: LoadedPolicy;
+  let advisories: readonly OsvRecord[];
+  let digest: Digest;
+  let runs = 0;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rg-crash-'));
+    keys = await generateFixtureKeys();
+    policy = policyOf(demoPolicy(keys));
+    advisories = await loadAdvisories(ADVISORIES);
+    // One image, built once; every run gets its own copy of the registry, table and bucket.
+    const template = new OciLayoutRegistry({ root: join(dir, 'template') });
+    const built = await buildScenarioImage(
+      template,
+      { repository: REPOSITORY, tag: TAGS[0], npmPackages: DEFAULT_NPM_PACKAGES },
+      keys,
+    );
+    digest = built.digest;
+    const image = await template.getManifest(REPOSITORY, digest);
+    await template.putManifest(REPOSITORY, image.bytes, image.mediaType, TAGS[1]);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** A world of its own (table, bucket, registry) whose side effects go through `plan`. */
+  async function freshWorld(plan: FaultPlan) {
+    runs += 1;
+    const name = `crash-${runs}`;
+    const { clients } = aws();
+    await ensureTableAndBucket(clients, name, name);
+    const root = join(dir, name);
+    await cp(join(dir, 'template'), root, { recursive: true });
+    const registry = new OciLayoutRegistry({ root });
+    const store = new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: name });
+    const documents = new S3DocumentStore({ client: clients.s3, bucket: name });
+    const scanner = new LocalScanner(documents, advisories);
+    const notifier = new RecordingNotifier();
+    const outcomes = new RecordingOutcomes();
+    const tokens = new LiveTokens();
+    const clock = new FixedClock(WORLD_NOW);
+    const raw: GateDeps = {
+      config: { stage: STAGE, scanTimeoutSeconds: 900, approvalBaseUrl: APPROVAL_BASE_URL },
+      policy,
+      store,
+      documents,
+      registry,
+      scans: scanner,
+      tokens,
+      notifier,
+      outcomes,
+      clock,
+    };
+    const deps: HandlerDeps = {
+      gate: {
+        ...raw,
+        store: plan.wrap('store', store),
+        documents: plan.wrap('documents', documents),
+        registry: plan.wrap('registry', registry),
+        tokens: plan.wrap('tokens', tokens),
+        notifier: plan.wrap('notifier', notifier),
+        outcomes: plan.wrap('outcomes', outcomes),
+      },
+      starter: plan.wrap('starter', new RecordingStarter()),
+    };
+    // ECR scans the image on push (outside the gate: not a side effect of the workflow).
+    const { event: scanEvent } = await scanner.scan(collectContext(raw, { repository: REPOSITORY, digest }));
+    return { raw, deps, tokens, notifier, outcomes, scanEvent };
+  }
+
+  const pushEvent = (tag: string) => ({
+    version: '0',
+    id: `push-${tag}`,
+    'detail-type': 'ECR Image Action',
+    source: 'aws.ecr',
+    time: WORLD_NOW.toISOString(),
+    region: 'local',
+    resources: [],
+    detail: {
+      result: 'SUCCESS',
+      'repository-name': REPOSITORY,
+      'image-digest': digest,
+      'action-type': 'PUSH',
+      'image-tag': tag,
+    },
+  });
+
+  /** Runs the release once, crashing after side effect `crashAfter` (none when undefined). */
+  async function runOnce(scenario: Scenario, crashAfter?: number) {
+    const plan = new FaultPlan(crashAfter);
+    const world = await freshWorld(plan);
+    const result = await driveRelease({
+      deps: world.deps,
+      tokens: world.tokens,
+      pushEvents: [pushEvent(TAGS[0]), pushEvent(TAGS[1])],
+      scanEvent: world.scanEvent,
+      approval: scenario.approval,
+      scanFirst: scenario.scanFirst,
+    });
+    return { plan, result, state: await finalState(world) };
+  }
+
+  describe.each(SCENARIOS)('when the release is $name', (scenario) => {
+    let baseline: Awaited<ReturnType<typeof runOnce>>;
+    beforeAll(async () => {
+      baseline = await runOnce(scenario);
+    });
+
+    it('makes every kind of side effect the suite crashes after', () => {
+      // Assess: the run without faults reaches its end and touches every port that writes.
+      expect(baseline.result).toEqual({ end: scenario.end, redriven: [] });
+      const ports = new Set(baseline.plan.calls.map((c) => c.port));
+      expect([...ports].sort()).toEqual([
+        'documents',
+        'notifier',
+        'outcomes',
+        'registry',
+        'starter',
+        'store',
+        'tokens',
+      ]);
+    });
+
+    it('ends in the state of the run without faults, whichever side effect it crashes after', async () => {
+      // Prepare
+      const points = baseline.plan.calls;
+      const differences: string[] = [];
+
+      // Act: for i in 1..N, crash after side effect i and redrive the step that crashed. Each run has
+      // a world of its own, so a few run side by side (their I/O overlaps).
+      const crashAt = async (i: number): Promise<void> => {
+        const point = `${i} (${sideEffectLabel(points[i - 1] as SideEffect)})`;
+        try {
+          const crashed = await runOnce(scenario, i);
+          if (crashed.plan.crashed === undefined) differences.push(`${point}: the crash was never reached`);
+          else if (crashed.result.end !== scenario.end) differences.push(`${point}: ended ${crashed.result.end}`);
+          else {
+            const diff = firstDifference(baseline.state, crashed.state);
+            if (diff !== undefined) differences.push(`${point}: ${diff}`);
+          }
+        } catch (err) {
+          differences.push(
+            `${point}: the redrive failed: ${err instanceof Error ? `${err.name}: ${err.message}` : err}`,
+          );
+        }
+      };
+      const started = performance.now();
+      let next = 1;
+      await Promise.all(
+        Array.from({ length: SIDE_BY_SIDE }, async () => {
+          while (next <= points.length) await crashAt(next++);
+        }),
+      );
+      process.stdout.write(
+        `crash-retry (${scenario.name}): ${points.length} crash points in ${Math.round(performance.now() - started)} ms: ${tally(points)}\n`,
+      );
+
+      // Assess
+      expect(differences).toEqual([]);
+    }, 600_000);
+  });
+
+  /**
+   * Everything a run leaves behind, normalised only for what is random by design (approval ids,
+   * task tokens). Published events are deduplicated on their idempotency key (type, repository,
+   * digest): they are at-least-once, and a duplicate must be the same event.
+   */
+  async function finalState(world: Awaited<ReturnType<typeof freshWorld>>) {
+    const { store, documents, registry } = world.raw;
+    const release = await store.getRelease(REPOSITORY, digest);
+    const evidence = await store.listEvidence(REPOSITORY, digest);
+    const decision = await store.getDecision(REPOSITORY, digest);
+    // Every stored document reads back and hashes to its reference (nothing half-written).
+    const referenced = [
+      ...evidence.flatMap((e) => e.documents.map((d) => d.digest)),
+      ...(decision === null ? [] : [decision.documentDigest]),
+    ];
+    const documentBytes: Record<string, number> = {};
+    for (const d of referenced) documentBytes[d] = (await documents.get(d)).byteLength;
+    const sbom = evidence.find((e) => e.kind === 'sbom')?.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
+    const components: { purl?: string }[] =
+      sbom === undefined ? [] : JSON.parse(new TextDecoder().decode(await documents.get(sbom.digest))).components;
+    const packageIndex: Record<string, unknown> = {};
+    for (const { purl } of components) {
+      if (purl !== undefined) packageIndex[purl] = await store.findByPackage(purl);
+    }
+    const target = `prod/${REPOSITORY}`;
+    const registryState: Record<string, unknown> = {};
+    for (const repository of [REPOSITORY, target]) {
+      const tags = await registry.listTags(repository).catch(() => []);
+      const tagged: Record<string, string> = {};
+      for (const t of tags) tagged[t] = (await registry.getManifest(repository, t)).digest;
+      registryState[repository] = {
+        tags: tagged,
+        referrers: (await registry.listReferrers(repository, digest).catch(() => [])).map((r) => r.digest).sort(),
+        manifest: await registry.getManifest(repository, digest).then(
+          (m) => m.digest,
+          (err: unknown) => (err instanceof GateError ? err.code : String(err)),
+        ),
+      };
+    }
+    const approvals = (await store.listApprovals()).map(({ taskToken: _t, tokenHash: _h, ...a }) => a);
+    const state = {
+      release,
+      evidence,
+      decision,
+      documentBytes,
+      packageIndex,
+      pushedTags: await store.listPushedTags(REPOSITORY, digest),
+      promotions: await store.listPromotions(REPOSITORY),
+      approvals,
+      registry: registryState,
+      outcomes: once(world.outcomes.events.map((e) => ({ type: e.type, detail: e.detail }))),
+      notifications: once(world.notifier.messages),
+    };
+    let text = JSON.stringify(state);
+    for (const [i, a] of approvals.entries()) text = text.replaceAll(a.approvalId, `<approval ${i}>`);
+    return JSON.parse(text) as unknown;
+  }
+});
+
+/** `store.putEvidence ×9, …`: how many side effects of each kind a run makes. */
+function tally(points: readonly SideEffect[]): string {
+  const counts = new Map<string, number>();
+  for (const p of points) counts.set(sideEffectLabel(p), (counts.get(sideEffectLabel(p)) ?? 0) + 1);
+  return [...counts].map(([label, n]) => `${label} ×${n}`).join(', ');
+}
+
+/** Deduplicates at-least-once deliveries; a redelivery must be byte-identical to the first. */
+function once<T>(items: readonly T[]): T[] {
+  const seen = new Map<string, T>();
+  for (const item of items) seen.set(createHash('sha256').update(JSON.stringify(item)).digest('hex'), item);
+  return [...seen.values()];
+}
+
+/** The first path at which two JSON values differ, with both values, or undefined. */
+function firstDifference(a: unknown, b: unknown, path = '$'): string | undefined {
+  if (JSON.stringify(a) === JSON.stringify(b)) return undefined;
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
+      if (d !== undefined) return d;
+    }
+  }
+  return `${path}: expected ${JSON.stringify(a)?.slice(0, 300)}, got ${JSON.stringify(b)?.slice(0, 300)}`;
+}
