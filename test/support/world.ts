@@ -15,7 +15,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
-import { LocalGate } from '../../cli/local/gate.js';
+import { LocalGate, type LocalGateOptions } from '../../cli/local/gate.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
@@ -118,6 +118,10 @@ export interface LocalWorldOptions {
   readonly tweak?: (policy: PolicyDocument) => PolicyDocument;
   /** Answers every approval request this way. @default - nobody answers */
   readonly approvals?: { readonly decision: 'approve' | 'reject'; readonly by: string };
+  /** @default - the ASL's own Task timeouts */
+  readonly maxTaskSeconds?: number;
+  /** Wraps the handlers' ports (test/support/faults.ts). @default - the ports as they are */
+  readonly decoratePorts?: LocalGateOptions['decoratePorts'];
 }
 
 /** Starts the embedded stack on the demo policy of fresh fixture keys, in a temporary directory. */
@@ -131,6 +135,8 @@ export async function startLocalWorld(opts: LocalWorldOptions = {}): Promise<Loc
     advisories: await loadAdvisories(ADVISORIES),
     registry,
     scanTimeoutSeconds: opts.scanTimeoutSeconds ?? 30,
+    ...(opts.maxTaskSeconds === undefined ? {} : { maxTaskSeconds: opts.maxTaskSeconds }),
+    ...(opts.decoratePorts === undefined ? {} : { decoratePorts: opts.decoratePorts }),
   });
   const world = { dir, keys, registry, gate, deps: gate.deps, getDeps: async () => gate.deps };
   if (opts.approvals !== undefined) answerApprovals(world, opts.approvals.decision, opts.approvals.by);
@@ -177,8 +183,13 @@ export function answerApprovals(w: LocalWorld, decision: 'approve' | 'reject', b
 }
 
 /** Pushes the tag through the local ECR stand-in and runs the workflow to its end. */
-export async function gateRelease(w: LocalWorld, repository: string, tag: string) {
-  const pushed = await w.gate.push(repository, tag);
+export async function gateRelease(
+  w: LocalWorld,
+  repository: string,
+  tag: string,
+  push: Parameters<LocalGate['push']>[2] = {},
+) {
+  const pushed = await w.gate.push(repository, tag, push);
   const exec = await w.gate.waitForExecution(pushed.executionName ?? '');
   const release = await w.deps.gate.store.getRelease(repository, pushed.digest);
   const evidence = await w.deps.gate.store.listEvidence(repository, pushed.digest);
