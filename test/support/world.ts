@@ -18,86 +18,20 @@ import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.j
 import { LocalGate, type LocalGateOptions } from '../../cli/local/gate.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
-import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
-import { type LoadedPolicy, loadPolicy } from '../../lambdas/domain/policy/load.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
-import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
-import {
-  FixedClock,
-  noScans,
-  RecordingNotifier,
-  RecordingOutcomes,
-  RecordingStarter,
-  RecordingTokens,
-} from './fakes.js';
-import { MemoryRegistry } from './memory-registry.js';
+import { type GateWorld, policyOf } from './handler-world.js';
 
-/** What every world gives a handler. */
-export interface GateWorld {
-  readonly deps: HandlerDeps;
-  readonly getDeps: () => Promise<HandlerDeps>;
-}
-
-/** The stage both worlds gate for. */
-export const STAGE = 'production';
-
-/** Loads a policy document given as a value (serialised as JSON, which the YAML loader reads). */
-export function policyOf(document: Omit<PolicyDocument, 'apiVersion' | 'kind'> | { readonly rules: unknown[] }) {
-  return loadPolicy(
-    new TextEncoder().encode(JSON.stringify({ apiVersion: 'release-gate.dev/v1', kind: 'Policy', ...document })),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// In-process
-
-export const WORLD_NOW = new Date('2026-11-25T10:00:00.000Z');
-export const SCAN_TIMEOUT_SECONDS = 900;
-export const APPROVAL_BASE_URL = 'https://gate.example.com/approvals';
-
-/** Everything gated, and `restricted/**` approved only by alice. */
-export const HANDLER_POLICY = policyOf({
-  rules: [
-    { repositories: ['restricted/**'], approval: { approvers: ['alice@example.com'] } },
-    { repositories: ['**'] },
-  ],
-});
-
-export interface HandlerWorld extends GateWorld {
-  readonly store: MemoryStore;
-  readonly tokens: RecordingTokens;
-  readonly starter: RecordingStarter;
-  readonly notifier: RecordingNotifier;
-  readonly outcomes: RecordingOutcomes;
-  readonly clock: FixedClock;
-}
-
-export function handlerWorld(
-  opts: { readonly policy?: LoadedPolicy; readonly store?: MemoryStore } = {},
-): HandlerWorld {
-  const store = opts.store ?? new MemoryStore();
-  const tokens = new RecordingTokens();
-  const starter = new RecordingStarter();
-  const notifier = new RecordingNotifier();
-  const outcomes = new RecordingOutcomes();
-  const clock = new FixedClock(WORLD_NOW);
-  const deps: HandlerDeps = {
-    gate: {
-      config: { stage: STAGE, scanTimeoutSeconds: SCAN_TIMEOUT_SECONDS, approvalBaseUrl: APPROVAL_BASE_URL },
-      policy: opts.policy ?? HANDLER_POLICY,
-      store,
-      documents: store,
-      registry: new MemoryRegistry(),
-      scans: noScans,
-      tokens,
-      notifier,
-      outcomes,
-      clock,
-    },
-    starter,
-  };
-  return { deps, store, tokens, starter, notifier, outcomes, clock, getDeps: async () => deps };
-}
+export {
+  APPROVAL_BASE_URL,
+  type GateWorld,
+  HANDLER_POLICY,
+  type HandlerWorld,
+  handlerWorld,
+  policyOf,
+  SCAN_TIMEOUT_SECONDS,
+  STAGE,
+  WORLD_NOW,
+} from './handler-world.js';
 
 // ---------------------------------------------------------------------------------------------
 // The embedded stack
