@@ -640,6 +640,10 @@ function jwsWithMutatedHeader(seed: unknown): fc.Arbitrary<Uint8Array> {
   );
 }
 
+/** Counterexamples print their bytes as text (invalid UTF-8 as U+FFFD). */
+const bytesAsText = (_key: string, value: unknown): unknown =>
+  value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value;
+
 /**
  * Runs every target for its share of `total` runs with one seed; returns per-target counts and the
  * failures (fast-check's shrunk counterexample and error).
@@ -656,7 +660,7 @@ export async function runFuzz(
     const details = await fc.check(fc.asyncProperty(target.input, target.run), { numRuns, seed: opts.seed });
     const ms = performance.now() - started;
     const failure = details.failed
-      ? `${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)} (seed ${details.seed}, path ${details.counterexamplePath}, counterexample ${JSON.stringify(details.counterexample)?.slice(0, 500)})`
+      ? `${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)} (seed ${details.seed}, path ${details.counterexamplePath}, counterexample ${JSON.stringify(details.counterexample, bytesAsText)?.slice(0, 500)})`
       : undefined;
     results.push({ name: target.name, runs: details.numRuns, ms, ...(failure === undefined ? {} : { failure }) });
     opts.onTarget?.(target.name, details.numRuns);

@@ -222,6 +222,7 @@ function attestedRow(
   malformed: Readonly<Record<string, unknown>>,
   rest: {
     readonly missing: RegExp;
+    readonly malformed: RegExp;
     readonly 'expired or stale': NotApplicable;
     readonly 'conflicting duplicates': Cell;
   },
@@ -231,12 +232,12 @@ function attestedRow(
     malformed: {
       image: leaveOut,
       apply: (c) => attest(c, predicateType, malformed),
-      reason: /invalid|expected|schema|not a/i,
+      reason: rest.malformed,
     },
     'wrong subject': {
       image: leaveOut,
       apply: (c) => attest(c, predicateType, good(c), { subject: OTHER_DIGEST }),
-      reason: /subject|does not (cover|name)|not this/i,
+      reason: /statement subject \(sha256:[0-9a-f]{64}\) does not cover sha256:/,
     },
     'untrusted signer': {
       image: leaveOut,
@@ -247,7 +248,7 @@ function attestedRow(
     oversized: {
       image: leaveOut,
       apply: (c) => attest(c, predicateType, { ...good(c), padding: OVERSIZED_PADDING }),
-      reason: /above the limit/,
+      reason: /envelope is \d+ bytes, above the limit of 16777216 bytes/,
     },
     'conflicting duplicates': rest['conflicting duplicates'],
     'backend error': { apply: attestationBlobFault(predicateType, registryDown), reason: /RegistryError/ },
@@ -327,7 +328,8 @@ const MATRIX: { readonly [K in CollectedKind]: Readonly<Record<Condition, Cell |
     (c) => sbomPredicate(c),
     { bomFormat: 'CycloneDX', specVersion: '1.6', components: 'not a list' },
     {
-      missing: /no .*SBOM/i,
+      missing: /no signed SBOM attestation found/,
+      malformed: /not a valid CycloneDX/,
       'expired or stale': { na: 'an SBOM carries no validity period; one of another build is the wrong-subject cell' },
       'conflicting duplicates': {
         image: { unsignedSbomPackages: WITH_MINIMIST },
@@ -342,6 +344,7 @@ const MATRIX: { readonly [K in CollectedKind]: Readonly<Record<Condition, Cell |
     { buildDefinition: 'not an object', runDetails: [] },
     {
       missing: /no SLSA provenance/,
+      malformed: /SLSA v1 provenance is invalid/,
       'expired or stale': {
         na: 'SLSA provenance carries no validity period; an earlier build is the wrong-subject cell',
       },
@@ -362,7 +365,7 @@ const MATRIX: { readonly [K in CollectedKind]: Readonly<Record<Condition, Cell |
     malformed: {
       image: { signature: 'none' },
       apply: (c) => pushSignature(c, new TextEncoder().encode('{"critical": "not simple signing"}')),
-      reason: /invalid|expected|not a/i,
+      reason: /invalid signature: simple-signing payload/,
     },
     'wrong subject': { image: { signature: 'wrong-digest' }, reason: /not this image/ },
     'untrusted signer': { image: { signature: 'untrusted-key' }, reason: /not trusted/ },
@@ -374,7 +377,7 @@ const MATRIX: { readonly [K in CollectedKind]: Readonly<Record<Condition, Cell |
         const manifest = notationSignatureManifest(subject, jws, c.w.keys.notation.chain);
         await pushManifest(c.w.registry, c.repository, manifest);
       },
-      reason: /expir/i,
+      reason: /the signature expired on 2026-11-21/,
     },
     oversized: {
       image: { signature: 'none' },
@@ -383,7 +386,7 @@ const MATRIX: { readonly [K in CollectedKind]: Readonly<Record<Condition, Cell |
           c,
           simpleSigningPayload(c.repository, c.built.digest, { padding: 'x'.repeat(Limits.signaturePayloadBytes) }),
         ),
-      reason: /limit|too large/i,
+      reason: /payload blob sha256:[0-9a-f]{64} unreadable: .*above the limit of 1048576 bytes/,
     },
     'conflicting duplicates': {
       na: 'signatures are counted, not merged: each must verify over this digest by a trusted signer (minSigners)',
@@ -415,7 +418,7 @@ const MATRIX: { readonly [K in CollectedKind]: Readonly<Record<Condition, Cell |
       apply: scanFault({
         throws: new TooLargeError('stored scan report', Limits.scanReportBytes + 1, Limits.scanReportBytes),
       }),
-      reason: /above the limit|too large/i,
+      reason: /stored scan report is \d+ bytes, above the limit/,
     },
     'conflicting duplicates': {
       na: 'one scan report per digest; duplicate and late scan events are the event-chaos suite',
@@ -433,6 +436,7 @@ const MATRIX: { readonly [K in CollectedKind]: Readonly<Record<Condition, Cell |
     { metrics: 'not a list', evaluatedAt: 'yesterday' },
     {
       missing: /no evaluation results attestation/,
+      malformed: /eval results predicate is invalid/,
       'expired or stale': {
         na: 'eval results carry no validity period; results for another build are the wrong-subject cell',
       },
@@ -561,7 +565,7 @@ describe('Workflow: the fail-closed matrix (evidence kind × defect)', () => {
           ? 'not run'
           : o instanceof Error
             ? `ERROR ${o.message}`
-            : `${o.promotions === 0 && !o.inProduction ? 'BLOCKED' : 'PROMOTED'} (${o.state ?? o.status}) ${kind} ${o.kindStatus}: ${o.kindReasons.slice(0, 160)}`;
+            : `${o.promotions === 0 && !o.inProduction ? 'BLOCKED' : 'PROMOTED'} (${o.state ?? o.status}) ${kind} ${o.kindStatus}: ${o.kindReasons.slice(0, 300)}`;
       return `${kind.padEnd(16)} ${condition.padEnd(23)} ${what}`;
     });
     const ran = [...outcomes.values()].filter((o): o is Outcome => !(o instanceof Error));
