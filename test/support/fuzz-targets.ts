@@ -24,12 +24,19 @@ import { buildImage, jsonBytes } from '../../cli/fixtures/image.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { signNotationJws } from '../../cli/fixtures/notation.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
-import { DEFAULT_NPM_PACKAGES, demoPolicy, evalMetrics } from '../../cli/fixtures/scenarios.js';
-import { envelopeBytes, inTotoStatement, signDsse } from '../../cli/fixtures/sign.js';
+import {
+  BUILDER_ID,
+  DEFAULT_NPM_PACKAGES,
+  demoPolicy,
+  evalMetrics,
+  SOURCE_REPOSITORY,
+} from '../../cli/fixtures/scenarios.js';
+import { cosignSign, envelopeBytes, inTotoStatement, signDsse, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { sigstoreImageBundle } from '../../cli/fixtures/sigstore.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { verifyEnvelope } from '../../lambdas/domain/attest/dsse.js';
 import { parseInTotoStatementBytes, statementCoversDigest } from '../../lambdas/domain/attest/in-toto.js';
+import { evaluateProvenance, extractCheckableProvenance } from '../../lambdas/domain/attest/provenance-checks.js';
 import { GateError, InvalidInputError } from '../../lambdas/domain/errors.js';
 import { verifyNotationSignature } from '../../lambdas/domain/notation/verify.js';
 import { type Descriptor, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
@@ -39,7 +46,10 @@ import { parseOsvRecord } from '../../lambdas/domain/osv/schema.js';
 import { loadPolicy } from '../../lambdas/domain/policy/load.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import { parseSbom } from '../../lambdas/domain/sbom/parse.js';
+import { checkSimpleSigningClaims, verifyCosignSignature } from '../../lambdas/domain/signature/cosign.js';
 import { verifyBundle } from '../../lambdas/domain/sigstore/verify-bundle.js';
+import { parseCycloneDxVex } from '../../lambdas/domain/vex/cyclonedx-vex.js';
+import { parseOpenVex } from '../../lambdas/domain/vex/openvex.js';
 import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
@@ -274,6 +284,62 @@ const OSV_SEED = {
   ],
 };
 
+const IMAGE_PURL = `pkg:oci/app@sha256%3A${'ab'.repeat(32)}`;
+const OPENVEX_SEED = {
+  '@context': 'https://openvex.dev/ns/v0.2.0',
+  '@id': 'https://example.com/vex/1',
+  author: 'Platform Security',
+  timestamp: '2026-02-01T00:00:00Z',
+  version: 1,
+  statements: [
+    {
+      vulnerability: { name: 'CVE-2021-44906', aliases: ['GHSA-xvch-5gv4-984h'] },
+      products: [{ '@id': IMAGE_PURL, subcomponents: [{ '@id': 'pkg:npm/minimist@1.2.5' }] }],
+      status: 'not_affected',
+      justification: 'vulnerable_code_not_in_execute_path',
+    },
+    {
+      vulnerability: { name: 'CVE-2024-0001' },
+      products: [{ '@id': IMAGE_PURL }],
+      status: 'affected',
+      action_statement: 'upgrade',
+    },
+  ],
+};
+const CYCLONEDX_VEX_SEED = {
+  bomFormat: 'CycloneDX',
+  specVersion: '1.6',
+  components: [{ type: 'library', name: 'minimist', 'bom-ref': 'minimist', purl: 'pkg:npm/minimist@1.2.5' }],
+  metadata: {
+    component: { type: 'container', name: 'app', 'bom-ref': 'image', purl: IMAGE_PURL },
+    authors: [{ name: 'Release Gate Fuzz' }],
+    timestamp: '2026-03-01T12:00:00Z',
+  },
+  vulnerabilities: [
+    {
+      id: 'CVE-2021-44906',
+      references: [{ id: 'GHSA-xvch-5gv4-984h', source: { name: 'GitHub' } }],
+      analysis: { state: 'not_affected', justification: 'code_not_reachable', detail: 'reviewed' },
+      affects: [{ ref: 'minimist' }],
+    },
+  ],
+};
+const SLSA_V02_SEED = {
+  builder: {
+    id: 'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0',
+  },
+  buildType: 'https://github.com/slsa-framework/slsa-github-generator/generic@v1',
+  invocation: {
+    configSource: {
+      uri: 'git+https://github.com/acme/app@refs/tags/v1',
+      digest: { sha1: 'f'.repeat(40) },
+      entryPoint: '.github/workflows/release.yml',
+    },
+    parameters: {},
+  },
+  materials: [{ uri: 'package-lock.json', digest: { sha256: 'a'.repeat(64) } }],
+};
+
 const QUERY_ECOSYSTEMS = ['npm', 'PyPI', 'Go', 'Maven', 'Debian:12', 'Alpine:v3.18', 'Red Hat', 'crates.io', 'Unknown'];
 const versionText = fc.oneof(
   fc.constantFrom('1.2.5', '1.2.6', '0', '', '1:1.2.13.dfsg-1', '1.0.0-rc.1', 'v1.2.3', '2.0.0+build', '~1', '1.0a1'),
@@ -332,6 +398,11 @@ export async function fuzzTargets(): Promise<FuzzKit> {
   });
   const indexSeed: unknown = JSON.parse(new TextDecoder().decode(twoPlatforms.root.bytes));
   const policySeed = demoPolicy(keys);
+  const signingKeys = [{ id: keys.signing.id, publicKey: keys.signing.publicKeyPem }];
+  const simpleSigningSeed: unknown = JSON.parse(
+    new TextDecoder().decode(simpleSigningPayload('fuzz/app', subjectDigest)),
+  );
+  const slsaV1Seed = slsaProvenance('fuzz/app', '1.4.0', 'a'.repeat(40), lockDigest);
 
   // A statement mutated, then signed by the trusted key: verification passes, the statement parser runs.
   const resignedStatement = fc
@@ -578,6 +649,50 @@ export async function fuzzTargets(): Promise<FuzzKit> {
         }),
     },
     {
+      name: 'cosign: simple signing (verifyCosignSignature, checkSimpleSigningClaims)',
+      input: documentBytes(simpleSigningSeed),
+      run: (i) =>
+        guarded('verifyCosignSignature', () => {
+          // Signed again by the trusted key, so the payload parser and the claims check run.
+          const signed = cosignSign(keys.signing.privateKey, asBytes(i));
+          const { payload } = verifyCosignSignature(signed.payload, signed.signature, signingKeys);
+          return checkSimpleSigningClaims(payload, {
+            digest: subjectDigest,
+            repository: 'fuzz/app',
+            allowedReferencePrefixes: [],
+          });
+        }),
+    },
+    {
+      name: 'slsa: provenance predicate (extractCheckableProvenance, evaluateProvenance)',
+      input: fc.oneof(
+        mutatedJson(slsaV1Seed).map((p) => [PredicateTypes.slsaProvenanceV1, p] as const),
+        mutatedJson(SLSA_V02_SEED).map((p) => [PredicateTypes.slsaProvenanceV02, p] as const),
+      ),
+      run: (i) =>
+        guarded('extractCheckableProvenance', () => {
+          const [type, predicate] = i as readonly [string, unknown];
+          return evaluateProvenance(extractCheckableProvenance(type, predicate), {
+            builders: [BUILDER_ID],
+            sourceRepositories: [SOURCE_REPOSITORY],
+            sourceRef: { branch: 'main' },
+            workflowInputs: { environment: 'production' },
+          });
+        }),
+    },
+    {
+      name: 'vex: OpenVEX and CycloneDX VEX (parseOpenVex, parseCycloneDxVex)',
+      input: fc.oneof(
+        documentBytes(OPENVEX_SEED).map((b) => ['openvex', b] as const),
+        documentBytes(CYCLONEDX_VEX_SEED).map((b) => ['cyclonedx', b] as const),
+      ),
+      run: (i) =>
+        guarded('parseVex', () => {
+          const [format, bytes] = i as readonly ['openvex' | 'cyclonedx', Uint8Array];
+          return format === 'openvex' ? parseOpenVex(bytes) : parseCycloneDxVex(bytes);
+        }),
+    },
+    {
       name: 'policy (loadPolicy)',
       input: documentBytes(policySeed),
       run: (i) => guarded('loadPolicy', () => loadPolicy(asBytes(i))),
@@ -586,6 +701,7 @@ export async function fuzzTargets(): Promise<FuzzKit> {
       name: 'osv: record and match (parseOsvRecord, matchRecord, severityOf)',
       input: fc.tuple(
         documentBytes(OSV_SEED),
+        fc.constantFrom('json', 'yaml' as const),
         fc.record({
           ecosystem: fc.constantFrom(...QUERY_ECOSYSTEMS),
           name: fc.oneof(fc.constantFrom('minimist', 'zlib', 'zlib1g'), fc.string({ maxLength: 16 })),
@@ -594,8 +710,12 @@ export async function fuzzTargets(): Promise<FuzzKit> {
       ),
       run: (i) =>
         guarded('osv', () => {
-          const [bytes, query] = i as [Uint8Array, { ecosystem: string; name: string; version: string }];
-          const record = parseOsvRecord(bytes, 'json');
+          const [bytes, format, query] = i as [
+            Uint8Array,
+            'json' | 'yaml',
+            { ecosystem: string; name: string; version: string },
+          ];
+          const record = parseOsvRecord(bytes, format);
           severityOf(record);
           return matchRecord(record, query);
         }),

@@ -39,6 +39,9 @@ const NAMES = [
   'event: ECR push (start-release handler)',
   'event: scan complete (scan-complete handler)',
   'approval request (approval-api handler)',
+  'cosign: simple signing (verifyCosignSignature, checkSimpleSigningClaims)',
+  'slsa: provenance predicate (extractCheckableProvenance, evaluateProvenance)',
+  'vex: OpenVEX and CycloneDX VEX (parseOpenVex, parseCycloneDxVex)',
   'policy (loadPolicy)',
   'osv: record and match (parseOsvRecord, matchRecord, severityOf)',
 ];

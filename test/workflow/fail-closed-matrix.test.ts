@@ -529,8 +529,8 @@ describe('Workflow: the fail-closed matrix (evidence kind × defect)', () => {
   const slow = useLocalWorld({
     tweak,
     approvals: APPROVE,
-    scanTimeoutSeconds: 5,
-    maxTaskSeconds: 5,
+    scanTimeoutSeconds: 8,
+    maxTaskSeconds: 8,
     decoratePorts: slowFaults.decorate,
   });
   const outcomes = new Map<string, Outcome | Error>();
