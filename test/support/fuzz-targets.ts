@@ -505,6 +505,7 @@ export async function fuzzTargets(): Promise<FuzzKit> {
     damage: fc.constantFrom(...DAMAGE),
     bytes: fc.uint8Array({ maxLength: 256 }),
   });
+  const SPECIAL: ReadonlySet<string> = new Set(['fifo', 'dev-zero', 'dev-urandom', 'directory']);
   let layoutRun = 0;
   const blobPath = (dir: string, digest: string) => join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
 
@@ -595,6 +596,25 @@ export async function fuzzTargets(): Promise<FuzzKit> {
         } else await writeFile(file, c.bytes);
         const registry = OciLayoutRegistry.single(dir);
         try {
+          // A special file where a file is expected is refused as invalid input by the read that meets it.
+          if (SPECIAL.has(c.damage)) {
+            const read =
+              c.file === 'config'
+                ? registry.getBlob('fuzz/app', configDigest, 1024 * 1024)
+                : registry.getManifest('fuzz/app', '1.4.0');
+            await guarded(`OciLayoutRegistry on a ${c.damage} as ${c.file}`, async () => {
+              const refused = await read.then(
+                () => undefined,
+                (err: unknown) => err,
+              );
+              if (!(refused instanceof InvalidInputError)) {
+                throw new FuzzPropertyError(
+                  `a ${c.damage} as ${c.file} was not refused as invalid input: ${refused instanceof Error ? refused.message : 'read succeeded'}`,
+                );
+              }
+              throw refused;
+            });
+          }
           await guarded('OciLayoutRegistry.getManifest', () => registry.getManifest('fuzz/app', '1.4.0'));
           await guarded('OciLayoutRegistry.getBlob', () => registry.getBlob('fuzz/app', configDigest, 1024 * 1024));
           await guarded('OciLayoutRegistry.listReferrers', () => registry.listReferrers('fuzz/app', image.root.digest));
