@@ -1,6 +1,6 @@
 /**
  * The fuzz profile: every entry point of test/support/fuzz-targets.ts (the same targets as
- * test/unit/entry-points-fuzz.test.ts) on `total` inputs in all, split by the targets' weights.
+ * test/unit/entry-points-fuzz.test.ts) on at least `total` inputs in all, split by the targets' weights (rounded up).
  * Reports the inputs per entry point, how many were accepted or refused, and every failure.
  */
 import { fuzzTargets, runFuzz } from '../test/support/fuzz-targets.js';

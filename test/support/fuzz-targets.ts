@@ -795,7 +795,7 @@ export async function runFuzz(
   const weightSum = kit.targets.reduce((s, t) => s + (t.weight ?? 1), 0);
   const results = [];
   for (const target of kit.targets) {
-    const numRuns = Math.max(5, Math.round((opts.total * (target.weight ?? 1)) / weightSum));
+    const numRuns = Math.max(5, Math.ceil((opts.total * (target.weight ?? 1)) / weightSum));
     const started = performance.now();
     const details = await fc.check(fc.asyncProperty(target.input, target.run), { numRuns, seed: opts.seed });
     const ms = performance.now() - started;
