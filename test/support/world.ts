@@ -54,7 +54,7 @@ export interface LocalWorldOptions {
   readonly approvals?: { readonly decision: 'approve' | 'reject'; readonly by: string };
   /** @default - the ASL's own Task timeouts */
   readonly maxTaskSeconds?: number;
-  /** Wraps the handlers' ports (test/support/faults.ts). @default - the ports as they are */
+  /** Wraps the handlers' ports (test/support/backend-faults.ts). @default - the ports as they are */
   readonly decoratePorts?: LocalGateOptions['decoratePorts'];
 }
 

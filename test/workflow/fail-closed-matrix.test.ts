@@ -6,7 +6,7 @@
  * request answered "approve": a cell that does not block would be promoted. Each cell must end
  * without a promotion, with that kind not passing and its reason saying what was wrong.
  *
- * Backend errors and hangs go through a wrapping fake of the real adapter (test/support/faults.ts).
+ * Backend errors and hangs go through a wrapping fake of the real adapter (test/support/backend-faults.ts).
  * Timeouts run in a second world whose Task timeouts are capped to a few seconds.
  *
  * All cells run at once in `beforeAll` (each in its own repository), then one test per cell checks
@@ -46,7 +46,7 @@ import { type Descriptor, ImageManifestSchema, MediaTypes, sha256Digest } from '
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import { COLLECTED_KINDS, type CollectedKind } from '../../lambdas/domain/types.js';
-import { FaultInjector, type FaultPlan } from '../support/faults.js';
+import { type BackendFaultPlan, BackendFaults } from '../support/backend-faults.js';
 import { gateRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
 
 const CONDITIONS = [
@@ -65,7 +65,7 @@ type Condition = (typeof CONDITIONS)[number];
 /** What a cell's defect works with. */
 interface CellContext {
   readonly w: LocalWorld;
-  readonly faults: FaultInjector;
+  readonly faults: BackendFaults;
   readonly repository: string;
   readonly built: BuiltScenarioImage;
 }
@@ -185,7 +185,7 @@ const signatureFault = (fault: () => Fault) =>
  */
 function derivedStoreFault(
   kind: CollectedKind,
-  fails: (call: Parameters<FaultPlan>[0]) => boolean,
+  fails: (call: Parameters<BackendFaultPlan>[0]) => boolean,
   fault: () => Fault,
 ) {
   return (c: CellContext): void => {
@@ -199,7 +199,7 @@ function derivedStoreFault(
 }
 
 /** The scan source answers `action` for this repository. */
-function scanFault(action: ReturnType<FaultPlan>) {
+function scanFault(action: ReturnType<BackendFaultPlan>) {
   return (c: CellContext): void => {
     c.faults.arm((call) => {
       const subject = z.object({ repository: z.string() }).safeParse(call.args[0]);
@@ -489,7 +489,7 @@ const tweak = (p: PolicyDocument): PolicyDocument => ({
 
 const APPROVE = { decision: 'approve', by: 'alice@example.com' } as const;
 
-async function runCell(w: LocalWorld, faults: FaultInjector, kind: CollectedKind, condition: Condition, cell: Cell) {
+async function runCell(w: LocalWorld, faults: BackendFaults, kind: CollectedKind, condition: Condition, cell: Cell) {
   const repository = `matrix/${slug(kind)}-${slug(condition)}`;
   const base = { repository, tag: '1.4.0', npmPackages: DEFAULT_NPM_PACKAGES };
   if (cell.previous !== undefined) {
@@ -522,8 +522,8 @@ async function runCell(w: LocalWorld, faults: FaultInjector, kind: CollectedKind
 }
 
 describe('Workflow: the fail-closed matrix (evidence kind × defect)', () => {
-  const mainFaults = new FaultInjector();
-  const slowFaults = new FaultInjector();
+  const mainFaults = new BackendFaults();
+  const slowFaults = new BackendFaults();
   const main = useLocalWorld({ tweak, approvals: APPROVE, scanTimeoutSeconds: 20, decoratePorts: mainFaults.decorate });
   // Timeouts: the ASL's Task timeouts (300 s) and the scan wait capped to seconds.
   const slow = useLocalWorld({

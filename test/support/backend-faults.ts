@@ -1,8 +1,10 @@
 /**
- * Backend failures injected into the real adapters: a wrapping fake of each port (registry, release
- * store, document store, scan source) that hands every call to the plans a test armed, and otherwise
- * calls the real adapter. A plan may throw an error (as the adapter would on an outage), answer with
- * a value instead of the adapter, or never answer (a hung backend, for the ASL's Task timeouts).
+ * Backend failures injected into the real adapters, for the fail-closed matrix (reads that fail or
+ * hang; crashes after side effects are the crash-and-retry suite's own): a wrapping fake of each
+ * port (registry, release store, document store, scan source) that hands every call to the plans a
+ * test armed, and otherwise calls the real adapter. A plan may throw an error (as the adapter would
+ * on an outage), answer with a value instead of the adapter, or never answer (a hung backend, for
+ * the ASL's Task timeouts).
  */
 import type { GatePorts } from '../../cli/local/gate.js';
 
@@ -16,13 +18,13 @@ export interface PortCall {
 /** What a plan does with a call; `undefined` lets the real adapter answer. */
 export type FaultAction = { readonly throws: Error } | { readonly answers: unknown } | 'hang' | undefined;
 
-export type FaultPlan = (call: PortCall) => FaultAction;
+export type BackendFaultPlan = (call: PortCall) => FaultAction;
 
-export class FaultInjector {
-  private readonly plans = new Set<FaultPlan>();
+export class BackendFaults {
+  private readonly plans = new Set<BackendFaultPlan>();
 
   /** Arms a plan until the returned function disarms it. */
-  public arm(plan: FaultPlan): () => void {
+  public arm(plan: BackendFaultPlan): () => void {
     this.plans.add(plan);
     return () => this.plans.delete(plan);
   }
