@@ -565,7 +565,7 @@ describe('Workflow: the fail-closed matrix (evidence kind × defect)', () => {
           ? 'not run'
           : o instanceof Error
             ? `ERROR ${o.message}`
-            : `${o.promotions === 0 && !o.inProduction ? 'BLOCKED' : 'PROMOTED'} (${o.state ?? o.status}) ${kind} ${o.kindStatus}: ${o.kindReasons.slice(0, 300)}`;
+            : `${o.promotions === 0 && !o.inProduction ? 'BLOCKED' : 'PROMOTED'} (${o.state ?? o.status}) ${kind} ${o.kindStatus}: ${o.kindReasons.replace(/\s+/g, ' ').slice(0, 300)}`;
       return `${kind.padEnd(16)} ${condition.padEnd(23)} ${what}`;
     });
     const ran = [...outcomes.values()].filter((o): o is Outcome => !(o instanceof Error));
