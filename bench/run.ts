@@ -1,11 +1,13 @@
 /**
- * `npm run bench [-- --releases N] [-- --quick]`: prints throughput and latency figures of the gate
- * on the embedded stack, SBOM parsing, OSV matching and the evidence store. Figures only, no
+ * `npm run bench [-- --releases N] [-- --quick] [-- --fuzz] [-- --fuzz-inputs N]`: prints throughput and latency figures of
+ * the gate on the embedded stack, SBOM parsing, OSV matching and the evidence store, then the fuzz
+ * profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile. Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
 import '../cli/local/quiet-logs.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchFuzz } from './fuzz-bench.js';
 import { benchGate } from './gate-bench.js';
 import { exposeGc } from './memory.js';
 import { benchOsv } from './osv-bench.js';
@@ -15,6 +17,10 @@ import { benchStore } from './store-bench.js';
 
 interface BenchConfig {
   readonly releases: number;
+  /** Inputs of the fuzz profile (all entry points together). */
+  readonly fuzzInputs: number;
+  /** `--fuzz`: run only the fuzz profile. */
+  readonly fuzzOnly?: boolean;
   readonly sequential: number;
   readonly sbomComponents: number;
   readonly osvComponents: number;
@@ -25,8 +31,12 @@ interface BenchConfig {
   readonly minMs: number;
 }
 
+/** The fuzz profile's default size: at least 100,000 inputs over every entry point. */
+const FUZZ_INPUTS = 100_000;
+
 const FULL: BenchConfig = {
   releases: 40,
+  fuzzInputs: FUZZ_INPUTS,
   sequential: 10,
   sbomComponents: 20_000,
   osvComponents: 20_000,
@@ -39,6 +49,7 @@ const FULL: BenchConfig = {
 
 const QUICK: BenchConfig = {
   releases: 10,
+  fuzzInputs: 5_000,
   sequential: 3,
   sbomComponents: 5_000,
   osvComponents: 5_000,
@@ -54,16 +65,29 @@ class UsageError extends Error {
 }
 
 function config(argv: readonly string[]): BenchConfig {
-  let values: { releases?: string | undefined; quick: boolean };
+  let values: { releases?: string | undefined; quick: boolean; fuzz: boolean; 'fuzz-inputs'?: string | undefined };
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { releases: { type: 'string' }, quick: { type: 'boolean', default: false } },
+      options: {
+        releases: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        fuzz: { type: 'boolean', default: false },
+        'fuzz-inputs': { type: 'string' },
+      },
     }));
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
-  const base = values.quick ? QUICK : FULL;
+  const base = { ...(values.quick ? QUICK : FULL), fuzzOnly: values.fuzz };
+  const fuzzInputs = values['fuzz-inputs'];
+  if (fuzzInputs !== undefined) {
+    const inputs = Number(fuzzInputs);
+    if (!Number.isInteger(inputs) || inputs < 100) {
+      throw new UsageError(`--fuzz-inputs must be an integer of at least 100, got ${JSON.stringify(fuzzInputs)}`);
+    }
+    return { ...base, fuzzInputs: inputs };
+  }
   if (values.releases === undefined) return base;
   const releases = Number(values.releases);
   if (!Number.isInteger(releases) || releases < 1 || releases > 2000) {
@@ -110,7 +134,11 @@ async function main(): Promise<void> {
         }),
     ],
   ];
-  for (const [name, run] of sections) {
+  const fuzz: [string, () => Promise<Section>] = [
+    'fuzz',
+    () => benchFuzz({ total: cfg.fuzzInputs, seed: Date.now() % 2 ** 31, log: progress }),
+  ];
+  for (const [name, run] of cfg.fuzzOnly ? [fuzz] : [...sections, fuzz]) {
     const s0 = performance.now();
     progress(`[bench] ${name}…`);
     out(formatSection(await run()));
@@ -122,7 +150,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   const text =
     err instanceof UsageError
-      ? `${err.message}\nUsage: npm run bench [-- --quick] [-- --releases N]`
+      ? `${err.message}\nUsage: npm run bench [-- --quick] [-- --releases N] [-- --fuzz] [-- --fuzz-inputs N]`
       : err instanceof Error
         ? (err.stack ?? err.message)
         : String(err);

@@ -45,7 +45,18 @@ export interface LocalGateOptions {
    * @default - no revocation checker: AWS Signer signatures and CRL-bearing chains fail closed
    */
   readonly revocationList?: string;
+  /** @default - the ASL's own Task timeouts (see LocalStepFunctionsOptions) */
+  readonly maxTaskSeconds?: number;
+  /**
+   * Wraps the ports the handlers use (tests inject backend failures through it). The fixture
+   * factory and the local scanner keep the unwrapped ones.
+   * @default - the ports as they are
+   */
+  readonly decoratePorts?: (ports: GatePorts) => GatePorts;
 }
+
+/** The outside-world ports of the handlers that a test may wrap. */
+export type GatePorts = Pick<GateDeps, 'registry' | 'store' | 'documents' | 'scans'>;
 
 export interface OutcomeEvent {
   readonly type: OutcomeEventType;
@@ -65,6 +76,8 @@ export class LocalGate {
   public readonly outcomes: OutcomeEvent[] = [];
   public readonly notifications: { subject: string; message: Readonly<Record<string, unknown>> }[] = [];
   private readonly outcomeListeners: ((e: OutcomeEvent) => void)[] = [];
+  /** The scanner reads through the unwrapped ports: like ECR's, it is not the gate's own code. */
+  private scannerPorts: GatePorts | undefined;
 
   private constructor(
     public readonly deps: HandlerDeps,
@@ -101,17 +114,20 @@ export class LocalGate {
         for (const l of holder.gate?.outcomeListeners ?? []) l(e);
       },
     };
+    const ports: GatePorts = {
+      registry: opts.registry,
+      store: new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: standIns.tableName }),
+      documents,
+      scans: scanner,
+    };
     const gateDeps: GateDeps = {
+      ...(opts.decoratePorts ?? ((p) => p))(ports),
       config: {
         stage: opts.stage ?? 'production',
         scanTimeoutSeconds: opts.scanTimeoutSeconds ?? 30,
         approvalBaseUrl,
       },
       policy: opts.policy,
-      store: new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: standIns.tableName }),
-      documents,
-      registry: opts.registry,
-      scans: scanner,
       tokens,
       notifier,
       outcomes,
@@ -125,10 +141,16 @@ export class LocalGate {
       if (depsHolder.deps === undefined) throw new Error('local gate is not started');
       return depsHolder.deps;
     };
-    const sfn = new LocalStepFunctions(getDeps, tokens);
+    const sfn = new LocalStepFunctions(
+      getDeps,
+      tokens,
+      undefined,
+      opts.maxTaskSeconds === undefined ? {} : { maxTaskSeconds: opts.maxTaskSeconds },
+    );
     depsHolder.deps = { gate: gateDeps, starter: sfn };
     const gate = new LocalGate(depsHolder.deps, sfn, tokens, scanner, standIns, server, approvalBaseUrl);
     holder.gate = gate;
+    gate.scannerPorts = ports;
     const api = approvalApi(getDeps);
     server.on('request', (req, res) => {
       void (async () => {
@@ -228,7 +250,7 @@ export class LocalGate {
   }
 
   public async scanAndNotify(repository: string, digest: string): Promise<void> {
-    const ctx = collectContext(this.deps.gate, { repository, digest });
+    const ctx = collectContext({ ...this.deps.gate, ...this.scannerPorts }, { repository, digest });
     const { event } = await this.scanner.scan(ctx);
     await scanComplete(async () => this.deps)(event);
   }

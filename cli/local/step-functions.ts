@@ -107,6 +107,15 @@ function loadDefinition(aslPath: string, substitutions: Readonly<Record<string, 
   }
 }
 
+export interface LocalStepFunctionsOptions {
+  /**
+   * Caps the `TimeoutSeconds` of every Task that does not wait for a task token, so that tests can
+   * see a hanging collector time out (`States.Timeout`) in seconds instead of minutes.
+   * @default - the ASL's own timeouts
+   */
+  readonly maxTaskSeconds?: number;
+}
+
 /**
  * Runs the deployed ASL file with aws-local-stepfunctions. Every Lambda Task goes to the same
  * handler module as on AWS; `.waitForTaskToken` tasks park on LocalTaskTokens. Execution names
@@ -123,6 +132,7 @@ export class LocalStepFunctions implements ExecutionStarter {
     getDeps: () => Promise<HandlerDeps>,
     private readonly tokens: LocalTaskTokens,
     aslPath: string = ASL_PATH,
+    opts: LocalStepFunctionsOptions = {},
   ) {
     const substitutions: Record<string, string> = {};
     for (const [key, factory] of Object.entries(LOCAL_FUNCTIONS)) {
@@ -141,6 +151,10 @@ export class LocalStepFunctions implements ExecutionStarter {
         // enforces it with a `States.Timeout` failure; the engine's own timer is disabled.
         delete state.TimeoutSecondsPath;
         state.TimeoutSeconds = 2_000_000; // < 2^31 ms: a larger value makes Node fire the timer at once
+      }
+      const cap = opts.maxTaskSeconds;
+      if (!waits && state !== undefined && cap !== undefined && Number(state.TimeoutSeconds ?? cap) > cap) {
+        state.TimeoutSeconds = cap;
       }
       this.overrides[name] = async (input: JsonValue) => (await this.invoke(name, input, waits)) as JsonValue;
     }

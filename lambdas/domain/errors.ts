@@ -10,6 +10,8 @@
  * Models: aws-cdk's `aws-stepfunctions` `Errors` constants, and sigstore-js's typed error codes.
  */
 
+import { ZodError } from 'zod';
+
 /** The error names the gate's own code throws or sends (`SendTaskFailure`). */
 export const ErrorName = {
   Gate: 'GateError',
@@ -258,7 +260,9 @@ export function isRetryable(err: unknown): boolean {
 /** Render any thrown value as a one-line reason, keeping the cause chain. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) {
-    const cause = err.cause !== undefined ? `: ${describeError(err.cause)}` : '';
+    // A ZodError's message is its issues as multi-line JSON; the error wrapping it (parseJsonDocument,
+    // parseEvent) already names them on one line, and reasons and logs stay one line each.
+    const cause = err.cause !== undefined && !(err.cause instanceof ZodError) ? `: ${describeError(err.cause)}` : '';
     return `${err.message}${cause}`;
   }
   return String(err);

@@ -15,89 +15,23 @@ import { afterAll, beforeAll } from 'vitest';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
-import { LocalGate } from '../../cli/local/gate.js';
+import { LocalGate, type LocalGateOptions } from '../../cli/local/gate.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
-import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
-import { type LoadedPolicy, loadPolicy } from '../../lambdas/domain/policy/load.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
-import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
-import {
-  FixedClock,
-  noScans,
-  RecordingNotifier,
-  RecordingOutcomes,
-  RecordingStarter,
-  RecordingTokens,
-} from './fakes.js';
-import { MemoryRegistry } from './memory-registry.js';
+import { type GateWorld, policyOf } from './handler-world.js';
 
-/** What every world gives a handler. */
-export interface GateWorld {
-  readonly deps: HandlerDeps;
-  readonly getDeps: () => Promise<HandlerDeps>;
-}
-
-/** The stage both worlds gate for. */
-export const STAGE = 'production';
-
-/** Loads a policy document given as a value (serialised as JSON, which the YAML loader reads). */
-export function policyOf(document: Omit<PolicyDocument, 'apiVersion' | 'kind'> | { readonly rules: unknown[] }) {
-  return loadPolicy(
-    new TextEncoder().encode(JSON.stringify({ apiVersion: 'release-gate.dev/v1', kind: 'Policy', ...document })),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// In-process
-
-export const WORLD_NOW = new Date('2026-11-25T10:00:00.000Z');
-export const SCAN_TIMEOUT_SECONDS = 900;
-export const APPROVAL_BASE_URL = 'https://gate.example.com/approvals';
-
-/** Everything gated, and `restricted/**` approved only by alice. */
-export const HANDLER_POLICY = policyOf({
-  rules: [
-    { repositories: ['restricted/**'], approval: { approvers: ['alice@example.com'] } },
-    { repositories: ['**'] },
-  ],
-});
-
-export interface HandlerWorld extends GateWorld {
-  readonly store: MemoryStore;
-  readonly tokens: RecordingTokens;
-  readonly starter: RecordingStarter;
-  readonly notifier: RecordingNotifier;
-  readonly outcomes: RecordingOutcomes;
-  readonly clock: FixedClock;
-}
-
-export function handlerWorld(
-  opts: { readonly policy?: LoadedPolicy; readonly store?: MemoryStore } = {},
-): HandlerWorld {
-  const store = opts.store ?? new MemoryStore();
-  const tokens = new RecordingTokens();
-  const starter = new RecordingStarter();
-  const notifier = new RecordingNotifier();
-  const outcomes = new RecordingOutcomes();
-  const clock = new FixedClock(WORLD_NOW);
-  const deps: HandlerDeps = {
-    gate: {
-      config: { stage: STAGE, scanTimeoutSeconds: SCAN_TIMEOUT_SECONDS, approvalBaseUrl: APPROVAL_BASE_URL },
-      policy: opts.policy ?? HANDLER_POLICY,
-      store,
-      documents: store,
-      registry: new MemoryRegistry(),
-      scans: noScans,
-      tokens,
-      notifier,
-      outcomes,
-      clock,
-    },
-    starter,
-  };
-  return { deps, store, tokens, starter, notifier, outcomes, clock, getDeps: async () => deps };
-}
+export {
+  APPROVAL_BASE_URL,
+  type GateWorld,
+  HANDLER_POLICY,
+  type HandlerWorld,
+  handlerWorld,
+  policyOf,
+  SCAN_TIMEOUT_SECONDS,
+  STAGE,
+  WORLD_NOW,
+} from './handler-world.js';
 
 // ---------------------------------------------------------------------------------------------
 // The embedded stack
@@ -118,6 +52,10 @@ export interface LocalWorldOptions {
   readonly tweak?: (policy: PolicyDocument) => PolicyDocument;
   /** Answers every approval request this way. @default - nobody answers */
   readonly approvals?: { readonly decision: 'approve' | 'reject'; readonly by: string };
+  /** @default - the ASL's own Task timeouts */
+  readonly maxTaskSeconds?: number;
+  /** Wraps the handlers' ports (test/support/backend-faults.ts). @default - the ports as they are */
+  readonly decoratePorts?: LocalGateOptions['decoratePorts'];
 }
 
 /** Starts the embedded stack on the demo policy of fresh fixture keys, in a temporary directory. */
@@ -131,6 +69,8 @@ export async function startLocalWorld(opts: LocalWorldOptions = {}): Promise<Loc
     advisories: await loadAdvisories(ADVISORIES),
     registry,
     scanTimeoutSeconds: opts.scanTimeoutSeconds ?? 30,
+    ...(opts.maxTaskSeconds === undefined ? {} : { maxTaskSeconds: opts.maxTaskSeconds }),
+    ...(opts.decoratePorts === undefined ? {} : { decoratePorts: opts.decoratePorts }),
   });
   const world = { dir, keys, registry, gate, deps: gate.deps, getDeps: async () => gate.deps };
   if (opts.approvals !== undefined) answerApprovals(world, opts.approvals.decision, opts.approvals.by);
@@ -177,8 +117,13 @@ export function answerApprovals(w: LocalWorld, decision: 'approve' | 'reject', b
 }
 
 /** Pushes the tag through the local ECR stand-in and runs the workflow to its end. */
-export async function gateRelease(w: LocalWorld, repository: string, tag: string) {
-  const pushed = await w.gate.push(repository, tag);
+export async function gateRelease(
+  w: LocalWorld,
+  repository: string,
+  tag: string,
+  push: Parameters<LocalGate['push']>[2] = {},
+) {
+  const pushed = await w.gate.push(repository, tag, push);
   const exec = await w.gate.waitForExecution(pushed.executionName ?? '');
   const release = await w.deps.gate.store.getRelease(repository, pushed.digest);
   const evidence = await w.deps.gate.store.listEvidence(repository, pushed.digest);

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   AWS_SIGNER_FIXTURE,
   awsSignerSignOptions,
@@ -74,6 +75,22 @@ function tamper(envelope: Uint8Array, edit: (jws: Record<string, unknown>) => vo
   const json: Record<string, unknown> = JSON.parse(Buffer.from(envelope).toString('utf8'));
   edit(json);
   return new Uint8Array(Buffer.from(JSON.stringify(json)));
+}
+
+/**
+ * The certificate (base64 DER) with its uncompressed EC point marked as an invalid encoding (0x04 →
+ * 0x05, no point encoding at all, after the SPKI BIT STRING header): the certificate still parses, its key does not.
+ */
+function corruptEcPoint(certificate: string): string {
+  const der = Buffer.from(certificate, 'base64');
+  // The BIT STRING of an uncompressed P-256 (66 bytes) or P-384 (98 bytes) point.
+  const at = Math.max(
+    der.indexOf(Buffer.from([0x03, 0x42, 0x00, 0x04])),
+    der.indexOf(Buffer.from([0x03, 0x62, 0x00, 0x04])),
+  );
+  if (at < 0) throw new Error('no P-256 or P-384 public key in the certificate');
+  der[at + 3] = 0x05;
+  return der.toString('base64');
 }
 
 describe('Function: verifyNotationSignature', () => {
@@ -424,6 +441,23 @@ describe('Function: verifyNotationSignature', () => {
       it: 'throws SIGNING_SCHEME_MISMATCH',
       code: 'SIGNING_SCHEME_MISMATCH',
       act: () => verifyImage(sign(), x509Options({ signingScheme: 'notary.x509.signingAuthority' })),
+    },
+    {
+      when: 'an intermediate certificate parses but OpenSSL cannot decode its public key (found by fuzzing)',
+      it: 'throws INVALID_CERTIFICATE_CHAIN, not the OpenSSL decode error',
+      code: 'INVALID_CERTIFICATE_CHAIN',
+      act: () =>
+        verifyImage(
+          tamper(sign(), (jws) => {
+            const header = z
+              .object({ x5c: z.array(z.string()) })
+              .loose()
+              .parse(jws.header);
+            header.x5c[1] = corruptEcPoint(header.x5c[1] ?? '');
+            jws.header = header;
+          }),
+        ),
+      says: /x5c\[1\]: its public key cannot be read/,
     },
     {
       when: 'the envelope is COSE',

@@ -248,6 +248,31 @@ describe('Function: collectProvenance', () => {
     });
   });
 
+  describe('when a second provenance, also signed by the trusted key, names a builder the policy does not allow', () => {
+    it('fails: the passing statement does not outvote the conflicting one', async () => {
+      // Prepare: the CI's provenance under the .att tag, and a signed one by another builder as a referrer.
+      const { registry, image, ctx } = await imageContext(REPO, allowing);
+      await attach(registry, image.digest, signedProvenance(ci, image.digest), PredicateTypes.slsaProvenanceV1);
+      await pushArtifact(registry, REPO, {
+        artifactType: MediaTypes.inTotoPayload,
+        layers: [{ mediaType: MediaTypes.dsseEnvelope, bytes: signedProvenance(ci, image.digest, EVIL_BUILDER) }],
+        subject: image,
+      });
+
+      // Act
+      const result = await collectProvenance(ctx);
+
+      // Assess
+      expectEvidence(result, {
+        status: 'FAIL',
+        reasons: [
+          'signed provenance statements disagree: 1 of 2 do not pass',
+          expect.stringContaining(`builder ${EVIL_BUILDER} is not an allowed builder (UNTRUSTED_BUILDER)`),
+        ],
+      });
+    });
+  });
+
   /**
    * One image with (at most) one envelope under its `.att` tag. `envelope` makes the layer bytes
    * for the image digest; `reasons` is a function of the `.att` tag and the image digest.
@@ -565,7 +590,7 @@ describe('Function: collectProvenance', () => {
       status: 'FAIL',
       expected: (m) => ({
         reasons: [
-          `platform ${ARM64_LABEL} (${m.arm64}) is not covered`,
+          'signed provenance statements disagree: 1 of 2 do not pass',
           `tag ${attTag(m.arm64)} (platform manifest ${m.arm64}): builder ${EVIL_BUILDER} is not an allowed builder (UNTRUSTED_BUILDER)`,
         ],
       }),

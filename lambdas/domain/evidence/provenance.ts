@@ -146,11 +146,19 @@ export async function collectProvenance(ctx: CollectContext): Promise<EvidenceRe
     if (found.length === 0) passing.push(candidate);
     violations.push(...found.map((v) => `${candidate.source}: ${v.reason} (${v.code})`));
   }
-  if (passing.length === 0) {
+  // Every statement a trusted key signed about this image counts: one that names another builder or
+  // source (or cannot be read) conflicts with the passing ones and is never outvoted by them.
+  if (passing.length === 0 || violations.length > 0 || unparsed.length > 0) {
+    const conflict =
+      passing.length === 0
+        ? []
+        : [
+            `signed provenance statements disagree: ${candidates.length - passing.length + unparsed.length} of ${candidates.length + unparsed.length} do not pass`,
+          ];
     return evidenceResult(
       'provenance',
       'FAIL',
-      [...violations, ...unparsed, ...notes, ...rejected],
+      [...conflict, ...violations, ...unparsed, ...notes, ...rejected],
       toFacts(first, coverage),
       documentsOf(candidates),
     );

@@ -5,6 +5,7 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { X509Certificate as Asn1Certificate } from '@sigstore/core';
+import { describeError } from '../errors.js';
 import { NotationError } from './errors.js';
 
 export interface TrustAnchor {
@@ -22,9 +23,10 @@ export interface ChainCert {
 
 export function parseChain(ders: readonly Uint8Array[]): ChainCert[] {
   return ders.map((der, i) => {
+    let cert: ChainCert;
     try {
       const buffer = Buffer.from(der);
-      return {
+      cert = {
         der,
         node: new X509Certificate(buffer),
         asn1: Asn1Certificate.parse(buffer),
@@ -33,6 +35,20 @@ export function parseChain(ders: readonly Uint8Array[]): ChainCert[] {
     } catch (err) {
       throw new NotationError('MALFORMED_ENVELOPE', `x5c[${i}] is not a DER X.509 certificate`, { cause: err });
     }
+    // OpenSSL parses a certificate whose key it cannot decode and throws only when the key is read
+    // (the `publicKey` getter): read it here, so no later check meets a raw OpenSSL error.
+    try {
+      void cert.node.publicKey;
+    } catch (err) {
+      throw new NotationError(
+        'INVALID_CERTIFICATE_CHAIN',
+        `x5c[${i}]: its public key cannot be read: ${describeError(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    return cert;
   });
 }
 

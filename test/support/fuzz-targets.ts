@@ -1,0 +1,809 @@
+/**
+ * The fuzz targets: every parser and verifier entry point that reads outside input, each with the
+ * inputs fast-check generates for it. Shared by test/unit/entry-points-fuzz.test.ts (a short seeded
+ * run in `npm test`) and the bench (`npm run bench -- --fuzz`, at least 100,000 inputs), so the two
+ * cannot drift.
+ *
+ * The property for every target: the entry point returns, or throws one of the gate's documented
+ * errors (a GateError subclass, with a message); never a TypeError, RangeError, SyntaxError, ZodError
+ * or anything else, and never hangs (async calls race a deadline; sync calls are timed).
+ *
+ * Inputs are built to reach deep code, not only random bytes: a valid document mutated by dropping,
+ * duplicating, retyping or replacing fields at random paths, and for signed formats the mutated
+ * content signed again with a trusted key, so verification passes and the parser behind it runs.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import fc from 'fast-check';
+import { cycloneDxSbom, evalResults, slsaProvenance } from '../../cli/fixtures/documents.js';
+import { buildImage, jsonBytes } from '../../cli/fixtures/image.js';
+import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
+import { signNotationJws } from '../../cli/fixtures/notation.js';
+import { pushManifest } from '../../cli/fixtures/push.js';
+import {
+  BUILDER_ID,
+  DEFAULT_NPM_PACKAGES,
+  demoPolicy,
+  evalMetrics,
+  SOURCE_REPOSITORY,
+} from '../../cli/fixtures/scenarios.js';
+import { cosignSign, envelopeBytes, inTotoStatement, signDsse, simpleSigningPayload } from '../../cli/fixtures/sign.js';
+import { sigstoreImageBundle } from '../../cli/fixtures/sigstore.js';
+import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
+import { verifyEnvelope } from '../../lambdas/domain/attest/dsse.js';
+import { parseInTotoStatementBytes, statementCoversDigest } from '../../lambdas/domain/attest/in-toto.js';
+import { evaluateProvenance, extractCheckableProvenance } from '../../lambdas/domain/attest/provenance-checks.js';
+import { GateError, InvalidInputError } from '../../lambdas/domain/errors.js';
+import { verifyNotationSignature } from '../../lambdas/domain/notation/verify.js';
+import { type Descriptor, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
+import { checkIndexSpec, checkManifestSpec, parseIndex, parseManifest } from '../../lambdas/domain/oci-validate.js';
+import { matchRecord, severityOf } from '../../lambdas/domain/osv/match.js';
+import { parseOsvRecord } from '../../lambdas/domain/osv/schema.js';
+import { loadPolicy } from '../../lambdas/domain/policy/load.js';
+import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
+import { parseSbom } from '../../lambdas/domain/sbom/parse.js';
+import { checkSimpleSigningClaims, verifyCosignSignature } from '../../lambdas/domain/signature/cosign.js';
+import { verifyBundle } from '../../lambdas/domain/sigstore/verify-bundle.js';
+import { parseCycloneDxVex } from '../../lambdas/domain/vex/cyclonedx-vex.js';
+import { parseOpenVex } from '../../lambdas/domain/vex/openvex.js';
+import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
+import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
+import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
+import { handlerWorld } from './handler-world.js';
+
+/** One entry point and the inputs it is fuzzed with. */
+export interface FuzzTarget {
+  readonly name: string;
+  readonly input: fc.Arbitrary<unknown>;
+  /** Calls the entry point; throws only when the property is broken. */
+  readonly run: (input: unknown) => Promise<void>;
+  /** Share of the runs this target gets (I/O-bound targets get fewer). @default 1 */
+  readonly weight?: number;
+}
+
+export interface FuzzKit {
+  readonly targets: readonly FuzzTarget[];
+  /** Per target name: calls that returned a value and calls that refused their input. */
+  readonly tallies: ReadonlyMap<string, Tally>;
+  readonly cleanup: () => Promise<void>;
+}
+
+/** A sync call longer than this, or an async one not settled by then, is a hang. */
+export const CALL_BUDGET_MS = 5_000;
+
+/** Thrown when a target breaks the property (not a documented error, or a hang). */
+export class FuzzPropertyError extends Error {
+  public override readonly name = 'FuzzPropertyError';
+}
+
+/** Passes documented errors, turns anything else into a property failure. */
+function documented(err: unknown, target: string): void {
+  if (err instanceof GateError && err.message.length > 0) return;
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  throw new FuzzPropertyError(`${target} threw an undocumented error: ${what}`, { cause: err });
+}
+
+/** How often a target's calls returned a value, and how often they refused the input. */
+export interface Tally {
+  accepted: number;
+  refused: number;
+}
+
+/** The tally of the target whose run is in progress. */
+const within = new AsyncLocalStorage<Tally>();
+
+/** Runs `call`, accepting a value or a documented error, within the budget. */
+async function guarded(target: string, call: () => unknown): Promise<void> {
+  const tally = within.getStore();
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new FuzzPropertyError(`${target} did not settle within ${CALL_BUDGET_MS} ms`)),
+      CALL_BUDGET_MS,
+    );
+  });
+  try {
+    await Promise.race([Promise.resolve().then(call), deadline]);
+    if (tally !== undefined) tally.accepted += 1;
+  } catch (err) {
+    if (err instanceof FuzzPropertyError) throw err;
+    documented(err, target);
+    if (tally !== undefined) tally.refused += 1;
+  } finally {
+    clearTimeout(timer);
+  }
+  const took = performance.now() - started;
+  if (took > CALL_BUDGET_MS) throw new FuzzPropertyError(`${target} took ${Math.round(took)} ms`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Structured generators
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+const MUTATIONS = ['drop', 'duplicate', 'retype', 'replace'] as const;
+const mutation = fc.record({
+  at: fc.nat(),
+  op: fc.constantFrom(...MUTATIONS),
+  value: fc.jsonValue({ maxDepth: 2 }),
+});
+
+interface Slot {
+  readonly parent: Json[] | { [key: string]: Json };
+  readonly key: string | number;
+}
+
+function slotsOf(value: Json, into: Slot[] = []): Slot[] {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      into.push({ parent: value, key: i });
+      slotsOf(v, into);
+    });
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      into.push({ parent: value, key: k });
+      slotsOf(v, into);
+    }
+  }
+  return into;
+}
+
+/** The same content as another JSON type. */
+function retyped(v: Json): Json {
+  if (typeof v === 'string') return v.length;
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 0;
+  if (v === null) return {};
+  if (Array.isArray(v)) return Object.fromEntries(v.map((x, i) => [String(i), x]));
+  return Object.values(v);
+}
+
+function getSlot(s: Slot): Json {
+  return Array.isArray(s.parent) ? (s.parent[Number(s.key)] ?? null) : (s.parent[String(s.key)] ?? null);
+}
+
+function setSlot(s: Slot, v: Json): void {
+  if (Array.isArray(s.parent)) s.parent[Number(s.key)] = v;
+  else s.parent[String(s.key)] = v;
+}
+
+function mutate(root: Json, m: { at: number; op: (typeof MUTATIONS)[number]; value: unknown }): Json {
+  const slots = slotsOf(root);
+  const slot = slots[m.at % Math.max(1, slots.length)];
+  const replacement = m.value as Json; // fc.jsonValue() generates JSON values only
+  if (slot === undefined) return m.op === 'retype' ? retyped(root) : replacement;
+  const current = getSlot(slot);
+  if (m.op === 'drop') {
+    if (Array.isArray(slot.parent)) slot.parent.splice(Number(slot.key), 1);
+    else delete slot.parent[String(slot.key)];
+  } else if (m.op === 'duplicate') {
+    if (Array.isArray(slot.parent)) slot.parent.splice(Number(slot.key), 0, structuredClone(current));
+    else setSlot(slot, [current, structuredClone(current)]);
+  } else if (m.op === 'retype') {
+    setSlot(slot, retyped(current));
+  } else {
+    setSlot(slot, replacement);
+  }
+  return root;
+}
+
+/** A valid JSON value with one to `max` mutations at random paths. */
+export function mutatedJson(seed: unknown, max = 4): fc.Arbitrary<unknown> {
+  const text = JSON.stringify(seed);
+  return fc
+    .array(mutation, { minLength: 1, maxLength: max })
+    .map((ms) => ms.reduce<Json>((v, m) => mutate(v, m), JSON.parse(text) as Json)); // our own JSON.stringify output
+}
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** Bytes of a document: structurally mutated, byte-edited, cut off, or random; the seed itself too. */
+export function documentBytes(seed: unknown): fc.Arbitrary<Uint8Array> {
+  const bytes = utf8(JSON.stringify(seed));
+  return fc.oneof(
+    { weight: 6, arbitrary: mutatedJson(seed).map((v) => utf8(JSON.stringify(v))) },
+    {
+      weight: 2,
+      arbitrary: fc
+        .array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 })
+        .map((edits) => {
+          const copy = bytes.slice();
+          for (const [at, b] of edits) copy[at % copy.length] = b;
+          return copy;
+        }),
+    },
+    { weight: 1, arbitrary: fc.nat({ max: bytes.length }).map((n) => bytes.slice(0, n)) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }) },
+    { weight: 1, arbitrary: fc.constant(bytes) },
+  );
+}
+
+const asBytes = (input: unknown): Uint8Array => (input instanceof Uint8Array ? input : utf8(JSON.stringify(input)));
+
+// ---------------------------------------------------------------------------------------------
+// Seeds
+
+const SPDX_SEED = {
+  spdxVersion: 'SPDX-2.3',
+  dataLicense: 'CC0-1.0',
+  SPDXID: 'SPDXRef-DOCUMENT',
+  name: 'fuzz',
+  documentNamespace: 'https://example.com/fuzz',
+  creationInfo: { created: '2026-11-20T09:00:00Z', creators: ['Tool: release-gate-fuzz'] },
+  packages: [
+    {
+      SPDXID: 'SPDXRef-Package-express',
+      name: 'express',
+      versionInfo: '4.21.2',
+      downloadLocation: 'NOASSERTION',
+      licenseConcluded: 'MIT',
+      externalRefs: [
+        { referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: 'pkg:npm/express@4.21.2' },
+      ],
+    },
+    {
+      SPDXID: 'SPDXRef-Package-zlib',
+      name: 'zlib1g',
+      versionInfo: '1:1.2.13.dfsg-1',
+      downloadLocation: 'NOASSERTION',
+      externalRefs: [
+        {
+          referenceCategory: 'PACKAGE-MANAGER',
+          referenceType: 'purl',
+          referenceLocator: 'pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12&upstream=zlib',
+        },
+      ],
+    },
+  ],
+};
+
+const OSV_SEED = {
+  schema_version: '1.6.0',
+  id: 'GHSA-fuzz-0000-0000',
+  modified: '2026-11-20T09:00:00Z',
+  aliases: ['CVE-2021-44906'],
+  severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
+  affected: [
+    {
+      package: { ecosystem: 'npm', name: 'minimist' },
+      ranges: [
+        { type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '1.2.6' }] },
+        { type: 'ECOSYSTEM', events: [{ introduced: '1.0.0' }, { last_affected: '1.2.5' }] },
+      ],
+      versions: ['1.2.5'],
+    },
+    {
+      package: { ecosystem: 'Debian:12', name: 'zlib' },
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1:1.2.13.dfsg-2' }] }],
+    },
+  ],
+};
+
+const IMAGE_PURL = `pkg:oci/app@sha256%3A${'ab'.repeat(32)}`;
+const OPENVEX_SEED = {
+  '@context': 'https://openvex.dev/ns/v0.2.0',
+  '@id': 'https://example.com/vex/1',
+  author: 'Platform Security',
+  timestamp: '2026-02-01T00:00:00Z',
+  version: 1,
+  statements: [
+    {
+      vulnerability: { name: 'CVE-2021-44906', aliases: ['GHSA-xvch-5gv4-984h'] },
+      products: [{ '@id': IMAGE_PURL, subcomponents: [{ '@id': 'pkg:npm/minimist@1.2.5' }] }],
+      status: 'not_affected',
+      justification: 'vulnerable_code_not_in_execute_path',
+    },
+    {
+      vulnerability: { name: 'CVE-2024-0001' },
+      products: [{ '@id': IMAGE_PURL }],
+      status: 'affected',
+      action_statement: 'upgrade',
+    },
+  ],
+};
+const CYCLONEDX_VEX_SEED = {
+  bomFormat: 'CycloneDX',
+  specVersion: '1.6',
+  components: [{ type: 'library', name: 'minimist', 'bom-ref': 'minimist', purl: 'pkg:npm/minimist@1.2.5' }],
+  metadata: {
+    component: { type: 'container', name: 'app', 'bom-ref': 'image', purl: IMAGE_PURL },
+    authors: [{ name: 'Release Gate Fuzz' }],
+    timestamp: '2026-03-01T12:00:00Z',
+  },
+  vulnerabilities: [
+    {
+      id: 'CVE-2021-44906',
+      references: [{ id: 'GHSA-xvch-5gv4-984h', source: { name: 'GitHub' } }],
+      analysis: { state: 'not_affected', justification: 'code_not_reachable', detail: 'reviewed' },
+      affects: [{ ref: 'minimist' }],
+    },
+  ],
+};
+const SLSA_V02_SEED = {
+  builder: {
+    id: 'https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.1.0',
+  },
+  buildType: 'https://github.com/slsa-framework/slsa-github-generator/generic@v1',
+  invocation: {
+    configSource: {
+      uri: 'git+https://github.com/acme/app@refs/tags/v1',
+      digest: { sha1: 'f'.repeat(40) },
+      entryPoint: '.github/workflows/release.yml',
+    },
+    parameters: {},
+  },
+  materials: [{ uri: 'package-lock.json', digest: { sha256: 'a'.repeat(64) } }],
+};
+
+const QUERY_ECOSYSTEMS = ['npm', 'PyPI', 'Go', 'Maven', 'Debian:12', 'Alpine:v3.18', 'Red Hat', 'crates.io', 'Unknown'];
+const versionText = fc.oneof(
+  fc.constantFrom('1.2.5', '1.2.6', '0', '', '1:1.2.13.dfsg-1', '1.0.0-rc.1', 'v1.2.3', '2.0.0+build', '~1', '1.0a1'),
+  fc.string({ maxLength: 24 }),
+  fc.array(fc.nat({ max: 99 }), { minLength: 1, maxLength: 6 }).map((p) => p.join('.')),
+);
+
+// ---------------------------------------------------------------------------------------------
+// The targets
+
+/** Builds every target (fixture keys, one Notation chain, a template OCI layout, a handler world). */
+export async function fuzzTargets(): Promise<FuzzKit> {
+  const keys: FixtureKeys = await generateFixtureKeys();
+  const scratch = await mkdtemp(join(tmpdir(), 'rg-fuzz-'));
+  const subjectDigest = sha256Digest('fuzzed image');
+  const trusted = [{ id: keys.attestation.id, publicKey: keys.attestation.publicKeyPem }];
+  const subject = [{ name: 'fuzz/app', digest: subjectDigest }];
+
+  // Seeds of the signed formats.
+  const statementSeed = (predicateType: string, predicate: Record<string, unknown>) => ({
+    _type: 'https://in-toto.io/Statement/v1',
+    subject: [{ name: 'fuzz/app', digest: { sha256: subjectDigest.slice('sha256:'.length) } }],
+    predicateType,
+    predicate,
+  });
+  const lockDigest = sha256Digest('package-lock.json');
+  const sbom = cycloneDxSbom({ tag: '1.4.0', npmPackages: DEFAULT_NPM_PACKAGES }, subjectDigest, lockDigest);
+  const cycloneDxSeed: unknown = JSON.parse(new TextDecoder().decode(sbom));
+  const statementSeeds = [
+    statementSeed(PredicateTypes.slsaProvenanceV1, slsaProvenance('fuzz/app', '1.4.0', 'a'.repeat(40), lockDigest)),
+    statementSeed(EVAL_TYPE, evalResults(evalMetrics(0.81, 0.002))),
+  ];
+  const envelopeSeed: unknown = JSON.parse(
+    new TextDecoder().decode(
+      envelopeBytes(
+        signDsse(MediaTypes.inTotoPayload, inTotoStatement(subject, PredicateTypes.cyclonedx, {}), [
+          { privateKey: keys.attestation.privateKey },
+        ]),
+      ),
+    ),
+  );
+  const bundleSeed: unknown = JSON.parse(
+    new TextDecoder().decode(sigstoreImageBundle(keys.signing.privateKey, { name: 'fuzz/app', digest: subjectDigest })),
+  );
+  const notationTarget: Descriptor = { mediaType: MediaTypes.ociManifest, digest: subjectDigest, size: 1234 };
+  const jwsSeed: unknown = JSON.parse(new TextDecoder().decode(signNotationJws(keys.notation, notationTarget)));
+  const image = buildImage({ files: [{ path: 'app/index.js', content: 'console.log(1)' }], labels: {} });
+  const manifestSeed: unknown = JSON.parse(new TextDecoder().decode(image.root.bytes));
+  const twoPlatforms = buildImage({
+    files: [{ path: 'app/index.js', content: 'x' }],
+    labels: {},
+    platforms: [
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+    ],
+  });
+  const indexSeed: unknown = JSON.parse(new TextDecoder().decode(twoPlatforms.root.bytes));
+  const policySeed = demoPolicy(keys);
+  const signingKeys = [{ id: keys.signing.id, publicKey: keys.signing.publicKeyPem }];
+  const simpleSigningSeed: unknown = JSON.parse(
+    new TextDecoder().decode(simpleSigningPayload('fuzz/app', subjectDigest)),
+  );
+  const slsaV1Seed = slsaProvenance('fuzz/app', '1.4.0', 'a'.repeat(40), lockDigest);
+
+  // A statement mutated, then signed by the trusted key: verification passes, the statement parser runs.
+  const resignedStatement = fc
+    .constantFrom(...statementSeeds)
+    .chain((s) => mutatedJson(s))
+    .map((s) =>
+      envelopeBytes(
+        signDsse(MediaTypes.inTotoPayload, utf8(JSON.stringify(s)), [{ privateKey: keys.attestation.privateKey }]),
+      ),
+    );
+
+  // The handler world: in-memory store and registry, recording fakes.
+  const world = handlerWorld();
+  const start = startRelease(world.getDeps);
+  const scan = scanComplete(world.getDeps);
+  const approve = approvalApi(world.getDeps);
+
+  const pushSeed = {
+    version: '0',
+    id: '5d3b6a3e-0000-4000-8000-000000000000',
+    'detail-type': 'ECR Image Action',
+    source: 'aws.ecr',
+    account: '123456789012',
+    time: '2026-11-25T10:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: {
+      result: 'SUCCESS',
+      'repository-name': 'fuzz/app',
+      'image-digest': subjectDigest,
+      'action-type': 'PUSH',
+      'image-tag': '1.4.0',
+      'manifest-media-type': MediaTypes.ociManifest,
+    },
+  };
+  const scanSeed = {
+    version: '0',
+    id: '5d3b6a3e-0000-4000-8000-000000000001',
+    'detail-type': 'ECR Image Scan',
+    source: 'aws.ecr',
+    account: '123456789012',
+    time: '2026-11-25T10:01:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: {
+      'scan-status': 'COMPLETE',
+      'repository-name': 'fuzz/app',
+      'image-digest': subjectDigest,
+      'image-tags': ['1.4.0'],
+      'finding-severity-counts': { CRITICAL: 0, HIGH: 1 },
+    },
+  };
+  let approvals = 0;
+  const pendingApproval = async (): Promise<string> => {
+    approvals += 1;
+    const approvalId = `${approvals}`.padStart(32, '0');
+    const now = world.clock.now();
+    await world.store.putApproval({
+      approvalId,
+      repository: 'fuzz/app',
+      digest: subjectDigest,
+      tokenHash: sha256Digest(approvalId).slice('sha256:'.length),
+      taskToken: `token-${approvalId}`,
+      state: 'PENDING',
+      requestedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + 3_600_000).toISOString(),
+    });
+    return approvalId;
+  };
+  // What a client controls of an approval request: path id, method, body, its encoding, headers.
+  const approvalRequest = fc.record({
+    // PENDING is replaced by the id of an approval stored just before, so decide-approval runs.
+    id: fc.oneof(fc.constant(PENDING), fc.string({ maxLength: 80 }), fc.uuid(), fc.constant('%E0%A4%A')),
+    method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'post'),
+    body: fc.oneof(
+      fc.constant('decision=approve&by=alice%40example.com&comment=ok'),
+      fc
+        .record({
+          decision: fc.oneof(fc.constantFrom('approve', 'reject', ''), fc.string({ maxLength: 12 })),
+          by: fc.oneof(fc.emailAddress(), fc.string({ maxLength: 250 })),
+          comment: fc.string({ maxLength: 300 }),
+        })
+        .map((f) => new URLSearchParams(f).toString()),
+      fc.string({ maxLength: 400 }),
+      fc.string({ minLength: 16_380, maxLength: 16_400 }),
+    ),
+    isBase64Encoded: fc.boolean(),
+    headers: fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 40 }), { maxKeys: 3 }),
+  });
+
+  // The OCI layout: a template written by the adapter, copied per run and then damaged.
+  const template = join(scratch, 'template');
+  const templateRegistry = OciLayoutRegistry.single(template);
+  await pushManifest(templateRegistry, 'fuzz/app', image.root, '1.4.0');
+  const configDigest = image.root.blobs.find((b) => b.mediaType === MediaTypes.ociConfig)?.digest ?? image.root.digest;
+  const LAYOUT_FILES = ['index.json', 'oci-layout', 'manifest', 'config'] as const;
+  const DAMAGE = ['fifo', 'dev-zero', 'dev-urandom', 'directory', 'dangling', 'empty', 'sparse', 'bytes'] as const;
+  const layoutCase = fc.record({
+    file: fc.constantFrom(...LAYOUT_FILES),
+    damage: fc.constantFrom(...DAMAGE),
+    bytes: fc.uint8Array({ maxLength: 256 }),
+  });
+  const SPECIAL: ReadonlySet<string> = new Set(['fifo', 'dev-zero', 'dev-urandom', 'directory']);
+  let layoutRun = 0;
+  const blobPath = (dir: string, digest: string) => join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+
+  const targets: FuzzTarget[] = [
+    {
+      name: 'sbom: CycloneDX (parseSbom)',
+      input: documentBytes(cycloneDxSeed),
+      run: (i) => guarded('parseSbom', () => parseSbom(asBytes(i), MediaTypes.cyclonedxJson)),
+    },
+    {
+      name: 'sbom: SPDX (parseSbom)',
+      input: documentBytes(SPDX_SEED),
+      run: (i) => guarded('parseSbom', () => parseSbom(asBytes(i))),
+    },
+    {
+      name: 'dsse: envelope (verifyEnvelope)',
+      input: fc.oneof(documentBytes(envelopeSeed), resignedStatement),
+      run: (i) =>
+        guarded('verifyEnvelope', () => {
+          const verified = verifyEnvelope(asBytes(i), trusted);
+          return parseInTotoStatementBytes(verified.payload);
+        }),
+    },
+    {
+      name: 'in-toto: statement (parseInTotoStatementBytes)',
+      input: fc.constantFrom(...statementSeeds).chain((s) => documentBytes(s)),
+      run: (i) =>
+        guarded('parseInTotoStatementBytes', () =>
+          statementCoversDigest(parseInTotoStatementBytes(asBytes(i)), subjectDigest),
+        ),
+    },
+    {
+      name: 'sigstore: bundle (verifyBundle)',
+      input: documentBytes(bundleSeed),
+      run: (i) =>
+        guarded('verifyBundle', () =>
+          verifyBundle(
+            asBytes(i),
+            { digest: subjectDigest },
+            {
+              keys: [{ id: keys.signing.id, publicKey: keys.signing.publicKeyPem }],
+              now: new Date('2026-11-25T10:00:00Z'),
+            },
+          ),
+        ),
+    },
+    {
+      name: 'notation: JWS envelope (verifyNotationSignature)',
+      input: fc.oneof(documentBytes(jwsSeed), jwsWithMutatedHeader(jwsSeed)),
+      run: (i) =>
+        guarded('verifyNotationSignature', () =>
+          verifyNotationSignature(asBytes(i), notationTarget, {
+            trustAnchors: [{ id: 'fuzz-root', certificatePem: keys.notation.root.pem }],
+            trustedIdentities: [`x509.subject: ${keys.notation.leafSubject}`],
+            now: new Date('2026-11-25T10:00:00Z'),
+          }),
+        ),
+    },
+    specChecked('oci: image manifest (parseManifest, checkManifestSpec)', manifestSeed, checkManifestSpec, (b) =>
+      parseManifest(b),
+    ),
+    specChecked('oci: image index (parseIndex, checkIndexSpec)', indexSeed, checkIndexSpec, (b) => parseIndex(b)),
+    {
+      name: 'oci: layout on disk, special files included (OciLayoutRegistry)',
+      input: layoutCase,
+      weight: 0.1,
+      run: async (i) => {
+        const c = i as { file: (typeof LAYOUT_FILES)[number]; damage: (typeof DAMAGE)[number]; bytes: Uint8Array };
+        layoutRun += 1;
+        const dir = join(scratch, `layout-${layoutRun}`);
+        await cp(template, dir, { recursive: true });
+        const file =
+          c.file === 'manifest'
+            ? blobPath(dir, image.root.digest)
+            : c.file === 'config'
+              ? blobPath(dir, configDigest)
+              : join(dir, c.file);
+        await rm(file, { force: true, recursive: true });
+        if (c.damage === 'fifo') execFileSync('mkfifo', [file]);
+        else if (c.damage === 'dev-zero') await symlink('/dev/zero', file);
+        else if (c.damage === 'dev-urandom') await symlink('/dev/urandom', file);
+        else if (c.damage === 'directory') await mkdir(file);
+        else if (c.damage === 'dangling') await symlink(join(dir, 'nowhere'), file);
+        else if (c.damage === 'empty') await writeFile(file, '');
+        else if (c.damage === 'sparse') {
+          await writeFile(file, '');
+          await truncate(file, 80 * 1024 * 1024);
+        } else await writeFile(file, c.bytes);
+        const registry = OciLayoutRegistry.single(dir);
+        try {
+          // A special file where a file is expected is refused as invalid input by the read that meets it.
+          if (SPECIAL.has(c.damage)) {
+            const read =
+              c.file === 'config'
+                ? registry.getBlob('fuzz/app', configDigest, 1024 * 1024)
+                : registry.getManifest('fuzz/app', '1.4.0');
+            await guarded(`OciLayoutRegistry on a ${c.damage} as ${c.file}`, async () => {
+              const refused = await read.then(
+                () => undefined,
+                (err: unknown) => err,
+              );
+              if (!(refused instanceof InvalidInputError)) {
+                throw new FuzzPropertyError(
+                  `a ${c.damage} as ${c.file} was not refused as invalid input: ${refused instanceof Error ? refused.message : 'read succeeded'}`,
+                );
+              }
+              throw refused;
+            });
+          }
+          await guarded('OciLayoutRegistry.getManifest', () => registry.getManifest('fuzz/app', '1.4.0'));
+          await guarded('OciLayoutRegistry.getBlob', () => registry.getBlob('fuzz/app', configDigest, 1024 * 1024));
+          await guarded('OciLayoutRegistry.listReferrers', () => registry.listReferrers('fuzz/app', image.root.digest));
+          await guarded('OciLayoutRegistry.listTags', () => registry.listTags('fuzz/app'));
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    },
+    {
+      name: 'event: ECR push (start-release handler)',
+      input: fc.oneof(mutatedJson(pushSeed), fc.jsonValue({ maxDepth: 3 })),
+      run: (i) => guarded('start-release', () => start(i)),
+    },
+    {
+      name: 'event: scan complete (scan-complete handler)',
+      input: fc.oneof(mutatedJson(scanSeed), fc.jsonValue({ maxDepth: 3 })),
+      run: (i) => guarded('scan-complete', () => scan(i)),
+    },
+    {
+      name: 'approval request (approval-api handler)',
+      input: approvalRequest,
+      run: (i) =>
+        guarded('approval-api', async () => {
+          const asked = i as {
+            id: string;
+            method: string;
+            body: string;
+            isBase64Encoded: boolean;
+            headers: Record<string, string>;
+          };
+          const r = asked.id === PENDING ? { ...asked, id: await pendingApproval() } : asked;
+          const event = {
+            version: '2.0',
+            routeKey: `${r.method} /approvals/{id}`,
+            rawPath: `/approvals/${r.id}`,
+            rawQueryString: '',
+            headers: r.headers,
+            pathParameters: { id: r.id },
+            requestContext: { http: { method: r.method, path: `/approvals/${r.id}` } },
+            body: r.body,
+            isBase64Encoded: r.isBase64Encoded,
+          } as unknown as APIGatewayProxyEventV2; // only the fields API Gateway always sends and the handler reads
+          const out = await approve(event);
+          const status = typeof out === 'string' ? 200 : (out.statusCode ?? 200);
+          if (status >= 500)
+            throw new FuzzPropertyError(
+              `approval-api answered ${status}: ${String(typeof out === 'string' ? out : out.body).slice(0, 300)}`,
+            );
+          // A 4xx page is how this handler refuses a request; tally it as refused.
+          if (status >= 400) throw new InvalidInputError(`approval-api answered ${status}`);
+        }),
+    },
+    {
+      name: 'cosign: simple signing (verifyCosignSignature, checkSimpleSigningClaims)',
+      input: documentBytes(simpleSigningSeed),
+      run: (i) =>
+        guarded('verifyCosignSignature', () => {
+          // Signed again by the trusted key, so the payload parser and the claims check run.
+          const signed = cosignSign(keys.signing.privateKey, asBytes(i));
+          const { payload } = verifyCosignSignature(signed.payload, signed.signature, signingKeys);
+          return checkSimpleSigningClaims(payload, {
+            digest: subjectDigest,
+            repository: 'fuzz/app',
+            allowedReferencePrefixes: [],
+          });
+        }),
+    },
+    {
+      name: 'slsa: provenance predicate (extractCheckableProvenance, evaluateProvenance)',
+      input: fc.oneof(
+        mutatedJson(slsaV1Seed).map((p) => [PredicateTypes.slsaProvenanceV1, p] as const),
+        mutatedJson(SLSA_V02_SEED).map((p) => [PredicateTypes.slsaProvenanceV02, p] as const),
+      ),
+      run: (i) =>
+        guarded('extractCheckableProvenance', () => {
+          const [type, predicate] = i as readonly [string, unknown];
+          return evaluateProvenance(extractCheckableProvenance(type, predicate), {
+            builders: [BUILDER_ID],
+            sourceRepositories: [SOURCE_REPOSITORY],
+            sourceRef: { branch: 'main' },
+            workflowInputs: { environment: 'production' },
+          });
+        }),
+    },
+    {
+      name: 'vex: OpenVEX and CycloneDX VEX (parseOpenVex, parseCycloneDxVex)',
+      input: fc.oneof(
+        documentBytes(OPENVEX_SEED).map((b) => ['openvex', b] as const),
+        documentBytes(CYCLONEDX_VEX_SEED).map((b) => ['cyclonedx', b] as const),
+      ),
+      run: (i) =>
+        guarded('parseVex', () => {
+          const [format, bytes] = i as readonly ['openvex' | 'cyclonedx', Uint8Array];
+          return format === 'openvex' ? parseOpenVex(bytes) : parseCycloneDxVex(bytes);
+        }),
+    },
+    {
+      name: 'policy (loadPolicy)',
+      input: documentBytes(policySeed),
+      run: (i) => guarded('loadPolicy', () => loadPolicy(asBytes(i))),
+    },
+    {
+      name: 'osv: record and match (parseOsvRecord, matchRecord, severityOf)',
+      input: fc.tuple(
+        documentBytes(OSV_SEED),
+        fc.constantFrom('json', 'yaml' as const),
+        fc.record({
+          ecosystem: fc.constantFrom(...QUERY_ECOSYSTEMS),
+          name: fc.oneof(fc.constantFrom('minimist', 'zlib', 'zlib1g'), fc.string({ maxLength: 16 })),
+          version: versionText,
+        }),
+      ),
+      run: (i) =>
+        guarded('osv', () => {
+          const [bytes, format, query] = i as [
+            Uint8Array,
+            'json' | 'yaml',
+            { ecosystem: string; name: string; version: string },
+          ];
+          const record = parseOsvRecord(bytes, format);
+          severityOf(record);
+          return matchRecord(record, query);
+        }),
+    },
+  ];
+  const tallies = new Map<string, Tally>();
+  const tallied = targets.map((t): FuzzTarget => {
+    const tally: Tally = { accepted: 0, refused: 0 };
+    tallies.set(t.name, tally);
+    return { ...t, run: (i) => within.run(tally, () => t.run(i)) };
+  });
+  return { targets: tallied, tallies, cleanup: () => rm(scratch, { recursive: true, force: true }) };
+}
+
+const EVAL_TYPE = PredicateTypes.evalResultsV1;
+
+/** An OCI document read by the spec check (oci-validate.ts) and then by the parser. */
+function specChecked(
+  name: string,
+  seed: unknown,
+  check: (bytes: Uint8Array) => unknown,
+  parse: (bytes: Uint8Array) => unknown,
+): FuzzTarget {
+  return {
+    name,
+    input: documentBytes(seed),
+    run: (i) =>
+      guarded(name, () => {
+        check(asBytes(i));
+        return parse(asBytes(i));
+      }),
+  };
+}
+const PENDING = '<a pending approval>';
+
+/** A JWS whose protected header was mutated and re-encoded: the header parser runs on it. */
+function jwsWithMutatedHeader(seed: unknown): fc.Arbitrary<Uint8Array> {
+  const jws = seed as { protected: string }; // our own fixture's JWS
+  const header: unknown = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8'));
+  return mutatedJson(header).map((h) =>
+    jsonBytes({ ...(seed as object), protected: Buffer.from(JSON.stringify(h)).toString('base64url') }),
+  );
+}
+
+/** Counterexamples print their bytes as text (invalid UTF-8 as U+FFFD). */
+const bytesAsText = (_key: string, value: unknown): unknown =>
+  value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value;
+
+/**
+ * Runs every target for its share of `total` runs with one seed; returns per-target counts and the
+ * failures (fast-check's shrunk counterexample and error).
+ */
+export async function runFuzz(
+  kit: FuzzKit,
+  opts: { readonly total: number; readonly seed: number; readonly onTarget?: (name: string, runs: number) => void },
+): Promise<{ name: string; runs: number; ms: number; failure?: string }[]> {
+  const weightSum = kit.targets.reduce((s, t) => s + (t.weight ?? 1), 0);
+  const results = [];
+  for (const target of kit.targets) {
+    const numRuns = Math.max(5, Math.ceil((opts.total * (target.weight ?? 1)) / weightSum));
+    const started = performance.now();
+    const details = await fc.check(fc.asyncProperty(target.input, target.run), { numRuns, seed: opts.seed });
+    const ms = performance.now() - started;
+    const failure = details.failed
+      ? `${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)} (seed ${details.seed}, path ${details.counterexamplePath}, counterexample ${JSON.stringify(details.counterexample, bytesAsText)?.slice(0, 500)})`
+      : undefined;
+    results.push({ name: target.name, runs: details.numRuns, ms, ...(failure === undefined ? {} : { failure }) });
+    opts.onTarget?.(target.name, details.numRuns);
+  }
+  return results;
+}

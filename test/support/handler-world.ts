@@ -1,0 +1,84 @@
+/**
+ * The in-process world of handler tests (`handlerWorld`), without vitest hooks, so the bench's fuzz
+ * profile can use it too. test/support/world.ts re-exports everything here.
+ */
+import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
+import { type LoadedPolicy, loadPolicy } from '../../lambdas/domain/policy/load.js';
+import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
+import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
+import {
+  FixedClock,
+  noScans,
+  RecordingNotifier,
+  RecordingOutcomes,
+  RecordingStarter,
+  RecordingTokens,
+} from './fakes.js';
+import { MemoryRegistry } from './memory-registry.js';
+
+/** What every world gives a handler. */
+export interface GateWorld {
+  readonly deps: HandlerDeps;
+  readonly getDeps: () => Promise<HandlerDeps>;
+}
+
+/** The stage both worlds gate for. */
+export const STAGE = 'production';
+
+/** Loads a policy document given as a value (serialised as JSON, which the YAML loader reads). */
+export function policyOf(document: Omit<PolicyDocument, 'apiVersion' | 'kind'> | { readonly rules: unknown[] }) {
+  return loadPolicy(
+    new TextEncoder().encode(JSON.stringify({ apiVersion: 'release-gate.dev/v1', kind: 'Policy', ...document })),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-process
+
+export const WORLD_NOW = new Date('2026-11-25T10:00:00.000Z');
+export const SCAN_TIMEOUT_SECONDS = 900;
+export const APPROVAL_BASE_URL = 'https://gate.example.com/approvals';
+
+/** Everything gated, and `restricted/**` approved only by alice. */
+export const HANDLER_POLICY = policyOf({
+  rules: [
+    { repositories: ['restricted/**'], approval: { approvers: ['alice@example.com'] } },
+    { repositories: ['**'] },
+  ],
+});
+
+export interface HandlerWorld extends GateWorld {
+  readonly store: MemoryStore;
+  readonly tokens: RecordingTokens;
+  readonly starter: RecordingStarter;
+  readonly notifier: RecordingNotifier;
+  readonly outcomes: RecordingOutcomes;
+  readonly clock: FixedClock;
+}
+
+export function handlerWorld(
+  opts: { readonly policy?: LoadedPolicy; readonly store?: MemoryStore } = {},
+): HandlerWorld {
+  const store = opts.store ?? new MemoryStore();
+  const tokens = new RecordingTokens();
+  const starter = new RecordingStarter();
+  const notifier = new RecordingNotifier();
+  const outcomes = new RecordingOutcomes();
+  const clock = new FixedClock(WORLD_NOW);
+  const deps: HandlerDeps = {
+    gate: {
+      config: { stage: STAGE, scanTimeoutSeconds: SCAN_TIMEOUT_SECONDS, approvalBaseUrl: APPROVAL_BASE_URL },
+      policy: opts.policy ?? HANDLER_POLICY,
+      store,
+      documents: store,
+      registry: new MemoryRegistry(),
+      scans: noScans,
+      tokens,
+      notifier,
+      outcomes,
+      clock,
+    },
+    starter,
+  };
+  return { deps, store, tokens, starter, notifier, outcomes, clock, getDeps: async () => deps };
+}
