@@ -21,6 +21,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { cycloneDxSbom, evalResults, slsaProvenance } from '../../cli/fixtures/documents.js';
 import { buildImage, jsonBytes } from '../../cli/fixtures/image.js';
+import { createTestSigstore, issueKeylessCertificate, keylessSignatureLayer } from '../../cli/fixtures/keyless.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { signNotationJws } from '../../cli/fixtures/notation.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
@@ -39,7 +40,7 @@ import { parseInTotoStatementBytes, statementCoversDigest } from '../../lambdas/
 import { evaluateProvenance, extractCheckableProvenance } from '../../lambdas/domain/attest/provenance-checks.js';
 import { GateError, InvalidInputError } from '../../lambdas/domain/errors.js';
 import { verifyNotationSignature } from '../../lambdas/domain/notation/verify.js';
-import { type Descriptor, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
+import { Annotations, type Descriptor, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
 import { checkIndexSpec, checkManifestSpec, parseIndex, parseManifest } from '../../lambdas/domain/oci-validate.js';
 import { matchRecord, severityOf } from '../../lambdas/domain/osv/match.js';
 import { parseOsvRecord } from '../../lambdas/domain/osv/schema.js';
@@ -47,6 +48,8 @@ import { loadPolicy } from '../../lambdas/domain/policy/load.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import { parseSbom } from '../../lambdas/domain/sbom/parse.js';
 import { checkSimpleSigningClaims, verifyCosignSignature } from '../../lambdas/domain/signature/cosign.js';
+import { cosignTagBundle } from '../../lambdas/domain/sigstore/cosign-tag.js';
+import { parseTrustedRoot } from '../../lambdas/domain/sigstore/trusted-root.js';
 import { verifyBundle } from '../../lambdas/domain/sigstore/verify-bundle.js';
 import { parseCycloneDxVex } from '../../lambdas/domain/vex/cyclonedx-vex.js';
 import { parseOpenVex } from '../../lambdas/domain/vex/openvex.js';
@@ -384,6 +387,29 @@ export async function fuzzTargets(): Promise<FuzzKit> {
   const bundleSeed: unknown = JSON.parse(
     new TextDecoder().decode(sigstoreImageBundle(keys.signing.privateKey, { name: 'fuzz/app', digest: subjectDigest })),
   );
+  // A keyless cosign `.sig` layer (finding 21), with its Rekor bundle and logged body as JSON so
+  // the mutations reach inside them; `keylessLayerOf` encodes them back as cosign writes them.
+  const sigstore = await createTestSigstore();
+  const keylessIdentity = {
+    subject: 'https://github.com/fuzz/app/.github/workflows/release.yml@refs/heads/main',
+    issuer: 'https://token.actions.githubusercontent.com',
+  };
+  const keylessSigner = await issueKeylessCertificate(sigstore, keylessIdentity);
+  const keylessSeedLayer = keylessSignatureLayer(
+    sigstore,
+    keylessSigner,
+    simpleSigningPayload('fuzz/app:1.0', subjectDigest),
+  );
+  const rekorSeed = JSON.parse(keylessSeedLayer.annotations[Annotations.cosignBundle] ?? '{}') as {
+    SignedEntryTimestamp: string;
+    Payload: { body: string } & Record<string, unknown>;
+  };
+  const keylessSeed = {
+    annotations: { ...keylessSeedLayer.annotations, [Annotations.cosignBundle]: null },
+    set: rekorSeed.SignedEntryTimestamp,
+    payload: { ...rekorSeed.Payload, body: JSON.parse(Buffer.from(rekorSeed.Payload.body, 'base64').toString()) },
+  };
+  const keylessRoot = parseTrustedRoot(sigstore.trustedRootJson);
   const notationTarget: Descriptor = { mediaType: MediaTypes.ociManifest, digest: subjectDigest, size: 1234 };
   const jwsSeed: unknown = JSON.parse(new TextDecoder().decode(signNotationJws(keys.notation, notationTarget)));
   const image = buildImage({ files: [{ path: 'app/index.js', content: 'console.log(1)' }], labels: {} });
@@ -551,6 +577,23 @@ export async function fuzzTargets(): Promise<FuzzKit> {
             },
           ),
         ),
+    },
+    {
+      name: 'cosign: keyless tag layer (cosignTagBundle, verifyBundle)',
+      // The unmutated seed now and then, so the verifier's accepting path is reached too.
+      input: fc.oneof(
+        { arbitrary: mutatedJson(keylessSeed), weight: 9 },
+        { arbitrary: fc.constant(keylessSeed), weight: 1 },
+      ),
+      run: (i) =>
+        guarded('cosignTagBundle', () => {
+          const bundle = cosignTagBundle(keylessLayerOf(i, keylessSeedLayer.mediaType, keylessSeedLayer.bytes));
+          return verifyBundle(
+            bundle,
+            { bytes: keylessSeedLayer.bytes },
+            { trustedRoot: keylessRoot, identities: [keylessIdentity], now: new Date('2026-06-01T00:00:00Z') },
+          );
+        }),
     },
     {
       name: 'notation: JWS envelope (verifyNotationSignature)',
@@ -770,6 +813,23 @@ function specChecked(
   };
 }
 const PENDING = '<a pending approval>';
+
+/** A `.sig` layer from a mutated keyless seed: the Rekor bundle and its body re-encoded as cosign does. */
+function keylessLayerOf(input: unknown, mediaType: string, bytes: Uint8Array) {
+  const seed = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const annotations: Record<string, string> = {};
+  if (typeof seed.annotations === 'object' && seed.annotations !== null) {
+    for (const [k, v] of Object.entries(seed.annotations)) if (typeof v === 'string') annotations[k] = v;
+  }
+  const payload = seed.payload;
+  let encoded = payload;
+  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload) && 'body' in payload) {
+    const body = JSON.stringify(payload.body) ?? '';
+    encoded = { ...payload, body: Buffer.from(body).toString('base64') };
+  }
+  annotations[Annotations.cosignBundle] ??= JSON.stringify({ SignedEntryTimestamp: seed.set, Payload: encoded });
+  return { mediaType, bytes, annotations };
+}
 
 /** A JWS whose protected header was mutated and re-encoded: the header parser runs on it. */
 function jwsWithMutatedHeader(seed: unknown): fc.Arbitrary<Uint8Array> {

@@ -32,6 +32,7 @@ const NAMES = [
   'dsse: envelope (verifyEnvelope)',
   'in-toto: statement (parseInTotoStatementBytes)',
   'sigstore: bundle (verifyBundle)',
+  'cosign: keyless tag layer (cosignTagBundle, verifyBundle)',
   'notation: JWS envelope (verifyNotationSignature)',
   'oci: image manifest (parseManifest, checkManifestSpec)',
   'oci: image index (parseIndex, checkIndexSpec)',
