@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import { platformCoverage } from '../../lambdas/domain/attest/platforms.js';
 import { parseJsonDocument } from '../../lambdas/domain/document.js';
 import { describeError, NotFoundError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
-import { collectSbom } from '../../lambdas/domain/evidence/sbom.js';
+import { collectImageSbom } from '../../lambdas/domain/evidence/sbom.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { ScanFindingsSource, ScanReport } from '../../lambdas/domain/ports.js';
@@ -31,6 +32,8 @@ const ScanReportSchema = z.object({
   unevaluated: z.array(z.object({ name: z.string(), version: z.string(), reason: z.string() })).optional(),
 });
 
+const SCANNER = 'release-gate-local-osv';
+
 const reportKey = (s: Pick<ImageSubject, 'repository' | 'digest'>): string =>
   `scans/${s.repository}/${s.digest.replace(':', '-')}.json`;
 
@@ -47,12 +50,34 @@ export class LocalScanner implements ScanFindingsSource {
   ) {}
 
   public async scan(ctx: CollectContext): Promise<{ report: ScanReport; event: Record<string, unknown> }> {
+    // Like ECR, which scans each platform image of a multi-platform push, every platform manifest of
+    // an index gets its own report; the index's own event is what the workflow waits for.
+    const coverage = await platformCoverage(ctx.registry, ctx.subject.repository, ctx.subject.digest);
+    if (coverage.kind === 'index') {
+      const findings: ScanReport['findings'][number][] = [];
+      let status = 'COMPLETE';
+      for (const p of coverage.platforms) {
+        const platformReport = await this.scanImage({ ...ctx, subject: { ...ctx.subject, digest: p.digest } });
+        findings.push(...platformReport.findings);
+        if (platformReport.status !== 'COMPLETE') status = platformReport.status;
+      }
+      return this.store(ctx, { status, scanner: SCANNER, findings });
+    }
+    return this.store(ctx, await this.scanImage(ctx));
+  }
+
+  private async scanImage(ctx: CollectContext): Promise<ScanReport> {
+    const { report } = await this.store(ctx, await this.reportOf(ctx));
+    return report;
+  }
+
+  private async reportOf(ctx: CollectContext): Promise<ScanReport> {
     let report: ScanReport;
     try {
-      const sbom = await collectSbom(ctx);
+      const sbom = await collectImageSbom(ctx);
       const doc = sbom.documents.find((d) => d.name === 'components.json');
       if (sbom.status !== 'PASS' || doc === undefined) {
-        report = { status: 'UNSUPPORTED_IMAGE', scanner: 'release-gate-local-osv', findings: [] };
+        report = { status: 'UNSUPPORTED_IMAGE', scanner: SCANNER, findings: [] };
       } else {
         const components = parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
           what: 'components.json',
@@ -64,10 +89,18 @@ export class LocalScanner implements ScanFindingsSource {
     } catch (err) {
       report = {
         status: 'FAILED',
-        scanner: `release-gate-local-osv: ${describeError(err)}`.slice(0, 300),
+        scanner: `${SCANNER}: ${describeError(err)}`.slice(0, 300),
         findings: [],
       };
     }
+    return report;
+  }
+
+  /** Stores the report of `ctx.subject` and returns it with the `ECR Image Scan` event ECR would send. */
+  private async store(
+    ctx: CollectContext,
+    report: ScanReport,
+  ): Promise<{ report: ScanReport; event: Record<string, unknown> }> {
     await this.documents.putObject(
       reportKey(ctx.subject),
       new TextEncoder().encode(JSON.stringify(report)),

@@ -6,6 +6,7 @@ import { NotFoundError, RegistryError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectScan } from '../../lambdas/domain/evidence/scan.js';
 import type { ScanReport, VulnerabilityFinding } from '../../lambdas/domain/ports.js';
+import { oneFileImage } from '../support/images.js';
 import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
 import { collectContext } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
@@ -14,10 +15,9 @@ import { MemoryRegistry } from '../support/memory-registry.js';
 const keys = await generateFixtureKeys();
 
 const NOW = new Date('2026-06-01T00:00:00Z');
-const SUBJECT = {
-  repository: 'team/app',
-  digest: 'sha256:1111111111111111111111111111111111111111111111111111111111111111',
-} as const;
+/** The image scanned: a single-platform image (an index is scanned per platform, see multi-arch tests). */
+const IMAGE = oneFileImage('scanned');
+const SUBJECT = { repository: 'team/app', digest: IMAGE.root.digest } as const;
 
 function finding(id: string, severity: VulnerabilityFinding['severity'], pkg = 'minimist', version = '1.2.5') {
   return { id, aliases: [], severity, packageName: pkg, packageVersion: version } satisfies VulnerabilityFinding;
@@ -32,12 +32,13 @@ const unused = (): never => {
 };
 
 /** The scan collector's context: this scan source, the `scan` policy block, and attestation keys. */
-function context(
+async function context(
   getFindings: CollectContext['scans']['getFindings'],
   scanPolicy: Record<string, unknown> = {},
   registry = new MemoryRegistry(),
   attestationKeys: readonly { id: string; publicKey: string }[] = [],
-): CollectContext {
+): Promise<CollectContext> {
+  await pushManifest(registry, SUBJECT.repository, IMAGE.root);
   return collectContext({
     subject: SUBJECT,
     registry,
@@ -217,7 +218,7 @@ describe('Function: collectScan', () => {
       const missing = async () => {
         throw new NotFoundError(c.missing ?? 'no scan');
       };
-      const ctx = context(
+      const ctx = await context(
         c.scan === undefined ? (c.waitFailure === undefined ? missing : unused) : returning(c.scan),
         c.scanPolicy,
       );
@@ -233,7 +234,7 @@ describe('Function: collectScan', () => {
   describe('when the scan source fails', () => {
     it('rethrows for the workflow to retry', async () => {
       // Prepare
-      const ctx = context(async () => {
+      const ctx = await context(async () => {
         throw new RegistryError('throttled');
       });
 
@@ -249,7 +250,7 @@ describe('Function: collectScan', () => {
     it('is PASS with counts, scanner, finding ids and the report', async () => {
       // Prepare
       const scan = report([finding('CVE-2024-0001', 'MEDIUM'), finding('CVE-2024-0002', 'LOW', 'zlib', '1.2')]);
-      const ctx = context(returning(scan));
+      const ctx = await context(returning(scan));
 
       // Act
       const result = await collectScan(ctx);
@@ -403,7 +404,7 @@ describe('Function: collectScan with VEX exceptions', () => {
     it.each(cases.map((c) => [c.it, c] as const))('%s', async (_it, c) => {
       // Prepare
       const registry = c.attestation === undefined ? new MemoryRegistry() : await registryWith(...c.attestation);
-      const ctx = context(returning(report([critical])), c.scanPolicy, registry, c.attestation && trusted);
+      const ctx = await context(returning(report([critical])), c.scanPolicy, registry, c.attestation && trusted);
 
       // Act
       const result = await collectScan(ctx);

@@ -15,7 +15,7 @@
  * may add a reason to block, never a reason to pass.
  */
 import { discoverAttestations } from '../attest/discover.js';
-import { safeParseJsonDocument } from '../document.js';
+import { parseJsonDocument, safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { type Descriptor, digestToTag, type ImageManifest, ImageManifestSchema, MediaTypes } from '../oci.js';
@@ -31,6 +31,7 @@ import {
 } from '../sbom/parse.js';
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
+import { collectPerPlatform, type MergePlatforms } from './per-platform.js';
 
 /** Name of the normalised SBOM document in the sbom evidence record. */
 export const COMPONENTS_DOCUMENT = 'components.json';
@@ -51,8 +52,16 @@ interface FoundSbom {
   readonly raw: EvidenceDocument;
 }
 
-/** Collect the SBOM evidence of `ctx.subject`. See the module comment for the sources. */
-export async function collectSbom(ctx: CollectContext): Promise<EvidenceResult> {
+/**
+ * Collect the SBOM evidence of `ctx.subject`: of the image, or of each gated platform of an index
+ * (per-platform.ts), whose inventories are merged into one `components.json` for the later steps.
+ */
+export function collectSbom(ctx: CollectContext): Promise<EvidenceResult> {
+  return collectPerPlatform(ctx, 'sbom', collectImageSbom, mergePlatformSboms);
+}
+
+/** The SBOM evidence of one image manifest. See the module comment for the sources. */
+export async function collectImageSbom(ctx: CollectContext): Promise<EvidenceResult> {
   const { repository, digest } = ctx.subject;
   let referrers: Descriptor[];
   try {
@@ -220,6 +229,63 @@ async function fromAttestations(ctx: CollectContext, rejected: string[]): Promis
   }
   return found;
 }
+
+/**
+ * One inventory for the release from its platforms' SBOMs: the union of their components (what the
+ * package index and the dependency diff read). The platforms are built from one source, so their
+ * lockfile digests must agree.
+ */
+const mergePlatformSboms: MergePlatforms = (outcomes) => {
+  const sboms: NormalizedSbom[] = [];
+  for (const o of outcomes) {
+    const doc = o.result.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
+    if (doc === undefined)
+      return { facts: {}, documents: [], conflict: `platform ${o.platform.platform} has no ${COMPONENTS_DOCUMENT}` };
+    sboms.push(
+      parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
+        what: `${COMPONENTS_DOCUMENT} of ${o.platform.platform}`,
+        maxBytes: Limits.sbomBytes,
+      }),
+    );
+  }
+  const lockfileDigests = [
+    ...new Set(sboms.flatMap((s) => (s.lockfileDigest === undefined ? [] : [s.lockfileDigest]))),
+  ];
+  if (lockfileDigests.length > 1) {
+    return {
+      facts: {},
+      documents: [],
+      conflict: `the platforms' SBOMs name different lockfile digests (${lockfileDigests.join(', ')}): one release is built from one lockfile`,
+    };
+  }
+  const components = new Map<string, NormalizedSbom['components'][number]>();
+  for (const s of sboms)
+    for (const c of s.components) if (!components.has(inventoryKey(c))) components.set(inventoryKey(c), c);
+  const first = sboms[0];
+  const merged: NormalizedSbom = {
+    format: first?.format ?? 'cyclonedx',
+    specVersion: first?.specVersion ?? '',
+    components: [...components.values()],
+    ...(lockfileDigests[0] !== undefined && { lockfileDigest: lockfileDigests[0] }),
+  };
+  return {
+    facts: {
+      format: merged.format,
+      specVersion: merged.specVersion,
+      componentCount: merged.components.length,
+      applicationComponents: merged.components.filter((c) => c.scope === 'application').length,
+      source: 'platforms',
+      ...(merged.lockfileDigest !== undefined && { lockfileDigest: merged.lockfileDigest }),
+    },
+    documents: [
+      {
+        name: COMPONENTS_DOCUMENT,
+        mediaType: 'application/json',
+        bytes: new TextEncoder().encode(JSON.stringify(merged)),
+      },
+    ],
+  };
+};
 
 /** How a component is compared across SBOMs: its purl, else its name and version. */
 function inventoryKey(c: NormalizedSbom['components'][number]): string {
