@@ -187,6 +187,14 @@ export interface ReleaseStore {
   /** The tags recorded for the digest, sorted. */
   listPushedTags(repository: string, digest: Digest): Promise<string[]>;
 
+  /**
+   * Records that the index `index` lists the manifest `digest` of the same repository (idempotent):
+   * a platform manifest is gated with its index, not on its own (start-release.ts).
+   */
+  recordParentIndex(repository: string, digest: Digest, index: Digest): Promise<void>;
+  /** The indexes recorded as listing `digest`, sorted. */
+  listParentIndexes(repository: string, digest: Digest): Promise<Digest[]>;
+
   /** Appends to the promotion track of the repository; idempotent on digest (the first entry stays). */
   appendPromotion(entry: PromotionEntry): Promise<void>;
   /** Most recent promotion of `repository` other than `excludeDigest`, or null. */

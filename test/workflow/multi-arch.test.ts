@@ -97,4 +97,69 @@ describe('Workflow: a multi-platform image (red-team finding 24)', () => {
       );
     });
   });
+
+  describe('when the push events of the platform manifests come before the index event, each twice', () => {
+    it('runs one release for the index; the platform runs end covered by it, with no decision nor quarantine', async () => {
+      // Prepare
+      const w = world();
+      const repository = 'demo/multi-events-children-first';
+      const built = await buildScenarioImage(w.registry, multiArch(repository), w.keys);
+
+      // Act: ECR sends the untagged platform pushes first; their scans complete after the index run.
+      const children = [];
+      for (const p of built.platforms) {
+        children.push(await w.gate.push(repository, p.digest, { scan: 'never', duplicateEvent: true }));
+      }
+      const index = await w.gate.push(repository, '1.4.0', { duplicateEvent: true });
+      const indexRun = await w.gate.waitForExecution(index.executionName ?? '');
+      for (const p of built.platforms) await w.gate.scanAndNotify(repository, p.digest);
+      const childRuns = await Promise.all(children.map((c) => w.gate.waitForExecution(c.executionName ?? '')));
+
+      // Assess
+      expect(lastState(indexRun)).toBe('Promoted');
+      expect((await w.deps.gate.store.getDecision(repository, built.digest))?.decision).toBe('PASS');
+      expect(childRuns.map(lastState)).toEqual(['CoveredByIndex', 'CoveredByIndex']);
+      for (const p of built.platforms) {
+        const release = await w.deps.gate.store.getRelease(repository, p.digest);
+        expect(release?.state).toBe('COVERED');
+        expect(release?.outcomeReasons).toEqual([
+          `platform manifest of index ${built.digest}, which is gated with it: no decision of its own`,
+        ]);
+        expect(await w.deps.gate.store.getDecision(repository, p.digest)).toBeNull();
+      }
+      expect((await w.registry.listTags(repository)).filter((t) => t.startsWith('quarantine'))).toEqual([]);
+      // One run per pushed digest: the duplicates started nothing more.
+      const names = [...children, index].map((c) => c.executionName);
+      expect(new Set(names).size).toBe(3);
+      expect(names.every((name) => name !== null && w.gate.sfn.executions.has(name))).toBe(true);
+    });
+  });
+
+  describe('when the push events of the platform manifests come after the index event, each twice', () => {
+    it('starts no run for them', async () => {
+      // Prepare
+      const w = world();
+      const repository = 'demo/multi-events-index-first';
+      const built = await buildScenarioImage(w.registry, multiArch(repository), w.keys);
+
+      // Act
+      const index = await w.gate.push(repository, '1.4.0', { duplicateEvent: true });
+      const children = [];
+      for (const p of built.platforms) {
+        children.push(await w.gate.push(repository, p.digest, { scan: 'never', duplicateEvent: true }));
+      }
+      const indexRun = await w.gate.waitForExecution(index.executionName ?? '');
+
+      // Assess
+      expect(lastState(indexRun)).toBe('Promoted');
+      expect(children.map((c) => c.startResult)).toEqual(
+        built.platforms.map(() => ({
+          started: false,
+          reason: `platform manifest of index ${built.digest}, which is gated with it`,
+        })),
+      );
+      expect(children.map((c) => c.executionName)).toEqual([null, null]);
+      for (const p of built.platforms) expect(await w.deps.gate.store.getRelease(repository, p.digest)).toBeNull();
+    });
+  });
 });

@@ -26,6 +26,7 @@ import {
   ListLimitSchema,
   type PackageIndexEntry,
   PackageIndexEntrySchema,
+  ParentIndexSchema,
   type PromotionEntry,
   PromotionEntrySchema,
   PushedTagSchema,
@@ -340,15 +341,31 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   public async listPushedTags(repository: string, digest: Digest): Promise<string[]> {
-    const items = await this.queryAll('listPushedTags', {
+    const items = await this.releaseItems('listPushedTags', repository, digest, itemKeys.pushedTagPrefix);
+    return items.map((item) => this.parse('pushed tag', PushedTagSchema, item).tag).sort();
+  }
+
+  public async recordParentIndex(repository: string, digest: Digest, index: Digest): Promise<void> {
+    const rec = validRecord('parent index', ParentIndexSchema, { repository, digest, index });
+    await this.putIfAbsent('recordParentIndex', {
+      ...rec,
+      ...itemKeys.parentIndex(repository, digest, index),
+      type: 'parent-index',
+    });
+  }
+
+  public async listParentIndexes(repository: string, digest: Digest): Promise<Digest[]> {
+    const items = await this.releaseItems('listParentIndexes', repository, digest, itemKeys.parentIndexPrefix);
+    return items.map((item) => this.parse('parent index', ParentIndexSchema, item).index).sort();
+  }
+
+  /** The items of one release whose sort key starts with `prefix` (its tags, its parent indexes). */
+  private releaseItems(operation: string, repository: string, digest: Digest, prefix: string) {
+    return this.queryAll(operation, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: {
-        ':pk': itemKeys.release(repository, digest).pk,
-        ':prefix': itemKeys.pushedTagPrefix,
-      },
+      ExpressionAttributeValues: { ':pk': itemKeys.release(repository, digest).pk, ':prefix': prefix },
     });
-    return items.map((item) => this.parse('pushed tag', PushedTagSchema, item).tag).sort();
   }
 
   public async appendPromotion(entry: PromotionEntry): Promise<void> {

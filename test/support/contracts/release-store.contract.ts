@@ -877,6 +877,43 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       });
     });
 
+    describe('Method: recordParentIndex / listParentIndexes', () => {
+      describe('when a manifest is listed by two indexes, one recorded twice', () => {
+        it('lists each index once, sorted, for that manifest only', async () => {
+          // Prepare
+          const repository = newRepository();
+          const child = newDigest();
+          const [first, second] = [newDigest(), newDigest()].sort();
+          if (first === undefined || second === undefined) throw new Error('two digests');
+
+          // Act
+          for (const index of [second, first, second]) await store.recordParentIndex(repository, child, index);
+          await store.recordParentIndex(repository, newDigest(), first);
+
+          // Assess
+          expect(await store.listParentIndexes(repository, child)).toEqual([first, second]);
+          expect(await store.listParentIndexes(newRepository(), child)).toEqual([]);
+          expect(await store.listPushedTags(repository, child)).toEqual([]);
+          expect(await store.listEvidence(repository, child)).toEqual([]);
+        });
+      });
+
+      describe('when the index is not a digest', () => {
+        it('throws InvalidInputError and records nothing', async () => {
+          // Prepare
+          const repository = newRepository();
+          const child = newDigest();
+
+          // Act
+          const act = await store.recordParentIndex(repository, child, 'latest' as Digest).catch((err: unknown) => err);
+
+          // Assess
+          expect(act).toBeInstanceOf(InvalidInputError);
+          expect(await store.listParentIndexes(repository, child)).toEqual([]);
+        });
+      });
+    });
+
     describe('Method: appendPromotion / lastPromotion / listPromotions', () => {
       describe('when a repository has several promotions', () => {
         it('returns the most recent one, skipping the excluded digest', async () => {
