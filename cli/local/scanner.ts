@@ -49,26 +49,25 @@ export class LocalScanner implements ScanFindingsSource {
     private readonly advisories: readonly OsvRecord[],
   ) {}
 
-  public async scan(ctx: CollectContext): Promise<{ report: ScanReport; event: Record<string, unknown> }> {
-    // Like ECR, which scans each platform image of a multi-platform push, every platform manifest of
-    // an index gets its own report; the index's own event is what the workflow waits for.
-    const coverage = await platformCoverage(ctx.registry, ctx.subject.repository, ctx.subject.digest);
-    if (coverage.kind === 'index') {
-      const findings: ScanReport['findings'][number][] = [];
-      let status = 'COMPLETE';
-      for (const p of coverage.platforms) {
-        const platformReport = await this.scanImage({ ...ctx, subject: { ...ctx.subject, digest: p.digest } });
-        findings.push(...platformReport.findings);
-        if (platformReport.status !== 'COMPLETE') status = platformReport.status;
-      }
-      return this.store(ctx, { status, scanner: SCANNER, findings });
+  /**
+   * Scans the pushed image and returns the `ECR Image Scan` events ECR would send: one for an
+   * image; for an index, like ECR, one per platform manifest it lists and none for the index.
+   */
+  public async scan(ctx: CollectContext): Promise<Record<string, unknown>[]> {
+    // An image that cannot even be read is scanned as one (its report then says FAILED).
+    const coverage = await platformCoverage(ctx.registry, ctx.subject.repository, ctx.subject.digest).catch(
+      () => undefined,
+    );
+    const subjects =
+      coverage?.kind === 'index'
+        ? coverage.platforms.map((p) => ({ ...ctx.subject, digest: p.digest }))
+        : [ctx.subject];
+    const events: Record<string, unknown>[] = [];
+    for (const subject of subjects) {
+      const one = { ...ctx, subject };
+      events.push(await this.store(one, await this.reportOf(one)));
     }
-    return this.store(ctx, await this.scanImage(ctx));
-  }
-
-  private async scanImage(ctx: CollectContext): Promise<ScanReport> {
-    const { report } = await this.store(ctx, await this.reportOf(ctx));
-    return report;
+    return events;
   }
 
   private async reportOf(ctx: CollectContext): Promise<ScanReport> {
@@ -96,11 +95,8 @@ export class LocalScanner implements ScanFindingsSource {
     return report;
   }
 
-  /** Stores the report of `ctx.subject` and returns it with the `ECR Image Scan` event ECR would send. */
-  private async store(
-    ctx: CollectContext,
-    report: ScanReport,
-  ): Promise<{ report: ScanReport; event: Record<string, unknown> }> {
+  /** Stores the report of `ctx.subject` and returns the `ECR Image Scan` event ECR would send. */
+  private async store(ctx: CollectContext, report: ScanReport): Promise<Record<string, unknown>> {
     await this.documents.putObject(
       reportKey(ctx.subject),
       new TextEncoder().encode(JSON.stringify(report)),
@@ -109,21 +105,18 @@ export class LocalScanner implements ScanFindingsSource {
     const counts: Record<string, number> = {};
     for (const f of report.findings) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
     return {
-      report,
-      event: {
-        version: '0',
-        source: 'release-gate.local-scanner',
-        'detail-type': 'ECR Image Scan',
-        region: 'local',
-        resources: [],
-        time: new Date().toISOString(),
-        detail: {
-          'scan-status': report.status === 'COMPLETE' ? 'COMPLETE' : 'FAILED',
-          'repository-name': ctx.subject.repository,
-          'image-digest': ctx.subject.digest,
-          'finding-severity-counts': counts,
-          'image-tags': [],
-        },
+      version: '0',
+      source: 'release-gate.local-scanner',
+      'detail-type': 'ECR Image Scan',
+      region: 'local',
+      resources: [],
+      time: new Date().toISOString(),
+      detail: {
+        'scan-status': report.status === 'COMPLETE' ? 'COMPLETE' : 'FAILED',
+        'repository-name': ctx.subject.repository,
+        'image-digest': ctx.subject.digest,
+        'finding-severity-counts': counts,
+        'image-tags': [],
       },
     };
   }

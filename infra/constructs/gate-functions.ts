@@ -153,12 +153,16 @@ export class GateFunctions extends Construct {
     grants.tableReadWrite(role('evaluate-policy'));
     grants.bucketReadWrite(role('evaluate-policy'));
 
-    // Stores the token, and answers it at once when the scan result already arrived.
+    // Stores the token, and answers it at once when the scan result already arrived (for an index:
+    // when each platform's did; the manifest says which platforms, see index-scan.ts).
     grants.tableReadWrite(role('wait-for-scan'));
     grants.taskResponse(role('wait-for-scan'));
+    grants.readSource(role('wait-for-scan'), []);
 
+    // A platform manifest's scan may complete its index's wait: it reads the index's manifest.
     grants.tableReadWrite(role('scan-complete'));
     grants.taskResponse(role('scan-complete'));
+    grants.readSource(role('scan-complete'), []);
 
     grants.tableReadWrite(role('request-approval'));
     grants.publish(role('request-approval'));

@@ -212,6 +212,8 @@ export interface ReleaseStore {
    */
   offerScanToken(repository: string, digest: Digest, taskToken: string): Promise<ScanCompletion | null>;
   offerScanResult(repository: string, digest: Digest, result: ScanCompletion): Promise<string | null>;
+  /** The scan result stored for the digest, or null: read only (an index waits for its platforms'). */
+  getScanResult(repository: string, digest: Digest): Promise<ScanCompletion | null>;
 
   /**
    * Incident index: which releases contain a package (by purl without version, qualifiers and

@@ -704,6 +704,8 @@ describe('Construct: ReleaseGate', () => {
         'ecr:BatchGetImage': [
           'start-release',
           'record-release',
+          'wait-for-scan',
+          'scan-complete',
           'collect-evidence',
           'evaluate-policy',
           'promote',

@@ -98,6 +98,26 @@ describe('Workflow: a multi-platform image (red-team finding 24)', () => {
     });
   });
 
+  describe('when ECR scans the platform manifests before the index push is handled', () => {
+    it('goes on once every platform is scanned (an index is never scanned itself) and promotes it', async () => {
+      // Prepare
+      const w = world();
+      const repository = 'demo/multi-scanned-first';
+      const built = await buildScenarioImage(w.registry, multiArch(repository), w.keys);
+
+      // Act
+      const index = await w.gate.push(repository, '1.4.0', { scan: 'before-start' });
+      const run = await w.gate.waitForExecution(index.executionName ?? '');
+
+      // Assess
+      expect(lastState(run)).toBe('Promoted');
+      expect(await w.deps.gate.store.getScanResult(repository, built.digest)).toMatchObject({ status: 'COMPLETE' });
+      for (const p of built.platforms) {
+        expect(await w.deps.gate.store.getScanResult(repository, p.digest)).toMatchObject({ status: 'COMPLETE' });
+      }
+    });
+  });
+
   describe('when the push events of the platform manifests come before the index event, each twice', () => {
     it('runs one release for the index; the platform runs end covered by it, with no decision nor quarantine', async () => {
       // Prepare

@@ -468,6 +468,12 @@ export class DynamoReleaseStore implements ReleaseStore {
     return this.parse('scan rendezvous', ScanRendezvousSchema, written.Attributes).taskToken ?? null;
   }
 
+  public async getScanResult(repository: string, digest: Digest): Promise<ScanCompletion | null> {
+    const item = await this.getItem('getScanResult', itemKeys.scan(repository, digest));
+    if (item === undefined) return null;
+    return this.parse('scan rendezvous', ScanRendezvousSchema, item).result ?? null;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Incident index
 

@@ -280,6 +280,10 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     return rendezvous.taskToken ?? null;
   }
 
+  public async getScanResult(repository: string, digest: Digest): Promise<ScanCompletion | null> {
+    return copyOrNull(this.scans.get(releaseKey(repository, digest))?.result);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Incident index
 

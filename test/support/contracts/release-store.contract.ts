@@ -710,6 +710,29 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       });
     });
 
+    describe('Method: getScanResult', () => {
+      describe('when nothing, a token only, then a result was offered', () => {
+        it('reads null, null, then the first result, and hands no token out', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+
+          // Act
+          const before = await store.getScanResult(repository, digest);
+          await store.offerScanToken(repository, digest, 'token-1');
+          const tokenOnly = await store.getScanResult(repository, digest);
+          await store.offerScanResult(repository, digest, scanResult);
+          await store.offerScanResult(repository, digest, { ...scanResult, status: 'FAILED' });
+          const after = await store.getScanResult(repository, digest);
+
+          // Assess
+          expect([before, tokenOnly]).toEqual([null, null]);
+          expect(after).toEqual(scanResult);
+          expect(await store.getScanResult(newRepository(), digest)).toBeNull();
+        });
+      });
+    });
+
     describe('Method: offerScanToken / offerScanResult', () => {
       describe('when the token arrives first', () => {
         it('gives the token to the result side', async () => {
