@@ -4,6 +4,7 @@ import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignSign, cosignSignatureManifest, cosignTag, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { sigstoreBundleReferrer, sigstoreImageBundle, tamperSigstoreBundle } from '../../cli/fixtures/sigstore.js';
 import { RegistryError } from '../../lambdas/domain/errors.js';
+import { requiredPlatformsOf } from '../../lambdas/domain/evidence/platforms-policy.js';
 import { collectProvenance } from '../../lambdas/domain/evidence/provenance.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
@@ -814,6 +815,50 @@ describe('Schema: RepositoryPolicySchema provenance block', () => {
 
       // Assess
       expect(parsed.success).toBe(false);
+    });
+  });
+});
+
+describe('Schema: RepositoryPolicySchema platforms block (red-team finding 24)', () => {
+  describe.each([
+    ['only platforms.required', { platforms: { required: ['linux/arm64'] } }, ['linux/arm64']],
+    [
+      'only the older provenance.requiredPlatforms',
+      { provenance: { requiredPlatforms: ['linux/arm64'] } },
+      ['linux/arm64'],
+    ],
+    [
+      'both, the same',
+      { platforms: { required: ['linux/arm64'] }, provenance: { requiredPlatforms: ['linux/arm64'] } },
+      ['linux/arm64'],
+    ],
+    ['neither', {}, undefined],
+  ])('when the rule sets %s', (_when, rule, expected) => {
+    it('requires those platforms of every per-platform kind', () => {
+      // Act
+      const policy = RepositoryPolicySchema.parse({ repositories: ['app/*'], ...rule });
+
+      // Assess
+      expect(requiredPlatformsOf(policy)).toEqual(expected);
+    });
+  });
+
+  describe('when the rule sets both, differently', () => {
+    it('refuses the policy and says which key to keep', () => {
+      // Act
+      const parsed = RepositoryPolicySchema.safeParse({
+        repositories: ['app/*'],
+        platforms: { required: ['linux/amd64'] },
+        provenance: { requiredPlatforms: ['linux/arm64'] },
+      });
+
+      // Assess
+      expect(parsed.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+        [
+          'provenance.requiredPlatforms',
+          'set platforms.required only (provenance.requiredPlatforms is its older name)',
+        ],
+      ]);
     });
   });
 });

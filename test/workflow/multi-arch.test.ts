@@ -183,3 +183,36 @@ describe('Workflow: a multi-platform image (red-team finding 24)', () => {
     });
   });
 });
+
+describe('Workflow: a multi-platform image under a policy that requires some platforms (red-team finding 24)', () => {
+  const world = useLocalWorld({
+    approvals: { decision: 'approve', by: 'alice@example.com' },
+    tweak: (policy) => ({
+      ...policy,
+      rules: policy.rules.map((rule) => ({ ...rule, platforms: { required: ['linux/amd64', 'linux/s390x'] } })),
+    }),
+  });
+
+  describe('when a required platform is not in the index and another has no SBOM', () => {
+    it('fails sbom and scan naming the absent platform, and does not judge the platform not required', async () => {
+      // Prepare
+      const w = world();
+      const scenario = multiArch('demo/multi-required', { platformSboms: { [ARM64]: false } });
+      await buildScenarioImage(w.registry, scenario, w.keys);
+
+      // Act
+      const run = await gateRelease(w, scenario.repository, scenario.tag);
+
+      // Assess
+      expect(lastState(run.exec)).toBe('Quarantined');
+      for (const kind of ['sbom', 'scan']) {
+        const evidence = run.evidence.find((e) => e.kind === kind);
+        expect(evidence?.status, kind).toBe('FAIL');
+        expect(evidence?.reasons, kind).toEqual([`required platform linux/s390x is not in ${run.digest}`]);
+        expect(evidence?.facts.platforms, kind).toEqual([
+          expect.objectContaining({ platform: 'linux/amd64', status: 'PASS' }),
+        ]);
+      }
+    });
+  });
+});
