@@ -4,7 +4,7 @@ import { platformCoverage } from '../../lambdas/domain/attest/platforms.js';
 import { parseJsonDocument } from '../../lambdas/domain/document.js';
 import { describeError, NotFoundError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
-import { collectImageSbom } from '../../lambdas/domain/evidence/sbom.js';
+import { type BuildkitSboms, buildkitSbomsOf, collectImageSbom } from '../../lambdas/domain/evidence/sbom.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { ScanFindingsSource, ScanReport } from '../../lambdas/domain/ports.js';
@@ -62,18 +62,20 @@ export class LocalScanner implements ScanFindingsSource {
       coverage?.kind === 'index'
         ? coverage.platforms.map((p) => ({ ...ctx.subject, digest: p.digest }))
         : [ctx.subject];
+    // An index's platforms are read with the index's BuildKit SBOMs, as the gate reads them.
+    const buildkit = coverage?.kind === 'index' ? buildkitSbomsOf(ctx) : undefined;
     const events: Record<string, unknown>[] = [];
     for (const subject of subjects) {
       const one = { ...ctx, subject };
-      events.push(await this.store(one, await this.reportOf(one)));
+      events.push(await this.store(one, await this.reportOf(one, buildkit)));
     }
     return events;
   }
 
-  private async reportOf(ctx: CollectContext): Promise<ScanReport> {
+  private async reportOf(ctx: CollectContext, buildkit?: BuildkitSboms): Promise<ScanReport> {
     let report: ScanReport;
     try {
-      const sbom = await collectImageSbom(ctx);
+      const sbom = await collectImageSbom(ctx, buildkit);
       const doc = sbom.documents.find((d) => d.name === 'components.json');
       if (sbom.status !== 'PASS' || doc === undefined) {
         report = { status: 'UNSUPPORTED_IMAGE', scanner: SCANNER, findings: [] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type BuiltImage, buildImage, builtManifest, PLATFORMS } from '../../cli/fixtures/image.js';
+import { type BuiltImage, buildImage, PLATFORMS } from '../../cli/fixtures/image.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignSign, cosignSignatureManifest, cosignTag, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { sigstoreBundleReferrer, sigstoreImageBundle, tamperSigstoreBundle } from '../../cli/fixtures/sigstore.js';
@@ -7,11 +7,11 @@ import { RegistryError } from '../../lambdas/domain/errors.js';
 import { requiredPlatformsOf } from '../../lambdas/domain/evidence/platforms-policy.js';
 import { collectProvenance } from '../../lambdas/domain/evidence/provenance.js';
 import { Limits } from '../../lambdas/domain/limits.js';
-import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
+import { MediaTypes } from '../../lambdas/domain/oci.js';
 import { RepositoryPolicySchema } from '../../lambdas/domain/policy/schema.js';
 import { PredicateTypes, StatementTypes } from '../../lambdas/domain/predicate-types.js';
 import type { Digest } from '../../lambdas/domain/types.js';
-import { pushArtifact } from '../support/images.js';
+import { pushArtifact, pushBuildkitIndex } from '../support/images.js';
 import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
 import { attachAttestation, attTag, collectContext, imageContext } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
@@ -117,36 +117,15 @@ function buildkitStatement(subject: Digest, builderId: string = BUILDKIT_BUILDER
 async function buildkitImage(attested: readonly string[] = ['amd64', 'arm64']): Promise<MultiArch> {
   const registry = new MemoryRegistry();
   const image = twoPlatformImage();
-  const entries: Descriptor[] = [];
-  for (const p of image.platforms) {
-    await pushManifest(registry, REPO, p.manifest);
-    entries.push(p.manifest.descriptor);
-  }
-  for (const p of image.platforms.filter((q) => attested.includes(q.platform.architecture))) {
-    const { descriptor } = await pushArtifact(registry, REPO, {
-      configMediaType: MediaTypes.ociConfig,
-      layers: [
-        {
-          mediaType: MediaTypes.inTotoPayload,
-          bytes: buildkitStatement(p.manifest.digest),
-          annotations: { 'in-toto.io/predicate-type': PredicateTypes.slsaProvenanceV02 },
-        },
-      ],
-    });
-    entries.push({
-      ...descriptor,
-      platform: { os: 'unknown', architecture: 'unknown' },
-      annotations: {
-        'vnd.docker.reference.type': 'attestation-manifest',
-        'vnd.docker.reference.digest': p.manifest.digest,
-      },
-    });
-  }
-  return pushIndex(
-    registry,
-    image,
-    builtManifest({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: entries }, []),
+  const attestedDigests = image.platforms
+    .filter((p) => attested.includes(p.platform.architecture))
+    .map((p) => p.manifest.digest);
+  const index = await pushBuildkitIndex(registry, REPO, image, (m) =>
+    attestedDigests.includes(m.digest)
+      ? [{ bytes: buildkitStatement(m.digest), predicateType: PredicateTypes.slsaProvenanceV02 }]
+      : [],
   );
+  return { registry, image, index, amd64: platformDigest(image, 'amd64'), arm64: platformDigest(image, 'arm64') };
 }
 
 /** A cosign signature on `digest` (tag `sha256-….sig`) whose payload names `named`. */

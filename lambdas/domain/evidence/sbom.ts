@@ -14,6 +14,12 @@
  * is true), and any two SBOMs of the image that list different components block: unsigned evidence
  * may add a reason to block, never a reason to pass.
  */
+import {
+  acceptBuildkitAttestations,
+  type BuildkitAttestation,
+  type BuildkitScan,
+  findBuildkitAttestations,
+} from '../attest/buildkit.js';
 import { discoverAttestations } from '../attest/discover.js';
 import { parseJsonDocument, safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
@@ -32,6 +38,7 @@ import {
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
 import { collectPerPlatform, type MergePlatforms } from './per-platform.js';
+import { collectSignature } from './signature.js';
 
 /** Name of the normalised SBOM document in the sbom evidence record. */
 export const COMPONENTS_DOCUMENT = 'components.json';
@@ -44,7 +51,7 @@ const SBOM_PREDICATE_TYPES = [PredicateTypes.cyclonedx, PredicateTypes.spdx] as 
 /** At most this many rejected candidates are spelled out in reasons. */
 const MAX_REJECTIONS_SHOWN = 5;
 
-interface FoundSbom {
+export interface FoundSbom {
   readonly source: SbomSource;
   /** `referrer sha256:…`, `tag sha256-….sbom`, `attestation …`: for reasons. */
   readonly location: string;
@@ -57,11 +64,15 @@ interface FoundSbom {
  * (per-platform.ts), whose inventories are merged into one `components.json` for the later steps.
  */
 export function collectSbom(ctx: CollectContext): Promise<EvidenceResult> {
-  return collectPerPlatform(ctx, 'sbom', collectImageSbom, mergePlatformSboms);
+  const buildkit = buildkitSbomsOf(ctx);
+  return collectPerPlatform(ctx, 'sbom', (one) => collectImageSbom(one, buildkit), mergePlatformSboms);
 }
 
-/** The SBOM evidence of one image manifest. See the module comment for the sources. */
-export async function collectImageSbom(ctx: CollectContext): Promise<EvidenceResult> {
+/**
+ * The SBOM evidence of one image manifest, with the BuildKit SBOMs of its index when the policy
+ * accepts them (`buildkitSbomsOf`). See the module comment for the sources.
+ */
+export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitSboms): Promise<EvidenceResult> {
   const { repository, digest } = ctx.subject;
   let referrers: Descriptor[];
   try {
@@ -72,6 +83,7 @@ export async function collectImageSbom(ctx: CollectContext): Promise<EvidenceRes
   }
   const rejected: string[] = [];
   const signed = await fromAttestations(ctx, rejected);
+  if (buildkit !== undefined) signed.push(...(await buildkit(digest, rejected)));
   let unsigned: FoundSbom[];
   try {
     unsigned = [
@@ -286,6 +298,54 @@ const mergePlatformSboms: MergePlatforms = (outcomes) => {
     ],
   };
 };
+
+/** The BuildKit SBOMs of one platform manifest, judged once for the whole index. */
+export type BuildkitSboms = (platformDigest: string, rejected: string[]) => Promise<FoundSbom[]>;
+
+/**
+ * The SBOMs BuildKit attached to the platforms of the index `ctx.subject` (attest/buildkit.ts),
+ * when `sbom.acceptBuildkit` is set: read once, and counted only under an index signature the
+ * signature evidence accepts, exactly as provenance counts BuildKit statements. Undefined when the
+ * policy does not accept them.
+ */
+export function buildkitSbomsOf(ctx: CollectContext): BuildkitSboms | undefined {
+  if (!ctx.policy.sbom.acceptBuildkit) return undefined;
+  const { repository, digest } = ctx.subject;
+  interface Judged {
+    readonly scan: BuildkitScan;
+    readonly verified: readonly BuildkitAttestation[];
+    readonly rejected: readonly { readonly source: string; readonly reason: string }[];
+  }
+  let judged: Promise<Judged> | undefined;
+  const judge = async (): Promise<Judged> => {
+    const scan = await findBuildkitAttestations(ctx.registry, repository, digest, SBOM_PREDICATE_TYPES);
+    if (scan.attestations.length === 0) return { scan, verified: [], rejected: scan.rejected };
+    const signature = await collectSignature(ctx);
+    return { scan, ...acceptBuildkitAttestations(scan, signature.status === 'PASS' ? new Set([digest]) : new Set()) };
+  };
+  return async (platformDigest, rejected) => {
+    judged ??= judge();
+    const { scan, verified, rejected: refused } = await judged;
+    // A rejection is this platform's when it is about one of its statements, or about none.
+    const others = new Set(scan.attestations.filter((a) => a.platformDigest !== platformDigest).map((a) => a.source));
+    rejected.push(...refused.filter((r) => !others.has(r.source)).map((r) => `BuildKit ${r.source}: ${r.reason}`));
+    const found: FoundSbom[] = [];
+    for (const a of verified.filter((v) => v.platformDigest === platformDigest)) {
+      const location = `BuildKit ${a.source} under the signed index ${a.indexDigest}`;
+      try {
+        found.push({
+          source: 'attestation',
+          location,
+          parsed: normalizeSbomObjectWithNotes(a.statement.predicate),
+          raw: { name: 'sbom.intoto.json', mediaType: MediaTypes.inTotoPayload, bytes: a.bytes },
+        });
+      } catch (err) {
+        rejected.push(`${location}: ${describeError(err)}`);
+      }
+    }
+    return found;
+  };
+}
 
 /** How a component is compared across SBOMs: its purl, else its name and version. */
 function inventoryKey(c: NormalizedSbom['components'][number]): string {
