@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PLATFORMS } from '../../cli/fixtures/image.js';
 import { type FixtureKeyPair, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignAttestationManifest, cosignTag, signStatement } from '../../cli/fixtures/sign.js';
@@ -6,7 +7,7 @@ import { NotFoundError, RegistryError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectScan } from '../../lambdas/domain/evidence/scan.js';
 import type { ScanReport, VulnerabilityFinding } from '../../lambdas/domain/ports.js';
-import { oneFileImage } from '../support/images.js';
+import { indexOf, oneFileImage } from '../support/images.js';
 import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
 import { collectContext } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
@@ -399,6 +400,45 @@ describe('Function: collectScan with VEX exceptions', () => {
       ],
     ],
   ];
+
+  describe('when the image is an index whose arm64 platform has the finding (red-team finding 24)', () => {
+    const amd64 = oneFileImage('index', PLATFORMS.linuxAmd64);
+    const arm64 = oneFileImage('index', PLATFORMS.linuxArm64);
+
+    /** The scan of the index, each platform scanned on its own, under exceptions naming `products`. */
+    async function scanIndex(products: (index: string) => string[]) {
+      const registry = new MemoryRegistry();
+      const index = await pushManifest(registry, SUBJECT.repository, indexOf([amd64, arm64]));
+      const exceptions = [exception({ products: products(index) })];
+      const ctx = await context(
+        async (s) => report(s.digest === arm64.root.digest ? [critical] : []),
+        { vex: { exceptions } },
+        registry,
+      );
+      return collectScan({ ...ctx, subject: { ...ctx.subject, digest: index } });
+    }
+    const productOf = (digest: string) => `pkg:oci/app@${digest.replace(':', '%3A')}`;
+
+    it('applies an exception that names the index: the index pins the platform', async () => {
+      // Act
+      const result = await scanIndex((index) => [productOf(index)]);
+
+      // Assess
+      expect(result.status).toBe('PASS');
+      expect(result.reasons).toContain(
+        'platform linux/arm64/v8: ecr-basic scan COMPLETE: 0 findings within policy (1 vulnerability ignored by policy)',
+      );
+    });
+
+    it('does not apply an exception that names another platform', async () => {
+      // Act
+      const result = await scanIndex(() => [productOf(amd64.root.digest)]);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons[0]).toMatch(/^platform linux\/arm64\/v8 \(sha256:[a-f0-9]{64}\): FAIL: 1 CRITICAL finding/);
+    });
+  });
 
   describe.each(VEX_CASES)('%s', (_when, cases) => {
     it.each(cases.map((c) => [c.it, c] as const))('%s', async (_it, c) => {

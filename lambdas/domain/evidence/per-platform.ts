@@ -53,7 +53,7 @@ export async function collectPerPlatform(
   const outcomes: PlatformOutcome[] = [];
   for (const platform of selection.platforms) {
     const subject = { ...ctx.subject, digest: platform.digest, mediaType: platform.mediaType };
-    outcomes.push({ platform, result: await collectOne({ ...ctx, subject }) });
+    outcomes.push({ platform, result: await collectOne({ ...ctx, subject, index: digest }) });
   }
   const detail = outcomes.map((o) => ({
     platform: o.platform.platform,

@@ -10,7 +10,7 @@ import { parseJsonDocument } from '../document.js';
 import { describeError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';
 import type { ScanReport, VulnerabilityFinding } from '../ports.js';
-import { type EvidenceResult, evidenceResult } from '../types.js';
+import { type EvidenceResult, evidenceResult, type ImageSubject } from '../types.js';
 import { applyVex } from '../vex/apply.js';
 import { parseCycloneDxVex } from '../vex/cyclonedx-vex.js';
 import { OPENVEX_PREDICATE_TYPES, parseOpenVex } from '../vex/openvex.js';
@@ -190,6 +190,7 @@ async function collectImageScan(ctx: CollectContext): Promise<EvidenceResult> {
   ];
   const vex = applyVex(remaining, vexStatements, {
     imageDigest: digest,
+    ...(ctx.index !== undefined && { indexDigest: ctx.index }),
     repository,
     now: ctx.now,
     trustedAuthors: ctx.policy.scan.vex.trustedAuthors,
@@ -263,10 +264,18 @@ const VEX_PREDICATE_TYPES: readonly string[] = [...OPENVEX_PREDICATE_TYPES, ...C
 
 /**
  * VEX documents attested on the image by a trusted attestation key: OpenVEX, or CycloneDX with
- * `vulnerabilities`. Rejected VEX attestations become reasons; they never suppress anything.
+ * `vulnerabilities`; for a platform manifest, also those attested on its index (which pins it).
+ * Rejected VEX attestations become reasons; they never suppress anything.
  */
 async function attestedVex(ctx: CollectContext, reasons: string[]): Promise<VexStatement[]> {
-  const scan = await discoverAttestations(ctx.registry, ctx.subject, ctx.policy.attestations.keys, VEX_PREDICATE_TYPES);
+  const subjects = [ctx.subject, ...(ctx.index === undefined ? [] : [{ ...ctx.subject, digest: ctx.index }])];
+  const statements: VexStatement[] = [];
+  for (const subject of subjects) statements.push(...(await attestedVexOf(ctx, subject, reasons)));
+  return statements;
+}
+
+async function attestedVexOf(ctx: CollectContext, subject: ImageSubject, reasons: string[]): Promise<VexStatement[]> {
+  const scan = await discoverAttestations(ctx.registry, subject, ctx.policy.attestations.keys, VEX_PREDICATE_TYPES);
   for (const r of scan.rejected) {
     if (VEX_PREDICATE_TYPES.includes(r.predicateType ?? ''))
       reasons.push(`VEX attestation ${r.source} rejected: ${r.reason}`);
