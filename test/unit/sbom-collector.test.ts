@@ -10,7 +10,15 @@ import type { RegistryReader } from '../../lambdas/domain/ports.js';
 import { PredicateTypes, StatementTypes } from '../../lambdas/domain/predicate-types.js';
 import { NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
 import type { Digest, ImageSubject } from '../../lambdas/domain/types.js';
-import { type LayerSpec, pushArtifact, pushBlob, pushBuildkitIndex, pushImage } from '../support/images.js';
+import {
+  indexOf,
+  type LayerSpec,
+  oneFileImage,
+  pushArtifact,
+  pushBlob,
+  pushBuildkitIndex,
+  pushImage,
+} from '../support/images.js';
 import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
 import { collectContext } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
@@ -553,5 +561,25 @@ describe('Function: collectSbom of a multi-platform image with BuildKit SBOM att
         expect.objectContaining({ platform: ARM64, status: 'MISSING' }),
       ]);
     });
+  });
+});
+
+describe('Function: collectSbom of an index with more platforms than are gated one by one (red-team finding 24)', () => {
+  it('fails with the limit instead of collecting each', async () => {
+    // Prepare
+    const registry = new MemoryRegistry();
+    const images = Array.from({ length: Limits.gatedPlatforms + 1 }, (_, i) =>
+      oneFileImage('many', { os: 'linux', architecture: `arch${i}` }),
+    );
+    const index = await pushManifest(registry, REPO, indexOf(images));
+
+    // Act
+    const result = await collectSbom(collectContext({ subject: { repository: REPO, digest: index }, registry }));
+
+    // Assess
+    expect(result.status).toBe('FAIL');
+    expect(result.reasons).toEqual([
+      `index ${index} has ${Limits.gatedPlatforms + 1} platforms, above the limit of ${Limits.gatedPlatforms}`,
+    ]);
   });
 });

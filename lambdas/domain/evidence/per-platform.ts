@@ -13,6 +13,8 @@
  * index fails the record with a reason naming it. A single image is collected as before.
  */
 import { type PlatformManifest, platformCoverage, selectPlatforms } from '../attest/platforms.js';
+import { TooLargeError } from '../errors.js';
+import { Limits } from '../limits.js';
 import { type CollectedKind, type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
 import { requiredPlatformsOf } from './platforms-policy.js';
@@ -50,6 +52,10 @@ export async function collectPerPlatform(
   if (coverage.kind === 'manifest') return collectOne(ctx);
 
   const selection = selectPlatforms(coverage, requiredPlatformsOf(ctx.policy));
+  if (selection.platforms.length > Limits.gatedPlatforms) {
+    const error = new TooLargeError(`index ${digest}`, selection.platforms.length, Limits.gatedPlatforms, 'platforms');
+    return evidenceResult(kind, 'FAIL', [error.message]);
+  }
   const outcomes: PlatformOutcome[] = [];
   for (const platform of selection.platforms) {
     const subject = { ...ctx.subject, digest: platform.digest, mediaType: platform.mediaType };

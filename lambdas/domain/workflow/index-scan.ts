@@ -3,6 +3,7 @@
 import { platformCoverage, readImage, selectPlatforms } from '../attest/platforms.js';
 import { ExpiredError, isRetryable } from '../errors.js';
 import { requiredPlatformsOf } from '../evidence/platforms-policy.js';
+import { Limits } from '../limits.js';
 import { policyFor } from '../policy/load.js';
 import type { ScanCompletion } from '../ports.js';
 import type { Digest } from '../types.js';
@@ -31,6 +32,9 @@ export async function indexScanCompletion(
   if (coverage.kind !== 'index') return null;
   const rule = policyFor(deps.policy.document, repository);
   const { platforms } = selectPlatforms(coverage, requiredPlatformsOf(rule));
+  // More platforms than are gated one by one: not read here; the wait times out (scan MISSING) and
+  // the per-platform evidence fails with the limit as its reason.
+  if (platforms.length > Limits.gatedPlatforms) return null;
   const results: ScanCompletion[] = [];
   for (const p of platforms) {
     const result = await deps.store.getScanResult(repository, p.digest);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readImage } from '../attest/platforms.js';
 import { isRetryable } from '../errors.js';
+import { Limits } from '../limits.js';
 import { isGated } from '../policy/load.js';
 import type { PolicyDocument } from '../policy/schema.js';
 import type { ExecutionStarter, RegistryReader, ReleaseStore } from '../ports.js';
@@ -32,8 +33,11 @@ export type StartResult =
     }
   | { readonly started: false; readonly reason: string };
 
-/** Index entries linked to their index at most; the others are gated on their own (fail closed). */
-export const MAX_LINKED_INDEX_ENTRIES = 64;
+/**
+ * Index entries linked to their index at most (platforms and BuildKit's attestation manifests);
+ * the others are gated on their own (fail closed), and the index fails its per-platform evidence.
+ */
+export const MAX_LINKED_INDEX_ENTRIES = 2 * Limits.gatedPlatforms;
 
 /**
  * ECR push → one execution per pushed top-level artifact (repository, digest). The name and input
