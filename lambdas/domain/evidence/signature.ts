@@ -8,8 +8,8 @@
  * 3. its `docker-reference` names this repository (or an allowed prefix);
  * 4. it verifies with a key in `policy.signature.keys`.
  */
-import { platformCoverage } from '../attest/platforms.js';
-import { describeError, GateError, NotFoundError, TooLargeError, VerificationError } from '../errors.js';
+import { platformCoverage, readImage } from '../attest/platforms.js';
+import { describeError, GateError, isRetryable, NotFoundError, TooLargeError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { findNotationSignatures } from '../notation/discover.js';
 import { verifyNotationSignature } from '../notation/verify.js';
@@ -72,8 +72,12 @@ export async function collectSignature(ctx: CollectContext): Promise<EvidenceRes
   // signs both, and `cosign verify` of the index checks the index's own). The reverse does not
   // hold: a signed platform manifest says nothing about the index that lists it, nor about the
   // other platforms. Such a signature is a reason, never a pass.
+  const image = await readImage(ctx.registry, ctx.subject.repository, ctx.subject.digest).catch((err: unknown) => {
+    if (isRetryable(err)) throw err;
+    return undefined; // an unreadable image has no platforms to speak of: MISSING stands
+  });
+  if (image?.kind !== 'index') return result;
   const coverage = await platformCoverage(ctx.registry, ctx.subject.repository, ctx.subject.digest);
-  if (coverage.kind !== 'index') return result;
   const signedPlatforms: string[] = [];
   for (const p of coverage.platforms) {
     const platform = await collectImageSignature({ ...ctx, subject: { ...ctx.subject, digest: p.digest } });
