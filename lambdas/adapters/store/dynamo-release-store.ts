@@ -359,10 +359,15 @@ export class DynamoReleaseStore implements ReleaseStore {
     return items.map((item) => this.parse('parent index', ParentIndexSchema, item).index).sort();
   }
 
-  /** The items of one release whose sort key starts with `prefix` (its tags, its parent indexes). */
+  /**
+   * The items of one release whose sort key starts with `prefix` (its tags, its parent indexes).
+   * Strongly consistent: a tag or an index recorded by start-release an instant ago must be seen
+   * (a Query is eventually consistent by default).
+   */
   private releaseItems(operation: string, repository: string, digest: Digest, prefix: string) {
     return this.queryAll(operation, {
       TableName: this.tableName,
+      ConsistentRead: true,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': itemKeys.release(repository, digest).pk, ':prefix': prefix },
     });
