@@ -19,8 +19,8 @@ import { type CollectedKind, type EvidenceDocument, type EvidenceResult, evidenc
 import type { CollectContext } from './context.js';
 import { requiredPlatformsOf } from './platforms-policy.js';
 
-/** Platforms listed by name in facts (facts stay small: see EvidenceResult). */
-const MAX_FACT_PLATFORMS = 16;
+/** Platforms listed in facts, about 130 bytes each (facts stay under 2 KB: see EvidenceResult). */
+const MAX_FACT_PLATFORMS = 8;
 /** Reasons of a platform that are carried into the index's record. */
 const REASONS_PER_PLATFORM = 5;
 
@@ -67,6 +67,7 @@ export async function collectPerPlatform(
     status: o.result.status,
   }));
   const facts = {
+    platformCount: detail.length,
     platforms: detail.slice(0, MAX_FACT_PLATFORMS),
     ...(selection.absent.length > 0 && { absentPlatforms: selection.absent.slice(0, MAX_FACT_PLATFORMS) }),
   };
