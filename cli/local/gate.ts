@@ -251,8 +251,7 @@ export class LocalGate {
 
   public async scanAndNotify(repository: string, digest: string): Promise<void> {
     const ctx = collectContext({ ...this.deps.gate, ...this.scannerPorts }, { repository, digest });
-    const { event } = await this.scanner.scan(ctx);
-    await scanComplete(async () => this.deps)(event);
+    for (const event of await this.scanner.scan(ctx)) await scanComplete(async () => this.deps)(event);
   }
 
   public async waitForExecution(name: string) {

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import { platformCoverage } from '../../lambdas/domain/attest/platforms.js';
 import { parseJsonDocument } from '../../lambdas/domain/document.js';
 import { describeError, NotFoundError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
-import { collectSbom } from '../../lambdas/domain/evidence/sbom.js';
+import { type BuildkitSboms, buildkitSbomsOf, collectImageSbom } from '../../lambdas/domain/evidence/sbom.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { ScanFindingsSource, ScanReport } from '../../lambdas/domain/ports.js';
@@ -32,6 +33,8 @@ const ScanReportSchema = z.object({
   unevaluated: z.array(z.object({ name: z.string(), version: z.string(), reason: z.string() })).optional(),
 });
 
+const SCANNER = 'release-gate-local-osv';
+
 const reportKey = (s: Pick<ImageSubject, 'repository' | 'digest'>): string =>
   `scans/${s.repository}/${s.digest.replace(':', '-')}.json`;
 
@@ -47,13 +50,36 @@ export class LocalScanner implements ScanFindingsSource {
     private readonly advisories: readonly OsvRecord[],
   ) {}
 
-  public async scan(ctx: CollectContext): Promise<{ report: ScanReport; event: Record<string, unknown> }> {
+  /**
+   * Scans the pushed image and returns the `ECR Image Scan` events ECR would send: one for an
+   * image; for an index, like ECR, one per platform manifest it lists and none for the index.
+   */
+  public async scan(ctx: CollectContext): Promise<Record<string, unknown>[]> {
+    // An image that cannot even be read is scanned as one (its report then says FAILED).
+    const coverage = await platformCoverage(ctx.registry, ctx.subject.repository, ctx.subject.digest).catch(
+      () => undefined,
+    );
+    const subjects =
+      coverage?.kind === 'index'
+        ? coverage.platforms.map((p) => ({ ...ctx.subject, digest: p.digest }))
+        : [ctx.subject];
+    // An index's platforms are read with the index's BuildKit SBOMs, as the gate reads them.
+    const buildkit = coverage?.kind === 'index' ? buildkitSbomsOf(ctx) : undefined;
+    const events: Record<string, unknown>[] = [];
+    for (const subject of subjects) {
+      const one = { ...ctx, subject };
+      events.push(await this.store(one, await this.reportOf(one, buildkit)));
+    }
+    return events;
+  }
+
+  private async reportOf(ctx: CollectContext, buildkit?: BuildkitSboms): Promise<ScanReport> {
     let report: ScanReport;
     try {
-      const sbom = await collectSbom(ctx);
+      const sbom = await collectImageSbom(ctx, buildkit);
       const doc = sbom.documents.find((d) => d.name === 'components.json');
       if (sbom.status !== 'PASS' || doc === undefined) {
-        report = { status: 'UNSUPPORTED_IMAGE', scanner: 'release-gate-local-osv', findings: [] };
+        report = { status: 'UNSUPPORTED_IMAGE', scanner: SCANNER, findings: [] };
       } else {
         const components = parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
           what: 'components.json',
@@ -65,10 +91,15 @@ export class LocalScanner implements ScanFindingsSource {
     } catch (err) {
       report = {
         status: 'FAILED',
-        scanner: `release-gate-local-osv: ${describeError(err)}`.slice(0, 300),
+        scanner: `${SCANNER}: ${describeError(err)}`.slice(0, 300),
         findings: [],
       };
     }
+    return report;
+  }
+
+  /** Stores the report of `ctx.subject` and returns the `ECR Image Scan` event ECR would send. */
+  private async store(ctx: CollectContext, report: ScanReport): Promise<Record<string, unknown>> {
     await this.documents.putObject(
       reportKey(ctx.subject),
       new TextEncoder().encode(JSON.stringify(report)),
@@ -77,21 +108,18 @@ export class LocalScanner implements ScanFindingsSource {
     const counts: Record<string, number> = {};
     for (const f of report.findings) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
     return {
-      report,
-      event: {
-        version: '0',
-        source: 'release-gate.local-scanner',
-        'detail-type': 'ECR Image Scan',
-        region: 'local',
-        resources: [],
-        time: new Date().toISOString(),
-        detail: {
-          'scan-status': report.status === 'COMPLETE' ? 'COMPLETE' : 'FAILED',
-          'repository-name': ctx.subject.repository,
-          'image-digest': ctx.subject.digest,
-          'finding-severity-counts': counts,
-          'image-tags': [],
-        },
+      version: '0',
+      source: 'release-gate.local-scanner',
+      'detail-type': 'ECR Image Scan',
+      region: 'local',
+      resources: [],
+      time: new Date().toISOString(),
+      detail: {
+        'scan-status': report.status === 'COMPLETE' ? 'COMPLETE' : 'FAILED',
+        'repository-name': ctx.subject.repository,
+        'image-digest': ctx.subject.digest,
+        'finding-severity-counts': counts,
+        'image-tags': [],
       },
     };
   }

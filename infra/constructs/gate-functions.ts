@@ -124,8 +124,11 @@ export class GateFunctions extends Construct {
 
     // What each handler does is in lambdas/domain/workflow/<step>.ts; the grants follow it.
     grants.startExecution(role('start-release'));
-    // Records every tag the digest is pushed under (a conditional put).
-    grants.tablePut(role('start-release'));
+    // Records every tag the digest is pushed under and each entry of a pushed index (conditional
+    // puts), and looks up the index of an untagged platform manifest (a query).
+    grants.tablePutAndQuery(role('start-release'));
+    // Reads the pushed manifest (BatchGetImage): an index's entries, or whether it is an image.
+    grants.readSource(role('start-release'), []);
 
     // Resolves the manifest (BatchGetImage) and records the release.
     grants.readSource(role('record-release'), []);
@@ -150,12 +153,16 @@ export class GateFunctions extends Construct {
     grants.tableReadWrite(role('evaluate-policy'));
     grants.bucketReadWrite(role('evaluate-policy'));
 
-    // Stores the token, and answers it at once when the scan result already arrived.
+    // Stores the token, and answers it at once when the scan result already arrived (for an index:
+    // when each platform's did; the manifest says which platforms, see index-scan.ts).
     grants.tableReadWrite(role('wait-for-scan'));
     grants.taskResponse(role('wait-for-scan'));
+    grants.readSource(role('wait-for-scan'), []);
 
+    // A platform manifest's scan may complete its index's wait: it reads the index's manifest.
     grants.tableReadWrite(role('scan-complete'));
     grants.taskResponse(role('scan-complete'));
+    grants.readSource(role('scan-complete'), []);
 
     grants.tableReadWrite(role('request-approval'));
     grants.publish(role('request-approval'));
@@ -245,12 +252,12 @@ class Grants {
     this.useKey(role);
   }
 
-  /** A conditional put on the table itself, nothing else (start-release records a pushed tag). */
-  public tablePut(role: iam.Role): void {
+  /** Conditional puts and queries on the table itself, nothing else (start-release). */
+  public tablePutAndQuery(role: iam.Role): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'EvidenceTablePut',
-        actions: ['dynamodb:PutItem'],
+        sid: 'EvidenceTablePutQuery',
+        actions: ['dynamodb:PutItem', 'dynamodb:Query'],
         resources: [this.props.table.tableArn],
       }),
     );

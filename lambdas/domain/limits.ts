@@ -21,6 +21,12 @@ export const Limits = {
    * SBOM), so more than any build attaches fails the evidence instead of being downloaded.
    */
   sbomReferrers: 8,
+  /**
+   * Platform manifests of one index gated one by one (sbom, scan). Real multi-arch images list a
+   * handful; more fails the evidence instead of collecting for each (and bounds the index entries
+   * start-release links to their index).
+   */
+  gatedPlatforms: 32,
   /** Components in one SBOM. */
   sbomComponents: 200_000,
   /**

@@ -194,6 +194,14 @@ export interface ReleaseStore {
   /** The tags recorded for the digest, sorted. */
   listPushedTags(repository: string, digest: Digest): Promise<string[]>;
 
+  /**
+   * Records that the index `index` lists the manifest `digest` of the same repository (idempotent):
+   * a platform manifest is gated with its index, not on its own (start-release.ts).
+   */
+  recordParentIndex(repository: string, digest: Digest, index: Digest): Promise<void>;
+  /** The indexes recorded as listing `digest`, sorted. */
+  listParentIndexes(repository: string, digest: Digest): Promise<Digest[]>;
+
   /** Appends to the promotion track of the repository; idempotent on digest (the first entry stays). */
   appendPromotion(entry: PromotionEntry): Promise<void>;
   /** Most recent promotion of `repository` other than `excludeDigest`, or null. */
@@ -211,6 +219,8 @@ export interface ReleaseStore {
    */
   offerScanToken(repository: string, digest: Digest, taskToken: string): Promise<ScanCompletion | null>;
   offerScanResult(repository: string, digest: Digest, result: ScanCompletion): Promise<string | null>;
+  /** The scan result stored for the digest, or null: read only (an index waits for its platforms'). */
+  getScanResult(repository: string, digest: Digest): Promise<ScanCompletion | null>;
 
   /**
    * Incident index: which releases contain a package (by purl without version, qualifiers and

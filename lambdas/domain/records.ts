@@ -23,12 +23,23 @@ export type Immutable<T> = T extends (infer U)[]
 // ---------------------------------------------------------------------------------------------
 // Releases
 
-export const RELEASE_STATES = ['RECORDED', 'EVALUATED', 'AWAITING_APPROVAL', 'PROMOTED', 'QUARANTINED'] as const;
+/**
+ * COVERED: an untagged platform manifest whose index lists it; the index's release gates it, so it
+ * has no decision of its own (workflow/start-release.ts).
+ */
+export const RELEASE_STATES = [
+  'RECORDED',
+  'EVALUATED',
+  'AWAITING_APPROVAL',
+  'PROMOTED',
+  'QUARANTINED',
+  'COVERED',
+] as const;
 export type ReleaseState = (typeof RELEASE_STATES)[number];
 export const ReleaseStateSchema = z.enum(RELEASE_STATES);
 
 /** A release in one of these states is finished: its state never changes again. */
-export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = ['PROMOTED', 'QUARANTINED'];
+export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = ['PROMOTED', 'QUARANTINED', 'COVERED'];
 
 /** Forward order of the release states; a state may only move to one of equal or higher rank. */
 const STATE_RANK: Readonly<Record<ReleaseState, number>> = {
@@ -37,6 +48,7 @@ const STATE_RANK: Readonly<Record<ReleaseState, number>> = {
   AWAITING_APPROVAL: 2,
   PROMOTED: 3,
   QUARANTINED: 3,
+  COVERED: 3,
 };
 
 /**
@@ -105,6 +117,9 @@ export const ImageTagSchema = z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,29
 
 /** One tag a release's digest was pushed under (ECR sends one push event per tag). */
 export const PushedTagSchema = z.object({ repository: z.string().min(1), digest: DigestSchema, tag: ImageTagSchema });
+
+/** An index that lists the manifest `digest` (start-release.ts: an index push is gated with its children). */
+export const ParentIndexSchema = z.object({ repository: z.string().min(1), digest: DigestSchema, index: DigestSchema });
 
 export const DecisionRecordSchema = z.object({
   repository: z.string(),

@@ -9,7 +9,14 @@ import { parseEvent } from './parse.js';
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
   const parsed = parseEvent(EcrImageActionEventSchema, event, 'ECR Image Action event');
   const deps = await getDeps();
-  const result = await startRelease(deps.starter, deps.gate.store, deps.gate.config, deps.gate.policy.document, parsed);
+  const result = await startRelease(
+    deps.starter,
+    deps.gate.store,
+    deps.gate.registry,
+    deps.gate.config,
+    deps.gate.policy.document,
+    parsed,
+  );
   logger.info('push handled', {
     repository: parsed.detail['repository-name'],
     digest: parsed.detail['image-digest'],

@@ -9,7 +9,7 @@ import { kindsOfStage } from '../../lambdas/domain/evidence/registry.js';
 
 const ASL_FILE = join(fileURLToPath(new URL('../../', import.meta.url)), 'statemachines', 'release-gate.asl.json');
 
-const END_STATES = ['Promoted', 'Quarantined', 'PromotionFailed', 'QuarantineFailed'];
+const END_STATES = ['Promoted', 'Quarantined', 'CoveredByIndex', 'PromotionFailed', 'QuarantineFailed'];
 
 const RetrierSchema = z.object({
   ErrorEquals: z.array(z.string()).min(1),
@@ -419,7 +419,7 @@ describe('State machine: statemachines/release-gate.asl.json', () => {
   });
 
   describe('when an execution ends', () => {
-    it('ends only in Promoted, Quarantined, PromotionFailed or QuarantineFailed', () => {
+    it('ends only in Promoted, Quarantined, CoveredByIndex, PromotionFailed or QuarantineFailed', () => {
       // Prepare
       const { machine } = readMachine();
 

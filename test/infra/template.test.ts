@@ -599,7 +599,7 @@ describe('Construct: ReleaseGate', () => {
       }
     });
 
-    it('lets start-release start the execution, record the pushed tag, report failures to its queue, and nothing else', () => {
+    it('lets start-release read the pushed manifest, start the execution, record the pushed tag and index entries, report failures to its queue, and nothing else', () => {
       // Prepare
       const statements = functionStatements(s, 'start-release');
       const queueArn = `\${${logicalId(s.stack.gate.triggers.pushDeadLetterQueue)}.Arn}`;
@@ -616,6 +616,11 @@ describe('Construct: ReleaseGate', () => {
       // Assess
       expect(actions.sort()).toEqual([
         'dynamodb:PutItem',
+        'dynamodb:Query',
+        'ecr:BatchGetImage',
+        'ecr:DescribeImages',
+        'ecr:GetAuthorizationToken',
+        'ecr:GetDownloadUrlForLayer',
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:SendMessage',
@@ -696,7 +701,16 @@ describe('Construct: ReleaseGate', () => {
         's3:PutObject': ['record-release', 'collect-evidence', 'evaluate-policy', 'promote', 'quarantine'],
         's3:DeleteObject': [],
         'dynamodb:PutItem': [...HANDLER_NAMES],
-        'ecr:BatchGetImage': ['record-release', 'collect-evidence', 'evaluate-policy', 'promote', 'quarantine'],
+        'ecr:BatchGetImage': [
+          'start-release',
+          'record-release',
+          'wait-for-scan',
+          'scan-complete',
+          'collect-evidence',
+          'evaluate-policy',
+          'promote',
+          'quarantine',
+        ],
         'sqs:SendMessage': ['start-release', 'scan-complete'],
       });
     });

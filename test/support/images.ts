@@ -15,11 +15,13 @@ import {
   buildArtifact,
   buildImage,
   buildIndex,
+  builtManifest,
   descriptorOf,
   PLATFORMS,
   type Platform,
 } from '../../cli/fixtures/image.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
+import { BuildkitAnnotations } from '../../lambdas/domain/attest/platforms.js';
 import { type Descriptor, ImageManifestSchema, MediaTypes } from '../../lambdas/domain/oci.js';
 import type { RegistryWriter } from '../../lambdas/domain/ports.js';
 import type { Digest } from '../../lambdas/domain/types.js';
@@ -119,6 +121,49 @@ export function payloadArtifact(opts: {
     ...(opts.annotations === undefined ? {} : { annotations: opts.annotations }),
   });
 }
+/**
+ * Pushes `image` (several platforms) as BuildKit does with attestations: an index that lists each
+ * platform manifest and, for each platform `statementsFor` gives statements, one attestation
+ * manifest (`unknown/unknown`, `vnd.docker.reference.type: attestation-manifest`, the platform's
+ * digest in `vnd.docker.reference.digest`) whose in-toto layers are those bare statements
+ * (docs.docker.com/build/metadata/attestations/attestation-storage). Returns the index digest.
+ */
+export async function pushBuildkitIndex(
+  registry: RegistryWriter,
+  repository: string,
+  image: BuiltImage,
+  statementsFor: (manifest: BuiltManifest) => readonly { readonly bytes: Uint8Array; readonly predicateType: string }[],
+  tag = '1.0',
+): Promise<Digest> {
+  const entries: Descriptor[] = [];
+  for (const p of image.platforms) {
+    await pushManifest(registry, repository, p.manifest);
+    entries.push(p.manifest.descriptor);
+  }
+  for (const p of image.platforms) {
+    const statements = statementsFor(p.manifest);
+    if (statements.length === 0) continue;
+    const { descriptor } = await pushArtifact(registry, repository, {
+      configMediaType: MediaTypes.ociConfig,
+      layers: statements.map((s) => ({
+        mediaType: MediaTypes.inTotoPayload,
+        bytes: s.bytes,
+        annotations: { [BuildkitAnnotations.predicateType]: s.predicateType },
+      })),
+    });
+    entries.push({
+      ...descriptor,
+      platform: { os: 'unknown', architecture: 'unknown' },
+      annotations: {
+        [BuildkitAnnotations.referenceType]: BuildkitAnnotations.attestationManifest,
+        [BuildkitAnnotations.referenceDigest]: p.manifest.digest,
+      },
+    });
+  }
+  const index = builtManifest({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: entries }, []);
+  return pushManifest(registry, repository, index, tag);
+}
+
 export type { ArtifactLayer as LayerSpec } from '../../cli/fixtures/image.js';
 
 /** The `kind` annotations `cosign save` marks its layout entries with (cosign pkg/oci/layout). */

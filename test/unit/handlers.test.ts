@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { PLATFORMS } from '../../cli/fixtures/image.js';
+import { pushManifest } from '../../cli/fixtures/push.js';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import { AlreadyDecidedError, InvalidInputError, StoreError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
@@ -14,6 +16,7 @@ import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complet
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
 import { makeHandler as waitForScan } from '../../lambdas/handlers/wait-for-scan.js';
 import { sha256Hex } from '../support/digest.js';
+import { indexOf, oneFileImage } from '../support/images.js';
 import {
   APPROVAL_BASE_URL,
   type HandlerWorld,
@@ -852,6 +855,86 @@ describe('Function: quarantine handler', () => {
       // Assess
       await expect(act).rejects.toThrowWithCode(StoreError, 'STORE_ERROR');
       expect((await store.getRelease('demo/app', DIGEST))?.state).not.toBe('QUARANTINED');
+    });
+  });
+});
+
+describe('Function: start-release, wait-for-scan and scan-complete handlers on a multi-platform push (red-team finding 24)', () => {
+  const repository = 'my-repository-name';
+
+  /** An index of two one-file platform images, pushed into the world's registry. */
+  async function pushedIndex(w: HandlerWorld) {
+    const amd64 = oneFileImage('multi', PLATFORMS.linuxAmd64);
+    const arm64 = oneFileImage('multi', PLATFORMS.linuxArm64);
+    const index = await pushManifest(w.deps.gate.registry, repository, indexOf([amd64, arm64]), 'latest');
+    return { index, platforms: [amd64.root.digest, arm64.root.digest] as const };
+  }
+  const push = (w: HandlerWorld, digest: string, tag?: string) =>
+    startRelease(w.getDeps)(imageActionEvent({ 'image-digest': digest, 'image-tag': tag }));
+
+  describe('when the index event comes first and each platform event follows, twice', () => {
+    it('starts the index only; the platform pushes start nothing and say why', async () => {
+      // Prepare
+      const w = world();
+      const { index, platforms } = await pushedIndex(w);
+
+      // Act
+      await push(w, index, 'latest');
+      const later = [];
+      for (const digest of [...platforms, ...platforms]) later.push(await push(w, digest));
+
+      // Assess
+      expect(w.starter.started.map((s) => s.input)).toEqual([
+        expect.objectContaining({ digest: index, tag: 'latest' }),
+      ]);
+      expect(later).toEqual(
+        [...platforms, ...platforms].map(() => ({
+          started: false,
+          reason: `platform manifest of index ${index}, which is gated with it`,
+        })),
+      );
+      expect(await w.store.listParentIndexes(repository, platforms[0])).toEqual([index]);
+    });
+  });
+
+  describe('when a platform manifest of the index is pushed under a tag of its own', () => {
+    it('starts a run for it: a tag is deployable on its own', async () => {
+      // Prepare
+      const w = world();
+      const { index, platforms } = await pushedIndex(w);
+      await push(w, index, 'latest');
+
+      // Act
+      const result = await push(w, platforms[1], 'arm64-only');
+
+      // Assess
+      expect(result).toMatchObject({ started: true, input: { digest: platforms[1], tag: 'arm64-only' } });
+    });
+  });
+
+  describe("when the index waits for its scan and each platform's scan event arrives", () => {
+    it('resumes the index on the last platform scan, not before (an index is never scanned itself)', async () => {
+      // Prepare
+      const w = world();
+      const { index, platforms } = await pushedIndex(w);
+      await push(w, index, 'latest');
+      const waiting = await waitForScan(w.getDeps)({ repository, digest: index, stage: STAGE, taskToken: 'index' });
+
+      // Act
+      const first = await scanComplete(w.getDeps)(ecrScanEvent(platforms[0]));
+      const afterFirst = w.tokens.successes.length;
+      const second = await scanComplete(w.getDeps)(ecrScanEvent(platforms[1]));
+
+      // Assess
+      expect(waiting).toEqual({ outcome: 'waiting' });
+      expect([first, second]).toEqual([{ outcome: 'recorded' }, { outcome: 'recorded' }]);
+      expect(afterFirst).toBe(0);
+      expect(w.tokens.successes).toEqual([
+        {
+          taskToken: 'index',
+          output: expect.objectContaining({ status: 'COMPLETE', severityCounts: { CRITICAL: 20, MEDIUM: 18 } }),
+        },
+      ]);
     });
   });
 });

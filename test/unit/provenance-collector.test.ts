@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { type BuiltImage, buildImage, builtManifest, PLATFORMS } from '../../cli/fixtures/image.js';
+import { type BuiltImage, buildImage, PLATFORMS } from '../../cli/fixtures/image.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignSign, cosignSignatureManifest, cosignTag, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { sigstoreBundleReferrer, sigstoreImageBundle, tamperSigstoreBundle } from '../../cli/fixtures/sigstore.js';
 import { RegistryError } from '../../lambdas/domain/errors.js';
+import { requiredPlatformsOf } from '../../lambdas/domain/evidence/platforms-policy.js';
 import { collectProvenance } from '../../lambdas/domain/evidence/provenance.js';
 import { Limits } from '../../lambdas/domain/limits.js';
-import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
+import { MediaTypes } from '../../lambdas/domain/oci.js';
 import { RepositoryPolicySchema } from '../../lambdas/domain/policy/schema.js';
 import { PredicateTypes, StatementTypes } from '../../lambdas/domain/predicate-types.js';
 import type { Digest } from '../../lambdas/domain/types.js';
-import { pushArtifact } from '../support/images.js';
+import { pushArtifact, pushBuildkitIndex } from '../support/images.js';
 import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
 import { attachAttestation, attTag, collectContext, imageContext } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
@@ -116,36 +117,15 @@ function buildkitStatement(subject: Digest, builderId: string = BUILDKIT_BUILDER
 async function buildkitImage(attested: readonly string[] = ['amd64', 'arm64']): Promise<MultiArch> {
   const registry = new MemoryRegistry();
   const image = twoPlatformImage();
-  const entries: Descriptor[] = [];
-  for (const p of image.platforms) {
-    await pushManifest(registry, REPO, p.manifest);
-    entries.push(p.manifest.descriptor);
-  }
-  for (const p of image.platforms.filter((q) => attested.includes(q.platform.architecture))) {
-    const { descriptor } = await pushArtifact(registry, REPO, {
-      configMediaType: MediaTypes.ociConfig,
-      layers: [
-        {
-          mediaType: MediaTypes.inTotoPayload,
-          bytes: buildkitStatement(p.manifest.digest),
-          annotations: { 'in-toto.io/predicate-type': PredicateTypes.slsaProvenanceV02 },
-        },
-      ],
-    });
-    entries.push({
-      ...descriptor,
-      platform: { os: 'unknown', architecture: 'unknown' },
-      annotations: {
-        'vnd.docker.reference.type': 'attestation-manifest',
-        'vnd.docker.reference.digest': p.manifest.digest,
-      },
-    });
-  }
-  return pushIndex(
-    registry,
-    image,
-    builtManifest({ schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests: entries }, []),
+  const attestedDigests = image.platforms
+    .filter((p) => attested.includes(p.platform.architecture))
+    .map((p) => p.manifest.digest);
+  const index = await pushBuildkitIndex(registry, REPO, image, (m) =>
+    attestedDigests.includes(m.digest)
+      ? [{ bytes: buildkitStatement(m.digest), predicateType: PredicateTypes.slsaProvenanceV02 }]
+      : [],
   );
+  return { registry, image, index, amd64: platformDigest(image, 'amd64'), arm64: platformDigest(image, 'arm64') };
 }
 
 /** A cosign signature on `digest` (tag `sha256-….sig`) whose payload names `named`. */
@@ -722,7 +702,12 @@ describe('Function: collectProvenance', () => {
         it: 'rejects them when only a platform manifest is signed',
         signed: (m) => ({ by: signing, on: m.amd64 }),
         status: 'FAIL',
-        expected: (m) => [expect.stringMatching(/the index signature is MISSING/), ...unsignedRefused(m)],
+        expected: (m) => [
+          expect.stringMatching(
+            /the index signature is FAIL: .*a signature on a platform manifest does not cover the index/,
+          ),
+          ...unsignedRefused(m),
+        ],
       },
       {
         it: 'fails naming the platform BuildKit did not attest',
@@ -834,6 +819,50 @@ describe('Schema: RepositoryPolicySchema provenance block', () => {
 
       // Assess
       expect(parsed.success).toBe(false);
+    });
+  });
+});
+
+describe('Schema: RepositoryPolicySchema platforms block (red-team finding 24)', () => {
+  describe.each([
+    ['only platforms.required', { platforms: { required: ['linux/arm64'] } }, ['linux/arm64']],
+    [
+      'only the older provenance.requiredPlatforms',
+      { provenance: { requiredPlatforms: ['linux/arm64'] } },
+      ['linux/arm64'],
+    ],
+    [
+      'both, the same',
+      { platforms: { required: ['linux/arm64'] }, provenance: { requiredPlatforms: ['linux/arm64'] } },
+      ['linux/arm64'],
+    ],
+    ['neither', {}, undefined],
+  ])('when the rule sets %s', (_when, rule, expected) => {
+    it('requires those platforms of every per-platform kind', () => {
+      // Act
+      const policy = RepositoryPolicySchema.parse({ repositories: ['app/*'], ...rule });
+
+      // Assess
+      expect(requiredPlatformsOf(policy)).toEqual(expected);
+    });
+  });
+
+  describe('when the rule sets both, differently', () => {
+    it('refuses the policy and says which key to keep', () => {
+      // Act
+      const parsed = RepositoryPolicySchema.safeParse({
+        repositories: ['app/*'],
+        platforms: { required: ['linux/amd64'] },
+        provenance: { requiredPlatforms: ['linux/arm64'] },
+      });
+
+      // Assess
+      expect(parsed.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+        [
+          'provenance.requiredPlatforms',
+          'set platforms.required only (provenance.requiredPlatforms is its older name)',
+        ],
+      ]);
     });
   });
 });

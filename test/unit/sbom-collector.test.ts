@@ -1,17 +1,28 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { buildImage, PLATFORMS } from '../../cli/fixtures/image.js';
+import { pushManifest } from '../../cli/fixtures/push.js';
+import { cosignSign, cosignSignatureManifest, cosignTag, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { RegistryError } from '../../lambdas/domain/errors.js';
 import { COMPONENTS_DOCUMENT, collectSbom } from '../../lambdas/domain/evidence/sbom.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { type Descriptor, digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
 import type { RegistryReader } from '../../lambdas/domain/ports.js';
-import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
+import { PredicateTypes, StatementTypes } from '../../lambdas/domain/predicate-types.js';
 import { NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
 import type { Digest, ImageSubject } from '../../lambdas/domain/types.js';
-import { type LayerSpec, pushArtifact, pushBlob, pushImage } from '../support/images.js';
+import {
+  indexOf,
+  type LayerSpec,
+  oneFileImage,
+  pushArtifact,
+  pushBlob,
+  pushBuildkitIndex,
+  pushImage,
+} from '../support/images.js';
 import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
 import { collectContext } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
-import { dsseEnvelope, statementAbout, type TestSigner, testSigner } from '../support/signers.js';
+import { bytesOf, dsseEnvelope, statementAbout, type TestSigner, testSigner } from '../support/signers.js';
 
 const REPO = 'team/app';
 const LOCK = `sha256:${'c'.repeat(64)}`;
@@ -436,5 +447,139 @@ describe('Function: collectSbom', () => {
       // Act & Assess
       await expect(collectSbom(collectContext({ subject, registry }))).rejects.toThrow('503 from registry');
     });
+  });
+});
+
+describe('Function: collectSbom of a multi-platform image with BuildKit SBOM attestations (red-team finding 24)', () => {
+  const ci = testSigner('ci');
+  const stranger = testSigner('stranger');
+  const ARM64 = 'linux/arm64/v8';
+
+  /** `buildx build --sbom=true` for two platforms: one bare SPDX statement per platform in the index. */
+  async function buildkitRelease(attested: readonly string[] = ['linux/amd64', ARM64]) {
+    const registry = new MemoryRegistry();
+    const image = buildImage({
+      files: [{ path: 'app/app.py', content: 'print(1)\n' }],
+      platforms: [PLATFORMS.linuxAmd64, PLATFORMS.linuxArm64],
+    });
+    const label = (digest: Digest) =>
+      image.platforms
+        .filter((p) => p.manifest.digest === digest)
+        .map((p) => [p.platform.os, p.platform.architecture, p.platform.variant].filter(Boolean).join('/'))[0];
+    const index = await pushBuildkitIndex(registry, REPO, image, (m) =>
+      attested.includes(label(m.digest) ?? '')
+        ? [
+            {
+              bytes: bytesOf(
+                statementAbout({ name: REPO, digest: m.digest }, PredicateTypes.spdx, SPDX, StatementTypes.v01),
+              ),
+              predicateType: PredicateTypes.spdx,
+            },
+          ]
+        : [],
+    );
+    const arm64 = image.platforms.find((p) => p.platform.architecture === 'arm64')?.manifest.digest;
+    return { registry, index, arm64 };
+  }
+
+  /** A cosign signature over `digest` by `by` (tag `sha256-….sig`). */
+  async function sign(registry: MemoryRegistry, digest: Digest, by: TestSigner) {
+    const signature = cosignSign(by.privateKey, simpleSigningPayload(REPO, digest));
+    await pushManifest(registry, REPO, cosignSignatureManifest([signature]), cosignTag(digest, 'sig'));
+  }
+
+  /** Collects the SBOM of the BuildKit release, its index signed by `signer`, under `acceptBuildkit`. */
+  async function collect(signer: TestSigner, acceptBuildkit: boolean, attested?: readonly string[]) {
+    const { registry, index, arm64 } = await buildkitRelease(attested);
+    await sign(registry, index, signer);
+    const policy = { sbom: { acceptBuildkit }, signature: { keys: [ci.trusted] } };
+    const result = await collectSbom(
+      collectContext({ subject: { repository: REPO, digest: index }, registry, policy }),
+    );
+    return { result, arm64 };
+  }
+
+  describe('when the policy accepts them and a trusted key signed the index', () => {
+    it('passes per platform and merges the inventories', async () => {
+      // Act
+      const { result } = await collect(ci, true);
+
+      // Assess
+      expect(result.status, result.reasons.join('\n')).toBe('PASS');
+      expect(result.reasons[1]).toMatch(
+        /^platform linux\/amd64: spdx 2\.3 SBOM from BuildKit attestation-manifest sha256:[a-f0-9]{64} under the signed index sha256:[a-f0-9]{64}: 1 components/,
+      );
+      expect(result.facts).toMatchObject({ source: 'platforms', componentCount: 1 });
+    });
+  });
+
+  describe('when the index is signed by an untrusted key', () => {
+    it('fails each platform: unsigned BuildKit statements are pinned only by a trusted index signature', async () => {
+      // Act
+      const { result } = await collect(stranger, true);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons).toEqual([
+        expect.stringMatching(
+          /^platform linux\/amd64 \(sha256:[a-f0-9]{64}\): FAIL: no usable SBOM: BuildKit .* carries no verified signature$/,
+        ),
+        expect.stringMatching(
+          /^platform linux\/arm64\/v8 \(sha256:[a-f0-9]{64}\): FAIL: no usable SBOM: BuildKit .* carries no verified signature$/,
+        ),
+      ]);
+    });
+  });
+
+  describe('when the policy does not accept them', () => {
+    it('does not read them: every platform lacks a signed SBOM', async () => {
+      // Act
+      const { result } = await collect(ci, false);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons.map((r) => r.split(':')[0])).toEqual([
+        'platform linux/amd64 (sha256',
+        `platform ${ARM64} (sha256`,
+      ]);
+      expect(result.reasons.every((r) => r.includes('MISSING: no signed SBOM attestation found'))).toBe(true);
+    });
+  });
+
+  describe('when BuildKit attested one platform only', () => {
+    it('fails naming the other platform', async () => {
+      // Act
+      const { result, arm64 } = await collect(ci, true, ['linux/amd64']);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons).toEqual([
+        `platform ${ARM64} (${arm64}): MISSING: no signed SBOM attestation found for ${REPO}@${arm64} (policy sbom.requireSigned)`,
+      ]);
+      expect(result.facts.platforms).toEqual([
+        expect.objectContaining({ platform: 'linux/amd64', status: 'PASS' }),
+        expect.objectContaining({ platform: ARM64, status: 'MISSING' }),
+      ]);
+    });
+  });
+});
+
+describe('Function: collectSbom of an index with more platforms than are gated one by one (red-team finding 24)', () => {
+  it('fails with the limit instead of collecting each', async () => {
+    // Prepare
+    const registry = new MemoryRegistry();
+    const images = Array.from({ length: Limits.gatedPlatforms + 1 }, (_, i) =>
+      oneFileImage('many', { os: 'linux', architecture: `arch${i}` }),
+    );
+    const index = await pushManifest(registry, REPO, indexOf(images));
+
+    // Act
+    const result = await collectSbom(collectContext({ subject: { repository: REPO, digest: index }, registry }));
+
+    // Assess
+    expect(result.status).toBe('FAIL');
+    expect(result.reasons).toEqual([
+      `index ${index} has ${Limits.gatedPlatforms + 1} platforms, above the limit of ${Limits.gatedPlatforms}`,
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { PLATFORMS } from '../../cli/fixtures/image.js';
 import { type FixtureKeyPair, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignAttestationManifest, cosignTag, signStatement } from '../../cli/fixtures/sign.js';
@@ -6,6 +7,7 @@ import { NotFoundError, RegistryError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectScan } from '../../lambdas/domain/evidence/scan.js';
 import type { ScanReport, VulnerabilityFinding } from '../../lambdas/domain/ports.js';
+import { indexOf, oneFileImage } from '../support/images.js';
 import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
 import { collectContext } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
@@ -14,10 +16,9 @@ import { MemoryRegistry } from '../support/memory-registry.js';
 const keys = await generateFixtureKeys();
 
 const NOW = new Date('2026-06-01T00:00:00Z');
-const SUBJECT = {
-  repository: 'team/app',
-  digest: 'sha256:1111111111111111111111111111111111111111111111111111111111111111',
-} as const;
+/** The image scanned: a single-platform image (an index is scanned per platform, see multi-arch tests). */
+const IMAGE = oneFileImage('scanned');
+const SUBJECT = { repository: 'team/app', digest: IMAGE.root.digest } as const;
 
 function finding(id: string, severity: VulnerabilityFinding['severity'], pkg = 'minimist', version = '1.2.5') {
   return { id, aliases: [], severity, packageName: pkg, packageVersion: version } satisfies VulnerabilityFinding;
@@ -32,12 +33,13 @@ const unused = (): never => {
 };
 
 /** The scan collector's context: this scan source, the `scan` policy block, and attestation keys. */
-function context(
+async function context(
   getFindings: CollectContext['scans']['getFindings'],
   scanPolicy: Record<string, unknown> = {},
   registry = new MemoryRegistry(),
   attestationKeys: readonly { id: string; publicKey: string }[] = [],
-): CollectContext {
+): Promise<CollectContext> {
+  await pushManifest(registry, SUBJECT.repository, IMAGE.root);
   return collectContext({
     subject: SUBJECT,
     registry,
@@ -217,7 +219,7 @@ describe('Function: collectScan', () => {
       const missing = async () => {
         throw new NotFoundError(c.missing ?? 'no scan');
       };
-      const ctx = context(
+      const ctx = await context(
         c.scan === undefined ? (c.waitFailure === undefined ? missing : unused) : returning(c.scan),
         c.scanPolicy,
       );
@@ -233,7 +235,7 @@ describe('Function: collectScan', () => {
   describe('when the scan source fails', () => {
     it('rethrows for the workflow to retry', async () => {
       // Prepare
-      const ctx = context(async () => {
+      const ctx = await context(async () => {
         throw new RegistryError('throttled');
       });
 
@@ -249,7 +251,7 @@ describe('Function: collectScan', () => {
     it('is PASS with counts, scanner, finding ids and the report', async () => {
       // Prepare
       const scan = report([finding('CVE-2024-0001', 'MEDIUM'), finding('CVE-2024-0002', 'LOW', 'zlib', '1.2')]);
-      const ctx = context(returning(scan));
+      const ctx = await context(returning(scan));
 
       // Act
       const result = await collectScan(ctx);
@@ -399,11 +401,50 @@ describe('Function: collectScan with VEX exceptions', () => {
     ],
   ];
 
+  describe('when the image is an index whose arm64 platform has the finding (red-team finding 24)', () => {
+    const amd64 = oneFileImage('index', PLATFORMS.linuxAmd64);
+    const arm64 = oneFileImage('index', PLATFORMS.linuxArm64);
+
+    /** The scan of the index, each platform scanned on its own, under exceptions naming `products`. */
+    async function scanIndex(products: (index: string) => string[]) {
+      const registry = new MemoryRegistry();
+      const index = await pushManifest(registry, SUBJECT.repository, indexOf([amd64, arm64]));
+      const exceptions = [exception({ products: products(index) })];
+      const ctx = await context(
+        async (s) => report(s.digest === arm64.root.digest ? [critical] : []),
+        { vex: { exceptions } },
+        registry,
+      );
+      return collectScan({ ...ctx, subject: { ...ctx.subject, digest: index } });
+    }
+    const productOf = (digest: string) => `pkg:oci/app@${digest.replace(':', '%3A')}`;
+
+    it('applies an exception that names the index: the index pins the platform', async () => {
+      // Act
+      const result = await scanIndex((index) => [productOf(index)]);
+
+      // Assess
+      expect(result.status).toBe('PASS');
+      expect(result.reasons).toContain(
+        'platform linux/arm64/v8: ecr-basic scan COMPLETE: 0 findings within policy (1 vulnerability ignored by policy)',
+      );
+    });
+
+    it('does not apply an exception that names another platform', async () => {
+      // Act
+      const result = await scanIndex(() => [productOf(amd64.root.digest)]);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons[0]).toMatch(/^platform linux\/arm64\/v8 \(sha256:[a-f0-9]{64}\): FAIL: 1 CRITICAL finding/);
+    });
+  });
+
   describe.each(VEX_CASES)('%s', (_when, cases) => {
     it.each(cases.map((c) => [c.it, c] as const))('%s', async (_it, c) => {
       // Prepare
       const registry = c.attestation === undefined ? new MemoryRegistry() : await registryWith(...c.attestation);
-      const ctx = context(returning(report([critical])), c.scanPolicy, registry, c.attestation && trusted);
+      const ctx = await context(returning(report([critical])), c.scanPolicy, registry, c.attestation && trusted);
 
       // Act
       const result = await collectScan(ctx);

@@ -123,7 +123,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       starter: plan.wrap('starter', new RecordingStarter()),
     };
     // ECR scans the image on push (outside the gate: not a side effect of the workflow).
-    const { event: scanEvent } = await scanner.scan(collectContext(raw, { repository: REPOSITORY, digest }));
+    const [scanEvent] = await scanner.scan(collectContext(raw, { repository: REPOSITORY, digest }));
     return { raw, deps, tokens, notifier, outcomes, scanEvent };
   }
 

@@ -309,7 +309,9 @@ describe('Workflow: event chaos (issue 10)', () => {
   /** The scan event ECR sends: from the local scanner for a gated repository, a copy for another. */
   async function scanEventFor(repository: string, digest: Digest, isGated: boolean) {
     if (isGated) {
-      const { event } = await w.gate.scanner.scan(collectContext(w.deps.gate, { repository, digest }));
+      // A single-platform image: one scan event, as ECR sends for one image manifest.
+      const [event, ...more] = await w.gate.scanner.scan(collectContext(w.deps.gate, { repository, digest }));
+      if (event === undefined || more.length > 0) throw new Error(`expected one scan event for ${digest}`);
       return event;
     }
     return {

@@ -27,6 +27,7 @@ import {
   ListLimitSchema,
   type PackageIndexEntry,
   PackageIndexEntrySchema,
+  ParentIndexSchema,
   type PromotionEntry,
   PromotionEntrySchema,
   PushedTagSchema,
@@ -367,15 +368,36 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   public async listPushedTags(repository: string, digest: Digest): Promise<string[]> {
-    const items = await this.queryAll('listPushedTags', {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: {
-        ':pk': itemKeys.release(repository, digest).pk,
-        ':prefix': itemKeys.pushedTagPrefix,
-      },
-    });
+    const items = await this.releaseItems('listPushedTags', repository, digest, itemKeys.pushedTagPrefix);
     return items.map((item) => this.parse('pushed tag', PushedTagSchema, item).tag).sort();
+  }
+
+  public async recordParentIndex(repository: string, digest: Digest, index: Digest): Promise<void> {
+    const rec = validRecord('parent index', ParentIndexSchema, { repository, digest, index });
+    await this.putIfAbsent('recordParentIndex', {
+      ...rec,
+      ...itemKeys.parentIndex(repository, digest, index),
+      type: 'parent-index',
+    });
+  }
+
+  public async listParentIndexes(repository: string, digest: Digest): Promise<Digest[]> {
+    const items = await this.releaseItems('listParentIndexes', repository, digest, itemKeys.parentIndexPrefix);
+    return items.map((item) => this.parse('parent index', ParentIndexSchema, item).index).sort();
+  }
+
+  /**
+   * The items of one release whose sort key starts with `prefix` (its tags, its parent indexes).
+   * Strongly consistent: a tag or an index recorded by start-release an instant ago must be seen
+   * (a Query is eventually consistent by default).
+   */
+  private releaseItems(operation: string, repository: string, digest: Digest, prefix: string) {
+    return this.queryAll(operation, {
+      TableName: this.tableName,
+      ConsistentRead: true,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': itemKeys.release(repository, digest).pk, ':prefix': prefix },
+    });
   }
 
   public async appendPromotion(entry: PromotionEntry): Promise<void> {
@@ -476,6 +498,12 @@ export class DynamoReleaseStore implements ReleaseStore {
       ),
     );
     return this.parse('scan rendezvous', ScanRendezvousSchema, written.Attributes).taskToken ?? null;
+  }
+
+  public async getScanResult(repository: string, digest: Digest): Promise<ScanCompletion | null> {
+    const item = await this.getItem('getScanResult', itemKeys.scan(repository, digest));
+    if (item === undefined) return null;
+    return this.parse('scan rendezvous', ScanRendezvousSchema, item).result ?? null;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import {
   LISTING_ORDER,
   ListLimitSchema,
   type PackageIndexEntry,
+  ParentIndexSchema,
   type PromotionEntry,
   PromotionEntrySchema,
   PushedTagSchema,
@@ -59,6 +60,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   private readonly decisions = new Map<string, DecisionRecord>();
   private readonly approvals = new Map<string, ApprovalRecord>();
   private readonly pushedTags = new Map<string, Set<string>>();
+  private readonly parentIndexes = new Map<string, Set<Digest>>();
   /** Promotion entries by repository, then by digest (the first entry of a digest stays). */
   private readonly track = new Map<string, Map<Digest, PromotionEntry>>();
   private readonly scans = new Map<string, { taskToken?: string; result?: ScanCompletion }>();
@@ -236,14 +238,20 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async recordPushedTag(repository: string, digest: Digest, tag: string): Promise<void> {
     const rec = validRecord('pushed tag', PushedTagSchema, { repository, digest, tag });
-    const key = `${rec.repository}@${rec.digest}`;
-    const tags = this.pushedTags.get(key) ?? new Set<string>();
-    tags.add(rec.tag);
-    this.pushedTags.set(key, tags);
+    addTo(this.pushedTags, `${rec.repository}@${rec.digest}`, rec.tag);
   }
 
   public async listPushedTags(repository: string, digest: Digest): Promise<string[]> {
     return [...(this.pushedTags.get(`${repository}@${digest}`) ?? [])].sort();
+  }
+
+  public async recordParentIndex(repository: string, digest: Digest, index: Digest): Promise<void> {
+    const rec = validRecord('parent index', ParentIndexSchema, { repository, digest, index });
+    addTo(this.parentIndexes, `${rec.repository}@${rec.digest}`, rec.index);
+  }
+
+  public async listParentIndexes(repository: string, digest: Digest): Promise<Digest[]> {
+    return [...(this.parentIndexes.get(`${repository}@${digest}`) ?? [])].sort();
   }
 
   public async appendPromotion(entry: PromotionEntry): Promise<void> {
@@ -280,6 +288,10 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     const rendezvous = { ...current, result: current.result ?? completion };
     this.scans.set(key, rendezvous);
     return rendezvous.taskToken ?? null;
+  }
+
+  public async getScanResult(repository: string, digest: Digest): Promise<ScanCompletion | null> {
+    return copyOrNull(this.scans.get(releaseKey(repository, digest))?.result);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -333,4 +345,11 @@ function copy<T>(value: T): T {
 
 function copyOrNull<T>(value: T | undefined): T | null {
   return value === undefined ? null : copy(value);
+}
+
+/** Adds `value` to the set under `key`. */
+function addTo<T>(sets: Map<string, Set<T>>, key: string, value: T): void {
+  const set = sets.get(key) ?? new Set<T>();
+  set.add(value);
+  sets.set(key, set);
 }

@@ -8,6 +8,8 @@
  * | release | `REL#<repo>@<digest>` | `META` | `RELEASE#<state>` / `<recordedAt>#<repo>@<digest>` | `RELEASE` / same |
  * | evidence | `REL#<repo>@<digest>` | `EV#<kind>` | | |
  * | decision | `REL#<repo>@<digest>` | `DECISION` | | |
+ * | pushed tag | `REL#<repo>@<digest>` | `TAG#<tag>` | | |
+ * | parent index | `REL#<repo>@<digest>` | `PARENT#<index digest>` | | |
  * | approval | `APPROVAL#<id>` | `META` | `APPROVAL#<state>` / `<requestedAt>#<id>` | `APPROVAL` / same |
  * | package index | `PKG#<purl without version>` | `<version>#<repo>@<digest>` | | |
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
@@ -44,6 +46,11 @@ export const itemKeys = {
     sk: `TAG#${tag}`,
   }),
   pushedTagPrefix: 'TAG#',
+  parentIndex: (repository: string, digest: string, index: string) => ({
+    pk: `REL#${repository}@${digest}`,
+    sk: `PARENT#${index}`,
+  }),
+  parentIndexPrefix: 'PARENT#',
   decision: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'DECISION' }),
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: META }),
   packageIndex: (purlWithoutVersion: string, version: string, repository: string, digest: string) => ({

@@ -160,35 +160,51 @@ export function coversAllPlatforms(
   const coversIndex = statements.some((s) => statementCoversDigest(s, coverage.digest));
   const isCovered = (p: PlatformManifest): boolean =>
     coversIndex || statements.some((s) => statementCoversDigest(s, p.digest));
+  const selected = selectPlatforms(coverage, requiredPlatforms);
+  const missing = [...selected.absent];
+  const reasons = [...selected.reasons];
+  for (const p of selected.platforms.filter((c) => !isCovered(c))) {
+    missing.push(p.platform);
+    reasons.push(`${selected.required ? 'required ' : ''}platform ${p.platform} (${p.digest}) is not covered`);
+  }
+  return { ok: reasons.length === 0, missing, reasons };
+}
 
-  const missing: string[] = [];
-  const reasons: string[] = [];
+export interface PlatformSelection {
+  /** The platform manifests that must each pass. */
+  readonly platforms: readonly PlatformManifest[];
+  /** Required platforms the image does not have, and an index that lists no platform. */
+  readonly absent: readonly string[];
+  /** One reason per entry of `absent` (and one for an index without platforms). */
+  readonly reasons: readonly string[];
+  /** Whether the policy narrowed the platforms (`requiredPlatforms`). */
+  readonly required: boolean;
+}
+
+/**
+ * The platform manifests that must be gated: every one, or (with `requiredPlatforms`, `os/arch` or
+ * `os/arch/variant`) those matching a required platform, where `linux/arm64` matches any variant and
+ * a required platform the image does not have is absent. An index that lists no platform selects
+ * nothing and says so (fail closed).
+ */
+export function selectPlatforms(coverage: PlatformCoverage, requiredPlatforms?: readonly string[]): PlatformSelection {
   if (coverage.platforms.length === 0) {
-    return { ok: false, missing: [], reasons: [`${coverage.digest} lists no platform manifest`] };
+    return { platforms: [], absent: [], reasons: [`${coverage.digest} lists no platform manifest`], required: false };
   }
   const required = requiredPlatforms ?? [];
-  if (required.length === 0) {
-    for (const p of coverage.platforms) {
-      if (!isCovered(p)) {
-        missing.push(p.platform);
-        reasons.push(`platform ${p.platform} (${p.digest}) is not covered`);
-      }
+  if (required.length === 0) return { platforms: coverage.platforms, absent: [], reasons: [], required: false };
+  const platforms: PlatformManifest[] = [];
+  const absent: string[] = [];
+  const reasons: string[] = [];
+  for (const wanted of required) {
+    const candidates = coverage.platforms.filter((p) => platformMatches(wanted, p.platform));
+    if (candidates.length === 0) {
+      absent.push(wanted);
+      reasons.push(`required platform ${wanted} is not in ${coverage.digest}`);
     }
-  } else {
-    for (const wanted of required) {
-      const candidates = coverage.platforms.filter((p) => platformMatches(wanted, p.platform));
-      if (candidates.length === 0) {
-        missing.push(wanted);
-        reasons.push(`required platform ${wanted} is not in ${coverage.digest}`);
-        continue;
-      }
-      for (const p of candidates.filter((c) => !isCovered(c))) {
-        missing.push(p.platform);
-        reasons.push(`required platform ${p.platform} (${p.digest}) is not covered`);
-      }
-    }
+    for (const c of candidates) if (!platforms.includes(c)) platforms.push(c);
   }
-  return { ok: missing.length === 0, missing, reasons };
+  return { platforms, absent, reasons, required: true };
 }
 
 /** `linux/arm64` matches `linux/arm64` and `linux/arm64/v8`; a variant in `wanted` must be equal. */

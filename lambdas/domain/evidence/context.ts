@@ -2,7 +2,7 @@ import type { RevocationChecker } from '../notation/revocation.js';
 import type { RepositoryPolicy } from '../policy/schema.js';
 import type { DocumentStore, RegistryReader, ReleaseStore, ScanFindingsSource } from '../ports.js';
 import type { TrustedRootDoc } from '../sigstore/trusted-root.js';
-import type { ImageSubject } from '../types.js';
+import type { Digest, ImageSubject } from '../types.js';
 
 /**
  * Everything a collector needs. Collectors are pure functions of this context: they read through
@@ -10,6 +10,11 @@ import type { ImageSubject } from '../types.js';
  */
 export interface CollectContext {
   readonly subject: ImageSubject;
+  /**
+   * The index `subject` is gated as a platform manifest of (evidence/per-platform.ts), if any.
+   * @default - none: `subject` is the release itself
+   */
+  readonly index?: Digest;
   readonly registry: RegistryReader;
   readonly policy: RepositoryPolicy;
   readonly now: Date;

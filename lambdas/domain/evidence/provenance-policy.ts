@@ -1,5 +1,6 @@
 /** The `provenance` slice of a policy rule: allowed builders, sources, refs, inputs and platforms. */
 import { z } from 'zod';
+import { PlatformListSchema } from './platforms-policy.js';
 
 export const ProvenancePolicySchema = z
   .object({
@@ -34,14 +35,11 @@ export const ProvenancePolicySchema = z
      */
     workflowInputs: z.record(z.string().min(1), z.string()).optional(),
     /**
-     * Platforms (`os/arch` or `os/arch/variant`; `linux/arm64` matches any variant) whose
-     * manifests must be covered by provenance. @default - every platform of the index (or the
-     * single image)
+     * The older name of the rule-level `platforms.required` (platforms-policy.ts), which now gates
+     * sbom and scan per platform too. Still honoured alone; a rule may not set both differently.
+     * @default - every platform of the index (or the single image)
      */
-    requiredPlatforms: z
-      .array(z.string().regex(/^[a-z0-9._-]+\/[a-z0-9._-]+(\/[a-z0-9._-]+)?$/, 'expected os/arch[/variant]'))
-      .min(1, 'omit requiredPlatforms to require every platform')
-      .optional(),
+    requiredPlatforms: PlatformListSchema.optional(),
     /**
      * Count BuildKit attestation manifests (`vnd.docker.reference.type: attestation-manifest`).
      * They are unsigned, so they are accepted only when the index digest itself carries a

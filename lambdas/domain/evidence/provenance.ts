@@ -35,6 +35,7 @@ import { assertWithinReferrerLimit } from '../referrers.js';
 import { verifyImageBundles } from '../sigstore/image-signatures.js';
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
+import { requiredPlatformsOf } from './platforms-policy.js';
 import { collectSignature } from './signature.js';
 
 /** Annotation on a resolved dependency that states its role in the build. */
@@ -167,7 +168,7 @@ export async function collectProvenance(ctx: CollectContext): Promise<EvidenceRe
   const covered = coversAllPlatforms(
     passing.map((c) => c.statement),
     coverage,
-    policy.requiredPlatforms,
+    requiredPlatformsOf(ctx.policy),
   );
   const primary = passing.find((c) => statementCoversDigest(c.statement, digest)) ?? passing[0] ?? first;
   if (!covered.ok) {
@@ -184,7 +185,7 @@ export async function collectProvenance(ctx: CollectContext): Promise<EvidenceRe
     `built by ${facts.builderId} from ${facts.sourceRepository ?? '(no source)'}${facts.sourceRef ? `@${facts.sourceRef}` : ''}`,
   ];
   if (coverage.kind === 'index') {
-    reasons.push(`provenance covers ${describePlatforms(coverage, policy.requiredPlatforms)}`);
+    reasons.push(`provenance covers ${describePlatforms(coverage, requiredPlatformsOf(ctx.policy))}`);
   }
   return evidenceResult('provenance', 'PASS', reasons, toFacts(primary, coverage, []), documentsOf(passing));
 }

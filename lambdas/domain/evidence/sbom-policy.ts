@@ -9,6 +9,13 @@ export const SbomPolicySchema = z
      * are still read, and one that disagrees with the counted SBOM blocks. @default true
      */
     requireSigned: z.boolean().default(true),
+    /**
+     * Count the per-platform SBOM attestations BuildKit writes into the index (`docker buildx
+     * build --sbom=true`). They are unsigned, so they count as signed only when the index digest
+     * itself carries a signature that passes `signature`, which pins them by digest.
+     * @default false
+     */
+    acceptBuildkit: z.boolean().default(false),
   })
-  .default({ requireSigned: true });
+  .default({ requireSigned: true, acceptBuildkit: false });
 export type SbomPolicy = z.infer<typeof SbomPolicySchema>;

@@ -14,8 +14,14 @@
  * is true), and any two SBOMs of the image that list different components block: unsigned evidence
  * may add a reason to block, never a reason to pass.
  */
+import {
+  acceptBuildkitAttestations,
+  type BuildkitAttestation,
+  type BuildkitScan,
+  findBuildkitAttestations,
+} from '../attest/buildkit.js';
 import { discoverAttestations } from '../attest/discover.js';
-import { safeParseJsonDocument } from '../document.js';
+import { parseJsonDocument, safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { type Descriptor, digestToTag, type ImageManifest, ImageManifestSchema, MediaTypes } from '../oci.js';
@@ -31,6 +37,8 @@ import {
 } from '../sbom/parse.js';
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
+import { collectPerPlatform, type MergePlatforms } from './per-platform.js';
+import { collectSignature } from './signature.js';
 
 /** Name of the normalised SBOM document in the sbom evidence record. */
 export const COMPONENTS_DOCUMENT = 'components.json';
@@ -43,7 +51,7 @@ const SBOM_PREDICATE_TYPES = [PredicateTypes.cyclonedx, PredicateTypes.spdx] as 
 /** At most this many rejected candidates are spelled out in reasons. */
 const MAX_REJECTIONS_SHOWN = 5;
 
-interface FoundSbom {
+export interface FoundSbom {
   readonly source: SbomSource;
   /** `referrer sha256:…`, `tag sha256-….sbom`, `attestation …`: for reasons. */
   readonly location: string;
@@ -51,8 +59,20 @@ interface FoundSbom {
   readonly raw: EvidenceDocument;
 }
 
-/** Collect the SBOM evidence of `ctx.subject`. See the module comment for the sources. */
-export async function collectSbom(ctx: CollectContext): Promise<EvidenceResult> {
+/**
+ * Collect the SBOM evidence of `ctx.subject`: of the image, or of each gated platform of an index
+ * (per-platform.ts), whose inventories are merged into one `components.json` for the later steps.
+ */
+export function collectSbom(ctx: CollectContext): Promise<EvidenceResult> {
+  const buildkit = buildkitSbomsOf(ctx);
+  return collectPerPlatform(ctx, 'sbom', (one) => collectImageSbom(one, buildkit), mergePlatformSboms);
+}
+
+/**
+ * The SBOM evidence of one image manifest, with the BuildKit SBOMs of its index when the policy
+ * accepts them (`buildkitSbomsOf`). See the module comment for the sources.
+ */
+export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitSboms): Promise<EvidenceResult> {
   const { repository, digest } = ctx.subject;
   let referrers: Descriptor[];
   try {
@@ -63,6 +83,7 @@ export async function collectSbom(ctx: CollectContext): Promise<EvidenceResult> 
   }
   const rejected: string[] = [];
   const signed = await fromAttestations(ctx, rejected);
+  if (buildkit !== undefined) signed.push(...(await buildkit(digest, rejected)));
   let unsigned: FoundSbom[];
   try {
     unsigned = [
@@ -219,6 +240,111 @@ async function fromAttestations(ctx: CollectContext, rejected: string[]): Promis
     }
   }
   return found;
+}
+
+/**
+ * One inventory for the release from its platforms' SBOMs: the union of their components (what the
+ * package index and the dependency diff read). The platforms are built from one source, so their
+ * lockfile digests must agree.
+ */
+const mergePlatformSboms: MergePlatforms = (outcomes) => {
+  const sboms: NormalizedSbom[] = [];
+  for (const o of outcomes) {
+    const doc = o.result.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
+    if (doc === undefined)
+      return { facts: {}, documents: [], conflict: `platform ${o.platform.platform} has no ${COMPONENTS_DOCUMENT}` };
+    sboms.push(
+      parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
+        what: `${COMPONENTS_DOCUMENT} of ${o.platform.platform}`,
+        maxBytes: Limits.sbomBytes,
+      }),
+    );
+  }
+  const lockfileDigests = [
+    ...new Set(sboms.flatMap((s) => (s.lockfileDigest === undefined ? [] : [s.lockfileDigest]))),
+  ];
+  if (lockfileDigests.length > 1) {
+    return {
+      facts: {},
+      documents: [],
+      conflict: `the platforms' SBOMs name different lockfile digests (${lockfileDigests.join(', ')}): one release is built from one lockfile`,
+    };
+  }
+  const components = new Map<string, NormalizedSbom['components'][number]>();
+  for (const s of sboms)
+    for (const c of s.components) if (!components.has(inventoryKey(c))) components.set(inventoryKey(c), c);
+  const first = sboms[0];
+  const merged: NormalizedSbom = {
+    format: first?.format ?? 'cyclonedx',
+    specVersion: first?.specVersion ?? '',
+    components: [...components.values()],
+    ...(lockfileDigests[0] !== undefined && { lockfileDigest: lockfileDigests[0] }),
+  };
+  return {
+    facts: {
+      format: merged.format,
+      specVersion: merged.specVersion,
+      componentCount: merged.components.length,
+      applicationComponents: merged.components.filter((c) => c.scope === 'application').length,
+      source: 'platforms',
+      ...(merged.lockfileDigest !== undefined && { lockfileDigest: merged.lockfileDigest }),
+    },
+    documents: [
+      {
+        name: COMPONENTS_DOCUMENT,
+        mediaType: 'application/json',
+        bytes: new TextEncoder().encode(JSON.stringify(merged)),
+      },
+    ],
+  };
+};
+
+/** The BuildKit SBOMs of one platform manifest, judged once for the whole index. */
+export type BuildkitSboms = (platformDigest: string, rejected: string[]) => Promise<FoundSbom[]>;
+
+/**
+ * The SBOMs BuildKit attached to the platforms of the index `ctx.subject` (attest/buildkit.ts),
+ * when `sbom.acceptBuildkit` is set: read once, and counted only under an index signature the
+ * signature evidence accepts, exactly as provenance counts BuildKit statements. Undefined when the
+ * policy does not accept them.
+ */
+export function buildkitSbomsOf(ctx: CollectContext): BuildkitSboms | undefined {
+  if (!ctx.policy.sbom.acceptBuildkit) return undefined;
+  const { repository, digest } = ctx.subject;
+  interface Judged {
+    readonly scan: BuildkitScan;
+    readonly verified: readonly BuildkitAttestation[];
+    readonly rejected: readonly { readonly source: string; readonly reason: string }[];
+  }
+  let judged: Promise<Judged> | undefined;
+  const judge = async (): Promise<Judged> => {
+    const scan = await findBuildkitAttestations(ctx.registry, repository, digest, SBOM_PREDICATE_TYPES);
+    if (scan.attestations.length === 0) return { scan, verified: [], rejected: scan.rejected };
+    const signature = await collectSignature(ctx);
+    return { scan, ...acceptBuildkitAttestations(scan, signature.status === 'PASS' ? new Set([digest]) : new Set()) };
+  };
+  return async (platformDigest, rejected) => {
+    judged ??= judge();
+    const { scan, verified, rejected: refused } = await judged;
+    // A rejection is this platform's when it is about one of its statements, or about none.
+    const others = new Set(scan.attestations.filter((a) => a.platformDigest !== platformDigest).map((a) => a.source));
+    rejected.push(...refused.filter((r) => !others.has(r.source)).map((r) => `BuildKit ${r.source}: ${r.reason}`));
+    const found: FoundSbom[] = [];
+    for (const a of verified.filter((v) => v.platformDigest === platformDigest)) {
+      const location = `BuildKit ${a.source} under the signed index ${a.indexDigest}`;
+      try {
+        found.push({
+          source: 'attestation',
+          location,
+          parsed: normalizeSbomObjectWithNotes(a.statement.predicate),
+          raw: { name: 'sbom.intoto.json', mediaType: MediaTypes.inTotoPayload, bytes: a.bytes },
+        });
+      } catch (err) {
+        rejected.push(`${location}: ${describeError(err)}`);
+      }
+    }
+    return found;
+  };
 }
 
 /** How a component is compared across SBOMs: its purl, else its name and version. */

@@ -6,14 +6,17 @@
  */
 import { z } from 'zod';
 import { discoverAttestations } from '../attest/discover.js';
+import { parseJsonDocument } from '../document.js';
 import { describeError, NotFoundError } from '../errors.js';
+import { Limits } from '../limits.js';
 import type { ScanReport, VulnerabilityFinding } from '../ports.js';
-import { type EvidenceResult, evidenceResult } from '../types.js';
+import { type EvidenceResult, evidenceResult, type ImageSubject } from '../types.js';
 import { applyVex } from '../vex/apply.js';
 import { parseCycloneDxVex } from '../vex/cyclonedx-vex.js';
 import { OPENVEX_PREDICATE_TYPES, parseOpenVex } from '../vex/openvex.js';
 import { statementsFromPolicy, type VexStatement, withMaxAge } from '../vex/statement.js';
 import type { CollectContext } from './context.js';
+import { collectPerPlatform, type MergePlatforms } from './per-platform.js';
 import { SEVERITIES, type Severity } from './scan-policy.js';
 
 /** The normalised scan report stored with scan evidence (the CVE index reads it). */
@@ -31,6 +34,25 @@ const FACT_FINDING_IDS = 20;
 const REASON_EXAMPLES = 5;
 
 /** The local scanner's report adds components it could not evaluate (local-scanner.ts). */
+const CountsFactSchema = z.partialRecord(z.enum(SEVERITIES), z.number());
+
+/** The findings of a stored report, as the merge reads them back. */
+const ReportFindingsSchema = z.object({
+  scanner: z.string(),
+  findings: z.array(
+    z.object({
+      id: z.string(),
+      aliases: z.array(z.string()),
+      severity: z.enum(SEVERITIES),
+      packageName: z.string(),
+      packageVersion: z.string(),
+      purl: z.string().optional(),
+      fixedIn: z.string().optional(),
+      title: z.string().optional(),
+    }),
+  ),
+});
+
 const UnevaluatedSchema = z.object({
   unevaluated: z.array(z.object({ name: z.string(), version: z.string(), reason: z.string() })),
 });
@@ -68,7 +90,6 @@ function reportDocument(report: ScanReport) {
 
 /** Collects the scan evidence of `ctx.subject`; `wait` is the WaitForScan outcome when it failed. */
 export async function collectScan(ctx: CollectContext, wait?: ScanWaitOutcome): Promise<EvidenceResult> {
-  const { repository, digest } = ctx.subject;
   if (wait?.error !== undefined) {
     const facts = { waitError: wait.error, ...(wait.cause !== undefined && { waitCause: wait.cause.slice(0, 500) }) };
     if (/timeout/i.test(wait.error)) {
@@ -84,6 +105,33 @@ export async function collectScan(ctx: CollectContext, wait?: ScanWaitOutcome): 
     );
   }
 
+  return collectPerPlatform(ctx, 'scan', collectImageScan, mergePlatformScans);
+}
+
+/** One report for the release from its platforms' reports: every finding (the CVE index reads them). */
+const mergePlatformScans: MergePlatforms = (outcomes) => {
+  const findings: VulnerabilityFinding[] = [];
+  const scanners = new Set<string>();
+  const counts: Record<Severity, number> = { CRITICAL: 0, HIGH: 0, MEDIUM: 0, LOW: 0, INFORMATIONAL: 0, UNDEFINED: 0 };
+  for (const o of outcomes) {
+    const doc = o.result.documents.find((d) => d.name === SCAN_REPORT_DOCUMENT);
+    if (doc === undefined) continue;
+    const report = parseJsonDocument(doc.bytes, ReportFindingsSchema, {
+      what: `${SCAN_REPORT_DOCUMENT} of ${o.platform.platform}`,
+      maxBytes: Limits.scanReportBytes,
+    });
+    scanners.add(report.scanner);
+    findings.push(...report.findings);
+    const platformCounts = CountsFactSchema.safeParse(o.result.facts.counts);
+    if (platformCounts.success) for (const sev of SEVERITIES) counts[sev] += platformCounts.data[sev] ?? 0;
+  }
+  const report: ScanReport = { scanner: [...scanners].join(', '), status: 'COMPLETE', findings };
+  return { facts: { scanner: report.scanner, status: report.status, counts }, documents: [reportDocument(report)] };
+};
+
+/** Collects the scan evidence of one image manifest (the scan wait is judged by the caller). */
+async function collectImageScan(ctx: CollectContext): Promise<EvidenceResult> {
+  const { repository, digest } = ctx.subject;
   let report: ScanReport;
   try {
     report = await ctx.scans.getFindings(ctx.subject);
@@ -142,6 +190,7 @@ export async function collectScan(ctx: CollectContext, wait?: ScanWaitOutcome): 
   ];
   const vex = applyVex(remaining, vexStatements, {
     imageDigest: digest,
+    ...(ctx.index !== undefined && { indexDigest: ctx.index }),
     repository,
     now: ctx.now,
     trustedAuthors: ctx.policy.scan.vex.trustedAuthors,
@@ -215,10 +264,18 @@ const VEX_PREDICATE_TYPES: readonly string[] = [...OPENVEX_PREDICATE_TYPES, ...C
 
 /**
  * VEX documents attested on the image by a trusted attestation key: OpenVEX, or CycloneDX with
- * `vulnerabilities`. Rejected VEX attestations become reasons; they never suppress anything.
+ * `vulnerabilities`; for a platform manifest, also those attested on its index (which pins it).
+ * Rejected VEX attestations become reasons; they never suppress anything.
  */
 async function attestedVex(ctx: CollectContext, reasons: string[]): Promise<VexStatement[]> {
-  const scan = await discoverAttestations(ctx.registry, ctx.subject, ctx.policy.attestations.keys, VEX_PREDICATE_TYPES);
+  const subjects = [ctx.subject, ...(ctx.index === undefined ? [] : [{ ...ctx.subject, digest: ctx.index }])];
+  const statements: VexStatement[] = [];
+  for (const subject of subjects) statements.push(...(await attestedVexOf(ctx, subject, reasons)));
+  return statements;
+}
+
+async function attestedVexOf(ctx: CollectContext, subject: ImageSubject, reasons: string[]): Promise<VexStatement[]> {
+  const scan = await discoverAttestations(ctx.registry, subject, ctx.policy.attestations.keys, VEX_PREDICATE_TYPES);
   for (const r of scan.rejected) {
     if (VEX_PREDICATE_TYPES.includes(r.predicateType ?? ''))
       reasons.push(`VEX attestation ${r.source} rejected: ${r.reason}`);

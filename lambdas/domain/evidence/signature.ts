@@ -10,7 +10,8 @@
  *    certificate and a Rekor SET bundle, cosign's default), against the pinned trusted root and an
  *    identity in `policy.signature.sigstore` (sigstore/cosign-tag.ts, through verify-bundle.ts).
  */
-import { describeError, GateError, NotFoundError, TooLargeError, VerificationError } from '../errors.js';
+import { platformCoverage, readImage } from '../attest/platforms.js';
+import { describeError, GateError, isRetryable, NotFoundError, TooLargeError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { findNotationSignatures } from '../notation/discover.js';
 import { verifyNotationSignature } from '../notation/verify.js';
@@ -74,6 +75,32 @@ interface Verdict {
  * signers signed this exact digest.
  */
 export async function collectSignature(ctx: CollectContext): Promise<EvidenceResult> {
+  const result = await collectImageSignature(ctx);
+  if (result.status !== 'MISSING') return result;
+  // A signature over an index covers its platforms, which it pins by digest (cosign `--recursive`
+  // signs both, and `cosign verify` of the index checks the index's own). The reverse does not
+  // hold: a signed platform manifest says nothing about the index that lists it, nor about the
+  // other platforms. Such a signature is a reason, never a pass.
+  const image = await readImage(ctx.registry, ctx.subject.repository, ctx.subject.digest).catch((err: unknown) => {
+    if (isRetryable(err)) throw err;
+    return undefined; // an unreadable image has no platforms to speak of: MISSING stands
+  });
+  if (image?.kind !== 'index') return result;
+  const coverage = await platformCoverage(ctx.registry, ctx.subject.repository, ctx.subject.digest);
+  const signedPlatforms: string[] = [];
+  for (const p of coverage.platforms) {
+    const platform = await collectImageSignature({ ...ctx, subject: { ...ctx.subject, digest: p.digest } });
+    if (platform.status !== 'MISSING') signedPlatforms.push(`${p.platform} (${p.digest})`);
+  }
+  if (signedPlatforms.length === 0) return result;
+  return evidenceResult('signature', 'FAIL', [
+    ...result.reasons,
+    `platform ${signedPlatforms.join(', ')} carries a signature, but a signature on a platform manifest does not cover the index ${ctx.subject.digest}: sign the index`,
+  ]);
+}
+
+/** The signature evidence of exactly `ctx.subject` (an image manifest or an index). */
+async function collectImageSignature(ctx: CollectContext): Promise<EvidenceResult> {
   const { repository, digest } = ctx.subject;
   const policy = ctx.policy.signature;
   const trustedRoot =

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ApprovalPolicySchema } from '../evidence/approval-policy.js';
 import { EvalPolicySchema } from '../evidence/eval-policy.js';
 import { LockfilePolicySchema } from '../evidence/lockfile-policy.js';
+import { PlatformsPolicySchema } from '../evidence/platforms-policy.js';
 import { ProvenancePolicySchema } from '../evidence/provenance-policy.js';
 import { SbomPolicySchema } from '../evidence/sbom-policy.js';
 import { ScanPolicySchema } from '../evidence/scan-policy.js';
@@ -35,25 +36,41 @@ export const DEFAULT_STAGES = {
   },
 } as const;
 
-export const RepositoryPolicySchema = z.object({
-  /** Glob patterns over repository names: `*` matches within a path segment, `**` across. */
-  repositories: z.array(z.string().min(1)).min(1),
-  stages: z.record(z.string().min(1), StageSchema).default(() => structuredClone(DEFAULT_STAGES) as never),
-  signature: SignaturePolicySchema,
-  attestations: AttestationTrustSchema,
-  provenance: ProvenancePolicySchema,
-  sbom: SbomPolicySchema,
-  lockfile: LockfilePolicySchema,
-  scan: ScanPolicySchema,
-  eval: EvalPolicySchema,
-  approval: ApprovalPolicySchema,
-  promotion: z
-    .object({
-      /** Repository images are promoted into (same registry). `{repository}` is substituted. */
-      targetRepository: z.string().min(1).default('prod/{repository}'),
-    })
-    .default({ targetRepository: 'prod/{repository}' }),
-});
+export const RepositoryPolicySchema = z
+  .object({
+    /** Glob patterns over repository names: `*` matches within a path segment, `**` across. */
+    repositories: z.array(z.string().min(1)).min(1),
+    stages: z.record(z.string().min(1), StageSchema).default(() => structuredClone(DEFAULT_STAGES) as never),
+    /** Which platform manifests of a multi-platform image are gated (sbom, scan, provenance). */
+    platforms: PlatformsPolicySchema,
+    signature: SignaturePolicySchema,
+    attestations: AttestationTrustSchema,
+    provenance: ProvenancePolicySchema,
+    sbom: SbomPolicySchema,
+    lockfile: LockfilePolicySchema,
+    scan: ScanPolicySchema,
+    eval: EvalPolicySchema,
+    approval: ApprovalPolicySchema,
+    promotion: z
+      .object({
+        /** Repository images are promoted into (same registry). `{repository}` is substituted. */
+        targetRepository: z.string().min(1).default('prod/{repository}'),
+      })
+      .default({ targetRepository: 'prod/{repository}' }),
+  })
+  .superRefine((rule, ctx) => {
+    // `provenance.requiredPlatforms` predates the rule-level list and still works alone; two lists
+    // that disagree would gate provenance and the other kinds on different platforms.
+    const older = rule.provenance.requiredPlatforms;
+    const shared = rule.platforms.required;
+    if (older !== undefined && shared !== undefined && older.join(',') !== shared.join(',')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['provenance', 'requiredPlatforms'],
+        message: 'set platforms.required only (provenance.requiredPlatforms is its older name)',
+      });
+    }
+  });
 export type RepositoryPolicy = z.infer<typeof RepositoryPolicySchema>;
 
 export const PolicyDocumentSchema = z.object({

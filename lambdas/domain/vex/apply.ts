@@ -32,6 +32,12 @@ export const VEX_FUTURE_SKEW_MS = 5 * 60 * 1000;
 export interface VexContext {
   /** The digest of the image whose findings these are (`sha256:<hex>`). */
   readonly imageDigest: string;
+  /**
+   * The index the image was gated as a platform of, if any: a statement about the index speaks
+   * about each platform it pins by digest, as a signature over the index does.
+   * @default - none
+   */
+  readonly indexDigest?: string;
   /** The image's repository, e.g. `team/app`; `pkg:oci` products must carry its last segment as name. */
   readonly repository: string;
   readonly now: Date;
@@ -133,7 +139,16 @@ function namesRepository(path: string, repository: string): boolean {
  * `pkg:oci/<last segment of repository>@<digest>` (purl-spec `oci` type: the name is the last
  * fragment of the repository; `repository_url`, when given, must name this repository).
  */
-export function identifiesImage(product: string, ctx: Pick<VexContext, 'imageDigest' | 'repository'>): boolean {
+export function identifiesImage(
+  product: string,
+  ctx: Pick<VexContext, 'imageDigest' | 'indexDigest' | 'repository'>,
+): boolean {
+  if (
+    ctx.indexDigest !== undefined &&
+    identifiesImage(product, { ...ctx, imageDigest: ctx.indexDigest, indexDigest: undefined })
+  ) {
+    return true;
+  }
   const digest = ctx.imageDigest.toLowerCase();
   if (DIGEST.test(product)) return product === digest;
   if (product.startsWith('pkg:')) {

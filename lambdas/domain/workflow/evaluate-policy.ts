@@ -1,12 +1,26 @@
 // EvaluatePolicy: the pure policy function over the stored evidence, stored with the policy text for replay.
+import { isIndexMediaType } from '../oci.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { policyFor } from '../policy/load.js';
 import { listAttachments } from '../promotion/attachments.js';
+import type { Digest } from '../types.js';
 import type { GateDeps } from './deps.js';
 import type { ReleaseRef } from './inputs.js';
 
 export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
   const policy = policyFor(deps.policy.document, req.repository);
+  const parent = await parentIndexOf(deps, req);
+  if (parent !== undefined) {
+    const reasons = [`platform manifest of index ${parent}, which is gated with it: no decision of its own`];
+    await deps.store.updateReleaseState(req.repository, req.digest, 'COVERED', { outcomeReasons: reasons });
+    return {
+      decision: 'COVERED' as const,
+      reasons,
+      approvalRequired: false,
+      approvalTimeoutSeconds: policy.approval.timeoutSeconds,
+      policyDigest: deps.policy.digest,
+    };
+  }
   const evidence = await deps.store.listEvidence(req.repository, req.digest);
   const decision = evaluatePolicy(policy, req.stage, evidence);
   const decidedAt = deps.clock.now().toISOString();
@@ -48,4 +62,18 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
     approvalTimeoutSeconds: decision.approvalTimeoutSeconds,
     policyDigest: stored.policyDigest,
   };
+}
+
+/**
+ * The index this release is a platform manifest of, when it is one: an image manifest pushed
+ * without a tag (its event came before its index's, see start-release.ts) that an index of the
+ * repository lists. A manifest pushed under a tag is deployable under it, so it is always gated on
+ * its own.
+ */
+async function parentIndexOf(deps: GateDeps, req: ReleaseRef): Promise<Digest | undefined> {
+  const release = await deps.store.getRelease(req.repository, req.digest);
+  if (release === null || release.tag !== undefined || isIndexMediaType(release.mediaType)) return undefined;
+  if ((await deps.store.listPushedTags(req.repository, req.digest)).length > 0) return undefined;
+  const [parent] = await deps.store.listParentIndexes(req.repository, req.digest);
+  return parent;
 }

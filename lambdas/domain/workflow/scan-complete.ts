@@ -1,10 +1,10 @@
 // The scan-complete event: the other half of the scan rendezvous (see wait-for-scan.ts).
 
-import { ExpiredError } from '../errors.js';
 import { isGated } from '../policy/load.js';
 import type { ScanCompletion } from '../ports.js';
 import type { Digest } from '../types.js';
 import type { GateDeps } from './deps.js';
+import { indexScanCompletion, offerScanAndResume } from './index-scan.js';
 
 export async function scanCompleted(
   deps: GateDeps,
@@ -17,16 +17,13 @@ export async function scanCompleted(
   if (!isGated(deps.policy.document, repository)) {
     return 'ungated';
   }
-  const token = await deps.store.offerScanResult(repository, digest, completion);
-  if (token === null) return 'recorded';
-  try {
-    await deps.tokens.sendSuccess(token, completion);
-  } catch (err) {
-    // A repeated delivery (EventBridge is at-least-once, Inspector rescans) gets the token again,
-    // so that a retry after a crash still answers the task; when the task was already answered or
-    // timed out, the result is stored and there is nothing left to do.
-    if (err instanceof ExpiredError) return 'already-answered';
-    throw err;
+  // A repeated delivery (EventBridge is at-least-once, Inspector rescans) gets the token again,
+  // so that a retry after a crash still answers the task.
+  const outcome = await offerScanAndResume(deps, repository, digest, completion);
+  // A platform manifest's scan may be the last one its index waits for (index-scan.ts).
+  for (const index of await deps.store.listParentIndexes(repository, digest)) {
+    const indexScan = await indexScanCompletion(deps, repository, index);
+    if (indexScan !== null) await offerScanAndResume(deps, repository, index, indexScan);
   }
-  return 'resumed';
+  return outcome;
 }

@@ -756,6 +756,29 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       });
     });
 
+    describe('Method: getScanResult', () => {
+      describe('when nothing, a token only, then a result was offered', () => {
+        it('reads null, null, then the first result, and hands no token out', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+
+          // Act
+          const before = await store.getScanResult(repository, digest);
+          await store.offerScanToken(repository, digest, 'token-1');
+          const tokenOnly = await store.getScanResult(repository, digest);
+          await store.offerScanResult(repository, digest, scanResult);
+          await store.offerScanResult(repository, digest, { ...scanResult, status: 'FAILED' });
+          const after = await store.getScanResult(repository, digest);
+
+          // Assess
+          expect([before, tokenOnly]).toEqual([null, null]);
+          expect(after).toEqual(scanResult);
+          expect(await store.getScanResult(newRepository(), digest)).toBeNull();
+        });
+      });
+    });
+
     describe('Method: offerScanToken / offerScanResult', () => {
       describe('when the token arrives first', () => {
         it('gives the token to the result side', async () => {
@@ -919,6 +942,43 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
           // Assess
           expect(act).toBeInstanceOf(InvalidInputError);
           expect(await store.listPushedTags(repository, digest)).toEqual([]);
+        });
+      });
+    });
+
+    describe('Method: recordParentIndex / listParentIndexes', () => {
+      describe('when a manifest is listed by two indexes, one recorded twice', () => {
+        it('lists each index once, sorted, for that manifest only', async () => {
+          // Prepare
+          const repository = newRepository();
+          const child = newDigest();
+          const [first, second] = [newDigest(), newDigest()].sort();
+          if (first === undefined || second === undefined) throw new Error('two digests');
+
+          // Act
+          for (const index of [second, first, second]) await store.recordParentIndex(repository, child, index);
+          await store.recordParentIndex(repository, newDigest(), first);
+
+          // Assess
+          expect(await store.listParentIndexes(repository, child)).toEqual([first, second]);
+          expect(await store.listParentIndexes(newRepository(), child)).toEqual([]);
+          expect(await store.listPushedTags(repository, child)).toEqual([]);
+          expect(await store.listEvidence(repository, child)).toEqual([]);
+        });
+      });
+
+      describe('when the index is not a digest', () => {
+        it('throws InvalidInputError and records nothing', async () => {
+          // Prepare
+          const repository = newRepository();
+          const child = newDigest();
+
+          // Act
+          const act = await store.recordParentIndex(repository, child, 'latest' as Digest).catch((err: unknown) => err);
+
+          // Assess
+          expect(act).toBeInstanceOf(InvalidInputError);
+          expect(await store.listParentIndexes(repository, child)).toEqual([]);
         });
       });
     });
