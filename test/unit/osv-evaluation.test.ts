@@ -10,8 +10,7 @@ import { type OsvRecord, OsvRecordSchema } from '../../lambdas/domain/osv/schema
 import type { Component } from '../../lambdas/domain/sbom/component.js';
 import { scanComponents } from '../../lambdas/domain/scan/local-scanner.js';
 import { expectEvidence } from '../support/matchers.js';
-import { collectContext } from '../support/memory-evidence.js';
-import { MemoryRegistry } from '../support/memory-registry.js';
+import { imageContext } from '../support/memory-evidence.js';
 
 function record(affected: unknown[], extra: Record<string, unknown> = {}): OsvRecord {
   return OsvRecordSchema.parse({ id: 'TEST-1', aliases: ['CVE-2099-0001'], affected, ...extra });
@@ -168,15 +167,16 @@ describe('Function: scanComponents, a component without a version', () => {
     const unused = (): never => {
       throw new Error('not used by the scan collector');
     };
-    const ctx = collectContext({
-      subject: { repository: 'team/app', digest: `sha256:${'1'.repeat(64)}` },
-      registry: new MemoryRegistry(),
-      policy: { scan: {}, attestations: { keys: [] } },
-      now: new Date('2026-06-01T00:00:00Z'),
-      releases: { getEvidence: unused, lastPromotion: unused },
-      documents: { get: unused },
-      scans: { getFindings: async () => report },
-    });
+    const { ctx } = await imageContext(
+      'team/app',
+      { scan: {}, attestations: { keys: [] } },
+      {
+        now: new Date('2026-06-01T00:00:00Z'),
+        releases: { getEvidence: unused, lastPromotion: unused },
+        documents: { get: unused },
+        scans: { getFindings: async () => report },
+      },
+    );
 
     // Act
     const result = await collectScan(ctx);
