@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs a command (found on PATH, as npm scripts see it) on Node 22 or later.
 //
-// The project needs Node 22 (aws-local-stepfunctions 3 and the AWS SDK require it). A machine whose
+// The project needs Node 22 (aws-local-stepfunctions 3 and the AWS SDK require it; @sigstore/verify 4
+// and its siblings declare 22.22.2 or later). A machine whose
 // Node is older (Debian's, say) still runs the README's two commands: this launcher fetches the
 // official Node 22 binaries once from the npm registry (the `node` package) into a cache outside
 // the checkout, and runs the command with that Node first on PATH. Plain JavaScript that any Node
@@ -12,6 +13,15 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 const MIN_MAJOR = 22;
+/** The oldest Node 22 the dependencies declare (`engines` of @sigstore/core 4, bundle 5, verify 4). */
+const MIN_VERSION = [22, 22, 2];
+const older = (version) => {
+  const parts = version.replace(/^v/, '').split('.').map(Number);
+  for (let i = 0; i < MIN_VERSION.length; i++) {
+    if ((parts[i] ?? 0) !== MIN_VERSION[i]) return (parts[i] ?? 0) < MIN_VERSION[i];
+  }
+  return false;
+};
 const [command, ...args] = process.argv.slice(2);
 if (command === undefined) {
   process.stderr.write('usage: node cli/node22.mjs COMMAND [ARGS...]\n');
@@ -19,12 +29,16 @@ if (command === undefined) {
 }
 
 let env = process.env;
-if (Number(process.versions.node.split('.')[0]) < MIN_MAJOR) {
-  const dir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'release-gate', `node${MIN_MAJOR}`);
+if (older(process.versions.node)) {
+  const dir = join(
+    process.env.XDG_CACHE_HOME || join(homedir(), '.cache'),
+    'release-gate',
+    `node${MIN_VERSION.join('.')}`,
+  );
   const bin = join(dir, 'node_modules', '.bin');
   if (!existsSync(join(bin, 'node'))) {
     process.stderr.write(
-      `release-gate: Node ${process.version} is older than ${MIN_MAJOR}; fetching node@${MIN_MAJOR} from the npm registry into ${dir} (once)\n`,
+      `release-gate: Node ${process.version} is older than ${MIN_VERSION.join('.')}; fetching node@${MIN_MAJOR} from the npm registry into ${dir} (once)\n`,
     );
     mkdirSync(dir, { recursive: true });
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

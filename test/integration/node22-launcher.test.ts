@@ -10,14 +10,15 @@ function launch(args: readonly string[]) {
 
 describe('Script: cli/node22.mjs', () => {
   describe('when a command is given', () => {
-    it('runs it on Node 22 or later and passes its exit status through', () => {
+    it('runs it on Node 22.22.2 or later and passes its exit status through', () => {
       // Act
       const version = launch(['node', '-p', 'process.versions.node']);
       const failing = launch(['node', '-e', 'process.exit(3)']);
 
       // Assess
       expect(version.status, version.stderr).toBe(0);
-      expect(Number(version.stdout.trim().split('.')[0])).toBeGreaterThanOrEqual(22);
+      const [major = 0, minor = 0, patch = 0] = version.stdout.trim().split('.').map(Number);
+      expect(major * 1e6 + minor * 1e3 + patch).toBeGreaterThanOrEqual(22_022_002);
       expect(failing.status).toBe(3);
     });
   });
