@@ -10,6 +10,7 @@ import { buildScenario } from './fixtures/factory.js';
 import { generateFixtureKeys } from './fixtures/keys.js';
 import { DEMO_SCENARIOS, demoPolicy, type Scenario } from './fixtures/scenarios.js';
 import { LocalGate } from './local/gate.js';
+import { answerLink } from './local/links.js';
 import { writeLocalState } from './local/state.js';
 import { countTransitions } from './local/step-functions.js';
 import { printable } from './printable.js';
@@ -59,6 +60,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
     dataDir: join(work, 'data'),
     scanTimeoutSeconds: 60,
     revocationList: join(work, 'revocations.json'),
+    workDir: work,
   });
   await writeLocalState(work, {
     pid: process.pid,
@@ -81,15 +83,29 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
     if (e.type !== 'Approval Requested') return;
     const key = `${String(e.detail.repository)}@${String(e.detail.digest)}`;
     approvalAt.set(key, e.at.getTime());
-    const url = String(e.detail.url);
+    const approvalId = String(e.detail.approvalId);
+    // RequestApproval mails before it emits this event, so the outbox already holds the links.
+    const mails = gate.mailer.sent.filter((m) => m.approvalId === approvalId);
     if (opts.autoApprove || baselines.has(key)) {
-      const who = baselines.has(key) ? 'demo-baseline-approver' : 'demo-auto-approver';
-      void answer(url, 'approve', who).catch((err: unknown) => opts.log(`  auto-approve failed: ${String(err)}`));
+      const link = mails[0]?.link;
+      if (link === undefined) {
+        opts.log(`  auto-approve failed: no approval link was mailed for ${key}`);
+        return;
+      }
+      // The demo answers as the first approver, through their signed link, as a browser would.
+      void answerLink(link, 'approve')
+        .then((res) => {
+          if (!res.ok) throw new Error(`approval POST answered ${res.status}`);
+        })
+        .catch((err: unknown) => opts.log(`  auto-approve failed: ${String(err)}`));
     } else {
       opts.log(`\n  APPROVAL NEEDED for ${key}`);
-      opts.log(`    open ${url} in a browser, or run:`);
-      opts.log(`    npm run release-gate -- approve ${String(e.detail.approvalId)} --by "$USER"`);
-      opts.log(`    npm run release-gate -- reject ${String(e.detail.approvalId)} --by "$USER" --comment "why"\n`);
+      opts.log(`    each approver's own link (open it in a browser; it works once):`);
+      for (const m of mails) opts.log(`      ${m.to}: ${m.link}`);
+      opts.log(`    the mails (.eml): ${gate.outboxDir}`);
+      opts.log('    or, locally and unauthenticated, run:');
+      opts.log(`    npm run release-gate -- approve ${approvalId} --by "$USER"`);
+      opts.log(`    npm run release-gate -- reject ${approvalId} --by "$USER" --comment "why"\n`);
     }
   });
 
@@ -154,15 +170,6 @@ function statusByKind(evidence: readonly StoredEvidence[]): Record<string, strin
   const out: Record<string, string> = {};
   for (const kind of EVIDENCE_KINDS) out[kind] = evidence.find((e) => e.kind === kind)?.status ?? '-';
   return out;
-}
-
-async function answer(url: string, decision: 'approve' | 'reject', by: string): Promise<void> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ decision, by }).toString(),
-  });
-  if (!res.ok) throw new Error(`approval POST answered ${res.status}`);
 }
 
 const SHORT: Record<string, string> = {

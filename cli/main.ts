@@ -23,7 +23,7 @@ import { awsDeps } from '../lambdas/handlers/aws-deps.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runDemo } from './demo.js';
 import { startStandIns } from './local/stand-ins.js';
-import { DEFAULT_WORK_DIR, isAlive, readLocalState } from './local/state.js';
+import { DEFAULT_WORK_DIR, isAlive, localDecisionBase, readLocalState } from './local/state.js';
 import { printable } from './printable.js';
 import { parseImageRef } from './refs.js';
 
@@ -177,9 +177,24 @@ async function gate(args: string[]): Promise<number> {
   return report.decision === 'PASS' ? 0 : 1;
 }
 
+/**
+ * The approval id is the first argument, before any option, even when it starts with '-' (ids were
+ * base64url once, and one in 64 did): an option parser would read `approve -Xyz…` as an option.
+ * `approve -- <id>` works too.
+ */
+function splitApprovalId(args: readonly string[]): { id: string | undefined; rest: string[] } {
+  const [first, ...rest] = args;
+  if (first === '--') return { id: rest[0], rest: rest.slice(1) };
+  if (first !== undefined && APPROVAL_ID.test(first)) return { id: first, rest };
+  return { id: undefined, rest: [...args] };
+}
+/** The approval-api's id pattern; no option of `approve` is 16 or more such characters long. */
+const APPROVAL_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
 async function decide(command: 'approve' | 'reject', args: string[]): Promise<number> {
+  const split = splitApprovalId(args);
   const { values, positionals } = parseArgs({
-    args,
+    args: split.rest,
     allowPositionals: true,
     options: {
       by: { type: 'string', default: process.env.USER ?? process.env.USERNAME ?? '' },
@@ -188,17 +203,18 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
       'work-dir': { type: 'string', default: DEFAULT_WORK_DIR },
     },
   });
-  const [approvalId] = positionals;
-  if (approvalId === undefined || positionals.length > 1)
-    throw new UsageError(`${command} takes exactly one approval id`);
+  const ids = [...(split.id === undefined ? [] : [split.id]), ...positionals];
+  const [approvalId] = ids;
+  if (approvalId === undefined || ids.length > 1) throw new UsageError(`${command} takes exactly one approval id`);
   if (values.by.trim() === '') throw new UsageError('--by NAME is required (no $USER to default to)');
   if (values.aws) {
     // On AWS: the CLI itself is the approver's client; SendTaskSuccess/Failure with their credentials.
+    // The name is recorded as not verified (the IAM-authorised route that proves it is not built yet).
     const deps = await awsDeps();
     const decided = await decideApproval(deps.gate, {
       approvalId,
       decision: command,
-      by: values.by,
+      identity: { kind: 'cli-aws', subject: values.by },
       ...(values.comment === undefined ? {} : { comment: values.comment }),
     });
     process.stdout.write(`${decided.state} by ${decided.decidedBy}: ${decided.repository}@${decided.digest}\n`);
@@ -208,7 +224,8 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
   if (state === null || !isAlive(state.pid)) {
     throw new ConfigError('no local gate is running (start one with `npm start`); for AWS pass --aws');
   }
-  const res = await fetch(`${state.approvalBaseUrl}/${encodeURIComponent(approvalId)}`, {
+  // The embedded stack's local-only route: the typed name is recorded as local, unauthenticated.
+  const res = await fetch(`${localDecisionBase(state.approvalBaseUrl)}/${encodeURIComponent(approvalId)}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({

@@ -1,7 +1,13 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { z } from 'zod';
 import { awsClients } from '../../lambdas/adapters/aws/clients.js';
+import { OutboxMailer } from '../../lambdas/adapters/mail/outbox-mailer.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
+import { FileLinkSecrets } from '../../lambdas/adapters/secrets/file-link-secrets.js';
 import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
@@ -16,8 +22,9 @@ import {
   systemClock,
 } from '../../lambdas/domain/ports.js';
 import { collectContext } from '../../lambdas/domain/workflow/collect-evidence.js';
+import { decideApproval } from '../../lambdas/domain/workflow/decide-approval.js';
 import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
-import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
+import { makeHandler as approvalApi, statusOf } from '../../lambdas/handlers/approval-api.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
@@ -53,6 +60,12 @@ export interface LocalGateOptions {
    * @default - the ports as they are
    */
   readonly decoratePorts?: (ports: GatePorts) => GatePorts;
+  /**
+   * Where the approval-link signing secret (`link-secret.json`, generated once, 0600) and the
+   * email outbox (`outbox/*.eml`) live.
+   * @default - a fresh temporary directory
+   */
+  readonly workDir?: string;
 }
 
 /** The outside-world ports of the handlers that a test may wrap. */
@@ -78,6 +91,8 @@ export class LocalGate {
   private readonly outcomeListeners: ((e: OutcomeEvent) => void)[] = [];
   /** The scanner reads through the unwrapped ports: like ECR's, it is not the gate's own code. */
   private scannerPorts: GatePorts | undefined;
+  /** The temporary work directory this gate made (no `workDir` given), removed on stop. */
+  private ownedDir: string | undefined;
 
   private constructor(
     public readonly deps: HandlerDeps,
@@ -87,7 +102,14 @@ export class LocalGate {
     public readonly standIns: StandIns,
     private readonly server: Server,
     public readonly approvalBaseUrl: string,
+    /** The local email channel: every approval mail, as an `.eml` file and in memory. */
+    public readonly mailer: OutboxMailer,
   ) {}
+
+  /** The folder the approval mails are written to. */
+  public get outboxDir(): string {
+    return this.mailer.dir;
+  }
 
   public static async start(opts: LocalGateOptions): Promise<LocalGate> {
     const standIns = await startStandIns(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir });
@@ -101,6 +123,9 @@ export class LocalGate {
     const port = address !== null && typeof address === 'object' ? address.port : 0;
     const approvalBaseUrl = `http://127.0.0.1:${port}/approvals`;
 
+    const ownedDir = opts.workDir === undefined ? await mkdtemp(join(tmpdir(), 'rg-local-')) : undefined;
+    const workDir = opts.workDir ?? ownedDir ?? '';
+    const mailer = new OutboxMailer({ dir: join(workDir, 'outbox') });
     const holder: { gate?: LocalGate } = {};
     const notifier: Notifier = {
       publish: async (subject, message) => {
@@ -132,6 +157,7 @@ export class LocalGate {
       notifier,
       outcomes,
       clock: systemClock,
+      approvalLinks: { secrets: new FileLinkSecrets(join(workDir, 'link-secret.json')), mailer },
       ...(opts.revocationList === undefined
         ? {}
         : { revocation: new FileRevocationList({ path: opts.revocationList, whenMissing: 'nothing-revoked' }) }),
@@ -148,8 +174,9 @@ export class LocalGate {
       opts.maxTaskSeconds === undefined ? {} : { maxTaskSeconds: opts.maxTaskSeconds },
     );
     depsHolder.deps = { gate: gateDeps, starter: sfn };
-    const gate = new LocalGate(depsHolder.deps, sfn, tokens, scanner, standIns, server, approvalBaseUrl);
+    const gate = new LocalGate(depsHolder.deps, sfn, tokens, scanner, standIns, server, approvalBaseUrl, mailer);
     holder.gate = gate;
+    gate.ownedDir = ownedDir;
     gate.scannerPorts = ports;
     const api = approvalApi(getDeps);
     server.on('request', (req, res) => {
@@ -157,6 +184,11 @@ export class LocalGate {
         try {
           const body = await readBody(req, APPROVAL_BODY_BYTES);
           const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+          const local = /^\/local\/approvals\/([^/]+)$/.exec(url.pathname);
+          if (local !== null) {
+            await localDecision(getDeps, req.method ?? 'GET', local[1] ?? '', body, res);
+            return;
+          }
           const m = /^\/approvals\/([^/]+)$/.exec(url.pathname);
           if (m === null) {
             res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -267,8 +299,43 @@ export class LocalGate {
       this.server.close(() => resolve());
     });
     await this.standIns.stop();
+    if (this.ownedDir !== undefined) await rm(this.ownedDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * `release-gate approve|reject` against the embedded stack: the typed `by` is recorded as local
+ * and unauthenticated. This route exists only here, on 127.0.0.1, never on AWS.
+ */
+async function localDecision(
+  getDeps: () => Promise<HandlerDeps>,
+  method: string,
+  rawId: string,
+  body: string,
+  res: ServerResponse,
+): Promise<void> {
+  const text = (status: number, message: string) =>
+    void res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
+  if (method !== 'POST') return text(405, 'method not allowed');
+  const form = LocalDecisionSchema.safeParse(Object.fromEntries(new URLSearchParams(body)));
+  if (!form.success) return text(400, 'decision and by are required');
+  try {
+    const decided = await decideApproval((await getDeps()).gate, {
+      approvalId: decodeURIComponent(rawId),
+      decision: form.data.decision,
+      identity: { kind: 'cli-local', subject: form.data.by },
+      ...(form.data.comment === undefined ? {} : { comment: form.data.comment }),
+    });
+    text(200, `Release ${decided.state.toLowerCase()}: ${decided.repository}@${decided.digest}`);
+  } catch (err) {
+    text(statusOf(err), describeError(err));
+  }
+}
+const LocalDecisionSchema = z.object({
+  decision: z.enum(['approve', 'reject']),
+  by: z.string().trim().min(1).max(200),
+  comment: z.string().max(1000).optional(),
+});
 
 /** Approval form posts are a few hundred bytes; API Gateway's own limit is far above this. */
 const APPROVAL_BODY_BYTES = 16_384;

@@ -50,3 +50,11 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * The local-only decision route of the embedded stack (`POST /local/approvals/{id}`, a typed name
+ * recorded as local and unauthenticated), next to the approval pages. AWS has no such route.
+ */
+export function localDecisionBase(approvalBaseUrl: string): string {
+  return `${new URL(approvalBaseUrl).origin}/local/approvals`;
+}

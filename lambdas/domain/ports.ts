@@ -2,6 +2,7 @@
  * Ports: the interfaces domain code depends on. Adapters in `lambdas/adapters/*` implement them;
  * handlers wire adapters in. Domain code never imports an adapter or an AWS SDK.
  */
+import type { LinkKeys } from './approval/link.js';
 import type { Descriptor } from './oci.js';
 import type {
   ApprovalRecord,
@@ -299,4 +300,34 @@ export type OutcomeEventType = (typeof OUTCOME_EVENT_TYPES)[number];
 /** Emits outcome events (EventBridge on AWS, a log and listeners locally). */
 export interface OutcomeEmitter {
   emit(detailType: OutcomeEventType, detail: Readonly<Record<string, unknown>>): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Approval links and mail
+
+/**
+ * Where the approval-link signing keys come from: Secrets Manager on AWS, a file generated once
+ * under `.release-gate/` locally. Returns the current key (links are signed with it) and, during a
+ * rotation, the previous one (links already sent still verify). Throws ConfigError when the secret
+ * is missing or malformed: links then fail closed. test/support/contracts/link-secrets.contract.ts
+ * holds every adapter to this.
+ */
+export interface LinkSecrets {
+  getLinkKeys(): Promise<LinkKeys>;
+}
+
+/** One approval request mail, to one approver, with the link signed for that approver. */
+export interface ApprovalEmail {
+  readonly approvalId: string;
+  readonly to: string;
+  /** The signed link (also inside `text` and `html`); the local demo prints it. */
+  readonly link: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+/** Sends approval mails: SES v2 on AWS, RFC 5322 `.eml` files in an outbox folder locally. */
+export interface ApprovalMailer {
+  send(mail: ApprovalEmail): Promise<void>;
 }

@@ -2,16 +2,20 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import { z } from 'zod';
 import { describeError, GateError } from '../domain/errors.js';
 import { renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
-import { decideApproval } from '../domain/workflow/decide-approval.js';
+import { answerByLink, checkLink } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { logger } from './logger.js';
 
 const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
-const FormSchema = z.object({
-  decision: z.enum(['approve', 'reject']),
-  by: z.string().trim().min(1).max(200),
-  comment: z.string().max(1000).optional(),
-});
+const TokenSchema = z.string().min(1).max(2048);
+const FormSchema = z
+  .object({
+    decision: z.enum(['approve', 'reject']),
+    token: TokenSchema,
+    comment: z.string().max(1000).optional(),
+  })
+  // A typed identity is refused, not ignored: whoever sends one expects it to count.
+  .strict();
 
 const html = (statusCode: number, body: string): APIGatewayProxyResultV2 => ({
   statusCode,
@@ -23,7 +27,7 @@ const html = (statusCode: number, body: string): APIGatewayProxyResultV2 => ({
   body,
 });
 
-const STATUS_FOR: Partial<Record<GateError['code'], number>> = {
+export const STATUS_FOR: Partial<Record<GateError['code'], number>> = {
   NOT_FOUND: 404,
   ALREADY_DECIDED: 409,
   EXPIRED: 410,
@@ -32,9 +36,11 @@ const STATUS_FOR: Partial<Record<GateError['code'], number>> = {
 };
 
 /**
- * Approval links: `GET /approvals/{id}` renders the confirmation page, `POST /approvals/{id}`
- * decides (single use). The approver identity is the authorizer's verified email when an
- * authorizer is configured, else the form field.
+ * Approval links: `GET /approvals/{id}?t=<token>` verifies the link and renders the confirmation
+ * page (never decides: mail scanners prefetch links); `POST /approvals/{id}` with the token
+ * decides, once. The approver identity is the link's signed address; with an authorizer configured
+ * its verified email must be that address. A forged, expired, misdirected or used link is refused
+ * with its reason.
  */
 export const makeHandler =
   (getDeps: () => Promise<HandlerDeps>) =>
@@ -46,22 +52,45 @@ export const makeHandler =
       if (event.requestContext.http.method === 'GET') {
         const approval = await deps.gate.store.getApproval(id.data);
         if (approval === null) return html(404, renderResultPage('Not found', 'no such approval'));
+        const token = TokenSchema.safeParse(new URLSearchParams(event.rawQueryString ?? '').get('t'));
+        // Without a valid link the page is shown read-only: the link is what lets someone decide.
+        const claims = token.success ? await checkLink(deps.gate, id.data, token.data) : null;
         const decision = await deps.gate.store.getDecision(approval.repository, approval.digest);
-        return html(200, renderApprovalPage(approval, decision, event.rawPath));
+        return html(
+          200,
+          renderApprovalPage(
+            approval,
+            decision,
+            event.rawPath,
+            claims === null || !token.success ? null : { token: token.data, approver: claims.sub },
+          ),
+        );
       }
       if (event.requestContext.http.method !== 'POST') return html(405, renderResultPage('Method not allowed', ''));
       if ((event.body?.length ?? 0) > 16_384) return html(413, renderResultPage('Too large', 'form too large'));
       const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-      const form = FormSchema.safeParse(Object.fromEntries(new URLSearchParams(raw)));
-      if (!form.success) return html(400, renderResultPage('Bad request', 'decision and identity are required'));
+      const fields = Object.fromEntries(new URLSearchParams(raw));
+      if ('by' in fields) {
+        return html(
+          400,
+          renderResultPage(
+            'Refused',
+            'a typed identity is not accepted: the signed link you were sent is your identity',
+          ),
+        );
+      }
+      const form = FormSchema.safeParse(fields);
+      if (!form.success)
+        return html(400, renderResultPage('Bad request', 'a decision and the signed link are required'));
       const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
         .authorizer?.jwt?.claims;
       const verified = typeof claims?.email === 'string' ? claims.email : undefined;
-      const decided = await decideApproval(deps.gate, {
+      const decided = await answerByLink(deps.gate, {
         approvalId: id.data,
+        token: form.data.token,
         decision: form.data.decision,
-        by: verified ?? form.data.by,
         ...(form.data.comment ? { comment: form.data.comment } : {}),
+        ...(verified === undefined ? {} : { verifiedEmail: verified }),
       });
       logger.info('approval decided', { approvalId: id.data, state: decided.state, by: decided.decidedBy });
       return html(
@@ -69,10 +98,16 @@ export const makeHandler =
         renderResultPage(`Release ${decided.state.toLowerCase()}`, `${decided.repository}@${decided.digest}`),
       );
     } catch (err) {
-      const status = err instanceof GateError ? (STATUS_FOR[err.code] ?? 500) : 500;
+      const status = statusOf(err);
       if (status === 500) logger.error('approval failed', { error: describeError(err) });
+      else logger.warn('approval refused', { approvalId: id.data, error: describeError(err) });
       return html(status, renderResultPage('Not done', describeError(err)));
     }
   };
+
+/** The HTTP status of a refusal: 403 forged or misdirected, 409 already answered or used, 410 expired. */
+export function statusOf(err: unknown): number {
+  return err instanceof GateError ? (STATUS_FOR[err.code] ?? 500) : 500;
+}
 
 export const handler = makeHandler(awsDeps);

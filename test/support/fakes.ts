@@ -2,10 +2,15 @@
  * Fakes of the workflow's outside world (Step Functions, SNS, EventBridge, the clock) that record
  * what the handlers asked of them. Each behaves like the service where a test depends on it.
  */
+import { randomBytes } from 'node:crypto';
+import type { LinkKeys } from '../../lambdas/domain/approval/link.js';
 import { ExpiredError, NotFoundError } from '../../lambdas/domain/errors.js';
 import type {
+  ApprovalEmail,
+  ApprovalMailer,
   Clock,
   ExecutionStarter,
+  LinkSecrets,
   Notifier,
   OutcomeEmitter,
   OutcomeEventType,
@@ -73,3 +78,19 @@ export const noScans: ScanFindingsSource = {
     throw new NotFoundError(`no scan for ${subject.repository}@${subject.digest}`);
   },
 };
+
+/** Records every approval mail, as the outbox does, in memory. */
+export class RecordingMailer implements ApprovalMailer {
+  public readonly sent: ApprovalEmail[] = [];
+  public async send(mail: ApprovalEmail): Promise<void> {
+    this.sent.push(mail);
+  }
+}
+
+/** Link signing keys held in memory: a fresh random current key, and a previous one when given. */
+export class MemoryLinkSecrets implements LinkSecrets {
+  public constructor(public keys: LinkKeys = { current: randomBytes(32) }) {}
+  public async getLinkKeys(): Promise<LinkKeys> {
+    return this.keys;
+  }
+}

@@ -8,7 +8,9 @@ import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import {
   FixedClock,
+  MemoryLinkSecrets,
   noScans,
+  RecordingMailer,
   RecordingNotifier,
   RecordingOutcomes,
   RecordingStarter,
@@ -39,11 +41,12 @@ export const WORLD_NOW = new Date('2026-11-25T10:00:00.000Z');
 export const SCAN_TIMEOUT_SECONDS = 900;
 export const APPROVAL_BASE_URL = 'https://gate.example.com/approvals';
 
-/** Everything gated, and `restricted/**` approved only by alice. */
+/** Everything gated; `restricted/**` approved only by alice, the rest by bob or carol; `open/**` by nobody listed. */
 export const HANDLER_POLICY = policyOf({
   rules: [
     { repositories: ['restricted/**'], approval: { approvers: ['alice@example.com'] } },
-    { repositories: ['**'] },
+    { repositories: ['open/**'] },
+    { repositories: ['**'], approval: { approvers: ['bob@example.com', 'carol@example.com'] } },
   ],
 });
 
@@ -54,6 +57,8 @@ export interface HandlerWorld extends GateWorld {
   readonly notifier: RecordingNotifier;
   readonly outcomes: RecordingOutcomes;
   readonly clock: FixedClock;
+  readonly mailer: RecordingMailer;
+  readonly linkSecrets: MemoryLinkSecrets;
 }
 
 export function handlerWorld(
@@ -65,6 +70,8 @@ export function handlerWorld(
   const notifier = new RecordingNotifier();
   const outcomes = new RecordingOutcomes();
   const clock = new FixedClock(WORLD_NOW);
+  const mailer = new RecordingMailer();
+  const linkSecrets = new MemoryLinkSecrets();
   const deps: HandlerDeps = {
     gate: {
       config: { stage: STAGE, scanTimeoutSeconds: SCAN_TIMEOUT_SECONDS, approvalBaseUrl: APPROVAL_BASE_URL },
@@ -77,8 +84,9 @@ export function handlerWorld(
       notifier,
       outcomes,
       clock,
+      approvalLinks: { secrets: linkSecrets, mailer },
     },
     starter,
   };
-  return { deps, store, tokens, starter, notifier, outcomes, clock, getDeps: async () => deps };
+  return { deps, store, tokens, starter, notifier, outcomes, clock, mailer, linkSecrets, getDeps: async () => deps };
 }

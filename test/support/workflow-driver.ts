@@ -151,7 +151,13 @@ export async function driveRelease(opts: DriveOptions): Promise<DriveResult> {
       return { end: 'Quarantined', redriven };
     }
     // The approver answers the link of the last request they were sent.
-    await step('DecideApproval', () => decideApproval(deps.gate, { approvalId: requested.approvalId, ...answered }));
+    await step('DecideApproval', () =>
+      decideApproval(deps.gate, {
+        approvalId: requested.approvalId,
+        decision: answered.decision,
+        identity: { kind: 'cli-local', subject: answered.by },
+      }),
+    );
     const answer = tokens.answerOf('approval');
     if (answer === undefined) throw new Error('RequestApproval was never answered: it would wait out its timeout');
     if (!answer.ok) {

@@ -16,6 +16,10 @@ import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { LocalGate, type LocalGateOptions } from '../../cli/local/gate.js';
+import { localDecisionBase } from '../../cli/local/state.js';
+
+export { answerLink } from '../../cli/local/links.js';
+
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
@@ -71,6 +75,7 @@ export async function startLocalWorld(opts: LocalWorldOptions = {}): Promise<Loc
     scanTimeoutSeconds: opts.scanTimeoutSeconds ?? 30,
     ...(opts.maxTaskSeconds === undefined ? {} : { maxTaskSeconds: opts.maxTaskSeconds }),
     ...(opts.decoratePorts === undefined ? {} : { decoratePorts: opts.decoratePorts }),
+    workDir: dir,
   });
   const world = { dir, keys, registry, gate, deps: gate.deps, getDeps: async () => gate.deps };
   if (opts.approvals !== undefined) answerApprovals(world, opts.approvals.decision, opts.approvals.by);
@@ -99,13 +104,23 @@ export function useLocalWorld(opts: LocalWorldOptions = {}): () => LocalWorld {
   };
 }
 
-/** Answers an approval through the approval HTTP server, as a browser form would. */
+/**
+ * Answers an approval as `release-gate approve|reject --by` does against the embedded stack: through
+ * its local-only route, the typed `by` recorded as local and unauthenticated. `url` is the approval
+ * page (`…/approvals/<id>`).
+ */
 export function postApproval(url: string, fields: Readonly<Record<string, string>>): Promise<Response> {
-  return fetch(url, {
+  const page = new URL(url);
+  return fetch(`${localDecisionBase(url)}/${page.pathname.split('/').at(-1) ?? ''}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ ...fields }).toString(),
   });
+}
+
+/** The signed links mailed for `approvalId`, by approver address (from the gate's outbox). */
+export function mailedLinks(w: LocalWorld, approvalId: string): Map<string, string> {
+  return new Map(w.gate.mailer.sent.filter((m) => m.approvalId === approvalId).map((m) => [m.to, m.link]));
 }
 
 /** Answers every later approval request with `decision` by `by`. */

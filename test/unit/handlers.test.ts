@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { PLATFORMS } from '../../cli/fixtures/image.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
+import { signLink } from '../../lambdas/domain/approval/link.js';
 import { AlreadyDecidedError, InvalidInputError, StoreError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { MediaTypes } from '../../lambdas/domain/oci.js';
@@ -487,6 +489,40 @@ describe('Function: request-approval handler', () => {
       expect((await w.store.getRelease('demo/app', DIGEST))?.state).toBe('AWAITING_APPROVAL');
     });
 
+    it('mails each approver their own signed link, and keeps the links out of the ops notification', async () => {
+      // Prepare
+      const w = world();
+
+      // Act
+      const { approvalId, url } = await requestFor(w);
+
+      // Assess
+      expect(w.mailer.sent.map((m) => m.to)).toEqual(['bob@example.com', 'carol@example.com']);
+      const tokens = w.mailer.sent.map((m) => tokenOf(m.link));
+      expect(new Set(tokens).size).toBe(2);
+      for (const m of w.mailer.sent) {
+        expect(m.link.startsWith(`${url}?t=`)).toBe(true);
+        expect(m.text).toContain(m.link);
+        expect(m.subject).toContain('demo/app');
+      }
+      const published = JSON.stringify([w.notifier.messages, w.outcomes.events]);
+      for (const t of tokens) expect(published).not.toContain(t);
+      expect(published).toContain('one signed link to each of 2 approver(s)');
+      expect(approvalId).toMatch(/^[0-9a-f]{32}$/);
+    });
+
+    it('with no approvers in the policy, sends no link and says the CLI must answer', async () => {
+      // Prepare
+      const w = world();
+
+      // Act
+      await requestFor(w, { repository: 'open/app' });
+
+      // Assess
+      expect(w.mailer.sent).toEqual([]);
+      expect(JSON.stringify(w.notifier.messages)).toContain('the policy lists no approvers, so no link can be sent');
+    });
+
     it('gives every request its own unguessable id, and a retry of one request the same id', async () => {
       // Prepare
       const w = world();
@@ -512,7 +548,12 @@ describe('Function: request-approval handler', () => {
 
       // Act
       const retry = await requestFor(w, { taskToken: 'task-token-2' });
-      const res = await callApi(w, 'POST', first.approvalId, form({ decision: 'approve', by: 'bob@example.com' }));
+      const res = await callApi(
+        w,
+        'POST',
+        first.approvalId,
+        linkForm(w, first.approvalId, 'bob@example.com', 'approve'),
+      );
 
       // Assess
       expect(retry).toEqual(first);
@@ -581,8 +622,42 @@ function structured(out: APIGatewayProxyResultV2): APIGatewayProxyStructuredResu
 
 const form = (fields: Record<string, string>): string => new URLSearchParams(fields).toString();
 
-async function callApi(w: HandlerWorld, method: string, id: string | undefined, body?: string) {
-  return structured(await approvalApi(w.getDeps)(apiEvent(method, id, body)));
+async function callApi(w: HandlerWorld, method: string, id: string | undefined, body?: string, query = '') {
+  return structured(await approvalApi(w.getDeps)({ ...apiEvent(method, id, body), rawQueryString: query }));
+}
+
+/** The signed link RequestApproval mailed to `to` for `approvalId`. */
+function linkOf(w: HandlerWorld, approvalId: string, to: string): string {
+  const mail = w.mailer.sent.find((m) => m.approvalId === approvalId && m.to === to);
+  if (mail === undefined) throw new Error(`no link was mailed to ${to} for ${approvalId}`);
+  return mail.link;
+}
+
+const tokenOf = (link: string): string => new URL(link).searchParams.get('t') ?? '';
+
+/** The form the page behind `to`'s link posts. */
+function linkForm(
+  w: HandlerWorld,
+  approvalId: string,
+  to: string,
+  decision: string,
+  more: Record<string, string> = {},
+): string {
+  return form({ decision, token: tokenOf(linkOf(w, approvalId, to)), ...more });
+}
+
+/** One signature character flipped: a forgery of a link seen once. */
+function forge(token: string): string {
+  const [body, sig = ''] = token.split('.');
+  const last = sig.at(-1) === 'A' ? 'B' : 'A';
+  return `${body}.${sig.slice(0, -6)}${last.repeat(6)}`;
+}
+
+/** A link signed with the gate's own key for an address of the test's choosing (what no mail carried). */
+async function signFor(w: HandlerWorld, approvalId: string, sub: string): Promise<string> {
+  const approval = await w.store.getApproval(approvalId);
+  const exp = Math.floor(Date.parse(approval?.expiresAt ?? '') / 1000);
+  return signLink(await w.linkSecrets.getLinkKeys(), { aid: approvalId, sub, esd: '', exp });
 }
 
 /** One POST to the approval API after RequestApproval stored the approval, and everything it must leave behind. */
@@ -593,10 +668,13 @@ interface PostCase {
   readonly timeoutSeconds?: number;
   /** Seconds the clock moves between the request and the answer. */
   readonly advanceSeconds?: number;
-  /** An answer posted before the one under test. */
-  readonly first?: string;
-  readonly body: string;
+  /** An answer posted before the one under test (it must succeed). */
+  readonly first?: (w: HandlerWorld, approvalId: string) => string | Promise<string>;
+  /** The form under test, built after the request (and `first`), before the clock moves. */
+  readonly body: (w: HandlerWorld, approvalId: string) => string | Promise<string>;
   readonly status: number;
+  /** Text the refusal page must show. */
+  readonly message?: string;
   readonly approval: { readonly state: string; readonly decidedBy?: string };
   /** The approver the workflow was resumed with; otherwise no task success was sent. */
   readonly resumedBy?: string;
@@ -624,85 +702,202 @@ describe('Function: approval-api handler', () => {
       expect(res.body).toContain(DIGEST);
       expect(res.body).toMatch(/sbom<\/td><td class="PASS">PASS/);
       expect(res.body).toMatch(/scan<\/td><td class="MISSING">MISSING/);
+      expect(res.body).not.toContain('<form');
       expect((await w.store.getApproval(approvalId))?.state).toBe('PENDING');
       expect(w.tokens.successes).toEqual([]);
       expect(w.tokens.failures).toEqual([]);
       expect(await w.store.getEvidence('demo/app', DIGEST, 'approval')).toBeNull();
     });
+
+    it('with a signed link (a mail scanner prefetching it): shows the form for that approver and decides nothing', async () => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w);
+      const link = linkOf(w, approvalId, 'bob@example.com');
+
+      // Act
+      const res = await callApi(w, 'GET', approvalId, undefined, new URL(link).search.slice(1));
+      const again = await callApi(w, 'GET', approvalId, undefined, new URL(link).search.slice(1));
+
+      // Assess
+      expect([res.statusCode, again.statusCode]).toEqual([200, 200]);
+      expect(res.body).toContain('You decide as <strong>bob@example.com</strong>');
+      expect(res.body).toContain(`name="token" value="${new URL(link).searchParams.get('t')}"`);
+      expect(res.body).not.toContain('name="by"');
+      expect(await w.store.getApproval(approvalId)).toMatchObject({ state: 'PENDING' });
+      expect(w.tokens.successes).toEqual([]);
+      expect(await w.store.getEvidence('demo/app', DIGEST, 'approval')).toBeNull();
+    });
+
+    it('with a forged link: answers 403 and shows no form', async () => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w);
+      const token = forge(tokenOf(linkOf(w, approvalId, 'bob@example.com')));
+
+      // Act
+      const res = await callApi(w, 'GET', approvalId, undefined, `t=${token}`);
+
+      // Assess
+      expect(res.statusCode).toBe(403);
+      expect(res.body).toContain('not signed by this gate');
+      expect(res.body).not.toContain('<form');
+    });
   });
 
   describe('when an answer is posted (POST)', () => {
-    const bob = (decision: string, more: Record<string, string> = {}) =>
-      form({ decision, by: 'bob@example.com', ...more });
+    /** What an answer that approved through bob's link leaves behind. */
+    const APPROVED_BY_BOB = {
+      approval: { state: 'APPROVED', decidedBy: 'bob@example.com' },
+      resumedBy: 'bob@example.com',
+      evidence: 'PASS',
+    } as const;
+    /** What a refused answer leaves behind: the approval as it was, no evidence. */
+    const LEFT_PENDING = { approval: { state: 'PENDING' }, evidence: null } as const;
     const POSTS: readonly PostCase[] = [
       {
-        name: 'approved: decides once, stores approval evidence and resumes the workflow',
-        body: bob('approve'),
+        name: "approved through bob's link: decides once, stores approval evidence and resumes the workflow",
+        body: (w, id) => linkForm(w, id, 'bob@example.com', 'approve'),
         status: 200,
-        approval: { state: 'APPROVED', decidedBy: 'bob@example.com' },
-        resumedBy: 'bob@example.com',
-        evidence: 'PASS',
+        ...APPROVED_BY_BOB,
       },
       {
-        name: 'rejected: fails the task with ApprovalRejected and stores approval FAIL',
-        body: bob('reject', { comment: 'not today' }),
+        name: "rejected through bob's link: fails the task with ApprovalRejected and stores approval FAIL",
+        body: (w, id) => linkForm(w, id, 'bob@example.com', 'reject', { comment: 'not today' }),
         status: 200,
         approval: { state: 'REJECTED', decidedBy: 'bob@example.com' },
         rejected: 'rejected by bob@example.com: not today',
         evidence: 'FAIL',
       },
       {
-        name: 'approvers set: answers 403 to an approver who is not listed and leaves the approval pending',
-        repository: 'restricted/app',
-        body: bob('approve'),
+        name: 'forged link signature: answers 403 and leaves the approval pending',
+        body: (w, id) => form({ decision: 'approve', token: forge(tokenOf(linkOf(w, id, 'bob@example.com'))) }),
         status: 403,
-        approval: { state: 'PENDING' },
-        evidence: null,
+        message: 'not signed by this gate',
+        ...LEFT_PENDING,
       },
       {
-        name: 'answered twice: answers the second POST with 409 and keeps the first answer',
-        first: bob('approve'),
-        body: form({ decision: 'reject', by: 'mallory@example.com' }),
+        name: "tampered address (bob's signature on a link naming mallory): answers 403",
+        body: (w, id) => {
+          const [, sig] = tokenOf(linkOf(w, id, 'bob@example.com')).split('.');
+          const claims = { aid: id, sub: 'mallory@example.com', esd: '', exp: 4_000_000_000 };
+          return form({
+            decision: 'approve',
+            token: `${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}`,
+          });
+        },
+        status: 403,
+        message: 'not signed by this gate',
+        ...LEFT_PENDING,
+      },
+      {
+        name: 'replayed link: the second use answers 409 "already used" and keeps the first answer',
+        first: (w, id) => linkForm(w, id, 'bob@example.com', 'approve'),
+        body: (w, id) => linkForm(w, id, 'bob@example.com', 'approve'),
         status: 409,
-        approval: { state: 'APPROVED', decidedBy: 'bob@example.com' },
-        resumedBy: 'bob@example.com',
-        evidence: 'PASS',
+        message: 'already used',
+        ...APPROVED_BY_BOB,
       },
       {
-        name: 'approvers set: answers 403 to a rejection by someone who is not listed (no denial of service by link holders)',
-        repository: 'restricted/app',
-        body: form({ decision: 'reject', by: 'mallory@example.com' }),
-        status: 403,
-        approval: { state: 'PENDING' },
-        evidence: null,
+        name: 'double submit (approve, then reject through the same link): answers 409 and keeps the first answer',
+        first: (w, id) => linkForm(w, id, 'bob@example.com', 'approve'),
+        body: (w, id) => linkForm(w, id, 'bob@example.com', 'reject'),
+        status: 409,
+        message: 'already answered: APPROVED by bob@example.com',
+        ...APPROVED_BY_BOB,
       },
       {
-        name: 'expired: answers 410, marks it EXPIRED and does not approve the release',
+        name: "approve after reject (carol's link after bob's): answers 409 and the rejection stands",
+        first: (w, id) => linkForm(w, id, 'bob@example.com', 'reject'),
+        body: (w, id) => linkForm(w, id, 'carol@example.com', 'approve'),
+        status: 409,
+        message: 'already answered: REJECTED by bob@example.com',
+        approval: { state: 'REJECTED', decidedBy: 'bob@example.com' },
+        rejected: 'rejected by bob@example.com',
+        evidence: 'FAIL',
+      },
+      {
+        name: 'expired link: answers 410 and stores nothing',
         timeoutSeconds: 60,
         advanceSeconds: 61,
-        body: bob('approve'),
+        body: (w, id) => linkForm(w, id, 'bob@example.com', 'approve'),
         status: 410,
-        approval: { state: 'EXPIRED' },
-        evidence: null,
+        message: 'link expired',
+        ...LEFT_PENDING,
+      },
+      {
+        name: 'a link for another approval: answers 403 and leaves this one pending',
+        body: async (w, id) => {
+          const other = await requestFor(w, { digest: OTHER_DIGEST, taskToken: 'task-token-2' });
+          expect(other.approvalId).not.toBe(id);
+          return linkForm(w, other.approvalId, 'bob@example.com', 'approve');
+        },
+        status: 403,
+        message: 'for another approval',
+        ...LEFT_PENDING,
+      },
+      {
+        name: 'a link for another approver (validly signed, for an address this repository does not list): answers 403',
+        repository: 'restricted/app',
+        body: async (w, id) => form({ decision: 'reject', token: await signFor(w, id, 'bob@example.com') }),
+        status: 403,
+        message: 'bob@example.com is not an allowed approver for restricted/app',
+        ...LEFT_PENDING,
+      },
+      {
+        name: 'no approvers in the policy: no link was sent, and a validly signed one is refused with 403',
+        repository: 'open/app',
+        body: async (w, id) => {
+          expect(w.mailer.sent).toEqual([]);
+          return form({ decision: 'approve', token: await signFor(w, id, 'bob@example.com') });
+        },
+        status: 403,
+        message: 'no approvers in the policy',
+        ...LEFT_PENDING,
+      },
+      {
+        name: "typed identity on the form (bob's valid link, by=alice): answers 400 and decides nothing",
+        body: (w, id) => linkForm(w, id, 'bob@example.com', 'approve', { by: 'alice@example.com' }),
+        status: 400,
+        message: 'a typed identity is not accepted',
+        ...LEFT_PENDING,
+      },
+      {
+        name: 'the previous key (rotation): a link signed before the rotation still approves',
+        body: (w, id) => {
+          const body = linkForm(w, id, 'bob@example.com', 'approve');
+          w.linkSecrets.keys = { current: randomBytes(32), previous: w.linkSecrets.keys.current };
+          return body;
+        },
+        status: 200,
+        ...APPROVED_BY_BOB,
+      },
+      {
+        name: 'a retired key (rotated twice): answers 403',
+        body: (w, id) => {
+          const body = linkForm(w, id, 'bob@example.com', 'approve');
+          w.linkSecrets.keys = { current: randomBytes(32), previous: randomBytes(32) };
+          return body;
+        },
+        status: 403,
+        ...LEFT_PENDING,
       },
       ...(
         [
-          ['the approver identity is missing', form({ decision: 'approve' })],
-          ['the approver identity is blank', form({ decision: 'approve', by: '   ' })],
-          ['the decision is unknown', bob('maybe')],
-          ['the body is garbage', '%%%\u0000{not a form'],
+          ['the link token is missing', () => form({ decision: 'approve' })],
+          ['the decision is unknown', (w: HandlerWorld, id: string) => linkForm(w, id, 'bob@example.com', 'maybe')],
+          ['the body is garbage', () => '%%%\u0000{not a form'],
         ] as const
       ).map(([label, body]) => ({
         name: `bad form: answers 400 when ${label} and leaves the approval pending`,
         body,
         status: 400,
-        approval: { state: 'PENDING' },
-        evidence: null,
+        ...LEFT_PENDING,
       })),
       {
-        name: 'approvers set: accepts a listed approver',
+        name: "approvers set: accepts the listed approver's link",
         repository: 'restricted/app',
-        body: form({ decision: 'approve', by: 'alice@example.com' }),
+        body: (w, id) => linkForm(w, id, 'alice@example.com', 'approve'),
         status: 200,
         approval: { state: 'APPROVED', decidedBy: 'alice@example.com' },
         resumedBy: 'alice@example.com',
@@ -719,15 +914,20 @@ describe('Function: approval-api handler', () => {
         taskToken: 'task-token-1',
         ...(c.timeoutSeconds !== undefined && { timeoutSeconds: c.timeoutSeconds }),
       });
-      if (c.first !== undefined) await callApi(w, 'POST', approvalId, c.first);
+      if (c.first !== undefined)
+        expect((await callApi(w, 'POST', approvalId, await c.first(w, approvalId))).statusCode).toBe(200);
+      const body = await c.body(w, approvalId);
       w.clock.advance(c.advanceSeconds ?? 0);
+      const before = await w.store.getApproval(approvalId);
 
       // Act
-      const res = await callApi(w, 'POST', approvalId, c.body);
+      const res = await callApi(w, 'POST', approvalId, body);
 
       // Assess
-      expect(res.statusCode).toBe(c.status);
+      expect(res.statusCode, res.body).toBe(c.status);
+      if (c.message !== undefined) expect(res.body).toContain(c.message);
       expect(await w.store.getApproval(approvalId)).toMatchObject(c.approval);
+      if (c.status !== 200) expect(await w.store.getApproval(approvalId)).toEqual(before);
       expect(w.tokens.successes).toEqual(
         c.resumedBy === undefined
           ? []
@@ -743,9 +943,9 @@ describe('Function: approval-api handler', () => {
   describe('when the request is bad', () => {
     it.each([
       ['an unknown id (GET)', 404, 'GET', 'A'.repeat(22), undefined],
-      ['an unknown id (POST)', 404, 'POST', 'A'.repeat(22), form({ decision: 'approve', by: 'bob@example.com' })],
+      ['an unknown id (POST)', 404, 'POST', 'A'.repeat(22), form({ decision: 'approve', token: 'a.b' })],
       ['a malformed id', 400, 'GET', 'not an id!', undefined],
-      ['a too short id', 400, 'POST', 'abc', form({ decision: 'approve', by: 'bob@example.com' })],
+      ['a too short id', 400, 'POST', 'abc', form({ decision: 'approve', token: 'a.b' })],
       ['no id', 400, 'GET', undefined, undefined],
     ] as const)('answers %s with %i', async (_label, status, method, id, body) => {
       // Prepare
@@ -785,17 +985,18 @@ describe('Function: approval-api handler, answered again after a crash', () => {
         const store = new CrashAfterEvidenceStore();
         const w = world({ store });
         const { approvalId } = await requestFor(w);
-        const body = form({ decision, by: 'bob@example.com', comment: 'looked at it' });
+        const body = linkForm(w, approvalId, 'bob@example.com', decision, { comment: 'looked at it' });
         const crashed = await callApi(w, 'POST', approvalId, body);
 
         // Act
         const again = await callApi(w, 'POST', approvalId, body);
         const third = await callApi(w, 'POST', approvalId, body);
-        const other = await callApi(w, 'POST', approvalId, form({ decision, by: 'carol@example.com' }));
+        const other = await callApi(w, 'POST', approvalId, linkForm(w, approvalId, 'carol@example.com', decision));
 
-        // Assess
+        // Assess: the link is used up (409 "already used"), but its use finished the answer once
         expect(crashed.statusCode).toBe(500);
-        expect([again.statusCode, third.statusCode, other.statusCode]).toEqual([200, 200, 409]);
+        expect([again.statusCode, third.statusCode, other.statusCode]).toEqual([409, 409, 409]);
+        expect(again.body).toContain('already used');
         expect({ successes: w.tokens.successes.length, failures: w.tokens.failures.length }).toEqual(answered);
         expect(await store.getEvidence('demo/app', DIGEST, 'approval')).toMatchObject({
           status,

@@ -1,6 +1,7 @@
 import type { ApprovalRecord, DecisionRecord } from '../ports.js';
 
-const esc = (s: string): string =>
+/** HTML-escapes text for element content and quoted attribute values. */
+export const esc = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
 const page = (title: string, body: string): string =>
@@ -20,6 +21,7 @@ export function renderApprovalPage(
   approval: ApprovalRecord,
   decision: DecisionRecord | null,
   actionPath: string,
+  link: { readonly token: string; readonly approver: string } | null,
 ): string {
   const rows = (decision?.evidence ?? [])
     .map(
@@ -28,13 +30,16 @@ export function renderApprovalPage(
     )
     .join('');
   const open = approval.state === 'PENDING';
-  const form = open
-    ? `<form method="post" action="${esc(actionPath)}">
-<label>Your identity (recorded in the audit trail)<input type="text" name="by" required maxlength="200"></label>
+  const form = !open
+    ? `<p><strong>This approval is ${esc(approval.state)}</strong>${approval.decidedBy ? ` by ${esc(approval.decidedBy)}` : ''}.</p>`
+    : link === null
+      ? '<p>Open the personal link from your approval email to decide.</p>'
+      : `<form method="post" action="${esc(actionPath)}">
+<p>You decide as <strong>${esc(link.approver)}</strong> (the address this link was sent to). The link works once.</p>
+<input type="hidden" name="token" value="${esc(link.token)}">
 <label>Comment<input type="text" name="comment" maxlength="1000"></label>
 <button type="submit" name="decision" value="approve">Approve</button>
-<button type="submit" name="decision" value="reject">Reject</button></form>`
-    : `<p><strong>This approval is ${esc(approval.state)}</strong>${approval.decidedBy ? ` by ${esc(approval.decidedBy)}` : ''}.</p>`;
+<button type="submit" name="decision" value="reject">Reject</button></form>`;
   return page(
     `Approve ${approval.repository}`,
     `<h1>Release approval</h1>

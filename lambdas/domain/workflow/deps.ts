@@ -1,8 +1,10 @@
 import type { RevocationChecker } from '../notation/revocation.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type {
+  ApprovalMailer,
   Clock,
   DocumentStore,
+  LinkSecrets,
   Notifier,
   OutcomeEmitter,
   RegistryWriter,
@@ -34,4 +36,9 @@ export interface GateDeps {
   readonly clock: Clock;
   /** Revocation checks for Notation signatures (AWS Signer's GetRevocationStatus on AWS). */
   readonly revocation?: RevocationChecker;
+  /**
+   * Per-approver signed links, mailed to each approver of the policy.
+   * @default - no links: nobody can answer by link (fail closed); the CLI route remains
+   */
+  readonly approvalLinks?: { readonly secrets: LinkSecrets; readonly mailer: ApprovalMailer };
 }

@@ -1,5 +1,10 @@
 // RequestApproval: park the task token under an approval id and tell the approvers.
 import { createHash, randomBytes } from 'node:crypto';
+import { approvalEmail } from '../approval/email.js';
+import { signLink } from '../approval/link.js';
+import { policyFor } from '../policy/load.js';
+import type { ApprovalRecord } from '../ports.js';
+import { evidenceSetDigestOf } from './decide-approval.js';
 import type { GateDeps } from './deps.js';
 import type { ReleaseRef } from './inputs.js';
 
@@ -26,19 +31,20 @@ export async function requestApproval(
   const approvalId = existing?.approvalId ?? randomBytes(16).toString('hex');
   const url = `${deps.config.approvalBaseUrl.replace(/\/+$/, '')}/${approvalId}`;
   const expiresAt = existing?.expiresAt ?? new Date(now.getTime() + req.timeoutSeconds * 1000).toISOString();
-  if (existing === undefined) {
-    await deps.store.putApproval({
-      approvalId,
-      repository: req.repository,
-      digest: req.digest,
-      tokenHash,
-      taskToken: req.taskToken,
-      state: 'PENDING',
-      requestedAt: now.toISOString(),
-      expiresAt,
-    });
-  }
+  const record: ApprovalRecord = existing ?? {
+    approvalId,
+    repository: req.repository,
+    digest: req.digest,
+    tokenHash,
+    taskToken: req.taskToken,
+    state: 'PENDING',
+    requestedAt: now.toISOString(),
+    expiresAt,
+  };
+  if (existing === undefined) await deps.store.putApproval(record);
   await deps.store.updateReleaseState(req.repository, req.digest, 'AWAITING_APPROVAL');
+  // A retried request mails again: the links are deterministic, so a second mail repeats the first.
+  const linkChannel = await mailLinks(deps, record, req.stage, url);
   const diff = await deps.store.getEvidence(req.repository, req.digest, 'dependency-diff');
   const detail = {
     approvalId,
@@ -49,8 +55,35 @@ export async function requestApproval(
     reasons: req.reasons,
     dependencyDiff: diff?.reasons ?? [],
     expiresAt,
+    // The links themselves are capabilities and go only to their approvers, never to this topic.
+    linkChannel,
   };
   await deps.notifier.publish(`Approval requested: ${req.repository}@${req.digest.slice(0, 19)}`, detail);
   await deps.outcomes.emit('Approval Requested', detail);
   return { approvalId, url };
+}
+
+/**
+ * Mails each approver of the policy a link signed for their address; says what was done. With no
+ * approvers (or no link channel) nobody can answer by link: the request says so, and only the
+ * CLI can answer it.
+ */
+async function mailLinks(deps: GateDeps, approval: ApprovalRecord, stage: string, pageUrl: string): Promise<string> {
+  const approvers = policyFor(deps.policy.document, approval.repository).approval.approvers;
+  if (deps.approvalLinks === undefined) return 'none: approval links are not configured; answer with the CLI';
+  if (approvers.length === 0) {
+    return 'none: the policy lists no approvers, so no link can be sent; answer with the CLI';
+  }
+  const keys = await deps.approvalLinks.secrets.getLinkKeys();
+  const [decision, tags] = await Promise.all([
+    deps.store.getDecision(approval.repository, approval.digest),
+    deps.store.listPushedTags(approval.repository, approval.digest),
+  ]);
+  const exp = Math.floor(Date.parse(approval.expiresAt) / 1000);
+  for (const to of approvers) {
+    const token = signLink(keys, { aid: approval.approvalId, sub: to, esd: evidenceSetDigestOf(approval), exp });
+    const link = `${pageUrl}?t=${token}`;
+    await deps.approvalLinks.mailer.send(approvalEmail({ approval, decision, stage, tags, to, link }));
+  }
+  return `email: one signed link to each of ${approvers.length} approver(s)`;
 }
