@@ -34,6 +34,7 @@ export function gatePropsFromContext(app: App): ReleaseGateProps {
     policyFile: text('policyFile'),
     stage: text('stage'),
     approverEmails: list('approverEmails'),
+    approvalEmailSender: text('approvalEmailSender'),
     promotionPrefix: text('promotionPrefix'),
   };
 }
@@ -51,6 +52,7 @@ export class ReleaseGateStack extends Stack {
     this.gate = new ReleaseGate(this, 'ReleaseGate', props.gate);
     new CfnOutput(this, 'StateMachineArn', { value: this.gate.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ApprovalApiUrl', { value: this.gate.approvalApi.url });
+    new CfnOutput(this, 'ApprovalLinkSecretArn', { value: this.gate.approvalLinks.secret.secretArn });
     new CfnOutput(this, 'EvidenceTableName', { value: this.gate.table.tableName });
     new CfnOutput(this, 'EvidenceBucketName', { value: this.gate.bucket.bucketName });
     new CfnOutput(this, 'EventBusName', { value: this.gate.eventBus.eventBusName });

@@ -11,6 +11,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { LoadedPolicy } from '../lambdas/domain/policy/load.js';
 import { ApprovalApi } from './constructs/approval-api.js';
+import { ApprovalLinks } from './constructs/approval-links.js';
 import { EvidenceStore } from './constructs/evidence-store.js';
 import { PROJECT_ROOT } from './constructs/gate-function.js';
 import { GateFunctions } from './constructs/gate-functions.js';
@@ -50,10 +51,16 @@ export interface ReleaseGateProps {
    */
   readonly stage?: string;
   /**
-   * Email addresses subscribed to the notification topic.
+   * Email addresses subscribed to the notification topic (ops: JSON messages, no approval links).
    * @default - no subscriptions
    */
   readonly approverEmails?: readonly string[];
+  /**
+   * The SES identity the per-approver approval mails are sent from (verified in SES: the address,
+   * or its domain). Approvers are the policy's `approval.approvers`.
+   * @default - no approval mails: nobody can answer by link; `release-gate approve --aws` remains
+   */
+  readonly approvalEmailSender?: string;
   /**
    * First path segment of the production repositories.
    * @default 'prod'
@@ -122,6 +129,8 @@ export class ReleaseGate extends Construct {
   public readonly eventBus: events.IEventBus;
   public readonly triggers: GateTriggers;
   public readonly approvalApi: ApprovalApi;
+  /** The approval links' signing secret and the right to mail them. */
+  public readonly approvalLinks: ApprovalLinks;
   public readonly alarms: readonly cloudwatch.Alarm[];
   /** The validated policy, as bundled. */
   public readonly policy: LoadedPolicy;
@@ -214,6 +223,15 @@ export class ReleaseGate extends Construct {
       repositoryNames: this.registry.repositoryNames,
       repositoryPrefix: this.registry.repositoryPrefix,
     });
+
+    this.approvalLinks = new ApprovalLinks(this, 'ApprovalLinks', {
+      key: store.key,
+      readers: [this.functions.get('request-approval').role, this.functions.get('approval-api').role],
+      senders: [this.functions.get('request-approval').role],
+      ...(props.approvalEmailSender === undefined ? {} : { sender: props.approvalEmailSender }),
+    });
+    for (const [key, value] of Object.entries(this.approvalLinks.environment))
+      this.functions.addEnvironment(key, value);
 
     this.approvalApi = new ApprovalApi(this, 'ApprovalApi', {
       handler: fn('approval-api'),

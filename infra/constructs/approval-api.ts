@@ -62,7 +62,7 @@ export class ApprovalApi extends Construct {
       acknowledgeRule(
         route,
         'AwsSolutions-APIG4',
-        'Capability link: the unguessable approval id (128 random bits, sent only to the approvers) authorises the request; decisions are single-use and expire. The approvals issue replaces this with IAM auth / signed links.',
+        'Signed link: each approver gets a link carrying the approval id, their address, the evidence-set digest and an expiry, signed with HMAC-SHA256 (key in Secrets Manager); the handler verifies it, GET never decides and a link decides once. The link is the credential, so API Gateway has no authorizer.',
       );
     }
     this.url = this.stage.url;

@@ -1,11 +1,15 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SignerClient } from '@aws-sdk/client-signer';
 import { awsClients } from '../adapters/aws/clients.js';
+import { SesMailer } from '../adapters/mail/ses-mailer.js';
 import { EventBridgeOutcomes } from '../adapters/notify/eventbridge-outcomes.js';
 import { SnsNotifier } from '../adapters/notify/sns-notifier.js';
 import { loadPolicyFile } from '../adapters/policy/policy-file.js';
 import { EcrRegistry } from '../adapters/registry/ecr.js';
 import { EcrScanFindingsSource } from '../adapters/scan/ecr-findings.js';
+import { SecretsManagerLinkSecrets } from '../adapters/secrets/secrets-manager-link-secrets.js';
 import { SfnExecutionStarter, SfnTaskTokens } from '../adapters/sfn/aws-sfn.js';
 import { AwsSignerRevocationChecker } from '../adapters/signer/aws-signer-revocation.js';
 import { DynamoReleaseStore } from '../adapters/store/dynamo-release-store.js';
@@ -37,6 +41,22 @@ function positiveInt(name: string, fallback: number): number {
 let cached: Promise<HandlerDeps> | undefined;
 
 /**
+ * Signed approval links: the signing secret (LINK_SECRET_ARN) and the SES sender
+ * (APPROVAL_EMAIL_FROM). Without both no link is mailed or accepted (fail closed).
+ */
+function approvalLinks(region: string): Pick<GateDeps, 'approvalLinks'> {
+  const secretId = process.env.LINK_SECRET_ARN;
+  const from = process.env.APPROVAL_EMAIL_FROM;
+  if (secretId === undefined || secretId === '' || from === undefined || from === '') return {};
+  return {
+    approvalLinks: {
+      secrets: new SecretsManagerLinkSecrets({ client: new SecretsManagerClient({ region }), secretId }),
+      mailer: new SesMailer({ client: new SESv2Client({ region }), from }),
+    },
+  };
+}
+
+/**
  * The AWS wiring, built once per Lambda container. The policy file is bundled with the function
  * (and validated at synth time); an invalid policy fails every invocation rather than gating
  * without one.
@@ -64,6 +84,7 @@ export function awsDeps(): Promise<HandlerDeps> {
       outcomes: new EventBridgeOutcomes({ client: clients.eventBridge, eventBusName: env('EVENT_BUS_NAME') }),
       clock: systemClock,
       revocation: new AwsSignerRevocationChecker({ client: new SignerClient({ region }) }),
+      ...approvalLinks(region),
     };
     return { gate, starter: new SfnExecutionStarter({ client: clients.sfn, stateMachineArn }) };
   });

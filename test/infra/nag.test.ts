@@ -102,6 +102,7 @@ function check(gate: ReleaseGateProps, extend: (stack: Stack) => void = () => {}
 const GATES: readonly { readonly mode: string; readonly gate: ReleaseGateProps }[] = [
   { mode: 'named repositories', gate: DEFAULT_GATE },
   { mode: 'a repository prefix', gate: { gatedRepositoryPrefix: 'team', approverEmails: ['ops@example.com'] } },
+  { mode: 'approval mails sent through SES', gate: { ...DEFAULT_GATE, approvalEmailSender: 'approvals@example.com' } },
 ];
 
 describe('Stack: ReleaseGateStack', () => {

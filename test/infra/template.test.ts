@@ -756,6 +756,65 @@ describe('Construct: ReleaseGate', () => {
     });
   });
 
+  describe('when the approval links are synthesized (issue 8)', () => {
+    it('generates the signing secret at deploy time, encrypted with the gate key, readable only by request-approval and approval-api', () => {
+      // Prepare
+      const secretRef = ref(logicalId(s.stack.gate.approvalLinks.secret));
+      const readers = HANDLER_NAMES.filter((name) =>
+        actionsOf(functionStatements(s, name)).includes('secretsmanager:GetSecretValue'),
+      );
+
+      // Act
+      const resources = readers.map((name) =>
+        resourcesFor(functionStatements(s, name), 'secretsmanager:GetSecretValue').map(render),
+      );
+
+      // Assess
+      s.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        KmsKeyId: { 'Fn::GetAtt': [logicalId(s.stack.gate.key), 'Arn'] },
+        GenerateSecretString: Match.objectLike({ GenerateStringKey: 'current', PasswordLength: 64 }),
+      });
+      expect(JSON.stringify(s.template.findResources('AWS::SecretsManager::Secret'))).not.toContain('"SecretString"');
+      expect(readers).toEqual(['request-approval', 'approval-api']);
+      expect(resources).toEqual([[secretRef], [secretRef]]);
+      const env = s.template.findResources('AWS::Lambda::Function');
+      for (const fn of Object.values(env)) {
+        expect(JSON.stringify(fn)).toContain(
+          `"LINK_SECRET_ARN":{"Ref":"${logicalId(s.stack.gate.approvalLinks.secret)}"}`,
+        );
+      }
+    });
+
+    it('without a sender, grants no ses:SendEmail (no approval mails: links fail closed)', () => {
+      // Act
+      const senders = HANDLER_NAMES.filter((name) => actionsOf(functionStatements(s, name)).includes('ses:SendEmail'));
+
+      // Assess
+      expect(senders).toEqual([]);
+    });
+
+    it('with a sender, lets only request-approval send, as that verified identity (address or its domain)', () => {
+      // Prepare
+      const mailing = synthesize({ ...DEFAULT_GATE, approvalEmailSender: 'approvals@example.com' });
+
+      // Act
+      const senders = HANDLER_NAMES.filter((name) =>
+        actionsOf(functionStatements(mailing, name)).includes('ses:SendEmail'),
+      );
+      const identities = resourcesFor(functionStatements(mailing, 'request-approval'), 'ses:SendEmail').map(render);
+
+      // Assess
+      expect(senders).toEqual(['request-approval']);
+      expect(identities.sort()).toEqual([
+        stackArn('ses', 'identity/approvals@example.com'),
+        stackArn('ses', 'identity/example.com'),
+      ]);
+      expect(JSON.stringify(mailing.template.findResources('AWS::Lambda::Function'))).toContain(
+        '"APPROVAL_EMAIL_FROM":"approvals@example.com"',
+      );
+    });
+  });
+
   describe('when notifications and monitoring are synthesized', () => {
     it('encrypts the topic, requires TLS, subscribes approvers and creates the outcome bus', () => {
       // Prepare

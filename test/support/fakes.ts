@@ -94,3 +94,19 @@ export class MemoryLinkSecrets implements LinkSecrets {
     return this.keys;
   }
 }
+
+/**
+ * An AWS SDK v3 client stand-in for services with no local emulator (Secrets Manager, SES): `send`
+ * records each command and answers with `answer()` (a response shaped as the API reference
+ * documents it), or throws what it throws.
+ */
+export function stubSdkClient<Client, Command>(answer: () => unknown): { client: Client; sent: Command[] } {
+  const sent: Command[] = [];
+  const client = {
+    send: async (command: Command) => {
+      sent.push(command);
+      return answer();
+    },
+  } as unknown as Client;
+  return { client, sent };
+}

@@ -11,6 +11,7 @@ import { FileLinkSecrets } from '../../lambdas/adapters/secrets/file-link-secret
 import { SecretsManagerLinkSecrets } from '../../lambdas/adapters/secrets/secrets-manager-link-secrets.js';
 import { ConfigError } from '../../lambdas/domain/errors.js';
 import { describeLinkSecretsContract } from '../support/contracts/link-secrets.contract.js';
+import { stubSdkClient } from '../support/fakes.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:release-gate/approval-links-AbCdEf';
 
@@ -19,16 +20,7 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:release
  * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html): ARN,
  * Name, VersionId, SecretString, VersionStages, CreatedDate. Records the commands it was sent.
  */
-function stubClient(answer: () => Record<string, unknown>) {
-  const sent: GetSecretValueCommand[] = [];
-  const client = {
-    send: async (command: GetSecretValueCommand) => {
-      sent.push(command);
-      return answer();
-    },
-  } as unknown as SecretsManagerClient;
-  return { client, sent };
-}
+const stubClient = (answer: () => unknown) => stubSdkClient<SecretsManagerClient, GetSecretValueCommand>(answer);
 
 const smResponse = (secretString: string | undefined) => ({
   $metadata: { httpStatusCode: 200 },

@@ -78,13 +78,15 @@ export function verifyLink(
     throw new LinkRefusedError('MALFORMED', 'the approval link is malformed');
   }
   const [body = '', sig = ''] = token.split('.');
-  const given = Buffer.from(sig, 'base64url');
+  // The signature is compared as text, not decoded: base64url decoding ignores the last
+  // character's spare bits, so several spellings would decode to the same MAC.
+  const given = Buffer.from(sig);
   const candidates = [keys.current, ...(keys.previous === undefined ? [] : [keys.previous])];
   // Every key is tried (no early exit) and each comparison is constant-time.
   let valid = false;
   for (const key of candidates) {
     checkKey(key);
-    const want = mac(key, body);
+    const want = Buffer.from(mac(key, body).toString('base64url'));
     if (given.byteLength === want.byteLength && timingSafeEqual(given, want)) valid = true;
   }
   if (!valid)
