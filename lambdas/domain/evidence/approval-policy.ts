@@ -3,7 +3,10 @@ import { z } from 'zod';
 
 export const ApprovalPolicySchema = z
   .object({
-    /** Identities allowed to approve; empty means anyone who can reach the link or CLI. */
+    /**
+     * Approver addresses: each is mailed its own signed link, whose address is the identity. Empty:
+     * no link is sent or accepted (fail closed); only the CLI can answer.
+     */
     approvers: z.array(z.string()).default([]),
     /** How long RequestApproval waits (Step Functions `TimeoutSecondsPath`); then the release is quarantined. */
     timeoutSeconds: z
