@@ -15,6 +15,7 @@ import { type BuiltScenarioImage, buildScenario } from '../../cli/fixtures/facto
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { DEMO_SCENARIOS, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { LocalGate } from '../../cli/local/gate.js';
+import { answerLink } from '../../cli/local/links.js';
 import { DistributionRegistry } from '../../lambdas/adapters/registry/distribution.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
 import { loadPolicy } from '../../lambdas/domain/policy/load.js';
@@ -58,14 +59,11 @@ describe('Workflow: promotion into a real docker-registry', () => {
       advisories: await loadAdvisories(ADVISORIES),
       registry,
     });
-    // Answer the approval through the approval HTTP server, as the approver's browser does.
+    // Answer the approval through the first approver's mailed link, as their browser does.
     gate.onOutcome((e) => {
       if (e.type !== 'Approval Requested') return;
-      void fetch(String(e.detail.url), {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ decision: 'approve', by: 'interop@example.com' }).toString(),
-      });
+      const link = gate?.mailer.sent.find((m) => m.approvalId === e.detail.approvalId)?.link;
+      if (link !== undefined) void answerLink(link, 'approve');
     });
     built = (await buildScenario(registry, good, keys)).current;
   });

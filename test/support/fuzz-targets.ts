@@ -35,6 +35,7 @@ import {
 import { cosignSign, envelopeBytes, inTotoStatement, signDsse, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { sigstoreImageBundle } from '../../cli/fixtures/sigstore.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
+import { signLink } from '../../lambdas/domain/approval/link.js';
 import { verifyEnvelope } from '../../lambdas/domain/attest/dsse.js';
 import { parseInTotoStatementBytes, statementCoversDigest } from '../../lambdas/domain/attest/in-toto.js';
 import { evaluateProvenance, extractCheckableProvenance } from '../../lambdas/domain/attest/provenance-checks.js';
@@ -481,6 +482,14 @@ export async function fuzzTargets(): Promise<FuzzKit> {
       'finding-severity-counts': { CRITICAL: 0, HIGH: 1 },
     },
   };
+  const SIGNED_LINK = 'SIGNED_LINK';
+  const signedLink = async (approvalId: string): Promise<string> =>
+    signLink(await world.linkSecrets.getLinkKeys(), {
+      aid: approvalId === '' ? 'none' : approvalId.slice(0, 128),
+      sub: 'bob@example.com',
+      esd: '',
+      exp: Math.floor(world.clock.now().getTime() / 1000) + 3600,
+    });
   let approvals = 0;
   const pendingApproval = async (): Promise<string> => {
     approvals += 1;
@@ -503,8 +512,17 @@ export async function fuzzTargets(): Promise<FuzzKit> {
     // PENDING is replaced by the id of an approval stored just before, so decide-approval runs.
     id: fc.oneof(fc.constant(PENDING), fc.string({ maxLength: 80 }), fc.uuid(), fc.constant('%E0%A4%A')),
     method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'post'),
+    // SIGNED_LINK is replaced by a link token the gate signed for bob and this path's id.
     body: fc.oneof(
       fc.constant('decision=approve&by=alice%40example.com&comment=ok'),
+      fc.constant(`decision=approve&token=${SIGNED_LINK}&comment=ok`),
+      fc
+        .record({
+          decision: fc.constantFrom('approve', 'reject'),
+          token: fc.oneof(fc.constant(SIGNED_LINK), fc.string({ maxLength: 300 })),
+          comment: fc.string({ maxLength: 300 }),
+        })
+        .map((f) => new URLSearchParams(f).toString()),
       fc
         .record({
           decision: fc.oneof(fc.constantFrom('approve', 'reject', ''), fc.string({ maxLength: 12 })),
@@ -689,7 +707,10 @@ export async function fuzzTargets(): Promise<FuzzKit> {
             isBase64Encoded: boolean;
             headers: Record<string, string>;
           };
-          const r = asked.id === PENDING ? { ...asked, id: await pendingApproval() } : asked;
+          const pending = asked.id === PENDING ? { ...asked, id: await pendingApproval() } : asked;
+          const r = pending.body.includes(SIGNED_LINK)
+            ? { ...pending, body: pending.body.replaceAll(SIGNED_LINK, await signedLink(pending.id)) }
+            : pending;
           const event = {
             version: '2.0',
             routeKey: `${r.method} /approvals/{id}`,
