@@ -92,7 +92,14 @@ export const makeHandler =
         ...(form.data.comment ? { comment: form.data.comment } : {}),
         ...(verified === undefined ? {} : { verifiedEmail: verified }),
       });
-      logger.info('approval decided', { approvalId: id.data, state: decided.state, by: decided.decidedBy });
+      logger.info('approval decided', {
+        approvalId: id.data,
+        state: decided.state,
+        by: decided.decidedBy,
+        identityKind: 'email-link',
+        sourceIp: event.requestContext.http.sourceIp,
+        userAgent: event.requestContext.http.userAgent,
+      });
       return html(
         200,
         renderResultPage(`Release ${decided.state.toLowerCase()}`, `${decided.repository}@${decided.digest}`),
@@ -100,7 +107,15 @@ export const makeHandler =
     } catch (err) {
       const status = statusOf(err);
       if (status === 500) logger.error('approval failed', { error: describeError(err) });
-      else logger.warn('approval refused', { approvalId: id.data, error: describeError(err) });
+      // Every refusal is kept in the log with where it came from (the audit of attempts on a link).
+      else
+        logger.warn('approval refused', {
+          approvalId: id.data,
+          method: event.requestContext.http.method,
+          sourceIp: event.requestContext.http.sourceIp,
+          userAgent: event.requestContext.http.userAgent,
+          error: describeError(err),
+        });
       return html(status, renderResultPage('Not done', describeError(err)));
     }
   };

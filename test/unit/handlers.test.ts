@@ -940,6 +940,29 @@ describe('Function: approval-api handler', () => {
     });
   });
 
+  describe('when an authorizer verified the caller (OIDC on the link routes)', () => {
+    it.each([
+      ['the same address as the link', 'BOB@example.com', 200, 'APPROVED'],
+      ['another address than the link', 'mallory@example.com', 403, 'PENDING'],
+    ])('with %s: answers %i', async (_label, email, status, state) => {
+      // Prepare
+      const w = world();
+      const { approvalId } = await requestFor(w);
+      const event = apiEvent('POST', approvalId, linkForm(w, approvalId, 'bob@example.com', 'approve'));
+      const withClaims = {
+        ...event,
+        requestContext: { ...event.requestContext, authorizer: { jwt: { claims: { email }, scopes: [] } } },
+      };
+
+      // Act
+      const res = structured(await approvalApi(w.getDeps)(withClaims));
+
+      // Assess
+      expect(res.statusCode, res.body).toBe(status);
+      expect(await w.store.getApproval(approvalId)).toMatchObject({ state });
+    });
+  });
+
   describe('when the request is bad', () => {
     it.each([
       ['an unknown id (GET)', 404, 'GET', 'A'.repeat(22), undefined],
