@@ -23,7 +23,7 @@ import { awsDeps } from '../lambdas/handlers/aws-deps.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runDemo } from './demo.js';
 import { startStandIns } from './local/stand-ins.js';
-import { DEFAULT_WORK_DIR, isAlive, localDecisionBase, readLocalState } from './local/state.js';
+import { DEFAULT_WORK_DIR, isAlive, LOCAL_DECISION_HEADER, localDecisionBase, readLocalState } from './local/state.js';
 import { printable } from './printable.js';
 import { parseImageRef } from './refs.js';
 
@@ -227,7 +227,7 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
   // The embedded stack's local-only route: the typed name is recorded as local, unauthenticated.
   const res = await fetch(`${localDecisionBase(state.approvalBaseUrl)}/${encodeURIComponent(approvalId)}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...LOCAL_DECISION_HEADER },
     body: new URLSearchParams({
       decision: command,
       by: values.by,

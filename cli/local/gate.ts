@@ -30,6 +30,7 @@ import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complet
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
 import { LocalScanner } from './scanner.js';
 import { type StandIns, startStandIns } from './stand-ins.js';
+import { LOCAL_DECISION_HEADER } from './state.js';
 import { LocalStepFunctions } from './step-functions.js';
 import { LocalTaskTokens } from './task-tokens.js';
 
@@ -186,7 +187,8 @@ export class LocalGate {
           const url = new URL(req.url ?? '/', 'http://127.0.0.1');
           const local = /^\/local\/approvals\/([^/]+)$/.exec(url.pathname);
           if (local !== null) {
-            await localDecision(getDeps, req.method ?? 'GET', local[1] ?? '', body, res);
+            const fromCli = req.headers['x-release-gate-local'] === LOCAL_DECISION_HEADER['x-release-gate-local'];
+            await localDecision(getDeps, req.method ?? 'GET', fromCli, local[1] ?? '', body, res);
             return;
           }
           const m = /^\/approvals\/([^/]+)$/.exec(url.pathname);
@@ -310,6 +312,7 @@ export class LocalGate {
 async function localDecision(
   getDeps: () => Promise<HandlerDeps>,
   method: string,
+  fromCli: boolean,
   rawId: string,
   body: string,
   res: ServerResponse,
@@ -317,6 +320,7 @@ async function localDecision(
   const text = (status: number, message: string) =>
     void res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
   if (method !== 'POST') return text(405, 'method not allowed');
+  if (!fromCli) return text(403, 'this route answers `release-gate approve|reject` only (header missing)');
   const form = LocalDecisionSchema.safeParse(Object.fromEntries(new URLSearchParams(body)));
   if (!form.success) return text(400, 'decision and by are required');
   try {

@@ -58,3 +58,10 @@ export function isAlive(pid: number): boolean {
 export function localDecisionBase(approvalBaseUrl: string): string {
   return `${new URL(approvalBaseUrl).origin}/local/approvals`;
 }
+
+/**
+ * The header the local decision route requires. A web page cannot make a browser send a custom
+ * header to another origin without a CORS preflight, which the local server never grants, so a
+ * page open in the approver's browser cannot answer through this route (CSRF).
+ */
+export const LOCAL_DECISION_HEADER = { 'x-release-gate-local': 'cli' } as const;

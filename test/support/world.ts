@@ -16,7 +16,7 @@ import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { LocalGate, type LocalGateOptions } from '../../cli/local/gate.js';
-import { localDecisionBase } from '../../cli/local/state.js';
+import { LOCAL_DECISION_HEADER, localDecisionBase } from '../../cli/local/state.js';
 
 export { answerLink } from '../../cli/local/links.js';
 
@@ -113,7 +113,7 @@ export function postApproval(url: string, fields: Readonly<Record<string, string
   const page = new URL(url);
   return fetch(`${localDecisionBase(url)}/${page.pathname.split('/').at(-1) ?? ''}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...LOCAL_DECISION_HEADER },
     body: new URLSearchParams({ ...fields }).toString(),
   });
 }
