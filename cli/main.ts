@@ -2,6 +2,8 @@ import './local/quiet-logs.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignerClient } from '@aws-sdk/client-signer';
+import { STSClient } from '@aws-sdk/client-sts';
+import { callerArn } from '../lambdas/adapters/aws/caller-identity.js';
 import { awsClients } from '../lambdas/adapters/aws/clients.js';
 import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
@@ -197,7 +199,7 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
     args: split.rest,
     allowPositionals: true,
     options: {
-      by: { type: 'string', default: process.env.USER ?? process.env.USERNAME ?? '' },
+      by: { type: 'string' },
       comment: { type: 'string' },
       aws: { type: 'boolean', default: false },
       'work-dir': { type: 'string', default: DEFAULT_WORK_DIR },
@@ -206,20 +208,25 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
   const ids = [...(split.id === undefined ? [] : [split.id]), ...positionals];
   const [approvalId] = ids;
   if (approvalId === undefined || ids.length > 1) throw new UsageError(`${command} takes exactly one approval id`);
-  if (values.by.trim() === '') throw new UsageError('--by NAME is required (no $USER to default to)');
   if (values.aws) {
-    // On AWS: the CLI itself is the approver's client; SendTaskSuccess/Failure with their credentials.
-    // The name is recorded as not verified (the IAM-authorised route that proves it is not built yet).
+    // On AWS the CLI is the approver's client: SendTaskSuccess/Failure with their credentials, and
+    // the identity recorded is the principal of those credentials, never a typed name.
+    if (values.by !== undefined)
+      throw new UsageError('--by is for the local stack; with --aws you are your AWS principal');
     const deps = await awsDeps();
+    const sts = new STSClient({});
+    const subject = await callerArn(sts).finally(() => sts.destroy());
     const decided = await decideApproval(deps.gate, {
       approvalId,
       decision: command,
-      identity: { kind: 'cli-aws', subject: values.by },
+      identity: { kind: 'cli-aws', subject },
       ...(values.comment === undefined ? {} : { comment: values.comment }),
     });
     process.stdout.write(`${decided.state} by ${decided.decidedBy}: ${decided.repository}@${decided.digest}\n`);
     return 0;
   }
+  const by = values.by ?? process.env.USER ?? process.env.USERNAME ?? '';
+  if (by.trim() === '') throw new UsageError('--by NAME is required (no $USER to default to)');
   const state = await readLocalState(values['work-dir']);
   if (state === null || !isAlive(state.pid)) {
     throw new ConfigError('no local gate is running (start one with `npm start`); for AWS pass --aws');
@@ -230,7 +237,7 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...LOCAL_DECISION_HEADER },
     body: new URLSearchParams({
       decision: command,
-      by: values.by,
+      by,
       ...(values.comment === undefined ? {} : { comment: values.comment }),
     }).toString(),
   });

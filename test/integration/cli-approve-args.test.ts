@@ -34,4 +34,15 @@ describe('Command: release-gate approve|reject (arguments)', () => {
       expect(res.code).toBe(2);
     });
   });
+
+  describe('when --by is given with --aws', () => {
+    it('refuses it (usage error, exit 2): on AWS the identity is the caller principal, never typed', async () => {
+      // Act
+      const res = await runCli(['approve', '0123456789abcdef0123456789abcdef', '--aws', '--by', 'alice']);
+
+      // Assess
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain('--by is for the local stack');
+    });
+  });
 });

@@ -15,8 +15,8 @@ import type { GateDeps } from './deps.js';
 /**
  * Who answered, and how that is known. `email-link`: the address a signed link was issued to (the
  * link is the proof). `cli-local`: a name typed on the command line against the embedded local
- * stack, recorded as local and unauthenticated. `cli-aws`: a name typed with `--aws` (the caller
- * holds SendTaskSuccess rights; the name itself is not proven).
+ * stack, recorded as local and unauthenticated. `cli-aws`: the ARN of the AWS principal whose
+ * credentials `release-gate approve --aws` answers the workflow with (STS GetCallerIdentity).
  */
 export interface ApprovalIdentity {
   readonly kind: 'email-link' | 'cli-local' | 'cli-aws';
@@ -27,7 +27,7 @@ export interface ApprovalIdentity {
 export const IDENTITY_NOTE: Record<ApprovalIdentity['kind'], string> = {
   'email-link': 'signed email link',
   'cli-local': 'local, unauthenticated',
-  'cli-aws': 'AWS CLI, name not verified',
+  'cli-aws': 'AWS CLI, caller principal',
 };
 
 export interface ApprovalAnswer {
