@@ -427,13 +427,27 @@ async function recordRelease(w: HandlerWorld, repository: string, digest: Digest
   });
 }
 
+/** The principal CloudTrail names as the pusher of the releases these tests approve. */
+const CI_PUSHER = 'arn:aws:sts::111122223333:assumed-role/ci-push/build-42';
+
 async function requestFor(
   w: HandlerWorld,
-  opts: { repository?: string; digest?: Digest; taskToken?: string; timeoutSeconds?: number } = {},
+  opts: {
+    repository?: string;
+    digest?: Digest;
+    taskToken?: string;
+    timeoutSeconds?: number;
+    /** @default CI_PUSHER; null: no pusher is known */
+    pusher?: string | null;
+  } = {},
 ) {
   const repository = opts.repository ?? 'demo/app';
   const digest = opts.digest ?? DIGEST;
   if ((await w.store.getRelease(repository, digest)) === null) await recordRelease(w, repository, digest);
+  const pusher = opts.pusher === undefined ? CI_PUSHER : opts.pusher;
+  if (pusher !== null) {
+    await w.store.recordPusher({ repository, digest, identity: pusher, source: 'cloudtrail', at: NOW.toISOString() });
+  }
   return requestApproval(w.getDeps)({
     repository,
     digest,
@@ -839,7 +853,7 @@ describe('Function: quarantine handler', () => {
       const out = await timedOutApproval(store);
 
       // Assess
-      expect(out.reasons).toEqual(['approval: no answer before the approval timeout']);
+      expect(out.reasons).toEqual(['approval-expired', 'no decision before the approval timeout: 0 of 1 approvals']);
       expect((await store.getRelease('demo/app', DIGEST))?.state).toBe('QUARANTINED');
     });
   });

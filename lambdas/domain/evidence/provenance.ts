@@ -26,7 +26,7 @@ import {
   extractCheckableProvenance,
   type ProvenanceExpectations,
 } from '../attest/provenance-checks.js';
-import type { ProvenanceDependency } from '../attest/slsa.js';
+import { extractBuildTriggerIdentities, type ProvenanceDependency } from '../attest/slsa.js';
 import type { InTotoStatement } from '../attest/types.js';
 import { describeError } from '../errors.js';
 import { MediaTypes } from '../oci.js';
@@ -419,6 +419,8 @@ function toFacts(
       : {}),
     signer: clip(candidate.signer),
     attestationSource: clip(candidate.source),
+    // Who started the build: separation of duties keeps them from approving it (workflow/approvers.ts).
+    ...triggeredByFact(candidate),
     ...(coverage.kind === 'index'
       ? {
           platforms: coverage.platforms.slice(0, MAX_FACT_PLATFORMS).map((p) => clip(p.platform)),
@@ -430,6 +432,12 @@ function toFacts(
       : {}),
   };
   return fitFacts(full);
+}
+
+/** `triggeredBy`: the GitHub accounts that started the build, when the provenance names them. */
+function triggeredByFact(candidate: Candidate): { triggeredBy?: string[] } {
+  const ids = extractBuildTriggerIdentities(candidate.predicateType, candidate.statement.predicate).slice(0, 4);
+  return ids.length === 0 ? {} : { triggeredBy: ids };
 }
 
 /** Least useful first: dropped one by one until the facts fit. */

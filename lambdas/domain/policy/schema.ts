@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApprovalPolicySchema } from '../evidence/approval-policy.js';
+import { type ApprovalPolicy, ApprovalPolicySchema, ApprovalStageOverrideSchema } from '../evidence/approval-policy.js';
 import { EvalPolicySchema } from '../evidence/eval-policy.js';
 import { LockfilePolicySchema } from '../evidence/lockfile-policy.js';
 import { PlatformsPolicySchema } from '../evidence/platforms-policy.js';
@@ -27,6 +27,8 @@ export { TrustedKeySchema } from './trust-schema.js';
 export const StageSchema = z.object({
   /** Evidence kinds that must be PASS for this stage. */
   require: z.array(EvidenceKindSchema).min(1),
+  /** This stage's approval rules: each field given replaces the rule's `approval` field. */
+  approval: ApprovalStageOverrideSchema.optional(),
 });
 
 export const DEFAULT_STAGES = {
@@ -79,3 +81,8 @@ export const PolicyDocumentSchema = z.object({
   rules: z.array(RepositoryPolicySchema).min(1),
 });
 export type PolicyDocument = z.infer<typeof PolicyDocumentSchema>;
+
+/** The approval rules of `stage` in a rule: the rule's `approval`, with the stage's own fields over it. */
+export function approvalRulesFor(policy: RepositoryPolicy, stage: string): ApprovalPolicy {
+  return { ...policy.approval, ...(policy.stages[stage]?.approval ?? {}) };
+}

@@ -1,6 +1,12 @@
 // RequestApproval: park the task token under an approval id and tell the approvers.
 import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { ApprovalPolicy } from '../evidence/approval-policy.js';
+import { policyFor } from '../policy/load.js';
+import { approvalRulesFor } from '../policy/schema.js';
+import type { StoredEvidence } from '../ports.js';
 import type { GateDeps } from './deps.js';
+import { evidenceSetDigest } from './evidence-set.js';
 import type { ReleaseRef } from './inputs.js';
 
 const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -26,6 +32,18 @@ export async function requestApproval(
   const approvalId = existing?.approvalId ?? randomBytes(16).toString('hex');
   const url = `${deps.config.approvalBaseUrl.replace(/\/+$/, '')}/${approvalId}`;
   const expiresAt = existing?.expiresAt ?? new Date(now.getTime() + req.timeoutSeconds * 1000).toISOString();
+  const evidence = await deps.store.listEvidence(req.repository, req.digest);
+  const rules = approvalRulesFor(policyFor(deps.policy.document, req.repository), req.stage);
+  const fresh = {
+    evidenceSetDigest: evidenceSetDigest(
+      evidence,
+      await deps.store.getDecision(req.repository, req.digest),
+      deps.policy.digest,
+    ),
+    ...(await approvalsNeeded(deps, req, rules, evidence)),
+  };
+  // A retried request keeps what the first one stored and may have sent.
+  const terms = existing ?? fresh;
   if (existing === undefined) {
     await deps.store.putApproval({
       approvalId,
@@ -36,6 +54,8 @@ export async function requestApproval(
       state: 'PENDING',
       requestedAt: now.toISOString(),
       expiresAt,
+      approvals: [],
+      ...fresh,
     });
   }
   await deps.store.updateReleaseState(req.repository, req.digest, 'AWAITING_APPROVAL');
@@ -49,8 +69,51 @@ export async function requestApproval(
     reasons: req.reasons,
     dependencyDiff: diff?.reasons ?? [],
     expiresAt,
+    evidenceSetDigest: terms.evidenceSetDigest,
+    required: terms.required,
+    requiredReasons: terms.requiredReasons,
+    pushers: terms.pushers,
   };
   await deps.notifier.publish(`Approval requested: ${req.repository}@${req.digest.slice(0, 19)}`, detail);
   await deps.outcomes.emit('Approval Requested', detail);
   return { approvalId, url };
+}
+
+const TriggeredBySchema = z.object({ triggeredBy: z.array(z.string().min(1)).max(16) });
+
+/**
+ * Who pushed (CloudTrail `PutImage` principals recorded for the digest, and the GitHub accounts
+ * the provenance says started the build), and so how many distinct approvers the release needs:
+ * the quorum, plus one when separation of duties applies but nobody is known to have pushed (the
+ * unknown pusher might be any one approver).
+ */
+async function approvalsNeeded(
+  deps: GateDeps,
+  req: ReleaseRef,
+  rules: ApprovalPolicy,
+  evidence: readonly StoredEvidence[],
+): Promise<{ required: number; requiredReasons: string[]; pushers: string[] }> {
+  const provenance = evidence.find((e) => e.kind === 'provenance' && e.status === 'PASS');
+  const triggered = TriggeredBySchema.safeParse(provenance?.facts).data?.triggeredBy ?? [];
+  const pushed = (await deps.store.listPushers(req.repository, req.digest)).map((p) => p.identity);
+  const pushers = [...new Set([...pushed, ...triggered])].sort();
+  const distinct = `${rules.quorum} distinct approver${rules.quorum === 1 ? '' : 's'}`;
+  if (!rules.separationOfDuties) {
+    return { required: rules.quorum, requiredReasons: [`quorum: ${distinct}`], pushers };
+  }
+  if (pushers.length === 0) {
+    return {
+      required: rules.quorum + 1,
+      requiredReasons: [
+        `quorum: ${distinct}`,
+        'separation of duties: the pusher of this image is unknown (no CloudTrail PutImage record, no build actor in the provenance), so one more approver is required',
+      ],
+      pushers,
+    };
+  }
+  return {
+    required: rules.quorum,
+    requiredReasons: [`quorum: ${distinct}`, `separation of duties: ${pushers.join(', ')} may not approve`],
+    pushers,
+  };
 }
