@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { describeError, GateError } from '../domain/errors.js';
-import { renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
+import { describeAnswer, renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
 import { decideApproval } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { logger } from './logger.js';
@@ -64,10 +64,8 @@ export const makeHandler =
         ...(form.data.comment ? { comment: form.data.comment } : {}),
       });
       logger.info('approval decided', { approvalId: id.data, state: decided.state, by: decided.decidedBy });
-      return html(
-        200,
-        renderResultPage(`Release ${decided.state.toLowerCase()}`, `${decided.repository}@${decided.digest}`),
-      );
+      const { title, message } = describeAnswer(decided);
+      return html(200, renderResultPage(title, message));
     } catch (err) {
       const status = err instanceof GateError ? (STATUS_FOR[err.code] ?? 500) : 500;
       if (status === 500) logger.error('approval failed', { error: describeError(err) });

@@ -104,6 +104,7 @@ describe('Workflow: approval rules on the local stack', () => {
 
       // Assess
       expect([first.status, sameAgain.status, second.status]).toEqual([200, 200, 200]);
+      expect(await first.text()).toContain('1 of 2 approvals; waiting for 1 more');
       expect(afterOne).toMatchObject({ state: 'PENDING', required: 2 });
       expect(afterOne?.approvals.map((a) => a.by)).toEqual(['alice@example.com']);
       expect(afterSame).toMatchObject({ state: 'PENDING' });
