@@ -69,7 +69,7 @@ export interface OutcomeEvent {
 export const LOCAL_PUSHER = 'arn:aws:iam::000000000000:user/local-pusher';
 
 /** CloudTrail's record of a successful `PutImage`, as EventBridge delivers it (aws-facts.md §9). */
-function putImageRecord(repository: string, reference: string, digest: string, pusher: string) {
+export function putImageRecord(repository: string, reference: string, digest: string, pusher: string) {
   const time = new Date().toISOString();
   return {
     version: '0',

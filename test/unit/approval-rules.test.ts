@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { extractBuildTriggerIdentities } from '../../lambdas/domain/attest/slsa.js';
 import { ApprovalPolicySchema } from '../../lambdas/domain/evidence/approval-policy.js';
 import { MediaTypes } from '../../lambdas/domain/oci.js';
+import { evaluatePolicy } from '../../lambdas/domain/policy/evaluate.js';
+import { policyFor } from '../../lambdas/domain/policy/load.js';
+import { approvalRulesFor } from '../../lambdas/domain/policy/schema.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import type { StoredEvidence } from '../../lambdas/domain/records.js';
 import type { Digest } from '../../lambdas/domain/types.js';
@@ -255,6 +258,20 @@ describe('Function: record-pusher handler', () => {
     });
   });
 
+  describe('when the repository is not gated by any rule', () => {
+    it('records nothing', async () => {
+      // Prepare
+      const w = handlerWorld({ policy: policyOf({ rules: [{ repositories: ['apps/**'] }] }) });
+
+      // Act
+      const out = await recordPusher(w.getDeps)(putImageEvent());
+
+      // Assess
+      expect(out).toEqual({ outcome: 'ungated' });
+      expect(await w.store.listPushers('demo/app', DIGEST)).toEqual([]);
+    });
+  });
+
   describe('when the event is not a PutImage record', () => {
     it('throws InvalidInputError and records nothing', async () => {
       // Prepare
@@ -332,6 +349,46 @@ describe('Function: approval-api handler, separation of duties from the provenan
         pushers: ['github:583231'],
         required: 1,
       });
+    });
+  });
+});
+
+describe('Function: approvalRulesFor', () => {
+  describe('when a stage sets its own approval fields', () => {
+    it('uses them over the rule’s, in the request and in the decision’s timeout', async () => {
+      // Prepare
+      const policy = policyOf({
+        rules: [
+          {
+            repositories: ['**'],
+            stages: { production: { require: ['approval'], approval: { quorum: 2, timeoutSeconds: 600 } } },
+            approval: { quorum: 1, timeoutSeconds: 3600, approvers: ['bob@example.com', 'carol@example.com'] },
+          },
+        ],
+      });
+      const rule = policyFor(policy.document, 'demo/app');
+      const w = handlerWorld({ policy });
+      await w.store.recordPusher({
+        repository: 'demo/app',
+        digest: DIGEST,
+        identity: 'arn:aws:iam::111122223333:user/ci',
+        source: 'cloudtrail',
+        at: WORLD_NOW.toISOString(),
+      });
+
+      // Act
+      const rules = approvalRulesFor(rule, 'production');
+      const decision = evaluatePolicy(rule, 'production', []);
+      const { approvalId } = await builtByAlice(w);
+
+      // Assess
+      expect(rules).toMatchObject({
+        quorum: 2,
+        timeoutSeconds: 600,
+        approvers: ['bob@example.com', 'carol@example.com'],
+      });
+      expect(decision.approvalTimeoutSeconds).toBe(600);
+      expect(await w.store.getApproval(approvalId)).toMatchObject({ required: 2 });
     });
   });
 });

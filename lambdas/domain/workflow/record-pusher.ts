@@ -1,12 +1,13 @@
 // The pusher of a digest, from CloudTrail's PutImage record: ECR's push event names no actor.
 import { createHash } from 'node:crypto';
+import { isGated } from '../policy/load.js';
 import type { Pusher } from '../ports.js';
 import type { Digest } from '../types.js';
 import type { GateDeps } from './deps.js';
 import type { PutImageCloudTrailEvent } from './events.js';
 import { repositoryNameFrom } from './events.js';
 
-export type PusherOutcome = 'recorded' | 'failed-call' | 'no-principal' | 'no-digest';
+export type PusherOutcome = 'recorded' | 'ungated' | 'failed-call' | 'no-principal' | 'no-digest';
 
 /**
  * Records the principal of a successful `PutImage` under the pushed digest. It may arrive before or
@@ -22,10 +23,13 @@ export async function recordPusherFrom(deps: GateDeps, event: PutImageCloudTrail
   if (identity === undefined) return 'no-principal';
   const request = d.requestParameters;
   if (request === null || request === undefined) return 'no-digest';
+  const repository = repositoryNameFrom(request.repositoryName);
+  // Like scan events: pushes to repositories no rule gates are not recorded.
+  if (!isGated(deps.policy.document, repository)) return 'ungated';
   const digest = d.responseElements?.image?.imageId?.imageDigest ?? manifestDigest(request.imageManifest);
   if (digest === undefined) return 'no-digest';
   const pusher: Pusher = {
-    repository: repositoryNameFrom(request.repositoryName),
+    repository,
     digest,
     identity,
     source: 'cloudtrail',
