@@ -392,3 +392,26 @@ describe('Function: approvalRulesFor', () => {
     });
   });
 });
+
+describe('Function: loadPolicy, approval rules', () => {
+  describe.each([
+    [
+      'a quorum larger than the allowlist',
+      { approvers: ['bob@example.com', 'U0BOB', 'carol@example.com'], people: RULES.people, quorum: 3 },
+      /quorum 3 needs that many distinct approvers; approvers names 2/,
+    ],
+    [
+      'an identity listed for two people',
+      { people: [{ email: 'bob@example.com' }, { email: 'bob@example.com', slack: 'U0BOB' }] },
+      /identity bob@example.com is listed for two people/,
+    ],
+  ] as const)('when a rule has %s', (_name, approval, says) => {
+    it('refuses the policy with the reason', () => {
+      // Act
+      const act = () => policyOf({ rules: [{ repositories: ['**'], approval }] });
+
+      // Assess
+      expect(act).toThrow(says);
+    });
+  });
+});

@@ -8,6 +8,7 @@ import { SbomPolicySchema } from '../evidence/sbom-policy.js';
 import { ScanPolicySchema } from '../evidence/scan-policy.js';
 import { SignaturePolicySchema } from '../evidence/signature-policy.js';
 import { EvidenceKindSchema } from '../types.js';
+import { approvalRulesProblems } from '../workflow/approvers.js';
 import { AttestationTrustSchema } from './trust-schema.js';
 
 /**
@@ -61,6 +62,12 @@ export const RepositoryPolicySchema = z
       .default({ targetRepository: 'prod/{repository}' }),
   })
   .superRefine((rule, ctx) => {
+    // The approval rules of every stage (its own fields over the rule's) must be satisfiable.
+    for (const stage of Object.keys(rule.stages)) {
+      for (const message of approvalRulesProblems(approvalRulesFor(rule, stage))) {
+        ctx.addIssue({ code: 'custom', path: ['stages', stage, 'approval'], message });
+      }
+    }
     // `provenance.requiredPlatforms` predates the rule-level list and still works alone; two lists
     // that disagree would gate provenance and the other kinds on different platforms.
     const older = rule.provenance.requiredPlatforms;

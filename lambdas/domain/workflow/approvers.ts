@@ -60,3 +60,28 @@ export function pushersMatching(rules: ApprovalPolicy, identity: string, pushers
   const key = personKey(rules, identity);
   return pushers.filter((p) => personKey(rules, p) === key);
 }
+
+/**
+ * What makes a rule's approval settings unusable, checked when the policy is loaded: an identity
+ * listed for two people (then "distinct approvers" and "not the pusher" would depend on list
+ * order), or an allowlist of fewer people than the quorum (every release would expire). An
+ * allowlist with IAM patterns can match any number of principals, so it is not counted.
+ */
+export function approvalRulesProblems(rules: ApprovalPolicy): string[] {
+  const problems: string[] = [];
+  const owners = new Map<string, number>();
+  for (const [i, person] of rules.people.entries()) {
+    for (const id of [...identitiesOf(person), ...person.iam]) {
+      const first = owners.get(id);
+      if (first !== undefined && first !== i) problems.push(`identity ${id} is listed for two people`);
+      owners.set(id, i);
+    }
+  }
+  if (rules.approvers.length > 0 && !rules.approvers.some(isArn)) {
+    const people = new Set(rules.approvers.map((a) => personKey(rules, a))).size;
+    if (people < rules.quorum) {
+      problems.push(`quorum ${rules.quorum} needs that many distinct approvers; approvers names ${people}`);
+    }
+  }
+  return problems;
+}
