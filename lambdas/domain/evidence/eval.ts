@@ -54,16 +54,16 @@ export async function collectEval(ctx: CollectContext): Promise<EvidenceResult> 
   const { repository, digest } = ctx.subject;
   const scan = await gatherSignedStatements(ctx, { predicateTypes: [PredicateTypes.evalResultsV1] });
   const rejectedReasons = scan.rejected;
-  const noKeys = attestationTrustOf(ctx).any ? [] : [`policy trusts no attestation key for ${repository}`];
+  const noSigners = attestationTrustOf(ctx).any ? [] : [`policy trusts no attestation key for ${repository}`];
 
   if (scan.trusted.length === 0) {
     if (rejectedReasons.length === 0) {
       return evidenceResult('eval', 'MISSING', [
         `no evaluation results attestation found for ${repository}@${digest}`,
-        ...noKeys,
+        ...noSigners,
       ]);
     }
-    return evidenceResult('eval', 'FAIL', [...noKeys, ...rejectedReasons]);
+    return evidenceResult('eval', 'FAIL', [...noSigners, ...rejectedReasons]);
   }
 
   const parsed: { attestation: SignedStatement; predicate: EvalPredicate }[] = [];
