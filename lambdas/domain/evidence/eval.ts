@@ -1,20 +1,19 @@
 /**
  * Evaluation evidence: the gate's own in-toto predicate `https://release-gate.dev/eval-results/v1`,
- * signed by a trusted attestation key, about this digest. Every metric the policy names
+ * signed by a trusted attestation key or keyless identity (a DSSE envelope, a Sigstore bundle or a
+ * keyless `.att` layer: signed-statements.ts), about this digest. Every metric the policy names
  * (`eval.metrics`) must be reported and on the right side of the policy's threshold, in the
  * policy's direction, and must not regress by more than `eval.maxRegression` against the last
  * promoted release of the same repository. Thresholds and directions are the policy's: the
  * producer of the results does not get to choose them, and results that declare others fail.
  */
 import { z } from 'zod';
-import { discoverAttestations } from '../attest/discover.js';
-import type { VerifiedAttestation } from '../attest/types.js';
 import { formatIssues } from '../document.js';
-import { MediaTypes } from '../oci.js';
 import { PredicateTypes } from '../predicate-types.js';
 import { type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
 import { METRIC_DIRECTIONS, type PolicyMetric } from './eval-policy.js';
+import { attestationTrustOf, gatherSignedStatements, type SignedStatement } from './signed-statements.js';
 
 const Sha256Hex = z.string().regex(/^[a-f0-9]{64}$/, 'expected 64 lowercase hex digits');
 const NamedDigest = z.object({ name: z.string().min(1), digest: z.object({ sha256: Sha256Hex }) });
@@ -53,24 +52,23 @@ const EPSILON = 1e-9;
 /** Collects the evaluation results of `ctx.subject` and checks thresholds and regressions. */
 export async function collectEval(ctx: CollectContext): Promise<EvidenceResult> {
   const { repository, digest } = ctx.subject;
-  const keys = ctx.policy.attestations.keys;
-  const scan = await discoverAttestations(ctx.registry, ctx.subject, keys, [PredicateTypes.evalResultsV1]);
-  const rejectedReasons = scan.rejected.map((r) => `${r.source}: ${r.reason}`);
-  const noKeys = keys.length === 0 ? [`policy trusts no attestation key for ${repository}`] : [];
+  const scan = await gatherSignedStatements(ctx, { predicateTypes: [PredicateTypes.evalResultsV1] });
+  const rejectedReasons = scan.rejected;
+  const noSigners = attestationTrustOf(ctx).any ? [] : [`policy trusts no attestation key for ${repository}`];
 
-  if (scan.verified.length === 0) {
+  if (scan.trusted.length === 0) {
     if (rejectedReasons.length === 0) {
       return evidenceResult('eval', 'MISSING', [
         `no evaluation results attestation found for ${repository}@${digest}`,
-        ...noKeys,
+        ...noSigners,
       ]);
     }
-    return evidenceResult('eval', 'FAIL', [...noKeys, ...rejectedReasons]);
+    return evidenceResult('eval', 'FAIL', [...noSigners, ...rejectedReasons]);
   }
 
-  const parsed: { attestation: VerifiedAttestation; predicate: EvalPredicate }[] = [];
+  const parsed: { attestation: SignedStatement; predicate: EvalPredicate }[] = [];
   const invalid: string[] = [];
-  for (const attestation of scan.verified) {
+  for (const attestation of scan.trusted) {
     const result = EvalPredicateSchema.safeParse(attestation.statement.predicate);
     if (result.success) {
       parsed.push({ attestation, predicate: result.data });
@@ -84,7 +82,11 @@ export async function collectEval(ctx: CollectContext): Promise<EvidenceResult> 
     return evidenceResult('eval', 'FAIL', [...invalid, ...rejectedReasons]);
   }
   const { attestation, predicate } = latest;
-  const document = { name: 'eval.dsse.json', mediaType: MediaTypes.dsseEnvelope, bytes: attestation.envelope };
+  const document = {
+    name: `eval.${attestation.document.extension}`,
+    mediaType: attestation.document.mediaType,
+    bytes: attestation.document.bytes,
+  };
 
   const judged = ctx.policy.eval.metrics;
   const failures: string[] = [];
