@@ -283,11 +283,11 @@ describe('Functions: collectSbom and collectEval with Sigstore bundles and keyle
     });
   });
 
-  describe('when a keyless evaluation is newer than a key-signed one', () => {
-    it('judges the newest, whatever signed it', async () => {
+  describe('when a keyless evaluation is newer than a key-signed one, and both pass', () => {
+    it('reports the newest, whatever signed it', async () => {
       // Prepare
       const { registry, image: img, ctx } = await image('tag');
-      await keyedDsse(registry, img, PredicateTypes.evalResultsV1, evalResults(0.5, '2026-11-24T10:00:00Z'));
+      await keyedDsse(registry, img, PredicateTypes.evalResultsV1, evalResults(0.85, '2026-11-24T10:00:00Z'));
       await keylessAtt(registry, img, PredicateTypes.evalResultsV1, evalResults(0.9, '2026-11-24T12:00:00Z'));
 
       // Act
@@ -295,7 +295,11 @@ describe('Functions: collectSbom and collectEval with Sigstore bundles and keyle
 
       // Assess
       expect(result.status).toBe('PASS');
-      expect(result.facts).toMatchObject({ signer: `${WORKFLOW} (${ACTIONS})`, evaluatedAt: '2026-11-24T12:00:00Z' });
+      expect(result.facts).toMatchObject({
+        signer: `${WORKFLOW} (${ACTIONS})`,
+        evaluatedAt: '2026-11-24T12:00:00Z',
+        metrics: { accuracy: 0.9 },
+      });
     });
   });
 });

@@ -76,7 +76,8 @@ export async function collectEval(ctx: CollectContext): Promise<EvidenceResult> 
       invalid.push(`${attestation.source}: eval results predicate is invalid: ${formatIssues(result.error.issues)}`);
     }
   }
-  // The most recent evaluation of this digest is the one that counts.
+  // The most recent evaluation of this digest is the one reported; every other trusted one must
+  // agree with the policy too, so a failing run cannot be outvoted by re-running until one passes.
   const latest = parsed.sort((a, b) => Date.parse(b.predicate.evaluatedAt) - Date.parse(a.predicate.evaluatedAt))[0];
   if (latest === undefined) {
     return evidenceResult('eval', 'FAIL', [...invalid, ...rejectedReasons]);
@@ -95,47 +96,31 @@ export async function collectEval(ctx: CollectContext): Promise<EvidenceResult> 
       `the policy names no eval metrics (eval.metrics) for ${repository}: thresholds and directions are never taken from the results being judged`,
     );
   }
-  const reported = new Map(predicate.metrics.map((m) => [m.name, m]));
-  for (const policy of judged) {
-    const m = reported.get(policy.name);
-    if (m === undefined) {
-      failures.push(`required metric ${policy.name} is absent`);
-      continue;
-    }
-    if (
-      (m.direction !== undefined && m.direction !== policy.direction) ||
-      (m.threshold !== undefined && m.threshold !== policy.threshold)
-    ) {
-      failures.push(
-        `metric ${m.name}: the results declare ${m.direction ?? 'no direction'} with threshold ${m.threshold ?? 'none'}; the policy says ${policy.direction} with threshold ${policy.threshold}`,
-      );
-    }
-    const ok = policy.direction === 'higher-is-better' ? m.value >= policy.threshold : m.value <= policy.threshold;
-    if (!ok) {
-      const side = policy.direction === 'higher-is-better' ? 'below' : 'above';
-      failures.push(`metric ${m.name} = ${m.value} is ${side} its threshold ${policy.threshold} (${policy.direction})`);
-    }
-  }
   const unjudged = predicate.metrics.filter((m) => !judged.some((p) => p.name === m.name)).map((m) => m.name);
-
   const notes: string[] =
     unjudged.length > 0 ? [`not judged (not in the policy's eval.metrics): ${unjudged.join(', ')}`] : [];
-  const previous = await ctx.releases.lastPromotion(repository, digest);
-  let previousDigest: string | undefined;
-  if (previous === null) {
-    notes.push('no previous promoted release to compare with');
-  } else {
-    previousDigest = previous.digest;
-    const evidence = await ctx.releases.getEvidence(previous.repository, previous.digest, 'eval');
-    const previousFacts = PreviousFacts.safeParse(evidence?.facts);
-    if (!previousFacts.success) {
-      notes.push(`previous promoted release ${previous.digest} has no eval metrics to compare with`);
-    } else {
-      failures.push(
-        ...regressions(predicate, judged, previousFacts.data.metrics, previous.digest, ctx.policy.eval.maxRegression),
-      );
-    }
+  const previous = await previousMetrics(ctx, notes);
+  const judge = (p: EvalPredicate): string[] => [
+    ...thresholdFailures(p, judged),
+    ...(previous === undefined
+      ? []
+      : regressions(p, judged, previous.metrics, previous.digest, ctx.policy.eval.maxRegression)),
+  ];
+  failures.push(...judge(predicate));
+  const disagreeing = parsed
+    .filter((p) => p !== latest)
+    .map((p) => ({ p, why: judge(p.predicate) }))
+    .filter((v) => v.why.length > 0);
+  if (disagreeing.length > 0 || invalid.length > 0) {
+    failures.push(
+      `signed evaluations of this digest disagree: ${disagreeing.length + invalid.length} of ${parsed.length + invalid.length} do not pass`,
+      ...disagreeing.map(
+        ({ p, why }) => `${p.attestation.source} (evaluated ${p.predicate.evaluatedAt}): ${why.join('; ')}`,
+      ),
+      ...invalid,
+    );
   }
+  const previousDigest = previous?.digest;
 
   const facts = {
     suite: predicate.suite,
@@ -159,6 +144,53 @@ export async function collectEval(ctx: CollectContext): Promise<EvidenceResult> 
     facts,
     [document],
   );
+}
+
+/** Metrics absent, reported with another threshold or direction than the policy's, or past the threshold. */
+function thresholdFailures(predicate: EvalPredicate, judged: readonly PolicyMetric[]): string[] {
+  const failures: string[] = [];
+  const reported = new Map(predicate.metrics.map((m) => [m.name, m]));
+  for (const policy of judged) {
+    const m = reported.get(policy.name);
+    if (m === undefined) {
+      failures.push(`required metric ${policy.name} is absent`);
+      continue;
+    }
+    if (
+      (m.direction !== undefined && m.direction !== policy.direction) ||
+      (m.threshold !== undefined && m.threshold !== policy.threshold)
+    ) {
+      failures.push(
+        `metric ${m.name}: the results declare ${m.direction ?? 'no direction'} with threshold ${m.threshold ?? 'none'}; the policy says ${policy.direction} with threshold ${policy.threshold}`,
+      );
+    }
+    const ok = policy.direction === 'higher-is-better' ? m.value >= policy.threshold : m.value <= policy.threshold;
+    if (!ok) {
+      const side = policy.direction === 'higher-is-better' ? 'below' : 'above';
+      failures.push(`metric ${m.name} = ${m.value} is ${side} its threshold ${policy.threshold} (${policy.direction})`);
+    }
+  }
+  return failures;
+}
+
+/** The last promoted release's eval metrics, or undefined with a note saying why there are none. */
+async function previousMetrics(
+  ctx: CollectContext,
+  notes: string[],
+): Promise<{ digest: string; metrics: Readonly<Record<string, number>> } | undefined> {
+  const { repository, digest } = ctx.subject;
+  const previous = await ctx.releases.lastPromotion(repository, digest);
+  if (previous === null) {
+    notes.push('no previous promoted release to compare with');
+    return undefined;
+  }
+  const evidence = await ctx.releases.getEvidence(previous.repository, previous.digest, 'eval');
+  const previousFacts = PreviousFacts.safeParse(evidence?.facts);
+  if (!previousFacts.success) {
+    notes.push(`previous promoted release ${previous.digest} has no eval metrics to compare with`);
+    return { digest: previous.digest, metrics: {} };
+  }
+  return { digest: previous.digest, metrics: previousFacts.data.metrics };
 }
 
 /** Regressions of the judged metrics against the previous promoted release, in the policy's directions. */
