@@ -6,6 +6,7 @@ import { sigstoreBundleReferrer, sigstoreImageBundle } from '../../cli/fixtures/
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectEval, type EvalPredicate } from '../../lambdas/domain/evidence/eval.js';
 import { collectSbom } from '../../lambdas/domain/evidence/sbom.js';
+import { collectScan } from '../../lambdas/domain/evidence/scan.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
@@ -300,6 +301,77 @@ describe('Functions: collectSbom and collectEval with Sigstore bundles and keyle
         evaluatedAt: '2026-11-24T12:00:00Z',
         metrics: { accuracy: 0.9 },
       });
+    });
+  });
+});
+
+describe('Function: collectScan, a VEX statement in a keyless .att layer (issue 10)', () => {
+  const NOW = new Date('2026-06-01T00:00:00Z');
+  const openvex = (productDigest: string) => ({
+    '@context': 'https://openvex.dev/ns/v0.2.0',
+    '@id': 'https://example.com/vex/keyless',
+    author: 'security@example.com',
+    timestamp: '2026-05-01T00:00:00Z',
+    version: 1,
+    statements: [
+      {
+        vulnerability: { name: 'CVE-2021-44906' },
+        products: [{ '@id': `pkg:oci/x@${productDigest.replace(':', '%3A')}` }],
+        status: 'not_affected',
+        justification: 'vulnerable_code_not_in_execute_path',
+      },
+    ],
+  });
+  const critical = {
+    id: 'CVE-2021-44906',
+    aliases: [],
+    severity: 'CRITICAL' as const,
+    packageName: 'minimist',
+    packageVersion: '1.2.5',
+  };
+
+  async function scanned(subject: string) {
+    const rootBytes = tagSigstore.trustedRootJson;
+    const policy = {
+      attestations: {
+        keys: [ci.trusted],
+        sigstore: { identities: [IDENTITY], trustedRoot: { file: ROOT_FILE, sha256: trustedRootDigest(rootBytes) } },
+      },
+      scan: { vex: { maxAgeDays: 90 } },
+    };
+    const trustedRoots = new Map([[ROOT_FILE, parseTrustedRoot(rootBytes)]]);
+    const scans = {
+      getFindings: async () => ({
+        status: 'COMPLETE' as const,
+        scanner: 'ecr-basic',
+        completedAt: '2026-05-31T00:00:00.000Z',
+        findings: [critical],
+      }),
+    };
+    const { registry, image: img, ctx } = await imageContext(REPO, policy, { trustedRoots, now: NOW, scans });
+    await keylessAtt(registry, img, 'https://openvex.dev/ns/v0.2.0', openvex(img.digest), subject);
+    return collectScan(ctx);
+  }
+
+  describe('when a trusted keyless identity attests the finding not affected', () => {
+    it('accepts the finding by that statement and passes', async () => {
+      // Act
+      const result = await scanned(WORKFLOW);
+
+      // Assess
+      expect(result.status).toBe('PASS');
+      expect(result.reasons.join('\n')).toContain('accepted by VEX');
+    });
+  });
+
+  describe('when an identity the policy does not trust attests it', () => {
+    it('does not suppress the finding, and says why', async () => {
+      // Act
+      const result = await scanned('https://github.com/mallory/app/.github/workflows/vex.yml@refs/heads/main');
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons.join('\n')).toMatch(/VEX attestation rejected: .*mallory/);
     });
   });
 });
