@@ -104,8 +104,10 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
       for (const m of mails) opts.log(`      ${m.to}: ${m.link}`);
       opts.log(`    the mails (.eml): ${gate.outboxDir}`);
       opts.log('    or, locally and unauthenticated, run:');
-      opts.log(`    npm run release-gate -- approve ${approvalId} --by "$USER"`);
-      opts.log(`    npm run release-gate -- reject ${approvalId} --by "$USER" --comment "why"\n`);
+      // The typed name is held to the policy's rules like any identity: name a listed approver.
+      const who = mails[0]?.to ?? '"$USER"';
+      opts.log(`    npm run release-gate -- approve ${approvalId} --by ${who}`);
+      opts.log(`    npm run release-gate -- reject ${approvalId} --by ${who} --comment "why"\n`);
     }
   });
 

@@ -18,6 +18,7 @@ import { Limits } from '../lambdas/domain/limits.js';
 import { type ReleaseStore, type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
 import { NormalizedSbomSchema } from '../lambdas/domain/sbom/component.js';
 import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
+import { describeAnswer } from '../lambdas/domain/workflow/approval-page.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
 import { decideApproval } from '../lambdas/domain/workflow/decide-approval.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
@@ -222,7 +223,8 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
       identity: { kind: 'cli-aws', subject },
       ...(values.comment === undefined ? {} : { comment: values.comment }),
     });
-    process.stdout.write(`${decided.state} by ${decided.decidedBy}: ${decided.repository}@${decided.digest}\n`);
+    const { title, message } = describeAnswer(decided);
+    process.stdout.write(`${title}: ${message}\n`);
     return 0;
   }
   const by = values.by ?? process.env.USER ?? process.env.USERNAME ?? '';

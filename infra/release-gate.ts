@@ -220,6 +220,7 @@ export class ReleaseGate extends Construct {
     this.triggers = new GateTriggers(this, 'Triggers', {
       startRelease: fn('start-release'),
       scanComplete: fn('scan-complete'),
+      recordPusher: fn('record-pusher'),
       repositoryNames: this.registry.repositoryNames,
       repositoryPrefix: this.registry.repositoryPrefix,
     });

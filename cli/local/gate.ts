@@ -21,11 +21,13 @@ import {
   type RegistryWriter,
   systemClock,
 } from '../../lambdas/domain/ports.js';
+import { describeAnswer } from '../../lambdas/domain/workflow/approval-page.js';
 import { collectContext } from '../../lambdas/domain/workflow/collect-evidence.js';
 import { decideApproval } from '../../lambdas/domain/workflow/decide-approval.js';
 import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
 import { makeHandler as approvalApi, statusOf } from '../../lambdas/handlers/approval-api.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
+import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
 import { LocalScanner } from './scanner.js';
@@ -76,6 +78,35 @@ export interface OutcomeEvent {
   readonly type: OutcomeEventType;
   readonly detail: Readonly<Record<string, unknown>>;
   readonly at: Date;
+}
+
+/** The principal the local ECR stand-in reports as the pusher (CloudTrail `userIdentity.arn`). */
+export const LOCAL_PUSHER = 'arn:aws:iam::000000000000:user/local-pusher';
+
+/** CloudTrail's record of a successful `PutImage`, as EventBridge delivers it (aws-facts.md §9). */
+export function putImageRecord(repository: string, reference: string, digest: string, pusher: string) {
+  const time = new Date().toISOString();
+  return {
+    version: '0',
+    id: crypto.randomUUID(),
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: 'aws.ecr',
+    account: '000000000000',
+    time,
+    region: 'local',
+    resources: [],
+    detail: {
+      eventSource: 'ecr.amazonaws.com',
+      eventName: 'PutImage',
+      eventTime: time,
+      userIdentity: { type: 'IAMUser', arn: pusher },
+      requestParameters: {
+        repositoryName: repository,
+        ...(reference.startsWith('sha256:') ? {} : { imageTag: reference }),
+      },
+      responseElements: { image: { repositoryName: repository, imageId: { imageDigest: digest } } },
+    },
+  };
 }
 
 /** How a test or the demo wants the local scanner to behave on a push. */
@@ -238,14 +269,19 @@ export class LocalGate {
 
   /**
    * What ECR does on a push: emit `ECR Image Action` (→ the start-release handler) and scan the
-   * image (→ `ECR Image Scan` → the scan-complete handler). `scan` orders the two.
+   * image (→ `ECR Image Scan` → the scan-complete handler). `scan` orders the two. CloudTrail's
+   * `PutImage` record (→ the record-pusher handler) names `pusher` first, as
+   * `LOCAL_PUSHER` by default; `pusher: null` sends none (the pusher is unknown).
    */
   public async push(
     repository: string,
     reference: string,
-    opts: { scan?: ScanMode; duplicateEvent?: boolean } = {},
+    opts: { scan?: ScanMode; duplicateEvent?: boolean; pusher?: string | null } = {},
   ): Promise<{ digest: string; executionName: string | null; startResult: unknown }> {
     const manifest = await this.deps.gate.registry.getManifest(repository, reference);
+    const pusher = opts.pusher === undefined ? LOCAL_PUSHER : opts.pusher;
+    if (pusher !== null)
+      await recordPusher(async () => this.deps)(putImageRecord(repository, reference, manifest.digest, pusher));
     const event = {
       version: '0',
       id: crypto.randomUUID(),
@@ -330,7 +366,8 @@ async function localDecision(
       identity: { kind: 'cli-local', subject: form.data.by },
       ...(form.data.comment === undefined ? {} : { comment: form.data.comment }),
     });
-    text(200, `Release ${decided.state.toLowerCase()}: ${decided.repository}@${decided.digest}`);
+    const { title, message } = describeAnswer(decided);
+    text(200, `${title}: ${message}`);
   } catch (err) {
     text(statusOf(err), describeError(err));
   }

@@ -18,6 +18,7 @@ export const HANDLER_NAMES = [
   'record-release',
   'wait-for-scan',
   'scan-complete',
+  'record-pusher',
   'collect-evidence',
   'evaluate-policy',
   'request-approval',
@@ -41,6 +42,7 @@ const SIZING: Readonly<Record<HandlerName, HandlerSizing>> = {
   'record-release': { timeout: Duration.seconds(50), memorySize: 512 }, // Task: 60 s
   'wait-for-scan': { timeout: Duration.seconds(30), memorySize: 256 },
   'scan-complete': { timeout: Duration.seconds(30), memorySize: 256 },
+  'record-pusher': { timeout: Duration.seconds(30), memorySize: 256 },
   'collect-evidence': { timeout: Duration.seconds(240), memorySize: 1024 }, // Task: 300 s
   'evaluate-policy': { timeout: Duration.seconds(50), memorySize: 512 }, // Task: 60 s
   'request-approval': { timeout: Duration.seconds(30), memorySize: 256 },
@@ -163,6 +165,9 @@ export class GateFunctions extends Construct {
     grants.tableReadWrite(role('scan-complete'));
     grants.taskResponse(role('scan-complete'));
     grants.readSource(role('scan-complete'), []);
+
+    // Writes one PUSHER# item per CloudTrail PutImage record; reads nothing else.
+    grants.tableReadWrite(role('record-pusher'));
 
     grants.tableReadWrite(role('request-approval'));
     grants.publish(role('request-approval'));

@@ -12,6 +12,11 @@ export interface GateTriggersProps {
   readonly startRelease: lambda.IFunction;
   /** Receives `ECR Image Scan` and `Inspector2 Scan` events and answers the WaitForScan token. */
   readonly scanComplete: lambda.IFunction;
+  /**
+   * Receives CloudTrail's ECR `PutImage` records (`AWS API Call via CloudTrail`) and records the
+   * pusher of the digest, for separation of duties at approval.
+   */
+  readonly recordPusher: lambda.IFunction;
   /** Exact gated repository names (names mode). */
   readonly repositoryNames?: readonly string[];
   /** Gated repository prefix with its trailing `/` (prefix mode). */
@@ -34,6 +39,7 @@ export class GateTriggers extends Construct {
   public readonly pushRule: events.Rule;
   public readonly ecrScanRule: events.Rule;
   public readonly inspectorScanRule: events.Rule;
+  public readonly pusherRule: events.Rule;
   public readonly pushDeadLetterQueue: sqs.Queue;
   public readonly scanDeadLetterQueue: sqs.Queue;
 
@@ -53,6 +59,7 @@ export class GateTriggers extends Construct {
     for (const [fn, queue] of [
       [props.startRelease, this.pushDeadLetterQueue],
       [props.scanComplete, this.scanDeadLetterQueue],
+      [props.recordPusher, this.pushDeadLetterQueue],
     ] as const) {
       fn.configureAsyncInvoke({
         onFailure: new destinations.SqsDestination(queue),
@@ -69,6 +76,23 @@ export class GateTriggers extends Construct {
         detail: { result: ['SUCCESS'], 'action-type': ['PUSH'], 'repository-name': repositoryName },
       },
       targets: [target(props.startRelease, this.pushDeadLetterQueue)],
+    });
+
+    // `ECR Image Action` names no actor; CloudTrail's PutImage record does (userIdentity.arn). It
+    // reaches EventBridge only from an account with a trail logging management (write) events.
+    // https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-ecr.html
+    this.pusherRule = new events.Rule(this, 'ImagePushedBy', {
+      description: 'release-gate: CloudTrail recorded who pushed a gated image; record the pusher',
+      eventPattern: {
+        source: ['aws.ecr'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['ecr.amazonaws.com'],
+          eventName: ['PutImage'],
+          requestParameters: { repositoryName },
+        },
+      },
+      targets: [target(props.recordPusher, this.pushDeadLetterQueue)],
     });
 
     // Any scan-status: FAILED or UNSUPPORTED_IMAGE must also resume the wait (as failed scan evidence).

@@ -5,11 +5,13 @@
 import type { LinkKeys } from './approval/link.js';
 import type { Descriptor } from './oci.js';
 import type {
+  ApprovalEntry,
   ApprovalRecord,
   ApprovalState,
   DecisionRecord,
   PackageIndexEntry,
   PromotionEntry,
+  Pusher,
   ReleaseRecord,
   ReleaseState,
   ReleaseStateUpdate,
@@ -21,11 +23,13 @@ import type { Digest, EvidenceKind, ImageSubject } from './types.js';
 
 // The store's records are defined (zod schemas, types) in records.ts; re-exported for the ports' users.
 export type {
+  ApprovalEntry,
   ApprovalRecord,
   ApprovalState,
   DecisionRecord,
   PackageIndexEntry,
   PromotionEntry,
+  Pusher,
   ReleaseRecord,
   ReleaseState,
   ReleaseStateUpdate,
@@ -178,6 +182,13 @@ export interface ReleaseStore {
     comment?: string,
   ): Promise<ApprovalRecord>;
   /**
+   * Adds one person's approval to a PENDING approval's quorum, atomically: of concurrent approvals
+   * by different people each is kept; one by a person (`entry.person`) already listed adds nothing
+   * and returns `added: false` with the stored record. GateError ALREADY_DECIDED when the approval
+   * is no longer PENDING, NotFoundError for an unknown id.
+   */
+  addApproval(approvalId: string, entry: ApprovalEntry): Promise<{ record: ApprovalRecord; added: boolean }>;
+  /**
    * Points a PENDING approval at the task token of a later attempt of the same waiting task (a
    * RequestApproval retried after a crash gets a new token), so the request already sent stays
    * the one to answer. Conditional on PENDING: GateError ALREADY_DECIDED when it was answered,
@@ -194,6 +205,14 @@ export interface ReleaseStore {
   recordPushedTag(repository: string, digest: Digest, tag: string): Promise<void>;
   /** The tags recorded for the digest, sorted. */
   listPushedTags(repository: string, digest: Digest): Promise<string[]>;
+
+  /**
+   * Records a principal that pushed the digest (idempotent; every distinct identity is kept). It
+   * may come before the release is recorded: it is keyed by repository and digest alone.
+   */
+  recordPusher(pusher: Pusher): Promise<void>;
+  /** The pushers recorded for the digest, by identity. */
+  listPushers(repository: string, digest: Digest): Promise<Pusher[]>;
 
   /**
    * Records that the index `index` lists the manifest `digest` of the same repository (idempotent):

@@ -160,8 +160,53 @@ export const ApprovalRecordSchema = z.object({
   decidedBy: z.string().optional(),
   decidedAt: z.string().optional(),
   comment: z.string().optional(),
+  /**
+   * Digest of the evidence set the approval was requested for (workflow/evidence-set.ts): every
+   * link and decision carries it, and Promote recomputes it.
+   * @default - none (an approval recorded before evidence binding; Promote refuses it)
+   */
+  evidenceSetDigest: DigestSchema.optional(),
+  /**
+   * Distinct people whose approval is needed: the policy's quorum, plus one when separation of
+   * duties applies and the pusher is unknown.
+   * @default 1
+   */
+  required: z.number().int().min(1).default(1),
+  /** Why `required` is what it is, for the page and the notification. */
+  requiredReasons: z.array(z.string()).default([]),
+  /** The identities that pushed or triggered the build of this digest when the approval was requested. */
+  pushers: z.array(z.string()).default([]),
+  /** The approvals collected so far, one per person, oldest first (`addApproval`). */
+  approvals: z.array(z.lazy(() => ApprovalEntrySchema)).default([]),
 });
 export type ApprovalRecord = Immutable<z.infer<typeof ApprovalRecordSchema>>;
+
+/**
+ * One approval of a quorum: `by` the identity that answered, `person` the person it resolved to
+ * (the key that makes a second approval by the same person count once).
+ */
+export const ApprovalEntrySchema = z.object({
+  by: z.string().min(1).max(200),
+  person: z.string().min(1).max(2048),
+  at: z.string(),
+  comment: z.string().max(1000).optional(),
+  /** How the identity was proven (decide-approval.ts `ApprovalIdentity`); absent on older records. */
+  via: z.enum(['email-link', 'cli-local', 'cli-aws']).optional(),
+});
+export type ApprovalEntry = Immutable<z.infer<typeof ApprovalEntrySchema>>;
+
+/**
+ * A principal that pushed the digest (CloudTrail `PutImage`, `recordPusher`): recorded under the
+ * release's key whether the release is recorded yet or not, and read when the approval is asked.
+ */
+export const PusherSchema = z.object({
+  repository: z.string().min(1),
+  digest: DigestSchema,
+  identity: z.string().min(1).max(2048),
+  source: z.enum(['cloudtrail']),
+  at: z.string(),
+});
+export type Pusher = Immutable<z.infer<typeof PusherSchema>>;
 
 /** The task token an approval answers (`rebindApproval`). */
 export const ApprovalTokenSchema = ApprovalRecordSchema.pick({ taskToken: true, tokenHash: true });

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { describeError, GateError } from '../domain/errors.js';
-import { renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
+import { describeAnswer, renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
 import { answerByLink, checkLink } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { logger } from './logger.js';
@@ -92,7 +92,7 @@ export const makeHandler =
         ...(form.data.comment ? { comment: form.data.comment } : {}),
         ...(verified === undefined ? {} : { verifiedEmail: verified }),
       });
-      logger.info('approval decided', {
+      logger.info('approval answered', {
         approvalId: id.data,
         state: decided.state,
         by: decided.decidedBy,
@@ -100,10 +100,8 @@ export const makeHandler =
         sourceIp: event.requestContext.http.sourceIp,
         userAgent: event.requestContext.http.userAgent,
       });
-      return html(
-        200,
-        renderResultPage(`Release ${decided.state.toLowerCase()}`, `${decided.repository}@${decided.digest}`),
-      );
+      const { title, message } = describeAnswer(decided);
+      return html(200, renderResultPage(title, message));
     } catch (err) {
       const status = statusOf(err);
       if (status === 500) logger.error('approval failed', { error: describeError(err) });

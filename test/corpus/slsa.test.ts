@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { discoverAttestations } from '../../lambdas/domain/attest/discover.js';
 import { parseEnvelope, verifyEnvelope } from '../../lambdas/domain/attest/dsse.js';
 import { parseInTotoStatementBytes, statementCoversDigest } from '../../lambdas/domain/attest/in-toto.js';
-import { extractProvenanceFacts } from '../../lambdas/domain/attest/slsa.js';
+import { extractBuildTriggerIdentities, extractProvenanceFacts } from '../../lambdas/domain/attest/slsa.js';
 import { VerificationError } from '../../lambdas/domain/errors.js';
 import { MediaTypes } from '../../lambdas/domain/oci.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
@@ -194,6 +194,33 @@ describe('Function: discoverAttestations (slsa-verifier envelopes in a registry)
           reason: expect.stringContaining('DSSE signature not verified by a trusted key'),
         },
       ]);
+    });
+  });
+});
+
+describe('Function: extractBuildTriggerIdentities (sigstore-python bare predicates)', () => {
+  describe.each([
+    // slsa-github-generator's generic v0.2 records github_actor_id (woodruffw) in its environment.
+    [
+      'SLSA v0.2 from slsa-github-generator',
+      PredicateTypes.slsaProvenanceV02,
+      'sigstore-python/slsa_predicate_v0_2.json',
+      ['github:3059210'],
+    ],
+    // GitHub's own workflow buildType records no actor.
+    [
+      'SLSA v1 with the GitHub Actions workflow build type',
+      PredicateTypes.slsaProvenanceV1,
+      'sigstore-python/slsa_predicate_v1_0.json',
+      [],
+    ],
+  ] as const)('when the predicate is %s', (_name, predicateType, file, expected) => {
+    it('returns the GitHub accounts that started the build (separation of duties)', () => {
+      // Act
+      const predicate: unknown = JSON.parse(read(file).toString('utf8'));
+
+      // Assess
+      expect(extractBuildTriggerIdentities(predicateType, predicate)).toEqual(expected);
     });
   });
 });

@@ -474,7 +474,28 @@ describe('Construct: ReleaseGate', () => {
         EventPattern: { source: ['aws.inspector2'], 'detail-type': ['Inspector2 Scan'] },
         Targets: [target],
       });
-      s.template.resourceCountIs('AWS::Events::Rule', 3);
+      s.template.resourceCountIs('AWS::Events::Rule', 4);
+    });
+
+    it('records the pusher from CloudTrail PutImage records of the gated repositories', () => {
+      // Act & Assess
+      s.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.ecr'],
+          'detail-type': ['AWS API Call via CloudTrail'],
+          detail: {
+            eventSource: ['ecr.amazonaws.com'],
+            eventName: ['PutImage'],
+            requestParameters: { repositoryName: ['app', 'team/api'] },
+          },
+        },
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalId(s.stack.gate.functions.get('record-pusher').function), 'Arn'] },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(s.stack.gate.triggers.pushDeadLetterQueue), 'Arn'] } },
+          }),
+        ],
+      });
     });
 
     it('sends events the triggered functions failed on to the same dead-letter queues', () => {
@@ -482,10 +503,11 @@ describe('Construct: ReleaseGate', () => {
       const paths = [
         ['start-release', s.stack.gate.triggers.pushDeadLetterQueue],
         ['scan-complete', s.stack.gate.triggers.scanDeadLetterQueue],
+        ['record-pusher', s.stack.gate.triggers.pushDeadLetterQueue],
       ] as const;
 
       // Act & Assess
-      s.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
+      s.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
       for (const [name, queue] of paths) {
         s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
           FunctionName: { Ref: logicalId(s.stack.gate.functions.get(name).function) },
@@ -711,7 +733,7 @@ describe('Construct: ReleaseGate', () => {
           'promote',
           'quarantine',
         ],
-        'sqs:SendMessage': ['start-release', 'scan-complete'],
+        'sqs:SendMessage': ['start-release', 'scan-complete', 'record-pusher'],
       });
     });
 

@@ -68,7 +68,7 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       expect(demo.running).toBe(true);
       expect(PROMOTED).toContain('demo/good');
       expect([...others.keys()].sort()).toEqual(PROMOTED.filter((r) => r !== 'demo/good').sort());
-      const approvers = ['tester', 'second-tester'];
+      const approvers = ['alice@example.com', 'bob@example.com'];
 
       // Act
       const answers: CliResult[] = await Promise.all(
@@ -76,7 +76,7 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       );
       // The demo finishes only once every image it waits on has an answer.
       const rest: CliResult[] = await Promise.all(
-        [...others.values()].map((id) => runCli(['approve', id, '--by', 'third-tester', '--work-dir', workDir])),
+        [...others.values()].map((id) => runCli(['approve', id, '--by', 'bob@example.com', '--work-dir', workDir])),
       );
       demoExit = await demo.waitForExit(45_000);
 
@@ -96,7 +96,7 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       for (const repository of others.keys()) {
         const other = demo.stdout.split('\n').find((l) => l.startsWith(`${repository} `));
         expect(other, repository).toMatch(/\sPROMOTED\s/);
-        expect(other, repository).toContain('approved by third-tester');
+        expect(other, repository).toContain('approved by bob@example.com');
       }
       expect(demo.stdout).toContain('All outcomes as expected');
     }, 150_000);
@@ -108,7 +108,7 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       if (demoExit === undefined) throw new Error('the demo did not finish');
 
       // Act
-      const res = await runCli(['approve', approvalId, '--by', 'late-tester', '--work-dir', workDir]);
+      const res = await runCli(['approve', approvalId, '--by', 'alice@example.com', '--work-dir', workDir]);
 
       // Assess
       expect(res.code).toBe(2);

@@ -71,7 +71,7 @@ describe('Server: the local approval server (red-team finding 19)', () => {
         body: 'decision=approve&by=mallory',
       });
       const pendingAfterRefusals = await w.deps.gate.store.getApproval(approvalId);
-      const cli = await postApproval(url, { decision: 'approve', by: 'tester' });
+      const cli = await postApproval(url, { decision: 'approve', by: 'alice@example.com' });
       const exec = await w.gate.waitForExecution(pushed.executionName ?? '');
 
       // Assess
@@ -81,8 +81,11 @@ describe('Server: the local approval server (red-team finding 19)', () => {
       expect(cli.status, await cli.text()).toBe(200);
       expect(exec.status).toBe('SUCCEEDED');
       const evidence = await w.deps.gate.store.getEvidence(repository, built.digest, 'approval');
-      expect(evidence?.facts).toMatchObject({ decidedBy: 'tester', identityKind: 'cli-local' });
-      expect(evidence?.reasons.join(' ')).toContain('approved by tester (local, unauthenticated)');
+      expect(evidence?.facts).toMatchObject({
+        decidedBy: 'alice@example.com',
+        approvals: [expect.objectContaining({ via: 'cli-local' })],
+      });
+      expect(evidence?.reasons.join(' ')).toContain('identities: alice@example.com (local, unauthenticated)');
     });
   });
 });

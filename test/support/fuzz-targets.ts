@@ -504,6 +504,10 @@ export async function fuzzTargets(): Promise<FuzzKit> {
       state: 'PENDING',
       requestedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + 3_600_000).toISOString(),
+      required: 1,
+      requiredReasons: [],
+      pushers: [],
+      approvals: [],
     });
     return approvalId;
   };

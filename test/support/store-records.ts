@@ -85,6 +85,11 @@ export function approvalRecord(id: string, overrides: Partial<ApprovalRecord> = 
     state: 'PENDING',
     requestedAt: '2026-01-10T10:05:00.000Z',
     expiresAt: '2026-01-11T10:05:00.000Z',
+    evidenceSetDigest: `sha256:${'e'.repeat(64)}`,
+    required: 1,
+    requiredReasons: [],
+    pushers: [],
+    approvals: [],
     ...overrides,
   };
 }

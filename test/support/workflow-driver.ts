@@ -18,6 +18,7 @@ import { makeHandler as collectEvidence } from '../../lambdas/handlers/collect-e
 import { makeHandler as evaluatePolicy } from '../../lambdas/handlers/evaluate-policy.js';
 import { makeHandler as promote } from '../../lambdas/handlers/promote.js';
 import { makeHandler as quarantine } from '../../lambdas/handlers/quarantine.js';
+import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as recordRelease } from '../../lambdas/handlers/record-release.js';
 import { makeHandler as requestApproval } from '../../lambdas/handlers/request-approval.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
@@ -73,6 +74,8 @@ export interface DriveOptions {
   readonly tokens: LiveTokens;
   /** The `ECR Image Action` events of the push (one per tag), delivered in order. */
   readonly pushEvents: readonly [unknown, ...unknown[]];
+  /** CloudTrail's PutImage record of the push (the pusher). @default - none: the pusher is unknown */
+  readonly pusherEvent?: unknown;
   /** The scan-complete event ECR sends for the image. */
   readonly scanEvent: unknown;
   /** The scan-complete event arrives before WaitForScan parks its token. @default false */
@@ -107,6 +110,8 @@ export async function driveRelease(opts: DriveOptions): Promise<DriveResult> {
   const started = await step('StartRelease', () => startRelease(getDeps)(firstPush));
   if (!started.started) throw new Error(`the push did not start a release: ${started.reason}`);
   for (const push of otherPushes) await step('StartRelease', () => startRelease(getDeps)(push));
+  const { pusherEvent } = opts;
+  if (pusherEvent !== undefined) await step('RecordPusher', () => recordPusher(getDeps)(pusherEvent));
   const input: ExecutionInput = started.input;
   const ref = { repository: input.repository, digest: input.digest, stage: input.stage };
 

@@ -23,6 +23,10 @@ const approval: ApprovalRecord = {
   state: 'PENDING',
   requestedAt: '2026-11-25T10:00:00.000Z',
   expiresAt: '2026-11-26T10:00:00.000Z',
+  approvals: [],
+  required: 1,
+  requiredReasons: [],
+  pushers: [],
 };
 const decision = {
   decision: 'PASS',

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
 import { collectEval, type EvalPredicate } from '../../lambdas/domain/evidence/eval.js';
 import { EvalPolicySchema } from '../../lambdas/domain/evidence/eval-policy.js';
+import { MediaTypes } from '../../lambdas/domain/oci.js';
 import type { PromotionEntry, StoredEvidence } from '../../lambdas/domain/ports.js';
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import type { Digest } from '../../lambdas/domain/types.js';
+import { pushArtifact } from '../support/images.js';
 import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
-import { attachAttestation, imageContext } from '../support/memory-evidence.js';
+import { attachAttestation, attTag, imageContext } from '../support/memory-evidence.js';
 import { dsseEnvelope, statementAbout, type TestSigner, testSigner } from '../support/signers.js';
 
 const REPO = 'app/x';
@@ -316,6 +318,57 @@ describe('Schema: the eval slice of the policy', () => {
       // Assess
       expect(parsed.success).toBe(false);
       expect(parsed.error?.issues[0]?.message).toContain('eval.metrics');
+    });
+  });
+});
+
+describe('Function: collectEval, two trusted evaluations of one digest', () => {
+  const ci = testSigner('ci');
+  const trusting = {
+    attestations: { keys: [ci.trusted] },
+    eval: {
+      metrics: [
+        { name: 'accuracy', threshold: 0.8, direction: 'higher-is-better' },
+        { name: 'toxicity', threshold: 0.05, direction: 'lower-is-better' },
+      ],
+    },
+  };
+
+  describe('when an older one fails and a newer one passes', () => {
+    it('fails: re-running the evaluation until it passes does not outvote the failing run', async () => {
+      // Prepare: cosign appends each attestation as a layer of the one `.att` manifest.
+      const { registry, image, ctx } = await imageContext(REPO, trusting, {
+        releases: recordingReleases(FIRST_RELEASE, []),
+      });
+      const layerOf = (metrics: EvalPredicate['metrics'], evaluatedAt: string) => ({
+        mediaType: MediaTypes.dsseEnvelope,
+        bytes: dsseEnvelope(
+          ci,
+          statementAbout({ name: REPO, digest: image.digest }, PredicateTypes.evalResultsV1, {
+            ...predicate(metrics),
+            evaluatedAt,
+          }),
+        ),
+        annotations: { predicateType: PredicateTypes.evalResultsV1 },
+      });
+      await pushArtifact(registry, REPO, {
+        layers: [
+          layerOf([accuracy(0.9), toxicity(0.2)], '2026-11-24T10:00:00Z'),
+          layerOf([accuracy(0.9), toxicity(0.01)], '2026-11-24T11:00:00Z'),
+        ],
+        tag: attTag(image.digest),
+      });
+
+      // Act
+      const result = await collectEval(ctx);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons).toContainEqual(
+        expect.stringMatching(/^signed evaluations of this digest disagree: 1 of 2 do not pass$/),
+      );
+      expect(result.reasons.join('\n')).toMatch(/evaluated 2026-11-24T10:00:00Z\): metric toxicity = 0.2 is above/);
+      expect(result.facts).toMatchObject({ metrics: { toxicity: 0.01 }, evaluatedAt: '2026-11-24T11:00:00Z' });
     });
   });
 });

@@ -429,13 +429,27 @@ async function recordRelease(w: HandlerWorld, repository: string, digest: Digest
   });
 }
 
+/** The principal CloudTrail names as the pusher of the releases these tests approve. */
+const CI_PUSHER = 'arn:aws:sts::111122223333:assumed-role/ci-push/build-42';
+
 async function requestFor(
   w: HandlerWorld,
-  opts: { repository?: string; digest?: Digest; taskToken?: string; timeoutSeconds?: number } = {},
+  opts: {
+    repository?: string;
+    digest?: Digest;
+    taskToken?: string;
+    timeoutSeconds?: number;
+    /** @default CI_PUSHER; null: no pusher is known */
+    pusher?: string | null;
+  } = {},
 ) {
   const repository = opts.repository ?? 'demo/app';
   const digest = opts.digest ?? DIGEST;
   if ((await w.store.getRelease(repository, digest)) === null) await recordRelease(w, repository, digest);
+  const pusher = opts.pusher === undefined ? CI_PUSHER : opts.pusher;
+  if (pusher !== null) {
+    await w.store.recordPusher({ repository, digest, identity: pusher, source: 'cloudtrail', at: NOW.toISOString() });
+  }
   return requestApproval(w.getDeps)({
     repository,
     digest,
@@ -520,7 +534,9 @@ describe('Function: request-approval handler', () => {
 
       // Assess
       expect(w.mailer.sent).toEqual([]);
-      expect(JSON.stringify(w.notifier.messages)).toContain('the policy lists no approvers, so no link can be sent');
+      expect(JSON.stringify(w.notifier.messages)).toContain(
+        'the policy lists no approver email address, so no link can be sent',
+      );
     });
 
     it('gives every request its own unguessable id, and a retry of one request the same id', async () => {
@@ -657,7 +673,12 @@ function forge(token: string): string {
 async function signFor(w: HandlerWorld, approvalId: string, sub: string): Promise<string> {
   const approval = await w.store.getApproval(approvalId);
   const exp = Math.floor(Date.parse(approval?.expiresAt ?? '') / 1000);
-  return signLink(await w.linkSecrets.getLinkKeys(), { aid: approvalId, sub, esd: '', exp });
+  return signLink(await w.linkSecrets.getLinkKeys(), {
+    aid: approvalId,
+    sub,
+    esd: approval?.evidenceSetDigest ?? '',
+    exp,
+  });
 }
 
 /** One POST to the approval API after RequestApproval stored the approval, and everything it must leave behind. */
@@ -852,7 +873,7 @@ describe('Function: approval-api handler', () => {
           return form({ decision: 'approve', token: await signFor(w, id, 'bob@example.com') });
         },
         status: 403,
-        message: 'no approvers in the policy',
+        message: 'no approver email addresses in the policy',
         ...LEFT_PENDING,
       },
       {
@@ -937,6 +958,40 @@ describe('Function: approval-api handler', () => {
         c.rejected === undefined ? [] : [{ taskToken: 'task-token-1', error: 'ApprovalRejected', cause: c.rejected }],
       );
       expect((await w.store.getEvidence(repository, DIGEST, 'approval'))?.status ?? null).toBe(c.evidence);
+    });
+  });
+
+  describe('when the rule needs two approvers and one link is used twice (quorum and single use)', () => {
+    it('counts the first use, refuses the second as already used, and the other approver decides', async () => {
+      // Prepare
+      const w = world({
+        policy: policyOf({
+          rules: [
+            { repositories: ['**'], approval: { approvers: ['bob@example.com', 'carol@example.com'], quorum: 2 } },
+          ],
+        }),
+      });
+      const { approvalId } = await requestFor(w);
+      const bob = linkForm(w, approvalId, 'bob@example.com', 'approve');
+
+      // Act
+      const first = await callApi(w, 'POST', approvalId, bob);
+      const replay = await callApi(w, 'POST', approvalId, bob);
+      const carol = await callApi(w, 'POST', approvalId, linkForm(w, approvalId, 'carol@example.com', 'approve'));
+
+      // Assess
+      expect([first.statusCode, replay.statusCode, carol.statusCode]).toEqual([200, 409, 200]);
+      expect(first.body).toContain('1 of 2 approvals');
+      expect(replay.body).toContain('already used');
+      expect(w.tokens.successes).toHaveLength(1);
+      const evidence = await w.store.getEvidence('demo/app', DIGEST, 'approval');
+      expect(evidence?.facts.approvals).toEqual([
+        expect.objectContaining({ by: 'bob@example.com', via: 'email-link' }),
+        expect.objectContaining({ by: 'carol@example.com', via: 'email-link' }),
+      ]);
+      expect(evidence?.reasons).toContain(
+        'identities: bob@example.com (signed email link), carol@example.com (signed email link)',
+      );
     });
   });
 
@@ -1063,7 +1118,7 @@ describe('Function: quarantine handler', () => {
       const out = await timedOutApproval(store);
 
       // Assess
-      expect(out.reasons).toEqual(['approval: no answer before the approval timeout']);
+      expect(out.reasons).toEqual(['approval-expired', 'no decision before the approval timeout: 0 of 1 approvals']);
       expect((await store.getRelease('demo/app', DIGEST))?.state).toBe('QUARANTINED');
     });
   });

@@ -69,8 +69,11 @@ describe('Workflow: approval by email link (issue 8)', () => {
       expect(answered.answer).toBe(200);
       const approval = await w.deps.gate.store.getEvidence(repository, built.digest, 'approval');
       expect(approval?.status).toBe('PASS');
-      expect(approval?.facts).toMatchObject({ decidedBy: 'bob@example.com', identityKind: 'email-link' });
-      expect(approval?.reasons.join(' ')).toContain('approved by bob@example.com (signed email link)');
+      expect(approval?.facts).toMatchObject({
+        decidedBy: 'bob@example.com',
+        approvals: [expect.objectContaining({ by: 'bob@example.com', via: 'email-link' })],
+      });
+      expect(approval?.reasons.join(' ')).toContain('identities: bob@example.com (signed email link)');
     });
   });
 });

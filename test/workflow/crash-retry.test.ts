@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
+import { LOCAL_PUSHER, putImageRecord } from '../../cli/local/gate.js';
 import { LocalScanner } from '../../cli/local/scanner.js';
 import { ensureTableAndBucket } from '../../cli/local/stand-ins.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
@@ -152,6 +153,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       deps: world.deps,
       tokens: world.tokens,
       pushEvents: [pushEvent(TAGS[0]), pushEvent(TAGS[1])],
+      pusherEvent: putImageRecord(REPOSITORY, TAGS[0], digest, LOCAL_PUSHER),
       scanEvent: world.scanEvent,
       approval: scenario.approval,
       scanFirst: scenario.scanFirst,

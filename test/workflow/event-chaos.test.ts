@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { demoPolicy } from '../../cli/fixtures/scenarios.js';
-import { LocalGate } from '../../cli/local/gate.js';
+import { LOCAL_PUSHER, LocalGate, putImageRecord } from '../../cli/local/gate.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
 import { GateError } from '../../lambdas/domain/errors.js';
@@ -18,6 +18,7 @@ import type { Digest } from '../../lambdas/domain/types.js';
 import { collectContext } from '../../lambdas/domain/workflow/collect-evidence.js';
 import { isAttachmentTag } from '../../lambdas/domain/workflow/events.js';
 import { executionNameFor } from '../../lambdas/domain/workflow/inputs.js';
+import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
 import { pushImage } from '../support/images.js';
@@ -241,6 +242,10 @@ describe('Workflow: event chaos (issue 10)', () => {
             tags: image.tags.length > 0 ? image.tags : [`release-${digestToTag(digest)}`],
           });
         } else ungated.push({ repository: repo, digest });
+        // CloudTrail's record of who pushed comes first: separation of duties then needs no extra approver.
+        first.push(async () => {
+          await recordPusher(w.getDeps)(putImageRecord(repo, image.tags[0] ?? digest, digest, LOCAL_PUSHER));
+        });
         for (const tag of image.tags.length > 0 ? image.tags : [undefined]) {
           const event = pushEvent(repo, digest, tag);
           for (let c = 0; c < image.pushCopies; c++)
@@ -495,6 +500,8 @@ describe('Workflow: event chaos (issue 10)', () => {
     if ((await w.deps.gate.store.getRelease(pair.repository, pair.digest)) !== null) problems.push(`${at}: recorded`);
     if ((await w.deps.gate.store.listPushedTags(pair.repository, pair.digest)).length > 0)
       problems.push(`${at}: tags recorded`);
+    if ((await w.deps.gate.store.listPushers(pair.repository, pair.digest)).length > 0)
+      problems.push(`${at}: a pusher recorded`);
     if (tagWrites.some((t) => t.startsWith(`${pair.repository}:`) || t.startsWith(`prod/${pair.repository}:`))) {
       problems.push(`${at}: a tag was written`);
     }

@@ -24,7 +24,7 @@ describe('Workflow: attachments that arrive after the evaluation (red-team findi
             subject: { mediaType: image.mediaType, digest: image.digest, size: image.bytes.byteLength },
           });
           late = pushed.digest;
-          await postApproval(String(e.detail.url), { decision: 'approve', by: 'tester' });
+          await postApproval(String(e.detail.url), { decision: 'approve', by: 'alice@example.com' });
         })();
       });
 

@@ -16,11 +16,14 @@ import type { ReleaseStore } from '../../domain/ports.js';
 import { requirePurl, splitIndexablePurls } from '../../domain/purl.js';
 import {
   ApprovalDecisionSchema,
+  type ApprovalEntry,
+  ApprovalEntrySchema,
   type ApprovalRecord,
   ApprovalRecordSchema,
   type ApprovalState,
   ApprovalStateSchema,
   ApprovalTokenSchema,
+  compareCodePoints,
   type DecisionRecord,
   DecisionRecordSchema,
   LISTING_ORDER,
@@ -31,6 +34,8 @@ import {
   type PromotionEntry,
   PromotionEntrySchema,
   PushedTagSchema,
+  type Pusher,
+  PusherSchema,
   type ReleaseRecord,
   ReleaseRecordSchema,
   type ReleaseState,
@@ -312,6 +317,47 @@ export class DynamoReleaseStore implements ReleaseStore {
     throw new AlreadyDecidedError(`approval ${approvalId} was already answered: ${current.state}`);
   }
 
+  /**
+   * One UpdateItem conditional on `state = PENDING` and on the person not being in the string set
+   * `approvalPersons` (kept beside the list, because `contains` tests set members, not list
+   * elements): it appends the entry and adds the person in the same write.
+   */
+  public async addApproval(
+    approvalId: string,
+    entry: ApprovalEntry,
+  ): Promise<{ record: ApprovalRecord; added: boolean }> {
+    const approval = validRecord('approval entry', ApprovalEntrySchema, entry);
+    const result = await this.conditional('addApproval', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKeys.approval(approvalId),
+          UpdateExpression:
+            'SET #approvals = list_append(if_not_exists(#approvals, :none), :entry) ADD #persons :person',
+          ConditionExpression: 'attribute_exists(pk) AND #state = :pending AND NOT contains(#persons, :personName)',
+          ExpressionAttributeNames: { '#approvals': 'approvals', '#persons': 'approvalPersons', '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':none': [],
+            ':entry': [approval],
+            ':person': new Set([approval.person]),
+            ':personName': approval.person,
+            ':pending': 'PENDING',
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (result !== CONDITION_FAILED) {
+      return { record: this.parse('approval', ApprovalRecordSchema, result.Attributes), added: true };
+    }
+    const current = await this.getApproval(approvalId);
+    if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    if (current.state !== 'PENDING') {
+      throw new AlreadyDecidedError(`approval ${approvalId} was already answered: ${current.state}`);
+    }
+    return { record: current, added: false };
+  }
+
   /** One UpdateItem conditional on `state = PENDING`, like `decideApproval`. */
   public async rebindApproval(approvalId: string, taskToken: string, tokenHash: string): Promise<ApprovalRecord> {
     const token = validRecord('approval token', ApprovalTokenSchema, { taskToken, tokenHash });
@@ -370,6 +416,22 @@ export class DynamoReleaseStore implements ReleaseStore {
   public async listPushedTags(repository: string, digest: Digest): Promise<string[]> {
     const items = await this.releaseItems('listPushedTags', repository, digest, itemKeys.pushedTagPrefix);
     return items.map((item) => this.parse('pushed tag', PushedTagSchema, item).tag).sort();
+  }
+
+  public async recordPusher(pusher: Pusher): Promise<void> {
+    const rec = validRecord('pusher', PusherSchema, pusher);
+    await this.putIfAbsent('recordPusher', {
+      ...rec,
+      ...itemKeys.pusher(rec.repository, rec.digest, rec.identity),
+      type: 'pusher',
+    });
+  }
+
+  public async listPushers(repository: string, digest: Digest): Promise<Pusher[]> {
+    const items = await this.releaseItems('listPushers', repository, digest, itemKeys.pusherPrefix);
+    return items
+      .map((item) => this.parse('pusher', PusherSchema, item))
+      .sort((a, b) => compareCodePoints(a.identity, b.identity));
   }
 
   public async recordParentIndex(repository: string, digest: Digest, index: Digest): Promise<void> {

@@ -10,11 +10,14 @@ import type { DocumentStore, ReleaseStore } from '../../domain/ports.js';
 import { requirePurl, splitIndexablePurls } from '../../domain/purl.js';
 import {
   ApprovalDecisionSchema,
+  type ApprovalEntry,
+  ApprovalEntrySchema,
   type ApprovalRecord,
   ApprovalRecordSchema,
   type ApprovalState,
   ApprovalStateSchema,
   ApprovalTokenSchema,
+  compareCodePoints,
   type DecisionRecord,
   DecisionRecordSchema,
   LISTING_ORDER,
@@ -24,6 +27,8 @@ import {
   type PromotionEntry,
   PromotionEntrySchema,
   PushedTagSchema,
+  type Pusher,
+  PusherSchema,
   type ReleaseRecord,
   ReleaseRecordSchema,
   type ReleaseState,
@@ -61,6 +66,8 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   private readonly approvals = new Map<string, ApprovalRecord>();
   private readonly pushedTags = new Map<string, Set<string>>();
   private readonly parentIndexes = new Map<string, Set<Digest>>();
+  /** Pushers by `repository@digest`, then by identity (the first record of an identity stays). */
+  private readonly pushers = new Map<string, Map<string, Pusher>>();
   /** Promotion entries by repository, then by digest (the first entry of a digest stays). */
   private readonly track = new Map<string, Map<Digest, PromotionEntry>>();
   private readonly scans = new Map<string, { taskToken?: string; result?: ScanCompletion }>();
@@ -209,6 +216,19 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     return this.updatePending(approvalId, decision);
   }
 
+  public async addApproval(
+    approvalId: string,
+    entry: ApprovalEntry,
+  ): Promise<{ record: ApprovalRecord; added: boolean }> {
+    const approval = validRecord('approval entry', ApprovalEntrySchema, entry);
+    const current = this.approvals.get(approvalId);
+    if (current?.state === 'PENDING' && current.approvals.some((a) => a.person === approval.person)) {
+      return { record: copy(current), added: false };
+    }
+    const record = this.updatePending(approvalId, { approvals: [...(current?.approvals ?? []), approval] });
+    return { record, added: true };
+  }
+
   public async rebindApproval(approvalId: string, taskToken: string, tokenHash: string): Promise<ApprovalRecord> {
     return this.updatePending(approvalId, validRecord('approval token', ApprovalTokenSchema, { taskToken, tokenHash }));
   }
@@ -243,6 +263,20 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async listPushedTags(repository: string, digest: Digest): Promise<string[]> {
     return [...(this.pushedTags.get(`${repository}@${digest}`) ?? [])].sort();
+  }
+
+  public async recordPusher(pusher: Pusher): Promise<void> {
+    const rec = validRecord('pusher', PusherSchema, pusher);
+    const key = `${rec.repository}@${rec.digest}`;
+    const byIdentity = this.pushers.get(key) ?? new Map<string, Pusher>();
+    if (!byIdentity.has(rec.identity)) byIdentity.set(rec.identity, copy(rec));
+    this.pushers.set(key, byIdentity);
+  }
+
+  public async listPushers(repository: string, digest: Digest): Promise<Pusher[]> {
+    return [...(this.pushers.get(`${repository}@${digest}`)?.values() ?? [])]
+      .sort((a, b) => compareCodePoints(a.identity, b.identity))
+      .map(copy);
   }
 
   public async recordParentIndex(repository: string, digest: Digest, index: Digest): Promise<void> {

@@ -10,6 +10,7 @@
  * | decision | `REL#<repo>@<digest>` | `DECISION` | | |
  * | pushed tag | `REL#<repo>@<digest>` | `TAG#<tag>` | | |
  * | parent index | `REL#<repo>@<digest>` | `PARENT#<index digest>` | | |
+ * | pusher | `REL#<repo>@<digest>` | `PUSHER#<identity>` | | |
  * | approval | `APPROVAL#<id>` | `META` | `APPROVAL#<state>` / `<requestedAt>#<id>` | `APPROVAL` / same |
  * | package index | `PKG#<purl without version>` | `<version>#<repo>@<digest>` | | |
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
@@ -51,6 +52,11 @@ export const itemKeys = {
     sk: `PARENT#${index}`,
   }),
   parentIndexPrefix: 'PARENT#',
+  pusher: (repository: string, digest: string, identity: string) => ({
+    pk: `REL#${repository}@${digest}`,
+    sk: `PUSHER#${identity}`,
+  }),
+  pusherPrefix: 'PUSHER#',
   decision: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'DECISION' }),
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: META }),
   packageIndex: (purlWithoutVersion: string, version: string, repository: string, digest: string) => ({

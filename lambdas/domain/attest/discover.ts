@@ -44,7 +44,7 @@ export interface DiscoverOptions {
   /**
    * Whether the caller verifies keyless `.att` layers (Fulcio certificate annotation) itself, as
    * Sigstore bundles (sigstore/image-signatures.ts); they are then left out here.
-   * @default false - they are rejected: this scan trusts keys only
+   * @default false - they are rejected: this scan verifies key-signed envelopes only
    */
   readonly keylessElsewhere?: boolean;
 }
@@ -181,7 +181,7 @@ async function scanLayer(state: ScanState, layer: Descriptor, source: string): P
   };
   if (isKeylessCosignLayer(layer.annotations)) {
     if (state.keylessElsewhere) return;
-    reject('keyless attestation (Fulcio certificate): this evidence trusts keys only', annotated);
+    reject('keyless attestation (Fulcio certificate): no keyless signer is trusted here', annotated);
     return;
   }
 

@@ -447,3 +447,40 @@ export function extractGitHubBuildContext(predicateType: string, predicate: unkn
   }
   return undefined;
 }
+
+/** A GitHub user id as the generators write it: a number, or its decimal string. */
+const GitHubIdSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^[0-9]{1,20}$/)]);
+const ACTOR_KEYS = ['actor_id', 'triggering_actor_id'] as const;
+
+/**
+ * The GitHub accounts that started the build, as `github:<numeric user id>` (ids, not logins: a
+ * login can be renamed and reused). Read where the generators write them:
+ * - slsa-github-generator v0.2: `invocation.environment.github_actor_id` /
+ *   `github_triggering_actor_id` (the delegator writes `GITHUB_ACTOR_ID` / `GITHUB_TRIGGERING_ACTOR_ID`);
+ * - SLSA v1 (BYOB, delegator): `buildDefinition.internalParameters.GITHUB_ACTOR_ID` /
+ *   `GITHUB_TRIGGERING_ACTOR_ID`; the workflow buildTypes' `internalParameters.github.actor_id` /
+ *   `triggering_actor_id` when present (actions/attest-build-provenance records no actor).
+ * Empty when the provenance names none; a field of another type is skipped, never guessed.
+ */
+export function extractBuildTriggerIdentities(predicateType: string, predicate: unknown): string[] {
+  const root = z.record(z.string(), z.unknown()).safeParse(predicate);
+  if (!root.success) return [];
+  const section = (value: unknown, key: string): unknown =>
+    z.record(z.string(), z.unknown()).safeParse(value).data?.[key];
+  const holder =
+    predicateType === PredicateTypes.slsaProvenanceV02
+      ? section(root.data.invocation, 'environment')
+      : predicateType === PredicateTypes.slsaProvenanceV1
+        ? section(root.data.buildDefinition, 'internalParameters')
+        : undefined;
+  const candidates: unknown[] = [];
+  for (const key of ACTOR_KEYS) {
+    candidates.push(section(holder, `github_${key}`), section(holder, `GITHUB_${key.toUpperCase()}`));
+    candidates.push(section(section(holder, 'github'), key));
+  }
+  const ids = candidates.flatMap((c) => {
+    const id = GitHubIdSchema.safeParse(c);
+    return id.success ? [`github:${String(id.data)}`] : [];
+  });
+  return [...new Set(ids)].sort();
+}

@@ -1,13 +1,58 @@
-/** The `approval` slice of a policy rule: who may answer, and how long the workflow waits. */
+/**
+ * The `approval` slice of a policy rule: who may answer, how many distinct people must approve,
+ * separation of duties, what happens when the evidence changes after the request, and how long the
+ * workflow waits.
+ */
 import { z } from 'zod';
+
+/**
+ * One person and every identity they answer or push with, so that the allowlist, the quorum and
+ * separation of duties count people, not identities: the pusher's IAM principal or GitHub account
+ * and the approver's email are the same person when one entry lists both.
+ */
+export const ApprovalPersonSchema = z
+  .object({
+    email: z.string().min(3).max(254).optional(),
+    /** Slack user id (`U…`/`W…`). */
+    slack: z.string().min(1).max(64).optional(),
+    /** IAM principal ARNs or ARN patterns (`*` matches anything), e.g. an assumed-role session. */
+    iam: z.array(z.string().min(1).max(2048)).default([]),
+    /** GitHub numeric user id: what SLSA provenance records as the build's actor (`github.actor_id`). */
+    github: z
+      .string()
+      .regex(/^[0-9]{1,20}$/, 'expected the numeric GitHub user id')
+      .optional(),
+  })
+  .refine((p) => p.email !== undefined || p.slack !== undefined || p.iam.length > 0 || p.github !== undefined, {
+    message: 'a person needs at least one identity (email, slack, iam or github)',
+  });
+export type ApprovalPerson = z.infer<typeof ApprovalPersonSchema>;
+
+export const ON_EVIDENCE_CHANGE = ['quarantine'] as const;
 
 export const ApprovalPolicySchema = z
   .object({
     /**
-     * Approver addresses: each is mailed its own signed link, whose address is the identity. Empty:
-     * no link is sent or accepted (fail closed); only the CLI can answer.
+     * Identities allowed to answer: emails, Slack user ids, IAM principal ARN patterns (`*`), or
+     * `github:<id>`. A person (see `people`) is allowed when any of their identities is listed.
+     * Each email address listed is mailed its own signed link, whose address is the identity.
+     * Empty: no link is sent or accepted (fail closed); only the CLI can answer.
      */
-    approvers: z.array(z.string()).default([]),
+    approvers: z.array(z.string().min(1)).default([]),
+    /** The people behind the identities (see ApprovalPersonSchema). */
+    people: z.array(ApprovalPersonSchema).default([]),
+    /** Distinct people whose approval the release needs. */
+    quorum: z.number().int().min(1).max(10).default(1),
+    /**
+     * The pusher (CloudTrail `PutImage` principal, the provenance's triggering GitHub actor) never
+     * approves their own release; when no pusher is known, the release needs one approver more.
+     */
+    separationOfDuties: z.boolean().default(true),
+    /**
+     * When the evidence set at Promote differs from the one the approval was requested for, the
+     * approval is void: `quarantine` (reason `evidence-changed-after-approval`).
+     */
+    onEvidenceChange: z.enum(ON_EVIDENCE_CHANGE).default('quarantine'),
     /** How long RequestApproval waits (Step Functions `TimeoutSecondsPath`); then the release is quarantined. */
     timeoutSeconds: z
       .number()
@@ -16,5 +61,27 @@ export const ApprovalPolicySchema = z
       .max(7 * 24 * 3600)
       .default(24 * 3600),
   })
-  .default({ approvers: [], timeoutSeconds: 24 * 3600 });
+  .default({
+    approvers: [],
+    people: [],
+    quorum: 1,
+    separationOfDuties: true,
+    onEvidenceChange: 'quarantine',
+    timeoutSeconds: 24 * 3600,
+  });
 export type ApprovalPolicy = z.infer<typeof ApprovalPolicySchema>;
+
+/** `stages.<name>.approval`: the fields a stage may set for itself (unset ones come from the rule). */
+export const ApprovalStageOverrideSchema = z
+  .object({
+    approvers: z.array(z.string().min(1)).optional(),
+    quorum: z.number().int().min(1).max(10).optional(),
+    separationOfDuties: z.boolean().optional(),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .optional(),
+  })
+  .strict();

@@ -4,9 +4,10 @@
  * builder, source repository, source branch / tag / versioned tag, and workflow inputs.
  *
  * Where provenance may come from:
- * - DSSE envelopes signed by a key in `policy.attestations.keys`, attached to the image digest
- *   (OCI referrer or cosign `.att` tag). For an index, also those attached to each platform
- *   manifest digest (attest/discover.ts).
+ * - signed in-toto statements attached to the image digest and, for an index, to each platform
+ *   manifest digest: DSSE envelopes signed by `attestations.keys`, Sigstore bundles and keyless
+ *   `.att` layers verified with `attestations.keys` or `attestations.sigstore`
+ *   (signed-statements.ts).
  * - BuildKit attestation manifests inside the index, only with `provenance.acceptBuildkit` and
  *   only when the index digest itself carries a signature the signature evidence accepts: they
  *   are unsigned, and the index signature is what pins them (attest/buildkit.ts).
@@ -17,7 +18,6 @@
  */
 import { z } from 'zod';
 import { acceptBuildkitAttestations, findBuildkitAttestations } from '../attest/buildkit.js';
-import { discoverAttestations } from '../attest/discover.js';
 import { statementCoversDigest } from '../attest/in-toto.js';
 import { coversAllPlatforms, type PlatformCoverage, platformCoverage } from '../attest/platforms.js';
 import {
@@ -26,17 +26,17 @@ import {
   extractCheckableProvenance,
   type ProvenanceExpectations,
 } from '../attest/provenance-checks.js';
-import type { ProvenanceDependency } from '../attest/slsa.js';
+import { extractBuildTriggerIdentities, type ProvenanceDependency } from '../attest/slsa.js';
 import type { InTotoStatement } from '../attest/types.js';
 import { describeError } from '../errors.js';
 import { MediaTypes } from '../oci.js';
 import { PredicateTypes } from '../predicate-types.js';
 import { assertWithinReferrerLimit } from '../referrers.js';
-import { verifyImageBundles } from '../sigstore/image-signatures.js';
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
 import { requiredPlatformsOf } from './platforms-policy.js';
 import { collectSignature } from './signature.js';
+import { attestationTrustOf, gatherSignedStatements } from './signed-statements.js';
 
 /** Annotation on a resolved dependency that states its role in the build. */
 export const ROLE_ANNOTATION = 'release-gate.dev/role';
@@ -98,7 +98,7 @@ export async function collectProvenance(ctx: CollectContext): Promise<EvidenceRe
   const coverage = await platformCoverage(ctx.registry, repository, digest);
   const gathered = await gather(ctx, coverage);
   // With BuildKit accepted, an index signature can stand in for attestation keys.
-  if (ctx.policy.attestations.keys.length === 0 && !policy.acceptBuildkit) {
+  if (!attestationTrustOf(ctx).any && !policy.acceptBuildkit) {
     gathered.notes.unshift(`policy trusts no attestation key for ${repository}`);
   }
   const { rejected, notes } = gathered;
@@ -209,82 +209,22 @@ function describePlatforms(coverage: PlatformCoverage, required: readonly string
 // Gathering
 
 /**
- * Every provenance statement whose integrity holds: signed DSSE on the subject and, for an index,
- * on each platform manifest; then BuildKit's when the policy accepts them and the index is signed.
+ * Every provenance statement whose integrity holds: signed DSSE and Sigstore bundles on the subject
+ * and, for an index, on each platform manifest (signed-statements.ts); then BuildKit's when the
+ * policy accepts them and the index is signed.
  */
 async function gather(ctx: CollectContext, coverage: PlatformCoverage): Promise<Gathered> {
   const { repository, digest } = ctx.subject;
-  const keys = ctx.policy.attestations.keys;
   const gathered: Gathered = { trusted: [], rejected: [], notes: [] };
 
   const digests = [digest, ...coverage.platforms.map((p) => p.digest).filter((d) => d !== digest)];
   const unique = [...new Set(digests)];
   assertWithinReferrerLimit(`${repository}@${digest}`, unique.length - 1, 'platform manifests');
-  for (const subject of unique) {
-    // Keyless `.att` layers are verified as Sigstore bundles by gatherBundles.
-    const scan = await discoverAttestations(ctx.registry, { repository, digest: subject }, keys, PROVENANCE_TYPES, {
-      keylessElsewhere: true,
-    });
-    const where = subject === digest ? '' : ` (platform manifest ${subject})`;
-    gathered.rejected.push(...scan.rejected.map((r) => `${r.source}${where}: ${r.reason}`));
-    for (const a of scan.verified) {
-      gathered.trusted.push({
-        statement: a.statement,
-        predicateType: a.predicateType,
-        signer: a.signer,
-        source: `${a.source}${where}`,
-        document: { mediaType: MediaTypes.dsseEnvelope, extension: 'dsse.json', bytes: a.envelope },
-      });
-    }
-  }
-
-  await gatherBundles(ctx, unique, gathered);
+  const signed = await gatherSignedStatements(ctx, { predicateTypes: PROVENANCE_TYPES, digests: unique });
+  gathered.trusted.push(...signed.trusted);
+  gathered.rejected.push(...signed.rejected);
   if (coverage.kind === 'index') await gatherBuildkit(ctx, coverage, gathered);
   return gathered;
-}
-
-/**
- * Provenance in Sigstore bundles (cosign v3 `attest`, the SLSA GitHub generator): DSSE in-toto
- * statements verified with @sigstore/verify, key-based with `attestations.keys` or keyless with
- * `attestations.sigstore` (identities + pinned trusted root).
- */
-async function gatherBundles(ctx: CollectContext, subjects: readonly string[], gathered: Gathered): Promise<void> {
-  const { repository, digest } = ctx.subject;
-  const trust = ctx.policy.attestations;
-  const trustedRoot =
-    trust.sigstore.trustedRoot === undefined ? undefined : ctx.trustedRoots?.get(trust.sigstore.trustedRoot.file);
-  const keyless = trust.sigstore.identities.length > 0 && trustedRoot !== undefined;
-  if (trust.keys.length === 0 && !keyless) return;
-  for (const subject of subjects) {
-    const verdicts = await verifyImageBundles(
-      ctx.registry,
-      { repository, digest: subject },
-      {
-        keys: trust.keys,
-        identities: trust.sigstore.identities,
-        ...(trustedRoot === undefined ? {} : { trustedRoot }),
-        now: ctx.now,
-        predicateTypes: PROVENANCE_TYPES,
-        messageSignatures: false,
-      },
-    );
-    const where = subject === digest ? '' : ` (platform manifest ${subject})`;
-    for (const r of verdicts.rejected) {
-      if (r.predicateType === undefined || (PROVENANCE_TYPES as readonly string[]).includes(r.predicateType)) {
-        gathered.rejected.push(`Sigstore bundle in ${r.source}${where}: ${r.reason}`);
-      }
-    }
-    for (const a of verdicts.accepted) {
-      if (a.statement === undefined || a.predicateType === undefined) continue;
-      gathered.trusted.push({
-        statement: a.statement,
-        predicateType: a.predicateType,
-        signer: a.issuer === undefined ? a.signer : `${a.signer} (${a.issuer})`,
-        source: `Sigstore bundle in ${a.source}${where}`,
-        document: { mediaType: a.mediaType, extension: 'sigstore.json', bytes: a.bundle },
-      });
-    }
-  }
 }
 
 const SignatureFactsSchema = z.object({ signers: z.array(z.string()) });
@@ -419,6 +359,8 @@ function toFacts(
       : {}),
     signer: clip(candidate.signer),
     attestationSource: clip(candidate.source),
+    // Who started the build: separation of duties keeps them from approving it (workflow/approvers.ts).
+    ...triggeredByFact(candidate),
     ...(coverage.kind === 'index'
       ? {
           platforms: coverage.platforms.slice(0, MAX_FACT_PLATFORMS).map((p) => clip(p.platform)),
@@ -430,6 +372,12 @@ function toFacts(
       : {}),
   };
   return fitFacts(full);
+}
+
+/** `triggeredBy`: the GitHub accounts that started the build, when the provenance names them. */
+function triggeredByFact(candidate: Candidate): { triggeredBy?: string[] } {
+  const ids = extractBuildTriggerIdentities(candidate.predicateType, candidate.statement.predicate).slice(0, 4);
+  return ids.length === 0 ? {} : { triggeredBy: ids };
 }
 
 /** Least useful first: dropped one by one until the facts fit. */

@@ -3,8 +3,9 @@
  * and the normalised `components.json` (which the lockfile and dependency-diff collectors read).
  *
  * Sources, all of them read:
- * - signed: in-toto attestations with a CycloneDX or SPDX predicate, verified with the policy's
- *   attestation keys;
+ * - signed: in-toto statements with a CycloneDX or SPDX predicate, in DSSE envelopes signed by the
+ *   policy's attestation keys, in Sigstore bundles (cosign v3) or in keyless `.att` layers (cosign
+ *   2.x), verified with the keys or the keyless identities (signed-statements.ts);
  * - unsigned: OCI referrers of the image digest (image-spec 1.1 / distribution-spec "Listing
  *   Referrers"; the manifest of each is read, since an index entry's `artifactType` is a hint anyone
  *   can forge) and cosign's legacy `sha256-<hex>.sbom` tag (`cosign attach sbom`).
@@ -20,7 +21,6 @@ import {
   type BuildkitScan,
   findBuildkitAttestations,
 } from '../attest/buildkit.js';
-import { discoverAttestations } from '../attest/discover.js';
 import { parseJsonDocument, safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
@@ -39,6 +39,7 @@ import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../t
 import type { CollectContext } from './context.js';
 import { collectPerPlatform, type MergePlatforms } from './per-platform.js';
 import { collectSignature } from './signature.js';
+import { gatherSignedStatements } from './signed-statements.js';
 
 /** Name of the normalised SBOM document in the sbom evidence record. */
 export const COMPONENTS_DOCUMENT = 'components.json';
@@ -82,12 +83,13 @@ export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitS
     throw err;
   }
   const rejected: string[] = [];
-  const signed = await fromAttestations(ctx, rejected);
-  if (buildkit !== undefined) signed.push(...(await buildkit(digest, rejected)));
+  const signed: FoundSbom[] = [];
   let unsigned: FoundSbom[];
   try {
+    const bundles = await fromAttestations(ctx, signed, rejected);
+    if (buildkit !== undefined) signed.push(...(await buildkit(digest, rejected)));
     unsigned = [
-      ...(await fromReferrers(ctx, referrers, rejected)),
+      ...(await fromReferrers(ctx, referrers, bundles, rejected)),
       ...[await fromCosignTag(ctx, rejected)].filter((f) => f !== undefined),
     ];
   } catch (err) {
@@ -158,14 +160,16 @@ export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitS
   );
 }
 
+/** Unsigned SBOM referrers; `alreadyRead` SBOM bundles count towards Limits.sbomReferrers with them. */
 async function fromReferrers(
   ctx: CollectContext,
   referrers: readonly Descriptor[],
+  alreadyRead: number,
   rejected: string[],
 ): Promise<FoundSbom[]> {
   const found: FoundSbom[] = [];
   const { digest } = ctx.subject;
-  let sbomReferrers = 0;
+  let sbomReferrers = alreadyRead;
   for (const descriptor of referrers) {
     const location = `referrer ${descriptor.digest}`;
     const manifest = await readManifest(ctx, descriptor.digest);
@@ -214,18 +218,17 @@ async function fromCosignTag(ctx: CollectContext, rejected: string[]): Promise<F
   return loadLayer(ctx, 'cosign-tag', location, layer, rejected);
 }
 
-async function fromAttestations(ctx: CollectContext, rejected: string[]): Promise<FoundSbom[]> {
-  const found: FoundSbom[] = [];
-  const scan = await discoverAttestations(ctx.registry, ctx.subject, ctx.policy.attestations.keys, [
-    ...SBOM_PREDICATE_TYPES,
-  ]);
-  for (const r of scan.rejected) {
-    if (r.predicateType === undefined || (SBOM_PREDICATE_TYPES as readonly string[]).includes(r.predicateType)) {
-      rejected.push(`attestation ${r.source} not verified: ${r.reason}`);
-    }
-  }
-  for (const att of scan.verified) {
-    if (!(SBOM_PREDICATE_TYPES as readonly string[]).includes(att.predicateType)) continue;
+/**
+ * SBOMs in signed statements (signed-statements.ts). The Sigstore bundles among them count towards
+ * Limits.sbomReferrers, as every SBOM read is compared with the others; returns how many there were.
+ */
+async function fromAttestations(ctx: CollectContext, found: FoundSbom[], rejected: string[]): Promise<number> {
+  const signed = await gatherSignedStatements(ctx, {
+    predicateTypes: SBOM_PREDICATE_TYPES,
+    maxBundles: Limits.sbomReferrers,
+  });
+  rejected.push(...signed.rejected.map((r) => `attestation not verified: ${r}`));
+  for (const att of signed.trusted) {
     const location = `attestation ${att.source} signed by ${att.signer}`;
     try {
       const parsed = normalizeSbomObjectWithNotes(att.statement.predicate);
@@ -233,13 +236,17 @@ async function fromAttestations(ctx: CollectContext, rejected: string[]): Promis
         source: 'attestation',
         location,
         parsed,
-        raw: { name: 'sbom.intoto.dsse.json', mediaType: MediaTypes.dsseEnvelope, bytes: att.envelope },
+        raw: {
+          name: `sbom.intoto.${att.document.extension}`,
+          mediaType: att.document.mediaType,
+          bytes: att.document.bytes,
+        },
       });
     } catch (err) {
       rejected.push(`${location}: ${describeError(err)}`);
     }
   }
-  return found;
+  return signed.bundles;
 }
 
 /**

@@ -5,12 +5,11 @@
  * or could not evaluate some components never passes.
  */
 import { z } from 'zod';
-import { discoverAttestations } from '../attest/discover.js';
 import { parseJsonDocument } from '../document.js';
 import { describeError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';
 import type { ScanReport, VulnerabilityFinding } from '../ports.js';
-import { type EvidenceResult, evidenceResult, type ImageSubject } from '../types.js';
+import { type EvidenceResult, evidenceResult } from '../types.js';
 import { applyVex } from '../vex/apply.js';
 import { parseCycloneDxVex } from '../vex/cyclonedx-vex.js';
 import { OPENVEX_PREDICATE_TYPES, parseOpenVex } from '../vex/openvex.js';
@@ -18,6 +17,7 @@ import { statementsFromPolicy, type VexStatement, withMaxAge } from '../vex/stat
 import type { CollectContext } from './context.js';
 import { collectPerPlatform, type MergePlatforms } from './per-platform.js';
 import { SEVERITIES, type Severity } from './scan-policy.js';
+import { gatherSignedStatements } from './signed-statements.js';
 
 /** The normalised scan report stored with scan evidence (the CVE index reads it). */
 export const SCAN_REPORT_DOCUMENT = 'scan-report.json';
@@ -263,25 +263,17 @@ const CYCLONEDX_VEX_PREDICATE_TYPES = ['https://cyclonedx.org/vex', 'https://cyc
 const VEX_PREDICATE_TYPES: readonly string[] = [...OPENVEX_PREDICATE_TYPES, ...CYCLONEDX_VEX_PREDICATE_TYPES];
 
 /**
- * VEX documents attested on the image by a trusted attestation key: OpenVEX, or CycloneDX with
+ * VEX documents attested on the image by a trusted signer (`attestations`: a DSSE envelope by a key,
+ * a Sigstore bundle or a keyless `.att` layer, signed-statements.ts): OpenVEX, or CycloneDX with
  * `vulnerabilities`; for a platform manifest, also those attested on its index (which pins it).
  * Rejected VEX attestations become reasons; they never suppress anything.
  */
 async function attestedVex(ctx: CollectContext, reasons: string[]): Promise<VexStatement[]> {
-  const subjects = [ctx.subject, ...(ctx.index === undefined ? [] : [{ ...ctx.subject, digest: ctx.index }])];
+  const digests = [ctx.subject.digest, ...(ctx.index === undefined ? [] : [ctx.index])];
+  const scan = await gatherSignedStatements(ctx, { predicateTypes: VEX_PREDICATE_TYPES, digests });
+  for (const r of scan.rejected) reasons.push(`VEX attestation rejected: ${r}`);
   const statements: VexStatement[] = [];
-  for (const subject of subjects) statements.push(...(await attestedVexOf(ctx, subject, reasons)));
-  return statements;
-}
-
-async function attestedVexOf(ctx: CollectContext, subject: ImageSubject, reasons: string[]): Promise<VexStatement[]> {
-  const scan = await discoverAttestations(ctx.registry, subject, ctx.policy.attestations.keys, VEX_PREDICATE_TYPES);
-  for (const r of scan.rejected) {
-    if (VEX_PREDICATE_TYPES.includes(r.predicateType ?? ''))
-      reasons.push(`VEX attestation ${r.source} rejected: ${r.reason}`);
-  }
-  const statements: VexStatement[] = [];
-  for (const a of scan.verified) {
+  for (const a of scan.trusted) {
     const bytes = new TextEncoder().encode(JSON.stringify(a.statement.predicate));
     const isCycloneDx = (CYCLONEDX_VEX_PREDICATE_TYPES as readonly string[]).includes(a.predicateType);
     // An SBOM attestation without vulnerabilities is not VEX; it is the sbom collector's business.

@@ -1,6 +1,6 @@
 import type { StoredEvidence } from '../ports.js';
 import { EVIDENCE_KINDS, type EvidenceKind, type EvidenceStatus } from '../types.js';
-import type { RepositoryPolicy } from './schema.js';
+import { approvalRulesFor, type RepositoryPolicy } from './schema.js';
 
 export interface PolicyDecision {
   readonly decision: 'PASS' | 'BLOCK';
@@ -31,7 +31,7 @@ export function evaluatePolicy(
 ): PolicyDecision {
   const stageDef = policy.stages[stage];
   const byKind = new Map(evidence.map((e) => [e.kind, e]));
-  const approvalTimeoutSeconds = policy.approval.timeoutSeconds;
+  const approvalTimeoutSeconds = approvalRulesFor(policy, stage).timeoutSeconds;
   if (stageDef === undefined) {
     return {
       decision: 'BLOCK',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApprovalPolicySchema } from '../evidence/approval-policy.js';
+import { type ApprovalPolicy, ApprovalPolicySchema, ApprovalStageOverrideSchema } from '../evidence/approval-policy.js';
 import { EvalPolicySchema } from '../evidence/eval-policy.js';
 import { LockfilePolicySchema } from '../evidence/lockfile-policy.js';
 import { PlatformsPolicySchema } from '../evidence/platforms-policy.js';
@@ -8,6 +8,7 @@ import { SbomPolicySchema } from '../evidence/sbom-policy.js';
 import { ScanPolicySchema } from '../evidence/scan-policy.js';
 import { SignaturePolicySchema } from '../evidence/signature-policy.js';
 import { EvidenceKindSchema } from '../types.js';
+import { approvalRulesProblems } from '../workflow/approvers.js';
 import { AttestationTrustSchema } from './trust-schema.js';
 
 /**
@@ -27,6 +28,8 @@ export { TrustedKeySchema } from './trust-schema.js';
 export const StageSchema = z.object({
   /** Evidence kinds that must be PASS for this stage. */
   require: z.array(EvidenceKindSchema).min(1),
+  /** This stage's approval rules: each field given replaces the rule's `approval` field. */
+  approval: ApprovalStageOverrideSchema.optional(),
 });
 
 export const DEFAULT_STAGES = {
@@ -59,6 +62,12 @@ export const RepositoryPolicySchema = z
       .default({ targetRepository: 'prod/{repository}' }),
   })
   .superRefine((rule, ctx) => {
+    // The approval rules of every stage (its own fields over the rule's) must be satisfiable.
+    for (const stage of Object.keys(rule.stages)) {
+      for (const message of approvalRulesProblems(approvalRulesFor(rule, stage))) {
+        ctx.addIssue({ code: 'custom', path: ['stages', stage, 'approval'], message });
+      }
+    }
     // `provenance.requiredPlatforms` predates the rule-level list and still works alone; two lists
     // that disagree would gate provenance and the other kinds on different platforms.
     const older = rule.provenance.requiredPlatforms;
@@ -79,3 +88,8 @@ export const PolicyDocumentSchema = z.object({
   rules: z.array(RepositoryPolicySchema).min(1),
 });
 export type PolicyDocument = z.infer<typeof PolicyDocumentSchema>;
+
+/** The approval rules of `stage` in a rule: the rule's `approval`, with the stage's own fields over it. */
+export function approvalRulesFor(policy: RepositoryPolicy, stage: string): ApprovalPolicy {
+  return { ...policy.approval, ...(policy.stages[stage]?.approval ?? {}) };
+}

@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import type { InTotoStatement } from '../attest/types.js';
 import { safeParseJsonDocument } from '../document.js';
-import { describeError, GateError, NotFoundError } from '../errors.js';
+import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { sha256Digest } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
@@ -46,6 +46,12 @@ export interface ImageBundleOptions extends VerifyBundleOptions {
    * under release, as cosign's `docker-reference` must. @default - the subject name is not checked
    */
   readonly reference?: ReferenceExpectation;
+  /**
+   * At most this many bundles of the wanted predicate types are verified; one more throws
+   * GateError TOO_LARGE (e.g. an SBOM, where each one found is compared with the others).
+   * @default - only Limits.referrers bounds them
+   */
+  readonly maxBundles?: number;
 }
 
 export interface AcceptedImageBundle {
@@ -90,12 +96,16 @@ export async function verifyImageBundles(
       ...(u.predicateType ? { predicateType: u.predicateType } : {}),
     }));
   let manifest: Uint8Array | string | undefined;
+  let counted = 0;
 
   for (const found of scan.found) {
     const content = peekBundleContent(found.bytes);
     if (content === 'message-signature' && !withMessages) continue;
     const claimed = content === 'dsse-envelope' ? peekPredicateType(found.bytes) : undefined;
     if (claimed !== undefined && !wanted.has(claimed)) continue;
+    if (opts.maxBundles !== undefined && ++counted > opts.maxBundles) {
+      throw new TooLargeError(`${subject.repository}@${subject.digest}`, counted, opts.maxBundles, 'Sigstore bundles');
+    }
     const reject = (reason: string): void => {
       rejected.push(
         claimed === undefined

@@ -46,8 +46,28 @@ export function renderApprovalPage(
 <p>Repository <code>${esc(approval.repository)}</code><br>Digest <code>${esc(approval.digest)}</code><br>
 Requested ${esc(approval.requestedAt)}, expires ${esc(approval.expiresAt)}</p>
 <p>Policy decision: <strong>${esc(decision?.decision ?? 'unknown')}</strong> (policy <code>${esc(decision?.policyDigest ?? '')}</code>)</p>
+${quorumSection(approval)}
 <table><tr><th>evidence</th><th>status</th><th>reasons</th></tr>${rows}</table>${form}`,
   );
+}
+
+/** Quorum progress, why that many approvers, and the evidence set the approval is bound to. */
+function quorumSection(approval: ApprovalRecord): string {
+  const who = approval.approvals.map((a) => esc(a.by)).join(', ');
+  const why = approval.requiredReasons.map((r) => `<li>${esc(r)}</li>`).join('');
+  return `<p>Approvals: <strong>${approval.approvals.length} of ${approval.required}</strong>${who ? ` (${who})` : ''}</p>
+${why ? `<ul>${why}</ul>` : ''}<p>Evidence set <code>${esc(approval.evidenceSetDigest ?? 'none')}</code></p>`;
+}
+
+/** What an approver is told after answering: decided, or counted towards the quorum. */
+export function describeAnswer(approval: ApprovalRecord): { title: string; message: string } {
+  const subject = `${approval.repository}@${approval.digest}`;
+  if (approval.state !== 'PENDING') return { title: `Release ${approval.state.toLowerCase()}`, message: subject };
+  const missing = approval.required - approval.approvals.length;
+  return {
+    title: 'Approval recorded',
+    message: `${subject}: ${approval.approvals.length} of ${approval.required} approvals; waiting for ${missing} more`,
+  };
 }
 
 export function renderResultPage(title: string, message: string): string {

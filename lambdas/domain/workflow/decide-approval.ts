@@ -8,15 +8,20 @@ import {
   NotFoundError,
   UntrustedError,
 } from '../errors.js';
+import type { ApprovalPolicy } from '../evidence/approval-policy.js';
 import { policyFor } from '../policy/load.js';
+import { approvalRulesFor } from '../policy/schema.js';
 import type { ApprovalRecord } from '../ports.js';
+import { isAllowedApprover, personKey, pushersMatching } from './approvers.js';
 import type { GateDeps } from './deps.js';
+import { linkRecipients } from './request-approval.js';
 
 /**
  * Who answered, and how that is known. `email-link`: the address a signed link was issued to (the
  * link is the proof). `cli-local`: a name typed on the command line against the embedded local
  * stack, recorded as local and unauthenticated. `cli-aws`: the ARN of the AWS principal whose
  * credentials `release-gate approve --aws` answers the workflow with (STS GetCallerIdentity).
+ * Every kind is held to the same rules (allowlist, separation of duties, quorum).
  */
 export interface ApprovalIdentity {
   readonly kind: 'email-link' | 'cli-local' | 'cli-aws';
@@ -35,19 +40,15 @@ export interface ApprovalAnswer {
   readonly decision: 'approve' | 'reject';
   readonly identity: ApprovalIdentity;
   readonly comment?: string;
-}
-
-/** The evidence-set digest an approval request records, once requests record one ('' before). */
-export function evidenceSetDigestOf(approval: ApprovalRecord): string {
-  const value = (approval as { readonly evidenceSetDigest?: unknown }).evidenceSetDigest;
-  return typeof value === 'string' ? value : '';
+  /** The evidence set the approver was shown (a signed link carries it); another one is refused. */
+  readonly evidenceSetDigest?: string;
 }
 
 /**
  * Answers an approval through a signed link: the link is verified (signature with the current or
- * previous key, this approval, the evidence it was issued for, expiry) before anything is read
- * from the form, and its signed address is the identity. `verifiedEmail`, when an authorizer
- * verified the caller, must be that same address. Refusals throw with the reason; nothing is stored.
+ * previous key, this approval, the evidence set it was issued for, expiry) before anything else,
+ * and its signed address is the identity. `verifiedEmail`, when an authorizer verified the caller,
+ * must be that same address. Refusals throw with the reason; nothing is stored.
  */
 export async function answerByLink(
   deps: GateDeps,
@@ -67,6 +68,7 @@ export async function answerByLink(
     approvalId: answer.approvalId,
     decision: answer.decision,
     identity: { kind: 'email-link', subject: claims.sub },
+    evidenceSetDigest: claims.esd === '' ? undefined : claims.esd,
     ...(answer.comment === undefined ? {} : { comment: answer.comment }),
   });
 }
@@ -82,16 +84,18 @@ export async function checkLink(deps: GateDeps, approvalId: string, token: strin
   return verifyLink(keys, token, {
     approvalId,
     now: deps.clock.now(),
-    evidenceSetDigest: evidenceSetDigestOf(approval),
+    evidenceSetDigest: approval.evidenceSetDigest ?? '',
   });
 }
 
 /**
- * Answer an approval exactly once: the conditional state change is the single-use guard, then the
- * approval evidence is stored, then the workflow is resumed (approve) or failed (reject). The same
- * answer by the same approver again finishes those later steps and changes nothing else: it is how
- * an answer whose request failed after the guard (a crash, a lost response) is completed. A signed
- * link is single-use: its second use also finishes those steps, then is refused as already used.
+ * Answer an approval under the policy's rules: the approver must be allowed, must not be the
+ * pusher (separation of duties), and must have seen this evidence set. One reject is final: the
+ * conditional state change is the single-use guard. An approval is added to the quorum (one per
+ * person); when the record holds `required` distinct approvals the approval is decided, its
+ * evidence stored and the workflow resumed. The same answer by the same approver again finishes
+ * those later steps and changes nothing else: it is how an answer whose request failed after the
+ * guard (a crash, a lost response) is completed.
  */
 export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalRecord> {
   const by = answer.identity.subject.trim();
@@ -99,25 +103,25 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
     throw new InvalidInputError('the approver identity is required (1–200 characters)');
   const approval = await deps.store.getApproval(answer.approvalId);
   if (approval === null) throw new NotFoundError(`no approval ${answer.approvalId}`);
+  const rules = await rulesOf(deps, approval);
+  const person = personKey(rules, by);
   const state = answer.decision === 'approve' ? 'APPROVED' : 'REJECTED';
-  const policy = policyFor(deps.policy.document, approval.repository);
-  const approvers = policy.approval.approvers;
-  // A link is sent only to the policy's approvers: a link whose address is not (or no longer) on
-  // the list is refused, and with an empty list no link is valid (fail closed; the CLI remains).
-  if (answer.identity.kind === 'email-link' && !approvers.includes(by)) {
+  const viaLink = answer.identity.kind === 'email-link';
+  // Links are mailed to the allowlist's addresses only: a link whose address is not (or no longer)
+  // on it is refused, and with no address on it no link is valid (fail closed; the CLI remains).
+  if (viaLink && !linkRecipients(rules).some((a) => a.toLowerCase() === by.toLowerCase())) {
     throw new UntrustedError(
-      approvers.length === 0
-        ? `${approval.repository} has no approvers in the policy: approval links are not accepted`
+      linkRecipients(rules).length === 0
+        ? `${approval.repository} has no approver email addresses in the policy: approval links are not accepted`
         : `${by} is not an allowed approver for ${approval.repository}`,
     );
   }
   if (approval.state !== 'PENDING') {
-    if (approval.state === state && approval.decidedBy === by) {
-      const done = await completeAnswer(deps, approval, true, answer.identity);
-      if (answer.identity.kind !== 'email-link') return done;
-      throw new AlreadyDecidedError(
-        `this approval link was already used: ${approval.state} by ${by} at ${approval.decidedAt ?? 'unknown'}`,
-      );
+    if (approval.state === state && answeredBy(approval, person, by)) {
+      const done = await completeAnswer(deps, approval, true, state === 'REJECTED' ? answer.identity.kind : undefined);
+      if (!viaLink) return done;
+      // A link works once: its second use finished what the first left undone, and is refused.
+      throw new AlreadyDecidedError(`this approval link was already used: ${approval.state} by ${by}`);
     }
     throw new AlreadyDecidedError(
       `approval ${approval.approvalId} was already answered: ${approval.state} by ${approval.decidedBy ?? 'unknown'}`,
@@ -126,15 +130,77 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
   const now = deps.clock.now();
   if (now.toISOString() > approval.expiresAt) {
     await deps.store.decideApproval(approval.approvalId, 'EXPIRED', 'release-gate', now.toISOString());
-    throw new ExpiredError(`approval ${approval.approvalId} expired at ${approval.expiresAt}`);
+    throw new ExpiredError(`approval-expired: approval ${approval.approvalId} expired at ${approval.expiresAt}`);
   }
   // Both answers are restricted: a rejection by anyone would let any link holder block releases.
-  // A name typed against the local stack is not checked: it proves nothing, and it is recorded so.
-  if (answer.identity.kind === 'cli-aws' && approvers.length > 0 && !approvers.includes(by)) {
+  if (!isAllowedApprover(rules, by)) {
     throw new UntrustedError(`${by} is not an allowed approver for ${approval.repository}`);
   }
-  const decided = await deps.store.decideApproval(approval.approvalId, state, by, now.toISOString(), answer.comment);
-  return completeAnswer(deps, decided, false, answer.identity);
+  if (answer.evidenceSetDigest !== undefined && answer.evidenceSetDigest !== approval.evidenceSetDigest) {
+    throw new UntrustedError(
+      `the answer is for evidence set ${answer.evidenceSetDigest}; approval ${approval.approvalId} is for ${approval.evidenceSetDigest ?? 'none'}`,
+    );
+  }
+  if (state === 'REJECTED') {
+    const rejected = await deps.store.decideApproval(approval.approvalId, state, by, now.toISOString(), answer.comment);
+    return completeAnswer(deps, rejected, false, answer.identity.kind);
+  }
+  if (rules.separationOfDuties) {
+    // Pushers recorded after the request (a late CloudTrail event) count as well.
+    const recorded = (await deps.store.listPushers(approval.repository, approval.digest)).map((p) => p.identity);
+    const pushedBySelf = pushersMatching(rules, by, [...approval.pushers, ...recorded]);
+    if (pushedBySelf.length > 0) {
+      throw new UntrustedError(
+        `separation of duties: ${by} pushed this release (${pushedBySelf.join(', ')}) and may not approve it`,
+      );
+    }
+  }
+  const { record, added } = await deps.store.addApproval(approval.approvalId, {
+    by,
+    person,
+    at: now.toISOString(),
+    via: answer.identity.kind,
+    ...(answer.comment ? { comment: answer.comment } : {}),
+  });
+  // The conditional add is the single-use guard of a link while the quorum is not met yet.
+  if (viaLink && !added) {
+    throw new AlreadyDecidedError(`this approval link was already used: ${by} approved; the quorum is not met yet`);
+  }
+  if (record.approvals.length < record.required) return record;
+  // The quorum is met: of concurrent last approvals one decides; the other finds it decided.
+  const approvers = record.approvals.map((a) => a.by).join(', ');
+  const comments =
+    record.approvals.length === 1
+      ? (record.approvals[0]?.comment ?? '')
+      : record.approvals.flatMap((a) => (a.comment ? [`${a.by}: ${a.comment}`] : [])).join('; ');
+  try {
+    const decided = await deps.store.decideApproval(
+      approval.approvalId,
+      'APPROVED',
+      approvers,
+      now.toISOString(),
+      comments === '' ? undefined : comments,
+    );
+    return await completeAnswer(deps, decided, false);
+  } catch (err) {
+    if (!(err instanceof AlreadyDecidedError)) throw err;
+    const current = await deps.store.getApproval(approval.approvalId);
+    if (current?.state !== 'APPROVED') throw err;
+    return completeAnswer(deps, current, true);
+  }
+}
+
+/** The approval rules of the release's rule and recorded stage (the stage may override them). */
+async function rulesOf(deps: GateDeps, approval: ApprovalRecord): Promise<ApprovalPolicy> {
+  const release = await deps.store.getRelease(approval.repository, approval.digest);
+  const policy = policyFor(deps.policy.document, approval.repository);
+  return release === null ? policy.approval : approvalRulesFor(policy, release.stage);
+}
+
+/** Whether this person's answer is among the stored ones (for completing a repeated answer). */
+function answeredBy(approval: ApprovalRecord, person: string, by: string): boolean {
+  if (approval.state === 'APPROVED') return approval.approvals.some((a) => a.person === person);
+  return approval.decidedBy === by;
 }
 
 /**
@@ -145,7 +211,7 @@ async function completeAnswer(
   deps: GateDeps,
   decided: ApprovalRecord,
   repeated: boolean,
-  identity: ApprovalIdentity,
+  rejectedVia?: ApprovalIdentity['kind'],
 ): Promise<ApprovalRecord> {
   const approved = decided.state === 'APPROVED';
   const by = decided.decidedBy ?? 'unknown';
@@ -156,15 +222,18 @@ async function completeAnswer(
     kind: 'approval',
     status: approved ? 'PASS' : 'FAIL',
     reasons: [
-      `${decided.state.toLowerCase()} by ${by} (${IDENTITY_NOTE[identity.kind]}) at ${at}${decided.comment ? `: ${decided.comment}` : ''}`,
+      `${decided.state.toLowerCase()} by ${by} at ${at}${decided.comment ? `: ${decided.comment}` : ''}`,
+      `identities: ${identities(decided, rejectedVia)}`,
     ],
     facts: {
       approvalId: decided.approvalId,
       decidedBy: by,
-      identityKind: identity.kind,
       decidedAt: at,
       comment: decided.comment ?? null,
-      evidenceSetDigest: evidenceSetDigestOf(decided) || null,
+      evidenceSetDigest: decided.evidenceSetDigest ?? null,
+      approvals: decided.approvals.map((a) => ({ by: a.by, at: a.at, via: a.via ?? null })),
+      ...(rejectedVia === undefined ? {} : { rejectedVia }),
+      required: decided.required,
     },
     documents: [],
     collectedAt: at,
@@ -186,4 +255,11 @@ async function completeAnswer(
     throw err;
   }
   return decided;
+}
+
+/** Each answer's identity and how it was proven, for the audit trail. */
+function identities(decided: ApprovalRecord, rejectedVia: ApprovalIdentity['kind'] | undefined): string {
+  const note = (via: ApprovalIdentity['kind'] | undefined) => (via === undefined ? 'unknown' : IDENTITY_NOTE[via]);
+  if (decided.state === 'REJECTED') return `${decided.decidedBy ?? 'unknown'} (${note(rejectedVia)})`;
+  return decided.approvals.map((a) => `${a.by} (${note(a.via)})`).join(', ');
 }

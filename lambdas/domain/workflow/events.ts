@@ -62,6 +62,39 @@ export const ScanCompleteEventSchema = z.discriminatedUnion('source', [
 ]);
 export type ScanCompleteEvent = z.infer<typeof ScanCompleteEventSchema>;
 
+/**
+ * ECR `PutImage` as CloudTrail records it, delivered by EventBridge as `AWS API Call via CloudTrail`
+ * (aws-facts.md §9): `userIdentity.arn` is the principal that pushed. `responseElements` holds the
+ * image id when the call succeeded; the digest may be missing (UNCONFIRMED), so the manifest sent
+ * (`requestParameters.imageManifest`) is kept to hash. A failed call carries `errorCode`.
+ */
+export const PutImageCloudTrailEventSchema = EnvelopeSchema.extend({
+  source: z.literal('aws.ecr'),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  detail: z.object({
+    eventSource: z.literal('ecr.amazonaws.com'),
+    eventName: z.literal('PutImage'),
+    eventTime: z.string().optional(),
+    errorCode: z.string().optional(),
+    userIdentity: z.object({ arn: z.string().min(1).max(2048).optional() }).optional(),
+    requestParameters: z
+      .object({
+        repositoryName: z.string().min(1),
+        imageTag: z.string().optional(),
+        imageManifest: z.string().optional(),
+      })
+      .nullable()
+      .optional(),
+    responseElements: z
+      .object({
+        image: z.object({ imageId: z.object({ imageDigest: DigestSchema.optional() }).optional() }).optional(),
+      })
+      .nullable()
+      .optional(),
+  }),
+});
+export type PutImageCloudTrailEvent = z.infer<typeof PutImageCloudTrailEventSchema>;
+
 /** Inspector sends `arn:aws:ecr:<region>:<acct>:repository/<name>`; ECR sends the bare name. */
 export function repositoryNameFrom(value: string): string {
   const m = /^arn:aws[a-z-]*:ecr:[^:]*:\d*:repository\/(.+)$/.exec(value);

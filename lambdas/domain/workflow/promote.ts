@@ -2,8 +2,10 @@
 import { ConflictError, NotFoundError, PromotionBlockedError } from '../errors.js';
 import { digestToTag } from '../oci.js';
 import { policyFor, targetRepositoryFor } from '../policy/load.js';
+import type { StoredEvidence } from '../ports.js';
 import { copyImage } from '../promotion/copy.js';
 import type { GateDeps } from './deps.js';
+import { evidenceSetDigest } from './evidence-set.js';
 import type { ReleaseRef } from './inputs.js';
 
 export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
@@ -48,6 +50,7 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
   if (stage.require.includes('approval')) {
     const approval = await deps.store.getEvidence(req.repository, req.digest, 'approval');
     if (approval?.status !== 'PASS') throw new PromotionBlockedError('approval evidence is not PASS');
+    await checkApprovalBinding(deps, req, approval);
   }
 
   await copyImage({
@@ -97,6 +100,32 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
   });
   await announcePromotion(deps, announcement);
   return { targetRepository, tag, alreadyPromoted: false };
+}
+
+/** The quarantine reason of an approval whose evidence changed after it was requested. */
+export const EVIDENCE_CHANGED = 'evidence-changed-after-approval';
+
+/**
+ * The approval binds the evidence set it was requested for: recomputed from the store now (with
+ * the policy in force now), it must be the same, or the approval is void and the release is
+ * quarantined (`approval.onEvidenceChange: quarantine`, the only choice so far).
+ */
+async function checkApprovalBinding(deps: GateDeps, req: ReleaseRef, evidence: StoredEvidence): Promise<void> {
+  const approvalId = typeof evidence.facts.approvalId === 'string' ? evidence.facts.approvalId : undefined;
+  const approval = approvalId === undefined ? null : await deps.store.getApproval(approvalId);
+  if (approval?.state !== 'APPROVED' || approval.repository !== req.repository || approval.digest !== req.digest) {
+    throw new PromotionBlockedError('the approval evidence names no approved approval of this release');
+  }
+  const now = evidenceSetDigest(
+    await deps.store.listEvidence(req.repository, req.digest),
+    await deps.store.getDecision(req.repository, req.digest),
+    deps.policy.digest,
+  );
+  if (approval.evidenceSetDigest !== now) {
+    throw new PromotionBlockedError(
+      `${EVIDENCE_CHANGED}: approval ${approval.approvalId} was requested for evidence set ${approval.evidenceSetDigest ?? '(none recorded)'}; the evidence now is ${now}`,
+    );
+  }
 }
 
 async function announcePromotion(

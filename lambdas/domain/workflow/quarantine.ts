@@ -6,6 +6,7 @@ import { Limits } from '../limits.js';
 import { digestToTag } from '../oci.js';
 import type { GateDeps } from './deps.js';
 import type { StatesError as CaughtError, ReleaseRef } from './inputs.js';
+import { EVIDENCE_CHANGED } from './promote.js';
 
 export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { failure?: CaughtError }) {
   const reasons = await quarantineReasons(deps, req);
@@ -28,7 +29,7 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
         reasons: [
           req.failure.Error === ErrorName.ApprovalRejected
             ? (req.failure.Cause ?? 'rejected')
-            : 'no approval before the timeout',
+            : `${APPROVAL_EXPIRED}: no decision before the approval timeout`,
         ],
         facts: {},
         documents: [],
@@ -105,12 +106,33 @@ async function quarantineReasons(deps: GateDeps, req: ReleaseRef & { failure?: C
   if (req.failure !== undefined && req.failure.Error !== ErrorName.PolicyBlocked) {
     const f = req.failure;
     if (f.Error === ErrorName.ApprovalRejected) return [`approval: rejected: ${f.Cause ?? ''}`.trim()];
-    if (f.Error === StatesError.Timeout) return ['approval: no answer before the approval timeout'];
-    return [`workflow step failed: ${f.Error}${f.Cause ? `: ${causeMessage(f.Cause)}` : ''}`];
+    if (f.Error === StatesError.Timeout) return [APPROVAL_EXPIRED, ...(await expiryDetail(deps, req))];
+    const message = f.Cause ? causeMessage(f.Cause) : '';
+    // A void approval names its reason first: the reason is that code, the message its detail.
+    if (f.Error === ErrorName.PromotionBlocked && message.startsWith(`${EVIDENCE_CHANGED}: `)) {
+      return [EVIDENCE_CHANGED, message.slice(EVIDENCE_CHANGED.length + 2)];
+    }
+    return [`workflow step failed: ${f.Error}${message ? `: ${message}` : ''}`];
   }
   const decision = await deps.store.getDecision(req.repository, req.digest);
   if (decision === null) return ['no decision was recorded (fail closed)'];
   return [...decision.reasons];
+}
+
+/** The quarantine reason of a release whose approval was not given before the approval timeout. */
+export const APPROVAL_EXPIRED = 'approval-expired';
+
+/** What the approval had when it expired: the quorum progress, so the reason says who was missing. */
+async function expiryDetail(deps: GateDeps, req: ReleaseRef): Promise<string[]> {
+  const approvals = (await deps.store.listApprovals()).filter(
+    (a) => a.repository === req.repository && a.digest === req.digest,
+  );
+  const last = approvals.at(-1);
+  const progress =
+    last === undefined
+      ? ''
+      : `: ${last.approvals.length} of ${last.required} approvals${last.approvals.length > 0 ? ` (${last.approvals.map((a) => a.by).join(', ')})` : ''}`;
+  return [`no decision before the approval timeout${progress}`];
 }
 
 /** Lambda errors arrive as a JSON Cause `{errorType, errorMessage, …}`; show the message. */

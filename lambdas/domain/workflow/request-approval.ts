@@ -1,11 +1,14 @@
 // RequestApproval: park the task token under an approval id and tell the approvers.
 import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { approvalEmail } from '../approval/email.js';
 import { signLink } from '../approval/link.js';
+import type { ApprovalPolicy } from '../evidence/approval-policy.js';
 import { policyFor } from '../policy/load.js';
-import type { ApprovalRecord } from '../ports.js';
-import { evidenceSetDigestOf } from './decide-approval.js';
+import { approvalRulesFor } from '../policy/schema.js';
+import type { ApprovalRecord, StoredEvidence } from '../ports.js';
 import type { GateDeps } from './deps.js';
+import { evidenceSetDigest } from './evidence-set.js';
 import type { ReleaseRef } from './inputs.js';
 
 const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -31,7 +34,18 @@ export async function requestApproval(
   const approvalId = existing?.approvalId ?? randomBytes(16).toString('hex');
   const url = `${deps.config.approvalBaseUrl.replace(/\/+$/, '')}/${approvalId}`;
   const expiresAt = existing?.expiresAt ?? new Date(now.getTime() + req.timeoutSeconds * 1000).toISOString();
-  const record: ApprovalRecord = existing ?? {
+  const evidence = await deps.store.listEvidence(req.repository, req.digest);
+  const rules = approvalRulesFor(policyFor(deps.policy.document, req.repository), req.stage);
+  const fresh = {
+    evidenceSetDigest: evidenceSetDigest(
+      evidence,
+      await deps.store.getDecision(req.repository, req.digest),
+      deps.policy.digest,
+    ),
+    ...(await approvalsNeeded(deps, req, rules, evidence)),
+  };
+  // A retried request keeps what the first one stored and may have sent.
+  const terms: ApprovalRecord = existing ?? {
     approvalId,
     repository: req.repository,
     digest: req.digest,
@@ -40,11 +54,13 @@ export async function requestApproval(
     state: 'PENDING',
     requestedAt: now.toISOString(),
     expiresAt,
+    approvals: [],
+    ...fresh,
   };
-  if (existing === undefined) await deps.store.putApproval(record);
+  if (existing === undefined) await deps.store.putApproval(terms);
   await deps.store.updateReleaseState(req.repository, req.digest, 'AWAITING_APPROVAL');
   // A retried request mails again: the links are deterministic, so a second mail repeats the first.
-  const linkChannel = await mailLinks(deps, record, req.stage, url);
+  const linkChannel = await mailLinks(deps, terms, rules, req.stage, url);
   const diff = await deps.store.getEvidence(req.repository, req.digest, 'dependency-diff');
   const detail = {
     approvalId,
@@ -55,6 +71,10 @@ export async function requestApproval(
     reasons: req.reasons,
     dependencyDiff: diff?.reasons ?? [],
     expiresAt,
+    evidenceSetDigest: terms.evidenceSetDigest,
+    required: terms.required,
+    requiredReasons: terms.requiredReasons,
+    pushers: terms.pushers,
     // The links themselves are capabilities and go only to their approvers, never to this topic.
     linkChannel,
   };
@@ -63,16 +83,61 @@ export async function requestApproval(
   return { approvalId, url };
 }
 
+const TriggeredBySchema = z.object({ triggeredBy: z.array(z.string().min(1)).max(16) });
+
 /**
- * Mails each approver of the policy a link signed for their address; says what was done. With no
- * approvers (or no link channel) nobody can answer by link: the request says so, and only the
- * CLI can answer it.
+ * Who pushed (CloudTrail `PutImage` principals recorded for the digest, and the GitHub accounts
+ * the provenance says started the build), and so how many distinct approvers the release needs:
+ * the quorum, plus one when separation of duties applies but nobody is known to have pushed (the
+ * unknown pusher might be any one approver).
  */
-async function mailLinks(deps: GateDeps, approval: ApprovalRecord, stage: string, pageUrl: string): Promise<string> {
-  const approvers = policyFor(deps.policy.document, approval.repository).approval.approvers;
+async function approvalsNeeded(
+  deps: GateDeps,
+  req: ReleaseRef,
+  rules: ApprovalPolicy,
+  evidence: readonly StoredEvidence[],
+): Promise<{ required: number; requiredReasons: string[]; pushers: string[] }> {
+  const provenance = evidence.find((e) => e.kind === 'provenance' && e.status === 'PASS');
+  const triggered = TriggeredBySchema.safeParse(provenance?.facts).data?.triggeredBy ?? [];
+  const pushed = (await deps.store.listPushers(req.repository, req.digest)).map((p) => p.identity);
+  const pushers = [...new Set([...pushed, ...triggered])].sort();
+  const distinct = `${rules.quorum} distinct approver${rules.quorum === 1 ? '' : 's'}`;
+  if (!rules.separationOfDuties) {
+    return { required: rules.quorum, requiredReasons: [`quorum: ${distinct}`], pushers };
+  }
+  if (pushers.length === 0) {
+    return {
+      required: rules.quorum + 1,
+      requiredReasons: [
+        `quorum: ${distinct}`,
+        'separation of duties: the pusher of this image is unknown (no CloudTrail PutImage record, no build actor in the provenance), so one more approver is required',
+      ],
+      pushers,
+    };
+  }
+  return {
+    required: rules.quorum,
+    requiredReasons: [`quorum: ${distinct}`, `separation of duties: ${pushers.join(', ')} may not approve`],
+    pushers,
+  };
+}
+
+/**
+ * Mails each email address of the rule's `approvers` a link signed for that address; says what was
+ * done. With no such address (or no link channel) nobody can answer by link: the request says
+ * so, and only the CLI can answer it.
+ */
+async function mailLinks(
+  deps: GateDeps,
+  approval: ApprovalRecord,
+  rules: ApprovalPolicy,
+  stage: string,
+  pageUrl: string,
+): Promise<string> {
   if (deps.approvalLinks === undefined) return 'none: approval links are not configured; answer with the CLI';
-  if (approvers.length === 0) {
-    return 'none: the policy lists no approvers, so no link can be sent; answer with the CLI';
+  const addresses = linkRecipients(rules);
+  if (addresses.length === 0) {
+    return 'none: the policy lists no approver email address, so no link can be sent; answer with the CLI';
   }
   const keys = await deps.approvalLinks.secrets.getLinkKeys();
   const [decision, tags] = await Promise.all([
@@ -80,10 +145,16 @@ async function mailLinks(deps: GateDeps, approval: ApprovalRecord, stage: string
     deps.store.listPushedTags(approval.repository, approval.digest),
   ]);
   const exp = Math.floor(Date.parse(approval.expiresAt) / 1000);
-  for (const to of approvers) {
-    const token = signLink(keys, { aid: approval.approvalId, sub: to, esd: evidenceSetDigestOf(approval), exp });
+  const esd = approval.evidenceSetDigest ?? '';
+  for (const to of addresses) {
+    const token = signLink(keys, { aid: approval.approvalId, sub: to, esd, exp });
     const link = `${pageUrl}?t=${token}`;
     await deps.approvalLinks.mailer.send(approvalEmail({ approval, decision, stage, tags, to, link }));
   }
-  return `email: one signed link to each of ${approvers.length} approver(s)`;
+  return `email: one signed link to each of ${addresses.length} approver(s)`;
+}
+
+/** The approvers a link is mailed to: the allowlist's email addresses (not Slack ids, IAM patterns). */
+export function linkRecipients(rules: ApprovalPolicy): string[] {
+  return [...new Set(rules.approvers.filter((a) => a.includes('@') && !a.startsWith('arn:')))];
 }

@@ -666,6 +666,136 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       });
     });
 
+    describe('Method: addApproval', () => {
+      const entry = (by: string, person = by) => ({ by, person, at: '2026-01-10T10:06:00.000Z', comment: `${by} ok` });
+
+      describe('when two different people approve at the same time', () => {
+        it('keeps both approvals, oldest write first, and the approval stays PENDING', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+
+          // Act
+          const results = await Promise.all([
+            store.addApproval(id, entry('alice@example.com')),
+            store.addApproval(id, entry('bob@example.com')),
+          ]);
+
+          // Assess
+          expect(results.map((r) => r.added)).toEqual([true, true]);
+          const stored = await store.getApproval(id);
+          expect(stored?.state).toBe('PENDING');
+          expect(stored?.approvals.map((a) => a.person).sort()).toEqual(['alice@example.com', 'bob@example.com']);
+          expect(results.map((r) => r.record.approvals.length).sort()).toEqual([1, 2]);
+        });
+      });
+
+      describe('when the same person approves twice (even at the same time, through two identities)', () => {
+        it('counts the person once and returns the stored record with added false', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+
+          // Act
+          const results = await Promise.all([
+            store.addApproval(id, entry('alice@example.com', 'alice')),
+            store.addApproval(id, entry('U024BE7LH', 'alice')),
+          ]);
+          const again = await store.addApproval(id, entry('alice@example.com', 'alice'));
+
+          // Assess
+          expect(results.map((r) => r.added).sort()).toEqual([false, true]);
+          expect(again.added).toBe(false);
+          expect(again.record.approvals).toHaveLength(1);
+          expect((await store.getApproval(id))?.approvals).toHaveLength(1);
+        });
+      });
+
+      describe('when the approval was already decided', () => {
+        it('throws ALREADY_DECIDED and stores nothing', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+          await store.decideApproval(id, 'REJECTED', 'bob@example.com', '2026-01-10T10:06:00.000Z');
+
+          // Act
+          const act = store.addApproval(id, entry('alice@example.com'));
+
+          // Assess
+          await expect(act).rejects.toMatchObject({ code: 'ALREADY_DECIDED' });
+          expect((await store.getApproval(id))?.approvals).toEqual([]);
+        });
+      });
+
+      describe('when the approval does not exist', () => {
+        it('throws NotFoundError', async () => {
+          // Act
+          const act = store.addApproval(`appr-${uniqueSuffix()}`, entry('alice@example.com'));
+
+          // Assess
+          await expect(act).rejects.toThrowWithCode(NotFoundError, 'NOT_FOUND');
+        });
+      });
+
+      describe('when the entry is invalid', () => {
+        it('throws InvalidInputError and stores nothing', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+
+          // Act
+          const act = store.addApproval(id, { by: '', person: '', at: 'now' });
+
+          // Assess
+          await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
+          expect((await store.getApproval(id))?.approvals).toEqual([]);
+        });
+      });
+    });
+
+    describe('Method: recordPusher / listPushers', () => {
+      const pusher = (repository: string, digest: string, identity: string) => ({
+        repository,
+        digest,
+        identity,
+        source: 'cloudtrail' as const,
+        at: '2026-01-10T10:00:00.000Z',
+      });
+
+      describe('when pushers are recorded before the release is', () => {
+        it('lists each distinct identity once, sorted, and the release record is still created', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+
+          // Act
+          await store.recordPusher(pusher(repository, digest, 'arn:aws:iam::1:user/zed'));
+          await store.recordPusher(pusher(repository, digest, 'arn:aws:iam::1:user/amy'));
+          await store.recordPusher({
+            ...pusher(repository, digest, 'arn:aws:iam::1:user/zed'),
+            at: '2027-01-01T00:00:00.000Z',
+          });
+          const created = await store.recordRelease(releaseRecord(repository, digest));
+
+          // Assess
+          expect(created.created).toBe(true);
+          expect(await store.listPushers(repository, digest)).toEqual([
+            pusher(repository, digest, 'arn:aws:iam::1:user/amy'),
+            pusher(repository, digest, 'arn:aws:iam::1:user/zed'),
+          ]);
+          expect(await store.listPushers(repository, newDigest())).toEqual([]);
+          expect(await store.listPushedTags(repository, digest)).toEqual([]);
+          expect(await store.listEvidence(repository, digest)).toEqual([]);
+        });
+      });
+
+      describe('when the pusher record is invalid', () => {
+        it('throws InvalidInputError', async () => {
+          // Act
+          const act = store.recordPusher(pusher(newRepository(), 'sha256:nope', 'arn:aws:iam::1:user/amy'));
+
+          // Assess
+          await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
+        });
+      });
+    });
+
     describe('Method: rebindApproval', () => {
       describe('when the approval is pending', () => {
         it('points it at the new task token and changes nothing else', async () => {
