@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +18,19 @@ import { GateError } from '../../lambdas/domain/errors.js';
 import { COMPONENTS_DOCUMENT } from '../../lambdas/domain/evidence/sbom.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
+import type { ApprovalEmail } from '../../lambdas/domain/ports.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { collectContext } from '../../lambdas/domain/workflow/collect-evidence.js';
 import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
-import { FixedClock, RecordingNotifier, RecordingOutcomes, RecordingStarter } from '../support/fakes.js';
+import {
+  FixedClock,
+  MemoryLinkSecrets,
+  RecordingMailer,
+  RecordingNotifier,
+  RecordingOutcomes,
+  RecordingStarter,
+} from '../support/fakes.js';
 import { FaultPlan, type SideEffect, sideEffectLabel } from '../support/faults.js';
 import { useStandIns } from '../support/stand-ins.js';
 import { driveRelease, LiveTokens } from '../support/workflow-driver.js';
@@ -58,6 +66,7 @@ type Scenario = (typeof SCENARIOS)[number];
 
 describe('Workflow: a crash after each side effect, then a redrive (issue 10, crash and retry)', () => {
   const aws = useStandIns();
+  const LINK_KEY = randomBytes(32);
   let dir: string;
   let keys: FixtureKeys;
   let policy: LoadedPolicy;
@@ -99,6 +108,9 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     const outcomes = new RecordingOutcomes();
     const tokens = new LiveTokens();
     const clock = new FixedClock(WORLD_NOW);
+    // One link key for every run, so a mail sent again after a crash is the same mail.
+    const mailer = new RecordingMailer();
+    const secrets = new MemoryLinkSecrets({ current: LINK_KEY });
     const raw: GateDeps = {
       config: { stage: STAGE, scanTimeoutSeconds: 900, approvalBaseUrl: APPROVAL_BASE_URL },
       policy,
@@ -110,6 +122,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       notifier,
       outcomes,
       clock,
+      approvalLinks: { secrets, mailer },
     };
     const deps: HandlerDeps = {
       gate: {
@@ -120,12 +133,13 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
         tokens: plan.wrap('tokens', tokens),
         notifier: plan.wrap('notifier', notifier),
         outcomes: plan.wrap('outcomes', outcomes),
+        approvalLinks: { secrets, mailer: plan.wrap('mailer', mailer) },
       },
       starter: plan.wrap('starter', new RecordingStarter()),
     };
     // ECR scans the image on push (outside the gate: not a side effect of the workflow).
     const [scanEvent] = await scanner.scan(collectContext(raw, { repository: REPOSITORY, digest }));
-    return { raw, deps, tokens, notifier, outcomes, scanEvent };
+    return { raw, deps, tokens, notifier, outcomes, mailer, scanEvent };
   }
 
   const pushEvent = (tag: string) => ({
@@ -173,6 +187,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       const ports = new Set(baseline.plan.calls.map((c) => c.port));
       expect([...ports].sort()).toEqual([
         'documents',
+        'mailer',
         'notifier',
         'outcomes',
         'registry',
@@ -273,12 +288,25 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       registry: registryState,
       outcomes: once(world.outcomes.events.map((e) => ({ type: e.type, detail: e.detail }))),
       notifications: once(world.notifier.messages),
+      mails: once(world.mailer.sent.map(withReadableToken)),
     };
     let text = JSON.stringify(state);
     for (const [i, a] of approvals.entries()) text = text.replaceAll(a.approvalId, `<approval ${i}>`);
     return JSON.parse(text) as unknown;
   }
 });
+
+/**
+ * A mail with its link token shown as its claims: the token signs the random approval id, which
+ * the state then names by its index like everywhere else (the signature differs with the id).
+ */
+function withReadableToken(mail: ApprovalEmail): ApprovalEmail {
+  const readable = (text: string) =>
+    text.replace(/([?&]t=)([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+/g, (_m, at: string, claims: string) => {
+      return `${at}${Buffer.from(claims, 'base64url').toString('utf8')}`;
+    });
+  return { ...mail, link: readable(mail.link), text: readable(mail.text), html: readable(mail.html) };
+}
 
 /** `store.putEvidence ×9, …`: how many side effects of each kind a run makes. */
 function tally(points: readonly SideEffect[]): string {
