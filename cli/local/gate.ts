@@ -2,12 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { OutboxMailer } from '../../lambdas/adapters/mail/outbox-mailer.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { FileLinkSecrets } from '../../lambdas/adapters/secrets/file-link-secrets.js';
+import { FileSlackSigningSecret } from '../../lambdas/adapters/secrets/slack-signing-secret.js';
 import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
@@ -29,6 +30,7 @@ import { makeHandler as approvalApi, statusOf } from '../../lambdas/handlers/app
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
+import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-interactions.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
 import { LocalScanner } from './scanner.js';
 import { type StandIns, startStandIns } from './stand-ins.js';
@@ -190,6 +192,7 @@ export class LocalGate {
       outcomes,
       clock: systemClock,
       approvalLinks: { secrets: new FileLinkSecrets(join(workDir, 'link-secret.json')), mailer },
+      slackSigningSecret: new FileSlackSigningSecret(join(workDir, 'slack-signing-secret')),
       ...(opts.revocationList === undefined
         ? {}
         : { revocation: new FileRevocationList({ path: opts.revocationList, whenMissing: 'nothing-revoked' }) }),
@@ -211,6 +214,7 @@ export class LocalGate {
     gate.ownedDir = ownedDir;
     gate.scannerPorts = ports;
     const api = approvalApi(getDeps);
+    const slack = slackInteractions(getDeps);
     server.on('request', (req, res) => {
       void (async () => {
         try {
@@ -220,6 +224,10 @@ export class LocalGate {
           if (local !== null) {
             const fromCli = req.headers['x-release-gate-local'] === LOCAL_DECISION_HEADER['x-release-gate-local'];
             await localDecision(getDeps, req.method ?? 'GET', fromCli, local[1] ?? '', body, res);
+            return;
+          }
+          if (url.pathname === '/slack/interactions') {
+            send(res, await slack(apiEvent(req, url, body, {})));
             return;
           }
           const m = /^\/approvals\/([^/]+)$/.exec(url.pathname);
@@ -233,23 +241,7 @@ export class LocalGate {
           } catch (err) {
             throw new InvalidInputError('the approval id in the path is not valid percent-encoding', { cause: err });
           }
-          const event = {
-            version: '2.0',
-            routeKey: `${req.method} /approvals/{id}`,
-            rawPath: url.pathname,
-            rawQueryString: url.search.slice(1),
-            headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
-            pathParameters: { id },
-            requestContext: { http: { method: req.method ?? 'GET', path: url.pathname } },
-            body,
-            isBase64Encoded: false,
-          } as unknown as APIGatewayProxyEventV2; // only the fields the handler reads
-          const out = await api(event);
-          if (typeof out === 'string') {
-            res.writeHead(200).end(out);
-            return;
-          }
-          res.writeHead(out.statusCode ?? 200, out.headers as Record<string, string>).end(out.body ?? '');
+          send(res, await api(apiEvent(req, url, body, { id })));
         } catch (err) {
           // The status says what was wrong; a body past the limit is answered (413), then the
           // connection is closed, instead of resetting it under the client.
@@ -384,6 +376,34 @@ const APPROVAL_BODY_BYTES = 16_384;
 const DRAIN_BYTES = 1024 * 1024;
 
 /** The request body, refused (TooLargeError) past `limit` bytes: the rest is read and dropped. */
+/** The API Gateway (HTTP API, payload 2.0) event of a local request: only the fields the handlers read. */
+function apiEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: string,
+  pathParameters: Record<string, string>,
+): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: `${req.method} ${url.pathname}`,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+    pathParameters,
+    requestContext: { http: { method: req.method ?? 'GET', path: url.pathname, sourceIp: '127.0.0.1' } },
+    body,
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+function send(res: ServerResponse, out: APIGatewayProxyResultV2): void {
+  if (typeof out === 'string') {
+    res.writeHead(200).end(out);
+    return;
+  }
+  res.writeHead(out.statusCode ?? 200, out.headers as Record<string, string>).end(out.body ?? '');
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

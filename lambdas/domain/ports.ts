@@ -335,6 +335,15 @@ export interface LinkSecrets {
   getLinkKeys(): Promise<LinkKeys>;
 }
 
+/**
+ * Where the Slack app's signing secret comes from (Slack → app → Basic Information → Signing
+ * Secret): Secrets Manager on AWS, a file generated once under `.release-gate/` locally. Throws
+ * ConfigError when it is missing or too short: Slack interactions then fail closed.
+ */
+export interface SlackSigningSecret {
+  getSlackSigningSecret(): Promise<string>;
+}
+
 /** One approval request mail, to one approver, with the link signed for that approver. */
 export interface ApprovalEmail {
   readonly approvalId: string;

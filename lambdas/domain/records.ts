@@ -191,7 +191,7 @@ export const ApprovalEntrySchema = z.object({
   at: z.string(),
   comment: z.string().max(1000).optional(),
   /** How the identity was proven (decide-approval.ts `ApprovalIdentity`); absent on older records. */
-  via: z.enum(['email-link', 'cli-local', 'cli-aws']).optional(),
+  via: z.enum(['email-link', 'cli-local', 'cli-aws', 'slack']).optional(),
 });
 export type ApprovalEntry = Immutable<z.infer<typeof ApprovalEntrySchema>>;
 

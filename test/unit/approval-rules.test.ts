@@ -61,6 +61,9 @@ describe('Module: approvers', () => {
     it.each([
       ['carol@example.com', true],
       ['bob@example.com', true], // listed by his Slack id
+      ['U0BOB', true], // a Slack button click by bob
+      ['U0ALICE', false], // alice's Slack id: alice is not on the allowlist
+      ['U0MALLORY', false], // a Slack user nobody lists
       ['arn:aws:sts::111122223333:assumed-role/release-approver/dana', true],
       ['arn:aws:sts::111122223333:assumed-role/ci-push/dana', false],
       ['alice@example.com', false],

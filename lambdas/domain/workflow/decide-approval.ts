@@ -1,5 +1,6 @@
 // The answer to an approval (approval-api handler, `release-gate approve|reject`).
 import { verifyLink } from '../approval/link.js';
+import { parseSlackInteraction, SlackRefusedError, verifySlackRequest } from '../approval/slack.js';
 import {
   AlreadyDecidedError,
   ErrorName,
@@ -21,10 +22,11 @@ import { linkRecipients } from './request-approval.js';
  * link is the proof). `cli-local`: a name typed on the command line against the embedded local
  * stack, recorded as local and unauthenticated. `cli-aws`: the ARN of the AWS principal whose
  * credentials `release-gate approve --aws` answers the workflow with (STS GetCallerIdentity).
+ * `slack`: the Slack user id of a button click whose request carried Slack's signature.
  * Every kind is held to the same rules (allowlist, separation of duties, quorum).
  */
 export interface ApprovalIdentity {
-  readonly kind: 'email-link' | 'cli-local' | 'cli-aws';
+  readonly kind: 'email-link' | 'cli-local' | 'cli-aws' | 'slack';
   readonly subject: string;
 }
 
@@ -33,6 +35,7 @@ export const IDENTITY_NOTE: Record<ApprovalIdentity['kind'], string> = {
   'email-link': 'signed email link',
   'cli-local': 'local, unauthenticated',
   'cli-aws': 'AWS CLI, caller principal',
+  slack: 'Slack button, signed request',
 };
 
 export interface ApprovalAnswer {
@@ -136,7 +139,7 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
   if (!isAllowedApprover(rules, by)) {
     throw new UntrustedError(`${by} is not an allowed approver for ${approval.repository}`);
   }
-  if (answer.evidenceSetDigest !== undefined && answer.evidenceSetDigest !== approval.evidenceSetDigest) {
+  if (answer.evidenceSetDigest !== undefined && answer.evidenceSetDigest !== (approval.evidenceSetDigest ?? '')) {
     throw new UntrustedError(
       `the answer is for evidence set ${answer.evidenceSetDigest}; approval ${approval.approvalId} is for ${approval.evidenceSetDigest ?? 'none'}`,
     );
@@ -262,4 +265,27 @@ function identities(decided: ApprovalRecord, rejectedVia: ApprovalIdentity['kind
   const note = (via: ApprovalIdentity['kind'] | undefined) => (via === undefined ? 'unknown' : IDENTITY_NOTE[via]);
   if (decided.state === 'REJECTED') return `${decided.decidedBy ?? 'unknown'} (${note(rejectedVia)})`;
   return decided.approvals.map((a) => `${a.by} (${note(a.via)})`).join(', ');
+}
+
+/**
+ * Answers an approval through a Slack button click: the request must carry Slack's signature with
+ * this gate's signing secret and a fresh timestamp (SlackRefusedError otherwise, nothing read or
+ * stored); then the clicking Slack user id is the identity, held to the same rules as every other,
+ * and the evidence-set digest in the button must be the request's.
+ */
+export async function answerBySlack(
+  deps: GateDeps,
+  request: { readonly timestamp: string | undefined; readonly signature: string | undefined; readonly rawBody: string },
+): Promise<ApprovalRecord> {
+  if (deps.slackSigningSecret === undefined) {
+    throw new SlackRefusedError('BAD_SIGNATURE', 'Slack interactions are not configured on this gate');
+  }
+  verifySlackRequest(await deps.slackSigningSecret.getSlackSigningSecret(), request, deps.clock.now());
+  const click = parseSlackInteraction(request.rawBody);
+  return decideApproval(deps, {
+    approvalId: click.approvalId,
+    decision: click.decision,
+    identity: { kind: 'slack', subject: click.userId },
+    evidenceSetDigest: click.evidenceSetDigest,
+  });
 }

@@ -10,6 +10,7 @@ import type {
   RegistryWriter,
   ReleaseStore,
   ScanFindingsSource,
+  SlackSigningSecret,
   TaskTokenPort,
 } from '../ports.js';
 
@@ -41,4 +42,6 @@ export interface GateDeps {
    * @default - no links: nobody can answer by link (fail closed); the CLI route remains
    */
   readonly approvalLinks?: { readonly secrets: LinkSecrets; readonly mailer: ApprovalMailer };
+  /** Slack interactions (`POST /slack/interactions`); without it they are refused. */
+  readonly slackSigningSecret?: SlackSigningSecret;
 }

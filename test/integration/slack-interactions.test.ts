@@ -1,0 +1,142 @@
+/**
+ * Slack buttons on the local approval server (issue 8): `POST /slack/interactions` with
+ * `block_actions` payloads signed as Slack signs them (HMAC-SHA256 with the app's signing secret),
+ * sent over HTTP. Only a correctly signed, fresh click by an allowed Slack user who did not push the
+ * release, for the evidence set the approval is for, counts.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { slackButtonValue, slackSignature } from '../../lambdas/domain/approval/slack.js';
+import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
+import { buildGoodRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
+
+const ALICE_IAM = 'arn:aws:iam::000000000000:user/alice';
+const REPOSITORY = 'slack/app';
+
+/** alice pushes (IAM) and has a Slack id; bob answers in Slack; carol is a person but not allowed. */
+function withSlackRule(policy: PolicyDocument): PolicyDocument {
+  const [demo] = policy.rules;
+  if (demo === undefined) throw new Error('the demo policy has no rule');
+  const people = [
+    { email: 'alice@example.com', slack: 'U0ALICE', iam: [ALICE_IAM] },
+    { email: 'bob@example.com', slack: 'U0BOB', iam: [] },
+    { email: 'carol@example.com', slack: 'U0CAROL', iam: [] },
+  ];
+  const approval = { ...demo.approval, people, approvers: ['alice@example.com', 'bob@example.com'], quorum: 1 };
+  return { ...policy, rules: [{ ...demo, repositories: ['slack/**'], approval }, ...policy.rules] };
+}
+
+/** A Slack `block_actions` body for one button click, as Slack form-encodes it. */
+function clickBody(user: string, action: 'approve' | 'reject', value: string): string {
+  const payload = {
+    type: 'block_actions',
+    user: { id: user, username: user.toLowerCase(), team_id: 'T0GATE' },
+    api_app_id: 'A0GATE',
+    container: { type: 'message', message_ts: '1765000000.000100', channel_id: 'C0RELEASES' },
+    channel: { id: 'C0RELEASES', name: 'releases' },
+    response_url: 'https://hooks.slack.com/actions/T0GATE/1/abc',
+    actions: [{ type: 'button', action_id: action, block_id: 'decide', value, action_ts: '1765000001.000200' }],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** The ephemeral text Slack would show the clicking user. */
+const textOf = async (res: Response): Promise<string> => ((await res.json()) as { text: string }).text;
+
+describe('Server: Slack interactions on the local approval server (issue 8)', () => {
+  const world = useLocalWorld({ tweak: withSlackRule });
+  let w: LocalWorld;
+  let approvalId: string;
+  let evidenceSetDigest: string;
+  let finished: () => ReturnType<LocalWorld['gate']['waitForExecution']>;
+  let secret: string;
+
+  /** Posts `body` to the Slack route, signed with `key` at `timestamp` (seconds), as Slack would. */
+  const post = (body: string, opts: { key?: string; timestamp?: number } = {}) => {
+    const ts = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+    return fetch(new URL('/slack/interactions', w.gate.approvalBaseUrl), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': ts,
+        'x-slack-signature': slackSignature(opts.key ?? secret, ts, body),
+      },
+      body,
+    });
+  };
+  const click = (user: string, action: 'approve' | 'reject' = 'approve', esd = evidenceSetDigest) =>
+    post(clickBody(user, action, slackButtonValue(approvalId, esd)));
+  const state = async () => (await w.deps.gate.store.getApproval(approvalId))?.state;
+
+  beforeAll(async () => {
+    w = world();
+    const built = await buildGoodRelease(w, REPOSITORY);
+    const requested = new Promise<Readonly<Record<string, unknown>>>((resolve) =>
+      w.gate.onOutcome((e) => {
+        if (e.type === 'Approval Requested' && e.detail.repository === REPOSITORY) resolve(e.detail);
+      }),
+    );
+    const pushed = await w.gate.push(REPOSITORY, built.subject.tag, { pusher: ALICE_IAM });
+    const detail = await requested;
+    approvalId = String(detail.approvalId);
+    evidenceSetDigest = String(detail.evidenceSetDigest);
+    finished = () => w.gate.waitForExecution(pushed.executionName ?? '');
+    // The local gate generated the secret file (0600); a real app's secret is pasted there.
+    secret = (await w.deps.gate.slackSigningSecret?.getSlackSigningSecret()) ?? '';
+  });
+
+  it('answers 401 to a click signed with another secret, and stores nothing', async () => {
+    const res = await post(clickBody('U0BOB', 'approve', slackButtonValue(approvalId, evidenceSetDigest)), {
+      key: 'ffffffffffffffffffffffffffffffff',
+    });
+
+    expect(res.status).toBe(401);
+    expect(await state()).toBe('PENDING');
+    expect((await w.deps.gate.store.getApproval(approvalId))?.approvals).toEqual([]);
+  });
+
+  it('answers 401 to a correctly signed click whose timestamp is more than 5 minutes old', async () => {
+    const res = await post(clickBody('U0BOB', 'approve', slackButtonValue(approvalId, evidenceSetDigest)), {
+      timestamp: Math.floor(Date.now() / 1000) - 301,
+    });
+
+    expect(res.status).toBe(401);
+    expect(await state()).toBe('PENDING');
+  });
+
+  it('refuses Slack users who are not allowed: unknown, listed but not an approver', async () => {
+    const unknown = await click('U0MALLORY');
+    const carol = await click('U0CAROL', 'reject');
+
+    expect([unknown.status, carol.status]).toEqual([200, 200]);
+    expect(await textOf(unknown)).toContain('U0MALLORY is not an allowed approver');
+    expect(await textOf(carol)).toContain('U0CAROL is not an allowed approver');
+    expect(await state()).toBe('PENDING');
+  });
+
+  it('refuses the pusher’s Slack id (separation of duties)', async () => {
+    const res = await click('U0ALICE');
+
+    expect(await textOf(res)).toContain('separation of duties');
+    expect(await state()).toBe('PENDING');
+  });
+
+  it('refuses a button for another evidence set', async () => {
+    const res = await click('U0BOB', 'approve', `sha256:${'0'.repeat(64)}`);
+
+    expect(await textOf(res)).toContain('is for evidence set');
+    expect(await state()).toBe('PENDING');
+  });
+
+  it('takes a correctly signed click by an allowed Slack user, records it as Slack, and promotes', async () => {
+    const res = await click('U0BOB');
+    const exec = await finished();
+
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('approved') });
+    expect(lastState(exec)).toBe('Promoted');
+    const approval = await w.deps.gate.store.getApproval(approvalId);
+    expect(approval).toMatchObject({ state: 'APPROVED', approvals: [{ by: 'U0BOB', via: 'slack' }] });
+    const evidence = await w.deps.gate.store.getEvidence(REPOSITORY, approval?.digest ?? '', 'approval');
+    expect(evidence?.reasons).toContain('identities: U0BOB (Slack button, signed request)');
+  });
+});
