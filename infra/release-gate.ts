@@ -236,8 +236,11 @@ export class ReleaseGate extends Construct {
 
     this.approvalApi = new ApprovalApi(this, 'ApprovalApi', {
       handler: fn('approval-api'),
+      handlerRole: this.functions.get('approval-api').role,
+      key: store.key,
       logRetention: props.logRetention,
     });
+    this.functions.addEnvironment('SLACK_SIGNING_SECRET_ARN', this.approvalApi.slackSigningSecret.secretArn);
     // Links are <api>/approvals/<id> (the routes of ApprovalApi); requestApproval appends the id.
     this.functions.addEnvironment('APPROVAL_BASE_URL', `${this.approvalApi.url}approvals`);
 

@@ -5,6 +5,7 @@ import { describeAnswer, renderApprovalPage, renderResultPage } from '../domain/
 import { answerByLink, checkLink } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { logger } from './logger.js';
+import { makeHandler as slackInteractions } from './slack-interactions.js';
 
 const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
 const TokenSchema = z.string().min(1).max(2048);
@@ -45,6 +46,8 @@ export const STATUS_FOR: Partial<Record<GateError['code'], number>> = {
 export const makeHandler =
   (getDeps: () => Promise<HandlerDeps>) =>
   async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
+    // One function serves both routes of the approval API (infra/constructs/approval-api.ts).
+    if (event.routeKey === 'POST /slack/interactions') return slackInteractions(getDeps)(event);
     const id = IdSchema.safeParse(event.pathParameters?.id);
     if (!id.success) return html(400, renderResultPage('Bad request', 'malformed approval id'));
     const deps = await getDeps();

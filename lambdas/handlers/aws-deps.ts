@@ -10,6 +10,7 @@ import { loadPolicyFile } from '../adapters/policy/policy-file.js';
 import { EcrRegistry } from '../adapters/registry/ecr.js';
 import { EcrScanFindingsSource } from '../adapters/scan/ecr-findings.js';
 import { SecretsManagerLinkSecrets } from '../adapters/secrets/secrets-manager-link-secrets.js';
+import { SecretsManagerSlackSigningSecret } from '../adapters/secrets/slack-signing-secret.js';
 import { SfnExecutionStarter, SfnTaskTokens } from '../adapters/sfn/aws-sfn.js';
 import { AwsSignerRevocationChecker } from '../adapters/signer/aws-signer-revocation.js';
 import { DynamoReleaseStore } from '../adapters/store/dynamo-release-store.js';
@@ -56,6 +57,18 @@ function approvalLinks(region: string): Pick<GateDeps, 'approvalLinks'> {
   };
 }
 
+/** The Slack app's signing secret (SLACK_SIGNING_SECRET_ARN); without it Slack clicks are refused. */
+function slackSigningSecret(region: string): Pick<GateDeps, 'slackSigningSecret'> {
+  const secretId = process.env.SLACK_SIGNING_SECRET_ARN;
+  if (secretId === undefined || secretId === '') return {};
+  return {
+    slackSigningSecret: new SecretsManagerSlackSigningSecret({
+      client: new SecretsManagerClient({ region }),
+      secretId,
+    }),
+  };
+}
+
 /**
  * The AWS wiring, built once per Lambda container. The policy file is bundled with the function
  * (and validated at synth time); an invalid policy fails every invocation rather than gating
@@ -85,6 +98,7 @@ export function awsDeps(): Promise<HandlerDeps> {
       clock: systemClock,
       revocation: new AwsSignerRevocationChecker({ client: new SignerClient({ region }) }),
       ...approvalLinks(region),
+      ...slackSigningSecret(region),
     };
     return { gate, starter: new SfnExecutionStarter({ client: clients.sfn, stateMachineArn }) };
   });

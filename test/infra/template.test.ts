@@ -766,7 +766,8 @@ describe('Construct: ReleaseGate', () => {
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /approvals/{id}' });
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /approvals/{id}' });
-      s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 2);
+      // …and POST /slack/interactions (the Slack test below).
+      s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
         IntegrationType: 'AWS_PROXY',
         IntegrationUri: { 'Fn::GetAtt': [approvalId, 'Arn'] },
@@ -798,11 +799,33 @@ describe('Construct: ReleaseGate', () => {
       });
       expect(JSON.stringify(s.template.findResources('AWS::SecretsManager::Secret'))).not.toContain('"SecretString"');
       expect(readers).toEqual(['request-approval', 'approval-api']);
-      expect(resources).toEqual([[secretRef], [secretRef]]);
+      // approval-api also reads the Slack signing secret (the next test).
+      expect(resources.map((r) => r.sort())).toEqual(
+        [[secretRef], [secretRef, ref(logicalId(s.stack.gate.approvalApi.slackSigningSecret))]].map((r) => r.sort()),
+      );
       const env = s.template.findResources('AWS::Lambda::Function');
       for (const fn of Object.values(env)) {
         expect(JSON.stringify(fn)).toContain(
           `"LINK_SECRET_ARN":{"Ref":"${logicalId(s.stack.gate.approvalLinks.secret)}"}`,
+        );
+      }
+    });
+
+    it('routes POST /slack/interactions to approval-api, which alone reads the Slack signing secret', () => {
+      // Prepare
+      const slackRef = ref(logicalId(s.stack.gate.approvalApi.slackSigningSecret));
+
+      // Act
+      const readers = HANDLER_NAMES.filter((name) =>
+        resourcesFor(functionStatements(s, name), 'secretsmanager:GetSecretValue').map(render).includes(slackRef),
+      );
+
+      // Assess
+      s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /slack/interactions' });
+      expect(readers).toEqual(['approval-api']);
+      for (const fn of Object.values(s.template.findResources('AWS::Lambda::Function'))) {
+        expect(JSON.stringify(fn)).toContain(
+          `"SLACK_SIGNING_SECRET_ARN":{"Ref":"${logicalId(s.stack.gate.approvalApi.slackSigningSecret)}"}`,
         );
       }
     });
