@@ -40,6 +40,8 @@ export function policyOf(document: Omit<PolicyDocument, 'apiVersion' | 'kind'> |
 export const WORLD_NOW = new Date('2026-11-25T10:00:00.000Z');
 export const SCAN_TIMEOUT_SECONDS = 900;
 export const APPROVAL_BASE_URL = 'https://gate.example.com/approvals';
+/** The Slack signing secret of the in-process world (Slack-style: 32 hex characters). */
+export const HANDLER_SLACK_SECRET = '5a1c0e7b9d3f4a2c8e6b1d0f9a7c3e5b';
 
 /** Everything gated; `restricted/**` approved only by alice, the rest by bob or carol; `open/**` by nobody listed. */
 export const HANDLER_POLICY = policyOf({
@@ -85,6 +87,7 @@ export function handlerWorld(
       outcomes,
       clock,
       approvalLinks: { secrets: linkSecrets, mailer },
+      slackSigningSecret: { getSlackSigningSecret: async () => HANDLER_SLACK_SECRET },
     },
     starter,
   };

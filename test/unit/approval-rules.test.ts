@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { slackButtonValue, slackSignature } from '../../lambdas/domain/approval/slack.js';
 import { extractBuildTriggerIdentities } from '../../lambdas/domain/attest/slsa.js';
 import { ApprovalPolicySchema } from '../../lambdas/domain/evidence/approval-policy.js';
 import { MediaTypes } from '../../lambdas/domain/oci.js';
@@ -19,6 +20,7 @@ import { evidenceSetDigest } from '../../lambdas/domain/workflow/evidence-set.js
 import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
 import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as requestApproval } from '../../lambdas/handlers/request-approval.js';
+import { HANDLER_SLACK_SECRET } from '../support/handler-world.js';
 import { type HandlerWorld, handlerWorld, policyOf, STAGE, WORLD_NOW } from '../support/world.js';
 
 const DIGEST: Digest = `sha256:${'ab'.repeat(32)}`;
@@ -314,6 +316,19 @@ async function builtByAlice(w: HandlerWorld) {
   });
 }
 
+/** A world where alice and bob (RULES.people) may approve any repository. */
+const aliceAndBobWorld = () =>
+  handlerWorld({
+    policy: policyOf({
+      rules: [
+        {
+          repositories: ['**'],
+          approval: { people: RULES.people, approvers: ['alice@example.com', 'bob@example.com'] },
+        },
+      ],
+    }),
+  });
+
 /** The token of the link RequestApproval mailed to `to`. */
 function mailedToken(w: HandlerWorld, to: string): string {
   const link = w.mailer.sent.find((m) => m.to === to)?.link ?? '';
@@ -339,16 +354,7 @@ describe('Function: approval-api handler, separation of duties from the provenan
   describe('when the GitHub account that started the build answers with its email', () => {
     it('refuses with 403 and resumes nothing; another person’s approval resumes the workflow', async () => {
       // Prepare
-      const w = handlerWorld({
-        policy: policyOf({
-          rules: [
-            {
-              repositories: ['**'],
-              approval: { people: RULES.people, approvers: ['alice@example.com', 'bob@example.com'] },
-            },
-          ],
-        }),
-      });
+      const w = aliceAndBobWorld();
       const { approvalId } = await builtByAlice(w);
 
       // Act: each follows the link mailed to them
@@ -364,6 +370,54 @@ describe('Function: approval-api handler, separation of duties from the provenan
         state: 'APPROVED',
         pushers: ['github:583231'],
         required: 1,
+      });
+    });
+  });
+});
+
+/** A Slack button click as API Gateway hands it over (route key, lower-case headers, base64 body). */
+function slackClick(w: HandlerWorld, user: string, value: string, secret = HANDLER_SLACK_SECRET) {
+  const payload = { type: 'block_actions', user: { id: user }, actions: [{ action_id: 'approve', value }] };
+  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  const ts = String(Math.floor(WORLD_NOW.getTime() / 1000));
+  return approvalApi(w.getDeps)({
+    version: '2.0',
+    routeKey: 'POST /slack/interactions',
+    rawPath: '/slack/interactions',
+    rawQueryString: '',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': ts,
+      'x-slack-signature': slackSignature(secret, ts, body),
+    },
+    isBase64Encoded: true,
+    body: Buffer.from(body).toString('base64'),
+    requestContext: { http: { method: 'POST', path: '/slack/interactions' } },
+  } as never);
+}
+
+describe('Function: approval-api handler, the Slack route (issue 8)', () => {
+  describe('when Slack users click Approve on a release alice’s GitHub account built', () => {
+    it('refuses a forged request with 401, refuses alice’s Slack id, and takes bob’s', async () => {
+      // Prepare
+      const w = aliceAndBobWorld();
+      const { approvalId } = await builtByAlice(w);
+      const value = slackButtonValue(approvalId, (await w.store.getApproval(approvalId))?.evidenceSetDigest ?? '');
+
+      // Act
+      const forged = await slackClick(w, 'U0BOB', value, 'f'.repeat(32));
+      const alice = await slackClick(w, 'U0ALICE', value);
+      const bob = await slackClick(w, 'U0BOB', value);
+
+      // Assess
+      expect(forged).toMatchObject({ statusCode: 401 });
+      expect(alice).toMatchObject({ statusCode: 200 });
+      expect(JSON.stringify(alice)).toContain('separation of duties');
+      expect(bob).toMatchObject({ statusCode: 200 });
+      expect(w.tokens.successes).toHaveLength(1);
+      expect(await w.store.getApproval(approvalId)).toMatchObject({
+        state: 'APPROVED',
+        approvals: [{ by: 'U0BOB', via: 'slack' }],
       });
     });
   });

@@ -9,6 +9,10 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileLinkSecrets } from '../../lambdas/adapters/secrets/file-link-secrets.js';
 import { SecretsManagerLinkSecrets } from '../../lambdas/adapters/secrets/secrets-manager-link-secrets.js';
+import {
+  FileSlackSigningSecret,
+  SecretsManagerSlackSigningSecret,
+} from '../../lambdas/adapters/secrets/slack-signing-secret.js';
 import { ConfigError } from '../../lambdas/domain/errors.js';
 import { describeLinkSecretsContract } from '../support/contracts/link-secrets.contract.js';
 import { stubSdkClient } from '../support/fakes.js';
@@ -122,5 +126,53 @@ describe('Class: FileLinkSecrets', () => {
       const stored = JSON.parse(await readFile(path, 'utf8')) as { current: string };
       expect(Buffer.from(stored.current, 'base64url').byteLength).toBe(32);
     });
+  });
+});
+
+describe('Class: FileSlackSigningSecret', () => {
+  it('generates a Slack-style secret (mode 0600) on the first read and reuses it', async () => {
+    // Prepare
+    const path = join(await tempDir(), '.release-gate', 'slack-signing-secret');
+
+    // Act
+    const first = await new FileSlackSigningSecret(path).getSlackSigningSecret();
+    const again = await new FileSlackSigningSecret(path).getSlackSigningSecret();
+
+    // Assess
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(again).toBe(first);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses a file that holds no Slack signing secret', async () => {
+    // Prepare
+    const path = join(await tempDir(), 'slack-signing-secret');
+    await writeFile(path, 'short\n', { mode: 0o600 });
+
+    // Act & Assess
+    await expect(new FileSlackSigningSecret(path).getSlackSigningSecret()).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('Class: SecretsManagerSlackSigningSecret', () => {
+  it('reads the secret string of the configured secret, and fails closed on a malformed one', async () => {
+    // Prepare
+    const good = stubClient(() => smResponse('0123456789abcdef0123456789abcdef'));
+    const bad = stubClient(() => smResponse('not-a-secret'));
+
+    // Act
+    const secret = await new SecretsManagerSlackSigningSecret({
+      client: good.client,
+      secretId: SECRET_ARN,
+    }).getSlackSigningSecret();
+    const refused = new SecretsManagerSlackSigningSecret({
+      client: bad.client,
+      secretId: SECRET_ARN,
+    }).getSlackSigningSecret();
+
+    // Assess
+    expect(secret).toBe('0123456789abcdef0123456789abcdef');
+    expect(good.sent.map((c) => c.input)).toEqual([{ SecretId: SECRET_ARN }]);
+    await expect(refused).rejects.toThrow(ConfigError);
   });
 });
