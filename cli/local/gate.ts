@@ -12,6 +12,7 @@ import { FileSlackSigningSecret } from '../../lambdas/adapters/secrets/slack-sig
 import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import { SLACK_MAX_BODY_BYTES } from '../../lambdas/domain/approval/slack.js';
 import { describeError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
@@ -218,15 +219,16 @@ export class LocalGate {
     server.on('request', (req, res) => {
       void (async () => {
         try {
-          const body = await readBody(req, APPROVAL_BODY_BYTES);
           const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+          const slackRoute = url.pathname === '/slack/interactions';
+          const body = await readBody(req, slackRoute ? SLACK_MAX_BODY_BYTES : APPROVAL_BODY_BYTES);
           const local = /^\/local\/approvals\/([^/]+)$/.exec(url.pathname);
           if (local !== null) {
             const fromCli = req.headers['x-release-gate-local'] === LOCAL_DECISION_HEADER['x-release-gate-local'];
             await localDecision(getDeps, req.method ?? 'GET', fromCli, local[1] ?? '', body, res);
             return;
           }
-          if (url.pathname === '/slack/interactions') {
+          if (slackRoute) {
             send(res, await slack(apiEvent(req, url, body, {})));
             return;
           }

@@ -1,13 +1,19 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { SlackRefusedError } from '../domain/approval/slack.js';
+import { SLACK_MAX_BODY_BYTES, SlackRefusedError } from '../domain/approval/slack.js';
 import { describeError, GateError } from '../domain/errors.js';
 import { describeAnswer } from '../domain/workflow/approval-page.js';
 import { answerBySlack } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { logger } from './logger.js';
 
-/** An interaction payload is a few kilobytes; a larger body is not one. */
-const MAX_BODY_BYTES = 32_768;
+/** The refusals shown to the clicker; anything else (configuration, the store) is a 500. */
+const REFUSALS: ReadonlySet<GateError['code']> = new Set([
+  'NOT_FOUND',
+  'ALREADY_DECIDED',
+  'EXPIRED',
+  'UNTRUSTED',
+  'INVALID_INPUT',
+]);
 
 /** Slack shows this text to the clicking user only (`ephemeral`), under the approval message. */
 const ephemeral = (statusCode: number, text: string): APIGatewayProxyResultV2 => ({
@@ -27,7 +33,7 @@ export const makeHandler =
   async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
     if (event.requestContext.http.method !== 'POST') return ephemeral(405, 'method not allowed');
     const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-    if (raw.length > MAX_BODY_BYTES) return ephemeral(413, 'request too large');
+    if (Buffer.byteLength(raw) > SLACK_MAX_BODY_BYTES) return ephemeral(413, 'request too large');
     const header = (name: string) =>
       Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1] ?? undefined;
     const deps = await getDeps();
@@ -52,7 +58,7 @@ export const makeHandler =
         });
         return ephemeral(401, 'not a valid Slack request');
       }
-      if (!(err instanceof GateError)) {
+      if (!(err instanceof GateError) || !REFUSALS.has(err.code)) {
         logger.error('slack approval failed', { error: describeError(err) });
         return ephemeral(500, 'the gate could not record this answer; try again or use the approval link');
       }

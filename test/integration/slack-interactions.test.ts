@@ -34,6 +34,17 @@ function clickBody(user: string, action: 'approve' | 'reject', value: string): s
     container: { type: 'message', message_ts: '1765000000.000100', channel_id: 'C0RELEASES' },
     channel: { id: 'C0RELEASES', name: 'releases' },
     response_url: 'https://hooks.slack.com/actions/T0GATE/1/abc',
+    // Slack sends the whole message back: here eight sections of 3000 characters (Slack's limit
+    // for a section's text), so the form-encoded body is well above an approval form's 16 KiB.
+    message: {
+      type: 'message',
+      ts: '1765000000.000100',
+      blocks: Array.from({ length: 8 }, (_, i) => ({
+        type: 'section',
+        block_id: `evidence-${i}`,
+        text: { type: 'mrkdwn', text: `*evidence ${i}* ${'x'.repeat(2980)}` },
+      })),
+    },
     actions: [{ type: 'button', action_id: action, block_id: 'decide', value, action_ts: '1765000001.000200' }],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { slackButtonValue, slackSignature } from '../../lambdas/domain/approval/slack.js';
 import { extractBuildTriggerIdentities } from '../../lambdas/domain/attest/slsa.js';
+import { ConfigError } from '../../lambdas/domain/errors.js';
 import { ApprovalPolicySchema } from '../../lambdas/domain/evidence/approval-policy.js';
 import { MediaTypes } from '../../lambdas/domain/oci.js';
 import { evaluatePolicy } from '../../lambdas/domain/policy/evaluate.js';
@@ -376,7 +377,7 @@ describe('Function: approval-api handler, separation of duties from the provenan
 });
 
 /** A Slack button click as API Gateway hands it over (route key, lower-case headers, base64 body). */
-function slackClick(w: HandlerWorld, user: string, value: string, secret = HANDLER_SLACK_SECRET) {
+function slackClick(w: Pick<HandlerWorld, 'getDeps'>, user: string, value: string, secret = HANDLER_SLACK_SECRET) {
   const payload = { type: 'block_actions', user: { id: user }, actions: [{ action_id: 'approve', value }] };
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
   const ts = String(Math.floor(WORLD_NOW.getTime() / 1000));
@@ -420,6 +421,28 @@ describe('Function: approval-api handler, the Slack route (issue 8)', () => {
         approvals: [{ by: 'U0BOB', via: 'slack' }],
       });
     });
+  });
+});
+
+describe('Function: approval-api handler, the Slack route when the gate cannot read its signing secret', () => {
+  it('answers 500 (Slack shows a failure), not a refusal the clicker could take as final', async () => {
+    // Prepare
+    const w = handlerWorld();
+    const broken = {
+      ...w.deps,
+      gate: {
+        ...w.deps.gate,
+        slackSigningSecret: {
+          getSlackSigningSecret: () => Promise.reject(new ConfigError('cannot read the Slack signing secret')),
+        },
+      },
+    };
+
+    // Act
+    const out = await slackClick({ getDeps: async () => broken }, 'U0BOB', `${'a'.repeat(32)}:`);
+
+    // Assess
+    expect(out).toMatchObject({ statusCode: 500 });
   });
 });
 

@@ -17,6 +17,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, GateError } from '../errors.js';
 
+/**
+ * A click's payload carries the whole message it was on (its blocks), form-encoded: a few kilobytes
+ * for an approval message; a body far larger is not one of ours.
+ */
+export const SLACK_MAX_BODY_BYTES = 65_536;
+
 /** Slack's replay window, in seconds (either direction, for clock skew). */
 export const SLACK_MAX_AGE_SECONDS = 5 * 60;
 
