@@ -65,6 +65,14 @@ export const LAMBDA_TRANSIENT_ERRORS = [
   'Lambda.TooManyRequestsException',
 ] as const;
 
+/**
+ * A Lambda that crashed, ran out of memory or hit its own timeout (`Lambda.Unknown`). Every step is
+ * safe to run again after a crash past any of its writes (test/workflow/crash-retry.test.ts), so a
+ * Task retries it twice, far fewer times than a service error: a crash that repeats (a document
+ * that exhausts memory) then reaches the step's Catch and blocks with its reason.
+ */
+export const LAMBDA_CRASH_ERRORS = ['Lambda.Unknown'] as const;
+
 /** Step Functions' own error names that the ASL or the code matches (States Language spec, "Errors"). */
 export const StatesError = {
   ALL: 'States.ALL',

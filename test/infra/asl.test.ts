@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ErrorName, LAMBDA_TRANSIENT_ERRORS, RETRYABLE_ERRORS, StatesError } from '../../lambdas/domain/errors.js';
+import {
+  ErrorName,
+  LAMBDA_CRASH_ERRORS,
+  LAMBDA_TRANSIENT_ERRORS,
+  RETRYABLE_ERRORS,
+  StatesError,
+} from '../../lambdas/domain/errors.js';
 import { kindsOfStage } from '../../lambdas/domain/evidence/registry.js';
 
 const ASL_FILE = join(fileURLToPath(new URL('../../', import.meta.url)), 'statemachines', 'release-gate.asl.json');
@@ -105,6 +111,18 @@ function tasksWithoutLambdaRetry(machine: Machine): string[] {
     .map((t) => t.name);
 }
 
+/** Names of Task states that do not retry a crashed Lambda exactly twice (`LAMBDA_CRASH_ERRORS`). */
+function tasksWithoutCrashRetry(machine: Machine): string[] {
+  return tasks(machine)
+    .filter(
+      ({ state }) =>
+        !LAMBDA_CRASH_ERRORS.every((error) =>
+          (state.Retry ?? []).some((r) => r.ErrorEquals.includes(error) && r.MaxAttempts === 2),
+        ),
+    )
+    .map((t) => t.name);
+}
+
 function tasksWithoutTimeout(machine: Machine): string[] {
   return tasks(machine)
     .filter(({ state }) => state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined)
@@ -154,6 +172,7 @@ const KNOWN_ERROR_NAMES = new Set<string>([
   ...Object.values(ErrorName),
   ...Object.values(StatesError),
   ...LAMBDA_TRANSIENT_ERRORS,
+  ...LAMBDA_CRASH_ERRORS,
 ]);
 
 /** Tasks that do not retry one of the gate's retryable errors (`RETRYABLE_ERRORS`). */
@@ -229,6 +248,17 @@ describe('State machine: statemachines/release-gate.asl.json', () => {
       expect(missing).toEqual([]);
     });
 
+    it('retries a crashed Lambda (Lambda.Unknown) twice on every Task: each step is safe to run again', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const missing = tasksWithoutCrashRetry(machine);
+
+      // Assess
+      expect(missing).toEqual([]);
+    });
+
     it('bounds every Task with TimeoutSeconds or TimeoutSecondsPath', () => {
       // Prepare
       const { machine } = readMachine();
@@ -253,10 +283,12 @@ describe('State machine: statemachines/release-gate.asl.json', () => {
 
       // Act
       const withoutRetry = tasksWithoutLambdaRetry(broken);
+      const withoutCrashRetry = tasksWithoutCrashRetry(broken);
       const withoutTimeout = tasksWithoutTimeout(broken);
 
       // Assess
       expect(withoutRetry).toEqual(['Promote']);
+      expect(withoutCrashRetry).toEqual(['Promote']);
       expect(withoutTimeout).toEqual(['Promote']);
     });
   });
