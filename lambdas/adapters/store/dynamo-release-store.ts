@@ -397,13 +397,8 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Promotion track
+  // Items under a release: pushed tags, pushers, parent indexes
 
-  /**
-   * Idempotent on (repository, digest). The marker `TRACKED#<repo>@<digest>` is written first with
-   * a condition; the track item is derived from the marker, so a retry after a crash between the
-   * two writes (or with a later `promotedAt`) writes the same track item, never a second one.
-   */
   public async recordPushedTag(repository: string, digest: Digest, tag: string): Promise<void> {
     const rec = validRecord('pushed tag', PushedTagSchema, { repository, digest, tag });
     await this.putIfAbsent('recordPushedTag', {
@@ -462,6 +457,13 @@ export class DynamoReleaseStore implements ReleaseStore {
     });
   }
 
+  // Promotion track
+
+  /**
+   * Idempotent on (repository, digest). The marker `TRACKED#<repo>@<digest>` is written first with
+   * a condition; the track item is derived from the marker, so a retry after a crash between the
+   * two writes (or with a later `promotedAt`) writes the same track item, never a second one.
+   */
   public async appendPromotion(entry: PromotionEntry): Promise<void> {
     const promotion = validRecord('promotion entry', PromotionEntrySchema, entry);
     const markerKey = itemKeys.trackMarker(promotion.repository, promotion.digest);

@@ -254,7 +254,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Promotion track
+  // Items under a release: pushed tags, pushers, parent indexes
 
   public async recordPushedTag(repository: string, digest: Digest, tag: string): Promise<void> {
     const rec = validRecord('pushed tag', PushedTagSchema, { repository, digest, tag });
@@ -287,6 +287,9 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   public async listParentIndexes(repository: string, digest: Digest): Promise<Digest[]> {
     return [...(this.parentIndexes.get(`${repository}@${digest}`) ?? [])].sort();
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Promotion track
 
   public async appendPromotion(entry: PromotionEntry): Promise<void> {
     const promotion = validRecord('promotion entry', PromotionEntrySchema, entry);
