@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import { z } from 'zod';
 import { describeError, GateError } from '../domain/errors.js';
 import { describeAnswer, renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
-import { answerByLink, checkLink } from '../domain/workflow/decide-approval.js';
+import { answerByLink, viewApproval } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { logger } from './logger.js';
 import { makeHandler as slackInteractions } from './slack-interactions.js';
@@ -51,23 +51,19 @@ export const makeHandler =
     const id = IdSchema.safeParse(event.pathParameters?.id);
     if (!id.success) return html(400, renderResultPage('Bad request', 'malformed approval id'));
     const deps = await getDeps();
+    // Kept in the audit records of views, answers and refusals (approval-audit.ts).
+    const origin = { sourceIp: event.requestContext.http.sourceIp, userAgent: event.requestContext.http.userAgent };
     try {
       if (event.requestContext.http.method === 'GET') {
-        const approval = await deps.gate.store.getApproval(id.data);
-        if (approval === null) return html(404, renderResultPage('Not found', 'no such approval'));
         const token = TokenSchema.safeParse(new URLSearchParams(event.rawQueryString ?? '').get('t'));
         // Without a valid link the page is shown read-only: the link is what lets someone decide.
-        const claims = token.success ? await checkLink(deps.gate, id.data, token.data) : null;
-        const decision = await deps.gate.store.getDecision(approval.repository, approval.digest);
-        return html(
-          200,
-          renderApprovalPage(
-            approval,
-            decision,
-            event.rawPath,
-            claims === null || !token.success ? null : { token: token.data, approver: claims.sub },
-          ),
-        );
+        const view = await viewApproval(deps.gate, {
+          approvalId: id.data,
+          token: token.success ? token.data : undefined,
+          origin,
+        });
+        if (view === null) return html(404, renderResultPage('Not found', 'no such approval'));
+        return html(200, renderApprovalPage(view.approval, view.decision, event.rawPath, view.link));
       }
       if (event.requestContext.http.method !== 'POST') return html(405, renderResultPage('Method not allowed', ''));
       if ((event.body?.length ?? 0) > 16_384) return html(413, renderResultPage('Too large', 'form too large'));
@@ -94,6 +90,7 @@ export const makeHandler =
         decision: form.data.decision,
         ...(form.data.comment ? { comment: form.data.comment } : {}),
         ...(verified === undefined ? {} : { verifiedEmail: verified }),
+        origin,
       });
       logger.info('approval answered', {
         approvalId: id.data,

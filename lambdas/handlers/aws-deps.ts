@@ -18,6 +18,7 @@ import { S3DocumentStore } from '../adapters/store/s3-document-store.js';
 import { ConfigError } from '../domain/errors.js';
 import { type ExecutionStarter, systemClock } from '../domain/ports.js';
 import type { GateDeps } from '../domain/workflow/deps.js';
+import { logAuditFailure } from './logger.js';
 
 /** What a handler needs: the workflow dependencies plus the execution starter. */
 export interface HandlerDeps {
@@ -99,6 +100,7 @@ export function awsDeps(): Promise<HandlerDeps> {
       revocation: new AwsSignerRevocationChecker({ client: new SignerClient({ region }) }),
       ...approvalLinks(region),
       ...slackSigningSecret(region),
+      auditFailures: logAuditFailure,
     };
     return { gate, starter: new SfnExecutionStarter({ client: clients.sfn, stateMachineArn }) };
   });
