@@ -23,6 +23,7 @@ import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
 import { decideApproval } from '../lambdas/domain/workflow/decide-approval.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { awsDeps } from '../lambdas/handlers/aws-deps.js';
+import { approvalTrailLines } from './approval-trail.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runDemo } from './demo.js';
 import { startStandIns } from './local/stand-ins.js';
@@ -282,9 +283,11 @@ async function status(args: string[]): Promise<number> {
     const out = [];
     for (const r of releases) {
       const evidence = digest === undefined ? [] : await store.listEvidence(r.repository, r.digest);
+      const approvalTrail = digest === undefined ? [] : await store.listApprovalAudit(r.repository, r.digest);
       out.push({
         ...r,
         evidence: evidence.map((e) => ({ kind: e.kind, status: e.status, reasons: e.reasons, documents: e.documents })),
+        approvalTrail,
       });
     }
     if (values.json) {
@@ -304,6 +307,8 @@ async function status(args: string[]): Promise<number> {
         for (const d of e.documents)
           process.stdout.write(`      s3://${state.bucket}/evidence/sha256/${d.digest.slice(7)}  ${d.name}\n`);
       }
+      if (r.approvalTrail.length > 0) process.stdout.write('    approval trail:\n');
+      for (const line of approvalTrailLines(r.approvalTrail)) process.stdout.write(`      ${line}\n`);
     }
     return 0;
   } finally {

@@ -335,6 +335,21 @@ async function completeAnswer(
     documents: [finalRecord],
     collectedAt: at,
   });
+  // Before the workflow is answered, so that a crash between the two cannot lose it: the same
+  // answer again announces again (at-least-once, like every outcome event).
+  await deps.outcomes.emit('Approval Decided', {
+    approvalId: decided.approvalId,
+    repository: decided.repository,
+    digest: decided.digest,
+    state: decided.state,
+    by,
+    via: approved ? [...new Set(decided.approvals.map((a) => a.via ?? 'unknown'))] : [rejectedVia ?? 'unknown'],
+    approvals: decided.approvals.map((a) => ({ by: a.by, at: a.at, via: a.via ?? null })),
+    decidedAt: at,
+    comment: decided.comment ?? null,
+    evidenceSetDigest: decided.evidenceSetDigest ?? null,
+    approvalRecord: stored.documents.find((d) => d.name === finalRecord.name)?.digest ?? finalRecord.digest,
+  });
   try {
     if (approved) {
       await deps.tokens.sendSuccess(decided.taskToken, { approved: true, by, approvalId: decided.approvalId });
@@ -351,21 +366,6 @@ async function completeAnswer(
     if (repeated && err instanceof ExpiredError && stored.facts.approvalId === decided.approvalId) return decided;
     throw err;
   }
-  // After the workflow took the answer: a repeated answer finds the task answered and returns
-  // above, so the event is sent once, unless a crash fell between the answer and this line.
-  await deps.outcomes.emit('Approval Decided', {
-    approvalId: decided.approvalId,
-    repository: decided.repository,
-    digest: decided.digest,
-    state: decided.state,
-    by,
-    via: approved ? [...new Set(decided.approvals.map((a) => a.via ?? 'unknown'))] : [rejectedVia ?? 'unknown'],
-    approvals: decided.approvals.map((a) => ({ by: a.by, at: a.at, via: a.via ?? null })),
-    decidedAt: at,
-    comment: decided.comment ?? null,
-    evidenceSetDigest: decided.evidenceSetDigest ?? null,
-    approvalRecord: stored.documents.find((d) => d.name === finalRecord.name)?.digest ?? finalRecord.digest,
-  });
   return decided;
 }
 
