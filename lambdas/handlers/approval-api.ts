@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { describeError, GateError } from '../domain/errors.js';
+import { describeError, GateError, UntrustedError } from '../domain/errors.js';
+import { ANONYMOUS, auditRefusal } from '../domain/workflow/approval-audit.js';
 import { describeAnswer, renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
 import { answerByLink, viewApproval } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
@@ -70,6 +71,15 @@ export const makeHandler =
       const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
       const fields = Object.fromEntries(new URLSearchParams(raw));
       if ('by' in fields) {
+        await auditRefusal(deps.gate, {
+          approvalId: id.data,
+          identity: ANONYMOUS,
+          channel: 'email-link',
+          origin,
+          error: new UntrustedError(
+            'a typed identity was sent with the form (refused: the signed link is the identity)',
+          ),
+        });
         return html(
           400,
           renderResultPage(

@@ -80,7 +80,7 @@ async function pending() {
     http('POST', { body: new URLSearchParams({ decision: 'approve', token: token ?? '' }).toString() });
   const view = () => http('GET', { rawQueryString: `t=${token ?? ''}` });
   const trail = () => w.store.listApprovalAudit('demo/app', DIGEST);
-  return { w, store, approvalId, api, answer, view, trail, unstored };
+  return { w, store, approvalId, api, http, answer, view, trail, unstored };
 }
 
 /** A Slack click as API Gateway hands it over, signed with `secret`. */
@@ -144,6 +144,32 @@ describe('Module: approval-audit', () => {
       expect(t.unstored).toEqual([
         expect.objectContaining({ kind: 'viewed', identity: 'alice@example.com', channel: 'email-link', ...ORIGIN }),
       ]);
+    });
+  });
+
+  describe('when the form carries a typed identity', () => {
+    it('refuses it (400) and leaves a refused record with where it came from, and nothing else', async () => {
+      // Prepare
+      const t = await pending();
+      const before = await t.store.getApproval(t.approvalId);
+      t.w.clock.advance(1);
+
+      // Act
+      const typed = await t.http('POST', {
+        body: new URLSearchParams({ decision: 'approve', token: 'x', by: 'alice@example.com' }).toString(),
+      });
+
+      // Assess
+      expect(typed).toMatchObject({ statusCode: 400 });
+      expect(await t.store.getApproval(t.approvalId)).toEqual(before);
+      expect((await t.trail()).map((r) => r.kind)).toEqual(['requested', 'refused']);
+      expect((await t.trail())[1]).toMatchObject({
+        identity: 'anonymous',
+        channel: 'email-link',
+        code: 'UNTRUSTED',
+        outcome: expect.stringContaining('typed identity'),
+        ...ORIGIN,
+      });
     });
   });
 
