@@ -1,4 +1,5 @@
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,6 +8,17 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeRule } from './nag-acknowledgments.js';
+
+/** An OIDC issuer whose JWTs API Gateway verifies: `iss` must be `issuer`, `aud` one of `audience`. */
+export interface LinkJwtIssuer {
+  /** The issuer URL, e.g. `https://cognito-idp.<region>.amazonaws.com/<user pool id>`. */
+  readonly issuer: string;
+  /** Accepted audiences (for Cognito: the app client ids). */
+  readonly audience: readonly string[];
+}
+
+/** The path of the IAM-authorized route `release-gate approve|reject --aws` posts to. */
+export const CLI_APPROVAL_PATH = '/cli/approvals/{id}';
 
 export interface ApprovalApiProps {
   /** The approval-api handler: GET renders the confirmation page, POST records the decision. */
@@ -26,6 +38,13 @@ export interface ApprovalApiProps {
    */
   readonly burstLimit?: number;
   /**
+   * An authorizer for the link routes (`GET/POST /approvals/{id}`): an OIDC issuer (a JWT
+   * authorizer is made for it) or any HTTP route authorizer. With one, the approver signs in as
+   * well, and the handler requires the verified email claim to be the link's signed address.
+   * @default - none: the signed link is the credential
+   */
+  readonly linkAuthorizer?: LinkJwtIssuer | apigwv2.IHttpRouteAuthorizer;
+  /**
    * Retention of the access log group.
    * @default logs.RetentionDays.ONE_MONTH
    */
@@ -42,6 +61,11 @@ export class ApprovalApi extends Construct {
   public readonly stage: apigwv2.HttpStage;
   /** Base URL of the API, ending in `/`; approval links are `<url>approvals/<id>?…`. */
   public readonly url: string;
+  /**
+   * The ARN an approver's IAM policy allows `execute-api:Invoke` on: the CLI route only
+   * (`POST /cli/approvals/*` of the `$default` stage).
+   */
+  public readonly cliApprovalArn: string;
   /**
    * The Slack app's signing secret (SecretString: the secret as Slack shows it). Deployed with a
    * random placeholder, so Slack clicks fail closed until an operator puts the app's secret in.
@@ -65,12 +89,14 @@ export class ApprovalApi extends Construct {
       accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs) },
     });
     const integration = new HttpLambdaIntegration('ApprovalIntegration', props.handler);
+    const linkAuthorizer = linkAuthorizerOf(props.linkAuthorizer);
     const routes = this.httpApi.addRoutes({
       path: '/approvals/{id}',
       methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST],
       integration,
+      ...(linkAuthorizer === undefined ? {} : { authorizer: linkAuthorizer }),
     });
-    for (const route of routes) {
+    for (const route of linkAuthorizer === undefined ? routes : []) {
       acknowledgeRule(
         route,
         'AwsSolutions-APIG4',
@@ -90,6 +116,16 @@ export class ApprovalApi extends Construct {
         "Slack request signing: the handler verifies X-Slack-Signature (HMAC-SHA256 with the app's signing secret, in Secrets Manager) and a 5-minute timestamp window before reading anything; Slack cannot present an API Gateway authorizer credential.",
       );
     }
+    // `release-gate approve|reject --aws`: API Gateway verifies the SigV4 signature and the
+    // caller's execute-api:Invoke permission; the handler takes the approver from the principal
+    // it reports (requestContext.authorizer.iam.userArn), never from the request.
+    this.httpApi.addRoutes({
+      path: CLI_APPROVAL_PATH,
+      methods: [apigwv2.HttpMethod.POST],
+      integration,
+      authorizer: new HttpIamAuthorizer(),
+    });
+    this.cliApprovalArn = this.httpApi.arnForExecuteApi('POST', '/cli/approvals/*', '$default');
     this.slackSigningSecret = new secretsmanager.Secret(this, 'SlackSigningSecret', {
       description: 'release-gate Slack app signing secret (replace the placeholder with the app’s)',
       encryptionKey: props.key,
@@ -103,4 +139,14 @@ export class ApprovalApi extends Construct {
     this.slackSigningSecret.grantRead(props.handlerRole);
     this.url = this.stage.url;
   }
+}
+
+function linkAuthorizerOf(
+  given: LinkJwtIssuer | apigwv2.IHttpRouteAuthorizer | undefined,
+): apigwv2.IHttpRouteAuthorizer | undefined {
+  if (given === undefined || !('issuer' in given)) return given;
+  if (given.audience.length === 0) {
+    throw new Error('linkAuthorizer.audience is empty: name the app client ids whose tokens may answer approvals');
+  }
+  return new HttpJwtAuthorizer('LinkAuthorizer', given.issuer, { jwtAudience: [...given.audience] });
 }

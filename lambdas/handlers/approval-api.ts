@@ -4,6 +4,8 @@ import { describeError, GateError } from '../domain/errors.js';
 import { describeAnswer, renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
 import { answerByLink, checkLink } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { CLI_APPROVAL_ROUTE_KEY, makeHandler as cliApprovals } from './cli-approvals.js';
+import { linkAuthorizerEmail } from './link-authorizer.js';
 import { logger } from './logger.js';
 import { makeHandler as slackInteractions } from './slack-interactions.js';
 
@@ -48,6 +50,7 @@ export const makeHandler =
   async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
     // One function serves both routes of the approval API (infra/constructs/approval-api.ts).
     if (event.routeKey === 'POST /slack/interactions') return slackInteractions(getDeps)(event);
+    if (event.routeKey === CLI_APPROVAL_ROUTE_KEY) return cliApprovals(getDeps)(event);
     const id = IdSchema.safeParse(event.pathParameters?.id);
     if (!id.success) return html(400, renderResultPage('Bad request', 'malformed approval id'));
     const deps = await getDeps();
@@ -85,9 +88,9 @@ export const makeHandler =
       const form = FormSchema.safeParse(fields);
       if (!form.success)
         return html(400, renderResultPage('Bad request', 'a decision and the signed link are required'));
-      const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
-        .authorizer?.jwt?.claims;
-      const verified = typeof claims?.email === 'string' ? claims.email : undefined;
+      const signedIn = linkAuthorizerEmail(event);
+      if ('refused' in signedIn) return html(403, renderResultPage('Refused', signedIn.refused));
+      const verified = signedIn.verifiedEmail;
       const decided = await answerByLink(deps.gate, {
         approvalId: id.data,
         token: form.data.token,

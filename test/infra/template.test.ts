@@ -766,8 +766,8 @@ describe('Construct: ReleaseGate', () => {
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /approvals/{id}' });
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /approvals/{id}' });
-      // …and POST /slack/interactions (the Slack test below).
-      s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
+      // …POST /slack/interactions (the Slack test below) and POST /cli/approvals/{id} (IAM, below).
+      s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 4);
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
         IntegrationType: 'AWS_PROXY',
         IntegrationUri: { 'Fn::GetAtt': [approvalId, 'Arn'] },
@@ -776,6 +776,70 @@ describe('Construct: ReleaseGate', () => {
         StageName: '$default',
         DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }),
       });
+    });
+  });
+
+  describe('when the approval routes’ authorizers are synthesized (issue 8)', () => {
+    const RouteSchema = z.object({
+      Properties: z.object({ AuthorizationType: z.string().optional(), AuthorizerId: z.unknown().optional() }),
+    });
+    const routeAuth = (t: Template, routeKey: string) =>
+      Object.values(t.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } })).map((r) => {
+        const { AuthorizationType, AuthorizerId } = RouteSchema.parse(r).Properties;
+        return {
+          type: AuthorizationType ?? 'NONE',
+          authorizer: AuthorizerId === undefined ? null : render(AuthorizerId),
+        };
+      });
+
+    it('puts IAM authorization on POST /cli/approvals/{id} and none on the link routes, and outputs the ARN approvers may invoke', () => {
+      // Act
+      const outputs = s.template.findOutputs('ApproverInvokeArn');
+
+      // Assess
+      expect(routeAuth(s.template, 'POST /cli/approvals/{id}')).toEqual([{ type: 'AWS_IAM', authorizer: null }]);
+      expect(routeAuth(s.template, 'GET /approvals/{id}')).toEqual([{ type: 'NONE', authorizer: null }]);
+      expect(routeAuth(s.template, 'POST /approvals/{id}')).toEqual([{ type: 'NONE', authorizer: null }]);
+      s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+      const arn = render(outputs.ApproverInvokeArn?.Value);
+      expect(arn).toContain(':execute-api:');
+      expect(arn).toMatch(/\/\$default\/POST\/cli\/approvals\/\*$/);
+    });
+
+    it('with a link authorizer, puts a JWT authorizer of that issuer and audience on both link routes only', () => {
+      // Act
+      const other = synthesize({
+        ...DEFAULT_GATE,
+        approvalLinkAuthorizer: {
+          issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
+          audience: ['approvals-client'],
+        },
+      });
+
+      // Assess
+      const authorizers = other.template.findResources('AWS::ApiGatewayV2::Authorizer');
+      expect(Object.values(authorizers).map((a) => a.Properties)).toEqual([
+        expect.objectContaining({
+          AuthorizerType: 'JWT',
+          IdentitySource: ['$request.header.Authorization'],
+          JwtConfiguration: {
+            Issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
+            Audience: ['approvals-client'],
+          },
+        }),
+      ]);
+      const jwt = { type: 'JWT', authorizer: ref(Object.keys(authorizers)[0] ?? '') };
+      expect(routeAuth(other.template, 'GET /approvals/{id}')).toEqual([jwt]);
+      expect(routeAuth(other.template, 'POST /approvals/{id}')).toEqual([jwt]);
+      expect(routeAuth(other.template, 'POST /cli/approvals/{id}')).toEqual([{ type: 'AWS_IAM', authorizer: null }]);
+      expect(routeAuth(other.template, 'POST /slack/interactions')).toEqual([{ type: 'NONE', authorizer: null }]);
+    });
+
+    it('refuses a link authorizer without an audience at synth time', () => {
+      // Act & Assess
+      expect(() =>
+        synthesize({ ...DEFAULT_GATE, approvalLinkAuthorizer: { issuer: 'https://issuer.example', audience: [] } }),
+      ).toThrow(/linkAuthorizer.audience is empty/);
     });
   });
 

@@ -18,6 +18,7 @@ import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complet
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
 import { makeHandler as waitForScan } from '../../lambdas/handlers/wait-for-scan.js';
 import { sha256Hex } from '../support/digest.js';
+import { recordEvaluatedRelease } from '../support/handler-world.js';
 import { indexOf, oneFileImage } from '../support/images.js';
 import {
   APPROVAL_BASE_URL,
@@ -417,16 +418,7 @@ describe('Function: scan-complete and wait-for-scan handlers', () => {
 // Approvals
 
 async function recordRelease(w: HandlerWorld, repository: string, digest: Digest): Promise<void> {
-  await w.store.recordRelease({
-    repository,
-    digest,
-    mediaType: MediaTypes.ociManifest,
-    stage: STAGE,
-    platforms: [],
-    state: 'EVALUATED',
-    executionName: 'test-execution',
-    recordedAt: NOW.toISOString(),
-  });
+  await recordEvaluatedRelease(w, repository, digest);
 }
 
 /** The principal CloudTrail names as the pusher of the releases these tests approve. */
