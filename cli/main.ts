@@ -2,8 +2,7 @@ import './local/quiet-logs.js';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignerClient } from '@aws-sdk/client-signer';
-import { STSClient } from '@aws-sdk/client-sts';
-import { callerArn } from '../lambdas/adapters/aws/caller-identity.js';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { awsClients } from '../lambdas/adapters/aws/clients.js';
 import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
@@ -18,11 +17,9 @@ import { Limits } from '../lambdas/domain/limits.js';
 import { type ReleaseStore, type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
 import { NormalizedSbomSchema } from '../lambdas/domain/sbom/component.js';
 import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
-import { describeAnswer } from '../lambdas/domain/workflow/approval-page.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
-import { decideApproval } from '../lambdas/domain/workflow/decide-approval.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
-import { awsDeps } from '../lambdas/handlers/aws-deps.js';
+import { API_URL_ENV, answerOnAws, signingRegion } from './commands/approve-aws.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runDemo } from './demo.js';
 import { startStandIns } from './local/stand-ins.js';
@@ -36,8 +33,9 @@ Usage:
   release-gate demo [--auto-approve] [--keep] [--work-dir DIR]
   release-gate gate <ref> [--policy FILE] [--stage NAME] [--json] [--insecure] [--advisories DIR] [--repository NAME]
                    [--revocations FILE]
-  release-gate approve <approval-id> [--by NAME] [--comment TEXT] [--aws]
-  release-gate reject <approval-id> [--by NAME] [--comment TEXT] [--aws]
+  release-gate approve <approval-id> [--by NAME] [--comment TEXT]            (the local stack)
+  release-gate approve <approval-id> --aws [--api-url URL] [--comment TEXT]  (AWS: you are your AWS principal)
+  release-gate reject  <approval-id> … (the same options)
   release-gate status [<digest>] [--json] [--work-dir DIR]
   release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
                              [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
@@ -203,6 +201,7 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
       by: { type: 'string' },
       comment: { type: 'string' },
       aws: { type: 'boolean', default: false },
+      'api-url': { type: 'string' },
       'work-dir': { type: 'string', default: DEFAULT_WORK_DIR },
     },
   });
@@ -210,22 +209,32 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
   const [approvalId] = ids;
   if (approvalId === undefined || ids.length > 1) throw new UsageError(`${command} takes exactly one approval id`);
   if (values.aws) {
-    // On AWS the CLI is the approver's client: SendTaskSuccess/Failure with their credentials, and
-    // the identity recorded is the principal of those credentials, never a typed name.
+    // On AWS the answer goes through the IAM-authorized route: API Gateway verifies the SigV4
+    // signature and names the principal; the CLI never claims an identity itself.
     if (values.by !== undefined)
       throw new UsageError('--by is for the local stack; with --aws you are your AWS principal');
-    const deps = await awsDeps();
-    const sts = new STSClient({});
-    const subject = await callerArn(sts).finally(() => sts.destroy());
-    const decided = await decideApproval(deps.gate, {
-      approvalId,
-      decision: command,
-      identity: { kind: 'cli-aws', subject },
-      ...(values.comment === undefined ? {} : { comment: values.comment }),
-    });
-    const { title, message } = describeAnswer(decided);
-    process.stdout.write(`${title}: ${message}\n`);
-    return 0;
+    const apiUrl = values['api-url'] ?? process.env[API_URL_ENV];
+    if (apiUrl === undefined || apiUrl === '')
+      throw new UsageError(
+        `--aws needs the approval API URL: --api-url URL or ${API_URL_ENV} (stack output ApprovalApiUrl)`,
+      );
+    let url: URL;
+    try {
+      url = new URL(apiUrl);
+    } catch (err) {
+      throw new UsageError(`not a URL: ${apiUrl} (${describeError(err)})`);
+    }
+    return answerOnAws(
+      {
+        apiUrl,
+        approvalId,
+        decision: command,
+        region: signingRegion(url, process.env),
+        credentials: defaultProvider(),
+        ...(values.comment === undefined ? {} : { comment: values.comment }),
+      },
+      process.stdout,
+    );
   }
   const by = values.by ?? process.env.USER ?? process.env.USERNAME ?? '';
   if (by.trim() === '') throw new UsageError('--by NAME is required (no $USER to default to)');

@@ -29,10 +29,12 @@ import { decideApproval } from '../../lambdas/domain/workflow/decide-approval.js
 import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
 import { makeHandler as approvalApi, statusOf } from '../../lambdas/handlers/approval-api.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
+import { CLI_APPROVAL_ROUTE_KEY } from '../../lambdas/handlers/cli-approvals.js';
 import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-interactions.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
+import { LOCAL_ACCOUNT, LocalIamUsers, SigV4RefusedError, verifySigV4 } from './iam-route.js';
 import { LocalScanner } from './scanner.js';
 import { type StandIns, startStandIns } from './stand-ins.js';
 import { LOCAL_DECISION_HEADER } from './state.js';
@@ -139,6 +141,11 @@ export class LocalGate {
     public readonly approvalBaseUrl: string,
     /** The local email channel: every approval mail, as an `.eml` file and in memory. */
     public readonly mailer: OutboxMailer,
+    /**
+     * The local IAM users whose SigV4 signatures the IAM route accepts (`aws-credentials` in the
+     * work directory, generated with one user, `local-approver`).
+     */
+    public readonly iamUsers: LocalIamUsers,
   ) {}
 
   /** The folder the approval mails are written to. */
@@ -210,7 +217,18 @@ export class LocalGate {
       opts.maxTaskSeconds === undefined ? {} : { maxTaskSeconds: opts.maxTaskSeconds },
     );
     depsHolder.deps = { gate: gateDeps, starter: sfn };
-    const gate = new LocalGate(depsHolder.deps, sfn, tokens, scanner, standIns, server, approvalBaseUrl, mailer);
+    const iamUsers = LocalIamUsers.in(workDir);
+    const gate = new LocalGate(
+      depsHolder.deps,
+      sfn,
+      tokens,
+      scanner,
+      standIns,
+      server,
+      approvalBaseUrl,
+      mailer,
+      iamUsers,
+    );
     holder.gate = gate;
     gate.ownedDir = ownedDir;
     gate.scannerPorts = ports;
@@ -230,6 +248,11 @@ export class LocalGate {
           }
           if (slackRoute) {
             send(res, await slack(apiEvent(req, url, body, {})));
+            return;
+          }
+          const cliRoute = /^\/cli\/approvals\/([^/]+)$/.exec(url.pathname);
+          if (cliRoute !== null) {
+            send(res, await iamRoute(api, iamUsers, req, url, body, cliRoute[1] ?? ''));
             return;
           }
           const m = /^\/approvals\/([^/]+)$/.exec(url.pathname);
@@ -371,6 +394,72 @@ const LocalDecisionSchema = z.object({
   by: z.string().trim().min(1).max(200),
   comment: z.string().max(1000).optional(),
 });
+
+/**
+ * `POST /cli/approvals/{id}` as API Gateway serves it with IAM authorization: the SigV4 signature
+ * is verified against the local IAM users first (403 with API Gateway's message otherwise, and the
+ * handler never runs); then the handler gets the event with `authorizer.iam` naming the signer.
+ */
+async function iamRoute(
+  api: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>,
+  users: LocalIamUsers,
+  req: IncomingMessage,
+  url: URL,
+  body: string,
+  rawId: string,
+): Promise<APIGatewayProxyResultV2> {
+  const forbidden = (message: string) => ({
+    statusCode: 403,
+    headers: { 'content-type': 'application/json' },
+    body: `${JSON.stringify({ message })}\n`,
+  });
+  // API Gateway matches the route (method and path) before it authorizes.
+  if (req.method !== 'POST') return { statusCode: 404, body: '{"message":"Not Found"}\n' };
+  let user: Awaited<ReturnType<typeof verifySigV4>>;
+  try {
+    user = await verifySigV4(
+      users,
+      {
+        method: 'POST',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+        body,
+      },
+      new Date(),
+    );
+  } catch (err) {
+    if (err instanceof SigV4RefusedError) return forbidden(err.message);
+    throw err;
+  }
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch (err) {
+    throw new InvalidInputError('the approval id in the path is not valid percent-encoding', { cause: err });
+  }
+  const event = apiEvent(req, url, body, { id });
+  return api({
+    ...event,
+    routeKey: CLI_APPROVAL_ROUTE_KEY,
+    requestContext: {
+      ...event.requestContext,
+      routeKey: CLI_APPROVAL_ROUTE_KEY,
+      // What API Gateway reports for an IAM user's long-term key (payload format 2.0).
+      authorizer: {
+        iam: {
+          accessKey: user.accessKeyId,
+          accountId: LOCAL_ACCOUNT,
+          callerId: user.userArn.split('/').at(-1) ?? '',
+          cognitoIdentity: null,
+          principalOrgId: null,
+          userArn: user.userArn,
+          userId: user.userArn.split('/').at(-1) ?? '',
+        },
+      },
+    },
+  } as APIGatewayProxyEventV2);
+}
 
 /** Approval form posts are a few hundred bytes; API Gateway's own limit is far above this. */
 const APPROVAL_BODY_BYTES = 16_384;

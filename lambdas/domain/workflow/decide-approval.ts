@@ -20,8 +20,9 @@ import { linkRecipients } from './request-approval.js';
 /**
  * Who answered, and how that is known. `email-link`: the address a signed link was issued to (the
  * link is the proof). `cli-local`: a name typed on the command line against the embedded local
- * stack, recorded as local and unauthenticated. `cli-aws`: the ARN of the AWS principal whose
- * credentials `release-gate approve --aws` answers the workflow with (STS GetCallerIdentity).
+ * stack, recorded as local and unauthenticated. `cli-aws`: the ARN of the AWS principal that
+ * signed (SigV4) the `release-gate approve --aws` request, as API Gateway's IAM authorization
+ * reports it (`requestContext.authorizer.iam.userArn`).
  * `slack`: the Slack user id of a button click whose request carried Slack's signature.
  * Every kind is held to the same rules (allowlist, separation of duties, quorum).
  */
