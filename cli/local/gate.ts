@@ -69,8 +69,8 @@ export interface LocalGateOptions {
    */
   readonly decoratePorts?: (ports: GatePorts) => GatePorts;
   /**
-   * Where the approval-link signing secret (`link-secret.json`, generated once, 0600) and the
-   * email outbox (`outbox/*.eml`) live.
+   * Where the approval-link signing secret (`link-secret.json`, generated once, 0600), the local
+   * IAM users' keys (`aws-credentials`, likewise) and the email outbox (`outbox/*.eml`) live.
    * @default - a fresh temporary directory
    */
   readonly workDir?: string;

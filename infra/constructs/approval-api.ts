@@ -54,7 +54,9 @@ export interface ApprovalApiProps {
 /**
  * The approval endpoint behind the signed links. GET only renders a confirmation page (mail
  * scanners prefetch links), POST decides; both go to one function, which checks the signature and
- * makes the decision single-use.
+ * makes the decision single-use. The same function serves Slack clicks and
+ * `POST /cli/approvals/{id}` (IAM authorization: `release-gate approve --aws`); an approver needs
+ * `execute-api:Invoke` on `cliApprovalArn` only.
  */
 export class ApprovalApi extends Construct {
   public readonly httpApi: apigwv2.HttpApi;
