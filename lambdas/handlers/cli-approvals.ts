@@ -33,6 +33,7 @@ const CliAnswerSchema = z
  */
 const IamAuthorizerSchema = z.object({
   userArn: z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]{1,180}$/),
+  cognitoIdentity: z.unknown().optional(),
 });
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
@@ -58,6 +59,13 @@ export const makeHandler =
       // API Gateway always sets it on an IAM-authorized route: its absence is a deployment fault.
       logger.error('cli approval route without an IAM principal: refused', { routeKey: event.routeKey });
       return json(500, { error: 'MISCONFIGURED', message: 'this route has no verified AWS principal: refused' });
+    }
+    if (iam.data.cognitoIdentity !== undefined && iam.data.cognitoIdentity !== null) {
+      // Identity-pool users all sign as the pool's role: the ARN would not tell them apart.
+      return json(403, {
+        error: 'UNTRUSTED',
+        message: 'Cognito identity pool credentials name a shared role, not an approver: sign with your own principal',
+      });
     }
     const id = IdSchema.safeParse(event.pathParameters?.id);
     if (!id.success) return json(400, { error: 'INVALID_INPUT', message: 'malformed approval id' });

@@ -78,14 +78,21 @@ function event(
   } as APIGatewayProxyEventV2;
 }
 
-async function cliAnswer(w: HandlerWorld, id: string, body: unknown, principal: string | null) {
+async function cliAnswer(
+  w: HandlerWorld,
+  id: string,
+  body: unknown,
+  principal: string | null,
+  iamContext: Record<string, unknown> = {},
+) {
+  const authorizer = principal === null ? undefined : iamAuthorizer(principal);
   const out = await approvalApi(w.getDeps)(
     event(
       CLI_APPROVAL_ROUTE_KEY,
       `/cli/approvals/${id}`,
       id,
       JSON.stringify(body),
-      principal === null ? undefined : iamAuthorizer(principal),
+      authorizer === undefined ? undefined : { iam: { ...authorizer.iam, ...iamContext } },
     ),
   );
   if (typeof out === 'string') throw new Error('expected a structured response');
@@ -182,6 +189,22 @@ describe('Function: approval-api handler, the IAM-authorized CLI route (issue 8)
       // Assess
       expect(res.status).toBe(400);
       expect(String(res.body.message)).toContain('a typed identity is not accepted');
+      expect(await w.store.getApproval(approvalId)).toMatchObject({ state: 'PENDING' });
+    });
+  });
+
+  describe('when the caller signed with Cognito identity pool credentials', () => {
+    it('refuses with 403: every pool user signs as the same role', async () => {
+      // Prepare
+      const { w, approvalId } = await waiting();
+      const pool = { amr: ['authenticated'], identityId: 'eu-west-1:0f1e2d3c', identityPoolId: 'eu-west-1:4b5a6978' };
+
+      // Act
+      const res = await cliAnswer(w, approvalId, { decision: 'approve' }, ERIN, { cognitoIdentity: pool });
+
+      // Assess
+      expect(res.status).toBe(403);
+      expect(String(res.body.message)).toContain('shared role');
       expect(await w.store.getApproval(approvalId)).toMatchObject({ state: 'PENDING' });
     });
   });
