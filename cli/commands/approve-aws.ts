@@ -32,10 +32,18 @@ export interface AwsAnswer {
   readonly signingDate?: Date;
 }
 
-/** The route's URL for `approvalId` under the API base URL (with or without its trailing slash). */
+/**
+ * The route's URL for `approvalId` under the API base URL (with or without its trailing slash).
+ * HTTPS only, except to this machine (the embedded stack): a signed answer is not sent in clear.
+ */
 export function cliApprovalUrl(apiUrl: string, approvalId: string): URL {
   const base = apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`;
-  return new URL(`cli/approvals/${encodeURIComponent(approvalId)}`, base);
+  const url = new URL(`cli/approvals/${encodeURIComponent(approvalId)}`, base);
+  const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+    throw new ConfigError(`the approval API URL must be https:// (plain http only to this machine): ${url.origin}`);
+  }
+  return url;
 }
 
 /**

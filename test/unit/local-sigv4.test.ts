@@ -6,7 +6,7 @@
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { describe, expect, it } from 'vitest';
-import { signedPost } from '../../cli/commands/approve-aws.js';
+import { cliApprovalUrl, signedPost, signingRegion } from '../../cli/commands/approve-aws.js';
 import {
   generateAccessKey,
   type LocalIamUser,
@@ -155,6 +155,32 @@ describe('Function: verifySigV4 (the local IAM route)', () => {
       // Assess
       await expect(act).rejects.toThrow(SigV4RefusedError);
       await expect(act).rejects.toThrow(reason);
+    });
+  });
+});
+
+describe('Function: cliApprovalUrl and signingRegion (release-gate approve --aws)', () => {
+  describe('when the API URL is the stack output, a custom domain or the local stack', () => {
+    it.each([
+      ['https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/', {}, 'eu-west-1'],
+      ['https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com', { AWS_REGION: 'us-east-1' }, 'eu-west-1'],
+      ['https://approvals.example.com/', { AWS_REGION: 'us-east-1' }, 'us-east-1'],
+      ['http://127.0.0.1:8080/', { AWS_DEFAULT_REGION: 'eu-central-1' }, 'eu-central-1'],
+    ])('posts %s to …/cli/approvals/<id>, signed for the region', (apiUrl, env, region) => {
+      // Act
+      const url = cliApprovalUrl(apiUrl, '0123456789abcdef0123456789abcdef');
+
+      // Assess
+      expect(url.pathname).toBe('/cli/approvals/0123456789abcdef0123456789abcdef');
+      expect(signingRegion(url, env)).toBe(region);
+    });
+  });
+
+  describe('when the URL would send the signed answer in clear, or the region is unknown', () => {
+    it('refuses plain http to another machine, and a URL with no region to tell', () => {
+      // Act & Assess
+      expect(() => cliApprovalUrl('http://approvals.example.com/', 'x'.repeat(16))).toThrow(/must be https/);
+      expect(() => signingRegion(new URL('https://approvals.example.com/'), {})).toThrow(/set AWS_REGION/);
     });
   });
 });
