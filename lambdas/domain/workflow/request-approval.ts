@@ -7,6 +7,7 @@ import type { ApprovalPolicy } from '../evidence/approval-policy.js';
 import { policyFor } from '../policy/load.js';
 import { approvalRulesFor } from '../policy/schema.js';
 import type { ApprovalRecord, StoredEvidence } from '../ports.js';
+import { buildApprovalView } from './approval-view.js';
 import type { GateDeps } from './deps.js';
 import { evidenceSetDigest } from './evidence-set.js';
 import type { ReleaseRef } from './inputs.js';
@@ -140,16 +141,14 @@ async function mailLinks(
     return 'none: the policy lists no approver email address, so no link can be sent; answer with the CLI';
   }
   const keys = await deps.approvalLinks.secrets.getLinkKeys();
-  const [decision, tags] = await Promise.all([
-    deps.store.getDecision(approval.repository, approval.digest),
-    deps.store.listPushedTags(approval.repository, approval.digest),
-  ]);
+  // One view for every mail (and the same one the page renders).
+  const view = { ...(await buildApprovalView(deps, approval)), stage };
   const exp = Math.floor(Date.parse(approval.expiresAt) / 1000);
   const esd = approval.evidenceSetDigest ?? '';
   for (const to of addresses) {
     const token = signLink(keys, { aid: approval.approvalId, sub: to, esd, exp });
     const link = `${pageUrl}?t=${token}`;
-    await deps.approvalLinks.mailer.send(approvalEmail({ approval, decision, stage, tags, to, link }));
+    await deps.approvalLinks.mailer.send(approvalEmail({ view, to, link }));
   }
   return `email: one signed link to each of ${addresses.length} approver(s)`;
 }
