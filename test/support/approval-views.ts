@@ -142,8 +142,8 @@ export function sampleView(s: AttackerStrings = PLAIN_STRINGS, over: Partial<App
     },
     quorum: {
       required: 2,
-      reasons: [`quorum: 2 distinct approvers (${s.comment})`],
-      approvals: [{ by: s.approver, via: 'email-link', at: '2026-11-25T11:00:00.000Z' }],
+      reasons: ['quorum: 2 distinct approvers'],
+      approvals: [{ by: s.approver, via: 'email-link', at: '2026-11-25T11:00:00.000Z', comment: s.comment }],
     },
     ...over,
   };

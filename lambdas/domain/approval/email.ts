@@ -55,7 +55,9 @@ function mailSections(v: ApprovalView): { title: string; lines: string[] }[] {
     `Policy:     ${v.policyDecision}`,
     `Expires:    ${v.expiresAt}`,
     `Approvals:  ${v.quorum.approvals.length} of ${v.quorum.required}${
-      v.quorum.approvals.length === 0 ? '' : ` (${v.quorum.approvals.map((a) => a.by).join(', ')})`
+      v.quorum.approvals.length === 0
+        ? ''
+        : ` (${v.quorum.approvals.map((a) => (a.comment === undefined ? a.by : `${a.by}: ${a.comment}`)).join(', ')})`
     }`,
   ];
   const evidence = v.evidence.map((e) => `${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${e.reasons.items.join('; ')}`);

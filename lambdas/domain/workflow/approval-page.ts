@@ -99,7 +99,10 @@ function summaryTable(v: ApprovalView): string {
 /** Quorum progress, why that many approvers, and who approved so far (and how they proved it). */
 function quorumSection(v: ApprovalView): string {
   const q = v.quorum;
-  const who = q.approvals.map((a) => `<li>${esc(a.by)} <span class="muted">(${esc(a.via)}, ${esc(a.at)})</span></li>`);
+  const who = q.approvals.map(
+    (a) =>
+      `<li>${esc(a.by)} <span class="muted">(${esc(a.via)}, ${esc(a.at)})</span>${a.comment === undefined ? '' : `: ${esc(a.comment)}`}</li>`,
+  );
   const why = q.reasons.map((r) => `<li>${esc(r)}</li>`).join('');
   return `<section id="quorum"><h2>Approvals: ${q.approvals.length} of ${q.required}</h2>
 ${who.length > 0 ? `<ul>${who.join('')}</ul>` : '<p class="muted">Nobody has approved yet.</p>'}${why ? `<ul class="muted">${why}</ul>` : ''}</section>`;

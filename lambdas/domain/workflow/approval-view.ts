@@ -139,7 +139,12 @@ export interface ApprovalView {
   readonly quorum: {
     readonly required: number;
     readonly reasons: readonly string[];
-    readonly approvals: readonly { readonly by: string; readonly via: string; readonly at: string }[];
+    readonly approvals: readonly {
+      readonly by: string;
+      readonly via: string;
+      readonly at: string;
+      readonly comment?: string;
+    }[];
   };
 }
 
@@ -200,7 +205,12 @@ export async function buildApprovalView(deps: GateDeps, approval: ApprovalRecord
     quorum: {
       required: approval.required,
       reasons: approval.requiredReasons.map(clip),
-      approvals: approval.approvals.map((a) => ({ by: clip(a.by), via: a.via ?? 'unknown', at: a.at })),
+      approvals: approval.approvals.map((a) => ({
+        by: clip(a.by),
+        via: a.via ?? 'unknown',
+        at: a.at,
+        ...(a.comment !== undefined && { comment: clip(a.comment) }),
+      })),
     },
   };
 }
