@@ -78,7 +78,7 @@ function mailSections(v: ApprovalView): { title: string; lines: string[] }[] {
   const findings = !v.findings.ok
     ? [`not available: ${v.findings.unavailable}`]
     : [
-        `${v.findings.value.scanner}: ${countsLabel(v.findings.value)}`,
+        `${v.findings.value.scanner}: ${countsLabel(v.findings.value)}; ${v.findings.value.open.total} counted, ${v.findings.value.excepted.total} excepted`,
         ...top(v.findings.value.open).map(
           (f) => `${f.severity} ${f.id} in ${packageLabel({ name: f.packageName, version: f.packageVersion })}`,
         ),
