@@ -21,6 +21,10 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
       policyDigest: deps.policy.digest,
     };
   }
+  const release = await deps.store.getRelease(req.repository, req.digest);
+  // A later approval round (an approval superseded because the evidence changed) evaluates again
+  // and stores its own decision, which replaces the earlier one; that one stays in its document.
+  const round = release?.approvalRound ?? 0;
   const evidence = await deps.store.listEvidence(req.repository, req.digest);
   const decision = evaluatePolicy(policy, req.stage, evidence);
   const decidedAt = deps.clock.now().toISOString();
@@ -29,6 +33,7 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
       subject: { repository: req.repository, digest: req.digest },
       stage: req.stage,
       decidedAt,
+      ...(round > 0 && { approvalRound: round }),
       policy: { digest: deps.policy.digest, text: new TextDecoder().decode(deps.policy.bytes) },
       evidence: evidence.map((e) => ({ ...e })),
       decision,
@@ -36,7 +41,6 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
   );
   const documentDigest = await deps.documents.put(document, 'application/vnd.release-gate.decision.v1+json');
   // What is attached now is what was judged (and what the approver approves): Promote copies this.
-  const release = await deps.store.getRelease(req.repository, req.digest);
   const attachments = await listAttachments(deps.registry, req.repository, [
     req.digest,
     ...(release?.platforms ?? []).map((p) => p.digest),
@@ -51,8 +55,11 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
     decidedAt,
     documentDigest,
     attachments,
+    ...(round > 0 && { round }),
   });
-  await deps.store.updateReleaseState(req.repository, req.digest, 'EVALUATED');
+  // A release evaluated again stays AWAITING_APPROVAL (states never move back) until quarantined or
+  // promoted.
+  if (round === 0) await deps.store.updateReleaseState(req.repository, req.digest, 'EVALUATED');
   // The state payload stays small (the ASL carries it to RequestApproval): the full reasons are in
   // the stored decision record and document.
   return {

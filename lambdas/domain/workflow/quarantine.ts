@@ -34,6 +34,8 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
         facts: {},
         documents: [],
         collectedAt: deps.clock.now().toISOString(),
+        // In a later approval round, this round's answer replaces the superseded approval's.
+        ...(release?.approvalRound !== undefined && { round: release.approvalRound }),
       });
       if (req.failure.Error === StatesError.Timeout) {
         for (const a of await deps.store.listApprovals('PENDING')) {
