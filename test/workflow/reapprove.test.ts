@@ -12,6 +12,7 @@ import { itemKeys } from '../../lambdas/adapters/store/table-schema.js';
 import { MAX_REAPPROVALS } from '../../lambdas/domain/evidence/approval-policy.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
 import type { Digest } from '../../lambdas/domain/types.js';
+import { pushArtifact } from '../support/images.js';
 import {
   answerLink,
   buildGoodRelease,
@@ -31,6 +32,17 @@ function withReapprove(policy: PolicyDocument): PolicyDocument {
     approval: { ...demo.approval, onEvidenceChange: 'reapprove' as const },
   };
   return { ...policy, rules: [own, ...policy.rules] };
+}
+
+/** Attaches a referrer nobody collected to the image (as in late-referrers.test.ts); returns its digest. */
+async function lateReferrer(w: LocalWorld, repository: string, digest: Digest): Promise<Digest> {
+  const image = await w.registry.getManifest(repository, digest);
+  const pushed = await pushArtifact(w.registry, repository, {
+    artifactType: 'application/vnd.example.late+json',
+    layers: [{ mediaType: 'application/vnd.example.late+json', bytes: new TextEncoder().encode('{"late":true}') }],
+    subject: { mediaType: image.mediaType, digest: image.digest, size: image.bytes.byteLength },
+  });
+  return pushed.digest;
 }
 
 /** A late scan result lands on the stored scan evidence (as in approval-rules.test.ts). */
@@ -92,10 +104,13 @@ describe('Workflow: onEvidenceChange reapprove (issue 8 §3)', () => {
       // Prepare
       const w = world();
       const repository = 'reapprove/late-finding';
+      let late: Digest | undefined;
 
       // Act
       const r = await gateWithChanges(w, repository, async (n, digest) => {
-        if (n === 0) await lateFinding(w, repository, digest, '1 LOW finding: CVE-2026-0002 in left-pad 1.3.0');
+        if (n !== 0) return;
+        late = await lateReferrer(w, repository, digest);
+        await lateFinding(w, repository, digest, '1 LOW finding: CVE-2026-0002 in left-pad 1.3.0');
       });
       const [first, second] = r.requests;
       if (first === undefined || second === undefined) throw new Error('expected two approval requests');
@@ -138,6 +153,12 @@ describe('Workflow: onEvidenceChange reapprove (issue 8 §3)', () => {
         facts: { approvalId: second.approvalId },
       });
       expect((await r.store.getRelease(repository, r.digest))?.approvalRound).toBe(1);
+      // a referrer attached since the first evaluation was never collected: not listed, not promoted
+      const promoted = (await w.registry.listReferrers(`prod/${repository}`, r.digest)).map((d) => d.digest);
+      expect(late).toBeDefined();
+      expect(decision?.attachments?.referrers).not.toContain(late);
+      expect(promoted).not.toContain(late);
+      expect(promoted).toEqual(expect.arrayContaining([...(decision?.attachments?.referrers ?? [])]));
     });
   });
 

@@ -41,10 +41,15 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
   );
   const documentDigest = await deps.documents.put(document, 'application/vnd.release-gate.decision.v1+json');
   // What is attached now is what was judged (and what the approver approves): Promote copies this.
-  const attachments = await listAttachments(deps.registry, req.repository, [
-    req.digest,
-    ...(release?.platforms ?? []).map((p) => p.digest),
-  ]);
+  // A later round judges the evidence collected in the first, so it keeps the first list: a
+  // referrer attached since was never collected or verified, and is not promoted.
+  const earlier = round > 0 ? (await deps.store.getDecision(req.repository, req.digest))?.attachments : undefined;
+  const attachments =
+    earlier ??
+    (await listAttachments(deps.registry, req.repository, [
+      req.digest,
+      ...(release?.platforms ?? []).map((p) => p.digest),
+    ]));
   const stored = await deps.store.putDecision({
     repository: req.repository,
     digest: req.digest,
