@@ -116,6 +116,7 @@ describe('Workflow: onEvidenceChange reapprove (issue 8 §3)', () => {
       if (first === undefined || second === undefined) throw new Error('expected two approval requests');
       const oldLink = await answerLink(first.links.get('alice@example.com') ?? '', 'approve');
       const oldLinkText = await oldLink.text();
+      const oldPage = await (await fetch(first.links.get('alice@example.com') ?? '')).text();
 
       // Assess: promoted on the second approval
       expect(lastState(r.exec)).toBe('Promoted');
@@ -143,10 +144,13 @@ describe('Workflow: onEvidenceChange reapprove (issue 8 §3)', () => {
       // the old links are refused, saying why
       expect(oldLink.status).toBe(409);
       expect(oldLinkText).toContain('superseded by an evidence change');
+      expect(oldPage).toContain('This approval was superseded by an evidence change');
+      expect(oldPage).not.toContain('<form');
       // the second evaluation wrote its own decision over the late finding, and the answer its evidence
       const decision = await r.store.getDecision(repository, r.digest);
       expect(decision).toMatchObject({ decision: 'PASS', round: 1 });
       expect(JSON.stringify(decision?.evidence)).toContain('CVE-2026-0002');
+      expect(decision?.evidence.find((e) => e.kind === 'approval')).toMatchObject({ status: 'MISSING', reasons: [] });
       expect(await r.store.getEvidence(repository, r.digest, 'approval')).toMatchObject({
         status: 'PASS',
         round: 1,
@@ -191,6 +195,12 @@ describe('Workflow: onEvidenceChange reapprove (issue 8 §3)', () => {
       expect(release?.outcomeReasons?.join('\n')).toContain('scan: FAIL');
       expect(release?.outcomeReasons?.join('\n')).toContain('CVE-2026-0003');
       expect(await r.store.getDecision(repository, r.digest)).toMatchObject({ decision: 'BLOCK', round: 1 });
+      // the approval evidence is this round's: nothing approved it (not the superseded approval's PASS)
+      expect(await r.store.getEvidence(repository, r.digest, 'approval')).toMatchObject({
+        status: 'MISSING',
+        round: 1,
+        facts: { supersededApprovalId: first?.approvalId },
+      });
       await expect(w.registry.getManifest(`prod/${repository}`, r.digest)).rejects.toThrow();
     });
   });

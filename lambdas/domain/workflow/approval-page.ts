@@ -31,7 +31,9 @@ export function renderApprovalPage(
     .join('');
   const open = approval.state === 'PENDING';
   const form = !open
-    ? `<p><strong>This approval is ${esc(approval.state)}</strong>${approval.decidedBy ? ` by ${esc(approval.decidedBy)}` : ''}.</p>`
+    ? approval.state === 'SUPERSEDED'
+      ? '<p><strong>This approval was superseded by an evidence change</strong> after it was requested: a new approval was requested for the evidence as it is now.</p>'
+      : `<p><strong>This approval is ${esc(approval.state)}</strong>${approval.decidedBy ? ` by ${esc(approval.decidedBy)}` : ''}.</p>`
     : link === null
       ? '<p>Open the personal link from your approval email to decide.</p>'
       : `<form method="post" action="${esc(actionPath)}">

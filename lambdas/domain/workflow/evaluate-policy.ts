@@ -25,7 +25,10 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
   // A later approval round (an approval superseded because the evidence changed) evaluates again
   // and stores its own decision, which replaces the earlier one; that one stays in its document.
   const round = release?.approvalRound ?? 0;
-  const evidence = await deps.store.listEvidence(req.repository, req.digest);
+  // A later round's decision does not carry the superseded approval's evidence (an earlier round's).
+  const evidence = (await deps.store.listEvidence(req.repository, req.digest)).filter(
+    (e) => e.kind !== 'approval' || (e.round ?? 0) >= round,
+  );
   const decision = evaluatePolicy(policy, req.stage, evidence);
   const decidedAt = deps.clock.now().toISOString();
   const document = new TextEncoder().encode(
