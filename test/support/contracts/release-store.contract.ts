@@ -301,6 +301,25 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         });
       });
 
+      describe('when an approval round starts (AWAITING_APPROVAL again, with approvalRound)', () => {
+        it('stores the round and keeps it on later moves that do not name it', async () => {
+          // Prepare
+          const rec = releaseRecord(newRepository(), newDigest());
+          await store.recordRelease(rec);
+          await store.updateReleaseState(rec.repository, rec.digest, 'AWAITING_APPROVAL');
+
+          // Act
+          const next = await store.updateReleaseState(rec.repository, rec.digest, 'AWAITING_APPROVAL', {
+            approvalRound: 1,
+          });
+          const done = await store.updateReleaseState(rec.repository, rec.digest, 'PROMOTED', { outcome: 'PROMOTED' });
+
+          // Assess
+          expect(next).toMatchObject({ state: 'AWAITING_APPROVAL', approvalRound: 1 });
+          expect(done).toMatchObject({ state: 'PROMOTED', approvalRound: 1 });
+        });
+      });
+
       describe('when the release is unknown', () => {
         it('throws NotFoundError and creates nothing', async () => {
           // Prepare
