@@ -117,6 +117,9 @@ function decisionForms(
   actionPath: string,
   link: { readonly token: string; readonly approver: string } | null,
 ): string {
+  if (v.state === 'SUPERSEDED') {
+    return '<p id="state"><strong>This approval was superseded by an evidence change</strong> after it was requested: a new approval was requested for the evidence as it is now.</p>';
+  }
   if (v.state !== 'PENDING') {
     return `<p id="state"><strong>This approval is ${esc(v.state)}</strong>${v.decidedBy === null ? '' : ` by ${esc(v.decidedBy)}`}.</p>`;
   }

@@ -23,8 +23,9 @@ export async function requestApproval(
   // One execution per release, so a pending approval of this release is an earlier attempt of this
   // task (retried after a crash past putApproval) whose request may already have been sent: it stays
   // the one to answer, now for this attempt's token (Step Functions issues a new one per attempt).
+  const round = (await deps.store.getRelease(req.repository, req.digest))?.approvalRound ?? 0;
   const existing = (await deps.store.listApprovals('PENDING')).find(
-    (a) => a.repository === req.repository && a.digest === req.digest,
+    (a) => a.repository === req.repository && a.digest === req.digest && (a.round ?? 0) === round,
   );
   if (existing !== undefined && existing.tokenHash !== tokenHash) {
     await deps.store.rebindApproval(existing.approvalId, req.taskToken, tokenHash);
@@ -57,6 +58,8 @@ export async function requestApproval(
     expiresAt,
     approvals: [],
     ...fresh,
+    // A round after a superseded approval (promote.ts): a new id, new links, this evidence set.
+    ...(round > 0 && { round }),
   };
   if (existing === undefined) await deps.store.putApproval(terms);
   await deps.store.updateReleaseState(req.repository, req.digest, 'AWAITING_APPROVAL');
