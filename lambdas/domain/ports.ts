@@ -8,6 +8,7 @@ import type {
   ApprovalEntry,
   ApprovalRecord,
   ApprovalState,
+  ApprovalSupersession,
   DecisionRecord,
   PackageIndexEntry,
   PromotionEntry,
@@ -26,6 +27,7 @@ export type {
   ApprovalEntry,
   ApprovalRecord,
   ApprovalState,
+  ApprovalSupersession,
   DecisionRecord,
   PackageIndexEntry,
   PromotionEntry,
@@ -157,13 +159,19 @@ export interface ReleaseStore {
   /** Most recently recorded first, at most `limit` (default 100; InvalidInputError unless a positive integer). */
   listReleases(limit?: number): Promise<ReleaseRecord[]>;
 
-  /** First write wins: returns the stored record if one exists (retries are idempotent). */
+  /**
+   * First write wins within an approval round (`round`): returns the stored record if one of the
+   * same or a later round exists (retries are idempotent); a record of a later round replaces it.
+   */
   putEvidence(ev: StoredEvidence): Promise<StoredEvidence>;
   getEvidence(repository: string, digest: Digest, kind: EvidenceKind): Promise<StoredEvidence | null>;
   /** Every kind stored for the release, by kind. */
   listEvidence(repository: string, digest: Digest): Promise<StoredEvidence[]>;
 
-  /** First write wins, like `putEvidence`: a replayed evaluation gets the stored decision back. */
+  /**
+   * First write wins within a round, like `putEvidence`: a replayed evaluation gets the stored
+   * decision back; the evaluation of a later approval round replaces it.
+   */
   putDecision(rec: DecisionRecord): Promise<DecisionRecord>;
   getDecision(repository: string, digest: Digest): Promise<DecisionRecord | null>;
 
@@ -195,6 +203,12 @@ export interface ReleaseStore {
    * NotFoundError for an unknown id.
    */
   rebindApproval(approvalId: string, taskToken: string, tokenHash: string): Promise<ApprovalRecord>;
+  /**
+   * APPROVED → SUPERSEDED with the supersession, exactly once: an approval already SUPERSEDED is
+   * returned unchanged (a retried Promote); any other state throws GateError ALREADY_DECIDED.
+   * NotFoundError for an unknown id. Nothing else of the record changes: it stays readable.
+   */
+  supersedeApproval(approvalId: string, supersession: ApprovalSupersession): Promise<ApprovalRecord>;
   /** Oldest request first; all approvals, or those in `state`. */
   listApprovals(state?: ApprovalState): Promise<ApprovalRecord[]>;
 

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import { z } from 'zod';
 import { describeError, GateError } from '../domain/errors.js';
 import { describeAnswer, renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
+import { buildApprovalView } from '../domain/workflow/approval-view.js';
 import { answerByLink, checkLink } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { CLI_APPROVAL_ROUTE_KEY, makeHandler as cliApprovals } from './cli-approvals.js';
@@ -19,6 +20,9 @@ const FormSchema = z
   })
   // A typed identity is refused, not ignored: whoever sends one expects it to count.
   .strict();
+
+export const REJECT_NEEDS_REASON =
+  'a reject needs a reason: go back, write why in the reason field, and press Reject again';
 
 const html = (statusCode: number, body: string): APIGatewayProxyResultV2 => ({
   statusCode,
@@ -61,12 +65,10 @@ export const makeHandler =
         const token = TokenSchema.safeParse(new URLSearchParams(event.rawQueryString ?? '').get('t'));
         // Without a valid link the page is shown read-only: the link is what lets someone decide.
         const claims = token.success ? await checkLink(deps.gate, id.data, token.data) : null;
-        const decision = await deps.gate.store.getDecision(approval.repository, approval.digest);
         return html(
           200,
           renderApprovalPage(
-            approval,
-            decision,
+            await buildApprovalView(deps.gate, approval),
             event.rawPath,
             claims === null || !token.success ? null : { token: token.data, approver: claims.sub },
           ),
@@ -88,6 +90,10 @@ export const makeHandler =
       const form = FormSchema.safeParse(fields);
       if (!form.success)
         return html(400, renderResultPage('Bad request', 'a decision and the signed link are required'));
+      // Approve is one click; a reject must say why (the page's form requires it too).
+      if (form.data.decision === 'reject' && (form.data.comment ?? '').trim() === '') {
+        return html(400, renderResultPage('Reason required', REJECT_NEEDS_REASON));
+      }
       const signedIn = linkAuthorizerEmail(event);
       if ('refused' in signedIn) return html(403, renderResultPage('Refused', signedIn.refused));
       const verified = signedIn.verifiedEmail;

@@ -22,6 +22,8 @@ import {
   ApprovalRecordSchema,
   type ApprovalState,
   ApprovalStateSchema,
+  type ApprovalSupersession,
+  ApprovalSupersessionSchema,
   ApprovalTokenSchema,
   compareCodePoints,
   type DecisionRecord,
@@ -148,7 +150,7 @@ export class DynamoReleaseStore implements ReleaseStore {
       ':gsi1pk': indexKeys.releaseStatePartition(target),
     };
     const sets = ['#state = :state', '#gsi1pk = :gsi1pk'];
-    for (const field of ['outcome', 'outcomeReasons', 'decidedAt'] as const) {
+    for (const field of ['outcome', 'outcomeReasons', 'decidedAt', 'approvalRound'] as const) {
       const value = update[field];
       if (value === undefined) continue;
       names[`#${field}`] = field;
@@ -200,7 +202,9 @@ export class DynamoReleaseStore implements ReleaseStore {
   public async putEvidence(ev: StoredEvidence): Promise<StoredEvidence> {
     const evidence = validRecord('evidence record', StoredEvidenceSchema, ev);
     const key = itemKeys.evidence(evidence.repository, evidence.digest, evidence.kind);
-    if (await this.putIfAbsent('putEvidence', { ...evidence, ...key, type: 'evidence' })) return evidence;
+    if (await this.putIfAbsentOrEarlier('putEvidence', { ...evidence, ...key, type: 'evidence' }, evidence.round)) {
+      return evidence;
+    }
     const stored = await this.getEvidence(evidence.repository, evidence.digest, evidence.kind);
     if (stored === null) throw new StoreError(`evidence ${key.pk} ${key.sk} vanished after a lost put`);
     return stored;
@@ -227,7 +231,9 @@ export class DynamoReleaseStore implements ReleaseStore {
   public async putDecision(rec: DecisionRecord): Promise<DecisionRecord> {
     const decision = validRecord('decision record', DecisionRecordSchema, rec);
     const key = itemKeys.decision(decision.repository, decision.digest);
-    if (await this.putIfAbsent('putDecision', { ...decision, ...key, type: 'decision' })) return decision;
+    if (await this.putIfAbsentOrEarlier('putDecision', { ...decision, ...key, type: 'decision' }, decision.round)) {
+      return decision;
+    }
     const stored = await this.getDecision(decision.repository, decision.digest);
     if (stored === null) {
       throw new StoreError(`decision of ${decision.repository}@${decision.digest} vanished after a lost put`);
@@ -382,6 +388,34 @@ export class DynamoReleaseStore implements ReleaseStore {
     const current = await this.getApproval(approvalId);
     if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
     throw new AlreadyDecidedError(`approval ${approvalId} was already answered: ${current.state}`);
+  }
+
+  /** One UpdateItem conditional on `state = APPROVED`; the record keeps every other field. */
+  public async supersedeApproval(approvalId: string, supersession: ApprovalSupersession): Promise<ApprovalRecord> {
+    const change = validRecord('approval supersession', ApprovalSupersessionSchema, supersession);
+    const result = await this.conditional('supersedeApproval', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKeys.approval(approvalId),
+          UpdateExpression: 'SET #state = :superseded, #gsi1pk = :gsi1pk, #supersession = :supersession',
+          ConditionExpression: 'attribute_exists(pk) AND #state = :approved',
+          ExpressionAttributeNames: { '#state': 'state', '#gsi1pk': 'gsi1pk', '#supersession': 'supersession' },
+          ExpressionAttributeValues: {
+            ':superseded': 'SUPERSEDED',
+            ':approved': 'APPROVED',
+            ':gsi1pk': indexKeys.approvalStatePartition('SUPERSEDED'),
+            ':supersession': change,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (result !== CONDITION_FAILED) return this.parse('approval', ApprovalRecordSchema, result.Attributes);
+    const current = await this.getApproval(approvalId);
+    if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    if (current.state === 'SUPERSEDED') return current;
+    throw new AlreadyDecidedError(`approval ${approvalId} is ${current.state}; only an approved one is superseded`);
   }
 
   /** Oldest request first; one state through gsi1, all approvals through gsi2. */
@@ -664,6 +698,30 @@ export class DynamoReleaseStore implements ReleaseStore {
     const written = await this.conditional(operation, () =>
       this.client.send(
         new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      ),
+    );
+    return written !== CONDITION_FAILED;
+  }
+
+  /**
+   * Like `putIfAbsent`, but an item of an earlier approval round (`round` below this one's; an item
+   * without one is round 0) is replaced: the rule `laterRound` of records.ts, as one conditional put.
+   */
+  private async putIfAbsentOrEarlier(
+    operation: string,
+    item: Record<string, unknown>,
+    round: number | undefined,
+  ): Promise<boolean> {
+    if ((round ?? 0) === 0) return this.putIfAbsent(operation, item);
+    const written = await this.conditional(operation, () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(#round) OR #round < :round',
+          ExpressionAttributeNames: { '#round': 'round' },
+          ExpressionAttributeValues: { ':round': round },
+        }),
       ),
     );
     return written !== CONDITION_FAILED;

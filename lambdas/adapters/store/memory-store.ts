@@ -16,12 +16,15 @@ import {
   ApprovalRecordSchema,
   type ApprovalState,
   ApprovalStateSchema,
+  type ApprovalSupersession,
+  ApprovalSupersessionSchema,
   ApprovalTokenSchema,
   compareCodePoints,
   type DecisionRecord,
   DecisionRecordSchema,
   LISTING_ORDER,
   ListLimitSchema,
+  laterRound,
   type PackageIndexEntry,
   ParentIndexSchema,
   type PromotionEntry,
@@ -140,6 +143,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
       ...(update.outcome !== undefined && { outcome: update.outcome }),
       ...(update.outcomeReasons !== undefined && { outcomeReasons: update.outcomeReasons }),
       ...(update.decidedAt !== undefined && { decidedAt: update.decidedAt }),
+      ...(update.approvalRound !== undefined && { approvalRound: update.approvalRound }),
     };
     this.releases.set(key, next);
     return copy(next);
@@ -157,7 +161,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     const evidence = validRecord('evidence record', StoredEvidenceSchema, ev);
     const key = evidenceKey(evidence.repository, evidence.digest, evidence.kind);
     const existing = this.evidence.get(key);
-    if (existing !== undefined) return copy(existing);
+    if (existing !== undefined && !laterRound(evidence, existing)) return copy(existing);
     this.evidence.set(key, copy(evidence));
     return evidence;
   }
@@ -177,7 +181,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     const decision = validRecord('decision record', DecisionRecordSchema, rec);
     const key = releaseKey(decision.repository, decision.digest);
     const existing = this.decisions.get(key);
-    if (existing !== undefined) return copy(existing);
+    if (existing !== undefined && !laterRound(decision, existing)) return copy(existing);
     this.decisions.set(key, copy(decision));
     return decision;
   }
@@ -231,6 +235,19 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async rebindApproval(approvalId: string, taskToken: string, tokenHash: string): Promise<ApprovalRecord> {
     return this.updatePending(approvalId, validRecord('approval token', ApprovalTokenSchema, { taskToken, tokenHash }));
+  }
+
+  public async supersedeApproval(approvalId: string, supersession: ApprovalSupersession): Promise<ApprovalRecord> {
+    const change = validRecord('approval supersession', ApprovalSupersessionSchema, supersession);
+    const current = this.approvals.get(approvalId);
+    if (current === undefined) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    if (current.state === 'SUPERSEDED') return copy(current);
+    if (current.state !== 'APPROVED') {
+      throw new AlreadyDecidedError(`approval ${approvalId} is ${current.state}; only an approved one is superseded`);
+    }
+    const next: ApprovalRecord = { ...current, state: 'SUPERSEDED', supersession: change };
+    this.approvals.set(approvalId, next);
+    return copy(next);
   }
 
   /** Changes a PENDING approval, as the DynamoDB adapter's conditional update does. */

@@ -28,7 +28,15 @@ export const ApprovalPersonSchema = z
   });
 export type ApprovalPerson = z.infer<typeof ApprovalPersonSchema>;
 
-export const ON_EVIDENCE_CHANGE = ['quarantine'] as const;
+export const ON_EVIDENCE_CHANGE = ['quarantine', 'reapprove'] as const;
+
+/**
+ * How many times `onEvidenceChange: reapprove` asks again for one release; the next change
+ * quarantines it (`evidence-changed-after-approval`). A constant, not a policy field: it bounds a
+ * loop that whoever can attach referrers or findings to the image may drive, so it is not tunable
+ * upwards.
+ */
+export const MAX_REAPPROVALS = 3;
 
 export const ApprovalPolicySchema = z
   .object({
@@ -50,7 +58,10 @@ export const ApprovalPolicySchema = z
     separationOfDuties: z.boolean().default(true),
     /**
      * When the evidence set at Promote differs from the one the approval was requested for, the
-     * approval is void: `quarantine` (reason `evidence-changed-after-approval`).
+     * approval is void. `quarantine` (the default): the release is quarantined with reason
+     * `evidence-changed-after-approval`. `reapprove`: the approval is marked SUPERSEDED, the policy
+     * is evaluated again on the evidence as it is now (and may now block), and a new approval is
+     * requested for it; after MAX_REAPPROVALS such rounds the next change quarantines.
      */
     onEvidenceChange: z.enum(ON_EVIDENCE_CHANGE).default('quarantine'),
     /** How long RequestApproval waits (Step Functions `TimeoutSecondsPath`); then the release is quarantined. */

@@ -120,6 +120,11 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
         : `${by} is not an allowed approver for ${approval.repository}`,
     );
   }
+  if (approval.state === 'SUPERSEDED') {
+    throw new AlreadyDecidedError(
+      `approval ${approval.approvalId} was superseded by an evidence change after it was requested; a new approval was requested for the evidence as it is now`,
+    );
+  }
   if (approval.state !== 'PENDING') {
     if (approval.state === state && answeredBy(approval, person, by)) {
       const done = await completeAnswer(deps, approval, true, state === 'REJECTED' ? answer.identity.kind : undefined);
@@ -241,6 +246,8 @@ async function completeAnswer(
     },
     documents: [],
     collectedAt: at,
+    // The answer of a later approval round replaces the superseded approval's evidence.
+    ...(decided.round !== undefined && { round: decided.round }),
   });
   try {
     if (approved) {

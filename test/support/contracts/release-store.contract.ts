@@ -301,6 +301,25 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         });
       });
 
+      describe('when an approval round starts (AWAITING_APPROVAL again, with approvalRound)', () => {
+        it('stores the round and keeps it on later moves that do not name it', async () => {
+          // Prepare
+          const rec = releaseRecord(newRepository(), newDigest());
+          await store.recordRelease(rec);
+          await store.updateReleaseState(rec.repository, rec.digest, 'AWAITING_APPROVAL');
+
+          // Act
+          const next = await store.updateReleaseState(rec.repository, rec.digest, 'AWAITING_APPROVAL', {
+            approvalRound: 1,
+          });
+          const done = await store.updateReleaseState(rec.repository, rec.digest, 'PROMOTED', { outcome: 'PROMOTED' });
+
+          // Assess
+          expect(next).toMatchObject({ state: 'AWAITING_APPROVAL', approvalRound: 1 });
+          expect(done).toMatchObject({ state: 'PROMOTED', approvalRound: 1 });
+        });
+      });
+
       describe('when the release is unknown', () => {
         it('throws NotFoundError and creates nothing', async () => {
           // Prepare
@@ -410,6 +429,25 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         });
       });
 
+      describe('when the evidence is of a later approval round than the stored record', () => {
+        it('replaces it; within that round the first write wins again', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          await store.putEvidence(evidenceRecord(repository, digest, { kind: 'approval', status: 'PASS' }));
+          const later = evidenceRecord(repository, digest, { kind: 'approval', status: 'FAIL', round: 1 });
+
+          // Act
+          const replaced = await store.putEvidence(later);
+          const retried = await store.putEvidence({ ...later, status: 'PASS' });
+          const earlier = await store.putEvidence(evidenceRecord(repository, digest, { kind: 'approval' }));
+
+          // Assess
+          expect([replaced, retried, earlier]).toEqual([later, later, later]);
+          expect(await store.getEvidence(repository, digest, 'approval')).toEqual(later);
+        });
+      });
+
       describe('when the evidence is new', () => {
         it('returns it as stored', async () => {
           // Prepare
@@ -501,6 +539,27 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         // Assess
         expect(result).toEqual(first);
         expect(await store.getDecision(repository, digest)).toEqual(first);
+      });
+
+      it('replaces the decision with one of a later approval round, and keeps that one on a replay', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        await store.putDecision(decisionRecord(repository, digest));
+        const later = {
+          ...decisionRecord(repository, digest),
+          decision: 'PASS' as const,
+          reasons: ['again'],
+          round: 1,
+        };
+
+        // Act
+        const replaced = await store.putDecision(later);
+        const replayed = await store.putDecision({ ...later, reasons: ['replayed'] });
+
+        // Assess
+        expect([replaced, replayed]).toEqual([later, later]);
+        expect(await store.getDecision(repository, digest)).toEqual(later);
       });
 
       it('returns null for a release without a decision', async () => {
@@ -662,6 +721,63 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
           // Assess
           await expect(act).rejects.toBeInstanceOf(InvalidInputError);
           expect((await store.getApproval(id))?.state).toBe('PENDING');
+        });
+      });
+    });
+
+    describe('Method: supersedeApproval', () => {
+      const supersession = {
+        at: '2026-01-10T11:00:00.000Z',
+        reason: 'evidence-changed-after-approval: the scan changed',
+        approvedEvidenceSetDigest: newDigest(),
+        currentEvidenceSetDigest: newDigest(),
+      };
+
+      describe('when the approval was approved', () => {
+        it('marks it SUPERSEDED with the supersession, keeps the rest, and lists it under its state', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+          const approved = await store.decideApproval(id, 'APPROVED', 'alice@example.com', '2026-01-10T10:06:00.000Z');
+
+          // Act
+          const superseded = await store.supersedeApproval(id, supersession);
+          const again = await store.supersedeApproval(id, { ...supersession, reason: 'a retry' });
+
+          // Assess
+          expect(superseded).toEqual({ ...approved, state: 'SUPERSEDED', supersession });
+          expect(again).toEqual(superseded);
+          expect(await store.getApproval(id)).toEqual(superseded);
+          expect((await store.listApprovals('SUPERSEDED')).map((a) => a.approvalId)).toContain(id);
+          expect((await store.listApprovals('APPROVED')).map((a) => a.approvalId)).not.toContain(id);
+        });
+      });
+
+      describe('when the approval is pending or was rejected', () => {
+        it('throws ALREADY_DECIDED and changes nothing', async () => {
+          // Prepare
+          const pending = await storedApproval();
+          const { approvalId: rejectedId } = await storedApproval();
+          const rejected = await store.decideApproval(rejectedId, 'REJECTED', 'bob', '2026-01-10T10:06:00.000Z');
+
+          // Act
+          const onPending = store.supersedeApproval(pending.approvalId, supersession);
+          const onRejected = store.supersedeApproval(rejectedId, supersession);
+
+          // Assess
+          await expect(onPending).rejects.toThrowWithCode(AlreadyDecidedError, 'ALREADY_DECIDED');
+          await expect(onRejected).rejects.toThrowWithCode(AlreadyDecidedError, 'ALREADY_DECIDED');
+          expect((await store.getApproval(pending.approvalId))?.state).toBe('PENDING');
+          expect(await store.getApproval(rejectedId)).toEqual(rejected);
+        });
+      });
+
+      describe('when the approval id is unknown', () => {
+        it('throws NotFoundError', async () => {
+          // Act
+          const act = store.supersedeApproval('no-such-approval', supersession);
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(NotFoundError);
         });
       });
     });
