@@ -38,6 +38,8 @@ import {
   releaseStatesMovableTo,
   type ScanCompletion,
   ScanCompletionSchema,
+  type SlackMessageRef,
+  SlackMessageRefSchema,
   type StoredEvidence,
   StoredEvidenceSchema,
   TaskTokenSchema,
@@ -231,6 +233,16 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async rebindApproval(approvalId: string, taskToken: string, tokenHash: string): Promise<ApprovalRecord> {
     return this.updatePending(approvalId, validRecord('approval token', ApprovalTokenSchema, { taskToken, tokenHash }));
+  }
+
+  public async recordApprovalMessage(approvalId: string, message: SlackMessageRef): Promise<ApprovalRecord> {
+    const valid = validRecord('Slack message', SlackMessageRefSchema, message);
+    const current = this.approvals.get(approvalId);
+    if (current === undefined) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    if (current.slackMessage !== undefined) return copy(current);
+    const next: ApprovalRecord = { ...current, slackMessage: valid };
+    this.approvals.set(approvalId, next);
+    return copy(next);
   }
 
   /** Changes a PENDING approval, as the DynamoDB adapter's conditional update does. */

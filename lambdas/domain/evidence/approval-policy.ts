@@ -30,6 +30,14 @@ export type ApprovalPerson = z.infer<typeof ApprovalPersonSchema>;
 
 export const ON_EVIDENCE_CHANGE = ['quarantine'] as const;
 
+/**
+ * A Slack channel the approval request is posted to: a channel id (`C0123ABCD`, `G…` for a
+ * private one) or a channel name (`#releases`), as `chat.postMessage` takes it.
+ */
+export const SlackChannelSchema = z
+  .string()
+  .regex(/^(#?[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,30})$/, 'expected a Slack channel id (C…) or #channel-name');
+
 export const ApprovalPolicySchema = z
   .object({
     /**
@@ -60,6 +68,12 @@ export const ApprovalPolicySchema = z
       .min(1)
       .max(7 * 24 * 3600)
       .default(24 * 3600),
+    /**
+     * Where the Slack message with the Approve / Reject buttons is posted (the bot must be in the
+     * channel, or have `chat:write.public`).
+     * @default - no channel: nothing is posted to Slack, and the request says so
+     */
+    slackChannel: SlackChannelSchema.optional(),
   })
   .default({
     approvers: [],
@@ -83,5 +97,6 @@ export const ApprovalStageOverrideSchema = z
       .min(1)
       .max(7 * 24 * 3600)
       .optional(),
+    slackChannel: SlackChannelSchema.optional(),
   })
   .strict();

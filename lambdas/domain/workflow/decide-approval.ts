@@ -16,6 +16,7 @@ import type { ApprovalRecord } from '../ports.js';
 import { isAllowedApprover, personKey, pushersMatching } from './approvers.js';
 import type { GateDeps } from './deps.js';
 import { linkRecipients } from './request-approval.js';
+import { updateApprovalMessage } from './slack-approval.js';
 
 /**
  * Who answered, and how that is known. `email-link`: the address a signed link was issued to (the
@@ -132,7 +133,8 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
   }
   const now = deps.clock.now();
   if (now.toISOString() > approval.expiresAt) {
-    await deps.store.decideApproval(approval.approvalId, 'EXPIRED', 'release-gate', now.toISOString());
+    const expired = await deps.store.decideApproval(approval.approvalId, 'EXPIRED', 'release-gate', now.toISOString());
+    await updateApprovalMessage(deps, expired, 'expired');
     throw new ExpiredError(`approval-expired: approval ${approval.approvalId} expired at ${approval.expiresAt}`);
   }
   // Both answers are restricted: a rejection by anyone would let any link holder block releases.
@@ -257,7 +259,17 @@ async function completeAnswer(
     if (repeated && err instanceof ExpiredError && stored.facts.approvalId === decided.approvalId) return decided;
     throw err;
   }
+  await updateApprovalMessage(deps, decided, {
+    outcome: approved ? 'approved' : 'rejected',
+    via: viaNotes(decided, rejectedVia),
+  });
   return decided;
+}
+
+/** How the deciding identities were proven, for the outcome message. */
+function viaNotes(decided: ApprovalRecord, rejectedVia: ApprovalIdentity['kind'] | undefined): string[] {
+  const vias = decided.state === 'REJECTED' ? [rejectedVia] : decided.approvals.map((a) => a.via);
+  return [...new Set(vias.map((via) => (via === undefined ? 'unknown' : IDENTITY_NOTE[via])))];
 }
 
 /** Each answer's identity and how it was proven, for the audit trail. */
