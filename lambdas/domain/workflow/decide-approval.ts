@@ -256,8 +256,7 @@ async function completeAnswer(
   } catch (err) {
     // A repeated answer whose first delivery reached the workflow finds the task answered: done.
     // When the stored evidence is not this answer's, the workflow went on without it: say so.
-    if (repeated && err instanceof ExpiredError && stored.facts.approvalId === decided.approvalId) return decided;
-    throw err;
+    if (!(repeated && err instanceof ExpiredError && stored.facts.approvalId === decided.approvalId)) throw err;
   }
   await updateApprovalMessage(deps, decided, {
     outcome: approved ? 'approved' : 'rejected',

@@ -13,10 +13,11 @@ import {
   type ApprovalOutcomeFacts,
   approvalOutcomeMessage,
   approvalRequestMessage,
+  type SlackBlock,
 } from '../approval/slack-message.js';
-import { describeError } from '../errors.js';
+import { describeError, GateError } from '../errors.js';
 import type { ApprovalPolicy } from '../evidence/approval-policy.js';
-import type { ApprovalRecord } from '../ports.js';
+import type { ApprovalRecord, SlackMessageRef } from '../ports.js';
 import type { GateDeps } from './deps.js';
 import type { ReleaseRef } from './inputs.js';
 
@@ -25,8 +26,9 @@ const pageOf = (deps: GateDeps, approvalId: string): string =>
 
 /**
  * Posts the approval request to the rule's Slack channel unless this approval's message is
- * already recorded; says what was done, for the request's notification detail. A failed post is
- * reported there and does not fail the request: the mail links and the CLI still answer it.
+ * already recorded; says what was done, for the request's notification detail. A post Slack
+ * refuses (or cannot take) is reported there and does not fail the request: the mail links and
+ * the CLI still answer it.
  */
 export async function postApprovalMessage(
   deps: GateDeps,
@@ -34,43 +36,57 @@ export async function postApprovalMessage(
   rules: ApprovalPolicy,
   stage: string,
 ): Promise<string> {
-  if (approval.slackMessage !== undefined) {
-    return `slack: already posted to ${approval.slackMessage.channel} (ts ${approval.slackMessage.ts})`;
-  }
+  const posted = (m: SlackMessageRef) => `slack: posted to ${m.channel} (ts ${m.ts})`;
+  // A retry says what the first attempt said: the notification is the same at-least-once event.
+  if (approval.slackMessage !== undefined) return posted(approval.slackMessage);
   if (rules.slackChannel === undefined) return 'none: the policy names no approval.slackChannel; nothing posted';
   if (deps.slack === undefined) return 'none: Slack posting is not configured on this gate (no bot token)';
+  const [blocks, text] = await requestBlocks(deps, approval, stage);
+  let message: SlackMessageRef;
   try {
-    const [decision, tags] = await Promise.all([
-      deps.store.getDecision(approval.repository, approval.digest),
-      deps.store.listPushedTags(approval.repository, approval.digest),
-    ]);
-    const message = approvalRequestMessage({
-      approvalId: approval.approvalId,
-      evidenceSetDigest: approval.evidenceSetDigest ?? '',
-      repository: approval.repository,
-      digest: approval.digest,
-      tags,
-      stage,
-      decision: decision?.decision ?? 'unknown',
-      evidence: decision?.evidence ?? [],
-      pushers: approval.pushers,
-      quorum: {
-        required: approval.required,
-        approvedBy: approval.approvals.map((a) => a.by),
-        reasons: approval.requiredReasons,
-      },
-      expiresAt: approval.expiresAt,
-      pageUrl: pageOf(deps, approval.approvalId),
-    });
-    const posted = await deps.slack.postMessage(rules.slackChannel, message.blocks, message.text);
-    const recorded = await deps.store.recordApprovalMessage(approval.approvalId, posted);
-    // Answered between the put and this record: the answer found no message to update; do it now.
-    const outcome = finalOutcome(recorded);
-    if (outcome !== undefined) await updateApprovalMessage(deps, recorded, outcome);
-    return `slack: posted to ${posted.channel} (ts ${posted.ts})`;
+    message = await deps.slack.postMessage(rules.slackChannel, blocks, text);
   } catch (err) {
+    // Slack said no (token, channel, limits, outage): the request goes on without it. Anything
+    // else (a crash) fails the step, whose retry posts again.
+    if (!(err instanceof GateError)) throw err;
     return `failed: the Slack message to ${rules.slackChannel} was not posted: ${describeError(err)}`;
   }
+  // A store failure here fails the step: its retry posts again (at least once), then records.
+  const recorded = await deps.store.recordApprovalMessage(approval.approvalId, message);
+  // Answered between the put and this record: the answer found no message to update; do it now.
+  const outcome = finalOutcome(recorded);
+  if (outcome !== undefined) await updateApprovalMessage(deps, recorded, outcome);
+  return posted(message);
+}
+
+async function requestBlocks(
+  deps: GateDeps,
+  approval: ApprovalRecord,
+  stage: string,
+): Promise<[blocks: readonly SlackBlock[], text: string]> {
+  const [decision, tags] = await Promise.all([
+    deps.store.getDecision(approval.repository, approval.digest),
+    deps.store.listPushedTags(approval.repository, approval.digest),
+  ]);
+  const message = approvalRequestMessage({
+    approvalId: approval.approvalId,
+    evidenceSetDigest: approval.evidenceSetDigest ?? '',
+    repository: approval.repository,
+    digest: approval.digest,
+    tags,
+    stage,
+    decision: decision?.decision ?? 'unknown',
+    evidence: decision?.evidence ?? [],
+    pushers: approval.pushers,
+    quorum: {
+      required: approval.required,
+      approvedBy: approval.approvals.map((a) => a.by),
+      reasons: approval.requiredReasons,
+    },
+    expiresAt: approval.expiresAt,
+    pageUrl: pageOf(deps, approval.approvalId),
+  });
+  return [message.blocks, message.text];
 }
 
 const finalOutcome = (a: ApprovalRecord): ApprovalOutcomeFacts['outcome'] | undefined =>
