@@ -147,6 +147,28 @@ describe('Workflow: the approval message in Slack (issue 8 §5)', () => {
     expect(JSON.stringify(bodyOf(updates.at(-1)).blocks)).toContain('approval-expired');
   });
 
+  it('promotes all the same when Slack refuses the update, and reports it on the topic', async () => {
+    // Prepare: a message Slack no longer has (deleted from the channel).
+    const w = world();
+    const r = await requested(w, 'chat/quiet/deleted');
+    await w.deps.gate.store.recordApprovalMessage(r.approvalId, { channel: 'C0RELEASES', ts: '1765000000.999999' });
+
+    // Act
+    const answered = await postApproval(String(r.detail.url), { decision: 'approve', by: 'bob@example.com' });
+    const exec = await r.finished();
+
+    // Assess
+    expect(answered.status).toBe(200);
+    expect(lastState(exec)).toBe('Promoted');
+    const refused = (w.gate.slack?.callsOf('chat.update') ?? []).filter((c) => bodyOf(c).ts === '1765000000.999999');
+    expect(refused.map((c) => c.response)).toEqual([{ ok: false, error: 'message_not_found' }]);
+    const report = w.gate.notifications.find(
+      (n) => n.message.approvalId === r.approvalId && n.subject.startsWith('Slack'),
+    );
+    expect(report?.subject).toBe(`Slack message not updated: chat/quiet/deleted@sha256:${r.digest.slice(7, 19)}`);
+    expect(String(report?.message.error)).toContain('message_not_found');
+  });
+
   it('posts nothing without a channel, and reports a refused post, in the request detail', async () => {
     // Prepare
     const w = world();
