@@ -35,6 +35,7 @@ function withSlackRules(policy: PolicyDocument): PolicyDocument {
       rule('chat/posted/**', { slackChannel: '#releases' }),
       rule('chat/expiry/**', { slackChannel: '#releases', timeoutSeconds: 1 }),
       rule('chat/lost/**', { slackChannel: '#gone' }),
+      rule('chat/quorum/**', { slackChannel: '#releases', quorum: 2 }),
       { ...demo, repositories: ['chat/quiet/**'], approval: { ...noChannel, people } },
       ...policy.rules,
     ],
@@ -145,6 +146,27 @@ describe('Workflow: the approval message in Slack (issue 8 §5)', () => {
     const updates = (w.gate.slack?.callsOf('chat.update') ?? []).filter((c) => bodyOf(c).ts === message?.ts);
     expect(bodyOf(updates.at(-1)).text).toMatch(/^Expired: /);
     expect(JSON.stringify(bodyOf(updates.at(-1)).blocks)).toContain('approval-expired');
+  });
+
+  it('shows the quorum progress after each approval short of the quorum, buttons kept', async () => {
+    // Prepare
+    const w = world();
+    const r = await requested(w, 'chat/quorum/app');
+    const message = (await w.deps.gate.store.getApproval(r.approvalId))?.slackMessage;
+    const updates = () => (w.gate.slack?.callsOf('chat.update') ?? []).filter((c) => bodyOf(c).ts === message?.ts);
+
+    // Act
+    await postApproval(String(r.detail.url), { decision: 'approve', by: 'bob@example.com' });
+    const progress = updates().map((c) => JSON.stringify(bodyOf(c).blocks));
+    await postApproval(String(r.detail.url), { decision: 'approve', by: 'alice@example.com' });
+    const exec = await r.finished();
+
+    // Assess
+    expect(progress).toHaveLength(1);
+    expect(progress[0]).toContain('1 of 2 (bob@example.com)');
+    expect(progress[0]).toContain('"action_id":"approve"');
+    expect(lastState(exec)).toBe('Promoted');
+    expect(bodyOf(updates().at(-1)).text).toMatch(/^Approved: /);
   });
 
   it('promotes all the same when Slack refuses the update, and reports it on the topic', async () => {

@@ -16,7 +16,7 @@ import type { ApprovalRecord } from '../ports.js';
 import { isAllowedApprover, personKey, pushersMatching } from './approvers.js';
 import type { GateDeps } from './deps.js';
 import { linkRecipients } from './request-approval.js';
-import { updateApprovalMessage } from './slack-approval.js';
+import { refreshApprovalMessage, updateApprovalMessage } from './slack-approval.js';
 
 /**
  * Who answered, and how that is known. `email-link`: the address a signed link was issued to (the
@@ -171,7 +171,10 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
   if (viaLink && !added) {
     throw new AlreadyDecidedError(`this approval link was already used: ${by} approved; the quorum is not met yet`);
   }
-  if (record.approvals.length < record.required) return record;
+  if (record.approvals.length < record.required) {
+    await refreshApprovalMessage(deps, record);
+    return record;
+  }
   // The quorum is met: of concurrent last approvals one decides; the other finds it decided.
   const approvers = record.approvals.map((a) => a.by).join(', ');
   const comments =

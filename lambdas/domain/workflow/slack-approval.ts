@@ -89,6 +89,22 @@ async function requestBlocks(
   return [message.blocks, message.text];
 }
 
+/**
+ * Shows a PENDING approval's quorum progress (who has approved so far) in its message, buttons
+ * kept. Never throws, like `updateApprovalMessage`.
+ */
+export async function refreshApprovalMessage(deps: GateDeps, approval: ApprovalRecord): Promise<void> {
+  const message = approval.slackMessage;
+  if (message === undefined || deps.slack === undefined) return;
+  try {
+    const release = await deps.store.getRelease(approval.repository, approval.digest);
+    const [blocks, text] = await requestBlocks(deps, approval, release?.stage ?? deps.config.stage);
+    await deps.slack.update(message.channel, message.ts, blocks, text);
+  } catch (err) {
+    await reportUpdateFailure(deps, approval, message, 'pending', err);
+  }
+}
+
 const finalOutcome = (a: ApprovalRecord): ApprovalOutcomeFacts['outcome'] | undefined =>
   a.state === 'APPROVED'
     ? 'approved'
@@ -143,16 +159,27 @@ export async function updateApprovalMessage(
     });
     await deps.slack.update(message.channel, message.ts, update.blocks, update.text);
   } catch (err) {
-    await deps.notifier
-      .publish(`Slack message not updated: ${approval.repository}@${approval.digest.slice(0, 19)}`, {
-        approvalId: approval.approvalId,
-        channel: message.channel,
-        ts: message.ts,
-        outcome,
-        error: describeError(err),
-      })
-      .catch(() => undefined);
+    await reportUpdateFailure(deps, approval, message, outcome, err);
   }
+}
+
+/** A message that could not be updated goes to the operators' topic (dropped if that fails too). */
+async function reportUpdateFailure(
+  deps: GateDeps,
+  approval: ApprovalRecord,
+  message: SlackMessageRef,
+  outcome: string,
+  err: unknown,
+): Promise<void> {
+  await deps.notifier
+    .publish(`Slack message not updated: ${approval.repository}@${approval.digest.slice(0, 19)}`, {
+      approvalId: approval.approvalId,
+      channel: message.channel,
+      ts: message.ts,
+      outcome,
+      error: describeError(err),
+    })
+    .catch(() => undefined);
 }
 
 /**
