@@ -21,7 +21,11 @@ export interface SlackWebApiProps {
    * @default SLACK_API_BASE_URL
    */
   readonly baseUrl?: string;
-  /** Per call. @default 5000 */
+  /**
+   * Per call. Short: a click's answer updates the message before Slack's 3-second acknowledgement
+   * budget runs out, and Slack's own answers take well under a second.
+   * @default 2500
+   */
   readonly timeoutMillis?: number;
   /**
    * The longest `Retry-After` waited for before the one retry; a longer one fails the call.
@@ -99,7 +103,7 @@ export class SlackWebApi implements SlackPoster {
         method: 'POST',
         headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${token}` },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.props.timeoutMillis ?? 5000),
+        signal: AbortSignal.timeout(this.props.timeoutMillis ?? 2500),
       }).catch((err: unknown) => {
         throw new NotificationError(`Slack ${method} could not be reached`, { cause: err });
       });
