@@ -61,6 +61,7 @@ export class ReleaseGateStack extends Stack {
     });
     new CfnOutput(this, 'ApprovalLinkSecretArn', { value: this.gate.approvalLinks.secret.secretArn });
     new CfnOutput(this, 'SlackSigningSecretArn', { value: this.gate.approvalApi.slackSigningSecret.secretArn });
+    new CfnOutput(this, 'SlackBotTokenArn', { value: this.gate.approvalApi.slackBotToken.secretArn });
     new CfnOutput(this, 'EvidenceTableName', { value: this.gate.table.tableName });
     new CfnOutput(this, 'EvidenceBucketName', { value: this.gate.bucket.bucketName });
     new CfnOutput(this, 'EventBusName', { value: this.gate.eventBus.eventBusName });

@@ -244,10 +244,12 @@ export class ReleaseGate extends Construct {
       handler: fn('approval-api'),
       handlerRole: this.functions.get('approval-api').role,
       key: store.key,
+      slackPosters: [this.functions.get('request-approval').role, this.functions.get('quarantine').role],
       logRetention: props.logRetention,
       linkAuthorizer: props.approvalLinkAuthorizer,
     });
     this.functions.addEnvironment('SLACK_SIGNING_SECRET_ARN', this.approvalApi.slackSigningSecret.secretArn);
+    this.functions.addEnvironment('SLACK_BOT_TOKEN_ARN', this.approvalApi.slackBotToken.secretArn);
     // Links are <api>/approvals/<id> (the routes of ApprovalApi); requestApproval appends the id.
     this.functions.addEnvironment('APPROVAL_BASE_URL', `${this.approvalApi.url}approvals`);
 

@@ -8,8 +8,10 @@ import { awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { OutboxMailer } from '../../lambdas/adapters/mail/outbox-mailer.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { FileLinkSecrets } from '../../lambdas/adapters/secrets/file-link-secrets.js';
+import { FileSlackBotToken } from '../../lambdas/adapters/secrets/slack-bot-token.js';
 import { FileSlackSigningSecret } from '../../lambdas/adapters/secrets/slack-signing-secret.js';
 import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
+import { SlackWebApi } from '../../lambdas/adapters/slack/web-api.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { SLACK_MAX_BODY_BYTES } from '../../lambdas/domain/approval/slack.js';
@@ -36,6 +38,7 @@ import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-i
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
 import { LOCAL_ACCOUNT, LocalIamUsers, SigV4RefusedError, verifySigV4 } from './iam-route.js';
 import { LocalScanner } from './scanner.js';
+import { SlackReceiver } from './slack-receiver.js';
 import { type StandIns, startStandIns } from './stand-ins.js';
 import { LOCAL_DECISION_HEADER } from './state.js';
 import { LocalStepFunctions } from './step-functions.js';
@@ -70,10 +73,17 @@ export interface LocalGateOptions {
   readonly decoratePorts?: (ports: GatePorts) => GatePorts;
   /**
    * Where the approval-link signing secret (`link-secret.json`, generated once, 0600), the local
-   * IAM users' keys (`aws-credentials`, likewise) and the email outbox (`outbox/*.eml`) live.
+   * IAM users' keys (`aws-credentials`, likewise), the email outbox (`outbox/*.eml`), the local
+   * Slack bot token (`slack-bot-token`) and the Slack calls the local receiver recorded
+   * (`slack/*.json`) live.
    * @default - a fresh temporary directory
    */
   readonly workDir?: string;
+  /**
+   * The channels the local Slack receiver knows; a post to any other is refused `channel_not_found`.
+   * @default - every channel exists
+   */
+  readonly slackChannels?: readonly string[];
 }
 
 /** The outside-world ports of the handlers that a test may wrap. */
@@ -130,6 +140,8 @@ export class LocalGate {
   private scannerPorts: GatePorts | undefined;
   /** The temporary work directory this gate made (no `workDir` given), removed on stop. */
   private ownedDir: string | undefined;
+  /** The local Slack: every `chat.postMessage` / `chat.update` the gate made, also as files. */
+  public slack: SlackReceiver | undefined;
 
   private constructor(
     public readonly deps: HandlerDeps,
@@ -168,6 +180,13 @@ export class LocalGate {
     const ownedDir = opts.workDir === undefined ? await mkdtemp(join(tmpdir(), 'rg-local-')) : undefined;
     const workDir = opts.workDir ?? ownedDir ?? '';
     const mailer = new OutboxMailer({ dir: join(workDir, 'outbox') });
+    // The local Slack: the real Web API adapter posts to the receiver with a generated bot token.
+    const botToken = new FileSlackBotToken(join(workDir, 'slack-bot-token'));
+    const slackReceiver = await SlackReceiver.start({
+      dir: join(workDir, 'slack'),
+      token: await botToken.getSlackBotToken(),
+      ...(opts.slackChannels === undefined ? {} : { channels: opts.slackChannels }),
+    });
     const holder: { gate?: LocalGate } = {};
     const notifier: Notifier = {
       publish: async (subject, message) => {
@@ -201,6 +220,7 @@ export class LocalGate {
       clock: systemClock,
       approvalLinks: { secrets: new FileLinkSecrets(join(workDir, 'link-secret.json')), mailer },
       slackSigningSecret: new FileSlackSigningSecret(join(workDir, 'slack-signing-secret')),
+      slack: new SlackWebApi({ token: botToken, baseUrl: slackReceiver.baseUrl }),
       ...(opts.revocationList === undefined
         ? {}
         : { revocation: new FileRevocationList({ path: opts.revocationList, whenMissing: 'nothing-revoked' }) }),
@@ -231,6 +251,7 @@ export class LocalGate {
     );
     holder.gate = gate;
     gate.ownedDir = ownedDir;
+    gate.slack = slackReceiver;
     gate.scannerPorts = ports;
     const api = approvalApi(getDeps);
     const slack = slackInteractions(getDeps);
@@ -354,6 +375,7 @@ export class LocalGate {
       this.server.close(() => resolve());
     });
     await this.standIns.stop();
+    await this.slack?.stop();
     if (this.ownedDir !== undefined) await rm(this.ownedDir, { recursive: true, force: true });
   }
 }

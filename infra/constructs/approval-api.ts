@@ -25,8 +25,15 @@ export interface ApprovalApiProps {
   readonly handler: lambda.IFunction;
   /** The role of `handler`: it reads the Slack signing secret. */
   readonly handlerRole: iam.IGrantable;
-  /** Key the Slack signing secret is encrypted with. */
+  /** Key the Slack signing secret and bot token are encrypted with. */
   readonly key: kms.IKey;
+  /**
+   * The other roles that post or update the approval's Slack message (request-approval posts it,
+   * quarantine marks it quarantined); `handlerRole` reads the bot token too (it updates the
+   * message with the answer).
+   * @default - only `handlerRole`
+   */
+  readonly slackPosters?: readonly iam.IGrantable[];
   /**
    * Steady-state requests per second for the whole API.
    * @default 10
@@ -73,6 +80,12 @@ export class ApprovalApi extends Construct {
    * random placeholder, so Slack clicks fail closed until an operator puts the app's secret in.
    */
   public readonly slackSigningSecret: secretsmanager.Secret;
+  /**
+   * The Slack app's bot token (SecretString: `xoxb-…`, the Bot User OAuth Token). Deployed with a
+   * random placeholder, which is not a bot token: nothing is posted to Slack (and each approval
+   * request says why) until an operator puts the app's token in.
+   */
+  public readonly slackBotToken: secretsmanager.Secret;
 
   public constructor(scope: Construct, id: string, props: ApprovalApiProps) {
     super(scope, id);
@@ -139,6 +152,17 @@ export class ApprovalApi extends Construct {
       'Slack issues the signing secret; it is rotated in the Slack app settings and copied here (README), which Secrets Manager rotation cannot do.',
     );
     this.slackSigningSecret.grantRead(props.handlerRole);
+    this.slackBotToken = new secretsmanager.Secret(this, 'SlackBotToken', {
+      description: 'release-gate Slack app bot token, xoxb-… (replace the placeholder with the app’s)',
+      encryptionKey: props.key,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    acknowledgeRule(
+      this.slackBotToken,
+      'AwsSolutions-SMG4',
+      'Slack issues the bot token when the app is installed; it is reissued in the Slack app settings and copied here (README), which Secrets Manager rotation cannot do.',
+    );
+    for (const reader of [props.handlerRole, ...(props.slackPosters ?? [])]) this.slackBotToken.grantRead(reader);
     this.url = this.stage.url;
   }
 }

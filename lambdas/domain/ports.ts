@@ -17,6 +17,7 @@ import type {
   ReleaseState,
   ReleaseStateUpdate,
   ScanCompletion,
+  SlackMessageRef,
   StoredEvidence,
   VulnerabilityIndexEntry,
 } from './records.js';
@@ -36,6 +37,7 @@ export type {
   ReleaseState,
   ReleaseStateUpdate,
   ScanCompletion,
+  SlackMessageRef,
   StoredDocumentRef,
   StoredEvidence,
   VulnerabilityIndexEntry,
@@ -209,6 +211,13 @@ export interface ReleaseStore {
    * NotFoundError for an unknown id. Nothing else of the record changes: it stays readable.
    */
   supersedeApproval(approvalId: string, supersession: ApprovalSupersession): Promise<ApprovalRecord>;
+  /**
+   * Records the Slack message that asked for an approval, once: the first write wins and a later
+   * one returns the stored record unchanged (so a retried request sees the message and does not
+   * post again). In any state, so a message posted while the answer came in can still be updated.
+   * NotFoundError for an unknown id.
+   */
+  recordApprovalMessage(approvalId: string, message: SlackMessageRef): Promise<ApprovalRecord>;
   /** Oldest request first; all approvals, or those in `state`. */
   listApprovals(state?: ApprovalState): Promise<ApprovalRecord[]>;
 
@@ -372,4 +381,35 @@ export interface ApprovalEmail {
 /** Sends approval mails: SES v2 on AWS, RFC 5322 `.eml` files in an outbox folder locally. */
 export interface ApprovalMailer {
   send(mail: ApprovalEmail): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slack messages
+
+/**
+ * Posts and updates Slack messages (`chat.postMessage`, `chat.update`): the Slack Web API on AWS,
+ * the local Slack receiver of the embedded stack (cli/local/slack-receiver.ts) locally. Throws
+ * NotificationError with Slack's error code (`channel_not_found`, `invalid_auth`…) when Slack says
+ * no, ConfigError when the bot token is missing or malformed.
+ */
+export interface SlackPoster {
+  postMessage(
+    channel: string,
+    blocks: readonly Readonly<Record<string, unknown>>[],
+    text: string,
+  ): Promise<SlackMessageRef>;
+  update(
+    channel: string,
+    ts: string,
+    blocks: readonly Readonly<Record<string, unknown>>[],
+    text: string,
+  ): Promise<void>;
+}
+
+/**
+ * Where the Slack app's bot token (`xoxb-…`) comes from: Secrets Manager on AWS, a file generated
+ * once under `.release-gate/` locally. Throws ConfigError when it is missing or malformed.
+ */
+export interface SlackBotToken {
+  getSlackBotToken(): Promise<string>;
 }

@@ -206,8 +206,21 @@ export const ApprovalRecordSchema = z.object({
   round: z.number().int().min(0).optional(),
   /** Why and when a SUPERSEDED approval was voided. */
   supersession: z.lazy(() => ApprovalSupersessionSchema).optional(),
+  /**
+   * The Slack message that asked for this approval (`recordApprovalMessage`): a retried request
+   * does not post again, and the final state updates it.
+   * @default - none (no channel in the policy, Slack not configured, or the post failed)
+   */
+  slackMessage: z.lazy(() => SlackMessageRefSchema).optional(),
 });
 export type ApprovalRecord = Immutable<z.infer<typeof ApprovalRecordSchema>>;
+
+/** A posted Slack message: the channel id Slack answered with and the message timestamp. */
+export const SlackMessageRefSchema = z.object({
+  channel: z.string().regex(/^[A-Z0-9]{2,32}$/),
+  ts: z.string().regex(/^[0-9]{1,12}\.[0-9]{1,8}$/),
+});
+export type SlackMessageRef = Immutable<z.infer<typeof SlackMessageRefSchema>>;
 
 /**
  * One approval of a quorum: `by` the identity that answered, `person` the person it resolved to

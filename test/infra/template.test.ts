@@ -718,7 +718,7 @@ describe('Construct: ReleaseGate', () => {
         'states:StartExecution': ['start-release'],
         'states:SendTaskSuccess': ['wait-for-scan', 'scan-complete', 'approval-api'],
         'states:SendTaskFailure': ['wait-for-scan', 'scan-complete', 'approval-api'],
-        'sns:Publish': ['request-approval', 'promote', 'quarantine'],
+        'sns:Publish': ['request-approval', 'promote', 'quarantine', 'approval-api'],
         'events:PutEvents': ['request-approval', 'promote', 'quarantine'],
         's3:PutObject': ['record-release', 'collect-evidence', 'evaluate-policy', 'promote', 'quarantine'],
         's3:DeleteObject': [],
@@ -847,13 +847,18 @@ describe('Construct: ReleaseGate', () => {
     it('generates the signing secret at deploy time, encrypted with the gate key, readable only by request-approval and approval-api', () => {
       // Prepare
       const secretRef = ref(logicalId(s.stack.gate.approvalLinks.secret));
+      const slackRefs = [s.stack.gate.approvalApi.slackSigningSecret, s.stack.gate.approvalApi.slackBotToken].map(
+        (secret) => ref(logicalId(secret)),
+      );
       const readers = HANDLER_NAMES.filter((name) =>
-        actionsOf(functionStatements(s, name)).includes('secretsmanager:GetSecretValue'),
+        resourcesFor(functionStatements(s, name), 'secretsmanager:GetSecretValue').map(render).includes(secretRef),
       );
 
       // Act
       const resources = readers.map((name) =>
-        resourcesFor(functionStatements(s, name), 'secretsmanager:GetSecretValue').map(render),
+        resourcesFor(functionStatements(s, name), 'secretsmanager:GetSecretValue')
+          .map(render)
+          .filter((r) => !slackRefs.includes(r)),
       );
 
       // Assess
@@ -863,10 +868,8 @@ describe('Construct: ReleaseGate', () => {
       });
       expect(JSON.stringify(s.template.findResources('AWS::SecretsManager::Secret'))).not.toContain('"SecretString"');
       expect(readers).toEqual(['request-approval', 'approval-api']);
-      // approval-api also reads the Slack signing secret (the next test).
-      expect(resources.map((r) => r.sort())).toEqual(
-        [[secretRef], [secretRef, ref(logicalId(s.stack.gate.approvalApi.slackSigningSecret))]].map((r) => r.sort()),
-      );
+      // Besides the Slack secrets (the next tests), they read this secret only.
+      expect(resources).toEqual([[secretRef], [secretRef]]);
       const env = s.template.findResources('AWS::Lambda::Function');
       for (const fn of Object.values(env)) {
         expect(JSON.stringify(fn)).toContain(
@@ -892,6 +895,29 @@ describe('Construct: ReleaseGate', () => {
           `"SLACK_SIGNING_SECRET_ARN":{"Ref":"${logicalId(s.stack.gate.approvalApi.slackSigningSecret)}"}`,
         );
       }
+    });
+
+    it('keeps the Slack bot token in a KMS-encrypted secret read by request-approval, quarantine and approval-api only, named in every function and in the outputs', () => {
+      // Prepare
+      const tokenId = logicalId(s.stack.gate.approvalApi.slackBotToken);
+
+      // Act
+      const readers = HANDLER_NAMES.filter((name) =>
+        resourcesFor(functionStatements(s, name), 'secretsmanager:GetSecretValue').map(render).includes(ref(tokenId)),
+      );
+
+      // Assess
+      expect(readers).toEqual(['request-approval', 'quarantine', 'approval-api']);
+      expect(s.template.findResources('AWS::SecretsManager::Secret')[tokenId]).toMatchObject({
+        Properties: {
+          KmsKeyId: { 'Fn::GetAtt': [logicalId(s.stack.gate.key), 'Arn'] },
+          GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+        },
+      });
+      for (const fn of Object.values(s.template.findResources('AWS::Lambda::Function'))) {
+        expect(JSON.stringify(fn)).toContain(`"SLACK_BOT_TOKEN_ARN":{"Ref":"${tokenId}"}`);
+      }
+      s.template.hasOutput('SlackBotTokenArn', { Value: { Ref: tokenId } });
     });
 
     it('without a sender, grants no ses:SendEmail (no approval mails: links fail closed)', () => {

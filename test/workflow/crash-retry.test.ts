@@ -10,9 +10,11 @@ import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.j
 import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { LOCAL_PUSHER, putImageRecord } from '../../cli/local/gate.js';
 import { LocalScanner } from '../../cli/local/scanner.js';
+import { SlackReceiver } from '../../cli/local/slack-receiver.js';
 import { ensureTableAndBucket } from '../../cli/local/stand-ins.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
+import { SlackWebApi } from '../../lambdas/adapters/slack/web-api.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { itemKeys } from '../../lambdas/adapters/store/table-schema.js';
@@ -98,6 +100,8 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
   let advisories: readonly OsvRecord[];
   let digest: Digest;
   let runs = 0;
+  const receivers: SlackReceiver[] = [];
+  const SLACK_TOKEN = 'xoxb-crash-0123456789abcdef';
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rg-crash-'));
@@ -120,7 +124,10 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     const image = await template.getManifest(REPOSITORY, digest);
     await template.putManifest(REPOSITORY, image.bytes, image.mediaType, TAGS[1]);
   });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    await Promise.all(receivers.map((r) => r.stop()));
+    await rm(dir, { recursive: true, force: true });
+  });
 
   /** A world of its own (table, bucket, registry) whose side effects go through `plan`. */
   async function freshWorld(plan: FaultPlan, scenario: Scenario) {
@@ -141,6 +148,10 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     // One link key for every run, so a mail sent again after a crash is the same mail.
     const mailer = new RecordingMailer();
     const secrets = new MemoryLinkSecrets({ current: LINK_KEY });
+    // The demo policy posts to #releases: each run has a local Slack of its own.
+    const receiver = await SlackReceiver.start({ dir: join(dir, `${name}-slack`), token: SLACK_TOKEN });
+    receivers.push(receiver);
+    const slack = new SlackWebApi({ token: { getSlackBotToken: async () => SLACK_TOKEN }, baseUrl: receiver.baseUrl });
     const raw: GateDeps = {
       config: { stage: STAGE, scanTimeoutSeconds: 900, approvalBaseUrl: APPROVAL_BASE_URL },
       policy: scenario.evidenceChange ? reapprovePolicy : policy,
@@ -153,6 +164,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       outcomes,
       clock,
       approvalLinks: { secrets, mailer },
+      slack,
     };
     const deps: HandlerDeps = {
       gate: {
@@ -164,6 +176,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
         notifier: plan.wrap('notifier', notifier),
         outcomes: plan.wrap('outcomes', outcomes),
         approvalLinks: { secrets, mailer: plan.wrap('mailer', mailer) },
+        slack: plan.wrap('slack', slack),
       },
       starter: plan.wrap('starter', new RecordingStarter()),
     };
@@ -181,7 +194,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
         }),
       );
     };
-    return { raw, deps, tokens, notifier, outcomes, mailer, scanEvent, lateFinding };
+    return { raw, deps, tokens, notifier, outcomes, mailer, receiver, scanEvent, lateFinding };
   }
 
   const pushEvent = (tag: string) => ({
@@ -236,6 +249,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
         'notifier',
         'outcomes',
         'registry',
+        'slack',
         'starter',
         'store',
         'tokens',
@@ -332,11 +346,19 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       approvals,
       registry: registryState,
       outcomes: once(world.outcomes.events.map((e) => ({ type: e.type, detail: e.detail }))),
-      notifications: once(world.notifier.messages),
+      // A crash injected into chat.update is absorbed by design (the decision stands) and reported
+      // on the topic instead; that report is the only trace it leaves.
+      notifications: once(world.notifier.messages.filter((m) => !m.subject.startsWith('Slack message not updated'))),
+      // A crash between a post and its record posts the same message again: at least once.
+      slack: once(
+        world.receiver.calls.filter((c) => c.response.ok === true).map((c) => ({ method: c.method, body: c.body })),
+      ),
       mails: once(world.mailer.sent.map(withReadableToken)),
     };
     let text = JSON.stringify(state);
     for (const [i, a] of approvals.entries()) text = text.replaceAll(a.approvalId, `<approval ${i}>`);
+    // A Slack message's ts is the receiver's clock (seconds.sequence).
+    text = text.replace(/\b\d{10}\.\d{6}\b/g, '<slack ts>');
     return JSON.parse(text) as unknown;
   }
 });

@@ -47,6 +47,8 @@ import {
   releaseStatesMovableTo,
   type ScanCompletion,
   ScanCompletionSchema,
+  type SlackMessageRef,
+  SlackMessageRefSchema,
   type StoredEvidence,
   StoredEvidenceSchema,
   TaskTokenSchema,
@@ -416,6 +418,28 @@ export class DynamoReleaseStore implements ReleaseStore {
     if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
     if (current.state === 'SUPERSEDED') return current;
     throw new AlreadyDecidedError(`approval ${approvalId} is ${current.state}; only an approved one is superseded`);
+  }
+
+  /** One UpdateItem conditional on no message being recorded yet: the first write wins. */
+  public async recordApprovalMessage(approvalId: string, message: SlackMessageRef): Promise<ApprovalRecord> {
+    const valid = validRecord('Slack message', SlackMessageRefSchema, message);
+    const result = await this.conditional('recordApprovalMessage', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKeys.approval(approvalId),
+          UpdateExpression: 'SET #slackMessage = :message',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#slackMessage)',
+          ExpressionAttributeNames: { '#slackMessage': 'slackMessage' },
+          ExpressionAttributeValues: { ':message': valid },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (result !== CONDITION_FAILED) return this.parse('approval', ApprovalRecordSchema, result.Attributes);
+    const current = await this.getApproval(approvalId);
+    if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    return current;
   }
 
   /** Oldest request first; one state through gsi1, all approvals through gsi2. */

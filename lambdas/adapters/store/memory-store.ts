@@ -41,6 +41,8 @@ import {
   releaseStatesMovableTo,
   type ScanCompletion,
   ScanCompletionSchema,
+  type SlackMessageRef,
+  SlackMessageRefSchema,
   type StoredEvidence,
   StoredEvidenceSchema,
   TaskTokenSchema,
@@ -246,6 +248,16 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
       throw new AlreadyDecidedError(`approval ${approvalId} is ${current.state}; only an approved one is superseded`);
     }
     const next: ApprovalRecord = { ...current, state: 'SUPERSEDED', supersession: change };
+    this.approvals.set(approvalId, next);
+    return copy(next);
+  }
+
+  public async recordApprovalMessage(approvalId: string, message: SlackMessageRef): Promise<ApprovalRecord> {
+    const valid = validRecord('Slack message', SlackMessageRefSchema, message);
+    const current = this.approvals.get(approvalId);
+    if (current === undefined) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    if (current.slackMessage !== undefined) return copy(current);
+    const next: ApprovalRecord = { ...current, slackMessage: valid };
     this.approvals.set(approvalId, next);
     return copy(next);
   }

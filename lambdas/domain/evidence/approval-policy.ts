@@ -38,6 +38,14 @@ export const ON_EVIDENCE_CHANGE = ['quarantine', 'reapprove'] as const;
  */
 export const MAX_REAPPROVALS = 3;
 
+/**
+ * A Slack channel the approval request is posted to: a channel id (`C0123ABCD`, `G…` for a
+ * private one) or a channel name (`#releases`), as `chat.postMessage` takes it.
+ */
+export const SlackChannelSchema = z
+  .string()
+  .regex(/^(#?[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,30})$/, 'expected a Slack channel id (C…) or #channel-name');
+
 export const ApprovalPolicySchema = z
   .object({
     /**
@@ -71,6 +79,12 @@ export const ApprovalPolicySchema = z
       .min(1)
       .max(7 * 24 * 3600)
       .default(24 * 3600),
+    /**
+     * Where the Slack message with the Approve / Reject buttons is posted (the bot must be in the
+     * channel, or have `chat:write.public`).
+     * @default - no channel: nothing is posted to Slack, and the request says so
+     */
+    slackChannel: SlackChannelSchema.optional(),
   })
   .default({
     approvers: [],
@@ -94,5 +108,6 @@ export const ApprovalStageOverrideSchema = z
       .min(1)
       .max(7 * 24 * 3600)
       .optional(),
+    slackChannel: SlackChannelSchema.optional(),
   })
   .strict();

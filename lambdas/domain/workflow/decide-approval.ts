@@ -16,6 +16,7 @@ import type { ApprovalRecord } from '../ports.js';
 import { isAllowedApprover, personKey, pushersMatching } from './approvers.js';
 import type { GateDeps } from './deps.js';
 import { linkRecipients } from './request-approval.js';
+import { refreshApprovalMessage, updateApprovalMessage } from './slack-approval.js';
 
 /**
  * Who answered, and how that is known. `email-link`: the address a signed link was issued to (the
@@ -138,7 +139,8 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
   }
   const now = deps.clock.now();
   if (now.toISOString() > approval.expiresAt) {
-    await deps.store.decideApproval(approval.approvalId, 'EXPIRED', 'release-gate', now.toISOString());
+    const expired = await deps.store.decideApproval(approval.approvalId, 'EXPIRED', 'release-gate', now.toISOString());
+    await updateApprovalMessage(deps, expired, 'expired');
     throw new ExpiredError(`approval-expired: approval ${approval.approvalId} expired at ${approval.expiresAt}`);
   }
   // Both answers are restricted: a rejection by anyone would let any link holder block releases.
@@ -175,7 +177,10 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
   if (viaLink && !added) {
     throw new AlreadyDecidedError(`this approval link was already used: ${by} approved; the quorum is not met yet`);
   }
-  if (record.approvals.length < record.required) return record;
+  if (record.approvals.length < record.required) {
+    await refreshApprovalMessage(deps, record);
+    return record;
+  }
   // The quorum is met: of concurrent last approvals one decides; the other finds it decided.
   const approvers = record.approvals.map((a) => a.by).join(', ');
   const comments =
@@ -262,10 +267,19 @@ async function completeAnswer(
   } catch (err) {
     // A repeated answer whose first delivery reached the workflow finds the task answered: done.
     // When the stored evidence is not this answer's, the workflow went on without it: say so.
-    if (repeated && err instanceof ExpiredError && stored.facts.approvalId === decided.approvalId) return decided;
-    throw err;
+    if (!(repeated && err instanceof ExpiredError && stored.facts.approvalId === decided.approvalId)) throw err;
   }
+  await updateApprovalMessage(deps, decided, {
+    outcome: approved ? 'approved' : 'rejected',
+    via: viaNotes(decided, rejectedVia),
+  });
   return decided;
+}
+
+/** How the deciding identities were proven, for the outcome message. */
+function viaNotes(decided: ApprovalRecord, rejectedVia: ApprovalIdentity['kind'] | undefined): string[] {
+  const vias = decided.state === 'REJECTED' ? [rejectedVia] : decided.approvals.map((a) => a.via);
+  return [...new Set(vias.map((via) => (via === undefined ? 'unknown' : IDENTITY_NOTE[via])))];
 }
 
 /** Each answer's identity and how it was proven, for the audit trail. */

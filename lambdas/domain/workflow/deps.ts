@@ -10,6 +10,7 @@ import type {
   RegistryWriter,
   ReleaseStore,
   ScanFindingsSource,
+  SlackPoster,
   SlackSigningSecret,
   TaskTokenPort,
 } from '../ports.js';
@@ -44,4 +45,9 @@ export interface GateDeps {
   readonly approvalLinks?: { readonly secrets: LinkSecrets; readonly mailer: ApprovalMailer };
   /** Slack interactions (`POST /slack/interactions`); without it they are refused. */
   readonly slackSigningSecret?: SlackSigningSecret;
+  /**
+   * Posts the approval request to the policy's `approval.slackChannel` and updates it with the outcome.
+   * @default - nothing is posted to Slack; the request's notification says so
+   */
+  readonly slack?: SlackPoster;
 }

@@ -8,6 +8,7 @@ import type { ReleaseRecord } from '../ports.js';
 import type { GateDeps } from './deps.js';
 import type { StatesError as CaughtError, ReleaseRef } from './inputs.js';
 import { EVIDENCE_CHANGED } from './promote.js';
+import { updateQuarantinedMessages } from './slack-approval.js';
 
 export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { failure?: CaughtError }) {
   const reasons = await quarantineReasons(deps, req);
@@ -101,6 +102,7 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
     reasons,
     quarantineTag: tagged ? quarantineTag : null,
   };
+  await updateQuarantinedMessages(deps, req, reasons);
   await deps.outcomes.emit('Release Quarantined', detail);
   await deps.notifier.publish(`Quarantined: ${req.repository}@${req.digest.slice(0, 19)}`, detail);
   return { reasons, quarantineTag: tagged ? quarantineTag : null };

@@ -11,6 +11,7 @@ import { buildApprovalView } from './approval-view.js';
 import type { GateDeps } from './deps.js';
 import { evidenceSetDigest } from './evidence-set.js';
 import type { ReleaseRef } from './inputs.js';
+import { postApprovalMessage } from './slack-approval.js';
 
 const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -65,6 +66,7 @@ export async function requestApproval(
   await deps.store.updateReleaseState(req.repository, req.digest, 'AWAITING_APPROVAL');
   // A retried request mails again: the links are deterministic, so a second mail repeats the first.
   const linkChannel = await mailLinks(deps, terms, rules, req.stage, url);
+  const slackChannel = await postApprovalMessage(deps, terms, rules, req.stage);
   const diff = await deps.store.getEvidence(req.repository, req.digest, 'dependency-diff');
   const detail = {
     approvalId,
@@ -81,6 +83,7 @@ export async function requestApproval(
     pushers: terms.pushers,
     // The links themselves are capabilities and go only to their approvers, never to this topic.
     linkChannel,
+    slackChannel,
   };
   await deps.notifier.publish(`Approval requested: ${req.repository}@${req.digest.slice(0, 19)}`, detail);
   await deps.outcomes.emit('Approval Requested', detail);

@@ -958,6 +958,71 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
       });
     });
 
+    describe('Method: recordApprovalMessage', () => {
+      describe('when no message is recorded yet', () => {
+        it('stores the channel and ts and changes nothing else', async () => {
+          // Prepare
+          const pending = await storedApproval();
+          const message = { channel: 'C0RELEASES', ts: '1765000000.000100' };
+
+          // Act
+          const recorded = await store.recordApprovalMessage(pending.approvalId, message);
+
+          // Assess
+          expect(recorded).toEqual({ ...pending, slackMessage: message });
+          expect(await store.getApproval(pending.approvalId)).toEqual({ ...pending, slackMessage: message });
+        });
+      });
+
+      describe('when a message is already recorded (a retried request)', () => {
+        it('keeps the first one and returns it', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+          const first = await store.recordApprovalMessage(id, { channel: 'C0RELEASES', ts: '1765000000.000100' });
+
+          // Act
+          const second = await store.recordApprovalMessage(id, { channel: 'C0OTHER', ts: '1765000009.000900' });
+
+          // Assess
+          expect(second).toEqual(first);
+          expect((await store.getApproval(id))?.slackMessage).toEqual({
+            channel: 'C0RELEASES',
+            ts: '1765000000.000100',
+          });
+        });
+      });
+
+      describe('when the approval was answered already', () => {
+        it('still records the message, so the outcome can update it', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+          await store.decideApproval(id, 'REJECTED', 'alice', '2026-01-10T10:06:00.000Z');
+
+          // Act
+          const recorded = await store.recordApprovalMessage(id, { channel: 'C0RELEASES', ts: '1765000000.000100' });
+
+          // Assess
+          expect(recorded).toMatchObject({ state: 'REJECTED', slackMessage: { channel: 'C0RELEASES' } });
+        });
+      });
+
+      describe('when the message reference is malformed or the id unknown', () => {
+        it('throws and stores nothing', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+
+          // Act
+          const bad = store.recordApprovalMessage(id, { channel: '<!channel>', ts: 'now' });
+          const unknown = store.recordApprovalMessage('no-such-approval', { channel: 'C0A', ts: '1.2' });
+
+          // Assess
+          await expect(bad).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
+          await expect(unknown).rejects.toBeInstanceOf(NotFoundError);
+          expect((await store.getApproval(id))?.slackMessage).toBeUndefined();
+        });
+      });
+    });
+
     describe('Method: listApprovals', () => {
       it('lists approvals by state, following decisions', async () => {
         // Prepare
