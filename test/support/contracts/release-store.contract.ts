@@ -1261,12 +1261,29 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
 
         // Assess
         const expected = [
-          { version: '3.0.11-1', repository: repoB, digest: digestB },
-          { version: '3.0.7-1', repository: repoA, digest: digestA },
+          {
+            version: '3.0.11-1',
+            repository: repoB,
+            digest: digestB,
+            components: [`pkg:deb/debian/${name}@3.0.11-1`],
+          },
+          {
+            version: '3.0.7-1',
+            repository: repoA,
+            digest: digestA,
+            components: [
+              `pkg:deb/debian/${name}@3.0.7-1?arch=amd64&distro=debian-12`,
+              `pkg:deb/debian/${name}@3.0.7-1?arch=arm64&distro=debian-12`,
+            ],
+          },
         ];
         expect(byBase).toEqual(expected);
         expect(byVersioned).toEqual(expected);
-        expect(other).toEqual(expect.arrayContaining([{ version: '1.3.0', repository: repoA, digest: digestA }]));
+        expect(other).toEqual(
+          expect.arrayContaining([
+            { version: '1.3.0', repository: repoA, digest: digestA, components: ['pkg:npm/left-pad@1.3.0'] },
+          ]),
+        );
       });
 
       it('indexes more purls than one batch holds', async () => {
@@ -1282,7 +1299,7 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         // Assess
         const found = await Promise.all(purls.map((p) => store.findByPackage(p)));
         expect(found.map((f) => f.length)).toEqual(purls.map(() => 1));
-        expect(found[59]).toEqual([{ version: '1.0.59', repository, digest }]);
+        expect(found[59]).toEqual([{ version: '1.0.59', repository, digest, components: [purls[59]] }]);
       });
 
       it('keeps one entry per package version and release, however often it is indexed', async () => {
@@ -1296,7 +1313,8 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         await store.indexPackages(repository, digest, [purl]);
 
         // Assess
-        expect(await store.findByPackage(purl)).toEqual([{ version: '2.0.0', repository, digest }]);
+        // The entry is rewritten whole: a later indexing of the release names what it was given.
+        expect(await store.findByPackage(purl)).toEqual([{ version: '2.0.0', repository, digest, components: [purl] }]);
       });
 
       it('canonicalises purls the way packageurl-js does, on indexing and on finding', async () => {
@@ -1310,7 +1328,9 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         const found = await store.findByPackage(`pkg:npm/%40acme/${name}`);
 
         // Assess
-        expect(found).toEqual([{ version: '1.0.0', repository, digest }]);
+        expect(found).toEqual([
+          { version: '1.0.0', repository, digest, components: [`pkg:npm/%40acme/${name}@1.0.0`] },
+        ]);
       });
 
       it('orders entries by version as a string, then by repository@digest', async () => {
@@ -1327,11 +1347,62 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         const found = await store.findByPackage(`pkg:pypi/${name}`);
 
         // Assess
-        expect(found).toEqual([
+        expect(found.map(({ components: _, ...entry }) => entry)).toEqual([
           { version: '1', repository: repoA, digest: digestA },
           { version: '1', repository: repoB, digest: digestB },
           { version: '1!2', repository: repoB, digest: digestB },
         ]);
+      });
+
+      it('indexes a source package under its own identity, pointing to the binaries built from it', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const source = `openssl-${uniqueSuffix()}`;
+        const libssl = `pkg:deb/debian/lib${source}@3.0.11-1+b1?arch=amd64&distro=debian-12`;
+        const tool = `pkg:deb/debian/${source}-tool@3.0.11-1+b1?arch=amd64&distro=debian-12`;
+
+        // Act
+        await store.indexPackages(
+          repository,
+          digest,
+          [libssl, tool],
+          [
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: tool },
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: libssl },
+          ],
+        );
+        await store.indexPackages(
+          repository,
+          digest,
+          [libssl, tool],
+          [
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: libssl },
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: tool },
+          ],
+        );
+
+        // Assess
+        expect(await store.findByPackage(`pkg:deb/debian/${source}`)).toEqual([
+          { version: '3.0.11-1', repository, digest, components: [libssl, tool] },
+        ]);
+        expect(await store.findByPackage(`pkg:deb/debian/lib${source}`)).toEqual([
+          { version: '3.0.11-1+b1', repository, digest, components: [libssl] },
+        ]);
+      });
+
+      it('refuses a source package whose purl or binary is not a purl, and indexes nothing', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const binary = `pkg:apk/alpine/libcrypto-${uniqueSuffix()}@3.1.4-r5`;
+
+        // Act
+        const act = store.indexPackages(repository, digest, [binary], [{ purl: 'openssl', binary }]);
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.findByPackage(binary)).toEqual([]);
       });
 
       it('finds nothing for a package no release contains', async () => {
