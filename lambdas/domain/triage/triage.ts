@@ -196,7 +196,9 @@ async function hitsOf(
   }
   if (question.kind === 'vulnerability') {
     queries++;
-    for (const r of await reader.findByVulnerability(question.id)) {
+    // CVE ids are upper-case in the index (as scanners report them); other ids keep their case.
+    const id = /^cve-/i.test(question.id.trim()) ? question.id.trim().toUpperCase() : question.id.trim();
+    for (const r of await reader.findByVulnerability(id)) {
       hits.push({
         repository: r.repository,
         digest: r.digest,
