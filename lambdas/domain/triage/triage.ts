@@ -24,7 +24,8 @@ export type TriageReader = Pick<
 >;
 
 export type TriageQuestion =
-  | { readonly kind: 'range'; readonly purl: string; readonly range: string }
+  /** Without a range, every version of the package. */
+  | { readonly kind: 'range'; readonly purl: string; readonly range?: string }
   | { readonly kind: 'advisory'; readonly advisory: OsvRecord }
   | { readonly kind: 'vulnerability'; readonly id: string; readonly advisories?: readonly OsvRecord[] };
 
@@ -111,13 +112,13 @@ function coordinatesAt(base: string, version: string, component: string) {
   return componentCoordinates({ name: identity.name, purl, licenses: [], scope: 'other' });
 }
 
-function rangeHits(base: string, entries: readonly PackageIndexEntry[], range: VersionRange): Hit[] {
+function rangeHits(base: string, entries: readonly PackageIndexEntry[], range: VersionRange | null): Hit[] {
   const hits: Hit[] = [];
   for (const entry of entries) {
     const components = entryComponents(base, entry);
     const coords = coordinatesAt(base, entry.version, components[0] ?? base);
     const version = 'reason' in coords ? entry.version : coords.version;
-    const inside = inVersionRange(range, version);
+    const inside = range === null ? true : inVersionRange(range, version);
     if (inside === false) continue;
     hits.push({
       repository: entry.repository,
@@ -127,7 +128,7 @@ function rangeHits(base: string, entries: readonly PackageIndexEntry[], range: V
         version: entry.version,
         components,
         by: 'range',
-        ...(inside === null && { notEvaluable: `not a valid ${range.comparator.name} version` }),
+        ...(inside === null && { notEvaluable: `not a valid ${range?.comparator.name} version` }),
       },
     });
   }
@@ -176,7 +177,7 @@ async function hitsOf(
 ): Promise<{ hits: Hit[]; queries: number; unqueried: UnqueriedPackage[] }> {
   if (question.kind === 'range') {
     const { type, base } = requirePurl(question.purl);
-    const range = parseVersionRange(question.range, type);
+    const range = question.range === undefined ? null : parseVersionRange(question.range, type);
     return { hits: rangeHits(base, await reader.findByPackage(base), range), queries: 1, unqueried: [] };
   }
   const advisories =
@@ -235,7 +236,8 @@ function windowsOf(track: readonly PromotionEntry[], digest: Digest): { windows:
 }
 
 function describe(question: TriageQuestion): string {
-  if (question.kind === 'range') return `${question.purl} ${question.range}`;
+  if (question.kind === 'range')
+    return question.range === undefined ? question.purl : `${question.purl} ${question.range}`;
   if (question.kind === 'advisory') return `advisory ${question.advisory.id}`;
   return question.id;
 }
