@@ -261,6 +261,25 @@ describe('Function: triage', () => {
       ]);
     });
 
+    it('answers a platform manifest indexed on its own under the index that is the release', async () => {
+      // Prepare
+      const { store, repository, digests } = await world([
+        { purls: [], state: 'PROMOTED', promotedAt: '2026-03-01T00:00:00.000Z' },
+      ]);
+      const index = digests[0] as Digest;
+      const platform = newDigest();
+      await store.recordParentIndex(repository, platform, index);
+      await store.indexPackages(repository, platform, ['pkg:npm/minimist@1.2.5']);
+
+      // Act
+      const answer = await triage(store, { kind: 'range', purl: 'pkg:npm/minimist', range: '<1.2.6' });
+
+      // Assess
+      expect(answer.releases).toEqual([
+        expect.objectContaining({ digest: index, status: 'LIVE', platforms: [platform] }),
+      ]);
+    });
+
     it('throws InvalidInputError for a malformed range or purl', async () => {
       const store = new MemoryStore();
       await expect(triage(store, { kind: 'range', purl: 'pkg:deb/debian/openssl', range: '<<3' })).rejects.toThrow(
