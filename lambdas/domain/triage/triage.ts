@@ -257,8 +257,16 @@ export async function triage(reader: TriageReader, question: TriageQuestion): Pr
     string,
     { repository: string; digest: Digest; platforms: Set<Digest>; matches: TriageMatch[] }
   >();
+  // One read per distinct release, however many of its packages match.
+  const records = new Map<string, Promise<Awaited<ReturnType<TriageReader['getRelease']>>>>();
+  const recordOf = (repository: string, digest: Digest) => {
+    const key = `${repository}@${digest}`;
+    const cached = records.get(key) ?? reader.getRelease(repository, digest);
+    records.set(key, cached);
+    return cached;
+  };
   for (const hit of hits) {
-    const release = await reader.getRelease(hit.repository, hit.digest);
+    const release = await recordOf(hit.repository, hit.digest);
     const parents =
       release === null || release.state === 'COVERED' ? await reader.listParentIndexes(hit.repository, hit.digest) : [];
     const owners = parents.length > 0 ? parents : [hit.digest];
@@ -284,7 +292,7 @@ export async function triage(reader: TriageReader, question: TriageQuestion): Pr
       track = await reader.listPromotions(group.repository);
       tracks.set(group.repository, track);
     }
-    const record = await reader.getRelease(group.repository, group.digest);
+    const record = await recordOf(group.repository, group.digest);
     const state = record?.state ?? 'UNKNOWN';
     const { windows, liveNow } = windowsOf(track, group.digest);
     const status: TriageStatus = liveNow ? 'LIVE' : windows.length > 0 ? 'PROMOTED' : state;
