@@ -106,9 +106,13 @@ async function indexForIncidents(
   result: EvidenceResult,
 ): Promise<EvidenceResult> {
   try {
-    if (result.kind === 'sbom' && result.status === 'PASS') {
-      const doc = result.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
-      if (doc === undefined) throw new InvalidInputError(`the SBOM evidence has no ${COMPONENTS_DOCUMENT} to index`);
+    // Every release whose SBOM parsed is indexed, passing or not (a quarantined release is asked
+    // about too); a passing one without an inventory is an error.
+    const doc = result.kind === 'sbom' ? result.documents.find((d) => d.name === COMPONENTS_DOCUMENT) : undefined;
+    if (result.kind === 'sbom' && result.status === 'PASS' && doc === undefined) {
+      throw new InvalidInputError(`the SBOM evidence has no ${COMPONENTS_DOCUMENT} to index`);
+    }
+    if (doc !== undefined) {
       const sbom = parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
         what: `${COMPONENTS_DOCUMENT} of ${req.repository}@${req.digest}`,
         maxBytes: Limits.sbomBytes,
@@ -132,7 +136,7 @@ async function indexForIncidents(
     if (isRetryable(err)) throw err;
     return evidenceResult(
       result.kind,
-      'FAIL',
+      result.status === 'PASS' ? 'FAIL' : result.status,
       [`the incident index could not be written: ${describeError(err)}`, ...result.reasons],
       result.facts,
       result.documents,
