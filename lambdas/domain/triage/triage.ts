@@ -210,6 +210,30 @@ async function hitsOf(
   return { hits, queries, unqueried };
 }
 
+/** Store reads in flight at once: enough to hide round trips, few enough not to throttle a table. */
+const READ_CONCURRENCY = 16;
+
+async function inChunks<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += READ_CONCURRENCY) {
+    out.push(...(await Promise.all(items.slice(i, i + READ_CONCURRENCY).map(f))));
+  }
+  return out;
+}
+
+/** `f` called once per key; concurrent callers share the promise. */
+function memo<A extends unknown[], R>(keyOf: (...args: A) => string, f: (...args: A) => Promise<R>) {
+  const cache = new Map<string, Promise<R>>();
+  return (...args: A): Promise<R> => {
+    const key = keyOf(...args);
+    const cached = cache.get(key) ?? f(...args);
+    cache.set(key, cached);
+    return cached;
+  };
+}
+
+const releaseKey = (repository: string, digest: Digest) => `${repository}\u0000${digest}`;
+
 /** Whether the advisory is about `id` (its id or an alias; ids compare case-insensitively). */
 export function names(advisory: OsvRecord, id: string): boolean {
   const wanted = id.trim().toUpperCase();
@@ -252,51 +276,53 @@ export async function triage(reader: TriageReader, question: TriageQuestion): Pr
   }
   const { hits, queries, unqueried } = await hitsOf(reader, question);
 
+  // One read per distinct release and one track per repository, however many packages match;
+  // READ_CONCURRENCY of them at a time.
+  const recordOf = memo(releaseKey, (repository: string, digest: Digest) => reader.getRelease(repository, digest));
+  const trackOf = memo(
+    (repository: string) => repository,
+    (repository: string) => reader.listPromotions(repository),
+  );
+
   // A platform manifest's SBOM is indexed under its own digest; the release is its index.
+  const hitReleases = new Map(hits.map((h) => [releaseKey(h.repository, h.digest), h]));
+  const owners = new Map<string, readonly Digest[]>();
+  await inChunks([...hitReleases.values()], async ({ repository, digest }) => {
+    const release = await recordOf(repository, digest);
+    const parents =
+      release === null || release.state === 'COVERED' ? await reader.listParentIndexes(repository, digest) : [];
+    owners.set(releaseKey(repository, digest), parents.length > 0 ? parents : [digest]);
+  });
   const byRelease = new Map<
     string,
-    { repository: string; digest: Digest; platforms: Set<Digest>; matches: TriageMatch[] }
+    { repository: string; digest: Digest; platforms: Set<Digest>; matches: TriageMatch[]; seen: Set<string> }
   >();
-  // One read per distinct release, however many of its packages match.
-  const records = new Map<string, Promise<Awaited<ReturnType<TriageReader['getRelease']>>>>();
-  const recordOf = (repository: string, digest: Digest) => {
-    const key = `${repository}@${digest}`;
-    const cached = records.get(key) ?? reader.getRelease(repository, digest);
-    records.set(key, cached);
-    return cached;
-  };
   for (const hit of hits) {
-    const release = await recordOf(hit.repository, hit.digest);
-    const parents =
-      release === null || release.state === 'COVERED' ? await reader.listParentIndexes(hit.repository, hit.digest) : [];
-    const owners = parents.length > 0 ? parents : [hit.digest];
-    for (const owner of owners) {
-      const key = `${hit.repository}@${owner}`;
+    for (const owner of owners.get(releaseKey(hit.repository, hit.digest)) ?? []) {
+      const key = releaseKey(hit.repository, owner);
       const group = byRelease.get(key) ?? {
         repository: hit.repository,
         digest: owner,
         platforms: new Set(),
         matches: [],
+        seen: new Set(),
       };
       if (owner !== hit.digest) group.platforms.add(hit.digest);
-      if (!group.matches.some((m) => JSON.stringify(m) === JSON.stringify(hit.match))) group.matches.push(hit.match);
+      const matchKey = JSON.stringify(hit.match);
+      if (!group.seen.has(matchKey)) {
+        group.seen.add(matchKey);
+        group.matches.push(hit.match);
+      }
       byRelease.set(key, group);
     }
   }
 
-  const tracks = new Map<string, readonly PromotionEntry[]>();
-  const releases: TriageRelease[] = [];
-  for (const group of byRelease.values()) {
-    let track = tracks.get(group.repository);
-    if (track === undefined) {
-      track = await reader.listPromotions(group.repository);
-      tracks.set(group.repository, track);
-    }
-    const record = await recordOf(group.repository, group.digest);
+  const releases = await inChunks([...byRelease.values()], async (group): Promise<TriageRelease> => {
+    const [record, track] = await Promise.all([recordOf(group.repository, group.digest), trackOf(group.repository)]);
     const state = record?.state ?? 'UNKNOWN';
     const { windows, liveNow } = windowsOf(track, group.digest);
     const status: TriageStatus = liveNow ? 'LIVE' : windows.length > 0 ? 'PROMOTED' : state;
-    releases.push({
+    return {
       repository: group.repository,
       digest: group.digest,
       status,
@@ -305,8 +331,8 @@ export async function triage(reader: TriageReader, question: TriageQuestion): Pr
       windows,
       platforms: [...group.platforms].sort(),
       matches: group.matches,
-    });
-  }
+    };
+  });
   releases.sort((a, b) =>
     a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : a.digest < b.digest ? -1 : 1,
   );
