@@ -79,6 +79,11 @@ export interface DynamoReleaseStoreProps {
   /** A document client (lib-dynamodb) configured with `removeUndefinedValues`. */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /**
+   * Package index entries one `findByPackage` reads before it refuses (StoreError, never a part).
+   * @default Limits.packageIndexEntriesPerQuery
+   */
+  readonly maxPackageIndexEntries?: number;
 }
 
 /**
@@ -100,9 +105,12 @@ export class DynamoReleaseStore implements ReleaseStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
 
+  private readonly maxPackageIndexEntries: number;
+
   public constructor(props: DynamoReleaseStoreProps) {
     this.client = props.client;
     this.tableName = props.tableName;
+    this.maxPackageIndexEntries = props.maxPackageIndexEntries ?? Limits.packageIndexEntriesPerQuery;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -623,7 +631,7 @@ export class DynamoReleaseStore implements ReleaseStore {
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(base) },
       },
-      Limits.packageIndexEntriesPerQuery,
+      this.maxPackageIndexEntries,
     );
     return items
       .map((item) => this.parse('package index', PackageIndexEntrySchema, item))

@@ -78,6 +78,12 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   private readonly packages = new Map<string, Map<string, PackageIndexEntry>>();
   /** Vulnerability index: by id, then by `repository@digest`. */
   private readonly vulnerabilities = new Map<string, Map<string, VulnerabilityIndexEntry>>();
+  private readonly maxPackageIndexEntries: number;
+
+  /** @param options.maxPackageIndexEntries as DynamoReleaseStoreProps. */
+  public constructor(options: { readonly maxPackageIndexEntries?: number } = {}) {
+    this.maxPackageIndexEntries = options.maxPackageIndexEntries ?? Limits.packageIndexEntriesPerQuery;
+  }
 
   // -------------------------------------------------------------------------------------------
   // DocumentStore
@@ -371,8 +377,8 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     const { base } = requirePurl(purlWithoutVersion);
     const entries = [...(this.packages.get(base)?.values() ?? [])];
     // The DynamoDB adapter's bound, so both refuse the same partitions.
-    if (entries.length > Limits.packageIndexEntriesPerQuery) {
-      throw new StoreError(`findByPackage: more than ${Limits.packageIndexEntriesPerQuery} items, refused`);
+    if (entries.length > this.maxPackageIndexEntries) {
+      throw new StoreError(`findByPackage: more than ${this.maxPackageIndexEntries} items, refused`);
     }
     return entries.sort(LISTING_ORDER.packageIndex).map(copy);
   }

@@ -13,6 +13,7 @@ import {
   GateError,
   InvalidInputError,
   NotFoundError,
+  StoreError,
 } from '../../../lambdas/domain/errors.js';
 import type { ReleaseStore } from '../../../lambdas/domain/ports.js';
 import type { ApprovalRecord, ReleaseState, ScanCompletion } from '../../../lambdas/domain/records.js';
@@ -29,7 +30,15 @@ import {
   uniqueSuffix,
 } from '../store-records.js';
 
-export function describeReleaseStoreContract(name: string, makeStore: () => Promise<ReleaseStore>): void {
+/** What a contract test may set on a fresh store. */
+export interface ReleaseStoreOptions {
+  readonly maxPackageIndexEntries?: number;
+}
+
+export function describeReleaseStoreContract(
+  name: string,
+  makeStore: (options?: ReleaseStoreOptions) => Promise<ReleaseStore>,
+): void {
   describe(`Contract: ReleaseStore (${name})`, () => {
     let store: ReleaseStore;
 
@@ -1403,6 +1412,28 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         // Assess
         await expect(act).rejects.toBeInstanceOf(InvalidInputError);
         expect(await store.findByPackage(binary)).toEqual([]);
+      });
+
+      it('refuses a package with more entries than its bound rather than answer in part', async () => {
+        // Prepare
+        const bounded = await makeStore({ maxPackageIndexEntries: 3 });
+        const [full, over] = [`bounded-${uniqueSuffix()}`, `over-${uniqueSuffix()}`];
+        for (let i = 0; i < 3; i++) {
+          const digest = newDigest();
+          await bounded.indexPackages(newRepository(), digest, [
+            `pkg:npm/${full}@1.0.${i}`,
+            `pkg:npm/${over}@1.0.${i}`,
+          ]);
+        }
+        await bounded.indexPackages(newRepository(), newDigest(), [`pkg:npm/${over}@2.0.0`]);
+
+        // Act
+        const atBound = await bounded.findByPackage(`pkg:npm/${full}`);
+        const act = bounded.findByPackage(`pkg:npm/${over}`);
+
+        // Assess
+        expect(atBound).toHaveLength(3);
+        await expect(act).rejects.toThrowWithCode(StoreError, 'STORE_ERROR');
       });
 
       it('finds nothing for a package no release contains', async () => {
