@@ -178,6 +178,18 @@ describe('Command: release-gate triage', () => {
     expect(res.stdout).toContain('1.0.0\\u001b[31m');
   }, 30_000);
 
+  it('prints its usage with --help (exit 0) and refuses no question (exit 2)', async () => {
+    // Act
+    const help = await runCli(['triage', '--help']);
+    const none = await runCli(['triage', '--work-dir', workDir]);
+
+    // Assess
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('release-gate triage --advisory FILE');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('give a package URL, a vulnerability id, or --advisory FILE');
+  }, 30_000);
+
   describe('when the input is malformed', () => {
     it('exits 2 naming --range for a malformed range', async () => {
       // Act
