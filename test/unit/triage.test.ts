@@ -348,6 +348,31 @@ describe('Function: triage', () => {
       ]);
     });
 
+    it('lists a package the advisory names by purl but no OSV ecosystem covers as not evaluable', async () => {
+      // Prepare
+      const { store, digests } = await world([{ purls: ['pkg:rpm/amzn/openssl@1.0.2k-24.amzn2?distro=amzn-2'] }]);
+      const record = advisory({
+        affected: [
+          {
+            package: { ecosystem: 'Amazon Linux:2', name: 'openssl', purl: 'pkg:rpm/amzn/openssl' },
+            ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1.0.2k-25.amzn2' }] }],
+          },
+        ],
+      });
+
+      // Act
+      const answer = await triage(store, { kind: 'advisory', advisory: record });
+
+      // Assess
+      expect(answer.releases).toEqual([
+        expect.objectContaining({
+          digest: digests[0],
+          matches: [expect.objectContaining({ notEvaluable: expect.stringContaining('has no OSV ecosystem') })],
+        }),
+      ]);
+      expect(answer.unqueried).toEqual([]);
+    });
+
     it('never matches a withdrawn advisory', async () => {
       const record = parseOsvRecord(readFileSync(`${ADVISORIES}PyPI/PYSEC-2021-63.withdrawn.json`), 'json');
       const { store } = await world([{ purls: ['pkg:pypi/cryptography@3.2'] }]);

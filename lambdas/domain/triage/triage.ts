@@ -143,7 +143,13 @@ function advisoryHits(base: string, entries: readonly PackageIndexEntry[], recor
     let notEvaluable: string | undefined;
     for (const component of entryComponents(base, entry)) {
       const coords = coordinatesAt(base, entry.version, component);
-      if ('reason' in coords) continue;
+      // The advisory names this package (its purl), but the component has no OSV ecosystem to
+      // match it in: possibly affected, never silently left out.
+      if ('reason' in coords) {
+        notEvaluable = coords.reason;
+        affected.push(component);
+        continue;
+      }
       try {
         const m = matchRecord(record, coords);
         if (!m.affected) continue;
