@@ -3,10 +3,11 @@
  * their production live windows (lambdas/domain/triage). Reads the local stack's table the way
  * `status` does; the store is handed in.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
+import { Limits } from '../../lambdas/domain/limits.js';
 import { type OsvRecord, osvFormatOf, parseOsvRecord } from '../../lambdas/domain/osv/schema.js';
 import {
   names,
@@ -46,8 +47,14 @@ async function readAdvisory(file: string): Promise<OsvRecord> {
   if (format === null) throw new InvalidInputError(`--advisory ${file}: not a .json, .yaml or .yml file`);
   let bytes: Uint8Array;
   try {
+    // The size first: an advisory is never read whole past its limit.
+    const { size } = await stat(file);
+    if (size > Limits.advisoryBytes) {
+      throw new InvalidInputError(`--advisory ${file}: ${size} bytes, above the limit of ${Limits.advisoryBytes}`);
+    }
     bytes = new Uint8Array(await readFile(file));
   } catch (err) {
+    if (err instanceof InvalidInputError) throw err;
     throw new InvalidInputError(`--advisory ${file}: cannot be read (${String(err)})`, { cause: err });
   }
   // parseOsvRecord names the file and every invalid field (`affected[0].package.ecosystem: …`).

@@ -13,6 +13,7 @@ import { type StandIns, startStandIns } from '../../cli/local/stand-ins.js';
 import { writeLocalState } from '../../cli/local/state.js';
 import { awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
+import { Limits } from '../../lambdas/domain/limits.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { runCli } from '../support/cli-process.js';
 import { newDigest, releaseRecord } from '../support/store-records.js';
@@ -214,6 +215,19 @@ describe('Command: release-gate triage', () => {
       expect(res.stderr).toMatch(/affected\[0\]\.package\.ecosystem: /);
     }, 30_000);
   });
+
+  it('exits 2 for an advisory file above the size limit, before reading it', async () => {
+    // Prepare
+    const big = join(workDir, 'big.json');
+    await writeFile(big, ' '.repeat(Limits.advisoryBytes + 1));
+
+    // Act
+    const res = await runCli(['triage', '--advisory', big, '--work-dir', workDir]);
+
+    // Assess
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`above the limit of ${Limits.advisoryBytes}`);
+  }, 30_000);
 
   describe('when no gate is running', () => {
     it('starts the stand-ins on the persisted data and answers the same', async () => {
