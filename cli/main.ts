@@ -1,28 +1,26 @@
 import './local/quiet-logs.js';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignerClient } from '@aws-sdk/client-signer';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { awsClients } from '../lambdas/adapters/aws/clients.js';
 import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
 import { AwsSignerRevocationChecker } from '../lambdas/adapters/signer/aws-signer-revocation.js';
 import { FileRevocationList } from '../lambdas/adapters/signer/local-revocation.js';
-import { DynamoReleaseStore } from '../lambdas/adapters/store/dynamo-release-store.js';
 import { MemoryStore } from '../lambdas/adapters/store/memory-store.js';
 import { parseJsonDocument } from '../lambdas/domain/document.js';
 import { ConfigError, describeError, NotFoundError } from '../lambdas/domain/errors.js';
 import { collectSbom } from '../lambdas/domain/evidence/sbom.js';
 import { Limits } from '../lambdas/domain/limits.js';
-import { type ReleaseStore, type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
+import { type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
 import { NormalizedSbomSchema } from '../lambdas/domain/sbom/component.js';
 import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { API_URL_ENV, answerOnAws, signingRegion } from './commands/approve-aws.js';
+import { parseTriageArgs, runTriage, TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runDemo } from './demo.js';
-import { startStandIns } from './local/stand-ins.js';
+import { withLocalStore } from './local/local-store.js';
 import { DEFAULT_WORK_DIR, isAlive, LOCAL_DECISION_HEADER, localDecisionBase, readLocalState } from './local/state.js';
 import { printable } from './printable.js';
 import { parseImageRef } from './refs.js';
@@ -37,11 +35,13 @@ Usage:
   release-gate approve <approval-id> --aws [--api-url URL] [--comment TEXT]  (AWS: you are your AWS principal)
   release-gate reject  <approval-id> … (the same options)
   release-gate status [<digest>] [--json] [--work-dir DIR]
+${TRIAGE_USAGE}
   release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
                              [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
 
 <ref>: oci-layout:DIR[:TAG|@DIGEST] | HOST[:PORT]/REPO[:TAG|@DIGEST] | <acct>.dkr.ecr.<region>.amazonaws.com/REPO[:TAG|@DIGEST]
-Exit codes: 0 pass/done, 1 blocked/refused, 2 usage or infrastructure error.`;
+Exit codes: 0 pass/done (triage: affected releases found or none), 1 blocked/refused, 2 usage, bad input or
+infrastructure error.`;
 
 class UsageError extends Error {
   public constructor(message: string) {
@@ -62,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
       return decide(command, rest);
     case 'status':
       return status(rest);
+    case 'triage':
+      return triageCommand(rest);
     case 'verify-bundle':
       return runVerifyBundle(rest, { stdout: process.stdout, stderr: process.stderr });
     case undefined:
@@ -270,18 +272,7 @@ async function status(args: string[]): Promise<number> {
     allowPositionals: true,
     options: { json: { type: 'boolean', default: false }, 'work-dir': { type: 'string', default: DEFAULT_WORK_DIR } },
   });
-  const state = await readLocalState(values['work-dir']);
-  if (state === null) throw new ConfigError(`no local gate data in ${values['work-dir']} (run \`npm start\` first)`);
-  let stop = async () => {};
-  let endpoint = state.dynamoEndpoint;
-  if (!isAlive(state.pid)) {
-    const standIns = await startStandIns({ dataDir: join(values['work-dir'], 'data') });
-    endpoint = standIns.dynamoEndpoint;
-    stop = standIns.stop;
-  }
-  try {
-    const clients = awsClients({ endpoints: { dynamodb: endpoint } });
-    const store: ReleaseStore = new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: state.tableName });
+  return withLocalStore(values['work-dir'], async (store, state) => {
     const [digest] = positionals;
     const releases = (await store.listReleases(500)).filter((r) => digest === undefined || r.digest.startsWith(digest));
     if (digest !== undefined && releases.length === 0) {
@@ -315,9 +306,16 @@ async function status(args: string[]): Promise<number> {
       }
     }
     return 0;
-  } finally {
-    await stop();
+  });
+}
+
+async function triageCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`Usage:\n${TRIAGE_USAGE}\n\n${TRIAGE_HELP}\n`);
+    return 0;
   }
+  const options = await parseTriageArgs(args, DEFAULT_WORK_DIR);
+  return withLocalStore(options.workDir, (store) => runTriage(options, store, { stdout: process.stdout }));
 }
 
 main(process.argv.slice(2)).then(

@@ -4,6 +4,7 @@
  */
 import type { LinkKeys } from './approval/link.js';
 import type { Descriptor } from './oci.js';
+import type { SourcePackage } from './package-index.js';
 import type {
   ApprovalEntry,
   ApprovalRecord,
@@ -267,16 +268,24 @@ export interface ReleaseStore {
 
   /**
    * Incident index: which releases contain a package (by purl without version, qualifiers and
-   * subpath) and which were reported with a vulnerability id. Rewriting an entry is harmless.
+   * subpath) and which were reported with a vulnerability id. `sources` adds entries under each
+   * source package, pointing to its binary (package-index.ts). Rewriting an entry is harmless.
    * A string that is not a package URL fails closed: InvalidInputError naming every one, before
    * anything is written (a package silently left out would hide a release from triage).
    */
-  indexPackages(repository: string, digest: Digest, purls: readonly string[]): Promise<void>;
+  indexPackages(
+    repository: string,
+    digest: Digest,
+    purls: readonly string[],
+    sources?: readonly SourcePackage[],
+  ): Promise<void>;
   /** Ids are trimmed; empty ones are skipped. */
   indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void>;
   /**
-   * Every release indexed with the package, across versions and qualifiers; a version in the
-   * argument is ignored. InvalidInputError when it is not a package URL (never "no release").
+   * Every release indexed with the package (or with a binary built from it, when it is a source
+   * package), across versions and qualifiers; a version in the argument is ignored. One Query of
+   * one partition, paged; StoreError past `Limits.packageIndexEntriesPerQuery` entries.
+   * InvalidInputError when it is not a package URL (never "no release").
    */
   findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]>;
   findByVulnerability(id: string): Promise<VulnerabilityIndexEntry[]>;

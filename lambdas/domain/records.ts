@@ -303,7 +303,18 @@ export type ScanCompletion = Immutable<z.infer<typeof ScanCompletionSchema>>;
 export const TaskTokenSchema = z.string().min(1);
 
 /** One release that contains one version of a package (`findByPackage`). */
-export const PackageIndexEntrySchema = z.object({ version: z.string(), repository: z.string(), digest: DigestSchema });
+export const PackageIndexEntrySchema = z.object({
+  version: z.string(),
+  repository: z.string(),
+  digest: DigestSchema,
+  /**
+   * The release's components this entry stands for, as full purls (qualifiers included, e.g.
+   * `distro`): the component itself, or, for a source package (a deb's `Source`, an apk's
+   * origin), the binaries built from it. At most `Limits.indexedComponentsPerEntry`. Absent on
+   * entries written before source mapping: the component is then `<partition>@<version>`.
+   */
+  components: z.array(z.string()).optional(),
+});
 export type PackageIndexEntry = Immutable<z.infer<typeof PackageIndexEntrySchema>>;
 
 /** One release that a vulnerability id was reported for (`findByVulnerability`). */

@@ -12,8 +12,10 @@ import {
 import { z } from 'zod';
 import { formatIssues } from '../../domain/document.js';
 import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
+import { Limits } from '../../domain/limits.js';
+import { packageIndexItems, type SourcePackage } from '../../domain/package-index.js';
 import type { ReleaseStore } from '../../domain/ports.js';
-import { requirePurl, splitIndexablePurls } from '../../domain/purl.js';
+import { requirePurl } from '../../domain/purl.js';
 import {
   ApprovalDecisionSchema,
   type ApprovalEntry,
@@ -81,6 +83,11 @@ export interface DynamoReleaseStoreProps {
   /** A document client (lib-dynamodb) configured with `removeUndefinedValues`. */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /**
+   * Package index entries one `findByPackage` reads before it refuses (StoreError, never a part).
+   * @default Limits.packageIndexEntriesPerQuery
+   */
+  readonly maxPackageIndexEntries?: number;
 }
 
 /**
@@ -102,9 +109,12 @@ export class DynamoReleaseStore implements ReleaseStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
 
+  private readonly maxPackageIndexEntries: number;
+
   public constructor(props: DynamoReleaseStoreProps) {
     this.client = props.client;
     this.tableName = props.tableName;
+    this.maxPackageIndexEntries = props.maxPackageIndexEntries ?? Limits.packageIndexEntriesPerQuery;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -632,18 +642,28 @@ export class DynamoReleaseStore implements ReleaseStore {
   // Incident index
 
   /**
-   * Writes one `PKG#<purl without version>` item per distinct package version. Index items are
-   * derived from (purl, repository, digest) alone, so rewriting them on a retry is harmless. Every
-   * purl is split before the first write, so an invalid one stores nothing.
+   * Writes one `PKG#<purl without version>` item per distinct package version (and per source
+   * package version, pointing to its binaries). Index items are derived from (purls, sources,
+   * repository, digest) alone, so rewriting them on a retry is harmless. Every purl is split
+   * before the first write, so an invalid one stores nothing.
    */
-  public async indexPackages(repository: string, digest: Digest, purls: readonly string[]): Promise<void> {
+  public async indexPackages(
+    repository: string,
+    digest: Digest,
+    purls: readonly string[],
+    sources: readonly SourcePackage[] = [],
+  ): Promise<void> {
     validRecord('digest', DigestSchema, digest);
-    const items = new Map<string, Record<string, unknown>>();
-    for (const { base, version } of splitIndexablePurls(purls)) {
-      const key = itemKeys.packageIndex(base, version, repository, digest);
-      items.set(`${key.pk}\u0000${key.sk}`, { ...key, type: 'package-index', purl: base, version, repository, digest });
-    }
-    await this.batchPut('indexPackages', [...items.values()]);
+    const items = packageIndexItems(purls, sources).map(({ base, version, components }) => ({
+      ...itemKeys.packageIndex(base, version, repository, digest),
+      type: 'package-index',
+      purl: base,
+      version,
+      repository,
+      digest,
+      components,
+    }));
+    await this.batchPut('indexPackages', items);
   }
 
   public async indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void> {
@@ -661,11 +681,16 @@ export class DynamoReleaseStore implements ReleaseStore {
   /** `purlWithoutVersion` is canonicalised the same way as on indexing; a version in it is ignored. */
   public async findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]> {
     const { base } = requirePurl(purlWithoutVersion);
-    const items = await this.queryAll('findByPackage', {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(base) },
-    });
+    // One partition, paged; refused past the bound rather than answered in part.
+    const items = await this.queryAll(
+      'findByPackage',
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(base) },
+      },
+      this.maxPackageIndexEntries,
+    );
     return items
       .map((item) => this.parse('package index', PackageIndexEntrySchema, item))
       .sort(LISTING_ORDER.packageIndex);
@@ -758,7 +783,12 @@ export class DynamoReleaseStore implements ReleaseStore {
     return out.Item;
   }
 
-  private async queryAll(operation: string, input: QueryCommandInput): Promise<unknown[]> {
+  /** Every item of the query, page by page; StoreError past `maxItems` (never a partial answer). */
+  private async queryAll(
+    operation: string,
+    input: QueryCommandInput,
+    maxItems = Number.POSITIVE_INFINITY,
+  ): Promise<unknown[]> {
     const items: unknown[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -766,6 +796,7 @@ export class DynamoReleaseStore implements ReleaseStore {
         this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
       );
       items.push(...(page.Items ?? []));
+      if (items.length > maxItems) throw new StoreError(`${operation}: more than ${maxItems} items, refused`);
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
     return items;

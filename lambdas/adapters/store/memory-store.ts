@@ -4,10 +4,13 @@ import {
   DigestMismatchError,
   InvalidInputError,
   NotFoundError,
+  StoreError,
 } from '../../domain/errors.js';
+import { Limits } from '../../domain/limits.js';
 import { sha256Digest } from '../../domain/oci.js';
+import { packageIndexItems, type SourcePackage } from '../../domain/package-index.js';
 import type { DocumentStore, ReleaseStore } from '../../domain/ports.js';
-import { requirePurl, splitIndexablePurls } from '../../domain/purl.js';
+import { requirePurl } from '../../domain/purl.js';
 import {
   ApprovalDecisionSchema,
   type ApprovalEntry,
@@ -80,6 +83,12 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   private readonly packages = new Map<string, Map<string, PackageIndexEntry>>();
   /** Vulnerability index: by id, then by `repository@digest`. */
   private readonly vulnerabilities = new Map<string, Map<string, VulnerabilityIndexEntry>>();
+  private readonly maxPackageIndexEntries: number;
+
+  /** @param options.maxPackageIndexEntries as DynamoReleaseStoreProps. */
+  public constructor(options: { readonly maxPackageIndexEntries?: number } = {}) {
+    this.maxPackageIndexEntries = options.maxPackageIndexEntries ?? Limits.packageIndexEntriesPerQuery;
+  }
 
   // -------------------------------------------------------------------------------------------
   // DocumentStore
@@ -363,14 +372,20 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   // -------------------------------------------------------------------------------------------
   // Incident index
 
-  public async indexPackages(repository: string, digest: Digest, purls: readonly string[]): Promise<void> {
+  public async indexPackages(
+    repository: string,
+    digest: Digest,
+    purls: readonly string[],
+    sources: readonly SourcePackage[] = [],
+  ): Promise<void> {
     const validDigest = validRecord('digest', DigestSchema, digest);
-    for (const { base, version } of splitIndexablePurls(purls)) {
+    for (const { base, version, components } of packageIndexItems(purls, sources)) {
       const entries = this.packages.get(base) ?? new Map<string, PackageIndexEntry>();
       entries.set(`${version}\u0000${releaseKey(repository, validDigest)}`, {
         version,
         repository,
         digest: validDigest,
+        components: [...components],
       });
       this.packages.set(base, entries);
     }
@@ -389,7 +404,12 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]> {
     const { base } = requirePurl(purlWithoutVersion);
-    return [...(this.packages.get(base)?.values() ?? [])].sort(LISTING_ORDER.packageIndex).map(copy);
+    const entries = [...(this.packages.get(base)?.values() ?? [])];
+    // The DynamoDB adapter's bound, so both refuse the same partitions.
+    if (entries.length > this.maxPackageIndexEntries) {
+      throw new StoreError(`findByPackage: more than ${this.maxPackageIndexEntries} items, refused`);
+    }
+    return entries.sort(LISTING_ORDER.packageIndex).map(copy);
   }
 
   public async findByVulnerability(id: string): Promise<VulnerabilityIndexEntry[]> {

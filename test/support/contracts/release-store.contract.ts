@@ -13,6 +13,7 @@ import {
   GateError,
   InvalidInputError,
   NotFoundError,
+  StoreError,
 } from '../../../lambdas/domain/errors.js';
 import type { ReleaseStore } from '../../../lambdas/domain/ports.js';
 import type { ApprovalRecord, ReleaseState, ScanCompletion } from '../../../lambdas/domain/records.js';
@@ -29,7 +30,15 @@ import {
   uniqueSuffix,
 } from '../store-records.js';
 
-export function describeReleaseStoreContract(name: string, makeStore: () => Promise<ReleaseStore>): void {
+/** What a contract test may set on a fresh store. */
+export interface ReleaseStoreOptions {
+  readonly maxPackageIndexEntries?: number;
+}
+
+export function describeReleaseStoreContract(
+  name: string,
+  makeStore: (options?: ReleaseStoreOptions) => Promise<ReleaseStore>,
+): void {
   describe(`Contract: ReleaseStore (${name})`, () => {
     let store: ReleaseStore;
 
@@ -1442,12 +1451,29 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
 
         // Assess
         const expected = [
-          { version: '3.0.11-1', repository: repoB, digest: digestB },
-          { version: '3.0.7-1', repository: repoA, digest: digestA },
+          {
+            version: '3.0.11-1',
+            repository: repoB,
+            digest: digestB,
+            components: [`pkg:deb/debian/${name}@3.0.11-1`],
+          },
+          {
+            version: '3.0.7-1',
+            repository: repoA,
+            digest: digestA,
+            components: [
+              `pkg:deb/debian/${name}@3.0.7-1?arch=amd64&distro=debian-12`,
+              `pkg:deb/debian/${name}@3.0.7-1?arch=arm64&distro=debian-12`,
+            ],
+          },
         ];
         expect(byBase).toEqual(expected);
         expect(byVersioned).toEqual(expected);
-        expect(other).toEqual(expect.arrayContaining([{ version: '1.3.0', repository: repoA, digest: digestA }]));
+        expect(other).toEqual(
+          expect.arrayContaining([
+            { version: '1.3.0', repository: repoA, digest: digestA, components: ['pkg:npm/left-pad@1.3.0'] },
+          ]),
+        );
       });
 
       it('indexes more purls than one batch holds', async () => {
@@ -1463,7 +1489,7 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         // Assess
         const found = await Promise.all(purls.map((p) => store.findByPackage(p)));
         expect(found.map((f) => f.length)).toEqual(purls.map(() => 1));
-        expect(found[59]).toEqual([{ version: '1.0.59', repository, digest }]);
+        expect(found[59]).toEqual([{ version: '1.0.59', repository, digest, components: [purls[59]] }]);
       });
 
       it('keeps one entry per package version and release, however often it is indexed', async () => {
@@ -1477,7 +1503,8 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         await store.indexPackages(repository, digest, [purl]);
 
         // Assess
-        expect(await store.findByPackage(purl)).toEqual([{ version: '2.0.0', repository, digest }]);
+        // The entry is rewritten whole: a later indexing of the release names what it was given.
+        expect(await store.findByPackage(purl)).toEqual([{ version: '2.0.0', repository, digest, components: [purl] }]);
       });
 
       it('canonicalises purls the way packageurl-js does, on indexing and on finding', async () => {
@@ -1491,7 +1518,9 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         const found = await store.findByPackage(`pkg:npm/%40acme/${name}`);
 
         // Assess
-        expect(found).toEqual([{ version: '1.0.0', repository, digest }]);
+        expect(found).toEqual([
+          { version: '1.0.0', repository, digest, components: [`pkg:npm/%40acme/${name}@1.0.0`] },
+        ]);
       });
 
       it('orders entries by version as a string, then by repository@digest', async () => {
@@ -1508,11 +1537,84 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         const found = await store.findByPackage(`pkg:pypi/${name}`);
 
         // Assess
-        expect(found).toEqual([
+        expect(found.map(({ components: _, ...entry }) => entry)).toEqual([
           { version: '1', repository: repoA, digest: digestA },
           { version: '1', repository: repoB, digest: digestB },
           { version: '1!2', repository: repoB, digest: digestB },
         ]);
+      });
+
+      it('indexes a source package under its own identity, pointing to the binaries built from it', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const source = `openssl-${uniqueSuffix()}`;
+        const libssl = `pkg:deb/debian/lib${source}@3.0.11-1+b1?arch=amd64&distro=debian-12`;
+        const tool = `pkg:deb/debian/${source}-tool@3.0.11-1+b1?arch=amd64&distro=debian-12`;
+
+        // Act
+        await store.indexPackages(
+          repository,
+          digest,
+          [libssl, tool],
+          [
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: tool },
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: libssl },
+          ],
+        );
+        await store.indexPackages(
+          repository,
+          digest,
+          [libssl, tool],
+          [
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: libssl },
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: tool },
+          ],
+        );
+
+        // Assess
+        expect(await store.findByPackage(`pkg:deb/debian/${source}`)).toEqual([
+          { version: '3.0.11-1', repository, digest, components: [libssl, tool] },
+        ]);
+        expect(await store.findByPackage(`pkg:deb/debian/lib${source}`)).toEqual([
+          { version: '3.0.11-1+b1', repository, digest, components: [libssl] },
+        ]);
+      });
+
+      it('refuses a source package whose purl or binary is not a purl, and indexes nothing', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const binary = `pkg:apk/alpine/libcrypto-${uniqueSuffix()}@3.1.4-r5`;
+
+        // Act
+        const act = store.indexPackages(repository, digest, [binary], [{ purl: 'openssl', binary }]);
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.findByPackage(binary)).toEqual([]);
+      });
+
+      it('refuses a package with more entries than its bound rather than answer in part', async () => {
+        // Prepare
+        const bounded = await makeStore({ maxPackageIndexEntries: 3 });
+        const [full, over] = [`bounded-${uniqueSuffix()}`, `over-${uniqueSuffix()}`];
+        for (let i = 0; i < 3; i++) {
+          const digest = newDigest();
+          await bounded.indexPackages(newRepository(), digest, [
+            `pkg:npm/${full}@1.0.${i}`,
+            `pkg:npm/${over}@1.0.${i}`,
+          ]);
+        }
+        await bounded.indexPackages(newRepository(), newDigest(), [`pkg:npm/${over}@2.0.0`]);
+
+        // Act
+        const atBound = await bounded.findByPackage(`pkg:npm/${full}`);
+        const act = bounded.findByPackage(`pkg:npm/${over}`);
+
+        // Assess
+        expect(atBound).toHaveLength(3);
+        await expect(act).rejects.toThrowWithCode(StoreError, 'STORE_ERROR');
       });
 
       it('finds nothing for a package no release contains', async () => {
