@@ -76,6 +76,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
   opts.log(
     `  dynalite ${gate.standIns.dynamoEndpoint}  s3rver ${gate.standIns.s3Endpoint}  approvals ${gate.approvalBaseUrl}`,
   );
+  opts.log(`  local Slack ${gate.slack?.baseUrl} records every message in ${gate.slack?.dir}`);
 
   const approvalAt = new Map<string, number>();
   const baselines = new Set<string>();
@@ -103,6 +104,8 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
       opts.log(`    each approver's own link (open it in a browser; it works once):`);
       for (const m of mails) opts.log(`      ${m.to}: ${m.link}`);
       opts.log(`    the mails (.eml): ${gate.outboxDir}`);
+      // The local Slack receiver keeps each chat.postMessage / chat.update call as a JSON file.
+      opts.log(`    Slack: ${String(e.detail.slackChannel)}; the recorded calls (.json): ${gate.slack?.dir}`);
       opts.log('    or, locally and unauthenticated, run:');
       // The typed name is held to the policy's rules like any identity: name a listed approver.
       const who = mails[0]?.to ?? '"$USER"';

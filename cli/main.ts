@@ -1,32 +1,27 @@
 import './local/quiet-logs.js';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SignerClient } from '@aws-sdk/client-signer';
-import { STSClient } from '@aws-sdk/client-sts';
-import { callerArn } from '../lambdas/adapters/aws/caller-identity.js';
-import { awsClients } from '../lambdas/adapters/aws/clients.js';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
 import { AwsSignerRevocationChecker } from '../lambdas/adapters/signer/aws-signer-revocation.js';
 import { FileRevocationList } from '../lambdas/adapters/signer/local-revocation.js';
-import { DynamoReleaseStore } from '../lambdas/adapters/store/dynamo-release-store.js';
 import { MemoryStore } from '../lambdas/adapters/store/memory-store.js';
 import { parseJsonDocument } from '../lambdas/domain/document.js';
 import { ConfigError, describeError, NotFoundError } from '../lambdas/domain/errors.js';
 import { collectSbom } from '../lambdas/domain/evidence/sbom.js';
 import { Limits } from '../lambdas/domain/limits.js';
-import { type ReleaseStore, type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
+import { type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
 import { NormalizedSbomSchema } from '../lambdas/domain/sbom/component.js';
 import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
-import { describeAnswer } from '../lambdas/domain/workflow/approval-page.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
-import { decideApproval } from '../lambdas/domain/workflow/decide-approval.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
-import { awsDeps } from '../lambdas/handlers/aws-deps.js';
 import { approvalTrailLines } from './approval-trail.js';
+import { API_URL_ENV, answerOnAws, signingRegion } from './commands/approve-aws.js';
+import { parseTriageArgs, runTriage, TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runDemo } from './demo.js';
-import { startStandIns } from './local/stand-ins.js';
+import { withLocalStore } from './local/local-store.js';
 import { DEFAULT_WORK_DIR, isAlive, LOCAL_DECISION_HEADER, localDecisionBase, readLocalState } from './local/state.js';
 import { printable } from './printable.js';
 import { parseImageRef } from './refs.js';
@@ -37,14 +32,17 @@ Usage:
   release-gate demo [--auto-approve] [--keep] [--work-dir DIR]
   release-gate gate <ref> [--policy FILE] [--stage NAME] [--json] [--insecure] [--advisories DIR] [--repository NAME]
                    [--revocations FILE]
-  release-gate approve <approval-id> [--by NAME] [--comment TEXT] [--aws]
-  release-gate reject <approval-id> [--by NAME] [--comment TEXT] [--aws]
+  release-gate approve <approval-id> [--by NAME] [--comment TEXT]            (the local stack)
+  release-gate approve <approval-id> --aws [--api-url URL] [--comment TEXT]  (AWS: you are your AWS principal)
+  release-gate reject  <approval-id> … (the same options)
   release-gate status [<digest>] [--json] [--work-dir DIR]
+${TRIAGE_USAGE}
   release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
                              [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
 
 <ref>: oci-layout:DIR[:TAG|@DIGEST] | HOST[:PORT]/REPO[:TAG|@DIGEST] | <acct>.dkr.ecr.<region>.amazonaws.com/REPO[:TAG|@DIGEST]
-Exit codes: 0 pass/done, 1 blocked/refused, 2 usage or infrastructure error.`;
+Exit codes: 0 pass/done (triage: affected releases found or none), 1 blocked/refused, 2 usage, bad input or
+infrastructure error.`;
 
 class UsageError extends Error {
   public constructor(message: string) {
@@ -65,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return decide(command, rest);
     case 'status':
       return status(rest);
+    case 'triage':
+      return triageCommand(rest);
     case 'verify-bundle':
       return runVerifyBundle(rest, { stdout: process.stdout, stderr: process.stderr });
     case undefined:
@@ -204,6 +204,7 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
       by: { type: 'string' },
       comment: { type: 'string' },
       aws: { type: 'boolean', default: false },
+      'api-url': { type: 'string' },
       'work-dir': { type: 'string', default: DEFAULT_WORK_DIR },
     },
   });
@@ -211,22 +212,32 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
   const [approvalId] = ids;
   if (approvalId === undefined || ids.length > 1) throw new UsageError(`${command} takes exactly one approval id`);
   if (values.aws) {
-    // On AWS the CLI is the approver's client: SendTaskSuccess/Failure with their credentials, and
-    // the identity recorded is the principal of those credentials, never a typed name.
+    // On AWS the answer goes through the IAM-authorized route: API Gateway verifies the SigV4
+    // signature and names the principal; the CLI never claims an identity itself.
     if (values.by !== undefined)
       throw new UsageError('--by is for the local stack; with --aws you are your AWS principal');
-    const deps = await awsDeps();
-    const sts = new STSClient({});
-    const subject = await callerArn(sts).finally(() => sts.destroy());
-    const decided = await decideApproval(deps.gate, {
-      approvalId,
-      decision: command,
-      identity: { kind: 'cli-aws', subject },
-      ...(values.comment === undefined ? {} : { comment: values.comment }),
-    });
-    const { title, message } = describeAnswer(decided);
-    process.stdout.write(`${title}: ${message}\n`);
-    return 0;
+    const apiUrl = values['api-url'] ?? process.env[API_URL_ENV];
+    if (apiUrl === undefined || apiUrl === '')
+      throw new UsageError(
+        `--aws needs the approval API URL: --api-url URL or ${API_URL_ENV} (stack output ApprovalApiUrl)`,
+      );
+    let url: URL;
+    try {
+      url = new URL(apiUrl);
+    } catch (err) {
+      throw new UsageError(`not a URL: ${apiUrl} (${describeError(err)})`);
+    }
+    return answerOnAws(
+      {
+        apiUrl,
+        approvalId,
+        decision: command,
+        region: signingRegion(url, process.env),
+        credentials: defaultProvider(),
+        ...(values.comment === undefined ? {} : { comment: values.comment }),
+      },
+      process.stdout,
+    );
   }
   const by = values.by ?? process.env.USER ?? process.env.USERNAME ?? '';
   if (by.trim() === '') throw new UsageError('--by NAME is required (no $USER to default to)');
@@ -262,18 +273,7 @@ async function status(args: string[]): Promise<number> {
     allowPositionals: true,
     options: { json: { type: 'boolean', default: false }, 'work-dir': { type: 'string', default: DEFAULT_WORK_DIR } },
   });
-  const state = await readLocalState(values['work-dir']);
-  if (state === null) throw new ConfigError(`no local gate data in ${values['work-dir']} (run \`npm start\` first)`);
-  let stop = async () => {};
-  let endpoint = state.dynamoEndpoint;
-  if (!isAlive(state.pid)) {
-    const standIns = await startStandIns({ dataDir: join(values['work-dir'], 'data') });
-    endpoint = standIns.dynamoEndpoint;
-    stop = standIns.stop;
-  }
-  try {
-    const clients = awsClients({ endpoints: { dynamodb: endpoint } });
-    const store: ReleaseStore = new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: state.tableName });
+  return withLocalStore(values['work-dir'], async (store, state) => {
     const [digest] = positionals;
     const releases = (await store.listReleases(500)).filter((r) => digest === undefined || r.digest.startsWith(digest));
     if (digest !== undefined && releases.length === 0) {
@@ -311,9 +311,16 @@ async function status(args: string[]): Promise<number> {
       for (const line of approvalTrailLines(r.approvalTrail)) process.stdout.write(`      ${line}\n`);
     }
     return 0;
-  } finally {
-    await stop();
+  });
+}
+
+async function triageCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`Usage:\n${TRIAGE_USAGE}\n\n${TRIAGE_HELP}\n`);
+    return 0;
   }
+  const options = await parseTriageArgs(args, DEFAULT_WORK_DIR);
+  return withLocalStore(options.workDir, (store) => runTriage(options, store, { stdout: process.stdout }));
 }
 
 main(process.argv.slice(2)).then(

@@ -7,7 +7,9 @@ import { ReleaseGate, type ReleaseGateProps } from './release-gate.js';
  * - `gatedRepositories`: comma-separated repository names, or
  * - `gatedRepositoryPrefix`: gate every repository under `<prefix>/`;
  * - `policyFile` (default `policy/release-gate.policy.yaml`), `stage` (default `production`),
- *   `approverEmails` (comma-separated), `promotionPrefix` (default `prod`).
+ *   `approverEmails` (comma-separated), `promotionPrefix` (default `prod`);
+ * - `linkAuthorizerIssuer` and `linkAuthorizerAudience` (comma-separated): a JWT authorizer on the
+ *   approval link routes (both or neither).
  * Without either repository setting the gate watches one repository, `app`.
  */
 export function gatePropsFromContext(app: App): ReleaseGateProps {
@@ -36,6 +38,7 @@ export function gatePropsFromContext(app: App): ReleaseGateProps {
     approverEmails: list('approverEmails'),
     approvalEmailSender: text('approvalEmailSender'),
     promotionPrefix: text('promotionPrefix'),
+    approvalLinkAuthorizer: linkAuthorizer(text('linkAuthorizerIssuer'), list('linkAuthorizerAudience')),
   };
 }
 
@@ -52,11 +55,24 @@ export class ReleaseGateStack extends Stack {
     this.gate = new ReleaseGate(this, 'ReleaseGate', props.gate);
     new CfnOutput(this, 'StateMachineArn', { value: this.gate.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ApprovalApiUrl', { value: this.gate.approvalApi.url });
+    new CfnOutput(this, 'ApproverInvokeArn', {
+      description: 'Allow execute-api:Invoke on this ARN (only) to the approvers using `release-gate approve --aws`',
+      value: this.gate.approvalApi.cliApprovalArn,
+    });
     new CfnOutput(this, 'ApprovalLinkSecretArn', { value: this.gate.approvalLinks.secret.secretArn });
     new CfnOutput(this, 'SlackSigningSecretArn', { value: this.gate.approvalApi.slackSigningSecret.secretArn });
+    new CfnOutput(this, 'SlackBotTokenArn', { value: this.gate.approvalApi.slackBotToken.secretArn });
     new CfnOutput(this, 'EvidenceTableName', { value: this.gate.table.tableName });
     new CfnOutput(this, 'EvidenceBucketName', { value: this.gate.bucket.bucketName });
     new CfnOutput(this, 'EventBusName', { value: this.gate.eventBus.eventBusName });
     new CfnOutput(this, 'TopicArn', { value: this.gate.topic.topicArn });
   }
+}
+
+function linkAuthorizer(issuer: string | undefined, audience: string[] | undefined) {
+  if (issuer === undefined && audience === undefined) return undefined;
+  if (issuer === undefined || audience === undefined) {
+    throw new Error('context linkAuthorizerIssuer and linkAuthorizerAudience go together: set both or neither');
+  }
+  return { issuer, audience };
 }

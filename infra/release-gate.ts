@@ -10,7 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { LoadedPolicy } from '../lambdas/domain/policy/load.js';
-import { ApprovalApi } from './constructs/approval-api.js';
+import { ApprovalApi, type ApprovalApiProps } from './constructs/approval-api.js';
 import { ApprovalLinks } from './constructs/approval-links.js';
 import { EvidenceStore } from './constructs/evidence-store.js';
 import { PROJECT_ROOT } from './constructs/gate-function.js';
@@ -61,6 +61,12 @@ export interface ReleaseGateProps {
    * @default - no approval mails: nobody can answer by link; `release-gate approve --aws` remains
    */
   readonly approvalEmailSender?: string;
+  /**
+   * An authorizer for the approval link routes (an OIDC issuer and audiences, or any HTTP route
+   * authorizer): approvers then sign in too, and their verified email must be the link's address.
+   * @default - none: the signed link is the credential
+   */
+  readonly approvalLinkAuthorizer?: ApprovalApiProps['linkAuthorizer'];
   /**
    * First path segment of the production repositories.
    * @default 'prod'
@@ -238,9 +244,12 @@ export class ReleaseGate extends Construct {
       handler: fn('approval-api'),
       handlerRole: this.functions.get('approval-api').role,
       key: store.key,
+      slackPosters: [this.functions.get('request-approval').role, this.functions.get('quarantine').role],
       logRetention: props.logRetention,
+      linkAuthorizer: props.approvalLinkAuthorizer,
     });
     this.functions.addEnvironment('SLACK_SIGNING_SECRET_ARN', this.approvalApi.slackSigningSecret.secretArn);
+    this.functions.addEnvironment('SLACK_BOT_TOKEN_ARN', this.approvalApi.slackBotToken.secretArn);
     // Links are <api>/approvals/<id> (the routes of ApprovalApi); requestApproval appends the id.
     this.functions.addEnvironment('APPROVAL_BASE_URL', `${this.approvalApi.url}approvals`);
 

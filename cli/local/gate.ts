@@ -8,8 +8,10 @@ import { awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { OutboxMailer } from '../../lambdas/adapters/mail/outbox-mailer.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { FileLinkSecrets } from '../../lambdas/adapters/secrets/file-link-secrets.js';
+import { FileSlackBotToken } from '../../lambdas/adapters/secrets/slack-bot-token.js';
 import { FileSlackSigningSecret } from '../../lambdas/adapters/secrets/slack-signing-secret.js';
 import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
+import { SlackWebApi } from '../../lambdas/adapters/slack/web-api.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { SLACK_MAX_BODY_BYTES } from '../../lambdas/domain/approval/slack.js';
@@ -29,12 +31,15 @@ import { decideApproval } from '../../lambdas/domain/workflow/decide-approval.js
 import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
 import { makeHandler as approvalApi, statusOf } from '../../lambdas/handlers/approval-api.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
+import { CLI_APPROVAL_ROUTE_KEY } from '../../lambdas/handlers/cli-approvals.js';
 import { logAuditFailure } from '../../lambdas/handlers/logger.js';
 import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-interactions.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
+import { LOCAL_ACCOUNT, LocalIamUsers, SigV4RefusedError, verifySigV4 } from './iam-route.js';
 import { LocalScanner } from './scanner.js';
+import { SlackReceiver } from './slack-receiver.js';
 import { type StandIns, startStandIns } from './stand-ins.js';
 import { LOCAL_DECISION_HEADER } from './state.js';
 import { LocalStepFunctions } from './step-functions.js';
@@ -68,11 +73,18 @@ export interface LocalGateOptions {
    */
   readonly decoratePorts?: (ports: GatePorts) => GatePorts;
   /**
-   * Where the approval-link signing secret (`link-secret.json`, generated once, 0600) and the
-   * email outbox (`outbox/*.eml`) live.
+   * Where the approval-link signing secret (`link-secret.json`, generated once, 0600), the local
+   * IAM users' keys (`aws-credentials`, likewise), the email outbox (`outbox/*.eml`), the local
+   * Slack bot token (`slack-bot-token`) and the Slack calls the local receiver recorded
+   * (`slack/*.json`) live.
    * @default - a fresh temporary directory
    */
   readonly workDir?: string;
+  /**
+   * The channels the local Slack receiver knows; a post to any other is refused `channel_not_found`.
+   * @default - every channel exists
+   */
+  readonly slackChannels?: readonly string[];
 }
 
 /** The outside-world ports of the handlers that a test may wrap. */
@@ -129,6 +141,8 @@ export class LocalGate {
   private scannerPorts: GatePorts | undefined;
   /** The temporary work directory this gate made (no `workDir` given), removed on stop. */
   private ownedDir: string | undefined;
+  /** The local Slack: every `chat.postMessage` / `chat.update` the gate made, also as files. */
+  public slack: SlackReceiver | undefined;
 
   private constructor(
     public readonly deps: HandlerDeps,
@@ -140,6 +154,11 @@ export class LocalGate {
     public readonly approvalBaseUrl: string,
     /** The local email channel: every approval mail, as an `.eml` file and in memory. */
     public readonly mailer: OutboxMailer,
+    /**
+     * The local IAM users whose SigV4 signatures the IAM route accepts (`aws-credentials` in the
+     * work directory, generated with one user, `local-approver`).
+     */
+    public readonly iamUsers: LocalIamUsers,
   ) {}
 
   /** The folder the approval mails are written to. */
@@ -162,6 +181,13 @@ export class LocalGate {
     const ownedDir = opts.workDir === undefined ? await mkdtemp(join(tmpdir(), 'rg-local-')) : undefined;
     const workDir = opts.workDir ?? ownedDir ?? '';
     const mailer = new OutboxMailer({ dir: join(workDir, 'outbox') });
+    // The local Slack: the real Web API adapter posts to the receiver with a generated bot token.
+    const botToken = new FileSlackBotToken(join(workDir, 'slack-bot-token'));
+    const slackReceiver = await SlackReceiver.start({
+      dir: join(workDir, 'slack'),
+      token: await botToken.getSlackBotToken(),
+      ...(opts.slackChannels === undefined ? {} : { channels: opts.slackChannels }),
+    });
     const holder: { gate?: LocalGate } = {};
     const notifier: Notifier = {
       publish: async (subject, message) => {
@@ -196,6 +222,7 @@ export class LocalGate {
       approvalLinks: { secrets: new FileLinkSecrets(join(workDir, 'link-secret.json')), mailer },
       slackSigningSecret: new FileSlackSigningSecret(join(workDir, 'slack-signing-secret')),
       auditFailures: logAuditFailure,
+      slack: new SlackWebApi({ token: botToken, baseUrl: slackReceiver.baseUrl }),
       ...(opts.revocationList === undefined
         ? {}
         : { revocation: new FileRevocationList({ path: opts.revocationList, whenMissing: 'nothing-revoked' }) }),
@@ -212,9 +239,21 @@ export class LocalGate {
       opts.maxTaskSeconds === undefined ? {} : { maxTaskSeconds: opts.maxTaskSeconds },
     );
     depsHolder.deps = { gate: gateDeps, starter: sfn };
-    const gate = new LocalGate(depsHolder.deps, sfn, tokens, scanner, standIns, server, approvalBaseUrl, mailer);
+    const iamUsers = LocalIamUsers.in(workDir);
+    const gate = new LocalGate(
+      depsHolder.deps,
+      sfn,
+      tokens,
+      scanner,
+      standIns,
+      server,
+      approvalBaseUrl,
+      mailer,
+      iamUsers,
+    );
     holder.gate = gate;
     gate.ownedDir = ownedDir;
+    gate.slack = slackReceiver;
     gate.scannerPorts = ports;
     const api = approvalApi(getDeps);
     const slack = slackInteractions(getDeps);
@@ -232,6 +271,11 @@ export class LocalGate {
           }
           if (slackRoute) {
             send(res, await slack(apiEvent(req, url, body, {})));
+            return;
+          }
+          const cliRoute = /^\/cli\/approvals\/([^/]+)$/.exec(url.pathname);
+          if (cliRoute !== null) {
+            send(res, await iamRoute(api, iamUsers, req, url, body, cliRoute[1] ?? ''));
             return;
           }
           const m = /^\/approvals\/([^/]+)$/.exec(url.pathname);
@@ -333,6 +377,7 @@ export class LocalGate {
       this.server.close(() => resolve());
     });
     await this.standIns.stop();
+    await this.slack?.stop();
     if (this.ownedDir !== undefined) await rm(this.ownedDir, { recursive: true, force: true });
   }
 }
@@ -374,6 +419,72 @@ const LocalDecisionSchema = z.object({
   by: z.string().trim().min(1).max(200),
   comment: z.string().max(1000).optional(),
 });
+
+/**
+ * `POST /cli/approvals/{id}` as API Gateway serves it with IAM authorization: the SigV4 signature
+ * is verified against the local IAM users first (403 with API Gateway's message otherwise, and the
+ * handler never runs); then the handler gets the event with `authorizer.iam` naming the signer.
+ */
+async function iamRoute(
+  api: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>,
+  users: LocalIamUsers,
+  req: IncomingMessage,
+  url: URL,
+  body: string,
+  rawId: string,
+): Promise<APIGatewayProxyResultV2> {
+  const forbidden = (message: string) => ({
+    statusCode: 403,
+    headers: { 'content-type': 'application/json' },
+    body: `${JSON.stringify({ message })}\n`,
+  });
+  // API Gateway matches the route (method and path) before it authorizes.
+  if (req.method !== 'POST') return { statusCode: 404, body: '{"message":"Not Found"}\n' };
+  let user: Awaited<ReturnType<typeof verifySigV4>>;
+  try {
+    user = await verifySigV4(
+      users,
+      {
+        method: 'POST',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
+        body,
+      },
+      new Date(),
+    );
+  } catch (err) {
+    if (err instanceof SigV4RefusedError) return forbidden(err.message);
+    throw err;
+  }
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch (err) {
+    throw new InvalidInputError('the approval id in the path is not valid percent-encoding', { cause: err });
+  }
+  const event = apiEvent(req, url, body, { id });
+  return api({
+    ...event,
+    routeKey: CLI_APPROVAL_ROUTE_KEY,
+    requestContext: {
+      ...event.requestContext,
+      routeKey: CLI_APPROVAL_ROUTE_KEY,
+      // What API Gateway reports for an IAM user's long-term key (payload format 2.0).
+      authorizer: {
+        iam: {
+          accessKey: user.accessKeyId,
+          accountId: LOCAL_ACCOUNT,
+          callerId: user.userArn.split('/').at(-1) ?? '',
+          cognitoIdentity: null,
+          principalOrgId: null,
+          userArn: user.userArn,
+          userId: user.userArn.split('/').at(-1) ?? '',
+        },
+      },
+    },
+  } as APIGatewayProxyEventV2);
+}
 
 /** Approval form posts are a few hundred bytes; API Gateway's own limit is far above this. */
 const APPROVAL_BODY_BYTES = 16_384;

@@ -178,6 +178,8 @@ export class GateFunctions extends Construct {
     grants.taskResponse(role('approval-api'));
     grants.bucketReadWrite(role('approval-api'));
     grants.putEvents(role('approval-api'));
+    // A Slack message that could not be updated with the answer is reported on the topic.
+    grants.publish(role('approval-api'));
 
     // Copies manifests, blobs (mount or upload) and referrers from the source to prod/<repository>.
     grants.readSource(role('promote'), []);

@@ -36,6 +36,12 @@ export const Limits = {
   indexedPurlBytes: 1024,
   /** A component version, as the package index keys it (with the release, within DynamoDB's 1,024-byte sort key). */
   indexedVersionBytes: 512,
+  /** Components named by one package index entry (a source package with more binaries lists the first, sorted). */
+  indexedComponentsPerEntry: 64,
+  /** A component purl kept whole in a package index entry; a longer one keeps only `<identity>@<version>`. */
+  indexedComponentBytes: 2048,
+  /** Package index entries one `findByPackage` reads before it refuses (fails closed, never truncates). */
+  packageIndexEntriesPerQuery: 2_000_000,
   /** A policy document. */
   policyBytes: 1024 * 1024,
   /** An OSV advisory file. */

@@ -4,11 +4,13 @@
  */
 import type { LinkKeys } from './approval/link.js';
 import type { Descriptor } from './oci.js';
+import type { SourcePackage } from './package-index.js';
 import type {
   ApprovalAuditRecord,
   ApprovalEntry,
   ApprovalRecord,
   ApprovalState,
+  ApprovalSupersession,
   DecisionRecord,
   PackageIndexEntry,
   PromotionEntry,
@@ -17,6 +19,7 @@ import type {
   ReleaseState,
   ReleaseStateUpdate,
   ScanCompletion,
+  SlackMessageRef,
   StoredEvidence,
   VulnerabilityIndexEntry,
 } from './records.js';
@@ -28,6 +31,7 @@ export type {
   ApprovalEntry,
   ApprovalRecord,
   ApprovalState,
+  ApprovalSupersession,
   DecisionRecord,
   PackageIndexEntry,
   PromotionEntry,
@@ -36,6 +40,7 @@ export type {
   ReleaseState,
   ReleaseStateUpdate,
   ScanCompletion,
+  SlackMessageRef,
   StoredDocumentRef,
   StoredEvidence,
   VulnerabilityIndexEntry,
@@ -159,13 +164,19 @@ export interface ReleaseStore {
   /** Most recently recorded first, at most `limit` (default 100; InvalidInputError unless a positive integer). */
   listReleases(limit?: number): Promise<ReleaseRecord[]>;
 
-  /** First write wins: returns the stored record if one exists (retries are idempotent). */
+  /**
+   * First write wins within an approval round (`round`): returns the stored record if one of the
+   * same or a later round exists (retries are idempotent); a record of a later round replaces it.
+   */
   putEvidence(ev: StoredEvidence): Promise<StoredEvidence>;
   getEvidence(repository: string, digest: Digest, kind: EvidenceKind): Promise<StoredEvidence | null>;
   /** Every kind stored for the release, by kind. */
   listEvidence(repository: string, digest: Digest): Promise<StoredEvidence[]>;
 
-  /** First write wins, like `putEvidence`: a replayed evaluation gets the stored decision back. */
+  /**
+   * First write wins within a round, like `putEvidence`: a replayed evaluation gets the stored
+   * decision back; the evaluation of a later approval round replaces it.
+   */
   putDecision(rec: DecisionRecord): Promise<DecisionRecord>;
   getDecision(repository: string, digest: Digest): Promise<DecisionRecord | null>;
 
@@ -197,6 +208,19 @@ export interface ReleaseStore {
    * NotFoundError for an unknown id.
    */
   rebindApproval(approvalId: string, taskToken: string, tokenHash: string): Promise<ApprovalRecord>;
+  /**
+   * APPROVED → SUPERSEDED with the supersession, exactly once: an approval already SUPERSEDED is
+   * returned unchanged (a retried Promote); any other state throws GateError ALREADY_DECIDED.
+   * NotFoundError for an unknown id. Nothing else of the record changes: it stays readable.
+   */
+  supersedeApproval(approvalId: string, supersession: ApprovalSupersession): Promise<ApprovalRecord>;
+  /**
+   * Records the Slack message that asked for an approval, once: the first write wins and a later
+   * one returns the stored record unchanged (so a retried request sees the message and does not
+   * post again). In any state, so a message posted while the answer came in can still be updated.
+   * NotFoundError for an unknown id.
+   */
+  recordApprovalMessage(approvalId: string, message: SlackMessageRef): Promise<ApprovalRecord>;
   /** Oldest request first; all approvals, or those in `state`. */
   listApprovals(state?: ApprovalState): Promise<ApprovalRecord[]>;
 
@@ -256,16 +280,24 @@ export interface ReleaseStore {
 
   /**
    * Incident index: which releases contain a package (by purl without version, qualifiers and
-   * subpath) and which were reported with a vulnerability id. Rewriting an entry is harmless.
+   * subpath) and which were reported with a vulnerability id. `sources` adds entries under each
+   * source package, pointing to its binary (package-index.ts). Rewriting an entry is harmless.
    * A string that is not a package URL fails closed: InvalidInputError naming every one, before
    * anything is written (a package silently left out would hide a release from triage).
    */
-  indexPackages(repository: string, digest: Digest, purls: readonly string[]): Promise<void>;
+  indexPackages(
+    repository: string,
+    digest: Digest,
+    purls: readonly string[],
+    sources?: readonly SourcePackage[],
+  ): Promise<void>;
   /** Ids are trimmed; empty ones are skipped. */
   indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void>;
   /**
-   * Every release indexed with the package, across versions and qualifiers; a version in the
-   * argument is ignored. InvalidInputError when it is not a package URL (never "no release").
+   * Every release indexed with the package (or with a binary built from it, when it is a source
+   * package), across versions and qualifiers; a version in the argument is ignored. One Query of
+   * one partition, paged; StoreError past `Limits.packageIndexEntriesPerQuery` entries.
+   * InvalidInputError when it is not a package URL (never "no release").
    */
   findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]>;
   findByVulnerability(id: string): Promise<VulnerabilityIndexEntry[]>;
@@ -376,4 +408,35 @@ export interface ApprovalEmail {
 /** Sends approval mails: SES v2 on AWS, RFC 5322 `.eml` files in an outbox folder locally. */
 export interface ApprovalMailer {
   send(mail: ApprovalEmail): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slack messages
+
+/**
+ * Posts and updates Slack messages (`chat.postMessage`, `chat.update`): the Slack Web API on AWS,
+ * the local Slack receiver of the embedded stack (cli/local/slack-receiver.ts) locally. Throws
+ * NotificationError with Slack's error code (`channel_not_found`, `invalid_auth`…) when Slack says
+ * no, ConfigError when the bot token is missing or malformed.
+ */
+export interface SlackPoster {
+  postMessage(
+    channel: string,
+    blocks: readonly Readonly<Record<string, unknown>>[],
+    text: string,
+  ): Promise<SlackMessageRef>;
+  update(
+    channel: string,
+    ts: string,
+    blocks: readonly Readonly<Record<string, unknown>>[],
+    text: string,
+  ): Promise<void>;
+}
+
+/**
+ * Where the Slack app's bot token (`xoxb-…`) comes from: Secrets Manager on AWS, a file generated
+ * once under `.release-gate/` locally. Throws ConfigError when it is missing or malformed.
+ */
+export interface SlackBotToken {
+  getSlackBotToken(): Promise<string>;
 }

@@ -74,6 +74,13 @@ export const ReleaseRecordSchema = z.object({
   outcome: z.enum(OUTCOMES).optional(),
   outcomeReasons: z.array(z.string()).optional(),
   decidedAt: z.string().optional(),
+  /**
+   * The approval round: how many times an approval of this release was superseded because its
+   * evidence changed (`approval.onEvidenceChange: reapprove`). The decision, the approval and the
+   * approval evidence of a round carry it (`round`) and replace those of earlier rounds.
+   * @default - 0 (the first request)
+   */
+  approvalRound: z.number().int().min(0).optional(),
 });
 export type ReleaseRecord = Immutable<z.infer<typeof ReleaseRecordSchema>>;
 
@@ -82,6 +89,7 @@ export const ReleaseStateUpdateSchema = z.object({
   outcome: z.enum(OUTCOMES).optional(),
   outcomeReasons: z.array(z.string()).optional(),
   decidedAt: z.string().optional(),
+  approvalRound: z.number().int().min(0).optional(),
 });
 export type ReleaseStateUpdate = Immutable<z.infer<typeof ReleaseStateUpdateSchema>>;
 
@@ -106,6 +114,12 @@ export const StoredEvidenceSchema = z.object({
   facts: z.record(z.string(), z.unknown()),
   documents: z.array(StoredDocumentRefSchema),
   collectedAt: z.string(),
+  /**
+   * The approval round it belongs to (ReleaseRecord `approvalRound`): a record of a later round
+   * replaces the stored one; within a round the first write wins.
+   * @default - 0
+   */
+  round: z.number().int().min(0).optional(),
 });
 export type StoredEvidence = Immutable<z.infer<typeof StoredEvidenceSchema>>;
 
@@ -136,13 +150,20 @@ export const DecisionRecordSchema = z.object({
    * @default - none (a decision recorded without them promotes the image alone)
    */
   attachments: AttachmentsSchema.optional(),
+  /**
+   * The approval round it belongs to (ReleaseRecord `approvalRound`): a record of a later round
+   * replaces the stored one; within a round the first write wins.
+   * @default - 0
+   */
+  round: z.number().int().min(0).optional(),
 });
 export type DecisionRecord = Immutable<z.infer<typeof DecisionRecordSchema>>;
 
 // ---------------------------------------------------------------------------------------------
 // Approvals
 
-export const APPROVAL_STATES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
+/** SUPERSEDED: approved, then voided at Promote because the evidence changed (`supersedeApproval`). */
+export const APPROVAL_STATES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'SUPERSEDED'] as const;
 export type ApprovalState = (typeof APPROVAL_STATES)[number];
 export const ApprovalStateSchema = z.enum(APPROVAL_STATES);
 
@@ -178,8 +199,28 @@ export const ApprovalRecordSchema = z.object({
   pushers: z.array(z.string()).default([]),
   /** The approvals collected so far, one per person, oldest first (`addApproval`). */
   approvals: z.array(z.lazy(() => ApprovalEntrySchema)).default([]),
+  /**
+   * The approval round it was requested in (ReleaseRecord `approvalRound`).
+   * @default - 0
+   */
+  round: z.number().int().min(0).optional(),
+  /** Why and when a SUPERSEDED approval was voided. */
+  supersession: z.lazy(() => ApprovalSupersessionSchema).optional(),
+  /**
+   * The Slack message that asked for this approval (`recordApprovalMessage`): a retried request
+   * does not post again, and the final state updates it.
+   * @default - none (no channel in the policy, Slack not configured, or the post failed)
+   */
+  slackMessage: z.lazy(() => SlackMessageRefSchema).optional(),
 });
 export type ApprovalRecord = Immutable<z.infer<typeof ApprovalRecordSchema>>;
+
+/** A posted Slack message: the channel id Slack answered with and the message timestamp. */
+export const SlackMessageRefSchema = z.object({
+  channel: z.string().regex(/^[A-Z0-9]{2,32}$/),
+  ts: z.string().regex(/^[0-9]{1,12}\.[0-9]{1,8}$/),
+});
+export type SlackMessageRef = Immutable<z.infer<typeof SlackMessageRefSchema>>;
 
 /**
  * One approval of a quorum: `by` the identity that answered, `person` the person it resolved to
@@ -278,6 +319,21 @@ export const ApprovalAuditRecordSchema = z.object({
   outcome: AuditTextSchema(AUDIT_LIMITS.outcome).min(1),
 });
 export type ApprovalAuditRecord = Immutable<z.infer<typeof ApprovalAuditRecordSchema>>;
+/**
+ * Why an APPROVED approval was voided (`supersedeApproval`): the evidence set it was requested for,
+ * the one Promote found, and the decision document it was given under (kept in the DocumentStore),
+ * so that the superseded approval stays readable next to the one that replaced it.
+ */
+export const ApprovalSupersessionSchema = z.object({
+  at: z.string(),
+  reason: z.string().min(1).max(1000),
+  /** @default - none (an approval recorded before evidence binding) */
+  approvedEvidenceSetDigest: DigestSchema.optional(),
+  currentEvidenceSetDigest: DigestSchema,
+  /** @default - none (no decision was stored) */
+  decisionDocument: DigestSchema.optional(),
+});
+export type ApprovalSupersession = Immutable<z.infer<typeof ApprovalSupersessionSchema>>;
 
 /** The task token an approval answers (`rebindApproval`). */
 export const ApprovalTokenSchema = ApprovalRecordSchema.pick({ taskToken: true, tokenHash: true });
@@ -317,7 +373,18 @@ export type ScanCompletion = Immutable<z.infer<typeof ScanCompletionSchema>>;
 export const TaskTokenSchema = z.string().min(1);
 
 /** One release that contains one version of a package (`findByPackage`). */
-export const PackageIndexEntrySchema = z.object({ version: z.string(), repository: z.string(), digest: DigestSchema });
+export const PackageIndexEntrySchema = z.object({
+  version: z.string(),
+  repository: z.string(),
+  digest: DigestSchema,
+  /**
+   * The release's components this entry stands for, as full purls (qualifiers included, e.g.
+   * `distro`): the component itself, or, for a source package (a deb's `Source`, an apk's
+   * origin), the binaries built from it. At most `Limits.indexedComponentsPerEntry`. Absent on
+   * entries written before source mapping: the component is then `<partition>@<version>`.
+   */
+  components: z.array(z.string()).optional(),
+});
 export type PackageIndexEntry = Immutable<z.infer<typeof PackageIndexEntrySchema>>;
 
 /** One release that a vulnerability id was reported for (`findByVulnerability`). */
@@ -340,6 +407,14 @@ export function validRecord<T>(what: string, schema: z.ZodType<T>, value: unknow
     throw new InvalidInputError(`${what} is invalid: ${formatIssues(parsed.error.issues)}`, { cause: parsed.error });
   }
   return parsed.data;
+}
+
+/**
+ * Whether `next` belongs to a later approval round than `stored`, and so replaces it (evidence,
+ * decisions); within one round the first write wins, so that retries are idempotent.
+ */
+export function laterRound(next: { readonly round?: number }, stored: { readonly round?: number }): boolean {
+  return (next.round ?? 0) > (stored.round ?? 0);
 }
 
 /**

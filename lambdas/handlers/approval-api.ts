@@ -3,8 +3,11 @@ import { z } from 'zod';
 import { describeError, GateError, UntrustedError } from '../domain/errors.js';
 import { ANONYMOUS, auditRefusal } from '../domain/workflow/approval-audit.js';
 import { describeAnswer, renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
+import { buildApprovalView } from '../domain/workflow/approval-view.js';
 import { answerByLink, viewApproval } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { CLI_APPROVAL_ROUTE_KEY, makeHandler as cliApprovals } from './cli-approvals.js';
+import { linkAuthorizerEmail } from './link-authorizer.js';
 import { logger } from './logger.js';
 import { makeHandler as slackInteractions } from './slack-interactions.js';
 
@@ -18,6 +21,9 @@ const FormSchema = z
   })
   // A typed identity is refused, not ignored: whoever sends one expects it to count.
   .strict();
+
+export const REJECT_NEEDS_REASON =
+  'a reject needs a reason: go back, write why in the reason field, and press Reject again';
 
 const html = (statusCode: number, body: string): APIGatewayProxyResultV2 => ({
   statusCode,
@@ -49,6 +55,7 @@ export const makeHandler =
   async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
     // One function serves both routes of the approval API (infra/constructs/approval-api.ts).
     if (event.routeKey === 'POST /slack/interactions') return slackInteractions(getDeps)(event);
+    if (event.routeKey === CLI_APPROVAL_ROUTE_KEY) return cliApprovals(getDeps)(event);
     const id = IdSchema.safeParse(event.pathParameters?.id);
     if (!id.success) return html(400, renderResultPage('Bad request', 'malformed approval id'));
     const deps = await getDeps();
@@ -64,7 +71,10 @@ export const makeHandler =
           origin,
         });
         if (view === null) return html(404, renderResultPage('Not found', 'no such approval'));
-        return html(200, renderApprovalPage(view.approval, view.decision, event.rawPath, view.link));
+        return html(
+          200,
+          renderApprovalPage(await buildApprovalView(deps.gate, view.approval), event.rawPath, view.link),
+        );
       }
       if (event.requestContext.http.method !== 'POST') return html(405, renderResultPage('Method not allowed', ''));
       if ((event.body?.length ?? 0) > 16_384) return html(413, renderResultPage('Too large', 'form too large'));
@@ -91,9 +101,13 @@ export const makeHandler =
       const form = FormSchema.safeParse(fields);
       if (!form.success)
         return html(400, renderResultPage('Bad request', 'a decision and the signed link are required'));
-      const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
-        .authorizer?.jwt?.claims;
-      const verified = typeof claims?.email === 'string' ? claims.email : undefined;
+      // Approve is one click; a reject must say why (the page's form requires it too).
+      if (form.data.decision === 'reject' && (form.data.comment ?? '').trim() === '') {
+        return html(400, renderResultPage('Reason required', REJECT_NEEDS_REASON));
+      }
+      const signedIn = linkAuthorizerEmail(event);
+      if ('refused' in signedIn) return html(403, renderResultPage('Refused', signedIn.refused));
+      const verified = signedIn.verifiedEmail;
       const decided = await answerByLink(deps.gate, {
         approvalId: id.data,
         token: form.data.token,

@@ -10,9 +10,11 @@ import { loadPolicyFile } from '../adapters/policy/policy-file.js';
 import { EcrRegistry } from '../adapters/registry/ecr.js';
 import { EcrScanFindingsSource } from '../adapters/scan/ecr-findings.js';
 import { SecretsManagerLinkSecrets } from '../adapters/secrets/secrets-manager-link-secrets.js';
+import { SecretsManagerSlackBotToken } from '../adapters/secrets/slack-bot-token.js';
 import { SecretsManagerSlackSigningSecret } from '../adapters/secrets/slack-signing-secret.js';
 import { SfnExecutionStarter, SfnTaskTokens } from '../adapters/sfn/aws-sfn.js';
 import { AwsSignerRevocationChecker } from '../adapters/signer/aws-signer-revocation.js';
+import { SlackWebApi } from '../adapters/slack/web-api.js';
 import { DynamoReleaseStore } from '../adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../adapters/store/s3-document-store.js';
 import { ConfigError } from '../domain/errors.js';
@@ -71,6 +73,22 @@ function slackSigningSecret(region: string): Pick<GateDeps, 'slackSigningSecret'
 }
 
 /**
+ * Slack messages: the bot token (SLACK_BOT_TOKEN_ARN) and, for a proxy or a test, the Web API's
+ * base URL (SLACK_API_BASE_URL). Without the token nothing is posted and the request says so.
+ */
+function slackPoster(region: string): Pick<GateDeps, 'slack'> {
+  const secretId = process.env.SLACK_BOT_TOKEN_ARN;
+  if (secretId === undefined || secretId === '') return {};
+  const baseUrl = process.env.SLACK_API_BASE_URL;
+  return {
+    slack: new SlackWebApi({
+      token: new SecretsManagerSlackBotToken({ client: new SecretsManagerClient({ region }), secretId }),
+      ...(baseUrl === undefined || baseUrl === '' ? {} : { baseUrl }),
+    }),
+  };
+}
+
+/**
  * The AWS wiring, built once per Lambda container. The policy file is bundled with the function
  * (and validated at synth time); an invalid policy fails every invocation rather than gating
  * without one.
@@ -101,6 +119,7 @@ export function awsDeps(): Promise<HandlerDeps> {
       ...approvalLinks(region),
       ...slackSigningSecret(region),
       auditFailures: logAuditFailure,
+      ...slackPoster(region),
     };
     return { gate, starter: new SfnExecutionStarter({ client: clients.sfn, stateMachineArn }) };
   });

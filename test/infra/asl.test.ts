@@ -40,6 +40,8 @@ interface State {
   Next?: string;
   End?: boolean;
   Branches?: Machine[];
+  Choices?: { Next: string }[];
+  Default?: string;
 }
 const StateSchema: z.ZodType<State> = z.lazy(() =>
   z.object({
@@ -53,6 +55,8 @@ const StateSchema: z.ZodType<State> = z.lazy(() =>
     Next: z.string().optional(),
     End: z.boolean().optional(),
     Branches: z.array(MachineSchema).optional(),
+    Choices: z.array(z.object({ Next: z.string() })).optional(),
+    Default: z.string().optional(),
   }),
 );
 const MachineSchema: z.ZodType<Machine> = z.lazy(() =>
@@ -185,6 +189,33 @@ function tasksMissingRetryable(machine: Machine): { task: string; missing: strin
       ),
     }))
     .filter((t) => t.missing.length > 0);
+}
+
+/** A cycle of top-level transitions (Next, Catch, Choices, Default) that avoids `avoid`, if any. */
+function cycleAvoiding(machine: Machine, avoid: string): string[] | undefined {
+  const next = (s: State) => [
+    ...(s.Next === undefined ? [] : [s.Next]),
+    ...(s.Catch ?? []).map((c) => c.Next),
+    ...(s.Choices ?? []).map((c) => c.Next),
+    ...(s.Default === undefined ? [] : [s.Default]),
+  ];
+  const done = new Set<string>();
+  const visit = (name: string, path: string[]): string[] | undefined => {
+    if (name === avoid || done.has(name)) return undefined;
+    if (path.includes(name)) return [...path.slice(path.indexOf(name)), name];
+    const state = machine.States[name];
+    for (const to of state === undefined ? [] : next(state)) {
+      const cycle = visit(to, [...path, name]);
+      if (cycle !== undefined) return cycle;
+    }
+    done.add(name);
+    return undefined;
+  };
+  for (const name of Object.keys(machine.States)) {
+    const cycle = visit(name, []);
+    if (cycle !== undefined) return cycle;
+  }
+  return undefined;
 }
 
 /** Top-level states where an execution can stop. */
@@ -447,6 +478,35 @@ describe('State machine: statemachines/release-gate.asl.json', () => {
 
       // Assess: its error recorder is no longer reached from a Catch either
       expect(uncaught).toEqual(['CollectSbom', 'RecordSbomError']);
+    });
+  });
+
+  describe('when an execution loops back (onEvidenceChange: reapprove)', () => {
+    it('goes back to EvaluatePolicy only from Promote, so every loop passes through its bound', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const cycle = cycleAvoiding(machine, 'Promote');
+
+      // Assess
+      expect(cycle).toBeUndefined();
+      expect(machine.States.IsPromoted?.Choices?.map((c) => c.Next).sort()).toEqual(['EvaluatePolicy', 'Promoted']);
+    });
+
+    it('flags a loop that avoids Promote', () => {
+      // Prepare
+      const { machine } = readMachine();
+      const broken = structuredClone(machine);
+      const blocked = broken.States.PolicyBlocked;
+      if (blocked === undefined) throw new Error('PolicyBlocked state missing');
+      blocked.Next = 'EvaluatePolicy';
+
+      // Act
+      const cycle = cycleAvoiding(broken, 'Promote');
+
+      // Assess
+      expect(cycle).toEqual(['EvaluatePolicy', 'IsPolicySatisfied', 'PolicyBlocked', 'EvaluatePolicy']);
     });
   });
 

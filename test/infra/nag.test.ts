@@ -103,6 +103,13 @@ const GATES: readonly { readonly mode: string; readonly gate: ReleaseGateProps }
   { mode: 'named repositories', gate: DEFAULT_GATE },
   { mode: 'a repository prefix', gate: { gatedRepositoryPrefix: 'team', approverEmails: ['ops@example.com'] } },
   { mode: 'approval mails sent through SES', gate: { ...DEFAULT_GATE, approvalEmailSender: 'approvals@example.com' } },
+  {
+    mode: 'an OIDC authorizer on the approval links',
+    gate: {
+      ...DEFAULT_GATE,
+      approvalLinkAuthorizer: { issuer: 'https://issuer.example.com', audience: ['approvals-client'] },
+    },
+  },
 ];
 
 describe('Stack: ReleaseGateStack', () => {

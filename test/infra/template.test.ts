@@ -718,7 +718,7 @@ describe('Construct: ReleaseGate', () => {
         'states:StartExecution': ['start-release'],
         'states:SendTaskSuccess': ['wait-for-scan', 'scan-complete', 'approval-api'],
         'states:SendTaskFailure': ['wait-for-scan', 'scan-complete', 'approval-api'],
-        'sns:Publish': ['request-approval', 'promote', 'quarantine'],
+        'sns:Publish': ['request-approval', 'promote', 'quarantine', 'approval-api'],
         'events:PutEvents': ['request-approval', 'promote', 'quarantine', 'approval-api'],
         's3:PutObject': [
           'record-release',
@@ -773,8 +773,8 @@ describe('Construct: ReleaseGate', () => {
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /approvals/{id}' });
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /approvals/{id}' });
-      // …and POST /slack/interactions (the Slack test below).
-      s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
+      // …POST /slack/interactions (the Slack test below) and POST /cli/approvals/{id} (IAM, below).
+      s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 4);
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
         IntegrationType: 'AWS_PROXY',
         IntegrationUri: { 'Fn::GetAtt': [approvalId, 'Arn'] },
@@ -786,17 +786,86 @@ describe('Construct: ReleaseGate', () => {
     });
   });
 
+  describe('when the approval routes’ authorizers are synthesized (issue 8)', () => {
+    const RouteSchema = z.object({
+      Properties: z.object({ AuthorizationType: z.string().optional(), AuthorizerId: z.unknown().optional() }),
+    });
+    const routeAuth = (t: Template, routeKey: string) =>
+      Object.values(t.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } })).map((r) => {
+        const { AuthorizationType, AuthorizerId } = RouteSchema.parse(r).Properties;
+        return {
+          type: AuthorizationType ?? 'NONE',
+          authorizer: AuthorizerId === undefined ? null : render(AuthorizerId),
+        };
+      });
+
+    it('puts IAM authorization on POST /cli/approvals/{id} and none on the link routes, and outputs the ARN approvers may invoke', () => {
+      // Act
+      const outputs = s.template.findOutputs('ApproverInvokeArn');
+
+      // Assess
+      expect(routeAuth(s.template, 'POST /cli/approvals/{id}')).toEqual([{ type: 'AWS_IAM', authorizer: null }]);
+      expect(routeAuth(s.template, 'GET /approvals/{id}')).toEqual([{ type: 'NONE', authorizer: null }]);
+      expect(routeAuth(s.template, 'POST /approvals/{id}')).toEqual([{ type: 'NONE', authorizer: null }]);
+      s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+      const arn = render(outputs.ApproverInvokeArn?.Value);
+      expect(arn).toContain(':execute-api:');
+      expect(arn).toMatch(/\/\$default\/POST\/cli\/approvals\/\*$/);
+    });
+
+    it('with a link authorizer, puts a JWT authorizer of that issuer and audience on both link routes only', () => {
+      // Act
+      const other = synthesize({
+        ...DEFAULT_GATE,
+        approvalLinkAuthorizer: {
+          issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
+          audience: ['approvals-client'],
+        },
+      });
+
+      // Assess
+      const authorizers = other.template.findResources('AWS::ApiGatewayV2::Authorizer');
+      expect(Object.values(authorizers).map((a) => a.Properties)).toEqual([
+        expect.objectContaining({
+          AuthorizerType: 'JWT',
+          IdentitySource: ['$request.header.Authorization'],
+          JwtConfiguration: {
+            Issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example',
+            Audience: ['approvals-client'],
+          },
+        }),
+      ]);
+      const jwt = { type: 'JWT', authorizer: ref(Object.keys(authorizers)[0] ?? '') };
+      expect(routeAuth(other.template, 'GET /approvals/{id}')).toEqual([jwt]);
+      expect(routeAuth(other.template, 'POST /approvals/{id}')).toEqual([jwt]);
+      expect(routeAuth(other.template, 'POST /cli/approvals/{id}')).toEqual([{ type: 'AWS_IAM', authorizer: null }]);
+      expect(routeAuth(other.template, 'POST /slack/interactions')).toEqual([{ type: 'NONE', authorizer: null }]);
+    });
+
+    it('refuses a link authorizer without an audience at synth time', () => {
+      // Act & Assess
+      expect(() =>
+        synthesize({ ...DEFAULT_GATE, approvalLinkAuthorizer: { issuer: 'https://issuer.example', audience: [] } }),
+      ).toThrow(/linkAuthorizer.audience is empty/);
+    });
+  });
+
   describe('when the approval links are synthesized (issue 8)', () => {
     it('generates the signing secret at deploy time, encrypted with the gate key, readable only by request-approval and approval-api', () => {
       // Prepare
       const secretRef = ref(logicalId(s.stack.gate.approvalLinks.secret));
+      const slackRefs = [s.stack.gate.approvalApi.slackSigningSecret, s.stack.gate.approvalApi.slackBotToken].map(
+        (secret) => ref(logicalId(secret)),
+      );
       const readers = HANDLER_NAMES.filter((name) =>
-        actionsOf(functionStatements(s, name)).includes('secretsmanager:GetSecretValue'),
+        resourcesFor(functionStatements(s, name), 'secretsmanager:GetSecretValue').map(render).includes(secretRef),
       );
 
       // Act
       const resources = readers.map((name) =>
-        resourcesFor(functionStatements(s, name), 'secretsmanager:GetSecretValue').map(render),
+        resourcesFor(functionStatements(s, name), 'secretsmanager:GetSecretValue')
+          .map(render)
+          .filter((r) => !slackRefs.includes(r)),
       );
 
       // Assess
@@ -806,10 +875,8 @@ describe('Construct: ReleaseGate', () => {
       });
       expect(JSON.stringify(s.template.findResources('AWS::SecretsManager::Secret'))).not.toContain('"SecretString"');
       expect(readers).toEqual(['request-approval', 'approval-api']);
-      // approval-api also reads the Slack signing secret (the next test).
-      expect(resources.map((r) => r.sort())).toEqual(
-        [[secretRef], [secretRef, ref(logicalId(s.stack.gate.approvalApi.slackSigningSecret))]].map((r) => r.sort()),
-      );
+      // Besides the Slack secrets (the next tests), they read this secret only.
+      expect(resources).toEqual([[secretRef], [secretRef]]);
       const env = s.template.findResources('AWS::Lambda::Function');
       for (const fn of Object.values(env)) {
         expect(JSON.stringify(fn)).toContain(
@@ -835,6 +902,29 @@ describe('Construct: ReleaseGate', () => {
           `"SLACK_SIGNING_SECRET_ARN":{"Ref":"${logicalId(s.stack.gate.approvalApi.slackSigningSecret)}"}`,
         );
       }
+    });
+
+    it('keeps the Slack bot token in a KMS-encrypted secret read by request-approval, quarantine and approval-api only, named in every function and in the outputs', () => {
+      // Prepare
+      const tokenId = logicalId(s.stack.gate.approvalApi.slackBotToken);
+
+      // Act
+      const readers = HANDLER_NAMES.filter((name) =>
+        resourcesFor(functionStatements(s, name), 'secretsmanager:GetSecretValue').map(render).includes(ref(tokenId)),
+      );
+
+      // Assess
+      expect(readers).toEqual(['request-approval', 'quarantine', 'approval-api']);
+      expect(s.template.findResources('AWS::SecretsManager::Secret')[tokenId]).toMatchObject({
+        Properties: {
+          KmsKeyId: { 'Fn::GetAtt': [logicalId(s.stack.gate.key), 'Arn'] },
+          GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+        },
+      });
+      for (const fn of Object.values(s.template.findResources('AWS::Lambda::Function'))) {
+        expect(JSON.stringify(fn)).toContain(`"SLACK_BOT_TOKEN_ARN":{"Ref":"${tokenId}"}`);
+      }
+      s.template.hasOutput('SlackBotTokenArn', { Value: { Ref: tokenId } });
     });
 
     it('without a sender, grants no ses:SendEmail (no approval mails: links fail closed)', () => {

@@ -209,6 +209,7 @@ describe('Class: DynamoReleaseStore', () => {
           version: '1.0-1',
           repository,
           digest,
+          components: [`pkg:deb/debian/${name}@1.0-1?arch=amd64`, `pkg:deb/debian/${name}@1.0-1?arch=arm64`],
         },
       ]);
     });

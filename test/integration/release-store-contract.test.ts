@@ -12,12 +12,12 @@ import { useStandIns } from '../support/stand-ins.js';
 const aws = useStandIns();
 let tables = 0;
 
-describeReleaseStoreContract('DynamoReleaseStore on dynalite', async () => {
+describeReleaseStoreContract('DynamoReleaseStore on dynalite', async (options = {}) => {
   const { clients, standIns } = aws();
   tables += 1;
   const tableName = `contract-${tables}`;
   await ensureTableAndBucket(clients, tableName, standIns.bucket);
-  return new DynamoReleaseStore({ client: clients.dynamoDocument, tableName });
+  return new DynamoReleaseStore({ client: clients.dynamoDocument, tableName, ...options });
 });
 
-describeReleaseStoreContract('MemoryStore', async () => new MemoryStore());
+describeReleaseStoreContract('MemoryStore', async (options = {}) => new MemoryStore(options));

@@ -5,8 +5,9 @@
  * release, for the evidence set the approval is for, counts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { slackButtonValue, slackSignature } from '../../lambdas/domain/approval/slack.js';
+import { slackButtonValue } from '../../lambdas/domain/approval/slack.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
+import { clickBody, postSlackInteraction } from '../support/slack-clicks.js';
 import { buildGoodRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
 
 const ALICE_IAM = 'arn:aws:iam::000000000000:user/alice';
@@ -25,31 +26,6 @@ function withSlackRule(policy: PolicyDocument): PolicyDocument {
   return { ...policy, rules: [{ ...demo, repositories: ['slack/**'], approval }, ...policy.rules] };
 }
 
-/** A Slack `block_actions` body for one button click, as Slack form-encodes it. */
-function clickBody(user: string, action: 'approve' | 'reject', value: string): string {
-  const payload = {
-    type: 'block_actions',
-    user: { id: user, username: user.toLowerCase(), team_id: 'T0GATE' },
-    api_app_id: 'A0GATE',
-    container: { type: 'message', message_ts: '1765000000.000100', channel_id: 'C0RELEASES' },
-    channel: { id: 'C0RELEASES', name: 'releases' },
-    response_url: 'https://hooks.slack.com/actions/T0GATE/1/abc',
-    // Slack sends the whole message back: here eight sections of 3000 characters (Slack's limit
-    // for a section's text), so the form-encoded body is well above an approval form's 16 KiB.
-    message: {
-      type: 'message',
-      ts: '1765000000.000100',
-      blocks: Array.from({ length: 8 }, (_, i) => ({
-        type: 'section',
-        block_id: `evidence-${i}`,
-        text: { type: 'mrkdwn', text: `*evidence ${i}* ${'x'.repeat(2980)}` },
-      })),
-    },
-    actions: [{ type: 'button', action_id: action, block_id: 'decide', value, action_ts: '1765000001.000200' }],
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-}
-
 /** The ephemeral text Slack would show the clicking user. */
 const textOf = async (res: Response): Promise<string> => ((await res.json()) as { text: string }).text;
 
@@ -62,18 +38,8 @@ describe('Server: Slack interactions on the local approval server (issue 8)', ()
   let secret: string;
 
   /** Posts `body` to the Slack route, signed with `key` at `timestamp` (seconds), as Slack would. */
-  const post = (body: string, opts: { key?: string; timestamp?: number } = {}) => {
-    const ts = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
-    return fetch(new URL('/slack/interactions', w.gate.approvalBaseUrl), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': ts,
-        'x-slack-signature': slackSignature(opts.key ?? secret, ts, body),
-      },
-      body,
-    });
-  };
+  const post = (body: string, opts: { key?: string; timestamp?: number } = {}) =>
+    postSlackInteraction(w.gate.approvalBaseUrl, opts.key ?? secret, body, opts.timestamp);
   const click = (user: string, action: 'approve' | 'reject' = 'approve', esd = evidenceSetDigest) =>
     post(clickBody(user, action, slackButtonValue(approvalId, esd)));
   const state = async () => (await w.deps.gate.store.getApproval(approvalId))?.state;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const CLI_ENTRY = 'cli/main.ts';
-const CLI_ENV = { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' };
+export const CLI_ENV = { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' };
 
 export interface CliResult {
   readonly code: number;
@@ -23,13 +23,18 @@ export interface CliResult {
  */
 export function runCli(
   args: readonly string[],
-  opts: { readonly timeoutMs?: number; readonly entry?: string } = {},
+  opts: {
+    readonly timeoutMs?: number;
+    readonly entry?: string;
+    /** The child's whole environment. @default - the test's, with POWERTOOLS_LOG_LEVEL=WARN */
+    readonly env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       ['--import', 'tsx', opts.entry ?? CLI_ENTRY, ...args],
-      { cwd: REPO_ROOT, env: CLI_ENV, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: REPO_ROOT, env: opts.env ?? CLI_ENV, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err === null) {
           resolve({ code: 0, stdout, stderr });

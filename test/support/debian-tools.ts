@@ -1,8 +1,9 @@
 /**
  * The Debian programs the integration tests run for real: the CNCF distribution registry
  * (`docker-registry`), and `skopeo` and `umoci` as independent OCI implementations. They are found on
- * `PATH`, never at fixed locations. Used by the vitest `globalSetup` (which checks, and installs
- * them when it can, before any test runs) and by the helpers that start them.
+ * `PATH`, never at fixed locations. Also Debian's `chromium`, which the browser tests drive headless.
+ * Used by the vitest `globalSetup` (which checks, and installs them when it can, before any test
+ * runs) and by the helpers that start them.
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -13,6 +14,8 @@ export const DEBIAN_TOOLS = {
   'docker-registry': 'docker-registry',
   skopeo: 'skopeo',
   umoci: 'umoci',
+  // Headless Chromium for the browser tests of the approval page (test/browser).
+  chromium: 'chromium',
 } as const;
 
 export type DebianTool = keyof typeof DEBIAN_TOOLS;

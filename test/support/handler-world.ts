@@ -3,8 +3,10 @@
  * profile can use it too. test/support/world.ts re-exports everything here.
  */
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
+import { MediaTypes } from '../../lambdas/domain/oci.js';
 import { type LoadedPolicy, loadPolicy } from '../../lambdas/domain/policy/load.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
+import type { Digest } from '../../lambdas/domain/types.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import {
   FixedClock,
@@ -92,4 +94,18 @@ export function handlerWorld(
     starter,
   };
   return { deps, store, tokens, starter, notifier, outcomes, clock, mailer, linkSecrets, getDeps: async () => deps };
+}
+
+/** Records a release that passed evaluation (an OCI manifest, stage STAGE), as start-release and the workflow leave it. */
+export async function recordEvaluatedRelease(w: Pick<HandlerWorld, 'store'>, repository: string, digest: Digest) {
+  await w.store.recordRelease({
+    repository,
+    digest,
+    mediaType: MediaTypes.ociManifest,
+    stage: STAGE,
+    platforms: [],
+    state: 'EVALUATED',
+    executionName: 'test-execution',
+    recordedAt: WORLD_NOW.toISOString(),
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * A lightweight stand-in for the state machine, for the crash-and-retry suite: it calls the same
  * handler modules the ASL's Tasks call, in the ASL's order (RecordRelease → WaitForScan →
- * CollectEvidence → DeriveEvidence → EvaluatePolicy → RequestApproval → Promote | Quarantine),
+ * CollectEvidence → DeriveEvidence → EvaluatePolicy → RequestApproval → Promote | Quarantine, and from
+ * Promote back to EvaluatePolicy when it superseded the approval (`onEvidenceChange: reapprove`)),
  * with the payloads the ASL builds, one step at a time so that side effects have a stable order.
  * A step that fails with an injected crash is invoked again with the same input, as a Step
  * Functions Retry or a redrive of the execution does; a waiting task gets a new token each attempt.
@@ -82,6 +83,11 @@ export interface DriveOptions {
   readonly scanFirst?: boolean;
   /** Who answers the approval request, and how; `timeout`: nobody, until the task times out. */
   readonly approval: { readonly decision: 'approve' | 'reject'; readonly by: string } | 'timeout';
+  /**
+   * Runs after each approval request (round 0, 1, …) and before its answer: how a test changes the
+   * evidence under a pending approval. @default - nothing changes
+   */
+  readonly afterRequest?: (round: number) => Promise<void>;
 }
 
 export interface DriveResult {
@@ -132,50 +138,54 @@ export async function driveRelease(opts: DriveOptions): Promise<DriveResult> {
       collectEvidence(getDeps)({ ...ref, kind, ...(kind === 'scan' ? { scanWait: scanWait.output } : {}) }),
     );
   }
-  const decision = await step('EvaluatePolicy', () => evaluatePolicy(getDeps)(ref));
-
   const toQuarantine = (failure: { Error: string; Cause: string }) =>
     step('Quarantine', () => quarantine(getDeps)({ ...ref, failure }));
-  if (decision.decision !== 'PASS') {
-    await toQuarantine({ Error: ErrorName.PolicyBlocked, Cause: 'required evidence did not pass' });
-    return { end: 'Quarantined', redriven };
-  }
-  if (decision.approvalRequired) {
-    const requested = await step('RequestApproval', () =>
-      requestApproval(getDeps)({
-        ...ref,
-        taskToken: tokens.issue('approval'),
-        reasons: decision.reasons,
-        policyDigest: decision.policyDigest,
-        timeoutSeconds: decision.approvalTimeoutSeconds,
-      }),
-    );
-    const answered = opts.approval;
-    if (answered === 'timeout') {
-      await toQuarantine({ Error: 'States.Timeout', Cause: 'the task timed out' });
+  // One pass per approval round: Promote sends the workflow back here when it superseded the approval.
+  for (let round = 0; ; round++) {
+    const decision = await step('EvaluatePolicy', () => evaluatePolicy(getDeps)(ref));
+    if (decision.decision !== 'PASS') {
+      await toQuarantine({ Error: ErrorName.PolicyBlocked, Cause: 'required evidence did not pass' });
       return { end: 'Quarantined', redriven };
     }
-    // The approver answers the link of the last request they were sent.
-    await step('DecideApproval', () =>
-      decideApproval(deps.gate, {
-        approvalId: requested.approvalId,
-        decision: answered.decision,
-        identity: { kind: 'cli-local', subject: answered.by },
-      }),
-    );
-    const answer = tokens.answerOf('approval');
-    if (answer === undefined) throw new Error('RequestApproval was never answered: it would wait out its timeout');
-    if (!answer.ok) {
-      await toQuarantine({ Error: answer.error, Cause: answer.cause });
+    if (decision.approvalRequired) {
+      const requested = await step('RequestApproval', () =>
+        requestApproval(getDeps)({
+          ...ref,
+          taskToken: tokens.issue('approval'),
+          reasons: decision.reasons,
+          policyDigest: decision.policyDigest,
+          timeoutSeconds: decision.approvalTimeoutSeconds,
+        }),
+      );
+      await opts.afterRequest?.(round);
+      const answered = opts.approval;
+      if (answered === 'timeout') {
+        await toQuarantine({ Error: 'States.Timeout', Cause: 'the task timed out' });
+        return { end: 'Quarantined', redriven };
+      }
+      // The approver answers the link of the last request they were sent.
+      await step('DecideApproval', () =>
+        decideApproval(deps.gate, {
+          approvalId: requested.approvalId,
+          decision: answered.decision,
+          identity: { kind: 'cli-local', subject: answered.by },
+        }),
+      );
+      const answer = tokens.answerOf('approval');
+      if (answer === undefined) throw new Error('RequestApproval was never answered: it would wait out its timeout');
+      if (!answer.ok) {
+        await toQuarantine({ Error: answer.error, Cause: answer.cause });
+        return { end: 'Quarantined', redriven };
+      }
+    }
+    let promoted: Awaited<ReturnType<ReturnType<typeof promote>>>;
+    try {
+      promoted = await step('Promote', () => promote(getDeps)(ref));
+    } catch (err) {
+      if (!(err instanceof PromotionBlockedError)) throw err;
+      await toQuarantine({ Error: err.name, Cause: err.message });
       return { end: 'Quarantined', redriven };
     }
+    if (promoted.outcome !== 'EVIDENCE_CHANGED') return { end: 'Promoted', redriven };
   }
-  try {
-    await step('Promote', () => promote(getDeps)(ref));
-  } catch (err) {
-    if (!(err instanceof PromotionBlockedError)) throw err;
-    await toQuarantine({ Error: err.name, Cause: err.message });
-    return { end: 'Quarantined', redriven };
-  }
-  return { end: 'Promoted', redriven };
 }

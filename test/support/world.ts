@@ -60,6 +60,8 @@ export interface LocalWorldOptions {
   readonly maxTaskSeconds?: number;
   /** Wraps the handlers' ports (test/support/backend-faults.ts). @default - the ports as they are */
   readonly decoratePorts?: LocalGateOptions['decoratePorts'];
+  /** The channels the local Slack receiver knows. @default - every channel */
+  readonly slackChannels?: readonly string[];
 }
 
 /** Starts the embedded stack on the demo policy of fresh fixture keys, in a temporary directory. */
@@ -75,6 +77,7 @@ export async function startLocalWorld(opts: LocalWorldOptions = {}): Promise<Loc
     scanTimeoutSeconds: opts.scanTimeoutSeconds ?? 30,
     ...(opts.maxTaskSeconds === undefined ? {} : { maxTaskSeconds: opts.maxTaskSeconds }),
     ...(opts.decoratePorts === undefined ? {} : { decoratePorts: opts.decoratePorts }),
+    ...(opts.slackChannels === undefined ? {} : { slackChannels: opts.slackChannels }),
     workDir: dir,
   });
   const world = { dir, keys, registry, gate, deps: gate.deps, getDeps: async () => gate.deps };

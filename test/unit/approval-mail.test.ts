@@ -8,41 +8,16 @@ import { OutboxMailer } from '../../lambdas/adapters/mail/outbox-mailer.js';
 import { SesMailer } from '../../lambdas/adapters/mail/ses-mailer.js';
 import { approvalEmail } from '../../lambdas/domain/approval/email.js';
 import { NotificationError } from '../../lambdas/domain/errors.js';
-import type { ApprovalRecord, DecisionRecord } from '../../lambdas/domain/ports.js';
+import { PLAIN_STRINGS, sampleView, VIEW_DIGEST } from '../support/approval-views.js';
 import { stubSdkClient } from '../support/fakes.js';
 
-const DIGEST = `sha256:${'ab'.repeat(32)}` as const;
 const INJECTED = '<script>alert(1)</script>';
-
-const approval: ApprovalRecord = {
-  approvalId: '0123456789abcdef0123456789abcdef',
-  repository: `demo/app${INJECTED}`,
-  digest: DIGEST,
-  tokenHash: 'h',
-  taskToken: 't',
-  state: 'PENDING',
-  requestedAt: '2026-11-25T10:00:00.000Z',
-  expiresAt: '2026-11-26T10:00:00.000Z',
-  approvals: [],
-  required: 1,
-  requiredReasons: [],
-  pushers: [],
-};
-const decision = {
-  decision: 'PASS',
-  evidence: [
-    { kind: 'sbom', status: 'PASS', reasons: ['CycloneDX 1.6'] },
-    { kind: 'scan', status: 'PASS', reasons: [`0 findings ${INJECTED}`] },
-  ],
-} as unknown as DecisionRecord;
+const view = sampleView({ ...PLAIN_STRINGS, repository: `demo/app${INJECTED}`, reason: `0 findings ${INJECTED}` });
 const LINK = 'https://gate.example.com/approvals/0123456789abcdef0123456789abcdef?t=eyJh.c2ln';
 
 const mail = () =>
   approvalEmail({
-    approval,
-    decision,
-    stage: 'production',
-    tags: ['1.4.0', 'latest'],
+    view,
     to: 'bob@example.com',
     link: LINK,
   });
@@ -63,9 +38,9 @@ describe('Function: approvalEmail', () => {
       expect(m.html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
       for (const part of [m.text, m.html]) {
         expect(part).toContain('1.4.0, latest');
-        expect(part).toContain(DIGEST.slice(0, 19));
+        expect(part).toContain(VIEW_DIGEST.slice(0, 19));
         expect(part).toContain('production');
-        expect(part).toContain('CycloneDX 1.6');
+        expect(part).toContain('osv-local');
       }
       expect(m.text).toContain(LINK);
       expect(m.html).toContain(`href="${LINK}"`);
@@ -77,10 +52,7 @@ describe('Function: approvalEmail', () => {
     it('keeps the subject on one line', () => {
       // Act
       const m = approvalEmail({
-        approval: { ...approval, repository: 'demo/app\r\nBcc: mallory@example.com' },
-        decision,
-        stage: 'production',
-        tags: [],
+        view: sampleView({ ...PLAIN_STRINGS, repository: 'demo/app\r\nBcc: mallory@example.com' }),
         to: 'bob@example.com',
         link: LINK,
       });
@@ -114,7 +86,7 @@ describe('Class: OutboxMailer', () => {
       expect(parsed.subject).toBe(mail().subject);
       expect(parsed.text?.trim()).toBe(mail().text.trim());
       expect(parsed.html).toContain('&lt;script&gt;');
-      expect(parsed.headers.get('x-release-gate-approval')).toBe(approval.approvalId);
+      expect(parsed.headers.get('x-release-gate-approval')).toBe(view.approvalId);
     });
   });
 });

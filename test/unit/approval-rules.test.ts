@@ -9,7 +9,6 @@ import { slackButtonValue, slackSignature } from '../../lambdas/domain/approval/
 import { extractBuildTriggerIdentities } from '../../lambdas/domain/attest/slsa.js';
 import { ConfigError } from '../../lambdas/domain/errors.js';
 import { ApprovalPolicySchema } from '../../lambdas/domain/evidence/approval-policy.js';
-import { MediaTypes } from '../../lambdas/domain/oci.js';
 import { evaluatePolicy } from '../../lambdas/domain/policy/evaluate.js';
 import { policyFor } from '../../lambdas/domain/policy/load.js';
 import { approvalRulesFor } from '../../lambdas/domain/policy/schema.js';
@@ -21,7 +20,7 @@ import { evidenceSetDigest } from '../../lambdas/domain/workflow/evidence-set.js
 import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
 import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as requestApproval } from '../../lambdas/handlers/request-approval.js';
-import { HANDLER_SLACK_SECRET } from '../support/handler-world.js';
+import { HANDLER_SLACK_SECRET, recordEvaluatedRelease } from '../support/handler-world.js';
 import { type HandlerWorld, handlerWorld, policyOf, STAGE, WORLD_NOW } from '../support/world.js';
 
 const DIGEST: Digest = `sha256:${'ab'.repeat(32)}`;
@@ -295,16 +294,7 @@ describe('Function: record-pusher handler', () => {
 
 /** A release of demo/app whose PASS provenance says GitHub user 583231 (alice) started the build. */
 async function builtByAlice(w: HandlerWorld) {
-  await w.store.recordRelease({
-    repository: 'demo/app',
-    digest: DIGEST,
-    mediaType: MediaTypes.ociManifest,
-    stage: STAGE,
-    platforms: [],
-    state: 'EVALUATED',
-    executionName: 'test-execution',
-    recordedAt: WORLD_NOW.toISOString(),
-  });
+  await recordEvaluatedRelease(w, 'demo/app', DIGEST);
   await w.store.putEvidence(evidence('provenance', { facts: { triggeredBy: ['github:583231'] } }));
   return requestApproval(w.getDeps)({
     repository: 'demo/app',

@@ -37,8 +37,8 @@ describe('Module: test/support/debian-tools', () => {
     });
 
     it('lists the tools that are missing from a PATH', () => {
-      expect(missingTools(join(root, 'empty'))).toEqual(['docker-registry', 'skopeo', 'umoci']);
-      expect(missingTools([bin, other].join(delimiter))).toEqual(['umoci']);
+      expect(missingTools(join(root, 'empty'))).toEqual(['docker-registry', 'skopeo', 'umoci', 'chromium']);
+      expect(missingTools([bin, other].join(delimiter))).toEqual(['umoci', 'chromium']);
     });
   });
 

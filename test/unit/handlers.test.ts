@@ -18,6 +18,7 @@ import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complet
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
 import { makeHandler as waitForScan } from '../../lambdas/handlers/wait-for-scan.js';
 import { sha256Hex } from '../support/digest.js';
+import { recordEvaluatedRelease } from '../support/handler-world.js';
 import { indexOf, oneFileImage } from '../support/images.js';
 import {
   APPROVAL_BASE_URL,
@@ -417,16 +418,7 @@ describe('Function: scan-complete and wait-for-scan handlers', () => {
 // Approvals
 
 async function recordRelease(w: HandlerWorld, repository: string, digest: Digest): Promise<void> {
-  await w.store.recordRelease({
-    repository,
-    digest,
-    mediaType: MediaTypes.ociManifest,
-    stage: STAGE,
-    platforms: [],
-    state: 'EVALUATED',
-    executionName: 'test-execution',
-    recordedAt: NOW.toISOString(),
-  });
+  await recordEvaluatedRelease(w, repository, digest);
 }
 
 /** The principal CloudTrail names as the pusher of the releases these tests approve. */
@@ -791,6 +783,13 @@ describe('Function: approval-api handler', () => {
         evidence: 'FAIL',
       },
       {
+        name: 'a reject without a reason (blank comment): answers 400 "a reject needs a reason" and leaves the approval pending',
+        body: (w, id) => linkForm(w, id, 'bob@example.com', 'reject', { comment: '  ' }),
+        status: 400,
+        message: 'a reject needs a reason',
+        ...LEFT_PENDING,
+      },
+      {
         name: 'forged link signature: answers 403 and leaves the approval pending',
         body: (w, id) => form({ decision: 'approve', token: forge(tokenOf(linkOf(w, id, 'bob@example.com'))) }),
         status: 403,
@@ -822,19 +821,19 @@ describe('Function: approval-api handler', () => {
       {
         name: 'double submit (approve, then reject through the same link): answers 409 and keeps the first answer',
         first: (w, id) => linkForm(w, id, 'bob@example.com', 'approve'),
-        body: (w, id) => linkForm(w, id, 'bob@example.com', 'reject'),
+        body: (w, id) => linkForm(w, id, 'bob@example.com', 'reject', { comment: 'changed my mind' }),
         status: 409,
         message: 'already answered: APPROVED by bob@example.com',
         ...APPROVED_BY_BOB,
       },
       {
         name: "approve after reject (carol's link after bob's): answers 409 and the rejection stands",
-        first: (w, id) => linkForm(w, id, 'bob@example.com', 'reject'),
+        first: (w, id) => linkForm(w, id, 'bob@example.com', 'reject', { comment: 'not today' }),
         body: (w, id) => linkForm(w, id, 'carol@example.com', 'approve'),
         status: 409,
         message: 'already answered: REJECTED by bob@example.com',
         approval: { state: 'REJECTED', decidedBy: 'bob@example.com' },
-        rejected: 'rejected by bob@example.com',
+        rejected: 'rejected by bob@example.com: not today',
         evidence: 'FAIL',
       },
       {
@@ -860,7 +859,8 @@ describe('Function: approval-api handler', () => {
       {
         name: 'a link for another approver (validly signed, for an address this repository does not list): answers 403',
         repository: 'restricted/app',
-        body: async (w, id) => form({ decision: 'reject', token: await signFor(w, id, 'bob@example.com') }),
+        body: async (w, id) =>
+          form({ decision: 'reject', token: await signFor(w, id, 'bob@example.com'), comment: 'no' }),
         status: 403,
         message: 'bob@example.com is not an allowed approver for restricted/app',
         ...LEFT_PENDING,
@@ -1069,7 +1069,12 @@ describe('Function: approval-api handler, answered again after a crash', () => {
         // Act
         const again = await callApi(w, 'POST', approvalId, body);
         const third = await callApi(w, 'POST', approvalId, body);
-        const other = await callApi(w, 'POST', approvalId, linkForm(w, approvalId, 'carol@example.com', decision));
+        const other = await callApi(
+          w,
+          'POST',
+          approvalId,
+          linkForm(w, approvalId, 'carol@example.com', decision, { comment: 'me too' }),
+        );
 
         // Assess: the link is used up (409 "already used"), but its use finished the answer once
         expect(crashed.statusCode).toBe(500);

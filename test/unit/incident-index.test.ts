@@ -92,6 +92,46 @@ describe('Function: collectEvidence, the package index (red-team finding 3)', ()
     });
   });
 
+  describe('when the image carries SBOMs that disagree', () => {
+    it('fails the SBOM evidence but indexes the union of the inventories, so triage still finds the release', async () => {
+      // Prepare
+      const extra = { name: 'sneaky-extra', version: '6.6.6' };
+      const { deps, store, request } = await setup({ unsignedSbomPackages: [...DEFAULT_NPM_PACKAGES, extra] });
+
+      // Act
+      const summary = await collectEvidence(deps, request);
+
+      // Assess
+      expect(summary.status).toBe('FAIL');
+      expect(summary.reasons[0]).toContain('SBOMs that disagree');
+      expect((await store.findByPackage('pkg:npm/express')).map((e) => e.digest)).toEqual([request.digest]);
+      expect((await store.findByPackage('pkg:npm/sneaky-extra')).map((e) => e.digest)).toEqual([request.digest]);
+    });
+  });
+
+  describe('when a distribution package names its source package', () => {
+    it('indexes it under the source package too, pointing to the binary', async () => {
+      // Prepare
+      const { deps, store, request } = await setup({
+        debPackages: [{ name: 'libssl3', version: '3.0.15-1~deb12u1', upstream: 'openssl' }],
+      });
+
+      // Act
+      const summary = await collectEvidence(deps, request);
+
+      // Assess
+      expect(summary.status).toBe('PASS');
+      expect(await store.findByPackage('pkg:deb/debian/openssl')).toEqual([
+        {
+          version: '3.0.15-1~deb12u1',
+          repository: request.repository,
+          digest: request.digest,
+          components: ['pkg:deb/debian/libssl3@3.0.15-1~deb12u1?distro=debian-12&upstream=openssl'],
+        },
+      ]);
+    });
+  });
+
   describe('when every component can be indexed', () => {
     it('indexes each package under its version before the evidence is stored', async () => {
       // Prepare

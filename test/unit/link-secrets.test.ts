@@ -9,6 +9,7 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileLinkSecrets } from '../../lambdas/adapters/secrets/file-link-secrets.js';
 import { SecretsManagerLinkSecrets } from '../../lambdas/adapters/secrets/secrets-manager-link-secrets.js';
+import { FileSlackBotToken, SecretsManagerSlackBotToken } from '../../lambdas/adapters/secrets/slack-bot-token.js';
 import {
   FileSlackSigningSecret,
   SecretsManagerSlackSigningSecret,
@@ -174,5 +175,55 @@ describe('Class: SecretsManagerSlackSigningSecret', () => {
     expect(secret).toBe('0123456789abcdef0123456789abcdef');
     expect(good.sent.map((c) => c.input)).toEqual([{ SecretId: SECRET_ARN }]);
     await expect(refused).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('Class: FileSlackBotToken and SecretsManagerSlackBotToken', () => {
+  it('generates a local bot token (mode 0600) on the first read, which both readers share', async () => {
+    // Prepare
+    const path = join(await tempDir(), '.release-gate', 'slack-bot-token');
+
+    // Act
+    const first = await new FileSlackBotToken(path).getSlackBotToken();
+    const again = await new FileSlackBotToken(path).getSlackBotToken();
+
+    // Assess
+    expect(first).toMatch(/^xoxb-local-[0-9a-f]{32}$/);
+    expect(again).toBe(first);
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it.each([
+    ['the deployed random placeholder', 'Zx8qL2vN0pR4tY6uW1aB3cD5eF7gH9iJ0kL2mN4oP6qR8sT0uV2wX4yZ6aB8cD0e'],
+    ['a user token', 'xoxp-1234567890-1234567890-abcdef'],
+    ['a signing secret', '0123456789abcdef0123456789abcdef'],
+    ['an empty secret', ''],
+  ])('fails closed on %s, from a file or from Secrets Manager', async (_, value) => {
+    // Prepare
+    const path = join(await tempDir(), 'slack-bot-token');
+    await writeFile(path, `${value}\n`, { mode: 0o600 });
+    const sm = stubClient(() => smResponse(value));
+
+    // Act
+    const fromFile = new FileSlackBotToken(path).getSlackBotToken();
+    const fromSm = new SecretsManagerSlackBotToken({ client: sm.client, secretId: SECRET_ARN }).getSlackBotToken();
+
+    // Assess
+    await Promise.all([
+      expect(fromFile).rejects.toThrow(ConfigError),
+      expect(fromSm).rejects.toThrow(/not a Slack bot token/),
+    ]);
+  });
+
+  it('reads a bot token from the configured secret', async () => {
+    // Prepare
+    const sm = stubClient(() => smResponse('xoxb-17653-98765-AbCdEfGhIjKlMnOp\n'));
+
+    // Act
+    const token = await new SecretsManagerSlackBotToken({ client: sm.client, secretId: SECRET_ARN }).getSlackBotToken();
+
+    // Assess
+    expect(token).toBe('xoxb-17653-98765-AbCdEfGhIjKlMnOp');
+    expect(sm.sent.map((c) => c.input)).toEqual([{ SecretId: SECRET_ARN }]);
   });
 });

@@ -3,22 +3,26 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { LOCAL_PUSHER, putImageRecord } from '../../cli/local/gate.js';
 import { LocalScanner } from '../../cli/local/scanner.js';
+import { SlackReceiver } from '../../cli/local/slack-receiver.js';
 import { ensureTableAndBucket } from '../../cli/local/stand-ins.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
+import { SlackWebApi } from '../../lambdas/adapters/slack/web-api.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import { itemKeys } from '../../lambdas/adapters/store/table-schema.js';
 import { GateError } from '../../lambdas/domain/errors.js';
 import { COMPONENTS_DOCUMENT } from '../../lambdas/domain/evidence/sbom.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
-import type { ApprovalEmail } from '../../lambdas/domain/ports.js';
+import type { ApprovalEmail, ApprovalRecord } from '../../lambdas/domain/ports.js';
 import { compareCodePoints } from '../../lambdas/domain/records.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { APPROVAL_RECORD_NAME } from '../../lambdas/domain/workflow/approval-audit.js';
@@ -48,6 +52,9 @@ const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', impor
 /**
  * The ends a release that passed can reach, by the approver's answer (or none); the scan event
  * comes after WaitForScan parked its token, or before it (both sides of the scan rendezvous).
+ * `evidenceChange`: a finding lands on the stored scan evidence after the first request, under
+ * `onEvidenceChange: reapprove` (the approval is superseded, the policy evaluated again, and the
+ * second request approved).
  */
 const SCENARIOS = [
   {
@@ -55,14 +62,33 @@ const SCENARIOS = [
     approval: { decision: 'approve', by: 'alice@example.com' },
     scanFirst: false,
     end: 'Promoted',
+    evidenceChange: false,
+    approvals: ['APPROVED'],
   },
   {
     name: 'rejected and quarantined, scanned before it waited',
     approval: { decision: 'reject', by: 'bob@example.com' },
     scanFirst: true,
     end: 'Quarantined',
+    evidenceChange: false,
+    approvals: ['REJECTED'],
   },
-  { name: 'never answered and quarantined at the timeout', approval: 'timeout', scanFirst: false, end: 'Quarantined' },
+  {
+    name: 'never answered and quarantined at the timeout',
+    approval: 'timeout',
+    scanFirst: false,
+    end: 'Quarantined',
+    evidenceChange: false,
+    approvals: ['EXPIRED'],
+  },
+  {
+    name: 'approved, superseded when the evidence changed, approved again and promoted',
+    approval: { decision: 'approve', by: 'alice@example.com' },
+    scanFirst: false,
+    end: 'Promoted',
+    evidenceChange: true,
+    approvals: ['SUPERSEDED', 'APPROVED'],
+  },
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -72,14 +98,22 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
   let dir: string;
   let keys: FixtureKeys;
   let policy: LoadedPolicy;
+  let reapprovePolicy: LoadedPolicy;
   let advisories: readonly OsvRecord[];
   let digest: Digest;
   let runs = 0;
+  const receivers: SlackReceiver[] = [];
+  const SLACK_TOKEN = 'xoxb-crash-0123456789abcdef';
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rg-crash-'));
     keys = await generateFixtureKeys();
     policy = policyOf(demoPolicy(keys));
+    const demo = demoPolicy(keys);
+    reapprovePolicy = policyOf({
+      ...demo,
+      rules: demo.rules.map((r) => ({ ...r, approval: { ...r.approval, onEvidenceChange: 'reapprove' as const } })),
+    });
     advisories = await loadAdvisories(ADVISORIES);
     // One image, built once; every run gets its own copy of the registry, table and bucket.
     const template = new OciLayoutRegistry({ root: join(dir, 'template') });
@@ -92,10 +126,13 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     const image = await template.getManifest(REPOSITORY, digest);
     await template.putManifest(REPOSITORY, image.bytes, image.mediaType, TAGS[1]);
   });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    await Promise.all(receivers.map((r) => r.stop()));
+    await rm(dir, { recursive: true, force: true });
+  });
 
   /** A world of its own (table, bucket, registry) whose side effects go through `plan`. */
-  async function freshWorld(plan: FaultPlan) {
+  async function freshWorld(plan: FaultPlan, scenario: Scenario) {
     runs += 1;
     const name = `crash-${runs}`;
     const { clients } = aws();
@@ -113,9 +150,13 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     // One link key for every run, so a mail sent again after a crash is the same mail.
     const mailer = new RecordingMailer();
     const secrets = new MemoryLinkSecrets({ current: LINK_KEY });
+    // The demo policy posts to #releases: each run has a local Slack of its own.
+    const receiver = await SlackReceiver.start({ dir: join(dir, `${name}-slack`), token: SLACK_TOKEN });
+    receivers.push(receiver);
+    const slack = new SlackWebApi({ token: { getSlackBotToken: async () => SLACK_TOKEN }, baseUrl: receiver.baseUrl });
     const raw: GateDeps = {
       config: { stage: STAGE, scanTimeoutSeconds: 900, approvalBaseUrl: APPROVAL_BASE_URL },
-      policy,
+      policy: scenario.evidenceChange ? reapprovePolicy : policy,
       store,
       documents,
       registry,
@@ -125,6 +166,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       outcomes,
       clock,
       approvalLinks: { secrets, mailer },
+      slack,
     };
     const deps: HandlerDeps = {
       gate: {
@@ -136,12 +178,25 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
         notifier: plan.wrap('notifier', notifier),
         outcomes: plan.wrap('outcomes', outcomes),
         approvalLinks: { secrets, mailer: plan.wrap('mailer', mailer) },
+        slack: plan.wrap('slack', slack),
       },
       starter: plan.wrap('starter', new RecordingStarter()),
     };
     // ECR scans the image on push (outside the gate: not a side effect of the workflow).
     const [scanEvent] = await scanner.scan(collectContext(raw, { repository: REPOSITORY, digest }));
-    return { raw, deps, tokens, notifier, outcomes, mailer, scanEvent };
+    // A late finding on the stored scan evidence, outside the gate (not a side effect of the workflow).
+    const lateFinding = async (round: number) => {
+      if (!scenario.evidenceChange || round !== 0) return;
+      await clients.dynamoDocument.send(
+        new UpdateCommand({
+          TableName: name,
+          Key: itemKeys.evidence(REPOSITORY, digest, 'scan'),
+          UpdateExpression: 'SET reasons = list_append(reasons, :finding)',
+          ExpressionAttributeValues: { ':finding': ['1 LOW finding: CVE-2026-0002 in left-pad 1.3.0'] },
+        }),
+      );
+    };
+    return { raw, deps, tokens, notifier, outcomes, mailer, receiver, scanEvent, lateFinding };
   }
 
   const pushEvent = (tag: string) => ({
@@ -164,7 +219,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
   /** Runs the release once, crashing after side effect `crashAfter` (none when undefined). */
   async function runOnce(scenario: Scenario, crashAfter?: number) {
     const plan = new FaultPlan(crashAfter);
-    const world = await freshWorld(plan);
+    const world = await freshWorld(plan, scenario);
     const result = await driveRelease({
       deps: world.deps,
       tokens: world.tokens,
@@ -173,8 +228,10 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       scanEvent: world.scanEvent,
       approval: scenario.approval,
       scanFirst: scenario.scanFirst,
+      afterRequest: world.lateFinding,
     });
-    return { plan, result, state: await finalState(world) };
+    const approvals = byRound(await world.raw.store.listApprovals()).map((a) => a.state);
+    return { plan, result, state: await finalState(world), approvals };
   }
 
   describe.each(SCENARIOS)('when the release is $name', (scenario) => {
@@ -186,6 +243,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     it('makes every kind of side effect the suite crashes after', () => {
       // Assess: the run without faults reaches its end and touches every port that writes.
       expect(baseline.result).toEqual({ end: scenario.end, redriven: [] });
+      expect(baseline.approvals).toEqual(scenario.approvals);
       const ports = new Set(baseline.plan.calls.map((c) => c.port));
       expect([...ports].sort()).toEqual([
         'documents',
@@ -193,6 +251,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
         'notifier',
         'outcomes',
         'registry',
+        'slack',
         'starter',
         'store',
         'tokens',
@@ -278,7 +337,7 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
         ),
       };
     }
-    const approvals = (await store.listApprovals()).map(({ taskToken: _t, tokenHash: _h, ...a }) => a);
+    const approvals = byRound(await store.listApprovals()).map(({ taskToken: _t, tokenHash: _h, ...a }) => a);
     const state = {
       release,
       evidence,
@@ -296,13 +355,21 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
         .sort((a, b) => compareCodePoints(a.at, b.at) || compareCodePoints(a.kind, b.kind)),
       registry: registryState,
       outcomes: once(world.outcomes.events.map((e) => ({ type: e.type, detail: e.detail }))),
-      notifications: once(world.notifier.messages),
+      // A crash injected into chat.update is absorbed by design (the decision stands) and reported
+      // on the topic instead; that report is the only trace it leaves.
+      notifications: once(world.notifier.messages.filter((m) => !m.subject.startsWith('Slack message not updated'))),
+      // A crash between a post and its record posts the same message again: at least once.
+      slack: once(
+        world.receiver.calls.filter((c) => c.response.ok === true).map((c) => ({ method: c.method, body: c.body })),
+      ),
       mails: once(world.mailer.sent.map(withReadableToken)),
     };
     let text = JSON.stringify(state);
     for (const [i, a] of approvals.entries()) text = text.replaceAll(a.approvalId, `<approval ${i}>`);
     const finalRecords = evidence.flatMap((e) => e.documents.filter((d) => d.name === APPROVAL_RECORD_NAME));
     for (const [i, d] of finalRecords.entries()) text = text.replaceAll(d.digest, `<approval record ${i}>`);
+    // A Slack message's ts is the receiver's clock (seconds.sequence).
+    text = text.replace(/\b\d{10}\.\d{6}\b/g, '<slack ts>');
     return JSON.parse(text) as unknown;
   }
 });
@@ -317,6 +384,11 @@ function withReadableToken(mail: ApprovalEmail): ApprovalEmail {
       return `${at}${Buffer.from(claims, 'base64url').toString('utf8')}`;
     });
   return { ...mail, link: readable(mail.link), text: readable(mail.text), html: readable(mail.html) };
+}
+
+/** Approvals by round: their ids, which order approvals requested at the same instant, are random. */
+function byRound(approvals: readonly ApprovalRecord[]): ApprovalRecord[] {
+  return [...approvals].sort((a, b) => (a.round ?? 0) - (b.round ?? 0));
 }
 
 /** `store.putEvidence ×9, …`: how many side effects of each kind a run makes. */

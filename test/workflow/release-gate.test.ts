@@ -56,7 +56,8 @@ describe('Workflow: release-gate.asl.json on the local stack', () => {
         ),
       );
       const track = await w.deps.gate.store.listPromotions('demo/good');
-      expect(track.map((t) => t.digest)).toEqual([built.current.digest]);
+      // demo/good 1.4.0 follows its promoted 1.3.0: the track lists both, most recent first.
+      expect(track.map((t) => t.digest)).toEqual([built.current.digest, built.previous?.digest]);
       const approval = evidence.find((e) => e.kind === 'approval');
       expect(approval?.reasons[0]).toContain('alice@example.com');
       expect(countTransitions(exec.events)).toBeGreaterThan(10);

@@ -12,8 +12,10 @@ import {
 import { z } from 'zod';
 import { formatIssues } from '../../domain/document.js';
 import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
+import { Limits } from '../../domain/limits.js';
+import { packageIndexItems, type SourcePackage } from '../../domain/package-index.js';
 import type { ReleaseStore } from '../../domain/ports.js';
-import { requirePurl, splitIndexablePurls } from '../../domain/purl.js';
+import { requirePurl } from '../../domain/purl.js';
 import {
   type ApprovalAuditRecord,
   ApprovalAuditRecordSchema,
@@ -24,6 +26,8 @@ import {
   ApprovalRecordSchema,
   type ApprovalState,
   ApprovalStateSchema,
+  type ApprovalSupersession,
+  ApprovalSupersessionSchema,
   ApprovalTokenSchema,
   compareCodePoints,
   type DecisionRecord,
@@ -47,6 +51,8 @@ import {
   releaseStatesMovableTo,
   type ScanCompletion,
   ScanCompletionSchema,
+  type SlackMessageRef,
+  SlackMessageRefSchema,
   type StoredEvidence,
   StoredEvidenceSchema,
   TaskTokenSchema,
@@ -79,6 +85,11 @@ export interface DynamoReleaseStoreProps {
   /** A document client (lib-dynamodb) configured with `removeUndefinedValues`. */
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
+  /**
+   * Package index entries one `findByPackage` reads before it refuses (StoreError, never a part).
+   * @default Limits.packageIndexEntriesPerQuery
+   */
+  readonly maxPackageIndexEntries?: number;
 }
 
 /**
@@ -100,9 +111,12 @@ export class DynamoReleaseStore implements ReleaseStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
 
+  private readonly maxPackageIndexEntries: number;
+
   public constructor(props: DynamoReleaseStoreProps) {
     this.client = props.client;
     this.tableName = props.tableName;
+    this.maxPackageIndexEntries = props.maxPackageIndexEntries ?? Limits.packageIndexEntriesPerQuery;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -150,7 +164,7 @@ export class DynamoReleaseStore implements ReleaseStore {
       ':gsi1pk': indexKeys.releaseStatePartition(target),
     };
     const sets = ['#state = :state', '#gsi1pk = :gsi1pk'];
-    for (const field of ['outcome', 'outcomeReasons', 'decidedAt'] as const) {
+    for (const field of ['outcome', 'outcomeReasons', 'decidedAt', 'approvalRound'] as const) {
       const value = update[field];
       if (value === undefined) continue;
       names[`#${field}`] = field;
@@ -202,7 +216,9 @@ export class DynamoReleaseStore implements ReleaseStore {
   public async putEvidence(ev: StoredEvidence): Promise<StoredEvidence> {
     const evidence = validRecord('evidence record', StoredEvidenceSchema, ev);
     const key = itemKeys.evidence(evidence.repository, evidence.digest, evidence.kind);
-    if (await this.putIfAbsent('putEvidence', { ...evidence, ...key, type: 'evidence' })) return evidence;
+    if (await this.putIfAbsentOrEarlier('putEvidence', { ...evidence, ...key, type: 'evidence' }, evidence.round)) {
+      return evidence;
+    }
     const stored = await this.getEvidence(evidence.repository, evidence.digest, evidence.kind);
     if (stored === null) throw new StoreError(`evidence ${key.pk} ${key.sk} vanished after a lost put`);
     return stored;
@@ -229,7 +245,9 @@ export class DynamoReleaseStore implements ReleaseStore {
   public async putDecision(rec: DecisionRecord): Promise<DecisionRecord> {
     const decision = validRecord('decision record', DecisionRecordSchema, rec);
     const key = itemKeys.decision(decision.repository, decision.digest);
-    if (await this.putIfAbsent('putDecision', { ...decision, ...key, type: 'decision' })) return decision;
+    if (await this.putIfAbsentOrEarlier('putDecision', { ...decision, ...key, type: 'decision' }, decision.round)) {
+      return decision;
+    }
     const stored = await this.getDecision(decision.repository, decision.digest);
     if (stored === null) {
       throw new StoreError(`decision of ${decision.repository}@${decision.digest} vanished after a lost put`);
@@ -384,6 +402,56 @@ export class DynamoReleaseStore implements ReleaseStore {
     const current = await this.getApproval(approvalId);
     if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
     throw new AlreadyDecidedError(`approval ${approvalId} was already answered: ${current.state}`);
+  }
+
+  /** One UpdateItem conditional on `state = APPROVED`; the record keeps every other field. */
+  public async supersedeApproval(approvalId: string, supersession: ApprovalSupersession): Promise<ApprovalRecord> {
+    const change = validRecord('approval supersession', ApprovalSupersessionSchema, supersession);
+    const result = await this.conditional('supersedeApproval', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKeys.approval(approvalId),
+          UpdateExpression: 'SET #state = :superseded, #gsi1pk = :gsi1pk, #supersession = :supersession',
+          ConditionExpression: 'attribute_exists(pk) AND #state = :approved',
+          ExpressionAttributeNames: { '#state': 'state', '#gsi1pk': 'gsi1pk', '#supersession': 'supersession' },
+          ExpressionAttributeValues: {
+            ':superseded': 'SUPERSEDED',
+            ':approved': 'APPROVED',
+            ':gsi1pk': indexKeys.approvalStatePartition('SUPERSEDED'),
+            ':supersession': change,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (result !== CONDITION_FAILED) return this.parse('approval', ApprovalRecordSchema, result.Attributes);
+    const current = await this.getApproval(approvalId);
+    if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    if (current.state === 'SUPERSEDED') return current;
+    throw new AlreadyDecidedError(`approval ${approvalId} is ${current.state}; only an approved one is superseded`);
+  }
+
+  /** One UpdateItem conditional on no message being recorded yet: the first write wins. */
+  public async recordApprovalMessage(approvalId: string, message: SlackMessageRef): Promise<ApprovalRecord> {
+    const valid = validRecord('Slack message', SlackMessageRefSchema, message);
+    const result = await this.conditional('recordApprovalMessage', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKeys.approval(approvalId),
+          UpdateExpression: 'SET #slackMessage = :message',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#slackMessage)',
+          ExpressionAttributeNames: { '#slackMessage': 'slackMessage' },
+          ExpressionAttributeValues: { ':message': valid },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (result !== CONDITION_FAILED) return this.parse('approval', ApprovalRecordSchema, result.Attributes);
+    const current = await this.getApproval(approvalId);
+    if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    return current;
   }
 
   /** Oldest request first; one state through gsi1, all approvals through gsi2. */
@@ -599,18 +667,28 @@ export class DynamoReleaseStore implements ReleaseStore {
   // Incident index
 
   /**
-   * Writes one `PKG#<purl without version>` item per distinct package version. Index items are
-   * derived from (purl, repository, digest) alone, so rewriting them on a retry is harmless. Every
-   * purl is split before the first write, so an invalid one stores nothing.
+   * Writes one `PKG#<purl without version>` item per distinct package version (and per source
+   * package version, pointing to its binaries). Index items are derived from (purls, sources,
+   * repository, digest) alone, so rewriting them on a retry is harmless. Every purl is split
+   * before the first write, so an invalid one stores nothing.
    */
-  public async indexPackages(repository: string, digest: Digest, purls: readonly string[]): Promise<void> {
+  public async indexPackages(
+    repository: string,
+    digest: Digest,
+    purls: readonly string[],
+    sources: readonly SourcePackage[] = [],
+  ): Promise<void> {
     validRecord('digest', DigestSchema, digest);
-    const items = new Map<string, Record<string, unknown>>();
-    for (const { base, version } of splitIndexablePurls(purls)) {
-      const key = itemKeys.packageIndex(base, version, repository, digest);
-      items.set(`${key.pk}\u0000${key.sk}`, { ...key, type: 'package-index', purl: base, version, repository, digest });
-    }
-    await this.batchPut('indexPackages', [...items.values()]);
+    const items = packageIndexItems(purls, sources).map(({ base, version, components }) => ({
+      ...itemKeys.packageIndex(base, version, repository, digest),
+      type: 'package-index',
+      purl: base,
+      version,
+      repository,
+      digest,
+      components,
+    }));
+    await this.batchPut('indexPackages', items);
   }
 
   public async indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void> {
@@ -628,11 +706,16 @@ export class DynamoReleaseStore implements ReleaseStore {
   /** `purlWithoutVersion` is canonicalised the same way as on indexing; a version in it is ignored. */
   public async findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]> {
     const { base } = requirePurl(purlWithoutVersion);
-    const items = await this.queryAll('findByPackage', {
-      TableName: this.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(base) },
-    });
+    // One partition, paged; refused past the bound rather than answered in part.
+    const items = await this.queryAll(
+      'findByPackage',
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(base) },
+      },
+      this.maxPackageIndexEntries,
+    );
     return items
       .map((item) => this.parse('package index', PackageIndexEntrySchema, item))
       .sort(LISTING_ORDER.packageIndex);
@@ -694,6 +777,30 @@ export class DynamoReleaseStore implements ReleaseStore {
     return written !== CONDITION_FAILED;
   }
 
+  /**
+   * Like `putIfAbsent`, but an item of an earlier approval round (`round` below this one's; an item
+   * without one is round 0) is replaced: the rule `laterRound` of records.ts, as one conditional put.
+   */
+  private async putIfAbsentOrEarlier(
+    operation: string,
+    item: Record<string, unknown>,
+    round: number | undefined,
+  ): Promise<boolean> {
+    if ((round ?? 0) === 0) return this.putIfAbsent(operation, item);
+    const written = await this.conditional(operation, () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk) OR attribute_not_exists(#round) OR #round < :round',
+          ExpressionAttributeNames: { '#round': 'round' },
+          ExpressionAttributeValues: { ':round': round },
+        }),
+      ),
+    );
+    return written !== CONDITION_FAILED;
+  }
+
   private async getItem(operation: string, key: { pk: string; sk: string }): Promise<unknown> {
     const out = await this.send(operation, () =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
@@ -701,7 +808,12 @@ export class DynamoReleaseStore implements ReleaseStore {
     return out.Item;
   }
 
-  private async queryAll(operation: string, input: QueryCommandInput): Promise<unknown[]> {
+  /** Every item of the query, page by page; StoreError past `maxItems` (never a partial answer). */
+  private async queryAll(
+    operation: string,
+    input: QueryCommandInput,
+    maxItems = Number.POSITIVE_INFINITY,
+  ): Promise<unknown[]> {
     const items: unknown[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -709,6 +821,7 @@ export class DynamoReleaseStore implements ReleaseStore {
         this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })),
       );
       items.push(...(page.Items ?? []));
+      if (items.length > maxItems) throw new StoreError(`${operation}: more than ${maxItems} items, refused`);
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
     return items;

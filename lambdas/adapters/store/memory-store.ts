@@ -4,10 +4,13 @@ import {
   DigestMismatchError,
   InvalidInputError,
   NotFoundError,
+  StoreError,
 } from '../../domain/errors.js';
+import { Limits } from '../../domain/limits.js';
 import { sha256Digest } from '../../domain/oci.js';
+import { packageIndexItems, type SourcePackage } from '../../domain/package-index.js';
 import type { DocumentStore, ReleaseStore } from '../../domain/ports.js';
-import { requirePurl, splitIndexablePurls } from '../../domain/purl.js';
+import { requirePurl } from '../../domain/purl.js';
 import {
   type ApprovalAuditRecord,
   ApprovalAuditRecordSchema,
@@ -18,12 +21,15 @@ import {
   ApprovalRecordSchema,
   type ApprovalState,
   ApprovalStateSchema,
+  type ApprovalSupersession,
+  ApprovalSupersessionSchema,
   ApprovalTokenSchema,
   compareCodePoints,
   type DecisionRecord,
   DecisionRecordSchema,
   LISTING_ORDER,
   ListLimitSchema,
+  laterRound,
   type PackageIndexEntry,
   ParentIndexSchema,
   type PromotionEntry,
@@ -40,6 +46,8 @@ import {
   releaseStatesMovableTo,
   type ScanCompletion,
   ScanCompletionSchema,
+  type SlackMessageRef,
+  SlackMessageRefSchema,
   type StoredEvidence,
   StoredEvidenceSchema,
   TaskTokenSchema,
@@ -79,6 +87,12 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   private readonly packages = new Map<string, Map<string, PackageIndexEntry>>();
   /** Vulnerability index: by id, then by `repository@digest`. */
   private readonly vulnerabilities = new Map<string, Map<string, VulnerabilityIndexEntry>>();
+  private readonly maxPackageIndexEntries: number;
+
+  /** @param options.maxPackageIndexEntries as DynamoReleaseStoreProps. */
+  public constructor(options: { readonly maxPackageIndexEntries?: number } = {}) {
+    this.maxPackageIndexEntries = options.maxPackageIndexEntries ?? Limits.packageIndexEntriesPerQuery;
+  }
 
   // -------------------------------------------------------------------------------------------
   // DocumentStore
@@ -144,6 +158,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
       ...(update.outcome !== undefined && { outcome: update.outcome }),
       ...(update.outcomeReasons !== undefined && { outcomeReasons: update.outcomeReasons }),
       ...(update.decidedAt !== undefined && { decidedAt: update.decidedAt }),
+      ...(update.approvalRound !== undefined && { approvalRound: update.approvalRound }),
     };
     this.releases.set(key, next);
     return copy(next);
@@ -161,7 +176,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     const evidence = validRecord('evidence record', StoredEvidenceSchema, ev);
     const key = evidenceKey(evidence.repository, evidence.digest, evidence.kind);
     const existing = this.evidence.get(key);
-    if (existing !== undefined) return copy(existing);
+    if (existing !== undefined && !laterRound(evidence, existing)) return copy(existing);
     this.evidence.set(key, copy(evidence));
     return evidence;
   }
@@ -181,7 +196,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     const decision = validRecord('decision record', DecisionRecordSchema, rec);
     const key = releaseKey(decision.repository, decision.digest);
     const existing = this.decisions.get(key);
-    if (existing !== undefined) return copy(existing);
+    if (existing !== undefined && !laterRound(decision, existing)) return copy(existing);
     this.decisions.set(key, copy(decision));
     return decision;
   }
@@ -235,6 +250,29 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async rebindApproval(approvalId: string, taskToken: string, tokenHash: string): Promise<ApprovalRecord> {
     return this.updatePending(approvalId, validRecord('approval token', ApprovalTokenSchema, { taskToken, tokenHash }));
+  }
+
+  public async supersedeApproval(approvalId: string, supersession: ApprovalSupersession): Promise<ApprovalRecord> {
+    const change = validRecord('approval supersession', ApprovalSupersessionSchema, supersession);
+    const current = this.approvals.get(approvalId);
+    if (current === undefined) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    if (current.state === 'SUPERSEDED') return copy(current);
+    if (current.state !== 'APPROVED') {
+      throw new AlreadyDecidedError(`approval ${approvalId} is ${current.state}; only an approved one is superseded`);
+    }
+    const next: ApprovalRecord = { ...current, state: 'SUPERSEDED', supersession: change };
+    this.approvals.set(approvalId, next);
+    return copy(next);
+  }
+
+  public async recordApprovalMessage(approvalId: string, message: SlackMessageRef): Promise<ApprovalRecord> {
+    const valid = validRecord('Slack message', SlackMessageRefSchema, message);
+    const current = this.approvals.get(approvalId);
+    if (current === undefined) throw new NotFoundError(`approval ${approvalId} does not exist`);
+    if (current.slackMessage !== undefined) return copy(current);
+    const next: ApprovalRecord = { ...current, slackMessage: valid };
+    this.approvals.set(approvalId, next);
+    return copy(next);
   }
 
   /** Changes a PENDING approval, as the DynamoDB adapter's conditional update does. */
@@ -358,14 +396,20 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   // -------------------------------------------------------------------------------------------
   // Incident index
 
-  public async indexPackages(repository: string, digest: Digest, purls: readonly string[]): Promise<void> {
+  public async indexPackages(
+    repository: string,
+    digest: Digest,
+    purls: readonly string[],
+    sources: readonly SourcePackage[] = [],
+  ): Promise<void> {
     const validDigest = validRecord('digest', DigestSchema, digest);
-    for (const { base, version } of splitIndexablePurls(purls)) {
+    for (const { base, version, components } of packageIndexItems(purls, sources)) {
       const entries = this.packages.get(base) ?? new Map<string, PackageIndexEntry>();
       entries.set(`${version}\u0000${releaseKey(repository, validDigest)}`, {
         version,
         repository,
         digest: validDigest,
+        components: [...components],
       });
       this.packages.set(base, entries);
     }
@@ -384,7 +428,12 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]> {
     const { base } = requirePurl(purlWithoutVersion);
-    return [...(this.packages.get(base)?.values() ?? [])].sort(LISTING_ORDER.packageIndex).map(copy);
+    const entries = [...(this.packages.get(base)?.values() ?? [])];
+    // The DynamoDB adapter's bound, so both refuse the same partitions.
+    if (entries.length > this.maxPackageIndexEntries) {
+      throw new StoreError(`findByPackage: more than ${this.maxPackageIndexEntries} items, refused`);
+    }
+    return entries.sort(LISTING_ORDER.packageIndex).map(copy);
   }
 
   public async findByVulnerability(id: string): Promise<VulnerabilityIndexEntry[]> {

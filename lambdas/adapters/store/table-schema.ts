@@ -14,10 +14,19 @@
  * | approval audit | `REL#<repo>@<digest>` | `AUDIT#<at>#<id>` (append-only) | | |
  * | approval | `APPROVAL#<id>` | `META` | `APPROVAL#<state>` / `<requestedAt>#<id>` | `APPROVAL` / same |
  * | package index | `PKG#<purl without version>` | `<version>#<repo>@<digest>` | | |
+ * | … of a source package | `PKG#<source purl without version>` | `<source version>#<repo>@<digest>` | | |
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
  * | promotion track | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
  * | promotion marker | `TRACKED#<repo>@<digest>` | `META` | | |
  * | scan rendezvous | `SCAN#<repo>@<digest>` | `META` | | |
+ *
+ * Package index items carry `components`: the full purls (qualifiers included) of the release's
+ * components the entry stands for. A source package's entry (a deb's `Source`, an apk's origin,
+ * an rpm's SRPM: package-index.ts) lists the binaries built from it, so triage for `openssl`
+ * finds `libssl3`. One (package, version, release) is one item, rewritten whole by a retried
+ * collection step. Triage reads one partition per package with Query, never Scan: the version
+ * sort key orders as strings, not as the ecosystem orders versions, so the range is applied to
+ * the partition's items, not in the key condition.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 

@@ -28,7 +28,23 @@ export const ApprovalPersonSchema = z
   });
 export type ApprovalPerson = z.infer<typeof ApprovalPersonSchema>;
 
-export const ON_EVIDENCE_CHANGE = ['quarantine'] as const;
+export const ON_EVIDENCE_CHANGE = ['quarantine', 'reapprove'] as const;
+
+/**
+ * How many times `onEvidenceChange: reapprove` asks again for one release; the next change
+ * quarantines it (`evidence-changed-after-approval`). A constant, not a policy field: it bounds a
+ * loop that whoever can attach referrers or findings to the image may drive, so it is not tunable
+ * upwards.
+ */
+export const MAX_REAPPROVALS = 3;
+
+/**
+ * A Slack channel the approval request is posted to: a channel id (`C0123ABCD`, `G…` for a
+ * private one) or a channel name (`#releases`), as `chat.postMessage` takes it.
+ */
+export const SlackChannelSchema = z
+  .string()
+  .regex(/^(#?[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,30})$/, 'expected a Slack channel id (C…) or #channel-name');
 
 export const ApprovalPolicySchema = z
   .object({
@@ -50,7 +66,10 @@ export const ApprovalPolicySchema = z
     separationOfDuties: z.boolean().default(true),
     /**
      * When the evidence set at Promote differs from the one the approval was requested for, the
-     * approval is void: `quarantine` (reason `evidence-changed-after-approval`).
+     * approval is void. `quarantine` (the default): the release is quarantined with reason
+     * `evidence-changed-after-approval`. `reapprove`: the approval is marked SUPERSEDED, the policy
+     * is evaluated again on the evidence as it is now (and may now block), and a new approval is
+     * requested for it; after MAX_REAPPROVALS such rounds the next change quarantines.
      */
     onEvidenceChange: z.enum(ON_EVIDENCE_CHANGE).default('quarantine'),
     /** How long RequestApproval waits (Step Functions `TimeoutSecondsPath`); then the release is quarantined. */
@@ -60,6 +79,12 @@ export const ApprovalPolicySchema = z
       .min(1)
       .max(7 * 24 * 3600)
       .default(24 * 3600),
+    /**
+     * Where the Slack message with the Approve / Reject buttons is posted (the bot must be in the
+     * channel, or have `chat:write.public`).
+     * @default - no channel: nothing is posted to Slack, and the request says so
+     */
+    slackChannel: SlackChannelSchema.optional(),
   })
   .default({
     approvers: [],
@@ -83,5 +108,6 @@ export const ApprovalStageOverrideSchema = z
       .min(1)
       .max(7 * 24 * 3600)
       .optional(),
+    slackChannel: SlackChannelSchema.optional(),
   })
   .strict();

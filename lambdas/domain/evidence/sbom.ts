@@ -123,10 +123,16 @@ export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitS
       return difference === undefined ? [] : [`${other.location} disagrees with ${found.location}: ${difference}`];
     });
   if (conflicts.length > 0) {
-    return evidenceResult('sbom', 'FAIL', [
-      `the image carries SBOMs that disagree (an SBOM anyone can attach may add a reason to block, never one to pass)`,
-      ...conflicts.slice(0, MAX_REJECTIONS_SHOWN),
-    ]);
+    return evidenceResult(
+      'sbom',
+      'FAIL',
+      [
+        `the image carries SBOMs that disagree (an SBOM anyone can attach may add a reason to block, never one to pass)`,
+        ...conflicts.slice(0, MAX_REJECTIONS_SHOWN),
+      ],
+      {},
+      [inventoryDocument([...signed, ...unsigned])],
+    );
   }
 
   const { sbom, notes } = found.parsed;
@@ -277,16 +283,7 @@ const mergePlatformSboms: MergePlatforms = (outcomes) => {
       conflict: `the platforms' SBOMs name different lockfile digests (${lockfileDigests.join(', ')}): one release is built from one lockfile`,
     };
   }
-  const components = new Map<string, NormalizedSbom['components'][number]>();
-  for (const s of sboms)
-    for (const c of s.components) if (!components.has(inventoryKey(c))) components.set(inventoryKey(c), c);
-  const first = sboms[0];
-  const merged: NormalizedSbom = {
-    format: first?.format ?? 'cyclonedx',
-    specVersion: first?.specVersion ?? '',
-    components: [...components.values()],
-    ...(lockfileDigests[0] !== undefined && { lockfileDigest: lockfileDigests[0] }),
-  };
+  const merged = unionOf(sboms, lockfileDigests[0]);
   return {
     facts: {
       format: merged.format,
@@ -305,6 +302,37 @@ const mergePlatformSboms: MergePlatforms = (outcomes) => {
     ],
   };
 };
+
+/** One inventory with every component of `sboms` (first occurrence kept). */
+function unionOf(sboms: readonly NormalizedSbom[], lockfileDigest: string | undefined): NormalizedSbom {
+  const components = new Map<string, NormalizedSbom['components'][number]>();
+  for (const s of sboms)
+    for (const c of s.components) if (!components.has(inventoryKey(c))) components.set(inventoryKey(c), c);
+  const first = sboms[0];
+  return {
+    format: first?.format ?? 'cyclonedx',
+    specVersion: first?.specVersion ?? '',
+    components: [...components.values()],
+    ...(lockfileDigest !== undefined && { lockfileDigest }),
+  };
+}
+
+/**
+ * The `components.json` of SBOMs that parsed but disagree: their union, for the package index
+ * only, so triage still finds the (quarantined) release. The later steps read components of PASS
+ * evidence alone.
+ */
+function inventoryDocument(found: readonly FoundSbom[]): EvidenceDocument {
+  const union = unionOf(
+    found.map((f) => f.parsed.sbom),
+    undefined,
+  );
+  return {
+    name: COMPONENTS_DOCUMENT,
+    mediaType: 'application/json',
+    bytes: new TextEncoder().encode(JSON.stringify(union)),
+  };
+}
 
 /** The BuildKit SBOMs of one platform manifest, judged once for the whole index. */
 export type BuildkitSboms = (platformDigest: string, rejected: string[]) => Promise<FoundSbom[]>;

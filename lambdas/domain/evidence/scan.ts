@@ -22,6 +22,9 @@ import { gatherSignedStatements } from './signed-statements.js';
 /** The normalised scan report stored with scan evidence (the CVE index reads it). */
 export const SCAN_REPORT_DOCUMENT = 'scan-report.json';
 
+/** The VEX statements that suppressed findings, and those not applied (stored when any suppressed). */
+export const VEX_APPLIED_DOCUMENT = 'vex-applied.json';
+
 /** The outcome of the WaitForScan state when the ASL caught an error (`{Error, Cause}`). */
 export interface ScanWaitOutcome {
   readonly error?: string;
@@ -57,7 +60,8 @@ const UnevaluatedSchema = z.object({
   unevaluated: z.array(z.object({ name: z.string(), version: z.string(), reason: z.string() })),
 });
 
-const RANK: Readonly<Record<Severity, number>> = {
+/** Most severe first (the order findings are listed in, here and on the approval page). */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
   CRITICAL: 0,
   HIGH: 1,
   MEDIUM: 2,
@@ -205,7 +209,7 @@ async function collectImageScan(ctx: CollectContext): Promise<EvidenceResult> {
   }
   if (vex.suppressed.length > 0) {
     documents.push({
-      name: 'vex-applied.json',
+      name: VEX_APPLIED_DOCUMENT,
       mediaType: 'application/json',
       bytes: new TextEncoder().encode(JSON.stringify({ suppressed: vex.suppressed, notApplied: vex.notApplied })),
     });
@@ -234,7 +238,9 @@ async function collectImageScan(ctx: CollectContext): Promise<EvidenceResult> {
     );
   }
 
-  const topIds = [...new Set([...remaining].sort((a, b) => RANK[a.severity] - RANK[b.severity]).map((f) => f.id))];
+  const topIds = [
+    ...new Set([...remaining].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]).map((f) => f.id)),
+  ];
   const facts = {
     ...baseFacts,
     counts,

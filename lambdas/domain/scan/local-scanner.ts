@@ -88,7 +88,7 @@ function releaseFromDistro(distro: string, codenames: Readonly<Record<string, st
  * and Trivy write) to OSV ecosystem names (osv-schema "Defined ecosystems"). CentOS is a rebuild
  * of Red Hat Enterprise Linux from the same source RPMs, so Red Hat's advisories are its own.
  */
-const DISTRO_ECOSYSTEMS: Readonly<Record<string, string>> = {
+export const DISTRO_ECOSYSTEMS: Readonly<Record<string, string>> = {
   debian: 'Debian',
   ubuntu: 'Ubuntu',
   alpine: 'Alpine',
@@ -120,10 +120,10 @@ const NO_OSV_ECOSYSTEM: ReadonlySet<string> = new Set(['amzn', 'amazon', 'fedora
 const MAJOR_RELEASE_ECOSYSTEMS: ReadonlySet<string> = new Set(['Red Hat', 'AlmaLinux', 'Rocky Linux', 'Mageia']);
 
 /** Distribution package types whose purl namespace names the distribution. */
-const DISTRO_PURL_TYPES: ReadonlySet<string> = new Set(['deb', 'apk', 'rpm']);
+export const DISTRO_PURL_TYPES: ReadonlySet<string> = new Set(['deb', 'apk', 'rpm']);
 
 /** Language purl types to OSV ecosystem names (osv-schema "Defined ecosystems"). */
-const PURL_ECOSYSTEMS: Readonly<Record<string, string>> = {
+export const PURL_ECOSYSTEMS: Readonly<Record<string, string>> = {
   npm: 'npm',
   pypi: 'PyPI',
   maven: 'Maven',

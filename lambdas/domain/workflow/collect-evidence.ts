@@ -6,6 +6,7 @@ import { EVIDENCE_REGISTRY } from '../evidence/registry.js';
 import { COMPONENTS_DOCUMENT } from '../evidence/sbom.js';
 import { SCAN_REPORT_DOCUMENT } from '../evidence/scan.js';
 import { Limits } from '../limits.js';
+import { sourcePackagesOf } from '../package-index.js';
 import { policyFor } from '../policy/load.js';
 import type { StoredEvidence } from '../ports.js';
 import { NormalizedSbomSchema } from '../sbom/component.js';
@@ -105,15 +106,19 @@ async function indexForIncidents(
   result: EvidenceResult,
 ): Promise<EvidenceResult> {
   try {
-    if (result.kind === 'sbom' && result.status === 'PASS') {
-      const doc = result.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
-      if (doc === undefined) throw new InvalidInputError(`the SBOM evidence has no ${COMPONENTS_DOCUMENT} to index`);
+    // Every release whose SBOM parsed is indexed, passing or not (a quarantined release is asked
+    // about too); a passing one without an inventory is an error.
+    const doc = result.kind === 'sbom' ? result.documents.find((d) => d.name === COMPONENTS_DOCUMENT) : undefined;
+    if (result.kind === 'sbom' && result.status === 'PASS' && doc === undefined) {
+      throw new InvalidInputError(`the SBOM evidence has no ${COMPONENTS_DOCUMENT} to index`);
+    }
+    if (doc !== undefined) {
       const sbom = parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
         what: `${COMPONENTS_DOCUMENT} of ${req.repository}@${req.digest}`,
         maxBytes: Limits.sbomBytes,
       });
       const purls = sbom.components.flatMap((c) => (c.purl !== undefined ? [c.purl] : []));
-      await deps.store.indexPackages(req.repository, req.digest, purls);
+      await deps.store.indexPackages(req.repository, req.digest, purls, sourcePackagesOf(sbom.components));
     }
     if (result.kind === 'scan') {
       const doc = result.documents.find((d) => d.name === SCAN_REPORT_DOCUMENT);
@@ -131,7 +136,7 @@ async function indexForIncidents(
     if (isRetryable(err)) throw err;
     return evidenceResult(
       result.kind,
-      'FAIL',
+      result.status === 'PASS' ? 'FAIL' : result.status,
       [`the incident index could not be written: ${describeError(err)}`, ...result.reasons],
       result.facts,
       result.documents,

@@ -12,7 +12,7 @@ import {
 import type { ApprovalPolicy } from '../evidence/approval-policy.js';
 import { policyFor } from '../policy/load.js';
 import { approvalRulesFor } from '../policy/schema.js';
-import type { ApprovalRecord, DecisionRecord } from '../ports.js';
+import type { ApprovalRecord } from '../ports.js';
 import {
   ANONYMOUS,
   type AuditOrigin,
@@ -25,12 +25,14 @@ import {
 import { isAllowedApprover, personKey, pushersMatching } from './approvers.js';
 import type { GateDeps } from './deps.js';
 import { linkRecipients } from './request-approval.js';
+import { refreshApprovalMessage, updateApprovalMessage } from './slack-approval.js';
 
 /**
  * Who answered, and how that is known. `email-link`: the address a signed link was issued to (the
  * link is the proof). `cli-local`: a name typed on the command line against the embedded local
- * stack, recorded as local and unauthenticated. `cli-aws`: the ARN of the AWS principal whose
- * credentials `release-gate approve --aws` answers the workflow with (STS GetCallerIdentity).
+ * stack, recorded as local and unauthenticated. `cli-aws`: the ARN of the AWS principal that
+ * signed (SigV4) the `release-gate approve --aws` request, as API Gateway's IAM authorization
+ * reports it (`requestContext.authorizer.iam.userArn`).
  * `slack`: the Slack user id of a button click whose request carried Slack's signature.
  * Every kind is held to the same rules (allowlist, separation of duties, quorum).
  */
@@ -112,11 +114,7 @@ export async function answerByLink(
 export async function viewApproval(
   deps: GateDeps,
   view: { readonly approvalId: string; readonly token: string | undefined; readonly origin?: AuditOrigin },
-): Promise<{
-  approval: ApprovalRecord;
-  decision: DecisionRecord | null;
-  link: { token: string; approver: string } | null;
-} | null> {
+): Promise<{ approval: ApprovalRecord; link: { token: string; approver: string } | null } | null> {
   const approval = await deps.store.getApproval(view.approvalId);
   if (approval === null) return null;
   let link: { token: string; approver: string } | null = null;
@@ -135,7 +133,7 @@ export async function viewApproval(
     }
   }
   await auditView(deps, approval, link?.approver ?? null, view.origin);
-  return { approval, decision: await deps.store.getDecision(approval.repository, approval.digest), link };
+  return { approval, link };
 }
 
 /** Verifies a link for `approvalId` (no state change: the GET page uses it too); returns its claims. */
@@ -198,6 +196,11 @@ async function decide(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalR
         : `${by} is not an allowed approver for ${approval.repository}`,
     );
   }
+  if (approval.state === 'SUPERSEDED') {
+    throw new AlreadyDecidedError(
+      `approval ${approval.approvalId} was superseded by an evidence change after it was requested; a new approval was requested for the evidence as it is now`,
+    );
+  }
   if (approval.state !== 'PENDING') {
     if (approval.state === state && answeredBy(approval, person, by)) {
       const done = await completeAnswer(
@@ -219,6 +222,7 @@ async function decide(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalR
   if (now.toISOString() > approval.expiresAt) {
     const expired = await deps.store.decideApproval(approval.approvalId, 'EXPIRED', 'release-gate', now.toISOString());
     await auditExpired(deps, expired);
+    await updateApprovalMessage(deps, expired, 'expired');
     throw new ExpiredError(`approval-expired: approval ${approval.approvalId} expired at ${approval.expiresAt}`);
   }
   // Both answers are restricted: a rejection by anyone would let any link holder block releases.
@@ -257,7 +261,10 @@ async function decide(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalR
   if (viaLink && !added) {
     throw new AlreadyDecidedError(`this approval link was already used: ${by} approved; the quorum is not met yet`);
   }
-  if (record.approvals.length < record.required) return record;
+  if (record.approvals.length < record.required) {
+    await refreshApprovalMessage(deps, record);
+    return record;
+  }
   // The quorum is met: of concurrent last approvals one decides; the other finds it decided.
   const approvers = record.approvals.map((a) => a.by).join(', ');
   const comments =
@@ -334,6 +341,8 @@ async function completeAnswer(
     },
     documents: [finalRecord],
     collectedAt: at,
+    // The answer of a later approval round replaces the superseded approval's evidence.
+    ...(decided.round !== undefined && { round: decided.round }),
   });
   // Before the workflow is answered, so that a crash between the two cannot lose it: the same
   // answer again announces again (at-least-once, like every outcome event).
@@ -363,10 +372,19 @@ async function completeAnswer(
   } catch (err) {
     // A repeated answer whose first delivery reached the workflow finds the task answered: done.
     // When the stored evidence is not this answer's, the workflow went on without it: say so.
-    if (repeated && err instanceof ExpiredError && stored.facts.approvalId === decided.approvalId) return decided;
-    throw err;
+    if (!(repeated && err instanceof ExpiredError && stored.facts.approvalId === decided.approvalId)) throw err;
   }
+  await updateApprovalMessage(deps, decided, {
+    outcome: approved ? 'approved' : 'rejected',
+    via: viaNotes(decided, rejectedVia),
+  });
   return decided;
+}
+
+/** How the deciding identities were proven, for the outcome message. */
+function viaNotes(decided: ApprovalRecord, rejectedVia: ApprovalIdentity['kind'] | undefined): string[] {
+  const vias = decided.state === 'REJECTED' ? [rejectedVia] : decided.approvals.map((a) => a.via);
+  return [...new Set(vias.map((via) => (via === undefined ? 'unknown' : IDENTITY_NOTE[via])))];
 }
 
 /** Each answer's identity and how it was proven, for the audit trail. */

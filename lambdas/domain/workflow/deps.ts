@@ -11,6 +11,7 @@ import type {
   RegistryWriter,
   ReleaseStore,
   ScanFindingsSource,
+  SlackPoster,
   SlackSigningSecret,
   TaskTokenPort,
 } from '../ports.js';
@@ -51,4 +52,9 @@ export interface GateDeps {
    * @default - not reported: the view is shown and the refusal refused all the same
    */
   readonly auditFailures?: (err: unknown, record: ApprovalAuditRecord) => void;
+  /**
+   * Posts the approval request to the policy's `approval.slackChannel` and updates it with the outcome.
+   * @default - nothing is posted to Slack; the request's notification says so
+   */
+  readonly slack?: SlackPoster;
 }

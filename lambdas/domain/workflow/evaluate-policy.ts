@@ -21,7 +21,14 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
       policyDigest: deps.policy.digest,
     };
   }
-  const evidence = await deps.store.listEvidence(req.repository, req.digest);
+  const release = await deps.store.getRelease(req.repository, req.digest);
+  // A later approval round (an approval superseded because the evidence changed) evaluates again
+  // and stores its own decision, which replaces the earlier one; that one stays in its document.
+  const round = release?.approvalRound ?? 0;
+  // A later round's decision does not carry the superseded approval's evidence (an earlier round's).
+  const evidence = (await deps.store.listEvidence(req.repository, req.digest)).filter(
+    (e) => e.kind !== 'approval' || (e.round ?? 0) >= round,
+  );
   const decision = evaluatePolicy(policy, req.stage, evidence);
   const decidedAt = deps.clock.now().toISOString();
   const document = new TextEncoder().encode(
@@ -29,6 +36,7 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
       subject: { repository: req.repository, digest: req.digest },
       stage: req.stage,
       decidedAt,
+      ...(round > 0 && { approvalRound: round }),
       policy: { digest: deps.policy.digest, text: new TextDecoder().decode(deps.policy.bytes) },
       evidence: evidence.map((e) => ({ ...e })),
       decision,
@@ -36,11 +44,15 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
   );
   const documentDigest = await deps.documents.put(document, 'application/vnd.release-gate.decision.v1+json');
   // What is attached now is what was judged (and what the approver approves): Promote copies this.
-  const release = await deps.store.getRelease(req.repository, req.digest);
-  const attachments = await listAttachments(deps.registry, req.repository, [
-    req.digest,
-    ...(release?.platforms ?? []).map((p) => p.digest),
-  ]);
+  // A later round judges the evidence collected in the first, so it keeps the first list: a
+  // referrer attached since was never collected or verified, and is not promoted.
+  const earlier = round > 0 ? (await deps.store.getDecision(req.repository, req.digest))?.attachments : undefined;
+  const attachments =
+    earlier ??
+    (await listAttachments(deps.registry, req.repository, [
+      req.digest,
+      ...(release?.platforms ?? []).map((p) => p.digest),
+    ]));
   const stored = await deps.store.putDecision({
     repository: req.repository,
     digest: req.digest,
@@ -51,8 +63,11 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
     decidedAt,
     documentDigest,
     attachments,
+    ...(round > 0 && { round }),
   });
-  await deps.store.updateReleaseState(req.repository, req.digest, 'EVALUATED');
+  // A release evaluated again stays AWAITING_APPROVAL (states never move back) until quarantined or
+  // promoted.
+  if (round === 0) await deps.store.updateReleaseState(req.repository, req.digest, 'EVALUATED');
   // The state payload stays small (the ASL carries it to RequestApproval): the full reasons are in
   // the stored decision record and document.
   return {

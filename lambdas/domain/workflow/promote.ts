@@ -1,12 +1,21 @@
 // Promote: the last step of a release that passed (and was approved when the stage requires it).
 import { ConflictError, NotFoundError, PromotionBlockedError } from '../errors.js';
+import { MAX_REAPPROVALS } from '../evidence/approval-policy.js';
 import { digestToTag } from '../oci.js';
 import { policyFor, targetRepositoryFor } from '../policy/load.js';
-import type { StoredEvidence } from '../ports.js';
+import { approvalRulesFor, type RepositoryPolicy } from '../policy/schema.js';
+import type { ApprovalRecord, ReleaseRecord, StoredEvidence } from '../ports.js';
 import { copyImage } from '../promotion/copy.js';
 import type { GateDeps } from './deps.js';
 import { evidenceSetDigest } from './evidence-set.js';
 import type { ReleaseRef } from './inputs.js';
+
+/**
+ * What Promote did: PROMOTED, or EVIDENCE_CHANGED when the approval was superseded because the
+ * evidence changed after it was requested (`approval.onEvidenceChange: reapprove`): the workflow
+ * then evaluates the policy again and requests a new approval.
+ */
+export type PromoteOutcome = 'PROMOTED' | 'EVIDENCE_CHANGED';
 
 export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
   const release = await deps.store.getRelease(req.repository, req.digest);
@@ -33,7 +42,7 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
     // announce again (the events are at-least-once; consumers deduplicate on type, repository and
     // digest) rather than lose the announcement.
     await announcePromotion(deps, announcement);
-    return { targetRepository, tag, alreadyPromoted: true };
+    return { outcome: 'PROMOTED' as PromoteOutcome, targetRepository, tag, alreadyPromoted: true };
   }
   if (decision === null || decision.decision !== 'PASS') {
     throw new PromotionBlockedError('no PASS decision is stored for this release');
@@ -50,7 +59,9 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
   if (stage.require.includes('approval')) {
     const approval = await deps.store.getEvidence(req.repository, req.digest, 'approval');
     if (approval?.status !== 'PASS') throw new PromotionBlockedError('approval evidence is not PASS');
-    await checkApprovalBinding(deps, req, approval);
+    if ((await checkApprovalBinding(deps, req, release, policy, approval)) === 'superseded') {
+      return { outcome: 'EVIDENCE_CHANGED' as PromoteOutcome, targetRepository, tag, alreadyPromoted: false };
+    }
   }
 
   await copyImage({
@@ -99,7 +110,7 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
     decidedAt: promotedAt,
   });
   await announcePromotion(deps, announcement);
-  return { targetRepository, tag, alreadyPromoted: false };
+  return { outcome: 'PROMOTED' as PromoteOutcome, targetRepository, tag, alreadyPromoted: false };
 }
 
 /** The quarantine reason of an approval whose evidence changed after it was requested. */
@@ -107,25 +118,63 @@ export const EVIDENCE_CHANGED = 'evidence-changed-after-approval';
 
 /**
  * The approval binds the evidence set it was requested for: recomputed from the store now (with
- * the policy in force now), it must be the same, or the approval is void and the release is
- * quarantined (`approval.onEvidenceChange: quarantine`, the only choice so far).
+ * the policy in force now), it must be the same, or the approval is void. Then, per the rule's
+ * `approval.onEvidenceChange`: `quarantine` throws (reason `evidence-changed-after-approval`);
+ * `reapprove` marks the approval SUPERSEDED (its record stays, with both digests) and starts the
+ * next approval round, unless MAX_REAPPROVALS rounds were already asked for: then it throws too.
  */
-async function checkApprovalBinding(deps: GateDeps, req: ReleaseRef, evidence: StoredEvidence): Promise<void> {
+async function checkApprovalBinding(
+  deps: GateDeps,
+  req: ReleaseRef,
+  release: ReleaseRecord,
+  policy: RepositoryPolicy,
+  evidence: StoredEvidence,
+): Promise<'bound' | 'superseded'> {
   const approvalId = typeof evidence.facts.approvalId === 'string' ? evidence.facts.approvalId : undefined;
   const approval = approvalId === undefined ? null : await deps.store.getApproval(approvalId);
-  if (approval?.state !== 'APPROVED' || approval.repository !== req.repository || approval.digest !== req.digest) {
+  const reapprove = approvalRulesFor(policy, release.stage).onEvidenceChange === 'reapprove';
+  const ours = approval !== null && approval.repository === req.repository && approval.digest === req.digest;
+  if (ours && approval.state === 'SUPERSEDED' && reapprove) {
+    // A retry of this step after it superseded the approval: finish starting the next round.
+    await startNextRound(deps, req, approval);
+    return 'superseded';
+  }
+  if (!ours || approval.state !== 'APPROVED') {
     throw new PromotionBlockedError('the approval evidence names no approved approval of this release');
   }
+  const decision = await deps.store.getDecision(req.repository, req.digest);
   const now = evidenceSetDigest(
     await deps.store.listEvidence(req.repository, req.digest),
-    await deps.store.getDecision(req.repository, req.digest),
+    decision,
     deps.policy.digest,
   );
-  if (approval.evidenceSetDigest !== now) {
-    throw new PromotionBlockedError(
-      `${EVIDENCE_CHANGED}: approval ${approval.approvalId} was requested for evidence set ${approval.evidenceSetDigest ?? '(none recorded)'}; the evidence now is ${now}`,
-    );
+  if (approval.evidenceSetDigest === now) return 'bound';
+  const changed = `${EVIDENCE_CHANGED}: approval ${approval.approvalId} was requested for evidence set ${approval.evidenceSetDigest ?? '(none recorded)'}; the evidence now is ${now}`;
+  if (!reapprove) throw new PromotionBlockedError(changed);
+  // The bound: whoever can attach a referrer or a finding to the image must not keep the
+  // workflow asking forever.
+  if ((approval.round ?? 0) >= MAX_REAPPROVALS) {
+    throw new PromotionBlockedError(`${changed}; ${MAX_REAPPROVALS} new approvals were already requested for it`);
   }
+  const superseded = await deps.store.supersedeApproval(approval.approvalId, {
+    at: deps.clock.now().toISOString(),
+    reason: changed,
+    ...(approval.evidenceSetDigest === undefined ? {} : { approvedEvidenceSetDigest: approval.evidenceSetDigest }),
+    currentEvidenceSetDigest: now,
+    ...(decision === null ? {} : { decisionDocument: decision.documentDigest }),
+  });
+  await startNextRound(deps, req, superseded);
+  return 'superseded';
+}
+
+/**
+ * The round after the superseded approval's: EvaluatePolicy, RequestApproval and the answer write
+ * their records under it, replacing those of the round before (setting it again is a no-op).
+ */
+async function startNextRound(deps: GateDeps, req: ReleaseRef, superseded: ApprovalRecord): Promise<void> {
+  await deps.store.updateReleaseState(req.repository, req.digest, 'AWAITING_APPROVAL', {
+    approvalRound: (superseded.round ?? 0) + 1,
+  });
 }
 
 async function announcePromotion(

@@ -4,10 +4,12 @@ import { safeParseJsonDocument } from '../document.js';
 import { ConflictError, describeError, ErrorName, isRetryable, StatesError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { digestToTag } from '../oci.js';
+import type { ReleaseRecord } from '../ports.js';
 import { expireApprovals } from './approval-audit.js';
 import type { GateDeps } from './deps.js';
 import type { StatesError as CaughtError, ReleaseRef } from './inputs.js';
 import { EVIDENCE_CHANGED } from './promote.js';
+import { updateQuarantinedMessages } from './slack-approval.js';
 
 export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { failure?: CaughtError }) {
   const reasons = await quarantineReasons(deps, req);
@@ -38,9 +40,12 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
         facts: {},
         documents: finalRecords,
         collectedAt: deps.clock.now().toISOString(),
+        // In a later approval round, this round's answer replaces the superseded approval's.
+        ...(release?.approvalRound !== undefined && { round: release.approvalRound }),
       });
     }
   }
+  if (release !== null) await supersededApprovalNotCarried(deps, release);
   const quarantineTag = `quarantine-${digestToTag(req.digest)}`;
   let tagged = false;
   let untagged: string | undefined;
@@ -88,6 +93,7 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
     reasons,
     quarantineTag: tagged ? quarantineTag : null,
   };
+  await updateQuarantinedMessages(deps, req, reasons);
   await deps.outcomes.emit('Release Quarantined', detail);
   await deps.notifier.publish(`Quarantined: ${req.repository}@${req.digest.slice(0, 19)}`, detail);
   return { reasons, quarantineTag: tagged ? quarantineTag : null };
@@ -108,6 +114,31 @@ async function quarantineReasons(deps: GateDeps, req: ReleaseRef & { failure?: C
   const decision = await deps.store.getDecision(req.repository, req.digest);
   if (decision === null) return ['no decision was recorded (fail closed)'];
   return [...decision.reasons];
+}
+
+/**
+ * A release quarantined in a later approval round before its new approval was answered (the
+ * evidence as it is now blocks, a step failed) records that round's approval evidence as MISSING,
+ * so that it does not keep showing the superseded approval's PASS.
+ */
+async function supersededApprovalNotCarried(deps: GateDeps, release: ReleaseRecord): Promise<void> {
+  const round = release.approvalRound ?? 0;
+  const carried = await deps.store.getEvidence(release.repository, release.digest, 'approval');
+  if (round === 0 || carried === null || (carried.round ?? 0) >= round) return;
+  const approvalId = typeof carried.facts.approvalId === 'string' ? carried.facts.approvalId : 'unknown';
+  await deps.store.putEvidence({
+    repository: release.repository,
+    digest: release.digest,
+    kind: 'approval',
+    status: 'MISSING',
+    reasons: [
+      `approval ${approvalId} was superseded by an evidence change; the evidence as it is now was not approved`,
+    ],
+    facts: { supersededApprovalId: approvalId },
+    documents: [],
+    collectedAt: deps.clock.now().toISOString(),
+    round,
+  });
 }
 
 /** The quarantine reason of a release whose approval was not given before the approval timeout. */

@@ -8,9 +8,11 @@ import { policyFor } from '../policy/load.js';
 import { approvalRulesFor } from '../policy/schema.js';
 import type { ApprovalRecord, StoredEvidence } from '../ports.js';
 import { auditRequested } from './approval-audit.js';
+import { buildApprovalView } from './approval-view.js';
 import type { GateDeps } from './deps.js';
 import { evidenceSetDigest } from './evidence-set.js';
 import type { ReleaseRef } from './inputs.js';
+import { postApprovalMessage } from './slack-approval.js';
 
 const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -23,8 +25,9 @@ export async function requestApproval(
   // One execution per release, so a pending approval of this release is an earlier attempt of this
   // task (retried after a crash past putApproval) whose request may already have been sent: it stays
   // the one to answer, now for this attempt's token (Step Functions issues a new one per attempt).
+  const round = (await deps.store.getRelease(req.repository, req.digest))?.approvalRound ?? 0;
   const existing = (await deps.store.listApprovals('PENDING')).find(
-    (a) => a.repository === req.repository && a.digest === req.digest,
+    (a) => a.repository === req.repository && a.digest === req.digest && (a.round ?? 0) === round,
   );
   if (existing !== undefined && existing.tokenHash !== tokenHash) {
     await deps.store.rebindApproval(existing.approvalId, req.taskToken, tokenHash);
@@ -57,6 +60,8 @@ export async function requestApproval(
     expiresAt,
     approvals: [],
     ...fresh,
+    // A round after a superseded approval (promote.ts): a new id, new links, this evidence set.
+    ...(round > 0 && { round }),
   };
   if (existing === undefined) await deps.store.putApproval(terms);
   // Before anyone is told; a retried request writes the same record again (nothing new).
@@ -64,6 +69,7 @@ export async function requestApproval(
   await deps.store.updateReleaseState(req.repository, req.digest, 'AWAITING_APPROVAL');
   // A retried request mails again: the links are deterministic, so a second mail repeats the first.
   const linkChannel = await mailLinks(deps, terms, rules, req.stage, url);
+  const slackChannel = await postApprovalMessage(deps, terms, rules, req.stage);
   const diff = await deps.store.getEvidence(req.repository, req.digest, 'dependency-diff');
   const detail = {
     approvalId,
@@ -80,6 +86,7 @@ export async function requestApproval(
     pushers: terms.pushers,
     // The links themselves are capabilities and go only to their approvers, never to this topic.
     linkChannel,
+    slackChannel,
   };
   await deps.notifier.publish(`Approval requested: ${req.repository}@${req.digest.slice(0, 19)}`, detail);
   await deps.outcomes.emit('Approval Requested', detail);
@@ -143,16 +150,14 @@ async function mailLinks(
     return 'none: the policy lists no approver email address, so no link can be sent; answer with the CLI';
   }
   const keys = await deps.approvalLinks.secrets.getLinkKeys();
-  const [decision, tags] = await Promise.all([
-    deps.store.getDecision(approval.repository, approval.digest),
-    deps.store.listPushedTags(approval.repository, approval.digest),
-  ]);
+  // One view for every mail (and the same one the page renders).
+  const view = { ...(await buildApprovalView(deps, approval)), stage };
   const exp = Math.floor(Date.parse(approval.expiresAt) / 1000);
   const esd = approval.evidenceSetDigest ?? '';
   for (const to of addresses) {
     const token = signLink(keys, { aid: approval.approvalId, sub: to, esd, exp });
     const link = `${pageUrl}?t=${token}`;
-    await deps.approvalLinks.mailer.send(approvalEmail({ approval, decision, stage, tags, to, link }));
+    await deps.approvalLinks.mailer.send(approvalEmail({ view, to, link }));
   }
   return `email: one signed link to each of ${addresses.length} approver(s)`;
 }

@@ -13,6 +13,7 @@ import {
   GateError,
   InvalidInputError,
   NotFoundError,
+  StoreError,
 } from '../../../lambdas/domain/errors.js';
 import type { ReleaseStore } from '../../../lambdas/domain/ports.js';
 import type {
@@ -35,7 +36,15 @@ import {
   uniqueSuffix,
 } from '../store-records.js';
 
-export function describeReleaseStoreContract(name: string, makeStore: () => Promise<ReleaseStore>): void {
+/** What a contract test may set on a fresh store. */
+export interface ReleaseStoreOptions {
+  readonly maxPackageIndexEntries?: number;
+}
+
+export function describeReleaseStoreContract(
+  name: string,
+  makeStore: (options?: ReleaseStoreOptions) => Promise<ReleaseStore>,
+): void {
   describe(`Contract: ReleaseStore (${name})`, () => {
     let store: ReleaseStore;
 
@@ -307,6 +316,25 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         });
       });
 
+      describe('when an approval round starts (AWAITING_APPROVAL again, with approvalRound)', () => {
+        it('stores the round and keeps it on later moves that do not name it', async () => {
+          // Prepare
+          const rec = releaseRecord(newRepository(), newDigest());
+          await store.recordRelease(rec);
+          await store.updateReleaseState(rec.repository, rec.digest, 'AWAITING_APPROVAL');
+
+          // Act
+          const next = await store.updateReleaseState(rec.repository, rec.digest, 'AWAITING_APPROVAL', {
+            approvalRound: 1,
+          });
+          const done = await store.updateReleaseState(rec.repository, rec.digest, 'PROMOTED', { outcome: 'PROMOTED' });
+
+          // Assess
+          expect(next).toMatchObject({ state: 'AWAITING_APPROVAL', approvalRound: 1 });
+          expect(done).toMatchObject({ state: 'PROMOTED', approvalRound: 1 });
+        });
+      });
+
       describe('when the release is unknown', () => {
         it('throws NotFoundError and creates nothing', async () => {
           // Prepare
@@ -416,6 +444,25 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         });
       });
 
+      describe('when the evidence is of a later approval round than the stored record', () => {
+        it('replaces it; within that round the first write wins again', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          await store.putEvidence(evidenceRecord(repository, digest, { kind: 'approval', status: 'PASS' }));
+          const later = evidenceRecord(repository, digest, { kind: 'approval', status: 'FAIL', round: 1 });
+
+          // Act
+          const replaced = await store.putEvidence(later);
+          const retried = await store.putEvidence({ ...later, status: 'PASS' });
+          const earlier = await store.putEvidence(evidenceRecord(repository, digest, { kind: 'approval' }));
+
+          // Assess
+          expect([replaced, retried, earlier]).toEqual([later, later, later]);
+          expect(await store.getEvidence(repository, digest, 'approval')).toEqual(later);
+        });
+      });
+
       describe('when the evidence is new', () => {
         it('returns it as stored', async () => {
           // Prepare
@@ -507,6 +554,27 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         // Assess
         expect(result).toEqual(first);
         expect(await store.getDecision(repository, digest)).toEqual(first);
+      });
+
+      it('replaces the decision with one of a later approval round, and keeps that one on a replay', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        await store.putDecision(decisionRecord(repository, digest));
+        const later = {
+          ...decisionRecord(repository, digest),
+          decision: 'PASS' as const,
+          reasons: ['again'],
+          round: 1,
+        };
+
+        // Act
+        const replaced = await store.putDecision(later);
+        const replayed = await store.putDecision({ ...later, reasons: ['replayed'] });
+
+        // Assess
+        expect([replaced, replayed]).toEqual([later, later]);
+        expect(await store.getDecision(repository, digest)).toEqual(later);
       });
 
       it('returns null for a release without a decision', async () => {
@@ -668,6 +736,63 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
           // Assess
           await expect(act).rejects.toBeInstanceOf(InvalidInputError);
           expect((await store.getApproval(id))?.state).toBe('PENDING');
+        });
+      });
+    });
+
+    describe('Method: supersedeApproval', () => {
+      const supersession = {
+        at: '2026-01-10T11:00:00.000Z',
+        reason: 'evidence-changed-after-approval: the scan changed',
+        approvedEvidenceSetDigest: newDigest(),
+        currentEvidenceSetDigest: newDigest(),
+      };
+
+      describe('when the approval was approved', () => {
+        it('marks it SUPERSEDED with the supersession, keeps the rest, and lists it under its state', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+          const approved = await store.decideApproval(id, 'APPROVED', 'alice@example.com', '2026-01-10T10:06:00.000Z');
+
+          // Act
+          const superseded = await store.supersedeApproval(id, supersession);
+          const again = await store.supersedeApproval(id, { ...supersession, reason: 'a retry' });
+
+          // Assess
+          expect(superseded).toEqual({ ...approved, state: 'SUPERSEDED', supersession });
+          expect(again).toEqual(superseded);
+          expect(await store.getApproval(id)).toEqual(superseded);
+          expect((await store.listApprovals('SUPERSEDED')).map((a) => a.approvalId)).toContain(id);
+          expect((await store.listApprovals('APPROVED')).map((a) => a.approvalId)).not.toContain(id);
+        });
+      });
+
+      describe('when the approval is pending or was rejected', () => {
+        it('throws ALREADY_DECIDED and changes nothing', async () => {
+          // Prepare
+          const pending = await storedApproval();
+          const { approvalId: rejectedId } = await storedApproval();
+          const rejected = await store.decideApproval(rejectedId, 'REJECTED', 'bob', '2026-01-10T10:06:00.000Z');
+
+          // Act
+          const onPending = store.supersedeApproval(pending.approvalId, supersession);
+          const onRejected = store.supersedeApproval(rejectedId, supersession);
+
+          // Assess
+          await expect(onPending).rejects.toThrowWithCode(AlreadyDecidedError, 'ALREADY_DECIDED');
+          await expect(onRejected).rejects.toThrowWithCode(AlreadyDecidedError, 'ALREADY_DECIDED');
+          expect((await store.getApproval(pending.approvalId))?.state).toBe('PENDING');
+          expect(await store.getApproval(rejectedId)).toEqual(rejected);
+        });
+      });
+
+      describe('when the approval id is unknown', () => {
+        it('throws NotFoundError', async () => {
+          // Act
+          const act = store.supersedeApproval('no-such-approval', supersession);
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(NotFoundError);
         });
       });
     });
@@ -925,6 +1050,71 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
           // Assess
           await expect(act).rejects.toBeInstanceOf(NotFoundError);
           expect(await store.getApproval('no-such-approval')).toBeNull();
+        });
+      });
+    });
+
+    describe('Method: recordApprovalMessage', () => {
+      describe('when no message is recorded yet', () => {
+        it('stores the channel and ts and changes nothing else', async () => {
+          // Prepare
+          const pending = await storedApproval();
+          const message = { channel: 'C0RELEASES', ts: '1765000000.000100' };
+
+          // Act
+          const recorded = await store.recordApprovalMessage(pending.approvalId, message);
+
+          // Assess
+          expect(recorded).toEqual({ ...pending, slackMessage: message });
+          expect(await store.getApproval(pending.approvalId)).toEqual({ ...pending, slackMessage: message });
+        });
+      });
+
+      describe('when a message is already recorded (a retried request)', () => {
+        it('keeps the first one and returns it', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+          const first = await store.recordApprovalMessage(id, { channel: 'C0RELEASES', ts: '1765000000.000100' });
+
+          // Act
+          const second = await store.recordApprovalMessage(id, { channel: 'C0OTHER', ts: '1765000009.000900' });
+
+          // Assess
+          expect(second).toEqual(first);
+          expect((await store.getApproval(id))?.slackMessage).toEqual({
+            channel: 'C0RELEASES',
+            ts: '1765000000.000100',
+          });
+        });
+      });
+
+      describe('when the approval was answered already', () => {
+        it('still records the message, so the outcome can update it', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+          await store.decideApproval(id, 'REJECTED', 'alice', '2026-01-10T10:06:00.000Z');
+
+          // Act
+          const recorded = await store.recordApprovalMessage(id, { channel: 'C0RELEASES', ts: '1765000000.000100' });
+
+          // Assess
+          expect(recorded).toMatchObject({ state: 'REJECTED', slackMessage: { channel: 'C0RELEASES' } });
+        });
+      });
+
+      describe('when the message reference is malformed or the id unknown', () => {
+        it('throws and stores nothing', async () => {
+          // Prepare
+          const { approvalId: id } = await storedApproval();
+
+          // Act
+          const bad = store.recordApprovalMessage(id, { channel: '<!channel>', ts: 'now' });
+          const unknown = store.recordApprovalMessage('no-such-approval', { channel: 'C0A', ts: '1.2' });
+
+          // Assess
+          await expect(bad).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
+          await expect(unknown).rejects.toBeInstanceOf(NotFoundError);
+          expect((await store.getApproval(id))?.slackMessage).toBeUndefined();
         });
       });
     });
@@ -1348,12 +1538,29 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
 
         // Assess
         const expected = [
-          { version: '3.0.11-1', repository: repoB, digest: digestB },
-          { version: '3.0.7-1', repository: repoA, digest: digestA },
+          {
+            version: '3.0.11-1',
+            repository: repoB,
+            digest: digestB,
+            components: [`pkg:deb/debian/${name}@3.0.11-1`],
+          },
+          {
+            version: '3.0.7-1',
+            repository: repoA,
+            digest: digestA,
+            components: [
+              `pkg:deb/debian/${name}@3.0.7-1?arch=amd64&distro=debian-12`,
+              `pkg:deb/debian/${name}@3.0.7-1?arch=arm64&distro=debian-12`,
+            ],
+          },
         ];
         expect(byBase).toEqual(expected);
         expect(byVersioned).toEqual(expected);
-        expect(other).toEqual(expect.arrayContaining([{ version: '1.3.0', repository: repoA, digest: digestA }]));
+        expect(other).toEqual(
+          expect.arrayContaining([
+            { version: '1.3.0', repository: repoA, digest: digestA, components: ['pkg:npm/left-pad@1.3.0'] },
+          ]),
+        );
       });
 
       it('indexes more purls than one batch holds', async () => {
@@ -1369,7 +1576,7 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         // Assess
         const found = await Promise.all(purls.map((p) => store.findByPackage(p)));
         expect(found.map((f) => f.length)).toEqual(purls.map(() => 1));
-        expect(found[59]).toEqual([{ version: '1.0.59', repository, digest }]);
+        expect(found[59]).toEqual([{ version: '1.0.59', repository, digest, components: [purls[59]] }]);
       });
 
       it('keeps one entry per package version and release, however often it is indexed', async () => {
@@ -1383,7 +1590,8 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         await store.indexPackages(repository, digest, [purl]);
 
         // Assess
-        expect(await store.findByPackage(purl)).toEqual([{ version: '2.0.0', repository, digest }]);
+        // The entry is rewritten whole: a later indexing of the release names what it was given.
+        expect(await store.findByPackage(purl)).toEqual([{ version: '2.0.0', repository, digest, components: [purl] }]);
       });
 
       it('canonicalises purls the way packageurl-js does, on indexing and on finding', async () => {
@@ -1397,7 +1605,9 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         const found = await store.findByPackage(`pkg:npm/%40acme/${name}`);
 
         // Assess
-        expect(found).toEqual([{ version: '1.0.0', repository, digest }]);
+        expect(found).toEqual([
+          { version: '1.0.0', repository, digest, components: [`pkg:npm/%40acme/${name}@1.0.0`] },
+        ]);
       });
 
       it('orders entries by version as a string, then by repository@digest', async () => {
@@ -1414,11 +1624,84 @@ export function describeReleaseStoreContract(name: string, makeStore: () => Prom
         const found = await store.findByPackage(`pkg:pypi/${name}`);
 
         // Assess
-        expect(found).toEqual([
+        expect(found.map(({ components: _, ...entry }) => entry)).toEqual([
           { version: '1', repository: repoA, digest: digestA },
           { version: '1', repository: repoB, digest: digestB },
           { version: '1!2', repository: repoB, digest: digestB },
         ]);
+      });
+
+      it('indexes a source package under its own identity, pointing to the binaries built from it', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const source = `openssl-${uniqueSuffix()}`;
+        const libssl = `pkg:deb/debian/lib${source}@3.0.11-1+b1?arch=amd64&distro=debian-12`;
+        const tool = `pkg:deb/debian/${source}-tool@3.0.11-1+b1?arch=amd64&distro=debian-12`;
+
+        // Act
+        await store.indexPackages(
+          repository,
+          digest,
+          [libssl, tool],
+          [
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: tool },
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: libssl },
+          ],
+        );
+        await store.indexPackages(
+          repository,
+          digest,
+          [libssl, tool],
+          [
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: libssl },
+            { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: tool },
+          ],
+        );
+
+        // Assess
+        expect(await store.findByPackage(`pkg:deb/debian/${source}`)).toEqual([
+          { version: '3.0.11-1', repository, digest, components: [libssl, tool] },
+        ]);
+        expect(await store.findByPackage(`pkg:deb/debian/lib${source}`)).toEqual([
+          { version: '3.0.11-1+b1', repository, digest, components: [libssl] },
+        ]);
+      });
+
+      it('refuses a source package whose purl or binary is not a purl, and indexes nothing', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const binary = `pkg:apk/alpine/libcrypto-${uniqueSuffix()}@3.1.4-r5`;
+
+        // Act
+        const act = store.indexPackages(repository, digest, [binary], [{ purl: 'openssl', binary }]);
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.findByPackage(binary)).toEqual([]);
+      });
+
+      it('refuses a package with more entries than its bound rather than answer in part', async () => {
+        // Prepare
+        const bounded = await makeStore({ maxPackageIndexEntries: 3 });
+        const [full, over] = [`bounded-${uniqueSuffix()}`, `over-${uniqueSuffix()}`];
+        for (let i = 0; i < 3; i++) {
+          const digest = newDigest();
+          await bounded.indexPackages(newRepository(), digest, [
+            `pkg:npm/${full}@1.0.${i}`,
+            `pkg:npm/${over}@1.0.${i}`,
+          ]);
+        }
+        await bounded.indexPackages(newRepository(), newDigest(), [`pkg:npm/${over}@2.0.0`]);
+
+        // Act
+        const atBound = await bounded.findByPackage(`pkg:npm/${full}`);
+        const act = bounded.findByPackage(`pkg:npm/${over}`);
+
+        // Assess
+        expect(atBound).toHaveLength(3);
+        await expect(act).rejects.toThrowWithCode(StoreError, 'STORE_ERROR');
       });
 
       it('finds nothing for a package no release contains', async () => {
