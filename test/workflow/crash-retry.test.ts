@@ -349,10 +349,15 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       approvals,
       // Written once each, whichever step crashed and was retried.
       // Their ids derive from the random approval id, and order records of the same time (the
-      // clock is fixed): compared without them, by time and kind.
+      // clock is fixed): compared without them, by time, approval (as numbered below) and kind.
       approvalAudit: (await store.listApprovalAudit(REPOSITORY, digest))
         .map(({ id: _id, ...r }) => r)
-        .sort((a, b) => compareCodePoints(a.at, b.at) || compareCodePoints(a.kind, b.kind)),
+        .sort(
+          (a, b) =>
+            compareCodePoints(a.at, b.at) ||
+            approvalNumber(approvals, a.approvalId) - approvalNumber(approvals, b.approvalId) ||
+            compareCodePoints(a.kind, b.kind),
+        ),
       registry: registryState,
       outcomes: once(world.outcomes.events.map((e) => ({ type: e.type, detail: e.detail }))),
       // A crash injected into chat.update is absorbed by design (the decision stands) and reported
@@ -366,13 +371,24 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     };
     let text = JSON.stringify(state);
     for (const [i, a] of approvals.entries()) text = text.replaceAll(a.approvalId, `<approval ${i}>`);
-    const finalRecords = evidence.flatMap((e) => e.documents.filter((d) => d.name === APPROVAL_RECORD_NAME));
-    for (const [i, d] of finalRecords.entries()) text = text.replaceAll(d.digest, `<approval record ${i}>`);
+    // Final approval records: in the evidence, and in the events of approvals superseded since.
+    const finalRecords = new Set([
+      ...evidence.flatMap((e) => e.documents.filter((d) => d.name === APPROVAL_RECORD_NAME).map((d) => d.digest)),
+      ...world.outcomes.events.flatMap((e) =>
+        typeof e.detail.approvalRecord === 'string' ? [e.detail.approvalRecord] : [],
+      ),
+    ]);
+    for (const [i, d] of [...finalRecords].entries()) text = text.replaceAll(d, `<approval record ${i}>`);
     // A Slack message's ts is the receiver's clock (seconds.sequence).
     text = text.replace(/\b\d{10}\.\d{6}\b/g, '<slack ts>');
     return JSON.parse(text) as unknown;
   }
 });
+
+/** The place of an approval among the listed ones: the number its id is replaced with. */
+function approvalNumber(approvals: readonly { approvalId: string }[], approvalId: string): number {
+  return approvals.findIndex((a) => a.approvalId === approvalId);
+}
 
 /**
  * A mail with its link token shown as its claims: the token signs the random approval id, which
