@@ -34,7 +34,7 @@ Usage:
                    [--revocations FILE]
   release-gate approve <approval-id> [--by NAME] [--comment TEXT]            (the local stack)
   release-gate approve <approval-id> --aws [--api-url URL] [--comment TEXT]  (AWS: you are your AWS principal)
-  release-gate reject  <approval-id> … (the same options)
+  release-gate reject  <approval-id> --comment REASON … (the same options; a reject needs a reason)
   release-gate status [<digest>] [--json] [--work-dir DIR]
 ${TRIAGE_USAGE}
   release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
@@ -211,6 +211,9 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
   const ids = [...(split.id === undefined ? [] : [split.id]), ...positionals];
   const [approvalId] = ids;
   if (approvalId === undefined || ids.length > 1) throw new UsageError(`${command} takes exactly one approval id`);
+  // Asked here so nothing is sent; the gate refuses a reject without a reason on every channel too.
+  if (command === 'reject' && (values.comment ?? '').trim() === '')
+    throw new UsageError('reject needs a reason: --comment "why it is rejected"');
   if (values.aws) {
     // On AWS the answer goes through the IAM-authorized route: API Gateway verifies the SigV4
     // signature and names the principal; the CLI never claims an identity itself.

@@ -22,9 +22,6 @@ const FormSchema = z
   // A typed identity is refused, not ignored: whoever sends one expects it to count.
   .strict();
 
-export const REJECT_NEEDS_REASON =
-  'a reject needs a reason: go back, write why in the reason field, and press Reject again';
-
 const html = (statusCode: number, body: string): APIGatewayProxyResultV2 => ({
   statusCode,
   headers: {
@@ -101,10 +98,6 @@ export const makeHandler =
       const form = FormSchema.safeParse(fields);
       if (!form.success)
         return html(400, renderResultPage('Bad request', 'a decision and the signed link are required'));
-      // Approve is one click; a reject must say why (the page's form requires it too).
-      if (form.data.decision === 'reject' && (form.data.comment ?? '').trim() === '') {
-        return html(400, renderResultPage('Reason required', REJECT_NEEDS_REASON));
-      }
       const signedIn = linkAuthorizerEmail(event);
       if ('refused' in signedIn) return html(403, renderResultPage('Refused', signedIn.refused));
       const verified = signedIn.verifiedEmail;

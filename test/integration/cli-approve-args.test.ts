@@ -35,6 +35,21 @@ describe('Command: release-gate approve|reject (arguments)', () => {
     });
   });
 
+  describe.each([
+    ['on the local stack', ['reject', '0123456789abcdef0123456789abcdef', '--by', 'tester']],
+    ['with --aws', ['reject', '0123456789abcdef0123456789abcdef', '--aws', '--comment', ' ']],
+  ])('when reject has no --comment (%s)', (_label, args) => {
+    it('is a usage error naming --comment (exit 2), before anything is sent', async () => {
+      // Act
+      const res = await runCli([...args, '--work-dir', workDir]);
+
+      // Assess
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain('reject needs a reason: --comment');
+      expect(res.stderr).not.toContain('no local gate is running');
+    });
+  });
+
   describe('when --by is given with --aws', () => {
     it('refuses it (usage error, exit 2): on AWS the identity is the caller principal, never typed', async () => {
       // Act

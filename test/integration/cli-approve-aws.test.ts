@@ -146,7 +146,7 @@ describe('Route: POST /cli/approvals/{id} on the embedded stack (SigV4 verified 
 
       // Act
       const first = await runCli(['approve', approvalId, '--aws', '--comment', 'from the CLI'], { env });
-      const late = await runCli(['reject', approvalId, '--aws'], { env });
+      const late = await runCli(['reject', approvalId, '--aws', '--comment', 'too late'], { env });
       const noUrl = await runCli(['approve', approvalId, '--aws'], { env: { ...env, RELEASE_GATE_API_URL: '' } });
       const exec = await w.gate.waitForExecution(executionName);
 

@@ -169,6 +169,7 @@ export async function driveRelease(opts: DriveOptions): Promise<DriveResult> {
           approvalId: requested.approvalId,
           decision: answered.decision,
           identity: { kind: 'cli-local', subject: answered.by },
+          comment: `${answered.decision} from the driver`,
         }),
       );
       const answer = tokens.answerOf('approval');

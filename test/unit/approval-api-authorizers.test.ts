@@ -223,6 +223,28 @@ describe('Function: approval-api handler, the IAM-authorized CLI route (issue 8)
     });
   });
 
+  describe('when a rejection comes without a reason', () => {
+    it('answers 400 naming the missing reason and leaves the approval pending; approve needs none', async () => {
+      // Prepare
+      const { w, approvalId } = await waiting();
+
+      // Act
+      const bare = await cliAnswer(w, approvalId, { decision: 'reject' }, ERIN);
+      const blank = await cliAnswer(w, approvalId, { decision: 'reject', comment: '   ' }, ERIN);
+      const pending = await w.store.getApproval(approvalId);
+      const approved = await cliAnswer(w, approvalId, { decision: 'approve' }, ERIN);
+
+      // Assess
+      for (const res of [bare, blank]) {
+        expect(res).toMatchObject({ status: 400, body: { error: 'INVALID_INPUT' } });
+        expect(String(res.body.message)).toContain('a reject needs a reason');
+      }
+      expect(pending).toMatchObject({ state: 'PENDING', approvals: [] });
+      expect(w.tokens.failures).toEqual([]);
+      expect(approved).toMatchObject({ status: 200, body: { state: 'APPROVED', decidedBy: ERIN } });
+    });
+  });
+
   describe('when the answer is a rejection, then another answer', () => {
     it('rejects, then answers 409 to the late approval', async () => {
       // Prepare

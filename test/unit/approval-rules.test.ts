@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { slackButtonValue, slackSignature } from '../../lambdas/domain/approval/slack.js';
 import { extractBuildTriggerIdentities } from '../../lambdas/domain/attest/slsa.js';
-import { ConfigError } from '../../lambdas/domain/errors.js';
+import { ConfigError, InvalidInputError } from '../../lambdas/domain/errors.js';
 import { ApprovalPolicySchema } from '../../lambdas/domain/evidence/approval-policy.js';
 import { evaluatePolicy } from '../../lambdas/domain/policy/evaluate.js';
 import { policyFor } from '../../lambdas/domain/policy/load.js';
@@ -16,6 +16,7 @@ import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import type { StoredEvidence } from '../../lambdas/domain/records.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { isAllowedApprover, personKey, pushersMatching } from '../../lambdas/domain/workflow/approvers.js';
+import { decideApproval, REJECT_NEEDS_REASON } from '../../lambdas/domain/workflow/decide-approval.js';
 import { evidenceSetDigest } from '../../lambdas/domain/workflow/evidence-set.js';
 import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
 import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
@@ -410,6 +411,65 @@ describe('Function: approval-api handler, the Slack route (issue 8)', () => {
         state: 'APPROVED',
         approvals: [{ by: 'U0BOB', via: 'slack' }],
       });
+    });
+  });
+});
+
+describe('Function: decideApproval, a reject without a reason', () => {
+  describe.each([
+    ['email-link', 'bob@example.com'],
+    ['cli-local', 'bob@example.com'],
+    ['cli-aws', 'arn:aws:iam::111122223333:user/bob'],
+    ['slack', 'U0BOB'],
+  ] as const)('when it comes through %s', (kind, subject) => {
+    it('is refused with INVALID_INPUT naming the reason, and the approval stays pending', async () => {
+      // Prepare
+      const w = handlerWorld({
+        policy: policyOf({
+          rules: [
+            {
+              repositories: ['**'],
+              approval: { people: RULES.people, approvers: ['bob@example.com', 'arn:aws:iam::111122223333:user/bob'] },
+            },
+          ],
+        }),
+      });
+      const { approvalId } = await builtByAlice(w);
+      const gate = (await w.getDeps()).gate;
+
+      // Act
+      const answer = decideApproval(gate, {
+        approvalId,
+        decision: 'reject',
+        identity: { kind, subject },
+        comment: ' ',
+      });
+
+      // Assess
+      await expect(answer).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT', REJECT_NEEDS_REASON);
+      expect(await w.store.getApproval(approvalId)).toMatchObject({ state: 'PENDING' });
+      expect(w.tokens.failures).toEqual([]);
+    });
+  });
+
+  describe('when the channel cannot ask for a reason in the same step (rejectWithoutReason, a Slack button)', () => {
+    it('is taken, and one reject is final', async () => {
+      // Prepare
+      const w = aliceAndBobWorld();
+      const { approvalId } = await builtByAlice(w);
+      const gate = (await w.getDeps()).gate;
+
+      // Act
+      const rejected = await decideApproval(gate, {
+        approvalId,
+        decision: 'reject',
+        identity: { kind: 'slack', subject: 'U0BOB' },
+        rejectWithoutReason: true,
+      });
+
+      // Assess
+      expect(rejected).toMatchObject({ state: 'REJECTED', decidedBy: 'U0BOB' });
+      expect(w.tokens.failures).toHaveLength(1);
     });
   });
 });

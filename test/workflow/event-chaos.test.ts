@@ -151,7 +151,11 @@ describe('Workflow: event chaos (issue 10)', () => {
     gate.onOutcome((e) => {
       if (e.type !== 'Approval Requested') return;
       const decision = answers.get(`${String(e.detail.repository)}@${String(e.detail.digest)}`) ?? 'reject';
-      void postApproval(String(e.detail.url), { decision, by: 'alice@example.com' }).then(
+      void postApproval(String(e.detail.url), {
+        decision,
+        by: 'alice@example.com',
+        comment: `${decision}: chaos`,
+      }).then(
         async (res) => {
           if (res.status !== 200) unanswered.push(`${e.detail.url}: ${res.status} ${await res.text()}`);
         },

@@ -58,7 +58,17 @@ export interface ApprovalAnswer {
   readonly evidenceSetDigest?: string;
   /** Where the answer came from (links, Slack): kept in its audit record. */
   readonly origin?: AuditOrigin;
+  /**
+   * Accept a reject without a reason. Only for a channel that cannot ask for one in the same step
+   * (a Slack button click); once it asks (a Slack modal), it passes the reason as `comment` instead.
+   * @default false - a reject with a blank comment is refused with REJECT_NEEDS_REASON
+   */
+  readonly rejectWithoutReason?: boolean;
 }
+
+/** Why a reject without a reason is refused, naming where each channel takes the reason. */
+export const REJECT_NEEDS_REASON =
+  'a reject needs a reason: say why (the reason field on the page, --comment on the command line, "comment" in the request body)';
 
 /**
  * Answers an approval through a signed link: the link is verified (signature with the current or
@@ -235,6 +245,9 @@ async function decide(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalR
     );
   }
   if (state === 'REJECTED') {
+    // Approve is one step; a reject must say why, whatever the channel (one place for all of them).
+    if (answer.rejectWithoutReason !== true && (answer.comment ?? '').trim() === '')
+      throw new InvalidInputError(REJECT_NEEDS_REASON);
     const rejected = await deps.store.decideApproval(approval.approvalId, state, by, now.toISOString(), answer.comment);
     return completeAnswer(deps, rejected, false, answerer, answer.identity.kind);
   }
@@ -435,6 +448,8 @@ export async function answerBySlack(
     decision: click.decision,
     identity: { kind: 'slack', subject: click.userId },
     evidenceSetDigest: click.evidenceSetDigest,
+    // The button click carries no reason (yet): Slack's reject is accepted without one.
+    rejectWithoutReason: true,
     ...(request.origin === undefined ? {} : { origin: request.origin }),
   });
 }
