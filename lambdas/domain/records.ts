@@ -255,9 +255,9 @@ export type Pusher = Immutable<z.infer<typeof PusherSchema>>;
 /**
  * What an audit record is about: the request, a view of the approval page, an answer that counted
  * (one approval of a quorum, the final approval, a rejection), an answer or view that was refused,
- * and the expiry.
+ * the expiry, and the supersession of an approval whose evidence changed (`onEvidenceChange: reapprove`).
  */
-export const APPROVAL_AUDIT_KINDS = ['requested', 'viewed', 'decided', 'refused', 'expired'] as const;
+export const APPROVAL_AUDIT_KINDS = ['requested', 'viewed', 'decided', 'refused', 'expired', 'superseded'] as const;
 export type ApprovalAuditKind = (typeof APPROVAL_AUDIT_KINDS)[number];
 
 /**
@@ -311,6 +311,8 @@ export const ApprovalAuditRecordSchema = z.object({
   userAgent: AuditTextSchema(AUDIT_LIMITS.userAgent).optional(),
   /** The evidence set the approval is bound to. @default - none (an approval recorded before evidence binding) */
   evidenceSetDigest: DigestSchema.optional(),
+  /** For a `superseded` record: the evidence set Promote found instead of `evidenceSetDigest`. @default - none */
+  currentEvidenceSetDigest: DigestSchema.optional(),
   /** The approval's state after this record's event. @default - unknown (a refusal that read no approval) */
   state: ApprovalStateSchema.optional(),
   /** A refusal's error code (`UNTRUSTED`, `ALREADY_DECIDED`, …, or a Slack refusal's detail). */

@@ -100,7 +100,7 @@ describe('Workflow: onEvidenceChange reapprove (issue 8 §3)', () => {
   const world = useLocalWorld({ tweak: withReapprove });
 
   describe('when a late finding arrives after the request and the policy still passes', () => {
-    it('supersedes the approval, refuses its links, mails a new request, and promotes on its approval', async () => {
+    it('supersedes the approval (audited, its Slack message updated), refuses its links, mails a new request, and promotes on its approval', async () => {
       // Prepare
       const w = world();
       const repository = 'reapprove/late-finding';
@@ -140,6 +140,35 @@ describe('Workflow: onEvidenceChange reapprove (issue 8 §3)', () => {
         },
       });
       expect(old?.supersession?.currentEvidenceSetDigest).not.toBe(first.evidenceSetDigest);
+      // its own audit record, with both evidence sets, once
+      const audit = await r.store.listApprovalAudit(repository, r.digest);
+      expect(audit.filter((a) => a.kind === 'superseded')).toEqual([
+        expect.objectContaining({
+          approvalId: first.approvalId,
+          identity: 'release-gate',
+          channel: 'workflow',
+          state: 'SUPERSEDED',
+          evidenceSetDigest: first.evidenceSetDigest,
+          currentEvidenceSetDigest: old?.supersession?.currentEvidenceSetDigest,
+          outcome: expect.stringMatching(
+            /^superseded: evidence-changed-after-approval: .*a new approval is requested$/,
+          ),
+        }),
+      ]);
+      // its Slack message says so, without buttons; the new approval has a message of its own
+      const updates = (w.gate.slack?.callsOf('chat.update') ?? []).filter(
+        (c) => (c.body as { ts?: string }).ts === old?.slackMessage?.ts,
+      );
+      expect(old?.slackMessage).toBeDefined();
+      expect(updates.map((c) => (c.body as { text?: string }).text)).toEqual([
+        `Approved: ${repository}@${r.digest.slice(0, 19)}`,
+        `Superseded: ${repository}@${r.digest.slice(0, 19)}`,
+      ]);
+      expect(JSON.stringify((updates[1]?.body as { blocks?: unknown }).blocks)).toContain(
+        String(old?.supersession?.currentEvidenceSetDigest),
+      );
+      expect(JSON.stringify((updates[1]?.body as { blocks?: unknown }).blocks)).not.toContain('"actions"');
+      expect((await r.store.getApproval(second.approvalId))?.slackMessage?.ts).not.toBe(old?.slackMessage?.ts);
       expect(await r.store.getApproval(second.approvalId)).toMatchObject({ state: 'APPROVED', round: 1 });
       // the old links are refused, saying why
       expect(oldLink.status).toBe(409);

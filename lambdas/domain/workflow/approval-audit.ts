@@ -90,6 +90,7 @@ interface Entry {
   readonly state?: ApprovalState;
   readonly code?: string;
   readonly origin?: AuditOrigin | undefined;
+  readonly currentEvidenceSetDigest?: string | undefined;
 }
 
 function recordOf(approval: ApprovalRecord, e: Entry): ApprovalAuditRecord {
@@ -107,6 +108,7 @@ function recordOf(approval: ApprovalRecord, e: Entry): ApprovalAuditRecord {
     ...(sourceIp === '' ? {} : { sourceIp }),
     ...(userAgent === '' ? {} : { userAgent }),
     ...(approval.evidenceSetDigest === undefined ? {} : { evidenceSetDigest: approval.evidenceSetDigest }),
+    ...(e.currentEvidenceSetDigest === undefined ? {} : { currentEvidenceSetDigest: e.currentEvidenceSetDigest }),
     ...(e.state === undefined ? {} : { state: e.state }),
     ...(e.code === undefined ? {} : { code: auditText(e.code, AUDIT_LIMITS.code) }),
     outcome: auditText(e.outcome, AUDIT_LIMITS.outcome) || e.kind,
@@ -259,6 +261,25 @@ export async function auditExpired(deps: GateDeps, approval: ApprovalRecord): Pr
     at: approval.decidedAt ?? approval.expiresAt,
     state: 'EXPIRED',
     outcome: `expired at ${approval.expiresAt} with ${approval.approvals.length} of ${approval.required} approvals`,
+  });
+}
+
+/**
+ * The supersession of an approval by Promote (the evidence changed after it was requested;
+ * `onEvidenceChange: reapprove`), once, with both evidence-set digests. Fails closed: it is written
+ * before the next approval round starts, and a retried Promote writes the same record.
+ */
+export async function auditSuperseded(deps: GateDeps, approval: ApprovalRecord): Promise<void> {
+  const s = approval.supersession;
+  await append(deps, approval, {
+    id: derivedId(approval.approvalId, 'superseded'),
+    kind: 'superseded',
+    identity: GATE_IDENTITY,
+    channel: 'workflow',
+    at: s?.at ?? deps.clock.now().toISOString(),
+    state: 'SUPERSEDED',
+    currentEvidenceSetDigest: s?.currentEvidenceSetDigest,
+    outcome: `superseded: ${s?.reason ?? 'the evidence changed after the approval was requested'}; a new approval is requested`,
   });
 }
 

@@ -6,9 +6,11 @@ import { policyFor, targetRepositoryFor } from '../policy/load.js';
 import { approvalRulesFor, type RepositoryPolicy } from '../policy/schema.js';
 import type { ApprovalRecord, ReleaseRecord, StoredEvidence } from '../ports.js';
 import { copyImage } from '../promotion/copy.js';
+import { auditSuperseded } from './approval-audit.js';
 import type { GateDeps } from './deps.js';
 import { evidenceSetDigest } from './evidence-set.js';
 import type { ReleaseRef } from './inputs.js';
+import { updateSupersededMessage } from './slack-approval.js';
 
 /**
  * What Promote did: PROMOTED, or EVIDENCE_CHANGED when the approval was superseded because the
@@ -136,6 +138,7 @@ async function checkApprovalBinding(
   const ours = approval !== null && approval.repository === req.repository && approval.digest === req.digest;
   if (ours && approval.state === 'SUPERSEDED' && reapprove) {
     // A retry of this step after it superseded the approval: finish starting the next round.
+    await announceSupersession(deps, approval);
     await startNextRound(deps, req, approval);
     return 'superseded';
   }
@@ -163,8 +166,19 @@ async function checkApprovalBinding(
     currentEvidenceSetDigest: now,
     ...(decision === null ? {} : { decisionDocument: decision.documentDigest }),
   });
+  await announceSupersession(deps, superseded);
   await startNextRound(deps, req, superseded);
   return 'superseded';
+}
+
+/**
+ * The supersession's audit record (once, fails closed) and its Slack message update (best
+ * effort). No outcome event of its own: the next round's `Approval Requested` (same repository and
+ * digest, a new approval id and evidence set) is how consumers see it, and the old approval's record says why.
+ */
+async function announceSupersession(deps: GateDeps, superseded: ApprovalRecord): Promise<void> {
+  await auditSuperseded(deps, superseded);
+  await updateSupersededMessage(deps, superseded);
 }
 
 /**

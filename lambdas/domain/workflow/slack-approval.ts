@@ -13,6 +13,8 @@ import {
   type ApprovalOutcomeFacts,
   approvalOutcomeMessage,
   approvalRequestMessage,
+  capText,
+  mrkdwn,
   type SlackBlock,
 } from '../approval/slack-message.js';
 import { describeError, GateError } from '../errors.js';
@@ -180,6 +182,41 @@ async function reportUpdateFailure(
       error: describeError(err),
     })
     .catch(() => undefined);
+}
+
+/**
+ * Replaces the Slack message of an approval Promote superseded (the evidence changed after it was
+ * requested) with a note saying so and pointing at the next request; no buttons. Built here, not
+ * as an `ApprovalOutcome`, because a supersession is no decision: the release goes on to a new
+ * approval. Never throws (a failure goes to the operators' topic, like every update).
+ */
+export async function updateSupersededMessage(deps: GateDeps, approval: ApprovalRecord): Promise<void> {
+  const message = approval.slackMessage;
+  if (message === undefined || deps.slack === undefined) return;
+  // Repository names and approver ids are others' text: one line, Slack's control characters escaped.
+  const safe = (t: string, max: number) => capText(mrkdwn(t.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ')), max);
+  const subject = `${safe(approval.repository, 256)}@${approval.digest.slice(0, 19)}`;
+  const s = approval.supersession;
+  const lines = [
+    `*:recycle: Superseded:* ${subject}`,
+    `*Approved by:* ${safe(approval.approvals.map((a) => a.by).join(', ') || 'nobody', 1000)}`,
+    `*At:* ${safe(s?.at ?? deps.clock.now().toISOString(), 40)}`,
+    '• The evidence changed after this approval was requested: it no longer counts, and a new approval was requested for the evidence as it is now.',
+    `• Approved evidence set ${s?.approvedEvidenceSetDigest ?? '(none recorded)'}; now ${s?.currentEvidenceSetDigest ?? 'unknown'}`,
+  ];
+  const page = `${pageOf(deps, approval.approvalId)}`;
+  const blocks: SlackBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: capText(lines.join('\n'), 3000), verbatim: true } },
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `<${mrkdwn(page).replace(/\|/g, '%7C')}|The approval>`, verbatim: true }],
+    },
+  ];
+  try {
+    await deps.slack.update(message.channel, message.ts, blocks, `Superseded: ${subject}`);
+  } catch (err) {
+    await reportUpdateFailure(deps, approval, message, 'superseded', err);
+  }
 }
 
 /**
