@@ -164,10 +164,10 @@ describe('Workflow: onEvidenceChange reapprove (issue 8 §3)', () => {
         `Approved: ${repository}@${r.digest.slice(0, 19)}`,
         `Superseded: ${repository}@${r.digest.slice(0, 19)}`,
       ]);
-      expect(JSON.stringify((updates[1]?.body as { blocks?: unknown }).blocks)).toContain(
+      expect(JSON.stringify((updates[1]?.body as { blocks?: unknown } | undefined)?.blocks)).toContain(
         String(old?.supersession?.currentEvidenceSetDigest),
       );
-      expect(JSON.stringify((updates[1]?.body as { blocks?: unknown }).blocks)).not.toContain('"actions"');
+      expect(JSON.stringify((updates[1]?.body as { blocks?: unknown } | undefined)?.blocks)).not.toContain('"actions"');
       expect((await r.store.getApproval(second.approvalId))?.slackMessage?.ts).not.toBe(old?.slackMessage?.ts);
       expect(await r.store.getApproval(second.approvalId)).toMatchObject({ state: 'APPROVED', round: 1 });
       // the old links are refused, saying why
