@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
+import { signedPost } from '../../cli/commands/approve-aws.js';
 import { cycloneDxSbom, evalResults, slsaProvenance } from '../../cli/fixtures/documents.js';
 import { buildImage, jsonBytes } from '../../cli/fixtures/image.js';
 import { createTestSigstore, issueKeylessCertificate, keylessSignatureLayer } from '../../cli/fixtures/keyless.js';
@@ -34,6 +35,13 @@ import {
 } from '../../cli/fixtures/scenarios.js';
 import { cosignSign, envelopeBytes, inTotoStatement, signDsse, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { sigstoreImageBundle } from '../../cli/fixtures/sigstore.js';
+import {
+  generateAccessKey,
+  localUserArn,
+  type ReceivedRequest,
+  SigV4RefusedError,
+  verifySigV4,
+} from '../../cli/local/iam-route.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { signLink } from '../../lambdas/domain/approval/link.js';
 import { verifyEnvelope } from '../../lambdas/domain/attest/dsse.js';
@@ -55,9 +63,11 @@ import { verifyBundle } from '../../lambdas/domain/sigstore/verify-bundle.js';
 import { parseCycloneDxVex } from '../../lambdas/domain/vex/cyclonedx-vex.js';
 import { parseOpenVex } from '../../lambdas/domain/vex/openvex.js';
 import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
+import { CLI_APPROVAL_ROUTE_KEY } from '../../lambdas/handlers/cli-approvals.js';
+import { linkAuthorizerEmail } from '../../lambdas/handlers/link-authorizer.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
-import { handlerWorld } from './handler-world.js';
+import { handlerWorld, policyOf } from './handler-world.js';
 
 /** One entry point and the inputs it is fuzzed with. */
 export interface FuzzTarget {
@@ -491,11 +501,11 @@ export async function fuzzTargets(): Promise<FuzzKit> {
       exp: Math.floor(world.clock.now().getTime() / 1000) + 3600,
     });
   let approvals = 0;
-  const pendingApproval = async (): Promise<string> => {
+  const pendingApproval = async (into: Pick<typeof world, 'store' | 'clock'> = world): Promise<string> => {
     approvals += 1;
     const approvalId = `${approvals}`.padStart(32, '0');
-    const now = world.clock.now();
-    await world.store.putApproval({
+    const now = into.clock.now();
+    await into.store.putApproval({
       approvalId,
       repository: 'fuzz/app',
       digest: subjectDigest,
@@ -540,6 +550,138 @@ export async function fuzzTargets(): Promise<FuzzKit> {
     isBase64Encoded: fc.boolean(),
     headers: fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 40 }), { maxKeys: 3 }),
   });
+
+  // The IAM route (`release-gate approve --aws`): a world whose rule allows one IAM role's sessions.
+  const iamWorld = handlerWorld({
+    policy: policyOf({
+      rules: [
+        { repositories: ['**'], approval: { approvers: ['arn:aws:sts::111122223333:assumed-role/Approvers/*'] } },
+      ],
+    }),
+  });
+  const cliRoute = approvalApi(iamWorld.getDeps);
+  const ALLOWED_ARN = 'arn:aws:sts::111122223333:assumed-role/Approvers/erin';
+  // Weighted so that about one input in six is a signed answer the rules accept.
+  const iamRequest = fc.record({
+    id: fc.oneof({ arbitrary: fc.constant(PENDING), weight: 3 }, fc.string({ maxLength: 80 })),
+    body: fc.oneof(
+      {
+        arbitrary: fc.constantFrom(
+          '{"decision":"approve"}',
+          '{"decision":"reject","comment":"no"}',
+          '{"decision":"reject"}',
+        ),
+        weight: 4,
+      },
+      fc.constant(`{"decision":"approve","by":"${ALLOWED_ARN}"}`),
+      fc
+        .record(
+          { decision: fc.oneof(fc.constantFrom('approve', 'reject'), fc.jsonValue()), comment: fc.jsonValue() },
+          { requiredKeys: [] },
+        )
+        .map((b) => JSON.stringify(b)),
+      mutatedJson({ decision: 'approve', comment: 'ok' }).map((b) => JSON.stringify(b)),
+      fc.string({ maxLength: 200 }),
+      fc.string({ minLength: 16_380, maxLength: 16_400 }),
+    ),
+    isBase64Encoded: fc.boolean(),
+    // What API Gateway would put in requestContext.authorizer: nothing, garbage, or an IAM context
+    // with a valid, a malformed or a missing ARN, with or without a Cognito identity.
+    authorizer: fc.oneof(
+      { arbitrary: fc.constant({ iam: { userArn: ALLOWED_ARN, cognitoIdentity: null } }), weight: 4 },
+      fc.constant(undefined),
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.record(
+        {
+          iam: fc.record(
+            {
+              userArn: fc.oneof(
+                fc.constant('arn:aws:iam::111122223333:user/mallory'),
+                fc.constant(`${ALLOWED_ARN}\nadmin`),
+                fc.constant(`${ALLOWED_ARN.replace('111122223333', '11112222333')}`),
+                fc.string({ maxLength: 120 }).map((t) => `arn:aws:sts::111122223333:assumed-role/Approvers/${t}`),
+                fc.string({ maxLength: 60 }),
+                fc.jsonValue({ maxDepth: 1 }),
+              ),
+              cognitoIdentity: fc.oneof(fc.constant(null), fc.jsonValue({ maxDepth: 1 })),
+            },
+            { requiredKeys: [] },
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+    ),
+  });
+  const VALID_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]{1,180}$/;
+
+  // The local SigV4 check: one request signed by a local user, then changed (or not) at random.
+  const SIGV4_NOW = new Date('2026-11-25T10:00:00.000Z');
+  const sigv4Key = generateAccessKey();
+  const sigv4User = { userArn: localUserArn('fuzz-approver'), ...sigv4Key };
+  const sigv4Users = { byAccessKey: async (id: string) => (id === sigv4Key.accessKeyId ? sigv4User : undefined) };
+  const sigv4Url = new URL('http://127.0.0.1:8080/cli/approvals/0123456789abcdef0123456789abcdef');
+  const sigv4Body = '{"decision":"approve"}';
+  const signedInit = (
+    await signedPost(sigv4Url, sigv4Body, { region: 'eu-west-1', credentials: sigv4Key, signingDate: SIGV4_NOW })
+  ).init;
+  const sigv4Signed: ReceivedRequest = {
+    method: 'POST',
+    path: sigv4Url.pathname,
+    query: new URLSearchParams(),
+    headers: {
+      ...Object.fromEntries(
+        Object.entries(signedInit.headers as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
+      ),
+      host: sigv4Url.host,
+    },
+    body: sigv4Body,
+  };
+  // Each change touches what the signature covers (or names another key); `none` and an unsigned
+  // header leave it valid.
+  const SIGV4_CHANGES = [
+    'none',
+    'unsigned-header',
+    'body',
+    'path',
+    'method',
+    'query',
+    'host',
+    'date',
+    'signature',
+    'access-key',
+    'region',
+    'drop-signed-header',
+    'session-token',
+    'random-authorization',
+  ] as const;
+  const sigv4Case = fc.record({
+    change: fc.constantFrom(...SIGV4_CHANGES),
+    text: fc.string({ minLength: 1, maxLength: 40 }),
+    header: fc.string({ maxLength: 20 }),
+    at: fc.nat(),
+  });
+
+  // The JWT authorizer's claims on the link routes (OIDC): bob's signed link, posted by whoever the claims say.
+  const jwtClaims = fc.oneof(
+    fc.constant(undefined),
+    fc.jsonValue({ maxDepth: 2 }),
+    fc.record({
+      claims: fc.record(
+        {
+          email: fc.oneof(
+            fc.constantFrom('bob@example.com', 'BOB@example.com', 'mallory@example.com', ' bob@example.com', ''),
+            fc.emailAddress(),
+            fc.jsonValue({ maxDepth: 1 }),
+          ),
+          email_verified: fc.oneof(
+            fc.constantFrom(true, 'true', false, 'false', 'TRUE', 1),
+            fc.jsonValue({ maxDepth: 1 }),
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+    }),
+  );
 
   // The OCI layout: a template written by the adapter, copied per run and then damaged.
   const template = join(scratch, 'template');
@@ -733,6 +875,182 @@ export async function fuzzTargets(): Promise<FuzzKit> {
               `approval-api answered ${status}: ${String(typeof out === 'string' ? out : out.body).slice(0, 300)}`,
             );
           // A 4xx page is how this handler refuses a request; tally it as refused.
+          if (status >= 400) throw new InvalidInputError(`approval-api answered ${status}`);
+        }),
+    },
+    {
+      name: 'approval answer over IAM (cli-approvals handler)',
+      input: iamRequest,
+      run: (i) =>
+        guarded('cli-approvals', async () => {
+          const asked = i as { id: string; body: string; isBase64Encoded: boolean; authorizer: unknown };
+          const id = asked.id === PENDING ? await pendingApproval(iamWorld) : asked.id;
+          const body = asked.isBase64Encoded ? Buffer.from(asked.body).toString('base64') : asked.body;
+          const event = {
+            version: '2.0',
+            routeKey: CLI_APPROVAL_ROUTE_KEY,
+            rawPath: `/cli/approvals/${id}`,
+            rawQueryString: '',
+            headers: {},
+            pathParameters: { id },
+            requestContext: {
+              http: { method: 'POST', path: `/cli/approvals/${id}`, sourceIp: '192.0.2.1', userAgent: 'fuzz' },
+              ...(asked.authorizer === undefined ? {} : { authorizer: asked.authorizer }),
+            },
+            body,
+            isBase64Encoded: asked.isBase64Encoded,
+          } as unknown as APIGatewayProxyEventV2; // only the fields API Gateway always sends and the handler reads
+          const out = await cliRoute(event);
+          if (typeof out === 'string') throw new FuzzPropertyError('cli-approvals answered a bare string');
+          const status = out.statusCode ?? 0;
+          const answer = (() => {
+            try {
+              return JSON.parse(out.body ?? '') as Record<string, unknown>;
+            } catch {
+              throw new FuzzPropertyError(`cli-approvals answered ${status} without a JSON body`);
+            }
+          })();
+          // Never decides without a valid identity: every answer stored is the verified ARN's.
+          const iam = (asked.authorizer as { iam?: { userArn?: unknown; cognitoIdentity?: unknown } } | null)?.iam;
+          const stored = await iamWorld.store.getApproval(id);
+          for (const a of stored?.approvals ?? []) {
+            if (
+              a.by !== iam?.userArn ||
+              !VALID_ARN.test(a.by) ||
+              (iam.cognitoIdentity ?? null) !== null ||
+              a.via !== 'cli-aws'
+            )
+              throw new FuzzPropertyError(
+                `cli-approvals stored an answer by ${JSON.stringify(a.by)} without that verified principal`,
+              );
+          }
+          if (status === 200) return;
+          if (status < 400 || status > 599 || typeof answer.message !== 'string' || answer.message === '')
+            throw new FuzzPropertyError(`cli-approvals answered ${status} without a reason: ${out.body}`);
+          if (status >= 500 && answer.error !== 'MISCONFIGURED')
+            throw new FuzzPropertyError(`cli-approvals failed with ${status}: ${out.body}`);
+          throw new InvalidInputError(`cli-approvals answered ${status}: ${answer.message}`);
+        }),
+    },
+    {
+      name: 'approval answer over IAM, local SigV4 check (verifySigV4)',
+      input: sigv4Case,
+      run: (i) =>
+        guarded('verifySigV4', async () => {
+          const c = i as { change: (typeof SIGV4_CHANGES)[number]; text: string; header: string; at: number };
+          const r = sigv4Signed;
+          const h = { ...r.headers };
+          const auth = h.authorization ?? '';
+          const changed = ((): ReceivedRequest => {
+            switch (c.change) {
+              case 'none':
+                return r;
+              case 'unsigned-header':
+                // Not among SignedHeaders (nor a name the check reads): the signature still verifies.
+                return {
+                  ...r,
+                  headers: { ...h, [`x-fuzz-${c.header.toLowerCase().replace(/[^a-z0-9-]/g, '')}`]: c.text },
+                };
+              case 'body':
+                return { ...r, body: r.body + c.text };
+              case 'path':
+                return { ...r, path: `${r.path}/${encodeURIComponent(c.text)}` };
+              case 'method':
+                return { ...r, method: 'PUT' };
+              case 'query':
+                return { ...r, query: new URLSearchParams({ q: c.text }) };
+              case 'host':
+                return { ...r, headers: { ...h, host: `${h.host}${c.text.length % 9}` } };
+              case 'date': {
+                const later = new Date(SIGV4_NOW.getTime() + 1000 + (c.at % 60_000));
+                return { ...r, headers: { ...h, 'x-amz-date': later.toISOString().replace(/[-:]|\.\d{3}/g, '') } };
+              }
+              case 'signature': {
+                const at = auth.length - 1 - (c.at % 64);
+                const flipped = auth[at] === '0' ? '1' : '0';
+                return { ...r, headers: { ...h, authorization: auth.slice(0, at) + flipped + auth.slice(at + 1) } };
+              }
+              case 'access-key':
+                return {
+                  ...r,
+                  headers: { ...h, authorization: auth.replace(sigv4Key.accessKeyId, generateAccessKey().accessKeyId) },
+                };
+              case 'region':
+                return { ...r, headers: { ...h, authorization: auth.replace('/eu-west-1/', '/us-east-1/') } };
+              case 'drop-signed-header': {
+                const signed = /SignedHeaders=([a-z0-9;-]+)/.exec(auth)?.[1]?.split(';') ?? [];
+                const { [signed[c.at % signed.length] ?? 'host']: _dropped, ...rest } = h;
+                return { ...r, headers: rest };
+              }
+              case 'session-token':
+                return { ...r, headers: { ...h, 'x-amz-security-token': c.text } };
+              case 'random-authorization':
+                return { ...r, headers: { ...h, authorization: `AWS4-HMAC-SHA256 ${c.text}` } };
+            }
+          })();
+          let user: Awaited<ReturnType<typeof verifySigV4>>;
+          try {
+            user = await verifySigV4(sigv4Users, changed, SIGV4_NOW);
+          } catch (err) {
+            if (!(err instanceof SigV4RefusedError) || err.message === '') throw err;
+            if (c.change === 'none' || c.change === 'unsigned-header')
+              throw new FuzzPropertyError(`verifySigV4 refused a request as signed: ${err.message}`);
+            throw new InvalidInputError(`refused: ${err.message}`);
+          }
+          // Never a principal for a request that is not the one signed.
+          if (c.change !== 'none' && c.change !== 'unsigned-header')
+            throw new FuzzPropertyError(`verifySigV4 accepted a request changed in its ${c.change}`);
+          if (user.userArn !== sigv4User.userArn) throw new FuzzPropertyError(`verifySigV4 named ${user.userArn}`);
+        }),
+    },
+    {
+      name: 'approval link behind a JWT authorizer (linkAuthorizerEmail, approval-api handler)',
+      input: jwtClaims,
+      run: (i) =>
+        guarded('link-authorizer', async () => {
+          const event = (authorizer: unknown, id: string, body: string) =>
+            ({
+              version: '2.0',
+              routeKey: 'POST /approvals/{id}',
+              rawPath: `/approvals/${id}`,
+              rawQueryString: '',
+              headers: {},
+              pathParameters: { id },
+              requestContext: {
+                http: { method: 'POST', path: `/approvals/${id}` },
+                ...(authorizer === undefined ? {} : { authorizer: { jwt: authorizer } }),
+              },
+              body,
+              isBase64Encoded: false,
+            }) as unknown as APIGatewayProxyEventV2;
+          // The check alone: the email only when the claims carry it and do not deny its verification.
+          const claims = (i as { claims?: Record<string, unknown> } | null | undefined)?.claims;
+          const checked = linkAuthorizerEmail(event(i, 'x', ''));
+          if ('verifiedEmail' in checked) {
+            const verified = claims?.email_verified;
+            if (
+              checked.verifiedEmail !== claims?.email ||
+              (verified !== undefined && verified !== true && verified !== 'true')
+            )
+              throw new FuzzPropertyError(`linkAuthorizerEmail vouched for ${JSON.stringify(checked.verifiedEmail)}`);
+          } else if ('refused' in checked ? checked.refused === '' : i !== undefined) {
+            throw new FuzzPropertyError(
+              `linkAuthorizerEmail answered ${JSON.stringify(checked)} for ${JSON.stringify(i)}`,
+            );
+          }
+          // Through the handler: bob's link decides only for a caller signed in as bob.
+          const id = await pendingApproval();
+          const form = new URLSearchParams({ decision: 'approve', token: await signedLink(id) }).toString();
+          const out = await approve(event(i, id, form));
+          const status = typeof out === 'string' ? 200 : (out.statusCode ?? 200);
+          const decided = (await world.store.getApproval(id))?.state !== 'PENDING';
+          const asBob = 'verifiedEmail' in checked && checked.verifiedEmail?.toLowerCase() === 'bob@example.com';
+          const noAuthorizer = i === undefined;
+          if (decided !== (status === 200) || (decided && !asBob && !noAuthorizer))
+            throw new FuzzPropertyError(
+              `approval-api answered ${status} (decided: ${decided}) for claims ${JSON.stringify(i)}`,
+            );
+          if (status >= 500) throw new FuzzPropertyError(`approval-api failed with ${status}`);
           if (status >= 400) throw new InvalidInputError(`approval-api answered ${status}`);
         }),
     },
