@@ -4,12 +4,14 @@ import { stringify } from 'yaml';
 import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
+import type { PolicyDocument } from '../lambdas/domain/policy/schema.js';
 import type { StoredEvidence } from '../lambdas/domain/ports.js';
 import { EVIDENCE_KINDS } from '../lambdas/domain/types.js';
 import { buildScenario } from './fixtures/factory.js';
 import { generateFixtureKeys } from './fixtures/keys.js';
-import { DEMO_SCENARIOS, demoPolicy, type Scenario } from './fixtures/scenarios.js';
+import { DEMO_APPROVERS, DEMO_SCENARIOS, demoPolicy, type Scenario } from './fixtures/scenarios.js';
 import { LocalGate } from './local/gate.js';
+import { LOCAL_APPROVER, localUserArn } from './local/iam-route.js';
 import { answerLink } from './local/links.js';
 import { writeLocalState } from './local/state.js';
 import { countTransitions } from './local/step-functions.js';
@@ -49,7 +51,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
   const registryRoot = join(work, 'registry');
   const keys = await generateFixtureKeys();
   const policyPath = join(work, 'policy.yaml');
-  await writeFile(policyPath, stringify(demoPolicy(keys)));
+  await writeFile(policyPath, stringify(withLocalApprovers(demoPolicy(keys))));
   const policy = loadPolicyFile(policyPath);
   const advisories = await loadAdvisories(ADVISORIES_DIR.pathname);
   const registry = new OciLayoutRegistry({ root: registryRoot });
@@ -100,17 +102,18 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
         })
         .catch((err: unknown) => opts.log(`  auto-approve failed: ${String(err)}`));
     } else {
-      opts.log(`\n  APPROVAL NEEDED for ${key}`);
-      opts.log(`    each approver's own link (open it in a browser; it works once):`);
-      for (const m of mails) opts.log(`      ${m.to}: ${m.link}`);
-      opts.log(`    the mails (.eml): ${gate.outboxDir}`);
-      // The local Slack receiver keeps each chat.postMessage / chat.update call as a JSON file.
-      opts.log(`    Slack: ${String(e.detail.slackChannel)}; the recorded calls (.json): ${gate.slack?.dir}`);
-      opts.log('    or, locally and unauthenticated, run:');
-      // The typed name is held to the policy's rules like any identity: name a listed approver.
-      const who = mails[0]?.to ?? '"$USER"';
-      opts.log(`    npm run release-gate -- approve ${approvalId} --by ${who}`);
-      opts.log(`    npm run release-gate -- reject ${approvalId} --by ${who} --comment "why"\n`);
+      for (const line of approvalInstructions({
+        key,
+        approvalId,
+        evidenceSetDigest: String(e.detail.evidenceSetDigest ?? ''),
+        mails,
+        outboxDir: gate.outboxDir,
+        slackChannel: String(e.detail.slackChannel ?? ''),
+        slackDir: gate.slack?.dir,
+        apiOrigin: new URL(gate.approvalBaseUrl).origin,
+        workDir: work,
+      }))
+        opts.log(line);
     }
   });
 
@@ -169,6 +172,76 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
   } finally {
     if (!opts.keep) await gate.stop();
   }
+}
+
+/** The Slack user ids of the demo's approvers (`approval.people`), so that a local click counts. */
+export const DEMO_SLACK_USERS: Readonly<Record<(typeof DEMO_APPROVERS)[number], string>> = {
+  'alice@example.com': 'U0ALICE',
+  'bob@example.com': 'U0BOB',
+};
+
+/**
+ * The demo policy as `npm start` loads it: its approvers also answer as Slack users (people) and
+ * as the local IAM user `local-approver`, so that every channel the demo prints works.
+ */
+export function withLocalApprovers(policy: PolicyDocument): PolicyDocument {
+  const people = DEMO_APPROVERS.map((email) => ({ email, slack: DEMO_SLACK_USERS[email], iam: [] }));
+  return {
+    ...policy,
+    rules: policy.rules.map((rule) => ({
+      ...rule,
+      approval: {
+        ...rule.approval,
+        approvers: [...(rule.approval?.approvers ?? []), localUserArn(LOCAL_APPROVER)],
+        people: [...(rule.approval?.people ?? []), ...people],
+      },
+    })),
+  };
+}
+
+/** What the demo prints for a pending approval: every way to answer it, each ready to paste. */
+export function approvalInstructions(p: {
+  readonly key: string;
+  readonly approvalId: string;
+  readonly evidenceSetDigest: string;
+  readonly mails: readonly { readonly to: string; readonly link: string }[];
+  readonly outboxDir: string;
+  readonly slackChannel: string;
+  readonly slackDir: string | undefined;
+  /** The local approval server (`http://127.0.0.1:<port>`). */
+  readonly apiOrigin: string;
+  readonly workDir: string;
+}): string[] {
+  // The typed name and the Slack user are held to the policy's rules like any identity: a listed approver.
+  const who = (p.mails[0]?.to ?? 'alice@example.com') as (typeof DEMO_APPROVERS)[number];
+  const slackUser = DEMO_SLACK_USERS[who] ?? 'U0ALICE';
+  // A Slack button click as Slack sends it: form-encoded block_actions, signed (v0) with the
+  // signing secret the local stack generated.
+  const payload = {
+    type: 'block_actions',
+    user: { id: slackUser },
+    actions: [{ action_id: 'approve', value: `${p.approvalId}:${p.evidenceSetDigest}` }],
+  };
+  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  const secret = join(p.workDir, 'slack-signing-secret');
+  const id = p.approvalId;
+  return [
+    `\n  APPROVAL NEEDED for ${p.key} (approval ${id})`,
+    "    each approver's own signed link (open it in a browser; Approve is one click, Reject asks why; it works once):",
+    ...p.mails.map((m) => `      ${m.to}: ${m.link}`),
+    `    the same mails as .eml files: ${p.outboxDir}`,
+    ...(p.slackDir === undefined || p.slackChannel === ''
+      ? []
+      : [
+          `    Slack: posted to ${p.slackChannel}, recorded as .json in ${p.slackDir}; click Approve as ${who} (${slackUser}):`,
+          `      ts=$(date +%s); body='${body}'; curl -s -H "X-Slack-Request-Timestamp: $ts" -H "X-Slack-Signature: v0=$(printf 'v0:%s:%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$(cat ${secret})" -r | cut -d' ' -f1)" --data-raw "$body" ${p.apiOrigin}/slack/interactions`,
+        ]),
+    '    or from another terminal, on this local stack only (the name is recorded as "local, unauthenticated"):',
+    `      npm run release-gate -- approve ${id} --by ${who}`,
+    `      npm run release-gate -- reject ${id} --by ${who} --comment "why"`,
+    `    or signed with the local AWS credentials, as on AWS (you are ${localUserArn(LOCAL_APPROVER)}):`,
+    `      AWS_SHARED_CREDENTIALS_FILE=${join(p.workDir, 'aws-credentials')} AWS_PROFILE=${LOCAL_APPROVER} AWS_REGION=us-east-1 npm run release-gate -- approve ${id} --aws --api-url ${p.apiOrigin}/\n`,
+  ];
 }
 
 function statusByKind(evidence: readonly StoredEvidence[]): Record<string, string> {

@@ -37,7 +37,7 @@ import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pushe
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-interactions.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
-import { LOCAL_ACCOUNT, LocalIamUsers, SigV4RefusedError, verifySigV4 } from './iam-route.js';
+import { LOCAL_ACCOUNT, LOCAL_APPROVER, LocalIamUsers, SigV4RefusedError, verifySigV4 } from './iam-route.js';
 import { LocalScanner } from './scanner.js';
 import { SlackReceiver } from './slack-receiver.js';
 import { type StandIns, startStandIns } from './stand-ins.js';
@@ -240,6 +240,10 @@ export class LocalGate {
     );
     depsHolder.deps = { gate: gateDeps, starter: sfn };
     const iamUsers = LocalIamUsers.in(workDir);
+    // Generated now rather than on first use: the demo prints commands that read these files
+    // (the Slack click's `openssl` signature, the AWS credential chain of `approve --aws`).
+    await gateDeps.slackSigningSecret?.getSlackSigningSecret();
+    await iamUsers.credentialsOf(LOCAL_APPROVER);
     const gate = new LocalGate(
       depsHolder.deps,
       sfn,

@@ -134,6 +134,18 @@ export function answerApprovals(w: LocalWorld, decision: 'approve' | 'reject', b
   });
 }
 
+/** Builds a good release, pushes it, and resolves with its first approval request's event detail. */
+export async function pushUntilApprovalRequested(w: LocalWorld, repository: string) {
+  const built = await buildGoodRelease(w, repository);
+  const requested = new Promise<Readonly<Record<string, unknown>>>((resolve) =>
+    w.gate.onOutcome((e) => {
+      if (e.type === 'Approval Requested' && e.detail.repository === repository) resolve(e.detail);
+    }),
+  );
+  const pushed = await w.gate.push(repository, built.subject.tag);
+  return { pushed, detail: await requested };
+}
+
 /** Pushes the tag through the local ECR stand-in and runs the workflow to its end. */
 export async function gateRelease(
   w: LocalWorld,

@@ -121,7 +121,11 @@ describe('Workflow: the approval message in Slack (issue 8 §5)', () => {
     });
     // The workflow still waits on the first attempt's token: point the approval back at it.
     await w.deps.gate.store.rebindApproval(r.approvalId, first.taskToken, first.tokenHash);
-    const answered = await postApproval(String(r.detail.url), { decision: 'reject', by: 'bob@example.com' });
+    const answered = await postApproval(String(r.detail.url), {
+      decision: 'reject',
+      by: 'bob@example.com',
+      comment: 'not this one',
+    });
     await r.finished();
 
     // Assess
@@ -198,7 +202,9 @@ describe('Workflow: the approval message in Slack (issue 8 §5)', () => {
     // Act
     const [quiet, lost] = await Promise.all([requested(w, 'chat/quiet/app'), requested(w, 'chat/lost/app')]);
     await Promise.all(
-      [quiet, lost].map((r) => postApproval(String(r.detail.url), { decision: 'reject', by: 'bob@example.com' })),
+      [quiet, lost].map((r) =>
+        postApproval(String(r.detail.url), { decision: 'reject', by: 'bob@example.com', comment: 'not this one' }),
+      ),
     );
     await Promise.all([quiet.finished(), lost.finished()]);
 
