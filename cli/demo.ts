@@ -206,6 +206,7 @@ export function approvalInstructions(p: {
   readonly evidenceSetDigest: string;
   readonly mails: readonly { readonly to: string; readonly link: string }[];
   readonly outboxDir: string;
+  /** What RequestApproval did in Slack (the request's `slackChannel` detail). */
   readonly slackChannel: string;
   readonly slackDir: string | undefined;
   /** The local approval server (`http://127.0.0.1:<port>`). */
@@ -233,7 +234,7 @@ export function approvalInstructions(p: {
     ...(p.slackDir === undefined || p.slackChannel === ''
       ? []
       : [
-          `    Slack: posted to ${p.slackChannel}, recorded as .json in ${p.slackDir}; click Approve as ${who} (${slackUser}):`,
+          `    Slack (${p.slackChannel}); the local receiver records its calls as .json in ${p.slackDir}. Click Approve as ${who} (${slackUser}):`,
           `      ts=$(date +%s); body='${body}'; curl -s -H "X-Slack-Request-Timestamp: $ts" -H "X-Slack-Signature: v0=$(printf 'v0:%s:%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$(cat ${secret})" -r | cut -d' ' -f1)" --data-raw "$body" ${p.apiOrigin}/slack/interactions`,
         ]),
     '    or from another terminal, on this local stack only (the name is recorded as "local, unauthenticated"):',

@@ -38,7 +38,8 @@ describe('Function: approvalInstructions (what plain npm start prints)', () => {
         apiOrigin: new URL(w.gate.approvalBaseUrl).origin,
         workDir: w.dir,
       });
-      const slackCommand = lines[lines.findIndex((l) => l.includes('Slack: posted to')) + 1]?.trim() ?? '';
+      const slackCommand =
+        lines[lines.findIndex((l) => l.includes('Click Approve as alice@example.com (U0ALICE)')) + 1]?.trim() ?? '';
       const clicked = await run('bash', ['-c', slackCommand]);
       const exec = await w.gate.waitForExecution(pushed.executionName ?? '');
 
