@@ -14,6 +14,7 @@ import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocati
 import { SlackWebApi } from '../../lambdas/adapters/slack/web-api.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import { FileVsaSigner } from '../../lambdas/adapters/vsa/file-vsa-signer.js';
 import { SLACK_MAX_BODY_BYTES } from '../../lambdas/domain/approval/slack.js';
 import { describeError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
@@ -96,6 +97,10 @@ export interface OutcomeEvent {
 }
 
 /** The principal the local ECR stand-in reports as the pusher (CloudTrail `userIdentity.arn`). */
+/** The embedded stack's VSA signing key, under the work dir (generated on first use, 0600). */
+export const VSA_KEY_FILE = 'vsa-key.pem';
+/** `verifier.id` of the VSAs the embedded stack signs. */
+export const LOCAL_VSA_VERIFIER_ID = 'https://release-gate.dev/verifier/local';
 export const LOCAL_PUSHER = 'arn:aws:iam::000000000000:user/local-pusher';
 
 /** CloudTrail's record of a successful `PutImage`, as EventBridge delivers it (aws-facts.md §9). */
@@ -221,6 +226,7 @@ export class LocalGate {
       approvalLinks: { secrets: new FileLinkSecrets(join(workDir, 'link-secret.json')), mailer },
       slackSigningSecret: new FileSlackSigningSecret(join(workDir, 'slack-signing-secret')),
       slack: new SlackWebApi({ token: botToken, baseUrl: slackReceiver.baseUrl }),
+      vsa: { signer: new FileVsaSigner(join(workDir, VSA_KEY_FILE)), verifierId: LOCAL_VSA_VERIFIER_ID },
       ...(opts.revocationList === undefined
         ? {}
         : { revocation: new FileRevocationList({ path: opts.revocationList, whenMissing: 'nothing-revoked' }) }),

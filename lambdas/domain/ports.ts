@@ -422,3 +422,18 @@ export interface SlackPoster {
 export interface SlackBotToken {
   getSlackBotToken(): Promise<string>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Verification summaries
+
+/**
+ * Signs VSAs: AWS KMS (`ECC_NIST_P256`, `ECDSA_SHA_256`) on AWS, a local P-256 key in the embedded
+ * stack. `sign` returns an ASN.1 DER ECDSA signature over SHA-256 of `message` (the DSSE PAE);
+ * `publicKeyPem` is the SPKI PEM a verifier trusts (Promote uses it to recognise its own VSA).
+ */
+export interface VsaSigner {
+  /** A name for the key, put in the envelope's `keyid` (a hint only, never trusted). */
+  readonly keyId: string;
+  sign(message: Uint8Array): Promise<Uint8Array>;
+  publicKeyPem(): Promise<string>;
+}

@@ -1,4 +1,5 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SignerClient } from '@aws-sdk/client-signer';
@@ -17,6 +18,7 @@ import { AwsSignerRevocationChecker } from '../adapters/signer/aws-signer-revoca
 import { SlackWebApi } from '../adapters/slack/web-api.js';
 import { DynamoReleaseStore } from '../adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../adapters/store/s3-document-store.js';
+import { KmsVsaSigner } from '../adapters/vsa/kms-vsa-signer.js';
 import { ConfigError } from '../domain/errors.js';
 import { type ExecutionStarter, systemClock } from '../domain/ports.js';
 import type { GateDeps } from '../domain/workflow/deps.js';
@@ -42,6 +44,22 @@ function positiveInt(name: string, fallback: number): number {
 }
 
 let cached: Promise<HandlerDeps> | undefined;
+
+/** The VSA verifier id when VSA_VERIFIER_ID is not set. */
+export const DEFAULT_VSA_VERIFIER_ID = 'https://release-gate.dev/verifier/v1';
+
+/** The KMS key that signs the SLSA VSA on promote (VSA_KEY_ID); without it no VSA is attached. */
+function vsaSigner(region: string): Pick<GateDeps, 'vsa'> {
+  const keyId = process.env.VSA_KEY_ID;
+  if (keyId === undefined || keyId === '') return {};
+  const verifierId = process.env.VSA_VERIFIER_ID;
+  return {
+    vsa: {
+      signer: new KmsVsaSigner({ client: new KMSClient({ region }), keyId }),
+      verifierId: verifierId === undefined || verifierId === '' ? DEFAULT_VSA_VERIFIER_ID : verifierId,
+    },
+  };
+}
 
 /**
  * Signed approval links: the signing secret (LINK_SECRET_ARN) and the SES sender
@@ -118,6 +136,7 @@ export function awsDeps(): Promise<HandlerDeps> {
       ...approvalLinks(region),
       ...slackSigningSecret(region),
       ...slackPoster(region),
+      ...vsaSigner(region),
     };
     return { gate, starter: new SfnExecutionStarter({ client: clients.sfn, stateMachineArn }) };
   });

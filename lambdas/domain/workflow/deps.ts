@@ -13,6 +13,7 @@ import type {
   SlackPoster,
   SlackSigningSecret,
   TaskTokenPort,
+  VsaSigner,
 } from '../ports.js';
 
 export interface GateConfig {
@@ -50,4 +51,10 @@ export interface GateDeps {
    * @default - nothing is posted to Slack; the request's notification says so
    */
   readonly slack?: SlackPoster;
+  /**
+   * Signs the SLSA VSA Promote attaches to the promoted image (KMS on AWS, a local key locally);
+   * `verifierId` is the VSA's `verifier.id`.
+   * @default - no VSA is attached (a deploy-time check that requires one then refuses the image)
+   */
+  readonly vsa?: { readonly signer: VsaSigner; readonly verifierId: string };
 }

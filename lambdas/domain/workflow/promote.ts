@@ -9,6 +9,7 @@ import { copyImage } from '../promotion/copy.js';
 import type { GateDeps } from './deps.js';
 import { evidenceSetDigest } from './evidence-set.js';
 import type { ReleaseRef } from './inputs.js';
+import { ensureVsa } from './promote-vsa.js';
 
 /**
  * What Promote did: PROMOTED, or EVIDENCE_CHANGED when the approval was superseded because the
@@ -91,6 +92,8 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
       }
     }
   }
+  // Before the promotion is recorded: a retry after a crash here attaches it then (ensureVsa is idempotent).
+  await ensureVsa(deps, release, decision, targetRepository);
   const promotedAt = deps.clock.now().toISOString();
   await deps.store.appendPromotion({
     repository: req.repository,
