@@ -249,6 +249,32 @@ describe('Construct: ReleaseGate', () => {
     });
   });
 
+  describe('when the VSA signing key is synthesized', () => {
+    it('is a P-256 signing key that only Promote may sign with, named in Promote and the outputs', () => {
+      // Prepare
+      const keyId = logicalId(s.stack.gate.vsaKey);
+      const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+
+      // Act
+      const signers = HANDLER_NAMES.filter((name) => actionsOf(functionStatements(s, name)).includes('kms:Sign'));
+      const withKeyId = HANDLER_NAMES.filter((name) => {
+        const fn = s.resources[logicalId(s.stack.gate.functions.get(name).function)];
+        const env = z
+          .object({ Environment: z.object({ Variables: z.record(z.string(), z.unknown()) }) })
+          .parse(fn?.Properties);
+        return JSON.stringify(env.Environment.Variables.VSA_KEY_ID) === JSON.stringify(keyArn);
+      });
+
+      // Assess
+      s.template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+      expect(signers).toEqual(['promote']);
+      expect(resourcesFor(functionStatements(s, 'promote'), 'kms:Sign')).toEqual([keyArn]);
+      expect(resourcesFor(functionStatements(s, 'promote'), 'kms:GetPublicKey')).toEqual([keyArn]);
+      expect(withKeyId).toEqual(['promote']);
+      s.template.hasOutput('VsaSigningKeyArn', { Value: keyArn });
+    });
+  });
+
   describe('when the evidence store is synthesized', () => {
     it('encrypts the table with the customer-managed key and enables point-in-time recovery', () => {
       // Prepare
