@@ -17,10 +17,13 @@ import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { API_URL_ENV, answerOnAws, signingRegion } from './commands/approve-aws.js';
+import { EXPLAIN_HELP, EXPLAIN_USAGE, parseExplainArgs, runExplain } from './commands/explain.js';
+import { parseReportArgs, REPORT_HELP, REPORT_USAGE, runReport } from './commands/report.js';
 import { parseTriageArgs, runTriage, TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
+import { runVerifyVsa, VERIFY_VSA_HELP, VERIFY_VSA_USAGE } from './commands/verify-vsa.js';
 import { runDemo } from './demo.js';
-import { withLocalStore } from './local/local-store.js';
+import { withLocalPorts, withLocalStore } from './local/local-store.js';
 import { DEFAULT_WORK_DIR, isAlive, LOCAL_DECISION_HEADER, localDecisionBase, readLocalState } from './local/state.js';
 import { printable } from './printable.js';
 import { parseImageRef } from './refs.js';
@@ -36,6 +39,9 @@ Usage:
   release-gate reject  <approval-id> … (the same options)
   release-gate status [<digest>] [--json] [--work-dir DIR]
 ${TRIAGE_USAGE}
+${EXPLAIN_USAGE}
+${REPORT_USAGE}
+${VERIFY_VSA_USAGE}
   release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
                              [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
 
@@ -66,6 +72,10 @@ async function main(argv: string[]): Promise<number> {
       return triageCommand(rest);
     case 'verify-bundle':
       return runVerifyBundle(rest, { stdout: process.stdout, stderr: process.stderr });
+    case 'explain':
+    case 'report':
+    case 'verify-vsa':
+      return outputsCommand(command, rest);
     case undefined:
     case '-h':
     case '--help':
@@ -316,6 +326,29 @@ async function triageCommand(args: string[]): Promise<number> {
   }
   const options = await parseTriageArgs(args, DEFAULT_WORK_DIR);
   return withLocalStore(options.workDir, (store) => runTriage(options, store, { stdout: process.stdout }));
+}
+
+/** The outputs every release carries (issue 9 §6): explain, report, verify-vsa. */
+async function outputsCommand(command: 'explain' | 'report' | 'verify-vsa', args: string[]): Promise<number> {
+  const io = { stdout: process.stdout, stderr: process.stderr };
+  if (args.includes('--help') || args.includes('-h')) {
+    const [usage, help] = {
+      explain: [EXPLAIN_USAGE, EXPLAIN_HELP],
+      report: [REPORT_USAGE, REPORT_HELP],
+      'verify-vsa': [VERIFY_VSA_USAGE, VERIFY_VSA_HELP],
+    }[command];
+    process.stdout.write(`Usage:\n${usage}\n\n${help}\n`);
+    return 0;
+  }
+  if (command === 'verify-vsa') return runVerifyVsa(args, io);
+  if (command === 'explain') {
+    const options = parseExplainArgs(args);
+    return withLocalPorts(options.workDir, (ports) => runExplain(options, ports, io));
+  }
+  const options = parseReportArgs(args);
+  return withLocalPorts(options.workDir, (ports, state) =>
+    runReport(options, { ...ports, clock: systemClock }, state.bucket, io),
+  );
 }
 
 main(process.argv.slice(2)).then(

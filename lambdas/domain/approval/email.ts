@@ -5,7 +5,6 @@
  * escaped in the HTML part and kept on one printable line in the text part.
  */
 import type { ApprovalEmail } from '../ports.js';
-import { esc } from '../workflow/approval-page.js';
 import {
   type ApprovalView,
   type Bounded,
@@ -16,6 +15,7 @@ import {
   sourceLabel,
   thresholdLabel,
 } from '../workflow/approval-view.js';
+import { esc } from '../workflow/html.js';
 
 export interface ApprovalEmailFacts {
   readonly view: ApprovalView;
