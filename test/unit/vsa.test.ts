@@ -26,12 +26,14 @@ import {
   attachVsa,
   buildVsaStatement,
   findVerifiedVsa,
+  MAX_VSA_REFERRERS,
   signVsa,
   verifyVsaEnvelope,
 } from '../../lambdas/domain/vsa/vsa.js';
 import { makeHandler as promote } from '../../lambdas/handlers/promote.js';
 import { signDigestP256 } from '../support/ecdsa-prehashed.js';
 import { pushImage } from '../support/images.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 import { type HandlerWorld, handlerWorld, WORLD_NOW } from '../support/world.js';
 
 const DIGEST = `sha256:${'a'.repeat(64)}` as Digest;
@@ -166,6 +168,77 @@ describe('Function: verifyVsaEnvelope', () => {
 
       // Assess
       expect(act).toThrowWithCode(VerificationError, 'VERIFICATION_FAILED', /does not name/);
+    });
+  });
+});
+
+describe('Function: verifyVsaEnvelope, when the envelope is not a passing VSA of this digest', () => {
+  const kms = new StubKms();
+  const signer = new KmsVsaSigner({ client: kms, keyId: 'k' });
+  const keys = async () => [{ id: 'k', publicKey: await signer.publicKeyPem() }];
+  const reEncode = (envelope: Uint8Array, edit: (e: { payload: string; payloadType: string }) => void) => {
+    const parsed = JSON.parse(new TextDecoder().decode(envelope));
+    edit(parsed);
+    return new TextEncoder().encode(JSON.stringify(parsed));
+  };
+
+  it.each([
+    [
+      'the payload was changed after signing',
+      async () =>
+        reEncode(await signVsa(signer, statement()), (e) => {
+          e.payload = Buffer.from(JSON.stringify(statement(`sha256:${'9'.repeat(64)}`))).toString('base64');
+        }),
+      /no DSSE signature verifies/,
+    ],
+    [
+      'the result is FAILED',
+      async () => {
+        const failed = statement();
+        Object.assign(failed.predicate, { verificationResult: 'FAILED' });
+        return signVsa(signer, failed);
+      },
+      /verificationResult is FAILED/,
+    ],
+    [
+      'the predicate is another type',
+      async () => signVsa(signer, { ...statement(), predicateType: 'https://slsa.dev/provenance/v1' }),
+      /predicate type https:\/\/slsa.dev\/provenance\/v1 is not/,
+    ],
+  ])('throws when %s', async (_, envelope, message) => {
+    // Prepare
+    const bytes = await envelope();
+    const trusted = await keys();
+
+    // Act
+    const act = () => verifyVsaEnvelope(bytes, DIGEST, trusted);
+
+    // Assess
+    expect(act).toThrow(message);
+  });
+});
+
+describe('Function: findVerifiedVsa', () => {
+  describe('when more VSA-typed referrers than MAX_VSA_REFERRERS refer to the digest', () => {
+    it('checks none of them and says so (fail closed)', async () => {
+      // Prepare
+      const registry = new MemoryRegistry();
+      const image = await pushImage(registry, 'prod/app', 'v1');
+      const signer = new KmsVsaSigner({ client: new StubKms(), keyId: 'k' });
+      for (let i = 0; i <= MAX_VSA_REFERRERS; i++) {
+        await attachVsa(registry, 'prod/app', image, await signVsa(signer, statement(image.digest)));
+      }
+
+      // Act
+      const found = await findVerifiedVsa(registry, 'prod/app', image.digest, [
+        { id: 'k', publicKey: await signer.publicKeyPem() },
+      ]);
+
+      // Assess
+      expect(found.verified).toBeUndefined();
+      expect(found.refused).toEqual([
+        `${MAX_VSA_REFERRERS + 1} VSA-typed referrers (more than ${MAX_VSA_REFERRERS}): none is checked`,
+      ]);
     });
   });
 });

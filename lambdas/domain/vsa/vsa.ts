@@ -137,6 +137,12 @@ const VsaPredicateSchema = z.object({
 });
 export type VsaPredicate = z.infer<typeof VsaPredicateSchema>;
 
+/**
+ * VSA-typed referrers of one digest checked at most: anyone who can attach referrers can attach
+ * thousands, and each costs two fetches. Past it the check fails closed (no VSA verified).
+ */
+export const MAX_VSA_REFERRERS = 50;
+
 /** A VSA whose signature, subject, predicate type and result all checked out. */
 export interface VerifiedVsa {
   readonly referrer: string;
@@ -184,6 +190,10 @@ export async function findVerifiedVsa(
   const referrers = (await registry.listReferrers(repository, digest)).filter(
     (r) => r.artifactType === VSA_ARTIFACT_TYPE,
   );
+  if (referrers.length > MAX_VSA_REFERRERS) {
+    refused.push(`${referrers.length} VSA-typed referrers (more than ${MAX_VSA_REFERRERS}): none is checked`);
+    return { refused };
+  }
   for (const referrer of referrers) {
     try {
       const fetched = await registry.getManifest(repository, referrer.digest);
