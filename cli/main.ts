@@ -16,6 +16,7 @@ import { NormalizedSbomSchema } from '../lambdas/domain/sbom/component.js';
 import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
+import { approvalTrailLines } from './approval-trail.js';
 import { API_URL_ENV, answerOnAws, signingRegion } from './commands/approve-aws.js';
 import { EXPLAIN_HELP, EXPLAIN_USAGE, parseExplainArgs, runExplain } from './commands/explain.js';
 import { parseReportArgs, REPORT_HELP, REPORT_USAGE, runReport } from './commands/report.js';
@@ -292,9 +293,11 @@ async function status(args: string[]): Promise<number> {
     const out = [];
     for (const r of releases) {
       const evidence = digest === undefined ? [] : await store.listEvidence(r.repository, r.digest);
+      const approvalTrail = digest === undefined ? [] : await store.listApprovalAudit(r.repository, r.digest);
       out.push({
         ...r,
         evidence: evidence.map((e) => ({ kind: e.kind, status: e.status, reasons: e.reasons, documents: e.documents })),
+        approvalTrail,
       });
     }
     if (values.json) {
@@ -314,6 +317,8 @@ async function status(args: string[]): Promise<number> {
         for (const d of e.documents)
           process.stdout.write(`      s3://${state.bucket}/evidence/sha256/${d.digest.slice(7)}  ${d.name}\n`);
       }
+      if (r.approvalTrail.length > 0) process.stdout.write('    approval trail:\n');
+      for (const line of approvalTrailLines(r.approvalTrail)) process.stdout.write(`      ${line}\n`);
     }
     return 0;
   });

@@ -33,6 +33,7 @@ import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
 import { makeHandler as approvalApi, statusOf } from '../../lambdas/handlers/approval-api.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import { CLI_APPROVAL_ROUTE_KEY } from '../../lambdas/handlers/cli-approvals.js';
+import { logAuditFailure } from '../../lambdas/handlers/logger.js';
 import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-interactions.js';
@@ -225,6 +226,7 @@ export class LocalGate {
       clock: systemClock,
       approvalLinks: { secrets: new FileLinkSecrets(join(workDir, 'link-secret.json')), mailer },
       slackSigningSecret: new FileSlackSigningSecret(join(workDir, 'slack-signing-secret')),
+      auditFailures: logAuditFailure,
       slack: new SlackWebApi({ token: botToken, baseUrl: slackReceiver.baseUrl }),
       vsa: { signer: new FileVsaSigner(join(workDir, VSA_KEY_FILE)), verifierId: LOCAL_VSA_VERIFIER_ID },
       ...(opts.revocationList === undefined
@@ -270,7 +272,7 @@ export class LocalGate {
           const local = /^\/local\/approvals\/([^/]+)$/.exec(url.pathname);
           if (local !== null) {
             const fromCli = req.headers['x-release-gate-local'] === LOCAL_DECISION_HEADER['x-release-gate-local'];
-            await localDecision(getDeps, req.method ?? 'GET', fromCli, local[1] ?? '', body, res);
+            await localDecision(getDeps, req, fromCli, local[1] ?? '', body, res);
             return;
           }
           if (slackRoute) {
@@ -392,7 +394,7 @@ export class LocalGate {
  */
 async function localDecision(
   getDeps: () => Promise<HandlerDeps>,
-  method: string,
+  req: IncomingMessage,
   fromCli: boolean,
   rawId: string,
   body: string,
@@ -400,7 +402,7 @@ async function localDecision(
 ): Promise<void> {
   const text = (status: number, message: string) =>
     void res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
-  if (method !== 'POST') return text(405, 'method not allowed');
+  if (req.method !== 'POST') return text(405, 'method not allowed');
   if (!fromCli) return text(403, 'this route answers `release-gate approve|reject` only (header missing)');
   const form = LocalDecisionSchema.safeParse(Object.fromEntries(new URLSearchParams(body)));
   if (!form.success) return text(400, 'decision and by are required');
@@ -410,6 +412,7 @@ async function localDecision(
       decision: form.data.decision,
       identity: { kind: 'cli-local', subject: form.data.by },
       ...(form.data.comment === undefined ? {} : { comment: form.data.comment }),
+      origin: { sourceIp: req.socket.remoteAddress, userAgent: req.headers['user-agent'] },
     });
     const { title, message } = describeAnswer(decided);
     text(200, `${title}: ${message}`);
@@ -509,7 +512,14 @@ function apiEvent(
     rawQueryString: url.search.slice(1),
     headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
     pathParameters,
-    requestContext: { http: { method: req.method ?? 'GET', path: url.pathname, sourceIp: '127.0.0.1' } },
+    requestContext: {
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: req.headers['user-agent'] ?? '',
+      },
+    },
     body,
     isBase64Encoded: false,
   } as unknown as APIGatewayProxyEventV2;

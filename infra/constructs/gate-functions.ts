@@ -173,8 +173,11 @@ export class GateFunctions extends Construct {
     grants.publish(role('request-approval'));
     grants.putEvents(role('request-approval'));
 
+    // Writes the final approval record to the evidence bucket and announces the decision.
     grants.tableReadWrite(role('approval-api'));
     grants.taskResponse(role('approval-api'));
+    grants.bucketReadWrite(role('approval-api'));
+    grants.putEvents(role('approval-api'));
     // A Slack message that could not be updated with the answer is reported on the topic.
     grants.publish(role('approval-api'));
 

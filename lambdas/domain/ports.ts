@@ -6,6 +6,7 @@ import type { LinkKeys } from './approval/link.js';
 import type { Descriptor } from './oci.js';
 import type { SourcePackage } from './package-index.js';
 import type {
+  ApprovalAuditRecord,
   ApprovalEntry,
   ApprovalRecord,
   ApprovalState,
@@ -26,6 +27,7 @@ import type { Digest, EvidenceKind, ImageSubject } from './types.js';
 
 // The store's records are defined (zod schemas, types) in records.ts; re-exported for the ports' users.
 export type {
+  ApprovalAuditRecord,
   ApprovalEntry,
   ApprovalRecord,
   ApprovalState,
@@ -223,6 +225,16 @@ export interface ReleaseStore {
   listApprovals(state?: ApprovalState): Promise<ApprovalRecord[]>;
 
   /**
+   * Appends one record to the audit trail of the release's approvals (`rec.repository`,
+   * `rec.digest`). Append-only: a record is never changed or removed. The key is (`at`, `id`); a
+   * record whose key is already stored is not written, and the stored one is returned with
+   * `created: false` (a retried write). InvalidInputError for a record that fails its schema.
+   */
+  appendApprovalAudit(rec: ApprovalAuditRecord): Promise<{ record: ApprovalAuditRecord; created: boolean }>;
+  /** The audit trail of every approval of the release, oldest first (`LISTING_ORDER.approvalAudit`). */
+  listApprovalAudit(repository: string, digest: Digest): Promise<ApprovalAuditRecord[]>;
+
+  /**
    * Records a tag the digest was pushed under (idempotent): the same digest pushed as `latest` and
    * `1.4.0` is one release, promoted under both tags.
    */
@@ -345,7 +357,13 @@ export interface Clock {
 }
 export const systemClock: Clock = { now: () => new Date() };
 
-export const OUTCOME_EVENT_TYPES = ['Release Promoted', 'Release Quarantined', 'Approval Requested'] as const;
+export const OUTCOME_EVENT_TYPES = [
+  'Release Promoted',
+  'Release Quarantined',
+  'Approval Requested',
+  'Approval Decided',
+  'Approval Expired',
+] as const;
 export type OutcomeEventType = (typeof OUTCOME_EVENT_TYPES)[number];
 
 /** Emits outcome events (EventBridge on AWS, a log and listeners locally). */

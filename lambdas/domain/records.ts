@@ -249,6 +249,76 @@ export const PusherSchema = z.object({
 });
 export type Pusher = Immutable<z.infer<typeof PusherSchema>>;
 
+// ---------------------------------------------------------------------------------------------
+// Approval audit trail
+
+/**
+ * What an audit record is about: the request, a view of the approval page, an answer that counted
+ * (one approval of a quorum, the final approval, a rejection), an answer or view that was refused,
+ * and the expiry.
+ */
+export const APPROVAL_AUDIT_KINDS = ['requested', 'viewed', 'decided', 'refused', 'expired'] as const;
+export type ApprovalAuditKind = (typeof APPROVAL_AUDIT_KINDS)[number];
+
+/**
+ * How the identity of an audit record is known: the four answer channels (decide-approval.ts
+ * `ApprovalIdentity`), `anonymous` for a page view or a request without a valid link or signature,
+ * `workflow` for the gate itself (request, expiry), and `unknown` for an approval entry stored
+ * before entries recorded their channel.
+ */
+export const APPROVAL_AUDIT_CHANNELS = [
+  'email-link',
+  'slack',
+  'cli-aws',
+  'cli-local',
+  'anonymous',
+  'workflow',
+  'unknown',
+] as const;
+export type ApprovalAuditChannel = (typeof APPROVAL_AUDIT_CHANNELS)[number];
+
+/** Bounds of the free-text fields; workflow/approval-audit.ts truncates to them before writing. */
+export const AUDIT_LIMITS = { identity: 2048, sourceIp: 64, userAgent: 512, outcome: 1000, code: 64 } as const;
+
+/** No C0/C1 control character, DEL or bidi override: audit text is shown on terminals and pages. */
+const AuditTextSchema = (max: number) =>
+  z
+    .string()
+    .max(max)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+    .regex(/^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/, 'control characters are not allowed');
+
+/**
+ * One entry of an approval's audit trail, append-only: `appendApprovalAudit` never overwrites a
+ * record. `at` and `id` are its key: a write retried with the same pair lands on the stored record,
+ * which stays (first write wins). The writer picks `id`: random for views and refusals, derived
+ * from what was decided for decisions, requests and expiries, so that a retried step writes one
+ * record, not two.
+ */
+export const ApprovalAuditRecordSchema = z.object({
+  id: z.string().regex(/^[a-f0-9]{32}$/, 'expected 32 lowercase hex characters'),
+  kind: z.enum(APPROVAL_AUDIT_KINDS),
+  approvalId: z.string().min(1).max(64),
+  repository: z.string().min(1).max(256),
+  digest: DigestSchema,
+  /** The proven identity (a link's signed address, a Slack user id, a principal ARN), the name typed locally, `anonymous`, or `release-gate`. */
+  identity: AuditTextSchema(AUDIT_LIMITS.identity).min(1),
+  channel: z.enum(APPROVAL_AUDIT_CHANNELS),
+  /** ISO 8601 UTC (`Date.toISOString`): the key sorts by it. */
+  at: z.iso.datetime(),
+  /** For requests over HTTP (links, Slack): where it came from, as API Gateway reports it. */
+  sourceIp: AuditTextSchema(AUDIT_LIMITS.sourceIp).optional(),
+  userAgent: AuditTextSchema(AUDIT_LIMITS.userAgent).optional(),
+  /** The evidence set the approval is bound to. @default - none (an approval recorded before evidence binding) */
+  evidenceSetDigest: DigestSchema.optional(),
+  /** The approval's state after this record's event. @default - unknown (a refusal that read no approval) */
+  state: ApprovalStateSchema.optional(),
+  /** A refusal's error code (`UNTRUSTED`, `ALREADY_DECIDED`, …, or a Slack refusal's detail). */
+  code: AuditTextSchema(AUDIT_LIMITS.code).optional(),
+  /** What happened, in words: the quorum progress, the rejection's comment, the refusal's reason. */
+  outcome: AuditTextSchema(AUDIT_LIMITS.outcome).min(1),
+});
+export type ApprovalAuditRecord = Immutable<z.infer<typeof ApprovalAuditRecordSchema>>;
 /**
  * Why an APPROVED approval was voided (`supersedeApproval`): the evidence set it was requested for,
  * the one Promote found, and the decision document it was given under (kept in the DocumentStore),
@@ -374,6 +444,9 @@ export const LISTING_ORDER = {
   /** `listApprovals`: oldest request first, then by approval id. */
   approvals: (a: ApprovalRecord, b: ApprovalRecord): number =>
     compareCodePoints(a.requestedAt, b.requestedAt) || compareCodePoints(a.approvalId, b.approvalId),
+  /** `listApprovalAudit`: oldest first, then by id. */
+  approvalAudit: (a: ApprovalAuditRecord, b: ApprovalAuditRecord): number =>
+    compareCodePoints(a.at, b.at) || compareCodePoints(a.id, b.id),
   /** `listPromotions`, `lastPromotion`: most recent promotion first, then by digest, descending. */
   promotions: (a: PromotionEntry, b: PromotionEntry): number =>
     compareCodePoints(b.promotedAt, a.promotedAt) || compareCodePoints(b.digest, a.digest),

@@ -1,9 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { describeError, GateError } from '../domain/errors.js';
+import { describeError, GateError, UntrustedError } from '../domain/errors.js';
+import { ANONYMOUS, auditRefusal } from '../domain/workflow/approval-audit.js';
 import { describeAnswer, renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
 import { buildApprovalView } from '../domain/workflow/approval-view.js';
-import { answerByLink, checkLink } from '../domain/workflow/decide-approval.js';
+import { answerByLink, viewApproval } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { CLI_APPROVAL_ROUTE_KEY, makeHandler as cliApprovals } from './cli-approvals.js';
 import { linkAuthorizerEmail } from './link-authorizer.js';
@@ -58,20 +59,21 @@ export const makeHandler =
     const id = IdSchema.safeParse(event.pathParameters?.id);
     if (!id.success) return html(400, renderResultPage('Bad request', 'malformed approval id'));
     const deps = await getDeps();
+    // Kept in the audit records of views, answers and refusals (approval-audit.ts).
+    const origin = { sourceIp: event.requestContext.http.sourceIp, userAgent: event.requestContext.http.userAgent };
     try {
       if (event.requestContext.http.method === 'GET') {
-        const approval = await deps.gate.store.getApproval(id.data);
-        if (approval === null) return html(404, renderResultPage('Not found', 'no such approval'));
         const token = TokenSchema.safeParse(new URLSearchParams(event.rawQueryString ?? '').get('t'));
         // Without a valid link the page is shown read-only: the link is what lets someone decide.
-        const claims = token.success ? await checkLink(deps.gate, id.data, token.data) : null;
+        const view = await viewApproval(deps.gate, {
+          approvalId: id.data,
+          token: token.success ? token.data : undefined,
+          origin,
+        });
+        if (view === null) return html(404, renderResultPage('Not found', 'no such approval'));
         return html(
           200,
-          renderApprovalPage(
-            await buildApprovalView(deps.gate, approval),
-            event.rawPath,
-            claims === null || !token.success ? null : { token: token.data, approver: claims.sub },
-          ),
+          renderApprovalPage(await buildApprovalView(deps.gate, view.approval), event.rawPath, view.link),
         );
       }
       if (event.requestContext.http.method !== 'POST') return html(405, renderResultPage('Method not allowed', ''));
@@ -79,6 +81,15 @@ export const makeHandler =
       const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
       const fields = Object.fromEntries(new URLSearchParams(raw));
       if ('by' in fields) {
+        await auditRefusal(deps.gate, {
+          approvalId: id.data,
+          identity: ANONYMOUS,
+          channel: 'email-link',
+          origin,
+          error: new UntrustedError(
+            'a typed identity was sent with the form (refused: the signed link is the identity)',
+          ),
+        });
         return html(
           400,
           renderResultPage(
@@ -103,6 +114,7 @@ export const makeHandler =
         decision: form.data.decision,
         ...(form.data.comment ? { comment: form.data.comment } : {}),
         ...(verified === undefined ? {} : { verifiedEmail: verified }),
+        origin,
       });
       logger.info('approval answered', {
         approvalId: id.data,

@@ -22,6 +22,7 @@ import { KmsVsaSigner } from '../adapters/vsa/kms-vsa-signer.js';
 import { ConfigError } from '../domain/errors.js';
 import { type ExecutionStarter, systemClock } from '../domain/ports.js';
 import type { GateDeps } from '../domain/workflow/deps.js';
+import { logAuditFailure } from './logger.js';
 
 /** What a handler needs: the workflow dependencies plus the execution starter. */
 export interface HandlerDeps {
@@ -135,6 +136,7 @@ export function awsDeps(): Promise<HandlerDeps> {
       revocation: new AwsSignerRevocationChecker({ client: new SignerClient({ region }) }),
       ...approvalLinks(region),
       ...slackSigningSecret(region),
+      auditFailures: logAuditFailure,
       ...slackPoster(region),
       ...vsaSigner(region),
     };

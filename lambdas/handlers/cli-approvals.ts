@@ -90,6 +90,7 @@ export const makeHandler =
         decision: answer.data.decision,
         identity: { kind: 'cli-aws', subject: principal },
         ...(answer.data.comment ? { comment: answer.data.comment } : {}),
+        origin: { sourceIp: event.requestContext.http.sourceIp, userAgent: event.requestContext.http.userAgent },
       });
       logger.info('approval answered', { approvalId: id.data, state: decided.state, identityKind: 'cli-aws' });
       const { title, message } = describeAnswer(decided);

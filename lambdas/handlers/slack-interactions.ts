@@ -42,6 +42,7 @@ export const makeHandler =
         timestamp: header('x-slack-request-timestamp'),
         signature: header('x-slack-signature'),
         rawBody: raw,
+        origin: { sourceIp: event.requestContext.http.sourceIp, userAgent: event.requestContext.http.userAgent },
       });
       logger.info('approval answered', {
         approvalId: decided.approvalId,

@@ -745,8 +745,15 @@ describe('Construct: ReleaseGate', () => {
         'states:SendTaskSuccess': ['wait-for-scan', 'scan-complete', 'approval-api'],
         'states:SendTaskFailure': ['wait-for-scan', 'scan-complete', 'approval-api'],
         'sns:Publish': ['request-approval', 'promote', 'quarantine', 'approval-api'],
-        'events:PutEvents': ['request-approval', 'promote', 'quarantine'],
-        's3:PutObject': ['record-release', 'collect-evidence', 'evaluate-policy', 'promote', 'quarantine'],
+        'events:PutEvents': ['request-approval', 'promote', 'quarantine', 'approval-api'],
+        's3:PutObject': [
+          'record-release',
+          'collect-evidence',
+          'evaluate-policy',
+          'promote',
+          'quarantine',
+          'approval-api',
+        ],
         's3:DeleteObject': [],
         'dynamodb:PutItem': [...HANDLER_NAMES],
         'ecr:BatchGetImage': [

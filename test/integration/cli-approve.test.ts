@@ -35,6 +35,9 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
   /** Approval ids of the other images the demo waits on, by repository. */
   const others = new Map<string, string>();
   let demoExit: number | undefined;
+  /** Who won the race to approve demo/good, and who was refused. */
+  let winnerBy = '';
+  let loserBy = '';
 
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'rg-cli-approve-'));
@@ -84,6 +87,8 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       expect(answers.map((a) => a.code).sort(), JSON.stringify(answers)).toEqual([0, 1]);
       const winner = answers.findIndex((a) => a.code === 0);
       const loser = answers.find((a) => a.code === 1);
+      winnerBy = approvers[winner] ?? '';
+      loserBy = approvers.find((_, i) => i !== winner) ?? '';
       expect(answers[winner]?.stdout).toMatch(/^200: /);
       expect(loser?.stdout).toMatch(/^409: /);
       expect(loser?.stdout).toContain(`approval ${approvalId} was already answered: APPROVED`);
@@ -178,6 +183,46 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       } finally {
         await standIns.stop();
       }
+    });
+
+    it('status <digest> shows the approval trail (who, via, when, from where, outcome) and the final approval record, in text and JSON', async () => {
+      // Prepare
+      if (demoExit === undefined || winnerBy === '') throw new Error('the demo did not finish');
+      const prefix = digest.slice(0, 'sha256:'.length + 12);
+
+      // Act
+      const text = await runCli(['status', prefix, '--work-dir', workDir]);
+      const json = await runCli(['status', prefix, '--json', '--work-dir', workDir]);
+
+      // Assess
+      expect([text.code, json.code], text.stderr + json.stderr).toEqual([0, 0]);
+      const [release] = JSON.parse(json.stdout) as { approvalTrail: Record<string, unknown>[] }[];
+      const trail = release?.approvalTrail ?? [];
+      expect(trail[0]).toMatchObject({ kind: 'requested', identity: 'release-gate', channel: 'workflow' });
+      expect(trail).toContainEqual(
+        expect.objectContaining({
+          kind: 'decided',
+          identity: winnerBy,
+          channel: 'cli-local',
+          sourceIp: '127.0.0.1',
+          state: 'APPROVED',
+          outcome: 'approved: 1 of 1 approvals',
+        }),
+      );
+      expect(trail).toContainEqual(
+        expect.objectContaining({ kind: 'refused', identity: loserBy, channel: 'cli-local', code: 'ALREADY_DECIDED' }),
+      );
+      const lines = text.stdout.split('\n');
+      expect(lines).toContain('    approval trail:');
+      const decided = lines.find((l) => /^\s+\S+\s+decided\s/.test(l)) ?? '';
+      expect(decided).toMatch(
+        new RegExp(
+          `^\\s+20\\d\\d-\\S+Z\\s+decided\\s+${winnerBy} via cli-local from 127\\.0\\.0\\.1 \\(.+\\): APPROVED approved: 1 of 1`,
+        ),
+      );
+      expect(text.stdout).not.toContain('\u001b');
+      // The final approval record sits in the evidence bucket, listed under the approval evidence.
+      expect(lines.map((l) => S3_LINE.exec(l)?.[3])).toContain('approval-record.json');
     });
 
     it('status of an unknown digest exits 1', async () => {

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type {
+  ApprovalAuditRecord,
   ApprovalRecord,
   DecisionRecord,
   PromotionEntry,
@@ -93,6 +94,23 @@ export function approvalRecord(id: string, overrides: Partial<ApprovalRecord> = 
     ...overrides,
   };
 }
+
+/** One audit record of a release's approval, with a fresh id. */
+export const approvalAuditRecord = recordAbout<ApprovalAuditRecord>((repository, digest) => ({
+  id: createHash('sha256').update(`audit-${uniqueSuffix()}`).digest('hex').slice(0, 32),
+  kind: 'viewed',
+  approvalId: 'a'.repeat(32),
+  repository,
+  digest,
+  identity: 'amy@example.com',
+  channel: 'email-link',
+  at: '2026-01-10T10:06:00.000Z',
+  sourceIp: '203.0.113.7',
+  userAgent: 'Mozilla/5.0',
+  evidenceSetDigest: `sha256:${'e'.repeat(64)}`,
+  state: 'PENDING',
+  outcome: 'approval page shown',
+}));
 
 export const promotionEntry = recordAbout<PromotionEntry>((repository, digest) => ({
   repository,

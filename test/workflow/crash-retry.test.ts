@@ -23,7 +23,9 @@ import { COMPONENTS_DOCUMENT } from '../../lambdas/domain/evidence/sbom.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
 import type { ApprovalEmail, ApprovalRecord } from '../../lambdas/domain/ports.js';
+import { compareCodePoints } from '../../lambdas/domain/records.js';
 import type { Digest } from '../../lambdas/domain/types.js';
+import { APPROVAL_RECORD_NAME } from '../../lambdas/domain/workflow/approval-audit.js';
 import { collectContext } from '../../lambdas/domain/workflow/collect-evidence.js';
 import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
@@ -297,7 +299,8 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
 
   /**
    * Everything a run leaves behind, normalised only for what is random by design (approval ids,
-   * task tokens). Published events are deduplicated on their idempotency key (type, repository,
+   * task tokens, and what derives from the approval id: audit record ids, the final approval
+   * record's digest). Published events are deduplicated on their idempotency key (type, repository,
    * digest): they are at-least-once, and a duplicate must be the same event.
    */
   async function finalState(world: Awaited<ReturnType<typeof freshWorld>>) {
@@ -344,6 +347,17 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
       pushedTags: await store.listPushedTags(REPOSITORY, digest),
       promotions: await store.listPromotions(REPOSITORY),
       approvals,
+      // Written once each, whichever step crashed and was retried.
+      // Their ids derive from the random approval id, and order records of the same time (the
+      // clock is fixed): compared without them, by time, approval (as numbered below) and kind.
+      approvalAudit: (await store.listApprovalAudit(REPOSITORY, digest))
+        .map(({ id: _id, ...r }) => r)
+        .sort(
+          (a, b) =>
+            compareCodePoints(a.at, b.at) ||
+            approvalNumber(approvals, a.approvalId) - approvalNumber(approvals, b.approvalId) ||
+            compareCodePoints(a.kind, b.kind),
+        ),
       registry: registryState,
       outcomes: once(world.outcomes.events.map((e) => ({ type: e.type, detail: e.detail }))),
       // A crash injected into chat.update is absorbed by design (the decision stands) and reported
@@ -357,11 +371,24 @@ describe('Workflow: a crash after each side effect, then a redrive (issue 10, cr
     };
     let text = JSON.stringify(state);
     for (const [i, a] of approvals.entries()) text = text.replaceAll(a.approvalId, `<approval ${i}>`);
+    // Final approval records: in the evidence, and in the events of approvals superseded since.
+    const finalRecords = new Set([
+      ...evidence.flatMap((e) => e.documents.filter((d) => d.name === APPROVAL_RECORD_NAME).map((d) => d.digest)),
+      ...world.outcomes.events.flatMap((e) =>
+        typeof e.detail.approvalRecord === 'string' ? [e.detail.approvalRecord] : [],
+      ),
+    ]);
+    for (const [i, d] of [...finalRecords].entries()) text = text.replaceAll(d, `<approval record ${i}>`);
     // A Slack message's ts is the receiver's clock (seconds.sequence).
     text = text.replace(/\b\d{10}\.\d{6}\b/g, '<slack ts>');
     return JSON.parse(text) as unknown;
   }
 });
+
+/** The place of an approval among the listed ones: the number its id is replaced with. */
+function approvalNumber(approvals: readonly { approvalId: string }[], approvalId: string): number {
+  return approvals.findIndex((a) => a.approvalId === approvalId);
+}
 
 /**
  * A mail with its link token shown as its claims: the token signs the random approval id, which

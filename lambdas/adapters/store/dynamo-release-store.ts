@@ -17,6 +17,8 @@ import { packageIndexItems, type SourcePackage } from '../../domain/package-inde
 import type { ReleaseStore } from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
+  type ApprovalAuditRecord,
+  ApprovalAuditRecordSchema,
   ApprovalDecisionSchema,
   type ApprovalEntry,
   ApprovalEntrySchema,
@@ -509,6 +511,29 @@ export class DynamoReleaseStore implements ReleaseStore {
   public async listParentIndexes(repository: string, digest: Digest): Promise<Digest[]> {
     const items = await this.releaseItems('listParentIndexes', repository, digest, itemKeys.parentIndexPrefix);
     return items.map((item) => this.parse('parent index', ParentIndexSchema, item).index).sort();
+  }
+
+  /**
+   * A conditional put on the record's own key (`AUDIT#<at>#<id>` under the release): nothing is
+   * ever overwritten. When the key is taken the stored record is returned.
+   */
+  public async appendApprovalAudit(
+    rec: ApprovalAuditRecord,
+  ): Promise<{ record: ApprovalAuditRecord; created: boolean }> {
+    const record = validRecord('approval audit record', ApprovalAuditRecordSchema, rec);
+    const key = itemKeys.approvalAudit(record.repository, record.digest, record.at, record.id);
+    if (await this.putIfAbsent('appendApprovalAudit', { ...record, ...key, type: 'approval-audit' })) {
+      return { record, created: true };
+    }
+    const stored = await this.getItem('appendApprovalAudit', key);
+    return { record: this.parse('approval audit record', ApprovalAuditRecordSchema, stored), created: false };
+  }
+
+  public async listApprovalAudit(repository: string, digest: Digest): Promise<ApprovalAuditRecord[]> {
+    const items = await this.releaseItems('listApprovalAudit', repository, digest, itemKeys.approvalAuditPrefix);
+    return items
+      .map((item) => this.parse('approval audit record', ApprovalAuditRecordSchema, item))
+      .sort(LISTING_ORDER.approvalAudit);
   }
 
   /**

@@ -12,6 +12,8 @@ import { packageIndexItems, type SourcePackage } from '../../domain/package-inde
 import type { DocumentStore, ReleaseStore } from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
+  type ApprovalAuditRecord,
+  ApprovalAuditRecordSchema,
   ApprovalDecisionSchema,
   type ApprovalEntry,
   ApprovalEntrySchema,
@@ -76,6 +78,8 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   private readonly parentIndexes = new Map<string, Set<Digest>>();
   /** Pushers by `repository@digest`, then by identity (the first record of an identity stays). */
   private readonly pushers = new Map<string, Map<string, Pusher>>();
+  /** Approval audit records by `repository@digest`, then by `<at>#<id>` (the first record of a key stays). */
+  private readonly audit = new Map<string, Map<string, ApprovalAuditRecord>>();
   /** Promotion entries by repository, then by digest (the first entry of a digest stays). */
   private readonly track = new Map<string, Map<Digest, PromotionEntry>>();
   private readonly scans = new Map<string, { taskToken?: string; result?: ScanCompletion }>();
@@ -314,6 +318,26 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   public async listPushers(repository: string, digest: Digest): Promise<Pusher[]> {
     return [...(this.pushers.get(`${repository}@${digest}`)?.values() ?? [])]
       .sort((a, b) => compareCodePoints(a.identity, b.identity))
+      .map(copy);
+  }
+
+  public async appendApprovalAudit(
+    rec: ApprovalAuditRecord,
+  ): Promise<{ record: ApprovalAuditRecord; created: boolean }> {
+    const record = validRecord('approval audit record', ApprovalAuditRecordSchema, rec);
+    const release = releaseKey(record.repository, record.digest);
+    const byKey = this.audit.get(release) ?? new Map<string, ApprovalAuditRecord>();
+    const key = `${record.at}#${record.id}`;
+    const stored = byKey.get(key);
+    if (stored !== undefined) return { record: copy(stored), created: false };
+    byKey.set(key, copy(record));
+    this.audit.set(release, byKey);
+    return { record: copy(record), created: true };
+  }
+
+  public async listApprovalAudit(repository: string, digest: Digest): Promise<ApprovalAuditRecord[]> {
+    return [...(this.audit.get(releaseKey(repository, digest))?.values() ?? [])]
+      .sort(LISTING_ORDER.approvalAudit)
       .map(copy);
   }
 

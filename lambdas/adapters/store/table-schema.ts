@@ -11,6 +11,7 @@
  * | pushed tag | `REL#<repo>@<digest>` | `TAG#<tag>` | | |
  * | parent index | `REL#<repo>@<digest>` | `PARENT#<index digest>` | | |
  * | pusher | `REL#<repo>@<digest>` | `PUSHER#<identity>` | | |
+ * | approval audit | `REL#<repo>@<digest>` | `AUDIT#<at>#<id>` (append-only) | | |
  * | approval | `APPROVAL#<id>` | `META` | `APPROVAL#<state>` / `<requestedAt>#<id>` | `APPROVAL` / same |
  * | package index | `PKG#<purl without version>` | `<version>#<repo>@<digest>` | | |
  * | … of a source package | `PKG#<source purl without version>` | `<source version>#<repo>@<digest>` | | |
@@ -66,6 +67,12 @@ export const itemKeys = {
     sk: `PUSHER#${identity}`,
   }),
   pusherPrefix: 'PUSHER#',
+  /** Under the release, not the approval: `status <digest>` reads every approval's trail in one query. */
+  approvalAudit: (repository: string, digest: string, at: string, id: string) => ({
+    pk: `REL#${repository}@${digest}`,
+    sk: `AUDIT#${at}#${id}`,
+  }),
+  approvalAuditPrefix: 'AUDIT#',
   decision: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'DECISION' }),
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: META }),
   packageIndex: (purlWithoutVersion: string, version: string, repository: string, digest: string) => ({

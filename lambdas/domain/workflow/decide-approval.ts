@@ -13,6 +13,15 @@ import type { ApprovalPolicy } from '../evidence/approval-policy.js';
 import { policyFor } from '../policy/load.js';
 import { approvalRulesFor } from '../policy/schema.js';
 import type { ApprovalRecord } from '../ports.js';
+import {
+  ANONYMOUS,
+  type AuditOrigin,
+  auditAnswers,
+  auditExpired,
+  auditRefusal,
+  auditView,
+  storeFinalRecord,
+} from './approval-audit.js';
 import { isAllowedApprover, personKey, pushersMatching } from './approvers.js';
 import type { GateDeps } from './deps.js';
 import { linkRecipients } from './request-approval.js';
@@ -47,6 +56,8 @@ export interface ApprovalAnswer {
   readonly comment?: string;
   /** The evidence set the approver was shown (a signed link carries it); another one is refused. */
   readonly evidenceSetDigest?: string;
+  /** Where the answer came from (links, Slack): kept in its audit record. */
+  readonly origin?: AuditOrigin;
 }
 
 /**
@@ -63,11 +74,26 @@ export async function answerByLink(
     readonly decision: 'approve' | 'reject';
     readonly comment?: string;
     readonly verifiedEmail?: string;
+    readonly origin?: AuditOrigin;
   },
 ): Promise<ApprovalRecord> {
-  const claims = await checkLink(deps, answer.approvalId, answer.token);
-  if (answer.verifiedEmail !== undefined && answer.verifiedEmail.toLowerCase() !== claims.sub.toLowerCase()) {
-    throw new UntrustedError(`signed in as ${answer.verifiedEmail}, but the link was sent to another approver`);
+  let identity = ANONYMOUS;
+  let claims: Awaited<ReturnType<typeof checkLink>>;
+  try {
+    claims = await checkLink(deps, answer.approvalId, answer.token);
+    identity = claims.sub;
+    if (answer.verifiedEmail !== undefined && answer.verifiedEmail.toLowerCase() !== claims.sub.toLowerCase()) {
+      throw new UntrustedError(`signed in as ${answer.verifiedEmail}, but the link was sent to another approver`);
+    }
+  } catch (err) {
+    await auditRefusal(deps, {
+      approvalId: answer.approvalId,
+      identity,
+      channel: 'email-link',
+      origin: answer.origin,
+      error: err,
+    });
+    throw err;
   }
   return decideApproval(deps, {
     approvalId: answer.approvalId,
@@ -75,7 +101,39 @@ export async function answerByLink(
     identity: { kind: 'email-link', subject: claims.sub },
     evidenceSetDigest: claims.esd === '' ? undefined : claims.esd,
     ...(answer.comment === undefined ? {} : { comment: answer.comment }),
+    ...(answer.origin === undefined ? {} : { origin: answer.origin }),
   });
+}
+
+/**
+ * What the approval page shows (`GET /approvals/{id}`), and the view's audit record: with a valid
+ * link the page offers the decision to the link's approver; without a link it is read-only and
+ * the viewer anonymous; a refused link throws its reason and leaves a `refused` record. Changes
+ * nothing else (mail scanners prefetch links). Null for an unknown approval.
+ */
+export async function viewApproval(
+  deps: GateDeps,
+  view: { readonly approvalId: string; readonly token: string | undefined; readonly origin?: AuditOrigin },
+): Promise<{ approval: ApprovalRecord; link: { token: string; approver: string } | null } | null> {
+  const approval = await deps.store.getApproval(view.approvalId);
+  if (approval === null) return null;
+  let link: { token: string; approver: string } | null = null;
+  if (view.token !== undefined) {
+    try {
+      link = { token: view.token, approver: (await checkLink(deps, view.approvalId, view.token)).sub };
+    } catch (err) {
+      await auditRefusal(deps, {
+        approvalId: view.approvalId,
+        identity: ANONYMOUS,
+        channel: 'email-link',
+        origin: view.origin,
+        error: err,
+      });
+      throw err;
+    }
+  }
+  await auditView(deps, approval, link?.approver ?? null, view.origin);
+  return { approval, link };
 }
 
 /** Verifies a link for `approvalId` (no state change: the GET page uses it too); returns its claims. */
@@ -103,6 +161,22 @@ export async function checkLink(deps: GateDeps, approvalId: string, token: strin
  * guard (a crash, a lost response) is completed.
  */
 export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalRecord> {
+  try {
+    return await decide(deps, answer);
+  } catch (err) {
+    // A refusal leaves a `refused` record (best effort); the gate failing leaves none.
+    await auditRefusal(deps, {
+      approvalId: answer.approvalId,
+      identity: answer.identity.subject,
+      channel: answer.identity.kind,
+      origin: answer.origin,
+      error: err,
+    });
+    throw err;
+  }
+}
+
+async function decide(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalRecord> {
   const by = answer.identity.subject.trim();
   if (by.length === 0 || by.length > 200)
     throw new InvalidInputError('the approver identity is required (1–200 characters)');
@@ -112,6 +186,7 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
   const person = personKey(rules, by);
   const state = answer.decision === 'approve' ? 'APPROVED' : 'REJECTED';
   const viaLink = answer.identity.kind === 'email-link';
+  const answerer = { person, origin: answer.origin };
   // Links are mailed to the allowlist's addresses only: a link whose address is not (or no longer)
   // on it is refused, and with no address on it no link is valid (fail closed; the CLI remains).
   if (viaLink && !linkRecipients(rules).some((a) => a.toLowerCase() === by.toLowerCase())) {
@@ -128,7 +203,13 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
   }
   if (approval.state !== 'PENDING') {
     if (approval.state === state && answeredBy(approval, person, by)) {
-      const done = await completeAnswer(deps, approval, true, state === 'REJECTED' ? answer.identity.kind : undefined);
+      const done = await completeAnswer(
+        deps,
+        approval,
+        true,
+        answerer,
+        state === 'REJECTED' ? answer.identity.kind : undefined,
+      );
       if (!viaLink) return done;
       // A link works once: its second use finished what the first left undone, and is refused.
       throw new AlreadyDecidedError(`this approval link was already used: ${approval.state} by ${by}`);
@@ -140,6 +221,7 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
   const now = deps.clock.now();
   if (now.toISOString() > approval.expiresAt) {
     const expired = await deps.store.decideApproval(approval.approvalId, 'EXPIRED', 'release-gate', now.toISOString());
+    await auditExpired(deps, expired);
     await updateApprovalMessage(deps, expired, 'expired');
     throw new ExpiredError(`approval-expired: approval ${approval.approvalId} expired at ${approval.expiresAt}`);
   }
@@ -154,7 +236,7 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
   }
   if (state === 'REJECTED') {
     const rejected = await deps.store.decideApproval(approval.approvalId, state, by, now.toISOString(), answer.comment);
-    return completeAnswer(deps, rejected, false, answer.identity.kind);
+    return completeAnswer(deps, rejected, false, answerer, answer.identity.kind);
   }
   if (rules.separationOfDuties) {
     // Pushers recorded after the request (a late CloudTrail event) count as well.
@@ -173,6 +255,8 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
     via: answer.identity.kind,
     ...(answer.comment ? { comment: answer.comment } : {}),
   });
+  // Written before anyone is told (and again, unchanged, when the same approval is repeated).
+  if (record.approvals.length < record.required) await auditAnswers(deps, record, answerer);
   // The conditional add is the single-use guard of a link while the quorum is not met yet.
   if (viaLink && !added) {
     throw new AlreadyDecidedError(`this approval link was already used: ${by} approved; the quorum is not met yet`);
@@ -195,12 +279,12 @@ export async function decideApproval(deps: GateDeps, answer: ApprovalAnswer): Pr
       now.toISOString(),
       comments === '' ? undefined : comments,
     );
-    return await completeAnswer(deps, decided, false);
+    return await completeAnswer(deps, decided, false, answerer);
   } catch (err) {
     if (!(err instanceof AlreadyDecidedError)) throw err;
     const current = await deps.store.getApproval(approval.approvalId);
     if (current?.state !== 'APPROVED') throw err;
-    return completeAnswer(deps, current, true);
+    return completeAnswer(deps, current, true, answerer);
   }
 }
 
@@ -218,18 +302,24 @@ function answeredBy(approval: ApprovalRecord, person: string, by: string): boole
 }
 
 /**
- * Stores the approval evidence of a decided approval and answers the workflow. Everything is taken
- * from the stored record, so that a repeated answer writes exactly what the first one would have.
+ * Writes the audit records of a decided approval and its final record (evidence bucket), stores
+ * the approval evidence referencing it, answers the workflow and announces the decision. Everything
+ * is taken from the stored record, so that a repeated answer writes exactly what the first one
+ * would have. The workflow is answered only once the audit is stored: a decision is never acted on
+ * unaudited (a failure here is an error for the caller, and the same answer again completes it).
  */
 async function completeAnswer(
   deps: GateDeps,
   decided: ApprovalRecord,
   repeated: boolean,
+  answerer: { readonly person: string; readonly origin?: AuditOrigin | undefined },
   rejectedVia?: ApprovalIdentity['kind'],
 ): Promise<ApprovalRecord> {
   const approved = decided.state === 'APPROVED';
   const by = decided.decidedBy ?? 'unknown';
   const at = decided.decidedAt ?? deps.clock.now().toISOString();
+  await auditAnswers(deps, decided, answerer, rejectedVia);
+  const finalRecord = await storeFinalRecord(deps, decided);
   const stored = await deps.store.putEvidence({
     repository: decided.repository,
     digest: decided.digest,
@@ -249,10 +339,25 @@ async function completeAnswer(
       ...(rejectedVia === undefined ? {} : { rejectedVia }),
       required: decided.required,
     },
-    documents: [],
+    documents: [finalRecord],
     collectedAt: at,
     // The answer of a later approval round replaces the superseded approval's evidence.
     ...(decided.round !== undefined && { round: decided.round }),
+  });
+  // Before the workflow is answered, so that a crash between the two cannot lose it: the same
+  // answer again announces again (at-least-once, like every outcome event).
+  await deps.outcomes.emit('Approval Decided', {
+    approvalId: decided.approvalId,
+    repository: decided.repository,
+    digest: decided.digest,
+    state: decided.state,
+    by,
+    via: approved ? [...new Set(decided.approvals.map((a) => a.via ?? 'unknown'))] : [rejectedVia ?? 'unknown'],
+    approvals: decided.approvals.map((a) => ({ by: a.by, at: a.at, via: a.via ?? null })),
+    decidedAt: at,
+    comment: decided.comment ?? null,
+    evidenceSetDigest: decided.evidenceSetDigest ?? null,
+    approvalRecord: stored.documents.find((d) => d.name === finalRecord.name)?.digest ?? finalRecord.digest,
   });
   try {
     if (approved) {
@@ -297,17 +402,48 @@ function identities(decided: ApprovalRecord, rejectedVia: ApprovalIdentity['kind
  */
 export async function answerBySlack(
   deps: GateDeps,
-  request: { readonly timestamp: string | undefined; readonly signature: string | undefined; readonly rawBody: string },
+  request: {
+    readonly timestamp: string | undefined;
+    readonly signature: string | undefined;
+    readonly rawBody: string;
+    readonly origin?: AuditOrigin;
+  },
 ): Promise<ApprovalRecord> {
-  if (deps.slackSigningSecret === undefined) {
-    throw new SlackRefusedError('BAD_SIGNATURE', 'Slack interactions are not configured on this gate');
+  try {
+    if (deps.slackSigningSecret === undefined) {
+      throw new SlackRefusedError('BAD_SIGNATURE', 'Slack interactions are not configured on this gate');
+    }
+    verifySlackRequest(await deps.slackSigningSecret.getSlackSigningSecret(), request, deps.clock.now());
+  } catch (err) {
+    // Unsigned: the approval id it names is filed under (when that approval exists), the user id
+    // it claims is not believed.
+    const claimed = unverifiedApprovalId(request.rawBody);
+    if (claimed !== undefined) {
+      await auditRefusal(deps, {
+        approvalId: claimed,
+        identity: ANONYMOUS,
+        channel: 'slack',
+        origin: request.origin,
+        error: err,
+      });
+    }
+    throw err;
   }
-  verifySlackRequest(await deps.slackSigningSecret.getSlackSigningSecret(), request, deps.clock.now());
   const click = parseSlackInteraction(request.rawBody);
   return decideApproval(deps, {
     approvalId: click.approvalId,
     decision: click.decision,
     identity: { kind: 'slack', subject: click.userId },
     evidenceSetDigest: click.evidenceSetDigest,
+    ...(request.origin === undefined ? {} : { origin: request.origin }),
   });
+}
+
+/** The approval id a Slack request names, read without trusting it (for filing its refusal). */
+function unverifiedApprovalId(rawBody: string): string | undefined {
+  try {
+    return parseSlackInteraction(rawBody).approvalId;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,7 @@
 import type { RevocationChecker } from '../notation/revocation.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import type {
+  ApprovalAuditRecord,
   ApprovalMailer,
   Clock,
   DocumentStore,
@@ -46,6 +47,12 @@ export interface GateDeps {
   readonly approvalLinks?: { readonly secrets: LinkSecrets; readonly mailer: ApprovalMailer };
   /** Slack interactions (`POST /slack/interactions`); without it they are refused. */
   readonly slackSigningSecret?: SlackSigningSecret;
+  /**
+   * Told when a best-effort audit record (a page view, a refusal) could not be stored, so that it
+   * is at least logged (workflow/approval-audit.ts says which records are best effort).
+   * @default - not reported: the view is shown and the refusal refused all the same
+   */
+  readonly auditFailures?: (err: unknown, record: ApprovalAuditRecord) => void;
   /**
    * Posts the approval request to the policy's `approval.slackChannel` and updates it with the outcome.
    * @default - nothing is posted to Slack; the request's notification says so

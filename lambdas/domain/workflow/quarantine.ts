@@ -1,10 +1,11 @@
 // Quarantine: every blocked or failed release ends here; production is never touched.
 import { z } from 'zod';
 import { safeParseJsonDocument } from '../document.js';
-import { AlreadyDecidedError, ConflictError, describeError, ErrorName, isRetryable, StatesError } from '../errors.js';
+import { ConflictError, describeError, ErrorName, isRetryable, StatesError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { digestToTag } from '../oci.js';
 import type { ReleaseRecord } from '../ports.js';
+import { expireApprovals } from './approval-audit.js';
 import type { GateDeps } from './deps.js';
 import type { StatesError as CaughtError, ReleaseRef } from './inputs.js';
 import { EVIDENCE_CHANGED } from './promote.js';
@@ -23,6 +24,9 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
   ) {
     const pendingApproval = (await deps.store.getDecision(req.repository, req.digest))?.decision === 'PASS';
     if (pendingApproval) {
+      // On a timeout the approvals expire first: the evidence references their final records.
+      const finalRecords =
+        req.failure.Error === StatesError.Timeout ? await expireApprovals(deps, req.repository, req.digest) : [];
       await deps.store.putEvidence({
         repository: req.repository,
         digest: req.digest,
@@ -34,24 +38,11 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
             : `${APPROVAL_EXPIRED}: no decision before the approval timeout`,
         ],
         facts: {},
-        documents: [],
+        documents: finalRecords,
         collectedAt: deps.clock.now().toISOString(),
         // In a later approval round, this round's answer replaces the superseded approval's.
         ...(release?.approvalRound !== undefined && { round: release.approvalRound }),
       });
-      if (req.failure.Error === StatesError.Timeout) {
-        for (const a of await deps.store.listApprovals('PENDING')) {
-          if (a.repository === req.repository && a.digest === req.digest) {
-            await deps.store
-              .decideApproval(a.approvalId, 'EXPIRED', 'release-gate', deps.clock.now().toISOString())
-              .catch((err: unknown) => {
-                // Answered concurrently: that answer stands, and the release is still blocked. Any
-                // other failure (a store outage) must fail the step so the ASL retries it.
-                if (!(err instanceof AlreadyDecidedError || err instanceof ConflictError)) throw err;
-              });
-          }
-        }
-      }
     }
   }
   if (release !== null) await supersededApprovalNotCarried(deps, release);

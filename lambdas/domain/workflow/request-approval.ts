@@ -7,6 +7,7 @@ import type { ApprovalPolicy } from '../evidence/approval-policy.js';
 import { policyFor } from '../policy/load.js';
 import { approvalRulesFor } from '../policy/schema.js';
 import type { ApprovalRecord, StoredEvidence } from '../ports.js';
+import { auditRequested } from './approval-audit.js';
 import { buildApprovalView } from './approval-view.js';
 import type { GateDeps } from './deps.js';
 import { evidenceSetDigest } from './evidence-set.js';
@@ -63,6 +64,8 @@ export async function requestApproval(
     ...(round > 0 && { round }),
   };
   if (existing === undefined) await deps.store.putApproval(terms);
+  // Before anyone is told; a retried request writes the same record again (nothing new).
+  await auditRequested(deps, terms);
   await deps.store.updateReleaseState(req.repository, req.digest, 'AWAITING_APPROVAL');
   // A retried request mails again: the links are deterministic, so a second mail repeats the first.
   const linkChannel = await mailLinks(deps, terms, rules, req.stage, url);

@@ -16,9 +16,15 @@ import {
   StoreError,
 } from '../../../lambdas/domain/errors.js';
 import type { ReleaseStore } from '../../../lambdas/domain/ports.js';
-import type { ApprovalRecord, ReleaseState, ScanCompletion } from '../../../lambdas/domain/records.js';
+import type {
+  ApprovalAuditRecord,
+  ApprovalRecord,
+  ReleaseState,
+  ScanCompletion,
+} from '../../../lambdas/domain/records.js';
 import type { Digest } from '../../../lambdas/domain/types.js';
 import {
+  approvalAuditRecord,
   approvalRecord,
   decisionRecord,
   evidenceRecord,
@@ -917,6 +923,87 @@ export function describeReleaseStoreContract(
 
           // Assess
           await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
+        });
+      });
+    });
+
+    describe('Method: appendApprovalAudit / listApprovalAudit', () => {
+      describe('when records are appended out of order, to two releases', () => {
+        it('lists the records of each release oldest first, then by id', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          const late = approvalAuditRecord(repository, digest, { at: '2026-01-10T11:00:00.000Z', kind: 'decided' });
+          const early = approvalAuditRecord(repository, digest, { at: '2026-01-10T09:00:00.000Z', kind: 'requested' });
+          const sameTimeA = approvalAuditRecord(repository, digest, { id: 'a'.repeat(32) });
+          const sameTimeB = approvalAuditRecord(repository, digest, { id: 'b'.repeat(32), kind: 'refused' });
+          const other = approvalAuditRecord(repository, newDigest());
+
+          // Act
+          for (const rec of [late, sameTimeB, other, early, sameTimeA]) {
+            expect(await store.appendApprovalAudit(rec)).toEqual({ record: rec, created: true });
+          }
+
+          // Assess
+          expect(await store.listApprovalAudit(repository, digest)).toEqual([early, sameTimeA, sameTimeB, late]);
+          expect(await store.listApprovalAudit(other.repository, other.digest)).toEqual([other]);
+          expect(await store.listApprovalAudit(repository, newDigest())).toEqual([]);
+        });
+      });
+
+      describe('when a record with the same time and id is appended again', () => {
+        it('keeps the first one and returns it, not created', async () => {
+          // Prepare
+          const first = approvalAuditRecord(newRepository(), newDigest(), { kind: 'decided', outcome: 'approved' });
+          await store.appendApprovalAudit(first);
+
+          // Act
+          const again = await store.appendApprovalAudit({ ...first, outcome: 'rejected', sourceIp: '198.51.100.1' });
+
+          // Assess
+          expect(again).toEqual({ record: first, created: false });
+          expect(await store.listApprovalAudit(first.repository, first.digest)).toEqual([first]);
+        });
+      });
+
+      describe('when the record lives beside the other items of the release', () => {
+        it('is not listed as evidence, tags or pushers, and they are not listed as audit', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digest = newDigest();
+          await store.recordRelease(releaseRecord(repository, digest));
+          await store.putEvidence(evidenceRecord(repository, digest));
+          await store.recordPushedTag(repository, digest, 'v1');
+          const rec = approvalAuditRecord(repository, digest);
+
+          // Act
+          await store.appendApprovalAudit(rec);
+
+          // Assess
+          expect(await store.listApprovalAudit(repository, digest)).toEqual([rec]);
+          expect((await store.listEvidence(repository, digest)).map((e) => e.kind)).toEqual(['sbom']);
+          expect(await store.listPushedTags(repository, digest)).toEqual(['v1']);
+        });
+      });
+
+      describe('when the record is invalid', () => {
+        it.each([
+          ['a control character in the user agent', { userAgent: 'curl\u001b[2J' }],
+          ['a user agent above its bound', { userAgent: 'x'.repeat(513) }],
+          ['an id that is not 32 hex characters', { id: 'not-hex' }],
+          ['a time that is not ISO 8601', { at: 'yesterday' }],
+          ['an unknown kind', { kind: 'deleted' }],
+          ['an empty outcome', { outcome: '' }],
+        ])('throws InvalidInputError for %s, and stores nothing', async (_what, override) => {
+          // Prepare
+          const rec = { ...approvalAuditRecord(newRepository(), newDigest()), ...override };
+
+          // Act
+          const act = store.appendApprovalAudit(rec as ApprovalAuditRecord);
+
+          // Assess
+          await expect(act).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT');
+          expect(await store.listApprovalAudit(rec.repository, rec.digest)).toEqual([]);
         });
       });
     });
