@@ -47,12 +47,27 @@ describe('Browser: the evidence report in headless Chromium, JavaScript off (iss
       await page.goto(pathToFileURL(file).href);
 
       // Assess
-      for (const id of ['#summary', '#evidence', '#diff', '#findings', '#eval', '#approvals', '#timeline', '#live']) {
+      for (const id of [
+        '#summary',
+        '#evidence',
+        '#diff',
+        '#findings',
+        '#eval',
+        '#approvals',
+        '#approval-trail',
+        '#timeline',
+        '#live',
+      ]) {
         await expect(page.locator(id).isVisible(), id).resolves.toBe(true);
       }
       expect(await cells(page, '#evidence', 'signature')).toEqual(['signature', 'PASS', expect.any(String)]);
       await expectInjectedReleaseShown(page, dialogs);
       expect((await cells(page, '#approvals', 'alice@example.com')).slice(0, 2)).toEqual([
+        'alice@example.com',
+        'cli-local',
+      ]);
+      expect((await cells(page, '#approval-trail', 'decided')).slice(1, 4)).toEqual([
+        'decided',
         'alice@example.com',
         'cli-local',
       ]);

@@ -38,6 +38,15 @@ ${section('eval', 'Evaluation metrics', s.eval, evalBody)}`;
     }</section>
 ${releaseSections}
 <section id="approvals"><h2>Approvals</h2>${approvalsBody(r)}</section>
+<section id="approval-trail"><h2>Approval trail</h2>${table(
+      ['when', 'what', 'who', 'via', 'from', 'state', 'outcome'],
+      r.approvalTrail.map(
+        (a) =>
+          `<tr>${cell(a.at)}${cell(a.kind)}${cell(a.identity)}${cell(a.channel)}${cell(
+            a.sourceIp === undefined ? '' : `${a.sourceIp}${a.userAgent === undefined ? '' : ` (${a.userAgent})`}`,
+          )}${cell(`${a.state ?? ''}${a.code === undefined ? '' : ` [${a.code}]`}`)}${cell(a.outcome)}</tr>`,
+      ),
+    )}</section>
 <section id="timeline"><h2>Timeline</h2>${table(
       ['when', 'what'],
       r.timeline.map((e) => `<tr>${cell(e.at)}${cell(e.what)}</tr>`),

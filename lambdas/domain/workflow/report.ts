@@ -9,7 +9,7 @@ import { parseJsonDocument } from '../document.js';
 import { describeError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { parsePolicyDocument, policyFor } from '../policy/load.js';
-import type { ApprovalRecord, DecisionRecord, ReleaseRecord } from '../ports.js';
+import type { ApprovalAuditRecord, ApprovalRecord, DecisionRecord, ReleaseRecord } from '../ports.js';
 import { buildReleaseSections, type ReleaseSections, type ViewPorts } from './approval-view.js';
 
 export interface TimelineEvent {
@@ -32,6 +32,8 @@ export interface ReleaseReport {
   readonly decision: DecisionRecord | null;
   readonly sections: ReleaseSections | { readonly unavailable: string };
   readonly approvals: readonly ApprovalRecord[];
+  /** The approval audit trail (requests, views, answers, refusals, expiries), oldest first. */
+  readonly approvalTrail: readonly ApprovalAuditRecord[];
   readonly timeline: readonly TimelineEvent[];
   readonly liveWindows: readonly LiveWindow[];
   readonly generatedAt: string;
@@ -48,12 +50,13 @@ export async function buildReleaseReport(
 ): Promise<ReleaseReport> {
   const release = await deps.store.getRelease(repository, digest);
   if (release === null) throw new NotFoundError(`no release ${repository}@${digest}`);
-  const [tags, decision, evidence, allApprovals, promotions] = await Promise.all([
+  const [tags, decision, evidence, allApprovals, promotions, approvalTrail] = await Promise.all([
     deps.store.listPushedTags(repository, digest),
     deps.store.getDecision(repository, digest),
     deps.store.listEvidence(repository, digest),
     deps.store.listApprovals(),
     deps.store.listPromotions(repository),
+    deps.store.listApprovalAudit(repository, digest),
   ]);
   const approvals = allApprovals.filter((a) => a.repository === repository && a.digest === digest);
   let sections: ReleaseReport['sections'];
@@ -109,6 +112,7 @@ export async function buildReleaseReport(
     decision,
     sections,
     approvals,
+    approvalTrail,
     timeline,
     liveWindows,
     generatedAt: now.toISOString(),
