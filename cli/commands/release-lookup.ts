@@ -24,11 +24,20 @@ export function releaseCommandArgs(
   };
 }
 
+const FULL_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
 /**
  * The one release a digest (or a prefix of one, `sha256:` included) names, optionally in one
  * repository. Throws a plain Error naming the candidates when none or several match.
  */
 export async function findRelease(store: ReleaseStore, digest: string, repository?: string): Promise<ReleaseRecord> {
+  // A whole digest with its repository is one read, however many releases the store holds.
+  if (repository !== undefined && FULL_DIGEST.test(digest)) {
+    const release = await store.getRelease(repository, digest);
+    if (release === null) throw new ReleaseLookupError(`no release ${repository}@${digest}`);
+    return release;
+  }
+  // A prefix is looked up among the most recent releases, as `status` lists them.
   const matches = (await store.listReleases(1000)).filter(
     (r) => r.digest.startsWith(digest) && (repository === undefined || r.repository === repository),
   );
