@@ -17,7 +17,10 @@ import type { TrustedKey } from '../trust-material.js';
 
 /** The referrer's `artifactType`: the DSSE envelope media type, as cosign and the referrers API list it. */
 export const VSA_ARTIFACT_TYPE = MediaTypes.dsseEnvelope;
-/** Annotation that marks the referrer as the gate's VSA (artifactType alone is shared with other DSSE attestations). */
+/**
+ * Annotation that marks the referrer as a VSA (the artifact type is shared with other DSSE
+ * attestations). It only selects which referrers are verified: it is not trusted.
+ */
 export const VSA_PREDICATE_ANNOTATION = 'dev.release-gate.predicate-type';
 
 export interface VsaApprover {
@@ -187,8 +190,9 @@ export async function findVerifiedVsa(
   keys: readonly TrustedKey[],
 ): Promise<{ verified?: VerifiedVsa; refused: string[] }> {
   const refused: string[] = [];
+  // Other DSSE attestations (SBOMs, provenance) share the artifact type: the annotation tells ours apart.
   const referrers = (await registry.listReferrers(repository, digest)).filter(
-    (r) => r.artifactType === VSA_ARTIFACT_TYPE,
+    (r) => r.artifactType === VSA_ARTIFACT_TYPE && r.annotations?.[VSA_PREDICATE_ANNOTATION] === PredicateTypes.vsaV1,
   );
   if (referrers.length > MAX_VSA_REFERRERS) {
     refused.push(`${referrers.length} VSA-typed referrers (more than ${MAX_VSA_REFERRERS}): none is checked`);
