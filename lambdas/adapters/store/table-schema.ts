@@ -11,11 +11,12 @@
  * | pushed tag | `REL#<repo>@<digest>` | `TAG#<tag>` | | |
  * | parent index | `REL#<repo>@<digest>` | `PARENT#<index digest>` | | |
  * | pusher | `REL#<repo>@<digest>` | `PUSHER#<identity>` | | |
+ * | revocation | `REL#<repo>@<digest>` | `REVOKED` | | |
  * | approval | `APPROVAL#<id>` | `META` | `APPROVAL#<state>` / `<requestedAt>#<id>` | `APPROVAL` / same |
  * | package index | `PKG#<purl without version>` | `<version>#<repo>@<digest>` | | |
  * | … of a source package | `PKG#<source purl without version>` | `<source version>#<repo>@<digest>` | | |
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
- * | promotion track | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
+ * | promotion track (promotions and rollbacks) | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
  * | promotion marker | `TRACKED#<repo>@<digest>` | `META` | | |
  * | scan rendezvous | `SCAN#<repo>@<digest>` | `META` | | |
  *
@@ -66,6 +67,7 @@ export const itemKeys = {
     sk: `PUSHER#${identity}`,
   }),
   pusherPrefix: 'PUSHER#',
+  revocation: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'REVOKED' }),
   decision: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'DECISION' }),
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: META }),
   packageIndex: (purlWithoutVersion: string, version: string, repository: string, digest: string) => ({

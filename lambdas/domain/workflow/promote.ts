@@ -91,6 +91,8 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
       }
     }
   }
+  // The live pointer follows the promotion; rollback moves it back (incident/rollback.ts).
+  await deps.registry.moveTag(targetRepository, policy.promotion.channelTag, req.digest);
   const promotedAt = deps.clock.now().toISOString();
   await deps.store.appendPromotion({
     repository: req.repository,
