@@ -54,6 +54,8 @@ export type RollbackOutcome =
       readonly channelTag: string;
       readonly entry: PromotionEntry;
       readonly reverification: Reverification;
+      /** The refusal reasons a break-glass overrode; empty for a clean rollback. */
+      readonly reasons: readonly string[];
       /** Set when refusal reasons were overridden. */
       readonly breakGlass?: BreakGlass;
     };
@@ -173,6 +175,7 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
     channelTag,
     entry,
     reverification,
+    reasons,
     ...(glass === undefined ? {} : { breakGlass: glass }),
   };
 }
