@@ -17,6 +17,7 @@ import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { API_URL_ENV, answerOnAws, signingRegion } from './commands/approve-aws.js';
+import { INCIDENT_USAGE, incidentStatus, runRevoke, runRollback } from './commands/incident.js';
 import { parseTriageArgs, runTriage, TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runDemo } from './demo.js';
@@ -36,11 +37,12 @@ Usage:
   release-gate reject  <approval-id> … (the same options)
   release-gate status [<digest>] [--json] [--work-dir DIR]
 ${TRIAGE_USAGE}
+${INCIDENT_USAGE}
   release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
                              [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
 
 <ref>: oci-layout:DIR[:TAG|@DIGEST] | HOST[:PORT]/REPO[:TAG|@DIGEST] | <acct>.dkr.ecr.<region>.amazonaws.com/REPO[:TAG|@DIGEST]
-Exit codes: 0 pass/done (triage: affected releases found or none), 1 blocked/refused, 2 usage, bad input or
+Exit codes: 0 pass/done (triage: affected releases found or none), 1 blocked/refused (rollback refused), 2 usage, bad input or
 infrastructure error.`;
 
 class UsageError extends Error {
@@ -64,6 +66,10 @@ async function main(argv: string[]): Promise<number> {
       return status(rest);
     case 'triage':
       return triageCommand(rest);
+    case 'revoke':
+      return runRevoke(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
+    case 'rollback':
+      return runRollback(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
     case 'verify-bundle':
       return runVerifyBundle(rest, { stdout: process.stdout, stderr: process.stderr });
     case undefined:
@@ -284,6 +290,7 @@ async function status(args: string[]): Promise<number> {
       const evidence = digest === undefined ? [] : await store.listEvidence(r.repository, r.digest);
       out.push({
         ...r,
+        revocation: await store.getRevocation(r.repository, r.digest),
         evidence: evidence.map((e) => ({ kind: e.kind, status: e.status, reasons: e.reasons, documents: e.documents })),
       });
     }
@@ -297,6 +304,7 @@ async function status(args: string[]): Promise<number> {
       );
       if (r.outcomeReasons && digest !== undefined)
         for (const why of r.outcomeReasons) process.stdout.write(`    reason: ${printable(why)}\n`);
+      for (const line of await incidentStatus(store, r.repository, r.digest)) process.stdout.write(`${line}\n`);
       for (const e of r.evidence) {
         process.stdout.write(
           `    ${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${printable(e.reasons.join('; ').slice(0, 200))}\n`,

@@ -2,6 +2,8 @@
  * Reading the promotion track for incidents: what is live in production now, and which earlier
  * release a rollback would go back to.
  */
+import { policyFor, targetRepositoryFor } from '../policy/load.js';
+import type { PolicyDocument, RepositoryPolicy } from '../policy/schema.js';
 import type { PromotionEntry, ReleaseStore } from '../ports.js';
 import type { Digest } from '../types.js';
 
@@ -37,4 +39,32 @@ export async function rollbackCandidates(
     return { live, target: entry };
   }
   return { live, target: null };
+}
+
+/**
+ * The gated repository whose track production `name` is, for a command given either: `name`
+ * itself when it has a track, else the repository whose policy's `promotion.targetRepository`
+ * is `name` (`prod/{repository}` read backwards) and that has a track. Null when neither.
+ */
+export async function gatedRepositoryOf(
+  document: PolicyDocument,
+  reader: Pick<ReleaseStore, 'listPromotions'>,
+  name: string,
+): Promise<string | null> {
+  if ((await reader.listPromotions(name)).length > 0) return name;
+  for (const rule of document.rules) {
+    const [prefix, suffix, ...more] = rule.promotion.targetRepository.split('{repository}');
+    if (prefix === undefined || suffix === undefined || more.length > 0) continue;
+    if (!name.startsWith(prefix) || !name.endsWith(suffix) || name.length <= prefix.length + suffix.length) continue;
+    const candidate = name.slice(prefix.length, name.length - suffix.length);
+    let policy: RepositoryPolicy;
+    try {
+      policy = policyFor(document, candidate);
+    } catch {
+      continue; // no rule covers it: not a gated repository
+    }
+    if (targetRepositoryFor(policy, candidate) !== name) continue;
+    if ((await reader.listPromotions(candidate)).length > 0) return candidate;
+  }
+  return null;
 }
