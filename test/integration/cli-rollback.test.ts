@@ -135,6 +135,7 @@ describe('Command: release-gate revoke / rollback', () => {
       .map((l) => JSON.parse(l) as { event?: string });
     expect(outcomes.flatMap((o) => (o.event === undefined ? [] : [o.event]))).toEqual([
       'Release Revoked',
+      'Release Revoked',
       'Release Rolled Back',
       'Release Rolled Back',
       'Break Glass Used',

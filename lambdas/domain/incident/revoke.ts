@@ -26,7 +26,7 @@ export interface RevokeRequest {
 
 export interface RevokeOutcome {
   readonly record: RevocationRecord;
-  /** False when the release was already revoked: the first record stays, nothing was announced. */
+  /** False when the release was already revoked: the first record stays, and is announced again. */
   readonly created: boolean;
   /** Whether the revoked release is the one live in production now. */
   readonly liveNow: boolean;
@@ -36,8 +36,8 @@ export interface RevokeOutcome {
 
 /**
  * Revokes the release. Throws InvalidInputError without a reason or identity, NotFoundError for a
- * release that was never gated. Emits `Release Revoked` and notifies, once (a second revoke reads
- * the first record back and announces nothing).
+ * release that was never gated. Emits `Release Revoked` and notifies; a second revoke reads the
+ * first record back and announces that again.
  */
 export async function revokeRelease(deps: RevokeDeps, req: RevokeRequest): Promise<RevokeOutcome> {
   const reason = req.reason.trim();
@@ -55,7 +55,10 @@ export async function revokeRelease(deps: RevokeDeps, req: RevokeRequest): Promi
   });
   const rollback = await rollbackCandidates(deps.store, req.repository, req.digest);
   const liveNow = rollback.live?.digest === req.digest;
-  if (created) {
+  // Announced again by a repeat, with the first record's detail: the events are at-least-once
+  // (consumers deduplicate on type, repository and digest), so a revoke that stopped between
+  // the write and the announcement is finished by running it again.
+  {
     const detail = {
       repository: record.repository,
       digest: record.digest,
