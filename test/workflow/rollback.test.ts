@@ -17,6 +17,7 @@ import { InvalidInputError, UntrustedError } from '../../lambdas/domain/errors.j
 import { revokeRelease } from '../../lambdas/domain/incident/revoke.js';
 import { type RollbackDeps, rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
+import { triage } from '../../lambdas/domain/triage/triage.js';
 import { gateRelease, type LocalWorld, lastState, policyOf, useLocalWorld } from '../support/world.js';
 
 const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
@@ -188,5 +189,26 @@ describe('Workflow: revoke and roll back', () => {
     expect(w.gate.notifications.map((n) => n.subject)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^BREAK GLASS: /), expect.stringMatching(/^Revoked: /)]),
     );
+
+    // Triage tells the story: the revoked release is live again (break-glass), the first one had
+    // two windows, the second from its rollback.
+    const answer = await triage(w.deps.gate.store, { kind: 'range', purl: 'pkg:npm/express' });
+    const mine = answer.releases.filter((r) => r.repository === REPO);
+    const at = (i: number) => track[i]?.promotedAt;
+    expect(mine.find((r) => r.digest === second.digest)).toMatchObject({
+      status: 'LIVE',
+      revoked: { reason: 'CVE-2026-990002 in the new base image' },
+      windows: [
+        { from: at(2), to: at(1) },
+        { from: at(0), to: null },
+      ],
+    });
+    expect(mine.find((r) => r.digest === first.digest)).toMatchObject({
+      status: 'PROMOTED',
+      windows: [
+        { from: at(3), to: at(2) },
+        { from: at(1), to: at(0) },
+      ],
+    });
   }, 300_000);
 });
