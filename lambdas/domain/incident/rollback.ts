@@ -63,7 +63,8 @@ export type RollbackOutcome =
 /**
  * Re-verifies the target and, unless refused, moves the channel tag to it, appends the track entry
  * and announces `Release Rolled Back`. Throws InvalidInputError for a break-glass without a reason
- * or an approver, UntrustedError for an approver the rules refuse (both before anything is read).
+ * or an approver (before anything is read), UntrustedError for an approver the rules refuse
+ * (before the target is re-verified). A break-glass with nothing to override is a plain rollback.
  */
 export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest): Promise<RollbackOutcome> {
   const operator = req.operator.subject.trim();
@@ -96,6 +97,18 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
   const release = await deps.store.getRelease(req.repository, digest);
   if (release === null) throw new NotFoundError(`no release record for ${req.repository}@${digest}`);
   const policy = policyFor(deps.policy.document, req.repository);
+  if (breakGlass !== undefined) {
+    // The approver is held to the release's approval rules: on the allowlist, another person.
+    // Checked whether or not there turns out to be anything to override.
+    const rules = approvalRulesFor(policy, release.stage);
+    const approver = breakGlass.approver.subject.trim();
+    if (!isAllowedApprover(rules, approver)) {
+      throw new UntrustedError(`${approver} is not an allowed approver for ${req.repository}: break-glass refused`);
+    }
+    if (personKey(rules, approver) === personKey(rules, operator)) {
+      throw new UntrustedError(`break-glass needs a second person: ${approver} is running the rollback`);
+    }
+  }
 
   const reasons: string[] = [];
   const revocation = await deps.store.getRevocation(req.repository, digest);
@@ -108,18 +121,9 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
   let glass: BreakGlass | undefined;
   if (reasons.length > 0) {
     if (breakGlass === undefined) return refuse(digest, reasons, reverification);
-    // The approver is held to the release's approval rules: on the allowlist, another person.
-    const rules = approvalRulesFor(policy, release.stage);
-    const approver = breakGlass.approver.subject.trim();
-    if (!isAllowedApprover(rules, approver)) {
-      throw new UntrustedError(`${approver} is not an allowed approver for ${req.repository}: break-glass refused`);
-    }
-    if (personKey(rules, approver) === personKey(rules, operator)) {
-      throw new UntrustedError(`break-glass needs a second person: ${approver} is running the rollback`);
-    }
     glass = {
       reason: breakGlass.reason,
-      approvedBy: approver,
+      approvedBy: breakGlass.approver.subject.trim(),
       approverIdentity: IDENTITY_NOTE[breakGlass.approver.kind],
       overridden: reasons,
     };
