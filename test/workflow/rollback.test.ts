@@ -212,3 +212,43 @@ describe('Workflow: revoke and roll back', () => {
     });
   }, 300_000);
 });
+
+describe('Workflow: roll back under a policy that does not require every kind', () => {
+  const world = useLocalWorld({
+    approvals: { decision: 'approve', by: 'alice@example.com' },
+    tweak: (policy) => ({
+      ...policy,
+      rules: policy.rules.map((rule) => ({
+        ...rule,
+        stages: { ...rule.stages, production: { require: ['sbom', 'signature', 'scan', 'approval'] } },
+      })),
+    }),
+  });
+
+  it('does not refuse for a kind the stage does not require and that did not pass when gated', async () => {
+    // Prepare: two releases without provenance, promoted one after the other.
+    const w = world();
+    const repository = 'demo/rollback-lenient';
+    const build = (tag: string) =>
+      buildScenarioImage(w.registry, { ...release(tag), repository, provenance: false }, w.keys);
+    const first = await build('1.0.0');
+    expect(lastState((await gateRelease(w, repository, '1.0.0')).exec)).toBe('Promoted');
+    await build('1.1.0');
+    expect(lastState((await gateRelease(w, repository, '1.1.0')).exec)).toBe('Promoted');
+
+    // Act
+    const out = await rollbackRelease(
+      { ...w.deps.gate, advisories: await loadAdvisories(ADVISORIES) },
+      { repository, operator: OPS },
+    );
+
+    // Assess
+    expect(out.reasons).toEqual([]);
+    expect(out).toMatchObject({ outcome: 'ROLLED_BACK', digest: first.digest });
+    expect(out.outcome === 'ROLLED_BACK' && out.reverification.evidence.map((e) => [e.kind, e.status])).toEqual([
+      ['signature', 'PASS'],
+      ['provenance', expect.not.stringMatching(/^PASS$/)],
+      ['scan', 'PASS'],
+    ]);
+  }, 300_000);
+});

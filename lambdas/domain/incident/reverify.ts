@@ -89,12 +89,18 @@ export async function reverify(deps: ReverifyDeps, release: ReleaseRecord): Prom
     scan,
   );
   if (newly.length > 0) reasons.push(`newly affected: ${newly.join(', ')} (not reported when it was gated)`);
-  for (const e of fresh) {
-    if (e.status !== 'PASS') reasons.push(`${e.kind} ${e.status} today: ${e.reasons.join('; ')}`);
-  }
   const byKind = new Map<string, Pick<StoredEvidence, 'kind' | 'status' | 'reasons'>>(stored.map((e) => [e.kind, e]));
   for (const e of fresh) byKind.set(e.kind, e);
   const today = evaluatePolicy(policyFor(deps.policy.document, repository), release.stage, [...byKind.values()]);
+  const required = new Set<string>(today.evidence.filter((e) => e.required).map((e) => e.kind));
+  for (const e of fresh) {
+    // A kind today's stage requires must pass; one it does not require counts when it passed at
+    // gate time and no longer does (a signature that no longer verifies is news either way).
+    const then = stored.find((s) => s.kind === e.kind)?.status;
+    if (e.status !== 'PASS' && (required.has(e.kind) || then === 'PASS')) {
+      reasons.push(`${e.kind} ${e.status} today: ${e.reasons.join('; ')}`);
+    }
+  }
   if (today.decision !== 'PASS') {
     // The fresh kinds' reasons are listed above; the policy adds the stored kinds that fail it now.
     const freshKinds = new Set<string>(fresh.map((e) => e.kind));
