@@ -8,12 +8,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { z } from 'zod';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { writeLocalState } from '../../cli/local/state.js';
 import { runCli } from '../support/cli-process.js';
 import { gateRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
 
+const OutcomeLineSchema = z.object({ event: z.string().optional() });
 const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
 const REPO = 'demo/cli-rollback';
 const PROD = `prod/${REPO}`;
@@ -132,7 +134,7 @@ describe('Command: release-gate revoke / rollback', () => {
     const outcomes = (await readFile(join(w.dir, 'outcomes.jsonl'), 'utf8'))
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { event?: string });
+      .map((l) => OutcomeLineSchema.parse(JSON.parse(l)));
     expect(outcomes.flatMap((o) => (o.event === undefined ? [] : [o.event]))).toEqual([
       'Release Revoked',
       'Release Revoked',

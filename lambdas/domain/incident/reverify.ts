@@ -24,7 +24,13 @@ import { evaluatePolicy } from '../policy/evaluate.js';
 import { policyFor } from '../policy/load.js';
 import type { ReleaseRecord, ScanFindingsSource, ScanReport, StoredEvidence } from '../ports.js';
 import { scanComponents } from '../scan/local-scanner.js';
-import { type CollectedKind, type EvidenceResult, type EvidenceStatus, evidenceResult } from '../types.js';
+import {
+  type CollectedKind,
+  type EvidenceKind,
+  type EvidenceResult,
+  type EvidenceStatus,
+  evidenceResult,
+} from '../types.js';
 import { type CollectDeps, collectContext } from '../workflow/collect-evidence.js';
 
 /** What re-verification needs: the collectors' ports, and today's advisories where there is a folder. */
@@ -43,7 +49,7 @@ export interface Reverification {
   /** Why the release may not go live again (empty when `ok`). */
   readonly reasons: readonly string[];
   /** Today's evidence of the kinds collected again. */
-  readonly evidence: readonly { kind: CollectedKind; status: EvidenceStatus; reasons: readonly string[] }[];
+  readonly evidence: readonly { kind: EvidenceKind; status: EvidenceStatus; reasons: readonly string[] }[];
 }
 
 /** Collected again from the registry with today's trust material. */
@@ -112,7 +118,7 @@ export async function reverify(deps: ReverifyDeps, release: ReleaseRecord): Prom
   return {
     ok: reasons.length === 0,
     reasons,
-    evidence: fresh.map((e) => ({ kind: e.kind as CollectedKind, status: e.status, reasons: e.reasons })),
+    evidence: fresh.map((e) => ({ kind: e.kind, status: e.status, reasons: e.reasons })),
   };
 }
 
