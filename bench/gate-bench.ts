@@ -11,6 +11,7 @@ import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
 import { loadPolicy } from '../lambdas/domain/policy/load.js';
 import { formatTable, mean, ms, percentile, perSecond, type Section } from './report.js';
+import { measureRollback } from './rollback-bench.js';
 
 const ADVISORIES_DIR = new URL('../cli/fixtures/advisories/', import.meta.url).pathname;
 
@@ -146,6 +147,9 @@ export async function benchGate(opts: GateBenchOptions): Promise<Section> {
     const aloneRun = await run(`${opts.sequential} one at a time`, alone.images, true);
     opts.log(`  run "${aloneRun.label}" done in ${ms(aloneRun.wallMs)}`);
 
+    const rollback = await measureRollback(gate, registry, keys, advisories);
+    opts.log(`  ${rollback}`);
+
     const runs = [goodRun, mixedRun, aloneRun];
     const unexpected = runs.flatMap((r) => r.samples.filter((s) => s.outcome !== s.expected));
     return {
@@ -169,6 +173,7 @@ export async function benchGate(opts: GateBenchOptions): Promise<Section> {
           : [`auto-approval failures: ${approvalErrors.length}: ${approvalErrors[0]}`]),
         'With N pushed at once, latency is mostly queueing: the whole stack is one Node process on this machine;',
         'the one-at-a-time run shows the latency of a release on an idle gate.',
+        rollback,
         `Step Functions Standard at $${USD_PER_1000_TRANSITIONS} per 1,000 transitions; the free tier (4,000/month) is ignored.`,
       ],
     };

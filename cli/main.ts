@@ -19,6 +19,7 @@ import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { approvalTrailLines } from './approval-trail.js';
 import { API_URL_ENV, answerOnAws, signingRegion } from './commands/approve-aws.js';
 import { EXPLAIN_HELP, EXPLAIN_USAGE, parseExplainArgs, runExplain } from './commands/explain.js';
+import { INCIDENT_USAGE, incidentStatus, runRevoke, runRollback } from './commands/incident.js';
 import { parseReportArgs, REPORT_HELP, REPORT_USAGE, runReport } from './commands/report.js';
 import { parseTriageArgs, runTriage, TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
@@ -43,11 +44,12 @@ ${TRIAGE_USAGE}
 ${EXPLAIN_USAGE}
 ${REPORT_USAGE}
 ${VERIFY_VSA_USAGE}
+${INCIDENT_USAGE}
   release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
                              [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
 
 <ref>: oci-layout:DIR[:TAG|@DIGEST] | HOST[:PORT]/REPO[:TAG|@DIGEST] | <acct>.dkr.ecr.<region>.amazonaws.com/REPO[:TAG|@DIGEST]
-Exit codes: 0 pass/done (triage: affected releases found or none), 1 blocked/refused, 2 usage, bad input or
+Exit codes: 0 pass/done (triage: affected releases found or none), 1 blocked/refused (rollback refused), 2 usage, bad input or
 infrastructure error.`;
 
 class UsageError extends Error {
@@ -71,6 +73,10 @@ async function main(argv: string[]): Promise<number> {
       return status(rest);
     case 'triage':
       return triageCommand(rest);
+    case 'revoke':
+      return runRevoke(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
+    case 'rollback':
+      return runRollback(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
     case 'verify-bundle':
       return runVerifyBundle(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'explain':
@@ -296,6 +302,7 @@ async function status(args: string[]): Promise<number> {
       const approvalTrail = digest === undefined ? [] : await store.listApprovalAudit(r.repository, r.digest);
       out.push({
         ...r,
+        revocation: await store.getRevocation(r.repository, r.digest),
         evidence: evidence.map((e) => ({ kind: e.kind, status: e.status, reasons: e.reasons, documents: e.documents })),
         approvalTrail,
       });
@@ -310,6 +317,7 @@ async function status(args: string[]): Promise<number> {
       );
       if (r.outcomeReasons && digest !== undefined)
         for (const why of r.outcomeReasons) process.stdout.write(`    reason: ${printable(why)}\n`);
+      for (const line of await incidentStatus(store, r.repository, r.digest)) process.stdout.write(`${line}\n`);
       for (const e of r.evidence) {
         process.stdout.write(
           `    ${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${printable(e.reasons.join('; ').slice(0, 200))}\n`,

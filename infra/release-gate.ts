@@ -73,6 +73,12 @@ export interface ReleaseGateProps {
    */
   readonly promotionPrefix?: string;
   /**
+   * The mutable channel tags of the production repositories; every rule's `promotion.channelTag`
+   * must be one of them (checked at synth).
+   * @default ['live']
+   */
+  readonly channelTags?: readonly string[];
+  /**
    * How long WaitForScan waits for the scan-complete event before scan evidence is MISSING.
    * @default Duration.hours(1)
    */
@@ -167,12 +173,14 @@ export class ReleaseGate extends Construct {
       repositories: gatedRepositories(props),
       key: store.key,
       promotionPrefix: props.promotionPrefix,
+      channelTags: props.channelTags,
       removalPolicy: props.removalPolicy,
     });
 
     this.policy = validatePolicyFile(policyFile, {
       stage,
       promotionPrefix: this.registry.promotionPrefix,
+      channelTags: this.registry.channelTags,
       repositoryNames: this.registry.repositoryNames,
     });
 

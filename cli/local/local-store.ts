@@ -13,8 +13,13 @@ export interface LocalPorts {
   readonly documents: DocumentStore;
 }
 
+/** The local stack's stores with its state, as the CLI commands in other terminals read and write them. */
+export interface LocalStack extends LocalPorts {
+  readonly state: LocalState;
+}
+
 /**
- * Runs `use` on the local stack's release store: the running gate's table, or, when no gate is
+ * Runs `use` on the local stack's stores: the running gate's table and bucket, or, when no gate is
  * running, the stand-ins started on the persisted data of `workDir` (stopped afterwards).
  */
 export function withLocalStore<T>(
@@ -52,4 +57,9 @@ export async function withLocalPorts<T>(
   } finally {
     await stop();
   }
+}
+
+/** Like `withLocalPorts`, with the ports and the state in one object. */
+export function withLocalStack<T>(workDir: string, use: (stack: LocalStack) => Promise<T>): Promise<T> {
+  return withLocalPorts(workDir, (ports, state) => use({ ...ports, state }));
 }

@@ -18,6 +18,7 @@ import type {
   ReleaseRecord,
   ReleaseState,
   ReleaseStateUpdate,
+  RevocationRecord,
   ScanCompletion,
   SlackMessageRef,
   StoredEvidence,
@@ -32,6 +33,7 @@ export type {
   ApprovalRecord,
   ApprovalState,
   ApprovalSupersession,
+  BreakGlass,
   DecisionRecord,
   PackageIndexEntry,
   PromotionEntry,
@@ -39,6 +41,7 @@ export type {
   ReleaseRecord,
   ReleaseState,
   ReleaseStateUpdate,
+  RevocationRecord,
   ScanCompletion,
   SlackMessageRef,
   StoredDocumentRef,
@@ -115,6 +118,12 @@ export interface RegistryWriter extends RegistryReader {
    * NotFoundError.
    */
   listTags(repository: string): Promise<string[]>;
+  /**
+   * Points the mutable channel tag `tag` (the production `live` pointer) at the manifest `digest`,
+   * which must already be in `repository` (NotFoundError otherwise), wherever it pointed before.
+   * The one tag write that may move a tag: every other tag stays immutable (`putManifest`).
+   */
+  moveTag(repository: string, tag: string, digest: Digest): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,12 +267,24 @@ export interface ReleaseStore {
   /** The indexes recorded as listing `digest`, sorted. */
   listParentIndexes(repository: string, digest: Digest): Promise<Digest[]>;
 
-  /** Appends to the promotion track of the repository; idempotent on digest (the first entry stays). */
+  /**
+   * Appends to the promotion track of the repository. A promotion (no `kind`, or `promotion`) is
+   * idempotent on digest (the first entry stays); a rollback entry on (`promotedAt`, digest), so
+   * the same digest may go live again by later rollbacks, and a retried write stores nothing new.
+   */
   appendPromotion(entry: PromotionEntry): Promise<void>;
   /** Most recent promotion of `repository` other than `excludeDigest`, or null. */
   lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null>;
   /** The whole track of `repository`, most recent promotion first. */
   listPromotions(repository: string): Promise<PromotionEntry[]>;
+
+  /**
+   * Marks the release revoked, once: the first record stays (`created: false` returns it, the
+   * later one is not stored). Conditional, append-only: nothing is overwritten. The release need
+   * not be recorded (a digest known only from the registry can be revoked too).
+   */
+  revokeRelease(rec: RevocationRecord): Promise<{ record: RevocationRecord; created: boolean }>;
+  getRevocation(repository: string, digest: Digest): Promise<RevocationRecord | null>;
 
   /**
    * Scan rendezvous (WaitForScan vs the scan-complete event, in either order). `offerScanToken`
@@ -363,6 +384,9 @@ export const OUTCOME_EVENT_TYPES = [
   'Approval Requested',
   'Approval Decided',
   'Approval Expired',
+  'Release Revoked',
+  'Release Rolled Back',
+  'Break Glass Used',
 ] as const;
 export type OutcomeEventType = (typeof OUTCOME_EVENT_TYPES)[number];
 

@@ -416,7 +416,7 @@ describe('Construct: ReleaseGate', () => {
       }
     });
 
-    it('creates prod/<repository> on first push from an immutable, KMS-encrypted template', () => {
+    it('creates prod/<repository> on first push from a KMS-encrypted template, immutable but for the live tag', () => {
       // Prepare
       const keyId = logicalId(s.stack.gate.key);
 
@@ -428,7 +428,11 @@ describe('Construct: ReleaseGate', () => {
       s.template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', {
         Prefix: 'prod',
         AppliedFor: ['CREATE_ON_PUSH'],
-        ImageTagMutability: 'IMMUTABLE',
+        // Version tags immutable; only the live channel tag moves (Promote, rollback).
+        ImageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+        ImageTagMutabilityExclusionFilters: [
+          { ImageTagMutabilityExclusionFilterType: 'WILDCARD', ImageTagMutabilityExclusionFilterValue: 'live' },
+        ],
         EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: { 'Fn::GetAtt': [keyId, 'Arn'] } },
         CustomRoleArn: Match.anyValue(),
       });
@@ -1053,6 +1057,21 @@ describe('Construct: ReleaseGate', () => {
 
       // Assess
       expect(act).toThrow(/no "production" stage/);
+    });
+
+    it('throws when a rule moves a channel tag the production repositories keep immutable', () => {
+      // Prepare
+      const policyFile = writePolicy(
+        "apiVersion: release-gate.dev/v1\nkind: Policy\nrules:\n  - repositories: ['**']\n    promotion: { channelTag: current }\n",
+      );
+
+      // Act
+      const act = (): Synthesized => synthesize({ ...DEFAULT_GATE, policyFile });
+
+      // Assess
+      expect(act).toThrow(
+        /rules\.0\.promotion\.channelTag "current" is immutable .*\(their mutable channel tags: live\)/,
+      );
     });
 
     it('throws when a gated repository matches no policy rule', () => {
