@@ -12,22 +12,13 @@ import { SlackReceiver } from '../../cli/local/slack-receiver.js';
 import { SlackWebApi } from '../../lambdas/adapters/slack/web-api.js';
 import { approvalRequestMessage } from '../../lambdas/domain/approval/slack-message.js';
 import { ConfigError, NotificationError } from '../../lambdas/domain/errors.js';
+import { sampleView } from '../support/approval-views.js';
 
 const TOKEN = 'xoxb-local-0123456789abcdef0123456789abcdef';
 const token = (t: string) => ({ getSlackBotToken: async () => t });
 
 const message = approvalRequestMessage({
-  approvalId: '0123456789abcdef0123456789abcdef',
-  evidenceSetDigest: `sha256:${'cd'.repeat(32)}`,
-  repository: 'team/app',
-  digest: `sha256:${'ab'.repeat(32)}`,
-  tags: ['1.4.0'],
-  stage: 'production',
-  decision: 'PASS',
-  evidence: [{ kind: 'sbom', status: 'PASS', reasons: ['ok'] }],
-  pushers: [],
-  quorum: { required: 1, approvedBy: [], reasons: [] },
-  expiresAt: '2026-12-07T10:00:00.000Z',
+  view: sampleView(),
   pageUrl: 'http://127.0.0.1/approvals/0123456789abcdef0123456789abcdef',
 });
 
