@@ -199,19 +199,16 @@ function quorumText(q: ApprovalView['quorum']): string {
 }
 
 function button(actionId: 'approve' | 'reject', label: string, style: 'primary' | 'danger', value: string) {
+  const b = { type: 'button', action_id: actionId, text: plain(label, SLACK_LIMITS.buttonText), style, value };
+  // Reject opens a modal that asks for the reason (slack.ts `rejectModal`): that is its confirmation.
+  if (actionId === 'reject') return b;
   return {
-    type: 'button',
-    action_id: actionId,
-    text: plain(label, SLACK_LIMITS.buttonText),
-    style,
-    value,
-    // A click decides at once: Slack asks first (https://docs.slack.dev/reference/block-kit/composition-objects/confirmation-dialog-object).
+    ...b,
+    // Approve decides at once: Slack asks first (https://docs.slack.dev/reference/block-kit/composition-objects/confirmation-dialog-object).
     confirm: {
       title: plain(`${label} this release?`, SLACK_LIMITS.confirmTitle),
       text: plain(
-        actionId === 'approve'
-          ? 'Your Slack user id is recorded as the approver of exactly the evidence shown.'
-          : 'One rejection is final: the release is quarantined. Use the approval page to give a reason.',
+        'Your Slack user id is recorded as the approver of exactly the evidence shown.',
         SLACK_LIMITS.confirmText,
       ),
       confirm: plain(label, SLACK_LIMITS.buttonText),

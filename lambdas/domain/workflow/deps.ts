@@ -13,6 +13,7 @@ import type {
   ScanFindingsSource,
   SlackPoster,
   SlackSigningSecret,
+  SlackWorkQueue,
   TaskTokenPort,
 } from '../ports.js';
 
@@ -57,4 +58,9 @@ export interface GateDeps {
    * @default - nothing is posted to Slack; the request's notification says so
    */
   readonly slack?: SlackPoster;
+  /**
+   * Where verified Slack answers are decided after the acknowledgement.
+   * @default - Slack answers are refused with an ephemeral message (nothing decided)
+   */
+  readonly slackWork?: SlackWorkQueue;
 }
