@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isSlackWorkEvent, SLACK_WORKER_SOURCE } from '../adapters/slack/lambda-work-queue.js';
 import { SLACK_MAX_BODY_BYTES, SlackRefusedError } from '../domain/approval/slack.js';
 import { describeError } from '../domain/errors.js';
+import type { SlackWork } from '../domain/ports.js';
 import {
   acknowledgeSlackInteraction,
   doSlackWork,
@@ -93,6 +94,12 @@ const SlackWorkEventSchema = z
   })
   .strict();
 
+/** The work of a worker event (every field checked), or undefined for anything else. */
+export function parseSlackWorkEvent(event: unknown): SlackWork | undefined {
+  const parsed = SlackWorkEventSchema.safeParse(event);
+  return parsed.success ? parsed.data.work : undefined;
+}
+
 /**
  * Decides a queued Slack answer. A refusal is told to the clicker and ends the invocation; any
  * other failure throws, and Lambda retries the asynchronous invocation (up to twice): the
@@ -101,15 +108,15 @@ const SlackWorkEventSchema = z
 export const makeWorker =
   (getDeps: () => Promise<HandlerDeps>) =>
   async (event: unknown): Promise<void> => {
-    const parsed = SlackWorkEventSchema.safeParse(event);
-    if (!parsed.success) {
+    const work = parseSlackWorkEvent(event);
+    if (work === undefined) {
       // Malformed: a retry would not help; nothing is decided.
-      logger.error('slack work event malformed', { error: parsed.error.message });
+      logger.error('slack work event malformed');
       return;
     }
-    const decided = await doSlackWork((await getDeps()).gate, parsed.data.work);
+    const decided = await doSlackWork((await getDeps()).gate, work);
     logger.info('slack answer decided', {
-      approvalId: parsed.data.work.answer.approvalId,
+      approvalId: work.answer.approvalId,
       state: decided?.state ?? 'refused',
       identityKind: 'slack',
     });

@@ -46,7 +46,7 @@ export class LambdaWorkQueue implements SlackWorkQueue {
       );
       status = out.StatusCode;
     } catch (err) {
-      throw new NotificationError('the Slack answer could not be queued (Lambda Invoke failed)', { cause: err });
+      throw new NotificationError('the Slack answer was not queued (Lambda Invoke failed)', { cause: err });
     }
     // An asynchronous invocation is accepted with 202; anything else did not queue it.
     if (status !== 202)
