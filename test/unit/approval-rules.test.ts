@@ -398,12 +398,19 @@ describe('Function: approval-api handler, the Slack route (issue 8)', () => {
       // Act
       const forged = await slackClick(w, 'U0BOB', value, 'f'.repeat(32));
       const alice = await slackClick(w, 'U0ALICE', value);
+      await w.slackWork.settled();
+      const afterAlice = await w.store.getApproval(approvalId);
       const bob = await slackClick(w, 'U0BOB', value);
+      await w.slackWork.settled();
 
       // Assess
       expect(forged).toMatchObject({ statusCode: 401 });
       expect(alice).toMatchObject({ statusCode: 200 });
-      expect(JSON.stringify(alice)).toContain('separation of duties');
+      expect(afterAlice).toMatchObject({ state: 'PENDING', approvals: [] });
+      const trail = JSON.stringify(
+        await w.store.listApprovalAudit(afterAlice?.repository ?? '', afterAlice?.digest ?? ''),
+      );
+      expect(trail).toContain('separation of duties');
       expect(bob).toMatchObject({ statusCode: 200 });
       expect(w.tokens.successes).toHaveLength(1);
       expect(await w.store.getApproval(approvalId)).toMatchObject({
