@@ -93,6 +93,48 @@ describe('Class: SlackWebApi, against the local Slack receiver', () => {
       expect((await readdir(receiver.dir)).filter((f) => f.endsWith('-chat.update.json'))).toHaveLength(2);
     });
   });
+
+  describe('Method: openView', () => {
+    it('opens the modal with the bot token and the trigger, and throws for a call Slack refuses', async () => {
+      // Prepare
+      const view = { type: 'modal', title: { type: 'plain_text', text: 'Reject' }, blocks: [] };
+      const wrongToken = new SlackWebApi({ token: token('xoxb-other-token-000000'), baseUrl: receiver.baseUrl });
+
+      // Act
+      await slack.openView('1765000001.T0.abc', view);
+      const refused = wrongToken.openView('1765000001.T0.abc', view);
+
+      // Assess
+      await expect(refused).rejects.toThrow(/invalid_auth/);
+      const [call] = receiver.callsOf('views.open');
+      expect(call?.body).toEqual({ trigger_id: '1765000001.T0.abc', view });
+      expect(call?.response).toMatchObject({ ok: true, view: { type: 'modal' } });
+    });
+  });
+
+  describe('Method: respond', () => {
+    it('posts an ephemeral answer to a response_url under the allowed prefix, and nowhere else', async () => {
+      // Prepare
+      const local = new SlackWebApi({
+        token: token(TOKEN),
+        baseUrl: receiver.baseUrl,
+        responseUrlPrefix: receiver.responsePrefix,
+      });
+
+      // Act
+      await local.respond(receiver.responseUrl('click-1'), 'Not done: separation of duties');
+      const elsewhere = local.respond('https://evil.example/collect', 'Not done');
+      const byDefault = slack.respond(receiver.responseUrl('click-2'), 'Not done');
+
+      // Assess
+      expect(receiver.callsOf('response_url').map((c) => c.body)).toEqual([
+        { response_type: 'ephemeral', replace_original: false, text: 'Not done: separation of duties' },
+      ]);
+      await expect(elsewhere).rejects.toThrow(NotificationError);
+      // Without a prefix, only Slack's own hooks (https://hooks.slack.com/) are answered.
+      await expect(byDefault).rejects.toThrow(/hooks\.slack\.com/);
+    });
+  });
 });
 
 describe('Class: SlackWebApi, when Slack rate-limits (HTTP 429, Retry-After)', () => {

@@ -17,6 +17,7 @@ import type { StoredEvidence } from '../../lambdas/domain/records.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { isAllowedApprover, personKey, pushersMatching } from '../../lambdas/domain/workflow/approvers.js';
 import { evidenceSetDigest } from '../../lambdas/domain/workflow/evidence-set.js';
+import { doSlackWork } from '../../lambdas/domain/workflow/slack-answer.js';
 import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
 import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as requestApproval } from '../../lambdas/handlers/request-approval.js';
@@ -418,6 +419,32 @@ describe('Function: approval-api handler, the Slack route (issue 8)', () => {
         approvals: [{ by: 'U0BOB', via: 'slack' }],
       });
     });
+  });
+});
+
+describe('Function: doSlackWork, when Lambda retries the asynchronous invocation after a crash', () => {
+  it('completes the repeated answer instead of refusing it, and resumes the workflow once', async () => {
+    // Prepare
+    const w = aliceAndBobWorld();
+    const { approvalId } = await builtByAlice(w);
+    const approval = await w.store.getApproval(approvalId);
+    const work = {
+      answer: {
+        userId: 'U0BOB',
+        decision: 'approve' as const,
+        approvalId,
+        evidenceSetDigest: approval?.evidenceSetDigest ?? '',
+      },
+    };
+
+    // Act: the same event twice, as Lambda's retry delivers it.
+    const first = await doSlackWork(w.deps.gate, work);
+    const retried = await doSlackWork(w.deps.gate, work);
+
+    // Assess
+    expect(first?.state).toBe('APPROVED');
+    expect(retried).toMatchObject({ state: 'APPROVED', approvals: [{ by: 'U0BOB', via: 'slack' }] });
+    expect(w.tokens.successes).toHaveLength(1);
   });
 });
 
