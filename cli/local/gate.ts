@@ -392,6 +392,8 @@ export class LocalGate {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });
+    // Acknowledged Slack answers are decided before the stores go away (held ones are dropped).
+    await this.slackWork?.settled();
     await this.standIns.stop();
     await this.slack?.stop();
     if (this.ownedDir !== undefined) await rm(this.ownedDir, { recursive: true, force: true });

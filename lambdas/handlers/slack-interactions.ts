@@ -88,7 +88,7 @@ const SlackWorkEventSchema = z
         channelId: z.string().max(40).optional(),
       }),
       origin: z
-        .object({ sourceIp: z.string().max(64).optional(), userAgent: z.string().max(1000).optional() })
+        .object({ sourceIp: z.string().max(64).optional(), userAgent: z.string().max(8192).optional() })
         .optional(),
     }),
   })
