@@ -5,9 +5,9 @@
  * release, for the evidence set the approval is for, counts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { slackButtonValue } from '../../lambdas/domain/approval/slack.js';
+import { rejectModal, slackButtonValue } from '../../lambdas/domain/approval/slack.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
-import { clickBody, postSlackInteraction } from '../support/slack-clicks.js';
+import { clickBody, postSlackInteraction, reasonBody } from '../support/slack-clicks.js';
 import { buildGoodRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
 
 const ALICE_IAM = 'arn:aws:iam::000000000000:user/alice';
@@ -117,7 +117,7 @@ describe('Server: Slack interactions on the local approval server (issue 8)', ()
     expect(await state()).toBe('PENDING');
   });
 
-  it('answers with an ephemeral error, and decides nothing, when the answer cannot be queued', async () => {
+  it('answers with an ephemeral error (a modal: an error at its input), and decides nothing, when the answer cannot be queued', async () => {
     // Prepare: the queue refuses, as a failed Lambda Invoke does.
     const queue = w.deps.gate.slackWork;
     Object.assign(w.deps.gate, {
@@ -128,12 +128,22 @@ describe('Server: Slack interactions on the local approval server (issue 8)', ()
       },
     });
 
+    const modal = rejectModal({ userId: 'U0BOB', decision: 'reject', approvalId, evidenceSetDigest });
+
     // Act
-    const res = await click('U0BOB').finally(() => Object.assign(w.deps.gate, { slackWork: queue }));
+    const res = await click('U0BOB');
+    const reason = await post(reasonBody('U0BOB', modal, 'not ready')).finally(() =>
+      Object.assign(w.deps.gate, { slackWork: queue }),
+    );
 
     // Assess
     expect(res.status).toBe(200);
     expect(await textOf(res)).toMatch(/^Not recorded: .*Lambda Invoke failed/);
+    // The modal stays open and says so next to the reason.
+    expect(await reason.json()).toEqual({
+      response_action: 'errors',
+      errors: { reason: expect.stringMatching(/^Not recorded: .*Lambda Invoke failed/) },
+    });
     expect(await state()).toBe('PENDING');
   });
 

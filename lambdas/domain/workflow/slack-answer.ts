@@ -107,10 +107,10 @@ export async function acknowledgeSlackInteraction(
     if (deps.slackWork === undefined) throw new ConfigError('Slack answers are not configured on this gate');
     await deps.slackWork.enqueue({ answer: answerOf(interaction), ...(origin === undefined ? {} : { origin }) });
   } catch (err) {
-    return {
-      kind: 'ephemeral',
-      text: `Not recorded: the gate could not take this answer (${describeError(err)}); try again or use the approval link.`,
-    };
+    const text = `Not recorded: the gate could not take this answer (${describeError(err)}); try again or use the approval link.`;
+    // A modal shows errors next to its input; a message click gets the ephemeral text.
+    if (interaction.kind === 'reject-reason') return { kind: 'errors', errors: { reason: text.slice(0, 2000) } };
+    return { kind: 'ephemeral', text };
   }
   // A submitted modal closes on an empty answer; the outcome comes through the message.
   if (interaction.kind === 'reject-reason') return { kind: 'empty' };
