@@ -30,6 +30,7 @@ import { describeAnswer } from '../../lambdas/domain/workflow/approval-page.js';
 import { collectContext } from '../../lambdas/domain/workflow/collect-evidence.js';
 import { decideApproval } from '../../lambdas/domain/workflow/decide-approval.js';
 import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
+import { doSlackWork } from '../../lambdas/domain/workflow/slack-answer.js';
 import { makeHandler as approvalApi, statusOf } from '../../lambdas/handlers/approval-api.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import { CLI_APPROVAL_ROUTE_KEY } from '../../lambdas/handlers/cli-approvals.js';
@@ -39,6 +40,7 @@ import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complet
 import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-interactions.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
 import { LOCAL_ACCOUNT, LocalIamUsers, SigV4RefusedError, verifySigV4 } from './iam-route.js';
+import { InProcessWorkQueue } from './in-process-work-queue.js';
 import { LocalScanner } from './scanner.js';
 import { SlackReceiver } from './slack-receiver.js';
 import { type StandIns, startStandIns } from './stand-ins.js';
@@ -148,6 +150,8 @@ export class LocalGate {
   private ownedDir: string | undefined;
   /** The local Slack: every `chat.postMessage` / `chat.update` the gate made, also as files. */
   public slack: SlackReceiver | undefined;
+  /** The Slack answers acknowledged and not yet decided (hold / release / settled for tests). */
+  public slackWork: InProcessWorkQueue | undefined;
 
   private constructor(
     public readonly deps: HandlerDeps,
@@ -194,6 +198,11 @@ export class LocalGate {
       ...(opts.slackChannels === undefined ? {} : { channels: opts.slackChannels }),
     });
     const holder: { gate?: LocalGate } = {};
+    // Slack answers are decided after the HTTP answer is sent, as the self-invoke does on AWS.
+    const slackWork = new InProcessWorkQueue(
+      async (work) => doSlackWork((await getDeps()).gate, work),
+      (err) => process.stderr.write(`slack work failed: ${describeError(err)}\n`),
+    );
     const notifier: Notifier = {
       publish: async (subject, message) => {
         holder.gate?.notifications.push({ subject, message });
@@ -227,7 +236,12 @@ export class LocalGate {
       approvalLinks: { secrets: new FileLinkSecrets(join(workDir, 'link-secret.json')), mailer },
       slackSigningSecret: new FileSlackSigningSecret(join(workDir, 'slack-signing-secret')),
       auditFailures: logAuditFailure,
-      slack: new SlackWebApi({ token: botToken, baseUrl: slackReceiver.baseUrl }),
+      slack: new SlackWebApi({
+        token: botToken,
+        baseUrl: slackReceiver.baseUrl,
+        responseUrlPrefix: slackReceiver.responsePrefix,
+      }),
+      slackWork,
       vsa: { signer: new FileVsaSigner(join(workDir, VSA_KEY_FILE)), verifierId: LOCAL_VSA_VERIFIER_ID },
       ...(opts.revocationList === undefined
         ? {}
@@ -260,6 +274,7 @@ export class LocalGate {
     holder.gate = gate;
     gate.ownedDir = ownedDir;
     gate.slack = slackReceiver;
+    gate.slackWork = slackWork;
     gate.scannerPorts = ports;
     const api = approvalApi(getDeps);
     const slack = slackInteractions(getDeps);
@@ -277,6 +292,7 @@ export class LocalGate {
           }
           if (slackRoute) {
             send(res, await slack(apiEvent(req, url, body, {})));
+            slackWork.runPending();
             return;
           }
           const cliRoute = /^\/cli\/approvals\/([^/]+)$/.exec(url.pathname);
@@ -382,6 +398,8 @@ export class LocalGate {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });
+    // Acknowledged Slack answers are decided before the stores go away (held ones are dropped).
+    await this.slackWork?.settled();
     await this.standIns.stop();
     await this.slack?.stop();
     if (this.ownedDir !== undefined) await rm(this.ownedDir, { recursive: true, force: true });

@@ -3,6 +3,7 @@
  * handlers wire adapters in. Domain code never imports an adapter or an AWS SDK.
  */
 import type { LinkKeys } from './approval/link.js';
+import type { SlackAnswer } from './approval/slack.js';
 import type { Descriptor } from './oci.js';
 import type { SourcePackage } from './package-index.js';
 import type {
@@ -455,6 +456,32 @@ export interface SlackPoster {
     blocks: readonly Readonly<Record<string, unknown>>[],
     text: string,
   ): Promise<void>;
+  /**
+   * Opens a modal for the user whose interaction carried `triggerId` (`views.open`; the trigger
+   * is good for 3 seconds, so this is called before the interaction is acknowledged).
+   */
+  openView(triggerId: string, view: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * Answers an interaction through its `response_url` (an ephemeral message to the clicker, for
+   * a refusal or the outcome). The adapter only posts to Slack's own hooks.
+   */
+  respond(responseUrl: string, text: string): Promise<void>;
+}
+
+/** A verified Slack answer to decide after the interaction was acknowledged. */
+export interface SlackWork {
+  readonly answer: SlackAnswer;
+  readonly origin?: { readonly sourceIp?: string; readonly userAgent?: string };
+}
+
+/**
+ * Work to do after Slack's interaction is acknowledged (Slack wants its answer within 3 seconds).
+ * On AWS: the approval-api Lambda invokes itself asynchronously; locally: in-process, after the
+ * HTTP response is sent. `enqueue` resolves once the work is accepted (not done) and throws a
+ * NotificationError when it cannot be, so the click is refused rather than dropped.
+ */
+export interface SlackWorkQueue {
+  enqueue(work: SlackWork): Promise<void>;
 }
 
 /**

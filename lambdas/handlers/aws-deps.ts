@@ -1,5 +1,6 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SignerClient } from '@aws-sdk/client-signer';
@@ -15,6 +16,7 @@ import { SecretsManagerSlackBotToken } from '../adapters/secrets/slack-bot-token
 import { SecretsManagerSlackSigningSecret } from '../adapters/secrets/slack-signing-secret.js';
 import { SfnExecutionStarter, SfnTaskTokens } from '../adapters/sfn/aws-sfn.js';
 import { AwsSignerRevocationChecker } from '../adapters/signer/aws-signer-revocation.js';
+import { LambdaWorkQueue } from '../adapters/slack/lambda-work-queue.js';
 import { SlackWebApi } from '../adapters/slack/web-api.js';
 import { DynamoReleaseStore } from '../adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../adapters/store/s3-document-store.js';
@@ -107,6 +109,17 @@ function slackPoster(region: string): Pick<GateDeps, 'slack'> {
 }
 
 /**
+ * Slack answers are decided after the acknowledgement by an asynchronous invocation of this same
+ * function (the approval-api; its role may invoke only itself). The runtime sets
+ * AWS_LAMBDA_FUNCTION_NAME; other functions never acknowledge Slack and do not use it.
+ */
+function slackWork(region: string): Pick<GateDeps, 'slackWork'> {
+  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  if (functionName === undefined || functionName === '') return {};
+  return { slackWork: new LambdaWorkQueue({ client: new LambdaClient({ region }), functionName }) };
+}
+
+/**
  * The AWS wiring, built once per Lambda container. The policy file is bundled with the function
  * (and validated at synth time); an invalid policy fails every invocation rather than gating
  * without one.
@@ -139,6 +152,7 @@ export function awsDeps(): Promise<HandlerDeps> {
       auditFailures: logAuditFailure,
       ...slackPoster(region),
       ...vsaSigner(region),
+      ...slackWork(region),
     };
     return { gate, starter: new SfnExecutionStarter({ client: clients.sfn, stateMachineArn }) };
   });

@@ -915,6 +915,34 @@ describe('Construct: ReleaseGate', () => {
       }
     });
 
+    it('lets approval-api invoke itself (the Slack worker) and nothing else, and no other function invoke it', () => {
+      // Prepare
+      const apiFn = logicalId(s.stack.gate.functions.get('approval-api').function);
+
+      // Act
+      const invokers = Object.fromEntries(
+        HANDLER_NAMES.map((name) => [
+          name,
+          resourcesFor(functionStatements(s, name), 'lambda:InvokeFunction').map(render),
+        ]),
+      );
+      const permissions = Object.values(s.template.findResources('AWS::Lambda::Permission')).filter(
+        (p) => JSON.stringify(p.Properties.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [apiFn, 'Arn'] }),
+      );
+
+      // Assess
+      expect(Object.entries(invokers).filter(([, arns]) => arns.length > 0)).toEqual([
+        ['approval-api', [`\${${apiFn}.Arn}`]],
+      ]);
+      // From outside, only API Gateway may invoke it, and only through this HTTP API.
+      const apiId = logicalId(s.stack.gate.approvalApi.httpApi);
+      expect(permissions.length).toBeGreaterThan(0);
+      for (const p of permissions) {
+        expect(p.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
+        expect(render(p.Properties.SourceArn)).toContain(`\${${apiId}}`);
+      }
+    });
+
     it('routes POST /slack/interactions to approval-api, which alone reads the Slack signing secret', () => {
       // Prepare
       const slackRef = ref(logicalId(s.stack.gate.approvalApi.slackSigningSecret));

@@ -13,6 +13,7 @@ import type {
   ScanFindingsSource,
   SlackPoster,
   SlackSigningSecret,
+  SlackWorkQueue,
   TaskTokenPort,
   VsaSigner,
 } from '../ports.js';
@@ -64,4 +65,9 @@ export interface GateDeps {
    * @default - no VSA is attached (a deploy-time check that requires one then refuses the image)
    */
   readonly vsa?: { readonly signer: VsaSigner; readonly verifierId: string };
+  /**
+   * Where verified Slack answers are decided after the acknowledgement.
+   * @default - Slack answers are refused with an ephemeral message (nothing decided)
+   */
+  readonly slackWork?: SlackWorkQueue;
 }
