@@ -73,6 +73,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
     bucket: gate.standIns.bucket,
     registryRoot,
     policyPath,
+    advisoriesDir: ADVISORIES_DIR.pathname,
   });
   opts.log(`release-gate demo: ${DEMO_SCENARIOS.length} images, registry oci-layout:${registryRoot}`);
   opts.log(

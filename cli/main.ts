@@ -18,10 +18,14 @@ import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { approvalTrailLines } from './approval-trail.js';
 import { API_URL_ENV, answerOnAws, signingRegion } from './commands/approve-aws.js';
+import { EXPLAIN_HELP, EXPLAIN_USAGE, parseExplainArgs, runExplain } from './commands/explain.js';
+import { INCIDENT_USAGE, incidentStatus, runRevoke, runRollback } from './commands/incident.js';
+import { parseReportArgs, REPORT_HELP, REPORT_USAGE, runReport } from './commands/report.js';
 import { parseTriageArgs, runTriage, TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
+import { runVerifyVsa, VERIFY_VSA_HELP, VERIFY_VSA_USAGE } from './commands/verify-vsa.js';
 import { runDemo } from './demo.js';
-import { withLocalStore } from './local/local-store.js';
+import { withLocalPorts, withLocalStore } from './local/local-store.js';
 import { DEFAULT_WORK_DIR, isAlive, LOCAL_DECISION_HEADER, localDecisionBase, readLocalState } from './local/state.js';
 import { printable } from './printable.js';
 import { parseImageRef } from './refs.js';
@@ -37,11 +41,15 @@ Usage:
   release-gate reject  <approval-id> --comment REASON … (the same options; a reject needs a reason)
   release-gate status [<digest>] [--json] [--work-dir DIR]
 ${TRIAGE_USAGE}
+${EXPLAIN_USAGE}
+${REPORT_USAGE}
+${VERIFY_VSA_USAGE}
+${INCIDENT_USAGE}
   release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
                              [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
 
 <ref>: oci-layout:DIR[:TAG|@DIGEST] | HOST[:PORT]/REPO[:TAG|@DIGEST] | <acct>.dkr.ecr.<region>.amazonaws.com/REPO[:TAG|@DIGEST]
-Exit codes: 0 pass/done (triage: affected releases found or none), 1 blocked/refused, 2 usage, bad input or
+Exit codes: 0 pass/done (triage: affected releases found or none), 1 blocked/refused (rollback refused), 2 usage, bad input or
 infrastructure error.`;
 
 class UsageError extends Error {
@@ -65,8 +73,16 @@ async function main(argv: string[]): Promise<number> {
       return status(rest);
     case 'triage':
       return triageCommand(rest);
+    case 'revoke':
+      return runRevoke(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
+    case 'rollback':
+      return runRollback(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
     case 'verify-bundle':
       return runVerifyBundle(rest, { stdout: process.stdout, stderr: process.stderr });
+    case 'explain':
+    case 'report':
+    case 'verify-vsa':
+      return outputsCommand(command, rest);
     case undefined:
     case '-h':
     case '--help':
@@ -289,6 +305,7 @@ async function status(args: string[]): Promise<number> {
       const approvalTrail = digest === undefined ? [] : await store.listApprovalAudit(r.repository, r.digest);
       out.push({
         ...r,
+        revocation: await store.getRevocation(r.repository, r.digest),
         evidence: evidence.map((e) => ({ kind: e.kind, status: e.status, reasons: e.reasons, documents: e.documents })),
         approvalTrail,
       });
@@ -303,6 +320,7 @@ async function status(args: string[]): Promise<number> {
       );
       if (r.outcomeReasons && digest !== undefined)
         for (const why of r.outcomeReasons) process.stdout.write(`    reason: ${printable(why)}\n`);
+      for (const line of await incidentStatus(store, r.repository, r.digest)) process.stdout.write(`${line}\n`);
       for (const e of r.evidence) {
         process.stdout.write(
           `    ${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${printable(e.reasons.join('; ').slice(0, 200))}\n`,
@@ -324,6 +342,29 @@ async function triageCommand(args: string[]): Promise<number> {
   }
   const options = await parseTriageArgs(args, DEFAULT_WORK_DIR);
   return withLocalStore(options.workDir, (store) => runTriage(options, store, { stdout: process.stdout }));
+}
+
+/** The outputs every release carries (issue 9 §6): explain, report, verify-vsa. */
+async function outputsCommand(command: 'explain' | 'report' | 'verify-vsa', args: string[]): Promise<number> {
+  const io = { stdout: process.stdout, stderr: process.stderr };
+  if (args.includes('--help') || args.includes('-h')) {
+    const [usage, help] = {
+      explain: [EXPLAIN_USAGE, EXPLAIN_HELP],
+      report: [REPORT_USAGE, REPORT_HELP],
+      'verify-vsa': [VERIFY_VSA_USAGE, VERIFY_VSA_HELP],
+    }[command];
+    process.stdout.write(`Usage:\n${usage}\n\n${help}\n`);
+    return 0;
+  }
+  if (command === 'verify-vsa') return runVerifyVsa(args, io);
+  if (command === 'explain') {
+    const options = parseExplainArgs(args);
+    return withLocalPorts(options.workDir, (ports) => runExplain(options, ports, io));
+  }
+  const options = parseReportArgs(args);
+  return withLocalPorts(options.workDir, (ports, state) =>
+    runReport(options, { ...ports, clock: systemClock }, state.bucket, io),
+  );
 }
 
 main(process.argv.slice(2)).then(

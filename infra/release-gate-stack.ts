@@ -65,6 +65,8 @@ export class ReleaseGateStack extends Stack {
     new CfnOutput(this, 'EvidenceTableName', { value: this.gate.table.tableName });
     new CfnOutput(this, 'EvidenceBucketName', { value: this.gate.bucket.bucketName });
     new CfnOutput(this, 'EventBusName', { value: this.gate.eventBus.eventBusName });
+    // CloudFormation cannot return a KMS public key: `aws kms get-public-key --key-id <this>` (README, VSA).
+    new CfnOutput(this, 'VsaSigningKeyArn', { value: this.gate.vsaKey.keyArn });
     new CfnOutput(this, 'TopicArn', { value: this.gate.topic.topicArn });
   }
 }

@@ -3,7 +3,7 @@ import { ArnFormat, Duration, Names, type RemovalPolicy, Stack } from 'aws-cdk-l
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -73,6 +73,12 @@ export interface ReleaseGateProps {
    */
   readonly promotionPrefix?: string;
   /**
+   * The mutable channel tags of the production repositories; every rule's `promotion.channelTag`
+   * must be one of them (checked at synth).
+   * @default ['live']
+   */
+  readonly channelTags?: readonly string[];
+  /**
    * How long WaitForScan waits for the scan-complete event before scan evidence is MISSING.
    * @default Duration.hours(1)
    */
@@ -140,6 +146,11 @@ export class ReleaseGate extends Construct {
   public readonly alarms: readonly cloudwatch.Alarm[];
   /** The validated policy, as bundled. */
   public readonly policy: LoadedPolicy;
+  /**
+   * Signs the SLSA VSA Promote attaches to every promoted image (ECC_NIST_P256, SIGN_VERIFY; only
+   * Promote may `kms:Sign`). Deploy-time checks verify with its public key (`kms get-public-key`).
+   */
+  public readonly vsaKey: kms.Key;
 
   public constructor(scope: Construct, id: string, props: ReleaseGateProps) {
     super(scope, id);
@@ -162,12 +173,14 @@ export class ReleaseGate extends Construct {
       repositories: gatedRepositories(props),
       key: store.key,
       promotionPrefix: props.promotionPrefix,
+      channelTags: props.channelTags,
       removalPolicy: props.removalPolicy,
     });
 
     this.policy = validatePolicyFile(policyFile, {
       stage,
       promotionPrefix: this.registry.promotionPrefix,
+      channelTags: this.registry.channelTags,
       repositoryNames: this.registry.repositoryNames,
     });
 
@@ -252,6 +265,16 @@ export class ReleaseGate extends Construct {
     this.functions.addEnvironment('SLACK_BOT_TOKEN_ARN', this.approvalApi.slackBotToken.secretArn);
     // Links are <api>/approvals/<id> (the routes of ApprovalApi); requestApproval appends the id.
     this.functions.addEnvironment('APPROVAL_BASE_URL', `${this.approvalApi.url}approvals`);
+
+    // Asymmetric keys cannot rotate (KMS): a new key means a new public key for the verifiers.
+    this.vsaKey = new kms.Key(this, 'VsaSigningKey', {
+      description: 'release-gate: signs the SLSA verification summary (VSA) of every promoted image',
+      keySpec: kms.KeySpec.ECC_NIST_P256,
+      keyUsage: kms.KeyUsage.SIGN_VERIFY,
+      ...(props.removalPolicy === undefined ? {} : { removalPolicy: props.removalPolicy }),
+    });
+    this.vsaKey.grant(this.functions.get('promote').role, 'kms:Sign', 'kms:GetPublicKey');
+    this.functions.get('promote').function.addEnvironment('VSA_KEY_ID', this.vsaKey.keyArn);
 
     this.alarms = new GateMonitoring(this, 'Monitoring', {
       stateMachine: workflow.stateMachine,

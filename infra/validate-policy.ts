@@ -7,6 +7,8 @@ export interface PolicyDeploymentContext {
   readonly stage: string;
   /** Production repositories live under `<promotionPrefix>/`; promote may write nowhere else. */
   readonly promotionPrefix: string;
+  /** The production repositories' mutable channel tags. @default - not checked */
+  readonly channelTags?: readonly string[];
   /** Exact gated repository names, when known; each must be covered by a policy rule. */
   readonly repositoryNames?: readonly string[];
 }
@@ -34,6 +36,12 @@ export function validatePolicyFile(file: string, context: PolicyDeploymentContex
       problems.push(
         `rules.${i}.promotion.targetRepository "${rule.promotion.targetRepository}" is outside "${context.promotionPrefix}/", ` +
           'where the promote function may write; use "<promotionPrefix>/{repository}"',
+      );
+    }
+    if (context.channelTags !== undefined && !context.channelTags.includes(rule.promotion.channelTag)) {
+      problems.push(
+        `rules.${i}.promotion.channelTag "${rule.promotion.channelTag}" is immutable in the production repositories ` +
+          `(their mutable channel tags: ${context.channelTags.join(', ')}); add it to channelTags`,
       );
     }
   }

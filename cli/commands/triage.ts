@@ -134,6 +134,9 @@ export function formatTriage(answer: TriageAnswer): string {
             .map((w) => `${w.from} → ${w.to ?? 'now'} (${printable(w.targetRepository)}:${printable(w.tag)})`)
             .join('; ');
     lines.push(`${printable(`${r.repository}@${short(r.digest)}`).padEnd(48)} ${r.status.padEnd(18)} ${windows}`);
+    if (r.revoked !== undefined) {
+      lines.push(`    revoked at ${r.revoked.at} by ${printable(r.revoked.by)}: ${printable(r.revoked.reason)}`);
+    }
     for (const m of r.matches) {
       if (m.by === 'scan') {
         lines.push('    reported by the gate scan');

@@ -14,6 +14,7 @@ import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocati
 import { SlackWebApi } from '../../lambdas/adapters/slack/web-api.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import { FileVsaSigner } from '../../lambdas/adapters/vsa/file-vsa-signer.js';
 import { SLACK_MAX_BODY_BYTES } from '../../lambdas/domain/approval/slack.js';
 import { describeError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
@@ -29,6 +30,7 @@ import { describeAnswer } from '../../lambdas/domain/workflow/approval-page.js';
 import { collectContext } from '../../lambdas/domain/workflow/collect-evidence.js';
 import { decideApproval } from '../../lambdas/domain/workflow/decide-approval.js';
 import type { GateDeps } from '../../lambdas/domain/workflow/deps.js';
+import { doSlackWork } from '../../lambdas/domain/workflow/slack-answer.js';
 import { makeHandler as approvalApi, statusOf } from '../../lambdas/handlers/approval-api.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import { CLI_APPROVAL_ROUTE_KEY } from '../../lambdas/handlers/cli-approvals.js';
@@ -38,6 +40,7 @@ import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complet
 import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-interactions.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
 import { LOCAL_ACCOUNT, LOCAL_APPROVER, LocalIamUsers, SigV4RefusedError, verifySigV4 } from './iam-route.js';
+import { InProcessWorkQueue } from './in-process-work-queue.js';
 import { LocalScanner } from './scanner.js';
 import { SlackReceiver } from './slack-receiver.js';
 import { type StandIns, startStandIns } from './stand-ins.js';
@@ -97,6 +100,10 @@ export interface OutcomeEvent {
 }
 
 /** The principal the local ECR stand-in reports as the pusher (CloudTrail `userIdentity.arn`). */
+/** The embedded stack's VSA signing key, under the work dir (generated on first use, 0600). */
+export const VSA_KEY_FILE = 'vsa-key.pem';
+/** `verifier.id` of the VSAs the embedded stack signs. */
+export const LOCAL_VSA_VERIFIER_ID = 'https://release-gate.dev/verifier/local';
 export const LOCAL_PUSHER = 'arn:aws:iam::000000000000:user/local-pusher';
 
 /** CloudTrail's record of a successful `PutImage`, as EventBridge delivers it (aws-facts.md §9). */
@@ -143,6 +150,8 @@ export class LocalGate {
   private ownedDir: string | undefined;
   /** The local Slack: every `chat.postMessage` / `chat.update` the gate made, also as files. */
   public slack: SlackReceiver | undefined;
+  /** The Slack answers acknowledged and not yet decided (hold / release / settled for tests). */
+  public slackWork: InProcessWorkQueue | undefined;
 
   private constructor(
     public readonly deps: HandlerDeps,
@@ -189,6 +198,11 @@ export class LocalGate {
       ...(opts.slackChannels === undefined ? {} : { channels: opts.slackChannels }),
     });
     const holder: { gate?: LocalGate } = {};
+    // Slack answers are decided after the HTTP answer is sent, as the self-invoke does on AWS.
+    const slackWork = new InProcessWorkQueue(
+      async (work) => doSlackWork((await getDeps()).gate, work),
+      (err) => process.stderr.write(`slack work failed: ${describeError(err)}\n`),
+    );
     const notifier: Notifier = {
       publish: async (subject, message) => {
         holder.gate?.notifications.push({ subject, message });
@@ -222,7 +236,13 @@ export class LocalGate {
       approvalLinks: { secrets: new FileLinkSecrets(join(workDir, 'link-secret.json')), mailer },
       slackSigningSecret: new FileSlackSigningSecret(join(workDir, 'slack-signing-secret')),
       auditFailures: logAuditFailure,
-      slack: new SlackWebApi({ token: botToken, baseUrl: slackReceiver.baseUrl }),
+      slack: new SlackWebApi({
+        token: botToken,
+        baseUrl: slackReceiver.baseUrl,
+        responseUrlPrefix: slackReceiver.responsePrefix,
+      }),
+      slackWork,
+      vsa: { signer: new FileVsaSigner(join(workDir, VSA_KEY_FILE)), verifierId: LOCAL_VSA_VERIFIER_ID },
       ...(opts.revocationList === undefined
         ? {}
         : { revocation: new FileRevocationList({ path: opts.revocationList, whenMissing: 'nothing-revoked' }) }),
@@ -258,6 +278,7 @@ export class LocalGate {
     holder.gate = gate;
     gate.ownedDir = ownedDir;
     gate.slack = slackReceiver;
+    gate.slackWork = slackWork;
     gate.scannerPorts = ports;
     const api = approvalApi(getDeps);
     const slack = slackInteractions(getDeps);
@@ -275,6 +296,7 @@ export class LocalGate {
           }
           if (slackRoute) {
             send(res, await slack(apiEvent(req, url, body, {})));
+            slackWork.runPending();
             return;
           }
           const cliRoute = /^\/cli\/approvals\/([^/]+)$/.exec(url.pathname);
@@ -380,6 +402,8 @@ export class LocalGate {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });
+    // Acknowledged Slack answers are decided before the stores go away (held ones are dropped).
+    await this.slackWork?.settled();
     await this.standIns.stop();
     await this.slack?.stop();
     if (this.ownedDir !== undefined) await rm(this.ownedDir, { recursive: true, force: true });

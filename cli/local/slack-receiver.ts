@@ -1,6 +1,7 @@
 /**
- * The local Slack of the embedded stack: an HTTP server on 127.0.0.1 that answers `chat.postMessage`
- * and `chat.update` the way the Slack Web API does (HTTP 200, `{ok, channel, ts}` or
+ * The local Slack of the embedded stack: an HTTP server on 127.0.0.1 that answers `chat.postMessage`,
+ * `chat.update` and `views.open` the way the Slack Web API does, takes interaction answers posted
+ * to its response URLs (`/respond/<name>`, recorded as `response_url`), (HTTP 200, `{ok, channel, ts}` or
  * `{ok: false, error}`), and records every call as a JSON file (`<dir>/<nnnn>-<method>.json`: the
  * method, the headers without the token, the body, the answer) so the messages the gate sent can
  * be read. The gate's real adapter (lambdas/adapters/slack/web-api.ts) talks to it unchanged.
@@ -41,6 +42,11 @@ const ArgsSchema = z.object({
   ts: z.string().optional(),
   text: z.string().optional(),
   blocks: z.array(z.unknown()).optional(),
+  trigger_id: z.string().optional(),
+  view: z
+    .object({ type: z.string(), blocks: z.array(z.unknown()).optional() })
+    .passthrough()
+    .optional(),
 });
 
 /** Slack's request bodies for these methods are small; 1 MiB is far above any message. */
@@ -91,8 +97,32 @@ export class SlackReceiver {
     });
   }
 
+  /** The `response_url` of a local interaction (a click built for the local stack carries it). */
+  public responseUrl(name: string): string {
+    return `${this.responsePrefix}${encodeURIComponent(name)}`;
+  }
+
+  /** Where the local response URLs are (the adapter's `responseUrlPrefix`). */
+  public get responsePrefix(): string {
+    return this.baseUrl.replace(/api\/$/, 'respond/');
+  }
+
   private async handle(req: IncomingMessage): Promise<{ status: number; answer: Record<string, unknown> }> {
-    const method = /^\/api\/([A-Za-z.]+)$/.exec(new URL(req.url ?? '/', 'http://127.0.0.1').pathname)?.[1];
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (path.startsWith('/respond/')) {
+      // A response_url: Slack takes the message (no token) and shows it to the interaction's user.
+      const raw = await readBody(req);
+      let body: unknown = raw;
+      try {
+        body = JSON.parse(raw ?? '');
+      } catch {
+        // recorded as sent
+      }
+      const answer = { ok: true };
+      await this.record('response_url', req, body, answer);
+      return { status: 200, answer };
+    }
+    const method = /^\/api\/([A-Za-z.]+)$/.exec(path)?.[1];
     if (method === undefined) return { status: 404, answer: { ok: false, error: 'unknown_method' } };
     const raw = await readBody(req);
     let body: unknown = raw;
@@ -119,6 +149,15 @@ export class SlackReceiver {
     const parsed = ArgsSchema.safeParse(body);
     if (!parsed.success) return { ok: false, error: 'invalid_arguments' };
     const { channel, ts, text, blocks } = parsed.data;
+    if (method === 'views.open') {
+      // https://docs.slack.dev/reference/methods/views.open: a trigger and a view of at most 100 blocks.
+      if (parsed.data.trigger_id === undefined || parsed.data.view === undefined) {
+        return { ok: false, error: 'invalid_arguments' };
+      }
+      if ((parsed.data.view.blocks?.length ?? 0) > 100) return { ok: false, error: 'invalid_blocks' };
+      this.sequence += 1;
+      return { ok: true, view: { id: `V${String(this.sequence).padStart(8, '0')}`, ...parsed.data.view } };
+    }
     if (channel === undefined) return { ok: false, error: 'channel_not_found' };
     if (blocks !== undefined && blocks.length > 50) return { ok: false, error: 'invalid_blocks' };
     if ((text === undefined || text === '') && blocks === undefined) return { ok: false, error: 'no_text' };

@@ -13,6 +13,8 @@ export const LocalStateSchema = z.object({
   bucket: z.string(),
   registryRoot: z.string(),
   policyPath: z.string(),
+  /** The OSV advisories folder the local scanner reads (`rollback` re-verifies against it). */
+  advisoriesDir: z.string().optional(),
 });
 export type LocalState = z.infer<typeof LocalStateSchema>;
 

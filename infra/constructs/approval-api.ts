@@ -1,7 +1,7 @@
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -131,6 +131,21 @@ export class ApprovalApi extends Construct {
         "Slack request signing: the handler verifies X-Slack-Signature (HMAC-SHA256 with the app's signing secret, in Secrets Manager) and a 5-minute timestamp window before reading anything; Slack cannot present an API Gateway authorizer credential.",
       );
     }
+    // Slack answers are acknowledged, then decided by an asynchronous invocation of this same
+    // function (lambdas/adapters/slack/lambda-work-queue.ts). Its role may invoke itself, nothing
+    // else; the resource policy still lets only this HTTP API invoke it from outside. A separate
+    // policy, not the role's default one: the function depends on that, so naming the function's
+    // ARN in it would be a cycle.
+    const role = props.handler.role;
+    if (role === undefined) {
+      throw new Error('ApprovalApi: the handler must have a role (it invokes itself for Slack answers)');
+    }
+    new iam.Policy(this, 'SlackWorkerSelfInvoke', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.handler.functionArn] }),
+      ],
+    });
     // `release-gate approve|reject --aws`: API Gateway verifies the SigV4 signature and the
     // caller's execute-api:Invoke permission; the handler takes the approver from the principal
     // it reports (requestContext.authorizer.iam.userArn), never from the request.

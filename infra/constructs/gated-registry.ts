@@ -21,6 +21,13 @@ export interface GatedRegistryProps {
    */
   readonly promotionPrefix?: string;
   /**
+   * The channel tags of the production repositories (the policy's `promotion.channelTag`): the one
+   * kind of tag that moves (Promote moves it forward, `rollback` back). The production repositories
+   * are `IMMUTABLE_WITH_EXCLUSION` with exactly these tags excluded; every other tag stays immutable.
+   * @default ['live']
+   */
+  readonly channelTags?: readonly string[];
+  /**
    * What happens to the source repositories when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
@@ -42,6 +49,8 @@ export class GatedRegistry extends Construct {
   /** IAM resource ARN pattern of the production repositories: `repository/<promotionPrefix>/*`. */
   public readonly productionRepositoryArnPattern: string;
   public readonly promotionPrefix: string;
+  /** The mutable channel tags of the production repositories. */
+  public readonly channelTags: readonly string[];
   /** Exact names (names mode) for event patterns and policy checks. */
   public readonly repositoryNames: readonly string[] | undefined;
   /** Prefix with a trailing `/` (prefix mode) for event patterns. */
@@ -97,17 +106,30 @@ export class GatedRegistry extends Construct {
     }
     this.repositories = repositories;
 
+    const channelTags = props.channelTags ?? ['live'];
+    for (const tag of channelTags) {
+      // A wildcard would exempt more than the one tag (`*` is ECR's only wildcard).
+      if (!/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/.test(tag)) throw new Error(`channel tag "${tag}" is not a tag name`);
+    }
     this.creationTemplate(
       'ProductionTemplate',
       promotionPrefix,
       props.key,
       'Production repositories (release-gate promotions)',
+      channelTags,
     );
+    this.channelTags = channelTags;
     this.promotionPrefix = promotionPrefix;
     this.productionRepositoryArnPattern = repositoryArn(`${promotionPrefix}/*`);
   }
 
-  private creationTemplate(id: string, prefix: string, key: kms.IKey, description: string): void {
+  private creationTemplate(
+    id: string,
+    prefix: string,
+    key: kms.IKey,
+    description: string,
+    mutableTags: readonly string[] = [],
+  ): void {
     const stack = Stack.of(this);
     const repositoryPattern = stack.formatArn({
       service: 'ecr',
@@ -134,7 +156,17 @@ export class GatedRegistry extends Construct {
       prefix,
       description,
       appliedFor: ['CREATE_ON_PUSH'],
-      imageTagMutability: 'IMMUTABLE',
+      // https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html: every tag
+      // immutable except those the exclusion filters name.
+      ...(mutableTags.length === 0
+        ? { imageTagMutability: 'IMMUTABLE' }
+        : {
+            imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+            imageTagMutabilityExclusionFilters: mutableTags.map((tag) => ({
+              imageTagMutabilityExclusionFilterType: 'WILDCARD',
+              imageTagMutabilityExclusionFilterValue: tag,
+            })),
+          }),
       encryptionConfiguration: { encryptionType: 'KMS', kmsKey: key.keyArn },
       customRoleArn: role.roleArn,
     });

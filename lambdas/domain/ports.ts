@@ -3,6 +3,7 @@
  * handlers wire adapters in. Domain code never imports an adapter or an AWS SDK.
  */
 import type { LinkKeys } from './approval/link.js';
+import type { SlackAnswer } from './approval/slack.js';
 import type { Descriptor } from './oci.js';
 import type { SourcePackage } from './package-index.js';
 import type {
@@ -18,6 +19,7 @@ import type {
   ReleaseRecord,
   ReleaseState,
   ReleaseStateUpdate,
+  RevocationRecord,
   ScanCompletion,
   SlackMessageRef,
   StoredEvidence,
@@ -32,6 +34,7 @@ export type {
   ApprovalRecord,
   ApprovalState,
   ApprovalSupersession,
+  BreakGlass,
   DecisionRecord,
   PackageIndexEntry,
   PromotionEntry,
@@ -39,6 +42,7 @@ export type {
   ReleaseRecord,
   ReleaseState,
   ReleaseStateUpdate,
+  RevocationRecord,
   ScanCompletion,
   SlackMessageRef,
   StoredDocumentRef,
@@ -115,6 +119,12 @@ export interface RegistryWriter extends RegistryReader {
    * NotFoundError.
    */
   listTags(repository: string): Promise<string[]>;
+  /**
+   * Points the mutable channel tag `tag` (the production `live` pointer) at the manifest `digest`,
+   * which must already be in `repository` (NotFoundError otherwise), wherever it pointed before.
+   * The one tag write that may move a tag: every other tag stays immutable (`putManifest`).
+   */
+  moveTag(repository: string, tag: string, digest: Digest): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,12 +268,24 @@ export interface ReleaseStore {
   /** The indexes recorded as listing `digest`, sorted. */
   listParentIndexes(repository: string, digest: Digest): Promise<Digest[]>;
 
-  /** Appends to the promotion track of the repository; idempotent on digest (the first entry stays). */
+  /**
+   * Appends to the promotion track of the repository. A promotion (no `kind`, or `promotion`) is
+   * idempotent on digest (the first entry stays); a rollback entry on (`promotedAt`, digest), so
+   * the same digest may go live again by later rollbacks, and a retried write stores nothing new.
+   */
   appendPromotion(entry: PromotionEntry): Promise<void>;
   /** Most recent promotion of `repository` other than `excludeDigest`, or null. */
   lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null>;
   /** The whole track of `repository`, most recent promotion first. */
   listPromotions(repository: string): Promise<PromotionEntry[]>;
+
+  /**
+   * Marks the release revoked, once: the first record stays (`created: false` returns it, the
+   * later one is not stored). Conditional, append-only: nothing is overwritten. The release need
+   * not be recorded (a digest known only from the registry can be revoked too).
+   */
+  revokeRelease(rec: RevocationRecord): Promise<{ record: RevocationRecord; created: boolean }>;
+  getRevocation(repository: string, digest: Digest): Promise<RevocationRecord | null>;
 
   /**
    * Scan rendezvous (WaitForScan vs the scan-complete event, in either order). `offerScanToken`
@@ -363,6 +385,9 @@ export const OUTCOME_EVENT_TYPES = [
   'Approval Requested',
   'Approval Decided',
   'Approval Expired',
+  'Release Revoked',
+  'Release Rolled Back',
+  'Break Glass Used',
 ] as const;
 export type OutcomeEventType = (typeof OUTCOME_EVENT_TYPES)[number];
 
@@ -431,6 +456,32 @@ export interface SlackPoster {
     blocks: readonly Readonly<Record<string, unknown>>[],
     text: string,
   ): Promise<void>;
+  /**
+   * Opens a modal for the user whose interaction carried `triggerId` (`views.open`; the trigger
+   * is good for 3 seconds, so this is called before the interaction is acknowledged).
+   */
+  openView(triggerId: string, view: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * Answers an interaction through its `response_url` (an ephemeral message to the clicker, for
+   * a refusal or the outcome). The adapter only posts to Slack's own hooks.
+   */
+  respond(responseUrl: string, text: string): Promise<void>;
+}
+
+/** A verified Slack answer to decide after the interaction was acknowledged. */
+export interface SlackWork {
+  readonly answer: SlackAnswer;
+  readonly origin?: { readonly sourceIp?: string; readonly userAgent?: string };
+}
+
+/**
+ * Work to do after Slack's interaction is acknowledged (Slack wants its answer within 3 seconds).
+ * On AWS: the approval-api Lambda invokes itself asynchronously; locally: in-process, after the
+ * HTTP response is sent. `enqueue` resolves once the work is accepted (not done) and throws a
+ * NotificationError when it cannot be, so the click is refused rather than dropped.
+ */
+export interface SlackWorkQueue {
+  enqueue(work: SlackWork): Promise<void>;
 }
 
 /**
@@ -439,4 +490,19 @@ export interface SlackPoster {
  */
 export interface SlackBotToken {
   getSlackBotToken(): Promise<string>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification summaries
+
+/**
+ * Signs VSAs: AWS KMS (`ECC_NIST_P256`, `ECDSA_SHA_256`) on AWS, a local P-256 key in the embedded
+ * stack. `sign` returns an ASN.1 DER ECDSA signature over SHA-256 of `message` (the DSSE PAE);
+ * `publicKeyPem` is the SPKI PEM a verifier trusts (Promote uses it to recognise its own VSA).
+ */
+export interface VsaSigner {
+  /** A name for the key, put in the envelope's `keyid` (a hint only, never trusted). */
+  readonly keyId: string;
+  sign(message: Uint8Array): Promise<Uint8Array>;
+  publicKeyPem(): Promise<string>;
 }

@@ -352,14 +352,47 @@ export type ApprovalDecision = Immutable<z.infer<typeof ApprovalDecisionSchema>>
 // ---------------------------------------------------------------------------------------------
 // Promotion track, scan rendezvous, incident index
 
+/** Who overrode a refused rollback, and why (incident/rollback.ts). */
+export const BreakGlassSchema = z.object({
+  reason: z.string().min(1),
+  /** The second person, as the approval rules name them (allowlist, separation of duties). */
+  approvedBy: z.string().min(1),
+  /** How `approvedBy` was established: `cli-local` is typed, not authenticated. */
+  approverIdentity: z.string().min(1),
+  /** The refusal reasons that were overridden. */
+  overridden: z.array(z.string()),
+});
+export type BreakGlass = Immutable<z.infer<typeof BreakGlassSchema>>;
+
+export const PROMOTION_KINDS = ['promotion', 'rollback'] as const;
+
+/**
+ * One entry of a repository's promotion track: the digest went live in `targetRepository` at
+ * `promotedAt`, by a promotion or by a rollback to it (then `by` ran it, `reason` says why, and
+ * `breakGlass` is set when a refusal was overridden). An entry without `kind` is a promotion.
+ */
 export const PromotionEntrySchema = z.object({
   repository: z.string(),
   digest: DigestSchema,
   promotedAt: z.string(),
   targetRepository: z.string(),
   tag: z.string(),
+  kind: z.enum(PROMOTION_KINDS).optional(),
+  by: z.string().optional(),
+  reason: z.string().optional(),
+  breakGlass: BreakGlassSchema.optional(),
 });
 export type PromotionEntry = Immutable<z.infer<typeof PromotionEntrySchema>>;
+
+/** A release taken out of service: it is never a rollback target again. Written once, never changed. */
+export const RevocationRecordSchema = z.object({
+  repository: z.string(),
+  digest: DigestSchema,
+  revokedAt: z.string(),
+  revokedBy: z.string().min(1),
+  reason: z.string().min(1),
+});
+export type RevocationRecord = Immutable<z.infer<typeof RevocationRecordSchema>>;
 
 export const SCAN_SOURCES = ['ecr-basic', 'inspector', 'local'] as const;
 

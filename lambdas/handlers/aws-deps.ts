@@ -1,4 +1,6 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SignerClient } from '@aws-sdk/client-signer';
@@ -14,9 +16,11 @@ import { SecretsManagerSlackBotToken } from '../adapters/secrets/slack-bot-token
 import { SecretsManagerSlackSigningSecret } from '../adapters/secrets/slack-signing-secret.js';
 import { SfnExecutionStarter, SfnTaskTokens } from '../adapters/sfn/aws-sfn.js';
 import { AwsSignerRevocationChecker } from '../adapters/signer/aws-signer-revocation.js';
+import { LambdaWorkQueue } from '../adapters/slack/lambda-work-queue.js';
 import { SlackWebApi } from '../adapters/slack/web-api.js';
 import { DynamoReleaseStore } from '../adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../adapters/store/s3-document-store.js';
+import { KmsVsaSigner } from '../adapters/vsa/kms-vsa-signer.js';
 import { ConfigError } from '../domain/errors.js';
 import { type ExecutionStarter, systemClock } from '../domain/ports.js';
 import type { GateDeps } from '../domain/workflow/deps.js';
@@ -43,6 +47,22 @@ function positiveInt(name: string, fallback: number): number {
 }
 
 let cached: Promise<HandlerDeps> | undefined;
+
+/** The VSA verifier id when VSA_VERIFIER_ID is not set. */
+export const DEFAULT_VSA_VERIFIER_ID = 'https://release-gate.dev/verifier/v1';
+
+/** The KMS key that signs the SLSA VSA on promote (VSA_KEY_ID); without it no VSA is attached. */
+function vsaSigner(region: string): Pick<GateDeps, 'vsa'> {
+  const keyId = process.env.VSA_KEY_ID;
+  if (keyId === undefined || keyId === '') return {};
+  const verifierId = process.env.VSA_VERIFIER_ID;
+  return {
+    vsa: {
+      signer: new KmsVsaSigner({ client: new KMSClient({ region }), keyId }),
+      verifierId: verifierId === undefined || verifierId === '' ? DEFAULT_VSA_VERIFIER_ID : verifierId,
+    },
+  };
+}
 
 /**
  * Signed approval links: the signing secret (LINK_SECRET_ARN) and the SES sender
@@ -89,6 +109,17 @@ function slackPoster(region: string): Pick<GateDeps, 'slack'> {
 }
 
 /**
+ * Slack answers are decided after the acknowledgement by an asynchronous invocation of this same
+ * function (the approval-api; its role may invoke only itself). The runtime sets
+ * AWS_LAMBDA_FUNCTION_NAME; other functions never acknowledge Slack and do not use it.
+ */
+function slackWork(region: string): Pick<GateDeps, 'slackWork'> {
+  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  if (functionName === undefined || functionName === '') return {};
+  return { slackWork: new LambdaWorkQueue({ client: new LambdaClient({ region }), functionName }) };
+}
+
+/**
  * The AWS wiring, built once per Lambda container. The policy file is bundled with the function
  * (and validated at synth time); an invalid policy fails every invocation rather than gating
  * without one.
@@ -120,6 +151,8 @@ export function awsDeps(): Promise<HandlerDeps> {
       ...slackSigningSecret(region),
       auditFailures: logAuditFailure,
       ...slackPoster(region),
+      ...vsaSigner(region),
+      ...slackWork(region),
     };
     return { gate, starter: new SfnExecutionStarter({ client: clients.sfn, stateMachineArn }) };
   });

@@ -1,32 +1,42 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { isSlackWorkEvent, SLACK_WORKER_SOURCE } from '../adapters/slack/lambda-work-queue.js';
 import { SLACK_MAX_BODY_BYTES, SlackRefusedError } from '../domain/approval/slack.js';
-import { describeError, GateError } from '../domain/errors.js';
-import { describeAnswer } from '../domain/workflow/approval-page.js';
-import { answerBySlack } from '../domain/workflow/decide-approval.js';
+import { describeError } from '../domain/errors.js';
+import type { SlackWork } from '../domain/ports.js';
+import {
+  acknowledgeSlackInteraction,
+  doSlackWork,
+  type SlackAck,
+  verifySlackInteraction,
+} from '../domain/workflow/slack-answer.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { logger } from './logger.js';
 
-/** The refusals shown to the clicker; anything else (configuration, the store) is a 500. */
-const REFUSALS: ReadonlySet<GateError['code']> = new Set([
-  'NOT_FOUND',
-  'ALREADY_DECIDED',
-  'EXPIRED',
-  'UNTRUSTED',
-  'INVALID_INPUT',
-]);
-
-/** Slack shows this text to the clicking user only (`ephemeral`), under the approval message. */
-const ephemeral = (statusCode: number, text: string): APIGatewayProxyResultV2 => ({
+const json = (statusCode: number, body: Readonly<Record<string, unknown>> | null): APIGatewayProxyResultV2 => ({
   statusCode,
   headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-  body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+  body: body === null ? '' : JSON.stringify(body),
 });
+
+/** Slack shows this text to the clicking user only (`ephemeral`), under the approval message. */
+const ephemeral = (statusCode: number, text: string): APIGatewayProxyResultV2 =>
+  json(statusCode, { response_type: 'ephemeral', replace_original: false, text });
+
+const answer = (ack: SlackAck): APIGatewayProxyResultV2 =>
+  ack.kind === 'ephemeral'
+    ? ephemeral(200, ack.text)
+    : ack.kind === 'errors'
+      ? json(200, { response_action: 'errors', errors: ack.errors })
+      : json(200, null);
 
 /**
  * `POST /slack/interactions`, the Slack app's interactivity request URL. A request without Slack's
- * valid signature or with a stale timestamp is answered 401 and changes nothing. A verified click
- * is decided inline (a few store calls, well within Slack's 3-second acknowledgement budget) and
- * answered 200 with what happened, or why it was refused, shown to the clicking user only.
+ * valid signature or with a stale timestamp is answered 401 and changes nothing. A verified
+ * interaction is answered at once (Slack wants it within 3 s): a Reject click opens the reason
+ * modal, an empty reason is sent back to the modal, and an Approve click or a reason is queued
+ * (SlackWorkQueue) and decided after the answer; the outcome updates the message and is told to
+ * the clicker through the interaction's response_url.
  */
 export const makeHandler =
   (getDeps: () => Promise<HandlerDeps>) =>
@@ -37,36 +47,80 @@ export const makeHandler =
     const header = (name: string) =>
       Object.entries(event.headers ?? {}).find(([k]) => k.toLowerCase() === name)?.[1] ?? undefined;
     const deps = await getDeps();
+    const origin = { sourceIp: event.requestContext.http.sourceIp, userAgent: event.requestContext.http.userAgent };
     try {
-      const decided = await answerBySlack(deps.gate, {
+      const interaction = await verifySlackInteraction(deps.gate, {
         timestamp: header('x-slack-request-timestamp'),
         signature: header('x-slack-signature'),
         rawBody: raw,
-        origin: { sourceIp: event.requestContext.http.sourceIp, userAgent: event.requestContext.http.userAgent },
+        origin,
       });
-      logger.info('approval answered', {
-        approvalId: decided.approvalId,
-        state: decided.state,
-        identityKind: 'slack',
+      const ack = await acknowledgeSlackInteraction(deps.gate, interaction, origin);
+      logger.info('slack interaction acknowledged', {
+        approvalId: interaction.approvalId,
+        interaction: interaction.kind,
+        decision: interaction.decision,
+        ack: ack.kind,
       });
-      const { title, message } = describeAnswer(decided);
-      return ephemeral(200, `${title}: ${message}`);
+      return answer(ack);
     } catch (err) {
       if (err instanceof SlackRefusedError) {
-        logger.warn('slack request refused', {
-          sourceIp: event.requestContext.http.sourceIp,
-          error: describeError(err),
-        });
+        logger.warn('slack request refused', { sourceIp: origin.sourceIp, error: describeError(err) });
         return ephemeral(401, 'not a valid Slack request');
       }
-      if (!(err instanceof GateError) || !REFUSALS.has(err.code)) {
-        logger.error('slack approval failed', { error: describeError(err) });
-        return ephemeral(500, 'the gate could not record this answer; try again or use the approval link');
-      }
-      logger.warn('approval refused', { identityKind: 'slack', error: describeError(err) });
-      // Slack shows only 200 answers to the user: the refusal and its reason go in the text.
-      return ephemeral(200, `Not done: ${describeError(err)}`);
+      logger.error('slack interaction failed', { error: describeError(err) });
+      return ephemeral(500, 'the gate could not take this answer; try again or use the approval link');
     }
   };
 
+const SlackWorkEventSchema = z
+  .object({
+    source: z.literal(SLACK_WORKER_SOURCE),
+    work: z.object({
+      answer: z.object({
+        userId: z.string().max(40),
+        decision: z.enum(['approve', 'reject']),
+        approvalId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
+        evidenceSetDigest: z.string().max(200),
+        comment: z.string().max(3000).optional(),
+        responseUrl: z.string().url().max(500).optional(),
+        messageTs: z.string().max(40).optional(),
+        channelId: z.string().max(40).optional(),
+      }),
+      origin: z
+        .object({ sourceIp: z.string().max(64).optional(), userAgent: z.string().max(8192).optional() })
+        .optional(),
+    }),
+  })
+  .strict();
+
+/** The work of a worker event (every field checked), or undefined for anything else. */
+export function parseSlackWorkEvent(event: unknown): SlackWork | undefined {
+  const parsed = SlackWorkEventSchema.safeParse(event);
+  return parsed.success ? parsed.data.work : undefined;
+}
+
+/**
+ * Decides a queued Slack answer. A refusal is told to the clicker and ends the invocation; any
+ * other failure throws, and Lambda retries the asynchronous invocation (up to twice): the
+ * decision is idempotent, so a retry completes what a crash interrupted.
+ */
+export const makeWorker =
+  (getDeps: () => Promise<HandlerDeps>) =>
+  async (event: unknown): Promise<void> => {
+    const work = parseSlackWorkEvent(event);
+    if (work === undefined) {
+      // Malformed: a retry would not help; nothing is decided.
+      logger.error('slack work event malformed');
+      return;
+    }
+    const decided = await doSlackWork((await getDeps()).gate, work);
+    logger.info('slack answer decided', {
+      approvalId: work.answer.approvalId,
+      state: decided?.state ?? 'refused',
+      identityKind: 'slack',
+    });
+  };
+
+export { isSlackWorkEvent };
 export const handler = makeHandler(awsDeps);

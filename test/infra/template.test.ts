@@ -249,6 +249,32 @@ describe('Construct: ReleaseGate', () => {
     });
   });
 
+  describe('when the VSA signing key is synthesized', () => {
+    it('is a P-256 signing key that only Promote may sign with, named in Promote and the outputs', () => {
+      // Prepare
+      const keyId = logicalId(s.stack.gate.vsaKey);
+      const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+
+      // Act
+      const signers = HANDLER_NAMES.filter((name) => actionsOf(functionStatements(s, name)).includes('kms:Sign'));
+      const withKeyId = HANDLER_NAMES.filter((name) => {
+        const fn = s.resources[logicalId(s.stack.gate.functions.get(name).function)];
+        const env = z
+          .object({ Environment: z.object({ Variables: z.record(z.string(), z.unknown()) }) })
+          .parse(fn?.Properties);
+        return JSON.stringify(env.Environment.Variables.VSA_KEY_ID) === JSON.stringify(keyArn);
+      });
+
+      // Assess
+      s.template.hasResourceProperties('AWS::KMS::Key', { KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+      expect(signers).toEqual(['promote']);
+      expect(resourcesFor(functionStatements(s, 'promote'), 'kms:Sign')).toEqual([keyArn]);
+      expect(resourcesFor(functionStatements(s, 'promote'), 'kms:GetPublicKey')).toEqual([keyArn]);
+      expect(withKeyId).toEqual(['promote']);
+      s.template.hasOutput('VsaSigningKeyArn', { Value: keyArn });
+    });
+  });
+
   describe('when the evidence store is synthesized', () => {
     it('encrypts the table with the customer-managed key and enables point-in-time recovery', () => {
       // Prepare
@@ -390,7 +416,7 @@ describe('Construct: ReleaseGate', () => {
       }
     });
 
-    it('creates prod/<repository> on first push from an immutable, KMS-encrypted template', () => {
+    it('creates prod/<repository> on first push from a KMS-encrypted template, immutable but for the live tag', () => {
       // Prepare
       const keyId = logicalId(s.stack.gate.key);
 
@@ -402,7 +428,11 @@ describe('Construct: ReleaseGate', () => {
       s.template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', {
         Prefix: 'prod',
         AppliedFor: ['CREATE_ON_PUSH'],
-        ImageTagMutability: 'IMMUTABLE',
+        // Version tags immutable; only the live channel tag moves (Promote, rollback).
+        ImageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+        ImageTagMutabilityExclusionFilters: [
+          { ImageTagMutabilityExclusionFilterType: 'WILDCARD', ImageTagMutabilityExclusionFilterValue: 'live' },
+        ],
         EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: { 'Fn::GetAtt': [keyId, 'Arn'] } },
         CustomRoleArn: Match.anyValue(),
       });
@@ -885,6 +915,34 @@ describe('Construct: ReleaseGate', () => {
       }
     });
 
+    it('lets approval-api invoke itself (the Slack worker) and nothing else, and no other function invoke it', () => {
+      // Prepare
+      const apiFn = logicalId(s.stack.gate.functions.get('approval-api').function);
+
+      // Act
+      const invokers = Object.fromEntries(
+        HANDLER_NAMES.map((name) => [
+          name,
+          resourcesFor(functionStatements(s, name), 'lambda:InvokeFunction').map(render),
+        ]),
+      );
+      const permissions = Object.values(s.template.findResources('AWS::Lambda::Permission')).filter(
+        (p) => JSON.stringify(p.Properties.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [apiFn, 'Arn'] }),
+      );
+
+      // Assess
+      expect(Object.entries(invokers).filter(([, arns]) => arns.length > 0)).toEqual([
+        ['approval-api', [`\${${apiFn}.Arn}`]],
+      ]);
+      // From outside, only API Gateway may invoke it, and only through this HTTP API.
+      const apiId = logicalId(s.stack.gate.approvalApi.httpApi);
+      expect(permissions.length).toBeGreaterThan(0);
+      for (const p of permissions) {
+        expect(p.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'apigateway.amazonaws.com' });
+        expect(render(p.Properties.SourceArn)).toContain(`\${${apiId}}`);
+      }
+    });
+
     it('routes POST /slack/interactions to approval-api, which alone reads the Slack signing secret', () => {
       // Prepare
       const slackRef = ref(logicalId(s.stack.gate.approvalApi.slackSigningSecret));
@@ -1027,6 +1085,21 @@ describe('Construct: ReleaseGate', () => {
 
       // Assess
       expect(act).toThrow(/no "production" stage/);
+    });
+
+    it('throws when a rule moves a channel tag the production repositories keep immutable', () => {
+      // Prepare
+      const policyFile = writePolicy(
+        "apiVersion: release-gate.dev/v1\nkind: Policy\nrules:\n  - repositories: ['**']\n    promotion: { channelTag: current }\n",
+      );
+
+      // Act
+      const act = (): Synthesized => synthesize({ ...DEFAULT_GATE, policyFile });
+
+      // Assess
+      expect(act).toThrow(
+        /rules\.0\.promotion\.channelTag "current" is immutable .*\(their mutable channel tags: live\)/,
+      );
     });
 
     it('throws when a gated repository matches no policy rule', () => {

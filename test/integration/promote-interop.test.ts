@@ -18,6 +18,7 @@ import { LocalGate } from '../../cli/local/gate.js';
 import { answerLink } from '../../cli/local/links.js';
 import { DistributionRegistry } from '../../lambdas/adapters/registry/distribution.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
+import { rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
 import { loadPolicy } from '../../lambdas/domain/policy/load.js';
 import { type RegistryServer, startRegistryServer } from '../support/registry-server.js';
 
@@ -154,6 +155,37 @@ describe('Workflow: promotion into a real docker-registry', () => {
       // Assess
       expect(stdout).toContain('Writing manifest');
       expect(sha256(copied)).toBe(built.digest);
+    });
+  });
+  describe('when production is rolled back to the release promoted before', () => {
+    it('moves the live channel tag back on the docker-registry, as skopeo reads it; version tags stay', async () => {
+      // Prepare: two releases of one repository promoted one after the other.
+      if (gate === undefined || server === undefined || good === undefined) throw new Error('not started');
+      const repository = 'demo/rollback-interop';
+      const promote = async (tag: string) => {
+        const image = (await buildScenario(registry, { ...good, repository, tag }, keys)).current;
+        const pushed = await gate?.push(repository, tag);
+        await gate?.waitForExecution(pushed?.executionName ?? '');
+        return image.digest;
+      };
+      const first = await promote('1.0.0');
+      const second = await promote('1.1.0');
+      const live = async () =>
+        SkopeoInspectSchema.parse(
+          JSON.parse(await skopeo('inspect', `docker://${server?.host}/prod/${repository}:live`)),
+        ).Digest;
+      expect(await live()).toBe(second);
+
+      // Act
+      const out = await rollbackRelease(
+        { ...gate.deps.gate, advisories: await loadAdvisories(ADVISORIES) },
+        { repository, operator: { kind: 'cli-local', subject: 'carol@example.com' } },
+      );
+
+      // Assess
+      expect(out).toMatchObject({ outcome: 'ROLLED_BACK', digest: first, from: second });
+      expect(await live()).toBe(first);
+      expect((await registry.getManifest(`prod/${repository}`, '1.1.0')).digest).toBe(second);
     });
   });
 });

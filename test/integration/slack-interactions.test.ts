@@ -5,9 +5,9 @@
  * release, for the evidence set the approval is for, counts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { slackButtonValue } from '../../lambdas/domain/approval/slack.js';
+import { rejectModal, slackButtonValue } from '../../lambdas/domain/approval/slack.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
-import { clickBody, postSlackInteraction } from '../support/slack-clicks.js';
+import { clickBody, postSlackInteraction, reasonBody } from '../support/slack-clicks.js';
 import { buildGoodRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
 
 const ALICE_IAM = 'arn:aws:iam::000000000000:user/alice';
@@ -29,6 +29,8 @@ function withSlackRule(policy: PolicyDocument): PolicyDocument {
 /** The ephemeral text Slack would show the clicking user. */
 const textOf = async (res: Response): Promise<string> => ((await res.json()) as { text: string }).text;
 
+let told = 0;
+
 describe('Server: Slack interactions on the local approval server (issue 8)', () => {
   const world = useLocalWorld({ tweak: withSlackRule });
   let w: LocalWorld;
@@ -41,7 +43,19 @@ describe('Server: Slack interactions on the local approval server (issue 8)', ()
   const post = (body: string, opts: { key?: string; timestamp?: number } = {}) =>
     postSlackInteraction(w.gate.approvalBaseUrl, opts.key ?? secret, body, opts.timestamp);
   const click = (user: string, action: 'approve' | 'reject' = 'approve', esd = evidenceSetDigest) =>
-    post(clickBody(user, action, slackButtonValue(approvalId, esd)));
+    post(clickBody(user, action, slackButtonValue(approvalId, esd), undefined, w.gate.slack?.responseUrl(user)));
+  /** Clicks, waits for the queued decision, and returns what the clicker was told (response_url). */
+  const clickAndHear = async (user: string, esd = evidenceSetDigest): Promise<string> => {
+    const res = await click(user, 'approve', esd);
+    expect(res.status).toBe(200);
+    await w.gate.slackWork?.settled();
+    const calls = w.gate.slack?.callsOf('response_url') ?? [];
+    const fresh = calls.slice(told);
+    told = calls.length;
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]?.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    return String(((fresh[0]?.body ?? {}) as { text?: unknown }).text);
+  };
   const state = async () => (await w.deps.gate.store.getApproval(approvalId))?.state;
 
   beforeAll(async () => {
@@ -80,36 +94,64 @@ describe('Server: Slack interactions on the local approval server (issue 8)', ()
     expect(await state()).toBe('PENDING');
   });
 
-  it('refuses Slack users who are not allowed: unknown, listed but not an approver', async () => {
-    const unknown = await click('U0MALLORY');
-    const carol = await click('U0CAROL', 'reject');
+  it('refuses Slack users who are not allowed (unknown, listed but not an approver), telling them through response_url', async () => {
+    const unknown = await clickAndHear('U0MALLORY');
+    const carol = await clickAndHear('U0CAROL');
 
-    expect([unknown.status, carol.status]).toEqual([200, 200]);
-    expect(await textOf(unknown)).toContain('U0MALLORY is not an allowed approver');
-    expect(await textOf(carol)).toContain('U0CAROL is not an allowed approver');
+    expect(unknown).toContain('U0MALLORY is not an allowed approver');
+    expect(carol).toContain('U0CAROL is not an allowed approver');
     expect(await state()).toBe('PENDING');
   });
 
-  it('refuses the pusher’s Slack id (separation of duties)', async () => {
-    const res = await click('U0ALICE');
+  it('refuses the pusher’s Slack id (separation of duties), telling them through response_url', async () => {
+    const heard = await clickAndHear('U0ALICE');
 
-    expect(await textOf(res)).toContain('separation of duties');
+    expect(heard).toContain('separation of duties');
     expect(await state()).toBe('PENDING');
   });
 
   it('refuses a button for another evidence set', async () => {
-    const res = await click('U0BOB', 'approve', `sha256:${'0'.repeat(64)}`);
+    const heard = await clickAndHear('U0BOB', `sha256:${'0'.repeat(64)}`);
 
-    expect(await textOf(res)).toContain('is for evidence set');
+    expect(heard).toContain('is for evidence set');
+    expect(await state()).toBe('PENDING');
+  });
+
+  it('answers with an ephemeral error (a modal: an error at its input), and decides nothing, when the answer cannot be queued', async () => {
+    // Prepare: the queue refuses, as a failed Lambda Invoke does.
+    const queue = w.deps.gate.slackWork;
+    Object.assign(w.deps.gate, {
+      slackWork: {
+        enqueue: async () => {
+          throw new Error('Lambda Invoke failed');
+        },
+      },
+    });
+
+    const modal = rejectModal({ userId: 'U0BOB', decision: 'reject', approvalId, evidenceSetDigest });
+
+    // Act
+    const res = await click('U0BOB');
+    const reason = await post(reasonBody('U0BOB', modal, 'not ready')).finally(() =>
+      Object.assign(w.deps.gate, { slackWork: queue }),
+    );
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(await textOf(res)).toMatch(/^Not recorded: .*Lambda Invoke failed/);
+    // The modal stays open and says so next to the reason.
+    expect(await reason.json()).toEqual({
+      response_action: 'errors',
+      errors: { reason: expect.stringMatching(/^Not recorded: .*Lambda Invoke failed/) },
+    });
     expect(await state()).toBe('PENDING');
   });
 
   it('takes a correctly signed click by an allowed Slack user, records it as Slack, and promotes', async () => {
-    const res = await click('U0BOB');
+    const heard = await clickAndHear('U0BOB');
     const exec = await finished();
 
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('approved') });
+    expect(heard).toContain('approved');
     expect(lastState(exec)).toBe('Promoted');
     const approval = await w.deps.gate.store.getApproval(approvalId);
     expect(approval).toMatchObject({ state: 'APPROVED', approvals: [{ by: 'U0BOB', via: 'slack' }] });

@@ -12,22 +12,13 @@ import { SlackReceiver } from '../../cli/local/slack-receiver.js';
 import { SlackWebApi } from '../../lambdas/adapters/slack/web-api.js';
 import { approvalRequestMessage } from '../../lambdas/domain/approval/slack-message.js';
 import { ConfigError, NotificationError } from '../../lambdas/domain/errors.js';
+import { sampleView } from '../support/approval-views.js';
 
 const TOKEN = 'xoxb-local-0123456789abcdef0123456789abcdef';
 const token = (t: string) => ({ getSlackBotToken: async () => t });
 
 const message = approvalRequestMessage({
-  approvalId: '0123456789abcdef0123456789abcdef',
-  evidenceSetDigest: `sha256:${'cd'.repeat(32)}`,
-  repository: 'team/app',
-  digest: `sha256:${'ab'.repeat(32)}`,
-  tags: ['1.4.0'],
-  stage: 'production',
-  decision: 'PASS',
-  evidence: [{ kind: 'sbom', status: 'PASS', reasons: ['ok'] }],
-  pushers: [],
-  quorum: { required: 1, approvedBy: [], reasons: [] },
-  expiresAt: '2026-12-07T10:00:00.000Z',
+  view: sampleView(),
   pageUrl: 'http://127.0.0.1/approvals/0123456789abcdef0123456789abcdef',
 });
 
@@ -100,6 +91,48 @@ describe('Class: SlackWebApi, against the local Slack receiver', () => {
       await expect(missing).rejects.toThrow(NotificationError);
       await expect(missing).rejects.toThrow(/message_not_found/);
       expect((await readdir(receiver.dir)).filter((f) => f.endsWith('-chat.update.json'))).toHaveLength(2);
+    });
+  });
+
+  describe('Method: openView', () => {
+    it('opens the modal with the bot token and the trigger, and throws for a call Slack refuses', async () => {
+      // Prepare
+      const view = { type: 'modal', title: { type: 'plain_text', text: 'Reject' }, blocks: [] };
+      const wrongToken = new SlackWebApi({ token: token('xoxb-other-token-000000'), baseUrl: receiver.baseUrl });
+
+      // Act
+      await slack.openView('1765000001.T0.abc', view);
+      const refused = wrongToken.openView('1765000001.T0.abc', view);
+
+      // Assess
+      await expect(refused).rejects.toThrow(/invalid_auth/);
+      const [call] = receiver.callsOf('views.open');
+      expect(call?.body).toEqual({ trigger_id: '1765000001.T0.abc', view });
+      expect(call?.response).toMatchObject({ ok: true, view: { type: 'modal' } });
+    });
+  });
+
+  describe('Method: respond', () => {
+    it('posts an ephemeral answer to a response_url under the allowed prefix, and nowhere else', async () => {
+      // Prepare
+      const local = new SlackWebApi({
+        token: token(TOKEN),
+        baseUrl: receiver.baseUrl,
+        responseUrlPrefix: receiver.responsePrefix,
+      });
+
+      // Act
+      await local.respond(receiver.responseUrl('click-1'), 'Not done: separation of duties');
+      const elsewhere = local.respond('https://evil.example/collect', 'Not done');
+      const byDefault = slack.respond(receiver.responseUrl('click-2'), 'Not done');
+
+      // Assess
+      expect(receiver.callsOf('response_url').map((c) => c.body)).toEqual([
+        { response_type: 'ephemeral', replace_original: false, text: 'Not done: separation of duties' },
+      ]);
+      await expect(elsewhere).rejects.toThrow(NotificationError);
+      // Without a prefix, only Slack's own hooks (https://hooks.slack.com/) are answered.
+      await expect(byDefault).rejects.toThrow(/hooks\.slack\.com/);
     });
   });
 });

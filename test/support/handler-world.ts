@@ -2,11 +2,13 @@
  * The in-process world of handler tests (`handlerWorld`), without vitest hooks, so the bench's fuzz
  * profile can use it too. test/support/world.ts re-exports everything here.
  */
+import { InProcessWorkQueue } from '../../cli/local/in-process-work-queue.js';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import { MediaTypes } from '../../lambdas/domain/oci.js';
 import { type LoadedPolicy, loadPolicy } from '../../lambdas/domain/policy/load.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
 import type { Digest } from '../../lambdas/domain/types.js';
+import { doSlackWork } from '../../lambdas/domain/workflow/slack-answer.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import {
   FixedClock,
@@ -63,6 +65,8 @@ export interface HandlerWorld extends GateWorld {
   readonly clock: FixedClock;
   readonly mailer: RecordingMailer;
   readonly linkSecrets: MemoryLinkSecrets;
+  /** Slack answers acknowledged by the handler; `settled()` decides them (as the self-invoke would). */
+  readonly slackWork: InProcessWorkQueue;
 }
 
 export function handlerWorld(
@@ -76,6 +80,13 @@ export function handlerWorld(
   const clock = new FixedClock(WORLD_NOW);
   const mailer = new RecordingMailer();
   const linkSecrets = new MemoryLinkSecrets();
+  const holder: { deps?: HandlerDeps } = {};
+  const slackWork = new InProcessWorkQueue(
+    async (work) => (holder.deps === undefined ? undefined : doSlackWork(holder.deps.gate, work)),
+    (err) => {
+      throw err;
+    },
+  );
   const deps: HandlerDeps = {
     gate: {
       config: { stage: STAGE, scanTimeoutSeconds: SCAN_TIMEOUT_SECONDS, approvalBaseUrl: APPROVAL_BASE_URL },
@@ -90,10 +101,24 @@ export function handlerWorld(
       clock,
       approvalLinks: { secrets: linkSecrets, mailer },
       slackSigningSecret: { getSlackSigningSecret: async () => HANDLER_SLACK_SECRET },
+      slackWork,
     },
     starter,
   };
-  return { deps, store, tokens, starter, notifier, outcomes, clock, mailer, linkSecrets, getDeps: async () => deps };
+  holder.deps = deps;
+  return {
+    deps,
+    store,
+    tokens,
+    starter,
+    notifier,
+    outcomes,
+    clock,
+    mailer,
+    linkSecrets,
+    slackWork,
+    getDeps: async () => deps,
+  };
 }
 
 /** Records a release that passed evaluation (an OCI manifest, stage STAGE), as start-release and the workflow leave it. */

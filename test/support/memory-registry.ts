@@ -146,6 +146,12 @@ export class MemoryRegistry implements RegistryWriter {
     return digest;
   }
 
+  public async moveTag(repository: string, tag: string, digest: Digest): Promise<void> {
+    const repo = this.repo(repository);
+    if (!repo.manifests.has(digest)) throw new NotFoundError(`no manifest ${repository}@${digest}`);
+    repo.tags.set(tag, digest);
+  }
+
   public async listTags(repository: string): Promise<string[]> {
     // distribution-spec "Listing Tags": in lexical order.
     return [...this.repo(repository).tags.keys()].sort();

@@ -185,6 +185,7 @@ describe('Module: approval-audit', () => {
       const forged = await slackClick(t.api, 'U0BOB', value, 'f'.repeat(32));
       t.w.clock.advance(1);
       const signed = await slackClick(t.api, 'U0BOB', value, HANDLER_SLACK_SECRET);
+      await t.w.slackWork.settled();
 
       // Assess
       expect([forged, signed]).toMatchObject([{ statusCode: 401 }, { statusCode: 200 }]);

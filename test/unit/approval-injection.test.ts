@@ -8,8 +8,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { approvalEmail } from '../../lambdas/domain/approval/email.js';
-import { esc, renderApprovalPage } from '../../lambdas/domain/workflow/approval-page.js';
+import { renderApprovalPage } from '../../lambdas/domain/workflow/approval-page.js';
 import type { ApprovalView } from '../../lambdas/domain/workflow/approval-view.js';
+import { esc } from '../../lambdas/domain/workflow/html.js';
 import { type AttackerStrings, allStrings, PLAIN_STRINGS, sampleView } from '../support/approval-views.js';
 
 const PAYLOADS = [

@@ -18,6 +18,7 @@ import type { Digest } from '../../lambdas/domain/types.js';
 import { isAllowedApprover, personKey, pushersMatching } from '../../lambdas/domain/workflow/approvers.js';
 import { decideApproval, REJECT_NEEDS_REASON } from '../../lambdas/domain/workflow/decide-approval.js';
 import { evidenceSetDigest } from '../../lambdas/domain/workflow/evidence-set.js';
+import { doSlackWork } from '../../lambdas/domain/workflow/slack-answer.js';
 import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
 import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as requestApproval } from '../../lambdas/handlers/request-approval.js';
@@ -399,12 +400,19 @@ describe('Function: approval-api handler, the Slack route (issue 8)', () => {
       // Act
       const forged = await slackClick(w, 'U0BOB', value, 'f'.repeat(32));
       const alice = await slackClick(w, 'U0ALICE', value);
+      await w.slackWork.settled();
+      const afterAlice = await w.store.getApproval(approvalId);
       const bob = await slackClick(w, 'U0BOB', value);
+      await w.slackWork.settled();
 
       // Assess
       expect(forged).toMatchObject({ statusCode: 401 });
       expect(alice).toMatchObject({ statusCode: 200 });
-      expect(JSON.stringify(alice)).toContain('separation of duties');
+      expect(afterAlice).toMatchObject({ state: 'PENDING', approvals: [] });
+      const trail = JSON.stringify(
+        await w.store.listApprovalAudit(afterAlice?.repository ?? '', afterAlice?.digest ?? ''),
+      );
+      expect(trail).toContain('separation of duties');
       expect(bob).toMatchObject({ statusCode: 200 });
       expect(w.tokens.successes).toHaveLength(1);
       expect(await w.store.getApproval(approvalId)).toMatchObject({
@@ -451,26 +459,31 @@ describe('Function: decideApproval, a reject without a reason', () => {
       expect(w.tokens.failures).toEqual([]);
     });
   });
+});
 
-  describe('when the channel cannot ask for a reason in the same step (rejectWithoutReason, a Slack button)', () => {
-    it('is taken, and one reject is final', async () => {
-      // Prepare
-      const w = aliceAndBobWorld();
-      const { approvalId } = await builtByAlice(w);
-      const gate = (await w.getDeps()).gate;
-
-      // Act
-      const rejected = await decideApproval(gate, {
+describe('Function: doSlackWork, when Lambda retries the asynchronous invocation after a crash', () => {
+  it('completes the repeated answer instead of refusing it, and resumes the workflow once', async () => {
+    // Prepare
+    const w = aliceAndBobWorld();
+    const { approvalId } = await builtByAlice(w);
+    const approval = await w.store.getApproval(approvalId);
+    const work = {
+      answer: {
+        userId: 'U0BOB',
+        decision: 'approve' as const,
         approvalId,
-        decision: 'reject',
-        identity: { kind: 'slack', subject: 'U0BOB' },
-        rejectWithoutReason: true,
-      });
+        evidenceSetDigest: approval?.evidenceSetDigest ?? '',
+      },
+    };
 
-      // Assess
-      expect(rejected).toMatchObject({ state: 'REJECTED', decidedBy: 'U0BOB' });
-      expect(w.tokens.failures).toHaveLength(1);
-    });
+    // Act: the same event twice, as Lambda's retry delivers it.
+    const first = await doSlackWork(w.deps.gate, work);
+    const retried = await doSlackWork(w.deps.gate, work);
+
+    // Assess
+    expect(first?.state).toBe('APPROVED');
+    expect(retried).toMatchObject({ state: 'APPROVED', approvals: [{ by: 'U0BOB', via: 'slack' }] });
+    expect(w.tokens.successes).toHaveLength(1);
   });
 });
 

@@ -76,6 +76,7 @@ function recording(inner: RegistryWriter, failOnPutManifest?: number) {
     getManifest: (r, ref) => inner.getManifest(r, ref),
     getBlob: (r, d, m) => inner.getBlob(r, d, m),
     listReferrers: (r, d) => inner.listReferrers(r, d),
+    moveTag: (r, t, d) => inner.moveTag(r, t, d),
     hasBlob: (r, d) => inner.hasBlob(r, d),
     putBlob: async (r, d, b) => {
       calls.push(`blob ${d}`);

@@ -388,6 +388,70 @@ describe('Class: EcrRegistry', () => {
     });
   });
 
+  describe('Method: moveTag', () => {
+    const batchGet = (command: object) =>
+      command instanceof BatchGetImageCommand
+        ? {
+            images: [
+              {
+                imageId: { imageDigest: image.digest },
+                imageManifest: manifestText,
+                imageManifestMediaType: MediaTypes.ociManifest,
+              },
+            ],
+            failures: [],
+          }
+        : undefined;
+
+    describe('when the repository excludes the channel tag from immutability', () => {
+      it('puts the manifest of the digest again under the tag, without checking the tag is free', async () => {
+        // Prepare
+        const { registry, send } = registryWith((command) => {
+          if (command instanceof PutImageCommand) return { image: { imageId: { imageDigest: image.digest } } };
+          const got = batchGet(command);
+          if (got !== undefined) return got;
+          throw new Error('unexpected command');
+        });
+
+        // Act
+        await registry.moveTag('prod/app', 'live', image.digest);
+
+        // Assess
+        expect(send.mock.calls.some((c) => c[0] instanceof DescribeImagesCommand)).toBe(false);
+        const put = send.mock.calls.map((c) => c[0]).find((c) => c instanceof PutImageCommand);
+        expect(inputOf(put ?? {})).toEqual({
+          registryId: REGISTRY_ID,
+          repositoryName: 'prod/app',
+          imageManifest: manifestText,
+          imageManifestMediaType: MediaTypes.ociManifest,
+          imageDigest: image.digest,
+          imageTag: 'live',
+        });
+      });
+    });
+
+    describe('when ECR keeps the tag immutable (ImageTagAlreadyExistsException)', () => {
+      it('throws ConflictError naming the tag', async () => {
+        // Prepare
+        const { registry } = registryWith((command) => {
+          if (command instanceof PutImageCommand) {
+            throw new ImageTagAlreadyExistsException({ message: 'tag exists', $metadata: {} });
+          }
+          const got = batchGet(command);
+          if (got !== undefined) return got;
+          throw new Error('unexpected command');
+        });
+
+        // Act
+        const act = registry.moveTag('prod/app', 'live', image.digest);
+
+        // Assess
+        await expect(act).rejects.toThrow(ConflictError);
+        await expect(act).rejects.toThrow(/prod\/app:live is immutable/);
+      });
+    });
+  });
+
   describe('Method: listTags', () => {
     describe('when ListImages answers in pages', () => {
       it('returns every tag once, sorted', async () => {

@@ -78,6 +78,10 @@ class MemoryRegistry implements RegistryWriter {
     return digest;
   }
 
+  public async moveTag(repository: string, tag: string, digest: string): Promise<void> {
+    this.tags.set(`${repository}:${tag}`, digest);
+  }
+
   public async listTags(repository: string): Promise<string[]> {
     return [...this.tags.keys()]
       .filter((k) => k.startsWith(`${repository}:`))

@@ -52,4 +52,31 @@ describe('Function: loadPolicy', () => {
       expect(act).toThrow(/^policy is invalid: rules\[0\]\.repositories\[0\]: /);
     });
   });
+
+  describe('when the promotion channel tag is set', () => {
+    const withChannelTag = (tag: string) =>
+      utf8(`${POLICY_YAML}    promotion: { channelTag: ${JSON.stringify(tag)} }\n`);
+
+    it('defaults to live', () => {
+      // Act
+      const loaded = loadPolicy(utf8(POLICY_YAML));
+
+      // Assess
+      expect(loaded.document.rules[0]?.promotion.channelTag).toBe('live');
+    });
+
+    it.each([
+      ['a tag the gate writes immutably', 'release-1'],
+      ['a referrers-tag name', 'sha256-abc'],
+      ['an ECR wildcard, which would exempt every tag', '*'],
+      ['not a tag name', 'live/now'],
+    ])('refuses %s', (_, tag) => {
+      // Act
+      const act = (): unknown => loadPolicy(withChannelTag(tag));
+
+      // Assess
+      expect(act).toThrowWithCode(PolicyInvalidError, 'POLICY_INVALID');
+      expect(act).toThrow(/rules\[0\]\.promotion\.channelTag/);
+    });
+  });
 });

@@ -50,6 +50,7 @@ function servingAnotherMediaType(registry: RegistryWriter): RegistryWriter {
     mountBlob: (...args) => registry.mountBlob(...args),
     putManifest: (...args) => registry.putManifest(...args),
     listTags: (...args) => registry.listTags(...args),
+    moveTag: (...args) => registry.moveTag(...args),
   };
 }
 

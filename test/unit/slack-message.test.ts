@@ -13,29 +13,14 @@ import {
   SLACK_LIMITS,
   type SlackBlock,
 } from '../../lambdas/domain/approval/slack-message.js';
+import type { ApprovalView } from '../../lambdas/domain/workflow/approval-view.js';
+import { type AttackerStrings, allStrings, PLAIN_STRINGS, sampleView, VIEW_DIGEST } from '../support/approval-views.js';
 
-const DIGEST = `sha256:${'ab'.repeat(32)}`;
-const ESD = `sha256:${'cd'.repeat(32)}`;
+const ESD = `sha256:${'ef'.repeat(32)}`;
+const PAGE = 'https://gate.example/approvals/0123456789abcdef0123456789abcdef';
 
-function facts(over: Partial<ApprovalRequestFacts> = {}): ApprovalRequestFacts {
-  return {
-    approvalId: '0123456789abcdef0123456789abcdef',
-    evidenceSetDigest: ESD,
-    repository: 'team/app',
-    digest: DIGEST,
-    tags: ['1.4.0'],
-    stage: 'production',
-    decision: 'PASS',
-    evidence: [
-      { kind: 'sbom', status: 'PASS', reasons: ['CycloneDX 1.6, 212 components'] },
-      { kind: 'scan', status: 'PASS', reasons: ['no findings at or above HIGH'] },
-    ],
-    pushers: ['arn:aws:iam::000000000000:user/alice'],
-    quorum: { required: 2, approvedBy: ['bob@example.com'], reasons: ['quorum: 2 distinct approvers'] },
-    expiresAt: '2026-12-07T10:00:00.000Z',
-    pageUrl: 'https://gate.example/approvals/0123456789abcdef0123456789abcdef',
-    ...over,
-  };
+function facts(strings: AttackerStrings = PLAIN_STRINGS, over: Partial<ApprovalView> = {}): ApprovalRequestFacts {
+  return { view: sampleView(strings, over), pageUrl: PAGE };
 }
 
 /** Every text a Slack client would render, from every text object of the blocks. */
@@ -96,20 +81,36 @@ describe('Function: approvalRequestMessage', () => {
       // Assess
       const all = texts(blocks).join('\n');
       for (const want of [
-        'team/app',
-        '1.4.0',
-        DIGEST.slice(0, 19),
+        'demo/app',
+        '1.4.0, latest',
+        VIEW_DIGEST.slice(0, 19),
         'production',
+        '*Pushed by:* arn:aws:iam::123456789012:user/alice@example.com',
+        'Source:     https://github.com/acme/demo/app',
+        'Commit:     sha1:0123456789abcdef0123456789abcdef01234567',
+        'Builder:    https://github.com/acme/builders/.github/workflows/build.yml@refs/tags/v1',
         '*sbom* PASS',
-        'CycloneDX 1.6, 212 components',
-        '1 of 2 (bob@example.com)',
+        'CycloneDX 1.6',
+        '*Dependency changes*',
+        `since sha256:${'12'.repeat(32)}: +1 −1 ~1`,
+        'new licenses: MIT',
+        '~ express 4.21.1 → 4.21.2',
+        '+ express@4.21.2',
+        '- old-express@1.0.0',
+        '*Vulnerability findings*',
+        '1 counted, 1 excepted',
+        'MEDIUM CVE-2024-0001 in express@4.21.2',
+        'excepted CVE-2024-0001-x in express@4.21.2: VEX by alice@example.com (CycloneDX 1.6), expires 2027-01-01T00:00:00.000Z',
+        '*Evaluation metrics*',
+        'recommendation_precision_at_5: 0.81 (previous 0.8, delta +0.01, threshold',
+        '1 of 2 (alice@example.com)',
         'quorum: 2 distinct approvers',
-        'Expires 2026-12-07T10:00:00.000Z',
-        '<https://gate.example/approvals/0123456789abcdef0123456789abcdef|Open the approval page>',
+        'Expires 2026-11-26T10:00:00.000Z',
+        `<${PAGE}|Open the approval page>`,
       ]) {
         expect(all).toContain(want);
       }
-      expect(text).toContain('team/app');
+      expect(text).toContain('demo/app');
       expect(buttonsOf(blocks).map((b) => [b.action_id, b.style])).toEqual([
         ['approve', 'primary'],
         ['reject', 'danger'],
@@ -141,49 +142,90 @@ describe('Function: approvalRequestMessage', () => {
     });
   });
 
-  describe('when a pusher puts Slack markup in the repository, tags and reasons', () => {
-    it('escapes it everywhere, so no mention, link or entity survives, and marks every text verbatim', () => {
-      // Prepare
-      const evil = facts({
-        repository: 'team/<!channel>&co',
-        tags: ['<https://evil.example|click here>', 'a&b'],
-        evidence: [{ kind: 'scan', status: 'FAIL', reasons: ['<!here> see <https://evil.example|the fix> &amp;'] }],
-        pushers: ['<@U0BOSS>'],
-        quorum: { required: 1, approvedBy: ['<!everyone>'], reasons: [] },
-      });
+  describe('when a pusher puts Slack markup in every string of the view', () => {
+    // One payload per field, so each field's escaping is seen on its own.
+    const payload = (field: string) => `<!${field}><https://e.x|${field}>&amp;`;
+    const strings = Object.fromEntries(
+      Object.keys(PLAIN_STRINGS).map((k) => [k, payload(k)]),
+    ) as unknown as AttackerStrings;
+    const SHOWN = [
+      'repository',
+      'tag',
+      'component',
+      'version',
+      'license',
+      'findingId',
+      'reason',
+      'approver',
+      'builder',
+      'metric',
+    ] as const;
 
+    it('escapes it everywhere, so no mention, link or entity survives, and marks every text verbatim', () => {
       // Act
-      const { blocks, text } = approvalRequestMessage(evil);
+      const { blocks, text } = approvalRequestMessage(facts(strings));
 
       // Assess
       const objects = mrkdwnObjects(blocks);
       const all = [...objects.map((o) => o.text), text].join('\n');
-      expect(all).not.toMatch(/<!|<@|<https:\/\/evil/);
-      expect(all).toContain('team/&lt;!channel&gt;&amp;co');
-      expect(all).toContain('&lt;https://evil.example|click here&gt;, a&amp;b');
-      expect(all).toContain('&lt;!here&gt; see &lt;https://evil.example|the fix&gt; &amp;amp;');
-      expect(all).toContain('&lt;@U0BOSS&gt;');
-      expect(all).toContain('&lt;!everyone&gt;');
+      expect(all).not.toMatch(/<!|<@|<https:\/\/e\.x/);
+      for (const field of SHOWN) expect(all, field).toContain(mrkdwn(payload(field)));
       // The only link is ours.
-      expect(all.match(/<[^!@][^>]*>/g)).toEqual([
-        '<https://gate.example/approvals/0123456789abcdef0123456789abcdef|Open the approval page>',
-      ]);
+      expect(all.match(/<[^!@][^>]*>/g)).toEqual([`<${PAGE}|Open the approval page>`]);
       expect(objects.every((o) => o.verbatim === true)).toBe(true);
     });
+
+    it.each(['<!channel>', '<@U0BOSS>', '<https://evil.example|click here>', '\u202Eexe\u0000\r\n<b>'])(
+      'keeps %j as text in every field at once',
+      (evil) => {
+        // Act
+        const { blocks, text } = approvalRequestMessage(facts(allStrings(evil)));
+
+        // Assess
+        const all = [...mrkdwnObjects(blocks).map((o) => o.text), text].join('\n');
+        expect(all).not.toMatch(/<!|<@|<https:\/\/evil|<b>/);
+        expect(all.includes('\u0000') || all.includes('\r')).toBe(false);
+        expect(all.match(/<[^!@][^>]*>/g)).toEqual([`<${PAGE}|Open the approval page>`]);
+      },
+    );
   });
 
   describe('when the facts are far larger than Block Kit allows', () => {
     it('caps every text at 3000 characters, the blocks at 50 and keeps the buttons', () => {
       // Prepare
-      const huge = facts({
-        repository: `r/${'<'.repeat(5000)}`,
-        tags: Array.from({ length: 500 }, (_, i) => `tag-${i}-${'&'.repeat(40)}`),
+      const many = <T>(n: number, f: (i: number) => T) => ({
+        items: Array.from({ length: n }, (_, i) => f(i)),
+        total: n,
+      });
+      const long = '<'.repeat(5000);
+      const base = sampleView();
+      const huge = facts(allStrings(long), {
+        tags: many(20, (i) => `tag-${i}-${'&'.repeat(40)}`),
         evidence: Array.from({ length: 200 }, (_, i) => ({
-          kind: `kind-${i}`,
-          status: 'FAIL',
-          reasons: Array.from({ length: 50 }, () => '>'.repeat(10_000)),
+          kind: 'scan' as const,
+          status: 'FAIL' as const,
+          reasons: { items: Array.from({ length: 20 }, () => `${i}${'>'.repeat(10_000)}`), total: 50 },
         })),
-        quorum: { required: 10, approvedBy: Array.from({ length: 10 }, () => 'x'.repeat(200)), reasons: [] },
+        diff: base.diff.ok
+          ? {
+              ok: true,
+              value: {
+                ...base.diff.value,
+                added: many(200, (i) => ({ name: `${i}${long}`, version: long, licenses: [long] })),
+                changed: many(200, (i) => ({ name: `${i}${long}`, from: long, to: long })),
+                newLicenses: many(200, (i) => `${i}${long}`),
+              },
+            }
+          : base.diff,
+        quorum: {
+          required: 10,
+          reasons: [],
+          approvals: Array.from({ length: 10 }, () => ({
+            by: 'x'.repeat(200),
+            via: 'slack',
+            at: '2026-11-25T11:00:00.000Z',
+          })),
+        },
       });
 
       // Act
@@ -195,6 +237,8 @@ describe('Function: approvalRequestMessage', () => {
       expect(text.length).toBeLessThanOrEqual(SLACK_LIMITS.text);
       expect(texts(blocks).join('\n')).toContain('more evidence kinds on the page');
       expect(texts(blocks).join('\n')).toContain('…and 45 more');
+      expect(texts(blocks).join('\n')).toContain('+200 −1 ~200');
+      expect(texts(blocks).join('\n')).toContain('the full list is on the page');
       expect(texts(blocks).join('\n')).not.toMatch(/&[a-z]{0,3}…/);
       const buttons = buttonsOf(blocks);
       expect(buttons).toHaveLength(2);
@@ -210,7 +254,7 @@ describe('Function: approvalOutcomeMessage', () => {
     const { blocks, text } = approvalOutcomeMessage({
       outcome: 'approved',
       repository: 'team/<!channel>',
-      digest: DIGEST,
+      digest: VIEW_DIGEST,
       by: 'U0BOB',
       via: ['Slack button, signed request'],
       at: '2026-12-06T10:00:00.000Z',
@@ -224,7 +268,7 @@ describe('Function: approvalOutcomeMessage', () => {
     expect(all).toContain('*By:* U0BOB (Slack button, signed request)');
     expect(all).toContain('team/&lt;!channel&gt;');
     expect(all).toContain('&lt;https://evil|looks fine&gt;');
-    expect(text).toBe(`Approved: team/&lt;!channel&gt;@${DIGEST.slice(0, 19)}`);
+    expect(text).toBe(`Approved: team/&lt;!channel&gt;@${VIEW_DIGEST.slice(0, 19)}`);
     expect(buttonsOf(blocks)).toEqual([]);
   });
 
@@ -233,7 +277,7 @@ describe('Function: approvalOutcomeMessage', () => {
     const { text } = approvalOutcomeMessage({
       outcome,
       repository: 'team/app',
-      digest: DIGEST,
+      digest: VIEW_DIGEST,
       by: 'release-gate',
       via: [],
       at: '2026-12-06T10:00:00.000Z',

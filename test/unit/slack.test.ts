@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   parseSlackInteraction,
   parseSlackSigningSecret,
+  rejectModal,
   SlackRefusedError,
   slackButtonValue,
   slackSignature,
@@ -72,11 +73,14 @@ describe('Function: parseSlackInteraction', () => {
     user: { id: 'U0BOB' },
     response_url: 'https://hooks.slack.com/actions/T0/1/x',
     container: { type: 'message', message_ts: '1765000000.000100', channel_id: 'C0REL' },
+    trigger_id: '1765000001.T0.abc',
     actions: [{ type: 'button', action_id: 'reject', value: slackButtonValue(APPROVAL, ESD) }],
   };
 
   it('reads who clicked which button, for which approval and evidence set', () => {
     expect(parseSlackInteraction(body(click))).toEqual({
+      kind: 'click',
+      triggerId: '1765000001.T0.abc',
       userId: 'U0BOB',
       decision: 'reject',
       approvalId: APPROVAL,
@@ -97,6 +101,50 @@ describe('Function: parseSlackInteraction', () => {
     ['a user id that is not a Slack one', body({ ...click, user: { id: 'alice@example.com' } })],
   ])('refuses %s', (_, raw) => {
     expect(refusal(() => parseSlackInteraction(raw))).toBe('MALFORMED');
+  });
+
+  describe('when the reject modal is submitted', () => {
+    const parsedClick = parseSlackInteraction(body(click));
+    const submission = (over: { metadata?: string; callback?: string; reason?: string | null } = {}) =>
+      body({
+        type: 'view_submission',
+        user: { id: 'U0CAROL' },
+        view: {
+          callback_id: over.callback ?? 'release-gate-reject',
+          private_metadata: over.metadata ?? String(rejectModal(parsedClick).private_metadata),
+          state: {
+            values: {
+              reason: { reason: { type: 'plain_text_input', value: 'reason' in over ? over.reason : ' not ready ' } },
+            },
+          },
+        },
+      });
+
+    it('reads the reason, the submitter, and the approval and evidence set the modal was opened for', () => {
+      expect(parseSlackInteraction(submission())).toEqual({
+        kind: 'reject-reason',
+        userId: 'U0CAROL',
+        decision: 'reject',
+        comment: 'not ready',
+        approvalId: APPROVAL,
+        evidenceSetDigest: ESD,
+        responseUrl: click.response_url,
+        messageTs: '1765000000.000100',
+        channelId: 'C0REL',
+      });
+    });
+
+    it('reads an empty reason as empty (the handler asks again)', () => {
+      expect(parseSlackInteraction(submission({ reason: null }))).toMatchObject({ comment: '' });
+    });
+
+    it.each([
+      ['another modal', submission({ callback: 'other' })],
+      ['metadata that is not ours', submission({ metadata: '{"value":"x"}' })],
+      ['metadata that is not JSON', submission({ metadata: 'approve me' })],
+    ])('refuses %s', (_, raw) => {
+      expect(refusal(() => parseSlackInteraction(raw))).toBe('MALFORMED');
+    });
   });
 });
 

@@ -181,6 +181,7 @@ function counting(store: TriageReader): { reader: TriageReader; queries: string[
     getRelease: (r, d) => store.getRelease(r, d),
     listPromotions: (r) => store.listPromotions(r),
     listParentIndexes: (r, d) => store.listParentIndexes(r, d),
+    getRevocation: (r, d) => store.getRevocation(r, d),
   };
   return { reader, queries };
 }

@@ -10,7 +10,7 @@ import type { SlackCall } from '../../cli/local/slack-receiver.js';
 import { parseSlackInteraction } from '../../lambdas/domain/approval/slack.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
 import { requestApproval } from '../../lambdas/domain/workflow/request-approval.js';
-import { clickBody, postSlackInteraction } from '../support/slack-clicks.js';
+import { clickBody, postSlackInteraction, reasonBody } from '../support/slack-clicks.js';
 import { buildGoodRelease, type LocalWorld, lastState, postApproval, useLocalWorld } from '../support/world.js';
 
 const CHANNELS = ['#releases'];
@@ -61,6 +61,11 @@ async function requested(w: LocalWorld, repository: string) {
 }
 
 const bodyOf = (call: SlackCall | undefined) => (call?.body ?? {}) as Record<string, unknown>;
+/** The value of a button of a posted request message. */
+const buttonOf = (post: SlackCall | undefined, action: 'approve' | 'reject'): string => {
+  const blocks = bodyOf(post).blocks as { type: string; elements?: { action_id: string; value: string }[] }[];
+  return blocks.find((b) => b.type === 'actions')?.elements?.find((e) => e.action_id === action)?.value ?? '';
+};
 const postsFor = (w: LocalWorld, approvalId: string) =>
   (w.gate.slack?.callsOf('chat.postMessage') ?? []).filter((c) => JSON.stringify(c.body).includes(approvalId));
 
@@ -101,6 +106,107 @@ describe('Workflow: the approval message in Slack (issue 8 §5)', () => {
     expect(JSON.stringify(bodyOf(updates[0]).blocks)).toContain('U0BOB (Slack button, signed request)');
     expect(JSON.stringify(bodyOf(updates[0]).blocks)).not.toContain('"actions"');
     expect(updates[0]?.response).toMatchObject({ ok: true });
+  });
+
+  it('acknowledges a click before deciding it, then decides, updates the message and tells the clicker', async () => {
+    // Prepare
+    const w = world();
+    const r = await requested(w, 'chat/posted/acked');
+    const approval = await w.deps.gate.store.getApproval(r.approvalId);
+    const value = buttonOf(postsFor(w, r.approvalId)[0], 'approve');
+    const secret = (await w.deps.gate.slackSigningSecret?.getSlackSigningSecret()) ?? '';
+    const message = approval?.slackMessage ?? { channel: '', ts: '' };
+    const hook = w.gate.slack?.responseUrl('acked') ?? '';
+    // The work waits until released: what the answer said is seen before anything is decided.
+    w.gate.slackWork?.hold();
+
+    // Act
+    const res = await postSlackInteraction(
+      w.gate.approvalBaseUrl,
+      secret,
+      clickBody('U0BOB', 'approve', value, message, hook),
+    );
+    const acked = {
+      status: res.status,
+      body: await res.json(),
+      state: (await w.deps.gate.store.getApproval(r.approvalId))?.state,
+    };
+    w.gate.slackWork?.release();
+    await w.gate.slackWork?.settled();
+    const exec = await r.finished();
+
+    // Assess
+    expect(acked).toEqual({
+      status: 200,
+      body: { response_type: 'ephemeral', replace_original: false, text: 'Recording your approval…' },
+      state: 'PENDING',
+    });
+    expect(lastState(exec)).toBe('Promoted');
+    const updates = (w.gate.slack?.callsOf('chat.update') ?? []).filter((c) => bodyOf(c).ts === message.ts);
+    expect(bodyOf(updates.at(-1)).text).toMatch(/^Approved: /);
+    const told = w.gate.slack?.callsOf('response_url') ?? [];
+    expect(told.map((c) => bodyOf(c).text)).toContainEqual(
+      expect.stringMatching(/^Release approved: chat\/posted\/acked@/),
+    );
+  });
+
+  it('opens a reason modal on Reject, refuses an empty reason, and rejects with the reason given', async () => {
+    // Prepare
+    const w = world();
+    const r = await requested(w, 'chat/posted/rejected');
+    const approval = await w.deps.gate.store.getApproval(r.approvalId);
+    const value = buttonOf(postsFor(w, r.approvalId)[0], 'reject');
+    const secret = (await w.deps.gate.slackSigningSecret?.getSlackSigningSecret()) ?? '';
+    const message = approval?.slackMessage ?? { channel: '', ts: '' };
+    const post = (body: string) => postSlackInteraction(w.gate.approvalBaseUrl, secret, body);
+    const click = clickBody('U0BOB', 'reject', value, message, w.gate.slack?.responseUrl('rejected'));
+
+    // Act 1: the Reject click opens the modal, and decides nothing.
+    const clicked = await post(click);
+    const [opened] = (w.gate.slack?.callsOf('views.open') ?? []).filter((c) =>
+      JSON.stringify(c.body).includes(r.approvalId),
+    );
+    const view = (bodyOf(opened).view ?? {}) as { private_metadata?: string; blocks?: unknown[] };
+
+    // Assess 1
+    expect(clicked.status).toBe(200);
+    expect(await clicked.text()).toBe('');
+    expect(bodyOf(opened).trigger_id).toBe(JSON.parse(new URLSearchParams(click).get('payload') ?? '{}').trigger_id);
+    expect(opened?.response).toMatchObject({ ok: true });
+    expect(JSON.stringify(view.blocks)).toContain('"type":"plain_text_input"');
+    expect(JSON.parse(view.private_metadata ?? '{}')).toMatchObject({
+      value: `${r.approvalId}:${approval?.evidenceSetDigest}`,
+    });
+
+    // Act 2: an empty (blank) reason.
+    const empty = await post(reasonBody('U0BOB', view, '   '));
+
+    // Assess 2
+    expect(empty.status).toBe(200);
+    expect(await empty.json()).toEqual({
+      response_action: 'errors',
+      errors: { reason: expect.stringContaining('reason') },
+    });
+    expect(w.gate.slackWork?.pending).toBe(0);
+    expect((await w.deps.gate.store.getApproval(r.approvalId))?.state).toBe('PENDING');
+
+    // Act 3: the reason.
+    const submitted = await post(reasonBody('U0BOB', view, 'libfoo 2.0 changes its licence to AGPL'));
+    await w.gate.slackWork?.settled();
+    const exec = await r.finished();
+
+    // Assess 3
+    expect(submitted.status).toBe(200);
+    expect(await submitted.text()).toBe('');
+    expect(lastState(exec)).toBe('Quarantined');
+    expect(await w.deps.gate.store.getApproval(r.approvalId)).toMatchObject({
+      state: 'REJECTED',
+      decidedBy: 'U0BOB',
+      comment: 'libfoo 2.0 changes its licence to AGPL',
+    });
+    const updates = (w.gate.slack?.callsOf('chat.update') ?? []).filter((c) => bodyOf(c).ts === message.ts);
+    expect(bodyOf(updates.at(-1)).text).toMatch(/^Rejected: /);
+    expect(JSON.stringify(bodyOf(updates.at(-1)).blocks)).toContain('libfoo 2.0 changes its licence to AGPL');
   });
 
   it('posts once when RequestApproval is retried, and the retry still answers to the first message', async () => {

@@ -417,6 +417,12 @@ export class DistributionRegistry implements RegistryWriter {
     return index.data.manifests;
   }
 
+  /** distribution-spec "Pushing Manifests" by tag: a registry moves a tag it was given again. */
+  public async moveTag(repository: string, tag: string, digest: Digest): Promise<void> {
+    const manifest = await this.getManifest(repository, digest);
+    await this.putManifestAt(repository, tag, manifest.bytes, manifest.mediaType);
+  }
+
   private async assertTagFree(repository: string, tag: string, digest: string): Promise<void> {
     try {
       const existing = await this.getManifest(repository, tag);

@@ -292,6 +292,34 @@ export class EcrRegistry implements RegistryWriter {
   }
 
   /** The tag must be absent or already on `digest`; DescribeImages answers ImageNotFoundException when absent. */
+  /**
+   * PutImage with the channel tag. The production repository is `IMMUTABLE_WITH_EXCLUSION` with this
+   * tag excluded (infra/gated-registry.ts), so ECR moves it; any other tag is refused by ECR
+   * (ImageTagAlreadyExistsException → ConflictError).
+   */
+  public async moveTag(repository: string, tag: string, digest: Digest): Promise<void> {
+    const manifest = await this.getManifest(repository, digest);
+    try {
+      await this.client.send(
+        new PutImageCommand({
+          registryId: this.registryId,
+          repositoryName: repository,
+          imageManifest: manifestString(manifest.bytes),
+          imageManifestMediaType: manifest.mediaType,
+          imageDigest: digest,
+          imageTag: tag,
+        }),
+      );
+    } catch (err) {
+      // "already been pushed, and there were no changes to the manifest or image tag": in place.
+      if (errorName(err) === 'ImageAlreadyExistsException') return;
+      if (errorName(err) === 'ImageTagAlreadyExistsException') {
+        throw new ConflictError(`${this.location}: tag ${repository}:${tag} is immutable; it cannot be moved`);
+      }
+      throw this.mapError('PutImage', `tag ${repository}:${tag}`, err);
+    }
+  }
+
   private async assertTagFree(repository: string, tag: string, digest: string): Promise<void> {
     let existing: string | undefined;
     try {

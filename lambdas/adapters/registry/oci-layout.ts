@@ -329,6 +329,19 @@ export class OciLayoutRegistry implements RegistryWriter {
     return descriptor.digest;
   }
 
+  /** Rewrites `index.json` under the lock: the tag's entries go, one entry for `digest` comes. */
+  public async moveTag(repository: string, tag: string, digest: Digest): Promise<void> {
+    const manifest = await this.getManifest(repository, digest);
+    const descriptor = this.describeManifest(manifest.bytes, manifest.mediaType);
+    const dir = this.layoutDir(repository);
+    await this.withLock(dir, async () => {
+      const index = await this.readIndex(dir);
+      const kept = index.entries.filter((e) => tagOf(e) !== tag);
+      const added: Descriptor = { ...descriptor, annotations: { [Annotations.refName]: tag } };
+      await this.writeIndex(dir, { top: index.top, entries: [...kept, { raw: added, descriptor: added }] });
+    });
+  }
+
   public async listTags(repository: string): Promise<string[]> {
     const index = await this.readIndex(this.layoutDir(repository));
     const tags = index.entries.map(tagOf).filter((t): t is string => t !== undefined);

@@ -1,6 +1,7 @@
 /**
- * The Slack Web API's `chat.postMessage` and `chat.update`
- * (https://docs.slack.dev/reference/methods/chat.postMessage, …/chat.update), over Node's fetch.
+ * The Slack Web API's `chat.postMessage`, `chat.update` and `views.open`
+ * (https://docs.slack.dev/reference/methods/chat.postMessage, …/chat.update, …/views.open), and
+ * interaction answers to a `response_url`, over Node's fetch.
  * Two JSON POSTs do not justify @slack/web-api (axios, p-queue, retry policies) in every Lambda
  * bundle that may update a message.
  *
@@ -13,6 +14,8 @@ import type { SlackBotToken, SlackMessageRef, SlackPoster } from '../../domain/p
 import { SlackMessageRefSchema } from '../../domain/records.js';
 
 export const SLACK_API_BASE_URL = 'https://slack.com/api/';
+/** Where Slack's `response_url`s are (https://docs.slack.dev/interactivity/handling-user-interaction). */
+export const SLACK_RESPONSE_URL_PREFIX = 'https://hooks.slack.com/';
 
 export interface SlackWebApiProps {
   readonly token: SlackBotToken;
@@ -32,6 +35,13 @@ export interface SlackWebApiProps {
    * @default 5
    */
   readonly maxRetryAfterSeconds?: number;
+  /**
+   * The only place interaction answers (`response_url`) are posted to: Slack's hooks on AWS, the
+   * local receiver's locally. A signed payload names the URL, but the gate still never posts a
+   * message elsewhere.
+   * @default SLACK_RESPONSE_URL_PREFIX
+   */
+  readonly responseUrlPrefix?: string;
   /** @default setTimeout */
   readonly sleep?: (millis: number) => Promise<void>;
 }
@@ -94,6 +104,29 @@ export class SlackWebApi implements SlackPoster {
     text: string,
   ): Promise<void> {
     await this.call('chat.update', { channel, ts, blocks, text });
+  }
+
+  /** `views.open` (https://docs.slack.dev/reference/methods/views.open): the bot token, no extra scope. */
+  public async openView(triggerId: string, view: Readonly<Record<string, unknown>>): Promise<void> {
+    await this.call('views.open', { trigger_id: triggerId, view });
+  }
+
+  /** An ephemeral answer to the user of an interaction, through its `response_url` (no token). */
+  public async respond(responseUrl: string, text: string): Promise<void> {
+    const prefix = this.props.responseUrlPrefix ?? SLACK_RESPONSE_URL_PREFIX;
+    if (!responseUrl.startsWith(prefix)) {
+      throw new NotificationError(`the interaction's response_url is not under ${prefix}; nothing posted`);
+    }
+    const res = await fetch(responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+      signal: AbortSignal.timeout(this.props.timeoutMillis ?? 2500),
+    }).catch((err: unknown) => {
+      throw new NotificationError('Slack response_url could not be reached', { cause: err });
+    });
+    await res.body?.cancel();
+    if (!res.ok) throw new NotificationError(`Slack response_url answered HTTP ${res.status}`);
   }
 
   private async call(method: string, body: Readonly<Record<string, unknown>>) {

@@ -48,6 +48,8 @@ import {
   ReleaseStateSchema,
   type ReleaseStateUpdate,
   ReleaseStateUpdateSchema,
+  type RevocationRecord,
+  RevocationRecordSchema,
   releaseStatesMovableTo,
   type ScanCompletion,
   ScanCompletionSchema,
@@ -559,6 +561,15 @@ export class DynamoReleaseStore implements ReleaseStore {
    */
   public async appendPromotion(entry: PromotionEntry): Promise<void> {
     const promotion = validRecord('promotion entry', PromotionEntrySchema, entry);
+    if (promotion.kind === 'rollback') {
+      // A digest goes live again by each rollback to it: no marker, the track key is the identity.
+      await this.putIfAbsent('appendPromotion', {
+        ...promotion,
+        ...itemKeys.track(promotion.repository, promotion.promotedAt, promotion.digest),
+        type: 'promotion',
+      });
+      return;
+    }
     const markerKey = itemKeys.trackMarker(promotion.repository, promotion.digest);
     let recorded: PromotionEntry = promotion;
     if (!(await this.putIfAbsent('appendPromotion', { ...promotion, ...markerKey, type: 'promotion-marker' }))) {
@@ -572,6 +583,23 @@ export class DynamoReleaseStore implements ReleaseStore {
       ...itemKeys.track(recorded.repository, recorded.promotedAt, recorded.digest),
       type: 'promotion',
     });
+  }
+
+  /** One conditional put on `REL#<repo>@<digest>` / `REVOKED`; a lost condition returns the stored record. */
+  public async revokeRelease(rec: RevocationRecord): Promise<{ record: RevocationRecord; created: boolean }> {
+    const record = validRecord('revocation record', RevocationRecordSchema, rec);
+    const key = itemKeys.revocation(record.repository, record.digest);
+    if (await this.putIfAbsent('revokeRelease', { ...record, ...key, type: 'revocation' })) {
+      return { record, created: true };
+    }
+    const stored = await this.getItem('revokeRelease', key);
+    if (stored === undefined) throw new StoreError(`revocation ${key.pk} vanished after a lost put`);
+    return { record: this.parse('revocation', RevocationRecordSchema, stored), created: false };
+  }
+
+  public async getRevocation(repository: string, digest: Digest): Promise<RevocationRecord | null> {
+    const item = await this.getItem('getRevocation', itemKeys.revocation(repository, digest));
+    return item === undefined ? null : this.parse('revocation', RevocationRecordSchema, item);
   }
 
   public async lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null> {

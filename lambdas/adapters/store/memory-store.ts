@@ -43,6 +43,8 @@ import {
   ReleaseStateSchema,
   type ReleaseStateUpdate,
   ReleaseStateUpdateSchema,
+  type RevocationRecord,
+  RevocationRecordSchema,
   releaseStatesMovableTo,
   type ScanCompletion,
   ScanCompletionSchema,
@@ -80,8 +82,12 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   private readonly pushers = new Map<string, Map<string, Pusher>>();
   /** Approval audit records by `repository@digest`, then by `<at>#<id>` (the first record of a key stays). */
   private readonly audit = new Map<string, Map<string, ApprovalAuditRecord>>();
-  /** Promotion entries by repository, then by digest (the first entry of a digest stays). */
-  private readonly track = new Map<string, Map<Digest, PromotionEntry>>();
+  /**
+   * Promotion entries by repository, then by digest for promotions (the first entry of a digest
+   * stays) and by `rollback <promotedAt>#<digest>` for rollbacks.
+   */
+  private readonly track = new Map<string, Map<string, PromotionEntry>>();
+  private readonly revocations = new Map<string, RevocationRecord>();
   private readonly scans = new Map<string, { taskToken?: string; result?: ScanCompletion }>();
   /** Package index: by purl without version, then by `version`, `repository@digest`. */
   private readonly packages = new Map<string, Map<string, PackageIndexEntry>>();
@@ -355,9 +361,25 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async appendPromotion(entry: PromotionEntry): Promise<void> {
     const promotion = validRecord('promotion entry', PromotionEntrySchema, entry);
-    const track = this.track.get(promotion.repository) ?? new Map<Digest, PromotionEntry>();
-    if (!track.has(promotion.digest)) track.set(promotion.digest, copy(promotion));
+    const track = this.track.get(promotion.repository) ?? new Map<string, PromotionEntry>();
+    const key =
+      promotion.kind === 'rollback' ? `rollback ${promotion.promotedAt}#${promotion.digest}` : promotion.digest;
+    if (!track.has(key)) track.set(key, copy(promotion));
     this.track.set(promotion.repository, track);
+  }
+
+  public async revokeRelease(rec: RevocationRecord): Promise<{ record: RevocationRecord; created: boolean }> {
+    const record = validRecord('revocation record', RevocationRecordSchema, rec);
+    const key = releaseKey(record.repository, record.digest);
+    const existing = this.revocations.get(key);
+    if (existing !== undefined) return { record: copy(existing), created: false };
+    this.revocations.set(key, copy(record));
+    return { record, created: true };
+  }
+
+  public async getRevocation(repository: string, digest: Digest): Promise<RevocationRecord | null> {
+    const found = this.revocations.get(releaseKey(repository, digest));
+    return found === undefined ? null : copy(found);
   }
 
   public async lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null> {

@@ -12,11 +12,12 @@
  * | parent index | `REL#<repo>@<digest>` | `PARENT#<index digest>` | | |
  * | pusher | `REL#<repo>@<digest>` | `PUSHER#<identity>` | | |
  * | approval audit | `REL#<repo>@<digest>` | `AUDIT#<at>#<id>` (append-only) | | |
+ * | revocation | `REL#<repo>@<digest>` | `REVOKED` | | |
  * | approval | `APPROVAL#<id>` | `META` | `APPROVAL#<state>` / `<requestedAt>#<id>` | `APPROVAL` / same |
  * | package index | `PKG#<purl without version>` | `<version>#<repo>@<digest>` | | |
  * | … of a source package | `PKG#<source purl without version>` | `<source version>#<repo>@<digest>` | | |
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
- * | promotion track | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
+ * | promotion track (promotions and rollbacks) | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
  * | promotion marker | `TRACKED#<repo>@<digest>` | `META` | | |
  * | scan rendezvous | `SCAN#<repo>@<digest>` | `META` | | |
  *
@@ -73,6 +74,7 @@ export const itemKeys = {
     sk: `AUDIT#${at}#${id}`,
   }),
   approvalAuditPrefix: 'AUDIT#',
+  revocation: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'REVOKED' }),
   decision: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'DECISION' }),
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: META }),
   packageIndex: (purlWithoutVersion: string, version: string, repository: string, digest: string) => ({

@@ -5,17 +5,9 @@
  * escaped in the HTML part and kept on one printable line in the text part.
  */
 import type { ApprovalEmail } from '../ports.js';
-import { esc } from '../workflow/approval-page.js';
-import {
-  type ApprovalView,
-  type Bounded,
-  countsLabel,
-  formatDelta,
-  formatNumber,
-  packageLabel,
-  sourceLabel,
-  thresholdLabel,
-} from '../workflow/approval-view.js';
+import type { ApprovalView } from '../workflow/approval-view.js';
+import { esc } from '../workflow/html.js';
+import { buildLines, detailSections, type FactSection } from './view-lines.js';
 
 export interface ApprovalEmailFacts {
   readonly view: ApprovalView;
@@ -33,25 +25,16 @@ export const MAIL_TOP = 5;
  */
 export const oneLine = (s: string): string => s.replace(/[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]+/gu, ' ');
 
-const top = <T>(b: Bounded<T>): readonly T[] => b.items.slice(0, MAIL_TOP);
-const andMore = (b: Bounded<unknown>): string =>
-  b.total > MAIL_TOP ? ` (and ${b.total - MAIL_TOP} more on the page)` : '';
-const moreLine = (b: Bounded<unknown>, what: string): string[] =>
-  b.total > MAIL_TOP ? [`${b.total - MAIL_TOP} more ${what} on the page`] : [];
-
 /** The facts of the view as [label, lines] groups, shared by both parts so they never drift apart. */
-function mailSections(v: ApprovalView): { title: string; lines: string[] }[] {
+function mailSections(v: ApprovalView): FactSection[] {
   const tags = v.tags.items.length === 0 ? '(none)' : v.tags.items.join(', ');
-  const build = v.build.ok ? v.build.value : null;
   const summary = [
     `Repository: ${v.repository}`,
     `Tags:       ${tags}`,
     `Digest:     ${v.shortDigest}… (${v.digest})`,
     `Stage:      ${v.stage}`,
     `Pushed by:  ${v.pushers.length === 0 ? 'unknown' : v.pushers.join(', ')}`,
-    `Source:     ${build === null ? `not available: ${v.build.ok ? '' : v.build.unavailable}` : sourceLabel(build)}`,
-    `Commit:     ${build?.commit ?? '(none recorded)'}`,
-    `Builder:    ${build?.builderId ?? '(none recorded)'}`,
+    ...buildLines(v),
     `Policy:     ${v.policyDecision}`,
     `Expires:    ${v.expiresAt}`,
     `Approvals:  ${v.quorum.approvals.length} of ${v.quorum.required}${
@@ -61,47 +44,7 @@ function mailSections(v: ApprovalView): { title: string; lines: string[] }[] {
     }`,
   ];
   const evidence = v.evidence.map((e) => `${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${e.reasons.items.join('; ')}`);
-  const diff = !v.diff.ok
-    ? [`not available: ${v.diff.unavailable}`]
-    : [
-        v.diff.value.previousDigest === null
-          ? 'first release of this repository'
-          : `since ${v.diff.value.previousDigest}: +${v.diff.value.added.total} −${v.diff.value.removed.total} ~${v.diff.value.changed.total}`,
-        `new licenses: ${v.diff.value.newLicenses.total === 0 ? 'none' : top(v.diff.value.newLicenses).join(', ')}${andMore(v.diff.value.newLicenses)}`,
-        ...top(v.diff.value.changed).map((c) => `~ ${c.name} ${c.from} → ${c.to}`),
-        ...top(v.diff.value.added).map((p) => `+ ${packageLabel(p)}`),
-        ...top(v.diff.value.removed).map((p) => `- ${packageLabel(p)}`),
-        ...([v.diff.value.changed, v.diff.value.added, v.diff.value.removed].some((b) => b.total > MAIL_TOP)
-          ? ['the full list is on the page']
-          : []),
-      ];
-  const findings = !v.findings.ok
-    ? [`not available: ${v.findings.unavailable}`]
-    : [
-        `${v.findings.value.scanner}: ${countsLabel(v.findings.value)}; ${v.findings.value.open.total} counted, ${v.findings.value.excepted.total} excepted`,
-        ...top(v.findings.value.open).map(
-          (f) => `${f.severity} ${f.id} in ${packageLabel({ name: f.packageName, version: f.packageVersion })}`,
-        ),
-        ...moreLine(v.findings.value.open, 'findings'),
-        ...top(v.findings.value.excepted).map(
-          (f) =>
-            `excepted ${f.id} in ${packageLabel({ name: f.packageName, version: f.packageVersion })}: ${f.via === 'vex' ? 'VEX' : 'policy ignore'} by ${f.owner} (${f.justification}), expires ${f.expires}`,
-        ),
-        ...moreLine(v.findings.value.excepted, 'exceptions'),
-      ];
-  const evalLines = !v.eval.ok
-    ? [`not available: ${v.eval.unavailable}`]
-    : v.eval.value.metrics.items.map(
-        (m) =>
-          `${m.name}: ${formatNumber(m.value)} (previous ${m.previous === null ? 'n/a' : formatNumber(m.previous)}, delta ${formatDelta(m.delta)}, threshold ${thresholdLabel(m)})`,
-      );
-  return [
-    { title: 'Release', lines: summary },
-    { title: 'Evidence', lines: evidence },
-    { title: 'Dependency changes', lines: diff },
-    { title: 'Vulnerability findings', lines: findings },
-    { title: 'Evaluation metrics', lines: evalLines },
-  ];
+  return [{ title: 'Release', lines: summary }, { title: 'Evidence', lines: evidence }, ...detailSections(v, MAIL_TOP)];
 }
 
 export function approvalEmail(f: ApprovalEmailFacts): ApprovalEmail {

@@ -3,9 +3,10 @@
  * the request (facts, evidence, quorum, expiry, Approve / Reject buttons) and the outcome that
  * replaces it through `chat.update` once the approval is final (no buttons).
  *
- * Pure: it takes plain facts, so the page's and the mail's view of an approval can feed it too.
+ * Pure: it takes the approval view the page and the mail render (the same facts in every channel).
  *
- * Every string that comes from a pusher (repository, tags, reasons, identities) goes through
+ * Every string that comes from a pusher (repository, tags, reasons, identities, component names,
+ * licenses, finding ids, metric names) goes through
  * `mrkdwn()`: `&`, `<` and `>` are escaped as Slack's formatting docs ask
  * (https://docs.slack.dev/messaging/formatting-message-text#escaping), so `<!channel>` or
  * `<https://evil|click here>` stays text, and every text object is `verbatim` so that Slack does
@@ -13,7 +14,9 @@
  * limits, so an oversized reason shortens the message instead of making Slack refuse it.
  */
 import { InvalidInputError } from '../errors.js';
+import type { ApprovalView } from '../workflow/approval-view.js';
 import { slackButtonValue } from './slack.js';
+import { buildLines, detailSections } from './view-lines.js';
 
 /** Block Kit's limits (text object, header, button, confirm dialog, blocks per message). */
 export const SLACK_LIMITS = {
@@ -32,6 +35,10 @@ export const SLACK_LIMITS = {
 /** Reasons shown per evidence kind and the length of each; the rest is on the page. */
 const REASONS_PER_KIND = 5;
 const REASON_CHARS = 400;
+/** Entries per list (diff, licenses, findings, exceptions, metrics, tags); the rest is on the page. */
+const SLACK_TOP = 5;
+/** One diff / finding / metric line; a section of 3 + 5×3 lines stays near Block Kit's 3000. */
+const DETAIL_CHARS = 160;
 
 export type SlackBlock = Readonly<Record<string, unknown>>;
 
@@ -41,33 +48,13 @@ export interface SlackMessage {
   readonly text: string;
 }
 
-export interface EvidenceLine {
-  readonly kind: string;
-  readonly status: string;
-  readonly reasons: readonly string[];
-}
-
-/** The facts of one approval request, as the approver sees them. */
+/**
+ * The facts of one approval request, as the approver sees them: the approval view the page and the
+ * mail render (workflow/approval-view.ts `buildApprovalView`), and the page's own link (per-approver
+ * signed links go by mail).
+ */
 export interface ApprovalRequestFacts {
-  readonly approvalId: string;
-  /** The evidence set the buttons answer for (slack.ts `slackButtonValue`). */
-  readonly evidenceSetDigest: string;
-  readonly repository: string;
-  readonly digest: string;
-  readonly tags: readonly string[];
-  readonly stage: string;
-  /** The policy's decision (`PASS` when the release waits for approval). */
-  readonly decision: string;
-  readonly evidence: readonly EvidenceLine[];
-  readonly pushers: readonly string[];
-  /** Distinct approvals needed, who has approved so far, and why that many. */
-  readonly quorum: {
-    readonly required: number;
-    readonly approvedBy: readonly string[];
-    readonly reasons: readonly string[];
-  };
-  readonly expiresAt: string;
-  /** The approval page (its own link; per-approver signed links go by mail). */
+  readonly view: ApprovalView;
   readonly pageUrl: string;
 }
 
@@ -128,34 +115,51 @@ const STATUS_MARK: Readonly<Record<string, string>> = {
 /** A shown link: our own URL, escaped like the rest, in Slack's `<url|label>` form. */
 const link = (url: string, label: string): string => `<${mrkdwn(url).replace(/\|/g, '%7C')}|${label}>`;
 
-/** The approval request: facts, every evidence kind with its reasons, quorum, expiry, buttons. */
+/**
+ * The approval request: release facts (who pushed, source, commit, builder), every evidence kind
+ * with its reasons, the dependency diff, findings (VEX exceptions with owner and expiry) and eval
+ * metrics as the mail shows them (view-lines.ts), quorum, expiry, buttons.
+ */
 export function approvalRequestMessage(f: ApprovalRequestFacts): SlackMessage {
-  const value = slackButtonValue(f.approvalId, f.evidenceSetDigest);
+  const v = f.view;
+  const value = slackButtonValue(v.approvalId, v.evidenceSetDigest ?? '');
   // The value is read back by parseSlackInteraction; a value Slack would refuse is our bug.
   if (value.length > SLACK_LIMITS.buttonValue) {
     throw new InvalidInputError(`the Slack button value is ${value.length} characters (at most 2000)`);
   }
-  const tags = f.tags.length === 0 ? '(none)' : f.tags.map((t) => safe(t, 128)).join(', ');
-  const short = f.digest.slice(0, 19);
+  const tags =
+    v.tags.items.length === 0
+      ? '(none)'
+      : `${v.tags.items
+          .slice(0, SLACK_TOP)
+          .map((t) => safe(t, 128))
+          .join(', ')}${v.tags.total > SLACK_TOP ? ` (and ${v.tags.total - SLACK_TOP} more)` : ''}`;
+  const short = v.digest.slice(0, 19);
   const head: SlackBlock[] = [
     { type: 'header', text: plain('Release approval requested', SLACK_LIMITS.headerText) },
     section(
       [
-        `*Repository:* ${safe(f.repository, 256)}`,
+        `*Repository:* ${safe(v.repository, 256)}`,
         `*Tags:* ${tags}`,
-        `*Digest:* ${safe(short, 19)}… (${safe(f.digest, 80)})`,
-        `*Stage:* ${safe(f.stage, 64)}   *Policy:* ${safe(f.decision, 16)}`,
-        `*Pushed by:* ${f.pushers.length === 0 ? 'unknown' : f.pushers.map((p) => safe(p, 256)).join(', ')}`,
+        `*Digest:* ${safe(short, 19)}… (${safe(v.digest, 80)})`,
+        `*Stage:* ${safe(v.stage, 64)}   *Policy:* ${safe(v.policyDecision, 16)}`,
+        `*Pushed by:* ${v.pushers.length === 0 ? 'unknown' : v.pushers.map((p) => safe(p, 256)).join(', ')}`,
+        ...buildLines(v).map((l) => safe(l, 400)),
       ].join('\n'),
     ),
     { type: 'divider' },
   ];
+  const details = detailSections(v, SLACK_TOP).map((d) =>
+    section([`*${d.title}*`, ...d.lines.map((l) => `• ${safe(l, DETAIL_CHARS)}`)].join('\n')),
+  );
   const tail: SlackBlock[] = [
     { type: 'divider' },
-    section(quorumText(f.quorum)),
+    ...details,
+    { type: 'divider' },
+    section(quorumText(v.quorum)),
     {
       type: 'context',
-      elements: [text(`Expires ${safe(f.expiresAt, 40)} · ${link(f.pageUrl, 'Open the approval page')}`)],
+      elements: [text(`Expires ${safe(v.expiresAt, 40)} · ${link(f.pageUrl, 'Open the approval page')}`)],
     },
     {
       type: 'actions',
@@ -164,7 +168,7 @@ export function approvalRequestMessage(f: ApprovalRequestFacts): SlackMessage {
     },
   ];
   const room = SLACK_LIMITS.blocks - head.length - tail.length;
-  const evidence = f.evidence.map(evidenceSection);
+  const evidence = v.evidence.map(evidenceSection);
   const shown =
     evidence.length <= room
       ? evidence
@@ -172,41 +176,39 @@ export function approvalRequestMessage(f: ApprovalRequestFacts): SlackMessage {
   return {
     blocks: [...head, ...shown, ...tail],
     text: capText(
-      `Release approval requested: ${safe(f.repository, 256)}@${safe(short, 19)} (${safe(f.stage, 64)})`,
+      `Release approval requested: ${safe(v.repository, 256)}@${safe(short, 19)} (${safe(v.stage, 64)})`,
       3000,
     ),
   };
 }
 
-function evidenceSection(e: EvidenceLine): SlackBlock {
-  const reasons = e.reasons.slice(0, REASONS_PER_KIND).map((r) => `• ${safe(r, REASON_CHARS)}`);
-  if (e.reasons.length > REASONS_PER_KIND) reasons.push(`• …and ${e.reasons.length - REASONS_PER_KIND} more`);
+function evidenceSection(e: ApprovalView['evidence'][number]): SlackBlock {
+  const reasons = e.reasons.items.slice(0, REASONS_PER_KIND).map((r) => `• ${safe(r, REASON_CHARS)}`);
+  const more = e.reasons.total - Math.min(REASONS_PER_KIND, e.reasons.items.length);
+  if (more > 0) reasons.push(`• …and ${more} more`);
   const mark = STATUS_MARK[e.status] ?? ':grey_question:';
   return section([`${mark} *${safe(e.kind, 64)}* ${safe(e.status, 16)}`, ...reasons].join('\n'));
 }
 
-function quorumText(q: ApprovalRequestFacts['quorum']): string {
-  const so = q.approvedBy.length === 0 ? 'nobody yet' : q.approvedBy.map((b) => safe(b, 200)).join(', ');
+function quorumText(q: ApprovalView['quorum']): string {
+  const so = q.approvals.length === 0 ? 'nobody yet' : q.approvals.map((a) => safe(a.by, 200)).join(', ');
   return [
-    `*Approvals:* ${q.approvedBy.length} of ${q.required} (${so})`,
+    `*Approvals:* ${q.approvals.length} of ${q.required} (${so})`,
     ...q.reasons.map((r) => `• ${safe(r, REASON_CHARS)}`),
   ].join('\n');
 }
 
 function button(actionId: 'approve' | 'reject', label: string, style: 'primary' | 'danger', value: string) {
+  const b = { type: 'button', action_id: actionId, text: plain(label, SLACK_LIMITS.buttonText), style, value };
+  // Reject opens a modal that asks for the reason (slack.ts `rejectModal`): that is its confirmation.
+  if (actionId === 'reject') return b;
   return {
-    type: 'button',
-    action_id: actionId,
-    text: plain(label, SLACK_LIMITS.buttonText),
-    style,
-    value,
-    // A click decides at once: Slack asks first (https://docs.slack.dev/reference/block-kit/composition-objects/confirmation-dialog-object).
+    ...b,
+    // Approve decides at once: Slack asks first (https://docs.slack.dev/reference/block-kit/composition-objects/confirmation-dialog-object).
     confirm: {
       title: plain(`${label} this release?`, SLACK_LIMITS.confirmTitle),
       text: plain(
-        actionId === 'approve'
-          ? 'Your Slack user id is recorded as the approver of exactly the evidence shown.'
-          : 'One rejection is final: the release is quarantined. Use the approval page to give a reason.',
+        'Your Slack user id is recorded as the approver of exactly the evidence shown.',
         SLACK_LIMITS.confirmText,
       ),
       confirm: plain(label, SLACK_LIMITS.buttonText),

@@ -21,12 +21,10 @@ export interface LoadedPolicy {
 export type PolicyFileReader = (relativePath: string) => Uint8Array;
 
 /**
- * Parse and validate a policy (JSON or YAML). Every invalid field is reported at once; an invalid
- * policy throws POLICY_INVALID, so the gate refuses to start instead of running without a policy.
- * Files the policy references (pinned Sigstore trusted roots) are read through `readFile` and
- * checked against their pins here, at load time.
+ * The policy document alone, validated, without reading the files it references: what a replay of a
+ * stored decision needs (`explain`), since the evaluation reads only the document.
  */
-export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): LoadedPolicy {
+export function parsePolicyDocument(bytes: Uint8Array): PolicyDocument {
   let text: string;
   try {
     // Size first, strict UTF-8; YAML 1.2 §5.2 allows a byte order mark at the start of a stream.
@@ -52,8 +50,19 @@ export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): Load
       }
     }
   }
+  return parsed.data;
+}
+
+/**
+ * Parse and validate a policy (JSON or YAML). Every invalid field is reported at once; an invalid
+ * policy throws POLICY_INVALID, so the gate refuses to start instead of running without a policy.
+ * Files the policy references (pinned Sigstore trusted roots) are read through `readFile` and
+ * checked against their pins here, at load time.
+ */
+export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): LoadedPolicy {
+  const document = parsePolicyDocument(bytes);
   const trustedRoots = new Map<string, TrustedRootDoc>();
-  for (const [i, rule] of parsed.data.rules.entries()) {
+  for (const [i, rule] of document.rules.entries()) {
     for (const pin of [rule.signature.sigstore.trustedRoot, rule.attestations.sigstore.trustedRoot]) {
       if (pin === undefined || trustedRoots.has(pin.file)) continue;
       if (pin.file.includes('..') || pin.file.startsWith('/')) {
@@ -77,7 +86,7 @@ export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): Load
       }
     }
   }
-  return { document: parsed.data, digest: sha256Digest(bytes), bytes, trustedRoots };
+  return { document, digest: sha256Digest(bytes), bytes, trustedRoots };
 }
 
 /** Glob over repository names: `*` stays inside one path segment, `**` crosses segments. */

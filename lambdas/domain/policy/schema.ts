@@ -58,8 +58,18 @@ export const RepositoryPolicySchema = z
       .object({
         /** Repository images are promoted into (same registry). `{repository}` is substituted. */
         targetRepository: z.string().min(1).default('prod/{repository}'),
+        /**
+         * The mutable channel tag of the production repository: the live pointer that Promote
+         * moves to each promoted release and `rollback` moves back. Every other tag stays
+         * immutable. A tag name (distribution-spec), never a `release-`/`sha256-` name.
+         */
+        channelTag: z
+          .string()
+          .regex(/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/, 'a tag name')
+          .refine((t) => !/^(release-|sha256-|quarantine)/.test(t), 'a tag the gate writes immutably')
+          .default('live'),
       })
-      .default({ targetRepository: 'prod/{repository}' }),
+      .default({ targetRepository: 'prod/{repository}', channelTag: 'live' }),
   })
   .superRefine((rule, ctx) => {
     // The approval rules of every stage (its own fields over the rule's) must be satisfiable.

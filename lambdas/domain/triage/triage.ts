@@ -20,7 +20,7 @@ import { inVersionRange, parseVersionRange, type VersionRange } from './range.js
 /** What triage reads: one Query per package partition, plus each hit release and its repository's track. */
 export type TriageReader = Pick<
   ReleaseStore,
-  'findByPackage' | 'findByVulnerability' | 'getRelease' | 'listPromotions' | 'listParentIndexes'
+  'findByPackage' | 'findByVulnerability' | 'getRelease' | 'listPromotions' | 'listParentIndexes' | 'getRevocation'
 >;
 
 export type TriageQuestion =
@@ -51,13 +51,18 @@ export interface LiveWindow {
   readonly to: string | null;
 }
 
-export type TriageStatus = 'LIVE' | 'PROMOTED' | ReleaseState | 'UNKNOWN';
+export type TriageStatus = 'LIVE' | 'REVOKED' | 'PROMOTED' | ReleaseState | 'UNKNOWN';
 
 export interface TriageRelease {
   readonly repository: string;
   readonly digest: Digest;
-  /** LIVE when it is the latest promotion of its production repository; else PROMOTED or its state. */
+  /**
+   * LIVE when it is what its production repository serves now (revoked or not: it is serving);
+   * else REVOKED, PROMOTED (was live, since replaced) or its state.
+   */
   readonly status: TriageStatus;
+  /** Set when the release was revoked (incident/revoke.ts). */
+  readonly revoked?: { readonly at: string; readonly by: string; readonly reason: string };
   readonly state: ReleaseState | 'UNKNOWN';
   readonly liveNow: boolean;
   readonly windows: readonly LiveWindow[];
@@ -324,14 +329,27 @@ export async function triage(reader: TriageReader, question: TriageQuestion): Pr
   }
 
   const releases = await inChunks([...byRelease.values()], async (group): Promise<TriageRelease> => {
-    const [record, track] = await Promise.all([recordOf(group.repository, group.digest), trackOf(group.repository)]);
+    const [record, track, revocation] = await Promise.all([
+      recordOf(group.repository, group.digest),
+      trackOf(group.repository),
+      reader.getRevocation(group.repository, group.digest),
+    ]);
     const state = record?.state ?? 'UNKNOWN';
     const { windows, liveNow } = windowsOf(track, group.digest);
-    const status: TriageStatus = liveNow ? 'LIVE' : windows.length > 0 ? 'PROMOTED' : state;
+    const status: TriageStatus = liveNow
+      ? 'LIVE'
+      : revocation !== null
+        ? 'REVOKED'
+        : windows.length > 0
+          ? 'PROMOTED'
+          : state;
     return {
       repository: group.repository,
       digest: group.digest,
       status,
+      ...(revocation === null
+        ? {}
+        : { revoked: { at: revocation.revokedAt, by: revocation.revokedBy, reason: revocation.reason } }),
       state,
       liveNow,
       windows,

@@ -14,7 +14,8 @@ import { SCAN_REPORT_DOCUMENT, SEVERITY_RANK, VEX_APPLIED_DOCUMENT } from '../ev
 import { SEVERITIES, type Severity } from '../evidence/scan-policy.js';
 import { Limits } from '../limits.js';
 import { policyFor } from '../policy/load.js';
-import type { ApprovalRecord, StoredEvidence } from '../ports.js';
+import type { RepositoryPolicy } from '../policy/schema.js';
+import type { ApprovalRecord, DecisionRecord, StoredEvidence } from '../ports.js';
 import type { EvidenceKind, EvidenceStatus } from '../types.js';
 import { EVIDENCE_KINDS } from '../types.js';
 import type { GateDeps } from './deps.js';
@@ -167,13 +168,13 @@ export async function buildApprovalView(deps: GateDeps, approval: ApprovalRecord
     deps.store.getDecision(repository, digest),
     deps.store.listEvidence(repository, digest),
   ]);
-  const byKind = new Map(evidence.map((e) => [e.kind, e]));
-  const policy = policyFor(deps.policy.document, repository);
-  const [diff, findings, evalView] = await Promise.all([
-    softly(() => diffSection(deps, byKind.get('dependency-diff'))),
-    softly(() => findingsSection(deps, byKind.get('scan'), policy.scan)),
-    softly(() => evalSection(deps, approval, byKind.get('eval'), policy.eval)),
-  ]);
+  const sections = await buildReleaseSections(
+    deps,
+    { repository, digest },
+    policyFor(deps.policy.document, repository),
+    decision,
+    evidence,
+  );
   return {
     approvalId: approval.approvalId,
     repository,
@@ -189,6 +190,44 @@ export async function buildApprovalView(deps: GateDeps, approval: ApprovalRecord
     policyDigest: decision?.policyDigest ?? null,
     evidenceSetDigest: approval.evidenceSetDigest ?? null,
     pushers: approval.pushers.slice(0, 20).map(clip),
+    ...sections,
+    quorum: {
+      required: approval.required,
+      reasons: approval.requiredReasons.map(clip),
+      approvals: approval.approvals.map((a) => ({
+        by: clip(a.by),
+        via: a.via ?? 'unknown',
+        at: a.at,
+        ...(a.comment !== undefined && { comment: clip(a.comment) }),
+      })),
+    },
+  };
+}
+
+/** What the store and the document store hold about a release, as the view needs it. */
+export type ViewPorts = Pick<GateDeps, 'store' | 'documents'>;
+
+/** The sections of a view that describe the release itself (the approval page and the evidence report). */
+export type ReleaseSections = Pick<ApprovalView, 'build' | 'evidence' | 'diff' | 'findings' | 'eval'>;
+
+/**
+ * The release's sections, judged against `policy` (its scan maximums and eval thresholds). Never
+ * throws for unreadable or malformed evidence: that section says it could not be read.
+ */
+export async function buildReleaseSections(
+  deps: ViewPorts,
+  release: { readonly repository: string; readonly digest: string },
+  policy: RepositoryPolicy,
+  decision: DecisionRecord | null,
+  evidence: readonly StoredEvidence[],
+): Promise<ReleaseSections> {
+  const byKind = new Map(evidence.map((e) => [e.kind, e]));
+  const [diff, findings, evalView] = await Promise.all([
+    softly(() => diffSection(deps, byKind.get('dependency-diff'))),
+    softly(() => findingsSection(deps, byKind.get('scan'), policy.scan)),
+    softly(() => evalSection(deps, release, byKind.get('eval'), policy.eval)),
+  ]);
+  return {
     build: buildSection(byKind.get('provenance')),
     // What the policy judged (the decision), else what is stored: the approval is for the former.
     evidence: EVIDENCE_KINDS.filter((k) => k !== 'approval').map((kind) => {
@@ -202,16 +241,6 @@ export async function buildApprovalView(deps: GateDeps, approval: ApprovalRecord
     diff,
     findings,
     eval: evalView,
-    quorum: {
-      required: approval.required,
-      reasons: approval.requiredReasons.map(clip),
-      approvals: approval.approvals.map((a) => ({
-        by: clip(a.by),
-        via: a.via ?? 'unknown',
-        at: a.at,
-        ...(a.comment !== undefined && { comment: clip(a.comment) }),
-      })),
-    },
   };
 }
 
@@ -274,7 +303,7 @@ const pkg = (c: z.infer<typeof DiffComponentSchema>): ViewPackage => ({
   licenses: c.licenses.slice(0, 5).map(clip),
 });
 
-async function diffSection(deps: GateDeps, evidence: StoredEvidence | undefined): Promise<ViewSection<ViewDiff>> {
+async function diffSection(deps: ViewPorts, evidence: StoredEvidence | undefined): Promise<ViewSection<ViewDiff>> {
   if (evidence === undefined) return unavailable('no dependency-diff evidence recorded');
   const doc = await readDocument(deps, evidence, DIFF_DOCUMENT, DiffDocumentSchema, Limits.sbomBytes);
   if (!doc.ok) return doc;
@@ -334,9 +363,9 @@ const viewFinding = (f: z.infer<typeof FindingSchema>): ViewFinding => ({
 });
 
 async function findingsSection(
-  deps: GateDeps,
+  deps: ViewPorts,
   evidence: StoredEvidence | undefined,
-  policy: ReturnType<typeof policyFor>['scan'],
+  policy: RepositoryPolicy['scan'],
 ): Promise<ViewSection<ViewFindings>> {
   if (evidence === undefined) return unavailable('no scan evidence recorded');
   const facts = ScanFactsSchema.safeParse(evidence.facts);
@@ -396,10 +425,10 @@ async function findingsSection(
 const EvalFactsSchema = z.object({ metrics: z.record(z.string(), z.number()) });
 
 async function evalSection(
-  deps: GateDeps,
-  approval: ApprovalRecord,
+  deps: ViewPorts,
+  approval: { readonly repository: string; readonly digest: string },
   evidence: StoredEvidence | undefined,
-  policy: ReturnType<typeof policyFor>['eval'],
+  policy: RepositoryPolicy['eval'],
 ): Promise<ViewSection<ViewEval>> {
   if (evidence === undefined) return unavailable('no eval evidence recorded');
   const facts = EvalFactsSchema.safeParse(evidence.facts);
@@ -444,7 +473,7 @@ async function evalSection(
 // ---------------------------------------------------------------------------------------------
 
 async function readDocument<S extends z.ZodType>(
-  deps: GateDeps,
+  deps: ViewPorts,
   evidence: StoredEvidence,
   name: string,
   schema: S,

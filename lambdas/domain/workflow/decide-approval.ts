@@ -1,6 +1,5 @@
 // The answer to an approval (approval-api handler, `release-gate approve|reject`).
 import { verifyLink } from '../approval/link.js';
-import { parseSlackInteraction, SlackRefusedError, verifySlackRequest } from '../approval/slack.js';
 import {
   AlreadyDecidedError,
   ErrorName,
@@ -58,17 +57,11 @@ export interface ApprovalAnswer {
   readonly evidenceSetDigest?: string;
   /** Where the answer came from (links, Slack): kept in its audit record. */
   readonly origin?: AuditOrigin;
-  /**
-   * Accept a reject without a reason. Only for a channel that cannot ask for one in the same step
-   * (a Slack button click); once it asks (a Slack modal), it passes the reason as `comment` instead.
-   * @default false - a reject with a blank comment is refused with REJECT_NEEDS_REASON
-   */
-  readonly rejectWithoutReason?: boolean;
 }
 
 /** Why a reject without a reason is refused, naming where each channel takes the reason. */
 export const REJECT_NEEDS_REASON =
-  'a reject needs a reason: say why (the reason field on the page, --comment on the command line, "comment" in the request body)';
+  'a reject needs a reason: say why (the reason field on the page or in Slack, --comment on the command line, "comment" in the request body)';
 
 /**
  * Answers an approval through a signed link: the link is verified (signature with the current or
@@ -246,8 +239,7 @@ async function decide(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalR
   }
   if (state === 'REJECTED') {
     // Approve is one step; a reject must say why, whatever the channel (one place for all of them).
-    if (answer.rejectWithoutReason !== true && (answer.comment ?? '').trim() === '')
-      throw new InvalidInputError(REJECT_NEEDS_REASON);
+    if ((answer.comment ?? '').trim() === '') throw new InvalidInputError(REJECT_NEEDS_REASON);
     const rejected = await deps.store.decideApproval(approval.approvalId, state, by, now.toISOString(), answer.comment);
     return completeAnswer(deps, rejected, false, answerer, answer.identity.kind);
   }
@@ -405,60 +397,4 @@ function identities(decided: ApprovalRecord, rejectedVia: ApprovalIdentity['kind
   const note = (via: ApprovalIdentity['kind'] | undefined) => (via === undefined ? 'unknown' : IDENTITY_NOTE[via]);
   if (decided.state === 'REJECTED') return `${decided.decidedBy ?? 'unknown'} (${note(rejectedVia)})`;
   return decided.approvals.map((a) => `${a.by} (${note(a.via)})`).join(', ');
-}
-
-/**
- * Answers an approval through a Slack button click: the request must carry Slack's signature with
- * this gate's signing secret and a fresh timestamp (SlackRefusedError otherwise, nothing read or
- * stored); then the clicking Slack user id is the identity, held to the same rules as every other,
- * and the evidence-set digest in the button must be the request's.
- */
-export async function answerBySlack(
-  deps: GateDeps,
-  request: {
-    readonly timestamp: string | undefined;
-    readonly signature: string | undefined;
-    readonly rawBody: string;
-    readonly origin?: AuditOrigin;
-  },
-): Promise<ApprovalRecord> {
-  try {
-    if (deps.slackSigningSecret === undefined) {
-      throw new SlackRefusedError('BAD_SIGNATURE', 'Slack interactions are not configured on this gate');
-    }
-    verifySlackRequest(await deps.slackSigningSecret.getSlackSigningSecret(), request, deps.clock.now());
-  } catch (err) {
-    // Unsigned: the approval id it names is filed under (when that approval exists), the user id
-    // it claims is not believed.
-    const claimed = unverifiedApprovalId(request.rawBody);
-    if (claimed !== undefined) {
-      await auditRefusal(deps, {
-        approvalId: claimed,
-        identity: ANONYMOUS,
-        channel: 'slack',
-        origin: request.origin,
-        error: err,
-      });
-    }
-    throw err;
-  }
-  const click = parseSlackInteraction(request.rawBody);
-  return decideApproval(deps, {
-    approvalId: click.approvalId,
-    decision: click.decision,
-    identity: { kind: 'slack', subject: click.userId },
-    evidenceSetDigest: click.evidenceSetDigest,
-    // The button click carries no reason (yet): Slack's reject is accepted without one.
-    rejectWithoutReason: true,
-    ...(request.origin === undefined ? {} : { origin: request.origin }),
-  });
-}
-
-/** The approval id a Slack request names, read without trusting it (for filing its refusal). */
-function unverifiedApprovalId(rawBody: string): string | undefined {
-  try {
-    return parseSlackInteraction(rawBody).approvalId;
-  } catch {
-    return undefined;
-  }
 }

@@ -13,7 +13,9 @@ import type {
   ScanFindingsSource,
   SlackPoster,
   SlackSigningSecret,
+  SlackWorkQueue,
   TaskTokenPort,
+  VsaSigner,
 } from '../ports.js';
 
 export interface GateConfig {
@@ -57,4 +59,15 @@ export interface GateDeps {
    * @default - nothing is posted to Slack; the request's notification says so
    */
   readonly slack?: SlackPoster;
+  /**
+   * Signs the SLSA VSA Promote attaches to the promoted image (KMS on AWS, a local key locally);
+   * `verifierId` is the VSA's `verifier.id`.
+   * @default - no VSA is attached (a deploy-time check that requires one then refuses the image)
+   */
+  readonly vsa?: { readonly signer: VsaSigner; readonly verifierId: string };
+  /**
+   * Where verified Slack answers are decided after the acknowledgement.
+   * @default - Slack answers are refused with an ephemeral message (nothing decided)
+   */
+  readonly slackWork?: SlackWorkQueue;
 }

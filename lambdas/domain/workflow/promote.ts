@@ -10,6 +10,7 @@ import { auditSuperseded } from './approval-audit.js';
 import type { GateDeps } from './deps.js';
 import { evidenceSetDigest } from './evidence-set.js';
 import type { ReleaseRef } from './inputs.js';
+import { ensureVsa } from './promote-vsa.js';
 import { updateSupersededMessage } from './slack-approval.js';
 
 /**
@@ -93,6 +94,10 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
       }
     }
   }
+  // Before the promotion is recorded: a retry after a crash here attaches it then (ensureVsa is idempotent).
+  await ensureVsa(deps, release, decision, targetRepository);
+  // The live pointer follows the promotion; rollback moves it back (incident/rollback.ts).
+  await deps.registry.moveTag(targetRepository, policy.promotion.channelTag, req.digest);
   const promotedAt = deps.clock.now().toISOString();
   await deps.store.appendPromotion({
     repository: req.repository,

@@ -20,6 +20,7 @@ import {
 import { describeError, GateError } from '../errors.js';
 import type { ApprovalPolicy } from '../evidence/approval-policy.js';
 import type { ApprovalRecord, SlackMessageRef } from '../ports.js';
+import { buildApprovalView } from './approval-view.js';
 import type { GateDeps } from './deps.js';
 import type { ReleaseRef } from './inputs.js';
 
@@ -66,28 +67,9 @@ async function requestBlocks(
   approval: ApprovalRecord,
   stage: string,
 ): Promise<[blocks: readonly SlackBlock[], text: string]> {
-  const [decision, tags] = await Promise.all([
-    deps.store.getDecision(approval.repository, approval.digest),
-    deps.store.listPushedTags(approval.repository, approval.digest),
-  ]);
-  const message = approvalRequestMessage({
-    approvalId: approval.approvalId,
-    evidenceSetDigest: approval.evidenceSetDigest ?? '',
-    repository: approval.repository,
-    digest: approval.digest,
-    tags,
-    stage,
-    decision: decision?.decision ?? 'unknown',
-    evidence: decision?.evidence ?? [],
-    pushers: approval.pushers,
-    quorum: {
-      required: approval.required,
-      approvedBy: approval.approvals.map((a) => a.by),
-      reasons: approval.requiredReasons,
-    },
-    expiresAt: approval.expiresAt,
-    pageUrl: pageOf(deps, approval.approvalId),
-  });
+  // The view the page and the mail render, so every channel shows the same facts.
+  const view = { ...(await buildApprovalView(deps, approval)), stage };
+  const message = approvalRequestMessage({ view, pageUrl: pageOf(deps, approval.approvalId) });
   return [message.blocks, message.text];
 }
 

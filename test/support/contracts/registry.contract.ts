@@ -643,6 +643,41 @@ export function describeRegistryContract(
       });
     });
 
+    describe('Method: moveTag', () => {
+      describe('when the channel tag points at one image and is moved to another', () => {
+        it('resolves to the other image, leaves the version tags where they were, and moving again is a no-op', async () => {
+          // Prepare
+          const first = oneFileImage(unique('first')).root;
+          const second = oneFileImage(unique('second')).root;
+          const firstDigest = await pushManifest(registry, repo, first, 'v1');
+          const secondDigest = await pushManifest(registry, repo, second, 'v2');
+          await registry.moveTag(repo, 'live', firstDigest);
+
+          // Act
+          await registry.moveTag(repo, 'live', secondDigest);
+          await registry.moveTag(repo, 'live', secondDigest);
+
+          // Assess
+          expect((await registry.getManifest(repo, 'live')).digest).toBe(secondDigest);
+          expect((await registry.getManifest(repo, 'v1')).digest).toBe(firstDigest);
+          expect(await registry.listTags(repo)).toEqual(['live', 'v1', 'v2']);
+        });
+      });
+
+      describe('when the manifest is not in the repository', () => {
+        it('throws NotFoundError and leaves the tag where it was', async () => {
+          // Prepare
+          const image = oneFileImage(unique('kept')).root;
+          const digest = await pushManifest(registry, repo, image, 'v1');
+          await registry.moveTag(repo, 'live', digest);
+
+          // Act & Assess
+          await expect(registry.moveTag(repo, 'live', `sha256:${'0'.repeat(64)}`)).rejects.toThrow(NotFoundError);
+          expect((await registry.getManifest(repo, 'live')).digest).toBe(digest);
+        });
+      });
+    });
+
     describe('Method: listReferrers', () => {
       /** An image tagged v1 with an SBOM and a signature referring to it, and an unrelated artifact. */
       async function imageWithReferrers() {

@@ -1390,6 +1390,75 @@ export function describeReleaseStoreContract(
       });
     });
 
+    describe('Method: revokeRelease / getRevocation', () => {
+      const revocation = (repository: string, digest: Digest, reason = 'CVE-2026-0001 in openssl') => ({
+        repository,
+        digest,
+        revokedAt: '2026-05-01T00:00:00.000Z',
+        revokedBy: 'ops@example.com (local, unauthenticated)',
+        reason,
+      });
+
+      describe('when the release was not revoked', () => {
+        it('stores the record and reports it as created', async () => {
+          // Prepare
+          const rec = revocation(newRepository(), newDigest());
+
+          // Act
+          const out = await store.revokeRelease(rec);
+
+          // Assess
+          expect(out).toEqual({ record: rec, created: true });
+          expect(await store.getRevocation(rec.repository, rec.digest)).toEqual(rec);
+          expect(await store.getRevocation(rec.repository, newDigest())).toBeNull();
+        });
+      });
+
+      describe('when the release was revoked before', () => {
+        it('keeps the first record and returns it, storing nothing', async () => {
+          // Prepare
+          const first = revocation(newRepository(), newDigest());
+          await store.revokeRelease(first);
+
+          // Act
+          const again = await store.revokeRelease({ ...first, revokedAt: '2026-06-01T00:00:00.000Z', reason: 'other' });
+
+          // Assess
+          expect(again).toEqual({ record: first, created: false });
+          expect(await store.getRevocation(first.repository, first.digest)).toEqual(first);
+        });
+      });
+
+      describe('when two revocations race', () => {
+        it('stores exactly one of them', async () => {
+          // Prepare
+          const [repository, digest] = [newRepository(), newDigest()];
+
+          // Act
+          const outs = await Promise.all([
+            store.revokeRelease(revocation(repository, digest, 'one')),
+            store.revokeRelease(revocation(repository, digest, 'two')),
+          ]);
+
+          // Assess
+          expect(outs.filter((o) => o.created)).toHaveLength(1);
+          const stored = await store.getRevocation(repository, digest);
+          expect(outs.map((o) => o.record)).toEqual([stored, stored]);
+        });
+      });
+
+      describe('when the record is invalid', () => {
+        it('throws InvalidInputError and stores nothing', async () => {
+          // Prepare
+          const rec = { ...revocation(newRepository(), newDigest()), reason: '' };
+
+          // Act & Assess
+          await expect(store.revokeRelease(rec)).rejects.toThrow(InvalidInputError);
+          expect(await store.getRevocation(rec.repository, rec.digest)).toBeNull();
+        });
+      });
+    });
+
     describe('Method: appendPromotion / lastPromotion / listPromotions', () => {
       describe('when a repository has several promotions', () => {
         it('returns the most recent one, skipping the excluded digest', async () => {
@@ -1463,6 +1532,47 @@ export function describeReleaseStoreContract(
           // Assess
           expect(await store.listPromotions(repository)).toEqual([first]);
           expect(await store.lastPromotion(repository)).toEqual(first);
+        });
+      });
+
+      describe('when a digest goes live again by rollbacks', () => {
+        it('keeps every rollback entry (once per time), after the promotion of the same digest', async () => {
+          // Prepare
+          const repository = newRepository();
+          const [d1, d2] = [newDigest(), newDigest()];
+          const promotion = (digest: Digest, promotedAt: string) => ({
+            repository,
+            digest,
+            promotedAt,
+            targetRepository: `prod/${repository}`,
+            tag: 'v',
+          });
+          const rollback = {
+            ...promotion(d1, '2026-04-03T00:00:00.000Z'),
+            tag: 'live',
+            kind: 'rollback' as const,
+            by: 'ops@example.com (local, unauthenticated)',
+            reason: 'CVE in d2',
+            breakGlass: { reason: 'outage', approvedBy: 'lead@example.com', approverIdentity: 'x', overridden: ['r'] },
+          };
+          await store.appendPromotion(promotion(d1, '2026-04-01T00:00:00.000Z'));
+          await store.appendPromotion(promotion(d2, '2026-04-02T00:00:00.000Z'));
+
+          // Act
+          await store.appendPromotion(rollback);
+          await store.appendPromotion(rollback); // a retry stores nothing new
+          await store.appendPromotion({ ...rollback, promotedAt: '2026-04-04T00:00:00.000Z', breakGlass: undefined });
+
+          // Assess
+          const all = await store.listPromotions(repository);
+          expect(all.map((e) => [e.digest, e.kind ?? 'promotion', e.promotedAt])).toEqual([
+            [d1, 'rollback', '2026-04-04T00:00:00.000Z'],
+            [d1, 'rollback', '2026-04-03T00:00:00.000Z'],
+            [d2, 'promotion', '2026-04-02T00:00:00.000Z'],
+            [d1, 'promotion', '2026-04-01T00:00:00.000Z'],
+          ]);
+          expect(all[1]).toEqual(rollback);
+          expect(await store.lastPromotion(repository, d1)).toEqual(promotion(d2, '2026-04-02T00:00:00.000Z'));
         });
       });
 

@@ -1,0 +1,235 @@
+/**
+ * `release-gate revoke` and `release-gate rollback` against the local stack (lambdas/domain/incident).
+ * They read the state a local gate published (cli/local/state.ts): its table and bucket, its OCI
+ * layout registry, its policy file and its advisories folder. Events and notifications go to
+ * `<work dir>/outcomes.jsonl` (cli/local/outcome-log.ts).
+ *
+ * Identities: locally the operator (`--by`, default $USER) and the break-glass approver
+ * (`--approved-by`) are typed names, recorded as "local, unauthenticated", like `approve --by`.
+ * The approver is still held to the approval rules (allowlist; never the operator). On AWS both
+ * would be the SigV4 caller of an IAM-authorized route, as `approve --aws` is; that route is not
+ * built yet.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadPolicyFile } from '../../lambdas/adapters/policy/policy-file.js';
+import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
+import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
+import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
+import { InvalidInputError, NotFoundError } from '../../lambdas/domain/errors.js';
+import { revokeRelease } from '../../lambdas/domain/incident/revoke.js';
+import { type RollbackOutcome, rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
+import { gatedRepositoryOf } from '../../lambdas/domain/incident/track.js';
+import { type ReleaseStore, systemClock } from '../../lambdas/domain/ports.js';
+import { DigestSchema } from '../../lambdas/domain/types.js';
+import type { ApprovalIdentity } from '../../lambdas/domain/workflow/decide-approval.js';
+import { withLocalStack } from '../local/local-store.js';
+import { localOutcomeLog } from '../local/outcome-log.js';
+import { printable } from '../printable.js';
+
+export const INCIDENT_USAGE = `  release-gate revoke <digest> --reason TEXT [--repository NAME] [--by NAME] [--json] [--work-dir DIR]
+  release-gate rollback <repository> [--to DIGEST] [--reason TEXT] [--by NAME] [--advisories DIR] [--json]
+                        [--break-glass --reason TEXT --approved-by NAME] [--work-dir DIR]`;
+
+export interface IncidentIo {
+  readonly stdout: { write(s: string): unknown };
+}
+
+/** A typed name on the local stack: recorded as local and unauthenticated. */
+function localIdentity(name: string | undefined, option: string): ApprovalIdentity {
+  const subject = (name ?? process.env.USER ?? process.env.USERNAME ?? '').trim();
+  if (subject === '') throw new InvalidInputError(`${option} NAME is required (no $USER to default to)`);
+  return { kind: 'cli-local', subject };
+}
+
+function digestArg(value: string, option: string) {
+  const parsed = DigestSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidInputError(`${option}: not a sha256 digest: ${value}`);
+  return parsed.data;
+}
+
+/** The repository of a release known by digest; `--repository` when several have it. */
+async function repositoryOf(store: ReleaseStore, digest: string, repository: string | undefined): Promise<string> {
+  if (repository !== undefined) return repository;
+  const matches = [
+    ...new Set((await store.listReleases(1000)).filter((r) => r.digest === digest).map((r) => r.repository)),
+  ];
+  if (matches.length === 0) throw new NotFoundError(`no gated release has digest ${digest}`);
+  if (matches.length > 1) {
+    throw new InvalidInputError(`${digest} was gated in ${matches.join(', ')}: name one with --repository`);
+  }
+  return matches[0] ?? '';
+}
+
+export async function runRevoke(args: readonly string[], defaultWorkDir: string, io: IncidentIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      reason: { type: 'string' },
+      repository: { type: 'string' },
+      by: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'work-dir': { type: 'string', default: defaultWorkDir },
+    },
+  });
+  const [digestText, ...extra] = positionals;
+  if (digestText === undefined || extra.length > 0) throw new InvalidInputError('revoke takes exactly one digest');
+  if (values.reason === undefined) throw new InvalidInputError('--reason TEXT is required');
+  const digest = digestArg(digestText, 'revoke');
+  const by = localIdentity(values.by, '--by');
+  const workDir = values['work-dir'];
+  return withLocalStack(workDir, async ({ store }) => {
+    const repository = await repositoryOf(store, digest, values.repository);
+    const log = localOutcomeLog(workDir, () => {});
+    const out = await revokeRelease(
+      { store, clock: systemClock, ...log },
+      { repository, digest, reason: values.reason ?? '', by },
+    );
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      return 0;
+    }
+    const r = out.record;
+    io.stdout.write(
+      `${out.created ? 'revoked' : 'already revoked (the first record stays)'}: ${printable(`${r.repository}@${r.digest}`)}\n` +
+        `  at ${r.revokedAt} by ${printable(r.revokedBy)}: ${printable(r.reason)}\n`,
+    );
+    const target = out.rollback.target;
+    if (out.liveNow) {
+      io.stdout.write(
+        target === null
+          ? '  it is LIVE in production, and no earlier non-revoked release is left to roll back to\n'
+          : `  it is LIVE in production; rollback target: ${target.digest} (live from ${target.promotedAt})\n` +
+              `  next: release-gate rollback ${printable(repository)}\n`,
+      );
+    } else {
+      io.stdout.write(`  not live; production is ${out.rollback.live === null ? 'empty' : out.rollback.live.digest}\n`);
+    }
+    return 0;
+  });
+}
+
+export async function runRollback(args: readonly string[], defaultWorkDir: string, io: IncidentIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      to: { type: 'string' },
+      reason: { type: 'string' },
+      by: { type: 'string' },
+      'break-glass': { type: 'boolean', default: false },
+      'approved-by': { type: 'string' },
+      advisories: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'work-dir': { type: 'string', default: defaultWorkDir },
+    },
+  });
+  const [name, ...extra] = positionals;
+  if (name === undefined || extra.length > 0) throw new InvalidInputError('rollback takes exactly one repository');
+  if (values['approved-by'] !== undefined && !values['break-glass']) {
+    throw new InvalidInputError('--approved-by: only with --break-glass');
+  }
+  const to = values.to === undefined ? undefined : digestArg(values.to, '--to');
+  const operator = localIdentity(values.by, '--by');
+  const workDir = values['work-dir'];
+  const started = performance.now();
+  return withLocalStack(workDir, async ({ store, documents, state }) => {
+    const policy = loadPolicyFile(state.policyPath);
+    const repository = await gatedRepositoryOf(policy.document, store, name);
+    if (repository === null) throw new NotFoundError(`nothing was promoted to or from ${name}`);
+    const advisoriesDir = values.advisories ?? state.advisoriesDir;
+    const revocations = join(workDir, 'revocations.json');
+    const out = await rollbackRelease(
+      {
+        policy,
+        store,
+        documents,
+        registry: new OciLayoutRegistry({ root: state.registryRoot }),
+        // Re-verification matches the stored SBOM against the advisories folder; without one the
+        // scan cannot be redone, which fails closed (scan evidence MISSING).
+        scans: {
+          getFindings: async () => {
+            throw new NotFoundError('no advisories folder to re-verify against: pass --advisories DIR');
+          },
+        },
+        clock: systemClock,
+        ...(existsSync(revocations) ? { revocation: new FileRevocationList({ path: revocations }) } : {}),
+        ...(advisoriesDir === undefined ? {} : { advisories: await loadAdvisories(advisoriesDir) }),
+        ...localOutcomeLog(workDir, () => {}),
+      },
+      {
+        repository,
+        operator,
+        ...(to === undefined ? {} : { to }),
+        ...(values.reason === undefined ? {} : { reason: values.reason }),
+        ...(values['break-glass']
+          ? {
+              breakGlass: {
+                ...(values.reason === undefined ? {} : { reason: values.reason }),
+                ...(values['approved-by'] === undefined
+                  ? {}
+                  : { approver: { kind: 'cli-local', subject: values['approved-by'] } as const }),
+              },
+            }
+          : {}),
+      },
+    );
+    const seconds = (performance.now() - started) / 1000;
+    io.stdout.write(values.json ? `${JSON.stringify({ ...out, seconds }, null, 2)}\n` : formatRollback(out, seconds));
+    return out.outcome === 'ROLLED_BACK' ? 0 : 1;
+  });
+}
+
+export function formatRollback(out: RollbackOutcome, seconds: number): string {
+  const lines: string[] = [];
+  if (out.outcome === 'REFUSED') {
+    lines.push(
+      `rollback of ${printable(out.repository)} REFUSED${out.digest === null ? '' : ` (target ${out.digest})`}; production unchanged`,
+    );
+    for (const r of out.reasons) lines.push(`  - ${printable(r)}`);
+    if (out.digest !== null) lines.push('  override: --break-glass --reason TEXT --approved-by NAME (a second person)');
+  } else {
+    lines.push(
+      `rolled back: ${printable(out.targetRepository)}:${printable(out.channelTag)} → ${out.digest} (was ${out.from})`,
+    );
+    if (out.breakGlass !== undefined) {
+      lines.push(
+        `  BREAK-GLASS by ${printable(out.entry.by ?? '')}, approved by ${printable(out.breakGlass.approvedBy)} (${out.breakGlass.approverIdentity}): ${printable(out.breakGlass.reason)}`,
+      );
+      for (const r of out.breakGlass.overridden) lines.push(`  overridden: ${printable(r)}`);
+    }
+  }
+  const evidence = out.reverification?.evidence ?? [];
+  if (evidence.length > 0) lines.push(`  re-verified: ${evidence.map((e) => `${e.kind} ${e.status}`).join(', ')}`);
+  lines.push(`  took ${seconds.toFixed(2)} s, re-verification included`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The incident lines of `status <digest>`: its revocation and its track entries (break-glass shown). */
+export async function incidentStatus(
+  store: Pick<ReleaseStore, 'getRevocation' | 'listPromotions'>,
+  repository: string,
+  digest: string,
+): Promise<string[]> {
+  const lines: string[] = [];
+  const parsed = DigestSchema.safeParse(digest);
+  if (!parsed.success) return lines;
+  const revocation = await store.getRevocation(repository, parsed.data);
+  if (revocation !== null) {
+    lines.push(
+      `    REVOKED at ${revocation.revokedAt} by ${printable(revocation.revokedBy)}: ${printable(revocation.reason)}`,
+    );
+  }
+  for (const e of (await store.listPromotions(repository)).filter((p) => p.digest === parsed.data).reverse()) {
+    const how = e.kind === 'rollback' ? `rolled back to by ${printable(e.by ?? 'unknown')}` : 'promoted';
+    lines.push(`    live from ${e.promotedAt} in ${printable(e.targetRepository)}:${printable(e.tag)} (${how})`);
+    if (e.breakGlass !== undefined) {
+      lines.push(
+        `      BREAK-GLASS approved by ${printable(e.breakGlass.approvedBy)} (${e.breakGlass.approverIdentity}): ${printable(e.breakGlass.reason)}; overrode: ${e.breakGlass.overridden.map(printable).join('; ')}`,
+      );
+    }
+  }
+  return lines;
+}

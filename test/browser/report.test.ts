@@ -1,0 +1,82 @@
+/**
+ * The HTML evidence report (issue 9 §6) in Debian's headless Chromium, JavaScript off, opened as
+ * the file `release-gate report` writes. The release is gated on the embedded stack after a
+ * promoted previous release: the report shows the evidence, the dependency diff, the excepted
+ * finding with its VEX owner, the eval deltas, the approval and the timeline with the live
+ * window. A component name carrying markup stays text. The screenshot lands in test/.screenshots/.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { buildReleaseReport } from '../../lambdas/domain/workflow/report.js';
+import { renderReportPage } from '../../lambdas/domain/workflow/report-page.js';
+import { cells, SCREENSHOTS, useHeadlessChromium } from '../support/browser.js';
+import {
+  buildInjectedRelease,
+  buildPreviousRelease,
+  expectInjectedReleaseShown,
+  withMinimistException,
+} from '../support/browser-release.js';
+import { gateRelease, lastState, useLocalWorld } from '../support/world.js';
+
+describe('Browser: the evidence report in headless Chromium, JavaScript off (issue 9 §6)', () => {
+  const world = useLocalWorld({
+    tweak: withMinimistException,
+    approvals: { decision: 'approve', by: 'alice@example.com' },
+  });
+  const browser = useHeadlessChromium();
+  const dialogs = browser.dialogs;
+
+  describe('when the report of a promoted release is opened', () => {
+    it('shows evidence, diff, VEX-excepted findings, eval deltas, approvals and the timeline, with injected markup as text', async () => {
+      // Prepare: a promoted previous release, then one with the injected component.
+      const w = world();
+      const repository = 'demo/report';
+      const previous = await buildPreviousRelease(w, repository);
+      expect(lastState((await gateRelease(w, repository, previous.subject.tag)).exec)).toBe('Promoted');
+      const current = await buildInjectedRelease(w, repository);
+      const gated = await gateRelease(w, repository, current.subject.tag);
+      expect(lastState(gated.exec)).toBe('Promoted');
+
+      // Act
+      const report = await buildReleaseReport(w.deps.gate, repository, current.digest, new Date());
+      const file = join(w.dir, 'report.html');
+      await writeFile(file, renderReportPage(report));
+      const page = await browser.context().newPage();
+      await page.goto(pathToFileURL(file).href);
+
+      // Assess
+      for (const id of [
+        '#summary',
+        '#evidence',
+        '#diff',
+        '#findings',
+        '#eval',
+        '#approvals',
+        '#approval-trail',
+        '#timeline',
+        '#live',
+      ]) {
+        await expect(page.locator(id).isVisible(), id).resolves.toBe(true);
+      }
+      expect(await cells(page, '#evidence', 'signature')).toEqual(['signature', 'PASS', expect.any(String)]);
+      await expectInjectedReleaseShown(page, dialogs);
+      expect((await cells(page, '#approvals', 'alice@example.com')).slice(0, 2)).toEqual([
+        'alice@example.com',
+        'cli-local',
+      ]);
+      expect((await cells(page, '#approval-trail', 'decided')).slice(1, 4)).toEqual([
+        'decided',
+        'alice@example.com',
+        'cli-local',
+      ]);
+      expect(await page.locator('#timeline').textContent()).toContain(`promoted to prod/${repository}:1.4.0`);
+      expect((await cells(page, '#live', `prod/${repository}`)).slice(0, 2)).toEqual([`prod/${repository}`, '1.4.0']);
+      expect((await cells(page, '#live', `prod/${repository}`))[3]).toBe('live now');
+      await mkdir(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, 'report.png'), fullPage: true });
+      await page.close();
+    });
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * The outputs every release carries (issue 9 §6), through the real CLI against the persisted data
+ * of one `release-gate demo --auto-approve` run: `explain` replays every demo release identically
+ * from its stored policy and evidence, and shows the difference against a changed policy;
+ * `verify-vsa` verifies the VSA Promote attached with the local key and refuses another key;
+ * `report` writes the HTML report to the bucket and to `<work-dir>/reports/`.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { DEMO_SCENARIOS } from '../../cli/fixtures/scenarios.js';
+import { withLocalPorts } from '../../cli/local/local-store.js';
+import { explainDecision } from '../../lambdas/domain/workflow/explain.js';
+import { runCli } from '../support/cli-process.js';
+
+const StatusSchema = z.array(z.object({ repository: z.string(), digest: z.string(), state: z.string() }));
+
+describe('Commands: explain, report, verify-vsa (issue 9 §6)', () => {
+  let workDir = '';
+  let releases: z.infer<typeof StatusSchema> = [];
+  const promoted = (repository: string) => {
+    const found = releases.filter((r) => r.repository === repository && r.state === 'PROMOTED').at(0);
+    if (found === undefined) throw new Error(`${repository} was not promoted`);
+    return found;
+  };
+
+  beforeAll(async () => {
+    workDir = await mkdtemp(join(tmpdir(), 'rg-cli-outputs-'));
+    const demo = await runCli(['demo', '--auto-approve', '--work-dir', workDir], { timeoutMs: 240_000 });
+    if (demo.code !== 0) throw new Error(`the demo failed: ${demo.stdout}\n${demo.stderr}`);
+    const status = await runCli(['status', '--json', '--work-dir', workDir]);
+    releases = StatusSchema.parse(JSON.parse(status.stdout));
+  }, 300_000);
+  afterAll(() => (workDir === '' ? undefined : rm(workDir, { recursive: true, force: true })));
+
+  describe('explain', () => {
+    it('replays every demo release with the identical outcome and reasons', async () => {
+      // Prepare
+      expect(new Set(releases.map((r) => r.repository))).toEqual(new Set(DEMO_SCENARIOS.map((s) => s.repository)));
+
+      // Act: in-process on the persisted data (one CLI process per release would restart the stand-ins each time).
+      const explained = await withLocalPorts(workDir, (ports) =>
+        Promise.all(releases.map(async (r) => ({ r, x: await explainDecision(ports, r.repository, r.digest) }))),
+      );
+
+      // Assess
+      expect(explained).toHaveLength(releases.length);
+      for (const { r, x } of explained) {
+        expect(x.identical, r.repository).toBe(true);
+        expect(x.changedInputs, r.repository).toEqual([]);
+        expect(x.replayed, r.repository).toEqual(x.stored);
+        expect(x.stored.decision, r.repository).toBe(r.state === 'PROMOTED' ? 'PASS' : 'BLOCK');
+      }
+    }, 120_000);
+
+    it('says so through the CLI (exit 0)', async () => {
+      // Prepare
+      const good = promoted('demo/good');
+
+      // Act
+      const res = await runCli(['explain', good.digest, '--repository', 'demo/good', '--work-dir', workDir], {
+        timeoutMs: 60_000,
+      });
+
+      // Assess
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stdout).toMatch(/identical: the outcome and all \d+ reason\(s\)/);
+    }, 60_000);
+
+    it('shows the difference, and that the policy changed, when replayed against a changed policy', async () => {
+      // Prepare: the policy no longer requires a signature in production.
+      const state = JSON.parse(await readFile(join(workDir, 'local.json'), 'utf8'));
+      const changed = join(workDir, 'changed-policy.yaml');
+      const text = await readFile(state.policyPath, 'utf8');
+      await writeFile(changed, text.replace(/\n {10}- signature\n/, '\n'));
+      const unsigned = releases.find((r) => r.repository === 'demo/unsigned');
+      if (unsigned === undefined) throw new Error('no demo/unsigned release');
+
+      // Act
+      const res = await runCli(['explain', unsigned.digest, '--policy', changed, '--work-dir', workDir], {
+        timeoutMs: 60_000,
+      });
+
+      // Assess
+      expect(res.code, res.stderr).toBe(1);
+      expect(res.stdout).toContain('stored:   BLOCK');
+      expect(res.stdout).toContain('replayed: PASS');
+      expect(res.stdout).toMatch(/- only in the stored decision: signature: MISSING/);
+      expect(res.stdout).toMatch(/changed input: policy sha256:[0-9a-f]{64} → sha256:[0-9a-f]{64}/);
+    }, 60_000);
+  });
+
+  describe('verify-vsa', () => {
+    it('verifies the VSA Promote attached to demo/good in production with the local key', async () => {
+      // Prepare
+      const good = promoted('demo/good');
+      const ref = `oci-layout:${join(workDir, 'registry', 'prod', 'demo', 'good')}@${good.digest}`;
+
+      // Act
+      const res = await runCli(['verify-vsa', ref, '--json', '--work-dir', workDir], { timeoutMs: 60_000 });
+
+      // Assess
+      expect(res.code, res.stderr).toBe(0);
+      const out = JSON.parse(res.stdout);
+      expect(out.digest).toBe(good.digest);
+      expect(out.predicate).toMatchObject({
+        verificationResult: 'PASSED',
+        verifiedLevels: ['SLSA_BUILD_LEVEL_2'],
+        releaseGate: { stage: 'production', approvers: [{ person: 'alice@example.com' }] },
+      });
+      expect(out.predicate.inputAttestations.length).toBeGreaterThan(1);
+    }, 60_000);
+
+    it('refuses it with another key (exit 1)', async () => {
+      // Prepare
+      const good = promoted('demo/good');
+      const ref = `oci-layout:${join(workDir, 'registry', 'prod', 'demo', 'good')}@${good.digest}`;
+      const other = join(workDir, 'other.pub.pem');
+      const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      await writeFile(other, publicKey.export({ type: 'spki', format: 'pem' }));
+
+      // Act
+      const res = await runCli(['verify-vsa', ref, '--key', other, '--work-dir', workDir], { timeoutMs: 60_000 });
+
+      // Assess
+      expect(res.code).toBe(1);
+      expect(res.stderr).toContain('no DSSE signature verifies with a trusted key');
+    }, 60_000);
+  });
+
+  describe('report', () => {
+    it('writes the HTML report to the reports folder and the bucket, and prints both', async () => {
+      // Prepare
+      const good = promoted('demo/good');
+
+      // Act
+      const res = await runCli(
+        ['report', good.digest.slice(0, 20), '--repository', 'demo/good', '--json', '--work-dir', workDir],
+        {
+          timeoutMs: 60_000,
+        },
+      );
+
+      // Assess
+      expect(res.code, res.stderr).toBe(0);
+      const out = JSON.parse(res.stdout);
+      expect(out.path).toContain(join(workDir, 'reports'));
+      expect(out.uri).toMatch(/^s3:\/\/[^/]+\/evidence\/sha256\/[0-9a-f]{64}$/);
+      const html = await readFile(out.path, 'utf8');
+      expect(html).toContain(good.digest);
+      for (const id of ['evidence', 'diff', 'findings', 'eval', 'approvals', 'timeline', 'live']) {
+        expect(html, id).toContain(`id="${id}"`);
+      }
+      expect(html).toContain('approved by alice@example.com');
+    }, 60_000);
+  });
+});

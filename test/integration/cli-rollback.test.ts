@@ -1,0 +1,146 @@
+/**
+ * `release-gate revoke` and `release-gate rollback` end to end: the real CLI in a child process
+ * against the local stack a running gate published in `local.json` (its table, bucket, OCI layout
+ * registry, policy file and advisories folder), after the real workflow promoted two releases.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { buildScenarioImage } from '../../cli/fixtures/factory.js';
+import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
+import { writeLocalState } from '../../cli/local/state.js';
+import { runCli } from '../support/cli-process.js';
+import { gateRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
+
+const OutcomeLineSchema = z.object({ event: z.string().optional() });
+const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
+const REPO = 'demo/cli-rollback';
+const PROD = `prod/${REPO}`;
+
+describe('Command: release-gate revoke / rollback', () => {
+  const world = useLocalWorld({ approvals: { decision: 'approve', by: 'alice@example.com' } });
+
+  async function publish(w: LocalWorld): Promise<void> {
+    const policyPath = join(w.dir, 'policy.yaml');
+    await writeFile(policyPath, stringify(demoPolicy(w.keys)));
+    await writeLocalState(w.dir, {
+      pid: process.pid,
+      approvalBaseUrl: w.gate.approvalBaseUrl,
+      dynamoEndpoint: w.gate.standIns.dynamoEndpoint,
+      s3Endpoint: w.gate.standIns.s3Endpoint,
+      tableName: w.gate.standIns.tableName,
+      bucket: w.gate.standIns.bucket,
+      registryRoot: join(w.dir, 'registry'),
+      policyPath,
+      advisoriesDir: ADVISORIES,
+    });
+  }
+
+  const cli = (w: LocalWorld, ...args: string[]) => runCli([...args, '--work-dir', w.dir], { timeoutMs: 60_000 });
+  const live = async (w: LocalWorld) => (await w.registry.getManifest(PROD, 'live')).digest;
+
+  it('revokes the live release, rolls back in seconds, refuses the revoked one, and breaks glass with two people', async () => {
+    // Prepare: two releases promoted one after the other.
+    const w = world();
+    const first = await buildScenarioImage(
+      w.registry,
+      { repository: REPO, tag: '1.0.0', npmPackages: DEFAULT_NPM_PACKAGES },
+      w.keys,
+    );
+    expect(lastState((await gateRelease(w, REPO, '1.0.0')).exec)).toBe('Promoted');
+    const second = await buildScenarioImage(
+      w.registry,
+      { repository: REPO, tag: '1.1.0', npmPackages: DEFAULT_NPM_PACKAGES },
+      w.keys,
+    );
+    expect(lastState((await gateRelease(w, REPO, '1.1.0')).exec)).toBe('Promoted');
+    await publish(w);
+
+    // Act & Assess: revoke names the target.
+    const revoke = await cli(
+      w,
+      'revoke',
+      second.digest,
+      '--reason',
+      'CVE-2026-1 in the base',
+      '--by',
+      'carol@example.com',
+    );
+    expect(revoke.stderr).toBe('');
+    expect(revoke.code).toBe(0);
+    expect(revoke.stdout).toContain(`revoked: ${REPO}@${second.digest}`);
+    expect(revoke.stdout).toContain(`rollback target: ${first.digest}`);
+    const twice = await cli(w, 'revoke', second.digest, '--reason', 'again', '--by', 'carol@example.com');
+    expect(twice.stdout).toContain('already revoked (the first record stays)');
+    expect(twice.stdout).toContain('CVE-2026-1 in the base');
+
+    // Rollback by the production repository's name: re-verified, the live tag moves back.
+    const rollback = await cli(w, 'rollback', PROD, '--by', 'carol@example.com', '--reason', 'revoked');
+    expect(rollback.stderr).toBe('');
+    expect(rollback.code).toBe(0);
+    expect(rollback.stdout).toContain(`rolled back: ${PROD}:live → ${first.digest} (was ${second.digest})`);
+    expect(rollback.stdout).toContain('re-verified: signature PASS, provenance PASS, scan PASS');
+    expect(rollback.stdout).toMatch(/took \d+\.\d\d s, re-verification included/);
+    expect(await live(w)).toBe(first.digest);
+
+    // The revoked release is refused; break-glass needs an approver, then goes through.
+    const refused = await cli(w, 'rollback', REPO, '--to', second.digest, '--by', 'carol@example.com');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('REFUSED');
+    expect(refused.stdout).toMatch(/- revoked at .* by carol@example.com \(local, unauthenticated\): CVE-2026-1/);
+    const noApprover = await cli(
+      w,
+      'rollback',
+      REPO,
+      '--to',
+      second.digest,
+      '--by',
+      'carol@example.com',
+      '--break-glass',
+      '--reason',
+      'outage',
+    );
+    expect(noApprover.code).toBe(2);
+    expect(noApprover.stderr).toContain('break-glass refused: it needs an approver');
+    const glass = await cli(
+      w,
+      'rollback',
+      REPO,
+      '--to',
+      second.digest,
+      '--by',
+      'carol@example.com',
+      '--break-glass',
+      '--reason',
+      'outage',
+      '--approved-by',
+      'bob@example.com',
+    );
+    expect(glass.code).toBe(0);
+    expect(glass.stdout).toContain(
+      'BREAK-GLASS by carol@example.com (local, unauthenticated), approved by bob@example.com',
+    );
+    expect(await live(w)).toBe(second.digest);
+
+    // Visible in status, and announced.
+    const status = await cli(w, 'status', second.digest);
+    expect(status.stdout).toContain('REVOKED at');
+    expect(status.stdout).toMatch(
+      /BREAK-GLASS approved by bob@example.com \(local, unauthenticated\): outage; overrode: revoked at/,
+    );
+    const outcomes = (await readFile(join(w.dir, 'outcomes.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => OutcomeLineSchema.parse(JSON.parse(l)));
+    expect(outcomes.flatMap((o) => (o.event === undefined ? [] : [o.event]))).toEqual([
+      'Release Revoked',
+      'Release Revoked',
+      'Release Rolled Back',
+      'Release Rolled Back',
+      'Break Glass Used',
+    ]);
+  }, 300_000);
+});
