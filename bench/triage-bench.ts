@@ -146,20 +146,46 @@ class ReadCounter {
   public bytes = 0;
   public requests = 0;
   public items = 0;
+  /** Bytes by what was read: the operation and the key's prefix (`GetItem REL# META`, `Query PKG#`). */
+  public byRead = new Map<string, number>();
   public reset(): void {
     this.bytes = 0;
     this.requests = 0;
     this.items = 0;
+    this.byRead = new Map();
   }
   public readonly middleware: Parameters<DynamoDBClient['middlewareStack']['add']>[0] = (next) => async (args) => {
     const result = await next(args);
     const response = result.response as { headers?: Record<string, string> };
     const output = (result.output ?? {}) as { Count?: number; Item?: unknown };
+    const bytes = Number(response.headers?.['content-length'] ?? 0);
     this.requests++;
-    this.bytes += Number(response.headers?.['content-length'] ?? 0);
+    this.bytes += bytes;
+    const label = readLabel(args.request);
+    this.byRead.set(label, (this.byRead.get(label) ?? 0) + bytes);
     this.items += output.Count ?? (output.Item === undefined ? 0 : 1);
     return result;
   };
+}
+
+/** `GetItem REL# META`, `Query TRACK#`: the operation and the key it read, from the request. */
+function readLabel(request: unknown): string {
+  const { headers, body } = request as { headers?: Record<string, string>; body?: unknown };
+  const op = headers?.['x-amz-target']?.split('.')[1] ?? 'unknown';
+  let key: {
+    Key?: { pk?: { S?: string }; sk?: { S?: string } };
+    ExpressionAttributeValues?: Record<string, { S?: string }>;
+  };
+  try {
+    const text =
+      typeof body === 'string' ? body : body instanceof Uint8Array ? new TextDecoder().decode(body) : String(body);
+    key = JSON.parse(text);
+  } catch {
+    key = {};
+  }
+  const pk = key.Key?.pk?.S ?? key.ExpressionAttributeValues?.[':pk']?.S ?? '';
+  const sk = key.Key?.sk?.S;
+  return `${op} ${pk.split('#')[0]}#${sk === undefined ? '' : ` ${sk}`}`;
 }
 
 interface Row {
@@ -168,6 +194,7 @@ interface Row {
   readonly requests: number;
   readonly items: number;
   readonly bytes: number;
+  readonly byRead: ReadonlyMap<string, number>;
   readonly latencies: readonly number[];
 }
 
@@ -272,7 +299,7 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
     for (const [label, question] of questions) {
       await triage(store, question); // warm-up
       const latencies: number[] = [];
-      let last = { releases: 0, requests: 0, items: 0, bytes: 0 };
+      let last = { releases: 0, requests: 0, items: 0, bytes: 0, byRead: new Map<string, number>() };
       for (let i = 0; i < opts.repeats; i++) {
         counter.reset();
         const s = performance.now();
@@ -283,6 +310,7 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
           requests: counter.requests,
           items: counter.items,
           bytes: counter.bytes,
+          byRead: counter.byRead,
         };
       }
       rows.push({ label, ...last, latencies });
@@ -360,6 +388,10 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
         `Brute-force scan for openssl: ${kib(brute.bytes)} read in ${ms(Math.round(brute.ms))}, ${brute.matched} releases matched`,
         '(without the version check). A question that matches every release still reads each matched release, its',
         'revocation and its track: its bytes grow with the releases matched, not with the components of each.',
+        `Bytes read by the first question, by read: ${[...(rows[0]?.byRead ?? [])]
+          .sort((a, b) => b[1] - a[1])
+          .map(([label, bytes]) => `${label} ${bytesText(bytes)}`)
+          .join('; ')}.`,
         'dynalite and s3rver run in this process on shared cores: latencies are stand-in figures, not DynamoDB/S3 ones.',
       ],
     };
