@@ -385,7 +385,7 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
         ),
       ],
       notes: [
-        `Brute-force scan for openssl: ${kib(brute.bytes)} read in ${ms(Math.round(brute.ms))}, ${brute.matched} releases matched`,
+        `Brute-force scan for openssl: ${kib(brute.bytes)} read in ${ms(Math.round(brute.ms))}, ${brute.matched.toLocaleString('en-US')} releases matched`,
         '(without the version check). A question that matches every release still reads each matched release, its',
         'revocation and its track: its bytes grow with the releases matched, not with the components of each.',
         `Bytes read by the first question, by read: ${[...(rows[0]?.byRead ?? [])]
