@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --releases N] [-- --quick] [-- --fuzz] [-- --fuzz-inputs N]`: prints throughput and latency figures of
- * the gate on the embedded stack, SBOM parsing, OSV matching and the evidence store, then the fuzz
- * profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile. Figures only, no
+ * `npm run bench [-- --releases N] [-- --quick] [-- --fuzz] [-- --fuzz-inputs N] [-- --only NAME]`: prints throughput and
+ * latency figures of the gate on the embedded stack, SBOM parsing, OSV matching, the evidence store and triage, then
+ * the fuzz profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile, `--only NAME` only that section
+ * (gate, sbom, osv, store, triage, fuzz). Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
 import '../cli/local/quiet-logs.js';
@@ -14,6 +15,7 @@ import { benchOsv } from './osv-bench.js';
 import { formatSection, mib, ms, type Section } from './report.js';
 import { benchSbom } from './sbom-bench.js';
 import { benchStore } from './store-bench.js';
+import { benchTriage } from './triage-bench.js';
 
 interface BenchConfig {
   readonly releases: number;
@@ -21,6 +23,8 @@ interface BenchConfig {
   readonly fuzzInputs: number;
   /** `--fuzz`: run only the fuzz profile. */
   readonly fuzzOnly?: boolean;
+  /** `--only NAME`: run only that section. */
+  readonly only?: string;
   readonly sequential: number;
   readonly sbomComponents: number;
   readonly osvComponents: number;
@@ -29,6 +33,10 @@ interface BenchConfig {
   readonly purls: number;
   readonly queries: number;
   readonly minMs: number;
+  /** Triage: releases × components each, and runs of each question. */
+  readonly triageReleases: number;
+  readonly triageComponents: number;
+  readonly triageRepeats: number;
 }
 
 /** The fuzz profile's default size: at least 100,000 inputs over every entry point. */
@@ -45,6 +53,10 @@ const FULL: BenchConfig = {
   purls: 10_000,
   queries: 500,
   minMs: 400,
+  triageReleases: 2_000,
+  // The issue names 500: dynalite writes 2,000 to 5,000 index items/s here, so 1.5 M items would take 5 to 12 min.
+  triageComponents: 100,
+  triageRepeats: 20,
 };
 
 const QUICK: BenchConfig = {
@@ -58,6 +70,9 @@ const QUICK: BenchConfig = {
   purls: 2_000,
   queries: 100,
   minMs: 150,
+  triageReleases: 200,
+  triageComponents: 100,
+  triageRepeats: 20,
 };
 
 class UsageError extends Error {
@@ -65,7 +80,13 @@ class UsageError extends Error {
 }
 
 function config(argv: readonly string[]): BenchConfig {
-  let values: { releases?: string | undefined; quick: boolean; fuzz: boolean; 'fuzz-inputs'?: string | undefined };
+  let values: {
+    releases?: string | undefined;
+    quick: boolean;
+    fuzz: boolean;
+    'fuzz-inputs'?: string | undefined;
+    only?: string | undefined;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -74,12 +95,17 @@ function config(argv: readonly string[]): BenchConfig {
         quick: { type: 'boolean', default: false },
         fuzz: { type: 'boolean', default: false },
         'fuzz-inputs': { type: 'string' },
+        only: { type: 'string' },
       },
     }));
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
-  const base = { ...(values.quick ? QUICK : FULL), fuzzOnly: values.fuzz };
+  const base = {
+    ...(values.quick ? QUICK : FULL),
+    fuzzOnly: values.fuzz,
+    ...(values.only === undefined ? {} : { only: values.only }),
+  };
   const fuzzInputs = values['fuzz-inputs'];
   if (fuzzInputs !== undefined) {
     const inputs = Number(fuzzInputs);
@@ -133,12 +159,35 @@ async function main(): Promise<void> {
           concurrency: 8,
         }),
     ],
+    [
+      'triage',
+      () =>
+        benchTriage({
+          releases: cfg.triageReleases,
+          components: cfg.triageComponents,
+          repeats: cfg.triageRepeats,
+          log: progress,
+          ...(cfg.triageComponents < 500 && {
+            sizeNote: [
+              `Hence ${cfg.triageComponents} components per release, not 500: the index bytes a question reads do not grow with the`,
+              `other packages of a release, the SBOM bytes do, so with 500 the ratios would be ~${Math.round(500 / cfg.triageComponents)}× higher.`,
+            ],
+          }),
+        }),
+    ],
   ];
   const fuzz: [string, () => Promise<Section>] = [
     'fuzz',
     () => benchFuzz({ total: cfg.fuzzInputs, seed: Date.now() % 2 ** 31, log: progress }),
   ];
-  for (const [name, run] of cfg.fuzzOnly ? [fuzz] : [...sections, fuzz]) {
+  const all = [...sections, fuzz];
+  if (cfg.only !== undefined && !all.some(([name]) => name === cfg.only)) {
+    throw new UsageError(
+      `--only must be one of ${all.map(([name]) => name).join(', ')}, got ${JSON.stringify(cfg.only)}`,
+    );
+  }
+  const chosen = cfg.only !== undefined ? all.filter(([name]) => name === cfg.only) : cfg.fuzzOnly ? [fuzz] : all;
+  for (const [name, run] of chosen) {
     const s0 = performance.now();
     progress(`[bench] ${name}…`);
     out(formatSection(await run()));
@@ -150,7 +199,7 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   const text =
     err instanceof UsageError
-      ? `${err.message}\nUsage: npm run bench [-- --quick] [-- --releases N] [-- --fuzz] [-- --fuzz-inputs N]`
+      ? `${err.message}\nUsage: npm run bench [-- --quick] [-- --releases N] [-- --fuzz] [-- --fuzz-inputs N] [-- --only NAME]`
       : err instanceof Error
         ? (err.stack ?? err.message)
         : String(err);

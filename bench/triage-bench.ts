@@ -1,0 +1,409 @@
+import { createHash } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startStandIns } from '../cli/local/stand-ins.js';
+import { awsClients } from '../lambdas/adapters/aws/clients.js';
+import { DynamoReleaseStore } from '../lambdas/adapters/store/dynamo-release-store.js';
+import { S3DocumentStore } from '../lambdas/adapters/store/s3-document-store.js';
+import { OsvRecordSchema } from '../lambdas/domain/osv/schema.js';
+import type { SourcePackage } from '../lambdas/domain/package-index.js';
+import { type TriageQuestion, triage } from '../lambdas/domain/triage/triage.js';
+import type { Digest } from '../lambdas/domain/types.js';
+import { formatTable, kib, ms, percentile, type Section } from './report.js';
+
+export interface TriageBenchOptions {
+  readonly releases: number;
+  /** Components in each release's SBOM (and so in its package index). */
+  readonly components: number;
+  /** Runs of each triage question, for p50/p95. */
+  readonly repeats: number;
+  readonly log: (line: string) => void;
+  /** Why the size is below what the issue names, when it is (printed in the method text). */
+  readonly sizeNote?: readonly string[];
+}
+
+/** One component of a synthetic release: its purl, and its source package for deb and apk. */
+interface BenchComponent {
+  readonly type: 'npm' | 'pypi' | 'deb' | 'apk';
+  readonly name: string;
+  readonly version: string;
+  readonly purl: string;
+  readonly source?: { readonly name: string; readonly purl: string };
+}
+
+const TYPES = ['npm', 'pypi', 'deb', 'apk'] as const;
+/** Groups of the "rare" packages: release r carries group r % RARE_GROUPS, so each is in 1 % of releases. */
+const RARE_GROUPS = 100;
+const REPOSITORIES = 20;
+
+const digestOf = (text: string): Digest => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
+/** A component of `type` named `name` at a version that varies with `v`; deb/apk get a source package. */
+function component(type: BenchComponent['type'], name: string, v: number, source?: string): BenchComponent {
+  switch (type) {
+    case 'npm':
+      return { type, name, version: `1.${v % 7}.${v % 13}`, purl: `pkg:npm/${name}@1.${v % 7}.${v % 13}` };
+    case 'pypi':
+      return { type, name, version: `2.${v % 5}.${v % 11}`, purl: `pkg:pypi/${name}@2.${v % 5}.${v % 11}` };
+    case 'deb':
+      return distroComponent('deb', 'debian', name, `3.0.${v % 17}-1~deb12u${v % 3}`, source ?? `${name}-src`);
+    case 'apk':
+      return distroComponent('apk', 'alpine', name, `1.36.${v % 9}-r${v % 4}`, source ?? `${name}-origin`);
+  }
+}
+
+/** A distribution binary with the source package (deb Source, apk origin) it was built from. */
+function distroComponent(
+  type: 'deb' | 'apk',
+  namespace: string,
+  name: string,
+  version: string,
+  source: string,
+): BenchComponent {
+  const qualifiers = type === 'deb' ? 'arch=amd64&distro=debian-12' : 'arch=x86_64&distro=alpine-3.20';
+  return {
+    type,
+    name,
+    version,
+    purl: `pkg:${type}/${namespace}/${name}@${version}?${qualifiers}`,
+    source: { name: source, purl: `pkg:${type}/${namespace}/${source}@${version}` },
+  };
+}
+
+/**
+ * The components of release `r`: a fifth in every release (openssl's binaries, lodash, requests,
+ * busybox and generic ones), 30 % from the rare group of the release (each such package in 1 % of
+ * releases), the rest only in this release. Versions vary with the release, so ranges split them.
+ */
+function componentsOf(r: number, m: number): BenchComponent[] {
+  const out: BenchComponent[] = [
+    component('deb', 'libssl3', r, 'openssl'),
+    component('deb', 'openssl', r, 'openssl'),
+    component('npm', 'lodash', r),
+    component('pypi', 'requests', r),
+    component('apk', 'busybox', r),
+  ];
+  const common = Math.round(m * 0.2);
+  const rare = Math.round(m * 0.3);
+  for (let k = out.length; k < common; k++) out.push(component(TYPES[k % 4] ?? 'npm', `common-${k}`, r + k));
+  const group = r % RARE_GROUPS;
+  for (let k = 0; k < rare; k++) out.push(component(TYPES[k % 4] ?? 'npm', `rare-${group}-${k}`, r + k));
+  for (let k = out.length; k < m; k++) out.push(component(TYPES[k % 4] ?? 'npm', `only-${r}-${k}`, k));
+  return out;
+}
+
+/**
+ * The release's SBOM as Trivy writes a CycloneDX 1.6 one (bom-ref, purl, licence, package type and
+ * source-package properties), so that its size, and the brute-force scan over it, are realistic.
+ */
+function cycloneDxOf(r: number, components: readonly BenchComponent[]): Uint8Array {
+  const bom = {
+    $schema: 'http://cyclonedx.org/schema/bom-1.6.schema.json',
+    bomFormat: 'CycloneDX',
+    specVersion: '1.6',
+    serialNumber: `urn:uuid:00000000-0000-4000-8000-${r.toString(16).padStart(12, '0')}`,
+    version: 1,
+    metadata: {
+      timestamp: '2026-11-20T09:00:00Z',
+      component: { type: 'container', 'bom-ref': 'image', name: `bench/triage-${r % REPOSITORIES}`, version: `${r}` },
+    },
+    components: components.map((c, i) => ({
+      type: 'library',
+      'bom-ref': `${c.purl}#${i}`,
+      name: c.name,
+      version: c.version,
+      purl: c.purl,
+      licenses: [{ license: { id: 'MIT' } }],
+      properties: [
+        {
+          name: 'aquasecurity:trivy:PkgType',
+          value: c.type === 'deb' ? 'debian' : c.type === 'apk' ? 'alpine' : c.type,
+        },
+        ...(c.source === undefined
+          ? []
+          : [
+              { name: 'aquasecurity:trivy:SrcName', value: c.source.name },
+              { name: 'aquasecurity:trivy:SrcVersion', value: c.version },
+            ]),
+      ],
+    })),
+  };
+  return new TextEncoder().encode(JSON.stringify(bom));
+}
+
+/** Runs `task(i)` for i < count with at most `concurrency` in flight. */
+async function inPool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return performance.now() - t0;
+}
+
+/** DynamoDB response bytes and requests, counted on the client (what triage actually reads). */
+class ReadCounter {
+  public bytes = 0;
+  public requests = 0;
+  public items = 0;
+  /** Bytes by what was read: the operation and the key's prefix (`GetItem REL# META`, `Query PKG#`). */
+  public byRead = new Map<string, number>();
+  public reset(): void {
+    this.bytes = 0;
+    this.requests = 0;
+    this.items = 0;
+    this.byRead = new Map();
+  }
+  public readonly middleware: Parameters<DynamoDBClient['middlewareStack']['add']>[0] = (next) => async (args) => {
+    const result = await next(args);
+    const response = result.response as { headers?: Record<string, string> };
+    const output = (result.output ?? {}) as { Count?: number; Item?: unknown };
+    const bytes = Number(response.headers?.['content-length'] ?? 0);
+    this.requests++;
+    this.bytes += bytes;
+    const label = readLabel(args.request);
+    this.byRead.set(label, (this.byRead.get(label) ?? 0) + bytes);
+    this.items += output.Count ?? (output.Item === undefined ? 0 : 1);
+    return result;
+  };
+}
+
+/** `GetItem REL# META`, `Query TRACK#`: the operation and the key it read, from the request. */
+function readLabel(request: unknown): string {
+  const { headers, body } = request as { headers?: Record<string, string>; body?: unknown };
+  const op = headers?.['x-amz-target']?.split('.')[1] ?? 'unknown';
+  let key: {
+    Key?: { pk?: { S?: string }; sk?: { S?: string } };
+    ExpressionAttributeValues?: Record<string, { S?: string }>;
+  };
+  try {
+    const text =
+      typeof body === 'string' ? body : body instanceof Uint8Array ? new TextDecoder().decode(body) : String(body);
+    key = JSON.parse(text);
+  } catch {
+    key = {};
+  }
+  const pk = key.Key?.pk?.S ?? key.ExpressionAttributeValues?.[':pk']?.S ?? '';
+  const sk = key.Key?.sk?.S;
+  return `${op} ${pk.split('#')[0]}#${sk === undefined ? '' : ` ${sk}`}`;
+}
+
+interface Row {
+  readonly label: string;
+  readonly releases: number;
+  readonly requests: number;
+  readonly items: number;
+  readonly bytes: number;
+  readonly byRead: ReadonlyMap<string, number>;
+  readonly latencies: readonly number[];
+}
+
+/**
+ * Section: triage ("which releases contain X") through the real triage function and
+ * DynamoReleaseStore on dynalite, against reading every release's SBOM from s3rver.
+ */
+export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
+  const standIns = await startStandIns();
+  const clients = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
+  const counter = new ReadCounter();
+  clients.dynamodb.middlewareStack.add(counter.middleware, {
+    step: 'deserialize',
+    priority: 'high',
+    name: 'benchReadCounter',
+  });
+  const store = new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: standIns.tableName });
+  const docs = new S3DocumentStore({ client: clients.s3, bucket: standIns.bucket });
+  try {
+    const n = opts.releases;
+    const repo = (r: number) => `bench/triage-${r % REPOSITORIES}`;
+    const digest = (r: number) => digestOf(`triage release ${r}`);
+    const at = (r: number) => new Date(Date.UTC(2026, 0, 1) + r * 3_600_000).toISOString();
+    const sbomDigests: Digest[] = new Array(n);
+    let sbomBytes = 0;
+    let indexItems = 0;
+
+    const populate = { releases: 0, index: 0, sboms: 0, promotions: 0 };
+    populate.releases = await inPool(n, 8, async (r) => {
+      await store.recordRelease({
+        repository: repo(r),
+        digest: digest(r),
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        tag: `1.${r}.0`,
+        stage: 'production',
+        platforms: [],
+        state: 'RECORDED',
+        executionName: `triage-${r}`,
+        recordedAt: at(r),
+      });
+    });
+    opts.log(`[triage] ${n} releases recorded in ${ms(Math.round(populate.releases))}`);
+    populate.index = await inPool(n, 4, async (r) => {
+      const components = componentsOf(r, opts.components);
+      const sources: SourcePackage[] = components.flatMap((c) =>
+        c.source === undefined ? [] : [{ purl: c.source.purl, binary: c.purl }],
+      );
+      indexItems += components.length + new Set(sources.map((s) => s.purl)).size;
+      await store.indexPackages(
+        repo(r),
+        digest(r),
+        components.map((c) => c.purl),
+        sources,
+      );
+      if (r % 200 === 199) opts.log(`[triage] indexed ${r + 1} releases`);
+    });
+    opts.log(`[triage] ${indexItems} index items in ${ms(Math.round(populate.index))}`);
+    populate.sboms = await inPool(n, 4, async (r) => {
+      const bytes = cycloneDxOf(r, componentsOf(r, opts.components));
+      sbomBytes += bytes.length;
+      sbomDigests[r] = await docs.put(bytes, 'application/vnd.cyclonedx+json');
+    });
+    // The promotion track: every release promoted in turn, so each repository's latest is live.
+    populate.promotions = await inPool(n, 8, async (r) => {
+      await store.appendPromotion({
+        repository: repo(r),
+        digest: digest(r),
+        promotedAt: at(r),
+        targetRepository: `prod/${repo(r)}`,
+        tag: `1.${r}.0`,
+      });
+    });
+
+    const advisory = OsvRecordSchema.parse({
+      id: 'BENCH-ADVISORY-1',
+      affected: [
+        { package: { ecosystem: 'npm', name: 'lodash' }, ranges: [ev('1.3.0')] },
+        { package: { ecosystem: 'PyPI', name: `rare-7-1` }, ranges: [ev('2.3.0')] },
+        { package: { ecosystem: 'Debian:12', name: 'openssl' }, ranges: [ev('3.0.5-1~deb12u0')] },
+      ],
+    });
+    const questions: [string, TriageQuestion, (c: BenchComponent) => boolean][] = [
+      [
+        'openssl (deb source, every release) <3.0.9',
+        { kind: 'range', purl: 'pkg:deb/debian/openssl', range: '<3.0.9' },
+        (c) => c.source?.name === 'openssl' && c.type === 'deb',
+      ],
+      ['rare-7-0 (npm, 1 % of releases)', { kind: 'range', purl: 'pkg:npm/rare-7-0' }, (c) => c.name === 'rare-7-0'],
+      [
+        'not-there (pypi, no release) <1.0',
+        { kind: 'range', purl: 'pkg:pypi/not-there', range: '<1.0' },
+        (c) => c.name === 'not-there',
+      ],
+      [
+        'OSV advisory, 3 packages (npm, PyPI, Debian)',
+        { kind: 'advisory', advisory },
+        (c) => ['lodash', 'rare-7-1', 'openssl'].includes(c.source?.name ?? c.name),
+      ],
+    ];
+
+    const rows: Row[] = [];
+    for (const [label, question] of questions) {
+      await triage(store, question); // warm-up
+      const latencies: number[] = [];
+      let last = { releases: 0, requests: 0, items: 0, bytes: 0, byRead: new Map<string, number>() };
+      for (let i = 0; i < opts.repeats; i++) {
+        counter.reset();
+        const s = performance.now();
+        const answer = await triage(store, question);
+        latencies.push(performance.now() - s);
+        last = {
+          releases: answer.releases.length,
+          requests: counter.requests,
+          items: counter.items,
+          bytes: counter.bytes,
+          byRead: counter.byRead,
+        };
+      }
+      rows.push({ label, ...last, latencies });
+    }
+
+    // Brute force: read every SBOM and look for the package in memory, once per question shape
+    // (the bytes read are the same for every question: all of them).
+    const brute = { bytes: 0, ms: 0, matched: 0 };
+    const b0 = performance.now();
+    const wanted = questions[0]?.[2] ?? (() => false);
+    await inPool(n, 8, async (r) => {
+      const bytes = await docs.get(sbomDigests[r] ?? digest(r));
+      brute.bytes += bytes.length;
+      const bom = JSON.parse(new TextDecoder().decode(bytes)) as {
+        components: { name: string; purl: string; properties: { name: string; value: string }[] }[];
+      };
+      const hit = bom.components.some((c) =>
+        wanted({
+          type: c.purl.startsWith('pkg:deb/') ? 'deb' : 'npm',
+          name: c.name,
+          version: '',
+          purl: c.purl,
+          source: {
+            name: c.properties.find((p) => p.name === 'aquasecurity:trivy:SrcName')?.value ?? '',
+            purl: '',
+          },
+        }),
+      );
+      if (hit) brute.matched++;
+    });
+    brute.ms = performance.now() - b0;
+
+    return {
+      title: '5. Triage: which releases contain a package (package index vs reading every SBOM)',
+      method: [
+        `${n.toLocaleString('en-US')} releases × ${opts.components} components in ${REPOSITORIES} repositories, each promoted in turn (a promotion track`,
+        'for live windows); npm, PyPI, deb and apk components, deb/apk with source packages. A fifth of the packages are in',
+        `every release, 30 % in 1 % of them, the rest in one. ${indexItems.toLocaleString('en-US')} package-index items written through`,
+        `DynamoReleaseStore.indexPackages (BatchWrite ×25) on dynalite in ${ms(Math.round(populate.index))}; releases in ${ms(Math.round(populate.releases))},`,
+        `promotions in ${ms(Math.round(populate.promotions))}; ${n.toLocaleString('en-US')} CycloneDX SBOMs (${kib(sbomBytes)}, ${kib(sbomBytes / n)} each) in s3rver through`,
+        `S3DocumentStore in ${ms(Math.round(populate.sboms))}. Each question runs through the real triage() ${opts.repeats} times after a warm-up;`,
+        'bytes read are DynamoDB response bodies (content-length) counted by a middleware on the SDK client, requests',
+        'and items likewise. Brute force: every SBOM read from s3rver, parsed and searched in memory, once.',
+        `Index writes ran at ${Math.round((indexItems * 1000) / populate.index).toLocaleString('en-US')} items/s: 2,000 releases × 500 components (~1.5 M items with`,
+        `source packages) would take ~${Math.round((1_500_000 * populate.index) / indexItems / 60_000)} min to populate here.`,
+        ...(opts.sizeNote ?? []),
+      ],
+      tables: [
+        formatTable(
+          [
+            { header: 'question' },
+            { header: 'releases' },
+            { header: 'requests' },
+            { header: 'items read' },
+            { header: 'bytes read' },
+            { header: 'p50' },
+            { header: 'p95' },
+            { header: 'brute-force bytes' },
+            { header: 'fewer bytes' },
+          ],
+          rows.map((r) => [
+            r.label,
+            r.releases,
+            r.requests,
+            r.items,
+            bytesText(r.bytes),
+            ms(percentile(r.latencies, 50)),
+            ms(percentile(r.latencies, 95)),
+            kib(brute.bytes),
+            `${Math.round(brute.bytes / Math.max(1, r.bytes)).toLocaleString('en-US')}×`,
+          ]),
+        ),
+      ],
+      notes: [
+        `Brute-force scan for openssl: ${kib(brute.bytes)} read in ${ms(Math.round(brute.ms))}, ${brute.matched.toLocaleString('en-US')} releases matched`,
+        '(without the version check). A question that matches every release still reads each matched release, its',
+        'revocation and its track: its bytes grow with the releases matched, not with the components of each.',
+        `Bytes read by the first question, by read: ${[...(rows[0]?.byRead ?? [])]
+          .sort((a, b) => b[1] - a[1])
+          .map(([label, bytes]) => `${label} ${bytesText(bytes)}`)
+          .join('; ')}.`,
+        'dynalite and s3rver run in this process on shared cores: latencies are stand-in figures, not DynamoDB/S3 ones.',
+      ],
+    };
+  } finally {
+    clients.dynamodb.destroy();
+    clients.s3.destroy();
+    await standIns.stop();
+  }
+}
+
+const bytesText = (bytes: number) => (bytes < 1024 ? `${bytes} B` : kib(bytes));
+
+function ev(fixed: string) {
+  return { type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] };
+}
