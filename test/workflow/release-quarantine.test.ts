@@ -110,3 +110,39 @@ describe('Workflow: release from quarantine', () => {
     expect(await liveDigest(w)).toBe(first.digest);
   }, 300_000);
 });
+
+describe('Workflow: release from quarantine of a release whose evidence passes', () => {
+  const world = useLocalWorld({ approvals: { decision: 'reject', by: 'alice@example.com' } });
+
+  it('does not break glass: it must go through approval, which is refused until the re-run is built', async () => {
+    // Prepare: a good release quarantined only because its approver rejected it.
+    const w = world();
+    const built = await buildScenarioImage(
+      w.registry,
+      { repository: 'demo/rejected-app', tag: '1.0.0', npmPackages: DEFAULT_NPM_PACKAGES },
+      w.keys,
+    );
+    expect(lastState((await gateRelease(w, 'demo/rejected-app', '1.0.0')).exec)).toBe('Quarantined');
+
+    // Act
+    const out = await releaseFromQuarantine(
+      { ...w.deps.gate, advisories: await loadAdvisories(ADVISORIES) },
+      {
+        repository: 'demo/rejected-app',
+        digest: built.digest,
+        reason: 'rejected by mistake',
+        operator: OPS,
+        breakGlass: { reason: 'outage', approver: BOB },
+      },
+    );
+
+    // Assess: re-verified clean, refused with the reason, nothing promoted or announced.
+    expect(out.outcome).toBe('REFUSED');
+    expect(out.outcome === 'REFUSED' && out.reasons).toEqual([
+      expect.stringMatching(/must go through approval as usual; re-running the gate .* is not supported yet/),
+    ]);
+    expect(out.outcome === 'REFUSED' && out.reverification?.ok).toBe(true);
+    expect(await w.deps.gate.store.listPromotions('demo/rejected-app')).toEqual([]);
+    expect(w.gate.outcomes.filter((e) => e.type === 'Break Glass Used')).toEqual([]);
+  }, 300_000);
+});
