@@ -19,7 +19,13 @@ import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { approvalTrailLines } from './approval-trail.js';
 import { API_URL_ENV, answerOnAws, signingRegion } from './commands/approve-aws.js';
 import { EXPLAIN_HELP, EXPLAIN_USAGE, parseExplainArgs, runExplain } from './commands/explain.js';
-import { INCIDENT_USAGE, incidentStatus, runRevoke, runRollback } from './commands/incident.js';
+import {
+  INCIDENT_USAGE,
+  incidentStatus,
+  runReleaseFromQuarantine,
+  runRevoke,
+  runRollback,
+} from './commands/incident.js';
 import { parseReportArgs, REPORT_HELP, REPORT_USAGE, runReport } from './commands/report.js';
 import { parseTriageArgs, runTriage, TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
@@ -77,6 +83,8 @@ async function main(argv: string[]): Promise<number> {
       return runRevoke(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
     case 'rollback':
       return runRollback(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
+    case 'release':
+      return runReleaseFromQuarantine(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
     case 'verify-bundle':
       return runVerifyBundle(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'explain':

@@ -1,5 +1,5 @@
 /**
- * `release-gate revoke` and `release-gate rollback` against the local stack (lambdas/domain/incident).
+ * `release-gate revoke`, `release-gate rollback` and `release-gate release` against the local stack (lambdas/domain/incident).
  * They read the state a local gate published (cli/local/state.ts): its table and bucket, its OCI
  * layout registry, its policy file and its advisories folder. Events and notifications go to
  * `<work dir>/outcomes.jsonl` (cli/local/outcome-log.ts).
@@ -18,19 +18,24 @@ import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
 import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
 import { InvalidInputError, NotFoundError } from '../../lambdas/domain/errors.js';
+import { type ReleaseOutcome, releaseFromQuarantine } from '../../lambdas/domain/incident/release.js';
+import type { ReverifyDeps } from '../../lambdas/domain/incident/reverify.js';
 import { revokeRelease } from '../../lambdas/domain/incident/revoke.js';
 import { type RollbackOutcome, rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
 import { gatedRepositoryOf } from '../../lambdas/domain/incident/track.js';
 import { type ReleaseStore, systemClock } from '../../lambdas/domain/ports.js';
 import { DigestSchema } from '../../lambdas/domain/types.js';
 import type { ApprovalIdentity } from '../../lambdas/domain/workflow/decide-approval.js';
-import { withLocalStack } from '../local/local-store.js';
+import { type LocalStack, withLocalStack } from '../local/local-store.js';
 import { localOutcomeLog } from '../local/outcome-log.js';
 import { printable } from '../printable.js';
 
 export const INCIDENT_USAGE = `  release-gate revoke <digest> --reason TEXT [--repository NAME] [--by NAME] [--json] [--work-dir DIR]
   release-gate rollback <repository> [--to DIGEST] [--reason TEXT] [--by NAME] [--advisories DIR] [--json]
-                        [--break-glass --reason TEXT --approved-by NAME] [--work-dir DIR]`;
+                        [--break-glass --reason TEXT --approved-by NAME] [--work-dir DIR]
+  release-gate release <digest> --reason TEXT [--repository NAME] [--by NAME] [--advisories DIR] [--json]
+                        [--break-glass --approved-by NAME] [--work-dir DIR]
+      (a QUARANTINED release, re-verified today; refused with the reasons unless a break-glass)`;
 
 export interface IncidentIo {
   readonly stdout: { write(s: string): unknown };
@@ -111,26 +116,72 @@ export async function runRevoke(args: readonly string[], defaultWorkDir: string,
   });
 }
 
+/** Re-verification against the local stack: its registry, revocation list and advisories folder. */
+async function incidentDeps(
+  workDir: string,
+  { store, documents, state }: Pick<LocalStack, 'store' | 'documents' | 'state'>,
+  policy: ReverifyDeps['policy'],
+  advisories: string | undefined,
+) {
+  const advisoriesDir = advisories ?? state.advisoriesDir;
+  const revocations = join(workDir, 'revocations.json');
+  return {
+    policy,
+    store,
+    documents,
+    registry: new OciLayoutRegistry({ root: state.registryRoot }),
+    // Re-verification matches the stored SBOM against the advisories folder; without one the
+    // scan cannot be redone, which fails closed (scan evidence MISSING).
+    scans: {
+      getFindings: async () => {
+        throw new NotFoundError('no advisories folder to re-verify against: pass --advisories DIR');
+      },
+    },
+    clock: systemClock,
+    ...(existsSync(revocations) ? { revocation: new FileRevocationList({ path: revocations }) } : {}),
+    ...(advisoriesDir === undefined ? {} : { advisories: await loadAdvisories(advisoriesDir) }),
+    ...localOutcomeLog(workDir, () => {}),
+  };
+}
+
+/** `--break-glass` with `--reason` and `--approved-by` as the domain takes it (it refuses what is missing). */
+function breakGlassOf(values: { 'break-glass'?: boolean; reason?: string; 'approved-by'?: string }) {
+  if (values['approved-by'] !== undefined && values['break-glass'] !== true) {
+    throw new InvalidInputError('--approved-by: only with --break-glass');
+  }
+  if (values['break-glass'] !== true) return {};
+  return {
+    breakGlass: {
+      ...(values.reason === undefined ? {} : { reason: values.reason }),
+      ...(values['approved-by'] === undefined
+        ? {}
+        : { approver: { kind: 'cli-local', subject: values['approved-by'] } as const }),
+    },
+  };
+}
+
+/** The options `rollback` and `release` share: who, why, the break-glass, re-verification's advisories. */
+function overrideOptions(defaultWorkDir: string) {
+  return {
+    reason: { type: 'string' },
+    by: { type: 'string' },
+    'break-glass': { type: 'boolean', default: false },
+    'approved-by': { type: 'string' },
+    advisories: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    'work-dir': { type: 'string', default: defaultWorkDir },
+  } as const;
+}
+
 export async function runRollback(args: readonly string[], defaultWorkDir: string, io: IncidentIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: {
-      to: { type: 'string' },
-      reason: { type: 'string' },
-      by: { type: 'string' },
-      'break-glass': { type: 'boolean', default: false },
-      'approved-by': { type: 'string' },
-      advisories: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'work-dir': { type: 'string', default: defaultWorkDir },
-    },
+    options: { to: { type: 'string' }, ...overrideOptions(defaultWorkDir) },
   });
   const [name, ...extra] = positionals;
   if (name === undefined || extra.length > 0) throw new InvalidInputError('rollback takes exactly one repository');
-  if (values['approved-by'] !== undefined && !values['break-glass']) {
-    throw new InvalidInputError('--approved-by: only with --break-glass');
-  }
+  breakGlassOf(values);
   const to = values.to === undefined ? undefined : digestArg(values.to, '--to');
   const operator = localIdentity(values.by, '--by');
   const workDir = values['work-dir'];
@@ -139,47 +190,82 @@ export async function runRollback(args: readonly string[], defaultWorkDir: strin
     const policy = loadPolicyFile(state.policyPath);
     const repository = await gatedRepositoryOf(policy.document, store, name);
     if (repository === null) throw new NotFoundError(`nothing was promoted to or from ${name}`);
-    const advisoriesDir = values.advisories ?? state.advisoriesDir;
-    const revocations = join(workDir, 'revocations.json');
     const out = await rollbackRelease(
-      {
-        policy,
-        store,
-        documents,
-        registry: new OciLayoutRegistry({ root: state.registryRoot }),
-        // Re-verification matches the stored SBOM against the advisories folder; without one the
-        // scan cannot be redone, which fails closed (scan evidence MISSING).
-        scans: {
-          getFindings: async () => {
-            throw new NotFoundError('no advisories folder to re-verify against: pass --advisories DIR');
-          },
-        },
-        clock: systemClock,
-        ...(existsSync(revocations) ? { revocation: new FileRevocationList({ path: revocations }) } : {}),
-        ...(advisoriesDir === undefined ? {} : { advisories: await loadAdvisories(advisoriesDir) }),
-        ...localOutcomeLog(workDir, () => {}),
-      },
+      await incidentDeps(workDir, { store, documents, state }, policy, values.advisories),
       {
         repository,
         operator,
         ...(to === undefined ? {} : { to }),
         ...(values.reason === undefined ? {} : { reason: values.reason }),
-        ...(values['break-glass']
-          ? {
-              breakGlass: {
-                ...(values.reason === undefined ? {} : { reason: values.reason }),
-                ...(values['approved-by'] === undefined
-                  ? {}
-                  : { approver: { kind: 'cli-local', subject: values['approved-by'] } as const }),
-              },
-            }
-          : {}),
+        ...breakGlassOf(values),
       },
     );
     const seconds = (performance.now() - started) / 1000;
     io.stdout.write(values.json ? `${JSON.stringify({ ...out, seconds }, null, 2)}\n` : formatRollback(out, seconds));
     return out.outcome === 'ROLLED_BACK' ? 0 : 1;
   });
+}
+
+export async function runReleaseFromQuarantine(
+  args: readonly string[],
+  defaultWorkDir: string,
+  io: IncidentIo,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      repository: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+      ...overrideOptions(defaultWorkDir),
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${INCIDENT_USAGE}\n`);
+    return 0;
+  }
+  const [digestText, ...extra] = positionals;
+  if (digestText === undefined || extra.length > 0) throw new InvalidInputError('release takes exactly one digest');
+  if (values.reason === undefined) throw new InvalidInputError('--reason TEXT is required');
+  const digest = digestArg(digestText, 'release');
+  const operator = localIdentity(values.by, '--by');
+  const breakGlass = breakGlassOf(values);
+  const workDir = values['work-dir'];
+  return withLocalStack(workDir, async ({ store, documents, state }) => {
+    const repository = await repositoryOf(store, digest, values.repository);
+    const policy = loadPolicyFile(state.policyPath);
+    const out = await releaseFromQuarantine(
+      await incidentDeps(workDir, { store, documents, state }, policy, values.advisories),
+      { repository, digest, reason: values.reason ?? '', operator, ...breakGlass },
+    );
+    io.stdout.write(values.json ? `${JSON.stringify(out, null, 2)}\n` : formatRelease(out));
+    return out.outcome === 'PROMOTED' ? 0 : 1;
+  });
+}
+
+export function formatRelease(out: ReleaseOutcome): string {
+  const lines: string[] = [];
+  const name = printable(`${out.repository}@${out.digest}`);
+  if (out.outcome === 'REFUSED') {
+    lines.push(`release of ${name} REFUSED; production unchanged`);
+    for (const r of out.reasons) lines.push(`  - ${printable(r)}`);
+    if (out.reverification !== undefined && !out.reverification.ok) {
+      lines.push('  override: --break-glass --approved-by NAME (a second person)');
+    }
+  } else {
+    lines.push(
+      `released from quarantine: ${printable(out.targetRepository)}:${printable(out.channelTag)} → ${out.digest}`,
+    );
+    lines.push(
+      `  BREAK-GLASS by ${printable(out.entry.by ?? '')}, approved by ${printable(out.breakGlass.approvedBy)} (${out.breakGlass.approverIdentity}): ${printable(out.breakGlass.reason)}`,
+    );
+    for (const r of out.breakGlass.overridden) lines.push(`  overridden: ${printable(r)}`);
+    lines.push(`  decision document: ${out.breakGlass.decisionDocument ?? 'none'}`);
+    lines.push(`  undo: release-gate rollback ${printable(out.repository)}`);
+  }
+  const evidence = out.reverification?.evidence ?? [];
+  if (evidence.length > 0) lines.push(`  re-verified: ${evidence.map((e) => `${e.kind} ${e.status}`).join(', ')}`);
+  return `${lines.join('\n')}\n`;
 }
 
 export function formatRollback(out: RollbackOutcome, seconds: number): string {

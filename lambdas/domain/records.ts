@@ -361,6 +361,12 @@ export const BreakGlassSchema = z.object({
   approverIdentity: z.string().min(1),
   /** The refusal reasons that were overridden. */
   overridden: z.array(z.string()),
+  /**
+   * The break-glass decision document in the DocumentStore (a release from quarantine: what was
+   * overridden, by whom, over which gate decision). Never a PASS decision.
+   * @default - none (a rollback writes none)
+   */
+  decisionDocument: DigestSchema.optional(),
 });
 export type BreakGlass = Immutable<z.infer<typeof BreakGlassSchema>>;
 

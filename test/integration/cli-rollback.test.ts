@@ -1,5 +1,5 @@
 /**
- * `release-gate revoke` and `release-gate rollback` end to end: the real CLI in a child process
+ * `release-gate revoke`, `rollback` and `release` (from quarantine) end to end: the real CLI in a child process
  * against the local stack a running gate published in `local.json` (its table, bucket, OCI layout
  * registry, policy file and advisories folder), after the real workflow promoted two releases.
  */
@@ -142,5 +142,60 @@ describe('Command: release-gate revoke / rollback', () => {
       'Release Rolled Back',
       'Break Glass Used',
     ]);
+  }, 300_000);
+
+  it('release: refuses a quarantined release that still fails, breaks glass with two people, and rollback undoes it', async () => {
+    // Prepare: one release promoted, the next quarantined for a signer the policy does not trust.
+    const w = world();
+    // Its own repository: the world's registry is shared with the test above.
+    const repository = 'demo/cli-release';
+    const prod = `prod/${repository}`;
+    const liveNow = async () => (await w.registry.getManifest(prod, 'live')).digest;
+    const build = (tag: string, signature?: 'untrusted-key') =>
+      buildScenarioImage(w.registry, { repository, tag, npmPackages: DEFAULT_NPM_PACKAGES, signature }, w.keys);
+    const first = await build('1.0.0');
+    expect(lastState((await gateRelease(w, repository, '1.0.0')).exec)).toBe('Promoted');
+    const second = await build('1.1.0', 'untrusted-key');
+    expect(lastState((await gateRelease(w, repository, '1.1.0')).exec)).toBe('Quarantined');
+    await publish(w);
+    const release = (...extra: string[]) =>
+      cli(w, 'release', second.digest, '--reason', 'key rotation', '--by', 'carol@example.com', ...extra);
+
+    // Act & Assess: refused with the reasons, production unchanged.
+    const refused = await release();
+    expect(refused.stderr).toBe('');
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(`release of ${repository}@${second.digest} REFUSED; production unchanged`);
+    expect(refused.stdout).toMatch(/- signature (FAIL|UNTRUSTED|ERROR) today/);
+    const self = await release('--by', 'bob@example.com', '--break-glass', '--approved-by', 'bob@example.com');
+    expect(self.code).toBe(2);
+    expect(self.stderr).toContain('break-glass needs a second person');
+    expect(await liveNow()).toBe(first.digest);
+
+    // Break-glass with a second person: promoted, alerted, visible in status.
+    const glass = await release('--break-glass', '--approved-by', 'bob@example.com');
+    expect(glass.stderr).toBe('');
+    expect(glass.code).toBe(0);
+    expect(glass.stdout).toContain(`released from quarantine: ${prod}:live → ${second.digest}`);
+    expect(glass.stdout).toContain(
+      'BREAK-GLASS by carol@example.com (local, unauthenticated), approved by bob@example.com',
+    );
+    expect(await liveNow()).toBe(second.digest);
+    const status = await cli(w, 'status', second.digest);
+    expect(status.stdout).toMatch(/BREAK-GLASS approved by bob@example.com \(local, unauthenticated\): key rotation/);
+
+    // Reversible: rollback goes back to the release live before.
+    const back = await cli(w, 'rollback', repository, '--by', 'carol@example.com', '--reason', 'undo the break-glass');
+    expect(back.code).toBe(0);
+    expect(await liveNow()).toBe(first.digest);
+    const events = (await readFile(join(w.dir, 'outcomes.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .flatMap((l) => OutcomeLineSchema.parse(JSON.parse(l)).event ?? []);
+    // The work dir is the world's, shared with the test above: this test's events are the last three.
+    expect(events.slice(-3)).toEqual(['Release Promoted', 'Break Glass Used', 'Release Rolled Back']);
+    const help = await cli(w, 'release', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('release-gate release <digest> --reason TEXT');
   }, 300_000);
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError, NotFoundError } from '../../lambdas/domain/errors.js';
+import { InvalidInputError, NotFoundError, UntrustedError } from '../../lambdas/domain/errors.js';
+import { releaseFromQuarantine } from '../../lambdas/domain/incident/release.js';
 import { revokeRelease } from '../../lambdas/domain/incident/revoke.js';
 import { rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
 import { rollbackCandidates } from '../../lambdas/domain/incident/track.js';
@@ -137,6 +138,88 @@ describe('Function: rollbackRelease', () => {
       // Assess
       await expect(act).rejects.toThrow(InvalidInputError);
       await expect(act).rejects.toThrow(message);
+    });
+  });
+});
+
+describe('Function: releaseFromQuarantine', () => {
+  /** A world holding one release of REPO in `state`, with no stored evidence. */
+  async function holding(state: 'QUARANTINED' | 'EVALUATED') {
+    const digest = newDigest();
+    const w = handlerWorld();
+    await recordEvaluatedRelease(w, REPO, digest);
+    if (state === 'QUARANTINED') await w.store.updateReleaseState(REPO, digest, 'QUARANTINED');
+    return { w, digest };
+  }
+
+  describe('when the release is not quarantined', () => {
+    it('refuses and says what it is', async () => {
+      // Prepare
+      const { w, digest } = await holding('EVALUATED');
+
+      // Act
+      const out = await releaseFromQuarantine(w.deps.gate, { repository: REPO, digest, reason: 'r', operator: OPS });
+
+      // Assess
+      expect(out).toMatchObject({
+        outcome: 'REFUSED',
+        reasons: [expect.stringMatching(/is EVALUATED, not QUARANTINED/)],
+      });
+      await expect(
+        releaseFromQuarantine(w.deps.gate, { repository: REPO, digest: newDigest(), reason: 'r', operator: OPS }),
+      ).rejects.toThrow(NotFoundError);
+    });
+  });
+
+  describe('when it still fails and no break-glass is asked for', () => {
+    it('refuses with the reasons, and promotes and announces nothing', async () => {
+      // Prepare
+      const { w, digest } = await holding('QUARANTINED');
+
+      // Act
+      const out = await releaseFromQuarantine(w.deps.gate, { repository: REPO, digest, reason: 'r', operator: OPS });
+
+      // Assess
+      expect(out).toMatchObject({ outcome: 'REFUSED', reasons: [expect.stringMatching(/^no stored evidence for /)] });
+      expect(await w.store.listPromotions(REPO)).toEqual([]);
+      expect(w.outcomes.events).toEqual([]);
+    });
+  });
+
+  describe('when the request or its break-glass is incomplete or not allowed', () => {
+    it.each([
+      ['a blank reason', { reason: ' ' }, InvalidInputError, /reason/],
+      ['a break-glass without a reason', { breakGlass: { approver: BOB } }, InvalidInputError, /needs a reason$/],
+      [
+        'a break-glass without an approver',
+        { breakGlass: { reason: 'outage' } },
+        InvalidInputError,
+        /needs an approver$/,
+      ],
+      ['the operator as approver', { breakGlass: { reason: 'o', approver: OPS } }, UntrustedError, /second person/],
+      [
+        'an approver not on the allowlist',
+        { breakGlass: { reason: 'o', approver: { kind: 'cli-local', subject: 'mallory@example.com' } as const } },
+        UntrustedError,
+        /not an allowed approver/,
+      ],
+    ])('refuses %s', async (_, extra, type, message) => {
+      // Prepare
+      const { w, digest } = await holding('QUARANTINED');
+
+      // Act
+      const act = releaseFromQuarantine(w.deps.gate, {
+        repository: REPO,
+        digest,
+        reason: 'r',
+        operator: OPS,
+        ...extra,
+      });
+
+      // Assess
+      await expect(act).rejects.toThrow(type);
+      await expect(act).rejects.toThrow(message);
+      expect(await w.store.listPromotions(REPO)).toEqual([]);
     });
   });
 });

@@ -110,7 +110,10 @@ export async function reverify(deps: ReverifyDeps, release: ReleaseRecord): Prom
   if (today.decision !== 'PASS') {
     // The fresh kinds' reasons are listed above; the policy adds the stored kinds that fail it now.
     const freshKinds = new Set<string>(fresh.map((e) => e.kind));
-    const others = today.evidence.filter((e) => e.required && e.status !== 'PASS' && !freshKinds.has(e.kind));
+    // Approval is not evidence the artifact fails on: a quarantined release was never asked for one.
+    const others = today.evidence.filter(
+      (e) => e.required && e.status !== 'PASS' && !freshKinds.has(e.kind) && e.kind !== 'approval',
+    );
     reasons.push(
       `today's policy blocks it${others.length === 0 ? '' : `: ${others.map((e) => `${e.kind} ${e.status}`).join(', ')}`}`,
     );

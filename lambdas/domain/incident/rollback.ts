@@ -11,13 +11,18 @@
  * release (allowlist; never the person running it). A break-glass is recorded on the track entry,
  * announced (`Break Glass Used`) and notified.
  */
-import { ConflictError, InvalidInputError, NotFoundError, UntrustedError } from '../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { policyFor } from '../policy/load.js';
-import { approvalRulesFor } from '../policy/schema.js';
 import type { BreakGlass, Notifier, OutcomeEmitter, PromotionEntry } from '../ports.js';
 import type { Digest } from '../types.js';
-import { isAllowedApprover, personKey } from '../workflow/approvers.js';
 import { type ApprovalIdentity, IDENTITY_NOTE } from '../workflow/decide-approval.js';
+import {
+  announceBreakGlass,
+  type BreakGlassRequest,
+  breakGlassRecord,
+  checkBreakGlassApprover,
+  checkBreakGlassInput,
+} from './break-glass.js';
 import { type Reverification, type ReverifyDeps, reverify } from './reverify.js';
 import { rollbackCandidates } from './track.js';
 
@@ -33,7 +38,7 @@ export interface RollbackRequest {
   /** Why (recorded on the track entry). @default - none */
   readonly reason?: string;
   /** Overrides a refusal; needs `reason` and an approver other than the operator. */
-  readonly breakGlass?: { readonly reason?: string; readonly approver?: ApprovalIdentity };
+  readonly breakGlass?: BreakGlassRequest;
 }
 
 export type RollbackOutcome =
@@ -71,7 +76,7 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
   if (operator === '' || operator.length > 200) {
     throw new InvalidInputError('operator: the identity is required (1–200 characters)');
   }
-  const breakGlass = checkBreakGlassInput(req);
+  const breakGlass = checkBreakGlassInput(req.breakGlass);
   const refuse = (digest: Digest | null, reasons: string[], reverification?: Reverification): RollbackOutcome => ({
     outcome: 'REFUSED',
     repository: req.repository,
@@ -98,16 +103,7 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
   if (release === null) throw new NotFoundError(`no release record for ${req.repository}@${digest}`);
   const policy = policyFor(deps.policy.document, req.repository);
   if (breakGlass !== undefined) {
-    // The approver is held to the release's approval rules: on the allowlist, another person.
-    // Checked whether or not there turns out to be anything to override.
-    const rules = approvalRulesFor(policy, release.stage);
-    const approver = breakGlass.approver.subject.trim();
-    if (!isAllowedApprover(rules, approver)) {
-      throw new UntrustedError(`${approver} is not an allowed approver for ${req.repository}: break-glass refused`);
-    }
-    if (personKey(rules, approver) === personKey(rules, operator)) {
-      throw new UntrustedError(`break-glass needs a second person: ${approver} is running the rollback`);
-    }
+    checkBreakGlassApprover(policy, release.stage, req.repository, operator, breakGlass, 'rollback');
   }
 
   const reasons: string[] = [];
@@ -121,12 +117,7 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
   let glass: BreakGlass | undefined;
   if (reasons.length > 0) {
     if (breakGlass === undefined) return refuse(digest, reasons, reverification);
-    glass = {
-      reason: breakGlass.reason,
-      approvedBy: breakGlass.approver.subject.trim(),
-      approverIdentity: IDENTITY_NOTE[breakGlass.approver.kind],
-      overridden: reasons,
-    };
+    glass = breakGlassRecord(breakGlass, reasons);
   }
 
   const targetRepository = live.targetRepository;
@@ -166,9 +157,7 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
   await deps.outcomes.emit('Release Rolled Back', detail);
   await deps.notifier.publish(`Rolled back: ${targetRepository} to ${digest.slice(0, 19)}`, detail);
   if (glass !== undefined) {
-    const alert = { ...detail, reason: glass.reason, approvedBy: glass.approvedBy, overridden: glass.overridden };
-    await deps.outcomes.emit('Break Glass Used', alert);
-    await deps.notifier.publish(`BREAK GLASS: ${targetRepository} rolled back to ${digest.slice(0, 19)}`, alert);
+    await announceBreakGlass(deps, glass, detail, `${targetRepository} rolled back to ${digest.slice(0, 19)}`);
   }
   return {
     outcome: 'ROLLED_BACK',
@@ -182,21 +171,4 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
     reasons,
     ...(glass === undefined ? {} : { breakGlass: glass }),
   };
-}
-
-/** A break-glass needs a reason and an approver: both are checked before anything else. */
-function checkBreakGlassInput(
-  req: RollbackRequest,
-): { readonly reason: string; readonly approver: ApprovalIdentity } | undefined {
-  if (req.breakGlass === undefined) return undefined;
-  const reason = req.breakGlass.reason?.trim() ?? '';
-  const approver = req.breakGlass.approver;
-  const missing = [
-    ...(reason === '' ? ['a reason'] : []),
-    ...(approver === undefined || approver.subject.trim() === '' ? ['an approver'] : []),
-  ];
-  if (missing.length > 0 || approver === undefined) {
-    throw new InvalidInputError(`break-glass refused: it needs ${missing.join(' and ')}`);
-  }
-  return { reason, approver };
 }
