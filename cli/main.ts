@@ -65,8 +65,15 @@ class UsageError extends Error {
   }
 }
 
+/** The commands whose own parser has no `--help`: they answer it with the usage (exit 0). */
+const USAGE_HELP = new Set(['demo', 'gate', 'approve', 'reject', 'status']);
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && USAGE_HELP.has(command) && rest.some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   switch (command) {
     case 'demo':
       return demo(rest);

@@ -77,8 +77,13 @@ export async function runRevoke(args: readonly string[], defaultWorkDir: string,
       by: { type: 'string' },
       json: { type: 'boolean', default: false },
       'work-dir': { type: 'string', default: defaultWorkDir },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    io.stdout.write(`${INCIDENT_USAGE}\n`);
+    return 0;
+  }
   const [digestText, ...extra] = positionals;
   if (digestText === undefined || extra.length > 0) throw new InvalidInputError('revoke takes exactly one digest');
   if (values.reason === undefined) throw new InvalidInputError('--reason TEXT is required');
@@ -177,8 +182,16 @@ export async function runRollback(args: readonly string[], defaultWorkDir: strin
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: { to: { type: 'string' }, ...overrideOptions(defaultWorkDir) },
+    options: {
+      to: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+      ...overrideOptions(defaultWorkDir),
+    },
   });
+  if (values.help) {
+    io.stdout.write(`${INCIDENT_USAGE}\n`);
+    return 0;
+  }
   const [name, ...extra] = positionals;
   if (name === undefined || extra.length > 0) throw new InvalidInputError('rollback takes exactly one repository');
   breakGlassOf(values);

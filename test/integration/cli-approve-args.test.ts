@@ -60,4 +60,15 @@ describe('Command: release-gate approve|reject (arguments)', () => {
       expect(res.stderr).toContain('--by is for the local stack');
     });
   });
+  describe.each(['demo', 'gate', 'approve', 'reject', 'status'])('when `%s --help` is asked', (command) => {
+    it('prints the usage and exits 0 (not a usage error)', async () => {
+      // Act
+      const res = await runCli([command, '--help']);
+
+      // Assess
+      expect(res.code).toBe(0);
+      expect(res.stdout).toContain(`release-gate ${command}`);
+      expect(res.stderr).toBe('');
+    });
+  });
 });

@@ -197,5 +197,10 @@ describe('Command: release-gate revoke / rollback', () => {
     const help = await cli(w, 'release', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('release-gate release <digest> --reason TEXT');
+    for (const command of ['revoke', 'rollback']) {
+      const own = await cli(w, command, '--help');
+      expect(own.code).toBe(0);
+      expect(own.stdout).toContain(`release-gate ${command} <`);
+    }
   }, 300_000);
 });
