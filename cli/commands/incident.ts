@@ -165,7 +165,7 @@ function breakGlassOf(values: { 'break-glass'?: boolean; reason?: string; 'appro
   };
 }
 
-/** The options `rollback` and `release` share: who, why, the break-glass, re-verification's advisories. */
+/** The options `rollback` and `release` share: who, why, the break-glass, re-verification's advisories, --help. */
 function overrideOptions(defaultWorkDir: string) {
   return {
     reason: { type: 'string' },
@@ -175,6 +175,7 @@ function overrideOptions(defaultWorkDir: string) {
     advisories: { type: 'string' },
     json: { type: 'boolean', default: false },
     'work-dir': { type: 'string', default: defaultWorkDir },
+    help: { type: 'boolean', short: 'h', default: false },
   } as const;
 }
 
@@ -182,11 +183,7 @@ export async function runRollback(args: readonly string[], defaultWorkDir: strin
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: {
-      to: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-      ...overrideOptions(defaultWorkDir),
-    },
+    options: { to: { type: 'string' }, ...overrideOptions(defaultWorkDir) },
   });
   if (values.help) {
     io.stdout.write(`${INCIDENT_USAGE}\n`);
@@ -194,7 +191,7 @@ export async function runRollback(args: readonly string[], defaultWorkDir: strin
   }
   const [name, ...extra] = positionals;
   if (name === undefined || extra.length > 0) throw new InvalidInputError('rollback takes exactly one repository');
-  breakGlassOf(values);
+  const breakGlass = breakGlassOf(values);
   const to = values.to === undefined ? undefined : digestArg(values.to, '--to');
   const operator = localIdentity(values.by, '--by');
   const workDir = values['work-dir'];
@@ -210,7 +207,7 @@ export async function runRollback(args: readonly string[], defaultWorkDir: strin
         operator,
         ...(to === undefined ? {} : { to }),
         ...(values.reason === undefined ? {} : { reason: values.reason }),
-        ...breakGlassOf(values),
+        ...breakGlass,
       },
     );
     const seconds = (performance.now() - started) / 1000;
@@ -227,11 +224,7 @@ export async function runReleaseFromQuarantine(
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: {
-      repository: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-      ...overrideOptions(defaultWorkDir),
-    },
+    options: { repository: { type: 'string' }, ...overrideOptions(defaultWorkDir) },
   });
   if (values.help) {
     io.stdout.write(`${INCIDENT_USAGE}\n`);
