@@ -292,13 +292,10 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
       ...(values.comment === undefined ? {} : { comment: values.comment }),
     }).toString(),
   });
-  // The answer is the approval page (HTML): show its text, not its inline CSS.
-  const text = (await res.text())
-    .replace(/<(style|script)\b[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  process.stdout.write(`${res.status}: ${printable(text.slice(0, 300))}\n`);
+  // The route answers one plain-text line ("Release approved: repo@digest"); the status is only
+  // worth printing when it refused.
+  const text = printable((await res.text()).replace(/\s+/g, ' ').trim().slice(0, 300));
+  process.stdout.write(res.status === 200 ? `${text}\n` : `refused (${res.status}): ${text}\n`);
   if (res.status === 200) return 0;
   if (res.status >= 500) return 2;
   return 1;
