@@ -56,7 +56,7 @@ export async function runExplain(
 export function formatExplanation(x: Explanation, policyFile?: string): string {
   const lines = [
     `${x.repository}@${x.digest}`,
-    `  stage ${x.stage}, decided ${x.decidedAt}, decision document ${x.decisionDocument}`,
+    `  stage ${x.stage}, decided ${x.decidedAt}${x.gateRound > 1 ? ` in gate round ${x.gateRound}` : ''}, decision document ${x.decisionDocument}`,
     `  policy: stored ${x.policy.stored}`,
     `  replayed against: ${policyFile === undefined ? 'the stored policy' : `${policyFile} (${x.policy.replayed})`}`,
     `  stored:   ${x.stored.decision} (${x.stored.reasons.length} reason(s))`,

@@ -45,6 +45,11 @@ export interface Explanation {
   readonly stage: string;
   readonly decidedAt: string;
   readonly decisionDocument: string;
+  /**
+   * The gate round the replayed decision belongs to: the latest (a release from quarantine runs
+   * the gate again; the earlier rounds' decisions stay in their documents and the round archive).
+   */
+  readonly gateRound: number;
   readonly policy: {
     readonly stored: string;
     /** The digest of the policy replayed against: the stored one unless another was given. */
@@ -107,6 +112,7 @@ export async function explainDecision(
     stage: doc.stage,
     decidedAt: doc.decidedAt,
     decisionDocument: record.documentDigest,
+    gateRound: (await ports.store.getRelease(repository, digest))?.gateRound ?? 1,
     policy: { stored: doc.policy.digest, replayed: replayedPolicyDigest },
     stored,
     replayed,
