@@ -199,6 +199,15 @@ export function resubmittedRelease(
 }
 
 /**
+ * Whether a stored evidence or decision record belongs to the gate round of `release` as read (its
+ * approval round is not a later one): what `resubmitRelease` archives. A record a concurrent,
+ * already started next round wrote is not the ended round's.
+ */
+export function ofCurrentRound(record: { readonly round?: number }, release: Pick<ReleaseRecord, 'approvalRound'>) {
+  return (record.round ?? 0) <= (release.approvalRound ?? 0);
+}
+
+/**
  * The approval round the release's current gate round started in: a later one is a re-approval
  * within the round (`onEvidenceChange: reapprove`), not the round's first evaluation.
  */

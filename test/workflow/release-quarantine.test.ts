@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { DEFAULT_NPM_PACKAGES } from '../../cli/fixtures/scenarios.js';
+import { LocalExecutionStarter } from '../../cli/local/execution-route.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
-import { UntrustedError } from '../../lambdas/domain/errors.js';
+import { ConflictError, NotificationError, UntrustedError } from '../../lambdas/domain/errors.js';
 import { type ReleaseDeps, releaseFromQuarantine } from '../../lambdas/domain/incident/release.js';
 import { rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
 import { MAX_GATE_ROUNDS } from '../../lambdas/domain/records.js';
@@ -164,7 +165,25 @@ describe('Workflow: release from quarantine of a release whose evidence passes',
     expect(roundOne?.decision).toBe('BLOCK');
     await build('trusted');
 
-    // Act: released; the new round asks for approval, answered through its signed link.
+    // Act: released, but the start is lost (a crash after the store started the round) …
+    const lost = releaseFromQuarantine(
+      {
+        ...(await deps(w)),
+        starter: {
+          start: async () => {
+            throw new NotificationError('StartExecution: connection reset');
+          },
+        },
+      },
+      { repository, digest: built.digest, reason: 'the signature was attached late', operator: OPS },
+    );
+    await expect(lost).rejects.toThrow(NotificationError);
+    expect((await store.getRelease(repository, built.digest))?.state).toBe('RECORDED');
+    // … so someone else cannot start another round, and the same request retried starts this one.
+    const other = await ask(w, repository, built.digest, BOB, 'me too');
+    expect(other.outcome === 'REFUSED' && other.reasons).toEqual([
+      expect.stringMatching(/is RECORDED, not QUARANTINED/),
+    ]);
     const approved = answerNext(w, repository, 'approve');
     const out = await ask(w, repository, built.digest, OPS, 'the signature was attached late');
     expect(out).toMatchObject({ outcome: 'RESUBMITTED', round: 2, executionName: expect.stringMatching(/-r2$/) });
@@ -218,6 +237,22 @@ describe('Workflow: release from quarantine of a release whose evidence passes',
         'policy decision: PASS (gate round 2)',
       ]),
     );
+    // The local start route starts only a round waiting to start, and only for the CLI.
+    const input = {
+      repository,
+      digest: built.digest,
+      tag: '2.0.0',
+      stage: 'production',
+      timeouts: { scanSeconds: 30 },
+    };
+    const starter = new LocalExecutionStarter(w.gate.approvalBaseUrl);
+    await expect(starter.start(release?.executionName ?? '', input)).rejects.toThrow(ConflictError);
+    const origin = new URL(w.gate.approvalBaseUrl).origin;
+    const page = await fetch(`${origin}/local/executions/${release?.executionName ?? ''}`, {
+      method: 'POST',
+      body: JSON.stringify(input),
+    });
+    expect(page.status).toBe(403);
     // A PROMOTED release is not released again.
     const again = await ask(w, repository, built.digest);
     expect(again.outcome === 'REFUSED' && again.reasons).toEqual([

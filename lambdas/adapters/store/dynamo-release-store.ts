@@ -34,6 +34,7 @@ import {
   DecisionRecordSchema,
   LISTING_ORDER,
   ListLimitSchema,
+  ofCurrentRound,
   type PackageIndexEntry,
   PackageIndexEntrySchema,
   ParentIndexSchema,
@@ -215,14 +216,14 @@ export class DynamoReleaseStore implements ReleaseStore {
     const decision = await this.getDecision(r.repository, r.digest);
     const next = validRecord('release record', ReleaseRecordSchema, resubmittedRelease(current, r, decision));
     const round = current.gateRound ?? 1;
-    for (const ev of await this.listEvidence(r.repository, r.digest)) {
+    for (const ev of (await this.listEvidence(r.repository, r.digest)).filter((e) => ofCurrentRound(e, current))) {
       await this.putIfAbsent('resubmitRelease', {
         ...ev,
         ...itemKeys.roundEvidence(r.repository, r.digest, round, ev.kind),
         type: 'round-evidence',
       });
     }
-    if (decision !== null) {
+    if (decision !== null && ofCurrentRound(decision, current)) {
       await this.putIfAbsent('resubmitRelease', {
         ...decision,
         ...itemKeys.roundDecision(r.repository, r.digest, round),

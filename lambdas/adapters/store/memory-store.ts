@@ -30,6 +30,7 @@ import {
   LISTING_ORDER,
   ListLimitSchema,
   laterRound,
+  ofCurrentRound,
   type PackageIndexEntry,
   ParentIndexSchema,
   type PromotionEntry,
@@ -189,9 +190,9 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     if (!this.roundArchives.has(archive)) {
       this.roundArchives.set(archive, {
         evidence: [...this.evidence.values()]
-          .filter((e) => e.repository === r.repository && e.digest === r.digest)
+          .filter((e) => e.repository === r.repository && e.digest === r.digest && ofCurrentRound(e, current))
           .map(copy),
-        decision: decision === null ? null : copy(decision),
+        decision: decision === null || !ofCurrentRound(decision, current) ? null : copy(decision),
       });
     }
     this.releases.set(key, copy(next));

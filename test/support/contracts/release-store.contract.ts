@@ -451,6 +451,21 @@ export function describeReleaseStoreContract(
         });
       });
 
+      describe('when a record of a later approval round is stored already (a next round that won a race)', () => {
+        it('archives only the records of the ended round', async () => {
+          // Prepare
+          const { rec, evidence } = await quarantined();
+          const later = evidenceRecord(rec.repository, rec.digest, { kind: 'approval', status: 'PASS', round: 1 });
+          await store.putEvidence(later);
+
+          // Act
+          await store.resubmitRelease(resubmission(rec));
+
+          // Assess
+          expect((await store.getRoundArchive(rec.repository, rec.digest, 1)).evidence).toEqual([evidence]);
+        });
+      });
+
       describe('when two requests for the same round arrive at the same time', () => {
         it('starts the round once and refuses the other with ConflictError', async () => {
           // Prepare
