@@ -259,16 +259,23 @@ export async function runReleaseFromQuarantine(
 }
 
 /**
- * The running stack's execution starter. Without a running stack there is nothing to run the
- * round on: refused here, before the store starts a round that no execution would run.
+ * The running stack's execution starter. Only a release that passes now needs it (a refusal or a
+ * break-glass runs without a stack); without one the round stays RECORDED, and the same command
+ * run again once the stack runs starts it (the domain resumes a round its own request started).
  */
 function runningStarter(state: LocalState): ExecutionStarter {
-  if (!isAlive(state.pid)) {
-    throw new ConfigError(
-      'the local gate is not running: start it (`npm start -- --keep`) to run the release through approval',
-    );
-  }
-  return new LocalExecutionStarter(state.approvalBaseUrl);
+  const running = new LocalExecutionStarter(state.approvalBaseUrl);
+  return {
+    start: async (name, input) => {
+      if (!isAlive(state.pid)) {
+        throw new ConfigError(
+          `the local gate is not running, so gate round ${name} was recorded but not started: start it ` +
+            '(`npm start -- --keep`) and run the same `release` command again (same --by and --reason)',
+        );
+      }
+      return running.start(name, input);
+    },
+  };
 }
 
 /** The local gate's scan timeout (cli/local/gate.ts default); the new round reuses the stored scan. */

@@ -237,6 +237,15 @@ describe('Command: release-gate revoke / rollback', () => {
     expect(status.stdout).toMatch(/round 1 ended QUARANTINED: /);
     expect(status.stdout).toContain('released from quarantine at ');
     expect(status.stdout).toContain('by carol@example.com (local, unauthenticated): signed late');
+    const explained = await cli(w, 'explain', built.digest, '--round', '1', '--json');
+    expect(explained.code).toBe(0);
+    expect(JSON.parse(explained.stdout)).toMatchObject({
+      gateRound: 1,
+      stored: { decision: 'BLOCK' },
+      identical: true,
+    });
+    const latest = await cli(w, 'explain', built.digest);
+    expect(latest.stdout).toContain('in gate round 2');
     // Asked again, a promoted release is refused.
     const again = await cli(w, 'release', built.digest, '--reason', 'again', '--by', 'carol@example.com');
     expect(again.code).toBe(1);

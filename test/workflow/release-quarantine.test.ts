@@ -229,6 +229,17 @@ describe('Workflow: release from quarantine of a release whose evidence passes',
     // explain replays the latest decision and names its round; the report shows both rounds.
     const explained = await explainDecision(w.deps.gate, repository, built.digest);
     expect(explained).toMatchObject({ gateRound: 2, identical: true, stored: { decision: 'PASS' } });
+    const explainedFirst = await explainDecision(w.deps.gate, repository, built.digest, undefined, 1);
+    expect(explainedFirst).toMatchObject({
+      gateRound: 1,
+      decisionDocument: roundOne?.documentDigest,
+      identical: true,
+      stored: { decision: 'BLOCK' },
+      evidenceChanges: [],
+    });
+    await expect(explainDecision(w.deps.gate, repository, built.digest, undefined, 3)).rejects.toThrow(
+      /has no gate round 3/,
+    );
     const report = await buildReleaseReport(w.deps.gate, repository, built.digest, new Date());
     expect(report.timeline.map((e) => e.what)).toEqual(
       expect.arrayContaining([
