@@ -4,13 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { InvalidInputError } from '../../lambdas/domain/errors.js';
 import type { DocumentStore, ReleaseStore } from '../../lambdas/domain/ports.js';
 import { type Explanation, explainDecision } from '../../lambdas/domain/workflow/explain.js';
 import { printable } from '../printable.js';
 import { findRelease, RELEASE_COMMAND_OPTIONS, releaseCommandArgs } from './release-lookup.js';
 import type { CommandIo } from './verify-bundle.js';
 
-export const EXPLAIN_USAGE = `  release-gate explain <digest> [--repository NAME] [--policy FILE] [--json] [--work-dir DIR]`;
+export const EXPLAIN_USAGE = `  release-gate explain <digest> [--repository NAME] [--policy FILE] [--round N] [--json] [--work-dir DIR]`;
 
 export const EXPLAIN_HELP = `Replays the stored decision of a release: the same policy evaluation over the evidence records
 and the exact policy text stored with the decision. Shows that the outcome and every reason are
@@ -19,6 +20,8 @@ identical; where they differ, says which input changed (the policy, or the evide
   <digest>           the release's digest, or a unique prefix of it
   --repository NAME  when the digest was pushed to several repositories
   --policy FILE      replay against this policy instead of the stored one, and show the difference
+  --round N          an earlier gate round's decision (a release from quarantine runs the gate
+                     again); default: the latest
   --json             the explanation as JSON
 
 Exit codes: 0 identical, 1 the replay differs, 2 usage or I/O error.`;
@@ -27,6 +30,7 @@ export interface ExplainOptions {
   readonly digest: string;
   readonly repository?: string;
   readonly policy?: string;
+  readonly round?: number;
   readonly json: boolean;
   readonly workDir: string;
 }
@@ -35,10 +39,19 @@ export function parseExplainArgs(args: string[]): ExplainOptions {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...RELEASE_COMMAND_OPTIONS, policy: { type: 'string' } },
+    options: { ...RELEASE_COMMAND_OPTIONS, policy: { type: 'string' }, round: { type: 'string' } },
   });
   const { argument, ...common } = releaseCommandArgs('explain', positionals, values);
-  return { digest: argument, ...common, ...(values.policy === undefined ? {} : { policy: values.policy }) };
+  const round = values.round === undefined ? undefined : Number(values.round);
+  if (round !== undefined && !(Number.isInteger(round) && round >= 1)) {
+    throw new InvalidInputError(`--round: expected a gate round (1, 2, …), not ${values.round}`);
+  }
+  return {
+    digest: argument,
+    ...common,
+    ...(values.policy === undefined ? {} : { policy: values.policy }),
+    ...(round === undefined ? {} : { round }),
+  };
 }
 
 export async function runExplain(
@@ -48,7 +61,7 @@ export async function runExplain(
 ): Promise<number> {
   const release = await findRelease(ports.store, options.digest, options.repository);
   const policy = options.policy === undefined ? undefined : new Uint8Array(await readFile(options.policy));
-  const x = await explainDecision(ports, release.repository, release.digest, policy);
+  const x = await explainDecision(ports, release.repository, release.digest, policy, options.round);
   io.stdout.write(options.json ? `${JSON.stringify(x, null, 2)}\n` : formatExplanation(x, options.policy));
   return x.identical && x.changedInputs.length === 0 ? 0 : 1;
 }
@@ -56,7 +69,7 @@ export async function runExplain(
 export function formatExplanation(x: Explanation, policyFile?: string): string {
   const lines = [
     `${x.repository}@${x.digest}`,
-    `  stage ${x.stage}, decided ${x.decidedAt}, decision document ${x.decisionDocument}`,
+    `  stage ${x.stage}, decided ${x.decidedAt}${x.gateRound > 1 ? ` in gate round ${x.gateRound}` : ''}, decision document ${x.decisionDocument}`,
     `  policy: stored ${x.policy.stored}`,
     `  replayed against: ${policyFile === undefined ? 'the stored policy' : `${policyFile} (${x.policy.replayed})`}`,
     `  stored:   ${x.stored.decision} (${x.stored.reasons.length} reason(s))`,

@@ -17,17 +17,20 @@ import { loadPolicyFile } from '../../lambdas/adapters/policy/policy-file.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
 import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
-import { InvalidInputError, NotFoundError } from '../../lambdas/domain/errors.js';
+import { ConfigError, InvalidInputError, NotFoundError } from '../../lambdas/domain/errors.js';
 import { type ReleaseOutcome, releaseFromQuarantine } from '../../lambdas/domain/incident/release.js';
 import type { ReverifyDeps } from '../../lambdas/domain/incident/reverify.js';
 import { revokeRelease } from '../../lambdas/domain/incident/revoke.js';
 import { type RollbackOutcome, rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
 import { gatedRepositoryOf } from '../../lambdas/domain/incident/track.js';
-import { type ReleaseStore, systemClock } from '../../lambdas/domain/ports.js';
+import { type ExecutionStarter, type ReleaseStore, systemClock } from '../../lambdas/domain/ports.js';
+import { MAX_GATE_ROUNDS } from '../../lambdas/domain/records.js';
 import { DigestSchema } from '../../lambdas/domain/types.js';
 import type { ApprovalIdentity } from '../../lambdas/domain/workflow/decide-approval.js';
+import { LocalExecutionStarter } from '../local/execution-route.js';
 import { type LocalStack, withLocalStack } from '../local/local-store.js';
 import { localOutcomeLog } from '../local/outcome-log.js';
+import { isAlive, type LocalState } from '../local/state.js';
 import { printable } from '../printable.js';
 
 export const INCIDENT_USAGE = `  release-gate revoke <digest> --reason TEXT [--repository NAME] [--by NAME] [--json] [--work-dir DIR]
@@ -35,7 +38,8 @@ export const INCIDENT_USAGE = `  release-gate revoke <digest> --reason TEXT [--r
                         [--break-glass --reason TEXT --approved-by NAME] [--work-dir DIR]
   release-gate release <digest> --reason TEXT [--repository NAME] [--by NAME] [--advisories DIR] [--json]
                         [--break-glass --approved-by NAME] [--work-dir DIR]
-      (a QUARANTINED release, re-verified today; refused with the reasons unless a break-glass)`;
+      (a QUARANTINED release, re-verified today: passing, it runs the gate again and goes through
+       approval; failing, it is refused with the reasons unless a break-glass)`;
 
 export interface IncidentIo {
   readonly stdout: { write(s: string): unknown };
@@ -241,18 +245,52 @@ export async function runReleaseFromQuarantine(
     const repository = await repositoryOf(store, digest, values.repository);
     const policy = loadPolicyFile(state.policyPath);
     const out = await releaseFromQuarantine(
-      await incidentDeps(workDir, { store, documents, state }, policy, values.advisories),
+      {
+        ...(await incidentDeps(workDir, { store, documents, state }, policy, values.advisories)),
+        // The next gate round runs on the running stack (its state machine and approval server).
+        starter: runningStarter(state),
+        config: { scanTimeoutSeconds: LOCAL_SCAN_TIMEOUT_SECONDS },
+      },
       { repository, digest, reason: values.reason ?? '', operator, ...breakGlass },
     );
     io.stdout.write(values.json ? `${JSON.stringify(out, null, 2)}\n` : formatRelease(out));
-    return out.outcome === 'PROMOTED' ? 0 : 1;
+    return out.outcome === 'REFUSED' ? 1 : 0;
   });
 }
+
+/**
+ * The running stack's execution starter. Only a release that passes now needs it (a refusal or a
+ * break-glass runs without a stack); without one the round stays RECORDED, and the same command
+ * run again once the stack runs starts it (the domain resumes a round its own request started).
+ */
+function runningStarter(state: LocalState): ExecutionStarter {
+  const running = new LocalExecutionStarter(state.approvalBaseUrl);
+  return {
+    start: async (name, input) => {
+      if (!isAlive(state.pid)) {
+        throw new ConfigError(
+          `the local gate is not running, so gate round ${name} was recorded but not started: start it ` +
+            '(`npm start -- --keep`) and run the same `release` command again (same --by and --reason)',
+        );
+      }
+      return running.start(name, input);
+    },
+  };
+}
+
+/** The local gate's scan timeout (cli/local/gate.ts default); the new round reuses the stored scan. */
+const LOCAL_SCAN_TIMEOUT_SECONDS = 30;
 
 export function formatRelease(out: ReleaseOutcome): string {
   const lines: string[] = [];
   const name = printable(`${out.repository}@${out.digest}`);
-  if (out.outcome === 'REFUSED') {
+  if (out.outcome === 'RESUBMITTED') {
+    lines.push(`released from quarantine for approval: ${name} runs gate round ${out.round}`);
+    lines.push(`  execution: ${out.executionName}`);
+    lines.push('  the approvers are asked as for any release (mail links, Slack); to answer here:');
+    lines.push(`    release-gate status ${out.digest}        (the approval id, once requested)`);
+    lines.push('    release-gate approve <approval-id> --by NAME');
+  } else if (out.outcome === 'REFUSED') {
     lines.push(`release of ${name} REFUSED; production unchanged`);
     for (const r of out.reasons) lines.push(`  - ${printable(r)}`);
     if (out.reverification !== undefined && !out.reverification.ok) {
@@ -299,15 +337,32 @@ export function formatRollback(out: RollbackOutcome, seconds: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The incident lines of `status <digest>`: its revocation and its track entries (break-glass shown). */
+/**
+ * The incident lines of `status <digest>`: its gate rounds (a release from quarantine), its
+ * revocation and its track entries (break-glass shown).
+ */
 export async function incidentStatus(
-  store: Pick<ReleaseStore, 'getRevocation' | 'listPromotions'>,
+  store: Pick<ReleaseStore, 'getRelease' | 'getRevocation' | 'listPromotions'>,
   repository: string,
   digest: string,
 ): Promise<string[]> {
   const lines: string[] = [];
   const parsed = DigestSchema.safeParse(digest);
   if (!parsed.success) return lines;
+  const release = await store.getRelease(repository, parsed.data);
+  if (release !== null && release.gateRound !== undefined) {
+    lines.push(
+      `    gate round ${release.gateRound} of at most ${MAX_GATE_ROUNDS} (execution ${release.executionName})`,
+    );
+  }
+  for (const r of release?.rounds ?? []) {
+    lines.push(
+      `    round ${r.round} ended ${r.outcome ?? r.state}${r.outcomeReasons?.length ? `: ${r.outcomeReasons.map(printable).join('; ')}` : ''}`,
+    );
+    lines.push(
+      `      released from quarantine at ${r.resubmittedAt} by ${printable(r.resubmittedBy)}: ${printable(r.reason)}`,
+    );
+  }
   const revocation = await store.getRevocation(repository, parsed.data);
   if (revocation !== null) {
     lines.push(

@@ -39,12 +39,13 @@ import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pushe
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-interactions.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
+import { LOCAL_EXECUTION_ROUTE, localExecutionStart } from './execution-route.js';
 import { LOCAL_ACCOUNT, LOCAL_APPROVER, LocalIamUsers, SigV4RefusedError, verifySigV4 } from './iam-route.js';
 import { InProcessWorkQueue } from './in-process-work-queue.js';
 import { LocalScanner } from './scanner.js';
 import { SlackReceiver } from './slack-receiver.js';
 import { type StandIns, startStandIns } from './stand-ins.js';
-import { LOCAL_DECISION_HEADER } from './state.js';
+import { isCliPost, plainText } from './state.js';
 import { LocalStepFunctions } from './step-functions.js';
 import { LocalTaskTokens } from './task-tokens.js';
 
@@ -290,13 +291,17 @@ export class LocalGate {
           const body = await readBody(req, slackRoute ? SLACK_MAX_BODY_BYTES : APPROVAL_BODY_BYTES);
           const local = /^\/local\/approvals\/([^/]+)$/.exec(url.pathname);
           if (local !== null) {
-            const fromCli = req.headers['x-release-gate-local'] === LOCAL_DECISION_HEADER['x-release-gate-local'];
-            await localDecision(getDeps, req, fromCli, local[1] ?? '', body, res);
+            await localDecision(getDeps, req, local[1] ?? '', body, res);
             return;
           }
           if (slackRoute) {
             send(res, await slack(apiEvent(req, url, body, {})));
             slackWork.runPending();
+            return;
+          }
+          const execution = LOCAL_EXECUTION_ROUTE.exec(url.pathname);
+          if (execution !== null) {
+            await localExecutionStart(getDeps, req, execution[1] ?? '', body, res);
             return;
           }
           const cliRoute = /^\/cli\/approvals\/([^/]+)$/.exec(url.pathname);
@@ -417,15 +422,12 @@ export class LocalGate {
 async function localDecision(
   getDeps: () => Promise<HandlerDeps>,
   req: IncomingMessage,
-  fromCli: boolean,
   rawId: string,
   body: string,
   res: ServerResponse,
 ): Promise<void> {
-  const text = (status: number, message: string) =>
-    void res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
-  if (req.method !== 'POST') return text(405, 'method not allowed');
-  if (!fromCli) return text(403, 'this route answers `release-gate approve|reject` only (header missing)');
+  const text = plainText(res);
+  if (!isCliPost(req, res, 'release-gate approve|reject')) return;
   const form = LocalDecisionSchema.safeParse(Object.fromEntries(new URLSearchParams(body)));
   if (!form.success) return text(400, 'decision and by are required');
   try {

@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { safeParseJsonDocument } from '../../lambdas/domain/document.js';
@@ -67,3 +68,22 @@ export function localDecisionBase(approvalBaseUrl: string): string {
  * page open in the approver's browser cannot answer through this route (CSRF).
  */
 export const LOCAL_DECISION_HEADER = { 'x-release-gate-local': 'cli' } as const;
+
+/** A plain-text answer of a local route. */
+export function plainText(res: ServerResponse): (status: number, message: string) => void {
+  return (status, message) =>
+    void res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
+}
+
+/**
+ * Whether a request to a local-only route is a POST carrying the CLI's header
+ * (`LOCAL_DECISION_HEADER`); answers 405 or 403 (naming `command`) when it is not.
+ */
+export function isCliPost(req: IncomingMessage, res: ServerResponse, command: string): boolean {
+  const text = plainText(res);
+  if (req.method !== 'POST') text(405, 'method not allowed');
+  else if (req.headers['x-release-gate-local'] !== LOCAL_DECISION_HEADER['x-release-gate-local']) {
+    text(403, `this route answers \`${command}\` only (header missing)`);
+  } else return true;
+  return false;
+}

@@ -19,7 +19,9 @@ import type {
   ReleaseRecord,
   ReleaseState,
   ReleaseStateUpdate,
+  Resubmission,
   RevocationRecord,
+  RoundArchive,
   ScanCompletion,
   SlackMessageRef,
   StoredEvidence,
@@ -36,13 +38,16 @@ export type {
   ApprovalSupersession,
   BreakGlass,
   DecisionRecord,
+  GateRound,
   PackageIndexEntry,
   PromotionEntry,
   Pusher,
   ReleaseRecord,
   ReleaseState,
   ReleaseStateUpdate,
+  Resubmission,
   RevocationRecord,
+  RoundArchive,
   ScanCompletion,
   SlackMessageRef,
   StoredDocumentRef,
@@ -173,6 +178,19 @@ export interface ReleaseStore {
   ): Promise<ReleaseRecord>;
   /** Most recently recorded first, at most `limit` (default 100; InvalidInputError unless a positive integer). */
   listReleases(limit?: number): Promise<ReleaseRecord[]>;
+
+  /**
+   * Starts the next gate round of a QUARANTINED release (release from quarantine, issue 9 §4), by
+   * the rule `resubmittedRelease` of records.ts: the record moves to RECORDED under the new
+   * execution name, and the ended round is kept on it (`rounds`). First the round's evidence and
+   * decision records are copied, as they are, into the round's archive (`getRoundArchive`), so
+   * the next round's records replace nothing unread. Conditional on the state and round read: of
+   * concurrent requests for one round exactly one succeeds, the others throw ConflictError, as
+   * does a release in any other state or round. NotFoundError for an unknown release.
+   */
+  resubmitRelease(resubmission: Resubmission): Promise<ReleaseRecord>;
+  /** The evidence and decision records of an earlier gate round (empty for a round not archived). */
+  getRoundArchive(repository: string, digest: Digest, round: number): Promise<RoundArchive>;
 
   /**
    * First write wins within an approval round (`round`): returns the stored record if one of the
@@ -388,6 +406,7 @@ export const OUTCOME_EVENT_TYPES = [
   'Release Revoked',
   'Release Rolled Back',
   'Break Glass Used',
+  'Release Resubmitted',
 ] as const;
 export type OutcomeEventType = (typeof OUTCOME_EVENT_TYPES)[number];
 

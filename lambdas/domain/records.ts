@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { formatIssues } from './document.js';
-import { InvalidInputError } from './errors.js';
+import { ConflictError, InvalidInputError } from './errors.js';
 import { AttachmentsSchema } from './promotion/attachments.js';
 import { DECISIONS, DigestSchema, EvidenceKindSchema, EvidenceStatusSchema, OUTCOMES } from './types.js';
 
@@ -38,7 +38,16 @@ export const RELEASE_STATES = [
 export type ReleaseState = (typeof RELEASE_STATES)[number];
 export const ReleaseStateSchema = z.enum(RELEASE_STATES);
 
-/** A release in one of these states is finished: its state never changes again. */
+/**
+ * The most gate rounds a release may have (the first plus the releases from quarantine): a bound,
+ * so that nobody can loop a release through quarantine and approval requests.
+ */
+export const MAX_GATE_ROUNDS = 3;
+
+/**
+ * A release in one of these states is finished: only `resubmitRelease` moves it on, and only from
+ * QUARANTINED, into the next gate round.
+ */
 export const TERMINAL_RELEASE_STATES: readonly ReleaseState[] = ['PROMOTED', 'QUARANTINED', 'COVERED'];
 
 /** Forward order of the release states; a state may only move to one of equal or higher rank. */
@@ -81,8 +90,43 @@ export const ReleaseRecordSchema = z.object({
    * @default - 0 (the first request)
    */
   approvalRound: z.number().int().min(0).optional(),
+  /**
+   * The gate round: how many times the gate ran for this digest. A QUARANTINED release released
+   * from quarantine (`resubmitRelease`) runs again as the next round.
+   * @default 1
+   */
+  gateRound: z.number().int().min(1).max(MAX_GATE_ROUNDS).optional(),
+  /**
+   * The earlier gate rounds, oldest first: how each ended and who started the next one. Their
+   * evidence and decision records stay readable (`getRoundArchive`).
+   * @default - none (the release is in its first round)
+   */
+  rounds: z.array(z.lazy(() => GateRoundSchema)).optional(),
 });
 export type ReleaseRecord = Immutable<z.infer<typeof ReleaseRecordSchema>>;
+
+/**
+ * One finished gate round of a release, kept on the release record when the next round starts:
+ * its execution, its outcome as the record had it, the decision it ended with, and who asked for
+ * the next round, when and why.
+ */
+export const GateRoundSchema = z.object({
+  round: z.number().int().min(1),
+  executionName: z.string(),
+  state: ReleaseStateSchema,
+  outcome: z.enum(OUTCOMES).optional(),
+  outcomeReasons: z.array(z.string()).optional(),
+  decidedAt: z.string().optional(),
+  /** The last approval round of the gate round (ReleaseRecord `approvalRound`). @default 0 */
+  approvalRound: z.number().int().min(0).optional(),
+  /** The round's decision document in the DocumentStore. @default - none (no decision was stored) */
+  decisionDocument: DigestSchema.optional(),
+  /** Who asked for the next round, when and why (`resubmitRelease`). */
+  resubmittedBy: z.string().min(1).max(2048),
+  resubmittedAt: z.string(),
+  reason: z.string().min(1).max(1000),
+});
+export type GateRound = Immutable<z.infer<typeof GateRoundSchema>>;
 
 /** What `updateReleaseState` may set besides the state. */
 export const ReleaseStateUpdateSchema = z.object({
@@ -92,6 +136,85 @@ export const ReleaseStateUpdateSchema = z.object({
   approvalRound: z.number().int().min(0).optional(),
 });
 export type ReleaseStateUpdate = Immutable<z.infer<typeof ReleaseStateUpdateSchema>>;
+
+/**
+ * A request for the next gate round of a QUARANTINED release (`resubmitRelease`): the round it
+ * starts, its execution's name, and who asked, when and why.
+ */
+export const ResubmissionSchema = z.object({
+  repository: z.string().min(1),
+  digest: DigestSchema,
+  round: z.number().int().min(2).max(MAX_GATE_ROUNDS),
+  /** Step Functions execution names: 1–80 of `0-9A-Za-z-_`. */
+  executionName: z.string().regex(/^[0-9A-Za-z_-]{1,80}$/, 'expected a Step Functions execution name'),
+  by: z.string().min(1).max(2048),
+  at: z.iso.datetime(),
+  reason: z.string().min(1).max(1000),
+});
+export type Resubmission = Immutable<z.infer<typeof ResubmissionSchema>>;
+
+/**
+ * The rule every adapter applies in `resubmitRelease`: the release record of the next gate round.
+ * Only a QUARANTINED release whose current round is the one before `r.round` moves on (a second
+ * request for the same round, or one for a release in any other state, is a ConflictError). The
+ * record goes back to RECORDED under the new execution, in the next approval round (so the new
+ * round's evidence, decision and approval are written as later records than the last round's),
+ * and the round that ended is kept in `rounds` with its outcome and reasons.
+ */
+export function resubmittedRelease(
+  current: ReleaseRecord,
+  r: Resubmission,
+  decision: DecisionRecord | null,
+): ReleaseRecord {
+  const name = `${current.repository}@${current.digest}`;
+  if (current.state !== 'QUARANTINED') {
+    throw new ConflictError(`release ${name} is ${current.state}; only a QUARANTINED release starts another round`);
+  }
+  const round = current.gateRound ?? 1;
+  if (r.round !== round + 1) {
+    throw new ConflictError(`release ${name} is in gate round ${round}; round ${r.round} cannot start from it`);
+  }
+  const { outcome, outcomeReasons, decidedAt, approvalRound, ...kept } = current;
+  const ended: GateRound = {
+    round,
+    executionName: current.executionName,
+    state: current.state,
+    ...(outcome !== undefined && { outcome }),
+    ...(outcomeReasons !== undefined && { outcomeReasons }),
+    ...(decidedAt !== undefined && { decidedAt }),
+    approvalRound: approvalRound ?? 0,
+    ...(decision !== null && { decisionDocument: decision.documentDigest }),
+    resubmittedBy: r.by,
+    resubmittedAt: r.at,
+    reason: r.reason,
+  };
+  return {
+    ...kept,
+    state: 'RECORDED',
+    executionName: r.executionName,
+    gateRound: r.round,
+    approvalRound: (approvalRound ?? 0) + 1,
+    rounds: [...(current.rounds ?? []), ended],
+  };
+}
+
+/**
+ * Whether a stored evidence or decision record belongs to the gate round of `release` as read (its
+ * approval round is not a later one): what `resubmitRelease` archives. A record a concurrent,
+ * already started next round wrote is not the ended round's.
+ */
+export function ofCurrentRound(record: { readonly round?: number }, release: Pick<ReleaseRecord, 'approvalRound'>) {
+  return (record.round ?? 0) <= (release.approvalRound ?? 0);
+}
+
+/**
+ * The approval round the release's current gate round started in: a later one is a re-approval
+ * within the round (`onEvidenceChange: reapprove`), not the round's first evaluation.
+ */
+export function firstApprovalRoundOf(release: Pick<ReleaseRecord, 'rounds'> | null): number {
+  const previous = release?.rounds?.at(-1);
+  return previous === undefined ? 0 : (previous.approvalRound ?? 0) + 1;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Evidence and decisions
@@ -158,6 +281,12 @@ export const DecisionRecordSchema = z.object({
   round: z.number().int().min(0).optional(),
 });
 export type DecisionRecord = Immutable<z.infer<typeof DecisionRecordSchema>>;
+
+/** An earlier gate round's records as they were when the next round started (`getRoundArchive`). */
+export interface RoundArchive {
+  readonly evidence: readonly StoredEvidence[];
+  readonly decision: DecisionRecord | null;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Approvals

@@ -203,4 +203,52 @@ describe('Command: release-gate revoke / rollback', () => {
       expect(own.stdout).toContain(`release-gate ${command} <`);
     }
   }, 300_000);
+
+  it('release: runs a quarantined release that passes now through the gate again, to PROMOTED, shown in status', async () => {
+    // Prepare: quarantined for a missing signature, which is attached afterwards.
+    const w = world();
+    const repository = 'demo/cli-resubmit';
+    const build = (signature: 'none' | 'trusted') =>
+      buildScenarioImage(
+        w.registry,
+        { repository, tag: '3.0.0', npmPackages: DEFAULT_NPM_PACKAGES, signature },
+        w.keys,
+      );
+    const built = await build('none');
+    expect(lastState((await gateRelease(w, repository, '3.0.0')).exec)).toBe('Quarantined');
+    await build('trusted');
+    await publish(w);
+
+    // Act
+    const out = await cli(w, 'release', built.digest, '--reason', 'signed late', '--by', 'carol@example.com');
+
+    // Assess: the next round started on the running stack; it is approved (the world answers) and promoted.
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(
+      `released from quarantine for approval: ${repository}@${built.digest} runs gate round 2`,
+    );
+    const name = /execution: (\S+)/.exec(out.stdout)?.[1] ?? '';
+    expect(name).toMatch(/-r2$/);
+    expect(lastState(await w.gate.waitForExecution(name))).toBe('Promoted');
+    const status = await cli(w, 'status', built.digest);
+    expect(status.stdout).toContain(`${repository}@${built.digest}  PROMOTED`);
+    expect(status.stdout).toContain('gate round 2 of at most 3');
+    expect(status.stdout).toMatch(/round 1 ended QUARANTINED: /);
+    expect(status.stdout).toContain('released from quarantine at ');
+    expect(status.stdout).toContain('by carol@example.com (local, unauthenticated): signed late');
+    const explained = await cli(w, 'explain', built.digest, '--round', '1', '--json');
+    expect(explained.code).toBe(0);
+    expect(JSON.parse(explained.stdout)).toMatchObject({
+      gateRound: 1,
+      stored: { decision: 'BLOCK' },
+      identical: true,
+    });
+    const latest = await cli(w, 'explain', built.digest);
+    expect(latest.stdout).toContain('in gate round 2');
+    // Asked again, a promoted release is refused.
+    const again = await cli(w, 'release', built.digest, '--reason', 'again', '--by', 'carol@example.com');
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain('is PROMOTED, not QUARANTINED');
+  }, 300_000);
 });

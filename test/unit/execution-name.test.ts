@@ -53,3 +53,22 @@ describe('Function: executionNameFor (red-team finding 5: execution-name collisi
     });
   });
 });
+
+describe('Function: executionNameFor (gate rounds: release from quarantine)', () => {
+  describe('when a release runs in a later gate round', () => {
+    it.each([2, 3])('names round %i apart from every other round, within 80 allowed characters', (round) => {
+      // Prepare
+      const repository = 'a-very-long-organisation/with-a-very-long-repository-name';
+
+      // Act
+      const names = [1, 2, 3].map((r) => executionNameFor(repository, DIGEST, sha256Hex, r));
+      const name = executionNameFor(repository, DIGEST, sha256Hex, round);
+
+      // Assess
+      expect(new Set(names).size).toBe(3);
+      expect(name.endsWith(`-r${round}`)).toBe(true);
+      expect(name.length).toBeLessThanOrEqual(80);
+      expect(name).toMatch(/^[0-9A-Za-z_-]{1,80}$/);
+    });
+  });
+});

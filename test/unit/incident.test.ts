@@ -143,6 +143,7 @@ describe('Function: rollbackRelease', () => {
 });
 
 describe('Function: releaseFromQuarantine', () => {
+  const releaseDeps = (w: ReturnType<typeof handlerWorld>) => ({ ...w.deps.gate, starter: w.deps.starter });
   /** A world holding one release of REPO in `state`, with no stored evidence. */
   async function holding(state: 'QUARANTINED' | 'EVALUATED') {
     const digest = newDigest();
@@ -158,7 +159,7 @@ describe('Function: releaseFromQuarantine', () => {
       const { w, digest } = await holding('EVALUATED');
 
       // Act
-      const out = await releaseFromQuarantine(w.deps.gate, { repository: REPO, digest, reason: 'r', operator: OPS });
+      const out = await releaseFromQuarantine(releaseDeps(w), { repository: REPO, digest, reason: 'r', operator: OPS });
 
       // Assess
       expect(out).toMatchObject({
@@ -166,7 +167,7 @@ describe('Function: releaseFromQuarantine', () => {
         reasons: [expect.stringMatching(/is EVALUATED, not QUARANTINED/)],
       });
       await expect(
-        releaseFromQuarantine(w.deps.gate, { repository: REPO, digest: newDigest(), reason: 'r', operator: OPS }),
+        releaseFromQuarantine(releaseDeps(w), { repository: REPO, digest: newDigest(), reason: 'r', operator: OPS }),
       ).rejects.toThrow(NotFoundError);
     });
   });
@@ -177,7 +178,7 @@ describe('Function: releaseFromQuarantine', () => {
       const { w, digest } = await holding('QUARANTINED');
 
       // Act
-      const out = await releaseFromQuarantine(w.deps.gate, { repository: REPO, digest, reason: 'r', operator: OPS });
+      const out = await releaseFromQuarantine(releaseDeps(w), { repository: REPO, digest, reason: 'r', operator: OPS });
 
       // Assess
       expect(out).toMatchObject({ outcome: 'REFUSED', reasons: [expect.stringMatching(/^no stored evidence for /)] });
@@ -208,7 +209,7 @@ describe('Function: releaseFromQuarantine', () => {
       const { w, digest } = await holding('QUARANTINED');
 
       // Act
-      const act = releaseFromQuarantine(w.deps.gate, {
+      const act = releaseFromQuarantine(releaseDeps(w), {
         repository: REPO,
         digest,
         reason: 'r',

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../lambdas/domain/errors.js';
+import { ConflictError, InvalidInputError } from '../../lambdas/domain/errors.js';
 import {
   compareCodePoints,
+  firstApprovalRoundOf,
   ImageTagSchema,
   LISTING_ORDER,
   RELEASE_STATES,
   ReleaseRecordSchema,
   releaseStatesMovableTo,
+  resubmittedRelease,
   validRecord,
 } from '../../lambdas/domain/records.js';
 import { newDigest, releaseRecord } from '../support/store-records.js';
@@ -110,5 +112,71 @@ describe('Schema: ImageTagSchema', () => {
     ['nothing', '', false],
   ])('a tag of %s is valid: %s', (_label, tag, valid) => {
     expect(ImageTagSchema.safeParse(tag).success).toBe(valid);
+  });
+});
+
+describe('Function: resubmittedRelease (release from quarantine: the next gate round)', () => {
+  const request = (round: number) => ({
+    repository: 'team/app',
+    digest: newDigest(),
+    round,
+    executionName: `team-app-r${round}`,
+    by: 'carol',
+    at: '2026-01-11T09:00:00.000Z',
+    reason: 'fixed',
+  });
+
+  describe('when the release is QUARANTINED in the round before', () => {
+    it('starts the round in RECORDED, in the next approval round, and keeps the ended one', () => {
+      // Prepare
+      const current = releaseRecord('team/app', newDigest(), {
+        state: 'QUARANTINED',
+        outcome: 'QUARANTINED',
+        outcomeReasons: ['approval: rejected'],
+        decidedAt: '2026-01-10T11:00:00.000Z',
+        approvalRound: 2,
+      });
+
+      // Act
+      const next = resubmittedRelease(current, request(2), null);
+
+      // Assess
+      expect(next).toMatchObject({ state: 'RECORDED', gateRound: 2, approvalRound: 3, executionName: 'team-app-r2' });
+      expect(next).not.toHaveProperty('outcome');
+      expect(next.rounds).toEqual([
+        {
+          round: 1,
+          executionName: current.executionName,
+          state: 'QUARANTINED',
+          outcome: 'QUARANTINED',
+          outcomeReasons: ['approval: rejected'],
+          decidedAt: '2026-01-10T11:00:00.000Z',
+          approvalRound: 2,
+          resubmittedBy: 'carol',
+          resubmittedAt: '2026-01-11T09:00:00.000Z',
+          reason: 'fixed',
+        },
+      ]);
+      expect(firstApprovalRoundOf(next)).toBe(3);
+      expect(firstApprovalRoundOf(current)).toBe(0);
+    });
+  });
+
+  describe.each(['RECORDED', 'EVALUATED', 'AWAITING_APPROVAL', 'PROMOTED', 'COVERED'] as const)(
+    'when the release is %s',
+    (state) => {
+      it('throws ConflictError', () => {
+        expect(() => resubmittedRelease(releaseRecord('team/app', newDigest(), { state }), request(2), null)).toThrow(
+          ConflictError,
+        );
+      });
+    },
+  );
+
+  describe('when the round asked for is not the next one', () => {
+    it.each([2, 4])('throws ConflictError for round %i of a release in round 2', (round) => {
+      const current = releaseRecord('team/app', newDigest(), { state: 'QUARANTINED', gateRound: 2 });
+      expect(() => resubmittedRelease(current, request(round), null)).toThrow(ConflictError);
+    });
   });
 });

@@ -8,15 +8,21 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { DEFAULT_NPM_PACKAGES } from '../../cli/fixtures/scenarios.js';
+import { LocalExecutionStarter } from '../../cli/local/execution-route.js';
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
-import { UntrustedError } from '../../lambdas/domain/errors.js';
+import { ConflictError, NotificationError, UntrustedError } from '../../lambdas/domain/errors.js';
 import { type ReleaseDeps, releaseFromQuarantine } from '../../lambdas/domain/incident/release.js';
 import { rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
-import { gateRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
+import { MAX_GATE_ROUNDS } from '../../lambdas/domain/records.js';
+import type { ApprovalIdentity } from '../../lambdas/domain/workflow/decide-approval.js';
+import { explainDecision } from '../../lambdas/domain/workflow/explain.js';
+import { buildReleaseReport } from '../../lambdas/domain/workflow/report.js';
+import { answerLink, gateRelease, type LocalWorld, lastState, mailedLinks, useLocalWorld } from '../support/world.js';
 
 const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
 const REPO = 'demo/release-app';
 const PROD = `prod/${REPO}`;
+const PROD_OF = (repository: string) => `prod/${repository}`;
 const OPS = { kind: 'cli-local', subject: 'carol@example.com' } as const;
 const BOB = { kind: 'cli-local', subject: 'bob@example.com' } as const;
 
@@ -25,6 +31,7 @@ describe('Workflow: release from quarantine', () => {
 
   const deps = async (w: LocalWorld): Promise<ReleaseDeps> => ({
     ...w.deps.gate,
+    starter: w.deps.starter,
     advisories: await loadAdvisories(ADVISORIES),
   });
   const liveDigest = async (w: LocalWorld) => (await w.registry.getManifest(PROD, 'live')).digest;
@@ -112,37 +119,210 @@ describe('Workflow: release from quarantine', () => {
 });
 
 describe('Workflow: release from quarantine of a release whose evidence passes', () => {
-  const world = useLocalWorld({ approvals: { decision: 'reject', by: 'alice@example.com' } });
+  // Nobody answers on their own: each round's approval is answered by the test.
+  const world = useLocalWorld();
+  const deps = async (w: LocalWorld): Promise<ReleaseDeps> => ({
+    ...w.deps.gate,
+    starter: w.deps.starter,
+    advisories: await loadAdvisories(ADVISORIES),
+  });
+  /** The next approval request of `repository`, answered through a mailed signed link. */
+  const answerNext = (w: LocalWorld, repository: string, decision: 'approve' | 'reject') =>
+    new Promise<string>((resolve, reject) => {
+      let answered = false;
+      w.gate.onOutcome((e) => {
+        if (answered || e.type !== 'Approval Requested' || e.detail.repository !== repository) return;
+        answered = true;
+        const approvalId = String(e.detail.approvalId);
+        const link = [...mailedLinks(w, approvalId).values()][0];
+        if (link === undefined) return reject(new Error(`no link mailed for ${approvalId}`));
+        answerLink(link, decision, { comment: `${decision} from test` }).then(() => resolve(approvalId), reject);
+      });
+    });
+  const ask = async (
+    w: LocalWorld,
+    repository: string,
+    digest: string,
+    operator: ApprovalIdentity = OPS,
+    reason = 'fixed',
+  ) => releaseFromQuarantine(await deps(w), { repository, digest, reason, operator });
 
-  it('does not break glass: it must go through approval, which is refused until the re-run is built', async () => {
-    // Prepare: a good release quarantined only because its approver rejected it.
+  it('runs the gate again with the evidence attached since, through approval by signed link, to PROMOTED', async () => {
+    // Prepare: quarantined for a missing signature; the signature is attached afterwards.
     const w = world();
+    const repository = 'demo/late-signature';
+    const build = (signature: 'none' | 'trusted') =>
+      buildScenarioImage(
+        w.registry,
+        { repository, tag: '2.0.0', npmPackages: DEFAULT_NPM_PACKAGES, signature },
+        w.keys,
+      );
+    const built = await build('none');
+    const first = await gateRelease(w, repository, '2.0.0');
+    expect(lastState(first.exec)).toBe('Quarantined');
+    const store = w.deps.gate.store;
+    const roundOne = await store.getDecision(repository, built.digest);
+    expect(roundOne?.decision).toBe('BLOCK');
+    await build('trusted');
+
+    // Act: released, but the start is lost (a crash after the store started the round) …
+    const lost = releaseFromQuarantine(
+      {
+        ...(await deps(w)),
+        starter: {
+          start: async () => {
+            throw new NotificationError('StartExecution: connection reset');
+          },
+        },
+      },
+      { repository, digest: built.digest, reason: 'the signature was attached late', operator: OPS },
+    );
+    await expect(lost).rejects.toThrow(NotificationError);
+    expect((await store.getRelease(repository, built.digest))?.state).toBe('RECORDED');
+    // … so someone else cannot start another round, and the same request retried starts this one.
+    const other = await ask(w, repository, built.digest, BOB, 'me too');
+    expect(other.outcome === 'REFUSED' && other.reasons).toEqual([
+      expect.stringMatching(/is RECORDED, not QUARANTINED/),
+    ]);
+    const approved = answerNext(w, repository, 'approve');
+    const out = await ask(w, repository, built.digest, OPS, 'the signature was attached late');
+    expect(out).toMatchObject({ outcome: 'RESUBMITTED', round: 2, executionName: expect.stringMatching(/-r2$/) });
+    const exec = await w.gate.waitForExecution(out.outcome === 'RESUBMITTED' ? out.executionName : '');
+    await approved;
+
+    // Assess: promoted by the second round, which collected the signature again.
+    expect(lastState(exec)).toBe('Promoted');
+    expect((await w.registry.getManifest(PROD_OF(repository), '2.0.0')).digest).toBe(built.digest);
+    const release = await store.getRelease(repository, built.digest);
+    expect(release).toMatchObject({
+      state: 'PROMOTED',
+      gateRound: 2,
+      executionName: out.outcome === 'RESUBMITTED' && out.executionName,
+    });
+    expect((await store.getEvidence(repository, built.digest, 'signature'))?.status).toBe('PASS');
+    // Round 1 stays readable: how it ended, who asked for round 2 and why, its records and document.
+    expect(release?.rounds).toEqual([
+      expect.objectContaining({
+        round: 1,
+        executionName: first.release?.executionName,
+        outcome: 'QUARANTINED',
+        outcomeReasons: first.release?.outcomeReasons,
+        decisionDocument: roundOne?.documentDigest,
+        resubmittedBy: 'carol@example.com (local, unauthenticated)',
+        reason: 'the signature was attached late',
+      }),
+    ]);
+    const archive = await store.getRoundArchive(repository, built.digest, 1);
+    expect(archive.decision).toEqual(roundOne);
+    expect(archive.evidence.find((e) => e.kind === 'signature')?.status).toBe('MISSING');
+    const document = JSON.parse(
+      new TextDecoder().decode(await w.deps.gate.documents.get(roundOne?.documentDigest ?? 'sha256:0')),
+    );
+    expect(document.decision.decision).toBe('BLOCK');
+    expect(w.gate.outcomes.filter((e) => e.type === 'Release Resubmitted').map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        digest: built.digest,
+        round: 2,
+        previous: expect.objectContaining({ outcome: 'QUARANTINED' }),
+      }),
+    ]);
+    // explain replays the latest decision and names its round; the report shows both rounds.
+    const explained = await explainDecision(w.deps.gate, repository, built.digest);
+    expect(explained).toMatchObject({ gateRound: 2, identical: true, stored: { decision: 'PASS' } });
+    const explainedFirst = await explainDecision(w.deps.gate, repository, built.digest, undefined, 1);
+    expect(explainedFirst).toMatchObject({
+      gateRound: 1,
+      decisionDocument: roundOne?.documentDigest,
+      identical: true,
+      stored: { decision: 'BLOCK' },
+      evidenceChanges: [],
+    });
+    await expect(explainDecision(w.deps.gate, repository, built.digest, undefined, 3)).rejects.toThrow(
+      /has no gate round 3/,
+    );
+    const report = await buildReleaseReport(w.deps.gate, repository, built.digest, new Date());
+    expect(report.timeline.map((e) => e.what)).toEqual(
+      expect.arrayContaining([
+        'gate round 1 ended QUARANTINED',
+        'released from quarantine by carol@example.com (local, unauthenticated): the signature was attached late (gate round 2)',
+        'policy decision: PASS (gate round 2)',
+      ]),
+    );
+    // The local start route starts only a round waiting to start, and only for the CLI.
+    const input = {
+      repository,
+      digest: built.digest,
+      tag: '2.0.0',
+      stage: 'production',
+      timeouts: { scanSeconds: 30 },
+    };
+    const starter = new LocalExecutionStarter(w.gate.approvalBaseUrl);
+    await expect(starter.start(release?.executionName ?? '', input)).rejects.toThrow(ConflictError);
+    const origin = new URL(w.gate.approvalBaseUrl).origin;
+    const page = await fetch(`${origin}/local/executions/${release?.executionName ?? ''}`, {
+      method: 'POST',
+      body: JSON.stringify(input),
+    });
+    expect(page.status).toBe(403);
+    // A PROMOTED release is not released again.
+    const again = await ask(w, repository, built.digest);
+    expect(again.outcome === 'REFUSED' && again.reasons).toEqual([
+      expect.stringMatching(/is PROMOTED, not QUARANTINED/),
+    ]);
+  }, 300_000);
+
+  it('asks a rejected release again: one round per request, a new approval, the rejected one kept, at most MAX_GATE_ROUNDS', async () => {
+    // Prepare: a good release quarantined because its approver rejected it.
+    const w = world();
+    const repository = 'demo/rejected-app';
     const built = await buildScenarioImage(
       w.registry,
-      { repository: 'demo/rejected-app', tag: '1.0.0', npmPackages: DEFAULT_NPM_PACKAGES },
+      { repository, tag: '1.0.0', npmPackages: DEFAULT_NPM_PACKAGES },
       w.keys,
     );
-    expect(lastState((await gateRelease(w, 'demo/rejected-app', '1.0.0')).exec)).toBe('Quarantined');
+    const rejectedFirst = answerNext(w, repository, 'reject');
+    expect(lastState((await gateRelease(w, repository, '1.0.0')).exec)).toBe('Quarantined');
+    const firstApproval = await rejectedFirst;
 
-    // Act
-    const out = await releaseFromQuarantine(
-      { ...w.deps.gate, advisories: await loadAdvisories(ADVISORIES) },
-      {
-        repository: 'demo/rejected-app',
-        digest: built.digest,
-        reason: 'rejected by mistake',
-        operator: OPS,
-        breakGlass: { reason: 'outage', approver: BOB },
-      },
-    );
-
-    // Assess: re-verified clean, refused with the reason, nothing promoted or announced.
-    expect(out.outcome).toBe('REFUSED');
-    expect(out.outcome === 'REFUSED' && out.reasons).toEqual([
-      expect.stringMatching(/must go through approval as usual; re-running the gate .* is not supported yet/),
+    // Act: two operators ask at once; the round they start is rejected again.
+    const rejectedSecond = answerNext(w, repository, 'reject');
+    const [a, b] = await Promise.all([
+      ask(w, repository, built.digest, OPS, 'rejected by mistake'),
+      ask(w, repository, built.digest, BOB, 'rejected by mistake, says bob'),
     ]);
-    expect(out.outcome === 'REFUSED' && out.reverification?.ok).toBe(true);
-    expect(await w.deps.gate.store.listPromotions('demo/rejected-app')).toEqual([]);
-    expect(w.gate.outcomes.filter((e) => e.type === 'Break Glass Used')).toEqual([]);
+
+    // Assess: exactly one round started; the other request is refused.
+    const outcomes = [a.outcome, b.outcome].sort();
+    expect(outcomes).toEqual(['REFUSED', 'RESUBMITTED']);
+    const started = a.outcome === 'RESUBMITTED' ? a : b;
+    const exec = await w.gate.waitForExecution(started.outcome === 'RESUBMITTED' ? started.executionName : '');
+    const secondApproval = await rejectedSecond;
+    expect(lastState(exec)).toBe('Quarantined');
+    expect(secondApproval).not.toBe(firstApproval);
+    const store = w.deps.gate.store;
+    expect((await store.getApproval(firstApproval))?.state).toBe('REJECTED');
+    expect((await store.getApproval(secondApproval))?.state).toBe('REJECTED');
+    expect((await store.getRelease(repository, built.digest))?.rounds).toHaveLength(1);
+
+    // Act & Assess: round 3 runs (rejected again), then the cap refuses a fourth.
+    const rejectedThird = answerNext(w, repository, 'reject');
+    const third = await ask(w, repository, built.digest, OPS, 'third time');
+    expect(third).toMatchObject({ outcome: 'RESUBMITTED', round: MAX_GATE_ROUNDS });
+    await w.gate.waitForExecution(third.outcome === 'RESUBMITTED' ? third.executionName : '');
+    await rejectedThird;
+    const fourth = await ask(w, repository, built.digest, OPS, 'fourth time');
+    expect(fourth.outcome === 'REFUSED' && fourth.reasons).toEqual([expect.stringMatching(/MAX_GATE_ROUNDS = 3/)]);
+    expect((await store.getRelease(repository, built.digest))?.rounds?.map((r) => r.round)).toEqual([1, 2]);
+    // A break-glass has nothing to override on a passing release, and does not skip the approval.
+    const glass = await releaseFromQuarantine(await deps(w), {
+      repository,
+      digest: built.digest,
+      reason: 'r',
+      operator: OPS,
+      breakGlass: { reason: 'outage', approver: BOB },
+    });
+    expect(glass.outcome === 'REFUSED' && glass.reasons).toEqual([
+      expect.stringMatching(/nothing to break glass over/),
+    ]);
   }, 300_000);
 });

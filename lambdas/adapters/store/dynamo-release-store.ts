@@ -34,6 +34,7 @@ import {
   DecisionRecordSchema,
   LISTING_ORDER,
   ListLimitSchema,
+  ofCurrentRound,
   type PackageIndexEntry,
   PackageIndexEntrySchema,
   ParentIndexSchema,
@@ -48,9 +49,13 @@ import {
   ReleaseStateSchema,
   type ReleaseStateUpdate,
   ReleaseStateUpdateSchema,
+  type Resubmission,
+  ResubmissionSchema,
   type RevocationRecord,
   RevocationRecordSchema,
+  type RoundArchive,
   releaseStatesMovableTo,
+  resubmittedRelease,
   type ScanCompletion,
   ScanCompletionSchema,
   type SlackMessageRef,
@@ -196,6 +201,76 @@ export class DynamoReleaseStore implements ReleaseStore {
     if (current === null) throw new NotFoundError(`release ${repository}@${digest} is not recorded`);
     if (current.state === target && TERMINAL_RELEASE_STATES.includes(target)) return current;
     throw new ConflictError(`release ${repository}@${digest} is ${current.state}; it cannot move to ${target}`);
+  }
+
+  /**
+   * Copies the round's evidence and decision items to its archive (put-if-absent, so a retried or
+   * concurrent request writes the same copies), then replaces the release item in one PutItem
+   * conditional on the state and execution name read: of concurrent requests one wins, and a
+   * release that moved meanwhile is not overwritten.
+   */
+  public async resubmitRelease(resubmission: Resubmission): Promise<ReleaseRecord> {
+    const r = validRecord('resubmission', ResubmissionSchema, resubmission);
+    const current = await this.getRelease(r.repository, r.digest);
+    if (current === null) throw new NotFoundError(`release ${r.repository}@${r.digest} is not recorded`);
+    const decision = await this.getDecision(r.repository, r.digest);
+    const next = validRecord('release record', ReleaseRecordSchema, resubmittedRelease(current, r, decision));
+    const round = current.gateRound ?? 1;
+    for (const ev of (await this.listEvidence(r.repository, r.digest)).filter((e) => ofCurrentRound(e, current))) {
+      await this.putIfAbsent('resubmitRelease', {
+        ...ev,
+        ...itemKeys.roundEvidence(r.repository, r.digest, round, ev.kind),
+        type: 'round-evidence',
+      });
+    }
+    if (decision !== null && ofCurrentRound(decision, current)) {
+      await this.putIfAbsent('resubmitRelease', {
+        ...decision,
+        ...itemKeys.roundDecision(r.repository, r.digest, round),
+        type: 'round-decision',
+      });
+    }
+    const written = await this.conditional('resubmitRelease', () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...next,
+            ...itemKeys.release(r.repository, r.digest),
+            ...indexKeys.release(next.state, next.recordedAt, r.repository, r.digest),
+            type: 'release',
+          },
+          ConditionExpression: 'attribute_exists(pk) AND #state = :state AND #executionName = :executionName',
+          ExpressionAttributeNames: { '#state': 'state', '#executionName': 'executionName' },
+          ExpressionAttributeValues: { ':state': current.state, ':executionName': current.executionName },
+        }),
+      ),
+    );
+    if (written === CONDITION_FAILED) {
+      throw new ConflictError(`release ${r.repository}@${r.digest} changed while round ${r.round} was being started`);
+    }
+    return next;
+  }
+
+  public async getRoundArchive(repository: string, digest: Digest, round: number): Promise<RoundArchive> {
+    const items = await this.queryAll('getRoundArchive', {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: {
+        ':pk': itemKeys.release(repository, digest).pk,
+        ':prefix': itemKeys.roundPrefix(round),
+      },
+    });
+    const decisionSk = itemKeys.roundDecision(repository, digest, round).sk;
+    const sk = (item: unknown) => (item !== null && typeof item === 'object' && 'sk' in item ? item.sk : undefined);
+    const decision = items.find((item) => sk(item) === decisionSk);
+    return {
+      evidence: items
+        .filter((item) => sk(item) !== decisionSk)
+        .map((item) => this.parse('evidence', StoredEvidenceSchema, item))
+        .sort(LISTING_ORDER.evidence),
+      decision: decision === undefined ? null : this.parse('decision', DecisionRecordSchema, decision),
+    };
   }
 
   /** Most recently recorded releases first. */

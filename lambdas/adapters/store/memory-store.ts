@@ -30,6 +30,7 @@ import {
   LISTING_ORDER,
   ListLimitSchema,
   laterRound,
+  ofCurrentRound,
   type PackageIndexEntry,
   ParentIndexSchema,
   type PromotionEntry,
@@ -43,9 +44,13 @@ import {
   ReleaseStateSchema,
   type ReleaseStateUpdate,
   ReleaseStateUpdateSchema,
+  type Resubmission,
+  ResubmissionSchema,
   type RevocationRecord,
   RevocationRecordSchema,
+  type RoundArchive,
   releaseStatesMovableTo,
+  resubmittedRelease,
   type ScanCompletion,
   ScanCompletionSchema,
   type SlackMessageRef,
@@ -75,6 +80,8 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   private readonly releases = new Map<string, ReleaseRecord>();
   private readonly evidence = new Map<string, StoredEvidence>();
   private readonly decisions = new Map<string, DecisionRecord>();
+  /** Archived gate rounds (`resubmitRelease`): by `repository@digest#round`. */
+  private readonly roundArchives = new Map<string, RoundArchive>();
   private readonly approvals = new Map<string, ApprovalRecord>();
   private readonly pushedTags = new Map<string, Set<string>>();
   private readonly parentIndexes = new Map<string, Set<Digest>>();
@@ -168,6 +175,36 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     };
     this.releases.set(key, next);
     return copy(next);
+  }
+
+  public async resubmitRelease(resubmission: Resubmission): Promise<ReleaseRecord> {
+    const r = validRecord('resubmission', ResubmissionSchema, resubmission);
+    const key = releaseKey(r.repository, r.digest);
+    const current = this.releases.get(key);
+    if (current === undefined) throw new NotFoundError(`release ${key} is not recorded`);
+    const decision = this.decisions.get(key) ?? null;
+    const next = validRecord('release record', ReleaseRecordSchema, resubmittedRelease(current, r, decision));
+    const round = current.gateRound ?? 1;
+    const archive = `${key}#${round}`;
+    // The first copy stays, as DynamoDB's put-if-absent archive items do.
+    if (!this.roundArchives.has(archive)) {
+      this.roundArchives.set(archive, {
+        evidence: [...this.evidence.values()]
+          .filter((e) => e.repository === r.repository && e.digest === r.digest && ofCurrentRound(e, current))
+          .map(copy),
+        decision: decision === null || !ofCurrentRound(decision, current) ? null : copy(decision),
+      });
+    }
+    this.releases.set(key, copy(next));
+    return copy(next);
+  }
+
+  public async getRoundArchive(repository: string, digest: Digest, round: number): Promise<RoundArchive> {
+    const archive = this.roundArchives.get(`${releaseKey(repository, digest)}#${round}`);
+    return {
+      evidence: (archive?.evidence ?? []).map(copy).sort(LISTING_ORDER.evidence),
+      decision: archive?.decision == null ? null : copy(archive.decision),
+    };
   }
 
   public async listReleases(limit = 100): Promise<ReleaseRecord[]> {

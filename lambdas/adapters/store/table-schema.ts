@@ -13,6 +13,7 @@
  * | pusher | `REL#<repo>@<digest>` | `PUSHER#<identity>` | | |
  * | approval audit | `REL#<repo>@<digest>` | `AUDIT#<at>#<id>` (append-only) | | |
  * | revocation | `REL#<repo>@<digest>` | `REVOKED` | | |
+ * | archived round (evidence, decision) | `REL#<repo>@<digest>` | `ROUND#<n>#EV#<kind>`, `ROUND#<n>#DECISION` | | |
  * | approval | `APPROVAL#<id>` | `META` | `APPROVAL#<state>` / `<requestedAt>#<id>` | `APPROVAL` / same |
  * | package index | `PKG#<purl without version>` | `<version>#<repo>@<digest>` | | |
  * | … of a source package | `PKG#<source purl without version>` | `<source version>#<repo>@<digest>` | | |
@@ -76,6 +77,16 @@ export const itemKeys = {
   approvalAuditPrefix: 'AUDIT#',
   revocation: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'REVOKED' }),
   decision: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'DECISION' }),
+  /** An earlier gate round's evidence or decision, copied when the next round starts (`resubmitRelease`). */
+  roundEvidence: (repository: string, digest: string, round: number, kind: string) => ({
+    pk: `REL#${repository}@${digest}`,
+    sk: `ROUND#${round}#EV#${kind}`,
+  }),
+  roundDecision: (repository: string, digest: string, round: number) => ({
+    pk: `REL#${repository}@${digest}`,
+    sk: `ROUND#${round}#DECISION`,
+  }),
+  roundPrefix: (round: number) => `ROUND#${round}#`,
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: META }),
   packageIndex: (purlWithoutVersion: string, version: string, repository: string, digest: string) => ({
     pk: `PKG#${purlWithoutVersion}`,

@@ -1,7 +1,8 @@
 /**
  * Release from quarantine (issue 9, section 4): a QUARANTINED release is judged again as it is
- * today (reverify.ts: signature and provenance collected again with today's trust material, the
- * stored SBOM against today's advisories, today's policy over the fresh and the stored evidence).
+ * today (reverify.ts: signature, provenance and eval collected again with today's trust material,
+ * the stored SBOM against today's advisories, today's policy over the fresh and the stored
+ * evidence).
  *
  * - Still failing: refused with the reasons, unless a break-glass (break-glass.ts: a reason and a
  *   second person on the approval allowlist). A break-glass promotes the image as Promote does
@@ -10,17 +11,30 @@
  *   says verification passed; it did not). The release record stays QUARANTINED: that was the
  *   gate's decision, and the track entry says it went live anyway. It is announced
  *   (`Break Glass Used`) and notified. `rollback` undoes it like any promotion.
- * - Passing now: it must go through approval as usual, which means running the gate again for the
- *   digest. Not built yet: it is refused with that reason (a break-glass does not skip approval
- *   when there is nothing to override).
+ * - Passing now: it goes through approval as usual. The store starts the release's next gate
+ *   round (`resubmitRelease`: conditional, so concurrent requests start one round; the ended
+ *   round's records archived; at most MAX_GATE_ROUNDS), and the same state machine runs again for
+ *   the digest under a new execution name: evidence collected again, policy evaluated, approval
+ *   requested, then promoted or quarantined. A break-glass is refused here: there is nothing to
+ *   override, and it would skip the approval. `Release Resubmitted` is announced and notified.
  */
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import { createHash } from 'node:crypto';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { digestToTag } from '../oci.js';
 import { policyFor, targetRepositoryFor } from '../policy/load.js';
-import type { BreakGlass, Notifier, OutcomeEmitter, PromotionEntry } from '../ports.js';
+import type {
+  BreakGlass,
+  ExecutionStarter,
+  Notifier,
+  OutcomeEmitter,
+  PromotionEntry,
+  ReleaseRecord,
+} from '../ports.js';
 import { copyImage } from '../promotion/copy.js';
+import { MAX_GATE_ROUNDS } from '../records.js';
 import type { Digest } from '../types.js';
 import { type ApprovalIdentity, IDENTITY_NOTE } from '../workflow/decide-approval.js';
+import { type ExecutionInput, executionNameFor } from '../workflow/inputs.js';
 import {
   announceBreakGlass,
   type BreakGlassRequest,
@@ -28,9 +42,22 @@ import {
   checkBreakGlassApprover,
   checkBreakGlassInput,
 } from './break-glass.js';
-import { type Reverification, type ReverifyDeps, reverify } from './reverify.js';
+import { RECOLLECTED, type Reverification, type ReverifyDeps, reverify } from './reverify.js';
 
-export type ReleaseDeps = ReverifyDeps & { readonly notifier: Notifier; readonly outcomes: OutcomeEmitter };
+/**
+ * A quarantined release is judged with the evidence attached since, too: the eval results a
+ * release is most often quarantined for are collected again with the signature and provenance.
+ */
+const RELEASE_RECOLLECTED = [...RECOLLECTED, 'eval'] as const;
+
+export type ReleaseDeps = ReverifyDeps & {
+  readonly notifier: Notifier;
+  readonly outcomes: OutcomeEmitter;
+  /** Starts the next gate round's execution (StartExecution on AWS, the embedded stack locally). */
+  readonly starter: ExecutionStarter;
+  /** The execution input's scan timeout, as the push starter sets it (GateConfig). */
+  readonly config: { readonly scanTimeoutSeconds: number };
+};
 
 export interface ReleaseRequest {
   /** The gated repository the release was quarantined in. */
@@ -61,6 +88,16 @@ export type ReleaseOutcome =
       readonly entry: PromotionEntry;
       readonly reverification: Reverification;
       readonly breakGlass: BreakGlass;
+    }
+  | {
+      /** The next gate round started: it ends promoted (after approval) or quarantined. */
+      readonly outcome: 'RESUBMITTED';
+      readonly repository: string;
+      readonly digest: Digest;
+      readonly round: number;
+      readonly executionName: string;
+      readonly executionArn: string;
+      readonly reverification: Reverification;
     };
 
 /** Media type of the break-glass decision document. */
@@ -90,6 +127,10 @@ export async function releaseFromQuarantine(deps: ReleaseDeps, req: ReleaseReque
 
   const release = await deps.store.getRelease(repository, digest);
   if (release === null) throw new NotFoundError(`no release record for ${repository}@${digest}`);
+  const by = `${operator} (${IDENTITY_NOTE[req.operator.kind]})`;
+  const resumed = retriedResubmission(release, by, reason);
+  if (resumed !== undefined)
+    return startRound(deps, release, resumed, await reverify(deps, release, RELEASE_RECOLLECTED));
   if (release.state !== 'QUARANTINED') {
     return refuse([
       `${repository}@${digest} is ${release.state}, not QUARANTINED: only a quarantined release is released`,
@@ -105,23 +146,25 @@ export async function releaseFromQuarantine(deps: ReleaseDeps, req: ReleaseReque
   if (revocation !== null) {
     reasons.push(`revoked at ${revocation.revokedAt} by ${revocation.revokedBy}: ${revocation.reason}`);
   }
-  const reverification = await reverify(deps, release);
+  const reverification = await reverify(deps, release, RELEASE_RECOLLECTED);
   reasons.push(...reverification.reasons);
   if (reasons.length === 0) {
-    return refuse(
-      [
-        'the evidence satisfies the policy today, so the release must go through approval as usual; ' +
-          're-running the gate for a quarantined release is not supported yet (no break-glass is needed or taken)',
-      ],
-      reverification,
-    );
+    if (breakGlass !== undefined) {
+      return refuse(
+        [
+          'the evidence satisfies the policy today: there is nothing to break glass over, and a break-glass ' +
+            'would skip the approval; ask without --break-glass to run the gate again and go through approval',
+        ],
+        reverification,
+      );
+    }
+    return resubmit(deps, release, { by, reason }, reverification);
   }
   if (breakGlass === undefined) return refuse(reasons, reverification);
 
   // Break-glass: the gate's decision stays as it was; this document records the override.
   const decision = await deps.store.getDecision(repository, digest);
   const at = deps.clock.now().toISOString();
-  const by = `${operator} (${IDENTITY_NOTE[req.operator.kind]})`;
   const document = JSON.stringify({
     kind: 'break-glass-release',
     decision: 'BREAK_GLASS',
@@ -193,3 +236,111 @@ export async function releaseFromQuarantine(deps: ReleaseDeps, req: ReleaseReque
     breakGlass: glass,
   };
 }
+
+/**
+ * The next gate round of a release that passes today: the store starts it (ConflictError when
+ * another request did first: refused), then its execution is started and it is announced.
+ */
+async function resubmit(
+  deps: ReleaseDeps,
+  release: ReleaseRecord,
+  who: { readonly by: string; readonly reason: string },
+  reverification: Reverification,
+): Promise<ReleaseOutcome> {
+  const { repository, digest } = release;
+  const round = (release.gateRound ?? 1) + 1;
+  if (round > MAX_GATE_ROUNDS) {
+    return {
+      outcome: 'REFUSED',
+      repository,
+      digest,
+      reasons: [
+        `${repository}@${digest} already ran ${release.gateRound ?? 1} gate rounds, the most a release may (MAX_GATE_ROUNDS = ${MAX_GATE_ROUNDS}); push a new build`,
+      ],
+      reverification,
+    };
+  }
+  let next: ReleaseRecord;
+  try {
+    next = await deps.store.resubmitRelease({
+      repository,
+      digest,
+      round,
+      executionName: executionNameFor(repository, digest, sha256Hex, round),
+      by: who.by,
+      at: deps.clock.now().toISOString(),
+      reason: who.reason,
+    });
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+    return {
+      outcome: 'REFUSED',
+      repository,
+      digest,
+      reasons: [`another request started gate round ${round} first: ${err.message}`],
+      reverification,
+    };
+  }
+  const ended = next.rounds?.at(-1);
+  if (ended === undefined) throw new ConflictError(`${repository}@${digest}: the ended round was not recorded`);
+  return startRound(deps, next, ended, reverification);
+}
+
+/**
+ * The round a retried request (same operator, same reason) already started and whose execution
+ * may not have been started (a crash in between): its start is repeated, which is idempotent.
+ */
+function retriedResubmission(release: ReleaseRecord, by: string, reason: string) {
+  const ended = release.rounds?.at(-1);
+  if (release.state !== 'RECORDED' || ended === undefined) return undefined;
+  return ended.resubmittedBy === by && ended.reason === reason ? ended : undefined;
+}
+
+async function startRound(
+  deps: ReleaseDeps,
+  release: ReleaseRecord,
+  ended: NonNullable<ReleaseRecord['rounds']>[number],
+  reverification: Reverification,
+): Promise<ReleaseOutcome> {
+  const { repository, digest } = release;
+  const round = release.gateRound ?? 1;
+  const input: ExecutionInput = {
+    repository,
+    digest,
+    tag: release.tag ?? null,
+    stage: release.stage,
+    timeouts: { scanSeconds: deps.config.scanTimeoutSeconds },
+  };
+  const { executionArn } = await deps.starter.start(release.executionName, input);
+  const detail = {
+    repository,
+    digest,
+    round,
+    executionName: release.executionName,
+    by: ended.resubmittedBy,
+    reason: ended.reason,
+    previous: {
+      round: ended.round,
+      executionName: ended.executionName,
+      outcome: ended.outcome ?? null,
+      reasons: ended.outcomeReasons ?? [],
+      decisionDocument: ended.decisionDocument ?? null,
+    },
+  };
+  await deps.outcomes.emit('Release Resubmitted', detail);
+  await deps.notifier.publish(
+    `Released from quarantine for approval (gate round ${round}): ${repository}@${digest.slice(0, 19)}`,
+    detail,
+  );
+  return {
+    outcome: 'RESUBMITTED',
+    repository,
+    digest,
+    round,
+    executionName: release.executionName,
+    executionArn,
+    reverification,
+  };
+}
+
+const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');

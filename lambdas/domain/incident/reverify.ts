@@ -52,14 +52,18 @@ export interface Reverification {
   readonly evidence: readonly { kind: EvidenceKind; status: EvidenceStatus; reasons: readonly string[] }[];
 }
 
-/** Collected again from the registry with today's trust material. */
-const RECOLLECTED: readonly CollectedKind[] = ['signature', 'provenance'];
+/** Collected again from the registry with today's trust material (rollback). */
+export const RECOLLECTED: readonly CollectedKind[] = ['signature', 'provenance'];
 
 /**
  * Re-verifies `release` (the record of the gated repository). Transient store and registry errors
  * are thrown (the caller retries); everything else is a reason.
  */
-export async function reverify(deps: ReverifyDeps, release: ReleaseRecord): Promise<Reverification> {
+export async function reverify(
+  deps: ReverifyDeps,
+  release: ReleaseRecord,
+  recollect: readonly CollectedKind[] = RECOLLECTED,
+): Promise<Reverification> {
   const { repository, digest } = release;
   const stored = await deps.store.listEvidence(repository, digest);
   const decision = await deps.store.getDecision(repository, digest);
@@ -84,7 +88,7 @@ export async function reverify(deps: ReverifyDeps, release: ReleaseRecord): Prom
       ? ctx
       : { ...ctx, scans: storedComponentsScan(components.sbom.components, deps.advisories, ctx.now) };
   const fresh: EvidenceResult[] = [];
-  for (const kind of RECOLLECTED) fresh.push(await collect(kind, ctx));
+  for (const kind of recollect) fresh.push(await collect(kind, ctx));
   const scan = await collect('scan', scanCtx);
   fresh.push(scan);
 

@@ -50,8 +50,11 @@ export function collectContext(deps: CollectDeps, req: Pick<CollectRequest, 'rep
 
 /** Run one collector (or record the ASL-caught error), store the evidence, return its summary. */
 export async function collectEvidence(deps: CollectDeps, req: CollectRequest): Promise<EvidenceSummary> {
+  // A later gate round (a release from quarantine) collects again: the stored record of an
+  // earlier round is archived and replaced; one of this round is a retry's, and stays.
+  const round = (await deps.store.getRelease(req.repository, req.digest))?.approvalRound ?? 0;
   const existing = await deps.store.getEvidence(req.repository, req.digest, req.kind);
-  if (existing !== null) return summary(existing);
+  if (existing !== null && (existing.round ?? 0) >= round) return summary(existing);
 
   let result: EvidenceResult;
   if (req.error !== undefined) {
@@ -71,11 +74,16 @@ export async function collectEvidence(deps: CollectDeps, req: CollectRequest): P
   // The incident index is written before the evidence: evidence is first-write-wins, so an index
   // written after it would be skipped by a retry that finds the evidence stored, and lost silently.
   result = await indexForIncidents(deps, req, result);
-  const stored = await storeEvidence(deps, req, result);
+  const stored = await storeEvidence(deps, req, result, round);
   return summary(stored);
 }
 
-async function storeEvidence(deps: CollectDeps, req: CollectRequest, result: EvidenceResult): Promise<StoredEvidence> {
+async function storeEvidence(
+  deps: CollectDeps,
+  req: CollectRequest,
+  result: EvidenceResult,
+  round: number,
+): Promise<StoredEvidence> {
   const documents = [];
   for (const doc of result.documents) {
     const digest = await deps.documents.put(doc.bytes, doc.mediaType);
@@ -90,6 +98,7 @@ async function storeEvidence(deps: CollectDeps, req: CollectRequest, result: Evi
     facts: result.facts,
     documents,
     collectedAt: deps.clock.now().toISOString(),
+    ...(round > 0 && { round }),
   });
 }
 

@@ -3,6 +3,7 @@ import { isIndexMediaType } from '../oci.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { policyFor } from '../policy/load.js';
 import { listAttachments } from '../promotion/attachments.js';
+import { firstApprovalRoundOf } from '../records.js';
 import type { Digest } from '../types.js';
 import type { GateDeps } from './deps.js';
 import type { ReleaseRef } from './inputs.js';
@@ -25,6 +26,10 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
   // A later approval round (an approval superseded because the evidence changed) evaluates again
   // and stores its own decision, which replaces the earlier one; that one stays in its document.
   const round = release?.approvalRound ?? 0;
+  // The first evaluation of a gate round (the first run, or a release from quarantine) judges the
+  // evidence collected in it; a later one is a re-approval within the round.
+  const reapproval = round > firstApprovalRoundOf(release);
+  const gateRound = release?.gateRound ?? 1;
   // A later round's decision does not carry the superseded approval's evidence (an earlier round's).
   const evidence = (await deps.store.listEvidence(req.repository, req.digest)).filter(
     (e) => e.kind !== 'approval' || (e.round ?? 0) >= round,
@@ -37,6 +42,7 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
       stage: req.stage,
       decidedAt,
       ...(round > 0 && { approvalRound: round }),
+      ...(gateRound > 1 && { gateRound }),
       policy: { digest: deps.policy.digest, text: new TextDecoder().decode(deps.policy.bytes) },
       evidence: evidence.map((e) => ({ ...e })),
       decision,
@@ -44,9 +50,10 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
   );
   const documentDigest = await deps.documents.put(document, 'application/vnd.release-gate.decision.v1+json');
   // What is attached now is what was judged (and what the approver approves): Promote copies this.
-  // A later round judges the evidence collected in the first, so it keeps the first list: a
-  // referrer attached since was never collected or verified, and is not promoted.
-  const earlier = round > 0 ? (await deps.store.getDecision(req.repository, req.digest))?.attachments : undefined;
+  // A re-approval judges the evidence collected in the round's first evaluation, so it keeps that
+  // list: a referrer attached since was never collected or verified, and is not promoted. A new
+  // gate round collected again, so it lists again.
+  const earlier = reapproval ? (await deps.store.getDecision(req.repository, req.digest))?.attachments : undefined;
   const attachments =
     earlier ??
     (await listAttachments(deps.registry, req.repository, [
@@ -67,7 +74,7 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
   });
   // A release evaluated again stays AWAITING_APPROVAL (states never move back) until quarantined or
   // promoted.
-  if (round === 0) await deps.store.updateReleaseState(req.repository, req.digest, 'EVALUATED');
+  if (!reapproval) await deps.store.updateReleaseState(req.repository, req.digest, 'EVALUATED');
   // The state payload stays small (the ASL carries it to RequestApproval): the full reasons are in
   // the stored decision record and document.
   return {

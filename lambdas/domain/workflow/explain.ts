@@ -45,6 +45,11 @@ export interface Explanation {
   readonly stage: string;
   readonly decidedAt: string;
   readonly decisionDocument: string;
+  /**
+   * The gate round the replayed decision belongs to: the latest (a release from quarantine runs
+   * the gate again; the earlier rounds' decisions stay in their documents and the round archive).
+   */
+  readonly gateRound: number;
   readonly policy: {
     readonly stored: string;
     /** The digest of the policy replayed against: the stored one unless another was given. */
@@ -65,8 +70,8 @@ export interface Explanation {
 const MAX_DECISION_DOCUMENT_BYTES = Limits.policyBytes + Limits.scanReportBytes;
 
 /**
- * Replays the stored decision of `repository@digest`, with the stored policy or with `policy`
- * (the bytes of another policy file). Throws NotFoundError when no decision is stored, and
+ * Replays the stored decision of `repository@digest` (of its latest gate round, or of `round`),
+ * with the stored policy or with `policy` (the bytes of another policy file). Throws NotFoundError when no decision is stored, and
  * DigestMismatchError when the stored policy text does not hash to the digest it was stored with.
  */
 export async function explainDecision(
@@ -74,9 +79,20 @@ export async function explainDecision(
   repository: string,
   digest: string,
   policy?: Uint8Array,
+  round?: number,
 ): Promise<Explanation> {
-  const record = await ports.store.getDecision(repository, digest);
-  if (record === null) throw new NotFoundError(`no decision is stored for ${repository}@${digest}`);
+  const latest = (await ports.store.getRelease(repository, digest))?.gateRound ?? 1;
+  const gateRound = round ?? latest;
+  // An earlier gate round (a release from quarantine ran the gate again) is replayed from its
+  // archive, and compared with the records archived with it.
+  if (gateRound > latest || gateRound < 1) {
+    throw new NotFoundError(`${repository}@${digest} has no gate round ${gateRound} (its latest is ${latest})`);
+  }
+  const archive = gateRound < latest ? await ports.store.getRoundArchive(repository, digest, gateRound) : undefined;
+  const record = archive === undefined ? await ports.store.getDecision(repository, digest) : archive.decision;
+  if (record === null) {
+    throw new NotFoundError(`no decision is stored for ${repository}@${digest} in gate round ${gateRound}`);
+  }
   const doc = parseJsonDocument(await ports.documents.get(record.documentDigest), DecisionDocumentSchema, {
     what: `decision document ${record.documentDigest}`,
     maxBytes: MAX_DECISION_DOCUMENT_BYTES,
@@ -97,7 +113,10 @@ export async function explainDecision(
     stored.decision === replayed.decision &&
     stored.reasons.length === replayed.reasons.length &&
     stored.reasons.every((r, i) => r === replayed.reasons[i]);
-  const evidenceChanges = compareEvidence(doc.evidence, await ports.store.listEvidence(repository, digest));
+  const evidenceChanges = compareEvidence(
+    doc.evidence,
+    archive?.evidence ?? (await ports.store.listEvidence(repository, digest)),
+  );
   const changedInputs: ('policy' | 'evidence')[] = [];
   if (replayedPolicyDigest !== doc.policy.digest) changedInputs.push('policy');
   if (evidenceChanges.length > 0) changedInputs.push('evidence');
@@ -107,6 +126,7 @@ export async function explainDecision(
     stage: doc.stage,
     decidedAt: doc.decidedAt,
     decisionDocument: record.documentDigest,
+    gateRound,
     policy: { stored: doc.policy.digest, replayed: replayedPolicyDigest },
     stored,
     replayed,

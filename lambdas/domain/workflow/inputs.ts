@@ -54,11 +54,20 @@ export const QuarantineRequestSchema = ReleaseRefSchema.extend({
  * alone (32 bits) let a pusher find two colliding repository names in under a second, and the
  * second repository's push then silently reused the first one's execution.
  */
-export function executionNameFor(repository: string, digest: string, hash: (s: string) => string): string {
+export function executionNameFor(
+  repository: string,
+  digest: string,
+  hash: (s: string) => string,
+  gateRound = 1,
+): string {
   const slug = repository
     .replace(/[^0-9A-Za-z]+/g, '-')
     .slice(0, 14)
     .replace(/-+$/, '');
   const readable = digest.replace(/^sha256:/, '').slice(0, 12);
-  return `${slug}-${readable}-${hash(`${repository}@${digest}`).slice(0, 52)}`;
+  const hex = hash(`${repository}@${digest}`);
+  // A later gate round (release from quarantine) needs a name of its own: Step Functions keeps a
+  // finished execution's name for 90 days. `-r<n>` takes 3 characters from the hash (196 bits left).
+  if (gateRound > 1) return `${slug}-${readable}-${hex.slice(0, 49)}-r${gateRound}`;
+  return `${slug}-${readable}-${hex.slice(0, 52)}`;
 }

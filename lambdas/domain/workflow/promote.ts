@@ -6,6 +6,7 @@ import { policyFor, targetRepositoryFor } from '../policy/load.js';
 import { approvalRulesFor, type RepositoryPolicy } from '../policy/schema.js';
 import type { ApprovalRecord, ReleaseRecord, StoredEvidence } from '../ports.js';
 import { copyImage } from '../promotion/copy.js';
+import { firstApprovalRoundOf } from '../records.js';
 import { auditSuperseded } from './approval-audit.js';
 import type { GateDeps } from './deps.js';
 import { evidenceSetDigest } from './evidence-set.js';
@@ -161,7 +162,7 @@ async function checkApprovalBinding(
   if (!reapprove) throw new PromotionBlockedError(changed);
   // The bound: whoever can attach a referrer or a finding to the image must not keep the
   // workflow asking forever.
-  if ((approval.round ?? 0) >= MAX_REAPPROVALS) {
+  if ((approval.round ?? 0) - firstApprovalRoundOf(release) >= MAX_REAPPROVALS) {
     throw new PromotionBlockedError(`${changed}; ${MAX_REAPPROVALS} new approvals were already requested for it`);
   }
   const superseded = await deps.store.supersedeApproval(approval.approvalId, {

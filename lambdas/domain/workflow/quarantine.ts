@@ -5,6 +5,7 @@ import { ConflictError, describeError, ErrorName, isRetryable, StatesError } fro
 import { Limits } from '../limits.js';
 import { digestToTag } from '../oci.js';
 import type { ReleaseRecord } from '../ports.js';
+import { firstApprovalRoundOf } from '../records.js';
 import { expireApprovals } from './approval-audit.js';
 import type { GateDeps } from './deps.js';
 import type { StatesError as CaughtError, ReleaseRef } from './inputs.js';
@@ -117,8 +118,8 @@ async function quarantineReasons(deps: GateDeps, req: ReleaseRef & { failure?: C
 }
 
 /**
- * A release quarantined in a later approval round before its new approval was answered (the
- * evidence as it is now blocks, a step failed) records that round's approval evidence as MISSING,
+ * A release quarantined in a later approval round (or a later gate round) before its new approval
+ * was answered (the evidence as it is now blocks, a step failed) records that round's approval evidence as MISSING,
  * so that it does not keep showing the superseded approval's PASS.
  */
 async function supersededApprovalNotCarried(deps: GateDeps, release: ReleaseRecord): Promise<void> {
@@ -132,7 +133,9 @@ async function supersededApprovalNotCarried(deps: GateDeps, release: ReleaseReco
     kind: 'approval',
     status: 'MISSING',
     reasons: [
-      `approval ${approvalId} was superseded by an evidence change; the evidence as it is now was not approved`,
+      round === firstApprovalRoundOf(release)
+        ? `approval ${approvalId} belongs to gate round ${(release.gateRound ?? 1) - 1}; this round's evidence was not approved`
+        : `approval ${approvalId} was superseded by an evidence change; the evidence as it is now was not approved`,
     ],
     facts: { supersededApprovalId: approvalId },
     documents: [],

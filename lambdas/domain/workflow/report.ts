@@ -77,7 +77,20 @@ export async function buildReleaseReport(
 
   const timeline: TimelineEvent[] = [{ at: release.recordedAt, what: `recorded (stage ${release.stage})` }];
   for (const e of evidence) timeline.push({ at: e.collectedAt, what: `${e.kind} evidence: ${e.status}` });
-  if (decision !== null) timeline.push({ at: decision.decidedAt, what: `policy decision: ${decision.decision}` });
+  // Earlier gate rounds (releases from quarantine): how each ended and who asked for the next.
+  for (const r of release.rounds ?? []) {
+    if (r.decidedAt !== undefined) {
+      timeline.push({ at: r.decidedAt, what: `gate round ${r.round} ended ${r.outcome ?? r.state}` });
+    }
+    timeline.push({
+      at: r.resubmittedAt,
+      what: `released from quarantine by ${r.resubmittedBy}: ${r.reason} (gate round ${r.round + 1})`,
+    });
+  }
+  if (decision !== null) {
+    const round = (release.gateRound ?? 1) > 1 ? ` (gate round ${release.gateRound})` : '';
+    timeline.push({ at: decision.decidedAt, what: `policy decision: ${decision.decision}${round}` });
+  }
   for (const a of approvals) {
     timeline.push({ at: a.requestedAt, what: `approval requested (${a.required} needed)` });
     for (const entry of a.approvals) timeline.push({ at: entry.at, what: `approved by ${entry.person}` });

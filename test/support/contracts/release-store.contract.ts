@@ -16,11 +16,12 @@ import {
   StoreError,
 } from '../../../lambdas/domain/errors.js';
 import type { ReleaseStore } from '../../../lambdas/domain/ports.js';
-import type {
-  ApprovalAuditRecord,
-  ApprovalRecord,
-  ReleaseState,
-  ScanCompletion,
+import {
+  type ApprovalAuditRecord,
+  type ApprovalRecord,
+  MAX_GATE_ROUNDS,
+  type ReleaseState,
+  type ScanCompletion,
 } from '../../../lambdas/domain/records.js';
 import type { Digest } from '../../../lambdas/domain/types.js';
 import {
@@ -362,6 +363,174 @@ export function describeReleaseStoreContract(
           // Assess
           await expect(act).rejects.toBeInstanceOf(InvalidInputError);
           expect(await store.getRelease(rec.repository, rec.digest)).toEqual({ ...rec, state: 'EVALUATED' });
+        });
+      });
+    });
+
+    describe('Method: resubmitRelease / getRoundArchive', () => {
+      /** A release quarantined in round 1 with its evidence and decision stored. */
+      async function quarantined() {
+        const rec = releaseRecord(newRepository(), newDigest());
+        await store.recordRelease(rec);
+        const evidence = evidenceRecord(rec.repository, rec.digest, { kind: 'eval', status: 'FAIL' });
+        await store.putEvidence(evidence);
+        const decision = decisionRecord(rec.repository, rec.digest);
+        await store.putDecision(decision);
+        await store.updateReleaseState(rec.repository, rec.digest, 'QUARANTINED', {
+          outcome: 'QUARANTINED',
+          outcomeReasons: ['eval: FAIL'],
+          decidedAt: '2026-01-10T11:00:00.000Z',
+        });
+        return { rec, evidence, decision };
+      }
+      const resubmission = (rec: { repository: string; digest: Digest }, round = 2) => ({
+        repository: rec.repository,
+        digest: rec.digest,
+        round,
+        executionName: `resubmitted-r${round}`,
+        by: 'carol@example.com (local, unauthenticated)',
+        at: '2026-01-11T09:00:00.000Z',
+        reason: 'the eval was re-run',
+      });
+
+      describe('when the release is QUARANTINED', () => {
+        it('moves it to RECORDED in the next round, keeping the ended round and its records', async () => {
+          // Prepare
+          const { rec, evidence, decision } = await quarantined();
+
+          // Act
+          const next = await store.resubmitRelease(resubmission(rec));
+
+          // Assess
+          expect(next).toEqual({
+            ...rec,
+            state: 'RECORDED',
+            executionName: 'resubmitted-r2',
+            gateRound: 2,
+            approvalRound: 1,
+            rounds: [
+              {
+                round: 1,
+                executionName: rec.executionName,
+                state: 'QUARANTINED',
+                outcome: 'QUARANTINED',
+                outcomeReasons: ['eval: FAIL'],
+                decidedAt: '2026-01-10T11:00:00.000Z',
+                approvalRound: 0,
+                decisionDocument: decision.documentDigest,
+                resubmittedBy: 'carol@example.com (local, unauthenticated)',
+                resubmittedAt: '2026-01-11T09:00:00.000Z',
+                reason: 'the eval was re-run',
+              },
+            ],
+          });
+          expect(await store.getRelease(rec.repository, rec.digest)).toEqual(next);
+          expect(await store.getRoundArchive(rec.repository, rec.digest, 1)).toEqual({
+            evidence: [evidence],
+            decision,
+          });
+          expect(await store.getRoundArchive(rec.repository, rec.digest, 2)).toEqual({ evidence: [], decision: null });
+        });
+
+        it('keeps the archived round when the next round replaces the current records', async () => {
+          // Prepare
+          const { rec, evidence, decision } = await quarantined();
+          await store.resubmitRelease(resubmission(rec));
+
+          // Act
+          await store.putEvidence({ ...evidence, status: 'PASS', round: 1 });
+          await store.putDecision({ ...decision, decision: 'PASS', reasons: [], round: 1 });
+
+          // Assess
+          expect((await store.getEvidence(rec.repository, rec.digest, 'eval'))?.status).toBe('PASS');
+          expect((await store.getDecision(rec.repository, rec.digest))?.decision).toBe('PASS');
+          expect(await store.getRoundArchive(rec.repository, rec.digest, 1)).toEqual({
+            evidence: [evidence],
+            decision,
+          });
+        });
+      });
+
+      describe('when a record of a later approval round is stored already (a next round that won a race)', () => {
+        it('archives only the records of the ended round', async () => {
+          // Prepare
+          const { rec, evidence } = await quarantined();
+          const later = evidenceRecord(rec.repository, rec.digest, { kind: 'approval', status: 'PASS', round: 1 });
+          await store.putEvidence(later);
+
+          // Act
+          await store.resubmitRelease(resubmission(rec));
+
+          // Assess
+          expect((await store.getRoundArchive(rec.repository, rec.digest, 1)).evidence).toEqual([evidence]);
+        });
+      });
+
+      describe('when two requests for the same round arrive at the same time', () => {
+        it('starts the round once and refuses the other with ConflictError', async () => {
+          // Prepare
+          const { rec } = await quarantined();
+
+          // Act
+          const results = await Promise.allSettled([
+            store.resubmitRelease(resubmission(rec)),
+            store.resubmitRelease({ ...resubmission(rec), executionName: 'other-r2', by: 'dave' }),
+          ]);
+
+          // Assess
+          expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+          const rejected = results.find((r) => r.status === 'rejected');
+          expect(rejected?.status === 'rejected' && rejected.reason).toBeInstanceOf(ConflictError);
+          expect((await store.getRelease(rec.repository, rec.digest))?.rounds).toHaveLength(1);
+        });
+      });
+
+      describe('when the round was already started', () => {
+        it('throws ConflictError and changes nothing', async () => {
+          // Prepare
+          const { rec } = await quarantined();
+          const next = await store.resubmitRelease(resubmission(rec));
+
+          // Act & Assess
+          await expect(store.resubmitRelease(resubmission(rec))).rejects.toThrow(ConflictError);
+          expect(await store.getRelease(rec.repository, rec.digest)).toEqual(next);
+        });
+      });
+
+      describe.each(['RECORDED', 'EVALUATED', 'AWAITING_APPROVAL', 'PROMOTED'] as const)(
+        'when the release is %s',
+        (state) => {
+          it('throws ConflictError and changes nothing', async () => {
+            // Prepare
+            const rec = releaseRecord(newRepository(), newDigest());
+            await store.recordRelease(rec);
+            if (state !== 'RECORDED') await store.updateReleaseState(rec.repository, rec.digest, state);
+            const before = await store.getRelease(rec.repository, rec.digest);
+
+            // Act & Assess
+            await expect(store.resubmitRelease(resubmission(rec))).rejects.toThrow(ConflictError);
+            expect(await store.getRelease(rec.repository, rec.digest)).toEqual(before);
+          });
+        },
+      );
+
+      describe('when the round is past MAX_GATE_ROUNDS', () => {
+        it('throws InvalidInputError', async () => {
+          // Prepare
+          const { rec } = await quarantined();
+
+          // Act & Assess
+          await expect(store.resubmitRelease(resubmission(rec, MAX_GATE_ROUNDS + 1))).rejects.toThrow(
+            InvalidInputError,
+          );
+        });
+      });
+
+      describe('when the release is unknown', () => {
+        it('throws NotFoundError', async () => {
+          await expect(
+            store.resubmitRelease(resubmission({ repository: newRepository(), digest: newDigest() })),
+          ).rejects.toThrow(NotFoundError);
         });
       });
     });
