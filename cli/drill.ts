@@ -50,6 +50,8 @@ export interface DrillOptions {
 }
 
 export interface DrillStep {
+  /** The issue's numbering: 1 to 6, the rollback as 5a (refused) and 5b (to the clean release). */
+  readonly label: string;
   readonly name: string;
   readonly ms: number;
   /** Null when the step went as expected; else what differed. */
@@ -152,7 +154,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       unexpected = err instanceof Unexpected ? err.message : `failed: ${describeError(err)}`;
     }
     const ms = Math.round(performance.now() - s0);
-    steps.push({ name, ms, unexpected });
+    steps.push({ label, name, ms, unexpected });
     log(`  ${`${label}. ${name}`.padEnd(72)} ${String(ms).padStart(6)} ms${unexpected === null ? '' : '  UNEXPECTED'}`);
     for (const l of lines) log(l);
     if (unexpected !== null) log(`       UNEXPECTED: ${unexpected}`);
