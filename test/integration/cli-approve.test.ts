@@ -104,6 +104,8 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
         expect(other, repository).toContain('approved by bob@example.com');
       }
       expect(demo.stdout).toContain('All outcomes as expected');
+      // Once every approval is answered, the interactive demo runs the incident drill too.
+      expect(demo.stdout).toMatch(/Incident drill: all steps as expected in \d/);
     }, 150_000);
   });
 
