@@ -6,8 +6,13 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { demoPolicy } from '../../cli/fixtures/scenarios.js';
 import type { AdvisoryWatchRun } from '../../cli/local/advisory-watch.js';
 import type { OutcomeEvent } from '../../cli/local/gate.js';
+import { writeLocalState } from '../../cli/local/state.js';
+import { runCli } from '../support/cli-process.js';
 import { buildGoodRelease, gateRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
 
 const REPO = 'demo/watched';
@@ -87,5 +92,59 @@ describe('Class: LocalGate (advisoriesDir)', () => {
     expect(scheduled.newlyAffected).toEqual([]);
     expect(scheduled.alreadyKnown.map((a) => a.advisoryId)).toEqual(['RG-TEST-2026-0001']);
     expect(w.gate.outcomes.filter((e) => e.type === 'Release Newly Affected')).toHaveLength(1);
+  });
+
+  it('`release-gate revalidate --advisory FILE` alerts from another terminal, through outcomes.jsonl', async () => {
+    // Prepare: the stack published for the CLI, the release of the first test live.
+    const w = world();
+    const policyPath = join(w.dir, 'policy.yaml');
+    await writeFile(policyPath, stringify(demoPolicy(w.keys)));
+    await writeLocalState(w.dir, {
+      pid: process.pid,
+      approvalBaseUrl: w.gate.approvalBaseUrl,
+      dynamoEndpoint: w.gate.standIns.dynamoEndpoint,
+      s3Endpoint: w.gate.standIns.s3Endpoint,
+      tableName: w.gate.standIns.tableName,
+      bucket: w.gate.standIns.bucket,
+      registryRoot: join(w.dir, 'registry'),
+      policyPath,
+      advisoriesDir: join(w.dir, 'advisories'),
+    });
+    const file = join(w.dir, 'express.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        ...UNDICI,
+        id: 'RG-TEST-2026-0002',
+        aliases: [],
+        affected: [
+          {
+            package: { ecosystem: 'npm', name: 'express' },
+            ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '4.0.0' }, { last_affected: '4.21.2' }] }],
+          },
+        ],
+      }),
+    );
+
+    // Act
+    const out = await runCli(['revalidate', '--advisory', file, '--json', '--work-dir', w.dir], { timeoutMs: 60_000 });
+    const again = await runCli(['revalidate', '--advisory', file, '--work-dir', w.dir], { timeoutMs: 60_000 });
+
+    // Assess
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const summary = z
+      .object({
+        checked: z.number(),
+        newlyAffected: z.array(z.object({ repository: z.string(), advisoryId: z.string() })),
+      })
+      .parse(JSON.parse(out.stdout));
+    expect(summary).toEqual({
+      checked: 1,
+      newlyAffected: [expect.objectContaining({ repository: REPO, advisoryId: 'RG-TEST-2026-0002' })],
+    });
+    expect(again.stdout).toMatch(/^re-validated 1 live release\(s\): 0 newly affected, 1 already known/);
+    const log = await readFile(join(w.dir, 'outcomes.jsonl'), 'utf8');
+    expect(log.match(/"event":"Release Newly Affected"/g)).toHaveLength(2);
   });
 });
