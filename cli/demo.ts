@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
-import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
 import type { PolicyDocument } from '../lambdas/domain/policy/schema.js';
 import type { StoredEvidence } from '../lambdas/domain/ports.js';
 import { EVIDENCE_KINDS } from '../lambdas/domain/types.js';
@@ -69,15 +68,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const policyPath = join(work, 'policy.yaml');
   await writeFile(policyPath, stringify(withLocalApprovers(demoPolicy(keys))));
   const policy = loadPolicyFile(policyPath);
-  // The gate reads a copy of the fixture advisories: the incident drill adds one there, and the
-  // source tree is never written.
+  // The gate reads and watches a copy of the fixture advisories: the incident drill adds one
+  // there (which re-validates the live releases), and the source tree is never written.
   const advisoriesDir = join(work, 'advisories');
   await cp(ADVISORIES_DIR.pathname, advisoriesDir, { recursive: true });
-  const advisories = await loadAdvisories(advisoriesDir);
   const registry = new OciLayoutRegistry({ root: registryRoot });
   const gate = await LocalGate.start({
     policy,
-    advisories,
+    advisoriesDir,
     registry,
     dataDir: join(work, 'data'),
     scanTimeoutSeconds: 60,

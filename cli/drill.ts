@@ -31,17 +31,13 @@ export interface DrillReleases {
 }
 
 export interface DrillOptions {
+  /** A gate that watches `advisoriesDir` (re-validation raises `Release Newly Affected`). */
   readonly gate: LocalGate;
   /** The gate's work directory (absolute): its local.json, outcomes.jsonl, reports/. */
   readonly workDir: string;
   /** The folder the gate reads its OSV advisories from; the drill writes its advisory there. */
   readonly advisoriesDir: string;
   readonly releases: DrillReleases;
-  /**
-   * Whether the gate re-validates live releases when an advisory arrives (emits
-   * `Release Newly Affected`). @default false - step 2 says re-validation is not available
-   */
-  readonly revalidation?: boolean;
   /** How long step 2 waits for the alert. @default 10_000 */
   readonly alertTimeoutMs?: number;
   /** The work directory as the person typed it, for the commands printed. @default DEFAULT_WORK_DIR */
@@ -62,7 +58,7 @@ export interface DrillResult {
   readonly ok: boolean;
   readonly totalMs: number;
   readonly steps: readonly DrillStep[];
-  /** The alert event of step 2, when re-validation ran. */
+  /** The alert event of step 2 (null when it did not come). */
   readonly alert: OutcomeEvent | null;
   /** The HTML report of the revoked release (step 6). */
   readonly reportPath: string | null;
@@ -71,7 +67,7 @@ export interface DrillResult {
 }
 
 /** The outcome event re-validation emits for a live release an advisory now affects. */
-export const NEWLY_AFFECTED: string = 'Release Newly Affected';
+export const NEWLY_AFFECTED = 'Release Newly Affected';
 
 /** A step's check that failed: what was expected and what happened. */
 class Unexpected extends Error {
@@ -170,13 +166,21 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
       return [`       ${file}`];
     })) &&
     (await step('2', `re-validation alert: ${NEWLY_AFFECTED}`, async () => {
-      if (opts.revalidation !== true) return ['       re-validation: not available on this branch'];
-      alert = await alertFor(live, opts.alertTimeoutMs ?? 10_000);
+      const timeoutMs = opts.alertTimeoutMs ?? 10_000;
+      const found = await alertFor(live, timeoutMs);
       expectThat(
-        alert !== null,
-        `no ${NEWLY_AFFECTED} event for ${repository}@${live} within ${(opts.alertTimeoutMs ?? 10_000) / 1000} s of the advisory`,
+        found !== null,
+        `no ${NEWLY_AFFECTED} event for ${repository}@${live} within ${timeoutMs / 1000} s of the advisory`,
       );
-      return [`       ${repository}@${live}`];
+      alert = found;
+      const others = alerts
+        .filter((e) => e !== found)
+        .map((e) => `${String(e.detail.repository)}@${String(e.detail.digest)}`);
+      expectThat(others.length === 0, `re-validation also alerted for ${others.join(', ')}`);
+      const severity = found?.detail.severity === undefined ? '' : ` (${String(found.detail.severity)})`;
+      return [
+        `       ${repository}@${live}, live${severity}: announced as an event, a notification and in outcomes.jsonl`,
+      ];
     })) &&
     (await step('3', 'triage: the affected releases and their live windows', async () => {
       const options = await parseTriageArgs(['--advisory', file, ...wd], workDir);

@@ -200,6 +200,15 @@ describe('Commands: explain, report, verify-vsa (issue 9 §6)', () => {
       expect(demoOut).not.toContain('UNEXPECTED');
     });
 
+    it('raises the re-validation alert for the live release when the advisory file arrives', () => {
+      // Act
+      const { head, body } = stepOf('2');
+
+      // Assess
+      expect(head).toContain('re-validation alert: Release Newly Affected');
+      expect(body).toContain(`demo/good@${good('1.4.0')}, live (HIGH)`);
+    });
+
     it('triages the advisory: the live and the previous release, not the clean one, with their live windows', () => {
       // Act
       const { body } = stepOf('3');
@@ -252,9 +261,11 @@ describe('Commands: explain, report, verify-vsa (issue 9 §6)', () => {
       // Assess
       expect(status.code, status.stderr).toBe(0);
       expect(status.stdout).toMatch(/REVOKED at \S+ by alice@example\.com \(local, unauthenticated\): DRILL-2026-0001/);
-      expect(events.map((e) => e.event)).toEqual(['Release Revoked', 'Release Rolled Back']);
-      expect(events[0]?.detail).toMatchObject({ digest: good('1.4.0'), rollbackTarget: good('1.3.0') });
-      expect(events[1]?.detail).toMatchObject({ digest: good('1.2.0'), from: good('1.4.0') });
+      // The re-validation alert (once, for the live release only), then the drill's commands.
+      expect(events.map((e) => e.event)).toEqual(['Release Newly Affected', 'Release Revoked', 'Release Rolled Back']);
+      expect(events[0]?.detail).toMatchObject({ digest: good('1.4.0'), advisoryIds: [DRILL_ADVISORY_ID] });
+      expect(events[1]?.detail).toMatchObject({ digest: good('1.4.0'), rollbackTarget: good('1.3.0') });
+      expect(events[2]?.detail).toMatchObject({ digest: good('1.2.0'), from: good('1.4.0') });
       expect(reportPath).toBe(join(workDir, 'reports', `demo_good-${good('1.4.0').slice(7, 23)}.html`));
       expect(await readFile(reportPath, 'utf8')).toContain(good('1.4.0'));
     }, 60_000);

@@ -48,6 +48,13 @@ describe('Function: runDemo > the incident drill', () => {
         ['1', '2', '3', '4', '5a', '5b', '6'].map((label) => [label, null]),
       );
       for (const s of result.drill?.steps ?? []) expect(s.ms).toBeGreaterThanOrEqual(0);
+      expect(result.drill?.alert?.type).toBe('Release Newly Affected');
+      expect(result.drill?.alert?.detail).toMatchObject({
+        repository: 'demo/good',
+        digest: result.rows[0]?.digest,
+        advisoryIds: [DRILL_ADVISORY_ID],
+        severity: 'HIGH',
+      });
       expect(result.drill?.reportPath).toMatch(/^.*\/reports\/demo_good-[0-9a-f]{16}\.html$/);
       expect(await readdir(join(dir, 'advisories'))).toContain(`${DRILL_ADVISORY_ID}.json`);
       expect(await readdir(new URL('../../cli/fixtures/advisories/', import.meta.url))).not.toContain(
