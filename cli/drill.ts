@@ -5,7 +5,7 @@
  * clean one) and the report, each through the same code path as the CLI command a person types,
  * each timed. Every step checks what it must see; the first surprise ends the drill UNEXPECTED.
  */
-import { stat, writeFile } from 'node:fs/promises';
+import { rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError } from '../lambdas/domain/errors.js';
 import { systemClock } from '../lambdas/domain/ports.js';
@@ -162,7 +162,9 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   );
   const ran =
     (await step('1', `advisory ${DRILL_ADVISORY_ID} arrives in the advisories folder`, async () => {
-      await writeFile(file, `${JSON.stringify(drillAdvisory(new Date()), null, 2)}\n`);
+      // Written aside and renamed into place, so that the watcher never reads half a file.
+      await writeFile(`${file}.part`, `${JSON.stringify(drillAdvisory(new Date()), null, 2)}\n`);
+      await rename(`${file}.part`, file);
       return [`       ${file}`];
     })) &&
     (await step('2', `re-validation alert: ${NEWLY_AFFECTED}`, async () => {
