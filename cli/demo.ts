@@ -1,9 +1,8 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
-import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
 import type { PolicyDocument } from '../lambdas/domain/policy/schema.js';
 import type { StoredEvidence } from '../lambdas/domain/ports.js';
 import { EVIDENCE_KINDS } from '../lambdas/domain/types.js';
@@ -53,11 +52,13 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
   const policyPath = join(work, 'policy.yaml');
   await writeFile(policyPath, stringify(withLocalApprovers(demoPolicy(keys))));
   const policy = loadPolicyFile(policyPath);
-  const advisories = await loadAdvisories(ADVISORIES_DIR.pathname);
+  // The demo's advisories folder: watched by the gate, so a record added to it re-validates.
+  const advisoriesDir = join(work, 'advisories');
+  await cp(ADVISORIES_DIR, advisoriesDir, { recursive: true, filter: (src) => !src.endsWith('.md') });
   const registry = new OciLayoutRegistry({ root: registryRoot });
   const gate = await LocalGate.start({
     policy,
-    advisories,
+    advisoriesDir,
     registry,
     dataDir: join(work, 'data'),
     scanTimeoutSeconds: 60,
@@ -73,7 +74,7 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
     bucket: gate.standIns.bucket,
     registryRoot,
     policyPath,
-    advisoriesDir: ADVISORIES_DIR.pathname,
+    advisoriesDir,
   });
   opts.log(`release-gate demo: ${DEMO_SCENARIOS.length} images, registry oci-layout:${registryRoot}`);
   opts.log(

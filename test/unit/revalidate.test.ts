@@ -74,6 +74,27 @@ describe('Function: revalidate', () => {
     });
   });
 
+  describe('when the run is over', () => {
+    it('has no store read left in flight (a CLI stops the stand-ins right after)', async () => {
+      // Prepare
+      const w = await promoted({ digest: newDigest(), purls: ['pkg:npm/lodash@4.17.20'] });
+      let reads = 0;
+      const store = Object.assign(Object.create(w.store) as typeof w.store, {
+        listAlerts: (repository: string, digest: Digest) => {
+          reads++;
+          return w.store.listAlerts(repository, digest);
+        },
+      });
+
+      // Act
+      const summary = await revalidate(depsOf(w, { store }), advisories([LODASH]));
+
+      // Assess
+      expect(summary.newlyAffected).toHaveLength(1);
+      expect(reads).toBe(1);
+    });
+  });
+
   describe('when the release was alerted for the advisory before (a second trigger, or its CVE alias)', () => {
     it('reports it as already known and alerts nothing', async () => {
       // Prepare

@@ -397,7 +397,7 @@ export async function revalidate(deps: RevalidateDeps, trigger: RevalidationTrig
       const announced = await announce(deps, record, c);
       if (created) newlyAffected.push({ ...base, alert: announced });
       else alreadyKnown.push({ ...base, alert: announced, known: 'alerted' });
-      alertsOf.set(key, deps.store.listAlerts(c.live.repository, c.live.digest));
+      alertsOf.delete(key); // listed again by the release's next candidate
       continue;
     }
     alreadyKnown.push({ ...base, alert: record, known: 'alerted' });
