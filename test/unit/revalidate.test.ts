@@ -59,7 +59,14 @@ describe('Function: revalidate', () => {
         digest: live,
         advisoryIds: ['GHSA-35jh-r3h4-6jhm', 'CVE-2021-23337'],
         severity: 'HIGH',
-        matches: [{ component: 'pkg:npm/lodash@4.17.20', version: '4.17.20', fixedIn: '4.17.21' }],
+        matches: [
+          {
+            component: 'pkg:npm/lodash@4.17.20',
+            version: '4.17.20',
+            fixedIn: '4.17.21',
+            range: 'npm SEMVER >=0 <4.17.21',
+          },
+        ],
         live: { targetRepository: `prod/${REPO}`, tag: 'v0', from: WORLD_NOW.toISOString(), to: null },
         trigger: 'advisories',
         source: 'new.json',

@@ -25,6 +25,7 @@ import { severityOf } from '../osv/match.js';
 import type { OsvRecord } from '../osv/schema.js';
 import type { PolicyDocument } from '../policy/schema.js';
 import type { AlertMatch, AlertRecord, Clock, Notifier, OutcomeEmitter, ReleaseStore } from '../ports.js';
+import { advisoryPackages } from '../triage/advisory-packages.js';
 import {
   inChunks,
   releaseKey,
@@ -172,13 +173,42 @@ interface Candidate {
   readonly scanned: readonly Digest[];
 }
 
-function alertMatches(matches: readonly TriageMatch[]): AlertMatch[] {
+/** One OSV event as a comparison: `introduced` ≥, `fixed` <, `last_affected` ≤, `limit` < (osv-schema "Evaluation"). */
+function eventText(e: OsvRecord['affected'][number]['ranges'][number]['events'][number]): string {
+  if (e.introduced !== undefined) return e.introduced === '0' ? '>=0' : `>=${e.introduced}`;
+  if (e.fixed !== undefined) return `<${e.fixed}`;
+  if (e.last_affected !== undefined) return `<=${e.last_affected}`;
+  return `limit <${e.limit ?? '*'}`;
+}
+
+/**
+ * Why the advisory matched the package `base` (a `pkg:type/namespace/name` the triage matched):
+ * the ranges and listed versions of its `affected[]` entries for that package, as a reader
+ * checks them against the component's version.
+ */
+export function affectedRangesOf(advisory: OsvRecord, base: string): string | undefined {
+  const parts: string[] = [];
+  for (const entry of advisory.affected) {
+    if (!advisoryPackages({ ...advisory, affected: [entry] }).bases.includes(base)) continue;
+    const eco = entry.package?.ecosystem ?? '';
+    for (const r of entry.ranges) parts.push(`${eco} ${r.type} ${r.events.map(eventText).join(' ')}`);
+    if (entry.versions.length > 0) {
+      const listed = entry.versions.slice(0, 10).join(', ');
+      parts.push(`${eco} versions ${listed}${entry.versions.length > 10 ? `, … (${entry.versions.length})` : ''}`);
+    }
+  }
+  return parts.length === 0 ? undefined : parts.join('; ').slice(0, 500);
+}
+
+function alertMatches(matches: readonly TriageMatch[], advisory?: OsvRecord): AlertMatch[] {
   const out: AlertMatch[] = [];
   for (const m of matches) {
+    const range = advisory === undefined || m.package === '' ? undefined : affectedRangesOf(advisory, m.package);
     for (const component of m.components) {
       out.push({
         component,
         version: m.version,
+        ...(range !== undefined && { range }),
         ...(m.package !== '' && !component.startsWith(`${m.package}@`) && { package: m.package }),
         ...(m.fixedIn !== undefined && { fixedIn: m.fixedIn }),
         ...(m.notEvaluable !== undefined && { notEvaluable: m.notEvaluable }),
@@ -208,7 +238,7 @@ async function advisoryCandidates(
         aliases: advisory.aliases,
         ...(severity !== 'UNDEFINED' && { severity }),
         ...(advisory.summary !== undefined && { summary: advisory.summary.slice(0, 1000) }),
-        matches: alertMatches(release.matches),
+        matches: alertMatches(release.matches, advisory),
         triage: answer,
         source,
         scanned: release.platforms,
