@@ -112,6 +112,7 @@ export const makeHandler =
       checked: summary.checked,
       newlyAffected,
       alreadyKnown: summary.alreadyKnown.length,
+      unqueried: summary.unqueried ?? [],
     });
     return { outcome: 'revalidated', checked: summary.checked, newlyAffected };
   };

@@ -25,7 +25,7 @@ import { severityOf } from '../osv/match.js';
 import type { OsvRecord } from '../osv/schema.js';
 import type { PolicyDocument } from '../policy/schema.js';
 import type { AlertMatch, AlertRecord, Clock, Notifier, OutcomeEmitter, ReleaseStore } from '../ports.js';
-import { advisoryPackages } from '../triage/advisory-packages.js';
+import { advisoryPackages, type UnqueriedPackage } from '../triage/advisory-packages.js';
 import {
   inChunks,
   releaseKey,
@@ -119,6 +119,11 @@ export interface RevalidationSummary {
   readonly checked: number;
   readonly newlyAffected: readonly AffectedRelease[];
   readonly alreadyKnown: readonly AffectedRelease[];
+  /**
+   * `affected[]` entries the package index could not be asked about (an ecosystem without a
+   * package URL type), per advisory: they were not checked, and say so. Absent when none.
+   */
+  readonly unqueried?: readonly (UnqueriedPackage & { readonly advisoryId: string })[];
 }
 
 /** At most this many releases of the triage answer travel with an alert (events and SNS stop at 256 KB). */
@@ -223,11 +228,13 @@ async function advisoryCandidates(
   live: ReadonlyMap<string, LiveRelease>,
   advisories: readonly OsvRecord[],
   source: string,
+  unqueried: (UnqueriedPackage & { advisoryId: string })[],
 ): Promise<Candidate[]> {
   const out: Candidate[] = [];
   for (const advisory of advisories) {
     if (advisory.withdrawn !== undefined) continue;
     const answer = await triage(store, { kind: 'advisory', advisory });
+    unqueried.push(...answer.unqueried.map((u) => ({ ...u, advisoryId: advisory.id })));
     for (const release of answer.releases) {
       const l = live.get(releaseKey(release.repository, release.digest));
       if (l === undefined) continue;
@@ -313,19 +320,48 @@ async function reportedWhenGated(store: RevalidateStore, c: Candidate): Promise<
 }
 
 /** The triage answer as an alert carries it: the first releases, and how many there are. */
-function triageInAlert(answer: TriageAnswer) {
+function triageInAlert(answer: TriageAnswer, releases = TRIAGE_RELEASES_IN_ALERT) {
   return {
     question: answer.question,
-    releases: answer.releases.slice(0, TRIAGE_RELEASES_IN_ALERT).map((r) => ({
+    releases: answer.releases.slice(0, releases).map((r) => ({
       repository: r.repository,
       digest: r.digest,
       status: r.status,
       liveNow: r.liveNow,
-      windows: r.windows,
-      matches: r.matches.slice(0, 10),
+      windows: r.windows.slice(-10),
+      matches: r.matches.slice(0, 10).map((m) => ({ ...m, components: m.components.slice(0, 5) })),
     })),
     totalReleases: answer.releases.length,
   };
+}
+
+/**
+ * What an alert's event and notification may weigh: EventBridge and SNS refuse an entry above
+ * 256 KiB, and an alert that can never be announced would stay unannounced. The rest is headroom
+ * for the subject, source and detail type.
+ */
+export const ALERT_DETAIL_BYTES = 200_000;
+
+const sizeOf = (value: unknown): number => new TextEncoder().encode(JSON.stringify(value)).byteLength;
+
+/**
+ * The alert's detail within ALERT_DETAIL_BYTES: fewer triage releases first, then fewer matches
+ * (`moreMatches` says how many were left out; the alert record and the report keep them all).
+ */
+function fitted<T extends { matches: readonly AlertMatch[]; triage: ReturnType<typeof triageInAlert> }>(
+  detail: T,
+  answer: TriageAnswer,
+): T & { moreMatches?: number } {
+  let out: T & { moreMatches?: number } = detail;
+  for (let n = detail.triage.releases.length; sizeOf(out) > ALERT_DETAIL_BYTES && n > 0; n = Math.floor(n / 2)) {
+    out = { ...out, triage: triageInAlert(answer, Math.floor(n / 2)) };
+  }
+  const all = detail.matches;
+  for (let n = all.length; sizeOf(out) > ALERT_DETAIL_BYTES && n > 0; n = Math.floor(n / 2)) {
+    const kept = Math.floor(n / 2);
+    out = { ...out, matches: all.slice(0, kept), moreMatches: all.length - kept };
+  }
+  return out;
 }
 
 async function announce(deps: RevalidateDeps, alert: AlertRecord, c: Candidate): Promise<AlertRecord> {
@@ -342,10 +378,11 @@ async function announce(deps: RevalidateDeps, alert: AlertRecord, c: Candidate):
     raisedAt: alert.raisedAt,
     triage: triageInAlert(c.triage),
   };
-  await deps.outcomes.emit('Release Newly Affected', detail);
+  const sized = fitted(detail, c.triage);
+  await deps.outcomes.emit('Release Newly Affected', sized);
   await deps.notifier.publish(
     `Newly affected: ${alert.repository}@${alert.digest.slice(0, 19)} by ${alert.advisoryId}`,
-    detail,
+    sized,
   );
   return deps.store.markAlertAnnounced(
     alert.repository,
@@ -363,6 +400,7 @@ async function announce(deps: RevalidateDeps, alert: AlertRecord, c: Candidate):
 export async function revalidate(deps: RevalidateDeps, trigger: RevalidationTrigger): Promise<RevalidationSummary> {
   let checked: number;
   let candidates: Candidate[];
+  const unqueried: (UnqueriedPackage & { advisoryId: string })[] = [];
   const kind = trigger.kind;
   if (trigger.kind === 'inspector') {
     ({ checked, candidates } = await inspectorCandidates(deps, trigger));
@@ -382,6 +420,7 @@ export async function revalidate(deps: RevalidateDeps, trigger: RevalidationTrig
             byKey,
             advisories,
             trigger.kind === 'advisories' ? trigger.source : 'scheduled',
+            unqueried,
           );
   }
 
@@ -432,5 +471,5 @@ export async function revalidate(deps: RevalidateDeps, trigger: RevalidationTrig
     }
     alreadyKnown.push({ ...base, alert: record, known: 'alerted' });
   }
-  return { checked, newlyAffected, alreadyKnown };
+  return { checked, newlyAffected, alreadyKnown, ...(unqueried.length > 0 && { unqueried }) };
 }
