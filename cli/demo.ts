@@ -71,7 +71,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // The gate reads and watches a copy of the fixture advisories: the incident drill adds one
   // there (which re-validates the live releases), and the source tree is never written.
   const advisoriesDir = join(work, 'advisories');
-  await cp(ADVISORIES_DIR.pathname, advisoriesDir, { recursive: true });
+  await cp(ADVISORIES_DIR, advisoriesDir, { recursive: true, filter: (src) => !src.endsWith('.md') });
   const registry = new OciLayoutRegistry({ root: registryRoot });
   const gate = await LocalGate.start({
     policy,

@@ -48,6 +48,11 @@ export function formatRevalidation(summary: RevalidationSummary): string {
       ),
     );
   }
+  for (const u of summary.unqueried ?? []) {
+    lines.push(
+      `not checked: ${printable(u.advisoryId)} ${printable(u.ecosystem)}/${printable(u.name)}: ${printable(u.reason)}`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 

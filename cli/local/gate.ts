@@ -17,7 +17,7 @@ import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { FileVsaSigner } from '../../lambdas/adapters/vsa/file-vsa-signer.js';
 import { SLACK_MAX_BODY_BYTES } from '../../lambdas/domain/approval/slack.js';
-import { describeError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
+import { ConfigError, describeError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import {
   type RevalidateDeps,
   type RevalidationSummary,
@@ -328,11 +328,18 @@ export class LocalGate {
       },
     };
     if (advisoriesDir !== undefined) {
-      gate.advisoryWatch = await AdvisoryWatch.start({
-        dir: advisoriesDir,
-        revalidate: (trigger) => gate.revalidate(trigger),
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
+      try {
+        gate.advisoryWatch = await AdvisoryWatch.start({
+          dir: advisoriesDir,
+          revalidate: (trigger) => gate.revalidate(trigger),
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
+      } catch (err) {
+        await gate.stop();
+        throw new ConfigError(`advisories folder ${advisoriesDir} cannot be watched: ${describeError(err)}`, {
+          cause: err,
+        });
+      }
     }
     const api = approvalApi(getDeps);
     const slack = slackInteractions(getDeps);

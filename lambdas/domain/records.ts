@@ -412,6 +412,8 @@ export const AlertMatchSchema = z.object({
   fixedIn: z.string().optional(),
   /** The version could not be ordered: possibly affected. */
   notEvaluable: z.string().optional(),
+  /** Why it matched: the advisory's affected ranges of the package (`SEMVER >=6.0.0 <6.21.2`). */
+  range: z.string().max(500).optional(),
 });
 export type AlertMatch = Immutable<z.infer<typeof AlertMatchSchema>>;
 

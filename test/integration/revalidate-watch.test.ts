@@ -10,9 +10,12 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { demoPolicy } from '../../cli/fixtures/scenarios.js';
 import type { AdvisoryWatchRun } from '../../cli/local/advisory-watch.js';
-import type { OutcomeEvent } from '../../cli/local/gate.js';
+import { LocalGate, type OutcomeEvent } from '../../cli/local/gate.js';
 import { writeLocalState } from '../../cli/local/state.js';
+import { ConfigError } from '../../lambdas/domain/errors.js';
 import { runCli } from '../support/cli-process.js';
+import { HANDLER_POLICY } from '../support/handler-world.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
 import { buildGoodRelease, gateRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
 
 const REPO = 'demo/watched';
@@ -146,5 +149,18 @@ describe('Class: LocalGate (advisoriesDir)', () => {
     expect(again.stdout).toMatch(/^re-validated 1 live release\(s\): 0 newly affected, 1 already known/);
     const log = await readFile(join(w.dir, 'outcomes.jsonl'), 'utf8');
     expect(log.match(/"event":"Release Newly Affected"/g)).toHaveLength(2);
+  });
+
+  it('refuses to start on an advisories folder that cannot be watched, naming it', async () => {
+    // Act
+    const start = LocalGate.start({
+      policy: HANDLER_POLICY,
+      registry: new MemoryRegistry(),
+      advisoriesDir: join(world().dir, 'no-such-folder'),
+    });
+
+    // Assess
+    await expect(start).rejects.toThrow(ConfigError);
+    await expect(start).rejects.toThrow(/no-such-folder cannot be watched/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambdas/domain/errors.js';
-import { type RevalidateDeps, revalidate } from '../../lambdas/domain/incident/revalidate.js';
+import { ALERT_DETAIL_BYTES, type RevalidateDeps, revalidate } from '../../lambdas/domain/incident/revalidate.js';
 import { type OsvRecord, OsvRecordSchema } from '../../lambdas/domain/osv/schema.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { type HandlerWorld, handlerWorld, promoteInOrder, WORLD_NOW } from '../support/handler-world.js';
@@ -59,7 +59,14 @@ describe('Function: revalidate', () => {
         digest: live,
         advisoryIds: ['GHSA-35jh-r3h4-6jhm', 'CVE-2021-23337'],
         severity: 'HIGH',
-        matches: [{ component: 'pkg:npm/lodash@4.17.20', version: '4.17.20', fixedIn: '4.17.21' }],
+        matches: [
+          {
+            component: 'pkg:npm/lodash@4.17.20',
+            version: '4.17.20',
+            fixedIn: '4.17.21',
+            range: 'npm SEMVER >=0 <4.17.21',
+          },
+        ],
         live: { targetRepository: `prod/${REPO}`, tag: 'v0', from: WORLD_NOW.toISOString(), to: null },
         trigger: 'advisories',
         source: 'new.json',
@@ -70,6 +77,75 @@ describe('Function: revalidate', () => {
       ]);
       expect(await w.store.listAlerts(REPO, live)).toEqual([
         expect.objectContaining({ advisoryId: 'GHSA-35jh-r3h4-6jhm', announcedAt: WORLD_NOW.toISOString() }),
+      ]);
+    });
+  });
+
+  describe('when the run is over', () => {
+    it('has no store read left in flight (a CLI stops the stand-ins right after)', async () => {
+      // Prepare
+      const w = await promoted({ digest: newDigest(), purls: ['pkg:npm/lodash@4.17.20'] });
+      let reads = 0;
+      const store = Object.assign(Object.create(w.store) as typeof w.store, {
+        listAlerts: (repository: string, digest: Digest) => {
+          reads++;
+          return w.store.listAlerts(repository, digest);
+        },
+      });
+
+      // Act
+      const summary = await revalidate(depsOf(w, { store }), advisories([LODASH]));
+
+      // Assess
+      expect(summary.newlyAffected).toHaveLength(1);
+      expect(reads).toBe(1);
+    });
+  });
+
+  describe('when the matched components would make the event too large for EventBridge and SNS', () => {
+    it('announces a detail within the limit, saying how many matches it left out, and keeps them all in the alert', async () => {
+      // Prepare: two affected versions with 64 components each (the index keeps 64 per entry), each
+      // purl near the 2,048 bytes an entry keeps whole: the alert keeps 100 matches, about 200 KB.
+      const live = newDigest();
+      const w = await promoted({ digest: live, purls: [] });
+      const long = 'x'.repeat(1990);
+      const binaries = ['4.17.19', '4.17.20'].flatMap((v) =>
+        Array.from({ length: 64 }, (_, i) => `pkg:npm/lodash@${v}?b=${String(i).padStart(2, '0')}${long}`),
+      );
+      await w.store.indexPackages(REPO, live, binaries);
+
+      // Act
+      const summary = await revalidate(depsOf(w), advisories([LODASH]));
+
+      // Assess
+      const detail = w.outcomes.events[0]?.detail ?? {};
+      expect(new TextEncoder().encode(JSON.stringify(detail)).byteLength).toBeLessThanOrEqual(ALERT_DETAIL_BYTES);
+      expect(detail.moreMatches).toBeGreaterThan(0);
+      expect((detail.matches as unknown[]).length + Number(detail.moreMatches)).toBe(100);
+      expect(summary.newlyAffected[0]?.alert?.matches).toHaveLength(100);
+    });
+  });
+
+  describe('when an advisory names a package of an ecosystem the index cannot be asked about', () => {
+    it('says it was not checked', async () => {
+      // Prepare
+      const w = await promoted({ digest: newDigest(), purls: ['pkg:npm/lodash@4.17.20'] });
+      const odd = OsvRecordSchema.parse({
+        id: 'TEST-ODD-1',
+        affected: [{ package: { ecosystem: 'Unheard-Of', name: 'thing' }, versions: ['1.0'] }],
+      });
+
+      // Act
+      const summary = await revalidate(depsOf(w), advisories([odd]));
+
+      // Assess
+      expect(summary.unqueried).toEqual([
+        {
+          advisoryId: 'TEST-ODD-1',
+          ecosystem: 'Unheard-Of',
+          name: 'thing',
+          reason: expect.stringMatching(/no package URL type/),
+        },
       ]);
     });
   });

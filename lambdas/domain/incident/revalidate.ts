@@ -25,6 +25,7 @@ import { severityOf } from '../osv/match.js';
 import type { OsvRecord } from '../osv/schema.js';
 import type { PolicyDocument } from '../policy/schema.js';
 import type { AlertMatch, AlertRecord, Clock, Notifier, OutcomeEmitter, ReleaseStore } from '../ports.js';
+import { advisoryPackages, type UnqueriedPackage } from '../triage/advisory-packages.js';
 import {
   inChunks,
   releaseKey,
@@ -118,6 +119,11 @@ export interface RevalidationSummary {
   readonly checked: number;
   readonly newlyAffected: readonly AffectedRelease[];
   readonly alreadyKnown: readonly AffectedRelease[];
+  /**
+   * `affected[]` entries the package index could not be asked about (an ecosystem without a
+   * package URL type), per advisory: they were not checked, and say so. Absent when none.
+   */
+  readonly unqueried?: readonly (UnqueriedPackage & { readonly advisoryId: string })[];
 }
 
 /** At most this many releases of the triage answer travel with an alert (events and SNS stop at 256 KB). */
@@ -172,13 +178,42 @@ interface Candidate {
   readonly scanned: readonly Digest[];
 }
 
-function alertMatches(matches: readonly TriageMatch[]): AlertMatch[] {
+/** One OSV event as a comparison: `introduced` ≥, `fixed` <, `last_affected` ≤, `limit` < (osv-schema "Evaluation"). */
+function eventText(e: OsvRecord['affected'][number]['ranges'][number]['events'][number]): string {
+  if (e.introduced !== undefined) return e.introduced === '0' ? '>=0' : `>=${e.introduced}`;
+  if (e.fixed !== undefined) return `<${e.fixed}`;
+  if (e.last_affected !== undefined) return `<=${e.last_affected}`;
+  return `limit <${e.limit ?? '*'}`;
+}
+
+/**
+ * Why the advisory matched the package `base` (a `pkg:type/namespace/name` the triage matched):
+ * the ranges and listed versions of its `affected[]` entries for that package, as a reader
+ * checks them against the component's version.
+ */
+export function affectedRangesOf(advisory: OsvRecord, base: string): string | undefined {
+  const parts: string[] = [];
+  for (const entry of advisory.affected) {
+    if (!advisoryPackages({ ...advisory, affected: [entry] }).bases.includes(base)) continue;
+    const eco = entry.package?.ecosystem ?? '';
+    for (const r of entry.ranges) parts.push(`${eco} ${r.type} ${r.events.map(eventText).join(' ')}`);
+    if (entry.versions.length > 0) {
+      const listed = entry.versions.slice(0, 10).join(', ');
+      parts.push(`${eco} versions ${listed}${entry.versions.length > 10 ? `, … (${entry.versions.length})` : ''}`);
+    }
+  }
+  return parts.length === 0 ? undefined : parts.join('; ').slice(0, 500);
+}
+
+function alertMatches(matches: readonly TriageMatch[], advisory?: OsvRecord): AlertMatch[] {
   const out: AlertMatch[] = [];
   for (const m of matches) {
+    const range = advisory === undefined || m.package === '' ? undefined : affectedRangesOf(advisory, m.package);
     for (const component of m.components) {
       out.push({
         component,
         version: m.version,
+        ...(range !== undefined && { range }),
         ...(m.package !== '' && !component.startsWith(`${m.package}@`) && { package: m.package }),
         ...(m.fixedIn !== undefined && { fixedIn: m.fixedIn }),
         ...(m.notEvaluable !== undefined && { notEvaluable: m.notEvaluable }),
@@ -193,11 +228,13 @@ async function advisoryCandidates(
   live: ReadonlyMap<string, LiveRelease>,
   advisories: readonly OsvRecord[],
   source: string,
+  unqueried: (UnqueriedPackage & { advisoryId: string })[],
 ): Promise<Candidate[]> {
   const out: Candidate[] = [];
   for (const advisory of advisories) {
     if (advisory.withdrawn !== undefined) continue;
     const answer = await triage(store, { kind: 'advisory', advisory });
+    unqueried.push(...answer.unqueried.map((u) => ({ ...u, advisoryId: advisory.id })));
     for (const release of answer.releases) {
       const l = live.get(releaseKey(release.repository, release.digest));
       if (l === undefined) continue;
@@ -208,7 +245,7 @@ async function advisoryCandidates(
         aliases: advisory.aliases,
         ...(severity !== 'UNDEFINED' && { severity }),
         ...(advisory.summary !== undefined && { summary: advisory.summary.slice(0, 1000) }),
-        matches: alertMatches(release.matches),
+        matches: alertMatches(release.matches, advisory),
         triage: answer,
         source,
         scanned: release.platforms,
@@ -283,19 +320,48 @@ async function reportedWhenGated(store: RevalidateStore, c: Candidate): Promise<
 }
 
 /** The triage answer as an alert carries it: the first releases, and how many there are. */
-function triageInAlert(answer: TriageAnswer) {
+function triageInAlert(answer: TriageAnswer, releases = TRIAGE_RELEASES_IN_ALERT) {
   return {
     question: answer.question,
-    releases: answer.releases.slice(0, TRIAGE_RELEASES_IN_ALERT).map((r) => ({
+    releases: answer.releases.slice(0, releases).map((r) => ({
       repository: r.repository,
       digest: r.digest,
       status: r.status,
       liveNow: r.liveNow,
-      windows: r.windows,
-      matches: r.matches.slice(0, 10),
+      windows: r.windows.slice(-10),
+      matches: r.matches.slice(0, 10).map((m) => ({ ...m, components: m.components.slice(0, 5) })),
     })),
     totalReleases: answer.releases.length,
   };
+}
+
+/**
+ * What an alert's event and notification may weigh: EventBridge and SNS refuse an entry above
+ * 256 KiB, and an alert that can never be announced would stay unannounced. The rest is headroom
+ * for the subject, source and detail type.
+ */
+export const ALERT_DETAIL_BYTES = 200_000;
+
+const sizeOf = (value: unknown): number => new TextEncoder().encode(JSON.stringify(value)).byteLength;
+
+/**
+ * The alert's detail within ALERT_DETAIL_BYTES: fewer triage releases first, then fewer matches
+ * (`moreMatches` says how many were left out; the alert record and the report keep them all).
+ */
+function fitted<T extends { matches: readonly AlertMatch[]; triage: ReturnType<typeof triageInAlert> }>(
+  detail: T,
+  answer: TriageAnswer,
+): T & { moreMatches?: number } {
+  let out: T & { moreMatches?: number } = detail;
+  for (let n = detail.triage.releases.length; sizeOf(out) > ALERT_DETAIL_BYTES && n > 0; n = Math.floor(n / 2)) {
+    out = { ...out, triage: triageInAlert(answer, Math.floor(n / 2)) };
+  }
+  const all = detail.matches;
+  for (let n = all.length; sizeOf(out) > ALERT_DETAIL_BYTES && n > 0; n = Math.floor(n / 2)) {
+    const kept = Math.floor(n / 2);
+    out = { ...out, matches: all.slice(0, kept), moreMatches: all.length - kept };
+  }
+  return out;
 }
 
 async function announce(deps: RevalidateDeps, alert: AlertRecord, c: Candidate): Promise<AlertRecord> {
@@ -312,10 +378,11 @@ async function announce(deps: RevalidateDeps, alert: AlertRecord, c: Candidate):
     raisedAt: alert.raisedAt,
     triage: triageInAlert(c.triage),
   };
-  await deps.outcomes.emit('Release Newly Affected', detail);
+  const sized = fitted(detail, c.triage);
+  await deps.outcomes.emit('Release Newly Affected', sized);
   await deps.notifier.publish(
     `Newly affected: ${alert.repository}@${alert.digest.slice(0, 19)} by ${alert.advisoryId}`,
-    detail,
+    sized,
   );
   return deps.store.markAlertAnnounced(
     alert.repository,
@@ -333,6 +400,7 @@ async function announce(deps: RevalidateDeps, alert: AlertRecord, c: Candidate):
 export async function revalidate(deps: RevalidateDeps, trigger: RevalidationTrigger): Promise<RevalidationSummary> {
   let checked: number;
   let candidates: Candidate[];
+  const unqueried: (UnqueriedPackage & { advisoryId: string })[] = [];
   const kind = trigger.kind;
   if (trigger.kind === 'inspector') {
     ({ checked, candidates } = await inspectorCandidates(deps, trigger));
@@ -352,6 +420,7 @@ export async function revalidate(deps: RevalidateDeps, trigger: RevalidationTrig
             byKey,
             advisories,
             trigger.kind === 'advisories' ? trigger.source : 'scheduled',
+            unqueried,
           );
   }
 
@@ -397,10 +466,10 @@ export async function revalidate(deps: RevalidateDeps, trigger: RevalidationTrig
       const announced = await announce(deps, record, c);
       if (created) newlyAffected.push({ ...base, alert: announced });
       else alreadyKnown.push({ ...base, alert: announced, known: 'alerted' });
-      alertsOf.set(key, deps.store.listAlerts(c.live.repository, c.live.digest));
+      alertsOf.delete(key); // listed again by the release's next candidate
       continue;
     }
     alreadyKnown.push({ ...base, alert: record, known: 'alerted' });
   }
-  return { checked, newlyAffected, alreadyKnown };
+  return { checked, newlyAffected, alreadyKnown, ...(unqueried.length > 0 && { unqueried }) };
 }
