@@ -2,12 +2,13 @@
  * `npm run bench [-- --releases N] [-- --quick] [-- --fuzz] [-- --fuzz-inputs N] [-- --only NAME]`: prints throughput and
  * latency figures of the gate on the embedded stack, SBOM parsing, OSV matching, the evidence store and triage, then
  * the fuzz profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile, `--only NAME` only that section
- * (gate, sbom, osv, store, triage, fuzz). Figures only, no
+ * (gate, sbom, osv, store, triage, drill, fuzz). Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
 import '../cli/local/quiet-logs.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchDrill } from './drill-bench.js';
 import { benchFuzz } from './fuzz-bench.js';
 import { benchGate } from './gate-bench.js';
 import { exposeGc } from './memory.js';
@@ -175,6 +176,7 @@ async function main(): Promise<void> {
           }),
         }),
     ],
+    ['drill', () => benchDrill({ log: progress })],
   ];
   const fuzz: [string, () => Promise<Section>] = [
     'fuzz',

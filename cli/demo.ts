@@ -1,13 +1,13 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
-import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
 import type { PolicyDocument } from '../lambdas/domain/policy/schema.js';
 import type { StoredEvidence } from '../lambdas/domain/ports.js';
 import { EVIDENCE_KINDS } from '../lambdas/domain/types.js';
-import { buildScenario } from './fixtures/factory.js';
+import { type DrillResult, runDrill } from './drill.js';
+import { type BuiltScenarioImage, buildScenario } from './fixtures/factory.js';
 import { generateFixtureKeys } from './fixtures/keys.js';
 import { DEMO_APPROVERS, DEMO_SCENARIOS, demoPolicy, type Scenario } from './fixtures/scenarios.js';
 import { LocalGate } from './local/gate.js';
@@ -22,6 +22,11 @@ export interface DemoOptions {
   readonly workDir: string;
   readonly keep: boolean;
   readonly log: (line: string) => void;
+  /**
+   * The scenarios to gate (the bench runs only `good`, for the drill). The incident drill runs
+   * when `good` is among them. @default DEMO_SCENARIOS
+   */
+  readonly scenarios?: readonly Scenario[];
 }
 
 export interface DemoRow {
@@ -38,12 +43,22 @@ export interface DemoRow {
 
 const ADVISORIES_DIR = new URL('./fixtures/advisories/', import.meta.url);
 
+/** What `runDemo` answers: the table's rows, the drill, whether everything went as expected. */
+export interface DemoResult {
+  readonly rows: DemoRow[];
+  /** Null when `good` was not among the scenarios. */
+  readonly drill: DrillResult | null;
+  readonly ok: boolean;
+  readonly wallMs: number;
+}
+
 /**
  * `npm start`: build the demo images into an OCI layout, push each through the embedded gate
  * (same ASL, same handlers, dynalite + s3rver), and print what was promoted and quarantined, why.
  */
-export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok: boolean; wallMs: number }> {
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const t0 = Date.now();
+  const scenarios = opts.scenarios ?? DEMO_SCENARIOS;
   const work = resolve(opts.workDir);
   // A fresh world each run; the data stays afterwards for `release-gate status`.
   await rm(work, { recursive: true, force: true });
@@ -53,11 +68,14 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
   const policyPath = join(work, 'policy.yaml');
   await writeFile(policyPath, stringify(withLocalApprovers(demoPolicy(keys))));
   const policy = loadPolicyFile(policyPath);
-  const advisories = await loadAdvisories(ADVISORIES_DIR.pathname);
+  // The gate reads and watches a copy of the fixture advisories: the incident drill adds one
+  // there (which re-validates the live releases), and the source tree is never written.
+  const advisoriesDir = join(work, 'advisories');
+  await cp(ADVISORIES_DIR, advisoriesDir, { recursive: true, filter: (src) => !src.endsWith('.md') });
   const registry = new OciLayoutRegistry({ root: registryRoot });
   const gate = await LocalGate.start({
     policy,
-    advisories,
+    advisoriesDir,
     registry,
     dataDir: join(work, 'data'),
     scanTimeoutSeconds: 60,
@@ -73,9 +91,9 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
     bucket: gate.standIns.bucket,
     registryRoot,
     policyPath,
-    advisoriesDir: ADVISORIES_DIR.pathname,
+    advisoriesDir,
   });
-  opts.log(`release-gate demo: ${DEMO_SCENARIOS.length} images, registry oci-layout:${registryRoot}`);
+  opts.log(`release-gate demo: ${scenarios.length} images, registry oci-layout:${registryRoot}`);
   opts.log(
     `  dynalite ${gate.standIns.dynamoEndpoint}  s3rver ${gate.standIns.s3Endpoint}  approvals ${gate.approvalBaseUrl}`,
   );
@@ -120,39 +138,42 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
 
   try {
     const pushedAt = new Map<string, number>();
+    /** Gates a baseline (auto-approved, even in the interactive demo) and requires it promoted. */
+    const gateBaseline = async (s: Scenario, image: BuiltScenarioImage) => {
+      baselines.add(`${s.repository}@${image.digest}`);
+      const prev = await gate.push(s.repository, image.subject.tag);
+      if (prev.executionName === null) throw new Error(`baseline ${image.subject.tag} of ${s.name} did not start`);
+      const exec = await gate.waitForExecution(prev.executionName);
+      const rel = await gate.deps.gate.store.getRelease(s.repository, image.digest);
+      if (rel?.outcome !== 'PROMOTED') {
+        throw new Error(
+          `baseline ${image.subject.tag} of ${s.name} was not promoted (${exec.status}): ${rel?.outcomeReasons?.join('; ')}`,
+        );
+      }
+    };
     const runOne = async (s: Scenario) => {
       const built = await buildScenario(registry, s, keys);
-      if (built.previous !== undefined) {
-        const key = `${s.repository}@${built.previous.digest}`;
-        baselines.add(key);
-        const prev = await gate.push(s.repository, built.previous.subject.tag);
-        if (prev.executionName === null) throw new Error(`baseline of ${s.name} did not start`);
-        const exec = await gate.waitForExecution(prev.executionName);
-        const rel = await gate.deps.gate.store.getRelease(s.repository, built.previous.digest);
-        if (rel?.outcome !== 'PROMOTED') {
-          throw new Error(
-            `baseline of ${s.name} was not promoted (${exec.status}): ${rel?.outcomeReasons?.join('; ')}`,
-          );
-        }
-      }
+      for (const image of built.earlier) await gateBaseline(s, image);
+      if (built.previous !== undefined) await gateBaseline(s, built.previous);
       pushedAt.set(`${s.repository}@${built.current.digest}`, Date.now());
       const pushed = await gate.push(s.repository, built.current.subject.tag);
       if (pushed.executionName === null) throw new Error(`${s.name} did not start an execution`);
       const exec = await gate.waitForExecution(pushed.executionName);
-      return { s, digest: built.current.digest, exec };
+      return { s, built, exec };
     };
-    const results = await Promise.all(DEMO_SCENARIOS.map(runOne));
+    const results = await Promise.all(scenarios.map(runOne));
     const rows: DemoRow[] = [];
     for (const r of results) {
-      const rel = await gate.deps.gate.store.getRelease(r.s.repository, r.digest);
-      const evidence = await gate.deps.gate.store.listEvidence(r.s.repository, r.digest);
-      const key = `${r.s.repository}@${r.digest}`;
+      const digest = r.built.current.digest;
+      const rel = await gate.deps.gate.store.getRelease(r.s.repository, digest);
+      const evidence = await gate.deps.gate.store.listEvidence(r.s.repository, digest);
+      const key = `${r.s.repository}@${digest}`;
       const pushed = pushedAt.get(key);
       const asked = approvalAt.get(key);
       rows.push({
         scenario: r.s.name,
         repository: r.s.repository,
-        digest: r.digest,
+        digest,
         expected: r.s.expect,
         outcome: rel?.outcome ?? `NONE (${r.exec.status}${r.exec.error ? `: ${r.exec.error}` : ''})`,
         reasons: rel?.outcomeReasons ?? [],
@@ -162,14 +183,39 @@ export async function runDemo(opts: DemoOptions): Promise<{ rows: DemoRow[]; ok:
       });
     }
     printTable(rows, opts.log);
-    const ok = rows.every((r) => r.outcome === r.expected);
-    const wallMs = Date.now() - t0;
+    const outcomesOk = rows.every((r) => r.outcome === r.expected);
     opts.log(`\nEvidence: DynamoDB table ${gate.standIns.tableName} and S3 bucket ${gate.standIns.bucket}`);
     opts.log(`  persisted under ${join(work, 'data')} (inspect with: npm run release-gate -- status [<digest>])`);
     opts.log(`  registry (OCI layout): ${registryRoot}; promoted images under prod/<repository>`);
     opts.log(`  policy: ${policyPath} (${policy.digest})`);
-    opts.log(`\n${ok ? 'All outcomes as expected' : 'UNEXPECTED OUTCOMES'} in ${(wallMs / 1000).toFixed(1)} s`);
-    return { rows, ok, wallMs };
+    opts.log(`\n${outcomesOk ? 'All outcomes as expected' : 'UNEXPECTED OUTCOMES'} in ${secondsSince(t0)} s`);
+    // The drill works on the live demo/good and the two releases promoted before it.
+    const good = results.find((r) => r.s.name === 'good');
+    const [clean] = good?.built.earlier ?? [];
+    const previous = good?.built.previous;
+    let drill: DrillResult | null = null;
+    if (good !== undefined && (!outcomesOk || clean === undefined || previous === undefined)) {
+      opts.log(
+        '\nIncident drill: UNEXPECTED: not run, demo/good and the two releases before it must be promoted first',
+      );
+    } else if (good !== undefined && clean !== undefined && previous !== undefined) {
+      drill = await runDrill({
+        gate,
+        workDir: work,
+        advisoriesDir,
+        releases: {
+          repository: good.s.repository,
+          live: good.built.current.digest,
+          previous: previous.digest,
+          clean: clean.digest,
+        },
+        displayWorkDir: opts.workDir,
+        log: opts.log,
+      });
+    }
+    const ok = outcomesOk && (good === undefined || drill?.ok === true);
+    const wallMs = Date.now() - t0;
+    return { rows, drill, ok, wallMs };
   } finally {
     if (!opts.keep) await gate.stop();
   }
@@ -244,6 +290,10 @@ export function approvalInstructions(p: {
     `    or signed with the local AWS credentials, as on AWS (you are ${localUserArn(LOCAL_APPROVER)}):`,
     `      AWS_SHARED_CREDENTIALS_FILE=${join(p.workDir, 'aws-credentials')} AWS_PROFILE=${LOCAL_APPROVER} AWS_REGION=us-east-1 npm run release-gate -- approve ${id} --aws --api-url ${p.apiOrigin}/\n`,
   ];
+}
+
+function secondsSince(t0: number): string {
+  return ((Date.now() - t0) / 1000).toFixed(1);
 }
 
 function statusByKind(evidence: readonly StoredEvidence[]): Record<string, string> {

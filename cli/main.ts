@@ -29,6 +29,7 @@ import {
   runRollback,
 } from './commands/incident.js';
 import { parseReportArgs, REPORT_HELP, REPORT_USAGE, runReport } from './commands/report.js';
+import { REVALIDATE_USAGE, runRevalidate } from './commands/revalidate.js';
 import { parseTriageArgs, runTriage, TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runVerifyVsa, VERIFY_VSA_HELP, VERIFY_VSA_USAGE } from './commands/verify-vsa.js';
@@ -53,6 +54,7 @@ ${EXPLAIN_USAGE}
 ${REPORT_USAGE}
 ${VERIFY_VSA_USAGE}
 ${INCIDENT_USAGE}
+${REVALIDATE_USAGE}
   release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
                              [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
 
@@ -94,6 +96,8 @@ async function main(argv: string[]): Promise<number> {
       return runRollback(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
     case 'release':
       return runReleaseFromQuarantine(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
+    case 'revalidate':
+      return runRevalidate(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
     case 'verify-bundle':
       return runVerifyBundle(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'explain':

@@ -17,6 +17,7 @@ import { PROJECT_ROOT } from './constructs/gate-function.js';
 import { GateFunctions } from './constructs/gate-functions.js';
 import { GateMonitoring } from './constructs/gate-monitoring.js';
 import { GateNotifications } from './constructs/gate-notifications.js';
+import { GateRevalidation } from './constructs/gate-revalidation.js';
 import { GateTriggers } from './constructs/gate-triggers.js';
 import { GateWorkflow } from './constructs/gate-workflow.js';
 import { GatedRegistry, type GatedRepositories } from './constructs/gated-registry.js';
@@ -140,6 +141,8 @@ export class ReleaseGate extends Construct {
   public readonly topic: sns.ITopic;
   public readonly eventBus: events.IEventBus;
   public readonly triggers: GateTriggers;
+  /** Re-validation of live releases: Inspector findings, new advisories, the daily schedule. */
+  public readonly revalidation: GateRevalidation;
   public readonly approvalApi: ApprovalApi;
   /** The approval links' signing secret and the right to mail them. */
   public readonly approvalLinks: ApprovalLinks;
@@ -276,9 +279,21 @@ export class ReleaseGate extends Construct {
     this.vsaKey.grant(this.functions.get('promote').role, 'kms:Sign', 'kms:GetPublicKey');
     this.functions.get('promote').function.addEnvironment('VSA_KEY_ID', this.vsaKey.keyArn);
 
+    this.revalidation = new GateRevalidation(this, 'Revalidation', {
+      handler: fn('revalidate'),
+      bucket: store.bucket,
+      repositoryNames: this.registry.repositoryNames,
+      repositoryPrefix: this.registry.repositoryPrefix,
+      promotionPrefix: this.registry.promotionPrefix,
+    });
+
     this.alarms = new GateMonitoring(this, 'Monitoring', {
       stateMachine: workflow.stateMachine,
-      deadLetterQueues: { Push: this.triggers.pushDeadLetterQueue, Scan: this.triggers.scanDeadLetterQueue },
+      deadLetterQueues: {
+        Push: this.triggers.pushDeadLetterQueue,
+        Scan: this.triggers.scanDeadLetterQueue,
+        Revalidation: this.revalidation.deadLetterQueue,
+      },
       alarmTopic: props.alarmTopic,
     }).alarms;
   }

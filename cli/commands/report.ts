@@ -16,8 +16,9 @@ import type { CommandIo } from './verify-bundle.js';
 export const REPORT_USAGE = `  release-gate report <digest> [--repository NAME] [--open] [--json] [--work-dir DIR]`;
 
 export const REPORT_HELP = `Writes the HTML evidence report of a release: evidence, dependency diff, findings with their VEX
-status, eval metrics with deltas, approvals, the timeline and the live windows in production. It
-is stored in the evidence bucket and in <work-dir>/reports/; the command prints both.
+status, eval metrics with deltas, approvals, the timeline and the live windows in production, and
+the advisories that newly affected it after it was gated (re-validation alerts: which component,
+which version, which range of which advisory). It is stored in the evidence bucket and in <work-dir>/reports/; the command prints both.
 
   <digest>           the release's digest, or a unique prefix of it
   --repository NAME  when the digest was pushed to several repositories

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { OutboxMailer } from '../../lambdas/adapters/mail/outbox-mailer.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
+import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
 import { FileLinkSecrets } from '../../lambdas/adapters/secrets/file-link-secrets.js';
 import { FileSlackBotToken } from '../../lambdas/adapters/secrets/slack-bot-token.js';
 import { FileSlackSigningSecret } from '../../lambdas/adapters/secrets/slack-signing-secret.js';
@@ -16,7 +17,13 @@ import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { FileVsaSigner } from '../../lambdas/adapters/vsa/file-vsa-signer.js';
 import { SLACK_MAX_BODY_BYTES } from '../../lambdas/domain/approval/slack.js';
-import { describeError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
+import { ConfigError, describeError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
+import {
+  type RevalidateDeps,
+  type RevalidationSummary,
+  type RevalidationTrigger,
+  revalidate,
+} from '../../lambdas/domain/incident/revalidate.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
 import {
@@ -39,9 +46,11 @@ import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pushe
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-interactions.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
+import { AdvisoryWatch } from './advisory-watch.js';
 import { LOCAL_EXECUTION_ROUTE, localExecutionStart } from './execution-route.js';
 import { LOCAL_ACCOUNT, LOCAL_APPROVER, LocalIamUsers, SigV4RefusedError, verifySigV4 } from './iam-route.js';
 import { InProcessWorkQueue } from './in-process-work-queue.js';
+import { localOutcomeLog } from './outcome-log.js';
 import { LocalScanner } from './scanner.js';
 import { SlackReceiver } from './slack-receiver.js';
 import { type StandIns, startStandIns } from './stand-ins.js';
@@ -51,7 +60,19 @@ import { LocalTaskTokens } from './task-tokens.js';
 
 export interface LocalGateOptions {
   readonly policy: LoadedPolicy;
-  readonly advisories: readonly OsvRecord[];
+  /**
+   * The OSV records the local scanner matches, fixed at start.
+   * @default - none (or those of `advisoriesDir`)
+   */
+  readonly advisories?: readonly OsvRecord[];
+  /**
+   * An OSV advisories folder: the local scanner and re-validation read it again each time (a record
+   * added later counts), and the gate watches it. A new or changed OSV file in it re-validates the
+   * live releases against its records (`Release Newly Affected`, as the S3 `advisories/` prefix
+   * does on AWS). Takes the place of `advisories`.
+   * @default - no folder: `advisories`, and nothing is watched
+   */
+  readonly advisoriesDir?: string;
   /** Registry: an OCI-layout root (`<root>/<repository>`) or any RegistryWriter. */
   readonly registry: RegistryWriter;
   /** Persistent data for dynalite/s3rver. @default - in memory / temporary */
@@ -153,6 +174,9 @@ export class LocalGate {
   public slack: SlackReceiver | undefined;
   /** The Slack answers acknowledged and not yet decided (hold / release / settled for tests). */
   public slackWork: InProcessWorkQueue | undefined;
+  /** The watch on `advisoriesDir`, when one was given: every batch of changed files it handled. */
+  public advisoryWatch: AdvisoryWatch | undefined;
+  private revalidateDeps: RevalidateDeps | undefined;
 
   private constructor(
     public readonly deps: HandlerDeps,
@@ -180,7 +204,10 @@ export class LocalGate {
     const standIns = await startStandIns(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir });
     const clients = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
     const documents = new S3DocumentStore({ client: clients.s3, bucket: standIns.bucket });
-    const scanner = new LocalScanner(documents, opts.advisories);
+    const advisoriesDir = opts.advisoriesDir;
+    const advisorySource =
+      advisoriesDir === undefined ? async () => opts.advisories ?? [] : () => loadAdvisories(advisoriesDir);
+    const scanner = new LocalScanner(documents, advisoriesDir === undefined ? (opts.advisories ?? []) : advisorySource);
     const tokens = new LocalTaskTokens();
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(opts.approvalPort ?? 0, '127.0.0.1', resolve));
@@ -281,6 +308,40 @@ export class LocalGate {
     gate.slack = slackReceiver;
     gate.slackWork = slackWork;
     gate.scannerPorts = ports;
+    // Re-validation alerts also go to the local outcomes log, as the CLI's incident commands' do.
+    const log = localOutcomeLog(workDir, () => {});
+    gate.revalidateDeps = {
+      store: gateDeps.store,
+      clock: systemClock,
+      policy: opts.policy,
+      advisories: advisorySource,
+      notifier: {
+        publish: async (subject, message) => {
+          await notifier.publish(subject, message);
+          await log.notifier.publish(subject, message);
+        },
+      },
+      outcomes: {
+        emit: async (type, detail) => {
+          await outcomes.emit(type, detail);
+          await log.outcomes.emit(type, detail);
+        },
+      },
+    };
+    if (advisoriesDir !== undefined) {
+      try {
+        gate.advisoryWatch = await AdvisoryWatch.start({
+          dir: advisoriesDir,
+          revalidate: (trigger) => gate.revalidate(trigger),
+          log: (line) => process.stderr.write(`${line}\n`),
+        });
+      } catch (err) {
+        await gate.stop();
+        throw new ConfigError(`advisories folder ${advisoriesDir} cannot be watched: ${describeError(err)}`, {
+          cause: err,
+        });
+      }
+    }
     const api = approvalApi(getDeps);
     const slack = slackInteractions(getDeps);
     server.on('request', (req, res) => {
@@ -332,6 +393,16 @@ export class LocalGate {
       })();
     });
     return gate;
+  }
+
+  /**
+   * Re-validates the live releases (incident/revalidate.ts) on this stack: alerts go to
+   * `outcomes`/`notifications`, the outcome listeners and `<workDir>/outcomes.jsonl`. A scheduled
+   * run reads the advisories folder (or `advisories`).
+   */
+  public async revalidate(trigger: RevalidationTrigger): Promise<RevalidationSummary> {
+    if (this.revalidateDeps === undefined) throw new Error('local gate is not started');
+    return revalidate(this.revalidateDeps, trigger);
   }
 
   public onOutcome(listener: (e: OutcomeEvent) => void): void {
@@ -403,6 +474,7 @@ export class LocalGate {
   }
 
   public async stop(): Promise<void> {
+    await this.advisoryWatch?.stop();
     await new Promise<void>((resolve) => {
       this.server.closeAllConnections();
       this.server.close(() => resolve());

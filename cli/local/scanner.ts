@@ -45,9 +45,13 @@ const reportKey = (s: Pick<ImageSubject, 'repository' | 'digest'>): string =>
  * readable SBOM gets scan status UNSUPPORTED_IMAGE, which the scan evidence treats as a failure.
  */
 export class LocalScanner implements ScanFindingsSource {
+  /**
+   * @param advisories the OSV records, or where to read them for each scan (the advisories folder,
+   *   read again so that a record added later counts; a folder that cannot be read fails the scan)
+   */
   public constructor(
     private readonly documents: S3DocumentStore,
-    private readonly advisories: readonly OsvRecord[],
+    private readonly advisories: readonly OsvRecord[] | (() => Promise<readonly OsvRecord[]>),
   ) {}
 
   /**
@@ -85,7 +89,8 @@ export class LocalScanner implements ScanFindingsSource {
           what: 'components.json',
           maxBytes: Limits.sbomBytes,
         }).components;
-        const result = scanComponents(components, this.advisories);
+        const advisories = typeof this.advisories === 'function' ? await this.advisories() : this.advisories;
+        const result = scanComponents(components, advisories);
         report = result; // keeps `unevaluated`: the scan evidence fails on components it could not evaluate
       }
     } catch (err) {

@@ -8,6 +8,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { ADVISORIES_PREFIX } from '../../lambdas/adapters/scan/s3-advisories.js';
 import { TABLE_GSIS } from '../../lambdas/adapters/store/table-schema.js';
 import { BUNDLED_POLICY_PATH, GateFunction } from './gate-function.js';
 import { acknowledgeWildcardResource, defaultPolicyOf } from './nag-acknowledgments.js';
@@ -25,6 +26,7 @@ export const HANDLER_NAMES = [
   'promote',
   'quarantine',
   'approval-api',
+  'revalidate',
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
@@ -49,6 +51,8 @@ const SIZING: Readonly<Record<HandlerName, HandlerSizing>> = {
   promote: { timeout: Duration.seconds(840), memorySize: 1024 }, // Task: 900 s
   quarantine: { timeout: Duration.seconds(120), memorySize: 256 }, // Task: 300 s
   'approval-api': { timeout: Duration.seconds(10), memorySize: 256 }, // HTTP API limit: 30 s
+  // The daily run reads every advisory under advisories/ and queries the package index per package.
+  revalidate: { timeout: Duration.seconds(600), memorySize: 1024 },
 };
 
 export interface GateFunctionsProps {
@@ -195,6 +199,13 @@ export class GateFunctions extends Construct {
     grants.bucketReadWrite(role('quarantine'));
     grants.putEvents(role('quarantine'));
     grants.publish(role('quarantine'));
+
+    // Re-validation reads the package index, the tracks and the releases, records alerts
+    // (conditional puts), reads OSV records under advisories/ only, and announces what it finds.
+    grants.tableReadWrite(role('revalidate'));
+    grants.readAdvisories(role('revalidate'));
+    grants.putEvents(role('revalidate'));
+    grants.publish(role('revalidate'));
   }
 
   /** Set one environment variable on every function (e.g. a URL known only after they exist). */
@@ -292,6 +303,29 @@ class Grants {
     );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ sid: 'EvidenceBucketList', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    );
+    this.useKey(role);
+  }
+
+  /** GetObject under `advisories/` and listing that prefix: nothing else of the evidence bucket. */
+  public readAdvisories(role: iam.Role): void {
+    const { bucket } = this.props;
+    const objects = bucket.arnForObjects(`${ADVISORIES_PREFIX}*`);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'AdvisoriesRead', actions: ['s3:GetObject'], resources: [objects] }),
+    );
+    acknowledgeWildcardResource(
+      defaultPolicyOf(role),
+      objects,
+      'OSV records are added under advisories/ at any time with any name; read access covers that prefix only.',
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AdvisoriesList',
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${ADVISORIES_PREFIX}*`] } },
+      }),
     );
     this.useKey(role);
   }

@@ -127,7 +127,8 @@ function repositoryFilter(props: GateTriggersProps): string[] {
   throw new Error('GateTriggers: give exactly one of repositoryNames or repositoryPrefix');
 }
 
-function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
+/** An SSE, TLS-only dead-letter queue that keeps messages 14 days. */
+export function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
   const queue = new sqs.Queue(scope, id, {
     retentionPeriod: Duration.days(14),
     encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -7,6 +7,7 @@ import type { SlackAnswer } from './approval/slack.js';
 import type { Descriptor } from './oci.js';
 import type { SourcePackage } from './package-index.js';
 import type {
+  AlertRecord,
   ApprovalAuditRecord,
   ApprovalEntry,
   ApprovalRecord,
@@ -31,6 +32,8 @@ import type { Digest, EvidenceKind, ImageSubject } from './types.js';
 
 // The store's records are defined (zod schemas, types) in records.ts; re-exported for the ports' users.
 export type {
+  AlertMatch,
+  AlertRecord,
   ApprovalAuditRecord,
   ApprovalEntry,
   ApprovalRecord,
@@ -304,6 +307,21 @@ export interface ReleaseStore {
    */
   revokeRelease(rec: RevocationRecord): Promise<{ record: RevocationRecord; created: boolean }>;
   getRevocation(repository: string, digest: Digest): Promise<RevocationRecord | null>;
+  /** Every repository with a promotion track (each once, sorted): where a release can be live. */
+  listTrackedRepositories(): Promise<string[]>;
+
+  /**
+   * Records a re-validation alert, once per (release, `advisoryId`): the first record stays
+   * (`created: false` returns it, the later one is not stored). Conditional, like `revokeRelease`.
+   */
+  recordAlert(rec: AlertRecord): Promise<{ record: AlertRecord; created: boolean }>;
+  /**
+   * Sets `announcedAt` on a recorded alert once (a later call returns the stored record
+   * unchanged). NotFoundError when the alert is not recorded.
+   */
+  markAlertAnnounced(repository: string, digest: Digest, advisoryId: string, at: string): Promise<AlertRecord>;
+  /** The alerts of the release (`LISTING_ORDER.alerts`). */
+  listAlerts(repository: string, digest: Digest): Promise<AlertRecord[]>;
 
   /**
    * Scan rendezvous (WaitForScan vs the scan-complete event, in either order). `offerScanToken`
@@ -407,6 +425,7 @@ export const OUTCOME_EVENT_TYPES = [
   'Release Rolled Back',
   'Break Glass Used',
   'Release Resubmitted',
+  'Release Newly Affected',
 ] as const;
 export type OutcomeEventType = (typeof OUTCOME_EVENT_TYPES)[number];
 

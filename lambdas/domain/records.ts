@@ -529,6 +529,46 @@ export const RevocationRecordSchema = z.object({
 });
 export type RevocationRecord = Immutable<z.infer<typeof RevocationRecordSchema>>;
 
+export const ALERT_TRIGGERS = ['advisories', 'inspector', 'scheduled'] as const;
+
+/** One matched component of a newly affected release (incident/revalidate.ts). */
+export const AlertMatchSchema = z.object({
+  /** The component's purl (or `name@version` where it has none). */
+  component: z.string().min(1),
+  version: z.string(),
+  /** The package the advisory names, when it is the component's source package. */
+  package: z.string().optional(),
+  fixedIn: z.string().optional(),
+  /** The version could not be ordered: possibly affected. */
+  notEvaluable: z.string().optional(),
+  /** Why it matched: the advisory's affected ranges of the package (`SEMVER >=6.0.0 <6.21.2`). */
+  range: z.string().max(500).optional(),
+});
+export type AlertMatch = Immutable<z.infer<typeof AlertMatchSchema>>;
+
+/**
+ * A live release found newly affected by an advisory after it was gated: written once per
+ * (release, advisory id), conditionally, so a retried or second trigger does not alert again.
+ * `announcedAt` is set once the event and the notification went out: an alert stored without it
+ * (a run that stopped between the write and the announcement) is announced by the next run.
+ */
+export const AlertRecordSchema = z.object({
+  repository: z.string(),
+  digest: DigestSchema,
+  advisoryId: z.string().min(1).max(200),
+  aliases: z.array(z.string().max(200)).max(100),
+  raisedAt: z.string(),
+  trigger: z.enum(ALERT_TRIGGERS),
+  /** Where the advisory came from: a file, an S3 key, `inspector`, `scheduled`. */
+  source: z.string().max(1000),
+  severity: z.string().max(40).optional(),
+  summary: z.string().max(1000).optional(),
+  /** The matched components (at most 100: the item stays far below DynamoDB's 400 KB). */
+  matches: z.array(AlertMatchSchema).max(100),
+  announcedAt: z.string().optional(),
+});
+export type AlertRecord = Immutable<z.infer<typeof AlertRecordSchema>>;
+
 export const SCAN_SOURCES = ['ecr-basic', 'inspector', 'local'] as const;
 
 export const ScanCompletionSchema = z.object({
@@ -623,6 +663,9 @@ export const LISTING_ORDER = {
   /** `findByPackage`: by version as a string (not by version order), then by `repository@digest`. */
   packageIndex: (a: PackageIndexEntry, b: PackageIndexEntry): number =>
     compareCodePoints(a.version, b.version) || compareCodePoints(reference(a), reference(b)),
+  /** `listAlerts`: oldest first, then by advisory id. */
+  alerts: (a: AlertRecord, b: AlertRecord): number =>
+    compareCodePoints(a.raisedAt, b.raisedAt) || compareCodePoints(a.advisoryId, b.advisoryId),
   /** `findByVulnerability`: by `repository@digest`. */
   vulnerabilityIndex: (a: VulnerabilityIndexEntry, b: VulnerabilityIndexEntry): number =>
     compareCodePoints(reference(a), reference(b)),

@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { OsvRecordSchema } from '../../lambdas/domain/osv/schema.js';
 import { buildReleaseReport } from '../../lambdas/domain/workflow/report.js';
 import { renderReportPage } from '../../lambdas/domain/workflow/report-page.js';
 import { cells, SCREENSHOTS, useHeadlessChromium } from '../support/browser.js';
@@ -29,7 +30,7 @@ describe('Browser: the evidence report in headless Chromium, JavaScript off (iss
   const dialogs = browser.dialogs;
 
   describe('when the report of a promoted release is opened', () => {
-    it('shows evidence, diff, VEX-excepted findings, eval deltas, approvals and the timeline, with injected markup as text', async () => {
+    it('shows evidence, diff, VEX-excepted findings, eval deltas, approvals, the timeline and what newly affects it, with injected markup as text', async () => {
       // Prepare: a promoted previous release, then one with the injected component.
       const w = world();
       const repository = 'demo/report';
@@ -38,6 +39,26 @@ describe('Browser: the evidence report in headless Chromium, JavaScript off (iss
       const current = await buildInjectedRelease(w, repository);
       const gated = await gateRelease(w, repository, current.subject.tag);
       expect(lastState(gated.exec)).toBe('Promoted');
+
+      // An advisory that arrives after the promotion: a re-validation alert for the live release.
+      const alerted = await w.gate.revalidate({
+        kind: 'advisories',
+        source: 'advisories/RG-TEST-2026-0005.json',
+        advisories: [
+          OsvRecordSchema.parse({
+            id: 'RG-TEST-2026-0005',
+            aliases: ['CVE-2026-40005'],
+            database_specific: { severity: 'HIGH' },
+            affected: [
+              {
+                package: { ecosystem: 'npm', name: 'undici' },
+                ranges: [{ type: 'SEMVER', events: [{ introduced: '6.0.0' }, { fixed: '6.21.2' }] }],
+              },
+            ],
+          }),
+        ],
+      });
+      expect(alerted.newlyAffected.map((a) => a.digest)).toEqual([current.digest]);
 
       // Act
       const report = await buildReleaseReport(w.deps.gate, repository, current.digest, new Date());
@@ -49,6 +70,7 @@ describe('Browser: the evidence report in headless Chromium, JavaScript off (iss
       // Assess
       for (const id of [
         '#summary',
+        '#newly-affected',
         '#evidence',
         '#diff',
         '#findings',
@@ -74,6 +96,16 @@ describe('Browser: the evidence report in headless Chromium, JavaScript off (iss
       expect(await page.locator('#timeline').textContent()).toContain(`promoted to prod/${repository}:1.4.0`);
       expect((await cells(page, '#live', `prod/${repository}`)).slice(0, 2)).toEqual([`prod/${repository}`, '1.4.0']);
       expect((await cells(page, '#live', `prod/${repository}`))[3]).toBe('live now');
+      await expect(page.locator('#newly-affected h3').textContent()).resolves.toBe(
+        'RG-TEST-2026-0005 (CVE-2026-40005): HIGH',
+      );
+      expect(await cells(page, '#newly-affected', 'pkg:npm/undici@')).toEqual([
+        expect.stringMatching(/^pkg:npm\/undici@6\.21\.1/),
+        '6.21.1',
+        'npm SEMVER >=6.0.0 <6.21.2',
+        '6.21.2',
+      ]);
+      expect(await page.locator('#timeline').textContent()).toContain('newly affected by RG-TEST-2026-0005');
       await mkdir(SCREENSHOTS, { recursive: true });
       await page.screenshot({ path: join(SCREENSHOTS, 'report.png'), fullPage: true });
       await page.close();

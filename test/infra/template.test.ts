@@ -27,6 +27,7 @@ const StatementSchema = z.object({
   Effect: z.enum(['Allow', 'Deny']),
   Action: z.union([z.string(), z.array(z.string())]),
   Resource: z.unknown(),
+  Condition: z.unknown().optional(),
 });
 type Statement = z.infer<typeof StatementSchema>;
 const PolicyDocumentSchema = z.object({ Statement: z.array(StatementSchema) });
@@ -504,7 +505,8 @@ describe('Construct: ReleaseGate', () => {
         EventPattern: { source: ['aws.inspector2'], 'detail-type': ['Inspector2 Scan'] },
         Targets: [target],
       });
-      s.template.resourceCountIs('AWS::Events::Rule', 4);
+      // …and the two re-validation rules (below).
+      s.template.resourceCountIs('AWS::Events::Rule', 6);
     });
 
     it('records the pusher from CloudTrail PutImage records of the gated repositories', () => {
@@ -534,10 +536,11 @@ describe('Construct: ReleaseGate', () => {
         ['start-release', s.stack.gate.triggers.pushDeadLetterQueue],
         ['scan-complete', s.stack.gate.triggers.scanDeadLetterQueue],
         ['record-pusher', s.stack.gate.triggers.pushDeadLetterQueue],
+        ['revalidate', s.stack.gate.revalidation.deadLetterQueue],
       ] as const;
 
       // Act & Assess
-      s.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
+      s.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 4);
       for (const [name, queue] of paths) {
         s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
           FunctionName: { Ref: logicalId(s.stack.gate.functions.get(name).function) },
@@ -545,6 +548,67 @@ describe('Construct: ReleaseGate', () => {
           MaximumRetryAttempts: 2,
         });
       }
+    });
+  });
+
+  describe('when re-validation is synthesized (issue 9)', () => {
+    it('runs revalidate on active Inspector package findings of gated and production repositories', () => {
+      // Act & Assess
+      s.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.inspector2'],
+          'detail-type': ['Inspector2 Finding'],
+          detail: {
+            status: ['ACTIVE'],
+            type: ['PACKAGE_VULNERABILITY'],
+            resources: {
+              type: ['AWS_ECR_CONTAINER_IMAGE'],
+              details: { awsEcrContainerImage: { repositoryName: ['app', 'team/api', { prefix: 'prod/' }] } },
+            },
+          },
+        },
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalId(s.stack.gate.functions.get('revalidate').function), 'Arn'] },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(s.stack.gate.revalidation.deadLetterQueue), 'Arn'] } },
+          }),
+        ],
+      });
+    });
+
+    it('sends the bucket’s events to EventBridge and runs revalidate on objects created under advisories/', () => {
+      // Act & Assess
+      s.template.hasResourceProperties('AWS::S3::Bucket', {
+        ObjectLockEnabled: true,
+        NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+      });
+      // No notification custom resource (its handler role would carry a managed policy).
+      s.template.resourceCountIs('Custom::S3BucketNotifications', 0);
+      s.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.s3'],
+          'detail-type': ['Object Created'],
+          detail: {
+            bucket: { name: [{ Ref: logicalId(s.stack.gate.bucket) }] },
+            object: { key: [{ prefix: 'advisories/' }] },
+          },
+        },
+        Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue() })],
+      });
+    });
+
+    it('runs revalidate daily through EventBridge Scheduler, with retries and the same dead-letter queue', () => {
+      // Act & Assess
+      s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: 'cron(0 6 * * ? *)',
+        State: 'ENABLED',
+        Target: {
+          Arn: { 'Fn::GetAtt': [logicalId(s.stack.gate.functions.get('revalidate').function), 'Arn'] },
+          Input: JSON.stringify({ kind: 'scheduled' }),
+          RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 21600 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(s.stack.gate.revalidation.deadLetterQueue), 'Arn'] } },
+        },
+      });
     });
   });
 
@@ -748,8 +812,8 @@ describe('Construct: ReleaseGate', () => {
         'states:StartExecution': ['start-release'],
         'states:SendTaskSuccess': ['wait-for-scan', 'scan-complete', 'approval-api'],
         'states:SendTaskFailure': ['wait-for-scan', 'scan-complete', 'approval-api'],
-        'sns:Publish': ['request-approval', 'promote', 'quarantine', 'approval-api'],
-        'events:PutEvents': ['request-approval', 'promote', 'quarantine', 'approval-api'],
+        'sns:Publish': ['request-approval', 'promote', 'quarantine', 'approval-api', 'revalidate'],
+        'events:PutEvents': ['request-approval', 'promote', 'quarantine', 'approval-api', 'revalidate'],
         's3:PutObject': [
           'record-release',
           'collect-evidence',
@@ -770,8 +834,24 @@ describe('Construct: ReleaseGate', () => {
           'promote',
           'quarantine',
         ],
-        'sqs:SendMessage': ['start-release', 'scan-complete', 'record-pusher'],
+        'sqs:SendMessage': ['start-release', 'scan-complete', 'record-pusher', 'revalidate'],
       });
+    });
+
+    it('lets revalidate read only advisories/ of the bucket, and write nothing there', () => {
+      // Prepare
+      const bucketArn = `\${${logicalId(s.stack.gate.bucket)}.Arn}`;
+
+      // Act
+      const statements = functionStatements(s, 'revalidate');
+
+      // Assess
+      expect(resourcesFor(statements, 's3:GetObject').map(render)).toEqual([`${bucketArn}/advisories/*`]);
+      expect(resourcesFor(statements, 's3:ListBucket').map(render)).toEqual([bucketArn]);
+      expect(statements.find((st) => asArray(st.Action).includes('s3:ListBucket'))).toMatchObject({
+        Condition: { StringLike: { 's3:prefix': ['advisories/*'] } },
+      });
+      expect(actionsOf(statements).filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject', 's3:ListBucket']);
     });
 
     it('scopes table, bucket and key access to the gate resources', () => {
@@ -1039,14 +1119,18 @@ describe('Construct: ReleaseGate', () => {
       const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm'));
 
       // Assess
-      expect(alarms).toHaveLength(3);
+      expect(alarms).toHaveLength(4);
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/States',
         MetricName: 'ExecutionsFailed',
         Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId } }],
         Threshold: 1,
       });
-      for (const queue of [s.stack.gate.triggers.pushDeadLetterQueue, s.stack.gate.triggers.scanDeadLetterQueue]) {
+      for (const queue of [
+        s.stack.gate.triggers.pushDeadLetterQueue,
+        s.stack.gate.triggers.scanDeadLetterQueue,
+        s.stack.gate.revalidation.deadLetterQueue,
+      ]) {
         s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Namespace: 'AWS/SQS',
           MetricName: 'ApproximateNumberOfMessagesVisible',

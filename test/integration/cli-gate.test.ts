@@ -231,8 +231,8 @@ describe('Command: release-gate gate', () => {
       // Assess
       expect(res.code).not.toBe(0);
       expect(res.stderr).toContain('no tag 9.9.9');
-      // The baseline 1.3.0 and the release itself; cosign's sha256-<hex>.sig/.att tags are not listed.
-      expect(res.stderr).toMatch(/existing tags: 1\.3\.0, 1\.4\.0\n/);
+      // The earlier 1.2.0, the baseline 1.3.0 and the release itself; cosign's sha256-<hex>.sig/.att tags are not listed.
+      expect(res.stderr).toMatch(/existing tags: 1\.2\.0, 1\.3\.0, 1\.4\.0\n/);
     });
 
     it('exits 2 when --insecure (plain HTTP) is asked for a host that is not localhost', async () => {

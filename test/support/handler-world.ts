@@ -134,3 +134,20 @@ export async function recordEvaluatedRelease(w: Pick<HandlerWorld, 'store'>, rep
     recordedAt: WORLD_NOW.toISOString(),
   });
 }
+
+/**
+ * Records `digests` as evaluated releases of `repository` and promotes them in this order, one
+ * minute apart from WORLD_NOW (the last one is live), into `prod/<repository>` with tags `v0`, `v1`…
+ */
+export async function promoteInOrder(w: Pick<HandlerWorld, 'store'>, repository: string, digests: readonly Digest[]) {
+  for (const [i, digest] of digests.entries()) {
+    await recordEvaluatedRelease(w, repository, digest);
+    await w.store.appendPromotion({
+      repository,
+      digest,
+      promotedAt: new Date(WORLD_NOW.getTime() + i * 60_000).toISOString(),
+      targetRepository: `prod/${repository}`,
+      tag: `v${i}`,
+    });
+  }
+}

@@ -7,7 +7,7 @@
  * - `startLocalWorld()`: the embedded stack (cli/local/gate.ts: dynalite, s3rver, an OCI-layout
  *   registry and the ASL on aws-local-stepfunctions), for test/workflow.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,12 @@ export interface LocalWorldOptions {
   readonly decoratePorts?: LocalGateOptions['decoratePorts'];
   /** The channels the local Slack receiver knows. @default - every channel */
   readonly slackChannels?: readonly string[];
+  /**
+   * Copies the fixture advisories into `<dir>/advisories` and starts the gate on that folder
+   * (`advisoriesDir`: read again per scan, and watched for new records).
+   * @default false - the fixture advisories, fixed at start
+   */
+  readonly watchAdvisories?: boolean;
 }
 
 /** Starts the embedded stack on the demo policy of fresh fixture keys, in a temporary directory. */
@@ -72,7 +78,9 @@ export async function startLocalWorld(opts: LocalWorldOptions = {}): Promise<Loc
   const registry = new OciLayoutRegistry({ root: join(dir, 'registry') });
   const gate = await LocalGate.start({
     policy: policyOf(document),
-    advisories: await loadAdvisories(ADVISORIES),
+    ...(opts.watchAdvisories === true
+      ? { advisoriesDir: await copyAdvisories(join(dir, 'advisories')) }
+      : { advisories: await loadAdvisories(ADVISORIES) }),
     registry,
     scanTimeoutSeconds: opts.scanTimeoutSeconds ?? 30,
     ...(opts.maxTaskSeconds === undefined ? {} : { maxTaskSeconds: opts.maxTaskSeconds }),
@@ -83,6 +91,12 @@ export async function startLocalWorld(opts: LocalWorldOptions = {}): Promise<Loc
   const world = { dir, keys, registry, gate, deps: gate.deps, getDeps: async () => gate.deps };
   if (opts.approvals !== undefined) answerApprovals(world, opts.approvals.decision, opts.approvals.by);
   return world;
+}
+
+/** The fixture advisories copied into `to` (a folder a test may add records to). */
+async function copyAdvisories(to: string): Promise<string> {
+  await cp(ADVISORIES, to, { recursive: true, filter: (src) => !src.endsWith('.md') });
+  return to;
 }
 
 export async function stopLocalWorld(w: LocalWorld | undefined): Promise<void> {

@@ -29,6 +29,27 @@ async function listFiles(dir: string): Promise<string[]> {
   return files;
 }
 
+/**
+ * One OSV record file: the size first (never read whole past `Limits.advisoryBytes`), then the
+ * document door and the OSV schema. Throws InvalidInputError or TooLargeError naming `path` and
+ * the reason (every invalid field).
+ */
+export async function loadAdvisoryFile(path: string): Promise<OsvRecord> {
+  const format = osvFormatOf(path);
+  if (format === null) throw new InvalidInputError(`advisory ${path}: not a .json, .yaml or .yml file`);
+  let bytes: Uint8Array;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new InvalidInputError(`advisory ${path}: not a regular file`);
+    if (info.size > Limits.advisoryBytes) throw new TooLargeError(`advisory ${path}`, info.size, Limits.advisoryBytes);
+    bytes = await readFile(path);
+  } catch (err) {
+    if (err instanceof GateError) throw err;
+    throw new InvalidInputError(`advisory ${path} cannot be read: ${describeError(err)}`, { cause: err });
+  }
+  return parseOsvRecord(bytes, format, path);
+}
+
 /** Every OSV record below `dir`, in path order. */
 export async function loadAdvisories(dir: string, options: LoadAdvisoriesOptions = {}): Promise<OsvRecord[]> {
   let files: string[];

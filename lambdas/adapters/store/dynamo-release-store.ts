@@ -17,6 +17,8 @@ import { packageIndexItems, type SourcePackage } from '../../domain/package-inde
 import type { ReleaseStore } from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
+  type AlertRecord,
+  AlertRecordSchema,
   type ApprovalAuditRecord,
   ApprovalAuditRecordSchema,
   ApprovalDecisionSchema,
@@ -80,6 +82,9 @@ const ScanRendezvousSchema = z.object({
   taskToken: TaskTokenSchema.optional(),
   result: ScanCompletionSchema.optional(),
 });
+
+/** A `TRACKS` item: one repository that has a promotion track. */
+const TrackedRepositorySchema = z.object({ repository: z.string().min(1) });
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_SIZE = 25;
@@ -636,6 +641,12 @@ export class DynamoReleaseStore implements ReleaseStore {
    */
   public async appendPromotion(entry: PromotionEntry): Promise<void> {
     const promotion = validRecord('promotion entry', PromotionEntrySchema, entry);
+    // First: a track that exists is always listed (a retry writes the same item again).
+    await this.putIfAbsent('appendPromotion', {
+      ...itemKeys.trackedRepository(promotion.repository),
+      repository: promotion.repository,
+      type: 'tracked-repository',
+    });
     if (promotion.kind === 'rollback') {
       // A digest goes live again by each rollback to it: no marker, the track key is the identity.
       await this.putIfAbsent('appendPromotion', {
@@ -675,6 +686,58 @@ export class DynamoReleaseStore implements ReleaseStore {
   public async getRevocation(repository: string, digest: Digest): Promise<RevocationRecord | null> {
     const item = await this.getItem('getRevocation', itemKeys.revocation(repository, digest));
     return item === undefined ? null : this.parse('revocation', RevocationRecordSchema, item);
+  }
+
+  /** One Query of the `TRACKS` partition, paged. */
+  public async listTrackedRepositories(): Promise<string[]> {
+    const items = await this.queryAll('listTrackedRepositories', {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': itemKeys.trackedRepositoriesPartition },
+    });
+    return items.map((item) => this.parse('tracked repository', TrackedRepositorySchema, item).repository).sort();
+  }
+
+  /** One conditional put on `REL#<repo>@<digest>` / `ALERT#<id>`; a lost condition returns the stored record. */
+  public async recordAlert(rec: AlertRecord): Promise<{ record: AlertRecord; created: boolean }> {
+    const record = validRecord('alert record', AlertRecordSchema, rec);
+    const key = itemKeys.alert(record.repository, record.digest, record.advisoryId);
+    if (await this.putIfAbsent('recordAlert', { ...record, ...key, type: 'alert' })) return { record, created: true };
+    const stored = await this.getItem('recordAlert', key);
+    if (stored === undefined) throw new StoreError(`alert ${key.pk} ${key.sk} vanished after a lost put`);
+    return { record: this.parse('alert', AlertRecordSchema, stored), created: false };
+  }
+
+  /** One UpdateItem conditional on the alert existing without `announcedAt`. */
+  public async markAlertAnnounced(
+    repository: string,
+    digest: Digest,
+    advisoryId: string,
+    at: string,
+  ): Promise<AlertRecord> {
+    const key = itemKeys.alert(repository, digest, advisoryId);
+    const result = await this.conditional('markAlertAnnounced', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET #announcedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#announcedAt)',
+          ExpressionAttributeNames: { '#announcedAt': 'announcedAt' },
+          ExpressionAttributeValues: { ':at': at },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (result !== CONDITION_FAILED) return this.parse('alert', AlertRecordSchema, result.Attributes);
+    const stored = await this.getItem('markAlertAnnounced', key);
+    if (stored === undefined) throw new NotFoundError(`no alert ${advisoryId} for ${repository}@${digest}`);
+    return this.parse('alert', AlertRecordSchema, stored);
+  }
+
+  public async listAlerts(repository: string, digest: Digest): Promise<AlertRecord[]> {
+    const items = await this.releaseItems('listAlerts', repository, digest, itemKeys.alertPrefix);
+    return items.map((item) => this.parse('alert', AlertRecordSchema, item)).sort(LISTING_ORDER.alerts);
   }
 
   public async lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null> {

@@ -12,6 +12,8 @@ import { packageIndexItems, type SourcePackage } from '../../domain/package-inde
 import type { DocumentStore, ReleaseStore } from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
+  type AlertRecord,
+  AlertRecordSchema,
   type ApprovalAuditRecord,
   ApprovalAuditRecordSchema,
   ApprovalDecisionSchema,
@@ -95,6 +97,8 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
    */
   private readonly track = new Map<string, Map<string, PromotionEntry>>();
   private readonly revocations = new Map<string, RevocationRecord>();
+  /** Alerts by release, then by advisory id. */
+  private readonly alerts = new Map<string, Map<string, AlertRecord>>();
   private readonly scans = new Map<string, { taskToken?: string; result?: ScanCompletion }>();
   /** Package index: by purl without version, then by `version`, `repository@digest`. */
   private readonly packages = new Map<string, Map<string, PackageIndexEntry>>();
@@ -417,6 +421,41 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   public async getRevocation(repository: string, digest: Digest): Promise<RevocationRecord | null> {
     const found = this.revocations.get(releaseKey(repository, digest));
     return found === undefined ? null : copy(found);
+  }
+
+  public async listTrackedRepositories(): Promise<string[]> {
+    return [...this.track.keys()].sort(compareCodePoints);
+  }
+
+  public async recordAlert(rec: AlertRecord): Promise<{ record: AlertRecord; created: boolean }> {
+    const record = validRecord('alert record', AlertRecordSchema, rec);
+    const byId = this.alerts.get(releaseKey(record.repository, record.digest)) ?? new Map<string, AlertRecord>();
+    const existing = byId.get(record.advisoryId);
+    if (existing !== undefined) return { record: copy(existing), created: false };
+    byId.set(record.advisoryId, copy(record));
+    this.alerts.set(releaseKey(record.repository, record.digest), byId);
+    return { record, created: true };
+  }
+
+  public async markAlertAnnounced(
+    repository: string,
+    digest: Digest,
+    advisoryId: string,
+    at: string,
+  ): Promise<AlertRecord> {
+    const byId = this.alerts.get(releaseKey(repository, digest));
+    const existing = byId?.get(advisoryId);
+    if (byId === undefined || existing === undefined) {
+      throw new NotFoundError(`no alert ${advisoryId} for ${repository}@${digest}`);
+    }
+    if (existing.announcedAt !== undefined) return copy(existing);
+    const updated = { ...existing, announcedAt: at };
+    byId.set(advisoryId, updated);
+    return copy(updated);
+  }
+
+  public async listAlerts(repository: string, digest: Digest): Promise<AlertRecord[]> {
+    return [...(this.alerts.get(releaseKey(repository, digest))?.values() ?? [])].sort(LISTING_ORDER.alerts).map(copy);
   }
 
   public async lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null> {

@@ -14,12 +14,14 @@
  * | approval audit | `REL#<repo>@<digest>` | `AUDIT#<at>#<id>` (append-only) | | |
  * | revocation | `REL#<repo>@<digest>` | `REVOKED` | | |
  * | archived round (evidence, decision) | `REL#<repo>@<digest>` | `ROUND#<n>#EV#<kind>`, `ROUND#<n>#DECISION` | | |
+ * | re-validation alert | `REL#<repo>@<digest>` | `ALERT#<advisory id>` | | |
  * | approval | `APPROVAL#<id>` | `META` | `APPROVAL#<state>` / `<requestedAt>#<id>` | `APPROVAL` / same |
  * | package index | `PKG#<purl without version>` | `<version>#<repo>@<digest>` | | |
  * | … of a source package | `PKG#<source purl without version>` | `<source version>#<repo>@<digest>` | | |
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
  * | promotion track (promotions and rollbacks) | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
  * | promotion marker | `TRACKED#<repo>@<digest>` | `META` | | |
+ * | tracked repository | `TRACKS` | `<repo>` | | |
  * | scan rendezvous | `SCAN#<repo>@<digest>` | `META` | | |
  *
  * Package index items carry `components`: the full purls (qualifiers included) of the release's
@@ -76,6 +78,11 @@ export const itemKeys = {
   }),
   approvalAuditPrefix: 'AUDIT#',
   revocation: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'REVOKED' }),
+  alert: (repository: string, digest: string, advisoryId: string) => ({
+    pk: `REL#${repository}@${digest}`,
+    sk: `ALERT#${advisoryId}`,
+  }),
+  alertPrefix: 'ALERT#',
   decision: (repository: string, digest: string) => ({ pk: `REL#${repository}@${digest}`, sk: 'DECISION' }),
   /** An earlier gate round's evidence or decision, copied when the next round starts (`resubmitRelease`). */
   roundEvidence: (repository: string, digest: string, round: number, kind: string) => ({
@@ -103,6 +110,9 @@ export const itemKeys = {
     sk: `${promotedAt}#${digest}`,
   }),
   trackPartition: (repository: string) => `TRACK#${repository}`,
+  /** One item per repository with a track: re-validation lists where releases can be live. */
+  trackedRepository: (repository: string) => ({ pk: 'TRACKS', sk: repository }),
+  trackedRepositoriesPartition: 'TRACKS',
   trackMarker: (repository: string, digest: string) => ({ pk: `TRACKED#${repository}@${digest}`, sk: META }),
   scan: (repository: string, digest: string) => ({ pk: `SCAN#${repository}@${digest}`, sk: META }),
 } as const;

@@ -224,7 +224,7 @@ async function hitsOf(
 /** Store reads in flight at once: enough to hide round trips, few enough not to throttle a table. */
 const READ_CONCURRENCY = 16;
 
-async function inChunks<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
+export async function inChunks<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = [];
   for (let i = 0; i < items.length; i += READ_CONCURRENCY) {
     out.push(...(await Promise.all(items.slice(i, i + READ_CONCURRENCY).map(f))));
@@ -243,7 +243,7 @@ function memo<A extends unknown[], R>(keyOf: (...args: A) => string, f: (...args
   };
 }
 
-const releaseKey = (repository: string, digest: Digest) => `${repository}\u0000${digest}`;
+export const releaseKey = (repository: string, digest: Digest): string => `${repository}\u0000${digest}`;
 
 /** Whether the advisory is about `id` (its id or an alias; ids compare case-insensitively). */
 export function names(advisory: OsvRecord, id: string): boolean {

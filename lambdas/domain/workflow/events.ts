@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DigestSchema } from '../types.js';
 
 /** EventBridge envelope (the fields we use). Deterministic gating never uses `id` or `time`. */
-const EnvelopeSchema = z.object({
+export const EnvelopeSchema = z.object({
   version: z.string().optional(),
   id: z.string().optional(),
   source: z.string(),

@@ -36,6 +36,7 @@ ${section('eval', 'Evaluation metrics', s.eval, evalBody)}`;
         ? '<p class="muted">none</p>'
         : `<ul>${reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>`
     }</section>
+<section id="newly-affected"><h2>Newly affected</h2>${alertsBody(r)}</section>
 ${releaseSections}
 <section id="approvals"><h2>Approvals</h2>${approvalsBody(r)}</section>
 <section id="approval-trail"><h2>Approval trail</h2>${table(
@@ -73,6 +74,36 @@ ${table(
   ['who', 'how', 'when', 'comment'],
   a.approvals.map((e) => `<tr>${cell(e.person)}${cell(e.via ?? 'unknown')}${cell(e.at)}${cell(e.comment ?? '')}</tr>`),
 )}${a.supersession === undefined ? '' : `<p class="muted">Superseded ${esc(a.supersession.at)}: ${esc(a.supersession.reason)}</p>`}`,
+    )
+    .join('\n');
+}
+
+/** Re-validation alerts: the advisory, when it was raised, and why each component matched. */
+function alertsBody(r: ReleaseReport): string {
+  if (r.alerts.length === 0) return '<p class="muted">No advisory has affected this release since it was gated.</p>';
+  return r.alerts
+    .map(
+      (a) => `<h3>${esc(a.advisoryId)}${a.aliases.length === 0 ? '' : ` (${esc(a.aliases.join(', '))})`}${
+        a.severity === undefined ? '' : `: ${esc(a.severity)}`
+      }</h3>
+<p>Raised ${esc(a.raisedAt)} by ${esc(a.trigger)} (${esc(a.source)})${
+        a.announcedAt === undefined ? '; not announced yet' : `; announced ${esc(a.announcedAt)}`
+      }.${a.summary === undefined ? '' : ` ${esc(a.summary)}`}</p>
+${table(
+  ['component', 'version', 'why it matched', 'fixed in'],
+  a.matches.map(
+    (m) =>
+      `<tr>${cell(m.component)}${cell(m.version)}${cell(
+        [
+          m.package === undefined ? '' : `source package ${m.package}`,
+          m.range ?? '',
+          m.notEvaluable === undefined ? '' : `NOT EVALUABLE: ${m.notEvaluable}`,
+        ]
+          .filter((x) => x !== '')
+          .join('; ') || `reported by ${a.trigger}`,
+      )}${cell(m.fixedIn ?? '')}</tr>`,
+  ),
+)}`,
     )
     .join('\n');
 }

@@ -9,7 +9,7 @@ import { parseJsonDocument } from '../document.js';
 import { describeError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { parsePolicyDocument, policyFor } from '../policy/load.js';
-import type { ApprovalAuditRecord, ApprovalRecord, DecisionRecord, ReleaseRecord } from '../ports.js';
+import type { AlertRecord, ApprovalAuditRecord, ApprovalRecord, DecisionRecord, ReleaseRecord } from '../ports.js';
 import { buildReleaseSections, type ReleaseSections, type ViewPorts } from './approval-view.js';
 
 export interface TimelineEvent {
@@ -36,6 +36,11 @@ export interface ReleaseReport {
   readonly approvalTrail: readonly ApprovalAuditRecord[];
   readonly timeline: readonly TimelineEvent[];
   readonly liveWindows: readonly LiveWindow[];
+  /**
+   * Re-validation alerts (incident/revalidate.ts): advisories that affected the release after it
+   * was gated, with the components that matched and why, oldest first.
+   */
+  readonly alerts: readonly AlertRecord[];
   readonly generatedAt: string;
 }
 
@@ -50,13 +55,14 @@ export async function buildReleaseReport(
 ): Promise<ReleaseReport> {
   const release = await deps.store.getRelease(repository, digest);
   if (release === null) throw new NotFoundError(`no release ${repository}@${digest}`);
-  const [tags, decision, evidence, allApprovals, promotions, approvalTrail] = await Promise.all([
+  const [tags, decision, evidence, allApprovals, promotions, approvalTrail, alerts] = await Promise.all([
     deps.store.listPushedTags(repository, digest),
     deps.store.getDecision(repository, digest),
     deps.store.listEvidence(repository, digest),
     deps.store.listApprovals(),
     deps.store.listPromotions(repository),
     deps.store.listApprovalAudit(repository, digest),
+    deps.store.listAlerts(repository, digest),
   ]);
   const approvals = allApprovals.filter((a) => a.repository === repository && a.digest === digest);
   let sections: ReleaseReport['sections'];
@@ -118,6 +124,9 @@ export async function buildReleaseReport(
   if (release.outcome !== undefined && release.decidedAt !== undefined && release.outcome !== 'PROMOTED') {
     timeline.push({ at: release.decidedAt, what: release.outcome });
   }
+  for (const a of alerts) {
+    timeline.push({ at: a.raisedAt, what: `newly affected by ${a.advisoryId} (${a.trigger}: ${a.source})` });
+  }
   timeline.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   return {
     release,
@@ -128,6 +137,7 @@ export async function buildReleaseReport(
     approvalTrail,
     timeline,
     liveWindows,
+    alerts,
     generatedAt: now.toISOString(),
   };
 }

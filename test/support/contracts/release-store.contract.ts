@@ -1628,6 +1628,113 @@ export function describeReleaseStoreContract(
       });
     });
 
+    describe('Method: recordAlert / markAlertAnnounced / listAlerts', () => {
+      const alert = (repository: string, digest: Digest, advisoryId = 'GHSA-35jh-r3h4-6jhm') => ({
+        repository,
+        digest,
+        advisoryId,
+        aliases: ['CVE-2021-23337'],
+        raisedAt: '2026-05-01T00:00:00.000Z',
+        trigger: 'advisories' as const,
+        source: 'advisories/new.json',
+        matches: [{ component: 'pkg:npm/lodash@4.17.20', version: '4.17.20', fixedIn: '4.17.21' }],
+      });
+
+      describe('when two runs record the same alert at the same time', () => {
+        it('stores exactly one, and lists it with the release', async () => {
+          // Prepare
+          const [repository, digest] = [newRepository(), newDigest()];
+
+          // Act
+          const outs = await Promise.all([
+            store.recordAlert(alert(repository, digest)),
+            store.recordAlert({ ...alert(repository, digest), source: 'scheduled' }),
+          ]);
+
+          // Assess
+          expect(outs.filter((o) => o.created)).toHaveLength(1);
+          const listed = await store.listAlerts(repository, digest);
+          expect(listed).toHaveLength(1);
+          expect(outs.map((o) => o.record)).toEqual([listed[0], listed[0]]);
+          expect(await store.listAlerts(repository, newDigest())).toEqual([]);
+        });
+      });
+
+      describe('when an alert is marked announced twice', () => {
+        it('keeps the first time', async () => {
+          // Prepare
+          const rec = alert(newRepository(), newDigest());
+          await store.recordAlert(rec);
+
+          // Act
+          const first = await store.markAlertAnnounced(
+            rec.repository,
+            rec.digest,
+            rec.advisoryId,
+            '2026-05-01T00:01:00Z',
+          );
+          const second = await store.markAlertAnnounced(
+            rec.repository,
+            rec.digest,
+            rec.advisoryId,
+            '2026-05-02T00:00:00Z',
+          );
+
+          // Assess
+          expect(first).toEqual({ ...rec, announcedAt: '2026-05-01T00:01:00Z' });
+          expect(second).toEqual(first);
+          expect(await store.listAlerts(rec.repository, rec.digest)).toEqual([first]);
+        });
+      });
+
+      describe('when the alert is not recorded', () => {
+        it('markAlertAnnounced throws NotFoundError and stores nothing', async () => {
+          // Prepare
+          const [repository, digest] = [newRepository(), newDigest()];
+
+          // Act & Assess
+          await expect(store.markAlertAnnounced(repository, digest, 'CVE-1', 'x')).rejects.toThrow(NotFoundError);
+          expect(await store.listAlerts(repository, digest)).toEqual([]);
+        });
+      });
+
+      describe('when the record is invalid', () => {
+        it('throws InvalidInputError and stores nothing', async () => {
+          // Prepare
+          const rec = { ...alert(newRepository(), newDigest()), advisoryId: '' };
+
+          // Act & Assess
+          await expect(store.recordAlert(rec)).rejects.toThrow(InvalidInputError);
+          expect(await store.listAlerts(rec.repository, rec.digest)).toEqual([]);
+        });
+      });
+    });
+
+    describe('Method: listTrackedRepositories', () => {
+      describe('when repositories were promoted to (once or several times)', () => {
+        it('lists each of them once', async () => {
+          // Prepare
+          const [a, b] = [newRepository(), newRepository()];
+          const entry = (repository: string, digest: Digest) => ({
+            repository,
+            digest,
+            promotedAt: '2026-05-01T00:00:00.000Z',
+            targetRepository: `prod/${repository}`,
+            tag: '1.0.0',
+          });
+          await store.appendPromotion(entry(a, newDigest()));
+          await store.appendPromotion(entry(a, newDigest()));
+          await store.appendPromotion(entry(b, newDigest()));
+
+          // Act
+          const listed = await store.listTrackedRepositories();
+
+          // Assess
+          expect(listed.filter((r) => r === a || r === b)).toEqual([a, b].sort());
+        });
+      });
+    });
+
     describe('Method: appendPromotion / lastPromotion / listPromotions', () => {
       describe('when a repository has several promotions', () => {
         it('returns the most recent one, skipping the excluded digest', async () => {

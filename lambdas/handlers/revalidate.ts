@@ -1,0 +1,134 @@
+import { awsClients } from '../adapters/aws/clients.js';
+import { S3Advisories } from '../adapters/scan/s3-advisories.js';
+import { ConfigError, InvalidInputError, TooLargeError } from '../domain/errors.js';
+import { type InspectorFinding, type RevalidationTrigger, revalidate } from '../domain/incident/revalidate.js';
+import {
+  type InspectorFindingEvent,
+  RevalidationEventSchema,
+  type S3ObjectCreatedEvent,
+  ScheduledRevalidationSchema,
+} from '../domain/incident/revalidate-events.js';
+import { Limits } from '../domain/limits.js';
+import { DigestSchema } from '../domain/types.js';
+import { repositoryNameFrom } from '../domain/workflow/events.js';
+import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { compactErrors } from './compact-errors.js';
+import { logger } from './logger.js';
+import { parseEvent } from './parse.js';
+
+/** Where OSV records are read: the evidence bucket's `advisories/` prefix on AWS. */
+export type AdvisoryObjects = Pick<S3Advisories, 'bucket' | 'isAdvisoryKey' | 'get' | 'all'>;
+
+type Handled = { outcome: 'ignored'; reason: string } | { outcome: 'revalidated'; trigger: RevalidationTrigger };
+
+/** `Inspector2 Finding` → the finding as revalidate takes it, or why it is not one to act on. */
+function inspectorTrigger(e: InspectorFindingEvent): RevalidationTrigger | string {
+  if (e.detail.status !== 'ACTIVE') return `finding status ${e.detail.status}`;
+  const vulnerability = e.detail.packageVulnerabilityDetails;
+  if (vulnerability === undefined) return `finding type ${e.detail.type ?? 'unknown'} is not a package vulnerability`;
+  const image = e.detail.resources.find((r) => r.type === 'AWS_ECR_CONTAINER_IMAGE')?.details?.awsEcrContainerImage;
+  if (image === undefined) return 'the finding is not about an ECR container image';
+  const digest = DigestSchema.safeParse(image.imageHash);
+  if (!digest.success) throw new InvalidInputError(`Inspector2 Finding: imageHash is not a sha256 digest`);
+  const finding: InspectorFinding = {
+    id: vulnerability.vulnerabilityId,
+    aliases: vulnerability.relatedVulnerabilities ?? [],
+    ...(e.detail.severity !== undefined && { severity: e.detail.severity }),
+    ...(e.detail.title !== undefined && { title: e.detail.title }),
+    packages: vulnerability.vulnerablePackages.map((p) => ({
+      name: p.name,
+      // Inspector splits rpm/deb versions: epoch:version-release, as the distribution writes it.
+      version: `${p.epoch !== undefined && p.epoch > 0 ? `${p.epoch}:` : ''}${p.version}${p.release === undefined || p.release === '' ? '' : `-${p.release}`}`,
+      ...(p.fixedInVersion !== undefined && p.fixedInVersion !== 'NotAvailable' && { fixedIn: p.fixedInVersion }),
+    })),
+  };
+  return {
+    kind: 'inspector',
+    repository: repositoryNameFrom(image.repositoryName),
+    digest: digest.data,
+    findings: [finding],
+  };
+}
+
+/** `Object Created` under the advisories prefix → its record (read through the size limit and the OSV schema). */
+async function advisoryTrigger(
+  e: S3ObjectCreatedEvent,
+  advisories: AdvisoryObjects,
+): Promise<RevalidationTrigger | string> {
+  const { bucket, object } = e.detail;
+  if (bucket.name !== advisories.bucket) {
+    throw new InvalidInputError(
+      `Object Created in bucket ${bucket.name}, not the advisories bucket ${advisories.bucket}`,
+    );
+  }
+  if (!advisories.isAdvisoryKey(object.key)) return `${object.key} is not an OSV record under the advisories prefix`;
+  if (object.size !== undefined && object.size > Limits.advisoryBytes) {
+    throw new TooLargeError(`advisory s3://${bucket.name}/${object.key}`, object.size, Limits.advisoryBytes);
+  }
+  const record = await advisories.get(object.key);
+  return { kind: 'advisories', advisories: [record], source: `s3://${bucket.name}/${object.key}` };
+}
+
+/**
+ * Re-validation on AWS: an `Inspector2 Finding` for an image, an OSV record written under the
+ * `advisories/` prefix (S3 `Object Created` through EventBridge), or the daily Scheduler run. A
+ * malformed or oversized advisory throws (it lands in the dead-letter queue, with its reason).
+ */
+export const makeHandler =
+  (getDeps: () => Promise<HandlerDeps>, getAdvisories: () => Promise<AdvisoryObjects> = defaultAdvisories) =>
+  async (event: unknown) => {
+    let trigger: RevalidationTrigger | string;
+    const advisories = await getAdvisories();
+    if (event !== null && typeof event === 'object' && 'kind' in event) {
+      parseEvent(ScheduledRevalidationSchema, event, 'scheduled re-validation input');
+      trigger = { kind: 'scheduled' };
+    } else {
+      const e = parseEvent(RevalidationEventSchema, event, 're-validation event');
+      trigger = e.source === 'aws.inspector2' ? inspectorTrigger(e) : await advisoryTrigger(e, advisories);
+    }
+    if (typeof trigger === 'string') {
+      logger.info('re-validation event ignored', { reason: trigger });
+      return { outcome: 'ignored', reason: trigger } satisfies Handled;
+    }
+    const deps = await getDeps();
+    const summary = await revalidate(
+      {
+        store: deps.gate.store,
+        notifier: deps.gate.notifier,
+        outcomes: deps.gate.outcomes,
+        clock: deps.gate.clock,
+        policy: deps.gate.policy,
+        advisories: () => advisories.all(),
+      },
+      trigger,
+    );
+    const newlyAffected = summary.newlyAffected.map((a) => ({
+      repository: a.repository,
+      digest: a.digest,
+      advisoryId: a.advisoryId,
+    }));
+    logger.info('re-validated', {
+      trigger: trigger.kind,
+      checked: summary.checked,
+      newlyAffected,
+      alreadyKnown: summary.alreadyKnown.length,
+      unqueried: summary.unqueried ?? [],
+    });
+    return { outcome: 'revalidated', checked: summary.checked, newlyAffected };
+  };
+
+let cachedAdvisories: Promise<AdvisoryObjects> | undefined;
+
+function defaultAdvisories(): Promise<AdvisoryObjects> {
+  cachedAdvisories ??= Promise.resolve().then(() => {
+    const region = process.env.AWS_REGION;
+    const bucket = process.env.BUCKET_NAME;
+    if (region === undefined || region === '' || bucket === undefined || bucket === '') {
+      throw new ConfigError('environment variables AWS_REGION and BUCKET_NAME must be set');
+    }
+    return new S3Advisories({ client: awsClients({ region }).s3, bucket });
+  });
+  return cachedAdvisories;
+}
+
+export const handler = compactErrors(makeHandler(awsDeps));
