@@ -48,6 +48,8 @@ export interface CopyImageOptions {
   readonly attachments?: Attachments;
   /** Largest blob copied through memory (mounts and skips have no limit). @default 2 GiB */
   readonly maxBlobBytes?: number;
+  /** Registry requests in flight at once (1 is one after another). @default REQUEST_CONCURRENCY */
+  readonly requestConcurrency?: number;
 }
 
 export interface CopyImageResult {
@@ -111,7 +113,7 @@ export async function copyImage(opts: CopyImageOptions): Promise<CopyImageResult
   const sameRegistry = source === target;
   const counts = { blobsMounted: 0, blobsCopied: 0, blobsSkipped: 0 };
 
-  const limit = pLimit(REQUEST_CONCURRENCY);
+  const limit = pLimit(opts.requestConcurrency ?? REQUEST_CONCURRENCY);
   // One blob through memory at a time, as when the copy was sequential: a Lambda's memory is
   // sized for the largest blob, not for REQUEST_CONCURRENCY of them. Mounts and skips are free.
   const memoryCopy = pLimit(1);
@@ -264,9 +266,10 @@ export async function copyImage(opts: CopyImageOptions): Promise<CopyImageResult
   }
 
   async function run(): Promise<CopyImageResult> {
-    const roots: Promise<void>[] = [copyTree(opts.digest)];
+    const image = copyTree(opts.digest);
     // Awaited below, after the attachments are listed; until then a failure must not go unhandled.
-    roots[0]?.catch(() => undefined);
+    image.catch(() => undefined);
+    const roots = [image];
     let attachments = opts.attachments;
     if (attachments === undefined) {
       // The image and its platform manifests: the subjects whose attachments travel with it.
@@ -293,8 +296,8 @@ export async function copyImage(opts: CopyImageOptions): Promise<CopyImageResult
     // Tags last: every manifest and blob they name is in the target by now; the release tag after
     // the cosign tags, so it never names an image whose signatures are not yet tagged.
     await Promise.all(cosignTags.map(async ({ tag, digest }) => putInTarget(await discover(digest), tag)));
-    const image = await discover(opts.digest);
-    if (opts.tag !== undefined) await putInTarget(image, opts.tag);
+    const root = await discover(opts.digest);
+    if (opts.tag !== undefined) await putInTarget(root, opts.tag);
     const copied = await pushOrder([opts.digest, ...referrers, ...cosignTags.map((t) => t.digest)]);
     return { copied, ...counts };
   }
