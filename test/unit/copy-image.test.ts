@@ -364,6 +364,27 @@ describe('Function: copyImage (concurrent requests, recorded)', () => {
       expect(registry.maxInFlight).toBe(REQUEST_CONCURRENCY);
       expect(result.blobsMounted).toBe(3 * REQUEST_CONCURRENCY + 1);
     });
+
+    it('keeps one request in flight when told to', async () => {
+      // Prepare
+      const s = await seedMemory();
+      const registry = new RecordingRegistry(s.registry);
+
+      // Act
+      await copyImage({
+        source: registry,
+        target: registry,
+        sourceRepository: 'staging/app',
+        targetRepository: 'prod/app',
+        digest: s.index.digest,
+        tag: 'v1',
+        requestConcurrency: 1,
+      });
+
+      // Assess
+      expect(registry.maxInFlight).toBe(1);
+      expect(registry.danglingPuts).toEqual([]);
+    });
   });
 
   describe('when an index with referrers and a cosign tag is promoted', () => {

@@ -68,9 +68,10 @@ const DEFAULT_MAX_BLOB_BYTES = 2 * 1024 * 1024 * 1024;
 
 /**
  * Registry requests in flight at once. A promotion is ~40 small requests (HEAD, mount, manifest
- * PUT) that each wait a round trip: 8 overlaps most of that waiting, stays at browsers' and
- * skopeo's per-host connection habits (6 to 10), and is far below where ECR and docker-registry
- * start throttling one client.
+ * PUT) that mostly wait a round trip each, and the ordering lets only a handful run at any moment:
+ * 8 overlaps nearly all of that waiting. It is close to the 6 parallel blob copies of skopeo
+ * (containers/image) and of browsers per host, and keeps one promotion's burst small against a
+ * registry's per-account request rates (the ECR adapter's SDK retries throttling).
  */
 export const REQUEST_CONCURRENCY = 8;
 
