@@ -2,7 +2,7 @@
  * `npm run bench [-- --releases N] [-- --quick] [-- --fuzz] [-- --fuzz-inputs N] [-- --only NAME]`: prints throughput and
  * latency figures of the gate on the embedded stack, SBOM parsing, OSV matching, the evidence store and triage, then
  * the fuzz profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile, `--only NAME` only that section
- * (gate, sbom, osv, store, triage, drill, fuzz). Figures only, no
+ * (gate, sbom, osv, store, triage, drill, promote, fuzz). Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
 import '../cli/local/quiet-logs.js';
@@ -13,6 +13,7 @@ import { benchFuzz } from './fuzz-bench.js';
 import { benchGate } from './gate-bench.js';
 import { exposeGc } from './memory.js';
 import { benchOsv } from './osv-bench.js';
+import { benchPromote } from './promote-bench.js';
 import { formatSection, mib, ms, type Section } from './report.js';
 import { benchSbom } from './sbom-bench.js';
 import { benchStore } from './store-bench.js';
@@ -38,6 +39,9 @@ interface BenchConfig {
   readonly triageReleases: number;
   readonly triageComponents: number;
   readonly triageRepeats: number;
+  /** Promote vs skopeo: image size and timed runs of each. */
+  readonly promoteImageMiB: number;
+  readonly promoteRuns: number;
 }
 
 /** The fuzz profile's default size: at least 100,000 inputs over every entry point. */
@@ -58,6 +62,9 @@ const FULL: BenchConfig = {
   // The issue names 500: dynalite writes 2,000 to 5,000 index items/s here, so 1.5 M items would take 5 to 12 min.
   triageComponents: 100,
   triageRepeats: 20,
+  // The size of the image the issue measured skopeo against.
+  promoteImageMiB: 150,
+  promoteRuns: 7,
 };
 
 const QUICK: BenchConfig = {
@@ -74,6 +81,8 @@ const QUICK: BenchConfig = {
   triageReleases: 200,
   triageComponents: 100,
   triageRepeats: 20,
+  promoteImageMiB: 15,
+  promoteRuns: 5,
 };
 
 class UsageError extends Error {
@@ -177,6 +186,7 @@ async function main(): Promise<void> {
         }),
     ],
     ['drill', () => benchDrill({ log: progress })],
+    ['promote', () => benchPromote({ imageMiB: cfg.promoteImageMiB, runs: cfg.promoteRuns, log: progress })],
   ];
   const fuzz: [string, () => Promise<Section>] = [
     'fuzz',

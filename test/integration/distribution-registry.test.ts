@@ -7,7 +7,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLATFORMS } from '../../cli/fixtures/image.js';
+import { buildImage, PLATFORMS } from '../../cli/fixtures/image.js';
 import { DistributionRegistry } from '../../lambdas/adapters/registry/distribution.js';
 import { NotFoundError, RegistryError } from '../../lambdas/domain/errors.js';
 import { digestToTag, MediaTypes, sha256Digest } from '../../lambdas/domain/oci.js';
@@ -112,6 +112,58 @@ describe('Class: DistributionRegistry (docker-registry 2.8)', () => {
         expect((await registry.getManifest('prod/app', `${digestToTag(index.digest)}.sig`)).digest).toBe(cosign.digest);
         expect((await registry.listReferrers('prod/app', index.digest)).map((r) => r.digest)).toEqual([sbom.digest]);
         expect((await registry.listReferrers('prod/app', sbom.digest)).map((r) => r.digest)).toEqual([sbomSig.digest]);
+      });
+    });
+
+    describe('when a multi-arch image with several referrers of one subject is promoted', () => {
+      it('copies every manifest byte for byte, and the tag-schema index keeps every referrer', async () => {
+        // Prepare
+        const image = buildImage({
+          files: [{ path: 'app/server.js', content: 'serve(8)' }],
+          platforms: [PLATFORMS.linuxAmd64, PLATFORMS.linuxArm64],
+        });
+        const index = image.root;
+        const [amd64] = index.manifests;
+        if (amd64 === undefined) throw new Error('index without platforms');
+        await pushManifest(registry, 'staging/multi', index, 'build-8');
+        const ofIndex = [MediaTypes.cyclonedxJson, MediaTypes.sigstoreBundleV03, MediaTypes.inTotoPayload].map((t, i) =>
+          payloadArtifact({ artifactType: t, payload: `{"index":${i}}`, subject: index.descriptor }),
+        );
+        const ofPlatform = [0, 1].map((i) =>
+          payloadArtifact({
+            artifactType: MediaTypes.inTotoPayload,
+            payload: `{"amd64":${i}}`,
+            subject: amd64.descriptor,
+          }),
+        );
+        const cosign = payloadArtifact({ artifactType: MediaTypes.cosignSimpleSigning, payload: '{"critical":8}' });
+        for (const referrer of [...ofIndex, ...ofPlatform]) await pushManifest(registry, 'staging/multi', referrer);
+        await pushManifest(registry, 'staging/multi', cosign, `${digestToTag(index.digest)}.sig`);
+
+        // Act
+        const result = await copyImage({
+          source: registry,
+          target: registry,
+          sourceRepository: 'staging/multi',
+          targetRepository: 'prod/multi',
+          digest: index.digest,
+          tag: 'v8',
+        });
+
+        // Assess
+        const expected = [...index.manifests, index, ...ofIndex, ...ofPlatform, cosign];
+        expect([...result.copied].sort()).toEqual(expected.map((m) => m.digest).sort());
+        for (const manifest of expected) {
+          const copied = await registry.getManifest('prod/multi', manifest.digest);
+          expect(sha256Digest(copied.bytes)).toBe(manifest.digest);
+          expect(Buffer.from(copied.bytes).equals(Buffer.from(manifest.bytes))).toBe(true);
+        }
+        const referrersOf = async (digest: string) =>
+          (await registry.listReferrers('prod/multi', digest)).map((r) => r.digest).sort();
+        expect(await referrersOf(index.digest)).toEqual(ofIndex.map((m) => m.digest).sort());
+        expect(await referrersOf(amd64.digest)).toEqual(ofPlatform.map((m) => m.digest).sort());
+        expect(result).toMatchObject({ blobsCopied: 0, blobsSkipped: 0 });
+        expect((await registry.getManifest('prod/multi', 'v8')).digest).toBe(index.digest);
       });
     });
 

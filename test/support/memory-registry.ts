@@ -172,7 +172,7 @@ export class MemoryRegistry implements RegistryWriter {
   }
 }
 
-const ReferrerView = z.object({
+export const ReferrerView = z.object({
   artifactType: z.string().optional(),
   config: z.object({ mediaType: z.string() }).optional(),
   subject: z.object({ digest: z.string() }).optional(),
@@ -184,7 +184,7 @@ const ReferrerView = z.object({
  * non-distributable ones with `urls`), or an index's children. Refuses bodies that are not
  * manifests of `mediaType`, as the adapters do.
  */
-function referencedContent(bytes: Uint8Array, mediaType: string): Descriptor[] {
+export function referencedContent(bytes: Uint8Array, mediaType: string): Descriptor[] {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));

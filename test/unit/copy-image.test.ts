@@ -2,13 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type BuiltManifest, PLATFORMS } from '../../cli/fixtures/image.js';
+import { type BuiltManifest, buildArtifact, buildImage, PLATFORMS } from '../../cli/fixtures/image.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
 import { ConflictError, RegistryError } from '../../lambdas/domain/errors.js';
 import { Annotations, digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
 import type { RegistryWriter } from '../../lambdas/domain/ports.js';
-import { copyImage } from '../../lambdas/domain/promotion/copy.js';
+import { copyImage, REQUEST_CONCURRENCY } from '../../lambdas/domain/promotion/copy.js';
 import { indexOf, oneFileImage, payloadArtifact, pushManifest } from '../support/images.js';
+import { MemoryRegistry } from '../support/memory-registry.js';
+import { type RecordedCall, RecordingRegistry } from '../support/recording-registry.js';
 
 let dir: string;
 
@@ -298,6 +300,206 @@ describe('Function: copyImage', () => {
       // Assess
       await expect(act).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
       await expect(target.getManifest('app', image.digest)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
+  });
+});
+
+/**
+ * A two-platform index whose platform manifests share their layer, with three referrers of the
+ * index (SBOM, signature, provenance), a signature of the SBOM and a cosign `.sig`, in a memory
+ * registry; and the blob digests all of it names.
+ */
+async function seedMemory() {
+  const registry = new MemoryRegistry();
+  const image = buildImage({
+    files: [{ path: 'app/server.js', content: 'serve()' }],
+    platforms: [PLATFORMS.linuxAmd64, PLATFORMS.linuxArm64],
+  });
+  const index = image.root;
+  await pushManifest(registry, 'staging/app', index, 'build-1');
+  const sbom = payloadArtifact({
+    artifactType: MediaTypes.cyclonedxJson,
+    payload: '{"n":1}',
+    subject: index.descriptor,
+  });
+  const referrers = [
+    sbom,
+    payloadArtifact({ artifactType: MediaTypes.sigstoreBundleV03, payload: '{"n":2}', subject: index.descriptor }),
+    payloadArtifact({ artifactType: MediaTypes.inTotoPayload, payload: '{"n":3}', subject: index.descriptor }),
+    payloadArtifact({ artifactType: MediaTypes.sigstoreBundleV03, payload: '{"n":4}', subject: sbom.descriptor }),
+  ];
+  for (const referrer of referrers) await pushManifest(registry, 'staging/app', referrer);
+  const cosignSig = payloadArtifact({ artifactType: MediaTypes.cosignSimpleSigning, payload: '{"critical":{}}' });
+  const sigTag = `${digestToTag(index.digest)}.sig`;
+  await pushManifest(registry, 'staging/app', cosignSig, sigTag);
+  const all: BuiltManifest[] = [...index.manifests, index, ...referrers, cosignSig];
+  const blobs = new Set(all.flatMap((m) => m.blobs.map((b) => b.digest)));
+  const sharedLayer = image.platforms[0]?.manifest.blobs[1]?.digest ?? '';
+  return { registry, index, referrers, cosignSig, sigTag, blobs, sharedLayer };
+}
+
+const promote = (source: RegistryWriter, target: RegistryWriter, digest: string) =>
+  copyImage({ source, target, sourceRepository: 'staging/app', targetRepository: 'prod/app', digest, tag: 'v1' });
+
+const isTagPut = (c: RecordedCall) => c.operation === 'putManifest' && c.tag !== undefined;
+
+describe('Function: copyImage (concurrent requests, recorded)', () => {
+  describe('when an image names more blobs than the request bound', () => {
+    it('keeps exactly REQUEST_CONCURRENCY requests in flight, never more', async () => {
+      // Prepare
+      const memory = new MemoryRegistry();
+      const wide = buildArtifact({
+        layers: Array.from({ length: 3 * REQUEST_CONCURRENCY }, (_, i) => ({
+          mediaType: MediaTypes.ociLayerTarGzip,
+          bytes: new TextEncoder().encode(`layer ${i}`),
+        })),
+      });
+      await pushManifest(memory, 'staging/app', wide);
+      const registry = new RecordingRegistry(memory);
+
+      // Act
+      const result = await promote(registry, registry, wide.digest);
+
+      // Assess
+      expect(registry.maxInFlight).toBe(REQUEST_CONCURRENCY);
+      expect(result.blobsMounted).toBe(3 * REQUEST_CONCURRENCY + 1);
+    });
+
+    it('keeps one request in flight when told to', async () => {
+      // Prepare
+      const s = await seedMemory();
+      const registry = new RecordingRegistry(s.registry);
+
+      // Act
+      await copyImage({
+        source: registry,
+        target: registry,
+        sourceRepository: 'staging/app',
+        targetRepository: 'prod/app',
+        digest: s.index.digest,
+        tag: 'v1',
+        requestConcurrency: 1,
+      });
+
+      // Assess
+      expect(registry.maxInFlight).toBe(1);
+      expect(registry.danglingPuts).toEqual([]);
+    });
+  });
+
+  describe('when an index with referrers and a cosign tag is promoted', () => {
+    it('puts no manifest before the blobs, children and subject it names, and referrers of one subject one at a time', async () => {
+      // Prepare
+      const s = await seedMemory();
+      const registry = new RecordingRegistry(s.registry);
+
+      // Act
+      const result = await promote(registry, registry, s.index.digest);
+
+      // Assess
+      expect(registry.maxInFlight).toBeGreaterThan(1);
+      expect(registry.danglingPuts).toEqual([]);
+      expect(registry.overlappingReferrerPuts).toEqual([]);
+      expect(new Set(result.copied)).toEqual(
+        new Set([...s.index.manifests, s.index, ...s.referrers, s.cosignSig].map((m) => m.digest)),
+      );
+      expect(result.copied.indexOf(s.index.digest)).toBeLessThan(result.copied.indexOf(s.referrers[0]?.digest ?? ''));
+      expect((await s.registry.listReferrers('prod/app', s.index.digest)).map((r) => r.digest).sort()).toEqual(
+        s.referrers
+          .slice(0, 3)
+          .map((r) => r.digest)
+          .sort(),
+      );
+    });
+
+    it('puts the tags last, once nothing else is in flight, the release tag at the very end', async () => {
+      // Prepare
+      const s = await seedMemory();
+      const registry = new RecordingRegistry(s.registry);
+
+      // Act
+      await promote(registry, registry, s.index.digest);
+
+      // Assess
+      const firstTag = registry.calls.findIndex(isTagPut);
+      expect(registry.calls.slice(firstTag).every(isTagPut)).toBe(true);
+      expect(registry.calls[firstTag]?.concurrent).toBe(1);
+      expect(registry.calls.filter(isTagPut).map((c) => c.tag)).toEqual([s.sigTag, 'v1']);
+      expect(registry.calls.at(-1)?.concurrent).toBe(1);
+    });
+
+    it('mounts a layer the two platform manifests share once, and counts every blob once', async () => {
+      // Prepare
+      const s = await seedMemory();
+      const registry = new RecordingRegistry(s.registry);
+
+      // Act
+      const result = await promote(registry, registry, s.index.digest);
+
+      // Assess
+      expect(registry.callsOf('hasBlob', s.sharedLayer)).toHaveLength(1);
+      expect(registry.callsOf('mountBlob', s.sharedLayer)).toHaveLength(1);
+      expect(registry.callsOf('mountBlob')).toHaveLength(s.blobs.size);
+      expect(result).toMatchObject({ blobsMounted: s.blobs.size, blobsCopied: 0, blobsSkipped: 0 });
+    });
+
+    it('fetches and puts a shared layer once when copying between registries', async () => {
+      // Prepare
+      const s = await seedMemory();
+      const source = new RecordingRegistry(s.registry);
+      const target = new RecordingRegistry(new MemoryRegistry());
+
+      // Act
+      const result = await promote(source, target, s.index.digest);
+
+      // Assess
+      expect(source.callsOf('getBlob', s.sharedLayer)).toHaveLength(1);
+      expect(target.callsOf('putBlob', s.sharedLayer)).toHaveLength(1);
+      expect(target.callsOf('putBlob')).toHaveLength(s.blobs.size);
+      expect(result).toMatchObject({ blobsMounted: 0, blobsCopied: s.blobs.size, blobsSkipped: 0 });
+      expect(target.danglingPuts).toEqual([]);
+    });
+  });
+
+  describe('when one request fails while others are in flight', () => {
+    it('rejects with that error, writes no tag and leaves no request running', async () => {
+      // Prepare
+      const s = await seedMemory();
+      const refused = new RegistryError('mount refused');
+      const registry = new RecordingRegistry(s.registry, (c) =>
+        c.operation === 'mountBlob' && c.subject === s.sharedLayer ? refused : undefined,
+      );
+
+      // Act
+      const act = promote(registry, registry, s.index.digest);
+
+      // Assess
+      await expect(act).rejects.toBe(refused);
+      expect(registry.inFlight).toBe(0);
+      expect(registry.calls.filter(isTagPut)).toEqual([]);
+      expect(registry.callsOf('putManifest', s.index.digest)).toEqual([]);
+      await expect(s.registry.listTags('prod/app')).resolves.toEqual([]);
+    });
+  });
+
+  describe('when the copy is run again on a complete target', () => {
+    it('skips every blob after one HEAD each', async () => {
+      // Prepare
+      const s = await seedMemory();
+      await promote(s.registry, s.registry, s.index.digest);
+      const registry = new RecordingRegistry(s.registry);
+
+      // Act
+      const result = await promote(registry, registry, s.index.digest);
+
+      // Assess
+      expect(result).toMatchObject({ blobsMounted: 0, blobsCopied: 0, blobsSkipped: s.blobs.size });
+      expect(registry.callsOf('hasBlob')).toHaveLength(s.blobs.size);
+      expect([
+        ...registry.callsOf('mountBlob'),
+        ...registry.callsOf('getBlob'),
+        ...registry.callsOf('putBlob'),
+      ]).toEqual([]);
     });
   });
 });
