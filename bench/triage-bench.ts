@@ -199,6 +199,8 @@ function readLabel(request: unknown): string {
 interface Row {
   readonly label: string;
   readonly releases: number;
+  /** The answer as `triage --json` prints it: what no read can be smaller than. */
+  readonly answerBytes: number;
   readonly requests: number;
   readonly items: number;
   readonly bytes: number;
@@ -307,7 +309,14 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
     for (const [label, question] of questions) {
       await triage(store, question); // warm-up
       const latencies: number[] = [];
-      let last = { releases: 0, requests: 0, items: 0, bytes: 0, byRead: new Map<string, number>() };
+      let last = {
+        releases: 0,
+        answerBytes: 0,
+        requests: 0,
+        items: 0,
+        bytes: 0,
+        byRead: new Map<string, number>(),
+      };
       for (let i = 0; i < opts.repeats; i++) {
         counter.reset();
         const s = performance.now();
@@ -315,6 +324,7 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
         latencies.push(performance.now() - s);
         last = {
           releases: answer.releases.length,
+          answerBytes: Buffer.byteLength(JSON.stringify(answer)),
           requests: counter.requests,
           items: counter.items,
           bytes: counter.bytes,
@@ -373,6 +383,7 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
             { header: 'releases' },
             { header: 'requests' },
             { header: 'items read' },
+            { header: 'answer' },
             { header: 'bytes read' },
             { header: 'p50' },
             { header: 'p95' },
@@ -384,6 +395,7 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
             r.releases,
             r.requests,
             r.items,
+            bytesText(r.answerBytes),
             bytesText(r.bytes),
             ms(percentile(r.latencies, 50)),
             ms(percentile(r.latencies, 95)),

@@ -99,7 +99,8 @@ const STATUS_ATTRIBUTES = ['pk', 'sk', 'state', ...Object.keys(RevocationItemSch
  * `type` and `purl` repeat what the query already knows).
  */
 const PACKAGE_INDEX_ATTRIBUTES = Object.keys(PackageIndexEntrySchema.shape);
-const PROMOTION_ATTRIBUTES = Object.keys(PromotionEntrySchema.shape);
+/** A track entry's attributes but `repository`, which `listPromotions` was asked for. */
+const PROMOTION_ATTRIBUTES = Object.keys(PromotionEntrySchema.shape).filter((a) => a !== 'repository');
 
 const CONDITION_FAILED = Symbol('ConditionalCheckFailed');
 
@@ -687,7 +688,12 @@ export class DynamoReleaseStore implements ReleaseStore {
       ScanIndexForward: false,
       ...projectionOf(PROMOTION_ATTRIBUTES),
     });
-    return items.map((item) => this.parse('promotion', PromotionEntrySchema, item)).sort(LISTING_ORDER.promotions);
+    return items
+      .map((item) => ({
+        ...this.parse('promotion', PromotionEntrySchema.omit({ repository: true }), item),
+        repository,
+      }))
+      .sort(LISTING_ORDER.promotions);
   }
 
   // -------------------------------------------------------------------------------------------
