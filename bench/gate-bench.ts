@@ -1,20 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { buildScenarioImage } from '../cli/fixtures/factory.js';
-import { generateFixtureKeys } from '../cli/fixtures/keys.js';
-import { DEFAULT_NPM_PACKAGES, demoPolicy, type SignatureMode } from '../cli/fixtures/scenarios.js';
-import { LocalGate } from '../cli/local/gate.js';
-import { answerLink } from '../cli/local/links.js';
+import { DEFAULT_NPM_PACKAGES, type SignatureMode } from '../cli/fixtures/scenarios.js';
 import { countTransitions } from '../cli/local/step-functions.js';
-import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
-import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
-import { loadPolicy } from '../lambdas/domain/policy/load.js';
+import { startBenchGate } from './bench-gate.js';
 import { formatTable, mean, ms, percentile, perSecond, type Section } from './report.js';
 import { measureRollback } from './rollback-bench.js';
-
-const ADVISORIES_DIR = new URL('../cli/fixtures/advisories/', import.meta.url).pathname;
 
 /** Step Functions Standard: $0.025 per 1,000 state transitions (us-east-1, https://aws.amazon.com/step-functions/pricing/). */
 export const USD_PER_1000_TRANSITIONS = 0.025;
@@ -62,28 +51,13 @@ interface Timings {
  * images pushed at once with auto-approval. Two runs: all good, then half unsigned (quarantined).
  */
 export async function benchGate(opts: GateBenchOptions): Promise<Section> {
-  const work = await mkdtemp(join(tmpdir(), 'release-gate-bench-'));
-  const keys = await generateFixtureKeys();
-  const policy = loadPolicy(new TextEncoder().encode(stringify(demoPolicy(keys))));
-  const advisories = await loadAdvisories(ADVISORIES_DIR);
-  const registry = new OciLayoutRegistry({ root: join(work, 'registry') });
-  const startT0 = performance.now();
-  const gate = await LocalGate.start({ policy, advisories, registry, scanTimeoutSeconds: 120 });
-  const startMs = performance.now() - startT0;
+  const { gate, keys, registry, advisories, startMs, approvalErrors, stop } = await startBenchGate();
   const timings: Timings = { pushedAt: new Map(), approvalAt: new Map(), outcomeAt: new Map() };
-  const approvalErrors: string[] = [];
   gate.onOutcome((e) => {
     const key = `${String(e.detail.repository)}@${String(e.detail.digest)}`;
     const at = e.at.getTime();
-    if (e.type === 'Approval Requested') {
-      timings.approvalAt.set(key, at);
-      // RequestApproval mails before it emits this event: answer as the first approver, through
-      // their signed link, as the demo does (a typed name is refused on the link route).
-      const link = gate.mailer.sent.find((m) => m.approvalId === String(e.detail.approvalId))?.link;
-      void approve(link).catch((err: unknown) => approvalErrors.push(String(err)));
-    } else {
-      timings.outcomeAt.set(key, at);
-    }
+    if (e.type === 'Approval Requested') timings.approvalAt.set(key, at);
+    else timings.outcomeAt.set(key, at);
   });
 
   try {
@@ -182,15 +156,8 @@ export async function benchGate(opts: GateBenchOptions): Promise<Section> {
       ],
     };
   } finally {
-    await gate.stop();
-    await rm(work, { recursive: true, force: true });
+    await stop();
   }
-}
-
-async function approve(link: string | undefined): Promise<void> {
-  if (link === undefined) throw new Error('no approval link was mailed');
-  const res = await answerLink(link, 'approve');
-  if (!res.ok) throw new Error(`approval POST answered ${res.status}`);
 }
 
 function count(samples: readonly ReleaseSample[], outcome: string): number {

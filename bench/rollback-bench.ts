@@ -11,7 +11,8 @@ import type { LocalGate } from '../cli/local/gate.js';
 import { rollbackRelease } from '../lambdas/domain/incident/rollback.js';
 import type { OsvRecord } from '../lambdas/domain/osv/schema.js';
 import type { RegistryWriter } from '../lambdas/domain/ports.js';
-import { ms, percentile } from './report.js';
+import { startBenchGate } from './bench-gate.js';
+import { ms, percentile, type Section } from './report.js';
 
 const REPOSITORY = 'demo/bench-rollback';
 const ROLLBACKS = 6;
@@ -54,4 +55,28 @@ export async function measureRollback(
   const max = percentile(samples, 100);
   const round = (n: number | undefined) => (n === undefined ? undefined : Math.round(n));
   return `Rollback, re-verification included (${ROLLBACKS} rollbacks between two promoted releases): p50 ${ms(round(p50))}, max ${ms(round(max))}${refused.length === 0 ? '' : `; REFUSED ${refused.length}: ${refused[0]}`} (target: ≤ 5 s).`;
+}
+
+/**
+ * Section: rollback alone (`--only rollback`) on its own embedded stack; the gate section prints
+ * the same figure after its runs.
+ */
+export async function benchRollback(): Promise<Section> {
+  const { gate, keys, registry, advisories, startMs, approvalErrors, stop } = await startBenchGate();
+  try {
+    const line = await measureRollback(gate, registry, keys, advisories);
+    return {
+      title: '1b. Rollback with re-verification (embedded stack)',
+      method: [
+        `LocalGate as in section 1 (stack start ${ms(Math.round(startMs))}): two releases of one repository promoted by the workflow,`,
+        `then ${ROLLBACKS} rollbacks between them through rollbackRelease, each re-verifying its target (signature and provenance`,
+        "collected again from the registry with today's trust material, the stored SBOM against the fixture advisories,",
+        "today's policy), moving the channel tag and appending to the track. Wall time per rollback.",
+      ],
+      tables: [],
+      notes: [line, ...(approvalErrors.length === 0 ? [] : [`auto-approval failures: ${approvalErrors.join('; ')}`])],
+    };
+  } finally {
+    await stop();
+  }
 }

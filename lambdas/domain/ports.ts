@@ -157,6 +157,19 @@ export interface DocumentStore {
   get(digest: Digest): Promise<Uint8Array>;
 }
 
+/** A release by its key: the gated repository and the digest. */
+export interface ReleaseKey {
+  readonly repository: string;
+  readonly digest: Digest;
+}
+
+/** What a listing of many releases needs of each (`getReleaseStatuses`): its state and revocation. */
+export interface ReleaseStatus extends ReleaseKey {
+  /** null when the release is not recorded. */
+  readonly state: ReleaseState | null;
+  readonly revocation: RevocationRecord | null;
+}
+
 /**
  * The release index (DynamoDB single table; in memory for the preflight). Every write is
  * single-item and conditional. Every adapter is held to
@@ -322,6 +335,13 @@ export interface ReleaseStore {
   markAlertAnnounced(repository: string, digest: Digest, advisoryId: string, at: string): Promise<AlertRecord>;
   /** The alerts of the release (`LISTING_ORDER.alerts`). */
   listAlerts(repository: string, digest: Digest): Promise<AlertRecord[]>;
+  /**
+   * The state and revocation of each release, the same `getRelease` and `getRevocation` read, one
+   * answer per key in the order asked (a key asked twice is read once and answered twice). For
+   * many releases at once (triage): DynamoDB reads only those attributes, 100 items a request.
+   * A release never recorded answers `state: null`; an empty list reads nothing.
+   */
+  getReleaseStatuses(releases: readonly ReleaseKey[]): Promise<ReleaseStatus[]>;
 
   /**
    * Scan rendezvous (WaitForScan vs the scan-complete event, in either order). `offerScanToken`

@@ -3,7 +3,8 @@
  * against the local stack a running gate published in `local.json` (its table, bucket, OCI layout
  * registry, policy file and advisories folder), after the real workflow promoted two releases.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,20 @@ import { gateRelease, type LocalWorld, lastState, useLocalWorld } from '../suppo
 const OutcomeLineSchema = z.object({ event: z.string().optional() });
 const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
 const REPO = 'demo/cli-rollback';
+/** An advisory published after both releases were gated, for a package both carry. */
+const NEW_ADVISORY = {
+  schema_version: '1.4.0',
+  id: 'GHSA-rb00-0000-0101',
+  aliases: ['CVE-2026-990101'],
+  modified: '2026-12-01T00:00:00Z',
+  database_specific: { severity: 'CRITICAL' },
+  affected: [
+    {
+      package: { ecosystem: 'npm', name: 'express' },
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '4.99.0' }] }],
+    },
+  ],
+};
 const PROD = `prod/${REPO}`;
 
 describe('Command: release-gate revoke / rollback', () => {
@@ -59,7 +74,26 @@ describe('Command: release-gate revoke / rollback', () => {
     expect(lastState((await gateRelease(w, REPO, '1.1.0')).exec)).toBe('Promoted');
     await publish(w);
 
-    // Act & Assess: revoke names the target.
+    // Act & Assess: re-verification judges the target with today's policy file and advisories. A
+    // policy that no longer trusts the signing key refuses it, and so does a new advisory.
+    const policyPath = join(w.dir, 'policy.yaml');
+    await writeFile(policyPath, stringify(demoPolicy({ ...w.keys, signing: w.keys.untrusted })));
+    const distrusted = await cli(w, 'rollback', REPO, '--by', 'carol@example.com');
+    expect(distrusted.code).toBe(1);
+    expect(distrusted.stdout).toContain('REFUSED');
+    expect(distrusted.stdout).toMatch(/- signature (FAIL|UNTRUSTED|ERROR) today/);
+    await writeFile(policyPath, stringify(demoPolicy(w.keys)));
+    const todays = await mkdtemp(join(tmpdir(), 'rg-advisories-'));
+    await cp(ADVISORIES, todays, { recursive: true });
+    await writeFile(join(todays, 'new-advisory.json'), JSON.stringify(NEW_ADVISORY));
+    const affected = await cli(w, 'rollback', REPO, '--by', 'carol@example.com', '--advisories', todays);
+    await rm(todays, { recursive: true, force: true });
+    expect(affected.code).toBe(1);
+    expect(affected.stdout).toContain('REFUSED');
+    expect(affected.stdout).toContain('newly affected: CVE-2026-990101');
+    expect(await live(w)).toBe(second.digest);
+
+    // Revoke names the target.
     const revoke = await cli(
       w,
       'revoke',

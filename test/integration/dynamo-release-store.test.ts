@@ -215,6 +215,54 @@ describe('Class: DynamoReleaseStore', () => {
     });
   });
 
+  describe('Method: getReleaseStatuses', () => {
+    describe('when DynamoDB leaves keys unprocessed', () => {
+      it('asks for them again until every release is answered', async () => {
+        // Prepare: the first two BatchGetItem answers hold the first key only, the rest unprocessed.
+        const ours = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
+        const batches: number[] = [];
+        ours.dynamodb.middlewareStack.add(
+          (next) => async (args) => {
+            const input = args.input as { RequestItems?: Record<string, { Keys: unknown[] }> };
+            const request = input.RequestItems?.[standIns.tableName];
+            if (request === undefined) return next(args);
+            batches.push(request.Keys.length);
+            if (batches.length > 2) return next(args);
+            const rest = request.Keys.slice(1);
+            request.Keys = request.Keys.slice(0, 1);
+            const result = await next(args);
+            const output = result.output as { UnprocessedKeys?: Record<string, { Keys: unknown[] }> };
+            output.UnprocessedKeys = { [standIns.tableName]: { Keys: rest } };
+            return result;
+          },
+          { step: 'initialize', name: 'unprocessedKeys' },
+        );
+        const flaky = new DynamoReleaseStore({ client: ours.dynamoDocument, tableName: standIns.tableName });
+        const repository = newRepository();
+        const recs = [releaseRecord(repository, newDigest()), releaseRecord(repository, newDigest())];
+        for (const rec of recs) await store.recordRelease(rec);
+        await store.revokeRelease({
+          repository,
+          digest: recs[1]?.digest ?? '',
+          revokedAt: '2026-05-01T00:00:00.000Z',
+          revokedBy: 'ops',
+          reason: 'CVE',
+        });
+
+        // Act
+        const statuses = await flaky.getReleaseStatuses(recs);
+        ours.dynamodb.destroy();
+
+        // Assess: four keys (record and revocation of each), one answered per round until the last.
+        expect(batches).toEqual([4, 3, 2]);
+        expect(statuses.map((s) => [s.state, s.revocation?.reason ?? null])).toEqual([
+          ['RECORDED', null],
+          ['RECORDED', 'CVE'],
+        ]);
+      });
+    });
+  });
+
   describe('when DynamoDB fails', () => {
     it('throws StoreError with the SDK error as cause', async () => {
       // Prepare

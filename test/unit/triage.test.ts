@@ -169,21 +169,30 @@ async function world(
   return { store, repository, digests };
 }
 
-/** Counts the index partitions read. */
-function counting(store: TriageReader): { reader: TriageReader; queries: string[] } {
+/** Counts the index partitions read, and every other read (`method argument`). */
+function counting(store: TriageReader): { reader: TriageReader; queries: string[]; reads: string[] } {
   const queries: string[] = [];
+  const reads: string[] = [];
   const reader: TriageReader = {
     findByPackage: (p) => {
       queries.push(p);
       return store.findByPackage(p);
     },
     findByVulnerability: (id) => store.findByVulnerability(id),
-    getRelease: (r, d) => store.getRelease(r, d),
-    listPromotions: (r) => store.listPromotions(r),
-    listParentIndexes: (r, d) => store.listParentIndexes(r, d),
-    getRevocation: (r, d) => store.getRevocation(r, d),
+    getReleaseStatuses: (keys) => {
+      reads.push(`getReleaseStatuses ${keys.length}`);
+      return store.getReleaseStatuses(keys);
+    },
+    listPromotions: (r) => {
+      reads.push(`listPromotions ${r}`);
+      return store.listPromotions(r);
+    },
+    listParentIndexes: (r, d) => {
+      reads.push(`listParentIndexes ${d}`);
+      return store.listParentIndexes(r, d);
+    },
   };
-  return { reader, queries };
+  return { reader, queries, reads };
 }
 
 describe('Function: triage', () => {
@@ -289,6 +298,46 @@ describe('Function: triage', () => {
       await expect(triage(store, { kind: 'range', purl: 'openssl', range: '<3' })).rejects.toBeInstanceOf(
         InvalidInputError,
       );
+    });
+  });
+
+  describe('when several packages match in several releases of one repository', () => {
+    it('reads the releases hit in one batch and the track once, and reads nothing twice', async () => {
+      // Prepare: three promoted releases, each with two packages of the advisory; one revoked.
+      const { store, repository, digests } = await world(
+        ['2026-01-01', '2026-02-01', '2026-03-01'].map((day) => ({
+          purls: ['pkg:npm/lodash@4.17.20', 'pkg:npm/underscore@1.12.0'],
+          state: 'PROMOTED' as const,
+          promotedAt: `${day}T00:00:00.000Z`,
+        })),
+      );
+      const revoked = { repository, digest: digests[0] as Digest, revokedAt: 'x', revokedBy: 'o', reason: 'CVE' };
+      await store.revokeRelease(revoked);
+      const record = advisory({
+        affected: ['lodash', 'underscore'].map((name) => ({
+          package: { ecosystem: 'npm', name },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '9.0.0' }] }],
+        })),
+      });
+      const { reader, reads } = counting(store);
+
+      // Act
+      const answer = await triage(reader, { kind: 'advisory', advisory: record });
+
+      // Assess
+      expect(reads).toEqual(['getReleaseStatuses 3', `listPromotions ${repository}`]);
+      expect(answer.releases.map((r) => [r.digest, r.status, r.matches.length])).toEqual(
+        [
+          [digests[0], 'REVOKED', 2],
+          [digests[1], 'PROMOTED', 2],
+          [digests[2], 'LIVE', 2],
+        ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      );
+      expect(answer.releases.find((r) => r.digest === digests[0])?.revoked).toEqual({
+        at: 'x',
+        by: 'o',
+        reason: 'CVE',
+      });
     });
   });
 

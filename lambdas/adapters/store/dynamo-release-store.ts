@@ -1,4 +1,6 @@
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   BatchWriteCommand,
   type BatchWriteCommandInput,
   type BatchWriteCommandOutput,
@@ -14,7 +16,7 @@ import { formatIssues } from '../../domain/document.js';
 import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
 import { packageIndexItems, type SourcePackage } from '../../domain/package-index.js';
-import type { ReleaseStore } from '../../domain/ports.js';
+import type { ReleaseKey, ReleaseStatus, ReleaseStore } from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
   type AlertRecord,
@@ -88,8 +90,27 @@ const TrackedRepositorySchema = z.object({ repository: z.string().min(1) });
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_SIZE = 25;
-/** Rounds of resending `UnprocessedItems` before giving up with a StoreError. */
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_SIZE = 100;
+/** BatchGetItem requests in flight at once: enough to hide round trips, few enough not to throttle. */
+const BATCH_GETS_IN_FLIGHT = 4;
+/** Rounds of resending `UnprocessedItems` / `UnprocessedKeys` before giving up with a StoreError. */
 const MAX_BATCH_ROUNDS = 8;
+
+/** A revocation item as `getReleaseStatuses` reads it: the release is known from the key asked. */
+const RevocationItemSchema = RevocationRecordSchema.omit({ repository: true, digest: true });
+const ItemKeySchema = z.object({ pk: z.string(), sk: z.string() });
+const StateItemSchema = z.object({ state: ReleaseStateSchema });
+/** What `getReleaseStatuses` reads of a release item and of a revocation item, with their keys. */
+const STATUS_ATTRIBUTES = ['pk', 'sk', 'state', ...Object.keys(RevocationItemSchema.shape)];
+/**
+ * Query results are parsed with these schemas, which drop every other attribute: reading only
+ * these (ProjectionExpression) leaves the answer the same and the response smaller (the keys,
+ * `type` and `purl` repeat what the query already knows).
+ */
+const PACKAGE_INDEX_ATTRIBUTES = Object.keys(PackageIndexEntrySchema.shape);
+/** A track entry's attributes but `repository`, which `listPromotions` was asked for. */
+const PROMOTION_ATTRIBUTES = Object.keys(PromotionEntrySchema.shape).filter((a) => a !== 'repository');
 
 const CONDITION_FAILED = Symbol('ConditionalCheckFailed');
 
@@ -740,6 +761,39 @@ export class DynamoReleaseStore implements ReleaseStore {
     return items.map((item) => this.parse('alert', AlertRecordSchema, item)).sort(LISTING_ORDER.alerts);
   }
 
+  /**
+   * BatchGetItem of each release's record and revocation items (two keys a release), projected to
+   * the state and the revocation's attributes: a few hundred bytes a release, not its whole record.
+   */
+  public async getReleaseStatuses(releases: readonly ReleaseKey[]): Promise<ReleaseStatus[]> {
+    const byPartition = new Map<string, { -readonly [K in keyof ReleaseStatus]: ReleaseStatus[K] }>();
+    for (const { repository, digest } of releases) {
+      byPartition.set(itemKeys.release(repository, digest).pk, { repository, digest, state: null, revocation: null });
+    }
+    const keys = [...byPartition.values()].flatMap(({ repository, digest }) => [
+      itemKeys.release(repository, digest),
+      itemKeys.revocation(repository, digest),
+    ]);
+    const releaseSk = itemKeys.release('', '').sk;
+    for (const item of await this.batchGet('getReleaseStatuses', keys, STATUS_ATTRIBUTES)) {
+      const { pk, sk } = this.parse('release status', ItemKeySchema, item);
+      const status = byPartition.get(pk);
+      if (status === undefined)
+        throw new StoreError(`getReleaseStatuses: DynamoDB answered an item not asked for (${pk})`);
+      if (sk === releaseSk) {
+        status.state = this.parse('release', StateItemSchema, item).state;
+      } else {
+        const { repository, digest } = status;
+        const revocation = this.parse('revocation', RevocationItemSchema, item);
+        status.revocation = { ...revocation, repository, digest };
+      }
+    }
+    return releases.map(({ repository, digest }) => {
+      const status = byPartition.get(itemKeys.release(repository, digest).pk);
+      return { repository, digest, state: status?.state ?? null, revocation: status?.revocation ?? null };
+    });
+  }
+
   public async lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null> {
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -770,8 +824,14 @@ export class DynamoReleaseStore implements ReleaseStore {
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': itemKeys.trackPartition(repository) },
       ScanIndexForward: false,
+      ...projectionOf(PROMOTION_ATTRIBUTES),
     });
-    return items.map((item) => this.parse('promotion', PromotionEntrySchema, item)).sort(LISTING_ORDER.promotions);
+    return items
+      .map((item) => ({
+        ...this.parse('promotion', PromotionEntrySchema.omit({ repository: true }), item),
+        repository,
+      }))
+      .sort(LISTING_ORDER.promotions);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -879,6 +939,7 @@ export class DynamoReleaseStore implements ReleaseStore {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(base) },
+        ...projectionOf(PACKAGE_INDEX_ATTRIBUTES),
       },
       this.maxPackageIndexEntries,
     );
@@ -1029,6 +1090,54 @@ export class DynamoReleaseStore implements ReleaseStore {
     });
   }
 
+  /**
+   * Every item of `keys` found (in no particular order), `attributes` only: BatchGetItem of 100
+   * keys, BATCH_GETS_IN_FLIGHT requests at a time, `UnprocessedKeys` resent with backoff.
+   * Strongly consistent, as `getItem`.
+   */
+  private async batchGet(
+    operation: string,
+    keys: readonly { pk: string; sk: string }[],
+    attributes: readonly string[],
+  ): Promise<unknown[]> {
+    const chunks: (typeof keys)[] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_SIZE) chunks.push(keys.slice(i, i + BATCH_GET_SIZE));
+    const items: unknown[] = [];
+    for (let i = 0; i < chunks.length; i += BATCH_GETS_IN_FLIGHT) {
+      const pages = await Promise.all(
+        chunks.slice(i, i + BATCH_GETS_IN_FLIGHT).map((chunk) => this.batchGetChunk(operation, chunk, attributes)),
+      );
+      items.push(...pages.flat());
+    }
+    return items;
+  }
+
+  private async batchGetChunk(
+    operation: string,
+    keys: readonly { pk: string; sk: string }[],
+    attributes: readonly string[],
+  ): Promise<unknown[]> {
+    const items: unknown[] = [];
+    let pending: readonly Record<string, unknown>[] = keys;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= MAX_BATCH_ROUNDS) {
+        throw new StoreError(`DynamoDB ${operation}: keys still unprocessed after ${MAX_BATCH_ROUNDS} rounds`);
+      }
+      if (round > 0) await sleep(50 * 2 ** round);
+      const requested = [...pending];
+      const out: BatchGetCommandOutput = await this.send(operation, () =>
+        this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: requested, ConsistentRead: true, ...projectionOf(attributes) } },
+          }),
+        ),
+      );
+      items.push(...(out.Responses?.[this.tableName] ?? []));
+      pending = out.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+    }
+    return items;
+  }
+
   private async batchPut(operation: string, items: readonly Record<string, unknown>[]): Promise<void> {
     for (let i = 0; i < items.length; i += BATCH_SIZE) {
       let pending: BatchWriteCommandInput['RequestItems'] = {
@@ -1047,6 +1156,17 @@ export class DynamoReleaseStore implements ReleaseStore {
       }
     }
   }
+}
+
+/** A ProjectionExpression of `attributes`, each through a name placeholder (some are reserved words: `state`). */
+function projectionOf(attributes: readonly string[]): {
+  ProjectionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+} {
+  return {
+    ProjectionExpression: attributes.map((_, i) => `#p${i}`).join(', '),
+    ExpressionAttributeNames: Object.fromEntries(attributes.map((a, i) => [`#p${i}`, a])),
+  };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -9,7 +9,7 @@ import {
 import { Limits } from '../../domain/limits.js';
 import { sha256Digest } from '../../domain/oci.js';
 import { packageIndexItems, type SourcePackage } from '../../domain/package-index.js';
-import type { DocumentStore, ReleaseStore } from '../../domain/ports.js';
+import type { DocumentStore, ReleaseKey, ReleaseStatus, ReleaseStore } from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
   type AlertRecord,
@@ -456,6 +456,19 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async listAlerts(repository: string, digest: Digest): Promise<AlertRecord[]> {
     return [...(this.alerts.get(releaseKey(repository, digest))?.values() ?? [])].sort(LISTING_ORDER.alerts).map(copy);
+  }
+
+  public async getReleaseStatuses(releases: readonly ReleaseKey[]): Promise<ReleaseStatus[]> {
+    return releases.map(({ repository, digest }) => {
+      const key = releaseKey(repository, digest);
+      const revocation = this.revocations.get(key);
+      return {
+        repository,
+        digest,
+        state: this.releases.get(key)?.state ?? null,
+        revocation: revocation === undefined ? null : copy(revocation),
+      };
+    });
   }
 
   public async lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null> {

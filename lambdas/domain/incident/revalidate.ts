@@ -69,7 +69,7 @@ export type RevalidationTrigger =
   | { readonly kind: 'scheduled' };
 
 export type RevalidateStore = TriageReader &
-  Pick<ReleaseStore, 'listTrackedRepositories' | 'recordAlert' | 'markAlertAnnounced' | 'listAlerts'>;
+  Pick<ReleaseStore, 'getRevocation' | 'listTrackedRepositories' | 'recordAlert' | 'markAlertAnnounced' | 'listAlerts'>;
 
 export interface RevalidateDeps {
   readonly store: RevalidateStore;

@@ -9,7 +9,7 @@ import { PackageURL } from 'packageurl-js';
 import { InvalidInputError } from '../errors.js';
 import { matchRecord, NotEvaluableError } from '../osv/match.js';
 import type { OsvRecord } from '../osv/schema.js';
-import type { ReleaseStore } from '../ports.js';
+import type { ReleaseKey, ReleaseStatus, ReleaseStore } from '../ports.js';
 import { requirePurl } from '../purl.js';
 import type { PackageIndexEntry, PromotionEntry, ReleaseState } from '../records.js';
 import { componentCoordinates } from '../scan/local-scanner.js';
@@ -17,10 +17,14 @@ import type { Digest } from '../types.js';
 import { advisoryPackages, type UnqueriedPackage } from './advisory-packages.js';
 import { inVersionRange, parseVersionRange, type VersionRange } from './range.js';
 
-/** What triage reads: one Query per package partition, plus each hit release and its repository's track. */
+/**
+ * What triage reads: one Query per package partition; the state and revocation of the releases
+ * hit, in batches (`getReleaseStatuses`); the track of each repository hit, once; and the parent
+ * indexes of a platform manifest (a release not recorded, or COVERED by its index).
+ */
 export type TriageReader = Pick<
   ReleaseStore,
-  'findByPackage' | 'findByVulnerability' | 'getRelease' | 'listPromotions' | 'listParentIndexes' | 'getRevocation'
+  'findByPackage' | 'findByVulnerability' | 'getReleaseStatuses' | 'listPromotions' | 'listParentIndexes'
 >;
 
 export type TriageQuestion =
@@ -221,7 +225,7 @@ async function hitsOf(
   return { hits, queries, unqueried };
 }
 
-/** Store reads in flight at once: enough to hide round trips, few enough not to throttle a table. */
+/** Track queries in flight at once: enough to hide round trips, few enough not to throttle a table. */
 const READ_CONCURRENCY = 16;
 
 export async function inChunks<T, R>(items: readonly T[], f: (item: T) => Promise<R>): Promise<R[]> {
@@ -230,17 +234,6 @@ export async function inChunks<T, R>(items: readonly T[], f: (item: T) => Promis
     out.push(...(await Promise.all(items.slice(i, i + READ_CONCURRENCY).map(f))));
   }
   return out;
-}
-
-/** `f` called once per key; concurrent callers share the promise. */
-function memo<A extends unknown[], R>(keyOf: (...args: A) => string, f: (...args: A) => Promise<R>) {
-  const cache = new Map<string, Promise<R>>();
-  return (...args: A): Promise<R> => {
-    const key = keyOf(...args);
-    const cached = cache.get(key) ?? f(...args);
-    cache.set(key, cached);
-    return cached;
-  };
 }
 
 export const releaseKey = (repository: string, digest: Digest): string => `${repository}\u0000${digest}`;
@@ -287,21 +280,24 @@ export async function triage(reader: TriageReader, question: TriageQuestion): Pr
   }
   const { hits, queries, unqueried } = await hitsOf(reader, question);
 
-  // One read per distinct release and one track per repository, however many packages match;
-  // READ_CONCURRENCY of them at a time.
-  const recordOf = memo(releaseKey, (repository: string, digest: Digest) => reader.getRelease(repository, digest));
-  const trackOf = memo(
-    (repository: string) => repository,
-    (repository: string) => reader.listPromotions(repository),
-  );
+  // Every read below is one per distinct release or repository, however many packages match, and
+  // nothing read is read again: the statuses of the releases hit come in one batched call, those
+  // of the indexes above platform manifests in a second one.
+  const hitReleases = [...new Map(hits.map((h) => [releaseKey(h.repository, h.digest), h])).values()];
+  const statuses = new Map<string, ReleaseStatus>();
+  const readStatuses = async (keys: readonly ReleaseKey[]) => {
+    if (keys.length === 0) return;
+    for (const status of await reader.getReleaseStatuses(keys)) {
+      statuses.set(releaseKey(status.repository, status.digest), status);
+    }
+  };
+  await readStatuses(hitReleases);
 
   // A platform manifest's SBOM is indexed under its own digest; the release is its index.
-  const hitReleases = new Map(hits.map((h) => [releaseKey(h.repository, h.digest), h]));
   const owners = new Map<string, readonly Digest[]>();
-  await inChunks([...hitReleases.values()], async ({ repository, digest }) => {
-    const release = await recordOf(repository, digest);
-    const parents =
-      release === null || release.state === 'COVERED' ? await reader.listParentIndexes(repository, digest) : [];
+  await inChunks(hitReleases, async ({ repository, digest }) => {
+    const state = statuses.get(releaseKey(repository, digest))?.state ?? null;
+    const parents = state === null || state === 'COVERED' ? await reader.listParentIndexes(repository, digest) : [];
     owners.set(releaseKey(repository, digest), parents.length > 0 ? parents : [digest]);
   });
   const byRelease = new Map<
@@ -328,14 +324,18 @@ export async function triage(reader: TriageReader, question: TriageQuestion): Pr
     }
   }
 
-  const releases = await inChunks([...byRelease.values()], async (group): Promise<TriageRelease> => {
-    const [record, track, revocation] = await Promise.all([
-      recordOf(group.repository, group.digest),
-      trackOf(group.repository),
-      reader.getRevocation(group.repository, group.digest),
-    ]);
-    const state = record?.state ?? 'UNKNOWN';
-    const { windows, liveNow } = windowsOf(track, group.digest);
+  const groups = [...byRelease.values()];
+  await readStatuses(groups.filter((g) => !statuses.has(releaseKey(g.repository, g.digest))));
+  const repositories = [...new Set(groups.map((g) => g.repository))];
+  const tracks = new Map(
+    await inChunks(repositories, async (repository) => [repository, await reader.listPromotions(repository)] as const),
+  );
+
+  const releases = groups.map((group): TriageRelease => {
+    const stored = statuses.get(releaseKey(group.repository, group.digest));
+    const revocation = stored?.revocation ?? null;
+    const state = stored?.state ?? 'UNKNOWN';
+    const { windows, liveNow } = windowsOf(tracks.get(group.repository) ?? [], group.digest);
     const status: TriageStatus = liveNow
       ? 'LIVE'
       : revocation !== null

@@ -53,6 +53,15 @@ export function describeReleaseStoreContract(
       store = await makeStore();
     });
 
+    /** A revocation record of the release. */
+    const revocation = (repository: string, digest: Digest, reason = 'CVE-2026-0001 in openssl') => ({
+      repository,
+      digest,
+      revokedAt: '2026-05-01T00:00:00.000Z',
+      revokedBy: 'ops@example.com (local, unauthenticated)',
+      reason,
+    });
+
     /** A pending approval under a fresh id, already stored. */
     async function storedApproval(): Promise<ApprovalRecord> {
       const pending = approvalRecord(`appr-${uniqueSuffix()}`);
@@ -1560,14 +1569,6 @@ export function describeReleaseStoreContract(
     });
 
     describe('Method: revokeRelease / getRevocation', () => {
-      const revocation = (repository: string, digest: Digest, reason = 'CVE-2026-0001 in openssl') => ({
-        repository,
-        digest,
-        revokedAt: '2026-05-01T00:00:00.000Z',
-        revokedBy: 'ops@example.com (local, unauthenticated)',
-        reason,
-      });
-
       describe('when the release was not revoked', () => {
         it('stores the record and reports it as created', async () => {
           // Prepare
@@ -1731,6 +1732,56 @@ export function describeReleaseStoreContract(
 
           // Assess
           expect(listed.filter((r) => r === a || r === b)).toEqual([a, b].sort());
+        });
+      });
+    });
+
+    describe('Method: getReleaseStatuses', () => {
+      describe('when releases are recorded, moved on, revoked or unknown', () => {
+        it('answers each key in the order asked with what getRelease and getRevocation read', async () => {
+          // Prepare: more releases than one DynamoDB batch holds (100 keys, two a release).
+          const repository = newRepository();
+          const recorded = Array.from({ length: 60 }, () => releaseRecord(repository, newDigest()));
+          for (const rec of recorded) await store.recordRelease(rec);
+          const [moved, revoked] = recorded;
+          if (moved === undefined || revoked === undefined) throw new Error('no releases');
+          await store.updateReleaseState(moved.repository, moved.digest, 'EVALUATED');
+          await store.revokeRelease(revocation(revoked.repository, revoked.digest));
+          const unknownButRevoked = revocation(newRepository(), newDigest());
+          await store.revokeRelease(unknownButRevoked);
+          const unknown = { repository, digest: newDigest() };
+          const keys = [
+            ...recorded.map(({ repository: r, digest }) => ({ repository: r, digest })).reverse(),
+            unknown,
+            { repository: unknownButRevoked.repository, digest: unknownButRevoked.digest },
+            { repository: moved.repository, digest: moved.digest },
+          ];
+
+          // Act
+          const statuses = await store.getReleaseStatuses(keys);
+
+          // Assess
+          const expected = await Promise.all(
+            keys.map(async (k) => ({
+              ...k,
+              state: (await store.getRelease(k.repository, k.digest))?.state ?? null,
+              revocation: await store.getRevocation(k.repository, k.digest),
+            })),
+          );
+          expect(statuses).toEqual(expected);
+          expect(statuses.at(-1)).toEqual({ ...keys.at(-1), state: 'EVALUATED', revocation: null });
+          expect(statuses.at(-2)).toEqual({ ...keys.at(-2), state: null, revocation: unknownButRevoked });
+          expect(statuses.at(-3)).toEqual({ ...unknown, state: null, revocation: null });
+          expect(statuses.find((s) => s.digest === revoked.digest)?.revocation).toEqual(
+            revocation(revoked.repository, revoked.digest),
+          );
+        });
+      });
+
+      describe('when no release is asked for', () => {
+        it('answers nothing', async () => {
+          // Act & Assess
+          expect(await store.getReleaseStatuses([])).toEqual([]);
         });
       });
     });
