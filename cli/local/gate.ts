@@ -25,6 +25,7 @@ import {
   type OutcomeEventType,
   type RegistryWriter,
   systemClock,
+  type VsaSigner,
 } from '../../lambdas/domain/ports.js';
 import { describeAnswer } from '../../lambdas/domain/workflow/approval-page.js';
 import { collectContext } from '../../lambdas/domain/workflow/collect-evidence.js';
@@ -75,6 +76,8 @@ export interface LocalGateOptions {
    * @default - the ports as they are
    */
   readonly decoratePorts?: (ports: GatePorts) => GatePorts;
+  /** Signs the VSA on promote (tests pass one whose key fails). @default - a file key under `workDir` */
+  readonly vsaSigner?: VsaSigner;
   /**
    * Where the approval-link signing secret (`link-secret.json`, generated once, 0600), the local
    * IAM users' keys (`aws-credentials`, likewise), the email outbox (`outbox/*.eml`), the local
@@ -242,7 +245,10 @@ export class LocalGate {
         responseUrlPrefix: slackReceiver.responsePrefix,
       }),
       slackWork,
-      vsa: { signer: new FileVsaSigner(join(workDir, VSA_KEY_FILE)), verifierId: LOCAL_VSA_VERIFIER_ID },
+      vsa: {
+        signer: opts.vsaSigner ?? new FileVsaSigner(join(workDir, VSA_KEY_FILE)),
+        verifierId: LOCAL_VSA_VERIFIER_ID,
+      },
       ...(opts.revocationList === undefined
         ? {}
         : { revocation: new FileRevocationList({ path: opts.revocationList, whenMissing: 'nothing-revoked' }) }),

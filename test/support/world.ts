@@ -62,6 +62,8 @@ export interface LocalWorldOptions {
   readonly decoratePorts?: LocalGateOptions['decoratePorts'];
   /** The channels the local Slack receiver knows. @default - every channel */
   readonly slackChannels?: readonly string[];
+  /** @default - the embedded stack's file key */
+  readonly vsaSigner?: LocalGateOptions['vsaSigner'];
 }
 
 /** Starts the embedded stack on the demo policy of fresh fixture keys, in a temporary directory. */
@@ -78,6 +80,7 @@ export async function startLocalWorld(opts: LocalWorldOptions = {}): Promise<Loc
     ...(opts.maxTaskSeconds === undefined ? {} : { maxTaskSeconds: opts.maxTaskSeconds }),
     ...(opts.decoratePorts === undefined ? {} : { decoratePorts: opts.decoratePorts }),
     ...(opts.slackChannels === undefined ? {} : { slackChannels: opts.slackChannels }),
+    ...(opts.vsaSigner === undefined ? {} : { vsaSigner: opts.vsaSigner }),
     workDir: dir,
   });
   const world = { dir, keys, registry, gate, deps: gate.deps, getDeps: async () => gate.deps };
