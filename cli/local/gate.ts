@@ -20,6 +20,7 @@ import { describeError, InvalidInputError, TooLargeError } from '../../lambdas/d
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
 import {
+  type InspectorSbomSource,
   type Notifier,
   type OutcomeEmitter,
   type OutcomeEventType,
@@ -78,6 +79,12 @@ export interface LocalGateOptions {
   readonly decoratePorts?: (ports: GatePorts) => GatePorts;
   /** Signs the VSA on promote (tests pass one whose key fails). @default - a file key under `workDir` */
   readonly vsaSigner?: VsaSigner;
+  /**
+   * Amazon Inspector's SBOM export (`sbom.acceptInspectorExport`); the embedded stack has no
+   * Inspector. @default - none: the collector reads it as "not available", so an image without an
+   * SBOM has none
+   */
+  readonly inspectorSboms?: InspectorSbomSource;
   /**
    * Where the approval-link signing secret (`link-secret.json`, generated once, 0600), the local
    * IAM users' keys (`aws-credentials`, likewise), the email outbox (`outbox/*.eml`), the local
@@ -249,6 +256,7 @@ export class LocalGate {
         signer: opts.vsaSigner ?? new FileVsaSigner(join(workDir, VSA_KEY_FILE)),
         verifierId: LOCAL_VSA_VERIFIER_ID,
       },
+      ...(opts.inspectorSboms === undefined ? {} : { inspectorSboms: opts.inspectorSboms }),
       ...(opts.revocationList === undefined
         ? {}
         : { revocation: new FileRevocationList({ path: opts.revocationList, whenMissing: 'nothing-revoked' }) }),

@@ -13,35 +13,13 @@ import type { InspectorSbomExport, InspectorSbomSource } from '../../lambdas/dom
 import { PredicateTypes } from '../../lambdas/domain/predicate-types.js';
 import type { ImageSubject } from '../../lambdas/domain/types.js';
 import { pushArtifact, pushImage } from '../support/images.js';
+import { inspectorBom } from '../support/inspector-sbom.js';
 import { collectContext } from '../support/memory-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
 import { dsseEnvelope, statementAbout, testSigner } from '../support/signers.js';
 
 const REPO = 'team/app';
 const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
-
-/** An SBOM as Inspector exports it for an ECR image: CycloneDX 1.4, the image digest in `imageId`. */
-function inspectorBom(imageId: string) {
-  return {
-    bomFormat: 'CycloneDX',
-    specVersion: '1.4',
-    version: 1,
-    metadata: {
-      timestamp: '2026-12-01T00:00:00Z',
-      component: null,
-      properties: [
-        { name: 'imageId', value: imageId },
-        { name: 'architecture', value: 'amd64' },
-        { name: 'accountId', value: '111122223333' },
-        { name: 'resourceType', value: 'AWS_ECR_CONTAINER_IMAGE' },
-      ],
-    },
-    components: [
-      { type: 'library', name: 'express', purl: 'pkg:npm/express@4.18.2', 'bom-ref': 'a1' },
-      { type: 'application', name: 'bash', purl: 'pkg:deb/debian/bash@5.2-1?arch=amd64', 'bom-ref': 'b2' },
-    ],
-  };
-}
 
 /** Answers every export with `answer`, and remembers what it was asked. */
 class FakeInspector implements InspectorSbomSource {

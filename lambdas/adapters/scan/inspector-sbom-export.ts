@@ -49,8 +49,6 @@ export interface InspectorSbomExportProps {
   readonly bucket: string;
   /** The KMS key Inspector encrypts the export with (its key policy lets Inspector use it). */
   readonly kmsKeyArn: string;
-  /** @default 'inspector-sbom/' */
-  readonly keyPrefix?: string;
   /** @default 5000 */
   readonly pollIntervalMs?: number;
   /** `GetSbomExport` calls before giving up. @default 36 (3 minutes at the default interval) */
@@ -58,6 +56,9 @@ export interface InspectorSbomExportProps {
   /** @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** Where in the bucket the exports go (the bucket policy lets Inspector write only there). */
+export const INSPECTOR_SBOM_PREFIX = 'inspector-sbom/';
 
 /** `<account>.dkr.ecr.<region>.amazonaws.com` (ECR's registry host). */
 const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com$/;
@@ -77,7 +78,7 @@ export class InspectorSbomExporter implements InspectorSbomSource {
     const [, account, region] = host;
     const hex = subject.digest.replace(/^sha256:/, '');
     // A prefix of this export's own: what is under it was written for this request only.
-    const prefix = `${this.props.keyPrefix ?? 'inspector-sbom/'}${subject.repository}/${hex}/${randomUUID()}/`;
+    const prefix = `${INSPECTOR_SBOM_PREFIX}${subject.repository}/${hex}/${randomUUID()}/`;
     let reportId: string;
     try {
       const created = await this.props.inspector.send(
