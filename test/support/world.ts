@@ -64,6 +64,8 @@ export interface LocalWorldOptions {
   readonly slackChannels?: readonly string[];
   /** @default - the embedded stack's file key */
   readonly vsaSigner?: LocalGateOptions['vsaSigner'];
+  /** @default - none (the embedded stack has no Amazon Inspector) */
+  readonly inspectorSboms?: LocalGateOptions['inspectorSboms'];
 }
 
 /** Starts the embedded stack on the demo policy of fresh fixture keys, in a temporary directory. */
@@ -81,6 +83,7 @@ export async function startLocalWorld(opts: LocalWorldOptions = {}): Promise<Loc
     ...(opts.decoratePorts === undefined ? {} : { decoratePorts: opts.decoratePorts }),
     ...(opts.slackChannels === undefined ? {} : { slackChannels: opts.slackChannels }),
     ...(opts.vsaSigner === undefined ? {} : { vsaSigner: opts.vsaSigner }),
+    ...(opts.inspectorSboms === undefined ? {} : { inspectorSboms: opts.inspectorSboms }),
     workDir: dir,
   });
   const world = { dir, keys, registry, gate, deps: gate.deps, getDeps: async () => gate.deps };
