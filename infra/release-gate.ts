@@ -3,12 +3,14 @@ import { ArnFormat, Duration, Names, type RemovalPolicy, Stack } from 'aws-cdk-l
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { INSPECTOR_SBOM_PREFIX } from '../lambdas/adapters/scan/inspector-sbom-export.js';
 import type { LoadedPolicy } from '../lambdas/domain/policy/load.js';
 import { ApprovalApi, type ApprovalApiProps } from './constructs/approval-api.js';
 import { ApprovalLinks } from './constructs/approval-links.js';
@@ -21,6 +23,7 @@ import { GateRevalidation } from './constructs/gate-revalidation.js';
 import { GateTriggers } from './constructs/gate-triggers.js';
 import { GateWorkflow } from './constructs/gate-workflow.js';
 import { GatedRegistry, type GatedRepositories } from './constructs/gated-registry.js';
+import { acknowledgeWildcardResource } from './constructs/nag-acknowledgments.js';
 import { validatePolicyFile } from './validate-policy.js';
 
 /** The ASL file, loaded as written so the same definition runs on AWS and locally. */
@@ -286,6 +289,9 @@ export class ReleaseGate extends Construct {
       repositoryPrefix: this.registry.repositoryPrefix,
       promotionPrefix: this.registry.promotionPrefix,
     });
+    if (this.policy.document.rules.some((rule) => rule.sbom.acceptInspectorExport)) {
+      this.grantInspectorSbomExport(store);
+    }
 
     this.alarms = new GateMonitoring(this, 'Monitoring', {
       stateMachine: workflow.stateMachine,
@@ -296,6 +302,56 @@ export class ReleaseGate extends Construct {
       },
       alarmTopic: props.alarmTopic,
     }).alarms;
+  }
+
+  /**
+   * `sbom.acceptInspectorExport` (only when a rule of the policy sets it): CollectEvidence asks
+   * Amazon Inspector for the SBOM export of an image without an SBOM, and Inspector writes it into
+   * the evidence bucket under `inspector-sbom/`, encrypted with the evidence key. Inspector writes
+   * as its service principal, so the bucket and key policies let it, for this account's reports only
+   * (Inspector user guide, "Exporting SBOMs": bucket policy and KMS key policy).
+   */
+  private grantInspectorSbomExport(store: EvidenceStore): void {
+    const collect = this.functions.get('collect-evidence');
+    collect.function.addEnvironment('INSPECTOR_SBOM_KMS_KEY_ARN', store.key.keyArn);
+    const policy = new iam.Policy(collect.role, 'InspectorSbomExportPolicy', {
+      roles: [collect.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['inspector2:CreateSbomExport', 'inspector2:GetSbomExport'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    acknowledgeWildcardResource(
+      policy,
+      '*',
+      'inspector2:CreateSbomExport and inspector2:GetSbomExport have no resource type in the Service Authorization Reference, so their only resource is *.',
+    );
+    const stack = Stack.of(this);
+    const inspector = new iam.ServicePrincipal('inspector2.amazonaws.com');
+    const fromOwnReports = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:inspector2:${stack.region}:${stack.account}:report/*` },
+    };
+    store.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'InspectorSbomExportWrite',
+        principals: [inspector],
+        actions: ['s3:PutObject', 's3:PutObjectAcl', 's3:AbortMultipartUpload'],
+        resources: [store.bucket.arnForObjects(`${INSPECTOR_SBOM_PREFIX}*`)],
+        conditions: fromOwnReports,
+      }),
+    );
+    store.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'InspectorSbomExportEncrypt',
+        principals: [inspector],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: fromOwnReports,
+      }),
+    );
   }
 }
 

@@ -94,11 +94,13 @@ export async function runRevoke(args: readonly string[], defaultWorkDir: string,
   const digest = digestArg(digestText, 'revoke');
   const by = localIdentity(values.by, '--by');
   const workDir = values['work-dir'];
-  return withLocalStack(workDir, async ({ store }) => {
+  return withLocalStack(workDir, async ({ store, state }) => {
     const repository = await repositoryOf(store, digest, values.repository);
     const log = localOutcomeLog(workDir, () => {});
+    const registry = new OciLayoutRegistry({ root: state.registryRoot });
+    const policy = loadPolicyFile(state.policyPath);
     const out = await revokeRelease(
-      { store, clock: systemClock, ...log },
+      { store, clock: systemClock, registry, policy, ...log },
       { repository, digest, reason: values.reason ?? '', by },
     );
     if (values.json) {
@@ -120,6 +122,9 @@ export async function runRevoke(args: readonly string[], defaultWorkDir: string,
       );
     } else {
       io.stdout.write(`  not live; production is ${out.rollback.live === null ? 'empty' : out.rollback.live.digest}\n`);
+    }
+    if (out.liveTag?.mismatch !== undefined) {
+      io.stdout.write(`  WARNING: ${printable(out.liveTag.mismatch)}; rollback refuses until it is resolved\n`);
     }
     return 0;
   });

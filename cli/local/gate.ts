@@ -27,11 +27,13 @@ import {
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
 import {
+  type InspectorSbomSource,
   type Notifier,
   type OutcomeEmitter,
   type OutcomeEventType,
   type RegistryWriter,
   systemClock,
+  type VsaSigner,
 } from '../../lambdas/domain/ports.js';
 import { describeAnswer } from '../../lambdas/domain/workflow/approval-page.js';
 import { collectContext } from '../../lambdas/domain/workflow/collect-evidence.js';
@@ -97,6 +99,14 @@ export interface LocalGateOptions {
    * @default - the ports as they are
    */
   readonly decoratePorts?: (ports: GatePorts) => GatePorts;
+  /** Signs the VSA on promote (tests pass one whose key fails). @default - a file key under `workDir` */
+  readonly vsaSigner?: VsaSigner;
+  /**
+   * Amazon Inspector's SBOM export (`sbom.acceptInspectorExport`); the embedded stack has no
+   * Inspector. @default - none: the collector reads it as "not available", so an image without an
+   * SBOM has none
+   */
+  readonly inspectorSboms?: InspectorSbomSource;
   /**
    * Where the approval-link signing secret (`link-secret.json`, generated once, 0600), the local
    * IAM users' keys (`aws-credentials`, likewise), the email outbox (`outbox/*.eml`), the local
@@ -270,7 +280,11 @@ export class LocalGate {
         responseUrlPrefix: slackReceiver.responsePrefix,
       }),
       slackWork,
-      vsa: { signer: new FileVsaSigner(join(workDir, VSA_KEY_FILE)), verifierId: LOCAL_VSA_VERIFIER_ID },
+      vsa: {
+        signer: opts.vsaSigner ?? new FileVsaSigner(join(workDir, VSA_KEY_FILE)),
+        verifierId: LOCAL_VSA_VERIFIER_ID,
+      },
+      ...(opts.inspectorSboms === undefined ? {} : { inspectorSboms: opts.inspectorSboms }),
       ...(opts.revocationList === undefined
         ? {}
         : { revocation: new FileRevocationList({ path: opts.revocationList, whenMissing: 'nothing-revoked' }) }),

@@ -30,6 +30,12 @@ export const ErrorName = {
   Store: 'StoreError',
   Notification: 'NotificationError',
   Config: 'ConfigError',
+  /**
+   * The gate's own signing key (the VSA's KMS key) refused or failed after the SDK's retries. Not
+   * retried by the workflow: Promote signs before it changes production, and the ASL routes it to
+   * PromotionFailed.
+   */
+  Signing: 'SigningError',
   /** Promote found the release must not go out after all; the ASL routes it to Quarantine. */
   PromotionBlocked: 'PromotionBlocked',
   /** Sent with `SendTaskFailure` when an approver rejects; the ASL catches it into Quarantine. */
@@ -97,6 +103,7 @@ export const GATE_ERROR_CODES = [
   'STORE_ERROR', // DynamoDB / S3 failed
   'NOTIFICATION_ERROR', // SNS / EventBridge did not accept a message
   'CONFIG_ERROR', // missing or bad environment configuration
+  'SIGNING_ERROR', // the gate's own signing key (KMS) failed or refused
 ] as const;
 
 export type GateErrorCode = (typeof GATE_ERROR_CODES)[number];
@@ -249,6 +256,17 @@ export class ConfigError extends GateError {
   public constructor(message: string, options?: Options) {
     super('CONFIG_ERROR', message, options);
     this.name = ErrorName.Config;
+  }
+}
+
+/**
+ * The gate's own signing key (the VSA's KMS key) failed after the SDK's own retries, or refused
+ * (disabled, no permission). Not retryable by the workflow (see `ErrorName.Signing`).
+ */
+export class SigningError extends GateError {
+  public constructor(message: string, options?: Options) {
+    super('SIGNING_ERROR', message, options);
+    this.name = ErrorName.Signing;
   }
 }
 

@@ -412,6 +412,34 @@ export interface ScanFindingsSource {
   getFindings(subject: ImageSubject): Promise<ScanReport>;
 }
 
+/** One object an Amazon Inspector SBOM export wrote (one CycloneDX JSON per resource). */
+export interface InspectorSbomObject {
+  /** Where it is (`s3://bucket/key`), for reasons. */
+  readonly location: string;
+  /** Reads it: TooLargeError above `Limits.sbomBytes`, before reading the body. */
+  read(): Promise<Uint8Array>;
+}
+
+/**
+ * What an Amazon Inspector SBOM export of one image gave: the objects it wrote, or why there are
+ * none (the export FAILED or was CANCELLED, did not finish in time, Inspector refused the request,
+ * or there is no Inspector here at all).
+ */
+export type InspectorSbomExport =
+  | { readonly status: 'SUCCEEDED'; readonly reportId: string; readonly objects: readonly InspectorSbomObject[] }
+  | { readonly status: 'UNAVAILABLE'; readonly reason: string };
+
+/**
+ * Amazon Inspector's own SBOM of an image it scanned in ECR (`CreateSbomExport`, polled with
+ * `GetSbomExport`, read from S3): the SBOM source of last resort, for an image that carries none,
+ * where the policy allows it (`sbom.acceptInspectorExport`). The export is unsigned: it is what
+ * Inspector inferred from the image's layers, not what the builder declared. S3 outages throw
+ * StoreError.
+ */
+export interface InspectorSbomSource {
+  exportSbom(subject: ImageSubject): Promise<InspectorSbomExport>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Workflow, notifications
 

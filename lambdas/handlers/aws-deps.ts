@@ -1,6 +1,8 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { Inspector2Client } from '@aws-sdk/client-inspector2';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SignerClient } from '@aws-sdk/client-signer';
@@ -11,6 +13,7 @@ import { SnsNotifier } from '../adapters/notify/sns-notifier.js';
 import { loadPolicyFile } from '../adapters/policy/policy-file.js';
 import { EcrRegistry } from '../adapters/registry/ecr.js';
 import { EcrScanFindingsSource } from '../adapters/scan/ecr-findings.js';
+import { InspectorSbomExporter } from '../adapters/scan/inspector-sbom-export.js';
 import { SecretsManagerLinkSecrets } from '../adapters/secrets/secrets-manager-link-secrets.js';
 import { SecretsManagerSlackBotToken } from '../adapters/secrets/slack-bot-token.js';
 import { SecretsManagerSlackSigningSecret } from '../adapters/secrets/slack-signing-secret.js';
@@ -51,6 +54,40 @@ let cached: Promise<HandlerDeps> | undefined;
 /** The VSA verifier id when VSA_VERIFIER_ID is not set. */
 export const DEFAULT_VSA_VERIFIER_ID = 'https://release-gate.dev/verifier/v1';
 
+/**
+ * How long the VSA's KMS calls may take: the SDK's standard retry (3 attempts, backoff) with a
+ * timeout per request, so an unreachable KMS fails Promote with a SigningError in well under a
+ * minute instead of hanging it until its Lambda timeout (which the ASL would retry as a crash).
+ */
+export const KMS_SIGNING_BOUNDS = {
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+} as const;
+
+/**
+ * Amazon Inspector's SBOM export (`sbom.acceptInspectorExport`): the infra sets
+ * INSPECTOR_SBOM_KMS_KEY_ARN (and grants the calls) only when the policy uses it. Inspector writes
+ * into the evidence bucket, and the export is read back through the document store's bounded read.
+ */
+function inspectorSboms(
+  region: string,
+  s3: S3Client,
+  documents: S3DocumentStore,
+  bucket: string,
+): Pick<GateDeps, 'inspectorSboms'> {
+  const kmsKeyArn = process.env.INSPECTOR_SBOM_KMS_KEY_ARN;
+  if (kmsKeyArn === undefined || kmsKeyArn === '') return {};
+  return {
+    inspectorSboms: new InspectorSbomExporter({
+      inspector: new Inspector2Client({ region }),
+      s3,
+      readObject: (key) => documents.getObject(key),
+      bucket,
+      kmsKeyArn,
+    }),
+  };
+}
+
 /** The KMS key that signs the SLSA VSA on promote (VSA_KEY_ID); without it no VSA is attached. */
 function vsaSigner(region: string): Pick<GateDeps, 'vsa'> {
   const keyId = process.env.VSA_KEY_ID;
@@ -58,7 +95,7 @@ function vsaSigner(region: string): Pick<GateDeps, 'vsa'> {
   const verifierId = process.env.VSA_VERIFIER_ID;
   return {
     vsa: {
-      signer: new KmsVsaSigner({ client: new KMSClient({ region }), keyId }),
+      signer: new KmsVsaSigner({ client: new KMSClient({ region, ...KMS_SIGNING_BOUNDS }), keyId }),
       verifierId: verifierId === undefined || verifierId === '' ? DEFAULT_VSA_VERIFIER_ID : verifierId,
     },
   };
@@ -131,6 +168,8 @@ export function awsDeps(): Promise<HandlerDeps> {
     const ecr = new ECRClient({ region });
     const policy = loadPolicyFile(env('POLICY_FILE'));
     const stateMachineArn = env('STATE_MACHINE_ARN');
+    const bucket = env('BUCKET_NAME');
+    const documents = new S3DocumentStore({ client: clients.s3, bucket });
     const gate: GateDeps = {
       config: {
         stage: env('GATE_STAGE'),
@@ -139,7 +178,7 @@ export function awsDeps(): Promise<HandlerDeps> {
       },
       policy,
       store: new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: env('TABLE_NAME') }),
-      documents: new S3DocumentStore({ client: clients.s3, bucket: env('BUCKET_NAME') }),
+      documents,
       registry: new EcrRegistry({ client: ecr, registryId: env('REGISTRY_ID'), region }),
       scans: new EcrScanFindingsSource({ client: ecr, registryId: env('REGISTRY_ID') }),
       tokens: new SfnTaskTokens({ client: clients.sfn }),
@@ -153,6 +192,7 @@ export function awsDeps(): Promise<HandlerDeps> {
       ...slackPoster(region),
       ...vsaSigner(region),
       ...slackWork(region),
+      ...inspectorSboms(region, clients.s3, documents, bucket),
     };
     return { gate, starter: new SfnExecutionStarter({ client: clients.sfn, stateMachineArn }) };
   });

@@ -337,6 +337,23 @@ describe('State machine: statemachines/release-gate.asl.json', () => {
       expect(matchedErrorNames(machine).length).toBeGreaterThan(0);
     });
 
+    it('retries a SigningError nowhere, and Promote catches it into PromotionFailed', () => {
+      // Prepare
+      const { machine } = readMachine();
+
+      // Act
+      const retried = tasks(machine).filter(({ state }) =>
+        (state.Retry ?? []).some(
+          (r) => r.ErrorEquals.includes(ErrorName.Signing) || r.ErrorEquals.includes('States.ALL'),
+        ),
+      );
+      const caught = machine.States.Promote?.Catch?.find((c) => c.ErrorEquals.includes(ErrorName.Signing));
+
+      // Assess
+      expect(retried.map((t) => t.name)).toEqual([]);
+      expect(caught?.Next).toBe('PromotionFailed');
+    });
+
     it('retries every retryable error on every Task', () => {
       // Prepare
       const { machine } = readMachine();

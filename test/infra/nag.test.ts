@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type App, type Stack, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, type IApplyRule, NagRuleCompliance } from 'cdk-nag';
@@ -99,6 +102,16 @@ function check(gate: ReleaseGateProps, extend: (stack: Stack) => void = () => {}
   };
 }
 
+/** A policy whose rule accepts Inspector SBOM exports (the infra grants them only then). */
+function inspectorPolicyFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'release-gate-policy-')), 'policy.yaml');
+  writeFileSync(
+    file,
+    "apiVersion: release-gate.dev/v1\nkind: Policy\nrules:\n  - repositories: ['**']\n    sbom: { requireSigned: false, acceptInspectorExport: true }\n",
+  );
+  return file;
+}
+
 const GATES: readonly { readonly mode: string; readonly gate: ReleaseGateProps }[] = [
   { mode: 'named repositories', gate: DEFAULT_GATE },
   { mode: 'a repository prefix', gate: { gatedRepositoryPrefix: 'team', approverEmails: ['ops@example.com'] } },
@@ -109,6 +122,10 @@ const GATES: readonly { readonly mode: string; readonly gate: ReleaseGateProps }
       ...DEFAULT_GATE,
       approvalLinkAuthorizer: { issuer: 'https://issuer.example.com', audience: ['approvals-client'] },
     },
+  },
+  {
+    mode: 'a policy that accepts Amazon Inspector SBOM exports',
+    gate: { ...DEFAULT_GATE, policyFile: inspectorPolicyFile() },
   },
 ];
 

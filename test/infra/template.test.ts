@@ -1229,6 +1229,84 @@ describe('Construct: ReleaseGate', () => {
   });
 });
 
+describe('Construct: ReleaseGate with Amazon Inspector SBOM exports (sbom.acceptInspectorExport)', () => {
+  const statementsWithSid = (s: Synthesized, type: string, field: string, sid: string) =>
+    Object.values(s.resources)
+      .filter((r) => r.Type === type)
+      .flatMap((r) =>
+        z
+          .object({ Statement: z.array(z.looseObject({ Sid: z.string().optional() })) })
+          .parse(r.Properties[field])
+          .Statement.filter((st) => st.Sid === sid),
+      );
+  const inspectorGrants = (s: Synthesized) => ({
+    actions: HANDLER_NAMES.filter((name) =>
+      actionsOf(functionStatements(s, name)).some((a) => a.startsWith('inspector2:')),
+    ),
+    env: HANDLER_NAMES.filter((name) => {
+      const fn = s.resources[logicalId(s.stack.gate.functions.get(name).function)];
+      return JSON.stringify(fn?.Properties).includes('INSPECTOR_SBOM_KMS_KEY_ARN');
+    }),
+    bucket: statementsWithSid(s, 'AWS::S3::BucketPolicy', 'PolicyDocument', 'InspectorSbomExportWrite'),
+    key: statementsWithSid(s, 'AWS::KMS::Key', 'KeyPolicy', 'InspectorSbomExportEncrypt'),
+  });
+
+  it('grants nothing of it when no rule accepts the export (the default)', () => {
+    // Act
+    const grants = inspectorGrants(synthesize(DEFAULT_GATE));
+
+    // Assess
+    expect(grants).toEqual({ actions: [], env: [], bucket: [], key: [] });
+  });
+
+  it('lets CollectEvidence export, and Inspector write under inspector-sbom/ with the evidence key, for this account only', () => {
+    // Prepare
+    const policyFile = join(mkdtempSync(join(tmpdir(), 'release-gate-policy-')), 'policy.yaml');
+    writeFileSync(
+      policyFile,
+      "apiVersion: release-gate.dev/v1\nkind: Policy\nrules:\n  - repositories: ['**']\n    sbom: { requireSigned: false, acceptInspectorExport: true }\n",
+    );
+
+    // Act
+    const s = synthesize({ ...DEFAULT_GATE, policyFile });
+    const grants = inspectorGrants(s);
+
+    // Assess
+    expect(grants.actions).toEqual(['collect-evidence']);
+    expect(grants.env).toEqual(['collect-evidence']);
+    expect(resourcesFor(functionStatements(s, 'collect-evidence'), 'inspector2:CreateSbomExport')).toEqual(['*']);
+    expect(actionsOf(functionStatements(s, 'collect-evidence')).filter((a) => a.startsWith('inspector2:'))).toEqual([
+      'inspector2:CreateSbomExport',
+      'inspector2:GetSbomExport',
+    ]);
+    const ownReports = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': expect.anything() },
+    };
+    expect(grants.bucket).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'inspector2.amazonaws.com' },
+        Action: ['s3:AbortMultipartUpload', 's3:PutObject', 's3:PutObjectAcl'],
+        Condition: ownReports,
+      }),
+    ]);
+    expect(render(grants.bucket[0]?.Resource)).toMatch(/\/inspector-sbom\/\*$/);
+    const arnLike = z.object({ ArnLike: z.object({ 'aws:SourceArn': z.unknown() }) });
+    expect(render(arnLike.parse(grants.bucket[0]?.Condition).ArnLike['aws:SourceArn'])).toBe(
+      stackArn('inspector2', 'report/*'),
+    );
+    expect(grants.key).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'inspector2.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Condition: ownReports,
+      }),
+    ]);
+  });
+});
+
 describe('Construct: GateFunction', () => {
   describe('when bundled with esbuild', () => {
     it('produces an ESM bundle with the policy file next to it', () => {

@@ -68,6 +68,10 @@ export interface LocalWorldOptions {
    * @default false - the fixture advisories, fixed at start
    */
   readonly watchAdvisories?: boolean;
+  /** @default - the embedded stack's file key */
+  readonly vsaSigner?: LocalGateOptions['vsaSigner'];
+  /** @default - none (the embedded stack has no Amazon Inspector) */
+  readonly inspectorSboms?: LocalGateOptions['inspectorSboms'];
 }
 
 /** Starts the embedded stack on the demo policy of fresh fixture keys, in a temporary directory. */
@@ -86,6 +90,8 @@ export async function startLocalWorld(opts: LocalWorldOptions = {}): Promise<Loc
     ...(opts.maxTaskSeconds === undefined ? {} : { maxTaskSeconds: opts.maxTaskSeconds }),
     ...(opts.decoratePorts === undefined ? {} : { decoratePorts: opts.decoratePorts }),
     ...(opts.slackChannels === undefined ? {} : { slackChannels: opts.slackChannels }),
+    ...(opts.vsaSigner === undefined ? {} : { vsaSigner: opts.vsaSigner }),
+    ...(opts.inspectorSboms === undefined ? {} : { inspectorSboms: opts.inspectorSboms }),
     workDir: dir,
   });
   const world = { dir, keys, registry, gate, deps: gate.deps, getDeps: async () => gate.deps };

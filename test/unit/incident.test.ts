@@ -1,21 +1,52 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { BuiltManifest } from '../../cli/fixtures/image.js';
 import { InvalidInputError, NotFoundError, UntrustedError } from '../../lambdas/domain/errors.js';
 import { releaseFromQuarantine } from '../../lambdas/domain/incident/release.js';
 import { revokeRelease } from '../../lambdas/domain/incident/revoke.js';
 import { rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
 import { rollbackCandidates } from '../../lambdas/domain/incident/track.js';
 import type { Digest } from '../../lambdas/domain/types.js';
-import { handlerWorld, promoteInOrder, recordEvaluatedRelease } from '../support/handler-world.js';
+import { handlerWorld, recordEvaluatedRelease, WORLD_NOW } from '../support/handler-world.js';
+import { oneFileImage, pushManifest } from '../support/images.js';
 import { newDigest } from '../support/store-records.js';
 
 const REPO = 'team/app';
 const OPS = { kind: 'cli-local', subject: 'carol@example.com' } as const;
 const BOB = { kind: 'cli-local', subject: 'bob@example.com' } as const;
 
-/** A world whose track holds `digests` promoted in this order (the last one live), none with evidence. */
+const PROD = `prod/${REPO}`;
+const images = new Map<Digest, BuiltManifest>();
+
+/** The digest of a new image, which `promoted` pushes to production. */
+function newImage(): Digest {
+  const root = oneFileImage(randomUUID()).root;
+  images.set(root.digest, root);
+  return root.digest;
+}
+
+/**
+ * A world whose track holds `digests` promoted in this order (the last one live), none with
+ * evidence. Images made by `newImage` are pushed to production and the channel tag follows them,
+ * as Promote does.
+ */
 async function promoted(...digests: Digest[]) {
   const w = handlerWorld();
-  await promoteInOrder(w, REPO, digests);
+  for (const [i, digest] of digests.entries()) {
+    await recordEvaluatedRelease(w, REPO, digest);
+    const image = images.get(digest);
+    if (image !== undefined) {
+      await pushManifest(w.deps.gate.registry, PROD, image, `v${i}`);
+      await w.deps.gate.registry.moveTag(PROD, 'live', digest);
+    }
+    await w.store.appendPromotion({
+      repository: REPO,
+      digest,
+      promotedAt: new Date(WORLD_NOW.getTime() + i * 60_000).toISOString(),
+      targetRepository: PROD,
+      tag: `v${i}`,
+    });
+  }
   return w;
 }
 
@@ -76,7 +107,7 @@ describe('Function: rollbackRelease', () => {
   describe('when the target has no stored evidence', () => {
     it('refuses and names it, and moves nothing', async () => {
       // Prepare
-      const [a, b] = [newDigest(), newDigest()];
+      const [a, b] = [newImage(), newImage()];
       const w = await promoted(a, b);
 
       // Act
@@ -129,6 +160,89 @@ describe('Function: rollbackRelease', () => {
       // Assess
       await expect(act).rejects.toThrow(InvalidInputError);
       await expect(act).rejects.toThrow(message);
+    });
+  });
+});
+
+describe("when production's channel tag was moved by hand", () => {
+  /** Two releases promoted by the track; then someone points `live` at the first one in the registry. */
+  async function movedByHand() {
+    const [a, b] = [newImage(), newImage()];
+    const w = await promoted(a, b);
+    await w.deps.gate.registry.moveTag(PROD, 'live', a);
+    return { w, a, b };
+  }
+  const bothDigests = (tagged: Digest, tracked: Digest) =>
+    `the channel tag ${PROD}:live names ${tagged}, but the promotion track says ${tracked} is live: the tag was moved outside the gate`;
+
+  describe('Function: rollbackRelease', () => {
+    it('refuses, naming the digest the tag names and the one the track says is live', async () => {
+      // Prepare
+      const { w, a, b } = await movedByHand();
+      const c = newImage();
+      await recordEvaluatedRelease(w, REPO, c);
+
+      // Act
+      const out = await rollbackRelease(w.deps.gate, { repository: REPO, operator: OPS });
+
+      // Assess
+      expect(out).toMatchObject({ outcome: 'REFUSED', digest: a, liveTag: { digest: a } });
+      expect(out.reasons[0]).toBe(bothDigests(a, b));
+      expect((await w.deps.gate.registry.getManifest(PROD, 'live')).digest).toBe(a);
+      expect(await w.store.listPromotions(REPO)).toHaveLength(2);
+      expect(w.outcomes.events).toEqual([]);
+    });
+
+    it("refuses when production has no channel tag, naming the track's digest", async () => {
+      // Prepare: a track whose images were never tagged `live` in the registry.
+      const [a, b] = [newDigest(), newDigest()];
+      const w = await promoted(a, b);
+
+      // Act
+      const out = await rollbackRelease(w.deps.gate, { repository: REPO, operator: OPS });
+
+      // Assess
+      expect(out).toMatchObject({ outcome: 'REFUSED', liveTag: { digest: null } });
+      expect(out.reasons[0]).toBe(
+        `the channel tag ${PROD}:live is missing from the registry, but the promotion track says ${b} is live: the tag was removed outside the gate`,
+      );
+    });
+
+    it('rolls back with a break-glass, and records and announces the mismatch', async () => {
+      // Prepare
+      const { w, a, b } = await movedByHand();
+
+      // Act
+      const out = await rollbackRelease(w.deps.gate, {
+        repository: REPO,
+        operator: OPS,
+        breakGlass: { reason: 'tag moved during the outage', approver: BOB },
+      });
+
+      // Assess
+      expect(out).toMatchObject({ outcome: 'ROLLED_BACK', digest: a, from: b, liveTag: { digest: a } });
+      expect(out.outcome === 'ROLLED_BACK' && out.breakGlass?.overridden).toContain(bothDigests(a, b));
+      const entry = (await w.store.listPromotions(REPO)).find((e) => e.kind === 'rollback');
+      expect(entry?.breakGlass?.overridden).toContain(bothDigests(a, b));
+      const rolledBack = w.outcomes.events.find((e) => e.type === 'Release Rolled Back');
+      expect(rolledBack?.detail).toMatchObject({ from: b, digest: a, channelTagWas: a, breakGlass: true });
+    });
+  });
+
+  describe('Function: revokeRelease', () => {
+    it('names the mismatch next to the rollback target, and counts the tagged release as live', async () => {
+      // Prepare
+      const { w, a, b } = await movedByHand();
+
+      // Act
+      const out = await revokeRelease(w.deps.gate, { repository: REPO, digest: a, reason: 'CVE', by: OPS });
+
+      // Assess
+      expect(out).toMatchObject({ liveNow: true, liveTag: { digest: a, mismatch: bothDigests(a, b) } });
+      expect(w.outcomes.events.find((e) => e.type === 'Release Revoked')?.detail).toMatchObject({
+        liveNow: true,
+        liveTagMismatch: bothDigests(a, b),
+      });
     });
   });
 });

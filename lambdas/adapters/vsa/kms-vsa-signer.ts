@@ -13,7 +13,7 @@ import {
   SignCommand,
   type SignCommandOutput,
 } from '@aws-sdk/client-kms';
-import { ConfigError, VerificationError } from '../../domain/errors.js';
+import { ConfigError, describeError, SigningError, VerificationError } from '../../domain/errors.js';
 import type { VsaSigner } from '../../domain/ports.js';
 
 /** The two calls this adapter makes; a `KMSClient` satisfies it, tests pass a stub. */
@@ -40,14 +40,18 @@ export class KmsVsaSigner implements VsaSigner {
   }
 
   public async sign(message: Uint8Array): Promise<Uint8Array> {
-    const out = await this.client.send(
-      new SignCommand({
-        KeyId: this.keyId,
-        Message: createHash('sha256').update(message).digest(),
-        MessageType: 'DIGEST',
-        SigningAlgorithm: 'ECDSA_SHA_256',
-      }),
-    );
+    const out = await this.client
+      .send(
+        new SignCommand({
+          KeyId: this.keyId,
+          Message: createHash('sha256').update(message).digest(),
+          MessageType: 'DIGEST',
+          SigningAlgorithm: 'ECDSA_SHA_256',
+        }),
+      )
+      .catch((err: unknown) => {
+        throw kmsFailure('Sign', this.keyId, err);
+      });
     if (out.Signature === undefined || out.Signature.length === 0) {
       throw new VerificationError(`KMS Sign with ${this.keyId} returned no signature`);
     }
@@ -66,7 +70,9 @@ export class KmsVsaSigner implements VsaSigner {
   }
 
   private async fetchPublicKey(): Promise<string> {
-    const out = await this.client.send(new GetPublicKeyCommand({ KeyId: this.keyId }));
+    const out = await this.client.send(new GetPublicKeyCommand({ KeyId: this.keyId })).catch((err: unknown) => {
+      throw kmsFailure('GetPublicKey', this.keyId, err);
+    });
     if (out.PublicKey === undefined) throw new ConfigError(`KMS GetPublicKey of ${this.keyId} returned no key`);
     if (out.KeySpec !== 'ECC_NIST_P256' || out.KeyUsage !== 'SIGN_VERIFY') {
       throw new ConfigError(
@@ -77,4 +83,24 @@ export class KmsVsaSigner implements VsaSigner {
       .export({ type: 'spki', format: 'pem' })
       .toString();
   }
+}
+
+/**
+ * A KMS call that failed after the SDK's own retries (`$metadata.attempts`), or that KMS refused
+ * (a disabled key, no permission): one `SigningError`, which the workflow does not retry.
+ */
+function kmsFailure(operation: string, keyId: string, err: unknown): SigningError {
+  const attempts = attemptsOf(err);
+  const name = err instanceof Error ? err.name : 'Error';
+  return new SigningError(
+    `KMS ${operation} with ${keyId} failed${attempts === undefined ? '' : ` after ${attempts} attempts`} (${name}): ${describeError(err)}`,
+    { cause: err },
+  );
+}
+
+function attemptsOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null || !('$metadata' in err)) return undefined;
+  const meta: unknown = err.$metadata;
+  if (typeof meta !== 'object' || meta === null || !('attempts' in meta)) return undefined;
+  return typeof meta.attempts === 'number' ? meta.attempts : undefined;
 }

@@ -1,6 +1,6 @@
 import type { RevocationChecker } from '../notation/revocation.js';
 import type { RepositoryPolicy } from '../policy/schema.js';
-import type { DocumentStore, RegistryReader, ReleaseStore, ScanFindingsSource } from '../ports.js';
+import type { DocumentStore, InspectorSbomSource, RegistryReader, ReleaseStore, ScanFindingsSource } from '../ports.js';
 import type { TrustedRootDoc } from '../sigstore/trusted-root.js';
 import type { Digest, ImageSubject } from '../types.js';
 
@@ -26,4 +26,9 @@ export interface CollectContext {
   readonly trustedRoots?: ReadonlyMap<string, TrustedRootDoc>;
   /** Revocation of Notation/AWS Signer signatures; without it those signatures fail closed. */
   readonly revocation?: RevocationChecker;
+  /**
+   * Amazon Inspector's SBOM export (`sbom.acceptInspectorExport`).
+   * @default - none: an image without an SBOM has none (as in the embedded stack)
+   */
+  readonly inspectorSboms?: InspectorSbomSource;
 }

@@ -16,6 +16,13 @@ export const SbomPolicySchema = z
      * @default false
      */
     acceptBuildkit: z.boolean().default(false),
+    /**
+     * When the image carries no SBOM at all (no attestation, referrer or cosign tag, and none that
+     * failed to read), ask Amazon Inspector for one (`CreateSbomExport`, CycloneDX 1.4). The export
+     * is unsigned, so it counts only with `requireSigned: false`; under `requireSigned` it never
+     * does, and the reason says so. @default false
+     */
+    acceptInspectorExport: z.boolean().default(false),
   })
-  .default({ requireSigned: true, acceptBuildkit: false });
+  .default({ requireSigned: true, acceptBuildkit: false, acceptInspectorExport: false });
 export type SbomPolicy = z.infer<typeof SbomPolicySchema>;

@@ -15,6 +15,8 @@
  * is true), and any two SBOMs of the image that list different components block: unsigned evidence
  * may add a reason to block, never a reason to pass.
  */
+
+import { z } from 'zod';
 import {
   acceptBuildkitAttestations,
   type BuildkitAttestation,
@@ -22,7 +24,7 @@ import {
   findBuildkitAttestations,
 } from '../attest/buildkit.js';
 import { parseJsonDocument, safeParseJsonDocument } from '../document.js';
-import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
+import { describeError, GateError, InvalidInputError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { type Descriptor, digestToTag, type ImageManifest, ImageManifestSchema, MediaTypes } from '../oci.js';
 import type { StoredEvidence } from '../ports.js';
@@ -44,7 +46,7 @@ import { gatherSignedStatements } from './signed-statements.js';
 /** Name of the normalised SBOM document in the sbom evidence record. */
 export const COMPONENTS_DOCUMENT = 'components.json';
 
-export const SBOM_SOURCES = ['referrer', 'cosign-tag', 'attestation'] as const;
+export const SBOM_SOURCES = ['referrer', 'cosign-tag', 'attestation', 'inspector-export'] as const;
 export type SbomSource = (typeof SBOM_SOURCES)[number];
 
 const SBOM_PREDICATE_TYPES = [PredicateTypes.cyclonedx, PredicateTypes.spdx] as const;
@@ -100,6 +102,15 @@ export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitS
   const found = signed[0] ?? (requireSigned ? undefined : unsigned[0]);
 
   if (found === undefined) {
+    // Nothing attached at all, and nothing that failed to read: the one case Inspector may answer.
+    if (ctx.policy.sbom.acceptInspectorExport && signed.length + unsigned.length + rejected.length === 0) {
+      if (requireSigned) {
+        return evidenceResult('sbom', 'MISSING', [
+          `no signed SBOM attestation found for ${repository}@${digest} (policy sbom.requireSigned); an Amazon Inspector SBOM export is unsigned, so sbom.acceptInspectorExport does not satisfy sbom.requireSigned`,
+        ]);
+      }
+      return fromInspectorExport(ctx);
+    }
     if (requireSigned && unsigned.length > 0) {
       return evidenceResult('sbom', 'MISSING', [
         `no signed SBOM attestation found for ${repository}@${digest}; ${unsigned.length} unsigned SBOM(s) (${unsigned.map((u) => u.location).join(', ')}) do not count under the policy's sbom.requireSigned`,
@@ -157,6 +168,93 @@ export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitS
     },
     [
       found.raw,
+      {
+        name: COMPONENTS_DOCUMENT,
+        mediaType: 'application/json',
+        bytes: new TextEncoder().encode(JSON.stringify(sbom)),
+      },
+    ],
+  );
+}
+
+/**
+ * Amazon Inspector's metadata of an exported image (sbom-export.html: `metadata.properties` with
+ * `imageId`, the image digest). The export must be about this digest: a filter that matched another
+ * image, or an object someone else wrote under the prefix, is not this image's inventory.
+ */
+const InspectorExportMetadataSchema = z.object({
+  metadata: z.object({
+    properties: z.array(z.object({ name: z.string(), value: z.string() })).default([]),
+  }),
+});
+
+/**
+ * The image's SBOM from an Amazon Inspector SBOM export (`sbom.acceptInspectorExport`, with
+ * `sbom.requireSigned: false`), parsed by the same parser as an attached SBOM. Evidence records
+ * the provenance (`source: inspector-export`, `signed: false`). No export, no object, two objects,
+ * or one about another digest is no SBOM (MISSING) or a FAIL, never a pass.
+ */
+async function fromInspectorExport(ctx: CollectContext): Promise<EvidenceResult> {
+  const { repository, digest } = ctx.subject;
+  const none = `no SBOM found for ${repository}@${digest} (referrers, cosign .sbom tag, attestations)`;
+  const answer =
+    ctx.inspectorSboms === undefined
+      ? { status: 'UNAVAILABLE' as const, reason: 'Amazon Inspector is not available here' }
+      : await ctx.inspectorSboms.exportSbom(ctx.subject);
+  if (answer.status === 'UNAVAILABLE') {
+    return evidenceResult('sbom', 'MISSING', [`${none}, and no Amazon Inspector SBOM export: ${answer.reason}`]);
+  }
+  const exportName = `Amazon Inspector SBOM export ${answer.reportId}`;
+  const [object, ...more] = answer.objects;
+  if (object === undefined) {
+    return evidenceResult('sbom', 'MISSING', [`${none}, and the ${exportName} wrote no SBOM for it`]);
+  }
+  if (more.length > 0) {
+    return evidenceResult('sbom', 'FAIL', [
+      `the ${exportName} wrote ${answer.objects.length} SBOMs for one image (${answer.objects.map((o) => o.location).join(', ')}); it must write exactly one`,
+    ]);
+  }
+  const location = `${exportName} (${object.location})`;
+  let parsed: ParsedSbom;
+  let bytes: Uint8Array;
+  try {
+    bytes = await object.read();
+    parsed = parseSbomWithNotes(bytes, MediaTypes.cyclonedxJson);
+    const imageIds = parseJsonDocument(bytes, InspectorExportMetadataSchema, {
+      what: location,
+      maxBytes: Limits.sbomBytes,
+    }).metadata.properties.filter((p) => p.name === 'imageId');
+    if (imageIds.length !== 1 || imageIds[0]?.value !== digest) {
+      throw new InvalidInputError(
+        `its metadata names image ${imageIds.map((p) => p.value).join(', ') || '(none)'}, not ${digest}`,
+      );
+    }
+  } catch (err) {
+    if (!isContentError(err)) throw err;
+    return evidenceResult('sbom', 'FAIL', [`${location}: ${describeError(err)}`]);
+  }
+  const { sbom, notes } = parsed;
+  const applicationComponents = sbom.components.filter((c) => c.scope === 'application').length;
+  return evidenceResult(
+    'sbom',
+    'PASS',
+    [
+      `${sbom.format} ${sbom.specVersion} SBOM from the ${location}: ${sbom.components.length} components (${applicationComponents} application); unsigned, counted because the image carries no SBOM and the policy sets sbom.acceptInspectorExport (sbom.requireSigned: false)`,
+      ...notes,
+    ],
+    {
+      format: sbom.format,
+      specVersion: sbom.specVersion,
+      componentCount: sbom.components.length,
+      applicationComponents,
+      source: 'inspector-export',
+      signed: false,
+      location,
+      inspectorReportId: answer.reportId,
+      ...(sbom.lockfileDigest !== undefined && { lockfileDigest: sbom.lockfileDigest }),
+    },
+    [
+      { name: 'sbom.inspector.cdx.json', mediaType: MediaTypes.cyclonedxJson, bytes },
       {
         name: COMPONENTS_DOCUMENT,
         mediaType: 'application/json',

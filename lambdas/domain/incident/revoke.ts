@@ -4,16 +4,21 @@
  * production by itself: it names the rollback target, and `rollback` moves the channel tag.
  */
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import type { Clock, Notifier, OutcomeEmitter, ReleaseStore, RevocationRecord } from '../ports.js';
+import type { LoadedPolicy } from '../policy/load.js';
+import { policyFor } from '../policy/load.js';
+import type { Clock, Notifier, OutcomeEmitter, RegistryReader, ReleaseStore, RevocationRecord } from '../ports.js';
 import type { Digest } from '../types.js';
 import { type ApprovalIdentity, IDENTITY_NOTE } from '../workflow/decide-approval.js';
-import { type RollbackCandidates, rollbackCandidates } from './track.js';
+import { type LiveTag, type RollbackCandidates, readLiveTag, rollbackCandidates } from './track.js';
 
 export interface RevokeDeps {
   readonly store: Pick<ReleaseStore, 'getRelease' | 'revokeRelease' | 'getRevocation' | 'listPromotions'>;
   readonly notifier: Notifier;
   readonly outcomes: OutcomeEmitter;
   readonly clock: Clock;
+  /** Production's channel tag is read from it, to check the track's live release. */
+  readonly registry: Pick<RegistryReader, 'getManifest'>;
+  readonly policy: Pick<LoadedPolicy, 'document'>;
 }
 
 export interface RevokeRequest {
@@ -32,6 +37,12 @@ export interface RevokeOutcome {
   readonly liveNow: boolean;
   /** What `rollback` would pick now (live, and target), with this release counted as revoked. */
   readonly rollback: RollbackCandidates;
+  /**
+   * Production's channel tag as the registry has it (absent when nothing was promoted). With a
+   * `mismatch`, the track's live release is not what the tag serves, and rollback will refuse
+   * (unless a break-glass) until it is looked at.
+   */
+  readonly liveTag?: LiveTag;
 }
 
 /**
@@ -54,7 +65,16 @@ export async function revokeRelease(deps: RevokeDeps, req: RevokeRequest): Promi
     reason,
   });
   const rollback = await rollbackCandidates(deps.store, req.repository, req.digest);
-  const liveNow = rollback.live?.digest === req.digest;
+  const liveTag =
+    rollback.live === null
+      ? undefined
+      : await readLiveTag(
+          deps.registry,
+          rollback.live,
+          policyFor(deps.policy.document, req.repository).promotion.channelTag,
+        );
+  // Live by the track, or served by the channel tag (moved there by hand).
+  const liveNow = rollback.live?.digest === req.digest || liveTag?.digest === req.digest;
   // Announced again by a repeat, with the first record's detail: the events are at-least-once
   // (consumers deduplicate on type, repository and digest), so a revoke that stopped between
   // the write and the announcement is finished by running it again.
@@ -67,9 +87,10 @@ export async function revokeRelease(deps: RevokeDeps, req: RevokeRequest): Promi
       reason: record.reason,
       liveNow,
       ...(rollback.target === null ? {} : { rollbackTarget: rollback.target.digest }),
+      ...(liveTag?.mismatch === undefined ? {} : { liveTagMismatch: liveTag.mismatch }),
     };
     await deps.outcomes.emit('Release Revoked', detail);
     await deps.notifier.publish(`Revoked: ${record.repository}@${record.digest.slice(0, 19)}`, detail);
   }
-  return { record, created, liveNow, rollback };
+  return { record, created, liveNow, rollback, ...(liveTag === undefined ? {} : { liveTag }) };
 }

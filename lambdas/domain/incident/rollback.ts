@@ -24,7 +24,7 @@ import {
   checkBreakGlassInput,
 } from './break-glass.js';
 import { type Reverification, type ReverifyDeps, reverify } from './reverify.js';
-import { rollbackCandidates } from './track.js';
+import { type LiveTag, readLiveTag, rollbackCandidates } from './track.js';
 
 export type RollbackDeps = ReverifyDeps & { readonly notifier: Notifier; readonly outcomes: OutcomeEmitter };
 
@@ -48,6 +48,8 @@ export type RollbackOutcome =
       readonly digest: Digest | null;
       readonly reasons: readonly string[];
       readonly reverification?: Reverification;
+      /** Production's channel tag as the registry has it (absent when nothing was ever promoted). */
+      readonly liveTag?: LiveTag;
     }
   | {
       readonly outcome: 'ROLLED_BACK';
@@ -61,6 +63,8 @@ export type RollbackOutcome =
       readonly reverification: Reverification;
       /** The refusal reasons a break-glass overrode; empty for a clean rollback. */
       readonly reasons: readonly string[];
+      /** Production's channel tag as the registry had it before the rollback moved it. */
+      readonly liveTag: LiveTag;
       /** Set when refusal reasons were overridden. */
       readonly breakGlass?: BreakGlass;
     };
@@ -77,16 +81,23 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
     throw new InvalidInputError('operator: the identity is required (1–200 characters)');
   }
   const breakGlass = checkBreakGlassInput(req.breakGlass);
+  let liveTag: LiveTag | undefined;
   const refuse = (digest: Digest | null, reasons: string[], reverification?: Reverification): RollbackOutcome => ({
     outcome: 'REFUSED',
     repository: req.repository,
     digest,
     reasons,
     ...(reverification === undefined ? {} : { reverification }),
+    ...(liveTag === undefined ? {} : { liveTag }),
   });
 
   const { live, target: picked } = await rollbackCandidates(deps.store, req.repository);
   if (live === null) return refuse(null, [`nothing of ${req.repository} was ever promoted: there is no production`]);
+  const policy = policyFor(deps.policy.document, req.repository);
+  // "What is live" is the track and the registry's channel tag together: a tag moved by hand means
+  // neither `from` nor the default target can be trusted, so the rollback is refused (a break-glass
+  // overrides it, and the mismatch is recorded with it).
+  liveTag = await readLiveTag(deps.registry, live, policy.promotion.channelTag);
   const digest = req.to ?? picked?.digest;
   if (digest === undefined) {
     return refuse(null, [`no earlier promoted, non-revoked release of ${req.repository} to roll back to`]);
@@ -101,12 +112,11 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
   }
   const release = await deps.store.getRelease(req.repository, digest);
   if (release === null) throw new NotFoundError(`no release record for ${req.repository}@${digest}`);
-  const policy = policyFor(deps.policy.document, req.repository);
   if (breakGlass !== undefined) {
     checkBreakGlassApprover(policy, release.stage, req.repository, operator, breakGlass, 'rollback');
   }
 
-  const reasons: string[] = [];
+  const reasons: string[] = liveTag.mismatch === undefined ? [] : [liveTag.mismatch];
   const revocation = await deps.store.getRevocation(req.repository, digest);
   if (revocation !== null) {
     reasons.push(`revoked at ${revocation.revokedAt} by ${revocation.revokedBy}: ${revocation.reason}`);
@@ -121,7 +131,7 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
   }
 
   const targetRepository = live.targetRepository;
-  const channelTag = policy.promotion.channelTag;
+  const channelTag = liveTag.channelTag;
   try {
     await deps.registry.moveTag(targetRepository, channelTag, digest);
   } catch (err) {
@@ -153,6 +163,7 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
     image: `${targetRepository}@${digest}`,
     by: entry.by,
     breakGlass: glass !== undefined,
+    ...(liveTag.mismatch === undefined ? {} : { channelTagWas: liveTag.digest }),
   };
   await deps.outcomes.emit('Release Rolled Back', detail);
   await deps.notifier.publish(`Rolled back: ${targetRepository} to ${digest.slice(0, 19)}`, detail);
@@ -169,6 +180,7 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
     entry,
     reverification,
     reasons,
+    liveTag,
     ...(glass === undefined ? {} : { breakGlass: glass }),
   };
 }

@@ -2,9 +2,10 @@
  * Reading the promotion track for incidents: what is live in production now, and which earlier
  * release a rollback would go back to.
  */
+import { NotFoundError } from '../errors.js';
 import { policyFor, targetRepositoryFor } from '../policy/load.js';
 import type { PolicyDocument, RepositoryPolicy } from '../policy/schema.js';
-import type { PromotionEntry, ReleaseStore } from '../ports.js';
+import type { PromotionEntry, RegistryReader, ReleaseStore } from '../ports.js';
 import type { Digest } from '../types.js';
 
 export type TrackReader = Pick<ReleaseStore, 'listPromotions' | 'getRevocation'>;
@@ -39,6 +40,42 @@ export async function rollbackCandidates(
     return { live, target: entry };
   }
   return { live, target: null };
+}
+
+/** What production's channel tag names in the registry, next to what the track says is live. */
+export interface LiveTag {
+  readonly channelTag: string;
+  /** The digest the tag names in `live.targetRepository` now, or null when the tag is absent. */
+  readonly digest: Digest | null;
+  /** Why the tag and the track disagree (naming both digests), or undefined when they agree. */
+  readonly mismatch?: string;
+}
+
+/**
+ * Reads the channel tag of `live.targetRepository` from the registry. The track is what the gate
+ * did; the tag is what deploy systems pull. Anyone with push rights to production can move (or
+ * delete) the mutable tag by hand, and then "what is live" according to the track is not what is
+ * served: a rollback or a revoke that trusted the track alone would name the wrong release.
+ */
+export async function readLiveTag(
+  registry: Pick<RegistryReader, 'getManifest'>,
+  live: PromotionEntry,
+  channelTag: string,
+): Promise<LiveTag> {
+  let digest: Digest | null;
+  try {
+    digest = (await registry.getManifest(live.targetRepository, channelTag)).digest;
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    digest = null;
+  }
+  if (digest === live.digest) return { channelTag, digest };
+  const where = `${live.targetRepository}:${channelTag}`;
+  const mismatch =
+    digest === null
+      ? `the channel tag ${where} is missing from the registry, but the promotion track says ${live.digest} is live: the tag was removed outside the gate`
+      : `the channel tag ${where} names ${digest}, but the promotion track says ${live.digest} is live: the tag was moved outside the gate`;
+  return { channelTag, digest, mismatch };
 }
 
 /**

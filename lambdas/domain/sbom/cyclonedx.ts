@@ -73,7 +73,9 @@ export const CycloneDxDocumentSchema = z.looseObject({
   specVersion: z.enum(CYCLONEDX_SPEC_VERSIONS),
   metadata: z
     .looseObject({
-      component: CdxComponentSchema.optional(),
+      // Amazon Inspector's SBOM exports write `"component": null` (Inspector user guide,
+      // "Exporting SBOMs"); a null subject names none, as an absent one does.
+      component: CdxComponentSchema.nullish(),
       properties: z.array(PropertySchema).optional(),
     })
     .optional(),

@@ -27,7 +27,7 @@ function scanWaitOutcome(scanWait: unknown): { error?: string; cause?: string } 
 
 /** What collecting needs: no tokens, notifier or outcomes (the preflight has none). */
 export type CollectDeps = Pick<GateDeps, 'registry' | 'policy' | 'store' | 'documents' | 'scans' | 'clock'> &
-  Partial<Pick<GateDeps, 'revocation'>>;
+  Partial<Pick<GateDeps, 'revocation' | 'inspectorSboms'>>;
 
 /** Build the collector context for one release. */
 export function collectContext(deps: CollectDeps, req: Pick<CollectRequest, 'repository' | 'digest'>): CollectContext {
@@ -45,6 +45,7 @@ export function collectContext(deps: CollectDeps, req: Pick<CollectRequest, 'rep
     scans: deps.scans,
     trustedRoots: deps.policy.trustedRoots,
     ...(deps.revocation === undefined ? {} : { revocation: deps.revocation }),
+    ...(deps.inspectorSboms === undefined ? {} : { inspectorSboms: deps.inspectorSboms }),
   };
 }
 

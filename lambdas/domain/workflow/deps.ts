@@ -5,6 +5,7 @@ import type {
   ApprovalMailer,
   Clock,
   DocumentStore,
+  InspectorSbomSource,
   LinkSecrets,
   Notifier,
   OutcomeEmitter,
@@ -40,6 +41,11 @@ export interface GateDeps {
   readonly outcomes: OutcomeEmitter;
   readonly clock: Clock;
   /** Revocation checks for Notation signatures (AWS Signer's GetRevocationStatus on AWS). */
+  /**
+   * Amazon Inspector's SBOM export, for an image without an SBOM where the policy allows it.
+   * @default - none: such an image has no SBOM (the embedded stack has no Inspector)
+   */
+  readonly inspectorSboms?: InspectorSbomSource;
   readonly revocation?: RevocationChecker;
   /**
    * Per-approver signed links, mailed to each approver of the policy.

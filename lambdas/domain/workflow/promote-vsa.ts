@@ -13,25 +13,31 @@ function verifiedLevels(provenanceStatus: string | undefined): string[] {
   return [provenanceStatus === 'PASS' ? 'SLSA_BUILD_LEVEL_2' : 'SLSA_BUILD_LEVEL_0'];
 }
 
+/** A VSA signed for a release, not yet attached: `attach` puts it into production. */
+export interface SignedVsa {
+  /** Attaches the VSA unless one this gate signed already covers the digest. Returns the referrer digest. */
+  attach(): Promise<string>;
+}
+
 /**
- * Attaches the VSA unless one signed by this gate's key already covers the digest in
+ * Builds and signs the release's VSA. Promote calls it before it changes production: a signing key
+ * that fails (KMS down past the SDK's retries, a disabled key) then fails the step with production
+ * untouched, rather than leaving an image promoted without its VSA.
+ *
+ * `attach` skips the envelope when a VSA signed by this gate's key already covers the digest in
  * `targetRepository` (a retried Promote: ECDSA signatures differ per call, so the check is what
  * keeps it to one). A VSA-looking referrer that does not verify with the key (say, one an
  * attacker attached to the source image and the decision listed) is not ours and does not count.
- * Returns the referrer digest.
  */
-export async function ensureVsa(
+export async function signReleaseVsa(
   deps: GateDeps,
   release: ReleaseRecord,
   decision: DecisionRecord,
   targetRepository: string,
-): Promise<string | undefined> {
+): Promise<SignedVsa | undefined> {
   if (deps.vsa === undefined) return undefined;
   const { signer, verifierId } = deps.vsa;
   const keys = [{ id: signer.keyId, publicKey: await signer.publicKeyPem() }];
-  const existing = await findVerifiedVsa(deps.registry, targetRepository, release.digest, keys);
-  if (existing.verified !== undefined) return existing.verified.referrer;
-
   const evidence = await deps.store.listEvidence(release.repository, release.digest);
   const approvalEvidence = evidence.find((e) => e.kind === 'approval');
   const approvalId = approvalEvidence?.facts.approvalId;
@@ -61,11 +67,17 @@ export async function ensureVsa(
     approvers,
   });
   const envelope = await signVsa(signer, statement);
-  const subject = await deps.registry.getManifest(targetRepository, release.digest);
-  return attachVsa(
-    deps.registry,
-    targetRepository,
-    { mediaType: subject.mediaType, digest: subject.digest, size: subject.bytes.length },
-    envelope,
-  );
+  return {
+    attach: async () => {
+      const existing = await findVerifiedVsa(deps.registry, targetRepository, release.digest, keys);
+      if (existing.verified !== undefined) return existing.verified.referrer;
+      const subject = await deps.registry.getManifest(targetRepository, release.digest);
+      return attachVsa(
+        deps.registry,
+        targetRepository,
+        { mediaType: subject.mediaType, digest: subject.digest, size: subject.bytes.length },
+        envelope,
+      );
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { auditSuperseded } from './approval-audit.js';
 import type { GateDeps } from './deps.js';
 import { evidenceSetDigest } from './evidence-set.js';
 import type { ReleaseRef } from './inputs.js';
-import { ensureVsa } from './promote-vsa.js';
+import { signReleaseVsa } from './promote-vsa.js';
 import { updateSupersededMessage } from './slack-approval.js';
 
 /**
@@ -68,6 +68,9 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
     }
   }
 
+  // Signed before production changes: a signing key that fails (SigningError, which the ASL does
+  // not retry) leaves production as it was, so PromotionFailed's "production was not changed" holds.
+  const vsa = await signReleaseVsa(deps, release, decision, targetRepository);
   await copyImage({
     source: deps.registry,
     target: deps.registry,
@@ -95,8 +98,8 @@ export async function promoteRelease(deps: GateDeps, req: ReleaseRef) {
       }
     }
   }
-  // Before the promotion is recorded: a retry after a crash here attaches it then (ensureVsa is idempotent).
-  await ensureVsa(deps, release, decision, targetRepository);
+  // Before the promotion is recorded: a retry after a crash here attaches it then (attach is idempotent).
+  await vsa?.attach();
   // The live pointer follows the promotion; rollback moves it back (incident/rollback.ts).
   await deps.registry.moveTag(targetRepository, policy.promotion.channelTag, req.digest);
   const promotedAt = deps.clock.now().toISOString();

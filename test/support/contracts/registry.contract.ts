@@ -23,6 +23,7 @@ import {
   NotFoundError,
   TooLargeError,
 } from '../../../lambdas/domain/errors.js';
+import { readLiveTag } from '../../../lambdas/domain/incident/track.js';
 import { Limits } from '../../../lambdas/domain/limits.js';
 import {
   type Descriptor,
@@ -674,6 +675,27 @@ export function describeRegistryContract(
           // Act & Assess
           await expect(registry.moveTag(repo, 'live', `sha256:${'0'.repeat(64)}`)).rejects.toThrow(NotFoundError);
           expect((await registry.getManifest(repo, 'live')).digest).toBe(digest);
+        });
+      });
+
+      describe('when the channel tag is moved behind the promotion track (rollback reads it: readLiveTag)', () => {
+        it('reads the digest the tag names, and null for a tag that is not there', async () => {
+          // Prepare: the track says `first` is live; the tag was moved to `second` outside the gate.
+          const first = await pushManifest(registry, repo, oneFileImage(unique('track')).root, 'v1');
+          const second = await pushManifest(registry, repo, oneFileImage(unique('hand')).root, 'v2');
+          await registry.moveTag(repo, 'live', second);
+          const live = { repository: 'gated', digest: first, promotedAt: 'x', targetRepository: repo, tag: 'v1' };
+
+          // Act
+          const moved = await readLiveTag(registry, live, 'live');
+          const absent = await readLiveTag(registry, live, 'never-tagged');
+          const agrees = await readLiveTag(registry, { ...live, digest: second }, 'live');
+
+          // Assess
+          expect(moved).toMatchObject({ digest: second, mismatch: expect.stringContaining(`names ${second}`) });
+          expect(moved.mismatch).toContain(`says ${first} is live`);
+          expect(absent).toMatchObject({ digest: null, mismatch: expect.stringContaining('is missing') });
+          expect(agrees).toEqual({ channelTag: 'live', digest: second });
         });
       });
     });
