@@ -134,3 +134,22 @@ export async function recordEvaluatedRelease(w: Pick<HandlerWorld, 'store'>, rep
     recordedAt: WORLD_NOW.toISOString(),
   });
 }
+
+/**
+ * A handler world whose promotion track of `repository` holds `digests` promoted in this order, a
+ * minute apart (the last one live), each recorded as evaluated and none with evidence.
+ */
+export async function promotedWorld(repository: string, digests: readonly Digest[]): Promise<HandlerWorld> {
+  const w = handlerWorld();
+  for (const [i, digest] of digests.entries()) {
+    await recordEvaluatedRelease(w, repository, digest);
+    await w.store.appendPromotion({
+      repository,
+      digest,
+      promotedAt: new Date(WORLD_NOW.getTime() + i * 60_000).toISOString(),
+      targetRepository: `prod/${repository}`,
+      tag: `v${i}`,
+    });
+  }
+  return w;
+}

@@ -5,7 +5,7 @@ import { revokeRelease } from '../../lambdas/domain/incident/revoke.js';
 import { rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
 import { rollbackCandidates } from '../../lambdas/domain/incident/track.js';
 import type { Digest } from '../../lambdas/domain/types.js';
-import { handlerWorld, recordEvaluatedRelease, WORLD_NOW } from '../support/handler-world.js';
+import { handlerWorld, promotedWorld, recordEvaluatedRelease } from '../support/handler-world.js';
 import { newDigest } from '../support/store-records.js';
 
 const REPO = 'team/app';
@@ -13,20 +13,7 @@ const OPS = { kind: 'cli-local', subject: 'carol@example.com' } as const;
 const BOB = { kind: 'cli-local', subject: 'bob@example.com' } as const;
 
 /** A world whose track holds `digests` promoted in this order (the last one live), none with evidence. */
-async function promoted(...digests: Digest[]) {
-  const w = handlerWorld();
-  for (const [i, digest] of digests.entries()) {
-    await recordEvaluatedRelease(w, REPO, digest);
-    await w.store.appendPromotion({
-      repository: REPO,
-      digest,
-      promotedAt: new Date(WORLD_NOW.getTime() + i * 60_000).toISOString(),
-      targetRepository: `prod/${REPO}`,
-      tag: `v${i}`,
-    });
-  }
-  return w;
-}
+const promoted = (...digests: Digest[]) => promotedWorld(REPO, digests);
 
 describe('Function: rollbackCandidates', () => {
   describe('when earlier releases were revoked', () => {
