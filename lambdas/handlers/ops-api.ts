@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { CONTENT_PREFIX } from '../adapters/store/s3-document-store.js';
+import { documentUri } from '../adapters/store/s3-document-store.js';
 import { ConfigError } from '../domain/errors.js';
 import { awsDeps } from './aws-deps.js';
 import { makeHandler, type OpsDeps } from './cli-ops.js';
@@ -9,7 +9,7 @@ async function opsDeps(): Promise<OpsDeps> {
   const bucket = process.env.BUCKET_NAME;
   if (bucket === undefined || bucket === '') throw new ConfigError('environment variable BUCKET_NAME is not set');
   const { gate } = await awsDeps();
-  return { gate, documentUri: (document) => `s3://${bucket}/${CONTENT_PREFIX}${document.slice('sha256:'.length)}` };
+  return { gate, documentUri: (document) => documentUri(bucket, document) };
 }
 
 const api = makeHandler(opsDeps);
