@@ -222,10 +222,11 @@ export async function runOpsOnAws(
     io.stderr.write(`${answer.status}: ${printable(refusalOf(answer))}\n`);
     return refusalExitCode(answer.status);
   }
-  return printAnswer(command, answer.json, parsed, io);
+  return printOpsAnswer(command, answer.json, parsed, io);
 }
 
-async function printAnswer(
+/** Prints the route's answer as the local command prints its result; returns the exit code. */
+export async function printOpsAnswer(
   command: OpsCommand,
   json: unknown,
   options: { json: boolean; open: boolean; workDir: string },

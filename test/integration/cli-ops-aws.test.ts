@@ -9,11 +9,9 @@ import { appendFile, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildScenarioImage } from '../../cli/fixtures/factory.js';
-import { DEFAULT_NPM_PACKAGES } from '../../cli/fixtures/scenarios.js';
 import { generateAccessKey, LOCAL_APPROVER, localUserArn } from '../../cli/local/iam-route.js';
 import { CLI_ENV, runCli } from '../support/cli-process.js';
-import { gateRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
+import { type LocalWorld, promoteInOrder, useLocalWorld } from '../support/world.js';
 
 const REGION = 'eu-west-1';
 const REPO = 'demo/ops-aws';
@@ -44,18 +42,8 @@ describe('Commands: release-gate triage|explain|report|revoke|rollback --aws (th
   it('answers triage, explain and report, revokes and rolls back as the signing principal, and refuses forged or missing credentials', async () => {
     // Prepare: two releases promoted one after the other; a forger knows a key id but not its secret.
     const w = world();
-    const first = await buildScenarioImage(
-      w.registry,
-      { repository: REPO, tag: '1.0.0', npmPackages: DEFAULT_NPM_PACKAGES },
-      w.keys,
-    );
-    expect(lastState((await gateRelease(w, REPO, '1.0.0')).exec)).toBe('Promoted');
-    const second = await buildScenarioImage(
-      w.registry,
-      { repository: REPO, tag: '1.1.0', npmPackages: DEFAULT_NPM_PACKAGES },
-      w.keys,
-    );
-    expect(lastState((await gateRelease(w, REPO, '1.1.0')).exec)).toBe('Promoted');
+    const [first, second] = await promoteInOrder(w, REPO, ['1.0.0', '1.1.0']);
+    if (first === undefined || second === undefined) throw new Error('two releases were built');
     const approverKey = await w.gate.iamUsers.credentialsOf(LOCAL_APPROVER);
     await appendFile(
       w.gate.iamUsers.path,
