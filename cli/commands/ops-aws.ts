@@ -268,17 +268,22 @@ export async function printOpsAnswer(
       const known = RollbackAnswerSchema.safeParse(json);
       if (!known.success) return printOther(json, options.json, io);
       if (options.json) asJson(known.data);
-      else out(formatRollback(known.data, known.data.seconds));
+      else out(withoutBreakGlassHint(formatRollback(known.data, known.data.seconds)));
       return known.data.outcome === 'ROLLED_BACK' ? 0 : 1;
     }
     case 'release': {
       const known = ReleaseAnswerSchema.safeParse(json);
       if (!known.success) return printOther(json, options.json, io);
       if (options.json) asJson(known.data);
-      else out(formatRelease(known.data));
+      else out(withoutBreakGlassHint(formatRelease(known.data)));
       return known.data.outcome === 'PROMOTED' ? 0 : 1;
     }
   }
+}
+
+/** The local formatters suggest a break-glass after a refusal; with `--aws` there is none to suggest. */
+function withoutBreakGlassHint(text: string): string {
+  return text.replace(/^ {2}override: --break-glass.*$/m, '  (a break-glass is not available with --aws)');
 }
 
 /**

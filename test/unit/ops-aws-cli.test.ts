@@ -98,7 +98,7 @@ describe('Function: printOpsAnswer', () => {
   });
 
   describe('when a rollback was refused', () => {
-    it('prints the local table and exits 1', async () => {
+    it('prints the local table without the break-glass hint and exits 1', async () => {
       // Prepare
       const { io, out } = capture();
 
@@ -116,6 +116,8 @@ describe('Function: printOpsAnswer', () => {
         `rollback of a/b REFUSED (target ${DIGEST}); production unchanged\n  - revoked at t by o: r`,
       );
       expect(out()).toContain('took 0.25 s, re-verification included');
+      expect(out()).toContain('(a break-glass is not available with --aws)');
+      expect(out()).not.toContain('--approved-by');
     });
   });
 });
