@@ -8,10 +8,12 @@ import { AwsSignerRevocationChecker } from '../lambdas/adapters/signer/aws-signe
 import { FileRevocationList } from '../lambdas/adapters/signer/local-revocation.js';
 import { MemoryStore } from '../lambdas/adapters/store/memory-store.js';
 import { parseJsonDocument } from '../lambdas/domain/document.js';
-import { ConfigError, describeError, NotFoundError } from '../lambdas/domain/errors.js';
+import { ConfigError, describeError, NotFoundError, PolicyInvalidError } from '../lambdas/domain/errors.js';
 import { collectSbom } from '../lambdas/domain/evidence/sbom.js';
 import { Limits } from '../lambdas/domain/limits.js';
-import { type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
+import { policyFor } from '../lambdas/domain/policy/load.js';
+import type { PolicyDocument } from '../lambdas/domain/policy/schema.js';
+import { type RegistryWriter, type ScanFindingsSource, systemClock } from '../lambdas/domain/ports.js';
 import { NormalizedSbomSchema } from '../lambdas/domain/sbom/component.js';
 import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
@@ -155,7 +157,8 @@ async function gate(args: string[]): Promise<number> {
     insecure: values.insecure,
     ...(values.repository === undefined ? {} : { repository: values.repository }),
   });
-  const manifest = await ref.registry.getManifest(ref.repository, ref.reference);
+  checkRuleMatches(policy.document, ref.repository, values.repository !== undefined, ref.kind);
+  const manifest = await getManifestWithHint(ref.registry, ref.repository, ref.reference);
   const memory = new MemoryStore();
   const advisories = values.advisories === undefined ? null : await loadAdvisories(values.advisories);
   const scans: ScanFindingsSource = {
@@ -286,13 +289,10 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
       ...(values.comment === undefined ? {} : { comment: values.comment }),
     }).toString(),
   });
-  // The answer is the approval page (HTML): show its text, not its inline CSS.
-  const text = (await res.text())
-    .replace(/<(style|script)\b[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<[^>]+>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  process.stdout.write(`${res.status}: ${printable(text.slice(0, 300))}\n`);
+  // The route answers one plain-text line ("Release approved: repo@digest"); the status is only
+  // worth printing when it refused.
+  const text = printable((await res.text()).replace(/\s+/g, ' ').trim().slice(0, 300));
+  process.stdout.write(res.status === 200 ? `${text}\n` : `refused (${res.status}): ${text}\n`);
   if (res.status === 200) return 0;
   if (res.status >= 500) return 2;
   return 1;
@@ -395,3 +395,41 @@ main(process.argv.slice(2)).then(
     process.exitCode = 2;
   },
 );
+
+/**
+ * Refuses early, naming the fix, when no policy rule matches the repository the reference names
+ * (for `oci-layout:DIR` that is the folder's name, which is rarely what the policy expects).
+ */
+function checkRuleMatches(document: PolicyDocument, repository: string, given: boolean, kind: string): void {
+  try {
+    policyFor(document, repository);
+  } catch (err) {
+    if (!(err instanceof PolicyInvalidError)) throw err;
+    const patterns = document.rules.flatMap((r) => r.repositories);
+    const from = given ? '--repository' : kind === 'oci-layout' ? "the layout folder's name" : 'the reference';
+    throw new PolicyInvalidError(
+      `no policy rule matches repository "${printable(repository)}" (taken from ${from}); ` +
+        `the rules match ${patterns.map((p) => `"${printable(p)}"`).join(', ')}: pass --repository NAME`,
+    );
+  }
+}
+
+/** How many existing tags a "no tag" error lists. */
+const TAG_HINT_LIMIT = 20;
+
+/** Fetches the manifest; when the tag does not exist, the error lists the tags that do. */
+async function getManifestWithHint(registry: RegistryWriter, repository: string, reference: string) {
+  try {
+    return await registry.getManifest(repository, reference);
+  } catch (err) {
+    if (!(err instanceof NotFoundError) || reference.startsWith('sha256:')) throw err;
+    const tags = await registry.listTags(repository).catch(() => null);
+    if (tags === null) throw err;
+    // cosign's and the referrers tag schema's `sha256-<hex>[.sig|.att|.sbom]` tags are not images to gate.
+    const images = tags.filter((t) => !/^sha256-[0-9a-f]{64}(\.[a-z]+)?$/.test(t));
+    const shown = images.slice(0, TAG_HINT_LIMIT).map(printable);
+    const more = images.length > TAG_HINT_LIMIT ? ` and ${images.length - TAG_HINT_LIMIT} more` : '';
+    const hint = images.length === 0 ? `${repository} has no image tags` : `existing tags: ${shown.join(', ')}${more}`;
+    throw new NotFoundError(`${err.message}; ${hint}`);
+  }
+}

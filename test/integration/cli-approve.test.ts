@@ -89,8 +89,10 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       const loser = answers.find((a) => a.code === 1);
       winnerBy = approvers[winner] ?? '';
       loserBy = approvers.find((_, i) => i !== winner) ?? '';
-      expect(answers[winner]?.stdout).toMatch(/^200: /);
-      expect(loser?.stdout).toMatch(/^409: /);
+      // One plain line each: the outcome, and the status only where it was refused.
+      expect(answers[winner]?.stdout).toMatch(/^(Release approved|Approval recorded): demo\/good@sha256:[0-9a-f]{64}/);
+      expect(answers[winner]?.stdout).not.toMatch(/^200/);
+      expect(loser?.stdout).toMatch(/^refused \(409\): /);
       expect(loser?.stdout).toContain(`approval ${approvalId} was already answered: APPROVED`);
       expect(loser?.stdout).not.toContain('{'); // the page's text, not its CSS
       expect(demoExit, demo.stderr).toBe(0);

@@ -208,6 +208,33 @@ describe('Command: release-gate gate', () => {
       expect(res.stdout).toBe('');
     });
 
+    it('names the fix when no rule matches the folder name an OCI layout gives as the repository', async () => {
+      // Act: the layout folder is .../demo/good, so the repository would be "good".
+      const res = await runCli(['gate', layoutRef(scenario('good')), '--policy', policyPath]);
+
+      // Assess
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).toContain(`no policy rule matches repository "good" (taken from the layout folder's name)`);
+      expect(res.stderr).toContain('the rules match "demo/**"');
+      expect(res.stderr).toContain('pass --repository NAME');
+      expect(res.stdout).toBe('');
+    });
+
+    it('lists the tags that exist when the asked tag does not', async () => {
+      // Prepare
+      const s = scenario('good');
+      const ref = `oci-layout:${join(dir, 'layouts', s.repository)}:9.9.9`;
+
+      // Act
+      const res = await runCli(['gate', ref, '--repository', s.repository, '--policy', policyPath]);
+
+      // Assess
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).toContain('no tag 9.9.9');
+      // The baseline 1.3.0 and the release itself; cosign's sha256-<hex>.sig/.att tags are not listed.
+      expect(res.stderr).toMatch(/existing tags: 1\.3\.0, 1\.4\.0\n/);
+    });
+
     it('exits 2 when --insecure (plain HTTP) is asked for a host that is not localhost', async () => {
       // Act
       const res = await runCli(['gate', 'registry.example.com/demo/good:1.4.0', '--insecure', '--policy', policyPath]);

@@ -356,6 +356,18 @@ describe('Function: parseSbom', () => {
       expect(() => normalizeSbomObject(doc)).toThrow(/more than 200000 components/);
     });
 
+    it('accepts exactly the component limit, the subject in metadata.component not counted', () => {
+      // Prepare
+      const components = Array.from({ length: Limits.sbomComponents }, (_, i) => ({ type: 'library', name: `p${i}` }));
+      const doc = cdx(components, { metadata: { component: { type: 'container', name: 'the-image' } } });
+
+      // Act
+      const sbom = normalizeSbomObject(doc);
+
+      // Assess
+      expect(sbom.components).toHaveLength(Limits.sbomComponents);
+    });
+
     it('rejects SPDX with more packages than the component limit', () => {
       // Prepare
       const doc = spdx(Array.from({ length: Limits.sbomComponents + 1 }, () => ({})));

@@ -159,7 +159,9 @@ function assertComponentBudget(value: unknown): void {
   let count = 0;
   const stack: { node: unknown; depth: number }[] = [{ node: value, depth: 0 }];
   const meta = isRecord(value) ? value.metadata : undefined;
-  if (isRecord(meta) && meta.component !== undefined) stack.push({ node: { components: [meta.component] }, depth: 0 });
+  // The subject itself is not one of the components the limit counts (it is not listed); its
+  // nested components are validated, so they count.
+  if (isRecord(meta) && meta.component !== undefined) stack.push({ node: meta.component, depth: 1 });
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
     if (!isRecord(next.node) || !Array.isArray(next.node.components)) continue;
     if (next.depth >= MAX_NESTING) {
