@@ -10,7 +10,7 @@ import type { Digest } from '../../lambdas/domain/types.js';
 import { makeHandler, type OpsDeps } from '../../lambdas/handlers/cli-ops.js';
 import { OPS_ROUTES, type OpsRouteName, opsRouteKey } from '../../lambdas/handlers/ops-routes.js';
 import { httpApiEvent, iamAuthorizer } from '../support/api-events.js';
-import { type HandlerWorld, handlerWorld, promotedWorld } from '../support/handler-world.js';
+import { type HandlerWorld, handlerWorld, promotedWorld, recordEvaluatedRelease } from '../support/handler-world.js';
 import { newDigest } from '../support/store-records.js';
 
 const REPO = 'team/app';
@@ -182,6 +182,28 @@ describe('Handler: cli-ops (the ops API, IAM authorization)', () => {
       expect(unknown).toMatchObject({ status: 404, body: { error: 'NOT_FOUND' } });
       expect((await w.store.listPromotions(REPO)).map((p) => p.digest)).toEqual(expect.arrayContaining([a, b]));
       expect(await w.store.listPromotions(REPO)).toHaveLength(2);
+    });
+  });
+
+  describe('Route: POST /cli/incident/release', () => {
+    it('re-verifies a quarantined release as the signing principal and refuses it with the reasons', async () => {
+      // Prepare
+      const digest = newDigest();
+      const w = handlerWorld();
+      await recordEvaluatedRelease(w, REPO, digest);
+      await w.store.updateReleaseState(REPO, digest, 'QUARANTINED');
+      const call = opsHandler(w);
+
+      // Act
+      const refused = await call(event('release', { body: JSON.stringify({ digest, reason: 'the CVE is fixed' }) }));
+      const noReason = await call(event('release', { body: JSON.stringify({ digest }) }));
+
+      // Assess
+      expect(refused.status, JSON.stringify(refused.body)).toBe(200);
+      expect(refused.body).toMatchObject({ outcome: 'REFUSED', repository: REPO, digest });
+      expect((refused.body.reasons as string[]).length).toBeGreaterThan(0);
+      expect(noReason.status).toBe(400);
+      expect(await w.store.listPromotions(REPO)).toEqual([]);
     });
   });
 
