@@ -19,7 +19,7 @@ import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { approvalTrailLines } from './approval-trail.js';
-import { API_URL_ENV, answerOnAws, signingRegion } from './commands/approve-aws.js';
+import { answerOnAws } from './commands/approve-aws.js';
 import { EXPLAIN_HELP, EXPLAIN_USAGE, parseExplainArgs, runExplain } from './commands/explain.js';
 import {
   INCIDENT_USAGE,
@@ -28,8 +28,10 @@ import {
   runRevoke,
   runRollback,
 } from './commands/incident.js';
+import { isOpsCommand, OPS_AWS_USAGE, runOpsOnAws } from './commands/ops-aws.js';
 import { parseReportArgs, REPORT_HELP, REPORT_USAGE, runReport } from './commands/report.js';
 import { REVALIDATE_USAGE, runRevalidate } from './commands/revalidate.js';
+import { resolveApiUrl } from './commands/signed-request.js';
 import { parseTriageArgs, runTriage, TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runVerifyVsa, VERIFY_VSA_HELP, VERIFY_VSA_USAGE } from './commands/verify-vsa.js';
@@ -55,6 +57,7 @@ ${REPORT_USAGE}
 ${VERIFY_VSA_USAGE}
 ${INCIDENT_USAGE}
 ${REVALIDATE_USAGE}
+${OPS_AWS_USAGE}
   release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
                              [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
 
@@ -77,6 +80,10 @@ async function main(argv: string[]): Promise<number> {
   if (command !== undefined && USAGE_HELP.has(command) && rest.some((a) => a === '--help' || a === '-h')) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  // The incident commands against the gate on AWS: the ops API, signed with the caller's credentials.
+  if (isOpsCommand(command) && rest.includes('--aws') && !rest.some((a) => a === '--help' || a === '-h')) {
+    return runOpsOnAws(command, rest, { stdout: process.stdout, stderr: process.stderr });
   }
   switch (command) {
     case 'demo':
@@ -257,23 +264,13 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
     // signature and names the principal; the CLI never claims an identity itself.
     if (values.by !== undefined)
       throw new UsageError('--by is for the local stack; with --aws you are your AWS principal');
-    const apiUrl = values['api-url'] ?? process.env[API_URL_ENV];
-    if (apiUrl === undefined || apiUrl === '')
-      throw new UsageError(
-        `--aws needs the approval API URL: --api-url URL or ${API_URL_ENV} (stack output ApprovalApiUrl)`,
-      );
-    let url: URL;
-    try {
-      url = new URL(apiUrl);
-    } catch (err) {
-      throw new UsageError(`not a URL: ${apiUrl} (${describeError(err)})`);
-    }
+    const { apiUrl, region } = resolveApiUrl(values['api-url'], process.env);
     return answerOnAws(
       {
         apiUrl,
         approvalId,
         decision: command,
-        region: signingRegion(url, process.env),
+        region,
         credentials: defaultProvider(),
         ...(values.comment === undefined ? {} : { comment: values.comment }),
       },

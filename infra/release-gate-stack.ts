@@ -59,6 +59,16 @@ export class ReleaseGateStack extends Stack {
       description: 'Allow execute-api:Invoke on this ARN (only) to the approvers using `release-gate approve --aws`',
       value: this.gate.approvalApi.cliApprovalArn,
     });
+    new CfnOutput(this, 'OpsReadInvokeArn', {
+      description:
+        'Allow execute-api:Invoke on this ARN to those who may run `release-gate triage|explain|report --aws` (read only)',
+      value: this.gate.opsApi.readInvokeArn,
+    });
+    new CfnOutput(this, 'OpsWriteInvokeArn', {
+      description:
+        'Allow execute-api:Invoke on this ARN to those who may run `release-gate revoke|rollback|release --aws`',
+      value: this.gate.opsApi.writeInvokeArn,
+    });
     new CfnOutput(this, 'ApprovalLinkSecretArn', { value: this.gate.approvalLinks.secret.secretArn });
     new CfnOutput(this, 'SlackSigningSecretArn', { value: this.gate.approvalApi.slackSigningSecret.secretArn });
     new CfnOutput(this, 'SlackBotTokenArn', { value: this.gate.approvalApi.slackBotToken.secretArn });

@@ -24,6 +24,7 @@ import { GateTriggers } from './constructs/gate-triggers.js';
 import { GateWorkflow } from './constructs/gate-workflow.js';
 import { GatedRegistry, type GatedRepositories } from './constructs/gated-registry.js';
 import { acknowledgeWildcardResource } from './constructs/nag-acknowledgments.js';
+import { OpsApi } from './constructs/ops-api.js';
 import { validatePolicyFile } from './validate-policy.js';
 
 /** The ASL file, loaded as written so the same definition runs on AWS and locally. */
@@ -147,6 +148,8 @@ export class ReleaseGate extends Construct {
   /** Re-validation of live releases: Inspector findings, new advisories, the daily schedule. */
   public readonly revalidation: GateRevalidation;
   public readonly approvalApi: ApprovalApi;
+  /** The incident commands' IAM-authorized routes, on the approval API's URL. */
+  public readonly opsApi: OpsApi;
   /** The approval links' signing secret and the right to mail them. */
   public readonly approvalLinks: ApprovalLinks;
   public readonly alarms: readonly cloudwatch.Alarm[];
@@ -269,6 +272,7 @@ export class ReleaseGate extends Construct {
     });
     this.functions.addEnvironment('SLACK_SIGNING_SECRET_ARN', this.approvalApi.slackSigningSecret.secretArn);
     this.functions.addEnvironment('SLACK_BOT_TOKEN_ARN', this.approvalApi.slackBotToken.secretArn);
+    this.opsApi = new OpsApi(this, 'OpsApi', { httpApi: this.approvalApi.httpApi, handler: fn('ops-api') });
     // Links are <api>/approvals/<id> (the routes of ApprovalApi); requestApproval appends the id.
     this.functions.addEnvironment('APPROVAL_BASE_URL', `${this.approvalApi.url}approvals`);
 

@@ -3,61 +3,32 @@
  * (`POST <api>/cli/approvals/<id>`), signed with SigV4 with the caller's AWS credentials (the
  * default chain: environment, shared files, SSO, IMDS…). API Gateway verifies the signature and
  * the caller's `execute-api:Invoke` permission and tells the gate who signed: that principal is
- * the approver. The CLI needs no access to the gate's table or workflow.
+ * the approver. The CLI needs no access to the gate's table or workflow. The signing is shared with
+ * the incident commands' `--aws` (signed-request.ts).
  */
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { z } from 'zod';
-import { ConfigError } from '../../lambdas/domain/errors.js';
 import { printable } from '../printable.js';
+import {
+  apiRouteUrl,
+  refusalExitCode,
+  refusalOf,
+  type SigningOptions,
+  sendSigned,
+  signedPost,
+} from './signed-request.js';
 
-/** The environment variable holding the approval API URL (the stack output ApprovalApiUrl). */
-export const API_URL_ENV = 'RELEASE_GATE_API_URL';
+export { API_URL_ENV, type AwsCredentials, signedPost, signingRegion } from './signed-request.js';
 
-/** AWS credentials, or a provider of them (the default chain refreshes temporary ones). */
-export interface AwsCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-}
-
-export interface AwsAnswer {
+export interface AwsAnswer extends SigningOptions {
   readonly apiUrl: string;
   readonly approvalId: string;
   readonly decision: 'approve' | 'reject';
   readonly comment?: string;
-  readonly region: string;
-  readonly credentials: AwsCredentials | (() => Promise<AwsCredentials>);
-  /** @default - now */
-  readonly signingDate?: Date;
 }
 
-/**
- * The route's URL for `approvalId` under the API base URL (with or without its trailing slash).
- * HTTPS only, except to this machine (the embedded stack): a signed answer is not sent in clear.
- */
+/** The route's URL for `approvalId` under the API base URL (https only, except to this machine). */
 export function cliApprovalUrl(apiUrl: string, approvalId: string): URL {
-  const base = apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`;
-  const url = new URL(`cli/approvals/${encodeURIComponent(approvalId)}`, base);
-  const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
-    throw new ConfigError(`the approval API URL must be https:// (plain http only to this machine): ${url.origin}`);
-  }
-  return url;
-}
-
-/**
- * The region to sign for: the one in an `execute-api` host name
- * (`<api-id>.execute-api.<region>.amazonaws.com`), else AWS_REGION / AWS_DEFAULT_REGION (a custom
- * domain name or the local stack).
- */
-export function signingRegion(apiUrl: URL, env: NodeJS.ProcessEnv): string {
-  const fromHost = /^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(apiUrl.hostname)?.[1];
-  const region = fromHost ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (region === undefined || region === '') {
-    throw new ConfigError(`cannot tell the region of ${apiUrl.origin}: set AWS_REGION`);
-  }
-  return region;
+  return apiRouteUrl(apiUrl, `cli/approvals/${encodeURIComponent(approvalId)}`);
 }
 
 /** The signed request: POST with a JSON body `{decision, comment?}`, signed for `execute-api`. */
@@ -69,35 +40,6 @@ export function signedAnswer(answer: AwsAnswer): Promise<{ url: URL; init: Reque
   return signedPost(cliApprovalUrl(answer.apiUrl, answer.approvalId), body, answer);
 }
 
-/** A JSON POST of `body` to `url`, signed with SigV4 for `execute-api` (Authorization header). */
-export async function signedPost(
-  url: URL,
-  body: string,
-  signing: Pick<AwsAnswer, 'region' | 'credentials' | 'signingDate'>,
-): Promise<{ url: URL; init: RequestInit }> {
-  const signer = new SignatureV4({
-    credentials: signing.credentials,
-    region: signing.region,
-    service: 'execute-api',
-    sha256: Sha256,
-  });
-  // SigV4 signs the Host header; fetch sends `url.host` (the port only when not the default).
-  const signed = await signer.sign(
-    {
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      path: url.pathname,
-      query: {},
-      headers: { host: url.host, 'content-type': 'application/json' },
-      body,
-    },
-    signing.signingDate === undefined ? {} : { signingDate: signing.signingDate },
-  );
-  const { host: _host, ...headers } = signed.headers;
-  return { url, init: { method: 'POST', headers, body } };
-}
-
 /** What the route answers: the approval after the answer, or why it was refused. */
 const AnswerSchema = z.object({
   state: z.string(),
@@ -106,7 +48,6 @@ const AnswerSchema = z.object({
   decidedBy: z.string().nullable(),
   message: z.string(),
 });
-const RefusalSchema = z.object({ message: z.string() }).passthrough();
 
 /**
  * Sends the answer and prints the outcome plainly (never the raw body). Exit code: 0 answered,
@@ -114,17 +55,9 @@ const RefusalSchema = z.object({ message: z.string() }).passthrough();
  * gate failed (5xx).
  */
 export async function answerOnAws(answer: AwsAnswer, out: { write(text: string): unknown }): Promise<number> {
-  const { url, init } = await signedAnswer(answer);
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text) as unknown;
-  } catch {
-    parsed = undefined;
-  }
-  const ok = AnswerSchema.safeParse(parsed);
-  if (res.status === 200 && ok.success) {
+  const answered = await sendSigned(await signedAnswer(answer));
+  const ok = AnswerSchema.safeParse(answered.json);
+  if (answered.status === 200 && ok.success) {
     const who = ok.data.approvals.map((a) => a.by).join(', ');
     out.write(`${printable(ok.data.message)}\n`);
     out.write(
@@ -132,8 +65,6 @@ export async function answerOnAws(answer: AwsAnswer, out: { write(text: string):
     );
     return 0;
   }
-  const refusal = RefusalSchema.safeParse(parsed);
-  const reason = refusal.success ? refusal.data.message : text.replace(/\s+/g, ' ').slice(0, 300);
-  out.write(`${res.status}: ${printable(reason)}\n`);
-  return res.status >= 500 || res.status === 200 ? 2 : 1;
+  out.write(`${answered.status}: ${printable(refusalOf(answered))}\n`);
+  return answered.status === 200 ? 2 : refusalExitCode(answered.status);
 }

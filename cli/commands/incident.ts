@@ -6,9 +6,8 @@
  *
  * Identities: locally the operator (`--by`, default $USER) and the break-glass approver
  * (`--approved-by`) are typed names, recorded as "local, unauthenticated", like `approve --by`.
- * The approver is still held to the approval rules (allowlist; never the operator). On AWS both
- * would be the SigV4 caller of an IAM-authorized route, as `approve --aws` is; that route is not
- * built yet.
+ * The approver is still held to the approval rules (allowlist; never the operator). On AWS
+ * (`--aws`, ops-aws.ts) the operator is the SigV4 caller of the ops API, as `approve --aws` is.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +19,7 @@ import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocati
 import { ConfigError, InvalidInputError, NotFoundError } from '../../lambdas/domain/errors.js';
 import { type ReleaseOutcome, releaseFromQuarantine } from '../../lambdas/domain/incident/release.js';
 import type { ReverifyDeps } from '../../lambdas/domain/incident/reverify.js';
-import { revokeRelease } from '../../lambdas/domain/incident/revoke.js';
+import { type RevokeOutcome, revokeRelease } from '../../lambdas/domain/incident/revoke.js';
 import { type RollbackOutcome, rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
 import { gatedRepositoryOf } from '../../lambdas/domain/incident/track.js';
 import { type ExecutionStarter, type ReleaseStore, systemClock } from '../../lambdas/domain/ports.js';
@@ -107,27 +106,33 @@ export async function runRevoke(args: readonly string[], defaultWorkDir: string,
       io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return 0;
     }
-    const r = out.record;
-    io.stdout.write(
-      `${out.created ? 'revoked' : 'already revoked (the first record stays)'}: ${printable(`${r.repository}@${r.digest}`)}\n` +
-        `  at ${r.revokedAt} by ${printable(r.revokedBy)}: ${printable(r.reason)}\n`,
-    );
-    const target = out.rollback.target;
-    if (out.liveNow) {
-      io.stdout.write(
-        target === null
-          ? '  it is LIVE in production, and no earlier non-revoked release is left to roll back to\n'
-          : `  it is LIVE in production; rollback target: ${target.digest} (live from ${target.promotedAt})\n` +
-              `  next: release-gate rollback ${printable(repository)}\n`,
-      );
-    } else {
-      io.stdout.write(`  not live; production is ${out.rollback.live === null ? 'empty' : out.rollback.live.digest}\n`);
-    }
-    if (out.liveTag?.mismatch !== undefined) {
-      io.stdout.write(`  WARNING: ${printable(out.liveTag.mismatch)}; rollback refuses until it is resolved\n`);
-    }
+    io.stdout.write(formatRevoke(repository, out));
     return 0;
   });
+}
+
+/** The human answer of a revoke: the record, and whether production serves it and what rollback would pick. */
+export function formatRevoke(repository: string, out: RevokeOutcome): string {
+  const r = out.record;
+  const lines = [
+    `${out.created ? 'revoked' : 'already revoked (the first record stays)'}: ${printable(`${r.repository}@${r.digest}`)}`,
+    `  at ${r.revokedAt} by ${printable(r.revokedBy)}: ${printable(r.reason)}`,
+  ];
+  const target = out.rollback.target;
+  if (!out.liveNow) {
+    lines.push(`  not live; production is ${out.rollback.live === null ? 'empty' : out.rollback.live.digest}`);
+  } else if (target === null) {
+    lines.push('  it is LIVE in production, and no earlier non-revoked release is left to roll back to');
+  } else {
+    lines.push(
+      `  it is LIVE in production; rollback target: ${target.digest} (live from ${target.promotedAt})`,
+      `  next: release-gate rollback ${printable(repository)}`,
+    );
+  }
+  if (out.liveTag?.mismatch !== undefined) {
+    lines.push(`  WARNING: ${printable(out.liveTag.mismatch)}; rollback refuses until it is resolved`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 /** Re-verification against the local stack: its registry, revocation list and advisories folder. */

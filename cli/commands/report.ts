@@ -57,17 +57,25 @@ export async function runReport(
   const report = await buildReleaseReport(ports, release.repository, release.digest, ports.clock.now());
   const html = new TextEncoder().encode(renderReportPage(report));
   const document = await ports.documents.put(html, REPORT_MEDIA_TYPE);
-  const dir = resolve(options.workDir, 'reports');
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `${release.repository.replaceAll('/', '_')}-${release.digest.slice(7, 23)}.html`);
-  await writeFile(path, html);
+  const path = await saveReport(options.workDir, release.repository, release.digest, html);
   const uri = `s3://${bucket}/evidence/sha256/${document.slice(7)}`;
   io.stdout.write(options.json ? `${JSON.stringify({ path, document, uri }, null, 2)}\n` : `${path}\n${uri}\n`);
-  if (options.open) {
-    // Best effort: a machine without a desktop has no xdg-open; the path is printed either way.
-    spawn('xdg-open', [path], { detached: true, stdio: 'ignore' })
-      .on('error', () => {})
-      .unref();
-  }
+  if (options.open) openFile(path);
   return 0;
+}
+
+/** Writes the report to `<work-dir>/reports/<repository>-<digest prefix>.html`; returns the path. */
+export async function saveReport(workDir: string, repository: string, digest: string, html: Uint8Array) {
+  const dir = resolve(workDir, 'reports');
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${repository.replaceAll('/', '_')}-${digest.slice(7, 23)}.html`);
+  await writeFile(path, html);
+  return path;
+}
+
+/** Opens a file with the desktop's viewer: best effort, a machine without a desktop has no xdg-open. */
+export function openFile(path: string): void {
+  spawn('xdg-open', [path], { detached: true, stdio: 'ignore' })
+    .on('error', () => {})
+    .unref();
 }

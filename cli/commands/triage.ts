@@ -42,7 +42,8 @@ export interface TriageOptions {
   readonly question: TriageQuestion;
 }
 
-async function readAdvisory(file: string): Promise<OsvRecord> {
+/** Reads an OSV record file (.json/.yaml), its size checked first. */
+export async function readAdvisory(file: string): Promise<OsvRecord> {
   const format = osvFormatOf(file);
   if (format === null) throw new InvalidInputError(`--advisory ${file}: not a .json, .yaml or .yml file`);
   let bytes: Uint8Array;

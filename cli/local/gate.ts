@@ -14,7 +14,7 @@ import { FileSlackSigningSecret } from '../../lambdas/adapters/secrets/slack-sig
 import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
 import { SlackWebApi } from '../../lambdas/adapters/slack/web-api.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
-import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
+import { documentUri, S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { FileVsaSigner } from '../../lambdas/adapters/vsa/file-vsa-signer.js';
 import { SLACK_MAX_BODY_BYTES } from '../../lambdas/domain/approval/slack.js';
 import { ConfigError, describeError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
@@ -24,6 +24,7 @@ import {
   type RevalidationTrigger,
   revalidate,
 } from '../../lambdas/domain/incident/revalidate.js';
+import { Limits } from '../../lambdas/domain/limits.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { LoadedPolicy } from '../../lambdas/domain/policy/load.js';
 import {
@@ -43,7 +44,9 @@ import { doSlackWork } from '../../lambdas/domain/workflow/slack-answer.js';
 import { makeHandler as approvalApi, statusOf } from '../../lambdas/handlers/approval-api.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import { CLI_APPROVAL_ROUTE_KEY } from '../../lambdas/handlers/cli-approvals.js';
+import { makeHandler as opsApi } from '../../lambdas/handlers/cli-ops.js';
 import { logAuditFailure } from '../../lambdas/handlers/logger.js';
+import { OPS_READ_PREFIX, opsRouteKey, opsRouteOf } from '../../lambdas/handlers/ops-routes.js';
 import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pusher.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-interactions.js';
@@ -357,13 +360,26 @@ export class LocalGate {
       }
     }
     const api = approvalApi(getDeps);
+    // The incident commands' routes (`--aws`), with the gate's ports: what the ops-api Lambda has.
+    const ops = opsApi(async () => ({
+      ...(await getDeps()),
+      documentUri: (document) => documentUri(standIns.bucket, document),
+      advisories: advisorySource,
+    }));
     const slack = slackInteractions(getDeps);
     server.on('request', (req, res) => {
       void (async () => {
         try {
           const url = new URL(req.url ?? '/', 'http://127.0.0.1');
           const slackRoute = url.pathname === '/slack/interactions';
-          const body = await readBody(req, slackRoute ? SLACK_MAX_BODY_BYTES : APPROVAL_BODY_BYTES);
+          const body = await readBody(
+            req,
+            slackRoute
+              ? SLACK_MAX_BODY_BYTES
+              : url.pathname.startsWith(OPS_READ_PREFIX)
+                ? Limits.advisoryBytes
+                : APPROVAL_BODY_BYTES,
+          );
           const local = /^\/local\/approvals\/([^/]+)$/.exec(url.pathname);
           if (local !== null) {
             await localDecision(getDeps, req, local[1] ?? '', body, res);
@@ -381,21 +397,24 @@ export class LocalGate {
           }
           const cliRoute = /^\/cli\/approvals\/([^/]+)$/.exec(url.pathname);
           if (cliRoute !== null) {
-            send(res, await iamRoute(api, iamUsers, req, url, body, cliRoute[1] ?? ''));
+            // API Gateway matches the route (method and path) before it authorizes.
+            if (req.method !== 'POST') return send(res, NOT_FOUND);
+            const id = decodePathId(cliRoute[1] ?? '');
+            send(res, await iamRoute(api, iamUsers, req, url, body, CLI_APPROVAL_ROUTE_KEY, { id }));
             return;
           }
+          const opsRoute = opsRouteOf(req.method ?? '', url.pathname);
+          if (opsRoute !== undefined) {
+            send(res, await iamRoute(ops, iamUsers, req, url, body, opsRouteKey(opsRoute), {}));
+            return;
+          }
+          if (url.pathname.startsWith('/cli/')) return send(res, NOT_FOUND);
           const m = /^\/approvals\/([^/]+)$/.exec(url.pathname);
           if (m === null) {
             res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
             return;
           }
-          let id: string;
-          try {
-            id = decodeURIComponent(m[1] ?? '');
-          } catch (err) {
-            throw new InvalidInputError('the approval id in the path is not valid percent-encoding', { cause: err });
-          }
-          send(res, await api(apiEvent(req, url, body, { id })));
+          send(res, await api(apiEvent(req, url, body, { id: decodePathId(m[1] ?? '') })));
         } catch (err) {
           // The status says what was wrong; a body past the limit is answered (413), then the
           // connection is closed, instead of resetting it under the client.
@@ -537,31 +556,26 @@ const LocalDecisionSchema = z.object({
 });
 
 /**
- * `POST /cli/approvals/{id}` as API Gateway serves it with IAM authorization: the SigV4 signature
- * is verified against the local IAM users first (403 with API Gateway's message otherwise, and the
- * handler never runs); then the handler gets the event with `authorizer.iam` naming the signer.
+ * A route with IAM authorization as API Gateway serves it (`POST /cli/approvals/{id}`, the ops
+ * routes): the SigV4 signature is verified against the local IAM users first (403 with API
+ * Gateway's message otherwise, and the handler never runs); then the handler gets the event with
+ * `authorizer.iam` naming the signer.
  */
 async function iamRoute(
-  api: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>,
+  handler: (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>,
   users: LocalIamUsers,
   req: IncomingMessage,
   url: URL,
   body: string,
-  rawId: string,
+  routeKey: string,
+  pathParameters: Record<string, string>,
 ): Promise<APIGatewayProxyResultV2> {
-  const forbidden = (message: string) => ({
-    statusCode: 403,
-    headers: { 'content-type': 'application/json' },
-    body: `${JSON.stringify({ message })}\n`,
-  });
-  // API Gateway matches the route (method and path) before it authorizes.
-  if (req.method !== 'POST') return { statusCode: 404, body: '{"message":"Not Found"}\n' };
   let user: Awaited<ReturnType<typeof verifySigV4>>;
   try {
     user = await verifySigV4(
       users,
       {
-        method: 'POST',
+        method: req.method ?? '',
         path: url.pathname,
         query: url.searchParams,
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
@@ -570,22 +584,22 @@ async function iamRoute(
       new Date(),
     );
   } catch (err) {
-    if (err instanceof SigV4RefusedError) return forbidden(err.message);
+    if (err instanceof SigV4RefusedError) {
+      return {
+        statusCode: 403,
+        headers: { 'content-type': 'application/json' },
+        body: `${JSON.stringify({ message: err.message })}\n`,
+      };
+    }
     throw err;
   }
-  let id: string;
-  try {
-    id = decodeURIComponent(rawId);
-  } catch (err) {
-    throw new InvalidInputError('the approval id in the path is not valid percent-encoding', { cause: err });
-  }
-  const event = apiEvent(req, url, body, { id });
-  return api({
+  const event = apiEvent(req, url, body, pathParameters);
+  return handler({
     ...event,
-    routeKey: CLI_APPROVAL_ROUTE_KEY,
+    routeKey,
     requestContext: {
       ...event.requestContext,
-      routeKey: CLI_APPROVAL_ROUTE_KEY,
+      routeKey,
       // What API Gateway reports for an IAM user's long-term key (payload format 2.0).
       authorizer: {
         iam: {
@@ -600,6 +614,18 @@ async function iamRoute(
       },
     },
   } as APIGatewayProxyEventV2);
+}
+
+/** API Gateway's answer to a request no route matches. */
+const NOT_FOUND = { statusCode: 404, body: '{"message":"Not Found"}\n' };
+
+/** A path segment's id, percent-decoded (400 when it is not valid percent-encoding). */
+function decodePathId(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch (err) {
+    throw new InvalidInputError('the approval id in the path is not valid percent-encoding', { cause: err });
+  }
 }
 
 /** Approval form posts are a few hundred bytes; API Gateway's own limit is far above this. */

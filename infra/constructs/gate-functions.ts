@@ -27,6 +27,7 @@ export const HANDLER_NAMES = [
   'quarantine',
   'approval-api',
   'revalidate',
+  'ops-api',
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
@@ -53,6 +54,9 @@ const SIZING: Readonly<Record<HandlerName, HandlerSizing>> = {
   'approval-api': { timeout: Duration.seconds(10), memorySize: 256 }, // HTTP API limit: 30 s
   // The daily run reads every advisory under advisories/ and queries the package index per package.
   revalidate: { timeout: Duration.seconds(600), memorySize: 1024 },
+  // Rollback and release re-verify the target (signatures, attestations, the SBOM against today's
+  // findings) within the request: the HTTP API's 30 s integration limit.
+  'ops-api': { timeout: Duration.seconds(29), memorySize: 1024 },
 };
 
 export interface GateFunctionsProps {
@@ -146,12 +150,7 @@ export class GateFunctions extends Construct {
     grants.tableReadWrite(role('collect-evidence'));
     grants.bucketReadWrite(role('collect-evidence'));
     // Revocation of Notation signatures made by AWS Signer (ECR managed signing).
-    grants.starOnly(
-      role('collect-evidence'),
-      'SignerRevocationPolicy',
-      ['signer:GetRevocationStatus'],
-      'signer:GetRevocationStatus (Notation signatures made by AWS Signer) has no resource type in the Service Authorization Reference, so its only resource is *.',
-    );
+    grants.signerRevocation(role('collect-evidence'));
 
     // The decision is a pure function of stored evidence and the bundled policy; the registry is
     // read only to list the attachments (referrers, cosign tags) the decision fixes for Promote.
@@ -192,6 +191,21 @@ export class GateFunctions extends Construct {
     grants.bucketReadWrite(role('promote'));
     grants.putEvents(role('promote'));
     grants.publish(role('promote'));
+
+    // The incident commands (`--aws`): triage, explain and report read the table and the bucket
+    // (a report is stored there); revoke writes its record; rollback and release from quarantine
+    // re-verify the release as the collector does (manifests, referrers, findings, signing status,
+    // Signer revocation), then move the production channel tag or copy the image to production,
+    // append the track entry and announce it.
+    grants.readSource(role('ops-api'), COLLECT_EXTRA_ECR_ACTIONS);
+    grants.writeProduction(role('ops-api'));
+    grants.tableReadWrite(role('ops-api'));
+    grants.bucketReadWrite(role('ops-api'));
+    grants.putEvents(role('ops-api'));
+    grants.publish(role('ops-api'));
+    grants.signerRevocation(role('ops-api'));
+    // `release` of a quarantined release that passes now starts its next gate round.
+    grants.startExecution(role('ops-api'));
 
     // Adds a quarantine tag in the source repository; never touches production.
     grants.tagSource(role('quarantine'));
@@ -381,6 +395,16 @@ class Grants {
       statements: [new iam.PolicyStatement({ actions: [...actions], resources: ['*'] })],
     });
     acknowledgeWildcardResource(policy, '*', reason);
+  }
+
+  /** Revocation of Notation signatures made by AWS Signer (ECR managed signing). */
+  public signerRevocation(role: iam.Role): void {
+    this.starOnly(
+      role,
+      'SignerRevocationPolicy',
+      ['signer:GetRevocationStatus'],
+      'signer:GetRevocationStatus (Notation signatures made by AWS Signer) has no resource type in the Service Authorization Reference, so its only resource is *.',
+    );
   }
 
   public startExecution(role: iam.Role): void {

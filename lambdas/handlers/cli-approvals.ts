@@ -6,6 +6,7 @@ import { decideApproval } from '../domain/workflow/decide-approval.js';
 // approval-api.ts dispatches to this module; statusOf is only called per request, so the cycle is benign.
 import { statusOf } from './approval-api.js';
 import type { HandlerDeps } from './aws-deps.js';
+import { iamCaller, jsonResponse } from './iam-caller.js';
 import { logger } from './logger.js';
 
 /** The IAM-authorized route `release-gate approve|reject --aws` signs its requests to (SigV4). */
@@ -24,23 +25,7 @@ const CliAnswerSchema = z
   // A typed identity is refused, not ignored: whoever sends one expects it to count.
   .strict();
 
-/**
- * What API Gateway puts in `requestContext.authorizer.iam` once it verified the SigV4 signature of
- * a request to a route with IAM authorization (HTTP API, payload format 2.0; the type
- * `APIGatewayEventRequestContextIAMAuthorizer` of @types/aws-lambda). Only `userArn` is used: the
- * principal that signed, as API Gateway verified it. Partition, IAM or STS, a 12-digit account.
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
- */
-const IamAuthorizerSchema = z.object({
-  userArn: z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]{1,180}$/),
-  cognitoIdentity: z.unknown().optional(),
-});
-
-const json = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
-  statusCode,
-  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-  body: `${JSON.stringify(body)}\n`,
-});
+const json = jsonResponse;
 
 /**
  * `POST /cli/approvals/{id}` (IAM authorization): the answer of `release-gate approve|reject --aws`.
@@ -52,20 +37,12 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
 export const makeHandler =
   (getDeps: () => Promise<HandlerDeps>) =>
   async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> => {
-    const iam = IamAuthorizerSchema.safeParse(
-      (event.requestContext as { authorizer?: { iam?: unknown } }).authorizer?.iam,
-    );
-    if (!iam.success) {
+    const caller = iamCaller(event, 'an approver');
+    if ('refused' in caller) {
       // API Gateway always sets it on an IAM-authorized route: its absence is a deployment fault.
-      logger.error('cli approval route without an IAM principal: refused', { routeKey: event.routeKey });
-      return json(500, { error: 'MISCONFIGURED', message: 'this route has no verified AWS principal: refused' });
-    }
-    if (iam.data.cognitoIdentity !== undefined && iam.data.cognitoIdentity !== null) {
-      // Identity-pool users all sign as the pool's role: the ARN would not tell them apart.
-      return json(403, {
-        error: 'UNTRUSTED',
-        message: 'Cognito identity pool credentials name a shared role, not an approver: sign with your own principal',
-      });
+      if (caller.refused.statusCode === 500)
+        logger.error('cli approval route without an IAM principal: refused', { routeKey: event.routeKey });
+      return caller.refused;
     }
     const id = IdSchema.safeParse(event.pathParameters?.id);
     if (!id.success) return json(400, { error: 'INVALID_INPUT', message: 'malformed approval id' });
@@ -83,7 +60,7 @@ export const makeHandler =
     if (!answer.success)
       return json(400, { error: 'INVALID_INPUT', message: 'a JSON body {decision, comment?} is required' });
     const deps = await getDeps();
-    const principal = iam.data.userArn;
+    const principal = caller.principal;
     try {
       const decided = await decideApproval(deps.gate, {
         approvalId: id.data,

@@ -11,6 +11,7 @@ import { GateFunction } from '../../infra/constructs/gate-function.js';
 import { HANDLER_NAMES, type HandlerName } from '../../infra/constructs/gate-functions.js';
 import type { ReleaseGateProps } from '../../infra/release-gate.js';
 import { ReleaseGateStack } from '../../infra/release-gate-stack.js';
+import { OPS_ROUTES } from '../../lambdas/handlers/ops-routes.js';
 import { CDK_CONTEXT, DEFAULT_GATE, offlineApp } from '../support/cdk-app.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -746,7 +747,7 @@ describe('Construct: ReleaseGate', () => {
       expect(actionsOf(statements)).not.toContain('ecr:PutImage');
     });
 
-    it('lets only promote write to prod/*', () => {
+    it('lets only promote and the ops API (rollback, release) write to prod/*', () => {
       // Prepare
       const prodPattern = stackArn('ecr', 'repository/prod/*');
 
@@ -757,8 +758,9 @@ describe('Construct: ReleaseGate', () => {
       const promotePuts = resourcesFor(functionStatements(s, 'promote'), 'ecr:PutImage').map(render);
 
       // Assess
-      expect(writers).toEqual(['promote']);
+      expect(writers).toEqual(['promote', 'ops-api']);
       expect(promotePuts).toEqual([prodPattern]);
+      expect(resourcesFor(functionStatements(s, 'ops-api'), 'ecr:PutImage').map(render)).toEqual([prodPattern]);
       expect(actionsOf(functionStatements(s, 'promote'))).toEqual(
         expect.arrayContaining([
           'ecr:PutImage',
@@ -806,14 +808,14 @@ describe('Construct: ReleaseGate', () => {
 
       // Assess
       expect(table).toEqual({
-        'ecr:PutImage': ['promote', 'quarantine'],
-        'ecr:CreateRepository': ['promote'],
-        'ecr:DescribeImageScanFindings': ['collect-evidence'],
+        'ecr:PutImage': ['promote', 'quarantine', 'ops-api'],
+        'ecr:CreateRepository': ['promote', 'ops-api'],
+        'ecr:DescribeImageScanFindings': ['collect-evidence', 'ops-api'],
         'states:StartExecution': ['start-release'],
         'states:SendTaskSuccess': ['wait-for-scan', 'scan-complete', 'approval-api'],
         'states:SendTaskFailure': ['wait-for-scan', 'scan-complete', 'approval-api'],
-        'sns:Publish': ['request-approval', 'promote', 'quarantine', 'approval-api', 'revalidate'],
-        'events:PutEvents': ['request-approval', 'promote', 'quarantine', 'approval-api', 'revalidate'],
+        'sns:Publish': ['request-approval', 'promote', 'quarantine', 'approval-api', 'revalidate', 'ops-api'],
+        'events:PutEvents': ['request-approval', 'promote', 'quarantine', 'approval-api', 'revalidate', 'ops-api'],
         's3:PutObject': [
           'record-release',
           'collect-evidence',
@@ -821,6 +823,7 @@ describe('Construct: ReleaseGate', () => {
           'promote',
           'quarantine',
           'approval-api',
+          'ops-api',
         ],
         's3:DeleteObject': [],
         'dynamodb:PutItem': [...HANDLER_NAMES],
@@ -833,6 +836,7 @@ describe('Construct: ReleaseGate', () => {
           'evaluate-policy',
           'promote',
           'quarantine',
+          'ops-api',
         ],
         'sqs:SendMessage': ['start-release', 'scan-complete', 'record-pusher', 'revalidate'],
       });
@@ -883,8 +887,9 @@ describe('Construct: ReleaseGate', () => {
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /approvals/{id}' });
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /approvals/{id}' });
-      // …POST /slack/interactions (the Slack test below) and POST /cli/approvals/{id} (IAM, below).
-      s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 4);
+      // …POST /slack/interactions (the Slack test below), POST /cli/approvals/{id} (IAM, below) and
+      // the ops routes (IAM, below).
+      s.template.resourceCountIs('AWS::ApiGatewayV2::Route', 4 + Object.keys(OPS_ROUTES).length);
       s.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
         IntegrationType: 'AWS_PROXY',
         IntegrationUri: { 'Fn::GetAtt': [approvalId, 'Arn'] },
@@ -921,6 +926,38 @@ describe('Construct: ReleaseGate', () => {
       const arn = render(outputs.ApproverInvokeArn?.Value);
       expect(arn).toContain(':execute-api:');
       expect(arn).toMatch(/\/\$default\/POST\/cli\/approvals\/\*$/);
+    });
+
+    it('puts IAM authorization on every ops route, routes them to the ops-api function, and outputs one invoke ARN per class', () => {
+      // Prepare
+      const opsFunction = logicalId(s.stack.gate.functions.get('ops-api').function);
+      const routeKeys = Object.values(OPS_ROUTES).map((r) => `${r.method} ${r.path}`);
+      const IntegrationSchema = z.object({ Properties: z.object({ IntegrationUri: z.unknown() }) });
+
+      // Act
+      const auth = routeKeys.map((key) => routeAuth(s.template, key));
+      const opsIntegrations = Object.values(s.template.findResources('AWS::ApiGatewayV2::Integration')).filter((i) =>
+        render(IntegrationSchema.parse(i).Properties.IntegrationUri).includes(opsFunction),
+      );
+      const outputs = s.template.findOutputs('*');
+
+      // Assess
+      expect(routeKeys).toEqual([
+        'GET /cli/query/triage',
+        'POST /cli/query/triage',
+        'GET /cli/query/explain',
+        'GET /cli/query/report',
+        'POST /cli/incident/revoke',
+        'POST /cli/incident/rollback',
+        'POST /cli/incident/release',
+      ]);
+      for (const a of auth) expect(a).toEqual([{ type: 'AWS_IAM', authorizer: null }]);
+      expect(opsIntegrations).toHaveLength(1);
+      expect(render(outputs.OpsReadInvokeArn?.Value)).toMatch(/:execute-api:.*\/\$default\/\*\/cli\/query\/\*$/);
+      expect(render(outputs.OpsWriteInvokeArn?.Value)).toMatch(/:execute-api:.*\/\$default\/POST\/cli\/incident\/\*$/);
+      // Neither class covers the other, nor the approvers' route.
+      expect(render(outputs.OpsReadInvokeArn?.Value)).not.toContain('/cli/incident/');
+      expect(render(outputs.ApproverInvokeArn?.Value)).not.toContain('/cli/query/');
     });
 
     it('with a link authorizer, puts a JWT authorizer of that issuer and audience on both link routes only', () => {

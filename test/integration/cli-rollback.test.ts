@@ -14,7 +14,7 @@ import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { writeLocalState } from '../../cli/local/state.js';
 import { runCli } from '../support/cli-process.js';
-import { gateRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
+import { gateRelease, type LocalWorld, lastState, promoteInOrder, useLocalWorld } from '../support/world.js';
 
 const OutcomeLineSchema = z.object({ event: z.string().optional() });
 const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
@@ -60,18 +60,8 @@ describe('Command: release-gate revoke / rollback', () => {
   it('revokes the live release, rolls back in seconds, refuses the revoked one, and breaks glass with two people', async () => {
     // Prepare: two releases promoted one after the other.
     const w = world();
-    const first = await buildScenarioImage(
-      w.registry,
-      { repository: REPO, tag: '1.0.0', npmPackages: DEFAULT_NPM_PACKAGES },
-      w.keys,
-    );
-    expect(lastState((await gateRelease(w, REPO, '1.0.0')).exec)).toBe('Promoted');
-    const second = await buildScenarioImage(
-      w.registry,
-      { repository: REPO, tag: '1.1.0', npmPackages: DEFAULT_NPM_PACKAGES },
-      w.keys,
-    );
-    expect(lastState((await gateRelease(w, REPO, '1.1.0')).exec)).toBe('Promoted');
+    const [first, second] = await promoteInOrder(w, REPO, ['1.0.0', '1.1.0']);
+    if (first === undefined || second === undefined) throw new Error('two releases were built');
     await publish(w);
 
     // Act & Assess: re-verification judges the target with today's policy file and advisories. A

@@ -151,3 +151,13 @@ export async function promoteInOrder(w: Pick<HandlerWorld, 'store'>, repository:
     });
   }
 }
+
+/**
+ * A handler world whose promotion track of `repository` holds `digests` promoted in this order, a
+ * minute apart (the last one live), each recorded as evaluated and none with evidence.
+ */
+export async function promotedWorld(repository: string, digests: readonly Digest[]): Promise<HandlerWorld> {
+  const w = handlerWorld();
+  await promoteInOrder(w, repository, digests);
+  return w;
+}

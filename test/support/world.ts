@@ -191,3 +191,17 @@ export function lastState(exec: {
 export function buildGoodRelease(w: LocalWorld, repository: string, tag = '1.4.0') {
   return buildScenarioImage(w.registry, { repository, tag, npmPackages: DEFAULT_NPM_PACKAGES }, w.keys);
 }
+
+/**
+ * Builds a release like demo/good for each tag and gates them one after the other, each to
+ * Promoted (throws otherwise); the last one is live. Returns the built images, in order.
+ */
+export async function promoteInOrder(w: LocalWorld, repository: string, tags: readonly string[]) {
+  const images = [];
+  for (const tag of tags) {
+    images.push(await buildGoodRelease(w, repository, tag));
+    const state = lastState((await gateRelease(w, repository, tag)).exec);
+    if (state !== 'Promoted') throw new Error(`${repository}:${tag} ended in ${state}, not Promoted`);
+  }
+  return images;
+}

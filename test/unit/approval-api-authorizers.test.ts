@@ -10,6 +10,7 @@ import type { Digest } from '../../lambdas/domain/types.js';
 import { makeHandler as approvalApi } from '../../lambdas/handlers/approval-api.js';
 import { CLI_APPROVAL_ROUTE_KEY } from '../../lambdas/handlers/cli-approvals.js';
 import { makeHandler as requestApproval } from '../../lambdas/handlers/request-approval.js';
+import { httpApiEvent, iamAuthorizer } from '../support/api-events.js';
 import { recordEvaluatedRelease } from '../support/handler-world.js';
 import { type HandlerWorld, handlerWorld, policyOf, STAGE, WORLD_NOW } from '../support/world.js';
 
@@ -26,25 +27,6 @@ const POLICY = policyOf({
   ],
 });
 
-/**
- * `requestContext.authorizer.iam` as API Gateway and Lambda function URLs pass it in payload
- * format 2.0, the sample of "Invoking Lambda function URLs", Request payload format
- * (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html), with the caller set per test.
- */
-function iamAuthorizer(userArn: string) {
-  return {
-    iam: {
-      accessKey: 'AKIA...',
-      accountId: '111122223333',
-      callerId: 'AIDA...',
-      cognitoIdentity: null,
-      principalOrgId: null,
-      userArn,
-      userId: 'AIDA...',
-    },
-  };
-}
-
 function event(
   routeKey: string,
   path: string,
@@ -52,30 +34,11 @@ function event(
   body: string,
   authorizer: Record<string, unknown> | undefined,
 ): APIGatewayProxyEventV2 {
-  const [method = 'POST'] = routeKey.split(' ');
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString: '',
-    headers: {},
+  return httpApiEvent(routeKey, path, {
     pathParameters: { id },
-    requestContext: {
-      accountId: '111122223333',
-      apiId: 'api',
-      domainName: 'api.execute-api.eu-west-1.amazonaws.com',
-      domainPrefix: 'api',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'vitest' },
-      requestId: 'request-1',
-      routeKey,
-      stage: '$default',
-      time: '25/Nov/2026:10:00:00 +0000',
-      timeEpoch: WORLD_NOW.getTime(),
-      ...(authorizer === undefined ? {} : { authorizer }),
-    },
     body,
-    isBase64Encoded: false,
-  } as APIGatewayProxyEventV2;
+    ...(authorizer === undefined ? {} : { authorizer }),
+  });
 }
 
 async function cliAnswer(

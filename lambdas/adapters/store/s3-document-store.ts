@@ -15,6 +15,10 @@ import { StoreError, sdkErrorName, sdkHttpStatus } from './errors.js';
 /** Where content-addressed evidence lives in the bucket; `putObject` refuses keys under it. */
 export const CONTENT_PREFIX = 'evidence/sha256/';
 
+/** Where a content-addressed document is, for people: `s3://<bucket>/evidence/sha256/<hex>`. */
+export const documentUri = (bucket: string, document: string): string =>
+  `s3://${bucket}/${CONTENT_PREFIX}${document.slice('sha256:'.length)}`;
+
 export interface S3DocumentStoreProps {
   readonly client: S3Client;
   readonly bucket: string;

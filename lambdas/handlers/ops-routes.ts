@@ -1,0 +1,38 @@
+/**
+ * The ops API's IAM-authorized routes (`release-gate triage|explain|report|revoke|rollback|release
+ * --aws`), shared by the handler, the CDK construct, the embedded stack and the CLI. Reads sit
+ * under one prefix and incident actions under another, so that one `execute-api:Invoke` ARN per
+ * class grants triage to on-call without rollback.
+ */
+
+/** Read-only queries: triage, explain, report. */
+export const OPS_READ_PREFIX = '/cli/query';
+/** Incident actions that change production or the record: revoke, rollback, release. */
+export const OPS_WRITE_PREFIX = '/cli/incident';
+
+export const OPS_ROUTES = {
+  triage: { method: 'GET', path: `${OPS_READ_PREFIX}/triage` },
+  triageAdvisory: { method: 'POST', path: `${OPS_READ_PREFIX}/triage` },
+  explain: { method: 'GET', path: `${OPS_READ_PREFIX}/explain` },
+  report: { method: 'GET', path: `${OPS_READ_PREFIX}/report` },
+  revoke: { method: 'POST', path: `${OPS_WRITE_PREFIX}/revoke` },
+  rollback: { method: 'POST', path: `${OPS_WRITE_PREFIX}/rollback` },
+  release: { method: 'POST', path: `${OPS_WRITE_PREFIX}/release` },
+} as const;
+
+export type OpsRouteName = keyof typeof OPS_ROUTES;
+
+/** API Gateway's route key (`METHOD /path`) of a route. */
+export const opsRouteKey = (name: OpsRouteName): string => `${OPS_ROUTES[name].method} ${OPS_ROUTES[name].path}`;
+
+/** The route a method and path name, if any (API Gateway matches the route before it authorizes). */
+export function opsRouteOf(method: string, path: string): OpsRouteName | undefined {
+  return (Object.keys(OPS_ROUTES) as OpsRouteName[]).find(
+    (name) => OPS_ROUTES[name].method === method && OPS_ROUTES[name].path === path,
+  );
+}
+
+/** The route of an API Gateway route key, if it is one of these. */
+export function opsRouteByKey(routeKey: string): OpsRouteName | undefined {
+  return (Object.keys(OPS_ROUTES) as OpsRouteName[]).find((name) => opsRouteKey(name) === routeKey);
+}

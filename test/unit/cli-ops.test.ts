@@ -1,0 +1,244 @@
+/**
+ * The ops API handler (issue 9: "the same queries on an IAM-authorized API route on AWS"): the
+ * operator is the principal API Gateway verified from the SigV4 signature, each route calls the
+ * domain function the CLI calls locally, and bad input is refused before anything is read.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { Limits } from '../../lambdas/domain/limits.js';
+import type { Digest } from '../../lambdas/domain/types.js';
+import { makeHandler, type OpsDeps } from '../../lambdas/handlers/cli-ops.js';
+import { OPS_ROUTES, type OpsRouteName, opsRouteKey } from '../../lambdas/handlers/ops-routes.js';
+import { httpApiEvent, iamAuthorizer } from '../support/api-events.js';
+import { type HandlerWorld, handlerWorld, promotedWorld, recordEvaluatedRelease } from '../support/handler-world.js';
+import { newDigest } from '../support/store-records.js';
+
+const REPO = 'team/app';
+const OPERATOR = 'arn:aws:sts::111122223333:assumed-role/OnCall/dana';
+
+function event(
+  route: OpsRouteName,
+  opts: { query?: Record<string, string>; body?: string; authorizer?: Record<string, unknown> | null } = {},
+): APIGatewayProxyEventV2 {
+  const authorizer = opts.authorizer === undefined ? iamAuthorizer(OPERATOR) : opts.authorizer;
+  return httpApiEvent(opsRouteKey(route), OPS_ROUTES[route].path, {
+    rawQueryString: new URLSearchParams(opts.query ?? {}).toString(),
+    ...(opts.body === undefined ? {} : { body: opts.body }),
+    ...(authorizer === null ? {} : { authorizer }),
+  });
+}
+
+function opsHandler(w: HandlerWorld) {
+  const deps: OpsDeps = {
+    gate: w.deps.gate,
+    starter: w.deps.starter,
+    documentUri: (d) => `s3://evidence-bucket/evidence/sha256/${d.slice(7)}`,
+  };
+  const handler = makeHandler(async () => deps);
+  return async (e: APIGatewayProxyEventV2) => {
+    const out = (await handler(e)) as APIGatewayProxyStructuredResultV2;
+    return { status: out.statusCode, body: JSON.parse(String(out.body)) as Record<string, unknown> };
+  };
+}
+
+/** A world whose track holds `digests` promoted in this order (the last one live), each with openssl 3.0.(11+i)-1. */
+async function promoted(...digests: Digest[]) {
+  const w = await promotedWorld(REPO, digests);
+  for (const [i, digest] of digests.entries()) {
+    await w.store.indexPackages(REPO, digest, [`pkg:deb/debian/openssl@3.0.${11 + i}-1?distro=debian-12`]);
+  }
+  return w;
+}
+
+const OSV_ADVISORY = {
+  id: 'DEBIAN-CVE-2099-0001',
+  aliases: ['CVE-2099-0001'],
+  affected: [
+    {
+      package: { ecosystem: 'Debian:12', name: 'openssl', purl: 'pkg:deb/debian/openssl' },
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '3.0.12-1' }] }],
+    },
+  ],
+};
+
+describe('Handler: cli-ops (the ops API, IAM authorization)', () => {
+  describe('when API Gateway names no IAM principal, or a Cognito identity-pool role', () => {
+    it('refuses before reading anything (500 misconfigured, 403 shared role)', async () => {
+      // Prepare
+      const digest = newDigest();
+      const w = await promoted(digest);
+      const call = opsHandler(w);
+      const revoke = JSON.stringify({ digest, reason: 'CVE' });
+
+      // Act
+      const none = await call(event('revoke', { body: revoke, authorizer: null }));
+      const cognito = await call(
+        event('revoke', { body: revoke, authorizer: iamAuthorizer(OPERATOR, { identityId: 'eu-west-1:x' }) }),
+      );
+
+      // Assess
+      expect(none).toMatchObject({ status: 500, body: { error: 'MISCONFIGURED' } });
+      expect(cognito).toMatchObject({ status: 403, body: { error: 'UNTRUSTED' } });
+      expect(await w.store.getRevocation(REPO, digest)).toBeNull();
+    });
+  });
+
+  describe('Route: GET /cli/query/triage and POST /cli/query/triage', () => {
+    it('answers a purl with a range, an OSV record in the body, and refuses bad questions with the field named', async () => {
+      // Prepare
+      const [old, current] = [newDigest(), newDigest()];
+      const call = opsHandler(await promoted(old, current));
+
+      // Act
+      const byRange = await call(event('triage', { query: { purl: 'pkg:deb/debian/openssl', range: '<3.0.12' } }));
+      const byAdvisory = await call(event('triageAdvisory', { body: JSON.stringify(OSV_ADVISORY) }));
+      const byIdWithRecord = await call(
+        event('triageAdvisory', { query: { id: 'CVE-2099-0001' }, body: JSON.stringify(OSV_ADVISORY) }),
+      );
+      const refusals = {
+        noQuestion: await call(event('triage')),
+        unknownParameter: await call(event('triage', { query: { purl: 'pkg:deb/debian/openssl', by: 'me' } })),
+        rangeWithoutPurl: await call(event('triage', { query: { id: 'CVE-1', range: '<1' } })),
+        badRecord: await call(event('triageAdvisory', { body: JSON.stringify({ id: 'X', affected: 'all' }) })),
+        tooLarge: await call(event('triageAdvisory', { body: ' '.repeat(Limits.advisoryBytes + 1) })),
+        otherId: await call(
+          event('triageAdvisory', { query: { id: 'CVE-1999-1' }, body: JSON.stringify(OSV_ADVISORY) }),
+        ),
+      };
+
+      // Assess
+      expect(byRange.status, JSON.stringify(byRange.body)).toBe(200);
+      expect(byRange.body.releases).toEqual([
+        expect.objectContaining({
+          digest: old,
+          status: 'PROMOTED',
+          matches: [expect.objectContaining({ version: '3.0.11-1' })],
+        }),
+      ]);
+      expect(byAdvisory.status, JSON.stringify(byAdvisory.body)).toBe(200);
+      expect(byAdvisory.body.releases).toEqual([expect.objectContaining({ digest: old })]);
+      expect(byIdWithRecord.body.releases).toEqual([expect.objectContaining({ digest: old })]);
+      expect(Object.fromEntries(Object.entries(refusals).map(([k, r]) => [k, r.status]))).toEqual({
+        noQuestion: 400,
+        unknownParameter: 400,
+        rangeWithoutPurl: 400,
+        badRecord: 400,
+        tooLarge: 413,
+        otherId: 400,
+      });
+      expect(String(refusals.badRecord.body.message)).toContain('affected');
+      expect(String(refusals.unknownParameter.body.message)).toContain('by');
+    });
+  });
+
+  describe('Route: POST /cli/incident/revoke', () => {
+    it('revokes as the signing principal, and refuses a typed identity without storing anything', async () => {
+      // Prepare
+      const [a, b] = [newDigest(), newDigest()];
+      const w = await promoted(a, b);
+      const call = opsHandler(w);
+
+      // Act
+      const typed = await call(event('revoke', { body: JSON.stringify({ digest: b, reason: 'CVE', by: 'eve' }) }));
+      const afterTyped = await w.store.getRevocation(REPO, b);
+      const revoked = await call(event('revoke', { body: JSON.stringify({ digest: b, reason: 'CVE-2099-0001' }) }));
+
+      // Assess
+      expect(typed.status).toBe(400);
+      expect(String(typed.body.message)).toContain('a typed identity is not accepted');
+      expect(afterTyped).toBeNull();
+      expect(revoked).toMatchObject({
+        status: 200,
+        body: {
+          repository: REPO,
+          created: true,
+          liveNow: true,
+          record: { revokedBy: `${OPERATOR} (AWS CLI, caller principal)`, reason: 'CVE-2099-0001' },
+          rollback: { target: { digest: a } },
+        },
+      });
+      expect(w.outcomes.events.map((e) => e.type)).toEqual(['Release Revoked']);
+    });
+  });
+
+  describe('Route: POST /cli/incident/rollback', () => {
+    it('re-verifies the target and refuses one without stored evidence; a break-glass body is refused', async () => {
+      // Prepare
+      const [a, b] = [newDigest(), newDigest()];
+      const w = await promoted(a, b);
+      const call = opsHandler(w);
+
+      // Act
+      const refused = await call(event('rollback', { body: JSON.stringify({ repository: `prod/${REPO}` }) }));
+      const glass = await call(
+        event('rollback', {
+          body: JSON.stringify({ repository: REPO, reason: 'outage', breakGlass: { approvedBy: 'bob@example.com' } }),
+        }),
+      );
+      const unknown = await call(event('rollback', { body: JSON.stringify({ repository: 'nowhere/app' }) }));
+
+      // Assess
+      expect(refused.status, JSON.stringify(refused.body)).toBe(200);
+      expect(refused.body).toMatchObject({ outcome: 'REFUSED', repository: REPO, digest: a });
+      expect((refused.body.reasons as string[]).join(' ')).toMatch(/evidence/i);
+      expect(typeof refused.body.seconds).toBe('number');
+      expect(glass.status).toBe(400);
+      expect(unknown).toMatchObject({ status: 404, body: { error: 'NOT_FOUND' } });
+      expect((await w.store.listPromotions(REPO)).map((p) => p.digest)).toEqual(expect.arrayContaining([a, b]));
+      expect(await w.store.listPromotions(REPO)).toHaveLength(2);
+    });
+  });
+
+  describe('Route: POST /cli/incident/release', () => {
+    it('re-verifies a quarantined release as the signing principal and refuses it with the reasons', async () => {
+      // Prepare
+      const digest = newDigest();
+      const w = handlerWorld();
+      await recordEvaluatedRelease(w, REPO, digest);
+      await w.store.updateReleaseState(REPO, digest, 'QUARANTINED');
+      const call = opsHandler(w);
+
+      // Act
+      const refused = await call(event('release', { body: JSON.stringify({ digest, reason: 'the CVE is fixed' }) }));
+      const noReason = await call(event('release', { body: JSON.stringify({ digest }) }));
+
+      // Assess
+      expect(refused.status, JSON.stringify(refused.body)).toBe(200);
+      expect(refused.body).toMatchObject({ outcome: 'REFUSED', repository: REPO, digest });
+      expect((refused.body.reasons as string[]).length).toBeGreaterThan(0);
+      expect(noReason.status).toBe(400);
+      expect(await w.store.listPromotions(REPO)).toEqual([]);
+    });
+  });
+
+  describe('Routes: GET /cli/query/explain and GET /cli/query/report', () => {
+    it('explains nothing without a stored decision (404), and stores the report, answering its location and HTML', async () => {
+      // Prepare
+      const digest = newDigest();
+      const w = await promoted(digest);
+      const call = opsHandler(w);
+
+      // Act
+      const explain = await call(event('explain', { query: { digest: digest.slice(0, 20) } }));
+      const report = await call(event('report', { query: { digest, repository: REPO } }));
+      const badDigest = await call(event('report', { query: { digest: 'latest' } }));
+
+      // Assess
+      expect(explain).toMatchObject({ status: 404, body: { error: 'NOT_FOUND' } });
+      expect(report.status, JSON.stringify(report.body)).toBe(200);
+      const document = String(report.body.document);
+      expect(report.body.uri).toBe(`s3://evidence-bucket/evidence/sha256/${document.slice(7)}`);
+      expect(String(report.body.html)).toContain(digest);
+      expect(new TextDecoder().decode(await w.store.get(document as Digest))).toBe(report.body.html);
+      expect(badDigest.status).toBe(400);
+    });
+  });
+
+  describe('when the route key is not an ops route', () => {
+    it('answers 404', async () => {
+      const call = opsHandler(handlerWorld());
+      const e = event('triage');
+      expect((await call({ ...e, routeKey: 'GET /cli/query/everything' })).status).toBe(404);
+    });
+  });
+});
