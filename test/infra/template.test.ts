@@ -811,7 +811,7 @@ describe('Construct: ReleaseGate', () => {
         'ecr:PutImage': ['promote', 'quarantine', 'ops-api'],
         'ecr:CreateRepository': ['promote', 'ops-api'],
         'ecr:DescribeImageScanFindings': ['collect-evidence', 'ops-api'],
-        'states:StartExecution': ['start-release'],
+        'states:StartExecution': ['start-release', 'ops-api'],
         'states:SendTaskSuccess': ['wait-for-scan', 'scan-complete', 'approval-api'],
         'states:SendTaskFailure': ['wait-for-scan', 'scan-complete', 'approval-api'],
         'sns:Publish': ['request-approval', 'promote', 'quarantine', 'approval-api', 'revalidate', 'ops-api'],
