@@ -12,9 +12,15 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
-import { writeLocalState } from '../../cli/local/state.js';
 import { runCli } from '../support/cli-process.js';
-import { gateRelease, type LocalWorld, lastState, promoteInOrder, useLocalWorld } from '../support/world.js';
+import {
+  gateRelease,
+  type LocalWorld,
+  lastState,
+  promoteInOrder,
+  publishLocalWorld,
+  useLocalWorld,
+} from '../support/world.js';
 
 const OutcomeLineSchema = z.object({ event: z.string().optional() });
 const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
@@ -38,21 +44,7 @@ const PROD = `prod/${REPO}`;
 describe('Command: release-gate revoke / rollback', () => {
   const world = useLocalWorld({ approvals: { decision: 'approve', by: 'alice@example.com' } });
 
-  async function publish(w: LocalWorld): Promise<void> {
-    const policyPath = join(w.dir, 'policy.yaml');
-    await writeFile(policyPath, stringify(demoPolicy(w.keys)));
-    await writeLocalState(w.dir, {
-      pid: process.pid,
-      approvalBaseUrl: w.gate.approvalBaseUrl,
-      dynamoEndpoint: w.gate.standIns.dynamoEndpoint,
-      s3Endpoint: w.gate.standIns.s3Endpoint,
-      tableName: w.gate.standIns.tableName,
-      bucket: w.gate.standIns.bucket,
-      registryRoot: join(w.dir, 'registry'),
-      policyPath,
-      advisoriesDir: ADVISORIES,
-    });
-  }
+  const publish = (w: LocalWorld) => publishLocalWorld(w, ADVISORIES);
 
   const cli = (w: LocalWorld, ...args: string[]) => runCli([...args, '--work-dir', w.dir], { timeoutMs: 60_000 });
   const live = async (w: LocalWorld) => (await w.registry.getManifest(PROD, 'live')).digest;

@@ -6,17 +6,21 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { z } from 'zod';
-import { demoPolicy } from '../../cli/fixtures/scenarios.js';
 import type { AdvisoryWatchRun } from '../../cli/local/advisory-watch.js';
 import { LocalGate, type OutcomeEvent } from '../../cli/local/gate.js';
-import { writeLocalState } from '../../cli/local/state.js';
 import { ConfigError } from '../../lambdas/domain/errors.js';
 import { runCli } from '../support/cli-process.js';
 import { HANDLER_POLICY } from '../support/handler-world.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
-import { buildGoodRelease, gateRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
+import {
+  buildGoodRelease,
+  gateRelease,
+  type LocalWorld,
+  lastState,
+  publishLocalWorld,
+  useLocalWorld,
+} from '../support/world.js';
 
 const REPO = 'demo/watched';
 
@@ -100,19 +104,7 @@ describe('Class: LocalGate (advisoriesDir)', () => {
   it('`release-gate revalidate --advisory FILE` alerts from another terminal, through outcomes.jsonl', async () => {
     // Prepare: the stack published for the CLI, the release of the first test live.
     const w = world();
-    const policyPath = join(w.dir, 'policy.yaml');
-    await writeFile(policyPath, stringify(demoPolicy(w.keys)));
-    await writeLocalState(w.dir, {
-      pid: process.pid,
-      approvalBaseUrl: w.gate.approvalBaseUrl,
-      dynamoEndpoint: w.gate.standIns.dynamoEndpoint,
-      s3Endpoint: w.gate.standIns.s3Endpoint,
-      tableName: w.gate.standIns.tableName,
-      bucket: w.gate.standIns.bucket,
-      registryRoot: join(w.dir, 'registry'),
-      policyPath,
-      advisoriesDir: join(w.dir, 'advisories'),
-    });
+    await publishLocalWorld(w, join(w.dir, 'advisories'));
     const file = join(w.dir, 'express.json');
     await writeFile(
       file,

@@ -7,16 +7,17 @@
  * - `startLocalWorld()`: the embedded stack (cli/local/gate.ts: dynalite, s3rver, an OCI-layout
  *   registry and the ASL on aws-local-stepfunctions), for test/workflow.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
+import { stringify } from 'yaml';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
 import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { LocalGate, type LocalGateOptions } from '../../cli/local/gate.js';
-import { LOCAL_DECISION_HEADER, localDecisionBase } from '../../cli/local/state.js';
+import { LOCAL_DECISION_HEADER, localDecisionBase, writeLocalState } from '../../cli/local/state.js';
 
 export { answerLink } from '../../cli/local/links.js';
 
@@ -204,4 +205,24 @@ export async function promoteInOrder(w: LocalWorld, repository: string, tags: re
     if (state !== 'Promoted') throw new Error(`${repository}:${tag} ended in ${state}, not Promoted`);
   }
   return images;
+}
+
+/**
+ * Publishes the world's stack in `<dir>/local.json`, as `npm start` does, so that the CLI in a
+ * child process (`--work-dir <dir>`) reaches it; its policy file is the demo policy.
+ */
+export async function publishLocalWorld(w: LocalWorld, advisoriesDir: string): Promise<void> {
+  const policyPath = join(w.dir, 'policy.yaml');
+  await writeFile(policyPath, stringify(demoPolicy(w.keys)));
+  await writeLocalState(w.dir, {
+    pid: process.pid,
+    approvalBaseUrl: w.gate.approvalBaseUrl,
+    dynamoEndpoint: w.gate.standIns.dynamoEndpoint,
+    s3Endpoint: w.gate.standIns.s3Endpoint,
+    tableName: w.gate.standIns.tableName,
+    bucket: w.gate.standIns.bucket,
+    registryRoot: join(w.dir, 'registry'),
+    policyPath,
+    advisoriesDir,
+  });
 }
