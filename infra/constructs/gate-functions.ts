@@ -206,6 +206,8 @@ export class GateFunctions extends Construct {
     grants.signerRevocation(role('ops-api'));
     // `release` of a quarantined release that passes now starts its next gate round.
     grants.startExecution(role('ops-api'));
+    // Rollback and release re-verify against the OSV records under advisories/ as well.
+    grants.readAdvisories(role('ops-api'));
 
     // Adds a quarantine tag in the source repository; never touches production.
     grants.tagSource(role('quarantine'));

@@ -32,6 +32,12 @@ export interface OpsDeps {
    * @default - the scan source is asked again (ECR/Inspector's current findings on AWS)
    */
   readonly advisories?: () => Promise<readonly OsvRecord[]>;
+  /**
+   * Whether `advisories` add to the scan source's current findings (AWS: Inspector's findings and
+   * the bucket's `advisories/` records) rather than take their place (the embedded stack's folder).
+   * @default false
+   */
+  readonly advisoriesWithScans?: boolean;
 }
 
 /** The media type reports are stored with (the same as `release-gate report` locally). */
@@ -185,6 +191,7 @@ async function incidentDeps(deps: OpsDeps) {
     ...deps.gate,
     starter: deps.starter,
     ...(deps.advisories === undefined ? {} : { advisories: await deps.advisories() }),
+    advisoriesWithScans: deps.advisoriesWithScans === true,
   };
 }
 

@@ -1,4 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { awsClients } from '../adapters/aws/clients.js';
+import { S3Advisories } from '../adapters/scan/s3-advisories.js';
 import { documentUri } from '../adapters/store/s3-document-store.js';
 import { ConfigError } from '../domain/errors.js';
 import { awsDeps } from './aws-deps.js';
@@ -9,7 +11,19 @@ async function opsDeps(): Promise<OpsDeps> {
   const bucket = process.env.BUCKET_NAME;
   if (bucket === undefined || bucket === '') throw new ConfigError('environment variable BUCKET_NAME is not set');
   const { gate, starter } = await awsDeps();
-  return { gate, starter, documentUri: (document) => documentUri(bucket, document) };
+  // Re-verification (rollback, release) matches the stored SBOM against the records under the
+  // bucket's advisories/ prefix too, next to Inspector's current findings: what re-validation
+  // alerts on must also refuse a rollback to an affected target.
+  const region = process.env.AWS_REGION;
+  if (region === undefined || region === '') throw new ConfigError('environment variable AWS_REGION is not set');
+  const advisories = new S3Advisories({ client: awsClients({ region }).s3, bucket });
+  return {
+    gate,
+    starter,
+    documentUri: (document) => documentUri(bucket, document),
+    advisories: () => advisories.all(),
+    advisoriesWithScans: true,
+  };
 }
 
 const api = makeHandler(opsDeps);

@@ -211,6 +211,56 @@ describe('Workflow: revoke and roll back', () => {
       ],
     });
   }, 300_000);
+
+  it('on AWS adds the advisories to the findings the scanner has today: refuses an affected target, each finding once', async () => {
+    // Prepare: two releases of another repository promoted by the real workflow.
+    const w = world();
+    const repository = 'demo/rollback-aws';
+    await buildScenarioImage(w.registry, { ...release('1.0.0', [PACKAGE]), repository }, w.keys);
+    expect(lastState((await gateRelease(w, repository, '1.0.0')).exec)).toBe('Promoted');
+    await buildScenarioImage(w.registry, { ...release('1.1.0'), repository }, w.keys);
+    expect(lastState((await gateRelease(w, repository, '1.1.0')).exec)).toBe('Promoted');
+    const advisories = await advisoriesWith(NEW_ADVISORY);
+    const finding = {
+      id: 'CVE-2026-990001',
+      aliases: ['GHSA-rb00-0000-0001'],
+      severity: 'CRITICAL' as const,
+      packageName: PACKAGE.name,
+      packageVersion: PACKAGE.version,
+    };
+    let asked = 0;
+    const scannerAlreadyKnows = {
+      getFindings: async () => {
+        asked++;
+        return { status: 'ACTIVE', scanner: 'inspector (stand-in)', findings: [finding] };
+      },
+    };
+    const scannerFails = {
+      getFindings: async () => {
+        throw new Error('Inspector is unreachable');
+      },
+    };
+    const deps = (scans: RollbackDeps['scans']): RollbackDeps => ({
+      ...w.deps.gate,
+      scans,
+      advisories,
+      advisoriesWithScans: true,
+    });
+
+    // Act
+    const withScanner = await rollbackRelease(deps(scannerAlreadyKnows), { repository, operator: OPS });
+    const scannerDown = await rollbackRelease(deps(scannerFails), { repository, operator: OPS });
+
+    // Assess: the scanner was asked, the advisory's finding and the scanner's are one finding.
+    expect(asked).toBeGreaterThan(0);
+    expect(withScanner.outcome).toBe('REFUSED');
+    expect(withScanner.reasons.join('\n')).toContain('1 CRITICAL finding');
+    expect(withScanner.reasons.join('\n')).toContain('newly affected: CVE-2026-990001');
+    // A scanner that cannot answer refuses the rollback rather than trusting the advisories alone.
+    expect(scannerDown.outcome).toBe('REFUSED');
+    expect(scannerDown.reasons.join('\n')).toMatch(/scan (ERROR|MISSING|FAIL) today/);
+    expect((await w.registry.getManifest(`prod/${repository}`, 'live')).digest).not.toBe(withScanner.digest);
+  }, 300_000);
 });
 
 describe('Workflow: roll back under a policy that does not require every kind', () => {

@@ -22,7 +22,7 @@ import { Limits } from '../limits.js';
 import type { OsvRecord } from '../osv/schema.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { policyFor } from '../policy/load.js';
-import type { ReleaseRecord, ScanFindingsSource, ScanReport, StoredEvidence } from '../ports.js';
+import type { ReleaseRecord, ScanFindingsSource, ScanReport, StoredEvidence, VulnerabilityFinding } from '../ports.js';
 import { scanComponents } from '../scan/local-scanner.js';
 import {
   type CollectedKind,
@@ -41,6 +41,14 @@ export type ReverifyDeps = CollectDeps & {
    * @default - the scan source (`scans`: ECR/Inspector's current findings on AWS) is asked again
    */
   readonly advisories?: readonly OsvRecord[];
+  /**
+   * Ask the scan source (`scans`) too, and add the matches of `advisories` to its findings: on AWS,
+   * where Inspector's findings are current and the bucket's `advisories/` prefix adds records
+   * Inspector does not have. Locally the scan source's report dates from the push, so the
+   * advisories alone are today's.
+   * @default false - `advisories`, when given, take the place of the scan source
+   */
+  readonly advisoriesWithScans?: boolean;
 };
 
 export interface Reverification {
@@ -86,7 +94,15 @@ export async function reverify(
   const scanCtx: CollectContext =
     deps.advisories === undefined
       ? ctx
-      : { ...ctx, scans: storedComponentsScan(components.sbom.components, deps.advisories, ctx.now) };
+      : {
+          ...ctx,
+          scans: storedComponentsScan(
+            components.sbom.components,
+            deps.advisories,
+            ctx.now,
+            deps.advisoriesWithScans === true ? ctx.scans : undefined,
+          ),
+        };
   const fresh: EvidenceResult[] = [];
   for (const kind of recollect) fresh.push(await collect(kind, ctx));
   const scan = await collect('scan', scanCtx);
@@ -150,16 +166,37 @@ function storedComponentsScan(
   components: Parameters<typeof scanComponents>[0],
   advisories: readonly OsvRecord[],
   now: Date,
+  alongside?: ScanFindingsSource,
 ): ScanFindingsSource {
   let reported = false;
   return {
-    getFindings: async (): Promise<ScanReport> => {
+    getFindings: async (subject): Promise<ScanReport> => {
       const scanner = 'release-gate-osv (re-verification of the stored SBOM)';
-      if (reported) return { status: 'COMPLETE', scanner, findings: [] };
+      // The scanner's own report of this platform, as it is today; its failure fails the scan.
+      const base = alongside === undefined ? undefined : await alongside.getFindings(subject);
+      const ours = reported
+        ? { status: 'COMPLETE', scanner, findings: [] }
+        : scanComponents(components, advisories, { now, scanner });
       reported = true;
-      return scanComponents(components, advisories, { now, scanner });
+      if (base === undefined) return ours;
+      return {
+        ...base,
+        scanner: `${base.scanner} + ${scanner}`,
+        findings: unionOfFindings(base.findings, ours.findings),
+      };
     },
   };
+}
+
+/** Findings of both reports, each (vulnerability, package, version) once: the first report's wins. */
+function unionOfFindings(
+  first: readonly VulnerabilityFinding[],
+  second: readonly VulnerabilityFinding[],
+): VulnerabilityFinding[] {
+  const keys = (f: VulnerabilityFinding) =>
+    [f.id, ...f.aliases].map((id) => `${id.toUpperCase()}\u0000${f.packageName}\u0000${f.packageVersion}`);
+  const seen = new Set(first.flatMap(keys));
+  return [...first, ...second.filter((f) => !keys(f).some((k) => seen.has(k)))];
 }
 
 const ReportIdsSchema = z.object({ findings: z.array(z.object({ id: z.string(), aliases: z.array(z.string()) })) });
