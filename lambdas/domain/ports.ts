@@ -13,6 +13,7 @@ import type {
   ApprovalRecord,
   ApprovalState,
   ApprovalSupersession,
+  BreakGlassRequestRecord,
   DecisionRecord,
   PackageIndexEntry,
   PromotionEntry,
@@ -40,6 +41,7 @@ export type {
   ApprovalState,
   ApprovalSupersession,
   BreakGlass,
+  BreakGlassRequestRecord,
   DecisionRecord,
   GateRound,
   PackageIndexEntry,
@@ -320,6 +322,14 @@ export interface ReleaseStore {
    */
   revokeRelease(rec: RevocationRecord): Promise<{ record: RevocationRecord; created: boolean }>;
   getRevocation(repository: string, digest: Digest): Promise<RevocationRecord | null>;
+  /** Stores a new PENDING break-glass request; ConflictError when its id is taken (conditional put). */
+  createBreakGlassRequest(rec: BreakGlassRequestRecord): Promise<void>;
+  getBreakGlassRequest(id: string): Promise<BreakGlassRequestRecord | null>;
+  /**
+   * Moves the request PENDING → USED with who used it, conditionally: the used record, or null when
+   * it is not stored or not PENDING (used already), so that it acts once.
+   */
+  useBreakGlassRequest(id: string, usedBy: string, usedAt: string): Promise<BreakGlassRequestRecord | null>;
   /** Every repository with a promotion track (each once, sorted): where a release can be live. */
   listTrackedRepositories(): Promise<string[]>;
 

@@ -529,6 +529,35 @@ export const RevocationRecordSchema = z.object({
 });
 export type RevocationRecord = Immutable<z.infer<typeof RevocationRecordSchema>>;
 
+export const BREAK_GLASS_ACTIONS = ['rollback', 'release'] as const;
+export const BREAK_GLASS_REQUEST_STATES = ['PENDING', 'USED'] as const;
+export const IDENTITY_KINDS = ['email-link', 'cli-local', 'cli-aws', 'slack'] as const;
+
+/**
+ * A break-glass asked for over the ops API (incident/break-glass-request.ts): one signed request
+ * proves one principal, so the operator's request is stored PENDING and a second principal's
+ * signed confirmation acts on it, once (PENDING → USED, conditionally), before `expiresAt`.
+ */
+export const BreakGlassRequestRecordSchema = z.object({
+  id: z.string().regex(/^[a-f0-9-]{8,64}$/),
+  action: z.enum(BREAK_GLASS_ACTIONS),
+  repository: z.string().min(1),
+  /** release: the release; rollback: the target (`to`) when one was named. */
+  digest: DigestSchema.optional(),
+  /** Why the refusal is overridden. */
+  reason: z.string().min(1).max(1000),
+  /** The action's own reason (rollback's `reason`, release's `reason`), when given. */
+  actionReason: z.string().min(1).max(1000).optional(),
+  operator: z.string().min(1).max(200),
+  operatorKind: z.enum(IDENTITY_KINDS),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  state: z.enum(BREAK_GLASS_REQUEST_STATES),
+  usedBy: z.string().optional(),
+  usedAt: z.string().optional(),
+});
+export type BreakGlassRequestRecord = Immutable<z.infer<typeof BreakGlassRequestRecordSchema>>;
+
 export const ALERT_TRIGGERS = ['advisories', 'inspector', 'scheduled'] as const;
 
 /** One matched component of a newly affected release (incident/revalidate.ts). */

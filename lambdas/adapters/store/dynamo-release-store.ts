@@ -33,6 +33,8 @@ import {
   type ApprovalSupersession,
   ApprovalSupersessionSchema,
   ApprovalTokenSchema,
+  type BreakGlassRequestRecord,
+  BreakGlassRequestRecordSchema,
   compareCodePoints,
   type DecisionRecord,
   DecisionRecordSchema,
@@ -707,6 +709,43 @@ export class DynamoReleaseStore implements ReleaseStore {
   public async getRevocation(repository: string, digest: Digest): Promise<RevocationRecord | null> {
     const item = await this.getItem('getRevocation', itemKeys.revocation(repository, digest));
     return item === undefined ? null : this.parse('revocation', RevocationRecordSchema, item);
+  }
+
+  /** One conditional put on `BREAKGLASS#<id>` / `META`. */
+  public async createBreakGlassRequest(rec: BreakGlassRequestRecord): Promise<void> {
+    const record = validRecord('break-glass request', BreakGlassRequestRecordSchema, rec);
+    const key = itemKeys.breakGlass(record.id);
+    if (!(await this.putIfAbsent('createBreakGlassRequest', { ...record, ...key, type: 'break-glass' }))) {
+      throw new ConflictError(`break-glass request ${record.id} exists`);
+    }
+  }
+
+  public async getBreakGlassRequest(id: string): Promise<BreakGlassRequestRecord | null> {
+    const item = await this.getItem('getBreakGlassRequest', itemKeys.breakGlass(id));
+    return item === undefined ? null : this.parse('break-glass request', BreakGlassRequestRecordSchema, item);
+  }
+
+  /** One conditional update, `#state = PENDING` → USED: of two confirmations, one wins. */
+  public async useBreakGlassRequest(
+    id: string,
+    usedBy: string,
+    usedAt: string,
+  ): Promise<BreakGlassRequestRecord | null> {
+    const result = await this.conditional('useBreakGlassRequest', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKeys.breakGlass(id),
+          UpdateExpression: 'SET #state = :used, #usedBy = :by, #usedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND #state = :pending',
+          ExpressionAttributeNames: { '#state': 'state', '#usedBy': 'usedBy', '#usedAt': 'usedAt' },
+          ExpressionAttributeValues: { ':used': 'USED', ':pending': 'PENDING', ':by': usedBy, ':at': usedAt },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (result === CONDITION_FAILED) return null;
+    return this.parse('break-glass request', BreakGlassRequestRecordSchema, result.Attributes);
   }
 
   /** One Query of the `TRACKS` partition, paged. */

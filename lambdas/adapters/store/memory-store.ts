@@ -26,6 +26,8 @@ import {
   type ApprovalSupersession,
   ApprovalSupersessionSchema,
   ApprovalTokenSchema,
+  type BreakGlassRequestRecord,
+  BreakGlassRequestRecordSchema,
   compareCodePoints,
   type DecisionRecord,
   DecisionRecordSchema,
@@ -97,6 +99,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
    */
   private readonly track = new Map<string, Map<string, PromotionEntry>>();
   private readonly revocations = new Map<string, RevocationRecord>();
+  private readonly breakGlassRequests = new Map<string, BreakGlassRequestRecord>();
   /** Alerts by release, then by advisory id. */
   private readonly alerts = new Map<string, Map<string, AlertRecord>>();
   private readonly scans = new Map<string, { taskToken?: string; result?: ScanCompletion }>();
@@ -421,6 +424,29 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   public async getRevocation(repository: string, digest: Digest): Promise<RevocationRecord | null> {
     const found = this.revocations.get(releaseKey(repository, digest));
     return found === undefined ? null : copy(found);
+  }
+
+  public async createBreakGlassRequest(rec: BreakGlassRequestRecord): Promise<void> {
+    const record = validRecord('break-glass request', BreakGlassRequestRecordSchema, rec);
+    if (this.breakGlassRequests.has(record.id)) throw new ConflictError(`break-glass request ${record.id} exists`);
+    this.breakGlassRequests.set(record.id, copy(record));
+  }
+
+  public async getBreakGlassRequest(id: string): Promise<BreakGlassRequestRecord | null> {
+    const found = this.breakGlassRequests.get(id);
+    return found === undefined ? null : copy(found);
+  }
+
+  public async useBreakGlassRequest(
+    id: string,
+    usedBy: string,
+    usedAt: string,
+  ): Promise<BreakGlassRequestRecord | null> {
+    const found = this.breakGlassRequests.get(id);
+    if (found === undefined || found.state !== 'PENDING') return null;
+    const used: BreakGlassRequestRecord = { ...found, state: 'USED', usedBy, usedAt };
+    this.breakGlassRequests.set(id, used);
+    return copy(used);
   }
 
   public async listTrackedRepositories(): Promise<string[]> {

@@ -22,6 +22,7 @@
  * | promotion track (promotions and rollbacks) | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
  * | promotion marker | `TRACKED#<repo>@<digest>` | `META` | | |
  * | tracked repository | `TRACKS` | `<repo>` | | |
+ * | break-glass request (ops API) | `BREAKGLASS#<id>` | `META` | | |
  * | scan rendezvous | `SCAN#<repo>@<digest>` | `META` | | |
  *
  * Package index items carry `components`: the full purls (qualifiers included) of the release's
@@ -95,6 +96,7 @@ export const itemKeys = {
   }),
   roundPrefix: (round: number) => `ROUND#${round}#`,
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: META }),
+  breakGlass: (id: string) => ({ pk: `BREAKGLASS#${id}`, sk: META }),
   packageIndex: (purlWithoutVersion: string, version: string, repository: string, digest: string) => ({
     pk: `PKG#${purlWithoutVersion}`,
     sk: `${version}#${repository}@${digest}`,

@@ -6,6 +6,7 @@
  *
  * `makeStore` returns an empty store for each test, so listings can be asserted exactly.
  */
+import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   AlreadyDecidedError,
@@ -19,6 +20,7 @@ import type { ReleaseStore } from '../../../lambdas/domain/ports.js';
 import {
   type ApprovalAuditRecord,
   type ApprovalRecord,
+  type BreakGlassRequestRecord,
   MAX_GATE_ROUNDS,
   type ReleaseState,
   type ScanCompletion,
@@ -1564,6 +1566,83 @@ export function describeReleaseStoreContract(
           // Assess
           expect(act).toBeInstanceOf(InvalidInputError);
           expect(await store.listParentIndexes(repository, child)).toEqual([]);
+        });
+      });
+    });
+
+    describe('Method: createBreakGlassRequest / getBreakGlassRequest / useBreakGlassRequest', () => {
+      /** A pending break-glass request under a fresh id. */
+      const pendingGlass = (): BreakGlassRequestRecord => ({
+        id: randomUUID(),
+        action: 'rollback',
+        repository: newRepository(),
+        digest: newDigest(),
+        reason: 'CVE-2026-0001 is being exploited',
+        operator: 'arn:aws:iam::123456789012:user/alice',
+        operatorKind: 'cli-aws',
+        createdAt: '2026-05-01T00:00:00.000Z',
+        expiresAt: '2026-05-01T01:00:00.000Z',
+        state: 'PENDING',
+      });
+
+      describe('when the request is new', () => {
+        it('stores it PENDING, readable by its id', async () => {
+          // Prepare
+          const rec = pendingGlass();
+
+          // Act
+          await store.createBreakGlassRequest(rec);
+
+          // Assess
+          expect(await store.getBreakGlassRequest(rec.id)).toEqual(rec);
+          expect(await store.getBreakGlassRequest(randomUUID())).toBeNull();
+        });
+      });
+
+      describe('when the id is taken', () => {
+        it('throws ConflictError and keeps the first record', async () => {
+          // Prepare
+          const first = pendingGlass();
+          await store.createBreakGlassRequest(first);
+
+          // Act
+          const act = store.createBreakGlassRequest({ ...first, reason: 'other' });
+
+          // Assess
+          await expect(act).rejects.toBeInstanceOf(ConflictError);
+          expect(await store.getBreakGlassRequest(first.id)).toEqual(first);
+        });
+      });
+
+      describe('when it is used twice', () => {
+        it('moves it PENDING to USED once: the second use answers null and changes nothing', async () => {
+          // Prepare
+          const rec = pendingGlass();
+          await store.createBreakGlassRequest(rec);
+          const bob = 'arn:aws:iam::123456789012:user/bob';
+
+          // Act
+          const [a, b] = await Promise.all([
+            store.useBreakGlassRequest(rec.id, bob, '2026-05-01T00:10:00.000Z'),
+            store.useBreakGlassRequest(rec.id, 'arn:aws:iam::123456789012:user/carol', '2026-05-01T00:10:01.000Z'),
+          ]);
+
+          // Assess
+          const winners = [a, b].filter((x) => x !== null);
+          expect(winners).toHaveLength(1);
+          expect(winners[0]).toMatchObject({ ...rec, state: 'USED' });
+          expect(await store.getBreakGlassRequest(rec.id)).toEqual(winners[0]);
+          expect(await store.useBreakGlassRequest(rec.id, bob, '2026-05-01T00:11:00.000Z')).toBeNull();
+        });
+      });
+
+      describe('when the request is unknown', () => {
+        it('answers null', async () => {
+          // Act
+          const out = await store.useBreakGlassRequest(randomUUID(), 'bob', '2026-05-01T00:10:00.000Z');
+
+          // Assess
+          expect(out).toBeNull();
         });
       });
     });
