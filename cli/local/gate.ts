@@ -405,7 +405,8 @@ export class LocalGate {
           }
           const opsRoute = opsRouteOf(req.method ?? '', url.pathname);
           if (opsRoute !== undefined) {
-            send(res, await iamRoute(ops, iamUsers, req, url, body, opsRouteKey(opsRoute), {}));
+            const key = opsRouteKey(opsRoute.route);
+            send(res, await iamRoute(ops, iamUsers, req, url, body, key, opsRoute.pathParameters));
             return;
           }
           if (url.pathname.startsWith('/cli/')) return send(res, NOT_FOUND);

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { describeError, GateError, InvalidInputError, NotFoundError, TooLargeError } from '../domain/errors.js';
+import { type BreakGlassAsk, confirmBreakGlass, requestBreakGlass } from '../domain/incident/break-glass-request.js';
 import { findRelease } from '../domain/incident/lookup.js';
 import { releaseFromQuarantine } from '../domain/incident/release.js';
 import { revokeRelease } from '../domain/incident/revoke.js';
@@ -18,7 +20,7 @@ import { buildReleaseReport } from '../domain/workflow/report.js';
 import { renderReportPage } from '../domain/workflow/report-page.js';
 import { iamCaller, jsonResponse as json } from './iam-caller.js';
 import { logger } from './logger.js';
-import { type OpsRouteName, opsRouteByKey } from './ops-routes.js';
+import { OPS_ROUTES, type OpsRouteName, opsRouteByKey, opsRoutePath } from './ops-routes.js';
 
 /** What the ops routes need: the gate's ports, where reports are stored, and today's advisories. */
 export interface OpsDeps {
@@ -53,6 +55,7 @@ const STATUS_FOR: Partial<Record<GateError['code'], number>> = {
   INVALID_INPUT: 400,
   UNTRUSTED: 403,
   CONFLICT: 409,
+  EXPIRED: 410,
   TOO_LARGE: 413,
 };
 
@@ -67,11 +70,35 @@ const DigestOrPrefix = z.string().regex(/^sha256:[a-f0-9]{1,64}$/, 'expected sha
  * identity is the request's signature.
  */
 const RevokeBody = z.object({ digest: DigestSchema, repository: Repository.optional(), reason: Text }).strict();
+/** A break-glass is asked for with its reason only: the approver is whoever signs the confirmation. */
+const BreakGlassBody = z.object({ reason: Text }).strict();
 const RollbackBody = z
-  .object({ repository: Repository, to: DigestSchema.optional(), reason: Text.optional() })
+  .object({
+    repository: Repository,
+    to: DigestSchema.optional(),
+    reason: Text.optional(),
+    breakGlass: BreakGlassBody.optional(),
+  })
   .strict();
-const ReleaseBody = z.object({ digest: DigestSchema, repository: Repository.optional(), reason: Text }).strict();
-const TYPED_IDENTITY_FIELDS = ['by', 'operator', 'approvedBy', 'approver', 'breakGlass'] as const;
+const ReleaseBody = z
+  .object({
+    digest: DigestSchema,
+    repository: Repository.optional(),
+    reason: Text,
+    breakGlass: BreakGlassBody.optional(),
+  })
+  .strict();
+const ConfirmBody = z.object({}).strict();
+const BreakGlassId = z.string().uuid();
+const TYPED_IDENTITY_FIELDS = ['by', 'operator', 'approvedBy', 'approver'] as const;
+
+/** An answer other than 200: a pending break-glass is accepted (202), not done. */
+class Answer {
+  public constructor(
+    public readonly status: number,
+    public readonly body: unknown,
+  ) {}
+}
 
 const ReleaseQuery = z.object({ digest: DigestOrPrefix, repository: Repository.optional() }).strict();
 const TriageQuery = z
@@ -107,7 +134,7 @@ export const makeHandler =
     try {
       const answer = await dispatch(route, event, operator, await getDeps());
       logger.info('ops request answered', { route, principal: caller.principal });
-      return json(200, answer);
+      return answer instanceof Answer ? json(answer.status, answer.body) : json(200, answer);
     } catch (err) {
       const status = err instanceof GateError ? (STATUS_FOR[err.code] ?? 500) : 500;
       if (status === 500) logger.error('ops request failed', { route, error: describeError(err) });
@@ -165,6 +192,16 @@ async function dispatch(
       const started = performance.now();
       const repository = await gatedRepositoryOf(gate.policy.document, gate.store, body.repository);
       if (repository === null) throw new NotFoundError(`nothing was promoted to or from ${body.repository}`);
+      if (body.breakGlass !== undefined) {
+        return askBreakGlass(deps, {
+          action: 'rollback',
+          repository,
+          ...(body.to === undefined ? {} : { digest: body.to }),
+          reason: body.breakGlass.reason,
+          ...(body.reason === undefined ? {} : { actionReason: body.reason }),
+          operator,
+        });
+      }
       const out = await rollbackRelease(await incidentDeps(deps), {
         repository,
         operator,
@@ -176,6 +213,16 @@ async function dispatch(
     case 'release': {
       const body = parseBody(event, ReleaseBody);
       const release = await findRelease(gate.store, body.digest, body.repository);
+      if (body.breakGlass !== undefined) {
+        return askBreakGlass(deps, {
+          action: 'release',
+          repository: release.repository,
+          digest: release.digest,
+          reason: body.breakGlass.reason,
+          actionReason: body.reason,
+          operator,
+        });
+      }
       return releaseFromQuarantine(await incidentDeps(deps), {
         repository: release.repository,
         digest: release.digest,
@@ -183,7 +230,31 @@ async function dispatch(
         operator,
       });
     }
+    case 'breakGlassConfirm': {
+      // Nothing to say but who signs: an empty body or `{}` (a typed approver is refused).
+      if ((event.body ?? '') !== '') parseBody(event, ConfirmBody);
+      const id = BreakGlassId.safeParse(event.pathParameters?.id);
+      if (!id.success) throw new InvalidInputError('id: not a break-glass request id');
+      return confirmBreakGlass(await incidentDeps(deps), id.data, operator);
+    }
   }
+}
+
+/**
+ * Stores the operator's break-glass as PENDING (nothing else is done) and answers 202 with what
+ * the second person runs: their signed confirmation is the approval.
+ */
+async function askBreakGlass(deps: OpsDeps, ask: BreakGlassAsk): Promise<Answer> {
+  const pending = await requestBreakGlass(deps.gate, ask, randomUUID());
+  return new Answer(202, {
+    outcome: 'PENDING',
+    ...pending,
+    confirm: {
+      route: `POST ${opsRoutePath('breakGlassConfirm', pending.id)}`,
+      command: `release-gate break-glass confirm ${pending.id} --aws`,
+      by: 'a second principal allowed to approve this release (not the operator)',
+    },
+  });
 }
 
 async function incidentDeps(deps: OpsDeps) {
@@ -252,11 +323,13 @@ function parseBody<T extends z.ZodTypeAny>(event: APIGatewayProxyEventV2, schema
         `${typed.join(', ')}: a typed identity is not accepted: your AWS principal (the request signature) is the operator`,
       );
     }
-    if (typed.length > 0) {
+    const glass = (raw as { breakGlass?: unknown }).breakGlass;
+    const typedApprover = glass !== null && typeof glass === 'object' && ('approver' in glass || 'approvedBy' in glass);
+    if (typed.length > 0 || typedApprover) {
       // A break-glass needs a second person whose identity is verified as the operator's is; one
-      // signed request proves one principal. Not offered here rather than taken on a typed name.
+      // signed request proves one principal, so the approver is whoever signs the confirmation.
       throw new InvalidInputError(
-        `${typed.join(', ')}: a break-glass is not available on the API: its approver is a second person, and one signed request proves only its signer`,
+        `${[...typed, ...(typedApprover ? ['breakGlass approver'] : [])].join(', ')}: a typed approver is not accepted: send breakGlass with a reason only, and a second principal confirms it (POST ${OPS_ROUTES.breakGlassConfirm.path})`,
       );
     }
   }

@@ -18,6 +18,8 @@ export const OPS_ROUTES = {
   revoke: { method: 'POST', path: `${OPS_WRITE_PREFIX}/revoke` },
   rollback: { method: 'POST', path: `${OPS_WRITE_PREFIX}/rollback` },
   release: { method: 'POST', path: `${OPS_WRITE_PREFIX}/release` },
+  /** A second principal confirms a pending break-glass (`rollback|release` with `breakGlass`). */
+  breakGlassConfirm: { method: 'POST', path: `${OPS_WRITE_PREFIX}/break-glass/{id}` },
 } as const;
 
 export type OpsRouteName = keyof typeof OPS_ROUTES;
@@ -25,11 +27,39 @@ export type OpsRouteName = keyof typeof OPS_ROUTES;
 /** API Gateway's route key (`METHOD /path`) of a route. */
 export const opsRouteKey = (name: OpsRouteName): string => `${OPS_ROUTES[name].method} ${OPS_ROUTES[name].path}`;
 
-/** The route a method and path name, if any (API Gateway matches the route before it authorizes). */
-export function opsRouteOf(method: string, path: string): OpsRouteName | undefined {
-  return (Object.keys(OPS_ROUTES) as OpsRouteName[]).find(
-    (name) => OPS_ROUTES[name].method === method && OPS_ROUTES[name].path === path,
-  );
+/** A route's path with its `{id}` filled in (percent-encoded). */
+export const opsRoutePath = (name: OpsRouteName, id?: string): string =>
+  OPS_ROUTES[name].path.replace('{id}', encodeURIComponent(id ?? ''));
+
+/**
+ * The route a method and path name, with its path parameters, if any (API Gateway matches the
+ * route before it authorizes). A `{id}` segment matches one non-empty path segment.
+ */
+export function opsRouteOf(
+  method: string,
+  path: string,
+): { route: OpsRouteName; pathParameters: Record<string, string> } | undefined {
+  for (const name of Object.keys(OPS_ROUTES) as OpsRouteName[]) {
+    const template = OPS_ROUTES[name].path;
+    if (OPS_ROUTES[name].method !== method) continue;
+    const [head, tail] = template.split('{id}');
+    if (tail === undefined) {
+      if (template === path) return { route: name, pathParameters: {} };
+      continue;
+    }
+    const prefix = head ?? '';
+    if (!path.startsWith(prefix) || !path.endsWith(tail)) continue;
+    const segment = path.slice(prefix.length, path.length - tail.length);
+    if (segment === '' || segment.includes('/')) continue;
+    let id: string;
+    try {
+      id = decodeURIComponent(segment);
+    } catch {
+      continue;
+    }
+    return { route: name, pathParameters: { id } };
+  }
+  return undefined;
 }
 
 /** The route of an API Gateway route key, if it is one of these. */

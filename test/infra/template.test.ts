@@ -950,6 +950,7 @@ describe('Construct: ReleaseGate', () => {
         'POST /cli/incident/revoke',
         'POST /cli/incident/rollback',
         'POST /cli/incident/release',
+        'POST /cli/incident/break-glass/{id}',
       ]);
       for (const a of auth) expect(a).toEqual([{ type: 'AWS_IAM', authorizer: null }]);
       expect(opsIntegrations).toHaveLength(1);

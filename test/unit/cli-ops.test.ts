@@ -10,7 +10,15 @@ import type { Digest } from '../../lambdas/domain/types.js';
 import { makeHandler, type OpsDeps } from '../../lambdas/handlers/cli-ops.js';
 import { OPS_ROUTES, type OpsRouteName, opsRouteKey } from '../../lambdas/handlers/ops-routes.js';
 import { httpApiEvent, iamAuthorizer } from '../support/api-events.js';
-import { type HandlerWorld, handlerWorld, promotedWorld, recordEvaluatedRelease } from '../support/handler-world.js';
+import {
+  type HandlerWorld,
+  handlerWorld,
+  policyOf,
+  promotedWorld,
+  recordEvaluatedRelease,
+  WORLD_NOW,
+} from '../support/handler-world.js';
+import { oneFileImage, pushManifest } from '../support/images.js';
 import { newDigest } from '../support/store-records.js';
 
 const REPO = 'team/app';
@@ -18,10 +26,16 @@ const OPERATOR = 'arn:aws:sts::111122223333:assumed-role/OnCall/dana';
 
 function event(
   route: OpsRouteName,
-  opts: { query?: Record<string, string>; body?: string; authorizer?: Record<string, unknown> | null } = {},
+  opts: {
+    query?: Record<string, string>;
+    body?: string;
+    authorizer?: Record<string, unknown> | null;
+    pathParameters?: Record<string, string>;
+  } = {},
 ): APIGatewayProxyEventV2 {
   const authorizer = opts.authorizer === undefined ? iamAuthorizer(OPERATOR) : opts.authorizer;
   return httpApiEvent(opsRouteKey(route), OPS_ROUTES[route].path, {
+    ...(opts.pathParameters === undefined ? {} : { pathParameters: opts.pathParameters }),
     rawQueryString: new URLSearchParams(opts.query ?? {}).toString(),
     ...(opts.body === undefined ? {} : { body: opts.body }),
     ...(authorizer === null ? {} : { authorizer }),
@@ -239,6 +253,118 @@ describe('Handler: cli-ops (the ops API, IAM authorization)', () => {
       const call = opsHandler(handlerWorld());
       const e = event('triage');
       expect((await call({ ...e, routeKey: 'GET /cli/query/everything' })).status).toBe(404);
+    });
+  });
+
+  describe('Route: POST /cli/incident/break-glass/{id} (a break-glass in two signed requests)', () => {
+    /** On-call may approve (any OnCall role session); mallory may call the API but not approve. */
+    const GLASS_POLICY = policyOf({
+      rules: [{ repositories: ['**'], approval: { approvers: ['arn:aws:sts::111122223333:assumed-role/OnCall/*'] } }],
+    });
+    const ERIN = 'arn:aws:sts::111122223333:assumed-role/OnCall/erin';
+    const MALLORY = 'arn:aws:iam::111122223333:user/mallory';
+    const PROD = `prod/${REPO}`;
+
+    /** Two releases promoted in order (images in production, `live` on the second); neither has stored evidence. */
+    async function live() {
+      const w = handlerWorld({ policy: GLASS_POLICY });
+      const [a, b] = [oneFileImage('glass-a').root, oneFileImage('glass-b').root];
+      for (const [i, image] of [a, b].entries()) {
+        await recordEvaluatedRelease(w, REPO, image.digest);
+        await pushManifest(w.deps.gate.registry, PROD, image, `v${i}`);
+        await w.deps.gate.registry.moveTag(PROD, 'live', image.digest);
+        await w.store.appendPromotion({
+          repository: REPO,
+          digest: image.digest,
+          promotedAt: new Date(WORLD_NOW.getTime() + i * 60_000).toISOString(),
+          targetRepository: PROD,
+          tag: `v${i}`,
+        });
+      }
+      return { w, a: a.digest, b: b.digest, call: opsHandler(w) };
+    }
+
+    const ask = (call: ReturnType<typeof opsHandler>) =>
+      call(event('rollback', { body: JSON.stringify({ repository: REPO, breakGlass: { reason: 'CVE exploited' } }) }));
+    const confirm = (call: ReturnType<typeof opsHandler>, id: unknown, by: string) =>
+      call(event('breakGlassConfirm', { pathParameters: { id: String(id) }, authorizer: iamAuthorizer(by) }));
+
+    it('records a pending request and does nothing else; a typed approver is still refused', async () => {
+      // Prepare
+      const { w, a, b, call } = await live();
+
+      // Act
+      const pending = await ask(call);
+      const typed = await call(
+        event('rollback', { body: JSON.stringify({ repository: REPO, breakGlass: { reason: 'x', approver: ERIN } }) }),
+      );
+
+      // Assess
+      expect(pending.status, JSON.stringify(pending.body)).toBe(202);
+      expect(pending.body).toMatchObject({
+        outcome: 'PENDING',
+        state: 'PENDING',
+        action: 'rollback',
+        repository: REPO,
+        digest: a,
+        reason: 'CVE exploited',
+        operator: OPERATOR,
+        expiresAt: new Date(WORLD_NOW.getTime() + 3600_000).toISOString(),
+      });
+      expect((pending.body.confirm as { command: string }).command).toBe(
+        `release-gate break-glass confirm ${String(pending.body.id)} --aws`,
+      );
+      expect(await w.store.getBreakGlassRequest(String(pending.body.id))).toMatchObject({ state: 'PENDING' });
+      expect(typed).toMatchObject({ status: 400, body: { error: 'INVALID_INPUT' } });
+      expect(w.outcomes.events).toEqual([]);
+      expect((await w.store.listPromotions(REPO)).map((e) => e.digest)).toEqual([b, a]);
+    });
+
+    it('refuses the operator, a principal the approval rules do not allow, and an expired request, without using it', async () => {
+      // Prepare
+      const { w, call } = await live();
+      const id = (await ask(call)).body.id;
+
+      // Act
+      const self = await confirm(call, id, OPERATOR);
+      const mallory = await confirm(call, id, MALLORY);
+      w.clock.advance(3600);
+      const expired = await confirm(call, id, ERIN);
+      const unknown = await confirm(call, '00000000-0000-4000-8000-000000000000', ERIN);
+
+      // Assess
+      expect(self).toMatchObject({ status: 403, body: { error: 'UNTRUSTED' } });
+      expect(String(self.body.message)).toMatch(/second person/);
+      expect(mallory).toMatchObject({ status: 403, body: { error: 'UNTRUSTED' } });
+      expect(String(mallory.body.message)).toMatch(/not an allowed approver/);
+      expect(expired).toMatchObject({ status: 410, body: { error: 'EXPIRED' } });
+      expect(unknown.status).toBe(404);
+      expect(await w.store.getBreakGlassRequest(String(id))).toMatchObject({ state: 'PENDING' });
+      expect(await w.store.listPromotions(REPO)).toHaveLength(2);
+    });
+
+    it("rolls back once on a second principal's confirmation, recording both; a second confirmation is refused", async () => {
+      // Prepare
+      const { w, a, b, call } = await live();
+      const id = (await ask(call)).body.id;
+
+      // Act
+      const done = await confirm(call, id, ERIN);
+      const again = await confirm(call, id, ERIN);
+
+      // Assess
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      expect(done.body).toMatchObject({
+        action: 'rollback',
+        request: { id, state: 'USED', operator: OPERATOR, usedBy: ERIN },
+        outcome: { outcome: 'ROLLED_BACK', digest: a, from: b, breakGlass: { approvedBy: ERIN } },
+      });
+      expect(again).toMatchObject({ status: 409, body: { error: 'CONFLICT' } });
+      const rollbacks = (await w.store.listPromotions(REPO)).filter((e) => e.kind === 'rollback');
+      expect(rollbacks).toHaveLength(1);
+      expect(rollbacks[0]).toMatchObject({ digest: a, by: expect.stringContaining(OPERATOR) });
+      expect(rollbacks[0]?.breakGlass).toMatchObject({ reason: 'CVE exploited', approvedBy: ERIN });
+      expect(w.outcomes.events.filter((e) => e.type === 'Break Glass Used')).toHaveLength(1);
     });
   });
 });
