@@ -28,7 +28,7 @@ import {
   runRevoke,
   runRollback,
 } from './commands/incident.js';
-import { isOpsCommand, OPS_AWS_USAGE, runOpsOnAws } from './commands/ops-aws.js';
+import { isOpsCommand, OPS_AWS_USAGE, runBreakGlass, runOpsOnAws } from './commands/ops-aws.js';
 import { parseReportArgs, REPORT_HELP, REPORT_USAGE, runReport } from './commands/report.js';
 import { REVALIDATE_USAGE, runRevalidate } from './commands/revalidate.js';
 import { resolveApiUrl } from './commands/signed-request.js';
@@ -103,6 +103,8 @@ async function main(argv: string[]): Promise<number> {
       return runRollback(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
     case 'release':
       return runReleaseFromQuarantine(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
+    case 'break-glass':
+      return runBreakGlass(rest, { stdout: process.stdout, stderr: process.stderr });
     case 'revalidate':
       return runRevalidate(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
     case 'verify-bundle':

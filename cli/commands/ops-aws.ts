@@ -5,22 +5,26 @@
  * the caller's principal is the operator, so `--by` is refused. The answer is printed with the same
  * formatters as the local commands, `--json` prints it as JSON.
  *
- * Not over the API: a break-glass (its approver is a second person; one signed request proves one
- * principal), `explain --policy` and `triage --advisories DIR` (read a folder here instead:
- * `--advisory FILE`).
+ * A break-glass is two signed requests, because one proves only its signer: `rollback|release
+ * --break-glass --reason TEXT --aws` asks for it (the gate stores it pending and acts on nothing),
+ * and a second person allowed to approve the release runs `break-glass confirm <id> --aws`, which
+ * performs it with them as the approver. Not over the API: `explain --policy` and `triage
+ * --advisories DIR` (read a folder here instead: `--advisory FILE`).
  */
 import { parseArgs } from 'node:util';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
-import { OPS_ROUTES, type OpsRouteName } from '../../lambdas/handlers/ops-routes.js';
+import { OPS_ROUTES, type OpsRouteName, opsRoutePath } from '../../lambdas/handlers/ops-routes.js';
 import { DEFAULT_WORK_DIR } from '../local/state.js';
 import { printable } from '../printable.js';
 import { formatExplanation } from './explain.js';
 import { formatRelease, formatRevoke, formatRollback } from './incident.js';
 import {
+  ConfirmedBreakGlassSchema,
   ExplanationSchema,
   OtherOutcomeSchema,
+  PendingBreakGlassSchema,
   ReleaseAnswerSchema,
   ReportAnswerSchema,
   RevokeAnswerSchema,
@@ -46,8 +50,14 @@ export type OpsCommand = (typeof OPS_COMMANDS)[number];
 export const isOpsCommand = (command: string | undefined): command is OpsCommand =>
   OPS_COMMANDS.some((c) => c === command);
 
+export const BREAK_GLASS_USAGE = `  release-gate break-glass confirm <id> --aws [--api-url URL] [--json]
+      (a second person performs a break-glass another operator asked for with --aws: your AWS principal
+       is its approver; refused if you are that operator, not an allowed approver, or it expired or was used)`;
+
 export const OPS_AWS_USAGE = `  release-gate triage|explain|report|revoke|rollback|release … --aws [--api-url URL]
-      (the same command against the gate on AWS, signed with your AWS credentials: you are the operator)`;
+      (the same command against the gate on AWS, signed with your AWS credentials: you are the operator;
+       rollback|release --break-glass --reason TEXT --aws asks for a break-glass a second person confirms)
+${BREAK_GLASS_USAGE}`;
 
 export interface OpsIo {
   readonly stdout: { write(s: string): unknown };
@@ -64,8 +74,8 @@ const AWS_OPTIONS = {
 /** Local-only options, refused with `--aws` with the reason. */
 const LOCAL_ONLY = {
   by: 'with --aws your AWS principal is the operator',
-  'break-glass': 'a break-glass is not available on the API (its approver is a second person)',
-  'approved-by': 'a break-glass is not available on the API (its approver is a second person)',
+  'approved-by':
+    'the approver is whoever confirms the break-glass with their own AWS credentials (`release-gate break-glass confirm ID --aws`)',
   advisories: 'on AWS the gate re-verifies against its own findings; for triage give --advisory FILE',
   policy: 'explain --aws replays the stored policy only',
   'work-dir': 'only report --aws writes a local file (to --work-dir)',
@@ -74,7 +84,6 @@ const LOCAL_ONLY = {
 /** The local-only options as the parser takes them (so that they are recognised, then refused). */
 const LOCAL_ONLY_OPTIONS = {
   by: { type: 'string' },
-  'break-glass': { type: 'boolean' },
   'approved-by': { type: 'string' },
   advisories: { type: 'string' },
   policy: { type: 'string' },
@@ -101,6 +110,7 @@ export async function opsRequestOf(
     range: { type: 'string' },
     advisory: { type: 'string' },
     open: { type: 'boolean', default: false },
+    'break-glass': { type: 'boolean', default: false },
     ...LOCAL_ONLY_OPTIONS,
   } as const;
   const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options, strict: true });
@@ -123,6 +133,11 @@ export async function opsRequestOf(
     if (given && !allowed[command].includes(option))
       throw new InvalidInputError(`--${option}: not an option of ${command}`);
   }
+  if (values['break-glass'] && command !== 'rollback' && command !== 'release') {
+    throw new InvalidInputError(`--break-glass: not an option of ${command}`);
+  }
+  // The break-glass's reason: asked for with it (the approver confirms it in a second request).
+  const breakGlass = () => (values['break-glass'] ? { breakGlass: { reason: reason() } } : {});
   const common = {
     json: values.json,
     open: values.open,
@@ -158,7 +173,12 @@ export async function opsRequestOf(
         ...common,
         request: {
           route: command,
-          body: { digest: required('a digest'), reason: reason(), ...optional('repository', values.repository) },
+          body: {
+            digest: required('a digest'),
+            reason: reason(),
+            ...optional('repository', values.repository),
+            ...(command === 'release' ? breakGlass() : {}),
+          },
         },
       };
     case 'rollback':
@@ -170,6 +190,7 @@ export async function opsRequestOf(
             repository: required('a repository'),
             ...optional('to', values.to),
             ...optional('reason', values.reason),
+            ...breakGlass(),
           },
         },
       };
@@ -198,6 +219,12 @@ async function triageRequest(
     : { route: 'triageAdvisory', query: { id: subject }, body: advisory };
 }
 
+/** The gate's API (`--api-url` or RELEASE_GATE_API_URL), signed with the default credential chain. */
+const awsTarget = (apiUrl: string | undefined): AwsApiTarget => ({
+  ...resolveApiUrl(apiUrl, process.env),
+  credentials: defaultProvider(),
+});
+
 /**
  * Runs `command` against the ops API. Exit codes as locally (0 done; 1 refused, a rollback or
  * release refused included, or the replay differs; 2 bad usage, the gate failed); a request the
@@ -207,10 +234,7 @@ export async function runOpsOnAws(
   command: OpsCommand,
   args: readonly string[],
   io: OpsIo,
-  target: (apiUrl: string | undefined) => AwsApiTarget = (apiUrl) => ({
-    ...resolveApiUrl(apiUrl, process.env),
-    credentials: defaultProvider(),
-  }),
+  target: (apiUrl: string | undefined) => AwsApiTarget = awsTarget,
 ): Promise<number> {
   const parsed = await opsRequestOf(command, args);
   const api = target(parsed.apiUrl);
@@ -218,11 +242,78 @@ export async function runOpsOnAws(
   const url = apiRouteUrl(api.apiUrl, path.slice(1), parsed.request.query);
   const body = parsed.request.body === undefined ? undefined : JSON.stringify(parsed.request.body);
   const answer = await sendSigned(await signedRequest(method, url, body, api));
+  if (answer.status === 202 && (command === 'rollback' || command === 'release')) {
+    return printPendingBreakGlass(answer.json, parsed.json, io);
+  }
   if (answer.status !== 200) {
     io.stderr.write(`${answer.status}: ${printable(refusalOf(answer))}\n`);
     return refusalExitCode(answer.status);
   }
   return printOpsAnswer(command, answer.json, parsed, io);
+}
+
+/** Exit 0: the request is stored; nothing was done yet. */
+function printPendingBreakGlass(json: unknown, asJson: boolean, io: OpsIo): number {
+  const pending = PendingBreakGlassSchema.parse(json);
+  if (asJson) {
+    io.stdout.write(`${JSON.stringify(pending, null, 2)}\n`);
+    return 0;
+  }
+  const target = [pending.repository, pending.digest].filter((x) => x !== undefined).join('@');
+  io.stdout.write(
+    [
+      `BREAK-GLASS PENDING: ${printable(pending.action)} ${printable(target)} (nothing done yet)`,
+      `  id: ${printable(pending.id)}, expires ${printable(pending.expiresAt)}`,
+      `  reason: ${printable(pending.reason)}`,
+      `  a second person allowed to approve it runs: ${printable(pending.confirm.command)}`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+/**
+ * `release-gate break-glass confirm <id> --aws`: signs the confirmation with the caller's
+ * credentials and prints the action's outcome as `rollback`/`release` print theirs.
+ */
+export async function runBreakGlass(
+  args: readonly string[],
+  io: OpsIo,
+  target: (apiUrl: string | undefined) => AwsApiTarget = awsTarget,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    strict: true,
+    options: { ...AWS_OPTIONS, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) {
+    io.stdout.write(`Usage:\n${BREAK_GLASS_USAGE}\n`);
+    return 0;
+  }
+  const [sub, id, ...extra] = positionals;
+  if (sub !== 'confirm' || id === undefined || extra.length > 0) {
+    throw new InvalidInputError('usage: release-gate break-glass confirm <id> --aws');
+  }
+  if (!values.aws) {
+    throw new InvalidInputError(
+      'break-glass confirm: only with --aws (locally a break-glass is one command: --break-glass --approved-by NAME)',
+    );
+  }
+  const api = target(values['api-url']);
+  const url = apiRouteUrl(api.apiUrl, opsRoutePath('breakGlassConfirm', id).slice(1));
+  const answer = await sendSigned(await signedRequest(OPS_ROUTES.breakGlassConfirm.method, url, '{}', api));
+  if (answer.status !== 200) {
+    io.stderr.write(`${answer.status}: ${printable(refusalOf(answer))}\n`);
+    return refusalExitCode(answer.status);
+  }
+  const confirmed = ConfirmedBreakGlassSchema.parse(answer.json);
+  return printOpsAnswer(
+    confirmed.action,
+    confirmed.outcome,
+    { json: values.json, open: false, workDir: DEFAULT_WORK_DIR },
+    io,
+  );
 }
 
 /** Prints the route's answer as the local command prints its result; returns the exit code. */
@@ -281,9 +372,12 @@ export async function printOpsAnswer(
   }
 }
 
-/** The local formatters suggest a break-glass after a refusal; with `--aws` there is none to suggest. */
+/** The local formatters suggest a break-glass with `--approved-by`; with `--aws` a second person confirms it. */
 function withoutBreakGlassHint(text: string): string {
-  return text.replace(/^ {2}override: --break-glass.*$/m, '  (a break-glass is not available with --aws)');
+  return text.replace(
+    /^ {2}override: --break-glass.*$/m,
+    '  override: --break-glass --reason TEXT --aws, then a second person runs `release-gate break-glass confirm ID --aws`',
+  );
 }
 
 /**

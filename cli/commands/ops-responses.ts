@@ -143,3 +143,23 @@ export const OtherOutcomeSchema = z
   .object({ outcome: z.string(), repository: z.string().optional(), digest: z.string().nullable().optional() })
   .passthrough()
   .and(z.object({ reasons: Strings.optional() }));
+
+/** `rollback|release --break-glass --aws`: the pending request (202) and what the confirmer runs. */
+export const PendingBreakGlassSchema = z.object({
+  outcome: z.literal('PENDING'),
+  id: z.string(),
+  action: z.enum(['rollback', 'release']),
+  repository: z.string(),
+  digest: z.string().optional(),
+  reason: z.string(),
+  operator: z.string(),
+  expiresAt: z.string(),
+  confirm: z.object({ route: z.string(), command: z.string() }),
+});
+
+/** `break-glass confirm --aws`: the used request and the action's outcome (printed as the action's). */
+export const ConfirmedBreakGlassSchema = z.object({
+  action: z.enum(['rollback', 'release']),
+  request: z.object({ id: z.string(), operator: z.string(), usedBy: z.string() }),
+  outcome: z.unknown(),
+});

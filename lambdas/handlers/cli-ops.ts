@@ -235,7 +235,12 @@ async function dispatch(
       if ((event.body ?? '') !== '') parseBody(event, ConfirmBody);
       const id = BreakGlassId.safeParse(event.pathParameters?.id);
       if (!id.success) throw new InvalidInputError('id: not a break-glass request id');
-      return confirmBreakGlass(await incidentDeps(deps), id.data, operator);
+      const started = performance.now();
+      const done = await confirmBreakGlass(await incidentDeps(deps), id.data, operator);
+      // As the rollback route answers it: how long the rollback took.
+      return done.action === 'rollback'
+        ? { ...done, outcome: { ...done.outcome, seconds: (performance.now() - started) / 1000 } }
+        : done;
     }
   }
 }

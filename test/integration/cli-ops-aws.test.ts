@@ -17,6 +17,7 @@ const REGION = 'eu-west-1';
 const REPO = 'demo/ops-aws';
 const PROD = `prod/${REPO}`;
 const OPERATOR = localUserArn(LOCAL_APPROVER);
+const ONCALL = localUserArn('oncall-*');
 const ADVISORY = fileURLToPath(new URL('../../cli/fixtures/advisories/GHSA-xvch-5gv4-984h.json', import.meta.url));
 
 const TriageJsonSchema = z.object({
@@ -26,7 +27,18 @@ const TriageJsonSchema = z.object({
 });
 
 describe('Commands: release-gate triage|explain|report|revoke|rollback --aws (the ops API, SigV4 verified locally)', () => {
-  const world = useLocalWorld({ approvals: { decision: 'approve', by: 'alice@example.com' } });
+  // Local IAM users `oncall-*` may approve (a break-glass's second person); the operator may not.
+  const world = useLocalWorld({
+    approvals: { decision: 'approve', by: 'alice@example.com' },
+    tweak: (policy) => ({
+      ...policy,
+      rules: policy.rules.map((rule) =>
+        rule.approval === undefined
+          ? rule
+          : { ...rule, approval: { ...rule.approval, approvers: [...(rule.approval.approvers ?? []), ONCALL] } },
+      ),
+    }),
+  });
 
   /** The environment of a caller signing as local user `profile` of the gate's credentials file. */
   const envOf = (w: LocalWorld, profile: string) => ({
@@ -61,7 +73,6 @@ describe('Commands: release-gate triage|explain|report|revoke|rollback --aws (th
     const revoke = await aws('revoke', second.digest, '--reason', 'CVE-2026-1 in the base');
     const rollback = await aws('rollback', PROD, '--reason', 'revoked');
     const refused = await aws('rollback', REPO, '--to', second.digest);
-    const breakGlass = await aws('rollback', REPO, '--to', second.digest, '--break-glass', '--reason', 'outage');
     const typed = await aws('revoke', first.digest, '--reason', 'x', '--by', 'alice@example.com');
     const forged = await runCli(['revoke', first.digest, '--reason', 'forged', '--aws'], {
       env: envOf(w, 'forger'),
@@ -111,8 +122,6 @@ describe('Commands: release-gate triage|explain|report|revoke|rollback --aws (th
     );
 
     // Refusals: local-only options, a forged signature, no credentials at all.
-    expect(breakGlass.code).toBe(2);
-    expect(breakGlass.stderr).toContain('--break-glass: not with --aws');
     expect(typed.code).toBe(2);
     expect(typed.stderr).toContain('--by: not with --aws (with --aws your AWS principal is the operator)');
     expect(forged.code).toBe(1);
@@ -120,5 +129,67 @@ describe('Commands: release-gate triage|explain|report|revoke|rollback --aws (th
     expect(await w.deps.gate.store.getRevocation(REPO, first.digest)).toBeNull();
     expect(noCredentials.code).toBe(2);
     expect(noCredentials.stderr).toContain('no AWS credentials to sign the request with');
+  }, 240_000);
+
+  it('runs a break-glass rollback in two signed requests: the operator asks, a second allowed local IAM user confirms once', async () => {
+    // Prepare: the rollback target is revoked, so a rollback to it is refused without a break-glass.
+    const w = world();
+    const repo = 'demo/ops-glass';
+    const [first, second] = await promoteInOrder(w, repo, ['1.0.0', '1.1.0']);
+    if (first === undefined || second === undefined) throw new Error('two releases were built');
+    for (const user of ['oncall-erin', 'intruder']) {
+      const key = generateAccessKey();
+      await appendFile(
+        w.gate.iamUsers.path,
+        `\n[${user}]\naws_access_key_id = ${key.accessKeyId}\naws_secret_access_key = ${key.secretAccessKey}\n`,
+      );
+    }
+    const as = (profile: string, ...args: string[]) =>
+      runCli([...args, '--aws'], { env: envOf(w, profile), timeoutMs: 60_000 });
+    const revoked = await as(LOCAL_APPROVER, 'revoke', first.digest, '--reason', 'CVE-2026-2 in the base');
+
+    // Act
+    const asked = await as(
+      LOCAL_APPROVER,
+      'rollback',
+      repo,
+      '--to',
+      first.digest,
+      '--break-glass',
+      '--reason',
+      'outage',
+    );
+    const id = /break-glass confirm (\S+) --aws/.exec(asked.stdout)?.[1] ?? '';
+    const liveWhilePending = (await w.registry.getManifest(`prod/${repo}`, 'live')).digest;
+    const self = await as(LOCAL_APPROVER, 'break-glass', 'confirm', id);
+    const intruder = await as('intruder', 'break-glass', 'confirm', id);
+    const confirmed = await as('oncall-erin', 'break-glass', 'confirm', id);
+    const again = await as('oncall-erin', 'break-glass', 'confirm', id);
+
+    // Assess
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stdout).toContain(`BREAK-GLASS PENDING: rollback ${repo}@${first.digest} (nothing done yet)`);
+    expect(liveWhilePending).toBe(second.digest);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toContain('403: break-glass needs a second person');
+    expect(intruder.code).toBe(1);
+    expect(intruder.stderr).toContain(`403: ${localUserArn('intruder')} is not an allowed approver`);
+    expect(confirmed.code, `${confirmed.stdout}${confirmed.stderr}`).toBe(0);
+    expect(confirmed.stdout).toContain(`rolled back: prod/${repo}:live → ${first.digest} (was ${second.digest})`);
+    expect(confirmed.stdout).toContain(
+      `BREAK-GLASS by ${OPERATOR} (AWS CLI, caller principal), approved by ${localUserArn('oncall-erin')}`,
+    );
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('409: ');
+    expect((await w.registry.getManifest(`prod/${repo}`, 'live')).digest).toBe(first.digest);
+    const rollbacks = (await w.deps.gate.store.listPromotions(repo)).filter((e) => e.kind === 'rollback');
+    expect(rollbacks).toHaveLength(1);
+    expect(rollbacks[0]?.breakGlass).toMatchObject({ reason: 'outage', approvedBy: localUserArn('oncall-erin') });
+    expect(await w.deps.gate.store.getBreakGlassRequest(id)).toMatchObject({
+      state: 'USED',
+      operator: OPERATOR,
+      usedBy: localUserArn('oncall-erin'),
+    });
   }, 240_000);
 });

@@ -30,6 +30,8 @@ describe('Function: opsRequestOf', () => {
         revoke: (await opsRequestOf('revoke', [DIGEST, '--reason', 'CVE', '--aws'])).request,
         rollback: (await opsRequestOf('rollback', ['prod/a/b', '--to', DIGEST, '--aws'])).request,
         release: (await opsRequestOf('release', [DIGEST, '--reason', 'fixed', '--aws'])).request,
+        rollbackGlass: (await opsRequestOf('rollback', ['a/b', '--break-glass', '--reason', 'CVE', '--aws'])).request,
+        releaseGlass: (await opsRequestOf('release', [DIGEST, '--break-glass', '--reason', 'r', '--aws'])).request,
       };
 
       // Assess
@@ -40,6 +42,8 @@ describe('Function: opsRequestOf', () => {
         revoke: { route: 'revoke', body: { digest: DIGEST, reason: 'CVE' } },
         rollback: { route: 'rollback', body: { repository: 'prod/a/b', to: DIGEST } },
         release: { route: 'release', body: { digest: DIGEST, reason: 'fixed' } },
+        rollbackGlass: { route: 'rollback', body: { repository: 'a/b', reason: 'CVE', breakGlass: { reason: 'CVE' } } },
+        releaseGlass: { route: 'release', body: { digest: DIGEST, reason: 'r', breakGlass: { reason: 'r' } } },
       });
     });
   });
@@ -52,7 +56,8 @@ describe('Function: opsRequestOf', () => {
           expect.objectContaining({ name: new InvalidInputError('x').name, message: expect.stringContaining(message) }),
         );
       await refused('revoke', [DIGEST, '--reason', 'r', '--by', 'alice'], '--by: not with --aws');
-      await refused('rollback', ['a/b', '--break-glass', '--reason', 'r'], '--break-glass: not with --aws');
+      await refused('rollback', ['a/b', '--break-glass'], '--reason TEXT is required');
+      await refused('revoke', [DIGEST, '--reason', 'r', '--break-glass'], '--break-glass: not an option of revoke');
       await refused('release', [DIGEST, '--reason', 'r', '--approved-by', 'bob'], '--approved-by: not with --aws');
       await refused('explain', [DIGEST, '--policy', 'p.yaml'], '--policy: not with --aws');
       await refused('triage', ['CVE-1', '--advisories', 'dir'], '--advisories: not with --aws');
@@ -116,7 +121,7 @@ describe('Function: printOpsAnswer', () => {
         `rollback of a/b REFUSED (target ${DIGEST}); production unchanged\n  - revoked at t by o: r`,
       );
       expect(out()).toContain('took 0.25 s, re-verification included');
-      expect(out()).toContain('(a break-glass is not available with --aws)');
+      expect(out()).toContain('release-gate break-glass confirm ID --aws');
       expect(out()).not.toContain('--approved-by');
     });
   });

@@ -6,7 +6,7 @@
  * held to the approval rules of the release (allowlist, never the operator) before the request is
  * used, and the request is used once (PENDING → USED, conditionally) before it acts.
  */
-import { ConflictError, ExpiredError, NotFoundError } from '../errors.js';
+import { ConflictError, ExpiredError, NotFoundError, UntrustedError } from '../errors.js';
 import { policyFor } from '../policy/load.js';
 import type { BreakGlassRequestRecord, Clock, ReleaseStore } from '../ports.js';
 import type { Digest } from '../types.js';
@@ -101,6 +101,11 @@ export async function confirmBreakGlass(
   if (digest === undefined) throw new ConflictError(`break-glass request ${id} names no release`);
   const release = await deps.store.getRelease(repository, digest);
   if (release === null) throw new NotFoundError(`no release record for ${repository}@${digest}`);
+  if (confirmer.subject.trim() === pending.operator) {
+    // Said first: the operator confirming their own request is the mistake to name (the rules
+    // below also refuse the same person under another identity).
+    throw new UntrustedError(`break-glass needs a second person: ${pending.operator} asked for this ${action}`);
+  }
   const breakGlass = { reason, approver: confirmer };
   // The domain function checks this again; checked here too so that a refused confirmer does not
   // use up the request.
