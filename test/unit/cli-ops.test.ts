@@ -366,5 +366,35 @@ describe('Handler: cli-ops (the ops API, IAM authorization)', () => {
       expect(rollbacks[0]?.breakGlass).toMatchObject({ reason: 'CVE exploited', approvedBy: ERIN });
       expect(w.outcomes.events.filter((e) => e.type === 'Break Glass Used')).toHaveLength(1);
     });
+
+    it("releases a quarantined release from quarantine on a second principal's confirmation", async () => {
+      // Prepare: a quarantined release whose image is in the gated repository, with no stored evidence.
+      const w = handlerWorld({ policy: GLASS_POLICY });
+      const image = oneFileImage('glass-quarantined').root;
+      await pushManifest(w.deps.gate.registry, REPO, image, '2.0.0');
+      await recordEvaluatedRelease(w, REPO, image.digest);
+      await w.store.updateReleaseState(REPO, image.digest, 'QUARANTINED');
+      const call = opsHandler(w);
+      const body = {
+        digest: image.digest,
+        reason: 'the finding is a false positive',
+        breakGlass: { reason: 'hotfix' },
+      };
+
+      // Act
+      const pending = await call(event('release', { body: JSON.stringify(body) }));
+      const stateWhilePending = (await w.store.getRelease(REPO, image.digest))?.state;
+      const done = await confirm(call, pending.body.id, ERIN);
+
+      // Assess
+      expect(pending).toMatchObject({ status: 202, body: { action: 'release', digest: image.digest } });
+      expect(stateWhilePending).toBe('QUARANTINED');
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      expect(done.body).toMatchObject({
+        action: 'release',
+        request: { state: 'USED', operator: OPERATOR, usedBy: ERIN },
+        outcome: { outcome: 'PROMOTED', breakGlass: { reason: 'hotfix', approvedBy: ERIN } },
+      });
+    });
   });
 });
