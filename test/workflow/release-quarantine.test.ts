@@ -17,6 +17,9 @@ import { MAX_GATE_ROUNDS } from '../../lambdas/domain/records.js';
 import type { ApprovalIdentity } from '../../lambdas/domain/workflow/decide-approval.js';
 import { explainDecision } from '../../lambdas/domain/workflow/explain.js';
 import { buildReleaseReport } from '../../lambdas/domain/workflow/report.js';
+import { makeHandler as opsApi } from '../../lambdas/handlers/cli-ops.js';
+import { OPS_ROUTES, opsRouteKey } from '../../lambdas/handlers/ops-routes.js';
+import { httpApiEvent, iamAuthorizer } from '../support/api-events.js';
 import { answerLink, gateRelease, type LocalWorld, lastState, mailedLinks, useLocalWorld } from '../support/world.js';
 
 const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
@@ -324,5 +327,44 @@ describe('Workflow: release from quarantine of a release whose evidence passes',
     expect(glass.outcome === 'REFUSED' && glass.reasons).toEqual([
       expect.stringMatching(/nothing to break glass over/),
     ]);
+  }, 300_000);
+
+  it('starts the next round through the ops API as the signing principal (release --aws)', async () => {
+    // Prepare: a good release quarantined because its approver rejected it.
+    const w = world();
+    const repository = 'demo/rejected-over-api';
+    const built = await buildScenarioImage(
+      w.registry,
+      { repository, tag: '1.0.0', npmPackages: DEFAULT_NPM_PACKAGES },
+      w.keys,
+    );
+    const rejected = answerNext(w, repository, 'reject');
+    expect(lastState((await gateRelease(w, repository, '1.0.0')).exec)).toBe('Quarantined');
+    await rejected;
+    const principal = 'arn:aws:iam::111122223333:user/carol';
+    const handler = opsApi(async () => ({
+      gate: w.deps.gate,
+      starter: w.deps.starter,
+      documentUri: (d) => `s3://evidence/${d}`,
+      advisories: () => loadAdvisories(ADVISORIES),
+    }));
+
+    // Act: POST /cli/incident/release signed by carol; round 2 is approved by signed link.
+    const approved = answerNext(w, repository, 'approve');
+    const res = (await handler(
+      httpApiEvent(opsRouteKey('release'), OPS_ROUTES.release.path, {
+        body: JSON.stringify({ digest: built.digest, reason: 'rejected by mistake' }),
+        authorizer: iamAuthorizer(principal),
+      }),
+    )) as { statusCode: number; body: string };
+
+    // Assess
+    expect(res.statusCode, res.body).toBe(200);
+    const answer = JSON.parse(res.body) as { outcome: string; round: number; executionName: string };
+    expect(answer).toMatchObject({ outcome: 'RESUBMITTED', round: 2 });
+    expect(lastState(await w.gate.waitForExecution(answer.executionName))).toBe('Promoted');
+    await approved;
+    const release = await w.deps.gate.store.getRelease(repository, built.digest);
+    expect(release?.rounds?.[0]?.resubmittedBy).toContain(principal);
   }, 300_000);
 });
