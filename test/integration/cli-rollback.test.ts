@@ -107,34 +107,11 @@ describe('Command: release-gate revoke / rollback', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('REFUSED');
     expect(refused.stdout).toMatch(/- revoked at .* by carol@example.com \(local, unauthenticated\): CVE-2026-1/);
-    const noApprover = await cli(
-      w,
-      'rollback',
-      REPO,
-      '--to',
-      second.digest,
-      '--by',
-      'carol@example.com',
-      '--break-glass',
-      '--reason',
-      'outage',
-    );
+    const breakGlass = ['rollback', REPO, '--to', second.digest, '--by', 'carol@example.com', '--break-glass'];
+    const noApprover = await cli(w, ...breakGlass, '--reason', 'outage');
     expect(noApprover.code).toBe(2);
     expect(noApprover.stderr).toContain('break-glass refused: it needs an approver');
-    const glass = await cli(
-      w,
-      'rollback',
-      REPO,
-      '--to',
-      second.digest,
-      '--by',
-      'carol@example.com',
-      '--break-glass',
-      '--reason',
-      'outage',
-      '--approved-by',
-      'bob@example.com',
-    );
+    const glass = await cli(w, ...breakGlass, '--reason', 'outage', '--approved-by', 'bob@example.com');
     expect(glass.code).toBe(0);
     expect(glass.stdout).toContain(
       'BREAK-GLASS by carol@example.com (local, unauthenticated), approved by bob@example.com',

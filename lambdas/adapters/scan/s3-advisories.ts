@@ -5,12 +5,20 @@
  * (osv/schema.ts). Fails closed like the folder: an object that does not parse throws naming it.
  */
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
 import { InvalidInputError, StoreError, TooLargeError } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
 import { type OsvRecord, osvFormatOf, parseOsvRecord } from '../../domain/osv/schema.js';
 import { S3DocumentStore } from '../store/s3-document-store.js';
 
 export const ADVISORIES_PREFIX = 'advisories/';
+
+/**
+ * GETs `all()` keeps in flight. Rollback on AWS reads every record within the HTTP API's 30 s, so
+ * one request at a time would not do for a few thousand records; 16 stays well inside S3's
+ * per-prefix request rate and the Lambda's sockets.
+ */
+const READ_CONCURRENCY = 16;
 
 /**
  * Object keys an advisory may have. S3 event notifications URL-encode keys and EventBridge's do
@@ -91,8 +99,8 @@ export class S3Advisories {
       token = page.NextContinuationToken;
     } while (token !== undefined);
     keys.sort();
-    const records: OsvRecord[] = [];
-    for (const key of keys) records.push(await this.get(key));
-    return records;
+    // Promise.all keeps key order and settles every read; the first failure is what it throws.
+    const limit = pLimit(READ_CONCURRENCY);
+    return Promise.all(keys.map((key) => limit(() => this.get(key))));
   }
 }
