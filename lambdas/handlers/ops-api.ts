@@ -1,13 +1,20 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { awsClients } from '../adapters/aws/clients.js';
 import { S3Advisories } from '../adapters/scan/s3-advisories.js';
 import { documentUri } from '../adapters/store/s3-document-store.js';
 import { ConfigError } from '../domain/errors.js';
 import { awsDeps } from './aws-deps.js';
 import { makeHandler, type OpsDeps } from './cli-ops.js';
 
-/** The AWS wiring: the gate's ports, and the evidence bucket the reports are stored in. */
-async function opsDeps(): Promise<OpsDeps> {
+let cached: Promise<OpsDeps> | undefined;
+
+/** The AWS wiring, built once per container: the gate's ports, and the evidence bucket the reports are stored in. */
+function opsDeps(): Promise<OpsDeps> {
+  cached ??= buildOpsDeps();
+  return cached;
+}
+
+async function buildOpsDeps(): Promise<OpsDeps> {
   const bucket = process.env.BUCKET_NAME;
   if (bucket === undefined || bucket === '') throw new ConfigError('environment variable BUCKET_NAME is not set');
   const { gate, starter } = await awsDeps();
@@ -16,7 +23,7 @@ async function opsDeps(): Promise<OpsDeps> {
   // alerts on must also refuse a rollback to an affected target.
   const region = process.env.AWS_REGION;
   if (region === undefined || region === '') throw new ConfigError('environment variable AWS_REGION is not set');
-  const advisories = new S3Advisories({ client: awsClients({ region }).s3, bucket });
+  const advisories = new S3Advisories({ client: new S3Client({ region }), bucket });
   return {
     gate,
     starter,
