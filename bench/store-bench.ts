@@ -3,6 +3,7 @@ import { PackageURL } from 'packageurl-js';
 import { startStandIns } from '../cli/local/stand-ins.js';
 import { awsClients } from '../lambdas/adapters/aws/clients.js';
 import { DynamoReleaseStore } from '../lambdas/adapters/store/dynamo-release-store.js';
+import { indexPackages } from '../lambdas/domain/package-index.js';
 import type { ReleaseRecord, StoredEvidence } from '../lambdas/domain/ports.js';
 import type { Digest } from '../lambdas/domain/types.js';
 import { formatTable, mean, ms, percentile, perSecond, type Section } from './report.js';
@@ -143,7 +144,12 @@ export async function benchStore(opts: StoreBenchOptions): Promise<Section> {
     const lists = Array.from({ length: indexReleases }, (_, r) => purlsOf(r));
     const indexed = lists.reduce((n, l) => n + l.length, 0);
     const index = await pool(indexReleases, Math.min(opts.concurrency, 4), async (r) => {
-      await store.indexPackages(`bench/index-${r % 10}`, digestOf(`indexed ${r}`), lists[r] ?? []);
+      await indexPackages(
+        { store, now: () => new Date().toISOString() },
+        `bench/index-${r % 10}`,
+        digestOf(`indexed ${r}`),
+        lists[r] ?? [],
+      );
     });
     stats.push({
       label: `indexPackages (${opts.purlsPerRelease} purls per release)`,

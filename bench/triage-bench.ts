@@ -5,7 +5,7 @@ import { awsClients } from '../lambdas/adapters/aws/clients.js';
 import { DynamoReleaseStore } from '../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../lambdas/adapters/store/s3-document-store.js';
 import { OsvRecordSchema } from '../lambdas/domain/osv/schema.js';
-import type { SourcePackage } from '../lambdas/domain/package-index.js';
+import { indexPackages, type SourcePackage } from '../lambdas/domain/package-index.js';
 import { type TriageQuestion, triage } from '../lambdas/domain/triage/triage.js';
 import type { Digest } from '../lambdas/domain/types.js';
 import { formatTable, kib, ms, percentile, type Section } from './report.js';
@@ -253,7 +253,8 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
         c.source === undefined ? [] : [{ purl: c.source.purl, binary: c.purl }],
       );
       indexItems += components.length + new Set(sources.map((s) => s.purl)).size;
-      await store.indexPackages(
+      await indexPackages(
+        { store, documents: docs, now: () => new Date().toISOString() },
         repo(r),
         digest(r),
         components.map((c) => c.purl),

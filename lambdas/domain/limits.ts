@@ -42,6 +42,8 @@ export const Limits = {
   indexedComponentBytes: 2048,
   /** Package index entries one `findByPackage` reads before it refuses (fails closed, never truncates). */
   packageIndexEntriesPerQuery: 2_000_000,
+  /** Index nodes one `listIndexNodes` reads before it refuses (a repository's gated SBOMs). */
+  indexNodesPerQuery: 1_000_000,
   /** A policy document. */
   policyBytes: 1024 * 1024,
   /** An OSV advisory file. */

@@ -9,10 +9,18 @@
  * then finds it with one query.
  */
 import { PackageURL } from 'packageurl-js';
+import { InvalidInputError, isRetryable } from './errors.js';
 import { Limits } from './limits.js';
+import { sha256Digest } from './oci.js';
+import type { DocumentStore, ReleaseStore } from './ports.js';
 import { type PurlParts, splitIndexablePurls, splitPurls } from './purl.js';
+import type { IndexEntryWrite, IndexNode } from './records.js';
 import type { Component } from './sbom/component.js';
+
+export type { IndexEntryWrite } from './records.js';
+
 import { componentCoordinates, DISTRO_PURL_TYPES, sourceCoordinates } from './scan/local-scanner.js';
+import type { Digest } from './types.js';
 
 /** A source package of a release's binary component. */
 export interface SourcePackage {
@@ -105,4 +113,159 @@ export function sourcePackagesOf(components: readonly Component[]): SourcePackag
     }
   }
   return [...out.values()];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index nodes: a release writes what changed
+
+/** The media type of a node's whole entry set in the document store. */
+export const INDEX_SET_MEDIA_TYPE = 'application/vnd.release-gate.index-set.v1+json';
+
+/**
+ * A node's whole entry set as stored bytes: sorted, so the same set always has the same digest
+ * (the set id). Written by our code alone and read back by digest, so the digest is the check.
+ */
+export function indexSetBytes(items: readonly PackageIndexItem[]): Uint8Array {
+  const rows = items
+    .map((i) => [i.base, i.version, i.components] as const)
+    .sort((a, b) => (a[0] === b[0] ? compare(a[1], b[1]) : compare(a[0], b[0])));
+  return new TextEncoder().encode(JSON.stringify({ v: 1, entries: rows }));
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The entry set of `indexSetBytes`; InvalidInputError when it is not one. */
+export function parseIndexSet(bytes: Uint8Array): PackageIndexItem[] {
+  const doc: unknown = JSON.parse(new TextDecoder().decode(bytes));
+  const rows = (doc as { v?: unknown; entries?: unknown } | null)?.entries;
+  if ((doc as { v?: unknown } | null)?.v !== 1 || !Array.isArray(rows)) {
+    throw new InvalidInputError('not an index set (v1)');
+  }
+  return rows.map((row: unknown) => {
+    if (
+      !Array.isArray(row) ||
+      typeof row[0] !== 'string' ||
+      typeof row[1] !== 'string' ||
+      !Array.isArray(row[2]) ||
+      !row[2].every((c: unknown) => typeof c === 'string')
+    ) {
+      throw new InvalidInputError('an index set row is not [package, version, components]');
+    }
+    return { base: row[0], version: row[1], components: row[2] as string[] };
+  });
+}
+
+const entryKey = (i: { readonly base: string; readonly version: string }): string => `${i.base}\u0000${i.version}`;
+
+/**
+ * What a node writes relative to its base's set: every entry the base lacks or holds with other
+ * components, and a tombstone for every base entry the node lacks. Descendants inherit the rest.
+ */
+export function indexDelta(base: readonly PackageIndexItem[], items: readonly PackageIndexItem[]): IndexEntryWrite[] {
+  const before = new Map(base.map((i) => [entryKey(i), i.components.join('\n')]));
+  const out: IndexEntryWrite[] = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    const key = entryKey(item);
+    seen.add(key);
+    if (before.get(key) !== item.components.join('\n')) out.push(item);
+  }
+  for (const item of base) {
+    if (!seen.has(entryKey(item))) out.push({ ...item, removed: true });
+  }
+  return out;
+}
+
+/** What writing a release's index needs: the store, and the document store for entry sets. */
+export interface IndexDeps {
+  readonly store: Pick<
+    ReleaseStore,
+    'getIndexHead' | 'getIndexNode' | 'startIndexNode' | 'writeIndexEntries' | 'completeIndexNode'
+  >;
+  /** Without it every node is a full snapshot (its set is not stored, so it is never a base). */
+  readonly documents?: DocumentStore;
+  readonly now: () => string;
+}
+
+/** How one index write went, for the bench and the tests. */
+export interface IndexWriteResult {
+  readonly node: IndexNode;
+  /** Entries written: every entry for a snapshot, what changed for a delta, 0 when already complete. */
+  readonly written: number;
+  readonly entries: number;
+}
+
+/**
+ * Writes the incident index of one collected SBOM of one release as an index node (records.ts
+ * IndexNode). The node's entries are relative to the repository's newest complete node when
+ * that is cheaper than a snapshot, so a release writes what changed, not one item per component.
+ *
+ * Safe to repeat, and safe under concurrency: the node is keyed by its entry set, and it is
+ * started once with its base (a conditional put); a retry finds it and writes the same delta
+ * again, a complete node writes nothing. Every entry a node writes is true of its release on its
+ * own (present, or no longer present), whichever base it was computed against. A base whose set
+ * cannot be read gives a snapshot. Throws InvalidInputError before anything is written when a
+ * purl is not indexable.
+ */
+export async function indexPackages(
+  deps: IndexDeps,
+  repository: string,
+  digest: Digest,
+  purls: readonly string[],
+  sources: readonly SourcePackage[] = [],
+): Promise<IndexWriteResult> {
+  const items = packageIndexItems(purls, sources);
+  const bytes = indexSetBytes(items);
+  const setDigest = deps.documents
+    ? await deps.documents.put(bytes, INDEX_SET_MEDIA_TYPE)
+    : (sha256Digest(bytes) as Digest);
+  const set = setDigest.slice('sha256:'.length, 'sha256:'.length + 16);
+  const existing = await deps.store.getIndexNode(repository, digest, set);
+  if (existing?.completedAt !== undefined) return { node: existing, written: 0, entries: items.length };
+
+  let node = existing;
+  let baseItems: PackageIndexItem[] | null = null;
+  if (node === null) {
+    const head = deps.documents ? await deps.store.getIndexHead(repository) : null;
+    const candidate = head !== null && !(head.digest === digest && head.set === set) ? head : null;
+    baseItems = candidate === null ? null : await readSet(deps.documents, candidate.setDigest);
+    // A delta as large as the set is no saving: write a snapshot, which no node depends on.
+    if (baseItems !== null && indexDelta(baseItems, items).length >= items.length) baseItems = null;
+    const started = await deps.store.startIndexNode({
+      repository,
+      digest,
+      set,
+      setDigest,
+      base:
+        candidate === null || baseItems === null
+          ? null
+          : { digest: candidate.digest, set: candidate.set, setDigest: candidate.setDigest },
+      startedAt: deps.now(),
+    });
+    node = started.node;
+    if (!started.created) baseItems = null;
+  }
+  if (node.base !== null && baseItems === null) {
+    baseItems = await readSet(deps.documents, node.base.setDigest);
+    if (baseItems === null) {
+      throw new InvalidInputError(
+        `the index set ${node.base.setDigest} of the base ${node.base.digest} cannot be read; this node's delta depends on it`,
+      );
+    }
+  }
+  const writes: readonly IndexEntryWrite[] = baseItems === null ? items : indexDelta(baseItems, items);
+  await deps.store.writeIndexEntries(node, writes);
+  await deps.store.completeIndexNode(node, deps.now());
+  return { node: { ...node, completedAt: deps.now() }, written: writes.length, entries: items.length };
+}
+
+/** A base's entry set, or null when it is not stored or not readable (then: a snapshot). */
+async function readSet(documents: DocumentStore | undefined, setDigest: Digest): Promise<PackageIndexItem[] | null> {
+  if (documents === undefined) return null;
+  try {
+    return parseIndexSet(await documents.get(setDigest));
+  } catch (err) {
+    if (isRetryable(err)) throw err;
+    return null;
+  }
 }

@@ -5,7 +5,6 @@
 import type { LinkKeys } from './approval/link.js';
 import type { SlackAnswer } from './approval/slack.js';
 import type { Descriptor } from './oci.js';
-import type { SourcePackage } from './package-index.js';
 import type {
   AlertRecord,
   ApprovalAuditRecord,
@@ -15,6 +14,9 @@ import type {
   ApprovalSupersession,
   BreakGlassRequestRecord,
   DecisionRecord,
+  IndexEntryWrite,
+  IndexNode,
+  IndexNodeLink,
   PackageIndexEntry,
   PromotionEntry,
   Pusher,
@@ -44,6 +46,9 @@ export type {
   BreakGlassRequestRecord,
   DecisionRecord,
   GateRound,
+  IndexEntryWrite,
+  IndexNode,
+  IndexNodeLink,
   PackageIndexEntry,
   PromotionEntry,
   Pusher,
@@ -368,22 +373,38 @@ export interface ReleaseStore {
 
   /**
    * Incident index: which releases contain a package (by purl without version, qualifiers and
-   * subpath) and which were reported with a vulnerability id. `sources` adds entries under each
-   * source package, pointing to its binary (package-index.ts). Rewriting an entry is harmless.
-   * A string that is not a package URL fails closed: InvalidInputError naming every one, before
-   * anything is written (a package silently left out would hide a release from triage).
+   * subpath) and which were reported with a vulnerability id. The package index is written as index
+   * nodes (records.ts IndexNode, written by package-index.ts `indexPackages`): one per collected
+   * SBOM of a release, its entries relative to a base node of the same repository.
    */
-  indexPackages(
-    repository: string,
-    digest: Digest,
-    purls: readonly string[],
-    sources?: readonly SourcePackage[],
-  ): Promise<void>;
+  /** The repository's newest complete index node (the next node's base), or null. */
+  getIndexHead(repository: string): Promise<IndexNode | null>;
+  /** One index node by release and set id, or null. */
+  getIndexNode(repository: string, digest: Digest, set: string): Promise<IndexNode | null>;
+  /**
+   * Conditional put of a new (incomplete) node: returns the stored node, with `created: false`
+   * when one was already started for (repository, digest, set), whose base then stands.
+   */
+  startIndexNode(node: IndexNode): Promise<{ node: IndexNode; created: boolean }>;
+  /**
+   * Writes a node's entries, one item per (package, version, node): rewriting one is harmless.
+   * InvalidInputError naming the entry, before anything is written, for a package that is not a
+   * package URL (package-index.ts has already refused non-indexable purls).
+   */
+  writeIndexEntries(node: IndexNode, entries: readonly IndexEntryWrite[]): Promise<void>;
+  /**
+   * Marks the node complete (idempotent; the first time stays) and makes it the repository's head
+   * unless the head completed later. NotFoundError for a node never started.
+   */
+  completeIndexNode(node: IndexNode, completedAt: string): Promise<void>;
+  /** Every index node of the repository, paged; StoreError past `Limits.indexNodesPerQuery`. */
+  listIndexNodes(repository: string): Promise<IndexNodeLink[]>;
   /** Ids are trimmed; empty ones are skipped. */
   indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void>;
   /**
-   * Every release indexed with the package (or with a binary built from it, when it is a source
-   * package), across versions and qualifiers; a version in the argument is ignored. One Query of
+   * Every index entry of the package (or of a binary built from it, when it is a source package),
+   * across versions, qualifiers and nodes, tombstones included: triage/inherit.ts resolves them to
+   * releases with the nodes. A version in the argument is ignored. One Query of
    * one partition, paged; StoreError past `Limits.packageIndexEntriesPerQuery` entries.
    * InvalidInputError when it is not a package URL (never "no release").
    */

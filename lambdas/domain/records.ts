@@ -623,8 +623,59 @@ export const PackageIndexEntrySchema = z.object({
    * entries written before source mapping: the component is then `<partition>@<version>`.
    */
   components: z.array(z.string()).optional(),
+  /**
+   * The index node the entry belongs to (`IndexNode.set`): the entry then holds relative to the
+   * node's base, and the node's descendants inherit it until one of them has an entry for the same
+   * version (triage/inherit.ts). Absent on entries written before index nodes: the entry then
+   * stands for its release alone.
+   */
+  set: z.string().optional(),
+  /** A tombstone: the node no longer has this package version (its base had it). */
+  removed: z.boolean().optional(),
 });
 export type PackageIndexEntry = Immutable<z.infer<typeof PackageIndexEntrySchema>>;
+
+/** The id of one index node within its release: the first 16 hex digits of its set's sha256. */
+export const IndexSetIdSchema = z.string().regex(/^[0-9a-f]{16}$/, 'a 16-digit lower-case hex set id');
+
+/**
+ * One index node: the package index of one collected SBOM of one release (a release gated in
+ * several rounds may have several). Its entries are written relative to `base`, a complete node of
+ * an earlier release of the same repository, so a release writes only what changed
+ * (package-index.ts). `setDigest` names the node's whole entry set in the document store, which a
+ * later node reads as its base.
+ */
+export const IndexNodeSchema = z.object({
+  repository: z.string().min(1),
+  digest: DigestSchema,
+  set: IndexSetIdSchema,
+  setDigest: DigestSchema,
+  base: z.object({ digest: DigestSchema, set: IndexSetIdSchema, setDigest: DigestSchema }).nullable(),
+  startedAt: z.string(),
+  /** Set once every entry is written; only a complete node becomes a base. */
+  completedAt: z.string().optional(),
+});
+export type IndexNode = Immutable<z.infer<typeof IndexNodeSchema>>;
+
+/** What triage needs of a node (`listIndexNodes`): where it sits in its repository's tree. */
+export const IndexNodeLinkSchema = z.object({
+  digest: DigestSchema,
+  set: IndexSetIdSchema,
+  /** The base node as `<digest>#<set>`, or absent for a snapshot. */
+  parent: z.string().optional(),
+  complete: z.boolean(),
+});
+export type IndexNodeLink = Immutable<z.infer<typeof IndexNodeLinkSchema>>;
+
+/** One entry an index node writes: present at `version`, or (`removed`) no longer present. */
+export const IndexEntryWriteSchema = z.object({
+  /** `pkg:type/namespace/name`. */
+  base: z.string().min(1),
+  version: z.string().min(1),
+  components: z.array(z.string()),
+  removed: z.literal(true).optional(),
+});
+export type IndexEntryWrite = Immutable<z.infer<typeof IndexEntryWriteSchema>>;
 
 /** One release that a vulnerability id was reported for (`findByVulnerability`). */
 export const VulnerabilityIndexEntrySchema = z.object({ repository: z.string(), digest: DigestSchema });

@@ -3,6 +3,7 @@
  * Syft (purl `upstream`) and Trivy (`aquasecurity:trivy:SrcName`/`SrcVersion`/`SrcEpoch`) record
  * become index entries pointing to the binaries, and triage by source package finds them.
  */
+
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import { packageIndexItems, sourcePackagesOf } from '../../lambdas/domain/package-index.js';
 import { parseSbom } from '../../lambdas/domain/sbom/parse.js';
 import { triage } from '../../lambdas/domain/triage/triage.js';
+import { indexRelease } from '../support/index-release.js';
 import { newDigest, releaseRecord } from '../support/store-records.js';
 
 const DATA = fileURLToPath(new URL('./data/', import.meta.url));
@@ -39,7 +41,7 @@ describe('Package index of real SBOMs', () => {
     const store = new MemoryStore();
     const digest = newDigest();
     await store.recordRelease(releaseRecord('corpus/centos', digest));
-    await store.indexPackages('corpus/centos', digest, purls, sources);
+    await indexRelease(store, 'corpus/centos', digest, purls, sources);
 
     // Act
     const affected = await triage(store, { kind: 'range', purl: 'pkg:rpm/centos/openssl', range: '<1:1.0.2k-19.el7' });

@@ -3,6 +3,7 @@
  * (the stand-ins a running gate published in `local.json`, then, with no gate running, the
  * stand-ins it starts itself on the persisted data), as `status` reads it.
  */
+
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-
 import { Limits } from '../../lambdas/domain/limits.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { runCli } from '../support/cli-process.js';
+import { indexRelease } from '../support/index-release.js';
 import { newDigest, releaseRecord } from '../support/store-records.js';
 
 const DSA = fileURLToPath(new URL('../corpus/data/osv-advisories/Debian/DSA-3029-1.json', import.meta.url));
@@ -66,7 +68,7 @@ describe('Command: release-gate triage', () => {
     ] as const;
     for (const r of releases) {
       await store.recordRelease(releaseRecord(REPOSITORY, r.digest, { state: 'AWAITING_APPROVAL' }));
-      await store.indexPackages(REPOSITORY, r.digest, [nginx(r.nginx), 'pkg:npm/evil@1.0.0%1B%5B31m']);
+      await indexRelease(store, REPOSITORY, r.digest, [nginx(r.nginx), 'pkg:npm/evil@1.0.0%1B%5B31m']);
       if (r.state !== 'AWAITING_APPROVAL') await store.updateReleaseState(REPOSITORY, r.digest, r.state);
       if (r.at !== undefined) {
         await store.appendPromotion({

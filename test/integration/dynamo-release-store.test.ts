@@ -5,6 +5,7 @@
  * behaviour every ReleaseStore shares is in test/support/contracts/release-store.contract.ts, run
  * against this adapter by test/integration/release-store-contract.test.ts.
  */
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.
 import { indexKeys, itemKeys } from '../../lambdas/adapters/store/table-schema.js';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
 import type { Digest } from '../../lambdas/domain/types.js';
+import { indexRelease } from '../support/index-release.js';
 import { useStandIns } from '../support/stand-ins.js';
 import {
   evidenceRecord,
@@ -180,17 +182,18 @@ describe('Class: DynamoReleaseStore', () => {
     });
   });
 
-  describe('Method: indexPackages', () => {
-    it('writes one item per package version under the purl without version', async () => {
+  describe('Method: writeIndexEntries', () => {
+    it('writes one item per package version under the purl without version, with only what its key does not say', async () => {
       // Prepare
       const repository = newRepository();
       const digest: Digest = newDigest();
       const name = `layout-${uniqueSuffix()}`;
 
       // Act
-      await store.indexPackages(repository, digest, [
+      const { node } = await indexRelease(store, repository, digest, [
         `pkg:deb/debian/${name}@1.0-1?arch=amd64`,
         `pkg:deb/debian/${name}@1.0-1?arch=arm64`,
+        `pkg:deb/debian/${name}-doc@1.0-1`,
       ]);
 
       // Assess
@@ -201,16 +204,22 @@ describe('Class: DynamoReleaseStore', () => {
           ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(`pkg:deb/debian/${name}`) },
         }),
       );
+      // Only what the key does not say: the components, here more than `<package>@<version>`.
       expect(out.Items).toEqual([
         {
-          ...itemKeys.packageIndex(`pkg:deb/debian/${name}`, '1.0-1', repository, digest),
-          type: 'package-index',
-          purl: `pkg:deb/debian/${name}`,
-          version: '1.0-1',
-          repository,
-          digest,
+          ...itemKeys.packageIndex(`pkg:deb/debian/${name}`, '1.0-1', repository, digest, node.set),
           components: [`pkg:deb/debian/${name}@1.0-1?arch=amd64`, `pkg:deb/debian/${name}@1.0-1?arch=arm64`],
         },
+      ]);
+      const doc = await clients.dynamoDocument.send(
+        new QueryCommand({
+          TableName: standIns.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(`pkg:deb/debian/${name}-doc`) },
+        }),
+      );
+      expect(doc.Items).toEqual([
+        itemKeys.packageIndex(`pkg:deb/debian/${name}-doc`, '1.0-1', repository, digest, node.set),
       ]);
     });
   });

@@ -4,6 +4,7 @@
  * guide, EventBridge event message structure) and the Scheduler's input. Advisories are read from
  * a real s3rver bucket through the S3 adapter; the store is the in-memory release store.
  */
+
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { S3Advisories } from '../../lambdas/adapters/scan/s3-advisories.js';
@@ -12,6 +13,7 @@ import { Limits } from '../../lambdas/domain/limits.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { makeHandler } from '../../lambdas/handlers/revalidate.js';
 import { handlerWorld, promoteInOrder } from '../support/handler-world.js';
+import { indexRelease } from '../support/index-release.js';
 import { useStandIns } from '../support/stand-ins.js';
 import { newDigest } from '../support/store-records.js';
 
@@ -33,7 +35,7 @@ const UNDICI = JSON.stringify({
 async function world(live: Digest) {
   const w = handlerWorld();
   await promoteInOrder(w, REPO, [live]);
-  await w.store.indexPackages(REPO, live, ['pkg:npm/undici@6.21.1']);
+  await indexRelease(w.store, REPO, live, ['pkg:npm/undici@6.21.1']);
   const advisories = new S3Advisories({ client: aws().clients.s3, bucket: aws().standIns.bucket });
   return { w, handler: makeHandler(w.getDeps, async () => advisories) };
 }

@@ -3,6 +3,7 @@
  * operator is the principal API Gateway verified from the SigV4 signature, each route calls the
  * domain function the CLI calls locally, and bad input is refused before anything is read.
  */
+
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { Limits } from '../../lambdas/domain/limits.js';
@@ -19,6 +20,7 @@ import {
   WORLD_NOW,
 } from '../support/handler-world.js';
 import { oneFileImage, pushManifest } from '../support/images.js';
+import { indexRelease } from '../support/index-release.js';
 import { newDigest } from '../support/store-records.js';
 
 const REPO = 'team/app';
@@ -59,7 +61,7 @@ function opsHandler(w: HandlerWorld) {
 async function promoted(...digests: Digest[]) {
   const w = await promotedWorld(REPO, digests);
   for (const [i, digest] of digests.entries()) {
-    await w.store.indexPackages(REPO, digest, [`pkg:deb/debian/openssl@3.0.${11 + i}-1?distro=debian-12`]);
+    await indexRelease(w.store, REPO, digest, [`pkg:deb/debian/openssl@3.0.${11 + i}-1?distro=debian-12`]);
   }
   return w;
 }

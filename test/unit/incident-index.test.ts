@@ -7,6 +7,7 @@ import { NotFoundError, StoreError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { loadPolicy } from '../../lambdas/domain/policy/load.js';
 import type { ScanFindingsSource } from '../../lambdas/domain/ports.js';
+import type { IndexEntryWrite, IndexNode } from '../../lambdas/domain/records.js';
 import { collectEvidence } from '../../lambdas/domain/workflow/collect-evidence.js';
 import { MemoryRegistry } from '../support/memory-registry.js';
 
@@ -26,12 +27,12 @@ class FlakyIndexStore extends MemoryStore {
   ) {
     super();
   }
-  public override async indexPackages(repository: string, digest: `sha256:${string}`, purls: readonly string[]) {
+  public override async writeIndexEntries(node: IndexNode, entries: readonly IndexEntryWrite[]) {
     if (this.failures > 0) {
       this.failures--;
       throw this.error();
     }
-    return super.indexPackages(repository, digest, purls);
+    return super.writeIndexEntries(node, entries);
   }
 }
 
@@ -121,7 +122,8 @@ describe('Function: collectEvidence, the package index (red-team finding 3)', ()
 
       // Assess
       expect(summary.status).toBe('PASS');
-      expect(await store.findByPackage('pkg:deb/debian/openssl')).toEqual([
+      const entries = await store.findByPackage('pkg:deb/debian/openssl');
+      expect(entries.map(({ set: _set, ...entry }) => entry)).toEqual([
         {
           version: '3.0.15-1~deb12u1',
           repository: request.repository,

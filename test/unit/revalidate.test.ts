@@ -4,6 +4,7 @@ import { ALERT_DETAIL_BYTES, type RevalidateDeps, revalidate } from '../../lambd
 import { type OsvRecord, OsvRecordSchema } from '../../lambdas/domain/osv/schema.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { type HandlerWorld, handlerWorld, promoteInOrder, WORLD_NOW } from '../support/handler-world.js';
+import { indexRelease } from '../support/index-release.js';
 import { newDigest } from '../support/store-records.js';
 
 const REPO = 'team/app';
@@ -30,7 +31,7 @@ async function promoted(...releases: { digest: Digest; purls: string[] }[]) {
     REPO,
     releases.map((r) => r.digest),
   );
-  for (const { digest, purls } of releases) await w.store.indexPackages(REPO, digest, purls);
+  for (const { digest, purls } of releases) await indexRelease(w.store, REPO, digest, purls);
   return w;
 }
 
@@ -112,7 +113,7 @@ describe('Function: revalidate', () => {
       const binaries = ['4.17.19', '4.17.20'].flatMap((v) =>
         Array.from({ length: 64 }, (_, i) => `pkg:npm/lodash@${v}?b=${String(i).padStart(2, '0')}${long}`),
       );
-      await w.store.indexPackages(REPO, live, binaries);
+      await indexRelease(w.store, REPO, live, binaries);
 
       // Act
       const summary = await revalidate(depsOf(w), advisories([LODASH]));

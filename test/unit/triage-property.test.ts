@@ -3,6 +3,7 @@
  * every stored SBOM component finds (same releases, same versions), for random releases and
  * random ranges. The brute force reads no index and evaluates the constraints itself.
  */
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
@@ -10,6 +11,7 @@ import { splitPurl } from '../../lambdas/domain/purl.js';
 import { triage } from '../../lambdas/domain/triage/triage.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { Comparators, comparatorFor, compareVersions } from '../../lambdas/domain/versions/index.js';
+import { indexRelease } from '../support/index-release.js';
 import { newDigest, releaseRecord } from '../support/store-records.js';
 
 /**
@@ -113,7 +115,7 @@ describe('Property: triage by range equals a brute-force scan of every SBOM comp
           const purls = components.map((c) => `${c.base}@${c.version}`);
           sboms.set(digest, purls);
           await store.recordRelease(releaseRecord('prop/app', digest));
-          await store.indexPackages('prop/app', digest, purls);
+          await indexRelease(store, 'prop/app', digest, purls, [], store);
         }
         const range = alternatives.map((a) => a.map((c) => `${c.op}${c.version}`).join(separator)).join(' || ');
 

@@ -9,6 +9,7 @@ import { advisoryPackages } from '../../lambdas/domain/triage/advisory-packages.
 import { inVersionRange, parseVersionRange } from '../../lambdas/domain/triage/range.js';
 import { type TriageReader, triage } from '../../lambdas/domain/triage/triage.js';
 import type { Digest } from '../../lambdas/domain/types.js';
+import { indexRelease } from '../support/index-release.js';
 import { newDigest, newRepository, releaseRecord } from '../support/store-records.js';
 
 const ADVISORIES = fileURLToPath(new URL('../corpus/data/osv-advisories/', import.meta.url));
@@ -154,7 +155,7 @@ async function world(
     const digest = newDigest();
     digests.push(digest);
     await store.recordRelease(releaseRecord(repository, digest, { state: 'AWAITING_APPROVAL' }));
-    await store.indexPackages(repository, digest, r.purls, r.sources ?? []);
+    await indexRelease(store, repository, digest, r.purls, r.sources ?? [], store);
     if (r.state !== undefined) await store.updateReleaseState(repository, digest, r.state);
     if (r.promotedAt !== undefined) {
       await store.appendPromotion({
@@ -177,6 +178,10 @@ function counting(store: TriageReader): { reader: TriageReader; queries: string[
     findByPackage: (p) => {
       queries.push(p);
       return store.findByPackage(p);
+    },
+    listIndexNodes: (r) => {
+      reads.push(`listIndexNodes ${r}`);
+      return store.listIndexNodes(r);
     },
     findByVulnerability: (id) => store.findByVulnerability(id),
     getReleaseStatuses: (keys) => {
@@ -279,7 +284,7 @@ describe('Function: triage', () => {
       const index = digests[0] as Digest;
       const platform = newDigest();
       await store.recordParentIndex(repository, platform, index);
-      await store.indexPackages(repository, platform, ['pkg:npm/minimist@1.2.5']);
+      await indexRelease(store, repository, platform, ['pkg:npm/minimist@1.2.5']);
 
       // Act
       const answer = await triage(store, { kind: 'range', purl: 'pkg:npm/minimist', range: '<1.2.6' });
@@ -325,7 +330,8 @@ describe('Function: triage', () => {
       const answer = await triage(reader, { kind: 'advisory', advisory: record });
 
       // Assess
-      expect(reads).toEqual(['getReleaseStatuses 3', `listPromotions ${repository}`]);
+      // The repository's index nodes once, for both packages.
+      expect(reads).toEqual([`listIndexNodes ${repository}`, 'getReleaseStatuses 3', `listPromotions ${repository}`]);
       expect(answer.releases.map((r) => [r.digest, r.status, r.matches.length])).toEqual(
         [
           [digests[0], 'REVOKED', 2],

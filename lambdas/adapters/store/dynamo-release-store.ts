@@ -15,7 +15,6 @@ import { z } from 'zod';
 import { formatIssues } from '../../domain/document.js';
 import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
-import { packageIndexItems, type SourcePackage } from '../../domain/package-index.js';
 import type { ReleaseKey, ReleaseStatus, ReleaseStore } from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
@@ -38,6 +37,12 @@ import {
   compareCodePoints,
   type DecisionRecord,
   DecisionRecordSchema,
+  type IndexEntryWrite,
+  IndexEntryWriteSchema,
+  type IndexNode,
+  type IndexNodeLink,
+  IndexNodeLinkSchema,
+  IndexNodeSchema,
   LISTING_ORDER,
   ListLimitSchema,
   ofCurrentRound,
@@ -110,7 +115,6 @@ const STATUS_ATTRIBUTES = ['pk', 'sk', 'state', ...Object.keys(RevocationItemSch
  * these (ProjectionExpression) leaves the answer the same and the response smaller (the keys,
  * `type` and `purl` repeat what the query already knows).
  */
-const PACKAGE_INDEX_ATTRIBUTES = Object.keys(PackageIndexEntrySchema.shape);
 /** A track entry's attributes but `repository`, which `listPromotions` was asked for. */
 const PROMOTION_ATTRIBUTES = Object.keys(PromotionEntrySchema.shape).filter((a) => a !== 'repository');
 
@@ -931,29 +935,108 @@ export class DynamoReleaseStore implements ReleaseStore {
   // -------------------------------------------------------------------------------------------
   // Incident index
 
+  public async getIndexHead(repository: string): Promise<IndexNode | null> {
+    const item = await this.getItem('getIndexHead', itemKeys.indexHead(repository));
+    return item === undefined ? null : this.parse('index head', IndexNodeSchema, item);
+  }
+
+  public async getIndexNode(repository: string, digest: Digest, set: string): Promise<IndexNode | null> {
+    const item = await this.getItem('getIndexNode', itemKeys.indexNode(repository, digest, set));
+    return item === undefined ? null : this.parse('index node', IndexNodeSchema, item);
+  }
+
+  public async startIndexNode(node: IndexNode): Promise<{ node: IndexNode; created: boolean }> {
+    const { completedAt: _ignored, ...started } = validRecord('index node', IndexNodeSchema, node);
+    const created = await this.putIfAbsent('startIndexNode', {
+      ...started,
+      ...itemKeys.indexNode(started.repository, started.digest, started.set),
+      // The base as one short string, so that a listing projects it cheaply.
+      ...(started.base !== null && { parent: `${started.base.digest}#${started.base.set}` }),
+      type: 'index-node',
+    });
+    if (created) return { node: started, created: true };
+    const existing = await this.getIndexNode(started.repository, started.digest, started.set);
+    if (existing === null) {
+      throw new StoreError(
+        `index node ${started.repository}@${started.digest}#${started.set} vanished after a lost put`,
+      );
+    }
+    return { node: existing, created: false };
+  }
+
   /**
-   * Writes one `PKG#<purl without version>` item per distinct package version (and per source
-   * package version, pointing to its binaries). Index items are derived from (purls, sources,
-   * repository, digest) alone, so rewriting them on a retry is harmless. Every purl is split
-   * before the first write, so an invalid one stores nothing.
+   * One `PKG#<purl without version>` item per entry, keyed by version, release and node. Only what
+   * the key does not say is stored: `components` when it is not just `<package>@<version>`, and
+   * `removed` on a tombstone, so that triage reads as few bytes as it can.
    */
-  public async indexPackages(
-    repository: string,
-    digest: Digest,
-    purls: readonly string[],
-    sources: readonly SourcePackage[] = [],
-  ): Promise<void> {
-    validRecord('digest', DigestSchema, digest);
-    const items = packageIndexItems(purls, sources).map(({ base, version, components }) => ({
-      ...itemKeys.packageIndex(base, version, repository, digest),
-      type: 'package-index',
-      purl: base,
-      version,
-      repository,
-      digest,
-      components,
-    }));
-    await this.batchPut('indexPackages', items);
+  public async writeIndexEntries(node: IndexNode, entries: readonly IndexEntryWrite[]): Promise<void> {
+    const valid = validRecord('index node', IndexNodeSchema, node);
+    const writes = entries.map((e) => validRecord('index entry', IndexEntryWriteSchema, e));
+    for (const e of writes) requirePurl(e.base);
+    const items = writes.map(({ base, version, components, removed }) => {
+      const implied = components.length === 1 && components[0] === `${base}@${version}`;
+      return {
+        ...itemKeys.packageIndex(base, version, valid.repository, valid.digest, valid.set),
+        ...(!implied && components.length > 0 && { components }),
+        ...(removed === true && { removed: true }),
+      };
+    });
+    await this.batchPut('writeIndexEntries', items);
+  }
+
+  /** Marks the node complete (first time stays), then moves the head to it unless a later one is there. */
+  public async completeIndexNode(node: IndexNode, completedAt: string): Promise<void> {
+    const key = itemKeys.indexNode(node.repository, node.digest, node.set);
+    const marked = await this.conditional('completeIndexNode', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET completedAt = if_not_exists(completedAt, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': completedAt },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (marked === CONDITION_FAILED) {
+      throw new NotFoundError(`index node ${node.repository}@${node.digest}#${node.set} was never started`);
+    }
+    const complete = this.parse('index node', IndexNodeSchema, marked.Attributes);
+    await this.conditional('completeIndexNode (head)', () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...complete, ...itemKeys.indexHead(node.repository), type: 'index-head' },
+          ConditionExpression: 'attribute_not_exists(pk) OR completedAt <= :at',
+          ExpressionAttributeValues: { ':at': complete.completedAt },
+        }),
+      ),
+    );
+  }
+
+  /** Reads the sort key, `parent` and `completedAt` of each node, nothing else. */
+  public async listIndexNodes(repository: string): Promise<IndexNodeLink[]> {
+    const items = await this.queryAll(
+      'listIndexNodes',
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': itemKeys.indexNodePartition(repository) },
+        ...projectionOf(['sk', 'parent', 'completedAt']),
+      },
+      Limits.indexNodesPerQuery,
+    );
+    return items.map((item) => {
+      const { sk, parent, completedAt } = item as { sk?: unknown; parent?: unknown; completedAt?: unknown };
+      const [digest, set] = typeof sk === 'string' ? sk.split('#') : [];
+      return this.parse('index node', IndexNodeLinkSchema, {
+        digest,
+        set,
+        ...(parent !== undefined && { parent }),
+        complete: completedAt !== undefined,
+      });
+    });
   }
 
   public async indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void> {
@@ -968,7 +1051,11 @@ export class DynamoReleaseStore implements ReleaseStore {
     await this.batchPut('indexVulnerabilities', [...items.values()]);
   }
 
-  /** `purlWithoutVersion` is canonicalised the same way as on indexing; a version in it is ignored. */
+  /**
+   * `purlWithoutVersion` is canonicalised the same way as on indexing; a version in it is ignored.
+   * Version, release and node are read from the sort key, so only the key, `components` and
+   * `removed` are read.
+   */
   public async findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]> {
     const { base } = requirePurl(purlWithoutVersion);
     // One partition, paged; refused past the bound rather than answered in part.
@@ -978,12 +1065,12 @@ export class DynamoReleaseStore implements ReleaseStore {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(base) },
-        ...projectionOf(PACKAGE_INDEX_ATTRIBUTES),
+        ...projectionOf(['sk', 'components', 'removed']),
       },
       this.maxPackageIndexEntries,
     );
     return items
-      .map((item) => this.parse('package index', PackageIndexEntrySchema, item))
+      .map((item) => this.parse('package index', PackageIndexEntrySchema, packageEntryOf(base, item)))
       .sort(LISTING_ORDER.packageIndex);
   }
 
@@ -1195,6 +1282,27 @@ export class DynamoReleaseStore implements ReleaseStore {
       }
     }
   }
+}
+
+/**
+ * A package index item as `PackageIndexEntry`: version, repository, digest and node from the sort
+ * key (`<version>#<repo>@<digest>[#<set>]`: a repository name holds neither `#` nor `@`, so the
+ * last ones split it, whatever the version holds), and `components` implied when absent. An
+ * unreadable key is left for the schema to refuse.
+ */
+function packageEntryOf(base: string, item: unknown): unknown {
+  const { sk, components, removed } = (item ?? {}) as { sk?: unknown; components?: unknown; removed?: unknown };
+  const key = typeof sk === 'string' ? /^(.+)#([^#@]+)@(sha256:[0-9a-f]{64})(?:#([0-9a-f]{16}))?$/s.exec(sk) : null;
+  if (key === null) return { components, removed };
+  return {
+    version: key[1],
+    repository: key[2],
+    digest: key[3],
+    ...(key[4] !== undefined && { set: key[4] }),
+    // Not stored when it is just the package at the version (writeIndexEntries).
+    components: components ?? [`${base}@${key[1]}`],
+    ...(removed === true && { removed: true }),
+  };
 }
 
 /** A ProjectionExpression of `attributes`, each through a name placeholder (some are reserved words: `state`). */

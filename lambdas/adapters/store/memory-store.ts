@@ -8,7 +8,6 @@ import {
 } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
 import { sha256Digest } from '../../domain/oci.js';
-import { packageIndexItems, type SourcePackage } from '../../domain/package-index.js';
 import type { DocumentStore, ReleaseKey, ReleaseStatus, ReleaseStore } from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
@@ -31,6 +30,11 @@ import {
   compareCodePoints,
   type DecisionRecord,
   DecisionRecordSchema,
+  type IndexEntryWrite,
+  IndexEntryWriteSchema,
+  type IndexNode,
+  type IndexNodeLink,
+  IndexNodeSchema,
   LISTING_ORDER,
   ListLimitSchema,
   laterRound,
@@ -107,6 +111,9 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   private readonly packages = new Map<string, Map<string, PackageIndexEntry>>();
   /** Vulnerability index: by id, then by `repository@digest`. */
   private readonly vulnerabilities = new Map<string, Map<string, VulnerabilityIndexEntry>>();
+  /** Index nodes: by repository, then by `<digest>#<set>`; and each repository's head. */
+  private readonly indexNodes = new Map<string, Map<string, IndexNode>>();
+  private readonly indexHeads = new Map<string, IndexNode>();
   private readonly maxPackageIndexEntries: number;
 
   /** @param options.maxPackageIndexEntries as DynamoReleaseStoreProps. */
@@ -533,23 +540,63 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   // -------------------------------------------------------------------------------------------
   // Incident index
 
-  public async indexPackages(
-    repository: string,
-    digest: Digest,
-    purls: readonly string[],
-    sources: readonly SourcePackage[] = [],
-  ): Promise<void> {
-    const validDigest = validRecord('digest', DigestSchema, digest);
-    for (const { base, version, components } of packageIndexItems(purls, sources)) {
+  public async getIndexHead(repository: string): Promise<IndexNode | null> {
+    return copyOrNull(this.indexHeads.get(repository));
+  }
+
+  public async getIndexNode(repository: string, digest: Digest, set: string): Promise<IndexNode | null> {
+    return copyOrNull(this.indexNodes.get(repository)?.get(`${digest}#${set}`));
+  }
+
+  public async startIndexNode(node: IndexNode): Promise<{ node: IndexNode; created: boolean }> {
+    const valid = validRecord('index node', IndexNodeSchema, node);
+    const nodes = this.indexNodes.get(valid.repository) ?? new Map<string, IndexNode>();
+    const key = `${valid.digest}#${valid.set}`;
+    const existing = nodes.get(key);
+    if (existing !== undefined) return { node: copy(existing), created: false };
+    const { completedAt: _ignored, ...started } = valid;
+    nodes.set(key, started);
+    this.indexNodes.set(valid.repository, nodes);
+    return { node: copy(started), created: true };
+  }
+
+  public async writeIndexEntries(node: IndexNode, entries: readonly IndexEntryWrite[]): Promise<void> {
+    const valid = validRecord('index node', IndexNodeSchema, node);
+    const writes = entries.map((e) => validRecord('index entry', IndexEntryWriteSchema, e));
+    for (const e of writes) requirePurl(e.base);
+    for (const { base, version, components, removed } of writes) {
       const entries = this.packages.get(base) ?? new Map<string, PackageIndexEntry>();
-      entries.set(`${version}\u0000${releaseKey(repository, validDigest)}`, {
+      entries.set(`${version}\u0000${releaseKey(valid.repository, valid.digest)}\u0000${valid.set}`, {
         version,
-        repository,
-        digest: validDigest,
+        repository: valid.repository,
+        digest: valid.digest,
         components: [...components],
+        set: valid.set,
+        ...(removed === true && { removed: true }),
       });
       this.packages.set(base, entries);
     }
+  }
+
+  public async completeIndexNode(node: IndexNode, completedAt: string): Promise<void> {
+    const key = `${node.digest}#${node.set}`;
+    const stored = this.indexNodes.get(node.repository)?.get(key);
+    if (stored === undefined) throw new NotFoundError(`index node ${node.repository}@${key} was never started`);
+    const complete = stored.completedAt === undefined ? { ...stored, completedAt } : stored;
+    this.indexNodes.get(node.repository)?.set(key, complete);
+    const head = this.indexHeads.get(node.repository);
+    if (head?.completedAt === undefined || head.completedAt <= (complete.completedAt ?? '')) {
+      this.indexHeads.set(node.repository, complete);
+    }
+  }
+
+  public async listIndexNodes(repository: string): Promise<IndexNodeLink[]> {
+    return [...(this.indexNodes.get(repository)?.values() ?? [])].map((n) => ({
+      digest: n.digest,
+      set: n.set,
+      ...(n.base !== null && { parent: `${n.base.digest}#${n.base.set}` }),
+      complete: n.completedAt !== undefined,
+    }));
   }
 
   public async indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void> {

@@ -16,8 +16,10 @@
  * | archived round (evidence, decision) | `REL#<repo>@<digest>` | `ROUND#<n>#EV#<kind>`, `ROUND#<n>#DECISION` | | |
  * | re-validation alert | `REL#<repo>@<digest>` | `ALERT#<advisory id>` | | |
  * | approval | `APPROVAL#<id>` | `META` | `APPROVAL#<state>` / `<requestedAt>#<id>` | `APPROVAL` / same |
- * | package index | `PKG#<purl without version>` | `<version>#<repo>@<digest>` | | |
- * | … of a source package | `PKG#<source purl without version>` | `<source version>#<repo>@<digest>` | | |
+ * | package index entry | `PKG#<purl without version>` | `<version>#<repo>@<digest>#<set>` | | |
+ * | … of a source package | `PKG#<source purl without version>` | `<source version>#<repo>@<digest>#<set>` | | |
+ * | index node | `IDXNODE#<repo>` | `<digest>#<set>` | | |
+ * | newest complete index node | `IDXHEAD#<repo>` | `META` | | |
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
  * | promotion track (promotions and rollbacks) | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
  * | promotion marker | `TRACKED#<repo>@<digest>` | `META` | | |
@@ -25,13 +27,15 @@
  * | break-glass request (ops API) | `BREAKGLASS#<id>` | `META` | | |
  * | scan rendezvous | `SCAN#<repo>@<digest>` | `META` | | |
  *
- * Package index items carry `components`: the full purls (qualifiers included) of the release's
- * components the entry stands for. A source package's entry (a deb's `Source`, an apk's origin,
- * an rpm's SRPM: package-index.ts) lists the binaries built from it, so triage for `openssl`
- * finds `libssl3`. One (package, version, release) is one item, rewritten whole by a retried
- * collection step. Triage reads one partition per package with Query, never Scan: the version
- * sort key orders as strings, not as the ecosystem orders versions, so the range is applied to
- * the partition's items, not in the key condition.
+ * The package index is written as index nodes (package-index.ts): one per collected SBOM of a
+ * release (`<set>`: 16 hex digits of its entry set's sha256), its entries relative to a base node
+ * of the same repository, so a release writes what changed. An entry says the node has the
+ * package version (with `components`, the full purls it stands for, when they are more than
+ * `<package>@<version>`), or with `removed` that it no longer has it; the node's descendants
+ * inherit the rest (triage/inherit.ts). Entries written before nodes (no `#<set>`) stand for
+ * their release alone. Triage reads one partition per package with Query, never Scan, plus the
+ * nodes of each repository hit: the version sort key orders as strings, not as the ecosystem
+ * orders versions, so the range is applied to the partition's items, not in the key condition.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -97,10 +101,16 @@ export const itemKeys = {
   roundPrefix: (round: number) => `ROUND#${round}#`,
   approval: (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: META }),
   breakGlass: (id: string) => ({ pk: `BREAKGLASS#${id}`, sk: META }),
-  packageIndex: (purlWithoutVersion: string, version: string, repository: string, digest: string) => ({
+  packageIndex: (purlWithoutVersion: string, version: string, repository: string, digest: string, set: string) => ({
     pk: `PKG#${purlWithoutVersion}`,
-    sk: `${version}#${repository}@${digest}`,
+    sk: `${version}#${repository}@${digest}#${set}`,
   }),
+  indexNode: (repository: string, digest: string, set: string) => ({
+    pk: `IDXNODE#${repository}`,
+    sk: `${digest}#${set}`,
+  }),
+  indexNodePartition: (repository: string) => `IDXNODE#${repository}`,
+  indexHead: (repository: string) => ({ pk: `IDXHEAD#${repository}`, sk: META }),
   packagePartition: (purlWithoutVersion: string) => `PKG#${purlWithoutVersion}`,
   vulnerabilityIndex: (id: string, repository: string, digest: string) => ({
     pk: `CVE#${id}`,

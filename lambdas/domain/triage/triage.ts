@@ -15,6 +15,7 @@ import type { PackageIndexEntry, PromotionEntry, ReleaseState } from '../records
 import { componentCoordinates } from '../scan/local-scanner.js';
 import type { Digest } from '../types.js';
 import { advisoryPackages, type UnqueriedPackage } from './advisory-packages.js';
+import { type NodeCache, presentEntries } from './inherit.js';
 import { inVersionRange, parseVersionRange, type VersionRange } from './range.js';
 
 /**
@@ -24,7 +25,12 @@ import { inVersionRange, parseVersionRange, type VersionRange } from './range.js
  */
 export type TriageReader = Pick<
   ReleaseStore,
-  'findByPackage' | 'findByVulnerability' | 'getReleaseStatuses' | 'listPromotions' | 'listParentIndexes'
+  | 'findByPackage'
+  | 'listIndexNodes'
+  | 'findByVulnerability'
+  | 'getReleaseStatuses'
+  | 'listPromotions'
+  | 'listParentIndexes'
 >;
 
 export type TriageQuestion =
@@ -193,7 +199,8 @@ async function hitsOf(
   if (question.kind === 'range') {
     const { type, base } = requirePurl(question.purl);
     const range = question.range === undefined ? null : parseVersionRange(question.range, type);
-    return { hits: rangeHits(base, await reader.findByPackage(base), range), queries: 1, unqueried: [] };
+    const entries = await presentEntries(reader, await reader.findByPackage(base), new Map());
+    return { hits: rangeHits(base, entries, range), queries: 1, unqueried: [] };
   }
   const advisories =
     question.kind === 'advisory'
@@ -201,13 +208,14 @@ async function hitsOf(
       : (question.advisories ?? []).filter((a) => names(a, question.id));
   const hits: Hit[] = [];
   const unqueried: UnqueriedPackage[] = [];
+  const nodes: NodeCache = new Map();
   let queries = 0;
   for (const advisory of advisories) {
     const packages = advisoryPackages(advisory);
     unqueried.push(...packages.unqueried);
     for (const base of packages.bases) {
       queries++;
-      hits.push(...advisoryHits(base, await reader.findByPackage(base), advisory));
+      hits.push(...advisoryHits(base, await presentEntries(reader, await reader.findByPackage(base), nodes), advisory));
     }
   }
   if (question.kind === 'vulnerability') {

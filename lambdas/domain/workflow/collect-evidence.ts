@@ -6,7 +6,7 @@ import { EVIDENCE_REGISTRY } from '../evidence/registry.js';
 import { COMPONENTS_DOCUMENT } from '../evidence/sbom.js';
 import { SCAN_REPORT_DOCUMENT } from '../evidence/scan.js';
 import { Limits } from '../limits.js';
-import { sourcePackagesOf } from '../package-index.js';
+import { indexPackages, sourcePackagesOf } from '../package-index.js';
 import { policyFor } from '../policy/load.js';
 import type { StoredEvidence } from '../ports.js';
 import { NormalizedSbomSchema } from '../sbom/component.js';
@@ -128,7 +128,13 @@ async function indexForIncidents(
         maxBytes: Limits.sbomBytes,
       });
       const purls = sbom.components.flatMap((c) => (c.purl !== undefined ? [c.purl] : []));
-      await deps.store.indexPackages(req.repository, req.digest, purls, sourcePackagesOf(sbom.components));
+      await indexPackages(
+        { store: deps.store, documents: deps.documents, now: () => deps.clock.now().toISOString() },
+        req.repository,
+        req.digest,
+        purls,
+        sourcePackagesOf(sbom.components),
+      );
     }
     if (result.kind === 'scan') {
       const doc = result.documents.find((d) => d.name === SCAN_REPORT_DOCUMENT);

@@ -6,8 +6,10 @@
  *
  * `makeStore` returns an empty store for each test, so listings can be asserted exactly.
  */
+
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../../lambdas/adapters/store/memory-store.js';
 import {
   AlreadyDecidedError,
   ConflictError,
@@ -17,6 +19,7 @@ import {
   StoreError,
 } from '../../../lambdas/domain/errors.js';
 import type { ReleaseStore } from '../../../lambdas/domain/ports.js';
+import type { IndexNode } from '../../../lambdas/domain/records.js';
 import {
   type ApprovalAuditRecord,
   type ApprovalRecord,
@@ -25,7 +28,9 @@ import {
   type ReleaseState,
   type ScanCompletion,
 } from '../../../lambdas/domain/records.js';
+import { presentEntries } from '../../../lambdas/domain/triage/inherit.js';
 import type { Digest } from '../../../lambdas/domain/types.js';
+import { indexRelease } from '../index-release.js';
 import {
   approvalAuditRecord,
   approvalRecord,
@@ -2035,22 +2040,26 @@ export function describeReleaseStoreContract(
     });
 
     describe('Method: indexPackages / findByPackage', () => {
+      /** The entries as releases see them (each index node is a snapshot here: no document store). */
+      const entriesOf = async (s: ReleaseStore, purl: string) =>
+        (await s.findByPackage(purl)).map(({ set: _set, ...entry }) => entry);
+
       it('finds every release containing a package, across versions and qualifiers', async () => {
         // Prepare
         const [repoA, repoB] = [newRepository(), newRepository()];
         const [digestA, digestB] = [newDigest(), newDigest()];
         const name = `openssl-${uniqueSuffix()}`;
-        await store.indexPackages(repoA, digestA, [
+        await indexRelease(store, repoA, digestA, [
           `pkg:deb/debian/${name}@3.0.7-1?arch=amd64&distro=debian-12`,
           `pkg:deb/debian/${name}@3.0.7-1?arch=arm64&distro=debian-12`,
           'pkg:npm/left-pad@1.3.0',
         ]);
-        await store.indexPackages(repoB, digestB, [`pkg:deb/debian/${name}@3.0.11-1`]);
+        await indexRelease(store, repoB, digestB, [`pkg:deb/debian/${name}@3.0.11-1`]);
 
         // Act
-        const byBase = await store.findByPackage(`pkg:deb/debian/${name}`);
-        const byVersioned = await store.findByPackage(`pkg:deb/debian/${name}@9.9.9`);
-        const other = await store.findByPackage('pkg:npm/left-pad');
+        const byBase = await entriesOf(store, `pkg:deb/debian/${name}`);
+        const byVersioned = await entriesOf(store, `pkg:deb/debian/${name}@9.9.9`);
+        const other = await entriesOf(store, 'pkg:npm/left-pad');
 
         // Assess
         const expected = [
@@ -2087,27 +2096,45 @@ export function describeReleaseStoreContract(
         const purls = Array.from({ length: 60 }, (_, i) => `pkg:npm/bulk-${suffix}-${i}@1.0.${i}`);
 
         // Act
-        await store.indexPackages(repository, digest, purls);
+        await indexRelease(store, repository, digest, purls);
 
         // Assess
-        const found = await Promise.all(purls.map((p) => store.findByPackage(p)));
+        const found = await Promise.all(purls.map((p) => entriesOf(store, p)));
         expect(found.map((f) => f.length)).toEqual(purls.map(() => 1));
         expect(found[59]).toEqual([{ version: '1.0.59', repository, digest, components: [purls[59]] }]);
       });
 
-      it('keeps one entry per package version and release, however often it is indexed', async () => {
+      it('keeps one entry per package version and release, however often the same SBOM is indexed', async () => {
         // Prepare
         const repository = newRepository();
         const digest = newDigest();
         const purl = `pkg:npm/dup-${uniqueSuffix()}@2.0.0`;
-        await store.indexPackages(repository, digest, [purl, purl, `${purl}?arch=x`]);
+        await indexRelease(store, repository, digest, [purl, purl, `${purl}?arch=x`]);
 
         // Act
-        await store.indexPackages(repository, digest, [purl]);
+        await indexRelease(store, repository, digest, [`${purl}?arch=x`, purl]);
 
         // Assess
-        // The entry is rewritten whole: a later indexing of the release names what it was given.
-        expect(await store.findByPackage(purl)).toEqual([{ version: '2.0.0', repository, digest, components: [purl] }]);
+        expect(await entriesOf(store, purl)).toEqual([
+          { version: '2.0.0', repository, digest, components: [purl, `${purl}?arch=x`] },
+        ]);
+        expect(await store.listIndexNodes(repository)).toHaveLength(1);
+      });
+
+      it('keeps the entries of an earlier SBOM of the release when another is indexed (a later round)', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const purl = `pkg:npm/rounds-${uniqueSuffix()}@2.0.0`;
+        await indexRelease(store, repository, digest, [purl, `${purl}?arch=x`]);
+
+        // Act
+        await indexRelease(store, repository, digest, [purl]);
+
+        // Assess
+        const found = await store.findByPackage(purl);
+        expect(found.map((e) => e.components)).toEqual(expect.arrayContaining([[purl, `${purl}?arch=x`], [purl]]));
+        expect(new Set(found.map((e) => e.set)).size).toBe(2);
       });
 
       it('canonicalises purls the way packageurl-js does, on indexing and on finding', async () => {
@@ -2115,10 +2142,10 @@ export function describeReleaseStoreContract(
         const repository = newRepository();
         const digest = newDigest();
         const name = `scoped-${uniqueSuffix()}`;
-        await store.indexPackages(repository, digest, [`PKG:NPM/@acme/${name}@1.0.0`]);
+        await indexRelease(store, repository, digest, [`PKG:NPM/@acme/${name}@1.0.0`]);
 
         // Act
-        const found = await store.findByPackage(`pkg:npm/%40acme/${name}`);
+        const found = await entriesOf(store, `pkg:npm/%40acme/${name}`);
 
         // Assess
         expect(found).toEqual([
@@ -2133,11 +2160,11 @@ export function describeReleaseStoreContract(
         if (repoA === undefined || repoB === undefined) throw new Error('repositories');
         const [digestA, digestB] = [newDigest(), newDigest()];
         // `1!2` (a PEP 440 epoch) sorts after `1`, though `!` sorts before a `#` key separator.
-        await store.indexPackages(repoB, digestB, [`pkg:pypi/${name}@1!2`, `pkg:pypi/${name}@1`]);
-        await store.indexPackages(repoA, digestA, [`pkg:pypi/${name}@1`]);
+        await indexRelease(store, repoB, digestB, [`pkg:pypi/${name}@1!2`, `pkg:pypi/${name}@1`]);
+        await indexRelease(store, repoA, digestA, [`pkg:pypi/${name}@1`]);
 
         // Act
-        const found = await store.findByPackage(`pkg:pypi/${name}`);
+        const found = await entriesOf(store, `pkg:pypi/${name}`);
 
         // Assess
         expect(found.map(({ components: _, ...entry }) => entry)).toEqual([
@@ -2156,7 +2183,8 @@ export function describeReleaseStoreContract(
         const tool = `pkg:deb/debian/${source}-tool@3.0.11-1+b1?arch=amd64&distro=debian-12`;
 
         // Act
-        await store.indexPackages(
+        await indexRelease(
+          store,
           repository,
           digest,
           [libssl, tool],
@@ -2165,7 +2193,8 @@ export function describeReleaseStoreContract(
             { purl: `pkg:deb/debian/${source}@3.0.11-1`, binary: libssl },
           ],
         );
-        await store.indexPackages(
+        await indexRelease(
+          store,
           repository,
           digest,
           [libssl, tool],
@@ -2176,10 +2205,10 @@ export function describeReleaseStoreContract(
         );
 
         // Assess
-        expect(await store.findByPackage(`pkg:deb/debian/${source}`)).toEqual([
+        expect(await entriesOf(store, `pkg:deb/debian/${source}`)).toEqual([
           { version: '3.0.11-1', repository, digest, components: [libssl, tool] },
         ]);
-        expect(await store.findByPackage(`pkg:deb/debian/lib${source}`)).toEqual([
+        expect(await entriesOf(store, `pkg:deb/debian/lib${source}`)).toEqual([
           { version: '3.0.11-1+b1', repository, digest, components: [libssl] },
         ]);
       });
@@ -2191,11 +2220,11 @@ export function describeReleaseStoreContract(
         const binary = `pkg:apk/alpine/libcrypto-${uniqueSuffix()}@3.1.4-r5`;
 
         // Act
-        const act = store.indexPackages(repository, digest, [binary], [{ purl: 'openssl', binary }]);
+        const act = indexRelease(store, repository, digest, [binary], [{ purl: 'openssl', binary }]);
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(InvalidInputError);
-        expect(await store.findByPackage(binary)).toEqual([]);
+        expect(await entriesOf(store, binary)).toEqual([]);
       });
 
       it('refuses a package with more entries than its bound rather than answer in part', async () => {
@@ -2204,12 +2233,12 @@ export function describeReleaseStoreContract(
         const [full, over] = [`bounded-${uniqueSuffix()}`, `over-${uniqueSuffix()}`];
         for (let i = 0; i < 3; i++) {
           const digest = newDigest();
-          await bounded.indexPackages(newRepository(), digest, [
+          await indexRelease(bounded, newRepository(), digest, [
             `pkg:npm/${full}@1.0.${i}`,
             `pkg:npm/${over}@1.0.${i}`,
           ]);
         }
-        await bounded.indexPackages(newRepository(), newDigest(), [`pkg:npm/${over}@2.0.0`]);
+        await indexRelease(bounded, newRepository(), newDigest(), [`pkg:npm/${over}@2.0.0`]);
 
         // Act
         const atBound = await bounded.findByPackage(`pkg:npm/${full}`);
@@ -2222,7 +2251,7 @@ export function describeReleaseStoreContract(
 
       it('finds nothing for a package no release contains', async () => {
         // Act
-        const found = await store.findByPackage(`pkg:npm/never-indexed-${uniqueSuffix()}`);
+        const found = await entriesOf(store, `pkg:npm/never-indexed-${uniqueSuffix()}`);
 
         // Assess
         expect(found).toEqual([]);
@@ -2236,12 +2265,12 @@ export function describeReleaseStoreContract(
           const valid = `pkg:npm/valid-${uniqueSuffix()}@1.0.0`;
 
           // Act
-          const act = store.indexPackages(repository, digest, [valid, 'not a purl', 'pkg:npm/']);
+          const act = indexRelease(store, repository, digest, [valid, 'not a purl', 'pkg:npm/']);
 
           // Assess
           await expect(act).rejects.toBeInstanceOf(InvalidInputError);
           await expect(act).rejects.toThrow(/"not a purl", "pkg:npm\/"/);
-          expect(await store.findByPackage(valid)).toEqual([]);
+          expect(await entriesOf(store, valid)).toEqual([]);
         });
 
         it('refuses to answer a query with it (an empty answer would read as "not affected")', async () => {
@@ -2256,11 +2285,114 @@ export function describeReleaseStoreContract(
       describe('when the digest is invalid', () => {
         it('throws InvalidInputError', async () => {
           // Act
-          const act = store.indexPackages(newRepository(), 'sha256:short', ['pkg:npm/left-pad@1.3.0']);
+          const act = indexRelease(store, newRepository(), 'sha256:short', ['pkg:npm/left-pad@1.3.0']);
 
           // Assess
           await expect(act).rejects.toBeInstanceOf(InvalidInputError);
         });
+      });
+    });
+
+    describe('Methods: startIndexNode / completeIndexNode / getIndexHead / listIndexNodes', () => {
+      const setOf = (n: number) => n.toString(16).padStart(16, '0');
+      const nodeOf = (repository: string, digest: Digest, n: number, base: IndexNode['base'] = null): IndexNode => ({
+        repository,
+        digest,
+        set: setOf(n),
+        setDigest: `sha256:${setOf(n).padEnd(64, '0')}`,
+        base,
+        startedAt: '2026-12-01T00:00:00.000Z',
+      });
+
+      it('starts a node once: a second start returns the first, with its base', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const base = { digest: newDigest(), set: setOf(9), setDigest: `sha256:${'9'.repeat(64)}` as Digest };
+        const first = await store.startIndexNode(nodeOf(repository, digest, 1, base));
+
+        // Act
+        const second = await store.startIndexNode(nodeOf(repository, digest, 1, null));
+
+        // Assess
+        expect(first).toEqual({ node: nodeOf(repository, digest, 1, base), created: true });
+        expect(second).toEqual({ node: nodeOf(repository, digest, 1, base), created: false });
+        expect(await store.getIndexNode(repository, digest, setOf(1))).toEqual(nodeOf(repository, digest, 1, base));
+        expect(await store.getIndexNode(repository, digest, setOf(2))).toBeNull();
+      });
+
+      it('makes a completed node the head unless a later one completed, and keeps the first completion', async () => {
+        // Prepare
+        const repository = newRepository();
+        const [a, b] = [newDigest(), newDigest()];
+        await store.startIndexNode(nodeOf(repository, a, 1));
+        await store.startIndexNode(
+          nodeOf(repository, b, 2, { digest: a, set: setOf(1), setDigest: nodeOf(repository, a, 1).setDigest }),
+        );
+        const before = await store.getIndexHead(repository);
+
+        // Act
+        await store.completeIndexNode(nodeOf(repository, b, 2), '2026-12-02T00:00:00.000Z');
+        await store.completeIndexNode(nodeOf(repository, a, 1), '2026-12-01T00:00:00.000Z');
+        await store.completeIndexNode(nodeOf(repository, b, 2), '2026-12-03T00:00:00.000Z');
+
+        // Assess
+        expect(before).toBeNull();
+        const head = await store.getIndexHead(repository);
+        expect([head?.digest, head?.completedAt]).toEqual([b, '2026-12-02T00:00:00.000Z']);
+        expect((await store.listIndexNodes(repository)).sort((x, y) => (x.set < y.set ? -1 : 1))).toEqual([
+          { digest: a, set: setOf(1), complete: true },
+          { digest: b, set: setOf(2), parent: `${a}#${setOf(1)}`, complete: true },
+        ]);
+      });
+
+      it('refuses to complete a node never started', async () => {
+        // Act
+        const act = store.completeIndexNode(nodeOf(newRepository(), newDigest(), 3), '2026-12-01T00:00:00.000Z');
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it('refuses a node that is not valid, and stores nothing', async () => {
+        // Prepare
+        const repository = newRepository();
+
+        // Act
+        const act = store.startIndexNode({ ...nodeOf(repository, newDigest(), 4), set: 'NOT-HEX' });
+
+        // Assess
+        await expect(act).rejects.toBeInstanceOf(InvalidInputError);
+        expect(await store.listIndexNodes(repository)).toEqual([]);
+      });
+
+      it('answers tombstones and present entries with their node, and later releases through deltas', async () => {
+        // Prepare: three releases, each a delta of the one before.
+        const repository = newRepository();
+        const documents = new MemoryStore();
+        const name = `delta-${uniqueSuffix()}`;
+        const shared = Array.from({ length: 10 }, (_, i) => `pkg:npm/${name}-shared-${i}@1.0.0`);
+        const [d1, d2, d3] = [newDigest(), newDigest(), newDigest()];
+        await indexRelease(store, repository, d1, [...shared, `pkg:npm/${name}@1.0.0`], [], documents);
+        const second = await indexRelease(store, repository, d2, shared, [], documents);
+        await indexRelease(store, repository, d3, [...shared, `pkg:npm/${name}@1.0.0`], [], documents);
+
+        // Act
+        const raw = await store.findByPackage(`pkg:npm/${name}`);
+        const present = await presentEntries(store, raw, new Map());
+        const inherited = await presentEntries(store, await store.findByPackage(`pkg:npm/${name}-shared-3`), new Map());
+
+        // Assess
+        expect(second.written).toBe(1);
+        expect(raw.map((e) => [e.digest, e.removed === true]).sort()).toEqual(
+          [
+            [d1, false],
+            [d2, true],
+            [d3, false],
+          ].sort(),
+        );
+        expect(present.map((e) => e.digest).sort()).toEqual([d1, d3].sort());
+        expect(inherited.map((e) => e.digest).sort()).toEqual([d1, d2, d3].sort());
       });
     });
 
