@@ -2,12 +2,13 @@
  * `npm run bench [-- --releases N] [-- --quick] [-- --fuzz] [-- --fuzz-inputs N] [-- --only NAME]`: prints throughput and
  * latency figures of the gate on the embedded stack, SBOM parsing, OSV matching, the evidence store and triage, then
  * the fuzz profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile, `--only NAME` only that section
- * (gate, sbom, osv, store, triage, drill, promote, fuzz, or rollback: the rollback figure the gate section ends with, alone). Figures only, no
+ * (gate, sbom, osv, store, triage, drill, cost, promote, fuzz, or rollback: the rollback figure the gate section ends with, alone). Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
 import '../cli/local/quiet-logs.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchCost } from './cost-bench.js';
 import { benchDrill } from './drill-bench.js';
 import { benchFuzz } from './fuzz-bench.js';
 import { benchGate } from './gate-bench.js';
@@ -43,6 +44,9 @@ interface BenchConfig {
   /** Promote vs skopeo: image size and timed runs of each. */
   readonly promoteImageMiB: number;
   readonly promoteRuns: number;
+  /** Cost: components per release, and changed fractions from one release to the next. */
+  readonly costSizes: readonly number[];
+  readonly costFractions: readonly number[];
 }
 
 /** The fuzz profile's default size: at least 100,000 inputs over every entry point. */
@@ -66,6 +70,8 @@ const FULL: BenchConfig = {
   // The size of the image the issue measured skopeo against.
   promoteImageMiB: 150,
   promoteRuns: 7,
+  costSizes: [500, 5_000, 200_000],
+  costFractions: [0.01, 0.05, 0.2],
 };
 
 const QUICK: BenchConfig = {
@@ -84,6 +90,8 @@ const QUICK: BenchConfig = {
   triageRepeats: 20,
   promoteImageMiB: 15,
   promoteRuns: 5,
+  costSizes: [500, 5_000],
+  costFractions: [0.01, 0.05, 0.2],
 };
 
 class UsageError extends Error {
@@ -188,6 +196,16 @@ async function main(): Promise<void> {
         }),
     ],
     ['drill', () => benchDrill({ log: progress })],
+    [
+      'cost',
+      () =>
+        benchCost({
+          sizes: cfg.costSizes,
+          fractions: cfg.costFractions,
+          releasesPerRepository: 50,
+          log: progress,
+        }),
+    ],
     ['promote', () => benchPromote({ imageMiB: cfg.promoteImageMiB, runs: cfg.promoteRuns, log: progress })],
   ];
   const fuzz: [string, () => Promise<Section>] = [
