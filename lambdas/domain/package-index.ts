@@ -159,19 +159,31 @@ const entryKey = (i: { readonly base: string; readonly version: string }): strin
 
 /**
  * What a node writes relative to its base's set: every entry the base lacks or holds with other
- * components, and a tombstone for every base entry the node lacks. Descendants inherit the rest.
+ * components, and for every base entry the node lacks a tombstone, or, when the node writes an
+ * entry of the same package anyway (an upgrade), a `replaces` on that entry: one write, not two.
+ * Descendants inherit the rest.
  */
 export function indexDelta(base: readonly PackageIndexItem[], items: readonly PackageIndexItem[]): IndexEntryWrite[] {
   const before = new Map(base.map((i) => [entryKey(i), i.components.join('\n')]));
-  const out: IndexEntryWrite[] = [];
+  const written: PackageIndexItem[] = [];
   const seen = new Set<string>();
   for (const item of items) {
     const key = entryKey(item);
     seen.add(key);
-    if (before.get(key) !== item.components.join('\n')) out.push(item);
+    if (before.get(key) !== item.components.join('\n')) written.push(item);
   }
+  const gone = new Map<string, string[]>();
   for (const item of base) {
-    if (!seen.has(entryKey(item))) out.push({ ...item, removed: true });
+    if (!seen.has(entryKey(item))) gone.set(item.base, [...(gone.get(item.base) ?? []), item.version]);
+  }
+  const out: IndexEntryWrite[] = written.map((item) => {
+    const replaces = gone.get(item.base);
+    if (replaces === undefined) return item;
+    gone.delete(item.base);
+    return { ...item, replaces };
+  });
+  for (const item of base) {
+    if (gone.get(item.base)?.includes(item.version)) out.push({ ...item, removed: true });
   }
   return out;
 }

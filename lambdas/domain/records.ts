@@ -632,6 +632,11 @@ export const PackageIndexEntrySchema = z.object({
   set: z.string().optional(),
   /** A tombstone: the node no longer has this package version (its base had it). */
   removed: z.boolean().optional(),
+  /**
+   * Versions of the same package the node no longer has, told by this entry instead of a
+   * tombstone each (an upgrade is one write): a tombstone for each of them at this node.
+   */
+  replaces: z.array(z.string()).optional(),
 });
 export type PackageIndexEntry = Immutable<z.infer<typeof PackageIndexEntrySchema>>;
 
@@ -674,6 +679,8 @@ export const IndexEntryWriteSchema = z.object({
   version: z.string().min(1),
   components: z.array(z.string()),
   removed: z.literal(true).optional(),
+  /** Versions of `base` this node no longer has (see PackageIndexEntrySchema). */
+  replaces: z.array(z.string().min(1)).min(1).optional(),
 });
 export type IndexEntryWrite = Immutable<z.infer<typeof IndexEntryWriteSchema>>;
 

@@ -38,7 +38,7 @@ async function releasesWith(store: MemoryStore, base: string): Promise<string[]>
 }
 
 describe('Function: indexDelta', () => {
-  it('writes what the base lacks or holds otherwise, and a tombstone for what the release dropped', () => {
+  it('writes what the base lacks or holds otherwise; an upgrade replaces the old version in the same write', () => {
     // Prepare
     const base = [item('a', '1.0.0'), item('b', '1.0.0'), item('c', '1.0.0')];
     const next = [
@@ -52,10 +52,17 @@ describe('Function: indexDelta', () => {
 
     // Assess
     expect(delta).toEqual([
-      item('b', '2.0.0'),
+      { ...item('b', '2.0.0'), replaces: ['1.0.0'] },
       { ...item('c', '1.0.0'), components: ['pkg:npm/c@1.0.0?x=1'] },
-      { ...item('b', '1.0.0'), removed: true },
     ]);
+  });
+
+  it('writes a tombstone for a package the release no longer has at any version', () => {
+    // Act
+    const delta = indexDelta([item('a', '1.0.0'), item('b', '1.0.0')], [item('a', '1.0.0')]);
+
+    // Assess
+    expect(delta).toEqual([{ ...item('b', '1.0.0'), removed: true }]);
   });
 });
 
@@ -95,7 +102,7 @@ describe('Function: indexPackages (index nodes)', () => {
 
     // Assess
     expect([a.written, a.node.base]).toEqual([100, null]);
-    expect([b.written, b.node.base?.digest]).toEqual([2, a.node.digest]);
+    expect([b.written, b.node.base?.digest]).toEqual([1, a.node.digest]);
     expect(await releasesWith(store, 'pkg:npm/p7')).toEqual(
       [`1.0.0 team/app@${a.node.digest}`, `1.0.1 team/app@${b.node.digest}`].sort(),
     );

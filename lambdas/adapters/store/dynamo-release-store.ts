@@ -967,18 +967,19 @@ export class DynamoReleaseStore implements ReleaseStore {
   /**
    * One `PKG#<purl without version>` item per entry, keyed by version, release and node. Only what
    * the key does not say is stored: `components` when it is not just `<package>@<version>`, and
-   * `removed` on a tombstone, so that triage reads as few bytes as it can.
+   * `removed` on a tombstone, `replaces` on an upgrade, so that triage reads as few bytes as it can.
    */
   public async writeIndexEntries(node: IndexNode, entries: readonly IndexEntryWrite[]): Promise<void> {
     const valid = validRecord('index node', IndexNodeSchema, node);
     const writes = entries.map((e) => validRecord('index entry', IndexEntryWriteSchema, e));
     for (const e of writes) requirePurl(e.base);
-    const items = writes.map(({ base, version, components, removed }) => {
+    const items = writes.map(({ base, version, components, removed, replaces }) => {
       const implied = components.length === 1 && components[0] === `${base}@${version}`;
       return {
         ...itemKeys.packageIndex(base, version, valid.repository, valid.digest, valid.set),
         ...(!implied && components.length > 0 && { components }),
         ...(removed === true && { removed: true }),
+        ...(replaces !== undefined && { replaces }),
       };
     });
     await this.batchPut('writeIndexEntries', items);
@@ -1053,8 +1054,8 @@ export class DynamoReleaseStore implements ReleaseStore {
 
   /**
    * `purlWithoutVersion` is canonicalised the same way as on indexing; a version in it is ignored.
-   * Version, release and node are read from the sort key, so only the key, `components` and
-   * `removed` are read.
+   * Version, release and node are read from the sort key, so only the key, `components`,
+   * `removed` and `replaces` are read.
    */
   public async findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]> {
     const { base } = requirePurl(purlWithoutVersion);
@@ -1065,7 +1066,7 @@ export class DynamoReleaseStore implements ReleaseStore {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(base) },
-        ...projectionOf(['sk', 'components', 'removed']),
+        ...projectionOf(['sk', 'components', 'removed', 'replaces']),
       },
       this.maxPackageIndexEntries,
     );
@@ -1291,7 +1292,12 @@ export class DynamoReleaseStore implements ReleaseStore {
  * unreadable key is left for the schema to refuse.
  */
 function packageEntryOf(base: string, item: unknown): unknown {
-  const { sk, components, removed } = (item ?? {}) as { sk?: unknown; components?: unknown; removed?: unknown };
+  const { sk, components, removed, replaces } = (item ?? {}) as {
+    sk?: unknown;
+    components?: unknown;
+    removed?: unknown;
+    replaces?: unknown;
+  };
   const key = typeof sk === 'string' ? /^(.+)#([^#@]+)@(sha256:[0-9a-f]{64})(?:#([0-9a-f]{16}))?$/s.exec(sk) : null;
   if (key === null) return { components, removed };
   return {
@@ -1302,6 +1308,7 @@ function packageEntryOf(base: string, item: unknown): unknown {
     // Not stored when it is just the package at the version (writeIndexEntries).
     components: components ?? [`${base}@${key[1]}`],
     ...(removed === true && { removed: true }),
+    ...(replaces !== undefined && { replaces }),
   };
 }
 

@@ -564,7 +564,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     const valid = validRecord('index node', IndexNodeSchema, node);
     const writes = entries.map((e) => validRecord('index entry', IndexEntryWriteSchema, e));
     for (const e of writes) requirePurl(e.base);
-    for (const { base, version, components, removed } of writes) {
+    for (const { base, version, components, removed, replaces } of writes) {
       const entries = this.packages.get(base) ?? new Map<string, PackageIndexEntry>();
       entries.set(`${version}\u0000${releaseKey(valid.repository, valid.digest)}\u0000${valid.set}`, {
         version,
@@ -573,6 +573,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
         components: [...components],
         set: valid.set,
         ...(removed === true && { removed: true }),
+        ...(replaces !== undefined && { replaces: [...replaces] }),
       });
       this.packages.set(base, entries);
     }

@@ -31,9 +31,9 @@
  * release (`<set>`: 16 hex digits of its entry set's sha256), its entries relative to a base node
  * of the same repository, so a release writes what changed. An entry says the node has the
  * package version (with `components`, the full purls it stands for, when they are more than
- * `<package>@<version>`), or with `removed` that it no longer has it; the node's descendants
- * inherit the rest (triage/inherit.ts). Entries written before nodes (no `#<set>`) stand for
- * their release alone. Triage reads one partition per package with Query, never Scan, plus the
+ * `<package>@<version>`), or with `removed` that it no longer has it (on an upgrade, `replaces`
+ * names the versions it no longer has); the node's descendants inherit the rest
+ * (triage/inherit.ts). Entries written before nodes (no `#<set>`) stand for their release alone. Triage reads one partition per package with Query, never Scan, plus the
  * nodes of each repository hit: the version sort key orders as strings, not as the ecosystem
  * orders versions, so the range is applied to the partition's items, not in the key condition.
  */

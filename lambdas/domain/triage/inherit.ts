@@ -3,7 +3,8 @@
  * its base (package-index.ts): a node has a version when it has a present entry for it, or when it
  * has no entry for it and its base has the version. So each present entry stands for its node and
  * for every descendant down to one with its own entry for that version (present again, with other
- * components, or a tombstone). Entries without a node stand for their release alone.
+ * components, a tombstone, or an upgrade that `replaces` it). Entries without a node stand for
+ * their release alone.
  */
 import type { ReleaseStore } from '../ports.js';
 import { type IndexNodeLink, LISTING_ORDER, type PackageIndexEntry } from '../records.js';
@@ -57,9 +58,12 @@ export async function presentEntries(
     // Which nodes have an entry of their own for each version: inheritance stops there.
     const own = new Map<string, Set<string>>();
     for (const e of repoEntries) {
-      const set = own.get(e.version) ?? new Set<string>();
-      set.add(nodeId(e.digest, e.set ?? ''));
-      own.set(e.version, set);
+      // An upgrade's entry is a tombstone for each version it replaces.
+      for (const version of [e.version, ...(e.replaces ?? [])]) {
+        const set = own.get(version) ?? new Set<string>();
+        set.add(nodeId(e.digest, e.set ?? ''));
+        own.set(version, set);
+      }
     }
     for (const e of repoEntries) {
       if (e.removed === true) continue;
