@@ -105,7 +105,8 @@ export async function benchCost(opts: CostBenchOptions): Promise<Section> {
         // Each changed component moves on one version; a deb binary's source package with it.
         const changed = Math.round(n * fraction);
         for (let c = 0; c < changed; c++) {
-          const i = Math.floor((c * n) / Math.max(1, changed) + k) % n;
+          // Spread over the kinds of component: a prime stride visits each index once.
+          const i = (c * 7919 + k * 13) % n;
           bumps.set(i, (bumps.get(i) ?? 0) + 1);
         }
         const next = releaseOf(n, bumps);

@@ -50,14 +50,15 @@ export interface IndexModelInput {
 /**
  * Write units of the package index per release (package-index.ts): a repository's first release
  * writes a snapshot (one item per entry); each later one writes a delta against the newest
- * complete node, one item per changed entry and one tombstone for the version it replaced, unless
- * that is no cheaper than a snapshot. Every node adds its own item (put, then completed) and the
- * repository's head: 3 write units. Each entry item is under 1 KB, so one write unit.
+ * complete node, one item per changed entry (an upgrade's item also replaces the old version; a
+ * package dropped altogether is a tombstone, one item too), unless that is no cheaper than a
+ * snapshot. Every node adds its own item (put, then completed) and the repository's head: 3 write
+ * units. Each entry item is under 1 KB, so one write unit.
  */
 export function indexWrusPerRelease(input: IndexModelInput): { snapshot: number; delta: number; average: number } {
   const snapshot = input.entries + 3;
   const changed = Math.round(input.entries * input.changedFraction);
-  const delta = Math.min(2 * changed, input.entries) + 3;
+  const delta = Math.min(changed, input.entries) + 3;
   const r = Math.max(1, input.releasesPerRepository);
   return { snapshot, delta, average: (snapshot + (r - 1) * delta) / r };
 }

@@ -185,6 +185,7 @@ async function main(): Promise<void> {
           releases: cfg.triageReleases,
           components: cfg.triageComponents,
           repeats: cfg.triageRepeats,
+          changed: 0.05,
           log: progress,
           ...(cfg.triageComponents < 500 && {
             sizeNote: [
