@@ -126,11 +126,16 @@ export const INDEX_SET_MEDIA_TYPE = 'application/vnd.release-gate.index-set.v1+j
  * (the set id). Written by our code alone and read back by digest, so the digest is the check.
  */
 export function indexSetBytes(items: readonly PackageIndexItem[]): Uint8Array {
-  const rows = items
-    .map((i) => [i.base, i.version, i.components] as const)
-    .sort((a, b) => (a[0] === b[0] ? compare(a[1], b[1]) : compare(a[0], b[0])));
+  const rows = [...items]
+    .sort((a, b) => (a.base === b.base ? compare(a.version, b.version) : compare(a.base, b.base)))
+    // Components are left out when they are just the package at the version (most entries).
+    .map((i) => (implied(i) ? [i.base, i.version] : [i.base, i.version, i.components]));
   return new TextEncoder().encode(JSON.stringify({ v: 1, entries: rows }));
 }
+
+/** Whether an entry's components are just the package at the version: then they go unsaid. */
+export const implied = (i: Pick<PackageIndexItem, 'base' | 'version' | 'components'>): boolean =>
+  i.components.length === 1 && i.components[0] === `${i.base}@${i.version}`;
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -146,12 +151,11 @@ export function parseIndexSet(bytes: Uint8Array): PackageIndexItem[] {
       !Array.isArray(row) ||
       typeof row[0] !== 'string' ||
       typeof row[1] !== 'string' ||
-      !Array.isArray(row[2]) ||
-      !row[2].every((c: unknown) => typeof c === 'string')
+      (row[2] !== undefined && (!Array.isArray(row[2]) || !row[2].every((c: unknown) => typeof c === 'string')))
     ) {
-      throw new InvalidInputError('an index set row is not [package, version, components]');
+      throw new InvalidInputError('an index set row is not [package, version, components?]');
     }
-    return { base: row[0], version: row[1], components: row[2] as string[] };
+    return { base: row[0], version: row[1], components: (row[2] as string[] | undefined) ?? [`${row[0]}@${row[1]}`] };
   });
 }
 

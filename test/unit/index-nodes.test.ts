@@ -69,14 +69,16 @@ describe('Function: indexDelta', () => {
 describe('Function: indexSetBytes / parseIndexSet', () => {
   it('gives the same bytes for the same set in any order, and reads them back', () => {
     // Prepare
-    const set = [item('b', '1.0.0'), item('a', '2.0.0'), item('a', '1.0.0')];
+    const qualified = { ...item('a', '2.0.0'), components: ['pkg:npm/a@2.0.0?x=1'] };
+    const set = [item('b', '1.0.0'), qualified, item('a', '1.0.0')];
 
     // Act
     const bytes = indexSetBytes(set);
 
     // Assess
     expect(bytes).toEqual(indexSetBytes([...set].reverse()));
-    expect(parseIndexSet(bytes)).toEqual([item('a', '1.0.0'), item('a', '2.0.0'), item('b', '1.0.0')]);
+    expect(parseIndexSet(bytes)).toEqual([item('a', '1.0.0'), qualified, item('b', '1.0.0')]);
+    expect(new TextDecoder().decode(bytes)).toContain('["pkg:npm/b","1.0.0"]');
   });
 
   it('refuses bytes that are not an index set', () => {

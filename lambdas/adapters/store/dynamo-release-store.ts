@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { formatIssues } from '../../domain/document.js';
 import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
+import { implied } from '../../domain/package-index.js';
 import type { ReleaseKey, ReleaseStatus, ReleaseStore } from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
@@ -974,10 +975,9 @@ export class DynamoReleaseStore implements ReleaseStore {
     const writes = entries.map((e) => validRecord('index entry', IndexEntryWriteSchema, e));
     for (const e of writes) requirePurl(e.base);
     const items = writes.map(({ base, version, components, removed, replaces }) => {
-      const implied = components.length === 1 && components[0] === `${base}@${version}`;
       return {
         ...itemKeys.packageIndex(base, version, valid.repository, valid.digest, valid.set),
-        ...(!implied && components.length > 0 && { components }),
+        ...(!implied({ base, version, components }) && components.length > 0 && { components }),
         ...(removed === true && { removed: true }),
         ...(replaces !== undefined && { replaces }),
       };
