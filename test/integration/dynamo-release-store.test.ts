@@ -16,7 +16,7 @@ import { type AwsClients, awsClients } from '../../lambdas/adapters/aws/clients.
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { indexKeys, itemKeys } from '../../lambdas/adapters/store/table-schema.js';
-import { InvalidInputError } from '../../lambdas/domain/errors.js';
+import { InvalidInputError, StoreError } from '../../lambdas/domain/errors.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { indexRelease } from '../support/index-release.js';
 import { useStandIns } from '../support/stand-ins.js';
@@ -221,6 +221,83 @@ describe('Class: DynamoReleaseStore', () => {
       expect(doc.Items).toEqual([
         itemKeys.packageIndex(`pkg:deb/debian/${name}-doc`, '1.0-1', repository, digest, node.set),
       ]);
+    });
+  });
+
+  describe('Method: writeIndexEntries, many batches', () => {
+    /** A client that counts BatchWriteItem requests in flight, and fails the `failAt`-th. */
+    function watched(failAt?: number) {
+      const ours = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
+      const seen = { requests: 0, inFlight: 0, maxInFlight: 0 };
+      ours.dynamodb.middlewareStack.add(
+        (next) => async (args) => {
+          // BatchWriteItem only: its RequestItems hold lists (BatchGetItem's hold `Keys`).
+          const requestItems = (args.input as { RequestItems?: Record<string, unknown> }).RequestItems;
+          if (requestItems === undefined || !Object.values(requestItems).every(Array.isArray)) return next(args);
+          seen.requests++;
+          seen.inFlight++;
+          seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
+          const n = seen.requests;
+          try {
+            await new Promise((r) => setTimeout(r, 5));
+            if (n === failAt) {
+              throw Object.assign(new Error('injected'), { name: 'InternalServerError', $fault: 'server' });
+            }
+            return await next(args);
+          } finally {
+            seen.inFlight--;
+          }
+        },
+        { step: 'initialize', name: 'watchBatches' },
+      );
+      return { ours, seen };
+    }
+    const node = (repository: string, digest: Digest) => ({
+      repository,
+      digest,
+      set: 'ab'.repeat(8),
+      setDigest: `sha256:${'ab'.repeat(32)}` as Digest,
+      base: null,
+      startedAt: '2026-12-01T00:00:00.000Z',
+    });
+    const entries = (name: string) =>
+      Array.from({ length: 25 * 20 }, (_, i) => ({
+        base: `pkg:npm/${name}-${i}`,
+        version: '1.0.0',
+        components: [`pkg:npm/${name}-${i}@1.0.0`],
+      }));
+
+    it('writes 20 batches with at most 8 requests in flight, and every item lands', async () => {
+      // Prepare
+      const { ours, seen } = watched();
+      const fast = new DynamoReleaseStore({ client: ours.dynamoDocument, tableName: standIns.tableName });
+      const name = `many-${uniqueSuffix()}`;
+      const repository = newRepository();
+      const digest = newDigest();
+
+      // Act
+      await fast.writeIndexEntries(node(repository, digest), entries(name));
+      ours.dynamodb.destroy();
+
+      // Assess
+      expect(seen.requests).toBe(20);
+      expect(seen.maxInFlight).toBeGreaterThan(1);
+      expect(seen.maxInFlight).toBeLessThanOrEqual(8);
+      expect((await store.findByPackage(`pkg:npm/${name}-499`)).map((e) => e.digest)).toEqual([digest]);
+    });
+
+    it('fails with StoreError when one batch fails, after every batch in flight has settled', async () => {
+      // Prepare
+      const { ours, seen } = watched(3);
+      const failing = new DynamoReleaseStore({ client: ours.dynamoDocument, tableName: standIns.tableName });
+
+      // Act
+      const act = failing.writeIndexEntries(node(newRepository(), newDigest()), entries(`fail-${uniqueSuffix()}`));
+
+      // Assess
+      await expect(act).rejects.toBeInstanceOf(StoreError);
+      expect(seen.inFlight).toBe(0);
+      ours.dynamodb.destroy();
     });
   });
 

@@ -11,6 +11,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
 import { z } from 'zod';
 import { formatIssues } from '../../domain/document.js';
 import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
@@ -104,6 +105,12 @@ const BATCH_GET_SIZE = 100;
 const BATCH_GETS_IN_FLIGHT = 4;
 /** Rounds of resending `UnprocessedItems` / `UnprocessedKeys` before giving up with a StoreError. */
 const MAX_BATCH_ROUNDS = 8;
+/**
+ * BatchWriteItem requests in flight at once for one call: a repository's first release writes an
+ * item per package version (227,000 at the 200,000-component limit), which one request at a time
+ * would take minutes to write. On-demand tables take this; the SDK retries throttling.
+ */
+const BATCH_WRITES_IN_FLIGHT = 8;
 
 /** A revocation item as `getReleaseStatuses` reads it: the release is known from the key asked. */
 const RevocationItemSchema = RevocationRecordSchema.omit({ repository: true, digest: true });
@@ -1266,21 +1273,32 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   private async batchPut(operation: string, items: readonly Record<string, unknown>[]): Promise<void> {
+    const limit = pLimit(BATCH_WRITES_IN_FLIGHT);
+    const batches: Promise<void>[] = [];
     for (let i = 0; i < items.length; i += BATCH_SIZE) {
-      let pending: BatchWriteCommandInput['RequestItems'] = {
-        [this.tableName]: items.slice(i, i + BATCH_SIZE).map((Item) => ({ PutRequest: { Item } })),
-      };
-      for (let round = 0; pending !== undefined && Object.keys(pending).length > 0; round++) {
-        if (round >= MAX_BATCH_ROUNDS) {
-          throw new StoreError(`DynamoDB ${operation}: items still unprocessed after ${MAX_BATCH_ROUNDS} rounds`);
-        }
-        if (round > 0) await sleep(50 * 2 ** round);
-        const requestItems: NonNullable<BatchWriteCommandInput['RequestItems']> = pending;
-        const out: BatchWriteCommandOutput = await this.send(operation, () =>
-          this.client.send(new BatchWriteCommand({ RequestItems: requestItems })),
-        );
-        pending = out.UnprocessedItems;
+      batches.push(limit(() => this.batchPutOne(operation, items.slice(i, i + BATCH_SIZE))));
+    }
+    // Every batch settles before this answers, so a failure leaves no write still in flight.
+    const settled = await Promise.allSettled(batches);
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  /** One BatchWriteItem of at most 25 items, asked again for what DynamoDB leaves unprocessed. */
+  private async batchPutOne(operation: string, batch: readonly Record<string, unknown>[]): Promise<void> {
+    let pending: BatchWriteCommandInput['RequestItems'] = {
+      [this.tableName]: batch.map((Item) => ({ PutRequest: { Item } })),
+    };
+    for (let round = 0; pending !== undefined && Object.keys(pending).length > 0; round++) {
+      if (round >= MAX_BATCH_ROUNDS) {
+        throw new StoreError(`DynamoDB ${operation}: items still unprocessed after ${MAX_BATCH_ROUNDS} rounds`);
       }
+      if (round > 0) await sleep(50 * 2 ** round);
+      const requestItems: NonNullable<BatchWriteCommandInput['RequestItems']> = pending;
+      const out: BatchWriteCommandOutput = await this.send(operation, () =>
+        this.client.send(new BatchWriteCommand({ RequestItems: requestItems })),
+      );
+      pending = out.UnprocessedItems;
     }
   }
 }
