@@ -6,6 +6,7 @@
  * components, a tombstone, or an upgrade that `replaces` it). Entries without a node stand for
  * their release alone.
  */
+import pLimit from 'p-limit';
 import type { ReleaseStore } from '../ports.js';
 import { type IndexNodeLink, LISTING_ORDER, type PackageIndexEntry } from '../records.js';
 import type { Digest } from '../types.js';
@@ -14,6 +15,9 @@ export type NodeReader = Pick<ReleaseStore, 'listIndexNodes'>;
 
 /** Each repository's nodes, read once per triage (every package queried shares them). */
 export type NodeCache = Map<string, Promise<readonly IndexNodeLink[]>>;
+
+/** Node queries in flight at once: enough to hide round trips, few enough not to throttle a table. */
+const NODE_QUERIES_IN_FLIGHT = 16;
 
 const nodeId = (digest: string, set: string): string => `${digest}#${set}`;
 
@@ -44,12 +48,18 @@ export async function presentEntries(
     }
     byRepository.set(entry.repository, [...(byRepository.get(entry.repository) ?? []), entry]);
   }
+  // Each repository's nodes, 16 queries in flight at most; read once per triage.
+  const limit = pLimit(NODE_QUERIES_IN_FLIGHT);
+  for (const repository of byRepository.keys()) {
+    if (!cache.has(repository))
+      cache.set(
+        repository,
+        limit(() => reader.listIndexNodes(repository)),
+      );
+  }
+  await Promise.all([...byRepository.keys()].map((r) => cache.get(r)));
   for (const [repository, repoEntries] of byRepository) {
-    let nodes = cache.get(repository);
-    if (nodes === undefined) {
-      nodes = reader.listIndexNodes(repository);
-      cache.set(repository, nodes);
-    }
+    const nodes = cache.get(repository) ?? Promise.resolve([]);
     const children = new Map<string, string[]>();
     for (const node of await nodes) {
       if (node.parent === undefined) continue;
