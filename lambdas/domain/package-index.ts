@@ -240,39 +240,42 @@ export async function indexPackages(
   if (existing?.completedAt !== undefined) return { node: existing, written: 0, entries: items.length };
 
   let node = existing;
-  let baseItems: PackageIndexItem[] | null = null;
+  let writes: readonly IndexEntryWrite[] | null = null;
   if (node === null) {
     const head = deps.documents ? await deps.store.getIndexHead(repository) : null;
-    const candidate = head !== null && !(head.digest === digest && head.set === set) ? head : null;
-    baseItems = candidate === null ? null : await readSet(deps.documents, candidate.setDigest);
+    const baseItems = head === null ? null : await readSet(deps.documents, head.setDigest);
+    const delta = head === null || baseItems === null ? null : indexDelta(baseItems, items);
     // A delta as large as the set is no saving: write a snapshot, which no node depends on.
-    if (baseItems !== null && indexDelta(baseItems, items).length >= items.length) baseItems = null;
+    const base = head !== null && delta !== null && delta.length < items.length ? head : null;
     const started = await deps.store.startIndexNode({
       repository,
       digest,
       set,
       setDigest,
-      base:
-        candidate === null || baseItems === null
-          ? null
-          : { digest: candidate.digest, set: candidate.set, setDigest: candidate.setDigest },
+      base: base === null ? null : { digest: base.digest, set: base.set, setDigest: base.setDigest },
       startedAt: deps.now(),
     });
     node = started.node;
-    if (!started.created) baseItems = null;
+    // Lost to a concurrent start of the same node: its base stands, so its delta is recomputed.
+    if (started.created) writes = base === null ? items : delta;
   }
-  if (node.base !== null && baseItems === null) {
-    baseItems = await readSet(deps.documents, node.base.setDigest);
-    if (baseItems === null) {
-      throw new InvalidInputError(
-        `the index set ${node.base.setDigest} of the base ${node.base.digest} cannot be read; this node's delta depends on it`,
-      );
+  if (writes === null) {
+    if (node.base === null) {
+      writes = items;
+    } else {
+      const baseItems = await readSet(deps.documents, node.base.setDigest);
+      if (baseItems === null) {
+        throw new InvalidInputError(
+          `the index set ${node.base.setDigest} of the base ${node.base.digest} cannot be read; this node's delta depends on it`,
+        );
+      }
+      writes = indexDelta(baseItems, items);
     }
   }
-  const writes: readonly IndexEntryWrite[] = baseItems === null ? items : indexDelta(baseItems, items);
   await deps.store.writeIndexEntries(node, writes);
-  await deps.store.completeIndexNode(node, deps.now());
-  return { node: { ...node, completedAt: deps.now() }, written: writes.length, entries: items.length };
+  const completedAt = deps.now();
+  await deps.store.completeIndexNode(node, completedAt);
+  return { node: { ...node, completedAt }, written: writes.length, entries: items.length };
 }
 
 /** A base's entry set, or null when it is not stored or not readable (then: a snapshot). */
