@@ -44,6 +44,12 @@ export const Limits = {
   packageIndexEntriesPerQuery: 2_000_000,
   /** Index nodes one `listIndexNodes` reads before it refuses (a repository's gated SBOMs). */
   indexNodesPerQuery: 1_000_000,
+  /**
+   * The longest chain of index deltas: every this many releases of a repository, one is indexed
+   * in full, so the index nodes that inherit an entry are among the next this many. Never lower
+   * it (triage reads this far after a node); a writer may snapshot more often.
+   */
+  indexChainLength: 50,
   /** A policy document. */
   policyBytes: 1024 * 1024,
   /** An OSV advisory file. */

@@ -201,6 +201,11 @@ export interface IndexDeps {
   /** Without it every node is a full snapshot (its set is not stored, so it is never a base). */
   readonly documents?: DocumentStore;
   readonly now: () => string;
+  /**
+   * A snapshot at least every this many nodes of a chain (at most `Limits.indexChainLength`).
+   * @default Limits.indexChainLength
+   */
+  readonly chainLength?: number;
 }
 
 /** How one index write went, for the bench and the tests. */
@@ -242,10 +247,13 @@ export async function indexPackages(
   let node = existing;
   let writes: readonly IndexEntryWrite[] | null = null;
   if (node === null) {
-    const head = deps.documents ? await deps.store.getIndexHead(repository) : null;
-    const baseItems = head === null ? null : await readSet(deps.documents, head.setDigest);
-    const delta = head === null || baseItems === null ? null : indexDelta(baseItems, items);
-    // A delta as large as the set is no saving: write a snapshot, which no node depends on.
+    const head = await deps.store.getIndexHead(repository);
+    const chainLength = Math.min(deps.chainLength ?? Limits.indexChainLength, Limits.indexChainLength);
+    // The chain ends here when it is long enough: a snapshot, which no earlier node's entries reach.
+    const extends_ = head !== null && head.depth + 1 < chainLength;
+    const baseItems = extends_ ? await readSet(deps.documents, head.setDigest) : null;
+    const delta = baseItems === null ? null : indexDelta(baseItems, items);
+    // A delta as large as the set is no saving: write a snapshot.
     const base = head !== null && delta !== null && delta.length < items.length ? head : null;
     const started = await deps.store.startIndexNode({
       repository,
@@ -253,6 +261,8 @@ export async function indexPackages(
       set,
       setDigest,
       base: base === null ? null : { digest: base.digest, set: base.set, setDigest: base.setDigest },
+      seq: head === null ? 0 : head.seq + 1,
+      depth: base === null ? 0 : base.depth + 1,
       startedAt: deps.now(),
     });
     node = started.node;

@@ -397,8 +397,11 @@ export interface ReleaseStore {
    * unless the head completed later. NotFoundError for a node never started.
    */
   completeIndexNode(node: IndexNode, completedAt: string): Promise<void>;
-  /** Every index node of the repository, paged; StoreError past `Limits.indexNodesPerQuery`. */
-  listIndexNodes(repository: string): Promise<IndexNodeLink[]>;
+  /**
+   * The repository's index nodes, by `seq` (within `seqs`, both ends included, when given), paged;
+   * StoreError past `Limits.indexNodesPerQuery`. A node is listed from its start.
+   */
+  listIndexNodes(repository: string, seqs?: { readonly from: number; readonly to: number }): Promise<IndexNodeLink[]>;
   /** Ids are trimmed; empty ones are skipped. */
   indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void>;
   /**

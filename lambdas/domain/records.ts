@@ -630,6 +630,8 @@ export const PackageIndexEntrySchema = z.object({
    * stands for its release alone.
    */
   set: z.string().optional(),
+  /** The node's `seq`: its descendants are the nodes after it, within `Limits.indexChainLength`. */
+  seq: z.number().int().nonnegative().optional(),
   /** A tombstone: the node no longer has this package version (its base had it). */
   removed: z.boolean().optional(),
   /**
@@ -656,6 +658,14 @@ export const IndexNodeSchema = z.object({
   set: IndexSetIdSchema,
   setDigest: DigestSchema,
   base: z.object({ digest: DigestSchema, set: IndexSetIdSchema, setDigest: DigestSchema }).nullable(),
+  /**
+   * The node's place in its repository's index: one more than its base's (a snapshot: one more
+   * than the head's when it started), so a node's descendants follow it within
+   * `Limits.indexChainLength` (triage reads that range of nodes, not the repository's all).
+   */
+  seq: z.number().int().nonnegative(),
+  /** Deltas since the last snapshot on the node's chain: 0 for a snapshot, below `Limits.indexChainLength`. */
+  depth: z.number().int().nonnegative(),
   startedAt: z.string(),
   /** Set once every entry is written; only a complete node becomes a base. */
   completedAt: z.string().optional(),
@@ -668,7 +678,7 @@ export const IndexNodeLinkSchema = z.object({
   set: IndexSetIdSchema,
   /** The base node as `<digest>#<set>`, or absent for a snapshot. */
   parent: z.string().optional(),
-  complete: z.boolean(),
+  seq: z.number().int().nonnegative(),
 });
 export type IndexNodeLink = Immutable<z.infer<typeof IndexNodeLinkSchema>>;
 

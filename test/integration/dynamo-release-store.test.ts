@@ -208,6 +208,7 @@ describe('Class: DynamoReleaseStore', () => {
       expect(out.Items).toEqual([
         {
           ...itemKeys.packageIndex(`pkg:deb/debian/${name}`, '1.0-1', repository, digest, node.set),
+          seq: 0,
           components: [`pkg:deb/debian/${name}@1.0-1?arch=amd64`, `pkg:deb/debian/${name}@1.0-1?arch=arm64`],
         },
       ]);
@@ -219,7 +220,7 @@ describe('Class: DynamoReleaseStore', () => {
         }),
       );
       expect(doc.Items).toEqual([
-        itemKeys.packageIndex(`pkg:deb/debian/${name}-doc`, '1.0-1', repository, digest, node.set),
+        { ...itemKeys.packageIndex(`pkg:deb/debian/${name}-doc`, '1.0-1', repository, digest, node.set), seq: 0 },
       ]);
     });
   });
@@ -258,6 +259,8 @@ describe('Class: DynamoReleaseStore', () => {
       set: 'ab'.repeat(8),
       setDigest: `sha256:${'ab'.repeat(32)}` as Digest,
       base: null,
+      seq: 0,
+      depth: 0,
       startedAt: '2026-12-01T00:00:00.000Z',
     });
     const entries = (name: string) =>

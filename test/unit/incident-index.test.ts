@@ -123,7 +123,7 @@ describe('Function: collectEvidence, the package index (red-team finding 3)', ()
       // Assess
       expect(summary.status).toBe('PASS');
       const entries = await store.findByPackage('pkg:deb/debian/openssl');
-      expect(entries.map(({ set: _set, ...entry }) => entry)).toEqual([
+      expect(entries.map(({ set: _set, seq: _seq, ...entry }) => entry)).toEqual([
         {
           version: '3.0.15-1~deb12u1',
           repository: request.repository,

@@ -4,7 +4,7 @@ import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import { InvalidInputError, StoreError } from '../../lambdas/domain/errors.js';
 import { indexDelta, indexPackages, indexSetBytes, parseIndexSet } from '../../lambdas/domain/package-index.js';
 import type { IndexEntryWrite, IndexNode } from '../../lambdas/domain/records.js';
-import { presentEntries } from '../../lambdas/domain/triage/inherit.js';
+import { presentEntries, seqRanges } from '../../lambdas/domain/triage/inherit.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { newDigest } from '../support/store-records.js';
 
@@ -63,6 +63,19 @@ describe('Function: indexDelta', () => {
 
     // Assess
     expect(delta).toEqual([{ ...item('b', '1.0.0'), removed: true }]);
+  });
+});
+
+describe('Function: seqRanges', () => {
+  it('gives the chain length after each node, merged where they meet', () => {
+    // Act
+    const ranges = seqRanges([120, 3, 40, 3, 60]);
+
+    // Assess
+    expect(ranges).toEqual([
+      { from: 4, to: 110 },
+      { from: 121, to: 170 },
+    ]);
   });
 });
 
@@ -167,6 +180,37 @@ describe('Function: indexPackages (index nodes)', () => {
     expect(await releasesWith(store, 'pkg:npm/z')).toEqual([`1.0.0 team/app@${other.node.digest}`]);
   });
 
+  it('indexes a repository’s release in full every chain length, and triage finds the whole chain', async () => {
+    // Prepare: 60 releases of one repository, each one package different from the one before.
+    const store = new MemoryStore();
+    const deps = { store, documents: store, now };
+    const shared = Array.from({ length: 20 }, (_, i) => npm(`s${i}`, '1.0.0'));
+    const results = [];
+    for (let r = 0; r < 60; r++) {
+      results.push(await indexPackages(deps, 'team/app', newDigest(), [...shared, npm('moving', `1.0.${r}`)]));
+    }
+    const asked: { from: number; to: number }[] = [];
+    const reader = {
+      listIndexNodes: (repository: string, seqs?: { from: number; to: number }) => {
+        if (seqs !== undefined) asked.push(seqs);
+        return store.listIndexNodes(repository, seqs);
+      },
+    };
+
+    // Act
+    const found = await presentEntries(reader, await store.findByPackage('pkg:npm/s7'), new Map());
+
+    // Assess
+    expect(results.map((r) => r.node.depth)).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => i),
+      ...Array.from({ length: 10 }, (_, i) => i),
+    ]);
+    expect(results.map((r) => r.written)).toEqual([21, ...Array(49).fill(1), 21, ...Array(9).fill(1)]);
+    expect(found.map((e) => e.digest).sort()).toEqual(results.map((r) => r.node.digest).sort());
+    // The nodes read: the chain length after each snapshot holding the entry, not the repository's all.
+    expect(asked).toEqual([{ from: 1, to: 100 }]);
+  });
+
   it('fails when a started node’s base set is gone, rather than write a delta against nothing', async () => {
     // Prepare: a node started against a base whose set was never stored.
     const store = new MemoryStore();
@@ -181,6 +225,8 @@ describe('Function: indexPackages (index nodes)', () => {
       set: setDigest.slice(7, 23),
       setDigest,
       base: { digest: newDigest(), set: '0'.repeat(16), setDigest: missing },
+      seq: 1,
+      depth: 1,
       startedAt: now(),
     });
 
@@ -211,54 +257,58 @@ describe('Property: triage through index nodes equals a scan of every SBOM', () 
   it('finds exactly the releases that have each package version, through deltas, concurrency and crashes', async () => {
     let deltas = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 14 }), async (steps) => {
-        // Prepare
-        const store = new CrashingStore();
-        const deps = { store, documents: store, now };
-        const current = new Map<string, Map<string, string>>();
-        const sboms: { repository: string; digest: Digest; purls: string[] }[] = [];
-        for (let i = 0; i < steps.length; ) {
-          const group = steps.slice(i, i + (steps[i]?.together ?? 1));
-          i += group.length;
-          const releases = group.map((s) => {
-            const packages = new Map(current.get(s.repository) ?? NAMES.slice(0, 8).map((n) => [n, '1']));
-            for (const c of s.changes) {
-              if (c.version === 'gone') packages.delete(c.name);
-              else packages.set(c.name, c.version);
-            }
-            current.set(s.repository, packages);
-            const purls = [...packages].map(([name, version]) => npm(name, `${version}.0.0`));
-            return { repository: s.repository, digest: newDigest(), purls, crash: s.crash };
-          });
-          sboms.push(...releases);
-          // A crashed release is retried after the group, as the ASL retries the step.
-          store.failing = false;
-          await Promise.all(
-            releases.filter((r) => !r.crash).map((r) => indexPackages(deps, r.repository, r.digest, r.purls)),
-          );
-          for (const r of releases.filter((r) => r.crash)) {
-            store.failing = true;
-            await indexPackages(deps, r.repository, r.digest, r.purls).catch(() => undefined);
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 14 }),
+        fc.integer({ min: 2, max: 6 }),
+        async (steps, chainLength) => {
+          // Prepare
+          const store = new CrashingStore();
+          const deps = { store, documents: store, now, chainLength };
+          const current = new Map<string, Map<string, string>>();
+          const sboms: { repository: string; digest: Digest; purls: string[] }[] = [];
+          for (let i = 0; i < steps.length; ) {
+            const group = steps.slice(i, i + (steps[i]?.together ?? 1));
+            i += group.length;
+            const releases = group.map((s) => {
+              const packages = new Map(current.get(s.repository) ?? NAMES.slice(0, 8).map((n) => [n, '1']));
+              for (const c of s.changes) {
+                if (c.version === 'gone') packages.delete(c.name);
+                else packages.set(c.name, c.version);
+              }
+              current.set(s.repository, packages);
+              const purls = [...packages].map(([name, version]) => npm(name, `${version}.0.0`));
+              return { repository: s.repository, digest: newDigest(), purls, crash: s.crash };
+            });
+            sboms.push(...releases);
+            // A crashed release is retried after the group, as the ASL retries the step.
             store.failing = false;
-            await indexPackages(deps, r.repository, r.digest, r.purls);
+            await Promise.all(
+              releases.filter((r) => !r.crash).map((r) => indexPackages(deps, r.repository, r.digest, r.purls)),
+            );
+            for (const r of releases.filter((r) => r.crash)) {
+              store.failing = true;
+              await indexPackages(deps, r.repository, r.digest, r.purls).catch(() => undefined);
+              store.failing = false;
+              await indexPackages(deps, r.repository, r.digest, r.purls);
+            }
           }
-        }
-        for (const repository of current.keys()) {
-          deltas += (await store.listIndexNodes(repository)).filter((n) => n.parent !== undefined).length;
-        }
+          for (const repository of current.keys()) {
+            deltas += (await store.listIndexNodes(repository)).filter((n) => n.parent !== undefined).length;
+          }
 
-        // Act and Assess
-        for (const name of NAMES) {
-          const expected = sboms
-            .flatMap((s) =>
-              s.purls
-                .filter((p) => p.startsWith(`pkg:npm/${name}@`))
-                .map((p) => `${p.slice(p.indexOf('@') + 1)} ${s.repository}@${s.digest}`),
-            )
-            .sort();
-          expect(await releasesWith(store, `pkg:npm/${name}`)).toEqual(expected);
-        }
-      }),
+          // Act and Assess
+          for (const name of NAMES) {
+            const expected = sboms
+              .flatMap((s) =>
+                s.purls
+                  .filter((p) => p.startsWith(`pkg:npm/${name}@`))
+                  .map((p) => `${p.slice(p.indexOf('@') + 1)} ${s.repository}@${s.digest}`),
+              )
+              .sort();
+            expect(await releasesWith(store, `pkg:npm/${name}`)).toEqual(expected);
+          }
+        },
+      ),
       { numRuns: 150 },
     );
     // The property is about deltas: most releases after a repository's first are written as one.

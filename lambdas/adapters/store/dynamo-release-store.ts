@@ -958,18 +958,28 @@ export class DynamoReleaseStore implements ReleaseStore {
     const created = await this.putIfAbsent('startIndexNode', {
       ...started,
       ...itemKeys.indexNode(started.repository, started.digest, started.set),
-      // The base as one short string, so that a listing projects it cheaply.
-      ...(started.base !== null && { parent: `${started.base.digest}#${started.base.set}` }),
       type: 'index-node',
     });
-    if (created) return { node: started, created: true };
-    const existing = await this.getIndexNode(started.repository, started.digest, started.set);
-    if (existing === null) {
+    const stored = created ? started : await this.getIndexNode(started.repository, started.digest, started.set);
+    if (stored === null) {
       throw new StoreError(
         `index node ${started.repository}@${started.digest}#${started.set} vanished after a lost put`,
       );
     }
-    return { node: existing, created: false };
+    // Its listing item, by `seq`, with the base as one short string: what triage reads of a node.
+    // Written after the node, and again by a retry, so a node is listed from its start.
+    await this.send('startIndexNode (listing)', () =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...itemKeys.indexNodeListing(stored.repository, stored.seq, stored.digest, stored.set),
+            ...(stored.base !== null && { parent: `${stored.base.digest}#${stored.base.set}` }),
+          },
+        }),
+      ),
+    );
+    return { node: stored, created };
   }
 
   /**
@@ -984,6 +994,7 @@ export class DynamoReleaseStore implements ReleaseStore {
     const items = writes.map(({ base, version, components, removed, replaces }) => {
       return {
         ...itemKeys.packageIndex(base, version, valid.repository, valid.digest, valid.set),
+        seq: valid.seq,
         ...(!implied({ base, version, components }) && components.length > 0 && { components }),
         ...(removed === true && { removed: true }),
         ...(replaces !== undefined && { replaces }),
@@ -1023,26 +1034,33 @@ export class DynamoReleaseStore implements ReleaseStore {
     );
   }
 
-  /** Reads the sort key, `parent` and `completedAt` of each node, nothing else. */
-  public async listIndexNodes(repository: string): Promise<IndexNodeLink[]> {
+  /** Reads the listing items (sort key and `parent`), by `seq`, nothing else. */
+  public async listIndexNodes(
+    repository: string,
+    seqs?: { readonly from: number; readonly to: number },
+  ): Promise<IndexNodeLink[]> {
+    const inRange = seqs !== undefined;
     const items = await this.queryAll(
       'listIndexNodes',
       {
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': itemKeys.indexNodePartition(repository) },
-        ...projectionOf(['sk', 'parent', 'completedAt']),
+        KeyConditionExpression: inRange ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
+        ExpressionAttributeValues: {
+          ':pk': itemKeys.indexNodeListingPartition(repository),
+          ...(inRange && { ':from': itemKeys.indexNodeSeq(seqs.from), ':to': `${itemKeys.indexNodeSeq(seqs.to)}#~` }),
+        },
+        ...projectionOf(['sk', 'parent']),
       },
       Limits.indexNodesPerQuery,
     );
     return items.map((item) => {
-      const { sk, parent, completedAt } = item as { sk?: unknown; parent?: unknown; completedAt?: unknown };
-      const [digest, set] = typeof sk === 'string' ? sk.split('#') : [];
+      const { sk, parent } = item as { sk?: unknown; parent?: unknown };
+      const [seq, digest, set] = typeof sk === 'string' ? sk.split('#') : [];
       return this.parse('index node', IndexNodeLinkSchema, {
         digest,
         set,
         ...(parent !== undefined && { parent }),
-        complete: completedAt !== undefined,
+        seq: Number(seq),
       });
     });
   }
@@ -1073,7 +1091,7 @@ export class DynamoReleaseStore implements ReleaseStore {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': itemKeys.packagePartition(base) },
-        ...projectionOf(['sk', 'components', 'removed', 'replaces']),
+        ...projectionOf(['sk', 'seq', 'components', 'removed', 'replaces']),
       },
       this.maxPackageIndexEntries,
     );
@@ -1310,8 +1328,9 @@ export class DynamoReleaseStore implements ReleaseStore {
  * unreadable key is left for the schema to refuse.
  */
 function packageEntryOf(base: string, item: unknown): unknown {
-  const { sk, components, removed, replaces } = (item ?? {}) as {
+  const { sk, seq, components, removed, replaces } = (item ?? {}) as {
     sk?: unknown;
+    seq?: unknown;
     components?: unknown;
     removed?: unknown;
     replaces?: unknown;
@@ -1323,6 +1342,7 @@ function packageEntryOf(base: string, item: unknown): unknown {
     repository: key[2],
     digest: key[3],
     ...(key[4] !== undefined && { set: key[4] }),
+    ...(seq !== undefined && { seq }),
     // Not stored when it is just the package at the version (writeIndexEntries).
     components: components ?? [`${base}@${key[1]}`],
     ...(removed === true && { removed: true }),

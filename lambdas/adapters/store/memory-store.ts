@@ -572,6 +572,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
         digest: valid.digest,
         components: [...components],
         set: valid.set,
+        seq: valid.seq,
         ...(removed === true && { removed: true }),
         ...(replaces !== undefined && { replaces: [...replaces] }),
       });
@@ -591,13 +592,19 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     }
   }
 
-  public async listIndexNodes(repository: string): Promise<IndexNodeLink[]> {
-    return [...(this.indexNodes.get(repository)?.values() ?? [])].map((n) => ({
-      digest: n.digest,
-      set: n.set,
-      ...(n.base !== null && { parent: `${n.base.digest}#${n.base.set}` }),
-      complete: n.completedAt !== undefined,
-    }));
+  public async listIndexNodes(
+    repository: string,
+    seqs?: { readonly from: number; readonly to: number },
+  ): Promise<IndexNodeLink[]> {
+    return [...(this.indexNodes.get(repository)?.values() ?? [])]
+      .filter((n) => seqs === undefined || (n.seq >= seqs.from && n.seq <= seqs.to))
+      .sort((a, b) => a.seq - b.seq || compareCodePoints(`${a.digest}#${a.set}`, `${b.digest}#${b.set}`))
+      .map((n) => ({
+        digest: n.digest,
+        set: n.set,
+        ...(n.base !== null && { parent: `${n.base.digest}#${n.base.set}` }),
+        seq: n.seq,
+      }));
   }
 
   public async indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void> {

@@ -19,6 +19,7 @@
  * | package index entry | `PKG#<purl without version>` | `<version>#<repo>@<digest>#<set>` | | |
  * | … of a source package | `PKG#<source purl without version>` | `<source version>#<repo>@<digest>#<set>` | | |
  * | index node | `IDXNODE#<repo>` | `<digest>#<set>` | | |
+ * | … its listing, by `seq` (what triage reads) | `IDXSEQ#<repo>` | `<seq, 12 digits>#<digest>#<set>` | | |
  * | newest complete index node | `IDXHEAD#<repo>` | `META` | | |
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
  * | promotion track (promotions and rollbacks) | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
@@ -33,9 +34,12 @@
  * package version (with `components`, the full purls it stands for, when they are more than
  * `<package>@<version>`), or with `removed` that it no longer has it (on an upgrade, `replaces`
  * names the versions it no longer has); the node's descendants inherit the rest
- * (triage/inherit.ts). Entries written before nodes (no `#<set>`) stand for their release alone. Triage reads one partition per package with Query, never Scan, plus the
- * nodes of each repository hit: the version sort key orders as strings, not as the ecosystem
- * orders versions, so the range is applied to the partition's items, not in the key condition.
+ * (triage/inherit.ts). Each entry carries its node's `seq`: a chain of deltas is at most
+ * `Limits.indexChainLength` long, so the nodes that may inherit it are the next that many, and
+ * triage reads only those listings (`IDXSEQ#`, by `seq`). Entries written before nodes (no
+ * `#<set>`) stand for their release alone. Triage reads one partition per package with Query,
+ * never Scan: the version sort key orders as strings, not as the ecosystem orders versions, so
+ * the range is applied to the partition's items, not in the key condition.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -109,7 +113,13 @@ export const itemKeys = {
     pk: `IDXNODE#${repository}`,
     sk: `${digest}#${set}`,
   }),
-  indexNodePartition: (repository: string) => `IDXNODE#${repository}`,
+  /** A node's listing item, by `seq` (12 digits, so that the sort key orders as the number does). */
+  indexNodeListing: (repository: string, seq: number, digest: string, set: string) => ({
+    pk: `IDXSEQ#${repository}`,
+    sk: `${String(seq).padStart(12, '0')}#${digest}#${set}`,
+  }),
+  indexNodeSeq: (seq: number) => String(seq).padStart(12, '0'),
+  indexNodeListingPartition: (repository: string) => `IDXSEQ#${repository}`,
   indexHead: (repository: string) => ({ pk: `IDXHEAD#${repository}`, sk: META }),
   packagePartition: (purlWithoutVersion: string) => `PKG#${purlWithoutVersion}`,
   vulnerabilityIndex: (id: string, repository: string, digest: string) => ({

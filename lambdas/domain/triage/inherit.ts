@@ -5,21 +5,40 @@
  * for every descendant down to one with its own entry for that version (present again, with other
  * components, a tombstone, or an upgrade that `replaces` it). Entries without a node stand for
  * their release alone.
+ *
+ * A node's descendants are among the `Limits.indexChainLength` nodes after it (by `seq`): a chain
+ * of deltas is never longer. So triage reads those ranges of a repository's nodes, not all of them.
  */
 import pLimit from 'p-limit';
+import { Limits } from '../limits.js';
 import type { ReleaseStore } from '../ports.js';
 import { type IndexNodeLink, LISTING_ORDER, type PackageIndexEntry } from '../records.js';
 import type { Digest } from '../types.js';
 
 export type NodeReader = Pick<ReleaseStore, 'listIndexNodes'>;
 
-/** Each repository's nodes, read once per triage (every package queried shares them). */
+/** Ranges of repositories' nodes, read once per triage (every package queried shares them). */
 export type NodeCache = Map<string, Promise<readonly IndexNodeLink[]>>;
 
 /** Node queries in flight at once: enough to hide round trips, few enough not to throttle a table. */
 const NODE_QUERIES_IN_FLIGHT = 16;
 
 const nodeId = (digest: string, set: string): string => `${digest}#${set}`;
+
+/**
+ * The `seq` ranges (both ends included) holding every node that may inherit from a node at one of
+ * `seqs`: the next `Limits.indexChainLength` of each, merged where they meet.
+ */
+export function seqRanges(seqs: readonly number[]): { from: number; to: number }[] {
+  const out: { from: number; to: number }[] = [];
+  for (const seq of [...new Set(seqs)].sort((a, b) => a - b)) {
+    const last = out.at(-1);
+    const to = seq + Limits.indexChainLength;
+    if (last !== undefined && seq + 1 <= last.to + 1) last.to = Math.max(last.to, to);
+    else out.push({ from: seq + 1, to });
+  }
+  return out;
+}
 
 /**
  * The releases that have each package version, as entries without node or tombstone: one per
@@ -46,29 +65,43 @@ export async function presentEntries(
       if (entry.removed !== true) emit(entry, entry.digest);
       continue;
     }
-    byRepository.set(entry.repository, [...(byRepository.get(entry.repository) ?? []), entry]);
+    const list = byRepository.get(entry.repository);
+    if (list === undefined) byRepository.set(entry.repository, [entry]);
+    else list.push(entry);
   }
-  // Each repository's nodes, 16 queries in flight at most; read once per triage.
+  // The ranges of nodes that may inherit, 16 queries in flight at most, each read once per triage.
   const limit = pLimit(NODE_QUERIES_IN_FLIGHT);
-  for (const repository of byRepository.keys()) {
-    if (!cache.has(repository))
-      cache.set(
-        repository,
-        limit(() => reader.listIndexNodes(repository)),
-      );
-  }
-  await Promise.all([...byRepository.keys()].map((r) => cache.get(r)));
+  const reads = new Map<string, Promise<readonly IndexNodeLink[]>[]>();
   for (const [repository, repoEntries] of byRepository) {
-    const nodes = cache.get(repository) ?? Promise.resolve([]);
+    const present = repoEntries.filter((e) => e.removed !== true).map((e) => e.seq ?? 0);
+    const ranges = seqRanges(present).map(({ from, to }) => {
+      const key = `${repository}\u0000${from}\u0000${to}`;
+      let read = cache.get(key);
+      if (read === undefined) {
+        read = limit(() => reader.listIndexNodes(repository, { from, to }));
+        cache.set(key, read);
+      }
+      return read;
+    });
+    reads.set(repository, ranges);
+  }
+  const listed = new Map<string, readonly IndexNodeLink[]>();
+  await Promise.all(
+    [...reads].map(async ([repository, ranges]) => listed.set(repository, (await Promise.all(ranges)).flat())),
+  );
+
+  for (const [repository, repoEntries] of byRepository) {
     const children = new Map<string, string[]>();
-    for (const node of await nodes) {
+    for (const node of listed.get(repository) ?? []) {
       if (node.parent === undefined) continue;
-      children.set(node.parent, [...(children.get(node.parent) ?? []), nodeId(node.digest, node.set)]);
+      const list = children.get(node.parent);
+      if (list === undefined) children.set(node.parent, [nodeId(node.digest, node.set)]);
+      else list.push(nodeId(node.digest, node.set));
     }
-    // Which nodes have an entry of their own for each version: inheritance stops there.
+    // Which nodes have an entry of their own for each version: inheritance stops there. An
+    // upgrade's entry is a tombstone for each version it replaces.
     const own = new Map<string, Set<string>>();
     for (const e of repoEntries) {
-      // An upgrade's entry is a tombstone for each version it replaces.
       for (const version of [e.version, ...(e.replaces ?? [])]) {
         const set = own.get(version) ?? new Set<string>();
         set.add(nodeId(e.digest, e.set ?? ''));

@@ -2042,7 +2042,7 @@ export function describeReleaseStoreContract(
     describe('Method: indexPackages / findByPackage', () => {
       /** The entries as releases see them (each index node is a snapshot here: no document store). */
       const entriesOf = async (s: ReleaseStore, purl: string) =>
-        (await s.findByPackage(purl)).map(({ set: _set, ...entry }) => entry);
+        (await s.findByPackage(purl)).map(({ set: _set, seq: _seq, ...entry }) => entry);
 
       it('finds every release containing a package, across versions and qualifiers', async () => {
         // Prepare
@@ -2301,6 +2301,8 @@ export function describeReleaseStoreContract(
         set: setOf(n),
         setDigest: `sha256:${setOf(n).padEnd(64, '0')}`,
         base,
+        seq: n,
+        depth: base === null ? 0 : 1,
         startedAt: '2026-12-01T00:00:00.000Z',
       });
 
@@ -2341,9 +2343,22 @@ export function describeReleaseStoreContract(
         const head = await store.getIndexHead(repository);
         expect([head?.digest, head?.completedAt]).toEqual([b, '2026-12-02T00:00:00.000Z']);
         expect((await store.listIndexNodes(repository)).sort((x, y) => (x.set < y.set ? -1 : 1))).toEqual([
-          { digest: a, set: setOf(1), complete: true },
-          { digest: b, set: setOf(2), parent: `${a}#${setOf(1)}`, complete: true },
+          { digest: a, set: setOf(1), seq: 1 },
+          { digest: b, set: setOf(2), parent: `${a}#${setOf(1)}`, seq: 2 },
         ]);
+      });
+
+      it('lists the nodes within a range of seq, in order of seq, from their start', async () => {
+        // Prepare
+        const repository = newRepository();
+        for (const n of [12, 3, 10, 11, 9]) await store.startIndexNode(nodeOf(repository, newDigest(), n));
+
+        // Act
+        const listed = await store.listIndexNodes(repository, { from: 9, to: 11 });
+
+        // Assess
+        expect(listed.map((n) => n.seq)).toEqual([9, 10, 11]);
+        expect((await store.listIndexNodes(repository)).map((n) => n.seq)).toEqual([3, 9, 10, 11, 12]);
       });
 
       it('refuses to complete a node never started', async () => {
