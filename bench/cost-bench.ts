@@ -102,7 +102,8 @@ export async function benchCost(opts: CostBenchOptions): Promise<Section> {
         `[cost] ${n} components: snapshot of ${entries} entries, ${snapshotWrus} WRU in ${ms(Math.round(snapshotMs))}`,
       );
       for (const [k, fraction] of opts.fractions.entries()) {
-        // Each changed component moves on one version; a deb binary's source package with it.
+        // Each changed component moves on one version (a deb binary's source package with it), from
+        // the release before: `bumps` accumulates, and the head is the node just written.
         const changed = Math.round(n * fraction);
         for (let c = 0; c < changed; c++) {
           // Spread over the kinds of component: a prime stride visits each index once.
@@ -145,9 +146,6 @@ export async function benchCost(opts: CostBenchOptions): Promise<Section> {
           `$${before1.total.toFixed(3)}`,
           n === 5000 ? (cost.total <= 1 ? 'met (≤ $1.00)' : 'NOT met (≤ $1.00)') : '',
         ]);
-        // The next fraction starts from this release: the head is the delta just written.
-        first.purls.splice(0, first.purls.length, ...next.purls);
-        first.sources.splice(0, first.sources.length, ...next.sources);
       }
     }
   } finally {
@@ -163,7 +161,7 @@ export async function benchCost(opts: CostBenchOptions): Promise<Section> {
       `Indexed through the real indexPackages on DynamoReleaseStore (dynalite) and S3DocumentStore (s3rver); write units are`,
       `what dynalite reports as ConsumedCapacity (TOTAL) on every write. "model" is cost-model.ts indexWrusPerRelease, which`,
       `the README's cost table prints. Cost per 1,000 releases at list price (cost-model.ts PRICES), with`,
-      `${opts.releasesPerRepository} releases per repository (the first a snapshot); "was" is one write per entry on every release,`,
+      `${opts.releasesPerRepository} releases per repository (a snapshot every chain of ${opts.releasesPerRepository}); "was" is one write per entry on every release,`,
       `as before index nodes. The model counts changed components; a deb binary that moves also moves its source package's`,
       `entry, so the measured delta is a little above it.`,
     ],
