@@ -31,3 +31,6 @@ export const GateMetric = {
   gateErrors: 'GateErrors',
 } as const;
 export type GateMetricName = (typeof GateMetric)[keyof typeof GateMetric];
+
+/** The log line the Quarantine handler writes per reason; the dashboard's Logs Insights widget counts them. */
+export const QUARANTINE_REASON_MESSAGE = 'quarantine reason';
