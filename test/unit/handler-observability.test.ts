@@ -7,14 +7,20 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { GATE_METRICS_NAMESPACE, GateMetric } from '../../lambdas/adapters/observe/metric-names.js';
+import { SCHEDULED_REVALIDATION_INPUT } from '../../lambdas/domain/incident/revalidate-events.js';
+import { MediaTypes } from '../../lambdas/domain/oci.js';
+import { OsvRecordSchema } from '../../lambdas/domain/osv/schema.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { makeHandler as collectEvidence } from '../../lambdas/handlers/collect-evidence.js';
 import { makeHandler as evaluatePolicy } from '../../lambdas/handlers/evaluate-policy.js';
 import { logger } from '../../lambdas/handlers/logger.js';
+import { makeHandler as promote } from '../../lambdas/handlers/promote.js';
 import { makeHandler as quarantine } from '../../lambdas/handlers/quarantine.js';
 import { makeHandler as requestApproval } from '../../lambdas/handlers/request-approval.js';
+import { makeHandler as revalidate } from '../../lambdas/handlers/revalidate.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
-import { recordEvaluatedRelease } from '../support/handler-world.js';
+import { promoteInOrder, recordEvaluatedRelease } from '../support/handler-world.js';
+import { pushImage } from '../support/images.js';
 import { HANDLER_POLICY, type HandlerWorld, handlerWorld, STAGE, WORLD_NOW } from '../support/world.js';
 
 const REPOSITORY = 'team/app';
@@ -194,6 +200,82 @@ describe('Handlers: metrics and log keys on stdout', () => {
       expect(ended.filter((p) => p.name === GateMetric.outcomes)).toEqual([
         expect.objectContaining({ value: 1, dimensions: { service: 'release-gate', outcome: 'QUARANTINED' } }),
       ]);
+    });
+  });
+
+  describe('when Promote copies a release to production, and is retried after it did', () => {
+    it('records the promote duration once and the PROMOTED outcome each time it is announced', async () => {
+      // Prepare: a release gated for staging (no approval), evaluated PASS.
+      const image = await pushImage(w.deps.gate.registry, 'team/web', 'v1');
+      await w.store.recordRelease({
+        repository: 'team/web',
+        digest: image.digest,
+        mediaType: MediaTypes.ociManifest,
+        stage: 'staging',
+        platforms: [],
+        state: 'EVALUATED',
+        executionName: 'test-execution',
+        recordedAt: WORLD_NOW.toISOString(),
+      });
+      await w.store.putDecision({
+        repository: 'team/web',
+        digest: image.digest,
+        decision: 'PASS',
+        reasons: ['all required evidence passed'],
+        policyDigest: HANDLER_POLICY.digest,
+        evidence: [],
+        decidedAt: WORLD_NOW.toISOString(),
+        documentDigest: `sha256:${'0e'.repeat(32)}`,
+      });
+      const step = { repository: 'team/web', digest: image.digest, stage: 'staging', executionArn: EXECUTION_ARN };
+
+      // Act
+      const first = await promote(w.getDeps)(step);
+      const retried = await promote(w.getDeps)(step);
+
+      // Assess
+      expect([first.alreadyPromoted, retried.alreadyPromoted]).toEqual([false, true]);
+      const points = stdout.points();
+      const durations = points.filter((p) => p.name === GateMetric.promoteDuration);
+      expect(durations).toEqual([expect.objectContaining({ unit: 'Milliseconds', value: expect.any(Number) })]);
+      expect(points.filter((p) => p.name === GateMetric.outcomes).map((p) => p.dimensions.outcome)).toEqual([
+        'PROMOTED',
+        'PROMOTED',
+      ]);
+    });
+  });
+
+  describe('when the daily re-validation finds the live release newly affected', () => {
+    it('counts the newly affected release by repository and gauges the pending approvals', async () => {
+      // Prepare: team/app is live with lodash 4.17.20; an OSV record says below 4.17.21 is affected.
+      await promoteInOrder(w, REPOSITORY, [DIGEST]);
+      await w.store.indexPackages(REPOSITORY, DIGEST, ['pkg:npm/lodash@4.17.20']);
+      const lodash = OsvRecordSchema.parse({
+        id: 'GHSA-35jh-r3h4-6jhm',
+        affected: [
+          {
+            package: { ecosystem: 'npm', name: 'lodash' },
+            ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '4.17.21' }] }],
+          },
+        ],
+      });
+      const advisories = async () => ({
+        bucket: 'evidence',
+        isAdvisoryKey: () => true,
+        get: async () => lodash,
+        all: async () => [lodash],
+      });
+
+      // Act
+      const out = await revalidate(w.getDeps, advisories)(SCHEDULED_REVALIDATION_INPUT);
+
+      // Assess
+      expect(out).toMatchObject({ outcome: 'revalidated', newlyAffected: [{ repository: REPOSITORY }] });
+      const points = stdout.points();
+      expect(points.filter((p) => p.name === GateMetric.newlyAffected)).toEqual([
+        expect.objectContaining({ value: 1, dimensions: { service: 'release-gate', repository: REPOSITORY } }),
+      ]);
+      expect(points.filter((p) => p.name === GateMetric.pendingApprovals).map((p) => p.value)).toEqual([0]);
     });
   });
 
