@@ -8,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { GATE_METRICS_NAMESPACE, GateMetric } from '../../lambdas/adapters/observe/metric-names.js';
 import { SCHEDULED_REVALIDATION_INPUT } from '../../lambdas/domain/incident/revalidate-events.js';
-import { MediaTypes } from '../../lambdas/domain/oci.js';
 import { OsvRecordSchema } from '../../lambdas/domain/osv/schema.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { makeHandler as collectEvidence } from '../../lambdas/handlers/collect-evidence.js';
@@ -207,16 +206,7 @@ describe('Handlers: metrics and log keys on stdout', () => {
     it('records the promote duration once and the PROMOTED outcome each time it is announced', async () => {
       // Prepare: a release gated for staging (no approval), evaluated PASS.
       const image = await pushImage(w.deps.gate.registry, 'team/web', 'v1');
-      await w.store.recordRelease({
-        repository: 'team/web',
-        digest: image.digest,
-        mediaType: MediaTypes.ociManifest,
-        stage: 'staging',
-        platforms: [],
-        state: 'EVALUATED',
-        executionName: 'test-execution',
-        recordedAt: WORLD_NOW.toISOString(),
-      });
+      await recordEvaluatedRelease(w, 'team/web', image.digest, 'staging');
       await w.store.putDecision({
         repository: 'team/web',
         digest: image.digest,
