@@ -8,6 +8,7 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     setupFiles: ['test/support/setup.ts'],
     pool: 'forks',
-    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
+    // Handlers write EMF lines to stdout; test/unit/handler-observability.test.ts turns them on.
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true' },
   },
 });

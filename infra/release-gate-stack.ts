@@ -78,6 +78,8 @@ export class ReleaseGateStack extends Stack {
     // CloudFormation cannot return a KMS public key: `aws kms get-public-key --key-id <this>` (README, VSA).
     new CfnOutput(this, 'VsaSigningKeyArn', { value: this.gate.vsaKey.keyArn });
     new CfnOutput(this, 'TopicArn', { value: this.gate.topic.topicArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.gate.monitoring.alarmTopic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.gate.monitoring.dashboard.dashboardName });
   }
 }
 

@@ -115,7 +115,7 @@ export interface ReleaseGateProps {
   readonly eventBusName?: string;
   /**
    * Topic notified by the gate's alarms.
-   * @default - alarms without actions
+   * @default - a topic of the gate's own (`monitoring.alarmTopic`, output `AlarmTopicArn`)
    */
   readonly alarmTopic?: sns.ITopic;
   /**
@@ -153,6 +153,8 @@ export class ReleaseGate extends Construct {
   /** The approval links' signing secret and the right to mail them. */
   public readonly approvalLinks: ApprovalLinks;
   public readonly alarms: readonly cloudwatch.Alarm[];
+  /** The dashboard, the alarms and the topic they notify. */
+  public readonly monitoring: GateMonitoring;
   /** The validated policy, as bundled. */
   public readonly policy: LoadedPolicy;
   /**
@@ -297,7 +299,7 @@ export class ReleaseGate extends Construct {
       this.grantInspectorSbomExport(store);
     }
 
-    this.alarms = new GateMonitoring(this, 'Monitoring', {
+    this.monitoring = new GateMonitoring(this, 'Monitoring', {
       stateMachine: workflow.stateMachine,
       deadLetterQueues: {
         Push: this.triggers.pushDeadLetterQueue,
@@ -305,7 +307,10 @@ export class ReleaseGate extends Construct {
         Revalidation: this.revalidation.deadLetterQueue,
       },
       alarmTopic: props.alarmTopic,
-    }).alarms;
+      key: store.key,
+      quarantineLogGroup: this.functions.get('quarantine').logGroup,
+    });
+    this.alarms = this.monitoring.alarms;
   }
 
   /**

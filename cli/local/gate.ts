@@ -333,9 +333,9 @@ export class LocalGate {
       policy: opts.policy,
       advisories: advisorySource,
       notifier: {
-        publish: async (subject, message) => {
-          await notifier.publish(subject, message);
-          await log.notifier.publish(subject, message);
+        publish: async (subject, message, event) => {
+          await notifier.publish(subject, message, event);
+          await log.notifier.publish(subject, message, event);
         },
       },
       outcomes: {

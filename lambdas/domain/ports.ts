@@ -488,8 +488,18 @@ export interface ExecutionStarter {
   start(name: string, input: unknown): Promise<{ executionArn: string; alreadyExisted: boolean }>;
 }
 
+/**
+ * What a notification is about: an outcome event, or a failure ops must hear of. Subscribers
+ * filter on it (the SNS `event` message attribute).
+ */
+export type NotificationEvent = OutcomeEventType | 'Slack Update Failed';
+
+/**
+ * Tells people (SNS on AWS: email, chat). `subject` is one line; `message` is the event's detail,
+ * which the adapter renders as text with links (the report, the execution).
+ */
 export interface Notifier {
-  publish(subject: string, message: Readonly<Record<string, unknown>>): Promise<void>;
+  publish(subject: string, message: Readonly<Record<string, unknown>>, event: NotificationEvent): Promise<void>;
 }
 
 export interface Clock {

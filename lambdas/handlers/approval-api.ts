@@ -7,8 +7,10 @@ import { buildApprovalView } from '../domain/workflow/approval-view.js';
 import { answerByLink, viewApproval } from '../domain/workflow/decide-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { CLI_APPROVAL_ROUTE_KEY, makeHandler as cliApprovals } from './cli-approvals.js';
+import { invocation } from './invocation.js';
 import { linkAuthorizerEmail } from './link-authorizer.js';
 import { logger } from './logger.js';
+import { withOutcomeMetrics } from './metrics.js';
 import { isSlackWorkEvent, makeWorker, makeHandler as slackInteractions } from './slack-interactions.js';
 
 const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
@@ -140,18 +142,19 @@ export function statusOf(err: unknown): number {
   return err instanceof GateError ? (STATUS_FOR[err.code] ?? 500) : 500;
 }
 
-const api = makeHandler(awsDeps);
-const worker = makeWorker(awsDeps);
+// Answers and expiries feed ApprovalWaitSeconds and PendingApprovals (metrics.ts).
+const api = makeHandler(withOutcomeMetrics(awsDeps));
+const worker = makeWorker(withOutcomeMetrics(awsDeps));
 
 /**
  * The function's entry: the Slack worker event it sends itself (slack-interactions.ts), told apart
  * by a `source` field API Gateway never sends; everything else is an API Gateway HTTP API event.
  */
-export const handler = async (event: unknown): Promise<APIGatewayProxyResultV2 | undefined> => {
+export const handler = invocation(async (event: unknown): Promise<APIGatewayProxyResultV2 | undefined> => {
   if (isSlackWorkEvent(event)) {
     await worker(event);
     return undefined;
   }
   // Only API Gateway (resource policy) and this function's own role can invoke it.
   return api(event as APIGatewayProxyEventV2);
-};
+});

@@ -1,21 +1,33 @@
 import { collectEvidence } from '../domain/workflow/collect-evidence.js';
-import { CollectRequestSchema } from '../domain/workflow/inputs.js';
+import type { GateDeps } from '../domain/workflow/deps.js';
+import { type CollectRequest, CollectRequestSchema, StatesErrorSchema } from '../domain/workflow/inputs.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
+import { invocation } from './invocation.js';
 import { logger } from './logger.js';
+import { gateMetrics } from './metrics.js';
 import { parseEvent } from './parse.js';
 
 /** One evidence kind per invocation (the ASL's Parallel branches); returns the small summary. */
-export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
-  const req = parseEvent(CollectRequestSchema, event, 'CollectEvidence input');
-  const result = await collectEvidence((await getDeps()).gate, req);
-  logger.info('evidence collected', {
-    repository: req.repository,
-    digest: req.digest,
-    kind: req.kind,
-    status: result.status,
+export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
+  invocation(async (event) => {
+    const req = parseEvent(CollectRequestSchema, event, 'CollectEvidence input');
+    const { gate } = await getDeps();
+    const result = await collectEvidence(gate, req);
+    logger.info('evidence collected', { kind: req.kind, status: result.status });
+    if (req.kind === 'scan' && req.error === undefined) await scanWaitMetrics(gate, req);
+    return result;
   });
-  return result;
-};
+
+/** CollectScan runs right after WaitForScan: how long the scan took to come, or that it never did. */
+async function scanWaitMetrics(gate: GateDeps, req: CollectRequest): Promise<void> {
+  const caught = StatesErrorSchema.safeParse(req.scanWait);
+  if (caught.success) {
+    if (caught.data.Error === 'States.Timeout') gateMetrics.scanTimedOut();
+    return;
+  }
+  const release = await gate.store.getRelease(req.repository, req.digest).catch(() => null);
+  if (release !== null) gateMetrics.scanWaited(release.recordedAt, gate.clock.now());
+}
 
 export const handler = compactErrors(makeHandler(awsDeps));

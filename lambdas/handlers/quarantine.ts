@@ -1,12 +1,22 @@
+import { QUARANTINE_REASON_MESSAGE } from '../adapters/observe/metric-names.js';
 import { QuarantineRequestSchema } from '../domain/workflow/inputs.js';
 import { quarantineRelease } from '../domain/workflow/quarantine.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
+import { invocation } from './invocation.js';
+import { logger } from './logger.js';
+import { withOutcomeMetrics } from './metrics.js';
 import { parseEvent } from './parse.js';
 
-export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
-  const req = parseEvent(QuarantineRequestSchema, event, 'Quarantine input');
-  return quarantineRelease((await getDeps()).gate, req);
+export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => {
+  const deps = withOutcomeMetrics(getDeps);
+  return invocation(async (event) => {
+    const req = parseEvent(QuarantineRequestSchema, event, 'Quarantine input');
+    const result = await quarantineRelease((await deps()).gate, req);
+    // One line per reason: the dashboard's Logs Insights widget counts them (gate-monitoring.ts).
+    for (const reason of result.reasons) logger.info(QUARANTINE_REASON_MESSAGE, { reason: reason.slice(0, 300) });
+    return result;
+  });
 };
 
 export const handler = compactErrors(makeHandler(awsDeps));

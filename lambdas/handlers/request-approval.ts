@@ -2,12 +2,17 @@ import { RequestApprovalSchema } from '../domain/workflow/inputs.js';
 import { requestApproval } from '../domain/workflow/request-approval.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
+import { invocation } from './invocation.js';
+import { withOutcomeMetrics } from './metrics.js';
 import { parseEvent } from './parse.js';
 
 /** `.waitForTaskToken`: store the hashed token under a random approval id and notify approvers. */
-export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
-  const req = parseEvent(RequestApprovalSchema, event, 'RequestApproval input');
-  return requestApproval((await getDeps()).gate, req);
+export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => {
+  const deps = withOutcomeMetrics(getDeps);
+  return invocation(async (event) => {
+    const req = parseEvent(RequestApprovalSchema, event, 'RequestApproval input');
+    return requestApproval((await deps()).gate, req);
+  });
 };
 
 export const handler = compactErrors(makeHandler(awsDeps));

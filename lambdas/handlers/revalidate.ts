@@ -13,7 +13,9 @@ import { DigestSchema } from '../domain/types.js';
 import { repositoryNameFrom } from '../domain/workflow/events.js';
 import { awsDeps, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
+import { invocation } from './invocation.js';
 import { logger } from './logger.js';
+import { gateMetrics, withOutcomeMetrics } from './metrics.js';
 import { parseEvent } from './parse.js';
 
 /** Where OSV records are read: the evidence bucket's `advisories/` prefix on AWS. */
@@ -74,9 +76,11 @@ async function advisoryTrigger(
  * `advisories/` prefix (S3 `Object Created` through EventBridge), or the daily Scheduler run. A
  * malformed or oversized advisory throws (it lands in the dead-letter queue, with its reason).
  */
-export const makeHandler =
-  (getDeps: () => Promise<HandlerDeps>, getAdvisories: () => Promise<AdvisoryObjects> = defaultAdvisories) =>
-  async (event: unknown) => {
+export const makeHandler = (
+  getDeps: () => Promise<HandlerDeps>,
+  getAdvisories: () => Promise<AdvisoryObjects> = defaultAdvisories,
+) =>
+  invocation(async (event) => {
     let trigger: RevalidationTrigger | string;
     const advisories = await getAdvisories();
     if (event !== null && typeof event === 'object' && 'kind' in event) {
@@ -90,7 +94,10 @@ export const makeHandler =
       logger.info('re-validation event ignored', { reason: trigger });
       return { outcome: 'ignored', reason: trigger } satisfies Handled;
     }
-    const deps = await getDeps();
+    const deps = await withOutcomeMetrics(getDeps)();
+    // The daily run also counts the approvals still waiting: a stuck one shows up (and alarms)
+    // even when nothing else happens.
+    if (trigger.kind === 'scheduled') await gateMetrics.pendingApprovals(deps.gate.store, deps.gate.clock);
     const summary = await revalidate(
       {
         store: deps.gate.store,
@@ -115,7 +122,7 @@ export const makeHandler =
       unqueried: summary.unqueried ?? [],
     });
     return { outcome: 'revalidated', checked: summary.checked, newlyAffected };
-  };
+  });
 
 let cachedAdvisories: Promise<AdvisoryObjects> | undefined;
 

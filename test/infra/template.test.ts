@@ -11,6 +11,11 @@ import { GateFunction } from '../../infra/constructs/gate-function.js';
 import { HANDLER_NAMES, type HandlerName } from '../../infra/constructs/gate-functions.js';
 import type { ReleaseGateProps } from '../../infra/release-gate.js';
 import { ReleaseGateStack } from '../../infra/release-gate-stack.js';
+import {
+  GATE_METRICS_NAMESPACE,
+  GateMetric,
+  QUARANTINE_REASON_MESSAGE,
+} from '../../lambdas/adapters/observe/metric-names.js';
 import { OPS_ROUTES } from '../../lambdas/handlers/ops-routes.js';
 import { CDK_CONTEXT, DEFAULT_GATE, offlineApp } from '../support/cdk-app.js';
 
@@ -52,6 +57,35 @@ function synthesize(gate: ReleaseGateProps): Synthesized {
     resources: TemplateSchema.parse(json).Resources,
     outdir: assembly.directory,
   };
+}
+
+const DashboardBodySchema = z.object({
+  widgets: z.array(
+    z.object({
+      properties: z.looseObject({
+        title: z.string().optional(),
+        metrics: z.array(z.array(z.unknown())).optional(),
+        query: z.string().optional(),
+      }),
+    }),
+  ),
+});
+
+/** The dashboard's widgets: its body is an `Fn::Join` of JSON text and references (shown as `REF`). */
+function dashboardWidgets(s: Synthesized) {
+  const [dashboard] = Object.values(s.template.findResources('AWS::CloudWatch::Dashboard'));
+  const JoinSchema = z.object({ 'Fn::Join': z.tuple([z.literal(''), z.array(z.unknown())]) });
+  const parts = JoinSchema.parse(
+    z.object({ Properties: z.object({ DashboardBody: z.unknown() }) }).parse(dashboard).Properties.DashboardBody,
+  )['Fn::Join'][1];
+  const body = parts.map((p) => (typeof p === 'string' ? p : 'REF')).join('');
+  return DashboardBodySchema.parse(JSON.parse(body)).widgets.map((w) => ({
+    title: w.properties.title,
+    query: w.properties.query,
+    raw: w.properties.metrics ?? [],
+    // A metric is [namespace, name, dimension, value, …, {options}]: the options are left out.
+    metrics: (w.properties.metrics ?? []).map((m) => m.filter((part) => typeof part !== 'object')),
+  }));
 }
 
 function logicalId(construct: IConstruct): string {
@@ -1157,7 +1191,7 @@ describe('Construct: ReleaseGate', () => {
       const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm'));
 
       // Assess
-      expect(alarms).toHaveLength(4);
+      expect(alarms).toHaveLength(6);
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/States',
         MetricName: 'ExecutionsFailed',
@@ -1175,6 +1209,107 @@ describe('Construct: ReleaseGate', () => {
           Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(queue), 'QueueName'] } }],
         });
       }
+    });
+
+    it('alarms on stuck approvals and scan timeouts from the gate’s own metrics', () => {
+      // Act & Assess
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: GATE_METRICS_NAMESPACE,
+        MetricName: GateMetric.oldestPendingApproval,
+        Dimensions: [{ Name: 'service', Value: 'release-gate' }],
+        Statistic: 'Maximum',
+        Threshold: 24 * 3600,
+        // The gauge is written only when something happens: no data keeps the alarm's state.
+        TreatMissingData: 'ignore',
+      });
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: GATE_METRICS_NAMESPACE,
+        MetricName: GateMetric.scanTimeouts,
+        Dimensions: [{ Name: 'service', Value: 'release-gate' }],
+        Statistic: 'Sum',
+        Threshold: 1,
+      });
+    });
+
+    it('notifies an encrypted alarm topic of its own, which CloudWatch may use the key for, of every alarm and recovery', () => {
+      // Prepare
+      const topicId = logicalId(s.stack.gate.monitoring.alarmTopic);
+      const keyId = logicalId(s.stack.gate.key);
+
+      // Act
+      const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm'));
+
+      // Assess
+      expect(s.resources[topicId]?.Properties).toMatchObject({ KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+      for (const alarm of alarms) {
+        expect(alarm).toMatchObject({
+          Properties: { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }] },
+        });
+      }
+      s.template.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('puts a dashboard with the decisions, quarantine reasons, approvals, scans, errors and newly affected releases', () => {
+      // Act
+      const widgets = dashboardWidgets(s);
+
+      // Assess
+      expect(widgets.map((w) => w.title)).toEqual([
+        'Decisions over time',
+        'Top quarantine reasons: failing evidence kinds',
+        'Top quarantine reasons',
+        'Pending approvals and their age',
+        'Scans: timeouts and wait',
+        'Gate errors and dead-letter queues',
+        'Newly affected live releases (re-validation) and promote duration',
+        'Alarms',
+      ]);
+      const metricsOf = (title: string) => widgets.find((w) => w.title === title)?.metrics ?? [];
+      expect(metricsOf('Decisions over time')).toEqual(
+        expect.arrayContaining([
+          [GATE_METRICS_NAMESPACE, GateMetric.decisions, 'outcome', 'PASS', 'service', 'release-gate'],
+          [GATE_METRICS_NAMESPACE, GateMetric.decisions, 'outcome', 'BLOCK', 'service', 'release-gate'],
+          [GATE_METRICS_NAMESPACE, GateMetric.outcomes, 'outcome', 'QUARANTINED', 'service', 'release-gate'],
+        ]),
+      );
+      expect(metricsOf('Top quarantine reasons: failing evidence kinds')).toEqual(
+        expect.arrayContaining([
+          [GATE_METRICS_NAMESPACE, GateMetric.failingEvidence, 'kind', 'signature', 'service', 'release-gate'],
+          [GATE_METRICS_NAMESPACE, GateMetric.failingEvidence, 'kind', 'scan', 'service', 'release-gate'],
+        ]),
+      );
+      expect(widgets.find((w) => w.title === 'Top quarantine reasons')?.query).toContain(
+        `filter message = "${QUARANTINE_REASON_MESSAGE}"`,
+      );
+      const names = (title: string) => metricsOf(title).map((m) => m[1]);
+      expect(names('Pending approvals and their age')).toEqual(
+        expect.arrayContaining([
+          GateMetric.pendingApprovals,
+          GateMetric.oldestPendingApproval,
+          GateMetric.approvalWait,
+        ]),
+      );
+      expect(names('Scans: timeouts and wait')).toEqual(
+        expect.arrayContaining([GateMetric.scanTimeouts, GateMetric.scanWait]),
+      );
+      expect(names('Gate errors and dead-letter queues')).toEqual(
+        expect.arrayContaining([GateMetric.gateErrors, 'ExecutionsFailed', 'ApproximateNumberOfMessagesVisible']),
+      );
+      const newlyAffected = widgets.find((w) => w.title?.startsWith('Newly affected'));
+      expect(JSON.stringify(newlyAffected?.raw)).toContain(`MetricName=\\"${GateMetric.newlyAffected}\\"`);
+      expect(names('Newly affected live releases (re-validation) and promote duration')).toContain(
+        GateMetric.promoteDuration,
+      );
     });
   });
 

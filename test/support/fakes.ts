@@ -11,6 +11,7 @@ import type {
   Clock,
   ExecutionStarter,
   LinkSecrets,
+  NotificationEvent,
   Notifier,
   OutcomeEmitter,
   OutcomeEventType,
@@ -48,9 +49,17 @@ export class RecordingStarter implements ExecutionStarter {
 }
 
 export class RecordingNotifier implements Notifier {
-  public readonly messages: { subject: string; message: Readonly<Record<string, unknown>> }[] = [];
-  public async publish(subject: string, message: Readonly<Record<string, unknown>>): Promise<void> {
-    this.messages.push({ subject, message });
+  public readonly messages: {
+    subject: string;
+    message: Readonly<Record<string, unknown>>;
+    event: NotificationEvent;
+  }[] = [];
+  public async publish(
+    subject: string,
+    message: Readonly<Record<string, unknown>>,
+    event: NotificationEvent,
+  ): Promise<void> {
+    this.messages.push({ subject, message, event });
   }
 }
 

@@ -122,12 +122,17 @@ export function handlerWorld(
 }
 
 /** Records a release that passed evaluation (an OCI manifest, stage STAGE), as start-release and the workflow leave it. */
-export async function recordEvaluatedRelease(w: Pick<HandlerWorld, 'store'>, repository: string, digest: Digest) {
+export async function recordEvaluatedRelease(
+  w: Pick<HandlerWorld, 'store'>,
+  repository: string,
+  digest: Digest,
+  stage = STAGE,
+) {
   await w.store.recordRelease({
     repository,
     digest,
     mediaType: MediaTypes.ociManifest,
-    stage: STAGE,
+    stage,
     platforms: [],
     state: 'EVALUATED',
     executionName: 'test-execution',

@@ -34,12 +34,31 @@ function stubbedEvents(respond: () => EventBridgeOutput | Error) {
   return { client, calls: stubSend<EventBridgeInput, EventBridgeOutput>(client, respond) };
 }
 
+const AttributeSchema = z.object({ DataType: z.literal('String'), StringValue: z.string() });
 const PublishInputSchema = z.object({
   TopicArn: z.string(),
   Subject: z.string(),
   Message: z.string(),
-  MessageAttributes: z.object({ event: z.object({ DataType: z.literal('String'), StringValue: z.string() }) }),
+  MessageStructure: z.literal('json'),
+  MessageAttributes: z.object({ event: AttributeSchema, repository: AttributeSchema.optional() }),
 });
+/** `MessageStructure: json`: the text for email, the JSON for every other protocol. */
+const BodySchema = z.object({ default: z.string(), email: z.string() }).strict();
+const JsonPartSchema = z.object({
+  event: z.string(),
+  subject: z.string(),
+  links: z.object({ report: z.string().optional(), execution: z.string().optional() }),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+function sent(calls: readonly { input: unknown }[]) {
+  const input = PublishInputSchema.parse(calls[0]?.input);
+  const body = BodySchema.parse(JSON.parse(input.Message));
+  return { input, text: body.email, json: JsonPartSchema.parse(JSON.parse(body.default)) };
+}
+
+const EXECUTION_ARN = 'arn:aws:states:eu-west-1:123456789012:execution:release-gate:team-app-0123456789ab-cd';
+const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
 const PutEventsInputSchema = z.object({
   Entries: z.array(
@@ -49,55 +68,129 @@ const PutEventsInputSchema = z.object({
 
 describe('Class: SnsNotifier', () => {
   describe('Method: publish', () => {
-    describe('when the message is accepted', () => {
-      it('publishes the message as JSON with the event attribute', async () => {
+    describe('when a release was promoted in an execution', () => {
+      it('sends a readable text to email with links to the report and the execution, and the JSON to the rest', async () => {
         // Prepare
         const { client, calls } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-1' }));
-        const notifier = new SnsNotifier({ client, topicArn: TOPIC_ARN });
-        const message = { event: 'approval-requested', repository: 'team/app', digest: 'sha256:abc' };
+        const notifier = new SnsNotifier({
+          client,
+          topicArn: TOPIC_ARN,
+          invocation: () => ({ executionArn: EXECUTION_ARN }),
+        });
+        const message = { repository: 'team/app', digest: DIGEST, targetRepository: 'prod/team/app', tag: 'v1' };
 
         // Act
-        await notifier.publish('Approval requested: team/app', message);
+        await notifier.publish('Promoted: team/app@sha256:abababab', message, 'Release Promoted');
 
         // Assess
-        const input = PublishInputSchema.parse(calls[0]?.input);
+        const { input, text, json } = sent(calls);
         expect(input.TopicArn).toBe(TOPIC_ARN);
-        expect(input.Subject).toBe('Approval requested: team/app');
-        expect(JSON.parse(input.Message)).toEqual(message);
-        expect(input.MessageAttributes.event.StringValue).toBe('approval-requested');
+        expect(input.Subject).toBe('Promoted: team/app@sha256:abababab');
+        expect(text.split('\n')).toEqual([
+          'Promoted: team/app@sha256:abababab',
+          '',
+          'Event:       Release Promoted',
+          'Repository:  team/app',
+          `Digest:      ${DIGEST}`,
+          '',
+          `Report:        release-gate report ${DIGEST} --repository team/app --aws --open`,
+          `Execution:     https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${EXECUTION_ARN}`,
+          '',
+          'Details:',
+          '  targetRepository: prod/team/app',
+          '  tag: v1',
+          '',
+        ]);
+        expect(text).not.toContain('{');
+        expect(json).toEqual({
+          event: 'Release Promoted',
+          subject: 'Promoted: team/app@sha256:abababab',
+          links: {
+            report: `release-gate report ${DIGEST} --repository team/app --aws --open`,
+            execution: expect.stringContaining(EXECUTION_ARN),
+          },
+          detail: message,
+        });
       });
-    });
 
-    describe('when the message names no event', () => {
-      it('uses the default event attribute', async () => {
+      it('carries the event type and the repository as message attributes, for filter policies', async () => {
         // Prepare
         const { client, calls } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-2' }));
         const notifier = new SnsNotifier({ client, topicArn: TOPIC_ARN });
 
         // Act
-        await notifier.publish('Release quarantined', { repository: 'team/app' });
+        await notifier.publish('Newly affected', { repository: 'team/app', digest: DIGEST }, 'Release Newly Affected');
 
         // Assess
-        expect(PublishInputSchema.parse(calls[0]?.input).MessageAttributes.event.StringValue).toBe('release-gate');
+        expect(sent(calls).input.MessageAttributes).toEqual({
+          event: { DataType: 'String', StringValue: 'Release Newly Affected' },
+          repository: { DataType: 'String', StringValue: 'team/app' },
+        });
+      });
+    });
+
+    describe('when the detail carries lists, nested objects and control characters', () => {
+      it('renders them indented, one line per value, without the control characters', async () => {
+        // Prepare
+        const { client, calls } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-3' }));
+        const notifier = new SnsNotifier({ client, topicArn: TOPIC_ARN, invocation: () => ({}) });
+        const reasons = Array.from({ length: 25 }, (_, n) => `signature: FAIL: reason ${n}`);
+        const message = {
+          repository: 'team/app',
+          digest: DIGEST,
+          reasons: ['sbom: \u001b[31mred\u001b[0m\nsecond line', ...reasons],
+          quarantineTag: null,
+          live: { targetRepository: 'prod/team/app', from: '2026-12-01T00:00:00Z' },
+        };
+
+        // Act
+        await notifier.publish('Quarantined: team/app', message, 'Release Quarantined');
+
+        // Assess
+        const { text } = sent(calls);
+        expect([...text].filter((c) => c !== '\n' && /\p{Cc}/u.test(c))).toEqual([]);
+        expect(text).toContain('  reasons:\n    - sbom:  [31mred [0m second line\n    - signature: FAIL: reason 0\n');
+        expect(text).toContain('    … and 6 more\n');
+        expect(text).toContain('  quarantineTag: -\n  live:\n    targetRepository: prod/team/app\n');
+        expect(text).not.toContain('Execution:');
+      });
+    });
+
+    describe('when the detail names an execution of its own (a release resubmitted)', () => {
+      it('links that execution', async () => {
+        // Prepare
+        const { client, calls } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-4' }));
+        const notifier = new SnsNotifier({ client, topicArn: TOPIC_ARN, invocation: () => ({}) });
+
+        // Act
+        await notifier.publish(
+          'Released',
+          { repository: 'team/app', digest: DIGEST, executionArn: EXECUTION_ARN },
+          'Release Resubmitted',
+        );
+
+        // Assess
+        expect(sent(calls).json.links.execution).toContain(`#/v2/executions/details/${EXECUTION_ARN}`);
       });
     });
 
     describe('when the subject is long or has line breaks and non-ASCII characters', () => {
       it('sends a single-line ASCII subject of at most 100 characters', async () => {
         // Prepare
-        const { client, calls } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-3' }));
+        const { client, calls } = stubbedSns(() => ({ $metadata: {}, MessageId: 'm-5' }));
         const notifier = new SnsNotifier({ client, topicArn: TOPIC_ARN });
         const subject = `Release quarantined ✗\nteam/${'very-long-repository-name-'.repeat(6)}`;
 
         // Act
-        await notifier.publish(subject, {});
+        await notifier.publish(subject, {}, 'Release Quarantined');
 
         // Assess
-        const sent = PublishInputSchema.parse(calls[0]?.input).Subject;
-        expect(sent.length).toBeLessThanOrEqual(100);
-        expect(sent).toMatch(/^[\x20-\x7e]+$/);
-        expect(sent.startsWith('Release quarantined team/very-long')).toBe(true);
-        expect(sent.endsWith('...')).toBe(true);
+        const input = sent(calls).input;
+        expect(input.Subject.length).toBeLessThanOrEqual(100);
+        expect(input.Subject).toMatch(/^[\x20-\x7e]+$/);
+        expect(input.Subject.startsWith('Release quarantined team/very-long')).toBe(true);
+        expect(input.Subject.endsWith('...')).toBe(true);
+        expect(input.MessageAttributes.repository).toBeUndefined();
       });
     });
 
@@ -108,7 +201,7 @@ describe('Class: SnsNotifier', () => {
         const notifier = new SnsNotifier({ client, topicArn: TOPIC_ARN });
 
         // Act
-        const act = notifier.publish('x', {});
+        const act = notifier.publish('x', {}, 'Release Promoted');
 
         // Assess
         await expect(act).rejects.toMatchObject({
@@ -125,7 +218,7 @@ describe('Class: SnsNotifier', () => {
         const notifier = new SnsNotifier({ client, topicArn: TOPIC_ARN });
 
         // Act
-        const act = notifier.publish('big', { blob: 'x'.repeat(300 * 1024) });
+        const act = notifier.publish('big', { blob: 'x'.repeat(300 * 1024) }, 'Release Promoted');
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(InvalidInputError);

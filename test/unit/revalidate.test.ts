@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../lambdas/domain/errors.js';
 import { ALERT_DETAIL_BYTES, type RevalidateDeps, revalidate } from '../../lambdas/domain/incident/revalidate.js';
 import { type OsvRecord, OsvRecordSchema } from '../../lambdas/domain/osv/schema.js';
+import type { NotificationEvent } from '../../lambdas/domain/ports.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { type HandlerWorld, handlerWorld, promoteInOrder, WORLD_NOW } from '../support/handler-world.js';
 import { indexRelease } from '../support/index-release.js';
@@ -74,7 +75,11 @@ describe('Function: revalidate', () => {
         triage: { question: 'advisory GHSA-35jh-r3h4-6jhm', totalReleases: 1 },
       });
       expect(w.notifier.messages).toEqual([
-        { subject: expect.stringMatching(/^Newly affected: team\/app@sha256:/), message: w.outcomes.events[0]?.detail },
+        {
+          subject: expect.stringMatching(/^Newly affected: team\/app@sha256:/),
+          message: w.outcomes.events[0]?.detail,
+          event: 'Release Newly Affected',
+        },
       ]);
       expect(await w.store.listAlerts(REPO, live)).toEqual([
         expect.objectContaining({ advisoryId: 'GHSA-35jh-r3h4-6jhm', announcedAt: WORLD_NOW.toISOString() }),
@@ -230,9 +235,9 @@ describe('Function: revalidate', () => {
       const w = await promoted({ digest: live, purls: ['pkg:npm/lodash@4.17.20'] });
       let fail = true;
       const flaky = {
-        publish: async (subject: string, message: Readonly<Record<string, unknown>>) => {
+        publish: async (subject: string, message: Readonly<Record<string, unknown>>, event: NotificationEvent) => {
           if (fail) throw new Error('SNS unavailable');
-          await w.notifier.publish(subject, message);
+          await w.notifier.publish(subject, message, event);
         },
       };
       await expect(revalidate(depsOf(w, { notifier: flaky }), advisories([LODASH]))).rejects.toThrow(/SNS/);

@@ -77,5 +77,5 @@ export async function announceBreakGlass(
 ): Promise<void> {
   const alert = { ...detail, reason: glass.reason, approvedBy: glass.approvedBy, overridden: glass.overridden };
   await deps.outcomes.emit('Break Glass Used', alert);
-  await deps.notifier.publish(`BREAK GLASS: ${subject}`, alert);
+  await deps.notifier.publish(`BREAK GLASS: ${subject}`, alert, 'Break Glass Used');
 }

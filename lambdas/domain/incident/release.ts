@@ -223,7 +223,11 @@ export async function releaseFromQuarantine(deps: ReleaseDeps, req: ReleaseReque
     decisionDocument,
   };
   await deps.outcomes.emit('Release Promoted', detail);
-  await deps.notifier.publish(`Promoted (break-glass): ${repository}@${digest.slice(0, 19)}`, detail);
+  await deps.notifier.publish(
+    `Promoted (break-glass): ${repository}@${digest.slice(0, 19)}`,
+    detail,
+    'Release Promoted',
+  );
   await announceBreakGlass(deps, glass, detail, `${repository}@${digest.slice(0, 19)} released from quarantine`);
   return {
     outcome: 'PROMOTED',
@@ -331,6 +335,7 @@ async function startRound(
   await deps.notifier.publish(
     `Released from quarantine for approval (gate round ${round}): ${repository}@${digest.slice(0, 19)}`,
     detail,
+    'Release Resubmitted',
   );
   return {
     outcome: 'RESUBMITTED',

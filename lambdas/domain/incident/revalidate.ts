@@ -383,6 +383,7 @@ async function announce(deps: RevalidateDeps, alert: AlertRecord, c: Candidate):
   await deps.notifier.publish(
     `Newly affected: ${alert.repository}@${alert.digest.slice(0, 19)} by ${alert.advisoryId}`,
     sized,
+    'Release Newly Affected',
   );
   return deps.store.markAlertAnnounced(
     alert.repository,

@@ -90,7 +90,11 @@ export async function revokeRelease(deps: RevokeDeps, req: RevokeRequest): Promi
       ...(liveTag?.mismatch === undefined ? {} : { liveTagMismatch: liveTag.mismatch }),
     };
     await deps.outcomes.emit('Release Revoked', detail);
-    await deps.notifier.publish(`Revoked: ${record.repository}@${record.digest.slice(0, 19)}`, detail);
+    await deps.notifier.publish(
+      `Revoked: ${record.repository}@${record.digest.slice(0, 19)}`,
+      detail,
+      'Release Revoked',
+    );
   }
   return { record, created, liveNow, rollback, ...(liveTag === undefined ? {} : { liveTag }) };
 }

@@ -166,7 +166,11 @@ export async function rollbackRelease(deps: RollbackDeps, req: RollbackRequest):
     ...(liveTag.mismatch === undefined ? {} : { channelTagWas: liveTag.digest }),
   };
   await deps.outcomes.emit('Release Rolled Back', detail);
-  await deps.notifier.publish(`Rolled back: ${targetRepository} to ${digest.slice(0, 19)}`, detail);
+  await deps.notifier.publish(
+    `Rolled back: ${targetRepository} to ${digest.slice(0, 19)}`,
+    detail,
+    'Release Rolled Back',
+  );
   if (glass !== undefined) {
     await announceBreakGlass(deps, glass, detail, `${targetRepository} rolled back to ${digest.slice(0, 19)}`);
   }

@@ -20,6 +20,7 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
       approvalRequired: false,
       approvalTimeoutSeconds: policy.approval.timeoutSeconds,
       policyDigest: deps.policy.digest,
+      blockingKinds: [],
     };
   }
   const release = await deps.store.getRelease(req.repository, req.digest);
@@ -83,6 +84,10 @@ export async function evaluateRelease(deps: GateDeps, req: ReleaseRef) {
     approvalRequired: decision.approvalRequired,
     approvalTimeoutSeconds: decision.approvalTimeoutSeconds,
     policyDigest: stored.policyDigest,
+    // The required kinds that did not pass (for the FailingEvidence metric; the ASL drops it).
+    blockingKinds: decision.evidence
+      .filter((e) => e.required && e.kind !== 'approval' && e.status !== 'PASS')
+      .map((e) => e.kind),
   };
 }
 

@@ -205,5 +205,9 @@ async function announcePromotion(
   detail: { readonly repository: string; readonly digest: string } & Readonly<Record<string, unknown>>,
 ): Promise<void> {
   await deps.outcomes.emit('Release Promoted', detail);
-  await deps.notifier.publish(`Promoted: ${detail.repository}@${detail.digest.slice(0, 19)}`, detail);
+  await deps.notifier.publish(
+    `Promoted: ${detail.repository}@${detail.digest.slice(0, 19)}`,
+    detail,
+    'Release Promoted',
+  );
 }

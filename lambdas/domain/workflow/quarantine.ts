@@ -96,7 +96,11 @@ export async function quarantineRelease(deps: GateDeps, req: ReleaseRef & { fail
   };
   await updateQuarantinedMessages(deps, req, reasons);
   await deps.outcomes.emit('Release Quarantined', detail);
-  await deps.notifier.publish(`Quarantined: ${req.repository}@${req.digest.slice(0, 19)}`, detail);
+  await deps.notifier.publish(
+    `Quarantined: ${req.repository}@${req.digest.slice(0, 19)}`,
+    detail,
+    'Release Quarantined',
+  );
   return { reasons, quarantineTag: tagged ? quarantineTag : null };
 }
 

@@ -88,7 +88,11 @@ export async function requestApproval(
     linkChannel,
     slackChannel,
   };
-  await deps.notifier.publish(`Approval requested: ${req.repository}@${req.digest.slice(0, 19)}`, detail);
+  await deps.notifier.publish(
+    `Approval requested: ${req.repository}@${req.digest.slice(0, 19)}`,
+    detail,
+    'Approval Requested',
+  );
   await deps.outcomes.emit('Approval Requested', detail);
   return { approvalId, url };
 }

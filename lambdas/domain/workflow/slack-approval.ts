@@ -156,13 +156,19 @@ async function reportUpdateFailure(
   err: unknown,
 ): Promise<void> {
   await deps.notifier
-    .publish(`Slack message not updated: ${approval.repository}@${approval.digest.slice(0, 19)}`, {
-      approvalId: approval.approvalId,
-      channel: message.channel,
-      ts: message.ts,
-      outcome,
-      error: describeError(err),
-    })
+    .publish(
+      `Slack message not updated: ${approval.repository}@${approval.digest.slice(0, 19)}`,
+      {
+        approvalId: approval.approvalId,
+        repository: approval.repository,
+        digest: approval.digest,
+        channel: message.channel,
+        ts: message.ts,
+        outcome,
+        error: describeError(err),
+      },
+      'Slack Update Failed',
+    )
     .catch(() => undefined);
 }
 
