@@ -20,6 +20,7 @@ import { makeHandler as revalidate } from '../../lambdas/handlers/revalidate.js'
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { promoteInOrder, recordEvaluatedRelease } from '../support/handler-world.js';
 import { pushImage } from '../support/images.js';
+import { indexRelease } from '../support/index-release.js';
 import { HANDLER_POLICY, type HandlerWorld, handlerWorld, STAGE, WORLD_NOW } from '../support/world.js';
 
 const REPOSITORY = 'team/app';
@@ -239,7 +240,7 @@ describe('Handlers: metrics and log keys on stdout', () => {
     it('counts the newly affected release by repository and gauges the pending approvals', async () => {
       // Prepare: team/app is live with lodash 4.17.20; an OSV record says below 4.17.21 is affected.
       await promoteInOrder(w, REPOSITORY, [DIGEST]);
-      await w.store.indexPackages(REPOSITORY, DIGEST, ['pkg:npm/lodash@4.17.20']);
+      await indexRelease(w.store, REPOSITORY, DIGEST, ['pkg:npm/lodash@4.17.20']);
       const lodash = OsvRecordSchema.parse({
         id: 'GHSA-35jh-r3h4-6jhm',
         affected: [
