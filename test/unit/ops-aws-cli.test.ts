@@ -40,6 +40,23 @@ describe('Function: opsRequestOf', () => {
     });
   });
 
+  describe('when the gate is named by --stack or --api-url', () => {
+    it('keeps where the gate is apart from the request; status takes an optional digest', async () => {
+      // Act
+      const byStack = await opsRequestOf('status', [DIGEST.slice(0, 20), '--stack', 'release-gate']);
+      const byUrl = await opsRequestOf('triage', ['CVE-2024-1', '--aws', '--api-url', 'https://gate.example.com/']);
+      const all = await opsRequestOf('status', ['--aws']);
+
+      // Assess
+      expect(byStack).toMatchObject({
+        where: { stack: 'release-gate' },
+        request: { route: 'status', query: { digest: DIGEST.slice(0, 20) } },
+      });
+      expect(byUrl.where).toEqual({ apiUrl: 'https://gate.example.com/' });
+      expect(all).toMatchObject({ where: {}, request: { route: 'status', query: {} } });
+    });
+  });
+
   describe('when local-only options or missing arguments are given', () => {
     it('refuses before sending anything, naming the option and why', async () => {
       // Act & Assess
