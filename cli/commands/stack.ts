@@ -91,12 +91,7 @@ export async function readStackOutputs(
     answer = await client.send(new DescribeStacksCommand({ StackName: stack }));
   } catch (err) {
     const message = describeError(err);
-    const fix = /region is missing/i.test(message)
-      ? 'set AWS_REGION to the stack’s region (or give the stack ARN)'
-      : /does not exist/i.test(message)
-        ? `check the name and AWS_REGION (${STACK_ENV} or --stack takes the stack name or ARN)`
-        : 'your credentials need cloudformation:DescribeStacks on the stack';
-    throw new ConfigError(`cannot read stack ${stack}: ${message}: ${fix}`, { cause: err });
+    throw new ConfigError(`cannot read stack ${stack}: ${message}: ${readFailureFix(err, message)}`, { cause: err });
   }
   const parsed = z.object({ Stacks: z.array(StackSchema).optional() }).safeParse(answer);
   const found = parsed.success ? parsed.data.Stacks?.[0] : undefined;
@@ -109,6 +104,19 @@ export async function readStackOutputs(
     if (o.OutputKey !== undefined && o.OutputValue !== undefined) outputs.set(o.OutputKey, o.OutputValue);
   }
   return { name: found.StackName, outputs };
+}
+
+/** What to do when DescribeStacks failed, from the SDK's error name and message. */
+function readFailureFix(err: unknown, message: string): string {
+  const name = err instanceof Error ? err.name : '';
+  if (/region is missing/i.test(message)) return 'set AWS_REGION to the stack’s region (or give the stack ARN)';
+  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message))
+    return 'sign in: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run aws sso login';
+  if (/does not exist/i.test(message))
+    return `check the name and AWS_REGION (${STACK_ENV} or --stack takes the stack name or ARN)`;
+  if (/AccessDenied|not authorized/i.test(`${name} ${message}`))
+    return 'your credentials need cloudformation:DescribeStacks on the stack (or give --api-url URL)';
+  return 'DescribeStacks failed; retry, or give --api-url URL';
 }
 
 /**

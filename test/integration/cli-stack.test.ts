@@ -39,7 +39,7 @@ const StatusJsonSchema = z.array(
 );
 
 describe('Commands: release-gate status|approve --stack NAME (stack outputs read, the rest real)', () => {
-  it('lists the pending release, approves it as the signing principal, and shows its evidence and trail', async () => {
+  it('lists the pending release, approves it as the signing principal (a late reject refused), and shows its evidence and trail', async () => {
     // Prepare
     const w = world();
     const { resolve, calls } = await stackOf(w);
@@ -54,6 +54,12 @@ describe('Commands: release-gate status|approve --stack NAME (stack outputs read
     const approveCode = await runAnswerOnAws(
       { approvalId, decision: 'approve', comment: 'looks good', where: { stack: STACK_NAME } },
       approve.io.stdout,
+      resolve,
+    );
+    const late = captureIo();
+    const lateCode = await runAnswerOnAws(
+      { approvalId, decision: 'reject', comment: 'too late', where: { stack: STACK_NAME } },
+      late.io.stdout,
       resolve,
     );
     await w.gate.waitForExecution(pushed.executionName ?? '');
@@ -73,6 +79,8 @@ describe('Commands: release-gate status|approve --stack NAME (stack outputs read
     expect(await w.deps.gate.store.getApproval(approvalId)).toMatchObject({
       approvals: [expect.objectContaining({ by: APPROVER_ARN, via: 'cli-aws', comment: 'looks good' })],
     });
+    expect(lateCode).toBe(1);
+    expect(late.out()).toMatch(/^409: approval \S+ was already answered: APPROVED/);
     // One release in detail: evidence with where its documents are, the approval trail, the promotion.
     expect(detailedCode, detailed.err()).toBe(0);
     const text = detailed.out();
@@ -89,7 +97,7 @@ describe('Commands: release-gate status|approve --stack NAME (stack outputs read
     expect(noneCode).toBe(1);
     expect(none.err()).toBe(`404: no release with digest sha256:${'0'.repeat(12)}\n`);
     // Every command read the stack once, by name.
-    expect(calls.map((c) => c.input)).toEqual(Array(5).fill({ StackName: STACK_NAME }));
+    expect(calls.map((c) => c.input)).toEqual(Array(6).fill({ StackName: STACK_NAME }));
   }, 120_000);
 
   it('refuses a typed identity with --stack and names the fix when the region is unknown, before any request', async () => {

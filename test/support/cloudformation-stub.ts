@@ -31,6 +31,8 @@ export interface StackAnswer {
   readonly status?: string;
   /** @default - the stack exists */
   readonly missing?: boolean;
+  /** What DescribeStacks throws instead (no permission, no credentials). */
+  readonly error?: Error;
 }
 
 /** A CloudFormation client (for `region`) answering DescribeStacks as AWS does for one stack. */
@@ -38,6 +40,7 @@ export function stubbedCloudFormation(answer: StackAnswer, region = 'eu-west-1')
   const client = new CloudFormationClient({ region, credentials: STUB_CREDENTIALS });
   const calls = stubSend<DescribeStacksCommandInput, DescribeStacksCommandOutput>(client, (command, input) => {
     if (command !== 'DescribeStacksCommand') return new Error(`unexpected ${command}`);
+    if (answer.error !== undefined) return answer.error;
     if (
       answer.missing === true ||
       (input.StackName !== STACK_NAME && !input.StackName?.includes(`:stack/${STACK_NAME}/`))

@@ -3,6 +3,7 @@
  * stack's outputs with the caller's credentials (DescribeStacks, answered in front of a real SDK
  * client's middleware); `--api-url` or RELEASE_GATE_API_URL name the API directly.
  */
+import { CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { describe, expect, it } from 'vitest';
 import { resolveGate, wantsAws } from '../../cli/commands/stack.js';
 import { ConfigError } from '../../lambdas/domain/errors.js';
@@ -87,8 +88,17 @@ describe('Function: resolveGate', () => {
   });
 
   describe('when the stack cannot serve', () => {
-    it('refuses a stack that does not exist, rolled back on creation, or with a URL that is not https', async () => {
-      // Prepare
+    it('refuses a stack that does not exist, rolled back on creation, unreadable, or whose URL is not one', async () => {
+      // Prepare: what the SDK throws without permission (HTTP 403) or without any credentials.
+      const accessDenied = new CloudFormationServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        message: `User: arn:aws:iam::123456789012:user/dana is not authorized to perform: cloudformation:DescribeStacks`,
+        $metadata: { httpStatusCode: 403 },
+      });
+      const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      });
       const resolveWith = (answer: Parameters<typeof stubbedCloudFormation>[0]) =>
         stackResolver(stubbedCloudFormation(answer).client, STUB_CREDENTIALS)({ stack: STACK_NAME }, {});
 
@@ -102,6 +112,16 @@ describe('Function: resolveGate', () => {
         ConfigError,
         'CONFIG_ERROR',
         `stack ${STACK_NAME} is ROLLBACK_COMPLETE: no gate to talk to; deploy it first`,
+      );
+      await expect(resolveWith({ error: accessDenied })).rejects.toThrowWithCode(
+        ConfigError,
+        'CONFIG_ERROR',
+        /: your credentials need cloudformation:DescribeStacks on the stack \(or give --api-url URL\)$/,
+      );
+      await expect(resolveWith({ error: noCredentials })).rejects.toThrowWithCode(
+        ConfigError,
+        'CONFIG_ERROR',
+        /: sign in: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run aws sso login$/,
       );
       await expect(resolveWith({ outputs: { ApprovalApiUrl: 'not a url' } })).rejects.toThrowWithCode(
         ConfigError,
