@@ -4,8 +4,7 @@
  * (RELEASE_GATE_API_URL, then RELEASE_GATE_STACK). `--stack` implies `--aws`. A stack that lacks
  * outputs the CLI needs is refused with every missing output named in one error and the fix.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
 import { ConfigError, describeError } from '../../lambdas/domain/errors.js';
 import { CLI_STACK_OUTPUTS, type OpsRouteName } from '../../lambdas/handlers/ops-routes.js';
@@ -88,6 +87,8 @@ export async function readStackOutputs(
   let answer: unknown;
   try {
     const client = deps.cloudFormation(regionOfStackArn(stack));
+    // Loaded when a stack is read, not when the CLI starts (every command would pay for it).
+    const { DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
     answer = await client.send(new DescribeStacksCommand({ StackName: stack }));
   } catch (err) {
     const message = describeError(err);
@@ -169,7 +170,12 @@ export async function resolveGate(
 }
 
 /** The resolver the CLI uses: the default credential chain and a real CloudFormation client. */
-export const defaultGateResolver: GateResolver = (where, needs) => {
+export const defaultGateResolver: GateResolver = async (where, needs) => {
+  // Loaded on the first AWS call, not when the CLI starts.
+  const [{ CloudFormationClient }, { defaultProvider }] = await Promise.all([
+    import('@aws-sdk/client-cloudformation'),
+    import('@aws-sdk/credential-provider-node'),
+  ]);
   const credentials = defaultProvider();
   return resolveGate(where, needs, {
     env: process.env,
