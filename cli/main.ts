@@ -1,7 +1,6 @@
 import './local/quiet-logs.js';
 import { parseArgs } from 'node:util';
 import { SignerClient } from '@aws-sdk/client-signer';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { loadAdvisories } from '../lambdas/adapters/scan/advisories-folder.js';
 import { AwsSignerRevocationChecker } from '../lambdas/adapters/signer/aws-signer-revocation.js';
@@ -19,7 +18,7 @@ import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { approvalTrailLines } from './approval-trail.js';
-import { answerOnAws } from './commands/approve-aws.js';
+import { runAnswerOnAws } from './commands/approve-aws.js';
 import { EXPLAIN_HELP, EXPLAIN_USAGE, parseExplainArgs, runExplain } from './commands/explain.js';
 import {
   INCIDENT_USAGE,
@@ -31,7 +30,7 @@ import {
 import { isOpsCommand, OPS_AWS_USAGE, runBreakGlass, runOpsOnAws } from './commands/ops-aws.js';
 import { parseReportArgs, REPORT_HELP, REPORT_USAGE, runReport } from './commands/report.js';
 import { REVALIDATE_USAGE, runRevalidate } from './commands/revalidate.js';
-import { resolveApiUrl } from './commands/signed-request.js';
+import { LOCATION_OPTIONS, locationOf, wantsAws } from './commands/stack.js';
 import { parseTriageArgs, runTriage, TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
 import { runVerifyVsa, VERIFY_VSA_HELP, VERIFY_VSA_USAGE } from './commands/verify-vsa.js';
@@ -48,9 +47,9 @@ Usage:
   release-gate gate <ref> [--policy FILE] [--stage NAME] [--json] [--insecure] [--advisories DIR] [--repository NAME]
                    [--revocations FILE]
   release-gate approve <approval-id> [--by NAME] [--comment TEXT]            (the local stack)
-  release-gate approve <approval-id> --aws [--api-url URL] [--comment TEXT]  (AWS: you are your AWS principal)
+  release-gate approve <approval-id> --aws [--stack NAME | --api-url URL] [--comment TEXT]  (AWS: you are your AWS principal)
   release-gate reject  <approval-id> --comment REASON … (the same options; a reject needs a reason)
-  release-gate status [<digest>] [--json] [--work-dir DIR]
+  release-gate status [<digest>] [--json] [--work-dir DIR]    (--aws or --stack NAME: the gate on AWS)
 ${TRIAGE_USAGE}
 ${EXPLAIN_USAGE}
 ${REPORT_USAGE}
@@ -82,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // The incident commands against the gate on AWS: the ops API, signed with the caller's credentials.
-  if (isOpsCommand(command) && rest.includes('--aws') && !rest.some((a) => a === '--help' || a === '-h')) {
+  if (isOpsCommand(command) && wantsAws(rest) && !rest.some((a) => a === '--help' || a === '-h')) {
     return runOpsOnAws(command, rest, { stdout: process.stdout, stderr: process.stderr });
   }
   switch (command) {
@@ -251,7 +250,7 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
       by: { type: 'string' },
       comment: { type: 'string' },
       aws: { type: 'boolean', default: false },
-      'api-url': { type: 'string' },
+      ...LOCATION_OPTIONS,
       'work-dir': { type: 'string', default: DEFAULT_WORK_DIR },
     },
   });
@@ -261,19 +260,16 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
   // Asked here so nothing is sent; the gate refuses a reject without a reason on every channel too.
   if (command === 'reject' && (values.comment ?? '').trim() === '')
     throw new UsageError('reject needs a reason: --comment "why it is rejected"');
-  if (values.aws) {
+  if (values.aws || values.stack !== undefined) {
     // On AWS the answer goes through the IAM-authorized route: API Gateway verifies the SigV4
     // signature and names the principal; the CLI never claims an identity itself.
     if (values.by !== undefined)
       throw new UsageError('--by is for the local stack; with --aws you are your AWS principal');
-    const { apiUrl, region } = resolveApiUrl(values['api-url'], process.env);
-    return answerOnAws(
+    return runAnswerOnAws(
       {
-        apiUrl,
         approvalId,
         decision: command,
-        region,
-        credentials: defaultProvider(),
+        where: locationOf(values),
         ...(values.comment === undefined ? {} : { comment: values.comment }),
       },
       process.stdout,

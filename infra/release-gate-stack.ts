@@ -1,5 +1,6 @@
 import { type App, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { CLI_STACK_OUTPUTS, opsRoutesOutput } from '../lambdas/handlers/ops-routes.js';
 import { ReleaseGate, type ReleaseGateProps } from './release-gate.js';
 
 /**
@@ -54,7 +55,15 @@ export class ReleaseGateStack extends Stack {
     super(scope, id, props);
     this.gate = new ReleaseGate(this, 'ReleaseGate', props.gate);
     new CfnOutput(this, 'StateMachineArn', { value: this.gate.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'ApprovalApiUrl', { value: this.gate.approvalApi.url });
+    // What `release-gate … --stack NAME` reads (README: Pointing the CLI at the stack).
+    new CfnOutput(this, CLI_STACK_OUTPUTS.apiUrl, {
+      description: 'The HTTP API of every `release-gate … --aws` command (approval links, approve, status, ops)',
+      value: this.gate.approvalApi.url,
+    });
+    new CfnOutput(this, CLI_STACK_OUTPUTS.opsRoutes, {
+      description: 'The ops routes this deployment serves (the CLI names a route the stack predates)',
+      value: opsRoutesOutput(),
+    });
     new CfnOutput(this, 'ApproverInvokeArn', {
       description: 'Allow execute-api:Invoke on this ARN (only) to the approvers using `release-gate approve --aws`',
       value: this.gate.approvalApi.cliApprovalArn,

@@ -16,6 +16,7 @@ import {
   sendSigned,
   signedPost,
 } from './signed-request.js';
+import { defaultGateResolver, type GateLocation, type GateResolver } from './stack.js';
 
 export { API_URL_ENV, type AwsCredentials, signedPost, signingRegion } from './signed-request.js';
 
@@ -67,4 +68,18 @@ export async function answerOnAws(answer: AwsAnswer, out: { write(text: string):
   }
   out.write(`${answered.status}: ${printable(refusalOf(answered))}\n`);
   return answered.status === 200 ? 2 : refusalExitCode(answered.status);
+}
+
+/**
+ * `approve|reject <id> --aws|--stack NAME`: finds the gate (--api-url, --stack, or the
+ * environment; stack.ts), then sends the answer signed as the caller (answerOnAws).
+ */
+export async function runAnswerOnAws(
+  request: Pick<AwsAnswer, 'approvalId' | 'decision' | 'comment'> & { readonly where: GateLocation },
+  out: { write(text: string): unknown },
+  resolve: GateResolver = defaultGateResolver,
+): Promise<number> {
+  const target = await resolve(request.where, {});
+  const { where: _where, ...answer } = request;
+  return answerOnAws({ ...target, ...answer }, out);
 }

@@ -23,7 +23,12 @@ import { type RevokeOutcome, revokeRelease } from '../../lambdas/domain/incident
 import { type RollbackOutcome, rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
 import { gatedRepositoryOf } from '../../lambdas/domain/incident/track.js';
 import { type ExecutionStarter, type ReleaseStore, systemClock } from '../../lambdas/domain/ports.js';
-import { MAX_GATE_ROUNDS } from '../../lambdas/domain/records.js';
+import {
+  MAX_GATE_ROUNDS,
+  type PromotionEntry,
+  type ReleaseRecord,
+  type RevocationRecord,
+} from '../../lambdas/domain/records.js';
 import { DigestSchema } from '../../lambdas/domain/types.js';
 import type { ApprovalIdentity } from '../../lambdas/domain/workflow/decide-approval.js';
 import { LocalExecutionStarter } from '../local/execution-route.js';
@@ -356,10 +361,21 @@ export async function incidentStatus(
   repository: string,
   digest: string,
 ): Promise<string[]> {
-  const lines: string[] = [];
   const parsed = DigestSchema.safeParse(digest);
-  if (!parsed.success) return lines;
+  if (!parsed.success) return [];
   const release = await store.getRelease(repository, parsed.data);
+  const revocation = await store.getRevocation(repository, parsed.data);
+  const promotions = (await store.listPromotions(repository)).filter((p) => p.digest === parsed.data).reverse();
+  return incidentLines(release, revocation, promotions);
+}
+
+/** The incident lines of one release from its records (`status <digest> --aws` receives them from the ops API). */
+export function incidentLines(
+  release: Pick<ReleaseRecord, 'gateRound' | 'executionName' | 'rounds'> | null,
+  revocation: RevocationRecord | null,
+  promotionsNewestFirst: readonly PromotionEntry[],
+): string[] {
+  const lines: string[] = [];
   if (release !== null && release.gateRound !== undefined) {
     lines.push(
       `    gate round ${release.gateRound} of at most ${MAX_GATE_ROUNDS} (execution ${release.executionName})`,
@@ -373,13 +389,12 @@ export async function incidentStatus(
       `      released from quarantine at ${r.resubmittedAt} by ${printable(r.resubmittedBy)}: ${printable(r.reason)}`,
     );
   }
-  const revocation = await store.getRevocation(repository, parsed.data);
   if (revocation !== null) {
     lines.push(
       `    REVOKED at ${revocation.revokedAt} by ${printable(revocation.revokedBy)}: ${printable(revocation.reason)}`,
     );
   }
-  for (const e of (await store.listPromotions(repository)).filter((p) => p.digest === parsed.data).reverse()) {
+  for (const e of promotionsNewestFirst) {
     const how = e.kind === 'rollback' ? `rolled back to by ${printable(e.by ?? 'unknown')}` : 'promoted';
     lines.push(`    live from ${e.promotedAt} in ${printable(e.targetRepository)}:${printable(e.tag)} (${how})`);
     if (e.breakGlass !== undefined) {

@@ -1,5 +1,5 @@
 /**
- * `release-gate triage|explain|report|revoke|rollback|release --aws`: the incident commands against
+ * `release-gate status|triage|explain|report|revoke|rollback|release --aws`: the commands against
  * the gate on AWS, through the ops API's IAM-authorized routes (lambdas/handlers/cli-ops.ts). Each
  * request is signed with the caller's AWS credentials (signed-request.ts, as `approve --aws`);
  * the caller's principal is the operator, so `--by` is refused. The answer is printed with the same
@@ -12,7 +12,6 @@
  * --advisories DIR` (read a folder here instead: `--advisory FILE`).
  */
 import { parseArgs } from 'node:util';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import { OPS_ROUTES, type OpsRouteName, opsRoutePath } from '../../lambdas/handlers/ops-routes.js';
@@ -29,33 +28,36 @@ import {
   ReportAnswerSchema,
   RevokeAnswerSchema,
   RollbackAnswerSchema,
+  StatusAnswerSchema,
   TriageAnswerSchema,
 } from './ops-responses.js';
 import { openFile, saveReport } from './report.js';
+import { apiRouteUrl, refusalExitCode, refusalOf, sendSigned, signedRequest } from './signed-request.js';
 import {
-  type AwsApiTarget,
-  apiRouteUrl,
-  refusalExitCode,
-  refusalOf,
-  resolveApiUrl,
-  sendSigned,
-  signedRequest,
-} from './signed-request.js';
+  defaultGateResolver,
+  type GateLocation,
+  type GateResolver,
+  LOCATION_OPTIONS,
+  LOCATION_USAGE,
+  locationOf,
+} from './stack.js';
+import { formatStatus } from './status.js';
 import { formatTriage, readAdvisory } from './triage.js';
 
-const OPS_COMMANDS = ['triage', 'explain', 'report', 'revoke', 'rollback', 'release'] as const;
+const OPS_COMMANDS = ['status', 'triage', 'explain', 'report', 'revoke', 'rollback', 'release'] as const;
 export type OpsCommand = (typeof OPS_COMMANDS)[number];
 
 /** Whether `command` also runs against the gate on AWS (`--aws`). */
 export const isOpsCommand = (command: string | undefined): command is OpsCommand =>
   OPS_COMMANDS.some((c) => c === command);
 
-export const BREAK_GLASS_USAGE = `  release-gate break-glass confirm <id> --aws [--api-url URL] [--json]
+export const BREAK_GLASS_USAGE = `  release-gate break-glass confirm <id> --aws ${LOCATION_USAGE} [--json]
       (a second person performs a break-glass another operator asked for with --aws: your AWS principal
        is its approver; refused if you are that operator, not an allowed approver, or it expired or was used)`;
 
-export const OPS_AWS_USAGE = `  release-gate triage|explain|report|revoke|rollback|release … --aws [--api-url URL]
+export const OPS_AWS_USAGE = `  release-gate status|triage|explain|report|revoke|rollback|release … --aws ${LOCATION_USAGE}
       (the same command against the gate on AWS, signed with your AWS credentials: you are the operator;
+       --stack NAME or RELEASE_GATE_STACK reads the gate's API from the stack's outputs and implies --aws;
        rollback|release --break-glass --reason TEXT --aws asks for a break-glass a second person confirms)
 ${BREAK_GLASS_USAGE}`;
 
@@ -67,7 +69,7 @@ export interface OpsIo {
 /** Options every `--aws` command takes. */
 const AWS_OPTIONS = {
   aws: { type: 'boolean', default: false },
-  'api-url': { type: 'string' },
+  ...LOCATION_OPTIONS,
   json: { type: 'boolean', default: false },
 } as const;
 
@@ -101,7 +103,7 @@ interface OpsRequest {
 export async function opsRequestOf(
   command: OpsCommand,
   args: readonly string[],
-): Promise<{ request: OpsRequest; apiUrl?: string; json: boolean; open: boolean; workDir: string }> {
+): Promise<{ request: OpsRequest; where: GateLocation; json: boolean; open: boolean; workDir: string }> {
   const options = {
     ...AWS_OPTIONS,
     repository: { type: 'string' },
@@ -121,6 +123,7 @@ export async function opsRequestOf(
     }
   }
   const allowed: Record<OpsCommand, readonly string[]> = {
+    status: [],
     triage: ['range', 'advisory'],
     explain: ['repository'],
     report: ['repository', 'open'],
@@ -142,7 +145,7 @@ export async function opsRequestOf(
     json: values.json,
     open: values.open,
     workDir: values['work-dir'] ?? DEFAULT_WORK_DIR,
-    ...(values['api-url'] === undefined ? {} : { apiUrl: values['api-url'] }),
+    where: locationOf(values),
   };
   const [subject, ...extra] = positionals;
   if (extra.length > 0) throw new InvalidInputError(`${command} takes one argument, got ${positionals.length}`);
@@ -156,6 +159,8 @@ export async function opsRequestOf(
     return values.reason;
   };
   switch (command) {
+    case 'status':
+      return { ...common, request: { route: 'status', query: optional('digest', subject) } };
     case 'triage':
       return { ...common, request: await triageRequest(subject, values.range, values.advisory) };
     case 'explain':
@@ -219,12 +224,6 @@ async function triageRequest(
     : { route: 'triageAdvisory', query: { id: subject }, body: advisory };
 }
 
-/** The gate's API (`--api-url` or RELEASE_GATE_API_URL), signed with the default credential chain. */
-const awsTarget = (apiUrl: string | undefined): AwsApiTarget => ({
-  ...resolveApiUrl(apiUrl, process.env),
-  credentials: defaultProvider(),
-});
-
 /**
  * Runs `command` against the ops API. Exit codes as locally (0 done; 1 refused, a rollback or
  * release refused included, or the replay differs; 2 bad usage, the gate failed); a request the
@@ -234,10 +233,10 @@ export async function runOpsOnAws(
   command: OpsCommand,
   args: readonly string[],
   io: OpsIo,
-  target: (apiUrl: string | undefined) => AwsApiTarget = awsTarget,
+  resolve: GateResolver = defaultGateResolver,
 ): Promise<number> {
   const parsed = await opsRequestOf(command, args);
-  const api = target(parsed.apiUrl);
+  const api = await resolve(parsed.where, { route: parsed.request.route });
   const { method, path } = OPS_ROUTES[parsed.request.route];
   const url = apiRouteUrl(api.apiUrl, path.slice(1), parsed.request.query);
   const body = parsed.request.body === undefined ? undefined : JSON.stringify(parsed.request.body);
@@ -249,7 +248,8 @@ export async function runOpsOnAws(
     io.stderr.write(`${answer.status}: ${printable(refusalOf(answer))}\n`);
     return refusalExitCode(answer.status);
   }
-  return printOpsAnswer(command, answer.json, parsed, io);
+  const detailed = parsed.request.query?.digest !== undefined;
+  return printOpsAnswer(command, answer.json, { ...parsed, detailed }, io);
 }
 
 /** Exit 0: the request is stored; nothing was done yet. */
@@ -279,7 +279,7 @@ function printPendingBreakGlass(json: unknown, asJson: boolean, io: OpsIo): numb
 export async function runBreakGlass(
   args: readonly string[],
   io: OpsIo,
-  target: (apiUrl: string | undefined) => AwsApiTarget = awsTarget,
+  resolve: GateResolver = defaultGateResolver,
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -295,12 +295,12 @@ export async function runBreakGlass(
   if (sub !== 'confirm' || id === undefined || extra.length > 0) {
     throw new InvalidInputError('usage: release-gate break-glass confirm <id> --aws');
   }
-  if (!values.aws) {
+  if (!values.aws && values.stack === undefined) {
     throw new InvalidInputError(
       'break-glass confirm: only with --aws (locally a break-glass is one command: --break-glass --approved-by NAME)',
     );
   }
-  const api = target(values['api-url']);
+  const api = await resolve(locationOf(values), { route: 'breakGlassConfirm' });
   const url = apiRouteUrl(api.apiUrl, opsRoutePath('breakGlassConfirm', id).slice(1));
   const answer = await sendSigned(await signedRequest(OPS_ROUTES.breakGlassConfirm.method, url, '{}', api));
   if (answer.status !== 200) {
@@ -320,12 +320,18 @@ export async function runBreakGlass(
 export async function printOpsAnswer(
   command: OpsCommand,
   json: unknown,
-  options: { json: boolean; open: boolean; workDir: string },
+  options: { json: boolean; open: boolean; workDir: string; detailed?: boolean },
   io: OpsIo,
 ): Promise<number> {
   const out = (text: string) => io.stdout.write(text);
   const asJson = (value: unknown) => out(`${JSON.stringify(value, null, 2)}\n`);
   switch (command) {
+    case 'status': {
+      const answer = StatusAnswerSchema.parse(json);
+      if (options.json) asJson(answer.releases);
+      else out(formatStatus(answer.releases, options.detailed === true));
+      return 0;
+    }
     case 'triage': {
       const answer = TriageAnswerSchema.parse(json);
       if (options.json) asJson(answer);

@@ -5,10 +5,13 @@
  */
 import { z } from 'zod';
 import {
+  ApprovalAuditRecordSchema,
   BreakGlassSchema,
   PromotionEntrySchema,
+  ReleaseRecordSchema,
   ReleaseStateSchema,
   RevocationRecordSchema,
+  StoredDocumentRefSchema,
 } from '../../lambdas/domain/records.js';
 import { DigestSchema, EvidenceKindSchema, EvidenceStatusSchema } from '../../lambdas/domain/types.js';
 
@@ -163,3 +166,23 @@ export const ConfirmedBreakGlassSchema = z.object({
   request: z.object({ id: z.string(), operator: z.string(), usedBy: z.string() }),
   outcome: z.unknown(),
 });
+
+/** `status [<digest>] --aws`: the releases (lambdas/domain/workflow/release-status.ts), each document with its URI. */
+export const StatusAnswerSchema = z.object({
+  releases: z.array(
+    ReleaseRecordSchema.extend({
+      revocation: RevocationRecordSchema.nullable(),
+      evidence: z.array(
+        z.object({
+          kind: EvidenceKindSchema,
+          status: EvidenceStatusSchema,
+          reasons: Strings,
+          documents: z.array(StoredDocumentRefSchema.extend({ uri: z.string() })),
+        }),
+      ),
+      approvalTrail: z.array(ApprovalAuditRecordSchema),
+      promotions: z.array(PromotionEntrySchema),
+    }),
+  ),
+});
+export type StatusAnswer = z.infer<typeof StatusAnswerSchema>;

@@ -16,6 +16,7 @@ import { DigestSchema } from '../domain/types.js';
 import type { ApprovalIdentity } from '../domain/workflow/decide-approval.js';
 import type { GateDeps } from '../domain/workflow/deps.js';
 import { explainDecision } from '../domain/workflow/explain.js';
+import { releaseStatus } from '../domain/workflow/release-status.js';
 import { buildReleaseReport } from '../domain/workflow/report.js';
 import { renderReportPage } from '../domain/workflow/report-page.js';
 import { iamCaller, jsonResponse as json } from './iam-caller.js';
@@ -100,6 +101,7 @@ class Answer {
   ) {}
 }
 
+const StatusQuery = z.object({ digest: DigestOrPrefix.optional() }).strict();
 const ReleaseQuery = z.object({ digest: DigestOrPrefix, repository: Repository.optional() }).strict();
 const TriageQuery = z
   .object({
@@ -151,6 +153,22 @@ async function dispatch(
 ): Promise<unknown> {
   const { gate } = deps;
   switch (route) {
+    case 'status': {
+      const q = parseQuery(event, StatusQuery);
+      const releases = await releaseStatus(gate.store, q.digest);
+      if (q.digest !== undefined && releases.length === 0)
+        throw new NotFoundError(`no release with digest ${q.digest}`);
+      // Each stored document with where it is, for people (the local status prints the same).
+      return {
+        releases: releases.map((r) => ({
+          ...r,
+          evidence: r.evidence.map((e) => ({
+            ...e,
+            documents: e.documents.map((d) => ({ ...d, uri: deps.documentUri(d.digest) })),
+          })),
+        })),
+      };
+    }
     case 'triage':
       return triage(gate.store, triageQuestion(parseQuery(event, TriageQuery)));
     case 'triageAdvisory':

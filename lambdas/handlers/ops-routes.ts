@@ -1,16 +1,18 @@
 /**
- * The ops API's IAM-authorized routes (`release-gate triage|explain|report|revoke|rollback|release
- * --aws`), shared by the handler, the CDK construct, the embedded stack and the CLI. Reads sit
+ * The ops API's IAM-authorized routes (`release-gate status|triage|explain|report|revoke|rollback|
+ * release --aws`), shared by the handler, the CDK construct, the embedded stack and the CLI. Reads sit
  * under one prefix and incident actions under another, so that one `execute-api:Invoke` ARN per
  * class grants triage to on-call without rollback.
  */
 
-/** Read-only queries: triage, explain, report. */
+/** Read-only queries: status, triage, explain, report. */
 export const OPS_READ_PREFIX = '/cli/query';
 /** Incident actions that change production or the record: revoke, rollback, release. */
 export const OPS_WRITE_PREFIX = '/cli/incident';
 
 export const OPS_ROUTES = {
+  /** The releases the gate recorded (`status`), or one release's evidence and trail (`status <digest>`). */
+  status: { method: 'GET', path: `${OPS_READ_PREFIX}/status` },
   triage: { method: 'GET', path: `${OPS_READ_PREFIX}/triage` },
   triageAdvisory: { method: 'POST', path: `${OPS_READ_PREFIX}/triage` },
   explain: { method: 'GET', path: `${OPS_READ_PREFIX}/explain` },
@@ -66,3 +68,13 @@ export function opsRouteOf(
 export function opsRouteByKey(routeKey: string): OpsRouteName | undefined {
   return (Object.keys(OPS_ROUTES) as OpsRouteName[]).find((name) => opsRouteKey(name) === routeKey);
 }
+
+/**
+ * The stack outputs `release-gate … --stack NAME` reads (infra/release-gate-stack.ts writes them):
+ * the HTTP API every `--aws` command signs its requests to, and the ops routes this deployment
+ * serves, so that a stack deployed before a route existed is named as such instead of a bare 404.
+ */
+export const CLI_STACK_OUTPUTS = { apiUrl: 'ApprovalApiUrl', opsRoutes: 'OpsApiRoutes' } as const;
+
+/** The value of the `OpsApiRoutes` output: the route names, space-separated. */
+export const opsRoutesOutput = (): string => Object.keys(OPS_ROUTES).join(' ');

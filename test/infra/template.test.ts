@@ -16,7 +16,7 @@ import {
   GateMetric,
   QUARANTINE_REASON_MESSAGE,
 } from '../../lambdas/adapters/observe/metric-names.js';
-import { OPS_ROUTES } from '../../lambdas/handlers/ops-routes.js';
+import { CLI_STACK_OUTPUTS, OPS_ROUTES } from '../../lambdas/handlers/ops-routes.js';
 import { CDK_CONTEXT, DEFAULT_GATE, offlineApp } from '../support/cdk-app.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -977,6 +977,7 @@ describe('Construct: ReleaseGate', () => {
 
       // Assess
       expect(routeKeys).toEqual([
+        'GET /cli/query/status',
         'GET /cli/query/triage',
         'POST /cli/query/triage',
         'GET /cli/query/explain',
@@ -993,6 +994,17 @@ describe('Construct: ReleaseGate', () => {
       // Neither class covers the other, nor the approvers' route.
       expect(render(outputs.OpsReadInvokeArn?.Value)).not.toContain('/cli/incident/');
       expect(render(outputs.ApproverInvokeArn?.Value)).not.toContain('/cli/query/');
+    });
+
+    it('outputs what `release-gate … --stack NAME` reads: the API URL and the ops routes served', () => {
+      // Act
+      const outputs = s.template.findOutputs('*');
+
+      // Assess
+      expect(render(outputs[CLI_STACK_OUTPUTS.apiUrl]?.Value)).toContain('.execute-api.');
+      expect(outputs[CLI_STACK_OUTPUTS.opsRoutes]?.Value).toBe(
+        'status triage triageAdvisory explain report revoke rollback release breakGlassConfirm',
+      );
     });
 
     it('with a link authorizer, puts a JWT authorizer of that issuer and audience on both link routes only', () => {

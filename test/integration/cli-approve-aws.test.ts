@@ -7,25 +7,16 @@
 import { appendFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { cliApprovalUrl, signedAnswer, signedPost } from '../../cli/commands/approve-aws.js';
-import { DEMO_APPROVERS } from '../../cli/fixtures/scenarios.js';
 import { LOCAL_PUSHER } from '../../cli/local/gate.js';
 import { generateAccessKey, LOCAL_APPROVER, localUserArn } from '../../cli/local/iam-route.js';
 import { CLI_ENV, runCli } from '../support/cli-process.js';
-import { buildGoodRelease, type LocalWorld, lastState, useLocalWorld } from '../support/world.js';
+import { buildGoodRelease, type LocalWorld, lastState, localUsersMayApprove, useLocalWorld } from '../support/world.js';
 
 const REGION = 'eu-west-1';
 const APPROVER_ARN = localUserArn(LOCAL_APPROVER);
 
 /** Local users may approve (`local-*`); mallory is a local user outside that pattern. */
-const world = useLocalWorld({
-  tweak: (policy) => ({
-    ...policy,
-    rules: policy.rules.map((rule) => ({
-      ...rule,
-      approval: { ...rule.approval, approvers: [...DEMO_APPROVERS, 'arn:aws:iam::000000000000:user/local-*'] },
-    })),
-  }),
-});
+const world = useLocalWorld({ tweak: localUsersMayApprove });
 
 /** Adds a local IAM user to the gate's credentials file; returns its key pair. */
 async function addLocalUser(w: LocalWorld, name: string) {

@@ -153,3 +153,14 @@ export class CliProcess {
     clearTimeout(hard);
   }
 }
+
+/** Stdout and stderr of a CLI command run in this process, collected as text. */
+export function captureIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
+}

@@ -15,7 +15,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { stringify } from 'yaml';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { type FixtureKeys, generateFixtureKeys } from '../../cli/fixtures/keys.js';
-import { DEFAULT_NPM_PACKAGES, demoPolicy } from '../../cli/fixtures/scenarios.js';
+import { DEFAULT_NPM_PACKAGES, DEMO_APPROVERS, demoPolicy } from '../../cli/fixtures/scenarios.js';
 import { LocalGate, type LocalGateOptions } from '../../cli/local/gate.js';
 import { LOCAL_DECISION_HEADER, localDecisionBase, writeLocalState } from '../../cli/local/state.js';
 
@@ -226,3 +226,12 @@ export async function publishLocalWorld(w: LocalWorld, advisoriesDir: string): P
     advisoriesDir,
   });
 }
+
+/** A policy tweak: the demo approvers and every local IAM user `local-*` (SigV4-signed `--aws` answers) may approve. */
+export const localUsersMayApprove = (policy: PolicyDocument): PolicyDocument => ({
+  ...policy,
+  rules: policy.rules.map((rule) => ({
+    ...rule,
+    approval: { ...rule.approval, approvers: [...DEMO_APPROVERS, 'arn:aws:iam::000000000000:user/local-*'] },
+  })),
+});

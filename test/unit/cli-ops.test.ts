@@ -227,6 +227,32 @@ describe('Handler: cli-ops (the ops API, IAM authorization)', () => {
     });
   });
 
+  describe('Route: GET /cli/query/status', () => {
+    it('lists the releases with their promotions, details one digest, and refuses a bad or unknown digest', async () => {
+      // Prepare
+      const [first, second] = [newDigest(), newDigest()];
+      const w = await promoted(first, second);
+      const call = opsHandler(w);
+
+      // Act
+      const list = await call(event('status'));
+      const one = await call(event('status', { query: { digest: second.slice(0, 24) } }));
+      const unknown = await call(event('status', { query: { digest: `sha256:${'f'.repeat(64)}` } }));
+      const malformed = await call(event('status', { query: { digest: 'latest' } }));
+      const extra = await call(event('status', { query: { by: 'alice' } }));
+
+      // Assess
+      expect(list.status, JSON.stringify(list.body)).toBe(200);
+      const releases = (list.body as { releases: { digest: string; promotions: unknown[] }[] }).releases;
+      expect(releases.map((r) => r.digest).sort()).toEqual([first, second].sort());
+      for (const r of releases) expect(r.promotions).toEqual([expect.objectContaining({ digest: r.digest })]);
+      expect(one).toMatchObject({ status: 200, body: { releases: [{ repository: REPO, digest: second }] } });
+      expect(unknown).toMatchObject({ status: 404, body: { error: 'NOT_FOUND' } });
+      expect(malformed).toMatchObject({ status: 400, body: { error: 'INVALID_INPUT' } });
+      expect(extra).toMatchObject({ status: 400, body: { error: 'INVALID_INPUT' } });
+    });
+  });
+
   describe('Routes: GET /cli/query/explain and GET /cli/query/report', () => {
     it('explains nothing without a stored decision (404), and stores the report, answering its location and HTML', async () => {
       // Prepare

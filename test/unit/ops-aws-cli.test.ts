@@ -5,19 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { opsRequestOf, printOpsAnswer } from '../../cli/commands/ops-aws.js';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
+import { captureIo } from '../support/cli-process.js';
 import { newDigest } from '../support/store-records.js';
 
 const DIGEST = newDigest();
 const OUTPUT = { json: false, open: false, workDir: '/nonexistent' };
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) } },
-    out: () => out.join(''),
-  };
-}
 
 describe('Function: opsRequestOf', () => {
   describe('when each command is given with --aws', () => {
@@ -48,6 +40,23 @@ describe('Function: opsRequestOf', () => {
     });
   });
 
+  describe('when the gate is named by --stack or --api-url', () => {
+    it('keeps where the gate is apart from the request; status takes an optional digest', async () => {
+      // Act
+      const byStack = await opsRequestOf('status', [DIGEST.slice(0, 20), '--stack', 'release-gate']);
+      const byUrl = await opsRequestOf('triage', ['CVE-2024-1', '--aws', '--api-url', 'https://gate.example.com/']);
+      const all = await opsRequestOf('status', ['--aws']);
+
+      // Assess
+      expect(byStack).toMatchObject({
+        where: { stack: 'release-gate' },
+        request: { route: 'status', query: { digest: DIGEST.slice(0, 20) } },
+      });
+      expect(byUrl.where).toEqual({ apiUrl: 'https://gate.example.com/' });
+      expect(all).toMatchObject({ where: {}, request: { route: 'status', query: {} } });
+    });
+  });
+
   describe('when local-only options or missing arguments are given', () => {
     it('refuses before sending anything, naming the option and why', async () => {
       // Act & Assess
@@ -73,7 +82,7 @@ describe('Function: printOpsAnswer', () => {
   describe('when a rollback answer has an outcome this CLI does not know (a newer gate)', () => {
     it('prints the outcome and its reasons, exit 0', async () => {
       // Prepare
-      const { io, out } = capture();
+      const { io, out } = captureIo();
 
       // Act
       const code = await printOpsAnswer(
@@ -97,7 +106,7 @@ describe('Function: printOpsAnswer', () => {
 
   describe('when a known answer is malformed', () => {
     it('throws instead of printing part of it', async () => {
-      const { io } = capture();
+      const { io } = captureIo();
       await expect(printOpsAnswer('revoke', { repository: 'a/b', created: 'yes' }, OUTPUT, io)).rejects.toThrow();
     });
   });
@@ -105,7 +114,7 @@ describe('Function: printOpsAnswer', () => {
   describe('when a rollback was refused', () => {
     it('prints the local table without the break-glass hint and exits 1', async () => {
       // Prepare
-      const { io, out } = capture();
+      const { io, out } = captureIo();
 
       // Act
       const code = await printOpsAnswer(
