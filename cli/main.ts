@@ -140,7 +140,7 @@ async function gate(args: string[]): Promise<number> {
   });
   const [refText] = positionals;
   if (refText === undefined || positionals.length > 1) throw new UsageError('gate takes exactly one image reference');
-  const policy = loadPolicyFile(values.policy);
+  const policy = policyFromOption(values.policy);
   const ref = parseImageRef(refText, {
     insecure: values.insecure,
     ...(values.repository === undefined ? {} : { repository: values.repository }),
@@ -376,7 +376,8 @@ main(process.argv.slice(2)).then(
         : `the commands: ${Object.keys(COMMANDS).join(', ')} (release-gate --help for their usage)\n`;
       io.stderr.write(`usage error: ${err.message}\n\n${usage}`);
     } else {
-      io.stderr.write(`error: ${printable(describeError(err))}\n`);
+      // One line: the message names the fix; never a stack trace.
+      io.stderr.write(`error: ${describeError(err).replace(/\s*\n\s*/g, ' ')}\n`);
     }
     process.exitCode = 2;
   },
@@ -397,6 +398,16 @@ function checkRuleMatches(document: PolicyDocument, repository: string, given: b
       `no policy rule matches repository "${printable(repository)}" (taken from ${from}); ` +
         `the rules match ${patterns.map((p) => `"${printable(p)}"`).join(', ')}: pass --repository NAME`,
     );
+  }
+}
+
+/** The policy of `--policy FILE`; a file that cannot be read is named with the option. */
+function policyFromOption(path: string) {
+  try {
+    return loadPolicyFile(path);
+  } catch (err) {
+    if (!(err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('E'))) throw err;
+    throw new ConfigError(`--policy ${path} cannot be read (pass --policy FILE)`, { cause: err });
   }
 }
 
