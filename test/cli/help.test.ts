@@ -3,6 +3,7 @@
  * stderr), and `release-gate --help` lists every command. The commands come from the table the
  * CLI dispatches by (cli/command-table.ts), so a command added there is checked here.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, type CommandName } from '../../cli/command-table.js';
 import { runCli } from '../support/cli-process.js';
@@ -46,6 +47,26 @@ describe('Command table: release-gate <command> --help', () => {
     expect(aws.stdout).toContain('release-gate rollback … --aws');
     expect(afterId.code).toBe(0);
     expect(afterId.stdout).toContain('release-gate approve <approval-id>');
+  });
+
+  it("is what README's CLI section lists: every command, --json where it takes it, NO_COLOR", () => {
+    // Prepare
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## The CLI'),
+      readme.indexOf('\n## ', readme.indexOf('## The CLI') + 1),
+    );
+    const lines = section.split('\n').filter((l) => l.startsWith('release-gate '));
+
+    // Assess
+    for (const name of NAMES) {
+      const own = lines.filter((l) => new RegExp(`^release-gate ([a-z-]+\\|)*${name}[ |]`).test(l));
+      expect(own.length, name).toBeGreaterThan(0);
+      if (COMMANDS[name].json)
+        expect(own.some((l) => l.includes('--json')) || name === 'verify-bundle', name).toBe(true);
+    }
+    expect(section).toContain('NO_COLOR');
+    expect(section).toContain('--json');
   });
 
   it('names the commands for an unknown one (exit 2, one line of error)', async () => {

@@ -23,6 +23,7 @@ import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { CLI_ENV, REPO_ROOT, runCli } from '../support/cli-process.js';
 import { evidenceRecord, newDigest, promotionEntry, releaseRecord } from '../support/store-records.js';
+import { RAW_CONTROL } from '../support/terminal.js';
 
 const run = promisify(execFile);
 
@@ -36,8 +37,6 @@ const EVIL = [
   'bidi\u202etxt.exe',
   'c1\u009b31m',
 ].join(' ');
-/** A raw control character or bidi override (a line break aside). */
-const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const SHOWN = ['csi\\u001b[2J', 'osc\\u001b]8;;https://evil.example/\\u0007', 'FAIL\\u000dPASS', 'bidi\\u202etxt.exe'];
 const REPOSITORY = 'team/web';
 
@@ -109,8 +108,8 @@ describe('CLI output', () => {
 
       // Assess
       expect(res.code, res.stderr).toBe(0);
-      expect(res.stdout).not.toMatch(RAW);
-      expect(res.stderr).not.toMatch(RAW);
+      expect(res.stdout).not.toMatch(RAW_CONTROL);
+      expect(res.stderr).not.toMatch(RAW_CONTROL);
       if (args.length > 1) for (const shown of SHOWN) expect(res.stdout).toContain(shown);
     });
 
@@ -120,7 +119,7 @@ describe('CLI output', () => {
 
       // Assess
       expect(res.code, res.stderr).toBe(0);
-      expect(res.stdout).not.toMatch(RAW);
+      expect(res.stdout).not.toMatch(RAW_CONTROL);
       const [release] = JSON.parse(res.stdout);
       expect(release.outcomeReasons).toEqual([`scan: ${EVIL}`]);
       expect(release.revocation).toMatchObject({ revokedBy: EVIL, reason: EVIL });
@@ -133,7 +132,7 @@ describe('CLI output', () => {
 
       // Assess
       expect(res.code, res.stderr).toBe(0);
-      expect(res.stdout).not.toMatch(RAW);
+      expect(res.stdout).not.toMatch(RAW_CONTROL);
       const answer = JSON.parse(res.stdout);
       expect(answer.releases[0].matches[0].version).toBe(`1.0.0 ${EVIL}`);
       expect(answer.releases[0].revoked).toMatchObject({ by: EVIL, reason: EVIL });
@@ -242,7 +241,7 @@ describe('CLI progress and errors (gate on an OCI layout)', () => {
     // Assess
     expect(res.code).toBe(2);
     expect(res.stdout).toBe('');
-    expect(res.stderr).not.toMatch(RAW);
+    expect(res.stderr).not.toMatch(RAW_CONTROL);
     const lines = res.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^error: .*no tag 9\.9\.9.*existing tags: .*evilcsi\\u001b\[2J/);
