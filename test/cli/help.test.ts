@@ -22,10 +22,9 @@ describe('Command table: release-gate <command> --help', () => {
     expect(res.stdout).toContain('NO_COLOR');
   });
 
-  // Concurrent: each is a process of its own, mostly waiting for its start.
-  it.concurrent.each(NAMES)('`%s --help` prints its usage naming the command and exits 0', async (name) => {
+  it.each(NAMES)('`%s --help` prints its usage naming the command and exits 0', async (name) => {
     // Act
-    const res = await runCli([name, name === 'gate' ? '-h' : '--help']);
+    const res = await runCli([name, name === 'gate' ? '-h' : '--help'], { timeoutMs: 60_000 });
 
     // Assess
     expect(res.code, res.stderr).toBe(0);
