@@ -16,12 +16,15 @@ import { answerLink } from './local/links.js';
 import { writeLocalState } from './local/state.js';
 import { countTransitions } from './local/step-functions.js';
 import { printable } from './printable.js';
+import { noProgress, type Progress } from './progress.js';
 
 export interface DemoOptions {
   readonly autoApprove: boolean;
   readonly workDir: string;
   readonly keep: boolean;
   readonly log: (line: string) => void;
+  /** Where the demo says what it is doing (a spinner on a terminal). @default - none */
+  readonly progress?: Progress;
   /**
    * The scenarios to gate (the bench runs only `good`, for the drill). The incident drill runs
    * when `good` is among them. @default DEMO_SCENARIOS
@@ -59,6 +62,8 @@ export interface DemoResult {
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const t0 = Date.now();
   const scenarios = opts.scenarios ?? DEMO_SCENARIOS;
+  const progress = opts.progress ?? noProgress;
+  progress.update('release-gate demo: generating keys and starting the local stack');
   const work = resolve(opts.workDir);
   // A fresh world each run; the data stays afterwards for `release-gate status`.
   await rm(work, { recursive: true, force: true });
@@ -161,7 +166,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const exec = await gate.waitForExecution(pushed.executionName);
       return { s, built, exec };
     };
-    const results = await Promise.all(scenarios.map(runOne));
+    let gated = 0;
+    const gating = () => `release-gate demo: gating ${scenarios.length} images (${gated} done)`;
+    progress.update(gating());
+    const results = await Promise.all(
+      scenarios.map(async (s) => {
+        const result = await runOne(s);
+        gated += 1;
+        progress.update(gating());
+        return result;
+      }),
+    );
     const rows: DemoRow[] = [];
     for (const r of results) {
       const digest = r.built.current.digest;
@@ -211,6 +226,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         },
         displayWorkDir: opts.workDir,
         log: opts.log,
+        progress,
       });
     }
     const ok = outcomesOk && (good === undefined || drill?.ok === true);

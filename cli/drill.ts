@@ -18,6 +18,7 @@ import { DEMO_APPROVERS, DRILL_PACKAGE } from './fixtures/scenarios.js';
 import type { LocalGate, OutcomeEvent } from './local/gate.js';
 import { withLocalPorts, withLocalStore } from './local/local-store.js';
 import { DEFAULT_WORK_DIR } from './local/state.js';
+import type { Progress } from './progress.js';
 
 /** The releases of one repository the drill works on, by digest. */
 export interface DrillReleases {
@@ -43,6 +44,8 @@ export interface DrillOptions {
   /** The work directory as the person typed it, for the commands printed. @default DEFAULT_WORK_DIR */
   readonly displayWorkDir?: string;
   readonly log: (line: string) => void;
+  /** Where the drill says which step runs (a spinner on a terminal). @default - none */
+  readonly progress?: Progress;
 }
 
 export interface DrillStep {
@@ -142,6 +145,7 @@ export async function runDrill(opts: DrillOptions): Promise<DrillResult> {
   /** Step `label` (the issue's numbering: 5a and 5b are the two rollbacks). */
   const step = async (label: string, name: string, body: () => Promise<string[]>): Promise<boolean> => {
     const s0 = performance.now();
+    opts.progress?.update(`incident drill: ${label}. ${name}`);
     let lines: string[] = [];
     let unexpected: string | null = null;
     try {

@@ -18,51 +18,24 @@ import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { approvalTrailLines } from './approval-trail.js';
+import { COMMANDS, type CommandName, commandHelp, isCommandName, overallUsage } from './command-table.js';
 import { runAnswerOnAws } from './commands/approve-aws.js';
-import { EXPLAIN_HELP, EXPLAIN_USAGE, parseExplainArgs, runExplain } from './commands/explain.js';
-import {
-  INCIDENT_USAGE,
-  incidentStatus,
-  runReleaseFromQuarantine,
-  runRevoke,
-  runRollback,
-} from './commands/incident.js';
-import { isOpsCommand, OPS_AWS_USAGE, runBreakGlass, runOpsOnAws } from './commands/ops-aws.js';
-import { parseReportArgs, REPORT_HELP, REPORT_USAGE, runReport } from './commands/report.js';
-import { REVALIDATE_USAGE, runRevalidate } from './commands/revalidate.js';
+import { parseExplainArgs, runExplain } from './commands/explain.js';
+import { incidentStatus, runReleaseFromQuarantine, runRevoke, runRollback } from './commands/incident.js';
+import { isOpsCommand, runBreakGlass, runOpsOnAws } from './commands/ops-aws.js';
+import { parseReportArgs, runReport } from './commands/report.js';
+import { runRevalidate } from './commands/revalidate.js';
 import { LOCATION_OPTIONS, locationOf, wantsAws } from './commands/stack.js';
-import { parseTriageArgs, runTriage, TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
+import { parseTriageArgs, runTriage } from './commands/triage.js';
 import { runVerifyBundle } from './commands/verify-bundle.js';
-import { runVerifyVsa, VERIFY_VSA_HELP, VERIFY_VSA_USAGE } from './commands/verify-vsa.js';
+import { runVerifyVsa } from './commands/verify-vsa.js';
 import { runDemo } from './demo.js';
 import { withLocalPorts, withLocalStore } from './local/local-store.js';
 import { DEFAULT_WORK_DIR, isAlive, LOCAL_DECISION_HEADER, localDecisionBase, readLocalState } from './local/state.js';
 import { printable } from './printable.js';
+import { withProgress } from './progress.js';
 import { parseImageRef } from './refs.js';
-
-const USAGE = `release-gate: a fail-closed release gate for container images
-
-Usage:
-  release-gate demo [--auto-approve] [--keep] [--work-dir DIR]
-  release-gate gate <ref> [--policy FILE] [--stage NAME] [--json] [--insecure] [--advisories DIR] [--repository NAME]
-                   [--revocations FILE]
-  release-gate approve <approval-id> [--by NAME] [--comment TEXT]            (the local stack)
-  release-gate approve <approval-id> --aws [--stack NAME | --api-url URL] [--comment TEXT]  (AWS: you are your AWS principal)
-  release-gate reject  <approval-id> --comment REASON … (the same options; a reject needs a reason)
-  release-gate status [<digest>] [--json] [--work-dir DIR]    (--aws or --stack NAME: the gate on AWS)
-${TRIAGE_USAGE}
-${EXPLAIN_USAGE}
-${REPORT_USAGE}
-${VERIFY_VSA_USAGE}
-${INCIDENT_USAGE}
-${REVALIDATE_USAGE}
-${OPS_AWS_USAGE}
-  release-gate verify-bundle --bundle FILE (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
-                             [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
-
-<ref>: oci-layout:DIR[:TAG|@DIGEST] | HOST[:PORT]/REPO[:TAG|@DIGEST] | <acct>.dkr.ecr.<region>.amazonaws.com/REPO[:TAG|@DIGEST]
-Exit codes: 0 pass/done (triage: affected releases found or none), 1 blocked/refused (rollback refused), 2 usage, bad input or
-infrastructure error.`;
+import { terminalIo } from './terminal.js';
 
 class UsageError extends Error {
   public constructor(message: string) {
@@ -71,56 +44,58 @@ class UsageError extends Error {
   }
 }
 
-/** The commands whose own parser has no `--help`: they answer it with the usage (exit 0). */
-const USAGE_HELP = new Set(['demo', 'gate', 'approve', 'reject', 'status']);
+/** Where every command writes: made printable, coloured on a terminal (cli/terminal.ts). */
+const io = terminalIo(process.argv.slice(2));
+
+/** Whether `args` ask for help (before any `--`, after which everything is an argument). */
+function asksHelp(args: readonly string[]): boolean {
+  const options = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  return options.some((a) => a === '--help' || a === '-h');
+}
+
+/** Each command's runner, by the command table's names (cli/command-table.ts). */
+const RUNNERS: Record<CommandName, (args: string[]) => Promise<number>> = {
+  demo: (args) => demo(args),
+  gate: (args) => gate(args),
+  approve: (args) => decide('approve', args),
+  reject: (args) => decide('reject', args),
+  status: (args) => status(args),
+  triage: (args) => triageCommand(args),
+  explain: (args) => outputsCommand('explain', args),
+  report: (args) => outputsCommand('report', args),
+  'verify-vsa': (args) => outputsCommand('verify-vsa', args),
+  revoke: (args) => runRevoke(args, DEFAULT_WORK_DIR, io),
+  rollback: (args) => withProgress('re-verifying the rollback target', () => runRollback(args, DEFAULT_WORK_DIR, io)),
+  release: (args) =>
+    withProgress('re-verifying the release', () => runReleaseFromQuarantine(args, DEFAULT_WORK_DIR, io)),
+  revalidate: (args) =>
+    withProgress('re-validating the live releases', () => runRevalidate(args, DEFAULT_WORK_DIR, io)),
+  'break-glass': (args) => runBreakGlass(args, io),
+  'verify-bundle': (args) => runVerifyBundle(args, io),
+  help: async ([name]) => {
+    if (name !== undefined && !isCommandName(name)) throw new UsageError(`unknown command "${name}"`);
+    io.stdout.write(name === undefined ? overallUsage() : commandHelp(name));
+    return 0;
+  },
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command !== undefined && USAGE_HELP.has(command) && rest.some((a) => a === '--help' || a === '-h')) {
-    process.stdout.write(`${USAGE}\n`);
+  if (command === undefined || command === '-h' || command === '--help') {
+    io.stdout.write(overallUsage());
+    return command === undefined ? 2 : 0;
+  }
+  if (!isCommandName(command)) throw new UsageError(`unknown command "${command}"`);
+  // Every command and subcommand answers --help with its usage, before its own parser sees it.
+  if (asksHelp(rest)) {
+    io.stdout.write(commandHelp(command));
     return 0;
   }
   // The incident commands against the gate on AWS: the ops API, signed with the caller's credentials.
-  if (isOpsCommand(command) && wantsAws(rest) && !rest.some((a) => a === '--help' || a === '-h')) {
-    return runOpsOnAws(command, rest, { stdout: process.stdout, stderr: process.stderr });
+  if (isOpsCommand(command) && wantsAws(rest)) {
+    return withProgress(`${command} on AWS`, () => runOpsOnAws(command, rest, io));
   }
-  switch (command) {
-    case 'demo':
-      return demo(rest);
-    case 'gate':
-      return gate(rest);
-    case 'approve':
-    case 'reject':
-      return decide(command, rest);
-    case 'status':
-      return status(rest);
-    case 'triage':
-      return triageCommand(rest);
-    case 'revoke':
-      return runRevoke(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
-    case 'rollback':
-      return runRollback(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
-    case 'release':
-      return runReleaseFromQuarantine(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
-    case 'break-glass':
-      return runBreakGlass(rest, { stdout: process.stdout, stderr: process.stderr });
-    case 'revalidate':
-      return runRevalidate(rest, DEFAULT_WORK_DIR, { stdout: process.stdout });
-    case 'verify-bundle':
-      return runVerifyBundle(rest, { stdout: process.stdout, stderr: process.stderr });
-    case 'explain':
-    case 'report':
-    case 'verify-vsa':
-      return outputsCommand(command, rest);
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 2 : 0;
-    default:
-      throw new UsageError(`unknown command "${command}"`);
-  }
+  return RUNNERS[command](rest);
 }
 
 async function demo(args: string[]): Promise<number> {
@@ -129,16 +104,23 @@ async function demo(args: string[]): Promise<number> {
     options: {
       'auto-approve': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
       'work-dir': { type: 'string', default: DEFAULT_WORK_DIR },
     },
   });
-  const { ok } = await runDemo({
-    autoApprove: values['auto-approve'],
-    keep: values.keep,
-    workDir: values['work-dir'],
-    log: (l) => process.stdout.write(`${l}\n`),
-  });
-  return ok ? 0 : 1;
+  // With --json the commentary (approval instructions included) goes to stderr: stdout is the document.
+  const log = values.json ? io.stderr : io.stdout;
+  const result = await withProgress('release-gate demo: starting', (progress) =>
+    runDemo({
+      autoApprove: values['auto-approve'],
+      keep: values.keep,
+      workDir: values['work-dir'],
+      log: (l) => log.write(`${l}\n`),
+      progress,
+    }),
+  );
+  if (values.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return result.ok ? 0 : 1;
 }
 
 async function gate(args: string[]): Promise<number> {
@@ -157,7 +139,7 @@ async function gate(args: string[]): Promise<number> {
   });
   const [refText] = positionals;
   if (refText === undefined || positionals.length > 1) throw new UsageError('gate takes exactly one image reference');
-  const policy = loadPolicyFile(values.policy);
+  const policy = policyFromOption(values.policy);
   const ref = parseImageRef(refText, {
     insecure: values.insecure,
     ...(values.repository === undefined ? {} : { repository: values.repository }),
@@ -196,33 +178,33 @@ async function gate(args: string[]): Promise<number> {
       : ref.region !== undefined
         ? new AwsSignerRevocationChecker({ client: new SignerClient({ region: ref.region }) })
         : undefined;
-  const report = await preflight(
-    {
-      registry: ref.registry,
-      policy,
-      store: memory,
-      documents: memory,
-      scans,
-      clock: systemClock,
-      ...(revocation === undefined ? {} : { revocation }),
-    },
-    { repository: ref.repository, digest: manifest.digest, reference: ref.reference },
-    values.stage,
+  const report = await withProgress(`collecting the evidence of ${ref.repository}@${manifest.digest}`, () =>
+    preflight(
+      {
+        registry: ref.registry,
+        policy,
+        store: memory,
+        documents: memory,
+        scans,
+        clock: systemClock,
+        ...(revocation === undefined ? {} : { revocation }),
+      },
+      { repository: ref.repository, digest: manifest.digest, reference: ref.reference },
+      values.stage,
+    ),
   );
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
-    process.stdout.write(`${report.image.repository}@${report.image.digest} (${report.image.registry})\n`);
-    process.stdout.write(`stage ${report.stage}, policy ${report.policyDigest}\n\n`);
+    io.stdout.write(`${report.image.repository}@${report.image.digest} (${report.image.registry})\n`);
+    io.stdout.write(`stage ${report.stage}, policy ${report.policyDigest}\n\n`);
     for (const e of report.evidence) {
       const req = e.required ? 'required' : 'optional';
-      process.stdout.write(
+      io.stdout.write(
         `  ${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${req.padEnd(9)} ${printable(e.reasons.join('; '))}\n`,
       );
     }
-    process.stdout.write(
-      `\ndecision: ${report.decision}\n${report.reasons.map((r) => `  - ${printable(r)}`).join('\n')}\n`,
-    );
+    io.stdout.write(`\ndecision: ${report.decision}\n${report.reasons.map((r) => `  - ${printable(r)}`).join('\n')}\n`);
   }
   return report.decision === 'PASS' ? 0 : 1;
 }
@@ -251,6 +233,7 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
       comment: { type: 'string' },
       aws: { type: 'boolean', default: false },
       ...LOCATION_OPTIONS,
+      json: { type: 'boolean', default: false },
       'work-dir': { type: 'string', default: DEFAULT_WORK_DIR },
     },
   });
@@ -270,9 +253,10 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
         approvalId,
         decision: command,
         where: locationOf(values),
+        json: values.json,
         ...(values.comment === undefined ? {} : { comment: values.comment }),
       },
-      process.stdout,
+      io.stdout,
     );
   }
   const by = values.by ?? process.env.USER ?? process.env.USERNAME ?? '';
@@ -294,7 +278,12 @@ async function decide(command: 'approve' | 'reject', args: string[]): Promise<nu
   // The route answers one plain-text line ("Release approved: repo@digest"); the status is only
   // worth printing when it refused.
   const text = printable((await res.text()).replace(/\s+/g, ' ').trim().slice(0, 300));
-  process.stdout.write(res.status === 200 ? `${text}\n` : `refused (${res.status}): ${text}\n`);
+  if (values.json) {
+    const answer = { approvalId, decision: command, answered: res.status === 200, status: res.status, message: text };
+    io.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  } else {
+    io.stdout.write(res.status === 200 ? `${text}\n` : `refused (${res.status}): ${text}\n`);
+  }
   if (res.status === 200) return 0;
   if (res.status >= 500) return 2;
   return 1;
@@ -310,7 +299,7 @@ async function status(args: string[]): Promise<number> {
     const [digest] = positionals;
     const releases = (await store.listReleases(500)).filter((r) => digest === undefined || r.digest.startsWith(digest));
     if (digest !== undefined && releases.length === 0) {
-      process.stderr.write(`no release with digest ${digest}\n`);
+      io.stderr.write(`no release with digest ${digest}\n`);
       return 1;
     }
     const out = [];
@@ -325,51 +314,37 @@ async function status(args: string[]): Promise<number> {
       });
     }
     if (values.json) {
-      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return 0;
     }
     for (const r of out) {
-      process.stdout.write(
+      io.stdout.write(
         `${r.repository}@${r.digest}  ${r.state}${r.outcome && r.outcome !== r.state ? ` (${r.outcome})` : ''}  recorded ${r.recordedAt}\n`,
       );
       if (r.outcomeReasons && digest !== undefined)
-        for (const why of r.outcomeReasons) process.stdout.write(`    reason: ${printable(why)}\n`);
-      for (const line of await incidentStatus(store, r.repository, r.digest)) process.stdout.write(`${line}\n`);
+        for (const why of r.outcomeReasons) io.stdout.write(`    reason: ${printable(why)}\n`);
+      for (const line of await incidentStatus(store, r.repository, r.digest)) io.stdout.write(`${line}\n`);
       for (const e of r.evidence) {
-        process.stdout.write(
+        io.stdout.write(
           `    ${e.kind.padEnd(16)} ${e.status.padEnd(8)} ${printable(e.reasons.join('; ').slice(0, 200))}\n`,
         );
         for (const d of e.documents)
-          process.stdout.write(`      s3://${state.bucket}/evidence/sha256/${d.digest.slice(7)}  ${d.name}\n`);
+          io.stdout.write(`      s3://${state.bucket}/evidence/sha256/${d.digest.slice(7)}  ${d.name}\n`);
       }
-      if (r.approvalTrail.length > 0) process.stdout.write('    approval trail:\n');
-      for (const line of approvalTrailLines(r.approvalTrail)) process.stdout.write(`      ${line}\n`);
+      if (r.approvalTrail.length > 0) io.stdout.write('    approval trail:\n');
+      for (const line of approvalTrailLines(r.approvalTrail)) io.stdout.write(`      ${line}\n`);
     }
     return 0;
   });
 }
 
 async function triageCommand(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`Usage:\n${TRIAGE_USAGE}\n\n${TRIAGE_HELP}\n`);
-    return 0;
-  }
   const options = await parseTriageArgs(args, DEFAULT_WORK_DIR);
-  return withLocalStore(options.workDir, (store) => runTriage(options, store, { stdout: process.stdout }));
+  return withLocalStore(options.workDir, (store) => runTriage(options, store, io));
 }
 
 /** The outputs every release carries (issue 9 §6): explain, report, verify-vsa. */
 async function outputsCommand(command: 'explain' | 'report' | 'verify-vsa', args: string[]): Promise<number> {
-  const io = { stdout: process.stdout, stderr: process.stderr };
-  if (args.includes('--help') || args.includes('-h')) {
-    const [usage, help] = {
-      explain: [EXPLAIN_USAGE, EXPLAIN_HELP],
-      report: [REPORT_USAGE, REPORT_HELP],
-      'verify-vsa': [VERIFY_VSA_USAGE, VERIFY_VSA_HELP],
-    }[command];
-    process.stdout.write(`Usage:\n${usage}\n\n${help}\n`);
-    return 0;
-  }
   if (command === 'verify-vsa') return runVerifyVsa(args, io);
   if (command === 'explain') {
     const options = parseExplainArgs(args);
@@ -390,9 +365,15 @@ main(process.argv.slice(2)).then(
       err instanceof UsageError ||
       (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
     ) {
-      process.stderr.write(`usage error: ${err.message}\n\n${USAGE}\n`);
+      // The command's own usage when the command is known: the fix is in it.
+      const [command] = process.argv.slice(2);
+      const usage = isCommandName(command)
+        ? `Usage:\n${COMMANDS[command].usage}\n(release-gate ${command} --help for its options)\n`
+        : `the commands: ${Object.keys(COMMANDS).join(', ')} (release-gate --help for their usage)\n`;
+      io.stderr.write(`usage error: ${err.message}\n\n${usage}`);
     } else {
-      process.stderr.write(`error: ${printable(describeError(err))}\n`);
+      // One line: the message names the fix; never a stack trace.
+      io.stderr.write(`error: ${describeError(err).replace(/\s*\n\s*/g, ' ')}\n`);
     }
     process.exitCode = 2;
   },
@@ -413,6 +394,16 @@ function checkRuleMatches(document: PolicyDocument, repository: string, given: b
       `no policy rule matches repository "${printable(repository)}" (taken from ${from}); ` +
         `the rules match ${patterns.map((p) => `"${printable(p)}"`).join(', ')}: pass --repository NAME`,
     );
+  }
+}
+
+/** The policy of `--policy FILE`; a file that cannot be read is named with the option. */
+function policyFromOption(path: string) {
+  try {
+    return loadPolicyFile(path);
+  } catch (err) {
+    if (!(err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('E'))) throw err;
+    throw new ConfigError(`--policy ${path} cannot be read (pass --policy FILE)`, { cause: err });
   }
 }
 

@@ -55,18 +55,31 @@ const AnswerSchema = z.object({
  * 1 refused (403 not allowed or a bad signature, 409 already answered, 410 expired, 4xx), 2 the
  * gate failed (5xx).
  */
-export async function answerOnAws(answer: AwsAnswer, out: { write(text: string): unknown }): Promise<number> {
+export async function answerOnAws(
+  answer: AwsAnswer,
+  out: { write(text: string): unknown },
+  json = false,
+): Promise<number> {
   const answered = await sendSigned(await signedAnswer(answer));
   const ok = AnswerSchema.safeParse(answered.json);
-  if (answered.status === 200 && ok.success) {
+  const accepted = answered.status === 200 && ok.success;
+  if (json) {
+    // `--json`: the approval after the answer, or the refusal, as one document.
+    const body =
+      ok.success && accepted
+        ? { answered: true, status: 200, ...ok.data }
+        : { answered: false, status: answered.status, message: refusalOf(answered) };
+    out.write(`${JSON.stringify(body, null, 2)}\n`);
+  } else if (accepted) {
     const who = ok.data.approvals.map((a) => a.by).join(', ');
     out.write(`${printable(ok.data.message)}\n`);
     out.write(
       `state ${ok.data.state}; approvals ${ok.data.approvals.length} of ${ok.data.required}${who === '' ? '' : `: ${printable(who)}`}\n`,
     );
-    return 0;
+  } else {
+    out.write(`${answered.status}: ${printable(refusalOf(answered))}\n`);
   }
-  out.write(`${answered.status}: ${printable(refusalOf(answered))}\n`);
+  if (accepted) return 0;
   return answered.status === 200 ? 2 : refusalExitCode(answered.status);
 }
 
@@ -75,11 +88,15 @@ export async function answerOnAws(answer: AwsAnswer, out: { write(text: string):
  * environment; stack.ts), then sends the answer signed as the caller (answerOnAws).
  */
 export async function runAnswerOnAws(
-  request: Pick<AwsAnswer, 'approvalId' | 'decision' | 'comment'> & { readonly where: GateLocation },
+  request: Pick<AwsAnswer, 'approvalId' | 'decision' | 'comment'> & {
+    readonly where: GateLocation;
+    /** `--json`: the answer as one document. */
+    readonly json?: boolean;
+  },
   out: { write(text: string): unknown },
   resolve: GateResolver = defaultGateResolver,
 ): Promise<number> {
   const target = await resolve(request.where, {});
-  const { where: _where, ...answer } = request;
-  return answerOnAws({ ...target, ...answer }, out);
+  const { where: _where, json, ...answer } = request;
+  return answerOnAws({ ...target, ...answer }, out, json);
 }

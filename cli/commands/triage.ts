@@ -56,7 +56,7 @@ export async function readAdvisory(file: string): Promise<OsvRecord> {
     bytes = new Uint8Array(await readFile(file));
   } catch (err) {
     if (err instanceof InvalidInputError) throw err;
-    throw new InvalidInputError(`--advisory ${file}: cannot be read (${String(err)})`, { cause: err });
+    throw new InvalidInputError(`--advisory ${file}: cannot be read`, { cause: err });
   }
   // parseOsvRecord names the file and every invalid field (`affected[0].package.ecosystem: …`).
   return parseOsvRecord(bytes, format, `--advisory ${file}`);

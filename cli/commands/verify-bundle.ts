@@ -26,7 +26,7 @@ import {
 export const VERIFY_BUNDLE_USAGE = `Usage:
   release-gate verify-bundle --bundle FILE
       (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
-      [--trusted-root FILE] [--staging] (FILE | sha256:HEX)
+      [--trusted-root FILE] [--staging] [--json] (FILE | sha256:HEX)
 
   --bundle FILE                  Sigstore bundle (v0.1, v0.2 or v0.3 JSON)
   --certificate-identity ID      keyless: certificate SAN, exact or a glob with * (any characters)
@@ -84,6 +84,12 @@ export async function runVerifyBundle(argv: string[], io: CommandIo): Promise<nu
 
   try {
     const verified = verifyBundle(inputs.bundle, inputs.artifact, inputs.options);
+    if (request.json) {
+      const { bundle } = request;
+      const { artifactLabel: artifact, rootLabel: trustedRoot } = inputs;
+      io.stdout.write(`${JSON.stringify({ verified: true, bundle, artifact, trustedRoot, ...verified }, null, 2)}\n`);
+      return 0;
+    }
     const lines = [
       `Verified ${request.bundle} (${verified.mediaType}, ${verified.content})`,
       `  artifact: ${inputs.artifactLabel}`,
@@ -106,6 +112,10 @@ export async function runVerifyBundle(argv: string[], io: CommandIo): Promise<nu
     io.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } catch (err) {
+    if (request.json && (err instanceof SigstoreVerificationError || err instanceof GateError)) {
+      const code = err instanceof SigstoreVerificationError ? err.detail : err.code;
+      io.stdout.write(`${JSON.stringify({ verified: false, code, reason: describeError(err) }, null, 2)}\n`);
+    }
     if (err instanceof SigstoreVerificationError) {
       io.stderr.write(`verify-bundle: FAILED (${err.detail}): ${err.message}\n`);
       return 1;
@@ -120,6 +130,7 @@ export async function runVerifyBundle(argv: string[], io: CommandIo): Promise<nu
 
 interface Request {
   readonly help: boolean;
+  readonly json: boolean;
   readonly bundle: string;
   readonly identity?: { readonly subject: string; readonly issuer: string };
   readonly keyFile?: string;
@@ -139,10 +150,11 @@ function parseRequest(argv: string[]): Request {
       key: { type: 'string' },
       'trusted-root': { type: 'string' },
       staging: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) return { help: true, bundle: '', staging: false, artifact: '' };
+  if (values.help) return { help: true, json: false, bundle: '', staging: false, artifact: '' };
   if (values.bundle === undefined) throw new UsageError('--bundle FILE is required');
   const [artifact, ...extra] = positionals;
   if (artifact === undefined || extra.length > 0) {
@@ -165,6 +177,7 @@ function parseRequest(argv: string[]): Request {
   }
   return {
     help: false,
+    json: values.json,
     bundle: values.bundle,
     ...(subject !== undefined && issuer !== undefined ? { identity: { subject, issuer } } : {}),
     ...(values.key !== undefined ? { keyFile: values.key } : {}),

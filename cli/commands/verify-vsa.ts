@@ -60,12 +60,17 @@ export async function runVerifyVsa(args: string[], io: CommandIo): Promise<numbe
   for (const why of found.refused) io.stderr.write(`refused: ${printable(why)}\n`);
   if (found.verified === undefined) {
     io.stderr.write(`no VSA of ${ref.repository}@${manifest.digest} verifies with the key\n`);
+    if (values.json) {
+      io.stdout.write(
+        `${JSON.stringify({ verified: false, digest: manifest.digest, refused: found.refused }, null, 2)}\n`,
+      );
+    }
     return 1;
   }
   const p = found.verified.predicate;
   if (values.json) {
     io.stdout.write(
-      `${JSON.stringify({ digest: manifest.digest, referrer: found.verified.referrer, predicate: p }, null, 2)}\n`,
+      `${JSON.stringify({ verified: true, digest: manifest.digest, referrer: found.verified.referrer, predicate: p }, null, 2)}\n`,
     );
     return 0;
   }

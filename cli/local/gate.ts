@@ -51,6 +51,7 @@ import { makeHandler as recordPusher } from '../../lambdas/handlers/record-pushe
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
 import { makeHandler as slackInteractions } from '../../lambdas/handlers/slack-interactions.js';
 import { makeHandler as startRelease } from '../../lambdas/handlers/start-release.js';
+import { terminalText } from '../printable.js';
 import { AdvisoryWatch } from './advisory-watch.js';
 import { LOCAL_EXECUTION_ROUTE, localExecutionStart } from './execution-route.js';
 import { LOCAL_ACCOUNT, LOCAL_APPROVER, LocalIamUsers, SigV4RefusedError, verifySigV4 } from './iam-route.js';
@@ -242,7 +243,7 @@ export class LocalGate {
     // Slack answers are decided after the HTTP answer is sent, as the self-invoke does on AWS.
     const slackWork = new InProcessWorkQueue(
       async (work) => doSlackWork((await getDeps()).gate, work),
-      (err) => process.stderr.write(`slack work failed: ${describeError(err)}\n`),
+      (err) => process.stderr.write(`slack work failed: ${terminalText(describeError(err))}\n`),
     );
     const notifier: Notifier = {
       publish: async (subject, message) => {
@@ -350,7 +351,7 @@ export class LocalGate {
         gate.advisoryWatch = await AdvisoryWatch.start({
           dir: advisoriesDir,
           revalidate: (trigger) => gate.revalidate(trigger),
-          log: (line) => process.stderr.write(`${line}\n`),
+          log: (line) => process.stderr.write(`${terminalText(line)}\n`),
         });
       } catch (err) {
         await gate.stop();
@@ -485,7 +486,9 @@ export class LocalGate {
       // Like ECR's scan on push, this runs beside the workflow. If it fails, no scan-complete event
       // arrives and WaitForScan times out into MISSING scan evidence (fail closed); say why here.
       void this.scanAndNotify(repository, manifest.digest).catch((err: unknown) => {
-        process.stderr.write(`local scanner failed for ${repository}@${manifest.digest}: ${describeError(err)}\n`);
+        process.stderr.write(
+          terminalText(`local scanner failed for ${repository}@${manifest.digest}: ${describeError(err)}\n`),
+        );
       });
     }
     const name =

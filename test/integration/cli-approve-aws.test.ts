@@ -138,6 +138,7 @@ describe('Route: POST /cli/approvals/{id} on the embedded stack (SigV4 verified 
       // Act
       const first = await runCli(['approve', approvalId, '--aws', '--comment', 'from the CLI'], { env });
       const late = await runCli(['reject', approvalId, '--aws', '--comment', 'too late'], { env });
+      const lateJson = await runCli(['reject', approvalId, '--aws', '--comment', 'too late', '--json'], { env });
       const noUrl = await runCli(['approve', approvalId, '--aws'], { env: { ...env, RELEASE_GATE_API_URL: '' } });
       const exec = await w.gate.waitForExecution(executionName);
 
@@ -148,6 +149,8 @@ describe('Route: POST /cli/approvals/{id} on the embedded stack (SigV4 verified 
       expect(first.stdout).not.toContain('{');
       expect(late.code).toBe(1);
       expect(late.stdout).toMatch(/^409: approval \S+ was already answered: APPROVED/);
+      expect(lateJson.code).toBe(1);
+      expect(JSON.parse(lateJson.stdout)).toMatchObject({ answered: false, status: 409 });
       expect(noUrl.code).toBe(2);
       expect(noUrl.stderr).toContain('RELEASE_GATE_API_URL');
       expect(await w.deps.gate.store.getApproval(approvalId)).toMatchObject({

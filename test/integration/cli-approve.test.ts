@@ -79,7 +79,9 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       );
       // The demo finishes only once every image it waits on has an answer.
       const rest: CliResult[] = await Promise.all(
-        [...others.values()].map((id) => runCli(['approve', id, '--by', 'bob@example.com', '--work-dir', workDir])),
+        [...others.values()].map((id) =>
+          runCli(['approve', id, '--by', 'bob@example.com', '--json', '--work-dir', workDir]),
+        ),
       );
       demoExit = await demo.waitForExit(45_000);
 
@@ -100,6 +102,10 @@ describe('Command: release-gate approve (the demo waiting for a human)', () => {
       expect(row).toMatch(/^demo\/good\s+PROMOTED\s/);
       expect(row).toContain(`approved by ${approvers[winner]}`);
       expect(rest.map((r) => r.code)).toEqual(rest.map(() => 0));
+      // --json: the answer as one document.
+      for (const r of rest) {
+        expect(JSON.parse(r.stdout)).toMatchObject({ decision: 'approve', answered: true, status: 200 });
+      }
       for (const repository of others.keys()) {
         const other = demo.stdout.split('\n').find((l) => l.startsWith(`${repository} `));
         expect(other, repository).toMatch(/\sPROMOTED\s/);

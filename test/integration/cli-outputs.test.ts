@@ -31,6 +31,7 @@ describe('Commands: explain, report, verify-vsa (issue 9 §6)', () => {
   let workDir = '';
   let releases: z.infer<typeof StatusSchema> = [];
   let demoOut = '';
+  let demoJson = '';
   const promoted = (repository: string) => {
     const found = releases.filter((r) => r.repository === repository && r.state === 'PROMOTED').at(0);
     if (found === undefined) throw new Error(`${repository} was not promoted`);
@@ -39,13 +40,28 @@ describe('Commands: explain, report, verify-vsa (issue 9 §6)', () => {
 
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'rg-cli-outputs-'));
-    const demo = await runCli(['demo', '--auto-approve', '--work-dir', workDir], { timeoutMs: 240_000 });
+    // --json: the result on stdout, the commentary (table, drill) on stderr.
+    const demo = await runCli(['demo', '--auto-approve', '--json', '--work-dir', workDir], { timeoutMs: 240_000 });
     if (demo.code !== 0) throw new Error(`the demo failed: ${demo.stdout}\n${demo.stderr}`);
-    demoOut = demo.stdout;
+    demoOut = demo.stderr;
+    demoJson = demo.stdout;
     const status = await runCli(['status', '--json', '--work-dir', workDir]);
     releases = StatusSchema.parse(JSON.parse(status.stdout));
   }, 300_000);
   afterAll(() => (workDir === '' ? undefined : rm(workDir, { recursive: true, force: true })));
+
+  it('demo --json prints its outcome table and drill as one document on stdout', () => {
+    // Act
+    const result = JSON.parse(demoJson);
+
+    // Assess
+    expect(result.ok).toBe(true);
+    expect(result.rows.map((r: { repository: string }) => r.repository).sort()).toEqual(
+      DEMO_SCENARIOS.map((s) => s.repository).sort(),
+    );
+    for (const row of result.rows) expect(row.outcome, row.repository).toBe(row.expected);
+    expect(result.drill.ok).toBe(true);
+  });
 
   describe('explain', () => {
     it('replays every demo release with the identical outcome and reasons', async () => {

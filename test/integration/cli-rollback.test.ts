@@ -89,9 +89,10 @@ describe('Command: release-gate revoke / rollback', () => {
     expect(revoke.code).toBe(0);
     expect(revoke.stdout).toContain(`revoked: ${REPO}@${second.digest}`);
     expect(revoke.stdout).toContain(`rollback target: ${first.digest}`);
-    const twice = await cli(w, 'revoke', second.digest, '--reason', 'again', '--by', 'carol@example.com');
-    expect(twice.stdout).toContain('already revoked (the first record stays)');
-    expect(twice.stdout).toContain('CVE-2026-1 in the base');
+    // --json: the same answer as one document.
+    const twice = await cli(w, 'revoke', second.digest, '--reason', 'again', '--by', 'carol@example.com', '--json');
+    expect(JSON.parse(twice.stdout)).toMatchObject({ created: false, record: { digest: second.digest } });
+    expect(JSON.parse(twice.stdout).record.reason).toContain('CVE-2026-1 in the base');
 
     // Rollback by the production repository's name: re-verified, the live tag moves back.
     const rollback = await cli(w, 'rollback', PROD, '--by', 'carol@example.com', '--reason', 'revoked');
@@ -240,8 +241,10 @@ describe('Command: release-gate revoke / rollback', () => {
     const latest = await cli(w, 'explain', built.digest);
     expect(latest.stdout).toContain('in gate round 2');
     // Asked again, a promoted release is refused.
-    const again = await cli(w, 'release', built.digest, '--reason', 'again', '--by', 'carol@example.com');
+    const again = await cli(w, 'release', built.digest, '--reason', 'again', '--by', 'carol@example.com', '--json');
     expect(again.code).toBe(1);
-    expect(again.stdout).toContain('is PROMOTED, not QUARANTINED');
+    const refusal = JSON.parse(again.stdout);
+    expect(refusal.outcome).toBe('REFUSED');
+    expect(refusal.reasons.join('\n')).toContain('is PROMOTED, not QUARANTINED');
   }, 300_000);
 });

@@ -217,3 +217,38 @@ describe('Command: release-gate verify-bundle', () => {
     });
   });
 });
+
+describe('release-gate verify-bundle --json', () => {
+  it('prints the verified bundle as one document (exit 0), and a refusal as one (exit 1)', async () => {
+    // Act
+    const ok = await runCli([
+      'verify-bundle',
+      '--bundle',
+      keyedBundleFile,
+      '--key',
+      keyFile,
+      statementDigest,
+      '--json',
+    ]);
+    const refused = await runCli([
+      'verify-bundle',
+      '--bundle',
+      keyedBundleFile,
+      '--key',
+      otherKeyFile,
+      statementDigest,
+      '--json',
+    ]);
+
+    // Assess
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      verified: true,
+      artifact: statementDigest,
+      statement: { predicateType: 'https://sigstore.dev/cosign/sign/v1' },
+    });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ verified: false });
+    expect(refused.stderr).toContain('verify-bundle: FAILED');
+  });
+});
