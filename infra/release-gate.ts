@@ -1,4 +1,3 @@
-import { isAbsolute, join } from 'node:path';
 import { ArnFormat, Duration, Names, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -15,7 +14,6 @@ import type { LoadedPolicy } from '../lambdas/domain/policy/load.js';
 import { ApprovalApi, type ApprovalApiProps } from './constructs/approval-api.js';
 import { ApprovalLinks } from './constructs/approval-links.js';
 import { EvidenceStore } from './constructs/evidence-store.js';
-import { PROJECT_ROOT } from './constructs/gate-function.js';
 import { GateFunctions } from './constructs/gate-functions.js';
 import { GateMonitoring } from './constructs/gate-monitoring.js';
 import { GateNotifications } from './constructs/gate-notifications.js';
@@ -25,11 +23,16 @@ import { GateWorkflow } from './constructs/gate-workflow.js';
 import { GatedRegistry, type GatedRepositories } from './constructs/gated-registry.js';
 import { acknowledgeWildcardResource } from './constructs/nag-acknowledgments.js';
 import { OpsApi } from './constructs/ops-api.js';
+import { packageFile, userFile } from './constructs/package-paths.js';
 import { validatePolicyFile } from './validate-policy.js';
 
-/** The ASL file, loaded as written so the same definition runs on AWS and locally. */
-export const DEFINITION_FILE = join(PROJECT_ROOT, 'statemachines', 'release-gate.asl.json');
-export const DEFAULT_POLICY_FILE = 'policy/release-gate.policy.yaml';
+/** The ASL file, loaded as written so the same definition runs on AWS and locally (ships in the package). */
+export const DEFINITION_FILE = packageFile('statemachines', 'release-gate.asl.json');
+/**
+ * The example policy shipped in the package. It trusts no key, builder source or eval metric, so
+ * nothing passes production with it: the gate fails closed until you give your own.
+ */
+export const DEFAULT_POLICY_FILE = packageFile('policy', 'release-gate.policy.yaml');
 
 export interface ReleaseGateProps {
   /**
@@ -45,9 +48,10 @@ export interface ReleaseGateProps {
    */
   readonly gatedRepositoryPrefix?: string;
   /**
-   * Policy file (YAML or JSON), relative to the repository root or absolute. It is validated at
-   * synth time (an invalid policy makes synth throw) and bundled into every function.
-   * @default 'policy/release-gate.policy.yaml'
+   * Policy file (YAML or JSON), absolute or relative to the working directory of the CDK app. It
+   * is validated at synth time (an invalid policy makes synth throw) and bundled into every
+   * function, with the files of its folder.
+   * @default - the package's example `policy/release-gate.policy.yaml` (trusts nothing: fails closed)
    */
   readonly policyFile?: string;
   /**
@@ -164,7 +168,7 @@ export class ReleaseGate extends Construct {
   public constructor(scope: Construct, id: string, props: ReleaseGateProps) {
     super(scope, id);
     const stage = props.stage ?? 'production';
-    const policyFile = resolveFromRoot(props.policyFile ?? DEFAULT_POLICY_FILE);
+    const policyFile = props.policyFile === undefined ? DEFAULT_POLICY_FILE : userFile(props.policyFile);
     const scanTimeout = props.scanTimeout ?? Duration.hours(1);
     if (scanTimeout.toSeconds() < 60) throw new Error('scanTimeout must be at least 60 seconds');
 
@@ -357,10 +361,6 @@ export class ReleaseGate extends Construct {
       }),
     );
   }
-}
-
-function resolveFromRoot(file: string): string {
-  return isAbsolute(file) ? file : join(PROJECT_ROOT, file);
 }
 
 function gatedRepositories(props: ReleaseGateProps): GatedRepositories {
