@@ -1,6 +1,7 @@
 import { ArnFormat, Duration, Names, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -36,11 +37,15 @@ export const DEFAULT_POLICY_FILE = packageFile('policy', 'release-gate.policy.ya
 
 export interface ReleaseGateProps {
   /**
-   * Source repositories to gate, created by this construct (immutable tags, scan on push, KMS).
-   * Give this or `gatedRepositoryPrefix`, not both.
+   * Source repositories to gate. An `IRepository` is one you already have
+   * (`ecr.Repository.fromRepositoryName(this, 'App', 'app')`): it is gated as it is, and nothing is
+   * created or changed for it (its scan on push, tag mutability and encryption stay yours; without
+   * scan on push, scan evidence is MISSING and the gate blocks). A name is a repository this
+   * construct creates (immutable tags, scan on push, the evidence key). Give this or
+   * `gatedRepositoryPrefix`, not both.
    * @default - none; then `gatedRepositoryPrefix` is required
    */
-  readonly gatedRepositories?: readonly string[];
+  readonly gatedRepositories?: readonly (string | ecr.IRepository)[];
   /**
    * Gate every repository under `<prefix>/` (created on first push from a creation template).
    * Give this or `gatedRepositories`, not both.
@@ -82,6 +87,13 @@ export interface ReleaseGateProps {
    */
   readonly promotionPrefix?: string;
   /**
+   * Create the ECR repository creation templates for `<promotionPrefix>/` (and for
+   * `gatedRepositoryPrefix`). A template for the same prefix already in this stack (another
+   * ReleaseGate's) is shared. Set `false` when the account already has templates for these prefixes.
+   * @default true
+   */
+  readonly repositoryCreationTemplates?: boolean;
+  /**
    * The mutable channel tags of the production repositories; every rule's `promotion.channelTag`
    * must be one of them (checked at synth).
    * @default ['live']
@@ -114,7 +126,7 @@ export interface ReleaseGateProps {
   readonly stateMachineName?: string;
   /**
    * Name of the custom bus for outcome events.
-   * @default 'release-gate'
+   * @default - a name unique to this construct's path
    */
   readonly eventBusName?: string;
   /**
@@ -188,6 +200,7 @@ export class ReleaseGate extends Construct {
       promotionPrefix: props.promotionPrefix,
       channelTags: props.channelTags,
       removalPolicy: props.removalPolicy,
+      repositoryCreationTemplates: props.repositoryCreationTemplates,
     });
 
     this.policy = validatePolicyFile(policyFile, {
@@ -197,18 +210,19 @@ export class ReleaseGate extends Construct {
       repositoryNames: this.registry.repositoryNames,
     });
 
+    // Physical names derive from this construct's path, so that two gates in one account never collide.
+    const uniqueName = (maxLength: number) => Names.uniqueResourceName(this, { maxLength, separator: '-' });
     const notifications = new GateNotifications(this, 'Notifications', {
       key: store.key,
       approverEmails: props.approverEmails,
-      eventBusName: props.eventBusName,
+      eventBusName: props.eventBusName ?? uniqueName(256),
     });
     this.topic = notifications.topic;
     this.eventBus = notifications.eventBus;
 
     // The state machine's ARN is built from its fixed name, so that functions can hold it (env,
     // IAM) without a reference to the state machine, whose definition references them.
-    const stateMachineName =
-      props.stateMachineName ?? Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
+    const stateMachineName = props.stateMachineName ?? uniqueName(80);
     const stateMachineArn = Stack.of(this).formatArn({
       service: 'states',
       resource: 'stateMachine',
@@ -366,7 +380,7 @@ export class ReleaseGate extends Construct {
 function gatedRepositories(props: ReleaseGateProps): GatedRepositories {
   const names = props.gatedRepositories;
   const prefix = props.gatedRepositoryPrefix;
-  if (names !== undefined && names.length > 0 && prefix === undefined) return { kind: 'names', names };
+  if (names !== undefined && names.length > 0 && prefix === undefined) return { kind: 'list', repositories: names };
   if (prefix !== undefined && prefix.length > 0 && (names === undefined || names.length === 0)) {
     return { kind: 'prefix', prefix };
   }
