@@ -1,7 +1,7 @@
-import { isAbsolute, join } from 'node:path';
 import { ArnFormat, Duration, Names, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,7 +15,6 @@ import type { LoadedPolicy } from '../lambdas/domain/policy/load.js';
 import { ApprovalApi, type ApprovalApiProps } from './constructs/approval-api.js';
 import { ApprovalLinks } from './constructs/approval-links.js';
 import { EvidenceStore } from './constructs/evidence-store.js';
-import { PROJECT_ROOT } from './constructs/gate-function.js';
 import { GateFunctions } from './constructs/gate-functions.js';
 import { GateMonitoring } from './constructs/gate-monitoring.js';
 import { GateNotifications } from './constructs/gate-notifications.js';
@@ -25,19 +24,28 @@ import { GateWorkflow } from './constructs/gate-workflow.js';
 import { GatedRegistry, type GatedRepositories } from './constructs/gated-registry.js';
 import { acknowledgeWildcardResource } from './constructs/nag-acknowledgments.js';
 import { OpsApi } from './constructs/ops-api.js';
+import { packageFile, userFile } from './constructs/package-paths.js';
 import { validatePolicyFile } from './validate-policy.js';
 
-/** The ASL file, loaded as written so the same definition runs on AWS and locally. */
-export const DEFINITION_FILE = join(PROJECT_ROOT, 'statemachines', 'release-gate.asl.json');
-export const DEFAULT_POLICY_FILE = 'policy/release-gate.policy.yaml';
+/** The ASL file, loaded as written so the same definition runs on AWS and locally (ships in the package). */
+export const DEFINITION_FILE = packageFile('statemachines', 'release-gate.asl.json');
+/**
+ * The example policy shipped in the package. It trusts no key, builder source or eval metric, so
+ * nothing passes production with it: the gate fails closed until you give your own.
+ */
+export const DEFAULT_POLICY_FILE = packageFile('policy', 'release-gate.policy.yaml');
 
 export interface ReleaseGateProps {
   /**
-   * Source repositories to gate, created by this construct (immutable tags, scan on push, KMS).
-   * Give this or `gatedRepositoryPrefix`, not both.
+   * Source repositories to gate. An `IRepository` is one you already have
+   * (`ecr.Repository.fromRepositoryName(this, 'App', 'app')`): it is gated as it is, and nothing is
+   * created or changed for it (its scan on push, tag mutability and encryption stay yours; without
+   * scan on push, scan evidence is MISSING and the gate blocks). A name is a repository this
+   * construct creates (immutable tags, scan on push, the evidence key). Give this or
+   * `gatedRepositoryPrefix`, not both.
    * @default - none; then `gatedRepositoryPrefix` is required
    */
-  readonly gatedRepositories?: readonly string[];
+  readonly gatedRepositories?: readonly (string | ecr.IRepository)[];
   /**
    * Gate every repository under `<prefix>/` (created on first push from a creation template).
    * Give this or `gatedRepositories`, not both.
@@ -45,9 +53,10 @@ export interface ReleaseGateProps {
    */
   readonly gatedRepositoryPrefix?: string;
   /**
-   * Policy file (YAML or JSON), relative to the repository root or absolute. It is validated at
-   * synth time (an invalid policy makes synth throw) and bundled into every function.
-   * @default 'policy/release-gate.policy.yaml'
+   * Policy file (YAML or JSON), absolute or relative to the working directory of the CDK app. It
+   * is validated at synth time (an invalid policy makes synth throw) and bundled into every
+   * function, with the files of its folder.
+   * @default - the package's example `policy/release-gate.policy.yaml` (trusts nothing: fails closed)
    */
   readonly policyFile?: string;
   /**
@@ -77,6 +86,13 @@ export interface ReleaseGateProps {
    * @default 'prod'
    */
   readonly promotionPrefix?: string;
+  /**
+   * Create the ECR repository creation templates for `<promotionPrefix>/` (and for
+   * `gatedRepositoryPrefix`). A template for the same prefix already in this stack (another
+   * ReleaseGate's) is shared. Set `false` when the account already has templates for these prefixes.
+   * @default true
+   */
+  readonly repositoryCreationTemplates?: boolean;
   /**
    * The mutable channel tags of the production repositories; every rule's `promotion.channelTag`
    * must be one of them (checked at synth).
@@ -110,7 +126,7 @@ export interface ReleaseGateProps {
   readonly stateMachineName?: string;
   /**
    * Name of the custom bus for outcome events.
-   * @default 'release-gate'
+   * @default - a name unique to this construct's path
    */
   readonly eventBusName?: string;
   /**
@@ -166,7 +182,7 @@ export class ReleaseGate extends Construct {
   public constructor(scope: Construct, id: string, props: ReleaseGateProps) {
     super(scope, id);
     const stage = props.stage ?? 'production';
-    const policyFile = resolveFromRoot(props.policyFile ?? DEFAULT_POLICY_FILE);
+    const policyFile = props.policyFile === undefined ? DEFAULT_POLICY_FILE : userFile(props.policyFile);
     const scanTimeout = props.scanTimeout ?? Duration.hours(1);
     if (scanTimeout.toSeconds() < 60) throw new Error('scanTimeout must be at least 60 seconds');
 
@@ -186,6 +202,7 @@ export class ReleaseGate extends Construct {
       promotionPrefix: props.promotionPrefix,
       channelTags: props.channelTags,
       removalPolicy: props.removalPolicy,
+      repositoryCreationTemplates: props.repositoryCreationTemplates,
     });
 
     this.policy = validatePolicyFile(policyFile, {
@@ -195,18 +212,19 @@ export class ReleaseGate extends Construct {
       repositoryNames: this.registry.repositoryNames,
     });
 
+    // Physical names derive from this construct's path, so that two gates in one account never collide.
+    const uniqueName = (maxLength: number) => Names.uniqueResourceName(this, { maxLength, separator: '-' });
     const notifications = new GateNotifications(this, 'Notifications', {
       key: store.key,
       approverEmails: props.approverEmails,
-      eventBusName: props.eventBusName,
+      eventBusName: props.eventBusName ?? uniqueName(256),
     });
     this.topic = notifications.topic;
     this.eventBus = notifications.eventBus;
 
     // The state machine's ARN is built from its fixed name, so that functions can hold it (env,
     // IAM) without a reference to the state machine, whose definition references them.
-    const stateMachineName =
-      props.stateMachineName ?? Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
+    const stateMachineName = props.stateMachineName ?? uniqueName(80);
     const stateMachineArn = Stack.of(this).formatArn({
       service: 'states',
       resource: 'stateMachine',
@@ -364,14 +382,10 @@ export class ReleaseGate extends Construct {
   }
 }
 
-function resolveFromRoot(file: string): string {
-  return isAbsolute(file) ? file : join(PROJECT_ROOT, file);
-}
-
 function gatedRepositories(props: ReleaseGateProps): GatedRepositories {
   const names = props.gatedRepositories;
   const prefix = props.gatedRepositoryPrefix;
-  if (names !== undefined && names.length > 0 && prefix === undefined) return { kind: 'names', names };
+  if (names !== undefined && names.length > 0 && prefix === undefined) return { kind: 'list', repositories: names };
   if (prefix !== undefined && prefix.length > 0 && (names === undefined || names.length === 0)) {
     return { kind: 'prefix', prefix };
   }

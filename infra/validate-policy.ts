@@ -1,6 +1,6 @@
 import { loadPolicyFile } from '../lambdas/adapters/policy/policy-file.js';
 import { GateError } from '../lambdas/domain/errors.js';
-import { type LoadedPolicy, policyFor, targetRepositoryFor } from '../lambdas/domain/policy/load.js';
+import { type LoadedPolicy, policyFor, stageFor, targetRepositoryFor } from '../lambdas/domain/policy/load.js';
 
 export interface PolicyDeploymentContext {
   /** Stage the deployed gate evaluates (`GATE_STAGE`). */
@@ -28,8 +28,11 @@ export function validatePolicyFile(file: string, context: PolicyDeploymentContex
   }
   const problems: string[] = [];
   for (const [i, rule] of loaded.document.rules.entries()) {
-    if (rule.stages[context.stage] === undefined) {
-      problems.push(`rules.${i}.stages has no "${context.stage}" stage (the deployed GATE_STAGE); add it`);
+    // A rule with its own `stage` is evaluated for that one (the schema checks it is defined).
+    if (rule.stages[stageFor(rule, context.stage)] === undefined) {
+      problems.push(
+        `rules.${i}.stages has no "${context.stage}" stage (the deployed GATE_STAGE); add it, or set the rule's stage`,
+      );
     }
     const sample = targetRepositoryFor(rule, 'repository');
     if (!sample.startsWith(`${context.promotionPrefix}/`)) {

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, relative } from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,9 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource, defaultPolicyOf } from './nag-acknowledgments.js';
-
-/** Repository root: entries, lockfile and policy paths are resolved against it. */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { bundlingRoot, packageFile } from './package-paths.js';
 
 /** Where the bundled policy lands inside every function package (`/var/task` on Lambda). */
 export const BUNDLED_POLICY_NAME = 'release-gate.policy.yaml';
@@ -55,11 +52,12 @@ export class GateFunction extends Construct {
 
   public constructor(scope: Construct, id: string, props: GateFunctionProps) {
     super(scope, id);
-    const entry = join(PROJECT_ROOT, 'lambdas', 'handlers', `${props.handlerName}.ts`);
+    const entry = packageFile('lambdas', 'handlers', `${props.handlerName}.ts`);
     if (!existsSync(entry)) {
       throw new Error(`handler entry ${entry} does not exist; create it (exporting \`handler\`) before synth`);
     }
-    const policyInRoot = relative(PROJECT_ROOT, props.policyFile);
+    const { projectRoot, depsLockFilePath } = bundlingRoot();
+    const policyInRoot = relative(projectRoot, props.policyFile);
     const policyInsideRoot = !policyInRoot.startsWith('..') && !isAbsolute(policyInRoot);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -82,8 +80,8 @@ export class GateFunction extends Construct {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       environment: { ...props.environment },
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      projectRoot,
+      depsLockFilePath,
       bundling: {
         minify: true,
         sourceMap: true,

@@ -14,7 +14,7 @@ export interface GateNotificationsProps {
   readonly approverEmails?: readonly string[];
   /**
    * Name of the custom event bus for outcome events.
-   * @default 'release-gate'
+   * @default - a name unique to this construct's path (CDK's default)
    */
   readonly eventBusName?: string;
 }
@@ -36,7 +36,7 @@ export class GateNotifications extends Construct {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }
     this.eventBus = new events.EventBus(this, 'EventBus', {
-      eventBusName: props.eventBusName ?? 'release-gate',
+      ...(props.eventBusName === undefined ? {} : { eventBusName: props.eventBusName }),
       description: 'release-gate outcome events (promoted, quarantined, approval requested)',
     });
   }

@@ -1,4 +1,4 @@
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,9 +6,13 @@ import { Construct } from 'constructs';
 import { RepositoryNameSchema } from '../../lambdas/domain/types.js';
 import { acknowledgeWildcardResource, defaultPolicyOf } from './nag-acknowledgments.js';
 
-/** Which source repositories the gate watches: a fixed list, or every repository under a prefix. */
+/**
+ * Which source repositories the gate watches: a fixed list, or every repository under a prefix. In
+ * the list, a name is a repository the gate creates; an `IRepository` is one that already exists
+ * (`ecr.Repository.fromRepositoryName`, or one defined elsewhere in the app), gated as it is.
+ */
 export type GatedRepositories =
-  | { readonly kind: 'names'; readonly names: readonly string[] }
+  | { readonly kind: 'list'; readonly repositories: readonly (string | ecr.IRepository)[] }
   | { readonly kind: 'prefix'; readonly prefix: string };
 
 export interface GatedRegistryProps {
@@ -28,6 +32,14 @@ export interface GatedRegistryProps {
    */
   readonly channelTags?: readonly string[];
   /**
+   * Create the ECR repository creation templates (`<promotionPrefix>/`, and the gated prefix in
+   * prefix mode). A template for the same prefix already defined in this stack, such as another
+   * ReleaseGate's promoting to the same prefix, is used instead of a second one (ECR allows one
+   * template per prefix). Turn it off when the account already has templates for these prefixes.
+   * @default true
+   */
+  readonly repositoryCreationTemplates?: boolean;
+  /**
    * What happens to the source repositories when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
@@ -42,8 +54,10 @@ export interface GatedRegistryProps {
  * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/blob-mounting.html).
  */
 export class GatedRegistry extends Construct {
-  /** Repositories created by this construct (empty in prefix mode). */
+  /** The gated repositories of the list: those created here and the existing ones (empty in prefix mode). */
   public readonly repositories: readonly ecr.IRepository[];
+  /** The repositories this construct created (the names of the list); existing ones are not among them. */
+  public readonly createdRepositories: readonly ecr.IRepository[];
   /** IAM resource ARNs of the gated source repositories (exact ARNs, or `repository/<prefix>/*`). */
   public readonly sourceRepositoryArns: readonly string[];
   /** IAM resource ARN pattern of the production repositories: `repository/<promotionPrefix>/*`. */
@@ -55,6 +69,7 @@ export class GatedRegistry extends Construct {
   public readonly repositoryNames: readonly string[] | undefined;
   /** Prefix with a trailing `/` (prefix mode) for event patterns. */
   public readonly repositoryPrefix: string | undefined;
+  private readonly templates: boolean;
 
   public constructor(scope: Construct, id: string, props: GatedRegistryProps) {
     super(scope, id);
@@ -70,27 +85,43 @@ export class GatedRegistry extends Construct {
       });
 
     const isProduction = (name: string): boolean => name === promotionPrefix || name.startsWith(`${promotionPrefix}/`);
+    this.templates = props.repositoryCreationTemplates ?? true;
     const repositories: ecr.IRepository[] = [];
-    if (props.repositories.kind === 'names') {
-      if (props.repositories.names.length === 0) throw new Error('gated repositories: give at least one name');
-      for (const name of props.repositories.names) {
+    const created: ecr.IRepository[] = [];
+    if (props.repositories.kind === 'list') {
+      if (props.repositories.repositories.length === 0) throw new Error('gated repositories: give at least one');
+      const names: string[] = [];
+      for (const entry of props.repositories.repositories) {
+        const name = typeof entry === 'string' ? entry : entry.repositoryName;
+        if (Token.isUnresolved(name)) {
+          throw new Error(
+            `gated repository ${typeof entry === 'string' ? name : entry.node.path} has no literal name (the event rules and the policy check match names): import it with ecr.Repository.fromRepositoryName(scope, id, 'name') or give it a repositoryName`,
+          );
+        }
         const parsed = RepositoryNameSchema.safeParse(name);
         if (!parsed.success) throw new Error(`gated repository "${name}" is not a valid ECR repository name`);
         if (isProduction(name)) {
           throw new Error(`gated repository "${name}" is under the production prefix "${promotionPrefix}/"`);
         }
-        repositories.push(
-          new ecr.Repository(this, `Repository-${name.replaceAll('/', '-')}`, {
-            repositoryName: name,
-            imageTagMutability: ecr.TagMutability.IMMUTABLE,
-            imageScanOnPush: true,
-            encryption: ecr.RepositoryEncryption.KMS,
-            encryptionKey: props.key,
-            removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-          }),
-        );
+        if (names.includes(name)) throw new Error(`gated repository "${name}" is listed twice`);
+        names.push(name);
+        if (typeof entry !== 'string') {
+          // The user's repository: gated as it is, nothing created or changed.
+          repositories.push(entry);
+          continue;
+        }
+        const repository = new ecr.Repository(this, `Repository-${name.replaceAll('/', '-')}`, {
+          repositoryName: name,
+          imageTagMutability: ecr.TagMutability.IMMUTABLE,
+          imageScanOnPush: true,
+          encryption: ecr.RepositoryEncryption.KMS,
+          encryptionKey: props.key,
+          removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+        });
+        repositories.push(repository);
+        created.push(repository);
       }
-      this.repositoryNames = [...props.repositories.names];
+      this.repositoryNames = names;
       this.repositoryPrefix = undefined;
       this.sourceRepositoryArns = repositories.map((r) => r.repositoryArn);
     } else {
@@ -105,6 +136,7 @@ export class GatedRegistry extends Construct {
       this.sourceRepositoryArns = [repositoryArn(`${prefix}/*`)];
     }
     this.repositories = repositories;
+    this.createdRepositories = created;
 
     const channelTags = props.channelTags ?? ['live'];
     for (const tag of channelTags) {
@@ -131,6 +163,7 @@ export class GatedRegistry extends Construct {
     mutableTags: readonly string[] = [],
   ): void {
     const stack = Stack.of(this);
+    if (!this.templates || templateInStack(stack, prefix)) return;
     const repositoryPattern = stack.formatArn({
       service: 'ecr',
       resource: 'repository',
@@ -172,6 +205,15 @@ export class GatedRegistry extends Construct {
     });
     template.node.addDependency(role);
   }
+}
+
+/** Whether the stack already defines a creation template for `prefix` (another gate's, or the user's). */
+function templateInStack(stack: Stack, prefix: string): boolean {
+  return stack.node
+    .findAll()
+    .some(
+      (c) => c instanceof ecr.CfnRepositoryCreationTemplate && !Token.isUnresolved(c.prefix) && c.prefix === prefix,
+    );
 }
 
 function assertPathSegment(what: string, value: string): void {

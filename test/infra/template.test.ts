@@ -1192,7 +1192,8 @@ describe('Construct: ReleaseGate', () => {
         },
       });
       s.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
-      s.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'release-gate' });
+      // Named after the gate's construct path (Test/ReleaseGate), so that two gates never collide.
+      s.template.hasResourceProperties('AWS::Events::EventBus', { Name: Match.stringLikeRegexp('^Test-ReleaseGate-') });
     });
 
     it('alarms on failed executions and on each dead-letter queue', () => {

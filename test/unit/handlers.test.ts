@@ -188,6 +188,26 @@ describe('Function: start-release handler', () => {
     });
   });
 
+  describe('when the matching policy rule names its own stage', () => {
+    it("starts the release for that stage, and the others for the deployment's", async () => {
+      // Prepare
+      const w = world({
+        policy: policyOf({ rules: [{ repositories: ['staging/**'], stage: 'staging' }, { repositories: ['**'] }] }),
+      });
+
+      // Act
+      await startRelease(w.getDeps)(imageActionEvent({ 'repository-name': 'staging/web' }));
+      await startRelease(w.getDeps)(imageActionEvent({ 'repository-name': 'apps/web' }));
+
+      // Assess
+      expect(w.starter.started.map((s) => s.input)).toEqual([
+        expect.objectContaining({ repository: 'staging/web', stage: 'staging' }),
+        expect.objectContaining({ repository: 'apps/web', stage: STAGE }),
+      ]);
+      expect(STAGE).not.toBe('staging');
+    });
+  });
+
   describe('when the event is malformed', () => {
     const { detail: _omitted, ...withoutDetail } = imageActionEvent();
     it.each([

@@ -41,6 +41,17 @@ describe('Function: loadPolicy', () => {
     });
   });
 
+  describe('when a rule names its own stage (one deployment, several stages)', () => {
+    it("throws PolicyInvalidError when the stage is not one of the rule's stages", () => {
+      // Act
+      const act = (): unknown => loadPolicy(utf8(`${POLICY_YAML}    stage: canary\n`));
+
+      // Assess
+      expect(act).toThrowWithCode(PolicyInvalidError, 'POLICY_INVALID');
+      expect(act).toThrow(/rules\[0\]\.stage: "canary" is not one of this rule's stages/);
+    });
+  });
+
   describe('when fields are invalid', () => {
     it('lists every issue in the one format', () => {
       // Act

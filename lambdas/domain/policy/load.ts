@@ -108,6 +108,11 @@ export function policyFor(document: PolicyDocument, repository: string): Reposit
   return rule;
 }
 
+/** The stage a release of this rule is evaluated for: the rule's own, else the deployment's. */
+export function stageFor(policy: RepositoryPolicy, deploymentStage: string): string {
+  return policy.stage ?? deploymentStage;
+}
+
 export function targetRepositoryFor(policy: RepositoryPolicy, repository: string): string {
   return policy.promotion.targetRepository.replaceAll('{repository}', repository);
 }

@@ -44,6 +44,13 @@ export const RepositoryPolicySchema = z
     /** Glob patterns over repository names: `*` matches within a path segment, `**` across. */
     repositories: z.array(z.string().min(1)).min(1),
     stages: z.record(z.string().min(1), StageSchema).default(() => structuredClone(DEFAULT_STAGES) as never),
+    /**
+     * The stage pushes to these repositories are evaluated for (one of `stages`), so one deployment
+     * gates staging repositories and production repositories, each promoted to its own rule's
+     * target. The repository decides, never the pushed tag: whoever pushes chooses the tag.
+     * Default: the deployment's stage (`GATE_STAGE`).
+     */
+    stage: z.string().min(1).optional(),
     /** Which platform manifests of a multi-platform image are gated (sbom, scan, provenance). */
     platforms: PlatformsPolicySchema,
     signature: SignaturePolicySchema,
@@ -72,6 +79,9 @@ export const RepositoryPolicySchema = z
       .default({ targetRepository: 'prod/{repository}', channelTag: 'live' }),
   })
   .superRefine((rule, ctx) => {
+    if (rule.stage !== undefined && rule.stages[rule.stage] === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['stage'], message: `"${rule.stage}" is not one of this rule's stages` });
+    }
     // The approval rules of every stage (its own fields over the rule's) must be satisfiable.
     for (const stage of Object.keys(rule.stages)) {
       for (const message of approvalRulesProblems(approvalRulesFor(rule, stage))) {

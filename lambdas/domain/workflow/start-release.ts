@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readImage } from '../attest/platforms.js';
 import { isRetryable } from '../errors.js';
 import { Limits } from '../limits.js';
-import { isGated } from '../policy/load.js';
+import { isGated, policyFor, stageFor } from '../policy/load.js';
 import type { PolicyDocument } from '../policy/schema.js';
 import type { ExecutionStarter, RegistryReader, ReleaseStore } from '../ports.js';
 import { RepositoryNameSchema } from '../types.js';
@@ -93,7 +93,7 @@ export async function startRelease(
     repository: d['repository-name'],
     digest: d['image-digest'],
     tag: d['image-tag'] ?? null,
-    stage: config.stage,
+    stage: stageFor(policyFor(policy, d['repository-name']), config.stage),
     timeouts: { scanSeconds: config.scanTimeoutSeconds },
   };
   // Every tag the digest is pushed under is recorded before the execution starts: a second push of
