@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The `release-gate` command: runs the TypeScript CLI through tsx (no build step), on Node 22 or
-// later (an older Node hands over to cli/node22.mjs, which fetches Node 22 once).
+// The `release-gate` command, on Node 22 or later (an older Node hands over to cli/node22.mjs,
+// which fetches Node 22 once).
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 if (Number(process.versions.node.split('.')[0]) < 22) {
@@ -15,6 +16,21 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
   );
   process.exit(run.status ?? 1);
 }
-const { register } = await import('tsx/esm/api');
-register();
-await import('./main.ts');
+// An installed package runs its built JavaScript (`npm pack` builds dist/); a checkout, where tsx
+// (a development dependency) resolves, runs the TypeScript sources, so it never runs a stale build.
+const built = new URL('../dist/cli/entry.js', import.meta.url);
+const hasTsx = (() => {
+  try {
+    import.meta.resolve('tsx/esm/api');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!hasTsx && existsSync(fileURLToPath(built))) {
+  await import(built.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./entry.ts');
+}

@@ -3,13 +3,19 @@
  * `release-gate <command> --help` prints its own (exit 0), and cli/main.ts dispatches by the same
  * names (its runner table is typed by `CommandName`, so a command cannot miss a runner).
  */
-import { EXPLAIN_HELP, EXPLAIN_USAGE } from './commands/explain.js';
-import { BREAK_GLASS_USAGE } from './commands/ops-aws.js';
-import { REPORT_HELP, REPORT_USAGE } from './commands/report.js';
-import { REVALIDATE_USAGE } from './commands/revalidate.js';
-import { TRIAGE_HELP, TRIAGE_USAGE } from './commands/triage.js';
-import { VERIFY_BUNDLE_USAGE } from './commands/verify-bundle.js';
-import { VERIFY_VSA_HELP, VERIFY_VSA_USAGE } from './commands/verify-vsa.js';
+import {
+  BREAK_GLASS_USAGE,
+  EXPLAIN_HELP,
+  EXPLAIN_USAGE,
+  REPORT_HELP,
+  REPORT_USAGE,
+  REVALIDATE_USAGE,
+  TRIAGE_HELP,
+  TRIAGE_USAGE,
+  VERIFY_BUNDLE_USAGE,
+  VERIFY_VSA_HELP,
+  VERIFY_VSA_USAGE,
+} from './help-text.js';
 
 export interface CommandEntry {
   /** Usage lines, each starting `  release-gate <name>`. */
@@ -195,4 +201,27 @@ terminal only; NO_COLOR=1 turns it off, FORCE_COLOR=1 on. Progress goes to stder
 Exit codes: 0 pass/done (triage: affected releases found or none), 1 blocked/refused (rollback refused), 2 usage, bad input or
 infrastructure error.
 `;
+}
+
+/** Whether `args` ask for help (before any `--`, after which everything is an argument). */
+export function asksHelp(args: readonly string[]): boolean {
+  const options = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  return options.some((a) => a === '--help' || a === '-h');
+}
+
+/**
+ * The answer to a command line that only asks for help, or null: no command (usage, exit 2),
+ * `--help`/`-h`, `help [<command>]`, or `<command> … --help`. An unknown command is main's.
+ */
+export function helpAnswer(argv: readonly string[]): { readonly text: string; readonly code: number } | null {
+  const [command, ...rest] = argv;
+  if (command === undefined) return { text: overallUsage(), code: 2 };
+  if (command === '-h' || command === '--help') return { text: overallUsage(), code: 0 };
+  if (command === 'help') {
+    const [name] = rest;
+    if (name === undefined) return { text: overallUsage(), code: 0 };
+    return isCommandName(name) ? { text: commandHelp(name), code: 0 } : null;
+  }
+  if (isCommandName(command) && asksHelp(rest)) return { text: commandHelp(command), code: 0 };
+  return null;
 }

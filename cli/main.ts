@@ -18,7 +18,7 @@ import { scanComponents } from '../lambdas/domain/scan/local-scanner.js';
 import { collectContext } from '../lambdas/domain/workflow/collect-evidence.js';
 import { preflight } from '../lambdas/domain/workflow/preflight.js';
 import { approvalTrailLines } from './approval-trail.js';
-import { COMMANDS, type CommandName, commandHelp, isCommandName, overallUsage } from './command-table.js';
+import { asksHelp, COMMANDS, type CommandName, commandHelp, isCommandName, overallUsage } from './command-table.js';
 import { runAnswerOnAws } from './commands/approve-aws.js';
 import { parseExplainArgs, runExplain } from './commands/explain.js';
 import { incidentStatus, runReleaseFromQuarantine, runRevoke, runRollback } from './commands/incident.js';
@@ -46,12 +46,6 @@ class UsageError extends Error {
 
 /** Where every command writes: made printable, coloured on a terminal (cli/terminal.ts). */
 const io = terminalIo(process.argv.slice(2));
-
-/** Whether `args` ask for help (before any `--`, after which everything is an argument). */
-function asksHelp(args: readonly string[]): boolean {
-  const options = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
-  return options.some((a) => a === '--help' || a === '-h');
-}
 
 /** Each command's runner, by the command table's names (cli/command-table.ts). */
 const RUNNERS: Record<CommandName, (args: string[]) => Promise<number>> = {

@@ -7,24 +7,12 @@ import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
 import type { DocumentStore, ReleaseStore } from '../../lambdas/domain/ports.js';
 import { type Explanation, explainDecision } from '../../lambdas/domain/workflow/explain.js';
+import { EXPLAIN_HELP, EXPLAIN_USAGE } from '../help-text.js';
 import { printable } from '../printable.js';
 import { findRelease, RELEASE_COMMAND_OPTIONS, releaseCommandArgs } from './release-lookup.js';
 import type { CommandIo } from './verify-bundle.js';
 
-export const EXPLAIN_USAGE = `  release-gate explain <digest> [--repository NAME] [--policy FILE] [--round N] [--json] [--work-dir DIR]`;
-
-export const EXPLAIN_HELP = `Replays the stored decision of a release: the same policy evaluation over the evidence records
-and the exact policy text stored with the decision. Shows that the outcome and every reason are
-identical; where they differ, says which input changed (the policy, or the evidence stored since).
-
-  <digest>           the release's digest, or a unique prefix of it
-  --repository NAME  when the digest was pushed to several repositories
-  --policy FILE      replay against this policy instead of the stored one, and show the difference
-  --round N          an earlier gate round's decision (a release from quarantine runs the gate
-                     again); default: the latest
-  --json             the explanation as JSON
-
-Exit codes: 0 identical, 1 the replay differs, 2 usage or I/O error.`;
+export { EXPLAIN_HELP, EXPLAIN_USAGE };
 
 export interface ExplainOptions {
   readonly digest: string;

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import { OPS_ROUTES, type OpsRouteName, opsRoutePath } from '../../lambdas/handlers/ops-routes.js';
+import { BREAK_GLASS_USAGE } from '../help-text.js';
 import { DEFAULT_WORK_DIR } from '../local/state.js';
 import { printable } from '../printable.js';
 import { formatExplanation } from './explain.js';
@@ -44,16 +45,14 @@ import {
 import { formatStatus } from './status.js';
 import { formatTriage, readAdvisory } from './triage.js';
 
+export { BREAK_GLASS_USAGE };
+
 const OPS_COMMANDS = ['status', 'triage', 'explain', 'report', 'revoke', 'rollback', 'release'] as const;
 export type OpsCommand = (typeof OPS_COMMANDS)[number];
 
 /** Whether `command` also runs against the gate on AWS (`--aws`). */
 export const isOpsCommand = (command: string | undefined): command is OpsCommand =>
   OPS_COMMANDS.some((c) => c === command);
-
-export const BREAK_GLASS_USAGE = `  release-gate break-glass confirm <id> --aws ${LOCATION_USAGE} [--json]
-      (a second person performs a break-glass another operator asked for with --aws: your AWS principal
-       is its approver; refused if you are that operator, not an allowed approver, or it expired or was used)`;
 
 export const OPS_AWS_USAGE = `  release-gate status|triage|explain|report|revoke|rollback|release … --aws ${LOCATION_USAGE}
       (the same command against the gate on AWS, signed with your AWS credentials: you are the operator;

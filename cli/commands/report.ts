@@ -10,22 +10,11 @@ import { parseArgs } from 'node:util';
 import type { Clock, DocumentStore, ReleaseStore } from '../../lambdas/domain/ports.js';
 import { buildReleaseReport } from '../../lambdas/domain/workflow/report.js';
 import { renderReportPage } from '../../lambdas/domain/workflow/report-page.js';
+import { REPORT_HELP, REPORT_USAGE } from '../help-text.js';
 import { findRelease, RELEASE_COMMAND_OPTIONS, releaseCommandArgs } from './release-lookup.js';
 import type { CommandIo } from './verify-bundle.js';
 
-export const REPORT_USAGE = `  release-gate report <digest> [--repository NAME] [--open] [--json] [--work-dir DIR]`;
-
-export const REPORT_HELP = `Writes the HTML evidence report of a release: evidence, dependency diff, findings with their VEX
-status, eval metrics with deltas, approvals, the timeline and the live windows in production, and
-the advisories that newly affected it after it was gated (re-validation alerts: which component,
-which version, which range of which advisory). It is stored in the evidence bucket and in <work-dir>/reports/; the command prints both.
-
-  <digest>           the release's digest, or a unique prefix of it
-  --repository NAME  when the digest was pushed to several repositories
-  --open             also open the file (xdg-open)
-  --json             print {path, document, uri} as JSON
-
-Exit codes: 0 written, 2 usage or I/O error.`;
+export { REPORT_HELP, REPORT_USAGE };
 
 export const REPORT_MEDIA_TYPE = 'text/html; charset=utf-8';
 

@@ -15,12 +15,12 @@ import {
   revalidate,
 } from '../../lambdas/domain/incident/revalidate.js';
 import { systemClock } from '../../lambdas/domain/ports.js';
+import { REVALIDATE_USAGE } from '../help-text.js';
 import { withLocalPorts } from '../local/local-store.js';
 import { localOutcomeLog } from '../local/outcome-log.js';
 import { printable } from '../printable.js';
 
-export const REVALIDATE_USAGE = `  release-gate revalidate [--advisory FILE]... [--advisories DIR] [--json] [--work-dir DIR]
-      (the live releases against new OSV records, or every record of the advisories folder)`;
+export { REVALIDATE_USAGE };
 
 export interface RevalidateIo {
   readonly stdout: { write(s: string): unknown };

@@ -8,7 +8,10 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
 import { ConfigError, describeError } from '../../lambdas/domain/errors.js';
 import { CLI_STACK_OUTPUTS, type OpsRouteName } from '../../lambdas/handlers/ops-routes.js';
+import { LOCATION_USAGE } from '../help-text.js';
 import { API_URL_ENV, type AwsApiTarget, type AwsCredentials, resolveApiUrl } from './signed-request.js';
+
+export { LOCATION_USAGE };
 
 /** The environment variable naming the gate's CloudFormation stack (a name or a stack ARN). */
 export const STACK_ENV = 'RELEASE_GATE_STACK';
@@ -43,8 +46,6 @@ export const LOCATION_OPTIONS = {
   'api-url': { type: 'string' },
   stack: { type: 'string' },
 } as const;
-
-export const LOCATION_USAGE = '[--stack NAME | --api-url URL]';
 
 /** `--stack` implies `--aws`: whether `args` ask for the gate on AWS. */
 export const wantsAws = (args: readonly string[]): boolean =>

@@ -16,21 +16,10 @@ import {
   type TriageReader,
   triage,
 } from '../../lambdas/domain/triage/triage.js';
+import { TRIAGE_HELP, TRIAGE_USAGE } from '../help-text.js';
 import { printable } from '../printable.js';
 
-export const TRIAGE_USAGE = `  release-gate triage <purl> [--range RANGE] [--json] [--work-dir DIR]
-  release-gate triage --advisory FILE [--json] [--work-dir DIR]
-  release-gate triage <vulnerability-id> [--advisory FILE] [--advisories DIR] [--json] [--work-dir DIR]`;
-
-export const TRIAGE_HELP = `Lists every release ever gated that contains an affected package version: the matched components,
-the release's status (LIVE, PROMOTED, QUARANTINED, …) and its live windows in production.
-  <purl>              pkg:type/namespace/name (a version in it is ignored); every version without --range
-  --range RANGE       in the package's ecosystem order: '<3.0.13', '>=1.2,<1.4', '>=1.2 <1.4', '<1.0 || >=2.0'
-  --advisory FILE     an OSV record (.json/.yaml), matched with the scan's OSV matcher
-  <vulnerability-id>  the releases the gate's scan reported with it, plus what --advisory/--advisories records naming it match
-  --advisories DIR    OSV records to look the id up in
-  --json              the answer as JSON
-Exit codes: 0 answered (affected releases or none), 2 bad input (the field is named) or infrastructure error.`;
+export { TRIAGE_HELP, TRIAGE_USAGE };
 
 export interface TriageIo {
   readonly stdout: { write(s: string): unknown };

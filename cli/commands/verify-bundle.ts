@@ -22,22 +22,9 @@ import {
   type VerifyBundleOptions,
   verifyBundle,
 } from '../../lambdas/domain/sigstore/verify-bundle.js';
+import { VERIFY_BUNDLE_USAGE } from '../help-text.js';
 
-export const VERIFY_BUNDLE_USAGE = `Usage:
-  release-gate verify-bundle --bundle FILE
-      (--certificate-identity ID --certificate-oidc-issuer URL | --key FILE)
-      [--trusted-root FILE] [--staging] [--json] (FILE | sha256:HEX)
-
-  --bundle FILE                  Sigstore bundle (v0.1, v0.2 or v0.3 JSON)
-  --certificate-identity ID      keyless: certificate SAN, exact or a glob with * (any characters)
-  --certificate-oidc-issuer URL  keyless: OIDC issuer, exact
-  --key FILE                     key-based: PEM public key
-  --trusted-root FILE            trusted_root.json (default: the vendored Sigstore production root)
-  --staging                      use the vendored Sigstore staging root
-  FILE | sha256:HEX              the artifact, or only its digest (DSSE bundles; a message
-                                 signature needs the file)
-
-Exit codes: 0 verified, 1 refused (reason on stderr), 2 usage or I/O error.`;
+export { VERIFY_BUNDLE_USAGE };
 
 /** Where output goes; `process.stdout`/`process.stderr` fit. */
 export interface CommandIo {

@@ -11,22 +11,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, describeError } from '../../lambdas/domain/errors.js';
 import { findVerifiedVsa } from '../../lambdas/domain/vsa/vsa.js';
+import { VERIFY_VSA_HELP, VERIFY_VSA_USAGE } from '../help-text.js';
 import { VSA_KEY_FILE } from '../local/gate.js';
 import { printable } from '../printable.js';
 import { parseImageRef } from '../refs.js';
 import { RELEASE_COMMAND_OPTIONS, releaseCommandArgs } from './release-lookup.js';
 import type { CommandIo } from './verify-bundle.js';
 
-export const VERIFY_VSA_USAGE = `  release-gate verify-vsa <image-ref> [--key PEM] [--json] [--insecure] [--repository NAME] [--work-dir DIR]`;
-
-export const VERIFY_VSA_HELP = `Verifies the signed SLSA verification summary (VSA) Promote attached to the image.
-
-  <image-ref>        the promoted image (see <ref> in release-gate --help)
-  --key PEM          the gate's public key (SPKI PEM; on AWS: aws kms get-public-key, see README);
-                     default: the local stack's key, <work-dir>/${VSA_KEY_FILE}
-  --json             print the verified predicate as JSON
-
-Exit codes: 0 a VSA verified, 1 none did (reasons on stderr), 2 usage or I/O error.`;
+export { VERIFY_VSA_HELP, VERIFY_VSA_USAGE };
 
 /** Reads the verification key: a public key PEM, or the local private key file (its public half). */
 async function readKey(path: string): Promise<string> {

@@ -63,6 +63,7 @@ import { type StandIns, startStandIns } from './stand-ins.js';
 import { isCliPost, plainText } from './state.js';
 import { LocalStepFunctions } from './step-functions.js';
 import { LocalTaskTokens } from './task-tokens.js';
+import { VSA_KEY_FILE } from './vsa-key-file.js';
 
 export interface LocalGateOptions {
   readonly policy: LoadedPolicy;
@@ -135,11 +136,10 @@ export interface OutcomeEvent {
   readonly at: Date;
 }
 
-/** The principal the local ECR stand-in reports as the pusher (CloudTrail `userIdentity.arn`). */
-/** The embedded stack's VSA signing key, under the work dir (generated on first use, 0600). */
-export const VSA_KEY_FILE = 'vsa-key.pem';
+export { VSA_KEY_FILE } from './vsa-key-file.js';
 /** `verifier.id` of the VSAs the embedded stack signs. */
 export const LOCAL_VSA_VERIFIER_ID = 'https://release-gate.dev/verifier/local';
+/** The principal the local ECR stand-in reports as the pusher (CloudTrail `userIdentity.arn`). */
 export const LOCAL_PUSHER = 'arn:aws:iam::000000000000:user/local-pusher';
 
 /** CloudTrail's record of a successful `PutImage`, as EventBridge delivers it (aws-facts.md §9). */

@@ -1,5 +1,5 @@
 /**
- * Runs the real `release-gate` CLI (`node --import tsx cli/main.ts …`) as a child process from the
+ * Runs the real `release-gate` CLI (`node --import tsx cli/entry.ts …`) as a child process from the
  * repository root, the way a user or a CI job does: the tests see exit codes, stdout and stderr,
  * nothing in-process.
  */
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-const CLI_ENTRY = 'cli/main.ts';
+const CLI_ENTRY = 'cli/entry.ts';
 export const CLI_ENV = { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' };
 
 export interface CliResult {
@@ -19,7 +19,7 @@ export interface CliResult {
 
 /**
  * Runs one CLI command to completion. A non-zero exit is a result, not a rejection. `entry` is the
- * script relative to the repository root. @default 'cli/main.ts'
+ * script relative to the repository root. @default 'cli/entry.ts'
  */
 export function runCli(
   args: readonly string[],
