@@ -2,12 +2,13 @@
  * `npm run bench [-- --releases N] [-- --quick] [-- --fuzz] [-- --fuzz-inputs N] [-- --only NAME]`: prints throughput and
  * latency figures of the gate on the embedded stack, SBOM parsing, OSV matching, the evidence store and triage, then
  * the fuzz profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile, `--only NAME` only that section
- * (gate, sbom, osv, store, triage, drill, cost, promote, fuzz, or rollback: the rollback figure the gate section ends with, alone). Figures only, no
+ * (gate, sbom, osv, store, triage, drill, cost, cli, promote, fuzz, or rollback: the rollback figure the gate section ends with, alone). Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
 import '../cli/local/quiet-logs.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchCli } from './cli-bench.js';
 import { benchCost } from './cost-bench.js';
 import { benchDrill } from './drill-bench.js';
 import { benchFuzz } from './fuzz-bench.js';
@@ -197,6 +198,7 @@ async function main(): Promise<void> {
         }),
     ],
     ['drill', () => benchDrill({ log: progress })],
+    ['cli', () => benchCli({ runs: 5, log: progress })],
     [
       'cost',
       () =>

@@ -218,6 +218,7 @@ export function helpAnswer(argv: readonly string[]): { readonly text: string; re
   if (command === undefined) return { text: overallUsage(), code: 2 };
   if (command === '-h' || command === '--help') return { text: overallUsage(), code: 0 };
   if (command === 'help') {
+    if (asksHelp(rest)) return { text: commandHelp('help'), code: 0 };
     const [name] = rest;
     if (name === undefined) return { text: overallUsage(), code: 0 };
     return isCommandName(name) ? { text: commandHelp(name), code: 0 } : null;
