@@ -2,12 +2,13 @@
  * `npm run bench [-- --releases N] [-- --quick] [-- --fuzz] [-- --fuzz-inputs N] [-- --only NAME]`: prints throughput and
  * latency figures of the gate on the embedded stack, SBOM parsing, OSV matching, the evidence store and triage, then
  * the fuzz profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile, `--only NAME` only that section
- * (gate, sbom, osv, store, triage, drill, promote, fuzz, or rollback: the rollback figure the gate section ends with, alone). Figures only, no
+ * (gate, sbom, osv, store, triage, drill, promote, bundles, fuzz, or rollback: the rollback figure the gate section ends with, alone). Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
 import '../cli/local/quiet-logs.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchBundles } from './bundles-bench.js';
 import { benchDrill } from './drill-bench.js';
 import { benchFuzz } from './fuzz-bench.js';
 import { benchGate } from './gate-bench.js';
@@ -43,6 +44,8 @@ interface BenchConfig {
   /** Promote vs skopeo: image size and timed runs of each. */
   readonly promoteImageMiB: number;
   readonly promoteRuns: number;
+  /** Lambda bundles: fresh processes timed per bundle's cold import. */
+  readonly bundleRuns: number;
 }
 
 /** The fuzz profile's default size: at least 100,000 inputs over every entry point. */
@@ -66,6 +69,7 @@ const FULL: BenchConfig = {
   // The size of the image the issue measured skopeo against.
   promoteImageMiB: 150,
   promoteRuns: 7,
+  bundleRuns: 7,
 };
 
 const QUICK: BenchConfig = {
@@ -84,6 +88,7 @@ const QUICK: BenchConfig = {
   triageRepeats: 20,
   promoteImageMiB: 15,
   promoteRuns: 5,
+  bundleRuns: 5,
 };
 
 class UsageError extends Error {
@@ -189,6 +194,7 @@ async function main(): Promise<void> {
     ],
     ['drill', () => benchDrill({ log: progress })],
     ['promote', () => benchPromote({ imageMiB: cfg.promoteImageMiB, runs: cfg.promoteRuns, log: progress })],
+    ['bundles', () => benchBundles({ runs: cfg.bundleRuns, log: progress })],
   ];
   const fuzz: [string, () => Promise<Section>] = [
     'fuzz',

@@ -12,7 +12,7 @@ import { PackageURL } from 'packageurl-js';
 import { Limits } from './limits.js';
 import { type PurlParts, splitIndexablePurls, splitPurls } from './purl.js';
 import type { Component } from './sbom/component.js';
-import { componentCoordinates, DISTRO_PURL_TYPES, sourceCoordinates } from './scan/local-scanner.js';
+import { componentCoordinates, DISTRO_PURL_TYPES, sourceCoordinates } from './scan/coordinates.js';
 
 /** A source package of a release's binary component. */
 export interface SourcePackage {

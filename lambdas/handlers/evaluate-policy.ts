@@ -1,12 +1,15 @@
 import { evaluateRelease } from '../domain/workflow/evaluate-policy.js';
 import { ReleaseRefSchema } from '../domain/workflow/inputs.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { parseEvent } from './parse.js';
+import { documents } from './wiring/documents.js';
+import { registry } from './wiring/registry.js';
+import { store } from './wiring/store.js';
 
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
   const req = parseEvent(ReleaseRefSchema, event, 'EvaluatePolicy input');
   return evaluateRelease((await getDeps()).gate, req);
 };
 
-export const handler = compactErrors(makeHandler(awsDeps));
+export const handler = compactErrors(makeHandler(awsWiring(store, documents, registry)));

@@ -1,9 +1,10 @@
 import { PutImageCloudTrailEventSchema } from '../domain/workflow/events.js';
 import { recordPusherFrom } from '../domain/workflow/record-pusher.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { logger } from './logger.js';
 import { parseEvent } from './parse.js';
+import { store } from './wiring/store.js';
 
 /** EventBridge `AWS API Call via CloudTrail` (ECR PutImage) → the pusher of the digest. */
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event: unknown) => {
@@ -17,4 +18,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => async (event
   return { outcome };
 };
 
-export const handler = compactErrors(makeHandler(awsDeps));
+export const handler = compactErrors(makeHandler(awsWiring(store)));
