@@ -12,14 +12,23 @@ const POLICY_FILE = fileURLToPath(new URL('../../policy/release-gate.policy.yaml
 
 const FunctionSchema = z.object({
   Properties: z.object({
+    Handler: z.string(),
     Code: z.object({ S3Key: z.string() }),
     Environment: z.object({ Variables: z.record(z.string(), z.unknown()) }).optional(),
   }),
 });
 const TemplateSchema = z.object({ Resources: z.record(z.string(), z.object({ Type: z.string() }).passthrough()) });
 
+const built = new Map<boolean | undefined, ReturnType<typeof bundle>>();
+
 /** One GateFunction bundled by CDK (esbuild), as deployed: its bundle, source map and environment. */
-function bundled(debugSourceMaps: boolean | undefined) {
+function bundled(debugSourceMaps: boolean | undefined): ReturnType<typeof bundle> {
+  const done = built.get(debugSourceMaps) ?? bundle(debugSourceMaps);
+  built.set(debugSourceMaps, done);
+  return done;
+}
+
+function bundle(debugSourceMaps: boolean | undefined) {
   const app = new App({ context: CDK_CONTEXT });
   const stack = new Stack(app, 'Bundle');
   new GateFunction(stack, 'RecordPusher', {
@@ -35,6 +44,8 @@ function bundled(debugSourceMaps: boolean | undefined) {
   const fn = FunctionSchema.parse(Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function'));
   const assetDir = join(assembly.directory, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
   return {
+    handler: fn.Properties.Handler,
+    policy: readFileSync(join(assetDir, 'policy', 'release-gate.policy.yaml'), 'utf8'),
     bundle: readFileSync(join(assetDir, 'index.mjs'), 'utf8'),
     map: readFileSync(join(assetDir, 'index.mjs.map'), 'utf8'),
     environment: fn.Properties.Environment?.Variables ?? {},
@@ -42,6 +53,18 @@ function bundled(debugSourceMaps: boolean | undefined) {
 }
 
 describe('Construct: GateFunction', () => {
+  describe('when bundled with esbuild', () => {
+    it('produces an ESM bundle with the policy file next to it', () => {
+      // Act
+      const { handler, policy, bundle } = bundled(undefined);
+
+      // Assess
+      expect(policy).toBe(readFileSync(POLICY_FILE, 'utf8'));
+      expect(bundle.startsWith("import { createRequire } from 'node:module';")).toBe(true);
+      expect(handler).toBe('index.handler');
+    }, 60_000);
+  });
+
   describe('Property: debugSourceMaps', () => {
     it('ships the source map unlinked and leaves NODE_OPTIONS unset by default', () => {
       // Act
