@@ -2,12 +2,13 @@
  * `npm run bench [-- --releases N] [-- --quick] [-- --fuzz] [-- --fuzz-inputs N] [-- --only NAME]`: prints throughput and
  * latency figures of the gate on the embedded stack, SBOM parsing, OSV matching, the evidence store and triage, then
  * the fuzz profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile, `--only NAME` only that section
- * (gate, sbom, osv, store, triage, drill, cost, cli, promote, fuzz, or rollback: the rollback figure the gate section ends with, alone). Figures only, no
+ * (gate, sbom, osv, store, triage, drill, cost, cli, promote, bundles, fuzz, or rollback: the rollback figure the gate section ends with, alone). Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
 import '../cli/local/quiet-logs.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchBundles } from './bundles-bench.js';
 import { benchCli } from './cli-bench.js';
 import { benchCost } from './cost-bench.js';
 import { benchDrill } from './drill-bench.js';
@@ -48,6 +49,8 @@ interface BenchConfig {
   /** Cost: components per release, and changed fractions from one release to the next. */
   readonly costSizes: readonly number[];
   readonly costFractions: readonly number[];
+  /** Lambda bundles: fresh processes timed per bundle's cold import. */
+  readonly bundleRuns: number;
 }
 
 /** The fuzz profile's default size: at least 100,000 inputs over every entry point. */
@@ -73,6 +76,7 @@ const FULL: BenchConfig = {
   promoteRuns: 7,
   costSizes: [500, 5_000, 200_000],
   costFractions: [0.01, 0.05, 0.2],
+  bundleRuns: 7,
 };
 
 const QUICK: BenchConfig = {
@@ -93,6 +97,7 @@ const QUICK: BenchConfig = {
   promoteRuns: 5,
   costSizes: [500, 5_000],
   costFractions: [0.01, 0.05, 0.2],
+  bundleRuns: 5,
 };
 
 class UsageError extends Error {
@@ -210,6 +215,7 @@ async function main(): Promise<void> {
         }),
     ],
     ['promote', () => benchPromote({ imageMiB: cfg.promoteImageMiB, runs: cfg.promoteRuns, log: progress })],
+    ['bundles', () => benchBundles({ runs: cfg.bundleRuns, log: progress })],
   ];
   const fuzz: [string, () => Promise<Section>] = [
     'fuzz',

@@ -10,7 +10,8 @@ import { ReleaseGate, type ReleaseGateProps } from './release-gate.js';
  * - `policyFile` (default `policy/release-gate.policy.yaml`), `stage` (default `production`),
  *   `approverEmails` (comma-separated), `promotionPrefix` (default `prod`);
  * - `linkAuthorizerIssuer` and `linkAuthorizerAudience` (comma-separated): a JWT authorizer on the
- *   approval link routes (both or neither).
+ *   approval link routes (both or neither);
+ * - `debugSourceMaps` (`true` or `false`, default `false`): source-mapped stack traces in the functions.
  * Without either repository setting the gate watches one repository, `app`.
  */
 export function gatePropsFromContext(app: App): ReleaseGateProps {
@@ -40,6 +41,7 @@ export function gatePropsFromContext(app: App): ReleaseGateProps {
     approvalEmailSender: text('approvalEmailSender'),
     promotionPrefix: text('promotionPrefix'),
     approvalLinkAuthorizer: linkAuthorizer(text('linkAuthorizerIssuer'), list('linkAuthorizerAudience')),
+    debugSourceMaps: flag(text('debugSourceMaps')),
   };
 }
 
@@ -90,6 +92,12 @@ export class ReleaseGateStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', { value: this.gate.monitoring.alarmTopic.topicArn });
     new CfnOutput(this, 'DashboardName', { value: this.gate.monitoring.dashboard.dashboardName });
   }
+}
+
+function flag(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new Error(`context debugSourceMaps must be true or false, got ${JSON.stringify(value)}`);
 }
 
 function linkAuthorizer(issuer: string | undefined, audience: string[] | undefined) {

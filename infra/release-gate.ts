@@ -140,6 +140,12 @@ export interface ReleaseGateProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * Source-mapped stack traces in the functions' logs: each bundle links its source map and
+   * NODE_OPTIONS sets `--enable-source-maps`, at a cost on every cold start. Turn it on to debug.
+   * @default false - the maps ship next to the bundles, unlinked; stack traces show bundle positions
+   */
+  readonly debugSourceMaps?: boolean;
+  /**
    * Removal policy of the key, table, bucket and source repositories (the audit trail).
    * @default RemovalPolicy.RETAIN
    */
@@ -246,6 +252,7 @@ export class ReleaseGate extends Construct {
       stage,
       scanTimeout,
       logRetention: props.logRetention,
+      debugSourceMaps: props.debugSourceMaps,
     });
     const fn = (name: Parameters<GateFunctions['function']>[0]) => this.functions.function(name);
 

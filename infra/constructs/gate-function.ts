@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
 import { acknowledgeWildcardResource, defaultPolicyOf } from './nag-acknowledgments.js';
 import { bundlingRoot, packageFile } from './package-paths.js';
 
@@ -24,6 +25,65 @@ export const BUNDLED_POLICY_PATH = `/var/task/policy/${BUNDLED_POLICY_NAME}`;
 const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
+/**
+ * The SDK's default credential chain reads the environment first and imports these providers
+ * (and the STS/SSO clients they use) with `import()` only when that finds nothing. Lambda always
+ * sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from the execution role
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime),
+ * so they are never reached and stay out of the bundles (about 120 kB each). Were the chain ever
+ * to reach one, the failed import ends it with an error: no call is made without credentials.
+ */
+const UNREACHED_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-http',
+  '@smithy/credential-provider-imds',
+] as const;
+
+/**
+ * How every gate function is bundled, in esbuild's terms: the construct passes these to
+ * NodejsFunction, and the bundle-size test and `npm run bench -- --only bundles` build with them
+ * (gateEsbuildOptions), so that what they measure is what is deployed. The AWS SDK is bundled
+ * (see `bundleAwsSDK` below); only the credential providers Lambda never reaches are external.
+ */
+export const GATE_BUNDLE = {
+  minify: true,
+  format: 'esm',
+  target: 'node24',
+  platform: 'node',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+  external: UNREACHED_CREDENTIAL_PROVIDERS,
+} as const;
+
+/** The source file of a handler (exports `handler`). */
+export function handlerEntry(handlerName: string): string {
+  return packageFile('lambdas', 'handlers', `${handlerName}.ts`);
+}
+
+/**
+ * The esbuild options NodejsFunction builds a handler with (GATE_BUNDLE, source map external), for
+ * building it outside CDK; `outfile` as NodejsFunction names it.
+ */
+export function gateEsbuildOptions(handlerName: string, outdir: string): BuildOptions {
+  return {
+    entryPoints: [handlerEntry(handlerName)],
+    outfile: join(outdir, 'index.mjs'),
+    bundle: true,
+    platform: GATE_BUNDLE.platform,
+    format: GATE_BUNDLE.format,
+    target: GATE_BUNDLE.target,
+    minify: GATE_BUNDLE.minify,
+    mainFields: [...GATE_BUNDLE.mainFields],
+    banner: { js: GATE_BUNDLE.banner },
+    external: [...GATE_BUNDLE.external],
+    sourcemap: 'external',
+    logLevel: 'error',
+  };
+}
+
 export interface GateFunctionProps {
   /** Handler file name without extension, under `lambdas/handlers/` (exports `handler`). */
   readonly handlerName: string;
@@ -37,10 +97,16 @@ export interface GateFunctionProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Source-mapped stack traces: the bundle links its source map and NODE_OPTIONS sets
+   * `--enable-source-maps`, which costs every cold start (Node reads and parses the map).
+   * @default false - the map ships next to the bundle, unlinked, for decoding a trace by hand
+   */
+  readonly debugSourceMaps?: boolean;
 }
 
 /**
- * One gate Lambda: Node.js 24 on arm64, an ESM bundle with source maps and the policy file, its own
+ * One gate Lambda: Node.js 24 on arm64, an ESM bundle (its source map alongside) and the policy file, its own
  * log group and its own role. The role starts empty apart from writing to that log group and X-Ray;
  * every other permission is granted explicitly by the caller (no AWSLambdaBasicExecutionRole, whose
  * log permissions cover every log group in the account).
@@ -52,10 +118,11 @@ export class GateFunction extends Construct {
 
   public constructor(scope: Construct, id: string, props: GateFunctionProps) {
     super(scope, id);
-    const entry = packageFile('lambdas', 'handlers', `${props.handlerName}.ts`);
+    const entry = handlerEntry(props.handlerName);
     if (!existsSync(entry)) {
       throw new Error(`handler entry ${entry} does not exist; create it (exporting \`handler\`) before synth`);
     }
+    const debugSourceMaps = props.debugSourceMaps ?? false;
     const { projectRoot, depsLockFilePath } = bundlingRoot();
     const policyInRoot = relative(projectRoot, props.policyFile);
     const policyInsideRoot = !policyInRoot.startsWith('..') && !isAbsolute(policyInRoot);
@@ -79,19 +146,26 @@ export class GateFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      environment: { ...props.environment },
+      environment: {
+        ...props.environment,
+        // Node applies source maps to stack traces only with this flag.
+        ...(debugSourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+      },
       projectRoot,
       depsLockFilePath,
       bundling: {
-        minify: true,
+        minify: GATE_BUNDLE.minify,
+        // EXTERNAL writes index.mjs.map without a sourceMappingURL comment: nothing reads it on a cold start.
         sourceMap: true,
+        sourceMapMode: debugSourceMaps ? nodejs.SourceMapMode.DEFAULT : nodejs.SourceMapMode.EXTERNAL,
         format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
+        target: GATE_BUNDLE.target,
+        mainFields: [...GATE_BUNDLE.mainFields],
+        banner: GATE_BUNDLE.banner,
         // Bundle the SDK the code was tested with instead of the runtime's copy, which lags behind
         // new ECR APIs (ListImageReferrers, DescribeImageSigningStatus).
         bundleAwsSDK: true,
+        externalModules: [...GATE_BUNDLE.external],
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

@@ -80,6 +80,11 @@ export interface GateFunctionsProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Source-mapped stack traces in every function (GateFunctionProps.debugSourceMaps).
+   * @default false
+   */
+  readonly debugSourceMaps?: boolean;
 }
 
 /**
@@ -93,9 +98,9 @@ export class GateFunctions extends Construct {
 
   public constructor(scope: Construct, id: string, props: GateFunctionsProps) {
     super(scope, id);
-    // Every handler gets the whole configuration: the handlers share one wiring module
-    // (lambdas/handlers/aws-deps.ts) that reads all of it. Configuration is not permission; the
-    // roles below are what limit each function.
+    // Every handler gets the whole configuration; each reads what its wiring needs
+    // (lambdas/handlers/wiring/). Configuration is not permission; the roles below are what limit
+    // each function.
     const environment: Record<string, string> = {
       TABLE_NAME: props.table.tableName,
       BUCKET_NAME: props.bucket.bucketName,
@@ -109,8 +114,6 @@ export class GateFunctions extends Construct {
       EVENT_BUS_NAME: props.eventBus.eventBusName,
       POWERTOOLS_SERVICE_NAME: 'release-gate',
       POWERTOOLS_METRICS_NAMESPACE: 'ReleaseGate',
-      // esbuild emits source maps; Node applies them to stack traces only with this flag.
-      NODE_OPTIONS: '--enable-source-maps',
     };
 
     const byName = new Map<HandlerName, GateFunction>();
@@ -124,6 +127,7 @@ export class GateFunctions extends Construct {
           memorySize: SIZING[name].memorySize,
           environment,
           logRetention: props.logRetention,
+          debugSourceMaps: props.debugSourceMaps,
         }),
       );
     }

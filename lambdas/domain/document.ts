@@ -30,7 +30,7 @@
  * `TOO_LARGE`. Call sites that report in their own vocabulary (Notation, Sigstore, the registry)
  * use {@link safeParseJsonDocument} and map the failure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError, TooLargeError } from './errors.js';
 
 /** Arrays and objects deeper than this are refused unless a call site says otherwise. */

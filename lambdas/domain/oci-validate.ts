@@ -15,7 +15,7 @@
  * `checkManifestSpec` / `checkIndexSpec` report the image-spec rules alone (no gate rules), so the
  * vendored image-spec test cases can be checked against exactly what the spec says.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatPath, parseJsonValue } from './document.js';
 import { InvalidInputError, TooLargeError, UnsupportedMediaTypeError } from './errors.js';
 import { Limits } from './limits.js';

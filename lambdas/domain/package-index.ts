@@ -19,7 +19,7 @@ import type { Component } from './sbom/component.js';
 
 export type { IndexEntryWrite } from './records.js';
 
-import { componentCoordinates, DISTRO_PURL_TYPES, sourceCoordinates } from './scan/local-scanner.js';
+import { componentCoordinates, DISTRO_PURL_TYPES, sourceCoordinates } from './scan/coordinates.js';
 import type { Digest } from './types.js';
 
 /** A source package of a release's binary component. */

@@ -7,7 +7,7 @@
  * The rules every adapter shares live here too: which release state may follow which, and the
  * order of each listing. test/support/contracts holds every adapter to them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from './document.js';
 import { ConflictError, InvalidInputError } from './errors.js';
 import { AttachmentsSchema } from './promotion/attachments.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The eight kinds of release evidence, in the order reports show them. */
 export const EVIDENCE_KINDS = [

@@ -1,17 +1,23 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeError, GateError, UntrustedError } from '../domain/errors.js';
 import { ANONYMOUS, auditRefusal } from '../domain/workflow/approval-audit.js';
 import { describeAnswer, renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
 import { buildApprovalView } from '../domain/workflow/approval-view.js';
 import { answerByLink, viewApproval } from '../domain/workflow/decide-approval.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { CLI_APPROVAL_ROUTE_KEY, makeHandler as cliApprovals } from './cli-approvals.js';
 import { invocation } from './invocation.js';
 import { linkAuthorizerEmail } from './link-authorizer.js';
 import { logger } from './logger.js';
 import { withOutcomeMetrics } from './metrics.js';
 import { isSlackWorkEvent, makeWorker, makeHandler as slackInteractions } from './slack-interactions.js';
+import { approvalLinks } from './wiring/approval-links.js';
+import { documents } from './wiring/documents.js';
+import { notifier, outcomes } from './wiring/notifications.js';
+import { slackPoster, slackSigningSecret, slackWork } from './wiring/slack.js';
+import { taskTokens } from './wiring/step-functions.js';
+import { store } from './wiring/store.js';
 
 const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
 const TokenSchema = z.string().min(1).max(2048);
@@ -142,6 +148,18 @@ export function statusOf(err: unknown): number {
   return err instanceof GateError ? (STATUS_FOR[err.code] ?? 500) : 500;
 }
 
+// Links, Slack and the CLI route decide approvals: they resume the execution's task token.
+const awsDeps = awsWiring(
+  store,
+  documents,
+  taskTokens,
+  notifier,
+  outcomes,
+  approvalLinks,
+  slackSigningSecret,
+  slackPoster,
+  slackWork,
+);
 // Answers and expiries feed ApprovalWaitSeconds and PendingApprovals (metrics.ts).
 const api = makeHandler(withOutcomeMetrics(awsDeps));
 const worker = makeWorker(withOutcomeMetrics(awsDeps));

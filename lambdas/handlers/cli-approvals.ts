@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeError, GateError } from '../domain/errors.js';
 import { describeAnswer } from '../domain/workflow/approval-page.js';
 import { decideApproval } from '../domain/workflow/decide-approval.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeError, GateError, InvalidInputError, NotFoundError, TooLargeError } from '../domain/errors.js';
 import { type BreakGlassAsk, confirmBreakGlass, requestBreakGlass } from '../domain/incident/break-glass-request.js';
 import { findRelease } from '../domain/incident/lookup.js';

@@ -1,12 +1,17 @@
 import { collectEvidence } from '../domain/workflow/collect-evidence.js';
 import type { GateDeps } from '../domain/workflow/deps.js';
 import { type CollectRequest, CollectRequestSchema, StatesErrorSchema } from '../domain/workflow/inputs.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { invocation } from './invocation.js';
 import { logger } from './logger.js';
 import { gateMetrics } from './metrics.js';
 import { parseEvent } from './parse.js';
+import { documents } from './wiring/documents.js';
+import { inspectorSboms } from './wiring/inspector.js';
+import { registry } from './wiring/registry.js';
+import { revocation } from './wiring/revocation.js';
+import { store } from './wiring/store.js';
 
 /** One evidence kind per invocation (the ASL's Parallel branches); returns the small summary. */
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
@@ -30,4 +35,4 @@ async function scanWaitMetrics(gate: GateDeps, req: CollectRequest): Promise<voi
   if (release !== null) gateMetrics.scanWaited(release.recordedAt, gate.clock.now());
 }
 
-export const handler = compactErrors(makeHandler(awsDeps));
+export const handler = compactErrors(makeHandler(awsWiring(store, documents, registry, revocation, inspectorSboms)));

@@ -1,10 +1,13 @@
 import { evaluateRelease } from '../domain/workflow/evaluate-policy.js';
 import { ReleaseRefSchema } from '../domain/workflow/inputs.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { invocation } from './invocation.js';
 import { gateMetrics } from './metrics.js';
 import { parseEvent } from './parse.js';
+import { documents } from './wiring/documents.js';
+import { registry } from './wiring/registry.js';
+import { store } from './wiring/store.js';
 
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
   invocation(async (event) => {
@@ -14,4 +17,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
     return result;
   });
 
-export const handler = compactErrors(makeHandler(awsDeps));
+export const handler = compactErrors(makeHandler(awsWiring(store, documents, registry)));

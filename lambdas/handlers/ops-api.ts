@@ -3,8 +3,28 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { S3Advisories } from '../adapters/scan/s3-advisories.js';
 import { documentUri } from '../adapters/store/s3-document-store.js';
 import { ConfigError } from '../domain/errors.js';
-import { awsDeps } from './aws-deps.js';
+import { awsWiring } from './aws-deps.js';
 import { makeHandler, type OpsDeps } from './cli-ops.js';
+import { documents } from './wiring/documents.js';
+import { inspectorSboms } from './wiring/inspector.js';
+import { notifier, outcomes } from './wiring/notifications.js';
+import { registry } from './wiring/registry.js';
+import { revocation } from './wiring/revocation.js';
+import { starter, taskTokens } from './wiring/step-functions.js';
+import { store } from './wiring/store.js';
+
+// Rollback and release re-verify the target as CollectEvidence does; release starts a gate execution.
+const awsDeps = awsWiring(
+  store,
+  documents,
+  registry,
+  revocation,
+  inspectorSboms,
+  taskTokens,
+  starter,
+  notifier,
+  outcomes,
+);
 
 let cached: Promise<OpsDeps> | undefined;
 

@@ -1,10 +1,16 @@
 import { ReleaseRefSchema } from '../domain/workflow/inputs.js';
 import { promoteRelease } from '../domain/workflow/promote.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { invocation } from './invocation.js';
 import { gateMetrics, withOutcomeMetrics } from './metrics.js';
 import { parseEvent } from './parse.js';
+import { documents } from './wiring/documents.js';
+import { notifier, outcomes } from './wiring/notifications.js';
+import { registry } from './wiring/registry.js';
+import { slackPoster } from './wiring/slack.js';
+import { store } from './wiring/store.js';
+import { vsa } from './wiring/vsa.js';
 
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => {
   const deps = withOutcomeMetrics(getDeps);
@@ -19,4 +25,6 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => {
   });
 };
 
-export const handler = compactErrors(makeHandler(awsDeps));
+export const handler = compactErrors(
+  makeHandler(awsWiring(store, documents, registry, notifier, outcomes, vsa, slackPoster)),
+);

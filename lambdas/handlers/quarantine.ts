@@ -1,12 +1,17 @@
 import { QUARANTINE_REASON_MESSAGE } from '../adapters/observe/metric-names.js';
 import { QuarantineRequestSchema } from '../domain/workflow/inputs.js';
 import { quarantineRelease } from '../domain/workflow/quarantine.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { invocation } from './invocation.js';
 import { logger } from './logger.js';
 import { withOutcomeMetrics } from './metrics.js';
 import { parseEvent } from './parse.js';
+import { documents } from './wiring/documents.js';
+import { notifier, outcomes } from './wiring/notifications.js';
+import { registry } from './wiring/registry.js';
+import { slackPoster } from './wiring/slack.js';
+import { store } from './wiring/store.js';
 
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => {
   const deps = withOutcomeMetrics(getDeps);
@@ -19,4 +24,6 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) => {
   });
 };
 
-export const handler = compactErrors(makeHandler(awsDeps));
+export const handler = compactErrors(
+  makeHandler(awsWiring(store, documents, registry, notifier, outcomes, slackPoster)),
+);

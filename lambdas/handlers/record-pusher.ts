@@ -1,10 +1,11 @@
 import { PutImageCloudTrailEventSchema } from '../domain/workflow/events.js';
 import { recordPusherFrom } from '../domain/workflow/record-pusher.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { invocation } from './invocation.js';
 import { logger } from './logger.js';
 import { parseEvent } from './parse.js';
+import { store } from './wiring/store.js';
 
 /** EventBridge `AWS API Call via CloudTrail` (ECR PutImage) → the pusher of the digest. */
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
@@ -19,4 +20,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
     return { outcome };
   });
 
-export const handler = compactErrors(makeHandler(awsDeps));
+export const handler = compactErrors(makeHandler(awsWiring(store)));

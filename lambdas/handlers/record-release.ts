@@ -1,10 +1,12 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { RecordReleaseRequestSchema } from '../domain/workflow/inputs.js';
 import { recordRelease } from '../domain/workflow/record-release.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { invocation } from './invocation.js';
 import { parseEvent } from './parse.js';
+import { registry } from './wiring/registry.js';
+import { store } from './wiring/store.js';
 
 const Schema = RecordReleaseRequestSchema.extend({ executionName: z.string().min(1).max(80) });
 
@@ -14,4 +16,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
     return recordRelease((await getDeps()).gate, req);
   });
 
-export const handler = compactErrors(makeHandler(awsDeps));
+export const handler = compactErrors(makeHandler(awsWiring(store, registry)));

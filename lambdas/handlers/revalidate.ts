@@ -1,4 +1,4 @@
-import { awsClients } from '../adapters/aws/clients.js';
+import { s3Client } from '../adapters/aws/s3-client.js';
 import { S3Advisories } from '../adapters/scan/s3-advisories.js';
 import { ConfigError, InvalidInputError, TooLargeError } from '../domain/errors.js';
 import { type InspectorFinding, type RevalidationTrigger, revalidate } from '../domain/incident/revalidate.js';
@@ -11,12 +11,14 @@ import {
 import { Limits } from '../domain/limits.js';
 import { DigestSchema } from '../domain/types.js';
 import { repositoryNameFrom } from '../domain/workflow/events.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { invocation } from './invocation.js';
 import { logger } from './logger.js';
 import { gateMetrics, withOutcomeMetrics } from './metrics.js';
 import { parseEvent } from './parse.js';
+import { notifier, outcomes } from './wiring/notifications.js';
+import { store } from './wiring/store.js';
 
 /** Where OSV records are read: the evidence bucket's `advisories/` prefix on AWS. */
 export type AdvisoryObjects = Pick<S3Advisories, 'bucket' | 'isAdvisoryKey' | 'get' | 'all'>;
@@ -133,9 +135,9 @@ function defaultAdvisories(): Promise<AdvisoryObjects> {
     if (region === undefined || region === '' || bucket === undefined || bucket === '') {
       throw new ConfigError('environment variables AWS_REGION and BUCKET_NAME must be set');
     }
-    return new S3Advisories({ client: awsClients({ region }).s3, bucket });
+    return new S3Advisories({ client: s3Client({ region }), bucket });
   });
   return cachedAdvisories;
 }
 
-export const handler = compactErrors(makeHandler(awsDeps));
+export const handler = compactErrors(makeHandler(awsWiring(store, notifier, outcomes)));

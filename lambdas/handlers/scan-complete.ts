@@ -1,10 +1,13 @@
 import { repositoryNameFrom, ScanCompleteEventSchema } from '../domain/workflow/events.js';
 import { scanCompleted } from '../domain/workflow/scan-complete.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { appendInvocationKeys, invocation } from './invocation.js';
 import { logger } from './logger.js';
 import { parseEvent } from './parse.js';
+import { registry } from './wiring/registry.js';
+import { taskTokens } from './wiring/step-functions.js';
+import { store } from './wiring/store.js';
 
 const SOURCES = {
   'aws.ecr': 'ecr-basic',
@@ -30,4 +33,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
     return { outcome };
   });
 
-export const handler = compactErrors(makeHandler(awsDeps));
+export const handler = compactErrors(makeHandler(awsWiring(store, registry, taskTokens)));

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isSlackWorkEvent, SLACK_WORKER_SOURCE } from '../adapters/slack/lambda-work-queue.js';
 import { SLACK_MAX_BODY_BYTES, SlackRefusedError } from '../domain/approval/slack.js';
 import { describeError } from '../domain/errors.js';
@@ -10,7 +10,7 @@ import {
   type SlackAck,
   verifySlackInteraction,
 } from '../domain/workflow/slack-answer.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import type { HandlerDeps } from './aws-deps.js';
 import { logger } from './logger.js';
 
 const json = (statusCode: number, body: Readonly<Record<string, unknown>> | null): APIGatewayProxyResultV2 => ({
@@ -123,4 +123,3 @@ export const makeWorker =
   };
 
 export { isSlackWorkEvent };
-export const handler = makeHandler(awsDeps);

@@ -1,10 +1,13 @@
 import { EcrImageActionEventSchema } from '../domain/workflow/events.js';
 import { startRelease } from '../domain/workflow/start-release.js';
-import { awsDeps, type HandlerDeps } from './aws-deps.js';
+import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { invocation } from './invocation.js';
 import { logger } from './logger.js';
 import { parseEvent } from './parse.js';
+import { registry } from './wiring/registry.js';
+import { starter } from './wiring/step-functions.js';
+import { store } from './wiring/store.js';
 
 /** EventBridge `ECR Image Action` → StartExecution named from repository + digest. */
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
@@ -27,4 +30,4 @@ export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
     return result;
   });
 
-export const handler = compactErrors(makeHandler(awsDeps));
+export const handler = compactErrors(makeHandler(awsWiring(store, registry, starter)));

@@ -2,12 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { GateFunction } from '../../infra/constructs/gate-function.js';
 import { HANDLER_NAMES, type HandlerName } from '../../infra/constructs/gate-functions.js';
 import type { ReleaseGateProps } from '../../infra/release-gate.js';
 import { ReleaseGateStack } from '../../infra/release-gate-stack.js';
@@ -21,7 +20,7 @@ import { CDK_CONTEXT, DEFAULT_GATE, offlineApp } from '../support/cdk-app.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ASL_FILE = join(ROOT, 'statemachines', 'release-gate.asl.json');
-const POLICY_FILE = join(ROOT, 'policy', 'release-gate.policy.yaml');
+const _POLICY_FILE = join(ROOT, 'policy', 'release-gate.policy.yaml');
 const ASL_TEXT = readFileSync(ASL_FILE, 'utf8');
 
 const ResourceSchema = z.object({
@@ -1490,41 +1489,5 @@ describe('Construct: ReleaseGate with Amazon Inspector SBOM exports (sbom.accept
         Condition: ownReports,
       }),
     ]);
-  });
-});
-
-describe('Construct: GateFunction', () => {
-  describe('when bundled with esbuild', () => {
-    it('produces an ESM bundle with the policy file next to it', () => {
-      // Prepare
-      const app = new App({ context: CDK_CONTEXT });
-      const stack = new Stack(app, 'Bundle');
-      new GateFunction(stack, 'StartRelease', {
-        handlerName: 'start-release',
-        policyFile: POLICY_FILE,
-        timeout: Duration.seconds(30),
-        memorySize: 256,
-        environment: {},
-      });
-
-      // Act
-      const assembly = app.synth();
-
-      // Assess
-      const template = Template.fromJSON(
-        TemplateSchema.passthrough().parse(assembly.getStackByName(stack.stackName).template),
-      );
-      const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-      const key = z.object({ Properties: z.object({ Code: z.object({ S3Key: z.string() }) }) }).parse(fn).Properties
-        .Code.S3Key;
-      const assetDir = join(assembly.directory, `asset.${key.replace(/\.zip$/, '')}`);
-      expect(readFileSync(join(assetDir, 'policy', 'release-gate.policy.yaml'), 'utf8')).toBe(
-        readFileSync(POLICY_FILE, 'utf8'),
-      );
-      const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
-      expect(bundle.startsWith("import { createRequire } from 'node:module';")).toBe(true);
-      expect(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8').length).toBeGreaterThan(0);
-      template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler' });
-    }, 60_000);
   });
 });

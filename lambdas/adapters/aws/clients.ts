@@ -1,9 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from './dynamo-client.js';
+import { s3Client } from './s3-client.js';
 
 /** Endpoint overrides, for the local stand-ins (dynalite, s3rver) or any other emulator. */
 export interface AwsEndpoints {
@@ -43,8 +45,9 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } a
 const LOCAL_REGION = 'us-east-1';
 
 /**
- * Builds the SDK clients the adapters take by injection. Reads nothing from the environment
- * itself: handlers pass `process.env` values in, tests pass stand-in endpoints.
+ * Builds the SDK clients the adapters take by injection, for the local stand-ins and tests (pass
+ * their endpoints). The Lambdas build only the clients they use (lambdas/handlers/wiring/), so
+ * that each bundle holds only its own SDK clients.
  */
 export function awsClients(env: AwsClientsEnv = {}): AwsClients {
   const endpoints = env.endpoints ?? {};
@@ -54,18 +57,8 @@ export function awsClients(env: AwsClientsEnv = {}): AwsClients {
       : { endpoint, region: env.region ?? LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
 
   const dynamodb = new DynamoDBClient(config(endpoints.dynamodb));
-  const dynamoDocument = DynamoDBDocumentClient.from(dynamodb, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  const s3 = new S3Client({
-    ...config(endpoints.s3),
-    // Emulators serve buckets by path, not by virtual host.
-    forcePathStyle: endpoints.s3 !== undefined,
-    // Only checksum when the operation requires it: a default CRC32 trailer makes s3rver store the
-    // aws-chunked framing as object bytes (notes/local-stand-ins.md). Reads verify sha256 themselves.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const dynamoDocument = dynamoDocumentClient(dynamodb);
+  const s3 = s3Client(config(endpoints.s3), endpoints.s3 !== undefined);
   return {
     dynamodb,
     dynamoDocument,

@@ -12,7 +12,7 @@
  *   another client can still move the tag; registries that enforce immutability (ECR) close that gap.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues, parseJsonValue, safeParseJsonValue } from '../../domain/document.js';
 import {
   ConflictError,

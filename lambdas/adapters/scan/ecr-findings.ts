@@ -6,7 +6,7 @@
  * `imageScanFindings.enhancedFindings[]` with `packageVulnerabilityDetails`.
  */
 import { DescribeImageScanFindingsCommand, type ECRClient } from '@aws-sdk/client-ecr';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../../domain/document.js';
 import { NotFoundError, RegistryError } from '../../domain/errors.js';
 import type { ScanFindingsSource, ScanReport, VulnerabilityFinding } from '../../domain/ports.js';

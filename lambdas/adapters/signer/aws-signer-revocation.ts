@@ -5,7 +5,7 @@
  * `internal/verifier/verifier.go`, `validateRevocation`).
  */
 import { GetRevocationStatusCommand, type GetRevocationStatusCommandOutput } from '@aws-sdk/client-signer';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type RevocationChecker,
   type RevocationQuery,

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonDocument } from '../../domain/document.js';
 import { NotFoundError, TooLargeError } from '../../domain/errors.js';
 import type { RevocationChecker, RevocationQuery, RevocationStatus } from '../../domain/notation/revocation.js';

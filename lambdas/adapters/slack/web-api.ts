@@ -8,7 +8,7 @@
  * Slack answers HTTP 200 with `{"ok": false, "error": "<code>"}` for most failures, so `ok` is
  * what counts; HTTP 429 carries `Retry-After` (seconds), honoured once when it is short.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, NotificationError } from '../../domain/errors.js';
 import type { SlackBotToken, SlackMessageRef, SlackPoster } from '../../domain/ports.js';
 import { SlackMessageRefSchema } from '../../domain/records.js';

@@ -8,7 +8,7 @@
  * negotiation (`alg` headers) that a link signed and verified by the same service does not need.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, GateError } from '../errors.js';
 
 /** The keys links are signed with: sign with `current`; verify with `current` or `previous` (rotation). */

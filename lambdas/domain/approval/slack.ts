@@ -16,7 +16,7 @@
  * carries the value back in `private_metadata` and decides the rejection.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, GateError } from '../errors.js';
 
 /**

@@ -4,7 +4,7 @@
  * (cosign specs/ATTESTATION_SPEC.md). Only envelopes that pass every check are `verified`; every
  * other envelope of a wanted predicate type is `rejected` with its reason.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';

@@ -3,7 +3,7 @@
  * Spec: https://github.com/secure-systems-lab/dsse/blob/master/protocol.md and envelope.md.
  */
 import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { InvalidInputError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';

@@ -3,7 +3,7 @@
  * Spec: https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md; the validation rules
  * mirror in-toto/attestation `go/v1/statement.go` and `resource_descriptor.go`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues, safeParseJsonValue } from '../document.js';
 import { ErrorName, GateError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';

@@ -6,7 +6,7 @@
  * `vnd.docker.reference.type: attestation-manifest` and the platform `unknown/unknown`
  * (docs.docker.com/build/metadata/attestations/attestation-storage): those are not platforms.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { isRetryable } from '../errors.js';
 import { Limits } from '../limits.js';

@@ -2,7 +2,7 @@
  * SLSA provenance predicates, v1 (https://slsa.dev/spec/v1.1/provenance) and v0.2
  * (https://slsa.dev/spec/v0.2/provenance), reduced to the facts the gate decides on.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { PredicateTypes } from '../predicate-types.js';

@@ -3,7 +3,7 @@
  * separation of duties, what happens when the evidence changes after the request, and how long the
  * workflow waits.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One person and every identity they answer or push with, so that the allowlist, the quorum and

@@ -2,7 +2,7 @@
  * The `eval` slice of a policy rule: which metrics the gate judges, with the threshold and
  * direction the policy sets (never the attestation being judged), and the allowed regression.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const METRIC_DIRECTIONS = ['higher-is-better', 'lower-is-better'] as const;
 export type MetricDirection = (typeof METRIC_DIRECTIONS)[number];

@@ -7,7 +7,7 @@
  * promoted release of the same repository. Thresholds and directions are the policy's: the
  * producer of the results does not get to choose them, and results that declare others fail.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../document.js';
 import { PredicateTypes } from '../predicate-types.js';
 import { type EvidenceResult, evidenceResult } from '../types.js';

@@ -1,5 +1,5 @@
 /** The `lockfile` slice of a policy rule. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const LockfilePolicySchema = z
   .object({

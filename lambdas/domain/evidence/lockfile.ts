@@ -6,7 +6,7 @@
  * `org.opencontainers.image.base.name` / `.base.digest`).
  */
 import semver from 'semver';
-import { z } from 'zod';
+import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { Limits } from '../limits.js';
 import { Annotations, ImageIndexSchema, ImageManifestSchema } from '../oci.js';

@@ -2,7 +2,7 @@
  * The `platforms` slice of a policy rule: which platform manifests of a multi-platform image (an
  * OCI index) are gated. One notion for every per-platform evidence kind (sbom, scan, provenance).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `os/arch` or `os/arch/variant`; `linux/arm64` matches any variant. */
 export const PlatformListSchema = z

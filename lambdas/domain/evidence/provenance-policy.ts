@@ -1,5 +1,5 @@
 /** The `provenance` slice of a policy rule: allowed builders, sources, refs, inputs and platforms. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlatformListSchema } from './platforms-policy.js';
 
 export const ProvenancePolicySchema = z

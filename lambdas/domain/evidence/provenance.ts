@@ -16,7 +16,7 @@
  * about the index digest covers all of them, otherwise each platform manifest needs its own
  * (attest/platforms.ts). The facts also feed the lockfile collector (lockfile digest, base image).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { acceptBuildkitAttestations, findBuildkitAttestations } from '../attest/buildkit.js';
 import { statementCoversDigest } from '../attest/in-toto.js';
 import { coversAllPlatforms, type PlatformCoverage, platformCoverage } from '../attest/platforms.js';

@@ -1,5 +1,5 @@
 /** The `sbom` slice of a policy rule. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SbomPolicySchema = z
   .object({

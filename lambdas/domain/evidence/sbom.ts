@@ -16,7 +16,7 @@
  * may add a reason to block, never a reason to pass.
  */
 
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   acceptBuildkitAttestations,
   type BuildkitAttestation,

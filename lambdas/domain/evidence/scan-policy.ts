@@ -1,5 +1,5 @@
 /** The `scan` slice of a policy rule: finding thresholds per severity, and exceptions (VEX, ignores). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { VexPolicySchema } from '../vex/statement.js';
 
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL', 'UNDEFINED'] as const;

@@ -4,7 +4,7 @@
  * more findings than `policy.scan.maxFindings` allows. A scan that timed out, failed, is missing,
  * or could not evaluate some components never passes.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { describeError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';

@@ -1,5 +1,5 @@
 /** The `signature` slice of a policy rule: which signature formats count, and whom they must come from. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { KeylessTrustSchema, PemCertificate, TrustedKeySchema } from '../policy/trust-schema.js';
 
 /** Signature formats the gate verifies. */

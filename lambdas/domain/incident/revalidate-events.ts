@@ -9,7 +9,7 @@
  *   the advisories prefix;
  * - the daily EventBridge Scheduler run, whose input is `{"kind":"scheduled"}`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EnvelopeSchema } from '../workflow/events.js';
 
 const VulnerablePackageSchema = z.object({

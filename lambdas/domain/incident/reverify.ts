@@ -11,7 +11,7 @@
  * cosign signature names that repository (`docker-reference`), and the production copy is the same
  * digest, so the same content.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { describeError, GateError, isRetryable } from '../errors.js';
 import type { CollectContext } from '../evidence/context.js';

@@ -10,7 +10,7 @@
  *
  * COSE (`application/cose`) envelopes are recognised and rejected: they are not supported.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues, safeParseJsonValue } from '../document.js';
 import { TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';

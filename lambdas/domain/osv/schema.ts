@@ -4,7 +4,7 @@
  * dropped. JSON and YAML are accepted (PyPA's advisory-database is YAML).
  */
 import YAML from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeDocumentText, parseJsonDocument, validateDocument } from '../document.js';
 import { describeError, InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';

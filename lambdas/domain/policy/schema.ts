@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ApprovalPolicy, ApprovalPolicySchema, ApprovalStageOverrideSchema } from '../evidence/approval-policy.js';
 import { EvalPolicySchema } from '../evidence/eval-policy.js';
 import { LockfilePolicySchema } from '../evidence/lockfile-policy.js';

@@ -2,7 +2,7 @@
  * Trust material in the policy: trusted keys and keyless Sigstore identities, shared by the
  * signature slice and the attestation trust (provenance, SBOM and eval attestations).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TrustedRootPinSchema } from '../sigstore/trusted-root.js';
 import type { TrustedKey } from '../trust-material.js';
 

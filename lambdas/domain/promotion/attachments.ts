@@ -5,7 +5,7 @@
  * and approved: anything attached later (a referrer pushed after the approval request, a cosign tag
  * moved to other content) stays behind.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError } from '../errors.js';
 import { digestToTag } from '../oci.js';
 import type { RegistryReader } from '../ports.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The source package a distribution binary package was built from (Debian `Source`, Alpine

@@ -8,7 +8,7 @@
  * `licenses[]`, the source-package `properties` (sbom/source.ts) and `metadata.properties`. A field we read with the wrong shape rejects the whole
  * document: a half-read SBOM is not evidence.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';

@@ -8,7 +8,7 @@
  * documents that only look like SPDX (e.g. `packageName` instead of `name`, `filesAnalyzed` as the
  * string "false", creators as objects), as Syft's decoder does.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';

@@ -4,7 +4,7 @@
  * tag holds an OCI manifest; each layer is a simple-signing payload, and the layer annotation
  * `dev.cosignproject.cosign/signature` is the base64 signature over the exact payload bytes.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeBase64, findSigner } from '../attest/dsse.js';
 import { parseJsonDocument } from '../document.js';
 import { InvalidInputError, TooLargeError, UntrustedError, VerificationError } from '../errors.js';

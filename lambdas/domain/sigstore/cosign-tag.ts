@@ -19,7 +19,7 @@
  * or intoto body): the certificate or key the log entry records must be the one presented.
  */
 import { X509Certificate } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeBase64, parseEnvelope } from '../attest/dsse.js';
 import { safeParseJsonDocument } from '../document.js';
 import { describeError } from '../errors.js';

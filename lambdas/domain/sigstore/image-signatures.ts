@@ -13,7 +13,7 @@
  * Every bundle found ends up accepted, rejected with its reason, or skipped because it is of a
  * predicate type the caller did not ask for. Nothing found is silently dropped.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { InTotoStatement } from '../attest/types.js';
 import { safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonValue, validateDocument } from '../document.js';
 import { DigestMismatchError, describeError, InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';

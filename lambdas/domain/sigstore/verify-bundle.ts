@@ -31,7 +31,7 @@ import {
   toTrustMaterial,
   Verifier,
 } from '@sigstore/verify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseInTotoStatement, statementCoversDigest } from '../attest/in-toto.js';
 import type { InTotoStatement } from '../attest/types.js';
 import { formatIssues, safeParseJsonDocument, safeParseJsonValue } from '../document.js';

@@ -17,7 +17,7 @@
  * `metadata.supplier`, else its manufacturer. A BOM naming none yields statements with an empty
  * author, which never apply.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { validateDocument } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { CYCLONEDX_SPEC_VERSIONS } from '../sbom/cyclonedx.js';

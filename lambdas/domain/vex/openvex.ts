@@ -14,7 +14,7 @@
  * go-vex's `Parse`; `parseOpenVexLegacy` reads them the way go-vex's `Open` does (compat.go
  * `parse001`), and callers choose to use it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues, validateDocument } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import {

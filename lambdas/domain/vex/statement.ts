@@ -17,7 +17,7 @@
  * - A statement issued in the future is not honoured (apply.ts): forward-dating would stretch
  *   its lifetime past `maxAgeDays`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonValue } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';

@@ -4,7 +4,7 @@
  * an in-toto Statement v1 in a DSSE envelope, attached as an OCI referrer of the promoted manifest.
  * A deploy-time check then needs one thing: a VSA over the digest, signed by the gate's key, PASSED.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type DsseEnvelope, pae, verifyEnvelope } from '../attest/dsse.js';
 import { parseInTotoStatementBytes, statementCoversDigest } from '../attest/in-toto.js';
 import { parseJsonDocument } from '../document.js';

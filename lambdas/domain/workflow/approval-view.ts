@@ -6,7 +6,7 @@
  * bounded (the first entries plus the total), so a release with ten thousand packages cannot
  * blow up a page, a mail or a Slack message.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { describeError } from '../errors.js';
 import { DIFF_DOCUMENT } from '../evidence/dependency-diff.js';

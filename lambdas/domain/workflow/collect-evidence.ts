@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { describeError, GateError, InvalidInputError, isRetryable } from '../errors.js';
 import type { CollectContext } from '../evidence/context.js';

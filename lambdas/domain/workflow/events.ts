@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DigestSchema } from '../types.js';
 
 /** EventBridge envelope (the fields we use). Deterministic gating never uses `id` or `time`. */

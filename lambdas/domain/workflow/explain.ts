@@ -5,7 +5,7 @@
  * replay differs, it says which input changed: the policy (another digest than the stored one,
  * `--policy FILE`), or the evidence (the stored records now differ from the snapshot judged).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { DigestMismatchError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CollectedKindSchema, DigestSchema, RepositoryNameSchema } from '../types.js';
 
 /** The execution input the starter builds: deterministic (no event id or time), so duplicates are no-ops. */

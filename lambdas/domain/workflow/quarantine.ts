@@ -1,5 +1,5 @@
 // Quarantine: every blocked or failed release ends here; production is never touched.
-import { z } from 'zod';
+import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { ConflictError, describeError, ErrorName, isRetryable, StatesError } from '../errors.js';
 import { Limits } from '../limits.js';

@@ -4,7 +4,7 @@
  * release's sections are the approval view's (approval-view.ts), judged against the policy stored
  * with the decision, so a report written a year later shows what the approvers saw.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { describeError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';

@@ -1,6 +1,6 @@
 // RequestApproval: park the task token under an approval id and tell the approvers.
 import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { approvalEmail } from '../approval/email.js';
 import { signLink } from '../approval/link.js';
 import type { ApprovalPolicy } from '../evidence/approval-policy.js';

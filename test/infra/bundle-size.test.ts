@@ -1,0 +1,123 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gateEsbuildOptions } from '../../infra/constructs/gate-function.js';
+import { HANDLER_NAMES, type HandlerName } from '../../infra/constructs/gate-functions.js';
+
+/** The largest bundle (index.mjs) a gate function may ship: issue 12, "Small Lambdas". */
+const MAX_BUNDLE_BYTES = 1_000_000;
+
+/**
+ * Handlers still over the target, each held to its size today (+2%) so that it can only shrink:
+ * what each needs is its own (README, "Lambda bundles"). Remove an entry once the handler fits.
+ */
+const OVER_TARGET: Partial<Record<HandlerName, number>> = {
+  // Signature, provenance, SBOM and scan collectors, Notation and Sigstore verification, Inspector's SBOM export.
+  'collect-evidence': 1_142_000,
+  // Links, Slack (its worker invokes the function itself: the Lambda client) and mail (SES).
+  'approval-api': 1_104_000,
+  // Matches advisories against the package index: the OSV matcher and CVSS scoring.
+  revalidate: 1_119_000,
+  // Triage, rollback and release: re-verification (every collector) plus the OSV matcher.
+  'ops-api': 1_492_000,
+};
+
+interface Bundle {
+  readonly name: HandlerName;
+  readonly bytes: number;
+  /** The inputs in the bundle (paths relative to the repository), from esbuild's metafile. */
+  readonly inputs: readonly string[];
+}
+
+/** The package an input belongs to (`@aws-sdk/client-s3`, `zod`), or undefined for our own code. */
+function packageOf(input: string): string | undefined {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return undefined;
+  const [scope, name] = input.slice(at + 'node_modules/'.length).split('/');
+  return scope?.startsWith('@') ? `${scope}/${name}` : scope;
+}
+
+const sdkClients = (b: Bundle): string[] =>
+  [...new Set(b.inputs.map(packageOf))].filter((p): p is string => p?.startsWith('@aws-sdk/client-') ?? false).sort();
+
+describe('Construct: GateFunction bundles', () => {
+  let dir: string;
+  const bundles = new Map<HandlerName, Bundle>();
+
+  beforeAll(async () => {
+    // Prepare: every handler bundled as the construct bundles it (the construct's own options).
+    dir = await mkdtemp(join(tmpdir(), 'gate-bundles-'));
+    await Promise.all(
+      HANDLER_NAMES.map(async (name) => {
+        const out = join(dir, name);
+        const result = await build({ ...gateEsbuildOptions(name, out), metafile: true });
+        const metafile: Metafile = result.metafile;
+        bundles.set(name, {
+          name,
+          bytes: (await stat(join(out, 'index.mjs'))).size,
+          // What the bundle holds: the graph's inputs that left code in the output (tree-shaken ones did not).
+          inputs: Object.values(metafile.outputs).flatMap((o) =>
+            Object.entries(o.inputs)
+              .filter(([, i]) => i.bytesInOutput > 0)
+              .map(([path]) => path),
+          ),
+        });
+      }),
+    );
+  }, 120_000);
+
+  const bundle = (name: HandlerName): Bundle => {
+    const b = bundles.get(name);
+    if (b === undefined) throw new Error(`${name} was not bundled`);
+    return b;
+  };
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every bundle at or under 1 MB, or under its recorded size where it is still over', () => {
+    // Assess
+    const over = [...bundles.values()]
+      .filter((b) => b.bytes > (OVER_TARGET[b.name] ?? MAX_BUNDLE_BYTES))
+      .map((b) => `${b.name}: ${b.bytes} B`);
+    expect(over).toEqual([]);
+    expect(bundles.size).toBe(HANDLER_NAMES.length);
+  });
+
+  it('lists only handlers that are over 1 MB as over the target', () => {
+    const fitting = HANDLER_NAMES.filter((n) => OVER_TARGET[n] !== undefined && bundle(n).bytes <= MAX_BUNDLE_BYTES);
+    expect(fitting).toEqual([]);
+  });
+
+  it("leaves zod's locales out of every bundle (only English messages are used)", () => {
+    for (const b of bundles.values()) {
+      expect(
+        b.inputs.filter((i) => i.includes('node_modules/zod/') && i.includes('/locales/') && !i.endsWith('/en.js')),
+        b.name,
+      ).toEqual([]);
+    }
+  });
+
+  it('bundles only the AWS SDK clients of the concerns a handler wires', () => {
+    // Assess: two ends of the range; the other handlers lie between.
+    expect(sdkClients(bundle('record-pusher'))).toEqual(['@aws-sdk/client-dynamodb']);
+    expect(sdkClients(bundle('start-release'))).toEqual([
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-ecr',
+      '@aws-sdk/client-sfn',
+    ]);
+    expect(sdkClients(bundle('promote'))).not.toContain('@aws-sdk/client-lambda');
+  });
+
+  it('does not bundle the OSV matcher and its CVSS scoring where no advisory is matched', () => {
+    for (const name of ['record-pusher', 'start-release', 'promote', 'request-approval'] as const) {
+      expect(
+        bundle(name).inputs.filter((i) => i.includes('ae-cvss-calculator')),
+        name,
+      ).toEqual([]);
+    }
+  });
+});
