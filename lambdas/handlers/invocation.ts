@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type InvocationContext, runInvocation } from '../adapters/observe/invocation-context.js';
 import { logger } from './logger.js';
 import { gateMetrics } from './metrics.js';

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GATE_METRICS_NAMESPACE, GateMetric, type GateMetricName } from '../adapters/observe/metric-names.js';
 import { describeError } from '../domain/errors.js';
 import type { Clock, OutcomeEmitter, OutcomeEventType, ReleaseStore } from '../domain/ports.js';
