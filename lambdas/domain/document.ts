@@ -225,8 +225,12 @@ function parseChecked(text: string, limits: DocumentLimits): unknown {
 }
 
 interface Frame {
-  /** Member names seen so far; undefined for an array. */
-  readonly names: Set<string> | undefined;
+  /**
+   * Member names seen so far; undefined for an array. An array while the object is small (most
+   * are: a component has a handful of members, and an SBOM has hundreds of thousands of them), a
+   * Set beyond `SMALL_OBJECT` names.
+   */
+  names: string[] | Set<string> | undefined;
   /** The current member name (object) or element index (array), for paths. */
   at: string | number;
 }
@@ -266,10 +270,10 @@ function scanStructure(text: string, maxDepth: number): StructureScan {
         const name = memberName(text, i, end);
         if (name !== undefined) {
           top.at = name;
-          if (duplicate === undefined && top.names.has(name)) {
+          if (duplicate === undefined && hasName(top.names, name)) {
             duplicate = { path: frames.slice(0, -1).map((f) => f.at), key: name };
           }
-          top.names.add(name);
+          top.names = addName(top.names, name);
         }
       }
       expectName = false;
@@ -277,7 +281,7 @@ function scanStructure(text: string, maxDepth: number): StructureScan {
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (frames.length >= maxDepth) return { tooDeep: true };
       const object = c === OPEN_OBJECT;
-      frames.push({ names: object ? new Set() : undefined, at: object ? '' : 0 });
+      frames.push({ names: object ? [] : undefined, at: object ? '' : 0 });
       expectName = object;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       frames.pop();
@@ -292,6 +296,19 @@ function scanStructure(text: string, maxDepth: number): StructureScan {
     }
   }
   return duplicate === undefined ? { tooDeep: false } : { tooDeep: false, duplicate };
+}
+
+/** Objects with more member names than this keep them in a Set. */
+const SMALL_OBJECT = 16;
+
+function hasName(names: string[] | Set<string>, name: string): boolean {
+  return Array.isArray(names) ? names.includes(name) : names.has(name);
+}
+
+function addName(names: string[] | Set<string>, name: string): string[] | Set<string> {
+  if (!Array.isArray(names)) return names.add(name);
+  names.push(name);
+  return names.length > SMALL_OBJECT ? new Set(names) : names;
 }
 
 /** Index of the quote that closes the string opening at `start`, or -1. Linear overall. */

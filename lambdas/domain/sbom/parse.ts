@@ -32,6 +32,13 @@ export interface DecodedSbom {
   readonly components: readonly DecodedComponent[];
 }
 
+/**
+ * Purls already canonicalised, by the string the SBOM wrote (null: not a valid purl). One SBOM
+ * collection reads the same inventory from several places (the signed attestation, the referrer),
+ * so sharing one cache parses each purl once.
+ */
+export type PurlCache = Map<string, { readonly purl: string; readonly ecosystem: string } | null>;
+
 /** A normalised SBOM plus what normalisation had to drop (e.g. invalid purls), for reasons. */
 export interface ParsedSbom {
   readonly sbom: NormalizedSbom;
@@ -83,11 +90,11 @@ export function sbomFormatOfMediaType(mediaType: string | undefined): Normalized
  * before and after validation. When `mediaTypeHint` names a format the content must be that
  * format. Throws `TooLargeError` or `InvalidInputError`.
  */
-export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string): ParsedSbom {
+export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string, purls?: PurlCache): ParsedSbom {
   // SBOM generators on Windows write a BOM; RFC 8259 §8.1 lets a parser ignore it, and a raw SBOM
   // is not a signed document whose reading another tool could dispute.
   const value = parseJsonValue(bytes, { what: 'SBOM', maxBytes: Limits.sbomBytes, byteOrderMark: 'ignore' });
-  const parsed = normalizeSbomObjectWithNotes(value);
+  const parsed = normalizeSbomObjectWithNotes(value, purls);
   const expected = sbomFormatOfMediaType(mediaTypeHint);
   if (expected !== undefined && expected !== parsed.sbom.format) {
     throw new InvalidInputError(
@@ -106,7 +113,7 @@ export function parseSbom(bytes: Uint8Array, mediaTypeHint?: string): Normalized
  * Normalise an already-parsed SBOM object: a CycloneDX or SPDX JSON document, or an in-toto
  * Statement carrying one as its predicate (e.g. a verified attestation's statement).
  */
-export function normalizeSbomObjectWithNotes(value: unknown): ParsedSbom {
+export function normalizeSbomObjectWithNotes(value: unknown, purls?: PurlCache): ParsedSbom {
   const doc = unwrapStatement(value);
   const cdx = isCycloneDx(doc);
   const spdx = isSpdx(doc);
@@ -115,7 +122,7 @@ export function normalizeSbomObjectWithNotes(value: unknown): ParsedSbom {
   if (!cdx && !spdx) {
     throw new InvalidInputError('not an SBOM: neither CycloneDX (no bomFormat) nor SPDX (no spdxVersion)');
   }
-  return normalizeDecoded(cdx ? decodeCycloneDx(doc) : decodeSpdx(doc));
+  return normalizeDecoded(cdx ? decodeCycloneDx(doc) : decodeSpdx(doc), purls);
 }
 
 /** `normalizeSbomObjectWithNotes` without the notes. */
@@ -124,12 +131,12 @@ export function normalizeSbomObject(value: unknown): NormalizedSbom {
 }
 
 /** Canonicalise purls, classify scope, dedupe identical components and re-check the component limit. */
-export function normalizeDecoded(decoded: DecodedSbom): ParsedSbom {
+export function normalizeDecoded(decoded: DecodedSbom, purls: PurlCache = new Map()): ParsedSbom {
   const invalid: string[] = [];
   const seen = new Set<string>();
   const components: Component[] = [];
   for (const c of decoded.components) {
-    const component = normalizeComponent(c, invalid);
+    const component = normalizeComponent(c, invalid, purls);
     const key = JSON.stringify([
       component.name,
       component.version,
@@ -165,17 +172,13 @@ export function normalizeDecoded(decoded: DecodedSbom): ParsedSbom {
   };
 }
 
-function normalizeComponent(c: DecodedComponent, invalid: string[]): Component {
+function normalizeComponent(c: DecodedComponent, invalid: string[], purls: PurlCache): Component {
   let purl: string | undefined;
   let ecosystem: string | undefined;
   if (c.purl !== undefined) {
-    try {
-      const parsed = PackageURL.fromString(c.purl);
-      purl = parsed.toString();
-      ecosystem = parsed.type;
-    } catch {
-      invalid.push(`${c.name} (${JSON.stringify(c.purl.slice(0, 120))})`);
-    }
+    const canonical = canonicalPurl(c.purl, purls);
+    if (canonical === null) invalid.push(`${c.name} (${JSON.stringify(c.purl.slice(0, 120))})`);
+    else ({ purl, ecosystem } = canonical);
   }
   let scope: Component['scope'] = 'other';
   if (c.operatingSystem || (ecosystem !== undefined && OS_PURL_TYPES.has(ecosystem))) scope = 'os';
@@ -190,6 +193,21 @@ function normalizeComponent(c: DecodedComponent, invalid: string[]): Component {
     ...(c.operatingSystem && { operatingSystem: true }),
     ...(c.source !== undefined && { source: c.source }),
   };
+}
+
+/** The purl as packageurl-js writes it (purl-spec canonical form) and its type; null when invalid. */
+function canonicalPurl(raw: string, purls: PurlCache): { readonly purl: string; readonly ecosystem: string } | null {
+  const cached = purls.get(raw);
+  if (cached !== undefined) return cached;
+  let canonical: { purl: string; ecosystem: string } | null;
+  try {
+    const parsed = PackageURL.fromString(raw);
+    canonical = { purl: parsed.toString(), ecosystem: parsed.type };
+  } catch {
+    canonical = null;
+  }
+  purls.set(raw, canonical);
+  return canonical;
 }
 
 /** An in-toto Statement's predicate, or the value itself when it is not a Statement. */
