@@ -638,9 +638,12 @@ export async function loadStoredComponents(
     : { ok: true, sbom };
 }
 
-/** The last few component documents read, by digest: one process (a preflight, a Lambda) parses each once. */
-const readDocuments = new Map<string, NormalizedSbom>();
-const READ_DOCUMENTS_KEPT = 2;
+/**
+ * Component documents read, by digest, while someone still holds them: readers in one process (a
+ * preflight, re-verification) share one parse. Weak, so a warm Lambda keeps no inventory between
+ * invocations.
+ */
+const readDocuments = new Map<string, WeakRef<NormalizedSbom>>();
 
 /**
  * A stored `components.json` whose bytes the document store verified against `digest`. Our code
@@ -650,12 +653,12 @@ const READ_DOCUMENTS_KEPT = 2;
  * not even shaped like one (written by something else) is undefined.
  */
 function readComponentsDocument(digest: string, bytes: Uint8Array): NormalizedSbom | undefined {
-  const cached = readDocuments.get(digest);
+  const cached = readDocuments.get(digest)?.deref();
   if (cached !== undefined) return cached;
   const sbom = parseComponentsDocument(bytes);
   if (sbom === undefined) return undefined;
-  if (readDocuments.size >= READ_DOCUMENTS_KEPT) readDocuments.delete(readDocuments.keys().next().value ?? '');
-  readDocuments.set(digest, sbom);
+  for (const [key, ref] of readDocuments) if (ref.deref() === undefined) readDocuments.delete(key);
+  readDocuments.set(digest, new WeakRef(sbom));
   return sbom;
 }
 

@@ -166,15 +166,17 @@ function readComponent(
     else report(issues, [...path, 'properties'], 'expected an array of {name, value?} strings');
   }
   if (out !== undefined && issues.length === before && typeof name === 'string') {
-    out.push({
+    // Field by field, not with `...(x && {…})` spreads: each spread allocates an object, per component.
+    const decoded: { -readonly [K in keyof DecodedComponent]: DecodedComponent[K] } = {
       // npm scopes (`@scope`) and composer vendors are CycloneDX `group`s; the package is known by both.
       name: typeof group === 'string' && group !== '' ? `${group}/${name}` : name,
-      ...(typeof version === 'string' && { version }),
-      ...(typeof purl === 'string' && purl !== '' && { purl }),
       licenses,
       operatingSystem: type === 'operating-system',
-      ...(source !== undefined && { source }),
-    });
+    };
+    if (typeof version === 'string') decoded.version = version;
+    if (typeof purl === 'string' && purl !== '') decoded.purl = purl;
+    if (source !== undefined) decoded.source = source;
+    out.push(decoded);
   }
   if (value.components !== undefined) {
     path.push('components');

@@ -133,21 +133,20 @@ export function normalizeSbomObject(value: unknown): NormalizedSbom {
 /** Canonicalise purls, classify scope, dedupe identical components and re-check the component limit. */
 export function normalizeDecoded(decoded: DecodedSbom, purls: PurlCache = new Map()): ParsedSbom {
   const invalid: string[] = [];
-  const seen = new Set<string>();
+  // Components by purl (else name): the few that share one are compared whole. A serialised key
+  // per component cost more than the rest of normalisation at 200,000 components.
+  const seen = new Map<string, Component | Component[]>();
   const components: Component[] = [];
   for (const c of decoded.components) {
     const component = normalizeComponent(c, invalid, purls);
-    const key = JSON.stringify([
-      component.name,
-      component.version,
-      component.purl,
-      component.scope,
-      component.ecosystem,
-      component.licenses,
-      component.source,
-    ]);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const identity = component.purl ?? `\u0000${component.name}`;
+    const same = seen.get(identity);
+    if (same === undefined) seen.set(identity, component);
+    else if (!Array.isArray(same)) {
+      if (sameComponent(same, component)) continue;
+      seen.set(identity, [same, component]);
+    } else if (same.some((other) => sameComponent(other, component))) continue;
+    else same.push(component);
     components.push(component);
   }
   if (components.length > Limits.sbomComponents) {
@@ -183,16 +182,34 @@ function normalizeComponent(c: DecodedComponent, invalid: string[], purls: PurlC
   let scope: Component['scope'] = 'other';
   if (c.operatingSystem || (ecosystem !== undefined && OS_PURL_TYPES.has(ecosystem))) scope = 'os';
   else if (ecosystem !== undefined && APPLICATION_PURL_TYPES.has(ecosystem)) scope = 'application';
-  return {
-    name: c.name,
-    ...(c.version !== undefined && { version: c.version }),
-    ...(purl !== undefined && { purl }),
-    ...(ecosystem !== undefined && { ecosystem }),
-    licenses: [...new Set(c.licenses)],
-    scope,
-    ...(c.operatingSystem && { operatingSystem: true }),
-    ...(c.source !== undefined && { source: c.source }),
-  };
+  // Built field by field: spreading `...(x && {…})` allocates a throwaway object per field, and
+  // this runs once per component (200,000 at the limit).
+  const component: Component = { name: c.name, licenses: distinct(c.licenses), scope };
+  if (c.version !== undefined) component.version = c.version;
+  if (purl !== undefined) component.purl = purl;
+  if (ecosystem !== undefined) component.ecosystem = ecosystem;
+  if (c.operatingSystem) component.operatingSystem = true;
+  if (c.source !== undefined) component.source = c.source;
+  return component;
+}
+
+function distinct(items: readonly string[]): string[] {
+  return items.length < 2 ? [...items] : [...new Set(items)];
+}
+
+/** The same component: every field but `operatingSystem` (scope already says `os`) is equal. */
+function sameComponent(a: Component, b: Component): boolean {
+  return (
+    a.name === b.name &&
+    a.version === b.version &&
+    a.purl === b.purl &&
+    a.scope === b.scope &&
+    a.ecosystem === b.ecosystem &&
+    a.licenses.length === b.licenses.length &&
+    a.licenses.every((l, i) => l === b.licenses[i]) &&
+    a.source?.name === b.source?.name &&
+    a.source?.version === b.source?.version
+  );
 }
 
 /** The purl as packageurl-js writes it (purl-spec canonical form) and its type; null when invalid. */
