@@ -662,8 +662,12 @@ function readComponentsDocument(digest: string, bytes: Uint8Array): NormalizedSb
   return sbom;
 }
 
-/** JSON.parse of a component document our code wrote, with its top level checked. */
-function parseComponentsDocument(bytes: Uint8Array): NormalizedSbom | undefined {
+/**
+ * JSON.parse of a component document our code wrote, with its top level checked; undefined when it
+ * is not one. For the bytes of an EvidenceResult this process just built (the incident index, the
+ * local scanner): nothing there to validate again.
+ */
+export function parseComponentsDocument(bytes: Uint8Array): NormalizedSbom | undefined {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
