@@ -2,16 +2,18 @@
  * `npm run bench [-- --releases N] [-- --quick] [-- --fuzz] [-- --fuzz-inputs N] [-- --only NAME]`: prints throughput and
  * latency figures of the gate on the embedded stack, SBOM parsing, OSV matching, the evidence store and triage, then
  * the fuzz profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile, `--only NAME` only that section
- * (gate, sbom, osv, store, triage, drill, cost, cli, promote, bundles, fuzz, or rollback: the rollback figure the gate section ends with, alone). Figures only, no
+ * (gate, sbom, osv, store, triage, drill, cost, cli, promote, bundles, floor, fuzz, or rollback: the rollback figure the gate section ends with, alone). Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
 import '../cli/local/quiet-logs.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { Limits } from '../lambdas/domain/limits.js';
 import { benchBundles } from './bundles-bench.js';
 import { benchCli } from './cli-bench.js';
 import { benchCost } from './cost-bench.js';
 import { benchDrill } from './drill-bench.js';
+import { benchFloor } from './floor-bench.js';
 import { benchFuzz } from './fuzz-bench.js';
 import { benchGate } from './gate-bench.js';
 import { exposeGc } from './memory.js';
@@ -51,7 +53,13 @@ interface BenchConfig {
   readonly costFractions: readonly number[];
   /** Lambda bundles: fresh processes timed per bundle's cold import. */
   readonly bundleRuns: number;
+  /** Gate vs floor: timed runs, and the components of the release gated in a child process (0: none). */
+  readonly floorRuns: number;
+  readonly limitComponents: number;
 }
+
+/** The SBOM size issue 12 measures gate/floor at. */
+const FLOOR_COMPONENTS = 5_000;
 
 /** The fuzz profile's default size: at least 100,000 inputs over every entry point. */
 const FUZZ_INPUTS = 100_000;
@@ -77,6 +85,8 @@ const FULL: BenchConfig = {
   costSizes: [500, 5_000, 200_000],
   costFractions: [0.01, 0.05, 0.2],
   bundleRuns: 7,
+  floorRuns: 7,
+  limitComponents: Limits.sbomComponents,
 };
 
 const QUICK: BenchConfig = {
@@ -98,6 +108,8 @@ const QUICK: BenchConfig = {
   costSizes: [500, 5_000],
   costFractions: [0.01, 0.05, 0.2],
   bundleRuns: 5,
+  floorRuns: 5,
+  limitComponents: 0,
 };
 
 class UsageError extends Error {
@@ -216,6 +228,16 @@ async function main(): Promise<void> {
     ],
     ['promote', () => benchPromote({ imageMiB: cfg.promoteImageMiB, runs: cfg.promoteRuns, log: progress })],
     ['bundles', () => benchBundles({ runs: cfg.bundleRuns, log: progress })],
+    [
+      'floor',
+      () =>
+        benchFloor({
+          components: FLOOR_COMPONENTS,
+          runs: cfg.floorRuns,
+          limitComponents: cfg.limitComponents,
+          log: progress,
+        }),
+    ],
   ];
   const fuzz: [string, () => Promise<Section>] = [
     'fuzz',

@@ -2,13 +2,17 @@ import { z } from 'zod';
 import type { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { platformCoverage } from '../../lambdas/domain/attest/platforms.js';
 import { parseJsonDocument } from '../../lambdas/domain/document.js';
-import { describeError, NotFoundError } from '../../lambdas/domain/errors.js';
+import { describeError, InvalidInputError, NotFoundError } from '../../lambdas/domain/errors.js';
 import type { CollectContext } from '../../lambdas/domain/evidence/context.js';
-import { type BuildkitSboms, buildkitSbomsOf, collectImageSbom } from '../../lambdas/domain/evidence/sbom.js';
+import {
+  type BuildkitSboms,
+  buildkitSbomsOf,
+  collectImageSbom,
+  parseComponentsDocument,
+} from '../../lambdas/domain/evidence/sbom.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import type { OsvRecord } from '../../lambdas/domain/osv/schema.js';
 import type { ScanFindingsSource, ScanReport } from '../../lambdas/domain/ports.js';
-import { NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
 import { scanComponents } from '../../lambdas/domain/scan/local-scanner.js';
 import type { ImageSubject } from '../../lambdas/domain/types.js';
 
@@ -85,10 +89,8 @@ export class LocalScanner implements ScanFindingsSource {
       if (sbom.status !== 'PASS' || doc === undefined) {
         report = { status: 'UNSUPPORTED_IMAGE', scanner: SCANNER, findings: [] };
       } else {
-        const components = parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
-          what: 'components.json',
-          maxBytes: Limits.sbomBytes,
-        }).components;
+        const components = parseComponentsDocument(doc.bytes)?.components;
+        if (components === undefined) throw new InvalidInputError('components.json is not a component document');
         const advisories = typeof this.advisories === 'function' ? await this.advisories() : this.advisories;
         const result = scanComponents(components, advisories);
         report = result; // keeps `unevaluated`: the scan evidence fails on components it could not evaluate

@@ -225,10 +225,19 @@ function parseChecked(text: string, limits: DocumentLimits): unknown {
 }
 
 interface Frame {
-  /** Member names seen so far; undefined for an array. */
-  readonly names: Set<string> | undefined;
-  /** The current member name (object) or element index (array), for paths. */
-  at: string | number;
+  /**
+   * Member names seen so far; undefined for an array. While the object is small (most are: a
+   * component has a handful of members, and an SBOM has hundreds of thousands of components) the
+   * [start, end) offsets of their raw text, compared in place, so no string is made per name; the
+   * decoded names in a Set once it has more than `SMALL_OBJECT` or a name has an escape.
+   */
+  names: number[] | Set<string> | undefined;
+  /** The element index (array), for paths. */
+  at: number;
+  /** The current member name (object), for paths: its raw text's offsets, or decoded when escaped. */
+  nameStart: number;
+  nameEnd: number;
+  name: string | undefined;
 }
 
 interface StructureScan {
@@ -263,13 +272,9 @@ function scanStructure(text: string, maxDepth: number): StructureScan {
       if (end < 0) break; // unterminated: JSON.parse says so
       const top = frames[frames.length - 1];
       if (expectName && top?.names !== undefined) {
-        const name = memberName(text, i, end);
-        if (name !== undefined) {
-          top.at = name;
-          if (duplicate === undefined && top.names.has(name)) {
-            duplicate = { path: frames.slice(0, -1).map((f) => f.at), key: name };
-          }
-          top.names.add(name);
+        const repeated = addName(text, top, i, end);
+        if (repeated !== undefined && duplicate === undefined) {
+          duplicate = { path: pathOf(text, frames.slice(0, -1)), key: repeated };
         }
       }
       expectName = false;
@@ -277,7 +282,7 @@ function scanStructure(text: string, maxDepth: number): StructureScan {
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (frames.length >= maxDepth) return { tooDeep: true };
       const object = c === OPEN_OBJECT;
-      frames.push({ names: object ? new Set() : undefined, at: object ? '' : 0 });
+      frames.push({ names: object ? [] : undefined, at: 0, nameStart: 0, nameEnd: 0, name: undefined });
       expectName = object;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       frames.pop();
@@ -286,12 +291,64 @@ function scanStructure(text: string, maxDepth: number): StructureScan {
       const top = frames[frames.length - 1];
       if (top === undefined) continue;
       if (top.names !== undefined) expectName = true;
-      else if (typeof top.at === 'number') top.at++;
+      else top.at++;
     } else if (c === COLON) {
       expectName = false;
     }
   }
   return duplicate === undefined ? { tooDeep: false } : { tooDeep: false, duplicate };
+}
+
+/** Objects with more member names than this keep them in a Set. */
+const SMALL_OBJECT = 16;
+
+/**
+ * Records the member name whose string runs from the quote at `start` to the one at `end` in the
+ * object `frame`, and returns it when the object already had it.
+ */
+function addName(text: string, frame: Frame, start: number, end: number): string | undefined {
+  const escaped = hasBackslash(text, start + 1, end);
+  frame.nameStart = start + 1;
+  frame.nameEnd = end;
+  frame.name = undefined;
+  let names = frame.names;
+  if (Array.isArray(names) && !escaped) {
+    for (let k = 0; k < names.length; k += 2) {
+      if (sameText(text, names[k] ?? 0, names[k + 1] ?? 0, start + 1, end)) return text.slice(start + 1, end);
+    }
+    names.push(start + 1, end);
+    if (names.length <= 2 * SMALL_OBJECT) return undefined;
+  }
+  if (Array.isArray(names)) {
+    const raw = names;
+    names = new Set(Array.from({ length: raw.length / 2 }, (_, k) => text.slice(raw[2 * k], raw[2 * k + 1])));
+    frame.names = names;
+    if (!escaped) return undefined; // the raw name is already in
+  }
+  if (names === undefined) return undefined;
+  const name = escaped ? memberName(text, start, end) : text.slice(start + 1, end);
+  if (name === undefined) return undefined;
+  frame.name = name;
+  if (names.has(name)) return name;
+  names.add(name);
+  return undefined;
+}
+
+function hasBackslash(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (text.charCodeAt(k) === BACKSLASH) return true;
+  return false;
+}
+
+/** Whether text[a, aEnd) and text[b, bEnd) are the same characters. */
+function sameText(text: string, a: number, aEnd: number, b: number, bEnd: number): boolean {
+  if (aEnd - a !== bEnd - b) return false;
+  for (let k = 0; k < aEnd - a; k++) if (text.charCodeAt(a + k) !== text.charCodeAt(b + k)) return false;
+  return true;
+}
+
+/** The path of the frames' current members, as JSON.parse's value would be indexed. */
+function pathOf(text: string, frames: readonly Frame[]): (string | number)[] {
+  return frames.map((f) => (f.names === undefined ? f.at : (f.name ?? text.slice(f.nameStart, f.nameEnd))));
 }
 
 /** Index of the quote that closes the string opening at `start`, or -1. Linear overall. */

@@ -39,7 +39,11 @@ export function sbomResult(
     'sbom',
     status,
     ['test sbom'],
-    { format: 'cyclonedx', ...(lockfileDigest !== undefined && { lockfileDigest }) },
+    {
+      format: 'cyclonedx',
+      componentCount: components.length,
+      ...(lockfileDigest !== undefined && { lockfileDigest }),
+    },
     [
       {
         name: COMPONENTS_DOCUMENT,

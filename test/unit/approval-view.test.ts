@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { detailSections } from '../../lambdas/domain/approval/view-lines.js';
 import type { ApprovalRecord, StoredEvidence } from '../../lambdas/domain/ports.js';
 import type { Digest, EvidenceKind, EvidenceStatus } from '../../lambdas/domain/types.js';
 import { buildApprovalView, VIEW_LIST_LIMIT } from '../../lambdas/domain/workflow/approval-view.js';
+import { diffBody } from '../../lambdas/domain/workflow/html.js';
 import { type HandlerWorld, handlerWorld, policyOf, WORLD_NOW } from '../support/handler-world.js';
 
 const REPOSITORY = 'demo/app';
@@ -285,6 +287,25 @@ describe('Function: buildApprovalView', () => {
       // Assess
       expect(view.diff).toMatchObject({ ok: false, unavailable: expect.stringMatching(/^could not be read: /) });
       expect(view.findings.ok).toBe(true);
+    });
+  });
+
+  describe('when the release is the first of its repository (nothing diffed, no diff document)', () => {
+    it('shows it as the first release', async () => {
+      // Prepare
+      const w = await fullWorld(['dependency-diff']);
+      await putEvidence(w, 'dependency-diff', { firstRelease: true, previousDigest: null, added: 3 });
+
+      // Act
+      const view = await buildApprovalView(w.deps.gate, approval);
+
+      // Assess
+      if (!view.diff.ok) throw new Error(view.diff.unavailable);
+      expect(view.diff.value.previousDigest).toBeNull();
+      expect(diffBody(view.diff.value)).toContain('First release of this repository');
+      expect(detailSections(view, 5).find((s) => s.title.includes('Dependency'))?.lines).toEqual([
+        'first release of this repository: nothing to compare with',
+      ]);
     });
   });
 

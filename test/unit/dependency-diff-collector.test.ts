@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { collectDependencyDiff, DIFF_DOCUMENT } from '../../lambdas/domain/evidence/dependency-diff.js';
+import { collectDependencyDiff } from '../../lambdas/domain/evidence/dependency-diff.js';
 import { type Digest, type EvidenceResult, evidenceResult } from '../../lambdas/domain/types.js';
 import { deb, npm, sbomResult } from '../support/components.js';
 import { type ExpectedEvidence, expectEvidence } from '../support/matchers.js';
@@ -73,13 +73,13 @@ describe('Function: collectDependencyDiff', () => {
       'when nothing of the repository was promoted before',
       [
         {
-          it: 'passes as a first release',
+          it: 'passes as a first release, with no diff document (nothing was diffed)',
           current: [sbomResult([npm('a', '1.0.0', ['MIT']), deb('bash', '5.2-1')], LOCK)],
           expected: {
             status: 'PASS',
             reasons: [`first release of ${REPO}: no previous promoted release to diff against`],
-            facts: { firstRelease: true, added: 2, removed: 0, changed: 0, newLicenses: ['MIT'] },
-            documents: [DIFF_DOCUMENT],
+            exactFacts: { firstRelease: true, previousDigest: null, added: 2 },
+            documents: [],
           },
         },
       ],
@@ -142,6 +142,33 @@ describe('Function: collectDependencyDiff', () => {
 
       // Assess
       expectEvidence(result, c.expected);
+    });
+  });
+
+  describe('when nothing of the repository was promoted before', () => {
+    it('does no diff work: it reads no component document', async () => {
+      // Prepare
+      await store(CURRENT, sbomResult([npm('a', '1.0.0')], LOCK));
+      const reads: string[] = [];
+
+      // Act
+      const result = await collectDependencyDiff(
+        collectContext({
+          subject: { repository: REPO, digest: CURRENT },
+          registry: new MemoryRegistry(),
+          releases: memory,
+          documents: {
+            get: (digest) => {
+              reads.push(digest);
+              return memory.get(digest);
+            },
+          },
+        }),
+      );
+
+      // Assess
+      expect(result.status).toBe('PASS');
+      expect(reads).toEqual([]);
     });
   });
 

@@ -279,6 +279,30 @@ describe('Function: parseJsonDocument', () => {
       expect(message).toBe('test document: subject[1].digest: duplicate member name "sha256" (RFC 8259 §4)');
     });
 
+    it.each([3, 16, 17, 40])('finds a repeat of the first of %i names (small objects keep names in a list)', (n) => {
+      // Prepare
+      const members = Array.from({ length: n }, (_, i) => `"m${i}":${i}`);
+      const text = `{"outer":{${[...members, '"m0":"again"'].join(',')}}}`;
+
+      // Act
+      const act = (): unknown => parseJsonValue(text, LIMITS);
+
+      // Assess
+      expect(messageOf(act)).toBe('test document: outer: duplicate member name "m0" (RFC 8259 §4)');
+    });
+
+    it.each([3, 20])('finds a repeat spelled with an escape among %i names', (n) => {
+      // Prepare: "m\u0031" is "m1".
+      const members = Array.from({ length: n }, (_, i) => `"m${i}":${i}`);
+      const text = `{"a":[{${[...members, '"m\\u0031":"again"'].join(',')}}]}`;
+
+      // Act
+      const act = (): unknown => parseJsonValue(text, LIMITS);
+
+      // Assess
+      expect(messageOf(act)).toBe('test document: a[0]: duplicate member name "m1" (RFC 8259 §4)');
+    });
+
     it('compares names after their escapes are decoded', () => {
       // Act
       const act = (): unknown => parseJsonValue('{"payload":"a","p\\u0061yload":"b"}', LIMITS);

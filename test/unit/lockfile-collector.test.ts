@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { collectLockfile, isExactVersion } from '../../lambdas/domain/evidence/lockfile.js';
-import { COMPONENTS_DOCUMENT } from '../../lambdas/domain/evidence/sbom.js';
+import { COMPONENTS_DOCUMENT, loadStoredComponents } from '../../lambdas/domain/evidence/sbom.js';
 import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
 import { type EvidenceResult, evidenceResult, type ImageSubject } from '../../lambdas/domain/types.js';
 import { deb, npm, sbomResult } from '../support/components.js';
@@ -297,6 +297,21 @@ describe('Function: collectLockfile', () => {
 
       // Assess
       expectEvidence(result, { status: 'FAIL', reasons: NO_SBOM_REASONS, facts: { lockfileDigest: LOCK } });
+    });
+  });
+
+  describe('when the stored components.json is read again in the same process', () => {
+    it('parses it once: its digest, checked by the store, is the check', async () => {
+      // Prepare
+      const stored = await store(sbomResult([npm('express', '4.21.2')], LOCK));
+
+      // Act
+      const first = await loadStoredComponents(memory, stored);
+      const second = await loadStoredComponents(memory, stored);
+
+      // Assess
+      if (!first.ok || !second.ok) throw new Error('components.json not read');
+      expect(second.sbom).toBe(first.sbom);
     });
   });
 

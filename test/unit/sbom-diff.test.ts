@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { splitPurl } from '../../lambdas/domain/purl.js';
 import type { Component, NormalizedSbom } from '../../lambdas/domain/sbom/component.js';
 import {
   applicationChanges,
@@ -7,6 +10,17 @@ import {
   MAX_SUMMARY_BYTES,
   summarizeDiff,
 } from '../../lambdas/domain/sbom/diff.js';
+import { parseSbom } from '../../lambdas/domain/sbom/parse.js';
+
+const CORPUS = new URL('../corpus/data/', import.meta.url).pathname;
+
+function corpusSbomFiles(): string[] {
+  return ['sbom-cyclonedx', 'sbom-spdx'].flatMap((dir) =>
+    readdirSync(join(CORPUS, dir), { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.json'))
+      .map((e) => join(e.parentPath, e.name)),
+  );
+}
 
 function npm(name: string, version: string, licenses: string[] = ['MIT']): Component {
   return { name, version, purl: `pkg:npm/${name}@${version}`, ecosystem: 'npm', licenses, scope: 'application' };
@@ -31,6 +45,23 @@ describe('Function: componentKey', () => {
   it('drops version, qualifiers and subpath from the purl', () => {
     // Act & Assess
     expect(componentKey(deb('bash', '5.2-1'))).toBe('pkg:deb/debian/bash');
+  });
+
+  it('reads the identity of every canonical corpus purl as splitPurl does, without parsing it', () => {
+    // Prepare: every purl of the real SBOMs in the corpus, canonicalised as parse.ts stores them.
+    const purls = corpusSbomFiles().flatMap((file) => {
+      try {
+        return parseSbom(new Uint8Array(readFileSync(file))).components.flatMap((c) => (c.purl ? [c.purl] : []));
+      } catch {
+        return []; // the corpus holds deliberately broken SBOMs too
+      }
+    });
+    expect(purls.length).toBeGreaterThan(100);
+
+    // Act & Assess
+    for (const purl of purls) {
+      expect(componentKey({ name: 'x', purl, licenses: [], scope: 'other' })).toBe(splitPurl(purl)?.base);
+    }
   });
 
   it('falls back to ecosystem and name without a purl', () => {

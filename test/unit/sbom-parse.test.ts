@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { PackageURL } from 'packageurl-js';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { type Component, NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
 import {
   normalizeSbomObject,
+  normalizeSbomObjectWithNotes,
+  type PurlCache,
   parseSbom,
   parseSbomWithNotes,
   sbomFormatOfMediaType,
@@ -421,6 +424,28 @@ describe('Function: parseSbom', () => {
     it('rejects content of the other format', () => {
       // Act & Assess
       expect(() => parseSbom(encode(cdx([])), 'application/spdx+json')).toThrow(/announces spdx/);
+    });
+  });
+});
+
+describe('Function: normalizeSbomObjectWithNotes', () => {
+  describe('when the SBOMs of one image share a purl cache', () => {
+    it('parses each purl once, however many SBOMs list it', () => {
+      // Prepare: the same inventory, as the signed attestation and the referrer both carry it.
+      const doc = cdx(
+        Array.from({ length: 50 }, (_, i) => ({ type: 'library', name: `p${i}`, purl: `pkg:npm/p${i}@1.0.${i}` })),
+      );
+      const parse = vi.spyOn(PackageURL, 'fromString');
+      const purls: PurlCache = new Map();
+
+      // Act
+      const first = normalizeSbomObjectWithNotes(doc, purls);
+      const second = normalizeSbomObjectWithNotes(structuredClone(doc), purls);
+
+      // Assess
+      expect(parse).toHaveBeenCalledTimes(50);
+      expect(second.sbom).toEqual(first.sbom);
+      parse.mockRestore();
     });
   });
 });

@@ -38,18 +38,18 @@ export function detailSections(v: ApprovalView, top: number): FactSection[] {
     b.total > top ? [`${b.total - top} more ${what} on the page`] : [];
   const diff = !v.diff.ok
     ? [`not available: ${v.diff.unavailable}`]
-    : [
-        v.diff.value.previousDigest === null
-          ? 'first release of this repository'
-          : `since ${v.diff.value.previousDigest}: +${v.diff.value.added.total} −${v.diff.value.removed.total} ~${v.diff.value.changed.total}`,
-        `new licenses: ${v.diff.value.newLicenses.total === 0 ? 'none' : first(v.diff.value.newLicenses).join(', ')}${andMore(v.diff.value.newLicenses)}`,
-        ...first(v.diff.value.changed).map((c) => `~ ${c.name} ${c.from} → ${c.to}`),
-        ...first(v.diff.value.added).map((p) => `+ ${packageLabel(p)}`),
-        ...first(v.diff.value.removed).map((p) => `- ${packageLabel(p)}`),
-        ...([v.diff.value.changed, v.diff.value.added, v.diff.value.removed].some((b) => b.total > top)
-          ? ['the full list is on the page']
-          : []),
-      ];
+    : v.diff.value.previousDigest === null
+      ? ['first release of this repository: nothing to compare with']
+      : [
+          `since ${v.diff.value.previousDigest}: +${v.diff.value.added.total} −${v.diff.value.removed.total} ~${v.diff.value.changed.total}`,
+          `new licenses: ${v.diff.value.newLicenses.total === 0 ? 'none' : first(v.diff.value.newLicenses).join(', ')}${andMore(v.diff.value.newLicenses)}`,
+          ...first(v.diff.value.changed).map((c) => `~ ${c.name} ${c.from} → ${c.to}`),
+          ...first(v.diff.value.added).map((p) => `+ ${packageLabel(p)}`),
+          ...first(v.diff.value.removed).map((p) => `- ${packageLabel(p)}`),
+          ...([v.diff.value.changed, v.diff.value.added, v.diff.value.removed].some((b) => b.total > top)
+            ? ['the full list is on the page']
+            : []),
+        ];
   const findings = !v.findings.ok
     ? [`not available: ${v.findings.unavailable}`]
     : [

@@ -4,6 +4,7 @@
  * although the lockfile they were supposedly built from did not.
  */
 
+import * as z from 'zod';
 import type { NormalizedSbom } from '../sbom/component.js';
 import { applicationChanges, diffSboms, type SbomDiff, summarizeDiff } from '../sbom/diff.js';
 import type { Digest, EvidenceDocument, EvidenceKind } from '../types.js';
@@ -25,20 +26,21 @@ export async function collectDependencyDiff(ctx: CollectContext): Promise<Eviden
     const why = sbomEvidence === null ? '' : ` (sbom evidence is ${sbomEvidence.status})`;
     return evidenceResult('dependency-diff', 'MISSING', [`no SBOM for this release${why}`]);
   }
-  const current = await loadStoredComponents(ctx.documents, sbomEvidence);
-  if (!current.ok) return evidenceResult('dependency-diff', 'FAIL', [current.reason]);
-
   const previous = await ctx.releases.lastPromotion(repository, digest);
   if (previous === null) {
-    const diff = diffSboms(null, current.sbom);
+    // Nothing to diff against: no components read, no diff document (the approval view shows
+    // "first release"); every component of the SBOM is new, and the sbom evidence counted them.
+    const count = z.number().int().nonnegative().safeParse(sbomEvidence.facts.componentCount);
     return evidenceResult(
       'dependency-diff',
       'PASS',
       [`first release of ${repository}: no previous promoted release to diff against`],
-      { ...summarizeDiff(diff), firstRelease: true, previousDigest: null },
-      [diffDocument(null, digest, diff)],
+      { firstRelease: true, previousDigest: null, ...(count.success && { added: count.data }) },
     );
   }
+
+  const current = await loadStoredComponents(ctx.documents, sbomEvidence);
+  if (!current.ok) return evidenceResult('dependency-diff', 'FAIL', [current.reason]);
 
   const previousSbom = await ctx.releases.getEvidence(previous.repository, previous.digest, 'sbom');
   if (previousSbom === null || previousSbom.status !== 'PASS') {
@@ -113,7 +115,7 @@ async function recordedLockfileDigest(
   return sbom.lockfileDigest;
 }
 
-function diffDocument(previousDigest: Digest | null, digest: Digest, diff: SbomDiff): EvidenceDocument {
+function diffDocument(previousDigest: Digest, digest: Digest, diff: SbomDiff): EvidenceDocument {
   return {
     name: DIFF_DOCUMENT,
     mediaType: 'application/json',

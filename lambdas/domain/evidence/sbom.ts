@@ -30,10 +30,11 @@ import { type Descriptor, digestToTag, type ImageManifest, ImageManifestSchema, 
 import type { StoredEvidence } from '../ports.js';
 import { PredicateTypes } from '../predicate-types.js';
 import { listReferrersBounded } from '../referrers.js';
-import { type NormalizedSbom, NormalizedSbomSchema } from '../sbom/component.js';
+import type { NormalizedSbom } from '../sbom/component.js';
 import {
   normalizeSbomObjectWithNotes,
   type ParsedSbom,
+  type PurlCache,
   parseSbomWithNotes,
   sbomFormatOfMediaType,
 } from '../sbom/parse.js';
@@ -86,13 +87,15 @@ export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitS
   }
   const rejected: string[] = [];
   const signed: FoundSbom[] = [];
+  // Every SBOM of the image is read (to catch one that disagrees); they list the same purls.
+  const purls: PurlCache = new Map();
   let unsigned: FoundSbom[];
   try {
-    const bundles = await fromAttestations(ctx, signed, rejected);
-    if (buildkit !== undefined) signed.push(...(await buildkit(digest, rejected)));
+    const bundles = await fromAttestations(ctx, signed, rejected, purls);
+    if (buildkit !== undefined) signed.push(...(await buildkit(digest, rejected, purls)));
     unsigned = [
-      ...(await fromReferrers(ctx, referrers, bundles, rejected)),
-      ...[await fromCosignTag(ctx, rejected)].filter((f) => f !== undefined),
+      ...(await fromReferrers(ctx, referrers, bundles, rejected, purls)),
+      ...[await fromCosignTag(ctx, rejected, purls)].filter((f) => f !== undefined),
     ];
   } catch (err) {
     if (err instanceof TooLargeError) return evidenceResult('sbom', 'FAIL', [err.message]);
@@ -270,6 +273,7 @@ async function fromReferrers(
   referrers: readonly Descriptor[],
   alreadyRead: number,
   rejected: string[],
+  purls: PurlCache,
 ): Promise<FoundSbom[]> {
   const found: FoundSbom[] = [];
   const { digest } = ctx.subject;
@@ -297,13 +301,17 @@ async function fromReferrers(
         'SBOM referrers',
       );
     }
-    const result = await loadLayer(ctx, 'referrer', location, layer, rejected);
+    const result = await loadLayer(ctx, 'referrer', location, layer, rejected, purls);
     if (result !== undefined) found.push(result);
   }
   return found;
 }
 
-async function fromCosignTag(ctx: CollectContext, rejected: string[]): Promise<FoundSbom | undefined> {
+async function fromCosignTag(
+  ctx: CollectContext,
+  rejected: string[],
+  purls: PurlCache,
+): Promise<FoundSbom | undefined> {
   const tag = `${digestToTag(ctx.subject.digest)}.sbom`;
   const location = `tag ${tag}`;
   let bytes: Uint8Array;
@@ -319,14 +327,19 @@ async function fromCosignTag(ctx: CollectContext, rejected: string[]): Promise<F
     rejected.push(`${location}: no CycloneDX or SPDX JSON layer`);
     return undefined;
   }
-  return loadLayer(ctx, 'cosign-tag', location, layer, rejected);
+  return loadLayer(ctx, 'cosign-tag', location, layer, rejected, purls);
 }
 
 /**
  * SBOMs in signed statements (signed-statements.ts). The Sigstore bundles among them count towards
  * Limits.sbomReferrers, as every SBOM read is compared with the others; returns how many there were.
  */
-async function fromAttestations(ctx: CollectContext, found: FoundSbom[], rejected: string[]): Promise<number> {
+async function fromAttestations(
+  ctx: CollectContext,
+  found: FoundSbom[],
+  rejected: string[],
+  purls: PurlCache,
+): Promise<number> {
   const signed = await gatherSignedStatements(ctx, {
     predicateTypes: SBOM_PREDICATE_TYPES,
     maxBundles: Limits.sbomReferrers,
@@ -335,7 +348,7 @@ async function fromAttestations(ctx: CollectContext, found: FoundSbom[], rejecte
   for (const att of signed.trusted) {
     const location = `attestation ${att.source} signed by ${att.signer}`;
     try {
-      const parsed = normalizeSbomObjectWithNotes(att.statement.predicate);
+      const parsed = normalizeSbomObjectWithNotes(att.statement.predicate, purls);
       found.push({
         source: 'attestation',
         location,
@@ -364,12 +377,12 @@ const mergePlatformSboms: MergePlatforms = (outcomes) => {
     const doc = o.result.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
     if (doc === undefined)
       return { facts: {}, documents: [], conflict: `platform ${o.platform.platform} has no ${COMPONENTS_DOCUMENT}` };
-    sboms.push(
-      parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
-        what: `${COMPONENTS_DOCUMENT} of ${o.platform.platform}`,
-        maxBytes: Limits.sbomBytes,
-      }),
-    );
+    // Written a moment ago by collectImageSbom in this process: nothing to validate again.
+    const sbom = parseComponentsDocument(doc.bytes);
+    if (sbom === undefined) {
+      return { facts: {}, documents: [], conflict: `${COMPONENTS_DOCUMENT} of ${o.platform.platform} is malformed` };
+    }
+    sboms.push(sbom);
   }
   const lockfileDigests = [
     ...new Set(sboms.flatMap((s) => (s.lockfileDigest === undefined ? [] : [s.lockfileDigest]))),
@@ -433,7 +446,7 @@ function inventoryDocument(found: readonly FoundSbom[]): EvidenceDocument {
 }
 
 /** The BuildKit SBOMs of one platform manifest, judged once for the whole index. */
-export type BuildkitSboms = (platformDigest: string, rejected: string[]) => Promise<FoundSbom[]>;
+export type BuildkitSboms = (platformDigest: string, rejected: string[], purls?: PurlCache) => Promise<FoundSbom[]>;
 
 /**
  * The SBOMs BuildKit attached to the platforms of the index `ctx.subject` (attest/buildkit.ts),
@@ -456,7 +469,7 @@ export function buildkitSbomsOf(ctx: CollectContext): BuildkitSboms | undefined 
     const signature = await collectSignature(ctx);
     return { scan, ...acceptBuildkitAttestations(scan, signature.status === 'PASS' ? new Set([digest]) : new Set()) };
   };
-  return async (platformDigest, rejected) => {
+  return async (platformDigest, rejected, purls) => {
     judged ??= judge();
     const { scan, verified, rejected: refused } = await judged;
     // A rejection is this platform's when it is about one of its statements, or about none.
@@ -469,7 +482,7 @@ export function buildkitSbomsOf(ctx: CollectContext): BuildkitSboms | undefined 
         found.push({
           source: 'attestation',
           location,
-          parsed: normalizeSbomObjectWithNotes(a.statement.predicate),
+          parsed: normalizeSbomObjectWithNotes(a.statement.predicate, purls),
           raw: { name: 'sbom.intoto.json', mediaType: MediaTypes.inTotoPayload, bytes: a.bytes },
         });
       } catch (err) {
@@ -533,11 +546,12 @@ async function loadLayer(
   location: string,
   layer: SbomLayer,
   rejected: string[],
+  purls: PurlCache,
 ): Promise<FoundSbom | undefined> {
   try {
     if (layer.size > Limits.sbomBytes) throw new TooLargeError('SBOM layer', layer.size, Limits.sbomBytes);
     const bytes = await ctx.registry.getBlob(ctx.subject.repository, layer.digest, Limits.sbomBytes);
-    const parsed = parseSbomWithNotes(bytes, layer.mediaType);
+    const parsed = parseSbomWithNotes(bytes, layer.mediaType, purls);
     const extension = parsed.sbom.format === 'cyclonedx' ? 'cdx.json' : 'spdx.json';
     return { source, location, parsed, raw: { name: `sbom.${extension}`, mediaType: layer.mediaType, bytes } };
   } catch (err) {
@@ -618,11 +632,62 @@ export async function loadStoredComponents(
     }
     throw err;
   }
-  const parsed = safeParseJsonDocument(bytes, NormalizedSbomSchema, {
-    what: `${COMPONENTS_DOCUMENT} of ${at}`,
-    maxBytes: Limits.sbomBytes,
-  });
-  return parsed.success ? { ok: true, sbom: parsed.data } : { ok: false, reason: parsed.error.message };
+  const sbom = readComponentsDocument(ref.digest, bytes);
+  return sbom === undefined
+    ? { ok: false, reason: `${COMPONENTS_DOCUMENT} of ${at} is not a normalised component document` }
+    : { ok: true, sbom };
+}
+
+/**
+ * Component documents read, by digest, while someone still holds them: readers in one process (a
+ * preflight, re-verification) share one parse. Weak, so a warm Lambda keeps no inventory between
+ * invocations.
+ */
+const readDocuments = new Map<string, WeakRef<NormalizedSbom>>();
+
+/**
+ * A stored `components.json` whose bytes the document store verified against `digest`. Our code
+ * wrote it (JSON.stringify of a NormalizedSbom) and the store keeps it under its sha256, so the
+ * digest is the check: it is parsed with JSON.parse alone, not scanned for duplicates nor validated
+ * with zod again (for 200,000 components that is seconds and hundreds of MiB). A document that is
+ * not even shaped like one (written by something else) is undefined.
+ */
+function readComponentsDocument(digest: string, bytes: Uint8Array): NormalizedSbom | undefined {
+  const cached = readDocuments.get(digest)?.deref();
+  if (cached !== undefined) return cached;
+  const sbom = parseComponentsDocument(bytes);
+  if (sbom === undefined) return undefined;
+  for (const [key, ref] of readDocuments) if (ref.deref() === undefined) readDocuments.delete(key);
+  readDocuments.set(digest, new WeakRef(sbom));
+  return sbom;
+}
+
+/**
+ * JSON.parse of a component document our code wrote, with its top level checked; undefined when it
+ * is not one. For the bytes of an EvidenceResult this process just built (the incident index, the
+ * local scanner): nothing there to validate again.
+ */
+export function parseComponentsDocument(bytes: Uint8Array): NormalizedSbom | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  return isComponentsDocument(value) ? value : undefined;
+}
+
+/** The top level of a NormalizedSbom; the components are ours, as the digest says. */
+function isComponentsDocument(value: unknown): value is NormalizedSbom {
+  if (typeof value !== 'object' || value === null) return false;
+  if (!('format' in value && 'specVersion' in value && 'components' in value)) return false;
+  const lockfileDigest = 'lockfileDigest' in value ? value.lockfileDigest : undefined;
+  return (
+    (value.format === 'cyclonedx' || value.format === 'spdx') &&
+    typeof value.specVersion === 'string' &&
+    (lockfileDigest === undefined || typeof lockfileDigest === 'string') &&
+    Array.isArray(value.components)
+  );
 }
 
 /** A release's sbom evidence as later collectors read it: its status, facts and components. */

@@ -280,10 +280,11 @@ async function attestedVex(ctx: CollectContext, reasons: string[]): Promise<VexS
   for (const r of scan.rejected) reasons.push(`VEX attestation rejected: ${r}`);
   const statements: VexStatement[] = [];
   for (const a of scan.trusted) {
-    const bytes = new TextEncoder().encode(JSON.stringify(a.statement.predicate));
     const isCycloneDx = (CYCLONEDX_VEX_PREDICATE_TYPES as readonly string[]).includes(a.predicateType);
-    // An SBOM attestation without vulnerabilities is not VEX; it is the sbom collector's business.
+    // An SBOM attestation without vulnerabilities is not VEX; it is the sbom collector's business
+    // (checked before it is serialised: a whole SBOM is large).
     if (isCycloneDx && !Array.isArray(a.statement.predicate.vulnerabilities)) continue;
+    const bytes = new TextEncoder().encode(JSON.stringify(a.statement.predicate));
     try {
       const parsed = isCycloneDx
         ? parseCycloneDxVex(bytes, { source: a.source })

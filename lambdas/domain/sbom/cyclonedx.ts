@@ -9,10 +9,11 @@
  * document: a half-read SBOM is not evidence.
  */
 import * as z from 'zod';
-import { formatIssues } from '../document.js';
+import { formatPath } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { DigestSchema } from '../types.js';
+import type { ComponentSource } from './component.js';
 import type { DecodedComponent, DecodedSbom } from './parse.js';
 import { sourceFromProperties } from './source.js';
 
@@ -38,36 +39,14 @@ export const CYCLONEDX_COMPONENT_TYPES = [
 /** Metadata property names that carry the lockfile digest the SBOM was generated from. */
 export const LOCKFILE_DIGEST_PROPERTIES = ['release-gate.dev:lockfile-digest', 'cdx:lockfile:digest'] as const;
 
-/**
- * `licenses[]` items: CycloneDX 1.2+ `{license: {id}}` / `{license: {name}}` ("oneOf id, name"),
- * and `{expression}` (an SPDX licence expression).
- */
-const LicenseChoiceSchema = z
-  .looseObject({
-    license: z
-      .looseObject({ id: z.string().min(1).optional(), name: z.string().min(1).optional() })
-      .refine((l) => l.id !== undefined || l.name !== undefined, 'a license needs an id or a name')
-      .optional(),
-    expression: z.string().min(1).optional(),
-  })
-  .refine((c) => (c.license === undefined) !== (c.expression === undefined), 'expected either license or expression');
-
 const PropertySchema = z.looseObject({ name: z.string(), value: z.string().optional() });
 
-const CdxComponentSchema = z.looseObject({
-  type: z.enum(CYCLONEDX_COMPONENT_TYPES),
-  name: z.string().min(1),
-  group: z.string().optional(),
-  version: z.string().optional(),
-  purl: z.string().optional(),
-  licenses: z.array(LicenseChoiceSchema).optional(),
-  properties: z.array(PropertySchema).optional(),
-  get components() {
-    return z.array(CdxComponentSchema).optional();
-  },
-});
-type CdxComponent = z.infer<typeof CdxComponentSchema>;
-
+/**
+ * The document around the components. `components` (here and in `metadata.component`) is read by
+ * `readComponentTree` instead of a zod schema: zod copies every object it validates and allocates
+ * per value, which for 200,000 components is most of the parse's time and memory. It checks the
+ * same rules in place and reads each component straight into a DecodedComponent.
+ */
 export const CycloneDxDocumentSchema = z.looseObject({
   bomFormat: z.literal('CycloneDX'),
   specVersion: z.enum(CYCLONEDX_SPEC_VERSIONS),
@@ -75,11 +54,11 @@ export const CycloneDxDocumentSchema = z.looseObject({
     .looseObject({
       // Amazon Inspector's SBOM exports write `"component": null` (Inspector user guide,
       // "Exporting SBOMs"); a null subject names none, as an absent one does.
-      component: CdxComponentSchema.nullish(),
+      component: z.unknown().optional(),
       properties: z.array(PropertySchema).optional(),
     })
     .optional(),
-  components: z.array(CdxComponentSchema).optional(),
+  components: z.unknown().optional(),
 });
 export type CycloneDxDocument = z.infer<typeof CycloneDxDocumentSchema>;
 
@@ -100,16 +79,17 @@ export function isCycloneDx(value: unknown): boolean {
 export function decodeCycloneDx(value: unknown): DecodedSbom {
   assertComponentBudget(value);
   const parsed = CycloneDxDocumentSchema.safeParse(value);
-  if (!parsed.success) {
-    throw new InvalidInputError(`not a valid CycloneDX document: ${formatIssues(parsed.error.issues)}`);
+  const issues: Issue[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path, message: i.message }));
+  const components: DecodedComponent[] = [];
+  if (parsed.success) {
+    const subject = parsed.data.metadata?.component;
+    if (subject !== undefined && subject !== null) readComponent(subject, ['metadata', 'component'], issues, undefined);
+    readComponentTree(parsed.data.components, ['components'], issues, components);
+  }
+  if (!parsed.success || issues.length > 0) {
+    throw new InvalidInputError(`not a valid CycloneDX document: ${formatIssueList(issues)}`);
   }
   const doc = parsed.data;
-  const components: DecodedComponent[] = [];
-  const stack: CdxComponent[] = [...(doc.components ?? [])].reverse();
-  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    components.push(toDecoded(next));
-    for (const child of [...(next.components ?? [])].reverse()) stack.push(child);
-  }
   const lockfileDigest = lockfileDigestOf(doc);
   return {
     format: 'cyclonedx',
@@ -119,22 +99,134 @@ export function decodeCycloneDx(value: unknown): DecodedSbom {
   };
 }
 
-function toDecoded(c: CdxComponent): DecodedComponent {
-  const licenses: string[] = [];
-  for (const choice of c.licenses ?? []) {
-    const id = choice.expression ?? choice.license?.id ?? choice.license?.name;
-    if (id !== undefined) licenses.push(id);
+// ---------------------------------------------------------------------------------------------
+// Components, read in place. The rules (bom-1.7.schema.json, as far as the gate reads them):
+// `type` one of CYCLONEDX_COMPONENT_TYPES; `name` a non-empty string; `group`, `version`, `purl`
+// strings when present; `licenses[]` items `{license: {id | name}}` or `{expression}`, exactly one
+// of the two, non-empty; `properties[]` items `{name, value?}` strings; nested `components[]` the
+// same, recursively (depth bounded by assertComponentBudget). Other members pass untouched.
+
+interface Issue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/** Issues kept with their path; a document this broken is not read further for the message. */
+const MAX_ISSUES = 10;
+
+const COMPONENT_TYPES: ReadonlySet<string> = new Set(CYCLONEDX_COMPONENT_TYPES);
+
+function report(issues: Issue[], path: readonly PropertyKey[], message: string): void {
+  if (issues.length < MAX_ISSUES) issues.push({ path: [...path], message });
+}
+
+/** `list` (absent, or an array of components) into `out` depth first, parents before their children. */
+function readComponentTree(
+  list: unknown,
+  path: PropertyKey[],
+  issues: Issue[],
+  out: DecodedComponent[] | undefined,
+): void {
+  if (list === undefined) return;
+  if (!Array.isArray(list)) {
+    report(issues, path, 'expected an array of components');
+    return;
   }
-  const source = sourceFromProperties(c.properties);
-  return {
-    // npm scopes (`@scope`) and composer vendors are CycloneDX `group`s; the package is known by both.
-    name: c.group !== undefined && c.group !== '' ? `${c.group}/${c.name}` : c.name,
-    ...(c.version !== undefined && { version: c.version }),
-    ...(c.purl !== undefined && c.purl !== '' && { purl: c.purl }),
-    licenses,
-    operatingSystem: c.type === 'operating-system',
-    ...(source !== undefined && { source }),
-  };
+  for (let i = 0; i < list.length; i++) {
+    path.push(i);
+    readComponent(list[i], path, issues, out);
+    path.pop();
+  }
+}
+
+function readComponent(
+  value: unknown,
+  path: PropertyKey[],
+  issues: Issue[],
+  out: DecodedComponent[] | undefined,
+): void {
+  if (!isRecord(value)) {
+    report(issues, path, 'expected a component object');
+    return;
+  }
+  const before = issues.length;
+  const { type, name, group, version, purl } = value;
+  if (typeof type !== 'string' || !COMPONENT_TYPES.has(type)) {
+    report(issues, [...path, 'type'], `expected one of ${CYCLONEDX_COMPONENT_TYPES.join('|')}`);
+  }
+  if (typeof name !== 'string' || name === '') report(issues, [...path, 'name'], 'expected a non-empty string');
+  if (group !== undefined && typeof group !== 'string') report(issues, [...path, 'group'], 'expected a string');
+  if (version !== undefined && typeof version !== 'string') report(issues, [...path, 'version'], 'expected a string');
+  if (purl !== undefined && typeof purl !== 'string') report(issues, [...path, 'purl'], 'expected a string');
+  const licenses = readLicenses(value.licenses, path, issues);
+  const properties = value.properties;
+  let source: ComponentSource | undefined;
+  if (properties !== undefined) {
+    if (Array.isArray(properties) && properties.every(isProperty)) source = sourceFromProperties(properties);
+    else report(issues, [...path, 'properties'], 'expected an array of {name, value?} strings');
+  }
+  if (out !== undefined && issues.length === before && typeof name === 'string') {
+    // Field by field, not with `...(x && {…})` spreads: each spread allocates an object, per component.
+    const decoded: { -readonly [K in keyof DecodedComponent]: DecodedComponent[K] } = {
+      // npm scopes (`@scope`) and composer vendors are CycloneDX `group`s; the package is known by both.
+      name: typeof group === 'string' && group !== '' ? `${group}/${name}` : name,
+      licenses,
+      operatingSystem: type === 'operating-system',
+    };
+    if (typeof version === 'string') decoded.version = version;
+    if (typeof purl === 'string' && purl !== '') decoded.purl = purl;
+    if (source !== undefined) decoded.source = source;
+    out.push(decoded);
+  }
+  if (value.components !== undefined) {
+    path.push('components');
+    readComponentTree(value.components, path, issues, out);
+    path.pop();
+  }
+}
+
+/** The licence ids, names and expressions of `licenses[]`, in order. */
+function readLicenses(licenses: unknown, path: readonly PropertyKey[], issues: Issue[]): string[] {
+  const ids: string[] = [];
+  if (licenses === undefined) return ids;
+  if (!Array.isArray(licenses)) {
+    report(issues, [...path, 'licenses'], 'expected an array');
+    return ids;
+  }
+  for (let i = 0; i < licenses.length; i++) {
+    const id = licenseOf(licenses[i]);
+    if (id === undefined) {
+      report(issues, [...path, 'licenses', i], 'expected {license: {id | name}} or {expression}, exactly one');
+    } else {
+      ids.push(id);
+    }
+  }
+  return ids;
+}
+
+/** A `licenses[]` item's id, name or expression; undefined when it breaks the rules. */
+function licenseOf(choice: unknown): string | undefined {
+  if (!isRecord(choice)) return undefined;
+  const { license, expression } = choice;
+  if (license !== undefined && expression !== undefined) return undefined;
+  if (expression !== undefined) return typeof expression === 'string' && expression !== '' ? expression : undefined;
+  if (!isRecord(license)) return undefined;
+  const { id, name } = license;
+  if (!isAbsentOrText(id) || !isAbsentOrText(name)) return undefined;
+  if (typeof id === 'string') return id;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function isAbsentOrText(v: unknown): boolean {
+  return v === undefined || (typeof v === 'string' && v !== '');
+}
+
+function isProperty(p: unknown): p is { readonly name: string; readonly value?: string } {
+  return isRecord(p) && typeof p.name === 'string' && (p.value === undefined || typeof p.value === 'string');
+}
+
+function formatIssueList(issues: readonly Issue[]): string {
+  return issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
 }
 
 function lockfileDigestOf(doc: CycloneDxDocument): string | undefined {

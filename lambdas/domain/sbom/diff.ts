@@ -30,11 +30,28 @@ export interface SbomDiff {
  * not identity), or `name:<ecosystem>/<name>` when a component has no purl.
  */
 export function componentKey(c: Component): string {
-  // parse.ts only stores purls that parsed, but stay total: an unparseable one falls back to the name key
-  const base = c.purl === undefined ? undefined : splitPurl(c.purl)?.base;
+  const base = c.purl === undefined ? undefined : canonicalPurlBase(c.purl);
   if (base !== undefined) return base;
   return `name:${c.ecosystem ?? ''}/${c.name}`;
 }
+
+/**
+ * The identity of a purl of a normalised SBOM, which parse.ts canonicalised (packageurl-js
+ * `toString`), without parsing it a second time: packageurl-js percent-encodes `@`, `?` and `#`
+ * inside the namespace and the name, so the first of them ends the identity, and it equals
+ * `splitPurl(purl).base` (test/unit/sbom-diff.test.ts checks it on every purl of the corpus). A purl
+ * whose identity is not written in canonical characters is parsed; an unparseable one falls back to
+ * the name key.
+ */
+function canonicalPurlBase(purl: string): string | undefined {
+  const end = purl.search(/[@?#]/);
+  const base = end < 0 ? purl : purl.slice(0, end);
+  if (CANONICAL_BASE.test(base)) return base;
+  return splitPurl(purl)?.base;
+}
+
+/** `pkg:<lowercase type>/<encoded segments>`: what packageurl-js writes, nothing to decode or normalise. */
+const CANONICAL_BASE = /^pkg:[a-z0-9.+-]+\/[A-Za-z0-9._~%:/!'()*-]+$/;
 
 /**
  * Diff `current` against `previous` (null for a first release). Components are grouped by

@@ -32,6 +32,13 @@ export interface DecodedSbom {
   readonly components: readonly DecodedComponent[];
 }
 
+/**
+ * Purls already canonicalised, by the string the SBOM wrote (null: not a valid purl). One SBOM
+ * collection reads the same inventory from several places (the signed attestation, the referrer),
+ * so sharing one cache parses each purl once.
+ */
+export type PurlCache = Map<string, { readonly purl: string; readonly ecosystem: string } | null>;
+
 /** A normalised SBOM plus what normalisation had to drop (e.g. invalid purls), for reasons. */
 export interface ParsedSbom {
   readonly sbom: NormalizedSbom;
@@ -83,11 +90,11 @@ export function sbomFormatOfMediaType(mediaType: string | undefined): Normalized
  * before and after validation. When `mediaTypeHint` names a format the content must be that
  * format. Throws `TooLargeError` or `InvalidInputError`.
  */
-export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string): ParsedSbom {
+export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string, purls?: PurlCache): ParsedSbom {
   // SBOM generators on Windows write a BOM; RFC 8259 §8.1 lets a parser ignore it, and a raw SBOM
   // is not a signed document whose reading another tool could dispute.
   const value = parseJsonValue(bytes, { what: 'SBOM', maxBytes: Limits.sbomBytes, byteOrderMark: 'ignore' });
-  const parsed = normalizeSbomObjectWithNotes(value);
+  const parsed = normalizeSbomObjectWithNotes(value, purls);
   const expected = sbomFormatOfMediaType(mediaTypeHint);
   if (expected !== undefined && expected !== parsed.sbom.format) {
     throw new InvalidInputError(
@@ -106,7 +113,7 @@ export function parseSbom(bytes: Uint8Array, mediaTypeHint?: string): Normalized
  * Normalise an already-parsed SBOM object: a CycloneDX or SPDX JSON document, or an in-toto
  * Statement carrying one as its predicate (e.g. a verified attestation's statement).
  */
-export function normalizeSbomObjectWithNotes(value: unknown): ParsedSbom {
+export function normalizeSbomObjectWithNotes(value: unknown, purls?: PurlCache): ParsedSbom {
   const doc = unwrapStatement(value);
   const cdx = isCycloneDx(doc);
   const spdx = isSpdx(doc);
@@ -115,7 +122,7 @@ export function normalizeSbomObjectWithNotes(value: unknown): ParsedSbom {
   if (!cdx && !spdx) {
     throw new InvalidInputError('not an SBOM: neither CycloneDX (no bomFormat) nor SPDX (no spdxVersion)');
   }
-  return normalizeDecoded(cdx ? decodeCycloneDx(doc) : decodeSpdx(doc));
+  return normalizeDecoded(cdx ? decodeCycloneDx(doc) : decodeSpdx(doc), purls);
 }
 
 /** `normalizeSbomObjectWithNotes` without the notes. */
@@ -124,23 +131,22 @@ export function normalizeSbomObject(value: unknown): NormalizedSbom {
 }
 
 /** Canonicalise purls, classify scope, dedupe identical components and re-check the component limit. */
-export function normalizeDecoded(decoded: DecodedSbom): ParsedSbom {
+export function normalizeDecoded(decoded: DecodedSbom, purls: PurlCache = new Map()): ParsedSbom {
   const invalid: string[] = [];
-  const seen = new Set<string>();
+  // Components by purl (else name): the few that share one are compared whole. A serialised key
+  // per component cost more than the rest of normalisation at 200,000 components.
+  const seen = new Map<string, Component | Component[]>();
   const components: Component[] = [];
   for (const c of decoded.components) {
-    const component = normalizeComponent(c, invalid);
-    const key = JSON.stringify([
-      component.name,
-      component.version,
-      component.purl,
-      component.scope,
-      component.ecosystem,
-      component.licenses,
-      component.source,
-    ]);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const component = normalizeComponent(c, invalid, purls);
+    const identity = component.purl ?? `\u0000${component.name}`;
+    const same = seen.get(identity);
+    if (same === undefined) seen.set(identity, component);
+    else if (!Array.isArray(same)) {
+      if (sameComponent(same, component)) continue;
+      seen.set(identity, [same, component]);
+    } else if (same.some((other) => sameComponent(other, component))) continue;
+    else same.push(component);
     components.push(component);
   }
   if (components.length > Limits.sbomComponents) {
@@ -165,31 +171,60 @@ export function normalizeDecoded(decoded: DecodedSbom): ParsedSbom {
   };
 }
 
-function normalizeComponent(c: DecodedComponent, invalid: string[]): Component {
+function normalizeComponent(c: DecodedComponent, invalid: string[], purls: PurlCache): Component {
   let purl: string | undefined;
   let ecosystem: string | undefined;
   if (c.purl !== undefined) {
-    try {
-      const parsed = PackageURL.fromString(c.purl);
-      purl = parsed.toString();
-      ecosystem = parsed.type;
-    } catch {
-      invalid.push(`${c.name} (${JSON.stringify(c.purl.slice(0, 120))})`);
-    }
+    const canonical = canonicalPurl(c.purl, purls);
+    if (canonical === null) invalid.push(`${c.name} (${JSON.stringify(c.purl.slice(0, 120))})`);
+    else ({ purl, ecosystem } = canonical);
   }
   let scope: Component['scope'] = 'other';
   if (c.operatingSystem || (ecosystem !== undefined && OS_PURL_TYPES.has(ecosystem))) scope = 'os';
   else if (ecosystem !== undefined && APPLICATION_PURL_TYPES.has(ecosystem)) scope = 'application';
-  return {
-    name: c.name,
-    ...(c.version !== undefined && { version: c.version }),
-    ...(purl !== undefined && { purl }),
-    ...(ecosystem !== undefined && { ecosystem }),
-    licenses: [...new Set(c.licenses)],
-    scope,
-    ...(c.operatingSystem && { operatingSystem: true }),
-    ...(c.source !== undefined && { source: c.source }),
-  };
+  // Built field by field: spreading `...(x && {…})` allocates a throwaway object per field, and
+  // this runs once per component (200,000 at the limit).
+  const component: Component = { name: c.name, licenses: distinct(c.licenses), scope };
+  if (c.version !== undefined) component.version = c.version;
+  if (purl !== undefined) component.purl = purl;
+  if (ecosystem !== undefined) component.ecosystem = ecosystem;
+  if (c.operatingSystem) component.operatingSystem = true;
+  if (c.source !== undefined) component.source = c.source;
+  return component;
+}
+
+function distinct(items: readonly string[]): string[] {
+  return items.length < 2 ? [...items] : [...new Set(items)];
+}
+
+/** The same component: every field but `operatingSystem` (scope already says `os`) is equal. */
+function sameComponent(a: Component, b: Component): boolean {
+  return (
+    a.name === b.name &&
+    a.version === b.version &&
+    a.purl === b.purl &&
+    a.scope === b.scope &&
+    a.ecosystem === b.ecosystem &&
+    a.licenses.length === b.licenses.length &&
+    a.licenses.every((l, i) => l === b.licenses[i]) &&
+    a.source?.name === b.source?.name &&
+    a.source?.version === b.source?.version
+  );
+}
+
+/** The purl as packageurl-js writes it (purl-spec canonical form) and its type; null when invalid. */
+function canonicalPurl(raw: string, purls: PurlCache): { readonly purl: string; readonly ecosystem: string } | null {
+  const cached = purls.get(raw);
+  if (cached !== undefined) return cached;
+  let canonical: { purl: string; ecosystem: string } | null;
+  try {
+    const parsed = PackageURL.fromString(raw);
+    canonical = { purl: parsed.toString(), ecosystem: parsed.type };
+  } catch {
+    canonical = null;
+  }
+  purls.set(raw, canonical);
+  return canonical;
 }
 
 /** An in-toto Statement's predicate, or the value itself when it is not a Statement. */

@@ -305,6 +305,14 @@ const pkg = (c: z.infer<typeof DiffComponentSchema>): ViewPackage => ({
 
 async function diffSection(deps: ViewPorts, evidence: StoredEvidence | undefined): Promise<ViewSection<ViewDiff>> {
   if (evidence === undefined) return unavailable('no dependency-diff evidence recorded');
+  // A first release has nothing to diff, so its evidence stores no diff document.
+  if (evidence.facts.firstRelease === true && !evidence.documents.some((d) => d.name === DIFF_DOCUMENT)) {
+    const none = bounded([]);
+    return {
+      ok: true,
+      value: { previousDigest: null, added: none, removed: none, changed: none, newLicenses: none },
+    };
+  }
   const doc = await readDocument(deps, evidence, DIFF_DOCUMENT, DiffDocumentSchema, Limits.sbomBytes);
   if (!doc.ok) return doc;
   const d = doc.value;

@@ -3,13 +3,12 @@ import { parseJsonDocument } from '../document.js';
 import { describeError, GateError, InvalidInputError, isRetryable } from '../errors.js';
 import type { CollectContext } from '../evidence/context.js';
 import { EVIDENCE_REGISTRY } from '../evidence/registry.js';
-import { COMPONENTS_DOCUMENT } from '../evidence/sbom.js';
+import { COMPONENTS_DOCUMENT, parseComponentsDocument } from '../evidence/sbom.js';
 import { SCAN_REPORT_DOCUMENT } from '../evidence/scan.js';
 import { Limits } from '../limits.js';
 import { indexPackages, sourcePackagesOf } from '../package-index.js';
 import { policyFor } from '../policy/load.js';
 import type { StoredEvidence } from '../ports.js';
-import { NormalizedSbomSchema } from '../sbom/component.js';
 import { type EvidenceResult, type EvidenceSummary, evidenceResult } from '../types.js';
 import type { GateDeps } from './deps.js';
 import type { CollectRequest } from './inputs.js';
@@ -123,10 +122,11 @@ async function indexForIncidents(
       throw new InvalidInputError(`the SBOM evidence has no ${COMPONENTS_DOCUMENT} to index`);
     }
     if (doc !== undefined) {
-      const sbom = parseJsonDocument(doc.bytes, NormalizedSbomSchema, {
-        what: `${COMPONENTS_DOCUMENT} of ${req.repository}@${req.digest}`,
-        maxBytes: Limits.sbomBytes,
-      });
+      // Bytes this step just built from the validated SBOM: read, not validated again.
+      const sbom = parseComponentsDocument(doc.bytes);
+      if (sbom === undefined) {
+        throw new InvalidInputError(`${COMPONENTS_DOCUMENT} of ${req.repository}@${req.digest} is not an inventory`);
+      }
       const purls = sbom.components.flatMap((c) => (c.purl !== undefined ? [c.purl] : []));
       await indexPackages(
         { store: deps.store, documents: deps.documents, now: () => deps.clock.now().toISOString() },

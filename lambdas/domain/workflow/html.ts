@@ -60,10 +60,11 @@ export function evidenceSection(evidence: ApprovalView['evidence']): string {
 }
 
 export function diffBody(d: ViewDiff): string {
-  const against =
-    d.previousDigest === null
-      ? '<p>First release of this repository: every package is new.</p>'
-      : `<p>Compared with the last promoted release <code>${esc(d.previousDigest)}</code>: ${d.added.total} added, ${d.removed.total} removed, ${d.changed.total} changed, ${d.newLicenses.total} new license(s).</p>`;
+  // A first release is not diffed: there is nothing to list.
+  if (d.previousDigest === null) {
+    return '<p>First release of this repository: no previous promoted release to compare with, every package is new.</p>';
+  }
+  const against = `<p>Compared with the last promoted release <code>${esc(d.previousDigest)}</code>: ${d.added.total} added, ${d.removed.total} removed, ${d.changed.total} changed, ${d.newLicenses.total} new license(s).</p>`;
   const pkgRows = (list: typeof d.added) =>
     list.items.map((p) => `<tr>${cell(p.name)}${cell(p.version)}${cell(p.licenses.join(', '))}</tr>`);
   return `${against}

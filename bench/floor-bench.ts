@@ -1,0 +1,382 @@
+/**
+ * The gate's own compute against its physical floor (issue 12): one release with a large CycloneDX
+ * SBOM, a cosign signature, signed provenance, a signed SBOM attestation and signed eval results,
+ * gated as `release-gate gate` does (every collector, then the policy), side by side in one process
+ * with the floor: JSON.parse of every document the gate read, sha256 of every blob and manifest it
+ * read, base64 + JSON.parse of every DSSE payload, and one ECDSA verify per signature. Then the
+ * release at the SBOM component limit, in a child process so that its peak RSS is its own.
+ */
+
+import { execFile } from 'node:child_process';
+import { createHash, type KeyObject, verify } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { cycloneDxSbom } from '../cli/fixtures/documents.js';
+import { buildScenarioImage } from '../cli/fixtures/factory.js';
+import { type FixtureKeys, generateFixtureKeys } from '../cli/fixtures/keys.js';
+import { pushManifest } from '../cli/fixtures/push.js';
+import { DEFAULT_DEB_PACKAGES, demoPolicy, type NpmPackage } from '../cli/fixtures/scenarios.js';
+import { pae, referrerManifest } from '../cli/fixtures/sign.js';
+import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
+import { MemoryStore } from '../lambdas/adapters/store/memory-store.js';
+import { kindsOfStage } from '../lambdas/domain/evidence/registry.js';
+import { Annotations, MediaTypes } from '../lambdas/domain/oci.js';
+import { INDEX_SET_MEDIA_TYPE } from '../lambdas/domain/package-index.js';
+import { evaluatePolicy } from '../lambdas/domain/policy/evaluate.js';
+import { type LoadedPolicy, loadPolicy, policyFor } from '../lambdas/domain/policy/load.js';
+import type { FetchedManifest, RegistryWriter, ScanFindingsSource } from '../lambdas/domain/ports.js';
+import type { CollectedKind, Digest } from '../lambdas/domain/types.js';
+import { type CollectDeps, collectEvidence } from '../lambdas/domain/workflow/collect-evidence.js';
+import { MemoryRegistry } from '../test/support/memory-registry.js';
+import { formatNumber, formatTable, mib, ms, type Section } from './report.js';
+import { seededRandom } from './synthetic.js';
+
+const runFile = promisify(execFile);
+
+export interface FloorBenchOptions {
+  /** Components of the SBOM of the side-by-side release. */
+  readonly components: number;
+  /** Timed runs of each (the median and the min are printed). */
+  readonly runs: number;
+  /** Components of the release run in a child process; 0 skips it. */
+  readonly limitComponents: number;
+  readonly log: (line: string) => void;
+}
+
+const REPOSITORY = 'demo/bench-floor';
+const STAGE = 'production';
+
+/** `count` distinct npm packages with exact versions, a fifth of them scoped. */
+export function benchNpmPackages(count: number, seed = 7): NpmPackage[] {
+  const rnd = seededRandom(seed);
+  const out: NpmPackage[] = [];
+  for (let i = 0; i < count; i++) {
+    const scope = rnd() < 0.2 ? `@scope-${Math.floor(rnd() * 200)}/` : '';
+    const version = `${Math.floor(rnd() * 12)}.${Math.floor(rnd() * 30)}.${Math.floor(rnd() * 40)}`;
+    out.push({ name: `${scope}pkg-${i.toString(36)}`, version, license: rnd() < 0.7 ? 'MIT' : 'Apache-2.0' });
+  }
+  return out;
+}
+
+/**
+ * A release as the fixture factory pushes it, into `registry`, with exactly `components` SBOM components. `referrer-only`: the SBOM only as an
+ * unsigned OCI referrer (a signed in-toto envelope of 200,000 components is above the 16 MiB
+ * attestation limit), gated with `sbom.requireSigned: false` (`benchPolicy`).
+ */
+export async function pushBenchRelease(
+  registry: MemoryRegistry | OciLayoutRegistry,
+  components: number,
+  keys: FixtureKeys,
+  sbom: 'signed-and-referrer' | 'referrer-only' = 'signed-and-referrer',
+): Promise<Digest> {
+  // The fixture SBOM also lists the operating system and the default Debian packages.
+  const npm = components - 1 - DEFAULT_DEB_PACKAGES.length;
+  const scenario = { repository: REPOSITORY, tag: '1.0.0', npmPackages: benchNpmPackages(npm) };
+  const built = await buildScenarioImage(registry, { ...scenario, sbom: sbom === 'signed-and-referrer' }, keys);
+  if (sbom === 'referrer-only') {
+    const subject = await registry.getManifest(REPOSITORY, built.digest);
+    const referrer = referrerManifest({
+      artifactType: MediaTypes.cyclonedxJson,
+      subject: { mediaType: subject.mediaType, digest: built.digest, size: subject.bytes.byteLength },
+      layerMediaType: MediaTypes.cyclonedxJson,
+      layer: cycloneDxSbom(scenario, built.digest, built.lockfileDigest),
+    });
+    await pushManifest(registry, REPOSITORY, referrer);
+  }
+  return built.digest;
+}
+
+/** A completed scan without findings: the scan collector's own work, not a scanner's. */
+const cleanScan: ScanFindingsSource = {
+  getFindings: async () => ({ status: 'COMPLETE', scanner: 'bench', findings: [] }),
+};
+
+export interface GateTimes {
+  readonly totalMs: number;
+  readonly byStep: ReadonlyMap<string, number>;
+  readonly decision: string;
+  /** `kind STATUS: first reason` of each collected evidence that did not pass. */
+  readonly notPassed: readonly string[];
+  /** Stored documents by name (the largest of a name), bytes. */
+  readonly documentSizes: ReadonlyMap<string, number>;
+}
+
+/**
+ * Gates `digest` once as the preflight does (collect stage, derive stage, policy), one collector at
+ * a time so each gets its own time, on a fresh store (a first release). The package index write is
+ * timed apart from the sbom collector that triggers it.
+ */
+export async function gateOnce(registry: RegistryWriter, policy: LoadedPolicy, digest: Digest): Promise<GateTimes> {
+  const store = new MemoryStore();
+  const byStep = new Map<string, number>();
+  // The package index, from storing its entry set to completing its node (package-index.ts); the
+  // entries it is built from are made in the sbom collector's time.
+  let indexStart: number | undefined;
+  const put = store.put.bind(store);
+  store.put = async (bytes: Uint8Array, mediaType: string) => {
+    if (mediaType === INDEX_SET_MEDIA_TYPE) indexStart = performance.now();
+    return put(bytes, mediaType);
+  };
+  const complete = store.completeIndexNode.bind(store);
+  store.completeIndexNode = async (...args: Parameters<MemoryStore['completeIndexNode']>) => {
+    try {
+      return await complete(...args);
+    } finally {
+      if (indexStart !== undefined) {
+        byStep.set('package index', (byStep.get('package index') ?? 0) + performance.now() - indexStart);
+        indexStart = undefined;
+      }
+    }
+  };
+  const deps: CollectDeps = {
+    registry,
+    policy,
+    store,
+    documents: store,
+    scans: cleanScan,
+    clock: { now: () => new Date() },
+  };
+  const t0 = performance.now();
+  const ref = { repository: REPOSITORY, digest, stage: STAGE };
+  const run = async (kind: CollectedKind) => {
+    const s0 = performance.now();
+    await collectEvidence(deps, { ...ref, kind });
+    byStep.set(kind, performance.now() - s0 - (kind === 'sbom' ? (byStep.get('package index') ?? 0) : 0));
+  };
+  for (const kind of kindsOfStage('collect')) await run(kind);
+  for (const kind of kindsOfStage('derive')) await run(kind);
+  const p0 = performance.now();
+  const evidence = await store.listEvidence(REPOSITORY, digest);
+  const decision = evaluatePolicy(policyFor(policy.document, REPOSITORY), STAGE, evidence);
+  byStep.set('policy', performance.now() - p0);
+  const totalMs = performance.now() - t0;
+  const documentSizes = new Map<string, number>();
+  for (const e of evidence) {
+    for (const d of e.documents) documentSizes.set(d.name, Math.max(d.size, documentSizes.get(d.name) ?? 0));
+  }
+  const notPassed = evidence
+    .filter((e) => e.status !== 'PASS')
+    .map((e) => `${e.kind} ${e.status}: ${(e.reasons[0] ?? '').slice(0, 200)}`);
+  return { totalMs, byStep, decision: decision.decision, notPassed, documentSizes };
+}
+
+/** `inner`, recording every manifest and blob read through it in `reads` (by digest). */
+function recordingReads(inner: RegistryWriter, reads: Map<string, Uint8Array>): RegistryWriter {
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'getManifest') {
+        return async (repository: string, reference: string): Promise<FetchedManifest> => {
+          const fetched = await target.getManifest(repository, reference);
+          reads.set(fetched.digest, fetched.bytes);
+          return fetched;
+        };
+      }
+      if (prop === 'getBlob') {
+        return async (repository: string, digest: string, maxBytes: number): Promise<Uint8Array> => {
+          const bytes = await target.getBlob(repository, digest, maxBytes);
+          reads.set(digest, bytes);
+          return bytes;
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+interface FloorWork {
+  readonly blobs: readonly Uint8Array[];
+  /** The blobs that are JSON. */
+  readonly json: readonly Uint8Array[];
+  readonly dsse: readonly { readonly envelope: Uint8Array; readonly key: KeyObject }[];
+  readonly cosign: readonly { readonly payload: Uint8Array; readonly signature: Buffer; readonly key: KeyObject }[];
+}
+
+const JsonObject = (bytes: Uint8Array): Record<string, unknown> | undefined => {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** What the floor does, found once in the recorded reads (not timed). */
+function floorWork(reads: ReadonlyMap<string, Uint8Array>, keys: FixtureKeys): FloorWork {
+  const json: Uint8Array[] = [];
+  const dsse: FloorWork['dsse'][number][] = [];
+  const cosign: FloorWork['cosign'][number][] = [];
+  for (const bytes of reads.values()) {
+    const value = JsonObject(bytes);
+    if (value === undefined) continue;
+    json.push(bytes);
+    if (typeof value.payload === 'string' && Array.isArray(value.signatures)) {
+      dsse.push({ envelope: bytes, key: keys.attestation.publicKey });
+    }
+    const layers = Array.isArray(value.layers) ? (value.layers as Record<string, unknown>[]) : [];
+    for (const layer of layers) {
+      const annotations = (layer.annotations ?? {}) as Record<string, unknown>;
+      const signature = annotations[Annotations.cosignSignature];
+      const payload = reads.get(String(layer.digest));
+      if (typeof signature === 'string' && signature !== '' && payload !== undefined) {
+        cosign.push({ payload, signature: Buffer.from(signature, 'base64'), key: keys.signing.publicKey });
+      }
+    }
+  }
+  return { blobs: [...reads.values()], json, dsse, cosign };
+}
+
+/** The floor itself: hash everything, parse every JSON document and DSSE payload, verify every signature. */
+function floorOnce(work: FloorWork): number {
+  const t0 = performance.now();
+  for (const b of work.blobs) createHash('sha256').update(b).digest();
+  for (const b of work.json) JSON.parse(Buffer.from(b).toString('utf8'));
+  for (const d of work.dsse) {
+    const env = JSON.parse(Buffer.from(d.envelope).toString('utf8')) as {
+      payloadType: string;
+      payload: string;
+      signatures: { sig: string }[];
+    };
+    const payload = Buffer.from(env.payload, 'base64');
+    JSON.parse(payload.toString('utf8'));
+    const sig = env.signatures[0]?.sig ?? '';
+    if (!verify('sha256', pae(env.payloadType, payload), d.key, Buffer.from(sig, 'base64'))) {
+      throw new Error('floor: a DSSE signature did not verify');
+    }
+  }
+  for (const c of work.cosign) {
+    if (!verify('sha256', c.payload, c.key, c.signature)) throw new Error('floor: a cosign signature did not verify');
+  }
+  return performance.now() - t0;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** The demo policy; `requireSigned: false` accepts the unsigned referrer SBOM of `referrer-only`. */
+export function benchPolicy(keys: FixtureKeys, requireSigned = true): LoadedPolicy {
+  const document = demoPolicy(keys);
+  const rules = document.rules.map((r) => ({ ...r, sbom: { ...r.sbom, requireSigned } }));
+  return loadPolicy(new TextEncoder().encode(stringify({ ...document, rules })));
+}
+
+/** Section: gate/floor side by side, the per-step breakdown, and the component-limit release. */
+export async function benchFloor(opts: FloorBenchOptions): Promise<Section> {
+  const keys = await generateFixtureKeys();
+  const policy = benchPolicy(keys);
+  const memory = new MemoryRegistry();
+  const digest = await pushBenchRelease(memory, opts.components, keys);
+  const reads = new Map<string, Uint8Array>();
+  // One untimed run: JIT, and the reads the floor repeats.
+  const first = await gateOnce(recordingReads(memory, reads), policy, digest);
+  const work = floorWork(reads, keys);
+  const sbomBytes = Math.max(...work.json.map((b) => b.byteLength));
+  floorOnce(work);
+
+  const gates: GateTimes[] = [];
+  const floors: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < opts.runs; i++) {
+    // Side by side: each gate run next to a floor run, so load on the machine hits both alike.
+    const g = await gateOnce(memory, policy, digest);
+    const f = floorOnce(work);
+    gates.push(g);
+    floors.push(f);
+    ratios.push(g.totalMs / f);
+  }
+  const steps = [...first.byStep.keys()];
+  const gateMedian = median(gates.map((g) => g.totalMs));
+  const breakdown = steps.map((step) => {
+    const values = gates.map((g) => g.byStep.get(step) ?? 0);
+    const m = median(values);
+    return [step, ms(m), ms(Math.min(...values)), `${formatNumber((100 * m) / gateMedian)} %`];
+  });
+  const limit = opts.limitComponents > 0 ? await limitRelease(opts.limitComponents, keys, opts.log) : undefined;
+  const ratio = `${formatNumber(median(ratios))}× (${formatNumber(Math.min(...ratios))}×)`;
+  return {
+    title: `Gate compute vs the floor (${opts.components.toLocaleString('en-US')} components)`,
+    method: [
+      `One release in an in-memory registry: a CycloneDX SBOM of ${opts.components.toLocaleString('en-US')} components (${mib(sbomBytes)}) as a signed`,
+      'attestation and as an unsigned referrer, a cosign signature, signed SLSA provenance and signed eval results.',
+      'Gate: every collector as the preflight runs it (one at a time), the package index write, then the policy, on a fresh',
+      'store (a first release). Floor: sha256 of every manifest and blob the gate read, JSON.parse of every JSON one,',
+      `base64 + JSON.parse of every DSSE payload, one ECDSA P-256 verify per signature (${work.dsse.length + work.cosign.length}).`,
+      `${opts.runs} runs, each gate run next to a floor run; median (min). Target: gate/floor ≤ 2×.`,
+    ],
+    tables: [
+      formatTable(
+        [{ header: 'what' }, { header: 'median' }, { header: 'min' }],
+        [
+          ['gate', ms(gateMedian), ms(Math.min(...gates.map((g) => g.totalMs)))],
+          ['floor', ms(median(floors)), ms(Math.min(...floors))],
+          ['gate / floor', `${formatNumber(median(ratios))}×`, `${formatNumber(Math.min(...ratios))}×`],
+        ],
+      ),
+      formatTable([{ header: 'step' }, { header: 'median' }, { header: 'min' }, { header: 'share' }], breakdown),
+      ...(limit === undefined
+        ? []
+        : [
+            formatTable(
+              [{ header: 'component-limit release' }, { header: 'wall time' }, { header: 'peak RSS' }],
+              [
+                [
+                  `${opts.limitComponents.toLocaleString('en-US')} components`,
+                  ms(limit.wallMs),
+                  mib(limit.maxRssBytes),
+                ],
+              ],
+            ),
+          ]),
+    ],
+    notes: [
+      `gate/floor ${ratio} (target ≤ 2×); decision ${first.decision}.`,
+      ...first.notPassed.map((r) => `  ${r}`),
+      ...(limit === undefined
+        ? []
+        : [
+            `At ${opts.limitComponents.toLocaleString('en-US')} components (${mib(limit.sbomBytes)} SBOM, an unsigned referrer under sbom.requireSigned: false: signed, it`,
+            'would be above the 16 MiB attestation limit): the same gate in a child process on an OCI layout,',
+            'documents and evidence in memory (MemoryStore), wall time of the gate alone, peak RSS of the whole process',
+            `(process.resourceUsage().maxRSS), decision ${limit.decision}. Target: ≤ 15 s and ≤ 512 MiB.`,
+            ...limit.notPassed.map((r) => `  ${r}`),
+          ]),
+    ],
+  };
+}
+
+interface LimitResult {
+  readonly wallMs: number;
+  readonly maxRssBytes: number;
+  readonly sbomBytes: number;
+  readonly decision: string;
+  readonly notPassed: readonly string[];
+}
+
+const CHILD = new URL('./floor-child.ts', import.meta.url).pathname;
+
+/** Pushes the release to an OCI layout, then gates it in a fresh Node process (bench/floor-child.ts). */
+async function limitRelease(components: number, keys: FixtureKeys, log: (line: string) => void): Promise<LimitResult> {
+  const work = await mkdtemp(join(tmpdir(), 'release-gate-floor-'));
+  try {
+    const registry = new OciLayoutRegistry({ root: join(work, 'registry') });
+    const digest = await pushBenchRelease(registry, components, keys, 'referrer-only');
+    log(`  pushed the ${components.toLocaleString('en-US')}-component release`);
+    const policyFile = join(work, 'policy.yaml');
+    await writeFile(policyFile, benchPolicy(keys, false).bytes);
+    const { stdout } = await runFile(
+      process.execPath,
+      [...process.execArgv, CHILD, join(work, 'registry'), policyFile, digest],
+      { maxBuffer: 1024 * 1024 },
+    );
+    const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LimitResult;
+    return result;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
