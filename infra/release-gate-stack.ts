@@ -1,6 +1,5 @@
 import { type App, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { CLI_STACK_OUTPUTS, opsRoutesOutput } from '../lambdas/handlers/ops-routes.js';
 import { ReleaseGate, type ReleaseGateProps } from './release-gate.js';
 
 /**
@@ -58,14 +57,7 @@ export class ReleaseGateStack extends Stack {
     this.gate = new ReleaseGate(this, 'ReleaseGate', props.gate);
     new CfnOutput(this, 'StateMachineArn', { value: this.gate.stateMachine.stateMachineArn });
     // What `release-gate … --stack NAME` reads (README: Pointing the CLI at the stack).
-    new CfnOutput(this, CLI_STACK_OUTPUTS.apiUrl, {
-      description: 'The HTTP API of every `release-gate … --aws` command (approval links, approve, status, ops)',
-      value: this.gate.approvalApi.url,
-    });
-    new CfnOutput(this, CLI_STACK_OUTPUTS.opsRoutes, {
-      description: 'The ops routes this deployment serves (the CLI names a route the stack predates)',
-      value: opsRoutesOutput(),
-    });
+    this.gate.addCliOutputs();
     new CfnOutput(this, 'ApproverInvokeArn', {
       description: 'Allow execute-api:Invoke on this ARN (only) to the approvers using `release-gate approve --aws`',
       value: this.gate.approvalApi.cliApprovalArn,

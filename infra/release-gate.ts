@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Names, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Names, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -12,6 +12,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { INSPECTOR_SBOM_PREFIX } from '../lambdas/adapters/scan/inspector-sbom-export.js';
 import type { LoadedPolicy } from '../lambdas/domain/policy/load.js';
+import { CLI_STACK_OUTPUTS, opsRoutesOutput } from '../lambdas/handlers/ops-routes.js';
 import { ApprovalApi, type ApprovalApiProps } from './constructs/approval-api.js';
 import { ApprovalLinks } from './constructs/approval-links.js';
 import { EvidenceStore } from './constructs/evidence-store.js';
@@ -386,6 +387,29 @@ export class ReleaseGate extends Construct {
         conditions: fromOwnReports,
       }),
     );
+  }
+
+  /**
+   * Adds the outputs `release-gate … --stack NAME` reads (`ApprovalApiUrl`, `OpsApiRoutes`) to the
+   * gate's stack, under those names. The CLI reads them by name, so one gate per stack can have
+   * them; point the CLI at another gate of the same stack with `--api-url` (its `approvalApi.url`).
+   */
+  public addCliOutputs(): void {
+    const stack = Stack.of(this);
+    const taken = [CLI_STACK_OUTPUTS.apiUrl, CLI_STACK_OUTPUTS.opsRoutes].filter((id) => stack.node.tryFindChild(id));
+    if (taken.length > 0) {
+      throw new Error(
+        `stack ${stack.stackName} already has the output ${taken.join(', ')}: one gate per stack can carry the CLI's outputs; point the CLI at this one with --api-url`,
+      );
+    }
+    new CfnOutput(stack, CLI_STACK_OUTPUTS.apiUrl, {
+      description: 'The HTTP API of every `release-gate … --aws` command (approval links, approve, status, ops)',
+      value: this.approvalApi.url,
+    });
+    new CfnOutput(stack, CLI_STACK_OUTPUTS.opsRoutes, {
+      description: 'The ops routes this deployment serves (the CLI names a route the stack predates)',
+      value: opsRoutesOutput(),
+    });
   }
 }
 

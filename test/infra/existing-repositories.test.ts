@@ -115,5 +115,25 @@ describe('Construct: ReleaseGate over repositories the user already has', () => 
       expect(new Set(names('AWS::Events::EventBus', 'Name')).size).toBe(2);
       template.resourceCountIs('AWS::ECR::RepositoryCreationTemplate', 1);
     });
+
+    it('gives one of them the outputs `--stack` reads, and refuses them to the second', () => {
+      // Prepare
+      const props = (stack: Stack, name: string): ReleaseGateProps => ({ gatedRepositories: [existing(stack, name)] });
+      let second: (() => void) | undefined;
+
+      // Act
+      const template = synthesize((stack) => {
+        new ReleaseGate(stack, 'Storefront', props(stack, 'web')).addCliOutputs();
+        const payments = new ReleaseGate(stack, 'Payments', props(stack, 'ledger'));
+        second = () => payments.addCliOutputs();
+      });
+
+      // Assess
+      expect(Object.keys(template.findOutputs('*'))).toEqual(
+        expect.arrayContaining(['ApprovalApiUrl', 'OpsApiRoutes']),
+      );
+      expect(JSON.stringify(template.findOutputs('ApprovalApiUrl'))).toContain('StorefrontApprovalApi');
+      expect(second).toThrow(/already has the output ApprovalApiUrl, OpsApiRoutes: .* --api-url/);
+    });
   });
 });
