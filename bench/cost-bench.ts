@@ -127,7 +127,7 @@ export async function benchCost(opts: CostBenchOptions): Promise<Section> {
           `${(fraction * 100).toFixed(0)} %`,
           nextItems.length,
           snapshotWrus,
-          snapshot.written + 3,
+          snapshot.written + 4,
           measured,
           model.delta,
           `${(measured / model.delta).toFixed(2)}×`,

@@ -52,13 +52,13 @@ export interface IndexModelInput {
  * writes a snapshot (one item per entry); each later one writes a delta against the newest
  * complete node, one item per changed entry (an upgrade's item also replaces the old version; a
  * package dropped altogether is a tombstone, one item too), unless that is no cheaper than a
- * snapshot. Every node adds its own item (put, then completed) and the repository's head: 3 write
- * units. Each entry item is under 1 KB, so one write unit.
+ * snapshot. Every node adds its own item (put, then completed), its listing item and the
+ * repository's head: 4 write units. Each entry item is under 1 KB, so one write unit.
  */
 export function indexWrusPerRelease(input: IndexModelInput): { snapshot: number; delta: number; average: number } {
-  const snapshot = input.entries + 3;
+  const snapshot = input.entries + 4;
   const changed = Math.round(input.entries * input.changedFraction);
-  const delta = Math.min(changed, input.entries) + 3;
+  const delta = Math.min(changed, input.entries) + 4;
   const r = Math.max(1, input.releasesPerRepository);
   return { snapshot, delta, average: (snapshot + (r - 1) * delta) / r };
 }
