@@ -95,7 +95,7 @@ export async function benchCost(opts: CostBenchOptions): Promise<Section> {
       const entries = packageIndexItems(first.purls, first.sources).length;
       units.total = 0;
       const t0 = performance.now();
-      const snapshot = await indexPackages(deps, repository, digestOf(`${n} 0`), first.purls, first.sources);
+      await indexPackages(deps, repository, digestOf(`${n} 0`), first.purls, first.sources);
       const snapshotMs = performance.now() - t0;
       const snapshotWrus = units.total;
       opts.log(
@@ -114,7 +114,7 @@ export async function benchCost(opts: CostBenchOptions): Promise<Section> {
         const nextItems = packageIndexItems(next.purls, next.sources);
         units.total = 0;
         const t1 = performance.now();
-        const _delta = await indexPackages(deps, repository, digestOf(`${n} ${k + 1}`), next.purls, next.sources);
+        await indexPackages(deps, repository, digestOf(`${n} ${k + 1}`), next.purls, next.sources);
         const deltaMs = performance.now() - t1;
         const measured = units.total;
         const model = indexWrusPerRelease({
@@ -127,7 +127,7 @@ export async function benchCost(opts: CostBenchOptions): Promise<Section> {
           `${(fraction * 100).toFixed(0)} %`,
           nextItems.length,
           snapshotWrus,
-          snapshot.written + 4,
+          model.snapshot,
           measured,
           model.delta,
           `${(measured / model.delta).toFixed(2)}×`,
