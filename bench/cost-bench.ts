@@ -127,7 +127,7 @@ export async function benchCost(opts: CostBenchOptions): Promise<Section> {
           `${(fraction * 100).toFixed(0)} %`,
           nextItems.length,
           snapshotWrus,
-          model.snapshot,
+          indexWrusPerRelease({ entries, changedFraction: 0, releasesPerRepository: 1 }).snapshot,
           measured,
           model.delta,
           `${(measured / model.delta).toFixed(2)}×`,
