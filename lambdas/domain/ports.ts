@@ -247,9 +247,10 @@ export interface ReleaseStore {
   ): Promise<ApprovalRecord>;
   /**
    * Adds one person's approval to a PENDING approval's quorum, atomically: of concurrent approvals
-   * by different people each is kept; one by a person (`entry.person`) already listed adds nothing
-   * and returns `added: false` with the stored record. GateError ALREADY_DECIDED when the approval
-   * is no longer PENDING, NotFoundError for an unknown id.
+   * by different people at most `required` are kept (the first to be written); one by a person
+   * (`entry.person`) already listed, or one that finds the quorum full, adds nothing and returns
+   * `added: false` with the stored record. GateError ALREADY_DECIDED when the approval is no longer
+   * PENDING, NotFoundError for an unknown id.
    */
   addApproval(approvalId: string, entry: ApprovalEntry): Promise<{ record: ApprovalRecord; added: boolean }>;
   /**

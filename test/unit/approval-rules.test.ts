@@ -309,18 +309,14 @@ async function builtByAlice(w: HandlerWorld) {
   });
 }
 
-/** A world where alice and bob (RULES.people) may approve any repository. */
-const aliceAndBobWorld = () =>
+/** A world where `approvers` (RULES.people) may approve any repository. */
+const approversWorld = (approvers: string[]) =>
   handlerWorld({
-    policy: policyOf({
-      rules: [
-        {
-          repositories: ['**'],
-          approval: { people: RULES.people, approvers: ['alice@example.com', 'bob@example.com'] },
-        },
-      ],
-    }),
+    policy: policyOf({ rules: [{ repositories: ['**'], approval: { people: RULES.people, approvers } }] }),
   });
+
+/** A world where alice and bob may approve any repository. */
+const aliceAndBobWorld = () => approversWorld(['alice@example.com', 'bob@example.com']);
 
 /** The token of the link RequestApproval mailed to `to`. */
 function mailedToken(w: HandlerWorld, to: string): string {
@@ -457,6 +453,71 @@ describe('Function: decideApproval, a reject without a reason', () => {
       await expect(answer).rejects.toThrowWithCode(InvalidInputError, 'INVALID_INPUT', REJECT_NEEDS_REASON);
       expect(await w.store.getApproval(approvalId)).toMatchObject({ state: 'PENDING' });
       expect(w.tokens.failures).toEqual([]);
+    });
+  });
+});
+
+describe('Function: decideApproval, more approvers than the quorum needs', () => {
+  /** bob and carol may approve; one approval is required. */
+  const bobAndCarolWorld = () => approversWorld(['bob@example.com', 'carol@example.com']);
+  const approve = (w: HandlerWorld, approvalId: string, subject: string) =>
+    decideApproval(w.deps.gate, { approvalId, decision: 'approve', identity: { kind: 'cli-local', subject } });
+
+  describe('when both answer at the same time', () => {
+    it('counts one, refuses the other as already answered by the one counted, and resumes the workflow once', async () => {
+      // Prepare
+      const w = bobAndCarolWorld();
+      const { approvalId } = await builtByAlice(w);
+
+      // Act
+      const answers = await Promise.allSettled([
+        approve(w, approvalId, 'bob@example.com'),
+        approve(w, approvalId, 'carol@example.com'),
+      ]);
+
+      // Assess
+      const won = answers.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+      const lost = answers.flatMap((a) => (a.status === 'rejected' ? [a.reason as Error] : []));
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      const winner = won[0]?.decidedBy ?? '';
+      expect(['bob@example.com', 'carol@example.com']).toContain(winner);
+      expect(lost[0]).toMatchObject({ code: 'ALREADY_DECIDED' });
+      expect(lost[0]?.message).toContain(`was already answered: APPROVED by ${winner}`);
+      expect(await w.store.getApproval(approvalId)).toMatchObject({ state: 'APPROVED', approvals: [{ by: winner }] });
+      expect(w.tokens.successes).toHaveLength(1);
+    });
+  });
+
+  describe('when the one counted stopped before deciding (the quorum is full but PENDING)', () => {
+    it('decides the approval from the approval counted, resumes the workflow, and refuses the late answer', async () => {
+      // Prepare
+      const w = bobAndCarolWorld();
+      const { approvalId } = await builtByAlice(w);
+      await w.store.addApproval(approvalId, {
+        by: 'bob@example.com',
+        person: 'bob@example.com',
+        at: WORLD_NOW.toISOString(),
+      });
+
+      // Act
+      const late = approve(w, approvalId, 'carol@example.com');
+
+      // Assess
+      await expect(late).rejects.toThrow(`was already answered: APPROVED by bob@example.com`);
+      expect(await w.store.getApproval(approvalId)).toMatchObject({
+        state: 'APPROVED',
+        decidedBy: 'bob@example.com',
+        approvals: [{ by: 'bob@example.com' }],
+      });
+      expect(w.tokens.successes).toHaveLength(1);
+      const trail = await w.store.listApprovalAudit('demo/app', DIGEST);
+      expect(trail.map((a) => [a.kind, a.identity])).toEqual(
+        expect.arrayContaining([
+          ['decided', 'bob@example.com'],
+          ['refused', 'carol@example.com'],
+        ]),
+      );
     });
   });
 });

@@ -471,8 +471,16 @@ export class DynamoReleaseStore implements ReleaseStore {
           Key: itemKeys.approval(approvalId),
           UpdateExpression:
             'SET #approvals = list_append(if_not_exists(#approvals, :none), :entry) ADD #persons :person',
-          ConditionExpression: 'attribute_exists(pk) AND #state = :pending AND NOT contains(#persons, :personName)',
-          ExpressionAttributeNames: { '#approvals': 'approvals', '#persons': 'approvalPersons', '#state': 'state' },
+          // The quorum caps the list: of concurrent approvals by different people at most `required`
+          // are kept, so a person who answers after the quorum filled is told so, not thanked.
+          ConditionExpression:
+            'attribute_exists(pk) AND #state = :pending AND NOT contains(#persons, :personName) AND (attribute_not_exists(#persons) OR size(#persons) < #required)',
+          ExpressionAttributeNames: {
+            '#approvals': 'approvals',
+            '#persons': 'approvalPersons',
+            '#state': 'state',
+            '#required': 'required',
+          },
           ExpressionAttributeValues: {
             ':none': [],
             ':entry': [approval],

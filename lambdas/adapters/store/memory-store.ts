@@ -298,7 +298,8 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   ): Promise<{ record: ApprovalRecord; added: boolean }> {
     const approval = validRecord('approval entry', ApprovalEntrySchema, entry);
     const current = this.approvals.get(approvalId);
-    if (current?.state === 'PENDING' && current.approvals.some((a) => a.person === approval.person)) {
+    const full = current !== undefined && current.approvals.length >= current.required;
+    if (current?.state === 'PENDING' && (full || current.approvals.some((a) => a.person === approval.person))) {
       return { record: copy(current), added: false };
     }
     const record = this.updatePending(approvalId, { approvals: [...(current?.approvals ?? []), approval] });

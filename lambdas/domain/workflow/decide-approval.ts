@@ -260,6 +260,15 @@ async function decide(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalR
     via: answer.identity.kind,
     ...(answer.comment ? { comment: answer.comment } : {}),
   });
+  // The quorum was filled by others while this answer was on its way: it is not counted. The
+  // approval is decided from the approvals that were (whoever wrote the last of them may have
+  // stopped before deciding), and this answerer is told it was already answered.
+  if (!added && !record.approvals.some((a) => a.person === person)) {
+    const decided = await decideQuorum(deps, record, now, undefined);
+    throw new AlreadyDecidedError(
+      `approval ${approval.approvalId} was already answered: ${decided.state} by ${decided.decidedBy ?? 'unknown'}`,
+    );
+  }
   // Written before anyone is told (and again, unchanged, when the same approval is repeated).
   if (record.approvals.length < record.required) await auditAnswers(deps, record, answerer);
   // The conditional add is the single-use guard of a link while the quorum is not met yet.
@@ -270,7 +279,24 @@ async function decide(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalR
     await refreshApprovalMessage(deps, record);
     return record;
   }
-  // The quorum is met: of concurrent last approvals one decides; the other finds it decided.
+  return decideQuorum(deps, record, now, answerer);
+}
+
+/**
+ * Decides an approval whose quorum is met, from the approvals it holds. Of concurrent last
+ * approvals one decides; the others find it decided and complete it as a repeated answer. Without
+ * an `answerer` (an answer that found the quorum already full) the approval is only completed when
+ * this call decided it: whoever decided it first completes it, or does on a repeated answer.
+ */
+/** Who answered, for the audit record of their own approval (where it came from). */
+type Answerer = { readonly person: string; readonly origin?: AuditOrigin | undefined };
+
+async function decideQuorum(
+  deps: GateDeps,
+  record: ApprovalRecord,
+  now: Date,
+  answerer: Answerer | undefined,
+): Promise<ApprovalRecord> {
   const approvers = record.approvals.map((a) => a.by).join(', ');
   const comments =
     record.approvals.length === 1
@@ -278,7 +304,7 @@ async function decide(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalR
       : record.approvals.flatMap((a) => (a.comment ? [`${a.by}: ${a.comment}`] : [])).join('; ');
   try {
     const decided = await deps.store.decideApproval(
-      approval.approvalId,
+      record.approvalId,
       'APPROVED',
       approvers,
       now.toISOString(),
@@ -287,8 +313,10 @@ async function decide(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalR
     return await completeAnswer(deps, decided, false, answerer);
   } catch (err) {
     if (!(err instanceof AlreadyDecidedError)) throw err;
-    const current = await deps.store.getApproval(approval.approvalId);
-    if (current?.state !== 'APPROVED') throw err;
+    const current = await deps.store.getApproval(record.approvalId);
+    if (current === null || current.state === 'PENDING') throw err;
+    if (answerer === undefined) return current;
+    if (current.state !== 'APPROVED') throw err;
     return completeAnswer(deps, current, true, answerer);
   }
 }
@@ -317,7 +345,7 @@ async function completeAnswer(
   deps: GateDeps,
   decided: ApprovalRecord,
   repeated: boolean,
-  answerer: { readonly person: string; readonly origin?: AuditOrigin | undefined },
+  answerer: Answerer | undefined,
   rejectedVia?: ApprovalIdentity['kind'],
 ): Promise<ApprovalRecord> {
   const approved = decided.state === 'APPROVED';

@@ -70,8 +70,8 @@ export function describeReleaseStoreContract(
     });
 
     /** A pending approval under a fresh id, already stored. */
-    async function storedApproval(): Promise<ApprovalRecord> {
-      const pending = approvalRecord(`appr-${uniqueSuffix()}`);
+    async function storedApproval(overrides: Partial<ApprovalRecord> = {}): Promise<ApprovalRecord> {
+      const pending = approvalRecord(`appr-${uniqueSuffix()}`, overrides);
       await store.putApproval(pending);
       return pending;
     }
@@ -985,10 +985,10 @@ export function describeReleaseStoreContract(
     describe('Method: addApproval', () => {
       const entry = (by: string, person = by) => ({ by, person, at: '2026-01-10T10:06:00.000Z', comment: `${by} ok` });
 
-      describe('when two different people approve at the same time', () => {
+      describe('when two different people approve at the same time and two are required', () => {
         it('keeps both approvals, oldest write first, and the approval stays PENDING', async () => {
           // Prepare
-          const { approvalId: id } = await storedApproval();
+          const { approvalId: id } = await storedApproval({ required: 2 });
 
           // Act
           const results = await Promise.all([
@@ -1002,6 +1002,33 @@ export function describeReleaseStoreContract(
           expect(stored?.state).toBe('PENDING');
           expect(stored?.approvals.map((a) => a.person).sort()).toEqual(['alice@example.com', 'bob@example.com']);
           expect(results.map((r) => r.record.approvals.length).sort()).toEqual([1, 2]);
+        });
+      });
+
+      describe('when more people approve at the same time than the quorum needs', () => {
+        it('keeps exactly `required` approvals and tells the others added false with the full record', async () => {
+          // Prepare
+          const one = await storedApproval({ required: 1 });
+          const two = await storedApproval({ required: 2 });
+          const people = ['alice@example.com', 'bob@example.com', 'carol@example.com'];
+
+          // Act
+          const ofOne = await Promise.all(people.map((p) => store.addApproval(one.approvalId, entry(p))));
+          const ofTwo = await Promise.all(people.map((p) => store.addApproval(two.approvalId, entry(p))));
+          const late = await store.addApproval(one.approvalId, entry('dave@example.com'));
+
+          // Assess
+          expect(ofOne.filter((r) => r.added)).toHaveLength(1);
+          expect(ofTwo.filter((r) => r.added)).toHaveLength(2);
+          expect(late).toMatchObject({ added: false });
+          expect(late.record.approvals).toHaveLength(1);
+          const storedOne = await store.getApproval(one.approvalId);
+          const storedTwo = await store.getApproval(two.approvalId);
+          expect(storedOne?.approvals.map((a) => a.person)).toEqual(
+            ofOne.filter((r) => r.added).flatMap((r) => r.record.approvals.map((a) => a.person)),
+          );
+          expect(storedTwo?.approvals).toHaveLength(2);
+          expect(storedOne?.state).toBe('PENDING');
         });
       });
 
