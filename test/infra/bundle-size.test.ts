@@ -15,9 +15,9 @@ const MAX_BUNDLE_BYTES = 1_000_000;
  */
 const OVER_TARGET: Partial<Record<HandlerName, number>> = {
   // Signature, provenance, SBOM and scan collectors, Notation and Sigstore verification, Inspector's SBOM export.
-  'collect-evidence': 1_049_000,
+  'collect-evidence': 1_040_000,
   // Matches advisories (OSV records, JSON or YAML) against the package index, with the OSV matcher and CVSS scoring.
-  revalidate: 1_050_000,
+  revalidate: 1_030_000,
   // Triage, rollback and release: re-verification (every collector) plus the OSV matcher.
   'ops-api': 1_492_000,
 };
