@@ -53,6 +53,14 @@ export async function benchCli(opts: {
         rows,
       ),
     ],
+    targets: [
+      {
+        what: 'CLI --help, slowest command (median)',
+        measured: ms(Math.round(worst)),
+        target: `≤ ${ms(TARGET_MS)}`,
+        met: worst <= TARGET_MS,
+      },
+    ],
     notes: [
       `Slowest median ${ms(worst)}; a bare \`node -e 0\` takes ${ms(percentile(bare, 50) ?? 0)} here (Node's own start).`,
     ],

@@ -338,6 +338,14 @@ export async function benchPromote(opts: PromoteBenchOptions): Promise<Section> 
           rows,
         ),
       ],
+      targets: [
+        {
+          what: 'promote/skopeo copy --all, warm cache (median)',
+          measured: ratio(p.median, w.median),
+          target: '≤ 1.0×',
+          met: p.median <= w.median,
+        },
+      ],
       notes: [
         `promote/skopeo (warm cache): ${ratio(p.median, w.median)} median, ${ratio(p.min, w.min)} min; target ≤ 1.0×.`,
         `promote/skopeo (cold cache): ${ratio(p.median, c.median)} median, ${ratio(p.min, c.min)} min.`,

@@ -75,6 +75,29 @@ export interface Section {
   readonly method: readonly string[];
   readonly tables: readonly string[];
   readonly notes?: readonly string[];
+  /** The issues' targets this section measures, for the summary the bench ends with. */
+  readonly targets?: readonly Target[];
+}
+
+/** One target of an issue, as measured: printed again, all together, at the end of the run. */
+export interface Target {
+  readonly what: string;
+  readonly measured: string;
+  readonly target: string;
+  readonly met: boolean;
+}
+
+/** The table of every target the run measured, each met or NOT met. */
+export function formatTargets(targets: readonly Target[]): string {
+  const title = 'Targets';
+  return [
+    `\n${title}`,
+    '═'.repeat(title.length),
+    formatTable(
+      [{ header: 'what' }, { header: 'measured' }, { header: 'target' }, { header: '', align: 'left' }],
+      targets.map((t) => [t.what, t.measured, t.target, t.met ? 'met' : 'NOT met']),
+    ),
+  ].join('\n');
 }
 
 export function formatSection(s: Section): string {

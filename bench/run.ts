@@ -19,7 +19,7 @@ import { benchGate } from './gate-bench.js';
 import { exposeGc } from './memory.js';
 import { benchOsv } from './osv-bench.js';
 import { benchPromote } from './promote-bench.js';
-import { formatSection, mib, ms, type Section } from './report.js';
+import { formatSection, formatTargets, mib, ms, type Section, type Target } from './report.js';
 import { benchRollback } from './rollback-bench.js';
 import { benchSbom } from './sbom-bench.js';
 import { benchStore } from './store-bench.js';
@@ -252,12 +252,16 @@ async function main(): Promise<void> {
     );
   }
   const chosen = cfg.only !== undefined ? named.filter(([name]) => name === cfg.only) : cfg.fuzzOnly ? [fuzz] : all;
+  const targets: Target[] = [];
   for (const [name, run] of chosen) {
     const s0 = performance.now();
     progress(`[bench] ${name}…`);
-    out(formatSection(await run()));
+    const section = await run();
+    out(formatSection(section));
+    targets.push(...(section.targets ?? []));
     progress(`[bench] ${name} took ${ms(Math.round(performance.now() - s0))}`);
   }
+  if (targets.length > 0) out(formatTargets(targets));
   out(`\nTotal ${((performance.now() - t0) / 1000).toFixed(1)} s; ${load()}`);
 }
 
