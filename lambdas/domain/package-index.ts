@@ -13,7 +13,7 @@ import { InvalidInputError, isRetryable } from './errors.js';
 import { Limits } from './limits.js';
 import { sha256Digest } from './oci.js';
 import type { DocumentStore, ReleaseStore } from './ports.js';
-import { type PurlParts, splitIndexablePurls, splitPurls } from './purl.js';
+import { canonicalPurl, type PurlParts, splitIndexablePurls, splitPurls } from './purl.js';
 import type { IndexEntryWrite, IndexNode } from './records.js';
 import type { Component } from './sbom/component.js';
 
@@ -74,16 +74,15 @@ export function packageIndexItems(
  * version when too long (its `distro` is then unknown, which matches every release: fail closed).
  */
 function keptComponent(component: string, parts: PurlParts): string {
-  let canonical: string;
-  try {
-    canonical = PackageURL.fromString(component).toString();
-  } catch {
-    return `${parts.base}@${parts.version}`;
-  }
+  const canonical = canonicalPurl(component)?.purl;
+  if (canonical === undefined) return `${parts.base}@${parts.version}`;
   if (Buffer.byteLength(canonical, 'utf8') <= Limits.indexedComponentBytes) return canonical;
   const split = splitPurls([canonical])[0];
   return split === undefined ? parts.base : `${split.base}@${split.version}`;
 }
+
+/** The type of a purl whose type is written in canonical characters (lowercase, unescaped). */
+const PURL_TYPE_PREFIX = /^pkg:([a-z][a-z0-9.-]*)\//;
 
 /**
  * The source packages of an SBOM's distribution components, read the way the scanner reads them
@@ -94,6 +93,10 @@ export function sourcePackagesOf(components: readonly Component[]): SourcePackag
   const out = new Map<string, SourcePackage>();
   for (const component of components) {
     if (component.purl === undefined) continue;
+    // Only distribution packages have source packages: the others are skipped before their purl
+    // is parsed (three times below). A purl that starts `pkg:<type>/` is of that type.
+    const type = PURL_TYPE_PREFIX.exec(component.purl)?.[1];
+    if (type !== undefined && !DISTRO_PURL_TYPES.has(type)) continue;
     const coords = componentCoordinates(component);
     if ('reason' in coords) continue;
     let binary: PackageURL;
