@@ -116,8 +116,8 @@ export function splitIndexablePurls(purls: readonly string[]): PurlParts[] {
 const PURL_SHAPE = /^pkg:([a-z][a-z0-9.-]*)\/([^@?#]+)(?:@([^?#]+))?(?:\?([^#]+))?$/;
 /** What `encodeURIComponent` leaves alone, and its (uppercase) escapes. */
 const NAME_TEXT = /^(?:[A-Za-z0-9._~!*'()-]|%[0-9A-F]{2})+$/;
-/** A namespace segment: as a name, and `:` (packageurl-js writes it unescaped). */
-const NAMESPACE_TEXT = /^(?:[A-Za-z0-9._~!*'():-]|%[0-9A-F]{2})+$/;
+/** Namespace segments: as a name, and `:` (packageurl-js writes it unescaped), none empty. */
+const NAMESPACE_TEXT = /^(?:[A-Za-z0-9._~!*'():-]|%[0-9A-F]{2})+(?:\/(?:[A-Za-z0-9._~!*'():-]|%[0-9A-F]{2})+)*$/;
 /** A version: as a name, and `:` and `+` (packageurl-js writes them unescaped). */
 const VERSION_TEXT = /^(?:[A-Za-z0-9._~!*'():+-]|%[0-9A-F]{2})+$/;
 /**
@@ -155,19 +155,27 @@ function canonicalPurlParts(purl: string): CanonicalPurl | undefined {
   if (!NAME_TEXT.test(nameText)) return undefined;
   const name = decoded(nameText);
   // packageurl-js trims the name; a name it would change is not canonical.
-  if (name === undefined || name.trim() !== name || encodeURIComponent(name) !== nameText) return undefined;
+  // Without an escape the text is its own encoding (the regex admits only what encoding keeps).
+  if (name === undefined || (name !== nameText && (name.trim() !== name || encodeURIComponent(name) !== nameText))) {
+    return undefined;
+  }
   let namespace: string | undefined;
   if (namespaceText !== undefined) {
     // Empty segments (`a//b`, a leading or trailing slash) are collapsed by packageurl-js.
-    if (!namespaceText.split('/').every((segment) => NAMESPACE_TEXT.test(segment))) return undefined;
+    if (!NAMESPACE_TEXT.test(namespaceText)) return undefined;
     namespace = decoded(namespaceText);
-    if (namespace === undefined || encodeNamespace(namespace) !== namespaceText) return undefined;
+    if (namespace === undefined || (namespace !== namespaceText && encodeNamespace(namespace) !== namespaceText)) {
+      return undefined;
+    }
   }
   let version: string | undefined;
   if (versionText !== undefined) {
     if (!VERSION_TEXT.test(versionText)) return undefined;
     version = decoded(versionText);
-    if (version === undefined || version.trim() !== version || encodeVersion(version) !== versionText) {
+    if (
+      version === undefined ||
+      (version !== versionText && (version.trim() !== version || encodeVersion(version) !== versionText))
+    ) {
       return undefined;
     }
   }
