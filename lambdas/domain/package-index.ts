@@ -47,17 +47,19 @@ export function packageIndexItems(
   purls: readonly string[],
   sources: readonly SourcePackage[] = [],
 ): PackageIndexItem[] {
-  const direct = splitIndexablePurls(purls);
+  // Whether each purl is already canonical (as the SBOM step wrote it): then it is kept as it is.
+  const canonical: boolean[] = [];
+  const direct = splitIndexablePurls(purls, canonical);
   const sourceParts = splitIndexablePurls(sources.map((s) => s.purl));
   splitPurls(sources.map((s) => s.binary));
   const byKey = new Map<string, { base: string; version: string; components: Set<string> }>();
-  const add = (parts: PurlParts, component: string) => {
+  const add = (parts: PurlParts, component: string, isCanonical = false) => {
     const key = `${parts.base}\u0000${parts.version}`;
     const entry = byKey.get(key) ?? { base: parts.base, version: parts.version, components: new Set<string>() };
-    entry.components.add(keptComponent(component, parts));
+    entry.components.add(keptComponent(component, parts, isCanonical));
     byKey.set(key, entry);
   };
-  for (const [i, parts] of direct.entries()) add(parts, purls[i] ?? parts.base);
+  for (const [i, parts] of direct.entries()) add(parts, purls[i] ?? parts.base, canonical[i]);
   for (const [i, parts] of sourceParts.entries()) {
     const binary = sources[i]?.binary;
     if (binary !== undefined) add(parts, binary);
@@ -73,8 +75,8 @@ export function packageIndexItems(
  * A component purl as an entry keeps it: canonical (packageurl-js) and whole, or its identity and
  * version when too long (its `distro` is then unknown, which matches every release: fail closed).
  */
-function keptComponent(component: string, parts: PurlParts): string {
-  const canonical = canonicalPurl(component)?.purl;
+function keptComponent(component: string, parts: PurlParts, isCanonical: boolean): string {
+  const canonical = isCanonical ? component : canonicalPurl(component)?.purl;
   if (canonical === undefined) return `${parts.base}@${parts.version}`;
   if (Buffer.byteLength(canonical, 'utf8') <= Limits.indexedComponentBytes) return canonical;
   const split = splitPurls([canonical])[0];

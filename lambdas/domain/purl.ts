@@ -50,11 +50,13 @@ const QUOTED_INVALID = 5;
  * Splits every purl, or throws InvalidInputError quoting the ones that are not valid purls. For
  * callers that must fail closed rather than drop a package (the incident index).
  */
-export function splitPurls(purls: readonly string[]): PurlParts[] {
+export function splitPurls(purls: readonly string[], canonical?: boolean[]): PurlParts[] {
   const parts: PurlParts[] = [];
   const invalid: string[] = [];
   for (const purl of purls) {
-    const split = splitPurl(purl);
+    const fast = canonicalPurlParts(purl);
+    canonical?.push(fast !== undefined);
+    const split = fast?.parts ?? splitPurlWithPackageUrl(purl);
     if (split === null) invalid.push(purl);
     else parts.push(split);
   }
@@ -81,8 +83,8 @@ function invalidPurls(invalid: readonly string[]): InvalidInputError {
  * Throws InvalidInputError naming the ones that are not, so both stores refuse the same batch
  * before writing anything, instead of one of them failing half-way.
  */
-export function splitIndexablePurls(purls: readonly string[]): PurlParts[] {
-  const parts = splitPurls(purls);
+export function splitIndexablePurls(purls: readonly string[], canonical?: boolean[]): PurlParts[] {
+  const parts = splitPurls(purls, canonical);
   const oversized = parts.filter(
     (p) =>
       Buffer.byteLength(p.base, 'utf8') > Limits.indexedPurlBytes ||
