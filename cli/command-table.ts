@@ -73,7 +73,8 @@ export const COMMANDS = {
     help: `Builds the demo images, gates each through the embedded stack (the real workflow and handlers on
 dynalite, s3rver and an OCI layout), prints what was promoted and quarantined and why, then runs the
 incident drill. Progress is shown on stderr when it is a terminal.
-  --auto-approve     approve pending releases through the first approver's signed link
+  --auto-approve     approve the demo's releases through the first approver's signed link
+                     (with --keep, later approvals wait for a human)
   --keep             keep the local stack running afterwards (for approve, status, triage, …)
 ${WORK_DIR_OPTION}
   --json             the outcome table and the drill as one JSON document on stdout (the running

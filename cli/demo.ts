@@ -8,7 +8,7 @@ import type { StoredEvidence } from '../lambdas/domain/ports.js';
 import { EVIDENCE_KINDS } from '../lambdas/domain/types.js';
 import { type DrillResult, runDrill } from './drill.js';
 import { type BuiltScenarioImage, buildScenario } from './fixtures/factory.js';
-import { generateFixtureKeys } from './fixtures/keys.js';
+import { type FixtureKeys, generateFixtureKeys } from './fixtures/keys.js';
 import { DEMO_APPROVERS, DEMO_SCENARIOS, demoPolicy, type Scenario } from './fixtures/scenarios.js';
 import { LocalGate } from './local/gate.js';
 import { LOCAL_APPROVER, localUserArn } from './local/iam-route.js';
@@ -53,6 +53,8 @@ export interface DemoResult {
   readonly drill: DrillResult | null;
   readonly ok: boolean;
   readonly wallMs: number;
+  /** With `keep`: the local gate, still running (the caller stops it), its registry and keys. */
+  readonly kept?: { readonly gate: LocalGate; readonly registry: OciLayoutRegistry; readonly keys: FixtureKeys };
 }
 
 /**
@@ -106,6 +108,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
   const approvalAt = new Map<string, number>();
   const baselines = new Set<string>();
+  // --auto-approve answers for the demo's own run only: on a stack kept running afterwards, a
+  // release from quarantine or a new push waits for a human like any other.
+  let demoRunning = true;
   gate.onOutcome((e) => {
     if (e.type !== 'Approval Requested') return;
     const key = `${String(e.detail.repository)}@${String(e.detail.digest)}`;
@@ -113,7 +118,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const approvalId = String(e.detail.approvalId);
     // RequestApproval mails before it emits this event, so the outbox already holds the links.
     const mails = gate.mailer.sent.filter((m) => m.approvalId === approvalId);
-    if (opts.autoApprove || baselines.has(key)) {
+    if (demoRunning && (opts.autoApprove || baselines.has(key))) {
       const link = mails[0]?.link;
       if (link === undefined) {
         opts.log(`  auto-approve failed: no approval link was mailed for ${key}`);
@@ -231,8 +236,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     }
     const ok = outcomesOk && (good === undefined || drill?.ok === true);
     const wallMs = Date.now() - t0;
-    return { rows, drill, ok, wallMs };
+    return { rows, drill, ok, wallMs, ...(opts.keep && { kept: { gate, registry, keys } }) };
   } finally {
+    demoRunning = false;
     if (!opts.keep) await gate.stop();
   }
 }

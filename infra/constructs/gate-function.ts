@@ -1,12 +1,15 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import type { Duration } from 'aws-cdk-lib';
+import { type Duration, Stage } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
+import { sha256Digest } from '../../lambdas/domain/oci.js';
+import { compiledPolicyName } from '../../lambdas/domain/policy/compiled.js';
+import { compilePolicy } from '../../lambdas/domain/policy/load.js';
 import { acknowledgeWildcardResource, defaultPolicyOf } from './nag-acknowledgments.js';
 import { bundlingRoot, packageFile } from './package-paths.js';
 
@@ -17,6 +20,20 @@ export const BUNDLED_POLICY_NAME = 'release-gate.policy.yaml';
  * `trusted_root.json`, resolve relative to it), and the policy itself under this fixed name.
  */
 export const BUNDLED_POLICY_PATH = `/var/task/policy/${BUNDLED_POLICY_NAME}`;
+
+/**
+ * Writes the policy's compiled form (lambdas/domain/policy/compiled.ts) into the cloud assembly,
+ * where the bundling copies it from: the functions read it instead of parsing YAML. Throws
+ * POLICY_INVALID for a policy that does not compile.
+ */
+function writeCompiledPolicy(scope: Construct, policyFile: string): string {
+  const bytes = readFileSync(policyFile);
+  const dir = join(Stage.of(scope)?.outdir ?? '.', 'release-gate-policy');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, compiledPolicyName(sha256Digest(bytes).replace('sha256:', '')));
+  writeFileSync(file, compilePolicy(bytes));
+  return file;
+}
 
 /**
  * ESM bundles still meet CommonJS dependencies that call `require`; esbuild's ESM output needs a
@@ -126,6 +143,7 @@ export class GateFunction extends Construct {
     const { projectRoot, depsLockFilePath } = bundlingRoot();
     const policyInRoot = relative(projectRoot, props.policyFile);
     const policyInsideRoot = !policyInRoot.startsWith('..') && !isAbsolute(policyInRoot);
+    const compiledPolicy = writeCompiledPolicy(this, props.policyFile);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -176,6 +194,7 @@ export class GateFunction extends Construct {
               `mkdir -p "${outputDir}/policy"`,
               `cp -R "${dir}/." "${outputDir}/policy/"`,
               `cp "${source}" "${outputDir}/policy/${BUNDLED_POLICY_NAME}"`,
+              `cp "${compiledPolicy}" "${outputDir}/policy/${compiledPolicyName(BUNDLED_POLICY_NAME)}"`,
             ];
           },
         },

@@ -1,4 +1,4 @@
-import { loadPolicyFile } from '../adapters/policy/policy-file.js';
+import { loadBundledPolicy, type TrustedRootsLoader } from '../adapters/policy/bundled-policy.js';
 import { ConfigError } from '../domain/errors.js';
 import { type ExecutionStarter, systemClock } from '../domain/ports.js';
 import type { GateDeps } from '../domain/workflow/deps.js';
@@ -33,6 +33,12 @@ export interface Wiring {
 export interface Concern {
   readonly provides: readonly WiredPort[];
   readonly build: (wiring: Wiring) => Partial<WiredPorts>;
+  /**
+   * Loads the trusted roots the policy pins (the trustedRoots concern): only functions that verify
+   * Sigstore evidence read them, and bundle `@sigstore/*` for it.
+   * @default - the policy's trustedRoots refuse any use with a ConfigError
+   */
+  readonly trustedRoots?: TrustedRootsLoader;
 }
 
 /**
@@ -40,7 +46,7 @@ export interface Concern {
  * closed, loudly), where leaving it undefined would silently turn a feature off. The Proxy stands
  * in for any port type; `then` stays undefined so that awaiting a HandlerDeps never touches it.
  */
-function unwired<T>(port: WiredPort): T {
+function unwired<T>(port: WiredPort | 'trustedRoots'): T {
   const refuse = (_target: object, key: string | symbol): undefined => {
     if (key === 'then' || typeof key === 'symbol') return undefined;
     throw new ConfigError(`${port} is not wired into this function (add its concern to the handler's awsWiring)`);
@@ -50,8 +56,8 @@ function unwired<T>(port: WiredPort): T {
 
 /**
  * The AWS wiring of one handler, built once per Lambda container from the concerns it names. The
- * policy file is bundled with the function (and validated at synth time); an invalid policy fails
- * every invocation rather than gating without one.
+ * policy file and its compiled form are bundled with the function (and validated at synth time);
+ * an invalid policy fails every invocation rather than gating without one.
  */
 export function awsWiring(...concerns: readonly Concern[]): () => Promise<HandlerDeps> {
   let cached: Promise<HandlerDeps> | undefined;
@@ -63,7 +69,8 @@ export function awsWiring(...concerns: readonly Concern[]): () => Promise<Handle
 
 function build(concerns: readonly Concern[]): HandlerDeps {
   const region = env('AWS_REGION');
-  const policy = loadPolicyFile(env('POLICY_FILE'));
+  const trustedRoots = concerns.find((c) => c.trustedRoots !== undefined)?.trustedRoots;
+  const policy = loadBundledPolicy(env('POLICY_FILE'), trustedRoots, () => unwired('trustedRoots'));
   const instances = new Map<string, unknown>();
   const wiring: Wiring = {
     region,

@@ -12,6 +12,7 @@ import { inspectorSboms } from './wiring/inspector.js';
 import { registry } from './wiring/registry.js';
 import { revocation } from './wiring/revocation.js';
 import { store } from './wiring/store.js';
+import { trustedRoots } from './wiring/trusted-roots.js';
 
 /** One evidence kind per invocation (the ASL's Parallel branches); returns the small summary. */
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
@@ -35,4 +36,6 @@ async function scanWaitMetrics(gate: GateDeps, req: CollectRequest): Promise<voi
   if (release !== null) gateMetrics.scanWaited(release.recordedAt, gate.clock.now());
 }
 
-export const handler = compactErrors(makeHandler(awsWiring(store, documents, registry, revocation, inspectorSboms)));
+export const handler = compactErrors(
+  makeHandler(awsWiring(store, documents, registry, revocation, inspectorSboms, trustedRoots)),
+);

@@ -12,6 +12,7 @@ import { registry } from './wiring/registry.js';
 import { revocation } from './wiring/revocation.js';
 import { starter, taskTokens } from './wiring/step-functions.js';
 import { store } from './wiring/store.js';
+import { trustedRoots } from './wiring/trusted-roots.js';
 
 // Rollback and release re-verify the target as CollectEvidence does; release starts a gate execution.
 const awsDeps = awsWiring(
@@ -24,6 +25,7 @@ const awsDeps = awsWiring(
   starter,
   notifier,
   outcomes,
+  trustedRoots,
 );
 
 let cached: Promise<OpsDeps> | undefined;

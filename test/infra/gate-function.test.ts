@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { GateFunction } from '../../infra/constructs/gate-function.js';
 import { gatePropsFromContext } from '../../infra/release-gate-stack.js';
+import { loadBundledPolicy } from '../../lambdas/adapters/policy/bundled-policy.js';
+import { loadPolicyFile } from '../../lambdas/adapters/policy/policy-file.js';
 import { CDK_CONTEXT } from '../support/cdk-app.js';
 
 const POLICY_FILE = fileURLToPath(new URL('../../policy/release-gate.policy.yaml', import.meta.url));
@@ -45,6 +47,7 @@ function bundle(debugSourceMaps: boolean | undefined) {
   const assetDir = join(assembly.directory, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
   return {
     handler: fn.Properties.Handler,
+    assetDir,
     policy: readFileSync(join(assetDir, 'policy', 'release-gate.policy.yaml'), 'utf8'),
     bundle: readFileSync(join(assetDir, 'index.mjs'), 'utf8'),
     map: readFileSync(join(assetDir, 'index.mjs.map'), 'utf8'),
@@ -62,6 +65,23 @@ describe('Construct: GateFunction', () => {
       expect(policy).toBe(readFileSync(POLICY_FILE, 'utf8'));
       expect(bundle.startsWith("import { createRequire } from 'node:module';")).toBe(true);
       expect(handler).toBe('index.handler');
+    }, 60_000);
+
+    it("writes the policy's compiled form next to it, which the function loads without YAML", () => {
+      // Prepare
+      const { assetDir } = bundled(undefined);
+
+      // Act: as awsWiring loads it at run time.
+      const loaded = loadBundledPolicy(
+        join(assetDir, 'policy', 'release-gate.policy.yaml'),
+        undefined,
+        () => new Map(),
+      );
+
+      // Assess: the operator's own policy, its text and digest, as the CLI reads it.
+      const source = loadPolicyFile(POLICY_FILE);
+      expect(loaded.document).toEqual(source.document);
+      expect(loaded.digest).toBe(source.digest);
     }, 60_000);
   });
 

@@ -19,6 +19,7 @@ import {
   lastState,
   promoteInOrder,
   publishLocalWorld,
+  quarantinedUnsigned,
   useLocalWorld,
 } from '../support/world.js';
 
@@ -202,15 +203,8 @@ describe('Command: release-gate revoke / rollback', () => {
     // Prepare: quarantined for a missing signature, which is attached afterwards.
     const w = world();
     const repository = 'demo/cli-resubmit';
-    const build = (signature: 'none' | 'trusted') =>
-      buildScenarioImage(
-        w.registry,
-        { repository, tag: '3.0.0', npmPackages: DEFAULT_NPM_PACKAGES, signature },
-        w.keys,
-      );
-    const built = await build('none');
-    expect(lastState((await gateRelease(w, repository, '3.0.0')).exec)).toBe('Quarantined');
-    await build('trusted');
+    const { built, sign } = await quarantinedUnsigned(w, repository, '3.0.0');
+    await sign();
     await publish(w);
 
     // Act

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoResult, runDemo } from '../../cli/demo.js';
 import { DRILL_ADVISORY_ID } from '../../cli/fixtures/drill-advisory.js';
+import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import {
+  DEFAULT_NPM_PACKAGES,
   DEMO_SCENARIOS,
   DRILL_PACKAGE,
   GOOD_PREVIOUS,
@@ -20,20 +22,26 @@ import {
 
 const GOOD = DEMO_SCENARIOS.filter((s) => s.name === 'good');
 
-async function demoOf(scenarios: readonly Scenario[]): Promise<{ result: DemoResult; out: string; dir: string }> {
+async function demoOf(
+  scenarios: readonly Scenario[],
+  keep = false,
+): Promise<{ result: DemoResult; out: string; lines: string[]; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'rg-drill-'));
   const lines: string[] = [];
-  const result = await runDemo({ autoApprove: true, keep: false, workDir: dir, scenarios, log: (l) => lines.push(l) });
-  return { result, out: lines.join('\n'), dir };
+  const result = await runDemo({ autoApprove: true, keep, workDir: dir, scenarios, log: (l) => lines.push(l) });
+  return { result, out: lines.join('\n'), lines, dir };
 }
 
 describe('Function: runDemo > the incident drill', () => {
   describe('when demo/good 1.3.0 and 1.4.0 ship the affected version and 1.2.0 does not', () => {
     let run: Awaited<ReturnType<typeof demoOf>> | undefined;
     beforeAll(async () => {
-      run = await demoOf(GOOD);
+      run = await demoOf(GOOD, true);
     }, 120_000);
-    afterAll(() => (run === undefined ? undefined : rm(run.dir, { recursive: true, force: true })));
+    afterAll(async () => {
+      await run?.result.kept?.gate.stop();
+      if (run !== undefined) await rm(run.dir, { recursive: true, force: true });
+    });
 
     it('runs every step as expected, timed, and leaves its advisory only in the work directory', async () => {
       // Prepare
@@ -65,6 +73,32 @@ describe('Function: runDemo > the incident drill', () => {
       expect(revoke).toMatch(/ revoke sha256:[0-9a-f]{64} --reason "/);
       expect(rollback).toMatch(/ rollback demo\/good --to sha256:[0-9a-f]{64}/);
       expect(result.drill?.commands).toHaveLength(3);
+    });
+
+    it('with --keep, leaves a later push waiting for a human: --auto-approve was for the demo’s own images', async () => {
+      // Prepare
+      if (run?.result.kept === undefined) throw new Error('the demo did not keep its stack');
+      const { lines } = run;
+      const { gate, registry, keys } = run.result.kept;
+      const image = await buildScenarioImage(
+        registry,
+        { repository: 'demo/good', tag: '1.5.0', npmPackages: DEFAULT_NPM_PACKAGES },
+        keys,
+      );
+      const requested = new Promise<string>((resolve) =>
+        gate.onOutcome((e) => {
+          if (e.type === 'Approval Requested' && e.detail.digest === image.digest) resolve(String(e.detail.approvalId));
+        }),
+      );
+      const logged = lines.length;
+
+      // Act
+      await gate.push('demo/good', '1.5.0');
+      const approvalId = await requested;
+
+      // Assess: the demo printed how to answer instead of answering.
+      expect(lines.slice(logged).join('\n')).toContain(`APPROVAL NEEDED for demo/good@${image.digest}`);
+      expect(await gate.deps.gate.store.getApproval(approvalId)).toMatchObject({ state: 'PENDING', approvals: [] });
     });
   });
 

@@ -194,6 +194,21 @@ export function buildGoodRelease(w: LocalWorld, repository: string, tag = '1.4.0
 }
 
 /**
+ * Builds a release like demo/good but unsigned and gates it, to Quarantined for the missing
+ * signature (throws otherwise). `sign()` attaches the trusted signature afterwards: a late one.
+ */
+export async function quarantinedUnsigned(w: LocalWorld, repository: string, tag: string) {
+  const build = (signature: 'none' | 'trusted') =>
+    buildScenarioImage(w.registry, { repository, tag, npmPackages: DEFAULT_NPM_PACKAGES, signature }, w.keys);
+  const built = await build('none');
+  const gated = await gateRelease(w, repository, tag);
+  if (lastState(gated.exec) !== 'Quarantined') {
+    throw new Error(`${repository}:${tag} ended in ${lastState(gated.exec)}, not Quarantined`);
+  }
+  return { built, gated, sign: () => build('trusted') };
+}
+
+/**
  * Builds a release like demo/good for each tag and gates them one after the other, each to
  * Promoted (throws otherwise); the last one is live. Returns the built images, in order.
  */

@@ -20,7 +20,15 @@ import { buildReleaseReport } from '../../lambdas/domain/workflow/report.js';
 import { makeHandler as opsApi } from '../../lambdas/handlers/cli-ops.js';
 import { OPS_ROUTES, opsRouteKey } from '../../lambdas/handlers/ops-routes.js';
 import { httpApiEvent, iamAuthorizer } from '../support/api-events.js';
-import { answerLink, gateRelease, type LocalWorld, lastState, mailedLinks, useLocalWorld } from '../support/world.js';
+import {
+  answerLink,
+  gateRelease,
+  type LocalWorld,
+  lastState,
+  mailedLinks,
+  quarantinedUnsigned,
+  useLocalWorld,
+} from '../support/world.js';
 
 const ADVISORIES = fileURLToPath(new URL('../../cli/fixtures/advisories/', import.meta.url));
 const REPO = 'demo/release-app';
@@ -154,19 +162,11 @@ describe('Workflow: release from quarantine of a release whose evidence passes',
     // Prepare: quarantined for a missing signature; the signature is attached afterwards.
     const w = world();
     const repository = 'demo/late-signature';
-    const build = (signature: 'none' | 'trusted') =>
-      buildScenarioImage(
-        w.registry,
-        { repository, tag: '2.0.0', npmPackages: DEFAULT_NPM_PACKAGES, signature },
-        w.keys,
-      );
-    const built = await build('none');
-    const first = await gateRelease(w, repository, '2.0.0');
-    expect(lastState(first.exec)).toBe('Quarantined');
+    const { built, gated: first, sign } = await quarantinedUnsigned(w, repository, '2.0.0');
     const store = w.deps.gate.store;
     const roundOne = await store.getDecision(repository, built.digest);
     expect(roundOne?.decision).toBe('BLOCK');
-    await build('trusted');
+    await sign();
 
     // Act: released, but the start is lost (a crash after the store started the round) …
     const lost = releaseFromQuarantine(

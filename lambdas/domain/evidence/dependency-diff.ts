@@ -10,10 +10,10 @@ import { applicationChanges, diffSboms, type SbomDiff, summarizeDiff } from '../
 import type { Digest, EvidenceDocument, EvidenceKind } from '../types.js';
 import { DigestSchema, type EvidenceResult, evidenceResult } from '../types.js';
 import type { CollectContext } from './context.js';
+import { DIFF_DOCUMENT } from './document-names.js';
 import { loadStoredComponents } from './sbom.js';
 
-/** Name of the full diff document. */
-export const DIFF_DOCUMENT = 'dependency-diff.json';
+export { DIFF_DOCUMENT } from './document-names.js';
 
 /** Changed application packages named in the drift reason; the rest are counted. */
 const MAX_NAMED = 10;

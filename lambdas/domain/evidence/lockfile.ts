@@ -5,7 +5,9 @@
  * (provenance, sbom) plus, when needed, the image manifest's base-image annotations (image-spec annotations.md
  * `org.opencontainers.image.base.name` / `.base.digest`).
  */
-import semver from 'semver';
+// Its functions one by one: the package's index loads every class and range helper.
+import semverValid from 'semver/functions/valid.js';
+import semverValidRange from 'semver/ranges/valid.js';
 import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { Limits } from '../limits.js';
@@ -47,8 +49,8 @@ export function isExactVersion(version: string | undefined, ecosystem?: string):
   const v = version?.trim() ?? '';
   if (v === '' || v === '*' || BRANCH_NAMES.test(v)) return false;
   if (ecosystem === 'npm') {
-    if (semver.valid(v) !== null) return true;
-    if (semver.validRange(v) !== null) return false;
+    if (semverValid(v) !== null) return true;
+    if (semverValidRange(v) !== null) return false;
   }
   if (/^[\^~<>=!]/.test(v) || /^[[(]/.test(v)) return false;
   if (/\|\||\s/.test(v)) return false;

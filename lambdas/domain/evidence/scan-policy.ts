@@ -6,6 +6,16 @@ export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL',
 export const SeveritySchema = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof SeveritySchema>;
 
+/** Most severe first (the order findings are listed in, in scan evidence and on the approval page). */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
+  CRITICAL: 0,
+  HIGH: 1,
+  MEDIUM: 2,
+  LOW: 3,
+  INFORMATIONAL: 4,
+  UNDEFINED: 5,
+};
+
 export const ScanPolicySchema = z
   .object({
     /**

@@ -15,15 +15,13 @@ import { parseCycloneDxVex } from '../vex/cyclonedx-vex.js';
 import { OPENVEX_PREDICATE_TYPES, parseOpenVex } from '../vex/openvex.js';
 import { statementsFromPolicy, type VexStatement, withMaxAge } from '../vex/statement.js';
 import type { CollectContext } from './context.js';
+import { SCAN_REPORT_DOCUMENT, VEX_APPLIED_DOCUMENT } from './document-names.js';
 import { collectPerPlatform, type MergePlatforms } from './per-platform.js';
-import { SEVERITIES, type Severity } from './scan-policy.js';
+import { SEVERITIES, SEVERITY_RANK, type Severity } from './scan-policy.js';
 import { gatherSignedStatements } from './signed-statements.js';
 
-/** The normalised scan report stored with scan evidence (the CVE index reads it). */
-export const SCAN_REPORT_DOCUMENT = 'scan-report.json';
-
-/** The VEX statements that suppressed findings, and those not applied (stored when any suppressed). */
-export const VEX_APPLIED_DOCUMENT = 'vex-applied.json';
+export { SCAN_REPORT_DOCUMENT, VEX_APPLIED_DOCUMENT } from './document-names.js';
+export { SEVERITY_RANK } from './scan-policy.js';
 
 /** The outcome of the WaitForScan state when the ASL caught an error (`{Error, Cause}`). */
 export interface ScanWaitOutcome {
@@ -59,16 +57,6 @@ const ReportFindingsSchema = z.object({
 const UnevaluatedSchema = z.object({
   unevaluated: z.array(z.object({ name: z.string(), version: z.string(), reason: z.string() })),
 });
-
-/** Most severe first (the order findings are listed in, here and on the approval page). */
-export const SEVERITY_RANK: Readonly<Record<Severity, number>> = {
-  CRITICAL: 0,
-  HIGH: 1,
-  MEDIUM: 2,
-  LOW: 3,
-  INFORMATIONAL: 4,
-  UNDEFINED: 5,
-};
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

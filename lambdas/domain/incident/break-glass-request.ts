@@ -7,7 +7,7 @@
  * used, and the request is used once (PENDING → USED, conditionally) before it acts.
  */
 import { ConflictError, ExpiredError, NotFoundError, UntrustedError } from '../errors.js';
-import { policyFor } from '../policy/load.js';
+import { policyFor } from '../policy/rules.js';
 import type { BreakGlassRequestRecord, Clock, ReleaseStore } from '../ports.js';
 import type { Digest } from '../types.js';
 import type { ApprovalIdentity } from '../workflow/decide-approval.js';

@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
 import { digestToTag } from '../oci.js';
-import { policyFor, targetRepositoryFor } from '../policy/load.js';
+import { policyFor, targetRepositoryFor } from '../policy/rules.js';
 import type {
   BreakGlass,
   ExecutionStarter,

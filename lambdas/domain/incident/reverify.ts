@@ -21,7 +21,7 @@ import { SCAN_REPORT_DOCUMENT } from '../evidence/scan.js';
 import { Limits } from '../limits.js';
 import type { OsvRecord } from '../osv/schema.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
-import { policyFor } from '../policy/load.js';
+import { policyFor } from '../policy/rules.js';
 import type { ReleaseRecord, ScanFindingsSource, ScanReport, StoredEvidence, VulnerabilityFinding } from '../ports.js';
 import { scanComponents } from '../scan/local-scanner.js';
 import {

@@ -4,8 +4,8 @@
  * production by itself: it names the rollback target, and `rollback` moves the channel tag.
  */
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import type { LoadedPolicy } from '../policy/load.js';
-import { policyFor } from '../policy/load.js';
+import type { LoadedPolicy } from '../policy/loaded.js';
+import { policyFor } from '../policy/rules.js';
 import type { Clock, Notifier, OutcomeEmitter, RegistryReader, ReleaseStore, RevocationRecord } from '../ports.js';
 import type { Digest } from '../types.js';
 import { type ApprovalIdentity, IDENTITY_NOTE } from '../workflow/decide-approval.js';

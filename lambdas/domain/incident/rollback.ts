@@ -12,7 +12,7 @@
  * announced (`Break Glass Used`) and notified.
  */
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
-import { policyFor } from '../policy/load.js';
+import { policyFor } from '../policy/rules.js';
 import type { BreakGlass, Notifier, OutcomeEmitter, PromotionEntry } from '../ports.js';
 import type { Digest } from '../types.js';
 import { type ApprovalIdentity, IDENTITY_NOTE } from '../workflow/decide-approval.js';

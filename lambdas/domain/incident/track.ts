@@ -3,7 +3,7 @@
  * release a rollback would go back to.
  */
 import { NotFoundError } from '../errors.js';
-import { policyFor, targetRepositoryFor } from '../policy/load.js';
+import { policyFor, targetRepositoryFor } from '../policy/rules.js';
 import type { PolicyDocument, RepositoryPolicy } from '../policy/schema.js';
 import type { PromotionEntry, RegistryReader, ReleaseStore } from '../ports.js';
 import type { Digest } from '../types.js';

@@ -1,56 +1,31 @@
+import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { decodeDocumentText, formatIssues } from '../document.js';
-import { describeError, InvalidInputError, PolicyInvalidError } from '../errors.js';
-import { globMatches } from '../glob.js';
-import { Limits } from '../limits.js';
+import { PolicyInvalidError } from '../errors.js';
 import { sha256Digest } from '../oci.js';
-import { parseTrustedRoot, type TrustedRootDoc } from '../sigstore/trusted-root.js';
-import type { Digest } from '../types.js';
-import { type PolicyDocument, PolicyDocumentSchema, type RepositoryPolicy } from './schema.js';
+import type { CompiledPolicy } from './compiled.js';
+import { decodePolicyText, type LoadedPolicy, type PolicyFileReader, validatePolicyDocument } from './loaded.js';
+import type { PolicyDocument } from './schema.js';
+import { loadTrustedRoots } from './trusted-roots.js';
 
-export interface LoadedPolicy {
-  readonly document: PolicyDocument;
-  /** Trusted roots the policy pins (`signature.sigstore.trustedRoot.file` → parsed, digest-checked). */
-  readonly trustedRoots: ReadonlyMap<string, TrustedRootDoc>;
-  /** sha256 of the exact bytes loaded: stored with every decision so it can be replayed. */
-  readonly digest: Digest;
-  readonly bytes: Uint8Array;
+export type { LoadedPolicy, PolicyFileReader } from './loaded.js';
+export { isGated, policyFor, repositoryMatches, stageFor, targetRepositoryFor } from './rules.js';
+
+/** The policy's text parsed as YAML 1.2 (a superset of JSON), before the schema. */
+function parsePolicyValue(bytes: Uint8Array): unknown {
+  const text = decodePolicyText(bytes);
+  try {
+    return parseYaml(text); // YAML 1.2 is a superset of JSON
+  } catch (err) {
+    throw new PolicyInvalidError('policy is neither valid JSON nor YAML', { cause: err });
+  }
 }
-
-/** Reads a file the policy references, by its path relative to the policy document. */
-export type PolicyFileReader = (relativePath: string) => Uint8Array;
 
 /**
  * The policy document alone, validated, without reading the files it references: what a replay of a
  * stored decision needs (`explain`), since the evaluation reads only the document.
  */
 export function parsePolicyDocument(bytes: Uint8Array): PolicyDocument {
-  let text: string;
-  try {
-    // Size first, strict UTF-8; YAML 1.2 §5.2 allows a byte order mark at the start of a stream.
-    text = decodeDocumentText(bytes, { what: 'policy', maxBytes: Limits.policyBytes, byteOrderMark: 'ignore' });
-  } catch (err) {
-    if (err instanceof InvalidInputError) throw new PolicyInvalidError(err.message, { cause: err });
-    throw err;
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text); // YAML 1.2 is a superset of JSON
-  } catch (err) {
-    throw new PolicyInvalidError('policy is neither valid JSON nor YAML', { cause: err });
-  }
-  const parsed = PolicyDocumentSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new PolicyInvalidError(`policy is invalid: ${formatIssues(parsed.error.issues)}`, { cause: parsed.error });
-  }
-  for (const [i, rule] of parsed.data.rules.entries()) {
-    for (const [stage, def] of Object.entries(rule.stages)) {
-      if (def.require.includes('dependency-diff') && !def.require.includes('sbom')) {
-        throw new PolicyInvalidError(`rules.${i}.stages.${stage}: dependency-diff requires sbom`);
-      }
-    }
-  }
-  return parsed.data;
+  return validatePolicyDocument(parsePolicyValue(bytes));
 }
 
 /**
@@ -61,58 +36,21 @@ export function parsePolicyDocument(bytes: Uint8Array): PolicyDocument {
  */
 export function loadPolicy(bytes: Uint8Array, readFile?: PolicyFileReader): LoadedPolicy {
   const document = parsePolicyDocument(bytes);
-  const trustedRoots = new Map<string, TrustedRootDoc>();
-  for (const [i, rule] of document.rules.entries()) {
-    for (const pin of [rule.signature.sigstore.trustedRoot, rule.attestations.sigstore.trustedRoot]) {
-      if (pin === undefined || trustedRoots.has(pin.file)) continue;
-      if (pin.file.includes('..') || pin.file.startsWith('/')) {
-        throw new PolicyInvalidError(`rules.${i}.signature.sigstore.trustedRoot.file must stay next to the policy`);
-      }
-      if (readFile === undefined) {
-        throw new PolicyInvalidError(`rules.${i} pins ${pin.file}, but the policy was loaded without its directory`);
-      }
-      let rootBytes: Uint8Array;
-      try {
-        rootBytes = readFile(pin.file);
-      } catch (err) {
-        throw new PolicyInvalidError(`rules.${i}: cannot read trusted root ${pin.file}`, { cause: err });
-      }
-      try {
-        trustedRoots.set(pin.file, parseTrustedRoot(rootBytes, pin));
-      } catch (err) {
-        throw new PolicyInvalidError(`rules.${i}: trusted root ${pin.file}: ${describeError(err)}`, {
-          cause: err,
-        });
-      }
-    }
+  return { document, digest: sha256Digest(bytes), bytes, trustedRoots: loadTrustedRoots(document, readFile) };
+}
+
+/**
+ * The compiled form of a valid policy (compiled.ts), as its bytes: the parsed value as JSON and
+ * the digest of `bytes`. Throws POLICY_INVALID for an invalid policy, and for a value JSON cannot
+ * carry as it is (YAML's `.inf` or `.nan`), which the functions would otherwise read differently.
+ */
+export function compilePolicy(bytes: Uint8Array): Uint8Array {
+  const value = parsePolicyValue(bytes);
+  validatePolicyDocument(value);
+  const compiled: CompiledPolicy = { policyDigest: sha256Digest(bytes), document: value };
+  const json = JSON.stringify(compiled);
+  if (!isDeepStrictEqual(JSON.parse(json), compiled)) {
+    throw new PolicyInvalidError('policy holds a value JSON cannot carry (.inf or .nan); use a finite number');
   }
-  return { document, digest: sha256Digest(bytes), bytes, trustedRoots };
-}
-
-/** Glob over repository names: `*` stays inside one path segment, `**` crosses segments. */
-export function repositoryMatches(pattern: string, repository: string): boolean {
-  return globMatches(pattern, repository, { segments: true });
-}
-
-/** Whether any rule of the policy governs `repository`. */
-export function isGated(document: PolicyDocument, repository: string): boolean {
-  return document.rules.some((r) => r.repositories.some((p) => repositoryMatches(p, repository)));
-}
-
-/** The first rule matching the repository. No match is an error: ungated repos never pass. */
-export function policyFor(document: PolicyDocument, repository: string): RepositoryPolicy {
-  const rule = document.rules.find((r) => r.repositories.some((p) => repositoryMatches(p, repository)));
-  if (rule === undefined) {
-    throw new PolicyInvalidError(`no policy rule matches repository ${repository}`);
-  }
-  return rule;
-}
-
-/** The stage a release of this rule is evaluated for: the rule's own, else the deployment's. */
-export function stageFor(policy: RepositoryPolicy, deploymentStage: string): string {
-  return policy.stage ?? deploymentStage;
-}
-
-export function targetRepositoryFor(policy: RepositoryPolicy, repository: string): string {
-  return policy.promotion.targetRepository.replaceAll('{repository}', repository);
+  return new TextEncoder().encode(json);
 }

@@ -3,7 +3,7 @@
  * signature slice and the attestation trust (provenance, SBOM and eval attestations).
  */
 import * as z from 'zod';
-import { TrustedRootPinSchema } from '../sigstore/trusted-root.js';
+import { TrustedRootPinSchema } from '../sigstore/trusted-root-pin.js';
 import type { TrustedKey } from '../trust-material.js';
 
 export const PemPublicKey = z

@@ -15,6 +15,9 @@ import * as z from 'zod';
 import { parseJsonValue, validateDocument } from '../document.js';
 import { DigestMismatchError, describeError, InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
+import { Sha256Pin, type TrustedRootPin } from './trusted-root-pin.js';
+
+export { type TrustedRootPin, TrustedRootPinSchema } from './trusted-root-pin.js';
 
 /**
  * Trusted roots are small (the public-good root is about 7 KB). They live next to the policy and
@@ -51,20 +54,6 @@ const TrustedRootShape = z.object({
   ctlogs: z.array(TransparencyLogSchema),
   timestampAuthorities: z.array(CertificateAuthoritySchema).default([]),
 });
-
-/** `sha256:<hex>` or a bare 64-hex digest, as a policy writes it. */
-const Sha256Pin = z
-  .string()
-  .regex(/^(sha256:)?[a-fA-F0-9]{64}$/, 'expected sha256:<64 hex>')
-  .transform((s) => `sha256:${s.replace(/^sha256:/, '').toLowerCase()}`);
-
-/** How the policy names a trusted root: the file stored next to it and its sha256. */
-export const TrustedRootPinSchema = z.object({
-  /** Path relative to the policy document, e.g. `sigstore/trusted_root.json`. */
-  file: z.string().min(1),
-  sha256: Sha256Pin,
-});
-export type TrustedRootPin = z.infer<typeof TrustedRootPinSchema>;
 
 /** A parsed, validated trusted root and the digest it was loaded under. */
 export interface TrustedRootDoc {

@@ -8,7 +8,9 @@
  * more or fewer than three parts (`1.1.3.4.5`, `1.2`). Those fall back to a small SemVer-precedence
  * comparator over BigInt parts; it orders the versions node-semver accepts the same way.
  */
-import semver from 'semver';
+// Its functions one by one: the package's index loads every class and range helper (about 29 kB of a bundle).
+import semverCompare from 'semver/functions/compare.js';
+import semverParse from 'semver/functions/parse.js';
 import type { Comparison } from './index.js';
 
 interface LenientSemver {
@@ -71,14 +73,14 @@ function compareLenient(a: LenientSemver, b: LenientSemver): Comparison {
 const LOOSE = { loose: true } as const;
 
 export function isValid(version: string): boolean {
-  return semver.parse(version, LOOSE) !== null || parseLenient(version) !== null;
+  return semverParse(version, LOOSE) !== null || parseLenient(version) !== null;
 }
 
 /** Throws when either side is not a SemVer version (even leniently). */
 export function compare(a: string, b: string): Comparison {
-  const sa = semver.parse(a, LOOSE);
-  const sb = semver.parse(b, LOOSE);
-  if (sa !== null && sb !== null) return semver.compare(sa, sb, LOOSE);
+  const sa = semverParse(a, LOOSE);
+  const sb = semverParse(b, LOOSE);
+  if (sa !== null && sb !== null) return semverCompare(sa, sb, LOOSE);
   const la = parseLenient(a);
   const lb = parseLenient(b);
   if (la === null || lb === null) {

@@ -9,11 +9,10 @@
 import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { describeError } from '../errors.js';
-import { DIFF_DOCUMENT } from '../evidence/dependency-diff.js';
-import { SCAN_REPORT_DOCUMENT, SEVERITY_RANK, VEX_APPLIED_DOCUMENT } from '../evidence/scan.js';
-import { SEVERITIES, type Severity } from '../evidence/scan-policy.js';
+import { DIFF_DOCUMENT, SCAN_REPORT_DOCUMENT, VEX_APPLIED_DOCUMENT } from '../evidence/document-names.js';
+import { SEVERITIES, SEVERITY_RANK, type Severity } from '../evidence/scan-policy.js';
 import { Limits } from '../limits.js';
-import { policyFor } from '../policy/load.js';
+import { policyFor } from '../policy/rules.js';
 import type { RepositoryPolicy } from '../policy/schema.js';
 import type { ApprovalRecord, DecisionRecord, StoredEvidence } from '../ports.js';
 import type { EvidenceKind, EvidenceStatus } from '../types.js';

@@ -7,7 +7,7 @@ import { COMPONENTS_DOCUMENT, parseComponentsDocument } from '../evidence/sbom.j
 import { SCAN_REPORT_DOCUMENT } from '../evidence/scan.js';
 import { Limits } from '../limits.js';
 import { indexPackages, sourcePackagesOf } from '../package-index.js';
-import { policyFor } from '../policy/load.js';
+import { policyFor } from '../policy/rules.js';
 import type { StoredEvidence } from '../ports.js';
 import { type EvidenceResult, type EvidenceSummary, evidenceResult } from '../types.js';
 import type { GateDeps } from './deps.js';

@@ -9,7 +9,7 @@ import {
   UntrustedError,
 } from '../errors.js';
 import type { ApprovalPolicy } from '../evidence/approval-policy.js';
-import { policyFor } from '../policy/load.js';
+import { policyFor } from '../policy/rules.js';
 import { approvalRulesFor } from '../policy/schema.js';
 import type { ApprovalRecord } from '../ports.js';
 import {

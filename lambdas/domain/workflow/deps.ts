@@ -1,5 +1,5 @@
 import type { RevocationChecker } from '../notation/revocation.js';
-import type { LoadedPolicy } from '../policy/load.js';
+import type { LoadedPolicy } from '../policy/loaded.js';
 import type {
   ApprovalAuditRecord,
   ApprovalMailer,

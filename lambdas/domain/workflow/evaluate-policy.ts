@@ -1,7 +1,7 @@
 // EvaluatePolicy: the pure policy function over the stored evidence, stored with the policy text for replay.
 import { isIndexMediaType } from '../oci.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
-import { policyFor } from '../policy/load.js';
+import { policyFor } from '../policy/rules.js';
 import { listAttachments } from '../promotion/attachments.js';
 import { firstApprovalRoundOf } from '../records.js';
 import type { Digest } from '../types.js';

@@ -4,7 +4,7 @@ import { platformCoverage, readImage, selectPlatforms } from '../attest/platform
 import { ExpiredError, isRetryable } from '../errors.js';
 import { requiredPlatformsOf } from '../evidence/platforms-policy.js';
 import { Limits } from '../limits.js';
-import { policyFor } from '../policy/load.js';
+import { policyFor } from '../policy/rules.js';
 import type { ScanCompletion } from '../ports.js';
 import type { Digest } from '../types.js';
 import type { GateDeps } from './deps.js';

@@ -1,6 +1,6 @@
 import { kindsOfStage } from '../evidence/registry.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
-import { policyFor } from '../policy/load.js';
+import { policyFor } from '../policy/rules.js';
 import type { EvidenceStatus, ImageSubject } from '../types.js';
 import { type CollectDeps, collectEvidence } from './collect-evidence.js';
 

@@ -2,7 +2,7 @@
 import { ConflictError, NotFoundError, PromotionBlockedError } from '../errors.js';
 import { MAX_REAPPROVALS } from '../evidence/approval-policy.js';
 import { digestToTag } from '../oci.js';
-import { policyFor, targetRepositoryFor } from '../policy/load.js';
+import { policyFor, targetRepositoryFor } from '../policy/rules.js';
 import { approvalRulesFor, type RepositoryPolicy } from '../policy/schema.js';
 import type { ApprovalRecord, ReleaseRecord, StoredEvidence } from '../ports.js';
 import { copyImage } from '../promotion/copy.js';

@@ -1,6 +1,6 @@
 // The pusher of a digest, from CloudTrail's PutImage record: ECR's push event names no actor.
 import { createHash } from 'node:crypto';
-import { isGated } from '../policy/load.js';
+import { isGated } from '../policy/rules.js';
 import type { Pusher } from '../ports.js';
 import type { Digest } from '../types.js';
 import type { GateDeps } from './deps.js';

@@ -8,7 +8,8 @@ import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { describeError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';
-import { parsePolicyDocument, policyFor } from '../policy/load.js';
+import { parsePolicyDocument } from '../policy/load.js';
+import { policyFor } from '../policy/rules.js';
 import type { AlertRecord, ApprovalAuditRecord, ApprovalRecord, DecisionRecord, ReleaseRecord } from '../ports.js';
 import { buildReleaseSections, type ReleaseSections, type ViewPorts } from './approval-view.js';
 

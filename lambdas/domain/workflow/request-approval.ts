@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { approvalEmail } from '../approval/email.js';
 import { signLink } from '../approval/link.js';
 import type { ApprovalPolicy } from '../evidence/approval-policy.js';
-import { policyFor } from '../policy/load.js';
+import { policyFor } from '../policy/rules.js';
 import { approvalRulesFor } from '../policy/schema.js';
 import type { ApprovalRecord, StoredEvidence } from '../ports.js';
 import { auditRequested } from './approval-audit.js';

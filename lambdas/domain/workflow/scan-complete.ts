@@ -1,6 +1,6 @@
 // The scan-complete event: the other half of the scan rendezvous (see wait-for-scan.ts).
 
-import { isGated } from '../policy/load.js';
+import { isGated } from '../policy/rules.js';
 import type { ScanCompletion } from '../ports.js';
 import type { Digest } from '../types.js';
 import type { GateDeps } from './deps.js';

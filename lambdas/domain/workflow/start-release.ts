@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readImage } from '../attest/platforms.js';
 import { isRetryable } from '../errors.js';
 import { Limits } from '../limits.js';
-import { isGated, policyFor, stageFor } from '../policy/load.js';
+import { isGated, policyFor, stageFor } from '../policy/rules.js';
 import type { PolicyDocument } from '../policy/schema.js';
 import type { ExecutionStarter, RegistryReader, ReleaseStore } from '../ports.js';
 import { RepositoryNameSchema } from '../types.js';
