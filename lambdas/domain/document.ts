@@ -203,8 +203,8 @@ function checkedText(text: string, limits: DocumentLimits): string {
 
 function parseChecked(text: string, limits: DocumentLimits): unknown {
   const maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
-  const scan = scanStructure(text, maxDepth);
-  if (scan.tooDeep) {
+  const names = countMemberNames(text, maxDepth);
+  if (names === TOO_DEEP) {
     throw new InvalidInputError(`${limits.what} nests arrays and objects more than ${maxDepth} levels deep`);
   }
   let value: unknown;
@@ -215,13 +215,51 @@ function parseChecked(text: string, limits: DocumentLimits): unknown {
     const detail = err instanceof Error ? err.message.slice(0, MAX_SYNTAX_DETAIL) : String(err);
     throw new InvalidInputError(`${limits.what} is not JSON: ${detail}`, { cause: err });
   }
-  if (scan.duplicate !== undefined) {
-    const { path, key } = scan.duplicate;
-    throw new InvalidInputError(
-      `${limits.what}: ${formatPath(path)}: duplicate member name ${JSON.stringify(key)} (RFC 8259 §4)`,
-    );
+  // JSON.parse keeps one member per distinct name of an object, so it kept as many members as the
+  // text names exactly when no object repeats a name. Only then is the text scanned name by name,
+  // to say where (most documents have none, and comparing names is most of a scan's time).
+  if (countMembers(value) !== names) {
+    const duplicate = scanStructure(text, maxDepth).duplicate;
+    const where = duplicate === undefined ? '' : `${formatPath(duplicate.path)}: `;
+    const name = duplicate === undefined ? '' : ` ${JSON.stringify(duplicate.key)}`;
+    throw new InvalidInputError(`${limits.what}: ${where}duplicate member name${name} (RFC 8259 §4)`);
   }
   return value;
+}
+
+const TOO_DEEP = -1;
+
+/**
+ * The member names of the JSON text: its colons outside strings (in JSON a colon outside a string
+ * only ever follows a member name). TOO_DEEP as soon as arrays and objects nest past `maxDepth`,
+ * before JSON.parse builds them. On text that is not JSON the count means nothing; JSON.parse says so.
+ */
+function countMemberNames(text: string, maxDepth: number): number {
+  let depth = 0;
+  let names = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      i = stringEnd(text, i);
+      if (i < 0) break; // unterminated: JSON.parse says so
+    } else if (c === COLON) names++;
+    else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      if (++depth > maxDepth) return TOO_DEEP;
+    } else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && depth > 0) depth--;
+  }
+  return names;
+}
+
+/** The members of every object in a parsed JSON value (its depth is bounded by the scan before). */
+function countMembers(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) n += countMembers(item);
+    return n;
+  }
+  for (const member of Object.values(value)) n += 1 + countMembers(member);
+  return n;
 }
 
 interface Frame {

@@ -13,7 +13,7 @@ import { InvalidInputError, isRetryable } from './errors.js';
 import { Limits } from './limits.js';
 import { sha256Digest } from './oci.js';
 import type { DocumentStore, ReleaseStore } from './ports.js';
-import { type PurlParts, splitIndexablePurls, splitPurls } from './purl.js';
+import { canonicalPurl, type PurlParts, splitIndexablePurls, splitPurls } from './purl.js';
 import type { IndexEntryWrite, IndexNode } from './records.js';
 import type { Component } from './sbom/component.js';
 
@@ -47,17 +47,19 @@ export function packageIndexItems(
   purls: readonly string[],
   sources: readonly SourcePackage[] = [],
 ): PackageIndexItem[] {
-  const direct = splitIndexablePurls(purls);
+  // Whether each purl is already canonical (as the SBOM step wrote it): then it is kept as it is.
+  const canonical: boolean[] = [];
+  const direct = splitIndexablePurls(purls, canonical);
   const sourceParts = splitIndexablePurls(sources.map((s) => s.purl));
   splitPurls(sources.map((s) => s.binary));
   const byKey = new Map<string, { base: string; version: string; components: Set<string> }>();
-  const add = (parts: PurlParts, component: string) => {
+  const add = (parts: PurlParts, component: string, isCanonical = false) => {
     const key = `${parts.base}\u0000${parts.version}`;
     const entry = byKey.get(key) ?? { base: parts.base, version: parts.version, components: new Set<string>() };
-    entry.components.add(keptComponent(component, parts));
+    entry.components.add(keptComponent(component, parts, isCanonical));
     byKey.set(key, entry);
   };
-  for (const [i, parts] of direct.entries()) add(parts, purls[i] ?? parts.base);
+  for (const [i, parts] of direct.entries()) add(parts, purls[i] ?? parts.base, canonical[i]);
   for (const [i, parts] of sourceParts.entries()) {
     const binary = sources[i]?.binary;
     if (binary !== undefined) add(parts, binary);
@@ -73,17 +75,16 @@ export function packageIndexItems(
  * A component purl as an entry keeps it: canonical (packageurl-js) and whole, or its identity and
  * version when too long (its `distro` is then unknown, which matches every release: fail closed).
  */
-function keptComponent(component: string, parts: PurlParts): string {
-  let canonical: string;
-  try {
-    canonical = PackageURL.fromString(component).toString();
-  } catch {
-    return `${parts.base}@${parts.version}`;
-  }
+function keptComponent(component: string, parts: PurlParts, isCanonical: boolean): string {
+  const canonical = isCanonical ? component : canonicalPurl(component)?.purl;
+  if (canonical === undefined) return `${parts.base}@${parts.version}`;
   if (Buffer.byteLength(canonical, 'utf8') <= Limits.indexedComponentBytes) return canonical;
   const split = splitPurls([canonical])[0];
   return split === undefined ? parts.base : `${split.base}@${split.version}`;
 }
+
+/** The type of a purl whose type is written in canonical characters (lowercase, unescaped). */
+const PURL_TYPE_PREFIX = /^pkg:([a-z][a-z0-9.-]*)\//;
 
 /**
  * The source packages of an SBOM's distribution components, read the way the scanner reads them
@@ -94,6 +95,10 @@ export function sourcePackagesOf(components: readonly Component[]): SourcePackag
   const out = new Map<string, SourcePackage>();
   for (const component of components) {
     if (component.purl === undefined) continue;
+    // Only distribution packages have source packages: the others are skipped before their purl
+    // is parsed (three times below). A purl that starts `pkg:<type>/` is of that type.
+    const type = PURL_TYPE_PREFIX.exec(component.purl)?.[1];
+    if (type !== undefined && !DISTRO_PURL_TYPES.has(type)) continue;
     const coords = componentCoordinates(component);
     if ('reason' in coords) continue;
     let binary: PackageURL;

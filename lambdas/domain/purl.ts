@@ -1,4 +1,4 @@
-import { PackageURL } from 'packageurl-js';
+import { PackageURL, type PurlTypeEntry } from 'packageurl-js';
 import { InvalidInputError } from './errors.js';
 import { Limits } from './limits.js';
 
@@ -22,6 +22,11 @@ export interface PurlParts {
  * `pkg:deb/debian/openssl`, version `3.0.7-1`. Null when the string is not a valid purl.
  */
 export function splitPurl(purl: string): PurlParts | null {
+  return canonicalPurlParts(purl)?.parts ?? splitPurlWithPackageUrl(purl);
+}
+
+/** `splitPurl` by packageurl-js alone, without the fast path (for the tests that compare them). */
+export function splitPurlWithPackageUrl(purl: string): PurlParts | null {
   let parsed: PackageURL;
   try {
     parsed = PackageURL.fromString(purl);
@@ -45,11 +50,13 @@ const QUOTED_INVALID = 5;
  * Splits every purl, or throws InvalidInputError quoting the ones that are not valid purls. For
  * callers that must fail closed rather than drop a package (the incident index).
  */
-export function splitPurls(purls: readonly string[]): PurlParts[] {
+export function splitPurls(purls: readonly string[], canonical?: boolean[]): PurlParts[] {
   const parts: PurlParts[] = [];
   const invalid: string[] = [];
   for (const purl of purls) {
-    const split = splitPurl(purl);
+    const fast = canonicalPurlParts(purl);
+    canonical?.push(fast !== undefined);
+    const split = fast?.parts ?? splitPurlWithPackageUrl(purl);
     if (split === null) invalid.push(purl);
     else parts.push(split);
   }
@@ -76,8 +83,8 @@ function invalidPurls(invalid: readonly string[]): InvalidInputError {
  * Throws InvalidInputError naming the ones that are not, so both stores refuse the same batch
  * before writing anything, instead of one of them failing half-way.
  */
-export function splitIndexablePurls(purls: readonly string[]): PurlParts[] {
-  const parts = splitPurls(purls);
+export function splitIndexablePurls(purls: readonly string[], canonical?: boolean[]): PurlParts[] {
+  const parts = splitPurls(purls, canonical);
   const oversized = parts.filter(
     (p) =>
       Buffer.byteLength(p.base, 'utf8') > Limits.indexedPurlBytes ||
@@ -93,4 +100,166 @@ export function splitIndexablePurls(purls: readonly string[]): PurlParts[] {
     );
   }
   return parts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast path: a purl already written the way packageurl-js writes it.
+//
+// Hand-written because parsing with packageurl-js costs ~12 µs a purl (a WHATWG URL and
+// URLSearchParams per call), and the gate reads every component's purl several times (scope,
+// package index, source packages, the stores). Almost every purl an SBOM carries is already in the
+// canonical form, so that form is recognised here with string checks and packageurl-js's own
+// type rules (`PackageURL.Type`), and anything the checks do not cover (a subpath, an escape in a
+// qualifier, a repeated or unsorted qualifier key, lowercase hex, an escape that decodes to
+// whitespace or a slash …) goes to packageurl-js. test/unit/purl.test.ts checks both ways agree on
+// arbitrary purls.
+
+/** `pkg:type/path[@version][?qualifiers]` with no subpath; the parts checked one by one below. */
+const PURL_SHAPE = /^pkg:([a-z][a-z0-9.-]*)\/([^@?#]+)(?:@([^?#]+))?(?:\?([^#]+))?$/;
+/** What `encodeURIComponent` leaves alone, and its (uppercase) escapes. */
+const NAME_TEXT = /^(?:[A-Za-z0-9._~!*'()-]|%[0-9A-F]{2})+$/;
+/** Namespace segments: as a name, and `:` (packageurl-js writes it unescaped), none empty. */
+const NAMESPACE_TEXT = /^(?:[A-Za-z0-9._~!*'():-]|%[0-9A-F]{2})+(?:\/(?:[A-Za-z0-9._~!*'():-]|%[0-9A-F]{2})+)*$/;
+/** A version: as a name, and `:` and `+` (packageurl-js writes them unescaped). */
+const VERSION_TEXT = /^(?:[A-Za-z0-9._~!*'():+-]|%[0-9A-F]{2})+$/;
+/**
+ * One qualifier: a lowercase key that does not start with a digit, and a value of the characters
+ * `application/x-www-form-urlencoded` leaves unescaped (so nothing to decode, nothing to trim).
+ */
+const QUALIFIER_TEXT = /^([a-z._-][a-z0-9._-]*)=([A-Za-z0-9._*-]+)$/;
+
+const TYPE_RULES: Readonly<Record<string, PurlTypeEntry | undefined>> = PackageURL.Type;
+
+interface CanonicalPurl {
+  readonly parts: PurlParts;
+}
+
+const decoded = (text: string): string | undefined => {
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The parts of `purl` when it is exactly what packageurl-js writes for itself
+ * (`PackageURL.fromString(purl).toString() === purl`), else undefined (then ask packageurl-js).
+ */
+function canonicalPurlParts(purl: string): CanonicalPurl | undefined {
+  const shape = PURL_SHAPE.exec(purl);
+  if (shape === null) return undefined;
+  const [, type = '', path = '', versionText, qualifierText] = shape;
+  const slash = path.lastIndexOf('/');
+  const nameText = path.slice(slash + 1);
+  const namespaceText = slash < 0 ? undefined : path.slice(0, slash);
+  if (!NAME_TEXT.test(nameText)) return undefined;
+  const name = decoded(nameText);
+  // packageurl-js trims the name; a name it would change is not canonical.
+  // Without an escape the text is its own encoding (the regex admits only what encoding keeps).
+  if (name === undefined || (name !== nameText && (name.trim() !== name || encodeURIComponent(name) !== nameText))) {
+    return undefined;
+  }
+  let namespace: string | undefined;
+  if (namespaceText !== undefined) {
+    // Empty segments (`a//b`, a leading or trailing slash) are collapsed by packageurl-js.
+    if (!NAMESPACE_TEXT.test(namespaceText)) return undefined;
+    namespace = decoded(namespaceText);
+    if (namespace === undefined || (namespace !== namespaceText && encodeNamespace(namespace) !== namespaceText)) {
+      return undefined;
+    }
+  }
+  let version: string | undefined;
+  if (versionText !== undefined) {
+    if (!VERSION_TEXT.test(versionText)) return undefined;
+    version = decoded(versionText);
+    if (
+      version === undefined ||
+      (version !== versionText && (version.trim() !== version || encodeVersion(version) !== versionText))
+    ) {
+      return undefined;
+    }
+  }
+  let qualifiers: Record<string, string> | undefined;
+  if (qualifierText !== undefined) {
+    qualifiers = Object.create(null) as Record<string, string>;
+    let previous = '';
+    for (const pair of qualifierText.split('&')) {
+      const q = QUALIFIER_TEXT.exec(pair);
+      // Keys sorted and distinct, as packageurl-js writes them.
+      if (q === null || q[1] === undefined || q[2] === undefined || (previous !== '' && q[1] <= previous)) {
+        return undefined;
+      }
+      previous = q[1];
+      qualifiers[q[1]] = q[2];
+    }
+  }
+  const rules = TYPE_RULES[type];
+  if (rules !== undefined && !followsTypeRules(rules, type, namespace, name, version, qualifiers)) return undefined;
+  return {
+    parts: {
+      type,
+      ...(namespace !== undefined && namespace !== '' && { namespace }),
+      name,
+      version: version ?? '',
+      base: `pkg:${type}/${namespaceText === undefined ? '' : `${namespaceText}/`}${nameText}`,
+    },
+  };
+}
+
+/**
+ * Whether the type's own rules (PURL-TYPES: lowercase names, required namespaces, …), applied as
+ * packageurl-js applies them, leave the parts as they are and accept them.
+ */
+function followsTypeRules(
+  rules: PurlTypeEntry,
+  type: string,
+  namespace: string | undefined,
+  name: string,
+  version: string | undefined,
+  qualifiers: Record<string, string> | undefined,
+): boolean {
+  try {
+    const probe = { type, namespace, name, version, qualifiers, subpath: undefined };
+    // The rules read and write these fields only; a PackageURL is not built, to save its parse.
+    const asPurl = probe as unknown as PackageURL;
+    rules.normalize(asPurl);
+    if (probe.namespace !== namespace || probe.name !== name || probe.version !== version) return false;
+    if (!rules.validate(asPurl, false)) return false;
+    // splitPurl builds the base as a PackageURL without version and qualifiers; where the type's
+    // rules refuse that (swift, cran, conan need them), packageurl-js throws, and so must we.
+    const base = { type, namespace, name, version: undefined, qualifiers: undefined, subpath: undefined };
+    return rules.validate(base as unknown as PackageURL, false);
+  } catch {
+    // A rule that throws (golang's reads an undefined `throws`) refuses; packageurl-js says how.
+    return false;
+  }
+}
+
+/** packageurl-js `encode.js` encodeNamespace. */
+const encodeNamespace = (namespace: string): string =>
+  encodeURIComponent(namespace).replace(/%3A/g, ':').replace(/%2F/g, '/');
+
+/** packageurl-js `encode.js` encodeVersion. */
+const encodeVersion = (version: string): string =>
+  encodeURIComponent(version).replace(/%3A/g, ':').replace(/%2B/g, '+');
+
+/**
+ * `PackageURL.fromString(purl).toString()` and its type, or null when packageurl-js refuses it; a
+ * purl already in that form is recognised without parsing it.
+ */
+export function canonicalPurl(purl: string): { readonly purl: string; readonly type: string } | null {
+  const fast = canonicalPurlParts(purl);
+  return fast === undefined ? canonicalPurlWithPackageUrl(purl) : { purl, type: fast.parts.type };
+}
+
+/** `canonicalPurl` by packageurl-js alone, without the fast path (for the tests that compare them). */
+export function canonicalPurlWithPackageUrl(purl: string): { readonly purl: string; readonly type: string } | null {
+  try {
+    const parsed = PackageURL.fromString(purl);
+    return { purl: parsed.toString(), type: parsed.type };
+  } catch {
+    return null;
+  }
 }

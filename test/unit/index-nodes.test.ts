@@ -2,10 +2,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import { InvalidInputError, StoreError } from '../../lambdas/domain/errors.js';
-import { indexDelta, indexPackages, indexSetBytes, parseIndexSet } from '../../lambdas/domain/package-index.js';
+import { Limits } from '../../lambdas/domain/limits.js';
+import {
+  indexDelta,
+  indexPackages,
+  indexSetBytes,
+  packageIndexItems,
+  parseIndexSet,
+} from '../../lambdas/domain/package-index.js';
+import { canonicalPurlWithPackageUrl, splitPurlWithPackageUrl } from '../../lambdas/domain/purl.js';
 import type { IndexEntryWrite, IndexNode } from '../../lambdas/domain/records.js';
 import { presentEntries, seqRanges } from '../../lambdas/domain/triage/inherit.js';
 import type { Digest } from '../../lambdas/domain/types.js';
+import { anyPurl } from '../support/purls.js';
 import { newDigest } from '../support/store-records.js';
 
 const now = () => new Date().toISOString();
@@ -313,5 +322,57 @@ describe('Property: triage through index nodes equals a scan of every SBOM', () 
     );
     // The property is about deltas: most releases after a repository's first are written as one.
     expect(deltas).toBeGreaterThan(300);
+  });
+});
+
+describe('Property: the package index built from canonical purl text equals the one packageurl-js gives', () => {
+  it('has the same entries for arbitrary purls (qualifiers, namespaces, percent-encoding)', () => {
+    fc.assert(
+      fc.property(fc.array(anyPurl, { maxLength: 12 }), (raw) => {
+        // Prepare: purls as the SBOM step writes them (canonical), and as anything else might.
+        const valid = raw.filter((p) => {
+          try {
+            return splitPurlWithPackageUrl(p) !== null;
+          } catch {
+            return false;
+          }
+        });
+        const purls = [...valid, ...valid.flatMap((p) => canonicalPurlWithPackageUrl(p)?.purl ?? [])];
+        let items: ReturnType<typeof packageIndexItems> | 'refused';
+        try {
+          items = packageIndexItems(purls);
+        } catch {
+          items = 'refused';
+        }
+
+        // Act: the oracle, packageurl-js on every purl.
+        let expected: typeof items;
+        try {
+          const entries = new Map<string, { base: string; version: string; components: Set<string> }>();
+          for (const purl of purls) {
+            const parts = splitPurlWithPackageUrl(purl);
+            if (parts === null) throw new Error('not a purl');
+            if (parts.base.length > Limits.indexedPurlBytes || parts.version.length > Limits.indexedVersionBytes) {
+              throw new Error('too long for the index');
+            }
+            const key = `${parts.base}\u0000${parts.version}`;
+            const entry = entries.get(key) ?? { ...parts, components: new Set<string>() };
+            entry.components.add(canonicalPurlWithPackageUrl(purl)?.purl ?? `${parts.base}@${parts.version}`);
+            entries.set(key, entry);
+          }
+          expected = [...entries.values()].map((e) => ({
+            base: e.base,
+            version: e.version,
+            components: [...e.components].sort(),
+          }));
+        } catch {
+          expected = 'refused';
+        }
+
+        // Assess
+        expect(items).toEqual(expected);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });

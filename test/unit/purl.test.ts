@@ -1,6 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { PackageURL } from 'packageurl-js';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidInputError } from '../../lambdas/domain/errors.js';
-import { requirePurl, splitPurl, splitPurls } from '../../lambdas/domain/purl.js';
+import {
+  canonicalPurl,
+  canonicalPurlWithPackageUrl,
+  type PurlParts,
+  requirePurl,
+  splitPurl,
+  splitPurls,
+  splitPurlWithPackageUrl,
+} from '../../lambdas/domain/purl.js';
+import { anyPurl } from '../support/purls.js';
 
 describe('Function: splitPurl', () => {
   it.each([
@@ -66,5 +77,48 @@ describe('Function: requirePurl', () => {
     // Assess
     expect(act).toThrow(InvalidInputError);
     expect(act).toThrow('"openssl"');
+  });
+});
+
+/** How a split ends: its parts, null (not a purl), or a throw (packageurl-js refuses the base). */
+function outcome(split: (purl: string) => PurlParts | null, purl: string): PurlParts | null | 'throws' {
+  try {
+    return split(purl);
+  } catch {
+    return 'throws';
+  }
+}
+
+describe('Property: the canonical-text fast path equals packageurl-js', () => {
+  it('splits every purl packageurl-js writes, and every other string, exactly as packageurl-js does', () => {
+    fc.assert(
+      fc.property(anyPurl, (purl) => {
+        // Act and Assess
+        expect(outcome(splitPurl, purl)).toEqual(outcome(splitPurlWithPackageUrl, purl));
+        expect(canonicalPurl(purl)).toEqual(canonicalPurlWithPackageUrl(purl));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it.each([
+    'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl',
+    'pkg:npm/%40scope/name@1.2.3',
+    'pkg:maven/org.apache/commons-lang3@3.12.0?type=jar',
+    'pkg:golang/github.com/x/y@v1.2.3',
+    'pkg:pypi/requests@2.31.0',
+  ])('reads the canonical %s without parsing it with packageurl-js', (purl) => {
+    // Prepare
+    const parse = vi.spyOn(PackageURL, 'fromString');
+
+    // Act
+    const parts = splitPurl(purl);
+    const canonical = canonicalPurl(purl);
+
+    // Assess
+    expect(parse).not.toHaveBeenCalled();
+    expect(parts).toEqual(splitPurlWithPackageUrl(purl));
+    expect(canonical).toEqual(canonicalPurlWithPackageUrl(purl));
+    parse.mockRestore();
   });
 });

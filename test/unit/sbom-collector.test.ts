@@ -3,7 +3,7 @@ import { buildImage, PLATFORMS } from '../../cli/fixtures/image.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignSign, cosignSignatureManifest, cosignTag, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { RegistryError } from '../../lambdas/domain/errors.js';
-import { COMPONENTS_DOCUMENT, collectSbom } from '../../lambdas/domain/evidence/sbom.js';
+import { COMPONENTS_DOCUMENT, collectSbom, parseComponentsDocument } from '../../lambdas/domain/evidence/sbom.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { type Descriptor, digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
 import type { RegistryReader } from '../../lambdas/domain/ports.js';
@@ -134,6 +134,25 @@ describe('Function: collectSbom', () => {
       expect(result.documents[0]?.bytes).toEqual(raw);
       const components = NormalizedSbomSchema.parse(JSON.parse(new TextDecoder().decode(result.documents[1]?.bytes)));
       expect(components.components.map((c) => c.purl)).toEqual(['pkg:npm/express@4.18.2', 'pkg:deb/debian/bash@5.2-1']);
+    });
+
+    it('gives the incident index the inventory of components.json without parsing it again', async () => {
+      // Prepare
+      await pushArtifact(registry, REPO, {
+        artifactType: MediaTypes.cyclonedxJson,
+        layers: [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }],
+        subject: image,
+      });
+      const result = await collectSbom(collectContext({ subject, registry, policy: allowingUnsigned }));
+      const bytes = result.documents.find((d) => d.name === COMPONENTS_DOCUMENT)?.bytes ?? new Uint8Array();
+
+      // Act
+      const read = parseComponentsDocument(bytes);
+
+      // Assess: the one inventory, equal to what the bytes say.
+      expect(read).toBe(parseComponentsDocument(bytes));
+      expect(read).toEqual(JSON.parse(new TextDecoder().decode(bytes)));
+      expect(parseComponentsDocument(bytes.slice())).not.toBe(read);
     });
   });
 

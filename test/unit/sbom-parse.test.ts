@@ -431,9 +431,10 @@ describe('Function: parseSbom', () => {
 describe('Function: normalizeSbomObjectWithNotes', () => {
   describe('when the SBOMs of one image share a purl cache', () => {
     it('parses each purl once, however many SBOMs list it', () => {
-      // Prepare: the same inventory, as the signed attestation and the referrer both carry it.
+      // Prepare: the same inventory, as the signed attestation and the referrer both carry it, with
+      // purls not in canonical form (npm names are lowercase), which packageurl-js must parse.
       const doc = cdx(
-        Array.from({ length: 50 }, (_, i) => ({ type: 'library', name: `p${i}`, purl: `pkg:npm/p${i}@1.0.${i}` })),
+        Array.from({ length: 50 }, (_, i) => ({ type: 'library', name: `p${i}`, purl: `pkg:npm/P${i}@1.0.${i}` })),
       );
       const parse = vi.spyOn(PackageURL, 'fromString');
       const purls: PurlCache = new Map();

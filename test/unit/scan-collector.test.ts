@@ -453,4 +453,34 @@ describe('Function: collectScan with VEX exceptions', () => {
       expectEvidence(result, c.expected);
     });
   });
+
+  describe('when the image carries a CycloneDX SBOM attestation (the predicate type VEX may use too)', () => {
+    const CYCLONEDX_BOM = 'https://cyclonedx.org/bom';
+    const sbom = { ...cyclonedxVex, vulnerabilities: undefined };
+
+    it('applies the VEX of an SBOM attestation that carries vulnerabilities', async () => {
+      // Prepare
+      const registry = await registryWith(CYCLONEDX_BOM, cyclonedxVex, keys.attestation);
+      const ctx = await context(returning(report([critical])), undefined, registry, trusted);
+
+      // Act
+      const result = await collectScan(ctx);
+
+      // Assess
+      expectEvidence(result, { status: 'PASS', reasonsText: 'accepted by VEX' });
+    });
+
+    it('skips one without vulnerabilities before verifying it: nothing to apply, nothing to reject', async () => {
+      // Prepare: signed by an untrusted key, which verification would report.
+      const registry = await registryWith(CYCLONEDX_BOM, sbom, keys.untrusted);
+      const ctx = await context(returning(report([critical])), undefined, registry, trusted);
+
+      // Act
+      const result = await collectScan(ctx);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons.filter((r) => r.includes('VEX'))).toEqual([]);
+    });
+  });
 });

@@ -21,7 +21,7 @@ import { listReferrersBounded } from '../referrers.js';
 import { isKeylessCosignLayer } from '../sigstore/cosign-tag.js';
 import type { TrustedKey } from '../trust-material.js';
 import type { ImageSubject } from '../types.js';
-import { decodeBase64, parseEnvelope, verifyEnvelope } from './dsse.js';
+import { type DsseEnvelope, decodeBase64, parseEnvelope, verifyParsedEnvelope } from './dsse.js';
 import { parseInTotoStatementBytes, statementCoversDigest } from './in-toto.js';
 import type { AttestationScan, VerifiedAttestation } from './types.js';
 
@@ -36,6 +36,7 @@ interface ScanState {
   readonly keys: readonly TrustedKey[];
   readonly wanted: ReadonlySet<string>;
   readonly keylessElsewhere: boolean;
+  readonly skipPayload: DiscoverOptions['skipPayload'];
   readonly verified: VerifiedAttestation[];
   readonly rejected: Rejection[];
 }
@@ -47,6 +48,13 @@ export interface DiscoverOptions {
    * @default false - they are rejected: this scan verifies key-signed envelopes only
    */
   readonly keylessElsewhere?: boolean;
+  /**
+   * Skips, before it is verified or parsed, an envelope whose decoded payload the caller can tell
+   * it has no use for (`true`: skip; neither verified nor rejected). `predicateType` is the claimed,
+   * unauthenticated one: a filter may only skip what could never count for the caller.
+   * @default - nothing is skipped
+   */
+  readonly skipPayload?: (predicateType: string | undefined, payload: Uint8Array) => boolean;
 }
 
 /**
@@ -67,6 +75,7 @@ export async function discoverAttestations(
     keys: trustedKeys,
     wanted: new Set(predicateTypes),
     keylessElsewhere: opts.keylessElsewhere ?? false,
+    skipPayload: opts.skipPayload,
     verified: [],
     rejected: [],
   };
@@ -202,18 +211,30 @@ async function scanLayer(state: ScanState, layer: Descriptor, source: string): P
   }
 
   let claimed: string | undefined;
+  let parsed: DsseEnvelope;
   try {
-    const envelope = parseEnvelope(envelopeBytes);
-    claimed = claimedPredicateType(annotated, envelope.payloadType, envelope.payload);
+    parsed = parseEnvelope(envelopeBytes);
+    claimed = claimedPredicateType(annotated, parsed.payloadType, parsed.payload);
   } catch (err) {
     reject(`not a DSSE envelope: ${describeError(err)}`, annotated);
     return;
   }
   if (claimed !== undefined && !state.wanted.has(claimed)) return;
+  // Decoded once, for the caller's filter and the verification; a payload that is not base64 is
+  // left for the verification to refuse, with its reason.
+  let payload: Uint8Array | undefined;
+  if (state.skipPayload !== undefined) {
+    try {
+      payload = decodeBase64(parsed.payload);
+    } catch {
+      payload = undefined;
+    }
+    if (payload !== undefined && state.skipPayload(claimed, payload)) return;
+  }
 
-  let envelope: ReturnType<typeof verifyEnvelope>;
+  let envelope: ReturnType<typeof verifyParsedEnvelope>;
   try {
-    envelope = verifyEnvelope(envelopeBytes, state.keys);
+    envelope = verifyParsedEnvelope(parsed, state.keys, payload);
   } catch (err) {
     reject(`DSSE signature not verified by a trusted key: ${describeError(err)}`, claimed);
     return;

@@ -9,20 +9,25 @@ import { InvalidInputError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
 import type { TrustedKey } from '../trust-material.js';
 
-const BASE64_STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Either alphabet (`-_` or `+/`), as the spec allows, then up to two `=`. */
+const BASE64_EITHER = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 /**
  * Decodes standard or URL-safe base64, padded or not (envelope.md: "Either standard or URL-safe
  * encoding is allowed"). Strict: anything outside the alphabet throws, where `Buffer.from` would
- * silently skip it.
+ * silently skip it. Node's base64 decoder reads both alphabets, so the text (a whole SBOM, in an
+ * attestation) is checked once and not rewritten.
  */
 export function decodeBase64(text: string): Uint8Array {
-  const standard = text.replace(/-/g, '+').replace(/_/g, '/');
-  if (!BASE64_STANDARD.test(standard) || standard.replace(/=+$/, '').length % 4 === 1) {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === EQUALS) end--;
+  if (!BASE64_EITHER.test(text) || end % 4 === 1) {
     throw new InvalidInputError('value is not valid base64');
   }
-  return new Uint8Array(Buffer.from(standard, 'base64'));
+  return new Uint8Array(Buffer.from(text, 'base64'));
 }
+
+const EQUALS = 0x3d;
 
 export const DsseSignatureSchema = z.object({
   /** Unauthenticated hint only; never used to pick or trust a key. */
@@ -70,8 +75,19 @@ export function parseEnvelope(envelopeBytes: Uint8Array): DsseEnvelope {
  * "MUST NOT be used for security decisions"). Throws VerificationError when none verifies.
  */
 export function verifyEnvelope(envelopeBytes: Uint8Array, keys: readonly TrustedKey[]): VerifiedEnvelope {
-  const envelope = parseEnvelope(envelopeBytes);
-  const payload = decodeBase64(envelope.payload);
+  return verifyParsedEnvelope(parseEnvelope(envelopeBytes), keys);
+}
+
+/**
+ * {@link verifyEnvelope} of an envelope `parseEnvelope` already read, with its payload when the
+ * caller already decoded it (`decodeBase64(envelope.payload)`): an SBOM's envelope is megabytes.
+ */
+export function verifyParsedEnvelope(
+  envelope: DsseEnvelope,
+  keys: readonly TrustedKey[],
+  decodedPayload?: Uint8Array,
+): VerifiedEnvelope {
+  const payload = decodedPayload ?? decodeBase64(envelope.payload);
   if (keys.length === 0) {
     throw new VerificationError('no key is trusted to verify this DSSE envelope');
   }

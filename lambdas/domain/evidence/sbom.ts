@@ -169,14 +169,7 @@ export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitS
       location: found.location,
       ...(sbom.lockfileDigest !== undefined && { lockfileDigest: sbom.lockfileDigest }),
     },
-    [
-      found.raw,
-      {
-        name: COMPONENTS_DOCUMENT,
-        mediaType: 'application/json',
-        bytes: new TextEncoder().encode(JSON.stringify(sbom)),
-      },
-    ],
+    [found.raw, componentsDocument(sbom)],
   );
 }
 
@@ -256,14 +249,7 @@ async function fromInspectorExport(ctx: CollectContext): Promise<EvidenceResult>
       inspectorReportId: answer.reportId,
       ...(sbom.lockfileDigest !== undefined && { lockfileDigest: sbom.lockfileDigest }),
     },
-    [
-      { name: 'sbom.inspector.cdx.json', mediaType: MediaTypes.cyclonedxJson, bytes },
-      {
-        name: COMPONENTS_DOCUMENT,
-        mediaType: 'application/json',
-        bytes: new TextEncoder().encode(JSON.stringify(sbom)),
-      },
-    ],
+    [{ name: 'sbom.inspector.cdx.json', mediaType: MediaTypes.cyclonedxJson, bytes }, componentsDocument(sbom)],
   );
 }
 
@@ -404,13 +390,7 @@ const mergePlatformSboms: MergePlatforms = (outcomes) => {
       source: 'platforms',
       ...(merged.lockfileDigest !== undefined && { lockfileDigest: merged.lockfileDigest }),
     },
-    documents: [
-      {
-        name: COMPONENTS_DOCUMENT,
-        mediaType: 'application/json',
-        bytes: new TextEncoder().encode(JSON.stringify(merged)),
-      },
-    ],
+    documents: [componentsDocument(merged)],
   };
 };
 
@@ -438,11 +418,7 @@ function inventoryDocument(found: readonly FoundSbom[]): EvidenceDocument {
     found.map((f) => f.parsed.sbom),
     undefined,
   );
-  return {
-    name: COMPONENTS_DOCUMENT,
-    mediaType: 'application/json',
-    bytes: new TextEncoder().encode(JSON.stringify(union)),
-  };
+  return componentsDocument(union);
 }
 
 /** The BuildKit SBOMs of one platform manifest, judged once for the whole index. */
@@ -663,11 +639,27 @@ function readComponentsDocument(digest: string, bytes: Uint8Array): NormalizedSb
 }
 
 /**
+ * The component documents this process built, by their bytes, so the step that built one reads it
+ * back (the incident index, the platform merge) without parsing it. Weak: gone with the bytes.
+ */
+const builtDocuments = new WeakMap<Uint8Array, NormalizedSbom>();
+
+/** `components.json` of `sbom`: JSON.stringify of the normalised inventory. */
+function componentsDocument(sbom: NormalizedSbom): EvidenceDocument {
+  const bytes = new TextEncoder().encode(JSON.stringify(sbom));
+  builtDocuments.set(bytes, sbom);
+  return { name: COMPONENTS_DOCUMENT, mediaType: 'application/json', bytes };
+}
+
+/**
  * JSON.parse of a component document our code wrote, with its top level checked; undefined when it
- * is not one. For the bytes of an EvidenceResult this process just built (the incident index, the
+ * is not one. Bytes `componentsDocument` built in this process give the inventory they were built
+ * from, unparsed (JSON.parse of them is that inventory: every field is a string, an array or true). For the bytes of an EvidenceResult this process just built (the incident index, the
  * local scanner): nothing there to validate again.
  */
 export function parseComponentsDocument(bytes: Uint8Array): NormalizedSbom | undefined {
+  const built = builtDocuments.get(bytes);
+  if (built !== undefined) return built;
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));

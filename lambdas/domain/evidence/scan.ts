@@ -256,6 +256,21 @@ async function collectImageScan(ctx: CollectContext): Promise<EvidenceResult> {
 const CYCLONEDX_VEX_PREDICATE_TYPES = ['https://cyclonedx.org/vex', 'https://cyclonedx.org/bom'] as const;
 const VEX_PREDICATE_TYPES: readonly string[] = [...OPENVEX_PREDICATE_TYPES, ...CYCLONEDX_VEX_PREDICATE_TYPES];
 
+const VULNERABILITIES_MEMBER = Buffer.from('"vulnerabilities"');
+
+/**
+ * A CycloneDX attestation (an SBOM, most of the time: the same predicate type) whose payload does
+ * not even hold the text `"vulnerabilities"` is skipped before it is verified and parsed: only its
+ * `vulnerabilities` could be VEX, and an SBOM is megabytes. Fail closed: a skipped attestation
+ * suppresses nothing, so at worst a VEX statement (one that spells the name with a JSON escape, or
+ * whose claimed type lies) is not applied and its findings stay; skipping never hides a finding.
+ * The sbom collector verifies SBOM attestations and reports their rejections itself.
+ */
+function withoutVulnerabilities(predicateType: string | undefined, payload: Uint8Array): boolean {
+  if (!(CYCLONEDX_VEX_PREDICATE_TYPES as readonly (string | undefined)[]).includes(predicateType)) return false;
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).indexOf(VULNERABILITIES_MEMBER) < 0;
+}
+
 /**
  * VEX documents attested on the image by a trusted signer (`attestations`: a DSSE envelope by a key,
  * a Sigstore bundle or a keyless `.att` layer, signed-statements.ts): OpenVEX, or CycloneDX with
@@ -264,7 +279,11 @@ const VEX_PREDICATE_TYPES: readonly string[] = [...OPENVEX_PREDICATE_TYPES, ...C
  */
 async function attestedVex(ctx: CollectContext, reasons: string[]): Promise<VexStatement[]> {
   const digests = [ctx.subject.digest, ...(ctx.index === undefined ? [] : [ctx.index])];
-  const scan = await gatherSignedStatements(ctx, { predicateTypes: VEX_PREDICATE_TYPES, digests });
+  const scan = await gatherSignedStatements(ctx, {
+    predicateTypes: VEX_PREDICATE_TYPES,
+    digests,
+    skipPayload: withoutVulnerabilities,
+  });
   for (const r of scan.rejected) reasons.push(`VEX attestation rejected: ${r}`);
   const statements: VexStatement[] = [];
   for (const a of scan.trusted) {

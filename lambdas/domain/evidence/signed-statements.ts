@@ -13,7 +13,7 @@
  * was found on. Everything of a wanted predicate type that does not verify is a rejection with its
  * reason, so the caller can fail closed on it.
  */
-import { discoverAttestations } from '../attest/discover.js';
+import { type DiscoverOptions, discoverAttestations } from '../attest/discover.js';
 import type { InTotoStatement } from '../attest/types.js';
 import { MediaTypes } from '../oci.js';
 import { verifyImageBundles } from '../sigstore/image-signatures.js';
@@ -58,6 +58,8 @@ export interface SignedStatementOptions {
    * @default - only Limits.referrers bounds them
    */
   readonly maxBundles?: number;
+  /** DiscoverOptions.skipPayload, for DSSE envelopes. */
+  readonly skipPayload?: DiscoverOptions['skipPayload'];
 }
 
 /** The attestation signers the policy trusts: keys, and keyless identities under a pinned root. */
@@ -96,6 +98,7 @@ export async function gatherSignedStatements(
     // With no signer trusted at all the bundle scan is skipped, so the DSSE scan names keyless layers.
     const scan = await discoverAttestations(ctx.registry, { repository, digest: subject }, trust.keys, wanted, {
       keylessElsewhere: trust.any,
+      ...(opts.skipPayload === undefined ? {} : { skipPayload: opts.skipPayload }),
     });
     for (const r of scan.rejected) {
       if (r.predicateType === undefined || wanted.includes(r.predicateType)) {

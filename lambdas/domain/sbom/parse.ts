@@ -2,11 +2,11 @@
  * SBOM bytes → `NormalizedSbom`, whatever the format: size and component limits, format detection
  * by content, purl canonicalisation (packageurl-js, purl-spec), scope classification and dedupe.
  */
-import { PackageURL } from 'packageurl-js';
 import { parseJsonValue } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
+import { canonicalPurl } from '../purl.js';
 import type { Component, ComponentSource, NormalizedSbom } from './component.js';
 import { decodeCycloneDx, isCycloneDx } from './cyclonedx.js';
 import { decodeSpdx, isSpdx } from './spdx.js';
@@ -175,7 +175,7 @@ function normalizeComponent(c: DecodedComponent, invalid: string[], purls: PurlC
   let purl: string | undefined;
   let ecosystem: string | undefined;
   if (c.purl !== undefined) {
-    const canonical = canonicalPurl(c.purl, purls);
+    const canonical = canonicalPurlOf(c.purl, purls);
     if (canonical === null) invalid.push(`${c.name} (${JSON.stringify(c.purl.slice(0, 120))})`);
     else ({ purl, ecosystem } = canonical);
   }
@@ -213,16 +213,11 @@ function sameComponent(a: Component, b: Component): boolean {
 }
 
 /** The purl as packageurl-js writes it (purl-spec canonical form) and its type; null when invalid. */
-function canonicalPurl(raw: string, purls: PurlCache): { readonly purl: string; readonly ecosystem: string } | null {
+function canonicalPurlOf(raw: string, purls: PurlCache): { readonly purl: string; readonly ecosystem: string } | null {
   const cached = purls.get(raw);
   if (cached !== undefined) return cached;
-  let canonical: { purl: string; ecosystem: string } | null;
-  try {
-    const parsed = PackageURL.fromString(raw);
-    canonical = { purl: parsed.toString(), ecosystem: parsed.type };
-  } catch {
-    canonical = null;
-  }
+  const found = canonicalPurl(raw);
+  const canonical = found === null ? null : { purl: found.purl, ecosystem: found.type };
   purls.set(raw, canonical);
   return canonical;
 }
