@@ -33,14 +33,29 @@ export function splitPurlWithPackageUrl(purl: string): PurlParts | null {
   } catch {
     return null;
   }
-  const base = new PackageURL(parsed.type, parsed.namespace, parsed.name, undefined, undefined, undefined).toString();
   return {
     type: parsed.type,
     ...(parsed.namespace !== undefined && parsed.namespace !== '' && { namespace: parsed.namespace }),
     name: parsed.name,
     version: parsed.version ?? '',
-    base,
+    base: baseOf(parsed),
   };
+}
+
+/**
+ * `pkg:type/namespace/name`, as packageurl-js writes it. Some types' rules refuse a purl without
+ * its version (swift, cran) or, with a namespace, without its qualifiers (conan): for those the
+ * identity is cut from the whole purl's canonical text, where `@` only ever separates the version
+ * (packageurl-js escapes it in a namespace or name).
+ */
+function baseOf(parsed: PackageURL): string {
+  try {
+    return new PackageURL(parsed.type, parsed.namespace, parsed.name, undefined, undefined, undefined).toString();
+  } catch {
+    const text = parsed.toString().replace(/[?#].*$/s, '');
+    const at = text.indexOf('@');
+    return at === -1 ? text : text.slice(0, at);
+  }
 }
 
 /** How many invalid purls an error message quotes. */

@@ -26,6 +26,28 @@ describe('Function: splitPurl', () => {
       { type: 'npm', namespace: '@acme', name: 'widget', version: '2.0.0', base: 'pkg:npm/%40acme/widget' },
     ],
     ['pkg:pypi/foo@1!2.0', { type: 'pypi', name: 'foo', version: '1!2.0', base: 'pkg:pypi/foo' }],
+    // Types whose rules refuse the identity alone (no version; conan: no qualifiers with a namespace).
+    [
+      'pkg:swift/github.com/Alamofire/Alamofire@5.4.3',
+      {
+        type: 'swift',
+        namespace: 'github.com/Alamofire',
+        name: 'Alamofire',
+        version: '5.4.3',
+        base: 'pkg:swift/github.com/Alamofire/Alamofire',
+      },
+    ],
+    ['pkg:cran/A3@1.0.0', { type: 'cran', name: 'A3', version: '1.0.0', base: 'pkg:cran/A3' }],
+    [
+      'pkg:conan/openssl.org/openssl@3.0.3?channel=stable&user=bincrafters',
+      {
+        type: 'conan',
+        namespace: 'openssl.org',
+        name: 'openssl',
+        version: '3.0.3',
+        base: 'pkg:conan/openssl.org/openssl',
+      },
+    ],
   ])('splits %s into identity and version', (purl, expected) => {
     // Act
     const parts = splitPurl(purl);
