@@ -45,6 +45,7 @@ import {
   type IndexNodeLink,
   IndexNodeLinkSchema,
   IndexNodeSchema,
+  indexNodeRef,
   LISTING_ORDER,
   ListLimitSchema,
   ofCurrentRound,
@@ -974,15 +975,22 @@ export class DynamoReleaseStore implements ReleaseStore {
         `index node ${started.repository}@${started.digest}#${started.set} vanished after a lost put`,
       );
     }
-    // Its listing item, by `seq`, with the base as one short string: what triage reads of a node.
-    // Written after the node, and again by a retry, so a node is listed from its start.
-    await this.send('startIndexNode (listing)', () =>
+    // Its link, one attribute of its bucket's item: what triage reads of a node. One UpdateItem,
+    // which creates the item when it is the bucket's first node, and touches no other node's
+    // attribute (no read-modify-write, so concurrent nodes cannot lose each other's links). Written
+    // after the node, and again, the same, by a retry, so a node is listed from its start.
+    await this.send('startIndexNode (link)', () =>
       this.client.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: {
-            ...itemKeys.indexNodeListing(stored.repository, stored.seq, stored.digest, stored.set),
-            ...(stored.base !== null && { parent: `${stored.base.digest}#${stored.base.set}` }),
+          Key: itemKeys.indexNodeLinks(stored.repository, stored.seq),
+          UpdateExpression: 'SET #node = :link',
+          ExpressionAttributeNames: { '#node': linkAttribute(stored.digest, stored.set) },
+          ExpressionAttributeValues: {
+            ':link':
+              stored.base === null
+                ? `${stored.seq}`
+                : `${stored.seq} ${indexNodeRef(stored.base.digest, stored.base.set)}`,
           },
         }),
       ),
@@ -1042,7 +1050,10 @@ export class DynamoReleaseStore implements ReleaseStore {
     );
   }
 
-  /** Reads the listing items (sort key and `parent`), by `seq`, nothing else. */
+  /**
+   * Reads the link items of the buckets the range touches (every item of the partition without a
+   * range) and keeps the nodes within it, by `seq`.
+   */
   public async listIndexNodes(
     repository: string,
     seqs?: { readonly from: number; readonly to: number },
@@ -1054,23 +1065,28 @@ export class DynamoReleaseStore implements ReleaseStore {
         TableName: this.tableName,
         KeyConditionExpression: inRange ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
         ExpressionAttributeValues: {
-          ':pk': itemKeys.indexNodeListingPartition(repository),
-          ...(inRange && { ':from': itemKeys.indexNodeSeq(seqs.from), ':to': `${itemKeys.indexNodeSeq(seqs.to)}#~` }),
+          ':pk': itemKeys.indexNodeLinksPartition(repository),
+          ...(inRange && {
+            ':from': itemKeys.indexNodeLinks(repository, seqs.from).sk,
+            ':to': itemKeys.indexNodeLinks(repository, seqs.to).sk,
+          }),
         },
-        ...projectionOf(['sk', 'parent']),
       },
       Limits.indexNodesPerQuery,
     );
-    return items.map((item) => {
-      const { sk, parent } = item as { sk?: unknown; parent?: unknown };
-      const [seq, digest, set] = typeof sk === 'string' ? sk.split('#') : [];
-      return this.parse('index node', IndexNodeLinkSchema, {
-        digest,
-        set,
-        ...(parent !== undefined && { parent }),
-        seq: Number(seq),
-      });
-    });
+    const links: IndexNodeLink[] = [];
+    for (const item of items) {
+      for (const [name, value] of Object.entries(item as Record<string, unknown>)) {
+        if (name === 'pk' || name === 'sk') continue;
+        const link = this.parse('index node link', IndexNodeLinkSchema, linkOf(name, value));
+        if (inRange && (link.seq < seqs.from || link.seq > seqs.to)) continue;
+        links.push(link);
+        if (links.length > Limits.indexNodesPerQuery) {
+          throw new StoreError(`listIndexNodes: more than ${Limits.indexNodesPerQuery} nodes, refused`);
+        }
+      }
+    }
+    return links.sort((a, b) => a.seq - b.seq || compareCodePoints(`${a.digest}#${a.set}`, `${b.digest}#${b.set}`));
   }
 
   public async indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void> {
@@ -1355,6 +1371,21 @@ function packageEntryOf(base: string, item: unknown): unknown {
     components: components ?? [`${base}@${key[1]}`],
     ...(removed === true && { removed: true }),
     ...(replaces !== undefined && { replaces }),
+  };
+}
+
+/** A node's attribute in its links item: `<digest hex>.<set>` (the key attributes are `pk` and `sk`). */
+const linkAttribute = (digest: Digest, set: string): string => `${digest.slice('sha256:'.length)}.${set}`;
+
+/** A link attribute as `IndexNodeLink` (`<seq>` or `<seq> <parent ref>`); an unreadable one is left for the schema to refuse. */
+function linkOf(name: string, value: unknown): unknown {
+  const [hex, set] = name.split('.');
+  const [seq, parent] = typeof value === 'string' ? value.split(' ') : [];
+  return {
+    digest: `sha256:${hex}`,
+    set,
+    ...(parent !== undefined && { parent }),
+    seq: seq === undefined || !/^\d+$/.test(seq) ? undefined : Number(seq),
   };
 }
 

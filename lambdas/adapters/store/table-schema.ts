@@ -19,7 +19,7 @@
  * | package index entry | `PKG#<purl without version>` | `<version>#<repo>@<digest>#<set>` | | |
  * | … of a source package | `PKG#<source purl without version>` | `<source version>#<repo>@<digest>#<set>` | | |
  * | index node | `IDXNODE#<repo>` | `<digest>#<set>` | | |
- * | … its listing, by `seq` (what triage reads) | `IDXSEQ#<repo>` | `<seq, 12 digits>#<digest>#<set>` | | |
+ * | … links of the nodes of 50 `seq`s (what triage reads) | `IDXSEQ#<repo>` | `<first seq, 12 digits>` | | |
  * | newest complete index node | `IDXHEAD#<repo>` | `META` | | |
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
  * | promotion track (promotions and rollbacks) | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
@@ -36,7 +36,10 @@
  * names the versions it no longer has); the node's descendants inherit the rest
  * (triage/inherit.ts). Each entry carries its node's `seq`: a chain of deltas is at most
  * `Limits.indexChainLength` long, so the nodes that may inherit it are the next that many, and
- * triage reads only those listings (`IDXSEQ#`, by `seq`). Entries written before nodes (no
+ * triage reads only those links (`IDXSEQ#`, by `seq`). A node's link is one attribute of its
+ * bucket's item, named `<digest hex>.<set>`, valued `<seq>` or `<seq> <base's indexNodeRef>`:
+ * packed, because a question about a package in every release reads every node's link, and one
+ * item a node spent most of those bytes on attribute names and keys. Entries written before nodes (no
  * `#<set>`) stand for their release alone. Triage reads one partition per package with Query,
  * never Scan: the version sort key orders as strings, not as the ecosystem orders versions, so
  * the range is applied to the partition's items, not in the key condition.
@@ -56,6 +59,13 @@ export const TABLE_GSIS = [
 export type TableGsiName = (typeof TABLE_GSIS)[number]['indexName'];
 
 const META = 'META';
+
+/**
+ * Index node links packed to an item (`indexNodeLinks`): the chain length, so that the 50 nodes
+ * after any node (what triage reads) lie in at most two items. An item holds ~130 B a node, ~7 KB
+ * for a bucket, far under DynamoDB's 400 KB item limit unless hundreds of nodes start at one seq.
+ */
+export const INDEX_LINK_BUCKET = 50;
 
 /** Key builders, so that no other file spells a key prefix. */
 export const itemKeys = {
@@ -113,13 +123,15 @@ export const itemKeys = {
     pk: `IDXNODE#${repository}`,
     sk: `${digest}#${set}`,
   }),
-  /** A node's listing item, by `seq` (12 digits, so that the sort key orders as the number does). */
-  indexNodeListing: (repository: string, seq: number, digest: string, set: string) => ({
+  /**
+   * The links of the nodes whose `seq` falls in one bucket of `INDEX_LINK_BUCKET` (its first seq,
+   * 12 digits, so that the sort key orders as the number does): one attribute a node.
+   */
+  indexNodeLinks: (repository: string, seq: number) => ({
     pk: `IDXSEQ#${repository}`,
-    sk: `${String(seq).padStart(12, '0')}#${digest}#${set}`,
+    sk: String(seq - (seq % INDEX_LINK_BUCKET)).padStart(12, '0'),
   }),
-  indexNodeSeq: (seq: number) => String(seq).padStart(12, '0'),
-  indexNodeListingPartition: (repository: string) => `IDXSEQ#${repository}`,
+  indexNodeLinksPartition: (repository: string) => `IDXSEQ#${repository}`,
   indexHead: (repository: string) => ({ pk: `IDXHEAD#${repository}`, sk: META }),
   packagePartition: (purlWithoutVersion: string) => `PKG#${purlWithoutVersion}`,
   vulnerabilityIndex: (id: string, repository: string, digest: string) => ({
