@@ -180,6 +180,55 @@ describe('Class: DynamoReleaseStore', () => {
         expect(await store.lastPromotion(repository)).toEqual(entry);
       });
     });
+
+    describe('when the track holds items of the earlier layout, one an entry', () => {
+      it('reads them with the packed ones', async () => {
+        // Prepare
+        const repository = newRepository();
+        const old = promotionEntry(repository, newDigest(), { promotedAt: '2026-04-01T00:00:00.000Z' });
+        await clients.dynamoDocument.send(
+          new PutCommand({
+            TableName: standIns.tableName,
+            Item: { ...old, pk: `TRACK#${repository}`, sk: `${old.promotedAt}#${old.digest}`, type: 'promotion' },
+          }),
+        );
+        const later = promotionEntry(repository, newDigest(), { promotedAt: '2026-04-02T00:00:00.000Z' });
+
+        // Act
+        await store.appendPromotion(later);
+
+        // Assess
+        expect(await store.listPromotions(repository)).toEqual([later, old]);
+        expect(await store.lastPromotion(repository, later.digest)).toEqual(old);
+      });
+    });
+
+    describe("when a month's item is full", () => {
+      it('goes on in the next item, and a retry adds no second entry', async () => {
+        // Prepare: rollbacks with long reasons fill the month's item (400 KB) in a few entries
+        const repository = newRepository();
+        const rollback = (day: number) => ({
+          ...promotionEntry(repository, newDigest(), {
+            promotedAt: `2026-06-${String(day).padStart(2, '0')}T00:00:00.000Z`,
+          }),
+          kind: 'rollback' as const,
+          by: 'ops@example.com',
+          reason: 'r'.repeat(90_000),
+        });
+        const entries = Array.from({ length: 6 }, (_, i) => rollback(i + 1));
+
+        // Act
+        for (const e of entries) await store.appendPromotion(e);
+        await store.appendPromotion(entries[0] ?? rollback(1));
+
+        // Assess
+        expect((await store.listPromotions(repository)).map((e) => e.promotedAt)).toEqual(
+          entries.map((e) => e.promotedAt).reverse(),
+        );
+        expect(await rawItem(itemKeys.trackMonth(repository, '2026-06', 1))).toBeDefined();
+        expect(await store.lastPromotion(repository)).toEqual(entries[5]);
+      });
+    });
   });
 
   describe('Method: writeIndexEntries', () => {

@@ -124,8 +124,6 @@ const STATUS_ATTRIBUTES = ['pk', 'sk', 'state', ...Object.keys(RevocationItemSch
  * these (ProjectionExpression) leaves the answer the same and the response smaller (the keys,
  * `type` and `purl` repeat what the query already knows).
  */
-/** A track entry's attributes but `repository`, which `listPromotions` was asked for. */
-const PROMOTION_ATTRIBUTES = Object.keys(PromotionEntrySchema.shape).filter((a) => a !== 'repository');
 
 const CONDITION_FAILED = Symbol('ConditionalCheckFailed');
 
@@ -692,12 +690,8 @@ export class DynamoReleaseStore implements ReleaseStore {
       type: 'tracked-repository',
     });
     if (promotion.kind === 'rollback') {
-      // A digest goes live again by each rollback to it: no marker, the track key is the identity.
-      await this.putIfAbsent('appendPromotion', {
-        ...promotion,
-        ...itemKeys.track(promotion.repository, promotion.promotedAt, promotion.digest),
-        type: 'promotion',
-      });
+      // A digest goes live again by each rollback to it: no marker, the entry's name is the identity.
+      await this.putTrackEntry(promotion);
       return;
     }
     const markerKey = itemKeys.trackMarker(promotion.repository, promotion.digest);
@@ -707,12 +701,39 @@ export class DynamoReleaseStore implements ReleaseStore {
       if (stored === undefined) throw new StoreError(`promotion marker ${markerKey.pk} vanished after a lost put`);
       recorded = this.parse('promotion', PromotionEntrySchema, stored);
     }
-    // Same key, same content on a retry: a lost condition means the item is already in place.
-    await this.putIfAbsent('appendPromotion', {
-      ...recorded,
-      ...itemKeys.track(recorded.repository, recorded.promotedAt, recorded.digest),
-      type: 'promotion',
-    });
+    // Same name, same content on a retry.
+    await this.putTrackEntry(recorded);
+  }
+
+  /**
+   * One attribute of the month's track item, first write wins (`if_not_exists`): one UpdateItem,
+   * which creates the item for a month's first entry and touches no other entry (no
+   * read-modify-write, so concurrent promotions cannot lose each other). A month whose item is
+   * full goes on in the next spill item; a retry writes the same attribute again where it is
+   * missing, which the reads collapse (`trackOf`).
+   */
+  private async putTrackEntry(entry: PromotionEntry): Promise<void> {
+    for (let spill = 0; spill < TRACK_SPILLS; spill++) {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: itemKeys.trackMonth(entry.repository, entry.promotedAt, spill),
+            UpdateExpression: 'SET #entry = if_not_exists(#entry, :entry)',
+            ExpressionAttributeNames: { '#entry': trackEntryName(entry) },
+            ExpressionAttributeValues: { ':entry': trackEntryValue(entry) },
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isItemTooLarge(err)) {
+          throw new StoreError(`DynamoDB appendPromotion failed on table ${this.tableName}`, { cause: err });
+        }
+      }
+    }
+    throw new StoreError(
+      `appendPromotion: the track of ${entry.repository} is full for ${entry.promotedAt.slice(0, 7)}`,
+    );
   }
 
   /** One conditional put on `REL#<repo>@<digest>` / `REVOKED`; a lost condition returns the stored record. */
@@ -854,8 +875,15 @@ export class DynamoReleaseStore implements ReleaseStore {
     });
   }
 
+  /**
+   * Newest month first, an item at a time: the months' items come in sort-key order, so once an
+   * older month's item arrives every entry of the newer months has been read.
+   */
   public async lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null> {
     let startKey: Record<string, unknown> | undefined;
+    let month: string | undefined;
+    let entries: PromotionEntry[] = [];
+    const found = () => entries.sort(LISTING_ORDER.promotions).find((e) => e.digest !== excludeDigest) ?? null;
     do {
       const page = await this.send('lastPromotion', () =>
         this.client.send(
@@ -864,17 +892,24 @@ export class DynamoReleaseStore implements ReleaseStore {
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': itemKeys.trackPartition(repository) },
             ScanIndexForward: false,
-            Limit: 20,
+            Limit: 5,
             ExclusiveStartKey: startKey,
           }),
         ),
       );
-      const entries = (page.Items ?? []).map((item) => this.parse('promotion', PromotionEntrySchema, item));
-      const found = entries.sort(LISTING_ORDER.promotions).find((e) => e.digest !== excludeDigest);
-      if (found !== undefined) return found;
+      for (const item of page.Items ?? []) {
+        const itemMonth = String(item.sk).slice(0, 7);
+        if (month !== undefined && itemMonth !== month) {
+          const last = found();
+          if (last !== null) return last;
+          entries = [];
+        }
+        month = itemMonth;
+        entries.push(...this.trackOf(repository, [item]));
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-    return null;
+    return found();
   }
 
   /** The whole track of `repository`, most recent promotion first. */
@@ -884,14 +919,27 @@ export class DynamoReleaseStore implements ReleaseStore {
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': itemKeys.trackPartition(repository) },
       ScanIndexForward: false,
-      ...projectionOf(PROMOTION_ATTRIBUTES),
     });
-    return items
-      .map((item) => ({
-        ...this.parse('promotion', PromotionEntrySchema.omit({ repository: true }), item),
-        repository,
-      }))
-      .sort(LISTING_ORDER.promotions);
+    return this.trackOf(repository, items).sort(LISTING_ORDER.promotions);
+  }
+
+  /** The entries of track items, each once (a retry may have written one into two spill items). */
+  private trackOf(repository: string, items: readonly unknown[]): PromotionEntry[] {
+    const entries = new Map<string, PromotionEntry>();
+    for (const item of items) {
+      const fields = item as Record<string, unknown>;
+      if (fields.type === 'promotion') {
+        // An item of the earlier layout, one an entry.
+        const entry = this.parse('promotion', PromotionEntrySchema, fields);
+        entries.set(`${entry.promotedAt}#${entry.digest.slice('sha256:'.length)}`, entry);
+        continue;
+      }
+      for (const [name, value] of Object.entries(fields)) {
+        if (name === 'pk' || name === 'sk' || entries.has(name)) continue;
+        entries.set(name, this.parse('promotion', PromotionEntrySchema, trackEntryOf(repository, name, value)));
+      }
+    }
+    return [...entries.values()];
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1372,6 +1420,45 @@ function packageEntryOf(base: string, item: unknown): unknown {
     ...(removed === true && { removed: true }),
     ...(replaces !== undefined && { replaces }),
   };
+}
+
+/** Spill items a month of one track may take after its first (`itemKeys.trackMonth`). */
+const TRACK_SPILLS = 100;
+
+/** A track entry's attribute: its identity, `<promotedAt>#<digest hex>`. */
+const trackEntryName = (e: PromotionEntry): string => `${e.promotedAt}#${e.digest.slice('sha256:'.length)}`;
+
+/**
+ * A track entry's value: `<targetRepository> <tag>` (neither holds a space: a repository name and
+ * an OCI tag), or, when the entry has more, its fields but those of the name as JSON (`{…}`; no
+ * repository name starts with `{`).
+ */
+function trackEntryValue(e: PromotionEntry): string {
+  const { repository: _r, digest: _d, promotedAt: _p, targetRepository, tag, ...more } = e;
+  return Object.keys(more).length === 0 && !/\s/.test(`${targetRepository}${tag}`) && !targetRepository.startsWith('{')
+    ? `${targetRepository} ${tag}`
+    : JSON.stringify({ targetRepository, tag, ...more });
+}
+
+/** A track attribute as `PromotionEntry`; an unreadable one is left for the schema to refuse. */
+function trackEntryOf(repository: string, name: string, value: unknown): unknown {
+  const at = name.lastIndexOf('#');
+  const key = { repository, promotedAt: name.slice(0, at), digest: `sha256:${name.slice(at + 1)}` };
+  if (typeof value !== 'string') return key;
+  if (value.startsWith('{')) {
+    try {
+      return { ...(JSON.parse(value) as object), ...key };
+    } catch {
+      return key;
+    }
+  }
+  const space = value.indexOf(' ');
+  return { ...key, targetRepository: value.slice(0, space), tag: value.slice(space + 1) };
+}
+
+/** DynamoDB's answer to a write that would take an item past 400 KB. */
+function isItemTooLarge(err: unknown): boolean {
+  return sdkErrorName(err) === 'ValidationException' && err instanceof Error && /size/i.test(err.message);
 }
 
 /** A node's attribute in its links item: `<digest hex>.<set>` (the key attributes are `pk` and `sk`). */

@@ -22,7 +22,7 @@
  * | … links of the nodes of 50 `seq`s (what triage reads) | `IDXSEQ#<repo>` | `<first seq, 12 digits>` | | |
  * | newest complete index node | `IDXHEAD#<repo>` | `META` | | |
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
- * | promotion track (promotions and rollbacks) | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
+ * | promotion track (promotions and rollbacks), a month's entries an item | `TRACK#<repo>` | `<yyyy-mm>[#<spill>]` | | |
  * | promotion marker | `TRACKED#<repo>@<digest>` | `META` | | |
  * | tracked repository | `TRACKS` | `<repo>` | | |
  * | break-glass request (ops API) | `BREAKGLASS#<id>` | `META` | | |
@@ -43,6 +43,13 @@
  * `#<set>`) stand for their release alone. Triage reads one partition per package with Query,
  * never Scan: the version sort key orders as strings, not as the ecosystem orders versions, so
  * the range is applied to the partition's items, not in the key condition.
+ *
+ * The promotion track packs a month of a repository's entries into an item, one attribute an entry
+ * named `<promotedAt>#<digest hex>` (its identity), valued `<targetRepository> <tag>`, or the
+ * entry's other fields as JSON when it has more (a rollback's `kind`, `by`, `reason`): triage reads
+ * every track of the repositories a question hits, and one item an entry spent half its bytes on
+ * attribute names. A month that outgrows DynamoDB's 400 KB item limit (~3,000 entries) goes on in
+ * `#01`, `#02`… Items of the earlier layout (`<promotedAt>#<digest>`, one an entry) are still read.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -139,9 +146,13 @@ export const itemKeys = {
     sk: `${repository}@${digest}`,
   }),
   vulnerabilityPartition: (id: string) => `CVE#${id}`,
-  track: (repository: string, promotedAt: string, digest: string) => ({
+  /**
+   * The track's entries of one month (`promotedAt`'s first 7 characters), one attribute an entry
+   * (`trackEntryName`); `spill` numbers the further items of a month that filled one.
+   */
+  trackMonth: (repository: string, promotedAt: string, spill = 0) => ({
     pk: `TRACK#${repository}`,
-    sk: `${promotedAt}#${digest}`,
+    sk: `${promotedAt.slice(0, 7) || '-'}${spill === 0 ? '' : `#${String(spill).padStart(2, '0')}`}`,
   }),
   trackPartition: (repository: string) => `TRACK#${repository}`,
   /** One item per repository with a track: re-validation lists where releases can be live. */

@@ -24,6 +24,7 @@ import {
   type ApprovalAuditRecord,
   type ApprovalRecord,
   type BreakGlassRequestRecord,
+  LISTING_ORDER,
   MAX_GATE_ROUNDS,
   type ReleaseState,
   type ScanCompletion,
@@ -1923,6 +1924,55 @@ export function describeReleaseStoreContract(
           expect(last).toEqual(entry(d3, '2026-02-03T00:00:00.000Z'));
           expect(previous).toEqual(entry(d2, '2026-02-02T00:00:00.000Z'));
           expect(all.map((e) => e.digest)).toEqual([d3, d2, d1]);
+        });
+      });
+
+      describe('when many promotions of one month are appended at once, over several months', () => {
+        it('keeps every one, and finds the last across months', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digests = Array.from({ length: 16 }, () => newDigest());
+          const entry = (digest: Digest, i: number) => ({
+            repository,
+            digest,
+            promotedAt: `2026-0${1 + (i % 3)}-${String(10 + i).padStart(2, '0')}T00:00:00.000Z`,
+            targetRepository: `prod/${repository}`,
+            tag: `1.${i}.0`,
+          });
+
+          // Act
+          await Promise.all(digests.map((d, i) => store.appendPromotion(entry(d, i))));
+
+          // Assess
+          const expected = digests.map((d, i) => entry(d, i)).sort(LISTING_ORDER.promotions);
+          expect(await store.listPromotions(repository)).toEqual(expected);
+          expect(await store.lastPromotion(repository)).toEqual(expected[0]);
+          expect(await store.lastPromotion(repository, expected[0]?.digest)).toEqual(expected[1]);
+        });
+      });
+
+      describe('when an entry carries more than its target and tag, or a tag with a space', () => {
+        it('returns it as it was appended', async () => {
+          // Prepare
+          const repository = newRepository();
+          const rollback = {
+            repository,
+            digest: newDigest(),
+            promotedAt: '2026-05-01T00:00:00.000Z',
+            targetRepository: `prod/${repository}`,
+            tag: 'live',
+            kind: 'rollback' as const,
+            by: 'alice@example.com',
+            reason: 'CVE-2026-1 in 1.4.0 {"not": "json"} #1',
+          };
+          const odd = { ...promotionEntry(repository, newDigest()), tag: 'a b', promotedAt: '2026-05-02' };
+
+          // Act
+          await store.appendPromotion(rollback);
+          await store.appendPromotion(odd);
+
+          // Assess
+          expect(await store.listPromotions(repository)).toEqual([odd, rollback]);
         });
       });
 
