@@ -231,6 +231,29 @@ describe('Class: DynamoReleaseStore', () => {
     });
   });
 
+  describe('Methods: listIndexNodes, listPromotions', () => {
+    describe('when a packed item holds an attribute that is not a link or an entry', () => {
+      it('throws StoreError rather than leave a node or a promotion out', async () => {
+        // Prepare
+        const repository = newRepository();
+        for (const Item of [
+          { ...itemKeys.indexNodeLinks(repository, 3), 'not-a-digest.x': '3' },
+          { ...itemKeys.trackMonth(repository, '2026-07'), '2026-07-01T00:00:00.000Z#short': 'prod v1' },
+        ]) {
+          await clients.dynamoDocument.send(new PutCommand({ TableName: standIns.tableName, Item }));
+        }
+
+        // Act
+        const nodes = store.listIndexNodes(repository, { from: 0, to: 10 });
+        const track = store.listPromotions(repository);
+
+        // Assess
+        await expect(nodes).rejects.toBeInstanceOf(StoreError);
+        await expect(track).rejects.toBeInstanceOf(StoreError);
+      });
+    });
+  });
+
   describe('Method: writeIndexEntries', () => {
     it('writes one item per package version under the purl without version, with only what its key does not say', async () => {
       // Prepare

@@ -115,10 +115,14 @@ const BATCH_WRITES_IN_FLIGHT = 8;
 
 /** A revocation item as `getReleaseStatuses` reads it: the release is known from the key asked. */
 const RevocationItemSchema = RevocationRecordSchema.omit({ repository: true, digest: true });
-const ItemKeySchema = z.object({ pk: z.string(), sk: z.string() });
+const ItemKeySchema = z.object({ pk: z.string() });
 const StateItemSchema = z.object({ state: ReleaseStateSchema });
-/** What `getReleaseStatuses` reads of a release item and of a revocation item, with their keys. */
-const STATUS_ATTRIBUTES = ['pk', 'sk', 'state', ...Object.keys(RevocationItemSchema.shape)];
+/**
+ * What `getReleaseStatuses` reads of a release item and of a revocation item: the partition key
+ * (which release), and `state` or the revocation's fields. Not `sk`: a release item is the one with
+ * a `state`, which a revocation item never has.
+ */
+const STATUS_ATTRIBUTES = ['pk', 'state', ...Object.keys(RevocationItemSchema.shape)];
 /**
  * Query results are parsed with these schemas, which drop every other attribute: reading only
  * these (ProjectionExpression) leaves the answer the same and the response smaller (the keys,
@@ -855,13 +859,12 @@ export class DynamoReleaseStore implements ReleaseStore {
       itemKeys.release(repository, digest),
       itemKeys.revocation(repository, digest),
     ]);
-    const releaseSk = itemKeys.release('', '').sk;
     for (const item of await this.batchGet('getReleaseStatuses', keys, STATUS_ATTRIBUTES)) {
-      const { pk, sk } = this.parse('release status', ItemKeySchema, item);
+      const { pk } = this.parse('release status', ItemKeySchema, item);
       const status = byPartition.get(pk);
       if (status === undefined)
         throw new StoreError(`getReleaseStatuses: DynamoDB answered an item not asked for (${pk})`);
-      if (sk === releaseSk) {
+      if (typeof item === 'object' && item !== null && 'state' in item) {
         status.state = this.parse('release', StateItemSchema, item).state;
       } else {
         const { repository, digest } = status;
@@ -931,7 +934,7 @@ export class DynamoReleaseStore implements ReleaseStore {
       if (fields.type === 'promotion') {
         // An item of the earlier layout, one an entry.
         const entry = this.parse('promotion', PromotionEntrySchema, fields);
-        entries.set(`${entry.promotedAt}#${entry.digest.slice('sha256:'.length)}`, entry);
+        entries.set(trackEntryName(entry), entry);
         continue;
       }
       for (const [name, value] of Object.entries(fields)) {
@@ -1038,7 +1041,7 @@ export class DynamoReleaseStore implements ReleaseStore {
             ':link':
               stored.base === null
                 ? `${stored.seq}`
-                : `${stored.seq} ${indexNodeRef(stored.base.digest, stored.base.set)}`,
+                : `${stored.seq} ${packedRef(indexNodeRef(stored.base.digest, stored.base.set))}`,
           },
         }),
       ),
@@ -1426,7 +1429,7 @@ function packageEntryOf(base: string, item: unknown): unknown {
 const TRACK_SPILLS = 100;
 
 /** A track entry's attribute: its identity, `<promotedAt>#<digest hex>`. */
-const trackEntryName = (e: PromotionEntry): string => `${e.promotedAt}#${e.digest.slice('sha256:'.length)}`;
+const trackEntryName = (e: PromotionEntry): string => `${e.promotedAt}#${packedHex(e.digest.slice('sha256:'.length))}`;
 
 /**
  * A track entry's value: `<targetRepository> <tag>` (neither holds a space: a repository name and
@@ -1443,7 +1446,7 @@ function trackEntryValue(e: PromotionEntry): string {
 /** A track attribute as `PromotionEntry`; an unreadable one is left for the schema to refuse. */
 function trackEntryOf(repository: string, name: string, value: unknown): unknown {
   const at = name.lastIndexOf('#');
-  const key = { repository, promotedAt: name.slice(0, at), digest: `sha256:${name.slice(at + 1)}` };
+  const key = { repository, promotedAt: name.slice(0, at), digest: `sha256:${unpackedHex(name.slice(at + 1))}` };
   if (typeof value !== 'string') return key;
   if (value.startsWith('{')) {
     try {
@@ -1461,17 +1464,35 @@ function isItemTooLarge(err: unknown): boolean {
   return sdkErrorName(err) === 'ValidationException' && err instanceof Error && /size/i.test(err.message);
 }
 
-/** A node's attribute in its links item: `<digest hex>.<set>` (the key attributes are `pk` and `sk`). */
-const linkAttribute = (digest: Digest, set: string): string => `${digest.slice('sha256:'.length)}.${set}`;
+/**
+ * Hex digits as base64url (`A-Za-z0-9-_`, 43 characters for a sha256 digest instead of 64) in the
+ * names and values of packed items: a wide question reads one a node and one a track entry, and
+ * the digests are most of those bytes.
+ */
+const packedHex = (hex: string): string => Buffer.from(hex, 'hex').toString('base64url');
+/** `packedHex` undone; a malformed value gives a short or empty string, which the schemas refuse. */
+const unpackedHex = (packed: string): string =>
+  /^[A-Za-z0-9_-]+$/.test(packed) ? Buffer.from(packed, 'base64url').toString('hex') : '';
 
-/** A link attribute as `IndexNodeLink` (`<seq>` or `<seq> <parent ref>`); an unreadable one is left for the schema to refuse. */
+/** An `indexNodeRef` (`<16 hex>#<16 hex>`) packed: 22 characters. */
+const packedRef = (ref: string): string => ref.split('#').map(packedHex).join('');
+const unpackedRef = (packed: string): string => `${unpackedHex(packed.slice(0, 11))}#${unpackedHex(packed.slice(11))}`;
+
+/** A node's attribute in its links item: `<digest>.<set>`, packed (the key attributes are `pk` and `sk`). */
+const linkAttribute = (digest: Digest, set: string): string =>
+  `${packedHex(digest.slice('sha256:'.length))}.${packedHex(set)}`;
+
+/**
+ * A link attribute as `IndexNodeLink` (valued `<seq>` or `<seq> <packed parent ref>`); an unreadable
+ * one is left for the schema to refuse.
+ */
 function linkOf(name: string, value: unknown): unknown {
-  const [hex, set] = name.split('.');
+  const [digest = '', set = ''] = name.split('.');
   const [seq, parent] = typeof value === 'string' ? value.split(' ') : [];
   return {
-    digest: `sha256:${hex}`,
-    set,
-    ...(parent !== undefined && { parent }),
+    digest: `sha256:${unpackedHex(digest)}`,
+    set: unpackedHex(set),
+    ...(parent !== undefined && { parent: unpackedRef(parent) }),
     seq: seq === undefined || !/^\d+$/.test(seq) ? undefined : Number(seq),
   };
 }

@@ -37,7 +37,8 @@
  * (triage/inherit.ts). Each entry carries its node's `seq`: a chain of deltas is at most
  * `Limits.indexChainLength` long, so the nodes that may inherit it are the next that many, and
  * triage reads only those links (`IDXSEQ#`, by `seq`). A node's link is one attribute of its
- * bucket's item, named `<digest hex>.<set>`, valued `<seq>` or `<seq> <base's indexNodeRef>`:
+ * bucket's item, named `<digest>.<set>`, valued `<seq>` or `<seq> <base's indexNodeRef>`
+ * (digests, set ids and references in base64url, not hex: 43 characters a digest instead of 64):
  * packed, because a question about a package in every release reads every node's link, and one
  * item a node spent most of those bytes on attribute names and keys. Entries written before nodes (no
  * `#<set>`) stand for their release alone. Triage reads one partition per package with Query,
@@ -45,7 +46,7 @@
  * the range is applied to the partition's items, not in the key condition.
  *
  * The promotion track packs a month of a repository's entries into an item, one attribute an entry
- * named `<promotedAt>#<digest hex>` (its identity), valued `<targetRepository> <tag>`, or the
+ * named `<promotedAt>#<digest in base64url>` (its identity), valued `<targetRepository> <tag>`, or the
  * entry's other fields as JSON when it has more (a rollback's `kind`, `by`, `reason`): triage reads
  * every track of the repositories a question hits, and one item an entry spent half its bytes on
  * attribute names. A month that outgrows DynamoDB's 400 KB item limit (~3,000 entries) goes on in
