@@ -123,11 +123,22 @@ const StateItemSchema = z.object({ state: ReleaseStateSchema });
  * a `state`, which a revocation item never has.
  */
 const STATUS_ATTRIBUTES = ['pk', 'state', ...Object.keys(RevocationItemSchema.shape)];
+const ItemKeyWithSortSchema = z.object({ pk: z.string(), sk: z.string() });
+
+/** Finished states as their copies in `RELSTATES#` spell them (table-schema.ts), and back. */
+const FINISHED_CODES: Partial<Record<ReleaseState, string>> = { PROMOTED: 'P', QUARANTINED: 'Q', COVERED: 'C' };
+const FINISHED_STATES: Readonly<Record<string, ReleaseState>> = Object.fromEntries(
+  Object.entries(FINISHED_CODES).map(([state, code]) => [code, state as ReleaseState]),
+);
+/** The copy's code while a round is open: below every finished state's, so the round's end raises it. */
+const ROUND_OPEN = '-';
+const roundOf = (round: number): string => String(round).padStart(2, '0');
 /**
- * Query results are parsed with these schemas, which drop every other attribute: reading only
- * these (ProjectionExpression) leaves the answer the same and the response smaller (the keys,
- * `type` and `purl` repeat what the query already knows).
+ * Releases asked of one `RELSTATES#` item from which it is read rather than their release items:
+ * the item holds every finished release of its sixteenth of the repository, so for one or two it
+ * would cost more than their own items.
  */
+const STATE_COPIES_WORTH_READING = 3;
 
 const CONDITION_FAILED = Symbol('ConditionalCheckFailed');
 
@@ -238,12 +249,53 @@ export class DynamoReleaseStore implements ReleaseStore {
         }),
       ),
     );
-    if (result !== CONDITION_FAILED) return this.parse('release', ReleaseRecordSchema, result.Attributes);
+    if (result !== CONDITION_FAILED) {
+      const moved = this.parse('release', ReleaseRecordSchema, result.Attributes);
+      await this.copyFinishedState(moved);
+      return moved;
+    }
 
     const current = await this.getRelease(repository, digest);
     if (current === null) throw new NotFoundError(`release ${repository}@${digest} is not recorded`);
-    if (current.state === target && TERMINAL_RELEASE_STATES.includes(target)) return current;
+    if (current.state === target && TERMINAL_RELEASE_STATES.includes(target)) {
+      // A retry, perhaps after a crash between the release item and its copy: copy it again.
+      await this.copyFinishedState(current);
+      return current;
+    }
     throw new ConflictError(`release ${repository}@${digest} is ${current.state}; it cannot move to ${target}`);
+  }
+
+  /**
+   * Copies a finished state into the repository's `RELSTATES#` item (table-schema.ts), after the
+   * release item: a copy missing after a crash is read from the release item. Raises the value
+   * only, so it never overwrites a later round's. Not when the state is not finished.
+   */
+  private async copyFinishedState(record: ReleaseRecord): Promise<void> {
+    const code = FINISHED_CODES[record.state];
+    if (code === undefined) return;
+    try {
+      await this.raiseStateCopy(record.repository, record.digest, `${roundOf(record.gateRound ?? 1)}${code}`);
+    } catch (err) {
+      // A full item (~7,000 finished releases in a sixteenth of one repository) keeps no more
+      // copies: those releases are read from their own items, which is right, only dearer.
+      if (!(err instanceof StoreError && isItemTooLarge(err.cause))) throw err;
+    }
+  }
+
+  /** One UpdateItem raising the release's attribute of its `RELSTATES#` item to `value`, or leaving a higher one. */
+  private async raiseStateCopy(repository: string, digest: Digest, value: string): Promise<void> {
+    await this.conditional('release state copy', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKeys.releaseStates(repository, digest),
+          UpdateExpression: 'SET #release = :value',
+          ConditionExpression: 'attribute_not_exists(#release) OR #release < :value',
+          ExpressionAttributeNames: { '#release': packedHex(digest.slice('sha256:'.length)) },
+          ExpressionAttributeValues: { ':value': value },
+        }),
+      ),
+    );
   }
 
   /**
@@ -273,6 +325,8 @@ export class DynamoReleaseStore implements ReleaseStore {
         type: 'round-decision',
       });
     }
+    // Before the release item moves: its finished state's copy must not outlive it (table-schema.ts).
+    await this.raiseStateCopy(r.repository, r.digest, `${roundOf(r.round)}${ROUND_OPEN}`);
     const written = await this.conditional('resubmitRelease', () =>
       this.client.send(
         new PutCommand({
@@ -847,18 +901,49 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   /**
-   * BatchGetItem of each release's record and revocation items (two keys a release), projected to
-   * the state and the revocation's attributes: a few hundred bytes a release, not its whole record.
+   * The finished states of releases that share a `RELSTATES#` item with at least
+   * `STATE_COPIES_WORTH_READING - 1` others asked come from that item (BatchGetItem, one item for
+   * many releases); every other state from the release item (BatchGetItem, projected to the state),
+   * and every revocation from its own item (absent for nearly all: an answer of nothing).
    */
   public async getReleaseStatuses(releases: readonly ReleaseKey[]): Promise<ReleaseStatus[]> {
     const byPartition = new Map<string, { -readonly [K in keyof ReleaseStatus]: ReleaseStatus[K] }>();
     for (const { repository, digest } of releases) {
       byPartition.set(itemKeys.release(repository, digest).pk, { repository, digest, state: null, revocation: null });
     }
-    const keys = [...byPartition.values()].flatMap(({ repository, digest }) => [
-      itemKeys.release(repository, digest),
-      itemKeys.revocation(repository, digest),
-    ]);
+    const statuses = [...byPartition.values()];
+    const copyKey = ({ repository, digest }: ReleaseKey) => {
+      const key = itemKeys.releaseStates(repository, digest);
+      return `${key.pk}\u0000${key.sk}`;
+    };
+    const perCopy = new Map<string, number>();
+    for (const status of statuses) perCopy.set(copyKey(status), (perCopy.get(copyKey(status)) ?? 0) + 1);
+    const copied = new Map<string, Record<string, unknown>>();
+    const copyKeys = [
+      ...new Set(statuses.filter((s) => (perCopy.get(copyKey(s)) ?? 0) >= STATE_COPIES_WORTH_READING).map(copyKey)),
+    ];
+    const copies = await this.batchGet(
+      'getReleaseStatuses (copies)',
+      copyKeys.map((k) => {
+        const [pk = '', sk = ''] = k.split('\u0000');
+        return { pk, sk };
+      }),
+    );
+    for (const item of copies) {
+      const { pk, sk } = this.parse('release states', ItemKeyWithSortSchema, item);
+      copied.set(`${pk}\u0000${sk}`, item as Record<string, unknown>);
+    }
+    const unread: typeof statuses = [];
+    for (const status of statuses) {
+      const value = copied.get(copyKey(status))?.[packedHex(status.digest.slice('sha256:'.length))];
+      const state = typeof value === 'string' ? FINISHED_STATES[value.slice(2)] : undefined;
+      if (state === undefined) unread.push(status);
+      else status.state = state;
+    }
+    const keys = [
+      ...unread.map(({ repository, digest }) => itemKeys.release(repository, digest)),
+      ...statuses.map(({ repository, digest }) => itemKeys.revocation(repository, digest)),
+    ];
     for (const item of await this.batchGet('getReleaseStatuses', keys, STATUS_ATTRIBUTES)) {
       const { pk } = this.parse('release status', ItemKeySchema, item);
       const status = byPartition.get(pk);
@@ -1325,7 +1410,7 @@ export class DynamoReleaseStore implements ReleaseStore {
   private async batchGet(
     operation: string,
     keys: readonly { pk: string; sk: string }[],
-    attributes: readonly string[],
+    attributes?: readonly string[],
   ): Promise<unknown[]> {
     const chunks: (typeof keys)[] = [];
     for (let i = 0; i < keys.length; i += BATCH_GET_SIZE) chunks.push(keys.slice(i, i + BATCH_GET_SIZE));
@@ -1342,7 +1427,7 @@ export class DynamoReleaseStore implements ReleaseStore {
   private async batchGetChunk(
     operation: string,
     keys: readonly { pk: string; sk: string }[],
-    attributes: readonly string[],
+    attributes: readonly string[] | undefined,
   ): Promise<unknown[]> {
     const items: unknown[] = [];
     let pending: readonly Record<string, unknown>[] = keys;
@@ -1355,7 +1440,13 @@ export class DynamoReleaseStore implements ReleaseStore {
       const out: BatchGetCommandOutput = await this.send(operation, () =>
         this.client.send(
           new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: requested, ConsistentRead: true, ...projectionOf(attributes) } },
+            RequestItems: {
+              [this.tableName]: {
+                Keys: requested,
+                ConsistentRead: true,
+                ...(attributes !== undefined && projectionOf(attributes)),
+              },
+            },
           }),
         ),
       );

@@ -24,6 +24,7 @@
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
  * | promotion track (promotions and rollbacks), a month's entries an item | `TRACK#<repo>` | `<yyyy-mm>[#<spill>]` | | |
  * | promotion marker | `TRACKED#<repo>@<digest>` | `META` | | |
+ * | finished states of a repository's releases (derived) | `RELSTATES#<repo>` | `<first hex digit of the digest>` | | |
  * | tracked repository | `TRACKS` | `<repo>` | | |
  * | break-glass request (ops API) | `BREAKGLASS#<id>` | `META` | | |
  * | scan rendezvous | `SCAN#<repo>@<digest>` | `META` | | |
@@ -51,6 +52,14 @@
  * every track of the repositories a question hits, and one item an entry spent half its bytes on
  * attribute names. A month that outgrows DynamoDB's 400 KB item limit (~3,000 entries) goes on in
  * `#01`, `#02`… Items of the earlier layout (`<promotedAt>#<digest>`, one an entry) are still read.
+ *
+ * `RELSTATES#` holds a copy of each release's state once it is finished (PROMOTED, QUARANTINED,
+ * COVERED), one attribute a release named by its digest (base64url), valued `<gate round, 2
+ * digits><P|Q|C>`, or `<round>-` while a round it started is open: a finished state never changes
+ * (a QUARANTINED release only starts another round), so the copy, written after the release item,
+ * is either right or missing, and the round's start writes its `-` before the release item moves,
+ * so a copy is never stale. Writes only raise the value (`<`), so a copy of an ended round written
+ * late cannot hide the next one. Anything but a finished state is read from the release item.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -156,6 +165,15 @@ export const itemKeys = {
     sk: `${promotedAt.slice(0, 7) || '-'}${spill === 0 ? '' : `#${String(spill).padStart(2, '0')}`}`,
   }),
   trackPartition: (repository: string) => `TRACK#${repository}`,
+  /**
+   * The finished states of a repository's releases whose digest starts with one hex digit: 16
+   * items a repository, one attribute a release (`getReleaseStatuses` reads them instead of one
+   * release item each when several of a question's releases share one).
+   */
+  releaseStates: (repository: string, digest: string) => ({
+    pk: `RELSTATES#${repository}`,
+    sk: digest.slice('sha256:'.length, 'sha256:'.length + 1),
+  }),
   /** One item per repository with a track: re-validation lists where releases can be live. */
   trackedRepository: (repository: string) => ({ pk: 'TRACKS', sk: repository }),
   trackedRepositoriesPartition: 'TRACKS',
