@@ -282,8 +282,10 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
       sbomBytes += bytes.length;
       sbomDigests[r] = await docs.put(bytes, 'application/vnd.cyclonedx+json');
     });
-    // The promotion track: every release promoted in turn, so each repository's latest is live.
+    // The promotion track: every release promoted in turn, so each repository's latest is live;
+    // each is PROMOTED, as Promote leaves it.
     populate.promotions = await inPool(n, 8, async (r) => {
+      await store.updateReleaseState(repo(r), digest(r), 'PROMOTED');
       await store.appendPromotion({
         repository: repo(r),
         digest: digest(r),
@@ -424,8 +426,9 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
       notes: [
         `Brute-force scan for openssl: ${kib(brute.bytes)} read in ${ms(Math.round(brute.ms))}, ${brute.matched.toLocaleString('en-US')} releases matched`,
         '(without the version check). A question that matches every release reads the index entries of the versions that',
-        "changed, each release's state and revocation (BatchGetItem of 100 keys, projected), and each repository's index",
-        'nodes and track once: its bytes grow with the releases matched, not with their other components; the answer',
+        "changed, each release's state (finished ones from the copies, one item per sixteenth of a repository) and",
+        "revocation (BatchGetItem of 100 keys), and each repository's index node links (50 nodes to an item) and track",
+        '(a month to an item) once: its bytes grow with the releases matched, not with their other components; the answer',
         'itself (one line per release with its state and live windows) is a floor no read goes under.',
         `Bytes read by the first question, by read: ${[...(rows[0]?.byRead ?? [])]
           .sort((a, b) => b[1] - a[1])

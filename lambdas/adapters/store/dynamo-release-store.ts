@@ -326,6 +326,7 @@ export class DynamoReleaseStore implements ReleaseStore {
       });
     }
     // Before the release item moves: its finished state's copy must not outlive it (table-schema.ts).
+    // When this write fails (even for a full copy item) the round does not start: fail closed.
     await this.raiseStateCopy(r.repository, r.digest, `${roundOf(r.round)}${ROUND_OPEN}`);
     const written = await this.conditional('resubmitRelease', () =>
       this.client.send(
