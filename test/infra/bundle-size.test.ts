@@ -17,7 +17,7 @@ const OVER_TARGET: Partial<Record<HandlerName, number>> = {
   // Signature, provenance, SBOM and scan collectors, Notation and Sigstore verification, Inspector's SBOM export.
   'collect-evidence': 1_167_000,
   // Links, Slack (its worker invokes the function itself: the Lambda client) and mail (SES).
-  'approval-api': 1_104_000,
+  'approval-api': 1_129_000,
   // Matches advisories against the package index (its node listings, the OSV matcher and CVSS scoring) and emits metrics.
   revalidate: 1_162_000,
   // Triage, rollback and release: re-verification (every collector) plus the OSV matcher.
