@@ -52,13 +52,16 @@ export interface IndexModelInput {
  * writes a snapshot (one item per entry); each later one writes a delta against the newest
  * complete node, one item per changed entry (an upgrade's item also replaces the old version; a
  * package dropped altogether is a tombstone, one item too), unless that is no cheaper than a
- * snapshot. Every node adds its own item (put, then completed), its listing item and the
- * repository's head: 4 write units. Each entry item is under 1 KB, so one write unit.
+ * snapshot. Every node adds its own item (put, then completed), its link and the repository's
+ * head: 6 write units, as the link is one attribute of an item packing the links of 50 seqs
+ * (~95 B each), and an UpdateItem bills the whole item: ~3 units on average over a bucket. Each
+ * entry item is under 1 KB, so one write unit.
  */
+const NODE_WRUS = 6;
 export function indexWrusPerRelease(input: IndexModelInput): { snapshot: number; delta: number; average: number } {
-  const snapshot = input.entries + 4;
+  const snapshot = input.entries + NODE_WRUS;
   const changed = Math.round(input.entries * input.changedFraction);
-  const delta = Math.min(changed, input.entries) + 4;
+  const delta = Math.min(changed, input.entries) + NODE_WRUS;
   const r = Math.max(1, input.releasesPerRepository);
   return { snapshot, delta, average: (snapshot + (r - 1) * delta) / r };
 }

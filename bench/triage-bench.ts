@@ -160,12 +160,21 @@ class ReadCounter {
   public items = 0;
   /** Bytes by what was read: the operation and the key's prefix (`GetItem REL# META`, `Query PKG#`). */
   public byRead = new Map<string, number>();
+  /**
+   * Read units DynamoDB bills (ConsumedCapacity, as dynalite computes it), counted only when
+   * `withUnits` asks every request for them: a run apart from the timed ones, since asking adds to
+   * each response's bytes.
+   */
+  public units = 0;
+  public withUnits = false;
   public reset(): void {
     this.bytes = 0;
     this.requests = 0;
     this.items = 0;
+    this.units = 0;
     this.byRead = new Map();
   }
+
   public readonly middleware: Parameters<DynamoDBClient['middlewareStack']['add']>[0] = (next) => async (args) => {
     const result = await next(args);
     const response = result.response as { headers?: Record<string, string> };
@@ -173,6 +182,7 @@ class ReadCounter {
       Count?: number;
       Item?: unknown;
       Responses?: Record<string, readonly unknown[]>;
+      ConsumedCapacity?: { CapacityUnits?: number } | readonly { CapacityUnits?: number }[];
     };
     const bytes = Number(response.headers?.['content-length'] ?? 0);
     this.requests++;
@@ -181,6 +191,10 @@ class ReadCounter {
     this.byRead.set(label, (this.byRead.get(label) ?? 0) + bytes);
     const batched = Object.values(output.Responses ?? {}).reduce((n, items) => n + items.length, 0);
     this.items += output.Count ?? (output.Item === undefined ? batched : 1);
+    const consumed = output.ConsumedCapacity;
+    for (const c of Array.isArray(consumed) ? consumed : consumed === undefined ? [] : [consumed]) {
+      this.units += c.CapacityUnits ?? 0;
+    }
     return result;
   };
 }
@@ -217,6 +231,8 @@ interface Row {
   readonly items: number;
   readonly bytes: number;
   readonly byRead: ReadonlyMap<string, number>;
+  /** Read units DynamoDB bills for one run (ConsumedCapacity). */
+  readonly units: number;
   readonly latencies: readonly number[];
 }
 
@@ -233,6 +249,13 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
     priority: 'high',
     name: 'benchReadCounter',
   });
+  clients.dynamodb.middlewareStack.add(
+    (next) => async (args) => {
+      if (counter.withUnits) (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchReadUnits' },
+  );
   const store = new DynamoReleaseStore({ client: clients.dynamoDocument, tableName: standIns.tableName });
   const docs = new S3DocumentStore({ client: clients.s3, bucket: standIns.bucket });
   try {
@@ -282,8 +305,10 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
       sbomBytes += bytes.length;
       sbomDigests[r] = await docs.put(bytes, 'application/vnd.cyclonedx+json');
     });
-    // The promotion track: every release promoted in turn, so each repository's latest is live.
+    // The promotion track: every release promoted in turn, so each repository's latest is live;
+    // each is PROMOTED, as Promote leaves it.
     populate.promotions = await inPool(n, 8, async (r) => {
+      await store.updateReleaseState(repo(r), digest(r), 'PROMOTED');
       await store.appendPromotion({
         repository: repo(r),
         digest: digest(r),
@@ -346,7 +371,12 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
           byRead: counter.byRead,
         };
       }
-      rows.push({ label, ...last, latencies });
+      // Once more, for the read units alone (asking for them makes each response longer).
+      counter.reset();
+      counter.withUnits = true;
+      await triage(store, question);
+      counter.withUnits = false;
+      rows.push({ label, ...last, units: counter.units, latencies });
     }
 
     // Brute force: read every SBOM and look for the package in memory, once per question shape
@@ -388,7 +418,8 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
         `promotions in ${ms(Math.round(populate.promotions))}; ${n.toLocaleString('en-US')} CycloneDX SBOMs (${kib(sbomBytes)}, ${kib(sbomBytes / n)} each) in s3rver through`,
         `S3DocumentStore in ${ms(Math.round(populate.sboms))}. Each question runs through the real triage() ${opts.repeats} times after a warm-up;`,
         'bytes read are DynamoDB response bodies (content-length) counted by a middleware on the SDK client, requests',
-        'and items likewise. Brute force: every SBOM read from s3rver, parsed and searched in memory, once.',
+        'and items likewise; read units are what DynamoDB bills (ConsumedCapacity as dynalite computes it, asked for in',
+        'one more run). Brute force: every SBOM read from s3rver, parsed and searched in memory, once.',
         `Populating took ${ms(Math.round(populate.releases + populate.index + populate.sboms + populate.promotions))} in all (index writes at ${Math.round((indexItems * 1000) / populate.index).toLocaleString('en-US')} items/s);`,
         'the questions then take what the table says.',
         ...(opts.sizeNote ?? []),
@@ -402,6 +433,7 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
             { header: 'items read' },
             { header: 'answer' },
             { header: 'bytes read' },
+            { header: 'read units' },
             { header: 'p50' },
             { header: 'p95' },
             { header: 'brute-force bytes' },
@@ -414,6 +446,7 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
             r.items,
             bytesText(r.answerBytes),
             bytesText(r.bytes),
+            Math.round(r.units * 10) / 10,
             ms(percentile(r.latencies, 50)),
             ms(percentile(r.latencies, 95)),
             kib(brute.bytes),
@@ -424,8 +457,9 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
       notes: [
         `Brute-force scan for openssl: ${kib(brute.bytes)} read in ${ms(Math.round(brute.ms))}, ${brute.matched.toLocaleString('en-US')} releases matched`,
         '(without the version check). A question that matches every release reads the index entries of the versions that',
-        "changed, each release's state and revocation (BatchGetItem of 100 keys, projected), and each repository's index",
-        'nodes and track once: its bytes grow with the releases matched, not with their other components; the answer',
+        "changed, each release's state (finished ones from the copies, one item per sixteenth of a repository) and",
+        "revocation (BatchGetItem of 100 keys), and each repository's index node links (50 nodes to an item) and track",
+        '(a month to an item) once: its bytes grow with the releases matched, not with their other components; the answer',
         'itself (one line per release with its state and live windows) is a floor no read goes under.',
         `Bytes read by the first question, by read: ${[...(rows[0]?.byRead ?? [])]
           .sort((a, b) => b[1] - a[1])

@@ -354,8 +354,10 @@ export interface ReleaseStore {
   /**
    * The state and revocation of each release, the same `getRelease` and `getRevocation` read, one
    * answer per key in the order asked (a key asked twice is read once and answered twice). For
-   * many releases at once (triage): DynamoDB reads only those attributes, 100 items a request.
-   * A release never recorded answers `state: null`; an empty list reads nothing.
+   * many releases at once (triage): DynamoDB reads only those attributes, 100 items a request,
+   * and finished states from copies packed many to an item (table-schema.ts `RELSTATES#`), which
+   * answer exactly as the release items do, also after a crash between the two writes. A release
+   * never recorded answers `state: null`; an empty list reads nothing.
    */
   getReleaseStatuses(releases: readonly ReleaseKey[]): Promise<ReleaseStatus[]>;
 

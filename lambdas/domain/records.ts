@@ -672,12 +672,26 @@ export const IndexNodeSchema = z.object({
 });
 export type IndexNode = Immutable<z.infer<typeof IndexNodeSchema>>;
 
+/**
+ * How a node's link names its base: the first 16 hex digits of the base's digest and its set id
+ * (`indexNodeRef`), 33 characters instead of 87, because triage reads one link per node of every
+ * repository a wide question touches. Two nodes of one repository with the same reference would
+ * need a 128-bit collision (a second preimage of 64 bits of a sha256 digest, or two entry sets and
+ * two digests colliding at once); even then triage would take a node for a child of both, so it
+ * could only list a release too many, never leave one out (triage/inherit.ts).
+ */
+export const IndexNodeRefSchema = z.string().regex(/^[0-9a-f]{16}#[0-9a-f]{16}$/, 'an index node reference');
+
+/** The reference of node (`digest`, `set`) in its descendants' links (`IndexNodeRefSchema`). */
+export const indexNodeRef = (digest: string, set: string): string =>
+  `${digest.slice('sha256:'.length, 'sha256:'.length + 16)}#${set}`;
+
 /** What triage needs of a node (`listIndexNodes`): where it sits in its repository's tree. */
 export const IndexNodeLinkSchema = z.object({
   digest: DigestSchema,
   set: IndexSetIdSchema,
-  /** The base node as `<digest>#<set>`, or absent for a snapshot. */
-  parent: z.string().optional(),
+  /** The base node's reference (`indexNodeRef`), or absent for a snapshot. */
+  parent: IndexNodeRefSchema.optional(),
   seq: z.number().int().nonnegative(),
 });
 export type IndexNodeLink = Immutable<z.infer<typeof IndexNodeLinkSchema>>;

@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type StandIns, startStandIns } from '../../cli/local/stand-ins.js';
 import { type AwsClients, awsClients } from '../../lambdas/adapters/aws/clients.js';
@@ -180,6 +180,78 @@ describe('Class: DynamoReleaseStore', () => {
         expect(await store.lastPromotion(repository)).toEqual(entry);
       });
     });
+
+    describe('when the track holds items of the earlier layout, one an entry', () => {
+      it('reads them with the packed ones', async () => {
+        // Prepare
+        const repository = newRepository();
+        const old = promotionEntry(repository, newDigest(), { promotedAt: '2026-04-01T00:00:00.000Z' });
+        await clients.dynamoDocument.send(
+          new PutCommand({
+            TableName: standIns.tableName,
+            Item: { ...old, pk: `TRACK#${repository}`, sk: `${old.promotedAt}#${old.digest}`, type: 'promotion' },
+          }),
+        );
+        const later = promotionEntry(repository, newDigest(), { promotedAt: '2026-04-02T00:00:00.000Z' });
+
+        // Act
+        await store.appendPromotion(later);
+
+        // Assess
+        expect(await store.listPromotions(repository)).toEqual([later, old]);
+        expect(await store.lastPromotion(repository, later.digest)).toEqual(old);
+      });
+    });
+
+    describe("when a month's item is full", () => {
+      it('goes on in the next item, and a retry adds no second entry', async () => {
+        // Prepare: rollbacks with long reasons fill the month's item (400 KB) in a few entries
+        const repository = newRepository();
+        const rollback = (day: number) => ({
+          ...promotionEntry(repository, newDigest(), {
+            promotedAt: `2026-06-${String(day).padStart(2, '0')}T00:00:00.000Z`,
+          }),
+          kind: 'rollback' as const,
+          by: 'ops@example.com',
+          reason: 'r'.repeat(90_000),
+        });
+        const entries = Array.from({ length: 6 }, (_, i) => rollback(i + 1));
+
+        // Act
+        for (const e of entries) await store.appendPromotion(e);
+        await store.appendPromotion(entries[0] ?? rollback(1));
+
+        // Assess
+        expect((await store.listPromotions(repository)).map((e) => e.promotedAt)).toEqual(
+          entries.map((e) => e.promotedAt).reverse(),
+        );
+        expect(await rawItem(itemKeys.trackMonth(repository, '2026-06', 1))).toBeDefined();
+        expect(await store.lastPromotion(repository)).toEqual(entries[5]);
+      });
+    });
+  });
+
+  describe('Methods: listIndexNodes, listPromotions', () => {
+    describe('when a packed item holds an attribute that is not a link or an entry', () => {
+      it('throws StoreError rather than leave a node or a promotion out', async () => {
+        // Prepare
+        const repository = newRepository();
+        for (const Item of [
+          { ...itemKeys.indexNodeLinks(repository, 3), 'not-a-digest.x': '3' },
+          { ...itemKeys.trackMonth(repository, '2026-07'), '2026-07-01T00:00:00.000Z#short': 'prod v1' },
+        ]) {
+          await clients.dynamoDocument.send(new PutCommand({ TableName: standIns.tableName, Item }));
+        }
+
+        // Act
+        const nodes = store.listIndexNodes(repository, { from: 0, to: 10 });
+        const track = store.listPromotions(repository);
+
+        // Assess
+        await expect(nodes).rejects.toBeInstanceOf(StoreError);
+        await expect(track).rejects.toBeInstanceOf(StoreError);
+      });
+    });
   });
 
   describe('Method: writeIndexEntries', () => {
@@ -305,6 +377,124 @@ describe('Class: DynamoReleaseStore', () => {
   });
 
   describe('Method: getReleaseStatuses', () => {
+    /** Digests in one sixteenth of a repository (one `RELSTATES#` item): the first hex digit `a`. */
+    const digestInA = (): Digest => `sha256:a${newDigest().slice('sha256:'.length + 1)}`;
+    const statesOf = async (keys: readonly { repository: string; digest: Digest }[]) =>
+      (await store.getReleaseStatuses(keys)).map((s) => [s.state, s.revocation?.reason ?? null]);
+    const moveRaw = (repository: string, digest: Digest, state: string) =>
+      clients.dynamoDocument.send(
+        new UpdateCommand({
+          TableName: standIns.tableName,
+          Key: itemKeys.release(repository, digest),
+          UpdateExpression: 'SET #state = :state',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':state': state },
+        }),
+      );
+
+    describe('when several releases of one sixteenth of a repository are finished', () => {
+      it('answers their states from the copies, the others from their items, and every revocation', async () => {
+        // Prepare
+        const repository = newRepository();
+        const recs = Array.from({ length: 5 }, () => releaseRecord(repository, digestInA()));
+        for (const rec of recs) await store.recordRelease(rec);
+        const [a, b, c, d] = recs.map((r) => r.digest);
+        for (const digest of [a, b]) await store.updateReleaseState(repository, digest ?? digestInA(), 'PROMOTED');
+        await store.updateReleaseState(repository, c ?? digestInA(), 'QUARANTINED');
+        await store.updateReleaseState(repository, d ?? digestInA(), 'EVALUATED');
+        await store.revokeRelease({
+          repository,
+          digest: b ?? digestInA(),
+          revokedAt: '2026-05-01T00:00:00.000Z',
+          revokedBy: 'ops',
+          reason: 'CVE',
+        });
+
+        // Act
+        const states = await statesOf(recs);
+
+        // Assess
+        expect(states).toEqual([
+          ['PROMOTED', null],
+          ['PROMOTED', 'CVE'],
+          ['QUARANTINED', null],
+          ['EVALUATED', null],
+          ['RECORDED', null],
+        ]);
+        expect(Object.keys((await rawItem(itemKeys.releaseStates(repository, digestInA()))) ?? {}).length).toBe(2 + 3);
+      });
+    });
+
+    describe('when a state moved but its copy was never written (a crash between the two writes)', () => {
+      it('answers from the release item, and the retried move writes the copy', async () => {
+        // Prepare
+        const repository = newRepository();
+        const recs = Array.from({ length: 4 }, () => releaseRecord(repository, digestInA()));
+        for (const rec of recs) await store.recordRelease(rec);
+        for (const rec of recs.slice(1)) await store.updateReleaseState(repository, rec.digest, 'PROMOTED');
+        const crashed = recs[0]?.digest ?? digestInA();
+        await moveRaw(repository, crashed, 'QUARANTINED');
+
+        // Act
+        const before = await statesOf(recs);
+        await store.updateReleaseState(repository, crashed, 'QUARANTINED');
+        const copy = await rawItem(itemKeys.releaseStates(repository, crashed));
+
+        // Assess
+        expect(before[0]).toEqual(['QUARANTINED', null]);
+        expect(Object.values(copy ?? {})).toContain('01Q');
+      });
+    });
+
+    describe('when a quarantined release starts another round', () => {
+      it('no longer answers the copy of the ended round, even when the move of the release item crashed', async () => {
+        // Prepare
+        const repository = newRepository();
+        const recs = Array.from({ length: 4 }, () => releaseRecord(repository, digestInA()));
+        for (const rec of recs) {
+          await store.recordRelease(rec);
+          await store.updateReleaseState(repository, rec.digest, 'QUARANTINED');
+        }
+        const [first, second] = recs;
+        const resubmission = (digest: Digest) => ({
+          repository,
+          digest,
+          round: 2,
+          executionName: `round-2-${digest.slice(7, 15)}`,
+          by: 'carol@example.com',
+          at: '2026-01-11T09:00:00.000Z',
+          reason: 'the eval was re-run',
+        });
+        // A store that crashes when it would write a release item (after the round's other writes).
+        const ours = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
+        ours.dynamodb.middlewareStack.add(
+          (next) => async (args) => {
+            const sk = (args.input as { Item?: { sk?: unknown } }).Item?.sk;
+            if (JSON.stringify(sk)?.includes('META')) throw new Error('crashed before the release item was written');
+            return next(args);
+          },
+          { step: 'initialize', name: 'crashOnReleaseItem' },
+        );
+        const crashing = new DynamoReleaseStore({ client: ours.dynamoDocument, tableName: standIns.tableName });
+
+        // Act
+        await store.resubmitRelease(resubmission(first?.digest ?? digestInA()));
+        const refused = await crashing.resubmitRelease(resubmission(second?.digest ?? digestInA())).catch((e) => e);
+        ours.dynamodb.destroy();
+        const afterStart = await statesOf(recs);
+        await store.updateReleaseState(repository, first?.digest ?? digestInA(), 'PROMOTED');
+        const afterEnd = await statesOf(recs);
+
+        // Assess
+        expect(refused).toBeInstanceOf(Error);
+        expect(afterStart.slice(0, 2)).toEqual([
+          ['RECORDED', null],
+          ['QUARANTINED', null],
+        ]);
+        expect(afterEnd[0]).toEqual(['PROMOTED', null]);
+      });
+    });
+
     describe('when DynamoDB leaves keys unprocessed', () => {
       it('asks for them again until every release is answered', async () => {
         // Prepare: the first two BatchGetItem answers hold the first key only, the rest unprocessed.

@@ -45,6 +45,7 @@ import {
   type IndexNodeLink,
   IndexNodeLinkSchema,
   IndexNodeSchema,
+  indexNodeRef,
   LISTING_ORDER,
   ListLimitSchema,
   ofCurrentRound,
@@ -114,17 +115,30 @@ const BATCH_WRITES_IN_FLIGHT = 8;
 
 /** A revocation item as `getReleaseStatuses` reads it: the release is known from the key asked. */
 const RevocationItemSchema = RevocationRecordSchema.omit({ repository: true, digest: true });
-const ItemKeySchema = z.object({ pk: z.string(), sk: z.string() });
+const ItemKeySchema = z.object({ pk: z.string() });
 const StateItemSchema = z.object({ state: ReleaseStateSchema });
-/** What `getReleaseStatuses` reads of a release item and of a revocation item, with their keys. */
-const STATUS_ATTRIBUTES = ['pk', 'sk', 'state', ...Object.keys(RevocationItemSchema.shape)];
 /**
- * Query results are parsed with these schemas, which drop every other attribute: reading only
- * these (ProjectionExpression) leaves the answer the same and the response smaller (the keys,
- * `type` and `purl` repeat what the query already knows).
+ * What `getReleaseStatuses` reads of a release item and of a revocation item: the partition key
+ * (which release), and `state` or the revocation's fields. Not `sk`: a release item is the one with
+ * a `state`, which a revocation item never has.
  */
-/** A track entry's attributes but `repository`, which `listPromotions` was asked for. */
-const PROMOTION_ATTRIBUTES = Object.keys(PromotionEntrySchema.shape).filter((a) => a !== 'repository');
+const STATUS_ATTRIBUTES = ['pk', 'state', ...Object.keys(RevocationItemSchema.shape)];
+const ItemKeyWithSortSchema = z.object({ pk: z.string(), sk: z.string() });
+
+/** Finished states as their copies in `RELSTATES#` spell them (table-schema.ts), and back. */
+const FINISHED_CODES: Partial<Record<ReleaseState, string>> = { PROMOTED: 'P', QUARANTINED: 'Q', COVERED: 'C' };
+const FINISHED_STATES: Readonly<Record<string, ReleaseState>> = Object.fromEntries(
+  Object.entries(FINISHED_CODES).map(([state, code]) => [code, state as ReleaseState]),
+);
+/** The copy's code while a round is open: below every finished state's, so the round's end raises it. */
+const ROUND_OPEN = '-';
+const roundOf = (round: number): string => String(round).padStart(2, '0');
+/**
+ * Releases asked of one `RELSTATES#` item from which it is read rather than their release items:
+ * the item holds every finished release of its sixteenth of the repository, so for one or two it
+ * would cost more than their own items.
+ */
+const STATE_COPIES_WORTH_READING = 3;
 
 const CONDITION_FAILED = Symbol('ConditionalCheckFailed');
 
@@ -235,12 +249,53 @@ export class DynamoReleaseStore implements ReleaseStore {
         }),
       ),
     );
-    if (result !== CONDITION_FAILED) return this.parse('release', ReleaseRecordSchema, result.Attributes);
+    if (result !== CONDITION_FAILED) {
+      const moved = this.parse('release', ReleaseRecordSchema, result.Attributes);
+      await this.copyFinishedState(moved);
+      return moved;
+    }
 
     const current = await this.getRelease(repository, digest);
     if (current === null) throw new NotFoundError(`release ${repository}@${digest} is not recorded`);
-    if (current.state === target && TERMINAL_RELEASE_STATES.includes(target)) return current;
+    if (current.state === target && TERMINAL_RELEASE_STATES.includes(target)) {
+      // A retry, perhaps after a crash between the release item and its copy: copy it again.
+      await this.copyFinishedState(current);
+      return current;
+    }
     throw new ConflictError(`release ${repository}@${digest} is ${current.state}; it cannot move to ${target}`);
+  }
+
+  /**
+   * Copies a finished state into the repository's `RELSTATES#` item (table-schema.ts), after the
+   * release item: a copy missing after a crash is read from the release item. Raises the value
+   * only, so it never overwrites a later round's. Not when the state is not finished.
+   */
+  private async copyFinishedState(record: ReleaseRecord): Promise<void> {
+    const code = FINISHED_CODES[record.state];
+    if (code === undefined) return;
+    try {
+      await this.raiseStateCopy(record.repository, record.digest, `${roundOf(record.gateRound ?? 1)}${code}`);
+    } catch (err) {
+      // A full item (~7,000 finished releases in a sixteenth of one repository) keeps no more
+      // copies: those releases are read from their own items, which is right, only dearer.
+      if (!(err instanceof StoreError && isItemTooLarge(err.cause))) throw err;
+    }
+  }
+
+  /** One UpdateItem raising the release's attribute of its `RELSTATES#` item to `value`, or leaving a higher one. */
+  private async raiseStateCopy(repository: string, digest: Digest, value: string): Promise<void> {
+    await this.conditional('release state copy', () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKeys.releaseStates(repository, digest),
+          UpdateExpression: 'SET #release = :value',
+          ConditionExpression: 'attribute_not_exists(#release) OR #release < :value',
+          ExpressionAttributeNames: { '#release': packedHex(digest.slice('sha256:'.length)) },
+          ExpressionAttributeValues: { ':value': value },
+        }),
+      ),
+    );
   }
 
   /**
@@ -270,6 +325,9 @@ export class DynamoReleaseStore implements ReleaseStore {
         type: 'round-decision',
       });
     }
+    // Before the release item moves: its finished state's copy must not outlive it (table-schema.ts).
+    // When this write fails (even for a full copy item) the round does not start: fail closed.
+    await this.raiseStateCopy(r.repository, r.digest, `${roundOf(r.round)}${ROUND_OPEN}`);
     const written = await this.conditional('resubmitRelease', () =>
       this.client.send(
         new PutCommand({
@@ -691,12 +749,8 @@ export class DynamoReleaseStore implements ReleaseStore {
       type: 'tracked-repository',
     });
     if (promotion.kind === 'rollback') {
-      // A digest goes live again by each rollback to it: no marker, the track key is the identity.
-      await this.putIfAbsent('appendPromotion', {
-        ...promotion,
-        ...itemKeys.track(promotion.repository, promotion.promotedAt, promotion.digest),
-        type: 'promotion',
-      });
+      // A digest goes live again by each rollback to it: no marker, the entry's name is the identity.
+      await this.putTrackEntry(promotion);
       return;
     }
     const markerKey = itemKeys.trackMarker(promotion.repository, promotion.digest);
@@ -706,12 +760,39 @@ export class DynamoReleaseStore implements ReleaseStore {
       if (stored === undefined) throw new StoreError(`promotion marker ${markerKey.pk} vanished after a lost put`);
       recorded = this.parse('promotion', PromotionEntrySchema, stored);
     }
-    // Same key, same content on a retry: a lost condition means the item is already in place.
-    await this.putIfAbsent('appendPromotion', {
-      ...recorded,
-      ...itemKeys.track(recorded.repository, recorded.promotedAt, recorded.digest),
-      type: 'promotion',
-    });
+    // Same name, same content on a retry.
+    await this.putTrackEntry(recorded);
+  }
+
+  /**
+   * One attribute of the month's track item, first write wins (`if_not_exists`): one UpdateItem,
+   * which creates the item for a month's first entry and touches no other entry (no
+   * read-modify-write, so concurrent promotions cannot lose each other). A month whose item is
+   * full goes on in the next spill item; a retry writes the same attribute again where it is
+   * missing, which the reads collapse (`trackOf`).
+   */
+  private async putTrackEntry(entry: PromotionEntry): Promise<void> {
+    for (let spill = 0; spill < TRACK_SPILLS; spill++) {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: itemKeys.trackMonth(entry.repository, entry.promotedAt, spill),
+            UpdateExpression: 'SET #entry = if_not_exists(#entry, :entry)',
+            ExpressionAttributeNames: { '#entry': trackEntryName(entry) },
+            ExpressionAttributeValues: { ':entry': trackEntryValue(entry) },
+          }),
+        );
+        return;
+      } catch (err) {
+        if (!isItemTooLarge(err)) {
+          throw new StoreError(`DynamoDB appendPromotion failed on table ${this.tableName}`, { cause: err });
+        }
+      }
+    }
+    throw new StoreError(
+      `appendPromotion: the track of ${entry.repository} is full for ${entry.promotedAt.slice(0, 7)}`,
+    );
   }
 
   /** One conditional put on `REL#<repo>@<digest>` / `REVOKED`; a lost condition returns the stored record. */
@@ -821,25 +902,55 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   /**
-   * BatchGetItem of each release's record and revocation items (two keys a release), projected to
-   * the state and the revocation's attributes: a few hundred bytes a release, not its whole record.
+   * The finished states of releases that share a `RELSTATES#` item with at least
+   * `STATE_COPIES_WORTH_READING - 1` others asked come from that item (BatchGetItem, one item for
+   * many releases); every other state from the release item (BatchGetItem, projected to the state),
+   * and every revocation from its own item (absent for nearly all: an answer of nothing).
    */
   public async getReleaseStatuses(releases: readonly ReleaseKey[]): Promise<ReleaseStatus[]> {
     const byPartition = new Map<string, { -readonly [K in keyof ReleaseStatus]: ReleaseStatus[K] }>();
     for (const { repository, digest } of releases) {
       byPartition.set(itemKeys.release(repository, digest).pk, { repository, digest, state: null, revocation: null });
     }
-    const keys = [...byPartition.values()].flatMap(({ repository, digest }) => [
-      itemKeys.release(repository, digest),
-      itemKeys.revocation(repository, digest),
-    ]);
-    const releaseSk = itemKeys.release('', '').sk;
+    const statuses = [...byPartition.values()];
+    const copyKey = ({ repository, digest }: ReleaseKey) => {
+      const key = itemKeys.releaseStates(repository, digest);
+      return `${key.pk}\u0000${key.sk}`;
+    };
+    const perCopy = new Map<string, number>();
+    for (const status of statuses) perCopy.set(copyKey(status), (perCopy.get(copyKey(status)) ?? 0) + 1);
+    const copied = new Map<string, Record<string, unknown>>();
+    const copyKeys = [
+      ...new Set(statuses.filter((s) => (perCopy.get(copyKey(s)) ?? 0) >= STATE_COPIES_WORTH_READING).map(copyKey)),
+    ];
+    const copies = await this.batchGet(
+      'getReleaseStatuses (copies)',
+      copyKeys.map((k) => {
+        const [pk = '', sk = ''] = k.split('\u0000');
+        return { pk, sk };
+      }),
+    );
+    for (const item of copies) {
+      const { pk, sk } = this.parse('release states', ItemKeyWithSortSchema, item);
+      copied.set(`${pk}\u0000${sk}`, item as Record<string, unknown>);
+    }
+    const unread: typeof statuses = [];
+    for (const status of statuses) {
+      const value = copied.get(copyKey(status))?.[packedHex(status.digest.slice('sha256:'.length))];
+      const state = typeof value === 'string' ? FINISHED_STATES[value.slice(2)] : undefined;
+      if (state === undefined) unread.push(status);
+      else status.state = state;
+    }
+    const keys = [
+      ...unread.map(({ repository, digest }) => itemKeys.release(repository, digest)),
+      ...statuses.map(({ repository, digest }) => itemKeys.revocation(repository, digest)),
+    ];
     for (const item of await this.batchGet('getReleaseStatuses', keys, STATUS_ATTRIBUTES)) {
-      const { pk, sk } = this.parse('release status', ItemKeySchema, item);
+      const { pk } = this.parse('release status', ItemKeySchema, item);
       const status = byPartition.get(pk);
       if (status === undefined)
         throw new StoreError(`getReleaseStatuses: DynamoDB answered an item not asked for (${pk})`);
-      if (sk === releaseSk) {
+      if (typeof item === 'object' && item !== null && 'state' in item) {
         status.state = this.parse('release', StateItemSchema, item).state;
       } else {
         const { repository, digest } = status;
@@ -853,8 +964,15 @@ export class DynamoReleaseStore implements ReleaseStore {
     });
   }
 
+  /**
+   * Newest month first, an item at a time: the months' items come in sort-key order, so once an
+   * older month's item arrives every entry of the newer months has been read.
+   */
   public async lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null> {
     let startKey: Record<string, unknown> | undefined;
+    let month: string | undefined;
+    let entries: PromotionEntry[] = [];
+    const found = () => entries.sort(LISTING_ORDER.promotions).find((e) => e.digest !== excludeDigest) ?? null;
     do {
       const page = await this.send('lastPromotion', () =>
         this.client.send(
@@ -863,17 +981,24 @@ export class DynamoReleaseStore implements ReleaseStore {
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': itemKeys.trackPartition(repository) },
             ScanIndexForward: false,
-            Limit: 20,
+            Limit: 5,
             ExclusiveStartKey: startKey,
           }),
         ),
       );
-      const entries = (page.Items ?? []).map((item) => this.parse('promotion', PromotionEntrySchema, item));
-      const found = entries.sort(LISTING_ORDER.promotions).find((e) => e.digest !== excludeDigest);
-      if (found !== undefined) return found;
+      for (const item of page.Items ?? []) {
+        const itemMonth = String(item.sk).slice(0, 7);
+        if (month !== undefined && itemMonth !== month) {
+          const last = found();
+          if (last !== null) return last;
+          entries = [];
+        }
+        month = itemMonth;
+        entries.push(...this.trackOf(repository, [item]));
+      }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
-    return null;
+    return found();
   }
 
   /** The whole track of `repository`, most recent promotion first. */
@@ -883,14 +1008,27 @@ export class DynamoReleaseStore implements ReleaseStore {
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': itemKeys.trackPartition(repository) },
       ScanIndexForward: false,
-      ...projectionOf(PROMOTION_ATTRIBUTES),
     });
-    return items
-      .map((item) => ({
-        ...this.parse('promotion', PromotionEntrySchema.omit({ repository: true }), item),
-        repository,
-      }))
-      .sort(LISTING_ORDER.promotions);
+    return this.trackOf(repository, items).sort(LISTING_ORDER.promotions);
+  }
+
+  /** The entries of track items, each once (a retry may have written one into two spill items). */
+  private trackOf(repository: string, items: readonly unknown[]): PromotionEntry[] {
+    const entries = new Map<string, PromotionEntry>();
+    for (const item of items) {
+      const fields = item as Record<string, unknown>;
+      if (fields.type === 'promotion') {
+        // An item of the earlier layout, one an entry.
+        const entry = this.parse('promotion', PromotionEntrySchema, fields);
+        entries.set(trackEntryName(entry), entry);
+        continue;
+      }
+      for (const [name, value] of Object.entries(fields)) {
+        if (name === 'pk' || name === 'sk' || entries.has(name)) continue;
+        entries.set(name, this.parse('promotion', PromotionEntrySchema, trackEntryOf(repository, name, value)));
+      }
+    }
+    return [...entries.values()];
   }
 
   // -------------------------------------------------------------------------------------------
@@ -974,15 +1112,22 @@ export class DynamoReleaseStore implements ReleaseStore {
         `index node ${started.repository}@${started.digest}#${started.set} vanished after a lost put`,
       );
     }
-    // Its listing item, by `seq`, with the base as one short string: what triage reads of a node.
-    // Written after the node, and again by a retry, so a node is listed from its start.
-    await this.send('startIndexNode (listing)', () =>
+    // Its link, one attribute of its bucket's item: what triage reads of a node. One UpdateItem,
+    // which creates the item when it is the bucket's first node, and touches no other node's
+    // attribute (no read-modify-write, so concurrent nodes cannot lose each other's links). Written
+    // after the node, and again, the same, by a retry, so a node is listed from its start.
+    await this.send('startIndexNode (link)', () =>
       this.client.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: {
-            ...itemKeys.indexNodeListing(stored.repository, stored.seq, stored.digest, stored.set),
-            ...(stored.base !== null && { parent: `${stored.base.digest}#${stored.base.set}` }),
+          Key: itemKeys.indexNodeLinks(stored.repository, stored.seq),
+          UpdateExpression: 'SET #node = :link',
+          ExpressionAttributeNames: { '#node': linkAttribute(stored.digest, stored.set) },
+          ExpressionAttributeValues: {
+            ':link':
+              stored.base === null
+                ? `${stored.seq}`
+                : `${stored.seq} ${packedRef(indexNodeRef(stored.base.digest, stored.base.set))}`,
           },
         }),
       ),
@@ -1042,7 +1187,10 @@ export class DynamoReleaseStore implements ReleaseStore {
     );
   }
 
-  /** Reads the listing items (sort key and `parent`), by `seq`, nothing else. */
+  /**
+   * Reads the link items of the buckets the range touches (every item of the partition without a
+   * range) and keeps the nodes within it, by `seq`.
+   */
   public async listIndexNodes(
     repository: string,
     seqs?: { readonly from: number; readonly to: number },
@@ -1054,23 +1202,28 @@ export class DynamoReleaseStore implements ReleaseStore {
         TableName: this.tableName,
         KeyConditionExpression: inRange ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'pk = :pk',
         ExpressionAttributeValues: {
-          ':pk': itemKeys.indexNodeListingPartition(repository),
-          ...(inRange && { ':from': itemKeys.indexNodeSeq(seqs.from), ':to': `${itemKeys.indexNodeSeq(seqs.to)}#~` }),
+          ':pk': itemKeys.indexNodeLinksPartition(repository),
+          ...(inRange && {
+            ':from': itemKeys.indexNodeLinks(repository, seqs.from).sk,
+            ':to': itemKeys.indexNodeLinks(repository, seqs.to).sk,
+          }),
         },
-        ...projectionOf(['sk', 'parent']),
       },
       Limits.indexNodesPerQuery,
     );
-    return items.map((item) => {
-      const { sk, parent } = item as { sk?: unknown; parent?: unknown };
-      const [seq, digest, set] = typeof sk === 'string' ? sk.split('#') : [];
-      return this.parse('index node', IndexNodeLinkSchema, {
-        digest,
-        set,
-        ...(parent !== undefined && { parent }),
-        seq: Number(seq),
-      });
-    });
+    const links: IndexNodeLink[] = [];
+    for (const item of items) {
+      for (const [name, value] of Object.entries(item as Record<string, unknown>)) {
+        if (name === 'pk' || name === 'sk') continue;
+        const link = this.parse('index node link', IndexNodeLinkSchema, linkOf(name, value));
+        if (inRange && (link.seq < seqs.from || link.seq > seqs.to)) continue;
+        links.push(link);
+        if (links.length > Limits.indexNodesPerQuery) {
+          throw new StoreError(`listIndexNodes: more than ${Limits.indexNodesPerQuery} nodes, refused`);
+        }
+      }
+    }
+    return links.sort((a, b) => a.seq - b.seq || compareCodePoints(`${a.digest}#${a.set}`, `${b.digest}#${b.set}`));
   }
 
   public async indexVulnerabilities(repository: string, digest: Digest, ids: readonly string[]): Promise<void> {
@@ -1258,7 +1411,7 @@ export class DynamoReleaseStore implements ReleaseStore {
   private async batchGet(
     operation: string,
     keys: readonly { pk: string; sk: string }[],
-    attributes: readonly string[],
+    attributes?: readonly string[],
   ): Promise<unknown[]> {
     const chunks: (typeof keys)[] = [];
     for (let i = 0; i < keys.length; i += BATCH_GET_SIZE) chunks.push(keys.slice(i, i + BATCH_GET_SIZE));
@@ -1275,7 +1428,7 @@ export class DynamoReleaseStore implements ReleaseStore {
   private async batchGetChunk(
     operation: string,
     keys: readonly { pk: string; sk: string }[],
-    attributes: readonly string[],
+    attributes: readonly string[] | undefined,
   ): Promise<unknown[]> {
     const items: unknown[] = [];
     let pending: readonly Record<string, unknown>[] = keys;
@@ -1288,7 +1441,13 @@ export class DynamoReleaseStore implements ReleaseStore {
       const out: BatchGetCommandOutput = await this.send(operation, () =>
         this.client.send(
           new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: requested, ConsistentRead: true, ...projectionOf(attributes) } },
+            RequestItems: {
+              [this.tableName]: {
+                Keys: requested,
+                ConsistentRead: true,
+                ...(attributes !== undefined && projectionOf(attributes)),
+              },
+            },
           }),
         ),
       );
@@ -1355,6 +1514,78 @@ function packageEntryOf(base: string, item: unknown): unknown {
     components: components ?? [`${base}@${key[1]}`],
     ...(removed === true && { removed: true }),
     ...(replaces !== undefined && { replaces }),
+  };
+}
+
+/** Spill items a month of one track may take after its first (`itemKeys.trackMonth`). */
+const TRACK_SPILLS = 100;
+
+/** A track entry's attribute: its identity, `<promotedAt>#<digest hex>`. */
+const trackEntryName = (e: PromotionEntry): string => `${e.promotedAt}#${packedHex(e.digest.slice('sha256:'.length))}`;
+
+/**
+ * A track entry's value: `<targetRepository> <tag>` (neither holds a space: a repository name and
+ * an OCI tag), or, when the entry has more, its fields but those of the name as JSON (`{…}`; no
+ * repository name starts with `{`).
+ */
+function trackEntryValue(e: PromotionEntry): string {
+  const { repository: _r, digest: _d, promotedAt: _p, targetRepository, tag, ...more } = e;
+  return Object.keys(more).length === 0 && !/\s/.test(`${targetRepository}${tag}`) && !targetRepository.startsWith('{')
+    ? `${targetRepository} ${tag}`
+    : JSON.stringify({ targetRepository, tag, ...more });
+}
+
+/** A track attribute as `PromotionEntry`; an unreadable one is left for the schema to refuse. */
+function trackEntryOf(repository: string, name: string, value: unknown): unknown {
+  const at = name.lastIndexOf('#');
+  const key = { repository, promotedAt: name.slice(0, at), digest: `sha256:${unpackedHex(name.slice(at + 1))}` };
+  if (typeof value !== 'string') return key;
+  if (value.startsWith('{')) {
+    try {
+      return { ...(JSON.parse(value) as object), ...key };
+    } catch {
+      return key;
+    }
+  }
+  const space = value.indexOf(' ');
+  return { ...key, targetRepository: value.slice(0, space), tag: value.slice(space + 1) };
+}
+
+/** DynamoDB's answer to a write that would take an item past 400 KB. */
+function isItemTooLarge(err: unknown): boolean {
+  return sdkErrorName(err) === 'ValidationException' && err instanceof Error && /size/i.test(err.message);
+}
+
+/**
+ * Hex digits as base64url (`A-Za-z0-9-_`, 43 characters for a sha256 digest instead of 64) in the
+ * names and values of packed items: a wide question reads one a node and one a track entry, and
+ * the digests are most of those bytes.
+ */
+const packedHex = (hex: string): string => Buffer.from(hex, 'hex').toString('base64url');
+/** `packedHex` undone; a malformed value gives a short or empty string, which the schemas refuse. */
+const unpackedHex = (packed: string): string =>
+  /^[A-Za-z0-9_-]+$/.test(packed) ? Buffer.from(packed, 'base64url').toString('hex') : '';
+
+/** An `indexNodeRef` (`<16 hex>#<16 hex>`) packed: 22 characters. */
+const packedRef = (ref: string): string => ref.split('#').map(packedHex).join('');
+const unpackedRef = (packed: string): string => `${unpackedHex(packed.slice(0, 11))}#${unpackedHex(packed.slice(11))}`;
+
+/** A node's attribute in its links item: `<digest>.<set>`, packed (the key attributes are `pk` and `sk`). */
+const linkAttribute = (digest: Digest, set: string): string =>
+  `${packedHex(digest.slice('sha256:'.length))}.${packedHex(set)}`;
+
+/**
+ * A link attribute as `IndexNodeLink` (valued `<seq>` or `<seq> <packed parent ref>`); an unreadable
+ * one is left for the schema to refuse.
+ */
+function linkOf(name: string, value: unknown): unknown {
+  const [digest = '', set = ''] = name.split('.');
+  const [seq, parent] = typeof value === 'string' ? value.split(' ') : [];
+  return {
+    digest: `sha256:${unpackedHex(digest)}`,
+    set: unpackedHex(set),
+    ...(parent !== undefined && { parent: unpackedRef(parent) }),
+    seq: seq === undefined || !/^\d+$/.test(seq) ? undefined : Number(seq),
   };
 }
 

@@ -35,6 +35,7 @@ import {
   type IndexNode,
   type IndexNodeLink,
   IndexNodeSchema,
+  indexNodeRef,
   LISTING_ORDER,
   ListLimitSchema,
   laterRound,
@@ -603,7 +604,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
       .map((n) => ({
         digest: n.digest,
         set: n.set,
-        ...(n.base !== null && { parent: `${n.base.digest}#${n.base.set}` }),
+        ...(n.base !== null && { parent: indexNodeRef(n.base.digest, n.base.set) }),
         seq: n.seq,
       }));
   }

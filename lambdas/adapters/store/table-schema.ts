@@ -19,11 +19,12 @@
  * | package index entry | `PKG#<purl without version>` | `<version>#<repo>@<digest>#<set>` | | |
  * | … of a source package | `PKG#<source purl without version>` | `<source version>#<repo>@<digest>#<set>` | | |
  * | index node | `IDXNODE#<repo>` | `<digest>#<set>` | | |
- * | … its listing, by `seq` (what triage reads) | `IDXSEQ#<repo>` | `<seq, 12 digits>#<digest>#<set>` | | |
+ * | … links of the nodes of 50 `seq`s (what triage reads) | `IDXSEQ#<repo>` | `<first seq, 12 digits>` | | |
  * | newest complete index node | `IDXHEAD#<repo>` | `META` | | |
  * | CVE index | `CVE#<id>` | `<repo>@<digest>` | | |
- * | promotion track (promotions and rollbacks) | `TRACK#<repo>` | `<promotedAt>#<digest>` | | |
+ * | promotion track (promotions and rollbacks), a month's entries an item | `TRACK#<repo>` | `<yyyy-mm>[#<spill>]` | | |
  * | promotion marker | `TRACKED#<repo>@<digest>` | `META` | | |
+ * | finished states of a repository's releases (derived) | `RELSTATES#<repo>` | `<first hex digit of the digest>` | | |
  * | tracked repository | `TRACKS` | `<repo>` | | |
  * | break-glass request (ops API) | `BREAKGLASS#<id>` | `META` | | |
  * | scan rendezvous | `SCAN#<repo>@<digest>` | `META` | | |
@@ -36,10 +37,29 @@
  * names the versions it no longer has); the node's descendants inherit the rest
  * (triage/inherit.ts). Each entry carries its node's `seq`: a chain of deltas is at most
  * `Limits.indexChainLength` long, so the nodes that may inherit it are the next that many, and
- * triage reads only those listings (`IDXSEQ#`, by `seq`). Entries written before nodes (no
+ * triage reads only those links (`IDXSEQ#`, by `seq`). A node's link is one attribute of its
+ * bucket's item, named `<digest>.<set>`, valued `<seq>` or `<seq> <base's indexNodeRef>`
+ * (digests, set ids and references in base64url, not hex: 43 characters a digest instead of 64):
+ * packed, because a question about a package in every release reads every node's link, and one
+ * item a node spent most of those bytes on attribute names and keys. Entries written before nodes (no
  * `#<set>`) stand for their release alone. Triage reads one partition per package with Query,
  * never Scan: the version sort key orders as strings, not as the ecosystem orders versions, so
  * the range is applied to the partition's items, not in the key condition.
+ *
+ * The promotion track packs a month of a repository's entries into an item, one attribute an entry
+ * named `<promotedAt>#<digest in base64url>` (its identity), valued `<targetRepository> <tag>`, or the
+ * entry's other fields as JSON when it has more (a rollback's `kind`, `by`, `reason`): triage reads
+ * every track of the repositories a question hits, and one item an entry spent half its bytes on
+ * attribute names. A month that outgrows DynamoDB's 400 KB item limit (~3,000 entries) goes on in
+ * `#01`, `#02`… Items of the earlier layout (`<promotedAt>#<digest>`, one an entry) are still read.
+ *
+ * `RELSTATES#` holds a copy of each release's state once it is finished (PROMOTED, QUARANTINED,
+ * COVERED), one attribute a release named by its digest (base64url), valued `<gate round, 2
+ * digits><P|Q|C>`, or `<round>-` while a round it started is open: a finished state never changes
+ * (a QUARANTINED release only starts another round), so the copy, written after the release item,
+ * is either right or missing, and the round's start writes its `-` before the release item moves,
+ * so a copy is never stale. Writes only raise the value (`<`), so a copy of an ended round written
+ * late cannot hide the next one. Anything but a finished state is read from the release item.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -56,6 +76,13 @@ export const TABLE_GSIS = [
 export type TableGsiName = (typeof TABLE_GSIS)[number]['indexName'];
 
 const META = 'META';
+
+/**
+ * Index node links packed to an item (`indexNodeLinks`): the chain length, so that the 50 nodes
+ * after any node (what triage reads) lie in at most two items. An item holds ~130 B a node, ~7 KB
+ * for a bucket, far under DynamoDB's 400 KB item limit unless hundreds of nodes start at one seq.
+ */
+export const INDEX_LINK_BUCKET = 50;
 
 /** Key builders, so that no other file spells a key prefix. */
 export const itemKeys = {
@@ -113,13 +140,15 @@ export const itemKeys = {
     pk: `IDXNODE#${repository}`,
     sk: `${digest}#${set}`,
   }),
-  /** A node's listing item, by `seq` (12 digits, so that the sort key orders as the number does). */
-  indexNodeListing: (repository: string, seq: number, digest: string, set: string) => ({
+  /**
+   * The links of the nodes whose `seq` falls in one bucket of `INDEX_LINK_BUCKET` (its first seq,
+   * 12 digits, so that the sort key orders as the number does): one attribute a node.
+   */
+  indexNodeLinks: (repository: string, seq: number) => ({
     pk: `IDXSEQ#${repository}`,
-    sk: `${String(seq).padStart(12, '0')}#${digest}#${set}`,
+    sk: String(seq - (seq % INDEX_LINK_BUCKET)).padStart(12, '0'),
   }),
-  indexNodeSeq: (seq: number) => String(seq).padStart(12, '0'),
-  indexNodeListingPartition: (repository: string) => `IDXSEQ#${repository}`,
+  indexNodeLinksPartition: (repository: string) => `IDXSEQ#${repository}`,
   indexHead: (repository: string) => ({ pk: `IDXHEAD#${repository}`, sk: META }),
   packagePartition: (purlWithoutVersion: string) => `PKG#${purlWithoutVersion}`,
   vulnerabilityIndex: (id: string, repository: string, digest: string) => ({
@@ -127,11 +156,24 @@ export const itemKeys = {
     sk: `${repository}@${digest}`,
   }),
   vulnerabilityPartition: (id: string) => `CVE#${id}`,
-  track: (repository: string, promotedAt: string, digest: string) => ({
+  /**
+   * The track's entries of one month (`promotedAt`'s first 7 characters), one attribute an entry
+   * (`trackEntryName`); `spill` numbers the further items of a month that filled one.
+   */
+  trackMonth: (repository: string, promotedAt: string, spill = 0) => ({
     pk: `TRACK#${repository}`,
-    sk: `${promotedAt}#${digest}`,
+    sk: `${promotedAt.slice(0, 7) || '-'}${spill === 0 ? '' : `#${String(spill).padStart(2, '0')}`}`,
   }),
   trackPartition: (repository: string) => `TRACK#${repository}`,
+  /**
+   * The finished states of a repository's releases whose digest starts with one hex digit: 16
+   * items a repository, one attribute a release (`getReleaseStatuses` reads them instead of one
+   * release item each when several of a question's releases share one).
+   */
+  releaseStates: (repository: string, digest: string) => ({
+    pk: `RELSTATES#${repository}`,
+    sk: digest.slice('sha256:'.length, 'sha256:'.length + 1),
+  }),
   /** One item per repository with a track: re-validation lists where releases can be live. */
   trackedRepository: (repository: string) => ({ pk: 'TRACKS', sk: repository }),
   trackedRepositoriesPartition: 'TRACKS',

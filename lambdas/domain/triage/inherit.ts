@@ -12,7 +12,7 @@
 import pLimit from 'p-limit';
 import { Limits } from '../limits.js';
 import type { ReleaseStore } from '../ports.js';
-import { type IndexNodeLink, LISTING_ORDER, type PackageIndexEntry } from '../records.js';
+import { type IndexNodeLink, indexNodeRef, LISTING_ORDER, type PackageIndexEntry } from '../records.js';
 import type { Digest } from '../types.js';
 
 export type NodeReader = Pick<ReleaseStore, 'listIndexNodes'>;
@@ -91,6 +91,8 @@ export async function presentEntries(
   );
 
   for (const [repository, repoEntries] of byRepository) {
+    // By the parent's reference (records.ts `indexNodeRef`): a node whose reference two nodes
+    // shared would be taken for a child of both, which can add a release, never drop one.
     const children = new Map<string, string[]>();
     for (const node of listed.get(repository) ?? []) {
       if (node.parent === undefined) continue;
@@ -98,6 +100,10 @@ export async function presentEntries(
       if (list === undefined) children.set(node.parent, [nodeId(node.digest, node.set)]);
       else list.push(nodeId(node.digest, node.set));
     }
+    const childrenOf = (id: string): readonly string[] => {
+      const at = id.indexOf('#');
+      return children.get(indexNodeRef(id.slice(0, at), id.slice(at + 1))) ?? [];
+    };
     // Which nodes have an entry of their own for each version: inheritance stops there. An
     // upgrade's entry is a tombstone for each version it replaces.
     const own = new Map<string, Set<string>>();
@@ -113,12 +119,12 @@ export async function presentEntries(
       emit(e, e.digest);
       const stops = own.get(e.version) ?? new Set<string>();
       const seen = new Set<string>([nodeId(e.digest, e.set ?? '')]);
-      const stack = [...(children.get(nodeId(e.digest, e.set ?? '')) ?? [])];
+      const stack = [...childrenOf(nodeId(e.digest, e.set ?? ''))];
       for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
         if (seen.has(id) || stops.has(id)) continue;
         seen.add(id);
         emit(e, id.slice(0, id.indexOf('#')) as Digest);
-        stack.push(...(children.get(id) ?? []));
+        stack.push(...childrenOf(id));
       }
     }
   }

@@ -24,6 +24,7 @@ import {
   type ApprovalAuditRecord,
   type ApprovalRecord,
   type BreakGlassRequestRecord,
+  LISTING_ORDER,
   MAX_GATE_ROUNDS,
   type ReleaseState,
   type ScanCompletion,
@@ -1926,6 +1927,55 @@ export function describeReleaseStoreContract(
         });
       });
 
+      describe('when many promotions of one month are appended at once, over several months', () => {
+        it('keeps every one, and finds the last across months', async () => {
+          // Prepare
+          const repository = newRepository();
+          const digests = Array.from({ length: 16 }, () => newDigest());
+          const entry = (digest: Digest, i: number) => ({
+            repository,
+            digest,
+            promotedAt: `2026-0${1 + (i % 3)}-${String(10 + i).padStart(2, '0')}T00:00:00.000Z`,
+            targetRepository: `prod/${repository}`,
+            tag: `1.${i}.0`,
+          });
+
+          // Act
+          await Promise.all(digests.map((d, i) => store.appendPromotion(entry(d, i))));
+
+          // Assess
+          const expected = digests.map((d, i) => entry(d, i)).sort(LISTING_ORDER.promotions);
+          expect(await store.listPromotions(repository)).toEqual(expected);
+          expect(await store.lastPromotion(repository)).toEqual(expected[0]);
+          expect(await store.lastPromotion(repository, expected[0]?.digest)).toEqual(expected[1]);
+        });
+      });
+
+      describe('when an entry carries more than its target and tag, or a tag with a space', () => {
+        it('returns it as it was appended', async () => {
+          // Prepare
+          const repository = newRepository();
+          const rollback = {
+            repository,
+            digest: newDigest(),
+            promotedAt: '2026-05-01T00:00:00.000Z',
+            targetRepository: `prod/${repository}`,
+            tag: 'live',
+            kind: 'rollback' as const,
+            by: 'alice@example.com',
+            reason: 'CVE-2026-1 in 1.4.0 {"not": "json"} #1',
+          };
+          const odd = { ...promotionEntry(repository, newDigest()), tag: 'a b', promotedAt: '2026-05-02' };
+
+          // Act
+          await store.appendPromotion(rollback);
+          await store.appendPromotion(odd);
+
+          // Assess
+          expect(await store.listPromotions(repository)).toEqual([odd, rollback]);
+        });
+      });
+
       describe('when the repository has never been promoted, or only the excluded digest', () => {
         it('returns null', async () => {
           // Prepare
@@ -2371,7 +2421,7 @@ export function describeReleaseStoreContract(
         expect([head?.digest, head?.completedAt]).toEqual([b, '2026-12-02T00:00:00.000Z']);
         expect((await store.listIndexNodes(repository)).sort((x, y) => (x.set < y.set ? -1 : 1))).toEqual([
           { digest: a, set: setOf(1), seq: 1 },
-          { digest: b, set: setOf(2), parent: `${a}#${setOf(1)}`, seq: 2 },
+          { digest: b, set: setOf(2), parent: `${a.slice(7, 23)}#${setOf(1)}`, seq: 2 },
         ]);
       });
 
@@ -2386,6 +2436,36 @@ export function describeReleaseStoreContract(
         // Assess
         expect(listed.map((n) => n.seq)).toEqual([9, 10, 11]);
         expect((await store.listIndexNodes(repository)).map((n) => n.seq)).toEqual([3, 9, 10, 11, 12]);
+      });
+
+      it('lists the nodes of a range that spans several packed items, and only those', async () => {
+        // Prepare
+        const repository = newRepository();
+        for (const n of [45, 49, 50, 99, 100, 101, 102, 150]) {
+          await store.startIndexNode(nodeOf(repository, newDigest(), n));
+        }
+
+        // Act
+        const listed = await store.listIndexNodes(repository, { from: 49, to: 101 });
+
+        // Assess
+        expect(listed.map((n) => n.seq)).toEqual([49, 50, 99, 100, 101]);
+      });
+
+      it('lists every node started at once at one seq, and a node started again once', async () => {
+        // Prepare
+        const repository = newRepository();
+        const base = { digest: newDigest(), set: setOf(1), setDigest: nodeOf(repository, newDigest(), 1).setDigest };
+        const digests = Array.from({ length: 12 }, () => newDigest());
+
+        // Act: concurrent nodes share a seq (each took the same head), and a retry starts one again
+        await Promise.all(digests.map((d) => store.startIndexNode(nodeOf(repository, d, 2, base))));
+        await store.startIndexNode(nodeOf(repository, digests[0] ?? newDigest(), 2, base));
+
+        // Assess
+        const listed = await store.listIndexNodes(repository, { from: 2, to: 2 });
+        expect(listed.map((n) => n.digest).sort()).toEqual([...digests].sort());
+        expect(new Set(listed.map((n) => n.parent))).toEqual(new Set([`${base.digest.slice(7, 23)}#${setOf(1)}`]));
       });
 
       it('refuses to complete a node never started', async () => {
