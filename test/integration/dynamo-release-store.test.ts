@@ -495,6 +495,43 @@ describe('Class: DynamoReleaseStore', () => {
       });
     });
 
+    describe('when the copy item of its sixteenth is full and a quarantined release without a copy starts another round', () => {
+      it('starts the round (the release is read from its own item), and the copies stay as they were', async () => {
+        // Prepare: ~8,900 finished releases' copies fill the item to within one copy of 400 KB.
+        const repository = newRepository();
+        const rec = releaseRecord(repository, digestInA());
+        await store.recordRelease(rec);
+        const key = itemKeys.releaseStates(repository, rec.digest);
+        const copyBytes = 43 + '01P'.length; // a digest in base64url, and its value
+        const keyBytes = 'pk'.length + key.pk.length + 'sk'.length + key.sk.length;
+        const filler: Record<string, string> = {};
+        while (keyBytes + (Object.keys(filler).length + 1) * copyBytes <= 400 * 1024) {
+          filler[Buffer.from(digestInA().slice('sha256:'.length), 'hex').toString('base64url')] = '01P';
+        }
+        await clients.dynamoDocument.send(
+          new PutCommand({ TableName: standIns.tableName, Item: { ...key, ...filler } }),
+        );
+        await store.updateReleaseState(repository, rec.digest, 'QUARANTINED');
+        const copiesBefore = Object.keys((await rawItem(key)) ?? {}).length;
+
+        // Act
+        const started = await store.resubmitRelease({
+          repository,
+          digest: rec.digest,
+          round: 2,
+          executionName: 'round-2-full',
+          by: 'carol@example.com',
+          at: '2026-01-11T09:00:00.000Z',
+          reason: 'the eval was re-run',
+        });
+
+        // Assess
+        expect(started).toMatchObject({ state: 'RECORDED', gateRound: 2 });
+        expect(await statesOf([rec])).toEqual([['RECORDED', null]]);
+        expect(Object.keys((await rawItem(key)) ?? {}).length).toBe(copiesBefore);
+      });
+    });
+
     describe('when DynamoDB leaves keys unprocessed', () => {
       it('asks for them again until every release is answered', async () => {
         // Prepare: the first two BatchGetItem answers hold the first key only, the rest unprocessed.

@@ -326,8 +326,15 @@ export class DynamoReleaseStore implements ReleaseStore {
       });
     }
     // Before the release item moves: its finished state's copy must not outlive it (table-schema.ts).
-    // When this write fails (even for a full copy item) the round does not start: fail closed.
-    await this.raiseStateCopy(r.repository, r.digest, `${roundOf(r.round)}${ROUND_OPEN}`);
+    // When this write fails the round does not start: fail closed. Except on a full copy item:
+    // its copies are the same length whatever they say, so a raise that grows it is one for a
+    // release it holds no copy of, and it can never take one (items only grow). That release is
+    // read from its own item, which the round moves below.
+    try {
+      await this.raiseStateCopy(r.repository, r.digest, `${roundOf(r.round)}${ROUND_OPEN}`);
+    } catch (err) {
+      if (!(err instanceof StoreError && isItemTooLarge(err.cause))) throw err;
+    }
     const written = await this.conditional('resubmitRelease', () =>
       this.client.send(
         new PutCommand({
