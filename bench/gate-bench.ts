@@ -126,7 +126,7 @@ export async function benchGate(opts: GateBenchOptions): Promise<Section> {
     opts.log(`  run "${aloneRun.label}" done in ${ms(aloneRun.wallMs)}`);
 
     const rollback = await measureRollback(gate, registry, keys, advisories);
-    opts.log(`  ${rollback}`);
+    opts.log(`  ${rollback.line}`);
 
     const runs = [goodRun, mixedRun, aloneRun];
     const unexpected = runs.flatMap((r) => r.samples.filter((s) => s.outcome !== s.expected));
@@ -139,6 +139,7 @@ export async function benchGate(opts: GateBenchOptions): Promise<Section> {
         `Latencies from the push event to the outcome / approval-request events; stack start ${ms(Math.round(startMs))}, ${WARM_UP_RELEASES} warm-up releases (both paths) excluded.`,
       ],
       tables: [throughputTable(runs), latencyTable(runs), transitionTable(runs)],
+      targets: [rollback.target],
       notes: [
         ...(unexpected.length === 0
           ? ['Every release reached its expected outcome (good → PROMOTED, unsigned → QUARANTINED).']
@@ -151,7 +152,7 @@ export async function benchGate(opts: GateBenchOptions): Promise<Section> {
           : [`auto-approval failures: ${approvalErrors.length}: ${approvalErrors[0]}`]),
         'With N pushed at once, latency is mostly queueing: the whole stack is one Node process on this machine;',
         'the one-at-a-time run shows the latency of a release on an idle gate.',
-        rollback,
+        rollback.line,
         `Step Functions Standard at $${USD_PER_1000_TRANSITIONS} per 1,000 transitions; the free tier (4,000/month) is ignored.`,
       ],
     };
