@@ -1,9 +1,9 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildImage, PLATFORMS } from '../../cli/fixtures/image.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignSign, cosignSignatureManifest, cosignTag, simpleSigningPayload } from '../../cli/fixtures/sign.js';
 import { RegistryError } from '../../lambdas/domain/errors.js';
-import { COMPONENTS_DOCUMENT, collectSbom } from '../../lambdas/domain/evidence/sbom.js';
+import { COMPONENTS_DOCUMENT, collectSbom, parseComponentsDocument } from '../../lambdas/domain/evidence/sbom.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { type Descriptor, digestToTag, MediaTypes } from '../../lambdas/domain/oci.js';
 import type { RegistryReader } from '../../lambdas/domain/ports.js';
@@ -134,6 +134,42 @@ describe('Function: collectSbom', () => {
       expect(result.documents[0]?.bytes).toEqual(raw);
       const components = NormalizedSbomSchema.parse(JSON.parse(new TextDecoder().decode(result.documents[1]?.bytes)));
       expect(components.components.map((c) => c.purl)).toEqual(['pkg:npm/express@4.18.2', 'pkg:deb/debian/bash@5.2-1']);
+    });
+  });
+
+  describe('when the incident index reads the components.json the collector just built', () => {
+    it('gets the inventory the collector holds, without parsing the bytes again', async () => {
+      // Prepare
+      await pushArtifact(registry, REPO, {
+        artifactType: MediaTypes.cyclonedxJson,
+        layers: [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }],
+        subject: image,
+      });
+      const result = await collectSbom(collectContext({ subject, registry, policy: allowingUnsigned }));
+      const doc = result.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
+      const parse = vi.spyOn(JSON, 'parse');
+
+      // Act
+      const read = parseComponentsDocument(doc?.bytes ?? new Uint8Array());
+      const again = parseComponentsDocument(doc?.bytes ?? new Uint8Array());
+      parse.mockRestore();
+
+      // Assess
+      expect(parse).not.toHaveBeenCalled();
+      expect(again).toBe(read);
+      expect(read).toEqual(JSON.parse(new TextDecoder().decode(doc?.bytes)));
+    });
+
+    it('still parses bytes it did not build (a copy of the same document)', () => {
+      // Prepare
+      const bytes = encode({ format: 'cyclonedx', specVersion: '1.6', components: [] });
+
+      // Act & Assess
+      expect(parseComponentsDocument(new Uint8Array(bytes))).toEqual({
+        format: 'cyclonedx',
+        specVersion: '1.6',
+        components: [],
+      });
     });
   });
 

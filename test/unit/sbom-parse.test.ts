@@ -3,7 +3,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { type Component, NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
+import { decodeCycloneDx, decodeCycloneDxInto } from '../../lambdas/domain/sbom/cyclonedx.js';
 import {
+  type DecodedComponent,
+  normalizeDecoded,
   normalizeSbomObject,
   normalizeSbomObjectWithNotes,
   type PurlCache,
@@ -446,6 +449,60 @@ describe('Function: normalizeSbomObjectWithNotes', () => {
       expect(parse).toHaveBeenCalledTimes(50);
       expect(second.sbom).toEqual(first.sbom);
       parse.mockRestore();
+    });
+  });
+});
+
+describe('Function: decodeCycloneDxInto', () => {
+  const nested = cdx([
+    {
+      type: 'application',
+      name: 'app',
+      purl: 'pkg:npm/app@1.0.0',
+      components: [{ type: 'library', name: 'inner', version: '2.0.0', purl: 'pkg:npm/inner@2.0.0' }],
+    },
+    { type: 'library', name: 'left-pad', version: '1.3.0', purl: 'pkg:npm/left-pad@1.3.0' },
+  ]);
+
+  describe('when the document is valid', () => {
+    it('hands each component to the sink in document order, parents before their nested components, and lists none', () => {
+      // Prepare
+      const seen: DecodedComponent[] = [];
+
+      // Act
+      const header = decodeCycloneDxInto(nested, (c) => seen.push(c));
+
+      // Assess
+      expect(header).toEqual({ format: 'cyclonedx', specVersion: '1.6' });
+      expect(seen).toEqual(decodeCycloneDx(nested).components);
+      expect(seen.map((c) => c.name)).toEqual(['app', 'inner', 'left-pad']);
+    });
+
+    it('normalises to the same inventory as decoding the whole list first', () => {
+      // Act
+      const streamed = normalizeSbomObjectWithNotes(nested);
+
+      // Assess
+      expect(streamed).toEqual(normalizeDecoded(decodeCycloneDx(nested)));
+    });
+  });
+
+  describe('when a component after the first is invalid', () => {
+    it('throws the same reason as before, whatever the sink already took', () => {
+      // Prepare
+      const doc = cdx([
+        { type: 'library', name: 'ok', purl: 'pkg:npm/ok@1.0.0' },
+        { type: 'library', name: '' },
+      ]);
+      const seen: DecodedComponent[] = [];
+
+      // Act & Assess
+      expect(() => decodeCycloneDxInto(doc, (c) => seen.push(c))).toThrow(
+        'not a valid CycloneDX document: components[1].name: expected a non-empty string',
+      );
+      expect(() => normalizeSbomObjectWithNotes(doc)).toThrow(
+        'not a valid CycloneDX document: components[1].name: expected a non-empty string',
+      );
     });
   });
 });

@@ -169,14 +169,7 @@ export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitS
       location: found.location,
       ...(sbom.lockfileDigest !== undefined && { lockfileDigest: sbom.lockfileDigest }),
     },
-    [
-      found.raw,
-      {
-        name: COMPONENTS_DOCUMENT,
-        mediaType: 'application/json',
-        bytes: new TextEncoder().encode(JSON.stringify(sbom)),
-      },
-    ],
+    [found.raw, componentsDocument(sbom)],
   );
 }
 
@@ -256,14 +249,7 @@ async function fromInspectorExport(ctx: CollectContext): Promise<EvidenceResult>
       inspectorReportId: answer.reportId,
       ...(sbom.lockfileDigest !== undefined && { lockfileDigest: sbom.lockfileDigest }),
     },
-    [
-      { name: 'sbom.inspector.cdx.json', mediaType: MediaTypes.cyclonedxJson, bytes },
-      {
-        name: COMPONENTS_DOCUMENT,
-        mediaType: 'application/json',
-        bytes: new TextEncoder().encode(JSON.stringify(sbom)),
-      },
-    ],
+    [{ name: 'sbom.inspector.cdx.json', mediaType: MediaTypes.cyclonedxJson, bytes }, componentsDocument(sbom)],
   );
 }
 
@@ -404,13 +390,7 @@ const mergePlatformSboms: MergePlatforms = (outcomes) => {
       source: 'platforms',
       ...(merged.lockfileDigest !== undefined && { lockfileDigest: merged.lockfileDigest }),
     },
-    documents: [
-      {
-        name: COMPONENTS_DOCUMENT,
-        mediaType: 'application/json',
-        bytes: new TextEncoder().encode(JSON.stringify(merged)),
-      },
-    ],
+    documents: [componentsDocument(merged)],
   };
 };
 
@@ -438,11 +418,7 @@ function inventoryDocument(found: readonly FoundSbom[]): EvidenceDocument {
     found.map((f) => f.parsed.sbom),
     undefined,
   );
-  return {
-    name: COMPONENTS_DOCUMENT,
-    mediaType: 'application/json',
-    bytes: new TextEncoder().encode(JSON.stringify(union)),
-  };
+  return componentsDocument(union);
 }
 
 /** The BuildKit SBOMs of one platform manifest, judged once for the whole index. */
@@ -663,11 +639,30 @@ function readComponentsDocument(digest: string, bytes: Uint8Array): NormalizedSb
 }
 
 /**
+ * The inventories behind the `components.json` bytes this process built (`componentsDocument`), by
+ * those very bytes: the steps after the collector (the incident index, the platform merge, the
+ * local scanner) read the inventory it already holds. Parsing the bytes again would hold a second
+ * copy (the text and the tree: about 100 MiB at 200,000 components) next to the first. Weak, so
+ * the entry goes when the evidence result does.
+ */
+const builtDocuments = new WeakMap<Uint8Array, NormalizedSbom>();
+
+/** The `components.json` document of `sbom`, remembered for `parseComponentsDocument`. */
+export function componentsDocument(sbom: NormalizedSbom): EvidenceDocument {
+  const bytes = new TextEncoder().encode(JSON.stringify(sbom));
+  builtDocuments.set(bytes, sbom);
+  return { name: COMPONENTS_DOCUMENT, mediaType: 'application/json', bytes };
+}
+
+/**
  * JSON.parse of a component document our code wrote, with its top level checked; undefined when it
  * is not one. For the bytes of an EvidenceResult this process just built (the incident index, the
- * local scanner): nothing there to validate again.
+ * local scanner): nothing there to validate again, and when `componentsDocument` built them, nothing
+ * to parse either.
  */
 export function parseComponentsDocument(bytes: Uint8Array): NormalizedSbom | undefined {
+  const built = builtDocuments.get(bytes);
+  if (built !== undefined) return built;
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));

@@ -14,7 +14,7 @@ import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { DigestSchema } from '../types.js';
 import type { ComponentSource } from './component.js';
-import type { DecodedComponent, DecodedSbom } from './parse.js';
+import type { ComponentSink, DecodedComponent, DecodedSbom, DecodedSbomHeader } from './parse.js';
 import { sourceFromProperties } from './source.js';
 
 export const CYCLONEDX_SPEC_VERSIONS = ['1.2', '1.3', '1.4', '1.5', '1.6', '1.7'] as const;
@@ -77,14 +77,24 @@ export function isCycloneDx(value: unknown): boolean {
  * Throws `InvalidInputError` with every schema issue (up to a handful) in the message.
  */
 export function decodeCycloneDx(value: unknown): DecodedSbom {
+  const components: DecodedComponent[] = [];
+  return { ...decodeCycloneDxInto(value, (c) => components.push(c)), components };
+}
+
+/**
+ * `decodeCycloneDx`, handing each component to `sink` as it is read instead of listing them, so
+ * that at 200,000 components the decoded list never sits in memory next to the parsed document
+ * and the normalised one. The sink may see components of a document that is refused later (an
+ * issue further on); the caller then drops what it built, as the throw says.
+ */
+export function decodeCycloneDxInto(value: unknown, sink: ComponentSink): DecodedSbomHeader {
   assertComponentBudget(value);
   const parsed = CycloneDxDocumentSchema.safeParse(value);
   const issues: Issue[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path, message: i.message }));
-  const components: DecodedComponent[] = [];
   if (parsed.success) {
     const subject = parsed.data.metadata?.component;
     if (subject !== undefined && subject !== null) readComponent(subject, ['metadata', 'component'], issues, undefined);
-    readComponentTree(parsed.data.components, ['components'], issues, components);
+    readComponentTree(parsed.data.components, ['components'], issues, sink);
   }
   if (!parsed.success || issues.length > 0) {
     throw new InvalidInputError(`not a valid CycloneDX document: ${formatIssueList(issues)}`);
@@ -95,7 +105,6 @@ export function decodeCycloneDx(value: unknown): DecodedSbom {
     format: 'cyclonedx',
     specVersion: doc.specVersion,
     ...(lockfileDigest !== undefined ? { lockfileDigest } : {}),
-    components,
   };
 }
 
@@ -121,12 +130,7 @@ function report(issues: Issue[], path: readonly PropertyKey[], message: string):
 }
 
 /** `list` (absent, or an array of components) into `out` depth first, parents before their children. */
-function readComponentTree(
-  list: unknown,
-  path: PropertyKey[],
-  issues: Issue[],
-  out: DecodedComponent[] | undefined,
-): void {
+function readComponentTree(list: unknown, path: PropertyKey[], issues: Issue[], out: ComponentSink | undefined): void {
   if (list === undefined) return;
   if (!Array.isArray(list)) {
     report(issues, path, 'expected an array of components');
@@ -139,12 +143,7 @@ function readComponentTree(
   }
 }
 
-function readComponent(
-  value: unknown,
-  path: PropertyKey[],
-  issues: Issue[],
-  out: DecodedComponent[] | undefined,
-): void {
+function readComponent(value: unknown, path: PropertyKey[], issues: Issue[], out: ComponentSink | undefined): void {
   if (!isRecord(value)) {
     report(issues, path, 'expected a component object');
     return;
@@ -176,7 +175,7 @@ function readComponent(
     if (typeof version === 'string') decoded.version = version;
     if (typeof purl === 'string' && purl !== '') decoded.purl = purl;
     if (source !== undefined) decoded.source = source;
-    out.push(decoded);
+    out(decoded);
   }
   if (value.components !== undefined) {
     path.push('components');

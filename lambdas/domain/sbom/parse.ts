@@ -8,8 +8,8 @@ import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
 import type { Component, ComponentSource, NormalizedSbom } from './component.js';
-import { decodeCycloneDx, isCycloneDx } from './cyclonedx.js';
-import { decodeSpdx, isSpdx } from './spdx.js';
+import { decodeCycloneDxInto, isCycloneDx } from './cyclonedx.js';
+import { decodeSpdxInto, isSpdx } from './spdx.js';
 
 /** One component as a format decoder read it, before purl canonicalisation and scoping. */
 export interface DecodedComponent {
@@ -24,13 +24,20 @@ export interface DecodedComponent {
   readonly source?: ComponentSource;
 }
 
-/** What `decodeCycloneDx` / `decodeSpdx` return. */
-export interface DecodedSbom {
+/** What a decoder says about the document besides its components. */
+export interface DecodedSbomHeader {
   readonly format: NormalizedSbom['format'];
   readonly specVersion: string;
   readonly lockfileDigest?: string;
+}
+
+/** What `decodeCycloneDx` / `decodeSpdx` return. */
+export interface DecodedSbom extends DecodedSbomHeader {
   readonly components: readonly DecodedComponent[];
 }
+
+/** Takes each component from a decoder as it is read, in document order. */
+export type ComponentSink = (component: DecodedComponent) => void;
 
 /**
  * Purls already canonicalised, by the string the SBOM wrote (null: not a valid purl). One SBOM
@@ -122,7 +129,10 @@ export function normalizeSbomObjectWithNotes(value: unknown, purls?: PurlCache):
   if (!cdx && !spdx) {
     throw new InvalidInputError('not an SBOM: neither CycloneDX (no bomFormat) nor SPDX (no spdxVersion)');
   }
-  return normalizeDecoded(cdx ? decodeCycloneDx(doc) : decodeSpdx(doc), purls);
+  // Each component is normalised as the decoder reads it: the decoded list is never built.
+  const normalizer = new Normalizer(purls);
+  const header = cdx ? decodeCycloneDxInto(doc, normalizer.add) : decodeSpdxInto(doc, normalizer.add);
+  return normalizer.finish(header);
 }
 
 /** `normalizeSbomObjectWithNotes` without the notes. */
@@ -132,43 +142,58 @@ export function normalizeSbomObject(value: unknown): NormalizedSbom {
 
 /** Canonicalise purls, classify scope, dedupe identical components and re-check the component limit. */
 export function normalizeDecoded(decoded: DecodedSbom, purls: PurlCache = new Map()): ParsedSbom {
-  const invalid: string[] = [];
+  const normalizer = new Normalizer(purls);
+  for (const c of decoded.components) normalizer.add(c);
+  return normalizer.finish(decoded);
+}
+
+/** Normalises components one at a time, in document order (`add`), then checks the whole (`finish`). */
+class Normalizer {
+  private readonly invalid: string[] = [];
   // Components by purl (else name): the few that share one are compared whole. A serialised key
   // per component cost more than the rest of normalisation at 200,000 components.
-  const seen = new Map<string, Component | Component[]>();
-  const components: Component[] = [];
-  for (const c of decoded.components) {
-    const component = normalizeComponent(c, invalid, purls);
+  private readonly seen = new Map<string, Component | Component[]>();
+  private readonly components: Component[] = [];
+
+  public constructor(private readonly purls: PurlCache = new Map()) {}
+
+  /** Bound, so that a decoder can call it as its sink. */
+  public readonly add = (c: DecodedComponent): void => {
+    const component = normalizeComponent(c, this.invalid, this.purls);
     const identity = component.purl ?? `\u0000${component.name}`;
-    const same = seen.get(identity);
-    if (same === undefined) seen.set(identity, component);
+    const same = this.seen.get(identity);
+    if (same === undefined) this.seen.set(identity, component);
     else if (!Array.isArray(same)) {
-      if (sameComponent(same, component)) continue;
-      seen.set(identity, [same, component]);
-    } else if (same.some((other) => sameComponent(other, component))) continue;
+      if (sameComponent(same, component)) return;
+      this.seen.set(identity, [same, component]);
+    } else if (same.some((other) => sameComponent(other, component))) return;
     else same.push(component);
-    components.push(component);
-  }
-  if (components.length > Limits.sbomComponents) {
-    throw new InvalidInputError(
-      `SBOM has ${components.length} components, above the limit of ${Limits.sbomComponents}`,
-    );
-  }
-  const notes: string[] = [];
-  if (invalid.length > 0) {
-    const named = invalid.slice(0, MAX_NAMED_NOTES).join(', ');
-    const more = invalid.length > MAX_NAMED_NOTES ? ` and ${invalid.length - MAX_NAMED_NOTES} more` : '';
-    notes.push(`dropped ${invalid.length} invalid purl(s): ${named}${more}`);
-  }
-  return {
-    sbom: {
-      format: decoded.format,
-      specVersion: decoded.specVersion,
-      ...(decoded.lockfileDigest !== undefined && { lockfileDigest: decoded.lockfileDigest }),
-      components,
-    },
-    notes,
+    this.components.push(component);
   };
+
+  public finish(header: DecodedSbomHeader): ParsedSbom {
+    const { components, invalid } = this;
+    if (components.length > Limits.sbomComponents) {
+      throw new InvalidInputError(
+        `SBOM has ${components.length} components, above the limit of ${Limits.sbomComponents}`,
+      );
+    }
+    const notes: string[] = [];
+    if (invalid.length > 0) {
+      const named = invalid.slice(0, MAX_NAMED_NOTES).join(', ');
+      const more = invalid.length > MAX_NAMED_NOTES ? ` and ${invalid.length - MAX_NAMED_NOTES} more` : '';
+      notes.push(`dropped ${invalid.length} invalid purl(s): ${named}${more}`);
+    }
+    return {
+      sbom: {
+        format: header.format,
+        specVersion: header.specVersion,
+        ...(header.lockfileDigest !== undefined && { lockfileDigest: header.lockfileDigest }),
+        components,
+      },
+      notes,
+    };
+  }
 }
 
 function normalizeComponent(c: DecodedComponent, invalid: string[], purls: PurlCache): Component {
