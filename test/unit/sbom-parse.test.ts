@@ -1,5 +1,6 @@
 import { PackageURL } from 'packageurl-js';
 import { describe, expect, it, vi } from 'vitest';
+import { DEFAULT_MAX_DEPTH, parseJsonValue } from '../../lambdas/domain/document.js';
 import { InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { type Component, NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
@@ -503,6 +504,97 @@ describe('Function: decodeCycloneDxInto', () => {
       expect(() => normalizeSbomObjectWithNotes(doc)).toThrow(
         'not a valid CycloneDX document: components[1].name: expected a non-empty string',
       );
+    });
+  });
+});
+
+describe('Function: parseSbomWithNotes of a raw CycloneDX document (read one component at a time)', () => {
+  const components = Array.from({ length: 40 }, (_, i) => ({
+    type: 'library',
+    name: `p${i}`,
+    version: `1.0.${i}`,
+    purl: `pkg:npm/p${i}@1.0.${i}`,
+    licenses: [{ license: { id: 'MIT' } }],
+    components: i % 10 === 0 ? [{ type: 'library', name: `n${i}`, purl: `pkg:npm/n${i}@2.0.0` }] : undefined,
+  }));
+  const text = `\ufeff${JSON.stringify(cdx(components, { metadata: { properties: [{ name: 'release-gate.dev:lockfile-digest', value: LOCK }] } }), null, 2)}`;
+
+  /** What the whole-document path makes of `raw`: the inventory, or the reason it throws. */
+  const wholeDocument = (raw: string): unknown => {
+    try {
+      const value = parseJsonValue(new TextEncoder().encode(raw), {
+        what: 'SBOM',
+        maxBytes: Limits.sbomBytes,
+        byteOrderMark: 'ignore',
+      });
+      return normalizeSbomObjectWithNotes(value);
+    } catch (err) {
+      return err instanceof Error ? `${err.name}: ${err.message}` : err;
+    }
+  };
+  const outcome = (raw: string): unknown => {
+    try {
+      return parseSbomWithNotes(new TextEncoder().encode(raw));
+    } catch (err) {
+      return err instanceof Error ? `${err.name}: ${err.message}` : err;
+    }
+  };
+
+  describe('when the document is valid', () => {
+    it('never parses the whole text at once, and reads the same inventory as the whole-document path', () => {
+      // Prepare
+      const parse = vi.spyOn(JSON, 'parse');
+
+      // Act
+      const parsed = parseSbomWithNotes(new TextEncoder().encode(text));
+      const longest = Math.max(...parse.mock.calls.map(([t]) => String(t).length));
+      parse.mockRestore();
+
+      // Assess
+      expect(longest).toBeLessThan(text.length / 4);
+      expect(parsed).toEqual(wholeDocument(text));
+      expect(parsed.sbom.components).toHaveLength(44);
+      expect(parsed.sbom.lockfileDigest).toBe(LOCK);
+    });
+  });
+
+  describe('when the document is refused', () => {
+    const doc = (inner: string) => `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[${inner}]}`;
+    const ok = '{"type":"library","name":"a","purl":"pkg:npm/a@1.0.0"}';
+    const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    it.each([
+      ['a repeated name in a component', doc(`${ok},{"type":"library","name":"b","name":"c"}`)],
+      ['a repeated components member', `${doc(ok).slice(0, -1)},"components":[]}`],
+      ['a repeated name at the root', `${doc(ok).slice(0, -1)},"bomFormat":"CycloneDX"}`],
+      ['an empty element', doc(`${ok},,${ok}`)],
+      ['a trailing comma', doc(`${ok},`)],
+      ['two values in one element', doc(`${ok} ${ok}`)],
+      ['a byte order mark inside the array', doc(`\ufeff${ok}`)],
+      ['an invalid component', doc(`${ok},{"type":"library","name":""}`)],
+      [
+        'a component too deep for the document',
+        doc(`{"type":"library","name":"d","x":${deep(DEFAULT_MAX_DEPTH - 2)}}`),
+      ],
+      [
+        'an SPDX document with a components array',
+        `{"spdxVersion":"SPDX-2.3","bomFormat":"CycloneDX","components":[${ok}]}`,
+      ],
+    ])('refuses with the same reason as the whole-document path: %s', (_case, raw) => {
+      // Act
+      const result = outcome(raw);
+
+      // Assess
+      expect(typeof result).toBe('string');
+      expect(result).toEqual(wholeDocument(raw));
+    });
+
+    it('accepts a component exactly as deep as the whole-document path accepts', () => {
+      // Prepare
+      const raw = doc(`{"type":"library","name":"d","x":${deep(DEFAULT_MAX_DEPTH - 3)}}`);
+
+      // Act & Assess
+      expect(outcome(raw)).toEqual(wholeDocument(raw));
+      expect(outcome(raw)).not.toBeTypeOf('string');
     });
   });
 });

@@ -3,8 +3,8 @@
  * by content, purl canonicalisation (packageurl-js, purl-spec), scope classification and dedupe.
  */
 import { PackageURL } from 'packageurl-js';
-import { parseJsonValue } from '../document.js';
-import { InvalidInputError } from '../errors.js';
+import { DEFAULT_MAX_DEPTH, type DocumentLimits, locateRootArray, parseJsonValue } from '../document.js';
+import { InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
 import type { Component, ComponentSource, NormalizedSbom } from './component.js';
@@ -98,10 +98,8 @@ export function sbomFormatOfMediaType(mediaType: string | undefined): Normalized
  * format. Throws `TooLargeError` or `InvalidInputError`.
  */
 export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string, purls?: PurlCache): ParsedSbom {
-  // SBOM generators on Windows write a BOM; RFC 8259 §8.1 lets a parser ignore it, and a raw SBOM
-  // is not a signed document whose reading another tool could dispute.
-  const value = parseJsonValue(bytes, { what: 'SBOM', maxBytes: Limits.sbomBytes, byteOrderMark: 'ignore' });
-  const parsed = normalizeSbomObjectWithNotes(value, purls);
+  const parsed =
+    parseCycloneDxInPieces(bytes, purls) ?? normalizeSbomObjectWithNotes(parseJsonValue(bytes, SBOM_LIMITS), purls);
   const expected = sbomFormatOfMediaType(mediaTypeHint);
   if (expected !== undefined && expected !== parsed.sbom.format) {
     throw new InvalidInputError(
@@ -109,6 +107,48 @@ export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string, pu
     );
   }
   return parsed;
+}
+
+// SBOM generators on Windows write a BOM; RFC 8259 §8.1 lets a parser ignore it, and a raw SBOM
+// is not a signed document whose reading another tool could dispute.
+const SBOM_LIMITS: DocumentLimits = { what: 'SBOM', maxBytes: Limits.sbomBytes, byteOrderMark: 'ignore' };
+
+/**
+ * A CycloneDX document parsed one top-level component at a time: the rest of the document (its
+ * bytes with `components` emptied), then each component's bytes, every piece through the same door
+ * (UTF-8, nesting, duplicate names, JSON). At 200,000 components (60 MB) the whole text and the whole
+ * parsed tree (about 110 MiB together) never exist; one component's do, and the normalised
+ * inventory. Undefined, for the whole-document path to read and to word any refusal exactly as it
+ * always has, when the document is not that shape (SPDX, an in-toto Statement, no `components`
+ * array) or when any piece is refused: this path only ever accepts what that one accepts, with the
+ * same result.
+ */
+function parseCycloneDxInPieces(bytes: Uint8Array, purls?: PurlCache): ParsedSbom | undefined {
+  if (bytes.byteLength > Limits.sbomBytes) return undefined;
+  const at = locateRootArray(bytes, 'components');
+  if (at === undefined) return undefined;
+  try {
+    const rest = new Uint8Array(at.open + 1 + bytes.byteLength - at.close);
+    rest.set(bytes.subarray(0, at.open + 1));
+    rest.set(bytes.subarray(at.close), at.open + 1);
+    const doc = parseJsonValue(rest, SBOM_LIMITS);
+    const emptied = typeof doc === 'object' && doc !== null && 'components' in doc ? doc.components : undefined;
+    if (unwrapStatement(doc) !== doc || !isCycloneDx(doc) || isSpdx(doc)) return undefined;
+    if (!Array.isArray(emptied) || emptied.length > 0) return undefined;
+    // Each element sits two levels down (the root object, the array): the same depth budget.
+    const pieceLimits: DocumentLimits = { what: 'SBOM', maxBytes: Limits.sbomBytes, maxDepth: DEFAULT_MAX_DEPTH - 2 };
+    const { elements } = at;
+    function* pieces(): Generator<unknown> {
+      for (let k = 0; k < elements.length; k += 2) {
+        yield parseJsonValue(bytes.subarray(elements[k], elements[k + 1]), pieceLimits);
+      }
+    }
+    const normalizer = new Normalizer(purls);
+    return normalizer.finish(decodeCycloneDxInto(doc, normalizer.add, pieces()));
+  } catch (err) {
+    if (err instanceof InvalidInputError || err instanceof TooLargeError) return undefined;
+    throw err;
+  }
 }
 
 /** `parseSbomWithNotes` without the notes. */
