@@ -50,12 +50,17 @@ export function packageIndexItems(
   const direct = splitIndexablePurls(purls);
   const sourceParts = splitIndexablePurls(sources.map((s) => s.purl));
   splitPurls(sources.map((s) => s.binary));
-  const byKey = new Map<string, { base: string; version: string; components: Set<string> }>();
+  // Most entries stand for one component: a Set each would cost more than the rest of the entry
+  // (200,000 of them at the component limit), so one is kept as a string until a second comes.
+  const byKey = new Map<string, { base: string; version: string; components: string | Set<string> }>();
   const add = (parts: PurlParts, component: string) => {
     const key = `${parts.base}\u0000${parts.version}`;
-    const entry = byKey.get(key) ?? { base: parts.base, version: parts.version, components: new Set<string>() };
-    entry.components.add(keptComponent(component, parts));
-    byKey.set(key, entry);
+    const kept = keptComponent(component, parts);
+    const entry = byKey.get(key);
+    if (entry === undefined) byKey.set(key, { base: parts.base, version: parts.version, components: kept });
+    else if (typeof entry.components === 'string') {
+      if (entry.components !== kept) entry.components = new Set([entry.components, kept]);
+    } else entry.components.add(kept);
   };
   for (const [i, parts] of direct.entries()) add(parts, purls[i] ?? parts.base);
   for (const [i, parts] of sourceParts.entries()) {
@@ -65,7 +70,10 @@ export function packageIndexItems(
   return [...byKey.values()].map((e) => ({
     base: e.base,
     version: e.version,
-    components: [...e.components].sort().slice(0, Limits.indexedComponentsPerEntry),
+    components:
+      typeof e.components === 'string'
+        ? [e.components]
+        : [...e.components].sort().slice(0, Limits.indexedComponentsPerEntry),
   }));
 }
 
@@ -80,7 +88,11 @@ function keptComponent(component: string, parts: PurlParts): string {
   } catch {
     return `${parts.base}@${parts.version}`;
   }
-  if (Buffer.byteLength(canonical, 'utf8') <= Limits.indexedComponentBytes) return canonical;
+  // The component's own string when it is already canonical (SBOM purls are): the entry then holds
+  // no second copy of it.
+  if (Buffer.byteLength(canonical, 'utf8') <= Limits.indexedComponentBytes) {
+    return canonical === component ? component : canonical;
+  }
   const split = splitPurls([canonical])[0];
   return split === undefined ? parts.base : `${split.base}@${split.version}`;
 }

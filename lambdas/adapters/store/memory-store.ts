@@ -571,11 +571,12 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
         version,
         repository: valid.repository,
         digest: valid.digest,
-        components: [...components],
+        // The schema's output is already this call's own copy.
+        components,
         set: valid.set,
         seq: valid.seq,
         ...(removed === true && { removed: true }),
-        ...(replaces !== undefined && { replaces: [...replaces] }),
+        ...(replaces !== undefined && { replaces }),
       });
       this.packages.set(base, entries);
     }
