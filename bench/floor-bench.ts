@@ -297,7 +297,7 @@ export async function benchFloor(opts: FloorBenchOptions): Promise<Section> {
     const m = median(values);
     return [step, ms(m), ms(Math.min(...values)), `${formatNumber((100 * m) / gateMedian)} %`];
   });
-  const limit = opts.limitComponents > 0 ? await limitRelease(opts.limitComponents, keys, opts.log) : undefined;
+  const limit = opts.limitComponents > 0 ? (await limitRelease(opts.limitComponents, keys, opts.log, 1))[0] : undefined;
   const ratio = `${formatNumber(median(ratios))}× (${formatNumber(Math.min(...ratios))}×)`;
   return {
     title: `Gate compute vs the floor (${opts.components.toLocaleString('en-US')} components)`,
@@ -360,8 +360,16 @@ interface LimitResult {
 
 const CHILD = new URL('./floor-child.ts', import.meta.url).pathname;
 
-/** Pushes the release to an OCI layout, then gates it in a fresh Node process (bench/floor-child.ts). */
-async function limitRelease(components: number, keys: FixtureKeys, log: (line: string) => void): Promise<LimitResult> {
+/**
+ * Pushes the release to an OCI layout once, then gates it `runs` times, each in a fresh Node
+ * process (bench/floor-child.ts), one after another.
+ */
+async function limitRelease(
+  components: number,
+  keys: FixtureKeys,
+  log: (line: string) => void,
+  runs: number,
+): Promise<LimitResult[]> {
   const work = await mkdtemp(join(tmpdir(), 'release-gate-floor-'));
   try {
     const registry = new OciLayoutRegistry({ root: join(work, 'registry') });
@@ -369,14 +377,59 @@ async function limitRelease(components: number, keys: FixtureKeys, log: (line: s
     log(`  pushed the ${components.toLocaleString('en-US')}-component release`);
     const policyFile = join(work, 'policy.yaml');
     await writeFile(policyFile, benchPolicy(keys, false).bytes);
-    const { stdout } = await runFile(
-      process.execPath,
-      [...process.execArgv, CHILD, join(work, 'registry'), policyFile, digest],
-      { maxBuffer: 1024 * 1024 },
-    );
-    const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LimitResult;
-    return result;
+    const results: LimitResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      const { stdout } = await runFile(
+        process.execPath,
+        [...process.execArgv, CHILD, join(work, 'registry'), policyFile, digest],
+        { maxBuffer: 1024 * 1024 },
+      );
+      results.push(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LimitResult);
+      log(`  run ${i + 1}/${runs}: ${ms(results[i]?.wallMs ?? 0)}, ${mib(results[i]?.maxRssBytes ?? 0)}`);
+    }
+    return results;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+export interface LimitBenchOptions {
+  /** Components of the release (the SBOM component limit). */
+  readonly components: number;
+  /** Child processes, one after another (the median and the range are printed). */
+  readonly runs: number;
+  readonly log: (line: string) => void;
+}
+
+/**
+ * Section (`--only limit`): the release at the SBOM component limit alone, as the floor section
+ * ends with it, gated `runs` times in fresh processes: median wall time and peak RSS.
+ */
+export async function benchLimit(opts: LimitBenchOptions): Promise<Section> {
+  const keys = await generateFixtureKeys();
+  const results = await limitRelease(opts.components, keys, opts.log, opts.runs);
+  const walls = results.map((r) => r.wallMs);
+  const rss = results.map((r) => r.maxRssBytes);
+  const range = (values: readonly number[], format: (v: number) => string) =>
+    `${format(Math.min(...values))} – ${format(Math.max(...values))}`;
+  const first = results[0];
+  return {
+    title: `Release at the component limit (${opts.components.toLocaleString('en-US')} components)`,
+    method: [
+      `The floor section's last release alone: a CycloneDX SBOM of ${opts.components.toLocaleString('en-US')} components (${mib(first?.sbomBytes ?? 0)}) as an unsigned`,
+      'referrer (sbom.requireSigned: false) on an OCI layout, every collector and the policy in a fresh Node process,',
+      `documents and evidence in memory (MemoryStore). ${opts.runs} processes one after another; median (range).`,
+      'Wall time of the gate alone; peak RSS of the whole process (process.resourceUsage().maxRSS). Target: ≤ 15 s, ≤ 512 MiB.',
+    ],
+    tables: [
+      formatTable(
+        [{ header: 'what' }, { header: 'median' }, { header: 'range' }],
+        [
+          ['wall time', ms(median(walls)), range(walls, ms)],
+          ['peak RSS', mib(median(rss)), range(rss, mib)],
+        ],
+      ),
+    ],
+    notes: [`decision ${first?.decision ?? '?'}`, ...(first?.notPassed ?? []).map((r) => `  ${r}`)],
+  };
 }

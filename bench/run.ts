@@ -2,7 +2,8 @@
  * `npm run bench [-- --releases N] [-- --quick] [-- --fuzz] [-- --fuzz-inputs N] [-- --only NAME]`: prints throughput and
  * latency figures of the gate on the embedded stack, SBOM parsing, OSV matching, the evidence store and triage, then
  * the fuzz profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile, `--only NAME` only that section
- * (gate, sbom, osv, store, triage, drill, cost, cli, promote, bundles, floor, fuzz, or rollback: the rollback figure the gate section ends with, alone). Figures only, no
+ * (gate, sbom, osv, store, triage, drill, cost, cli, promote, bundles, floor, fuzz, or rollback: the rollback figure the gate section ends with, alone;
+ * limit: the release at the SBOM component limit the floor section ends with, alone, median of 3 processes). Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
 import '../cli/local/quiet-logs.js';
@@ -13,7 +14,7 @@ import { benchBundles } from './bundles-bench.js';
 import { benchCli } from './cli-bench.js';
 import { benchCost } from './cost-bench.js';
 import { benchDrill } from './drill-bench.js';
-import { benchFloor } from './floor-bench.js';
+import { benchFloor, benchLimit } from './floor-bench.js';
 import { benchFuzz } from './fuzz-bench.js';
 import { benchGate } from './gate-bench.js';
 import { exposeGc } from './memory.js';
@@ -57,6 +58,9 @@ interface BenchConfig {
   readonly floorRuns: number;
   readonly limitComponents: number;
 }
+
+/** Fresh processes of `--only limit` (a median of at least 3). */
+const LIMIT_RUNS = 3;
 
 /** The SBOM size issue 12 measures gate/floor at. */
 const FLOOR_COMPONENTS = 5_000;
@@ -244,8 +248,13 @@ async function main(): Promise<void> {
     () => benchFuzz({ total: cfg.fuzzInputs, seed: Date.now() % 2 ** 31, log: progress }),
   ];
   const all = [...sections, fuzz];
-  // The gate section already ends with the rollback figure; `--only rollback` measures it alone.
-  const named: [string, () => Promise<Section>][] = [...all, ['rollback', () => benchRollback()]];
+  // The gate section already ends with the rollback figure, the floor section with the release at
+  // the component limit; `--only rollback` and `--only limit` measure each alone.
+  const named: [string, () => Promise<Section>][] = [
+    ...all,
+    ['rollback', () => benchRollback()],
+    ['limit', () => benchLimit({ components: Limits.sbomComponents, runs: LIMIT_RUNS, log: progress })],
+  ];
   if (cfg.only !== undefined && !named.some(([name]) => name === cfg.only)) {
     throw new UsageError(
       `--only must be one of ${named.map(([name]) => name).join(', ')}, got ${JSON.stringify(cfg.only)}`,

@@ -178,11 +178,14 @@ function attempt<T>(parse: () => T): DocumentResult<T> {
   }
 }
 
+// ignoreBOM keeps a leading U+FEFF in the text, so whether it is allowed is our choice, not the
+// decoder's. One decoder for every document: a decode without `stream` starts afresh.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function decodeUtf8(bytes: Uint8Array, limits: DocumentLimits): string {
   if (bytes.byteLength > limits.maxBytes) throw new TooLargeError(limits.what, bytes.byteLength, limits.maxBytes);
   try {
-    // ignoreBOM keeps a leading U+FEFF in the text, so whether it is allowed is our choice, not the decoder's.
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    return STRICT_UTF8.decode(bytes);
   } catch (err) {
     throw new InvalidInputError(`${limits.what} is not valid UTF-8`, { cause: err });
   }
@@ -400,6 +403,121 @@ function stringEnd(text: string, start: number): number {
     if (backslashes % 2 === 0) return quote;
     from = quote + 1;
   }
+}
+
+/** Where one array lies in a document's bytes: its brackets and its elements' [start, end) offsets. */
+export interface ArrayLocation {
+  /** Offset of `[`. */
+  readonly open: number;
+  /** Offset of the matching `]`. */
+  readonly close: number;
+  /** Flat pairs: element k is bytes [elements[2k], elements[2k + 1]), surrounding whitespace included. */
+  readonly elements: readonly number[];
+}
+
+const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
+
+/**
+ * Locates the array under the root object's member `name` in UTF-8 JSON bytes, without decoding
+ * or parsing them, so that a large document can be parsed one element at a time (sbom/parse.ts).
+ * Undefined when the root is not an object, or its first member spelled exactly `"<name>"` does not
+ * hold an array. A locator, not a validator: it trusts the grammar, and whoever parses the pieces must
+ * parse them with {@link parseJsonValue} and also parse the rest (the bytes before `open` and from
+ * `close`, joined by `[]`), which sees every other member and so any repeated name. When every
+ * piece parses, the whole document is that rest with these elements in the array: the elements
+ * are split at the array's own commas, so a missing or extra comma makes a piece fail.
+ * UTF-8 multi-byte sequences never contain ASCII bytes, so scanning bytes for `"`, `\`, brackets
+ * and commas is exact.
+ */
+export function locateRootArray(bytes: Uint8Array, name: string): ArrayLocation | undefined {
+  const quoted = new TextEncoder().encode(JSON.stringify(name));
+  const bom = UTF8_BOM.every((b, k) => bytes[k] === b) ? UTF8_BOM.length : 0;
+  let i = skipWhitespace(bytes, bom);
+  if (bytes[i] !== OPEN_OBJECT) return undefined;
+  let depth = 0;
+  let expectName = false;
+  for (; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c === QUOTE) {
+      const end = byteStringEnd(bytes, i);
+      if (end < 0) return undefined;
+      if (depth === 1 && expectName && sameBytes(bytes, i, end + 1, quoted)) {
+        let j = skipWhitespace(bytes, end + 1);
+        if (bytes[j] !== COLON) return undefined;
+        j = skipWhitespace(bytes, j + 1);
+        return bytes[j] === OPEN_ARRAY ? arrayElements(bytes, j) : undefined;
+      }
+      expectName = false;
+      i = end;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      depth++;
+      expectName = depth === 1;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      depth--;
+      expectName = false;
+    } else if (c === COMMA) {
+      expectName = depth === 1;
+    } else if (c === COLON) {
+      expectName = false;
+    }
+  }
+  return undefined;
+}
+
+/** The elements of the array whose `[` is at `open`, split at its own commas. */
+function arrayElements(bytes: Uint8Array, open: number): ArrayLocation | undefined {
+  const elements: number[] = [];
+  let depth = 0;
+  let start = open + 1;
+  for (let i = open + 1; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c === QUOTE) {
+      const end = byteStringEnd(bytes, i);
+      if (end < 0) return undefined;
+      i = end;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      depth++;
+    } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+      if (depth > 0) {
+        depth--;
+        continue;
+      }
+      if (c !== CLOSE_ARRAY) return undefined;
+      // `[]` (whitespace only) has no element; anything else is one more, empty or not.
+      if (elements.length > 0 || skipWhitespace(bytes, start) < i) elements.push(start, i);
+      return { open, close: i, elements };
+    } else if (c === COMMA && depth === 0) {
+      elements.push(start, i);
+      start = i + 1;
+    }
+  }
+  return undefined;
+}
+
+/** Index of the quote that closes the string opening at `start` in `bytes`, or -1. As `stringEnd`. */
+function byteStringEnd(bytes: Uint8Array, start: number): number {
+  let from = start + 1;
+  for (;;) {
+    const quote = bytes.indexOf(QUOTE, from);
+    if (quote < 0) return -1;
+    let backslashes = 0;
+    for (let k = quote - 1; k > start && bytes[k] === BACKSLASH; k--) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    from = quote + 1;
+  }
+}
+
+/** JSON whitespace (RFC 8259 §2): space, tab, line feed, carriage return. */
+function skipWhitespace(bytes: Uint8Array, from: number): number {
+  let i = from;
+  while (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d) i++;
+  return i;
+}
+
+function sameBytes(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  if (end - start !== expected.length) return false;
+  for (let k = 0; k < expected.length; k++) if (bytes[start + k] !== expected[k]) return false;
+  return true;
 }
 
 const JsonString = z.string();

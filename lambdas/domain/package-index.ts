@@ -52,12 +52,17 @@ export function packageIndexItems(
   const direct = splitIndexablePurls(purls, canonical);
   const sourceParts = splitIndexablePurls(sources.map((s) => s.purl));
   splitPurls(sources.map((s) => s.binary));
-  const byKey = new Map<string, { base: string; version: string; components: Set<string> }>();
+  // Most entries stand for one component: a Set each would cost more than the rest of the entry
+  // (200,000 of them at the component limit), so one is kept as a string until a second comes.
+  const byKey = new Map<string, { base: string; version: string; components: string | Set<string> }>();
   const add = (parts: PurlParts, component: string, isCanonical = false) => {
     const key = `${parts.base}\u0000${parts.version}`;
-    const entry = byKey.get(key) ?? { base: parts.base, version: parts.version, components: new Set<string>() };
-    entry.components.add(keptComponent(component, parts, isCanonical));
-    byKey.set(key, entry);
+    const kept = keptComponent(component, parts, isCanonical);
+    const entry = byKey.get(key);
+    if (entry === undefined) byKey.set(key, { base: parts.base, version: parts.version, components: kept });
+    else if (typeof entry.components === 'string') {
+      if (entry.components !== kept) entry.components = new Set([entry.components, kept]);
+    } else entry.components.add(kept);
   };
   for (const [i, parts] of direct.entries()) add(parts, purls[i] ?? parts.base, canonical[i]);
   for (const [i, parts] of sourceParts.entries()) {
@@ -67,7 +72,10 @@ export function packageIndexItems(
   return [...byKey.values()].map((e) => ({
     base: e.base,
     version: e.version,
-    components: [...e.components].sort().slice(0, Limits.indexedComponentsPerEntry),
+    components:
+      typeof e.components === 'string'
+        ? [e.components]
+        : [...e.components].sort().slice(0, Limits.indexedComponentsPerEntry),
   }));
 }
 
@@ -76,6 +84,8 @@ export function packageIndexItems(
  * version when too long (its `distro` is then unknown, which matches every release: fail closed).
  */
 function keptComponent(component: string, parts: PurlParts, isCanonical: boolean): string {
+  // The component's own string when it is already canonical (SBOM purls are): the entry then holds
+  // no second copy of it.
   const canonical = isCanonical ? component : canonicalPurl(component)?.purl;
   if (canonical === undefined) return `${parts.base}@${parts.version}`;
   if (Buffer.byteLength(canonical, 'utf8') <= Limits.indexedComponentBytes) return canonical;

@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_DEPTH,
   decodeDocumentText,
   formatPath,
+  locateRootArray,
   MAX_REPORTED_ISSUES,
   parseJsonDocument,
   parseJsonValue,
@@ -477,5 +478,50 @@ describe('Function: formatPath', () => {
   ])('renders %j as %s', (path, expected) => {
     // Act & Assess
     expect(formatPath(path)).toBe(expected);
+  });
+});
+
+describe('Function: locateRootArray', () => {
+  const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+  const pieces = (text: string): string[] | undefined => {
+    const at = locateRootArray(bytes(text), 'components');
+    if (at === undefined) return undefined;
+    const out: string[] = [];
+    for (let k = 0; k < at.elements.length; k += 2) out.push(text.slice(at.elements[k], at.elements[k + 1]));
+    return out;
+  };
+
+  describe('when the root object has the array', () => {
+    it('splits it at its own commas, not at those inside strings or nested values', () => {
+      // Prepare
+      const text =
+        '{"metadata":{"tools":{"components":[{"name":"tool"}]}},"components":[ {"name":"a,]\\\\","x":[1,2]} ,\n{"name":"b\\"}"}],"z":1}';
+
+      // Act & Assess
+      expect(pieces(text)).toEqual([' {"name":"a,]\\\\","x":[1,2]} ', '\n{"name":"b\\"}"}']);
+    });
+
+    it('finds no element in an empty array', () => {
+      // Act & Assess
+      expect(pieces('\ufeff{ "components" : [ \n ] }')).toEqual([]);
+    });
+
+    it('keeps an empty element, so that parsing it refuses the document', () => {
+      // Act & Assess
+      expect(pieces('{"components":[{},,{}]}')).toEqual(['{}', '', '{}']);
+    });
+  });
+
+  describe('when the root object has no such array', () => {
+    it.each([
+      ['only a nested one', '{"metadata":{"components":[{}]}}'],
+      ['not an array', '{"components":{"a":1}}'],
+      ['a name spelled with escapes', '{"comp\\u006fnents":[{}]}'],
+      ['a root that is an array', '[{"components":[{}]}]'],
+      ['an array never closed', '{"components":[{}'],
+    ])('is undefined: %s', (_case, text) => {
+      // Act & Assess
+      expect(locateRootArray(bytes(text), 'components')).toBeUndefined();
+    });
   });
 });

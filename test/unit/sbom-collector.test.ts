@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildImage, PLATFORMS } from '../../cli/fixtures/image.js';
 import { pushManifest } from '../../cli/fixtures/push.js';
 import { cosignSign, cosignSignatureManifest, cosignTag, simpleSigningPayload } from '../../cli/fixtures/sign.js';
@@ -153,6 +153,42 @@ describe('Function: collectSbom', () => {
       expect(read).toBe(parseComponentsDocument(bytes));
       expect(read).toEqual(JSON.parse(new TextDecoder().decode(bytes)));
       expect(parseComponentsDocument(bytes.slice())).not.toBe(read);
+    });
+  });
+
+  describe('when the incident index reads the components.json the collector just built', () => {
+    it('gets the inventory the collector holds, without parsing the bytes again', async () => {
+      // Prepare
+      await pushArtifact(registry, REPO, {
+        artifactType: MediaTypes.cyclonedxJson,
+        layers: [{ mediaType: MediaTypes.cyclonedxJson, bytes: encode(CYCLONEDX) }],
+        subject: image,
+      });
+      const result = await collectSbom(collectContext({ subject, registry, policy: allowingUnsigned }));
+      const doc = result.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
+      const parse = vi.spyOn(JSON, 'parse');
+
+      // Act
+      const read = parseComponentsDocument(doc?.bytes ?? new Uint8Array());
+      const again = parseComponentsDocument(doc?.bytes ?? new Uint8Array());
+      parse.mockRestore();
+
+      // Assess
+      expect(parse).not.toHaveBeenCalled();
+      expect(again).toBe(read);
+      expect(read).toEqual(JSON.parse(new TextDecoder().decode(doc?.bytes)));
+    });
+
+    it('still parses bytes it did not build (a copy of the same document)', () => {
+      // Prepare
+      const bytes = encode({ format: 'cyclonedx', specVersion: '1.6', components: [] });
+
+      // Act & Assess
+      expect(parseComponentsDocument(new Uint8Array(bytes))).toEqual({
+        format: 'cyclonedx',
+        specVersion: '1.6',
+        components: [],
+      });
     });
   });
 

@@ -1,9 +1,13 @@
 import { PackageURL } from 'packageurl-js';
 import { describe, expect, it, vi } from 'vitest';
+import { DEFAULT_MAX_DEPTH, parseJsonValue } from '../../lambdas/domain/document.js';
 import { InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import { type Component, NormalizedSbomSchema } from '../../lambdas/domain/sbom/component.js';
+import { decodeCycloneDx, decodeCycloneDxInto } from '../../lambdas/domain/sbom/cyclonedx.js';
 import {
+  type DecodedComponent,
+  normalizeDecoded,
   normalizeSbomObject,
   normalizeSbomObjectWithNotes,
   type PurlCache,
@@ -447,6 +451,151 @@ describe('Function: normalizeSbomObjectWithNotes', () => {
       expect(parse).toHaveBeenCalledTimes(50);
       expect(second.sbom).toEqual(first.sbom);
       parse.mockRestore();
+    });
+  });
+});
+
+describe('Function: decodeCycloneDxInto', () => {
+  const nested = cdx([
+    {
+      type: 'application',
+      name: 'app',
+      purl: 'pkg:npm/app@1.0.0',
+      components: [{ type: 'library', name: 'inner', version: '2.0.0', purl: 'pkg:npm/inner@2.0.0' }],
+    },
+    { type: 'library', name: 'left-pad', version: '1.3.0', purl: 'pkg:npm/left-pad@1.3.0' },
+  ]);
+
+  describe('when the document is valid', () => {
+    it('hands each component to the sink in document order, parents before their nested components, and lists none', () => {
+      // Prepare
+      const seen: DecodedComponent[] = [];
+
+      // Act
+      const header = decodeCycloneDxInto(nested, (c) => seen.push(c));
+
+      // Assess
+      expect(header).toEqual({ format: 'cyclonedx', specVersion: '1.6' });
+      expect(seen).toEqual(decodeCycloneDx(nested).components);
+      expect(seen.map((c) => c.name)).toEqual(['app', 'inner', 'left-pad']);
+    });
+
+    it('normalises to the same inventory as decoding the whole list first', () => {
+      // Act
+      const streamed = normalizeSbomObjectWithNotes(nested);
+
+      // Assess
+      expect(streamed).toEqual(normalizeDecoded(decodeCycloneDx(nested)));
+    });
+  });
+
+  describe('when a component after the first is invalid', () => {
+    it('throws the same reason as before, whatever the sink already took', () => {
+      // Prepare
+      const doc = cdx([
+        { type: 'library', name: 'ok', purl: 'pkg:npm/ok@1.0.0' },
+        { type: 'library', name: '' },
+      ]);
+      const seen: DecodedComponent[] = [];
+
+      // Act & Assess
+      expect(() => decodeCycloneDxInto(doc, (c) => seen.push(c))).toThrow(
+        'not a valid CycloneDX document: components[1].name: expected a non-empty string',
+      );
+      expect(() => normalizeSbomObjectWithNotes(doc)).toThrow(
+        'not a valid CycloneDX document: components[1].name: expected a non-empty string',
+      );
+    });
+  });
+});
+
+describe('Function: parseSbomWithNotes of a raw CycloneDX document (read one component at a time)', () => {
+  const components = Array.from({ length: 40 }, (_, i) => ({
+    type: 'library',
+    name: `p${i}`,
+    version: `1.0.${i}`,
+    purl: `pkg:npm/p${i}@1.0.${i}`,
+    licenses: [{ license: { id: 'MIT' } }],
+    components: i % 10 === 0 ? [{ type: 'library', name: `n${i}`, purl: `pkg:npm/n${i}@2.0.0` }] : undefined,
+  }));
+  const text = `\ufeff${JSON.stringify(cdx(components, { metadata: { properties: [{ name: 'release-gate.dev:lockfile-digest', value: LOCK }] } }), null, 2)}`;
+
+  /** What the whole-document path makes of `raw`: the inventory, or the reason it throws. */
+  const wholeDocument = (raw: string): unknown => {
+    try {
+      const value = parseJsonValue(new TextEncoder().encode(raw), {
+        what: 'SBOM',
+        maxBytes: Limits.sbomBytes,
+        byteOrderMark: 'ignore',
+      });
+      return normalizeSbomObjectWithNotes(value);
+    } catch (err) {
+      return err instanceof Error ? `${err.name}: ${err.message}` : err;
+    }
+  };
+  const outcome = (raw: string): unknown => {
+    try {
+      return parseSbomWithNotes(new TextEncoder().encode(raw));
+    } catch (err) {
+      return err instanceof Error ? `${err.name}: ${err.message}` : err;
+    }
+  };
+
+  describe('when the document is valid', () => {
+    it('never parses the whole text at once, and reads the same inventory as the whole-document path', () => {
+      // Prepare
+      const parse = vi.spyOn(JSON, 'parse');
+
+      // Act
+      const parsed = parseSbomWithNotes(new TextEncoder().encode(text));
+      const longest = Math.max(...parse.mock.calls.map(([t]) => String(t).length));
+      parse.mockRestore();
+
+      // Assess
+      expect(longest).toBeLessThan(text.length / 4);
+      expect(parsed).toEqual(wholeDocument(text));
+      expect(parsed.sbom.components).toHaveLength(44);
+      expect(parsed.sbom.lockfileDigest).toBe(LOCK);
+    });
+  });
+
+  describe('when the document is refused', () => {
+    const doc = (inner: string) => `{"bomFormat":"CycloneDX","specVersion":"1.6","components":[${inner}]}`;
+    const ok = '{"type":"library","name":"a","purl":"pkg:npm/a@1.0.0"}';
+    const deep = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    it.each([
+      ['a repeated name in a component', doc(`${ok},{"type":"library","name":"b","name":"c"}`)],
+      ['a repeated components member', `${doc(ok).slice(0, -1)},"components":[]}`],
+      ['a repeated name at the root', `${doc(ok).slice(0, -1)},"bomFormat":"CycloneDX"}`],
+      ['an empty element', doc(`${ok},,${ok}`)],
+      ['a trailing comma', doc(`${ok},`)],
+      ['two values in one element', doc(`${ok} ${ok}`)],
+      ['a byte order mark inside the array', doc(`\ufeff${ok}`)],
+      ['an invalid component', doc(`${ok},{"type":"library","name":""}`)],
+      [
+        'a component too deep for the document',
+        doc(`{"type":"library","name":"d","x":${deep(DEFAULT_MAX_DEPTH - 2)}}`),
+      ],
+      [
+        'an SPDX document with a components array',
+        `{"spdxVersion":"SPDX-2.3","bomFormat":"CycloneDX","components":[${ok}]}`,
+      ],
+    ])('refuses with the same reason as the whole-document path: %s', (_case, raw) => {
+      // Act
+      const result = outcome(raw);
+
+      // Assess
+      expect(typeof result).toBe('string');
+      expect(result).toEqual(wholeDocument(raw));
+    });
+
+    it('accepts a component exactly as deep as the whole-document path accepts', () => {
+      // Prepare
+      const raw = doc(`{"type":"library","name":"d","x":${deep(DEFAULT_MAX_DEPTH - 3)}}`);
+
+      // Act & Assess
+      expect(outcome(raw)).toEqual(wholeDocument(raw));
+      expect(outcome(raw)).not.toBeTypeOf('string');
     });
   });
 });

@@ -112,6 +112,8 @@ const MAX_BATCH_ROUNDS = 8;
  * would take minutes to write. On-demand tables take this; the SDK retries throttling.
  */
 const BATCH_WRITES_IN_FLIGHT = 8;
+/** Index items built and written at a time: 100 requests' worth, so the 8 in flight stay busy. */
+const INDEX_WRITE_CHUNK = BATCH_SIZE * BATCH_WRITES_IN_FLIGHT * 100;
 
 /** A revocation item as `getReleaseStatuses` reads it: the release is known from the key asked. */
 const RevocationItemSchema = RevocationRecordSchema.omit({ repository: true, digest: true });
@@ -1151,16 +1153,18 @@ export class DynamoReleaseStore implements ReleaseStore {
     const valid = validRecord('index node', IndexNodeSchema, node);
     const writes = entries.map((e) => validRecord('index entry', IndexEntryWriteSchema, e));
     for (const e of writes) requirePurl(e.base);
-    const items = writes.map(({ base, version, components, removed, replaces }) => {
-      return {
-        ...itemKeys.packageIndex(base, version, valid.repository, valid.digest, valid.set),
-        seq: valid.seq,
-        ...(!implied({ base, version, components }) && components.length > 0 && { components }),
-        ...(removed === true && { removed: true }),
-        ...(replaces !== undefined && { replaces }),
-      };
+    const item = ({ base, version, components, removed, replaces }: (typeof writes)[number]) => ({
+      ...itemKeys.packageIndex(base, version, valid.repository, valid.digest, valid.set),
+      seq: valid.seq,
+      ...(!implied({ base, version, components }) && components.length > 0 && { components }),
+      ...(removed === true && { removed: true }),
+      ...(replaces !== undefined && { replaces }),
     });
-    await this.batchPut('writeIndexEntries', items);
+    // Items are built a chunk at a time: at the 200,000-component limit all of them at once (keys
+    // and all) would hold about 80 MiB more of the Lambda's memory than the chunk in flight.
+    for (let i = 0; i < writes.length; i += INDEX_WRITE_CHUNK) {
+      await this.batchPut('writeIndexEntries', writes.slice(i, i + INDEX_WRITE_CHUNK).map(item));
+    }
   }
 
   /** Marks the node complete (first time stays), then moves the head to it unless a later one is there. */

@@ -108,8 +108,12 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   /** Alerts by release, then by advisory id. */
   private readonly alerts = new Map<string, Map<string, AlertRecord>>();
   private readonly scans = new Map<string, { taskToken?: string; result?: ScanCompletion }>();
-  /** Package index: by purl without version, then by `version`, `repository@digest`. */
-  private readonly packages = new Map<string, Map<string, PackageIndexEntry>>();
+  /**
+   * Package index: by purl without version, then by `packageEntryKey`. A package with one entry
+   * (most of them: a 200,000-component release writes as many) holds the entry alone, without a
+   * Map and a key string of its own.
+   */
+  private readonly packages = new Map<string, PackageIndexEntry | Map<string, PackageIndexEntry>>();
   /** Vulnerability index: by id, then by `repository@digest`. */
   private readonly vulnerabilities = new Map<string, Map<string, VulnerabilityIndexEntry>>();
   /** Index nodes: by repository, then by `<digest>#<set>`; and each repository's head. */
@@ -567,18 +571,25 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
     const writes = entries.map((e) => validRecord('index entry', IndexEntryWriteSchema, e));
     for (const e of writes) requirePurl(e.base);
     for (const { base, version, components, removed, replaces } of writes) {
-      const entries = this.packages.get(base) ?? new Map<string, PackageIndexEntry>();
-      entries.set(`${version}\u0000${releaseKey(valid.repository, valid.digest)}\u0000${valid.set}`, {
+      const entry: PackageIndexEntry = {
         version,
         repository: valid.repository,
         digest: valid.digest,
-        components: [...components],
+        // The schema's output is already this call's own copy.
+        components,
         set: valid.set,
         seq: valid.seq,
         ...(removed === true && { removed: true }),
-        ...(replaces !== undefined && { replaces: [...replaces] }),
-      });
-      this.packages.set(base, entries);
+        ...(replaces !== undefined && { replaces }),
+      };
+      const held = this.packages.get(base);
+      if (held instanceof Map) held.set(packageEntryKey(entry), entry);
+      else if (held === undefined || packageEntryKey(held) === packageEntryKey(entry)) this.packages.set(base, entry);
+      else {
+        const both = new Map([[packageEntryKey(held), held]]);
+        both.set(packageEntryKey(entry), entry);
+        this.packages.set(base, both);
+      }
     }
   }
 
@@ -622,7 +633,8 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async findByPackage(purlWithoutVersion: string): Promise<PackageIndexEntry[]> {
     const { base } = requirePurl(purlWithoutVersion);
-    const entries = [...(this.packages.get(base)?.values() ?? [])];
+    const held = this.packages.get(base);
+    const entries = held === undefined ? [] : held instanceof Map ? [...held.values()] : [held];
     // The DynamoDB adapter's bound, so both refuse the same partitions.
     if (entries.length > this.maxPackageIndexEntries) {
       throw new StoreError(`findByPackage: more than ${this.maxPackageIndexEntries} items, refused`);
@@ -637,6 +649,11 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
 function releaseKey(repository: string, digest: string): string {
   return `${repository}@${digest}`;
+}
+
+/** One package index entry among those of its package: its version, release and index node. */
+function packageEntryKey(e: PackageIndexEntry): string {
+  return `${e.version}\u0000${releaseKey(e.repository, e.digest)}\u0000${e.set ?? ''}`;
 }
 
 function evidenceKey(repository: string, digest: string, kind: EvidenceKind): string {

@@ -639,13 +639,16 @@ function readComponentsDocument(digest: string, bytes: Uint8Array): NormalizedSb
 }
 
 /**
- * The component documents this process built, by their bytes, so the step that built one reads it
- * back (the incident index, the platform merge) without parsing it. Weak: gone with the bytes.
+ * The inventories behind the `components.json` bytes this process built (`componentsDocument`), by
+ * those very bytes: the steps after the collector (the incident index, the platform merge, the
+ * local scanner) read the inventory it already holds. Parsing the bytes again would hold a second
+ * copy (the text and the tree: about 100 MiB at 200,000 components) next to the first. Weak, so
+ * the entry goes when the evidence result does.
  */
 const builtDocuments = new WeakMap<Uint8Array, NormalizedSbom>();
 
-/** `components.json` of `sbom`: JSON.stringify of the normalised inventory. */
-function componentsDocument(sbom: NormalizedSbom): EvidenceDocument {
+/** The `components.json` document of `sbom`, remembered for `parseComponentsDocument`. */
+export function componentsDocument(sbom: NormalizedSbom): EvidenceDocument {
   const bytes = new TextEncoder().encode(JSON.stringify(sbom));
   builtDocuments.set(bytes, sbom);
   return { name: COMPONENTS_DOCUMENT, mediaType: 'application/json', bytes };
@@ -653,9 +656,9 @@ function componentsDocument(sbom: NormalizedSbom): EvidenceDocument {
 
 /**
  * JSON.parse of a component document our code wrote, with its top level checked; undefined when it
- * is not one. Bytes `componentsDocument` built in this process give the inventory they were built
- * from, unparsed (JSON.parse of them is that inventory: every field is a string, an array or true). For the bytes of an EvidenceResult this process just built (the incident index, the
- * local scanner): nothing there to validate again.
+ * is not one. For the bytes of an EvidenceResult this process just built (the incident index, the
+ * local scanner): nothing there to validate again, and when `componentsDocument` built them, nothing
+ * to parse either.
  */
 export function parseComponentsDocument(bytes: Uint8Array): NormalizedSbom | undefined {
   const built = builtDocuments.get(bytes);

@@ -14,7 +14,7 @@ import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { DigestSchema } from '../types.js';
 import type { ComponentSource } from './component.js';
-import type { DecodedComponent, DecodedSbom } from './parse.js';
+import type { ComponentSink, DecodedComponent, DecodedSbom, DecodedSbomHeader } from './parse.js';
 import { sourceFromProperties } from './source.js';
 
 export const CYCLONEDX_SPEC_VERSIONS = ['1.2', '1.3', '1.4', '1.5', '1.6', '1.7'] as const;
@@ -77,14 +77,41 @@ export function isCycloneDx(value: unknown): boolean {
  * Throws `InvalidInputError` with every schema issue (up to a handful) in the message.
  */
 export function decodeCycloneDx(value: unknown): DecodedSbom {
-  assertComponentBudget(value);
+  const components: DecodedComponent[] = [];
+  return { ...decodeCycloneDxInto(value, (c) => components.push(c)), components };
+}
+
+/**
+ * `decodeCycloneDx`, handing each component to `sink` as it is read instead of listing them, so
+ * that at 200,000 components the decoded list never sits in memory next to the parsed document
+ * and the normalised one. The sink may see components of a document that is refused later (an
+ * issue further on); the caller then drops what it built, as the throw says.
+ */
+export function decodeCycloneDxInto(
+  value: unknown,
+  sink: ComponentSink,
+  /**
+   * The top-level `components`, when the caller parses them one at a time (sbom/parse.ts reads a
+   * raw SBOM in pieces); `value.components` is then an empty array. Counted against the limit as
+   * they come: a document above it throws part way, before the rest is parsed.
+   */
+  pieces?: Iterable<unknown>,
+): DecodedSbomHeader {
+  let count = assertComponentBudget(value);
   const parsed = CycloneDxDocumentSchema.safeParse(value);
   const issues: Issue[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path, message: i.message }));
-  const components: DecodedComponent[] = [];
   if (parsed.success) {
     const subject = parsed.data.metadata?.component;
     if (subject !== undefined && subject !== null) readComponent(subject, ['metadata', 'component'], issues, undefined);
-    readComponentTree(parsed.data.components, ['components'], issues, components);
+    if (pieces === undefined) readComponentTree(parsed.data.components, ['components'], issues, sink);
+    else {
+      const path: PropertyKey[] = ['components', 0];
+      for (const component of pieces) {
+        count = countComponents([{ node: component, depth: 1 }], count + 1);
+        readComponent(component, path, issues, sink);
+        path[1] = Number(path[1]) + 1;
+      }
+    }
   }
   if (!parsed.success || issues.length > 0) {
     throw new InvalidInputError(`not a valid CycloneDX document: ${formatIssueList(issues)}`);
@@ -95,7 +122,6 @@ export function decodeCycloneDx(value: unknown): DecodedSbom {
     format: 'cyclonedx',
     specVersion: doc.specVersion,
     ...(lockfileDigest !== undefined ? { lockfileDigest } : {}),
-    components,
   };
 }
 
@@ -121,12 +147,7 @@ function report(issues: Issue[], path: readonly PropertyKey[], message: string):
 }
 
 /** `list` (absent, or an array of components) into `out` depth first, parents before their children. */
-function readComponentTree(
-  list: unknown,
-  path: PropertyKey[],
-  issues: Issue[],
-  out: DecodedComponent[] | undefined,
-): void {
+function readComponentTree(list: unknown, path: PropertyKey[], issues: Issue[], out: ComponentSink | undefined): void {
   if (list === undefined) return;
   if (!Array.isArray(list)) {
     report(issues, path, 'expected an array of components');
@@ -139,12 +160,7 @@ function readComponentTree(
   }
 }
 
-function readComponent(
-  value: unknown,
-  path: PropertyKey[],
-  issues: Issue[],
-  out: DecodedComponent[] | undefined,
-): void {
+function readComponent(value: unknown, path: PropertyKey[], issues: Issue[], out: ComponentSink | undefined): void {
   if (!isRecord(value)) {
     report(issues, path, 'expected a component object');
     return;
@@ -176,7 +192,7 @@ function readComponent(
     if (typeof version === 'string') decoded.version = version;
     if (typeof purl === 'string' && purl !== '') decoded.purl = purl;
     if (source !== undefined) decoded.source = source;
-    out.push(decoded);
+    out(decoded);
   }
   if (value.components !== undefined) {
     path.push('components');
@@ -249,13 +265,22 @@ function lockfileDigestOf(doc: CycloneDxDocument): string | undefined {
  * Count components (and nesting depth) on the raw JSON before validating it, so an oversized or
  * pathologically nested document is refused before zod walks it.
  */
-function assertComponentBudget(value: unknown): void {
-  let count = 0;
-  const stack: { node: unknown; depth: number }[] = [{ node: value, depth: 0 }];
+function assertComponentBudget(value: unknown): number {
+  const roots: { node: unknown; depth: number }[] = [{ node: value, depth: 0 }];
   const meta = isRecord(value) ? value.metadata : undefined;
   // The subject itself is not one of the components the limit counts (it is not listed); its
   // nested components are validated, so they count.
-  if (isRecord(meta) && meta.component !== undefined) stack.push({ node: meta.component, depth: 1 });
+  if (isRecord(meta) && meta.component !== undefined) roots.push({ node: meta.component, depth: 1 });
+  return countComponents(roots, 0);
+}
+
+/** `before` plus the components nested under `roots`; throws past the limit or MAX_NESTING. */
+function countComponents(roots: readonly { node: unknown; depth: number }[], before: number): number {
+  let count = before;
+  if (count > Limits.sbomComponents) {
+    throw new InvalidInputError(`SBOM has more than ${Limits.sbomComponents} components`);
+  }
+  const stack = [...roots];
   for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
     if (!isRecord(next.node) || !Array.isArray(next.node.components)) continue;
     if (next.depth >= MAX_NESTING) {
@@ -267,6 +292,7 @@ function assertComponentBudget(value: unknown): void {
     }
     for (const child of next.node.components) stack.push({ node: child, depth: next.depth + 1 });
   }
+  return count;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

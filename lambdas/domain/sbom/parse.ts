@@ -2,14 +2,14 @@
  * SBOM bytes → `NormalizedSbom`, whatever the format: size and component limits, format detection
  * by content, purl canonicalisation (packageurl-js, purl-spec), scope classification and dedupe.
  */
-import { parseJsonValue } from '../document.js';
-import { InvalidInputError } from '../errors.js';
+import { DEFAULT_MAX_DEPTH, type DocumentLimits, locateRootArray, parseJsonValue } from '../document.js';
+import { InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
 import { canonicalPurl } from '../purl.js';
 import type { Component, ComponentSource, NormalizedSbom } from './component.js';
-import { decodeCycloneDx, isCycloneDx } from './cyclonedx.js';
-import { decodeSpdx, isSpdx } from './spdx.js';
+import { decodeCycloneDxInto, isCycloneDx } from './cyclonedx.js';
+import { decodeSpdxInto, isSpdx } from './spdx.js';
 
 /** One component as a format decoder read it, before purl canonicalisation and scoping. */
 export interface DecodedComponent {
@@ -24,13 +24,20 @@ export interface DecodedComponent {
   readonly source?: ComponentSource;
 }
 
-/** What `decodeCycloneDx` / `decodeSpdx` return. */
-export interface DecodedSbom {
+/** What a decoder says about the document besides its components. */
+export interface DecodedSbomHeader {
   readonly format: NormalizedSbom['format'];
   readonly specVersion: string;
   readonly lockfileDigest?: string;
+}
+
+/** What `decodeCycloneDx` / `decodeSpdx` return. */
+export interface DecodedSbom extends DecodedSbomHeader {
   readonly components: readonly DecodedComponent[];
 }
+
+/** Takes each component from a decoder as it is read, in document order. */
+export type ComponentSink = (component: DecodedComponent) => void;
 
 /**
  * Purls already canonicalised, by the string the SBOM wrote (null: not a valid purl). One SBOM
@@ -91,10 +98,8 @@ export function sbomFormatOfMediaType(mediaType: string | undefined): Normalized
  * format. Throws `TooLargeError` or `InvalidInputError`.
  */
 export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string, purls?: PurlCache): ParsedSbom {
-  // SBOM generators on Windows write a BOM; RFC 8259 §8.1 lets a parser ignore it, and a raw SBOM
-  // is not a signed document whose reading another tool could dispute.
-  const value = parseJsonValue(bytes, { what: 'SBOM', maxBytes: Limits.sbomBytes, byteOrderMark: 'ignore' });
-  const parsed = normalizeSbomObjectWithNotes(value, purls);
+  const parsed =
+    parseCycloneDxInPieces(bytes, purls) ?? normalizeSbomObjectWithNotes(parseJsonValue(bytes, SBOM_LIMITS), purls);
   const expected = sbomFormatOfMediaType(mediaTypeHint);
   if (expected !== undefined && expected !== parsed.sbom.format) {
     throw new InvalidInputError(
@@ -102,6 +107,48 @@ export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string, pu
     );
   }
   return parsed;
+}
+
+// SBOM generators on Windows write a BOM; RFC 8259 §8.1 lets a parser ignore it, and a raw SBOM
+// is not a signed document whose reading another tool could dispute.
+const SBOM_LIMITS: DocumentLimits = { what: 'SBOM', maxBytes: Limits.sbomBytes, byteOrderMark: 'ignore' };
+
+/**
+ * A CycloneDX document parsed one top-level component at a time: the rest of the document (its
+ * bytes with `components` emptied), then each component's bytes, every piece through the same door
+ * (UTF-8, nesting, duplicate names, JSON). At 200,000 components (60 MB) the whole text and the whole
+ * parsed tree (about 110 MiB together) never exist; one component's do, and the normalised
+ * inventory. Undefined, for the whole-document path to read and to word any refusal exactly as it
+ * always has, when the document is not that shape (SPDX, an in-toto Statement, no `components`
+ * array) or when any piece is refused: this path only ever accepts what that one accepts, with the
+ * same result.
+ */
+function parseCycloneDxInPieces(bytes: Uint8Array, purls?: PurlCache): ParsedSbom | undefined {
+  if (bytes.byteLength > Limits.sbomBytes) return undefined;
+  const at = locateRootArray(bytes, 'components');
+  if (at === undefined) return undefined;
+  try {
+    const rest = new Uint8Array(at.open + 1 + bytes.byteLength - at.close);
+    rest.set(bytes.subarray(0, at.open + 1));
+    rest.set(bytes.subarray(at.close), at.open + 1);
+    const doc = parseJsonValue(rest, SBOM_LIMITS);
+    const emptied = typeof doc === 'object' && doc !== null && 'components' in doc ? doc.components : undefined;
+    if (unwrapStatement(doc) !== doc || !isCycloneDx(doc) || isSpdx(doc)) return undefined;
+    if (!Array.isArray(emptied) || emptied.length > 0) return undefined;
+    // Each element sits two levels down (the root object, the array): the same depth budget.
+    const pieceLimits: DocumentLimits = { what: 'SBOM', maxBytes: Limits.sbomBytes, maxDepth: DEFAULT_MAX_DEPTH - 2 };
+    const { elements } = at;
+    function* pieces(): Generator<unknown> {
+      for (let k = 0; k < elements.length; k += 2) {
+        yield parseJsonValue(bytes.subarray(elements[k], elements[k + 1]), pieceLimits);
+      }
+    }
+    const normalizer = new Normalizer(purls);
+    return normalizer.finish(decodeCycloneDxInto(doc, normalizer.add, pieces()));
+  } catch (err) {
+    if (err instanceof InvalidInputError || err instanceof TooLargeError) return undefined;
+    throw err;
+  }
 }
 
 /** `parseSbomWithNotes` without the notes. */
@@ -122,7 +169,10 @@ export function normalizeSbomObjectWithNotes(value: unknown, purls?: PurlCache):
   if (!cdx && !spdx) {
     throw new InvalidInputError('not an SBOM: neither CycloneDX (no bomFormat) nor SPDX (no spdxVersion)');
   }
-  return normalizeDecoded(cdx ? decodeCycloneDx(doc) : decodeSpdx(doc), purls);
+  // Each component is normalised as the decoder reads it: the decoded list is never built.
+  const normalizer = new Normalizer(purls);
+  const header = cdx ? decodeCycloneDxInto(doc, normalizer.add) : decodeSpdxInto(doc, normalizer.add);
+  return normalizer.finish(header);
 }
 
 /** `normalizeSbomObjectWithNotes` without the notes. */
@@ -132,43 +182,58 @@ export function normalizeSbomObject(value: unknown): NormalizedSbom {
 
 /** Canonicalise purls, classify scope, dedupe identical components and re-check the component limit. */
 export function normalizeDecoded(decoded: DecodedSbom, purls: PurlCache = new Map()): ParsedSbom {
-  const invalid: string[] = [];
+  const normalizer = new Normalizer(purls);
+  for (const c of decoded.components) normalizer.add(c);
+  return normalizer.finish(decoded);
+}
+
+/** Normalises components one at a time, in document order (`add`), then checks the whole (`finish`). */
+class Normalizer {
+  private readonly invalid: string[] = [];
   // Components by purl (else name): the few that share one are compared whole. A serialised key
   // per component cost more than the rest of normalisation at 200,000 components.
-  const seen = new Map<string, Component | Component[]>();
-  const components: Component[] = [];
-  for (const c of decoded.components) {
-    const component = normalizeComponent(c, invalid, purls);
+  private readonly seen = new Map<string, Component | Component[]>();
+  private readonly components: Component[] = [];
+
+  public constructor(private readonly purls: PurlCache = new Map()) {}
+
+  /** Bound, so that a decoder can call it as its sink. */
+  public readonly add = (c: DecodedComponent): void => {
+    const component = normalizeComponent(c, this.invalid, this.purls);
     const identity = component.purl ?? `\u0000${component.name}`;
-    const same = seen.get(identity);
-    if (same === undefined) seen.set(identity, component);
+    const same = this.seen.get(identity);
+    if (same === undefined) this.seen.set(identity, component);
     else if (!Array.isArray(same)) {
-      if (sameComponent(same, component)) continue;
-      seen.set(identity, [same, component]);
-    } else if (same.some((other) => sameComponent(other, component))) continue;
+      if (sameComponent(same, component)) return;
+      this.seen.set(identity, [same, component]);
+    } else if (same.some((other) => sameComponent(other, component))) return;
     else same.push(component);
-    components.push(component);
-  }
-  if (components.length > Limits.sbomComponents) {
-    throw new InvalidInputError(
-      `SBOM has ${components.length} components, above the limit of ${Limits.sbomComponents}`,
-    );
-  }
-  const notes: string[] = [];
-  if (invalid.length > 0) {
-    const named = invalid.slice(0, MAX_NAMED_NOTES).join(', ');
-    const more = invalid.length > MAX_NAMED_NOTES ? ` and ${invalid.length - MAX_NAMED_NOTES} more` : '';
-    notes.push(`dropped ${invalid.length} invalid purl(s): ${named}${more}`);
-  }
-  return {
-    sbom: {
-      format: decoded.format,
-      specVersion: decoded.specVersion,
-      ...(decoded.lockfileDigest !== undefined && { lockfileDigest: decoded.lockfileDigest }),
-      components,
-    },
-    notes,
+    this.components.push(component);
   };
+
+  public finish(header: DecodedSbomHeader): ParsedSbom {
+    const { components, invalid } = this;
+    if (components.length > Limits.sbomComponents) {
+      throw new InvalidInputError(
+        `SBOM has ${components.length} components, above the limit of ${Limits.sbomComponents}`,
+      );
+    }
+    const notes: string[] = [];
+    if (invalid.length > 0) {
+      const named = invalid.slice(0, MAX_NAMED_NOTES).join(', ');
+      const more = invalid.length > MAX_NAMED_NOTES ? ` and ${invalid.length - MAX_NAMED_NOTES} more` : '';
+      notes.push(`dropped ${invalid.length} invalid purl(s): ${named}${more}`);
+    }
+    return {
+      sbom: {
+        format: header.format,
+        specVersion: header.specVersion,
+        ...(header.lockfileDigest !== undefined && { lockfileDigest: header.lockfileDigest }),
+        components,
+      },
+      notes,
+    };
+  }
 }
 
 function normalizeComponent(c: DecodedComponent, invalid: string[], purls: PurlCache): Component {

@@ -12,7 +12,7 @@ import * as z from 'zod';
 import { formatIssues } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
-import type { DecodedComponent, DecodedSbom } from './parse.js';
+import type { ComponentSink, DecodedComponent, DecodedSbom, DecodedSbomHeader } from './parse.js';
 import { sourceFromSpdxSourceInfo } from './source.js';
 
 export const SPDX_VERSIONS = ['SPDX-2.2', 'SPDX-2.3'] as const;
@@ -60,6 +60,12 @@ export function isSpdx(value: unknown): boolean {
  * digest for the gate (only CycloneDX metadata does). Throws `InvalidInputError`.
  */
 export function decodeSpdx(value: unknown): DecodedSbom {
+  const components: DecodedComponent[] = [];
+  return { ...decodeSpdxInto(value, (c) => components.push(c)), components };
+}
+
+/** `decodeSpdx`, handing each package to `sink` in document order instead of listing them. */
+export function decodeSpdxInto(value: unknown, sink: ComponentSink): DecodedSbomHeader {
   if (typeof value === 'object' && value !== null && 'packages' in value && Array.isArray(value.packages)) {
     if (value.packages.length > Limits.sbomComponents) {
       throw new InvalidInputError(`SBOM has more than ${Limits.sbomComponents} components`);
@@ -70,11 +76,8 @@ export function decodeSpdx(value: unknown): DecodedSbom {
     throw new InvalidInputError(`not a valid SPDX 2.2/2.3 document: ${formatIssues(parsed.error.issues)}`);
   }
   const doc = parsed.data;
-  return {
-    format: 'spdx',
-    specVersion: doc.spdxVersion.replace(/^SPDX-/, ''),
-    components: (doc.packages ?? []).map(toDecoded),
-  };
+  for (const p of doc.packages ?? []) sink(toDecoded(p));
+  return { format: 'spdx', specVersion: doc.spdxVersion.replace(/^SPDX-/, '') };
 }
 
 function toDecoded(p: SpdxPackage): DecodedComponent {
