@@ -31,7 +31,7 @@ import type { FetchedManifest, RegistryWriter, ScanFindingsSource } from '../lam
 import type { CollectedKind, Digest } from '../lambdas/domain/types.js';
 import { type CollectDeps, collectEvidence } from '../lambdas/domain/workflow/collect-evidence.js';
 import { MemoryRegistry } from '../test/support/memory-registry.js';
-import { formatNumber, formatTable, mib, ms, type Section } from './report.js';
+import { formatNumber, formatTable, mib, ms, type Section, type Target } from './report.js';
 import { seededRandom } from './synthetic.js';
 
 const runFile = promisify(execFile);
@@ -334,6 +334,15 @@ export async function benchFloor(opts: FloorBenchOptions): Promise<Section> {
             ),
           ]),
     ],
+    targets: [
+      {
+        what: `gate/floor at ${opts.components.toLocaleString('en-US')} components (median)`,
+        measured: `${formatNumber(median(ratios))}×`,
+        target: '≤ 2×',
+        met: median(ratios) <= 2,
+      },
+      ...(limit === undefined ? [] : limitTargets(opts.limitComponents, [limit])),
+    ],
     notes: [
       `gate/floor ${ratio} (target ≤ 2×); decision ${first.decision}.`,
       ...first.notPassed.map((r) => `  ${r}`),
@@ -430,6 +439,19 @@ export async function benchLimit(opts: LimitBenchOptions): Promise<Section> {
         ],
       ),
     ],
+    targets: limitTargets(opts.components, results),
     notes: [`decision ${first?.decision ?? '?'}`, ...(first?.notPassed ?? []).map((r) => `  ${r}`)],
   };
+}
+
+/** The component-limit release's targets, on the median of its runs; met only when it passed. */
+function limitTargets(components: number, results: readonly LimitResult[]): Target[] {
+  const passed = results.every((r) => r.decision === 'PASS');
+  const wall = median(results.map((r) => r.wallMs));
+  const rss = median(results.map((r) => r.maxRssBytes));
+  const what = `${components.toLocaleString('en-US')}-component release`;
+  return [
+    { what: `${what}, wall time`, measured: ms(wall), target: '≤ 15 s', met: passed && wall <= 15_000 },
+    { what: `${what}, peak RSS`, measured: mib(rss), target: '≤ 512 MiB', met: passed && rss <= 512 * 1024 * 1024 },
+  ];
 }
