@@ -13,6 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { stringify } from 'yaml';
 import { cycloneDxSbom } from '../cli/fixtures/documents.js';
 import { buildScenarioImage } from '../cli/fixtures/factory.js';
@@ -20,17 +21,14 @@ import { type FixtureKeys, generateFixtureKeys } from '../cli/fixtures/keys.js';
 import { pushManifest } from '../cli/fixtures/push.js';
 import { DEFAULT_DEB_PACKAGES, demoPolicy, type NpmPackage } from '../cli/fixtures/scenarios.js';
 import { pae, referrerManifest } from '../cli/fixtures/sign.js';
+import { GATE_BUNDLE } from '../infra/constructs/gate-function.js';
 import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
-import { MemoryStore } from '../lambdas/adapters/store/memory-store.js';
-import { kindsOfStage } from '../lambdas/domain/evidence/registry.js';
 import { Annotations, MediaTypes } from '../lambdas/domain/oci.js';
-import { INDEX_SET_MEDIA_TYPE } from '../lambdas/domain/package-index.js';
-import { evaluatePolicy } from '../lambdas/domain/policy/evaluate.js';
-import { type LoadedPolicy, loadPolicy, policyFor } from '../lambdas/domain/policy/load.js';
-import type { FetchedManifest, RegistryWriter, ScanFindingsSource } from '../lambdas/domain/ports.js';
-import type { CollectedKind, Digest } from '../lambdas/domain/types.js';
-import { type CollectDeps, collectEvidence } from '../lambdas/domain/workflow/collect-evidence.js';
+import { type LoadedPolicy, loadPolicy } from '../lambdas/domain/policy/load.js';
+import type { FetchedManifest, RegistryWriter } from '../lambdas/domain/ports.js';
+import type { Digest } from '../lambdas/domain/types.js';
 import { MemoryRegistry } from '../test/support/memory-registry.js';
+import { type GateTimes, gateOnce, REPOSITORY } from './gate-once.js';
 import { formatNumber, formatTable, mib, ms, type Section, type Target } from './report.js';
 import { seededRandom } from './synthetic.js';
 
@@ -45,9 +43,6 @@ export interface FloorBenchOptions {
   readonly limitComponents: number;
   readonly log: (line: string) => void;
 }
-
-const REPOSITORY = 'demo/bench-floor';
-const STAGE = 'production';
 
 /** `count` distinct npm packages with exact versions, a fifth of them scoped. */
 export function benchNpmPackages(count: number, seed = 7): NpmPackage[] {
@@ -87,80 +82,6 @@ export async function pushBenchRelease(
     await pushManifest(registry, REPOSITORY, referrer);
   }
   return built.digest;
-}
-
-/** A completed scan without findings: the scan collector's own work, not a scanner's. */
-const cleanScan: ScanFindingsSource = {
-  getFindings: async () => ({ status: 'COMPLETE', scanner: 'bench', findings: [] }),
-};
-
-export interface GateTimes {
-  readonly totalMs: number;
-  readonly byStep: ReadonlyMap<string, number>;
-  readonly decision: string;
-  /** `kind STATUS: first reason` of each collected evidence that did not pass. */
-  readonly notPassed: readonly string[];
-  /** Stored documents by name (the largest of a name), bytes. */
-  readonly documentSizes: ReadonlyMap<string, number>;
-}
-
-/**
- * Gates `digest` once as the preflight does (collect stage, derive stage, policy), one collector at
- * a time so each gets its own time, on a fresh store (a first release). The package index write is
- * timed apart from the sbom collector that triggers it.
- */
-export async function gateOnce(registry: RegistryWriter, policy: LoadedPolicy, digest: Digest): Promise<GateTimes> {
-  const store = new MemoryStore();
-  const byStep = new Map<string, number>();
-  // The package index, from storing its entry set to completing its node (package-index.ts); the
-  // entries it is built from are made in the sbom collector's time.
-  let indexStart: number | undefined;
-  const put = store.put.bind(store);
-  store.put = async (bytes: Uint8Array, mediaType: string) => {
-    if (mediaType === INDEX_SET_MEDIA_TYPE) indexStart = performance.now();
-    return put(bytes, mediaType);
-  };
-  const complete = store.completeIndexNode.bind(store);
-  store.completeIndexNode = async (...args: Parameters<MemoryStore['completeIndexNode']>) => {
-    try {
-      return await complete(...args);
-    } finally {
-      if (indexStart !== undefined) {
-        byStep.set('package index', (byStep.get('package index') ?? 0) + performance.now() - indexStart);
-        indexStart = undefined;
-      }
-    }
-  };
-  const deps: CollectDeps = {
-    registry,
-    policy,
-    store,
-    documents: store,
-    scans: cleanScan,
-    clock: { now: () => new Date() },
-  };
-  const t0 = performance.now();
-  const ref = { repository: REPOSITORY, digest, stage: STAGE };
-  const run = async (kind: CollectedKind) => {
-    const s0 = performance.now();
-    await collectEvidence(deps, { ...ref, kind });
-    byStep.set(kind, performance.now() - s0 - (kind === 'sbom' ? (byStep.get('package index') ?? 0) : 0));
-  };
-  for (const kind of kindsOfStage('collect')) await run(kind);
-  for (const kind of kindsOfStage('derive')) await run(kind);
-  const p0 = performance.now();
-  const evidence = await store.listEvidence(REPOSITORY, digest);
-  const decision = evaluatePolicy(policyFor(policy.document, REPOSITORY), STAGE, evidence);
-  byStep.set('policy', performance.now() - p0);
-  const totalMs = performance.now() - t0;
-  const documentSizes = new Map<string, number>();
-  for (const e of evidence) {
-    for (const d of e.documents) documentSizes.set(d.name, Math.max(d.size, documentSizes.get(d.name) ?? 0));
-  }
-  const notPassed = evidence
-    .filter((e) => e.status !== 'PASS')
-    .map((e) => `${e.kind} ${e.status}: ${(e.reasons[0] ?? '').slice(0, 200)}`);
-  return { totalMs, byStep, decision: decision.decision, notPassed, documentSizes };
 }
 
 /** `inner`, recording every manifest and blob read through it in `reads` (by digest). */
@@ -386,13 +307,27 @@ async function limitRelease(
     log(`  pushed the ${components.toLocaleString('en-US')}-component release`);
     const policyFile = join(work, 'policy.yaml');
     await writeFile(policyFile, benchPolicy(keys, false).bytes);
+    // Bundled as a Lambda's code is (GATE_BUNDLE) and run by plain `node`: a Lambda holds no
+    // TypeScript compiler, which tsx would add (~35 MiB at start, more per module compiled).
+    const child = join(work, 'floor-child.mjs');
+    await build({
+      entryPoints: [CHILD],
+      outfile: child,
+      bundle: true,
+      platform: GATE_BUNDLE.platform,
+      format: GATE_BUNDLE.format,
+      target: GATE_BUNDLE.target,
+      minify: GATE_BUNDLE.minify,
+      mainFields: [...GATE_BUNDLE.mainFields],
+      banner: { js: GATE_BUNDLE.banner },
+      external: [...GATE_BUNDLE.external],
+      logLevel: 'error',
+    });
     const results: LimitResult[] = [];
     for (let i = 0; i < runs; i++) {
-      const { stdout } = await runFile(
-        process.execPath,
-        [...process.execArgv, CHILD, join(work, 'registry'), policyFile, digest],
-        { maxBuffer: 1024 * 1024 },
-      );
+      const { stdout } = await runFile(process.execPath, [child, join(work, 'registry'), policyFile, digest], {
+        maxBuffer: 1024 * 1024,
+      });
       results.push(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LimitResult);
       log(`  run ${i + 1}/${runs}: ${ms(results[i]?.wallMs ?? 0)}, ${mib(results[i]?.maxRssBytes ?? 0)}`);
     }

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
 import { loadPolicy } from '../lambdas/domain/policy/load.js';
 import { DigestSchema } from '../lambdas/domain/types.js';
-import { gateOnce } from './floor-bench.js';
+import { gateOnce } from './gate-once.js';
 
 async function main(): Promise<void> {
   const [root, policyFile, digestText] = process.argv.slice(2);
