@@ -21,7 +21,7 @@ import { type FixtureKeys, generateFixtureKeys } from '../cli/fixtures/keys.js';
 import { pushManifest } from '../cli/fixtures/push.js';
 import { DEFAULT_DEB_PACKAGES, demoPolicy, type NpmPackage } from '../cli/fixtures/scenarios.js';
 import { pae, referrerManifest } from '../cli/fixtures/sign.js';
-import { GATE_BUNDLE } from '../infra/constructs/gate-function.js';
+import { gateBundleOf } from '../infra/constructs/gate-function.js';
 import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
 import { Annotations, MediaTypes } from '../lambdas/domain/oci.js';
 import { type LoadedPolicy, loadPolicy } from '../lambdas/domain/policy/load.js';
@@ -310,19 +310,7 @@ async function limitRelease(
     // Bundled as a Lambda's code is (GATE_BUNDLE) and run by plain `node`: a Lambda holds no
     // TypeScript compiler, which tsx would add (~35 MiB at start, more per module compiled).
     const child = join(work, 'floor-child.mjs');
-    await build({
-      entryPoints: [CHILD],
-      outfile: child,
-      bundle: true,
-      platform: GATE_BUNDLE.platform,
-      format: GATE_BUNDLE.format,
-      target: GATE_BUNDLE.target,
-      minify: GATE_BUNDLE.minify,
-      mainFields: [...GATE_BUNDLE.mainFields],
-      banner: { js: GATE_BUNDLE.banner },
-      external: [...GATE_BUNDLE.external],
-      logLevel: 'error',
-    });
+    await build(gateBundleOf(CHILD, child));
     const results: LimitResult[] = [];
     for (let i = 0; i < runs; i++) {
       const { stdout } = await runFile(process.execPath, [child, join(work, 'registry'), policyFile, digest], {

@@ -85,9 +85,14 @@ export function handlerEntry(handlerName: string): string {
  * building it outside CDK; `outfile` as NodejsFunction names it.
  */
 export function gateEsbuildOptions(handlerName: string, outdir: string): BuildOptions {
+  return { ...gateBundleOf(handlerEntry(handlerName), join(outdir, 'index.mjs')), sourcemap: 'external' };
+}
+
+/** esbuild's options for `entryPoint` bundled as a gate function is (GATE_BUNDLE), without a source map. */
+export function gateBundleOf(entryPoint: string, outfile: string): BuildOptions {
   return {
-    entryPoints: [handlerEntry(handlerName)],
-    outfile: join(outdir, 'index.mjs'),
+    entryPoints: [entryPoint],
+    outfile,
     bundle: true,
     platform: GATE_BUNDLE.platform,
     format: GATE_BUNDLE.format,
@@ -96,7 +101,6 @@ export function gateEsbuildOptions(handlerName: string, outdir: string): BuildOp
     mainFields: [...GATE_BUNDLE.mainFields],
     banner: { js: GATE_BUNDLE.banner },
     external: [...GATE_BUNDLE.external],
-    sourcemap: 'external',
     logLevel: 'error',
   };
 }
