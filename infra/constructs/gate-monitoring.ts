@@ -208,6 +208,19 @@ export class GateMonitoring extends Construct {
         ],
         [this.metric(GateMetric.promoteDuration, {}, 'p90', 'promote p90 (ms)')],
       ),
+      new cloudwatch.GraphWidget({
+        title: 'Ops API requests by route and outcome (triage, revoke, rollback, release, …)',
+        width: 24,
+        left: [
+          new cloudwatch.MathExpression({
+            // One line per (route, outcome) the ops API answered, refused or failed.
+            expression: `SEARCH('{${this.namespace},outcome,route,service} MetricName="${GateMetric.opsRequests}" service="${this.service}"', 'Sum', 3600)`,
+            usingMetrics: {},
+            label: '',
+            period: HOUR,
+          }),
+        ],
+      }),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', width: 24, alarms }),
     );
   }

@@ -21,6 +21,7 @@ import { buildReleaseReport } from '../domain/workflow/report.js';
 import { renderReportPage } from '../domain/workflow/report-page.js';
 import { iamCaller, jsonResponse as json } from './iam-caller.js';
 import { logger } from './logger.js';
+import { gateMetrics } from './metrics.js';
 import { OPS_ROUTES, type OpsRouteName, opsRouteByKey, opsRoutePath } from './ops-routes.js';
 
 /** What the ops routes need: the gate's ports, where reports are stored, and today's advisories. */
@@ -136,11 +137,14 @@ export const makeHandler =
     try {
       const answer = await dispatch(route, event, operator, await getDeps());
       logger.info('ops request answered', { route, principal: caller.principal });
+      const status = answer instanceof Answer ? answer.status : 200;
+      gateMetrics.opsRequest(route, status);
       return answer instanceof Answer ? json(answer.status, answer.body) : json(200, answer);
     } catch (err) {
       const status = err instanceof GateError ? (STATUS_FOR[err.code] ?? 500) : 500;
       if (status === 500) logger.error('ops request failed', { route, error: describeError(err) });
       else logger.warn('ops request refused', { route, principal: caller.principal, error: describeError(err) });
+      gateMetrics.opsRequest(route, status);
       return json(status, { error: err instanceof GateError ? err.code : 'ERROR', message: describeError(err) });
     }
   };

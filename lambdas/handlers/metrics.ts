@@ -63,6 +63,11 @@ export const gateMetrics = {
   gateError(): void {
     emit(GateMetric.gateErrors, MetricUnit.Count, 1);
   },
+  /** One ops API request by route, answered, refused (4xx) or failed (5xx). */
+  opsRequest(route: string, status: number): void {
+    const outcome = status < 400 ? 'answered' : status < 500 ? 'refused' : 'failed';
+    emit(GateMetric.opsRequests, MetricUnit.Count, 1, { route, outcome });
+  },
   /** How many approvals wait for an answer, and for how long the oldest has. */
   async pendingApprovals(store: ReleaseStore, clock: Clock): Promise<void> {
     try {

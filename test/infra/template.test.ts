@@ -1271,7 +1271,7 @@ describe('Construct: ReleaseGate', () => {
       });
     });
 
-    it('puts a dashboard with the decisions, quarantine reasons, approvals, scans, errors and newly affected releases', () => {
+    it('puts a dashboard with the decisions, quarantine reasons, approvals, scans, errors, newly affected releases and ops requests', () => {
       // Act
       const widgets = dashboardWidgets(s);
 
@@ -1284,6 +1284,7 @@ describe('Construct: ReleaseGate', () => {
         'Scans: timeouts and wait',
         'Gate errors and dead-letter queues',
         'Newly affected live releases (re-validation) and promote duration',
+        'Ops API requests by route and outcome (triage, revoke, rollback, release, …)',
         'Alarms',
       ]);
       const metricsOf = (title: string) => widgets.find((w) => w.title === title)?.metrics ?? [];
@@ -1322,6 +1323,8 @@ describe('Construct: ReleaseGate', () => {
       expect(names('Newly affected live releases (re-validation) and promote duration')).toContain(
         GateMetric.promoteDuration,
       );
+      const ops = widgets.find((w) => w.title?.startsWith('Ops API requests'));
+      expect(JSON.stringify(ops?.raw)).toContain(`MetricName=\\"${GateMetric.opsRequests}\\"`);
     });
   });
 

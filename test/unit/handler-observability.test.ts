@@ -10,14 +10,17 @@ import { GATE_METRICS_NAMESPACE, GateMetric } from '../../lambdas/adapters/obser
 import { SCHEDULED_REVALIDATION_INPUT } from '../../lambdas/domain/incident/revalidate-events.js';
 import { OsvRecordSchema } from '../../lambdas/domain/osv/schema.js';
 import type { Digest } from '../../lambdas/domain/types.js';
+import { makeHandler as opsApi } from '../../lambdas/handlers/cli-ops.js';
 import { makeHandler as collectEvidence } from '../../lambdas/handlers/collect-evidence.js';
 import { makeHandler as evaluatePolicy } from '../../lambdas/handlers/evaluate-policy.js';
 import { logger } from '../../lambdas/handlers/logger.js';
+import { OPS_ROUTES, opsRouteKey } from '../../lambdas/handlers/ops-routes.js';
 import { makeHandler as promote } from '../../lambdas/handlers/promote.js';
 import { makeHandler as quarantine } from '../../lambdas/handlers/quarantine.js';
 import { makeHandler as requestApproval } from '../../lambdas/handlers/request-approval.js';
 import { makeHandler as revalidate } from '../../lambdas/handlers/revalidate.js';
 import { makeHandler as scanComplete } from '../../lambdas/handlers/scan-complete.js';
+import { httpApiEvent, iamAuthorizer } from '../support/api-events.js';
 import { promoteInOrder, recordEvaluatedRelease } from '../support/handler-world.js';
 import { pushImage } from '../support/images.js';
 import { indexRelease } from '../support/index-release.js';
@@ -267,6 +270,43 @@ describe('Handlers: metrics and log keys on stdout', () => {
         expect.objectContaining({ value: 1, dimensions: { service: 'release-gate', repository: REPOSITORY } }),
       ]);
       expect(points.filter((p) => p.name === GateMetric.pendingApprovals).map((p) => p.value)).toEqual([0]);
+    });
+  });
+
+  describe('when the ops API answers one request and refuses another', () => {
+    it('counts each by route and outcome', async () => {
+      // Prepare
+      const ops = opsApi(async () => ({
+        gate: (await w.getDeps()).gate,
+        starter: {
+          start: async () => {
+            throw new Error('no round is started by status');
+          },
+        },
+        documentUri: (document) => `s3://evidence/${document}`,
+      }));
+      const status = (query: string) =>
+        httpApiEvent(opsRouteKey('status'), OPS_ROUTES.status.path, {
+          rawQueryString: query,
+          authorizer: iamAuthorizer('arn:aws:iam::111122223333:user/oncall'),
+        });
+
+      // Act
+      const answered = await ops(status(`digest=${DIGEST}`));
+      const refused = await ops(status(`digest=sha256:${'0'.repeat(12)}`));
+
+      // Assess
+      expect([answered, refused].map((r) => (typeof r === 'string' ? 0 : r.statusCode))).toEqual([200, 404]);
+      expect(stdout.points().filter((p) => p.name === GateMetric.opsRequests)).toEqual([
+        expect.objectContaining({
+          value: 1,
+          dimensions: { route: 'status', outcome: 'answered', service: 'release-gate' },
+        }),
+        expect.objectContaining({
+          value: 1,
+          dimensions: { route: 'status', outcome: 'refused', service: 'release-gate' },
+        }),
+      ]);
     });
   });
 

@@ -29,6 +29,11 @@ export const GateMetric = {
   newlyAffected: 'NewlyAffectedReleases',
   /** A handler invocation that threw (its log line names the function and the error). */
   gateErrors: 'GateErrors',
+  /**
+   * Requests to the ops API (triage, explain, report, revoke, rollback, release, status); dimensions
+   * `route` and `outcome` (answered, refused: a 4xx the caller can act on, failed: a 5xx).
+   */
+  opsRequests: 'OpsRequests',
 } as const;
 export type GateMetricName = (typeof GateMetric)[keyof typeof GateMetric];
 
