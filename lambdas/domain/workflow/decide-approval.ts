@@ -282,15 +282,15 @@ async function decide(deps: GateDeps, answer: ApprovalAnswer): Promise<ApprovalR
   return decideQuorum(deps, record, now, answerer);
 }
 
+/** Who answered, for the audit record of their own approval (where it came from). */
+type Answerer = { readonly person: string; readonly origin?: AuditOrigin | undefined };
+
 /**
  * Decides an approval whose quorum is met, from the approvals it holds. Of concurrent last
  * approvals one decides; the others find it decided and complete it as a repeated answer. Without
  * an `answerer` (an answer that found the quorum already full) the approval is only completed when
  * this call decided it: whoever decided it first completes it, or does on a repeated answer.
  */
-/** Who answered, for the audit record of their own approval (where it came from). */
-type Answerer = { readonly person: string; readonly origin?: AuditOrigin | undefined };
-
 async function decideQuorum(
   deps: GateDeps,
   record: ApprovalRecord,
