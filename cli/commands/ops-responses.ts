@@ -66,7 +66,7 @@ export const ExplanationSchema = z.object({
 /** Production's channel tag as the registry has it, next to the track (incident/track.ts). */
 const LiveTagSchema = z.object({
   channelTag: z.string(),
-  digest: DigestSchema.nullable(),
+  digest: z.nullable(DigestSchema),
   mismatch: z.string().optional(),
 });
 
@@ -83,7 +83,7 @@ export const RevokeAnswerSchema = z.object({
   record: RevocationRecordSchema,
   created: z.boolean(),
   liveNow: z.boolean(),
-  rollback: z.object({ live: PromotionEntrySchema.nullable(), target: PromotionEntrySchema.nullable() }),
+  rollback: z.object({ live: z.nullable(PromotionEntrySchema), target: z.nullable(PromotionEntrySchema) }),
   liveTag: LiveTagSchema.optional(),
 });
 
@@ -101,7 +101,7 @@ const RefusedSchema = z.object({
 });
 
 export const RollbackAnswerSchema = z.union([
-  RefusedSchema.extend({ digest: DigestSchema.nullable(), seconds: z.number(), liveTag: LiveTagSchema.optional() }),
+  RefusedSchema.extend({ digest: z.nullable(DigestSchema), seconds: z.number(), liveTag: LiveTagSchema.optional() }),
   z.object({
     outcome: z.literal('ROLLED_BACK'),
     repository: z.string(),
@@ -113,7 +113,7 @@ export const RollbackAnswerSchema = z.union([
     reverification: ReverificationSchema,
     reasons: Strings,
     liveTag: LiveTagSchema,
-    breakGlass: BreakGlassSchema.optional(),
+    breakGlass: z.optional(BreakGlassSchema),
     seconds: z.number(),
   }),
 ]);
@@ -170,14 +170,15 @@ export const ConfirmedBreakGlassSchema = z.object({
 /** `status [<digest>] --aws`: the releases (lambdas/domain/workflow/release-status.ts), each document with its URI. */
 export const StatusAnswerSchema = z.object({
   releases: z.array(
-    ReleaseRecordSchema.extend({
-      revocation: RevocationRecordSchema.nullable(),
+    z.object({
+      ...ReleaseRecordSchema.shape,
+      revocation: z.nullable(RevocationRecordSchema),
       evidence: z.array(
         z.object({
           kind: EvidenceKindSchema,
           status: EvidenceStatusSchema,
           reasons: Strings,
-          documents: z.array(StoredDocumentRefSchema.extend({ uri: z.string() })),
+          documents: z.array(z.object({ ...StoredDocumentRefSchema.shape, uri: z.string() })),
         }),
       ),
       approvalTrail: z.array(ApprovalAuditRecordSchema),

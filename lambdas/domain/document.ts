@@ -30,8 +30,8 @@
  * `TOO_LARGE`. Call sites that report in their own vocabulary (Notation, Sigstore, the registry)
  * use {@link safeParseJsonDocument} and map the failure.
  */
-import * as z from 'zod';
 import { InvalidInputError, TooLargeError } from './errors.js';
+import * as z from './zod.js';
 
 /** Arrays and objects deeper than this are refused unless a call site says otherwise. */
 export const DEFAULT_MAX_DEPTH = 256;
@@ -77,7 +77,7 @@ export type DocumentResult<T> =
  * @throws TooLargeError when `input` exceeds `limits.maxBytes` (before decoding).
  * @throws InvalidInputError for anything else, with a message that names `limits.what` and says why.
  */
-export function parseJsonDocument<S extends z.ZodType>(
+export function parseJsonDocument<S extends z.ZodMiniType>(
   input: Uint8Array | string,
   schema: S,
   limits: DocumentLimits,
@@ -94,7 +94,7 @@ export function parseJsonValue(input: Uint8Array | string, limits: DocumentLimit
 }
 
 /** {@link parseJsonDocument} that returns the failure instead of throwing it. */
-export function safeParseJsonDocument<S extends z.ZodType>(
+export function safeParseJsonDocument<S extends z.ZodMiniType>(
   input: Uint8Array | string,
   schema: S,
   limits: DocumentLimits,
@@ -113,7 +113,7 @@ export function safeParseJsonValue(input: Uint8Array | string, limits: DocumentL
  *
  * @throws InvalidInputError `<what>: <path>: <message>; …`, with the ZodError as `cause`.
  */
-export function validateDocument<S extends z.ZodType>(value: unknown, schema: S, what: string): z.output<S> {
+export function validateDocument<S extends z.ZodMiniType>(value: unknown, schema: S, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new InvalidInputError(`${what}: ${formatIssues(parsed.error.issues)}`, { cause: parsed.error });

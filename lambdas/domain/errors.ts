@@ -10,7 +10,7 @@
  * Models: aws-cdk's `aws-stepfunctions` `Errors` constants, and sigstore-js's typed error codes.
  */
 
-import { ZodError } from 'zod';
+import * as z from './zod.js';
 
 /** The error names the gate's own code throws or sends (`SendTaskFailure`). */
 export const ErrorName = {
@@ -288,7 +288,7 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) {
     // A ZodError's message is its issues as multi-line JSON; the error wrapping it (parseJsonDocument,
     // parseEvent) already names them on one line, and reasons and logs stay one line each.
-    const cause = err.cause !== undefined && !(err.cause instanceof ZodError) ? `: ${describeError(err.cause)}` : '';
+    const cause = err.cause !== undefined && !(err.cause instanceof z.$ZodError) ? `: ${describeError(err.cause)}` : '';
     return `${err.message}${cause}`;
   }
   return String(err);

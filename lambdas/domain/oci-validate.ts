@@ -15,7 +15,6 @@
  * `checkManifestSpec` / `checkIndexSpec` report the image-spec rules alone (no gate rules), so the
  * vendored image-spec test cases can be checked against exactly what the spec says.
  */
-import * as z from 'zod';
 import { formatPath, parseJsonValue } from './document.js';
 import { InvalidInputError, TooLargeError, UnsupportedMediaTypeError } from './errors.js';
 import { Limits } from './limits.js';
@@ -28,6 +27,7 @@ import {
   isManifestMediaType,
   MediaTypes,
 } from './oci.js';
+import * as z from './zod.js';
 
 /** image-spec schema/defs-descriptor.json `mediaType` (RFC 6838 §4.2). */
 const MEDIA_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
@@ -35,39 +35,39 @@ const MEDIA_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9]
 const SPEC_DIGEST_PATTERN = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 const SpecDescriptorSchema = z.looseObject({
-  mediaType: z.string().regex(MEDIA_TYPE_PATTERN, 'media type does not match RFC 6838'),
-  digest: z.string().regex(SPEC_DIGEST_PATTERN, 'digest does not match <algorithm>:<encoded>'),
-  size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  urls: z.array(z.string()).optional(),
-  artifactType: z.string().regex(MEDIA_TYPE_PATTERN, 'artifactType does not match RFC 6838').optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  mediaType: z.string().check(z.regex(MEDIA_TYPE_PATTERN, 'media type does not match RFC 6838')),
+  digest: z.string().check(z.regex(SPEC_DIGEST_PATTERN, 'digest does not match <algorithm>:<encoded>')),
+  size: z.number().check(z.int(), z.nonnegative(), z.lte(Number.MAX_SAFE_INTEGER)),
+  urls: z.optional(z.array(z.string())),
+  artifactType: z.optional(z.string().check(z.regex(MEDIA_TYPE_PATTERN, 'artifactType does not match RFC 6838'))),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
 
 const SpecPlatformSchema = z.looseObject({
   architecture: z.string(),
   os: z.string(),
-  'os.version': z.string().optional(),
-  'os.features': z.array(z.string()).optional(),
-  variant: z.string().optional(),
+  'os.version': z.optional(z.string()),
+  'os.features': z.optional(z.array(z.string())),
+  variant: z.optional(z.string()),
 });
 
 const SpecManifestSchema = z.looseObject({
   schemaVersion: z.literal(2),
-  mediaType: z.string().regex(MEDIA_TYPE_PATTERN).optional(),
-  artifactType: z.string().regex(MEDIA_TYPE_PATTERN).optional(),
+  mediaType: z.optional(z.string().check(z.regex(MEDIA_TYPE_PATTERN))),
+  artifactType: z.optional(z.string().check(z.regex(MEDIA_TYPE_PATTERN))),
   config: SpecDescriptorSchema,
-  layers: z.array(SpecDescriptorSchema).min(1, 'an image manifest needs at least one layer'),
-  subject: SpecDescriptorSchema.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  layers: z.array(SpecDescriptorSchema).check(z.minLength(1, 'an image manifest needs at least one layer')),
+  subject: z.optional(SpecDescriptorSchema),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
 
 const SpecIndexSchema = z.looseObject({
   schemaVersion: z.literal(2),
-  mediaType: z.string().regex(MEDIA_TYPE_PATTERN).optional(),
-  artifactType: z.string().regex(MEDIA_TYPE_PATTERN).optional(),
-  manifests: z.array(SpecDescriptorSchema.extend({ platform: SpecPlatformSchema.optional() })),
-  subject: SpecDescriptorSchema.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  mediaType: z.optional(z.string().check(z.regex(MEDIA_TYPE_PATTERN))),
+  artifactType: z.optional(z.string().check(z.regex(MEDIA_TYPE_PATTERN))),
+  manifests: z.array(z.extend(SpecDescriptorSchema, { platform: z.optional(SpecPlatformSchema) })),
+  subject: z.optional(SpecDescriptorSchema),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
 
 /** Outcome of a spec check: the problems found, each as `path: message`. Empty means valid. */
@@ -80,11 +80,11 @@ function decodeJson(bytes: Uint8Array, what: string): unknown {
   return parseJsonValue(bytes, { what, maxBytes: Limits.manifestBytes });
 }
 
-function problemsOf(error: z.ZodError): string[] {
+function problemsOf(error: z.$ZodError): string[] {
   return error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
 }
 
-function specCheck(schema: z.ZodType, bytes: Uint8Array, what: string): SpecCheck {
+function specCheck(schema: z.ZodMiniType, bytes: Uint8Array, what: string): SpecCheck {
   let json: unknown;
   try {
     json = decodeJson(bytes, what);
@@ -185,9 +185,9 @@ export function parseIndex(bytes: Uint8Array, mediaTypeHint?: string): ImageInde
 
 const SniffSchema = z.object({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  manifests: z.array(z.unknown()).optional(),
-  config: z.unknown().optional(),
+  mediaType: z.optional(z.string()),
+  manifests: z.optional(z.array(z.unknown())),
+  config: z.optional(z.unknown()),
 });
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
 import { safeParseJsonDocument } from './document.js';
 import { DigestSchema } from './types.js';
+import * as z from './zod.js';
 
 /** Media types from the OCI image-spec, Docker distribution and the signing tools we read. */
 export const MediaTypes = {
@@ -48,41 +48,41 @@ export const Annotations = {
 } as const;
 
 export const DescriptorSchema = z.object({
-  mediaType: z.string().min(1),
+  mediaType: z.string().check(z.minLength(1)),
   digest: DigestSchema,
-  size: z.number().int().nonnegative(),
-  urls: z.array(z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-  artifactType: z.string().optional(),
-  platform: z
-    .object({
+  size: z.number().check(z.int(), z.nonnegative()),
+  urls: z.optional(z.array(z.string())),
+  annotations: z.optional(z.record(z.string(), z.string())),
+  artifactType: z.optional(z.string()),
+  platform: z.optional(
+    z.object({
       architecture: z.string(),
       os: z.string(),
-      'os.version': z.string().optional(),
-      variant: z.string().optional(),
-    })
-    .optional(),
+      'os.version': z.optional(z.string()),
+      variant: z.optional(z.string()),
+    }),
+  ),
 });
 export type Descriptor = z.infer<typeof DescriptorSchema>;
 
 export const ImageManifestSchema = z.object({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   config: DescriptorSchema,
   layers: z.array(DescriptorSchema),
-  subject: DescriptorSchema.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  subject: z.optional(DescriptorSchema),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
 export type ImageManifest = z.infer<typeof ImageManifestSchema>;
 
 export const ImageIndexSchema = z.object({
   schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
   manifests: z.array(DescriptorSchema),
-  subject: DescriptorSchema.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  subject: z.optional(DescriptorSchema),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
 export type ImageIndex = z.infer<typeof ImageIndexSchema>;
 

@@ -7,11 +7,11 @@
  * The rules every adapter shares live here too: which release state may follow which, and the
  * order of each listing. test/support/contracts holds every adapter to them.
  */
-import * as z from 'zod';
 import { formatIssues } from './document.js';
 import { ConflictError, InvalidInputError } from './errors.js';
 import { AttachmentsSchema } from './promotion/attachments.js';
 import { DECISIONS, DigestSchema, EvidenceKindSchema, EvidenceStatusSchema, OUTCOMES } from './types.js';
+import * as z from './zod.js';
 
 /** A record as callers see it: every property and array read-only, all the way down. */
 export type Immutable<T> = T extends (infer U)[]
@@ -73,35 +73,35 @@ export const ReleaseRecordSchema = z.object({
   repository: z.string(),
   digest: DigestSchema,
   mediaType: z.string(),
-  tag: z.string().optional(),
+  tag: z.optional(z.string()),
   stage: z.string(),
   /** Platform manifests of an index (empty for a single manifest). */
   platforms: z.array(z.object({ digest: DigestSchema, platform: z.string() })),
   state: ReleaseStateSchema,
   executionName: z.string(),
   recordedAt: z.string(),
-  outcome: z.enum(OUTCOMES).optional(),
-  outcomeReasons: z.array(z.string()).optional(),
-  decidedAt: z.string().optional(),
+  outcome: z.optional(z.enum(OUTCOMES)),
+  outcomeReasons: z.optional(z.array(z.string())),
+  decidedAt: z.optional(z.string()),
   /**
    * The approval round: how many times an approval of this release was superseded because its
    * evidence changed (`approval.onEvidenceChange: reapprove`). The decision, the approval and the
    * approval evidence of a round carry it (`round`) and replace those of earlier rounds.
    * @default - 0 (the first request)
    */
-  approvalRound: z.number().int().min(0).optional(),
+  approvalRound: z.optional(z.number().check(z.int(), z.gte(0))),
   /**
    * The gate round: how many times the gate ran for this digest. A QUARANTINED release released
    * from quarantine (`resubmitRelease`) runs again as the next round.
    * @default 1
    */
-  gateRound: z.number().int().min(1).max(MAX_GATE_ROUNDS).optional(),
+  gateRound: z.optional(z.number().check(z.int(), z.gte(1), z.lte(MAX_GATE_ROUNDS))),
   /**
    * The earlier gate rounds, oldest first: how each ended and who started the next one. Their
    * evidence and decision records stay readable (`getRoundArchive`).
    * @default - none (the release is in its first round)
    */
-  rounds: z.array(z.lazy(() => GateRoundSchema)).optional(),
+  rounds: z.optional(z.array(z.lazy(() => GateRoundSchema))),
 });
 export type ReleaseRecord = Immutable<z.infer<typeof ReleaseRecordSchema>>;
 
@@ -111,29 +111,29 @@ export type ReleaseRecord = Immutable<z.infer<typeof ReleaseRecordSchema>>;
  * the next round, when and why.
  */
 export const GateRoundSchema = z.object({
-  round: z.number().int().min(1),
+  round: z.number().check(z.int(), z.gte(1)),
   executionName: z.string(),
   state: ReleaseStateSchema,
-  outcome: z.enum(OUTCOMES).optional(),
-  outcomeReasons: z.array(z.string()).optional(),
-  decidedAt: z.string().optional(),
+  outcome: z.optional(z.enum(OUTCOMES)),
+  outcomeReasons: z.optional(z.array(z.string())),
+  decidedAt: z.optional(z.string()),
   /** The last approval round of the gate round (ReleaseRecord `approvalRound`). @default 0 */
-  approvalRound: z.number().int().min(0).optional(),
+  approvalRound: z.optional(z.number().check(z.int(), z.gte(0))),
   /** The round's decision document in the DocumentStore. @default - none (no decision was stored) */
-  decisionDocument: DigestSchema.optional(),
+  decisionDocument: z.optional(DigestSchema),
   /** Who asked for the next round, when and why (`resubmitRelease`). */
-  resubmittedBy: z.string().min(1).max(2048),
+  resubmittedBy: z.string().check(z.minLength(1), z.maxLength(2048)),
   resubmittedAt: z.string(),
-  reason: z.string().min(1).max(1000),
+  reason: z.string().check(z.minLength(1), z.maxLength(1000)),
 });
 export type GateRound = Immutable<z.infer<typeof GateRoundSchema>>;
 
 /** What `updateReleaseState` may set besides the state. */
 export const ReleaseStateUpdateSchema = z.object({
-  outcome: z.enum(OUTCOMES).optional(),
-  outcomeReasons: z.array(z.string()).optional(),
-  decidedAt: z.string().optional(),
-  approvalRound: z.number().int().min(0).optional(),
+  outcome: z.optional(z.enum(OUTCOMES)),
+  outcomeReasons: z.optional(z.array(z.string())),
+  decidedAt: z.optional(z.string()),
+  approvalRound: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 export type ReleaseStateUpdate = Immutable<z.infer<typeof ReleaseStateUpdateSchema>>;
 
@@ -142,14 +142,14 @@ export type ReleaseStateUpdate = Immutable<z.infer<typeof ReleaseStateUpdateSche
  * starts, its execution's name, and who asked, when and why.
  */
 export const ResubmissionSchema = z.object({
-  repository: z.string().min(1),
+  repository: z.string().check(z.minLength(1)),
   digest: DigestSchema,
-  round: z.number().int().min(2).max(MAX_GATE_ROUNDS),
+  round: z.number().check(z.int(), z.gte(2), z.lte(MAX_GATE_ROUNDS)),
   /** Step Functions execution names: 1–80 of `0-9A-Za-z-_`. */
-  executionName: z.string().regex(/^[0-9A-Za-z_-]{1,80}$/, 'expected a Step Functions execution name'),
-  by: z.string().min(1).max(2048),
+  executionName: z.string().check(z.regex(/^[0-9A-Za-z_-]{1,80}$/, 'expected a Step Functions execution name')),
+  by: z.string().check(z.minLength(1), z.maxLength(2048)),
   at: z.iso.datetime(),
-  reason: z.string().min(1).max(1000),
+  reason: z.string().check(z.minLength(1), z.maxLength(1000)),
 });
 export type Resubmission = Immutable<z.infer<typeof ResubmissionSchema>>;
 
@@ -223,7 +223,7 @@ export const StoredDocumentRefSchema = z.object({
   name: z.string(),
   mediaType: z.string(),
   digest: DigestSchema,
-  size: z.number().int().nonnegative(),
+  size: z.number().check(z.int(), z.nonnegative()),
 });
 export type StoredDocumentRef = Immutable<z.infer<typeof StoredDocumentRefSchema>>;
 
@@ -242,7 +242,7 @@ export const StoredEvidenceSchema = z.object({
    * replaces the stored one; within a round the first write wins.
    * @default - 0
    */
-  round: z.number().int().min(0).optional(),
+  round: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 export type StoredEvidence = Immutable<z.infer<typeof StoredEvidenceSchema>>;
 
@@ -250,13 +250,21 @@ export type StoredEvidence = Immutable<z.infer<typeof StoredEvidenceSchema>>;
  * An image tag: the distribution-spec's characters, up to ECR's 300 (ImageIdentifier.imageTag; the
  * spec's own limit is 128). Every tag ECR accepts on a push must be recordable, or the push is lost.
  */
-export const ImageTagSchema = z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,299}$/, 'expected an image tag');
+export const ImageTagSchema = z.string().check(z.regex(/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,299}$/, 'expected an image tag'));
 
 /** One tag a release's digest was pushed under (ECR sends one push event per tag). */
-export const PushedTagSchema = z.object({ repository: z.string().min(1), digest: DigestSchema, tag: ImageTagSchema });
+export const PushedTagSchema = z.object({
+  repository: z.string().check(z.minLength(1)),
+  digest: DigestSchema,
+  tag: ImageTagSchema,
+});
 
 /** An index that lists the manifest `digest` (start-release.ts: an index push is gated with its children). */
-export const ParentIndexSchema = z.object({ repository: z.string().min(1), digest: DigestSchema, index: DigestSchema });
+export const ParentIndexSchema = z.object({
+  repository: z.string().check(z.minLength(1)),
+  digest: DigestSchema,
+  index: DigestSchema,
+});
 
 export const DecisionRecordSchema = z.object({
   repository: z.string(),
@@ -272,13 +280,13 @@ export const DecisionRecordSchema = z.object({
    * The referrers and cosign tags attached when the policy was evaluated: all that Promote copies.
    * @default - none (a decision recorded without them promotes the image alone)
    */
-  attachments: AttachmentsSchema.optional(),
+  attachments: z.optional(AttachmentsSchema),
   /**
    * The approval round it belongs to (ReleaseRecord `approvalRound`): a record of a later round
    * replaces the stored one; within a round the first write wins.
    * @default - 0
    */
-  round: z.number().int().min(0).optional(),
+  round: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 export type DecisionRecord = Immutable<z.infer<typeof DecisionRecordSchema>>;
 
@@ -297,7 +305,7 @@ export type ApprovalState = (typeof APPROVAL_STATES)[number];
 export const ApprovalStateSchema = z.enum(APPROVAL_STATES);
 
 export const ApprovalRecordSchema = z.object({
-  approvalId: z.string().min(1),
+  approvalId: z.string().check(z.minLength(1)),
   repository: z.string(),
   digest: DigestSchema,
   /** sha256 of the task token; the lookup key. */
@@ -307,47 +315,47 @@ export const ApprovalRecordSchema = z.object({
   state: ApprovalStateSchema,
   requestedAt: z.string(),
   expiresAt: z.string(),
-  decidedBy: z.string().optional(),
-  decidedAt: z.string().optional(),
-  comment: z.string().optional(),
+  decidedBy: z.optional(z.string()),
+  decidedAt: z.optional(z.string()),
+  comment: z.optional(z.string()),
   /**
    * Digest of the evidence set the approval was requested for (workflow/evidence-set.ts): every
    * link and decision carries it, and Promote recomputes it.
    * @default - none (an approval recorded before evidence binding; Promote refuses it)
    */
-  evidenceSetDigest: DigestSchema.optional(),
+  evidenceSetDigest: z.optional(DigestSchema),
   /**
    * Distinct people whose approval is needed: the policy's quorum, plus one when separation of
    * duties applies and the pusher is unknown.
    * @default 1
    */
-  required: z.number().int().min(1).default(1),
+  required: z._default(z.number().check(z.int(), z.gte(1)), 1),
   /** Why `required` is what it is, for the page and the notification. */
-  requiredReasons: z.array(z.string()).default([]),
+  requiredReasons: z._default(z.array(z.string()), []),
   /** The identities that pushed or triggered the build of this digest when the approval was requested. */
-  pushers: z.array(z.string()).default([]),
+  pushers: z._default(z.array(z.string()), []),
   /** The approvals collected so far, one per person, oldest first (`addApproval`). */
-  approvals: z.array(z.lazy(() => ApprovalEntrySchema)).default([]),
+  approvals: z._default(z.array(z.lazy(() => ApprovalEntrySchema)), []),
   /**
    * The approval round it was requested in (ReleaseRecord `approvalRound`).
    * @default - 0
    */
-  round: z.number().int().min(0).optional(),
+  round: z.optional(z.number().check(z.int(), z.gte(0))),
   /** Why and when a SUPERSEDED approval was voided. */
-  supersession: z.lazy(() => ApprovalSupersessionSchema).optional(),
+  supersession: z.optional(z.lazy(() => ApprovalSupersessionSchema)),
   /**
    * The Slack message that asked for this approval (`recordApprovalMessage`): a retried request
    * does not post again, and the final state updates it.
    * @default - none (no channel in the policy, Slack not configured, or the post failed)
    */
-  slackMessage: z.lazy(() => SlackMessageRefSchema).optional(),
+  slackMessage: z.optional(z.lazy(() => SlackMessageRefSchema)),
 });
 export type ApprovalRecord = Immutable<z.infer<typeof ApprovalRecordSchema>>;
 
 /** A posted Slack message: the channel id Slack answered with and the message timestamp. */
 export const SlackMessageRefSchema = z.object({
-  channel: z.string().regex(/^[A-Z0-9]{2,32}$/),
-  ts: z.string().regex(/^[0-9]{1,12}\.[0-9]{1,8}$/),
+  channel: z.string().check(z.regex(/^[A-Z0-9]{2,32}$/)),
+  ts: z.string().check(z.regex(/^[0-9]{1,12}\.[0-9]{1,8}$/)),
 });
 export type SlackMessageRef = Immutable<z.infer<typeof SlackMessageRefSchema>>;
 
@@ -356,12 +364,12 @@ export type SlackMessageRef = Immutable<z.infer<typeof SlackMessageRefSchema>>;
  * (the key that makes a second approval by the same person count once).
  */
 export const ApprovalEntrySchema = z.object({
-  by: z.string().min(1).max(200),
-  person: z.string().min(1).max(2048),
+  by: z.string().check(z.minLength(1), z.maxLength(200)),
+  person: z.string().check(z.minLength(1), z.maxLength(2048)),
   at: z.string(),
-  comment: z.string().max(1000).optional(),
+  comment: z.optional(z.string().check(z.maxLength(1000))),
   /** How the identity was proven (decide-approval.ts `ApprovalIdentity`); absent on older records. */
-  via: z.enum(['email-link', 'cli-local', 'cli-aws', 'slack']).optional(),
+  via: z.optional(z.enum(['email-link', 'cli-local', 'cli-aws', 'slack'])),
 });
 export type ApprovalEntry = Immutable<z.infer<typeof ApprovalEntrySchema>>;
 
@@ -370,9 +378,9 @@ export type ApprovalEntry = Immutable<z.infer<typeof ApprovalEntrySchema>>;
  * release's key whether the release is recorded yet or not, and read when the approval is asked.
  */
 export const PusherSchema = z.object({
-  repository: z.string().min(1),
+  repository: z.string().check(z.minLength(1)),
   digest: DigestSchema,
-  identity: z.string().min(1).max(2048),
+  identity: z.string().check(z.minLength(1), z.maxLength(2048)),
   source: z.enum(['cloudtrail']),
   at: z.string(),
 });
@@ -411,11 +419,11 @@ export const AUDIT_LIMITS = { identity: 2048, sourceIp: 64, userAgent: 512, outc
 
 /** No C0/C1 control character, DEL or bidi override: audit text is shown on terminals and pages. */
 const AuditTextSchema = (max: number) =>
-  z
-    .string()
-    .max(max)
+  z.string().check(
+    z.maxLength(max),
     // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-    .regex(/^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/, 'control characters are not allowed');
+    z.regex(/^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/, 'control characters are not allowed'),
+  );
 
 /**
  * One entry of an approval's audit trail, append-only: `appendApprovalAudit` never overwrites a
@@ -425,29 +433,29 @@ const AuditTextSchema = (max: number) =>
  * record, not two.
  */
 export const ApprovalAuditRecordSchema = z.object({
-  id: z.string().regex(/^[a-f0-9]{32}$/, 'expected 32 lowercase hex characters'),
+  id: z.string().check(z.regex(/^[a-f0-9]{32}$/, 'expected 32 lowercase hex characters')),
   kind: z.enum(APPROVAL_AUDIT_KINDS),
-  approvalId: z.string().min(1).max(64),
-  repository: z.string().min(1).max(256),
+  approvalId: z.string().check(z.minLength(1), z.maxLength(64)),
+  repository: z.string().check(z.minLength(1), z.maxLength(256)),
   digest: DigestSchema,
   /** The proven identity (a link's signed address, a Slack user id, a principal ARN), the name typed locally, `anonymous`, or `release-gate`. */
-  identity: AuditTextSchema(AUDIT_LIMITS.identity).min(1),
+  identity: AuditTextSchema(AUDIT_LIMITS.identity).check(z.minLength(1)),
   channel: z.enum(APPROVAL_AUDIT_CHANNELS),
   /** ISO 8601 UTC (`Date.toISOString`): the key sorts by it. */
   at: z.iso.datetime(),
   /** For requests over HTTP (links, Slack): where it came from, as API Gateway reports it. */
-  sourceIp: AuditTextSchema(AUDIT_LIMITS.sourceIp).optional(),
-  userAgent: AuditTextSchema(AUDIT_LIMITS.userAgent).optional(),
+  sourceIp: z.optional(AuditTextSchema(AUDIT_LIMITS.sourceIp)),
+  userAgent: z.optional(AuditTextSchema(AUDIT_LIMITS.userAgent)),
   /** The evidence set the approval is bound to. @default - none (an approval recorded before evidence binding) */
-  evidenceSetDigest: DigestSchema.optional(),
+  evidenceSetDigest: z.optional(DigestSchema),
   /** For a `superseded` record: the evidence set Promote found instead of `evidenceSetDigest`. @default - none */
-  currentEvidenceSetDigest: DigestSchema.optional(),
+  currentEvidenceSetDigest: z.optional(DigestSchema),
   /** The approval's state after this record's event. @default - unknown (a refusal that read no approval) */
-  state: ApprovalStateSchema.optional(),
+  state: z.optional(ApprovalStateSchema),
   /** A refusal's error code (`UNTRUSTED`, `ALREADY_DECIDED`, …, or a Slack refusal's detail). */
-  code: AuditTextSchema(AUDIT_LIMITS.code).optional(),
+  code: z.optional(AuditTextSchema(AUDIT_LIMITS.code)),
   /** What happened, in words: the quorum progress, the rejection's comment, the refusal's reason. */
-  outcome: AuditTextSchema(AUDIT_LIMITS.outcome).min(1),
+  outcome: AuditTextSchema(AUDIT_LIMITS.outcome).check(z.minLength(1)),
 });
 export type ApprovalAuditRecord = Immutable<z.infer<typeof ApprovalAuditRecordSchema>>;
 /**
@@ -457,24 +465,24 @@ export type ApprovalAuditRecord = Immutable<z.infer<typeof ApprovalAuditRecordSc
  */
 export const ApprovalSupersessionSchema = z.object({
   at: z.string(),
-  reason: z.string().min(1).max(1000),
+  reason: z.string().check(z.minLength(1), z.maxLength(1000)),
   /** @default - none (an approval recorded before evidence binding) */
-  approvedEvidenceSetDigest: DigestSchema.optional(),
+  approvedEvidenceSetDigest: z.optional(DigestSchema),
   currentEvidenceSetDigest: DigestSchema,
   /** @default - none (no decision was stored) */
-  decisionDocument: DigestSchema.optional(),
+  decisionDocument: z.optional(DigestSchema),
 });
 export type ApprovalSupersession = Immutable<z.infer<typeof ApprovalSupersessionSchema>>;
 
 /** The task token an approval answers (`rebindApproval`). */
-export const ApprovalTokenSchema = ApprovalRecordSchema.pick({ taskToken: true, tokenHash: true });
+export const ApprovalTokenSchema = z.pick(ApprovalRecordSchema, { taskToken: true, tokenHash: true });
 
 /** The answer `decideApproval` stores on a PENDING approval. */
 export const ApprovalDecisionSchema = z.object({
   state: z.enum(['APPROVED', 'REJECTED', 'EXPIRED']),
   decidedBy: z.string(),
   decidedAt: z.string(),
-  comment: z.string().optional(),
+  comment: z.optional(z.string()),
 });
 export type ApprovalDecision = Immutable<z.infer<typeof ApprovalDecisionSchema>>;
 
@@ -483,11 +491,11 @@ export type ApprovalDecision = Immutable<z.infer<typeof ApprovalDecisionSchema>>
 
 /** Who overrode a refused rollback, and why (incident/rollback.ts). */
 export const BreakGlassSchema = z.object({
-  reason: z.string().min(1),
+  reason: z.string().check(z.minLength(1)),
   /** The second person, as the approval rules name them (allowlist, separation of duties). */
-  approvedBy: z.string().min(1),
+  approvedBy: z.string().check(z.minLength(1)),
   /** How `approvedBy` was established: `cli-local` is typed, not authenticated. */
-  approverIdentity: z.string().min(1),
+  approverIdentity: z.string().check(z.minLength(1)),
   /** The refusal reasons that were overridden. */
   overridden: z.array(z.string()),
   /**
@@ -495,7 +503,7 @@ export const BreakGlassSchema = z.object({
    * overridden, by whom, over which gate decision). Never a PASS decision.
    * @default - none (a rollback writes none)
    */
-  decisionDocument: DigestSchema.optional(),
+  decisionDocument: z.optional(DigestSchema),
 });
 export type BreakGlass = Immutable<z.infer<typeof BreakGlassSchema>>;
 
@@ -512,10 +520,10 @@ export const PromotionEntrySchema = z.object({
   promotedAt: z.string(),
   targetRepository: z.string(),
   tag: z.string(),
-  kind: z.enum(PROMOTION_KINDS).optional(),
-  by: z.string().optional(),
-  reason: z.string().optional(),
-  breakGlass: BreakGlassSchema.optional(),
+  kind: z.optional(z.enum(PROMOTION_KINDS)),
+  by: z.optional(z.string()),
+  reason: z.optional(z.string()),
+  breakGlass: z.optional(BreakGlassSchema),
 });
 export type PromotionEntry = Immutable<z.infer<typeof PromotionEntrySchema>>;
 
@@ -524,8 +532,8 @@ export const RevocationRecordSchema = z.object({
   repository: z.string(),
   digest: DigestSchema,
   revokedAt: z.string(),
-  revokedBy: z.string().min(1),
-  reason: z.string().min(1),
+  revokedBy: z.string().check(z.minLength(1)),
+  reason: z.string().check(z.minLength(1)),
 });
 export type RevocationRecord = Immutable<z.infer<typeof RevocationRecordSchema>>;
 
@@ -539,22 +547,22 @@ export const IDENTITY_KINDS = ['email-link', 'cli-local', 'cli-aws', 'slack'] as
  * signed confirmation acts on it, once (PENDING → USED, conditionally), before `expiresAt`.
  */
 export const BreakGlassRequestRecordSchema = z.object({
-  id: z.string().regex(/^[a-f0-9-]{8,64}$/),
+  id: z.string().check(z.regex(/^[a-f0-9-]{8,64}$/)),
   action: z.enum(BREAK_GLASS_ACTIONS),
-  repository: z.string().min(1),
+  repository: z.string().check(z.minLength(1)),
   /** release: the release; rollback: the target (`to`) when one was named. */
-  digest: DigestSchema.optional(),
+  digest: z.optional(DigestSchema),
   /** Why the refusal is overridden. */
-  reason: z.string().min(1).max(1000),
+  reason: z.string().check(z.minLength(1), z.maxLength(1000)),
   /** The action's own reason (rollback's `reason`, release's `reason`), when given. */
-  actionReason: z.string().min(1).max(1000).optional(),
-  operator: z.string().min(1).max(200),
+  actionReason: z.optional(z.string().check(z.minLength(1), z.maxLength(1000))),
+  operator: z.string().check(z.minLength(1), z.maxLength(200)),
   operatorKind: z.enum(IDENTITY_KINDS),
   createdAt: z.string(),
   expiresAt: z.string(),
   state: z.enum(BREAK_GLASS_REQUEST_STATES),
-  usedBy: z.string().optional(),
-  usedAt: z.string().optional(),
+  usedBy: z.optional(z.string()),
+  usedAt: z.optional(z.string()),
 });
 export type BreakGlassRequestRecord = Immutable<z.infer<typeof BreakGlassRequestRecordSchema>>;
 
@@ -563,15 +571,15 @@ export const ALERT_TRIGGERS = ['advisories', 'inspector', 'scheduled'] as const;
 /** One matched component of a newly affected release (incident/revalidate.ts). */
 export const AlertMatchSchema = z.object({
   /** The component's purl (or `name@version` where it has none). */
-  component: z.string().min(1),
+  component: z.string().check(z.minLength(1)),
   version: z.string(),
   /** The package the advisory names, when it is the component's source package. */
-  package: z.string().optional(),
-  fixedIn: z.string().optional(),
+  package: z.optional(z.string()),
+  fixedIn: z.optional(z.string()),
   /** The version could not be ordered: possibly affected. */
-  notEvaluable: z.string().optional(),
+  notEvaluable: z.optional(z.string()),
   /** Why it matched: the advisory's affected ranges of the package (`SEMVER >=6.0.0 <6.21.2`). */
-  range: z.string().max(500).optional(),
+  range: z.optional(z.string().check(z.maxLength(500))),
 });
 export type AlertMatch = Immutable<z.infer<typeof AlertMatchSchema>>;
 
@@ -584,17 +592,17 @@ export type AlertMatch = Immutable<z.infer<typeof AlertMatchSchema>>;
 export const AlertRecordSchema = z.object({
   repository: z.string(),
   digest: DigestSchema,
-  advisoryId: z.string().min(1).max(200),
-  aliases: z.array(z.string().max(200)).max(100),
+  advisoryId: z.string().check(z.minLength(1), z.maxLength(200)),
+  aliases: z.array(z.string().check(z.maxLength(200))).check(z.maxLength(100)),
   raisedAt: z.string(),
   trigger: z.enum(ALERT_TRIGGERS),
   /** Where the advisory came from: a file, an S3 key, `inspector`, `scheduled`. */
-  source: z.string().max(1000),
-  severity: z.string().max(40).optional(),
-  summary: z.string().max(1000).optional(),
+  source: z.string().check(z.maxLength(1000)),
+  severity: z.optional(z.string().check(z.maxLength(40))),
+  summary: z.optional(z.string().check(z.maxLength(1000))),
   /** The matched components (at most 100: the item stays far below DynamoDB's 400 KB). */
-  matches: z.array(AlertMatchSchema).max(100),
-  announcedAt: z.string().optional(),
+  matches: z.array(AlertMatchSchema).check(z.maxLength(100)),
+  announcedAt: z.optional(z.string()),
 });
 export type AlertRecord = Immutable<z.infer<typeof AlertRecordSchema>>;
 
@@ -609,7 +617,7 @@ export const ScanCompletionSchema = z.object({
 export type ScanCompletion = Immutable<z.infer<typeof ScanCompletionSchema>>;
 
 /** A Step Functions task token as the scan rendezvous stores it. */
-export const TaskTokenSchema = z.string().min(1);
+export const TaskTokenSchema = z.string().check(z.minLength(1));
 
 /** One release that contains one version of a package (`findByPackage`). */
 export const PackageIndexEntrySchema = z.object({
@@ -622,28 +630,28 @@ export const PackageIndexEntrySchema = z.object({
    * origin), the binaries built from it. At most `Limits.indexedComponentsPerEntry`. Absent on
    * entries written before source mapping: the component is then `<partition>@<version>`.
    */
-  components: z.array(z.string()).optional(),
+  components: z.optional(z.array(z.string())),
   /**
    * The index node the entry belongs to (`IndexNode.set`): the entry then holds relative to the
    * node's base, and the node's descendants inherit it until one of them has an entry for the same
    * version (triage/inherit.ts). Absent on entries written before index nodes: the entry then
    * stands for its release alone.
    */
-  set: z.string().optional(),
+  set: z.optional(z.string()),
   /** The node's `seq`: its descendants are the nodes after it, within `Limits.indexChainLength`. */
-  seq: z.number().int().nonnegative().optional(),
+  seq: z.optional(z.number().check(z.int(), z.nonnegative())),
   /** A tombstone: the node no longer has this package version (its base had it). */
-  removed: z.boolean().optional(),
+  removed: z.optional(z.boolean()),
   /**
    * Versions of the same package the node no longer has, told by this entry instead of a
    * tombstone each (an upgrade is one write): a tombstone for each of them at this node.
    */
-  replaces: z.array(z.string()).optional(),
+  replaces: z.optional(z.array(z.string())),
 });
 export type PackageIndexEntry = Immutable<z.infer<typeof PackageIndexEntrySchema>>;
 
 /** The id of one index node within its release: the first 16 hex digits of its set's sha256. */
-export const IndexSetIdSchema = z.string().regex(/^[0-9a-f]{16}$/, 'a 16-digit lower-case hex set id');
+export const IndexSetIdSchema = z.string().check(z.regex(/^[0-9a-f]{16}$/, 'a 16-digit lower-case hex set id'));
 
 /**
  * One index node: the package index of one collected SBOM of one release (a release gated in
@@ -653,22 +661,22 @@ export const IndexSetIdSchema = z.string().regex(/^[0-9a-f]{16}$/, 'a 16-digit l
  * later node reads as its base.
  */
 export const IndexNodeSchema = z.object({
-  repository: z.string().min(1),
+  repository: z.string().check(z.minLength(1)),
   digest: DigestSchema,
   set: IndexSetIdSchema,
   setDigest: DigestSchema,
-  base: z.object({ digest: DigestSchema, set: IndexSetIdSchema, setDigest: DigestSchema }).nullable(),
+  base: z.nullable(z.object({ digest: DigestSchema, set: IndexSetIdSchema, setDigest: DigestSchema })),
   /**
    * The node's place in its repository's index: one more than its base's (a snapshot: one more
    * than the head's when it started), so a node's descendants follow it within
    * `Limits.indexChainLength` (triage reads that range of nodes, not the repository's all).
    */
-  seq: z.number().int().nonnegative(),
+  seq: z.number().check(z.int(), z.nonnegative()),
   /** Deltas since the last snapshot on the node's chain: 0 for a snapshot, below `Limits.indexChainLength`. */
-  depth: z.number().int().nonnegative(),
+  depth: z.number().check(z.int(), z.nonnegative()),
   startedAt: z.string(),
   /** Set once every entry is written; only a complete node becomes a base. */
-  completedAt: z.string().optional(),
+  completedAt: z.optional(z.string()),
 });
 export type IndexNode = Immutable<z.infer<typeof IndexNodeSchema>>;
 
@@ -680,7 +688,7 @@ export type IndexNode = Immutable<z.infer<typeof IndexNodeSchema>>;
  * two digests colliding at once); even then triage would take a node for a child of both, so it
  * could only list a release too many, never leave one out (triage/inherit.ts).
  */
-export const IndexNodeRefSchema = z.string().regex(/^[0-9a-f]{16}#[0-9a-f]{16}$/, 'an index node reference');
+export const IndexNodeRefSchema = z.string().check(z.regex(/^[0-9a-f]{16}#[0-9a-f]{16}$/, 'an index node reference'));
 
 /** The reference of node (`digest`, `set`) in its descendants' links (`IndexNodeRefSchema`). */
 export const indexNodeRef = (digest: string, set: string): string =>
@@ -691,20 +699,20 @@ export const IndexNodeLinkSchema = z.object({
   digest: DigestSchema,
   set: IndexSetIdSchema,
   /** The base node's reference (`indexNodeRef`), or absent for a snapshot. */
-  parent: IndexNodeRefSchema.optional(),
-  seq: z.number().int().nonnegative(),
+  parent: z.optional(IndexNodeRefSchema),
+  seq: z.number().check(z.int(), z.nonnegative()),
 });
 export type IndexNodeLink = Immutable<z.infer<typeof IndexNodeLinkSchema>>;
 
 /** One entry an index node writes: present at `version`, or (`removed`) no longer present. */
 export const IndexEntryWriteSchema = z.object({
   /** `pkg:type/namespace/name`. */
-  base: z.string().min(1),
-  version: z.string().min(1),
+  base: z.string().check(z.minLength(1)),
+  version: z.string().check(z.minLength(1)),
   components: z.array(z.string()),
-  removed: z.literal(true).optional(),
+  removed: z.optional(z.literal(true)),
   /** Versions of `base` this node no longer has (see PackageIndexEntrySchema). */
-  replaces: z.array(z.string().min(1)).min(1).optional(),
+  replaces: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
 });
 export type IndexEntryWrite = Immutable<z.infer<typeof IndexEntryWriteSchema>>;
 
@@ -713,7 +721,7 @@ export const VulnerabilityIndexEntrySchema = z.object({ repository: z.string(), 
 export type VulnerabilityIndexEntry = Immutable<z.infer<typeof VulnerabilityIndexEntrySchema>>;
 
 /** `listReleases(limit)`. */
-export const ListLimitSchema = z.number().int().positive();
+export const ListLimitSchema = z.number().check(z.int(), z.positive());
 
 // ---------------------------------------------------------------------------------------------
 // Validation and order
@@ -722,7 +730,7 @@ export const ListLimitSchema = z.number().int().positive();
  * Parses what a caller asks to store. Throws `InvalidInputError` naming every invalid field; the
  * result is a fresh copy without unknown properties.
  */
-export function validRecord<T>(what: string, schema: z.ZodType<T>, value: unknown): T {
+export function validRecord<T>(what: string, schema: z.ZodMiniType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     throw new InvalidInputError(`${what} is invalid: ${formatIssues(parsed.error.issues)}`, { cause: parsed.error });

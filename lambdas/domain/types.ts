@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 
 /** The eight kinds of release evidence, in the order reports show them. */
 export const EVIDENCE_KINDS = [
@@ -16,7 +16,7 @@ export const EvidenceKindSchema = z.enum(EVIDENCE_KINDS);
 
 /** Kinds that a collector gathers from the registry/scanner (approval comes from a human). */
 export type CollectedKind = Exclude<EvidenceKind, 'approval'>;
-export const CollectedKindSchema = EvidenceKindSchema.exclude(['approval']);
+export const CollectedKindSchema = z.enum(EVIDENCE_KINDS.filter((k): k is CollectedKind => k !== 'approval'));
 /** The collected kinds, in report order (their collectors: `evidence/registry.ts`). */
 export const COLLECTED_KINDS: readonly CollectedKind[] = CollectedKindSchema.options;
 
@@ -29,17 +29,19 @@ export const EVIDENCE_STATUSES = ['PASS', 'FAIL', 'MISSING', 'ERROR'] as const;
 export type EvidenceStatus = (typeof EVIDENCE_STATUSES)[number];
 export const EvidenceStatusSchema = z.enum(EVIDENCE_STATUSES);
 
-export const DigestSchema = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'expected sha256:<64 lowercase hex>');
+export const DigestSchema = z.string().check(z.regex(/^sha256:[a-f0-9]{64}$/, 'expected sha256:<64 lowercase hex>'));
 export type Digest = z.infer<typeof DigestSchema>;
 
 /** A repository name as in OCI distribution-spec (path components, lowercase). */
 export const RepositoryNameSchema = z
   .string()
-  .min(1)
-  .max(256)
-  .regex(
-    /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/,
-    'invalid repository name',
+  .check(
+    z.minLength(1),
+    z.maxLength(256),
+    z.regex(
+      /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/,
+      'invalid repository name',
+    ),
   );
 
 /** The image a release is about: one repository and one manifest (or index) digest. */
@@ -47,9 +49,9 @@ export const ImageSubjectSchema = z.object({
   repository: RepositoryNameSchema,
   digest: DigestSchema,
   /** Registry host, when not the default one of the deployment. */
-  registry: z.string().optional(),
-  mediaType: z.string().optional(),
-  tag: z.string().optional(),
+  registry: z.optional(z.string()),
+  mediaType: z.optional(z.string()),
+  tag: z.optional(z.string()),
 });
 export type ImageSubject = z.infer<typeof ImageSubjectSchema>;
 

@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { describeError, GateError, UntrustedError } from '../domain/errors.js';
 import { ANONYMOUS, auditRefusal } from '../domain/workflow/approval-audit.js';
 import { describeAnswer, renderApprovalPage, renderResultPage } from '../domain/workflow/approval-page.js';
 import { buildApprovalView } from '../domain/workflow/approval-view.js';
 import { answerByLink, viewApproval } from '../domain/workflow/decide-approval.js';
+import * as z from '../domain/zod.js';
 import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { CLI_APPROVAL_ROUTE_KEY, makeHandler as cliApprovals } from './cli-approvals.js';
 import { invocation } from './invocation.js';
@@ -19,16 +19,14 @@ import { slackPoster, slackSigningSecret, slackWork } from './wiring/slack.js';
 import { taskTokens } from './wiring/step-functions.js';
 import { store } from './wiring/store.js';
 
-const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
-const TokenSchema = z.string().min(1).max(2048);
-const FormSchema = z
-  .object({
-    decision: z.enum(['approve', 'reject']),
-    token: TokenSchema,
-    comment: z.string().max(1000).optional(),
-  })
-  // A typed identity is refused, not ignored: whoever sends one expects it to count.
-  .strict();
+const IdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{16,64}$/));
+const TokenSchema = z.string().check(z.minLength(1), z.maxLength(2048));
+// A typed identity is refused, not ignored: whoever sends one expects it to count.
+const FormSchema = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  token: TokenSchema,
+  comment: z.optional(z.string().check(z.maxLength(1000))),
+});
 
 const html = (statusCode: number, body: string): APIGatewayProxyResultV2 => ({
   statusCode,

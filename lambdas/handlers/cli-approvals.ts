@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { describeError, GateError } from '../domain/errors.js';
 import { describeAnswer } from '../domain/workflow/approval-page.js';
 import { decideApproval } from '../domain/workflow/decide-approval.js';
+import * as z from '../domain/zod.js';
 // approval-api.ts dispatches to this module; statusOf is only called per request, so the cycle is benign.
 import { statusOf } from './approval-api.js';
 import type { HandlerDeps } from './aws-deps.js';
@@ -15,15 +15,13 @@ export const CLI_APPROVAL_ROUTE_KEY = 'POST /cli/approvals/{id}';
 /** An answer is a decision and a comment: a few hundred bytes. */
 const CLI_BODY_MAX_BYTES = 16_384;
 
-const IdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
+const IdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{16,64}$/));
 
-const CliAnswerSchema = z
-  .object({
-    decision: z.enum(['approve', 'reject']),
-    comment: z.string().max(1000).optional(),
-  })
-  // A typed identity is refused, not ignored: whoever sends one expects it to count.
-  .strict();
+// A typed identity is refused, not ignored: whoever sends one expects it to count.
+const CliAnswerSchema = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  comment: z.optional(z.string().check(z.maxLength(1000))),
+});
 
 const json = jsonResponse;
 

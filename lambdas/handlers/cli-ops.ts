@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { describeError, GateError, InvalidInputError, NotFoundError, TooLargeError } from '../domain/errors.js';
 import { type BreakGlassAsk, confirmBreakGlass, requestBreakGlass } from '../domain/incident/break-glass-request.js';
 import { findRelease } from '../domain/incident/lookup.js';
@@ -19,6 +18,7 @@ import { explainDecision } from '../domain/workflow/explain.js';
 import { releaseStatus } from '../domain/workflow/release-status.js';
 import { buildReleaseReport } from '../domain/workflow/report.js';
 import { renderReportPage } from '../domain/workflow/report-page.js';
+import * as z from '../domain/zod.js';
 import { iamCaller, jsonResponse as json } from './iam-caller.js';
 import { logger } from './logger.js';
 import { gateMetrics } from './metrics.js';
@@ -61,37 +61,33 @@ const STATUS_FOR: Partial<Record<GateError['code'], number>> = {
   TOO_LARGE: 413,
 };
 
-const Text = z.string().trim().min(1).max(1000);
-const Repository = z.string().min(1).max(256);
+const Text = z.string().check(z.trim(), z.minLength(1), z.maxLength(1000));
+const Repository = z.string().check(z.minLength(1), z.maxLength(256));
 /** A whole digest or a unique prefix of one (`sha256:` included), as the CLI takes it. */
-const DigestOrPrefix = z.string().regex(/^sha256:[a-f0-9]{1,64}$/, 'expected sha256:<hex> or a prefix of it');
+const DigestOrPrefix = z.string().check(z.regex(/^sha256:[a-f0-9]{1,64}$/, 'expected sha256:<hex> or a prefix of it'));
 
 /**
  * The bodies of the incident routes. Strict: a typed identity (`by`) or a typed break-glass
  * approver is refused, not ignored: whoever sends one expects it to count, and on AWS the only
  * identity is the request's signature.
  */
-const RevokeBody = z.object({ digest: DigestSchema, repository: Repository.optional(), reason: Text }).strict();
+const RevokeBody = z.strictObject({ digest: DigestSchema, repository: z.optional(Repository), reason: Text });
 /** A break-glass is asked for with its reason only: the approver is whoever signs the confirmation. */
-const BreakGlassBody = z.object({ reason: Text }).strict();
-const RollbackBody = z
-  .object({
-    repository: Repository,
-    to: DigestSchema.optional(),
-    reason: Text.optional(),
-    breakGlass: BreakGlassBody.optional(),
-  })
-  .strict();
-const ReleaseBody = z
-  .object({
-    digest: DigestSchema,
-    repository: Repository.optional(),
-    reason: Text,
-    breakGlass: BreakGlassBody.optional(),
-  })
-  .strict();
-const ConfirmBody = z.object({}).strict();
-const BreakGlassId = z.string().uuid();
+const BreakGlassBody = z.strictObject({ reason: Text });
+const RollbackBody = z.strictObject({
+  repository: Repository,
+  to: z.optional(DigestSchema),
+  reason: z.optional(Text),
+  breakGlass: z.optional(BreakGlassBody),
+});
+const ReleaseBody = z.strictObject({
+  digest: DigestSchema,
+  repository: z.optional(Repository),
+  reason: Text,
+  breakGlass: z.optional(BreakGlassBody),
+});
+const ConfirmBody = z.strictObject({});
+const BreakGlassId = z.uuid();
 const TYPED_IDENTITY_FIELDS = ['by', 'operator', 'approvedBy', 'approver'] as const;
 
 /** An answer other than 200: a pending break-glass is accepted (202), not done. */
@@ -102,15 +98,13 @@ class Answer {
   ) {}
 }
 
-const StatusQuery = z.object({ digest: DigestOrPrefix.optional() }).strict();
-const ReleaseQuery = z.object({ digest: DigestOrPrefix, repository: Repository.optional() }).strict();
-const TriageQuery = z
-  .object({
-    purl: z.string().min(5).max(1000).optional(),
-    range: z.string().min(1).max(1000).optional(),
-    id: Text.optional(),
-  })
-  .strict();
+const StatusQuery = z.strictObject({ digest: z.optional(DigestOrPrefix) });
+const ReleaseQuery = z.strictObject({ digest: DigestOrPrefix, repository: z.optional(Repository) });
+const TriageQuery = z.strictObject({
+  purl: z.optional(z.string().check(z.minLength(5), z.maxLength(1000))),
+  range: z.optional(z.string().check(z.minLength(1), z.maxLength(1000))),
+  id: z.optional(Text),
+});
 
 /**
  * The ops API (IAM authorization on every route): the incident commands of `release-gate --aws`.
@@ -306,7 +300,7 @@ function triageQuestion(q: z.infer<typeof TriageQuery>): TriageQuestion {
 
 /** `POST …/triage`: the body is one OSV record (JSON); with `?id=` it must name that id. */
 function advisoryQuestion(event: APIGatewayProxyEventV2): TriageQuestion {
-  const q = parseQuery(event, z.object({ id: Text.optional() }).strict());
+  const q = parseQuery(event, z.strictObject({ id: z.optional(Text) }));
   // parseOsvRecord checks the size, strict UTF-8 and the schema, and names every invalid field.
   const advisory = parseOsvRecord(bodyBytes(event, Limits.advisoryBytes), 'json', 'request body');
   if (q.id === undefined) return { kind: 'advisory', advisory };
@@ -315,7 +309,7 @@ function advisoryQuestion(event: APIGatewayProxyEventV2): TriageQuestion {
   return { kind: 'vulnerability', id: q.id, advisories: [advisory] };
 }
 
-function parseQuery<T extends z.ZodTypeAny>(event: APIGatewayProxyEventV2, schema: T): z.infer<T> {
+function parseQuery<T extends z.ZodMiniType>(event: APIGatewayProxyEventV2, schema: T): z.infer<T> {
   const params = new URLSearchParams(event.rawQueryString ?? '');
   const fields: Record<string, string> = {};
   for (const [key, value] of params) {
@@ -335,7 +329,7 @@ function bodyBytes(event: APIGatewayProxyEventV2, maxBytes: number): Uint8Array 
   return new Uint8Array(bytes);
 }
 
-function parseBody<T extends z.ZodTypeAny>(event: APIGatewayProxyEventV2, schema: T): z.infer<T> {
+function parseBody<T extends z.ZodMiniType>(event: APIGatewayProxyEventV2, schema: T): z.infer<T> {
   const text = new TextDecoder('utf-8', { fatal: true }).decode(bodyBytes(event, INCIDENT_BODY_MAX_BYTES));
   let raw: unknown;
   try {
@@ -365,6 +359,6 @@ function parseBody<T extends z.ZodTypeAny>(event: APIGatewayProxyEventV2, schema
   return parsed.data;
 }
 
-function issues(error: z.ZodError): string {
+function issues(error: z.$ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 }

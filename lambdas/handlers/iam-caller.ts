@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../domain/zod.js';
 
 /**
  * What API Gateway puts in `requestContext.authorizer.iam` once it verified the SigV4 signature of
@@ -9,8 +9,8 @@ import * as z from 'zod';
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
  */
 const IamAuthorizerSchema = z.object({
-  userArn: z.string().regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]{1,180}$/),
-  cognitoIdentity: z.unknown().optional(),
+  userArn: z.string().check(z.regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/-]{1,180}$/)),
+  cognitoIdentity: z.optional(z.unknown()),
 });
 
 /** A JSON answer that no cache keeps. */

@@ -1,9 +1,9 @@
-import * as z from 'zod';
 import { type InvocationContext, runInvocation } from '../adapters/observe/invocation-context.js';
+import * as z from '../domain/zod.js';
 import { logger } from './logger.js';
 import { gateMetrics } from './metrics.js';
 
-const Key = z.string().min(1).max(512).optional().catch(undefined);
+const Key = z.catch(z.optional(z.string().check(z.minLength(1), z.maxLength(512))), undefined);
 
 /**
  * Where an event names its release: the workflow steps' payloads (`executionArn` is the ASL's
@@ -14,7 +14,7 @@ const EventKeysSchema = z.object({
   repository: Key,
   digest: Key,
   executionArn: Key,
-  detail: z.object({ 'repository-name': Key, 'image-digest': Key }).optional().catch(undefined),
+  detail: z.catch(z.optional(z.object({ 'repository-name': Key, 'image-digest': Key })), undefined),
 });
 
 function keysOf(event: unknown): InvocationContext {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from '../domain/zod.js';
 
 /**
  * The claims a JWT authorizer on the link routes passes on (HTTP API, payload format 2.0:

@@ -1,8 +1,8 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod';
 import { GATE_METRICS_NAMESPACE, GateMetric, type GateMetricName } from '../adapters/observe/metric-names.js';
 import { describeError } from '../domain/errors.js';
 import type { Clock, OutcomeEmitter, OutcomeEventType, ReleaseStore } from '../domain/ports.js';
+import * as z from '../domain/zod.js';
 import type { HandlerDeps } from './aws-deps.js';
 import { logger } from './logger.js';
 
@@ -82,7 +82,10 @@ export const gateMetrics = {
   },
 };
 
-const DetailSchema = z.object({ repository: z.string().min(1), approvalId: z.string().min(1).optional() });
+const DetailSchema = z.object({
+  repository: z.string().check(z.minLength(1)),
+  approvalId: z.optional(z.string().check(z.minLength(1))),
+});
 
 /** The metrics an outcome event stands for; best effort (see `emit`). */
 async function outcomeMetrics(

@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { RecordReleaseRequestSchema } from '../domain/workflow/inputs.js';
 import { recordRelease } from '../domain/workflow/record-release.js';
+import * as z from '../domain/zod.js';
 import { awsWiring, type HandlerDeps } from './aws-deps.js';
 import { compactErrors } from './compact-errors.js';
 import { invocation } from './invocation.js';
@@ -8,7 +8,9 @@ import { parseEvent } from './parse.js';
 import { registry } from './wiring/registry.js';
 import { store } from './wiring/store.js';
 
-const Schema = RecordReleaseRequestSchema.extend({ executionName: z.string().min(1).max(80) });
+const Schema = z.extend(RecordReleaseRequestSchema, {
+  executionName: z.string().check(z.minLength(1), z.maxLength(80)),
+});
 
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
   invocation(async (event) => {

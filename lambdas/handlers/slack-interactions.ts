@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { isSlackWorkEvent, SLACK_WORKER_SOURCE } from '../adapters/slack/lambda-work-queue.js';
 import { SLACK_MAX_BODY_BYTES, SlackRefusedError } from '../domain/approval/slack.js';
 import { describeError } from '../domain/errors.js';
@@ -10,6 +9,7 @@ import {
   type SlackAck,
   verifySlackInteraction,
 } from '../domain/workflow/slack-answer.js';
+import * as z from '../domain/zod.js';
 import type { HandlerDeps } from './aws-deps.js';
 import { logger } from './logger.js';
 
@@ -73,26 +73,27 @@ export const makeHandler =
     }
   };
 
-const SlackWorkEventSchema = z
-  .object({
-    source: z.literal(SLACK_WORKER_SOURCE),
-    work: z.object({
-      answer: z.object({
-        userId: z.string().max(40),
-        decision: z.enum(['approve', 'reject']),
-        approvalId: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
-        evidenceSetDigest: z.string().max(200),
-        comment: z.string().max(3000).optional(),
-        responseUrl: z.string().url().max(500).optional(),
-        messageTs: z.string().max(40).optional(),
-        channelId: z.string().max(40).optional(),
-      }),
-      origin: z
-        .object({ sourceIp: z.string().max(64).optional(), userAgent: z.string().max(8192).optional() })
-        .optional(),
+const SlackWorkEventSchema = z.strictObject({
+  source: z.literal(SLACK_WORKER_SOURCE),
+  work: z.object({
+    answer: z.object({
+      userId: z.string().check(z.maxLength(40)),
+      decision: z.enum(['approve', 'reject']),
+      approvalId: z.string().check(z.regex(/^[A-Za-z0-9_-]{16,64}$/)),
+      evidenceSetDigest: z.string().check(z.maxLength(200)),
+      comment: z.optional(z.string().check(z.maxLength(3000))),
+      responseUrl: z.optional(z.url().check(z.maxLength(500))),
+      messageTs: z.optional(z.string().check(z.maxLength(40))),
+      channelId: z.optional(z.string().check(z.maxLength(40))),
     }),
-  })
-  .strict();
+    origin: z.optional(
+      z.object({
+        sourceIp: z.optional(z.string().check(z.maxLength(64))),
+        userAgent: z.optional(z.string().check(z.maxLength(8192))),
+      }),
+    ),
+  }),
+});
 
 /** The work of a worker event (every field checked), or undefined for anything else. */
 export function parseSlackWorkEvent(event: unknown): SlackWork | undefined {

@@ -12,7 +12,6 @@
  *   another client can still move the tag; registries that enforce immutability (ECR) close that gap.
  */
 
-import * as z from 'zod';
 import { formatIssues, parseJsonValue, safeParseJsonValue } from '../../domain/document.js';
 import {
   ConflictError,
@@ -36,6 +35,7 @@ import {
 import { sniffManifestMediaType } from '../../domain/oci-validate.js';
 import type { FetchedManifest, RegistryWriter } from '../../domain/ports.js';
 import { type Digest, DigestSchema } from '../../domain/types.js';
+import * as z from '../../domain/zod.js';
 
 export interface DistributionRegistryOptions {
   /** Scheme and host, e.g. `http://127.0.0.1:5000` or `https://123.dkr.ecr.eu-west-1.amazonaws.com`. */
@@ -54,13 +54,13 @@ const TAG_LIST_BYTES = 4 * 1024 * 1024;
 const MAX_TAG_PAGES = 100;
 
 const ManifestProbeSchema = z.object({
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
-  config: z.object({ mediaType: z.string() }).optional(),
-  subject: z.object({ digest: DigestSchema }).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  mediaType: z.optional(z.string()),
+  artifactType: z.optional(z.string()),
+  config: z.optional(z.object({ mediaType: z.string() })),
+  subject: z.optional(z.object({ digest: DigestSchema })),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
-const TagListSchema = z.object({ name: z.string(), tags: z.array(z.string()).nullable().optional() });
+const TagListSchema = z.object({ name: z.string(), tags: z.optional(z.nullable(z.array(z.string()))) });
 /** spec.md "Error Codes": the body of a 4xx answer. */
 const ErrorBodySchema = z.object({ errors: z.array(z.object({ code: z.string() })) });
 

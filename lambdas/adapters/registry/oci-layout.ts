@@ -19,7 +19,6 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, link, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as z from 'zod';
 import { formatIssues, parseJsonValue, safeParseJsonValue } from '../../domain/document.js';
 import {
   ConflictError,
@@ -44,6 +43,7 @@ import {
 import { sniffManifestMediaType } from '../../domain/oci-validate.js';
 import type { FetchedManifest, RegistryWriter } from '../../domain/ports.js';
 import { type Digest, DigestSchema, RepositoryNameSchema } from '../../domain/types.js';
+import * as z from '../../domain/zod.js';
 
 /** image-layout.md: the only version defined so far. */
 const IMAGE_LAYOUT_VERSION = '1.0.0';
@@ -56,10 +56,10 @@ export interface OciLayoutRegistryOptions {
 const LayoutFileSchema = z.object({ imageLayoutVersion: z.string() });
 const LayoutIndexSchema = z.looseObject({ schemaVersion: z.literal(2), manifests: z.array(z.unknown()) });
 const SubjectProbeSchema = z.object({
-  subject: z.object({ digest: z.string() }).optional(),
-  artifactType: z.string().optional(),
-  config: z.object({ mediaType: z.string() }).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  subject: z.optional(z.object({ digest: z.string() })),
+  artifactType: z.optional(z.string()),
+  config: z.optional(z.object({ mediaType: z.string() })),
+  annotations: z.optional(z.record(z.string(), z.string())),
 });
 type SubjectProbe = z.infer<typeof SubjectProbeSchema>;
 

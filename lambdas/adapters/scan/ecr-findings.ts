@@ -6,11 +6,11 @@
  * `imageScanFindings.enhancedFindings[]` with `packageVulnerabilityDetails`.
  */
 import { DescribeImageScanFindingsCommand, type ECRClient } from '@aws-sdk/client-ecr';
-import * as z from 'zod';
 import { formatIssues } from '../../domain/document.js';
 import { NotFoundError, RegistryError } from '../../domain/errors.js';
 import type { ScanFindingsSource, ScanReport, VulnerabilityFinding } from '../../domain/ports.js';
 import type { ImageSubject } from '../../domain/types.js';
+import * as z from '../../domain/zod.js';
 
 export interface EcrScanFindingsOptions {
   /** Injected so tests and handlers choose credentials, region and retries. */
@@ -22,50 +22,50 @@ export interface EcrScanFindingsOptions {
 }
 
 /** The SDK returns Dates; the JSON shapes of the API (and of the CLI) carry epoch seconds. */
-const Timestamp = z.union([z.date(), z.number(), z.string()]).optional();
+const Timestamp = z.optional(z.union([z.date(), z.number(), z.string()]));
 
-const AttributeSchema = z.object({ key: z.string(), value: z.string().optional() });
+const AttributeSchema = z.object({ key: z.string(), value: z.optional(z.string()) });
 
 const BasicFindingSchema = z.object({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  uri: z.string().optional(),
-  severity: z.string().optional(),
-  attributes: z.array(AttributeSchema).optional(),
+  name: z.string().check(z.minLength(1)),
+  description: z.optional(z.string()),
+  uri: z.optional(z.string()),
+  severity: z.optional(z.string()),
+  attributes: z.optional(z.array(AttributeSchema)),
 });
 
 const VulnerablePackageSchema = z.object({
-  name: z.string().min(1),
-  version: z.string().optional(),
-  epoch: z.number().int().optional(),
-  release: z.string().optional(),
-  fixedInVersion: z.string().optional(),
-  packageManager: z.string().optional(),
+  name: z.string().check(z.minLength(1)),
+  version: z.optional(z.string()),
+  epoch: z.optional(z.number().check(z.int())),
+  release: z.optional(z.string()),
+  fixedInVersion: z.optional(z.string()),
+  packageManager: z.optional(z.string()),
 });
 
 const EnhancedFindingSchema = z.object({
-  title: z.string().optional(),
-  severity: z.string().optional(),
-  status: z.string().optional(),
-  packageVulnerabilityDetails: z
-    .object({
-      vulnerabilityId: z.string().min(1),
-      relatedVulnerabilities: z.array(z.string()).optional(),
-      vulnerablePackages: z.array(VulnerablePackageSchema).optional(),
-    })
-    .optional(),
+  title: z.optional(z.string()),
+  severity: z.optional(z.string()),
+  status: z.optional(z.string()),
+  packageVulnerabilityDetails: z.optional(
+    z.object({
+      vulnerabilityId: z.string().check(z.minLength(1)),
+      relatedVulnerabilities: z.optional(z.array(z.string())),
+      vulnerablePackages: z.optional(z.array(VulnerablePackageSchema)),
+    }),
+  ),
 });
 
 const PageSchema = z.object({
-  nextToken: z.string().optional(),
-  imageScanStatus: z.object({ status: z.string().optional(), description: z.string().optional() }).optional(),
-  imageScanFindings: z
-    .object({
+  nextToken: z.optional(z.string()),
+  imageScanStatus: z.optional(z.object({ status: z.optional(z.string()), description: z.optional(z.string()) })),
+  imageScanFindings: z.optional(
+    z.object({
       imageScanCompletedAt: Timestamp,
-      findings: z.array(BasicFindingSchema).optional(),
-      enhancedFindings: z.array(EnhancedFindingSchema).optional(),
-    })
-    .optional(),
+      findings: z.optional(z.array(BasicFindingSchema)),
+      enhancedFindings: z.optional(z.array(EnhancedFindingSchema)),
+    }),
+  ),
 });
 type Page = z.infer<typeof PageSchema>;
 

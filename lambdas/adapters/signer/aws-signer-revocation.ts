@@ -5,13 +5,13 @@
  * `internal/verifier/verifier.go`, `validateRevocation`).
  */
 import { GetRevocationStatusCommand, type GetRevocationStatusCommandOutput } from '@aws-sdk/client-signer';
-import * as z from 'zod';
 import {
   type RevocationChecker,
   type RevocationQuery,
   type RevocationStatus,
   signerCertificateHashes,
 } from '../../domain/notation/revocation.js';
+import * as z from '../../domain/zod.js';
 
 /** The only platform Notation signatures are made on (the plugin's `platformNotation`). */
 export const NOTATION_SIGNER_PLATFORM = 'Notation-OCI-SHA384-ECDSA';
@@ -27,7 +27,7 @@ export interface AwsSignerRevocationCheckerProps {
   readonly platformId?: string;
 }
 
-const ResponseSchema = z.object({ revokedEntities: z.array(z.string()).optional() });
+const ResponseSchema = z.object({ revokedEntities: z.optional(z.array(z.string())) });
 
 /**
  * Answers from `GetRevocationStatus`: revoked when `revokedEntities` is non-empty. Throws (so the

@@ -4,10 +4,10 @@
 
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import * as z from 'zod';
 import { parseJsonDocument } from '../../domain/document.js';
 import { NotFoundError, TooLargeError } from '../../domain/errors.js';
 import type { RevocationChecker, RevocationQuery, RevocationStatus } from '../../domain/notation/revocation.js';
+import * as z from '../../domain/zod.js';
 
 /** Largest revocation list read. */
 export const REVOCATION_LIST_MAX_BYTES = 1024 * 1024;
@@ -26,9 +26,9 @@ export const REVOCATION_LIST_MAX_BYTES = 1024 * 1024;
  * same SHA-256 the `io.cncf.notary.x509chain.thumbprint#S256` annotation lists.
  */
 export const RevocationListSchema = z.strictObject({
-  revokedCertificates: z.array(z.string().regex(/^[0-9a-fA-F:]+$/)).default([]),
-  revokedProfileVersions: z.array(z.string().min(1)).default([]),
-  revokedJobs: z.array(z.string().min(1)).default([]),
+  revokedCertificates: z._default(z.array(z.string().check(z.regex(/^[0-9a-fA-F:]+$/))), []),
+  revokedProfileVersions: z._default(z.array(z.string().check(z.minLength(1))), []),
+  revokedJobs: z._default(z.array(z.string().check(z.minLength(1))), []),
 });
 export type RevocationList = z.infer<typeof RevocationListSchema>;
 

@@ -8,10 +8,10 @@
  * Slack answers HTTP 200 with `{"ok": false, "error": "<code>"}` for most failures, so `ok` is
  * what counts; HTTP 429 carries `Retry-After` (seconds), honoured once when it is short.
  */
-import * as z from 'zod';
 import { ConfigError, NotificationError } from '../../domain/errors.js';
 import type { SlackBotToken, SlackMessageRef, SlackPoster } from '../../domain/ports.js';
 import { SlackMessageRefSchema } from '../../domain/records.js';
+import * as z from '../../domain/zod.js';
 
 export const SLACK_API_BASE_URL = 'https://slack.com/api/';
 /** Where Slack's `response_url`s are (https://docs.slack.dev/interactivity/handling-user-interaction). */
@@ -51,9 +51,9 @@ const MAX_RESPONSE_BYTES = 256 * 1024;
 
 const SlackAnswerSchema = z.object({
   ok: z.boolean(),
-  error: z.string().max(200).optional(),
-  channel: z.string().optional(),
-  ts: z.string().optional(),
+  error: z.optional(z.string().check(z.maxLength(200))),
+  channel: z.optional(z.string()),
+  ts: z.optional(z.string()),
 });
 
 /**

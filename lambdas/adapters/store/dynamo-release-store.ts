@@ -12,7 +12,6 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
-import * as z from 'zod';
 import { formatIssues } from '../../domain/document.js';
 import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
@@ -83,6 +82,7 @@ import {
   validRecord,
 } from '../../domain/records.js';
 import { type Digest, DigestSchema, type EvidenceKind } from '../../domain/types.js';
+import * as z from '../../domain/zod.js';
 import { StoreError, sdkErrorName } from './errors.js';
 import { indexKeys, itemKeys } from './table-schema.js';
 
@@ -91,12 +91,12 @@ import { indexKeys, itemKeys } from './table-schema.js';
  * parsed with its record schema (records.ts); key and index attributes are stripped by zod.
  */
 const ScanRendezvousSchema = z.object({
-  taskToken: TaskTokenSchema.optional(),
-  result: ScanCompletionSchema.optional(),
+  taskToken: z.optional(TaskTokenSchema),
+  result: z.optional(ScanCompletionSchema),
 });
 
 /** A `TRACKS` item: one repository that has a promotion track. */
-const TrackedRepositorySchema = z.object({ repository: z.string().min(1) });
+const TrackedRepositorySchema = z.object({ repository: z.string().check(z.minLength(1)) });
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_SIZE = 25;
@@ -116,7 +116,7 @@ const BATCH_WRITES_IN_FLIGHT = 8;
 const INDEX_WRITE_CHUNK = BATCH_SIZE * BATCH_WRITES_IN_FLIGHT * 100;
 
 /** A revocation item as `getReleaseStatuses` reads it: the release is known from the key asked. */
-const RevocationItemSchema = RevocationRecordSchema.omit({ repository: true, digest: true });
+const RevocationItemSchema = z.omit(RevocationRecordSchema, { repository: true, digest: true });
 const ItemKeySchema = z.object({ pk: z.string() });
 const StateItemSchema = z.object({ state: ReleaseStateSchema });
 /**
@@ -1286,7 +1286,7 @@ export class DynamoReleaseStore implements ReleaseStore {
   // -------------------------------------------------------------------------------------------
   // Plumbing
 
-  private parse<T>(what: string, schema: z.ZodType<T>, item: unknown): T {
+  private parse<T>(what: string, schema: z.ZodMiniType<T>, item: unknown): T {
     const parsed = schema.safeParse(item);
     if (!parsed.success) {
       throw new StoreError(`stored ${what} item is malformed: ${formatIssues(parsed.error.issues)}`, {

@@ -8,8 +8,8 @@
  * negotiation (`alg` headers) that a link signed and verified by the same service does not need.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
 import { ConfigError, GateError } from '../errors.js';
+import * as z from '../zod.js';
 
 /** The keys links are signed with: sign with `current`; verify with `current` or `previous` (rotation). */
 export interface LinkKeys {
@@ -20,18 +20,16 @@ export interface LinkKeys {
 /** HMAC-SHA256 keys shorter than the hash output weaken it (RFC 2104 §3). */
 export const MIN_LINK_KEY_BYTES = 32;
 
-export const LinkClaimsSchema = z
-  .object({
-    /** Approval id. */
-    aid: z.string().min(1).max(128),
-    /** Approver address: the identity the decision is recorded under. */
-    sub: z.string().min(3).max(320),
-    /** Evidence-set digest of the approval request ('' while the request records none). */
-    esd: z.string().max(200),
-    /** Expiry, seconds since the epoch. */
-    exp: z.number().int().positive(),
-  })
-  .strict();
+export const LinkClaimsSchema = z.strictObject({
+  /** Approval id. */
+  aid: z.string().check(z.minLength(1), z.maxLength(128)),
+  /** Approver address: the identity the decision is recorded under. */
+  sub: z.string().check(z.minLength(3), z.maxLength(320)),
+  /** Evidence-set digest of the approval request ('' while the request records none). */
+  esd: z.string().check(z.maxLength(200)),
+  /** Expiry, seconds since the epoch. */
+  exp: z.number().check(z.int(), z.positive()),
+});
 export type LinkClaims = z.infer<typeof LinkClaimsSchema>;
 
 /** Why a link was refused; the handler maps these to 403 (forged, misdirected) and 410 (expired). */
@@ -116,19 +114,16 @@ export function verifyLink(
  * fail closed rather than being signed with a weak or missing key.
  */
 export function parseLinkSecret(secret: string, where: string): LinkKeys {
-  const Key = z.string().min(MIN_LINK_KEY_BYTES);
-  const parsed = z
-    .object({ current: Key, previous: Key.optional() })
-    .strict()
-    .safeParse(
-      (() => {
-        try {
-          return JSON.parse(secret);
-        } catch {
-          return undefined;
-        }
-      })(),
-    );
+  const Key = z.string().check(z.minLength(MIN_LINK_KEY_BYTES));
+  const parsed = z.strictObject({ current: Key, previous: z.optional(Key) }).safeParse(
+    (() => {
+      try {
+        return JSON.parse(secret);
+      } catch {
+        return undefined;
+      }
+    })(),
+  );
   if (!parsed.success) {
     throw new ConfigError(
       `${where} is not a link signing secret: expected JSON {"current": "<${MIN_LINK_KEY_BYTES}+ characters>", "previous"?: "…"}`,

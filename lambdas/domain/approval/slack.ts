@@ -16,8 +16,8 @@
  * carries the value back in `private_metadata` and decides the rejection.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
 import { ConfigError, GateError } from '../errors.js';
+import * as z from '../zod.js';
 
 /**
  * A click's payload carries the whole message it was on (its blocks), form-encoded: a few kilobytes
@@ -71,25 +71,21 @@ export function verifySlackRequest(
 export const slackButtonValue = (approvalId: string, evidenceSetDigest: string): string =>
   `${approvalId}:${evidenceSetDigest}`;
 
-const ButtonValue = z
-  .string()
-  .max(2000)
-  .regex(/^[A-Za-z0-9_-]{16,64}:[^\s]{0,200}$/);
+const ButtonValue = z.string().check(z.maxLength(2000), z.regex(/^[A-Za-z0-9_-]{16,64}:[^\s]{0,200}$/));
 
-const UserSchema = z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,30}$/) });
+const UserSchema = z.object({ id: z.string().check(z.regex(/^[UW][A-Z0-9]{2,30}$/)) });
 /** Slack's own hooks (https://docs.slack.dev/interactivity/handling-user-interaction#message_responses). */
-const ResponseUrl = z.string().url().max(500);
+const ResponseUrl = z.url().check(z.maxLength(500));
 
 const BlockActionsSchema = z.object({
   type: z.literal('block_actions'),
   user: UserSchema,
   actions: z
     .array(z.object({ action_id: z.enum(['approve', 'reject']), value: ButtonValue }))
-    .min(1)
-    .max(1),
-  trigger_id: z.string().max(200).optional(),
-  response_url: ResponseUrl.optional(),
-  container: z.object({ message_ts: z.string().optional(), channel_id: z.string().optional() }).optional(),
+    .check(z.minLength(1), z.maxLength(1)),
+  trigger_id: z.optional(z.string().check(z.maxLength(200))),
+  response_url: z.optional(ResponseUrl),
+  container: z.optional(z.object({ message_ts: z.optional(z.string()), channel_id: z.optional(z.string()) })),
 });
 
 /** The reject modal's `callback_id`, and the block and action ids of its reason input. */
@@ -98,9 +94,9 @@ export const REJECT_MODAL = { callbackId: 'release-gate-reject', block: 'reason'
 /** What our reject modal carries through Slack (`private_metadata`, at most 3000 characters). */
 const ModalMetadataSchema = z.object({
   value: ButtonValue,
-  responseUrl: ResponseUrl.optional(),
-  channelId: z.string().max(40).optional(),
-  messageTs: z.string().max(40).optional(),
+  responseUrl: z.optional(ResponseUrl),
+  channelId: z.optional(z.string().check(z.maxLength(40))),
+  messageTs: z.optional(z.string().check(z.maxLength(40))),
 });
 
 /**
@@ -113,11 +109,11 @@ const ViewSubmissionSchema = z.object({
   user: UserSchema,
   view: z.object({
     callback_id: z.literal(REJECT_MODAL.callbackId),
-    private_metadata: z.string().max(3000),
+    private_metadata: z.string().check(z.maxLength(3000)),
     state: z.object({
       values: z.object({
         [REJECT_MODAL.block]: z.object({
-          [REJECT_MODAL.action]: z.object({ value: z.string().max(3000).nullable().optional() }),
+          [REJECT_MODAL.action]: z.object({ value: z.optional(z.nullable(z.string().check(z.maxLength(3000)))) }),
         }),
       }),
     }),

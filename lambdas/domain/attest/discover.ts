@@ -4,7 +4,6 @@
  * (cosign specs/ATTESTATION_SPEC.md). Only envelopes that pass every check are `verified`; every
  * other envelope of a wanted predicate type is `rejected` with its reason.
  */
-import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
@@ -21,6 +20,7 @@ import { listReferrersBounded } from '../referrers.js';
 import { isKeylessCosignLayer } from '../sigstore/cosign-tag.js';
 import type { TrustedKey } from '../trust-material.js';
 import type { ImageSubject } from '../types.js';
+import * as z from '../zod.js';
 import { type DsseEnvelope, decodeBase64, parseEnvelope, verifyParsedEnvelope } from './dsse.js';
 import { parseInTotoStatementBytes, statementCoversDigest } from './in-toto.js';
 import type { AttestationScan, VerifiedAttestation } from './types.js';

@@ -3,11 +3,11 @@
  * Spec: https://github.com/secure-systems-lab/dsse/blob/master/protocol.md and envelope.md.
  */
 import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto';
-import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { InvalidInputError, VerificationError } from '../errors.js';
 import { Limits } from '../limits.js';
 import type { TrustedKey } from '../trust-material.js';
+import * as z from '../zod.js';
 
 /** Either alphabet (`-_` or `+/`), as the spec allows, then up to two `=`. */
 const BASE64_EITHER = /^[A-Za-z0-9+/_-]*={0,2}$/;
@@ -31,15 +31,15 @@ const EQUALS = 0x3d;
 
 export const DsseSignatureSchema = z.object({
   /** Unauthenticated hint only; never used to pick or trust a key. */
-  keyid: z.string().optional(),
-  sig: z.string().min(1),
+  keyid: z.optional(z.string()),
+  sig: z.string().check(z.minLength(1)),
 });
 
 /** envelope.md: `{payload, payloadType, signatures: [{keyid?, sig}]}`; unknown fields (e.g. `cert`) are ignored. */
 export const DsseEnvelopeSchema = z.object({
   payload: z.string(),
   payloadType: z.string(),
-  signatures: z.array(DsseSignatureSchema).min(1, 'an envelope needs at least one signature'),
+  signatures: z.array(DsseSignatureSchema).check(z.minLength(1, 'an envelope needs at least one signature')),
 });
 export type DsseEnvelope = z.infer<typeof DsseEnvelopeSchema>;
 

@@ -3,11 +3,11 @@
  * Spec: https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md; the validation rules
  * mirror in-toto/attestation `go/v1/statement.go` and `resource_descriptor.go`.
  */
-import * as z from 'zod';
 import { formatIssues, safeParseJsonValue } from '../document.js';
 import { ErrorName, GateError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { StatementTypes } from '../predicate-types.js';
+import * as z from '../zod.js';
 import type { InTotoStatement } from './types.js';
 
 /** The rule a statement broke, named after the in-toto/attestation Go errors. */
@@ -37,18 +37,18 @@ const JsonObject = z.record(z.string(), z.unknown());
 
 /** Loose first pass: the fields we need, with their JSON types; the rules run after it. */
 const StatementShape = z.object({
-  _type: z.string().optional(),
-  subject: z
-    .array(
+  _type: z.optional(z.string()),
+  subject: z.optional(
+    z.array(
       z.object({
-        name: z.string().optional(),
-        uri: z.string().optional(),
-        digest: z.record(z.string(), z.string()).optional(),
+        name: z.optional(z.string()),
+        uri: z.optional(z.string()),
+        digest: z.optional(z.record(z.string(), z.string())),
       }),
-    )
-    .optional(),
-  predicateType: z.string().optional(),
-  predicate: JsonObject.nullable().optional(),
+    ),
+  ),
+  predicateType: z.optional(z.string()),
+  predicate: z.optional(z.nullable(JsonObject)),
 });
 
 /** Hex lengths of the algorithms resource_descriptor.go checks (others are free-form). */

@@ -6,7 +6,6 @@
  * `vnd.docker.reference.type: attestation-manifest` and the platform `unknown/unknown`
  * (docs.docker.com/build/metadata/attestations/attestation-storage): those are not platforms.
  */
-import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { isRetryable } from '../errors.js';
 import { Limits } from '../limits.js';
@@ -14,6 +13,7 @@ import { type Descriptor, type ImageIndex, type ImageManifest, isIndexMediaType 
 import { parseIndex, parseManifest, sniffManifestMediaType } from '../oci-validate.js';
 import type { RegistryReader } from '../ports.js';
 import { type Digest, DigestSchema } from '../types.js';
+import * as z from '../zod.js';
 import { statementCoversDigest } from './in-toto.js';
 import type { InTotoStatement } from './types.js';
 
@@ -74,9 +74,9 @@ export async function readImage(
 }
 
 const ImageConfigPlatform = z.object({
-  architecture: z.string().min(1),
-  os: z.string().min(1),
-  variant: z.string().optional(),
+  architecture: z.string().check(z.minLength(1)),
+  os: z.string().check(z.minLength(1)),
+  variant: z.optional(z.string()),
 });
 
 /**

@@ -2,70 +2,70 @@
  * SLSA provenance predicates, v1 (https://slsa.dev/spec/v1.1/provenance) and v0.2
  * (https://slsa.dev/spec/v0.2/provenance), reduced to the facts the gate decides on.
  */
-import * as z from 'zod';
 import { formatIssues } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { PredicateTypes } from '../predicate-types.js';
+import * as z from '../zod.js';
 
 const JsonObject = z.record(z.string(), z.unknown());
 const DigestSet = z.record(z.string(), z.string());
 
 /** in-toto ResourceDescriptor (attestation spec v1 resource_descriptor.md). */
 export const ResourceDescriptorSchema = z.object({
-  uri: z.string().optional(),
-  digest: DigestSet.optional(),
-  name: z.string().optional(),
-  downloadLocation: z.string().optional(),
-  mediaType: z.string().optional(),
-  content: z.string().optional(),
-  annotations: JsonObject.optional(),
+  uri: z.optional(z.string()),
+  digest: z.optional(DigestSet),
+  name: z.optional(z.string()),
+  downloadLocation: z.optional(z.string()),
+  mediaType: z.optional(z.string()),
+  content: z.optional(z.string()),
+  annotations: z.optional(JsonObject),
 });
 export type ResourceDescriptor = z.infer<typeof ResourceDescriptorSchema>;
 
 export const SlsaProvenanceV1Schema = z.object({
   buildDefinition: z.object({
-    buildType: z.string().min(1),
+    buildType: z.string().check(z.minLength(1)),
     externalParameters: JsonObject,
-    internalParameters: z.unknown().optional(),
-    resolvedDependencies: z.array(ResourceDescriptorSchema).optional(),
+    internalParameters: z.optional(z.unknown()),
+    resolvedDependencies: z.optional(z.array(ResourceDescriptorSchema)),
   }),
   runDetails: z.object({
     builder: z.object({
-      id: z.string().min(1),
-      version: z.record(z.string(), z.string()).optional(),
-      builderDependencies: z.array(ResourceDescriptorSchema).optional(),
+      id: z.string().check(z.minLength(1)),
+      version: z.optional(z.record(z.string(), z.string())),
+      builderDependencies: z.optional(z.array(ResourceDescriptorSchema)),
     }),
-    metadata: z
-      .object({
-        invocationId: z.string().optional(),
-        startedOn: z.string().optional(),
-        finishedOn: z.string().optional(),
-      })
-      .optional(),
-    byproducts: z.array(ResourceDescriptorSchema).optional(),
+    metadata: z.optional(
+      z.object({
+        invocationId: z.optional(z.string()),
+        startedOn: z.optional(z.string()),
+        finishedOn: z.optional(z.string()),
+      }),
+    ),
+    byproducts: z.optional(z.array(ResourceDescriptorSchema)),
   }),
 });
 export type SlsaProvenanceV1 = z.infer<typeof SlsaProvenanceV1Schema>;
 
 export const SlsaProvenanceV02Schema = z.object({
-  builder: z.object({ id: z.string().min(1) }),
-  buildType: z.string().min(1),
-  invocation: z
-    .object({
-      configSource: z
-        .object({
-          uri: z.string().optional(),
-          digest: DigestSet.optional(),
-          entryPoint: z.string().optional(),
-        })
-        .optional(),
-      parameters: z.unknown().optional(),
-      environment: z.unknown().optional(),
-    })
-    .optional(),
-  buildConfig: z.unknown().optional(),
-  metadata: z.unknown().optional(),
-  materials: z.array(z.object({ uri: z.string().optional(), digest: DigestSet.optional() })).optional(),
+  builder: z.object({ id: z.string().check(z.minLength(1)) }),
+  buildType: z.string().check(z.minLength(1)),
+  invocation: z.optional(
+    z.object({
+      configSource: z.optional(
+        z.object({
+          uri: z.optional(z.string()),
+          digest: z.optional(DigestSet),
+          entryPoint: z.optional(z.string()),
+        }),
+      ),
+      parameters: z.optional(z.unknown()),
+      environment: z.optional(z.unknown()),
+    }),
+  ),
+  buildConfig: z.optional(z.unknown()),
+  metadata: z.optional(z.unknown()),
+  materials: z.optional(z.array(z.object({ uri: z.optional(z.string()), digest: z.optional(DigestSet) }))),
 });
 export type SlsaProvenanceV02 = z.infer<typeof SlsaProvenanceV02Schema>;
 
@@ -128,10 +128,10 @@ export function extractProvenanceFacts(predicateType: string, predicate: unknown
 }
 
 const WorkflowParameters = z.object({
-  workflow: z.object({ repository: z.string().min(1), ref: z.string().optional() }),
+  workflow: z.object({ repository: z.string().check(z.minLength(1)), ref: z.optional(z.string()) }),
 });
 const SourceParameters = z.object({
-  source: z.object({ uri: z.string().min(1), digest: DigestSet.optional() }),
+  source: z.object({ uri: z.string().check(z.minLength(1)), digest: z.optional(DigestSet) }),
 });
 
 function factsFromV1(p: SlsaProvenanceV1): ProvenanceFacts {
@@ -267,17 +267,19 @@ export interface GitHubBuildContext {
 }
 
 /** A field that is absent or of the wrong JSON type reads as absent: the checks then fail closed. */
-const LenientString = z.string().optional().catch(undefined);
-const LenientObject = z.record(z.string(), z.unknown()).optional().catch(undefined);
+const LenientString = z.catch(z.optional(z.string()), undefined);
+const LenientObject = z.catch(z.optional(z.record(z.string(), z.unknown())), undefined);
 
-const EventPayloadSchema = z
-  .object({
-    base_ref: z.string().nullable().optional().catch(undefined),
-    release: z.object({ target_commitish: LenientString }).optional().catch(undefined),
-    inputs: LenientObject,
-  })
-  .optional()
-  .catch(undefined);
+const EventPayloadSchema = z.catch(
+  z.optional(
+    z.object({
+      base_ref: z.catch(z.optional(z.nullable(z.string())), undefined),
+      release: z.catch(z.optional(z.object({ target_commitish: LenientString })), undefined),
+      inputs: LenientObject,
+    }),
+  ),
+  undefined,
+);
 
 /** The `github_*` context keys, lower case in v0.2 `environment`, upper case in v1 `internalParameters`. */
 const GitHubEnvSchema = z.object({
@@ -350,40 +352,41 @@ function splitWorkflowRef(workflowRef: string | undefined): { repository?: strin
 }
 
 const V02ContextSchema = z.object({
-  invocation: z
-    .object({
-      configSource: z.object({ entryPoint: LenientString }).optional().catch(undefined),
-      parameters: z.object({ event_inputs: LenientObject }).optional().catch(undefined),
-      environment: z.unknown().optional(),
-    })
-    .optional()
-    .catch(undefined),
+  invocation: z.catch(
+    z.optional(
+      z.object({
+        configSource: z.catch(z.optional(z.object({ entryPoint: LenientString })), undefined),
+        parameters: z.catch(z.optional(z.object({ event_inputs: LenientObject })), undefined),
+        environment: z.optional(z.unknown()),
+      }),
+    ),
+    undefined,
+  ),
 });
 
 const V1ContextSchema = z.object({
   buildDefinition: z.object({
-    externalParameters: z
-      .object({
-        workflow: z
-          .object({ ref: LenientString, repository: LenientString, path: LenientString })
-          .optional()
-          .catch(undefined),
-        inputs: LenientObject,
-      })
-      .optional()
-      .catch(undefined),
-    internalParameters: z.unknown().optional(),
-    resolvedDependencies: z
-      .array(z.object({ uri: LenientString }))
-      .optional()
-      .catch(undefined),
+    externalParameters: z.catch(
+      z.optional(
+        z.object({
+          workflow: z.catch(
+            z.optional(z.object({ ref: LenientString, repository: LenientString, path: LenientString })),
+            undefined,
+          ),
+          inputs: LenientObject,
+        }),
+      ),
+      undefined,
+    ),
+    internalParameters: z.optional(z.unknown()),
+    resolvedDependencies: z.catch(z.optional(z.array(z.object({ uri: LenientString }))), undefined),
   }),
 });
 
-const ActionsInternalSchema = z
-  .object({ github: z.object({ event_name: LenientString }).optional().catch(undefined) })
-  .optional()
-  .catch(undefined);
+const ActionsInternalSchema = z.catch(
+  z.optional(z.object({ github: z.catch(z.optional(z.object({ event_name: LenientString })), undefined) })),
+  undefined,
+);
 
 /**
  * Extracts the GitHub Actions context of a SLSA v1 or v0.2 predicate, or undefined when it
@@ -449,7 +452,10 @@ export function extractGitHubBuildContext(predicateType: string, predicate: unkn
 }
 
 /** A GitHub user id as the generators write it: a number, or its decimal string. */
-const GitHubIdSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^[0-9]{1,20}$/)]);
+const GitHubIdSchema = z.union([
+  z.number().check(z.int(), z.nonnegative()),
+  z.string().check(z.regex(/^[0-9]{1,20}$/)),
+]);
 const ACTOR_KEYS = ['actor_id', 'triggering_actor_id'] as const;
 
 /**

@@ -4,11 +4,11 @@
  * although the lockfile they were supposedly built from did not.
  */
 
-import * as z from 'zod';
 import type { NormalizedSbom } from '../sbom/component.js';
 import { applicationChanges, diffSboms, type SbomDiff, summarizeDiff } from '../sbom/diff.js';
 import type { Digest, EvidenceDocument, EvidenceKind } from '../types.js';
 import { DigestSchema, type EvidenceResult, evidenceResult } from '../types.js';
+import * as z from '../zod.js';
 import type { CollectContext } from './context.js';
 import { DIFF_DOCUMENT } from './document-names.js';
 import { loadStoredComponents } from './sbom.js';
@@ -30,7 +30,7 @@ export async function collectDependencyDiff(ctx: CollectContext): Promise<Eviden
   if (previous === null) {
     // Nothing to diff against: no components read, no diff document (the approval view shows
     // "first release"); every component of the SBOM is new, and the sbom evidence counted them.
-    const count = z.number().int().nonnegative().safeParse(sbomEvidence.facts.componentCount);
+    const count = z.number().check(z.int(), z.nonnegative()).safeParse(sbomEvidence.facts.componentCount);
     return evidenceResult(
       'dependency-diff',
       'PASS',

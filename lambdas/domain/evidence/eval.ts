@@ -7,38 +7,38 @@
  * promoted release of the same repository. Thresholds and directions are the policy's: the
  * producer of the results does not get to choose them, and results that declare others fail.
  */
-import * as z from 'zod';
 import { formatIssues } from '../document.js';
 import { PredicateTypes } from '../predicate-types.js';
 import { type EvidenceResult, evidenceResult } from '../types.js';
+import * as z from '../zod.js';
 import type { CollectContext } from './context.js';
 import { METRIC_DIRECTIONS, type PolicyMetric } from './eval-policy.js';
 import { attestationTrustOf, gatherSignedStatements, type SignedStatement } from './signed-statements.js';
 
-const Sha256Hex = z.string().regex(/^[a-f0-9]{64}$/, 'expected 64 lowercase hex digits');
-const NamedDigest = z.object({ name: z.string().min(1), digest: z.object({ sha256: Sha256Hex }) });
+const Sha256Hex = z.string().check(z.regex(/^[a-f0-9]{64}$/, 'expected 64 lowercase hex digits'));
+const NamedDigest = z.object({ name: z.string().check(z.minLength(1)), digest: z.object({ sha256: Sha256Hex }) });
 
 export { METRIC_DIRECTIONS, type MetricDirection } from './eval-policy.js';
 
 /** A reported metric. `threshold` and `direction` are the producer's claim, checked against the policy. */
 export const EvalMetricSchema = z.object({
-  name: z.string().min(1),
-  value: z.number().finite(),
-  threshold: z.number().finite().optional(),
-  direction: z.enum(METRIC_DIRECTIONS).optional(),
+  name: z.string().check(z.minLength(1)),
+  value: z.number(),
+  threshold: z.optional(z.number()),
+  direction: z.optional(z.enum(METRIC_DIRECTIONS)),
 });
 export type EvalMetric = z.infer<typeof EvalMetricSchema>;
 
 /** Predicate of `PredicateTypes.evalResultsV1`. */
 export const EvalPredicateSchema = z.object({
-  suite: z.object({ name: z.string().min(1), version: z.string().optional() }),
+  suite: z.object({ name: z.string().check(z.minLength(1)), version: z.optional(z.string()) }),
   dataset: NamedDigest,
   model: NamedDigest,
   promptTemplate: NamedDigest,
-  metrics: z
-    .array(EvalMetricSchema)
-    .min(1)
-    .refine((metrics) => new Set(metrics.map((m) => m.name)).size === metrics.length, 'metric names must be unique'),
+  metrics: z.array(EvalMetricSchema).check(
+    z.minLength(1),
+    z.refine((metrics) => new Set(metrics.map((m) => m.name)).size === metrics.length, 'metric names must be unique'),
+  ),
   evaluatedAt: z.iso.datetime({ offset: true }),
 });
 export type EvalPredicate = z.infer<typeof EvalPredicateSchema>;

@@ -8,23 +8,23 @@
 // Its functions one by one: the package's index loads every class and range helper.
 import semverValid from 'semver/functions/valid.js';
 import semverValidRange from 'semver/ranges/valid.js';
-import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { Limits } from '../limits.js';
 import { Annotations, ImageIndexSchema, ImageManifestSchema } from '../oci.js';
 import type { StoredEvidence } from '../ports.js';
 import type { Component } from '../sbom/component.js';
 import { DigestSchema, type EvidenceResult, evidenceResult } from '../types.js';
+import * as z from '../zod.js';
 import type { CollectContext } from './context.js';
 import { sbomEvidenceOf } from './sbom.js';
 
 /** The provenance facts this collector reads (written by the provenance collector). */
 const ProvenanceLockFactsSchema = z.object({
-  lockfileDigest: DigestSchema.optional(),
-  baseImage: z.object({ uri: z.string().min(1), digest: z.string().optional() }).optional(),
+  lockfileDigest: z.optional(DigestSchema),
+  baseImage: z.optional(z.object({ uri: z.string().check(z.minLength(1)), digest: z.optional(z.string()) })),
 });
 
-const SbomLockFactsSchema = z.object({ lockfileDigest: DigestSchema.optional() });
+const SbomLockFactsSchema = z.object({ lockfileDigest: z.optional(DigestSchema) });
 
 export interface BaseImage {
   readonly uri?: string;
@@ -153,7 +153,7 @@ export async function collectLockfile(ctx: CollectContext): Promise<EvidenceResu
 }
 
 /** Facts of stored evidence when it PASSed; evidence that did not pass is not trusted for anything. */
-function usableFacts<T extends z.ZodType>(
+function usableFacts<T extends z.ZodMiniType>(
   evidence: Pick<StoredEvidence, 'kind' | 'status' | 'facts'> | null,
   schema: T,
   problems: string[],

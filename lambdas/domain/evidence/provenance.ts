@@ -16,7 +16,6 @@
  * about the index digest covers all of them, otherwise each platform manifest needs its own
  * (attest/platforms.ts). The facts also feed the lockfile collector (lockfile digest, base image).
  */
-import * as z from 'zod';
 import { acceptBuildkitAttestations, findBuildkitAttestations } from '../attest/buildkit.js';
 import { statementCoversDigest } from '../attest/in-toto.js';
 import { coversAllPlatforms, type PlatformCoverage, platformCoverage } from '../attest/platforms.js';
@@ -33,6 +32,7 @@ import { MediaTypes } from '../oci.js';
 import { PredicateTypes } from '../predicate-types.js';
 import { assertWithinReferrerLimit } from '../referrers.js';
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
+import * as z from '../zod.js';
 import type { CollectContext } from './context.js';
 import { requiredPlatformsOf } from './platforms-policy.js';
 import { collectSignature } from './signature.js';

@@ -16,7 +16,6 @@
  * may add a reason to block, never a reason to pass.
  */
 
-import * as z from 'zod';
 import {
   acceptBuildkitAttestations,
   type BuildkitAttestation,
@@ -39,6 +38,7 @@ import {
   sbomFormatOfMediaType,
 } from '../sbom/parse.js';
 import { type EvidenceDocument, type EvidenceResult, evidenceResult } from '../types.js';
+import * as z from '../zod.js';
 import type { CollectContext } from './context.js';
 import { collectPerPlatform, type MergePlatforms } from './per-platform.js';
 import { collectSignature } from './signature.js';
@@ -180,7 +180,7 @@ export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitS
  */
 const InspectorExportMetadataSchema = z.object({
   metadata: z.object({
-    properties: z.array(z.object({ name: z.string(), value: z.string() })).default([]),
+    properties: z._default(z.array(z.object({ name: z.string(), value: z.string() })), []),
   }),
 });
 

@@ -4,7 +4,6 @@
  * more findings than `policy.scan.maxFindings` allows. A scan that timed out, failed, is missing,
  * or could not evaluate some components never passes.
  */
-import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { describeError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';
@@ -14,6 +13,7 @@ import { applyVex } from '../vex/apply.js';
 import { parseCycloneDxVex } from '../vex/cyclonedx-vex.js';
 import { OPENVEX_PREDICATE_TYPES, parseOpenVex } from '../vex/openvex.js';
 import { statementsFromPolicy, type VexStatement, withMaxAge } from '../vex/statement.js';
+import * as z from '../zod.js';
 import type { CollectContext } from './context.js';
 import { SCAN_REPORT_DOCUMENT, VEX_APPLIED_DOCUMENT } from './document-names.js';
 import { collectPerPlatform, type MergePlatforms } from './per-platform.js';
@@ -47,9 +47,9 @@ const ReportFindingsSchema = z.object({
       severity: z.enum(SEVERITIES),
       packageName: z.string(),
       packageVersion: z.string(),
-      purl: z.string().optional(),
-      fixedIn: z.string().optional(),
-      title: z.string().optional(),
+      purl: z.optional(z.string()),
+      fixedIn: z.optional(z.string()),
+      title: z.optional(z.string()),
     }),
   ),
 });

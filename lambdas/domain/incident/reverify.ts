@@ -11,7 +11,6 @@
  * cosign signature names that repository (`docker-reference`), and the production copy is the same
  * digest, so the same content.
  */
-import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { describeError, GateError, isRetryable } from '../errors.js';
 import type { CollectContext } from '../evidence/context.js';
@@ -32,6 +31,7 @@ import {
   evidenceResult,
 } from '../types.js';
 import { type CollectDeps, collectContext } from '../workflow/collect-evidence.js';
+import * as z from '../zod.js';
 
 /** What re-verification needs: the collectors' ports, and today's advisories where there is a folder. */
 export type ReverifyDeps = CollectDeps & {

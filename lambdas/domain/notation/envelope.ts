@@ -10,11 +10,11 @@
  *
  * COSE (`application/cose`) envelopes are recognised and rejected: they are not supported.
  */
-import * as z from 'zod';
 import { formatIssues, safeParseJsonValue } from '../document.js';
 import { TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { DescriptorSchema } from '../oci.js';
+import * as z from '../zod.js';
 import { NotationError } from './errors.js';
 
 export const NotationMediaTypes = {
@@ -60,24 +60,24 @@ export const NOTATION_MAX_CHAIN_LENGTH = 10;
 // Schemas
 
 /** RFC 7515 §2: base64url without padding. Anything else is refused rather than repaired. */
-const Base64Url = z.string().regex(/^[A-Za-z0-9_-]*$/, 'expected unpadded base64url');
+const Base64Url = z.string().check(z.regex(/^[A-Za-z0-9_-]*$/, 'expected unpadded base64url'));
 /** RFC 7515 §4.1.6: each x5c entry is standard base64 (not base64url) DER. */
-const Base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64');
+const Base64 = z.string().check(z.regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64'));
 /** RFC 3339 date-time, with `Z` or a numeric offset (notation writes `+08:00`). */
 const Rfc3339 = z.iso.datetime({ offset: true });
 
 const FlattenedJwsSchema = z.object({
   payload: Base64Url,
-  protected: Base64Url.min(1),
-  signature: Base64Url.min(1),
-  header: z
-    .looseObject({
-      x5c: z.array(Base64).max(NOTATION_MAX_CHAIN_LENGTH).optional(),
-      [NotaryHeaders.signingAgent]: z.string().optional(),
+  protected: Base64Url.check(z.minLength(1)),
+  signature: Base64Url.check(z.minLength(1)),
+  header: z.optional(
+    z.looseObject({
+      x5c: z.optional(z.array(Base64).check(z.maxLength(NOTATION_MAX_CHAIN_LENGTH))),
+      [NotaryHeaders.signingAgent]: z.optional(z.string()),
       // A Go []byte in notation-go, so standard base64.
-      [NotaryHeaders.timestampSignature]: Base64.optional(),
-    })
-    .optional(),
+      [NotaryHeaders.timestampSignature]: z.optional(Base64),
+    }),
+  ),
 });
 
 const STANDARD_PROTECTED = new Set<string>([
@@ -91,13 +91,13 @@ const STANDARD_PROTECTED = new Set<string>([
 ]);
 
 const ProtectedHeaderSchema = z.looseObject({
-  alg: z.string().min(1),
+  alg: z.string().check(z.minLength(1)),
   cty: z.string(),
-  crit: z.array(z.string().min(1)).min(1),
+  crit: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   [NotaryHeaders.signingScheme]: z.string(),
-  [NotaryHeaders.signingTime]: Rfc3339.optional(),
-  [NotaryHeaders.authenticSigningTime]: Rfc3339.optional(),
-  [NotaryHeaders.expiry]: Rfc3339.optional(),
+  [NotaryHeaders.signingTime]: z.optional(Rfc3339),
+  [NotaryHeaders.authenticSigningTime]: z.optional(Rfc3339),
+  [NotaryHeaders.expiry]: z.optional(Rfc3339),
 });
 
 export const NotationPayloadSchema = z.object({
@@ -279,6 +279,6 @@ function parseJson(bytes: Uint8Array, what: string): unknown {
   return parsed.data;
 }
 
-function issues(error: z.ZodError): string {
+function issues(error: z.$ZodError): string {
   return formatIssues(error.issues);
 }

@@ -4,10 +4,10 @@
  * dropped. JSON and YAML are accepted (PyPA's advisory-database is YAML).
  */
 import YAML from 'yaml';
-import * as z from 'zod';
 import { decodeDocumentText, parseJsonDocument, validateDocument } from '../document.js';
 import { describeError, InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
+import * as z from '../zod.js';
 
 /**
  * YAML is read with the failsafe schema (every scalar is a string): with the core schema an
@@ -15,9 +15,9 @@ import { Limits } from '../limits.js';
  * arrives as a string, so list fields accept those as "absent" (PYSEC records have `versions:`
  * with no value).
  */
-function nullableList<T extends z.ZodType>(item: T) {
-  return z.preprocess(
-    (v) => (v === null || v === undefined || v === '' || v === 'null' || v === '~' ? [] : v),
+function nullableList<T extends z.ZodMiniType>(item: T) {
+  return z.pipe(
+    z.transform((v) => (v === null || v === undefined || v === '' || v === 'null' || v === '~' ? [] : v)),
     z.array(item),
   );
 }
@@ -27,64 +27,66 @@ const OpenObject = z.record(z.string(), z.unknown());
 /** Exactly one of the four event kinds (osv-schema "events"). */
 export const OsvEventSchema = z
   .object({
-    introduced: z.string().min(1).optional(),
-    fixed: z.string().min(1).optional(),
-    last_affected: z.string().min(1).optional(),
-    limit: z.string().min(1).optional(),
+    introduced: z.optional(z.string().check(z.minLength(1))),
+    fixed: z.optional(z.string().check(z.minLength(1))),
+    last_affected: z.optional(z.string().check(z.minLength(1))),
+    limit: z.optional(z.string().check(z.minLength(1))),
   })
-  .refine(
-    (e) => [e.introduced, e.fixed, e.last_affected, e.limit].filter((x) => x !== undefined).length === 1,
-    'an event has exactly one of introduced, fixed, last_affected, limit',
+  .check(
+    z.refine(
+      (e) => [e.introduced, e.fixed, e.last_affected, e.limit].filter((x) => x !== undefined).length === 1,
+      'an event has exactly one of introduced, fixed, last_affected, limit',
+    ),
   );
 export type OsvEvent = z.infer<typeof OsvEventSchema>;
 
 export const OsvRangeSchema = z.object({
   type: z.enum(['SEMVER', 'ECOSYSTEM', 'GIT']),
-  repo: z.string().optional(),
-  events: z.array(OsvEventSchema).min(1),
-  database_specific: OpenObject.nullish(),
+  repo: z.optional(z.string()),
+  events: z.array(OsvEventSchema).check(z.minLength(1)),
+  database_specific: z.nullish(OpenObject),
 });
 export type OsvRange = z.infer<typeof OsvRangeSchema>;
 
 export const OsvSeveritySchema = z.object({
   /** CVSS_V2, CVSS_V3, CVSS_V4, Ubuntu, … */
-  type: z.string().min(1),
-  score: z.string().min(1),
+  type: z.string().check(z.minLength(1)),
+  score: z.string().check(z.minLength(1)),
 });
 export type OsvSeverity = z.infer<typeof OsvSeveritySchema>;
 
 export const OsvPackageSchema = z.object({
-  ecosystem: z.string().min(1),
-  name: z.string().min(1),
-  purl: z.string().optional(),
+  ecosystem: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
+  purl: z.optional(z.string()),
 });
 
 export const OsvAffectedSchema = z.object({
   /** Optional in the schema (GIT-only entries); entries without one never match a component. */
-  package: OsvPackageSchema.optional(),
-  severity: nullableList(OsvSeveritySchema).optional(),
-  ranges: nullableList(OsvRangeSchema).default([]),
-  versions: nullableList(z.string()).default([]),
-  database_specific: OpenObject.nullish(),
-  ecosystem_specific: OpenObject.nullish(),
+  package: z.optional(OsvPackageSchema),
+  severity: z.optional(nullableList(OsvSeveritySchema)),
+  ranges: z._default(nullableList(OsvRangeSchema), []),
+  versions: z._default(nullableList(z.string()), []),
+  database_specific: z.nullish(OpenObject),
+  ecosystem_specific: z.nullish(OpenObject),
 });
 export type OsvAffected = z.infer<typeof OsvAffectedSchema>;
 
 export const OsvRecordSchema = z.object({
-  schema_version: z.string().optional(),
-  id: z.string().min(1),
-  modified: z.string().optional(),
-  published: z.string().optional(),
+  schema_version: z.optional(z.string()),
+  id: z.string().check(z.minLength(1)),
+  modified: z.optional(z.string()),
+  published: z.optional(z.string()),
   /** When set, the record was withdrawn and must never match. */
-  withdrawn: z.string().min(1).optional(),
-  aliases: nullableList(z.string()).default([]),
-  related: nullableList(z.string()).optional(),
-  upstream: nullableList(z.string()).optional(),
-  summary: z.string().optional(),
-  details: z.string().optional(),
-  severity: nullableList(OsvSeveritySchema).default([]),
-  affected: nullableList(OsvAffectedSchema).default([]),
-  database_specific: OpenObject.nullish(),
+  withdrawn: z.optional(z.string().check(z.minLength(1))),
+  aliases: z._default(nullableList(z.string()), []),
+  related: z.optional(nullableList(z.string())),
+  upstream: z.optional(nullableList(z.string())),
+  summary: z.optional(z.string()),
+  details: z.optional(z.string()),
+  severity: z._default(nullableList(OsvSeveritySchema), []),
+  affected: z._default(nullableList(OsvAffectedSchema), []),
+  database_specific: z.nullish(OpenObject),
 });
 export type OsvRecord = z.infer<typeof OsvRecordSchema>;
 

@@ -4,13 +4,13 @@
  * The functions then need no YAML parser (the `yaml` package is about 115 kB of each bundle),
  * while they still store and report the operator's own policy text and its digest.
  */
-import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { GateError, PolicyInvalidError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { sha256Digest } from '../oci.js';
 import type { TrustedRootDoc } from '../sigstore/trusted-root.js';
 import { DigestSchema } from '../types.js';
+import * as z from '../zod.js';
 import { decodePolicyText, type LoadedPolicy, validatePolicyDocument } from './loaded.js';
 import type { PolicyDocument } from './schema.js';
 

@@ -5,12 +5,12 @@
  * and approved: anything attached later (a referrer pushed after the approval request, a cosign tag
  * moved to other content) stays behind.
  */
-import * as z from 'zod';
 import { NotFoundError } from '../errors.js';
 import { digestToTag } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
 import { assertWithinReferrerLimit } from '../referrers.js';
 import { DigestSchema } from '../types.js';
+import * as z from '../zod.js';
 
 /** cosign's legacy attachment tags (SIGNATURE_SPEC.md; `.att`/`.sbom` by convention). */
 export const COSIGN_SUFFIXES = ['.sig', '.att', '.sbom'] as const;
@@ -19,7 +19,7 @@ export const AttachmentsSchema = z.object({
   /** Referrer manifests, in discovery order (breadth first from the image). */
   referrers: z.array(DigestSchema),
   /** cosign tags and the manifest each pointed at when it was listed. */
-  tags: z.array(z.object({ tag: z.string().min(1), digest: DigestSchema })),
+  tags: z.array(z.object({ tag: z.string().check(z.minLength(1)), digest: DigestSchema })),
 });
 export interface Attachments {
   readonly referrers: readonly string[];

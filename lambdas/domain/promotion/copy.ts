@@ -14,7 +14,6 @@
  *   above is kept by each manifest awaiting exactly what it names.
  */
 import pLimit from 'p-limit';
-import type { z } from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { DigestMismatchError, RegistryError, TooLargeError, UnsupportedMediaTypeError } from '../errors.js';
 import { Limits } from '../limits.js';
@@ -26,6 +25,7 @@ import {
   isManifestMediaType,
 } from '../oci.js';
 import type { FetchedManifest, RegistryReader, RegistryWriter } from '../ports.js';
+import type * as z from '../zod.js';
 import { type Attachments, listAttachments } from './attachments.js';
 
 export interface CopyImageOptions {
@@ -85,7 +85,7 @@ interface Node {
   readonly subject: string | undefined;
 }
 
-function parseWith<S extends z.ZodType>(schema: S, fetched: FetchedManifest): z.output<S> {
+function parseWith<S extends z.ZodMiniType>(schema: S, fetched: FetchedManifest): z.output<S> {
   return parseJsonDocument(fetched.bytes, schema, {
     what: `${fetched.mediaType} ${fetched.digest}`,
     maxBytes: Limits.manifestBytes,

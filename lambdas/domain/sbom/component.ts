@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 /**
  * The source package a distribution binary package was built from (Debian `Source`, Alpine
@@ -7,8 +7,8 @@ import * as z from 'zod';
  * the binary's version).
  */
 export const ComponentSourceSchema = z.object({
-  name: z.string().min(1),
-  version: z.string().min(1).optional(),
+  name: z.string().check(z.minLength(1)),
+  version: z.optional(z.string().check(z.minLength(1))),
 });
 export type ComponentSource = z.infer<typeof ComponentSourceSchema>;
 
@@ -19,10 +19,10 @@ export type ComponentSource = z.infer<typeof ComponentSourceSchema>;
  */
 export const ComponentSchema = z.object({
   name: z.string(),
-  version: z.string().optional(),
-  purl: z.string().optional(),
+  version: z.optional(z.string()),
+  purl: z.optional(z.string()),
   /** purl type (npm, pypi, deb, apk, maven, golang, oci, …) when a purl is known. */
-  ecosystem: z.string().optional(),
+  ecosystem: z.optional(z.string()),
   licenses: z.array(z.string()),
   /**
    * `application` for the image's own dependencies (language packages), `os` for distro packages,
@@ -33,9 +33,9 @@ export const ComponentSchema = z.object({
    * The component is the operating system itself (CycloneDX `operating-system`, SPDX purpose
    * OPERATING-SYSTEM), not a package: scanners look at its packages, which are listed separately.
    */
-  operatingSystem: z.boolean().optional(),
+  operatingSystem: z.optional(z.boolean()),
   /** The source package, from the SBOM's own fields (the purl `upstream` qualifier is read too). */
-  source: ComponentSourceSchema.optional(),
+  source: z.optional(ComponentSourceSchema),
 });
 export type Component = z.infer<typeof ComponentSchema>;
 
@@ -44,7 +44,7 @@ export const NormalizedSbomSchema = z.object({
   format: z.enum(['cyclonedx', 'spdx']),
   specVersion: z.string(),
   /** Lockfile digest carried in the SBOM metadata, when present (see lockfile evidence). */
-  lockfileDigest: z.string().optional(),
+  lockfileDigest: z.optional(z.string()),
   components: z.array(ComponentSchema),
 });
 export type NormalizedSbom = z.infer<typeof NormalizedSbomSchema>;

@@ -8,11 +8,11 @@
  * `licenses[]`, the source-package `properties` (sbom/source.ts) and `metadata.properties`. A field we read with the wrong shape rejects the whole
  * document: a half-read SBOM is not evidence.
  */
-import * as z from 'zod';
 import { formatPath } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { DigestSchema } from '../types.js';
+import * as z from '../zod.js';
 import type { ComponentSource } from './component.js';
 import type { ComponentSink, DecodedComponent, DecodedSbom, DecodedSbomHeader } from './parse.js';
 import { sourceFromProperties } from './source.js';
@@ -39,7 +39,7 @@ export const CYCLONEDX_COMPONENT_TYPES = [
 /** Metadata property names that carry the lockfile digest the SBOM was generated from. */
 export const LOCKFILE_DIGEST_PROPERTIES = ['release-gate.dev:lockfile-digest', 'cdx:lockfile:digest'] as const;
 
-const PropertySchema = z.looseObject({ name: z.string(), value: z.string().optional() });
+const PropertySchema = z.looseObject({ name: z.string(), value: z.optional(z.string()) });
 
 /**
  * The document around the components. `components` (here and in `metadata.component`) is read by
@@ -50,15 +50,15 @@ const PropertySchema = z.looseObject({ name: z.string(), value: z.string().optio
 export const CycloneDxDocumentSchema = z.looseObject({
   bomFormat: z.literal('CycloneDX'),
   specVersion: z.enum(CYCLONEDX_SPEC_VERSIONS),
-  metadata: z
-    .looseObject({
+  metadata: z.optional(
+    z.looseObject({
       // Amazon Inspector's SBOM exports write `"component": null` (Inspector user guide,
       // "Exporting SBOMs"); a null subject names none, as an absent one does.
-      component: z.unknown().optional(),
-      properties: z.array(PropertySchema).optional(),
-    })
-    .optional(),
-  components: z.unknown().optional(),
+      component: z.optional(z.unknown()),
+      properties: z.optional(z.array(PropertySchema)),
+    }),
+  ),
+  components: z.optional(z.unknown()),
 });
 export type CycloneDxDocument = z.infer<typeof CycloneDxDocumentSchema>;
 

@@ -8,10 +8,10 @@
  * documents that only look like SPDX (e.g. `packageName` instead of `name`, `filesAnalyzed` as the
  * string "false", creators as objects), as Syft's decoder does.
  */
-import * as z from 'zod';
 import { formatIssues } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
+import * as z from '../zod.js';
 import type { ComponentSink, DecodedComponent, DecodedSbom, DecodedSbomHeader } from './parse.js';
 import { sourceFromSpdxSourceInfo } from './source.js';
 
@@ -21,21 +21,21 @@ export const SPDX_VERSIONS = ['SPDX-2.2', 'SPDX-2.3'] as const;
 const NO_LICENSE = new Set(['NOASSERTION', 'NONE', '']);
 
 const ExternalRefSchema = z.looseObject({
-  referenceCategory: z.string().min(1),
-  referenceType: z.string().min(1),
+  referenceCategory: z.string().check(z.minLength(1)),
+  referenceType: z.string().check(z.minLength(1)),
   referenceLocator: z.string(),
 });
 
 const SpdxPackageSchema = z.looseObject({
-  SPDXID: z.string().min(1),
-  name: z.string().min(1),
-  versionInfo: z.string().optional(),
-  filesAnalyzed: z.boolean().optional(),
-  licenseConcluded: z.string().optional(),
-  licenseDeclared: z.string().optional(),
-  primaryPackagePurpose: z.string().optional(),
-  sourceInfo: z.string().optional(),
-  externalRefs: z.array(ExternalRefSchema).optional(),
+  SPDXID: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
+  versionInfo: z.optional(z.string()),
+  filesAnalyzed: z.optional(z.boolean()),
+  licenseConcluded: z.optional(z.string()),
+  licenseDeclared: z.optional(z.string()),
+  primaryPackagePurpose: z.optional(z.string()),
+  sourceInfo: z.optional(z.string()),
+  externalRefs: z.optional(z.array(ExternalRefSchema)),
 });
 type SpdxPackage = z.infer<typeof SpdxPackageSchema>;
 
@@ -43,10 +43,10 @@ export const SpdxDocumentSchema = z.looseObject({
   spdxVersion: z.enum(SPDX_VERSIONS),
   SPDXID: z.literal('SPDXRef-DOCUMENT'),
   creationInfo: z.looseObject({
-    created: z.string().min(1),
-    creators: z.array(z.string().min(1)).min(1),
+    created: z.string().check(z.minLength(1)),
+    creators: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
   }),
-  packages: z.array(SpdxPackageSchema).optional(),
+  packages: z.optional(z.array(SpdxPackageSchema)),
 });
 export type SpdxDocument = z.infer<typeof SpdxDocumentSchema>;
 

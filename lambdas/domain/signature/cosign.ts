@@ -4,7 +4,6 @@
  * tag holds an OCI manifest; each layer is a simple-signing payload, and the layer annotation
  * `dev.cosignproject.cosign/signature` is the base64 signature over the exact payload bytes.
  */
-import * as z from 'zod';
 import { decodeBase64, findSigner } from '../attest/dsse.js';
 import { parseJsonDocument } from '../document.js';
 import { InvalidInputError, TooLargeError, UntrustedError, VerificationError } from '../errors.js';
@@ -12,6 +11,7 @@ import { Limits } from '../limits.js';
 import { Annotations, MediaTypes } from '../oci.js';
 import { type ReferenceExpectation, referenceNamesRepository } from '../reference.js';
 import type { TrustedKey } from '../trust-material.js';
+import * as z from '../zod.js';
 
 /** The only `critical.type` cosign writes for image signatures. */
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
@@ -19,10 +19,10 @@ export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
 export const SimpleSigningPayloadSchema = z.object({
   critical: z.object({
     identity: z.object({ 'docker-reference': z.string() }),
-    image: z.object({ 'docker-manifest-digest': z.string().min(1) }),
+    image: z.object({ 'docker-manifest-digest': z.string().check(z.minLength(1)) }),
     type: z.literal(COSIGN_SIGNATURE_TYPE),
   }),
-  optional: z.record(z.string(), z.unknown()).nullable().optional(),
+  optional: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
 });
 export type SimpleSigningPayload = z.infer<typeof SimpleSigningPayloadSchema>;
 
@@ -96,7 +96,7 @@ const SIGSTORE_JSON_PREFIX = Buffer.from('\x00sigstore-json\n', 'latin1');
 const ContainersImageSigstoreSchema = z.object({
   mimeType: z.string(),
   payload: z.string(),
-  annotations: z.record(z.string(), z.string()).default({}),
+  annotations: z._default(z.record(z.string(), z.string()), {}),
 });
 
 /**

@@ -19,12 +19,12 @@
  * or intoto body): the certificate or key the log entry records must be the one presented.
  */
 import { X509Certificate } from 'node:crypto';
-import * as z from 'zod';
 import { decodeBase64, parseEnvelope } from '../attest/dsse.js';
 import { safeParseJsonDocument } from '../document.js';
 import { describeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { Annotations, MediaTypes, sha256Digest } from '../oci.js';
+import * as z from '../zod.js';
 import { SigstoreVerificationError } from './verify-bundle.js';
 
 /** The bundle media type the tag material becomes: v0.1 allows an inclusion promise without a proof. */
@@ -45,12 +45,12 @@ export function isKeylessCosignLayer(annotations: Readonly<Record<string, string
 
 /** cosign's `dev.sigstore.cosign/bundle` (cosign pkg/cosign/bundle RekorBundle). */
 const RekorBundleSchema = z.object({
-  SignedEntryTimestamp: z.string().min(1),
+  SignedEntryTimestamp: z.string().check(z.minLength(1)),
   Payload: z.object({
-    body: z.string().min(1),
-    integratedTime: z.number().int().nonnegative(),
-    logIndex: z.number().int().nonnegative(),
-    logID: z.string().regex(/^[a-f0-9]{64}$/, 'expected the hex sha256 of the log key'),
+    body: z.string().check(z.minLength(1)),
+    integratedTime: z.number().check(z.int(), z.nonnegative()),
+    logIndex: z.number().check(z.int(), z.nonnegative()),
+    logID: z.string().check(z.regex(/^[a-f0-9]{64}$/, 'expected the hex sha256 of the log key')),
   }),
 });
 

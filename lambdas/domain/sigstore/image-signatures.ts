@@ -13,7 +13,6 @@
  * Every bundle found ends up accepted, rejected with its reason, or skipped because it is of a
  * predicate type the caller did not ask for. Nothing found is silently dropped.
  */
-import * as z from 'zod';
 import type { InTotoStatement } from '../attest/types.js';
 import { safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
@@ -21,6 +20,7 @@ import { Limits } from '../limits.js';
 import { sha256Digest } from '../oci.js';
 import type { RegistryReader } from '../ports.js';
 import { type ReferenceExpectation, referenceNamesRepository } from '../reference.js';
+import * as z from '../zod.js';
 import { scanSigstoreBundles } from './discover.js';
 import {
   COSIGN_SIGN_PREDICATE_TYPE,

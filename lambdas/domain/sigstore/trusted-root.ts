@@ -11,10 +11,10 @@
 import { createHash } from 'node:crypto';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial } from '@sigstore/verify';
-import * as z from 'zod';
 import { parseJsonValue, validateDocument } from '../document.js';
 import { DigestMismatchError, describeError, InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
+import * as z from '../zod.js';
 import { Sha256Pin, type TrustedRootPin } from './trusted-root-pin.js';
 
 export { type TrustedRootPin, TrustedRootPinSchema } from './trusted-root-pin.js';
@@ -28,31 +28,38 @@ const TRUSTED_ROOT_MAX_BYTES = Limits.policyBytes;
 /** `application/vnd.dev.sigstore.trustedroot+json;version=0.1` and the `.v0.2+json` form. */
 const TRUSTED_ROOT_MEDIA_TYPE = /^application\/vnd\.dev\.sigstore\.trustedroot(\+json;version=0\.\d+|\.v0\.\d+\+json)$/;
 
-const Base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64');
+const Base64 = z.string().check(z.regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64'));
 
 // `end` absent or null: valid from `start` on, with no end (the public-good root writes `"end": null`).
-const ValidForSchema = z.object({ start: z.string().min(1), end: z.string().min(1).nullish() });
+const ValidForSchema = z.object({
+  start: z.string().check(z.minLength(1)),
+  end: z.nullish(z.string().check(z.minLength(1))),
+});
 
 const TransparencyLogSchema = z.object({
-  baseUrl: z.string().min(1),
-  hashAlgorithm: z.string().min(1),
-  publicKey: z.object({ rawBytes: Base64, keyDetails: z.string().min(1), validFor: ValidForSchema.optional() }),
+  baseUrl: z.string().check(z.minLength(1)),
+  hashAlgorithm: z.string().check(z.minLength(1)),
+  publicKey: z.object({
+    rawBytes: Base64,
+    keyDetails: z.string().check(z.minLength(1)),
+    validFor: z.optional(ValidForSchema),
+  }),
   logId: z.object({ keyId: Base64 }),
 });
 
 const CertificateAuthoritySchema = z.object({
-  uri: z.string().optional(),
-  certChain: z.object({ certificates: z.array(z.object({ rawBytes: Base64 })).min(1) }),
+  uri: z.optional(z.string()),
+  certChain: z.object({ certificates: z.array(z.object({ rawBytes: Base64 })).check(z.minLength(1)) }),
   validFor: ValidForSchema,
 });
 
 /** The outer shape, checked before the document goes to the protobuf parser (which never throws on gaps). */
 const TrustedRootShape = z.object({
-  mediaType: z.string().regex(TRUSTED_ROOT_MEDIA_TYPE, 'not a Sigstore trusted root media type'),
+  mediaType: z.string().check(z.regex(TRUSTED_ROOT_MEDIA_TYPE, 'not a Sigstore trusted root media type')),
   tlogs: z.array(TransparencyLogSchema),
   certificateAuthorities: z.array(CertificateAuthoritySchema),
   ctlogs: z.array(TransparencyLogSchema),
-  timestampAuthorities: z.array(CertificateAuthoritySchema).default([]),
+  timestampAuthorities: z._default(z.array(CertificateAuthoritySchema), []),
 });
 
 /** A parsed, validated trusted root and the digest it was loaded under. */

@@ -31,7 +31,6 @@ import {
   toTrustMaterial,
   Verifier,
 } from '@sigstore/verify';
-import * as z from 'zod';
 import { parseInTotoStatement, statementCoversDigest } from '../attest/in-toto.js';
 import type { InTotoStatement } from '../attest/types.js';
 import { formatIssues, safeParseJsonDocument, safeParseJsonValue } from '../document.js';
@@ -40,6 +39,7 @@ import { globMatches } from '../glob.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
 import type { TrustedKey } from '../trust-material.js';
+import * as z from '../zod.js';
 import { emptyTrustedRoot, type TrustedRootDoc } from './trusted-root.js';
 
 /** Bundle media types this verifier accepts (protobuf-specs sigstore_bundle.proto). */
@@ -158,8 +158,8 @@ const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
 const BundleShape = z.object({
   mediaType: z.string(),
   verificationMaterial: z.record(z.string(), z.unknown()),
-  messageSignature: z.record(z.string(), z.unknown()).optional(),
-  dsseEnvelope: z.record(z.string(), z.unknown()).optional(),
+  messageSignature: z.optional(z.record(z.string(), z.unknown())),
+  dsseEnvelope: z.optional(z.record(z.string(), z.unknown())),
 });
 
 /** Node hash names for the message digest algorithms a message signature may declare. */

@@ -17,10 +17,10 @@
  * `metadata.supplier`, else its manufacturer. A BOM naming none yields statements with an empty
  * author, which never apply.
  */
-import * as z from 'zod';
 import { validateDocument } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { CYCLONEDX_SPEC_VERSIONS } from '../sbom/cyclonedx.js';
+import * as z from '../zod.js';
 import type { ParsedVex, ParseVexOptions } from './openvex.js';
 import { decodeVexJson, toUtc, type VexStatement, type VexStatus } from './statement.js';
 
@@ -62,52 +62,56 @@ const Timestamp = z.iso.datetime({ offset: true });
 const HashSchema = z.looseObject({ alg: z.string(), content: z.string() });
 
 const CdxRefComponentSchema = z.looseObject({
-  'bom-ref': z.string().optional(),
-  purl: z.string().optional(),
-  hashes: z.array(HashSchema).optional(),
+  'bom-ref': z.optional(z.string()),
+  purl: z.optional(z.string()),
+  hashes: z.optional(z.array(HashSchema)),
   get components() {
-    return z.array(CdxRefComponentSchema).optional();
+    return z.optional(z.array(CdxRefComponentSchema));
   },
 });
 type CdxRefComponent = z.infer<typeof CdxRefComponentSchema>;
 
-const PartySchema = z.looseObject({ name: z.string().optional(), email: z.string().optional() });
+const PartySchema = z.looseObject({ name: z.optional(z.string()), email: z.optional(z.string()) });
 
 const CdxVulnerabilitySchema = z
   .looseObject({
-    id: z.string().min(1).optional(),
-    references: z.array(z.looseObject({ id: z.string().min(1) })).optional(),
-    analysis: z
-      .looseObject({
-        state: z.enum(CYCLONEDX_ANALYSIS_STATES).optional(),
-        justification: z.enum(CYCLONEDX_JUSTIFICATIONS).optional(),
-        response: z.array(z.string()).optional(),
-        detail: z.string().optional(),
-        firstIssued: Timestamp.optional(),
-        lastUpdated: Timestamp.optional(),
-      })
-      .optional(),
-    affects: z.array(z.looseObject({ ref: z.string().min(1), versions: z.array(z.unknown()).optional() })).optional(),
+    id: z.optional(z.string().check(z.minLength(1))),
+    references: z.optional(z.array(z.looseObject({ id: z.string().check(z.minLength(1)) }))),
+    analysis: z.optional(
+      z.looseObject({
+        state: z.optional(z.enum(CYCLONEDX_ANALYSIS_STATES)),
+        justification: z.optional(z.enum(CYCLONEDX_JUSTIFICATIONS)),
+        response: z.optional(z.array(z.string())),
+        detail: z.optional(z.string()),
+        firstIssued: z.optional(Timestamp),
+        lastUpdated: z.optional(Timestamp),
+      }),
+    ),
+    affects: z.optional(
+      z.array(z.looseObject({ ref: z.string().check(z.minLength(1)), versions: z.optional(z.array(z.unknown())) })),
+    ),
   })
-  .refine((v) => v.analysis?.state === undefined || v.id !== undefined, 'an analysed vulnerability needs an id');
+  .check(
+    z.refine((v) => v.analysis?.state === undefined || v.id !== undefined, 'an analysed vulnerability needs an id'),
+  );
 
 export const CycloneDxVexSchema = z.looseObject({
   bomFormat: z.literal('CycloneDX'),
   specVersion: z.enum(CYCLONEDX_SPEC_VERSIONS),
-  serialNumber: z.string().optional(),
-  metadata: z
-    .looseObject({
-      timestamp: Timestamp.optional(),
-      authors: z.array(PartySchema).optional(),
-      supplier: PartySchema.optional(),
-      manufacturer: PartySchema.optional(),
+  serialNumber: z.optional(z.string()),
+  metadata: z.optional(
+    z.looseObject({
+      timestamp: z.optional(Timestamp),
+      authors: z.optional(z.array(PartySchema)),
+      supplier: z.optional(PartySchema),
+      manufacturer: z.optional(PartySchema),
       /** CycloneDX ≤ 1.5 spelling, deprecated in 1.6. */
-      manufacture: PartySchema.optional(),
-      component: CdxRefComponentSchema.optional(),
-    })
-    .optional(),
-  components: z.array(CdxRefComponentSchema).optional(),
-  vulnerabilities: z.array(CdxVulnerabilitySchema).optional(),
+      manufacture: z.optional(PartySchema),
+      component: z.optional(CdxRefComponentSchema),
+    }),
+  ),
+  components: z.optional(z.array(CdxRefComponentSchema)),
+  vulnerabilities: z.optional(z.array(CdxVulnerabilitySchema)),
 });
 export type CycloneDxVex = z.infer<typeof CycloneDxVexSchema>;
 

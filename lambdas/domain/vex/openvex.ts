@@ -14,9 +14,9 @@
  * go-vex's `Parse`; `parseOpenVexLegacy` reads them the way go-vex's `Open` does (compat.go
  * `parse001`), and callers choose to use it.
  */
-import * as z from 'zod';
 import { formatIssues, validateDocument } from '../document.js';
 import { InvalidInputError } from '../errors.js';
+import * as z from '../zod.js';
 import {
   decodeVexJson,
   OPENVEX_JUSTIFICATIONS,
@@ -39,104 +39,107 @@ export const OPENVEX_PREDICATE_TYPES = ['https://openvex.dev/ns', 'https://openv
 const Timestamp = z.iso.datetime({ offset: true });
 
 const HashesSchema = z.looseObject({
-  'sha-256': z
-    .string()
-    .regex(/^[a-fA-F0-9]{64}$/, 'expected 64 hex digits')
-    .optional(),
+  'sha-256': z.optional(z.string().check(z.regex(/^[a-fA-F0-9]{64}$/, 'expected 64 hex digits'))),
 });
 
 const IdentifiersSchema = z
   .looseObject({
-    purl: z.string().min(1).optional(),
-    cpe22: z.string().min(1).optional(),
-    cpe23: z.string().min(1).optional(),
+    purl: z.optional(z.string().check(z.minLength(1))),
+    cpe22: z.optional(z.string().check(z.minLength(1))),
+    cpe23: z.optional(z.string().check(z.minLength(1))),
   })
-  .refine(
-    (i) => i.purl !== undefined || i.cpe22 !== undefined || i.cpe23 !== undefined,
-    'identifiers need a purl or a cpe',
+  .check(
+    z.refine(
+      (i) => i.purl !== undefined || i.cpe22 !== undefined || i.cpe23 !== undefined,
+      'identifiers need a purl or a cpe',
+    ),
   );
 
 const ComponentShape = {
-  '@id': z.string().min(1).optional(),
-  identifiers: IdentifiersSchema.optional(),
-  hashes: HashesSchema.optional(),
+  '@id': z.optional(z.string().check(z.minLength(1))),
+  identifiers: z.optional(IdentifiersSchema),
+  hashes: z.optional(HashesSchema),
 };
 const identified = (c: { '@id'?: string; identifiers?: unknown; hashes?: unknown }): boolean =>
   c['@id'] !== undefined || c.identifiers !== undefined || c.hashes !== undefined;
 const IDENTIFIED = 'a component needs an @id, identifiers or hashes';
 
-const SubcomponentSchema = z.looseObject(ComponentShape).refine(identified, IDENTIFIED);
+const SubcomponentSchema = z.looseObject(ComponentShape).check(z.refine(identified, IDENTIFIED));
 type OpenVexComponent = z.infer<typeof SubcomponentSchema>;
 
 const ProductSchema = z
-  .looseObject({ ...ComponentShape, subcomponents: z.array(SubcomponentSchema).optional() })
-  .refine(identified, IDENTIFIED);
+  .looseObject({ ...ComponentShape, subcomponents: z.optional(z.array(SubcomponentSchema)) })
+  .check(z.refine(identified, IDENTIFIED));
 
 /** Spec §"Vulnerability": `name` is the main id; `@id` (an IRI) is accepted alone, as trivy writes it. */
 const VulnerabilitySchema = z
   .looseObject({
-    '@id': z.string().min(1).optional(),
-    name: z.string().min(1).optional(),
-    description: z.string().optional(),
-    aliases: z.array(z.string().min(1)).optional(),
+    '@id': z.optional(z.string().check(z.minLength(1))),
+    name: z.optional(z.string().check(z.minLength(1))),
+    description: z.optional(z.string()),
+    aliases: z.optional(z.array(z.string().check(z.minLength(1)))),
   })
-  .refine((v) => v.name !== undefined || v['@id'] !== undefined, 'a vulnerability needs a name or an @id');
+  .check(z.refine((v) => v.name !== undefined || v['@id'] !== undefined, 'a vulnerability needs a name or an @id'));
 
 export const OpenVexStatementSchema = z
   .looseObject({
-    '@id': z.string().min(1).optional(),
-    version: z.number().int().min(1).optional(),
+    '@id': z.optional(z.string().check(z.minLength(1))),
+    version: z.optional(z.number().check(z.int(), z.gte(1))),
     vulnerability: VulnerabilitySchema,
-    timestamp: Timestamp.optional(),
-    last_updated: Timestamp.optional(),
-    products: z.array(ProductSchema).optional(),
+    timestamp: z.optional(Timestamp),
+    last_updated: z.optional(Timestamp),
+    products: z.optional(z.array(ProductSchema)),
     status: z.enum(VEX_STATUSES),
-    supplier: z.string().optional(),
-    status_notes: z.string().optional(),
-    justification: z.enum(OPENVEX_JUSTIFICATIONS).optional(),
-    impact_statement: z.string().optional(),
-    action_statement: z.string().optional(),
-    action_statement_timestamp: Timestamp.optional(),
+    supplier: z.optional(z.string()),
+    status_notes: z.optional(z.string()),
+    justification: z.optional(z.enum(OPENVEX_JUSTIFICATIONS)),
+    impact_statement: z.optional(z.string()),
+    action_statement: z.optional(z.string()),
+    action_statement_timestamp: z.optional(Timestamp),
   })
-  .superRefine((s, ctx) => {
-    if (s.status === 'not_affected' && s.justification === undefined && !s.impact_statement) {
-      ctx.addIssue({
-        code: 'custom',
-        message: 'a not_affected statement needs a justification or an impact_statement',
-      });
-    }
-    if (s.status === 'affected' && !s.action_statement) {
-      ctx.addIssue({ code: 'custom', message: 'an affected statement needs an action_statement' });
-    }
-  });
+  .check(
+    z.superRefine((s, ctx) => {
+      if (s.status === 'not_affected' && s.justification === undefined && !s.impact_statement) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a not_affected statement needs a justification or an impact_statement',
+        });
+      }
+      if (s.status === 'affected' && !s.action_statement) {
+        ctx.addIssue({ code: 'custom', message: 'an affected statement needs an action_statement' });
+      }
+    }),
+  );
 export type OpenVexStatement = z.infer<typeof OpenVexStatementSchema>;
 
 export const OpenVexDocumentSchema = z
   .looseObject({
     '@context': z.literal(OPENVEX_CONTEXT),
-    '@id': z.string().min(1),
+    '@id': z.string().check(z.minLength(1)),
     author: z.string(),
-    role: z.string().optional(),
-    timestamp: Timestamp.optional(),
-    last_updated: Timestamp.optional(),
-    version: z.number().int().min(1).optional(),
-    tooling: z.string().optional(),
+    role: z.optional(z.string()),
+    timestamp: z.optional(Timestamp),
+    last_updated: z.optional(Timestamp),
+    version: z.optional(z.number().check(z.int(), z.gte(1))),
+    tooling: z.optional(z.string()),
     statements: z.array(OpenVexStatementSchema),
   })
-  .superRefine((d, ctx) => {
-    // Spec §"Inheritance": a statement without a timestamp takes the document's. With neither,
-    // the statement has no issue time and so no expiry.
-    if (d.timestamp !== undefined) return;
-    for (const [i, s] of d.statements.entries()) {
-      if (s.timestamp === undefined && s.last_updated === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['statements', i, 'timestamp'],
-          message: 'the statement has no timestamp and the document none to inherit',
-        });
+  .check(
+    z.superRefine((d, ctx) => {
+      // Spec §"Inheritance": a statement without a timestamp takes the document's. With neither,
+      // the statement has no issue time and so no expiry.
+      if (d.timestamp !== undefined) return;
+      for (const [i, s] of d.statements.entries()) {
+        if (s.timestamp === undefined && s.last_updated === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['statements', i, 'timestamp'],
+            message: 'the statement has no timestamp and the document none to inherit',
+          });
+        }
       }
-    }
-  });
+    }),
+  );
 export type OpenVexDocument = z.infer<typeof OpenVexDocumentSchema>;
 
 /** A decoded VEX document and its normalised statements. */
@@ -280,29 +283,31 @@ export function parseOpenVex(bytes: Uint8Array, options?: ParseVexOptions): Pars
 /** OpenVEX v0.0.1 (go-vex compat.go `vex001`): strings where v0.2.0 has objects. */
 export const OpenVexLegacyDocumentSchema = z.looseObject({
   '@context': z.enum(OPENVEX_LEGACY_CONTEXTS),
-  '@id': z.string().min(1),
+  '@id': z.string().check(z.minLength(1)),
   author: z.string(),
-  role: z.string().optional(),
+  role: z.optional(z.string()),
   timestamp: Timestamp,
   // v0.0.1 wrote the version as a string; go-vex reads it with Atoi and ignores failures.
-  version: z.union([z.string(), z.number()]).optional(),
+  version: z.optional(z.union([z.string(), z.number()])),
   statements: z.array(
     z
       .looseObject({
-        vulnerability: z.string().min(1),
-        vuln_description: z.string().optional(),
-        timestamp: Timestamp.optional(),
-        products: z.array(z.string().min(1)).optional(),
-        subcomponents: z.array(z.string()).optional(),
+        vulnerability: z.string().check(z.minLength(1)),
+        vuln_description: z.optional(z.string()),
+        timestamp: z.optional(Timestamp),
+        products: z.optional(z.array(z.string().check(z.minLength(1)))),
+        subcomponents: z.optional(z.array(z.string())),
         status: z.enum(VEX_STATUSES),
-        status_notes: z.string().optional(),
-        justification: z.enum(OPENVEX_JUSTIFICATIONS).optional(),
-        impact_statement: z.string().optional(),
-        action_statement: z.string().optional(),
+        status_notes: z.optional(z.string()),
+        justification: z.optional(z.enum(OPENVEX_JUSTIFICATIONS)),
+        impact_statement: z.optional(z.string()),
+        action_statement: z.optional(z.string()),
       })
-      .refine(
-        (s) => s.status !== 'not_affected' || s.justification !== undefined || !!s.impact_statement,
-        'a not_affected statement needs a justification or an impact_statement',
+      .check(
+        z.refine(
+          (s) => s.status !== 'not_affected' || s.justification !== undefined || !!s.impact_statement,
+          'a not_affected statement needs a justification or an impact_statement',
+        ),
       ),
   ),
 });

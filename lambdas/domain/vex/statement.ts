@@ -17,10 +17,10 @@
  * - A statement issued in the future is not honoured (apply.ts): forward-dating would stretch
  *   its lifetime past `maxAgeDays`.
  */
-import * as z from 'zod';
 import { parseJsonValue } from '../document.js';
 import { InvalidInputError } from '../errors.js';
 import { Limits } from '../limits.js';
+import * as z from '../zod.js';
 
 /** OpenVEX v0.2.0 §"Status Labels". CycloneDX states are mapped onto these (cyclonedx-vex.ts). */
 export const VEX_STATUSES = ['not_affected', 'affected', 'fixed', 'under_investigation'] as const;
@@ -111,23 +111,25 @@ const Timestamp = z.iso.datetime({ offset: true });
  */
 export const VexExceptionSchema = z
   .object({
-    vulnerability: z.string().min(1),
-    aliases: z.array(z.string().min(1)).default([]),
+    vulnerability: z.string().check(z.minLength(1)),
+    aliases: z._default(z.array(z.string().check(z.minLength(1))), []),
     /** The image (`pkg:oci/…@sha256%3A…`, `sha256:…`) or package purls the exception covers. */
-    products: z.array(z.string().min(1)).min(1),
-    subcomponents: z.array(z.string().min(1)).default([]),
+    products: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+    subcomponents: z._default(z.array(z.string().check(z.minLength(1))), []),
     status: z.enum(['not_affected', 'fixed']),
-    justification: z.enum(OPENVEX_JUSTIFICATIONS).optional(),
-    impactStatement: z.string().min(1).optional(),
-    author: z.string().min(1),
+    justification: z.optional(z.enum(OPENVEX_JUSTIFICATIONS)),
+    impactStatement: z.optional(z.string().check(z.minLength(1))),
+    author: z.string().check(z.minLength(1)),
     issued: Timestamp,
     expires: Timestamp,
   })
-  .refine(
-    (e) => e.status !== 'not_affected' || e.justification !== undefined || e.impactStatement !== undefined,
-    'a not_affected exception needs a justification or an impactStatement',
-  )
-  .refine((e) => Date.parse(e.expires) > Date.parse(e.issued), 'expires must be after issued');
+  .check(
+    z.refine(
+      (e) => e.status !== 'not_affected' || e.justification !== undefined || e.impactStatement !== undefined,
+      'a not_affected exception needs a justification or an impactStatement',
+    ),
+    z.refine((e) => Date.parse(e.expires) > Date.parse(e.issued), 'expires must be after issued'),
+  );
 export type VexException = z.infer<typeof VexExceptionSchema>;
 
 /**
@@ -137,9 +139,9 @@ export type VexException = z.infer<typeof VexExceptionSchema>;
  * - `exceptions`: policy-store statements, each with an explicit `expires`.
  */
 export const VexPolicySchema = z.object({
-  maxAgeDays: z.number().int().min(1).max(366).default(90),
-  trustedAuthors: z.array(z.string().min(1)).default([]),
-  exceptions: z.array(VexExceptionSchema).default([]),
+  maxAgeDays: z._default(z.number().check(z.int(), z.gte(1), z.lte(366)), 90),
+  trustedAuthors: z._default(z.array(z.string().check(z.minLength(1))), []),
+  exceptions: z._default(z.array(VexExceptionSchema), []),
 });
 export type VexPolicy = z.infer<typeof VexPolicySchema>;
 

@@ -4,7 +4,6 @@
  * an in-toto Statement v1 in a DSSE envelope, attached as an OCI referrer of the promoted manifest.
  * A deploy-time check then needs one thing: a VSA over the digest, signed by the gate's key, PASSED.
  */
-import * as z from 'zod';
 import { type DsseEnvelope, pae, verifyEnvelope } from '../attest/dsse.js';
 import { parseInTotoStatementBytes, statementCoversDigest } from '../attest/in-toto.js';
 import { parseJsonDocument } from '../document.js';
@@ -14,6 +13,7 @@ import { type Descriptor, ImageManifestSchema, MediaTypes, sha256Digest } from '
 import type { RegistryReader, RegistryWriter, VsaSigner } from '../ports.js';
 import { PredicateTypes, StatementTypes } from '../predicate-types.js';
 import type { TrustedKey } from '../trust-material.js';
+import * as z from '../zod.js';
 
 /** The referrer's `artifactType`: the DSSE envelope media type, as cosign and the referrers API list it. */
 export const VSA_ARTIFACT_TYPE = MediaTypes.dsseEnvelope;
@@ -123,20 +123,20 @@ export async function attachVsa(
 }
 
 const VsaPredicateSchema = z.object({
-  verifier: z.object({ id: z.string().min(1) }),
+  verifier: z.object({ id: z.string().check(z.minLength(1)) }),
   timeVerified: z.string(),
   resourceUri: z.string(),
-  policy: z.object({ uri: z.string().optional(), digest: z.record(z.string(), z.string()) }),
-  inputAttestations: z.array(z.object({ uri: z.string(), digest: z.record(z.string(), z.string()) })).default([]),
+  policy: z.object({ uri: z.optional(z.string()), digest: z.record(z.string(), z.string()) }),
+  inputAttestations: z._default(z.array(z.object({ uri: z.string(), digest: z.record(z.string(), z.string()) })), []),
   verificationResult: z.string(),
   verifiedLevels: z.array(z.string()),
-  releaseGate: z
-    .object({
-      stage: z.string().optional(),
-      evidenceSetDigest: z.string().optional(),
-      approvers: z.array(z.object({ person: z.string(), at: z.string(), via: z.string().optional() })).default([]),
-    })
-    .optional(),
+  releaseGate: z.optional(
+    z.object({
+      stage: z.optional(z.string()),
+      evidenceSetDigest: z.optional(z.string()),
+      approvers: z._default(z.array(z.object({ person: z.string(), at: z.string(), via: z.optional(z.string()) })), []),
+    }),
+  ),
 });
 export type VsaPredicate = z.infer<typeof VsaPredicateSchema>;
 

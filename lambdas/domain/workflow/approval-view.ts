@@ -6,7 +6,6 @@
  * bounded (the first entries plus the total), so a release with ten thousand packages cannot
  * blow up a page, a mail or a Slack message.
  */
-import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { describeError } from '../errors.js';
 import { DIFF_DOCUMENT, SCAN_REPORT_DOCUMENT, VEX_APPLIED_DOCUMENT } from '../evidence/document-names.js';
@@ -17,6 +16,7 @@ import type { RepositoryPolicy } from '../policy/schema.js';
 import type { ApprovalRecord, DecisionRecord, StoredEvidence } from '../ports.js';
 import type { EvidenceKind, EvidenceStatus } from '../types.js';
 import { EVIDENCE_KINDS } from '../types.js';
+import * as z from '../zod.js';
 import type { GateDeps } from './deps.js';
 
 /** Entries kept per list: enough for the whole diff of an ordinary release on the page. */
@@ -255,11 +255,11 @@ async function softly<T>(read: () => Promise<ViewSection<T>>): Promise<ViewSecti
 // Build (provenance facts)
 
 const ProvenanceFactsSchema = z.object({
-  builderId: z.string().optional(),
-  sourceRepository: z.string().optional(),
-  sourceRef: z.string().optional(),
-  sourceDigest: z.string().optional(),
-  triggeredBy: z.array(z.string()).optional(),
+  builderId: z.optional(z.string()),
+  sourceRepository: z.optional(z.string()),
+  sourceRef: z.optional(z.string()),
+  sourceDigest: z.optional(z.string()),
+  triggeredBy: z.optional(z.array(z.string())),
 });
 
 function buildSection(provenance: StoredEvidence | undefined): ViewSection<ViewBuild> {
@@ -285,11 +285,11 @@ function buildSection(provenance: StoredEvidence | undefined): ViewSection<ViewB
 
 const DiffComponentSchema = z.object({
   name: z.string(),
-  version: z.string().optional(),
-  licenses: z.array(z.string()).default([]),
+  version: z.optional(z.string()),
+  licenses: z._default(z.array(z.string()), []),
 });
 const DiffDocumentSchema = z.object({
-  previousDigest: z.string().nullable(),
+  previousDigest: z.nullable(z.string()),
   added: z.array(DiffComponentSchema),
   removed: z.array(DiffComponentSchema),
   changed: z.array(z.object({ name: z.string(), from: z.string(), to: z.string() })),
@@ -332,12 +332,12 @@ async function diffSection(deps: ViewPorts, evidence: StoredEvidence | undefined
 
 const FindingSchema = z.object({
   id: z.string(),
-  aliases: z.array(z.string()).default([]),
+  aliases: z._default(z.array(z.string()), []),
   severity: z.enum(SEVERITIES),
   packageName: z.string(),
   packageVersion: z.string(),
-  fixedIn: z.string().optional(),
-  title: z.string().optional(),
+  fixedIn: z.optional(z.string()),
+  title: z.optional(z.string()),
 });
 const ScanReportSchema = z.object({ scanner: z.string(), findings: z.array(FindingSchema) });
 const VexAppliedSchema = z.object({
@@ -346,18 +346,18 @@ const VexAppliedSchema = z.object({
       finding: z.object({ id: z.string() }),
       statement: z.object({
         author: z.string(),
-        justification: z.string().optional(),
-        impactStatement: z.string().optional(),
+        justification: z.optional(z.string()),
+        impactStatement: z.optional(z.string()),
         sourceStatus: z.string(),
-        expires: z.string().optional(),
+        expires: z.optional(z.string()),
         source: z.string(),
       }),
     }),
   ),
 });
 const ScanFactsSchema = z.object({
-  ignored: z.array(z.string()).default([]),
-  counts: z.partialRecord(z.enum(SEVERITIES), z.number()).default({}),
+  ignored: z._default(z.array(z.string()), []),
+  counts: z._default(z.partialRecord(z.enum(SEVERITIES), z.number()), {}),
 });
 
 const viewFinding = (f: z.infer<typeof FindingSchema>): ViewFinding => ({
@@ -479,7 +479,7 @@ async function evalSection(
 
 // ---------------------------------------------------------------------------------------------
 
-async function readDocument<S extends z.ZodType>(
+async function readDocument<S extends z.ZodMiniType>(
   deps: ViewPorts,
   evidence: StoredEvidence,
   name: string,

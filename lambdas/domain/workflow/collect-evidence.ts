@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { describeError, GateError, InvalidInputError, isRetryable } from '../errors.js';
 import type { CollectContext } from '../evidence/context.js';
@@ -10,12 +9,13 @@ import { indexPackages, sourcePackagesOf } from '../package-index.js';
 import { policyFor } from '../policy/rules.js';
 import type { StoredEvidence } from '../ports.js';
 import { type EvidenceResult, type EvidenceSummary, evidenceResult } from '../types.js';
+import * as z from '../zod.js';
 import type { GateDeps } from './deps.js';
 import type { CollectRequest } from './inputs.js';
 
 const ReportIdsSchema = z.object({ findings: z.array(z.object({ id: z.string(), aliases: z.array(z.string()) })) });
 
-const CaughtSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+const CaughtSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 
 /** WaitForScan stores either the scan completion or, when caught, `{Error, Cause}`. */
 function scanWaitOutcome(scanWait: unknown): { error?: string; cause?: string } | undefined {

@@ -1,40 +1,40 @@
-import * as z from 'zod';
 import { DigestSchema } from '../types.js';
+import * as z from '../zod.js';
 
 /** EventBridge envelope (the fields we use). Deterministic gating never uses `id` or `time`. */
 export const EnvelopeSchema = z.object({
-  version: z.string().optional(),
-  id: z.string().optional(),
+  version: z.optional(z.string()),
+  id: z.optional(z.string()),
   source: z.string(),
   'detail-type': z.string(),
-  account: z.string().optional(),
-  region: z.string().optional(),
-  time: z.string().optional(),
-  resources: z.array(z.string()).optional(),
+  account: z.optional(z.string()),
+  region: z.optional(z.string()),
+  time: z.optional(z.string()),
+  resources: z.optional(z.array(z.string())),
 });
 
 /** `ECR Image Action` (aws-facts.md §1a). `image-tag` is absent on digest-only pushes. */
-export const EcrImageActionEventSchema = EnvelopeSchema.extend({
+export const EcrImageActionEventSchema = z.extend(EnvelopeSchema, {
   source: z.literal('aws.ecr'),
   'detail-type': z.literal('ECR Image Action'),
   detail: z.object({
     result: z.string(),
-    'repository-name': z.string().min(1),
+    'repository-name': z.string().check(z.minLength(1)),
     'image-digest': DigestSchema,
     'action-type': z.string(),
-    'image-tag': z.string().optional(),
-    'manifest-media-type': z.string().optional(),
-    'artifact-media-type': z.string().optional(),
+    'image-tag': z.optional(z.string()),
+    'manifest-media-type': z.optional(z.string()),
+    'artifact-media-type': z.optional(z.string()),
   }),
 });
 export type EcrImageActionEvent = z.infer<typeof EcrImageActionEventSchema>;
 
 const ScanDetailSchema = z.object({
   'scan-status': z.string(),
-  'repository-name': z.string().min(1),
+  'repository-name': z.string().check(z.minLength(1)),
   'image-digest': DigestSchema,
-  'finding-severity-counts': z.record(z.string(), z.number().int().nonnegative()).optional(),
-  'image-tags': z.array(z.string()).optional(),
+  'finding-severity-counts': z.optional(z.record(z.string(), z.number().check(z.int(), z.nonnegative()))),
+  'image-tags': z.optional(z.array(z.string())),
 });
 
 /**
@@ -43,18 +43,18 @@ const ScanDetailSchema = z.object({
  * "(root): Invalid input").
  */
 export const ScanCompleteEventSchema = z.discriminatedUnion('source', [
-  EnvelopeSchema.extend({
+  z.extend(EnvelopeSchema, {
     source: z.literal('aws.ecr'),
     'detail-type': z.literal('ECR Image Scan'),
     detail: ScanDetailSchema,
   }),
-  EnvelopeSchema.extend({
+  z.extend(EnvelopeSchema, {
     source: z.literal('aws.inspector2'),
     'detail-type': z.literal('Inspector2 Scan'),
     detail: ScanDetailSchema,
   }),
   // The local scanner emits the same shape with its own source.
-  EnvelopeSchema.extend({
+  z.extend(EnvelopeSchema, {
     source: z.literal('release-gate.local-scanner'),
     'detail-type': z.literal('ECR Image Scan'),
     detail: ScanDetailSchema,
@@ -68,29 +68,31 @@ export type ScanCompleteEvent = z.infer<typeof ScanCompleteEventSchema>;
  * image id when the call succeeded; the digest may be missing (UNCONFIRMED), so the manifest sent
  * (`requestParameters.imageManifest`) is kept to hash. A failed call carries `errorCode`.
  */
-export const PutImageCloudTrailEventSchema = EnvelopeSchema.extend({
+export const PutImageCloudTrailEventSchema = z.extend(EnvelopeSchema, {
   source: z.literal('aws.ecr'),
   'detail-type': z.literal('AWS API Call via CloudTrail'),
   detail: z.object({
     eventSource: z.literal('ecr.amazonaws.com'),
     eventName: z.literal('PutImage'),
-    eventTime: z.string().optional(),
-    errorCode: z.string().optional(),
-    userIdentity: z.object({ arn: z.string().min(1).max(2048).optional() }).optional(),
-    requestParameters: z
-      .object({
-        repositoryName: z.string().min(1),
-        imageTag: z.string().optional(),
-        imageManifest: z.string().optional(),
-      })
-      .nullable()
-      .optional(),
-    responseElements: z
-      .object({
-        image: z.object({ imageId: z.object({ imageDigest: DigestSchema.optional() }).optional() }).optional(),
-      })
-      .nullable()
-      .optional(),
+    eventTime: z.optional(z.string()),
+    errorCode: z.optional(z.string()),
+    userIdentity: z.optional(z.object({ arn: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))) })),
+    requestParameters: z.optional(
+      z.nullable(
+        z.object({
+          repositoryName: z.string().check(z.minLength(1)),
+          imageTag: z.optional(z.string()),
+          imageManifest: z.optional(z.string()),
+        }),
+      ),
+    ),
+    responseElements: z.optional(
+      z.nullable(
+        z.object({
+          image: z.optional(z.object({ imageId: z.optional(z.object({ imageDigest: z.optional(DigestSchema) })) })),
+        }),
+      ),
+    ),
   }),
 });
 export type PutImageCloudTrailEvent = z.infer<typeof PutImageCloudTrailEventSchema>;

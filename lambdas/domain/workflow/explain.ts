@@ -5,7 +5,6 @@
  * replay differs, it says which input changed: the policy (another digest than the stored one,
  * `--policy FILE`), or the evidence (the stored records now differ from the snapshot judged).
  */
-import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { DigestMismatchError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';
@@ -16,6 +15,7 @@ import { policyFor } from '../policy/rules.js';
 import type { DocumentStore, ReleaseStore, StoredEvidence } from '../ports.js';
 import { DecisionRecordSchema, StoredEvidenceSchema } from '../records.js';
 import { DigestSchema } from '../types.js';
+import * as z from '../zod.js';
 
 /** The decision document as EvaluatePolicy writes it (only what the replay reads). */
 const DecisionDocumentSchema = z.object({

@@ -1,49 +1,53 @@
-import * as z from 'zod';
 import { CollectedKindSchema, DigestSchema, RepositoryNameSchema } from '../types.js';
+import * as z from '../zod.js';
 
 /** The execution input the starter builds: deterministic (no event id or time), so duplicates are no-ops. */
 export const ExecutionInputSchema = z.object({
   repository: RepositoryNameSchema,
   digest: DigestSchema,
-  tag: z.string().max(128).nullable(),
-  stage: z.string().min(1),
-  timeouts: z.object({ scanSeconds: z.number().int().min(1) }),
+  tag: z.nullable(z.string().check(z.maxLength(128))),
+  stage: z.string().check(z.minLength(1)),
+  timeouts: z.object({ scanSeconds: z.number().check(z.int(), z.gte(1)) }),
 });
 export type ExecutionInput = z.infer<typeof ExecutionInputSchema>;
 
 export const ReleaseRefSchema = z.object({
   repository: RepositoryNameSchema,
   digest: DigestSchema,
-  stage: z.string().min(1),
+  stage: z.string().check(z.minLength(1)),
 });
 export type ReleaseRef = z.infer<typeof ReleaseRefSchema>;
 
 /** A Step Functions Catch result (`ResultPath` of a caught error). */
-export const StatesErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const StatesErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 export type StatesError = z.infer<typeof StatesErrorSchema>;
 
-export const CollectRequestSchema = ReleaseRefSchema.extend({
+export const CollectRequestSchema = z.extend(ReleaseRefSchema, {
   kind: CollectedKindSchema,
   /** WaitForScan's outcome (the scan completion, or a caught States error). */
-  scanWait: z.unknown().optional(),
+  scanWait: z.optional(z.unknown()),
   /** Set by the ASL's Catch: record ERROR evidence for this kind instead of collecting. */
-  error: StatesErrorSchema.optional(),
+  error: z.optional(StatesErrorSchema),
 });
 export type CollectRequest = z.infer<typeof CollectRequestSchema>;
 
-export const RecordReleaseRequestSchema = ReleaseRefSchema.extend({ tag: z.string().max(128).nullable().optional() });
-
-export const TaskTokenRequestSchema = ReleaseRefSchema.extend({ taskToken: z.string().min(1).max(2048) });
-
-export const RequestApprovalSchema = TaskTokenRequestSchema.extend({
-  reasons: z.array(z.string()),
-  policyDigest: DigestSchema,
-  timeoutSeconds: z.number().int().min(1),
+export const RecordReleaseRequestSchema = z.extend(ReleaseRefSchema, {
+  tag: z.optional(z.nullable(z.string().check(z.maxLength(128)))),
 });
 
-export const QuarantineRequestSchema = ReleaseRefSchema.extend({
+export const TaskTokenRequestSchema = z.extend(ReleaseRefSchema, {
+  taskToken: z.string().check(z.minLength(1), z.maxLength(2048)),
+});
+
+export const RequestApprovalSchema = z.extend(TaskTokenRequestSchema, {
+  reasons: z.array(z.string()),
+  policyDigest: DigestSchema,
+  timeoutSeconds: z.number().check(z.int(), z.gte(1)),
+});
+
+export const QuarantineRequestSchema = z.extend(ReleaseRefSchema, {
   /** Absent when the policy blocked; a caught States error when a step failed. */
-  failure: StatesErrorSchema.optional(),
+  failure: z.optional(StatesErrorSchema),
 });
 
 /**

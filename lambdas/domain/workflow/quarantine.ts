@@ -1,11 +1,11 @@
 // Quarantine: every blocked or failed release ends here; production is never touched.
-import * as z from 'zod';
 import { safeParseJsonDocument } from '../document.js';
 import { ConflictError, describeError, ErrorName, isRetryable, StatesError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { digestToTag } from '../oci.js';
 import type { ReleaseRecord } from '../ports.js';
 import { firstApprovalRoundOf } from '../records.js';
+import * as z from '../zod.js';
 import { expireApprovals } from './approval-audit.js';
 import type { GateDeps } from './deps.js';
 import type { StatesError as CaughtError, ReleaseRef } from './inputs.js';

@@ -4,13 +4,13 @@
  * release's sections are the approval view's (approval-view.ts), judged against the policy stored
  * with the decision, so a report written a year later shows what the approvers saw.
  */
-import * as z from 'zod';
 import { parseJsonDocument } from '../document.js';
 import { describeError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { parsePolicyDocument } from '../policy/load.js';
 import { policyFor } from '../policy/rules.js';
 import type { AlertRecord, ApprovalAuditRecord, ApprovalRecord, DecisionRecord, ReleaseRecord } from '../ports.js';
+import * as z from '../zod.js';
 import { buildReleaseSections, type ReleaseSections, type ViewPorts } from './approval-view.js';
 
 export interface TimelineEvent {

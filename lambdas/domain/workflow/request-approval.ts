@@ -1,12 +1,12 @@
 // RequestApproval: park the task token under an approval id and tell the approvers.
 import { createHash, randomBytes } from 'node:crypto';
-import * as z from 'zod';
 import { approvalEmail } from '../approval/email.js';
 import { signLink } from '../approval/link.js';
 import type { ApprovalPolicy } from '../evidence/approval-policy.js';
 import { policyFor } from '../policy/rules.js';
 import { approvalRulesFor } from '../policy/schema.js';
 import type { ApprovalRecord, StoredEvidence } from '../ports.js';
+import * as z from '../zod.js';
 import { auditRequested } from './approval-audit.js';
 import { buildApprovalView } from './approval-view.js';
 import type { GateDeps } from './deps.js';
@@ -97,7 +97,7 @@ export async function requestApproval(
   return { approvalId, url };
 }
 
-const TriggeredBySchema = z.object({ triggeredBy: z.array(z.string().min(1)).max(16) });
+const TriggeredBySchema = z.object({ triggeredBy: z.array(z.string().check(z.minLength(1))).check(z.maxLength(16)) });
 
 /**
  * Who pushed (CloudTrail `PutImage` principals recorded for the digest, and the GitHub accounts
