@@ -40,6 +40,47 @@ describe('Function: cvssBaseScore', () => {
       expect(score).toBe(expected);
     });
 
+    // FIRST's worked examples: "CVSS v3.1: Examples" (the same vectors score the same under 3.0: the
+    // two versions differ only in environmental rounding) and "CVSS v2 Complete Documentation" §3.3.
+    it.each([
+      ['CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N', 6.1, 'CVE-2013-1937 phpMyAdmin reflected XSS'],
+      ['CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:L/I:L/A:N', 6.4, 'CVE-2013-0375 MySQL stored SQL injection'],
+      ['CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N', 3.1, 'CVE-2014-3566 SSLv3 POODLE'],
+      ['CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:H/A:H', 9.9, 'CVE-2012-1516 VMware guest to host escape'],
+      ['CVSS:3.1/AV:L/AC:L/PR:H/UI:N/S:U/C:L/I:L/A:L', 4.2, 'CVE-2009-0783 Apache Tomcat XML parser'],
+      ['CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H', 7.8, 'CVE-2015-1098 Apple iWork denial of service'],
+      ['CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:C/C:N/I:H/A:N', 6.8, 'CVE-2008-1447 DNS Kaminsky bug'],
+      ['CVSS:3.1/AV:P/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', 6.8, 'CVE-2014-2005 Sophos login screen bypass'],
+      ['CVSS:3.1/AV:A/AC:L/PR:N/UI:N/S:C/C:H/I:N/A:H', 9.3, 'CVE-2013-6014 Juniper proxy ARP denial of service'],
+      ['CVSS:3.1/AV:P/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N', 4.6, 'CVE-2014-2019 Apple iOS security control bypass'],
+      ['CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:N', 7.4, 'CVE-2014-0224 OpenSSL CCS injection'],
+      ['CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N', 7.5, 'CVE-2014-0160 Heartbleed, as 3.0'],
+      ['CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:C/C:L/I:N/A:N', 5.8, 'CVE-2010-0467 Joomla directory traversal, as 3.0'],
+      ['CVSS:3.0/AV:N/AC:H/PR:N/UI:R/S:U/C:H/I:H/A:H', 7.5, 'CVE-2016-2118 Samba Badlock, as 3.0'],
+      ['AV:N/AC:L/Au:N/C:N/I:N/A:C', 7.8, 'CVE-2002-0392 Apache chunked encoding (v2 guide)'],
+      ['AV:N/AC:L/Au:N/C:C/I:C/A:C', 10, 'CVE-2003-0818 Microsoft Windows ASN.1 (v2 guide)'],
+      ['AV:L/AC:H/Au:N/C:C/I:C/A:C', 6.2, 'CVE-2003-0062 NOD32 buffer overflow (v2 guide)'],
+    ])("scores FIRST's example %s as %d (%s)", (vector, expected, _example) => {
+      // Act
+      const { score } = cvssBaseScore(vector);
+
+      // Assess
+      expect(score).toBe(expected);
+    });
+
+    it("rounds a v4.0 score that lands just under a tie as FIRST's calculator does (half up, after a 1e-6 lift)", () => {
+      // Prepare: value - mean distance is 8.55 on paper and 8.549999… in floating point. FIRST's
+      // calculator lifts it by 1e-6 before rounding (cvss-v4-calculator, fix of 2024-11-01); without
+      // the lift it scores 8.5, as the older calculator and several npm scorers (cvss4, cvss.js) do.
+      const vector = 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:P/VC:H/VI:L/VA:N/SC:H/SI:H/SA:H';
+
+      // Act
+      const { score } = cvssBaseScore(vector);
+
+      // Assess
+      expect(score).toBe(8.6);
+    });
+
     it('agrees with the baseScore in the vendored Inspector finding', () => {
       // Prepare
       const file = fileURLToPath(
