@@ -71,11 +71,31 @@ export async function collectEvidence(deps: CollectDeps, req: CollectRequest): P
       result = evidenceResult(req.kind, status, [`${req.kind} could not be collected: ${describeError(err)}`]);
     }
   }
+  // The documents are stored first and only those the index reads are kept, so that the others
+  // (the raw SBOM: 60 MB at the component limit) are not held while the index is built. They are
+  // content-addressed: a retry stores the same objects again.
+  const documents = await storeDocuments(deps, result.documents);
+  result = { ...result, documents: result.documents.filter((d) => INDEXED_DOCUMENTS.has(d.name)) };
   // The incident index is written before the evidence: evidence is first-write-wins, so an index
   // written after it would be skipped by a retry that finds the evidence stored, and lost silently.
   result = await indexForIncidents(deps, req, result);
-  const stored = await storeEvidence(deps, req, result, round);
+  const stored = await storeEvidence(deps, req, result, round, documents);
   return summary(stored);
+}
+
+/** The documents `indexForIncidents` reads. */
+const INDEXED_DOCUMENTS: ReadonlySet<string> = new Set([COMPONENTS_DOCUMENT, SCAN_REPORT_DOCUMENT]);
+
+async function storeDocuments(
+  deps: CollectDeps,
+  docs: EvidenceResult['documents'],
+): Promise<StoredEvidence['documents']> {
+  const documents = [];
+  for (const doc of docs) {
+    const digest = await deps.documents.put(doc.bytes, doc.mediaType);
+    documents.push({ name: doc.name, mediaType: doc.mediaType, digest, size: doc.bytes.byteLength });
+  }
+  return documents;
 }
 
 async function storeEvidence(
@@ -83,12 +103,8 @@ async function storeEvidence(
   req: CollectRequest,
   result: EvidenceResult,
   round: number,
+  documents: StoredEvidence['documents'],
 ): Promise<StoredEvidence> {
-  const documents = [];
-  for (const doc of result.documents) {
-    const digest = await deps.documents.put(doc.bytes, doc.mediaType);
-    documents.push({ name: doc.name, mediaType: doc.mediaType, digest, size: doc.bytes.byteLength });
-  }
   return deps.store.putEvidence({
     repository: req.repository,
     digest: req.digest,
