@@ -21,12 +21,14 @@ import { type FixtureKeys, generateFixtureKeys } from '../cli/fixtures/keys.js';
 import { pushManifest } from '../cli/fixtures/push.js';
 import { DEFAULT_DEB_PACKAGES, demoPolicy, type NpmPackage } from '../cli/fixtures/scenarios.js';
 import { pae, referrerManifest } from '../cli/fixtures/sign.js';
+import { startStandIns } from '../cli/local/stand-ins.js';
 import { gateBundleOf } from '../infra/constructs/gate-function.js';
 import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
+import { kindsOfStage } from '../lambdas/domain/evidence/registry.js';
 import { Annotations, MediaTypes } from '../lambdas/domain/oci.js';
 import { type LoadedPolicy, loadPolicy } from '../lambdas/domain/policy/load.js';
 import type { FetchedManifest, RegistryWriter } from '../lambdas/domain/ports.js';
-import type { Digest } from '../lambdas/domain/types.js';
+import type { CollectedKind, Digest } from '../lambdas/domain/types.js';
 import { MemoryRegistry } from '../test/support/memory-registry.js';
 import { type GateTimes, gateOnce, REPOSITORY } from './gate-once.js';
 import { formatNumber, formatTable, mib, ms, type Section, type Target } from './report.js';
@@ -218,7 +220,8 @@ export async function benchFloor(opts: FloorBenchOptions): Promise<Section> {
     const m = median(values);
     return [step, ms(m), ms(Math.min(...values)), `${formatNumber((100 * m) / gateMedian)} %`];
   });
-  const limit = opts.limitComponents > 0 ? (await limitRelease(opts.limitComponents, keys, opts.log, 1))[0] : undefined;
+  const limit =
+    opts.limitComponents > 0 ? (await limitRelease(opts.limitComponents, keys, opts.log, 1)).whole[0] : undefined;
   const ratio = `${formatNumber(median(ratios))}× (${formatNumber(Math.min(...ratios))}×)`;
   return {
     title: `Gate compute vs the floor (${opts.components.toLocaleString('en-US')} components)`,
@@ -273,7 +276,7 @@ export async function benchFloor(opts: FloorBenchOptions): Promise<Section> {
             `At ${opts.limitComponents.toLocaleString('en-US')} components (${mib(limit.sbomBytes)} SBOM, an unsigned referrer under sbom.requireSigned: false: signed, it`,
             'would be above the 16 MiB attestation limit): the same gate in a child process on an OCI layout,',
             'documents and evidence in memory (MemoryStore), wall time of the gate alone, peak RSS of the whole process',
-            `(process.resourceUsage().maxRSS), decision ${limit.decision}. Target: ≤ 15 s and ≤ 512 MiB.`,
+            `(VmHWM, bench/peak-rss.ts), decision ${limit.decision}. Target: ≤ 15 s and ≤ 512 MiB.`,
             ...limit.notPassed.map((r) => `  ${r}`),
           ]),
     ],
@@ -289,21 +292,39 @@ interface LimitResult {
 }
 
 const CHILD = new URL('./floor-child.ts', import.meta.url).pathname;
+const STEP_CHILD = new URL('./limit-step-child.ts', import.meta.url).pathname;
+
+/** One evidence kind collected alone in its own process, as its Lambda invocation collects it. */
+interface StepResult {
+  readonly kind: CollectedKind;
+  readonly wallMs: number;
+  readonly maxRssBytes: number;
+  readonly status: string;
+}
+
+/** The last line a child process printed, as JSON. */
+async function childResult<T>(file: string, args: readonly string[]): Promise<T> {
+  const { stdout } = await runFile(process.execPath, [file, ...args], { maxBuffer: 1024 * 1024 });
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as T;
+}
 
 /**
  * Pushes the release to an OCI layout once, then gates it `runs` times, each in a fresh Node
- * process (bench/floor-child.ts), one after another.
+ * process (bench/floor-child.ts), one after another. With `perLambda`, then collects it `runs`
+ * times more one evidence kind per fresh process (bench/limit-step-child.ts), each time on fresh
+ * DynamoDB and S3 stand-ins in this process.
  */
 async function limitRelease(
   components: number,
   keys: FixtureKeys,
   log: (line: string) => void,
   runs: number,
-): Promise<LimitResult[]> {
+  perLambda = false,
+): Promise<{ whole: LimitResult[]; steps: StepResult[] }> {
   const work = await mkdtemp(join(tmpdir(), 'release-gate-floor-'));
   try {
-    const registry = new OciLayoutRegistry({ root: join(work, 'registry') });
-    const digest = await pushBenchRelease(registry, components, keys, 'referrer-only');
+    const layout = join(work, 'registry');
+    const digest = await pushBenchRelease(new OciLayoutRegistry({ root: layout }), components, keys, 'referrer-only');
     log(`  pushed the ${components.toLocaleString('en-US')}-component release`);
     const policyFile = join(work, 'policy.yaml');
     await writeFile(policyFile, benchPolicy(keys, false).bytes);
@@ -311,15 +332,38 @@ async function limitRelease(
     // TypeScript compiler, which tsx would add (~35 MiB at start, more per module compiled).
     const child = join(work, 'floor-child.mjs');
     await build(gateBundleOf(CHILD, child));
-    const results: LimitResult[] = [];
+    const whole: LimitResult[] = [];
     for (let i = 0; i < runs; i++) {
-      const { stdout } = await runFile(process.execPath, [child, join(work, 'registry'), policyFile, digest], {
-        maxBuffer: 1024 * 1024,
-      });
-      results.push(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LimitResult);
-      log(`  run ${i + 1}/${runs}: ${ms(results[i]?.wallMs ?? 0)}, ${mib(results[i]?.maxRssBytes ?? 0)}`);
+      const result = await childResult<LimitResult>(child, [layout, policyFile, digest]);
+      whole.push(result);
+      log(`  run ${i + 1}/${runs}: ${ms(result.wallMs)}, ${mib(result.maxRssBytes)}`);
     }
-    return results;
+    if (!perLambda) return { whole, steps: [] };
+    const stepChild = join(work, 'limit-step-child.mjs');
+    await build(gateBundleOf(STEP_CHILD, stepChild));
+    const steps: StepResult[] = [];
+    for (let i = 0; i < runs; i++) {
+      // Fresh stand-ins each round: a kind whose evidence is stored is not collected again.
+      const standIns = await startStandIns();
+      try {
+        const stores = [standIns.dynamoEndpoint, standIns.s3Endpoint, standIns.tableName, standIns.bucket];
+        for (const kind of [...kindsOfStage('collect'), ...kindsOfStage('derive')]) {
+          const result = await childResult<Omit<StepResult, 'kind'>>(stepChild, [
+            layout,
+            policyFile,
+            digest,
+            kind,
+            ...stores,
+          ]);
+          steps.push({ kind, ...result });
+        }
+      } finally {
+        await standIns.stop();
+      }
+      const round = steps.slice(-kindsOfStage('collect').length - kindsOfStage('derive').length);
+      log(`  per Lambda ${i + 1}/${runs}: ${round.map((r) => `${r.kind} ${mib(r.maxRssBytes)}`).join(', ')}`);
+    }
+    return { whole, steps };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -339,19 +383,30 @@ export interface LimitBenchOptions {
  */
 export async function benchLimit(opts: LimitBenchOptions): Promise<Section> {
   const keys = await generateFixtureKeys();
-  const results = await limitRelease(opts.components, keys, opts.log, opts.runs);
+  const { whole: results, steps } = await limitRelease(opts.components, keys, opts.log, opts.runs, true);
   const walls = results.map((r) => r.wallMs);
   const rss = results.map((r) => r.maxRssBytes);
   const range = (values: readonly number[], format: (v: number) => string) =>
     `${format(Math.min(...values))} – ${format(Math.max(...values))}`;
   const first = results[0];
+  const kinds = [...new Set(steps.map((s) => s.kind))];
+  const perLambda = kinds.map((kind) => {
+    const of = steps.filter((s) => s.kind === kind);
+    const peaks = of.map((s) => s.maxRssBytes);
+    return { kind, peak: median(peaks), row: [kind, mib(median(peaks)), range(peaks, mib), of[0]?.status ?? '?'] };
+  });
+  const largest = perLambda.reduce((a, b) => (b.peak > a.peak ? b : a), { kind: '?', peak: 0, row: [] as string[] });
   return {
     title: `Release at the component limit (${opts.components.toLocaleString('en-US')} components)`,
     method: [
       `The floor section's last release alone: a CycloneDX SBOM of ${opts.components.toLocaleString('en-US')} components (${mib(first?.sbomBytes ?? 0)}) as an unsigned`,
       'referrer (sbom.requireSigned: false) on an OCI layout, every collector and the policy in a fresh Node process,',
       `documents and evidence in memory (MemoryStore). ${opts.runs} processes one after another; median (range).`,
-      'Wall time of the gate alone; peak RSS of the whole process (process.resourceUsage().maxRSS). Target: ≤ 15 s, ≤ 512 MiB.',
+      'Wall time of the gate alone; peak RSS of the whole process (VmHWM, bench/peak-rss.ts). Target: ≤ 15 s, ≤ 512 MiB.',
+      'Per Lambda: each evidence kind collected as its CollectEvidence invocation collects it (collectEvidence, bundled as the',
+      'functions are, run by plain node with no flags, as the function sets no NODE_OPTIONS), alone in a fresh process, the',
+      "release store and documents on DynamoDB and S3 stand-ins (dynalite, s3rver) through the Lambda's own adapters and",
+      `SDK clients; kinds in the ASL's order, each reading what the earlier ones stored. ${opts.runs} rounds; peak RSS, median (range).`,
     ],
     tables: [
       formatTable(
@@ -361,8 +416,20 @@ export async function benchLimit(opts: LimitBenchOptions): Promise<Section> {
           ['peak RSS', mib(median(rss)), range(rss, mib)],
         ],
       ),
+      formatTable(
+        [{ header: 'Lambda (kind)' }, { header: 'peak RSS' }, { header: 'range' }, { header: 'status' }],
+        perLambda.map((p) => p.row),
+      ),
     ],
-    targets: limitTargets(opts.components, results),
+    targets: [
+      ...limitTargets(opts.components, results),
+      {
+        what: `${opts.components.toLocaleString('en-US')}-component release, peak RSS of the largest Lambda (${largest.kind})`,
+        measured: mib(largest.peak),
+        target: '≤ 512 MiB',
+        met: steps.length > 0 && steps.every((s) => s.status === 'PASS') && largest.peak <= 512 * 1024 * 1024,
+      },
+    ],
     notes: [`decision ${first?.decision ?? '?'}`, ...(first?.notPassed ?? []).map((r) => `  ${r}`)],
   };
 }

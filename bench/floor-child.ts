@@ -9,6 +9,7 @@ import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
 import { loadPolicy } from '../lambdas/domain/policy/load.js';
 import { DigestSchema } from '../lambdas/domain/types.js';
 import { gateOnce } from './gate-once.js';
+import { peakRssBytes } from './peak-rss.js';
 
 async function main(): Promise<void> {
   const [root, policyFile, digestText] = process.argv.slice(2);
@@ -24,8 +25,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `${JSON.stringify({
       wallMs: result.totalMs,
-      // maxRSS is in KiB (getrusage(2) ru_maxrss on Linux).
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      maxRssBytes: peakRssBytes(),
       sbomBytes,
       decision: result.decision,
       notPassed: result.notPassed,

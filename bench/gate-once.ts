@@ -17,7 +17,7 @@ export const REPOSITORY = 'demo/bench-floor';
 export const STAGE = 'production';
 
 /** A completed scan without findings: the scan collector's own work, not a scanner's. */
-const cleanScan: ScanFindingsSource = {
+export const cleanScan: ScanFindingsSource = {
   getFindings: async () => ({ status: 'COMPLETE', scanner: 'bench', findings: [] }),
 };
 

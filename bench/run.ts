@@ -3,7 +3,7 @@
  * latency figures of the gate on the embedded stack, SBOM parsing, OSV matching, the evidence store and triage, then
  * the fuzz profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile, `--only NAME` only that section
  * (gate, sbom, osv, store, triage, drill, cost, cli, promote, bundles, floor, fuzz, or rollback: the rollback figure the gate section ends with, alone;
- * limit: the release at the SBOM component limit the floor section ends with, alone, median of 3 processes). Figures only, no
+ * limit: the release at the SBOM component limit the floor section ends with, alone, median of 3 processes, and its peak RSS per Lambda). Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
 import '../cli/local/quiet-logs.js';

@@ -134,6 +134,37 @@ describe('Function: collectEvidence, the package index (red-team finding 3)', ()
     });
   });
 
+  describe('when the SBOM evidence carries its documents', () => {
+    it('stores them before it builds the index, so that the raw SBOM is not held meanwhile, and records every one', async () => {
+      // Prepare
+      const calls: string[] = [];
+      class OrderStore extends MemoryStore {
+        public override async put(bytes: Uint8Array, mediaType: string) {
+          calls.push(`put ${mediaType}`);
+          return super.put(bytes, mediaType);
+        }
+        public override async startIndexNode(...args: Parameters<MemoryStore['startIndexNode']>) {
+          calls.push('index');
+          return super.startIndexNode(...args);
+        }
+      }
+      const { deps, store, request } = await setup({}, new OrderStore());
+
+      // Act
+      const summary = await collectEvidence(deps, request);
+
+      // Assess
+      expect(summary.status).toBe('PASS');
+      const stored = await store.getEvidence(request.repository, request.digest, 'sbom');
+      const names = stored?.documents.map((d) => d.name) ?? [];
+      expect(names).toContain('components.json');
+      expect(names.length).toBeGreaterThan(1);
+      const lastDocument = Math.max(...(stored?.documents ?? []).map((d) => calls.indexOf(`put ${d.mediaType}`)));
+      expect(lastDocument).toBeGreaterThanOrEqual(0);
+      expect(lastDocument).toBeLessThan(calls.indexOf('index'));
+    });
+  });
+
   describe('when every component can be indexed', () => {
     it('indexes each package under its version before the evidence is stored', async () => {
       // Prepare

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { collectLockfile, isExactVersion } from '../../lambdas/domain/evidence/lockfile.js';
 import { COMPONENTS_DOCUMENT, loadStoredComponents } from '../../lambdas/domain/evidence/sbom.js';
 import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
@@ -312,6 +312,76 @@ describe('Function: collectLockfile', () => {
       // Assess
       if (!first.ok || !second.ok) throw new Error('components.json not read');
       expect(second.sbom).toBe(first.sbom);
+    });
+  });
+
+  describe('when the stored components.json is large', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('reads it one component at a time: the whole text is never parsed at once', async () => {
+      // Prepare
+      await store(pinnedProvenance);
+      const components = Array.from({ length: 50 }, (_, i) => npm(`pkg-${i}`, i < 12 ? `^${i}.0.0` : `${i}.0.0`));
+      const stored = await store(sbomResult(components, LOCK));
+      const size = stored.documents[0]?.size ?? 0;
+      const parse = vi.spyOn(JSON, 'parse');
+
+      // Act
+      const result = await collect();
+
+      // Assess
+      const longest = Math.max(0, ...parse.mock.calls.map(([text]) => String(text).length));
+      expect(longest).toBeLessThan(size / 10);
+      expectEvidence(result, {
+        status: 'FAIL',
+        firstReason: `12 application components without an exact version: ${components
+          .slice(0, 10)
+          .map((c) => `${c.name}@${c.version}`)
+          .join(', ')} and 2 more`,
+        exactFacts: {
+          lockfileDigest: LOCK,
+          source: 'provenance',
+          baseImage: { ...PINNED_BASE, source: 'provenance' },
+          applicationComponents: 50,
+          unpinnedComponents: 12,
+        },
+      });
+    });
+  });
+
+  describe('when the stored components.json has a malformed component', () => {
+    it('fails saying it is not a component document', async () => {
+      // Prepare
+      await store(pinnedProvenance);
+      const bytes = new TextEncoder().encode(
+        '{"format":"cyclonedx","specVersion":"1.6","components":[{"name":"a","licenses":[],"scope":"application","version":"1.0.0"},{"name":}]}',
+      );
+      const digest = await memory.put(bytes, 'application/json');
+      await memory.putEvidence({
+        repository: REPO,
+        digest: subject.digest,
+        kind: 'sbom',
+        status: 'PASS',
+        reasons: ['test sbom'],
+        facts: {},
+        documents: [{ name: COMPONENTS_DOCUMENT, mediaType: 'application/json', digest, size: bytes.byteLength }],
+        collectedAt: new Date(0).toISOString(),
+      });
+
+      // Act
+      const result = await collect();
+
+      // Assess
+      expectEvidence(result, {
+        status: 'FAIL',
+        reasons: [
+          `${COMPONENTS_DOCUMENT} of ${REPO}@${subject.digest} is not a normalised component document`,
+          NO_SBOM_REASONS[0] ?? '',
+        ],
+        exactFacts: { lockfileDigest: LOCK, source: 'provenance', baseImage: { ...PINNED_BASE, source: 'provenance' } },
+      });
     });
   });
 

@@ -194,6 +194,14 @@ describe('Class: OciLayoutRegistry', () => {
   });
 
   describe('Method: getBlob', () => {
+    /** A layout under `root` holding `bytes` as a blob of repository `app`. */
+    async function layoutWithBlob(bytes: Uint8Array): Promise<{ registry: OciLayoutRegistry; digest: string }> {
+      const registry = new OciLayoutRegistry({ root });
+      const digest = sha256Digest(bytes);
+      await registry.putBlob('app', digest, bytes);
+      return { registry, digest };
+    }
+
     describe('when a blob is larger than maxBytes', () => {
       it('throws TooLargeError from its size alone, without reading it', async () => {
         // Prepare: a sparse 64 GiB file; reading it would exhaust memory long before the test timeout.
@@ -208,6 +216,37 @@ describe('Class: OciLayoutRegistry', () => {
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(TooLargeError);
+      });
+    });
+
+    describe('when a blob is large', () => {
+      it('hands over the bytes it read, not a copy of them', async () => {
+        // Prepare: 16 MiB, far above Node's pool for small Buffers.
+        const bytes = new Uint8Array(16 * 1024 * 1024).fill(7);
+        const { registry, digest } = await layoutWithBlob(bytes);
+        const before = process.memoryUsage().arrayBuffers;
+
+        // Act
+        const blob = await registry.getBlob('app', digest, bytes.byteLength);
+
+        // Assess
+        const held = process.memoryUsage().arrayBuffers - before;
+        expect(held).toBeLessThan(1.5 * bytes.byteLength);
+        expect(sha256Digest(blob)).toBe(digest);
+      });
+    });
+
+    describe('when a blob is small', () => {
+      it('hands over bytes whose buffer holds that blob alone', async () => {
+        // Prepare
+        const bytes = new TextEncoder().encode('{"small":true}');
+        const { registry, digest } = await layoutWithBlob(bytes);
+
+        // Act
+        const blob = await registry.getBlob('app', digest, 1024);
+
+        // Assess
+        expect(new Uint8Array(blob.buffer)).toEqual(bytes);
       });
     });
 

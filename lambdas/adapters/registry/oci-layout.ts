@@ -444,7 +444,14 @@ export class OciLayoutRegistry implements RegistryWriter {
       if (info.size > maxBytes) {
         throw new TooLargeError(what, info.size, maxBytes);
       }
-      return new Uint8Array(await handle.readFile());
+      const read = await handle.readFile();
+      // The file may have grown since stat.
+      if (read.byteLength > maxBytes) throw new TooLargeError(what, read.byteLength, maxBytes);
+      // The Buffer readFile allocated for this file alone is handed over as it is: a copy would hold
+      // the blob twice (an SBOM at the limit is 60 MB). One that shares its memory (Node's pool for
+      // small Buffers) is copied, so that no caller ever reaches other bytes through `.buffer`.
+      const own = read.byteOffset === 0 && read.buffer.byteLength === read.byteLength;
+      return own ? new Uint8Array(read.buffer) : new Uint8Array(read);
     } finally {
       await handle.close();
     }

@@ -76,13 +76,15 @@ export async function collectLockfile(ctx: CollectContext): Promise<EvidenceResu
   const provenanceFacts = usableFacts(provenance, ProvenanceLockFactsSchema, problems, notes);
   const sbomFacts = usableFacts(sbom, SbomLockFactsSchema, problems, notes);
 
-  let components: readonly Component[] | undefined;
+  // The application components, read one at a time: the inventory as a whole is never held.
+  let application: ApplicationComponents | undefined;
   let sbomLockfileDigest = sbomFacts?.lockfileDigest;
   if (sbom.status === 'PASS') {
-    const stored = await sbom.components();
+    const counted = new ApplicationComponents();
+    const stored = await sbom.visitComponents(counted.add);
     if (stored.ok) {
-      components = stored.sbom.components;
-      sbomLockfileDigest ??= stored.sbom.lockfileDigest;
+      application = counted;
+      sbomLockfileDigest ??= stored.header.lockfileDigest;
     } else {
       problems.push(stored.reason);
     }
@@ -120,26 +122,21 @@ export async function collectLockfile(ctx: CollectContext): Promise<EvidenceResu
   }
 
   // Application components with exact versions.
-  let unpinned: Component[] = [];
-  if (components === undefined) {
+  if (application === undefined) {
     problems.push('no SBOM components: cannot check that application dependencies have exact versions');
-  } else {
-    unpinned = components.filter((c) => c.scope === 'application' && !isExactVersion(c.version, c.ecosystem));
-    if (unpinned.length > 0) {
-      const named = unpinned
-        .slice(0, MAX_NAMED)
-        .map((c) => (c.version ? `${c.name}@${c.version}` : `${c.name} (no version)`));
-      const more = unpinned.length > MAX_NAMED ? ` and ${unpinned.length - MAX_NAMED} more` : '';
-      problems.push(`${unpinned.length} application components without an exact version: ${named.join(', ')}${more}`);
-    }
+  } else if (application.unpinned > 0) {
+    const more = application.unpinned > MAX_NAMED ? ` and ${application.unpinned - MAX_NAMED} more` : '';
+    problems.push(
+      `${application.unpinned} application components without an exact version: ${application.named.join(', ')}${more}`,
+    );
   }
 
   const facts = {
     ...(lockfileDigest !== undefined && { lockfileDigest, source }),
     ...(baseImage !== undefined && { baseImage }),
-    ...(components !== undefined && {
-      applicationComponents: components.filter((c) => c.scope === 'application').length,
-      unpinnedComponents: unpinned.length,
+    ...(application !== undefined && {
+      applicationComponents: application.count,
+      unpinnedComponents: application.unpinned,
     }),
   };
   if (problems.length > 0) return evidenceResult('lockfile', 'FAIL', [...problems, ...notes], facts);
@@ -150,6 +147,24 @@ export async function collectLockfile(ctx: CollectContext): Promise<EvidenceResu
     [`lockfile ${lockfileDigest} (from ${source})${base}; all application components have exact versions`, ...notes],
     facts,
   );
+}
+
+/**
+ * The application components of an inventory, counted as they are read: how many, how many lack an
+ * exact version, and the first `MAX_NAMED` of those by name (what the reasons and facts show).
+ */
+class ApplicationComponents {
+  public count = 0;
+  public unpinned = 0;
+  public readonly named: string[] = [];
+
+  /** Bound, so that a reader can call it for each component. */
+  public readonly add = (c: Component): void => {
+    if (c.scope !== 'application') return;
+    this.count++;
+    if (isExactVersion(c.version, c.ecosystem)) return;
+    if (++this.unpinned <= MAX_NAMED) this.named.push(c.version ? `${c.name}@${c.version}` : `${c.name} (no version)`);
+  };
 }
 
 /** Facts of stored evidence when it PASSed; evidence that did not pass is not trusted for anything. */

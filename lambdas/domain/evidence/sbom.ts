@@ -22,14 +22,14 @@ import {
   type BuildkitScan,
   findBuildkitAttestations,
 } from '../attest/buildkit.js';
-import { parseJsonDocument, safeParseJsonDocument } from '../document.js';
+import { locateRootArray, parseJsonDocument, safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, InvalidInputError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { type Descriptor, digestToTag, type ImageManifest, ImageManifestSchema, MediaTypes } from '../oci.js';
 import type { StoredEvidence } from '../ports.js';
 import { PredicateTypes } from '../predicate-types.js';
 import { listReferrersBounded } from '../referrers.js';
-import type { NormalizedSbom } from '../sbom/component.js';
+import type { Component, NormalizedSbom } from '../sbom/component.js';
 import {
   normalizeSbomObjectWithNotes,
   type ParsedSbom,
@@ -585,14 +585,14 @@ export type StoredComponents =
   | { readonly ok: true; readonly sbom: NormalizedSbom }
   | { readonly ok: false; readonly reason: string };
 
-/**
- * Load and validate the `components.json` document of stored sbom evidence. A missing, tampered
- * (DIGEST_MISMATCH) or malformed document is a reason, not an exception; store outages throw.
- */
-export async function loadStoredComponents(
+/** The verified bytes of the `components.json` of stored sbom evidence, or why there are none. */
+async function readStoredDocument(
   documents: CollectContext['documents'],
   evidence: StoredEvidence,
-): Promise<StoredComponents> {
+): Promise<
+  | { readonly ok: true; readonly digest: string; readonly bytes: Uint8Array }
+  | { readonly ok: false; readonly reason: string }
+> {
   const ref = evidence.documents.find((d) => d.name === COMPONENTS_DOCUMENT);
   const at = `${evidence.repository}@${evidence.digest}`;
   if (ref === undefined) return { ok: false, reason: `sbom evidence of ${at} has no ${COMPONENTS_DOCUMENT}` };
@@ -608,10 +608,96 @@ export async function loadStoredComponents(
     }
     throw err;
   }
-  const sbom = readComponentsDocument(ref.digest, bytes);
-  return sbom === undefined
-    ? { ok: false, reason: `${COMPONENTS_DOCUMENT} of ${at} is not a normalised component document` }
-    : { ok: true, sbom };
+  return { ok: true, digest: ref.digest, bytes };
+}
+
+/**
+ * Load and validate the `components.json` document of stored sbom evidence. A missing, tampered
+ * (DIGEST_MISMATCH) or malformed document is a reason, not an exception; store outages throw.
+ */
+export async function loadStoredComponents(
+  documents: CollectContext['documents'],
+  evidence: StoredEvidence,
+): Promise<StoredComponents> {
+  const read = await readStoredDocument(documents, evidence);
+  if (!read.ok) return read;
+  const sbom = readComponentsDocument(read.digest, read.bytes);
+  return sbom === undefined ? { ok: false, reason: notAComponentsDocument(evidence) } : { ok: true, sbom };
+}
+
+/** The top level of a `components.json`: everything but its components. */
+export type ComponentsHeader = Omit<NormalizedSbom, 'components'>;
+
+/** Outcome of reading the stored `components.json` one component at a time. */
+export type VisitedComponents =
+  | { readonly ok: true; readonly header: ComponentsHeader }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * `loadStoredComponents` for a step that only looks at each component once (lockfile): the
+ * components are handed to `visit` one at a time, in document order, and the inventory as a whole
+ * never exists. At 200,000 components the whole text and tree are about 100 MiB; here only the
+ * verified bytes are held, and one component at a time is parsed from them. Same checks, same
+ * reasons as `loadStoredComponents`.
+ */
+export async function visitStoredComponents(
+  documents: CollectContext['documents'],
+  evidence: StoredEvidence,
+  visit: (component: Component) => void,
+): Promise<VisitedComponents> {
+  const read = await readStoredDocument(documents, evidence);
+  if (!read.ok) return read;
+  // An inventory another reader in this process still holds is not parsed again.
+  const held = readDocuments.get(read.digest)?.deref();
+  const header = held === undefined ? visitComponentsDocument(read.bytes, visit) : visitHeld(held, visit);
+  return header === undefined ? { ok: false, reason: notAComponentsDocument(evidence) } : { ok: true, header };
+}
+
+function visitHeld(sbom: NormalizedSbom, visit: (component: Component) => void): ComponentsHeader {
+  for (const c of sbom.components) visit(c);
+  const { components: _, ...header } = sbom;
+  return header;
+}
+
+function notAComponentsDocument(evidence: StoredEvidence): string {
+  return `${COMPONENTS_DOCUMENT} of ${evidence.repository}@${evidence.digest} is not a normalised component document`;
+}
+
+/**
+ * The components of a `components.json` our code wrote, parsed one at a time (the store verified
+ * its bytes against their digest, as `readComponentsDocument` explains): the rest of the document
+ * (its bytes with `components` emptied) is parsed and checked as `parseComponentsDocument` checks
+ * a whole one, then each element of the array. Undefined when it is not shaped like one.
+ */
+export function visitComponentsDocument(
+  bytes: Uint8Array,
+  visit: (component: Component) => void,
+): ComponentsHeader | undefined {
+  const at = locateRootArray(bytes, 'components');
+  if (at === undefined) {
+    const whole = parseComponentsDocument(bytes);
+    return whole === undefined ? undefined : visitHeld(whole, visit);
+  }
+  const rest = new Uint8Array(at.open + 1 + bytes.byteLength - at.close);
+  rest.set(bytes.subarray(0, at.open + 1));
+  rest.set(bytes.subarray(at.close), at.open + 1);
+  const top = parseComponentsDocument(rest);
+  if (top === undefined || top.components.length > 0) return undefined;
+  const decoder = new TextDecoder();
+  const { elements } = at;
+  try {
+    for (let k = 0; k < elements.length; k += 2) {
+      const value: unknown = JSON.parse(decoder.decode(bytes.subarray(elements[k], elements[k + 1])));
+      if (typeof value !== 'object' || value === null) return undefined;
+      // Our own writer's components, as the digest says (see readComponentsDocument).
+      visit(value as Component);
+    }
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+  const { components: _, ...header } = top;
+  return header;
 }
 
 /**
@@ -649,9 +735,35 @@ const builtDocuments = new WeakMap<Uint8Array, NormalizedSbom>();
 
 /** The `components.json` document of `sbom`, remembered for `parseComponentsDocument`. */
 export function componentsDocument(sbom: NormalizedSbom): EvidenceDocument {
-  const bytes = new TextEncoder().encode(JSON.stringify(sbom));
+  const bytes = encodeComponentsDocument(sbom);
   builtDocuments.set(bytes, sbom);
   return { name: COMPONENTS_DOCUMENT, mediaType: 'application/json', bytes };
+}
+
+/**
+ * The UTF-8 bytes of `JSON.stringify(sbom)`, written one component at a time into a buffer of the
+ * exact size: the whole text as one string (27 MiB at 200,000 components, next to its bytes) never
+ * exists. Each component is stringified twice (its size, then its bytes), which costs less than
+ * that string does. Hand-written because JSON has no streaming writer in the standard library.
+ */
+export function encodeComponentsDocument(sbom: NormalizedSbom): Uint8Array {
+  // The top level as JSON.stringify writes it, keys in their order, with the array left empty; its
+  // `"components":[` cannot occur inside a string, where every `"` is escaped.
+  const frame = JSON.stringify({ ...sbom, components: [] });
+  const open = frame.indexOf('"components":[]') + '"components":['.length;
+  const head = frame.slice(0, open);
+  const tail = frame.slice(open);
+  const { components } = sbom;
+  let size = Buffer.byteLength(head) + Buffer.byteLength(tail) + Math.max(0, components.length - 1);
+  for (const c of components) size += Buffer.byteLength(JSON.stringify(c));
+  const out = Buffer.allocUnsafeSlow(size);
+  let at = out.write(head, 0);
+  for (const [i, c] of components.entries()) {
+    if (i > 0) at = out.writeUInt8(0x2c, at);
+    at += out.write(JSON.stringify(c), at);
+  }
+  out.write(tail, at);
+  return new Uint8Array(out.buffer, out.byteOffset, size);
 }
 
 /**
@@ -690,7 +802,8 @@ export interface SbomEvidenceView {
   readonly kind: 'sbom';
   readonly status: EvidenceResult['status'];
   readonly facts: EvidenceResult['facts'];
-  components(): Promise<StoredComponents>;
+  /** Each stored component, one at a time (`visitStoredComponents`). */
+  visitComponents(visit: (component: Component) => void): Promise<VisitedComponents>;
 }
 
 /**
@@ -705,13 +818,13 @@ export async function sbomEvidenceOf(ctx: CollectContext): Promise<SbomEvidenceV
       kind: 'sbom',
       status: 'MISSING',
       facts: {},
-      components: async () => ({ ok: false, reason: 'no sbom evidence is stored for this release' }),
+      visitComponents: async () => ({ ok: false, reason: 'no sbom evidence is stored for this release' }),
     };
   }
   return {
     kind: 'sbom',
     status: stored.status,
     facts: stored.facts,
-    components: () => loadStoredComponents(ctx.documents, stored),
+    visitComponents: (visit) => visitStoredComponents(ctx.documents, stored, visit),
   };
 }

@@ -5,7 +5,7 @@ import { EVIDENCE_REGISTRY } from '../evidence/registry.js';
 import { COMPONENTS_DOCUMENT, parseComponentsDocument } from '../evidence/sbom.js';
 import { SCAN_REPORT_DOCUMENT } from '../evidence/scan.js';
 import { Limits } from '../limits.js';
-import { indexPackages, sourcePackagesOf } from '../package-index.js';
+import { indexPackages, type SourcePackage, sourcePackagesOf } from '../package-index.js';
 import { policyFor } from '../policy/rules.js';
 import type { StoredEvidence } from '../ports.js';
 import { type EvidenceResult, type EvidenceSummary, evidenceResult } from '../types.js';
@@ -71,11 +71,29 @@ export async function collectEvidence(deps: CollectDeps, req: CollectRequest): P
       result = evidenceResult(req.kind, status, [`${req.kind} could not be collected: ${describeError(err)}`]);
     }
   }
+  // The documents are stored first, then only what the index reads is taken from them and they
+  // are let go: the index is built without the raw SBOM (60 MB at the component limit) or the
+  // inventory held. They are content-addressed: a retry stores the same objects again.
+  const documents = await storeDocuments(deps, result.documents);
+  const entries = incidentEntries(req, result);
+  result = { ...result, documents: [] };
   // The incident index is written before the evidence: evidence is first-write-wins, so an index
   // written after it would be skipped by a retry that finds the evidence stored, and lost silently.
-  result = await indexForIncidents(deps, req, result);
-  const stored = await storeEvidence(deps, req, result, round);
+  result = await indexForIncidents(deps, req, result, entries);
+  const stored = await storeEvidence(deps, req, result, round, documents);
   return summary(stored);
+}
+
+async function storeDocuments(
+  deps: CollectDeps,
+  docs: EvidenceResult['documents'],
+): Promise<StoredEvidence['documents']> {
+  const documents = [];
+  for (const doc of docs) {
+    const digest = await deps.documents.put(doc.bytes, doc.mediaType);
+    documents.push({ name: doc.name, mediaType: doc.mediaType, digest, size: doc.bytes.byteLength });
+  }
+  return documents;
 }
 
 async function storeEvidence(
@@ -83,12 +101,8 @@ async function storeEvidence(
   req: CollectRequest,
   result: EvidenceResult,
   round: number,
+  documents: StoredEvidence['documents'],
 ): Promise<StoredEvidence> {
-  const documents = [];
-  for (const doc of result.documents) {
-    const digest = await deps.documents.put(doc.bytes, doc.mediaType);
-    documents.push({ name: doc.name, mediaType: doc.mediaType, digest, size: doc.bytes.byteLength });
-  }
   return deps.store.putEvidence({
     repository: req.repository,
     digest: req.digest,
@@ -102,21 +116,22 @@ async function storeEvidence(
   });
 }
 
+/** What the incident indexes take from a result's documents, or why they cannot be fed. */
+interface IncidentEntries {
+  /** The inventory's purls and source packages (sbom). */
+  readonly packages?: { readonly purls: readonly string[]; readonly sources: readonly SourcePackage[] };
+  /** The scan report's vulnerability ids and aliases (scan). */
+  readonly vulnerabilities?: readonly string[];
+  readonly error?: unknown;
+}
+
 /**
- * Feed the incident indexes (which releases contain a package / are hit by a CVE) from the
- * collected documents. Idempotent, so a retried step writes the same items again. A transient store
- * failure is rethrown for the ASL to retry; anything else that keeps the index from being written
- * fails the evidence with the reason, because a release missing from the index would be invisible
- * to triage.
+ * The entries of the incident indexes in the collected documents: every release whose SBOM parsed
+ * is indexed, passing or not (a quarantined release is asked about too); a passing one without an
+ * inventory is an error.
  */
-async function indexForIncidents(
-  deps: CollectDeps,
-  req: CollectRequest,
-  result: EvidenceResult,
-): Promise<EvidenceResult> {
+function incidentEntries(req: CollectRequest, result: EvidenceResult): IncidentEntries {
   try {
-    // Every release whose SBOM parsed is indexed, passing or not (a quarantined release is asked
-    // about too); a passing one without an inventory is an error.
     const doc = result.kind === 'sbom' ? result.documents.find((d) => d.name === COMPONENTS_DOCUMENT) : undefined;
     if (result.kind === 'sbom' && result.status === 'PASS' && doc === undefined) {
       throw new InvalidInputError(`the SBOM evidence has no ${COMPONENTS_DOCUMENT} to index`);
@@ -128,25 +143,47 @@ async function indexForIncidents(
         throw new InvalidInputError(`${COMPONENTS_DOCUMENT} of ${req.repository}@${req.digest} is not an inventory`);
       }
       const purls = sbom.components.flatMap((c) => (c.purl !== undefined ? [c.purl] : []));
+      return { packages: { purls, sources: sourcePackagesOf(sbom.components) } };
+    }
+    const report = result.kind === 'scan' ? result.documents.find((d) => d.name === SCAN_REPORT_DOCUMENT) : undefined;
+    if (report !== undefined) {
+      const { findings } = parseJsonDocument(report.bytes, ReportIdsSchema, {
+        what: `${SCAN_REPORT_DOCUMENT} of ${req.repository}@${req.digest}`,
+        maxBytes: Limits.scanReportBytes,
+      });
+      return { vulnerabilities: [...new Set(findings.flatMap((f) => [f.id, ...f.aliases]))] };
+    }
+    return {};
+  } catch (error) {
+    return { error };
+  }
+}
+
+/**
+ * Feed the incident indexes (which releases contain a package / are hit by a CVE) with `entries`.
+ * Idempotent, so a retried step writes the same items again. A transient store failure is
+ * rethrown for the ASL to retry; anything else that keeps the index from being written fails the
+ * evidence with the reason, because a release missing from the index would be invisible to triage.
+ */
+async function indexForIncidents(
+  deps: CollectDeps,
+  req: CollectRequest,
+  result: EvidenceResult,
+  entries: IncidentEntries,
+): Promise<EvidenceResult> {
+  try {
+    if (entries.error !== undefined) throw entries.error;
+    if (entries.packages !== undefined) {
       await indexPackages(
         { store: deps.store, documents: deps.documents, now: () => deps.clock.now().toISOString() },
         req.repository,
         req.digest,
-        purls,
-        sourcePackagesOf(sbom.components),
+        entries.packages.purls,
+        entries.packages.sources,
       );
     }
-    if (result.kind === 'scan') {
-      const doc = result.documents.find((d) => d.name === SCAN_REPORT_DOCUMENT);
-      if (doc !== undefined) {
-        const report = parseJsonDocument(doc.bytes, ReportIdsSchema, {
-          what: `${SCAN_REPORT_DOCUMENT} of ${req.repository}@${req.digest}`,
-          maxBytes: Limits.scanReportBytes,
-        });
-        const ids = [...new Set(report.findings.flatMap((f) => [f.id, ...f.aliases]))];
-        if (ids.length > 0) await deps.store.indexVulnerabilities(req.repository, req.digest, ids);
-      }
-    }
+    const ids = entries.vulnerabilities ?? [];
+    if (ids.length > 0) await deps.store.indexVulnerabilities(req.repository, req.digest, ids);
     return result;
   } catch (err) {
     if (isRetryable(err)) throw err;
