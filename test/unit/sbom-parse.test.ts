@@ -509,8 +509,9 @@ describe('Function: decodeCycloneDxInto', () => {
   });
 });
 
-describe('Function: parseSbomWithNotes of a raw CycloneDX document (read one component at a time)', () => {
-  const components = Array.from({ length: 40 }, (_, i) => ({
+describe('Function: parseSbomWithNotes of a raw CycloneDX document (read a few components at a time)', () => {
+  // Enough components that the batches (64 KiB each) are each a small part of the text.
+  const components = Array.from({ length: 2000 }, (_, i) => ({
     type: 'library',
     name: `p${i}`,
     version: `1.0.${i}`,
@@ -554,7 +555,7 @@ describe('Function: parseSbomWithNotes of a raw CycloneDX document (read one com
       // Assess
       expect(longest).toBeLessThan(text.length / 4);
       expect(parsed).toEqual(wholeDocument(text));
-      expect(parsed.sbom.components).toHaveLength(44);
+      expect(parsed.sbom.components).toHaveLength(2200);
       expect(parsed.sbom.lockfileDigest).toBe(LOCK);
     });
   });
@@ -571,6 +572,9 @@ describe('Function: parseSbomWithNotes of a raw CycloneDX document (read one com
       ['a trailing comma', doc(`${ok},`)],
       ['two values in one element', doc(`${ok} ${ok}`)],
       ['a byte order mark inside the array', doc(`\ufeff${ok}`)],
+      ['a repeated name deep in a component', doc(`${ok},{"type":"library","name":"b","x":[{"a:\\"":1,"a:\\"":2}]}`)],
+      ['a name repeated with an escape', doc(`${ok},{"type":"library","name":"b","n\\u0061me":"c"}`)],
+      ['an unterminated string', doc(`${ok},{"type":"library","name":"b\\"}`)],
       ['an invalid component', doc(`${ok},{"type":"library","name":""}`)],
       [
         'a component too deep for the document',
@@ -586,6 +590,23 @@ describe('Function: parseSbomWithNotes of a raw CycloneDX document (read one com
 
       // Assess
       expect(typeof result).toBe('string');
+      expect(result).toEqual(wholeDocument(raw));
+    });
+
+    it('accepts strings holding colons, commas, brackets, escaped quotes and backslashes, and multi-byte text', () => {
+      // Prepare: what the splitter and the name count must read as string content.
+      const tricky = '{"type":"library","name":"a:b,[c]{d}\\"e\\\\","version":"ü😀","x":{"k:\\"":"v"}}';
+      const raw = doc(`${ok},${tricky},${ok.replace('"a"', '"z"')}`);
+      const parse = vi.spyOn(JSON, 'parse');
+
+      // Act
+      const result = outcome(raw);
+      const texts = parse.mock.calls.map(([t]) => String(t));
+      parse.mockRestore();
+
+      // Assess: read in pieces (the whole text never parsed), as the whole-document path reads it.
+      expect(texts).not.toContain(raw);
+      expect(result).not.toBeTypeOf('string');
       expect(result).toEqual(wholeDocument(raw));
     });
 

@@ -2,11 +2,17 @@
  * SBOM bytes → `NormalizedSbom`, whatever the format: size and component limits, format detection
  * by content, purl canonicalisation (packageurl-js, purl-spec), scope classification and dedupe.
  */
-import { DEFAULT_MAX_DEPTH, type DocumentLimits, locateRootArray, parseJsonValue } from '../document.js';
+import {
+  DEFAULT_MAX_DEPTH,
+  type DocumentLimits,
+  locateRootArray,
+  parseArrayElements,
+  parseJsonValue,
+} from '../document.js';
 import { InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
-import { canonicalPurl } from '../purl.js';
+import { canonicalPurlOrParts, type KnownPurlParts } from '../purl.js';
 import type { Component, ComponentSource, NormalizedSbom } from './component.js';
 import { decodeCycloneDxInto, isCycloneDx } from './cyclonedx.js';
 import { decodeSpdxInto, isSpdx } from './spdx.js';
@@ -40,11 +46,12 @@ export interface DecodedSbom extends DecodedSbomHeader {
 export type ComponentSink = (component: DecodedComponent) => void;
 
 /**
- * Purls already canonicalised, by the string the SBOM wrote (null: not a valid purl). One SBOM
- * collection reads the same inventory from several places (the signed attestation, the referrer),
- * so sharing one cache parses each purl once.
+ * Purls already canonicalised, by the string the SBOM wrote (`canonicalPurlOrParts`; null: not a
+ * valid purl). One SBOM collection reads the same inventory from several places (the signed
+ * attestation, the referrer), and the package index splits every purl: sharing one cache parses
+ * each purl once.
  */
-export type PurlCache = Map<string, { readonly purl: string; readonly ecosystem: string } | null>;
+export type PurlCache = Map<string, ReturnType<typeof canonicalPurlOrParts>>;
 
 /** A normalised SBOM plus what normalisation had to drop (e.g. invalid purls), for reasons. */
 export interface ParsedSbom {
@@ -114,14 +121,14 @@ export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string, pu
 const SBOM_LIMITS: DocumentLimits = { what: 'SBOM', maxBytes: Limits.sbomBytes, byteOrderMark: 'ignore' };
 
 /**
- * A CycloneDX document parsed one top-level component at a time: the rest of the document (its
- * bytes with `components` emptied), then each component's bytes, every piece through the same door
- * (UTF-8, nesting, duplicate names, JSON). At 200,000 components (60 MB) the whole text and the whole
- * parsed tree (about 110 MiB together) never exist; one component's do, and the normalised
- * inventory. Undefined, for the whole-document path to read and to word any refusal exactly as it
- * always has, when the document is not that shape (SPDX, an in-toto Statement, no `components`
- * array) or when any piece is refused: this path only ever accepts what that one accepts, with the
- * same result.
+ * A CycloneDX document parsed a few top-level components at a time: the rest of the document (its
+ * bytes with `components` emptied), then its components' bytes in batches of about
+ * PIECE_BATCH_BYTES, every piece through the same door (UTF-8, nesting, duplicate names, JSON). At
+ * 200,000 components (60 MB) the whole text and the whole parsed tree (about 110 MiB together)
+ * never exist; one batch's do, and the normalised inventory. Undefined, for the whole-document
+ * path to read and to word any refusal exactly as it always has, when the document is not that
+ * shape (SPDX, an in-toto Statement, no `components` array) or when any piece is refused: this path
+ * only ever accepts what that one accepts, with the same result.
  */
 function parseCycloneDxInPieces(bytes: Uint8Array, purls?: PurlCache): ParsedSbom | undefined {
   if (bytes.byteLength > Limits.sbomBytes) return undefined;
@@ -135,12 +142,20 @@ function parseCycloneDxInPieces(bytes: Uint8Array, purls?: PurlCache): ParsedSbo
     const emptied = typeof doc === 'object' && doc !== null && 'components' in doc ? doc.components : undefined;
     if (unwrapStatement(doc) !== doc || !isCycloneDx(doc) || isSpdx(doc)) return undefined;
     if (!Array.isArray(emptied) || emptied.length > 0) return undefined;
-    // Each element sits two levels down (the root object, the array): the same depth budget.
-    const pieceLimits: DocumentLimits = { what: 'SBOM', maxBytes: Limits.sbomBytes, maxDepth: DEFAULT_MAX_DEPTH - 2 };
+    // The elements sit two levels down (the root object, the array): the same depth budget.
+    if (1 + at.depth > DEFAULT_MAX_DEPTH) return undefined;
+    const located = at;
     const { elements } = at;
+    const count = elements.length / 2;
+    // A few components at a time (about PIECE_BATCH_BYTES): one decode and one JSON.parse per
+    // batch, not per component (each call costs more than a component's few hundred bytes).
     function* pieces(): Generator<unknown> {
-      for (let k = 0; k < elements.length; k += 2) {
-        yield parseJsonValue(bytes.subarray(elements[k], elements[k + 1]), pieceLimits);
+      for (let k = 0; k < count; ) {
+        const start = elements[2 * k] ?? 0;
+        let next = k + 1;
+        while (next < count && (elements[2 * next + 1] ?? 0) - start <= PIECE_BATCH_BYTES) next++;
+        yield* parseArrayElements(bytes, located, k, next, 'SBOM');
+        k = next;
       }
     }
     const normalizer = new Normalizer(purls);
@@ -150,6 +165,9 @@ function parseCycloneDxInPieces(bytes: Uint8Array, purls?: PurlCache): ParsedSbo
     throw err;
   }
 }
+
+/** The most bytes of components parsed at once (unless one component alone is more). */
+const PIECE_BATCH_BYTES = 64 * 1024;
 
 /** `parseSbomWithNotes` without the notes. */
 export function parseSbom(bytes: Uint8Array, mediaTypeHint?: string): NormalizedSbom {
@@ -212,7 +230,7 @@ class Normalizer {
   };
 
   public finish(header: DecodedSbomHeader): ParsedSbom {
-    const { components, invalid } = this;
+    const { components, invalid, purls } = this;
     if (components.length > Limits.sbomComponents) {
       throw new InvalidInputError(
         `SBOM has ${components.length} components, above the limit of ${Limits.sbomComponents}`,
@@ -224,25 +242,54 @@ class Normalizer {
       const more = invalid.length > MAX_NAMED_NOTES ? ` and ${invalid.length - MAX_NAMED_NOTES} more` : '';
       notes.push(`dropped ${invalid.length} invalid purl(s): ${named}${more}`);
     }
-    return {
-      sbom: {
-        format: header.format,
-        specVersion: header.specVersion,
-        ...(header.lockfileDigest !== undefined && { lockfileDigest: header.lockfileDigest }),
-        components,
-      },
-      notes,
+    const sbom: NormalizedSbom = {
+      format: header.format,
+      specVersion: header.specVersion,
+      ...(header.lockfileDigest !== undefined && { lockfileDigest: header.lockfileDigest }),
+      components,
     };
+    purlsOfBuilt.set(sbom, purls);
+    return { sbom, notes };
   }
+}
+
+/** The purl cache each inventory was normalised with, for `knownPurlPartsOf`. */
+const purlsOfBuilt = new WeakMap<NormalizedSbom, PurlCache>();
+
+/**
+ * The parts of `sbom`'s purls as normalisation split them, when this process normalised it
+ * (undefined otherwise, e.g. a merged or stored inventory): its component purls are the canonical
+ * ones, so a purl the cache holds as parts is the key itself.
+ */
+export function knownPurlPartsOf(sbom: NormalizedSbom): KnownPurlParts | undefined {
+  const purls = purlsOfBuilt.get(sbom);
+  if (purls === undefined) return undefined;
+  return (purl) => {
+    const known = purls.get(purl);
+    return known !== undefined && known !== null && 'base' in known ? known : undefined;
+  };
 }
 
 function normalizeComponent(c: DecodedComponent, invalid: string[], purls: PurlCache): Component {
   let purl: string | undefined;
   let ecosystem: string | undefined;
   if (c.purl !== undefined) {
-    const canonical = canonicalPurlOf(c.purl, purls);
+    let canonical = purls.get(c.purl);
+    if (canonical === undefined) {
+      canonical = canonicalPurlOrParts(c.purl);
+      purls.set(c.purl, canonical);
+    }
     if (canonical === null) invalid.push(`${c.name} (${JSON.stringify(c.purl.slice(0, 120))})`);
-    else ({ purl, ecosystem } = canonical);
+    else if ('base' in canonical) {
+      // Parts: the purl was already canonical, and is kept as the SBOM wrote it.
+      purl = c.purl;
+      ecosystem = canonical.type;
+    } else {
+      purl = canonical.purl;
+      ecosystem = canonical.type;
+      // Split the canonical text too, once, for the package index (`knownPurlPartsOf`).
+      if (!purls.has(purl)) purls.set(purl, canonicalPurlOrParts(purl));
+    }
   }
   let scope: Component['scope'] = 'other';
   if (c.operatingSystem || (ecosystem !== undefined && OS_PURL_TYPES.has(ecosystem))) scope = 'os';
@@ -258,8 +305,15 @@ function normalizeComponent(c: DecodedComponent, invalid: string[], purls: PurlC
   return component;
 }
 
+/**
+ * The licences without repeats. The decoders hand over an array of their own per component, which
+ * is kept as it is when nothing repeats (almost always: no copy per component).
+ */
 function distinct(items: readonly string[]): string[] {
-  return items.length < 2 ? [...items] : [...new Set(items)];
+  for (let i = 1; i < items.length; i++) {
+    if (items.indexOf(items[i] ?? '') < i) return [...new Set(items)];
+  }
+  return items as string[];
 }
 
 /** The same component: every field but `operatingSystem` (scope already says `os`) is equal. */
@@ -275,16 +329,6 @@ function sameComponent(a: Component, b: Component): boolean {
     a.source?.name === b.source?.name &&
     a.source?.version === b.source?.version
   );
-}
-
-/** The purl as packageurl-js writes it (purl-spec canonical form) and its type; null when invalid. */
-function canonicalPurlOf(raw: string, purls: PurlCache): { readonly purl: string; readonly ecosystem: string } | null {
-  const cached = purls.get(raw);
-  if (cached !== undefined) return cached;
-  const found = canonicalPurl(raw);
-  const canonical = found === null ? null : { purl: found.purl, ecosystem: found.type };
-  purls.set(raw, canonical);
-  return canonical;
 }
 
 /** An in-toto Statement's predicate, or the value itself when it is not a Statement. */

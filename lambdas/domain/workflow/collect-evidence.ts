@@ -9,6 +9,7 @@ import { Limits } from '../limits.js';
 import { indexPackages, sourcePackagesOf } from '../package-index.js';
 import { policyFor } from '../policy/rules.js';
 import type { StoredEvidence } from '../ports.js';
+import { knownPurlPartsOf } from '../sbom/parse.js';
 import { type EvidenceResult, type EvidenceSummary, evidenceResult } from '../types.js';
 import type { GateDeps } from './deps.js';
 import type { CollectRequest } from './inputs.js';
@@ -134,6 +135,7 @@ async function indexForIncidents(
         req.digest,
         purls,
         sourcePackagesOf(sbom.components),
+        knownPurlPartsOf(sbom),
       );
     }
     if (result.kind === 'scan') {
