@@ -142,8 +142,11 @@ export function splitIndexablePurls(
 // whitespace or a slash …) goes to packageurl-js. test/unit/purl.test.ts checks both ways agree on
 // arbitrary purls.
 
-/** `pkg:type/path[@version][?qualifiers]` with no subpath; the parts checked one by one below. */
-const PURL_SHAPE = /^pkg:([a-z][a-z0-9.-]*)\/([^@?#]+)(?:@([^?#]+))?(?:\?([^#]+))?$/;
+/**
+ * The shape `canonicalPurlParts` reads, `^pkg:([a-z][a-z0-9.-]*)\/([^@?#]+)(?:@([^?#]+))?(?:\?([^#]+))?$`:
+ * `pkg:type/path[@version][?qualifiers]` with no subpath; the parts checked one by one after.
+ */
+const TYPE_TEXT = /^[a-z][a-z0-9.-]*$/;
 /** What `encodeURIComponent` leaves alone, and its (uppercase) escapes. */
 const NAME_TEXT = /^(?:[A-Za-z0-9._~!*'()-]|%[0-9A-F]{2})+$/;
 /** Namespace segments: as a name, and `:` (packageurl-js writes it unescaped), none empty. */
@@ -172,12 +175,22 @@ const decoded = (text: string): string | undefined => {
  * (`PackageURL.fromString(purl).toString() === purl`), else undefined (then ask packageurl-js).
  */
 function canonicalPurlParts(purl: string): PurlParts | undefined {
-  const shape = PURL_SHAPE.exec(purl);
-  if (shape === null) return undefined;
-  const [, type = '', path = '', versionText, qualifierText] = shape;
-  const slash = path.lastIndexOf('/');
-  const nameText = path.slice(slash + 1);
-  const namespaceText = slash < 0 ? undefined : path.slice(0, slash);
+  // PURL_SHAPE, found by index rather than matched: no match array and captures per purl.
+  if (!purl.startsWith('pkg:') || purl.includes('#')) return undefined;
+  const typeEnd = purl.indexOf('/', 4);
+  if (typeEnd < 0) return undefined;
+  const type = purl.slice(4, typeEnd);
+  if (!TYPE_TEXT.test(type)) return undefined;
+  const question = purl.indexOf('?', typeEnd + 1);
+  const end = question < 0 ? purl.length : question;
+  const at = purl.indexOf('@', typeEnd + 1);
+  const pathEnd = at >= 0 && at < end ? at : end;
+  if (pathEnd === typeEnd + 1 || (pathEnd === at && end === at + 1) || question === purl.length - 1) return undefined;
+  const versionText = pathEnd === at ? purl.slice(at + 1, end) : undefined;
+  const qualifierText = question < 0 ? undefined : purl.slice(question + 1);
+  const slash = purl.lastIndexOf('/', pathEnd - 1);
+  const nameText = purl.slice(slash + 1, pathEnd);
+  const namespaceText = slash === typeEnd ? undefined : purl.slice(typeEnd + 1, slash);
   if (!NAME_TEXT.test(nameText)) return undefined;
   const name = decoded(nameText);
   // packageurl-js trims the name; a name it would change is not canonical.
@@ -221,9 +234,14 @@ function canonicalPurlParts(purl: string): PurlParts | undefined {
   }
   const rules = TYPE_RULES[type];
   if (rules !== undefined && !followsTypeRules(rules, type, namespace, name, version, qualifiers)) return undefined;
-  // Field by field: a `...(x && {…})` spread costs an object per call, and this runs per purl.
-  const base = `pkg:${type}/${namespaceText === undefined ? '' : `${namespaceText}/`}${nameText}`;
-  const parts: { -readonly [K in keyof PurlParts]: PurlParts[K] } = { type, name, version: version ?? '', base };
+  // Field by field: a `...(x && {…})` spread costs an object per call, and this runs per purl. The
+  // base is the text up to the version: `pkg:`, the type, the namespace and the name as written.
+  const parts: { -readonly [K in keyof PurlParts]: PurlParts[K] } = {
+    type,
+    name,
+    version: version ?? '',
+    base: purl.slice(0, pathEnd),
+  };
   if (namespace !== undefined && namespace !== '') parts.namespace = namespace;
   return parts;
 }
@@ -241,21 +259,42 @@ function followsTypeRules(
   qualifiers: Record<string, string> | undefined,
 ): boolean {
   try {
-    const probe = { type, namespace, name, version, qualifiers, subpath: undefined };
     // The rules read and write these fields only; a PackageURL is not built, to save its parse.
+    // One probe for every call (filled afresh each time; the rules run synchronously).
+    const probe = PROBE;
     const asPurl = probe as unknown as PackageURL;
+    probe.type = type;
+    probe.namespace = namespace;
+    probe.name = name;
+    probe.version = version;
+    probe.qualifiers = qualifiers;
+    probe.subpath = undefined;
     rules.normalize(asPurl);
     if (probe.namespace !== namespace || probe.name !== name || probe.version !== version) return false;
     if (!rules.validate(asPurl, false)) return false;
     // splitPurl builds the base as a PackageURL without version and qualifiers; where the type's
     // rules refuse that (swift, cran, conan need them), packageurl-js throws, and so must we.
-    const base = { type, namespace, name, version: undefined, qualifiers: undefined, subpath: undefined };
-    return rules.validate(base as unknown as PackageURL, false);
+    probe.type = type;
+    probe.namespace = namespace;
+    probe.name = name;
+    probe.version = undefined;
+    probe.qualifiers = undefined;
+    probe.subpath = undefined;
+    return rules.validate(asPurl, false);
   } catch {
     // A rule that throws (golang's reads an undefined `throws`) refuses; packageurl-js says how.
     return false;
   }
 }
+
+const PROBE: {
+  type: string;
+  namespace: string | undefined;
+  name: string;
+  version: string | undefined;
+  qualifiers: Record<string, string> | undefined;
+  subpath: string | undefined;
+} = { type: '', namespace: undefined, name: '', version: undefined, qualifiers: undefined, subpath: undefined };
 
 /** packageurl-js `encode.js` encodeNamespace. */
 const encodeNamespace = (namespace: string): string =>

@@ -24,7 +24,12 @@ export function decodeBase64(text: string): Uint8Array {
   if (!BASE64_EITHER.test(text) || end % 4 === 1) {
     throw new InvalidInputError('value is not valid base64');
   }
-  return new Uint8Array(Buffer.from(text, 'base64'));
+  const decoded = Buffer.from(text, 'base64');
+  // A large decode has an ArrayBuffer of its own: viewed, not copied (an SBOM payload is
+  // megabytes). A small one sits in Node's shared pool, and is copied out of it.
+  return decoded.byteLength === decoded.buffer.byteLength
+    ? new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength)
+    : new Uint8Array(decoded);
 }
 
 const EQUALS = 0x3d;

@@ -479,6 +479,7 @@ function inventoryKey(c: NormalizedSbom['components'][number]): string {
  * carry), or undefined when they agree. Order and format (CycloneDX vs SPDX) do not matter.
  */
 function inventoryDifference(a: NormalizedSbom, b: NormalizedSbom): string | undefined {
+  if (sameInventoryInOrder(a, b)) return undefined;
   const left = new Set(a.components.map(inventoryKey));
   const right = new Set(b.components.map(inventoryKey));
   const onlyLeft = [...left].filter((k) => !right.has(k)).sort();
@@ -492,6 +493,24 @@ function inventoryDifference(a: NormalizedSbom, b: NormalizedSbom): string | und
     parts.push(`its lockfile digest is ${b.lockfileDigest}, not ${a.lockfileDigest}`);
   }
   return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+/**
+ * Whether two SBOMs list the same components in the same order and no conflicting lockfile digest
+ * (one inventory written twice, the usual case): `inventoryDifference` finds nothing then, and this
+ * tells it in one pass, without a set of keys for each.
+ */
+function sameInventoryInOrder(a: NormalizedSbom, b: NormalizedSbom): boolean {
+  if (a.components.length !== b.components.length) return false;
+  if (a.lockfileDigest !== undefined && b.lockfileDigest !== undefined && a.lockfileDigest !== b.lockfileDigest) {
+    return false;
+  }
+  for (let i = 0; i < a.components.length; i++) {
+    const x = a.components[i];
+    const y = b.components[i];
+    if (x === undefined || y === undefined || inventoryKey(x) !== inventoryKey(y)) return false;
+  }
+  return true;
 }
 
 interface SbomLayer {

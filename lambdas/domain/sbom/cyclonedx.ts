@@ -203,12 +203,17 @@ function readComponent(value: unknown, path: PropertyKey[], issues: Issue[], out
 
 /** The licence ids, names and expressions of `licenses[]`, in order. */
 function readLicenses(licenses: unknown, path: readonly PropertyKey[], issues: Issue[]): string[] {
-  const ids: string[] = [];
-  if (licenses === undefined) return ids;
+  if (licenses === undefined) return [];
   if (!Array.isArray(licenses)) {
     report(issues, [...path, 'licenses'], 'expected an array');
-    return ids;
+    return [];
   }
+  // One licence (most components): an array of exactly one, not one grown by push (17 slots).
+  if (licenses.length === 1) {
+    const id = licenseOf(licenses[0]);
+    if (id !== undefined) return [id];
+  }
+  const ids: string[] = [];
   for (let i = 0; i < licenses.length; i++) {
     const id = licenseOf(licenses[i]);
     if (id === undefined) {
