@@ -261,26 +261,14 @@ function followsTypeRules(
   try {
     // The rules read and write these fields only; a PackageURL is not built, to save its parse.
     // One probe for every call (filled afresh each time; the rules run synchronously).
-    const probe = PROBE;
+    const probe = probeOf(type, namespace, name, version, qualifiers);
     const asPurl = probe as unknown as PackageURL;
-    probe.type = type;
-    probe.namespace = namespace;
-    probe.name = name;
-    probe.version = version;
-    probe.qualifiers = qualifiers;
-    probe.subpath = undefined;
     rules.normalize(asPurl);
     if (probe.namespace !== namespace || probe.name !== name || probe.version !== version) return false;
     if (!rules.validate(asPurl, false)) return false;
     // splitPurl builds the base as a PackageURL without version and qualifiers; where the type's
     // rules refuse that (swift, cran, conan need them), packageurl-js throws, and so must we.
-    probe.type = type;
-    probe.namespace = namespace;
-    probe.name = name;
-    probe.version = undefined;
-    probe.qualifiers = undefined;
-    probe.subpath = undefined;
-    return rules.validate(asPurl, false);
+    return rules.validate(probeOf(type, namespace, name, undefined, undefined) as unknown as PackageURL, false);
   } catch {
     // A rule that throws (golang's reads an undefined `throws`) refuses; packageurl-js says how.
     return false;
@@ -295,6 +283,23 @@ const PROBE: {
   qualifiers: Record<string, string> | undefined;
   subpath: string | undefined;
 } = { type: '', namespace: undefined, name: '', version: undefined, qualifiers: undefined, subpath: undefined };
+
+/** PROBE, filled afresh. */
+function probeOf(
+  type: string,
+  namespace: string | undefined,
+  name: string,
+  version: string | undefined,
+  qualifiers: Record<string, string> | undefined,
+): typeof PROBE {
+  PROBE.type = type;
+  PROBE.namespace = namespace;
+  PROBE.name = name;
+  PROBE.version = version;
+  PROBE.qualifiers = qualifiers;
+  PROBE.subpath = undefined;
+  return PROBE;
+}
 
 /** packageurl-js `encode.js` encodeNamespace. */
 const encodeNamespace = (namespace: string): string =>
