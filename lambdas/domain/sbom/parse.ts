@@ -149,12 +149,12 @@ function parseCycloneDxInPieces(bytes: Uint8Array, purls?: PurlCache): ParsedSbo
     const count = elements.length / 2;
     // A few components at a time (about PIECE_BATCH_BYTES): one decode and one JSON.parse per
     // batch, not per component (each call costs more than a component's few hundred bytes).
-    function* pieces(): Generator<unknown> {
+    function* pieces(): Generator<readonly unknown[]> {
       for (let k = 0; k < count; ) {
         const start = elements[2 * k] ?? 0;
         let next = k + 1;
         while (next < count && (elements[2 * next + 1] ?? 0) - start <= PIECE_BATCH_BYTES) next++;
-        yield* parseArrayElements(bytes, located, k, next, 'SBOM');
+        yield parseArrayElements(bytes, located, k, next, 'SBOM');
         k = next;
       }
     }
