@@ -621,6 +621,49 @@ describe('Function: parseSbomWithNotes of a raw CycloneDX document (read a few c
   });
 });
 
+describe("Function: parseSbomWithNotes against another SBOM's inventory (expected)", () => {
+  const component = (i: number, extra: Record<string, unknown> = {}) => ({
+    type: 'library',
+    name: `p${i}`,
+    version: `1.0.${i}`,
+    purl: `pkg:npm/p${i}@1.0.${i}`,
+    licenses: [{ license: { id: 'MIT' } }],
+    ...extra,
+  });
+  const base = Array.from({ length: 6 }, (_, i) => component(i));
+  const bytesOf = (components: unknown[]) => new TextEncoder().encode(JSON.stringify(cdx(components), null, 1));
+  const expected = parseSbomWithNotes(bytesOf(base)).sbom.components;
+
+  it('reads an SBOM listing the same components in order as that very inventory', () => {
+    // Act
+    const parsed = parseSbomWithNotes(bytesOf(base), undefined, new Map(), expected);
+
+    // Assess: the expected components themselves, nothing built a second time.
+    expect(parsed.sbom.components).toEqual(expected);
+    parsed.sbom.components.forEach((c, i) => {
+      expect(c).toBe(expected[i]);
+    });
+  });
+
+  it.each([
+    ['one fewer at the end', base.slice(0, -1)],
+    ['one more at the end', [...base, component(9)]],
+    ['another order', [base[1], base[0], ...base.slice(2)]],
+    ['a repeated component', [...base.slice(0, 3), base[2], ...base.slice(3)]],
+    ['a repeat of one already listed, in place of the next', [...base.slice(0, 3), base[0], ...base.slice(4)]],
+    ['another version in the middle', [...base.slice(0, 2), component(2, { version: '9' }), ...base.slice(3)]],
+    ['another licence', [component(0, { licenses: [] }), ...base.slice(1)]],
+    ['the operating system flag', [component(0, { type: 'operating-system' }), ...base.slice(1)]],
+    ['none at all', []],
+  ])('reads an SBOM that differs (%s) exactly as without it', (_case, components) => {
+    // Act
+    const parsed = parseSbomWithNotes(bytesOf(components), undefined, new Map(), expected);
+
+    // Assess
+    expect(parsed).toEqual(parseSbomWithNotes(bytesOf(components)));
+  });
+});
+
 describe('Function: sbomFormatOfMediaType', () => {
   it.each([
     ['application/vnd.cyclonedx+json', 'cyclonedx'],

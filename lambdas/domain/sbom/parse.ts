@@ -102,15 +102,22 @@ export function sbomFormatOfMediaType(mediaType: string | undefined): Normalized
  * Parse SBOM bytes (CycloneDX JSON 1.2–1.7, SPDX JSON 2.2/2.3, or an in-toto Statement whose
  * predicate is one of them). The size limit is checked before decoding, the component limit
  * before and after validation. When `mediaTypeHint` names a format the content must be that
- * format. Throws `TooLargeError` or `InvalidInputError`.
+ * format. `expected`: another SBOM's inventory this one is compared with (see Normalizer); the
+ * result is the same either way. Throws `TooLargeError` or `InvalidInputError`.
  */
-export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string, purls?: PurlCache): ParsedSbom {
+export function parseSbomWithNotes(
+  bytes: Uint8Array,
+  mediaTypeHint?: string,
+  purls?: PurlCache,
+  expected?: readonly Component[],
+): ParsedSbom {
   const parsed =
-    parseCycloneDxInPieces(bytes, purls) ?? normalizeSbomObjectWithNotes(parseJsonValue(bytes, SBOM_LIMITS), purls);
-  const expected = sbomFormatOfMediaType(mediaTypeHint);
-  if (expected !== undefined && expected !== parsed.sbom.format) {
+    parseCycloneDxInPieces(bytes, purls, expected) ??
+    normalizeSbomObjectWithNotes(parseJsonValue(bytes, SBOM_LIMITS), purls, expected);
+  const announced = sbomFormatOfMediaType(mediaTypeHint);
+  if (announced !== undefined && announced !== parsed.sbom.format) {
     throw new InvalidInputError(
-      `media type ${mediaTypeHint} announces ${expected} but the content is ${parsed.sbom.format}`,
+      `media type ${mediaTypeHint} announces ${announced} but the content is ${parsed.sbom.format}`,
     );
   }
   return parsed;
@@ -130,7 +137,11 @@ const SBOM_LIMITS: DocumentLimits = { what: 'SBOM', maxBytes: Limits.sbomBytes, 
  * shape (SPDX, an in-toto Statement, no `components` array) or when any piece is refused: this path
  * only ever accepts what that one accepts, with the same result.
  */
-function parseCycloneDxInPieces(bytes: Uint8Array, purls?: PurlCache): ParsedSbom | undefined {
+function parseCycloneDxInPieces(
+  bytes: Uint8Array,
+  purls?: PurlCache,
+  expected?: readonly Component[],
+): ParsedSbom | undefined {
   if (bytes.byteLength > Limits.sbomBytes) return undefined;
   const at = locateRootArray(bytes, 'components');
   if (at === undefined) return undefined;
@@ -158,7 +169,7 @@ function parseCycloneDxInPieces(bytes: Uint8Array, purls?: PurlCache): ParsedSbo
         k = next;
       }
     }
-    const normalizer = new Normalizer(purls);
+    const normalizer = new Normalizer(purls, expected);
     return normalizer.finish(decodeCycloneDxInto(doc, normalizer.add, pieces()));
   } catch (err) {
     if (err instanceof InvalidInputError || err instanceof TooLargeError) return undefined;
@@ -178,7 +189,11 @@ export function parseSbom(bytes: Uint8Array, mediaTypeHint?: string): Normalized
  * Normalise an already-parsed SBOM object: a CycloneDX or SPDX JSON document, or an in-toto
  * Statement carrying one as its predicate (e.g. a verified attestation's statement).
  */
-export function normalizeSbomObjectWithNotes(value: unknown, purls?: PurlCache): ParsedSbom {
+export function normalizeSbomObjectWithNotes(
+  value: unknown,
+  purls?: PurlCache,
+  expected?: readonly Component[],
+): ParsedSbom {
   const doc = unwrapStatement(value);
   const cdx = isCycloneDx(doc);
   const spdx = isSpdx(doc);
@@ -188,7 +203,7 @@ export function normalizeSbomObjectWithNotes(value: unknown, purls?: PurlCache):
     throw new InvalidInputError('not an SBOM: neither CycloneDX (no bomFormat) nor SPDX (no spdxVersion)');
   }
   // Each component is normalised as the decoder reads it: the decoded list is never built.
-  const normalizer = new Normalizer(purls);
+  const normalizer = new Normalizer(purls, expected);
   const header = cdx ? decodeCycloneDxInto(doc, normalizer.add) : decodeSpdxInto(doc, normalizer.add);
   return normalizer.finish(header);
 }
@@ -212,12 +227,47 @@ class Normalizer {
   // per component cost more than the rest of normalisation at 200,000 components.
   private readonly seen = new Map<string, Component | Component[]>();
   private readonly components: Component[] = [];
+  /**
+   * How many of `expected` the SBOM has listed so far, one for one and in order; undefined once it
+   * lists anything else (or when nothing is expected). While it matches, nothing is kept: the
+   * inventory is `expected` itself.
+   */
+  private matched: number | undefined;
 
-  public constructor(private readonly purls: PurlCache = new Map()) {}
+  /**
+   * `expected`: the inventory another SBOM of the image already gave (the signed one), which this
+   * one is only compared with: read the same, it is not built a second time (no component, set or
+   * string of it outlives the parse).
+   */
+  public constructor(
+    private readonly purls: PurlCache = new Map(),
+    private readonly expected?: readonly Component[],
+  ) {
+    this.matched = expected === undefined ? undefined : 0;
+  }
 
   /** Bound, so that a decoder can call it as its sink. */
   public readonly add = (c: DecodedComponent): void => {
     const component = normalizeComponent(c, this.invalid, this.purls);
+    if (this.matched !== undefined) {
+      const want = this.expected?.[this.matched];
+      if (want !== undefined && sameComponent(want, component) && want.operatingSystem === component.operatingSystem) {
+        this.matched++;
+        return;
+      }
+      this.diverge();
+    }
+    this.keep(component);
+  };
+
+  /** From here on the SBOM is its own inventory: the components it matched, then the rest. */
+  private diverge(): void {
+    const matched = this.matched ?? 0;
+    this.matched = undefined;
+    for (const component of this.expected?.slice(0, matched) ?? []) this.keep(component);
+  }
+
+  private keep(component: Component): void {
     const identity = component.purl ?? `\u0000${component.name}`;
     const same = this.seen.get(identity);
     if (same === undefined) this.seen.set(identity, component);
@@ -227,10 +277,13 @@ class Normalizer {
     } else if (same.some((other) => sameComponent(other, component))) return;
     else same.push(component);
     this.components.push(component);
-  };
+  }
 
   public finish(header: DecodedSbomHeader): ParsedSbom {
-    const { components, invalid, purls } = this;
+    if (this.matched !== undefined && this.matched !== this.expected?.length) this.diverge();
+    // Every expected component, one for one: the same inventory (the expected list was deduped).
+    const components = this.matched !== undefined && this.expected !== undefined ? [...this.expected] : this.components;
+    const { invalid, purls } = this;
     if (components.length > Limits.sbomComponents) {
       throw new InvalidInputError(
         `SBOM has ${components.length} components, above the limit of ${Limits.sbomComponents}`,
