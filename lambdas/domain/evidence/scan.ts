@@ -276,22 +276,23 @@ function withoutVulnerabilities(predicateType: string | undefined, payload: Uint
  * there: for each offset modulo 3, the encoding of the whole 3-byte groups the name spans, in
  * either alphabet (DSSE allows both).
  */
-const VULNERABILITIES_IN_BASE64: readonly Buffer[] = [0, 1, 2].flatMap((offset) => {
-  const skip = (3 - offset) % 3;
-  const groups = VULNERABILITIES_MEMBER.subarray(
-    skip,
-    skip + 3 * Math.floor((VULNERABILITIES_MEMBER.length - skip) / 3),
-  );
-  const standard = groups.toString('base64');
-  return [Buffer.from(standard), Buffer.from(groups.toString('base64url'))];
-});
+const VULNERABILITIES_IN_BASE64: readonly Buffer[] = [
+  ...new Set(
+    [0, 1, 2].flatMap((offset) => {
+      const skip = (3 - offset) % 3;
+      const whole = 3 * Math.floor((VULNERABILITIES_MEMBER.length - skip) / 3);
+      const groups = VULNERABILITIES_MEMBER.subarray(skip, skip + whole);
+      return [groups.toString('base64'), groups.toString('base64url')];
+    }),
+  ),
+].map((form) => Buffer.from(form));
 
 /**
  * `withoutVulnerabilities` on the envelope as read, before it is parsed or its payload decoded:
  * the payload's base64 (in the envelope's bytes) holds none of the forms `"vulnerabilities"`
- * takes there, so the decoded payload cannot hold it. The same fail-closed skip: a payload
- * written with JSON escapes in its base64 or mixing the alphabets is skipped, and suppresses
- * nothing.
+ * takes there, so the decoded payload cannot hold it (three forms: none has a `+` or `/`, so the
+ * two alphabets agree on them). The same fail-closed skip: a payload written with JSON escapes in
+ * its base64 or mixing the alphabets is skipped, and suppresses nothing.
  */
 function envelopeWithoutVulnerabilities(annotatedPredicateType: string | undefined, envelope: Uint8Array): boolean {
   if (!(CYCLONEDX_VEX_PREDICATE_TYPES as readonly (string | undefined)[]).includes(annotatedPredicateType)) {
