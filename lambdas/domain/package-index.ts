@@ -162,9 +162,20 @@ export function indexSetBytes(items: readonly PackageIndexItem[]): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ v: 1, entries: rows }));
 }
 
+const AT = 0x40;
+
 /** Whether an entry's components are just the package at the version: then they go unsaid. */
-export const implied = (i: Pick<PackageIndexItem, 'base' | 'version' | 'components'>): boolean =>
-  i.components.length === 1 && i.components[0] === `${i.base}@${i.version}`;
+export const implied = (i: Pick<PackageIndexItem, 'base' | 'version' | 'components'>): boolean => {
+  const only = i.components.length === 1 ? i.components[0] : undefined;
+  // `${base}@${version}`, compared in place: no string built per entry (one per package).
+  return (
+    only !== undefined &&
+    only.length === i.base.length + 1 + i.version.length &&
+    only.startsWith(i.base) &&
+    only.charCodeAt(i.base.length) === AT &&
+    only.endsWith(i.version)
+  );
+};
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
