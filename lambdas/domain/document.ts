@@ -253,15 +253,20 @@ function countMemberNames(text: string, maxDepth: number): number {
   return names;
 }
 
-/** The members of every object in a parsed JSON value (its depth is bounded by the scan before). */
+/**
+ * The members of every object in a parsed JSON value (its depth is bounded by the scan before).
+ * `for…in`, not `Object.values`: no array per object (JSON.parse objects inherit nothing
+ * enumerable, and an inherited member would only count one too many: a refusal, never a pass).
+ */
 function countMembers(value: unknown): number {
   if (typeof value !== 'object' || value === null) return 0;
   let n = 0;
   if (Array.isArray(value)) {
-    for (const item of value) n += countMembers(item);
+    for (let i = 0; i < value.length; i++) n += countMembers(value[i]);
     return n;
   }
-  for (const member of Object.values(value)) n += 1 + countMembers(member);
+  const object = value as Record<string, unknown>;
+  for (const name in object) n += 1 + countMembers(object[name]);
   return n;
 }
 
@@ -295,6 +300,7 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
+const SPACE = 0x20;
 
 /**
  * One linear pass over the text, outside strings: the nesting depth (stopping as soon as it passes
@@ -413,21 +419,26 @@ export interface ArrayLocation {
   readonly close: number;
   /** Flat pairs: element k is bytes [elements[2k], elements[2k + 1]), surrounding whitespace included. */
   readonly elements: readonly number[];
+  /** Member names in element k (its colons outside strings), for {@link parseArrayElements}. */
+  readonly names: readonly number[];
+  /** The deepest nesting of arrays and objects in the array, the array itself counted (`[]` is 1). */
+  readonly depth: number;
 }
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 
 /**
  * Locates the array under the root object's member `name` in UTF-8 JSON bytes, without decoding
- * or parsing them, so that a large document can be parsed one element at a time (sbom/parse.ts).
- * Undefined when the root is not an object, or its first member spelled exactly `"<name>"` does not
- * hold an array. A locator, not a validator: it trusts the grammar, and whoever parses the pieces must
- * parse them with {@link parseJsonValue} and also parse the rest (the bytes before `open` and from
- * `close`, joined by `[]`), which sees every other member and so any repeated name. When every
- * piece parses, the whole document is that rest with these elements in the array: the elements
- * are split at the array's own commas, so a missing or extra comma makes a piece fail.
- * UTF-8 multi-byte sequences never contain ASCII bytes, so scanning bytes for `"`, `\`, brackets
- * and commas is exact.
+ * or parsing them, so that a large document can be parsed a few elements at a time
+ * ({@link parseArrayElements}, sbom/parse.ts). Undefined when the root is not an object, or its
+ * first member spelled exactly `"<name>"` does not hold an array. A locator, not a validator: it
+ * trusts the grammar, and whoever parses the elements must parse them with
+ * {@link parseArrayElements}, hold `depth` against its nesting limit, and also parse the rest (the
+ * bytes before `open` and from `close`, joined by `[]`) with {@link parseJsonValue}, which sees
+ * every other member and so any repeated name. When all of that parses, the whole document is that
+ * rest with these elements in the array: the elements are split at the array's own commas, so a
+ * missing or extra comma makes a piece fail. UTF-8 multi-byte sequences never contain ASCII bytes,
+ * so scanning bytes for `"`, `\`, brackets, colons and commas is exact.
  */
 export function locateRootArray(bytes: Uint8Array, name: string): ArrayLocation | undefined {
   const quoted = new TextEncoder().encode(JSON.stringify(name));
@@ -437,7 +448,9 @@ export function locateRootArray(bytes: Uint8Array, name: string): ArrayLocation 
   let depth = 0;
   let expectName = false;
   for (; i < bytes.length; i++) {
-    const c = bytes[i];
+    const c = bytes[i] ?? 0;
+    // Whitespace, the bulk of a pretty-printed document outside its strings, first.
+    if (c <= SPACE) continue;
     if (c === QUOTE) {
       const end = byteStringEnd(bytes, i);
       if (end < 0) return undefined;
@@ -464,19 +477,24 @@ export function locateRootArray(bytes: Uint8Array, name: string): ArrayLocation 
   return undefined;
 }
 
-/** The elements of the array whose `[` is at `open`, split at its own commas. */
+/** The elements of the array whose `[` is at `open`, split at its own commas, with their names and depth. */
 function arrayElements(bytes: Uint8Array, open: number): ArrayLocation | undefined {
   const elements: number[] = [];
+  const names: number[] = [];
   let depth = 0;
+  let deepest = 0;
+  let colons = 0;
   let start = open + 1;
   for (let i = open + 1; i < bytes.length; i++) {
-    const c = bytes[i];
+    const c = bytes[i] ?? 0;
+    if (c <= SPACE) continue;
     if (c === QUOTE) {
-      const end = byteStringEnd(bytes, i);
-      if (end < 0) return undefined;
-      i = end;
+      i = byteStringEnd(bytes, i);
+      if (i < 0) return undefined;
+    } else if (c === COLON) {
+      colons++;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
-      depth++;
+      if (++depth > deepest) deepest = depth;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       if (depth > 0) {
         depth--;
@@ -484,27 +502,76 @@ function arrayElements(bytes: Uint8Array, open: number): ArrayLocation | undefin
       }
       if (c !== CLOSE_ARRAY) return undefined;
       // `[]` (whitespace only) has no element; anything else is one more, empty or not.
-      if (elements.length > 0 || skipWhitespace(bytes, start) < i) elements.push(start, i);
-      return { open, close: i, elements };
+      if (elements.length > 0 || skipWhitespace(bytes, start) < i) {
+        elements.push(start, i);
+        names.push(colons);
+      }
+      return { open, close: i, elements, names, depth: deepest + 1 };
     } else if (c === COMMA && depth === 0) {
       elements.push(start, i);
+      names.push(colons);
+      colons = 0;
       start = i + 1;
     }
   }
   return undefined;
 }
 
-/** Index of the quote that closes the string opening at `start` in `bytes`, or -1. As `stringEnd`. */
-function byteStringEnd(bytes: Uint8Array, start: number): number {
-  let from = start + 1;
-  for (;;) {
-    const quote = bytes.indexOf(QUOTE, from);
-    if (quote < 0) return -1;
-    let backslashes = 0;
-    for (let k = quote - 1; k > start && bytes[k] === BACKSLASH; k--) backslashes++;
-    if (backslashes % 2 === 0) return quote;
-    from = quote + 1;
+/**
+ * Elements [from, to) of the array `at` locates in `bytes` ({@link locateRootArray}), parsed as one
+ * JSON array (`[` + their bytes, commas included, + `]`) through the checks {@link parseJsonValue}
+ * makes: strict UTF-8, JSON, and no repeated member name (the names the locator counted against the
+ * members JSON.parse kept). Their nesting the locator measured once for all (`at.depth`), for the
+ * caller to hold against its limit; a leading byte order mark is not JSON here. The bytes are not
+ * scanned a second time: that scan was most of the cost of parsing a large SBOM in pieces.
+ *
+ * @throws InvalidInputError naming `what` when the elements are not each one JSON value, or repeat a name.
+ */
+export function parseArrayElements(
+  bytes: Uint8Array,
+  at: ArrayLocation,
+  from: number,
+  to: number,
+  what: string,
+): unknown[] {
+  const start = at.elements[2 * from] ?? 0;
+  const end = at.elements[2 * to - 1] ?? start;
+  const batch = new Uint8Array(end - start + 2);
+  batch[0] = OPEN_ARRAY;
+  batch.set(bytes.subarray(start, end), 1);
+  batch[batch.length - 1] = CLOSE_ARRAY;
+  let value: unknown;
+  try {
+    value = JSON.parse(decodeUtf8(batch, { what, maxBytes: batch.byteLength }));
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw err;
+    const detail = err instanceof Error ? err.message.slice(0, MAX_SYNTAX_DETAIL) : String(err);
+    throw new InvalidInputError(`${what} is not JSON: ${detail}`, { cause: err });
   }
+  // Split at the array's own commas, each element is one value, or JSON.parse refused the batch.
+  if (!Array.isArray(value) || value.length !== to - from) {
+    throw new InvalidInputError(`${what}: array elements ${from}–${to - 1} are not one JSON value each`);
+  }
+  let names = 0;
+  for (let k = from; k < to; k++) names += at.names[k] ?? 0;
+  if (countMembers(value) !== names) {
+    throw new InvalidInputError(`${what}: duplicate member name in array elements ${from}–${to - 1} (RFC 8259 §4)`);
+  }
+  return value;
+}
+
+/**
+ * Index of the quote that closes the string opening at `start` in `bytes`, or -1: each backslash
+ * escapes the byte after it. A loop, not `indexOf`: most strings of a document are a few bytes,
+ * where a call per string costs more than the bytes.
+ */
+function byteStringEnd(bytes: Uint8Array, start: number): number {
+  for (let i = start + 1; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH) i++;
+  }
+  return -1;
 }
 
 /** JSON whitespace (RFC 8259 §2): space, tab, line feed, carriage return. */

@@ -13,7 +13,14 @@ import { InvalidInputError, isRetryable } from './errors.js';
 import { Limits } from './limits.js';
 import { sha256Digest } from './oci.js';
 import type { DocumentStore, ReleaseStore } from './ports.js';
-import { canonicalPurl, type PurlParts, splitIndexablePurls, splitPurls } from './purl.js';
+import {
+  canonicalPurl,
+  type KnownPurlParts,
+  type PurlParts,
+  splitIndexablePurls,
+  splitPurls,
+  utf8Above,
+} from './purl.js';
 import type { IndexEntryWrite, IndexNode } from './records.js';
 import type { Component } from './sbom/component.js';
 
@@ -46,10 +53,11 @@ export interface PackageIndexItem {
 export function packageIndexItems(
   purls: readonly string[],
   sources: readonly SourcePackage[] = [],
+  known?: KnownPurlParts,
 ): PackageIndexItem[] {
   // Whether each purl is already canonical (as the SBOM step wrote it): then it is kept as it is.
   const canonical: boolean[] = [];
-  const direct = splitIndexablePurls(purls, canonical);
+  const direct = splitIndexablePurls(purls, canonical, known);
   const sourceParts = splitIndexablePurls(sources.map((s) => s.purl));
   splitPurls(sources.map((s) => s.binary));
   // Most entries stand for one component: a Set each would cost more than the rest of the entry
@@ -88,13 +96,14 @@ function keptComponent(component: string, parts: PurlParts, isCanonical: boolean
   // no second copy of it.
   const canonical = isCanonical ? component : canonicalPurl(component)?.purl;
   if (canonical === undefined) return `${parts.base}@${parts.version}`;
-  if (Buffer.byteLength(canonical, 'utf8') <= Limits.indexedComponentBytes) return canonical;
+  if (!utf8Above(canonical, Limits.indexedComponentBytes)) return canonical;
   const split = splitPurls([canonical])[0];
   return split === undefined ? parts.base : `${split.base}@${split.version}`;
 }
 
-/** The type of a purl whose type is written in canonical characters (lowercase, unescaped). */
-const PURL_TYPE_PREFIX = /^pkg:([a-z][a-z0-9.-]*)\//;
+/** A purl whose type is written in canonical characters (lowercase, unescaped). */
+const PURL_TYPE_PREFIX = /^pkg:[a-z][a-z0-9.-]*\//;
+const DISTRO_PURL_PREFIXES = [...DISTRO_PURL_TYPES].map((type) => `pkg:${type}/`);
 
 /**
  * The source packages of an SBOM's distribution components, read the way the scanner reads them
@@ -106,9 +115,14 @@ export function sourcePackagesOf(components: readonly Component[]): SourcePackag
   for (const component of components) {
     if (component.purl === undefined) continue;
     // Only distribution packages have source packages: the others are skipped before their purl
-    // is parsed (three times below). A purl that starts `pkg:<type>/` is of that type.
-    const type = PURL_TYPE_PREFIX.exec(component.purl)?.[1];
-    if (type !== undefined && !DISTRO_PURL_TYPES.has(type)) continue;
+    // is parsed (three times below). A purl that starts `pkg:<type>/` is of that type (tested
+    // without a match, as this runs for every component).
+    if (
+      !DISTRO_PURL_PREFIXES.some((prefix) => component.purl?.startsWith(prefix)) &&
+      PURL_TYPE_PREFIX.test(component.purl)
+    ) {
+      continue;
+    }
     const coords = componentCoordinates(component);
     if ('reason' in coords) continue;
     let binary: PackageURL;
@@ -148,9 +162,20 @@ export function indexSetBytes(items: readonly PackageIndexItem[]): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ v: 1, entries: rows }));
 }
 
+const AT = 0x40;
+
 /** Whether an entry's components are just the package at the version: then they go unsaid. */
-export const implied = (i: Pick<PackageIndexItem, 'base' | 'version' | 'components'>): boolean =>
-  i.components.length === 1 && i.components[0] === `${i.base}@${i.version}`;
+export const implied = (i: Pick<PackageIndexItem, 'base' | 'version' | 'components'>): boolean => {
+  const only = i.components.length === 1 ? i.components[0] : undefined;
+  // `${base}@${version}`, compared in place: no string built per entry (one per package).
+  return (
+    only !== undefined &&
+    only.length === i.base.length + 1 + i.version.length &&
+    only.startsWith(i.base) &&
+    only.charCodeAt(i.base.length) === AT &&
+    only.endsWith(i.version)
+  );
+};
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -241,7 +266,7 @@ export interface IndexWriteResult {
  * again, a complete node writes nothing. Every entry a node writes is true of its release on its
  * own (present, or no longer present), whichever base it was computed against. A base whose set
  * cannot be read gives a snapshot. Throws InvalidInputError before anything is written when a
- * purl is not indexable.
+ * purl is not indexable. `known`: the purls' parts as the SBOM step already split them.
  */
 export async function indexPackages(
   deps: IndexDeps,
@@ -249,8 +274,9 @@ export async function indexPackages(
   digest: Digest,
   purls: readonly string[],
   sources: readonly SourcePackage[] = [],
+  known?: KnownPurlParts,
 ): Promise<IndexWriteResult> {
-  const items = packageIndexItems(purls, sources);
+  const items = packageIndexItems(purls, sources, known);
   const bytes = indexSetBytes(items);
   const setDigest = deps.documents
     ? await deps.documents.put(bytes, INDEX_SET_MEDIA_TYPE)

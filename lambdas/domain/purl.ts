@@ -22,7 +22,7 @@ export interface PurlParts {
  * `pkg:deb/debian/openssl`, version `3.0.7-1`. Null when the string is not a valid purl.
  */
 export function splitPurl(purl: string): PurlParts | null {
-  return canonicalPurlParts(purl)?.parts ?? splitPurlWithPackageUrl(purl);
+  return canonicalPurlParts(purl) ?? splitPurlWithPackageUrl(purl);
 }
 
 /** `splitPurl` by packageurl-js alone, without the fast path (for the tests that compare them). */
@@ -65,13 +65,13 @@ const QUOTED_INVALID = 5;
  * Splits every purl, or throws InvalidInputError quoting the ones that are not valid purls. For
  * callers that must fail closed rather than drop a package (the incident index).
  */
-export function splitPurls(purls: readonly string[], canonical?: boolean[]): PurlParts[] {
+export function splitPurls(purls: readonly string[], canonical?: boolean[], known?: KnownPurlParts): PurlParts[] {
   const parts: PurlParts[] = [];
   const invalid: string[] = [];
   for (const purl of purls) {
-    const fast = canonicalPurlParts(purl);
+    const fast = known?.(purl) ?? canonicalPurlParts(purl);
     canonical?.push(fast !== undefined);
-    const split = fast?.parts ?? splitPurlWithPackageUrl(purl);
+    const split = fast ?? splitPurlWithPackageUrl(purl);
     if (split === null) invalid.push(purl);
     else parts.push(split);
   }
@@ -79,11 +79,22 @@ export function splitPurls(purls: readonly string[], canonical?: boolean[]): Pur
   return parts;
 }
 
+/**
+ * The parts of purls already split as canonical (by `canonicalPurlOrParts`, while normalising an
+ * SBOM), by the purl; undefined for the others. Lets the package index parse each purl once.
+ */
+export type KnownPurlParts = (purl: string) => PurlParts | undefined;
+
 /** Splits one purl, or throws InvalidInputError quoting it. */
 export function requirePurl(purl: string): PurlParts {
   const split = splitPurl(purl);
   if (split === null) throw invalidPurls([purl]);
   return split;
+}
+
+/** Whether `text` is more than `max` bytes in UTF-8; counted only when it could be (3 bytes a UTF-16 unit at most). */
+export function utf8Above(text: string, max: number): boolean {
+  return text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max;
 }
 
 function invalidPurls(invalid: readonly string[]): InvalidInputError {
@@ -98,12 +109,14 @@ function invalidPurls(invalid: readonly string[]): InvalidInputError {
  * Throws InvalidInputError naming the ones that are not, so both stores refuse the same batch
  * before writing anything, instead of one of them failing half-way.
  */
-export function splitIndexablePurls(purls: readonly string[], canonical?: boolean[]): PurlParts[] {
-  const parts = splitPurls(purls, canonical);
+export function splitIndexablePurls(
+  purls: readonly string[],
+  canonical?: boolean[],
+  known?: KnownPurlParts,
+): PurlParts[] {
+  const parts = splitPurls(purls, canonical, known);
   const oversized = parts.filter(
-    (p) =>
-      Buffer.byteLength(p.base, 'utf8') > Limits.indexedPurlBytes ||
-      Buffer.byteLength(p.version, 'utf8') > Limits.indexedVersionBytes,
+    (p) => utf8Above(p.base, Limits.indexedPurlBytes) || utf8Above(p.version, Limits.indexedVersionBytes),
   );
   if (oversized.length > 0) {
     const quoted = oversized
@@ -129,8 +142,11 @@ export function splitIndexablePurls(purls: readonly string[], canonical?: boolea
 // whitespace or a slash …) goes to packageurl-js. test/unit/purl.test.ts checks both ways agree on
 // arbitrary purls.
 
-/** `pkg:type/path[@version][?qualifiers]` with no subpath; the parts checked one by one below. */
-const PURL_SHAPE = /^pkg:([a-z][a-z0-9.-]*)\/([^@?#]+)(?:@([^?#]+))?(?:\?([^#]+))?$/;
+/**
+ * The shape `canonicalPurlParts` reads, `^pkg:([a-z][a-z0-9.-]*)\/([^@?#]+)(?:@([^?#]+))?(?:\?([^#]+))?$`:
+ * `pkg:type/path[@version][?qualifiers]` with no subpath; the parts checked one by one after.
+ */
+const TYPE_TEXT = /^[a-z][a-z0-9.-]*$/;
 /** What `encodeURIComponent` leaves alone, and its (uppercase) escapes. */
 const NAME_TEXT = /^(?:[A-Za-z0-9._~!*'()-]|%[0-9A-F]{2})+$/;
 /** Namespace segments: as a name, and `:` (packageurl-js writes it unescaped), none empty. */
@@ -145,10 +161,6 @@ const QUALIFIER_TEXT = /^([a-z._-][a-z0-9._-]*)=([A-Za-z0-9._*-]+)$/;
 
 const TYPE_RULES: Readonly<Record<string, PurlTypeEntry | undefined>> = PackageURL.Type;
 
-interface CanonicalPurl {
-  readonly parts: PurlParts;
-}
-
 const decoded = (text: string): string | undefined => {
   if (!text.includes('%')) return text;
   try {
@@ -162,13 +174,23 @@ const decoded = (text: string): string | undefined => {
  * The parts of `purl` when it is exactly what packageurl-js writes for itself
  * (`PackageURL.fromString(purl).toString() === purl`), else undefined (then ask packageurl-js).
  */
-function canonicalPurlParts(purl: string): CanonicalPurl | undefined {
-  const shape = PURL_SHAPE.exec(purl);
-  if (shape === null) return undefined;
-  const [, type = '', path = '', versionText, qualifierText] = shape;
-  const slash = path.lastIndexOf('/');
-  const nameText = path.slice(slash + 1);
-  const namespaceText = slash < 0 ? undefined : path.slice(0, slash);
+function canonicalPurlParts(purl: string): PurlParts | undefined {
+  // PURL_SHAPE, found by index rather than matched: no match array and captures per purl.
+  if (!purl.startsWith('pkg:') || purl.includes('#')) return undefined;
+  const typeEnd = purl.indexOf('/', 4);
+  if (typeEnd < 0) return undefined;
+  const type = purl.slice(4, typeEnd);
+  if (!TYPE_TEXT.test(type)) return undefined;
+  const question = purl.indexOf('?', typeEnd + 1);
+  const end = question < 0 ? purl.length : question;
+  const at = purl.indexOf('@', typeEnd + 1);
+  const pathEnd = at >= 0 && at < end ? at : end;
+  if (pathEnd === typeEnd + 1 || (pathEnd === at && end === at + 1) || question === purl.length - 1) return undefined;
+  const versionText = pathEnd === at ? purl.slice(at + 1, end) : undefined;
+  const qualifierText = question < 0 ? undefined : purl.slice(question + 1);
+  const slash = purl.lastIndexOf('/', pathEnd - 1);
+  const nameText = purl.slice(slash + 1, pathEnd);
+  const namespaceText = slash === typeEnd ? undefined : purl.slice(typeEnd + 1, slash);
   if (!NAME_TEXT.test(nameText)) return undefined;
   const name = decoded(nameText);
   // packageurl-js trims the name; a name it would change is not canonical.
@@ -212,15 +234,16 @@ function canonicalPurlParts(purl: string): CanonicalPurl | undefined {
   }
   const rules = TYPE_RULES[type];
   if (rules !== undefined && !followsTypeRules(rules, type, namespace, name, version, qualifiers)) return undefined;
-  return {
-    parts: {
-      type,
-      ...(namespace !== undefined && namespace !== '' && { namespace }),
-      name,
-      version: version ?? '',
-      base: `pkg:${type}/${namespaceText === undefined ? '' : `${namespaceText}/`}${nameText}`,
-    },
+  // Field by field: a `...(x && {…})` spread costs an object per call, and this runs per purl. The
+  // base is the text up to the version: `pkg:`, the type, the namespace and the name as written.
+  const parts: { -readonly [K in keyof PurlParts]: PurlParts[K] } = {
+    type,
+    name,
+    version: version ?? '',
+    base: purl.slice(0, pathEnd),
   };
+  if (namespace !== undefined && namespace !== '') parts.namespace = namespace;
+  return parts;
 }
 
 /**
@@ -236,20 +259,46 @@ function followsTypeRules(
   qualifiers: Record<string, string> | undefined,
 ): boolean {
   try {
-    const probe = { type, namespace, name, version, qualifiers, subpath: undefined };
     // The rules read and write these fields only; a PackageURL is not built, to save its parse.
+    // One probe for every call (filled afresh each time; the rules run synchronously).
+    const probe = probeOf(type, namespace, name, version, qualifiers);
     const asPurl = probe as unknown as PackageURL;
     rules.normalize(asPurl);
     if (probe.namespace !== namespace || probe.name !== name || probe.version !== version) return false;
     if (!rules.validate(asPurl, false)) return false;
     // splitPurl builds the base as a PackageURL without version and qualifiers; where the type's
     // rules refuse that (swift, cran, conan need them), packageurl-js throws, and so must we.
-    const base = { type, namespace, name, version: undefined, qualifiers: undefined, subpath: undefined };
-    return rules.validate(base as unknown as PackageURL, false);
+    return rules.validate(probeOf(type, namespace, name, undefined, undefined) as unknown as PackageURL, false);
   } catch {
     // A rule that throws (golang's reads an undefined `throws`) refuses; packageurl-js says how.
     return false;
   }
+}
+
+const PROBE: {
+  type: string;
+  namespace: string | undefined;
+  name: string;
+  version: string | undefined;
+  qualifiers: Record<string, string> | undefined;
+  subpath: string | undefined;
+} = { type: '', namespace: undefined, name: '', version: undefined, qualifiers: undefined, subpath: undefined };
+
+/** PROBE, filled afresh. */
+function probeOf(
+  type: string,
+  namespace: string | undefined,
+  name: string,
+  version: string | undefined,
+  qualifiers: Record<string, string> | undefined,
+): typeof PROBE {
+  PROBE.type = type;
+  PROBE.namespace = namespace;
+  PROBE.name = name;
+  PROBE.version = version;
+  PROBE.qualifiers = qualifiers;
+  PROBE.subpath = undefined;
+  return PROBE;
 }
 
 /** packageurl-js `encode.js` encodeNamespace. */
@@ -261,12 +310,23 @@ const encodeVersion = (version: string): string =>
   encodeURIComponent(version).replace(/%3A/g, ':').replace(/%2B/g, '+');
 
 /**
+ * A purl's canonical form as `canonicalPurl` finds it, without a second object: its parts when it
+ * is already canonical (the purl is then itself; most SBOM purls are), else the canonical text and
+ * type packageurl-js gave. `'base' in` tells which. Null when packageurl-js refuses it.
+ */
+export function canonicalPurlOrParts(
+  purl: string,
+): PurlParts | { readonly purl: string; readonly type: string } | null {
+  return canonicalPurlParts(purl) ?? canonicalPurlWithPackageUrl(purl);
+}
+
+/**
  * `PackageURL.fromString(purl).toString()` and its type, or null when packageurl-js refuses it; a
  * purl already in that form is recognised without parsing it.
  */
 export function canonicalPurl(purl: string): { readonly purl: string; readonly type: string } | null {
   const fast = canonicalPurlParts(purl);
-  return fast === undefined ? canonicalPurlWithPackageUrl(purl) : { purl, type: fast.parts.type };
+  return fast === undefined ? canonicalPurlWithPackageUrl(purl) : { purl, type: fast.type };
 }
 
 /** `canonicalPurl` by packageurl-js alone, without the fast path (for the tests that compare them). */

@@ -716,6 +716,40 @@ export const IndexEntryWriteSchema = z.object({
 });
 export type IndexEntryWrite = Immutable<z.infer<typeof IndexEntryWriteSchema>>;
 
+/**
+ * `validRecord` of each index entry write (`IndexEntryWriteSchema`), each a fresh copy. Checked by
+ * hand first: a release writes one per package (200,000 at the component limit), and a zod object
+ * parse of each cost more time and garbage than the rest of the write. The hand check accepts only
+ * what the schema accepts; an entry it does not pass goes to the schema, which words the refusal.
+ */
+export function validIndexEntryWrites(entries: readonly unknown[]): IndexEntryWrite[] {
+  return entries.map((e) => copiedIndexEntryWrite(e) ?? validRecord('index entry', IndexEntryWriteSchema, e));
+}
+
+function copiedIndexEntryWrite(value: unknown): IndexEntryWrite | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { base, version, components, removed, replaces } = value as Record<string, unknown>;
+  if (typeof base !== 'string' || base === '' || typeof version !== 'string' || version === '') return undefined;
+  if (!isStringArray(components) || (removed !== undefined && removed !== true)) return undefined;
+  if (replaces !== undefined && !(isStringArray(replaces) && replaces.length > 0 && !replaces.includes(''))) {
+    return undefined;
+  }
+  const entry: { -readonly [K in keyof IndexEntryWrite]: IndexEntryWrite[K] } = {
+    base,
+    version,
+    components: [...components],
+  };
+  if (removed === true) entry.removed = true;
+  if (replaces !== undefined) entry.replaces = [...replaces];
+  return entry;
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  if (!Array.isArray(value)) return false;
+  for (const item of value) if (typeof item !== 'string') return false;
+  return true;
+}
+
 /** One release that a vulnerability id was reported for (`findByVulnerability`). */
 export const VulnerabilityIndexEntrySchema = z.object({ repository: z.string(), digest: DigestSchema });
 export type VulnerabilityIndexEntry = Immutable<z.infer<typeof VulnerabilityIndexEntrySchema>>;

@@ -4,12 +4,12 @@
  * become index entries pointing to the binaries, and triage by source package finds them.
  */
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import { packageIndexItems, sourcePackagesOf } from '../../lambdas/domain/package-index.js';
-import { parseSbom } from '../../lambdas/domain/sbom/parse.js';
+import { knownPurlPartsOf, parseSbom } from '../../lambdas/domain/sbom/parse.js';
 import { triage } from '../../lambdas/domain/triage/triage.js';
 import { indexRelease } from '../support/index-release.js';
 import { newDigest, releaseRecord } from '../support/store-records.js';
@@ -66,5 +66,28 @@ describe('Package index of real SBOMs', () => {
     ]);
     // Epoch 1 is above every epoch-0 version (rpmvercmp): not in `<1.0.2k-19.el7`.
     expect(epochZero.releases).toEqual([]);
+  });
+});
+
+describe('Package index of real SBOMs, from the purl parts the SBOM step split', () => {
+  const sboms = ['sbom-cyclonedx/syft', 'sbom-cyclonedx/trivy', 'sbom-spdx/syft'].flatMap((dir) =>
+    readdirSync(`${DATA}${dir}`)
+      .filter((f) => f.endsWith('.json') && !f.startsWith('bad_'))
+      .map((f) => `${dir}/${f}`),
+  );
+
+  it.each(sboms)('has every purl split already, and the same entries as from the purl text: %s', (file) => {
+    // Prepare
+    const sbom = parseSbom(readFileSync(`${DATA}${file}`));
+    const purls = sbom.components.flatMap((c) => (c.purl === undefined ? [] : [c.purl]));
+    const sources = sourcePackagesOf(sbom.components);
+    const known = knownPurlPartsOf(sbom);
+
+    // Act
+    const items = packageIndexItems(purls, sources, known);
+
+    // Assess: the index parses no purl of the SBOM again.
+    expect(purls.filter((p) => known?.(p) === undefined)).toEqual([]);
+    expect(items).toEqual(packageIndexItems(purls, sources));
   });
 });

@@ -1,4 +1,5 @@
 import { constants, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64, pae, verifyEnvelope } from '../../lambdas/domain/attest/dsse.js';
 import { InvalidInputError, TooLargeError, VerificationError } from '../../lambdas/domain/errors.js';
@@ -80,6 +81,44 @@ describe('Function: decodeBase64', () => {
       // Assess
       expect(act).toThrow(InvalidInputError);
     });
+  });
+});
+
+describe('Property: decodeBase64 accepts exactly the base64 of either alphabet', () => {
+  /** The rule as written: the alphabet of either kind, at most two `=`, no length 1 modulo 4 before them. */
+  const valid = (text: string): boolean =>
+    /^[A-Za-z0-9+/_-]*={0,2}$/.test(text) && text.replace(/=+$/, '').length % 4 !== 1;
+  const outcome = (text: string): string => {
+    try {
+      return Buffer.from(decodeBase64(text)).toString('hex');
+    } catch (err) {
+      return err instanceof InvalidInputError ? 'refused' : 'threw';
+    }
+  };
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_';
+  const inAlphabet = fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 40 });
+  // Base64 text with one or two characters of anything else put in, and padding of any length.
+  const text = fc
+    .tuple(
+      inAlphabet,
+      fc.array(fc.tuple(fc.nat(), fc.string({ unit: 'binary', minLength: 1, maxLength: 2 }))),
+      fc.nat(3),
+    )
+    .map(([base, inserts, padding]) => {
+      let t = base;
+      for (const [at, s] of inserts.slice(0, 2))
+        t = `${t.slice(0, at % (t.length + 1))}${s}${t.slice(at % (t.length + 1))}`;
+      return `${t}${'='.repeat(padding)}`;
+    });
+
+  it('decodes what the rule accepts, as Buffer does, and refuses the rest', () => {
+    fc.assert(
+      fc.property(fc.oneof(text, fc.string({ maxLength: 12 })), (t) => {
+        // Act & Assess
+        expect(outcome(t)).toBe(valid(t) ? Buffer.from(t, 'base64').toString('hex') : 'refused');
+      }),
+      { numRuns: 50_000 },
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import { InvalidInputError, StoreError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
 import {
+  implied,
   indexDelta,
   indexPackages,
   indexSetBytes,
@@ -85,6 +86,21 @@ describe('Function: seqRanges', () => {
       { from: 4, to: 110 },
       { from: 121, to: 170 },
     ]);
+  });
+});
+
+describe('Function: implied', () => {
+  it.each([
+    [['pkg:npm/a@1'], true],
+    [['pkg:npm/a@12'], false],
+    [['pkg:npm/ab1'], false],
+    [['pkg:npm/b@1'], false],
+    [['pkg:npm/a@1?arch=x'], false],
+    [['pkg:npm/a@1', 'pkg:npm/a@1?arch=x'], false],
+    [[], false],
+  ])('says %j of pkg:npm/a at 1 is implied: %s', (components, expected) => {
+    // Act & Assess
+    expect(implied({ base: 'pkg:npm/a', version: '1', components })).toBe(expected);
   });
 });
 

@@ -124,6 +124,26 @@ describe('Property: the canonical-text fast path equals packageurl-js', () => {
   });
 
   it.each([
+    'pkg:npm/a@',
+    'pkg:npm/a?',
+    'pkg:npm/@1.0.0',
+    'pkg:npm/a@1.0.0#sub',
+    'pkg:npm/a?arch=x@1',
+    'pkg:npm/a@1@2',
+    'pkg:/a@1',
+    'pkg:npm/ns/',
+    'pkg:npm//a@1',
+    'pkg:NPM/a@1',
+    'pkg:npm/ns/a@1?b=2&a=1',
+    'pkg:npm',
+    'pkg:npm/',
+  ])('splits the edge %j exactly as packageurl-js does', (purl) => {
+    // Act & Assess
+    expect(outcome(splitPurl, purl)).toEqual(outcome(splitPurlWithPackageUrl, purl));
+    expect(canonicalPurl(purl)).toEqual(canonicalPurlWithPackageUrl(purl));
+  });
+
+  it.each([
     'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl',
     'pkg:npm/%40scope/name@1.2.3',
     'pkg:maven/org.apache/commons-lang3@3.12.0?type=jar',

@@ -1,14 +1,17 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError } from '../../lambdas/domain/errors.js';
 import {
   compareCodePoints,
   firstApprovalRoundOf,
   ImageTagSchema,
+  IndexEntryWriteSchema,
   LISTING_ORDER,
   RELEASE_STATES,
   ReleaseRecordSchema,
   releaseStatesMovableTo,
   resubmittedRelease,
+  validIndexEntryWrites,
   validRecord,
 } from '../../lambdas/domain/records.js';
 import { newDigest, releaseRecord } from '../support/store-records.js';
@@ -65,6 +68,63 @@ describe('Function: validRecord', () => {
       // Assess
       expect(parsed).toStrictEqual(rec);
       expect(parsed).not.toBe(rec);
+    });
+  });
+});
+
+describe('Function: validIndexEntryWrites', () => {
+  /** What `validRecord` with the schema makes of one entry: the copy, or the refusal. */
+  const bySchema = (entry: unknown): unknown => {
+    try {
+      return validRecord('index entry', IndexEntryWriteSchema, entry);
+    } catch (err) {
+      return err instanceof Error ? `${err.name}: ${err.message}` : err;
+    }
+  };
+  const checked = (entry: unknown): unknown => {
+    try {
+      return validIndexEntryWrites([entry])[0];
+    } catch (err) {
+      return err instanceof Error ? `${err.name}: ${err.message}` : err;
+    }
+  };
+  const text = fc.oneof(fc.constant(''), fc.string({ maxLength: 4 }));
+  const member = fc.oneof(text, fc.constant(undefined), fc.constant(true), fc.constant(1), fc.constant(null));
+  const list = fc.oneof(fc.array(text, { maxLength: 3 }), fc.array(member, { maxLength: 3 }), member);
+  const entry = fc.oneof(
+    fc.record(
+      { base: member, version: member, components: list, removed: member, replaces: list, extra: member },
+      { requiredKeys: [] },
+    ),
+    member,
+    fc.array(member),
+  );
+
+  it('accepts, copies and refuses exactly as validRecord with IndexEntryWriteSchema does', () => {
+    fc.assert(
+      fc.property(entry, (e) => {
+        // Act & Assess
+        expect(checked(e)).toStrictEqual(bySchema(e));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('returns copies the caller cannot change afterwards', () => {
+    // Prepare
+    const entry = { base: 'pkg:npm/a', version: '1.0.0', components: ['pkg:npm/a@1.0.0'], replaces: ['0.9.0'] };
+
+    // Act
+    const [copy] = validIndexEntryWrites([entry]);
+    entry.components.push('pkg:npm/b@1.0.0');
+    entry.replaces.push('0.8.0');
+
+    // Assess
+    expect(copy).toStrictEqual({
+      base: 'pkg:npm/a',
+      version: '1.0.0',
+      components: ['pkg:npm/a@1.0.0'],
+      replaces: ['0.9.0'],
     });
   });
 });

@@ -322,6 +322,31 @@ describe('Function: collectSbom', () => {
             /referrer sha256:[a-f0-9]{64} disagrees with attestation .*it omits pkg:deb\/debian\/bash@5\.2-1, pkg:npm\/express@4\.18\.2/,
         },
         {
+          it: 'fails when an unsigned referrer lists the same components in the same order under another lockfile digest',
+          policy: requiringSigned,
+          arrange: unsignedThenSigned({
+            ...CYCLONEDX,
+            metadata: { properties: [{ name: 'release-gate.dev:lockfile-digest', value: `sha256:${'e'.repeat(64)}` }] },
+          }),
+          status: 'FAIL',
+          firstReason: 'the image carries SBOMs that disagree',
+          reasonsText: /its lockfile digest is sha256:e{64}, not sha256:/,
+        },
+        {
+          it: 'fails when an unsigned referrer swaps a component for another, keeping the count and the order',
+          policy: requiringSigned,
+          arrange: unsignedThenSigned({
+            ...CYCLONEDX,
+            components: [
+              CYCLONEDX.components[0],
+              { type: 'library', name: 'bash', version: '5.2-2', purl: 'pkg:deb/debian/bash@5.2-2' },
+            ],
+          }),
+          status: 'FAIL',
+          firstReason: 'the image carries SBOMs that disagree',
+          reasonsText: /it adds pkg:deb\/debian\/bash@5\.2-2; it omits pkg:deb\/debian\/bash@5\.2-1/,
+        },
+        {
           it: 'lets a signed SBOM outrank an unsigned one listed first, even where unsigned ones count',
           policy: trustingUnsigned,
           arrange: unsignedThenSigned(CYCLONEDX),

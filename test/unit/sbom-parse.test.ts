@@ -509,8 +509,9 @@ describe('Function: decodeCycloneDxInto', () => {
   });
 });
 
-describe('Function: parseSbomWithNotes of a raw CycloneDX document (read one component at a time)', () => {
-  const components = Array.from({ length: 40 }, (_, i) => ({
+describe('Function: parseSbomWithNotes of a raw CycloneDX document (read a few components at a time)', () => {
+  // Enough components that the batches (64 KiB each) are each a small part of the text.
+  const components = Array.from({ length: 2000 }, (_, i) => ({
     type: 'library',
     name: `p${i}`,
     version: `1.0.${i}`,
@@ -554,7 +555,7 @@ describe('Function: parseSbomWithNotes of a raw CycloneDX document (read one com
       // Assess
       expect(longest).toBeLessThan(text.length / 4);
       expect(parsed).toEqual(wholeDocument(text));
-      expect(parsed.sbom.components).toHaveLength(44);
+      expect(parsed.sbom.components).toHaveLength(2200);
       expect(parsed.sbom.lockfileDigest).toBe(LOCK);
     });
   });
@@ -571,6 +572,9 @@ describe('Function: parseSbomWithNotes of a raw CycloneDX document (read one com
       ['a trailing comma', doc(`${ok},`)],
       ['two values in one element', doc(`${ok} ${ok}`)],
       ['a byte order mark inside the array', doc(`\ufeff${ok}`)],
+      ['a repeated name deep in a component', doc(`${ok},{"type":"library","name":"b","x":[{"a:\\"":1,"a:\\"":2}]}`)],
+      ['a name repeated with an escape', doc(`${ok},{"type":"library","name":"b","n\\u0061me":"c"}`)],
+      ['an unterminated string', doc(`${ok},{"type":"library","name":"b\\"}`)],
       ['an invalid component', doc(`${ok},{"type":"library","name":""}`)],
       [
         'a component too deep for the document',
@@ -589,6 +593,23 @@ describe('Function: parseSbomWithNotes of a raw CycloneDX document (read one com
       expect(result).toEqual(wholeDocument(raw));
     });
 
+    it('accepts strings holding colons, commas, brackets, escaped quotes and backslashes, and multi-byte text', () => {
+      // Prepare: what the splitter and the name count must read as string content.
+      const tricky = '{"type":"library","name":"a:b,[c]{d}\\"e\\\\","version":"ü😀","x":{"k:\\"":"v"}}';
+      const raw = doc(`${ok},${tricky},${ok.replace('"a"', '"z"')}`);
+      const parse = vi.spyOn(JSON, 'parse');
+
+      // Act
+      const result = outcome(raw);
+      const texts = parse.mock.calls.map(([t]) => String(t));
+      parse.mockRestore();
+
+      // Assess: read in pieces (the whole text never parsed), as the whole-document path reads it.
+      expect(texts).not.toContain(raw);
+      expect(result).not.toBeTypeOf('string');
+      expect(result).toEqual(wholeDocument(raw));
+    });
+
     it('accepts a component exactly as deep as the whole-document path accepts', () => {
       // Prepare
       const raw = doc(`{"type":"library","name":"d","x":${deep(DEFAULT_MAX_DEPTH - 3)}}`);
@@ -597,6 +618,49 @@ describe('Function: parseSbomWithNotes of a raw CycloneDX document (read one com
       expect(outcome(raw)).toEqual(wholeDocument(raw));
       expect(outcome(raw)).not.toBeTypeOf('string');
     });
+  });
+});
+
+describe("Function: parseSbomWithNotes against another SBOM's inventory (expected)", () => {
+  const component = (i: number, extra: Record<string, unknown> = {}) => ({
+    type: 'library',
+    name: `p${i}`,
+    version: `1.0.${i}`,
+    purl: `pkg:npm/p${i}@1.0.${i}`,
+    licenses: [{ license: { id: 'MIT' } }],
+    ...extra,
+  });
+  const base = Array.from({ length: 6 }, (_, i) => component(i));
+  const bytesOf = (components: unknown[]) => new TextEncoder().encode(JSON.stringify(cdx(components), null, 1));
+  const expected = parseSbomWithNotes(bytesOf(base)).sbom.components;
+
+  it('reads an SBOM listing the same components in order as that very inventory', () => {
+    // Act
+    const parsed = parseSbomWithNotes(bytesOf(base), undefined, new Map(), expected);
+
+    // Assess: the expected components themselves, nothing built a second time.
+    expect(parsed.sbom.components).toEqual(expected);
+    parsed.sbom.components.forEach((c, i) => {
+      expect(c).toBe(expected[i]);
+    });
+  });
+
+  it.each([
+    ['one fewer at the end', base.slice(0, -1)],
+    ['one more at the end', [...base, component(9)]],
+    ['another order', [base[1], base[0], ...base.slice(2)]],
+    ['a repeated component', [...base.slice(0, 3), base[2], ...base.slice(3)]],
+    ['a repeat of one already listed, in place of the next', [...base.slice(0, 3), base[0], ...base.slice(4)]],
+    ['another version in the middle', [...base.slice(0, 2), component(2, { version: '9' }), ...base.slice(3)]],
+    ['another licence', [component(0, { licenses: [] }), ...base.slice(1)]],
+    ['the operating system flag', [component(0, { type: 'operating-system' }), ...base.slice(1)]],
+    ['none at all', []],
+  ])('reads an SBOM that differs (%s) exactly as without it', (_case, components) => {
+    // Act
+    const parsed = parseSbomWithNotes(bytesOf(components), undefined, new Map(), expected);
+
+    // Assess
+    expect(parsed).toEqual(parseSbomWithNotes(bytesOf(components)));
   });
 });
 

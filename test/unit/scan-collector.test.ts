@@ -482,5 +482,60 @@ describe('Function: collectScan with VEX exceptions', () => {
       expect(result.status).toBe('FAIL');
       expect(result.reasons.filter((r) => r.includes('VEX'))).toEqual([]);
     });
+
+    it('skips one without vulnerabilities before parsing its envelope: a malformed one is not even read', async () => {
+      // Prepare: an envelope without signatures, which parsing it would refuse (and report).
+      const registry = new MemoryRegistry();
+      const envelope = signStatement(
+        keys.attestation.privateKey,
+        [{ name: 'team/app', digest: SUBJECT.digest }],
+        CYCLONEDX_BOM,
+        sbom,
+      );
+      const manifest = cosignAttestationManifest([
+        { envelope: { ...envelope, signatures: [] }, predicateType: CYCLONEDX_BOM },
+      ]);
+      await pushManifest(registry, SUBJECT.repository, manifest, cosignTag(SUBJECT.digest, 'att'));
+      const ctx = await context(returning(report([critical])), undefined, registry, trusted);
+
+      // Act
+      const result = await collectScan(ctx);
+
+      // Assess
+      expect(result.status).toBe('FAIL');
+      expect(result.reasons.filter((r) => r.includes('VEX'))).toEqual([]);
+    });
+
+    it('still reads one whose payload names vulnerabilities, at any offset and in either base64 alphabet', async () => {
+      // Prepare: the same VEX, shifted one and two bytes, each signed and attached (URL-safe for one).
+      const offsets = new Set<number>();
+      for (const pad of ['', ' ', '  ']) {
+        const registry = new MemoryRegistry();
+        const doc = { ...cyclonedxVex, serialNumber: `urn:uuid:${pad}x` };
+        const signed = signStatement(
+          keys.attestation.privateKey,
+          [{ name: 'team/app', digest: SUBJECT.digest }],
+          CYCLONEDX_BOM,
+          doc,
+        );
+        offsets.add(Buffer.from(signed.payload, 'base64').indexOf('"vulnerabilities"') % 3);
+        const envelope =
+          pad === ' ' ? { ...signed, payload: Buffer.from(signed.payload, 'base64').toString('base64url') } : signed;
+        await pushManifest(
+          registry,
+          SUBJECT.repository,
+          cosignAttestationManifest([{ envelope, predicateType: CYCLONEDX_BOM }]),
+          cosignTag(SUBJECT.digest, 'att'),
+        );
+        const ctx = await context(returning(report([critical])), undefined, registry, trusted);
+
+        // Act
+        const result = await collectScan(ctx);
+
+        // Assess
+        expectEvidence(result, { status: 'PASS', reasonsText: 'accepted by VEX' });
+      }
+      expect(offsets.size).toBe(3);
+    });
   });
 });

@@ -39,7 +39,6 @@ import {
   type DecisionRecord,
   DecisionRecordSchema,
   type IndexEntryWrite,
-  IndexEntryWriteSchema,
   type IndexNode,
   type IndexNodeLink,
   IndexNodeLinkSchema,
@@ -79,6 +78,7 @@ import {
   TERMINAL_RELEASE_STATES,
   type VulnerabilityIndexEntry,
   VulnerabilityIndexEntrySchema,
+  validIndexEntryWrites,
   validRecord,
 } from '../../domain/records.js';
 import { type Digest, DigestSchema, type EvidenceKind } from '../../domain/types.js';
@@ -1151,7 +1151,7 @@ export class DynamoReleaseStore implements ReleaseStore {
    */
   public async writeIndexEntries(node: IndexNode, entries: readonly IndexEntryWrite[]): Promise<void> {
     const valid = validRecord('index node', IndexNodeSchema, node);
-    const writes = entries.map((e) => validRecord('index entry', IndexEntryWriteSchema, e));
+    const writes = validIndexEntryWrites(entries);
     for (const e of writes) requirePurl(e.base);
     const item = ({ base, version, components, removed, replaces }: (typeof writes)[number]) => ({
       ...itemKeys.packageIndex(base, version, valid.repository, valid.digest, valid.set),

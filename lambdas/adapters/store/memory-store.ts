@@ -31,7 +31,6 @@ import {
   type DecisionRecord,
   DecisionRecordSchema,
   type IndexEntryWrite,
-  IndexEntryWriteSchema,
   type IndexNode,
   type IndexNodeLink,
   IndexNodeSchema,
@@ -69,6 +68,7 @@ import {
   TaskTokenSchema,
   TERMINAL_RELEASE_STATES,
   type VulnerabilityIndexEntry,
+  validIndexEntryWrites,
   validRecord,
 } from '../../domain/records.js';
 import { type Digest, DigestSchema, type EvidenceKind } from '../../domain/types.js';
@@ -568,7 +568,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async writeIndexEntries(node: IndexNode, entries: readonly IndexEntryWrite[]): Promise<void> {
     const valid = validRecord('index node', IndexNodeSchema, node);
-    const writes = entries.map((e) => validRecord('index entry', IndexEntryWriteSchema, e));
+    const writes = validIndexEntryWrites(entries);
     for (const e of writes) requirePurl(e.base);
     for (const { base, version, components, removed, replaces } of writes) {
       const entry: PackageIndexEntry = {

@@ -37,6 +37,7 @@ interface ScanState {
   readonly wanted: ReadonlySet<string>;
   readonly keylessElsewhere: boolean;
   readonly skipPayload: DiscoverOptions['skipPayload'];
+  readonly skipEnvelope: DiscoverOptions['skipEnvelope'];
   readonly verified: VerifiedAttestation[];
   readonly rejected: Rejection[];
 }
@@ -55,6 +56,13 @@ export interface DiscoverOptions {
    * @default - nothing is skipped
    */
   readonly skipPayload?: (predicateType: string | undefined, payload: Uint8Array) => boolean;
+  /**
+   * As `skipPayload`, asked first, with the envelope's bytes as read (not yet parsed) and the
+   * layer's `predicateType` annotation (unauthenticated): for a filter that can tell from the raw
+   * envelope, so that an envelope it skips is not even parsed.
+   * @default - nothing is skipped
+   */
+  readonly skipEnvelope?: (annotatedPredicateType: string | undefined, envelope: Uint8Array) => boolean;
 }
 
 /**
@@ -76,6 +84,7 @@ export async function discoverAttestations(
     wanted: new Set(predicateTypes),
     keylessElsewhere: opts.keylessElsewhere ?? false,
     skipPayload: opts.skipPayload,
+    skipEnvelope: opts.skipEnvelope,
     verified: [],
     rejected: [],
   };
@@ -210,6 +219,7 @@ async function scanLayer(state: ScanState, layer: Descriptor, source: string): P
     throw err;
   }
 
+  if (state.skipEnvelope?.(annotated, envelopeBytes) === true) return;
   let claimed: string | undefined;
   let parsed: DsseEnvelope;
   try {

@@ -93,9 +93,11 @@ export async function collectImageSbom(ctx: CollectContext, buildkit?: BuildkitS
   try {
     const bundles = await fromAttestations(ctx, signed, rejected, purls);
     if (buildkit !== undefined) signed.push(...(await buildkit(digest, rejected, purls)));
+    // With a signed SBOM, the unsigned ones are only compared with it: read against its inventory.
+    const expected = signed[0]?.parsed.sbom.components;
     unsigned = [
-      ...(await fromReferrers(ctx, referrers, bundles, rejected, purls)),
-      ...[await fromCosignTag(ctx, rejected, purls)].filter((f) => f !== undefined),
+      ...(await fromReferrers(ctx, referrers, bundles, rejected, purls, expected)),
+      ...[await fromCosignTag(ctx, rejected, purls, expected)].filter((f) => f !== undefined),
     ];
   } catch (err) {
     if (err instanceof TooLargeError) return evidenceResult('sbom', 'FAIL', [err.message]);
@@ -260,6 +262,7 @@ async function fromReferrers(
   alreadyRead: number,
   rejected: string[],
   purls: PurlCache,
+  expected?: readonly Component[],
 ): Promise<FoundSbom[]> {
   const found: FoundSbom[] = [];
   const { digest } = ctx.subject;
@@ -287,7 +290,7 @@ async function fromReferrers(
         'SBOM referrers',
       );
     }
-    const result = await loadLayer(ctx, 'referrer', location, layer, rejected, purls);
+    const result = await loadLayer(ctx, 'referrer', location, layer, rejected, purls, expected);
     if (result !== undefined) found.push(result);
   }
   return found;
@@ -297,6 +300,7 @@ async function fromCosignTag(
   ctx: CollectContext,
   rejected: string[],
   purls: PurlCache,
+  expected?: readonly Component[],
 ): Promise<FoundSbom | undefined> {
   const tag = `${digestToTag(ctx.subject.digest)}.sbom`;
   const location = `tag ${tag}`;
@@ -313,7 +317,7 @@ async function fromCosignTag(
     rejected.push(`${location}: no CycloneDX or SPDX JSON layer`);
     return undefined;
   }
-  return loadLayer(ctx, 'cosign-tag', location, layer, rejected, purls);
+  return loadLayer(ctx, 'cosign-tag', location, layer, rejected, purls, expected);
 }
 
 /**
@@ -479,6 +483,7 @@ function inventoryKey(c: NormalizedSbom['components'][number]): string {
  * carry), or undefined when they agree. Order and format (CycloneDX vs SPDX) do not matter.
  */
 function inventoryDifference(a: NormalizedSbom, b: NormalizedSbom): string | undefined {
+  if (sameInventoryInOrder(a, b)) return undefined;
   const left = new Set(a.components.map(inventoryKey));
   const right = new Set(b.components.map(inventoryKey));
   const onlyLeft = [...left].filter((k) => !right.has(k)).sort();
@@ -492,6 +497,24 @@ function inventoryDifference(a: NormalizedSbom, b: NormalizedSbom): string | und
     parts.push(`its lockfile digest is ${b.lockfileDigest}, not ${a.lockfileDigest}`);
   }
   return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+/**
+ * Whether two SBOMs list the same components in the same order and no conflicting lockfile digest
+ * (one inventory written twice, the usual case): `inventoryDifference` finds nothing then, and this
+ * tells it in one pass, without a set of keys for each.
+ */
+function sameInventoryInOrder(a: NormalizedSbom, b: NormalizedSbom): boolean {
+  if (a.components.length !== b.components.length) return false;
+  if (a.lockfileDigest !== undefined && b.lockfileDigest !== undefined && a.lockfileDigest !== b.lockfileDigest) {
+    return false;
+  }
+  for (let i = 0; i < a.components.length; i++) {
+    const x = a.components[i];
+    const y = b.components[i];
+    if (x === undefined || y === undefined || inventoryKey(x) !== inventoryKey(y)) return false;
+  }
+  return true;
 }
 
 interface SbomLayer {
@@ -523,11 +546,12 @@ async function loadLayer(
   layer: SbomLayer,
   rejected: string[],
   purls: PurlCache,
+  expected?: readonly Component[],
 ): Promise<FoundSbom | undefined> {
   try {
     if (layer.size > Limits.sbomBytes) throw new TooLargeError('SBOM layer', layer.size, Limits.sbomBytes);
     const bytes = await ctx.registry.getBlob(ctx.subject.repository, layer.digest, Limits.sbomBytes);
-    const parsed = parseSbomWithNotes(bytes, layer.mediaType, purls);
+    const parsed = parseSbomWithNotes(bytes, layer.mediaType, purls, expected);
     const extension = parsed.sbom.format === 'cyclonedx' ? 'cdx.json' : 'spdx.json';
     return { source, location, parsed, raw: { name: `sbom.${extension}`, mediaType: layer.mediaType, bytes } };
   } catch (err) {

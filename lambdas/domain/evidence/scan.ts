@@ -272,6 +272,37 @@ function withoutVulnerabilities(predicateType: string | undefined, payload: Uint
 }
 
 /**
+ * The base64 forms `"vulnerabilities"` takes inside a longer base64 text, whatever its offset
+ * there: for each offset modulo 3, the encoding of the whole 3-byte groups the name spans, in
+ * either alphabet (DSSE allows both).
+ */
+const VULNERABILITIES_IN_BASE64: readonly Buffer[] = [
+  ...new Set(
+    [0, 1, 2].flatMap((offset) => {
+      const skip = (3 - offset) % 3;
+      const whole = 3 * Math.floor((VULNERABILITIES_MEMBER.length - skip) / 3);
+      const groups = VULNERABILITIES_MEMBER.subarray(skip, skip + whole);
+      return [groups.toString('base64'), groups.toString('base64url')];
+    }),
+  ),
+].map((form) => Buffer.from(form));
+
+/**
+ * `withoutVulnerabilities` on the envelope as read, before it is parsed or its payload decoded:
+ * the payload's base64 (in the envelope's bytes) holds none of the forms `"vulnerabilities"`
+ * takes there, so the decoded payload cannot hold it (three forms: none has a `+` or `/`, so the
+ * two alphabets agree on them). The same fail-closed skip: a payload written with JSON escapes in
+ * its base64 or mixing the alphabets is skipped, and suppresses nothing.
+ */
+function envelopeWithoutVulnerabilities(annotatedPredicateType: string | undefined, envelope: Uint8Array): boolean {
+  if (!(CYCLONEDX_VEX_PREDICATE_TYPES as readonly (string | undefined)[]).includes(annotatedPredicateType)) {
+    return false;
+  }
+  const bytes = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
+  return VULNERABILITIES_IN_BASE64.every((form) => bytes.indexOf(form) < 0);
+}
+
+/**
  * VEX documents attested on the image by a trusted signer (`attestations`: a DSSE envelope by a key,
  * a Sigstore bundle or a keyless `.att` layer, signed-statements.ts): OpenVEX, or CycloneDX with
  * `vulnerabilities`; for a platform manifest, also those attested on its index (which pins it).
@@ -283,6 +314,7 @@ async function attestedVex(ctx: CollectContext, reasons: string[]): Promise<VexS
     predicateTypes: VEX_PREDICATE_TYPES,
     digests,
     skipPayload: withoutVulnerabilities,
+    skipEnvelope: envelopeWithoutVulnerabilities,
   });
   for (const r of scan.rejected) reasons.push(`VEX attestation rejected: ${r}`);
   const statements: VexStatement[] = [];

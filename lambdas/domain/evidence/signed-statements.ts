@@ -60,6 +60,8 @@ export interface SignedStatementOptions {
   readonly maxBundles?: number;
   /** DiscoverOptions.skipPayload, for DSSE envelopes. */
   readonly skipPayload?: DiscoverOptions['skipPayload'];
+  /** DiscoverOptions.skipEnvelope, for DSSE envelopes. */
+  readonly skipEnvelope?: DiscoverOptions['skipEnvelope'];
 }
 
 /** The attestation signers the policy trusts: keys, and keyless identities under a pinned root. */
@@ -99,6 +101,7 @@ export async function gatherSignedStatements(
     const scan = await discoverAttestations(ctx.registry, { repository, digest: subject }, trust.keys, wanted, {
       keylessElsewhere: trust.any,
       ...(opts.skipPayload === undefined ? {} : { skipPayload: opts.skipPayload }),
+      ...(opts.skipEnvelope === undefined ? {} : { skipEnvelope: opts.skipEnvelope }),
     });
     for (const r of scan.rejected) {
       if (r.predicateType === undefined || wanted.includes(r.predicateType)) {

@@ -91,11 +91,11 @@ export function decodeCycloneDxInto(
   value: unknown,
   sink: ComponentSink,
   /**
-   * The top-level `components`, when the caller parses them one at a time (sbom/parse.ts reads a
-   * raw SBOM in pieces); `value.components` is then an empty array. Counted against the limit as
-   * they come: a document above it throws part way, before the rest is parsed.
+   * The top-level `components`, when the caller parses them a batch at a time (sbom/parse.ts reads
+   * a raw SBOM in pieces), in order; `value.components` is then an empty array. Counted against the
+   * limit as they come: a document above it throws part way, before the rest is parsed.
    */
-  pieces?: Iterable<unknown>,
+  pieces?: Iterable<readonly unknown[]>,
 ): DecodedSbomHeader {
   let count = assertComponentBudget(value);
   const parsed = CycloneDxDocumentSchema.safeParse(value);
@@ -106,10 +106,19 @@ export function decodeCycloneDxInto(
     if (pieces === undefined) readComponentTree(parsed.data.components, ['components'], issues, sink);
     else {
       const path: PropertyKey[] = ['components', 0];
-      for (const component of pieces) {
-        count = countComponents([{ node: component, depth: 1 }], count + 1);
-        readComponent(component, path, issues, sink);
-        path[1] = Number(path[1]) + 1;
+      for (const batch of pieces) {
+        for (let i = 0; i < batch.length; i++) {
+          const component = batch[i];
+          if (++count > Limits.sbomComponents) {
+            throw new InvalidInputError(`SBOM has more than ${Limits.sbomComponents} components`);
+          }
+          // Only a component with components of its own is walked (no root list for the others).
+          if (isRecord(component) && Array.isArray(component.components)) {
+            count = countComponents([{ node: component, depth: 1 }], count);
+          }
+          readComponent(component, path, issues, sink);
+          path[1] = Number(path[1]) + 1;
+        }
       }
     }
   }
@@ -203,12 +212,17 @@ function readComponent(value: unknown, path: PropertyKey[], issues: Issue[], out
 
 /** The licence ids, names and expressions of `licenses[]`, in order. */
 function readLicenses(licenses: unknown, path: readonly PropertyKey[], issues: Issue[]): string[] {
-  const ids: string[] = [];
-  if (licenses === undefined) return ids;
+  if (licenses === undefined) return [];
   if (!Array.isArray(licenses)) {
     report(issues, [...path, 'licenses'], 'expected an array');
-    return ids;
+    return [];
   }
+  // One licence (most components): an array of exactly one, not one grown by push (17 slots).
+  if (licenses.length === 1) {
+    const id = licenseOf(licenses[0]);
+    if (id !== undefined) return [id];
+  }
+  const ids: string[] = [];
   for (let i = 0; i < licenses.length; i++) {
     const id = licenseOf(licenses[i]);
     if (id === undefined) {

@@ -2,11 +2,17 @@
  * SBOM bytes → `NormalizedSbom`, whatever the format: size and component limits, format detection
  * by content, purl canonicalisation (packageurl-js, purl-spec), scope classification and dedupe.
  */
-import { DEFAULT_MAX_DEPTH, type DocumentLimits, locateRootArray, parseJsonValue } from '../document.js';
+import {
+  DEFAULT_MAX_DEPTH,
+  type DocumentLimits,
+  locateRootArray,
+  parseArrayElements,
+  parseJsonValue,
+} from '../document.js';
 import { InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { MediaTypes } from '../oci.js';
-import { canonicalPurl } from '../purl.js';
+import { canonicalPurlOrParts, type KnownPurlParts } from '../purl.js';
 import type { Component, ComponentSource, NormalizedSbom } from './component.js';
 import { decodeCycloneDxInto, isCycloneDx } from './cyclonedx.js';
 import { decodeSpdxInto, isSpdx } from './spdx.js';
@@ -40,11 +46,12 @@ export interface DecodedSbom extends DecodedSbomHeader {
 export type ComponentSink = (component: DecodedComponent) => void;
 
 /**
- * Purls already canonicalised, by the string the SBOM wrote (null: not a valid purl). One SBOM
- * collection reads the same inventory from several places (the signed attestation, the referrer),
- * so sharing one cache parses each purl once.
+ * Purls already canonicalised, by the string the SBOM wrote (`canonicalPurlOrParts`; null: not a
+ * valid purl). One SBOM collection reads the same inventory from several places (the signed
+ * attestation, the referrer), and the package index splits every purl: sharing one cache parses
+ * each purl once.
  */
-export type PurlCache = Map<string, { readonly purl: string; readonly ecosystem: string } | null>;
+export type PurlCache = Map<string, ReturnType<typeof canonicalPurlOrParts>>;
 
 /** A normalised SBOM plus what normalisation had to drop (e.g. invalid purls), for reasons. */
 export interface ParsedSbom {
@@ -95,15 +102,22 @@ export function sbomFormatOfMediaType(mediaType: string | undefined): Normalized
  * Parse SBOM bytes (CycloneDX JSON 1.2–1.7, SPDX JSON 2.2/2.3, or an in-toto Statement whose
  * predicate is one of them). The size limit is checked before decoding, the component limit
  * before and after validation. When `mediaTypeHint` names a format the content must be that
- * format. Throws `TooLargeError` or `InvalidInputError`.
+ * format. `expected`: another SBOM's inventory this one is compared with (see Normalizer); the
+ * result is the same either way. Throws `TooLargeError` or `InvalidInputError`.
  */
-export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string, purls?: PurlCache): ParsedSbom {
+export function parseSbomWithNotes(
+  bytes: Uint8Array,
+  mediaTypeHint?: string,
+  purls?: PurlCache,
+  expected?: readonly Component[],
+): ParsedSbom {
   const parsed =
-    parseCycloneDxInPieces(bytes, purls) ?? normalizeSbomObjectWithNotes(parseJsonValue(bytes, SBOM_LIMITS), purls);
-  const expected = sbomFormatOfMediaType(mediaTypeHint);
-  if (expected !== undefined && expected !== parsed.sbom.format) {
+    parseCycloneDxInPieces(bytes, purls, expected) ??
+    normalizeSbomObjectWithNotes(parseJsonValue(bytes, SBOM_LIMITS), purls, expected);
+  const announced = sbomFormatOfMediaType(mediaTypeHint);
+  if (announced !== undefined && announced !== parsed.sbom.format) {
     throw new InvalidInputError(
-      `media type ${mediaTypeHint} announces ${expected} but the content is ${parsed.sbom.format}`,
+      `media type ${mediaTypeHint} announces ${announced} but the content is ${parsed.sbom.format}`,
     );
   }
   return parsed;
@@ -114,16 +128,20 @@ export function parseSbomWithNotes(bytes: Uint8Array, mediaTypeHint?: string, pu
 const SBOM_LIMITS: DocumentLimits = { what: 'SBOM', maxBytes: Limits.sbomBytes, byteOrderMark: 'ignore' };
 
 /**
- * A CycloneDX document parsed one top-level component at a time: the rest of the document (its
- * bytes with `components` emptied), then each component's bytes, every piece through the same door
- * (UTF-8, nesting, duplicate names, JSON). At 200,000 components (60 MB) the whole text and the whole
- * parsed tree (about 110 MiB together) never exist; one component's do, and the normalised
- * inventory. Undefined, for the whole-document path to read and to word any refusal exactly as it
- * always has, when the document is not that shape (SPDX, an in-toto Statement, no `components`
- * array) or when any piece is refused: this path only ever accepts what that one accepts, with the
- * same result.
+ * A CycloneDX document parsed a few top-level components at a time: the rest of the document (its
+ * bytes with `components` emptied), then its components' bytes in batches of about
+ * PIECE_BATCH_BYTES, every piece through the same door (UTF-8, nesting, duplicate names, JSON). At
+ * 200,000 components (60 MB) the whole text and the whole parsed tree (about 110 MiB together)
+ * never exist; one batch's do, and the normalised inventory. Undefined, for the whole-document
+ * path to read and to word any refusal exactly as it always has, when the document is not that
+ * shape (SPDX, an in-toto Statement, no `components` array) or when any piece is refused: this path
+ * only ever accepts what that one accepts, with the same result.
  */
-function parseCycloneDxInPieces(bytes: Uint8Array, purls?: PurlCache): ParsedSbom | undefined {
+function parseCycloneDxInPieces(
+  bytes: Uint8Array,
+  purls?: PurlCache,
+  expected?: readonly Component[],
+): ParsedSbom | undefined {
   if (bytes.byteLength > Limits.sbomBytes) return undefined;
   const at = locateRootArray(bytes, 'components');
   if (at === undefined) return undefined;
@@ -135,21 +153,32 @@ function parseCycloneDxInPieces(bytes: Uint8Array, purls?: PurlCache): ParsedSbo
     const emptied = typeof doc === 'object' && doc !== null && 'components' in doc ? doc.components : undefined;
     if (unwrapStatement(doc) !== doc || !isCycloneDx(doc) || isSpdx(doc)) return undefined;
     if (!Array.isArray(emptied) || emptied.length > 0) return undefined;
-    // Each element sits two levels down (the root object, the array): the same depth budget.
-    const pieceLimits: DocumentLimits = { what: 'SBOM', maxBytes: Limits.sbomBytes, maxDepth: DEFAULT_MAX_DEPTH - 2 };
+    // The elements sit two levels down (the root object, the array): the same depth budget.
+    if (1 + at.depth > DEFAULT_MAX_DEPTH) return undefined;
+    const located = at;
     const { elements } = at;
-    function* pieces(): Generator<unknown> {
-      for (let k = 0; k < elements.length; k += 2) {
-        yield parseJsonValue(bytes.subarray(elements[k], elements[k + 1]), pieceLimits);
+    const count = elements.length / 2;
+    // A few components at a time (about PIECE_BATCH_BYTES): one decode and one JSON.parse per
+    // batch, not per component (each call costs more than a component's few hundred bytes).
+    function* pieces(): Generator<readonly unknown[]> {
+      for (let k = 0; k < count; ) {
+        const start = elements[2 * k] ?? 0;
+        let next = k + 1;
+        while (next < count && (elements[2 * next + 1] ?? 0) - start <= PIECE_BATCH_BYTES) next++;
+        yield parseArrayElements(bytes, located, k, next, 'SBOM');
+        k = next;
       }
     }
-    const normalizer = new Normalizer(purls);
+    const normalizer = new Normalizer(purls, expected);
     return normalizer.finish(decodeCycloneDxInto(doc, normalizer.add, pieces()));
   } catch (err) {
     if (err instanceof InvalidInputError || err instanceof TooLargeError) return undefined;
     throw err;
   }
 }
+
+/** The most bytes of components parsed at once (unless one component alone is more). */
+const PIECE_BATCH_BYTES = 64 * 1024;
 
 /** `parseSbomWithNotes` without the notes. */
 export function parseSbom(bytes: Uint8Array, mediaTypeHint?: string): NormalizedSbom {
@@ -160,7 +189,11 @@ export function parseSbom(bytes: Uint8Array, mediaTypeHint?: string): Normalized
  * Normalise an already-parsed SBOM object: a CycloneDX or SPDX JSON document, or an in-toto
  * Statement carrying one as its predicate (e.g. a verified attestation's statement).
  */
-export function normalizeSbomObjectWithNotes(value: unknown, purls?: PurlCache): ParsedSbom {
+export function normalizeSbomObjectWithNotes(
+  value: unknown,
+  purls?: PurlCache,
+  expected?: readonly Component[],
+): ParsedSbom {
   const doc = unwrapStatement(value);
   const cdx = isCycloneDx(doc);
   const spdx = isSpdx(doc);
@@ -170,7 +203,7 @@ export function normalizeSbomObjectWithNotes(value: unknown, purls?: PurlCache):
     throw new InvalidInputError('not an SBOM: neither CycloneDX (no bomFormat) nor SPDX (no spdxVersion)');
   }
   // Each component is normalised as the decoder reads it: the decoded list is never built.
-  const normalizer = new Normalizer(purls);
+  const normalizer = new Normalizer(purls, expected);
   const header = cdx ? decodeCycloneDxInto(doc, normalizer.add) : decodeSpdxInto(doc, normalizer.add);
   return normalizer.finish(header);
 }
@@ -194,12 +227,47 @@ class Normalizer {
   // per component cost more than the rest of normalisation at 200,000 components.
   private readonly seen = new Map<string, Component | Component[]>();
   private readonly components: Component[] = [];
+  /**
+   * How many of `expected` the SBOM has listed so far, one for one and in order; undefined once it
+   * lists anything else (or when nothing is expected). While it matches, nothing is kept: the
+   * inventory is `expected` itself.
+   */
+  private matched: number | undefined;
 
-  public constructor(private readonly purls: PurlCache = new Map()) {}
+  /**
+   * `expected`: the inventory another SBOM of the image already gave (the signed one), which this
+   * one is only compared with: read the same, it is not built a second time (no component, set or
+   * string of it outlives the parse).
+   */
+  public constructor(
+    private readonly purls: PurlCache = new Map(),
+    private readonly expected?: readonly Component[],
+  ) {
+    this.matched = expected === undefined ? undefined : 0;
+  }
 
   /** Bound, so that a decoder can call it as its sink. */
   public readonly add = (c: DecodedComponent): void => {
     const component = normalizeComponent(c, this.invalid, this.purls);
+    if (this.matched !== undefined) {
+      const want = this.expected?.[this.matched];
+      if (want !== undefined && sameComponent(want, component) && want.operatingSystem === component.operatingSystem) {
+        this.matched++;
+        return;
+      }
+      this.diverge();
+    }
+    this.keep(component);
+  };
+
+  /** From here on the SBOM is its own inventory: the components it matched, then the rest. */
+  private diverge(): void {
+    const matched = this.matched ?? 0;
+    this.matched = undefined;
+    for (const component of this.expected?.slice(0, matched) ?? []) this.keep(component);
+  }
+
+  private keep(component: Component): void {
     const identity = component.purl ?? `\u0000${component.name}`;
     const same = this.seen.get(identity);
     if (same === undefined) this.seen.set(identity, component);
@@ -209,10 +277,13 @@ class Normalizer {
     } else if (same.some((other) => sameComponent(other, component))) return;
     else same.push(component);
     this.components.push(component);
-  };
+  }
 
   public finish(header: DecodedSbomHeader): ParsedSbom {
-    const { components, invalid } = this;
+    if (this.matched !== undefined && this.matched !== this.expected?.length) this.diverge();
+    // Every expected component, one for one: the same inventory (the expected list was deduped).
+    const components = this.matched !== undefined && this.expected !== undefined ? [...this.expected] : this.components;
+    const { invalid, purls } = this;
     if (components.length > Limits.sbomComponents) {
       throw new InvalidInputError(
         `SBOM has ${components.length} components, above the limit of ${Limits.sbomComponents}`,
@@ -224,25 +295,54 @@ class Normalizer {
       const more = invalid.length > MAX_NAMED_NOTES ? ` and ${invalid.length - MAX_NAMED_NOTES} more` : '';
       notes.push(`dropped ${invalid.length} invalid purl(s): ${named}${more}`);
     }
-    return {
-      sbom: {
-        format: header.format,
-        specVersion: header.specVersion,
-        ...(header.lockfileDigest !== undefined && { lockfileDigest: header.lockfileDigest }),
-        components,
-      },
-      notes,
+    const sbom: NormalizedSbom = {
+      format: header.format,
+      specVersion: header.specVersion,
+      ...(header.lockfileDigest !== undefined && { lockfileDigest: header.lockfileDigest }),
+      components,
     };
+    purlsOfBuilt.set(sbom, purls);
+    return { sbom, notes };
   }
+}
+
+/** The purl cache each inventory was normalised with, for `knownPurlPartsOf`. */
+const purlsOfBuilt = new WeakMap<NormalizedSbom, PurlCache>();
+
+/**
+ * The parts of `sbom`'s purls as normalisation split them, when this process normalised it
+ * (undefined otherwise, e.g. a merged or stored inventory): its component purls are the canonical
+ * ones, so a purl the cache holds as parts is the key itself.
+ */
+export function knownPurlPartsOf(sbom: NormalizedSbom): KnownPurlParts | undefined {
+  const purls = purlsOfBuilt.get(sbom);
+  if (purls === undefined) return undefined;
+  return (purl) => {
+    const known = purls.get(purl);
+    return known !== undefined && known !== null && 'base' in known ? known : undefined;
+  };
 }
 
 function normalizeComponent(c: DecodedComponent, invalid: string[], purls: PurlCache): Component {
   let purl: string | undefined;
   let ecosystem: string | undefined;
   if (c.purl !== undefined) {
-    const canonical = canonicalPurlOf(c.purl, purls);
+    let canonical = purls.get(c.purl);
+    if (canonical === undefined) {
+      canonical = canonicalPurlOrParts(c.purl);
+      purls.set(c.purl, canonical);
+    }
     if (canonical === null) invalid.push(`${c.name} (${JSON.stringify(c.purl.slice(0, 120))})`);
-    else ({ purl, ecosystem } = canonical);
+    else if ('base' in canonical) {
+      // Parts: the purl was already canonical, and is kept as the SBOM wrote it.
+      purl = c.purl;
+      ecosystem = canonical.type;
+    } else {
+      purl = canonical.purl;
+      ecosystem = canonical.type;
+      // Split the canonical text too, once, for the package index (`knownPurlPartsOf`).
+      if (!purls.has(purl)) purls.set(purl, canonicalPurlOrParts(purl));
+    }
   }
   let scope: Component['scope'] = 'other';
   if (c.operatingSystem || (ecosystem !== undefined && OS_PURL_TYPES.has(ecosystem))) scope = 'os';
@@ -258,8 +358,15 @@ function normalizeComponent(c: DecodedComponent, invalid: string[], purls: PurlC
   return component;
 }
 
+/**
+ * The licences without repeats. The decoders hand over an array of their own per component, which
+ * is kept as it is when nothing repeats (almost always: no copy per component).
+ */
 function distinct(items: readonly string[]): string[] {
-  return items.length < 2 ? [...items] : [...new Set(items)];
+  for (let i = 1; i < items.length; i++) {
+    if (items.indexOf(items[i] ?? '') < i) return [...new Set(items)];
+  }
+  return items as string[];
 }
 
 /** The same component: every field but `operatingSystem` (scope already says `os`) is equal. */
@@ -275,16 +382,6 @@ function sameComponent(a: Component, b: Component): boolean {
     a.source?.name === b.source?.name &&
     a.source?.version === b.source?.version
   );
-}
-
-/** The purl as packageurl-js writes it (purl-spec canonical form) and its type; null when invalid. */
-function canonicalPurlOf(raw: string, purls: PurlCache): { readonly purl: string; readonly ecosystem: string } | null {
-  const cached = purls.get(raw);
-  if (cached !== undefined) return cached;
-  const found = canonicalPurl(raw);
-  const canonical = found === null ? null : { purl: found.purl, ecosystem: found.type };
-  purls.set(raw, canonical);
-  return canonical;
 }
 
 /** An in-toto Statement's predicate, or the value itself when it is not a Statement. */

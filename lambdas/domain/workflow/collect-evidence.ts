@@ -8,6 +8,8 @@ import { Limits } from '../limits.js';
 import { indexPackages, type SourcePackage, sourcePackagesOf } from '../package-index.js';
 import { policyFor } from '../policy/rules.js';
 import type { StoredEvidence } from '../ports.js';
+import type { KnownPurlParts } from '../purl.js';
+import { knownPurlPartsOf } from '../sbom/parse.js';
 import { type EvidenceResult, type EvidenceSummary, evidenceResult } from '../types.js';
 import * as z from '../zod.js';
 import type { GateDeps } from './deps.js';
@@ -119,7 +121,12 @@ async function storeEvidence(
 /** What the incident indexes take from a result's documents, or why they cannot be fed. */
 interface IncidentEntries {
   /** The inventory's purls and source packages (sbom). */
-  readonly packages?: { readonly purls: readonly string[]; readonly sources: readonly SourcePackage[] };
+  readonly packages?: {
+    readonly purls: readonly string[];
+    readonly sources: readonly SourcePackage[];
+    /** The purls' parts as this process's normalisation split them (each purl is split once). */
+    readonly known?: KnownPurlParts;
+  };
   /** The scan report's vulnerability ids and aliases (scan). */
   readonly vulnerabilities?: readonly string[];
   readonly error?: unknown;
@@ -143,7 +150,7 @@ function incidentEntries(req: CollectRequest, result: EvidenceResult): IncidentE
         throw new InvalidInputError(`${COMPONENTS_DOCUMENT} of ${req.repository}@${req.digest} is not an inventory`);
       }
       const purls = sbom.components.flatMap((c) => (c.purl !== undefined ? [c.purl] : []));
-      return { packages: { purls, sources: sourcePackagesOf(sbom.components) } };
+      return { packages: { purls, sources: sourcePackagesOf(sbom.components), known: knownPurlPartsOf(sbom) } };
     }
     const report = result.kind === 'scan' ? result.documents.find((d) => d.name === SCAN_REPORT_DOCUMENT) : undefined;
     if (report !== undefined) {
@@ -180,6 +187,7 @@ async function indexForIncidents(
         req.digest,
         entries.packages.purls,
         entries.packages.sources,
+        entries.packages.known,
       );
     }
     const ids = entries.vulnerabilities ?? [];
