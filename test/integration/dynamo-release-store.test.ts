@@ -479,7 +479,7 @@ describe('Class: DynamoReleaseStore', () => {
     describe('when a node link was written again after it moved (a retried start)', () => {
       it('reads it in both places and lists each release once', async () => {
         // Prepare
-        const { repository, base, digests, memory } = await gatedInBoth();
+        const { repository, base, memory } = await gatedInBoth();
         const [first] = (await store.listPromotionsWithStates(repository)).links;
         const node = await store.getIndexNode(repository, first?.digest ?? newDigest(), first?.set ?? '');
         if (node === null) throw new Error('no node');
