@@ -52,9 +52,9 @@ export async function readNodeRanges(
   await Promise.all([...rangeReads(reader, entries, cache).values()].flat());
 }
 
-/** The repositories of `entries` that have nodes (whose tracks may hold moved links). */
+/** The repositories whose nodes `entries` may pass on to descendants (whose tracks may hold their links). */
 export const repositoriesWithNodes = (entries: readonly PackageIndexEntry[]): string[] => [
-  ...new Set(entries.filter((e) => e.set !== undefined).map((e) => e.repository)),
+  ...new Set(entries.filter((e) => e.set !== undefined && e.removed !== true).map((e) => e.repository)),
 ];
 
 /** The reads of the node ranges of each repository of `entries`, started once per triage. */
