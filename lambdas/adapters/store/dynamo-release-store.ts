@@ -375,9 +375,9 @@ export class DynamoReleaseStore implements ReleaseStore {
             TableName: this.tableName,
             Key: itemKeys.indexNodeLinks(entry.repository, link.seq),
             UpdateExpression: 'REMOVE #node',
-            ConditionExpression: '#node = :link',
+            // One attribute a node, valued the same by every write: no need to compare the value.
+            ConditionExpression: 'attribute_exists(#node)',
             ExpressionAttributeNames: { '#node': linkAttribute(link.digest, link.set) },
-            ExpressionAttributeValues: { ':link': linkValue(link) },
           }),
         ),
       );
@@ -1805,21 +1805,23 @@ const linkOfNode = (node: IndexNode): IndexNodeLink => ({
 const linkValue = (link: IndexNodeLink): string =>
   link.parent === undefined ? `${link.seq}` : `${link.seq} ${packedRef(link.parent)}`;
 
-/** A link as a marked track entry holds it (the digest is the entry's): `<packed set><seq>[.<packed parent ref>]`. */
+/**
+ * A link as a marked track entry holds it (the digest is the entry's): `<packed set><seq>`, then
+ * `.<packed base set>` for a delta (records.ts `parentSet`: its base is at `seq - 1`).
+ */
 function movedLinkToken(node: IndexNode): string {
-  const link = linkOfNode(node);
-  return `${packedHex(link.set)}${link.seq}${link.parent === undefined ? '' : `.${packedRef(link.parent)}`}`;
+  return `${packedHex(node.set)}${node.seq}${node.base === null ? '' : `.${packedHex(node.base.set)}`}`;
 }
 
 /** A `movedLinkToken` back as a link of `digest`, or null when it is not one. */
 function movedLinkOf(digest: Digest, token: string): IndexNodeLink | null {
-  const m = /^([A-Za-z0-9_-]{11})(\d+)(?:\.([A-Za-z0-9_-]{22}))?$/.exec(token);
+  const m = /^([A-Za-z0-9_-]{11})(\d+)(?:\.([A-Za-z0-9_-]{11}))?$/.exec(token);
   if (m === null) return null;
   return {
     digest,
     set: unpackedHex(m[1] ?? ''),
     seq: Number(m[2]),
-    ...(m[3] !== undefined && { parent: unpackedRef(m[3]) }),
+    ...(m[3] !== undefined && { parentSet: unpackedHex(m[3]) }),
   };
 }
 

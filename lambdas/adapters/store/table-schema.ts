@@ -58,8 +58,9 @@
  * entry) are still read.
  *
  * Once a promoted release's item says PROMOTED (final: never stale), its promotion entry is marked
- * `!<links> <value>`: `<links>` are its index nodes' links (`<set><seq>[.<base ref>]`, packed,
- * comma-separated), which then leave their `IDXSEQ#` item. Triage, which reads the track of every
+ * `!<links> <value>`: `<links>` are its index nodes' links (`<set><seq>[.<base set>]`, packed,
+ * comma-separated; the base is the node at `seq - 1` with that set, records.ts `parentSet`), which
+ * then leave their `IDXSEQ#` item. Triage, which reads the track of every
  * repository it hits anyway, so reads a promoted release's digest once (not in its link, its track
  * entry and its state copy) and no state copy for it. A link leaves `IDXSEQ#` only after its entry
  * holds it, and triage reads a repository's track after its node ranges, so a link moving meanwhile

@@ -129,18 +129,34 @@ export async function presentEntries(
   );
 
   for (const [repository, repoEntries] of byRepository) {
-    // By the parent's reference (records.ts `indexNodeRef`): a node whose reference two nodes
-    // shared would be taken for a child of both, which can add a release, never drop one.
+    // By the parent's reference (records.ts `indexNodeRef`), or its `seq` and set: a node whose
+    // reference two nodes shared would be taken for a child of both, which can add a release, never
+    // drop one.
     const children = new Map<string, string[]>();
+    const seqOf = new Map<string, number>();
+    const addChild = (parent: string, id: string) => {
+      const list = children.get(parent);
+      if (list === undefined) children.set(parent, [id]);
+      else list.push(id);
+    };
+    const bySeq = (seq: number, set: string) => `${seq}\u0000${set}`;
     for (const node of listed.get(repository) ?? []) {
-      if (node.parent === undefined) continue;
-      const list = children.get(node.parent);
-      if (list === undefined) children.set(node.parent, [nodeId(node.digest, node.set)]);
-      else list.push(nodeId(node.digest, node.set));
+      const id = nodeId(node.digest, node.set);
+      seqOf.set(id, node.seq);
+      if (node.parent !== undefined) addChild(node.parent, id);
+      if (node.parentSet !== undefined) addChild(bySeq(node.seq - 1, node.parentSet), id);
+    }
+    for (const e of repoEntries) {
+      if (e.set !== undefined && e.seq !== undefined) seqOf.set(nodeId(e.digest, e.set), e.seq);
     }
     const childrenOf = (id: string): readonly string[] => {
       const at = id.indexOf('#');
-      return children.get(indexNodeRef(id.slice(0, at), id.slice(at + 1))) ?? [];
+      const set = id.slice(at + 1);
+      const seq = seqOf.get(id);
+      return [
+        ...(children.get(indexNodeRef(id.slice(0, at), set)) ?? []),
+        ...(seq === undefined ? [] : (children.get(bySeq(seq, set)) ?? [])),
+      ];
     };
     // Which nodes have an entry of their own for each version: inheritance stops there. An
     // upgrade's entry is a tombstone for each version it replaces.
