@@ -206,6 +206,28 @@ describe('Class: DynamoReleaseStore', () => {
       });
     });
 
+    describe('when an entry written under the earlier name is appended again (a retry across an upgrade)', () => {
+      it('lists the promotion once', async () => {
+        // Prepare
+        const repository = newRepository();
+        const entry = promotionEntry(repository, newDigest(), { promotedAt: '2026-04-03T00:00:00.000Z' });
+        const earlierName = `${entry.promotedAt}#${Buffer.from(entry.digest.slice(7), 'hex').toString('base64url')}`;
+        await clients.dynamoDocument.send(
+          new PutCommand({
+            TableName: standIns.tableName,
+            Item: { ...itemKeys.trackMonth(repository, entry.promotedAt), [earlierName]: `prod/${repository} v1` },
+          }),
+        );
+
+        // Act
+        await store.appendPromotion(entry);
+
+        // Assess
+        expect(Object.keys((await rawItem(itemKeys.trackMonth(repository, entry.promotedAt))) ?? {})).toHaveLength(4);
+        expect(await store.listPromotions(repository)).toEqual([entry]);
+      });
+    });
+
     describe("when a month's item is full", () => {
       it('goes on in the next item, and a retry adds no second entry', async () => {
         // Prepare: rollbacks with long reasons fill the month's item (400 KB) in a few entries

@@ -1149,8 +1149,9 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   /**
-   * The entries of track items, each once (a retry may have written one into two spill items), and
-   * the releases whose entry is marked PROMOTED in any of them.
+   * The entries of track items, each once by its identity (a retry may have written one into two
+   * spill items, or under the earlier name and the compact one), and the releases whose entry is
+   * marked PROMOTED in any of them.
    */
   private trackOf(
     repository: string,
@@ -1164,16 +1165,20 @@ export class DynamoReleaseStore implements ReleaseStore {
       if (fields.type === 'promotion') {
         // An item of the earlier layout, one an entry.
         const entry = this.parse('promotion', PromotionEntrySchema, fields);
-        entries.set(trackEntryName(entry), entry);
+        if (!entries.has(trackIdentity(entry))) entries.set(trackIdentity(entry), entry);
         continue;
       }
       for (const [name, value] of Object.entries(fields)) {
         if (name === 'pk' || name === 'sk') continue;
         const mark = typeof value === 'string' ? markOf(value) : null;
-        const entry =
-          entries.get(name) ??
-          this.parse('promotion', PromotionEntrySchema, trackEntryOf(repository, name, mark?.plain ?? value));
-        entries.set(name, entry);
+        const parsed = this.parse(
+          'promotion',
+          PromotionEntrySchema,
+          trackEntryOf(repository, name, mark?.plain ?? value),
+        );
+        // The first read stays, as the first write does (`putTrackEntry`).
+        const entry = entries.get(trackIdentity(parsed)) ?? parsed;
+        entries.set(trackIdentity(entry), entry);
         if (mark === null) continue;
         promoted.add(entry.digest);
         for (const token of mark.links) {
@@ -1670,6 +1675,9 @@ function packageEntryOf(base: string, item: unknown): unknown {
 
 /** Spill items a month of one track may take after its first (`itemKeys.trackMonth`). */
 const TRACK_SPILLS = 100;
+
+/** A track entry's identity, whatever its attribute is named. */
+const trackIdentity = (e: PromotionEntry): string => `${e.promotedAt}\u0000${e.digest}`;
 
 /** Before a track entry's value: the release's state is PROMOTED (`markTrackEntryPromoted`). */
 const PROMOTED_MARK = '!';
