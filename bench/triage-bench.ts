@@ -463,10 +463,12 @@ export async function benchTriage(opts: TriageBenchOptions): Promise<Section> {
       notes: [
         `Brute-force scan for openssl: ${kib(brute.bytes)} read in ${ms(Math.round(brute.ms))}, ${brute.matched.toLocaleString('en-US')} releases matched`,
         '(without the version check). A question that matches every release reads the index entries of the versions that',
-        "changed, each release's state (finished ones from the copies, one item per sixteenth of a repository) and",
-        "revocation (BatchGetItem of 100 keys), and each repository's index node links (50 nodes to an item) and track",
-        '(a month to an item) once: its bytes grow with the releases matched, not with their other components, and stay of',
-        "the order of the answer itself (one line per release with its state and live windows: the table's answer column).",
+        "changed, each repository's index node links (50 nodes to an item) and then its track (a month to an item) once,",
+        "and each release's revocation (BatchGetItem of 100 keys). A promoted release is read once, in its track entry,",
+        'which holds its PROMOTED state and its node links once its release item says PROMOTED; only the others have a link',
+        'of their own and a state copy (one item per sixteenth of a repository). Its bytes grow with the releases matched,',
+        'not with their other components, and stay under the answer itself (one line per release with its state and live',
+        "windows: the table's answer column).",
         `Bytes read by the first question, by read: ${[...(rows[0]?.byRead ?? [])]
           .sort((a, b) => b[1] - a[1])
           .map(([label, bytes]) => `${label} ${bytesText(bytes)}`)

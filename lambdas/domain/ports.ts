@@ -177,6 +177,34 @@ export interface ReleaseStatus extends ReleaseKey {
   readonly revocation: RevocationRecord | null;
 }
 
+/** A repository's promotion track, with what it says of its releases' states (`listPromotionsWithStates`). */
+export interface PromotionTrack {
+  /** As `listPromotions` lists them: most recent first. */
+  readonly promotions: PromotionEntry[];
+  /**
+   * Releases of the track whose state is PROMOTED: copied into their track entry once the release
+   * item said so. PROMOTED is final, so a copy is never stale; a release whose copy is missing
+   * (not yet written, or lost to a crash) is simply not listed.
+   */
+  readonly promoted: readonly Digest[];
+  /**
+   * Index node links of those releases that the store moved here from `listIndexNodes` (the
+   * DynamoDB store does, so that triage reads a promoted release's digest once). A link leaves
+   * `listIndexNodes` only after it is here, and never comes back, so a reader that lists nodes
+   * first and the track after finds every node in one or the other.
+   */
+  readonly links: readonly IndexNodeLink[];
+}
+
+/** Options of `getReleaseStatuses`. */
+export interface ReleaseStatusOptions {
+  /**
+   * Per repository, releases already known to be PROMOTED (`PromotionTrack.promoted`): their state
+   * is not read again, only their revocation.
+   */
+  readonly promoted?: ReadonlyMap<string, ReadonlySet<Digest>>;
+}
+
 /**
  * The release index (DynamoDB single table; in memory for the preflight). Every write is
  * single-item and conditional. Every adapter is held to
@@ -320,6 +348,11 @@ export interface ReleaseStore {
   lastPromotion(repository: string, excludeDigest?: Digest): Promise<PromotionEntry | null>;
   /** The whole track of `repository`, most recent promotion first. */
   listPromotions(repository: string): Promise<PromotionEntry[]>;
+  /**
+   * The whole track, as `listPromotions` reads it, and the releases of it known to be PROMOTED
+   * from the track alone (triage then reads only their revocation: `getReleaseStatuses`).
+   */
+  listPromotionsWithStates(repository: string): Promise<PromotionTrack>;
 
   /**
    * Marks the release revoked, once: the first record stays (`created: false` returns it, the
@@ -357,9 +390,10 @@ export interface ReleaseStore {
    * many releases at once (triage): DynamoDB reads only those attributes, 100 items a request,
    * and finished states from copies packed many to an item (table-schema.ts `RELSTATES#`), which
    * answer exactly as the release items do, also after a crash between the two writes. A release
-   * never recorded answers `state: null`; an empty list reads nothing.
+   * never recorded answers `state: null`; an empty list reads nothing. Releases named in
+   * `options.promoted` answer PROMOTED without their state being read.
    */
-  getReleaseStatuses(releases: readonly ReleaseKey[]): Promise<ReleaseStatus[]>;
+  getReleaseStatuses(releases: readonly ReleaseKey[], options?: ReleaseStatusOptions): Promise<ReleaseStatus[]>;
 
   /**
    * Scan rendezvous (WaitForScan vs the scan-complete event, in either order). `offerScanToken`
@@ -402,7 +436,8 @@ export interface ReleaseStore {
   completeIndexNode(node: IndexNode, completedAt: string): Promise<void>;
   /**
    * The repository's index nodes, by `seq` (within `seqs`, both ends included, when given), paged;
-   * StoreError past `Limits.indexNodesPerQuery`. A node is listed from its start.
+   * StoreError past `Limits.indexNodesPerQuery`. A node is listed from its start, until its
+   * release is PROMOTED and a store moves its link to the track (`PromotionTrack.links`).
    */
   listIndexNodes(repository: string, seqs?: { readonly from: number; readonly to: number }): Promise<IndexNodeLink[]>;
   /** Ids are trimmed; empty ones are skipped. */

@@ -700,6 +700,12 @@ export const IndexNodeLinkSchema = z.object({
   set: IndexSetIdSchema,
   /** The base node's reference (`indexNodeRef`), or absent for a snapshot. */
   parent: z.optional(IndexNodeRefSchema),
+  /**
+   * Instead of `parent`, shorter: the base node's set. A node's base is the head it started from,
+   * so it sits at `seq - 1`, and it is the node there with that set; two nodes there with one set
+   * have the same entry set, so a child of either has the same versions by either.
+   */
+  parentSet: z.optional(IndexSetIdSchema),
   seq: z.number().check(z.int(), z.nonnegative()),
 });
 export type IndexNodeLink = Immutable<z.infer<typeof IndexNodeLinkSchema>>;

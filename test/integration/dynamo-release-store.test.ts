@@ -14,9 +14,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type StandIns, startStandIns } from '../../cli/local/stand-ins.js';
 import { type AwsClients, awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
+import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
 import { indexKeys, itemKeys } from '../../lambdas/adapters/store/table-schema.js';
 import { InvalidInputError, StoreError } from '../../lambdas/domain/errors.js';
+import type { ReleaseStore } from '../../lambdas/domain/ports.js';
+import { triage } from '../../lambdas/domain/triage/triage.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { indexRelease } from '../support/index-release.js';
 import { useStandIns } from '../support/stand-ins.js';
@@ -203,6 +206,28 @@ describe('Class: DynamoReleaseStore', () => {
       });
     });
 
+    describe('when an entry written under the earlier name is appended again (a retry across an upgrade)', () => {
+      it('lists the promotion once', async () => {
+        // Prepare
+        const repository = newRepository();
+        const entry = promotionEntry(repository, newDigest(), { promotedAt: '2026-04-03T00:00:00.000Z' });
+        const earlierName = `${entry.promotedAt}#${Buffer.from(entry.digest.slice(7), 'hex').toString('base64url')}`;
+        await clients.dynamoDocument.send(
+          new PutCommand({
+            TableName: standIns.tableName,
+            Item: { ...itemKeys.trackMonth(repository, entry.promotedAt), [earlierName]: `prod/${repository} v1` },
+          }),
+        );
+
+        // Act
+        await store.appendPromotion(entry);
+
+        // Assess
+        expect(Object.keys((await rawItem(itemKeys.trackMonth(repository, entry.promotedAt))) ?? {})).toHaveLength(4);
+        expect(await store.listPromotions(repository)).toEqual([entry]);
+      });
+    });
+
     describe("when a month's item is full", () => {
       it('goes on in the next item, and a retry adds no second entry', async () => {
         // Prepare: rollbacks with long reasons fill the month's item (400 KB) in a few entries
@@ -373,6 +398,122 @@ describe('Class: DynamoReleaseStore', () => {
       await expect(act).rejects.toBeInstanceOf(StoreError);
       expect(seen.inFlight).toBe(0);
       ours.dynamodb.destroy();
+    });
+  });
+
+  describe('Method: listPromotionsWithStates', () => {
+    /** Digests in one sixteenth of a repository (one `RELSTATES#` item): the first hex digit `b`. */
+    const digestInB = (): Digest => `sha256:b${newDigest().slice('sha256:'.length + 1)}`;
+    /**
+     * Six releases of one repository, indexed as collection does (a snapshot, then deltas), with
+     * a package in every one and a package that moves: four promoted as Promote does (the
+     * track entry, then the state), one with the state first, one quarantined.
+     */
+    async function gated(target: ReleaseStore, repository: string, digests: readonly Digest[], base: string) {
+      const documents =
+        target instanceof MemoryStore ? target : new S3DocumentStore({ client: clients.s3, bucket: standIns.bucket });
+      for (const [i, digest] of digests.entries()) {
+        await target.recordRelease({
+          ...releaseRecord(repository, digest),
+          recordedAt: `2026-03-0${i + 1}T00:00:00.000Z`,
+        });
+        await indexRelease(target, repository, digest, [`${base}@1.0.0`, `${base}-moving@1.0.${i % 3}`], [], documents);
+      }
+      const promotion = (digest: Digest, i: number) => ({
+        ...promotionEntry(repository, digest),
+        promotedAt: `2026-03-0${i + 1}T12:00:00.000Z`,
+        tag: `1.${i}.0`,
+      });
+      for (const [i, digest] of digests.slice(0, 4).entries()) {
+        await target.appendPromotion(promotion(digest, i));
+        await target.updateReleaseState(repository, digest, 'PROMOTED');
+      }
+      const [stateFirst, quarantined] = digests.slice(4);
+      if (stateFirst === undefined || quarantined === undefined) throw new Error('six releases');
+      await target.updateReleaseState(repository, stateFirst, 'PROMOTED');
+      await target.appendPromotion(promotion(stateFirst, 4));
+      await target.updateReleaseState(repository, quarantined, 'QUARANTINED');
+    }
+    /** The same releases gated on DynamoDB and in a MemoryStore (what triage should answer). */
+    async function gatedInBoth() {
+      const repository = newRepository();
+      const base = `pkg:npm/base-${uniqueSuffix()}`;
+      const digests = Array.from({ length: 6 }, digestInB);
+      const memory = new MemoryStore();
+      await gated(store, repository, digests, base);
+      await gated(memory, repository, digests, base);
+      return { repository, base, digests, memory };
+    }
+    /** A client whose reads are listed by key prefix (`BatchGetItem RELSTATES#`, `Query IDXSEQ#`). */
+    function watchedStore() {
+      const ours = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
+      const reads: string[] = [];
+      ours.dynamodb.middlewareStack.add(
+        (next) => async (args) => {
+          const input = args.input as {
+            ExpressionAttributeValues?: Record<string, unknown>;
+            RequestItems?: Record<string, { Keys?: { pk?: unknown }[] }>;
+          };
+          const batchKeys = Object.values(input.RequestItems ?? {}).flatMap((r) => r.Keys ?? []);
+          for (const pk of [input.ExpressionAttributeValues?.[':pk'], ...batchKeys.map((k) => k.pk)]) {
+            if (typeof pk === 'string') reads.push(pk.slice(0, pk.indexOf('#') + 1));
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'watchReads' },
+      );
+      return {
+        ours,
+        reads,
+        watched: new DynamoReleaseStore({ client: ours.dynamoDocument, tableName: standIns.tableName }),
+      };
+    }
+
+    describe('when releases were promoted, in either order of the track entry and the state', () => {
+      it('lists them as PROMOTED with their node links, and triage reads neither their state copies nor their links again', async () => {
+        // Prepare
+        const { repository, base, digests, memory } = await gatedInBoth();
+        const { ours, reads, watched } = watchedStore();
+
+        // Act
+        const track = await store.listPromotionsWithStates(repository);
+        const answer = await triage(watched, { kind: 'range', purl: base });
+        ours.dynamodb.destroy();
+
+        // Assess
+        expect(new Set(track.promoted)).toEqual(new Set(digests.slice(0, 5)));
+        expect(track.promotions).toEqual(await memory.listPromotions(repository));
+        expect(new Set(track.links.map((l) => l.digest))).toEqual(new Set(digests.slice(0, 5)));
+        expect((await store.listIndexNodes(repository)).map((l) => l.digest)).toEqual([digests[5]]);
+        expect(answer).toEqual(await triage(memory, { kind: 'range', purl: base }));
+        expect(answer.releases.map((r) => r.status).sort()).toEqual([
+          'LIVE',
+          'PROMOTED',
+          'PROMOTED',
+          'PROMOTED',
+          'PROMOTED',
+          'QUARANTINED',
+        ]);
+        expect(reads).not.toContain('RELSTATES#');
+      });
+    });
+
+    describe('when a node link was written again after it moved (a retried start)', () => {
+      it('reads it in both places and lists each release once', async () => {
+        // Prepare
+        const { repository, base, memory } = await gatedInBoth();
+        const [first] = (await store.listPromotionsWithStates(repository)).links;
+        const node = await store.getIndexNode(repository, first?.digest ?? newDigest(), first?.set ?? '');
+        if (node === null) throw new Error('no node');
+
+        // Act
+        await store.startIndexNode(node);
+        const answer = await triage(store, { kind: 'range', purl: base });
+
+        // Assess
+        expect((await store.listIndexNodes(repository)).map((l) => l.digest)).toContain(first?.digest);
+        expect(answer).toEqual(await triage(memory, { kind: 'range', purl: base }));
+      });
     });
   });
 

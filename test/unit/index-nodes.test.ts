@@ -104,6 +104,38 @@ describe('Function: implied', () => {
   });
 });
 
+describe('Function: presentEntries', () => {
+  describe('when the links are read from a track, naming their base by its set (at seq - 1)', () => {
+    it('finds the same releases as through links that name their base by reference', async () => {
+      // Prepare
+      const store = new MemoryStore();
+      const deps = { store, documents: store, now };
+      const digests = [newDigest(), newDigest(), newDigest()];
+      for (const [i, digest] of digests.entries()) {
+        await indexPackages(deps, 'team/app', digest, [npm('kept', '1.0.0'), npm('moving', `1.0.${i}`)]);
+      }
+      const bySet = (await store.listIndexNodes('team/app')).map(({ parent, ...link }) => ({
+        ...link,
+        ...(parent !== undefined && { parentSet: parent.slice(parent.indexOf('#') + 1) }),
+      }));
+      const movedAll = { listIndexNodes: async () => [] };
+
+      // Act
+      const found = await presentEntries(
+        movedAll,
+        await store.findByPackage('pkg:npm/kept'),
+        new Map(),
+        new Map([['team/app', bySet]]),
+      );
+
+      // Assess
+      expect(bySet.filter((l) => l.parentSet !== undefined)).toHaveLength(2);
+      expect(found).toEqual(await presentEntries(store, await store.findByPackage('pkg:npm/kept'), new Map()));
+      expect(found.map((e) => e.digest).sort()).toEqual([...digests].sort());
+    });
+  });
+});
+
 describe('Function: indexSetBytes / parseIndexSet', () => {
   it('gives the same bytes for the same set in any order, and reads them back', () => {
     // Prepare

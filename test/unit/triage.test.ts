@@ -184,13 +184,13 @@ function counting(store: TriageReader): { reader: TriageReader; queries: string[
       return store.listIndexNodes(r);
     },
     findByVulnerability: (id) => store.findByVulnerability(id),
-    getReleaseStatuses: (keys) => {
+    getReleaseStatuses: (keys, options) => {
       reads.push(`getReleaseStatuses ${keys.length}`);
-      return store.getReleaseStatuses(keys);
+      return store.getReleaseStatuses(keys, options);
     },
-    listPromotions: (r) => {
-      reads.push(`listPromotions ${r}`);
-      return store.listPromotions(r);
+    listPromotionsWithStates: (r) => {
+      reads.push(`listPromotionsWithStates ${r}`);
+      return store.listPromotionsWithStates(r);
     },
     listParentIndexes: (r, d) => {
       reads.push(`listParentIndexes ${d}`);
@@ -331,7 +331,11 @@ describe('Function: triage', () => {
 
       // Assess
       // The repository's index nodes once, for both packages.
-      expect(reads).toEqual([`listIndexNodes ${repository}`, 'getReleaseStatuses 3', `listPromotions ${repository}`]);
+      expect(reads).toEqual([
+        `listIndexNodes ${repository}`,
+        `listPromotionsWithStates ${repository}`,
+        'getReleaseStatuses 3',
+      ]);
       expect(answer.releases.map((r) => [r.digest, r.status, r.matches.length])).toEqual(
         [
           [digests[0], 'REVOKED', 2],

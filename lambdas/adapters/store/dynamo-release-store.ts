@@ -16,7 +16,13 @@ import { formatIssues } from '../../domain/document.js';
 import { AlreadyDecidedError, ConflictError, NotFoundError } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
 import { implied } from '../../domain/package-index.js';
-import type { ReleaseKey, ReleaseStatus, ReleaseStore } from '../../domain/ports.js';
+import type {
+  PromotionTrack,
+  ReleaseKey,
+  ReleaseStatus,
+  ReleaseStatusOptions,
+  ReleaseStore,
+} from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
   type AlertRecord,
@@ -281,6 +287,100 @@ export class DynamoReleaseStore implements ReleaseStore {
       // A full item (~7,000 finished releases in a sixteenth of one repository) keeps no more
       // copies: those releases are read from their own items, which is right, only dearer.
       if (!(err instanceof StoreError && isItemTooLarge(err.cause))) throw err;
+    }
+    if (record.state !== 'PROMOTED') return;
+    const marker = await this.getItem(
+      'release state copy (track)',
+      itemKeys.trackMarker(record.repository, record.digest),
+    );
+    if (marker !== undefined) await this.markTrackEntryPromoted(this.parse('promotion', PromotionEntrySchema, marker));
+  }
+
+  /**
+   * Marks the release's promotion entry in the track (`!<links> ` before its value, table-schema.ts)
+   * with the links of the release's index nodes, then removes those links from their `IDXSEQ#`
+   * items: triage, which reads the track anyway, then reads the release's digest once and no
+   * state copy for it. Only once the release item says PROMOTED, which is final, so a mark is never
+   * stale. Both orders are covered: the state's copy marks an entry already in the track,
+   * `appendPromotion` marks its entry when the release is PROMOTED already. A node started after
+   * the mark keeps its link where it is; an entry of the earlier layouts stays unmarked (its state
+   * and links are read as before). Safe to repeat, and a crash between the writes leaves a link in
+   * both places, which triage reads once.
+   */
+  private async markTrackEntryPromoted(entry: PromotionEntry): Promise<void> {
+    const name = trackEntryName(entry);
+    const plain = trackEntryValue(entry);
+    const nodes = await this.queryAll('release state copy (nodes)', {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :digest)',
+      ExpressionAttributeValues: {
+        ':pk': itemKeys.indexNode(entry.repository, entry.digest, '').pk,
+        ':digest': `${entry.digest}#`,
+      },
+    });
+    const links = nodes
+      .map((item) => this.parse('index node', IndexNodeSchema, item))
+      .filter((node) => node.digest === entry.digest)
+      .map(movedLinkToken)
+      .sort()
+      .join(',');
+    let stored: unknown;
+    for (let spill = 0; spill < TRACK_SPILLS && stored === undefined; spill++) {
+      const key = itemKeys.trackMonth(entry.repository, entry.promotedAt, spill);
+      let marked: unknown;
+      try {
+        marked = await this.conditional('release state copy (track)', () =>
+          this.client.send(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: key,
+              UpdateExpression: 'SET #entry = :marked',
+              ConditionExpression: '#entry = :plain',
+              ExpressionAttributeNames: { '#entry': name },
+              ExpressionAttributeValues: { ':marked': `${PROMOTED_MARK}${links} ${plain}`, ':plain': plain },
+            }),
+          ),
+        );
+      } catch (err) {
+        // A full item keeps its entries as they are: the state is then read from the copies.
+        if (err instanceof StoreError && isItemTooLarge(err.cause)) return;
+        throw err;
+      }
+      if (marked !== CONDITION_FAILED) {
+        stored = `${PROMOTED_MARK}${links} ${plain}`;
+        break;
+      }
+      // Not there as written: marked already, in a later spill item, or not in the track.
+      const item = await this.send('release state copy (track)', () =>
+        this.client.send(
+          new GetCommand({
+            TableName: this.tableName,
+            Key: key,
+            ConsistentRead: true,
+            ...projectionOf(['pk', name]),
+          }),
+        ),
+      );
+      if (item.Item === undefined) return;
+      stored = item.Item[name];
+    }
+    // The links the stored mark holds (a retry's, or an earlier one's) leave their items.
+    const moved = typeof stored === 'string' ? markOf(stored) : null;
+    for (const token of moved?.links ?? []) {
+      const link = movedLinkOf(entry.digest, token);
+      if (link === null) continue;
+      await this.conditional('release state copy (links)', () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: itemKeys.indexNodeLinks(entry.repository, link.seq),
+            UpdateExpression: 'REMOVE #node',
+            // One attribute a node, valued the same by every write: no need to compare the value.
+            ConditionExpression: 'attribute_exists(#node)',
+            ExpressionAttributeNames: { '#node': linkAttribute(link.digest, link.set) },
+          }),
+        ),
+      );
     }
   }
 
@@ -771,6 +871,19 @@ export class DynamoReleaseStore implements ReleaseStore {
     }
     // Same name, same content on a retry.
     await this.putTrackEntry(recorded);
+    // The release may have been PROMOTED before its entry was written: then its state's copy
+    // found no entry to mark, and this marks it.
+    const release = await this.send('appendPromotion', () =>
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: itemKeys.release(recorded.repository, recorded.digest),
+          ConsistentRead: true,
+          ...projectionOf(['state']),
+        }),
+      ),
+    );
+    if (release.Item?.state === 'PROMOTED') await this.markTrackEntryPromoted(recorded);
   }
 
   /**
@@ -916,12 +1029,21 @@ export class DynamoReleaseStore implements ReleaseStore {
    * many releases); every other state from the release item (BatchGetItem, projected to the state),
    * and every revocation from its own item (absent for nearly all: an answer of nothing).
    */
-  public async getReleaseStatuses(releases: readonly ReleaseKey[]): Promise<ReleaseStatus[]> {
+  public async getReleaseStatuses(
+    releases: readonly ReleaseKey[],
+    options: ReleaseStatusOptions = {},
+  ): Promise<ReleaseStatus[]> {
     const byPartition = new Map<string, { -readonly [K in keyof ReleaseStatus]: ReleaseStatus[K] }>();
     for (const { repository, digest } of releases) {
       byPartition.set(itemKeys.release(repository, digest).pk, { repository, digest, state: null, revocation: null });
     }
-    const statuses = [...byPartition.values()];
+    const all = [...byPartition.values()];
+    // Known PROMOTED from their track entries: only their revocation is read.
+    const statuses: typeof all = [];
+    for (const status of all) {
+      if (options.promoted?.get(status.repository)?.has(status.digest) === true) status.state = 'PROMOTED';
+      else statuses.push(status);
+    }
     const copyKey = ({ repository, digest }: ReleaseKey) => {
       const key = itemKeys.releaseStates(repository, digest);
       return `${key.pk}\u0000${key.sk}`;
@@ -952,7 +1074,7 @@ export class DynamoReleaseStore implements ReleaseStore {
     }
     const keys = [
       ...unread.map(({ repository, digest }) => itemKeys.release(repository, digest)),
-      ...statuses.map(({ repository, digest }) => itemKeys.revocation(repository, digest)),
+      ...all.map(({ repository, digest }) => itemKeys.revocation(repository, digest)),
     ];
     for (const item of await this.batchGet('getReleaseStatuses', keys, STATUS_ATTRIBUTES)) {
       const { pk } = this.parse('release status', ItemKeySchema, item);
@@ -1003,7 +1125,7 @@ export class DynamoReleaseStore implements ReleaseStore {
           entries = [];
         }
         month = itemMonth;
-        entries.push(...this.trackOf(repository, [item]));
+        entries.push(...this.trackOf(repository, [item]).entries);
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
@@ -1012,32 +1134,60 @@ export class DynamoReleaseStore implements ReleaseStore {
 
   /** The whole track of `repository`, most recent promotion first. */
   public async listPromotions(repository: string): Promise<PromotionEntry[]> {
+    return (await this.listPromotionsWithStates(repository)).promotions;
+  }
+
+  public async listPromotionsWithStates(repository: string): Promise<PromotionTrack> {
     const items = await this.queryAll('listPromotions', {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': itemKeys.trackPartition(repository) },
       ScanIndexForward: false,
     });
-    return this.trackOf(repository, items).sort(LISTING_ORDER.promotions);
+    const { entries, promoted, links } = this.trackOf(repository, items);
+    return { promotions: entries.sort(LISTING_ORDER.promotions), promoted, links };
   }
 
-  /** The entries of track items, each once (a retry may have written one into two spill items). */
-  private trackOf(repository: string, items: readonly unknown[]): PromotionEntry[] {
+  /**
+   * The entries of track items, each once by its identity (a retry may have written one into two
+   * spill items, or under the earlier name and the compact one), and the releases whose entry is
+   * marked PROMOTED in any of them.
+   */
+  private trackOf(
+    repository: string,
+    items: readonly unknown[],
+  ): { entries: PromotionEntry[]; promoted: Digest[]; links: IndexNodeLink[] } {
     const entries = new Map<string, PromotionEntry>();
+    const promoted = new Set<Digest>();
+    const links = new Map<string, IndexNodeLink>();
     for (const item of items) {
       const fields = item as Record<string, unknown>;
       if (fields.type === 'promotion') {
         // An item of the earlier layout, one an entry.
         const entry = this.parse('promotion', PromotionEntrySchema, fields);
-        entries.set(trackEntryName(entry), entry);
+        if (!entries.has(trackIdentity(entry))) entries.set(trackIdentity(entry), entry);
         continue;
       }
       for (const [name, value] of Object.entries(fields)) {
-        if (name === 'pk' || name === 'sk' || entries.has(name)) continue;
-        entries.set(name, this.parse('promotion', PromotionEntrySchema, trackEntryOf(repository, name, value)));
+        if (name === 'pk' || name === 'sk') continue;
+        const mark = typeof value === 'string' ? markOf(value) : null;
+        const parsed = this.parse(
+          'promotion',
+          PromotionEntrySchema,
+          trackEntryOf(repository, name, mark?.plain ?? value),
+        );
+        // The first read stays, as the first write does (`putTrackEntry`).
+        const entry = entries.get(trackIdentity(parsed)) ?? parsed;
+        entries.set(trackIdentity(entry), entry);
+        if (mark === null) continue;
+        promoted.add(entry.digest);
+        for (const token of mark.links) {
+          const link = this.parse('index node link', IndexNodeLinkSchema, movedLinkOf(entry.digest, token) ?? {});
+          links.set(`${link.digest}#${link.set}`, link);
+        }
       }
     }
-    return [...entries.values()];
+    return { entries: [...entries.values()], promoted: [...promoted], links: [...links.values()] };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1132,12 +1282,7 @@ export class DynamoReleaseStore implements ReleaseStore {
           Key: itemKeys.indexNodeLinks(stored.repository, stored.seq),
           UpdateExpression: 'SET #node = :link',
           ExpressionAttributeNames: { '#node': linkAttribute(stored.digest, stored.set) },
-          ExpressionAttributeValues: {
-            ':link':
-              stored.base === null
-                ? `${stored.seq}`
-                : `${stored.seq} ${packedRef(indexNodeRef(stored.base.digest, stored.base.set))}`,
-          },
+          ExpressionAttributeValues: { ':link': linkValue(linkOfNode(stored)) },
         }),
       ),
     );
@@ -1531,25 +1676,76 @@ function packageEntryOf(base: string, item: unknown): unknown {
 /** Spill items a month of one track may take after its first (`itemKeys.trackMonth`). */
 const TRACK_SPILLS = 100;
 
-/** A track entry's attribute: its identity, `<promotedAt>#<digest hex>`. */
-const trackEntryName = (e: PromotionEntry): string => `${e.promotedAt}#${packedHex(e.digest.slice('sha256:'.length))}`;
+/** A track entry's identity, whatever its attribute is named. */
+const trackIdentity = (e: PromotionEntry): string => `${e.promotedAt}\u0000${e.digest}`;
+
+/** Before a track entry's value: the release's state is PROMOTED (`markTrackEntryPromoted`). */
+const PROMOTED_MARK = '!';
+
+/** Base-36 digits of a compact instant: milliseconds up to 2059-05-25, after which names fall back. */
+const INSTANT_DIGITS = 8;
+
+/**
+ * `promotedAt` as its milliseconds in `INSTANT_DIGITS` base-36 digits, when it is an instant as
+ * `toISOString` writes it (every promotion's is) and so comes back the same; else null.
+ */
+function compactInstant(at: string): string | null {
+  const ms = Date.parse(at);
+  if (!Number.isInteger(ms) || ms < 0 || ms >= 36 ** INSTANT_DIGITS || new Date(ms).toISOString() !== at) return null;
+  return ms.toString(36).padStart(INSTANT_DIGITS, '0');
+}
+
+/** The length of a compact entry name: `<instant><digest in base64url>`. */
+const COMPACT_NAME_LENGTH = INSTANT_DIGITS + 43;
+
+/**
+ * A track entry's attribute, its identity: `<compact promotedAt><digest>` (51 characters, no `#`),
+ * or `<promotedAt>#<digest>` when `promotedAt` has no compact form (the earlier layout's name).
+ */
+function trackEntryName(e: PromotionEntry): string {
+  const digest = packedHex(e.digest.slice('sha256:'.length));
+  const instant = compactInstant(e.promotedAt);
+  return instant === null ? `${e.promotedAt}#${digest}` : `${instant}${digest}`;
+}
+
+/** Whether a track attribute's name is compact (then `*` in its value's target stands for the repository). */
+const isCompactName = (name: string): boolean => name.length === COMPACT_NAME_LENGTH && !name.includes('#');
 
 /**
  * A track entry's value: `<targetRepository> <tag>` (neither holds a space: a repository name and
- * an OCI tag), or, when the entry has more, its fields but those of the name as JSON (`{…}`; no
- * repository name starts with `{`).
+ * an OCI tag), the repository's name in the target written `*` under a compact name (no
+ * repository name holds a `*`), or, when the entry has more, its fields but those of the name as
+ * JSON (`{…}`; no repository name starts with `{` or `!`).
  */
 function trackEntryValue(e: PromotionEntry): string {
-  const { repository: _r, digest: _d, promotedAt: _p, targetRepository, tag, ...more } = e;
-  return Object.keys(more).length === 0 && !/\s/.test(`${targetRepository}${tag}`) && !targetRepository.startsWith('{')
-    ? `${targetRepository} ${tag}`
-    : JSON.stringify({ targetRepository, tag, ...more });
+  const { repository, digest: _d, promotedAt: _p, targetRepository, tag, ...more } = e;
+  const short =
+    Object.keys(more).length === 0 &&
+    !/\s/.test(`${targetRepository}${tag}`) &&
+    !/^[{!]/.test(targetRepository) &&
+    !`${repository}${targetRepository}`.includes('*');
+  if (!short) return JSON.stringify({ targetRepository, tag, ...more });
+  const target =
+    isCompactName(trackEntryName(e)) && repository !== ''
+      ? targetRepository.replaceAll(repository, '*')
+      : targetRepository;
+  return `${target} ${tag}`;
 }
 
 /** A track attribute as `PromotionEntry`; an unreadable one is left for the schema to refuse. */
 function trackEntryOf(repository: string, name: string, value: unknown): unknown {
-  const at = name.lastIndexOf('#');
-  const key = { repository, promotedAt: name.slice(0, at), digest: `sha256:${unpackedHex(name.slice(at + 1))}` };
+  let key: { repository: string; promotedAt: string; digest: string };
+  if (isCompactName(name)) {
+    const ms = Number.parseInt(name.slice(0, INSTANT_DIGITS), 36);
+    key = {
+      repository,
+      promotedAt: /^[0-9a-z]+$/.test(name.slice(0, INSTANT_DIGITS)) ? new Date(ms).toISOString() : '',
+      digest: `sha256:${unpackedHex(name.slice(INSTANT_DIGITS))}`,
+    };
+  } else {
+    const at = name.lastIndexOf('#');
+    key = { repository, promotedAt: name.slice(0, at), digest: `sha256:${unpackedHex(name.slice(at + 1))}` };
+  }
   if (typeof value !== 'string') return key;
   if (value.startsWith('{')) {
     try {
@@ -1559,7 +1755,12 @@ function trackEntryOf(repository: string, name: string, value: unknown): unknown
     }
   }
   const space = value.indexOf(' ');
-  return { ...key, targetRepository: value.slice(0, space), tag: value.slice(space + 1) };
+  const target = value.slice(0, space);
+  return {
+    ...key,
+    targetRepository: isCompactName(name) ? target.replaceAll('*', repository) : target,
+    tag: value.slice(space + 1),
+  };
 }
 
 /** DynamoDB's answer to a write that would take an item past 400 KB. */
@@ -1598,6 +1799,50 @@ function linkOf(name: string, value: unknown): unknown {
     ...(parent !== undefined && { parent: unpackedRef(parent) }),
     seq: seq === undefined || !/^\d+$/.test(seq) ? undefined : Number(seq),
   };
+}
+
+/** A node's link as its `IDXSEQ#` attribute holds it. */
+const linkOfNode = (node: IndexNode): IndexNodeLink => ({
+  digest: node.digest,
+  set: node.set,
+  seq: node.seq,
+  ...(node.base !== null && { parent: indexNodeRef(node.base.digest, node.base.set) }),
+});
+
+/** A link's `IDXSEQ#` value: `<seq>` or `<seq> <packed parent ref>`. */
+const linkValue = (link: IndexNodeLink): string =>
+  link.parent === undefined ? `${link.seq}` : `${link.seq} ${packedRef(link.parent)}`;
+
+/**
+ * A link as a marked track entry holds it (the digest is the entry's): `<packed set><seq>`, then
+ * `.<packed base set>` for a delta (records.ts `parentSet`: its base is at `seq - 1`).
+ */
+function movedLinkToken(node: IndexNode): string {
+  return `${packedHex(node.set)}${node.seq}${node.base === null ? '' : `.${packedHex(node.base.set)}`}`;
+}
+
+/** A `movedLinkToken` back as a link of `digest`, or null when it is not one. */
+function movedLinkOf(digest: Digest, token: string): IndexNodeLink | null {
+  const m = /^([A-Za-z0-9_-]{11})(\d+)(?:\.([A-Za-z0-9_-]{11}))?$/.exec(token);
+  if (m === null) return null;
+  return {
+    digest,
+    set: unpackedHex(m[1] ?? ''),
+    seq: Number(m[2]),
+    ...(m[3] !== undefined && { parentSet: unpackedHex(m[3]) }),
+  };
+}
+
+/**
+ * A marked track value (`!<links> <value>`, `markTrackEntryPromoted`) as its moved links and the
+ * value it marks, or null when it is not marked.
+ */
+function markOf(value: string): { links: string[]; plain: string } | null {
+  if (!value.startsWith(PROMOTED_MARK)) return null;
+  const space = value.indexOf(' ');
+  if (space < 0) return null;
+  const links = value.slice(PROMOTED_MARK.length, space);
+  return { links: links === '' ? [] : links.split(','), plain: value.slice(space + 1) };
 }
 
 /** A ProjectionExpression of `attributes`, each through a name placeholder (some are reserved words: `state`). */

@@ -8,7 +8,7 @@ import {
 } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
 import { sha256Digest } from '../../domain/oci.js';
-import type { DocumentStore, ReleaseKey, ReleaseStatus, ReleaseStore } from '../../domain/ports.js';
+import type { DocumentStore, PromotionTrack, ReleaseKey, ReleaseStatus, ReleaseStore } from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
   type AlertRecord,
@@ -517,6 +517,18 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
 
   public async listPromotions(repository: string): Promise<PromotionEntry[]> {
     return [...(this.track.get(repository)?.values() ?? [])].sort(LISTING_ORDER.promotions).map(copy);
+  }
+
+  /** The track, and those of its releases whose release item says PROMOTED (in memory, the copy is the item). */
+  public async listPromotionsWithStates(repository: string): Promise<PromotionTrack> {
+    const promotions = await this.listPromotions(repository);
+    const promoted = new Set(
+      promotions
+        .map((p) => p.digest)
+        .filter((digest) => this.releases.get(releaseKey(repository, digest))?.state === 'PROMOTED'),
+    );
+    // Nothing to save here: every node stays listed by listIndexNodes.
+    return { promotions, promoted: [...promoted], links: [] };
   }
 
   // -------------------------------------------------------------------------------------------

@@ -47,11 +47,25 @@
  * the range is applied to the partition's items, not in the key condition.
  *
  * The promotion track packs a month of a repository's entries into an item, one attribute an entry
- * named `<promotedAt>#<digest in base64url>` (its identity), valued `<targetRepository> <tag>`, or the
- * entry's other fields as JSON when it has more (a rollback's `kind`, `by`, `reason`): triage reads
- * every track of the repositories a question hits, and one item an entry spent half its bytes on
- * attribute names. A month that outgrows DynamoDB's 400 KB item limit (~3,000 entries) goes on in
- * `#01`, `#02`… Items of the earlier layout (`<promotedAt>#<digest>`, one an entry) are still read.
+ * named by its identity: `<promotedAt>` as 8 base-36 digits of its milliseconds, then the digest in
+ * base64url (51 characters), or `<promotedAt>#<digest in base64url>` for a `promotedAt` that is not
+ * an instant as `toISOString` writes it (and in items written before). Its value is
+ * `<targetRepository> <tag>`, the repository's own name in the target written `*` under a compact
+ * name, or the entry's other fields as JSON when it has more (a rollback's `kind`, `by`, `reason`):
+ * triage reads every track of the repositories a question hits, and one item an entry spent half
+ * its bytes on attribute names. A month that outgrows DynamoDB's 400 KB item limit (~3,000
+ * entries) goes on in `#01`, `#02`… Items of the earlier layout (`<promotedAt>#<digest>`, one an
+ * entry) are still read.
+ *
+ * Once a promoted release's item says PROMOTED (final: never stale), its promotion entry is marked
+ * `!<links> <value>`: `<links>` are its index nodes' links (`<set><seq>[.<base set>]`, packed,
+ * comma-separated; the base is the node at `seq - 1` with that set, records.ts `parentSet`), which
+ * then leave their `IDXSEQ#` item. Triage, which reads the track of every
+ * repository it hits anyway, so reads a promoted release's digest once (not in its link, its track
+ * entry and its state copy) and no state copy for it. A link leaves `IDXSEQ#` only after its entry
+ * holds it, and triage reads a repository's track after its node ranges, so a link moving meanwhile
+ * is read in one place or the other; a node started later keeps its link in `IDXSEQ#`, and a link
+ * written again there (a retried start) is read twice, as one node.
  *
  * `RELSTATES#` holds a copy of each release's state once it is finished (PROMOTED, QUARANTINED,
  * COVERED), one attribute a release named by its digest (base64url), valued `<gate round, 2
@@ -59,7 +73,8 @@
  * (a QUARANTINED release only starts another round), so the copy, written after the release item,
  * is either right or missing, and the round's start writes its `-` before the release item moves,
  * so a copy is never stale. Writes only raise the value (`<`), so a copy of an ended round written
- * late cannot hide the next one. Anything but a finished state is read from the release item.
+ * late cannot hide the next one. Anything but a finished state is read from the release item. The
+ * copy of a PROMOTED state is written here too, but triage reads it from the marked track entry.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 

@@ -69,7 +69,10 @@ export type RevalidationTrigger =
   | { readonly kind: 'scheduled' };
 
 export type RevalidateStore = TriageReader &
-  Pick<ReleaseStore, 'getRevocation' | 'listTrackedRepositories' | 'recordAlert' | 'markAlertAnnounced' | 'listAlerts'>;
+  Pick<
+    ReleaseStore,
+    'getRevocation' | 'listPromotions' | 'listTrackedRepositories' | 'recordAlert' | 'markAlertAnnounced' | 'listAlerts'
+  >;
 
 export interface RevalidateDeps {
   readonly store: RevalidateStore;

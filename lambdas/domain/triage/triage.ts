@@ -9,19 +9,20 @@ import { PackageURL } from 'packageurl-js';
 import { InvalidInputError } from '../errors.js';
 import { matchRecord, NotEvaluableError } from '../osv/match.js';
 import type { OsvRecord } from '../osv/schema.js';
-import type { ReleaseKey, ReleaseStatus, ReleaseStore } from '../ports.js';
+import type { PromotionTrack, ReleaseKey, ReleaseStatus, ReleaseStore } from '../ports.js';
 import { requirePurl } from '../purl.js';
-import type { PackageIndexEntry, PromotionEntry, ReleaseState } from '../records.js';
+import type { IndexNodeLink, PackageIndexEntry, PromotionEntry, ReleaseState } from '../records.js';
 import { componentCoordinates } from '../scan/local-scanner.js';
 import type { Digest } from '../types.js';
 import { advisoryPackages, type UnqueriedPackage } from './advisory-packages.js';
-import { type NodeCache, presentEntries } from './inherit.js';
+import { type NodeCache, presentEntries, readNodeRanges, repositoriesWithNodes } from './inherit.js';
 import { inVersionRange, parseVersionRange, type VersionRange } from './range.js';
 
 /**
- * What triage reads: one Query per package partition; the state and revocation of the releases
- * hit, in batches (`getReleaseStatuses`); the track of each repository hit, once; and the parent
- * indexes of a platform manifest (a release not recorded, or COVERED by its index).
+ * What triage reads: one Query per package partition; the track of each repository hit, once
+ * (which also says which of its releases are PROMOTED); the state (unless the track said) and
+ * revocation of the releases hit, in batches (`getReleaseStatuses`); and the parent indexes of a
+ * platform manifest (a release not recorded, or COVERED by its index).
  */
 export type TriageReader = Pick<
   ReleaseStore,
@@ -29,7 +30,7 @@ export type TriageReader = Pick<
   | 'listIndexNodes'
   | 'findByVulnerability'
   | 'getReleaseStatuses'
-  | 'listPromotions'
+  | 'listPromotionsWithStates'
   | 'listParentIndexes'
 >;
 
@@ -192,14 +193,46 @@ function advisoryHits(base: string, entries: readonly PackageIndexEntry[], recor
   return hits;
 }
 
+/** Tracks read by one triage, each once (`listPromotionsWithStates`). */
+type TrackCache = Map<string, Promise<PromotionTrack>>;
+
+/** Reads the tracks of `repositories` not read yet, READ_CONCURRENCY at a time. */
+async function readTracks(reader: TriageReader, tracks: TrackCache, repositories: readonly string[]): Promise<void> {
+  const unread = repositories.filter((r) => !tracks.has(r));
+  await inChunks(unread, async (repository) => {
+    const read = reader.listPromotionsWithStates(repository);
+    tracks.set(repository, read);
+    return read;
+  });
+}
+
+/**
+ * The present entries of each package, every range of nodes of every package read before the
+ * tracks of their repositories (inherit.ts: a node's link may move from one to the other).
+ */
+async function presentOf(
+  reader: TriageReader,
+  tracks: TrackCache,
+  found: readonly (readonly PackageIndexEntry[])[],
+): Promise<PackageIndexEntry[][]> {
+  const nodes: NodeCache = new Map();
+  await Promise.all(found.map((entries) => readNodeRanges(reader, entries, nodes)));
+  const repositories = [...new Set(found.flatMap(repositoriesWithNodes))];
+  await readTracks(reader, tracks, repositories);
+  const moved = new Map<string, readonly IndexNodeLink[]>();
+  for (const repository of repositories) moved.set(repository, (await tracks.get(repository))?.links ?? []);
+  return Promise.all(found.map((entries) => presentEntries(reader, entries, nodes, moved)));
+}
+
 async function hitsOf(
   reader: TriageReader,
   question: TriageQuestion,
+  tracks: TrackCache,
 ): Promise<{ hits: Hit[]; queries: number; unqueried: UnqueriedPackage[] }> {
   if (question.kind === 'range') {
     const { type, base } = requirePurl(question.purl);
     const range = question.range === undefined ? null : parseVersionRange(question.range, type);
-    const entries = await presentEntries(reader, await reader.findByPackage(base), new Map());
+    const [entries = []] = await presentOf(reader, tracks, [await reader.findByPackage(base)]);
     return { hits: rangeHits(base, entries, range), queries: 1, unqueried: [] };
   }
   const advisories =
@@ -208,16 +241,21 @@ async function hitsOf(
       : (question.advisories ?? []).filter((a) => names(a, question.id));
   const hits: Hit[] = [];
   const unqueried: UnqueriedPackage[] = [];
-  const nodes: NodeCache = new Map();
-  let queries = 0;
+  const asked: { base: string; advisory: OsvRecord; entries: PackageIndexEntry[] }[] = [];
   for (const advisory of advisories) {
     const packages = advisoryPackages(advisory);
     unqueried.push(...packages.unqueried);
-    for (const base of packages.bases) {
-      queries++;
-      hits.push(...advisoryHits(base, await presentEntries(reader, await reader.findByPackage(base), nodes), advisory));
-    }
+    for (const base of packages.bases) asked.push({ base, advisory, entries: await reader.findByPackage(base) });
   }
+  const present = await presentOf(
+    reader,
+    tracks,
+    asked.map((a) => a.entries),
+  );
+  asked.forEach(({ base, advisory }, i) => {
+    hits.push(...advisoryHits(base, present[i] ?? [], advisory));
+  });
+  let queries = asked.length;
   if (question.kind === 'vulnerability') {
     queries++;
     // CVE ids are upper-case in the index (as scanners report them); other ids keep their case.
@@ -286,16 +324,23 @@ export async function triage(reader: TriageReader, question: TriageQuestion): Pr
   if (question.kind === 'vulnerability' && question.id.trim() === '') {
     throw new InvalidInputError('id: empty vulnerability id');
   }
-  const { hits, queries, unqueried } = await hitsOf(reader, question);
+  const tracks: TrackCache = new Map();
+  const { hits, queries, unqueried } = await hitsOf(reader, question, tracks);
 
   // Every read below is one per distinct release or repository, however many packages match, and
-  // nothing read is read again: the statuses of the releases hit come in one batched call, those
-  // of the indexes above platform manifests in a second one.
+  // nothing read is read again: the track of each repository hit first (an index above a platform
+  // manifest is in the same repository), then the statuses of the releases hit in one batched
+  // call, those of the indexes above platform manifests in a second one; the states the tracks
+  // already gave are not read.
   const hitReleases = [...new Map(hits.map((h) => [releaseKey(h.repository, h.digest), h])).values()];
+  const repositories = [...new Set(hitReleases.map((h) => h.repository))];
+  await readTracks(reader, tracks, repositories);
+  const promoted = new Map<string, ReadonlySet<Digest>>();
+  for (const repository of repositories) promoted.set(repository, new Set((await tracks.get(repository))?.promoted));
   const statuses = new Map<string, ReleaseStatus>();
   const readStatuses = async (keys: readonly ReleaseKey[]) => {
     if (keys.length === 0) return;
-    for (const status of await reader.getReleaseStatuses(keys)) {
+    for (const status of await reader.getReleaseStatuses(keys, { promoted })) {
       statuses.set(releaseKey(status.repository, status.digest), status);
     }
   };
@@ -334,16 +379,14 @@ export async function triage(reader: TriageReader, question: TriageQuestion): Pr
 
   const groups = [...byRelease.values()];
   await readStatuses(groups.filter((g) => !statuses.has(releaseKey(g.repository, g.digest))));
-  const repositories = [...new Set(groups.map((g) => g.repository))];
-  const tracks = new Map(
-    await inChunks(repositories, async (repository) => [repository, await reader.listPromotions(repository)] as const),
-  );
 
+  const trackOf = new Map<string, PromotionTrack>();
+  for (const [repository, track] of tracks) trackOf.set(repository, await track);
   const releases = groups.map((group): TriageRelease => {
     const stored = statuses.get(releaseKey(group.repository, group.digest));
     const revocation = stored?.revocation ?? null;
     const state = stored?.state ?? 'UNKNOWN';
-    const { windows, liveNow } = windowsOf(tracks.get(group.repository) ?? [], group.digest);
+    const { windows, liveNow } = windowsOf(trackOf.get(group.repository)?.promotions ?? [], group.digest);
     const status: TriageStatus = liveNow
       ? 'LIVE'
       : revocation !== null

@@ -1898,6 +1898,64 @@ export function describeReleaseStoreContract(
       });
     });
 
+    describe('Method: listPromotionsWithStates', () => {
+      describe('when releases of the track were promoted in either order, one never moved, one quarantined', () => {
+        it('lists the track, the releases the track knows are PROMOTED, and every node here or in listIndexNodes', async () => {
+          // Prepare
+          const repository = newRepository();
+          const [a, b, crashed, quarantined] = Array.from({ length: 4 }, () => newDigest());
+          if (a === undefined || b === undefined || crashed === undefined || quarantined === undefined) {
+            throw new Error('four releases');
+          }
+          const promotion = (digest: Digest, day: number) => ({
+            ...promotionEntry(repository, digest),
+            promotedAt: `2026-04-0${day}T10:00:00.000Z`,
+            targetRepository: `prod/${repository}/of/${repository}`,
+          });
+          for (const digest of [a, b, crashed, quarantined]) {
+            await store.recordRelease(releaseRecord(repository, digest));
+            await indexRelease(store, repository, digest, [`pkg:npm/everywhere-${uniqueSuffix()}@1.0.0`]);
+          }
+          await store.appendPromotion(promotion(a, 1));
+          await store.updateReleaseState(repository, a, 'PROMOTED');
+          await store.updateReleaseState(repository, b, 'PROMOTED');
+          await store.appendPromotion(promotion(b, 2));
+          await store.appendPromotion(promotion(crashed, 3));
+          await store.updateReleaseState(repository, quarantined, 'QUARANTINED');
+          await store.appendPromotion({
+            ...promotion(a, 4),
+            kind: 'rollback',
+            by: 'ops@example.com',
+            reason: 'back to a',
+          });
+          await store.revokeRelease(revocation(repository, a));
+          const keys = [a, b, crashed, quarantined].map((digest) => ({ repository, digest }));
+
+          // Act
+          const track = await store.listPromotionsWithStates(repository);
+          const listed = await store.listIndexNodes(repository);
+          const statuses = await store.getReleaseStatuses(keys, {
+            promoted: new Map([[repository, new Set(track.promoted)]]),
+          });
+
+          // Assess
+          expect(track.promotions).toEqual(await store.listPromotions(repository));
+          expect(track.promotions.map((p) => p.targetRepository)).toContain(`prod/${repository}/of/${repository}`);
+          expect(new Set(track.promoted)).toEqual(new Set([a, b]));
+          expect(new Set([...listed, ...track.links].map((l) => l.digest))).toEqual(
+            new Set([a, b, crashed, quarantined]),
+          );
+          expect(statuses).toEqual(await store.getReleaseStatuses(keys));
+          expect(statuses.map((s) => [s.state, s.revocation?.reason ?? null])).toEqual([
+            ['PROMOTED', 'CVE-2026-0001 in openssl'],
+            ['PROMOTED', null],
+            ['RECORDED', null],
+            ['QUARANTINED', null],
+          ]);
+        });
+      });
+    });
+
     describe('Method: appendPromotion / lastPromotion / listPromotions', () => {
       describe('when a repository has several promotions', () => {
         it('returns the most recent one, skipping the excluded digest', async () => {
