@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { collectLockfile, isExactVersion } from '../../lambdas/domain/evidence/lockfile.js';
-import { COMPONENTS_DOCUMENT, loadStoredComponents } from '../../lambdas/domain/evidence/sbom.js';
+import {
+  COMPONENTS_DOCUMENT,
+  loadStoredComponents,
+  WHOLE_COMPONENTS_BYTES,
+} from '../../lambdas/domain/evidence/sbom.js';
 import { type Descriptor, MediaTypes } from '../../lambdas/domain/oci.js';
 import { type EvidenceResult, evidenceResult, type ImageSubject } from '../../lambdas/domain/types.js';
 import { deb, npm, sbomResult } from '../support/components.js';
@@ -323,9 +327,10 @@ describe('Function: collectLockfile', () => {
     it('reads it one component at a time: the whole text is never parsed at once', async () => {
       // Prepare
       await store(pinnedProvenance);
-      const components = Array.from({ length: 50 }, (_, i) => npm(`pkg-${i}`, i < 12 ? `^${i}.0.0` : `${i}.0.0`));
+      const components = Array.from({ length: 40_000 }, (_, i) => npm(`pkg-${i}`, i < 12 ? `^${i}.0.0` : `${i}.0.0`));
       const stored = await store(sbomResult(components, LOCK));
       const size = stored.documents[0]?.size ?? 0;
+      expect(size).toBeGreaterThan(WHOLE_COMPONENTS_BYTES);
       const parse = vi.spyOn(JSON, 'parse');
 
       // Act
@@ -344,7 +349,7 @@ describe('Function: collectLockfile', () => {
           lockfileDigest: LOCK,
           source: 'provenance',
           baseImage: { ...PINNED_BASE, source: 'provenance' },
-          applicationComponents: 50,
+          applicationComponents: 40_000,
           unpinnedComponents: 12,
         },
       });
