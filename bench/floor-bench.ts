@@ -220,8 +220,11 @@ export async function benchFloor(opts: FloorBenchOptions): Promise<Section> {
     const m = median(values);
     return [step, ms(m), ms(Math.min(...values)), `${formatNumber((100 * m) / gateMedian)} %`];
   });
-  const limit =
-    opts.limitComponents > 0 ? (await limitRelease(opts.limitComponents, keys, opts.log, 1)).whole[0] : undefined;
+  // One round of the limit release: the whole release in one process, then each Lambda in its own.
+  const limitRun =
+    opts.limitComponents > 0 ? await limitRelease(opts.limitComponents, keys, opts.log, 1, true) : undefined;
+  const limit = limitRun?.whole[0];
+  const lambdas = perLambda(limitRun?.steps ?? []);
   const ratio = `${formatNumber(median(ratios))}× (${formatNumber(Math.min(...ratios))}×)`;
   return {
     title: `Gate compute vs the floor (${opts.components.toLocaleString('en-US')} components)`,
@@ -256,6 +259,10 @@ export async function benchFloor(opts: FloorBenchOptions): Promise<Section> {
                 ],
               ],
             ),
+            formatTable(
+              [{ header: 'Lambda (kind)' }, { header: 'peak RSS' }, { header: 'range' }, { header: 'status' }],
+              lambdas.rows,
+            ),
           ]),
     ],
     targets: [
@@ -265,7 +272,9 @@ export async function benchFloor(opts: FloorBenchOptions): Promise<Section> {
         target: '≤ 2×',
         met: median(ratios) <= 2,
       },
-      ...(limit === undefined ? [] : limitTargets(opts.limitComponents, [limit])),
+      ...(limit === undefined
+        ? []
+        : [...limitTargets(opts.limitComponents, [limit]), largestLambdaTarget(opts.limitComponents, lambdas)]),
     ],
     notes: [
       `gate/floor ${ratio} (target ≤ 2×); decision ${first.decision}.`,
@@ -276,7 +285,8 @@ export async function benchFloor(opts: FloorBenchOptions): Promise<Section> {
             `At ${opts.limitComponents.toLocaleString('en-US')} components (${mib(limit.sbomBytes)} SBOM, an unsigned referrer under sbom.requireSigned: false: signed, it`,
             'would be above the 16 MiB attestation limit): the same gate in a child process on an OCI layout,',
             'documents and evidence in memory (MemoryStore), wall time of the gate alone, peak RSS of the whole process',
-            `(VmHWM, bench/peak-rss.ts), decision ${limit.decision}. Target: ≤ 15 s and ≤ 512 MiB.`,
+            `(VmHWM, bench/peak-rss.ts), decision ${limit.decision}. Target: ≤ 15 s and ≤ 512 MiB. Then per Lambda, as`,
+            '`--only limit` measures it: each evidence kind collected alone in a fresh process, its stores on dynalite and s3rver.',
             ...limit.notPassed.map((r) => `  ${r}`),
           ]),
     ],
@@ -389,13 +399,7 @@ export async function benchLimit(opts: LimitBenchOptions): Promise<Section> {
   const range = (values: readonly number[], format: (v: number) => string) =>
     `${format(Math.min(...values))} – ${format(Math.max(...values))}`;
   const first = results[0];
-  const kinds = [...new Set(steps.map((s) => s.kind))];
-  const perLambda = kinds.map((kind) => {
-    const of = steps.filter((s) => s.kind === kind);
-    const peaks = of.map((s) => s.maxRssBytes);
-    return { kind, peak: median(peaks), row: [kind, mib(median(peaks)), range(peaks, mib), of[0]?.status ?? '?'] };
-  });
-  const largest = perLambda.reduce((a, b) => (b.peak > a.peak ? b : a), { kind: '?', peak: 0, row: [] as string[] });
+  const lambdas = perLambda(steps);
   return {
     title: `Release at the component limit (${opts.components.toLocaleString('en-US')} components)`,
     method: [
@@ -418,19 +422,34 @@ export async function benchLimit(opts: LimitBenchOptions): Promise<Section> {
       ),
       formatTable(
         [{ header: 'Lambda (kind)' }, { header: 'peak RSS' }, { header: 'range' }, { header: 'status' }],
-        perLambda.map((p) => p.row),
+        lambdas.rows,
       ),
     ],
-    targets: [
-      ...limitTargets(opts.components, results),
-      {
-        what: `${opts.components.toLocaleString('en-US')}-component release, peak RSS of the largest Lambda (${largest.kind})`,
-        measured: mib(largest.peak),
-        target: '≤ 512 MiB',
-        met: steps.length > 0 && steps.every((s) => s.status === 'PASS') && largest.peak <= 512 * 1024 * 1024,
-      },
-    ],
+    targets: [...limitTargets(opts.components, results), largestLambdaTarget(opts.components, lambdas)],
     notes: [`decision ${first?.decision ?? '?'}`, ...(first?.notPassed ?? []).map((r) => `  ${r}`)],
+  };
+}
+
+/** Each Lambda's (evidence kind's) peak RSS over the rounds: median (range), and the largest. */
+function perLambda(steps: readonly StepResult[]) {
+  const range = (values: readonly number[]) => `${mib(Math.min(...values))} – ${mib(Math.max(...values))}`;
+  const kinds = [...new Set(steps.map((s) => s.kind))];
+  const each = kinds.map((kind) => {
+    const of = steps.filter((s) => s.kind === kind);
+    const peaks = of.map((s) => s.maxRssBytes);
+    return { kind, peak: median(peaks), row: [kind, mib(median(peaks)), range(peaks), of[0]?.status ?? '?'] };
+  });
+  const largest = each.reduce((a, b) => (b.peak > a.peak ? b : a), { kind: '?', peak: 0, row: [] as string[] });
+  return { rows: each.map((p) => p.row), largest, passed: steps.length > 0 && steps.every((s) => s.status === 'PASS') };
+}
+
+/** The issue's memory target as it is defined: the peak RSS of any one Lambda at the component limit. */
+function largestLambdaTarget(components: number, lambdas: ReturnType<typeof perLambda>): Target {
+  return {
+    what: `${components.toLocaleString('en-US')}-component release, peak RSS of the largest Lambda (${lambdas.largest.kind})`,
+    measured: mib(lambdas.largest.peak),
+    target: '≤ 512 MiB',
+    met: lambdas.passed && lambdas.largest.peak <= 512 * 1024 * 1024,
   };
 }
 
@@ -442,6 +461,12 @@ function limitTargets(components: number, results: readonly LimitResult[]): Targ
   const what = `${components.toLocaleString('en-US')}-component release`;
   return [
     { what: `${what}, wall time`, measured: ms(wall), target: '≤ 15 s', met: passed && wall <= 15_000 },
-    { what: `${what}, peak RSS`, measured: mib(rss), target: '≤ 512 MiB', met: passed && rss <= 512 * 1024 * 1024 },
+    {
+      // Every step in one process, as the embedded stack runs them (in AWS each is its own Lambda).
+      what: `${what}, peak RSS, every step in one process`,
+      measured: mib(rss),
+      target: '≤ 512 MiB',
+      met: passed && rss <= 512 * 1024 * 1024,
+    },
   ];
 }
