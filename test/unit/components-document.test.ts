@@ -88,27 +88,6 @@ describe('Function: visitComponentsDocument', () => {
       expect(result.header).toBeUndefined();
     });
   });
-  describe('when this process built the bytes (componentsDocument)', () => {
-    afterEach(() => {
-      vi.restoreAllMocks();
-    });
-
-    it('hands over the inventory it holds, without parsing the bytes again', () => {
-      // Prepare
-      const sbom: NormalizedSbom = { format: 'cyclonedx', specVersion: '1.6', components: COMPONENTS };
-      const { bytes } = componentsDocument(sbom);
-      const parse = vi.spyOn(JSON, 'parse');
-
-      // Act
-      const { header, components } = visited(bytes);
-
-      // Assess
-      expect(parse).not.toHaveBeenCalled();
-      expect(components).toEqual(COMPONENTS);
-      expect(components[0]).toBe(COMPONENTS[0]);
-      expect(header).toEqual({ format: 'cyclonedx', specVersion: '1.6' });
-    });
-  });
 });
 
 describe('Function: encodeComponentsDocument', () => {

@@ -711,9 +711,6 @@ export function visitComponentsDocument(
   bytes: Uint8Array,
   visit: (component: Component) => void,
 ): ComponentsHeader | undefined {
-  // Bytes this process built (the collector's own result): their inventory is already held.
-  const built = builtDocuments.get(bytes);
-  if (built !== undefined) return visitHeld(built, visit);
   const at = locateRootArray(bytes, 'components');
   if (at === undefined) {
     const whole = parseComponentsDocument(bytes);
