@@ -21,6 +21,7 @@ import { type FixtureKeys, generateFixtureKeys } from '../cli/fixtures/keys.js';
 import { pushManifest } from '../cli/fixtures/push.js';
 import { DEFAULT_DEB_PACKAGES, demoPolicy, type NpmPackage } from '../cli/fixtures/scenarios.js';
 import { pae, referrerManifest } from '../cli/fixtures/sign.js';
+import { LOCAL_FUNCTION_MEMORY_MIB, lambdaHeapFlags } from '../cli/lambda-heap.mjs';
 import { startStandIns } from '../cli/local/stand-ins.js';
 import { gateBundleOf } from '../infra/constructs/gate-function.js';
 import { OciLayoutRegistry } from '../lambdas/adapters/registry/oci-layout.js';
@@ -283,7 +284,7 @@ export async function benchFloor(opts: FloorBenchOptions): Promise<Section> {
         ? []
         : [
             `At ${opts.limitComponents.toLocaleString('en-US')} components (${mib(limit.sbomBytes)} SBOM, an unsigned referrer under sbom.requireSigned: false: signed, it`,
-            'would be above the 16 MiB attestation limit): the same gate in a child process on an OCI layout,',
+            "would be above the 16 MiB attestation limit): the same gate in a child process on an OCI layout, with the embedded stack's heap flags,",
             'documents and evidence in memory (MemoryStore), wall time of the gate alone, peak RSS of the whole process',
             `(VmHWM, bench/peak-rss.ts), decision ${limit.decision}. Target: ≤ 15 s and ≤ 512 MiB. Then per Lambda, as`,
             '`--only limit` measures it: each evidence kind collected alone in a fresh process, its stores on dynalite and s3rver.',
@@ -312,9 +313,9 @@ interface StepResult {
   readonly status: string;
 }
 
-/** The last line a child process printed, as JSON. */
-async function childResult<T>(file: string, args: readonly string[]): Promise<T> {
-  const { stdout } = await runFile(process.execPath, [file, ...args], { maxBuffer: 1024 * 1024 });
+/** The last line a child process (`node [flags] file args`) printed, as JSON. */
+async function childResult<T>(file: string, args: readonly string[], flags: readonly string[] = []): Promise<T> {
+  const { stdout } = await runFile(process.execPath, [...flags, file, ...args], { maxBuffer: 1024 * 1024 });
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as T;
 }
 
@@ -344,7 +345,8 @@ async function limitRelease(
     await build(gateBundleOf(CHILD, child));
     const whole: LimitResult[] = [];
     for (let i = 0; i < runs; i++) {
-      const result = await childResult<LimitResult>(child, [layout, policyFile, digest]);
+      // With the heap flags the embedded stack's process runs with (cli/lambda-heap.mjs).
+      const result = await childResult<LimitResult>(child, [layout, policyFile, digest], lambdaHeapFlags());
       whole.push(result);
       log(`  run ${i + 1}/${runs}: ${ms(result.wallMs)}, ${mib(result.maxRssBytes)}`);
     }
@@ -404,8 +406,9 @@ export async function benchLimit(opts: LimitBenchOptions): Promise<Section> {
     title: `Release at the component limit (${opts.components.toLocaleString('en-US')} components)`,
     method: [
       `The floor section's last release alone: a CycloneDX SBOM of ${opts.components.toLocaleString('en-US')} components (${mib(first?.sbomBytes ?? 0)}) as an unsigned`,
-      'referrer (sbom.requireSigned: false) on an OCI layout, every collector and the policy in a fresh Node process,',
-      `documents and evidence in memory (MemoryStore). ${opts.runs} processes one after another; median (range).`,
+      'referrer (sbom.requireSigned: false) on an OCI layout, every collector and the policy in a fresh Node process',
+      `with the embedded stack's heap flags (${lambdaHeapFlags().join(' ')}: Lambda's for a ${LOCAL_FUNCTION_MEMORY_MIB} MiB function,`,
+      `cli/lambda-heap.mjs), documents and evidence in memory (MemoryStore). ${opts.runs} processes one after another; median (range).`,
       'Wall time of the gate alone; peak RSS of the whole process (VmHWM, bench/peak-rss.ts). Target: ≤ 15 s, ≤ 512 MiB.',
       'Per Lambda: each evidence kind collected as its CollectEvidence invocation collects it (collectEvidence, bundled as the',
       'functions are, run by plain node with no flags, as the function sets no NODE_OPTIONS), alone in a fresh process, the',

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { lambdaHeapFlags, sizesHeap } from './lambda-heap.mjs';
 
 if (Number(process.versions.node.split('.')[0]) < 22) {
   const launcher = fileURLToPath(new URL('./node22.mjs', import.meta.url));
@@ -14,6 +15,18 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
       stdio: 'inherit',
     },
   );
+  process.exit(run.status ?? 1);
+}
+// The embedded stack runs every handler in this process: it is given the heap flags Lambda's
+// runtime gives a function (cli/lambda-heap.mjs), by starting node again with them, unless the
+// user's own flags size the heap.
+if (!sizesHeap(process.execArgv) && !sizesHeap((process.env.NODE_OPTIONS ?? '').split(/\s+/))) {
+  const run = spawnSync(
+    process.execPath,
+    [...process.execArgv, ...lambdaHeapFlags(), fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
+  if (run.signal !== null) process.kill(process.pid, run.signal);
   process.exit(run.status ?? 1);
 }
 // An installed package runs its built JavaScript (`npm pack` builds dist/); a checkout, where tsx

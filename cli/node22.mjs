@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { withLambdaHeap } from './lambda-heap.mjs';
 
 const MIN_MAJOR = 22;
 /** The oldest Node 22 the dependencies declare (`engines` of @sigstore/core 4, bundle 5, verify 4). */
@@ -22,13 +23,16 @@ const older = (version) => {
   }
   return false;
 };
-const [command, ...args] = process.argv.slice(2);
+// `--lambda-heap`: the command runs the embedded stack; its node processes get Lambda's heap
+// flags (cli/lambda-heap.mjs) through NODE_OPTIONS, which the processes it starts inherit.
+const lambdaHeap = process.argv[2] === '--lambda-heap';
+const [command, ...args] = process.argv.slice(lambdaHeap ? 3 : 2);
 if (command === undefined) {
-  process.stderr.write('usage: node cli/node22.mjs COMMAND [ARGS...]\n');
+  process.stderr.write('usage: node cli/node22.mjs [--lambda-heap] COMMAND [ARGS...]\n');
   process.exit(2);
 }
 
-let env = process.env;
+let env = lambdaHeap ? { ...process.env, NODE_OPTIONS: withLambdaHeap(process.env.NODE_OPTIONS) } : process.env;
 if (older(process.versions.node)) {
   const dir = join(
     process.env.XDG_CACHE_HOME || join(homedir(), '.cache'),
@@ -54,7 +58,7 @@ if (older(process.versions.node)) {
       process.exit(1);
     }
   }
-  env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` };
+  env = { ...env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` };
 }
 
 const run = spawnSync(command, args, { stdio: 'inherit', env });

@@ -11,6 +11,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { INSPECTOR_SBOM_PREFIX } from '../lambdas/adapters/scan/inspector-sbom-export.js';
+import { TIME_TO_LIVE_ATTRIBUTE } from '../lambdas/adapters/store/table-schema.js';
 import type { LoadedPolicy } from '../lambdas/domain/policy/load.js';
 import { CLI_STACK_OUTPUTS, opsRoutesOutput } from '../lambdas/handlers/ops-routes.js';
 import { ApprovalApi, type ApprovalApiProps } from './constructs/approval-api.js';
@@ -35,6 +36,9 @@ export const DEFINITION_FILE = packageFile('statemachines', 'release-gate.asl.js
  * nothing passes production with it: the gate fails closed until you give your own.
  */
 export const DEFAULT_POLICY_FILE = packageFile('policy', 'release-gate.policy.yaml');
+
+/** `scanTimeout`'s bound: a scan rendezvous holding only the task token expires 90 days after it was stored. */
+const MAX_SCAN_TIMEOUT = Duration.days(30);
 
 export interface ReleaseGateProps {
   /**
@@ -101,7 +105,8 @@ export interface ReleaseGateProps {
    */
   readonly channelTags?: readonly string[];
   /**
-   * How long WaitForScan waits for the scan-complete event before scan evidence is MISSING.
+   * How long WaitForScan waits for the scan-complete event before scan evidence is MISSING. At
+   * least 60 seconds, at most 30 days (well within the 90 days a waiting task token is kept).
    * @default Duration.hours(1)
    */
   readonly scanTimeout?: Duration;
@@ -116,7 +121,15 @@ export interface ReleaseGateProps {
    */
   readonly serverAccessLogsBucket?: s3.IBucket;
   /**
-   * Table attribute (epoch seconds) that expires items such as approvals and scan rendezvous.
+   * The table's TTL attribute (epoch seconds). The gate writes it on two kinds of item only, which
+   * then expire 90 days after they stopped mattering: a scan rendezvous that holds a task token but
+   * no scan result (90 days after the token was stored), and a break-glass request never confirmed
+   * (90 days after its deadline). Nothing else expires: releases, evidence, decisions, approvals,
+   * their audit trail, revocations, alerts, the promotion track and the package index are kept
+   * for good, as the evidence bucket's Object Lock keeps the documents (README "Where the evidence lives").
+   *
+   * The gate writes the attribute under this one name, and DynamoDB cannot move an enabled TTL to
+   * another attribute in place, so any other value is refused at synth.
    * @default 'expiresAt'
    */
   readonly timeToLiveAttribute?: string;
@@ -192,11 +205,14 @@ export class ReleaseGate extends Construct {
     const policyFile = props.policyFile === undefined ? DEFAULT_POLICY_FILE : userFile(props.policyFile);
     const scanTimeout = props.scanTimeout ?? Duration.hours(1);
     if (scanTimeout.toSeconds() < 60) throw new Error('scanTimeout must be at least 60 seconds');
+    if (scanTimeout.toSeconds() > MAX_SCAN_TIMEOUT.toSeconds()) {
+      throw new Error(`scanTimeout must be at most ${MAX_SCAN_TIMEOUT.toDays()} days`);
+    }
 
     const store = new EvidenceStore(this, 'EvidenceStore', {
       objectLockRetentionDays: props.objectLockRetentionDays,
       serverAccessLogsBucket: props.serverAccessLogsBucket,
-      timeToLiveAttribute: props.timeToLiveAttribute ?? 'expiresAt',
+      timeToLiveAttribute: props.timeToLiveAttribute ?? TIME_TO_LIVE_ATTRIBUTE,
       removalPolicy: props.removalPolicy,
     });
     this.key = store.key;

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { TABLE_GSIS, TABLE_KEYS } from '../../lambdas/adapters/store/table-schema.js';
+import { TABLE_GSIS, TABLE_KEYS, TIME_TO_LIVE_ATTRIBUTE } from '../../lambdas/adapters/store/table-schema.js';
 
 export interface EvidenceStoreProps {
   /**
@@ -23,7 +23,10 @@ export interface EvidenceStoreProps {
   readonly serverAccessLogsBucket?: s3.IBucket;
 
   /**
-   * Name of a numeric epoch-seconds attribute that expires items (approvals, scan rendezvous).
+   * The table's TTL attribute (epoch seconds): `TIME_TO_LIVE_ATTRIBUTE` (`expiresAt`), the one the
+   * gate writes, and only on items that stopped mattering (table-schema.ts: a scan rendezvous
+   * holding only a task token, an unconfirmed break-glass request; 90 days after). Any other name is
+   * refused: the gate would never write it, and DynamoDB cannot move an enabled TTL in place.
    * @default - TTL disabled
    */
   readonly timeToLiveAttribute?: string;
@@ -61,6 +64,13 @@ export class EvidenceStore extends Construct {
       enableKeyRotation: true,
       removalPolicy,
     });
+
+    const ttl = props.timeToLiveAttribute;
+    if (ttl !== undefined && ttl !== TIME_TO_LIVE_ATTRIBUTE) {
+      throw new Error(
+        `timeToLiveAttribute must be '${TIME_TO_LIVE_ATTRIBUTE}' (the attribute the gate writes) or unset, got '${ttl}'`,
+      );
+    }
 
     const attribute = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
     const table = new dynamodb.Table(this, 'Table', {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -1385,6 +1385,30 @@ describe('Construct: ReleaseGate', () => {
 
       // Assess
       expect(act).toThrow(/gated repository "app"/);
+    });
+
+    it('throws when the TTL attribute is not the one the gate writes', () => {
+      // Prepare
+      const gate: ReleaseGateProps = { ...DEFAULT_GATE, timeToLiveAttribute: 'ttl' };
+
+      // Act
+      const act = (): Synthesized => synthesize(gate);
+
+      // Assess
+      expect(act).toThrow(
+        /timeToLiveAttribute must be 'expiresAt' \(the attribute the gate writes\) or unset, got 'ttl'/,
+      );
+    });
+
+    it('throws when the scan timeout outlives the 90 days a waiting task token is kept', () => {
+      // Prepare
+      const gate: ReleaseGateProps = { ...DEFAULT_GATE, scanTimeout: Duration.days(31) };
+
+      // Act
+      const act = (): Synthesized => synthesize(gate);
+
+      // Assess
+      expect(act).toThrow(/scanTimeout must be at most 30 days/);
     });
 
     it('throws when both repository names and a prefix are given', () => {

@@ -9,14 +9,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type StandIns, startStandIns } from '../../cli/local/stand-ins.js';
 import { type AwsClients, awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { DynamoReleaseStore } from '../../lambdas/adapters/store/dynamo-release-store.js';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
 import { S3DocumentStore } from '../../lambdas/adapters/store/s3-document-store.js';
-import { indexKeys, itemKeys } from '../../lambdas/adapters/store/table-schema.js';
+import {
+  DEADLINE_ATTRIBUTE,
+  EXPIRED_ITEM_RETENTION_SECONDS,
+  indexKeys,
+  itemKeys,
+  TIME_TO_LIVE_ATTRIBUTE,
+} from '../../lambdas/adapters/store/table-schema.js';
 import { InvalidInputError, StoreError } from '../../lambdas/domain/errors.js';
 import type { ReleaseStore } from '../../lambdas/domain/ports.js';
 import { triage } from '../../lambdas/domain/triage/triage.js';
@@ -24,11 +30,16 @@ import type { Digest } from '../../lambdas/domain/types.js';
 import { indexRelease } from '../support/index-release.js';
 import { useStandIns } from '../support/stand-ins.js';
 import {
+  approvalAuditRecord,
+  approvalRecord,
+  decisionRecord,
   evidenceRecord,
   newDigest,
   newRepository,
+  pendingBreakGlass,
   promotionEntry,
   releaseRecord,
+  scanResult,
   uniqueSuffix,
 } from '../support/store-records.js';
 
@@ -716,6 +727,179 @@ describe('Class: DynamoReleaseStore', () => {
           ['RECORDED', null],
           ['RECORDED', 'CVE'],
         ]);
+      });
+    });
+  });
+
+  describe('Item expiry (the TTL attribute, table-schema.ts)', () => {
+    /** Every item of the table that mentions `text`, in its key or its attributes. */
+    async function itemsMentioning(text: string): Promise<Record<string, unknown>[]> {
+      const items: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await clients.dynamoDocument.send(
+          new ScanCommand({ TableName: standIns.tableName, ExclusiveStartKey: start }),
+        );
+        items.push(...(page.Items ?? []).filter((item) => JSON.stringify(item).includes(text)));
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return items;
+    }
+
+    describe('when a release goes through the gate and is promoted, revoked and indexed', () => {
+      it('writes no expiry on any of its records: release, evidence, decision, approval, audit, revocation, track, index', async () => {
+        // Prepare
+        const repository = newRepository();
+        const digest = newDigest();
+        const approvalId = `appr-${uniqueSuffix()}`;
+
+        // Act
+        await store.recordRelease(releaseRecord(repository, digest));
+        await store.putEvidence(evidenceRecord(repository, digest));
+        await store.putDecision(decisionRecord(repository, digest));
+        await store.putApproval(approvalRecord(approvalId, { repository, digest }));
+        await store.decideApproval(approvalId, 'APPROVED', 'amy@example.com', '2026-01-10T10:06:00.000Z');
+        await store.appendApprovalAudit(approvalAuditRecord(repository, digest, { approvalId }));
+        await store.appendPromotion(promotionEntry(repository, digest));
+        await store.revokeRelease({
+          repository,
+          digest,
+          revokedAt: '2026-03-01T00:00:00.000Z',
+          revokedBy: 'amy@example.com',
+          reason: 'superseded',
+        });
+        await indexRelease(store, repository, digest, [`pkg:npm/expiry-${uniqueSuffix()}@1.0.0`]);
+
+        // Assess
+        const items = await itemsMentioning(repository);
+        const kinds = new Set(items.map((item) => String(item.pk).split('#')[0]));
+        expect([...kinds]).toEqual(expect.arrayContaining(['APPROVAL', 'IDXNODE', 'REL', 'TRACK']));
+        expect(items.filter((item) => TIME_TO_LIVE_ATTRIBUTE in item)).toEqual([]);
+        expect(await rawItem(itemKeys.approval(approvalId))).toMatchObject({
+          [DEADLINE_ATTRIBUTE]: '2026-01-11T10:05:00.000Z',
+          state: 'APPROVED',
+        });
+      });
+    });
+
+    describe('when a break-glass request is left unconfirmed, and another is confirmed', () => {
+      it('expires the unconfirmed one 90 days after its deadline and keeps the confirmed one', async () => {
+        // Prepare
+        const repository = newRepository();
+        const [left, used] = [pendingBreakGlass({ repository }), pendingBreakGlass({ repository })];
+
+        // Act
+        await store.createBreakGlassRequest(left);
+        await store.createBreakGlassRequest(used);
+        await store.useBreakGlassRequest(used.id, 'arn:aws:iam::123456789012:user/bob', '2026-05-01T00:10:00.000Z');
+
+        // Assess
+        const ninetyDaysAfterDeadline = Date.parse('2026-07-30T01:00:00.000Z') / 1000;
+        expect(await rawItem(itemKeys.breakGlass(left.id))).toMatchObject({
+          [TIME_TO_LIVE_ATTRIBUTE]: ninetyDaysAfterDeadline,
+          [DEADLINE_ATTRIBUTE]: left.expiresAt,
+          state: 'PENDING',
+        });
+        const kept = await rawItem(itemKeys.breakGlass(used.id));
+        expect(kept).toMatchObject({ [DEADLINE_ATTRIBUTE]: used.expiresAt, state: 'USED' });
+        expect(kept).not.toHaveProperty(TIME_TO_LIVE_ATTRIBUTE);
+        expect(await store.getBreakGlassRequest(left.id)).toEqual(left);
+      });
+    });
+
+    describe('when a scan rendezvous holds a token alone, or a result (in either order)', () => {
+      it('expires the token alone 90 days after it was stored and keeps the ones with a result', async () => {
+        // Prepare
+        const repository = newRepository();
+        const [alone, tokenFirst, resultFirst] = [newDigest(), newDigest(), newDigest()];
+        const before = Math.floor(Date.now() / 1000);
+
+        // Act
+        await store.offerScanToken(repository, alone, 'token-alone');
+        await store.offerScanToken(repository, tokenFirst, 'token-first');
+        await store.offerScanResult(repository, tokenFirst, scanResult);
+        await store.offerScanResult(repository, resultFirst, scanResult);
+        await store.offerScanToken(repository, resultFirst, 'token-after');
+        const after = Math.ceil(Date.now() / 1000);
+
+        // Assess
+        const ttl = (await rawItem(itemKeys.scan(repository, alone)))?.[TIME_TO_LIVE_ATTRIBUTE];
+        expect(ttl).toBeTypeOf('number');
+        expect(ttl).toBeGreaterThanOrEqual(before + EXPIRED_ITEM_RETENTION_SECONDS);
+        expect(ttl).toBeLessThanOrEqual(after + EXPIRED_ITEM_RETENTION_SECONDS);
+        for (const digest of [tokenFirst, resultFirst]) {
+          const kept = await rawItem(itemKeys.scan(repository, digest));
+          expect(kept).toMatchObject({ result: scanResult });
+          expect(kept).not.toHaveProperty(TIME_TO_LIVE_ATTRIBUTE);
+        }
+        expect(EXPIRED_ITEM_RETENTION_SECONDS).toBe(90 * 24 * 60 * 60);
+      });
+    });
+
+    describe('when an approval and a break-glass request were written by an earlier version (expiresAt an ISO string)', () => {
+      it('reads them, their deadline from expiresAt', async () => {
+        // Prepare
+        const approval = approvalRecord(`appr-${uniqueSuffix()}`);
+        const request = pendingBreakGlass();
+        await clients.dynamoDocument.send(
+          new PutCommand({
+            TableName: standIns.tableName,
+            Item: {
+              ...approval,
+              ...itemKeys.approval(approval.approvalId),
+              ...indexKeys.approval(approval.state, approval.requestedAt, approval.approvalId),
+              type: 'approval',
+            },
+          }),
+        );
+        await clients.dynamoDocument.send(
+          new PutCommand({
+            TableName: standIns.tableName,
+            Item: { ...request, ...itemKeys.breakGlass(request.id), type: 'break-glass' },
+          }),
+        );
+
+        // Act
+        const read = await store.getApproval(approval.approvalId);
+        const decided = await store.decideApproval(
+          approval.approvalId,
+          'REJECTED',
+          'amy@example.com',
+          '2026-01-10T11:00:00.000Z',
+        );
+        const used = await store.useBreakGlassRequest(
+          request.id,
+          'arn:aws:iam::123456789012:user/bob',
+          '2026-05-01T00:10:00.000Z',
+        );
+
+        // Assess
+        expect(read).toEqual(approval);
+        expect(decided).toMatchObject({ state: 'REJECTED', expiresAt: approval.expiresAt });
+        expect(used).toMatchObject({ ...request, state: 'USED' });
+        const kept = await rawItem(itemKeys.breakGlass(request.id));
+        expect(kept).toMatchObject({ [DEADLINE_ATTRIBUTE]: request.expiresAt });
+        expect(kept).not.toHaveProperty(TIME_TO_LIVE_ATTRIBUTE);
+        expect((await store.listApprovals('REJECTED')).map((a) => a.approvalId)).toContain(approval.approvalId);
+      });
+    });
+
+    describe('when an approval item has a numeric expiresAt and no deadline', () => {
+      it('throws StoreError: the TTL is never read as the deadline', async () => {
+        // Prepare
+        const approval = approvalRecord(`appr-${uniqueSuffix()}`);
+        await clients.dynamoDocument.send(
+          new PutCommand({
+            TableName: standIns.tableName,
+            Item: { ...approval, ...itemKeys.approval(approval.approvalId), [TIME_TO_LIVE_ATTRIBUTE]: 1_800_000_000 },
+          }),
+        );
+
+        // Act
+        const act = store.getApproval(approval.approvalId);
+
+        // Assess
+        await expect(act).rejects.toMatchObject({ name: 'StoreError' });
       });
     });
   });

@@ -2,10 +2,11 @@
  * Records for store tests: every call makes fresh digests and repositories, so tests that share a
  * table never share items. Overrides replace fields of a valid record.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type {
   ApprovalAuditRecord,
   ApprovalRecord,
+  BreakGlassRequestRecord,
   DecisionRecord,
   PromotionEntry,
   ReleaseRecord,
@@ -126,3 +127,20 @@ export const scanResult: ScanCompletion = {
   severityCounts: { CRITICAL: 0, HIGH: 2 },
   completedAt: '2026-01-10T10:02:00.000Z',
 };
+
+/** A pending break-glass request (a rollback of a fresh repository) under a fresh id. */
+export function pendingBreakGlass(overrides: Partial<BreakGlassRequestRecord> = {}): BreakGlassRequestRecord {
+  return {
+    id: randomUUID(),
+    action: 'rollback',
+    repository: newRepository(),
+    digest: newDigest(),
+    reason: 'CVE-2026-0001 is being exploited',
+    operator: 'arn:aws:iam::123456789012:user/alice',
+    operatorKind: 'cli-aws',
+    createdAt: '2026-05-01T00:00:00.000Z',
+    expiresAt: '2026-05-01T01:00:00.000Z',
+    state: 'PENDING',
+    ...overrides,
+  };
+}

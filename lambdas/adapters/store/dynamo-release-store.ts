@@ -90,7 +90,15 @@ import {
 import { type Digest, DigestSchema, type EvidenceKind } from '../../domain/types.js';
 import * as z from '../../domain/zod.js';
 import { StoreError, sdkErrorName } from './errors.js';
-import { indexKeys, itemKeys } from './table-schema.js';
+import {
+  DEADLINE_ATTRIBUTE,
+  deadlineItem,
+  expiringAt,
+  indexKeys,
+  itemKeys,
+  TIME_TO_LIVE_ATTRIBUTE,
+  withDeadline,
+} from './table-schema.js';
 
 /**
  * The scan rendezvous item: whichever of the token and the result has arrived. Every other item is
@@ -550,8 +558,9 @@ export class DynamoReleaseStore implements ReleaseStore {
   /** Throws `ConflictError` when the approval id is already taken. */
   public async putApproval(rec: ApprovalRecord): Promise<void> {
     const approval = validRecord('approval record', ApprovalRecordSchema, rec);
+    // Kept for good: no TTL. The deadline goes under its own attribute, away from the TTL's name.
     const created = await this.putIfAbsent('putApproval', {
-      ...approval,
+      ...deadlineItem(approval),
       ...itemKeys.approval(approval.approvalId),
       ...indexKeys.approval(approval.state, approval.requestedAt, approval.approvalId),
       type: 'approval',
@@ -561,7 +570,7 @@ export class DynamoReleaseStore implements ReleaseStore {
 
   public async getApproval(approvalId: string): Promise<ApprovalRecord | null> {
     const item = await this.getItem('getApproval', itemKeys.approval(approvalId));
-    return item === undefined ? null : this.parse('approval', ApprovalRecordSchema, item);
+    return item === undefined ? null : this.approvalOf(item);
   }
 
   /**
@@ -614,7 +623,7 @@ export class DynamoReleaseStore implements ReleaseStore {
         }),
       ),
     );
-    if (result !== CONDITION_FAILED) return this.parse('approval', ApprovalRecordSchema, result.Attributes);
+    if (result !== CONDITION_FAILED) return this.approvalOf(result.Attributes);
 
     const current = await this.getApproval(approvalId);
     if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
@@ -660,7 +669,7 @@ export class DynamoReleaseStore implements ReleaseStore {
       ),
     );
     if (result !== CONDITION_FAILED) {
-      return { record: this.parse('approval', ApprovalRecordSchema, result.Attributes), added: true };
+      return { record: this.approvalOf(result.Attributes), added: true };
     }
     const current = await this.getApproval(approvalId);
     if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
@@ -690,7 +699,7 @@ export class DynamoReleaseStore implements ReleaseStore {
         }),
       ),
     );
-    if (result !== CONDITION_FAILED) return this.parse('approval', ApprovalRecordSchema, result.Attributes);
+    if (result !== CONDITION_FAILED) return this.approvalOf(result.Attributes);
     const current = await this.getApproval(approvalId);
     if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
     throw new AlreadyDecidedError(`approval ${approvalId} was already answered: ${current.state}`);
@@ -717,7 +726,7 @@ export class DynamoReleaseStore implements ReleaseStore {
         }),
       ),
     );
-    if (result !== CONDITION_FAILED) return this.parse('approval', ApprovalRecordSchema, result.Attributes);
+    if (result !== CONDITION_FAILED) return this.approvalOf(result.Attributes);
     const current = await this.getApproval(approvalId);
     if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
     if (current.state === 'SUPERSEDED') return current;
@@ -740,7 +749,7 @@ export class DynamoReleaseStore implements ReleaseStore {
         }),
       ),
     );
-    if (result !== CONDITION_FAILED) return this.parse('approval', ApprovalRecordSchema, result.Attributes);
+    if (result !== CONDITION_FAILED) return this.approvalOf(result.Attributes);
     const current = await this.getApproval(approvalId);
     if (current === null) throw new NotFoundError(`approval ${approvalId} does not exist`);
     return current;
@@ -755,7 +764,7 @@ export class DynamoReleaseStore implements ReleaseStore {
             'gsi1',
             indexKeys.approvalStatePartition(validRecord('approval state', ApprovalStateSchema, state)),
           );
-    return items.map((item) => this.parse('approval', ApprovalRecordSchema, item)).sort(LISTING_ORDER.approvals);
+    return items.map((item) => this.approvalOf(item)).sort(LISTING_ORDER.approvals);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -938,17 +947,27 @@ export class DynamoReleaseStore implements ReleaseStore {
   public async createBreakGlassRequest(rec: BreakGlassRequestRecord): Promise<void> {
     const record = validRecord('break-glass request', BreakGlassRequestRecordSchema, rec);
     const key = itemKeys.breakGlass(record.id);
-    if (!(await this.putIfAbsent('createBreakGlassRequest', { ...record, ...key, type: 'break-glass' }))) {
+    // Unconfirmed, it expires some time after its deadline (table-schema.ts); `useBreakGlassRequest` keeps it.
+    const item = {
+      ...deadlineItem(record),
+      [TIME_TO_LIVE_ATTRIBUTE]: expiringAt(Date.parse(record.expiresAt)),
+      ...key,
+      type: 'break-glass',
+    };
+    if (!(await this.putIfAbsent('createBreakGlassRequest', item))) {
       throw new ConflictError(`break-glass request ${record.id} exists`);
     }
   }
 
   public async getBreakGlassRequest(id: string): Promise<BreakGlassRequestRecord | null> {
     const item = await this.getItem('getBreakGlassRequest', itemKeys.breakGlass(id));
-    return item === undefined ? null : this.parse('break-glass request', BreakGlassRequestRecordSchema, item);
+    return item === undefined ? null : this.breakGlassOf(item);
   }
 
-  /** One conditional update, `#state = PENDING` → USED: of two confirmations, one wins. */
+  /**
+   * One conditional update, `#state = PENDING` → USED: of two confirmations, one wins. The used
+   * request is the record of who confirmed the break-glass: its expiry is removed.
+   */
   public async useBreakGlassRequest(
     id: string,
     usedBy: string,
@@ -959,16 +978,24 @@ export class DynamoReleaseStore implements ReleaseStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: itemKeys.breakGlass(id),
-          UpdateExpression: 'SET #state = :used, #usedBy = :by, #usedAt = :at',
+          // A request written before `#deadline` existed keeps its deadline in `#ttl`: moved, not lost.
+          UpdateExpression:
+            'SET #state = :used, #usedBy = :by, #usedAt = :at, #deadline = if_not_exists(#deadline, #ttl) REMOVE #ttl',
           ConditionExpression: 'attribute_exists(pk) AND #state = :pending',
-          ExpressionAttributeNames: { '#state': 'state', '#usedBy': 'usedBy', '#usedAt': 'usedAt' },
+          ExpressionAttributeNames: {
+            '#state': 'state',
+            '#usedBy': 'usedBy',
+            '#usedAt': 'usedAt',
+            '#ttl': TIME_TO_LIVE_ATTRIBUTE,
+            '#deadline': DEADLINE_ATTRIBUTE,
+          },
           ExpressionAttributeValues: { ':used': 'USED', ':pending': 'PENDING', ':by': usedBy, ':at': usedAt },
           ReturnValues: 'ALL_NEW',
         }),
       ),
     );
     if (result === CONDITION_FAILED) return null;
-    return this.parse('break-glass request', BreakGlassRequestRecordSchema, result.Attributes);
+    return this.breakGlassOf(result.Attributes);
   }
 
   /** One Query of the `TRACKS` partition, paged. */
@@ -1197,21 +1224,37 @@ export class DynamoReleaseStore implements ReleaseStore {
    * One atomic UpdateItem that stores the (latest) token and returns the item as written
    * (`ALL_NEW`): if the scan result was stored before, this write sees it. A repeated offer
    * replaces the token, so the live task token is the one the result side finds.
+   *
+   * A token alone is worth nothing once its wait timed out, so the item then expires
+   * (table-schema.ts); one holding a result is kept for later rounds. The write that sets the
+   * expiry is conditional on no result; losing it (the result came first) writes the token alone.
    */
   public async offerScanToken(repository: string, digest: Digest, taskToken: string): Promise<ScanCompletion | null> {
     const token = validRecord('task token', TaskTokenSchema, taskToken);
-    const result = await this.send('offerScanToken', () =>
+    const update = (expiring: boolean) =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: itemKeys.scan(repository, digest),
-          UpdateExpression: 'SET #taskToken = :token, #repository = :repository, #digest = :digest',
-          ExpressionAttributeNames: { '#taskToken': 'taskToken', '#repository': 'repository', '#digest': 'digest' },
-          ExpressionAttributeValues: { ':token': token, ':repository': repository, ':digest': digest },
+          UpdateExpression: `SET #taskToken = :token, #repository = :repository, #digest = :digest${expiring ? ', #ttl = :ttl' : ''}`,
+          ...(expiring ? { ConditionExpression: 'attribute_not_exists(#result)' } : {}),
+          ExpressionAttributeNames: {
+            '#taskToken': 'taskToken',
+            '#repository': 'repository',
+            '#digest': 'digest',
+            ...(expiring ? { '#ttl': TIME_TO_LIVE_ATTRIBUTE, '#result': 'result' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':token': token,
+            ':repository': repository,
+            ':digest': digest,
+            ...(expiring ? { ':ttl': expiringAt(Date.now()) } : {}),
+          },
           ReturnValues: 'ALL_NEW',
         }),
-      ),
-    );
+      );
+    const expiring = await this.conditional('offerScanToken', () => update(true));
+    const result = expiring === CONDITION_FAILED ? await this.send('offerScanToken', () => update(false)) : expiring;
     return this.parse('scan rendezvous', ScanRendezvousSchema, result.Attributes).result ?? null;
   }
 
@@ -1228,9 +1271,15 @@ export class DynamoReleaseStore implements ReleaseStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: itemKeys.scan(repository, digest),
+          // A stored result keeps the item (`offerScanToken`): its expiry goes.
           UpdateExpression:
-            'SET #result = if_not_exists(#result, :result), #repository = :repository, #digest = :digest',
-          ExpressionAttributeNames: { '#result': 'result', '#repository': 'repository', '#digest': 'digest' },
+            'SET #result = if_not_exists(#result, :result), #repository = :repository, #digest = :digest REMOVE #ttl',
+          ExpressionAttributeNames: {
+            '#result': 'result',
+            '#repository': 'repository',
+            '#digest': 'digest',
+            '#ttl': TIME_TO_LIVE_ATTRIBUTE,
+          },
           ExpressionAttributeValues: { ':result': completion, ':repository': repository, ':digest': digest },
           ReturnValues: 'ALL_NEW',
         }),
@@ -1430,6 +1479,16 @@ export class DynamoReleaseStore implements ReleaseStore {
 
   // -------------------------------------------------------------------------------------------
   // Plumbing
+
+  /** An approval item, of this layout or an earlier one (`withDeadline`). */
+  private approvalOf(item: unknown): ApprovalRecord {
+    return this.parse('approval', ApprovalRecordSchema, withDeadline(item));
+  }
+
+  /** A break-glass request item, of this layout or an earlier one (`withDeadline`). */
+  private breakGlassOf(item: unknown): BreakGlassRequestRecord {
+    return this.parse('break-glass request', BreakGlassRequestRecordSchema, withDeadline(item));
+  }
 
   private parse<T>(what: string, schema: z.ZodMiniType<T>, item: unknown): T {
     const parsed = schema.safeParse(item);

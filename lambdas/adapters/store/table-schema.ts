@@ -29,6 +29,19 @@
  * | break-glass request (ops API) | `BREAKGLASS#<id>` | `META` | | |
  * | scan rendezvous | `SCAN#<repo>@<digest>` | `META` | | |
  *
+ * Expiry (DynamoDB TTL on `TIME_TO_LIVE_ATTRIBUTE`, epoch seconds; `expiringAt`): only two kinds of
+ * item ever carry it, everything else is the record of a release, a decision or an audit trail and
+ * is kept for good (as the evidence bucket's Object Lock keeps the documents):
+ * - a scan rendezvous holding only a task token (no scan result came): `EXPIRED_ITEM_RETENTION`
+ *   after the token was stored, long after the wait timed out (`scanTimeout` is at most 30 days).
+ *   Once a result is stored the item is kept: a later gate round of the digest (a release from
+ *   quarantine) goes on from it instead of waiting for a scan event that does not come again;
+ * - a break-glass request never confirmed (PENDING): `EXPIRED_ITEM_RETENTION` after its deadline.
+ *   Its confirmation (USED) removes the attribute: who confirmed a break-glass is kept.
+ * Approvals and break-glass requests keep their own deadline (ISO 8601, the records' `expiresAt`)
+ * in `DEADLINE_ATTRIBUTE`: items written before kept it in `expiresAt` as a string, which TTL
+ * ignores (it deletes only on a number) and which is still read (`withDeadline`).
+ *
  * The package index is written as index nodes (package-index.ts): one per collected SBOM of a
  * release (`<set>`: 16 hex digits of its entry set's sha256), its entries relative to a base node
  * of the same repository, so a release writes what changed. An entry says the node has the
@@ -91,6 +104,44 @@ export const TABLE_GSIS = [
 export type TableGsiName = (typeof TABLE_GSIS)[number]['indexName'];
 
 const META = 'META';
+
+/**
+ * The table's TTL attribute. Its name is fixed: DynamoDB cannot move an enabled TTL to another
+ * attribute in place (disable, wait up to an hour, enable: two deployments), so a deployed table keeps it.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-dynamodb-table-timetolivespecification.html
+ */
+export const TIME_TO_LIVE_ATTRIBUTE = 'expiresAt';
+
+/** Where approvals and break-glass requests keep their deadline (ISO 8601). */
+export const DEADLINE_ATTRIBUTE = 'deadline';
+
+/** How long an expiring item is kept after it stopped mattering (see the table above): 90 days. */
+export const EXPIRED_ITEM_RETENTION_SECONDS = 90 * 24 * 60 * 60;
+
+/** The TTL value (epoch seconds) of an item that stopped mattering at `instant` (ms). */
+export function expiringAt(instantMs: number): number {
+  return Math.ceil(instantMs / 1000) + EXPIRED_ITEM_RETENTION_SECONDS;
+}
+
+/** A record with an ISO `expiresAt` as its item stores it: the deadline under `DEADLINE_ATTRIBUTE`. */
+export function deadlineItem<T extends { readonly expiresAt: string }>(
+  record: T,
+): Omit<T, 'expiresAt'> & { [DEADLINE_ATTRIBUTE]: string } {
+  const { expiresAt, ...rest } = record;
+  return { ...rest, [DEADLINE_ATTRIBUTE]: expiresAt };
+}
+
+/**
+ * An approval or break-glass item as its record schema reads it: `expiresAt` is the deadline, from
+ * `DEADLINE_ATTRIBUTE`, or from an item written before it existed, whose `expiresAt` is that string.
+ * A numeric `expiresAt` is the TTL, never the deadline: without `deadline` the item is malformed.
+ */
+export function withDeadline(item: unknown): unknown {
+  if (typeof item !== 'object' || item === null) return item;
+  const { [DEADLINE_ATTRIBUTE]: deadline, ...rest }: Record<string, unknown> = { ...item };
+  if (deadline !== undefined) return { ...rest, expiresAt: deadline };
+  return typeof rest.expiresAt === 'string' ? rest : { ...rest, expiresAt: undefined };
+}
 
 /**
  * Index node links packed to an item (`indexNodeLinks`): the chain length, so that the 50 nodes

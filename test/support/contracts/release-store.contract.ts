@@ -23,7 +23,6 @@ import type { IndexNode } from '../../../lambdas/domain/records.js';
 import {
   type ApprovalAuditRecord,
   type ApprovalRecord,
-  type BreakGlassRequestRecord,
   LISTING_ORDER,
   MAX_GATE_ROUNDS,
   type ReleaseState,
@@ -39,6 +38,7 @@ import {
   evidenceRecord,
   newDigest,
   newRepository,
+  pendingBreakGlass,
   promotionEntry,
   releaseRecord,
   scanResult,
@@ -1604,24 +1604,10 @@ export function describeReleaseStoreContract(
     });
 
     describe('Method: createBreakGlassRequest / getBreakGlassRequest / useBreakGlassRequest', () => {
-      /** A pending break-glass request under a fresh id. */
-      const pendingGlass = (): BreakGlassRequestRecord => ({
-        id: randomUUID(),
-        action: 'rollback',
-        repository: newRepository(),
-        digest: newDigest(),
-        reason: 'CVE-2026-0001 is being exploited',
-        operator: 'arn:aws:iam::123456789012:user/alice',
-        operatorKind: 'cli-aws',
-        createdAt: '2026-05-01T00:00:00.000Z',
-        expiresAt: '2026-05-01T01:00:00.000Z',
-        state: 'PENDING',
-      });
-
       describe('when the request is new', () => {
         it('stores it PENDING, readable by its id', async () => {
           // Prepare
-          const rec = pendingGlass();
+          const rec = pendingBreakGlass();
 
           // Act
           await store.createBreakGlassRequest(rec);
@@ -1635,7 +1621,7 @@ export function describeReleaseStoreContract(
       describe('when the id is taken', () => {
         it('throws ConflictError and keeps the first record', async () => {
           // Prepare
-          const first = pendingGlass();
+          const first = pendingBreakGlass();
           await store.createBreakGlassRequest(first);
 
           // Act
@@ -1650,7 +1636,7 @@ export function describeReleaseStoreContract(
       describe('when it is used twice', () => {
         it('moves it PENDING to USED once: the second use answers null and changes nothing', async () => {
           // Prepare
-          const rec = pendingGlass();
+          const rec = pendingBreakGlass();
           await store.createBreakGlassRequest(rec);
           const bob = 'arn:aws:iam::123456789012:user/bob';
 
