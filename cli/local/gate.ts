@@ -361,7 +361,7 @@ export class LocalGate {
       }
     }
     const api = approvalApi(getDeps);
-    // The incident commands' routes (`--aws`), with the gate's ports: what the ops-api Lambda has.
+    // The incident commands' routes (`--aws`), with the gate's ports: what the ops-read and ops-write Lambdas have.
     const ops = opsApi(async () => ({
       ...(await getDeps()),
       documentUri: (document) => documentUri(standIns.bucket, document),
