@@ -206,20 +206,29 @@ export class GateFunctions extends Construct {
     grants.bucketReadWrite(role('ops-read'));
 
     // The incident actions (`--aws` revoke, rollback, release, break-glass confirm): revoke writes
-    // its record; rollback and release from quarantine re-verify the release as the collector does
-    // (manifests, referrers, findings, signing status, Signer revocation), then move the production
-    // channel tag or copy the image to production, append the track entry and announce it.
-    grants.readSource(role('ops-write'), COLLECT_EXTRA_ECR_ACTIONS);
+    // its record; rollback and release from quarantine re-verify the release (the collect-evidence
+    // function collects its evidence again; this one reads the OSV records under advisories/),
+    // then move the production channel tag or copy the image to production, append the track
+    // entry and announce it.
+    grants.readSource(role('ops-write'), []);
     grants.writeProduction(role('ops-write'));
     grants.tableReadWrite(role('ops-write'));
     grants.bucketReadWrite(role('ops-write'));
     grants.putEvents(role('ops-write'));
     grants.publish(role('ops-write'));
-    grants.signerRevocation(role('ops-write'));
     // `release` of a quarantined release that passes now starts its next gate round.
     grants.startExecution(role('ops-write'));
-    // Rollback and release re-verify against the OSV records under advisories/ as well.
     grants.readAdvisories(role('ops-write'));
+    // Re-verification's collectors: a recollect request to collect-evidence, which stores nothing.
+    const collect = this.get('collect-evidence').function;
+    role('ops-write').addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RecollectEvidence',
+        actions: ['lambda:InvokeFunction'],
+        resources: [collect.functionArn],
+      }),
+    );
+    this.get('ops-write').function.addEnvironment('COLLECT_EVIDENCE_FUNCTION_NAME', collect.functionName);
 
     // Adds a quarantine tag in the source repository; never touches production.
     grants.tagSource(role('quarantine'));

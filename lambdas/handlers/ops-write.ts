@@ -7,25 +7,15 @@ import { OPS_WRITE, type OpsWriteDeps } from './ops-write-routes.js';
 import { documents } from './wiring/documents.js';
 import { env } from './wiring/env.js';
 import { notifier, outcomes } from './wiring/notifications.js';
+import { recollection } from './wiring/recollection.js';
 import { registry } from './wiring/registry.js';
-import { revocation } from './wiring/revocation.js';
 import { starter, taskTokens } from './wiring/step-functions.js';
 import { store } from './wiring/store.js';
-import { trustedRoots } from './wiring/trusted-roots.js';
 
-// Rollback and release re-verify the target as CollectEvidence does; release starts a gate execution.
-// Re-verification collects no SBOM, so Inspector's SBOM export is not wired.
-const awsDeps = awsWiring(
-  store,
-  documents,
-  registry,
-  revocation,
-  taskTokens,
-  starter,
-  notifier,
-  outcomes,
-  trustedRoots,
-);
+// Rollback and release re-verify the target: the collect-evidence function collects its evidence
+// again (recollection), this one matches the stored SBOM against today's advisories. Release
+// starts a gate execution; rollback and release copy to production (registry).
+const awsDeps = awsWiring(store, documents, registry, recollection, taskTokens, starter, notifier, outcomes);
 
 let cached: Promise<OpsWriteDeps> | undefined;
 

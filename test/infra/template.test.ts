@@ -843,7 +843,8 @@ describe('Construct: ReleaseGate', () => {
       expect(table).toEqual({
         'ecr:PutImage': ['promote', 'quarantine', 'ops-write'],
         'ecr:CreateRepository': ['promote', 'ops-write'],
-        'ecr:DescribeImageScanFindings': ['collect-evidence', 'ops-write'],
+        // Re-verification asks collect-evidence (recollect requests), which alone reads findings.
+        'ecr:DescribeImageScanFindings': ['collect-evidence'],
         'states:StartExecution': ['start-release', 'ops-write'],
         'states:SendTaskSuccess': ['wait-for-scan', 'scan-complete', 'approval-api'],
         'states:SendTaskFailure': ['wait-for-scan', 'scan-complete', 'approval-api'],
@@ -1100,9 +1101,10 @@ describe('Construct: ReleaseGate', () => {
       }
     });
 
-    it('lets approval-api invoke itself (the Slack worker) and nothing else, and no other function invoke it', () => {
+    it('lets approval-api invoke itself (the Slack worker) and nothing else, and no other function invoke it; ops-write only collect-evidence', () => {
       // Prepare
       const apiFn = logicalId(s.stack.gate.functions.get('approval-api').function);
+      const collectFn = logicalId(s.stack.gate.functions.get('collect-evidence').function);
 
       // Act
       const invokers = Object.fromEntries(
@@ -1118,6 +1120,8 @@ describe('Construct: ReleaseGate', () => {
       // Assess
       expect(Object.entries(invokers).filter(([, arns]) => arns.length > 0)).toEqual([
         ['approval-api', [`\${${apiFn}.Arn}`]],
+        // Re-verification's recollect requests (rollback, release), the function alone, no version.
+        ['ops-write', [`\${${collectFn}.Arn}`]],
       ]);
       // From outside, only API Gateway may invoke it, and only through this HTTP API.
       const apiId = logicalId(s.stack.gate.approvalApi.httpApi);
