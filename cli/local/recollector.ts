@@ -1,3 +1,4 @@
+import { ConfigError } from '../../lambdas/domain/errors.js';
 import { type Recollected, RecollectedSchema, type Recollector } from '../../lambdas/domain/incident/recollection.js';
 import type { HandlerDeps } from '../../lambdas/handlers/aws-deps.js';
 import { LOCAL_FUNCTIONS } from './step-functions.js';
@@ -9,7 +10,7 @@ import { LOCAL_FUNCTIONS } from './step-functions.js';
  */
 export function localRecollector(getDeps: () => Promise<HandlerDeps>): Recollector {
   const collectEvidence = LOCAL_FUNCTIONS.CollectEvidenceFunctionArn;
-  if (collectEvidence === undefined) throw new Error('the local stack has no CollectEvidence handler');
+  if (collectEvidence === undefined) throw new ConfigError('the local stack has no CollectEvidence handler');
   const handler = collectEvidence(getDeps);
   return {
     recollect: async (request): Promise<Recollected> => {

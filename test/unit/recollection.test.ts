@@ -7,11 +7,16 @@ import type { InvokeCommand } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import { localRecollector } from '../../cli/local/recollector.js';
 import { LambdaRecollector } from '../../lambdas/adapters/aws/lambda-recollector.js';
-import { isRetryable } from '../../lambdas/domain/errors.js';
-import type { RecollectRequest } from '../../lambdas/domain/incident/recollection.js';
+import { ConfigError, isRetryable } from '../../lambdas/domain/errors.js';
+import { COMPONENTS_DOCUMENT } from '../../lambdas/domain/evidence/components-document.js';
+import type { Recollected, Recollector, RecollectRequest } from '../../lambdas/domain/incident/recollection.js';
+import { reverify } from '../../lambdas/domain/incident/reverify.js';
+import { parseOsvRecord } from '../../lambdas/domain/osv/schema.js';
 import { makeHandler as collectEvidence } from '../../lambdas/handlers/collect-evidence.js';
+import { npm, sbomResult } from '../support/components.js';
 import { handlerWorld, recordEvaluatedRelease } from '../support/handler-world.js';
 import { oneFileImage, pushManifest } from '../support/images.js';
+import { decisionRecord, evidenceRecord } from '../support/store-records.js';
 
 const REPO = 'team/app';
 
@@ -22,6 +27,75 @@ async function releaseWithImage() {
   await recordEvaluatedRelease(w, REPO, image.digest);
   return { w, digest: image.digest };
 }
+
+/** A release with a decision and stored sbom evidence (left-pad 1.3.0): what re-verification reads. */
+async function gatedRelease() {
+  const { w, digest } = await releaseWithImage();
+  const doc = sbomResult([npm('left-pad', '1.3.0')]).documents[0];
+  if (doc === undefined) throw new Error('sbomResult has its components document');
+  const stored = await w.store.put(doc.bytes, doc.mediaType);
+  const documents = [
+    { name: COMPONENTS_DOCUMENT, mediaType: doc.mediaType, digest: stored, size: doc.bytes.byteLength },
+  ];
+  await w.store.putEvidence(evidenceRecord(REPO, digest, { documents }));
+  await w.store.putDecision(decisionRecord(REPO, digest));
+  const release = await w.store.getRelease(REPO, digest);
+  if (release === null) throw new Error('the release is recorded');
+  return { w, release };
+}
+
+describe('Function: reverify', () => {
+  it('asks the recollector for each kind, the scan with the advisories’ matches of the stored SBOM', async () => {
+    // Prepare
+    const { w, release } = await gatedRelease();
+    const asked: RecollectRequest[] = [];
+    const recollector: Recollector = {
+      recollect: async (request): Promise<Recollected> => {
+        asked.push(request);
+        return {
+          kind: request.kind,
+          status: 'PASS',
+          reasons: [],
+          ...(request.kind === 'scan' && { reportFindings: [] }),
+        };
+      },
+    };
+    const advisory = parseOsvRecord(
+      new TextEncoder().encode(
+        JSON.stringify({
+          id: 'GHSA-0000-0000-0001',
+          modified: '2026-01-01T00:00:00Z',
+          affected: [{ package: { ecosystem: 'npm', name: 'left-pad' }, versions: ['1.3.0'] }],
+        }),
+      ),
+      'json',
+      'advisory',
+    );
+
+    // Act
+    await reverify({ ...w.deps.gate, recollector, advisories: [advisory], advisoriesWithScans: true }, release);
+
+    // Assess
+    expect(asked.map((r) => r.kind)).toEqual(['signature', 'provenance', 'scan']);
+    expect(asked[2]?.advisoryScan).toMatchObject({
+      withScans: true,
+      report: { findings: [{ id: 'GHSA-0000-0000-0001', packageName: 'left-pad', packageVersion: '1.3.0' }] },
+    });
+    expect(asked.every((r) => r.recollect && r.repository === REPO && r.digest === release.digest)).toBe(true);
+  });
+
+  it('refuses with a ConfigError when no recollector is wired (nothing is judged unverified)', async () => {
+    // Prepare
+    const { w, release } = await gatedRelease();
+    const { recollector: _, ...gate } = w.deps.gate;
+
+    // Act
+    const act = reverify(gate, release);
+
+    // Assess
+    await expect(act).rejects.toBeInstanceOf(ConfigError);
+  });
+});
 
 describe('Handler: collect-evidence', () => {
   describe('when it is sent a recollect request', () => {
