@@ -316,7 +316,11 @@ export class ReleaseGate extends Construct {
     });
     this.functions.addEnvironment('SLACK_SIGNING_SECRET_ARN', this.approvalApi.slackSigningSecret.secretArn);
     this.functions.addEnvironment('SLACK_BOT_TOKEN_ARN', this.approvalApi.slackBotToken.secretArn);
-    this.opsApi = new OpsApi(this, 'OpsApi', { httpApi: this.approvalApi.httpApi, handler: fn('ops-api') });
+    this.opsApi = new OpsApi(this, 'OpsApi', {
+      httpApi: this.approvalApi.httpApi,
+      readHandler: fn('ops-read'),
+      writeHandler: fn('ops-write'),
+    });
     // Links are <api>/approvals/<id> (the routes of ApprovalApi); requestApproval appends the id.
     this.functions.addEnvironment('APPROVAL_BASE_URL', `${this.approvalApi.url}approvals`);
 

@@ -17,6 +17,7 @@ import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js
 import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
 import { FileRevocationList } from '../../lambdas/adapters/signer/local-revocation.js';
 import { ConfigError, InvalidInputError, NotFoundError } from '../../lambdas/domain/errors.js';
+import { IN_PROCESS_RECOLLECTOR } from '../../lambdas/domain/incident/recollect.js';
 import { type ReleaseOutcome, releaseFromQuarantine } from '../../lambdas/domain/incident/release.js';
 import type { ReverifyDeps } from '../../lambdas/domain/incident/reverify.js';
 import { type RevokeOutcome, revokeRelease } from '../../lambdas/domain/incident/revoke.js';
@@ -162,6 +163,8 @@ async function incidentDeps(
       },
     },
     clock: systemClock,
+    // The command collects in its own process (the running stack need not run).
+    recollector: IN_PROCESS_RECOLLECTOR,
     ...(existsSync(revocations) ? { revocation: new FileRevocationList({ path: revocations }) } : {}),
     ...(advisoriesDir === undefined ? {} : { advisories: await loadAdvisories(advisoriesDir) }),
     ...localOutcomeLog(workDir, () => {}),

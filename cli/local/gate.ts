@@ -18,6 +18,7 @@ import { documentUri, S3DocumentStore } from '../../lambdas/adapters/store/s3-do
 import { FileVsaSigner } from '../../lambdas/adapters/vsa/file-vsa-signer.js';
 import { SLACK_MAX_BODY_BYTES } from '../../lambdas/domain/approval/slack.js';
 import { ConfigError, describeError, InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
+import { IN_PROCESS_RECOLLECTOR } from '../../lambdas/domain/incident/recollect.js';
 import {
   type RevalidateDeps,
   type RevalidationSummary,
@@ -57,6 +58,7 @@ import { LOCAL_EXECUTION_ROUTE, localExecutionStart } from './execution-route.js
 import { LOCAL_ACCOUNT, LOCAL_APPROVER, LocalIamUsers, SigV4RefusedError, verifySigV4 } from './iam-route.js';
 import { InProcessWorkQueue } from './in-process-work-queue.js';
 import { localOutcomeLog } from './outcome-log.js';
+import { localRecollector } from './recollector.js';
 import { LocalScanner } from './scanner.js';
 import { SlackReceiver } from './slack-receiver.js';
 import { type StandIns, startStandIns } from './stand-ins.js';
@@ -289,6 +291,8 @@ export class LocalGate {
         verifierId: LOCAL_VSA_VERIFIER_ID,
       },
       ...(opts.inspectorSboms === undefined ? {} : { inspectorSboms: opts.inspectorSboms }),
+      // The gate's own re-verification (the incident commands run in process) collects in process.
+      recollector: IN_PROCESS_RECOLLECTOR,
       ...(opts.revocationList === undefined
         ? {}
         : { revocation: new FileRevocationList({ path: opts.revocationList, whenMissing: 'nothing-revoked' }) }),
@@ -361,12 +365,18 @@ export class LocalGate {
       }
     }
     const api = approvalApi(getDeps);
-    // The incident commands' routes (`--aws`), with the gate's ports: what the ops-api Lambda has.
-    const ops = opsApi(async () => ({
-      ...(await getDeps()),
-      documentUri: (document) => documentUri(standIns.bucket, document),
-      advisories: advisorySource,
-    }));
+    // The incident commands' routes (`--aws`), with the gate's ports: what the ops-read and ops-write Lambdas have.
+    // Re-verification asks the collect-evidence handler, as ops-write asks the function on AWS.
+    const recollector = localRecollector(getDeps);
+    const ops = opsApi(async () => {
+      const { gate, starter } = await getDeps();
+      return {
+        gate: { ...gate, recollector },
+        starter,
+        documentUri: (document) => documentUri(standIns.bucket, document),
+        advisories: advisorySource,
+      };
+    });
     const slack = slackInteractions(getDeps);
     server.on('request', (req, res) => {
       void (async () => {

@@ -27,7 +27,8 @@ export const HANDLER_NAMES = [
   'quarantine',
   'approval-api',
   'revalidate',
-  'ops-api',
+  'ops-read',
+  'ops-write',
 ] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
@@ -54,9 +55,11 @@ const SIZING: Readonly<Record<HandlerName, HandlerSizing>> = {
   'approval-api': { timeout: Duration.seconds(10), memorySize: 256 }, // HTTP API limit: 30 s
   // The daily run reads every advisory under advisories/ and queries the package index per package.
   revalidate: { timeout: Duration.seconds(600), memorySize: 1024 },
-  // Rollback and release re-verify the target (signatures, attestations, the SBOM against today's
-  // findings) within the request: the HTTP API's 30 s integration limit.
-  'ops-api': { timeout: Duration.seconds(29), memorySize: 1024 },
+  // Both answer within the HTTP API's 30 s integration limit. Triage and report read many records;
+  // rollback and release re-verify the target (signatures, attestations, the SBOM against today's
+  // findings) within the request.
+  'ops-read': { timeout: Duration.seconds(29), memorySize: 1024 },
+  'ops-write': { timeout: Duration.seconds(29), memorySize: 1024 },
 };
 
 export interface GateFunctionsProps {
@@ -196,22 +199,36 @@ export class GateFunctions extends Construct {
     grants.putEvents(role('promote'));
     grants.publish(role('promote'));
 
-    // The incident commands (`--aws`): triage, explain and report read the table and the bucket
-    // (a report is stored there); revoke writes its record; rollback and release from quarantine
-    // re-verify the release as the collector does (manifests, referrers, findings, signing status,
-    // Signer revocation), then move the production channel tag or copy the image to production,
-    // append the track entry and announce it.
-    grants.readSource(role('ops-api'), COLLECT_EXTRA_ECR_ACTIONS);
-    grants.writeProduction(role('ops-api'));
-    grants.tableReadWrite(role('ops-api'));
-    grants.bucketReadWrite(role('ops-api'));
-    grants.putEvents(role('ops-api'));
-    grants.publish(role('ops-api'));
-    grants.signerRevocation(role('ops-api'));
+    // The read routes (`--aws` status, triage, explain, report) read the table, and the bucket,
+    // where a report is stored: no other write, so a principal that may only read cannot have
+    // this function change production or the record.
+    grants.tableRead(role('ops-read'));
+    grants.bucketReadWrite(role('ops-read'));
+
+    // The incident actions (`--aws` revoke, rollback, release, break-glass confirm): revoke writes
+    // its record; rollback and release from quarantine re-verify the release (the collect-evidence
+    // function collects its evidence again; this one reads the OSV records under advisories/),
+    // then move the production channel tag or copy the image to production, append the track
+    // entry and announce it.
+    grants.readSource(role('ops-write'), []);
+    grants.writeProduction(role('ops-write'));
+    grants.tableReadWrite(role('ops-write'));
+    grants.bucketReadWrite(role('ops-write'));
+    grants.putEvents(role('ops-write'));
+    grants.publish(role('ops-write'));
     // `release` of a quarantined release that passes now starts its next gate round.
-    grants.startExecution(role('ops-api'));
-    // Rollback and release re-verify against the OSV records under advisories/ as well.
-    grants.readAdvisories(role('ops-api'));
+    grants.startExecution(role('ops-write'));
+    grants.readAdvisories(role('ops-write'));
+    // Re-verification's collectors: a recollect request to collect-evidence, which stores nothing.
+    const collect = this.get('collect-evidence').function;
+    role('ops-write').addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RecollectEvidence',
+        actions: ['lambda:InvokeFunction'],
+        resources: [collect.functionArn],
+      }),
+    );
+    this.get('ops-write').function.addEnvironment('COLLECT_EVIDENCE_FUNCTION_NAME', collect.functionName);
 
     // Adds a quarantine tag in the source repository; never touches production.
     grants.tagSource(role('quarantine'));
@@ -287,6 +304,19 @@ class Grants {
           'dynamodb:DescribeTable',
         ],
         // The indexes by name (TABLE_GSIS), not `index/*`: Query reads exactly these two.
+        resources: [table.tableArn, ...TABLE_GSIS.map((gsi) => `${table.tableArn}/index/${gsi.indexName}`)],
+      }),
+    );
+    this.useKey(role);
+  }
+
+  /** Reads of the table and its indexes, no write (the ops read routes). */
+  public tableRead(role: iam.Role): void {
+    const { table } = this.props;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EvidenceTableRead',
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
         resources: [table.tableArn, ...TABLE_GSIS.map((gsi) => `${table.tableArn}/index/${gsi.indexName}`)],
       }),
     );

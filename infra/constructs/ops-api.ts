@@ -8,8 +8,10 @@ import { OPS_READ_PREFIX, OPS_ROUTES, OPS_WRITE_PREFIX } from '../../lambdas/han
 export interface OpsApiProps {
   /** The HTTP API the routes are added to (the approval API: one URL for every `--aws` command). */
   readonly httpApi: apigwv2.HttpApi;
-  /** The ops-api handler (lambdas/handlers/ops-api.ts). */
-  readonly handler: lambda.IFunction;
+  /** The handler of the read routes, `/cli/query/…` (lambdas/handlers/ops-read.ts). */
+  readonly readHandler: lambda.IFunction;
+  /** The handler of the incident actions, `/cli/incident/…` (lambdas/handlers/ops-write.ts). */
+  readonly writeHandler: lambda.IFunction;
 }
 
 /**
@@ -26,13 +28,15 @@ export class OpsApi extends Construct {
 
   public constructor(scope: Construct, id: string, props: OpsApiProps) {
     super(scope, id);
-    const integration = new HttpLambdaIntegration('OpsIntegration', props.handler);
+    // One function per class, each with its own role: the read function cannot write.
+    const read = new HttpLambdaIntegration('OpsReadIntegration', props.readHandler);
+    const write = new HttpLambdaIntegration('OpsWriteIntegration', props.writeHandler);
     const authorizer = new HttpIamAuthorizer();
     for (const route of Object.values(OPS_ROUTES)) {
       props.httpApi.addRoutes({
         path: route.path,
         methods: [apigwv2.HttpMethod[route.method]],
-        integration,
+        integration: route.path.startsWith(`${OPS_READ_PREFIX}/`) ? read : write,
         authorizer,
       });
     }

@@ -113,6 +113,7 @@ function build(concerns: readonly Concern[]): HandlerDeps {
     ...optional('vsa'),
     ...optional('slackWork'),
     ...optional('inspectorSboms'),
+    ...optional('recollector'),
   };
   return { gate, starter: port('starter') };
 }

@@ -1,3 +1,5 @@
+import { recollect } from '../domain/incident/recollect.js';
+import { RecollectRequestSchema } from '../domain/incident/recollection.js';
 import { collectEvidence } from '../domain/workflow/collect-evidence.js';
 import type { GateDeps } from '../domain/workflow/deps.js';
 import { type CollectRequest, CollectRequestSchema, StatesErrorSchema } from '../domain/workflow/inputs.js';
@@ -14,9 +16,23 @@ import { revocation } from './wiring/revocation.js';
 import { store } from './wiring/store.js';
 import { trustedRoots } from './wiring/trusted-roots.js';
 
-/** One evidence kind per invocation (the ASL's Parallel branches); returns the small summary. */
+/** True for ops-write's recollect request (incident/recollection.ts); the ASL's input has no `recollect`. */
+const isRecollectRequest = (event: unknown): boolean =>
+  typeof event === 'object' && event !== null && 'recollect' in event;
+
+/**
+ * One evidence kind per invocation (the ASL's Parallel branches); returns the small summary. A
+ * recollect request (rollback and release re-verifying a release) collects one kind again and
+ * stores nothing; only the workflow's role and ops-write's may invoke the function.
+ */
 export const makeHandler = (getDeps: () => Promise<HandlerDeps>) =>
   invocation(async (event) => {
+    if (isRecollectRequest(event)) {
+      const request = parseEvent(RecollectRequestSchema, event, 'recollect request');
+      const result = await recollect((await getDeps()).gate, request);
+      logger.info('evidence collected again (stored nothing)', { kind: request.kind, status: result.status });
+      return result;
+    }
     const req = parseEvent(CollectRequestSchema, event, 'CollectEvidence input');
     const { gate } = await getDeps();
     const result = await collectEvidence(gate, req);

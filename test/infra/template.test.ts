@@ -780,7 +780,7 @@ describe('Construct: ReleaseGate', () => {
       expect(actionsOf(statements)).not.toContain('ecr:PutImage');
     });
 
-    it('lets only promote and the ops API (rollback, release) write to prod/*', () => {
+    it('lets only promote and the ops incident function (rollback, release) write to prod/*', () => {
       // Prepare
       const prodPattern = stackArn('ecr', 'repository/prod/*');
 
@@ -791,9 +791,9 @@ describe('Construct: ReleaseGate', () => {
       const promotePuts = resourcesFor(functionStatements(s, 'promote'), 'ecr:PutImage').map(render);
 
       // Assess
-      expect(writers).toEqual(['promote', 'ops-api']);
+      expect(writers).toEqual(['promote', 'ops-write']);
       expect(promotePuts).toEqual([prodPattern]);
-      expect(resourcesFor(functionStatements(s, 'ops-api'), 'ecr:PutImage').map(render)).toEqual([prodPattern]);
+      expect(resourcesFor(functionStatements(s, 'ops-write'), 'ecr:PutImage').map(render)).toEqual([prodPattern]);
       expect(actionsOf(functionStatements(s, 'promote'))).toEqual(
         expect.arrayContaining([
           'ecr:PutImage',
@@ -841,14 +841,15 @@ describe('Construct: ReleaseGate', () => {
 
       // Assess
       expect(table).toEqual({
-        'ecr:PutImage': ['promote', 'quarantine', 'ops-api'],
-        'ecr:CreateRepository': ['promote', 'ops-api'],
-        'ecr:DescribeImageScanFindings': ['collect-evidence', 'ops-api'],
-        'states:StartExecution': ['start-release', 'ops-api'],
+        'ecr:PutImage': ['promote', 'quarantine', 'ops-write'],
+        'ecr:CreateRepository': ['promote', 'ops-write'],
+        // Re-verification asks collect-evidence (recollect requests), which alone reads findings.
+        'ecr:DescribeImageScanFindings': ['collect-evidence'],
+        'states:StartExecution': ['start-release', 'ops-write'],
         'states:SendTaskSuccess': ['wait-for-scan', 'scan-complete', 'approval-api'],
         'states:SendTaskFailure': ['wait-for-scan', 'scan-complete', 'approval-api'],
-        'sns:Publish': ['request-approval', 'promote', 'quarantine', 'approval-api', 'revalidate', 'ops-api'],
-        'events:PutEvents': ['request-approval', 'promote', 'quarantine', 'approval-api', 'revalidate', 'ops-api'],
+        'sns:Publish': ['request-approval', 'promote', 'quarantine', 'approval-api', 'revalidate', 'ops-write'],
+        'events:PutEvents': ['request-approval', 'promote', 'quarantine', 'approval-api', 'revalidate', 'ops-write'],
         's3:PutObject': [
           'record-release',
           'collect-evidence',
@@ -856,10 +857,12 @@ describe('Construct: ReleaseGate', () => {
           'promote',
           'quarantine',
           'approval-api',
-          'ops-api',
+          'ops-read',
+          'ops-write',
         ],
         's3:DeleteObject': [],
-        'dynamodb:PutItem': [...HANDLER_NAMES],
+        // The ops read function reads the table only (and stores reports in the bucket).
+        'dynamodb:PutItem': HANDLER_NAMES.filter((n) => n !== 'ops-read'),
         'ecr:BatchGetImage': [
           'start-release',
           'record-release',
@@ -869,7 +872,7 @@ describe('Construct: ReleaseGate', () => {
           'evaluate-policy',
           'promote',
           'quarantine',
-          'ops-api',
+          'ops-write',
         ],
         'sqs:SendMessage': ['start-release', 'scan-complete', 'record-pusher', 'revalidate'],
       });
@@ -961,20 +964,41 @@ describe('Construct: ReleaseGate', () => {
       expect(arn).toMatch(/\/\$default\/POST\/cli\/approvals\/\*$/);
     });
 
-    it('puts IAM authorization on every ops route, routes them to the ops-api function, and outputs one invoke ARN per class', () => {
+    it('puts IAM authorization on every ops route, routes reads to ops-read and incident actions to ops-write, and outputs one invoke ARN per class', () => {
       // Prepare
-      const opsFunction = logicalId(s.stack.gate.functions.get('ops-api').function);
+      const functionOf = (name: HandlerName) => logicalId(s.stack.gate.functions.get(name).function);
       const routeKeys = Object.values(OPS_ROUTES).map((r) => `${r.method} ${r.path}`);
       const IntegrationSchema = z.object({ Properties: z.object({ IntegrationUri: z.unknown() }) });
+      const TargetSchema = z.object({ Properties: z.object({ Target: z.unknown() }) });
+      const integrations = s.template.findResources('AWS::ApiGatewayV2::Integration');
+      /** The function behind a route: its target integration's URI names it. */
+      const handlerOf = (routeKey: string): string[] =>
+        Object.values(s.template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } }))
+          .map((r) => render(TargetSchema.parse(r).Properties.Target))
+          .flatMap((target) =>
+            Object.entries(integrations)
+              .filter(([id]) => target.includes(id))
+              .map(([, i]) => render(IntegrationSchema.parse(i).Properties.IntegrationUri)),
+          )
+          .map((uri) => (['ops-read', 'ops-write'] as const).find((n) => uri.includes(functionOf(n))) ?? uri);
 
       // Act
       const auth = routeKeys.map((key) => routeAuth(s.template, key));
-      const opsIntegrations = Object.values(s.template.findResources('AWS::ApiGatewayV2::Integration')).filter((i) =>
-        render(IntegrationSchema.parse(i).Properties.IntegrationUri).includes(opsFunction),
-      );
+      const handlers = Object.fromEntries(routeKeys.map((key) => [key, handlerOf(key)]));
       const outputs = s.template.findOutputs('*');
 
       // Assess
+      expect(handlers).toEqual({
+        'GET /cli/query/status': ['ops-read'],
+        'GET /cli/query/triage': ['ops-read'],
+        'POST /cli/query/triage': ['ops-read'],
+        'GET /cli/query/explain': ['ops-read'],
+        'GET /cli/query/report': ['ops-read'],
+        'POST /cli/incident/revoke': ['ops-write'],
+        'POST /cli/incident/rollback': ['ops-write'],
+        'POST /cli/incident/release': ['ops-write'],
+        'POST /cli/incident/break-glass/{id}': ['ops-write'],
+      });
       expect(routeKeys).toEqual([
         'GET /cli/query/status',
         'GET /cli/query/triage',
@@ -987,7 +1011,6 @@ describe('Construct: ReleaseGate', () => {
         'POST /cli/incident/break-glass/{id}',
       ]);
       for (const a of auth) expect(a).toEqual([{ type: 'AWS_IAM', authorizer: null }]);
-      expect(opsIntegrations).toHaveLength(1);
       expect(render(outputs.OpsReadInvokeArn?.Value)).toMatch(/:execute-api:.*\/\$default\/\*\/cli\/query\/\*$/);
       expect(render(outputs.OpsWriteInvokeArn?.Value)).toMatch(/:execute-api:.*\/\$default\/POST\/cli\/incident\/\*$/);
       // Neither class covers the other, nor the approvers' route.
@@ -1078,9 +1101,10 @@ describe('Construct: ReleaseGate', () => {
       }
     });
 
-    it('lets approval-api invoke itself (the Slack worker) and nothing else, and no other function invoke it', () => {
+    it('lets approval-api invoke itself (the Slack worker) and nothing else, and no other function invoke it; ops-write only collect-evidence', () => {
       // Prepare
       const apiFn = logicalId(s.stack.gate.functions.get('approval-api').function);
+      const collectFn = logicalId(s.stack.gate.functions.get('collect-evidence').function);
 
       // Act
       const invokers = Object.fromEntries(
@@ -1096,6 +1120,8 @@ describe('Construct: ReleaseGate', () => {
       // Assess
       expect(Object.entries(invokers).filter(([, arns]) => arns.length > 0)).toEqual([
         ['approval-api', [`\${${apiFn}.Arn}`]],
+        // Re-verification's recollect requests (rollback, release), the function alone, no version.
+        ['ops-write', [`\${${collectFn}.Arn}`]],
       ]);
       // From outside, only API Gateway may invoke it, and only through this HTTP API.
       const apiId = logicalId(s.stack.gate.approvalApi.httpApi);

@@ -4,6 +4,7 @@
  */
 import { InProcessWorkQueue } from '../../cli/local/in-process-work-queue.js';
 import { MemoryStore } from '../../lambdas/adapters/store/memory-store.js';
+import { IN_PROCESS_RECOLLECTOR } from '../../lambdas/domain/incident/recollect.js';
 import { MediaTypes } from '../../lambdas/domain/oci.js';
 import { type LoadedPolicy, loadPolicy } from '../../lambdas/domain/policy/load.js';
 import type { PolicyDocument } from '../../lambdas/domain/policy/schema.js';
@@ -102,6 +103,8 @@ export function handlerWorld(
       approvalLinks: { secrets: linkSecrets, mailer },
       slackSigningSecret: { getSlackSigningSecret: async () => HANDLER_SLACK_SECRET },
       slackWork,
+      // Re-verification collects in this process, with the caller's ports.
+      recollector: IN_PROCESS_RECOLLECTOR,
     },
     starter,
   };

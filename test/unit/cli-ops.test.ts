@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { Limits } from '../../lambdas/domain/limits.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { makeHandler, type OpsDeps } from '../../lambdas/handlers/cli-ops.js';
+import { serveOps } from '../../lambdas/handlers/ops-http.js';
+import { OPS_READ } from '../../lambdas/handlers/ops-read-routes.js';
 import { OPS_ROUTES, type OpsRouteName, opsRouteKey } from '../../lambdas/handlers/ops-routes.js';
+import { OPS_WRITE } from '../../lambdas/handlers/ops-write-routes.js';
 import { httpApiEvent, iamAuthorizer } from '../support/api-events.js';
 import {
   type HandlerWorld,
@@ -423,6 +426,37 @@ describe('Handler: cli-ops (the ops API, IAM authorization)', () => {
         request: { state: 'USED', operator: OPERATOR, usedBy: ERIN },
         outcome: { outcome: 'PROMOTED', breakGlass: { reason: 'hotfix', approvedBy: ERIN } },
       });
+    });
+  });
+
+  describe('when one class of routes is served by its own function (ops-read, ops-write on AWS)', () => {
+    const unreachable = (wired: { value: boolean }) => async (): Promise<never> => {
+      wired.value = true;
+      throw new Error('not to be reached');
+    };
+
+    it.each([
+      ['the read function', 'rollback', (w: { value: boolean }) => serveOps(OPS_READ, unreachable(w))],
+      ['the read function', 'breakGlassConfirm', (w: { value: boolean }) => serveOps(OPS_READ, unreachable(w))],
+      ['the incident function', 'status', (w: { value: boolean }) => serveOps(OPS_WRITE, unreachable(w))],
+    ] as const)('%s answers 404 for %s without reading anything', async (_, route, serve) => {
+      // Prepare
+      const wired = { value: false };
+      const handler = serve(wired);
+
+      // Act
+      const out = (await handler(event(route, { body: '{}' }))) as APIGatewayProxyStructuredResultV2;
+
+      // Assess
+      expect(out.statusCode).toBe(404);
+      expect(wired.value).toBe(false);
+    });
+
+    it('splits the routes into the two classes, each under its own prefix', () => {
+      // Assess: every route is served by exactly one function, and the prefix says which.
+      expect([...OPS_READ.routes, ...OPS_WRITE.routes].sort()).toEqual(Object.keys(OPS_ROUTES).sort());
+      for (const r of OPS_READ.routes) expect(OPS_ROUTES[r].path).toMatch(/^\/cli\/query\//);
+      for (const r of OPS_WRITE.routes) expect(OPS_ROUTES[r].path).toMatch(/^\/cli\/incident\//);
     });
   });
 });

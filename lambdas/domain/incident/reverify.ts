@@ -12,29 +12,27 @@
  * digest, so the same content.
  */
 import { parseJsonDocument } from '../document.js';
-import { describeError, GateError, isRetryable } from '../errors.js';
-import type { CollectContext } from '../evidence/context.js';
-import { EVIDENCE_REGISTRY } from '../evidence/registry.js';
-import { loadStoredComponents } from '../evidence/sbom.js';
-import { SCAN_REPORT_DOCUMENT } from '../evidence/scan.js';
+import { ConfigError, isRetryable } from '../errors.js';
+import { loadStoredComponents } from '../evidence/components-document.js';
+import { SCAN_REPORT_DOCUMENT } from '../evidence/document-names.js';
 import { Limits } from '../limits.js';
 import type { OsvRecord } from '../osv/schema.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { policyFor } from '../policy/rules.js';
-import type { ReleaseRecord, ScanFindingsSource, ScanReport, StoredEvidence, VulnerabilityFinding } from '../ports.js';
+import type { ReleaseRecord, StoredEvidence } from '../ports.js';
 import { scanComponents } from '../scan/local-scanner.js';
-import {
-  type CollectedKind,
-  type EvidenceKind,
-  type EvidenceResult,
-  type EvidenceStatus,
-  evidenceResult,
-} from '../types.js';
-import { type CollectDeps, collectContext } from '../workflow/collect-evidence.js';
+import type { CollectedKind, EvidenceKind, EvidenceStatus } from '../types.js';
+import type { CollectDeps } from '../workflow/collect-evidence.js';
 import * as z from '../zod.js';
+import type { AdvisoryScan, Recollected, Recollector } from './recollection.js';
 
 /** What re-verification needs: the collectors' ports, and today's advisories where there is a folder. */
 export type ReverifyDeps = CollectDeps & {
+  /**
+   * Collects the kinds again (recollection.ts): the collect-evidence function on AWS, in process
+   * locally. Without one, re-verification refuses with a ConfigError (nothing is judged unverified).
+   */
+  readonly recollector?: Recollector;
   /**
    * Today's OSV advisories (the advisories folder locally). The stored SBOM components are matched
    * against them.
@@ -90,29 +88,31 @@ export async function reverify(
     return { ok: false, reasons: [`no stored evidence to re-verify: ${components.reason}`], evidence: [] };
   }
 
-  const ctx = collectContext(deps, release);
-  const scanCtx: CollectContext =
+  const { recollector } = deps;
+  if (recollector === undefined) throw new ConfigError('re-verification needs a recollector (none is wired)');
+  const now = deps.clock.now();
+  const scanner = 'release-gate-osv (re-verification of the stored SBOM)';
+  const advisoryScan: AdvisoryScan | undefined =
     deps.advisories === undefined
-      ? ctx
+      ? undefined
       : {
-          ...ctx,
-          scans: storedComponentsScan(
-            components.sbom.components,
-            deps.advisories,
-            ctx.now,
-            deps.advisoriesWithScans === true ? ctx.scans : undefined,
-          ),
+          report: scanComponents(components.sbom.components, deps.advisories, { now, scanner }),
+          withScans: deps.advisoriesWithScans === true,
         };
-  const fresh: EvidenceResult[] = [];
-  for (const kind of recollect) fresh.push(await collect(kind, ctx));
-  const scan = await collect('scan', scanCtx);
+  const ref = { recollect: true as const, repository, digest };
+  const fresh: Recollected[] = [];
+  for (const kind of recollect) fresh.push(await recollector.recollect({ ...ref, kind }, deps));
+  const scan = await recollector.recollect(
+    { ...ref, kind: 'scan', ...(advisoryScan === undefined ? {} : { advisoryScan }) },
+    deps,
+  );
   fresh.push(scan);
 
   const reasons: string[] = [];
   const newly = await newlyAffected(
     deps.documents,
     stored.find((e) => e.kind === 'scan'),
-    scan,
+    scan.reportFindings,
   );
   if (newly.length > 0) reasons.push(`newly affected: ${newly.join(', ')} (not reported when it was gated)`);
   const byKind = new Map<string, Pick<StoredEvidence, 'kind' | 'status' | 'reasons'>>(stored.map((e) => [e.kind, e]));
@@ -145,60 +145,6 @@ export async function reverify(
   };
 }
 
-/** One collector, as collect-evidence.ts runs it: a transient error is thrown, any other one is evidence. */
-async function collect(kind: CollectedKind, ctx: CollectContext): Promise<EvidenceResult> {
-  try {
-    return await EVIDENCE_REGISTRY[kind].collect(ctx, undefined);
-  } catch (err) {
-    if (isRetryable(err)) throw err;
-    const status = err instanceof GateError && err.code !== 'CONFIG_ERROR' ? 'FAIL' : 'ERROR';
-    return evidenceResult(kind, status, [`${kind} could not be collected: ${describeError(err)}`]);
-  }
-}
-
-/**
- * The scan source of re-verification: the stored components matched against today's advisories.
- * The stored inventory of an index is its platforms' union, so it is reported once, for the first
- * platform asked, and the others report no findings (counting it per platform would multiply
- * every finding against the policy's thresholds).
- */
-function storedComponentsScan(
-  components: Parameters<typeof scanComponents>[0],
-  advisories: readonly OsvRecord[],
-  now: Date,
-  alongside?: ScanFindingsSource,
-): ScanFindingsSource {
-  let reported = false;
-  return {
-    getFindings: async (subject): Promise<ScanReport> => {
-      const scanner = 'release-gate-osv (re-verification of the stored SBOM)';
-      // The scanner's own report of this platform, as it is today; its failure fails the scan.
-      const base = alongside === undefined ? undefined : await alongside.getFindings(subject);
-      const ours = reported
-        ? { status: 'COMPLETE', scanner, findings: [] }
-        : scanComponents(components, advisories, { now, scanner });
-      reported = true;
-      if (base === undefined) return ours;
-      return {
-        ...base,
-        scanner: `${base.scanner} + ${scanner}`,
-        findings: unionOfFindings(base.findings, ours.findings),
-      };
-    },
-  };
-}
-
-/** Findings of both reports, each (vulnerability, package, version) once: the first report's wins. */
-function unionOfFindings(
-  first: readonly VulnerabilityFinding[],
-  second: readonly VulnerabilityFinding[],
-): VulnerabilityFinding[] {
-  const keys = (f: VulnerabilityFinding) =>
-    [f.id, ...f.aliases].map((id) => `${id.toUpperCase()}\u0000${f.packageName}\u0000${f.packageVersion}`);
-  const seen = new Set(first.flatMap(keys));
-  return [...first, ...second.filter((f) => !keys(f).some((k) => seen.has(k)))];
-}
-
 const ReportIdsSchema = z.object({ findings: z.array(z.object({ id: z.string(), aliases: z.array(z.string()) })) });
 
 /**
@@ -208,11 +154,9 @@ const ReportIdsSchema = z.object({ findings: z.array(z.object({ id: z.string(), 
 async function newlyAffected(
   documents: ReverifyDeps['documents'],
   storedScan: StoredEvidence | undefined,
-  scan: EvidenceResult,
+  today: Recollected['reportFindings'],
 ): Promise<string[]> {
-  const todayDoc = scan.documents.find((d) => d.name === SCAN_REPORT_DOCUMENT);
-  if (todayDoc === undefined) return [];
-  const today = readIds(todayDoc.bytes, 'scan report of the re-verification');
+  if (today === undefined) return [];
   const ref = storedScan?.documents.find((d) => d.name === SCAN_REPORT_DOCUMENT);
   let known: { id: string; aliases: string[] }[] = [];
   if (ref !== undefined && ref.size <= Limits.scanReportBytes) {

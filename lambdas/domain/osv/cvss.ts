@@ -1,21 +1,15 @@
 /**
  * CVSS base scores of OSV `severity` vectors (osv-schema "severity": CVSS_V2, CVSS_V3, CVSS_V4).
  *
- * Scoring is done by `ae-cvss-calculator` ({metæffekt}, Apache-2.0), which implements FIRST's
- * equations for CVSS 2.0, 3.0, 3.1 and 4.0 (https://www.first.org/cvss/). That library is lenient
- * (a missing metric counts as "not defined", a repeated one overrides the first), so a vector is
- * checked here first: the version prefix must match the OSV type, every metric may appear once,
- * and every base metric must be set. A vector that fails is unscored; it never scores 0.
- *
- * Kept although it is 188 kB of a bundle (one webpack bundle, not tree-shakeable): of the smaller
- * npm scorers, each checked against every base vector (729 v2, 2,592 per v3.x, 104,976 v4.0),
- * none scores all of CVSS 4.0 as FIRST's calculator does. `cvss4` and `@turingpointde/cvss.js`
- * round without the calculator's 1e-6 lift (522 and 1,674 v4.0 vectors one tenth off), and
- * `@pandatix/js-cvss` is off on 450 (and 3 of v3.x); `vuln-vects` and `cvss2js` have no v4.0.
+ * Scored by cvss-equations.ts, written from FIRST's specifications of CVSS 2.0, 3.0, 3.1 and 4.0
+ * (https://www.first.org/cvss/) and held to `ae-cvss-calculator` on every base vector in the tests
+ * (why it is hand-written is said there). A vector is checked first: the version prefix must
+ * match the OSV type, every metric may appear once with one of its specified values, and every
+ * base metric must be set. A vector that fails is unscored; it never scores 0.
  */
-import aeCvss from 'ae-cvss-calculator';
+import { baseScoreOf, type CvssVersion } from './cvss-equations.js';
 
-export type CvssVersion = '2.0' | '3.0' | '3.1' | '4.0';
+export type { CvssVersion } from './cvss-equations.js';
 
 export interface CvssScore {
   readonly version: CvssVersion;
@@ -46,19 +40,6 @@ function versionOf(vector: string): CvssVersion {
   return version;
 }
 
-function assertMetricsOnce(vector: string): void {
-  const seen = new Set<string>();
-  for (const part of vector.split('/')) {
-    if (part.startsWith('CVSS:')) continue;
-    const [metric, value, extra] = part.split(':');
-    if (metric === undefined || metric === '' || value === undefined || value === '' || extra !== undefined) {
-      throw new Error(`invalid CVSS vector component ${JSON.stringify(part)}`);
-    }
-    if (seen.has(metric)) throw new Error(`duplicate CVSS metric ${metric}`);
-    seen.add(metric);
-  }
-}
-
 /**
  * The base score of a CVSS 2.0, 3.0, 3.1 or 4.0 vector. `osvType`, when given, must be the OSV
  * severity type of the vector's version. Throws on a malformed or incomplete vector.
@@ -69,21 +50,9 @@ export function cvssBaseScore(vector: string, osvType?: string): CvssScore {
   if (osvType !== undefined && OSV_TYPE[version] !== osvType) {
     throw new Error(`a CVSS ${version} vector is not of severity type ${osvType}`);
   }
-  assertMetricsOnce(text);
-  let parsed: ReturnType<typeof aeCvss.fromVector>;
-  try {
-    parsed = aeCvss.fromVector(text);
-  } catch (err) {
-    throw new Error(`invalid CVSS vector ${JSON.stringify(text)}`, { cause: err });
-  }
-  if (parsed === null || parsed === undefined || !parsed.isBaseFullyDefined()) {
-    throw new Error(`invalid or incomplete CVSS vector ${JSON.stringify(text)}`);
-  }
-  const scores = parsed.calculateScores();
-  const score = version === '4.0' ? scores.baseMetricsOnly : scores.base;
-  if (typeof score !== 'number' || !Number.isFinite(score)) {
-    throw new Error(`CVSS vector ${JSON.stringify(text)} has no base score`);
-  }
+  const parts = text.split('/');
+  const score = baseScoreOf(version, version === '2.0' ? parts : parts.slice(1));
+  if (!Number.isFinite(score)) throw new Error(`CVSS vector ${JSON.stringify(text)} has no base score`);
   return { version, score };
 }
 

@@ -1,32 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { PolicyInvalidError } from '../errors.js';
 import { sha256Digest } from '../oci.js';
 import type { CompiledPolicy } from './compiled.js';
-import { decodePolicyText, type LoadedPolicy, type PolicyFileReader, validatePolicyDocument } from './loaded.js';
-import type { PolicyDocument } from './schema.js';
+import { type LoadedPolicy, type PolicyFileReader, validatePolicyDocument } from './loaded.js';
+import { parsePolicyDocument, parsePolicyValue } from './parse.js';
 import { loadTrustedRoots } from './trusted-roots.js';
 
 export type { LoadedPolicy, PolicyFileReader } from './loaded.js';
+export { parsePolicyDocument } from './parse.js';
 export { isGated, policyFor, repositoryMatches, stageFor, targetRepositoryFor } from './rules.js';
-
-/** The policy's text parsed as YAML 1.2 (a superset of JSON), before the schema. */
-function parsePolicyValue(bytes: Uint8Array): unknown {
-  const text = decodePolicyText(bytes);
-  try {
-    return parseYaml(text); // YAML 1.2 is a superset of JSON
-  } catch (err) {
-    throw new PolicyInvalidError('policy is neither valid JSON nor YAML', { cause: err });
-  }
-}
-
-/**
- * The policy document alone, validated, without reading the files it references: what a replay of a
- * stored decision needs (`explain`), since the evaluation reads only the document.
- */
-export function parsePolicyDocument(bytes: Uint8Array): PolicyDocument {
-  return validatePolicyDocument(parsePolicyValue(bytes));
-}
 
 /**
  * Parse and validate a policy (JSON or YAML). Every invalid field is reported at once; an invalid

@@ -1,3 +1,4 @@
+import type { Recollector } from '../incident/recollection.js';
 import type { RevocationChecker } from '../notation/revocation.js';
 import type { LoadedPolicy } from '../policy/loaded.js';
 import type {
@@ -76,4 +77,10 @@ export interface GateDeps {
    * @default - Slack answers are refused with an ephemeral message (nothing decided)
    */
   readonly slackWork?: SlackWorkQueue;
+  /**
+   * Collects evidence again for re-verification (rollback, release from quarantine): the
+   * collect-evidence function on AWS, the collectors in process locally (incident/recollection.ts).
+   * @default - re-verification refuses with a ConfigError
+   */
+  readonly recollector?: Recollector;
 }

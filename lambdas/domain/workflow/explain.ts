@@ -10,7 +10,7 @@ import { DigestMismatchError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { sha256Digest } from '../oci.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
-import { parsePolicyDocument } from '../policy/load.js';
+import { parsePolicyDocument } from '../policy/parse.js';
 import { policyFor } from '../policy/rules.js';
 import type { DocumentStore, ReleaseStore, StoredEvidence } from '../ports.js';
 import { DecisionRecordSchema, StoredEvidenceSchema } from '../records.js';

@@ -7,7 +7,7 @@
 import { parseJsonDocument } from '../document.js';
 import { describeError, NotFoundError } from '../errors.js';
 import { Limits } from '../limits.js';
-import { parsePolicyDocument } from '../policy/load.js';
+import { parsePolicyDocument } from '../policy/parse.js';
 import { policyFor } from '../policy/rules.js';
 import type { AlertRecord, ApprovalAuditRecord, ApprovalRecord, DecisionRecord, ReleaseRecord } from '../ports.js';
 import * as z from '../zod.js';
