@@ -5,7 +5,7 @@
  * other envelope of a wanted predicate type is `rejected` with its reason.
  */
 import { safeParseJsonDocument } from '../document.js';
-import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
+import { describeError, GateError, InvalidInputError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import {
   type Descriptor,
@@ -22,15 +22,15 @@ import type { TrustedKey } from '../trust-material.js';
 import type { ImageSubject } from '../types.js';
 import * as z from '../zod.js';
 import { type DsseEnvelope, decodeBase64, parseEnvelope, verifyParsedEnvelope } from './dsse.js';
-import { parseInTotoStatementBytes, statementCoversDigest } from './in-toto.js';
-import type { AttestationScan, VerifiedAttestation } from './types.js';
+import { parseInTotoStatementBytes, parseInTotoStatementInPieces, statementCoversDigest } from './in-toto.js';
+import type { AttestationScan, InTotoStatement, VerifiedAttestation } from './types.js';
 
 /** Layer annotation cosign sets on each `.att` layer (unauthenticated: used for routing only). */
 const PREDICATE_TYPE_ANNOTATION = 'predicateType';
 
 type Rejection = AttestationScan['rejected'][number];
 
-interface ScanState {
+interface ScanState<R> {
   readonly registry: RegistryReader;
   readonly subject: ImageSubject;
   readonly keys: readonly TrustedKey[];
@@ -38,11 +38,13 @@ interface ScanState {
   readonly keylessElsewhere: boolean;
   readonly skipPayload: DiscoverOptions['skipPayload'];
   readonly skipEnvelope: DiscoverOptions['skipEnvelope'];
-  readonly verified: VerifiedAttestation[];
+  readonly inPieces: DiscoverOptions<R>['inPieces'];
+  readonly verified: VerifiedAttestation<R>[];
   readonly rejected: Rejection[];
 }
 
-export interface DiscoverOptions {
+/** `R`: what `inPieces` makes of a statement's predicate. */
+export interface DiscoverOptions<R = never> {
   /**
    * Whether the caller verifies keyless `.att` layers (Fulcio certificate annotation) itself, as
    * Sigstore bundles (sigstore/image-signatures.ts); they are then left out here.
@@ -63,6 +65,19 @@ export interface DiscoverOptions {
    * @default - nothing is skipped
    */
   readonly skipEnvelope?: (annotatedPredicateType: string | undefined, envelope: Uint8Array) => boolean;
+  /**
+   * Reads the predicate's array `member` (an SBOM's `components`) a batch at a time, so that the
+   * statement's whole tree never exists (in-toto.ts `parseInTotoStatementInPieces`): once the rest
+   * of a statement passed every check, `read` takes the statement (that array empty) and the
+   * batches, and what it returns is the attestation's `read`. Should a batch or `read` throw
+   * (InvalidInputError, TooLargeError) or the statement not be that shape, it is read whole, as
+   * without this option: the same attestations, every refusal worded as ever.
+   * @default - every statement is read whole
+   */
+  readonly inPieces?: {
+    readonly member: string;
+    readonly read: (statement: InTotoStatement, batches: Iterable<readonly unknown[]>) => R;
+  };
 }
 
 /**
@@ -70,14 +85,14 @@ export interface DiscoverOptions {
  * `.att` tag or a vanished referrer propagate (the caller records ERROR evidence); more referrers
  * than Limits.referrers throws GateError TOO_LARGE (treated as an attack, fail closed).
  */
-export async function discoverAttestations(
+export async function discoverAttestations<R = never>(
   registry: RegistryReader,
   subject: ImageSubject,
   trustedKeys: readonly TrustedKey[],
   predicateTypes: readonly string[],
-  opts: DiscoverOptions = {},
-): Promise<AttestationScan> {
-  const state: ScanState = {
+  opts: DiscoverOptions<R> = {},
+): Promise<AttestationScan<R>> {
+  const state: ScanState<R> = {
     registry,
     subject,
     keys: trustedKeys,
@@ -85,6 +100,7 @@ export async function discoverAttestations(
     keylessElsewhere: opts.keylessElsewhere ?? false,
     skipPayload: opts.skipPayload,
     skipEnvelope: opts.skipEnvelope,
+    inPieces: opts.inPieces,
     verified: [],
     rejected: [],
   };
@@ -97,7 +113,7 @@ export async function discoverAttestations(
   return { verified: state.verified, rejected: state.rejected };
 }
 
-async function scanReferrer(state: ScanState, referrer: Descriptor): Promise<void> {
+async function scanReferrer<R>(state: ScanState<R>, referrer: Descriptor): Promise<void> {
   if (isIndexMediaType(referrer.mediaType)) return;
   const source = `referrer ${referrer.digest}`;
   const manifest = await readManifest(state, referrer.digest, source);
@@ -124,7 +140,7 @@ async function scanReferrer(state: ScanState, referrer: Descriptor): Promise<voi
   }
 }
 
-async function scanAttestationTag(state: ScanState): Promise<void> {
+async function scanAttestationTag<R>(state: ScanState<R>): Promise<void> {
   const tag = `${digestToTag(state.subject.digest)}.att`;
   const source = `tag ${tag}`;
   let bytes: Uint8Array;
@@ -145,7 +161,11 @@ async function scanAttestationTag(state: ScanState): Promise<void> {
   }
 }
 
-async function readManifest(state: ScanState, digest: string, source: string): Promise<ImageManifest | undefined> {
+async function readManifest<R>(
+  state: ScanState<R>,
+  digest: string,
+  source: string,
+): Promise<ImageManifest | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = (await state.registry.getManifest(state.subject.repository, digest)).bytes;
@@ -191,7 +211,7 @@ function claimedPredicateType(
   return peeked.success ? peeked.data.predicateType : undefined;
 }
 
-async function scanLayer(state: ScanState, layer: Descriptor, source: string): Promise<void> {
+async function scanLayer<R>(state: ScanState<R>, layer: Descriptor, source: string): Promise<void> {
   const annotated = layer.annotations?.[PREDICATE_TYPE_ANNOTATION];
   if (annotated !== undefined && !state.wanted.has(annotated)) return;
   const reject = (reason: string, predicateType?: string): void => {
@@ -253,6 +273,13 @@ async function scanLayer(state: ScanState, layer: Descriptor, source: string): P
     reject(`payloadType is ${envelope.payloadType}, not ${MediaTypes.inTotoPayload}`, claimed);
     return;
   }
+  const inPieces = readInPieces(state, envelope.payload);
+  if (inPieces !== undefined) {
+    const { statement, read } = inPieces;
+    const { predicateType } = statement;
+    state.verified.push({ statement, read, predicateType, signer: envelope.signer, source, envelope: envelopeBytes });
+    return;
+  }
   let statement: ReturnType<typeof parseInTotoStatementBytes>;
   try {
     statement = parseInTotoStatementBytes(envelope.payload);
@@ -275,6 +302,30 @@ async function scanLayer(state: ScanState, layer: Descriptor, source: string): P
     source,
     envelope: envelopeBytes,
   });
+}
+
+/**
+ * The statement of a verified payload read with `state.inPieces`, when it is a statement the
+ * whole-document path below would take as it is (a wanted type, about the subject) and every batch
+ * and the reader took it; undefined for that path to read it whole (and to refuse it, if it does).
+ */
+function readInPieces<R>(
+  state: ScanState<R>,
+  payload: Uint8Array,
+): { readonly statement: InTotoStatement; readonly read: R } | undefined {
+  if (state.inPieces === undefined) return undefined;
+  const pieces = parseInTotoStatementInPieces(payload, state.inPieces.member);
+  if (pieces === undefined) return undefined;
+  const { statement } = pieces;
+  if (!state.wanted.has(statement.predicateType) || !statementCoversDigest(statement, state.subject.digest)) {
+    return undefined;
+  }
+  try {
+    return { statement, read: state.inPieces.read(statement, pieces.batches) };
+  } catch (err) {
+    if (err instanceof InvalidInputError || err instanceof TooLargeError) return undefined;
+    throw err;
+  }
 }
 
 function isDigestMismatch(err: unknown): boolean {

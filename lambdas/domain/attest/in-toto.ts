@@ -3,7 +3,14 @@
  * Spec: https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md; the validation rules
  * mirror in-toto/attestation `go/v1/statement.go` and `resource_descriptor.go`.
  */
-import { formatIssues, safeParseJsonValue } from '../document.js';
+import {
+  arrayBatches,
+  DEFAULT_MAX_DEPTH,
+  formatIssues,
+  locateArray,
+  safeParseJsonValue,
+  withEmptiedArray,
+} from '../document.js';
 import { ErrorName, GateError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { StatementTypes } from '../predicate-types.js';
@@ -112,9 +119,11 @@ export function parseInTotoStatement(json: unknown): InTotoStatement {
   return { type, subject: subjects, predicateType, predicate };
 }
 
+const STATEMENT_LIMITS = { what: 'in-toto statement', maxBytes: Limits.attestationBytes } as const;
+
 /** Parses statement bytes (a DSSE payload): size limit, then JSON, then the rules. */
 export function parseInTotoStatementBytes(bytes: Uint8Array): InTotoStatement {
-  const json = safeParseJsonValue(bytes, { what: 'in-toto statement', maxBytes: Limits.attestationBytes });
+  const json = safeParseJsonValue(bytes, STATEMENT_LIMITS);
   if (!json.success) {
     if (json.error instanceof TooLargeError) throw json.error;
     throw new InTotoStatementError('MALFORMED', json.error.message, { cause: json.error });
@@ -133,4 +142,40 @@ export function statementCoversDigest(stmt: InTotoStatement, digest: string): bo
   const hex = digest.slice(separator + 1).toLowerCase();
   if (hex.length === 0) return false;
   return stmt.subject.some((s) => s.digest[alg]?.toLowerCase() === hex);
+}
+
+/** A statement whose predicate's one large array is left in its bytes, to be parsed a batch at a time. */
+export interface StatementInPieces {
+  /** The statement, its predicate's array empty. */
+  readonly statement: InTotoStatement;
+  /** The array's elements, each batch parsed as it is taken; throws InvalidInputError for one it refuses. */
+  readonly batches: Iterable<readonly unknown[]>;
+}
+
+/**
+ * `parseInTotoStatementBytes` of a statement whose predicate holds a large array `member` (an
+ * SBOM's `components`): the rest of the statement (its bytes with that array emptied) through the
+ * same door and the same rules, the array's elements left for the caller to take a batch at a time
+ * (document.ts `locateArray`), so that the whole tree never exists. Undefined, for the caller to
+ * read the statement whole and to word any refusal as that path does, when the statement is not
+ * that shape or the rest is refused. The elements are not parsed yet: a caller takes the statement
+ * for read only once every batch parsed, and otherwise reads it whole.
+ */
+export function parseInTotoStatementInPieces(bytes: Uint8Array, member: string): StatementInPieces | undefined {
+  if (bytes.byteLength > Limits.attestationBytes) return undefined;
+  const at = locateArray(bytes, ['predicate', member]);
+  // The elements sit three levels down (the statement, its predicate, the array): the same budget.
+  if (at === undefined || 2 + at.depth > DEFAULT_MAX_DEPTH) return undefined;
+  const rest = safeParseJsonValue(withEmptiedArray(bytes, at), STATEMENT_LIMITS);
+  if (!rest.success) return undefined;
+  let statement: InTotoStatement;
+  try {
+    statement = parseInTotoStatement(rest.data);
+  } catch (err) {
+    if (err instanceof InTotoStatementError) return undefined;
+    throw err;
+  }
+  const emptied = statement.predicate[member];
+  if (!Array.isArray(emptied) || emptied.length > 0) return undefined;
+  return { statement, batches: arrayBatches(bytes, at, STATEMENT_LIMITS.what) };
 }

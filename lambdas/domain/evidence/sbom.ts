@@ -22,7 +22,7 @@ import {
   type BuildkitScan,
   findBuildkitAttestations,
 } from '../attest/buildkit.js';
-import { locateRootArray, parseJsonDocument, safeParseJsonDocument } from '../document.js';
+import { locateRootArray, parseJsonDocument, safeParseJsonDocument, withEmptiedArray } from '../document.js';
 import { describeError, GateError, InvalidInputError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { type Descriptor, digestToTag, type ImageManifest, ImageManifestSchema, MediaTypes } from '../oci.js';
@@ -31,6 +31,7 @@ import { PredicateTypes } from '../predicate-types.js';
 import { listReferrersBounded } from '../referrers.js';
 import type { Component, NormalizedSbom } from '../sbom/component.js';
 import {
+  normalizeCycloneDxInPieces,
   normalizeSbomObjectWithNotes,
   type ParsedSbom,
   type PurlCache,
@@ -333,12 +334,18 @@ async function fromAttestations(
   const signed = await gatherSignedStatements(ctx, {
     predicateTypes: SBOM_PREDICATE_TYPES,
     maxBundles: Limits.sbomReferrers,
+    // A CycloneDX predicate's components a batch at a time, as a raw SBOM's (sbom/parse.ts): the
+    // statement's whole tree (about 6× its text) would outlive the scan; anything else is read whole.
+    inPieces: {
+      member: 'components',
+      read: (statement, batches) => normalizeCycloneDxInPieces(statement.predicate, batches, purls),
+    },
   });
   rejected.push(...signed.rejected.map((r) => `attestation not verified: ${r}`));
   for (const att of signed.trusted) {
     const location = `attestation ${att.source} signed by ${att.signer}`;
     try {
-      const parsed = normalizeSbomObjectWithNotes(att.statement.predicate, purls);
+      const parsed = att.read ?? normalizeSbomObjectWithNotes(att.statement.predicate, purls);
       found.push({
         source: 'attestation',
         location,
@@ -716,10 +723,7 @@ export function visitComponentsDocument(
     const whole = parseComponentsDocument(bytes);
     return whole === undefined ? undefined : visitHeld(whole, visit);
   }
-  const rest = new Uint8Array(at.open + 1 + bytes.byteLength - at.close);
-  rest.set(bytes.subarray(0, at.open + 1));
-  rest.set(bytes.subarray(at.close), at.open + 1);
-  const top = parseComponentsDocument(rest);
+  const top = parseComponentsDocument(withEmptiedArray(bytes, at));
   if (top === undefined || top.components.length > 0) return undefined;
   const decoder = new TextDecoder();
   const { elements } = at;
