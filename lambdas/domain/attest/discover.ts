@@ -5,7 +5,7 @@
  * other envelope of a wanted predicate type is `rejected` with its reason.
  */
 import { safeParseJsonDocument } from '../document.js';
-import { describeError, GateError, InvalidInputError, NotFoundError, TooLargeError } from '../errors.js';
+import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import {
   type Descriptor,
@@ -22,8 +22,14 @@ import type { TrustedKey } from '../trust-material.js';
 import type { ImageSubject } from '../types.js';
 import * as z from '../zod.js';
 import { type DsseEnvelope, decodeBase64, parseEnvelope, verifyParsedEnvelope } from './dsse.js';
-import { parseInTotoStatementBytes, parseInTotoStatementInPieces, statementCoversDigest } from './in-toto.js';
-import type { AttestationScan, InTotoStatement, VerifiedAttestation } from './types.js';
+import {
+  type PredicateInPieces,
+  parseInTotoStatementBytes,
+  peekWantedPredicateType,
+  readStatementInPieces,
+  statementCoversDigest,
+} from './in-toto.js';
+import type { AttestationScan, VerifiedAttestation } from './types.js';
 
 /** Layer annotation cosign sets on each `.att` layer (unauthenticated: used for routing only). */
 const PREDICATE_TYPE_ANNOTATION = 'predicateType';
@@ -74,10 +80,7 @@ export interface DiscoverOptions<R = never> {
    * without this option: the same attestations, every refusal worded as ever.
    * @default - every statement is read whole
    */
-  readonly inPieces?: {
-    readonly member: string;
-    readonly read: (statement: InTotoStatement, batches: Iterable<readonly unknown[]>) => R;
-  };
+  readonly inPieces?: PredicateInPieces<R>;
 }
 
 /**
@@ -189,9 +192,11 @@ const PeekStatement = z.object({ predicateType: z.string() });
 
 /**
  * The predicate type a layer claims, from its annotation or its (not yet verified) payload. Used
- * only to skip attestations of other types; never for a trust decision.
+ * only to skip attestations of other types; never for a trust decision. A payload read in pieces
+ * (`inPieces`) is peeked at without parsing its predicate's array when it claims a wanted type.
  */
-function claimedPredicateType(
+function claimedPredicateType<R>(
+  state: ScanState<R>,
   annotation: string | undefined,
   payloadType: string,
   payload: string,
@@ -204,6 +209,8 @@ function claimedPredicateType(
   } catch {
     return undefined; // not base64: verification reports it
   }
+  const wanted = state.inPieces && peekWantedPredicateType(bytes, state.inPieces.member, state.wanted);
+  if (wanted !== undefined) return wanted;
   const peeked = safeParseJsonDocument(bytes, PeekStatement, {
     what: 'DSSE payload',
     maxBytes: Limits.attestationBytes,
@@ -244,7 +251,7 @@ async function scanLayer<R>(state: ScanState<R>, layer: Descriptor, source: stri
   let parsed: DsseEnvelope;
   try {
     parsed = parseEnvelope(envelopeBytes);
-    claimed = claimedPredicateType(annotated, parsed.payloadType, parsed.payload);
+    claimed = claimedPredicateType(state, annotated, parsed.payloadType, parsed.payload);
   } catch (err) {
     reject(`not a DSSE envelope: ${describeError(err)}`, annotated);
     return;
@@ -273,7 +280,14 @@ async function scanLayer<R>(state: ScanState<R>, layer: Descriptor, source: stri
     reject(`payloadType is ${envelope.payloadType}, not ${MediaTypes.inTotoPayload}`, claimed);
     return;
   }
-  const inPieces = readInPieces(state, envelope.payload);
+  const inPieces =
+    state.inPieces === undefined
+      ? undefined
+      : readStatementInPieces(
+          envelope.payload,
+          state.inPieces,
+          (s) => state.wanted.has(s.predicateType) && statementCoversDigest(s, state.subject.digest),
+        );
   if (inPieces !== undefined) {
     const { statement, read } = inPieces;
     const { predicateType } = statement;
@@ -302,30 +316,6 @@ async function scanLayer<R>(state: ScanState<R>, layer: Descriptor, source: stri
     source,
     envelope: envelopeBytes,
   });
-}
-
-/**
- * The statement of a verified payload read with `state.inPieces`, when it is a statement the
- * whole-document path below would take as it is (a wanted type, about the subject) and every batch
- * and the reader took it; undefined for that path to read it whole (and to refuse it, if it does).
- */
-function readInPieces<R>(
-  state: ScanState<R>,
-  payload: Uint8Array,
-): { readonly statement: InTotoStatement; readonly read: R } | undefined {
-  if (state.inPieces === undefined) return undefined;
-  const pieces = parseInTotoStatementInPieces(payload, state.inPieces.member);
-  if (pieces === undefined) return undefined;
-  const { statement } = pieces;
-  if (!state.wanted.has(statement.predicateType) || !statementCoversDigest(statement, state.subject.digest)) {
-    return undefined;
-  }
-  try {
-    return { statement, read: state.inPieces.read(statement, pieces.batches) };
-  } catch (err) {
-    if (err instanceof InvalidInputError || err instanceof TooLargeError) return undefined;
-    throw err;
-  }
 }
 
 function isDigestMismatch(err: unknown): boolean {

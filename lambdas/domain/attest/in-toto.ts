@@ -11,7 +11,7 @@ import {
   safeParseJsonValue,
   withEmptiedArray,
 } from '../document.js';
-import { ErrorName, GateError, TooLargeError } from '../errors.js';
+import { ErrorName, GateError, InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { StatementTypes } from '../predicate-types.js';
 import * as z from '../zod.js';
@@ -178,4 +178,52 @@ export function parseInTotoStatementInPieces(bytes: Uint8Array, member: string):
   const emptied = statement.predicate[member];
   if (!Array.isArray(emptied) || emptied.length > 0) return undefined;
   return { statement, batches: arrayBatches(bytes, at, STATEMENT_LIMITS.what) };
+}
+
+/**
+ * How a caller reads a large array of a statement's predicate (an SBOM's `components`) a batch at a
+ * time: `read` takes the statement (that array empty) and the batches, and what it returns is kept
+ * with the statement. It throws (InvalidInputError, TooLargeError) for anything it refuses; the
+ * statement is then read whole, and every refusal is that path's.
+ */
+export interface PredicateInPieces<R> {
+  readonly member: string;
+  readonly read: (statement: InTotoStatement, batches: Iterable<readonly unknown[]>) => R;
+}
+
+/**
+ * The statement of a verified payload read with `inPieces` (`parseInTotoStatementInPieces`), when
+ * the whole-statement path would take it as it is (`accepts`: a wanted type, about the subject) and
+ * every batch and the reader took it; undefined for the caller to read it whole, as without this,
+ * and to refuse it there if that path does.
+ */
+export function readStatementInPieces<R>(
+  payload: Uint8Array,
+  inPieces: PredicateInPieces<R>,
+  accepts: (statement: InTotoStatement) => boolean,
+): { readonly statement: InTotoStatement; readonly read: R } | undefined {
+  const pieces = parseInTotoStatementInPieces(payload, inPieces.member);
+  if (pieces === undefined || !accepts(pieces.statement)) return undefined;
+  try {
+    return { statement: pieces.statement, read: inPieces.read(pieces.statement, pieces.batches) };
+  } catch (err) {
+    if (err instanceof InvalidInputError || err instanceof TooLargeError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The predicate type a statement claims, from the rest of it alone (its predicate's array `member`
+ * left unparsed), when `wanted` has it; undefined for the caller to peek at the whole statement.
+ * For skipping statements of other types before they are verified: a wanted type read here skips
+ * nothing, and where the whole statement would not parse its peek says nothing either, so the
+ * same statements are verified, and refused, as with a whole peek.
+ */
+export function peekWantedPredicateType(
+  payload: Uint8Array,
+  member: string,
+  wanted: ReadonlySet<string>,
+): string | undefined {
+  const type = parseInTotoStatementInPieces(payload, member)?.statement.predicateType;
+  return type !== undefined && wanted.has(type) ? type : undefined;
 }

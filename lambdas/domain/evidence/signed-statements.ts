@@ -68,7 +68,7 @@ export interface SignedStatementOptions<R = never> {
   readonly skipPayload?: DiscoverOptions['skipPayload'];
   /** DiscoverOptions.skipEnvelope, for DSSE envelopes. */
   readonly skipEnvelope?: DiscoverOptions['skipEnvelope'];
-  /** DiscoverOptions.inPieces, for DSSE envelopes (a Sigstore bundle's statement is read whole). */
+  /** DiscoverOptions.inPieces, for DSSE envelopes and Sigstore bundles alike. */
   readonly inPieces?: DiscoverOptions<R>['inPieces'];
 }
 
@@ -141,6 +141,7 @@ export async function gatherSignedStatements<R = never>(
         predicateTypes: wanted,
         messageSignatures: false,
         ...(opts.maxBundles === undefined ? {} : { maxBundles: opts.maxBundles }),
+        ...(opts.inPieces === undefined ? {} : { inPieces: opts.inPieces }),
       },
     );
     for (const r of verdicts.rejected) {
@@ -153,6 +154,7 @@ export async function gatherSignedStatements<R = never>(
       gathered.bundles++;
       gathered.trusted.push({
         statement: a.statement,
+        ...(a.read === undefined ? {} : { read: a.read }),
         predicateType: a.predicateType,
         signer: a.issuer === undefined ? a.signer : `${a.signer} (${a.issuer})`,
         source: `Sigstore bundle in ${a.source}${where}`,
