@@ -441,10 +441,23 @@ const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
  * so scanning bytes for `"`, `\`, brackets, colons and commas is exact.
  */
 export function locateRootArray(bytes: Uint8Array, name: string): ArrayLocation | undefined {
-  const quoted = new TextEncoder().encode(JSON.stringify(name));
+  return locateArray(bytes, [name]);
+}
+
+/**
+ * {@link locateRootArray} of an array further down a chain of objects: `path` names the member of
+ * the root object, then the member of that object, and so on, the last one holding the array
+ * (`['predicate', 'components']`: an in-toto statement's SBOM). Each name is the first member so
+ * spelled in its object; the rest, parsed whole, must show that array empty (a repeated name is
+ * refused there). The elements sit `path.length` objects deep, plus the array.
+ */
+export function locateArray(bytes: Uint8Array, path: readonly string[]): ArrayLocation | undefined {
+  const names = path.map((name) => new TextEncoder().encode(JSON.stringify(name)));
   const bom = UTF8_BOM.every((b, k) => bytes[k] === b) ? UTF8_BOM.length : 0;
   let i = skipWhitespace(bytes, bom);
-  if (bytes[i] !== OPEN_OBJECT) return undefined;
+  if (bytes[i] !== OPEN_OBJECT || names.length === 0) return undefined;
+  // `level`: how many names of the path matched, the objects entered; their members sit one deeper.
+  let level = 0;
   let depth = 0;
   let expectName = false;
   for (; i < bytes.length; i++) {
@@ -454,22 +467,31 @@ export function locateRootArray(bytes: Uint8Array, name: string): ArrayLocation 
     if (c === QUOTE) {
       const end = byteStringEnd(bytes, i);
       if (end < 0) return undefined;
-      if (depth === 1 && expectName && sameBytes(bytes, i, end + 1, quoted)) {
+      const wanted = names[level];
+      if (depth === level + 1 && expectName && wanted !== undefined && sameBytes(bytes, i, end + 1, wanted)) {
         let j = skipWhitespace(bytes, end + 1);
         if (bytes[j] !== COLON) return undefined;
         j = skipWhitespace(bytes, j + 1);
-        return bytes[j] === OPEN_ARRAY ? arrayElements(bytes, j) : undefined;
+        if (level === names.length - 1) return bytes[j] === OPEN_ARRAY ? arrayElements(bytes, j) : undefined;
+        if (bytes[j] !== OPEN_OBJECT) return undefined;
+        level++;
+        depth++;
+        expectName = true;
+        i = j;
+        continue;
       }
       expectName = false;
       i = end;
     } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       depth++;
-      expectName = depth === 1;
+      expectName = c === OPEN_OBJECT && depth === level + 1;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       depth--;
+      // An object the path entered closed without the next name.
+      if (depth <= level) return undefined;
       expectName = false;
     } else if (c === COMMA) {
-      expectName = depth === 1;
+      expectName = depth === level + 1;
     } else if (c === COLON) {
       expectName = false;
     }
@@ -558,6 +580,38 @@ export function parseArrayElements(
     throw new InvalidInputError(`${what}: duplicate member name in array elements ${from}–${to - 1} (RFC 8259 §4)`);
   }
   return value;
+}
+
+/**
+ * The document `bytes` with the array `at` locates emptied (`[]`): the rest, that its caller parses
+ * whole (see {@link locateRootArray}).
+ */
+export function withEmptiedArray(bytes: Uint8Array, at: ArrayLocation): Uint8Array {
+  const rest = new Uint8Array(at.open + 1 + bytes.byteLength - at.close);
+  rest.set(bytes.subarray(0, at.open + 1));
+  rest.set(bytes.subarray(at.close), at.open + 1);
+  return rest;
+}
+
+/** The most bytes of elements {@link arrayBatches} parses at once (unless one element alone is more). */
+export const ARRAY_BATCH_BYTES = 64 * 1024;
+
+/**
+ * The elements of the array `at` locates in `bytes`, a few at a time (about
+ * {@link ARRAY_BATCH_BYTES}), each batch through {@link parseArrayElements}: one decode and one
+ * JSON.parse per batch, not per element (each call costs more than an element's few hundred
+ * bytes), and only one batch's text and tree at a time.
+ */
+export function* arrayBatches(bytes: Uint8Array, at: ArrayLocation, what: string): Generator<readonly unknown[]> {
+  const { elements } = at;
+  const count = elements.length / 2;
+  for (let k = 0; k < count; ) {
+    const start = elements[2 * k] ?? 0;
+    let next = k + 1;
+    while (next < count && (elements[2 * next + 1] ?? 0) - start <= ARRAY_BATCH_BYTES) next++;
+    yield parseArrayElements(bytes, at, k, next, what);
+    k = next;
+  }
 }
 
 /**

@@ -87,7 +87,25 @@ export const ImageIndexSchema = z.object({
 export type ImageIndex = z.infer<typeof ImageIndexSchema>;
 
 export function sha256Digest(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  if (typeof bytes !== 'string') hashedHere.set(bytes, digest);
+  return digest;
+}
+
+/** The digests `sha256Digest` computed in this process, by the very bytes it hashed. Weak: they go with the bytes. */
+const hashedHere = new WeakMap<Uint8Array, string>();
+
+/**
+ * `sha256Digest` for a store that keeps `bytes`, without hashing them a second time when this
+ * process just hashed these very bytes: a registry read verifies every blob it returns against its
+ * digest, and the sbom step stores that blob (an SBOM, a signed envelope: megabytes) next. Only a
+ * digest these bytes were hashed into here counts, never one a caller, a manifest or a registry
+ * claims. Nothing writes into bytes it read; were something to, the store's read verifies what it
+ * holds against its digest (DIGEST_MISMATCH), so such a document fails closed, never reads as
+ * other content.
+ */
+export function sha256DigestToStore(bytes: Uint8Array): string {
+  return hashedHere.get(bytes) ?? sha256Digest(bytes);
 }
 
 /** `sha256:abc…` → `sha256-abc…`: the cosign tag scheme and the OCI referrers tag schema. */

@@ -156,7 +156,8 @@ export const INDEX_SET_MEDIA_TYPE = 'application/vnd.release-gate.index-set.v1+j
  */
 export function indexSetBytes(items: readonly PackageIndexItem[]): Uint8Array {
   const rows = [...items]
-    .sort((a, b) => (a.base === b.base ? compare(a.version, b.version) : compare(a.base, b.base)))
+    // By package then version; bases are compared once when they differ (most pairs), not twice.
+    .sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : compare(a.version, b.version)))
     // Components are left out when they are just the package at the version (most entries).
     .map((i) => (implied(i) ? [i.base, i.version] : [i.base, i.version, i.components]));
   return new TextEncoder().encode(JSON.stringify({ v: 1, entries: rows }));

@@ -4,6 +4,7 @@ import {
   encodeComponentsDocument,
   parseComponentsDocument,
   visitComponentsDocument,
+  WHOLE_ENCODE_COMPONENTS,
 } from '../../lambdas/domain/evidence/sbom.js';
 import type { Component, NormalizedSbom } from '../../lambdas/domain/sbom/component.js';
 import { deb, npm } from '../support/components.js';
@@ -108,22 +109,31 @@ describe('Function: encodeComponentsDocument', () => {
     ],
     ['no components', { format: 'cyclonedx', specVersion: '1.5', components: [] }],
   ] satisfies [string, NormalizedSbom][])('when the inventory has %s', (_what, sbom) => {
-    it('writes exactly the UTF-8 bytes of JSON.stringify', () => {
+    it.each([
+      ['a few', 1],
+      [
+        'more than WHOLE_ENCODE_COMPONENTS',
+        Math.ceil((WHOLE_ENCODE_COMPONENTS + 1) / Math.max(1, sbom.components.length)),
+      ],
+    ])('writes exactly the UTF-8 bytes of JSON.stringify, of %s components', (_count, copies) => {
+      // Prepare: the components repeated, for the writer of large inventories.
+      const inventory = { ...sbom, components: Array.from({ length: copies }, () => sbom.components).flat() };
+
       // Act
-      const bytes = encodeComponentsDocument(sbom);
+      const bytes = encodeComponentsDocument(inventory);
 
       // Assess
-      expect(Buffer.from(bytes).equals(Buffer.from(JSON.stringify(sbom), 'utf8'))).toBe(true);
+      expect(Buffer.from(bytes).equals(Buffer.from(JSON.stringify(inventory), 'utf8'))).toBe(true);
     });
   });
 
-  describe('when the inventory is large', () => {
+  describe('when the inventory has more than WHOLE_ENCODE_COMPONENTS components', () => {
     it('never holds the whole text as one string', () => {
       // Prepare
       const sbom: NormalizedSbom = {
         format: 'cyclonedx',
         specVersion: '1.6',
-        components: Array.from({ length: 200 }, (_, i) => npm(`pkg-${i}`, `${i}.0.0`)),
+        components: Array.from({ length: WHOLE_ENCODE_COMPONENTS + 1 }, (_, i) => npm(`pkg-${i}`, `${i}.0.0`)),
       };
       const stringify = vi.spyOn(JSON, 'stringify');
 
@@ -133,6 +143,24 @@ describe('Function: encodeComponentsDocument', () => {
       // Assess
       const longest = Math.max(0, ...stringify.mock.results.map((r) => String(r.value).length));
       expect(longest).toBeLessThan(bytes.byteLength / 10);
+    });
+  });
+
+  describe('when the inventory has at most WHOLE_ENCODE_COMPONENTS components', () => {
+    it('stringifies it once, not each component', () => {
+      // Prepare
+      const sbom: NormalizedSbom = {
+        format: 'cyclonedx',
+        specVersion: '1.6',
+        components: Array.from({ length: 200 }, (_, i) => npm(`pkg-${i}`, `${i}.0.0`)),
+      };
+      const stringify = vi.spyOn(JSON, 'stringify');
+
+      // Act
+      encodeComponentsDocument(sbom);
+
+      // Assess
+      expect(stringify).toHaveBeenCalledTimes(1);
     });
   });
 });

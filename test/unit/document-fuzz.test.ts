@@ -13,7 +13,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DsseEnvelopeSchema } from '../../lambdas/domain/attest/dsse.js';
-import { type DocumentLimits, parseJsonDocument, parseJsonValue } from '../../lambdas/domain/document.js';
+import {
+  arrayBatches,
+  type DocumentLimits,
+  locateArray,
+  parseJsonDocument,
+  parseJsonValue,
+  withEmptiedArray,
+} from '../../lambdas/domain/document.js';
 import { InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { ImageManifestSchema, MediaTypes } from '../../lambdas/domain/oci.js';
 import * as z from '../../lambdas/domain/zod.js';
@@ -286,5 +293,50 @@ describe('Function: parseJsonDocument (properties)', () => {
         { numRuns: 200 },
       );
     });
+  });
+});
+
+describe('Functions: locateArray and arrayBatches (properties)', () => {
+  /** Members of an object, none named as the path to the array. */
+  const members = fc.dictionary(
+    fc.string({ maxLength: 6 }).filter((k) => k !== 'predicate' && k !== 'components'),
+    fc.jsonValue({ maxDepth: 3 }),
+    { maxKeys: 4 },
+  );
+  const placed = (entries: Record<string, unknown>, at: number, name: string, value: unknown) => {
+    const list = Object.entries(entries);
+    list.splice(at % (list.length + 1), 0, [name, value]);
+    return Object.fromEntries(list);
+  };
+
+  it('read in batches, the rest with the array emptied then its elements, is what JSON.parse reads', () => {
+    fc.assert(
+      fc.property(
+        members,
+        fc.nat(),
+        members,
+        fc.nat(),
+        fc.array(fc.jsonValue({ maxDepth: 4 }), { maxLength: 40 }),
+        fc.constantFrom(0, 2, '\t'),
+        (outer, outerAt, inner, innerAt, elements, indent) => {
+          // Prepare: `{…, "predicate": {…, "components": [elements], …}, …}`, compact or pretty.
+          const document = placed(outer, outerAt, 'predicate', placed(inner, innerAt, 'components', elements));
+          const text = JSON.stringify(document, null, indent);
+          const bytes = utf8(text);
+
+          // Act
+          const at = locateArray(bytes, ['predicate', 'components']);
+          if (at === undefined) throw new Error('the array was not located');
+          const rest = parseJsonValue(withEmptiedArray(bytes, at), LIMITS) as { predicate: { components: unknown[] } };
+          const emptied = rest.predicate.components;
+          rest.predicate.components = [...arrayBatches(bytes, at, 'fuzzed document')].flat();
+
+          // Assess
+          expect(emptied).toEqual([]);
+          expect(rest).toEqual(JSON.parse(text));
+        },
+      ),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_DEPTH,
   decodeDocumentText,
   formatPath,
+  locateArray,
   locateRootArray,
   MAX_REPORTED_ISSUES,
   parseJsonDocument,
@@ -481,14 +482,21 @@ describe('Function: formatPath', () => {
   });
 });
 
+/** The texts of the elements of the array `path` names in `text`, as located. */
+const elementTexts = (text: string, path: readonly string[]): string[] | undefined => {
+  const at = locateArray(new TextEncoder().encode(text), path);
+  if (at === undefined) return undefined;
+  const out: string[] = [];
+  for (let k = 0; k < at.elements.length; k += 2) out.push(text.slice(at.elements[k], at.elements[k + 1]));
+  return out;
+};
+
 describe('Function: locateRootArray', () => {
   const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
   const pieces = (text: string): string[] | undefined => {
-    const at = locateRootArray(bytes(text), 'components');
-    if (at === undefined) return undefined;
-    const out: string[] = [];
-    for (let k = 0; k < at.elements.length; k += 2) out.push(text.slice(at.elements[k], at.elements[k + 1]));
-    return out;
+    // The same locator: the root array is a path of one name.
+    expect(locateRootArray(bytes(text), 'components')).toEqual(locateArray(bytes(text), ['components']));
+    return elementTexts(text, ['components']);
   };
 
   describe('when the root object has the array', () => {
@@ -522,6 +530,35 @@ describe('Function: locateRootArray', () => {
     ])('is undefined: %s', (_case, text) => {
       // Act & Assess
       expect(locateRootArray(bytes(text), 'components')).toBeUndefined();
+    });
+  });
+});
+
+describe('Function: locateArray', () => {
+  const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+  const path = ['predicate', 'components'];
+  const pieces = (text: string): string[] | undefined => elementTexts(text, path);
+
+  describe('when the array is under the named members', () => {
+    it('finds it past members of the same names elsewhere', () => {
+      // Prepare
+      const text =
+        '{"subject":[{"components":[1]}],"x":{"predicate":{"components":[2]}},"predicate" : {"metadata":{"components":[3]},"components":[{"a":"],"},4]}}';
+
+      // Act & Assess
+      expect(pieces(text)).toEqual(['{"a":"],"}', '4']);
+    });
+  });
+
+  describe('when it is not there', () => {
+    it.each([
+      ['a predicate without it, and one at the root', '{"predicate":{"x":1},"components":[1]}'],
+      ['a predicate that is not an object', '{"predicate":[{"components":[1]}]}'],
+      ['only deeper in the predicate', '{"predicate":{"metadata":{"components":[1]}}}'],
+      ['no predicate', '{"components":[1]}'],
+    ])('is undefined: %s', (_case, text) => {
+      // Act & Assess
+      expect(locateArray(bytes(text), path)).toBeUndefined();
     });
   });
 });

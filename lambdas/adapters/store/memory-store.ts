@@ -7,7 +7,7 @@ import {
   StoreError,
 } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
-import { sha256Digest } from '../../domain/oci.js';
+import { sha256Digest, sha256DigestToStore } from '../../domain/oci.js';
 import type { DocumentStore, PromotionTrack, ReleaseKey, ReleaseStatus, ReleaseStore } from '../../domain/ports.js';
 import { requirePurl } from '../../domain/purl.js';
 import {
@@ -130,7 +130,7 @@ export class MemoryStore implements ReleaseStore, DocumentStore {
   // DocumentStore
 
   public async put(bytes: Uint8Array, _mediaType: string): Promise<Digest> {
-    const digest = sha256Digest(bytes);
+    const digest = sha256DigestToStore(bytes);
     const stored = this.documents.get(digest);
     if (stored === undefined) {
       this.documents.set(digest, new Uint8Array(bytes));

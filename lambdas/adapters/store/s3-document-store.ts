@@ -8,6 +8,7 @@ import {
   TooLargeError,
 } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
+import { sha256DigestToStore } from '../../domain/oci.js';
 import type { DocumentStore } from '../../domain/ports.js';
 import { type Digest, DigestSchema } from '../../domain/types.js';
 import { StoreError, sdkErrorName, sdkHttpStatus } from './errors.js';
@@ -55,8 +56,9 @@ export class S3DocumentStore implements DocumentStore {
   }
 
   public async put(bytes: Uint8Array, mediaType: string): Promise<Digest> {
-    const hex = sha256Hex(bytes);
-    const digest: Digest = `sha256:${hex}`;
+    // Bytes a registry read hashed a moment ago are not hashed again (oci.ts); a read always is.
+    const digest = sha256DigestToStore(bytes) as Digest;
+    const hex = digest.slice('sha256:'.length);
     const key = S3DocumentStore.keyOf(digest);
     if (await this.exists(key)) {
       await this.assertStoredContent(key, hex, 'DIGEST_MISMATCH');

@@ -22,7 +22,13 @@ import type { TrustedKey } from '../trust-material.js';
 import type { ImageSubject } from '../types.js';
 import * as z from '../zod.js';
 import { type DsseEnvelope, decodeBase64, parseEnvelope, verifyParsedEnvelope } from './dsse.js';
-import { parseInTotoStatementBytes, statementCoversDigest } from './in-toto.js';
+import {
+  type PredicateInPieces,
+  parseInTotoStatementBytes,
+  peekWantedPredicateType,
+  readStatementInPieces,
+  statementCoversDigest,
+} from './in-toto.js';
 import type { AttestationScan, VerifiedAttestation } from './types.js';
 
 /** Layer annotation cosign sets on each `.att` layer (unauthenticated: used for routing only). */
@@ -30,7 +36,7 @@ const PREDICATE_TYPE_ANNOTATION = 'predicateType';
 
 type Rejection = AttestationScan['rejected'][number];
 
-interface ScanState {
+interface ScanState<R> {
   readonly registry: RegistryReader;
   readonly subject: ImageSubject;
   readonly keys: readonly TrustedKey[];
@@ -38,11 +44,13 @@ interface ScanState {
   readonly keylessElsewhere: boolean;
   readonly skipPayload: DiscoverOptions['skipPayload'];
   readonly skipEnvelope: DiscoverOptions['skipEnvelope'];
-  readonly verified: VerifiedAttestation[];
+  readonly inPieces: DiscoverOptions<R>['inPieces'];
+  readonly verified: VerifiedAttestation<R>[];
   readonly rejected: Rejection[];
 }
 
-export interface DiscoverOptions {
+/** `R`: what `inPieces` makes of a statement's predicate. */
+export interface DiscoverOptions<R = never> {
   /**
    * Whether the caller verifies keyless `.att` layers (Fulcio certificate annotation) itself, as
    * Sigstore bundles (sigstore/image-signatures.ts); they are then left out here.
@@ -63,6 +71,16 @@ export interface DiscoverOptions {
    * @default - nothing is skipped
    */
   readonly skipEnvelope?: (annotatedPredicateType: string | undefined, envelope: Uint8Array) => boolean;
+  /**
+   * Reads the predicate's array `member` (an SBOM's `components`) a batch at a time, so that the
+   * statement's whole tree never exists (in-toto.ts `parseInTotoStatementInPieces`): once the rest
+   * of a statement passed every check, `read` takes the statement (that array empty) and the
+   * batches, and what it returns is the attestation's `read`. Should a batch or `read` throw
+   * (InvalidInputError, TooLargeError) or the statement not be that shape, it is read whole, as
+   * without this option: the same attestations, every refusal worded as ever.
+   * @default - every statement is read whole
+   */
+  readonly inPieces?: PredicateInPieces<R>;
 }
 
 /**
@@ -70,14 +88,14 @@ export interface DiscoverOptions {
  * `.att` tag or a vanished referrer propagate (the caller records ERROR evidence); more referrers
  * than Limits.referrers throws GateError TOO_LARGE (treated as an attack, fail closed).
  */
-export async function discoverAttestations(
+export async function discoverAttestations<R = never>(
   registry: RegistryReader,
   subject: ImageSubject,
   trustedKeys: readonly TrustedKey[],
   predicateTypes: readonly string[],
-  opts: DiscoverOptions = {},
-): Promise<AttestationScan> {
-  const state: ScanState = {
+  opts: DiscoverOptions<R> = {},
+): Promise<AttestationScan<R>> {
+  const state: ScanState<R> = {
     registry,
     subject,
     keys: trustedKeys,
@@ -85,6 +103,7 @@ export async function discoverAttestations(
     keylessElsewhere: opts.keylessElsewhere ?? false,
     skipPayload: opts.skipPayload,
     skipEnvelope: opts.skipEnvelope,
+    inPieces: opts.inPieces,
     verified: [],
     rejected: [],
   };
@@ -97,7 +116,7 @@ export async function discoverAttestations(
   return { verified: state.verified, rejected: state.rejected };
 }
 
-async function scanReferrer(state: ScanState, referrer: Descriptor): Promise<void> {
+async function scanReferrer<R>(state: ScanState<R>, referrer: Descriptor): Promise<void> {
   if (isIndexMediaType(referrer.mediaType)) return;
   const source = `referrer ${referrer.digest}`;
   const manifest = await readManifest(state, referrer.digest, source);
@@ -124,7 +143,7 @@ async function scanReferrer(state: ScanState, referrer: Descriptor): Promise<voi
   }
 }
 
-async function scanAttestationTag(state: ScanState): Promise<void> {
+async function scanAttestationTag<R>(state: ScanState<R>): Promise<void> {
   const tag = `${digestToTag(state.subject.digest)}.att`;
   const source = `tag ${tag}`;
   let bytes: Uint8Array;
@@ -145,7 +164,11 @@ async function scanAttestationTag(state: ScanState): Promise<void> {
   }
 }
 
-async function readManifest(state: ScanState, digest: string, source: string): Promise<ImageManifest | undefined> {
+async function readManifest<R>(
+  state: ScanState<R>,
+  digest: string,
+  source: string,
+): Promise<ImageManifest | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = (await state.registry.getManifest(state.subject.repository, digest)).bytes;
@@ -169,9 +192,11 @@ const PeekStatement = z.object({ predicateType: z.string() });
 
 /**
  * The predicate type a layer claims, from its annotation or its (not yet verified) payload. Used
- * only to skip attestations of other types; never for a trust decision.
+ * only to skip attestations of other types; never for a trust decision. A payload read in pieces
+ * (`inPieces`) is peeked at without parsing its predicate's array when it claims a wanted type.
  */
-function claimedPredicateType(
+function claimedPredicateType<R>(
+  state: ScanState<R>,
   annotation: string | undefined,
   payloadType: string,
   payload: string,
@@ -184,6 +209,8 @@ function claimedPredicateType(
   } catch {
     return undefined; // not base64: verification reports it
   }
+  const wanted = state.inPieces && peekWantedPredicateType(bytes, state.inPieces.member, state.wanted);
+  if (wanted !== undefined) return wanted;
   const peeked = safeParseJsonDocument(bytes, PeekStatement, {
     what: 'DSSE payload',
     maxBytes: Limits.attestationBytes,
@@ -191,7 +218,7 @@ function claimedPredicateType(
   return peeked.success ? peeked.data.predicateType : undefined;
 }
 
-async function scanLayer(state: ScanState, layer: Descriptor, source: string): Promise<void> {
+async function scanLayer<R>(state: ScanState<R>, layer: Descriptor, source: string): Promise<void> {
   const annotated = layer.annotations?.[PREDICATE_TYPE_ANNOTATION];
   if (annotated !== undefined && !state.wanted.has(annotated)) return;
   const reject = (reason: string, predicateType?: string): void => {
@@ -224,7 +251,7 @@ async function scanLayer(state: ScanState, layer: Descriptor, source: string): P
   let parsed: DsseEnvelope;
   try {
     parsed = parseEnvelope(envelopeBytes);
-    claimed = claimedPredicateType(annotated, parsed.payloadType, parsed.payload);
+    claimed = claimedPredicateType(state, annotated, parsed.payloadType, parsed.payload);
   } catch (err) {
     reject(`not a DSSE envelope: ${describeError(err)}`, annotated);
     return;
@@ -251,6 +278,20 @@ async function scanLayer(state: ScanState, layer: Descriptor, source: string): P
   }
   if (envelope.payloadType !== MediaTypes.inTotoPayload) {
     reject(`payloadType is ${envelope.payloadType}, not ${MediaTypes.inTotoPayload}`, claimed);
+    return;
+  }
+  const inPieces =
+    state.inPieces === undefined
+      ? undefined
+      : readStatementInPieces(
+          envelope.payload,
+          state.inPieces,
+          (s) => state.wanted.has(s.predicateType) && statementCoversDigest(s, state.subject.digest),
+        );
+  if (inPieces !== undefined) {
+    const { statement, read } = inPieces;
+    const { predicateType } = statement;
+    state.verified.push({ statement, read, predicateType, signer: envelope.signer, source, envelope: envelopeBytes });
     return;
   }
   let statement: ReturnType<typeof parseInTotoStatementBytes>;

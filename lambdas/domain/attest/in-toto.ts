@@ -3,8 +3,15 @@
  * Spec: https://github.com/in-toto/attestation/blob/main/spec/v1/statement.md; the validation rules
  * mirror in-toto/attestation `go/v1/statement.go` and `resource_descriptor.go`.
  */
-import { formatIssues, safeParseJsonValue } from '../document.js';
-import { ErrorName, GateError, TooLargeError } from '../errors.js';
+import {
+  arrayBatches,
+  DEFAULT_MAX_DEPTH,
+  formatIssues,
+  locateArray,
+  safeParseJsonValue,
+  withEmptiedArray,
+} from '../document.js';
+import { ErrorName, GateError, InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
 import { StatementTypes } from '../predicate-types.js';
 import * as z from '../zod.js';
@@ -112,9 +119,11 @@ export function parseInTotoStatement(json: unknown): InTotoStatement {
   return { type, subject: subjects, predicateType, predicate };
 }
 
+const STATEMENT_LIMITS = { what: 'in-toto statement', maxBytes: Limits.attestationBytes } as const;
+
 /** Parses statement bytes (a DSSE payload): size limit, then JSON, then the rules. */
 export function parseInTotoStatementBytes(bytes: Uint8Array): InTotoStatement {
-  const json = safeParseJsonValue(bytes, { what: 'in-toto statement', maxBytes: Limits.attestationBytes });
+  const json = safeParseJsonValue(bytes, STATEMENT_LIMITS);
   if (!json.success) {
     if (json.error instanceof TooLargeError) throw json.error;
     throw new InTotoStatementError('MALFORMED', json.error.message, { cause: json.error });
@@ -133,4 +142,88 @@ export function statementCoversDigest(stmt: InTotoStatement, digest: string): bo
   const hex = digest.slice(separator + 1).toLowerCase();
   if (hex.length === 0) return false;
   return stmt.subject.some((s) => s.digest[alg]?.toLowerCase() === hex);
+}
+
+/** A statement whose predicate's one large array is left in its bytes, to be parsed a batch at a time. */
+export interface StatementInPieces {
+  /** The statement, its predicate's array empty. */
+  readonly statement: InTotoStatement;
+  /** The array's elements, each batch parsed as it is taken; throws InvalidInputError for one it refuses. */
+  readonly batches: Iterable<readonly unknown[]>;
+}
+
+/**
+ * `parseInTotoStatementBytes` of a statement whose predicate holds a large array `member` (an
+ * SBOM's `components`): the rest of the statement (its bytes with that array emptied) through the
+ * same door and the same rules, the array's elements left for the caller to take a batch at a time
+ * (document.ts `locateArray`), so that the whole tree never exists. Undefined, for the caller to
+ * read the statement whole and to word any refusal as that path does, when the statement is not
+ * that shape or the rest is refused. The elements are not parsed yet: a caller takes the statement
+ * for read only once every batch parsed, and otherwise reads it whole.
+ */
+export function parseInTotoStatementInPieces(bytes: Uint8Array, member: string): StatementInPieces | undefined {
+  if (bytes.byteLength > Limits.attestationBytes) return undefined;
+  const at = locateArray(bytes, ['predicate', member]);
+  // The elements sit three levels down (the statement, its predicate, the array): the same budget.
+  if (at === undefined || 2 + at.depth > DEFAULT_MAX_DEPTH) return undefined;
+  const rest = safeParseJsonValue(withEmptiedArray(bytes, at), STATEMENT_LIMITS);
+  if (!rest.success) return undefined;
+  let statement: InTotoStatement;
+  try {
+    statement = parseInTotoStatement(rest.data);
+  } catch (err) {
+    if (err instanceof InTotoStatementError) return undefined;
+    throw err;
+  }
+  const emptied = statement.predicate[member];
+  if (!Array.isArray(emptied) || emptied.length > 0) return undefined;
+  return { statement, batches: arrayBatches(bytes, at, STATEMENT_LIMITS.what) };
+}
+
+/**
+ * How a caller reads a large array of a statement's predicate (an SBOM's `components`) a batch at a
+ * time: `read` takes the statement (that array empty) and the batches, and what it returns is kept
+ * with the statement. It throws (InvalidInputError, TooLargeError) for anything it refuses; the
+ * statement is then read whole, and every refusal is that path's.
+ */
+export interface PredicateInPieces<R> {
+  readonly member: string;
+  readonly read: (statement: InTotoStatement, batches: Iterable<readonly unknown[]>) => R;
+}
+
+/**
+ * The statement of a verified payload read with `inPieces` (`parseInTotoStatementInPieces`), when
+ * the whole-statement path would take it as it is (`accepts`: a wanted type, about the subject) and
+ * every batch and the reader took it; undefined for the caller to read it whole, as without this,
+ * and to refuse it there if that path does.
+ */
+export function readStatementInPieces<R>(
+  payload: Uint8Array,
+  inPieces: PredicateInPieces<R>,
+  accepts: (statement: InTotoStatement) => boolean,
+): { readonly statement: InTotoStatement; readonly read: R } | undefined {
+  const pieces = parseInTotoStatementInPieces(payload, inPieces.member);
+  if (pieces === undefined || !accepts(pieces.statement)) return undefined;
+  try {
+    return { statement: pieces.statement, read: inPieces.read(pieces.statement, pieces.batches) };
+  } catch (err) {
+    if (err instanceof InvalidInputError || err instanceof TooLargeError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The predicate type a statement claims, from the rest of it alone (its predicate's array `member`
+ * left unparsed), when `wanted` has it; undefined for the caller to peek at the whole statement.
+ * For skipping statements of other types before they are verified: a wanted type read here skips
+ * nothing, and where the whole statement would not parse its peek says nothing either, so the
+ * same statements are verified, and refused, as with a whole peek.
+ */
+export function peekWantedPredicateType(
+  payload: Uint8Array,
+  member: string,
+  wanted: ReadonlySet<string>,
+): string | undefined {
+  const type = parseInTotoStatementInPieces(payload, member)?.statement.predicateType;
+  return type !== undefined && wanted.has(type) ? type : undefined;
 }

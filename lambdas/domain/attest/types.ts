@@ -8,9 +8,15 @@ export interface InTotoStatement {
   readonly predicate: Readonly<Record<string, unknown>>;
 }
 
-/** An attestation whose DSSE signature verified against a trusted key and whose subject is the image. */
-export interface VerifiedAttestation {
+/**
+ * An attestation whose DSSE signature verified against a trusted key and whose subject is the image.
+ * `R`: what `DiscoverOptions.inPieces` read of its predicate.
+ */
+export interface VerifiedAttestation<R = never> {
+  /** The statement; when `read` is set, the predicate's array that `read` was made of is empty here. */
   readonly statement: InTotoStatement;
+  /** What `DiscoverOptions.inPieces` made of the predicate's array, when it read it. */
+  readonly read?: R;
   readonly predicateType: string;
   /** `id` of the TrustedKey that verified the envelope. */
   readonly signer: string;
@@ -21,8 +27,8 @@ export interface VerifiedAttestation {
 }
 
 /** The outcome of looking for attestations of some predicate types on an image. */
-export interface AttestationScan {
-  readonly verified: readonly VerifiedAttestation[];
+export interface AttestationScan<R = never> {
+  readonly verified: readonly VerifiedAttestation<R>[];
   /** Envelopes found but rejected, with the reason (bad signature, untrusted key, wrong subject, …). */
   readonly rejected: readonly { source: string; predicateType?: string; reason: string }[];
 }

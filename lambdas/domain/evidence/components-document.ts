@@ -3,7 +3,7 @@
  * read back by the steps after it (lockfile, dependency-diff, the incident index, re-verification).
  * Apart from the collector (sbom.ts) so that a reader does not bundle the SBOM parsers and verifiers.
  */
-import { locateRootArray } from '../document.js';
+import { locateRootArray, withEmptiedArray } from '../document.js';
 import { describeError, GateError } from '../errors.js';
 import { Limits } from '../limits.js';
 import type { StoredEvidence } from '../ports.js';
@@ -126,10 +126,7 @@ export function visitComponentsDocument(
     const whole = parseComponentsDocument(bytes);
     return whole === undefined ? undefined : visitHeld(whole, visit);
   }
-  const rest = new Uint8Array(at.open + 1 + bytes.byteLength - at.close);
-  rest.set(bytes.subarray(0, at.open + 1));
-  rest.set(bytes.subarray(at.close), at.open + 1);
-  const top = parseComponentsDocument(rest);
+  const top = parseComponentsDocument(withEmptiedArray(bytes, at));
   if (top === undefined || top.components.length > 0) return undefined;
   const decoder = new TextDecoder();
   const { elements } = at;
@@ -189,12 +186,24 @@ export function componentsDocument(sbom: NormalizedSbom): EvidenceDocument {
 }
 
 /**
- * The UTF-8 bytes of `JSON.stringify(sbom)`, written one component at a time into a buffer of the
- * exact size: the whole text as one string (27 MiB at 200,000 components, next to its bytes) never
- * exists. Each component is stringified twice (its size, then its bytes), which costs less than
- * that string does. Hand-written because JSON has no streaming writer in the standard library.
+ * Up to this many components `encodeComponentsDocument` writes the whole text at once (one
+ * JSON.stringify, about half the time of one per component twice); the text is then at most a few
+ * MiB (about 200 bytes a component), held only while it is encoded.
+ */
+export const WHOLE_ENCODE_COMPONENTS = 20_000;
+
+/**
+ * The UTF-8 bytes of `JSON.stringify(sbom)`. Above WHOLE_ENCODE_COMPONENTS, written one component
+ * at a time into a buffer of the exact size: the whole text as one string (27 MiB at 200,000
+ * components, next to its bytes) never exists. Each component is stringified twice (its size, then
+ * its bytes), which costs less than that string does. Hand-written because JSON has no streaming
+ * writer in the standard library.
  */
 export function encodeComponentsDocument(sbom: NormalizedSbom): Uint8Array {
+  if (sbom.components.length <= WHOLE_ENCODE_COMPONENTS) {
+    const whole = Buffer.from(JSON.stringify(sbom), 'utf8');
+    return new Uint8Array(whole.buffer, whole.byteOffset, whole.byteLength);
+  }
   // The top level as JSON.stringify writes it, keys in their order, with the array left empty; its
   // `"components":[` cannot occur inside a string, where every `"` is escaped.
   const frame = JSON.stringify({ ...sbom, components: [] });

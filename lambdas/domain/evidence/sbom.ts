@@ -30,6 +30,7 @@ import { PredicateTypes } from '../predicate-types.js';
 import { listReferrersBounded } from '../referrers.js';
 import type { Component, NormalizedSbom } from '../sbom/component.js';
 import {
+  normalizeCycloneDxInPieces,
   normalizeSbomObjectWithNotes,
   type ParsedSbom,
   type PurlCache,
@@ -62,6 +63,7 @@ export {
   visitComponentsDocument,
   visitStoredComponents,
   WHOLE_COMPONENTS_BYTES,
+  WHOLE_ENCODE_COMPONENTS,
 } from './components-document.js';
 
 export const SBOM_SOURCES = ['referrer', 'cosign-tag', 'attestation', 'inspector-export'] as const;
@@ -350,12 +352,18 @@ async function fromAttestations(
   const signed = await gatherSignedStatements(ctx, {
     predicateTypes: SBOM_PREDICATE_TYPES,
     maxBundles: Limits.sbomReferrers,
+    // A CycloneDX predicate's components a batch at a time, as a raw SBOM's (sbom/parse.ts): the
+    // statement's whole tree (about 6× its text) would outlive the scan; anything else is read whole.
+    inPieces: {
+      member: 'components',
+      read: (statement, batches) => normalizeCycloneDxInPieces(statement.predicate, batches, purls),
+    },
   });
   rejected.push(...signed.rejected.map((r) => `attestation not verified: ${r}`));
   for (const att of signed.trusted) {
     const location = `attestation ${att.source} signed by ${att.signer}`;
     try {
-      const parsed = normalizeSbomObjectWithNotes(att.statement.predicate, purls);
+      const parsed = att.read ?? normalizeSbomObjectWithNotes(att.statement.predicate, purls);
       found.push({
         source: 'attestation',
         location,

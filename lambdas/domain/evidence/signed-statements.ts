@@ -20,9 +20,15 @@ import { verifyImageBundles } from '../sigstore/image-signatures.js';
 import type { TrustedRootDoc } from '../sigstore/trusted-root.js';
 import type { CollectContext } from './context.js';
 
-/** An in-toto statement whose signature verified, about the digest it was found on. */
-export interface SignedStatement {
+/**
+ * An in-toto statement whose signature verified, about the digest it was found on. `R`: what
+ * `SignedStatementOptions.inPieces` read of its predicate.
+ */
+export interface SignedStatement<R = never> {
+  /** The statement; when `read` is set, the predicate's array that `read` was made of is empty here. */
   readonly statement: InTotoStatement;
+  /** What `SignedStatementOptions.inPieces` made of the predicate's array, when it read it. */
+  readonly read?: R;
   readonly predicateType: string;
   /** The key id, or the certificate identity and its issuer for keyless. */
   readonly signer: string;
@@ -36,15 +42,15 @@ export interface SignedStatement {
   };
 }
 
-export interface SignedStatements {
-  readonly trusted: SignedStatement[];
+export interface SignedStatements<R = never> {
+  readonly trusted: SignedStatement<R>[];
   /** Found, of a wanted predicate type, but not usable: bad signature, untrusted identity, wrong subject. */
   readonly rejected: string[];
   /** Sigstore bundles of a wanted predicate type that were read (accepted or rejected), on every digest. */
   readonly bundles: number;
 }
 
-export interface SignedStatementOptions {
+export interface SignedStatementOptions<R = never> {
   readonly predicateTypes: readonly string[];
   /**
    * The digests to look on, e.g. an index and its platform manifests; statements found on one
@@ -62,6 +68,8 @@ export interface SignedStatementOptions {
   readonly skipPayload?: DiscoverOptions['skipPayload'];
   /** DiscoverOptions.skipEnvelope, for DSSE envelopes. */
   readonly skipEnvelope?: DiscoverOptions['skipEnvelope'];
+  /** DiscoverOptions.inPieces, for DSSE envelopes and Sigstore bundles alike. */
+  readonly inPieces?: DiscoverOptions<R>['inPieces'];
 }
 
 /** The attestation signers the policy trusts: keys, and keyless identities under a pinned root. */
@@ -86,14 +94,14 @@ export function attestationTrustOf(ctx: CollectContext): AttestationTrust {
 }
 
 /** Every signed statement of `opts.predicateTypes` on `opts.digests` (see the module comment). */
-export async function gatherSignedStatements(
+export async function gatherSignedStatements<R = never>(
   ctx: CollectContext,
-  opts: SignedStatementOptions,
-): Promise<SignedStatements> {
+  opts: SignedStatementOptions<R>,
+): Promise<SignedStatements<R>> {
   const { repository, digest } = ctx.subject;
   const trust = attestationTrustOf(ctx);
   const wanted = opts.predicateTypes;
-  const gathered = { trusted: [] as SignedStatement[], rejected: [] as string[], bundles: 0 };
+  const gathered = { trusted: [] as SignedStatement<R>[], rejected: [] as string[], bundles: 0 };
 
   for (const subject of opts.digests ?? [digest]) {
     const where = subject === digest ? '' : ` (platform manifest ${subject})`;
@@ -102,6 +110,7 @@ export async function gatherSignedStatements(
       keylessElsewhere: trust.any,
       ...(opts.skipPayload === undefined ? {} : { skipPayload: opts.skipPayload }),
       ...(opts.skipEnvelope === undefined ? {} : { skipEnvelope: opts.skipEnvelope }),
+      ...(opts.inPieces === undefined ? {} : { inPieces: opts.inPieces }),
     });
     for (const r of scan.rejected) {
       if (r.predicateType === undefined || wanted.includes(r.predicateType)) {
@@ -112,6 +121,7 @@ export async function gatherSignedStatements(
       if (!wanted.includes(a.predicateType)) continue;
       gathered.trusted.push({
         statement: a.statement,
+        ...(a.read === undefined ? {} : { read: a.read }),
         predicateType: a.predicateType,
         signer: a.signer,
         source: `${a.source}${where}`,
@@ -131,6 +141,7 @@ export async function gatherSignedStatements(
         predicateTypes: wanted,
         messageSignatures: false,
         ...(opts.maxBundles === undefined ? {} : { maxBundles: opts.maxBundles }),
+        ...(opts.inPieces === undefined ? {} : { inPieces: opts.inPieces }),
       },
     );
     for (const r of verdicts.rejected) {
@@ -143,6 +154,7 @@ export async function gatherSignedStatements(
       gathered.bundles++;
       gathered.trusted.push({
         statement: a.statement,
+        ...(a.read === undefined ? {} : { read: a.read }),
         predicateType: a.predicateType,
         signer: a.issuer === undefined ? a.signer : `${a.signer} (${a.issuer})`,
         source: `Sigstore bundle in ${a.source}${where}`,

@@ -3,11 +3,12 @@
  * by content, purl canonicalisation (packageurl-js, purl-spec), scope classification and dedupe.
  */
 import {
+  arrayBatches,
   DEFAULT_MAX_DEPTH,
   type DocumentLimits,
   locateRootArray,
-  parseArrayElements,
   parseJsonValue,
+  withEmptiedArray,
 } from '../document.js';
 import { InvalidInputError, TooLargeError } from '../errors.js';
 import { Limits } from '../limits.js';
@@ -130,7 +131,7 @@ const SBOM_LIMITS: DocumentLimits = { what: 'SBOM', maxBytes: Limits.sbomBytes, 
 /**
  * A CycloneDX document parsed a few top-level components at a time: the rest of the document (its
  * bytes with `components` emptied), then its components' bytes in batches of about
- * PIECE_BATCH_BYTES, every piece through the same door (UTF-8, nesting, duplicate names, JSON). At
+ * ARRAY_BATCH_BYTES, every piece through the same door (UTF-8, nesting, duplicate names, JSON). At
  * 200,000 components (60 MB) the whole text and the whole parsed tree (about 110 MiB together)
  * never exist; one batch's do, and the normalised inventory. Undefined, for the whole-document
  * path to read and to word any refusal exactly as it always has, when the document is not that
@@ -146,39 +147,37 @@ function parseCycloneDxInPieces(
   const at = locateRootArray(bytes, 'components');
   if (at === undefined) return undefined;
   try {
-    const rest = new Uint8Array(at.open + 1 + bytes.byteLength - at.close);
-    rest.set(bytes.subarray(0, at.open + 1));
-    rest.set(bytes.subarray(at.close), at.open + 1);
-    const doc = parseJsonValue(rest, SBOM_LIMITS);
-    const emptied = typeof doc === 'object' && doc !== null && 'components' in doc ? doc.components : undefined;
-    if (unwrapStatement(doc) !== doc || !isCycloneDx(doc) || isSpdx(doc)) return undefined;
-    if (!Array.isArray(emptied) || emptied.length > 0) return undefined;
+    const doc = parseJsonValue(withEmptiedArray(bytes, at), SBOM_LIMITS);
     // The elements sit two levels down (the root object, the array): the same depth budget.
     if (1 + at.depth > DEFAULT_MAX_DEPTH) return undefined;
-    const located = at;
-    const { elements } = at;
-    const count = elements.length / 2;
-    // A few components at a time (about PIECE_BATCH_BYTES): one decode and one JSON.parse per
-    // batch, not per component (each call costs more than a component's few hundred bytes).
-    function* pieces(): Generator<readonly unknown[]> {
-      for (let k = 0; k < count; ) {
-        const start = elements[2 * k] ?? 0;
-        let next = k + 1;
-        while (next < count && (elements[2 * next + 1] ?? 0) - start <= PIECE_BATCH_BYTES) next++;
-        yield parseArrayElements(bytes, located, k, next, 'SBOM');
-        k = next;
-      }
-    }
-    const normalizer = new Normalizer(purls, expected);
-    return normalizer.finish(decodeCycloneDxInto(doc, normalizer.add, pieces()));
+    return normalizeCycloneDxInPieces(doc, arrayBatches(bytes, at, 'SBOM'), purls, expected);
   } catch (err) {
     if (err instanceof InvalidInputError || err instanceof TooLargeError) return undefined;
     throw err;
   }
 }
 
-/** The most bytes of components parsed at once (unless one component alone is more). */
-const PIECE_BATCH_BYTES = 64 * 1024;
+/**
+ * A CycloneDX document whose top-level `components` its caller parses a batch at a time: `doc` is
+ * the document with that array empty, `batches` its elements. For a reader in pieces that falls
+ * back to the whole-document path on any throw, which words every refusal: this throws
+ * InvalidInputError for a document that is not plainly CycloneDX (an in-toto Statement, SPDX too,
+ * no empty `components`), and as that path throws for the rest.
+ */
+export function normalizeCycloneDxInPieces(
+  doc: unknown,
+  batches: Iterable<readonly unknown[]>,
+  purls?: PurlCache,
+  expected?: readonly Component[],
+): ParsedSbom {
+  const emptied = typeof doc === 'object' && doc !== null && 'components' in doc ? doc.components : undefined;
+  if (unwrapStatement(doc) !== doc || !isCycloneDx(doc) || isSpdx(doc) || !Array.isArray(emptied)) {
+    throw new InvalidInputError('not a CycloneDX document with its components read in pieces');
+  }
+  if (emptied.length > 0) throw new InvalidInputError("the components read in pieces are not the document's");
+  const normalizer = new Normalizer(purls, expected);
+  return normalizer.finish(decodeCycloneDxInto(doc, normalizer.add, batches));
+}
 
 /** `parseSbomWithNotes` without the notes. */
 export function parseSbom(bytes: Uint8Array, mediaTypeHint?: string): NormalizedSbom {

@@ -13,6 +13,7 @@
  * Every bundle found ends up accepted, rejected with its reason, or skipped because it is of a
  * predicate type the caller did not ask for. Nothing found is silently dropped.
  */
+import { type PredicateInPieces, peekWantedPredicateType } from '../attest/in-toto.js';
 import type { InTotoStatement } from '../attest/types.js';
 import { safeParseJsonDocument } from '../document.js';
 import { describeError, GateError, NotFoundError, TooLargeError } from '../errors.js';
@@ -30,7 +31,8 @@ import {
   verifyBundle,
 } from './verify-bundle.js';
 
-export interface ImageBundleOptions extends VerifyBundleOptions {
+/** `R`: what `inPieces` makes of a statement's predicate. */
+export interface ImageBundleOptions<R = never> extends VerifyBundleOptions {
   /**
    * DSSE bundles count only with one of these statement predicate types; others are skipped.
    * @default - [`https://sigstore.dev/cosign/sign/v1`]: cosign image signatures only
@@ -52,24 +54,32 @@ export interface ImageBundleOptions extends VerifyBundleOptions {
    * @default - only Limits.referrers bounds them
    */
   readonly maxBundles?: number;
+  /**
+   * A DSSE bundle's statement read with its predicate's array a batch at a time (verify-bundle.ts),
+   * and peeked at without it; what `read` returns is the accepted bundle's `read`.
+   * @default - every statement is read whole
+   */
+  readonly inPieces?: PredicateInPieces<R>;
 }
 
-export interface AcceptedImageBundle {
+export interface AcceptedImageBundle<R = never> {
   /** TrustedKey id or certificate SAN. */
   readonly signer: string;
   readonly source: string;
   readonly content: VerifiedBundle['content'];
   readonly issuer?: string;
   readonly predicateType?: string;
+  /** With `read`, the predicate's array `read` was made of is empty here. */
   readonly statement?: InTotoStatement;
+  readonly read?: R;
   readonly signedAt?: string;
   readonly mediaType: string;
   /** The exact bundle bytes, to store as raw evidence. */
   readonly bundle: Uint8Array;
 }
 
-export interface ImageBundleVerdicts {
-  readonly accepted: readonly AcceptedImageBundle[];
+export interface ImageBundleVerdicts<R = never> {
+  readonly accepted: readonly AcceptedImageBundle<R>[];
   readonly rejected: readonly { readonly source: string; readonly reason: string; readonly predicateType?: string }[];
 }
 
@@ -78,15 +88,15 @@ export interface ImageBundleVerdicts {
  * content propagate (the caller records ERROR evidence); more referrers than Limits.referrers
  * throws GateError TOO_LARGE.
  */
-export async function verifyImageBundles(
+export async function verifyImageBundles<R = never>(
   registry: RegistryReader,
   subject: { readonly repository: string; readonly digest: string },
-  opts: ImageBundleOptions,
-): Promise<ImageBundleVerdicts> {
+  opts: ImageBundleOptions<R>,
+): Promise<ImageBundleVerdicts<R>> {
   const wanted = new Set(opts.predicateTypes ?? [COSIGN_SIGN_PREDICATE_TYPE]);
   const withMessages = opts.messageSignatures ?? true;
   const scan = await scanSigstoreBundles(registry, subject.repository, subject.digest);
-  const accepted: AcceptedImageBundle[] = [];
+  const accepted: AcceptedImageBundle<R>[] = [];
   // A keyless `.att` layer that did not convert claims a predicate type: one not asked for is skipped.
   const rejected: { source: string; reason: string; predicateType?: string }[] = scan.unreadable
     .filter((u) => u.predicateType === undefined || wanted.has(u.predicateType))
@@ -101,7 +111,7 @@ export async function verifyImageBundles(
   for (const found of scan.found) {
     const content = peekBundleContent(found.bytes);
     if (content === 'message-signature' && !withMessages) continue;
-    const claimed = content === 'dsse-envelope' ? peekPredicateType(found.bytes) : undefined;
+    const claimed = content === 'dsse-envelope' ? peekPredicateType(found.bytes, wanted, opts.inPieces) : undefined;
     if (claimed !== undefined && !wanted.has(claimed)) continue;
     if (opts.maxBundles !== undefined && ++counted > opts.maxBundles) {
       throw new TooLargeError(`${subject.repository}@${subject.digest}`, counted, opts.maxBundles, 'Sigstore bundles');
@@ -124,9 +134,9 @@ export async function verifyImageBundles(
       artifact = { bytes: manifest };
     }
 
-    let verified: VerifiedBundle;
+    let verified: VerifiedBundle<R>;
     try {
-      verified = verifyBundle(found.bytes, artifact, opts);
+      verified = verifyBundle(found.bytes, artifact, opts, opts.inPieces);
     } catch (err) {
       if (err instanceof GateError) {
         reject(describeError(err));
@@ -160,6 +170,7 @@ export async function verifyImageBundles(
       ...(verified.issuer !== undefined ? { issuer: verified.issuer } : {}),
       ...(predicateType !== undefined ? { predicateType } : {}),
       ...(verified.statement !== undefined ? { statement: verified.statement } : {}),
+      ...(verified.read !== undefined ? { read: verified.read } : {}),
       ...(verified.signedAt !== undefined ? { signedAt: verified.signedAt } : {}),
     });
   }
@@ -187,12 +198,22 @@ async function imageManifest(
 const PeekedBundle = z.object({ dsseEnvelope: z.object({ payloadType: z.string(), payload: z.string() }) });
 const PeekedStatement = z.object({ predicateType: z.string() });
 
-/** The predicate type a DSSE bundle claims, read without verifying: used to skip, never to trust. */
-function peekPredicateType(bytes: Uint8Array): string | undefined {
+/**
+ * The predicate type a DSSE bundle claims, read without verifying: used to skip, never to trust.
+ * A statement read in pieces is peeked at without its predicate's array when it claims a wanted
+ * type (in-toto.ts `peekWantedPredicateType`).
+ */
+function peekPredicateType<R>(
+  bytes: Uint8Array,
+  wanted: ReadonlySet<string>,
+  inPieces: PredicateInPieces<R> | undefined,
+): string | undefined {
   const limits = { what: 'Sigstore bundle', maxBytes: Limits.attestationBytes };
   const bundle = safeParseJsonDocument(bytes, PeekedBundle, limits);
   if (!bundle.success) return undefined;
   const payload = new Uint8Array(Buffer.from(bundle.data.dsseEnvelope.payload, 'base64'));
+  const type = inPieces && peekWantedPredicateType(payload, inPieces.member, wanted);
+  if (type !== undefined) return type;
   const statement = safeParseJsonDocument(payload, PeekedStatement, { ...limits, what: 'DSSE payload' });
   return statement.success ? statement.data.predicateType : undefined;
 }

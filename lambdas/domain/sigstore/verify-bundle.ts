@@ -31,7 +31,12 @@ import {
   toTrustMaterial,
   Verifier,
 } from '@sigstore/verify';
-import { parseInTotoStatement, statementCoversDigest } from '../attest/in-toto.js';
+import {
+  type PredicateInPieces,
+  parseInTotoStatement,
+  readStatementInPieces,
+  statementCoversDigest,
+} from '../attest/in-toto.js';
 import type { InTotoStatement } from '../attest/types.js';
 import { formatIssues, safeParseJsonDocument, safeParseJsonValue } from '../document.js';
 import { describeError, ErrorName, GateError, type GateErrorCode, TooLargeError } from '../errors.js';
@@ -136,15 +141,18 @@ export interface VerifyBundleOptions {
 /** What the bundle is verified against: the artifact itself, or only its sha256 (DSSE bundles). */
 export type BundleArtifact = { readonly bytes: Uint8Array } | { readonly digest: string };
 
-export interface VerifiedBundle {
+/** `R`: what `verifyBundle`'s `inPieces` read of the statement's predicate. */
+export interface VerifiedBundle<R = never> {
   readonly mediaType: string;
   readonly content: 'message-signature' | 'dsse-envelope';
   /** TrustedKey id (key-based) or certificate SAN (keyless). */
   readonly signer: string;
   /** OIDC issuer of the certificate (keyless only). */
   readonly issuer?: string;
-  /** The verified in-toto statement (DSSE bundles). */
+  /** The verified in-toto statement (DSSE bundles); with `read`, its predicate's array read is empty here. */
   readonly statement?: InTotoStatement;
+  /** What `inPieces` made of the statement's predicate array, when it read it. */
+  readonly read?: R;
   /** Earliest verified signing time (tlog inclusion promise or RFC 3161 timestamp), ISO 8601. */
   readonly signedAt?: string;
   readonly tlogEntries: number;
@@ -172,12 +180,15 @@ const NODE_HASHES: Partial<Record<HashAlgorithm, string>> = {
 /**
  * Verifies `bundleBytes` for `artifact`. Returns what was verified, or throws
  * SigstoreVerificationError (or TooLargeError above Limits.attestationBytes) naming the failure.
+ * `inPieces`: the statement's predicate array read a batch at a time (in-toto.ts
+ * `readStatementInPieces`), else the statement is read whole, with the same outcome.
  */
-export function verifyBundle(
+export function verifyBundle<R = never>(
   bundleBytes: Uint8Array,
   artifact: BundleArtifact,
   opts: VerifyBundleOptions,
-): VerifiedBundle {
+  inPieces?: PredicateInPieces<R>,
+): VerifiedBundle<R> {
   const bundle = parseBundle(bundleBytes);
   const artifactDigest = digestOf(artifact);
   const artifactBytes = 'bytes' in artifact ? Buffer.from(artifact.bytes) : undefined;
@@ -202,7 +213,14 @@ export function verifyBundle(
   if (bundle.content.$case === 'messageSignature') {
     return { ...base, content: 'message-signature' };
   }
-  const statement = verifiedStatement(bundle.content.dsseEnvelope.payloadType, bundle.content.dsseEnvelope.payload);
+  const { payloadType, payload } = bundle.content.dsseEnvelope;
+  const pieces =
+    inPieces === undefined || payloadType !== MediaTypes.inTotoPayload
+      ? undefined
+      : readStatementInPieces(payload, inPieces, (s) => statementCoversDigest(s, artifactDigest));
+  if (pieces !== undefined)
+    return { ...base, content: 'dsse-envelope', statement: pieces.statement, read: pieces.read };
+  const statement = verifiedStatement(payloadType, payload);
   if (!statementCoversDigest(statement, artifactDigest)) {
     const subjects = statement.subject.flatMap((s) => Object.entries(s.digest).map(([a, v]) => `${a}:${v}`));
     throw new SigstoreVerificationError(
