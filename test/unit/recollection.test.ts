@@ -84,6 +84,33 @@ describe('Function: reverify', () => {
     expect(asked.every((r) => r.recollect && r.repository === REPO && r.digest === release.digest)).toBe(true);
   });
 
+  it('asks for every kind at once, as the workflow collects them (on AWS each is an invocation)', async () => {
+    // Prepare: a recollector that answers only once every request is in flight
+    const { w, release } = await gatedRelease();
+    let inFlight = 0;
+    let most = 0;
+    const recollector: Recollector = {
+      recollect: async (request): Promise<Recollected> => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        return {
+          kind: request.kind,
+          status: 'PASS',
+          reasons: [],
+          ...(request.kind === 'scan' && { reportFindings: [] }),
+        };
+      },
+    };
+
+    // Act
+    await reverify({ ...w.deps.gate, recollector }, release);
+
+    // Assess: signature, provenance and scan were all asked before any answered
+    expect(most).toBe(3);
+  });
+
   it('refuses with a ConfigError when no recollector is wired (nothing is judged unverified)', async () => {
     // Prepare
     const { w, release } = await gatedRelease();

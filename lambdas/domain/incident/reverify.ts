@@ -100,13 +100,15 @@ export async function reverify(
           withScans: deps.advisoriesWithScans === true,
         };
   const ref = { recollect: true as const, repository, digest };
-  const fresh: Recollected[] = [];
-  for (const kind of recollect) fresh.push(await recollector.recollect({ ...ref, kind }, deps));
-  const scan = await recollector.recollect(
+  // Every kind at once, as the workflow's Parallel state collects them: on AWS each is a
+  // synchronous invocation of collect-evidence, and the ops route has 29 s for all of them.
+  const asked = recollect.map((kind) => recollector.recollect({ ...ref, kind }, deps));
+  const scanAsked = recollector.recollect(
     { ...ref, kind: 'scan', ...(advisoryScan === undefined ? {} : { advisoryScan }) },
     deps,
   );
-  fresh.push(scan);
+  const [scan, ...others] = await Promise.all([scanAsked, ...asked]);
+  const fresh: Recollected[] = [...others, scan];
 
   const reasons: string[] = [];
   const newly = await newlyAffected(

@@ -230,7 +230,12 @@ function v3Base(m: Metric, version: '3.0' | '3.1'): number {
  * and AR are High (their "Not Defined" values), and no modified metric applies.
  */
 
-/** The scores of the 270 MacroVectors (EQ1 EQ2 EQ3 EQ4 EQ5 EQ6), in the order of MACRO_KEYS. */
+/**
+ * The scores of the 270 MacroVectors (EQ1 EQ2 EQ3 EQ4 EQ5 EQ6), in the order of MACRO_KEYS: the
+ * expert-scored lookup table of the CVSS v4.0 specification (§8), which is data, not an equation.
+ * Read off `ae-cvss-calculator` (Apache-2.0) by scoring each MacroVector's highest vector, and held
+ * to it by test/unit/cvss-equations.test.ts on every base vector.
+ */
 const MACRO_SCORES =
   '10 9.8 9.5 10 9.3 9.1 9.3 8.9 8.1 9.9 9.5 9.2 9.6 8.7 8.1 9 8 6.8 9.8 9.5 9 9.3 8.9 8.1 8.8 7.8 ' +
   '6.9 9.5 9.2 8.4 9.2 8.1 6.5 8 7 4.8 9.2 8.2 7.2 7.9 6.9 5 6.9 5.5 2.7 9.9 9.5 9.2 9.5 9 8.4 9.2 ' +
