@@ -54,6 +54,16 @@ export const Limits = {
   policyBytes: 1024 * 1024,
   /** An OSV advisory file. */
   advisoryBytes: 4 * 1024 * 1024,
+  /**
+   * OSV records under the bucket's `advisories/` prefix a rollback or release lists before it
+   * refuses (100 ListObjectsV2 pages, a few seconds of the ops route's 29 s).
+   */
+  advisoryListing: 100_000,
+  /**
+   * Records one read of the prefix GETs before it refuses: every record for the daily run, the
+   * candidates and the records the index does not cover for a rollback or release.
+   */
+  advisoryReads: 20_000,
   /** A scan report as the gate stores it (`scan-report.json`), read back from the document store. */
   scanReportBytes: 64 * 1024 * 1024,
 } as const;

@@ -6,7 +6,7 @@ import { releaseFromQuarantine } from '../domain/incident/release.js';
 import { revokeRelease } from '../domain/incident/revoke.js';
 import { rollbackRelease } from '../domain/incident/rollback.js';
 import { gatedRepositoryOf } from '../domain/incident/track.js';
-import type { OsvRecord } from '../domain/osv/schema.js';
+import type { AdvisorySource } from '../domain/osv/advisory-index.js';
 import type { ExecutionStarter } from '../domain/ports.js';
 import { DigestSchema } from '../domain/types.js';
 import type { GateDeps } from '../domain/workflow/deps.js';
@@ -20,10 +20,12 @@ export interface OpsWriteDeps {
   /** Starts a release's next gate round (`release` of a quarantined release that passes now). */
   readonly starter: ExecutionStarter;
   /**
-   * Today's OSV advisories for re-verification (the advisories folder of the embedded stack).
+   * Today's OSV advisories that may affect a re-verified release's components: the advisories
+   * folder of the embedded stack (all of it), the bucket's `advisories/` prefix through its index
+   * on AWS (osv/advisory-index.ts).
    * @default - the scan source is asked again (ECR/Inspector's current findings on AWS)
    */
-  readonly advisories?: () => Promise<readonly OsvRecord[]>;
+  readonly advisories?: AdvisorySource;
   /**
    * Whether `advisories` add to the scan source's current findings (AWS: Inspector's findings and
    * the bucket's `advisories/` records) rather than take their place (the embedded stack's folder).
@@ -154,7 +156,7 @@ async function incidentDeps(deps: OpsWriteDeps) {
   return {
     ...deps.gate,
     starter: deps.starter,
-    ...(deps.advisories === undefined ? {} : { advisories: await deps.advisories() }),
+    ...(deps.advisories === undefined ? {} : { advisories: deps.advisories }),
     advisoriesWithScans: deps.advisoriesWithScans === true,
   };
 }

@@ -1,6 +1,9 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { dynamoDocumentClient } from '../adapters/aws/dynamo-client.js';
 import { S3Advisories } from '../adapters/scan/s3-advisories.js';
+import { DynamoAdvisoryIndex } from '../adapters/store/dynamo-advisory-index.js';
 import { awsWiring } from './aws-deps.js';
 import { serveOps } from './ops-http.js';
 import { OPS_WRITE, type OpsWriteDeps } from './ops-write-routes.js';
@@ -25,11 +28,22 @@ function opsDeps(): Promise<OpsWriteDeps> {
     // Re-verification (rollback, release) matches the stored SBOM against the records under the
     // bucket's advisories/ prefix too, next to Inspector's current findings: what re-validation
     // alerts on must also refuse a rollback to an affected target.
+    // Only the records the advisory index points to for the target's packages are read, plus every
+    // record it does not cover yet (osv/advisory-index.ts), so the cost follows the target.
     const advisories = new S3Advisories({
       client: new S3Client({ region: env('AWS_REGION') }),
       bucket: env('BUCKET_NAME'),
     });
-    return { gate, starter, advisories: () => advisories.all(), advisoriesWithScans: true };
+    const index = new DynamoAdvisoryIndex({
+      client: dynamoDocumentClient(new DynamoDBClient({ region: env('AWS_REGION') })),
+      tableName: env('TABLE_NAME'),
+    });
+    return {
+      gate,
+      starter,
+      advisories: (components) => advisories.advisoriesFor(components, index),
+      advisoriesWithScans: true,
+    };
   });
   return cached;
 }

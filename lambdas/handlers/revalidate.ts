@@ -1,5 +1,8 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoDocumentClient } from '../adapters/aws/dynamo-client.js';
 import { s3Client } from '../adapters/aws/s3-client.js';
 import { S3Advisories } from '../adapters/scan/s3-advisories.js';
+import { DynamoAdvisoryIndex } from '../adapters/store/dynamo-advisory-index.js';
 import { ConfigError, InvalidInputError, TooLargeError } from '../domain/errors.js';
 import { type InspectorFinding, type RevalidationTrigger, revalidate } from '../domain/incident/revalidate.js';
 import {
@@ -9,6 +12,8 @@ import {
   ScheduledRevalidationSchema,
 } from '../domain/incident/revalidate-events.js';
 import { Limits } from '../domain/limits.js';
+import type { AdvisoryIndex } from '../domain/osv/advisory-index.js';
+import { advisoryMatchKeys } from '../domain/scan/local-scanner.js';
 import { DigestSchema } from '../domain/types.js';
 import { repositoryNameFrom } from '../domain/workflow/events.js';
 import { awsWiring, type HandlerDeps } from './aws-deps.js';
@@ -17,11 +22,19 @@ import { invocation } from './invocation.js';
 import { logger } from './logger.js';
 import { gateMetrics, withOutcomeMetrics } from './metrics.js';
 import { parseEvent } from './parse.js';
+import { env } from './wiring/env.js';
 import { notifier, outcomes } from './wiring/notifications.js';
 import { store } from './wiring/store.js';
 
 /** Where OSV records are read: the evidence bucket's `advisories/` prefix on AWS. */
-export type AdvisoryObjects = Pick<S3Advisories, 'bucket' | 'isAdvisoryKey' | 'get' | 'all'>;
+export type AdvisoryObjects = Pick<S3Advisories, 'bucket' | 'isAdvisoryKey' | 'getVersion' | 'all' | 'reconcile'>;
+
+/**
+ * Records the daily run indexes at most (`S3Advisories.reconcile`): a few minutes of the
+ * function's 10. A prefix indexed for the first time takes a few runs; rollbacks meanwhile read
+ * what is not indexed yet directly (slower, never less complete).
+ */
+export const RECONCILE_PER_RUN = 20_000;
 
 type Handled = { outcome: 'ignored'; reason: string } | { outcome: 'revalidated'; trigger: RevalidationTrigger };
 
@@ -58,6 +71,7 @@ function inspectorTrigger(e: InspectorFindingEvent): RevalidationTrigger | strin
 async function advisoryTrigger(
   e: S3ObjectCreatedEvent,
   advisories: AdvisoryObjects,
+  index: AdvisoryIndex,
 ): Promise<RevalidationTrigger | string> {
   const { bucket, object } = e.detail;
   if (bucket.name !== advisories.bucket) {
@@ -69,7 +83,10 @@ async function advisoryTrigger(
   if (object.size !== undefined && object.size > Limits.advisoryBytes) {
     throw new TooLargeError(`advisory s3://${bucket.name}/${object.key}`, object.size, Limits.advisoryBytes);
   }
-  const record = await advisories.get(object.key);
+  const { record, etag } = await advisories.getVersion(object.key);
+  // Indexed at the ETag of the version read (not the event's: a later write may have replaced it),
+  // so a rollback reads this record only when its target has one of the record's packages.
+  await index.index(object.key, etag, advisoryMatchKeys(record));
   return { kind: 'advisories', advisories: [record], source: `s3://${bucket.name}/${object.key}` };
 }
 
@@ -81,16 +98,17 @@ async function advisoryTrigger(
 export const makeHandler = (
   getDeps: () => Promise<HandlerDeps>,
   getAdvisories: () => Promise<AdvisoryObjects> = defaultAdvisories,
+  getIndex: () => Promise<AdvisoryIndex> = defaultIndex,
 ) =>
   invocation(async (event) => {
     let trigger: RevalidationTrigger | string;
-    const advisories = await getAdvisories();
+    const [advisories, index] = await Promise.all([getAdvisories(), getIndex()]);
     if (event !== null && typeof event === 'object' && 'kind' in event) {
       parseEvent(ScheduledRevalidationSchema, event, 'scheduled re-validation input');
       trigger = { kind: 'scheduled' };
     } else {
       const e = parseEvent(RevalidationEventSchema, event, 're-validation event');
-      trigger = e.source === 'aws.inspector2' ? inspectorTrigger(e) : await advisoryTrigger(e, advisories);
+      trigger = e.source === 'aws.inspector2' ? inspectorTrigger(e) : await advisoryTrigger(e, advisories, index);
     }
     if (typeof trigger === 'string') {
       logger.info('re-validation event ignored', { reason: trigger });
@@ -99,7 +117,12 @@ export const makeHandler = (
     const deps = await withOutcomeMetrics(getDeps)();
     // The daily run also counts the approvals still waiting: a stuck one shows up (and alarms)
     // even when nothing else happens.
-    if (trigger.kind === 'scheduled') await gateMetrics.pendingApprovals(deps.gate.store, deps.gate.clock);
+    if (trigger.kind === 'scheduled') {
+      await gateMetrics.pendingApprovals(deps.gate.store, deps.gate.clock);
+      // The advisory index catches up with records whose event it missed (or that predate it).
+      const reconciled = await advisories.reconcile(index, RECONCILE_PER_RUN);
+      logger.info('advisory index reconciled', reconciled);
+    }
     const summary = await revalidate(
       {
         store: deps.gate.store,
@@ -127,6 +150,19 @@ export const makeHandler = (
   });
 
 let cachedAdvisories: Promise<AdvisoryObjects> | undefined;
+let cachedIndex: Promise<AdvisoryIndex> | undefined;
+
+/** The advisory index in the evidence table TABLE_NAME. */
+function defaultIndex(): Promise<AdvisoryIndex> {
+  cachedIndex ??= Promise.resolve().then(
+    () =>
+      new DynamoAdvisoryIndex({
+        client: dynamoDocumentClient(new DynamoDBClient({ region: env('AWS_REGION') })),
+        tableName: env('TABLE_NAME'),
+      }),
+  );
+  return cachedIndex;
+}
 
 function defaultAdvisories(): Promise<AdvisoryObjects> {
   cachedAdvisories ??= Promise.resolve().then(() => {

@@ -8,8 +8,11 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { S3Advisories } from '../../lambdas/adapters/scan/s3-advisories.js';
+import { MemoryAdvisoryIndex } from '../../lambdas/adapters/store/memory-advisory-index.js';
 import { InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
+import type { Component } from '../../lambdas/domain/sbom/component.js';
+import { componentMatchKeys } from '../../lambdas/domain/scan/local-scanner.js';
 import type { Digest } from '../../lambdas/domain/types.js';
 import { makeHandler } from '../../lambdas/handlers/revalidate.js';
 import { handlerWorld, promoteInOrder } from '../support/handler-world.js';
@@ -32,12 +35,30 @@ const UNDICI = JSON.stringify({
   ],
 });
 
+const UNDICI_COMPONENT: Component = {
+  name: 'undici',
+  version: '6.21.1',
+  purl: 'pkg:npm/undici@6.21.1',
+  licenses: [],
+  scope: 'application',
+};
+
 async function world(live: Digest) {
   const w = handlerWorld();
   await promoteInOrder(w, REPO, [live]);
   await indexRelease(w.store, REPO, live, ['pkg:npm/undici@6.21.1']);
   const advisories = new S3Advisories({ client: aws().clients.s3, bucket: aws().standIns.bucket });
-  return { w, handler: makeHandler(w.getDeps, async () => advisories) };
+  const index = new MemoryAdvisoryIndex();
+  return {
+    w,
+    index,
+    advisories,
+    handler: makeHandler(
+      w.getDeps,
+      async () => advisories,
+      async () => index,
+    ),
+  };
 }
 
 async function putAdvisory(key: string, body: string): Promise<void> {
@@ -158,6 +179,22 @@ describe('Handler: revalidate', () => {
       });
       expect(w.notifier.messages).toHaveLength(1);
     });
+
+    it('indexes it at the ETag of the version read, under the packages it names', async () => {
+      // Prepare
+      const { index, advisories, handler } = await world(newDigest());
+      const key = 'advisories/npm/RG-TEST-2026-0013.json';
+      await putAdvisory(key, UNDICI.replaceAll('-0003', '-0013'));
+      const listed = (await advisories.list(100)).find((o) => o.key === key);
+
+      // Act
+      await handler(objectCreated(key, UNDICI.length));
+
+      // Assess
+      expect(listed?.etag).toMatch(/^[0-9a-f]{32}$/);
+      expect((await index.indexedETags()).get(key)).toBe(listed?.etag);
+      expect(await index.naming(componentMatchKeys([UNDICI_COMPONENT]))).toEqual([{ key, etag: listed?.etag }]);
+    });
   });
 
   describe('when the object is not an acceptable advisory', () => {
@@ -222,6 +259,25 @@ describe('Handler: revalidate', () => {
         'RG-TEST-2026-0003',
         'RG-TEST-2026-0004',
       ]);
+    });
+
+    it('indexes every record the advisory index lacks at its listed ETag (no event came for them)', async () => {
+      // Prepare
+      const { index, advisories, handler } = await world(newDigest());
+      await putAdvisory('advisories/npm/RG-TEST-2026-0003.json', UNDICI);
+      await putAdvisory('advisories/bad.json', UNDICI.replaceAll('-0003', '-0004').replaceAll('-40003', '-40004'));
+      await index.index('advisories/bad.json', 'an-older-etag', []);
+
+      // Act
+      await handler({ kind: 'scheduled' });
+
+      // Assess
+      const listed = await advisories.list(100);
+      const indexed = await index.indexedETags();
+      for (const o of listed) expect(indexed.get(o.key), o.key).toBe(o.etag);
+      expect((await index.naming(componentMatchKeys([UNDICI_COMPONENT]))).map((n) => n.key).sort()).toEqual(
+        expect.arrayContaining(['advisories/bad.json', 'advisories/npm/RG-TEST-2026-0003.json']),
+      );
     });
   });
 });

@@ -4,9 +4,11 @@
  * The test suite silences metrics (POWERTOOLS_METRICS_DISABLED in vitest.config.ts); these tests
  * turn them on and capture stdout.
  */
+
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { GATE_METRICS_NAMESPACE, GateMetric } from '../../lambdas/adapters/observe/metric-names.js';
+import { MemoryAdvisoryIndex } from '../../lambdas/adapters/store/memory-advisory-index.js';
 import { SCHEDULED_REVALIDATION_INPUT } from '../../lambdas/domain/incident/revalidate-events.js';
 import { OsvRecordSchema } from '../../lambdas/domain/osv/schema.js';
 import type { Digest } from '../../lambdas/domain/types.js';
@@ -256,12 +258,17 @@ describe('Handlers: metrics and log keys on stdout', () => {
       const advisories = async () => ({
         bucket: 'evidence',
         isAdvisoryKey: () => true,
-        get: async () => lodash,
+        getVersion: async () => ({ record: lodash, etag: 'e1' }),
         all: async () => [lodash],
+        reconcile: async () => ({ indexed: 0, invalid: [], remaining: 0 }),
       });
 
       // Act
-      const out = await revalidate(w.getDeps, advisories)(SCHEDULED_REVALIDATION_INPUT);
+      const out = await revalidate(
+        w.getDeps,
+        advisories,
+        async () => new MemoryAdvisoryIndex(),
+      )(SCHEDULED_REVALIDATION_INPUT);
 
       // Assess
       expect(out).toMatchObject({ outcome: 'revalidated', newlyAffected: [{ repository: REPOSITORY }] });

@@ -71,7 +71,7 @@ export class S3DocumentStore implements DocumentStore {
   public async get(digest: Digest): Promise<Uint8Array> {
     const parsed = DigestSchema.safeParse(digest);
     if (!parsed.success) throw new InvalidInputError(`not a sha256 digest: ${digest}`, { cause: parsed.error });
-    const bytes = await this.read(S3DocumentStore.keyOf(parsed.data));
+    const { bytes } = await this.read(S3DocumentStore.keyOf(parsed.data));
     const actual = `sha256:${sha256Hex(bytes)}`;
     if (actual !== parsed.data) {
       throw new DigestMismatchError(`stored document ${parsed.data} hashes to ${actual}`);
@@ -97,6 +97,12 @@ export class S3DocumentStore implements DocumentStore {
 
   /** Reads a named object; `NotFoundError` when absent. */
   public async getObject(key: string): Promise<Uint8Array> {
+    assertNamedKey(key);
+    return (await this.read(key)).bytes;
+  }
+
+  /** Reads a named object with the ETag of the version read (quotes removed; '' when S3 gives none). */
+  public async getObjectVersion(key: string): Promise<{ bytes: Uint8Array; etag: string }> {
     assertNamedKey(key);
     return this.read(key);
   }
@@ -147,20 +153,22 @@ export class S3DocumentStore implements DocumentStore {
   }
 
   private async assertStoredContent(key: string, hex: string, onDifferent: 'DIGEST_MISMATCH' | 'CONFLICT') {
-    const stored = await this.read(key);
+    const { bytes: stored } = await this.read(key);
     const storedHex = sha256Hex(stored);
     if (storedHex === hex) return;
     const message = `s3://${this.bucket}/${key} already holds different content (sha256:${storedHex})`;
     throw onDifferent === 'CONFLICT' ? new ConflictError(message) : new DigestMismatchError(message);
   }
 
-  private async read(key: string): Promise<Uint8Array> {
+  private async read(key: string): Promise<{ bytes: Uint8Array; etag: string }> {
     let body: { transformToByteArray(): Promise<Uint8Array> } | undefined;
     let length: number | undefined;
+    let etag = '';
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       body = out.Body;
       length = out.ContentLength;
+      etag = bareETag(out.ETag ?? '');
     } catch (err) {
       if (sdkErrorName(err) === 'NoSuchKey' || sdkHttpStatus(err) === 404) {
         throw new NotFoundError(`s3://${this.bucket}/${key} does not exist`, { cause: err });
@@ -179,9 +187,12 @@ export class S3DocumentStore implements DocumentStore {
     }
     if (bytes.byteLength > this.maxBytes)
       throw new TooLargeError(`s3://${this.bucket}/${key}`, bytes.byteLength, this.maxBytes);
-    return bytes;
+    return { bytes, etag };
   }
 }
+
+/** An ETag as S3 answers it (`"…"`) or as an event gives it (bare): the bare form. */
+export const bareETag = (etag: string): string => etag.replace(/^"|"$/g, '');
 
 function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

@@ -16,6 +16,7 @@ import { ConfigError, isRetryable } from '../errors.js';
 import { loadStoredComponents } from '../evidence/components-document.js';
 import { SCAN_REPORT_DOCUMENT } from '../evidence/document-names.js';
 import { Limits } from '../limits.js';
+import type { AdvisorySource } from '../osv/advisory-index.js';
 import type { OsvRecord } from '../osv/schema.js';
 import { evaluatePolicy } from '../policy/evaluate.js';
 import { policyFor } from '../policy/rules.js';
@@ -34,11 +35,12 @@ export type ReverifyDeps = CollectDeps & {
    */
   readonly recollector?: Recollector;
   /**
-   * Today's OSV advisories (the advisories folder locally). The stored SBOM components are matched
-   * against them.
+   * Today's OSV advisories (the advisories folder locally), or the source that gives those that
+   * may affect the stored components (the bucket's `advisories/` prefix through its index on AWS,
+   * osv/advisory-index.ts). The stored SBOM components are matched against them.
    * @default - the scan source (`scans`: ECR/Inspector's current findings on AWS) is asked again
    */
-  readonly advisories?: readonly OsvRecord[];
+  readonly advisories?: readonly OsvRecord[] | AdvisorySource;
   /**
    * Ask the scan source (`scans`) too, and add the matches of `advisories` to its findings: on AWS,
    * where Inspector's findings are current and the bucket's `advisories/` prefix adds records
@@ -92,11 +94,13 @@ export async function reverify(
   if (recollector === undefined) throw new ConfigError('re-verification needs a recollector (none is wired)');
   const now = deps.clock.now();
   const scanner = 'release-gate-osv (re-verification of the stored SBOM)';
+  const { advisories } = deps;
+  const records = typeof advisories === 'function' ? await advisories(components.sbom.components) : advisories;
   const advisoryScan: AdvisoryScan | undefined =
-    deps.advisories === undefined
+    records === undefined
       ? undefined
       : {
-          report: scanComponents(components.sbom.components, deps.advisories, { now, scanner }),
+          report: scanComponents(components.sbom.components, records, { now, scanner }),
           withScans: deps.advisoriesWithScans === true,
         };
   const ref = { recollect: true as const, repository, digest };

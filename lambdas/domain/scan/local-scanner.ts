@@ -51,16 +51,41 @@ function indexKey(ecosystem: string, name: string): string {
   return `${baseEcosystem(ecosystem).toLowerCase()}\u0000${normalisedName(ecosystem, name)}`;
 }
 
+/**
+ * The (base ecosystem, package name) keys an advisory is looked up by: the only way the matcher
+ * reaches a record, so a record none of whose keys a component has is never matched for it. The
+ * advisory index (osv/advisory-index.ts) stores these, so a rollback reads only the records
+ * `componentMatchKeys` of its target meet. A withdrawn record has none.
+ */
+export function advisoryMatchKeys(record: OsvRecord): string[] {
+  if (record.withdrawn !== undefined) return [];
+  const keys = new Set<string>();
+  for (const entry of record.affected) {
+    if (entry.package !== undefined) keys.add(indexKey(entry.package.ecosystem, entry.package.name));
+  }
+  return [...keys];
+}
+
+/**
+ * Every key `scanComponents` looks advisories up by for `components` (each component and its
+ * source packages), sorted and distinct.
+ */
+export function componentMatchKeys(components: readonly Component[]): string[] {
+  const keys = new Set<string>();
+  for (const component of components) {
+    const coords = componentCoordinates(component);
+    if ('reason' in coords) continue;
+    for (const query of [coords, ...sourceCoordinates(coords, component)])
+      keys.add(indexKey(query.ecosystem, query.name));
+  }
+  return [...keys].sort();
+}
+
 /** Advisories by (base ecosystem, package name), so each component looks at its candidates only. */
 function indexAdvisories(advisories: readonly OsvRecord[]): Map<string, OsvRecord[]> {
   const index = new Map<string, OsvRecord[]>();
   for (const record of advisories) {
-    if (record.withdrawn !== undefined) continue;
-    const keys = new Set<string>();
-    for (const entry of record.affected) {
-      if (entry.package !== undefined) keys.add(indexKey(entry.package.ecosystem, entry.package.name));
-    }
-    for (const key of keys) {
+    for (const key of advisoryMatchKeys(record)) {
       const list = index.get(key);
       if (list === undefined) index.set(key, [record]);
       else list.push(record);
