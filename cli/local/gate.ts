@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { OutboxMailer } from '../../lambdas/adapters/mail/outbox-mailer.js';
 import { OciLayoutRegistry } from '../../lambdas/adapters/registry/oci-layout.js';
-import { loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
+import { folderAdvisorySource, loadAdvisories } from '../../lambdas/adapters/scan/advisories-folder.js';
 import { FileLinkSecrets } from '../../lambdas/adapters/secrets/file-link-secrets.js';
 import { FileSlackBotToken } from '../../lambdas/adapters/secrets/slack-bot-token.js';
 import { FileSlackSigningSecret } from '../../lambdas/adapters/secrets/slack-signing-secret.js';
@@ -374,7 +374,8 @@ export class LocalGate {
         gate: { ...gate, recollector },
         starter,
         documentUri: (document) => documentUri(standIns.bucket, document),
-        advisories: advisorySource,
+        // The folder as it is at each call (no index: a local folder is read whole).
+        advisories: advisoriesDir === undefined ? advisorySource : folderAdvisorySource(advisoriesDir),
       };
     });
     const slack = slackInteractions(getDeps);

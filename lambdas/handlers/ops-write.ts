@@ -41,7 +41,7 @@ function opsDeps(): Promise<OpsWriteDeps> {
     return {
       gate,
       starter,
-      advisories: (components) => advisories.advisoriesFor(components, index),
+      advisories: advisories.sourceWith(index),
       advisoriesWithScans: true,
     };
   });

@@ -13,34 +13,11 @@ import { S3Advisories } from '../../lambdas/adapters/scan/s3-advisories.js';
 import { DynamoAdvisoryIndex } from '../../lambdas/adapters/store/dynamo-advisory-index.js';
 import { TooLargeError } from '../../lambdas/domain/errors.js';
 import { parseOsvRecord } from '../../lambdas/domain/osv/schema.js';
-import type { Component } from '../../lambdas/domain/sbom/component.js';
 import { advisoryMatchKeys, scanComponents } from '../../lambdas/domain/scan/local-scanner.js';
+import { advisoryBelow as advisory, ADVISORY_TARGET as TARGET } from '../support/advisory-records.js';
 import { useStandIns } from '../support/stand-ins.js';
 
 const aws = useStandIns();
-
-/** The target: undici 6.21.1 and Debian's libssl3 built from openssl 3.0.11. */
-const TARGET: Component[] = [
-  { name: 'undici', version: '6.21.1', purl: 'pkg:npm/undici@6.21.1', licenses: [], scope: 'application' },
-  {
-    name: 'libssl3',
-    version: '3.0.11-1~deb12u2',
-    purl: 'pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl',
-    licenses: [],
-    scope: 'os',
-  },
-];
-
-const advisory = (id: string, ecosystem: string, name: string, fixed: string) =>
-  JSON.stringify({
-    id,
-    affected: [
-      {
-        package: { ecosystem, name },
-        ranges: [{ type: ecosystem === 'npm' ? 'SEMVER' : 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed }] }],
-      },
-    ],
-  });
 
 /** An S3 client on s3rver that counts the GetObject requests it sends. */
 function countingClient(): { client: S3Client; gets: () => number } {

@@ -9,6 +9,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError, GateError, InvalidInputError, NotFoundError, TooLargeError } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
+import type { AdvisorySource } from '../../domain/osv/advisory-index.js';
 import { type OsvRecord, osvFormatOf, parseOsvRecord } from '../../domain/osv/schema.js';
 
 export interface LoadAdvisoriesOptions {
@@ -76,4 +77,13 @@ export async function loadAdvisories(dir: string, options: LoadAdvisoriesOptions
     }
   }
   return records;
+}
+
+/**
+ * The advisories folder as an advisory source (osv/advisory-index.ts `AdvisorySource`): every
+ * record of the folder, read again per call (records added since count), whatever the components.
+ * The embedded stack's; no index is needed for a folder on local disk.
+ */
+export function folderAdvisorySource(dir: string): AdvisorySource {
+  return () => loadAdvisories(dir);
 }

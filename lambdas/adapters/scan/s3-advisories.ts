@@ -12,7 +12,12 @@ import { ListObjectsV2Command, type ListObjectsV2CommandOutput, type S3Client } 
 import pLimit from 'p-limit';
 import { InvalidInputError, isRetryable, NotFoundError, StoreError, TooLargeError } from '../../domain/errors.js';
 import { Limits } from '../../domain/limits.js';
-import { type AdvisoryIndex, advisoryKeysToRead, type ListedAdvisory } from '../../domain/osv/advisory-index.js';
+import {
+  type AdvisoryIndex,
+  type AdvisorySource,
+  advisoryKeysToRead,
+  type ListedAdvisory,
+} from '../../domain/osv/advisory-index.js';
 import { type OsvRecord, osvFormatOf, parseOsvRecord } from '../../domain/osv/schema.js';
 import type { Component } from '../../domain/sbom/component.js';
 import { advisoryMatchKeys, componentMatchKeys } from '../../domain/scan/local-scanner.js';
@@ -149,6 +154,11 @@ export class S3Advisories {
       );
     }
     return this.read(keys);
+  }
+
+  /** `advisoriesFor` with `index`, as an advisory source (ops-write's). */
+  public sourceWith(index: AdvisoryIndex): AdvisorySource {
+    return (components) => this.advisoriesFor(components, index);
   }
 
   /**

@@ -28,6 +28,8 @@
  * | tracked repository | `TRACKS` | `<repo>` | | |
  * | break-glass request (ops API) | `BREAKGLASS#<id>` | `META` | | |
  * | scan rendezvous | `SCAN#<repo>@<digest>` | `META` | | |
+ * | advisory index: an OSV record version under a package it names (dynamo-advisory-index.ts) | `ADVPKG#<hash of ecosystem and name>` | `<hash of object key and ETag>` | | |
+ * | advisory index: indexed records' key → ETag, one attribute each | `ADVKEYS` | `<shard, 00–3f>` | | |
  *
  * Expiry (DynamoDB TTL on `TIME_TO_LIVE_ATTRIBUTE`, epoch seconds; `expiringAt`): only two kinds of
  * item ever carry it, everything else is the record of a release, a decision or an audit trail and
