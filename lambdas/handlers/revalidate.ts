@@ -13,6 +13,7 @@ import {
 } from '../domain/incident/revalidate-events.js';
 import { Limits } from '../domain/limits.js';
 import type { AdvisoryIndex } from '../domain/osv/advisory-index.js';
+import type { OsvRecord } from '../domain/osv/schema.js';
 import { advisoryMatchKeys } from '../domain/scan/local-scanner.js';
 import { DigestSchema } from '../domain/types.js';
 import { repositoryNameFrom } from '../domain/workflow/events.js';
@@ -67,12 +68,16 @@ function inspectorTrigger(e: InspectorFindingEvent): RevalidationTrigger | strin
   };
 }
 
+/** A record read for its `Object Created` event: its trigger, and the version read, to index. */
+interface AdvisoryRead {
+  readonly trigger: RevalidationTrigger;
+  readonly key: string;
+  readonly etag: string;
+  readonly record: OsvRecord;
+}
+
 /** `Object Created` under the advisories prefix → its record (read through the size limit and the OSV schema). */
-async function advisoryTrigger(
-  e: S3ObjectCreatedEvent,
-  advisories: AdvisoryObjects,
-  index: AdvisoryIndex,
-): Promise<RevalidationTrigger | string> {
+async function advisoryTrigger(e: S3ObjectCreatedEvent, advisories: AdvisoryObjects): Promise<AdvisoryRead | string> {
   const { bucket, object } = e.detail;
   if (bucket.name !== advisories.bucket) {
     throw new InvalidInputError(
@@ -84,10 +89,8 @@ async function advisoryTrigger(
     throw new TooLargeError(`advisory s3://${bucket.name}/${object.key}`, object.size, Limits.advisoryBytes);
   }
   const { record, etag } = await advisories.getVersion(object.key);
-  // Indexed at the ETag of the version read (not the event's: a later write may have replaced it),
-  // so a rollback reads this record only when its target has one of the record's packages.
-  await index.index(object.key, etag, advisoryMatchKeys(record));
-  return { kind: 'advisories', advisories: [record], source: `s3://${bucket.name}/${object.key}` };
+  const trigger = { kind: 'advisories', advisories: [record], source: `s3://${bucket.name}/${object.key}` } as const;
+  return { trigger, key: object.key, etag, record };
 }
 
 /**
@@ -103,12 +106,21 @@ export const makeHandler = (
   invocation(async (event) => {
     let trigger: RevalidationTrigger | string;
     const [advisories, index] = await Promise.all([getAdvisories(), getIndex()]);
+    // The advisory index is written after re-validation: alerts never wait on it, and readers
+    // (rollback, release) read whatever it does not hold yet directly.
+    let indexing = async (): Promise<void> => {};
     if (event !== null && typeof event === 'object' && 'kind' in event) {
       parseEvent(ScheduledRevalidationSchema, event, 'scheduled re-validation input');
       trigger = { kind: 'scheduled' };
     } else {
       const e = parseEvent(RevalidationEventSchema, event, 're-validation event');
-      trigger = e.source === 'aws.inspector2' ? inspectorTrigger(e) : await advisoryTrigger(e, advisories, index);
+      const read = e.source === 'aws.inspector2' ? inspectorTrigger(e) : await advisoryTrigger(e, advisories);
+      if (typeof read === 'string' || !('record' in read)) trigger = read;
+      else {
+        trigger = read.trigger;
+        // At the ETag of the version read (not the event's: a later write may have replaced it).
+        indexing = () => index.index(read.key, read.etag, advisoryMatchKeys(read.record));
+      }
     }
     if (typeof trigger === 'string') {
       logger.info('re-validation event ignored', { reason: trigger });
@@ -119,9 +131,18 @@ export const makeHandler = (
     // even when nothing else happens.
     if (trigger.kind === 'scheduled') {
       await gateMetrics.pendingApprovals(deps.gate.store, deps.gate.clock);
-      // The advisory index catches up with records whose event it missed (or that predate it).
-      const reconciled = await advisories.reconcile(index, RECONCILE_PER_RUN);
-      logger.info('advisory index reconciled', reconciled);
+      // The index catches up with records whose event it missed or that predate it, before the
+      // records are read (a prefix past the daily run's read limit still gets indexed); a failure
+      // is thrown once re-validation has run.
+      let failed: { error: unknown } | undefined;
+      try {
+        logger.info('advisory index reconciled', { ...(await advisories.reconcile(index, RECONCILE_PER_RUN)) });
+      } catch (error) {
+        failed = { error };
+      }
+      indexing = async () => {
+        if (failed !== undefined) throw failed.error;
+      };
     }
     const summary = await revalidate(
       {
@@ -146,6 +167,7 @@ export const makeHandler = (
       alreadyKnown: summary.alreadyKnown.length,
       unqueried: summary.unqueried ?? [],
     });
+    await indexing();
     return { outcome: 'revalidated', checked: summary.checked, newlyAffected };
   });
 

@@ -5,12 +5,13 @@
  * a real s3rver bucket through the S3 adapter; the store is the in-memory release store.
  */
 
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { S3Advisories } from '../../lambdas/adapters/scan/s3-advisories.js';
 import { MemoryAdvisoryIndex } from '../../lambdas/adapters/store/memory-advisory-index.js';
-import { InvalidInputError, TooLargeError } from '../../lambdas/domain/errors.js';
+import { InvalidInputError, StoreError, TooLargeError } from '../../lambdas/domain/errors.js';
 import { Limits } from '../../lambdas/domain/limits.js';
+import type { AdvisoryIndex } from '../../lambdas/domain/osv/advisory-index.js';
 import type { Component } from '../../lambdas/domain/sbom/component.js';
 import { componentMatchKeys } from '../../lambdas/domain/scan/local-scanner.js';
 import type { Digest } from '../../lambdas/domain/types.js';
@@ -178,6 +179,46 @@ describe('Handler: revalidate', () => {
         detail: { source: `s3://${aws().standIns.bucket}/advisories/npm/RG-TEST-2026-0003.json` },
       });
       expect(w.notifier.messages).toHaveLength(1);
+    });
+
+    it('alerts before it indexes: an index that cannot be written fails the event after the alert', async () => {
+      // Prepare
+      const live = newDigest();
+      const { w, advisories } = await world(live);
+      const broken: AdvisoryIndex = {
+        ...new MemoryAdvisoryIndex(),
+        index: async () => {
+          throw new StoreError('DynamoDB index advisory failed');
+        },
+        indexedETags: async () => {
+          throw new StoreError('DynamoDB read indexed advisory ETags failed');
+        },
+        naming: async () => [],
+      };
+      const handler = makeHandler(
+        w.getDeps,
+        async () => advisories,
+        async () => broken,
+      );
+      await putAdvisory(
+        'advisories/npm/RG-TEST-2026-0023.json',
+        UNDICI.replaceAll('-0003', '-0023').replaceAll('-40003', '-40023'),
+      );
+
+      // Act & Assess
+      await expect(handler(objectCreated('advisories/npm/RG-TEST-2026-0023.json', UNDICI.length))).rejects.toThrow(
+        StoreError,
+      );
+      await expect(handler({ kind: 'scheduled' })).rejects.toThrow(StoreError);
+      // The event's record alerted, then the daily run's (RG-TEST-2026-0003 of the first test) too.
+      expect(w.outcomes.events.map((e) => (e.detail.advisoryIds as string[])[0]).sort()).toEqual([
+        'RG-TEST-2026-0003',
+        'RG-TEST-2026-0023',
+      ]);
+      // The bucket is shared by this file's tests: the daily run of a later one reads every record.
+      await aws().clients.s3.send(
+        new DeleteObjectCommand({ Bucket: aws().standIns.bucket, Key: 'advisories/npm/RG-TEST-2026-0023.json' }),
+      );
     });
 
     it('indexes it at the ETag of the version read, under the packages it names', async () => {
