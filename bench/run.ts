@@ -3,6 +3,7 @@
  * latency figures of the gate on the embedded stack, SBOM parsing, OSV matching, the evidence store and triage, then
  * the fuzz profile (at least 100,000 inputs); `--fuzz` runs only the fuzz profile, `--only NAME` only that section
  * (gate, sbom, osv, store, triage, drill, cost, cli, promote, bundles, floor, fuzz, or rollback: the rollback figure the gate section ends with, alone;
+ * advisories: a rollback's advisory reading through the advisory index, with NODE_OPTIONS=--openssl-legacy-provider;
  * limit: the release at the SBOM component limit the floor section ends with, alone, median of 3 processes, and its peak RSS per Lambda). Figures only, no
  * thresholds: this machine's numbers are for orders of magnitude and regressions by eye.
  */
@@ -10,6 +11,7 @@ import '../cli/local/quiet-logs.js';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Limits } from '../lambdas/domain/limits.js';
+import { benchAdvisories } from './advisories-bench.js';
 import { benchBundles } from './bundles-bench.js';
 import { benchCli } from './cli-bench.js';
 import { benchCost } from './cost-bench.js';
@@ -253,6 +255,8 @@ async function main(): Promise<void> {
   const named: [string, () => Promise<Section>][] = [
     ...all,
     ['rollback', () => benchRollback()],
+    // Needs NODE_OPTIONS=--openssl-legacy-provider (s3rver's listing paging): not in the full run.
+    ['advisories', () => benchAdvisories({ records: 20_000, lagging: 100, log: progress })],
     ['limit', () => benchLimit({ components: Limits.sbomComponents, runs: LIMIT_RUNS, log: progress })],
   ];
   if (cfg.only !== undefined && !named.some(([name]) => name === cfg.only)) {

@@ -4,35 +4,20 @@
  * target's packages are read, plus every record the index does not hold at its listed ETag: an
  * advisory that affects the target is never missed, however far the index lags.
  */
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureTableAndBucket } from '../../cli/local/stand-ins.js';
-import { awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { S3Advisories } from '../../lambdas/adapters/scan/s3-advisories.js';
 import { DynamoAdvisoryIndex } from '../../lambdas/adapters/store/dynamo-advisory-index.js';
 import { TooLargeError } from '../../lambdas/domain/errors.js';
 import { parseOsvRecord } from '../../lambdas/domain/osv/schema.js';
 import { advisoryMatchKeys, scanComponents } from '../../lambdas/domain/scan/local-scanner.js';
 import { advisoryBelow as advisory, ADVISORY_TARGET as TARGET } from '../support/advisory-records.js';
+import { countingS3 } from '../support/counting-s3.js';
 import { useStandIns } from '../support/stand-ins.js';
 
 const aws = useStandIns();
-
-/** An S3 client on s3rver that counts the GetObject requests it sends. */
-function countingClient(): { client: S3Client; gets: () => number } {
-  const { standIns } = aws();
-  const { s3: client } = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
-  let gets = 0;
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      if (context.commandName === 'GetObjectCommand') gets += 1;
-      return next(args);
-    },
-    { step: 'initialize', name: 'countGets' },
-  );
-  return { client, gets: () => gets };
-}
 
 let prefixes = 0;
 
@@ -64,7 +49,7 @@ async function prefixWith(records: ReadonlyMap<string, string>, indexed: (key: s
         }),
       ),
   );
-  const counting = countingClient();
+  const counting = countingS3(standIns);
   const advisories = new S3Advisories({ client: counting.client, bucket: standIns.bucket, prefix });
   return { prefix, index, advisories, gets: counting.gets };
 }
@@ -166,7 +151,7 @@ describe('Class: S3Advisories', () => {
         ]);
         const world = await prefixWith(records);
         const { standIns } = aws();
-        const { client } = countingClient();
+        const { client } = countingS3(standIns);
         const bounded = (maxListed: number, maxRecords: number) =>
           new S3Advisories({ client, bucket: standIns.bucket, prefix: world.prefix, maxListed, maxRecords });
 

@@ -6,17 +6,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { buildScenarioImage } from '../../cli/fixtures/factory.js';
 import { DEFAULT_NPM_PACKAGES, type ScenarioTarget } from '../../cli/fixtures/scenarios.js';
 import { ensureTableAndBucket } from '../../cli/local/stand-ins.js';
-import { awsClients } from '../../lambdas/adapters/aws/clients.js';
 import { S3Advisories } from '../../lambdas/adapters/scan/s3-advisories.js';
 import { DynamoAdvisoryIndex } from '../../lambdas/adapters/store/dynamo-advisory-index.js';
 import { rollbackRelease } from '../../lambdas/domain/incident/rollback.js';
 import { parseOsvRecord } from '../../lambdas/domain/osv/schema.js';
 import { advisoryMatchKeys } from '../../lambdas/domain/scan/local-scanner.js';
+import { countingS3 } from '../support/counting-s3.js';
 import { useStandIns } from '../support/stand-ins.js';
 import { gateRelease, lastState, useLocalWorld } from '../support/world.js';
 
@@ -70,17 +70,9 @@ describe('Workflow: roll back against the advisories/ prefix through its index',
         await index.index(`advisories/${name}`, (out.ETag ?? '').replaceAll('"', ''), advisoryMatchKeys(record));
       }
     }
-    let gets = 0;
-    const { s3 } = awsClients({ endpoints: { dynamodb: standIns.dynamoEndpoint, s3: standIns.s3Endpoint } });
-    (s3 as S3Client).middlewareStack.add(
-      (next, context) => (args) => {
-        if (context.commandName === 'GetObjectCommand') gets += 1;
-        return next(args);
-      },
-      { step: 'initialize', name: 'countGets' },
-    );
-    const advisories = new S3Advisories({ client: s3, bucket: standIns.bucket });
-    return { put, index, advisories, gets: () => gets };
+    const counting = countingS3(standIns);
+    const advisories = new S3Advisories({ client: counting.client, bucket: standIns.bucket });
+    return { put, index, advisories, gets: counting.gets };
   }
 
   it('refuses the target for an indexed record and for one written since, reading only what concerns it', async () => {
