@@ -85,6 +85,9 @@ export async function benchAdvisories(opts: AdvisoriesBenchOptions): Promise<Sec
       await timed('read whole (all: the rollback before the index)', () => advisories.all()),
       await timed('daily reconcile, empty index (first fill)', () => advisories.reconcile(index, opts.records)),
       await timed('through the index, up to date', () => advisories.advisoriesFor(TARGET, index)),
+      // Its parts: the listing (sequential pages) and the packed key → ETag items.
+      await timed('… of which the listing (ListObjectsV2 pages)', () => advisories.list(opts.records + opts.lagging)),
+      await timed('… of which the indexed ETags (64 items)', async () => [...(await index.indexedETags())]),
     ];
     const lag: Promise<unknown>[] = [];
     for (let i = 0; i < opts.lagging; i++) lag.push(write(`npm/RG-LAG-${i}.json`, record(`RG-LAG-${i}`, `lag-${i}`)));
