@@ -45,6 +45,11 @@ describe('Function: advisoryKeysToRead', () => {
     expect(advisoryKeysToRead(listed, indexed, named)).toEqual(['a.json', 'b.json', 'd.json']);
   });
 
+  it('reads an object listed without an ETag whatever the index holds', () => {
+    // Act & Assess
+    expect(advisoryKeysToRead([{ key: 'c.json', etag: '' }], new Map([['c.json', '']]), [])).toEqual(['c.json']);
+  });
+
   it('does not trust a name at another ETag than the indexed one', () => {
     // Prepare: c's current version (c1) is indexed and names nothing; an older one (c0) named it.
     const indexed = new Map([['c.json', 'c1']]);

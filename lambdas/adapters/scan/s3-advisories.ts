@@ -21,9 +21,12 @@ import {
 import { type OsvRecord, osvFormatOf, parseOsvRecord } from '../../domain/osv/schema.js';
 import type { Component } from '../../domain/sbom/component.js';
 import { advisoryMatchKeys, componentMatchKeys } from '../../domain/scan/local-scanner.js';
-import { bareETag, S3DocumentStore } from '../store/s3-document-store.js';
+import { S3DocumentStore } from '../store/s3-document-store.js';
 
 export const ADVISORIES_PREFIX = 'advisories/';
+
+/** An ETag as S3 answers it (`"…"`): the bare form ('' when S3 gives none: readers then read the object). */
+const bareETag = (etag: string | undefined): string => (etag ?? '').replace(/^"|"$/g, '');
 
 /**
  * GETs kept in flight. A rollback on AWS reads its records within the ops route's 29 s, so one
@@ -97,7 +100,7 @@ export class S3Advisories {
       );
     }
     const { bytes, etag } = await this.objects.getObjectVersion(key);
-    return { record: parseOsvRecord(bytes, format, `s3://${this.bucket}/${key}`), etag };
+    return { record: parseOsvRecord(bytes, format, `s3://${this.bucket}/${key}`), etag: bareETag(etag) };
   }
 
   /**
@@ -117,7 +120,7 @@ export class S3Advisories {
         throw new StoreError(`S3 ListObjectsV2 s3://${this.bucket}/${this.prefix} failed`, { cause: err });
       }
       for (const o of page.Contents ?? []) {
-        if (o.Key !== undefined && this.isAdvisoryKey(o.Key)) listed.push({ key: o.Key, etag: bareETag(o.ETag ?? '') });
+        if (o.Key !== undefined && this.isAdvisoryKey(o.Key)) listed.push({ key: o.Key, etag: bareETag(o.ETag) });
       }
       if (listed.length > max) {
         throw new TooLargeError(`advisories under s3://${this.bucket}/${this.prefix}`, listed.length, max, 'records');

@@ -101,8 +101,8 @@ export class S3DocumentStore implements DocumentStore {
     return (await this.read(key)).bytes;
   }
 
-  /** Reads a named object with the ETag of the version read (quotes removed; '' when S3 gives none). */
-  public async getObjectVersion(key: string): Promise<{ bytes: Uint8Array; etag: string }> {
+  /** Reads a named object with the ETag of the version read, as S3 gives it. */
+  public async getObjectVersion(key: string): Promise<{ bytes: Uint8Array; etag: string | undefined }> {
     assertNamedKey(key);
     return this.read(key);
   }
@@ -160,15 +160,15 @@ export class S3DocumentStore implements DocumentStore {
     throw onDifferent === 'CONFLICT' ? new ConflictError(message) : new DigestMismatchError(message);
   }
 
-  private async read(key: string): Promise<{ bytes: Uint8Array; etag: string }> {
+  private async read(key: string): Promise<{ bytes: Uint8Array; etag: string | undefined }> {
     let body: { transformToByteArray(): Promise<Uint8Array> } | undefined;
     let length: number | undefined;
-    let etag = '';
+    let etag: string | undefined;
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       body = out.Body;
       length = out.ContentLength;
-      etag = bareETag(out.ETag ?? '');
+      etag = out.ETag;
     } catch (err) {
       if (sdkErrorName(err) === 'NoSuchKey' || sdkHttpStatus(err) === 404) {
         throw new NotFoundError(`s3://${this.bucket}/${key} does not exist`, { cause: err });
@@ -190,9 +190,6 @@ export class S3DocumentStore implements DocumentStore {
     return { bytes, etag };
   }
 }
-
-/** An ETag as S3 answers it (`"…"`) or as an event gives it (bare): the bare form. */
-export const bareETag = (etag: string): string => etag.replace(/^"|"$/g, '');
 
 function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');

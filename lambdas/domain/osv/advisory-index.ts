@@ -52,5 +52,8 @@ export function advisoryKeysToRead(
   named: readonly ListedAdvisory[],
 ): string[] {
   const hits = new Set(named.map((n) => `${n.key}\u0000${n.etag}`));
-  return listed.filter((o) => indexed.get(o.key) !== o.etag || hits.has(`${o.key}\u0000${o.etag}`)).map((o) => o.key);
+  // An object listed without an ETag cannot be told from another version of it: read.
+  return listed
+    .filter((o) => o.etag === '' || indexed.get(o.key) !== o.etag || hits.has(`${o.key}\u0000${o.etag}`))
+    .map((o) => o.key);
 }
