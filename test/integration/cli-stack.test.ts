@@ -3,7 +3,7 @@
  * read with DescribeStacks (the one AWS call with no stand-in: a real CloudFormation client
  * answered in front of its middleware), and everything behind them is real: SigV4 signing with the
  * caller's key, the local stand-in for API Gateway's IAM authorization verifying it, and the
- * approval-api and ops-api handlers acting as the signing principal.
+ * approval-api and ops-read handlers acting as the signing principal.
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
