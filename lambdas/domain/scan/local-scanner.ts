@@ -75,10 +75,17 @@ export function componentMatchKeys(components: readonly Component[]): string[] {
   for (const component of components) {
     const coords = componentCoordinates(component);
     if ('reason' in coords) continue;
-    for (const query of [coords, ...sourceCoordinates(coords, component)])
-      keys.add(indexKey(query.ecosystem, query.name));
+    for (const query of lookupQueries(coords, component)) keys.add(indexKey(query.ecosystem, query.name));
   }
   return [...keys].sort();
+}
+
+/**
+ * What a component is looked up by: itself and its source packages. One function for the matcher
+ * and for `componentMatchKeys`, so the advisory index can never ask for less than the matcher reads.
+ */
+function lookupQueries(coords: ComponentCoordinates, component: Component): ComponentCoordinates[] {
+  return [coords, ...sourceCoordinates(coords, component)];
 }
 
 /** Advisories by (base ecosystem, package name), so each component looks at its candidates only. */
@@ -158,7 +165,7 @@ export function scanComponents(
       });
       continue;
     }
-    const candidates = [coords, ...sourceCoordinates(coords, component)].flatMap((query) =>
+    const candidates = lookupQueries(coords, component).flatMap((query) =>
       (index.get(indexKey(query.ecosystem, query.name)) ?? []).map((record) => ({ record, query })),
     );
     for (const { record, query } of candidates) {
